@@ -1,0 +1,1 @@
+"""ctorch's compiled CPU kernels. Knows arrays, never tensors."""

@@ -1,0 +1,24 @@
+# cython: freethreading_compatible=True
+"""Thread control for ctorch's OpenMP kernels (process-wide, like torch.set_num_threads)."""
+
+cdef extern from "_ct_common.h" nogil:
+    int ct_max_threads()
+    void ct_set_threads(int n)
+    int ct_have_openmp()
+
+
+def get_num_threads() -> int:
+    """Number of threads ctorch's CPU kernels use."""
+    return ct_max_threads()
+
+
+def set_num_threads(int n) -> None:
+    """Set the number of threads ctorch's CPU kernels use (n >= 1)."""
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+    ct_set_threads(n)
+
+
+def has_openmp() -> bool:
+    """True when the core was compiled with OpenMP."""
+    return bool(ct_have_openmp())
