@@ -1,0 +1,66 @@
+"""Argument checks shared by the CUDA launchers.
+
+Kernels trust their sizes, so every launcher checks them first and raises
+``ValueError("<kernel>: ...")`` naming the kernel and the sizes (docs/kernels.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+I64 = np.dtype(np.int64)
+U8 = np.dtype(np.uint8)
+
+
+def _is_cupy(a: Any) -> bool:
+    return type(a).__module__.startswith("cupy") and hasattr(a, "data")
+
+
+def arr(kernel: str, name: str, a: Any, n: int | None = None, dtype: Any = None) -> Any:
+    """Check that ``a`` is a C-contiguous cupy array of ``n`` elements and ``dtype``."""
+    if not _is_cupy(a):
+        raise TypeError(f"{kernel}: {name} must be a cupy.ndarray, got {type(a).__name__}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{kernel}: {name} must be C-contiguous")
+    if dtype is not None and a.dtype != dtype:
+        raise ValueError(f"{kernel}: {name} has dtype {a.dtype}, expected {np.dtype(dtype)}")
+    if n is not None and a.size != n:
+        raise ValueError(f"{kernel}: {name} has {a.size} elements, expected {n}")
+    return a
+
+
+def opt(kernel: str, name: str, a: Any, n: int | None = None, dtype: Any = None) -> Any:
+    """Like ``arr`` but ``None`` passes through (an optional argument)."""
+    return None if a is None else arr(kernel, name, a, n, dtype)
+
+
+def fdtype(kernel: str, a: Any, name: str = "x") -> np.dtype:
+    """The float dtype of ``a`` (float32 or float64), else ValueError."""
+    if not _is_cupy(a):
+        raise TypeError(f"{kernel}: {name} must be a cupy.ndarray, got {type(a).__name__}")
+    if a.dtype not in _FLOATS:
+        raise ValueError(f"{kernel}: {name} has dtype {a.dtype}, expected float32 or float64")
+    return a.dtype
+
+
+def sizes(kernel: str, **dims: int) -> None:
+    """All geometry arguments must be non-negative integers."""
+    for k, v in dims.items():
+        if int(v) != v or v < 0:
+            raise ValueError(f"{kernel}: {k}={v!r} must be a non-negative integer")
+
+
+def i64(v: Any) -> np.int64:
+    return np.int64(v)
+
+
+def i32(v: Any) -> np.int32:
+    return np.int32(v)
+
+
+def scalar(dtype: np.dtype, v: Any) -> Any:
+    """``v`` as the kernel's T: numpy.float32 for float kernels, numpy.float64 for double."""
+    return dtype.type(v)

@@ -1,0 +1,145 @@
+"""Memoized CuPy RawModules over ``ctorch/cuda/kernels/<family>.cu``.
+
+Harmless to import without CuPy or a GPU: nothing is compiled or imported until a launcher
+asks for a kernel.  The source assembly (``kernel_source``, ``kernel_names``) is pure Python
+and is shared with ``tools/check_cuda.py``, so the nvcc check compiles exactly what NVRTC
+compiles at run time.
+
+- Every ``__global__`` kernel is ``template <typename T>``; its float and double
+  instantiations are requested through RawModule's ``name_expressions``.
+- ``#include "common.cuh"`` is pasted in (with ``#line`` directives) instead of passing
+  ``-I``: CuPy's on-disk kernel cache is keyed by the source text and options only, so an
+  edited header would otherwise be served stale from the cache.
+- A ``#line 1 "<path>"`` directive makes NVRTC errors point at the real file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
+NVRTC_OPTIONS: tuple[str, ...] = ("--std=c++17",)
+THREADS = 256  # default block size of the grid-stride launchers
+
+_TEMPLATE_KERNEL = re.compile(
+    r"template\s*<\s*typename\s+T\s*>\s*__global__\s+void\s+(\w+)\s*\(", re.MULTILINE
+)
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"[ \t]*$', re.MULTILINE)
+
+_CTYPE = {"float32": "float", "float64": "double"}
+
+_modules: dict[tuple[str, int], Any] = {}
+_functions: dict[tuple[str, str, str, int], Any] = {}
+_max_blocks: dict[int, int] = {}
+
+
+def families() -> list[str]:
+    """Names of the kernel families (the .cu files)."""
+    return sorted(p.stem for p in KERNEL_DIR.glob("*.cu"))
+
+
+def _read(name: str) -> str:
+    return (KERNEL_DIR / name).read_text(encoding="utf-8")
+
+
+def _line(n: int, path: Path) -> str:
+    return f'#line {n} "{path.as_posix()}"'
+
+
+def kernel_source(family: str) -> str:
+    """The full source of a family, with local includes pasted in and ``#line`` markers."""
+    path = KERNEL_DIR / f"{family}.cu"
+    if not path.is_file():
+        raise ValueError(f"ctorch.cuda: no kernel family {family!r} (no {path})")
+    text = _read(f"{family}.cu")
+    pieces: list[str] = [_line(1, path)]
+    pos = 0
+    for m in _INCLUDE.finditer(text):
+        header = KERNEL_DIR / m.group(1)
+        pieces.append(text[pos : m.start()])
+        after = text.count("\n", 0, m.end()) + 2  # line number following the #include
+        pieces.append(_line(1, header) + "\n" + header.read_text(encoding="utf-8") + "\n")
+        pieces.append(_line(after, path) + "\n")
+        pos = m.end() + 1
+    pieces.append(text[pos:])
+    return "\n".join([pieces[0], "".join(pieces[1:])])
+
+
+def kernel_names(family: str) -> list[str]:
+    """The templated ``__global__`` kernels defined in ``<family>.cu``."""
+    return _TEMPLATE_KERNEL.findall(_read(f"{family}.cu"))
+
+
+def name_expressions(family: str) -> list[str]:
+    return [f"{k}<{t}>" for k in kernel_names(family) for t in ("float", "double")]
+
+
+def ctype(dtype: Any) -> str:
+    """'float' or 'double' for a float32/float64 dtype; ValueError otherwise."""
+    name = getattr(dtype, "name", str(dtype))
+    try:
+        return _CTYPE[name]
+    except KeyError:
+        raise ValueError(f"ctorch.cuda: kernels take float32 or float64, not {name}") from None
+
+
+def get_module(family: str) -> Any:
+    """The compiled RawModule of ``family`` on the current device (memoized)."""
+    from . import require_cupy
+
+    cp = require_cupy(f"CUDA kernel family {family!r}")
+    key = (family, int(cp.cuda.runtime.getDevice()))
+    mod = _modules.get(key)
+    if mod is None:
+        mod = cp.RawModule(
+            code=kernel_source(family),
+            options=NVRTC_OPTIONS,
+            name_expressions=name_expressions(family),
+        )
+        _modules[key] = mod
+    return mod
+
+
+def get_function(family: str, name: str, dtype: Any) -> Any:
+    """The RawKernel ``name<float|double>`` of ``family`` on the current device (memoized)."""
+    t = ctype(dtype)
+    from . import require_cupy
+
+    cp = require_cupy(f"CUDA kernel {name}")
+    dev = int(cp.cuda.runtime.getDevice())
+    key = (family, name, t, dev)
+    fn = _functions.get(key)
+    if fn is None:
+        fn = get_module(family).get_function(f"{name}<{t}>")
+        _functions[key] = fn
+    return fn
+
+
+def max_blocks() -> int:
+    """Grid cap for grid-stride loops: 32 blocks of THREADS per SM of the current device."""
+    from . import require_cupy
+
+    cp = require_cupy("a CUDA launch")
+    dev = int(cp.cuda.runtime.getDevice())
+    cap = _max_blocks.get(dev)
+    if cap is None:
+        sms = cp.cuda.Device(dev).attributes["MultiProcessorCount"]
+        cap = _max_blocks[dev] = int(sms) * 32
+    return cap
+
+
+def grid_for(n: int, threads: int = THREADS) -> int:
+    """Blocks for a grid-stride loop over ``n`` elements (at least 1)."""
+    return max(1, min((int(n) + threads - 1) // threads, max_blocks()))
+
+
+def launch(family: str, name: str, dtype: Any, n: int, args: tuple, threads: int = THREADS,
+           grid: int | None = None, shared_mem: int = 0) -> None:
+    """Launch ``name<T>`` on the current stream over ``n`` work items (no-op if n == 0)."""
+    if n <= 0:
+        return
+    fn = get_function(family, name, dtype)
+    g = grid_for(n, threads) if grid is None else max(1, int(grid))
+    fn((g,), (threads,), args, shared_mem=shared_mem)

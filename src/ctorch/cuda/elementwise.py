@@ -1,0 +1,173 @@
+"""GPU launchers of the elementwise family (kernels/elementwise.cu).
+
+Same names and signatures as ``ctorch._core.elementwise`` (docs/kernels.md); arguments are
+C-contiguous cupy arrays; every launch goes to the current CuPy stream.  In-place use
+(``out`` is ``x``) is allowed: each element is read before it is written, by one thread.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import _checks as C
+from ._loader import launch
+
+FAMILY = "elementwise"
+
+BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW = range(7)
+_N_BIN = 7
+
+_UNARY_NAMES = (
+    "NEG ABS EXP LOG LOG1P EXPM1 SQRT RSQRT SIN COS TAN TANH SIGMOID RELU ERF SIGN FLOOR CEIL "
+    "ROUND RECIPROCAL SQUARE GELU GELU_TANH SILU SOFTPLUS MISH ELU LEAKY_RELU HARDTANH CLAMP"
+).split()
+(
+    UN_NEG, UN_ABS, UN_EXP, UN_LOG, UN_LOG1P, UN_EXPM1, UN_SQRT, UN_RSQRT, UN_SIN, UN_COS,
+    UN_TAN, UN_TANH, UN_SIGMOID, UN_RELU, UN_ERF, UN_SIGN, UN_FLOOR, UN_CEIL, UN_ROUND,
+    UN_RECIPROCAL, UN_SQUARE, UN_GELU, UN_GELU_TANH, UN_SILU, UN_SOFTPLUS, UN_MISH, UN_ELU,
+    UN_LEAKY_RELU, UN_HARDTANH, UN_CLAMP,
+) = range(len(_UNARY_NAMES))
+_N_UN = len(_UNARY_NAMES)
+
+#: Unary ops that unary_backward accepts (docs/kernels.md).
+UNARY_GRAD_OPS = frozenset(
+    (UN_EXP, UN_LOG, UN_LOG1P, UN_EXPM1, UN_SQRT, UN_RSQRT, UN_SIN, UN_COS, UN_TAN, UN_TANH,
+     UN_SIGMOID, UN_RELU, UN_ERF, UN_RECIPROCAL, UN_SQUARE, UN_GELU, UN_GELU_TANH, UN_SILU,
+     UN_SOFTPLUS, UN_MISH, UN_ELU, UN_LEAKY_RELU, UN_HARDTANH, UN_CLAMP, UN_ABS)
+)
+
+
+def _binop(kernel: str, op: int) -> None:
+    if not 0 <= op < _N_BIN:
+        raise ValueError(f"{kernel}: unknown binary op code {op}")
+
+
+def _unop(kernel: str, op: int) -> None:
+    if not 0 <= op < _N_UN:
+        raise ValueError(f"{kernel}: unknown unary op code {op}")
+
+
+def _bound(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def binary(op: int, x: Any, y: Any, out: Any) -> None:
+    """out[i] = x[i] op y[i]."""
+    k = "binary"
+    _binop(k, op)
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    C.arr(k, "y", y, n, dt)
+    launch(FAMILY, "binary_kernel", dt, n, (C.i32(op), x, y, out, C.i64(n)))
+
+
+def binary_scalar(op: int, x: Any, s: float, out: Any, reverse: bool = False) -> None:
+    """out[i] = x[i] op s (s op x[i] if reverse)."""
+    k = "binary_scalar"
+    _binop(k, op)
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    launch(FAMILY, "binary_scalar_kernel", dt, n,
+           (C.i32(op), x, C.scalar(dt, s), out, C.i64(n), C.i32(bool(reverse))))
+
+
+def binary_bcast(op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner: int,
+                 reverse: bool = False) -> None:
+    """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse)."""
+    k = "binary_bcast"
+    _binop(k, op)
+    C.sizes(k, outer=outer, mid=mid, inner=inner)
+    dt = C.fdtype(k, out, "out")
+    n = outer * mid * inner
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    C.arr(k, "y", y, mid, dt)
+    launch(FAMILY, "binary_bcast_kernel", dt, n,
+           (C.i32(op), x, y, out, C.i64(outer), C.i64(mid), C.i64(inner),
+            C.i32(bool(reverse))))
+
+
+def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.0) -> None:
+    """out[i] = op(x[i]; a, b).  For CLAMP a None bound (or NaN) means no bound."""
+    k = "unary"
+    _unop(k, op)
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    launch(FAMILY, "unary_kernel", dt, n,
+           (C.i32(op), x, out, C.i64(n), C.scalar(dt, _bound(a)), C.scalar(dt, _bound(b))))
+
+
+def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 0.0,
+                   b: float | None = 0.0) -> None:
+    """gx = d op / dx * gy, given the input x and the forward output y."""
+    k = "unary_backward"
+    _unop(k, op)
+    if op not in UNARY_GRAD_OPS:
+        raise ValueError(f"{k}: op {_UNARY_NAMES[op]} has no backward kernel")
+    dt = C.fdtype(k, gx, "gx")
+    n = gx.size
+    C.arr(k, "gx", gx, n, dt)
+    C.arr(k, "gy", gy, n, dt)
+    C.arr(k, "x", x, n, dt)
+    C.arr(k, "y", y, n, dt)
+    launch(FAMILY, "unary_backward_kernel", dt, n,
+           (C.i32(op), gy, x, y, gx, C.i64(n), C.scalar(dt, _bound(a)),
+            C.scalar(dt, _bound(b))))
+
+
+def where(cond_u8: Any, x: Any, y: Any, out: Any) -> None:
+    """out[i] = x[i] if cond[i] else y[i]; cond is uint8 (or bool, same layout)."""
+    k = "where"
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    C.arr(k, "y", y, n, dt)
+    C.arr(k, "cond", cond_u8, n)
+    if cond_u8.dtype.itemsize != 1 or cond_u8.dtype.kind not in "ub":
+        raise ValueError(f"where: cond has dtype {cond_u8.dtype}, expected uint8")
+    launch(FAMILY, "where_kernel", dt, n, (cond_u8, x, y, out, C.i64(n)))
+
+
+def fill(out: Any, value: float) -> None:
+    k = "fill"
+    dt = C.fdtype(k, out, "out")
+    C.arr(k, "out", out, None, dt)
+    n = out.size
+    launch(FAMILY, "fill_kernel", dt, n, (out, C.scalar(dt, value), C.i64(n)))
+
+
+def copy(x: Any, out: Any) -> None:
+    k = "copy"
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    launch(FAMILY, "copy_kernel", dt, n, (x, out, C.i64(n)))
+
+
+def axpy(alpha: float, x: Any, y: Any) -> None:
+    """y += alpha * x, in place."""
+    k = "axpy"
+    dt = C.fdtype(k, y, "y")
+    n = y.size
+    C.arr(k, "y", y, n, dt)
+    C.arr(k, "x", x, n, dt)
+    launch(FAMILY, "axpy_kernel", dt, n, (C.scalar(dt, alpha), x, y, C.i64(n)))
+
+
+def scale(x: Any, alpha: float, out: Any) -> None:
+    """out = x * alpha."""
+    k = "scale"
+    dt = C.fdtype(k, out, "out")
+    n = out.size
+    C.arr(k, "out", out, n, dt)
+    C.arr(k, "x", x, n, dt)
+    launch(FAMILY, "scale_kernel", dt, n, (x, C.scalar(dt, alpha), out, C.i64(n)))
