@@ -1,3 +1,504 @@
-"""ctorch: a PyTorch-style deep-learning library on NumPy."""
+"""ctorch: a PyTorch-style deep-learning library on NumPy.
+
+``import ctorch as torch`` gives torch's API: tensors that share memory with NumPy,
+define-by-run autograd, ``nn``, ``optim``, ``utils.data`` and ``vision``, with a Cython/OpenMP
+CPU core and a CuPy GPU backend.
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
 
 __version__ = "0.1.0"
+
+from . import _dtype
+from ._device import device
+from ._dtype import (
+    bfloat16,
+    bool,
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
+)
+from ._size import Size
+from ._tensor import Tensor, is_tensor
+
+Tensor.__module__ = "ctorch"
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+chalf = complex64
+uint16 = int32
+uint32 = int64
+uint64 = int64
+
+
+class layout:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ctorch.{self.name}"
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+
+
+class memory_format:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ctorch.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+preserve_format = memory_format("preserve_format")
+
+from . import _tensor as _tensor_mod  # noqa: E402
+
+_tensor_mod._attach()
+
+from ._creation import (  # noqa: E402
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    get_default_device,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    set_default_device,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._creation import range_ as range  # noqa: E402,A001
+from ._random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from ._tensor_str import set_printoptions  # noqa: E402
+from .autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops.arithmetic import (  # noqa: E402
+    add,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    div,
+    divide,
+    eq,
+    equal,
+    float_power,
+    floor_divide,
+    fmax,
+    fmin,
+    fmod,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    ne,
+    not_equal,
+    pow,
+    remainder,
+    rsub,
+    sub,
+    subtract,
+    true_divide,
+    where,
+)
+from .ops.einsum import einsum  # noqa: E402
+from .ops.indexing import (  # noqa: E402
+    argsort,
+    argwhere,
+    bincount,
+    bucketize,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    kthvalue,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    median,
+    msort,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    searchsorted,
+    sort,
+    take,
+    take_along_dim,
+    topk,
+    unique,
+)
+from .ops.linalg import (  # noqa: E402
+    addmm,
+    addmv,
+    baddbmm,
+    bilinear,
+    bmm,
+    dot,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from .ops.reduction import (  # noqa: E402
+    all,
+    amax,
+    amin,
+    aminmax,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    dist,
+    log_softmax,
+    logcumsumexp,
+    logsumexp,
+    max,
+    mean,
+    min,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    softmax,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from .ops.shape import (  # noqa: E402
+    adjoint,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    column_stack,
+    concat,
+    concatenate,
+    diag,
+    diag_embed,
+    diagonal,
+    dstack,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    meshgrid,
+    movedim,
+    moveaxis,
+    narrow,
+    permute,
+    repeat_interleave,
+    reshape,
+    roll,
+    rot90,
+    row_stack,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    trace,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from .ops.unary import (  # noqa: E402
+    abs,
+    absolute,
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    arctan2,
+    atanh,
+    ceil,
+    cos,
+    cosh,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    log,
+    log1p,
+    log2,
+    log10,
+    logit,
+    nan_to_num,
+    neg,
+    negative,
+    reciprocal,
+    relu,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
+)
+
+sgn = sign
+arccos, arcsin, arctan = acos, asin, atan
+arccosh, arcsinh, arctanh = acosh, asinh, atanh
+
+
+def numel(input: Tensor) -> builtins_int:  # type: ignore[name-defined]  # noqa: F821
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> builtins_bool:  # type: ignore[name-defined]  # noqa: F821
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor):
+    return input.is_complex()
+
+
+def is_nonzero(input: Tensor):
+    return builtins.bool(input.item()) if input.numel() == 1 else input.__bool__()
+
+
+def is_storage(obj) -> builtins_bool:  # noqa: F821
+    return False
+
+
+def typename(obj) -> str:
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def get_num_threads() -> builtins_int:  # noqa: F821
+    """Threads used by ctorch's CPU kernels."""
+    from ._core._threads import get_num_threads as g
+
+    return g()
+
+
+def set_num_threads(n) -> None:
+    """Set the threads used by ctorch's CPU kernels."""
+    from ._core._threads import set_num_threads as s
+
+    s(n)
+
+
+def get_num_interop_threads():
+    return 1
+
+
+def set_num_interop_threads(n) -> None:
+    pass
+
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode: builtins_bool, *, warn_only=False) -> None:  # noqa: F821
+    """ctorch's CPU kernels are deterministic already; the flag is recorded."""
+    _deterministic[0] = builtins.bool(mode)
+
+
+def are_deterministic_algorithms_enabled():
+    return _deterministic[0]
+
+
+def compile(model=None, **kwargs):  # noqa: A001
+    """No compiler: returns the model (or function) unchanged, as a decorator too."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def finfo(type=None):  # noqa: A002
+    import numpy as _np
+
+    return _np.finfo(_dtype.to_numpy_dtype(type if type is not None else get_default_dtype()))
+
+
+def iinfo(type):  # noqa: A002
+    import numpy as _np
+
+    return _np.iinfo(_dtype.to_numpy_dtype(type))
+
+
+def _make_legacy(name, dt):
+    def __new__(cls, *args, **kwargs):
+        t = _tensor_mod._legacy_new(Tensor, *args, dtype=dt, **kwargs)
+        return t
+
+    return type(name, (), {"__new__": __new__, "_legacy_dtype": dt, "__module__": "ctorch"})
+
+
+FloatTensor = _make_legacy("FloatTensor", float32)
+DoubleTensor = _make_legacy("DoubleTensor", float64)
+HalfTensor = _make_legacy("HalfTensor", float16)
+LongTensor = _make_legacy("LongTensor", int64)
+IntTensor = _make_legacy("IntTensor", int32)
+ShortTensor = _make_legacy("ShortTensor", int16)
+CharTensor = _make_legacy("CharTensor", int8)
+ByteTensor = _make_legacy("ByteTensor", uint8)
+BoolTensor = _make_legacy("BoolTensor", bool)
+
+import builtins  # noqa: E402
+
+builtins_int = builtins.int
+builtins_bool = builtins.bool
+
+_LAZY = {
+    "nn": "ctorch.nn",
+    "optim": "ctorch.optim",
+    "utils": "ctorch.utils",
+    "vision": "ctorch.vision",
+    "cuda": "ctorch.cuda",
+    "autograd": "ctorch.autograd",
+    "distributed": "ctorch.distributed",
+    "multiprocessing": "ctorch.multiprocessing",
+    "backends": "ctorch.backends",
+    "accelerator": "ctorch.accelerator",
+    "serialization": "ctorch.serialization",
+    "version": "ctorch.version",
+    "testing": "ctorch.testing",
+    "linalg": "ctorch.linalg",
+    "fft": "ctorch.fft",
+    "special": "ctorch.special",
+    "onnx": "ctorch.onnx",
+    "jit": "ctorch.jit",
+    "random": "ctorch.random",
+    "mps": "ctorch.mps",
+    "amp": "ctorch.amp",
+    "hub": "ctorch.hub",
+    "types": "ctorch.types",
+}
+
+
+def save(obj, f, pickle_protocol=2, **kwargs):
+    """Save ``obj`` in PyTorch's zip format (readable by torch.load)."""
+    from .serialization import save as _save
+
+    return _save(obj, f, pickle_protocol=pickle_protocol, **kwargs)
+
+
+def load(f, map_location=None, weights_only=True, **kwargs):
+    """Load a file written by ctorch.save or torch.save; safe (weights only) by default."""
+    from .serialization import load as _load
+
+    return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is not None:
+        m = _importlib.import_module(mod)
+        globals()[name] = m
+        return m
+    raise AttributeError(f"module 'ctorch' has no attribute {name!r}")

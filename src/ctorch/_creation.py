@@ -1,0 +1,410 @@
+"""Tensor creation: tensor/as_tensor/from_numpy, zeros/ones/empty/full/eye/arange/linspace,
+random tensors, and the ``*_like`` family."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import CPU, as_device
+from ._random import rng_for
+from ._tensor import Tensor
+
+_wrap = Tensor._make
+_default_device = [None]
+
+
+def set_default_device(device) -> None:
+    _default_device[0] = None if device is None else as_device(device)
+
+
+def get_default_device():
+    return _default_device[0] or CPU
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return D.to_numpy_dtype(default if default is not None else D.get_default_dtype())
+    return D.to_numpy_dtype(D._as_dtype(dtype))
+
+
+def _place(a, device, requires_grad=False, pin_memory=False) -> Tensor:
+    dev = as_device(device) if device is not None else _default_device[0]
+    if dev is not None and dev.type == "cuda":
+        from . import _gpu
+
+        a = _gpu.to_device(a, dev)
+    elif dev is not None and dev.type not in ("cpu",):
+        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+    t = _wrap(a)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size, op):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _infer_np(data):
+    """NumPy array for arbitrary Python data with torch's dtype inference."""
+    if isinstance(data, Tensor):
+        return data._a if type(data._a) is np.ndarray else data._a.get()
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
+        data = _tensors_to_lists(data)
+    a = np.array(data)
+    if a.dtype == object:
+        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
+    if a.dtype.kind == "f" and a.dtype != np.float64:
+        return a
+    if a.dtype == np.float64 and not isinstance(data, (np.floating,)):
+        return a.astype(D.to_numpy_dtype(D.get_default_dtype()))
+    if a.dtype.kind == "c" and not isinstance(data, np.complexfloating):
+        return a.astype(D.to_numpy_dtype(D.get_default_dtype().to_complex()))
+    if a.dtype.kind in "iu" and not isinstance(data, (np.integer, np.ndarray)):
+        return a.astype(np.int64)
+    if a.dtype.kind in "US":
+        raise TypeError(f"new(): invalid data type '{a.dtype.kind == 'U' and 'str' or 'bytes'}'")
+    return a
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        if any(isinstance(x, Tensor) for x in data):
+            return data
+        data = data[0]
+    return [data]
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(x) for x in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (lists, scalars, NumPy arrays, tensors)."""
+    if isinstance(data, Tensor) and type(data._a) is not np.ndarray and (device is None or as_device(device).type == "cuda"):
+        a = data._a.copy()
+        if dtype is not None:
+            a = a.astype(_np_dtype(dtype))
+        t = _wrap(a)
+        return t.requires_grad_(True) if requires_grad else t
+    a = _infer_np(data)
+    if dtype is not None:
+        a = a.astype(_np_dtype(dtype))
+    else:
+        a = a.copy()
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"tensor(): unsupported data type {a.dtype}")
+    D.from_numpy_dtype(a.dtype)
+    return _place(np.ascontiguousarray(a) if not a.flags.c_contiguous else a, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Share memory with ``data`` when it already has the right dtype and device."""
+    if isinstance(data, Tensor):
+        t = data
+        if dtype is not None and D._as_dtype(dtype) is not t.dtype:
+            t = t.to(dtype)
+        if device is not None and as_device(device) != t.device:
+            t = t.to(device)
+        return t
+    if isinstance(data, np.ndarray):
+        t = from_numpy(data) if data.dtype.kind in "biufc" else tensor(data)
+        if dtype is not None and D._as_dtype(dtype) is not t.dtype:
+            t = t.to(dtype)
+        if device is not None and as_device(device).type != "cpu":
+            t = t.to(device)
+        return t
+    if type(data).__module__.startswith("cupy"):
+        t = _wrap(data)
+        return t.to(dtype) if dtype is not None else t
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor viewing the same memory as ``ndarray`` (any strides; read-only stays read-only)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_numpy_dtype(ndarray.dtype)
+    if ndarray.dtype.byteorder not in "=|" and not (ndarray.dtype.byteorder == "<" and np.little_endian):
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion "
+            "between byte orders is currently not supported."
+        )
+    return _wrap(ndarray)
+
+
+def from_dlpack(ext) -> Tensor:
+    if isinstance(ext, Tensor):
+        return ext
+    dev = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
+    if dev == 1:  # kDLCPU
+        return _wrap(np.from_dlpack(ext))
+    import cupy
+
+    return _wrap(cupy.from_dlpack(ext))
+
+
+def _filled(size, fill, dtype, device, requires_grad, op, default=None):
+    shape = _size(size, op)
+    dt = _np_dtype(dtype, default)
+    if device is not None and as_device(device).type == "cuda" or (device is None and _default_device[0] is not None and _default_device[0].type == "cuda"):
+        from . import _gpu
+
+        cp = _gpu.cupy()
+        with _gpu.on(as_device(device) if device is not None else _default_device[0]):
+            a = cp.empty(shape, dt) if fill is None else cp.full(shape, fill, dt)
+        t = _wrap(a)
+        return t.requires_grad_(True) if requires_grad else t
+    a = np.empty(shape, dt) if fill is None else (np.zeros(shape, dt) if fill == 0 else np.full(shape, fill, dt))
+    t = _wrap(a)
+    if device is not None and as_device(device).type != "cpu":
+        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device!r}")
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    t = _filled(size, 0, dtype, device, requires_grad, "zeros")
+    return _maybe_out(out, t)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _maybe_out(out, _filled(size, 1, dtype, device, requires_grad, "ones"))
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None):
+    return _maybe_out(out, _filled(size, None, dtype, device, requires_grad, "empty"))
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if dtype is None:
+        if isinstance(fill_value, bool):
+            dtype = D.bool
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = D.int64
+        elif isinstance(fill_value, complex):
+            dtype = D.get_default_dtype().to_complex()
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _maybe_out(out, _filled((size,) if isinstance(size, numbers.Integral) else (tuple(size),), fill_value, dtype, device, requires_grad, "full"))
+
+
+def _maybe_out(out, t):
+    if out is None:
+        return t
+    out._a = t._a
+    out._bump()
+    return out
+
+
+def _like(input, dtype, device):
+    dt = dtype if dtype is not None else input.dtype
+    dev = device if device is not None else input.device
+    return dt, dev
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return zeros(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return ones(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return empty(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return full(input._a.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return rand(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    dt, dev = _like(input, dtype, device)
+    return randn(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    if high is None:
+        low, high = 0, low
+    dt, dev = _like(input, dtype, device)
+    return randint(low, high, input._a.shape, dtype=dt, device=dev)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _maybe_out(out, _place(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), device, requires_grad))
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in vals)
+        dt = D.to_numpy_dtype(D.get_default_dtype()) if is_float else np.dtype(np.int64)
+    else:
+        dt = _np_dtype(dtype)
+    n = math.ceil((end - start) / step)
+    a = (start + step * np.arange(n, dtype=np.float64)) if dt.kind == "f" or any(isinstance(v, float) for v in vals) else np.arange(start, end, step, dtype=np.int64)
+    return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    a = start + step * np.arange(n, dtype=np.float64)
+    return _place(a.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    a = np.linspace(start, end, int(steps), dtype=np.float64)
+    return _maybe_out(out, _place(a.astype(_np_dtype(dtype)), device, requires_grad))
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    a = np.logspace(start, end, int(steps), base=base, dtype=np.float64)
+    return _place(a.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+# ------------------------------------------------------------------ random
+def _rand_dtype(dtype):
+    dt = _np_dtype(dtype)
+    if dt.kind not in "fc":
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'")
+    return dt
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    shape = _size(size, "rand")
+    dt = _rand_dtype(dtype)
+    g = rng_for(generator)
+    a = g.random(shape, dtype=dt) if dt in (np.float32, np.float64) else g.random(shape).astype(dt)
+    return _maybe_out(out, _place(a, device, requires_grad))
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    shape = _size(size, "randn")
+    dt = _rand_dtype(dtype)
+    g = rng_for(generator)
+    a = g.standard_normal(shape, dtype=dt) if dt in (np.float32, np.float64) else g.standard_normal(shape).astype(dt)
+    return _maybe_out(out, _place(a, device, requires_grad))
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if size is None:
+        # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint(): missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
+    a = rng_for(generator).integers(low, high, shape, dtype=np.int64)
+    dt = _np_dtype(dtype, D.int64)
+    return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    a = rng_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
+    return _maybe_out(out, _place(a, device, requires_grad))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    g = rng_for(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        m = mean._a if isinstance(mean, Tensor) else mean
+        s = std._a if isinstance(std, Tensor) else std
+        if type(ref._a) is not np.ndarray:
+            m = m.get() if hasattr(m, "get") else m
+            s = s.get() if hasattr(s, "get") else s
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        if isinstance(std, Tensor) and bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        z = g.standard_normal(shape).astype(ref._a.dtype)
+        r = _wrap((m + s * z).astype(ref._a.dtype))
+        return r.to(ref.device) if type(ref._a) is not np.ndarray else r
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    shape = _size((size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),), "normal")
+    dt = _rand_dtype(dtype)
+    a = (mean + std * g.standard_normal(shape)).astype(dt)
+    return _maybe_out(out, _place(a, device, requires_grad))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    g = rng_for(generator)
+    probs = input._a if p is None else np.full(input._a.shape, p)
+    if type(probs) is not np.ndarray:
+        probs = probs.get()
+    a = (g.random(probs.shape) < probs).astype(input._a.dtype)
+    r = _wrap(a)
+    return r if type(input._a) is np.ndarray else r.to(input.device)
+
+
+def poisson(input, generator=None):
+    return _wrap(rng_for(generator).poisson(input.cpu()._a).astype(input._a.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    g = rng_for(generator)
+    p = input.detach().cpu()._a.astype(np.float64)
+    squeeze = p.ndim == 1
+    p2 = p.reshape(1, -1) if squeeze else p
+    if (p2 < 0).any() or not np.isfinite(p2).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    out = np.empty((p2.shape[0], num_samples), np.int64)
+    for r in range(p2.shape[0]):
+        row = p2[r]
+        s = row.sum()
+        if s <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > np.count_nonzero(row):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        out[r] = g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s)
+    res = _wrap(out[0] if squeeze else out)
+    return res if type(input._a) is np.ndarray else res.to(input.device)

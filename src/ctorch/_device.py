@@ -1,0 +1,87 @@
+"""ctorch.device: where a tensor's storage lives (NumPy on 'cpu', CuPy on 'cuda:N')."""
+
+from __future__ import annotations
+
+__all__ = ["device"]
+
+_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+class device:
+    """``ctorch.device("cpu" | "cuda" | "cuda:N")`` or ``ctorch.device("cuda", N)``."""
+
+    __slots__ = ("type", "index", "_prev")
+
+    def __init__(self, type: str | device | int, index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int):
+            self.type, self.index = "cuda", type
+            return
+        if not isinstance(type, str):
+            raise TypeError(f"device(): expected a string or device, got {type!r}")
+        s = type.strip()
+        if ":" in s:
+            if index is not None:
+                raise ValueError(f"device(): type {s!r} already has an index")
+            s, idx = s.split(":", 1)
+            try:
+                index = int(idx)
+            except ValueError:
+                raise RuntimeError(f"Invalid device string: '{type}'") from None
+        if s not in _TYPES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_TYPES)} device type at start of device string: {type}"
+            )
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = s, index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+    def __enter__(self):
+        from . import _creation
+
+        self._prev = _creation._default_device[0]
+        _creation._default_device[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        from . import _creation
+
+        _creation._default_device[0] = self._prev
+        return False
+
+
+CPU = device("cpu")
+
+
+def as_device(d) -> device:
+    if d is None:
+        return CPU
+    if isinstance(d, device):
+        return d
+    return device(d)

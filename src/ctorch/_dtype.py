@@ -1,0 +1,221 @@
+"""ctorch dtypes: torch's names, aliases and type-promotion rules over NumPy dtypes."""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+import numpy as np
+
+__all__ = [
+    "dtype",
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+    "complex64",
+    "complex128",
+    "get_default_dtype",
+    "set_default_dtype",
+    "promote_types",
+    "result_type",
+    "to_numpy_dtype",
+    "from_numpy_dtype",
+]
+
+# category: 0 bool, 1 integer, 2 floating, 3 complex
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+_pybool = _builtins.bool
+
+
+class dtype:
+    """A tensor element type (like ``torch.dtype``); wraps one NumPy dtype."""
+
+    __slots__ = ("_name", "_np", "_cat", "is_floating_point", "is_complex", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype, cat: int) -> None:
+        self._name = name
+        self._np = np.dtype(np_dtype) if np_dtype is not None else None
+        self._cat = cat
+        self.is_floating_point = cat == _FLOAT
+        self.is_complex = cat == _COMPLEX
+        self.is_signed = name not in ("uint8", "bool")
+        self.itemsize = self._np.itemsize if self._np is not None else 2
+
+    def __repr__(self) -> str:
+        return f"ctorch.{self._name}"
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self._name,))
+
+    def to_real(self) -> dtype:
+        return {"complex64": float32, "complex128": float64}.get(self._name, self)
+
+    def to_complex(self) -> dtype:
+        return {"float32": complex64, "float64": complex128}.get(self._name, self)
+
+
+float32 = dtype("float32", np.float32, _FLOAT)
+float64 = dtype("float64", np.float64, _FLOAT)
+float16 = dtype("float16", np.float16, _FLOAT)
+# bfloat16 exists as a name (for error messages and serialization); NumPy has no storage for it.
+bfloat16 = dtype("bfloat16", None, _FLOAT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = dtype("int16", np.int16, _INT)
+int32 = dtype("int32", np.int32, _INT)
+int64 = dtype("int64", np.int64, _INT)
+uint8 = dtype("uint8", np.uint8, _INT)
+bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch.bool
+complex64 = dtype("complex64", np.complex64, _COMPLEX)
+complex128 = dtype("complex128", np.complex128, _COMPLEX)
+
+_ALL = [
+    float32, float64, float16, bfloat16, int8, int16, int32, int64, uint8, bool, complex64,
+    complex128,
+]
+_BY_NAME = {d._name: d for d in _ALL}
+_BY_NP = {d._np: d for d in _ALL if d._np is not None}
+# NumPy types ctorch has no dtype for map to the nearest one torch would use
+_BY_NP.update({np.dtype(np.uint16): int32, np.dtype(np.uint32): int64, np.dtype(np.uint64): int64})
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def to_numpy_dtype(dt: dtype) -> np.dtype:
+    if dt._np is None:
+        raise TypeError(f"ctorch: dtype {dt} has no NumPy storage and is not supported")
+    return dt._np
+
+
+def from_numpy_dtype(npdt) -> dtype:
+    try:
+        return _BY_NP[np.dtype(npdt)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(npdt)}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint8, and bool."
+        ) from None
+
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The default floating dtype (float32 unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    if not isinstance(d, dtype) or not d.is_floating_point or d is bfloat16:
+        raise TypeError(f"set_default_dtype: only float16/float32/float64 are supported, got {d}")
+    _default[0] = d
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: the smallest dtype both can be cast to."""
+    if a is b:
+        return a
+    if a._cat != b._cat:
+        hi, lo = (a, b) if a._cat > b._cat else (b, a)
+        if hi._cat == _COMPLEX and lo is float64:
+            return complex128
+        return hi
+    return _BY_NP[np.promote_types(a._np, b._np)]
+
+
+def _as_dtype(d) -> dtype:
+    """Accept ctorch dtypes, NumPy dtypes/types, Python types and names."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return float64
+    if d is int:
+        return int64
+    if d is _pybool:
+        return bool
+    if isinstance(d, str):
+        name = d.replace("torch.", "").replace("ctorch.", "")
+        name = _ALIASES.get(name, name)
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+    try:
+        return from_numpy_dtype(d)
+    except TypeError:
+        raise TypeError(f"ctorch: cannot interpret {d!r} as a dtype") from None
+
+
+_ALIASES = {
+    "float": "float32",
+    "double": "float64",
+    "half": "float16",
+    "long": "int64",
+    "int": "int32",
+    "short": "int16",
+    "cfloat": "complex64",
+    "cdouble": "complex128",
+}
+
+
+def result_type(*operands) -> dtype:
+    """torch.result_type over tensors and Python scalars.
+
+    Dimensioned tensors outrank 0-d tensors, which outrank Python scalars: a lower-ranked
+    operand changes the result only when its category (bool < int < float < complex) is
+    higher. A Python float with an integer tensor gives the default dtype.
+    """
+    from ._tensor import Tensor
+
+    dim_r = zero_r = wrap_r = None
+    for o in operands:
+        if isinstance(o, Tensor):
+            d = o.dtype
+            if o._a.ndim:
+                dim_r = d if dim_r is None else promote_types(dim_r, d)
+            else:
+                zero_r = d if zero_r is None else promote_types(zero_r, d)
+        else:
+            d = _scalar_dtype(o)
+            wrap_r = d if wrap_r is None else promote_types(wrap_r, d)
+    r = dim_r
+    for other in (zero_r, wrap_r):
+        if other is None:
+            continue
+        if r is None:
+            r = other
+        elif other._cat > r._cat:
+            if other is wrap_r and other._cat == _FLOAT:
+                r = get_default_dtype() if r._cat < _FLOAT else r
+            elif other is wrap_r and other._cat == _COMPLEX:
+                r = get_default_dtype().to_complex()
+            else:
+                r = promote_types(r, other)
+    if r is None:
+        raise TypeError("result_type: no operands")
+    return r
+
+
+def _scalar_dtype(s) -> dtype:
+    t = type(s)
+    if t is float:
+        return float64
+    if t is int:
+        return int64
+    if t is _pybool:
+        return bool
+    if t is complex:
+        return complex128
+    if isinstance(s, np.generic):
+        return from_numpy_dtype(s.dtype)
+    if isinstance(s, np.ndarray):
+        return from_numpy_dtype(s.dtype)
+    raise TypeError(f"unsupported operand type {t.__name__}")
+
+

@@ -1,0 +1,455 @@
+"""Attaches the op functions to ``Tensor`` as methods, operators and in-place variants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._tensor import Tensor
+from .autograd.grad_mode import state
+from .ops import arithmetic as A
+from .ops import conversion as C
+from .ops import einsum as E
+from .ops import indexing as I
+from .ops import linalg as L
+from .ops import reduction as R
+from .ops import shape as S
+from .ops import unary as U
+from .ops._dispatch import xp_of
+from .ops._util import sum_to_shape
+
+_wrap = Tensor._make
+
+
+def attach(T) -> None:
+    # ---------------------------------------------------------------- operators
+    T.__add__ = lambda s, o: A.add(s, o)
+    T.__radd__ = lambda s, o: A.add(s, o)
+    T.__sub__ = lambda s, o: A.sub(s, o)
+    T.__rsub__ = _rsub
+    T.__mul__ = lambda s, o: A.mul(s, o)
+    T.__rmul__ = lambda s, o: A.mul(s, o)
+    T.__truediv__ = lambda s, o: A.div(s, o)
+    T.__rtruediv__ = _rdiv
+    T.__floordiv__ = lambda s, o: A.floor_divide(s, o)
+    T.__rfloordiv__ = lambda s, o: A.floor_divide(_lift(o, s), s)
+    T.__mod__ = lambda s, o: A.remainder(s, o)
+    T.__rmod__ = lambda s, o: A.remainder(_lift(o, s), s)
+    T.__pow__ = lambda s, o: A.pow(s, o)
+    T.__rpow__ = lambda s, o: A.pow(o, s)
+    T.__matmul__ = lambda s, o: L.matmul(s, _lift(o, s))
+    T.__rmatmul__ = lambda s, o: L.matmul(_lift(o, s), s)
+    T.__neg__ = lambda s: U.neg(s)
+    T.__pos__ = lambda s: s
+    T.__abs__ = lambda s: U.abs(s)
+    T.__invert__ = lambda s: A.logical_not(s) if s._a.dtype == np.bool_ else A.bitwise_not(s)
+    T.__and__ = lambda s, o: A.bitwise_and(s, o)
+    T.__rand__ = lambda s, o: A.bitwise_and(s, o)
+    T.__or__ = lambda s, o: A.bitwise_or(s, o)
+    T.__ror__ = lambda s, o: A.bitwise_or(s, o)
+    T.__xor__ = lambda s, o: A.bitwise_xor(s, o)
+    T.__rxor__ = lambda s, o: A.bitwise_xor(s, o)
+    T.__eq__ = lambda s, o: A.eq(s, o) if _cmp_ok(o) else NotImplemented
+    T.__ne__ = lambda s, o: A.ne(s, o) if _cmp_ok(o) else NotImplemented
+    T.__lt__ = lambda s, o: A.lt(s, o)
+    T.__le__ = lambda s, o: A.le(s, o)
+    T.__gt__ = lambda s, o: A.gt(s, o)
+    T.__ge__ = lambda s, o: A.ge(s, o)
+    T.__iadd__ = lambda s, o: A.binary_inplace(s, A.ADD, o, "add_")
+    T.__isub__ = lambda s, o: A.binary_inplace(s, A.SUB, o, "sub_")
+    T.__imul__ = lambda s, o: A.binary_inplace(s, A.MUL, o, "mul_")
+    T.__itruediv__ = lambda s, o: A.binary_inplace(s, A.DIV, o, "div_")
+    T.__ipow__ = lambda s, o: A.binary_inplace(s, A.POW, o, "pow_")
+    T.__ifloordiv__ = lambda s, o: A.inplace(s, "floor_divide_", lambda: A.floor_divide(s, o), o)
+    T.__imod__ = lambda s, o: A.inplace(s, "remainder_", lambda: A.remainder(s, o), o)
+    T.__iand__ = lambda s, o: A.inplace(s, "bitwise_and_", lambda: A.bitwise_and(s, o), o)
+    T.__ior__ = lambda s, o: A.inplace(s, "bitwise_or_", lambda: A.bitwise_or(s, o), o)
+    T.__ixor__ = lambda s, o: A.inplace(s, "bitwise_xor_", lambda: A.bitwise_xor(s, o), o)
+    T.__getitem__ = I.getitem
+    T.__setitem__ = I.setitem
+
+    # ---------------------------------------------------------------- plain methods
+    plain = {
+        # arithmetic
+        "add": A.add, "sub": A.sub, "subtract": A.sub, "mul": A.mul, "multiply": A.mul,
+        "div": A.div, "divide": A.div, "true_divide": A.div, "floor_divide": A.floor_divide,
+        "remainder": A.remainder, "fmod": A.fmod, "pow": A.pow, "float_power": A.float_power,
+        "maximum": A.maximum, "minimum": A.minimum, "fmax": A.fmax, "fmin": A.fmin,
+        "eq": A.eq, "ne": A.ne, "lt": A.lt, "le": A.le, "gt": A.gt, "ge": A.ge,
+        "not_equal": A.ne, "less": A.lt, "less_equal": A.le, "greater": A.gt,
+        "greater_equal": A.ge, "equal": A.equal,
+        "logical_and": A.logical_and, "logical_or": A.logical_or, "logical_xor": A.logical_xor,
+        "logical_not": A.logical_not, "bitwise_and": A.bitwise_and, "bitwise_or": A.bitwise_or,
+        "bitwise_xor": A.bitwise_xor, "bitwise_not": A.bitwise_not,
+        "clamp": A.clamp, "clip": A.clamp, "clamp_min": A.clamp_min, "clamp_max": A.clamp_max,
+        "where": lambda s, cond, other: A.where(cond, s, other), "rsub": A.rsub,
+        # unary
+        "neg": U.neg, "negative": U.neg, "abs": U.abs, "absolute": U.abs, "exp": U.exp,
+        "log": U.log, "log1p": U.log1p, "log2": U.log2, "log10": U.log10, "expm1": U.expm1,
+        "exp2": U.exp2, "sqrt": U.sqrt, "rsqrt": U.rsqrt, "sin": U.sin, "cos": U.cos,
+        "tan": U.tan, "tanh": U.tanh, "sigmoid": U.sigmoid, "relu": U.relu, "erf": U.erf,
+        "sign": U.sign, "sgn": U.sign, "floor": U.floor, "ceil": U.ceil, "round": U.round,
+        "trunc": U.trunc, "fix": U.trunc, "frac": U.frac, "reciprocal": U.reciprocal,
+        "square": U.square, "isnan": U.isnan, "isinf": U.isinf, "isfinite": U.isfinite,
+        "isposinf": U.isposinf, "isneginf": U.isneginf, "nan_to_num": U.nan_to_num,
+        "asin": U.asin, "acos": U.acos, "atan": U.atan, "arcsin": U.asin, "arccos": U.acos,
+        "arctan": U.atan, "sinh": U.sinh, "cosh": U.cosh, "asinh": U.asinh, "acosh": U.acosh,
+        "atanh": U.atanh, "atan2": U.atan2, "arctan2": U.atan2, "logit": U.logit,
+        "softplus": U.softplus, "silu": U.silu, "mish": U.mish, "gelu": U.gelu,
+        # reductions
+        "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
+        "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax,
+        "argmax": R.argmax, "argmin": R.argmin, "var": R.var, "std": R.std,
+        "logsumexp": R.logsumexp, "norm": R.norm, "dist": R.dist, "all": R.all, "any": R.any,
+        "count_nonzero": R.count_nonzero, "cumsum": R.cumsum, "cumprod": R.cumprod,
+        "logcumsumexp": R.logcumsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
+        # shape
+        "view": S.view, "view_as": S.view_as, "reshape": S.reshape, "reshape_as": S.reshape_as,
+        "flatten": S.flatten, "unflatten": S.unflatten, "transpose": S.transpose,
+        "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "permute": S.permute,
+        "movedim": S.movedim, "moveaxis": S.movedim, "adjoint": S.adjoint,
+        "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand,
+        "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "narrow": S.narrow,
+        "contiguous": S.contiguous, "clone": S.clone, "split": S.split,
+        "tensor_split": S.tensor_split, "chunk": S.chunk, "unbind": S.unbind,
+        "select": S.select, "flip": S.flip, "fliplr": S.fliplr, "flipud": S.flipud,
+        "roll": S.roll, "rot90": S.rot90, "repeat": S.repeat, "tile": S.tile,
+        "repeat_interleave": S.repeat_interleave, "tril": S.tril, "triu": S.triu,
+        "diagonal": S.diagonal, "diag": S.diag, "diag_embed": S.diag_embed, "trace": S.trace,
+        # indexing
+        "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
+        "scatter_reduce": I.scatter_reduce, "index_select": I.index_select,
+        "index_add": I.index_add, "index_fill": I.index_fill, "index_copy": I.index_copy,
+        "index_put": I.index_put, "masked_fill": I.masked_fill,
+        "masked_select": I.masked_select, "masked_scatter": I.masked_scatter, "take": I.take,
+        "take_along_dim": I.take_along_dim, "nonzero": I.nonzero, "argwhere": I.argwhere,
+        "sort": I.sort, "argsort": I.argsort, "msort": I.msort, "topk": I.topk,
+        "kthvalue": I.kthvalue, "median": I.median, "unique": I.unique,
+        "bincount": I.bincount,
+        # linalg
+        "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot,
+        "inner": L.dot, "vdot": L.dot, "outer": L.outer, "ger": L.outer, "addmm": L.addmm,
+        "addmv": L.addmv, "baddbmm": L.baddbmm,
+        # conversion
+        "to": C.to, "type": C.type_, "type_as": C.type_as,
+    }
+    for name, fn in plain.items():
+        setattr(T, name, fn)
+
+    # ---------------------------------------------------------------- in-place variants
+    def _mk_inplace(name, fn):
+        def method(self, *args, **kwargs):
+            other = args[0] if args else None
+            return A.inplace(self, name, lambda: fn(self, *args, **kwargs), other)
+
+        method.__name__ = name
+        return method
+
+    fast_inplace = {"add_": A.ADD, "sub_": A.SUB, "mul_": A.MUL, "div_": A.DIV, "pow_": A.POW}
+    for name, op in fast_inplace.items():
+        setattr(T, name, _mk_binary_inplace(name, op))
+    for base in (
+        "clamp clip clamp_min clamp_max neg negative abs absolute exp log log1p log2 log10 expm1 "
+        "sqrt rsqrt sin cos tan tanh sigmoid relu erf sign floor ceil round trunc fix frac "
+        "reciprocal square nan_to_num asin acos atan sinh cosh logit floor_divide remainder fmod "
+        "masked_fill masked_scatter index_add index_fill index_copy index_put scatter "
+        "scatter_add scatter_reduce tril triu logical_and logical_or logical_not "
+        "bitwise_and bitwise_or bitwise_xor float_power maximum minimum eq ne lt le gt ge "
+        "silu mish"
+    ).split():
+        fn = plain[base]
+        if base in ("eq", "ne", "lt", "le", "gt", "ge"):
+            def cmp_fn(self, other, _f=fn):
+                return _f(self, other).to(self.dtype)
+
+            setattr(T, base + "_", _mk_inplace(base + "_", cmp_fn))
+        else:
+            setattr(T, base + "_", _mk_inplace(base + "_", fn))
+
+    T.zero_ = _zero_
+    T.fill_ = _fill_
+    T.copy_ = _copy_
+    T.uniform_ = _uniform_
+    T.normal_ = _normal_
+    T.bernoulli_ = _bernoulli_
+    T.random_ = _random_
+    T.exponential_ = _exponential_
+    T.fill_diagonal_ = _fill_diagonal_
+    T.t_ = lambda s: _set_view(s, S.t(s))
+    T.transpose_ = lambda s, a, b: _set_view(s, S.transpose(s, a, b))
+    T.squeeze_ = lambda s, dim=None: _set_view(s, S.squeeze(s, dim))
+    T.unsqueeze_ = lambda s, dim: _set_view(s, S.unsqueeze(s, dim))
+    T.resize_ = _resize_
+    T.resize_as_ = lambda s, o: _resize_(s, *o.shape)
+    T.share_memory_ = lambda s: s
+    T.is_shared = lambda s: False
+    T.pin_memory = lambda s, device=None: s
+    T.is_pinned = lambda s: False
+    T.requires_grad_ = Tensor.requires_grad_
+
+    # ---------------------------------------------------------------- conversions
+    from . import _dtype as D
+
+    T.float = lambda s, memory_format=None: C.to_impl(s, D.float32, None, False)
+    T.double = lambda s, memory_format=None: C.to_impl(s, D.float64, None, False)
+    T.half = lambda s, memory_format=None: C.to_impl(s, D.float16, None, False)
+    T.long = lambda s, memory_format=None: C.to_impl(s, D.int64, None, False)
+    T.int = lambda s, memory_format=None: C.to_impl(s, D.int32, None, False)
+    T.short = lambda s, memory_format=None: C.to_impl(s, D.int16, None, False)
+    T.char = lambda s, memory_format=None: C.to_impl(s, D.int8, None, False)
+    T.byte = lambda s, memory_format=None: C.to_impl(s, D.uint8, None, False)
+    T.bool = lambda s, memory_format=None: C.to_impl(s, D.bool, None, False)
+    T.cpu = lambda s, memory_format=None: C.to_impl(s, None, _cpu(), False)
+    T.cuda = _cuda
+    T.new_zeros = _new("zeros")
+    T.new_ones = _new("ones")
+    T.new_empty = _new("empty")
+    T.new_full = _new_full
+    T.new_tensor = _new_tensor
+    T.sum_to_size = lambda s, *size: sum_to_shape(s, S._shape_args(size, "sum_to_size"))
+    T.apply_ = _apply_
+    T.map_ = _map_
+    T.conj = lambda s: _wrap(xp_of(s._a).conj(s._a)) if s.is_complex() else s
+    T.resolve_conj = lambda s: s
+    T.resolve_neg = lambda s: s
+    T.einsum = lambda s, eq, *o: E.einsum(eq, s, *o)
+    T.untyped_storage = lambda s: s._a
+    T.get_device = lambda s: -1 if not s.is_cuda else s._a.device.id
+
+
+def _cpu():
+    from ._device import CPU
+
+    return CPU
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    from ._device import as_device
+
+    dev = as_device(device if device is not None else "cuda")
+    if isinstance(device, int):
+        dev = as_device(f"cuda:{device}")
+    return C.to_impl(self, None, dev, False)
+
+
+def _cmp_ok(o):
+    return o is None or isinstance(o, (Tensor, int, float, bool, complex, np.ndarray, np.generic, list, tuple)) and o is not None
+
+
+def _lift(o, like):
+    from .ops._util import as_tensor_arg
+
+    return as_tensor_arg(o, like)
+
+
+def _rsub(self, other):
+    if isinstance(other, Tensor):
+        return A.sub(other, self)
+    if state.enabled and self._rg:
+        return A.RSub.apply(self, other)
+    return _wrap(A.binary_arrays(A.SUB, self, A._other(other, self, "rsub"), reverse=True))
+
+
+def _rdiv(self, other):
+    if isinstance(other, Tensor):
+        return A.div(other, self)
+    o = A._other(other, self, "div")
+    if isinstance(o, Tensor):
+        return A.div(o, self)
+    if state.enabled and self._rg:
+        return A.RDiv.apply(self, o)
+    return _wrap(A.binary_arrays(A.DIV, self, o, reverse=True))
+
+
+def _mk_binary_inplace(name, op):
+    def method(self, other, *, alpha=1, rounding_mode=None):
+        if alpha != 1:
+            other = other * alpha
+        if rounding_mode is not None:
+            return A.inplace(self, name, lambda: A.div(self, other, rounding_mode=rounding_mode), other)
+        return A.binary_inplace(self, op, other, name)
+
+    method.__name__ = name
+    return method
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _fill_(self, value):
+    A.check_writable(self, "fill_")
+    if isinstance(value, Tensor):
+        if value._a.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._a.ndim} dimensions."
+            )
+        if state.enabled and (self._rg or value._rg):
+            return A.inplace(self, "fill_", lambda: value.expand(self.shape).to(self.dtype) + self.detach() * 0, value)
+        value = value.item()
+    if state.enabled and self._rg:
+        if self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        return A.inplace(self, "fill_", lambda: self * 0 + value)
+    a = self._a
+    if a.size >= 16384 and a.flags.c_contiguous and a.dtype in (np.float32, np.float64):
+        from .ops._dispatch import kernels_for
+
+        k = kernels_for(a)
+        if k.has("fill"):
+            k.fill(a.reshape(-1), float(value))
+            self._vref[0] += 1
+            return self
+    a[...] = value
+    self._vref[0] += 1
+    return self
+
+
+def _copy_(self, src, non_blocking=False):
+    from .ops._util import as_tensor_arg
+
+    src = as_tensor_arg(src, self, "copy_")
+    try:
+        ok = np.broadcast_shapes(src._a.shape, self._a.shape) == self._a.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the destination "
+            f"shape {tuple(self.shape)}"
+        )
+    if state.enabled and (self._rg or src._rg):
+        return A.inplace(
+            self, "copy_", lambda: C.to_impl(src, self.dtype, self.device, False).expand(self.shape) + self.detach() * 0, src
+        )
+    A.check_writable(self, "copy_")
+    s = src._a
+    if type(s) is not type(self._a):
+        s = C._convert_array(s, None, self.device, False)
+    xp_of(self._a).copyto(self._a, s, casting="unsafe")
+    self._vref[0] += 1
+    return self
+
+
+def _rand_fill(self, name, sample):
+    A.check_writable(self, name)
+    if state.enabled and self._rg and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    a = sample(self._a.shape)
+    if type(self._a) is not np.ndarray:
+        from . import _gpu
+
+        a = _gpu.to_device(a, self.device)
+    self._a[...] = a
+    self._vref[0] += 1
+    return self
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from ._random import rng_for
+
+    g = rng_for(generator)
+    return _rand_fill(self, "uniform_", lambda shp: (a + (b - a) * g.random(shp)).astype(self._a.dtype))
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from ._random import rng_for
+
+    g = rng_for(generator)
+    return _rand_fill(self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype))
+
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    from ._random import rng_for
+
+    g = rng_for(generator)
+    pp = p._a if isinstance(p, Tensor) else p
+    return _rand_fill(self, "bernoulli_", lambda shp: (g.random(shp) < pp).astype(self._a.dtype))
+
+
+def _random_(self, from_=0, to=None, *, generator=None):
+    from ._random import rng_for
+
+    g = rng_for(generator)
+    if to is None:
+        from_, to = 0, (2**24 if self._a.dtype == np.float32 else 2**53 if self._a.dtype.kind == "f" else np.iinfo(self._a.dtype).max)
+    return _rand_fill(self, "random_", lambda shp: g.integers(from_, to, shp).astype(self._a.dtype))
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    from ._random import rng_for
+
+    g = rng_for(generator)
+    return _rand_fill(self, "exponential_", lambda shp: g.exponential(1.0 / lambd, shp).astype(self._a.dtype))
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    A.check_writable(self, "fill_diagonal_")
+    xp_of(self._a).fill_diagonal(self._a, fill_value, wrap=wrap)
+    self._vref[0] += 1
+    return self
+
+
+def _set_view(self, v):
+    self._a = v._a
+    if v.grad_fn is not None:
+        self.grad_fn, self._output_nr = v.grad_fn, v._output_nr
+    return self
+
+
+def _resize_(self, *size):
+    shape = S._shape_args(size, "resize_")
+    import math
+
+    n = math.prod(shape)
+    a = self._a.reshape(-1)
+    if a.size >= n:
+        self._a = a[:n].reshape(shape)
+    else:
+        new = xp_of(a).empty(n, a.dtype)
+        new[: a.size] = a
+        self._a = new.reshape(shape)
+    self._vref[0] += 1
+    return self
+
+
+def _new(kind):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        from . import _creation
+
+        fn = getattr(_creation, kind)
+        return fn(*size, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
+
+    method.__name__ = "new_" + kind
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    from . import _creation
+
+    return _creation.full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
+                          device=device if device is not None else self.device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    from . import _creation
+
+    return _creation.tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                            device=device if device is not None else self.device, requires_grad=requires_grad)
+
+
+def _apply_(self, fn):
+    flat = self._a.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = fn(flat[i].item())
+    self._vref[0] += 1
+    return self
+
+
+def _map_(self, other, fn):
+    a = self._a.reshape(-1)
+    b = np.broadcast_to(other._a, self._a.shape).reshape(-1)
+    for i in range(a.size):
+        a[i] = fn(a[i].item(), b[i].item())
+    self._vref[0] += 1
+    return self

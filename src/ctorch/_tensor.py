@@ -1,0 +1,598 @@
+"""The Tensor: one NumPy (CPU) or CuPy (GPU) array plus autograd state.
+
+The array *is* the storage: ``from_numpy`` and ``.numpy()`` are zero-copy. Autograd state
+(``requires_grad``, ``grad``, ``grad_fn``, the version counter shared by views) lives here.
+Most methods are attached at the bottom of this module from ``ops``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import CPU, as_device, device
+from ._size import Size
+from .autograd.function import AccumulateGrad, RemovableHandle
+from .autograd.grad_mode import state
+
+__all__ = ["Tensor", "is_tensor"]
+
+_ndarray = np.ndarray
+_NP2DT = D._BY_NP
+
+
+def _cupy():
+    import cupy
+
+    return cupy
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
+
+    __slots__ = (
+        "_a",
+        "_rg",
+        "grad_fn",
+        "_output_nr",
+        "_vref",
+        "_grad",
+        "_acc",
+        "_base",
+        "_hooks",
+        "_retains",
+        "__weakref__",
+        "__dict__",
+    )
+    __array_priority__ = 1000
+
+    # ---------------------------------------------------------------- construction
+    def __new__(cls, *args, **kwargs):
+        return _legacy_new(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    @staticmethod
+    def _make(a) -> Tensor:
+        t = object.__new__(Tensor)
+        t._a = a
+        t._rg = False
+        t.grad_fn = None
+        t._output_nr = 0
+        t._vref = [0]
+        t._grad = None
+        t._acc = None
+        t._base = None
+        t._hooks = None
+        t._retains = False
+        return t
+
+    def _view_of(self, a) -> Tensor:
+        """A new tensor over ``a`` (a view of self's storage) sharing the version counter."""
+        t = Tensor._make(a)
+        t._vref = self._vref
+        t._base = self if self._base is None else self._base
+        return t
+
+    @staticmethod
+    def _zeros_meta(meta) -> Tensor:
+        shape, dt, typ = meta
+        if typ is _ndarray:
+            return Tensor._make(np.zeros(shape, dt))
+        return Tensor._make(_cupy().zeros(shape, dt))
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> Size:
+        return Size(self._a.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._a.shape)
+        return self._a.shape[_wrap_dim(dim, self._a.ndim, "size")]
+
+    @property
+    def dtype(self) -> D.dtype:
+        return _NP2DT[self._a.dtype]
+
+    @property
+    def device(self) -> device:
+        a = self._a
+        if type(a) is _ndarray:
+            return CPU
+        return device("cuda", a.device.id)
+
+    @property
+    def is_cuda(self) -> bool:
+        return type(self._a) is not _ndarray
+
+    is_xpu = False
+    is_mps = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
+    @property
+    def layout(self):
+        from . import strided
+
+        return strided
+
+    @property
+    def ndim(self) -> int:
+        return self._a.ndim
+
+    def dim(self) -> int:
+        return self._a.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._a.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._a.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._a.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._a.nbytes
+
+    def stride(self, dim: int | None = None):
+        item = self._a.itemsize
+        st = tuple(s // item for s in self._a.strides)
+        if dim is None:
+            return st
+        return st[_wrap_dim(dim, self._a.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        a = self._a
+        base = a
+        while getattr(base, "base", None) is not None and isinstance(base.base, type(a)):
+            base = base.base
+        if base is a:
+            return 0
+        if type(a) is _ndarray:
+            off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        else:
+            off = a.data.ptr - base.data.ptr
+        return off // a.itemsize
+
+    def data_ptr(self) -> int:
+        a = self._a
+        if type(a) is _ndarray:
+            return a.__array_interface__["data"][0]
+        return a.data.ptr
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._a.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._a.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._a.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
+
+    @property
+    def T(self) -> Tensor:
+        if self._a.ndim not in (0, 1, 2):
+            # torch deprecates .T on >2-D tensors; it reverses all dimensions
+            return self.permute(*range(self._a.ndim - 1, -1, -1))
+        return self.t() if self._a.ndim == 2 else self
+
+    @property
+    def mT(self) -> Tensor:
+        if self._a.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        return self.T.conj() if self.is_complex() else self.T
+
+    @property
+    def mH(self) -> Tensor:
+        return self.mT.conj() if self.is_complex() else self.mT
+
+    @property
+    def real(self) -> Tensor:
+        return self if not self.is_complex() else Tensor._make(self._a.real)
+
+    @property
+    def imag(self) -> Tensor:
+        if not self.is_complex():
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return Tensor._make(self._a.imag)
+
+    # ---------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and not (self.is_floating_point() or self.is_complex()):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains and self._grad is None:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._a.shape != self._a.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {tuple(value.shape)} vs {tuple(self.shape)}")
+            if value._a.dtype != self._a.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} vs {self.dtype}")
+            if value.device != self.device:
+                raise RuntimeError(f"assigned grad has data located on a different device: {value.device} vs {self.device}")
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        return self._vref[0]
+
+    def _bump(self) -> None:
+        self._vref[0] += 1
+
+    def _get_acc(self) -> AccumulateGrad:
+        if self._acc is None:
+            self._acc = AccumulateGrad(self)
+        return self._acc
+
+    def _accumulate_grad(self, g: Tensor, create_graph: bool) -> None:
+        if self._hooks:
+            for h in list(self._hooks):
+                r = h(g)
+                if r is not None:
+                    g = r
+        if g._a.shape != self._a.shape:
+            g = g.sum_to_size(self._a.shape)
+        if g._a.dtype != self._a.dtype:
+            g = g.to(self.dtype)
+        cur = self._grad
+        if cur is None:
+            if create_graph:
+                self._grad = g
+            else:
+                # own the buffer: a fresh contiguous detached copy unless g is a private temp
+                ga = g._a
+                if g.grad_fn is None and g._base is None and ga.flags.c_contiguous and g._vref[0] == 0 and ga.flags.owndata:
+                    self._grad = Tensor._make(ga)
+                else:
+                    self._grad = Tensor._make(ga.copy())
+        elif create_graph or cur._rg:
+            self._grad = cur + g
+        else:
+            xp = np if type(cur._a) is _ndarray else _cupy()
+            xp.add(cur._a, g._a, out=cur._a)
+            cur._vref[0] += 1
+
+    def retain_grad(self) -> None:
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains:
+            return
+        self._retains = True
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def _retain(g):
+            t = ref()
+            if t is not None:
+                if t._grad is None:
+                    t._grad = Tensor._make(g._a.copy())
+                else:
+                    t._grad = Tensor._make(t._grad._a + g._a)
+            return None
+
+        self.grad_fn._add_pre_hook(self._output_nr, _retain)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor | None`` called with this tensor's gradient."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_pre_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        t = Tensor._make(self._a)
+        t._vref = self._vref
+        t._base = self._base
+        return t
+
+    def detach_(self) -> Tensor:
+        if self._base is not None and self._base._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        t = Tensor._make(self._a)
+        t._vref = self._vref
+        return t
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._a = value._a
+
+    # ---------------------------------------------------------------- Python protocols
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __iter__(self):
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        if not (state.enabled and self._rg):
+            a = self._a
+            for i in range(a.shape[0]):
+                yield self._view_of(a[i])
+        else:
+            yield from self.unbind(0)
+
+    def item(self):
+        a = self._a
+        if a.size != 1:
+            raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
+        v = a.reshape(()).item() if type(a) is _ndarray else a.reshape(()).get().item()
+        return v
+
+    def tolist(self):
+        a = self._a
+        return a.tolist() if type(a) is _ndarray else a.get().tolist()
+
+    def __bool__(self) -> bool:
+        if self._a.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self._scalar_for("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar_for("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar_for("complex"))
+
+    def _scalar_for(self, what):
+        if self._a.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars")
+        return self.item()
+
+    def __index__(self) -> int:
+        if self._a.size != 1 or self._a.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._a.ndim == 0:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from ._tensor_str import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, proto):
+        a = self._a if type(self._a) is _ndarray else self._a.get()
+        return (_rebuild, (np.ascontiguousarray(a) if not a.flags.c_contiguous and not a.flags.f_contiguous else a, self._rg, str(self.device)))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment."
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        t = type(self).__new__(type(self)) if type(self) is not Tensor else Tensor._make(None)
+        if type(self) is not Tensor:
+            Tensor._init_slots(t)
+        t._a = self._a.copy()
+        t._rg = self._rg
+        if self._grad is not None:
+            t._grad = Tensor._make(self._grad._a.copy())
+        if self.__dict__:
+            import copy
+
+            t.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = t
+        return t
+
+    @staticmethod
+    def _init_slots(t) -> None:
+        t._a = None
+        t._rg = False
+        t.grad_fn = None
+        t._output_nr = 0
+        t._vref = [0]
+        t._grad = None
+        t._acc = None
+        t._base = None
+        t._hooks = None
+        t._retains = False
+
+    # NumPy interop -----------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if type(self._a) is not _ndarray:
+            if force:
+                return self._a.get()
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._a
+
+    def __array__(self, dtype=None, copy=None):
+        if type(self._a) is not _ndarray:
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        a = self._a
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return a.astype(dtype)
+        if copy:
+            return a.copy()
+        return a
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .ops.numpy_interop import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .ops.numpy_interop import array_function
+
+        return array_function(func, types, args, kwargs)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._a.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+    @property
+    def __cuda_array_interface__(self):
+        if type(self._a) is _ndarray:
+            raise AttributeError(
+                "Can't get __cuda_array_interface__ on non-CUDA tensor type: "
+                f"{self.type()} If CUDA data is required use tensor.cuda() to copy tensor to device memory."
+            )
+        if self._rg:
+            raise RuntimeError(
+                "Can't get __cuda_array_interface__ on Variable that requires grad. "
+                "If gradients aren't required, use var.detach() to get Variable that doesn't require grad."
+            )
+        return self._a.__cuda_array_interface__
+
+
+def _rebuild(a, rg, dev):
+    t = Tensor._make(np.array(a, copy=True))
+    if dev != "cpu":
+        t = t.to(dev)
+    t._rg = rg
+    return t
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+            + (f" in {op}" if op else "")
+        )
+    return dim % n if ndim > 0 else 0
+
+
+def _legacy_new(cls, *args, device=None, dtype=None, **kwargs):
+    """``ctorch.Tensor(data)`` / ``ctorch.Tensor(2, 3)`` / ``ctorch.Tensor()`` (float32)."""
+    dt = D.to_numpy_dtype(dtype if dtype is not None else getattr(cls, "_legacy_dtype", D.get_default_dtype()))
+    if len(args) == 0:
+        a = np.empty((0,), dt)
+    elif len(args) == 1 and isinstance(args[0], Tensor):
+        src = args[0]
+        t = object.__new__(cls)
+        Tensor._init_slots(t)
+        t._a = src._a
+        t._vref = src._vref
+        return t
+    elif all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in args):
+        a = np.empty(tuple(int(x) for x in args), dt)
+    elif len(args) == 1:
+        data = args[0]
+        if isinstance(data, Size):
+            a = np.empty(tuple(data), dt)
+        else:
+            a = np.array(data, dtype=dt)
+    else:
+        raise TypeError(f"Tensor(): invalid arguments {args!r}")
+    t = object.__new__(cls)
+    Tensor._init_slots(t)
+    t._a = a
+    if device is not None and as_device(device).type != "cpu":
+        t._a = t.to(device)._a
+    return t
+
+
+def _attach() -> None:
+    """Attach the op methods (defined in ops/ and _methods.py) to Tensor."""
+    from . import _methods
+
+    _methods.attach(Tensor)

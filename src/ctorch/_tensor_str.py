@@ -1,0 +1,166 @@
+"""Printing tensors the way torch does (precision 4, sci mode, summarization, suffixes)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _dtype as D
+
+
+class _Opts:
+    precision = 4
+    threshold = 1000
+    edgeitems = 3
+    linewidth = 80
+    sci_mode = None
+
+
+PRINT_OPTS = _Opts()
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    if profile == "default":
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, 1000, 3, 80
+    elif profile == "short":
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
+    elif profile == "full":
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
+    if precision is not None:
+        PRINT_OPTS.precision = precision
+    if threshold is not None:
+        PRINT_OPTS.threshold = threshold
+    if edgeitems is not None:
+        PRINT_OPTS.edgeitems = edgeitems
+    if linewidth is not None:
+        PRINT_OPTS.linewidth = linewidth
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+class _Formatter:
+    def __init__(self, a: np.ndarray) -> None:
+        self.kind = a.dtype.kind
+        self.int_mode = True
+        self.sci = False
+        self.width = 1
+        p = PRINT_OPTS.precision
+        if self.kind == "b":
+            self.width = max((len(str(bool(v))) for v in a.reshape(-1)), default=4)
+            return
+        if self.kind in "iu":
+            self.width = max((len(str(int(v))) for v in a.reshape(-1)), default=1)
+            return
+        if self.kind == "c":
+            self.int_mode = False
+            return
+        vals = a.reshape(-1).astype(np.float64)
+        finite = vals[np.isfinite(vals)]
+        if finite.size == 0:
+            self.width = max(len(self._special(v)) for v in vals) if vals.size else 3
+            return
+        nz = np.abs(finite[finite != 0])
+        self.int_mode = bool(np.all(np.ceil(finite) == finite))
+        if self.int_mode:
+            if nz.size and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8):
+                self.sci = True
+                self.int_mode = False
+        else:
+            if nz.size and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4):
+                self.sci = True
+        if PRINT_OPTS.sci_mode is not None:
+            self.sci = bool(PRINT_OPTS.sci_mode)
+            if self.sci:
+                self.int_mode = False
+        self.p = p
+        self.width = max(len(self.fmt(v)) for v in vals)
+
+    def _special(self, v):
+        if math.isnan(v):
+            return "nan"
+        return "inf" if v > 0 else "-inf"
+
+    def fmt(self, v) -> str:
+        if self.kind == "b":
+            return str(bool(v))
+        if self.kind in "iu":
+            return str(int(v))
+        if self.kind == "c":
+            return str(complex(v)).strip("()")
+        v = float(v)
+        if not math.isfinite(v):
+            return self._special(v)
+        if self.sci:
+            return f"{v:.{PRINT_OPTS.precision}e}"
+        if self.int_mode:
+            return f"{v:.0f}."
+        return f"{v:.{PRINT_OPTS.precision}f}"
+
+
+def _fmt_array(a, f, indent, summarize):
+    if a.ndim == 0:
+        return f.fmt(a.item()).rjust(f.width)
+    e = PRINT_OPTS.edgeitems
+    n = a.shape[0]
+    if a.ndim == 1:
+        items = [f.fmt(v).rjust(f.width) for v in (a[:e].tolist() + a[n - e:].tolist() if summarize and n > 2 * e else a.tolist())]
+        if summarize and n > 2 * e:
+            items = items[:e] + ["..."] + items[e:]
+        per_line = max(1, int((PRINT_OPTS.linewidth - indent) // (f.width + 2)))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    if summarize and n > 2 * e:
+        rows = [_fmt_array(a[i], f, indent + 1, summarize) for i in range(e)] + ["..."] + [
+            _fmt_array(a[i], f, indent + 1, summarize) for i in range(n - e, n)]
+    else:
+        rows = [_fmt_array(a[i], f, indent + 1, summarize) for i in range(n)]
+    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(rows) + "]"
+
+
+def _summary_values(a):
+    e = PRINT_OPTS.edgeitems
+    if a.ndim == 0:
+        return a.reshape(1)
+    if a.shape[0] > 2 * e:
+        parts = [a[:e], a[-e:]]
+    else:
+        parts = [a]
+    out = []
+    for p in parts:
+        if p.ndim == 1:
+            out.append(p)
+        else:
+            out.extend(_summary_values(x) for x in p)
+    return np.concatenate([o.reshape(-1) for o in out]) if out else a.reshape(-1)
+
+
+def tensor_repr(t) -> str:
+    a = t._a
+    if type(a) is not np.ndarray:
+        a = a.get()
+    prefix = "tensor("
+    indent = len(prefix)
+    summarize = a.size > PRINT_OPTS.threshold
+    suffixes = []
+    if t.is_cuda:
+        suffixes.append(f"device='{t.device}'")
+    if a.size == 0:
+        body = "[]"
+        if a.shape != (0,):
+            suffixes.append(f"size={tuple(a.shape)}")
+    else:
+        vals = _summary_values(a) if summarize else a
+        f = _Formatter(np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32))
+        body = _fmt_array(a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize)
+    dt = t.dtype
+    if dt not in (D.get_default_dtype(), D.int64, D.bool) or (a.size == 0 and dt is not D.get_default_dtype()):
+        suffixes.append(f"dtype={dt}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._rg:
+        suffixes.append("requires_grad=True")
+    s = prefix + body
+    for sfx in suffixes:
+        s += ", " + sfx
+    return s + ")"

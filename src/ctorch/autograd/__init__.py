@@ -1,0 +1,134 @@
+"""ctorch.autograd: define-by-run automatic differentiation."""
+
+from __future__ import annotations
+
+from . import graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .engine import run_backward
+from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = [
+    "Function", "FunctionCtx", "InplaceFunction", "once_differentiable", "backward", "grad",
+    "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
+    "set_detect_anomaly", "Variable", "graph",
+]
+
+
+def _make_grads(outputs, grad_outputs, create_graph):
+    from .._tensor import Tensor
+
+    grads = []
+    for out, g in zip(outputs, grad_outputs):
+        if g is None:
+            if out._a.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not (out.is_floating_point() or out.is_complex()):
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
+                )
+            a = out._a
+            g = Tensor._make(a.dtype.type(1) + (a * 0))
+        else:
+            if not isinstance(g, Tensor):
+                from .._creation import tensor
+
+                g = tensor(g, dtype=out.dtype)
+            if g._a.shape != out._a.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
+                    f"output[0] has a shape of {tuple(out.shape)}."
+                )
+            if not create_graph:
+                g = g.detach()
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Compute the sum of gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``."""
+    from .._tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in tensors:
+        if not t._rg:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    if inputs is not None:
+        ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        res = grad(tensors, ins, grads, retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
+        for i, g in zip(ins, res):
+            if g is not None:
+                i._accumulate_grad(g, create_graph)
+        return
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` w.r.t. ``inputs`` (returned, not accumulated into .grad)."""
+    from .._tensor import Tensor
+
+    single_out = isinstance(outputs, Tensor)
+    outputs = (outputs,) if single_out else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for o in outputs:
+        if not o._rg:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    for i in inputs:
+        if not i._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _make_grads(outputs, grad_outputs, create_graph)
+    capture = {}
+    keys = []
+    for i in inputs:
+        key = (i.grad_fn, i._output_nr) if i.grad_fn is not None else (i._get_acc(), 0)
+        capture[key] = None
+        keys.append(key)
+    run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    result = []
+    for n, (i, key) in enumerate(zip(inputs, keys)):
+        g = capture[key]
+        if g is None:
+            if materialize_grads:
+                g = i.detach().new_zeros(i.shape)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        elif g._a.shape != i._a.shape:
+            g = g.sum_to_size(i._a.shape)
+        result.append(g)
+    return tuple(result)
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy alias
+    """Legacy ``torch.autograd.Variable``: returns the tensor (optionally requiring grad)."""
+    t = data
+    if requires_grad:
+        t.requires_grad_(True)
+    return t

@@ -1,0 +1,158 @@
+"""The backward engine: runs graph nodes in reverse topological order."""
+
+from __future__ import annotations
+
+from .function import AccumulateGrad, BackwardCFunction, _FREED_MSG
+from .grad_mode import state
+
+__all__ = ["run_backward"]
+
+
+def _topo_order(roots):
+    """Reverse post-order of an iterative DFS from the roots: every node comes before the
+    nodes it feeds gradients to."""
+    order = []
+    seen = set()
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            nf = node.next_functions
+            if i < len(nf):
+                stack[-1] = (node, i + 1)
+                nxt = nf[i][0]
+                if nxt is not None and nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, 0))
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _check_nan(node, grads):
+    from .._tensor import Tensor
+
+    for i, g in enumerate(grads):
+        if isinstance(g, Tensor) and (g.is_floating_point() or g.is_complex()):
+            if bool(g.isnan().any()):
+                msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+                trace = getattr(node, "_anomaly_trace", None)
+                if trace:
+                    msg += "\nTraceback of forward call that caused the error:\n" + trace
+                raise RuntimeError(msg)
+
+
+def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capture=None,
+                 accumulate: bool = True):
+    """Propagate ``grad_roots`` from the tensors ``roots`` through the graph.
+
+    ``capture`` maps edges ``(node, output_nr)`` to slots: the total gradient arriving at a
+    captured edge is stored instead of (or before) running that node; used by
+    ``autograd.grad``. With ``accumulate=False`` leaves' ``.grad`` are left untouched.
+    """
+    from .._tensor import Tensor
+
+    pending = {}  # node -> list of grads per output
+    root_nodes = []
+    for t, g in zip(roots, grad_roots):
+        edge_node = t.grad_fn if t.grad_fn is not None else t._get_acc()
+        nr = t._output_nr if t.grad_fn is not None else 0
+        slots = pending.get(edge_node)
+        if slots is None:
+            slots = pending[edge_node] = {}
+        slots[nr] = _add(slots.get(nr), g)
+        root_nodes.append(edge_node)
+    order = _topo_order(root_nodes)
+    prev = state.enabled
+    state.enabled = bool(create_graph)
+    try:
+        for node in order:
+            slots = pending.pop(node, None)
+            if not slots:
+                continue
+            # tensor hooks registered on this node's outputs
+            if node._pre_hooks:
+                for nr, hooks in node._pre_hooks.items():
+                    if nr in slots:
+                        for h in list(hooks):
+                            r = h(slots[nr])
+                            if r is not None:
+                                slots[nr] = r
+            if capture is not None:
+                hit = False
+                for nr, g in slots.items():
+                    key = (node, nr)
+                    if key in capture:
+                        capture[key] = _add(capture[key], g)
+                        hit = True
+                if hit and isinstance(node, AccumulateGrad):
+                    continue
+            if isinstance(node, AccumulateGrad):
+                if accumulate:
+                    var = node._var()
+                    if var is not None:
+                        var._accumulate_grad(slots[0], create_graph)
+                continue
+            if node._released or node._saved is None:
+                raise RuntimeError(_FREED_MSG)
+            meta = node._out_meta
+            if meta is None:
+                gouts = (slots.get(0),)
+            else:
+                gouts = []
+                for i, m in enumerate(meta):
+                    g = slots.get(i)
+                    if g is None and m is not None and node._materialize:
+                        g = Tensor._zeros_meta(m)
+                    gouts.append(g)
+                gouts = tuple(gouts)
+            gins = node.apply(*gouts)
+            if not isinstance(gins, tuple):
+                gins = (gins,)
+            nf = node.next_functions
+            if len(gins) < len(nf):
+                # trailing Nones are allowed for non-tensor inputs
+                gins = gins + (None,) * (len(nf) - len(gins))
+            elif len(gins) > len(nf):
+                extra = gins[len(nf):]
+                if any(g is not None for g in extra):
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(nf)}, got {len(gins)})"
+                    )
+                gins = gins[: len(nf)]
+            if node._hooks:
+                for h in node._hooks:
+                    r = h(gins, gouts)
+                    if r is not None:
+                        gins = tuple(r)
+            if state.anomaly and state.anomaly_check_nan:
+                _check_nan(node, gins)
+            if not retain_graph and isinstance(node, BackwardCFunction):
+                node._release()
+            for (nxt, nr), g in zip(nf, gins):
+                if nxt is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    raise TypeError(
+                        f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor"
+                    )
+                s = pending.get(nxt)
+                if s is None:
+                    s = pending[nxt] = {}
+                s[nr] = _add(s.get(nr), g)
+    finally:
+        state.enabled = prev

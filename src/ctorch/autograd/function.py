@@ -1,0 +1,310 @@
+"""Define-by-run autograd: graph nodes, ``Function`` with ``ctx``, saved tensors.
+
+Every differentiable ctorch op is a ``Function`` subclass: ``forward(ctx, ...)`` computes on
+tensors (grad mode off), ``backward(ctx, *grads)`` returns one gradient per input. Calling
+``F.apply(...)`` runs forward and, when grad mode is on and an input requires grad, records a
+node whose ``next_functions`` point at the inputs' nodes. The node *is* the ``ctx``.
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+
+from .grad_mode import state
+
+__all__ = ["Function", "FunctionCtx", "Node", "BackwardCFunction", "AccumulateGrad",
+           "once_differentiable", "InplaceFunction"]
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst: list, item) -> None:
+        self._list, self._item = lst, item
+
+    def remove(self) -> None:
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """A node of the backward graph."""
+
+    next_functions: tuple = ()
+    _pre_hooks = None  # {output_nr: [hook(grad) -> grad|None]}
+    _hooks = None  # [hook(grad_inputs, grad_outputs)]
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        return self._add_pre_hook(0, fn)
+
+    def _add_pre_hook(self, output_nr: int, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        lst = self._pre_hooks.setdefault(output_nr, [])
+        lst.append(fn)
+        return RemovableHandle(lst, fn)
+
+
+class AccumulateGrad(Node):
+    """Sink node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("_var",)
+
+    def __init__(self, var) -> None:
+        self._var = weakref.ref(var)
+
+    @property
+    def variable(self):
+        return self._var()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+class _SavedTensor:
+    __slots__ = ("tensor", "array", "version_ref", "version", "is_output", "output_nr", "rg")
+
+    def __init__(self, t, node) -> None:
+        self.version_ref = t._vref
+        self.version = t._vref[0]
+        if t.grad_fn is node:
+            # Saving one of our own outputs: keep its array, not the tensor, so the
+            # graph holds no reference cycle (node -> tensor -> node).
+            self.tensor = None
+            self.array = t._a
+            self.is_output = True
+            self.output_nr = t._output_nr
+            self.rg = t._rg
+        else:
+            self.tensor = t
+            self.is_output = False
+
+    def unpack(self, node):
+        if self.version_ref[0] != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: output of {node.name()} is at version "
+                f"{self.version_ref[0]}; expected version {self.version} instead. Hint: the "
+                "operation that saved it is the one named; avoid modifying its inputs or "
+                "outputs in place before backward()."
+            )
+        if not self.is_output:
+            return self.tensor
+        from .._tensor import Tensor
+
+        t = Tensor._make(self.array)
+        t._vref = self.version_ref
+        if self.rg:
+            t._rg = True
+            t.grad_fn = node
+            t._output_nr = self.output_nr
+        return t
+
+
+class FunctionCtx:
+    """The ``ctx`` API (mixed into graph nodes)."""
+
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        return tuple(None if s is None else s.unpack(self) for s in saved)
+
+    saved_variables = saved_tensors
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """Graph node created by ``Function.apply``; also the ``ctx`` seen by forward/backward."""
+
+    _forward_cls = None
+    _saved = ()
+    _to_save = ()
+    _dirty = ()
+    _non_diff = ()
+    _materialize = True
+    _out_meta = None
+    _anomaly_trace = None
+    _released = False
+
+    def __init__(self) -> None:
+        pass
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _release(self) -> None:
+        self._saved = None
+        self._released = True
+
+    def apply(self, *grads):
+        return self._forward_cls.backward(self, *grads)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs) -> None:
+        super().__init__(name, bases, attrs)
+        node_name = attrs.get("_node_name") or (name + "Backward")
+        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_forward_cls": cls})
+
+
+def _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    acc = t._acc
+    if acc is None:
+        acc = t._acc = AccumulateGrad(t)
+    return (acc, 0)
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of differentiable operations, as ``torch.autograd.Function``.
+
+    Subclasses define static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``
+    and are called through ``apply``.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method: call "
+            f"{type(self).__name__}.apply(...) instead of instantiating it."
+        )
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        node = cls._backward_cls()
+        needs = False
+        if state.enabled:
+            flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            needs = True in flags
+        else:
+            flags = (False,) * len(args)
+        node.needs_input_grad = flags
+        prev = state.enabled
+        state.enabled = False
+        try:
+            outputs = cls.forward(node, *args, **kwargs)
+        finally:
+            state.enabled = prev
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        # Outputs that are inputs returned unchanged become new tensors (views) unless dirty.
+        dirty = node._dirty
+        if any(isinstance(o, Tensor) and any(o is a for a in args) for o in outs):
+            fixed = []
+            for o in outs:
+                if isinstance(o, Tensor) and any(o is a for a in args) and not any(o is d for d in dirty):
+                    o = o._view_of(o._a)
+                fixed.append(o)
+            outs = tuple(fixed)
+            outputs = outs if is_tuple else outs[0]
+        if not needs:
+            for d in dirty:
+                d._vref[0] += 1
+            return outputs
+        node.next_functions = tuple(
+            _edge(a) if f else (None, 0) for a, f in zip(args, flags)
+        )
+        non_diff = node._non_diff
+        if len(outs) > 1:
+            node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
+            # keep (shape, dtype, array type) only, not the arrays themselves
+            node._out_meta = [
+                None if a is None else (a.shape, a.dtype, type(a)) for a in node._out_meta
+            ]
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                continue
+            if any(o is d for d in dirty):
+                if o.grad_fn is None and o._rg:
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad is being used in an in-place "
+                        "operation."
+                    )
+                o._vref[0] += 1
+            if any(o is n for n in non_diff) or not (o.is_floating_point() or o.is_complex()):
+                o._rg = False
+                continue
+            o._rg = True
+            o.grad_fn = node
+            o._output_nr = i
+        if state.anomaly:
+            node._anomaly_trace = "".join(traceback.format_stack()[:-1])
+        to_save = node._to_save
+        if to_save:
+            node._saved = tuple(None if t is None else _SavedTensor(t, node) for t in to_save)
+            node._to_save = ()
+        return outputs
+
+
+class InplaceFunction(Function):
+    pass
+
+
+def once_differentiable(fn):
+    """Decorator for backward methods that are not themselves differentiable."""
+    import functools
+
+    from .grad_mode import no_grad
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+
+    return wrapper

@@ -1,0 +1,146 @@
+"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode (context managers
+and decorators). The flag is a module global read directly by the hot paths."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+class _State:
+    __slots__ = ("enabled", "inference", "anomaly", "anomaly_check_nan")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.inference = False
+        self.anomaly = False
+        self.anomaly_check_nan = True
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference
+
+
+class _DecoratorContextManager:
+    """Usable as ``with x():`` and as ``@x()`` (and bare ``@no_grad``)."""
+
+    def __call__(self, func):
+        if inspect.isclass(func):
+            raise TypeError("grad-mode decorators apply to functions, not classes")
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def gen_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                try:
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            gen.close()
+                            raise
+                        with self.clone():
+                            response = gen.send(request)
+                except StopIteration as e:
+                    return e.value
+
+            return gen_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class no_grad(_DecoratorContextManager):
+    """Disable graph building: ops under it record nothing and keep no graph memory."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None or not callable(orig_func):
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        state.enabled = False
+
+    def __exit__(self, *exc) -> bool:
+        state.enabled = self.prev
+        return False
+
+
+class enable_grad(_DecoratorContextManager):
+    def __new__(cls, orig_func=None):
+        if orig_func is None or not callable(orig_func):
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        state.enabled = True
+
+    def __exit__(self, *exc) -> bool:
+        state.enabled = self.prev
+        return False
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """``set_grad_enabled(False)`` as a call takes effect at once; as a context manager it
+    restores the previous mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = state.enabled
+        self.mode = bool(mode)
+        state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> bool:
+        state.enabled = self.prev
+        return False
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):
+    """Like no_grad (ctorch has no separate inference tensors)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __enter__(self) -> None:
+        self.prev = (state.enabled, state.inference)
+        if self.mode:
+            state.enabled = False
+            state.inference = True
+
+    def __exit__(self, *exc) -> bool:
+        state.enabled, state.inference = self.prev
+        return False
+
+    def clone(self):
+        return self.__class__(self.mode)

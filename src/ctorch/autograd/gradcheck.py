@@ -1,0 +1,115 @@
+"""gradcheck / gradgradcheck: analytical gradients against central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _numerical_jacobian(fn, inputs, idx, eps):
+    from .._tensor import Tensor
+    from .grad_mode import no_grad
+
+    x = inputs[idx]
+    xa = x._a
+    flat = xa.reshape(-1)
+    cols = []
+    with no_grad():
+        outs0 = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+        for k in range(flat.size):
+            orig = flat[k].item()
+            flat[k] = orig + eps
+            plus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+            flat[k] = orig - eps
+            minus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+            flat[k] = orig
+            cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
+    return np.stack(cols, axis=1) if cols else np.zeros((sum(o._a.size for o in outs0), 0))
+
+
+def _analytical_jacobian(fn, inputs, idx):
+    from .._tensor import Tensor
+    from . import grad
+
+    outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+    rows = []
+    x = inputs[idx]
+    for oi, o in enumerate(outs):
+        for k in range(o._a.size):
+            g = np.zeros(o._a.shape, o._a.dtype)
+            g.reshape(-1)[k] = 1
+            if not o._rg:
+                rows.append(np.zeros(x._a.size))
+                continue
+            (gx,) = grad([o], [x], [Tensor._make(g)], retain_graph=True, allow_unused=True)
+            rows.append(np.zeros(x._a.size) if gx is None else gx._a.astype(np.float64).reshape(-1))
+    return np.stack(rows, axis=0) if rows else np.zeros((0, x._a.size))
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, fast_mode=False, **kwargs) -> bool:
+    """Compare analytical and numerical Jacobians for inputs that require grad (float64)."""
+    from .._tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x._rg and x._a.dtype != np.float64:
+            import warnings
+
+            warnings.warn(
+                f"Input #{i} requires gradient and is not a double precision floating point. "
+                "gradcheck is reliable only with float64.",
+                stacklevel=2,
+            )
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x._rg):
+            continue
+        num = _numerical_jacobian(func, inputs, i, eps)
+        ana = _analytical_jacobian(func, inputs, i)
+        if num.shape != ana.shape or not np.allclose(ana, num, atol=atol, rtol=rtol):
+            msg = (
+                f"Jacobian mismatch for output 0 with respect to input {i},\n"
+                f"numerical:{num}\nanalytical:{ana}\n"
+            )
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, **kwargs) -> bool:
+    """gradcheck of the function x, gy -> d(func(x))/dx . gy (second derivatives)."""
+    from .._tensor import Tensor
+    from . import grad
+
+    inputs = _as_tuple(inputs)
+    outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            Tensor._make(rng.standard_normal(o._a.shape).astype(o._a.dtype)).requires_grad_(True)
+            for o in outs
+        )
+    grad_outputs = _as_tuple(grad_outputs)
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
+    n_in = len(inputs)
+
+    def new_func(*args):
+        xs = args[:n_in]
+        gys = args[n_in:]
+        o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor)]
+        gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(new_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

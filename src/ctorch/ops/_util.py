@@ -1,0 +1,89 @@
+"""Small helpers shared by the op families."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _wrap_dim
+
+_wrap = Tensor._make
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+KERNEL_MIN = 16384  # below this many elements NumPy's ufunc loop beats a kernel call
+
+
+def wrap_dim(dim, ndim, op=""):
+    return _wrap_dim(dim, ndim, op)
+
+
+def dims_tuple(dim, ndim, op=""):
+    """Normalize an int / tuple / list / None ``dim`` into a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return tuple(range(ndim))
+        out = tuple(sorted({_wrap_dim(int(d), ndim, op) for d in dim}))
+        if len(out) != len(dim):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return out
+    return (_wrap_dim(int(dim), ndim, op),)
+
+
+def check_same_device(op, *ts):
+    first = None
+    for t in ts:
+        if isinstance(t, Tensor):
+            tp = type(t._a)
+            if first is None:
+                first = t
+            elif type(first._a) is not tp or (tp is not np.ndarray and t._a.device != first._a.device):
+                raise RuntimeError(
+                    f"{op}: Expected all tensors to be on the same device, but found at least "
+                    f"two devices, {first.device} and {t.device}!"
+                )
+
+
+def as_tensor_arg(x, like: Tensor | None = None, op: str = "") -> Tensor:
+    """Turn a scalar / ndarray / list operand into a Tensor (on ``like``'s device)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray) or np.isscalar(x) or isinstance(x, (list, tuple)):
+        a = np.asarray(x)
+        if a.dtype == np.float64 and not isinstance(x, np.ndarray):
+            a = a.astype(D.to_numpy_dtype(D.get_default_dtype()))
+        t = _wrap(a)
+        if like is not None and type(like._a) is not np.ndarray:
+            t = t.to(like.device)
+        return t
+    if type(x).__module__.startswith("cupy"):
+        return _wrap(x)
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def sum_to_shape(g: Tensor, shape) -> Tensor:
+    """Reduce a broadcast gradient back to ``shape`` (differentiable)."""
+    shape = tuple(shape)
+    gs = g._a.shape
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    axes = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and gs[i + lead] != 1:
+            axes.append(i + lead)
+    if axes:
+        g = g.sum(dim=tuple(axes), keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    elif g._a.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def float_dtype_for(a) -> np.dtype:
+    """Integer/bool inputs of float-valued ops compute in the default dtype."""
+    if a.dtype.kind in "fc":
+        return a.dtype
+    return D.to_numpy_dtype(D.get_default_dtype())

@@ -1,0 +1,133 @@
+"""dtype and device conversion (differentiable), and the legacy type names."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import as_device, device as _device_cls
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+
+_wrap = Tensor._make
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor", "int8": "CharTensor", "int16": "ShortTensor",
+    "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}
+_BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+def _convert_array(a, dt, dev, copy):
+    from .. import _gpu
+
+    if dt is not None:
+        npdt = D.to_numpy_dtype(dt)
+        if a.dtype != npdt:
+            a = a.astype(npdt)
+            copy = False
+    if dev is not None:
+        is_cpu = type(a) is np.ndarray
+        if dev.type == "cpu" and not is_cpu:
+            a = a.get()
+            copy = False
+        elif dev.type == "cuda":
+            b = _gpu.to_device(a, dev)
+            if b is not a:
+                copy = False
+            a = b
+        elif dev.type != "cpu":
+            raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+    if copy:
+        a = a.copy()
+    return a
+
+
+class ToCopy(Function):
+    _node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dt, dev, copy):
+        ctx.src_dt = x.dtype
+        ctx.src_dev = x.device
+        return _wrap(_convert_array(x._a, dt, dev, copy))
+
+    @staticmethod
+    def backward(ctx, g):
+        return to_impl(g, ctx.src_dt, ctx.src_dev, False), None, None, None
+
+
+def to_impl(x: Tensor, dt, dev, copy: bool) -> Tensor:
+    a = x._a
+    same_dt = dt is None or D.to_numpy_dtype(dt) == a.dtype
+    same_dev = dev is None or dev == x.device or (
+        dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray
+    )
+    if same_dt and same_dev and not copy:
+        return x
+    if state.enabled and x._rg and (dt is None or dt.is_floating_point or dt.is_complex):
+        return ToCopy.apply(x, dt, dev, copy)
+    return _wrap(_convert_array(a, dt, dev, copy))
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """``to(dtype)``, ``to(device[, dtype])``, ``to(other)``, with ``non_blocking``/``copy``."""
+    dt = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    rest = []
+    for a in args:
+        if isinstance(a, Tensor):
+            dt, dev = a.dtype, a.device
+        elif isinstance(a, D.dtype):
+            dt = a
+        elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
+            if isinstance(a, str) and a.replace("torch.", "") in D._BY_NAME:
+                dt = D._as_dtype(a)
+            else:
+                dev = a
+        elif isinstance(a, bool):
+            rest.append(a)  # non_blocking, copy positional
+        elif a is None:
+            continue
+        else:
+            try:
+                dt = D._as_dtype(a)
+            except TypeError:
+                raise TypeError(f"to() received an invalid combination of arguments: {args!r}") from None
+    if len(rest) >= 2:
+        copy = rest[1]
+    if dt is not None:
+        dt = D._as_dtype(dt)
+    if dev is not None:
+        dev = as_device(dev)
+    return to_impl(self, dt, dev, copy)
+
+
+def type_(self: Tensor, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        name = _TYPE_NAMES.get(self.dtype._name, "Tensor")
+        return f"torch.{'cuda.' if self.is_cuda else ''}{name}"
+    if isinstance(dtype, str):
+        s = dtype.replace("torch.", "").replace("ctorch.", "")
+        dev = None
+        if s.startswith("cuda."):
+            s = s[5:]
+            dev = as_device("cuda")
+        if s in _BY_TYPE_NAME:
+            return to_impl(self, D._BY_NAME[_BY_TYPE_NAME[s]], dev, False)
+        return to_impl(self, D._as_dtype(s), dev, False)
+    if isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
+        return to_impl(self, dtype._legacy_dtype, None, False)
+    return to_impl(self, D._as_dtype(dtype), None, False)
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    return to_impl(self, other.dtype, other.device, False)

@@ -1,0 +1,283 @@
+"""Matrix products. GEMM is not ours to write: NumPy's matmul (a tuned BLAS) on the CPU,
+cuBLAS through cupy.matmul on the GPU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import xp_of
+from ._util import check_same_device, sum_to_shape
+
+_wrap = Tensor._make
+
+
+def _mm_dtype(a, b, op):
+    if a._a.dtype != b._a.dtype:
+        raise RuntimeError(
+            f"{op}: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
+        )
+    check_same_device(op, a, b)
+
+
+def _matmul_arr(x, y):
+    xp = xp_of(x)
+    if x.ndim == 2 and y.ndim == 2 and xp is np:
+        out = np.empty((x.shape[0], y.shape[1]), np.result_type(x, y))
+        return np.matmul(x, y, out=out)
+    return xp.matmul(x, y)
+
+
+class MatMul(Function):
+    _node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.sa, ctx.sb = a._a.shape, b._a.shape
+        return _wrap(_matmul_arr(a._a, b._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.sa, ctx.sb
+        ga = gb = None
+        if len(sa) == 1 and len(sb) == 1:
+            if ctx.needs_input_grad[0]:
+                ga = g * b
+            if ctx.needs_input_grad[1]:
+                gb = g * a
+            return ga, gb
+        # promote 1-D operands to matrices as matmul does
+        g2 = g
+        if len(sa) == 1:
+            g2 = g2.unsqueeze(-2)
+        if len(sb) == 1:
+            g2 = g2.unsqueeze(-1)
+        if ctx.needs_input_grad[0]:
+            bb = b.unsqueeze(-1) if len(sb) == 1 else b
+            ga = matmul(g2, bb.transpose(-1, -2))
+            if len(sa) == 1:
+                ga = ga.squeeze(-2)
+            ga = sum_to_shape(ga, sa)
+        if ctx.needs_input_grad[1]:
+            aa = a.unsqueeze(-2) if len(sa) == 1 else a
+            gb = matmul(aa.transpose(-1, -2), g2)
+            if len(sb) == 1:
+                gb = gb.squeeze(-1)
+            gb = sum_to_shape(gb, sb)
+        return ga, gb
+
+
+def matmul(input, other, *, out=None):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(
+            f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}"
+            if isinstance(input, Tensor) else f"matmul(): argument 'input' must be Tensor, not {type(input).__name__}"
+        )
+    a, b = input._a, other._a
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    if a.dtype != b.dtype:
+        dt = D.promote_types(input.dtype, other.dtype)
+        if input.dtype.is_floating_point and other.dtype.is_floating_point:
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}"
+            )
+        input, other = input.to(dt), other.to(dt)
+    check_same_device("matmul", input, other)
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+                "to have the same number of elements, but got "
+                f"{a.shape[0]} and {b.shape[0]} elements respectively"
+            )
+        sa = "x".join(str(s) for s in (a.shape if a.ndim > 1 else (1, a.shape[0]))[-2:])
+        sb = "x".join(str(s) for s in (b.shape if b.ndim > 1 else (b.shape[0], 1))[-2:])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+        except ValueError:
+            raise RuntimeError(
+                f"matmul: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast"
+            ) from None
+    if state.enabled and (input._rg or other._rg):
+        r = MatMul.apply(input, other)
+    else:
+        r = _wrap(_matmul_arr(input._a, other._a))
+    if out is not None:
+        from .arithmetic import _out
+
+        return _out(out, r)
+    return r
+
+
+def mm(input, mat2, *, out=None):
+    if input._a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if mat2._a.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    return matmul(input, mat2, out=out)
+
+
+def bmm(input, mat2, *, out=None):
+    if input._a.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if mat2._a.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor")
+    if input._a.shape[0] != mat2._a.shape[0]:
+        raise RuntimeError(
+            f"bmm: batch sizes differ: {input._a.shape[0]} and {mat2._a.shape[0]}"
+        )
+    return matmul(input, mat2, out=out)
+
+
+def mv(input, vec):
+    if input._a.ndim != 2 or vec._a.ndim != 1:
+        raise RuntimeError("vector + matrix @ vector expected, got 2, 1 dims")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input._a.ndim != 1 or other._a.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._a.ndim}D and {other._a.ndim}D tensors"
+        )
+    return matmul(input, other)
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    r = mm(mat1, mat2)
+    if alpha != 1:
+        r = r * alpha
+    if beta == 0:
+        return r
+    return r + (input if beta == 1 else input * beta)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    r = mv(mat, vec)
+    if alpha != 1:
+        r = r * alpha
+    return r + (input if beta == 1 else input * beta)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    r = bmm(batch1, batch2)
+    if alpha != 1:
+        r = r * alpha
+    return r + (input if beta == 1 else input * beta)
+
+
+def linear(input, weight, bias=None):
+    """y = x W^T + b (the functional behind nn.Linear)."""
+    if input._a.ndim == 0:
+        raise RuntimeError("linear: input must have at least one dimension")
+    if input._a.shape[-1] != weight._a.shape[-1]:
+        n = 1
+        for s in input._a.shape[:-1]:
+            n *= s
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({n}x{input._a.shape[-1]} and "
+            f"{weight._a.shape[-1]}x{weight._a.shape[0]})"
+        )
+    if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
+        return Linear.apply(input, weight, bias)
+    return Linear.forward(_N(), input, weight, bias)
+
+
+class _N:
+    needs_input_grad = (False, False, False)
+
+    def save_for_backward(self, *a):
+        pass
+
+
+class Linear(Function):
+    """Fused x @ W^T + b: one GEMM into a preallocated output, bias added in place."""
+
+    _node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        xa, wa = x._a, w._a
+        if xa.dtype != wa.dtype:
+            raise RuntimeError(
+                f"linear: expected input and weight to have the same dtype, but got {x.dtype} and {w.dtype}"
+            )
+        check_same_device("linear", x, w, b)
+        xp = xp_of(xa)
+        lead = xa.shape[:-1]
+        x2 = xa.reshape(-1, xa.shape[-1])
+        if xp is np:
+            out = np.empty((x2.shape[0], wa.shape[0]), xa.dtype)
+            np.matmul(x2, wa.T, out=out)
+        else:
+            out = xp.matmul(x2, wa.T)
+        if b is not None:
+            from .arithmetic import ADD, binary_arrays
+
+            ot = _wrap(out)
+            binary_arrays(ADD, ot, b, out=out)
+        ctx.xshape = xa.shape
+        ctx.has_b = b is not None
+        return _wrap(out.reshape(lead + (wa.shape[0],)))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        g2 = g.reshape(-1, g._a.shape[-1])
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = matmul(g2, w).reshape(ctx.xshape)
+        if ctx.needs_input_grad[1]:
+            gw = matmul(g2.t(), x.reshape(-1, ctx.xshape[-1]))
+        if ctx.has_b and ctx.needs_input_grad[2]:
+            gb = g2.sum(0)
+        return gx, gw, gb
+
+
+def bilinear(input1, input2, weight, bias=None):
+    # y_k = x1^T W_k x2 + b_k
+    from .einsum import einsum
+
+    y = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y + bias if bias is not None else y
+
+
+def tensordot(a, b, dims=2):
+    from .einsum import einsum
+
+    if isinstance(dims, int):
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    sa = list(letters[: a.ndim])
+    sb = list(letters[a.ndim : a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    out = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)

@@ -1,0 +1,611 @@
+"""Reductions (sum, mean, max/min, var/std, logsumexp, norm, ...) and softmax/log_softmax.
+
+Reductions over all elements or over one axis of float32/float64 data run in the
+``reduction`` kernels (deterministic fixed blocking); other cases use NumPy/CuPy.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import kernels_for, xp_of
+from ._util import KERNEL_MIN, _F32, _F64, dims_tuple, float_dtype_for, wrap_dim
+
+_wrap = Tensor._make
+_nd = np.ndarray
+
+values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+class _MinMaxResult(values_indices):
+    pass
+
+
+def _omi(shape, axes):
+    """(outer, mid, inner) when ``axes`` is one contiguous run of dims, else None."""
+    if not axes:
+        return None
+    i, j = axes[0], axes[-1] + 1
+    if list(axes) != list(range(i, j)):
+        return None
+    outer = math.prod(shape[:i])
+    mid = math.prod(shape[i:j])
+    inner = math.prod(shape[j:])
+    return outer, mid, inner
+
+
+def _sum_array(a, axes, keepdim, dt):
+    """Sum of array ``a`` over ``axes`` (sorted tuple) in dtype ``dt``."""
+    if a.dtype != dt:
+        a = a.astype(dt)
+    n = a.size
+    if n >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
+        k = kernels_for(a)
+        if len(axes) == a.ndim and k.has("sum_all"):
+            v = k.sum_all(a.reshape(-1))
+            r = xp_of(a).asarray(v, dtype=dt).reshape(())
+            return r.reshape((1,) * a.ndim) if keepdim else r
+        pat = _omi(a.shape, axes)
+        if pat is not None and k.has("sum_axis"):
+            outer, mid, inner = pat
+            out = xp_of(a).empty(outer * inner, dt)
+            k.sum_axis(a.reshape(-1), out, outer, mid, inner)
+            shape = [s for i, s in enumerate(a.shape) if i not in axes] if not keepdim else [
+                1 if i in axes else s for i, s in enumerate(a.shape)]
+            return out.reshape(shape)
+    xp = np if type(a) is _nd else xp_of(a)
+    r = xp.sum(a, axis=axes, keepdims=keepdim, dtype=dt)
+    if xp is np and type(r) is not _nd:
+        r = np.asarray(r, dtype=dt)
+    return r
+
+
+def _sum_dtype(a, dtype):
+    if dtype is not None:
+        return D.to_numpy_dtype(D._as_dtype(dtype))
+    if a.dtype.kind in "biu":
+        return np.dtype(np.int64)
+    return a.dtype
+
+
+def _expand_grad(g, shape, axes, keepdim):
+    if not keepdim and axes:
+        gshape = list(shape)
+        for ax in axes:
+            gshape[ax] = 1
+        g = g.reshape(gshape)
+    return g.expand(shape)
+
+
+class Sum(Function):
+    _node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dt):
+        ctx.shape, ctx.axes, ctx.keepdim = x._a.shape, axes, keepdim
+        ctx.dt = x.dtype
+        return _wrap(_sum_array(x._a, axes, keepdim, dt))
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim)
+        if g.dtype is not ctx.dt:
+            g = g.to(ctx.dt)
+        return g, None, None, None
+
+
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
+    if not isinstance(input, Tensor):
+        import builtins
+
+        return builtins.sum(input)
+    a = input._a
+    axes = dims_tuple(dim, a.ndim, "sum")
+    dt = _sum_dtype(a, dtype)
+    if state.enabled and input._rg:
+        return Sum.apply(input, axes, keepdim, dt)
+    return _wrap(_sum_array(a, axes, keepdim, dt))
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    a = input._a
+    if dtype is None and a.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype}"
+        )
+    axes = dims_tuple(dim, a.ndim, "mean")
+    count = math.prod(a.shape[i] for i in axes) if axes else 1
+    s = sum(input, dim if dim is not None else None, keepdim, dtype=dtype)
+    if count == 0:
+        return s / 0.0
+    if state.enabled and s._rg:
+        return s / count
+    sa = s._a
+    xp = xp_of(sa)
+    r = xp.true_divide(sa, count, dtype=sa.dtype)
+    if type(r) is not type(sa):
+        r = np.asarray(r)
+    return _wrap(r)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return sum(input.nan_to_num(0.0), dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False):
+    m = ~input.isnan()
+    return nansum(input, dim, keepdim) / m.sum(dim, keepdim).to(input.dtype)
+
+
+class Prod(Function):
+    _node_name = "ProdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, x._a.shape
+        xp = xp_of(x._a)
+        out = _wrap(xp.asarray(xp.prod(x._a, axis=axes, keepdims=keepdim)))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        g = _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim)
+        o = _expand_grad(out, ctx.shape, ctx.axes, ctx.keepdim)
+        # safe for zeros: product of the others, computed directly where x == 0
+        zero = x == 0
+        if bool(zero.any()):
+            from .arithmetic import where
+
+            xs = where(zero, 1.0, x)
+            po = _expand_grad(prod(xs, ctx.axes if ctx.axes else None, keepdim=ctx.keepdim) if len(ctx.axes) != 1 else prod(xs, ctx.axes[0], ctx.keepdim), ctx.shape, ctx.axes, ctx.keepdim)
+            nz = zero.to(x.dtype).sum(dim=ctx.axes, keepdim=True).expand(ctx.shape)
+            gi = where(zero, where(nz == 1, po, 0.0), o / xs)
+            return g * gi, None, None
+        return g * o / x, None, None
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    a = input._a
+    axes = dims_tuple(dim, a.ndim, "prod") if dim is not None else tuple(range(a.ndim))
+    if a.dtype.kind in "bu" or a.dtype.kind == "i":
+        if a.dtype != np.int64:
+            input = input.to(D.int64)
+    if state.enabled and input._rg:
+        return Prod.apply(input, axes, keepdim)
+    xp = xp_of(input._a)
+    return _wrap(xp.asarray(xp.prod(input._a, axis=axes, keepdims=keepdim)))
+
+
+# ------------------------------------------------------------------ max / min
+def _extreme_axis(a, ax, is_max):
+    """values, int64 indices of the max/min over one axis (first index; NaN wins)."""
+    xp = np if type(a) is _nd else xp_of(a)
+    if a.shape[ax] == 0:
+        raise IndexError(
+            f"{'max' if is_max else 'min'}(): Expected reduction dim {ax} to have non-zero size."
+        )
+    dt = a.dtype
+    if a.size >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
+        k = kernels_for(a)
+        name = "max_axis" if is_max else "min_axis"
+        if k.has(name):
+            outer, mid, inner = _omi(a.shape, (ax,))
+            vals = xp.empty(outer * inner, dt)
+            idx = xp.empty(outer * inner, np.int64)
+            getattr(k, name)(a.reshape(-1), vals, idx, outer, mid, inner)
+            shape = a.shape[:ax] + a.shape[ax + 1:]
+            return vals.reshape(shape), idx.reshape(shape)
+    if dt.kind == "f":
+        nan = xp.isnan(a)
+        idx = (xp.argmax if is_max else xp.argmin)(a, axis=ax)
+        if nan.any():
+            nan_any = nan.any(axis=ax)
+            idx = xp.where(nan_any, xp.argmax(nan, axis=ax), idx)
+    else:
+        idx = (xp.argmax if is_max else xp.argmin)(a, axis=ax)
+    vals = xp.take_along_axis(a, xp.expand_dims(idx, ax), axis=ax).squeeze(ax)
+    return vals, idx.astype(np.int64)
+
+
+class MaxMinDim(Function):
+    _node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax, keepdim, is_max):
+        v, i = _extreme_axis(x._a, ax, is_max)
+        if keepdim:
+            v = xp_of(v).expand_dims(v, ax)
+            i = xp_of(i).expand_dims(i, ax)
+        ctx.ax, ctx.keepdim, ctx.shape = ax, keepdim, x._a.shape
+        iv = _wrap(i)
+        ctx.idx = iv
+        ctx.mark_non_differentiable(iv)
+        return _wrap(v), iv
+
+    @staticmethod
+    def backward(ctx, g, gi):
+        idx = ctx.idx
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.ax)
+            idx = idx.unsqueeze(ctx.ax)
+        from .indexing import scatter
+
+        z = g.new_zeros(ctx.shape)
+        return scatter(z, ctx.ax, idx, g), None, None, None
+
+
+class MaxMinAll(Function):
+    _node_name = "MaxBackward1"
+
+    @staticmethod
+    def forward(ctx, x, is_max):
+        a = x._a
+        if a.size == 0:
+            raise RuntimeError(
+                f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for "
+                "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+            )
+        xp = xp_of(a)
+        v = xp.max(a) if is_max else xp.min(a)
+        out = _wrap(xp.asarray(v, dtype=a.dtype).reshape(()))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        mask = (x == out).to(g.dtype)
+        return g * mask / mask.sum(), None
+
+
+def _max_min(input, dim, keepdim, is_max, name):
+    if isinstance(dim, Tensor):
+        from .arithmetic import maximum, minimum
+
+        return (maximum if is_max else minimum)(input, dim)
+    if dim is None:
+        if state.enabled and input._rg:
+            return MaxMinAll.apply(input, is_max)
+        return MaxMinAll.forward(_Ctx(), input, is_max)
+    ax = wrap_dim(dim, input._a.ndim, name)
+    if input._a.ndim == 0:
+        return values_indices(input.clone(), _wrap(np.zeros((), np.int64)))
+    if state.enabled and input._rg:
+        v, i = MaxMinDim.apply(input, ax, keepdim, is_max)
+    else:
+        v, i = MaxMinDim.forward(_Ctx(), input, ax, keepdim, is_max)
+    return values_indices(v, i)
+
+
+class _Ctx:
+    needs_input_grad = (False,) * 8
+
+    def save_for_backward(self, *a):
+        pass
+
+    def mark_non_differentiable(self, *a):
+        pass
+
+
+def max(input, dim=None, keepdim: bool = False):  # noqa: A001
+    return _max_min(input, dim, keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A001
+    return _max_min(input, dim, keepdim, False, "min")
+
+
+def amax(input, dim=(), keepdim: bool = False):
+    return _amaxmin(input, dim, keepdim, True)
+
+
+def amin(input, dim=(), keepdim: bool = False):
+    return _amaxmin(input, dim, keepdim, False)
+
+
+class AMaxMin(Function):
+    _node_name = "AmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, is_max):
+        xp = xp_of(x._a)
+        v = (xp.max if is_max else xp.min)(x._a, axis=axes, keepdims=keepdim)
+        out = _wrap(xp.asarray(v))
+        ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, x._a.shape
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        x, out = ctx.saved_tensors
+        o = _expand_grad(out, ctx.shape, ctx.axes, ctx.keepdim)
+        mask = (x == o).to(g.dtype)
+        cnt = mask.sum(dim=ctx.axes, keepdim=True)
+        return _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim) * mask / cnt, None, None, None
+
+
+def _amaxmin(input, dim, keepdim, is_max):
+    axes = dims_tuple(dim if dim != () else None, input._a.ndim, "amax" if is_max else "amin")
+    if state.enabled and input._rg:
+        return AMaxMin.apply(input, axes, keepdim, is_max)
+    return AMaxMin.forward(_Ctx(), input, axes, keepdim, is_max)
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    if dim is None:
+        a = input._a.reshape(-1)
+        xp = xp_of(a)
+        if a.dtype.kind == "f" and xp.isnan(a).any():
+            i = int(xp.argmax(xp.isnan(a)))
+        else:
+            i = int(xp.argmax(a))
+        r = _wrap(xp.asarray(i, dtype=np.int64))
+        return r.reshape([1] * input._a.ndim) if keepdim else r
+    return _max_min(input.detach(), dim, keepdim, True, "argmax").indices
+
+
+def argmin(input, dim=None, keepdim: bool = False):
+    if dim is None:
+        a = input._a.reshape(-1)
+        xp = xp_of(a)
+        if a.dtype.kind == "f" and xp.isnan(a).any():
+            i = int(xp.argmax(xp.isnan(a)))
+        else:
+            i = int(xp.argmin(a))
+        r = _wrap(xp.asarray(i, dtype=np.int64))
+        return r.reshape([1] * input._a.ndim) if keepdim else r
+    return _max_min(input.detach(), dim, keepdim, False, "argmin").indices
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    mm = collections.namedtuple("aminmax", ["min", "max"])
+    return mm(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim))
+
+
+# ------------------------------------------------------------------ var / std
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    if isinstance(dim, bool) and unbiased is None:  # var(x, False) legacy positional form
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 1 if (unbiased is None or unbiased) else 0
+    a = input._a
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    axes = dims_tuple(dim, a.ndim, "var")
+    n = math.prod(a.shape[i] for i in axes) if axes else 1
+    mu = mean(input, axes, keepdim=True)
+    d = input - mu
+    ss = sum(d * d, axes, keepdim)
+    denom = n - correction
+    if denom <= 0:
+        import warnings
+
+        warnings.warn("var(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=2)
+        return ss / 0.0 if denom == 0 else ss * float("nan")
+    return ss / denom
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+# ------------------------------------------------------------------ logsumexp / norm
+def logsumexp(input, dim, keepdim: bool = False):
+    axes = dims_tuple(dim, input._a.ndim, "logsumexp")
+    m = amax(input.detach(), axes, keepdim=True)
+    xp = xp_of(m._a)
+    m = _wrap(xp.where(xp.isinf(m._a), 0, m._a).astype(m._a.dtype))
+    r = (input - m).exp().sum(axes, keepdim=True).log() + m
+    if not keepdim:
+        r = r.squeeze(axes) if len(axes) else r
+    return r
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if isinstance(p, str):
+        if p == "fro":
+            p = 2
+        elif p == "nuc":
+            raise NotImplementedError("norm(p='nuc') is not implemented")
+    axes = dims_tuple(dim, input._a.ndim, "norm")
+    if p == 2:
+        return (input * input).sum(axes, keepdim).sqrt()
+    if p == 1:
+        return input.abs().sum(axes, keepdim)
+    if p == float("inf"):
+        return input.abs().amax(axes, keepdim)
+    if p == float("-inf"):
+        return input.abs().amin(axes, keepdim)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(axes, keepdim)
+    return (input.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+
+
+def dist(input, other, p=2):
+    return norm(input - other, p)
+
+
+# ------------------------------------------------------------------ all / any / count
+def all(input, dim=None, keepdim: bool = False):  # noqa: A001
+    xp = xp_of(input._a)
+    axes = dims_tuple(dim, input._a.ndim, "all") if dim is not None else None
+    return _wrap(xp.asarray(xp.all(input._a, axis=axes, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim: bool = False):  # noqa: A001
+    xp = xp_of(input._a)
+    axes = dims_tuple(dim, input._a.ndim, "any") if dim is not None else None
+    return _wrap(xp.asarray(xp.any(input._a, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None):
+    xp = xp_of(input._a)
+    axes = dims_tuple(dim, input._a.ndim, "count_nonzero") if dim is not None else None
+    return _wrap(xp.asarray(xp.count_nonzero(input._a, axis=axes), dtype=np.int64))
+
+
+# ------------------------------------------------------------------ cumsum / cumprod
+class Cumsum(Function):
+    _node_name = "CumsumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax, dt):
+        ctx.ax = ax
+        xp = xp_of(x._a)
+        return _wrap(xp.cumsum(x._a, axis=ax, dtype=dt))
+
+    @staticmethod
+    def backward(ctx, g):
+        ax = ctx.ax
+        return g.flip(ax).cumsum(ax).flip(ax), None, None
+
+
+def cumsum(input, dim, *, dtype=None):
+    ax = wrap_dim(dim, input._a.ndim, "cumsum")
+    dt = _sum_dtype(input._a, dtype)
+    if input._a.ndim == 0:
+        return input.to(D.from_numpy_dtype(dt)).clone()
+    if state.enabled and input._rg:
+        return Cumsum.apply(input, ax, dt)
+    return Cumsum.forward(_Ctx(), input, ax, dt)
+
+
+def cumprod(input, dim, *, dtype=None):
+    ax = wrap_dim(dim, input._a.ndim, "cumprod")
+    if dtype is not None:
+        input = input.to(dtype)
+    if state.enabled and input._rg:
+        # d cumprod: grad_i = sum_{j>=i} g_j * out_j / x_i  (inputs without zeros)
+        out = _wrap(xp_of(input._a).cumprod(input.detach()._a, axis=ax))
+        s = (_Ghost.apply(input, out, ax))
+        return s
+    return _wrap(xp_of(input._a).cumprod(input._a, axis=ax))
+
+
+class _Ghost(Function):
+    _node_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx, x, out, ax):
+        ctx.ax = ax
+        ctx.save_for_backward(x, out)
+        return out.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        ax = ctx.ax
+        return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None, None
+
+
+def logcumsumexp(input, dim):
+    ax = wrap_dim(dim, input._a.ndim, "logcumsumexp")
+    m = input.detach().amax(ax, keepdim=True)
+    return (input - m).exp().cumsum(ax).log() + m
+
+
+# ------------------------------------------------------------------ softmax family
+def _lastdim_2d(x: Tensor, ax: int):
+    a = x._a
+    if ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024:
+        n = a.shape[-1] if a.ndim else 1
+        return a.reshape(-1, n) if n else None
+    return None
+
+
+def _softmax_arr(a, ax, log):
+    xp = np if type(a) is _nd else xp_of(a)
+    if a.ndim and ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024 and a.shape[-1]:
+        k = kernels_for(a)
+        name = "log_softmax_lastdim" if log else "softmax_lastdim"
+        if k.has(name):
+            n = a.shape[-1]
+            m = a.size // n
+            out = xp.empty(a.shape, a.dtype)
+            getattr(k, name)(a.reshape(-1), out.reshape(-1), m, n)
+            return out
+    if a.ndim == 0:
+        return xp.zeros_like(a) if log else xp.ones_like(a)
+    m = xp.max(a, axis=ax, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = a - m
+        if log:
+            return (z - xp.log(xp.sum(xp.exp(z), axis=ax, keepdims=True))).astype(a.dtype, copy=False)
+        e = xp.exp(z)
+        return (e / xp.sum(e, axis=ax, keepdims=True)).astype(a.dtype, copy=False)
+
+
+class Softmax(Function):
+    _node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax, log):
+        y = _wrap(_softmax_arr(x._a, ax, log))
+        ctx.ax, ctx.log = ax, log
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        ax, log = ctx.ax, ctx.log
+        ga, ya = g._a, y._a
+        if (not state.enabled and ya.ndim and ax == ya.ndim - 1 and ga.dtype == ya.dtype
+                and ya.dtype in (_F32, _F64) and ga.flags.c_contiguous and ya.flags.c_contiguous
+                and ya.size >= 1024 and ya.shape[-1]):
+            k = kernels_for(ya)
+            name = "log_softmax_backward_lastdim" if log else "softmax_backward_lastdim"
+            if k.has(name):
+                n = ya.shape[-1]
+                gx = xp_of(ya).empty(ya.shape, ya.dtype)
+                getattr(k, name)(ga.reshape(-1), ya.reshape(-1), gx.reshape(-1), ya.size // n, n)
+                return _wrap(gx), None, None
+        if log:
+            return g - y.exp() * g.sum(ax, keepdim=True), None, None
+        return y * (g - (g * y).sum(ax, keepdim=True)), None, None
+
+
+Softmax._backward_cls.__name__ = "SoftmaxBackward0"
+
+
+def _softmax_impl(input, dim, dtype, log):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._a.dtype.kind not in "fc":
+        input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
+    if dim is None:
+        dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
+    ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
+    if state.enabled and input._rg:
+        return Softmax.apply(input, ax, log)
+    return _wrap(_softmax_arr(input._a, ax, log))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_impl(input, dim, dtype, False)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_impl(input, dim, dtype, True)
