@@ -8,41 +8,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _checks as C
+from . import _checks as ck
 from ._loader import launch
 
 FAMILY = "conv"
 
 
-def _geometry(k: str, N: int, C_: int, H: int, W: int, kh: int, kw: int, sh: int, sw: int,
+def _geometry(k: str, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int, sw: int,
               ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> tuple:
-    C.sizes(k, N=N, C=C_, H=H, W=W, kh=kh, kw=kw, ph=ph, pw=pw, oh=oh, ow=ow)
+    ck.sizes(k, N=N, C=C, H=H, W=W, kh=kh, kw=kw, ph=ph, pw=pw, oh=oh, ow=ow)
     for name, v in (("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw)):
         if int(v) != v or v < 1:
             raise ValueError(f"{k}: {name}={v!r} must be a positive integer")
-    return tuple(C.i64(v) for v in (N, C_, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+    return tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
 
 
-def im2col(x: Any, cols: Any, N: int, C_: int, H: int, W: int, kh: int, kw: int, sh: int,
+def im2col(x: Any, cols: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
            sw: int, ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> None:
     """cols[n, (c*kh + i)*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw]
     (0 outside the input)."""
     k = "im2col"
-    geo = _geometry(k, N, C_, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    dt = C.fdtype(k, x)
-    C.arr(k, "x", x, N * C_ * H * W, dt)
-    n = N * C_ * kh * kw * oh * ow
-    C.arr(k, "cols", cols, n, dt)
+    geo = _geometry(k, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    dt = ck.fdtype(k, x)
+    ck.arr(k, "x", x, N * C * H * W, dt)
+    n = N * C * kh * kw * oh * ow
+    ck.arr(k, "cols", cols, n, dt)
     launch(FAMILY, "im2col_kernel", dt, n, (x, cols) + geo)
 
 
-def col2im(cols: Any, x: Any, N: int, C_: int, H: int, W: int, kh: int, kw: int, sh: int,
+def col2im(cols: Any, x: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
            sw: int, ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> None:
     """Adjoint of im2col, accumulated into x (x += col2im(cols)); deterministic gather."""
     k = "col2im"
-    geo = _geometry(k, N, C_, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    dt = C.fdtype(k, x)
-    n = N * C_ * H * W
-    C.arr(k, "x", x, n, dt)
-    C.arr(k, "cols", cols, N * C_ * kh * kw * oh * ow, dt)
+    geo = _geometry(k, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    dt = ck.fdtype(k, x)
+    n = N * C * H * W
+    ck.arr(k, "x", x, n, dt)
+    ck.arr(k, "cols", cols, N * C * kh * kw * oh * ow, dt)
     launch(FAMILY, "col2im_kernel", dt, n, (cols, x) + geo)

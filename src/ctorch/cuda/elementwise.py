@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import _checks as C
+from . import _checks as ck
 from ._loader import launch
 
 FAMILY = "elementwise"
@@ -56,24 +56,24 @@ def binary(op: int, x: Any, y: Any, out: Any) -> None:
     """out[i] = x[i] op y[i]."""
     k = "binary"
     _binop(k, op)
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
-    C.arr(k, "y", y, n, dt)
-    launch(FAMILY, "binary_kernel", dt, n, (C.i32(op), x, y, out, C.i64(n)))
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    ck.arr(k, "y", y, n, dt)
+    launch(FAMILY, "binary_kernel", dt, n, (ck.i32(op), x, y, out, ck.i64(n)))
 
 
 def binary_scalar(op: int, x: Any, s: float, out: Any, reverse: bool = False) -> None:
     """out[i] = x[i] op s (s op x[i] if reverse)."""
     k = "binary_scalar"
     _binop(k, op)
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
     launch(FAMILY, "binary_scalar_kernel", dt, n,
-           (C.i32(op), x, C.scalar(dt, s), out, C.i64(n), C.i32(bool(reverse))))
+           (ck.i32(op), x, ck.scalar(dt, s), out, ck.i64(n), ck.i32(bool(reverse))))
 
 
 def binary_bcast(op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner: int,
@@ -81,27 +81,27 @@ def binary_bcast(op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner:
     """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse)."""
     k = "binary_bcast"
     _binop(k, op)
-    C.sizes(k, outer=outer, mid=mid, inner=inner)
-    dt = C.fdtype(k, out, "out")
+    ck.sizes(k, outer=outer, mid=mid, inner=inner)
+    dt = ck.fdtype(k, out, "out")
     n = outer * mid * inner
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
-    C.arr(k, "y", y, mid, dt)
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    ck.arr(k, "y", y, mid, dt)
     launch(FAMILY, "binary_bcast_kernel", dt, n,
-           (C.i32(op), x, y, out, C.i64(outer), C.i64(mid), C.i64(inner),
-            C.i32(bool(reverse))))
+           (ck.i32(op), x, y, out, ck.i64(outer), ck.i64(mid), ck.i64(inner),
+            ck.i32(bool(reverse))))
 
 
 def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.0) -> None:
     """out[i] = op(x[i]; a, b).  For CLAMP a None bound (or NaN) means no bound."""
     k = "unary"
     _unop(k, op)
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
     launch(FAMILY, "unary_kernel", dt, n,
-           (C.i32(op), x, out, C.i64(n), C.scalar(dt, _bound(a)), C.scalar(dt, _bound(b))))
+           (ck.i32(op), x, out, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))))
 
 
 def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 0.0,
@@ -111,63 +111,63 @@ def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 
     _unop(k, op)
     if op not in UNARY_GRAD_OPS:
         raise ValueError(f"{k}: op {_UNARY_NAMES[op]} has no backward kernel")
-    dt = C.fdtype(k, gx, "gx")
+    dt = ck.fdtype(k, gx, "gx")
     n = gx.size
-    C.arr(k, "gx", gx, n, dt)
-    C.arr(k, "gy", gy, n, dt)
-    C.arr(k, "x", x, n, dt)
-    C.arr(k, "y", y, n, dt)
+    ck.arr(k, "gx", gx, n, dt)
+    ck.arr(k, "gy", gy, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    ck.arr(k, "y", y, n, dt)
     launch(FAMILY, "unary_backward_kernel", dt, n,
-           (C.i32(op), gy, x, y, gx, C.i64(n), C.scalar(dt, _bound(a)),
-            C.scalar(dt, _bound(b))))
+           (ck.i32(op), gy, x, y, gx, ck.i64(n), ck.scalar(dt, _bound(a)),
+            ck.scalar(dt, _bound(b))))
 
 
 def where(cond_u8: Any, x: Any, y: Any, out: Any) -> None:
     """out[i] = x[i] if cond[i] else y[i]; cond is uint8 (or bool, same layout)."""
     k = "where"
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
-    C.arr(k, "y", y, n, dt)
-    C.arr(k, "cond", cond_u8, n)
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    ck.arr(k, "y", y, n, dt)
+    ck.arr(k, "cond", cond_u8, n)
     if cond_u8.dtype.itemsize != 1 or cond_u8.dtype.kind not in "ub":
         raise ValueError(f"where: cond has dtype {cond_u8.dtype}, expected uint8")
-    launch(FAMILY, "where_kernel", dt, n, (cond_u8, x, y, out, C.i64(n)))
+    launch(FAMILY, "where_kernel", dt, n, (cond_u8, x, y, out, ck.i64(n)))
 
 
 def fill(out: Any, value: float) -> None:
     k = "fill"
-    dt = C.fdtype(k, out, "out")
-    C.arr(k, "out", out, None, dt)
+    dt = ck.fdtype(k, out, "out")
+    ck.arr(k, "out", out, None, dt)
     n = out.size
-    launch(FAMILY, "fill_kernel", dt, n, (out, C.scalar(dt, value), C.i64(n)))
+    launch(FAMILY, "fill_kernel", dt, n, (out, ck.scalar(dt, value), ck.i64(n)))
 
 
 def copy(x: Any, out: Any) -> None:
     k = "copy"
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
-    launch(FAMILY, "copy_kernel", dt, n, (x, out, C.i64(n)))
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    launch(FAMILY, "copy_kernel", dt, n, (x, out, ck.i64(n)))
 
 
 def axpy(alpha: float, x: Any, y: Any) -> None:
     """y += alpha * x, in place."""
     k = "axpy"
-    dt = C.fdtype(k, y, "y")
+    dt = ck.fdtype(k, y, "y")
     n = y.size
-    C.arr(k, "y", y, n, dt)
-    C.arr(k, "x", x, n, dt)
-    launch(FAMILY, "axpy_kernel", dt, n, (C.scalar(dt, alpha), x, y, C.i64(n)))
+    ck.arr(k, "y", y, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    launch(FAMILY, "axpy_kernel", dt, n, (ck.scalar(dt, alpha), x, y, ck.i64(n)))
 
 
 def scale(x: Any, alpha: float, out: Any) -> None:
     """out = x * alpha."""
     k = "scale"
-    dt = C.fdtype(k, out, "out")
+    dt = ck.fdtype(k, out, "out")
     n = out.size
-    C.arr(k, "out", out, n, dt)
-    C.arr(k, "x", x, n, dt)
-    launch(FAMILY, "scale_kernel", dt, n, (x, C.scalar(dt, alpha), out, C.i64(n)))
+    ck.arr(k, "out", out, n, dt)
+    ck.arr(k, "x", x, n, dt)
+    launch(FAMILY, "scale_kernel", dt, n, (x, ck.scalar(dt, alpha), out, ck.i64(n)))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _checks as C
+from . import _checks as ck
 from ._loader import get_function, launch, max_blocks
 
 FAMILY = "reduction"
@@ -28,7 +28,7 @@ def _cupy() -> Any:
     return require_cupy("a CUDA reduction")
 
 
-def row_threads(n: int) -> int:
+def _row_threads(n: int) -> int:
     """Block size for one-block-per-row kernels: a multiple of 32, up to 512."""
     for t in (32, 64, 128, 256):
         if n <= t:
@@ -40,7 +40,7 @@ def _rows(name: str, dt: Any, rows: int, n: int, args: tuple) -> None:
     if rows <= 0:
         return
     fn = get_function(FAMILY, name, dt)
-    fn((min(rows, max_blocks()),), (row_threads(n),), args)
+    fn((min(rows, max_blocks()),), (_row_threads(n),), args)
 
 
 def _cols(name: str, dt: Any, outer: int, inner: int, args: tuple) -> None:
@@ -61,8 +61,8 @@ def sum_all(x: Any) -> Any:
     Returns a 0-d float64 cupy array (no host sync).
     """
     k = "sum_all"
-    dt = C.fdtype(k, x)
-    C.arr(k, "x", x, None, dt)
+    dt = ck.fdtype(k, x)
+    ck.arr(k, "x", x, None, dt)
     cp = _cupy()
     n = x.size
     out = cp.zeros((), dtype=np.float64)
@@ -70,18 +70,18 @@ def sum_all(x: Any) -> Any:
         return out
     parts = _parts(n)
     partial = cp.empty(parts, dtype=np.float64)
-    get_function(FAMILY, "sum_all_partial", dt)((parts,), (256,), (x, C.i64(n), partial))
-    get_function(FAMILY, "sum_all_final", dt)((1,), (1024,), (partial, C.i64(parts), out))
+    get_function(FAMILY, "sum_all_partial", dt)((parts,), (256,), (x, ck.i64(n), partial))
+    get_function(FAMILY, "sum_all_final", dt)((1,), (1024,), (partial, ck.i64(parts), out))
     return out
 
 
 def _axis_checks(k: str, x: Any, outs: list[tuple[str, Any, Any]], outer: int, mid: int,
                  inner: int) -> np.dtype:
-    C.sizes(k, outer=outer, mid=mid, inner=inner)
-    dt = C.fdtype(k, x)
-    C.arr(k, "x", x, outer * mid * inner, dt)
+    ck.sizes(k, outer=outer, mid=mid, inner=inner)
+    dt = ck.fdtype(k, x)
+    ck.arr(k, "x", x, outer * mid * inner, dt)
     for name, a, adt in outs:
-        C.arr(k, name, a, outer * inner, dt if adt is None else adt)
+        ck.arr(k, name, a, outer * inner, dt if adt is None else adt)
     return dt
 
 
@@ -89,23 +89,23 @@ def sum_axis(x: Any, out: Any, outer: int, mid: int, inner: int) -> None:
     """out[o, k] = sum_j x[o, j, k] (float64 accumulation)."""
     dt = _axis_checks("sum_axis", x, [("out", out, None)], outer, mid, inner)
     if inner == 1:
-        _rows("sum_row_kernel", dt, outer, mid, (x, out, C.i64(outer), C.i64(mid)))
+        _rows("sum_row_kernel", dt, outer, mid, (x, out, ck.i64(outer), ck.i64(mid)))
     else:
         _cols("sum_col_kernel", dt, outer, inner,
-              (x, out, C.i64(outer), C.i64(mid), C.i64(inner)))
+              (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner)))
 
 
 def _argext(k: str, x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int,
             is_max: int) -> None:
-    dt = _axis_checks(k, x, [("vals", vals, None), ("idx", idx, C.I64)], outer, mid, inner)
+    dt = _axis_checks(k, x, [("vals", vals, None), ("idx", idx, ck.I64)], outer, mid, inner)
     if mid == 0 and outer * inner > 0:
         raise ValueError(f"{k}: cannot reduce an empty axis (mid=0)")
     if inner == 1:
         _rows("argext_row_kernel", dt, outer, mid,
-              (x, vals, idx, C.i64(outer), C.i64(mid), C.i32(is_max)))
+              (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i32(is_max)))
     else:
         _cols("argext_col_kernel", dt, outer, inner,
-              (x, vals, idx, C.i64(outer), C.i64(mid), C.i64(inner), C.i32(is_max)))
+              (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i64(inner), ck.i32(is_max)))
 
 
 def max_axis(x: Any, vals: Any, idx_i64: Any, outer: int, mid: int, inner: int) -> None:
@@ -119,8 +119,8 @@ def min_axis(x: Any, vals: Any, idx_i64: Any, outer: int, mid: int, inner: int) 
 
 
 def _argext_all(k: str, x: Any, is_max: int) -> tuple[Any, Any]:
-    dt = C.fdtype(k, x)
-    C.arr(k, "x", x, None, dt)
+    dt = ck.fdtype(k, x)
+    ck.arr(k, "x", x, None, dt)
     n = x.size
     if n == 0:
         raise ValueError(f"{k}: empty input")
@@ -131,9 +131,9 @@ def _argext_all(k: str, x: Any, is_max: int) -> tuple[Any, Any]:
     val = cp.empty((), dtype=dt)
     idx = cp.empty((), dtype=np.int64)
     get_function(FAMILY, "argext_all_partial", dt)((parts,), (256,),
-                                                   (x, C.i64(n), pv, pi, C.i32(is_max)))
+                                                   (x, ck.i64(n), pv, pi, ck.i32(is_max)))
     get_function(FAMILY, "argext_all_final", dt)(
-        (1,), (1024,), (pv, pi, C.i64(parts), val, idx, C.i32(is_max)))
+        (1,), (1024,), (pv, pi, ck.i64(parts), val, idx, ck.i32(is_max)))
     return val, idx
 
 
@@ -152,22 +152,22 @@ def var_axis(x: Any, out: Any, outer: int, mid: int, inner: int, correction: flo
     dt = _axis_checks("var_axis", x, [("out", out, None)], outer, mid, inner)
     corr = np.float64(correction)
     if inner == 1:
-        _rows("var_row_kernel", dt, outer, mid, (x, out, C.i64(outer), C.i64(mid), corr))
+        _rows("var_row_kernel", dt, outer, mid, (x, out, ck.i64(outer), ck.i64(mid), corr))
     else:
         _cols("var_col_kernel", dt, outer, inner,
-              (x, out, C.i64(outer), C.i64(mid), C.i64(inner), corr))
+              (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner), corr))
 
 
 def _row_op(k: str, x: Any, out: Any, m: int, n: int, mode: int, out_per_row: bool) -> None:
-    C.sizes(k, m=m, n=n)
-    dt = C.fdtype(k, x)
-    C.arr(k, "x", x, m * n, dt)
-    C.arr(k, "out", out, m if out_per_row else m * n, dt)
+    ck.sizes(k, m=m, n=n)
+    dt = ck.fdtype(k, x)
+    ck.arr(k, "x", x, m * n, dt)
+    ck.arr(k, "out", out, m if out_per_row else m * n, dt)
     if n == 0:
         if out_per_row and m:  # logsumexp of an empty row is -inf
-            launch("elementwise", "fill_kernel", dt, m, (out, C.scalar(dt, -np.inf), C.i64(m)))
+            launch("elementwise", "fill_kernel", dt, m, (out, ck.scalar(dt, -np.inf), ck.i64(m)))
         return
-    _rows("softmax_row_kernel", dt, m, n, (x, out, C.i64(m), C.i64(n), C.i32(mode)))
+    _rows("softmax_row_kernel", dt, m, n, (x, out, ck.i64(m), ck.i64(n), ck.i32(mode)))
 
 
 def softmax_lastdim(x: Any, out: Any, m: int, n: int) -> None:
@@ -184,13 +184,13 @@ def logsumexp_lastdim(x: Any, out: Any, m: int, n: int) -> None:
 
 
 def _row_bwd(k: str, gy: Any, y: Any, gx: Any, m: int, n: int, mode: int) -> None:
-    C.sizes(k, m=m, n=n)
-    dt = C.fdtype(k, gx, "gx")
+    ck.sizes(k, m=m, n=n)
+    dt = ck.fdtype(k, gx, "gx")
     for name, a in (("gy", gy), ("y", y), ("gx", gx)):
-        C.arr(k, name, a, m * n, dt)
+        ck.arr(k, name, a, m * n, dt)
     if n == 0:
         return
-    _rows("softmax_backward_row_kernel", dt, m, n, (gy, y, gx, C.i64(m), C.i64(n), C.i32(mode)))
+    _rows("softmax_backward_row_kernel", dt, m, n, (gy, y, gx, ck.i64(m), ck.i64(n), ck.i32(mode)))
 
 
 def softmax_backward_lastdim(gy: Any, y: Any, gx: Any, m: int, n: int) -> None:

@@ -1,0 +1,116 @@
+"""GPU launchers of the nnmisc family (kernels/nnmisc.cu): embedding backward, dropout.
+
+Besides the contract's ``dropout_mask(u_rand, ...)`` (randoms supplied by the caller), the
+GPU side has a counter-based generator (Philox4x32-10 keyed by (seed, offset), seeded by
+``ctorch.cuda.manual_seed``): ``uniform_`` fills an array and ``dropout_mask_rng`` fuses the
+draw with the mask, so dropout needs no buffer of randoms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _checks as ck
+from ._loader import launch
+
+FAMILY = "nnmisc"
+
+
+def _cupy() -> Any:
+    from . import require_cupy
+
+    return require_cupy("a CUDA embedding kernel")
+
+
+def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
+                       padding_idx: int = -1) -> None:
+    """gw[idx[i]] += gy[i] for each of the n_idx rows of gy (n_idx, D), into a zeroed gw
+    (V, D).  Deterministic: indices are stably sorted (cupy.argsort) and each run of equal
+    indices is summed in its original order.  Rows equal to padding_idx (pass a negative
+    value for none) and indices outside [0, V) are skipped."""
+    k = "embedding_backward"
+    ck.sizes(k, n_idx=n_idx, D=D)
+    dt = ck.fdtype(k, gw, "gw")
+    ck.arr(k, "gy", gy, n_idx * D, dt)
+    ck.arr(k, "idx", idx_i64, n_idx, ck.I64)
+    ck.arr(k, "gw", gw, None, dt)
+    if D == 0 or gw.size % D:
+        if D == 0 and gw.size == 0:
+            return
+        raise ValueError(f"{k}: gw has {gw.size} elements, not a multiple of D={D}")
+    V = gw.size // D
+    if n_idx == 0:
+        return
+    cp = _cupy()
+    order = cp.argsort(idx_i64)  # stable
+    sorted_idx = cp.ascontiguousarray(idx_i64[order])
+    pad = -1 if padding_idx is None else int(padding_idx)
+    launch(FAMILY, "embedding_backward_sorted_kernel", dt, n_idx * D,
+           (gy, sorted_idx, order, gw, ck.i64(n_idx), ck.i64(D), ck.i64(V), ck.i64(pad)))
+
+
+def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
+                              padding_idx: int = -1) -> None:
+    """Same result as embedding_backward with atomicAdd (faster, not bitwise reproducible
+    when an index repeats).  GPU only."""
+    k = "embedding_backward_atomic"
+    ck.sizes(k, n_idx=n_idx, D=D)
+    dt = ck.fdtype(k, gw, "gw")
+    ck.arr(k, "gy", gy, n_idx * D, dt)
+    ck.arr(k, "idx", idx_i64, n_idx, ck.I64)
+    ck.arr(k, "gw", gw, None, dt)
+    if D == 0:
+        return
+    if gw.size % D:
+        raise ValueError(f"{k}: gw has {gw.size} elements, not a multiple of D={D}")
+    pad = -1 if padding_idx is None else int(padding_idx)
+    launch(FAMILY, "embedding_backward_atomic_kernel", dt, n_idx * D,
+           (gy, idx_i64, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)))
+
+
+def dropout_mask(u_rand: Any, mask_out: Any, p: float, scale: float) -> None:
+    """mask = (u >= p) * scale."""
+    k = "dropout_mask"
+    dt = ck.fdtype(k, mask_out, "mask_out")
+    n = mask_out.size
+    ck.arr(k, "mask_out", mask_out, n, dt)
+    ck.arr(k, "u_rand", u_rand, n, dt)
+    launch(FAMILY, "dropout_mask_kernel", dt, n,
+           (u_rand, mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale)))
+
+
+def uniform_(out: Any, seed: int | None = None, offset: int | None = None) -> None:
+    """Fill out with uniform [0, 1) numbers from Philox(seed, offset + i).
+
+    With seed/offset None, draws from the current device's generator (advancing it)."""
+    k = "uniform_"
+    dt = ck.fdtype(k, out, "out")
+    ck.arr(k, "out", out, None, dt)
+    n = out.size
+    seed, offset = _state(n, seed, offset)
+    launch(FAMILY, "uniform_kernel", dt, n, (out, ck.i64(n), seed, offset))
+
+
+def dropout_mask_rng(mask_out: Any, p: float, scale: float, seed: int | None = None,
+                     offset: int | None = None) -> None:
+    """mask = (uniform >= p) * scale with the uniforms drawn in-kernel (fused dropout_mask)."""
+    k = "dropout_mask_rng"
+    dt = ck.fdtype(k, mask_out, "mask_out")
+    ck.arr(k, "mask_out", mask_out, None, dt)
+    n = mask_out.size
+    seed, offset = _state(n, seed, offset)
+    launch(FAMILY, "dropout_mask_philox_kernel", dt, n,
+           (mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale), seed, offset))
+
+
+def _state(n: int, seed: int | None, offset: int | None) -> tuple[np.uint64, np.uint64]:
+    if seed is None:
+        from . import _philox_state
+
+        s, o = _philox_state(n)
+        seed = s
+        offset = o if offset is None else offset
+    mask = 0xFFFFFFFFFFFFFFFF
+    return np.uint64(int(seed) & mask), np.uint64(int(offset or 0) & mask)
