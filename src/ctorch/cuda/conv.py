@@ -38,7 +38,8 @@ def im2col(x: Any, cols: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, 
 
 def col2im(cols: Any, x: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
            sw: int, ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> None:
-    """Adjoint of im2col, accumulated into x (x += col2im(cols)); deterministic gather."""
+    """x = adjoint of im2col applied to cols (x is overwritten, as on the CPU, where it is
+    zeroed first); deterministic gather, no atomics."""
     k = "col2im"
     geo = _geometry(k, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     dt = ck.fdtype(k, x)

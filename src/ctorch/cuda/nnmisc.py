@@ -26,10 +26,11 @@ def _cupy() -> Any:
 
 def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
                        padding_idx: int = -1) -> None:
-    """gw[idx[i]] += gy[i] for each of the n_idx rows of gy (n_idx, D), into a zeroed gw
-    (V, D).  Deterministic: indices are stably sorted (cupy.argsort) and each run of equal
-    indices is summed in its original order.  Rows equal to padding_idx (pass a negative
-    value for none) and indices outside [0, V) are skipped."""
+    """gw (V, D), zeroed here first (like the CPU kernel), += gy[i] at row idx[i] for each
+    of the n_idx rows of gy (n_idx, D).  Deterministic: indices are stably sorted
+    (cupy.argsort) and each run of equal indices is summed in its original order.  Rows
+    equal to padding_idx (negative: none) and indices outside [0, V) are skipped (the CPU
+    kernel raises IndexError for those; checking here would need a host sync)."""
     k = "embedding_backward"
     ck.sizes(k, n_idx=n_idx, D=D)
     dt = ck.fdtype(k, gw, "gw")
@@ -41,6 +42,7 @@ def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
             return
         raise ValueError(f"{k}: gw has {gw.size} elements, not a multiple of D={D}")
     V = gw.size // D
+    launch("elementwise", "fill_kernel", dt, gw.size, (gw, ck.scalar(dt, 0), ck.i64(gw.size)))
     if n_idx == 0:
         return
     cp = _cupy()
@@ -53,8 +55,8 @@ def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
 
 def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
                               padding_idx: int = -1) -> None:
-    """Same result as embedding_backward with atomicAdd (faster, not bitwise reproducible
-    when an index repeats).  GPU only."""
+    """embedding_backward with atomicAdd (no sort; not bitwise reproducible when an index
+    repeats).  GPU only."""
     k = "embedding_backward_atomic"
     ck.sizes(k, n_idx=n_idx, D=D)
     dt = ck.fdtype(k, gw, "gw")
@@ -66,6 +68,7 @@ def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int
     if gw.size % D:
         raise ValueError(f"{k}: gw has {gw.size} elements, not a multiple of D={D}")
     pad = -1 if padding_idx is None else int(padding_idx)
+    launch("elementwise", "fill_kernel", dt, gw.size, (gw, ck.scalar(dt, 0), ck.i64(gw.size)))
     launch(FAMILY, "embedding_backward_atomic_kernel", dt, n_idx * D,
            (gy, idx_i64, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)))
 

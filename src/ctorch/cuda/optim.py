@@ -62,10 +62,10 @@ def adam_step(p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any
             s(bc2_sqrt), ck.i32(bool(maximize)), ck.i32(bool(decoupled_weight_decay))))
 
 
-def rmsprop_step(p: Any, g: Any, square_avg: Any, grad_avg: Any, momentum_buf: Any,
+def rmsprop_step(p: Any, g: Any, square_avg: Any, grad_avg: Any, momentum_buffer: Any,
                  lr: float, alpha: float, eps: float, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False, maximize: bool = False) -> None:
-    """torch.optim.RMSprop for one parameter; grad_avg used when centered, momentum_buf when
+    """torch.optim.RMSprop for one parameter; grad_avg used when centered, momentum_buffer when
     momentum > 0."""
     k = "rmsprop_step"
     dt, n = _pg(k, p, g)
@@ -74,11 +74,11 @@ def rmsprop_step(p: Any, g: Any, square_avg: Any, grad_avg: Any, momentum_buf: A
         ck.arr(k, "grad_avg", grad_avg, n, dt)
     has_buf = momentum > 0
     if has_buf:
-        ck.arr(k, "momentum_buf", momentum_buf, n, dt)
+        ck.arr(k, "momentum_buffer", momentum_buffer, n, dt)
     s = lambda v: ck.scalar(dt, v)
     launch(FAMILY, "rmsprop_step_kernel", dt, n,
            (p, g, square_avg, grad_avg if centered else p, ck.i32(bool(centered)),
-            momentum_buf if has_buf else p, ck.i32(has_buf), ck.i64(n), s(lr), s(alpha),
+            momentum_buffer if has_buf else p, ck.i32(has_buf), ck.i64(n), s(lr), s(alpha),
             s(eps), s(weight_decay), s(momentum), ck.i32(bool(maximize))))
 
 

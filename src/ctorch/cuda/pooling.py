@@ -34,14 +34,17 @@ def maxpool2d_forward(x: Any, y: Any, idx_i64: Any, N: int, C: int, H: int, W: i
 
 
 def maxpool2d_backward(gy: Any, idx_i64: Any, gx: Any, NC: int, HW: int, OHW: int) -> None:
-    """gx[plane, idx[plane, o]] += gy[plane, o] into a zeroed gx (atomicAdd: with overlapping
-    windows the summation order, so the last bits, may vary between runs)."""
+    """gx (zeroed here first, like the CPU kernel) += gy scattered at idx per plane.
+
+    atomicAdd: with overlapping windows the summation order, so the last bits, may vary
+    between runs.  An index outside [0, HW) is not checked (that would need a host sync)."""
     k = "maxpool2d_backward"
     ck.sizes(k, NC=NC, HW=HW, OHW=OHW)
     dt = ck.fdtype(k, gx, "gx")
     ck.arr(k, "gx", gx, NC * HW, dt)
     ck.arr(k, "gy", gy, NC * OHW, dt)
     ck.arr(k, "idx", idx_i64, NC * OHW, ck.I64)
+    launch("elementwise", "fill_kernel", dt, gx.size, (gx, ck.scalar(dt, 0), ck.i64(gx.size)))
     n = NC * OHW
     launch(FAMILY, "maxpool2d_backward_kernel", dt, n,
            (gy, idx_i64, gx, ck.i64(NC), ck.i64(HW), ck.i64(OHW)))

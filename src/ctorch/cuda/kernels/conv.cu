@@ -19,7 +19,8 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, ct_
 }
 
 // Gather form of col2im: one thread per input pixel sums every column entry that im2col
-// copied from it (no atomics, deterministic), then adds the sum into x.
+// copied from it (no atomics, deterministic) and writes it: x is overwritten, so it need
+// not be zeroed (the CPU kernel zeroes it first; same result).
 template <typename T>
 __global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ x, ct_i64 N, ct_i64 C,
                               ct_i64 H, ct_i64 W, ct_i64 kh, ct_i64 kw, ct_i64 sh, ct_i64 sw,
@@ -43,6 +44,6 @@ __global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ x, ct_
                 acc += cn[((c * kh + ki) * kw + kj) * L + oy * ow + ox];
             }
         }
-        x[i] += acc;
+        x[i] = acc;
     }
 }

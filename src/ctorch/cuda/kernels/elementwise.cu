@@ -60,6 +60,11 @@ template <typename T> __device__ __forceinline__ T sigmoid_of(T x) {
     return (T)1 / ((T)1 + ct_exp(-x));
 }
 
+// torch.sign: -1, 0 or 1, and 0 for NaN (torch's (0 < x) - (x < 0), unlike numpy.sign).
+template <typename T> __device__ __forceinline__ T sign_of(T x) {
+    return (T)(x > (T)0) - (T)(x < (T)0);
+}
+
 template <typename T> __device__ __forceinline__ T softplus_of(T x, T beta, T threshold) {
     return (x * beta > threshold) ? x : ct_log1p(ct_exp(x * beta)) / beta;
 }
@@ -81,7 +86,7 @@ template <typename T> __device__ __forceinline__ T un_apply(int op, T x, T a, T 
         case UN_SIGMOID: return sigmoid_of(x);
         case UN_RELU: return x < (T)0 ? (T)0 : x;  // NaN propagates
         case UN_ERF: return ct_erf(x);
-        case UN_SIGN: return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : (x == (T)0 ? (T)0 : x));
+        case UN_SIGN: return sign_of(x);
         case UN_FLOOR: return ct_floor(x);
         case UN_CEIL: return ct_ceil(x);
         case UN_ROUND: return ct_rint(x);
@@ -110,7 +115,7 @@ template <typename T> __device__ __forceinline__ T un_apply(int op, T x, T a, T 
 
 template <typename T> __device__ __forceinline__ T un_grad(int op, T g, T x, T y, T a, T b) {
     switch (op) {
-        case UN_ABS: return x > (T)0 ? g : (x < (T)0 ? -g : (x == (T)0 ? (T)0 : x * g));
+        case UN_ABS: return g * sign_of(x);
         case UN_EXP: return g * y;
         case UN_LOG: return g / x;
         case UN_LOG1P: return g / ((T)1 + x);
