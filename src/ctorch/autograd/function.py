@@ -260,6 +260,8 @@ class Function(metaclass=_FunctionMeta):
         node.next_functions = tuple(
             _edge(a) if f else (None, 0) for a, f in zip(args, flags)
         )
+        if _recording is not None:
+            _recording.append(node)
         non_diff = node._non_diff
         if len(outs) > 1:
             node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
@@ -290,6 +292,31 @@ class Function(metaclass=_FunctionMeta):
             node._saved = tuple(None if t is None else _SavedTensor(t, node) for t in to_save)
             node._to_save = ()
         return outputs
+
+
+_recording = None  # a list while ops.arithmetic.inplace collects the nodes one op creates
+
+
+def record_nodes(lst):
+    """Collect graph nodes created by ``apply`` into ``lst`` (None stops); returns the
+    previous collector so calls nest."""
+    global _recording
+    prev, _recording = _recording, lst
+    return prev
+
+
+def resave_input(nodes, old, snapshot) -> None:
+    """In ``nodes``, point saved tensors that are ``old`` at ``snapshot`` (an in-place op is
+    about to overwrite ``old``'s memory; backward must see the values it had)."""
+    for n in nodes:
+        saved = n._saved
+        if not saved:
+            continue
+        for s in saved:
+            if s is not None and not s.is_output and s.tensor is old:
+                s.tensor = snapshot
+                s.version_ref = snapshot._vref
+                s.version = snapshot._vref[0]
 
 
 class InplaceFunction(Function):

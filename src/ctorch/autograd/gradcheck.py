@@ -21,17 +21,18 @@ def _numerical_jacobian(fn, inputs, idx, eps):
 
     x = inputs[idx]
     xa = x._a
-    flat = xa.reshape(-1)
     cols = []
     with no_grad():
         outs0 = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-        for k in range(flat.size):
-            orig = flat[k].item()
-            flat[k] = orig + eps
+        for k in range(xa.size):
+            # index the array itself: reshape(-1) of a non-contiguous input would be a copy
+            ix = np.unravel_index(k, xa.shape)
+            orig = xa[ix].item()
+            xa[ix] = orig + eps
             plus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig - eps
+            xa[ix] = orig - eps
             minus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig
+            xa[ix] = orig
             cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
     return np.stack(cols, axis=1) if cols else np.zeros((sum(o._a.size for o in outs0), 0))
 

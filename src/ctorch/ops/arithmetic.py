@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd import function as _F
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
@@ -191,7 +192,7 @@ class Mul(Function):
         ctx.sa = a if isinstance(a, Tensor) else None
         ctx.sb = b if isinstance(b, Tensor) else None
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
+                              b if ctx.needs_input_grad[0] and isinstance(b, Tensor) else None)
         if not isinstance(b, Tensor):
             ctx.scalar_b = b
         return _wrap(binary_arrays(MUL, a, b))
@@ -782,7 +783,20 @@ def inplace(self: Tensor, op: str, compute, other=None):
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    r = compute()
+    if graph:
+        nodes = []
+        prev = _F.record_nodes(nodes)
+        try:
+            r = compute()
+        finally:
+            _F.record_nodes(prev)
+        if nodes:
+            # ops that saved ``self`` for backward must keep its pre-op values
+            snap = Tensor._make(self._a.copy())
+            snap._rg, snap.grad_fn, snap._output_nr = self._rg, self.grad_fn, self._output_nr
+            _F.resave_input(nodes, self, snap)
+    else:
+        r = compute()
     ra = r._a
     if not _can_cast(ra.dtype, self._a.dtype):
         raise RuntimeError(
