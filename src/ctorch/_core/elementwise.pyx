@@ -1,2 +1,316 @@
 # cython: language_level=3
-"""ctorch CPU kernels: elementwise family (placeholder, filled in by its owner)."""
+"""ctorch CPU kernels: elementwise family (see docs/kernels.md).
+
+Flat, C-contiguous float32/float64 arrays; the caller allocates ``out``.  Work is cut into
+fixed chunks of ``CHUNK`` elements, each handed to a SIMD loop from ``_elementwise_simd.h``
+(AVX-512/AVX2/baseline clones chosen at load time); chunks run on OpenMP threads when the
+array has more than ``THRESHOLD`` elements.  Every element is computed by the same
+arithmetic whatever the thread count, so results are bitwise identical for 1..N threads.
+"""
+from cython.parallel cimport prange
+from libc.math cimport INFINITY
+from libc.stdint cimport uint8_t
+
+from cython cimport floating
+
+cdef extern from "_elementwise_simd.h" nogil:
+    ctypedef Py_ssize_t ct_i
+    int CT_BIN_COUNT
+    int CT_UN_COUNT
+    int CT_UN_HARDTANH
+    int CT_UN_CLAMP
+    int ct_unary_has_backward(int op)
+    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
+    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
+    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
+    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
+    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
+    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
+    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
+                               float *gx, ct_i n, float a, float b)
+    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
+                               double *gx, ct_i n, double a, double b)
+    void ct_where_f32(const uint8_t *c, const float *x, const float *y, float *out, ct_i n)
+    void ct_where_f64(const uint8_t *c, const double *x, const double *y, double *out, ct_i n)
+    void ct_fill_f32(float *out, float v, ct_i n)
+    void ct_fill_f64(double *out, double v, ct_i n)
+    void ct_copy_f32(const float *x, float *out, ct_i n)
+    void ct_copy_f64(const double *x, double *out, ct_i n)
+    void ct_axpy_f32(float alpha, const float *x, float *y, ct_i n)
+    void ct_axpy_f64(double alpha, const double *x, double *y, ct_i n)
+    void ct_scale_f32(const float *x, float alpha, float *out, ct_i n)
+    void ct_scale_f64(const double *x, double alpha, double *out, ct_i n)
+
+# Binary op codes
+BIN_ADD = 0
+BIN_SUB = 1
+BIN_MUL = 2
+BIN_DIV = 3
+BIN_MAX = 4
+BIN_MIN = 5
+BIN_POW = 6
+
+# Unary op codes
+UN_NEG = 0
+UN_ABS = 1
+UN_EXP = 2
+UN_LOG = 3
+UN_LOG1P = 4
+UN_EXPM1 = 5
+UN_SQRT = 6
+UN_RSQRT = 7
+UN_SIN = 8
+UN_COS = 9
+UN_TAN = 10
+UN_TANH = 11
+UN_SIGMOID = 12
+UN_RELU = 13
+UN_ERF = 14
+UN_SIGN = 15
+UN_FLOOR = 16
+UN_CEIL = 17
+UN_ROUND = 18
+UN_RECIPROCAL = 19
+UN_SQUARE = 20
+UN_GELU = 21
+UN_GELU_TANH = 22
+UN_SILU = 23
+UN_SOFTPLUS = 24
+UN_MISH = 25
+UN_ELU = 26
+UN_LEAKY_RELU = 27
+UN_HARDTANH = 28
+UN_CLAMP = 29
+
+# Elements per work item, and the size above which work items go to the thread pool.
+cdef enum:
+    CHUNK = 16384
+    THRESHOLD = 32768
+CHUNK_SIZE = CHUNK
+PARALLEL_THRESHOLD = THRESHOLD
+
+
+cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
+    if got != want:
+        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+
+
+cdef inline void _check_bin(str kernel, int op) except *:
+    if op < 0 or op >= CT_BIN_COUNT:
+        raise ValueError(f"{kernel}: unknown binary op code {op}")
+
+
+cdef inline void _check_un(str kernel, int op) except *:
+    if op < 0 or op >= CT_UN_COUNT:
+        raise ValueError(f"{kernel}: unknown unary op code {op}")
+
+
+def binary(int op, const floating[::1] x, const floating[::1] y, floating[::1] out):
+    """out[i] = x[i] op y[i] for BIN_* op."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_bin("binary", op)
+    _check_len("binary", "x", x.shape[0], n)
+    _check_len("binary", "y", y.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_binary_f32(op, &x[s], &y[s], &out[s], e - s)
+            else:
+                ct_binary_f64(op, &x[s], &y[s], &out[s], e - s)
+
+
+def binary_scalar(int op, const floating[::1] x, double s, floating[::1] out, bint reverse=False):
+    """out[i] = x[i] op s (or s op x[i] if reverse)."""
+    cdef Py_ssize_t n = out.shape[0], c, b, e, nch
+    cdef int rev = reverse
+    _check_bin("binary_scalar", op)
+    _check_len("binary_scalar", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            b = c * CHUNK
+            e = min(b + CHUNK, n)
+            if floating is float:
+                ct_binary_scalar_f32(op, &x[b], <float>s, &out[b], e - b, rev)
+            else:
+                ct_binary_scalar_f64(op, &x[b], s, &out[b], e - b, rev)
+
+
+def binary_bcast(int op, const floating[::1] x, const floating[::1] y, floating[::1] out,
+                 Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner, bint reverse=False):
+    """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse); x, out of outer*mid*inner."""
+    cdef Py_ssize_t n, t, ntask, nch, row, c, s, e, j
+    cdef int rev = reverse
+    _check_bin("binary_bcast", op)
+    if outer < 0 or mid < 0 or inner < 0:
+        raise ValueError(f"binary_bcast: negative shape ({outer}, {mid}, {inner})")
+    n = outer * mid * inner
+    _check_len("binary_bcast", "x", x.shape[0], n)
+    _check_len("binary_bcast", "out", out.shape[0], n)
+    _check_len("binary_bcast", "y", y.shape[0], mid)
+    if n == 0:
+        return
+    if inner == 1:
+        # rows of length mid combined with the whole of y
+        nch = (mid + CHUNK - 1) // CHUNK
+        ntask = outer * nch
+        with nogil:
+            for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
+                row = t // nch
+                c = t - row * nch
+                s = c * CHUNK
+                e = min(s + CHUNK, mid)
+                if floating is float:
+                    if rev:
+                        ct_binary_f32(op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
+                    else:
+                        ct_binary_f32(op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
+                else:
+                    if rev:
+                        ct_binary_f64(op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
+                    else:
+                        ct_binary_f64(op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
+    else:
+        # rows of length inner, each combined with the scalar y[j]
+        nch = (inner + CHUNK - 1) // CHUNK
+        ntask = outer * mid * nch
+        with nogil:
+            for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
+                row = t // nch
+                c = t - row * nch
+                j = row % mid
+                s = row * inner + c * CHUNK
+                e = min(c * CHUNK + CHUNK, inner) - c * CHUNK
+                if floating is float:
+                    ct_binary_scalar_f32(op, &x[s], y[j], &out[s], e, rev)
+                else:
+                    ct_binary_scalar_f64(op, &x[s], y[j], &out[s], e, rev)
+
+
+cdef inline void _bounds(int op, double *a, double *b) noexcept:
+    # CLAMP: a NaN bound means no bound
+    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
+        if a[0] != a[0]:
+            a[0] = -INFINITY
+        if b[0] != b[0]:
+            b[0] = INFINITY
+
+
+def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double b=0.0):
+    """out[i] = f(x[i]) for UN_* op with parameters a, b (see docs/kernels.md)."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_un("unary", op)
+    _check_len("unary", "x", x.shape[0], n)
+    _bounds(op, &a, &b)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_unary_f32(op, &x[s], &out[s], e - s, <float>a, <float>b)
+            else:
+                ct_unary_f64(op, &x[s], &out[s], e - s, a, b)
+
+
+def unary_backward(int op, const floating[::1] gy, const floating[::1] x, const floating[::1] y,
+                   floating[::1] gx, double a=0.0, double b=0.0):
+    """gx = gy * f'(x) for UN_* op; x is the input, y the forward output."""
+    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch
+    _check_un("unary_backward", op)
+    if not ct_unary_has_backward(op):
+        raise ValueError(f"unary_backward: op code {op} has no backward kernel")
+    _check_len("unary_backward", "gy", gy.shape[0], n)
+    _check_len("unary_backward", "x", x.shape[0], n)
+    _check_len("unary_backward", "y", y.shape[0], n)
+    _bounds(op, &a, &b)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_unary_backward_f32(op, &gy[s], &x[s], &y[s], &gx[s], e - s,
+                                      <float>a, <float>b)
+            else:
+                ct_unary_backward_f64(op, &gy[s], &x[s], &y[s], &gx[s], e - s, a, b)
+
+
+def where(const uint8_t[::1] cond, const floating[::1] x, const floating[::1] y,
+          floating[::1] out):
+    """out[i] = x[i] if cond[i] else y[i]."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_len("where", "cond", cond.shape[0], n)
+    _check_len("where", "x", x.shape[0], n)
+    _check_len("where", "y", y.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_where_f32(&cond[s], &x[s], &y[s], &out[s], e - s)
+            else:
+                ct_where_f64(&cond[s], &x[s], &y[s], &out[s], e - s)
+
+
+def fill(floating[::1] out, double value):
+    """out[:] = value."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_fill_f32(&out[s], <float>value, e - s)
+            else:
+                ct_fill_f64(&out[s], value, e - s)
+
+
+def copy(const floating[::1] x, floating[::1] out):
+    """out[:] = x."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_len("copy", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_copy_f32(&x[s], &out[s], e - s)
+            else:
+                ct_copy_f64(&x[s], &out[s], e - s)
+
+
+def axpy(double alpha, const floating[::1] x, floating[::1] y):
+    """y += alpha * x, in place."""
+    cdef Py_ssize_t n = y.shape[0], c, s, e, nch
+    _check_len("axpy", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_axpy_f32(<float>alpha, &x[s], &y[s], e - s)
+            else:
+                ct_axpy_f64(alpha, &x[s], &y[s], e - s)
+
+
+def scale(const floating[::1] x, double alpha, floating[::1] out):
+    """out = alpha * x."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_len("scale", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            if floating is float:
+                ct_scale_f32(&x[s], <float>alpha, &out[s], e - s)
+            else:
+                ct_scale_f64(&x[s], alpha, &out[s], e - s)

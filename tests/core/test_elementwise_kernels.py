@@ -1,0 +1,423 @@
+"""CPU elementwise kernels (ctorch._core.elementwise) against NumPy.
+
+Every kernel runs with 1 and 2 threads; the two results must be bitwise identical.
+Sizes straddle the threading threshold and use odd lengths for SIMD tails.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from ctorch._core import _threads
+from ctorch._core import elementwise as E
+
+DTYPES = [np.float32, np.float64]
+SIZES = [0, 1, 7, 33, 1000, 2 * E.PARALLEL_THRESHOLD + 3, 3 * E.CHUNK_SIZE + 17]
+ULP = {np.float32: 2.0**-23, np.float64: 2.0**-52}
+
+
+def run_threads(fn):
+    """Run fn() (which returns an array) with 1 and 2 threads; require bitwise equality."""
+    old = _threads.get_num_threads()
+    try:
+        _threads.set_num_threads(1)
+        r1 = np.array(fn(), copy=True)
+        _threads.set_num_threads(2)
+        r2 = np.array(fn(), copy=True)
+    finally:
+        _threads.set_num_threads(old)
+    assert r1.dtype == r2.dtype
+    assert r1.tobytes() == r2.tobytes(), "results differ between 1 and 2 threads"
+    return r1
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def close(got, ref, dtype, ulps=4.0, atol=0.0):
+    ref = np.asarray(ref, dtype=np.float64)
+    np.testing.assert_allclose(
+        got.astype(np.float64), ref, rtol=ulps * ULP[dtype], atol=atol, equal_nan=True
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# binary
+# ---------------------------------------------------------------------------------------------
+
+BIN_REF = {
+    E.BIN_ADD: np.add,
+    E.BIN_SUB: np.subtract,
+    E.BIN_MUL: np.multiply,
+    E.BIN_DIV: np.divide,
+    E.BIN_MAX: np.maximum,
+    E.BIN_MIN: np.minimum,
+    E.BIN_POW: np.power,
+}
+
+
+def bin_inputs(op, n, dtype, seed=0):
+    g = rng(seed)
+    x = g.standard_normal(n).astype(dtype)
+    y = g.standard_normal(n).astype(dtype)
+    if op == E.BIN_POW:
+        x = np.abs(x) + dtype(0.1)
+        y = y * dtype(2)
+    if op == E.BIN_DIV:
+        y = y + np.where(y >= 0, dtype(0.5), dtype(-0.5))
+    return x, y
+
+
+def check_bin(op, got, ref, dtype):
+    if op == E.BIN_POW:
+        close(got, ref, dtype, ulps=2)
+    else:
+        np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("op", sorted(BIN_REF))
+def test_binary(op, n, dtype):
+    x, y = bin_inputs(op, n, dtype)
+    out = np.empty(n, dtype)
+    got = run_threads(lambda: (E.binary(op, x, y, out), out)[1])
+    check_bin(op, got, BIN_REF[op](x, y), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 5, 2 * E.PARALLEL_THRESHOLD + 3])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("op", sorted(BIN_REF))
+def test_binary_scalar(op, reverse, n, dtype):
+    x, _ = bin_inputs(op, n, dtype)
+    scalars = [1.75, -0.5, 2.0, 0.5, 1.0, 0.0] if op == E.BIN_POW else [1.75, -0.5, 3.0]
+    for s in scalars:
+        xx = x
+        if op == E.BIN_POW and reverse:
+            s = abs(s) + 0.25
+            xx = (x - dtype(1)) * dtype(3)
+        if op == E.BIN_DIV and reverse:
+            xx = x + np.where(x >= 0, dtype(0.5), dtype(-0.5))
+        out = np.empty(n, dtype)
+        got = run_threads(
+            lambda xx=xx, s=s, out=out: (E.binary_scalar(op, xx, s, out, reverse), out)[1]
+        )
+        sd = dtype(s)
+        ref = BIN_REF[op](sd, xx) if reverse else BIN_REF[op](xx, sd)
+        check_bin(op, got, ref, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "shape", [(3, 5, 1), (1, 7, 1), (4, 3, 6), (1, 1, 9), (60, 1201, 1), (4, 30, 1001)]
+)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("op", [E.BIN_ADD, E.BIN_SUB, E.BIN_MUL, E.BIN_DIV, E.BIN_MAX])
+def test_binary_bcast(op, reverse, shape, dtype):
+    outer, mid, inner = shape
+    g = rng(1)
+    x = g.standard_normal(outer * mid * inner).astype(dtype)
+    y = (g.standard_normal(mid) + 3).astype(dtype)
+    if op == E.BIN_DIV and reverse:
+        x = x + np.where(x >= 0, dtype(0.5), dtype(-0.5))
+    out = np.empty_like(x)
+    got = run_threads(lambda: (E.binary_bcast(op, x, y, out, outer, mid, inner, reverse), out)[1])
+    x3 = x.reshape(outer, mid, inner)
+    y3 = y.reshape(1, mid, 1)
+    ref = BIN_REF[op](y3, x3) if reverse else BIN_REF[op](x3, y3)
+    np.testing.assert_array_equal(got, ref.ravel())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_nan_propagation(dtype):
+    nan, inf = np.nan, np.inf
+    x = np.array([nan, 1.0, nan, -inf, 2.0, 0.0, inf], dtype)
+    y = np.array([1.0, nan, nan, 3.0, -inf, -0.0, nan], dtype)
+    out = np.empty_like(x)
+    for op, ref in [(E.BIN_MAX, np.maximum), (E.BIN_MIN, np.minimum)]:
+        E.binary(op, x, y, out)
+        np.testing.assert_array_equal(out, ref(x, y))
+        for s in (nan, 0.5):
+            E.binary_scalar(op, x, s, out)
+            np.testing.assert_array_equal(out, ref(x, dtype(s)))
+
+
+# ---------------------------------------------------------------------------------------------
+# unary
+# ---------------------------------------------------------------------------------------------
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _softplus(x, beta, thr):
+    with np.errstate(over="ignore"):
+        return np.where(x * beta > thr, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _sigmoid(x):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+K = math.sqrt(2.0 / math.pi)
+
+# op -> (reference on float64, input generator, params, tolerance in ulps (None: exact),
+#         absolute tolerance scale)
+UNARY = {
+    E.UN_NEG: (np.negative, "normal", (), None),
+    E.UN_ABS: (np.abs, "normal", (), None),
+    E.UN_EXP: (np.exp, "wide", (), 2),
+    E.UN_LOG: (np.log, "positive", (), 2),
+    E.UN_LOG1P: (np.log1p, "gt-1", (), 2),
+    E.UN_EXPM1: (np.expm1, "normal", (), 2),
+    E.UN_SQRT: (np.sqrt, "positive", (), 1),
+    E.UN_RSQRT: (lambda x: 1 / np.sqrt(x), "positive", (), 2),
+    E.UN_SIN: (np.sin, "normal", (), 2),
+    E.UN_COS: (np.cos, "normal", (), 2),
+    E.UN_TAN: (np.tan, "tan", (), 2),
+    E.UN_TANH: (np.tanh, "normal", (), 2),
+    E.UN_SIGMOID: (_sigmoid, "wide", (), 4),
+    E.UN_RELU: (lambda x: np.maximum(x, 0), "normal", (), None),
+    E.UN_ERF: (_erf, "normal", (), 2),
+    E.UN_SIGN: (np.sign, "normal", (), None),
+    E.UN_FLOOR: (np.floor, "halves", (), None),
+    E.UN_CEIL: (np.ceil, "halves", (), None),
+    E.UN_ROUND: (np.round, "halves", (), None),
+    E.UN_RECIPROCAL: (np.reciprocal, "normal", (), 1),
+    E.UN_SQUARE: (np.square, "normal", (), 1),
+    E.UN_GELU: (lambda x: 0.5 * x * _erfc(-x * math.sqrt(0.5)), "normal", (), 8),
+    E.UN_GELU_TANH: (
+        lambda x: x / (1 + np.exp(-2 * K * (x + 0.044715 * x**3))),
+        "normal",
+        (),
+        8,
+    ),
+    E.UN_SILU: (lambda x: x * _sigmoid(x), "wide", (), 4),
+    E.UN_SOFTPLUS: (lambda x: _softplus(x, 1.5, 10.0), "normal", (1.5, 10.0), 8),
+    E.UN_MISH: (lambda x: x * np.tanh(np.log1p(np.exp(x))), "normal", (), 8),
+    E.UN_ELU: (lambda x: np.where(x > 0, x, 0.7 * np.expm1(x)), "normal", (0.7,), 4),
+    E.UN_LEAKY_RELU: (lambda x: np.where(x > 0, x, x * 0.01), "normal", (0.01,), 1),
+    E.UN_HARDTANH: (lambda x: np.clip(x, -0.5, 1.25), "normal", (-0.5, 1.25), None),
+    E.UN_CLAMP: (lambda x: np.clip(x, -1.0, 0.75), "normal", (-1.0, 0.75), None),
+}
+assert sorted(UNARY) == list(range(30))
+
+
+def unary_input(kind, n, dtype, seed=0):
+    g = rng(seed)
+    if kind == "normal":
+        x = g.standard_normal(n) * 3
+    elif kind == "wide":
+        x = g.uniform(-80, 80, n) if dtype == np.float32 else g.uniform(-700, 700, n)
+        x[::3] = g.standard_normal(x[::3].shape) * 4
+    elif kind == "positive":
+        x = np.exp(g.uniform(-20, 20, n))
+    elif kind == "gt-1":
+        x = np.exp(g.uniform(-20, 5, n)) - 1
+    elif kind == "tan":
+        x = g.uniform(-1.5, 1.5, n)
+    elif kind == "halves":
+        x = np.round(g.standard_normal(n) * 8) / 2
+    return x.astype(dtype)
+
+
+def unary_ref(op, x, dtype):
+    ref, _, params, ulps = UNARY[op]
+    with np.errstate(all="ignore"):
+        if ulps is None:
+            return ref(x), None
+        return ref(x.astype(np.float64)), ulps
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_unary(op, n, dtype):
+    _, kind, params, _ = UNARY[op]
+    x = unary_input(kind, n, dtype)
+    out = np.empty(n, dtype)
+    got = run_threads(lambda: (E.unary(op, x, out, *params), out)[1])
+    ref, ulps = unary_ref(op, x, dtype)
+    if ulps is None:
+        np.testing.assert_array_equal(got, ref.astype(dtype))
+    else:
+        # ulps of the result, plus the result's sensitivity to rounding of the inputs for the
+        # composite functions (an absolute term relative to the output scale)
+        close(got, ref, dtype, ulps=ulps, atol=ulps * ULP[dtype] * 1e-3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_special_values(dtype):
+    nan, inf = np.nan, np.inf
+    x = np.array([nan, inf, -inf, 0.0, -0.0, 1e-30, -1e-30, 100.0, -100.0, 1000.0, -1000.0], dtype)
+    out = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        E.unary(E.UN_EXP, x, out)
+        ref = np.exp(x)
+        fin = np.isfinite(ref) & (ref != 0)
+        np.testing.assert_array_equal(out[~fin], ref[~fin])
+        close(out[fin], ref[fin], dtype, ulps=1)
+        E.unary(E.UN_SIGMOID, x, out)
+        np.testing.assert_array_equal(out[:3], [nan, 1.0, 0.0])
+        assert out[9] == 1.0 and out[10] == 0.0
+        E.unary(E.UN_RELU, x, out)
+        np.testing.assert_array_equal(out, np.where(x < 0, 0, x))
+        E.unary(E.UN_SIGN, x, out)  # torch.sign(nan) == 0
+        np.testing.assert_array_equal(out, np.nan_to_num(np.sign(x), nan=0.0))
+        E.unary(E.UN_SILU, x, out)
+        np.testing.assert_array_equal(out[:3], [nan, inf, nan])
+        E.unary(E.UN_TANH, x, out)
+        np.testing.assert_array_equal(out[:3], [nan, 1.0, -1.0])
+        E.unary(E.UN_SOFTPLUS, x, out, 1.0, 20.0)
+        np.testing.assert_array_equal(out[[0, 1, 2, 9, 10]], [nan, inf, 0.0, 1000.0, 0.0])
+    # exp at the ends of the range: overflow to inf, gradual underflow
+    x = np.array([88.7, 88.73, -87.5, -100.0, -104.0, 709.7, 709.8, -740.0, -746.0], dtype)
+    with np.errstate(all="ignore"):
+        ref = np.exp(x.astype(np.float64)).astype(dtype)
+    out = np.empty_like(x)
+    E.unary(E.UN_EXP, x, out)
+    ok = (out == ref) | (np.abs(out.astype(np.float64) - ref) <= 2 * np.spacing(ref))
+    assert ok.all(), (out, ref)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clamp_nan_bounds(dtype):
+    x = np.array([-3.0, -1.0, 0.0, 2.0, 5.0, np.nan], dtype)
+    out = np.empty_like(x)
+    E.unary(E.UN_CLAMP, x, out, np.nan, 2.5)
+    np.testing.assert_array_equal(out, [-3.0, -1.0, 0.0, 2.0, 2.5, np.nan])
+    E.unary(E.UN_CLAMP, x, out, -1.5, np.nan)
+    np.testing.assert_array_equal(out, [-1.5, -1.0, 0.0, 2.0, 5.0, np.nan])
+    E.unary(E.UN_CLAMP, x, out, 3.0, 1.0)  # min > max: everything is max (torch)
+    np.testing.assert_array_equal(out[:5], [1.0] * 5)
+    gy = np.ones_like(x)
+    gx = np.empty_like(x)
+    E.unary_backward(E.UN_CLAMP, gy, x, x, gx, np.nan, 2.5)
+    np.testing.assert_array_equal(gx, [1, 1, 1, 1, 0, 0])
+
+
+BACKWARD_OPS = [
+    op for op in sorted(UNARY) if op not in (E.UN_NEG, E.UN_SIGN, E.UN_FLOOR, E.UN_CEIL, E.UN_ROUND)
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 37, 2 * E.PARALLEL_THRESHOLD + 3])
+@pytest.mark.parametrize("op", BACKWARD_OPS)
+def test_unary_backward(op, n, dtype):
+    ref, kind, params, _ = UNARY[op]
+    g = rng(3)
+    if kind in ("wide", "normal"):
+        x64 = g.standard_normal(n) * 3
+    elif kind == "positive":
+        x64 = np.exp(g.uniform(-3, 3, n))
+    elif kind == "gt-1":
+        x64 = np.exp(g.uniform(-3, 3, n)) - 1
+    else:
+        x64 = unary_input(kind, n, np.float64, seed=3)
+    # stay away from kinks (relu, clamp, hardtanh, abs, leaky, elu)
+    x64 = np.where(np.abs(x64) < 1e-2, x64 + 0.05, x64)
+    for b in params:
+        x64 = np.where(np.abs(x64 - b) < 1e-2, x64 + 0.05, x64)
+    x = x64.astype(dtype)
+    gy = rng(4).standard_normal(n).astype(dtype)
+    y = np.empty_like(x)
+    E.unary(op, x, y, *params)
+    gx = np.empty_like(x)
+    got = run_threads(lambda: (E.unary_backward(op, gy, x, y, gx, *params), gx)[1])
+    # central differences of the float64 reference at the same (rounded) inputs
+    xd = x.astype(np.float64)
+    h = 1e-6 * np.maximum(1.0, np.abs(xd))
+    with np.errstate(all="ignore"):
+        num = (ref(xd + h) - ref(xd - h)) / (2 * h) * gy.astype(np.float64)
+    tol = 2e-5 if dtype == np.float32 else 1e-6
+    scale = np.maximum(1.0, np.abs(num))
+    err = np.abs(got.astype(np.float64) - num) / scale
+    assert np.nanmax(err, initial=0.0) < tol, (op, np.nanmax(err))
+
+
+def test_unary_backward_rejects_ops_without_gradient():
+    x = np.ones(3)
+    for op in (E.UN_NEG, E.UN_SIGN, E.UN_FLOOR, E.UN_CEIL, E.UN_ROUND, 99):
+        with pytest.raises(ValueError, match="unary_backward"):
+            E.unary_backward(op, x, x, x, x.copy())
+
+
+# ---------------------------------------------------------------------------------------------
+# where / fill / copy / axpy / scale
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+def test_where_fill_copy_axpy_scale(n, dtype):
+    g = rng(5)
+    x = g.standard_normal(n).astype(dtype)
+    y = g.standard_normal(n).astype(dtype)
+    c = (g.random(n) < 0.5).astype(np.uint8)
+    out = np.empty(n, dtype)
+    got = run_threads(lambda: (E.where(c, x, y, out), out)[1])
+    np.testing.assert_array_equal(got, np.where(c.astype(bool), x, y))
+    got = run_threads(lambda: (E.fill(out, 2.5), out)[1])
+    np.testing.assert_array_equal(got, np.full(n, 2.5, dtype))
+    got = run_threads(lambda: (E.copy(x, out), out)[1])
+    np.testing.assert_array_equal(got, x)
+
+    def axpy():
+        yy = y.copy()
+        E.axpy(0.3, x, yy)
+        return yy
+
+    got = run_threads(axpy)
+    np.testing.assert_array_equal(got, y + dtype(0.3) * x)
+    got = run_threads(lambda: (E.scale(x, -1.7, out), out)[1])
+    np.testing.assert_array_equal(got, x * dtype(-1.7))
+
+
+def test_in_place_aliasing():
+    x = rng(6).standard_normal(100003)
+    ref = np.maximum(x, 0)
+    E.unary(E.UN_RELU, x, x)
+    np.testing.assert_array_equal(x, ref)
+    ref = x + x
+    E.binary(E.BIN_ADD, x, x, x)
+    np.testing.assert_array_equal(x, ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------
+
+
+def test_length_mismatch_raises():
+    a = np.ones(5)
+    b = np.ones(4)
+    cases = [
+        ("binary", lambda: E.binary(E.BIN_ADD, a, b, a.copy())),
+        ("binary", lambda: E.binary(E.BIN_ADD, a, a, b.copy())),
+        ("binary_scalar", lambda: E.binary_scalar(E.BIN_ADD, a, 1.0, b.copy())),
+        ("binary_bcast", lambda: E.binary_bcast(E.BIN_ADD, a, b, a.copy(), 1, 5, 1)),
+        ("binary_bcast", lambda: E.binary_bcast(E.BIN_ADD, a, a, a.copy(), 2, 5, 1)),
+        ("unary", lambda: E.unary(E.UN_EXP, a, b.copy())),
+        ("unary_backward", lambda: E.unary_backward(E.UN_EXP, a, a, b, a.copy())),
+        ("where", lambda: E.where(np.ones(4, np.uint8), a, a, a.copy())),
+        ("copy", lambda: E.copy(a, b.copy())),
+        ("axpy", lambda: E.axpy(1.0, a, b.copy())),
+        ("scale", lambda: E.scale(a, 2.0, b.copy())),
+    ]
+    for name, fn in cases:
+        with pytest.raises(ValueError, match=name):
+            fn()
+    with pytest.raises(ValueError, match="binary"):
+        E.binary(7, a, a, a.copy())
+    with pytest.raises(ValueError, match="unary"):
+        E.unary(30, a, a.copy())
+
+
+def test_dtype_mismatch_raises():
+    with pytest.raises((ValueError, TypeError)):
+        E.binary(E.BIN_ADD, np.ones(3), np.ones(3, np.float32), np.ones(3))
