@@ -402,6 +402,70 @@ def test_add_safe_globals_and_context_manager(tmp_path):
         S.clear_safe_globals()
 
 
+def _module_cls():
+    try:
+        from ctorch.nn.modules.module import Module
+    except ImportError:
+        pytest.skip("ctorch.nn Module not available")
+    return Module
+
+
+def test_whole_module_pickle_needs_safe_globals(tmp_path):
+    Module, Parameter = _module_cls(), _parameter()
+
+    class Net(Module):
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(T(sample(np.float32, (2, 3))))
+            self.register_buffer("running", T(np.arange(3, dtype=np.float32)))
+
+    Net.__qualname__ = "NetForPickle"  # picklable by name from this module
+    globals()["NetForPickle"] = Net
+    try:
+        net = Net()
+        path = tmp_path / "model.pt"
+        S.save(net, path)
+        with pytest.raises(pickle.UnpicklingError, match="NetForPickle"):
+            S.load(path)
+        with S.safe_globals([Net]):
+            m = S.load(path)
+        for loaded in (m, S.load(path, weights_only=False)):
+            assert type(loaded) is Net
+            assert isinstance(loaded.w, Parameter) and loaded.w.requires_grad
+            np.testing.assert_array_equal(A(loaded.w), A(net.w))
+            np.testing.assert_array_equal(A(loaded.running), [0, 1, 2])
+            assert [k for k, _ in loaded.named_parameters()] == ["w"]
+    finally:
+        del globals()["NetForPickle"]
+
+
+def test_torch_whole_module_maps_to_ctorch(tmp_path):
+    torch = pytest.importorskip("torch")
+    import importlib
+
+    try:
+        Linear = importlib.import_module("ctorch.nn.modules.linear").Linear
+    except (ImportError, AttributeError):
+        pytest.skip("ctorch.nn.modules.linear.Linear not available")
+    lin = torch.nn.Linear(3, 2)
+    path = tmp_path / "lin.pt"
+    torch.save(lin, path)
+    with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.linear.Linear"):
+        S.load(path)
+    for m in (S.load(path, weights_only=False), _load_with(path, [Linear])):
+        assert type(m) is Linear
+        np.testing.assert_array_equal(A(m.weight), lin.weight.detach().numpy())
+        x = sample(np.float32, (4, 3))
+        np.testing.assert_allclose(
+            A(m(T(x))), lin(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6
+        )
+
+
+def _load_with(path, allowed):
+    with S.safe_globals(allowed):
+        return S.load(path)
+
+
 # ------------------------------------------------------------------------------------------
 # corrupt, truncated and foreign files
 # ------------------------------------------------------------------------------------------
