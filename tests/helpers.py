@@ -69,7 +69,7 @@ def assert_close(actual, expected, atol=1e-5, rtol=1e-4, check_dtype=True, msg="
     if isinstance(actual, (tuple, list)):
         expected = _as_tuple(expected)
         assert len(actual) == len(expected), msg
-        for a, e in zip(actual, expected):
+        for a, e in zip(actual, expected, strict=True):
             assert_close(a, e, atol, rtol, check_dtype, msg)
         return
     if isinstance(actual, ctorch.Tensor):
@@ -104,7 +104,7 @@ def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad
     rng = np.random.default_rng(seed)
     arrays = [_gen(s, rng, low, high, dtype) for s in inputs]
     if grad_inputs is None:
-        grad_inputs = [i for i, (s, a) in enumerate(zip(inputs, arrays))
+        grad_inputs = [i for i, (s, a) in enumerate(zip(inputs, arrays, strict=True))
                        if isinstance(s, tuple) and a.dtype.kind == "f"]
     if not grad:
         grad_inputs = []
@@ -147,8 +147,8 @@ def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad
         outs_c = [o for o in _as_tuple(fn(ctorch, *xs)) if o.is_floating_point()]
         outs_t = [o for o in _as_tuple(fn(_torch, *ts)) if o.is_floating_point()]
         gys = [rng.standard_normal(tuple(o.shape)).astype(_np(o).dtype) for o in outs_c]
-        loss_c = sum((o * ctorch.from_numpy(g)).sum() for o, g in zip(outs_c, gys))
-        loss_t = sum((o * _torch.from_numpy(g)).sum() for o, g in zip(outs_t, gys))
+        loss_c = sum((o * ctorch.from_numpy(g)).sum() for o, g in zip(outs_c, gys, strict=True))
+        loss_t = sum((o * _torch.from_numpy(g)).sum() for o, g in zip(outs_t, gys, strict=False))
         loss_c.backward()
         loss_t.backward()
         for i in grad_inputs:

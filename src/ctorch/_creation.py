@@ -60,8 +60,9 @@ def _size(size, op):
     return tuple(out)
 
 
-def _infer_np(data):
-    """NumPy array for arbitrary Python data with torch's dtype inference."""
+def _infer_np(data, exact: bool = False):
+    """NumPy array for arbitrary Python data with torch's dtype inference (``exact``: keep
+    float64/complex128 as parsed, because an explicit dtype follows)."""
     if isinstance(data, Tensor):
         return data._a if type(data._a) is np.ndarray else data._a.get()
     if isinstance(data, np.ndarray):
@@ -72,6 +73,8 @@ def _infer_np(data):
     if a.dtype == object:
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
     if a.dtype.kind == "f" and a.dtype != np.float64:
+        return a
+    if exact and a.dtype.kind in "fciub":
         return a
     if a.dtype == np.float64 and not isinstance(data, (np.floating,)):
         return a.astype(D.to_numpy_dtype(D.get_default_dtype()))
@@ -108,7 +111,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
             a = a.astype(_np_dtype(dtype))
         t = _wrap(a)
         return t.requires_grad_(True) if requires_grad else t
-    a = _infer_np(data)
+    a = _infer_np(data, exact=dtype is not None)
     if dtype is not None:
         a = a.astype(_np_dtype(dtype))
     else:

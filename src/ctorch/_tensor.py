@@ -58,6 +58,8 @@ class Tensor:
     @staticmethod
     def _make(a) -> Tensor:
         t = object.__new__(Tensor)
+        if type(a) is not _ndarray and isinstance(a, np.generic):
+            a = np.asarray(a)  # NumPy ufuncs return scalars for 0-d inputs
         t._a = a
         t._rg = False
         t.grad_fn = None

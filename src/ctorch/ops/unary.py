@@ -339,7 +339,8 @@ def exp2(input):
 def trunc(input):
     xp = xp_of(input._a)
     if state.enabled and input._rg:
-        return input - (input - _wrap(xp.trunc(input._a))).detach()
+        # piecewise constant: zero gradient (torch's TruncBackward0)
+        return input * 0.0 + _wrap(xp.trunc(input._a))
     return _wrap(xp.trunc(input._a) if input._a.dtype.kind == "f" else input._a.copy())
 
 
