@@ -129,6 +129,11 @@ def test_shared_views_share_one_record_and_memory():
     # the loaded views share the loaded storage, like torch
     A(out["x"])[1, 2] = -1.0
     assert A(out["row"])[2] == -1.0 and A(out["col"])[1] == -1.0 and A(out["t"])[2, 1] == -1.0
+    # and a re-save of what was loaded still writes one shared record
+    buf2 = io.BytesIO()
+    S.save(out, buf2)
+    names2 = zipfile.ZipFile(io.BytesIO(buf2.getvalue())).namelist()
+    assert sum("/data/" in n for n in names2) == 1, names2
 
 
 def test_requires_grad_roundtrip():
@@ -497,6 +502,13 @@ def test_corrupted_bytes(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(RuntimeError, match="corrupt.pt"):
         S.load(path)
+
+
+def test_plain_pickle_is_not_a_checkpoint(tmp_path):
+    p = tmp_path / "plain.pkl"
+    p.write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    with pytest.raises(RuntimeError, match="plain pickle"):
+        S.load(p)
 
 
 def test_garbage_empty_and_foreign_files(tmp_path):

@@ -211,13 +211,13 @@ def _parameter_cls() -> type | None:
         from .nn.parameter import Parameter
 
         return Parameter
-    except ImportError:
+    except Exception:  # nn missing or half-written: tensors still save and load
         pass
     try:
         from .nn import Parameter
 
         return Parameter
-    except ImportError:
+    except Exception:
         return None
 
 
@@ -629,8 +629,10 @@ def _view(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) ->
             f"{last + 1} (file truncated or corrupted)"
         )
     it = arr.itemsize
-    v = np.lib.stride_tricks.as_strided(
-        arr[offset:], shape=size, strides=tuple(s * it for s in stride), writeable=True
+    # np.ndarray over the storage keeps ``base`` pointing at it (as_strided would not), so a
+    # re-save of loaded views still finds their shared buffer
+    v = np.ndarray(
+        size, arr.dtype, buffer=arr, offset=offset * it, strides=[s * it for s in stride]
     )
     if dtype_name in _WIDEN:
         v = v.astype(arr_dt)  # ctorch has no unsigned 16/32-bit dtypes: widen losslessly
@@ -1579,7 +1581,11 @@ def _load_legacy(fh: Any, where: str, map_location: Any, weights_only: bool, enc
 
     magic = small()
     if magic != MAGIC_NUMBER:
-        raise RuntimeError(f"ctorch.load: {where}: invalid magic number; corrupt file?")
+        raise RuntimeError(
+            f"ctorch.load: {where} is not a PyTorch/ctorch checkpoint: it is a pickle but not "
+            "in the zip format, and lacks the legacy format's magic number (a plain pickle, "
+            "or a corrupted file?)"
+        )
     proto = small()
     if proto != PROTOCOL_VERSION:
         raise RuntimeError(f"ctorch.load: {where}: invalid legacy protocol version {proto!r}")
