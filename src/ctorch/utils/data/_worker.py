@@ -207,6 +207,26 @@ def create_fetcher(
     return cls(dataset, auto_collation, collate_fn, drop_last)
 
 
+def _parent_alive(parent_pid: int) -> bool:
+    """Whether the DataLoader's process still exists (a forkserver child's os.getppid() is the
+    server, so ask multiprocessing for the real parent, and fall back on a signal-0 probe)."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        try:
+            return parent.is_alive()
+        except Exception:
+            pass
+    try:
+        os.kill(parent_pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _dumps(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -258,7 +278,7 @@ def _worker_loop(
         try:
             r = index_queue.get(timeout=_WATCHDOG_INTERVAL)
         except queue.Empty:
-            if os.getppid() != parent_pid or done_event.is_set():
+            if done_event.is_set() or not _parent_alive(parent_pid):
                 break
             continue
         except (EOFError, OSError):

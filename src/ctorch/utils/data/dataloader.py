@@ -1,11 +1,12 @@
 """DataLoader: batches from a dataset, in the main process or in worker processes.
 
-Worker processes are started with the ``spawn`` method by default: ``fork`` after an OpenMP
-kernel has run leaves the child's OpenMP runtime believing its thread pool exists, and the
-child's next parallel kernel hangs. ``spawn`` children import ctorch afresh (cheap) and get the
-dataset, collate_fn and worker_init_fn by pickle, so those must be picklable (module-level
-functions and classes; no lambdas) and scripts need an ``if __name__ == "__main__":`` guard, as
-on macOS and Windows with torch. Pass ``multiprocessing_context="fork"`` to opt out.
+Worker processes are started with the ``forkserver`` method (``spawn`` where there is none),
+never ``fork`` by default: ``fork`` after an OpenMP kernel has run leaves the child's OpenMP
+runtime believing its thread pool exists, and the child's next parallel kernel hangs. Workers
+get the dataset, collate_fn and worker_init_fn by pickle, so those must be picklable
+(module-level functions and classes; no lambdas) and scripts need an
+``if __name__ == "__main__":`` guard, as on macOS and Windows with torch. Pass
+``multiprocessing_context="fork"`` to opt out (safe only if no kernel ran in the parent).
 """
 
 from __future__ import annotations
@@ -37,7 +38,31 @@ get_worker_info = _worker.get_worker_info
 _POLL_INTERVAL = 0.05
 # How long shutdown waits for workers to exit on their own before terminating them.
 _SHUTDOWN_TIMEOUT = 5.0
-_DEFAULT_START_METHOD = "spawn"
+# Modules the fork server imports once, so that each worker forked from it starts warm.
+_FORKSERVER_PRELOAD = ("ctorch", "ctorch.utils.data._worker")
+
+
+def _default_context() -> Any:
+    """The multiprocessing context workers use unless the loader names one.
+
+    ``forkserver`` where the platform has it: a fresh server process (which never ran an OpenMP
+    kernel) imports ctorch once, and every worker is forked from it, so workers start in
+    milliseconds instead of paying an interpreter start and an import each. ``spawn``
+    elsewhere. Never ``fork``: forking a parent whose OpenMP pool is running hangs the child.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    server = getattr(forkserver, "_forkserver", None)
+    preload = list(getattr(server, "_preload_modules", None) or ["__main__"])
+    missing = [m for m in _FORKSERVER_PRELOAD if m not in preload]
+    if missing:
+        # Only takes effect if the server is not running yet; harmless otherwise.
+        ctx.set_forkserver_preload(preload + missing)
+    return ctx
 
 
 class _DatasetKind:
@@ -343,6 +368,19 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         return self._dataset_fetcher.fetch(index)  # may raise StopIteration
 
 
+def _is_pickling_error(e: BaseException) -> bool:
+    if isinstance(e, pickle.PicklingError):
+        return True
+    text = str(e).lower()
+    return isinstance(e, (AttributeError, TypeError)) and "pickle" in text
+
+
+def _fork_available() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _describe_exit(exitcode: int | None) -> str:
     if exitcode is None:
         return "an unknown exit code"
@@ -358,63 +396,83 @@ def _describe_exit(exitcode: int | None) -> str:
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader: DataLoader) -> None:
         super().__init__(loader)
-        import multiprocessing
-        import os
-
         assert self._num_workers > 0
         assert self._prefetch_factor is not None
         self._max_tasks = max(1, self._prefetch_factor * self._num_workers)
         ctx = loader.multiprocessing_context
         if ctx is None:
-            ctx = multiprocessing.get_context(_DEFAULT_START_METHOD)
-        self._start_method = ctx.get_start_method()
+            ctx = _default_context()
         self._worker_init_fn = loader.worker_init_fn
+        try:
+            self._launch(ctx)
+        except Exception as e:
+            self._shutdown_workers()
+            if not _is_pickling_error(e):
+                raise
+            if loader.multiprocessing_context is None and _fork_available():
+                # torch forks on Linux, so torch programs pickle nothing (lambda transforms,
+                # local datasets). Do the same rather than fail: workers set one kernel
+                # thread before anything else, which keeps a forked OpenMP runtime safe.
+                warnings.warn(
+                    f"DataLoader: {type(e).__name__}: {e}; the dataset, collate_fn or "
+                    f"worker_init_fn cannot be pickled for {self._start_method!r} workers, so "
+                    "the workers are forked instead (they run kernels single-threaded). Make "
+                    "them picklable (module-level functions and classes, no lambdas) to avoid "
+                    "this.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                import multiprocessing
+
+                self._shutdown = False
+                self._launch(multiprocessing.get_context("fork"))
+            else:
+                raise RuntimeError(
+                    f"DataLoader could not start its worker processes with the "
+                    f"{self._start_method!r} start method: {type(e).__name__}: {e}. The "
+                    "dataset, collate_fn and worker_init_fn are pickled to each worker, so "
+                    "they must be picklable (module-level functions and classes, no lambdas "
+                    "or local functions)."
+                ) from e
+        self._reset(loader, first_iter=True)
+
+    def _launch(self, ctx: Any) -> None:
+        """Create the queues and start one process per worker in context ``ctx``."""
+        import os
+
+        self._start_method = ctx.get_start_method()
         self._workers: list[Any] = []
         self._index_queues: list[Any] = []
         self._workers_status: list[bool] = []
         self._worker_result_queue = ctx.Queue()
         self._workers_done_event = ctx.Event()
-        try:
-            for i in range(self._num_workers):
-                index_queue = ctx.Queue()
-                index_queue.cancel_join_thread()
-                w = ctx.Process(
-                    target=_worker._worker_loop,
-                    args=(
-                        self._dataset_kind == _DatasetKind.Iterable,
-                        self._dataset,
-                        index_queue,
-                        self._worker_result_queue,
-                        self._workers_done_event,
-                        self._auto_collation,
-                        self._collate_fn,
-                        self._drop_last,
-                        self._base_seed,
-                        self._worker_init_fn,
-                        i,
-                        self._num_workers,
-                        self._persistent_workers,
-                        os.getpid(),
-                    ),
-                    daemon=True,
-                )
-                w.start()
-                self._index_queues.append(index_queue)
-                self._workers.append(w)
-                self._workers_status.append(True)
-        except Exception as e:
-            self._shutdown_workers()
-            if isinstance(e, (pickle.PicklingError, AttributeError, TypeError)):
-                raise RuntimeError(
-                    f"DataLoader could not start its worker processes with the "
-                    f"{self._start_method!r} start method: {type(e).__name__}: {e}. The dataset, "
-                    "collate_fn and worker_init_fn are pickled to each worker, so they must be "
-                    "picklable (module-level functions and classes, no lambdas or local "
-                    "functions), or pass multiprocessing_context='fork' (unsafe once OpenMP "
-                    "kernels have run in this process)."
-                ) from e
-            raise
-        self._reset(loader, first_iter=True)
+        for i in range(self._num_workers):
+            index_queue = ctx.Queue()
+            index_queue.cancel_join_thread()
+            w = ctx.Process(
+                target=_worker._worker_loop,
+                args=(
+                    self._dataset_kind == _DatasetKind.Iterable,
+                    self._dataset,
+                    index_queue,
+                    self._worker_result_queue,
+                    self._workers_done_event,
+                    self._auto_collation,
+                    self._collate_fn,
+                    self._drop_last,
+                    self._base_seed,
+                    self._worker_init_fn,
+                    i,
+                    self._num_workers,
+                    self._persistent_workers,
+                    os.getpid(),
+                ),
+                daemon=True,
+            )
+            self._index_queues.append(index_queue)
+            w.start()
+            self._workers.append(w)
+            self._workers_status.append(True)
 
     def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
         super()._reset(loader, first_iter)
