@@ -1,2 +1,369 @@
 # cython: language_level=3
-"""ctorch CPU kernels: normalization family (placeholder, filled in by its owner)."""
+"""ctorch CPU kernels: normalization family (batch norm, layer norm).
+
+Contract: docs/kernels.md ("nn families").  All reductions accumulate in double inside one
+SIMD call per contiguous segment, and the work is split at boundaries that depend only on
+the sizes (channels, fixed row blocks), so results are bitwise identical for any thread
+count.
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt
+from libc.stdint cimport int64_t
+
+import numpy as np
+
+cdef extern from "_nn_simd.h" nogil:
+    double ct_nn_sum_f32(const float *x, int64_t n)
+    double ct_nn_sum_f64(const double *x, int64_t n)
+    double ct_nn_sqdev_f32(const float *x, int64_t n, double mean)
+    double ct_nn_sqdev_f64(const double *x, int64_t n, double mean)
+    void ct_nn_sum_dot_f32(const float *gy, const float *x, int64_t n, double mean,
+                           double *sg, double *sgx)
+    void ct_nn_sum_dot_f64(const double *gy, const double *x, int64_t n, double mean,
+                           double *sg, double *sgx)
+    void ct_nn_affine_f32(const float *x, float *y, int64_t n, float a, float b)
+    void ct_nn_affine_f64(const double *x, double *y, int64_t n, double a, double b)
+    void ct_nn_scale_f32(const float *gy, float *gx, int64_t n, float s)
+    void ct_nn_scale_f64(const double *gy, double *gx, int64_t n, double s)
+    void ct_nn_bn_gx_f32(const float *gy, const float *x, float *gx, int64_t n, float mean,
+                         float k, float gm, float s)
+    void ct_nn_bn_gx_f64(const double *gy, const double *x, double *gx, int64_t n,
+                         double mean, double k, double gm, double s)
+    void ct_nn_ln_fwd_row_f32(const float *x, float *y, int64_t D, const float *w,
+                              const float *b, double eps, float *mean, float *rstd)
+    void ct_nn_ln_fwd_row_f64(const double *x, double *y, int64_t D, const double *w,
+                              const double *b, double eps, double *mean, double *rstd)
+    void ct_nn_ln_bwd_row_f32(const float *gy, const float *x, float *gx, int64_t D,
+                              float mean, float rstd, const float *w, double *pgw,
+                              double *pgb)
+    void ct_nn_ln_bwd_row_f64(const double *gy, const double *x, double *gx, int64_t D,
+                              double mean, double rstd, const double *w, double *pgw,
+                              double *pgb)
+
+# Below this many elements a kernel runs on the calling thread.
+cdef Py_ssize_t THRESHOLD = 32768
+# Layer-norm backward reduces gw/gb over rows in blocks whose size depends only on M.
+cdef Py_ssize_t LN_MAX_BLOCKS = 128
+
+
+cdef inline double _sum(const floating *x, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        return ct_nn_sum_f32(x, n)
+    else:
+        return ct_nn_sum_f64(x, n)
+
+
+cdef inline double _sqdev(const floating *x, Py_ssize_t n, double mean) noexcept nogil:
+    if floating is float:
+        return ct_nn_sqdev_f32(x, n, mean)
+    else:
+        return ct_nn_sqdev_f64(x, n, mean)
+
+
+cdef inline void _sum_dot(const floating *gy, const floating *x, Py_ssize_t n, double mean,
+                          double *sg, double *sgx) noexcept nogil:
+    if floating is float:
+        ct_nn_sum_dot_f32(gy, x, n, mean, sg, sgx)
+    else:
+        ct_nn_sum_dot_f64(gy, x, n, mean, sg, sgx)
+
+
+cdef inline void _affine(const floating *x, floating *y, Py_ssize_t n, floating a,
+                         floating b) noexcept nogil:
+    if floating is float:
+        ct_nn_affine_f32(x, y, n, a, b)
+    else:
+        ct_nn_affine_f64(x, y, n, a, b)
+
+
+cdef inline void _scale(const floating *gy, floating *gx, Py_ssize_t n,
+                        floating s) noexcept nogil:
+    if floating is float:
+        ct_nn_scale_f32(gy, gx, n, s)
+    else:
+        ct_nn_scale_f64(gy, gx, n, s)
+
+
+cdef inline void _bn_gx(const floating *gy, const floating *x, floating *gx, Py_ssize_t n,
+                        floating mean, floating k, floating gm, floating s) noexcept nogil:
+    if floating is float:
+        ct_nn_bn_gx_f32(gy, x, gx, n, mean, k, gm, s)
+    else:
+        ct_nn_bn_gx_f64(gy, x, gx, n, mean, k, gm, s)
+
+
+cdef inline void _ln_fwd_row(const floating *x, floating *y, Py_ssize_t D, const floating *w,
+                             const floating *b, double eps, floating *mean,
+                             floating *rstd) noexcept nogil:
+    if floating is float:
+        ct_nn_ln_fwd_row_f32(x, y, D, w, b, eps, mean, rstd)
+    else:
+        ct_nn_ln_fwd_row_f64(x, y, D, w, b, eps, mean, rstd)
+
+
+cdef inline void _ln_bwd_row(const floating *gy, const floating *x, floating *gx, Py_ssize_t D,
+                             floating mean, floating rstd, const floating *w, double *pgw,
+                             double *pgb) noexcept nogil:
+    if floating is float:
+        ct_nn_ln_bwd_row_f32(gy, x, gx, D, mean, rstd, w, pgw, pgb)
+    else:
+        ct_nn_ln_bwd_row_f64(gy, x, gx, D, mean, rstd, w, pgw, pgb)
+
+
+cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
+    if got != want:
+        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+    return 0
+
+
+cdef inline int _check_dims(str kernel, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) except -1:
+    if a < 0 or b < 0 or c < 0:
+        raise ValueError(f"{kernel}: negative size ({a}, {b}, {c})")
+    return 0
+
+
+def batchnorm_stats(const floating[::1] x, floating[::1] mean, floating[::1] invstd,
+                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t HW, double eps):
+    """Per-channel mean and 1/sqrt(biased var + eps) of x viewed as (N, C, HW)."""
+    _check_dims("batchnorm_stats", N, C, HW)
+    _check("batchnorm_stats", "x", x.shape[0], N * C * HW)
+    _check("batchnorm_stats", "mean", mean.shape[0], C)
+    _check("batchnorm_stats", "invstd", invstd.shape[0], C)
+    cdef Py_ssize_t c, n
+    cdef double s, m, v
+    cdef double cnt = <double>(N * HW)
+    cdef const floating *xp = &x[0] if x.shape[0] > 0 else NULL
+    with nogil:
+        for c in prange(C, schedule='static', use_threads_if=N * C * HW > THRESHOLD):
+            s = 0.0
+            for n in range(N):
+                s = s + _sum(xp + (n * C + c) * HW, HW)
+            m = s / cnt
+            v = 0.0
+            for n in range(N):
+                v = v + _sqdev(xp + (n * C + c) * HW, HW, m)
+            mean[c] = <floating>m
+            invstd[c] = <floating>(1.0 / sqrt(v / cnt + eps))
+
+
+def batchnorm_apply(const floating[::1] x, const floating[::1] mean,
+                    const floating[::1] invstd, const floating[::1] weight,
+                    const floating[::1] bias, floating[::1] y,
+                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t HW):
+    """y = (x - mean) * invstd * weight + bias per channel (computed as x*a + b like torch)."""
+    _check_dims("batchnorm_apply", N, C, HW)
+    _check("batchnorm_apply", "x", x.shape[0], N * C * HW)
+    _check("batchnorm_apply", "y", y.shape[0], N * C * HW)
+    _check("batchnorm_apply", "mean", mean.shape[0], C)
+    _check("batchnorm_apply", "invstd", invstd.shape[0], C)
+    cdef const floating *wp = NULL
+    cdef const floating *bp = NULL
+    if weight is not None:
+        _check("batchnorm_apply", "weight", weight.shape[0], C)
+        if C > 0:
+            wp = &weight[0]
+    if bias is not None:
+        _check("batchnorm_apply", "bias", bias.shape[0], C)
+        if C > 0:
+            bp = &bias[0]
+    if N * C * HW == 0:
+        return
+    cdef Py_ssize_t nc, c
+    cdef floating a, b
+    with nogil:
+        for nc in prange(N * C, schedule='static', use_threads_if=N * C * HW > THRESHOLD):
+            c = nc % C
+            a = invstd[c]
+            if wp != NULL:
+                a = a * wp[c]
+            b = -mean[c] * a
+            if bp != NULL:
+                b = bp[c] - mean[c] * a
+            _affine(&x[nc * HW], &y[nc * HW], HW, a, b)
+
+
+def batchnorm_backward(const floating[::1] gy, const floating[::1] x,
+                       const floating[::1] mean, const floating[::1] invstd,
+                       const floating[::1] weight, floating[::1] gx, floating[::1] gw,
+                       floating[::1] gb, Py_ssize_t N, Py_ssize_t C, Py_ssize_t HW,
+                       bint training):
+    """Gradients of batch norm.  gx, gw, gb may each be None (not computed).
+
+    training: mean/invstd are the batch statistics and the gradient flows through them;
+    otherwise (eval) they are constants: gx = gy * invstd * weight.
+    gw = sum(gy * (x - mean) * invstd), gb = sum(gy) over N and HW, both modes.
+    """
+    _check_dims("batchnorm_backward", N, C, HW)
+    _check("batchnorm_backward", "gy", gy.shape[0], N * C * HW)
+    _check("batchnorm_backward", "x", x.shape[0], N * C * HW)
+    _check("batchnorm_backward", "mean", mean.shape[0], C)
+    _check("batchnorm_backward", "invstd", invstd.shape[0], C)
+    cdef const floating *wp = NULL
+    cdef floating *gxp = NULL
+    cdef floating *gwp = NULL
+    cdef floating *gbp = NULL
+    if weight is not None:
+        _check("batchnorm_backward", "weight", weight.shape[0], C)
+        if C > 0:
+            wp = &weight[0]
+    if gx is not None:
+        _check("batchnorm_backward", "gx", gx.shape[0], N * C * HW)
+        if gx.shape[0] > 0:
+            gxp = &gx[0]
+    if gw is not None:
+        _check("batchnorm_backward", "gw", gw.shape[0], C)
+        if C > 0:
+            gwp = &gw[0]
+    if gb is not None:
+        _check("batchnorm_backward", "gb", gb.shape[0], C)
+        if C > 0:
+            gbp = &gb[0]
+    if C == 0:
+        return
+    cdef Py_ssize_t c, n, off
+    cdef double sg, sgx, cnt = <double>(N * HW)
+    cdef floating k, gm, s, mc
+    cdef const floating *gyp = &gy[0] if gy.shape[0] > 0 else NULL
+    cdef const floating *xp = &x[0] if x.shape[0] > 0 else NULL
+    cdef bint need_red = gwp != NULL or gbp != NULL or (training and gxp != NULL)
+    with nogil:
+        for c in prange(C, schedule='static', use_threads_if=N * C * HW > THRESHOLD):
+            mc = mean[c]
+            sg = 0.0
+            sgx = 0.0
+            if need_red:
+                for n in range(N):
+                    off = (n * C + c) * HW
+                    _sum_dot(gyp + off, xp + off, HW, <double>mc, &sg, &sgx)
+                if gwp != NULL:
+                    gwp[c] = <floating>(sgx * <double>invstd[c])
+                if gbp != NULL:
+                    gbp[c] = <floating>sg
+            if gxp != NULL:
+                s = invstd[c]
+                if wp != NULL:
+                    s = s * wp[c]
+                if training:
+                    k = <floating>(sgx * <double>invstd[c] * <double>invstd[c] / cnt)
+                    gm = <floating>(sg / cnt)
+                    for n in range(N):
+                        off = (n * C + c) * HW
+                        _bn_gx(gyp + off, xp + off, gxp + off, HW, mc, k, gm, s)
+                else:
+                    for n in range(N):
+                        off = (n * C + c) * HW
+                        _scale(gyp + off, gxp + off, HW, s)
+
+
+def layernorm_forward(const floating[::1] x, const floating[::1] weight,
+                      const floating[::1] bias, floating[::1] y, floating[::1] mean,
+                      floating[::1] rstd, Py_ssize_t M, Py_ssize_t D, double eps):
+    """Layer norm over the last D elements of M rows; saves per-row mean and rstd."""
+    _check_dims("layernorm_forward", M, D, 0)
+    _check("layernorm_forward", "x", x.shape[0], M * D)
+    _check("layernorm_forward", "y", y.shape[0], M * D)
+    _check("layernorm_forward", "mean", mean.shape[0], M)
+    _check("layernorm_forward", "rstd", rstd.shape[0], M)
+    cdef const floating *wp = NULL
+    cdef const floating *bp = NULL
+    if weight is not None:
+        _check("layernorm_forward", "weight", weight.shape[0], D)
+        if D > 0:
+            wp = &weight[0]
+    if bias is not None:
+        _check("layernorm_forward", "bias", bias.shape[0], D)
+        if D > 0:
+            bp = &bias[0]
+    if M == 0 or D == 0:
+        if M > 0:
+            mean[:] = float("nan")
+            rstd[:] = float("nan")
+        return
+    cdef Py_ssize_t i
+    with nogil:
+        for i in prange(M, schedule='static', use_threads_if=M * D > THRESHOLD):
+            _ln_fwd_row(&x[i * D], &y[i * D], D, wp, bp, eps, &mean[i], &rstd[i])
+
+
+def layernorm_backward(const floating[::1] gy, const floating[::1] x,
+                       const floating[::1] mean, const floating[::1] rstd,
+                       const floating[::1] weight, floating[::1] gx, floating[::1] gw,
+                       floating[::1] gb, Py_ssize_t M, Py_ssize_t D):
+    """Gradients of layer norm.  gx, gw, gb may each be None.
+
+    gw/gb are reduced over rows in fixed blocks (size depends only on M) with double
+    partials, then the blocks are summed in order: deterministic for any thread count.
+    """
+    _check_dims("layernorm_backward", M, D, 0)
+    _check("layernorm_backward", "gy", gy.shape[0], M * D)
+    _check("layernorm_backward", "x", x.shape[0], M * D)
+    _check("layernorm_backward", "mean", mean.shape[0], M)
+    _check("layernorm_backward", "rstd", rstd.shape[0], M)
+    cdef const floating *wp = NULL
+    cdef floating *gxp = NULL
+    if weight is not None:
+        _check("layernorm_backward", "weight", weight.shape[0], D)
+        if D > 0:
+            wp = &weight[0]
+    if gx is not None:
+        _check("layernorm_backward", "gx", gx.shape[0], M * D)
+        if gx.shape[0] > 0:
+            gxp = &gx[0]
+    if gw is not None:
+        _check("layernorm_backward", "gw", gw.shape[0], D)
+    if gb is not None:
+        _check("layernorm_backward", "gb", gb.shape[0], D)
+    if D == 0:
+        return
+    if M == 0:
+        if gw is not None:
+            gw[:] = 0
+        if gb is not None:
+            gb[:] = 0
+        return
+    cdef Py_ssize_t rb = (M + LN_MAX_BLOCKS - 1) // LN_MAX_BLOCKS
+    if rb < 8:
+        rb = 8
+    cdef Py_ssize_t nb = (M + rb - 1) // rb
+    cdef double[:, ::1] pgw_arr = None
+    cdef double[:, ::1] pgb_arr = None
+    cdef double *pgw = NULL
+    cdef double *pgb = NULL
+    if gw is not None:
+        pgw_arr = np.zeros((nb, D), dtype=np.float64)
+        pgw = &pgw_arr[0, 0]
+    if gb is not None:
+        pgb_arr = np.zeros((nb, D), dtype=np.float64)
+        pgb = &pgb_arr[0, 0]
+    cdef Py_ssize_t blk, b2, i, i1, j, jb, j1
+    cdef double sw, sb
+    cdef Py_ssize_t CB = 256
+    cdef Py_ssize_t ncb = (D + CB - 1) // CB
+    with nogil:
+        for blk in prange(nb, schedule='static', use_threads_if=M * D > THRESHOLD):
+            i1 = (blk + 1) * rb
+            if i1 > M:
+                i1 = M
+            for i in range(blk * rb, i1):
+                _ln_bwd_row(&gy[i * D], &x[i * D], (gxp + i * D) if gxp != NULL else NULL,
+                            D, mean[i], rstd[i], wp,
+                            (pgw + blk * D) if pgw != NULL else NULL,
+                            (pgb + blk * D) if pgb != NULL else NULL)
+        if pgw != NULL or pgb != NULL:
+            for jb in prange(ncb, schedule='static', use_threads_if=nb * D > THRESHOLD):
+                j1 = (jb + 1) * CB
+                if j1 > D:
+                    j1 = D
+                for j in range(jb * CB, j1):
+                    sw = 0.0
+                    sb = 0.0
+                    for b2 in range(nb):
+                        if pgw != NULL:
+                            sw = sw + pgw[b2 * D + j]
+                        if pgb != NULL:
+                            sb = sb + pgb[b2 * D + j]
+                    if pgw != NULL:
+                        gw[j] = <floating>sw
+                    if pgb != NULL:
+                        gb[j] = <floating>sb

@@ -1,2 +1,268 @@
 # cython: language_level=3
-"""ctorch CPU kernels: pooling family (placeholder, filled in by its owner)."""
+"""ctorch CPU kernels: pooling family (max/avg pooling 2-D over NCHW planes).
+
+Windows follow torch's CPU kernels exactly: a max window is clipped to the input (padding
+counts as -inf), the max index is an int64 offset into the H*W plane, and a NaN wins
+(the last NaN in scan order).  Average windows are clipped at the padded border first
+(that size is the count_include_pad divisor), then at the input.  Work is split over the
+N*C planes; every plane is produced by one thread in a fixed order, so results are
+identical for any thread count.  Backward kernels overwrite gx (they zero it themselves).
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+cdef Py_ssize_t THRESHOLD = 32768
+
+
+cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
+    if got != want:
+        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+    return 0
+
+
+cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                         Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                         Py_ssize_t oh, Py_ssize_t ow) except -1:
+    if N < 0 or C < 0 or H < 0 or W < 0 or oh < 0 or ow < 0:
+        raise ValueError(f"{kernel}: negative size N={N} C={C} H={H} W={W} oh={oh} ow={ow}")
+    if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"{kernel}: invalid window kernel=({kh}, {kw}) stride=({sh}, {sw}) "
+                         f"padding=({ph}, {pw}) dilation=({dh}, {dw})")
+    cdef Py_ssize_t ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1
+    if 2 * ph > ekh or 2 * pw > ekw:
+        raise ValueError(f"{kernel}: padding ({ph}, {pw}) exceeds half the effective kernel "
+                         f"({ekh}, {ekw})")
+    if (oh > 0 and (oh - 1) * sh - ph >= H) or (ow > 0 and (ow - 1) * sw - pw >= W):
+        raise ValueError(f"{kernel}: output ({oh}, {ow}) has windows starting past the "
+                         f"input ({H}, {W}) with stride ({sh}, {sw}) padding ({ph}, {pw})")
+    return 0
+
+
+def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx,
+                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                      Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                      Py_ssize_t oh, Py_ssize_t ow):
+    """Max pooling; y and idx are (N, C, oh, ow), idx indexing each H*W input plane."""
+    _check_geometry("maxpool2d_forward", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _check("maxpool2d_forward", "x", x.shape[0], N * C * H * W)
+    _check("maxpool2d_forward", "y", y.shape[0], N * C * oh * ow)
+    _check("maxpool2d_forward", "idx", idx.shape[0], N * C * oh * ow)
+    if N * C * oh * ow == 0:
+        return
+    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, j, maxi
+    cdef Py_ssize_t HW = H * W, OHW = oh * ow
+    cdef const floating *xp
+    cdef floating *yp
+    cdef int64_t *ip
+    cdef floating v, maxv
+    cdef floating ninf = -float("inf")
+    cdef bint fast22 = (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
+                        and 2 * oh <= H and 2 * ow <= W)
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * C * (HW + OHW) > THRESHOLD):
+            xp = &x[nc * HW]
+            yp = &y[nc * OHW]
+            ip = &idx[nc * OHW]
+            if fast22:
+                for oy in range(oh):
+                    for ox in range(ow):
+                        j = 2 * oy * W + 2 * ox
+                        maxv = xp[j]
+                        maxi = j
+                        v = xp[j + 1]
+                        if v > maxv or v != v:
+                            maxv = v
+                            maxi = j + 1
+                        v = xp[j + W]
+                        if v > maxv or v != v:
+                            maxv = v
+                            maxi = j + W
+                        v = xp[j + W + 1]
+                        if v > maxv or v != v:
+                            maxv = v
+                            maxi = j + W + 1
+                        yp[oy * ow + ox] = maxv
+                        ip[oy * ow + ox] = maxi
+            else:
+                for oy in range(oh):
+                    ih0 = oy * sh - ph
+                    ih1 = ih0 + (kh - 1) * dh + 1
+                    if ih1 > H:
+                        ih1 = H
+                    while ih0 < 0:
+                        ih0 = ih0 + dh
+                    for ox in range(ow):
+                        iw0 = ox * sw - pw
+                        iw1 = iw0 + (kw - 1) * dw + 1
+                        if iw1 > W:
+                            iw1 = W
+                        while iw0 < 0:
+                            iw0 = iw0 + dw
+                        maxi = ih0 * W + iw0
+                        maxv = ninf
+                        ih = ih0
+                        while ih < ih1:
+                            iw = iw0
+                            while iw < iw1:
+                                v = xp[ih * W + iw]
+                                if v > maxv or v != v:
+                                    maxv = v
+                                    maxi = ih * W + iw
+                                iw = iw + dw
+                            ih = ih + dh
+                        yp[oy * ow + ox] = maxv
+                        ip[oy * ow + ox] = maxi
+
+
+def maxpool2d_backward(const floating[::1] gy, const int64_t[::1] idx, floating[::1] gx,
+                       Py_ssize_t NC, Py_ssize_t HW, Py_ssize_t OHW):
+    """gx (NC, HW) = scatter-add of gy (NC, OHW) at idx; gx is zeroed here first.
+
+    Raises IndexError if an index lies outside [0, HW) (that plane is left partial).
+    """
+    if NC < 0 or HW < 0 or OHW < 0:
+        raise ValueError(f"maxpool2d_backward: negative size ({NC}, {HW}, {OHW})")
+    _check("maxpool2d_backward", "gy", gy.shape[0], NC * OHW)
+    _check("maxpool2d_backward", "idx", idx.shape[0], NC * OHW)
+    _check("maxpool2d_backward", "gx", gx.shape[0], NC * HW)
+    if NC * HW == 0:
+        return
+    cdef Py_ssize_t nc, j
+    cdef int64_t k
+    cdef floating *gp
+    cdef int bad[1]
+    bad[0] = 0
+    with nogil:
+        for nc in prange(NC, schedule='static', use_threads_if=NC * (HW + OHW) > THRESHOLD):
+            gp = &gx[nc * HW]
+            memset(gp, 0, HW * sizeof(floating))
+            for j in range(OHW):
+                k = idx[nc * OHW + j]
+                if k < 0 or k >= HW:
+                    bad[0] = 1
+                else:
+                    gp[k] = gp[k] + gy[nc * OHW + j]
+    if bad[0]:
+        raise IndexError(f"maxpool2d_backward: an index lies outside [0, {HW})")
+
+
+def avgpool2d_forward(const floating[::1] x, floating[::1] y,
+                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                      Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
+                      bint count_include_pad, Py_ssize_t divisor_override):
+    """Average pooling; divisor_override 0 means none."""
+    _check_geometry("avgpool2d_forward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    _check("avgpool2d_forward", "x", x.shape[0], N * C * H * W)
+    _check("avgpool2d_forward", "y", y.shape[0], N * C * oh * ow)
+    if divisor_override < 0:
+        raise ValueError(f"avgpool2d_forward: divisor_override {divisor_override} < 0")
+    if N * C * oh * ow == 0:
+        return
+    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
+    cdef Py_ssize_t HW = H * W, OHW = oh * ow
+    cdef const floating *xp
+    cdef floating *yp
+    cdef floating s
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * C * (HW + OHW) > THRESHOLD):
+            xp = &x[nc * HW]
+            yp = &y[nc * OHW]
+            for oy in range(oh):
+                for ox in range(ow):
+                    ih0 = oy * sh - ph
+                    iw0 = ox * sw - pw
+                    ih1 = ih0 + kh
+                    if ih1 > H + ph:
+                        ih1 = H + ph
+                    iw1 = iw0 + kw
+                    if iw1 > W + pw:
+                        iw1 = W + pw
+                    pool = (ih1 - ih0) * (iw1 - iw0)
+                    if ih0 < 0:
+                        ih0 = 0
+                    if iw0 < 0:
+                        iw0 = 0
+                    if ih1 > H:
+                        ih1 = H
+                    if iw1 > W:
+                        iw1 = W
+                    if ih0 >= ih1 or iw0 >= iw1:
+                        yp[oy * ow + ox] = 0
+                        continue
+                    if divisor_override:
+                        div = divisor_override
+                    elif count_include_pad:
+                        div = pool
+                    else:
+                        div = (ih1 - ih0) * (iw1 - iw0)
+                    s = 0
+                    for ih in range(ih0, ih1):
+                        for iw in range(iw0, iw1):
+                            s = s + xp[ih * W + iw]
+                    yp[oy * ow + ox] = s / <floating>div
+
+
+def avgpool2d_backward(const floating[::1] gy, floating[::1] gx,
+                       Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                       Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
+                       bint count_include_pad, Py_ssize_t divisor_override):
+    """Gradient of average pooling; gx is zeroed here first."""
+    _check_geometry("avgpool2d_backward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    _check("avgpool2d_backward", "gy", gy.shape[0], N * C * oh * ow)
+    _check("avgpool2d_backward", "gx", gx.shape[0], N * C * H * W)
+    if divisor_override < 0:
+        raise ValueError(f"avgpool2d_backward: divisor_override {divisor_override} < 0")
+    if N * C * H * W == 0:
+        return
+    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
+    cdef Py_ssize_t HW = H * W, OHW = oh * ow
+    cdef const floating *gyp
+    cdef floating *gp
+    cdef floating d
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * C * (HW + OHW) > THRESHOLD):
+            gp = &gx[nc * HW]
+            memset(gp, 0, HW * sizeof(floating))
+            if OHW == 0:
+                continue
+            gyp = &gy[nc * OHW]
+            for oy in range(oh):
+                for ox in range(ow):
+                    ih0 = oy * sh - ph
+                    iw0 = ox * sw - pw
+                    ih1 = ih0 + kh
+                    if ih1 > H + ph:
+                        ih1 = H + ph
+                    iw1 = iw0 + kw
+                    if iw1 > W + pw:
+                        iw1 = W + pw
+                    pool = (ih1 - ih0) * (iw1 - iw0)
+                    if ih0 < 0:
+                        ih0 = 0
+                    if iw0 < 0:
+                        iw0 = 0
+                    if ih1 > H:
+                        ih1 = H
+                    if iw1 > W:
+                        iw1 = W
+                    if ih0 >= ih1 or iw0 >= iw1:
+                        continue
+                    if divisor_override:
+                        div = divisor_override
+                    elif count_include_pad:
+                        div = pool
+                    else:
+                        div = (ih1 - ih0) * (iw1 - iw0)
+                    d = gyp[oy * ow + ox] / <floating>div
+                    for ih in range(ih0, ih1):
+                        for iw in range(iw0, iw1):
+                            gp[ih * W + iw] = gp[ih * W + iw] + d
