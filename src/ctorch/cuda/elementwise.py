@@ -122,7 +122,7 @@ def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 
             ck.scalar(dt, _bound(b))))
 
 
-def where(cond_u8: Any, x: Any, y: Any, out: Any) -> None:
+def where(cond: Any, x: Any, y: Any, out: Any) -> None:
     """out[i] = x[i] if cond[i] else y[i]; cond is uint8 (or bool, same layout)."""
     k = "where"
     dt = ck.fdtype(k, out, "out")
@@ -130,10 +130,10 @@ def where(cond_u8: Any, x: Any, y: Any, out: Any) -> None:
     ck.arr(k, "out", out, n, dt)
     ck.arr(k, "x", x, n, dt)
     ck.arr(k, "y", y, n, dt)
-    ck.arr(k, "cond", cond_u8, n)
-    if cond_u8.dtype.itemsize != 1 or cond_u8.dtype.kind not in "ub":
-        raise ValueError(f"where: cond has dtype {cond_u8.dtype}, expected uint8")
-    launch(FAMILY, "where_kernel", dt, n, (cond_u8, x, y, out, ck.i64(n)))
+    ck.arr(k, "cond", cond, n)
+    if cond.dtype.itemsize != 1 or cond.dtype.kind not in "ub":
+        raise ValueError(f"where: cond has dtype {cond.dtype}, expected uint8")
+    launch(FAMILY, "where_kernel", dt, n, (cond, x, y, out, ck.i64(n)))
 
 
 def fill(out: Any, value: float) -> None:

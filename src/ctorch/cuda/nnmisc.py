@@ -24,7 +24,7 @@ def _cupy() -> Any:
     return require_cupy("a CUDA embedding kernel")
 
 
-def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
+def embedding_backward(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
                        padding_idx: int = -1) -> None:
     """gw (V, D), zeroed here first (like the CPU kernel), += gy[i] at row idx[i] for each
     of the n_idx rows of gy (n_idx, D).  Deterministic: indices are stably sorted
@@ -35,7 +35,7 @@ def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
     ck.sizes(k, n_idx=n_idx, D=D)
     dt = ck.fdtype(k, gw, "gw")
     ck.arr(k, "gy", gy, n_idx * D, dt)
-    ck.arr(k, "idx", idx_i64, n_idx, ck.I64)
+    ck.arr(k, "idx", idx, n_idx, ck.I64)
     ck.arr(k, "gw", gw, None, dt)
     if D == 0 or gw.size % D:
         if D == 0 and gw.size == 0:
@@ -46,14 +46,14 @@ def embedding_backward(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
     if n_idx == 0:
         return
     cp = _cupy()
-    order = cp.argsort(idx_i64)  # stable
-    sorted_idx = cp.ascontiguousarray(idx_i64[order])
+    order = cp.argsort(idx)  # stable
+    sorted_idx = cp.ascontiguousarray(idx[order])
     pad = -1 if padding_idx is None else int(padding_idx)
     launch(FAMILY, "embedding_backward_sorted_kernel", dt, n_idx * D,
            (gy, sorted_idx, order, gw, ck.i64(n_idx), ck.i64(D), ck.i64(V), ck.i64(pad)))
 
 
-def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int,
+def embedding_backward_atomic(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
                               padding_idx: int = -1) -> None:
     """embedding_backward with atomicAdd (no sort; not bitwise reproducible when an index
     repeats).  GPU only."""
@@ -61,7 +61,7 @@ def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int
     ck.sizes(k, n_idx=n_idx, D=D)
     dt = ck.fdtype(k, gw, "gw")
     ck.arr(k, "gy", gy, n_idx * D, dt)
-    ck.arr(k, "idx", idx_i64, n_idx, ck.I64)
+    ck.arr(k, "idx", idx, n_idx, ck.I64)
     ck.arr(k, "gw", gw, None, dt)
     if D == 0:
         return
@@ -70,7 +70,7 @@ def embedding_backward_atomic(gy: Any, idx_i64: Any, gw: Any, n_idx: int, D: int
     pad = -1 if padding_idx is None else int(padding_idx)
     launch("elementwise", "fill_kernel", dt, gw.size, (gw, ck.scalar(dt, 0), ck.i64(gw.size)))
     launch(FAMILY, "embedding_backward_atomic_kernel", dt, n_idx * D,
-           (gy, idx_i64, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)))
+           (gy, idx, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)))
 
 
 def dropout_mask(u_rand: Any, mask_out: Any, p: float, scale: float) -> None:

@@ -16,10 +16,10 @@ def _pos(k: str, **dims: int) -> None:
             raise ValueError(f"{k}: {name}={v!r} must be a positive integer")
 
 
-def maxpool2d_forward(x: Any, y: Any, idx_i64: Any, N: int, C: int, H: int, W: int, kh: int,
+def maxpool2d_forward(x: Any, y: Any, idx: Any, N: int, C: int, H: int, W: int, kh: int,
                       kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int, oh: int,
                       ow: int) -> None:
-    """y = max over each (dilated) window, padding counts as -inf; idx_i64 gets the flat
+    """y = max over each (dilated) window, padding counts as -inf; idx gets the flat
     in-plane position h*W + w of the max (a NaN wins, as in torch)."""
     k = "maxpool2d_forward"
     ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
@@ -28,12 +28,12 @@ def maxpool2d_forward(x: Any, y: Any, idx_i64: Any, N: int, C: int, H: int, W: i
     ck.arr(k, "x", x, N * C * H * W, dt)
     n = N * C * oh * ow
     ck.arr(k, "y", y, n, dt)
-    ck.arr(k, "idx", idx_i64, n, ck.I64)
+    ck.arr(k, "idx", idx, n, ck.I64)
     geo = tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
-    launch(FAMILY, "maxpool2d_forward_kernel", dt, n, (x, y, idx_i64) + geo)
+    launch(FAMILY, "maxpool2d_forward_kernel", dt, n, (x, y, idx) + geo)
 
 
-def maxpool2d_backward(gy: Any, idx_i64: Any, gx: Any, NC: int, HW: int, OHW: int) -> None:
+def maxpool2d_backward(gy: Any, idx: Any, gx: Any, NC: int, HW: int, OHW: int) -> None:
     """gx (zeroed here first, like the CPU kernel) += gy scattered at idx per plane.
 
     atomicAdd: with overlapping windows the summation order, so the last bits, may vary
@@ -43,11 +43,11 @@ def maxpool2d_backward(gy: Any, idx_i64: Any, gx: Any, NC: int, HW: int, OHW: in
     dt = ck.fdtype(k, gx, "gx")
     ck.arr(k, "gx", gx, NC * HW, dt)
     ck.arr(k, "gy", gy, NC * OHW, dt)
-    ck.arr(k, "idx", idx_i64, NC * OHW, ck.I64)
+    ck.arr(k, "idx", idx, NC * OHW, ck.I64)
     launch("elementwise", "fill_kernel", dt, gx.size, (gx, ck.scalar(dt, 0), ck.i64(gx.size)))
     n = NC * OHW
     launch(FAMILY, "maxpool2d_backward_kernel", dt, n,
-           (gy, idx_i64, gx, ck.i64(NC), ck.i64(HW), ck.i64(OHW)))
+           (gy, idx, gx, ck.i64(NC), ck.i64(HW), ck.i64(OHW)))
 
 
 def _avg_args(k: str, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int, sw: int,

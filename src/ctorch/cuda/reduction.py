@@ -108,14 +108,14 @@ def _argext(k: str, x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: in
               (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i64(inner), ck.i32(is_max)))
 
 
-def max_axis(x: Any, vals: Any, idx_i64: Any, outer: int, mid: int, inner: int) -> None:
+def max_axis(x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int) -> None:
     """Max over mid and the first index of it; a NaN wins (torch semantics)."""
-    _argext("max_axis", x, vals, idx_i64, outer, mid, inner, 1)
+    _argext("max_axis", x, vals, idx, outer, mid, inner, 1)
 
 
-def min_axis(x: Any, vals: Any, idx_i64: Any, outer: int, mid: int, inner: int) -> None:
+def min_axis(x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int) -> None:
     """Min over mid and the first index of it; a NaN wins (torch semantics)."""
-    _argext("min_axis", x, vals, idx_i64, outer, mid, inner, 0)
+    _argext("min_axis", x, vals, idx, outer, mid, inner, 0)
 
 
 def _argext_all(k: str, x: Any, is_max: int) -> tuple[Any, Any]:
