@@ -106,10 +106,13 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     n_in = len(inputs)
 
     def new_func(*args):
+        from .grad_mode import enable_grad
+
         xs = args[:n_in]
         gys = args[n_in:]
-        o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor)]
-        gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical Jacobian calls this under no_grad
+            o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor)]
+            gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(new_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,

@@ -87,3 +87,24 @@ def float_dtype_for(a) -> np.dtype:
     if a.dtype.kind in "fc":
         return a.dtype
     return D.to_numpy_dtype(D.get_default_dtype())
+
+
+_RETURN_TYPES: dict = {}
+
+
+def return_type(name: str, fields=("values", "indices")):
+    """torch.return_types-style namedtuple class (``ctorch.return_types.max(values=..., ...)``)."""
+    cls = _RETURN_TYPES.get(name)
+    if cls is None:
+        import collections
+
+        base = collections.namedtuple(name, fields)
+
+        def __repr__(self):
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
+            return f"ctorch.return_types.{name}(\n{body})"
+
+        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                   "__module__": "ctorch.return_types"})
+        _RETURN_TYPES[name] = cls
+    return cls

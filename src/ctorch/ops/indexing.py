@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import xp_of
-from ._util import as_tensor_arg, check_same_device, wrap_dim
+from ._util import as_tensor_arg, check_same_device, return_type, wrap_dim
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -512,8 +512,8 @@ def argwhere(input):
 
 
 # ------------------------------------------------------------------ sort / topk
-sort_result = collections.namedtuple("sort", ["values", "indices"])
-topk_result = collections.namedtuple("topk", ["values", "indices"])
+sort_result = return_type("sort")
+topk_result = return_type("topk")
 
 
 def _argsort(a, ax, descending, stable=True):

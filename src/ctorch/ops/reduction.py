@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
-from ._util import KERNEL_MIN, _F32, _F64, dims_tuple, float_dtype_for, wrap_dim
+from ._util import KERNEL_MIN, _F32, _F64, dims_tuple, float_dtype_for, return_type, wrap_dim
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -281,12 +281,12 @@ def _max_min(input, dim, keepdim, is_max, name):
         return MaxMinAll.forward(_Ctx(), input, is_max)
     ax = wrap_dim(dim, input._a.ndim, name)
     if input._a.ndim == 0:
-        return values_indices(input.clone(), _wrap(np.zeros((), np.int64)))
+        return return_type(name)(input.clone(), _wrap(np.zeros((), np.int64)))
     if state.enabled and input._rg:
         v, i = MaxMinDim.apply(input, ax, keepdim, is_max)
     else:
         v, i = MaxMinDim.forward(_Ctx(), input, ax, keepdim, is_max)
-    return values_indices(v, i)
+    return return_type(name)(v, i)
 
 
 class _Ctx:
@@ -370,7 +370,7 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    mm = collections.namedtuple("aminmax", ["min", "max"])
+    mm = return_type("aminmax", ("min", "max"))
     return mm(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim))
 
 
