@@ -653,17 +653,18 @@ def _rotate_array(
         out = src[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
         out = np.where(valid, out, fill_arr)
     elif mode == InterpolationMode.BILINEAR:
+        # Pillow: a sample whose centre maps outside the image gets the fill; inside, the four
+        # neighbours are clamped to the border.
         fx, fy = sx - 0.5, sy - 0.5
         x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
         ax, ay = fx - x0, fy - y0
         out = np.zeros(lead + (nh, nw), dtype=np.float64)
         for dy, wy in ((0, 1 - ay), (1, ay)):
             for dx, wx in ((0, 1 - ax), (1, ax)):
-                xi, yi = x0 + dx, y0 + dy
-                valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-                vals = src[..., np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]
-                out += np.where(valid, vals, fill_arr) * (wx * wy)
-        inside = (sx >= 0) & (sx <= w) & (sy >= 0) & (sy <= h)
+                xi = np.clip(x0 + dx, 0, w - 1)
+                yi = np.clip(y0 + dy, 0, h - 1)
+                out += src[..., yi, xi] * (wx * wy)
+        inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
         out = np.where(inside, out, fill_arr)
     else:
         raise NotImplementedError(f"{mode.value} interpolation is not supported for tensor rotate")
