@@ -80,10 +80,29 @@ class Einsum(Function):
         return tuple(grads)
 
 
+def _take_diagonals(sub, op):
+    while True:
+        c = next((c for c in sub if sub.count(c) > 1), None)
+        if c is None:
+            return sub, op
+        i = sub.index(c)
+        j = sub.index(c, i + 1)
+        op = op.diagonal(0, i, j)  # drops dims i and j, appends the diagonal last
+        sub = sub[:i] + sub[i + 1:j] + sub[j + 1:] + c
+
+
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if state.enabled and any(o._rg for o in operands):
+        ins, out = _parse(equation, [o._a.shape for o in operands])
+        if any(len(set(s)) != len(s) for s in ins):
+            # repeated subscripts in one operand ("ii->i"): take those diagonals first
+            # (differentiable views), so Einsum's backward sees distinct subscripts only
+            pairs = [_take_diagonals(s, o) for s, o in zip(ins, operands, strict=True)]
+            ins = [s for s, _ in pairs]
+            operands = tuple(o for _, o in pairs)
+            equation = ",".join(ins) + "->" + out
         return Einsum.apply(equation, *operands)
     ins, out = _parse(equation, [o._a.shape for o in operands])
     xp = xp_of(operands[0]._a)

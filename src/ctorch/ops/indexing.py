@@ -149,6 +149,14 @@ def _apply_index(t, index, adv):
     return _wrap(r) if adv else t._view_of(r)
 
 
+def _index_error(e, a):
+    msg = str(e)
+    if msg.startswith("boolean index did not match"):
+        return IndexError(f"The shape of the mask does not match the shape of the indexed tensor "
+                          f"{list(a.shape)}: {msg}")
+    return IndexError(f"{msg} (indexing a tensor of shape {tuple(a.shape)})")
+
+
 def getitem(self: Tensor, idx):
     a = self._a
     index, adv = _conv_index(idx, a)
@@ -157,7 +165,7 @@ def getitem(self: Tensor, idx):
     try:
         r = a[index]
     except IndexError as e:
-        raise IndexError(f"{e} (indexing a tensor of shape {tuple(a.shape)})") from None
+        raise _index_error(e, a) from None
     if adv:
         return _wrap(r)
     return self._view_of(r)

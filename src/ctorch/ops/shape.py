@@ -518,7 +518,9 @@ def select(input, dim: int, index: int):
     return input[(slice(None),) * d + (index,)]
 
 
-def flip(input, dims):
+def flip(input, dims, *more):
+    if more:  # t.flip(0, 2) as torch accepts
+        dims = (dims, *more)
     if isinstance(dims, numbers.Integral):
         dims = (dims,)
     axes = dims_tuple(dims, input._a.ndim, "flip")
