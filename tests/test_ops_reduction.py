@@ -63,7 +63,7 @@ def test_max_min_dim_namedtuple(name):
     x = np.array([[1.0, 5.0, 5.0], [7.0, 0.0, 7.0]], np.float32)
     for dim in [0, 1, -1]:
         for keepdim in [False, True]:
-            r = check_op(lambda T, t: getattr(T, name)(t, dim, keepdim=keepdim), [x])
+            r = check_op(lambda T, t, d=dim, k=keepdim: getattr(T, name)(t, d, keepdim=k), [x])
             assert r.values is r[0] and r.indices is r[1]
             v, i = r
             assert i.dtype == ctorch.int64

@@ -97,7 +97,7 @@ def test_unary_integer_promotes_to_float(name):
 def test_nan_inf_predicates():
     x = np.array([1.0, np.nan, np.inf, -np.inf, 0.0], np.float32)
     for name in ["isnan", "isinf", "isfinite", "isposinf", "isneginf"]:
-        check_op(lambda T, t: getattr(T, name)(t), [x], ref=getattr(np, name))
+        check_op(lambda T, t, n=name: getattr(T, n)(t), [x], ref=getattr(np, name))
     check_op(lambda T, t: T.nan_to_num(t), [x], ref=np.nan_to_num)
     check_op(lambda T, t: T.nan_to_num(t, nan=0.5, posinf=2.0, neginf=-2.0), [x])
 
@@ -121,7 +121,7 @@ def test_unary_large_uses_kernels():
     n = 20000
     for name in ["exp", "tanh", "sigmoid", "relu", "sqrt", "log", "abs", "neg"]:
         ref, (lo, hi) = UNARY[name]
-        check_op(lambda T, x: getattr(T, name)(x), [(n,)], ref=ref, low=max(lo, 0.2)
+        check_op(lambda T, x, n=name: getattr(T, n)(x), [(n,)], ref=ref, low=max(lo, 0.2)
                  if name in ("sqrt", "log") else lo, high=hi, gradcheck=False, rtol=2e-6,
                  atol=1e-6)
 
@@ -138,7 +138,7 @@ def test_second_derivatives_unary_vs_torch():
     import torch
 
     for name in ["exp", "log", "sin", "tanh", "sigmoid", "sqrt", "reciprocal", "erf"]:
-        def run(lib):
+        def run(lib, name=name):
             x = lib.tensor([0.3, 0.7, 1.4], dtype=lib.float64, requires_grad=True)
             (g,) = lib.autograd.grad(getattr(lib, name)(x).sum(), x, create_graph=True)
             (gg,) = lib.autograd.grad(g.sum(), x)
