@@ -62,6 +62,23 @@ def default_convert(data: Any) -> Any:
     return data
 
 
+def _stack_tensors(batch: Any) -> Any:
+    """``ctorch.stack(batch)``; CPU tensors that need no gradient are stacked by NumPy in one
+    call, which is many times faster than going through the autograd op for a large batch."""
+    import ctorch
+
+    if not any(t.requires_grad for t in batch):
+        try:
+            arrays = [t.numpy() for t in batch]
+        except (TypeError, RuntimeError):  # a GPU tensor: let ctorch.stack handle it
+            pass
+        else:
+            first = arrays[0]
+            if all(a.shape == first.shape and a.dtype == first.dtype for a in arrays):
+                return ctorch.from_numpy(np.stack(arrays))
+    return ctorch.stack(list(batch), 0)
+
+
 def default_collate(batch: Any) -> Any:
     """Collate a list of samples into a batch, as ``torch.utils.data.default_collate`` does.
 
@@ -74,7 +91,7 @@ def default_collate(batch: Any) -> Any:
 
     elem = batch[0]
     if isinstance(elem, ctorch.Tensor):
-        return ctorch.stack(list(batch), 0)
+        return _stack_tensors(batch)
     if isinstance(elem, np.ndarray):
         if _np_str_obj_array_pattern.search(elem.dtype.str) is not None:
             raise TypeError(default_collate_err_msg_format.format(elem.dtype))
