@@ -388,10 +388,8 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         if not (state.enabled and self._rg):
             a = self._a
-            for i in range(a.shape[0]):
-                yield self._view_of(a[i])
-        else:
-            yield from self.unbind(0)
+            return (self._view_of(a[i]) for i in range(a.shape[0]))
+        return iter(self.unbind(0))
 
     def item(self):
         a = self._a

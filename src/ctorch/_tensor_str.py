@@ -39,46 +39,38 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 class _Formatter:
+    """Follows torch._tensor_str._Formatter: the width and the int/sci modes come from the
+    nonzero finite values only; nan/inf print bare."""
+
     def __init__(self, a: np.ndarray) -> None:
         self.kind = a.dtype.kind
         self.int_mode = True
         self.sci = False
         self.width = 1
         p = PRINT_OPTS.precision
-        if self.kind == "b":
-            self.width = max((len(str(bool(v))) for v in a.reshape(-1)), default=4)
-            return
-        if self.kind in "iu":
-            self.width = max((len(str(int(v))) for v in a.reshape(-1)), default=1)
-            return
-        if self.kind == "c":
-            self.int_mode = False
+        if self.kind in "biuc":
+            self.int_mode = self.kind != "c"
+            self.width = max((len(self.fmt(v)) for v in a.reshape(-1).tolist()), default=1)
             return
         vals = a.reshape(-1).astype(np.float64)
-        finite = vals[np.isfinite(vals)]
-        if finite.size == 0:
-            self.width = max(len(self._special(v)) for v in vals) if vals.size else 3
-            return
-        nz = np.abs(finite[finite != 0])
-        self.int_mode = bool(np.all(np.ceil(finite) == finite))
-        if self.int_mode:
-            if nz.size and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8):
+        nz = vals[np.isfinite(vals) & (vals != 0)]
+        if nz.size:
+            nza = np.abs(nz)
+            lo, hi = nza.min(), nza.max()
+            self.int_mode = bool(np.all(np.ceil(nz) == nz))
+            if self.int_mode:
+                if hi / lo > 1000.0 or hi > 1.0e8:
+                    self.sci = True
+                    self.width = max(len(f"{v:.{p}e}") for v in nz.tolist())
+                else:
+                    self.width = max(len(f"{v:.0f}") + 1 for v in nz.tolist())
+            elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
                 self.sci = True
-                self.int_mode = False
-        else:
-            if nz.size and (nz.max() / nz.min() > 1000.0 or nz.max() > 1e8 or nz.min() < 1e-4):
-                self.sci = True
+                self.width = max(len(f"{v:.{p}e}") for v in nz.tolist())
+            else:
+                self.width = max(len(f"{v:.{p}f}") for v in nz.tolist())
         if PRINT_OPTS.sci_mode is not None:
             self.sci = bool(PRINT_OPTS.sci_mode)
-            if self.sci:
-                self.int_mode = False
-        self.p = p
-        self.width = max(len(self.fmt(v)) for v in vals)
-
-    def _special(self, v):
-        if math.isnan(v):
-            return "nan"
-        return "inf" if v > 0 else "-inf"
 
     def fmt(self, v) -> str:
         if self.kind == "b":
@@ -88,12 +80,11 @@ class _Formatter:
         if self.kind == "c":
             return str(complex(v)).strip("()")
         v = float(v)
-        if not math.isfinite(v):
-            return self._special(v)
         if self.sci:
             return f"{v:.{PRINT_OPTS.precision}e}"
         if self.int_mode:
-            return f"{v:.0f}."
+            r = f"{v:.0f}"
+            return r if math.isinf(v) or math.isnan(v) else r + "."
         return f"{v:.{PRINT_OPTS.precision}f}"
 
 
@@ -105,7 +96,7 @@ def _fmt_array(a, f, indent, summarize):
     if a.ndim == 1:
         items = [f.fmt(v).rjust(f.width) for v in (a[:e].tolist() + a[n - e:].tolist() if summarize and n > 2 * e else a.tolist())]
         if summarize and n > 2 * e:
-            items = items[:e] + ["..."] + items[e:]
+            items = items[:e] + [" ..."] + items[e:]
         per_line = max(1, int((PRINT_OPTS.linewidth - indent) // (f.width + 2)))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

@@ -101,6 +101,33 @@ class Sum(Function):
         return g, None, None, None
 
 
+class SumAll(Sum):
+    _node_name = "SumBackward0"  # torch's name for a full reduction (dim=None)
+
+
+class Mean(Function):
+    _node_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dt, count):
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.count = x._a.shape, axes, keepdim, count
+        ctx.dt = x.dtype
+        sa = _sum_array(x._a, axes, keepdim, dt)
+        r = xp_of(sa).true_divide(sa, count, dtype=sa.dtype)
+        return _wrap(r if type(r) is type(sa) else np.asarray(r))
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim) / ctx.count
+        if g.dtype is not ctx.dt:
+            g = g.to(ctx.dt)
+        return g, None, None, None, None
+
+
+class MeanAll(Mean):
+    _node_name = "MeanBackward0"
+
+
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     if not isinstance(input, Tensor):
         import builtins
@@ -110,7 +137,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
     if state.enabled and input._rg:
-        return Sum.apply(input, axes, keepdim, dt)
+        return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
     return _wrap(_sum_array(a, axes, keepdim, dt))
 
 
@@ -123,11 +150,12 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
         )
     axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
+    if count and state.enabled and input._rg:
+        return (MeanAll if dim is None else Mean).apply(input, axes, keepdim,
+                                                        _sum_dtype(a, dtype), count)
     s = sum(input, dim if dim is not None else None, keepdim, dtype=dtype)
     if count == 0:
         return s / 0.0
-    if state.enabled and s._rg:
-        return s / count
     sa = s._a
     xp = xp_of(sa)
     r = xp.true_divide(sa, count, dtype=sa.dtype)
