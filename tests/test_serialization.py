@@ -620,6 +620,10 @@ def test_map_location_from_cuda_file(tmp_path):
     assert seen == ["cuda:0"]
     with pytest.raises(RuntimeError, match="tagged with mps"):
         S.load(path, map_location={"cuda:0": "mps"})
+    with pytest.raises(RuntimeError, match="must return the storage"):
+        S.load(path, map_location=lambda s, loc: 3)
+    with pytest.raises(TypeError, match="map_location"):
+        S.load(path, map_location=3.5)
 
 
 @pytest.mark.cuda

@@ -975,8 +975,8 @@ class _Resolver:
         if res is None:
             return raw, self._validate_device(location)
         if not isinstance(res, _tensor_cls()):
-            raise TypeError(
-                f"ctorch.load: map_location callable must return the storage (a tensor) or None, "
+            raise _LoadError(
+                f"map_location callable must return the storage (a tensor) or None, "
                 f"got {type(res).__name__}"
             )
         dev = res.device
@@ -1341,6 +1341,12 @@ def load(
                 "Can not safely load weights when explicit pickle_module is specified"
             )
         raise ValueError("ctorch.load: only the standard pickle module is supported")
+    if not (
+        map_location is None
+        or isinstance(map_location, (str, bytes, dict, _device_cls))
+        or callable(map_location)
+    ):
+        raise TypeError(f"ctorch.load: unsupported map_location {map_location!r}")
     encoding = pickle_load_args.pop("encoding", "ASCII")
     if pickle_load_args:
         raise TypeError(f"ctorch.load: unexpected arguments {sorted(pickle_load_args)}")
