@@ -104,6 +104,14 @@ def test_roundtrip_views_and_noncontiguous(make):
     assert_same(out, ref)
 
 
+def test_array_dtype_differing_from_tensor_dtype_is_converted():
+    # from_numpy(uint16) gives an int32 tensor over uint16 bytes: save must write int32
+    t = T(np.array([0, 7, 65535], dtype=np.uint16))
+    out = roundtrip(t)
+    assert out.dtype == t.dtype
+    assert A(out).tolist() == [0, 7, 65535]
+
+
 def test_zero_dim_and_scalar_types():
     obj = {"s": T(np.array(3.5)), "i": T(np.array(7, dtype=np.int64)), "b": T(np.array(True))}
     out = roundtrip(obj)

@@ -400,10 +400,15 @@ class _Saver:
         else:
             raise RuntimeError(f"ctorch.save: cannot save a tensor on device {dev}")
         a = np.asarray(a)
+        # store what the tensor says it is (e.g. a uint16 array behind an int32 tensor, or a
+        # byte-swapped array): the record's dtype must match its storage class
+        target = np.dtype(_TORCH_DTYPE_NP[_dtype_name(t.dtype)] or "|u1")
+        if a.dtype != target:
+            a = a.astype(target)
         npdt = a.dtype
         itemsize = npdt.itemsize
         shape = tuple(int(s) for s in a.shape)
-        if a.size > 0 and (npdt.byteorder != ">" or itemsize == 1):
+        if a.size > 0:
             root = a
             while isinstance(root.base, np.ndarray):
                 root = root.base
@@ -425,8 +430,8 @@ class _Saver:
                     self._by_root[rkey] = hit
                     self._keep.append(root)
                 return hit[0], byte_off // itemsize, shape, tuple(s // itemsize for s in a.strides)
-        # negative strides, byte-swapped, odd strides, empty: save a compact copy of its own
-        c = np.ascontiguousarray(a, dtype=npdt.newbyteorder("<") if itemsize > 1 else npdt)
+        # negative strides, odd strides, empty: save a compact copy of its own
+        c = np.ascontiguousarray(a)
         stride = tuple(s // itemsize for s in c.strides) if c.size else _contig_stride(shape)
         ref = self._new_record(c.reshape(-1).view(np.uint8), npdt, location)
         return ref, 0, shape, stride
