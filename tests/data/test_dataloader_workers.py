@@ -194,3 +194,54 @@ def test_no_hang_after_openmp_kernel_in_parent():
     assert float(ctorch.ones(10**6).sum().item()) == 1e6
     loader = DataLoader(H.KernelDataset(), batch_size=None, num_workers=2, timeout=60)
     assert sorted(loader) == [1e6, 1e6 + 1, 1e6 + 2, 1e6 + 3]
+
+
+_SCRIPT = """
+import ctorch
+from ctorch.utils.data import DataLoader, Dataset
+
+
+class DS(Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return i
+
+
+def run():
+    ctorch.ones(10**6).sum()  # an OpenMP kernel in the parent first
+    it = iter(DataLoader(DS(), batch_size=2, num_workers=2, timeout=30))
+    print(it._start_method, [b.tolist() for b in it])
+
+"""
+
+
+@pytest.mark.parametrize(
+    "tail, method",
+    [
+        ("if __name__ == '__main__':\n    run()\n", "forkserver"),
+        ("run()\n", "fork"),  # unguarded: workers cannot re-run the script, so they fork
+    ],
+)
+def test_scripts_with_and_without_main_guard(tmp_path, tail, method):
+    import subprocess
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    script = tmp_path / "script.py"
+    script.write_text(_SCRIPT + tail)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{method} [[0, 1], [2, 3], [4, 5]]"
+
+
+def test_class_defined_in_interactive_main_uses_fork():
+    import subprocess
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    code = _SCRIPT + "run()\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "fork [[0, 1], [2, 3], [4, 5]]"

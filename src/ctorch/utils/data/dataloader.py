@@ -42,18 +42,28 @@ _SHUTDOWN_TIMEOUT = 5.0
 _FORKSERVER_PRELOAD = ("ctorch", "ctorch.utils.data._worker")
 
 
-def _default_context() -> Any:
+def _default_context(dataset: Any = None, collate_fn: Any = None, init_fn: Any = None) -> Any:
     """The multiprocessing context workers use unless the loader names one.
 
     ``forkserver`` where the platform has it: a fresh server process (which never ran an OpenMP
     kernel) imports ctorch once, and every worker is forked from it, so workers start in
-    milliseconds instead of paying an interpreter start and an import each. ``spawn``
-    elsewhere. Never ``fork``: forking a parent whose OpenMP pool is running hangs the child.
+    milliseconds instead of paying an interpreter start and an import each; ``spawn`` where
+    there is no forkserver. Not ``fork``: forking a parent whose OpenMP pool has run hangs the
+    child's next parallel kernel.
+
+    Both need to re-import the main module in each worker, which cannot work for an
+    unguarded script (the worker would run the script's top level again) or for objects defined
+    in an interactive ``__main__`` (no file to import). torch forks on Linux, so torch programs
+    rely on neither; in exactly those two cases ctorch forks too. That is safe here because a
+    worker sets one kernel thread before running anything, so OpenMP never starts a team in it.
     """
     import multiprocessing
     from multiprocessing import forkserver
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and _main_module_not_reimportable(dataset, collate_fn, init_fn):
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     server = getattr(forkserver, "_forkserver", None)
@@ -63,6 +73,67 @@ def _default_context() -> Any:
         # Only takes effect if the server is not running yet; harmless otherwise.
         ctx.set_forkserver_preload(preload + missing)
     return ctx
+
+
+def _is_main_guard(node: Any) -> bool:
+    import ast
+
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [n for n in sides if isinstance(n, ast.Name) and n.id == "__name__"]
+    consts = [c for c in sides if isinstance(c, ast.Constant) and c.value == "__main__"]
+    return len(names) == 1 and len(consts) == 1
+
+
+def _main_module_not_reimportable(dataset: Any, collate_fn: Any, init_fn: Any) -> bool:
+    """True when a spawn/forkserver worker could not rebuild the main module's objects."""
+    import os
+    import sys
+
+    main = sys.modules.get("__main__")
+    if main is None:
+        return False
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    if spec_name is not None and spec_name.endswith("__main__"):
+        return False  # `python -m pkg`: workers do not re-run it
+    path = getattr(main, "__file__", None)
+    if spec_name is None and path and not os.path.isfile(path):
+        return True  # e.g. `python - < script`: workers would fail to re-run "<stdin>"
+    if spec_name is None and not path:
+        # Interactive session, `python -c` or stdin: nothing to re-import. Only a problem if
+        # the pickled worker arguments refer to objects defined there.
+        try:
+            payload = pickle.dumps((dataset, collate_fn, init_fn), pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return False  # reported (or worked around) when the workers start
+        return b"__main__" in payload
+    if not path or not str(path).endswith(".py"):
+        return False
+    # A script: is the DataLoader being iterated from unguarded top-level code?
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            break
+        frame = frame.f_back
+    if frame is None:
+        return False
+    try:
+        import ast
+
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except Exception:
+        return False
+    line = frame.f_lineno
+    for node in tree.body:
+        end = getattr(node, "end_lineno", None) or node.lineno
+        if node.lineno <= line <= end:
+            return not _is_main_guard(node)
+    return False
 
 
 class _DatasetKind:
@@ -401,7 +472,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._max_tasks = max(1, self._prefetch_factor * self._num_workers)
         ctx = loader.multiprocessing_context
         if ctx is None:
-            ctx = _default_context()
+            ctx = _default_context(self._dataset, loader.collate_fn, loader.worker_init_fn)
         self._worker_init_fn = loader.worker_init_fn
         try:
             self._launch(ctx)
