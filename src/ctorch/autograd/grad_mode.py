@@ -110,6 +110,11 @@ class set_grad_enabled(_DecoratorContextManager):
         self.mode = bool(mode)
         state.enabled = self.mode
 
+    def __call__(self, func):
+        # as a decorator (``@set_grad_enabled(False)``) construction must not change the mode
+        state.enabled = self.prev
+        return super().__call__(func)
+
     def __enter__(self) -> None:
         pass
 
