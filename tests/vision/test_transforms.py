@@ -423,3 +423,13 @@ def test_importing_transforms_does_not_import_pillow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_functional_alias(rgb):
+    import ctorch.vision.transforms.functional as F
+
+    t = F.to_tensor(rgb)
+    assert tuple(F.hflip(t).shape) == (3, 20, 30)
+    assert F.get_image_size(t) == [30, 20]
+    assert F.InterpolationMode.BILINEAR.value == "bilinear"
+    np.testing.assert_array_equal(chw(F.crop(t, 1, 2, 3, 4)), chw(t)[:, 1:4, 2:6])

@@ -1438,3 +1438,10 @@ class RandomOrder(_Transform):
             format_string += f"    {t}"
         format_string += "\n)"
         return format_string
+
+
+# ``torchvision.transforms.functional``: the functions above (to_tensor, normalize, resize, crop,
+# center_crop, hflip, rotate, pad, adjust_*, ...) under that name, so that
+# ``import ctorch.vision.transforms.functional as F`` works without a separate module.
+functional = sys.modules[__name__]
+sys.modules[__name__ + ".functional"] = functional
