@@ -657,7 +657,15 @@ class Where(Function):
         ctx.cond = cond
         dt = _res_dtype(a, b) if isinstance(a, Tensor) else _res_dtype(b, a)
         xp = xp_of(cond._a)
-        return _wrap(xp.where(cond._a, _operand(a, dt), _operand(b, dt)).astype(dt, copy=False))
+        try:
+            r = xp.where(cond._a, _operand(a, dt), _operand(b, dt))
+        except ValueError:
+            raise RuntimeError(
+                f"where: the shapes of condition {tuple(cond.shape)}, input "
+                f"{tuple(getattr(a, 'shape', ()))} and other {tuple(getattr(b, 'shape', ()))} "
+                "cannot be broadcast together"
+            ) from None
+        return _wrap(r.astype(dt, copy=False))
 
     @staticmethod
     def backward(ctx, g):
