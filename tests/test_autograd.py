@@ -426,3 +426,33 @@ def test_memory_flat_over_10000_iterations():
     assert float(loss) < 1.0
     # a leaked graph (arrays + nodes, >1 KiB per step) would grow by > 400 KiB
     assert end - base < 64 * 1024, (base, end)
+
+
+def test_inplace_on_view_rebases_base():
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x * 1
+        v = y[0]
+        v.mul_(3)
+        y[:, 1].add_(x[:, 0])
+        w = y.t()[1]
+        w[0] = 7.0
+        (y * y).sum().backward()
+        return y.detach(), x.grad
+
+    yc, gc_ = run(ctorch)
+    # y = [[3, 7], [3, 4 + 3]] ; d/dx of sum(y^2) by hand
+    assert yc.tolist() == [[3.0, 7.0], [3.0, 7.0]]
+    assert gc_.tolist() == [[18.0, 0.0], [20.0, 14.0]]
+    if HAS_TORCH:
+        yt, gt = run(_torch)
+        np.testing.assert_allclose(gc_.numpy(), gt.numpy())
+    leaf = ctorch.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        leaf[0].mul_(2)
+    z = ctorch.zeros(3)
+    a = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    z[1:].copy_(a * 2)  # base that did not require grad now does
+    assert z.requires_grad
+    (z * ctorch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert a.grad.tolist() == [4.0, 6.0]

@@ -826,10 +826,56 @@ def inplace(self: Tensor, op: str, compute, other=None):
         xp_of(self._a).copyto(self._a, ra, casting="unsafe")
     self._vref[0] += 1
     if graph:
-        self.grad_fn = r.grad_fn
-        self._output_nr = r._output_nr
-        self._rg = r._rg
+        if self._base is not None and r._rg:
+            _rebase_view(self, r)
+        else:
+            self.grad_fn = r.grad_fn
+            self._output_nr = r._output_nr
+            self._rg = r._rg
     return self
+
+
+class _CopySlices(Function):
+    """An in-place op on a view: the base takes the result at the view's elements (torch's
+    CopySlices). ``idx``: flat positions of the view's elements in the (contiguous) base."""
+
+    _node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, r, idx, mask):
+        ctx.idx, ctx.mask = idx, mask
+        return _wrap(base._a)  # already holds the result
+
+    @staticmethod
+    def backward(ctx, g):
+        gb = g * _wrap(ctx.mask) if ctx.needs_input_grad[0] else None
+        gr = g.reshape(-1)[_wrap(ctx.idx)] if ctx.needs_input_grad[1] else None
+        return gb, gr, None, None
+
+
+def _rebase_view(view: Tensor, r: Tensor) -> None:
+    base = view._base
+    ba, va = base._a, view._a
+    if base.grad_fn is None and base._rg:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if type(ba) is not _nd or not ba.flags.c_contiguous:
+        raise RuntimeError(
+            "in-place operation on a view of a non-contiguous tensor that is part of the autograd "
+            "graph is not supported; apply it out of place or on a .clone()"
+        )
+    item = ba.itemsize
+    off = (va.__array_interface__["data"][0] - ba.__array_interface__["data"][0]) // item
+    idx = np.asarray(off, dtype=np.int64)
+    for n, st in zip(va.shape, va.strides, strict=True):
+        idx = np.add.outer(idx, np.arange(n, dtype=np.int64) * (st // item))
+    mask = np.ones(ba.shape, ba.dtype)
+    mask.reshape(-1)[idx.reshape(-1)] = 0
+    nb = _CopySlices.apply(base, r, idx, mask)
+    base.grad_fn, base._output_nr, base._rg = nb.grad_fn, 0, True
+    vv = nb.reshape(-1)[_wrap(idx)]  # the view, read back from the new base
+    view.grad_fn, view._output_nr, view._rg = vv.grad_fn, 0, True
 
 
 def binary_inplace(self: Tensor, op: int, other, name: str):

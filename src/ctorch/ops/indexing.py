@@ -3,7 +3,6 @@ gather/scatter, index_select, masked ops, sort/argsort/topk, nonzero."""
 
 from __future__ import annotations
 
-import collections
 import numbers
 
 import numpy as np
@@ -115,6 +114,36 @@ class _Index(Function):
         return _IndexBackward.apply(g, ctx.index, ctx.adv, ctx.shape), None, None
 
 
+class _Select(_Index):
+    _node_name = "SelectBackward0"
+
+
+class _Slice(_Index):
+    _node_name = "SliceBackward0"
+
+
+class _Unsqueeze(_Index):
+    _node_name = "UnsqueezeBackward0"
+
+
+class _Alias(_Index):
+    _node_name = "AliasBackward0"
+
+
+def _index_fn(index, adv):
+    """torch names a basic index's node after the last view op it applies."""
+    if adv:
+        return _Index
+    for i in reversed(index):
+        if isinstance(i, int):
+            return _Select
+        if i is None:
+            return _Unsqueeze
+        if isinstance(i, slice) and i != slice(None):
+            return _Slice
+    return _Alias
+
+
 class _IndexBackward(Function):
     """grad of indexing = scatter-add of g into zeros (itself differentiable)."""
 
@@ -161,7 +190,7 @@ def getitem(self: Tensor, idx):
     a = self._a
     index, adv = _conv_index(idx, a)
     if state.enabled and self._rg:
-        return _Index.apply(self, index, adv)
+        return _index_fn(index, adv).apply(self, index, adv)
     try:
         r = a[index]
     except IndexError as e:
