@@ -1,0 +1,422 @@
+"""Normalization: batch_norm, layer_norm, group_norm, instance_norm.
+
+batch_norm and layer_norm are Functions over the fused ``normalization`` kernels
+(batchnorm_stats / batchnorm_apply / batchnorm_backward, layernorm_forward / backward) for
+float32/float64, with a NumPy/CuPy fallback computing the same formulas.  Training-mode batch
+norm updates the running statistics in place, running_var with the unbiased batch variance
+(torch's rule).  group_norm is layer norm over (N*G) rows of C/G*HW elements, followed by the
+per-channel affine; instance_norm is batch norm over a (1, N*C, ...) view.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad, state
+from ._dispatch import xp_of
+from .conv import _contig, _use_kernel
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+
+_wrap = Tensor._make
+
+
+def _arr(t, dtype=None):
+    if t is None:
+        return None
+    a = _contig(t._a)
+    if a.ndim != 1 and dtype is not None:
+        a = a.reshape(-1)
+    if dtype is not None and a.dtype != dtype:
+        a = a.astype(dtype)
+    return a
+
+
+# --------------------------------------------------------------------------- batch norm
+def _bn_stats(xa, N, C, HW, eps):
+    """Per-channel batch mean and 1/sqrt(biased var + eps)."""
+    xp = xp_of(xa)
+    mean = xp.empty((C,), xa.dtype)
+    invstd = xp.empty((C,), xa.dtype)
+    k = _use_kernel(xa, "batchnorm_stats")
+    if k is not None:
+        k.batchnorm_stats(xa.reshape(-1), mean, invstd, N, C, HW, float(eps))
+        return mean, invstd
+    x3 = xa.reshape(N, C, HW).astype(np.float64)
+    m = x3.mean(axis=(0, 2))
+    v = ((x3 - m[None, :, None]) ** 2).mean(axis=(0, 2))
+    mean[...] = m
+    invstd[...] = 1.0 / xp.sqrt(v + eps)
+    return mean, invstd
+
+
+def _bn_apply(xa, mean, invstd, wa, ba, N, C, HW):
+    xp = xp_of(xa)
+    y = xp.empty(xa.shape, xa.dtype)
+    k = _use_kernel(xa, "batchnorm_apply")
+    if k is not None:
+        k.batchnorm_apply(xa.reshape(-1), mean, invstd, wa, ba, y.reshape(-1), N, C, HW)
+        return y
+    a = invstd if wa is None else invstd * wa
+    b = -mean * a if ba is None else ba - mean * a
+    y.reshape(N, C, HW)[...] = xa.reshape(N, C, HW) * a[:, None] + b[:, None]
+    return y
+
+
+def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
+    xp = xp_of(ga)
+    ga = _contig(ga)
+    gx = xp.empty(xa.shape, ga.dtype) if nx else None
+    gw = xp.empty((C,), ga.dtype) if nw else None
+    gb = xp.empty((C,), ga.dtype) if nb else None
+    k = _use_kernel(ga, "batchnorm_backward")
+    if k is not None:
+        k.batchnorm_backward(ga.reshape(-1), xa.reshape(-1), mean, invstd, wa,
+                             None if gx is None else gx.reshape(-1), gw, gb, N, C, HW,
+                             bool(training))
+        return gx, gw, gb
+    g3 = ga.reshape(N, C, HW).astype(np.float64)
+    xhat = (xa.reshape(N, C, HW) - mean[:, None]).astype(np.float64) * invstd[:, None]
+    sg = g3.sum(axis=(0, 2))
+    sgx = (g3 * xhat).sum(axis=(0, 2))
+    if gb is not None:
+        gb[...] = sg
+    if gw is not None:
+        gw[...] = sgx
+    if gx is not None:
+        s = invstd.astype(np.float64) if wa is None else invstd.astype(np.float64) * wa
+        if training:
+            M = N * HW
+            r = (g3 - sg[:, None] / M - xhat * (sgx[:, None] / M)) * s[:, None]
+        else:
+            r = g3 * s[:, None]
+        gx.reshape(N, C, HW)[...] = r
+    return gx, gw, gb
+
+
+def _nchw(shape):
+    N, C = shape[0], shape[1]
+    return N, C, math.prod(shape[2:])
+
+
+class BatchNormFn(Function):
+    _node_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, mean, invstd, training, eps=1e-5):
+        xa = _arr(x)
+        N, C, HW = _nchw(xa.shape)
+        wa, ba = _arr(w, xa.dtype), _arr(b, xa.dtype)
+        y = _bn_apply(xa, mean, invstd, wa, ba, N, C, HW)
+        ctx.save_for_backward(x, w)
+        ctx.stats = (mean, invstd, training)
+        ctx.eps = eps
+        return _wrap(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        mean, invstd, training = ctx.stats
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        if state.enabled:
+            return _bn_backward_graph(g, x, w, mean, invstd, training, ctx.eps, nx, nw, nb)
+        xa = _arr(x)
+        N, C, HW = _nchw(xa.shape)
+        gx, gw, gb = _bn_backward(g._a, xa, mean, invstd, _arr(w, xa.dtype), N, C, HW, training,
+                                  nx, nw, nb)
+        return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
+                None if gb is None else _wrap(gb), None, None, None, None)
+
+
+def _bn_backward_graph(g, x, w, mean, invstd, training, eps, nx, nw, nb):
+    """Differentiable backward (create_graph=True): the same formulas as Tensor ops."""
+    nd = x.dim()
+    axes = (0,) + tuple(range(2, nd))
+    shp = (1, -1) + (1,) * (nd - 2)
+    if training:
+        mu = x.mean(axes, keepdim=True)
+        var = ((x - mu) ** 2).mean(axes, keepdim=True)
+        inv = (var + eps).rsqrt()
+    else:
+        mu = _wrap(mean).reshape(shp)
+        inv = _wrap(invstd).reshape(shp)
+    xhat = (x - mu) * inv
+    sg = g.sum(axes, keepdim=True)
+    sgx = (g * xhat).sum(axes, keepdim=True)
+    gx = gw = gb = None
+    if nx:
+        s = inv if w is None else inv * w.reshape(shp)
+        if training:
+            M = x.numel() // x.shape[1]
+            gx = (g - sg / M - xhat * (sgx / M)) * s
+        else:
+            gx = g * s
+    if nw:
+        gw = sgx.reshape(-1)
+    if nb:
+        gb = sg.reshape(-1)
+    return gx, gw, gb, None, None, None, None
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over (N, C, *) input, as torch.nn.functional.batch_norm.
+
+    In training mode the batch statistics normalize the input and, when given, the running
+    statistics are updated in place: running = (1 - momentum) * running + momentum * batch,
+    with the unbiased variance for running_var.  Otherwise the running statistics are used.
+    """
+    xa = input._a
+    if xa.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {xa.ndim}D input)")
+    if xa.dtype.kind != "f":
+        raise RuntimeError(f"\"batch_norm\" not implemented for '{input.dtype}'")
+    N, C, HW = _nchw(xa.shape)
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t._a.size != C:
+            raise RuntimeError(f"running_mean should contain {C} elements not {t._a.size}"
+                               if name.startswith("running") else
+                               f"{name} should contain {C} elements not {t._a.size}")
+    xa = _contig(xa)
+    xp = xp_of(xa)
+    if training:
+        if N * HW <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {list(xa.shape)}")
+        mean, invstd = _bn_stats(xa, N, C, HW, eps)
+        if running_mean is not None or running_var is not None:
+            m = float(momentum) if momentum is not None else 0.0
+            with no_grad():
+                if running_mean is not None:
+                    rm = running_mean._a
+                    rm *= 1.0 - m
+                    rm += (m * mean.astype(np.float64)).astype(rm.dtype)
+                    running_mean._bump()
+                if running_var is not None:
+                    var_b = 1.0 / invstd.astype(np.float64) ** 2 - eps
+                    cnt = N * HW
+                    rv = running_var._a
+                    rv *= 1.0 - m
+                    rv += (m * var_b * (cnt / (cnt - 1))).astype(rv.dtype)
+                    running_var._bump()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = running_mean._a.astype(xa.dtype).reshape(-1)
+        invstd = (1.0 / xp.sqrt(running_var._a.astype(np.float64) + eps)).astype(xa.dtype)
+        mean = _contig(mean)
+        invstd = _contig(invstd.reshape(-1))
+    if state.enabled and (input._rg or (weight is not None and weight._rg)
+                          or (bias is not None and bias._rg)):
+        return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps)
+    return _wrap(_bn_apply(xa, mean, invstd, _arr(weight, xa.dtype), _arr(bias, xa.dtype), N, C,
+                           HW))
+
+
+# --------------------------------------------------------------------------- layer norm
+def _ln_forward(xa, wa, ba, M, D, eps):
+    xp = xp_of(xa)
+    y = xp.empty(xa.shape, xa.dtype)
+    mean = xp.empty((M,), xa.dtype)
+    rstd = xp.empty((M,), xa.dtype)
+    k = _use_kernel(xa, "layernorm_forward")
+    if k is not None:
+        k.layernorm_forward(xa.reshape(-1), wa, ba, y.reshape(-1), mean, rstd, M, D, float(eps))
+        return y, mean, rstd
+    x2 = xa.reshape(M, D).astype(np.float64)
+    m = x2.mean(1)
+    v = ((x2 - m[:, None]) ** 2).mean(1)
+    r = 1.0 / xp.sqrt(v + eps)
+    yy = (x2 - m[:, None]) * r[:, None]
+    if wa is not None:
+        yy = yy * wa
+    if ba is not None:
+        yy = yy + ba
+    y.reshape(M, D)[...] = yy
+    mean[...] = m
+    rstd[...] = r
+    return y, mean, rstd
+
+
+def _ln_backward(ga, xa, mean, rstd, wa, M, D, nx, nw, nb):
+    xp = xp_of(ga)
+    ga = _contig(ga)
+    gx = xp.empty(xa.shape, ga.dtype) if nx else None
+    gw = xp.empty((D,), ga.dtype) if nw else None
+    gb = xp.empty((D,), ga.dtype) if nb else None
+    k = _use_kernel(ga, "layernorm_backward")
+    if k is not None:
+        k.layernorm_backward(ga.reshape(-1), xa.reshape(-1), mean, rstd, wa,
+                             None if gx is None else gx.reshape(-1), gw, gb, M, D)
+        return gx, gw, gb
+    g2 = ga.reshape(M, D).astype(np.float64)
+    xhat = (xa.reshape(M, D) - mean[:, None]).astype(np.float64) * rstd[:, None]
+    if gw is not None:
+        gw[...] = (g2 * xhat).sum(0)
+    if gb is not None:
+        gb[...] = g2.sum(0)
+    if gx is not None:
+        gh = g2 if wa is None else g2 * wa
+        r = (gh - gh.mean(1, keepdims=True) - xhat * (gh * xhat).mean(1, keepdims=True))
+        gx.reshape(M, D)[...] = r * rstd[:, None]
+    return gx, gw, gb
+
+
+class LayerNormFn(Function):
+    _node_name = "NativeLayerNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, D, eps):
+        xa = _arr(x)
+        M = xa.size // D if D else 0
+        y, mean, rstd = _ln_forward(xa, _arr(w, xa.dtype), _arr(b, xa.dtype), M, D, eps)
+        ctx.save_for_backward(x, w)
+        ctx.stats = (mean, rstd, D, eps)
+        ctx.wshape = None if w is None else w._a.shape
+        return _wrap(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        mean, rstd, D, eps = ctx.stats
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        if state.enabled:
+            nd = len(ctx.wshape) if ctx.wshape is not None else None
+            return _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb)
+        xa = _arr(x)
+        M = xa.size // D if D else 0
+        gx, gw, gb = _ln_backward(g._a, xa, mean, rstd, _arr(w, xa.dtype), M, D, nx, nw, nb)
+        ws = ctx.wshape
+        return (None if gx is None else _wrap(gx),
+                None if gw is None else _wrap(gw.reshape(ws)),
+                None if gb is None else _wrap(gb.reshape(ws)), None, None)
+
+
+def _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb):
+    shp = x.shape
+    x2 = x.reshape(-1, D)
+    g2 = g.reshape(-1, D)
+    mu = x2.mean(1, keepdim=True)
+    r = ((x2 - mu) ** 2).mean(1, keepdim=True).add(eps).rsqrt()
+    xhat = (x2 - mu) * r
+    gx = gw = gb = None
+    if nx:
+        gh = g2 if w is None else g2 * w.reshape(-1)
+        gx = ((gh - gh.mean(1, keepdim=True) - xhat * (gh * xhat).mean(1, keepdim=True))
+              * r).reshape(shp)
+    if nw:
+        gw = (g2 * xhat).sum(0).reshape(w.shape)
+    if nb:
+        gb = g2.sum(0).reshape(w.shape)
+    return gx, gw, gb, None, None
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization over the trailing ``normalized_shape`` dimensions."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    xa = input._a
+    nd = len(normalized_shape)
+    if nd == 0 or xa.ndim < nd or tuple(xa.shape[xa.ndim - nd:]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+            f"{list(xa.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t._a.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t._a.shape)} and normalized_shape = "
+                               f"{list(normalized_shape)}")
+    if xa.dtype.kind != "f":
+        raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
+    D = math.prod(normalized_shape)
+    if state.enabled and (input._rg or (weight is not None and weight._rg)
+                          or (bias is not None and bias._rg)):
+        return LayerNormFn.apply(input, weight, bias, D, eps)
+    xa = _contig(xa)
+    M = xa.size // D if D else 0
+    return _wrap(_ln_forward(xa, _arr(weight, xa.dtype), _arr(bias, xa.dtype), M, D, eps)[0])
+
+
+# --------------------------------------------------------------------------- group / instance
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalization: statistics over (C/G, *) per sample and group, then affine."""
+    xa = input._a
+    if xa.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{xa.ndim}")
+    N, C = xa.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(xa.shape)} and "
+                           f"num_groups={num_groups}")
+    rest = xa.size // (N * C) if N * C else 0
+    D = (C // num_groups) * rest
+    x2 = input.reshape(N * num_groups, D)
+    y = layer_norm(x2, (D,), None, None, eps).reshape(xa.shape)
+    if weight is None and bias is None:
+        return y
+    shp = (1, C) + (1,) * (xa.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shp)
+    if bias is not None:
+        y = y + bias.reshape(shp)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalization: batch norm over a (1, N*C, *) view of the input."""
+    xa = input._a
+    N, C = xa.shape[:2]
+    shp = (1, N * C) + tuple(xa.shape[2:])
+    rm = rv = None
+    if running_mean is not None:
+        rm = _wrap(xp_of(running_mean._a).tile(running_mean._a, N))
+    if running_var is not None:
+        rv = _wrap(xp_of(running_var._a).tile(running_var._a, N))
+    w = weight.repeat(N) if weight is not None else None
+    b = bias.repeat(N) if bias is not None else None
+    y = batch_norm(input.reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        with no_grad():
+            if running_mean is not None:
+                running_mean._a[...] = rm._a.reshape(N, C).mean(0)
+                running_mean._bump()
+            if running_var is not None:
+                running_var._a[...] = rv._a.reshape(N, C).mean(0)
+                running_var._bump()
+    return y.reshape(xa.shape)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Local response normalization across channels (composite, autograd through ops)."""
+    from .pooling import avg_pool2d
+    from .spatial import pad
+
+    dim = input.dim()
+    div = input * input
+    if dim == 3:
+        div = div.unsqueeze(1)
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div.reshape(sizes[0], 1, sizes[1], -1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+        div = div.reshape(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
