@@ -122,6 +122,8 @@ from ._random import (  # noqa: E402
     set_rng_state,
 )
 from ._tensor_str import set_printoptions  # noqa: E402
+from . import serialization  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -465,7 +467,6 @@ _LAZY = {
     "multiprocessing": "ctorch.multiprocessing",
     "backends": "ctorch.backends",
     "accelerator": "ctorch.accelerator",
-    "serialization": "ctorch.serialization",
     "version": "ctorch.version",
     "testing": "ctorch.testing",
     "linalg": "ctorch.linalg",
@@ -479,20 +480,6 @@ _LAZY = {
     "hub": "ctorch.hub",
     "types": "ctorch.types",
 }
-
-
-def save(obj, f, pickle_protocol=2, **kwargs):
-    """Save ``obj`` in PyTorch's zip format (readable by torch.load)."""
-    from .serialization import save as _save
-
-    return _save(obj, f, pickle_protocol=pickle_protocol, **kwargs)
-
-
-def load(f, map_location=None, weights_only=True, **kwargs):
-    """Load a file written by ctorch.save or torch.save; safe (weights only) by default."""
-    from .serialization import load as _load
-
-    return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
 
 
 def __getattr__(name: str):
