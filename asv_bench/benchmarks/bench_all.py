@@ -1,0 +1,27 @@
+"""asv benchmarks: every case of ``cases.py`` for ctorch and, when installed, torch and NumPy,
+as parameters of one benchmark so a single ``asv run --python=same`` compares them."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from .cases import CASES, lib_module
+
+LIBS = [name for name in ("ctorch", "torch", "numpy") if importlib.util.find_spec(name)]
+
+
+class Cases:
+    params = (list(CASES), LIBS)
+    param_names = ["case", "library"]
+    timeout = 300
+
+    def setup(self, case, library):
+        make = CASES[case][0]
+        fn = make(lib_module(library))
+        if fn is None:
+            raise NotImplementedError(f"{case} has no {library} version")
+        self.fn = fn
+        fn()  # warm up
+
+    def time_case(self, case, library):
+        self.fn()

@@ -1,0 +1,127 @@
+"""Run ctorch, PyTorch and NumPy side by side in ONE process and write BENCHMARKS.md.
+
+    python tools/bench_report.py [--threads 1 2] [--repeats 7] [--filter add] [--out BENCHMARKS.md]
+
+The cases are those of asv_bench/benchmarks/cases.py (shared with asv). For each case and
+thread count, the libraries are timed interleaved (ctorch, torch, numpy, ctorch, ...) so a
+slow phase of the VM hits all of them; the table reports medians and the throughput ratio
+ctorch/torch (> 1 means ctorch is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import importlib.util
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "asv_bench"))
+
+from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
+
+
+def _time_once(fn, min_time=0.05):
+    """Seconds per call: loop until ``min_time`` has passed."""
+    n = 0
+    t0 = time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_time:
+            return dt / n
+
+
+def bench_case(name, libs, repeats):
+    make = CASES[name][0]
+    fns = {}
+    for lib in libs:
+        try:
+            fn = make(lib_module(lib))
+        except Exception as e:  # noqa: BLE001 - report, don't abort the whole run
+            print(f"  {lib}: setup failed: {type(e).__name__}: {e}", file=sys.stderr)
+            fn = None
+        if fn is not None:
+            fn()
+            fn()
+            fns[lib] = fn
+    samples = {lib: [] for lib in fns}
+    for _ in range(repeats):
+        for lib, fn in fns.items():
+            gc.collect()
+            samples[lib].append(_time_once(fn))
+    return {lib: statistics.median(v) for lib, v in samples.items()}
+
+
+def _fmt_time(s):
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = ap.parse_args(argv)
+    libs = [n for n in ("ctorch", "torch", "numpy") if importlib.util.find_spec(n)]
+    versions = {n: getattr(lib_module(n), "__version__", "?") for n in libs}
+    rows = []
+    for nt in args.threads:
+        set_threads("all", nt)
+        for name in CASES:
+            if args.filter and args.filter not in name:
+                continue
+            print(f"[{nt} thr] {name} ...", file=sys.stderr, flush=True)
+            res = bench_case(name, libs, args.repeats)
+            rows.append((nt, name, res))
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [
+        "# ctorch benchmarks",
+        "",
+        f"Produced by `python tools/bench_report.py` on {datetime.date.today()} — {cpu}, "
+        f"{os.cpu_count()} logical CPUs; " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "All libraries ran in the same process, interleaved, median of "
+        f"{args.repeats} samples. **ratio** = ctorch throughput / torch throughput "
+        "(> 1: ctorch faster); **target** is the issue's goal for that ratio.",
+        "",
+        "| threads | case | ctorch | torch | numpy | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for nt, name, res in rows:
+        c, t, n = res.get("ctorch"), res.get("torch"), res.get("numpy")
+        ratio = (t / c) if (c and t) else None
+        target = CASES[name][3]
+        met = "" if (ratio is None or target is None) else ("yes" if ratio >= target else "**no**")
+        lines.append(
+            f"| {nt} | {name} | {_fmt_time(c)} | {_fmt_time(t)} | {_fmt_time(n)} | "
+            f"{'-' if ratio is None else f'{ratio:.2f}'} | "
+            f"{'-' if target is None else f'{target:.2f}'} | {met} |"
+        )
+    notes = ROOT / "tools" / "bench_notes.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
