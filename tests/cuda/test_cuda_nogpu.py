@@ -3,6 +3,7 @@ the NVRTC source assembly and the nvcc compile check of every kernel family."""
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import inspect
 import re
@@ -108,7 +109,8 @@ def test_loader_source_assembly():
     for fam in fams:
         src = _loader.kernel_source(fam)
         assert src.startswith(f'#line 1 "{(_loader.KERNEL_DIR / (fam + ".cu")).as_posix()}"')
-        assert '#include "common.cuh"' not in src  # pasted in (CuPy cache key covers it)
+        # pasted in, so CuPy's cache key covers it
+        assert not re.search(r'^\s*#\s*include', src, re.MULTILINE)
         assert "CT_COMMON_CUH" in src
         names = _loader.kernel_names(fam)
         assert names, fam
@@ -138,7 +140,7 @@ def test_line_directive_points_back_at_the_file():
 def _documented_kernels() -> set[str]:
     doc = (ROOT / "docs" / "kernels.md").read_text()
     names = set(re.findall(r"`([a-z]\w*)\(", doc))  # `binary(op, x, y, out)` etc.
-    return names - {"prange", "kernels_for"}
+    return names - {"prange", "kernels_for"} - set(dir(builtins))
 
 
 def test_backend_covers_the_documented_contract():
@@ -204,3 +206,187 @@ def test_every_kernel_family_compiles_with_nvcc():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("ok ") == len(FAMILIES)
+
+
+# --------------------------------------------------------------------------------------------
+# Launcher/kernel ABI without a GPU: every launcher runs against fake cupy arrays and a fake
+# kernel that records its arguments, which are then checked against the C++ signature parsed
+# from the .cu file (pointer element types, and numpy scalar types of the exact C width).
+# CuPy packs arguments by their numpy type without checking them, so a mismatch here would
+# silently corrupt a launch on a real GPU.
+# --------------------------------------------------------------------------------------------
+
+
+class FakeArray:
+    __module__ = "cupy._fake"  # what the launchers' cupy check looks at
+
+    def __init__(self, size, dtype):
+        self.size = int(size)
+        self.dtype = np.dtype(dtype)
+        self.flags = type("flags", (), {"c_contiguous": True})()
+        self.data = object()
+        self.shape = (self.size,)
+
+    def __getitem__(self, key):
+        return FakeArray(self.size, self.dtype)
+
+
+class FakeCupyModule:
+    ndarray = FakeArray
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return FakeArray(int(np.prod(shape)), dtype)
+
+    empty = zeros
+
+    @staticmethod
+    def argsort(a):
+        return FakeArray(a.size, np.int64)
+
+    @staticmethod
+    def ascontiguousarray(a):
+        return a
+
+
+_SCALAR = {"ct_i64": np.int64, "int": np.int32, "double": np.float64, "ct_u64": np.uint64}
+_POINTEE = {"ct_i64": np.int64, "double": np.float64, "ct_u8": np.uint8}
+
+
+def _signatures(family):
+    text = (_loader.KERNEL_DIR / f"{family}.cu").read_text()
+    sigs = {}
+    for m in re.finditer(r"template\s*<\s*typename\s+T\s*>\s*__global__\s+void\s+(\w+)\s*"
+                         r"\(([^)]*)\)", text):
+        params = []
+        for p in m.group(2).split(","):
+            p = p.replace("const", " ").replace("__restrict__", " ").strip()
+            ptr = "*" in p
+            typ = p.replace("*", " ").split()[0]
+            params.append((typ, ptr))
+        sigs[m.group(1)] = params
+    return sigs
+
+
+@pytest.fixture
+def recorded_launches(monkeypatch):
+    launches = []
+
+    class FakeKernel:
+        def __init__(self, family, name, dtype):
+            self.family, self.name, self.dtype = family, name, np.dtype(dtype)
+
+        def __call__(self, grid, block, args, shared_mem=0):
+            launches.append((self.family, self.name, self.dtype, grid, block, args))
+
+    def fake_get_function(family, name, dtype):
+        _loader.ctype(dtype)
+        return FakeKernel(family, name, dtype)
+
+    monkeypatch.setattr(cuda, "require_cupy", lambda what="": FakeCupyModule)
+    monkeypatch.setattr(_loader, "get_function", fake_get_function)
+    monkeypatch.setattr(_loader, "max_blocks", lambda: 132 * 32)
+    for fam in FAMILIES:
+        mod = importlib.import_module(f"ctorch.cuda.{fam}")
+        for attr, fake in (("get_function", fake_get_function), ("max_blocks", lambda: 4224)):
+            if hasattr(mod, attr):
+                monkeypatch.setattr(mod, attr, fake)
+    return launches
+
+
+def _calls(dt):
+    """One call of every launcher (small shapes; optional arrays both given and None)."""
+    A = lambda n, t=dt: FakeArray(n, t)  # noqa: E731
+    i64 = np.int64
+    k = kernels
+    geo = (2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8)  # N C H W kh kw sh sw ph pw dh dw oh ow
+    n_x, n_cols, n_y = 2 * 3 * 64, 2 * 27 * 64, 2 * 3 * 64
+    apool = (2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 8, 8)
+    return [
+        lambda: k.binary(k.BIN_ADD, A(10), A(10), A(10)),
+        lambda: k.binary_scalar(k.BIN_MUL, A(10), 2.0, A(10), True),
+        lambda: k.binary_bcast(k.BIN_SUB, A(24), A(3), A(24), 2, 3, 4, False),
+        lambda: k.unary(k.UN_CLAMP, A(10), A(10), None, 1.0),
+        lambda: k.unary_backward(k.UN_ELU, A(10), A(10), A(10), A(10), 1.0, 0.0),
+        lambda: k.where(A(10, np.uint8), A(10), A(10), A(10)),
+        lambda: k.fill(A(10), 1.5),
+        lambda: k.copy(A(10), A(10)),
+        lambda: k.axpy(0.5, A(10), A(10)),
+        lambda: k.scale(A(10), 0.5, A(10)),
+        lambda: k.sum_all(A(5000)),
+        lambda: k.sum_axis(A(24), A(8), 2, 3, 4),
+        lambda: k.sum_axis(A(24), A(4), 4, 6, 1),
+        lambda: k.max_axis(A(24), A(8), A(8, i64), 2, 3, 4),
+        lambda: k.min_axis(A(24), A(4), A(4, i64), 4, 6, 1),
+        lambda: k.max_all(A(5000)),
+        lambda: k.min_all(A(5000)),
+        lambda: k.var_axis(A(24), A(8), 2, 3, 4, 1),
+        lambda: k.var_axis(A(24), A(4), 4, 6, 1, 0),
+        lambda: k.softmax_lastdim(A(24), A(24), 4, 6),
+        lambda: k.log_softmax_lastdim(A(24), A(24), 4, 6),
+        lambda: k.logsumexp_lastdim(A(24), A(4), 4, 6),
+        lambda: k.logsumexp_lastdim(A(0), A(4), 4, 0),
+        lambda: k.softmax_backward_lastdim(A(24), A(24), A(24), 4, 6),
+        lambda: k.log_softmax_backward_lastdim(A(24), A(24), A(24), 4, 6),
+        lambda: k.im2col(A(n_x), A(n_cols), *geo),
+        lambda: k.col2im(A(n_cols), A(n_x), *geo),
+        lambda: k.maxpool2d_forward(A(n_x), A(n_y), A(n_y, i64), *geo),
+        lambda: k.maxpool2d_backward(A(n_y), A(n_y, i64), A(n_x), 6, 64, 64),
+        lambda: k.avgpool2d_forward(A(n_x), A(n_y), *apool, True, None),
+        lambda: k.avgpool2d_backward(A(n_y), A(n_x), *apool, False, 4),
+        lambda: k.batchnorm_stats(A(24), A(3), A(3), 2, 3, 4, 1e-5),
+        lambda: k.batchnorm_apply(A(24), A(3), A(3), A(3), None, A(24), 2, 3, 4),
+        lambda: k.batchnorm_backward(A(24), A(24), A(3), A(3), None, A(24), A(3), None, 2, 3,
+                                     4, True),
+        lambda: k.layernorm_forward(A(24), A(6), A(6), A(24), A(4), A(4), 4, 6, 1e-5),
+        lambda: k.layernorm_backward(A(24), A(24), A(4), A(4), A(6), A(24), A(6), A(6), 4, 6),
+        lambda: k.layernorm_backward(A(24), A(24), A(4), A(4), None, None, None, A(6), 4, 6),
+        lambda: k.cross_entropy_forward(A(20), A(4, i64), A(5), A(20), A(4), 4, 5, -100, 0.1),
+        lambda: k.cross_entropy_backward(A(20), A(4, i64), None, A(4), A(20), 4, 5, -100, 0.0),
+        lambda: k.embedding_backward(A(12), A(4, i64), A(30), 4, 3, -1),
+        lambda: k.embedding_backward_atomic(A(12), A(4, i64), A(30), 4, 3, 2),
+        lambda: k.dropout_mask(A(10), A(10), 0.5, 2.0),
+        lambda: k.uniform_(A(10), 1, 0),
+        lambda: k.dropout_mask_rng(A(10), 0.5, 2.0, 1, 10),
+        lambda: k.sgd_step(A(10), A(10), A(10), 0.1, 0.9, 0.0, 0.0, False, False, True),
+        lambda: k.sgd_step(A(10), A(10), None, 0.1, 0.0, 0.0, 0.0, False, False, False),
+        lambda: k.adam_step(A(10), A(10), A(10), A(10), A(10), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1,
+                            True, False, True),
+        lambda: k.adam_step(A(10), A(10), A(10), A(10), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 2,
+                            False, False, False),
+        lambda: k.rmsprop_step(A(10), A(10), A(10), A(10), A(10), 1e-2, 0.99, 1e-8, 0.0, 0.9,
+                               True, False),
+        lambda: k.rmsprop_step(A(10), A(10), A(10), None, None, 1e-2, 0.99, 1e-8, 0.0, 0.0,
+                               False, False),
+        lambda: k.adagrad_step(A(10), A(10), A(10), 1e-2, 0.0, 0.0, 1e-10, 1, False),
+        lambda: k.adadelta_step(A(10), A(10), A(10), A(10), 1.0, 0.9, 1e-6, 0.0, False),
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_launcher_arguments_match_kernel_signatures(recorded_launches, dtype):
+    dt = np.dtype(dtype)
+    sigs = {fam: _signatures(fam) for fam in FAMILIES}
+    for call in _calls(dt):
+        call()
+    assert len(recorded_launches) >= len(_calls(dt))
+    launched = set()
+    for family, name, kdt, grid, block, args in recorded_launches:
+        where = f"{family}.{name}<{kdt}>"
+        launched.add((family, name))
+        assert kdt == dt, where
+        params = sigs[family][name]
+        assert len(args) == len(params), f"{where}: {len(args)} args for {len(params)} params"
+        for i, ((typ, ptr), arg) in enumerate(zip(params, args, strict=True)):
+            if ptr:
+                assert isinstance(arg, FakeArray), f"{where} arg {i}: pointer got {arg!r}"
+                want = kdt if typ == "T" else np.dtype(_POINTEE[typ])
+                assert arg.dtype == want, f"{where} arg {i}: {arg.dtype} for {typ}*"
+            else:
+                want = kdt.type if typ == "T" else _SCALAR[typ]
+                assert type(arg) is want, f"{where} arg {i} ({typ}): {type(arg).__name__}"
+        assert all(g >= 1 for g in grid), where
+        threads = int(np.prod(block))
+        assert threads % 32 == 0 and threads <= 1024, f"{where}: block {block}"
+    every = {(f, n) for f in FAMILIES for n in sigs[f]}
+    assert every - launched == set(), f"kernels never launched: {sorted(every - launched)}"

@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
 NVRTC_OPTIONS: tuple[str, ...] = ("--std=c++17",)
 THREADS = 256  # default block size of the grid-stride launchers
@@ -78,11 +80,11 @@ def name_expressions(family: str) -> list[str]:
 
 def ctype(dtype: Any) -> str:
     """'float' or 'double' for a float32/float64 dtype; ValueError otherwise."""
-    name = getattr(dtype, "name", str(dtype))
     try:
+        name = np.dtype(dtype).name
         return _CTYPE[name]
-    except KeyError:
-        raise ValueError(f"ctorch.cuda: kernels take float32 or float64, not {name}") from None
+    except (KeyError, TypeError):
+        raise ValueError(f"ctorch.cuda: kernels take float32 or float64, not {dtype}") from None
 
 
 def get_module(family: str) -> Any:
