@@ -1,9 +1,10 @@
 """``ctorch.nn``: modules, parameters, functional, init and utils, as ``torch.nn``."""
 
-from . import modules  # noqa: F401
+from . import functional, init, modules, parallel, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedParameter
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter",
-           *_modules_all]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "functional", "init", "utils",
+           "parallel", "DataParallel", *_modules_all]

@@ -1,0 +1,617 @@
+"""Recurrent layers: RNN, LSTM, GRU (multi-layer, bidirectional, dropout, packed input) and
+their cells, with torch's parameter names (``weight_ih_l0``...), gate order and init.
+
+The input projections of all time steps run as one GEMM per layer and direction; the time
+loop then does one ``h @ W_hh^T`` GEMM and one fused gate Function per step (LSTM: i, f, g, o;
+GRU: r, z, n), whose backward is written out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+import ctorch
+
+from ..._tensor import Tensor
+from ...autograd.function import Function
+from ...ops._dispatch import xp_of
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_wrap = Tensor._make
+
+
+# ------------------------------------------------------------------------ fused step Functions
+def _sig(xp: Any, x: Any) -> Any:
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+class _Unbind0(Function):
+    """All slices along dim 0 in one node (its backward stacks the gradients once)."""
+
+    _node_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x._a.shape
+        return tuple(_wrap(x._a[i]) for i in range(x._a.shape[0]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        xp = xp_of(grads[0]._a)
+        return _wrap(xp.stack([g._a for g in grads], 0))
+
+
+def _unbind0(x: Tensor) -> tuple[Tensor, ...]:
+    if x.shape[0] == 0:
+        return ()
+    out = _Unbind0.apply(x)
+    return out if isinstance(out, tuple) else (out,)
+
+
+class _LSTMGates(Function):
+    """(pre-activation gates (B, 4H) in order i, f, g, o; c) -> (h, c')."""
+
+    _node_name = "LstmCellBackward0"
+
+    @staticmethod
+    def forward(ctx, gates, c):
+        ga = gates._a
+        xp = xp_of(ga)
+        H = ga.shape[-1] // 4
+        i = _sig(xp, ga[..., :H])
+        f = _sig(xp, ga[..., H:2 * H])
+        g = xp.tanh(ga[..., 2 * H:3 * H])
+        o = _sig(xp, ga[..., 3 * H:])
+        ca = c._a
+        c2 = f * ca + i * g
+        tc = xp.tanh(c2)
+        h = o * tc
+        ctx.saved = (i, f, g, o, ca, tc)
+        return _wrap(h), _wrap(c2)
+
+    @staticmethod
+    def backward(ctx, gh, gc):
+        i, f, g, o, ca, tc = ctx.saved
+        xp = xp_of(i)
+        gha, gca = gh._a, gc._a
+        dct = gca + gha * o * (1 - tc * tc)
+        dgates = xp.concatenate([
+            dct * g * i * (1 - i),
+            dct * ca * f * (1 - f),
+            dct * i * (1 - g * g),
+            gha * tc * o * (1 - o),
+        ], axis=-1).astype(i.dtype, copy=False)
+        return _wrap(dgates), _wrap((dct * f).astype(i.dtype, copy=False))
+
+
+class _GRUGates(Function):
+    """(gi = W_ih x + b_ih, gh = W_hh h + b_hh, h) -> h' with gates in order r, z, n."""
+
+    _node_name = "GruCellBackward0"
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        gia, gha, ha = gi._a, gh._a, h._a
+        xp = xp_of(gia)
+        H = gia.shape[-1] // 3
+        r = _sig(xp, gia[..., :H] + gha[..., :H])
+        z = _sig(xp, gia[..., H:2 * H] + gha[..., H:2 * H])
+        hn = gha[..., 2 * H:]
+        n = xp.tanh(gia[..., 2 * H:] + r * hn)
+        out = (1 - z) * n + z * ha
+        ctx.saved = (r, z, n, hn, ha)
+        return _wrap(out.astype(gia.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        r, z, n, hn, ha = ctx.saved
+        xp = xp_of(r)
+        ga = g._a
+        dn = ga * (1 - z) * (1 - n * n)
+        dz = ga * (ha - n) * z * (1 - z)
+        dr = dn * hn * r * (1 - r)
+        dgi = xp.concatenate([dr, dz, dn], axis=-1).astype(r.dtype, copy=False)
+        dgh = xp.concatenate([dr, dz, dn * r], axis=-1).astype(r.dtype, copy=False)
+        return _wrap(dgi), _wrap(dgh), _wrap((ga * z).astype(r.dtype, copy=False))
+
+
+def _lstm_step(xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+               w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
+    gates = xg + F.linear(h, w_hh, b_hh)
+    h2, c2 = _LSTMGates.apply(gates, c)
+    if w_hr is not None:
+        h2 = F.linear(h2, w_hr)
+    return h2, c2
+
+
+def _gru_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    return _GRUGates.apply(xg, F.linear(h, w_hh, b_hh), h)
+
+
+def _rnn_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
+    pre = xg + F.linear(h, w_hh, b_hh)
+    return F.relu(pre) if relu else ctorch.tanh(pre)
+
+
+# ------------------------------------------------------------------------ packed <-> padded
+def _packed_index(batch_sizes: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Flat (t * B + b) positions of the packed rows in a (T, B) grid."""
+    T = len(batch_sizes)
+    B = int(batch_sizes[0]) if T else 0
+    pos = np.concatenate([t * B + np.arange(int(bs)) for t, bs in enumerate(batch_sizes)]) \
+        if T else np.zeros(0, np.int64)
+    return pos.astype(np.int64), T, B
+
+
+def _packed_to_padded(data: Tensor, batch_sizes: np.ndarray) -> Tensor:
+    pos, T, B = _packed_index(batch_sizes)
+    gather = np.full(T * B, pos.size, np.int64)  # the extra zero row
+    gather[pos] = np.arange(pos.size)
+    zero = ctorch.zeros((1,) + tuple(data.shape[1:]), dtype=data.dtype, device=data.device)
+    ext = ctorch.cat([data, zero], 0)
+    idx = ctorch.from_numpy(gather).to(data.device)
+    return ext[idx].reshape((T, B) + tuple(data.shape[1:]))
+
+
+def _padded_to_packed(padded: Tensor, batch_sizes: np.ndarray) -> Tensor:
+    pos, T, B = _packed_index(batch_sizes)
+    flat = padded.reshape((T * B,) + tuple(padded.shape[2:]))
+    return flat[ctorch.from_numpy(pos).to(padded.device)]
+
+
+# ------------------------------------------------------------------------ the layers
+class RNNBase(Module):
+    """Shared machinery of RNN, LSTM and GRU (parameters, init, the layer/direction loop)."""
+
+    __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias",
+                     "batch_first", "dropout", "bidirectional", "proj_size"]
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
+                 dtype: Any = None) -> None:
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
+                or isinstance(dropout, bool)):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of "
+                "an element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(hidden_size, int):
+            raise TypeError(
+                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
+            )
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode == "LSTM":
+            gate_size = 4 * hidden_size
+        elif mode == "GRU":
+            gate_size = 3 * hidden_size
+        elif mode in ("RNN_TANH", "RNN_RELU"):
+            gate_size = hidden_size
+        else:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                real_hidden_size = proj_size if proj_size > 0 else hidden_size
+                layer_input_size = (input_size if layer == 0
+                                    else real_hidden_size * num_directions)
+                w_ih = Parameter(ctorch.empty((gate_size, layer_input_size), **factory_kwargs))
+                w_hh = Parameter(ctorch.empty((gate_size, real_hidden_size), **factory_kwargs))
+                b_ih = Parameter(ctorch.empty(gate_size, **factory_kwargs))
+                b_hh = Parameter(ctorch.empty(gate_size, **factory_kwargs))
+                layer_params: tuple[Parameter, ...]
+                if proj_size == 0:
+                    layer_params = (w_ih, w_hh, b_ih, b_hh) if bias else (w_ih, w_hh)
+                else:
+                    w_hr = Parameter(ctorch.empty((proj_size, hidden_size), **factory_kwargs))
+                    layer_params = ((w_ih, w_hh, b_ih, b_hh, w_hr) if bias
+                                    else (w_ih, w_hh, w_hr))
+                suffix = "_reverse" if direction == 1 else ""
+                param_names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
+                if bias:
+                    param_names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    param_names += ["weight_hr_l{}{}"]
+                param_names = [x.format(layer, suffix) for x in param_names]
+                for name, param in zip(param_names, layer_params, strict=False):
+                    setattr(self, name, param)
+                self._flat_weights_names.extend(param_names)
+                self._all_weights.append(param_names)
+        self.reset_parameters()
+
+    @property
+    def _flat_weights(self) -> list[Tensor | None]:
+        return [getattr(self, wn, None) for wn in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        return [[getattr(self, weight) for weight in weights] for weights in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """No-op (cuDNN weight compaction has no ctorch counterpart)."""
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    def __setstate__(self, d: dict) -> None:
+        super().__setstate__(d)
+        if "proj_size" not in d:
+            self.proj_size = 0
+
+    # -------------------------------------------------------------- the computation
+    def _layer_weights(self, layer: int, direction: int) -> tuple[Any, ...]:
+        sfx = "_reverse" if direction == 1 else ""
+        g = self.__dict__["_parameters"].get
+        return (g(f"weight_ih_l{layer}{sfx}"), g(f"weight_hh_l{layer}{sfx}"),
+                g(f"bias_ih_l{layer}{sfx}"), g(f"bias_hh_l{layer}{sfx}"),
+                g(f"weight_hr_l{layer}{sfx}"))
+
+    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None,
+             mask: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """x (T, B, in); h0/c0 (L*D, B, H). ``mask`` (T, B, 1) marks valid steps (packed)."""
+        D_ = 2 if self.bidirectional else 1
+        T = x.shape[0]
+        mode = self.mode
+        h_n: list[Tensor] = []
+        c_n: list[Tensor] = []
+        layer_in = x
+        steps = _unbind0(mask) if mask is not None else None
+        for layer in range(self.num_layers):
+            outs_dir = []
+            for direction in range(D_):
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, direction)
+                k = layer * D_ + direction
+                h = h0[k]
+                c = c0[k] if c0 is not None else None
+                xg = _unbind0(F.linear(layer_in, w_ih, b_ih))
+                outs: list[Tensor | None] = [None] * T
+                order = range(T - 1, -1, -1) if direction == 1 else range(T)
+                for t in order:
+                    if mode == "LSTM":
+                        h2, c2 = _lstm_step(xg[t], h, c, w_hh, b_hh, w_hr)
+                    elif mode == "GRU":
+                        h2, c2 = _gru_step(xg[t], h, w_hh, b_hh), None
+                    else:
+                        h2, c2 = _rnn_step(xg[t], h, w_hh, b_hh, mode == "RNN_RELU"), None
+                    if steps is not None:
+                        m = steps[t]
+                        h = ctorch.where(m, h2, h)
+                        if c2 is not None:
+                            c = ctorch.where(m, c2, c)
+                        outs[t] = h2 * m.to(h2.dtype)
+                    else:
+                        h = h2
+                        c = c2
+                        outs[t] = h2
+                outs_dir.append(ctorch.stack(outs, 0))
+                h_n.append(h)
+                if c is not None:
+                    c_n.append(c)
+            layer_in = outs_dir[0] if D_ == 1 else ctorch.cat(outs_dir, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        hn = ctorch.stack(h_n, 0)
+        cn = ctorch.stack(c_n, 0) if c_n else None
+        return layer_in, hn, cn
+
+    def _forward_impl(self, input: Any, hx: Any) -> tuple[Any, Any]:
+        is_lstm = self.mode == "LSTM"
+        D_ = 2 if self.bidirectional else 1
+        real_h = self.proj_size if self.proj_size > 0 else self.hidden_size
+        packed = isinstance(input, PackedSequence)
+        mask = None
+        if packed:
+            data, batch_sizes_t = input.data, input.batch_sizes
+            batch_sizes = np.asarray(batch_sizes_t.tolist(), dtype=np.int64)
+            x = _packed_to_padded(data, batch_sizes)
+            B = int(batch_sizes[0]) if len(batch_sizes) else 0
+            T = len(batch_sizes)
+            lengths = np.array([(batch_sizes > b).sum() for b in range(B)])
+            valid = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+            mask = ctorch.from_numpy(valid).to(data.device)
+            is_batched = True
+            sorted_indices = input.sorted_indices
+            if hx is not None and sorted_indices is not None:
+                if is_lstm:
+                    hx = (hx[0].index_select(1, sorted_indices),
+                          hx[1].index_select(1, sorted_indices))
+                else:
+                    hx = hx.index_select(1, sorted_indices)
+        else:
+            x = input
+            if x.dim() not in (2, 3):
+                raise ValueError(
+                    f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.dim()}D "
+                    "instead"
+                )
+            is_batched = x.dim() == 3
+            if not is_batched:
+                x = x.unsqueeze(1)
+            elif self.batch_first:
+                x = x.transpose(0, 1)
+            B = x.shape[1]
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{x.shape[-1]}"
+            )
+        if hx is None:
+            h0 = ctorch.zeros((self.num_layers * D_, B, real_h), dtype=x.dtype,
+                              device=x.device)
+            c0 = (ctorch.zeros((self.num_layers * D_, B, self.hidden_size), dtype=x.dtype,
+                               device=x.device) if is_lstm else None)
+        else:
+            if is_lstm:
+                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                    raise RuntimeError("LSTM expects hx to be a tuple (h_0, c_0)")
+                h0, c0 = hx
+            else:
+                h0, c0 = hx, None
+            if not packed:
+                want = 3 if is_batched else 2
+                for t in (h0, c0):
+                    if t is not None and t.dim() != want:
+                        kind = "batched 3-D" if is_batched else "unbatched 2-D"
+                        raise RuntimeError(
+                            f"For {kind} input, hx{' and cx' if is_lstm else ''} should also "
+                            f"be {want}-D but got {t.dim()}-D tensor"
+                        )
+                if not is_batched:
+                    h0 = h0.unsqueeze(1)
+                    c0 = c0.unsqueeze(1) if c0 is not None else None
+            exp_h = (self.num_layers * D_, B, real_h)
+            if tuple(h0.shape) != exp_h:
+                raise RuntimeError(f"Expected hidden size {exp_h}, got {list(h0.shape)}")
+            if c0 is not None:
+                exp_c = (self.num_layers * D_, B, self.hidden_size)
+                if tuple(c0.shape) != exp_c:
+                    raise RuntimeError(f"Expected hidden size {exp_c}, got {list(c0.shape)}")
+        out, hn, cn = self._run(x, h0, c0, mask)
+        if packed:
+            out_data = _padded_to_packed(out, batch_sizes)
+            output: Any = PackedSequence(out_data, input.batch_sizes, input.sorted_indices,
+                                         input.unsorted_indices)
+            ui = input.unsorted_indices
+            if ui is not None:
+                hn = hn.index_select(1, ui)
+                cn = cn.index_select(1, ui) if cn is not None else None
+        else:
+            output = out
+            if not is_batched:
+                output = output.squeeze(1)
+                hn = hn.squeeze(1)
+                cn = cn.squeeze(1) if cn is not None else None
+            elif self.batch_first:
+                output = output.transpose(0, 1)
+        return output, ((hn, cn) if is_lstm else hn)
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) (or relu)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(
+                "proj_size argument is only supported for LSTM, not RNN or GRU"
+            )
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(mode, *args, **kwargs)
+
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
+        return self._forward_impl(input, hx)
+
+
+class LSTM(RNNBase):
+    """LSTM with torch's gate order (input, forget, cell, output) and optional projection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+    def forward(self, input: Any, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Any, tuple[Tensor, Tensor]]:
+        return self._forward_impl(input, hx)
+
+
+class GRU(RNNBase):
+    """GRU with torch's gate order (reset, update, new)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(
+                "proj_size argument is only supported for LSTM, not RNN or GRU"
+            )
+        super().__init__("GRU", *args, **kwargs)
+
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
+        return self._forward_impl(input, hx)
+
+
+# ------------------------------------------------------------------------ cells
+class RNNCellBase(Module):
+    __constants__ = ["input_size", "hidden_size", "bias"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: Any = None, dtype: Any = None) -> None:
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(
+            ctorch.empty((num_chunks * hidden_size, input_size), **factory_kwargs)
+        )
+        self.weight_hh = Parameter(
+            ctorch.empty((num_chunks * hidden_size, hidden_size), **factory_kwargs)
+        )
+        if bias:
+            self.bias_ih = Parameter(ctorch.empty(num_chunks * hidden_size, **factory_kwargs))
+            self.bias_hh = Parameter(ctorch.empty(num_chunks * hidden_size, **factory_kwargs))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.__dict__.get("bias", True) is not True:
+            s += f", bias={self.bias}"
+        nl = self.__dict__.get("nonlinearity", "tanh")
+        if nl != "tanh":
+            s += f", nonlinearity={nl}"
+        return s
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _check(self, input: Tensor, name: str) -> bool:
+        if input.dim() not in (1, 2):
+            raise ValueError(
+                f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead"
+            )
+        return input.dim() == 2
+
+
+class RNNCell(RNNCellBase):
+    __constants__ = ["input_size", "hidden_size", "bias", "nonlinearity"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
+                         dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        is_batched = self._check(input, "RNNCell")
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
+                              device=input.device)
+        elif not is_batched:
+            hx = hx.unsqueeze(0)
+        pre = F.linear(input, self.weight_ih, self.bias_ih) + \
+            F.linear(hx, self.weight_hh, self.bias_hh)
+        if self.nonlinearity == "tanh":
+            ret = ctorch.tanh(pre)
+        elif self.nonlinearity == "relu":
+            ret = F.relu(pre)
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return ret if is_batched else ret.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
+        is_batched = self._check(input, "LSTMCell")
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            z = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
+                             device=input.device)
+            hx = (z, z)
+        elif not is_batched:
+            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        gates = F.linear(input, self.weight_ih, self.bias_ih) + \
+            F.linear(hx[0], self.weight_hh, self.bias_hh)
+        h, c = _LSTMGates.apply(gates, hx[1])
+        if not is_batched:
+            return h.squeeze(0), c.squeeze(0)
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        is_batched = self._check(input, "GRUCell")
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
+                              device=input.device)
+        elif not is_batched:
+            hx = hx.unsqueeze(0)
+        h = _GRUGates.apply(F.linear(input, self.weight_ih, self.bias_ih),
+                            F.linear(hx, self.weight_hh, self.bias_hh), hx)
+        return h if is_batched else h.squeeze(0)

@@ -1,0 +1,109 @@
+"""Gradient clipping by total norm or by value (in place on ``p.grad``)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+
+import ctorch
+
+from ... import _dtype as D
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...ops._dispatch import xp_of
+
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
+
+_tensor_or_tensors = Tensor | Iterable[Tensor]
+
+
+def _grads(parameters: _tensor_or_tensors) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _total_norm(grads: list[Tensor], norm_type: float) -> float:
+    if norm_type == math.inf:
+        return max(float(xp_of(g._a).abs(g._a).max()) if g._a.size else 0.0 for g in grads)
+    if norm_type == -math.inf:
+        return min(float(xp_of(g._a).abs(g._a).min()) if g._a.size else math.inf
+                   for g in grads)
+    acc = 0.0
+    if norm_type == 2.0:
+        for g in grads:
+            a = g._a.reshape(-1)
+            acc += float(xp_of(a).dot(a, a).astype(np.float64)) if a.dtype.kind == "f" \
+                else float((a.astype(np.float64) ** 2).sum())
+        return math.sqrt(acc)
+    if norm_type == 1.0:
+        return float(sum(float(xp_of(g._a).abs(g._a).sum(dtype=np.float64)) for g in grads))
+    if norm_type == 0:
+        return float(sum(int(xp_of(g._a).count_nonzero(g._a)) for g in grads))
+    for g in grads:
+        acc += float((xp_of(g._a).abs(g._a).astype(np.float64) ** norm_type).sum())
+    return acc ** (1.0 / norm_type)
+
+
+def clip_grad_norm_(parameters: _tensor_or_tensors, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Scale all gradients so that their joint ``norm_type`` norm is at most ``max_norm``.
+
+    Returns the total norm before clipping (a 0-d tensor), as torch.
+    """
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if len(grads) == 0:
+        return ctorch.tensor(0.0)
+    total = _total_norm(grads, norm_type)
+    if error_if_nonfinite and (math.isnan(total) or math.isinf(total)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    dt = grads[0]._a.dtype
+    clip_coef = max_norm / (total + 1e-6)
+    if clip_coef < 1.0 or math.isnan(clip_coef):
+        with no_grad():
+            for g in grads:
+                a = g._a
+                a *= a.dtype.type(clip_coef) if a.dtype.kind == "f" else clip_coef
+                g._vref[0] += 1
+    out = ctorch.tensor(total, dtype=D.from_numpy_dtype(dt))
+    if grads[0].is_cuda:
+        out = out.to(grads[0].device)
+    return out
+
+
+def clip_grad_norm(parameters: _tensor_or_tensors, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters: _tensor_or_tensors, clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        xp_of(g._a).clip(g._a, -clip_value, clip_value, out=g._a)
+        g._vref[0] += 1
+
+
+class _ClipGradModule:
+    clip_grad_norm_ = staticmethod(clip_grad_norm_)
+    clip_grad_norm = staticmethod(clip_grad_norm)
+    clip_grad_value_ = staticmethod(clip_grad_value_)
+
+
+clip_grad = _ClipGradModule()

@@ -1,0 +1,66 @@
+"""Dropout: a mask of (u >= p) / (1 - p) from the ``nnmisc.dropout_mask`` kernel, multiplied in.
+
+The uniform numbers come from ctorch's generator (NumPy PCG64 on the CPU, CuPy's on the GPU);
+``feature`` dropout (Dropout1d/2d) draws one mask entry per channel and broadcasts it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._random import rng_for
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import kernels_for, xp_of
+
+_wrap = Tensor._make
+
+
+def dropout_mask_array(like, shape: tuple, p: float, generator=None):
+    """A float mask of ``shape`` (dtype and device of ``like``): 0 with prob p, else 1/(1-p)."""
+    dt = like.dtype if like.dtype.kind == "f" else np.dtype(np.float32)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+    xp = xp_of(like)
+    if xp is np:
+        u = rng_for(generator).random(shape, dtype=dt if dt in (np.float32, np.float64)
+                                      else np.float64)
+    else:
+        u = xp.random.random(shape, dtype=dt)
+    if u.dtype != dt:
+        u = u.astype(dt)
+    k = kernels_for(u)
+    if dt in (np.float32, np.float64) and k.has("dropout_mask"):
+        mask = xp.empty(shape, dt)
+        k.dropout_mask(u.reshape(-1), mask.reshape(-1), float(p), float(scale))
+        return mask
+    return ((u >= p) * scale).astype(dt)
+
+
+class Dropout(Function):
+    _node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return _wrap((x._a * mask).astype(x._a.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _wrap((g._a * ctx.mask).astype(g._a.dtype, copy=False)), None
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            mask_shape: tuple | None = None, generator=None) -> Tensor:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    xa = input._a
+    mask = dropout_mask_array(xa, tuple(mask_shape) if mask_shape is not None else xa.shape,
+                              p, generator)
+    if inplace:
+        return input.mul_(_wrap(mask))
+    if state.enabled and input._rg:
+        return Dropout.apply(input, mask)
+    return _wrap((xa * mask).astype(xa.dtype, copy=False))

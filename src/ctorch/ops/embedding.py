@@ -1,0 +1,73 @@
+"""Embedding lookup; its backward is a deterministic scatter-add (``nnmisc.embedding_backward``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import kernels_for, xp_of
+
+_wrap = Tensor._make
+
+
+def _check_indices(xp, idx, V):
+    if idx.size and (bool((idx < 0).any()) or bool((idx >= V).any())):
+        raise IndexError("index out of range in self")
+
+
+class Embedding(Function):
+    _node_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        wa = weight._a
+        xp = xp_of(wa)
+        idx = indices._a
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(
+                "Expected tensor for argument #1 'indices' to have one of the following scalar "
+                f"types: Long, Int; but got {indices.dtype} instead (while checking arguments "
+                "for embedding)"
+            )
+        _check_indices(xp, idx, wa.shape[0])
+        ctx.idx = idx
+        ctx.p = (wa.shape, padding_idx, scale_grad_by_freq)
+        return _wrap(wa[idx])
+
+    @staticmethod
+    def backward(ctx, g):
+        (V, D), padding_idx, by_freq = ctx.p
+        ga = g._a
+        xp = xp_of(ga)
+        idx = xp.ascontiguousarray(ctx.idx.reshape(-1), dtype=np.int64)
+        gy = xp.ascontiguousarray(ga.reshape(-1, D))
+        if by_freq:
+            counts = xp.bincount(idx, minlength=V)
+            gy = gy / counts[idx][:, None].astype(gy.dtype)
+            gy = xp.ascontiguousarray(gy, dtype=ga.dtype)
+        pad = -1 if padding_idx is None else int(padding_idx)
+        k = kernels_for(gy)
+        if gy.dtype in (np.float32, np.float64) and k.has("embedding_backward"):
+            gw = xp.empty((V, D), gy.dtype)
+            k.embedding_backward(gy.reshape(-1), idx, gw.reshape(-1), idx.shape[0], D, pad)
+        else:
+            gw = xp.zeros((V, D), gy.dtype)
+            if xp is np:
+                np.add.at(gw, idx, gy)
+            else:  # pragma: no cover - GPU without the kernel
+                import cupyx
+
+                cupyx.scatter_add(gw, idx, gy)
+            if pad >= 0:
+                gw[pad] = 0
+        return _wrap(gw), None, None, None
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              scale_grad_by_freq: bool = False) -> Tensor:
+    if state.enabled and weight._rg:
+        return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    _check_indices(xp_of(weight._a), input._a, weight._a.shape[0])
+    return _wrap(weight._a[input._a])
