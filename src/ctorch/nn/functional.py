@@ -121,6 +121,16 @@ def _inplace(input: Tensor, name: str, out_fn: Any) -> Tensor:
     meth = getattr(input, name + "_", None)
     if meth is not None:
         return meth()
+    return _copy_into(input, out_fn)
+
+
+def _copy_into(input: Tensor, out_fn: Any) -> Tensor:
+    """In-place activation: ``input.copy_(f(input))``. When autograd records, f runs on a
+    clone, so the value f saves for its backward is not the one overwritten."""
+    from ..autograd.grad_mode import is_grad_enabled
+
+    if is_grad_enabled() and input.requires_grad:
+        return input.copy_(out_fn(input.clone()))
     return input.copy_(out_fn(input))
 
 
@@ -139,8 +149,9 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    r = _unary.leaky_relu(input, negative_slope)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.leaky_relu(input, negative_slope))
+    return _unary.leaky_relu(input, negative_slope)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -148,8 +159,9 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    r = _unary.elu(input, alpha)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.elu(input, alpha))
+    return _unary.elu(input, alpha)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -161,13 +173,15 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    r = _unary.elu(input, _SELU_ALPHA) * _SELU_SCALE
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda i: _unary.elu(i, _SELU_ALPHA) * _SELU_SCALE)
+    return _unary.elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    r = _unary.elu(input / alpha, 1.0) * alpha
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.elu(input / alpha, 1.0) * alpha)
+    return _unary.elu(input / alpha, 1.0) * alpha
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -175,13 +189,15 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    r = _unary.silu(input)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.silu(input))
+    return _unary.silu(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    r = _unary.mish(input)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.mish(input))
+    return _unary.mish(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -196,8 +212,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    r = _unary.hardtanh(input, min_val, max_val)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.hardtanh(input, min_val, max_val))
+    return _unary.hardtanh(input, min_val, max_val)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -205,13 +222,15 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    r = _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0)
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0))
+    return _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    r = input * _unary.hardtanh(input + 3, 0.0, 6.0) / 6
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda i: i * _unary.hardtanh(i + 3, 0.0, 6.0) / 6)
+    return input * _unary.hardtanh(input + 3, 0.0, 6.0) / 6
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -244,8 +263,10 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     import ctorch
 
-    r = ctorch.where(input > threshold, input, ctorch.full_like(input, value))
-    return input.copy_(r) if inplace else r
+    def fn(i: Tensor) -> Tensor:
+        return ctorch.where(i > threshold, i, ctorch.full_like(i, value))
+
+    return _copy_into(input, fn) if inplace else fn(input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -367,8 +388,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     keep = keep.to(input.dtype)
     a = ((1 - p) * (1 + p * alpha_p**2)) ** -0.5
     b = -a * alpha_p * p
-    r = (input * keep + alpha_p * (1 - keep)) * a + b
-    return input.copy_(r) if inplace else r
+    if inplace:
+        return _copy_into(input, lambda input: (input * keep + alpha_p * (1 - keep)) * a + b)
+    return (input * keep + alpha_p * (1 - keep)) * a + b
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
@@ -736,14 +758,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                 f"Expected target to be a 0D tensor for 1D input, got {target.dim()}D"
             )
     elif tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-        if target.dim() == input.dim() - 1:
-            raise RuntimeError(
-                f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
-                f"{list(target.shape)}"
+        if target.dim() == 0 or target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.dim() else 0})."
             )
-        raise ValueError(
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0] if target.dim() else 0})."
+        raise RuntimeError(
+            f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
+            f"{list(target.shape)}"
         )
     return _loss.cross_entropy_indices(input, target, weight, ignore_index, reduction,
                                        float(label_smoothing))
