@@ -1,0 +1,229 @@
+"""RNN / LSTM / GRU and cells: torch's parameter names, outputs and gradients vs torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import HAS_TORCH
+
+import ctorch
+from ctorch import nn
+from ctorch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+
+
+def _copy(ours, theirs):
+    ours.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
+                          for k, v in theirs.state_dict().items()})
+
+
+def _flat(out):
+    if isinstance(out, tuple):
+        res = []
+        for o in out:
+            res.extend(_flat(o))
+        return res
+    return [out]
+
+
+CONFIGS = [
+    ("RNN", dict()),
+    ("RNN", dict(nonlinearity="relu", num_layers=2)),
+    ("LSTM", dict()),
+    ("LSTM", dict(num_layers=2, bidirectional=True)),
+    ("LSTM", dict(batch_first=True, bias=False)),
+    ("LSTM", dict(proj_size=3)),
+    ("GRU", dict()),
+    ("GRU", dict(num_layers=3, bidirectional=True, batch_first=True)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("kind,kw", CONFIGS)
+@pytest.mark.parametrize("with_hx", [False, True])
+def test_rnn_vs_torch(kind, kw, with_hx):
+    import torch
+
+    ours, theirs = getattr(nn, kind)(4, 6, **kw), getattr(torch.nn, kind)(4, 6, **kw)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _copy(ours, theirs)
+    rng = np.random.default_rng(0)
+    T, B = 5, 3
+    shape = (B, T, 4) if kw.get("batch_first") else (T, B, 4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    xc = ctorch.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    args_c, args_t = [xc], [xt]
+    if with_hx:
+        D = 2 if kw.get("bidirectional") else 1
+        L = kw.get("num_layers", 1)
+        hs = kw.get("proj_size", 0) or 6
+        h0 = rng.standard_normal((L * D, B, hs)).astype(np.float32)
+        if kind == "LSTM":
+            c0 = rng.standard_normal((L * D, B, 6)).astype(np.float32)
+            args_c.append((ctorch.from_numpy(h0.copy()), ctorch.from_numpy(c0.copy())))
+            args_t.append((torch.from_numpy(h0.copy()), torch.from_numpy(c0.copy())))
+        else:
+            args_c.append(ctorch.from_numpy(h0.copy()))
+            args_t.append(torch.from_numpy(h0.copy()))
+    oc, ot = _flat(ours(*args_c)), _flat(theirs(*args_t))
+    assert len(oc) == len(ot)
+    loss_c = loss_t = 0
+    for a, b in zip(oc, ot, strict=True):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
+        g = rng.standard_normal(tuple(b.shape)).astype(np.float32)
+        loss_c = loss_c + (a * ctorch.from_numpy(g)).sum()
+        loss_t = loss_t + (b * torch.from_numpy(g)).sum()
+    loss_c.backward()
+    loss_t.backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    tp = dict(theirs.named_parameters())
+    for n, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=n)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_vs_torch(kind):
+    import torch
+
+    ours, theirs = getattr(nn, kind)(5, 4), getattr(torch.nn, kind)(5, 4)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _copy(ours, theirs)
+    x = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    xc = ctorch.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    # two steps, feeding the state back
+    sc, st = None, None
+    for _ in range(2):
+        sc = ours(xc, sc)
+        st = theirs(xt, st)
+    oc, ot = _flat(sc), _flat(st)
+    for a, b in zip(oc, ot, strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    sum(o.sum() for o in oc).backward()
+    sum(o.sum() for o in ot).backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    # unbatched
+    y = ours(ctorch.from_numpy(x[0].copy()))
+    assert _flat(y)[0].shape == (4,)
+
+
+def test_lstm_gates_gradcheck():
+    from ctorch.nn.modules.rnn import _GRUGates, _LSTMGates
+
+    g = ctorch.randn(3, 8, dtype=ctorch.float64, requires_grad=True)
+    c = ctorch.randn(3, 2, dtype=ctorch.float64, requires_grad=True)
+    assert ctorch.autograd.gradcheck(lambda a, b: _LSTMGates.apply(a, b), (g, c))
+    gi = ctorch.randn(3, 6, dtype=ctorch.float64, requires_grad=True)
+    gh = ctorch.randn(3, 6, dtype=ctorch.float64, requires_grad=True)
+    h = ctorch.randn(3, 2, dtype=ctorch.float64, requires_grad=True)
+    assert ctorch.autograd.gradcheck(lambda a, b, d: _GRUGates.apply(a, b, d), (gi, gh, h))
+
+
+def test_lstm_gradcheck_float64():
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True).double()
+    x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
+    assert ctorch.autograd.gradcheck(lambda x: lstm(x)[0], (x,))
+
+
+def test_shapes_unbatched_and_errors():
+    lstm = nn.LSTM(3, 5, num_layers=2)
+    out, (h, c) = lstm(ctorch.randn(7, 3))
+    assert out.shape == (7, 5) and h.shape == (2, 5) and c.shape == (2, 5)
+    gru = nn.GRU(3, 5, batch_first=True, bidirectional=True)
+    out, h = gru(ctorch.randn(2, 7, 3))
+    assert out.shape == (2, 7, 10) and h.shape == (2, 2, 5)
+    with pytest.raises(RuntimeError, match="input_size"):
+        lstm(ctorch.randn(7, 2, 4))
+    with pytest.raises(RuntimeError, match="Expected hidden size"):
+        nn.GRU(3, 5)(ctorch.randn(4, 2, 3), ctorch.zeros(1, 3, 5))
+    with pytest.warns(UserWarning, match="dropout"):
+        nn.LSTM(3, 4, dropout=0.5)
+    with pytest.raises(ValueError):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+    lstm.flatten_parameters()
+    assert len(lstm.all_weights) == 2 and len(lstm.all_weights[0]) == 4
+
+
+def test_rnn_dropout_only_in_training():
+    ctorch.manual_seed(0)
+    m = nn.LSTM(3, 8, num_layers=3, dropout=0.5)
+    x = ctorch.randn(5, 2, 3)
+    m.eval()
+    a = m(x)[0].detach().numpy()
+    b = m(x)[0].detach().numpy()
+    np.testing.assert_array_equal(a, b)
+    m.train()
+    c = m(x)[0].detach().numpy()
+    assert not np.allclose(a, c)
+
+
+def test_pad_and_pack_sequence():
+    seqs = [ctorch.ones(3, 2), ctorch.ones(1, 2) * 2, ctorch.ones(2, 2) * 3]
+    p = pad_sequence(seqs)
+    assert p.shape == (3, 3, 2)
+    assert p.numpy()[2, 1].sum() == 0 and p.numpy()[0, 1, 0] == 2
+    assert pad_sequence(seqs, batch_first=True, padding_value=-1).shape == (3, 3, 2)
+    lengths = ctorch.tensor([3, 1, 2])
+    packed = pack_padded_sequence(p, lengths, enforce_sorted=False)
+    assert packed.batch_sizes.tolist() == [3, 2, 1]
+    unpacked, lens = pad_packed_sequence(packed)
+    np.testing.assert_array_equal(unpacked.numpy(), p.numpy())
+    assert lens.tolist() == [3, 1, 2]
+    with pytest.raises(RuntimeError, match="sorted"):
+        pack_padded_sequence(p, lengths)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_packed_input_vs_torch(kind):
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence as tpack
+    from torch.nn.utils.rnn import pad_packed_sequence as tpad
+
+    ours = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True)
+    theirs = getattr(torch.nn, kind)(3, 4, num_layers=2, bidirectional=True)
+    _copy(ours, theirs)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 3, 3)).astype(np.float32)
+    lengths = [2, 5, 3]
+    xc = ctorch.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    oc, hc = ours(pack_padded_sequence(xc, ctorch.tensor(lengths), enforce_sorted=False))
+    ot, ht = theirs(tpack(xt, torch.tensor(lengths), enforce_sorted=False))
+    pc, lc = pad_packed_sequence(oc)
+    pt, lt = tpad(ot)
+    assert lc.tolist() == lt.tolist()
+    np.testing.assert_allclose(pc.detach().numpy(), pt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    hc0 = hc[0] if kind == "LSTM" else hc
+    ht0 = ht[0] if kind == "LSTM" else ht
+    np.testing.assert_allclose(hc0.detach().numpy(), ht0.detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
+    (pc.sum() + hc0.sum()).backward()
+    (pt.sum() + ht0.sum()).backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_language_model_trains():
+    ctorch.manual_seed(0)
+    emb, lstm, head = nn.Embedding(10, 8), nn.LSTM(8, 16), nn.Linear(16, 10)
+    params = list(emb.parameters()) + list(lstm.parameters()) + list(head.parameters())
+    seq = ctorch.tensor([[i % 10] for i in range(12)])
+    inp, tgt = seq[:-1], seq[1:].reshape(-1)
+    first = None
+    for _ in range(60):
+        out, _ = lstm(emb(inp))
+        loss = nn.functional.cross_entropy(head(out).reshape(-1, 10), tgt)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 5.0)
+        with ctorch.no_grad():
+            for p in params:
+                p -= 0.5 * p.grad
+        first = first if first is not None else loss.item()
+    assert loss.item() < 0.3 * first
