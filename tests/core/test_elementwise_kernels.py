@@ -189,7 +189,7 @@ UNARY = {
     E.UN_ROUND: (np.round, "halves", (), None),
     E.UN_RECIPROCAL: (np.reciprocal, "normal", (), 1),
     E.UN_SQUARE: (np.square, "normal", (), 1),
-    E.UN_GELU: (lambda x: 0.5 * x * _erfc(-x * math.sqrt(0.5)), "normal", (), 8),
+    E.UN_GELU: (lambda x: x * (0.5 * _erfc(-x * math.sqrt(0.5))), "normal", (), 4),
     E.UN_GELU_TANH: (
         lambda x: x / (1 + np.exp(-2 * K * (x + 0.044715 * x**3))),
         "normal",

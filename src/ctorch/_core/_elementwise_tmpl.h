@@ -59,7 +59,7 @@ CT_SIMD static void FN(ct_unary)(int op, const T *x, T *out, ct_i n, T a, T b)
     case CT_UN_SIN: CT_LOOP(out[i] = LM(sin)(x[i])); break;
     case CT_UN_COS: CT_LOOP(out[i] = LM(cos)(x[i])); break;
     case CT_UN_TAN: CT_LOOP(out[i] = LM(tan)(x[i])); break;
-    case CT_UN_TANH: CT_LOOP(out[i] = LM(tanh)(x[i])); break;
+    case CT_UN_TANH: CT_LOOP(out[i] = FN(ct_tanh)(x[i])); break;
     case CT_UN_SIGMOID: CT_LOOP(out[i] = FN(ct_sigmoid)(x[i])); break;
     case CT_UN_RELU: CT_LOOP(out[i] = x[i] < C(0) ? C(0) : x[i]); break;
     case CT_UN_ERF: CT_LOOP(out[i] = LM(erf)(x[i])); break;
@@ -70,8 +70,8 @@ CT_SIMD static void FN(ct_unary)(int op, const T *x, T *out, ct_i n, T a, T b)
     case CT_UN_RECIPROCAL: CT_LOOP(out[i] = C(1) / x[i]); break;
     case CT_UN_SQUARE: CT_LOOP(out[i] = x[i] * x[i]); break;
     case CT_UN_GELU:
-        /* erfc(-z) = 1 + erf(z) without the cancellation for x < 0 */
-        CT_LOOP(out[i] = x[i] * C(0.5) * LM(erfc)(-x[i] * C(M_SQRT1_2)));
+        /* x * Phi(x), Phi via erfc: no cancellation for x < 0 */
+        CT_LOOP(out[i] = x[i] * FN(ct_gelu_cdf)(x[i]));
         break;
     case CT_UN_GELU_TANH:
         /* 0.5 * (1 + tanh(u)) = 1 / (1 + exp(-2u)): no cancellation for x < 0, vectorizes */
@@ -89,7 +89,7 @@ CT_SIMD static void FN(ct_unary)(int op, const T *x, T *out, ct_i n, T a, T b)
         });
         break;
     case CT_UN_MISH:
-        CT_LOOP(out[i] = x[i] * LM(tanh)(LM(log1p)(FN(ct_exp)(x[i]))));
+        CT_LOOP(out[i] = x[i] * FN(ct_tanh)(LM(log1p)(FN(ct_exp)(x[i]))));
         break;
     case CT_UN_ELU: /* a = alpha */
         CT_LOOP(out[i] = x[i] > C(0) ? x[i] : a * LM(expm1)(x[i]));
@@ -133,7 +133,7 @@ CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *x, const
     case CT_UN_GELU:
         CT_LOOP({
             T v = x[i];
-            T cdf = C(0.5) * LM(erfc)(-v * C(M_SQRT1_2));
+            T cdf = FN(ct_gelu_cdf)(v);
             T pdf = FN(ct_exp)(C(-0.5) * v * v) * C(CT_GELU_PDF);
             gx[i] = gy[i] * (cdf + v * pdf);
         });
@@ -142,7 +142,7 @@ CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *x, const
         CT_LOOP({
             T v = x[i], v2 = v * v;
             T inner = C(CT_GELU_BETA) * (v + C(0.044715) * (v2 * v));
-            T th = LM(tanh)(inner);
+            T th = FN(ct_tanh)(inner);
             T left = C(0.5) * v, right = C(1) + th;
             T dleft = C(0.5) * right;
             T dinner = C(CT_GELU_BETA) * (C(1) + C(3 * 0.044715) * v2);
@@ -166,7 +166,7 @@ CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *x, const
         CT_LOOP({
             T v = x[i];
             T s = FN(ct_sigmoid)(v);
-            T t = LM(tanh)(LM(log1p)(FN(ct_exp)(v)));
+            T t = FN(ct_tanh)(LM(log1p)(FN(ct_exp)(v)));
             gx[i] = gy[i] * (t + v * s * (C(1) - t * t));
         });
         break;
