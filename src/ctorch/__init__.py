@@ -463,29 +463,18 @@ _LAZY = {
     "vision": "ctorch.vision",
     "cuda": "ctorch.cuda",
     "autograd": "ctorch.autograd",
-    "distributed": "ctorch.distributed",
     "multiprocessing": "ctorch.multiprocessing",
     "backends": "ctorch.backends",
     "accelerator": "ctorch.accelerator",
     "version": "ctorch.version",
     "testing": "ctorch.testing",
-    "linalg": "ctorch.linalg",
-    "fft": "ctorch.fft",
-    "special": "ctorch.special",
-    "onnx": "ctorch.onnx",
-    "jit": "ctorch.jit",
-    "random": "ctorch.random",
-    "mps": "ctorch.mps",
-    "amp": "ctorch.amp",
-    "hub": "ctorch.hub",
-    "types": "ctorch.types",
 }
 
 
 def __getattr__(name: str):
     mod = _LAZY.get(name)
     if mod is not None:
-        m = _importlib.import_module(mod)
+        m = _importlib.import_module(mod)  # submodules listed here all exist
         globals()[name] = m
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")

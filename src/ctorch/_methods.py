@@ -192,6 +192,7 @@ def attach(T) -> None:
     T.float = lambda s, memory_format=None: C.to_impl(s, D.float32, None, False)
     T.double = lambda s, memory_format=None: C.to_impl(s, D.float64, None, False)
     T.half = lambda s, memory_format=None: C.to_impl(s, D.float16, None, False)
+    T.bfloat16 = lambda s, memory_format=None: C.to_impl(s, D.bfloat16, None, False)
     T.long = lambda s, memory_format=None: C.to_impl(s, D.int64, None, False)
     T.int = lambda s, memory_format=None: C.to_impl(s, D.int32, None, False)
     T.short = lambda s, memory_format=None: C.to_impl(s, D.int16, None, False)

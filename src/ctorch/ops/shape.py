@@ -503,9 +503,28 @@ def chunk(input, chunks: int, dim: int = 0):
     return split(input, s if n else 0, d) if n else tuple(input for _ in range(1))
 
 
+class Unbind(Function):
+    """All slices along ``dim`` as views, one graph node (backward stacks the gradients)."""
+
+    _node_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.d = d
+        a = x._a
+        return tuple(x._view_of(a[(slice(None),) * d + (i,)]) for i in range(a.shape[d]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.d), None
+
+
 def unbind(input, dim: int = 0):
     d = wrap_dim(dim, input._a.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input._a.shape[d]))
+    if state.enabled and input._rg:
+        return Unbind.apply(input, d)
+    a = input._a
+    return tuple(input._view_of(a[(slice(None),) * d + (i,)]) for i in range(a.shape[d]))
 
 
 def select(input, dim: int, index: int):
