@@ -103,33 +103,47 @@ CT_SIMD static void CT_FN(ct_nn_ln_fwd_row)(const CT_T *restrict x, CT_T *restri
 }
 
 /* gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w, xhat = (x - mean) * rstd.
- * pgw += gy * xhat and pgb += gy (double partials; either may be NULL). */
+ * pgw += gy * xhat and pgb += gy (row-block partials in CT_T; any of gx/pgw/pgb may be NULL).
+ * The row sums accumulate in double. */
 CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T *restrict x,
                                             CT_T *restrict gx, int64_t D, CT_T mean, CT_T rstd,
-                                            const CT_T *restrict w, double *restrict pgw,
-                                            double *restrict pgb)
+                                            const CT_T *restrict w, CT_T *restrict pgw,
+                                            CT_T *restrict pgb)
 {
-    double s1 = 0.0, s2 = 0.0;
-    if (w) {
-#pragma omp simd reduction(+:s1, s2)
-        for (int64_t i = 0; i < D; i++) {
-            double g = (double)gy[i] * (double)w[i];
-            s1 += g;
-            s2 += g * ((double)x[i] - (double)mean);
-        }
-    } else {
-#pragma omp simd reduction(+:s1, s2)
-        for (int64_t i = 0; i < D; i++) {
-            double g = (double)gy[i];
-            s1 += g;
-            s2 += g * ((double)x[i] - (double)mean);
-        }
-    }
     double r = (double)rstd;
-    /* gx = A*g + (x - mean)*B + C0 */
-    CT_T A = rstd;
-    CT_T B = (CT_T)(-(r * r * r) * s2 / (double)D);
-    CT_T C0 = (CT_T)(-r * s1 / (double)D);
+    CT_T A = rstd, B = 0, C0 = 0;
+    if (gx) {
+        double s1 = 0.0, s2 = 0.0;
+        if (w) {
+#pragma omp simd reduction(+:s1, s2)
+            for (int64_t i = 0; i < D; i++) {
+                double g = (double)(gy[i] * w[i]);
+                s1 += g;
+                s2 += g * (double)(x[i] - mean);
+            }
+        } else {
+#pragma omp simd reduction(+:s1, s2)
+            for (int64_t i = 0; i < D; i++) {
+                double g = (double)gy[i];
+                s1 += g;
+                s2 += g * (double)(x[i] - mean);
+            }
+        }
+        /* gx = A*g + (x - mean)*B + C0 */
+        B = (CT_T)(-(r * r * r) * s2 / (double)D);
+        C0 = (CT_T)(-r * s1 / (double)D);
+    }
+    if (gx && pgw && pgb && w) {
+#pragma omp simd
+        for (int64_t i = 0; i < D; i++) {
+            CT_T g = gy[i];
+            CT_T xc = x[i] - mean;
+            gx[i] = (A * (g * w[i]) + xc * B) + C0;
+            pgw[i] += g * (xc * rstd);
+            pgb[i] += g;
+        }
+        return;
+    }
     if (gx) {
         if (w) {
 #pragma omp simd
@@ -141,12 +155,11 @@ CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T 
     }
     if (pgw) {
 #pragma omp simd
-        for (int64_t i = 0; i < D; i++)
-            pgw[i] += (double)gy[i] * (((double)x[i] - (double)mean) * r);
+        for (int64_t i = 0; i < D; i++) pgw[i] += gy[i] * ((x[i] - mean) * rstd);
     }
     if (pgb) {
 #pragma omp simd
-        for (int64_t i = 0; i < D; i++) pgb[i] += (double)gy[i];
+        for (int64_t i = 0; i < D; i++) pgb[i] += gy[i];
     }
 }
 

@@ -45,6 +45,12 @@ CT_SIMD static void CT_FN(ct_sgd)(CT_T *restrict p, const CT_T *restrict g, CT_T
     }
 }
 
+/* Blocks of CT_OP_BLK elements: loop A (vectorized) updates the state and writes the sqrt
+ * arguments to t, CT_VSQRT takes the roots, loop C (vectorized) updates p. */
+/* Adam, RMSprop, Adagrad and Adadelta run in blocks of CT_OP_BLK elements: loop A
+ * (vectorized) updates the state and writes the sqrt arguments to t, CT_VSQRT takes the
+ * roots, loop C (vectorized) updates p. */
+
 /* Adam / AdamW.  wd_mode: 0 none, 1 L2 (d += wd*p), 2 decoupled (p *= wd_mul).
  * vmax != NULL: amsgrad. */
 CT_SIMD static void CT_FN(ct_adam)(CT_T *restrict p, const CT_T *restrict g, CT_T *restrict m,
@@ -54,37 +60,52 @@ CT_SIMD static void CT_FN(ct_adam)(CT_T *restrict p, const CT_T *restrict g, CT_
                                    CT_T neg_step, int maximize)
 {
     int coupled = wd_mode == 1, decoupled = wd_mode == 2;
-    if (!vmax) {
+    CT_T t[CT_OP_BLK];
+    for (int64_t i0 = 0; i0 < n; i0 += CT_OP_BLK) {
+        int64_t nb = n - i0 < CT_OP_BLK ? n - i0 : CT_OP_BLK;
+        CT_T *restrict pp = p + i0;
+        const CT_T *restrict gg = g + i0;
+        CT_T *restrict mm = m + i0;
+        CT_T *restrict vv = v + i0;
+        if (!vmax) {
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            pi = decoupled ? pi * wd_mul : pi;
-            CT_GRAD(g[i], pi, maximize, coupled, wd)
-            CT_T mi = m[i];
-            mi = CT_LERP(mi, d, small, w1, w1m1);
-            CT_T vi = v[i] * beta2 + (b2c * d) * d;
-            m[i] = mi;
-            v[i] = vi;
-            CT_T den = CT_SQRT(vi) / bc2_sqrt + eps;
-            p[i] = pi + (neg_step * mi) / den;
+            for (int64_t j = 0; j < nb; j++) {
+                CT_T pi = pp[j];
+                pi = decoupled ? pi * wd_mul : pi;
+                CT_GRAD(gg[j], pi, maximize, coupled, wd)
+                CT_T mi = mm[j];
+                mi = CT_LERP(mi, d, small, w1, w1m1);
+                CT_T vi = vv[j] * beta2 + (b2c * d) * d;
+                mm[j] = mi;
+                vv[j] = vi;
+                pp[j] = pi;
+                t[j] = vi;
+            }
+        } else {
+            CT_T *restrict vx = vmax + i0;
+#pragma omp simd
+            for (int64_t j = 0; j < nb; j++) {
+                CT_T pi = pp[j];
+                pi = decoupled ? pi * wd_mul : pi;
+                CT_GRAD(gg[j], pi, maximize, coupled, wd)
+                CT_T mi = mm[j];
+                mi = CT_LERP(mi, d, small, w1, w1m1);
+                CT_T vi = vv[j] * beta2 + (b2c * d) * d;
+                mm[j] = mi;
+                vv[j] = vi;
+                pp[j] = pi;
+                CT_T vm = vx[j];
+                /* torch.maximum: NaN propagates */
+                vm = (vi > vm || vi != vi) ? vi : vm;
+                vx[j] = vm;
+                t[j] = vm;
+            }
         }
-    } else {
+        CT_VSQRT(t, nb);
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            pi = decoupled ? pi * wd_mul : pi;
-            CT_GRAD(g[i], pi, maximize, coupled, wd)
-            CT_T mi = m[i];
-            mi = CT_LERP(mi, d, small, w1, w1m1);
-            CT_T vi = v[i] * beta2 + (b2c * d) * d;
-            m[i] = mi;
-            v[i] = vi;
-            CT_T vm = vmax[i];
-            /* torch.maximum: NaN propagates */
-            vm = (vi > vm || vi != vi) ? vi : vm;
-            vmax[i] = vm;
-            CT_T den = CT_SQRT(vm) / bc2_sqrt + eps;
-            p[i] = pi + (neg_step * mi) / den;
+        for (int64_t j = 0; j < nb; j++) {
+            CT_T den = t[j] / bc2_sqrt + eps;
+            pp[j] = pp[j] + (neg_step * mm[j]) / den;
         }
     }
 }
@@ -96,55 +117,53 @@ CT_SIMD static void CT_FN(ct_rmsprop)(CT_T *restrict p, const CT_T *restrict g,
                                       CT_T a1, int small, CT_T a1m1, CT_T eps, CT_T wd,
                                       int has_wd, CT_T momentum, int maximize)
 {
-    if (ga && buf) {
+    CT_T t[CT_OP_BLK];
+    for (int64_t i0 = 0; i0 < n; i0 += CT_OP_BLK) {
+        int64_t nb = n - i0 < CT_OP_BLK ? n - i0 : CT_OP_BLK;
+        CT_T *restrict pp = p + i0;
+        const CT_T *restrict gg = g + i0;
+        CT_T *restrict ss = sq + i0;
+        if (ga) {
+            CT_T *restrict gav = ga + i0;
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            CT_GRAD(g[i], pi, maximize, has_wd, wd)
-            CT_T s = sq[i] * alpha + (a1 * d) * d;
-            sq[i] = s;
-            CT_T gi = ga[i];
-            gi = CT_LERP(gi, d, small, a1, a1m1);
-            ga[i] = gi;
-            CT_T avg = CT_SQRT(s + (-gi) * gi) + eps;
-            CT_T b = buf[i] * momentum + d / avg;
-            buf[i] = b;
-            p[i] = pi + neg_lr * b;
+            for (int64_t j = 0; j < nb; j++) {
+                CT_GRAD(gg[j], pp[j], maximize, has_wd, wd)
+                CT_T s = ss[j] * alpha + (a1 * d) * d;
+                ss[j] = s;
+                CT_T gi = gav[j];
+                gi = CT_LERP(gi, d, small, a1, a1m1);
+                gav[j] = gi;
+                t[j] = s + (-gi) * gi;
+            }
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < nb; j++) {
+                CT_GRAD(gg[j], pp[j], maximize, has_wd, wd)
+                CT_T s = ss[j] * alpha + (a1 * d) * d;
+                ss[j] = s;
+                t[j] = s;
+            }
         }
-    } else if (ga) {
+        CT_VSQRT(t, nb);
+        if (buf) {
+            CT_T *restrict bb = buf + i0;
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            CT_GRAD(g[i], pi, maximize, has_wd, wd)
-            CT_T s = sq[i] * alpha + (a1 * d) * d;
-            sq[i] = s;
-            CT_T gi = ga[i];
-            gi = CT_LERP(gi, d, small, a1, a1m1);
-            ga[i] = gi;
-            CT_T avg = CT_SQRT(s + (-gi) * gi) + eps;
-            p[i] = pi + (neg_lr * d) / avg;
-        }
-    } else if (buf) {
+            for (int64_t j = 0; j < nb; j++) {
+                CT_T pi = pp[j];
+                CT_GRAD(gg[j], pi, maximize, has_wd, wd)
+                CT_T avg = t[j] + eps;
+                CT_T b = bb[j] * momentum + d / avg;
+                bb[j] = b;
+                pp[j] = pi + neg_lr * b;
+            }
+        } else {
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            CT_GRAD(g[i], pi, maximize, has_wd, wd)
-            CT_T s = sq[i] * alpha + (a1 * d) * d;
-            sq[i] = s;
-            CT_T avg = CT_SQRT(s) + eps;
-            CT_T b = buf[i] * momentum + d / avg;
-            buf[i] = b;
-            p[i] = pi + neg_lr * b;
-        }
-    } else {
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            CT_T pi = p[i];
-            CT_GRAD(g[i], pi, maximize, has_wd, wd)
-            CT_T s = sq[i] * alpha + (a1 * d) * d;
-            sq[i] = s;
-            CT_T avg = CT_SQRT(s) + eps;
-            p[i] = pi + (neg_lr * d) / avg;
+            for (int64_t j = 0; j < nb; j++) {
+                CT_T pi = pp[j];
+                CT_GRAD(gg[j], pi, maximize, has_wd, wd)
+                CT_T avg = t[j] + eps;
+                pp[j] = pi + (neg_lr * d) / avg;
+            }
         }
     }
 }
@@ -154,14 +173,27 @@ CT_SIMD static void CT_FN(ct_adagrad)(CT_T *restrict p, const CT_T *restrict g,
                                       CT_T *restrict ssum, int64_t n, CT_T neg_clr, CT_T eps,
                                       CT_T wd, int has_wd, int maximize)
 {
+    CT_T t[CT_OP_BLK];
+    for (int64_t i0 = 0; i0 < n; i0 += CT_OP_BLK) {
+        int64_t nb = n - i0 < CT_OP_BLK ? n - i0 : CT_OP_BLK;
+        CT_T *restrict pp = p + i0;
+        const CT_T *restrict gg = g + i0;
+        CT_T *restrict ss = ssum + i0;
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) {
-        CT_T pi = p[i];
-        CT_GRAD(g[i], pi, maximize, has_wd, wd)
-        CT_T s = ssum[i] + d * d;
-        ssum[i] = s;
-        CT_T std = CT_SQRT(s) + eps;
-        p[i] = pi + (neg_clr * d) / std;
+        for (int64_t j = 0; j < nb; j++) {
+            CT_GRAD(gg[j], pp[j], maximize, has_wd, wd)
+            CT_T s = ss[j] + d * d;
+            ss[j] = s;
+            t[j] = s;
+        }
+        CT_VSQRT(t, nb);
+#pragma omp simd
+        for (int64_t j = 0; j < nb; j++) {
+            CT_T pi = pp[j];
+            CT_GRAD(gg[j], pi, maximize, has_wd, wd)
+            CT_T std = t[j] + eps;
+            pp[j] = pi + (neg_clr * d) / std;
+        }
     }
 }
 
@@ -171,19 +203,32 @@ CT_SIMD static void CT_FN(ct_adadelta)(CT_T *restrict p, const CT_T *restrict g,
                                        CT_T neg_lr, CT_T rho, CT_T r1, CT_T eps, CT_T wd,
                                        int has_wd, int maximize)
 {
+    CT_T t1[CT_OP_BLK], t2[CT_OP_BLK];
+    for (int64_t i0 = 0; i0 < n; i0 += CT_OP_BLK) {
+        int64_t nb = n - i0 < CT_OP_BLK ? n - i0 : CT_OP_BLK;
+        CT_T *restrict pp = p + i0;
+        const CT_T *restrict gg = g + i0;
+        CT_T *restrict ss = sq + i0;
+        CT_T *restrict aa = acc + i0;
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) {
-        CT_T pi = p[i];
-        CT_GRAD(g[i], pi, maximize, has_wd, wd)
-        CT_T s = sq[i] * rho + (r1 * d) * d;
-        sq[i] = s;
-        CT_T std = CT_SQRT(s + eps);
-        CT_T a = acc[i];
-        CT_T delta = CT_SQRT(a + eps);
-        delta = delta / std;
-        delta = delta * d;
-        acc[i] = a * rho + (r1 * delta) * delta;
-        p[i] = pi + neg_lr * delta;
+        for (int64_t j = 0; j < nb; j++) {
+            CT_GRAD(gg[j], pp[j], maximize, has_wd, wd)
+            CT_T s = ss[j] * rho + (r1 * d) * d;
+            ss[j] = s;
+            t1[j] = s + eps;
+            t2[j] = aa[j] + eps;
+        }
+        CT_VSQRT(t1, nb);
+        CT_VSQRT(t2, nb);
+#pragma omp simd
+        for (int64_t j = 0; j < nb; j++) {
+            CT_T pi = pp[j];
+            CT_GRAD(gg[j], pi, maximize, has_wd, wd)
+            CT_T delta = t2[j] / t1[j];
+            delta = delta * d;
+            aa[j] = aa[j] * rho + (r1 * delta) * delta;
+            pp[j] = pi + neg_lr * delta;
+        }
     }
 }
 

@@ -35,8 +35,8 @@ cdef extern from "_nn_simd.h" nogil:
     void ct_nn_ln_fwd_row_f64(const double *x, double *y, int64_t D, const double *w,
                               const double *b, double eps, double *mean, double *rstd)
     void ct_nn_ln_bwd_row_f32(const float *gy, const float *x, float *gx, int64_t D,
-                              float mean, float rstd, const float *w, double *pgw,
-                              double *pgb)
+                              float mean, float rstd, const float *w, float *pgw,
+                              float *pgb)
     void ct_nn_ln_bwd_row_f64(const double *gy, const double *x, double *gx, int64_t D,
                               double mean, double rstd, const double *w, double *pgw,
                               double *pgb)
@@ -44,7 +44,7 @@ cdef extern from "_nn_simd.h" nogil:
 # Below this many elements a kernel runs on the calling thread.
 cdef Py_ssize_t THRESHOLD = 32768
 # Layer-norm backward reduces gw/gb over rows in blocks whose size depends only on M.
-cdef Py_ssize_t LN_MAX_BLOCKS = 128
+cdef Py_ssize_t LN_MAX_BLOCKS = 256
 
 
 cdef inline double _sum(const floating *x, Py_ssize_t n) noexcept nogil:
@@ -103,8 +103,8 @@ cdef inline void _ln_fwd_row(const floating *x, floating *y, Py_ssize_t D, const
 
 
 cdef inline void _ln_bwd_row(const floating *gy, const floating *x, floating *gx, Py_ssize_t D,
-                             floating mean, floating rstd, const floating *w, double *pgw,
-                             double *pgb) noexcept nogil:
+                             floating mean, floating rstd, const floating *w, floating *pgw,
+                             floating *pgb) noexcept nogil:
     if floating is float:
         ct_nn_ln_bwd_row_f32(gy, x, gx, D, mean, rstd, w, pgw, pgb)
     else:
@@ -292,8 +292,9 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
                        floating[::1] gb, Py_ssize_t M, Py_ssize_t D):
     """Gradients of layer norm.  gx, gw, gb may each be None.
 
-    gw/gb are reduced over rows in fixed blocks (size depends only on M) with double
-    partials, then the blocks are summed in order: deterministic for any thread count.
+    gw/gb are reduced over rows in fixed blocks (at most 256 blocks; the size depends only
+    on M) with partials in the input dtype, then the blocks are summed in order in double:
+    deterministic for any thread count.
     """
     _check_dims("layernorm_backward", M, D, 0)
     _check("layernorm_backward", "gy", gy.shape[0], M * D)
@@ -323,18 +324,19 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
             gb[:] = 0
         return
     cdef Py_ssize_t rb = (M + LN_MAX_BLOCKS - 1) // LN_MAX_BLOCKS
-    if rb < 8:
-        rb = 8
+    if rb < 16:
+        rb = 16
     cdef Py_ssize_t nb = (M + rb - 1) // rb
-    cdef double[:, ::1] pgw_arr = None
-    cdef double[:, ::1] pgb_arr = None
-    cdef double *pgw = NULL
-    cdef double *pgb = NULL
+    dt = np.float32 if floating is float else np.float64
+    cdef floating[:, ::1] pgw_arr = None
+    cdef floating[:, ::1] pgb_arr = None
+    cdef floating *pgw = NULL
+    cdef floating *pgb = NULL
     if gw is not None:
-        pgw_arr = np.zeros((nb, D), dtype=np.float64)
+        pgw_arr = np.zeros((nb, D), dtype=dt)
         pgw = &pgw_arr[0, 0]
     if gb is not None:
-        pgb_arr = np.zeros((nb, D), dtype=np.float64)
+        pgb_arr = np.zeros((nb, D), dtype=dt)
         pgb = &pgb_arr[0, 0]
     cdef Py_ssize_t blk, b2, i, i1, j, jb, j1
     cdef double sw, sb
@@ -360,9 +362,9 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
                     sb = 0.0
                     for b2 in range(nb):
                         if pgw != NULL:
-                            sw = sw + pgw[b2 * D + j]
+                            sw = sw + <double>pgw[b2 * D + j]
                         if pgb != NULL:
-                            sb = sb + pgb[b2 * D + j]
+                            sb = sb + <double>pgb[b2 * D + j]
                     if pgw != NULL:
                         gw[j] = <floating>sw
                     if pgb != NULL:
