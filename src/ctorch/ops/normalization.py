@@ -20,7 +20,8 @@ from ..autograd.grad_mode import no_grad, state
 from ._dispatch import xp_of
 from .conv import _contig, _use_kernel
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
+           "rms_norm"]
 
 _wrap = Tensor._make
 
@@ -420,3 +421,20 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         div = div.reshape(sizes)
     div = div.mul(alpha).add(k).pow(beta)
     return input / div
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2 over the trailing dims) + eps) * weight (composite)."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    nd = len(tuple(normalized_shape))
+    if tuple(input.shape[input.dim() - nd:]) != tuple(normalized_shape):
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
+                           f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
+                           f"input of size{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._a.dtype).eps)
+    dims = tuple(range(input.dim() - nd, input.dim()))
+    y = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    return y * weight if weight is not None else y

@@ -1,0 +1,116 @@
+"""Padding modules: zero, constant, reflection, replication, circular (1-D and 2-D)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..._tensor import Tensor
+from ...ops import spatial as _S
+from .module import Module
+
+__all__ = ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
+           "CircularPad2d"]
+
+
+def _ntuple(v: Any, n: int) -> tuple:
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"padding must have {n} elements, got {len(v)}")
+        return tuple(v)
+    return (v,) * n
+
+
+class _ConstantPadNd(Module):
+    __constants__ = ["padding", "value"]
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _S.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(value)
+        self.padding = _ntuple(padding, 2)
+
+
+class ConstantPad2d(_ConstantPadNd):
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(value)
+        self.padding = _ntuple(padding, 4)
+
+
+class ZeroPad1d(ConstantPad1d):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ModePadNd(Module):
+    __constants__ = ["padding"]
+    _mode = "reflect"
+
+    def __init__(self, padding: Any, n: int) -> None:
+        super().__init__()
+        self.padding = _ntuple(padding, n)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _S.pad(input, self.padding, self._mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_ModePadNd):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 2)
+
+
+class ReflectionPad2d(_ModePadNd):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 4)
+
+
+class ReplicationPad1d(_ModePadNd):
+    _mode = "replicate"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 2)
+
+
+class ReplicationPad2d(_ModePadNd):
+    _mode = "replicate"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 4)
+
+
+class CircularPad1d(_ModePadNd):
+    _mode = "circular"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 2)
+
+
+class CircularPad2d(_ModePadNd):
+    _mode = "circular"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 4)

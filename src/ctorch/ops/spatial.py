@@ -1,0 +1,340 @@
+"""Spatial resampling and padding: interpolate/upsample, pad, pixel_shuffle/unshuffle.
+
+``pad`` in constant mode is one Function (a filled buffer and a slice copy; backward is the
+slice).  Reflect / replicate / circular padding gather the input along each padded dimension
+with ``index_select`` (its backward, an index-add, is autograd's).  ``interpolate`` is
+separable: nearest modes gather with ``index_select``; linear, bilinear, bicubic and trilinear
+apply one small (out, in) interpolation matrix per spatial dimension with ``matmul``, whose
+weights follow torch's source-index rules (align_corners, scale_factor).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import xp_of
+
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "pixel_shuffle", "pixel_unshuffle"]
+
+_wrap = Tensor._make
+
+
+# --------------------------------------------------------------------------- pad
+def _pad_slices(shape, pad):
+    """Per-dim (src slice, dst slice, out size) for a constant pad (negative pads crop)."""
+    nd = len(shape)
+    npad = len(pad) // 2
+    src, dst, out = [], [], []
+    for d in range(nd):
+        k = nd - 1 - d  # pairs start from the last dim
+        if k < npad:
+            lo, hi = int(pad[2 * k]), int(pad[2 * k + 1])
+        else:
+            lo = hi = 0
+        n = shape[d]
+        o = n + lo + hi
+        if o < 0:
+            raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} "
+                               f"resulted in a negative output size, which is invalid. Check "
+                               f"dimension {d} of your input.")
+        s0, s1 = max(0, -lo), n - max(0, -hi)
+        d0 = max(0, lo)
+        src.append(slice(s0, max(s0, s1)))
+        dst.append(slice(d0, d0 + max(0, s1 - s0)))
+        out.append(o)
+    return tuple(src), tuple(dst), tuple(out)
+
+
+class ConstantPadFn(Function):
+    _node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, pad, value):
+        xa = x._a
+        src, dst, out = _pad_slices(xa.shape, pad)
+        y = xp_of(xa).full(out, value, xa.dtype)
+        y[dst] = xa[src]
+        ctx.sl = (src, dst, xa.shape)
+        return _wrap(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        src, dst, shape = ctx.sl
+        if state.enabled:  # double backward: slice, then pad back (both differentiable)
+            spec = []
+            for s, n in zip(src[::-1], shape[::-1], strict=True):
+                spec += [s.start, n - s.stop]
+            return ConstantPadFn.apply(g[dst], spec, 0.0), None, None
+        ga = g._a
+        gx = xp_of(ga).zeros(shape, ga.dtype)
+        gx[src] = ga[dst]
+        return _wrap(gx), None, None
+
+
+def _gather_index(n, lo, hi, mode):
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if n == 1:
+            return np.zeros_like(i)
+        period = 2 * (n - 1)
+        i = np.abs(i) % period
+        return np.where(i >= n, period - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    return i % n  # circular
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """Pad the trailing dimensions: ``pad`` = (left_last, right_last, left_prev, ...)."""
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    nd = input._a.ndim
+    if len(pad) // 2 > nd:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of "
+                           f"dimension {nd}")
+    if mode == "constant":
+        v = 0.0 if value is None else value
+        if input._a.dtype.kind in "iub" and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if state.enabled and input._rg:
+            return ConstantPadFn.apply(input, pad, v)
+        return ConstantPadFn.forward(_Ctx(), input, pad, v)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    npad = len(pad) // 2
+    if nd not in (npad + 1, npad + 2) or npad > 3:
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {nd}D input "
+                                  f"tensor (non-constant padding of {npad} dims needs a "
+                                  f"{npad + 1}D or {npad + 2}D input)")
+    y = input
+    for k in range(npad):
+        d = nd - 1 - k
+        lo, hi = pad[2 * k], pad[2 * k + 1]
+        if lo == 0 and hi == 0:
+            continue
+        n = y.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({lo}, {hi}) at dimension "
+                               f"{d} of input {list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if lo < 0 or hi < 0:
+            if mode != "circular":
+                raise RuntimeError(f"{mode} padding does not support negative padding")
+        idx = _gather_index(n, lo, hi, mode)
+        it = _wrap(idx.astype(np.int64))
+        if type(input._a) is not np.ndarray:
+            it = it.to(input.device)
+        y = y.index_select(d, it)
+    return y
+
+
+class _Ctx:
+    needs_input_grad = (False, False, False)
+
+    def save_for_backward(self, *a) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- interpolate
+def _src_scale(n_in, n_out, align_corners, scale):
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    if scale is not None and scale > 0:
+        return 1.0 / scale
+    return n_in / n_out
+
+
+def _nearest_index(n_in, n_out, scale, exact):
+    s = _src_scale(n_in, n_out, False, scale)
+    o = np.arange(n_out, dtype=np.float64)
+    # torch computes these source indices in float32
+    o32, s32 = o.astype(np.float32), np.float32(s)
+    if exact:
+        i = np.floor((o32 + np.float32(0.5)) * s32)
+    elif n_out == n_in:
+        i = o
+    elif n_out == 2 * n_in:
+        i = np.floor(o / 2)
+    else:
+        i = np.floor(o32 * s32)
+    return np.minimum(i.astype(np.int64), n_in - 1)
+
+
+def _cubic_w(t, A=-0.75):
+    t = np.abs(t)
+    return np.where(t <= 1, ((A + 2) * t - (A + 3)) * t * t + 1,
+                    np.where(t < 2, ((A * t - 5 * A) * t + 8 * A) * t - 4 * A, 0.0))
+
+
+def _interp_matrix(n_in, n_out, align_corners, scale, cubic):
+    s = _src_scale(n_in, n_out, align_corners, scale)
+    o = np.arange(n_out, dtype=np.float64)
+    src = o * s if align_corners else (o + 0.5) * s - 0.5
+    m = np.zeros((n_out, n_in), np.float64)
+    rows = np.arange(n_out)
+    if cubic:
+        f = np.floor(src)
+        t = src - f
+        for k in range(-1, 3):
+            idx = np.clip(f.astype(np.int64) + k, 0, n_in - 1)
+            np.add.at(m, (rows, idx), _cubic_w(t - k))
+        return m
+    if not align_corners:
+        src = np.maximum(src, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    l1 = src - i0
+    np.add.at(m, (rows, i0), 1.0 - l1)
+    np.add.at(m, (rows, i1), l1)
+    return m
+
+
+def _to_like(a, like: Tensor) -> Tensor:
+    t = _wrap(a)
+    if type(like._a) is not np.ndarray:
+        t = t.to(like.device)
+    return t
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample the spatial dims of (N, C, *spatial) input, as torch.nn.functional.interpolate.
+
+    Modes: nearest, nearest-exact, linear (3-D), bilinear (4-D), bicubic (4-D),
+    trilinear (5-D), area.
+    """
+    nd = input._a.ndim - 2
+    if nd < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                         f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
+                         f"trilinear | area | nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    else:
+        want = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
+        if want is None:
+            raise NotImplementedError(f"Input Error: unsupported mode {mode!r}")
+        if want != nd:
+            raise NotImplementedError(f"Got {nd + 2}D input, but {mode} mode needs "
+                                      f"{want + 2}D input")
+        if align_corners is None:
+            align_corners = False
+    in_sz = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        out_sz = tuple(int(s) for s in size) if isinstance(size, (tuple, list)) \
+            else (int(size),) * nd
+        if len(out_sz) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions,"
+                             f" but got input with spatial dimensions of {list(in_sz)} and "
+                             f"output size of {list(out_sz)}. Please provide input tensor in "
+                             "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             "format.")
+        scales = (None,) * nd
+    elif scale_factor is not None:
+        sf = tuple(float(s) for s in scale_factor) if isinstance(scale_factor, (tuple, list)) \
+            else (float(scale_factor),) * nd
+        if len(sf) != nd:
+            raise ValueError("Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of {list(in_sz)} "
+                             f"and scale_factor of shape {list(sf)}.")
+        out_sz = tuple(int(math.floor(n * s)) for n, s in zip(in_sz, sf, strict=True))
+        scales = (None,) * nd if recompute_scale_factor else sf
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+        if nd == 1:
+            return adaptive_avg_pool1d(input, out_sz)
+        if nd == 2:
+            return adaptive_avg_pool2d(input, out_sz)
+        raise NotImplementedError("interpolate: area mode supports 3D and 4D input")
+    y = input
+    ndim = input._a.ndim
+    for k in range(nd):
+        d = 2 + k
+        n_in, n_out = in_sz[k], out_sz[k]
+        if mode in ("nearest", "nearest-exact"):
+            if n_in == n_out and scales[k] in (None, 1.0):
+                continue
+            idx = _nearest_index(n_in, n_out, scales[k], mode == "nearest-exact")
+            y = y.index_select(d, _to_like(idx, input))
+            continue
+        m = _interp_matrix(n_in, n_out, align_corners, scales[k], mode == "bicubic")
+        mt = _to_like(m.astype(input._a.dtype), input)
+        if d == ndim - 1:
+            y = y @ mt.t()
+        elif d == ndim - 2:
+            y = mt @ y
+        else:
+            y = (y.transpose(d, ndim - 1) @ mt.t()).transpose(d, ndim - 1)
+    return y.contiguous() if y is not input else y.clone()
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --------------------------------------------------------------------------- pixel shuffle
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.dim()} dimension(s)")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    oc = c // (r * r)
+    nl = len(lead)
+    y = input.reshape(*lead, oc, r, r, h, w)
+    perm = list(range(nl)) + [nl, nl + 3, nl + 1, nl + 4, nl + 2]
+    return y.permute(*perm).reshape(*lead, oc, h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.dim()} dimension(s)")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError("pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got {h} x {w} and {r}")
+    nl = len(lead)
+    y = input.reshape(*lead, c, h // r, r, w // r, r)
+    perm = list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3]
+    return y.permute(*perm).reshape(*lead, c * r * r, h // r, w // r)
