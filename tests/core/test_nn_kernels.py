@@ -361,6 +361,12 @@ def test_pooling_checks():
     with pytest.raises(IndexError, match="maxpool2d_backward"):
         pooling.maxpool2d_backward(y, bad, x.copy(), 6, 16, 4)
     ga = (2, 3, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2, True, 0)
+    y2 = np.empty_like(y)
+    pooling.avgpool2d_forward(x, y, *ga)
+    pooling.avgpool2d_forward(x, y2, *ga[:-1], None)  # None == no override, like the GPU
+    np.testing.assert_array_equal(y, y2)
+    with pytest.raises(ValueError, match="avgpool2d_forward: divisor_override"):
+        pooling.avgpool2d_forward(x, y, *ga[:-1], -1)
     with pytest.raises(ValueError, match="avgpool2d_forward: y"):
         pooling.avgpool2d_forward(x, y[:-1], *ga)
     with pytest.raises(ValueError, match="avgpool2d_backward: gx"):
@@ -750,6 +756,8 @@ def test_embedding_checks():
     idx = np.array([0, 1, 2, 1], np.int64)
     gw = np.zeros(9, np.float32)
     nnmisc.embedding_backward(gy, idx, gw, 4, 3, -1)
+    nnmisc.embedding_backward(gy, idx, gw, 4, 3, None)
+    nnmisc.embedding_backward(gy, idx, gw, 4, 3)
     with pytest.raises(ValueError, match="embedding_backward: gy"):
         nnmisc.embedding_backward(gy[:-1], idx, gw, 4, 3, -1)
     with pytest.raises(ValueError, match="embedding_backward: idx"):

@@ -33,16 +33,17 @@ cdef inline void _acc(const floating *x, floating *y, Py_ssize_t n) noexcept nog
 
 
 def embedding_backward(const floating[::1] gy, const int64_t[::1] idx, floating[::1] gw,
-                       Py_ssize_t n_idx, Py_ssize_t D, int64_t padding_idx):
+                       Py_ssize_t n_idx, Py_ssize_t D, padding_idx=-1):
     """gw (V, D) = scatter-add of the rows of gy (n_idx, D) at idx; gw is zeroed here first.
 
-    Rows whose index equals padding_idx are skipped (padding_idx < 0: none).  gw is split
+    Rows whose index equals padding_idx are skipped (padding_idx None or < 0: none).  gw is split
     into (row range, column chunk) tiles, each owned by one thread that adds the rows of gy
     in index order: no atomics, deterministic for any thread count.  Raises IndexError for
     an index outside [0, V).
     """
     if n_idx < 0 or D < 0:
         raise ValueError(f"embedding_backward: negative size ({n_idx}, {D})")
+    cdef int64_t pad = -1 if padding_idx is None else padding_idx
     _check("embedding_backward", "gy", gy.shape[0], n_idx * D)
     _check("embedding_backward", "idx", idx.shape[0], n_idx)
     if D == 0:
@@ -56,7 +57,7 @@ def embedding_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
     with nogil:
         for i in range(n_idx):
             k = idx[i]
-            if k != padding_idx and (k < 0 or k >= V):
+            if k != pad and (k < 0 or k >= V):
                 bad = i
                 break
     if bad >= 0:
@@ -88,7 +89,7 @@ def embedding_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
                 memset(gwp + r * D + j0, 0, (j1 - j0) * sizeof(floating))
             for i in range(n_idx):
                 k = idx[i]
-                if k == padding_idx or k < r0 or k >= r1:
+                if k == pad or k < r0 or k >= r1:
                     continue
                 _acc(&gy[i * D + j0], gwp + k * D + j0, j1 - j0)
 

@@ -64,8 +64,8 @@ cdef inline void _bounds(Py_ssize_t c, Py_ssize_t n, Py_ssize_t *s,
 
 
 def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double lr,
-             double momentum, double dampening, double weight_decay, bint nesterov,
-             bint maximize, bint first_step):
+             double momentum=0.0, double dampening=0.0, double weight_decay=0.0,
+             bint nesterov=False, bint maximize=False, bint first_step=False):
     """SGD update in place.  buf: momentum buffer (required iff momentum != 0);
     first_step: the buffer does not exist yet in torch's terms (it is set to the gradient)."""
     cdef Py_ssize_t n = p.shape[0]
@@ -99,7 +99,7 @@ def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double l
 def adam_step(floating[::1] p, const floating[::1] g, floating[::1] exp_avg,
               floating[::1] exp_avg_sq, floating[::1] max_exp_avg_sq, double lr,
               double beta1, double beta2, double eps, double weight_decay, double step,
-              bint amsgrad, bint maximize, bint decoupled_weight_decay):
+              bint amsgrad=False, bint maximize=False, bint decoupled_weight_decay=False):
     """Adam (AdamW when decoupled_weight_decay) update in place; `step` counts from 1.
     max_exp_avg_sq is required iff amsgrad."""
     cdef Py_ssize_t n = p.shape[0]
@@ -149,8 +149,8 @@ def adam_step(floating[::1] p, const floating[::1] g, floating[::1] exp_avg,
 
 def rmsprop_step(floating[::1] p, const floating[::1] g, floating[::1] square_avg,
                  floating[::1] grad_avg, floating[::1] momentum_buffer, double lr,
-                 double alpha, double eps, double weight_decay, double momentum,
-                 bint centered, bint maximize):
+                 double alpha, double eps, double weight_decay=0.0, double momentum=0.0,
+                 bint centered=False, bint maximize=False):
     """RMSprop update in place.  grad_avg is required iff centered, momentum_buffer iff
     momentum > 0 (both zero-initialised by the caller on the first step)."""
     cdef Py_ssize_t n = p.shape[0]
@@ -195,7 +195,7 @@ def rmsprop_step(floating[::1] p, const floating[::1] g, floating[::1] square_av
 
 def adagrad_step(floating[::1] p, const floating[::1] g, floating[::1] state_sum, double lr,
                  double lr_decay, double weight_decay, double eps, double step,
-                 bint maximize):
+                 bint maximize=False):
     """Adagrad (dense) update in place; `step` counts from 1, clr = lr / (1 + (step-1)*lr_decay).
     state_sum starts at initial_accumulator_value (the caller's)."""
     cdef Py_ssize_t n = p.shape[0]
@@ -222,7 +222,7 @@ def adagrad_step(floating[::1] p, const floating[::1] g, floating[::1] state_sum
 
 def adadelta_step(floating[::1] p, const floating[::1] g, floating[::1] square_avg,
                   floating[::1] acc_delta, double lr, double rho, double eps,
-                  double weight_decay, bint maximize):
+                  double weight_decay=0.0, bint maximize=False):
     """Adadelta update in place (square_avg and acc_delta zero-initialised by the caller)."""
     cdef Py_ssize_t n = p.shape[0]
     _check("adadelta_step", "g", g.shape[0], n)

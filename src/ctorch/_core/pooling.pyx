@@ -155,13 +155,14 @@ def avgpool2d_forward(const floating[::1] x, floating[::1] y,
                       Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                       Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
-                      bint count_include_pad, Py_ssize_t divisor_override):
-    """Average pooling; divisor_override 0 means none."""
+                      bint count_include_pad, divisor_override=None):
+    """Average pooling; divisor_override None or 0 means none."""
     _check_geometry("avgpool2d_forward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
     _check("avgpool2d_forward", "x", x.shape[0], N * C * H * W)
     _check("avgpool2d_forward", "y", y.shape[0], N * C * oh * ow)
-    if divisor_override < 0:
-        raise ValueError(f"avgpool2d_forward: divisor_override {divisor_override} < 0")
+    cdef Py_ssize_t dov = 0 if divisor_override is None else divisor_override
+    if dov < 0:
+        raise ValueError(f"avgpool2d_forward: divisor_override {dov} < 0")
     if N * C * oh * ow == 0:
         return
     cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
@@ -196,8 +197,8 @@ def avgpool2d_forward(const floating[::1] x, floating[::1] y,
                     if ih0 >= ih1 or iw0 >= iw1:
                         yp[oy * ow + ox] = 0
                         continue
-                    if divisor_override:
-                        div = divisor_override
+                    if dov:
+                        div = dov
                     elif count_include_pad:
                         div = pool
                     else:
@@ -213,13 +214,14 @@ def avgpool2d_backward(const floating[::1] gy, floating[::1] gx,
                        Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                        Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                        Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
-                       bint count_include_pad, Py_ssize_t divisor_override):
+                       bint count_include_pad, divisor_override=None):
     """Gradient of average pooling; gx is zeroed here first."""
     _check_geometry("avgpool2d_backward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
     _check("avgpool2d_backward", "gy", gy.shape[0], N * C * oh * ow)
     _check("avgpool2d_backward", "gx", gx.shape[0], N * C * H * W)
-    if divisor_override < 0:
-        raise ValueError(f"avgpool2d_backward: divisor_override {divisor_override} < 0")
+    cdef Py_ssize_t dov = 0 if divisor_override is None else divisor_override
+    if dov < 0:
+        raise ValueError(f"avgpool2d_backward: divisor_override {dov} < 0")
     if N * C * H * W == 0:
         return
     cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
@@ -256,8 +258,8 @@ def avgpool2d_backward(const floating[::1] gy, floating[::1] gx,
                         iw1 = W
                     if ih0 >= ih1 or iw0 >= iw1:
                         continue
-                    if divisor_override:
-                        div = divisor_override
+                    if dov:
+                        div = dov
                     elif count_include_pad:
                         div = pool
                     else:
