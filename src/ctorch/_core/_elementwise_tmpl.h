@@ -9,10 +9,10 @@
 #define LM(name) CT_X(name, LMS)
 #define C(v) ((T)(v))
 
-static inline T FN(ct_max_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a > b ? a : b)); }
-static inline T FN(ct_min_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a < b ? a : b)); }
-static inline T FN(ct_sigmoid)(T v) { return C(1) / (C(1) + FN(ct_exp)(-v)); }
-static inline T FN(ct_sign)(T v) { return (v > C(0) ? C(1) : C(0)) - (v < C(0) ? C(1) : C(0)); }
+CT_INLINE T FN(ct_max_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a > b ? a : b)); }
+CT_INLINE T FN(ct_min_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a < b ? a : b)); }
+CT_INLINE T FN(ct_sigmoid)(T v) { return C(1) / (C(1) + FN(ct_exp)(-v)); }
+CT_INLINE T FN(ct_sign)(T v) { return (v > C(0) ? C(1) : C(0)) - (v < C(0) ? C(1) : C(0)); }
 
 /* ---- binary ---------------------------------------------------------------------------- */
 #define CT_BIN_CASES(A, B)                                              \

@@ -13,7 +13,7 @@
 #define C(v) ((T)(v))
 
 /* lanes -> one double, fixed pairwise order */
-static inline double FN(ct_lanes_sum)(double *acc)
+CT_INLINE double FN(ct_lanes_sum)(double *acc)
 {
     for (int w = CT_LANES / 2; w > 0; w /= 2)
         for (int l = 0; l < w; ++l) acc[l] = acc[l] + acc[l + w];
