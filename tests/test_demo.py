@@ -73,3 +73,10 @@ def test_demo_cli_help() -> None:
     for flag in ("--epochs", "--batch-size", "--lr", "--seed", "--out", "--dataset", "--root",
                  "--threads"):
         assert flag in proc.stdout
+
+
+def test_python_m_ctorch_dispatch() -> None:
+    proc = subprocess.run([sys.executable, *(["-S"] if sys.flags.no_site else []), "-m",
+                           "ctorch", "--help"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0
+    assert "python -m ctorch run script.py" in proc.stdout
