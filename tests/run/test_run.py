@@ -181,3 +181,23 @@ def test_usage(tmp_path: Path) -> None:
                           text=True, timeout=TIMEOUT)
     assert proc.returncode == 2
     assert "usage: python -m ctorch.run script.py" in proc.stderr
+
+
+def test_unguarded_script_with_workers(tmp_path: Path) -> None:
+    # Tutorial scripts often iterate a multi-worker DataLoader at top level (no main guard).
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import os\n"
+        "import torch\n"
+        "from torch.utils.data import DataLoader, Dataset\n"
+        "class DS(Dataset):\n"
+        "    def __len__(self):\n"
+        "        return 4\n"
+        "    def __getitem__(self, i):\n"
+        "        return torch.tensor([float(i)]), os.getpid()\n"
+        "for x, pid in DataLoader(DS(), batch_size=2, num_workers=2):\n"
+        "    print(x.flatten().tolist(), (pid != os.getpid()).all().item())\n"
+    )
+    proc = subprocess.run([*_python(), "-m", "ctorch.run", str(script)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert ok(proc).splitlines() == ["[0.0, 1.0] True", "[2.0, 3.0] True"]
