@@ -190,3 +190,21 @@ def test_fold_unfold_modules():
     assert tuple(cols.shape) == (2, 12, 4)
     back = nn.Fold(4, 2, stride=2)(cols)  # non-overlapping: fold(unfold(x)) == x
     np.testing.assert_allclose(back.numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("kw", [{}, dict(stride=(2, 1, 1), padding=1), dict(dilation=(2, 1, 1),
+                                                                         groups=2),
+                                dict(padding="same")])
+def test_conv3d(kw):
+    g = kw.get("groups", 1)
+    check_op(lambda lib, x, w, b: _F(lib).conv3d(x, w, b, **kw),
+             [(2, 4, 5, 4, 4), (4, 4 // g, 2, 3, 2), (4,)], atol=1e-4)
+
+
+@needs_torch
+def test_conv3d_module():
+    import torch
+
+    tm, cm = torch.nn.Conv3d(2, 3, 3, padding=1), ctorch.nn.Conv3d(2, 3, 3, padding=1)
+    assert repr(cm) == repr(tm)
+    assert list(cm.state_dict()) == list(tm.state_dict())

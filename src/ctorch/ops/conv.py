@@ -26,7 +26,8 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold",
+           "fold"]
 
 _wrap = Tensor._make
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
@@ -404,6 +405,59 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         p2 = (0, p)
     y = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), p2, (1, d), groups)
     return y.squeeze(2)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride: _IntOrPair = 1, padding: _IntOrPair | str = 0,
+           dilation: _IntOrPair = 1, groups: int = 1) -> Tensor:
+    """3-D convolution, composed of one conv2d per depth tap (autograd through the ops).
+
+    Not a hot path: correct and torch-compatible, not tuned.
+    """
+    _check_conv_args("conv3d", input, weight, bias, groups, 3)
+    if input._a.ndim == 4:
+        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    sd, sh, sw = _ntuple(stride, 3, "stride")
+    dd, dh, dw = _ntuple(dilation, 3, "dilation")
+    kd = weight._a.shape[2]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0)
+        elif padding == "same":
+            if (sd, sh, sw) != (1, 1, 1):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            lr = _same_padding(weight._a.shape[2:], (dd, dh, dw))
+            if any(a != b for a, b in lr):
+                from .spatial import pad
+
+                input = pad(input, (0, lr[2][1] - lr[2][0], 0, lr[1][1] - lr[1][0], 0,
+                                    lr[0][1] - lr[0][0]))
+            pads = tuple(a for a, _ in lr)
+        else:
+            raise RuntimeError(f"Invalid padding string '{padding}'")
+    else:
+        pads = _ntuple(padding, 3, "padding")
+    pd, ph, pw = pads
+    if pd:
+        from .spatial import pad
+
+        input = pad(input, (0, 0, 0, 0, pd, pd))
+    N, C, D = input.shape[:3]
+    od = (D - dd * (kd - 1) - 1) // sd + 1
+    if od <= 0:
+        raise RuntimeError("conv3d: kernel size can't be greater than actual input size")
+    y = None
+    for k in range(kd):
+        xs = input[:, :, k * dd:k * dd + sd * (od - 1) + 1:sd]  # (N, C, od, H, W)
+        x2 = xs.transpose(1, 2).reshape(N * od, C, *xs.shape[3:])
+        t = conv2d(x2, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)
+        y = t if y is None else y + t
+    OC = weight.shape[0]
+    y = y.reshape(N, od, OC, *y.shape[2:]).transpose(1, 2)
+    if bias is not None:
+        y = y + bias.reshape(1, OC, 1, 1, 1)
+    return y.contiguous()
 
 
 # --------------------------------------------------------------------------- transposed

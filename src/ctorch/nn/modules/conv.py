@@ -14,7 +14,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -159,6 +159,26 @@ class Conv2d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) input (composed of 2-D convolutions)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, _tuple(kernel_size, 3), _tuple(stride, 3),
+                         padding if isinstance(padding, str) else _tuple(padding, 3),
+                         _tuple(dilation, 3), False, (0, 0, 0), groups, bias, padding_mode,
+                         device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            return _C.conv3d(_pad(input, self._reversed_padding_repeated_twice,
+                                  mode=self.padding_mode), self.weight, self.bias, self.stride,
+                             (0, 0, 0), self.dilation, self.groups)
+        return _C.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                         self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
