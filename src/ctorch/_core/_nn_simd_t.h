@@ -3,112 +3,39 @@
 
 #define CT_FN(name) CT_NN_CAT(name, CT_SUF)
 
-/* ---- reductions split into 4 contiguous quarters: 4 independent vector accumulators
- * (a single omp-simd accumulator is add-latency bound), fixed order, deterministic ---- */
-
-static inline __attribute__((always_inline)) double
-CT_FN(ct_nn_q_sum)(const CT_T *restrict x, int64_t n)
-{
-    int64_t q = n / 4;
-    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-#pragma omp simd reduction(+:s0, s1, s2, s3)
-    for (int64_t i = 0; i < q; i++) {
-        s0 += (double)x[i];
-        s1 += (double)x1[i];
-        s2 += (double)x2[i];
-        s3 += (double)x3[i];
-    }
-    for (int64_t i = 4 * q; i < n; i++) s0 += (double)x[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
-static inline __attribute__((always_inline)) double
-CT_FN(ct_nn_q_sqdev)(const CT_T *restrict x, int64_t n, double mean)
-{
-    int64_t q = n / 4;
-    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-#pragma omp simd reduction(+:s0, s1, s2, s3)
-    for (int64_t i = 0; i < q; i++) {
-        double d0 = (double)x[i] - mean, d1 = (double)x1[i] - mean;
-        double d2 = (double)x2[i] - mean, d3 = (double)x3[i] - mean;
-        s0 += d0 * d0;
-        s1 += d1 * d1;
-        s2 += d2 * d2;
-        s3 += d3 * d3;
-    }
-    for (int64_t i = 4 * q; i < n; i++) {
-        double d = (double)x[i] - mean;
-        s0 += d * d;
-    }
-    return (s0 + s1) + (s2 + s3);
-}
-
-/* *sg = sum(g), *sgx = sum(g * (x - mean)) with g = gy (w NULL) or gy*w (in CT_T) */
-static inline __attribute__((always_inline)) void
-CT_FN(ct_nn_q_sum_dot)(const CT_T *restrict gy, const CT_T *restrict w, const CT_T *restrict x,
-                       int64_t n, CT_T mean, double *sg, double *sgx)
-{
-    int64_t q = n / 4;
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-    if (w) {
-#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
-        for (int64_t i = 0; i < q; i++) {
-            double g0 = (double)(gy[i] * w[i]), g1 = (double)(gy[i + q] * w[i + q]);
-            double g2 = (double)(gy[i + 2 * q] * w[i + 2 * q]);
-            double g3 = (double)(gy[i + 3 * q] * w[i + 3 * q]);
-            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
-            b0 += g0 * (double)(x[i] - mean);
-            b1 += g1 * (double)(x[i + q] - mean);
-            b2 += g2 * (double)(x[i + 2 * q] - mean);
-            b3 += g3 * (double)(x[i + 3 * q] - mean);
-        }
-        for (int64_t i = 4 * q; i < n; i++) {
-            double g = (double)(gy[i] * w[i]);
-            a0 += g;
-            b0 += g * (double)(x[i] - mean);
-        }
-    } else {
-#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
-        for (int64_t i = 0; i < q; i++) {
-            double g0 = (double)gy[i], g1 = (double)gy[i + q];
-            double g2 = (double)gy[i + 2 * q], g3 = (double)gy[i + 3 * q];
-            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
-            b0 += g0 * (double)(x[i] - mean);
-            b1 += g1 * (double)(x[i + q] - mean);
-            b2 += g2 * (double)(x[i + 2 * q] - mean);
-            b3 += g3 * (double)(x[i + 3 * q] - mean);
-        }
-        for (int64_t i = 4 * q; i < n; i++) {
-            double g = (double)gy[i];
-            a0 += g;
-            b0 += g * (double)(x[i] - mean);
-        }
-    }
-    *sg = (a0 + a1) + (a2 + a3);
-    *sgx = (b0 + b1) + (b2 + b3);
-}
-
 /* ---- plain reductions (double accumulators) ---- */
 
 CT_SIMD static double CT_FN(ct_nn_sum)(const CT_T *restrict x, int64_t n)
 {
-    return CT_FN(ct_nn_q_sum)(x, n);
+    double s = 0.0;
+#pragma omp simd reduction(+:s)
+    for (int64_t i = 0; i < n; i++) s += (double)x[i];
+    return s;
 }
 
 /* sum of (x - mean)^2 */
 CT_SIMD static double CT_FN(ct_nn_sqdev)(const CT_T *restrict x, int64_t n, double mean)
 {
-    return CT_FN(ct_nn_q_sqdev)(x, n, mean);
+    double s = 0.0;
+#pragma omp simd reduction(+:s)
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)x[i] - mean;
+        s += d * d;
+    }
+    return s;
 }
 
 /* *sg += sum(gy); *sgx += sum(gy * (x - mean)) */
 CT_SIMD static void CT_FN(ct_nn_sum_dot)(const CT_T *restrict gy, const CT_T *restrict x,
                                          int64_t n, double mean, double *sg, double *sgx)
 {
-    double a, b;
-    CT_FN(ct_nn_q_sum_dot)(gy, NULL, x, n, (CT_T)mean, &a, &b);
+    double a = 0.0, b = 0.0;
+#pragma omp simd reduction(+:a, b)
+    for (int64_t i = 0; i < n; i++) {
+        double g = (double)gy[i];
+        a += g;
+        b += g * ((double)x[i] - mean);
+    }
     *sg += a;
     *sgx += b;
 }
@@ -146,8 +73,16 @@ CT_SIMD static void CT_FN(ct_nn_ln_fwd_row)(const CT_T *restrict x, CT_T *restri
                                             const CT_T *restrict w, const CT_T *restrict b,
                                             double eps, CT_T *mean_out, CT_T *rstd_out)
 {
-    double mean = CT_FN(ct_nn_q_sum)(x, D) / (double)D;
-    double v = CT_FN(ct_nn_q_sqdev)(x, D, mean);
+    double s = 0.0;
+#pragma omp simd reduction(+:s)
+    for (int64_t i = 0; i < D; i++) s += (double)x[i];
+    double mean = s / (double)D;
+    double v = 0.0;
+#pragma omp simd reduction(+:v)
+    for (int64_t i = 0; i < D; i++) {
+        double d = (double)x[i] - mean;
+        v += d * d;
+    }
     CT_T m = (CT_T)mean;
     CT_T r = (CT_T)(1.0 / sqrt(v / (double)D + eps));
     *mean_out = m;
@@ -178,8 +113,22 @@ CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T 
     double r = (double)rstd;
     CT_T A = rstd, B = 0, C0 = 0;
     if (gx) {
-        double s1, s2;
-        CT_FN(ct_nn_q_sum_dot)(gy, w, x, D, mean, &s1, &s2);
+        double s1 = 0.0, s2 = 0.0;
+        if (w) {
+#pragma omp simd reduction(+:s1, s2)
+            for (int64_t i = 0; i < D; i++) {
+                double g = (double)(gy[i] * w[i]);
+                s1 += g;
+                s2 += g * (double)(x[i] - mean);
+            }
+        } else {
+#pragma omp simd reduction(+:s1, s2)
+            for (int64_t i = 0; i < D; i++) {
+                double g = (double)gy[i];
+                s1 += g;
+                s2 += g * (double)(x[i] - mean);
+            }
+        }
         /* gx = A*g + (x - mean)*B + C0 */
         B = (CT_T)(-(r * r * r) * s2 / (double)D);
         C0 = (CT_T)(-r * s1 / (double)D);
