@@ -3,39 +3,194 @@
 
 #define CT_FN(name) CT_NN_CAT(name, CT_SUF)
 
+/* ---- reductions split into 4 contiguous quarters: 4 independent vector accumulators
+ * (a single omp-simd accumulator is add-latency bound), fixed order, deterministic ---- */
+
+static inline __attribute__((always_inline)) double
+CT_FN(ct_nn_q_sum)(const CT_T *restrict x, int64_t n)
+{
+    int64_t q = n / 4;
+    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+    for (int64_t i = 0; i < q; i++) {
+        s0 += (double)x[i];
+        s1 += (double)x1[i];
+        s2 += (double)x2[i];
+        s3 += (double)x3[i];
+    }
+    for (int64_t i = 4 * q; i < n; i++) s0 += (double)x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline __attribute__((always_inline)) double
+CT_FN(ct_nn_q_sqdev)(const CT_T *restrict x, int64_t n, double mean)
+{
+    int64_t q = n / 4;
+    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+    for (int64_t i = 0; i < q; i++) {
+        double d0 = (double)x[i] - mean, d1 = (double)x1[i] - mean;
+        double d2 = (double)x2[i] - mean, d3 = (double)x3[i] - mean;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (int64_t i = 4 * q; i < n; i++) {
+        double d = (double)x[i] - mean;
+        s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* *sg = sum(g), *sgx = sum(g * (x - mean)) with g = gy (w NULL) or gy*w (in CT_T) */
+static inline __attribute__((always_inline)) void
+CT_FN(ct_nn_q_sum_dot)(const CT_T *restrict gy, const CT_T *restrict w, const CT_T *restrict x,
+                       int64_t n, CT_T mean, double *sg, double *sgx)
+{
+    int64_t q = n / 4;
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+    if (w) {
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
+        for (int64_t i = 0; i < q; i++) {
+            double g0 = (double)(gy[i] * w[i]), g1 = (double)(gy[i + q] * w[i + q]);
+            double g2 = (double)(gy[i + 2 * q] * w[i + 2 * q]);
+            double g3 = (double)(gy[i + 3 * q] * w[i + 3 * q]);
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
+            b0 += g0 * (double)(x[i] - mean);
+            b1 += g1 * (double)(x[i + q] - mean);
+            b2 += g2 * (double)(x[i + 2 * q] - mean);
+            b3 += g3 * (double)(x[i + 3 * q] - mean);
+        }
+        for (int64_t i = 4 * q; i < n; i++) {
+            double g = (double)(gy[i] * w[i]);
+            a0 += g;
+            b0 += g * (double)(x[i] - mean);
+        }
+    } else {
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
+        for (int64_t i = 0; i < q; i++) {
+            double g0 = (double)gy[i], g1 = (double)gy[i + q];
+            double g2 = (double)gy[i + 2 * q], g3 = (double)gy[i + 3 * q];
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
+            b0 += g0 * (double)(x[i] - mean);
+            b1 += g1 * (double)(x[i + q] - mean);
+            b2 += g2 * (double)(x[i + 2 * q] - mean);
+            b3 += g3 * (double)(x[i + 3 * q] - mean);
+        }
+        for (int64_t i = 4 * q; i < n; i++) {
+            double g = (double)gy[i];
+            a0 += g;
+            b0 += g * (double)(x[i] - mean);
+        }
+    }
+    *sg = (a0 + a1) + (a2 + a3);
+    *sgx = (b0 + b1) + (b2 + b3);
+}
+
+/* Layer-norm row reductions accumulate in CT_T (like torch): rows are short and the four
+ * quarters times the vector lanes give a blocked, pairwise-like summation. */
+static inline __attribute__((always_inline)) CT_T
+CT_FN(ct_nn_qt_sum)(const CT_T *restrict x, int64_t n)
+{
+    int64_t q = n / 4;
+    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
+    CT_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+    for (int64_t i = 0; i < q; i++) {
+        s0 += x[i];
+        s1 += x1[i];
+        s2 += x2[i];
+        s3 += x3[i];
+    }
+    for (int64_t i = 4 * q; i < n; i++) s0 += x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline __attribute__((always_inline)) CT_T
+CT_FN(ct_nn_qt_sqdev)(const CT_T *restrict x, int64_t n, CT_T mean)
+{
+    int64_t q = n / 4;
+    const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
+    CT_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+:s0, s1, s2, s3)
+    for (int64_t i = 0; i < q; i++) {
+        CT_T d0 = x[i] - mean, d1 = x1[i] - mean, d2 = x2[i] - mean, d3 = x3[i] - mean;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (int64_t i = 4 * q; i < n; i++) {
+        CT_T d = x[i] - mean;
+        s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* sum(g) and sum(g * (x - mean)), g = gy * w (w may be NULL), CT_T accumulators */
+static inline __attribute__((always_inline)) void
+CT_FN(ct_nn_qt_sum_dot)(const CT_T *restrict gy, const CT_T *restrict w, const CT_T *restrict x,
+                        int64_t n, CT_T mean, CT_T *sg, CT_T *sgx)
+{
+    int64_t q = n / 4;
+    CT_T a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    if (w) {
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
+        for (int64_t i = 0; i < q; i++) {
+            CT_T g0 = gy[i] * w[i], g1 = gy[i + q] * w[i + q];
+            CT_T g2 = gy[i + 2 * q] * w[i + 2 * q], g3 = gy[i + 3 * q] * w[i + 3 * q];
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
+            b0 += g0 * (x[i] - mean);
+            b1 += g1 * (x[i + q] - mean);
+            b2 += g2 * (x[i + 2 * q] - mean);
+            b3 += g3 * (x[i + 3 * q] - mean);
+        }
+        for (int64_t i = 4 * q; i < n; i++) {
+            CT_T g = gy[i] * w[i];
+            a0 += g;
+            b0 += g * (x[i] - mean);
+        }
+    } else {
+#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
+        for (int64_t i = 0; i < q; i++) {
+            CT_T g0 = gy[i], g1 = gy[i + q], g2 = gy[i + 2 * q], g3 = gy[i + 3 * q];
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
+            b0 += g0 * (x[i] - mean);
+            b1 += g1 * (x[i + q] - mean);
+            b2 += g2 * (x[i + 2 * q] - mean);
+            b3 += g3 * (x[i + 3 * q] - mean);
+        }
+        for (int64_t i = 4 * q; i < n; i++) {
+            a0 += gy[i];
+            b0 += gy[i] * (x[i] - mean);
+        }
+    }
+    *sg = (a0 + a1) + (a2 + a3);
+    *sgx = (b0 + b1) + (b2 + b3);
+}
+
 /* ---- plain reductions (double accumulators) ---- */
 
 CT_SIMD static double CT_FN(ct_nn_sum)(const CT_T *restrict x, int64_t n)
 {
-    double s = 0.0;
-#pragma omp simd reduction(+:s)
-    for (int64_t i = 0; i < n; i++) s += (double)x[i];
-    return s;
+    return CT_FN(ct_nn_q_sum)(x, n);
 }
 
 /* sum of (x - mean)^2 */
 CT_SIMD static double CT_FN(ct_nn_sqdev)(const CT_T *restrict x, int64_t n, double mean)
 {
-    double s = 0.0;
-#pragma omp simd reduction(+:s)
-    for (int64_t i = 0; i < n; i++) {
-        double d = (double)x[i] - mean;
-        s += d * d;
-    }
-    return s;
+    return CT_FN(ct_nn_q_sqdev)(x, n, mean);
 }
 
 /* *sg += sum(gy); *sgx += sum(gy * (x - mean)) */
 CT_SIMD static void CT_FN(ct_nn_sum_dot)(const CT_T *restrict gy, const CT_T *restrict x,
                                          int64_t n, double mean, double *sg, double *sgx)
 {
-    double a = 0.0, b = 0.0;
-#pragma omp simd reduction(+:a, b)
-    for (int64_t i = 0; i < n; i++) {
-        double g = (double)gy[i];
-        a += g;
-        b += g * ((double)x[i] - mean);
-    }
+    double a, b;
+    CT_FN(ct_nn_q_sum_dot)(gy, NULL, x, n, (CT_T)mean, &a, &b);
     *sg += a;
     *sgx += b;
 }
@@ -73,18 +228,9 @@ CT_SIMD static void CT_FN(ct_nn_ln_fwd_row)(const CT_T *restrict x, CT_T *restri
                                             const CT_T *restrict w, const CT_T *restrict b,
                                             double eps, CT_T *mean_out, CT_T *rstd_out)
 {
-    double s = 0.0;
-#pragma omp simd reduction(+:s)
-    for (int64_t i = 0; i < D; i++) s += (double)x[i];
-    double mean = s / (double)D;
-    double v = 0.0;
-#pragma omp simd reduction(+:v)
-    for (int64_t i = 0; i < D; i++) {
-        double d = (double)x[i] - mean;
-        v += d * d;
-    }
-    CT_T m = (CT_T)mean;
-    CT_T r = (CT_T)(1.0 / sqrt(v / (double)D + eps));
+    CT_T m = CT_FN(ct_nn_qt_sum)(x, D) / (CT_T)D;
+    CT_T v = CT_FN(ct_nn_qt_sqdev)(x, D, m);
+    CT_T r = (CT_T)(1.0 / sqrt((double)v / (double)D + eps));
     *mean_out = m;
     *rstd_out = r;
     if (w && b) {
@@ -104,6 +250,8 @@ CT_SIMD static void CT_FN(ct_nn_ln_fwd_row)(const CT_T *restrict x, CT_T *restri
 
 /* gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w, xhat = (x - mean) * rstd.
  * pgw += gy * xhat and pgb += gy (row-block partials in CT_T; any of gx/pgw/pgb may be NULL).
+ * One loop per output: a fused three-store loop measured slower (the row-sized streams
+ * alias at 4 KiB).
  * The row sums accumulate in double. */
 CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T *restrict x,
                                             CT_T *restrict gx, int64_t D, CT_T mean, CT_T rstd,
@@ -113,36 +261,12 @@ CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T 
     double r = (double)rstd;
     CT_T A = rstd, B = 0, C0 = 0;
     if (gx) {
-        double s1 = 0.0, s2 = 0.0;
-        if (w) {
-#pragma omp simd reduction(+:s1, s2)
-            for (int64_t i = 0; i < D; i++) {
-                double g = (double)(gy[i] * w[i]);
-                s1 += g;
-                s2 += g * (double)(x[i] - mean);
-            }
-        } else {
-#pragma omp simd reduction(+:s1, s2)
-            for (int64_t i = 0; i < D; i++) {
-                double g = (double)gy[i];
-                s1 += g;
-                s2 += g * (double)(x[i] - mean);
-            }
-        }
+        CT_T t1, t2;
+        CT_FN(ct_nn_qt_sum_dot)(gy, w, x, D, mean, &t1, &t2);
+        double s1 = (double)t1, s2 = (double)t2;
         /* gx = A*g + (x - mean)*B + C0 */
         B = (CT_T)(-(r * r * r) * s2 / (double)D);
         C0 = (CT_T)(-r * s1 / (double)D);
-    }
-    if (gx && pgw && pgb && w) {
-#pragma omp simd
-        for (int64_t i = 0; i < D; i++) {
-            CT_T g = gy[i];
-            CT_T xc = x[i] - mean;
-            gx[i] = (A * (g * w[i]) + xc * B) + C0;
-            pgw[i] += g * (xc * rstd);
-            pgb[i] += g;
-        }
-        return;
     }
     if (gx) {
         if (w) {
@@ -161,6 +285,22 @@ CT_SIMD static void CT_FN(ct_nn_ln_bwd_row)(const CT_T *restrict gy, const CT_T 
 #pragma omp simd
         for (int64_t i = 0; i < D; i++) pgb[i] += gy[i];
     }
+}
+
+/* out[j] = sum_b part[b*D + j0 + j] for j < j1 - j0 <= 256, over b in order, in double
+ * (the layer-norm gw/gb block partials; row-wise traversal, vectorized over j). */
+CT_SIMD static void CT_FN(ct_nn_colsum)(const CT_T *restrict part, int64_t nb, int64_t D,
+                                        int64_t j0, int64_t j1, CT_T *restrict out)
+{
+    double acc[256];
+    int64_t m = j1 - j0;
+    for (int64_t j = 0; j < m; j++) acc[j] = 0.0;
+    for (int64_t b = 0; b < nb; b++) {
+        const CT_T *r = part + b * D + j0;
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) acc[j] += (double)r[j];
+    }
+    for (int64_t j = 0; j < m; j++) out[j] = (CT_T)acc[j];
 }
 
 /* ---- cross entropy, one row of C logits ---- */

@@ -10,6 +10,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 from libc.stdint cimport int64_t
+from libc.string cimport memset
 
 import numpy as np
 
@@ -40,6 +41,10 @@ cdef extern from "_nn_simd.h" nogil:
     void ct_nn_ln_bwd_row_f64(const double *gy, const double *x, double *gx, int64_t D,
                               double mean, double rstd, const double *w, double *pgw,
                               double *pgb)
+    void ct_nn_colsum_f32(const float *part, int64_t nb, int64_t D, int64_t j0, int64_t j1,
+                          float *out)
+    void ct_nn_colsum_f64(const double *part, int64_t nb, int64_t D, int64_t j0, int64_t j1,
+                          double *out)
 
 # Below this many elements a kernel runs on the calling thread.
 cdef Py_ssize_t THRESHOLD = 32768
@@ -109,6 +114,14 @@ cdef inline void _ln_bwd_row(const floating *gy, const floating *x, floating *gx
         ct_nn_ln_bwd_row_f32(gy, x, gx, D, mean, rstd, w, pgw, pgb)
     else:
         ct_nn_ln_bwd_row_f64(gy, x, gx, D, mean, rstd, w, pgw, pgb)
+
+
+cdef inline void _colsum(const floating *part, Py_ssize_t nb, Py_ssize_t D, Py_ssize_t j0,
+                         Py_ssize_t j1, floating *out) noexcept nogil:
+    if floating is float:
+        ct_nn_colsum_f32(part, nb, D, j0, j1, out)
+    else:
+        ct_nn_colsum_f64(part, nb, D, j0, j1, out)
 
 
 cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
@@ -333,17 +346,20 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
     cdef floating *pgw = NULL
     cdef floating *pgb = NULL
     if gw is not None:
-        pgw_arr = np.zeros((nb, D), dtype=dt)
+        pgw_arr = np.empty((nb, D), dtype=dt)
         pgw = &pgw_arr[0, 0]
     if gb is not None:
-        pgb_arr = np.zeros((nb, D), dtype=dt)
+        pgb_arr = np.empty((nb, D), dtype=dt)
         pgb = &pgb_arr[0, 0]
-    cdef Py_ssize_t blk, b2, i, i1, j, jb, j1
-    cdef double sw, sb
+    cdef Py_ssize_t blk, i, i1, jb, j1
     cdef Py_ssize_t CB = 256
     cdef Py_ssize_t ncb = (D + CB - 1) // CB
     with nogil:
         for blk in prange(nb, schedule='static', use_threads_if=M * D > THRESHOLD):
+            if pgw != NULL:
+                memset(pgw + blk * D, 0, D * sizeof(floating))
+            if pgb != NULL:
+                memset(pgb + blk * D, 0, D * sizeof(floating))
             i1 = (blk + 1) * rb
             if i1 > M:
                 i1 = M
@@ -357,15 +373,7 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
                 j1 = (jb + 1) * CB
                 if j1 > D:
                     j1 = D
-                for j in range(jb * CB, j1):
-                    sw = 0.0
-                    sb = 0.0
-                    for b2 in range(nb):
-                        if pgw != NULL:
-                            sw = sw + <double>pgw[b2 * D + j]
-                        if pgb != NULL:
-                            sb = sb + <double>pgb[b2 * D + j]
-                    if pgw != NULL:
-                        gw[j] = <floating>sw
-                    if pgb != NULL:
-                        gb[j] = <floating>sb
+                if pgw != NULL:
+                    _colsum(pgw, nb, D, jb * CB, j1, &gw[jb * CB])
+                if pgb != NULL:
+                    _colsum(pgb, nb, D, jb * CB, j1, &gb[jb * CB])
