@@ -37,20 +37,25 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
     return 0
 
 
-cdef inline void _col_range(Py_ssize_t ix0, Py_ssize_t W, Py_ssize_t sw, Py_ssize_t ow,
-                            Py_ssize_t *lo, Py_ssize_t *hi) noexcept nogil:
-    """Output columns ox in [lo, hi) read input column ix0 + ox*sw inside [0, W)."""
-    cdef Py_ssize_t a = 0, b = 0
-    if ix0 < 0:
-        a = (-ix0 + sw - 1) // sw
+cdef inline Py_ssize_t _col_hi(Py_ssize_t ix0, Py_ssize_t W, Py_ssize_t sw,
+                                Py_ssize_t ow) noexcept nogil:
+    """Output columns ox < hi read input column ix0 + ox*sw < W."""
+    cdef Py_ssize_t b = 0
     if W - 1 - ix0 >= 0:
         b = (W - 1 - ix0) // sw + 1
-    if b > ow:
-        b = ow
-    if a > b:
-        a = b
-    lo[0] = a
-    hi[0] = b
+    return ow if b > ow else b
+
+
+cdef inline Py_ssize_t _col_lo(Py_ssize_t ix0, Py_ssize_t sw, Py_ssize_t hi) noexcept nogil:
+    """Output columns ox >= lo read input column ix0 + ox*sw >= 0 (lo <= hi).
+
+    lo and hi are returned, not written through pointers: in a prange body Cython makes a
+    variable thread-private only when it is assigned there, and pointer-out left them shared.
+    """
+    cdef Py_ssize_t a = 0
+    if ix0 < 0:
+        a = (-ix0 + sw - 1) // sw
+    return hi if a > hi else a
 
 
 def im2col(const floating[::1] x, floating[::1] cols,
@@ -78,7 +83,8 @@ def im2col(const floating[::1] x, floating[::1] cols,
                 for kj in range(kw):
                     row = (c * kh + ki) * kw + kj
                     ix0 = kj * dw - pw
-                    _col_range(ix0, W, sw, ow, &lo, &hi)
+                    hi = _col_hi(ix0, W, sw, ow)
+                    lo = _col_lo(ix0, sw, hi)
                     for oy in range(oh):
                         d = &cols[(n * K + row) * OHW + oy * ow]
                         iy = oy * sh - ph + ki * dh
@@ -127,7 +133,8 @@ def col2im(const floating[::1] cols, floating[::1] x,
                 for kj in range(kw):
                     row = (c * kh + ki) * kw + kj
                     ix0 = kj * dw - pw
-                    _col_range(ix0, W, sw, ow, &lo, &hi)
+                    hi = _col_hi(ix0, W, sw, ow)
+                    lo = _col_lo(ix0, sw, hi)
                     if hi <= lo:
                         continue
                     for oy in range(oh):

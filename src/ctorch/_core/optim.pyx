@@ -55,12 +55,10 @@ cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) ex
     return 0
 
 
-cdef inline void _bounds(Py_ssize_t c, Py_ssize_t n, Py_ssize_t *s,
-                         Py_ssize_t *e) noexcept nogil:
-    s[0] = c * CHUNK
-    e[0] = s[0] + CHUNK
-    if e[0] > n:
-        e[0] = n
+cdef inline Py_ssize_t _chunk_end(Py_ssize_t c, Py_ssize_t n) noexcept nogil:
+    # s and e are assigned in the prange body (not through pointers) so Cython makes them
+    # thread-private; a pointer-out helper left them shared and raced between threads.
+    return n if (c + 1) * CHUNK > n else (c + 1) * CHUNK
 
 
 def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double lr,
@@ -86,7 +84,8 @@ def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double l
     cdef floating *bp
     with nogil:
         for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            _bounds(c, n, &s, &e)
+            s = c * CHUNK
+            e = _chunk_end(c, n)
             bp = (b0 + s) if b0 != NULL else NULL
             if floating is float:
                 ct_sgd_f32(&p[s], &g[s], bp, e - s, neg_lr, mom, damp1, wd, has_wd,
@@ -135,7 +134,8 @@ def adam_step(floating[::1] p, const floating[::1] g, floating[::1] exp_avg,
     cdef floating *vm
     with nogil:
         for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            _bounds(c, n, &s, &e)
+            s = c * CHUNK
+            e = _chunk_end(c, n)
             vm = (vm0 + s) if vm0 != NULL else NULL
             if floating is float:
                 ct_adam_f32(&p[s], &g[s], &exp_avg[s], &exp_avg_sq[s], vm, e - s, wd_mode, wd,
@@ -182,7 +182,8 @@ def rmsprop_step(floating[::1] p, const floating[::1] g, floating[::1] square_av
     cdef floating *bp
     with nogil:
         for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            _bounds(c, n, &s, &e)
+            s = c * CHUNK
+            e = _chunk_end(c, n)
             gp = (g0 + s) if g0 != NULL else NULL
             bp = (b0 + s) if b0 != NULL else NULL
             if floating is float:
@@ -211,7 +212,8 @@ def adagrad_step(floating[::1] p, const floating[::1] g, floating[::1] state_sum
     cdef Py_ssize_t c, s, e
     with nogil:
         for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            _bounds(c, n, &s, &e)
+            s = c * CHUNK
+            e = _chunk_end(c, n)
             if floating is float:
                 ct_adagrad_f32(&p[s], &g[s], &state_sum[s], e - s, neg_clr, feps, wd, has_wd,
                                maximize)
@@ -238,7 +240,8 @@ def adadelta_step(floating[::1] p, const floating[::1] g, floating[::1] square_a
     cdef Py_ssize_t c, s, e
     with nogil:
         for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            _bounds(c, n, &s, &e)
+            s = c * CHUNK
+            e = _chunk_end(c, n)
             if floating is float:
                 ct_adadelta_f32(&p[s], &g[s], &square_avg[s], &acc_delta[s], e - s, neg_lr,
                                 frho, r1, feps, wd, has_wd, maximize)
