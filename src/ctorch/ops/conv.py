@@ -19,6 +19,9 @@ NumPy/CuPy fallback (a loop over the kh*kw taps with strided slices) gives the s
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -56,6 +59,31 @@ def _ntuple(v, n: int, name: str = "") -> tuple:
 
 def _pair(v, name: str = "") -> tuple:
     return _ntuple(v, 2, name)
+
+
+_tls = threading.local()
+
+
+def _scratch(slot: int, shape, dtype, like):
+    """A reusable per-thread work buffer (im2col columns) for CPU arrays.
+
+    The columns are 9x the input for a 3x3 kernel and die right after their GEMM; a fresh
+    75 MB np.empty per call cost ~20 ms of page faults on the benchmark layer (a third of the
+    forward).  Keeping the largest buffer per slot and dtype trades that memory for speed, as
+    torch's own columns buffer does.  Only ever used for arrays that do not escape the op.
+    """
+    n = math.prod(shape)
+    if type(like) is not np.ndarray:
+        return xp_of(like).empty(shape, dtype)
+    cache = getattr(_tls, "bufs", None)
+    if cache is None:
+        cache = _tls.bufs = {}
+    key = (slot, np.dtype(dtype).str)
+    buf = cache.get(key)
+    if buf is None or buf.size < n:
+        buf = np.empty(n, dtype)
+        cache[key] = buf
+    return buf[:n].reshape(shape)
 
 
 def _contig(a):
@@ -133,13 +161,14 @@ def _gemm(a, b, out=None):
 
 
 def _add_channel_bias(y, b, N, OC, L):
-    """y (N, OC, L) += b[None, :, None] in place."""
-    k = _use_kernel(y, "binary_bcast")
-    if k is not None and b.dtype == y.dtype and y.size >= 4096:
-        yf = y.reshape(-1)
-        k.binary_bcast(0, yf, _contig(b), yf, N, OC, L, False)
-    else:
-        y += b.reshape(1, OC, 1)
+    """y (N, OC, L) += b[None, :, None] in place.
+
+    Deliberately NumPy, not the OpenMP binary_bcast kernel: this runs right after the GEMM,
+    while OpenBLAS's worker threads still spin, and an OpenMP region there was measured at
+    2 threads at 10-600x its normal time (648 ms instead of 0.4 ms on the benchmark layer).
+    Single-threaded NumPy costs ~3 ms here and never waits on a barrier.
+    """
+    y += b.reshape(1, OC, 1)
 
 
 def _channel_sum(g, N, OC, L):
@@ -176,7 +205,8 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     if _is_1x1(kh, kw, sh, sw, ph, pw):
         cols = _contig(xa).reshape(N, g, K, L)
     else:
-        cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow).reshape(
+        cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                            out=_scratch(0, (N, C * kh * kw, L), xa.dtype, xa)).reshape(
             N, g, K, L)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = _contig(wa).reshape(g, OCg, K)
@@ -213,7 +243,8 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         if one:
             cols = _contig(xa).reshape(N, g, K, L)
         else:
-            cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow).reshape(
+            cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                                out=_scratch(0, (N, C * kh * kw, L), xa.dtype, ga)).reshape(
                 N, g, K, L)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N
         part = xp.empty((N, g, OCg, K), ga.dtype)
@@ -230,7 +261,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
                 _gemm(w3.swapaxes(-1, -2), g4, out=gx)
             gx = gx.reshape(N, C, H, W)
         else:
-            dcols = xp.empty((N, g, K, L), ga.dtype)
+            dcols = _scratch(1, (N, g, K, L), ga.dtype, ga)
             if g == 1:
                 _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L))
             else:
