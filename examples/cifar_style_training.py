@@ -22,8 +22,9 @@ from ctorch.utils.data import DataLoader
 from ctorch.vision import datasets, transforms
 
 classes = ("plane", "car", "bird", "cat")
-PALETTE = np.array([[1.0, 0.2, 0.2], [0.2, 1.0, 0.2], [0.2, 0.2, 1.0], [1.0, 1.0, 0.2]],
-                   dtype=np.float32)
+PALETTE = np.array(
+    [[1.0, 0.2, 0.2], [0.2, 1.0, 0.2], [0.2, 0.2, 1.0], [1.0, 1.0, 0.2]], dtype=np.float32
+)
 
 
 class Tint:
@@ -65,17 +66,25 @@ def main():
     ctorch.manual_seed(0)
 
     normalize = transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
-    train_tf = transforms.Compose([
-        transforms.RandomCrop(32, padding=4),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        normalize,
-    ])
+    train_tf = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=4),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            normalize,
+        ]
+    )
     test_tf = transforms.Compose([transforms.ToTensor(), normalize])
-    trainset = TintedFakeData(size=args.size, image_size=(3, 32, 32),
-                              num_classes=len(classes), transform=train_tf)
-    testset = TintedFakeData(size=64, image_size=(3, 32, 32), num_classes=len(classes),
-                             transform=test_tf, random_offset=10_000)
+    trainset = TintedFakeData(
+        size=args.size, image_size=(3, 32, 32), num_classes=len(classes), transform=train_tf
+    )
+    testset = TintedFakeData(
+        size=64,
+        image_size=(3, 32, 32),
+        num_classes=len(classes),
+        transform=test_tf,
+        random_offset=10_000,
+    )
     trainloader = DataLoader(trainset, batch_size=args.batch_size, shuffle=True)
     testloader = DataLoader(testset, batch_size=32, shuffle=False)
 
@@ -95,7 +104,9 @@ def main():
             running += loss.item() * len(labels)
             seen += len(labels)
         scheduler.step()
-        print(f"[epoch {epoch + 1}] loss: {running / seen:.3f}  lr now {scheduler.get_last_lr()[0]:g}")
+        print(
+            f"[epoch {epoch + 1}] loss: {running / seen:.3f}  lr now {scheduler.get_last_lr()[0]:g}"
+        )
     print(f"Finished training in {time.perf_counter() - t0:.1f} s")
 
     correct, total = 0, 0

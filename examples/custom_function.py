@@ -27,7 +27,7 @@ class SoftPlus(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        sig = 1.0 / (1.0 + np.exp(-x.detach().numpy()))   # d softplus / dx = sigmoid(x)
+        sig = 1.0 / (1.0 + np.exp(-x.detach().numpy()))  # d softplus / dx = sigmoid(x)
         return grad_output * ctorch.from_numpy(sig) if ctx.needs_input_grad[0] else None
 
 
@@ -39,8 +39,10 @@ print("gradcheck:", gradcheck(softplus, (x,), eps=1e-6, atol=1e-5))
 
 # Compare with the built-in.
 z = ctorch.linspace(-30, 30, 7, dtype=ctorch.float64)
-print("matches F.softplus:", np.allclose(softplus(z).numpy(),
-                                           ctorch.nn.functional.softplus(z).numpy()))
+print(
+    "matches F.softplus:",
+    np.allclose(softplus(z).numpy(), ctorch.nn.functional.softplus(z).numpy()),
+)
 
 # Use it in a model: y = softplus(w * x + b) fitted to data made with w=2, b=-1.
 ctorch.manual_seed(0)
@@ -57,6 +59,10 @@ for step in range(300):
     if step % 100 == 0:
         print(f"step {step:3d} loss {loss.item():.6f}")
 print(f"fitted w={w.item():.3f} b={b.item():.3f} (true 2, -1)")
-print("graph:", type(loss.grad_fn).__name__, "->", [type(f).__name__ for f, _ in loss.grad_fn.next_functions
-                                     if f is not None])
+print(
+    "graph:",
+    type(loss.grad_fn).__name__,
+    "->",
+    [type(f).__name__ for f, _ in loss.grad_fn.next_functions if f is not None],
+)
 assert abs(w.item() - 2) < 0.05 and abs(b.item() + 1) < 0.05

@@ -77,7 +77,10 @@ def assert_close(actual, expected, atol=1e-5, rtol=1e-4, check_dtype=True, msg="
             assert tuple(actual.shape) == tuple(expected.shape), (msg, actual.shape, expected.shape)
             if check_dtype:
                 assert dtype_name(actual.dtype) == dtype_name(expected.dtype), (
-                    msg, actual.dtype, expected.dtype)
+                    msg,
+                    actual.dtype,
+                    expected.dtype,
+                )
         e = _np(expected)
         a = _np(actual)
         assert a.shape == e.shape, (msg, a.shape, e.shape)
@@ -88,13 +91,27 @@ def assert_close(actual, expected, atol=1e-5, rtol=1e-4, check_dtype=True, msg="
         else:
             np.testing.assert_array_equal(a, e, err_msg=msg)
         return
-    np.testing.assert_allclose(np.asarray(actual), _np(expected), atol=atol, rtol=rtol,
-                               err_msg=msg)
+    np.testing.assert_allclose(np.asarray(actual), _np(expected), atol=atol, rtol=rtol, err_msg=msg)
 
 
-def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad=True,
-             grad_inputs=None, atol=1e-5, rtol=1e-4, grad_atol=1e-4, grad_rtol=1e-3,
-             gradcheck=True, check_dtype=True, seed=0):
+def check_op(
+    fn,
+    inputs,
+    *,
+    ref=None,
+    dtype=np.float32,
+    low=-2.0,
+    high=2.0,
+    grad=True,
+    grad_inputs=None,
+    atol=1e-5,
+    rtol=1e-4,
+    grad_atol=1e-4,
+    grad_rtol=1e-3,
+    gradcheck=True,
+    check_dtype=True,
+    seed=0,
+):
     """Run ``fn(lib, *inputs)`` on ctorch and compare (see module doc).
 
     ``inputs``: shapes (tuples, filled uniformly in [low, high)) or values (arrays, lists,
@@ -104,8 +121,11 @@ def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad
     rng = np.random.default_rng(seed)
     arrays = [_gen(s, rng, low, high, dtype) for s in inputs]
     if grad_inputs is None:
-        grad_inputs = [i for i, (s, a) in enumerate(zip(inputs, arrays, strict=True))
-                       if isinstance(s, tuple) and a.dtype.kind == "f"]
+        grad_inputs = [
+            i
+            for i, (s, a) in enumerate(zip(inputs, arrays, strict=True))
+            if isinstance(s, tuple) and a.dtype.kind == "f"
+        ]
     if not grad:
         grad_inputs = []
 
@@ -124,8 +144,9 @@ def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad
         assert_close(got, expected, atol, rtol, check_dtype=check_dtype, msg="forward vs NumPy")
     if HAS_TORCH:
         ts = make(_torch, False)
-        assert_close(got, fn(_torch, *ts), atol, rtol, check_dtype=check_dtype,
-                     msg="forward vs torch")
+        assert_close(
+            got, fn(_torch, *ts), atol, rtol, check_dtype=check_dtype, msg="forward vs torch"
+        )
     if not grad_inputs:
         return got
 
@@ -135,8 +156,9 @@ def check_op(fn, inputs, *, ref=None, dtype=np.float32, low=-2.0, high=2.0, grad
 
         def f64(*args):
             r = fn(ctorch, *args)
-            return tuple(o for o in _as_tuple(r) if isinstance(o, ctorch.Tensor)
-                         and o.is_floating_point())
+            return tuple(
+                o for o in _as_tuple(r) if isinstance(o, ctorch.Tensor) and o.is_floating_point()
+            )
 
         assert ctorch.autograd.gradcheck(f64, tuple(xs64), eps=1e-6, atol=1e-5, rtol=1e-3)
 

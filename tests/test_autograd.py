@@ -58,7 +58,7 @@ def test_weight_sharing_and_diamond():
 
 def test_autograd_grad_and_higher_order():
     x = ctorch.tensor([1.0, 2.0, 3.0], dtype=ctorch.float64, requires_grad=True)
-    y = (x ** 3).sum()
+    y = (x**3).sum()
     (g,) = ctorch.autograd.grad(y, x, create_graph=True)
     assert g.tolist() == [3.0, 12.0, 27.0] and g.requires_grad
     (gg,) = ctorch.autograd.grad(g.sum(), x, create_graph=True)
@@ -74,8 +74,9 @@ def test_autograd_grad_and_higher_order():
     gx, gz = ctorch.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)
     assert gz.tolist() == [0.0]
     h = x * 2
-    (gh,) = ctorch.autograd.grad((h * h).sum(), h, grad_outputs=ctorch.tensor(2.0,
-                                                                            dtype=ctorch.float64))
+    (gh,) = ctorch.autograd.grad(
+        (h * h).sum(), h, grad_outputs=ctorch.tensor(2.0, dtype=ctorch.float64)
+    )
     assert gh.tolist() == [8.0, 16.0, 24.0]
 
 
@@ -84,7 +85,7 @@ def test_gradient_penalty_backward_create_graph():
     w = ctorch.tensor([[0.5], [1.5]], requires_grad=True)
     out = ctorch.tanh(x @ w).sum()
     out.backward(create_graph=True)
-    pen = (x.grad ** 2).sum()
+    pen = (x.grad**2).sum()
     x.grad = None
     w.grad = None
     pen.backward()
@@ -93,7 +94,7 @@ def test_gradient_penalty_backward_create_graph():
         xt = _torch.tensor([[1.0, -2.0]], requires_grad=True)
         wt = _torch.tensor([[0.5], [1.5]], requires_grad=True)
         _torch.tanh(xt @ wt).sum().backward(create_graph=True)
-        pt = (xt.grad ** 2).sum()
+        pt = (xt.grad**2).sum()
         xt.grad = None
         wt.grad = None
         pt.backward()
@@ -316,6 +317,7 @@ def test_no_grad_bare_decorator_and_set_grad_enabled_function():
     ctorch.set_grad_enabled(True)
     assert (x * 2).requires_grad
     with ctorch.no_grad():
+
         @ctorch.enable_grad()
         def g(t):
             return t * 2

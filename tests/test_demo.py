@@ -58,8 +58,9 @@ def test_demo_trains_and_writes_pictures(tmp_path: Path) -> None:
 def test_render_helpers() -> None:
     img = demo.render_curves([1.0, 0.5, 0.2], [0.8, 0.9, 0.95])
     assert img.shape[0] == 3 and img.min() >= 0 and img.max() <= 1
-    grid = demo.render_predictions(np.random.default_rng(0).random((10, 8, 8)),
-                                   list(range(10)), [0] * 10, nrow=5)
+    grid = demo.render_predictions(
+        np.random.default_rng(0).random((10, 8, 8)), list(range(10)), [0] * 10, nrow=5
+    )
     arr = grid.numpy()
     assert arr.shape[0] == 3
     # tile 0 is right (green frame), tile 1 wrong (red frame): both colours appear
@@ -67,16 +68,32 @@ def test_render_helpers() -> None:
 
 
 def test_demo_cli_help() -> None:
-    proc = subprocess.run([sys.executable, *(["-S"] if sys.flags.no_site else []), "-m",
-                           "ctorch.demo", "--help"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, *(["-S"] if sys.flags.no_site else []), "-m", "ctorch.demo", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0
-    for flag in ("--epochs", "--batch-size", "--lr", "--seed", "--out", "--dataset", "--root",
-                 "--threads"):
+    for flag in (
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--seed",
+        "--out",
+        "--dataset",
+        "--root",
+        "--threads",
+    ):
         assert flag in proc.stdout
 
 
 def test_python_m_ctorch_dispatch() -> None:
-    proc = subprocess.run([sys.executable, *(["-S"] if sys.flags.no_site else []), "-m",
-                           "ctorch", "--help"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, *(["-S"] if sys.flags.no_site else []), "-m", "ctorch", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0
     assert "python -m ctorch run script.py" in proc.stdout

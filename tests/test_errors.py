@@ -20,15 +20,18 @@ def test_broadcast_error_names_op_and_shapes(op):
 def test_more_shape_errors(op):
     a, b = ctorch.ones(2, 3), ctorch.ones(4)
     f = {
-        "eq": lambda: a == b, "lt": lambda: a < b,
-        "where": lambda: ctorch.where(a > 0, a, b), "add_": lambda: a.add_(b),
-        "matmul": lambda: a @ b, "cat": lambda: ctorch.cat([a, b.reshape(1, 4)]),
+        "eq": lambda: a == b,
+        "lt": lambda: a < b,
+        "where": lambda: ctorch.where(a > 0, a, b),
+        "add_": lambda: a.add_(b),
+        "matmul": lambda: a @ b,
+        "cat": lambda: ctorch.cat([a, b.reshape(1, 4)]),
         "masked_fill": lambda: a.masked_fill(b > 0, 1.0),
     }[op]
     with pytest.raises(RuntimeError) as e:
         f()
     msg = str(e.value)
-    assert ("3" in msg and "4" in msg), msg
+    assert "3" in msg and "4" in msg, msg
 
 
 def test_backward_shape_errors_with_grad():
@@ -71,12 +74,21 @@ def test_device_errors():
 
 def test_index_errors():
     x = ctorch.zeros(3, 4)
-    for f in [lambda: x[3], lambda: x[:, 4], lambda: x[-4], lambda: x[0, 0, 0],
-              lambda: x[ctorch.tensor([5])], lambda: x[[0, 9]],
-              lambda: x.select(0, 3),
-              lambda: x.index_select(1, ctorch.tensor([4])), lambda: x.unbind(2),
-              lambda: x.size(2), lambda: x.sum(-3), lambda: x.softmax(2),
-              lambda: x.__setitem__((0, 7), 1.0)]:
+    for f in [
+        lambda: x[3],
+        lambda: x[:, 4],
+        lambda: x[-4],
+        lambda: x[0, 0, 0],
+        lambda: x[ctorch.tensor([5])],
+        lambda: x[[0, 9]],
+        lambda: x.select(0, 3),
+        lambda: x.index_select(1, ctorch.tensor([4])),
+        lambda: x.unbind(2),
+        lambda: x.size(2),
+        lambda: x.sum(-3),
+        lambda: x.softmax(2),
+        lambda: x.__setitem__((0, 7), 1.0),
+    ]:
         with pytest.raises(IndexError):
             f()
     with pytest.raises(RuntimeError, match="exceeds dimension size"):

@@ -19,9 +19,16 @@ SCRIPTS = {
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_example_runs(name: str, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, *(["-S"] if sys.flags.no_site else []), str(EXAMPLES / name),
-         *SCRIPTS[name]],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            *(["-S"] if sys.flags.no_site else []),
+            str(EXAMPLES / name),
+            *SCRIPTS[name],
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stdout.strip()

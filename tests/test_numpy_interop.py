@@ -40,9 +40,16 @@ def test_read_only_array_raises_on_inplace():
     a.flags.writeable = False
     t = ctorch.from_numpy(a)
     assert (t + 1).tolist() == [2.0, 2.0, 2.0]
-    for f in [lambda: t.add_(1), lambda: t.zero_(), lambda: t.fill_(2), lambda: t.mul_(2),
-              lambda: t.__setitem__(0, 5.0), lambda: t.copy_(ctorch.zeros(3)),
-              lambda: t.clamp_(0, 1), lambda: t.exp_()]:
+    for f in [
+        lambda: t.add_(1),
+        lambda: t.zero_(),
+        lambda: t.fill_(2),
+        lambda: t.mul_(2),
+        lambda: t.__setitem__(0, 5.0),
+        lambda: t.copy_(ctorch.zeros(3)),
+        lambda: t.clamp_(0, 1),
+        lambda: t.exp_(),
+    ]:
         with pytest.raises(RuntimeError, match="read-only"):
             f()
     with pytest.raises(RuntimeError, match="read-only"):
@@ -73,8 +80,11 @@ def test_asarray_zero_copy_and_array_protocol():
     assert not np.shares_memory(np.array(t), t.numpy())
     assert np.array(t, dtype=np.float64).dtype == np.float64
     assert np.asarray(t, dtype=np.float32) is not None
-    assert np.transpose(t).shape == (3, 2) if not isinstance(np.transpose(t), ctorch.Tensor) \
+    assert (
+        np.transpose(t).shape == (3, 2)
+        if not isinstance(np.transpose(t), ctorch.Tensor)
         else np.transpose(t).shape == (3, 2)
+    )
     w = ctorch.ones(2, requires_grad=True)
     assert np.asarray(w.detach()).tolist() == [1.0, 1.0]
 
@@ -102,8 +112,16 @@ def test_array_ufunc_returns_differentiable_tensors():
     assert isinstance(c, ctorch.Tensor) and c.shape == (4, 3)
     m = np.matmul(x, ctorch.ones(3, 2))
     assert isinstance(m, ctorch.Tensor) and m.shape == (2, 2)
-    (y.sum() + z.sum() + s.sum() + c.sum() + m.sum() + np.mean(x) + np.sqrt(x).sum()
-     + np.maximum(x, 1.0).sum()).backward()
+    (
+        y.sum()
+        + z.sum()
+        + s.sum()
+        + c.sum()
+        + m.sum()
+        + np.mean(x)
+        + np.sqrt(x).sum()
+        + np.maximum(x, 1.0).sum()
+    ).backward()
     xa = x.detach().numpy()
     tie = np.where(xa > 1.0, 1.0, np.where(xa == 1.0, 0.5, 0.0))  # torch splits ties
     expected = np.exp(xa) + 1 + 1 + 3 + 2 + 1 / 6 + 0.5 / np.sqrt(xa) + tie
@@ -117,8 +135,17 @@ def test_array_ufunc_values_and_reductions():
         r = uf(t)
         assert isinstance(r, ctorch.Tensor)
         np.testing.assert_allclose(r.numpy(), uf(a), rtol=1e-6)
-    for uf in [np.add, np.subtract, np.multiply, np.divide, np.power, np.maximum, np.minimum,
-               np.greater, np.equal]:
+    for uf in [
+        np.add,
+        np.subtract,
+        np.multiply,
+        np.divide,
+        np.power,
+        np.maximum,
+        np.minimum,
+        np.greater,
+        np.equal,
+    ]:
         r = uf(t, a[0])
         assert isinstance(r, ctorch.Tensor)
         np.testing.assert_allclose(r.numpy(), uf(a, a[0]), rtol=1e-6)
@@ -139,8 +166,22 @@ def test_array_ufunc_values_and_reductions():
 def test_mixing_tensor_and_ndarray_either_side():
     t = ctorch.ones(2, 3)
     a = np.full((2, 3), 2.0, np.float32)
-    for r in [t + a, a + t, t * a, a * t, a - t, t - a, a / t, t / a, a @ t.T, t @ a.T,
-              t + np.broadcast_to(np.float32(1), (2, 3)), a > t, t < a, a ** t]:
+    for r in [
+        t + a,
+        a + t,
+        t * a,
+        a * t,
+        a - t,
+        t - a,
+        a / t,
+        t / a,
+        a @ t.T,
+        t @ a.T,
+        t + np.broadcast_to(np.float32(1), (2, 3)),
+        a > t,
+        t < a,
+        a**t,
+    ]:
         assert isinstance(r, ctorch.Tensor), type(r)
     assert (a - t).tolist() == [[1.0] * 3] * 2
     assert (a / t).dtype is ctorch.float32

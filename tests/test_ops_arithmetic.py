@@ -17,26 +17,55 @@ def test_binary_broadcast(op, sa, sb):
     check_op(lambda T, a, b: getattr(T, op)(a, b), [sa, sb], ref=ref, low=low)
 
 
-@pytest.mark.parametrize("expr", [
-    lambda T, a, b: a + b, lambda T, a, b: a - b, lambda T, a, b: a * b, lambda T, a, b: a / b,
-    lambda T, a, b: a ** b, lambda T, a, b: a @ b.t(),
-    lambda T, a, b: T.maximum(a, b), lambda T, a, b: T.minimum(a, b),
-    lambda T, a, b: T.add(a, b, alpha=2.5), lambda T, a, b: T.sub(a, b, alpha=-1.5),
-    lambda T, a, b: T.atan2(a, b),
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda T, a, b: a + b,
+        lambda T, a, b: a - b,
+        lambda T, a, b: a * b,
+        lambda T, a, b: a / b,
+        lambda T, a, b: a**b,
+        lambda T, a, b: a @ b.t(),
+        lambda T, a, b: T.maximum(a, b),
+        lambda T, a, b: T.minimum(a, b),
+        lambda T, a, b: T.add(a, b, alpha=2.5),
+        lambda T, a, b: T.sub(a, b, alpha=-1.5),
+        lambda T, a, b: T.atan2(a, b),
+    ],
+)
 def test_operators_tensor_tensor(expr):
     check_op(expr, [(3, 4), (3, 4)], low=0.5, high=2.0)
 
 
-@pytest.mark.parametrize("expr", [
-    lambda T, a: a + 2, lambda T, a: 2 + a, lambda T, a: a - 1.5, lambda T, a: 1.5 - a,
-    lambda T, a: a * 3, lambda T, a: 3 * a, lambda T, a: a / 4, lambda T, a: 4 / a,
-    lambda T, a: a ** 2, lambda T, a: a ** 3, lambda T, a: a ** 0.5, lambda T, a: a ** -1,
-    lambda T, a: 2 ** a, lambda T, a: 2.5 ** a, lambda T, a: a ** 0, lambda T, a: a ** 1,
-    lambda T, a: -a, lambda T, a: +a, lambda T, a: abs(a), lambda T, a: 0 + a,
-    lambda T, a: T.pow(a, 2), lambda T, a: T.pow(2, a), lambda T, a: T.rsub(a, 1.0),
-    lambda T, a: T.float_power(a, 2),
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda T, a: a + 2,
+        lambda T, a: 2 + a,
+        lambda T, a: a - 1.5,
+        lambda T, a: 1.5 - a,
+        lambda T, a: a * 3,
+        lambda T, a: 3 * a,
+        lambda T, a: a / 4,
+        lambda T, a: 4 / a,
+        lambda T, a: a**2,
+        lambda T, a: a**3,
+        lambda T, a: a**0.5,
+        lambda T, a: a**-1,
+        lambda T, a: 2**a,
+        lambda T, a: 2.5**a,
+        lambda T, a: a**0,
+        lambda T, a: a**1,
+        lambda T, a: -a,
+        lambda T, a: +a,
+        lambda T, a: abs(a),
+        lambda T, a: 0 + a,
+        lambda T, a: T.pow(a, 2),
+        lambda T, a: T.pow(2, a),
+        lambda T, a: T.rsub(a, 1.0),
+        lambda T, a: T.float_power(a, 2),
+    ],
+)
 def test_operators_scalar(expr):
     check_op(expr, [(3, 4)], low=0.5, high=2.0)
 
@@ -48,18 +77,34 @@ def test_reflected_and_python_sum():
 @pytest.mark.parametrize("op", ["floor_divide", "remainder", "fmod"])
 @pytest.mark.parametrize("sign", [1, -1])
 def test_floor_mod_float(op, sign):
-    check_op(lambda T, a, b: getattr(T, op)(a * sign, b), [(3, 4), (4,)], low=0.5, high=3,
-             grad=False)
+    check_op(
+        lambda T, a, b: getattr(T, op)(a * sign, b), [(3, 4), (4,)], low=0.5, high=3, grad=False
+    )
 
 
-@pytest.mark.parametrize("expr", [
-    lambda T, a, b: a // b, lambda T, a, b: a % b, lambda T, a, b: a // 3, lambda T, a, b: a % 3,
-    lambda T, a, b: a / b, lambda T, a, b: a * b, lambda T, a, b: a + b, lambda T, a, b: a - 1,
-    lambda T, a, b: a * 2.5, lambda T, a, b: a ** 2, lambda T, a, b: 7 // b,
-    lambda T, a, b: -7 % b, lambda T, a, b: T.div(a, b, rounding_mode="floor"),
-    lambda T, a, b: T.div(-a, b, rounding_mode="trunc"), lambda T, a, b: a & b,
-    lambda T, a, b: a | b, lambda T, a, b: a ^ b, lambda T, a, b: ~a,
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda T, a, b: a // b,
+        lambda T, a, b: a % b,
+        lambda T, a, b: a // 3,
+        lambda T, a, b: a % 3,
+        lambda T, a, b: a / b,
+        lambda T, a, b: a * b,
+        lambda T, a, b: a + b,
+        lambda T, a, b: a - 1,
+        lambda T, a, b: a * 2.5,
+        lambda T, a, b: a**2,
+        lambda T, a, b: 7 // b,
+        lambda T, a, b: -7 % b,
+        lambda T, a, b: T.div(a, b, rounding_mode="floor"),
+        lambda T, a, b: T.div(-a, b, rounding_mode="trunc"),
+        lambda T, a, b: a & b,
+        lambda T, a, b: a | b,
+        lambda T, a, b: a ^ b,
+        lambda T, a, b: ~a,
+    ],
+)
 def test_integer_arithmetic(expr):
     a = np.array([[7, -8, 9], [10, 0, -3]], dtype=np.int64)
     b = np.array([[2, 3, -4], [5, 1, 2]], dtype=np.int64)
@@ -67,10 +112,12 @@ def test_integer_arithmetic(expr):
 
 
 def test_division_modes_float():
-    check_op(lambda T, a, b: T.div(a, b, rounding_mode="trunc"), [(3, 4), (3, 4)], low=0.5,
-             grad=False)
-    check_op(lambda T, a, b: T.div(a, b, rounding_mode="floor"), [(3, 4), (3, 4)], low=0.5,
-             grad=False)
+    check_op(
+        lambda T, a, b: T.div(a, b, rounding_mode="trunc"), [(3, 4), (3, 4)], low=0.5, grad=False
+    )
+    check_op(
+        lambda T, a, b: T.div(a, b, rounding_mode="floor"), [(3, 4), (3, 4)], low=0.5, grad=False
+    )
 
 
 @pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge"])
@@ -125,8 +172,11 @@ def test_bool_ops():
 
 def test_where():
     c = np.array([[True, False, True], [False, False, True]])
-    check_op(lambda T, cond, x, y: T.where(cond, x, y), [c, (2, 3), (3,)],
-             ref=lambda cond, x, y: np.where(cond, x, y))
+    check_op(
+        lambda T, cond, x, y: T.where(cond, x, y),
+        [c, (2, 3), (3,)],
+        ref=lambda cond, x, y: np.where(cond, x, y),
+    )
     check_op(lambda T, cond, x, y: T.where(cond, x, 0.0), [c, (2, 3), (3,)])
     check_op(lambda T, cond, x, y: T.where(cond, 1.0, y), [c, (2, 3), (3,)])
     check_op(lambda T, cond, x, y: x.where(cond, y), [c, (2, 3), (3,)])
@@ -138,18 +188,29 @@ def test_where():
     np.testing.assert_array_equal(nz[0].numpy(), np.nonzero(c)[0])
 
 
-@pytest.mark.parametrize("expr", [
-    lambda T, x: T.clamp(x, -0.5, 0.7), lambda T, x: x.clamp(min=0.1),
-    lambda T, x: x.clamp(max=0.3), lambda T, x: T.clip(x, -1, 1), lambda T, x: x.clamp_min(0.2),
-    lambda T, x: x.clamp_max(0.2),
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda T, x: T.clamp(x, -0.5, 0.7),
+        lambda T, x: x.clamp(min=0.1),
+        lambda T, x: x.clamp(max=0.3),
+        lambda T, x: T.clip(x, -1, 1),
+        lambda T, x: x.clamp_min(0.2),
+        lambda T, x: x.clamp_max(0.2),
+    ],
+)
 def test_clamp(expr):
     check_op(expr, [(4, 5)])
 
 
 def test_clamp_tensor_bounds():
-    check_op(lambda T, x, lo, hi: T.clamp(x, lo, hi), [(3, 4), (4,), (3, 1)], low=-1, high=1,
-             grad_inputs=[0])
+    check_op(
+        lambda T, x, lo, hi: T.clamp(x, lo, hi),
+        [(3, 4), (4,), (3, 1)],
+        low=-1,
+        high=1,
+        grad_inputs=[0],
+    )
     with pytest.raises(RuntimeError, match="At least one"):
         ctorch.clamp(ctorch.ones(2))
 
@@ -175,7 +236,7 @@ def test_maximum_minimum_ties_and_nan():
 
 
 def test_pow_tensor_exponent_broadcast():
-    check_op(lambda T, x, e: x ** e, [(3, 4), (4,)], low=0.5, high=2.0)
+    check_op(lambda T, x, e: x**e, [(3, 4), (4,)], low=0.5, high=2.0)
     check_op(lambda T, x, e: T.pow(x, e), [(3, 1), (1, 4)], low=0.5, high=2.0)
 
 
@@ -183,10 +244,10 @@ def test_pow_grad_at_zero():
     for lib_name in ["ctorch"] + (["torch"] if HAS_TORCH else []):
         lib = __import__(lib_name)
         x = lib.tensor([0.0, 1.0, 2.0], requires_grad=True)
-        (x ** 2).sum().backward()
+        (x**2).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), [0.0, 2.0, 4.0])
         x.grad = None
-        (x ** 0.0).sum().backward()
+        (x**0.0).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
@@ -196,14 +257,38 @@ def test_int_negative_power_raises():
 
 
 # ------------------------------------------------------------------ in-place
-@pytest.mark.parametrize("name,arg", [
-    ("add_", 1.5), ("sub_", 0.5), ("mul_", 2.0), ("div_", 4.0), ("pow_", 2),
-    ("clamp_", (-0.5, 0.5)), ("clip_", (-0.5, 0.5)), ("neg_", None), ("abs_", None),
-    ("exp_", None), ("sigmoid_", None), ("tanh_", None), ("relu_", None), ("floor_", None),
-    ("ceil_", None), ("round_", None), ("sign_", None), ("sin_", None), ("cos_", None),
-    ("zero_", None), ("fill_", 3.0), ("clamp_min_", 0.0), ("clamp_max_", 0.0),
-    ("reciprocal_", None), ("square_", None), ("trunc_", None), ("frac_", None),
-])
+@pytest.mark.parametrize(
+    "name,arg",
+    [
+        ("add_", 1.5),
+        ("sub_", 0.5),
+        ("mul_", 2.0),
+        ("div_", 4.0),
+        ("pow_", 2),
+        ("clamp_", (-0.5, 0.5)),
+        ("clip_", (-0.5, 0.5)),
+        ("neg_", None),
+        ("abs_", None),
+        ("exp_", None),
+        ("sigmoid_", None),
+        ("tanh_", None),
+        ("relu_", None),
+        ("floor_", None),
+        ("ceil_", None),
+        ("round_", None),
+        ("sign_", None),
+        ("sin_", None),
+        ("cos_", None),
+        ("zero_", None),
+        ("fill_", 3.0),
+        ("clamp_min_", 0.0),
+        ("clamp_max_", 0.0),
+        ("reciprocal_", None),
+        ("square_", None),
+        ("trunc_", None),
+        ("frac_", None),
+    ],
+)
 def test_inplace_methods(name, arg):
     a = np.random.default_rng(1).uniform(-2, 2, (3, 4)).astype(np.float32)
 
@@ -276,8 +361,14 @@ def test_inplace_autograd_on_nonleaf():
 
 def test_inplace_on_leaf_requiring_grad_raises():
     x = ctorch.ones(3, requires_grad=True)
-    for f in [lambda: x.add_(1), lambda: x.mul_(2), lambda: x.zero_(), lambda: x.fill_(2),
-              lambda: x.clamp_(0, 1), lambda: x.exp_()]:
+    for f in [
+        lambda: x.add_(1),
+        lambda: x.mul_(2),
+        lambda: x.zero_(),
+        lambda: x.fill_(2),
+        lambda: x.clamp_(0, 1),
+        lambda: x.exp_(),
+    ]:
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             f()
     with ctorch.no_grad():

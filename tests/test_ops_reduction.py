@@ -9,10 +9,16 @@ import ctorch
 DIMS = [None, 0, 1, -1, (0, 2), (-1, 0), (0, 1, 2)]
 
 
-@pytest.mark.parametrize("name,dim", [
-    (n, d) for n in ["sum", "mean", "prod", "amax", "amin", "logsumexp", "norm"] for d in DIMS
-    if not (n == "prod" and isinstance(d, tuple))  # torch.prod takes one dim
-    and not (n == "norm" and d == (0, 1, 2))])  # torch: matrix norm needs a 2-tuple
+@pytest.mark.parametrize(
+    "name,dim",
+    [
+        (n, d)
+        for n in ["sum", "mean", "prod", "amax", "amin", "logsumexp", "norm"]
+        for d in DIMS
+        if not (n == "prod" and isinstance(d, tuple))  # torch.prod takes one dim
+        and not (n == "norm" and d == (0, 1, 2))
+    ],
+)  # torch: matrix norm needs a 2-tuple
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_reductions_dims(name, dim, keepdim):
     if name == "logsumexp" and dim is None:
@@ -23,17 +29,21 @@ def test_reductions_dims(name, dim, keepdim):
     if name == "norm":
         check_op(lambda T, x: T.norm(x, dim=dim, keepdim=keepdim), [(2, 3, 4)])
         return
-    check_op(lambda T, x: getattr(x, name)(dim, keepdim=keepdim), [(2, 3, 4)], low=0.5,
-             high=1.5)
+    check_op(lambda T, x: getattr(x, name)(dim, keepdim=keepdim), [(2, 3, 4)], low=0.5, high=1.5)
 
 
 @pytest.mark.parametrize("name", ["var", "std"])
 @pytest.mark.parametrize("dim", [None, 0, (1, 2), -1])
-@pytest.mark.parametrize("kw", [{}, {"unbiased": False}, {"correction": 0}, {"correction": 2},
-                                {"keepdim": True}])
+@pytest.mark.parametrize(
+    "kw", [{}, {"unbiased": False}, {"correction": 0}, {"correction": 2}, {"keepdim": True}]
+)
 def test_var_std(name, dim, kw):
-    check_op(lambda T, x: getattr(T, name)(x, dim, **kw) if dim is not None
-             else getattr(T, name)(x, **kw), [(3, 4, 5)])
+    check_op(
+        lambda T, x: (
+            getattr(T, name)(x, dim, **kw) if dim is not None else getattr(T, name)(x, **kw)
+        ),
+        [(3, 4, 5)],
+    )
 
 
 def test_var_mean_std_mean():
@@ -95,11 +105,21 @@ def test_argmax_argmin(name):
 
 def test_nan_semantics():
     x = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]], np.float32)
-    for f in [lambda T, t: t.sum(1), lambda T, t: t.max(), lambda T, t: t.max(1),
-              lambda T, t: t.min(1), lambda T, t: t.amax(1), lambda T, t: t.argmax(1),
-              lambda T, t: t.argmin(), lambda T, t: T.nansum(t), lambda T, t: T.nanmean(t, 1),
-              lambda T, t: T.maximum(t, t.flip(1)), lambda T, t: t.mean(0),
-              lambda T, t: t.logsumexp(1), lambda T, t: T.softmax(t, 1)]:
+    for f in [
+        lambda T, t: t.sum(1),
+        lambda T, t: t.max(),
+        lambda T, t: t.max(1),
+        lambda T, t: t.min(1),
+        lambda T, t: t.amax(1),
+        lambda T, t: t.argmax(1),
+        lambda T, t: t.argmin(),
+        lambda T, t: T.nansum(t),
+        lambda T, t: T.nanmean(t, 1),
+        lambda T, t: T.maximum(t, t.flip(1)),
+        lambda T, t: t.mean(0),
+        lambda T, t: t.logsumexp(1),
+        lambda T, t: T.softmax(t, 1),
+    ]:
         check_op(f, [x], grad=False)
 
 
@@ -118,9 +138,15 @@ def test_norm_p(p):
 
 def test_all_any_count_nonzero():
     x = np.array([[True, False, True], [True, True, True]])
-    for f in [lambda T, t: t.all(), lambda T, t: t.any(), lambda T, t: t.all(1),
-              lambda T, t: t.any(0, keepdim=True), lambda T, t: T.all(t, dim=1),
-              lambda T, t: T.count_nonzero(t), lambda T, t: T.count_nonzero(t, dim=0)]:
+    for f in [
+        lambda T, t: t.all(),
+        lambda T, t: t.any(),
+        lambda T, t: t.all(1),
+        lambda T, t: t.any(0, keepdim=True),
+        lambda T, t: T.all(t, dim=1),
+        lambda T, t: T.count_nonzero(t),
+        lambda T, t: T.count_nonzero(t, dim=0),
+    ]:
         check_op(f, [x])
     check_op(lambda T, t: t.all(), [np.array([1.0, 2.0, 0.0], np.float32)])
 
@@ -164,19 +190,23 @@ def test_second_order_reductions():
     from helpers import _torch
 
     def run(lib):
-        x = lib.tensor([[0.3, 0.7, 1.4], [0.1, -0.5, 2.0]], dtype=lib.float64,
-                       requires_grad=True)
-        y = (x.pow(3).sum(1) * x.mean(1) + x.var(0).sum() + x.softmax(1)[:, 0].sum()
-             + x.logsumexp(1).sum() + x.norm()).sum()
+        x = lib.tensor([[0.3, 0.7, 1.4], [0.1, -0.5, 2.0]], dtype=lib.float64, requires_grad=True)
+        y = (
+            x.pow(3).sum(1) * x.mean(1)
+            + x.var(0).sum()
+            + x.softmax(1)[:, 0].sum()
+            + x.logsumexp(1).sum()
+            + x.norm()
+        ).sum()
         (g,) = lib.autograd.grad(y, x, create_graph=True)
         (gg,) = lib.autograd.grad((g * g).sum(), x)
         return g, gg
 
     g, gg = run(ctorch)
-    x = ctorch.tensor([[0.3, 0.7, 1.4], [0.1, -0.5, 2.0]], dtype=ctorch.float64,
-                      requires_grad=True)
+    x = ctorch.tensor([[0.3, 0.7, 1.4], [0.1, -0.5, 2.0]], dtype=ctorch.float64, requires_grad=True)
     assert ctorch.autograd.gradgradcheck(
-        lambda t: t.pow(3).sum(1) * t.mean(1) + t.var(0).sum() + t.softmax(1)[:, 0].sum(), (x,))
+        lambda t: t.pow(3).sum(1) * t.mean(1) + t.var(0).sum() + t.softmax(1)[:, 0].sum(), (x,)
+    )
     if HAS_TORCH:
         gt, ggt = run(_torch)
         assert_close(g, gt, atol=1e-10)

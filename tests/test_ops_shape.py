@@ -7,26 +7,55 @@ from helpers import check_op
 import ctorch
 
 SHAPE_OPS = [
-    lambda T, x: x.reshape(6, 4), lambda T, x: x.reshape(-1), lambda T, x: x.view(2, -1),
-    lambda T, x: x.view(4, 3, 2), lambda T, x: T.reshape(x, (3, 8)),
-    lambda T, x: x.transpose(0, 2), lambda T, x: x.permute(2, 0, 1), lambda T, x: x.mT,
-    lambda T, x: x[0].t(), lambda T, x: x[0].T, lambda T, x: x.transpose(0, 1).contiguous(),
-    lambda T, x: x.unsqueeze(0), lambda T, x: x.unsqueeze(-1), lambda T, x: x[:, :1].squeeze(),
-    lambda T, x: x[:, :1].squeeze(1), lambda T, x: x.unsqueeze(1).squeeze(1),
-    lambda T, x: x.flatten(), lambda T, x: T.flatten(x, 1), lambda T, x: x.flatten(0, 1),
-    lambda T, x: x.unflatten(2, (2, 2)), lambda T, x: x[:, :1].expand(2, 3, 4),
-    lambda T, x: x[:1].expand_as(x), lambda T, x: x.expand(3, -1, -1, -1),
-    lambda T, x: x.repeat(2, 1, 3), lambda T, x: x.repeat(2, 1, 1, 1),
-    lambda T, x: T.cat([x, x * 2], 1), lambda T, x: T.cat((x, x), dim=-1),
-    lambda T, x: T.stack([x, x + 1]), lambda T, x: T.stack([x, x], dim=2),
-    lambda T, x: x.split(2, dim=2), lambda T, x: x.split([1, 2], dim=1),
-    lambda T, x: x.chunk(2, 2), lambda T, x: x.chunk(3, 1), lambda T, x: x.unbind(1),
-    lambda T, x: T.unbind(x), lambda T, x: x.flip(0), lambda T, x: x.flip(0, 2),
-    lambda T, x: x.roll(1, 2), lambda T, x: x.roll((1, -1), (0, 2)), lambda T, x: x.roll(3),
-    lambda T, x: x.narrow(2, 1, 2), lambda T, x: T.narrow(x, 0, 1, 1),
-    lambda T, x: x[0].tril(), lambda T, x: x[0].triu(1), lambda T, x: T.tril(x, -1),
-    lambda T, x: x.view_as(x.reshape(4, 6)), lambda T, x: x.movedim(0, -1),
-    lambda T, x: x.select(1, 2), lambda T, x: T.squeeze(x[:1]),
+    lambda T, x: x.reshape(6, 4),
+    lambda T, x: x.reshape(-1),
+    lambda T, x: x.view(2, -1),
+    lambda T, x: x.view(4, 3, 2),
+    lambda T, x: T.reshape(x, (3, 8)),
+    lambda T, x: x.transpose(0, 2),
+    lambda T, x: x.permute(2, 0, 1),
+    lambda T, x: x.mT,
+    lambda T, x: x[0].t(),
+    lambda T, x: x[0].T,
+    lambda T, x: x.transpose(0, 1).contiguous(),
+    lambda T, x: x.unsqueeze(0),
+    lambda T, x: x.unsqueeze(-1),
+    lambda T, x: x[:, :1].squeeze(),
+    lambda T, x: x[:, :1].squeeze(1),
+    lambda T, x: x.unsqueeze(1).squeeze(1),
+    lambda T, x: x.flatten(),
+    lambda T, x: T.flatten(x, 1),
+    lambda T, x: x.flatten(0, 1),
+    lambda T, x: x.unflatten(2, (2, 2)),
+    lambda T, x: x[:, :1].expand(2, 3, 4),
+    lambda T, x: x[:1].expand_as(x),
+    lambda T, x: x.expand(3, -1, -1, -1),
+    lambda T, x: x.repeat(2, 1, 3),
+    lambda T, x: x.repeat(2, 1, 1, 1),
+    lambda T, x: T.cat([x, x * 2], 1),
+    lambda T, x: T.cat((x, x), dim=-1),
+    lambda T, x: T.stack([x, x + 1]),
+    lambda T, x: T.stack([x, x], dim=2),
+    lambda T, x: x.split(2, dim=2),
+    lambda T, x: x.split([1, 2], dim=1),
+    lambda T, x: x.chunk(2, 2),
+    lambda T, x: x.chunk(3, 1),
+    lambda T, x: x.unbind(1),
+    lambda T, x: T.unbind(x),
+    lambda T, x: x.flip(0),
+    lambda T, x: x.flip(0, 2),
+    lambda T, x: x.roll(1, 2),
+    lambda T, x: x.roll((1, -1), (0, 2)),
+    lambda T, x: x.roll(3),
+    lambda T, x: x.narrow(2, 1, 2),
+    lambda T, x: T.narrow(x, 0, 1, 1),
+    lambda T, x: x[0].tril(),
+    lambda T, x: x[0].triu(1),
+    lambda T, x: T.tril(x, -1),
+    lambda T, x: x.view_as(x.reshape(4, 6)),
+    lambda T, x: x.movedim(0, -1),
+    lambda T, x: x.select(1, 2),
+    lambda T, x: T.squeeze(x[:1]),
     lambda T, x: x.swapaxes(0, 1),
 ]
 
@@ -45,10 +74,26 @@ def test_view_shares_memory_and_version():
     t = x.t()
     t[2, 1] = 7
     assert x[1, 2].item() == 7
-    for view in [x.reshape(6), x[0], x[:, 1], x.unsqueeze(0), x.transpose(0, 1), x.flatten(),
-                 x.expand(4, 2, 3), x.narrow(1, 0, 2), x.squeeze(), x.permute(1, 0),
-                 x.unflatten(1, (3, 1)), x.select(0, 1), x.detach(), x.T, x.split(1)[0],
-                 x.unbind(0)[1], x.chunk(3, 1)[2], x.view_as(x)]:
+    for view in [
+        x.reshape(6),
+        x[0],
+        x[:, 1],
+        x.unsqueeze(0),
+        x.transpose(0, 1),
+        x.flatten(),
+        x.expand(4, 2, 3),
+        x.narrow(1, 0, 2),
+        x.squeeze(),
+        x.permute(1, 0),
+        x.unflatten(1, (3, 1)),
+        x.select(0, 1),
+        x.detach(),
+        x.T,
+        x.split(1)[0],
+        x.unbind(0)[1],
+        x.chunk(3, 1)[2],
+        x.view_as(x),
+    ]:
         assert np.shares_memory(view.numpy(), x.numpy())
 
 
@@ -101,17 +146,33 @@ def test_size_object():
 
 # ------------------------------------------------------------------ indexing
 GETITEM = [
-    lambda T, x: x[1], lambda T, x: x[-1], lambda T, x: x[:, 2], lambda T, x: x[..., -1],
-    lambda T, x: x[1:3], lambda T, x: x[::2], lambda T, x: x[:, 1:4:2], lambda T, x: x[None],
-    lambda T, x: x[:, None, 1], lambda T, x: x[..., None], lambda T, x: x[1, 2, 3],
-    lambda T, x: x[T.tensor([0, 2, 2])], lambda T, x: x[:, T.tensor([3, 0])],
+    lambda T, x: x[1],
+    lambda T, x: x[-1],
+    lambda T, x: x[:, 2],
+    lambda T, x: x[..., -1],
+    lambda T, x: x[1:3],
+    lambda T, x: x[::2],
+    lambda T, x: x[:, 1:4:2],
+    lambda T, x: x[None],
+    lambda T, x: x[:, None, 1],
+    lambda T, x: x[..., None],
+    lambda T, x: x[1, 2, 3],
+    lambda T, x: x[T.tensor([0, 2, 2])],
+    lambda T, x: x[:, T.tensor([3, 0])],
     lambda T, x: x[T.tensor([0, 1]), T.tensor([2, 3])],
-    lambda T, x: x[T.tensor([[0, 1], [2, 0]])], lambda T, x: x[x > 0],
-    lambda T, x: x[x[:, 0, 0] > 0], lambda T, x: x[[0, 2]], lambda T, x: x[1, [0, 2]],
-    lambda T, x: x[T.tensor([True, False, True])], lambda T, x: x[..., T.tensor([1, 1])],
-    lambda T, x: x[T.tensor(1)], lambda T, x: x[np.int64(2)],
-    lambda T, x: x[range(2), T.tensor([1, 2])], lambda T, x: x[:, :, -2:],
-    lambda T, x: x[0, ..., 1:], lambda T, x: x[-3:-1, ::-1][:, 1:] if T is not np else None,
+    lambda T, x: x[T.tensor([[0, 1], [2, 0]])],
+    lambda T, x: x[x > 0],
+    lambda T, x: x[x[:, 0, 0] > 0],
+    lambda T, x: x[[0, 2]],
+    lambda T, x: x[1, [0, 2]],
+    lambda T, x: x[T.tensor([True, False, True])],
+    lambda T, x: x[..., T.tensor([1, 1])],
+    lambda T, x: x[T.tensor(1)],
+    lambda T, x: x[np.int64(2)],
+    lambda T, x: x[range(2), T.tensor([1, 2])],
+    lambda T, x: x[:, :, -2:],
+    lambda T, x: x[0, ..., 1:],
+    lambda T, x: x[-3:-1, ::-1][:, 1:] if T is not np else None,
 ]
 
 
@@ -169,8 +230,9 @@ def test_setitem_differentiable(i):
         vs = (3, 4, 5) if len(vshape) == 1 and vshape != (60,) else vshape
         if vshape == (60,):
             vs = (60,)
-        check_op(f, [(3, 4, 5), vs if vshape in ((60,), (3, 4, 3), (4, 5)) else (3, 4, 5)],
-                 low=0, high=1)
+        check_op(
+            f, [(3, 4, 5), vs if vshape in ((60,), (3, 4, 3), (4, 5)) else (3, 4, 5)], low=0, high=1
+        )
 
 
 def test_setitem_on_leaf_and_views():
@@ -212,7 +274,8 @@ def test_index_out_of_range():
 
 
 INDEX_OPS = [
-    lambda T, x: x.masked_fill(x > 0, 0.5), lambda T, x: T.masked_fill(x, x < 0, -1.0),
+    lambda T, x: x.masked_fill(x > 0, 0.5),
+    lambda T, x: T.masked_fill(x, x < 0, -1.0),
     lambda T, x: x.gather(1, T.tensor([[0, 0], [1, 0], [3, 2]])),
     lambda T, x: T.gather(x, 0, T.tensor([[0, 1, 2, 0]])),
     lambda T, x: x.scatter(1, T.tensor([[0], [1], [2]]), x[:, :1] * 2),
@@ -220,12 +283,18 @@ INDEX_OPS = [
     lambda T, x: x.scatter_add(1, T.tensor([[0, 0], [1, 1], [3, 3]]), x[:, :2]),
     lambda T, x: x.index_select(1, T.tensor([3, 0, 0])),
     lambda T, x: T.index_select(x, 0, T.tensor([2])),
-    lambda T, x: x.sort(1), lambda T, x: x.sort(0, descending=True),
-    lambda T, x: x.argsort(1), lambda T, x: T.argsort(x, dim=0, descending=True),
-    lambda T, x: x.topk(2), lambda T, x: x.topk(2, dim=0, largest=False),
-    lambda T, x: T.topk(x, 3, 1, True, True), lambda T, x: x.masked_select(x > 0),
-    lambda T, x: x.index_add(0, T.tensor([0, 0]), x[:2]), lambda T, x: x.take(T.tensor([0, 5])),
-    lambda T, x: x.cumsum(0).diagonal(), lambda T, x: x.nonzero(),
+    lambda T, x: x.sort(1),
+    lambda T, x: x.sort(0, descending=True),
+    lambda T, x: x.argsort(1),
+    lambda T, x: T.argsort(x, dim=0, descending=True),
+    lambda T, x: x.topk(2),
+    lambda T, x: x.topk(2, dim=0, largest=False),
+    lambda T, x: T.topk(x, 3, 1, True, True),
+    lambda T, x: x.masked_select(x > 0),
+    lambda T, x: x.index_add(0, T.tensor([0, 0]), x[:2]),
+    lambda T, x: x.take(T.tensor([0, 5])),
+    lambda T, x: x.cumsum(0).diagonal(),
+    lambda T, x: x.nonzero(),
     lambda T, x: T.where(x > 0)[1],
 ]
 
@@ -236,16 +305,25 @@ def test_index_ops(i):
 
 
 def test_scatter_add_duplicates_and_sort_stability():
-    check_op(lambda T, x: T.zeros(3, dtype=x.dtype).scatter_add(0, T.tensor([0, 0, 2, 0]), x),
-             [(4,)])
+    check_op(
+        lambda T, x: T.zeros(3, dtype=x.dtype).scatter_add(0, T.tensor([0, 0, 2, 0]), x), [(4,)]
+    )
     x = np.array([3.0, 1.0, 3.0, 1.0, 2.0], np.float32)
     check_op(lambda T, t: t.sort(stable=True), [x])
 
 
 # ------------------------------------------------------------------ linalg / einsum
-MATMUL = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
-          ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((2, 1, 2, 3), (5, 3, 4)),
-          ((5, 2, 3), (5, 3, 4)), ((3,), (2, 3, 4))]
+MATMUL = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((2, 1, 2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((3,), (2, 3, 4)),
+]
 
 
 @pytest.mark.parametrize("sa,sb", MATMUL)
@@ -280,12 +358,21 @@ def test_matmul_errors():
         ctorch.mm(ctorch.zeros(2, 3), ctorch.zeros(3, 2, dtype=ctorch.float64))
 
 
-@pytest.mark.parametrize("eq,shapes", [
-    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
-    ("ii->i", [(3, 3)]), ("ij->ji", [(2, 3)]), ("i,i->", [(3,), (3,)]), ("i,j->ij", [(2,), (3,)]),
-    ("...ij,...jk", [(2, 2, 3), (3, 4)]), ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
-    ("ij->", [(2, 3)]), ("ii", [(3, 3)]),
-])
+@pytest.mark.parametrize(
+    "eq,shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+        ("ii->i", [(3, 3)]),
+        ("ij->ji", [(2, 3)]),
+        ("i,i->", [(3,), (3,)]),
+        ("i,j->ij", [(2,), (3,)]),
+        ("...ij,...jk", [(2, 2, 3), (3, 4)]),
+        ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+        ("ij->", [(2, 3)]),
+        ("ii", [(3, 3)]),
+    ],
+)
 def test_einsum(eq, shapes):
     check_op(lambda T, *xs: T.einsum(eq, *xs), shapes, ref=lambda *a: np.einsum(eq, *a))
     if len(shapes) == 2:
@@ -297,10 +384,8 @@ def test_second_order_matmul_gradient_penalty():
 
     def run(lib):
         g = lib.Generator().manual_seed(0)
-        w = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4), dtype=lib.float64,
-                       requires_grad=True)
-        x = lib.tensor(np.linspace(-2, 1, 8).reshape(2, 4), dtype=lib.float64,
-                       requires_grad=True)
+        w = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4), dtype=lib.float64, requires_grad=True)
+        x = lib.tensor(np.linspace(-2, 1, 8).reshape(2, 4), dtype=lib.float64, requires_grad=True)
         out = (lib.tanh(x @ w.t()) ** 2).sum()
         (gx,) = lib.autograd.grad(out, x, create_graph=True)
         penalty = ((gx.norm(2, dim=1) - 1) ** 2).mean()

@@ -43,7 +43,11 @@ UNARY = {
     "logit": (lambda x: np.log(x / (1 - x)), (0.1, 0.9)),
 }
 NONDIFF = {
-    "sign": np.sign, "floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
+    "sign": np.sign,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.round,
+    "trunc": np.trunc,
     "frac": lambda x: x - np.trunc(x),
 }
 
@@ -51,17 +55,26 @@ NONDIFF = {
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_function_and_method(name):
     ref, (lo, hi) = UNARY[name]
-    check_op(lambda T, x: getattr(T, name)(x), [(3, 5)], ref=ref, low=lo, high=hi,
-             atol=1e-5, rtol=2e-5)
-    check_op(lambda T, x: getattr(x, name)(), [(2, 3)], ref=ref, low=lo, high=hi,
-             gradcheck=False)
+    check_op(
+        lambda T, x: getattr(T, name)(x), [(3, 5)], ref=ref, low=lo, high=hi, atol=1e-5, rtol=2e-5
+    )
+    check_op(lambda T, x: getattr(x, name)(), [(2, 3)], ref=ref, low=lo, high=hi, gradcheck=False)
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_float64_and_0d(name):
     ref, (lo, hi) = UNARY[name]
-    check_op(lambda T, x: getattr(T, name)(x), [(4,)], ref=ref, low=lo, high=hi,
-             dtype=np.float64, atol=1e-12, rtol=1e-10, gradcheck=False)
+    check_op(
+        lambda T, x: getattr(T, name)(x),
+        [(4,)],
+        ref=ref,
+        low=lo,
+        high=hi,
+        dtype=np.float64,
+        atol=1e-12,
+        rtol=1e-10,
+        gradcheck=False,
+    )
     check_op(lambda T, x: getattr(T, name)(x), [()], ref=ref, low=lo, high=hi, gradcheck=False)
 
 
@@ -121,9 +134,16 @@ def test_unary_large_uses_kernels():
     n = 20000
     for name in ["exp", "tanh", "sigmoid", "relu", "sqrt", "log", "abs", "neg"]:
         ref, (lo, hi) = UNARY[name]
-        check_op(lambda T, x, n=name: getattr(T, n)(x), [(n,)], ref=ref, low=max(lo, 0.2)
-                 if name in ("sqrt", "log") else lo, high=hi, gradcheck=False, rtol=2e-6,
-                 atol=1e-6)
+        check_op(
+            lambda T, x, n=name: getattr(T, n)(x),
+            [(n,)],
+            ref=ref,
+            low=max(lo, 0.2) if name in ("sqrt", "log") else lo,
+            high=hi,
+            gradcheck=False,
+            rtol=2e-6,
+            atol=1e-6,
+        )
 
 
 def test_unary_large_kernel_paths_strided():
@@ -138,11 +158,13 @@ def test_second_derivatives_unary_vs_torch():
     import torch
 
     for name in ["exp", "log", "sin", "tanh", "sigmoid", "sqrt", "reciprocal", "erf"]:
+
         def run(lib, name=name):
             x = lib.tensor([0.3, 0.7, 1.4], dtype=lib.float64, requires_grad=True)
             (g,) = lib.autograd.grad(getattr(lib, name)(x).sum(), x, create_graph=True)
             (gg,) = lib.autograd.grad(g.sum(), x)
             return gg
 
-        np.testing.assert_allclose(run(ctorch).numpy(), run(torch).numpy(), rtol=1e-10,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            run(ctorch).numpy(), run(torch).numpy(), rtol=1e-10, err_msg=name
+        )

@@ -76,10 +76,38 @@ def test_same_seed_independent_streams_are_deterministic():
 def test_grad_fn_names_match_torch():
     def names(T):
         x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-        outs = [x + 1, x * 2, x - x, x / 2, x @ x, x.sum(), x.sum(0), x.mean(), x.mean(1),
-                x.exp(), x.relu(), x.t(), x.view(4), x[0], x.clone(), x.sigmoid(), x.tanh(),
-                x.pow(2), x.max(), x.abs(), x.log(), x.sqrt(), x.neg(), x[:, 0], x[0:1],
-                x[None], x[x > 0], x[[0, 1]], x[..., 1], x[1, None]]
+        outs = [
+            x + 1,
+            x * 2,
+            x - x,
+            x / 2,
+            x @ x,
+            x.sum(),
+            x.sum(0),
+            x.mean(),
+            x.mean(1),
+            x.exp(),
+            x.relu(),
+            x.t(),
+            x.view(4),
+            x[0],
+            x.clone(),
+            x.sigmoid(),
+            x.tanh(),
+            x.pow(2),
+            x.max(),
+            x.abs(),
+            x.log(),
+            x.sqrt(),
+            x.neg(),
+            x[:, 0],
+            x[0:1],
+            x[None],
+            x[x > 0],
+            x[[0, 1]],
+            x[..., 1],
+            x[1, None],
+        ]
         return [o.grad_fn.name() for o in outs]
 
     assert names(ctorch) == names(torch)

@@ -15,16 +15,25 @@ floats = st.floats(-100, 100, width=32, allow_nan=False)
 
 
 @SETTINGS
-@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=4),
-       op=st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "gt", "eq"]),
-       data=st.data())
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=4),
+    op=st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "gt", "eq"]),
+    data=st.data(),
+)
 def test_broadcasting_arithmetic(shapes, op, data):
     sa, sb = shapes.input_shapes
     a = data.draw(hnp.arrays(np.float32, sa, elements=floats))
     b = data.draw(hnp.arrays(np.float32, sb, elements=st.floats(0.5, 50, width=32)))
-    ref = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-           "maximum": np.maximum, "minimum": np.minimum, "gt": np.greater,
-           "eq": np.equal}[op]
+    ref = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "div": np.divide,
+        "maximum": np.maximum,
+        "minimum": np.minimum,
+        "gt": np.greater,
+        "eq": np.equal,
+    }[op]
     r = getattr(ctorch, op)(ctorch.from_numpy(a), ctorch.from_numpy(b))
     e = ref(a, b)
     assert tuple(r.shape) == shapes.result_shape
@@ -46,9 +55,11 @@ def test_broadcasting_arithmetic(shapes, op, data):
 
 
 @SETTINGS
-@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
-       scalar=st.one_of(st.integers(-5, 5), st.floats(-5, 5, allow_nan=False)),
-       data=st.data())
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
+    scalar=st.one_of(st.integers(-5, 5), st.floats(-5, 5, allow_nan=False)),
+    data=st.data(),
+)
 def test_scalar_and_reflected(shapes, scalar, data):
     sa = shapes.input_shapes[0]
     a = data.draw(hnp.arrays(np.float32, sa, elements=floats))
@@ -60,8 +71,9 @@ def test_scalar_and_reflected(shapes, scalar, data):
 
 
 @SETTINGS
-@given(idx=hnp.basic_indices(shape=(4, 5, 3), allow_newaxis=True, allow_ellipsis=True),
-       data=st.data())
+@given(
+    idx=hnp.basic_indices(shape=(4, 5, 3), allow_newaxis=True, allow_ellipsis=True), data=st.data()
+)
 def test_basic_indexing(idx, data):
     a = np.arange(60, dtype=np.float32).reshape(4, 5, 3)
     t = ctorch.from_numpy(a.copy())

@@ -43,7 +43,8 @@ def test_promotion_table_vs_torch():
     for a, b in itertools.product(DTYPES, repeat=2):
         ct, tt = getattr(ctorch, a), getattr(_torch, b)
         assert dtype_name(ctorch.promote_types(ct, getattr(ctorch, b))) == dtype_name(
-            _torch.promote_types(getattr(_torch, a), tt)), (a, b)
+            _torch.promote_types(getattr(_torch, a), tt)
+        ), (a, b)
         x = ctorch.ones(2, dtype=getattr(ctorch, a))
         y = ctorch.ones(2, dtype=getattr(ctorch, b))
         tx = _torch.ones(2, dtype=getattr(_torch, a))
@@ -189,7 +190,7 @@ def test_scalar_protocols():
     assert bool(ctorch.tensor(1)) and not bool(ctorch.tensor(0.0))
     assert f"{t:+.2f}" == "+3.70" and f"{ctorch.tensor(2):03d}" == "002"
     assert ["a", "b", "c"][ctorch.tensor(1)] == "b"
-    assert list(range(10))[ctorch.tensor(2):ctorch.tensor(4)] == [2, 3]
+    assert list(range(10))[ctorch.tensor(2) : ctorch.tensor(4)] == [2, 3]
     with pytest.raises(TypeError):
         ["a"][ctorch.tensor(0.0)]
     with pytest.raises(RuntimeError, match="ambiguous"):

@@ -98,7 +98,9 @@ def main(argv=None):
         "# ctorch benchmarks",
         "",
         f"Produced by `python tools/bench_report.py` on {datetime.date.today()} — {cpu}, "
-        f"{os.cpu_count()} logical CPUs; " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        f"{os.cpu_count()} logical CPUs; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + ".",
         "All libraries ran in the same process, interleaved, median of "
         f"{args.repeats} samples. **ratio** = ctorch throughput / torch throughput "
         "(> 1: ctorch faster); **target** is the issue's goal for that ratio.",

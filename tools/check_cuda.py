@@ -59,8 +59,19 @@ def check_family(loader, family: str, nvcc: str, arch: str, tmp: Path) -> tuple[
     src = loader.kernel_source(family) + instantiation_stubs(names)
     cu = tmp / f"{family}_{arch}.cu"
     cu.write_text(src, encoding="utf-8")
-    cmd = [nvcc, "-std=c++17", f"-arch={arch}", "-c", "--Werror", "all-warnings",
-           "-Xcompiler", "-Wall", "-o", str(tmp / f"{family}_{arch}.o"), str(cu)]
+    cmd = [
+        nvcc,
+        "-std=c++17",
+        f"-arch={arch}",
+        "-c",
+        "--Werror",
+        "all-warnings",
+        "-Xcompiler",
+        "-Wall",
+        "-o",
+        str(tmp / f"{family}_{arch}.o"),
+        str(cu),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     out = (proc.stdout + proc.stderr).strip()
     ok = proc.returncode == 0 and not out
@@ -71,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("families", nargs="*", help="families to check (default: all)")
     ap.add_argument("--nvcc", default=None, help="nvcc to use (default: PATH, CUDA_HOME)")
-    ap.add_argument("--arch", action="append", default=None,
-                    help="target(s), e.g. sm_90 (repeatable; default: sm_90 and sm_75, "
-                         "the oldest that CUDA 13 supports)")
+    ap.add_argument(
+        "--arch",
+        action="append",
+        default=None,
+        help="target(s), e.g. sm_90 (repeatable; default: sm_90 and sm_75, "
+        "the oldest that CUDA 13 supports)",
+    )
     args = ap.parse_args(argv)
     nvcc = find_nvcc(args.nvcc)
     if nvcc is None:

@@ -48,14 +48,23 @@ def _unary_fwd(name):
     def make(lib):
         x = _rand(lib, BIG)
         if lib is np:
-            f = {"relu": lambda x: np.maximum(x, 0), "exp": np.exp,
-                 "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "tanh": np.tanh}.get(name)
+            f = {
+                "relu": lambda x: np.maximum(x, 0),
+                "exp": np.exp,
+                "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+                "tanh": np.tanh,
+            }.get(name)
             if f is None:
                 return None
             return lambda: f(x)
         F = lib.nn.functional
-        fn = {"relu": F.relu, "gelu": F.gelu, "sigmoid": lib.sigmoid, "exp": lib.exp,
-              "tanh": lib.tanh}[name]
+        fn = {
+            "relu": F.relu,
+            "gelu": F.gelu,
+            "sigmoid": lib.sigmoid,
+            "exp": lib.exp,
+            "tanh": lib.tanh,
+        }[name]
         return lambda: fn(x)
 
     return make
@@ -68,8 +77,13 @@ def _unary_fwd_bwd(name):
         x = _rand(lib, BIG, requires_grad=True)
         g = _rand(lib, BIG, seed=3)
         F = lib.nn.functional
-        fn = {"relu": F.relu, "gelu": F.gelu, "sigmoid": lib.sigmoid, "exp": lib.exp,
-              "tanh": lib.tanh}[name]
+        fn = {
+            "relu": F.relu,
+            "gelu": F.gelu,
+            "sigmoid": lib.sigmoid,
+            "exp": lib.exp,
+            "tanh": lib.tanh,
+        }[name]
 
         def run():
             x.grad = None
@@ -239,16 +253,27 @@ def _train_step(build, in_shape, n_classes, opt_name, **opt_kw):
 
 def _mlp(lib):
     nn = lib.nn
-    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
-                         nn.Linear(256, 10))
+    return nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
 
 
 def _lenet(lib):
     nn = lib.nn
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
 
 
 def _basic_block(lib):
@@ -322,13 +347,43 @@ CASES = {
     "a+b 16 elems fwd+bwd": (_overhead(True), 1, "op", 1 / 1.5),
     "conv2d fwd 32x32x32x32->64": (_conv(False), 32, "img", None),
     "conv2d fwd+bwd 32x32x32x32->64": (_conv(True), 32, "img", 0.8),
-    "maxpool2d fwd+bwd 64x32x64x64": (_module_fwd_bwd(lambda L: L.nn.MaxPool2d(2), (64, 32, 64, 64)), 64, "img", 1.0),
-    "batchnorm2d fwd+bwd 64x64x32x32": (_module_fwd_bwd(lambda L: L.nn.BatchNorm2d(64), (64, 64, 32, 32)), 64, "img", 1.0),
-    "layernorm fwd+bwd 4096x1024": (_module_fwd_bwd(lambda L: L.nn.LayerNorm(1024), (4096, 1024)), 4096, "row", 1.0),
+    "maxpool2d fwd+bwd 64x32x64x64": (
+        _module_fwd_bwd(lambda L: L.nn.MaxPool2d(2), (64, 32, 64, 64)),
+        64,
+        "img",
+        1.0,
+    ),
+    "batchnorm2d fwd+bwd 64x64x32x32": (
+        _module_fwd_bwd(lambda L: L.nn.BatchNorm2d(64), (64, 64, 32, 32)),
+        64,
+        "img",
+        1.0,
+    ),
+    "layernorm fwd+bwd 4096x1024": (
+        _module_fwd_bwd(lambda L: L.nn.LayerNorm(1024), (4096, 1024)),
+        4096,
+        "row",
+        1.0,
+    ),
     "cross_entropy fwd+bwd 4096x1000": (_cross_entropy, 4096, "row", 1.0),
-    "MLP step 784-512-256-10 b256 SGD": (_train_step(_mlp, (256, 784), 10, "SGD", lr=0.01, momentum=0.9), 256, "img", 1.0),
-    "LeNet step b64 Adam": (_train_step(_lenet, (64, 1, 28, 28), 10, "Adam", lr=1e-3), 64, "img", 0.8),
-    "ResNet basic block step b32": (_train_step(_basic_block, (32, 64, 16, 16), 10, "SGD", lr=0.01, momentum=0.9), 32, "img", None),
+    "MLP step 784-512-256-10 b256 SGD": (
+        _train_step(_mlp, (256, 784), 10, "SGD", lr=0.01, momentum=0.9),
+        256,
+        "img",
+        1.0,
+    ),
+    "LeNet step b64 Adam": (
+        _train_step(_lenet, (64, 1, 28, 28), 10, "Adam", lr=1e-3),
+        64,
+        "img",
+        0.8,
+    ),
+    "ResNet basic block step b32": (
+        _train_step(_basic_block, (32, 64, 16, 16), 10, "SGD", lr=0.01, momentum=0.9),
+        32,
+        "img",
+        None,
+    ),
     "Adam step 10M params": (_adam_10m, 10_000_000, "param", 1.2),
     "embedding fwd+bwd 50000x256 idx 64x128": (_embedding, 64 * 128, "row", None),
 }

@@ -79,6 +79,7 @@ from . import _tensor as _tensor_mod  # noqa: E402
 
 _tensor_mod._attach()
 
+from . import serialization  # noqa: E402
 from ._creation import (  # noqa: E402
     arange,
     as_tensor,
@@ -122,8 +123,6 @@ from ._random import (  # noqa: E402
     set_rng_state,
 )
 from ._tensor_str import set_printoptions  # noqa: E402
-from . import serialization  # noqa: E402
-from .serialization import load, save  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -275,8 +274,8 @@ from .ops.shape import (  # noqa: E402
     flipud,
     hstack,
     meshgrid,
-    movedim,
     moveaxis,
+    movedim,
     narrow,
     permute,
     repeat_interleave,
@@ -307,11 +306,11 @@ from .ops.unary import (  # noqa: E402
     absolute,
     acos,
     acosh,
+    arctan2,
     asin,
     asinh,
     atan,
     atan2,
-    arctan2,
     atanh,
     ceil,
     cos,
@@ -350,6 +349,7 @@ from .ops.unary import (  # noqa: E402
     tanh,
     trunc,
 )
+from .serialization import load, save  # noqa: E402
 
 sgn = sign
 arccos, arcsin, arctan = acos, asin, atan
@@ -435,8 +435,7 @@ def iinfo(type):  # noqa: A002
 
 def _make_legacy(name, dt):
     def __new__(cls, *args, **kwargs):
-        t = _tensor_mod._legacy_new(Tensor, *args, dtype=dt, **kwargs)
-        return t
+        return _tensor_mod._legacy_new(Tensor, *args, dtype=dt, **kwargs)
 
     return type(name, (), {"__new__": __new__, "_legacy_dtype": dt, "__module__": "ctorch"})
 

@@ -53,9 +53,13 @@ def _size(size, op):
         if isinstance(s, Tensor):
             s = int(s.item())
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
-            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
+            raise TypeError(
+                f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}"
+            )
         if s < 0:
-            raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension {s}: {list(size)}")
+            raise RuntimeError(
+                f"{op}(): Trying to create tensor with negative dimension {s}: {list(size)}"
+            )
         out.append(int(s))
     return tuple(out)
 
@@ -103,9 +107,15 @@ def _tensors_to_lists(data):
     return data
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists, scalars, NumPy arrays, tensors)."""
-    if isinstance(data, Tensor) and type(data._a) is not np.ndarray and (device is None or as_device(device).type == "cuda"):
+    if (
+        isinstance(data, Tensor)
+        and type(data._a) is not np.ndarray
+        and (device is None or as_device(device).type == "cuda")
+    ):
         a = data._a.copy()
         if dtype is not None:
             a = a.astype(_np_dtype(dtype))
@@ -152,7 +162,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
-    if ndarray.dtype.byteorder not in "=|" and not (ndarray.dtype.byteorder == "<" and np.little_endian):
+    if ndarray.dtype.byteorder not in "=|" and not (
+        ndarray.dtype.byteorder == "<" and np.little_endian
+    ):
         raise ValueError(
             "given numpy array has byte order different from the native byte order. Conversion "
             "between byte orders is currently not supported."
@@ -174,7 +186,11 @@ def from_dlpack(ext) -> Tensor:
 def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     shape = _size(size, op)
     dt = _np_dtype(dtype, default)
-    if device is not None and as_device(device).type == "cuda" or (device is None and _default_device[0] is not None and _default_device[0].type == "cuda"):
+    if (
+        device is not None
+        and as_device(device).type == "cuda"
+        or (device is None and _default_device[0] is not None and _default_device[0].type == "cuda")
+    ):
         from . import _gpu
 
         cp = _gpu.cupy()
@@ -182,23 +198,40 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
             a = cp.empty(shape, dt) if fill is None else cp.full(shape, fill, dt)
         t = _wrap(a)
         return t.requires_grad_(True) if requires_grad else t
-    a = np.empty(shape, dt) if fill is None else (np.zeros(shape, dt) if fill == 0 else np.full(shape, fill, dt))
+    a = (
+        np.empty(shape, dt)
+        if fill is None
+        else (np.zeros(shape, dt) if fill == 0 else np.full(shape, fill, dt))
+    )
     t = _wrap(a)
     if device is not None and as_device(device).type != "cpu":
         raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device!r}")
     return t.requires_grad_(True) if requires_grad else t
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def zeros(
+    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
     t = _filled(size, 0, dtype, device, requires_grad, "zeros")
     return _maybe_out(out, t)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def ones(
+    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
     return _maybe_out(out, _filled(size, 1, dtype, device, requires_grad, "ones"))
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None):
+def empty(
+    *size,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+):
     return _maybe_out(out, _filled(size, None, dtype, device, requires_grad, "empty"))
 
 
@@ -212,7 +245,17 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
             dtype = D.get_default_dtype().to_complex()
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _maybe_out(out, _filled((size,) if isinstance(size, numbers.Integral) else (tuple(size),), fill_value, dtype, device, requires_grad, "full"))
+    return _maybe_out(
+        out,
+        _filled(
+            (size,) if isinstance(size, numbers.Integral) else (tuple(size),),
+            fill_value,
+            dtype,
+            device,
+            requires_grad,
+            "full",
+        ),
+    )
 
 
 def _maybe_out(out, t):
@@ -229,37 +272,66 @@ def _like(input, dtype, device):
     return dt, dev
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+):
     dt, dev = _like(input, dtype, device)
     return zeros(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+):
     dt, dev = _like(input, dtype, device)
     return ones(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+):
     dt, dev = _like(input, dtype, device)
     return empty(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def full_like(
+    input,
+    fill_value,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+):
     dt, dev = _like(input, dtype, device)
     return full(input._a.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def rand_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+):
     dt, dev = _like(input, dtype, device)
     return rand(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def randn_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+):
     dt, dev = _like(input, dtype, device)
     return randn(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def randint_like(
+    input,
+    low=0,
+    high=None,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+):
     if high is None:
         low, high = 0, low
     dt, dev = _like(input, dtype, device)
@@ -269,10 +341,23 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    return _maybe_out(out, _place(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), device, requires_grad))
+    return _maybe_out(
+        out,
+        _place(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), device, requires_grad),
+    )
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(
+    start=0,
+    end=None,
+    step=1,
+    *,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+):
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -287,7 +372,11 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         dt = _np_dtype(dtype)
     n = math.ceil((end - start) / step)
-    a = (start + step * np.arange(n, dtype=np.float64)) if dt.kind == "f" or any(isinstance(v, float) for v in vals) else np.arange(start, end, step, dtype=np.int64)
+    a = (
+        (start + step * np.arange(n, dtype=np.float64))
+        if dt.kind == "f" or any(isinstance(v, float) for v in vals)
+        else np.arange(start, end, step, dtype=np.int64)
+    )
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
 
 
@@ -299,7 +388,9 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _place(a.astype(_np_dtype(dtype)), device, requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(
+    start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False
+):
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if steps < 0:
@@ -317,11 +408,22 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def _rand_dtype(dtype):
     dt = _np_dtype(dtype)
     if dt.kind not in "fc":
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'")
+        raise RuntimeError(
+            f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'"
+        )
     return dt
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def rand(
+    *size,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     shape = _size(size, "rand")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
@@ -329,34 +431,81 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def randn(
+    *size,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     shape = _size(size, "randn")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
-    a = g.standard_normal(shape, dtype=dt) if dt in (np.float32, np.float64) else g.standard_normal(shape).astype(dt)
+    a = (
+        g.standard_normal(shape, dtype=dt)
+        if dt in (np.float32, np.float64)
+        else g.standard_normal(shape).astype(dt)
+    )
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+):
     if size is None:
         # randint(high, size)
         low, high, size = 0, low, high
     if high is None:
         raise TypeError("randint(): missing required argument 'size'")
     if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
     a = rng_for(generator).integers(low, high, shape, dtype=np.int64)
     dt = _np_dtype(dtype, D.int64)
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def randperm(
+    n,
+    *,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     a = rng_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def normal(
+    mean=0.0,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+):
     g = rng_for(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
@@ -373,7 +522,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         return r.to(ref.device) if type(ref._a) is not np.ndarray else r
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    shape = _size((size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),), "normal")
+    shape = _size(
+        (size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),),
+        "normal",
+    )
     dt = _rand_dtype(dtype)
     a = (mean + std * g.standard_normal(shape)).astype(dt)
     return _maybe_out(out, _place(a, device, requires_grad))
@@ -407,7 +559,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         if s <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if not replacement and num_samples > np.count_nonzero(row):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+            raise RuntimeError(
+                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            )
         out[r] = g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s)
     res = _wrap(out[0] if squeeze else out)
     return res if type(input._a) is np.ndarray else res.to(input.device)

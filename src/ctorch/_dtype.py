@@ -75,7 +75,17 @@ complex64 = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = dtype("complex128", np.complex128, _COMPLEX)
 
 _ALL = [
-    float32, float64, float16, bfloat16, int8, int16, int32, int64, uint8, bool, complex64,
+    float32,
+    float64,
+    float16,
+    bfloat16,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    bool,
+    complex64,
     complex128,
 ]
 _BY_NAME = {d._name: d for d in _ALL}
@@ -217,5 +227,3 @@ def _scalar_dtype(s) -> dtype:
     if isinstance(s, np.ndarray):
         return from_numpy_dtype(s.dtype)
     raise TypeError(f"unsupported operand type {t.__name__}")
-
-

@@ -70,67 +70,214 @@ def attach(T) -> None:
     # ---------------------------------------------------------------- plain methods
     plain = {
         # arithmetic
-        "add": A.add, "sub": A.sub, "subtract": A.sub, "mul": A.mul, "multiply": A.mul,
-        "div": A.div, "divide": A.div, "true_divide": A.div, "floor_divide": A.floor_divide,
-        "remainder": A.remainder, "fmod": A.fmod, "pow": A.pow, "float_power": A.float_power,
-        "maximum": A.maximum, "minimum": A.minimum, "fmax": A.fmax, "fmin": A.fmin,
-        "eq": A.eq, "ne": A.ne, "lt": A.lt, "le": A.le, "gt": A.gt, "ge": A.ge,
-        "not_equal": A.ne, "less": A.lt, "less_equal": A.le, "greater": A.gt,
-        "greater_equal": A.ge, "equal": A.equal,
-        "logical_and": A.logical_and, "logical_or": A.logical_or, "logical_xor": A.logical_xor,
-        "logical_not": A.logical_not, "bitwise_and": A.bitwise_and, "bitwise_or": A.bitwise_or,
-        "bitwise_xor": A.bitwise_xor, "bitwise_not": A.bitwise_not,
-        "clamp": A.clamp, "clip": A.clamp, "clamp_min": A.clamp_min, "clamp_max": A.clamp_max,
-        "where": lambda s, cond, other: A.where(cond, s, other), "rsub": A.rsub,
+        "add": A.add,
+        "sub": A.sub,
+        "subtract": A.sub,
+        "mul": A.mul,
+        "multiply": A.mul,
+        "div": A.div,
+        "divide": A.div,
+        "true_divide": A.div,
+        "floor_divide": A.floor_divide,
+        "remainder": A.remainder,
+        "fmod": A.fmod,
+        "pow": A.pow,
+        "float_power": A.float_power,
+        "maximum": A.maximum,
+        "minimum": A.minimum,
+        "fmax": A.fmax,
+        "fmin": A.fmin,
+        "eq": A.eq,
+        "ne": A.ne,
+        "lt": A.lt,
+        "le": A.le,
+        "gt": A.gt,
+        "ge": A.ge,
+        "not_equal": A.ne,
+        "less": A.lt,
+        "less_equal": A.le,
+        "greater": A.gt,
+        "greater_equal": A.ge,
+        "equal": A.equal,
+        "logical_and": A.logical_and,
+        "logical_or": A.logical_or,
+        "logical_xor": A.logical_xor,
+        "logical_not": A.logical_not,
+        "bitwise_and": A.bitwise_and,
+        "bitwise_or": A.bitwise_or,
+        "bitwise_xor": A.bitwise_xor,
+        "bitwise_not": A.bitwise_not,
+        "clamp": A.clamp,
+        "clip": A.clamp,
+        "clamp_min": A.clamp_min,
+        "clamp_max": A.clamp_max,
+        "where": lambda s, cond, other: A.where(cond, s, other),
+        "rsub": A.rsub,
         # unary
-        "neg": U.neg, "negative": U.neg, "abs": U.abs, "absolute": U.abs, "exp": U.exp,
-        "log": U.log, "log1p": U.log1p, "log2": U.log2, "log10": U.log10, "expm1": U.expm1,
-        "exp2": U.exp2, "sqrt": U.sqrt, "rsqrt": U.rsqrt, "sin": U.sin, "cos": U.cos,
-        "tan": U.tan, "tanh": U.tanh, "sigmoid": U.sigmoid, "relu": U.relu, "erf": U.erf,
-        "sign": U.sign, "sgn": U.sign, "floor": U.floor, "ceil": U.ceil, "round": U.round,
-        "trunc": U.trunc, "fix": U.trunc, "frac": U.frac, "reciprocal": U.reciprocal,
-        "square": U.square, "isnan": U.isnan, "isinf": U.isinf, "isfinite": U.isfinite,
-        "isposinf": U.isposinf, "isneginf": U.isneginf, "nan_to_num": U.nan_to_num,
-        "asin": U.asin, "acos": U.acos, "atan": U.atan, "arcsin": U.asin, "arccos": U.acos,
-        "arctan": U.atan, "sinh": U.sinh, "cosh": U.cosh, "asinh": U.asinh, "acosh": U.acosh,
-        "atanh": U.atanh, "atan2": U.atan2, "arctan2": U.atan2, "logit": U.logit,
-        "softplus": U.softplus, "silu": U.silu, "mish": U.mish, "gelu": U.gelu,
+        "neg": U.neg,
+        "negative": U.neg,
+        "abs": U.abs,
+        "absolute": U.abs,
+        "exp": U.exp,
+        "log": U.log,
+        "log1p": U.log1p,
+        "log2": U.log2,
+        "log10": U.log10,
+        "expm1": U.expm1,
+        "exp2": U.exp2,
+        "sqrt": U.sqrt,
+        "rsqrt": U.rsqrt,
+        "sin": U.sin,
+        "cos": U.cos,
+        "tan": U.tan,
+        "tanh": U.tanh,
+        "sigmoid": U.sigmoid,
+        "relu": U.relu,
+        "erf": U.erf,
+        "sign": U.sign,
+        "sgn": U.sign,
+        "floor": U.floor,
+        "ceil": U.ceil,
+        "round": U.round,
+        "trunc": U.trunc,
+        "fix": U.trunc,
+        "frac": U.frac,
+        "reciprocal": U.reciprocal,
+        "square": U.square,
+        "isnan": U.isnan,
+        "isinf": U.isinf,
+        "isfinite": U.isfinite,
+        "isposinf": U.isposinf,
+        "isneginf": U.isneginf,
+        "nan_to_num": U.nan_to_num,
+        "asin": U.asin,
+        "acos": U.acos,
+        "atan": U.atan,
+        "arcsin": U.asin,
+        "arccos": U.acos,
+        "arctan": U.atan,
+        "sinh": U.sinh,
+        "cosh": U.cosh,
+        "asinh": U.asinh,
+        "acosh": U.acosh,
+        "atanh": U.atanh,
+        "atan2": U.atan2,
+        "arctan2": U.atan2,
+        "logit": U.logit,
+        "softplus": U.softplus,
+        "silu": U.silu,
+        "mish": U.mish,
+        "gelu": U.gelu,
         # reductions
-        "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod,
-        "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax,
-        "argmax": R.argmax, "argmin": R.argmin, "var": R.var, "std": R.std,
-        "logsumexp": R.logsumexp, "norm": R.norm, "dist": R.dist, "all": R.all, "any": R.any,
-        "count_nonzero": R.count_nonzero, "cumsum": R.cumsum, "cumprod": R.cumprod,
-        "logcumsumexp": R.logcumsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
+        "sum": R.sum,
+        "nansum": R.nansum,
+        "mean": R.mean,
+        "nanmean": R.nanmean,
+        "prod": R.prod,
+        "max": R.max,
+        "min": R.min,
+        "amax": R.amax,
+        "amin": R.amin,
+        "aminmax": R.aminmax,
+        "argmax": R.argmax,
+        "argmin": R.argmin,
+        "var": R.var,
+        "std": R.std,
+        "logsumexp": R.logsumexp,
+        "norm": R.norm,
+        "dist": R.dist,
+        "all": R.all,
+        "any": R.any,
+        "count_nonzero": R.count_nonzero,
+        "cumsum": R.cumsum,
+        "cumprod": R.cumprod,
+        "logcumsumexp": R.logcumsumexp,
+        "softmax": R.softmax,
+        "log_softmax": R.log_softmax,
         # shape
-        "view": S.view, "view_as": S.view_as, "reshape": S.reshape, "reshape_as": S.reshape_as,
-        "flatten": S.flatten, "unflatten": S.unflatten, "transpose": S.transpose,
-        "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "permute": S.permute,
-        "movedim": S.movedim, "moveaxis": S.movedim, "adjoint": S.adjoint,
-        "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand,
-        "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "narrow": S.narrow,
-        "contiguous": S.contiguous, "clone": S.clone, "split": S.split,
-        "tensor_split": S.tensor_split, "chunk": S.chunk, "unbind": S.unbind,
-        "select": S.select, "flip": S.flip, "fliplr": S.fliplr, "flipud": S.flipud,
-        "roll": S.roll, "rot90": S.rot90, "repeat": S.repeat, "tile": S.tile,
-        "repeat_interleave": S.repeat_interleave, "tril": S.tril, "triu": S.triu,
-        "diagonal": S.diagonal, "diag": S.diag, "diag_embed": S.diag_embed, "trace": S.trace,
+        "view": S.view,
+        "view_as": S.view_as,
+        "reshape": S.reshape,
+        "reshape_as": S.reshape_as,
+        "flatten": S.flatten,
+        "unflatten": S.unflatten,
+        "transpose": S.transpose,
+        "swapaxes": S.transpose,
+        "swapdims": S.transpose,
+        "t": S.t,
+        "permute": S.permute,
+        "movedim": S.movedim,
+        "moveaxis": S.movedim,
+        "adjoint": S.adjoint,
+        "squeeze": S.squeeze,
+        "unsqueeze": S.unsqueeze,
+        "expand": S.expand,
+        "expand_as": S.expand_as,
+        "broadcast_to": S.broadcast_to,
+        "narrow": S.narrow,
+        "contiguous": S.contiguous,
+        "clone": S.clone,
+        "split": S.split,
+        "tensor_split": S.tensor_split,
+        "chunk": S.chunk,
+        "unbind": S.unbind,
+        "select": S.select,
+        "flip": S.flip,
+        "fliplr": S.fliplr,
+        "flipud": S.flipud,
+        "roll": S.roll,
+        "rot90": S.rot90,
+        "repeat": S.repeat,
+        "tile": S.tile,
+        "repeat_interleave": S.repeat_interleave,
+        "tril": S.tril,
+        "triu": S.triu,
+        "diagonal": S.diagonal,
+        "diag": S.diag,
+        "diag_embed": S.diag_embed,
+        "trace": S.trace,
         # indexing
-        "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
-        "scatter_reduce": I.scatter_reduce, "index_select": I.index_select,
-        "index_add": I.index_add, "index_fill": I.index_fill, "index_copy": I.index_copy,
-        "index_put": I.index_put, "masked_fill": I.masked_fill,
-        "masked_select": I.masked_select, "masked_scatter": I.masked_scatter, "take": I.take,
-        "take_along_dim": I.take_along_dim, "nonzero": I.nonzero, "argwhere": I.argwhere,
-        "sort": I.sort, "argsort": I.argsort, "msort": I.msort, "topk": I.topk,
-        "kthvalue": I.kthvalue, "median": I.median, "unique": I.unique,
+        "gather": I.gather,
+        "scatter": I.scatter,
+        "scatter_add": I.scatter_add,
+        "scatter_reduce": I.scatter_reduce,
+        "index_select": I.index_select,
+        "index_add": I.index_add,
+        "index_fill": I.index_fill,
+        "index_copy": I.index_copy,
+        "index_put": I.index_put,
+        "masked_fill": I.masked_fill,
+        "masked_select": I.masked_select,
+        "masked_scatter": I.masked_scatter,
+        "take": I.take,
+        "take_along_dim": I.take_along_dim,
+        "nonzero": I.nonzero,
+        "argwhere": I.argwhere,
+        "sort": I.sort,
+        "argsort": I.argsort,
+        "msort": I.msort,
+        "topk": I.topk,
+        "kthvalue": I.kthvalue,
+        "median": I.median,
+        "unique": I.unique,
         "bincount": I.bincount,
         # linalg
-        "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot,
-        "inner": L.dot, "vdot": L.dot, "outer": L.outer, "ger": L.outer, "addmm": L.addmm,
-        "addmv": L.addmv, "baddbmm": L.baddbmm,
+        "matmul": L.matmul,
+        "mm": L.mm,
+        "bmm": L.bmm,
+        "mv": L.mv,
+        "dot": L.dot,
+        "inner": L.dot,
+        "vdot": L.dot,
+        "outer": L.outer,
+        "ger": L.outer,
+        "addmm": L.addmm,
+        "addmv": L.addmv,
+        "baddbmm": L.baddbmm,
         # conversion
-        "to": C.to, "type": C.type_, "type_as": C.type_as,
+        "to": C.to,
+        "type": C.type_,
+        "type_as": C.type_as,
     }
     for name, fn in plain.items():
         setattr(T, name, fn)
@@ -158,6 +305,7 @@ def attach(T) -> None:
     ).split():
         fn = plain[base]
         if base in ("eq", "ne", "lt", "le", "gt", "ge"):
+
             def cmp_fn(self, other, _f=fn):
                 return _f(self, other).to(self.dtype)
 
@@ -233,7 +381,11 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
 
 
 def _cmp_ok(o):
-    return o is None or isinstance(o, (Tensor, int, float, bool, complex, np.ndarray, np.generic, list, tuple)) and o is not None
+    return (
+        o is None
+        or isinstance(o, (Tensor, int, float, bool, complex, np.ndarray, np.generic, list, tuple))
+        and o is not None
+    )
 
 
 def _lift(o, like):
@@ -266,7 +418,9 @@ def _mk_binary_inplace(name, op):
         if alpha != 1:
             other = other * alpha
         if rounding_mode is not None:
-            return A.inplace(self, name, lambda: A.div(self, other, rounding_mode=rounding_mode), other)
+            return A.inplace(
+                self, name, lambda: A.div(self, other, rounding_mode=rounding_mode), other
+            )
         return A.binary_inplace(self, op, other, name)
 
     method.__name__ = name
@@ -285,11 +439,18 @@ def _fill_(self, value):
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._a.ndim} dimensions."
             )
         if state.enabled and (self._rg or value._rg):
-            return A.inplace(self, "fill_", lambda: value.expand(self.shape).to(self.dtype) + self.detach() * 0, value)
+            return A.inplace(
+                self,
+                "fill_",
+                lambda: value.expand(self.shape).to(self.dtype) + self.detach() * 0,
+                value,
+            )
         value = value.item()
     if state.enabled and self._rg:
         if self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
         return A.inplace(self, "fill_", lambda: self * 0 + value)
     a = self._a
     if a.size >= 16384 and a.flags.c_contiguous and a.dtype in (np.float32, np.float64):
@@ -320,7 +481,13 @@ def _copy_(self, src, non_blocking=False):
         )
     if state.enabled and (self._rg or src._rg):
         return A.inplace(
-            self, "copy_", lambda: C.to_impl(src, self.dtype, self.device, False).expand(self.shape) + self.detach() * 0, src
+            self,
+            "copy_",
+            lambda: (
+                C.to_impl(src, self.dtype, self.device, False).expand(self.shape)
+                + self.detach() * 0
+            ),
+            src,
         )
     A.check_writable(self, "copy_")
     s = src._a
@@ -334,7 +501,9 @@ def _copy_(self, src, non_blocking=False):
 def _rand_fill(self, name, sample):
     A.check_writable(self, name)
     if state.enabled and self._rg and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     a = sample(self._a.shape)
     if type(self._a) is not np.ndarray:
         from . import _gpu
@@ -349,14 +518,18 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
     from ._random import rng_for
 
     g = rng_for(generator)
-    return _rand_fill(self, "uniform_", lambda shp: (a + (b - a) * g.random(shp)).astype(self._a.dtype))
+    return _rand_fill(
+        self, "uniform_", lambda shp: (a + (b - a) * g.random(shp)).astype(self._a.dtype)
+    )
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     from ._random import rng_for
 
     g = rng_for(generator)
-    return _rand_fill(self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype))
+    return _rand_fill(
+        self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype)
+    )
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
@@ -372,7 +545,16 @@ def _random_(self, from_=0, to=None, *, generator=None):
 
     g = rng_for(generator)
     if to is None:
-        from_, to = 0, (2**24 if self._a.dtype == np.float32 else 2**53 if self._a.dtype.kind == "f" else np.iinfo(self._a.dtype).max)
+        from_, to = (
+            0,
+            (
+                2**24
+                if self._a.dtype == np.float32
+                else 2**53
+                if self._a.dtype.kind == "f"
+                else np.iinfo(self._a.dtype).max
+            ),
+        )
     return _rand_fill(self, "random_", lambda shp: g.integers(from_, to, shp).astype(self._a.dtype))
 
 
@@ -380,7 +562,9 @@ def _exponential_(self, lambd=1.0, *, generator=None):
     from ._random import rng_for
 
     g = rng_for(generator)
-    return _rand_fill(self, "exponential_", lambda shp: g.exponential(1.0 / lambd, shp).astype(self._a.dtype))
+    return _rand_fill(
+        self, "exponential_", lambda shp: g.exponential(1.0 / lambd, shp).astype(self._a.dtype)
+    )
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):
@@ -414,29 +598,56 @@ def _resize_(self, *size):
 
 
 def _new(kind):
-    def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    def method(
+        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+    ):
         from . import _creation
 
         fn = getattr(_creation, kind)
-        return fn(*size, dtype=dtype if dtype is not None else self.dtype,
-                  device=device if device is not None else self.device, requires_grad=requires_grad)
+        return fn(
+            *size,
+            dtype=dtype if dtype is not None else self.dtype,
+            device=device if device is not None else self.device,
+            requires_grad=requires_grad,
+        )
 
     method.__name__ = "new_" + kind
     return method
 
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def _new_full(
+    self,
+    size,
+    fill_value,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    layout=None,
+    pin_memory=False,
+):
     from . import _creation
 
-    return _creation.full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
-                          device=device if device is not None else self.device, requires_grad=requires_grad)
+    return _creation.full(
+        size,
+        fill_value,
+        dtype=dtype if dtype is not None else self.dtype,
+        device=device if device is not None else self.device,
+        requires_grad=requires_grad,
+    )
 
 
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def _new_tensor(
+    self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+):
     from . import _creation
 
-    return _creation.tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                            device=device if device is not None else self.device, requires_grad=requires_grad)
+    return _creation.tensor(
+        data,
+        dtype=dtype if dtype is not None else self.dtype,
+        device=device if device is not None else self.device,
+        requires_grad=requires_grad,
+    )
 
 
 def _apply_(self, fn):

@@ -10,8 +10,15 @@ import time
 
 import numpy as np
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state"]
+__all__ = [
+    "Generator",
+    "default_generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+]
 
 
 class Generator:
@@ -39,11 +46,15 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._tensor import Tensor
-
         import pickle
 
-        return Tensor._make(np.frombuffer(pickle.dumps((self._seed, self._rng.bit_generator.state)), np.uint8).copy())
+        from ._tensor import Tensor
+
+        return Tensor._make(
+            np.frombuffer(
+                pickle.dumps((self._seed, self._rng.bit_generator.state)), np.uint8
+            ).copy()
+        )
 
     def set_state(self, state) -> Generator:
         import pickle

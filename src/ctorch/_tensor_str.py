@@ -20,13 +20,30 @@ class _Opts:
 PRINT_OPTS = _Opts()
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
     if profile == "default":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, 1000, 3, 80
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = (
+            4,
+            1000,
+            3,
+            80,
+        )
     elif profile == "short":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = (
+            2,
+            1000,
+            2,
+            80,
+        )
     elif profile == "full":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = (
+            4,
+            math.inf,
+            3,
+            80,
+        )
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -94,15 +111,23 @@ def _fmt_array(a, f, indent, summarize):
     e = PRINT_OPTS.edgeitems
     n = a.shape[0]
     if a.ndim == 1:
-        items = [f.fmt(v).rjust(f.width) for v in (a[:e].tolist() + a[n - e:].tolist() if summarize and n > 2 * e else a.tolist())]
+        items = [
+            f.fmt(v).rjust(f.width)
+            for v in (
+                a[:e].tolist() + a[n - e :].tolist() if summarize and n > 2 * e else a.tolist()
+            )
+        ]
         if summarize and n > 2 * e:
             items = items[:e] + [" ..."] + items[e:]
         per_line = max(1, int((PRINT_OPTS.linewidth - indent) // (f.width + 2)))
-        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     if summarize and n > 2 * e:
-        rows = [_fmt_array(a[i], f, indent + 1, summarize) for i in range(e)] + ["..."] + [
-            _fmt_array(a[i], f, indent + 1, summarize) for i in range(n - e, n)]
+        rows = (
+            [_fmt_array(a[i], f, indent + 1, summarize) for i in range(e)]
+            + ["..."]
+            + [_fmt_array(a[i], f, indent + 1, summarize) for i in range(n - e, n)]
+        )
     else:
         rows = [_fmt_array(a[i], f, indent + 1, summarize) for i in range(n)]
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
@@ -142,10 +167,16 @@ def tensor_repr(t) -> str:
             suffixes.append(f"size={tuple(a.shape)}")
     else:
         vals = _summary_values(a) if summarize else a
-        f = _Formatter(np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32))
-        body = _fmt_array(a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize)
+        f = _Formatter(
+            np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32)
+        )
+        body = _fmt_array(
+            a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize
+        )
     dt = t.dtype
-    if dt not in (D.get_default_dtype(), D.int64, D.bool) or (a.size == 0 and dt is not D.get_default_dtype()):
+    if dt not in (D.get_default_dtype(), D.int64, D.bool) or (
+        a.size == 0 and dt is not D.get_default_dtype()
+    ):
         suffixes.append(f"dtype={dt}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

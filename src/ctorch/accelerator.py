@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from ._device import device
 
-__all__ = ["is_available", "current_accelerator", "device_count", "current_device_index",
-           "set_device_index", "synchronize"]
+__all__ = [
+    "is_available",
+    "current_accelerator",
+    "device_count",
+    "current_device_index",
+    "set_device_index",
+    "synchronize",
+]
 
 
 def _cuda():

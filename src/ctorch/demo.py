@@ -32,22 +32,38 @@ __all__ = ["main", "build_digits_model", "render_curves", "render_predictions"]
 # ---------------------------------------------------------------------------------------------
 # A 3x5 pixel font: enough for digits, numbers and the chart labels.
 _FONT_ROWS = {
-    "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"),
-    "2": ("111", "001", "111", "100", "111"), "3": ("111", "001", "111", "001", "111"),
-    "4": ("101", "101", "111", "001", "001"), "5": ("111", "100", "111", "001", "111"),
-    "6": ("111", "100", "111", "101", "111"), "7": ("111", "001", "001", "010", "010"),
-    "8": ("111", "101", "111", "101", "111"), "9": ("111", "101", "111", "001", "111"),
-    ".": ("000", "000", "000", "000", "010"), "%": ("101", "001", "010", "100", "101"),
-    "-": ("000", "000", "111", "000", "000"), "/": ("001", "001", "010", "100", "100"),
-    ":": ("000", "010", "000", "010", "000"), " ": ("000", "000", "000", "000", "000"),
-    "A": ("010", "101", "111", "101", "101"), "C": ("111", "100", "100", "100", "111"),
-    "D": ("110", "101", "101", "101", "110"), "E": ("111", "100", "111", "100", "111"),
-    "G": ("111", "100", "101", "101", "111"), "H": ("101", "101", "111", "101", "101"),
-    "I": ("111", "010", "010", "010", "111"), "L": ("100", "100", "100", "100", "111"),
-    "N": ("110", "101", "101", "101", "101"), "O": ("111", "101", "101", "101", "111"),
-    "P": ("111", "101", "111", "100", "100"), "R": ("110", "101", "110", "101", "101"),
-    "S": ("111", "100", "111", "001", "111"), "T": ("111", "010", "010", "010", "010"),
-    "U": ("101", "101", "101", "101", "111"), "Y": ("101", "101", "010", "010", "010"),
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("010", "110", "010", "010", "111"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "001", "010", "010"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
+    ".": ("000", "000", "000", "000", "010"),
+    "%": ("101", "001", "010", "100", "101"),
+    "-": ("000", "000", "111", "000", "000"),
+    "/": ("001", "001", "010", "100", "100"),
+    ":": ("000", "010", "000", "010", "000"),
+    " ": ("000", "000", "000", "000", "000"),
+    "A": ("010", "101", "111", "101", "101"),
+    "C": ("111", "100", "100", "100", "111"),
+    "D": ("110", "101", "101", "101", "110"),
+    "E": ("111", "100", "111", "100", "111"),
+    "G": ("111", "100", "101", "101", "111"),
+    "H": ("101", "101", "111", "101", "101"),
+    "I": ("111", "010", "010", "010", "111"),
+    "L": ("100", "100", "100", "100", "111"),
+    "N": ("110", "101", "101", "101", "101"),
+    "O": ("111", "101", "101", "101", "111"),
+    "P": ("111", "101", "111", "100", "100"),
+    "R": ("110", "101", "110", "101", "101"),
+    "S": ("111", "100", "111", "001", "111"),
+    "T": ("111", "010", "010", "010", "010"),
+    "U": ("101", "101", "101", "101", "111"),
+    "Y": ("101", "101", "010", "010", "010"),
 }
 _FONT = {
     ch: np.array([[c == "1" for c in row] for row in rows], dtype=bool)
@@ -55,8 +71,9 @@ _FONT = {
 }
 
 
-def _draw_text(img: np.ndarray, text: str, x: int, y: int, color: Sequence[float],
-               scale: int = 1) -> None:
+def _draw_text(
+    img: np.ndarray, text: str, x: int, y: int, color: Sequence[float], scale: int = 1
+) -> None:
     """Draw ``text`` (upper-cased) into an H x W x 3 image, top-left corner at (x, y)."""
     for ch in text.upper():
         glyph = _FONT.get(ch, _FONT[" "])
@@ -66,7 +83,7 @@ def _draw_text(img: np.ndarray, text: str, x: int, y: int, color: Sequence[float
         y1, x1 = min(y + h, img.shape[0]), min(x + w, img.shape[1])
         if y1 > y0 and x1 > x0:
             region = img[y0:y1, x0:x1]
-            region[big[y0 - y:y1 - y, x0 - x:x1 - x]] = color
+            region[big[y0 - y : y1 - y, x0 - x : x1 - x]] = color
         x += 4 * scale
 
 
@@ -74,8 +91,13 @@ def _text_width(text: str, scale: int = 1) -> int:
     return max(len(text) * 4 - 1, 0) * scale
 
 
-def _draw_line(img: np.ndarray, p0: tuple[float, float], p1: tuple[float, float],
-               color: Sequence[float], width: int = 2) -> None:
+def _draw_line(
+    img: np.ndarray,
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    color: Sequence[float],
+    width: int = 2,
+) -> None:
     (x0, y0), (x1, y1) = p0, p1
     n = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
     xs = np.rint(np.linspace(x0, x1, n)).astype(int)
@@ -97,13 +119,18 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
 
 
 def _fmt_tick(v: float, step: float) -> str:
-    decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-9 * max(step, 1)),
-                    3)
+    decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-9 * max(step, 1)), 3)
     return f"{v:.{decimals}f}"
 
 
-def _panel(values: Sequence[float], title: str, color: Sequence[float], ylim: tuple[float, float],
-           width: int = 320, height: int = 240) -> np.ndarray:
+def _panel(
+    values: Sequence[float],
+    title: str,
+    color: Sequence[float],
+    ylim: tuple[float, float],
+    width: int = 320,
+    height: int = 240,
+) -> np.ndarray:
     """One line chart (x = epoch 1..n) as an H x W x 3 float image in [0, 1]."""
     img = np.ones((height, width, 3), dtype=np.float32)
     left, right, top, bottom = 44, 12, 24, 30
@@ -150,14 +177,14 @@ def render_curves(train_loss: Sequence[float], test_acc: Sequence[float]) -> np.
     amin = min(test_acc) * 100
     alo = max(0.0, math.floor((amin - 1) / 5) * 5)
     loss = _panel(train_loss, "TRAIN LOSS", (0.12, 0.35, 0.80), (0.0, lmax))
-    acc = _panel([a * 100 for a in test_acc], "TEST ACCURACY %", (0.85, 0.40, 0.05),
-                 (alo, 100.0))
+    acc = _panel([a * 100 for a in test_acc], "TEST ACCURACY %", (0.85, 0.40, 0.05), (alo, 100.0))
     img = np.concatenate([loss, acc], axis=1)
     return np.ascontiguousarray(img.transpose(2, 0, 1))
 
 
-def render_predictions(images: np.ndarray, preds: Sequence[int], targets: Sequence[int],
-                       nrow: int = 8, scale: int = 4) -> Any:
+def render_predictions(
+    images: np.ndarray, preds: Sequence[int], targets: Sequence[int], nrow: int = 8, scale: int = 4
+) -> Any:
     """A ``make_grid`` of test digits: green frame if right, red if wrong, predicted label below.
 
     ``images``: N x H x W floats in [0, 1] (white digit on black). Returns a 3 x H x W tensor.
@@ -173,10 +200,16 @@ def render_predictions(images: np.ndarray, preds: Sequence[int], targets: Sequen
         tile = np.zeros((h + 2 * border + label_h, w + 2 * border, 3), dtype=np.float32)
         frame = (0.1, 0.8, 0.2) if int(p) == int(t) else (0.95, 0.15, 0.1)
         tile[: h + 2 * border] = frame
-        tile[border:border + h, border:border + w] = big[..., None]
+        tile[border : border + h, border : border + w] = big[..., None]
         text = str(int(p))
-        _draw_text(tile, text, (tile.shape[1] - _text_width(text, 2)) // 2, h + 2 * border + 2,
-                   frame, scale=2)
+        _draw_text(
+            tile,
+            text,
+            (tile.shape[1] - _text_width(text, 2)) // 2,
+            h + 2 * border + 2,
+            frame,
+            scale=2,
+        )
         tiles.append(tile.transpose(2, 0, 1))
     batch = ctorch.from_numpy(np.ascontiguousarray(np.stack(tiles)))
     return make_grid(batch, nrow=nrow, padding=3, pad_value=0.15)
@@ -218,8 +251,12 @@ def _set_blas_threads(n: int) -> int | None:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
-                               ("openblas", "64_"), ("openblas", "")):
+        for prefix, suffix in (
+            ("scipy_openblas", "64_"),
+            ("scipy_openblas", ""),
+            ("openblas", "64_"),
+            ("openblas", ""),
+        ):
             set_fn = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
             get_fn = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
             if set_fn is not None and get_fn is not None:
@@ -251,10 +288,14 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     xtr = train.data.numpy().astype(np.float32)[:, None] / 255.0
     xte = test.data.numpy().astype(np.float32)[:, None] / 255.0
     mean, std = float(xtr.mean()), float(xtr.std())
-    norm = (lambda a: np.ascontiguousarray((a - mean) / std))
-    return (ctorch.from_numpy(norm(xtr)), ctorch.from_numpy(train.targets.numpy().astype(np.int64)),
-            ctorch.from_numpy(norm(xte)), ctorch.from_numpy(test.targets.numpy().astype(np.int64)),
-            desc)
+    norm = lambda a: np.ascontiguousarray((a - mean) / std)
+    return (
+        ctorch.from_numpy(norm(xtr)),
+        ctorch.from_numpy(train.targets.numpy().astype(np.int64)),
+        ctorch.from_numpy(norm(xte)),
+        ctorch.from_numpy(test.targets.numpy().astype(np.int64)),
+        desc,
+    )
 
 
 class _Progress:
@@ -290,7 +331,7 @@ def _evaluate(model: Any, x: Any, y: Any, batch: int = 500) -> tuple[float, np.n
     preds = []
     with ctorch.no_grad():
         for i in range(0, len(x), batch):
-            preds.append(model(x[i:i + batch]).argmax(1).numpy())
+            preds.append(model(x[i : i + batch]).argmax(1).numpy())
     model.train()
     pred = np.concatenate(preds)
     return float((pred == y.numpy()).mean()), pred
@@ -301,20 +342,37 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m ctorch.demo",
         description="Train a small CNN on handwritten digits with ctorch and plot the results.",
     )
-    p.add_argument("--dataset", choices=("digits", "mnist"), default="digits",
-                   help="digits: the bundled UCI 8x8 digits (default); mnist: MNIST in --root")
+    p.add_argument(
+        "--dataset",
+        choices=("digits", "mnist"),
+        default="digits",
+        help="digits: the bundled UCI 8x8 digits (default); mnist: MNIST in --root",
+    )
     p.add_argument("--root", default=None, help="data folder for --dataset mnist")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="epochs (default 12 for digits, 1 for mnist)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="batch size (default 32 for digits, 64 for mnist)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="Adam learning rate (default 2e-3 for digits, 1e-3 for mnist)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default 12 for digits, 1 for mnist)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="batch size (default 32 for digits, 64 for mnist)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="Adam learning rate (default 2e-3 for digits, 1e-3 for mnist)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="threads for ctorch's kernels and NumPy's BLAS (default 1 for the 8x8 "
-                        "digits, whose tensors are too small to gain from threads; ctorch's "
-                        "default for mnist)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for ctorch's kernels and NumPy's BLAS (default 1 for the 8x8 "
+        "digits, whose tensors are too small to gain from threads; ctorch's "
+        "default for mnist)",
+    )
     p.add_argument("--out", default="ctorch_demo_out", help="where the pictures go")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     return p.parse_args(argv)
@@ -347,8 +405,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             out.close()
 
 
-def _train(args: argparse.Namespace, digits: bool, epochs: int, batch_size: int, lr: float,
-           out: Any, t_start: float) -> dict[str, Any]:
+def _train(
+    args: argparse.Namespace,
+    digits: bool,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    out: Any,
+    t_start: float,
+) -> dict[str, Any]:
     import ctorch
     from ctorch import nn, optim
     from ctorch.utils.data import DataLoader, TensorDataset
@@ -365,13 +430,17 @@ def _train(args: argparse.Namespace, digits: bool, epochs: int, batch_size: int,
         model_name = "LeNet-5"
     n_params = sum(p.numel() for p in model.parameters())
     print(f"ctorch {ctorch.__version__} demo: {desc}", file=out)
-    print(f"  {len(xtr)} training / {len(xte)} test images of {tuple(xtr.shape[1:])}; "
-          f"{model_name}, {n_params:,} parameters; {ctorch.get_num_threads()} thread(s); "
-          f"Adam lr={lr:g}, batch {batch_size}, {epochs} epochs", file=out)
+    print(
+        f"  {len(xtr)} training / {len(xte)} test images of {tuple(xtr.shape[1:])}; "
+        f"{model_name}, {n_params:,} parameters; {ctorch.get_num_threads()} thread(s); "
+        f"Adam lr={lr:g}, batch {batch_size}, {epochs} epochs",
+        file=out,
+    )
 
     generator = ctorch.Generator().manual_seed(args.seed)
-    loader = DataLoader(TensorDataset(xtr, ytr), batch_size=batch_size, shuffle=True,
-                        generator=generator)
+    loader = DataLoader(
+        TensorDataset(xtr, ytr), batch_size=batch_size, shuffle=True, generator=generator
+    )
     optimizer = optim.Adam(model.parameters(), lr=lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
     criterion = nn.CrossEntropyLoss()
@@ -398,8 +467,11 @@ def _train(args: argparse.Namespace, digits: bool, epochs: int, batch_size: int,
         history["train_loss"].append(loss_sum / max(seen, 1))
         history["test_acc"].append(acc)
         history["epoch_time"].append(time.perf_counter() - t0)
-        bar.close(seen, f"loss {loss_sum / max(seen, 1):.4f}  {seen / train_time:,.0f} img/s  "
-                        f"test acc {acc * 100:.2f}%")
+        bar.close(
+            seen,
+            f"loss {loss_sum / max(seen, 1):.4f}  {seen / train_time:,.0f} img/s  "
+            f"test acc {acc * 100:.2f}%",
+        )
     total = time.perf_counter() - t_start
 
     from ctorch.vision.utils import save_image
@@ -407,22 +479,29 @@ def _train(args: argparse.Namespace, digits: bool, epochs: int, batch_size: int,
     os.makedirs(args.out, exist_ok=True)
     curves_path = os.path.join(args.out, "curves.png")
     grid_path = os.path.join(args.out, "predictions.png")
-    save_image(ctorch.from_numpy(render_curves(history["train_loss"], history["test_acc"])),
-               curves_path)
+    save_image(
+        ctorch.from_numpy(render_curves(history["train_loss"], history["test_acc"])), curves_path
+    )
     n_show = min(64, len(xte))
     shown = xte[:n_show].numpy()[:, 0]
     shown = (shown - shown.min()) / max(float(shown.max() - shown.min()), 1e-12)
     y_show = yte.numpy()[:n_show]
-    save_image(render_predictions(shown, pred[:n_show], y_show, scale=4 if digits else 1),
-               grid_path)
+    save_image(
+        render_predictions(shown, pred[:n_show], y_show, scale=4 if digits else 1), grid_path
+    )
 
     wrong = int((pred != yte.numpy()).sum())
-    print(f"final test accuracy {history['test_acc'][-1] * 100:.2f}% ({wrong} of {len(yte)} "
-          f"wrong); total time {total:.1f} s", file=out)
+    print(
+        f"final test accuracy {history['test_acc'][-1] * 100:.2f}% ({wrong} of {len(yte)} "
+        f"wrong); total time {total:.1f} s",
+        file=out,
+    )
     print("first test digits, predicted (true where wrong):", file=out)
     for r in range(0, n_show, 16):
-        row = [str(p) if p == t else f"{p}({t})" for p, t in
-               zip(pred[r:r + 16].tolist(), y_show[r:r + 16].tolist(), strict=False)]
+        row = [
+            str(p) if p == t else f"{p}({t})"
+            for p, t in zip(pred[r : r + 16].tolist(), y_show[r : r + 16].tolist(), strict=False)
+        ]
         print("  " + " ".join(row), file=out)
     print(f"wrote {curves_path} and {grid_path}", file=out)
     return {

@@ -41,7 +41,7 @@ def _target_name(fullname: str) -> str | None:
     """The ctorch module that ``fullname`` (torch.X / torchvision.X) stands for, or None."""
     for alias, target in _ALIASES.items():
         if fullname == alias or fullname.startswith(alias + "."):
-            return target + fullname[len(alias):]
+            return target + fullname[len(alias) :]
     return None
 
 
@@ -62,8 +62,9 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
     """Meta-path finder mapping ``torch[.X]`` to ``ctorch[.X]`` and ``torchvision[.X]`` to
     ``ctorch.vision[.X]``. The torch name and the ctorch name are the same module object."""
 
-    def find_spec(self, fullname: str, path: Any = None,
-                  target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
         real = _target_name(fullname)
         if real is None:
             return None
@@ -73,13 +74,13 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
             missing = e.name or ""
             if missing == real or real.startswith(missing + ".") and missing.startswith("ctorch"):
                 raise ModuleNotFoundError(
-                    f"ctorch.run: the script imports {fullname!r}, which ctorch does not "
-                    "provide",
+                    f"ctorch.run: the script imports {fullname!r}, which ctorch does not provide",
                     name=fullname,
                 ) from None
             raise
-        return importlib.util.spec_from_loader(fullname, _AliasLoader(module),
-                                               is_package=hasattr(module, "__path__"))
+        return importlib.util.spec_from_loader(
+            fullname, _AliasLoader(module), is_package=hasattr(module, "__path__")
+        )
 
 
 _finder: TorchAliasFinder | None = None

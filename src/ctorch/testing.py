@@ -9,8 +9,9 @@ __all__ = ["assert_close"]
 _TOL = {np.float16: (1e-3, 1e-5), np.float32: (1.3e-6, 1e-5), np.float64: (1e-7, 1e-7)}
 
 
-def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True,
-                 msg=None) -> None:
+def assert_close(
+    actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True, msg=None
+) -> None:
     from ._tensor import Tensor
 
     def arr(x):
@@ -21,9 +22,19 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
 
     a, e = arr(actual), arr(expected)
     if a.shape != e.shape:
-        raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.")
-    if check_dtype and isinstance(actual, Tensor) and isinstance(expected, Tensor) and a.dtype != e.dtype:
-        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: {actual.dtype} != {expected.dtype}.")
+        raise AssertionError(
+            msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}."
+        )
+    if (
+        check_dtype
+        and isinstance(actual, Tensor)
+        and isinstance(expected, Tensor)
+        and a.dtype != e.dtype
+    ):
+        raise AssertionError(
+            msg
+            or f"The values for attribute 'dtype' do not match: {actual.dtype} != {expected.dtype}."
+        )
     r, t = _TOL.get(a.dtype.type, (0.0, 0.0))
     rtol = r if rtol is None else rtol
     atol = t if atol is None else atol
@@ -34,6 +45,7 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if not ok:
         diff = np.abs(a.astype(np.float64) - e.astype(np.float64))
         raise AssertionError(
-            msg or f"Tensor-likes are not close!\n\nGreatest absolute difference: {np.nanmax(diff)} "
+            msg
+            or f"Tensor-likes are not close!\n\nGreatest absolute difference: {np.nanmax(diff)} "
             f"(up to {atol} allowed)\nMismatched elements: {int(np.sum(~np.isclose(a, e, rtol, atol, equal_nan)))} / {a.size}"
         )

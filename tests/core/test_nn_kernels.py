@@ -131,16 +131,23 @@ def test_conv_via_im2col_matches_torch(dtype):
     y = np.matmul(w.reshape(OC, -1), cols).reshape(N, OC, oh, ow)
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.nn.functional.conv2d(xt, torch.tensor(w), stride=s, padding=p, dilation=d)
-    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4 if dtype == np.float32 else 1e-10,
-                               atol=1e-4 if dtype == np.float32 else 1e-10)
+    np.testing.assert_allclose(
+        y,
+        yt.detach().numpy(),
+        rtol=1e-4 if dtype == np.float32 else 1e-10,
+        atol=1e-4 if dtype == np.float32 else 1e-10,
+    )
     gy = rnd(rng, yt.shape, dtype)
     yt.backward(torch.tensor(gy))
     gcols = np.matmul(w.reshape(OC, -1).T, gy.reshape(N, OC, -1))
     gx = np.empty(N * C * H * W, dtype)
     conv.col2im(gcols.ravel(), gx, N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
-    np.testing.assert_allclose(gx.reshape(x.shape), xt.grad.numpy(),
-                               rtol=1e-4 if dtype == np.float32 else 1e-10,
-                               atol=1e-4 if dtype == np.float32 else 1e-10)
+    np.testing.assert_allclose(
+        gx.reshape(x.shape),
+        xt.grad.numpy(),
+        rtol=1e-4 if dtype == np.float32 else 1e-10,
+        atol=1e-4 if dtype == np.float32 else 1e-10,
+    )
 
 
 def test_conv_length_checks():
@@ -262,8 +269,9 @@ def test_maxpool2d(dtype, geom):
 
     torch = pytest.importorskip("torch")
     xt = torch.tensor(x, requires_grad=True)
-    yt, it = torch.nn.functional.max_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), (dh, dw),
-                                            ceil_mode=ceil, return_indices=True)
+    yt, it = torch.nn.functional.max_pool2d(
+        xt, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil_mode=ceil, return_indices=True
+    )
     np.testing.assert_array_equal(y.reshape(yt.shape), yt.detach().numpy())
     np.testing.assert_array_equal(idx.reshape(it.shape), it.numpy())
     yt.backward(torch.tensor(gy))
@@ -272,8 +280,15 @@ def test_maxpool2d(dtype, geom):
 
 def test_maxpool2d_nan_and_ties_like_torch():
     torch = torch_or_skip()
-    x = np.array([[1.0, 1.0, 2.0, np.nan], [np.nan, 0.0, 2.0, 5.0],
-                  [3.0, 3.0, np.nan, np.nan], [3.0, 3.0, -1.0, 7.0]], np.float32)[None, None]
+    x = np.array(
+        [
+            [1.0, 1.0, 2.0, np.nan],
+            [np.nan, 0.0, 2.0, 5.0],
+            [3.0, 3.0, np.nan, np.nan],
+            [3.0, 3.0, -1.0, 7.0],
+        ],
+        np.float32,
+    )[None, None]
     for k, s, p in [(2, 2, 0), (3, 1, 1), (2, 1, 0)]:
         oh = pool_out(4, k, s, p, 1, False)
         y = np.empty(oh * oh, np.float32)
@@ -335,8 +350,15 @@ def test_avgpool2d(dtype, case):
 
     torch = pytest.importorskip("torch")
     xt = torch.tensor(x, requires_grad=True)
-    yt = torch.nn.functional.avg_pool2d(xt, (kh, kw), (sh, sw), (ph, pw), ceil_mode=ceil,
-                                        count_include_pad=inc, divisor_override=dov or None)
+    yt = torch.nn.functional.avg_pool2d(
+        xt,
+        (kh, kw),
+        (sh, sw),
+        (ph, pw),
+        ceil_mode=ceil,
+        count_include_pad=inc,
+        divisor_override=dov or None,
+    )
     np.testing.assert_allclose(y.reshape(yt.shape), yt.detach().numpy(), **TOL[dtype])
     yt.backward(torch.tensor(gy))
     np.testing.assert_allclose(gx.reshape(x.shape), xt.grad.numpy(), **TOL[dtype])
@@ -400,8 +422,9 @@ def test_batchnorm_training(dtype, shape, affine):
         gx = np.empty(N * C * HW, dtype)
         gw = np.empty(C, dtype)
         gb = np.empty(C, dtype)
-        normalization.batchnorm_backward(gy.ravel(), x.ravel(), mean, inv, w, gx, gw, gb,
-                                         N, C, HW, True)
+        normalization.batchnorm_backward(
+            gy.ravel(), x.ravel(), mean, inv, w, gx, gw, gb, N, C, HW, True
+        )
         return mean, inv, y, gx, gw, gb
 
     mean, inv, y, gx, gw, gb = run_1_and_2(fwd)
@@ -440,20 +463,21 @@ def test_batchnorm_eval_and_none_outputs(dtype):
     gx = np.empty(N * C * HW, dtype)
     gw = np.empty(C, dtype)
     gb = np.empty(C, dtype)
-    normalization.batchnorm_backward(gy.ravel(), x.ravel(), rm, inv, w, gx, gw, gb,
-                                     N, C, HW, False)
+    normalization.batchnorm_backward(gy.ravel(), x.ravel(), rm, inv, w, gx, gw, gb, N, C, HW, False)
     g64 = gy.astype(np.float64)
     np.testing.assert_allclose(gx.reshape(x.shape), g64 * (inv * w)[:, None], **TOL[dtype])
     xh = (x.astype(np.float64) - rm[:, None]) * inv[:, None]
     np.testing.assert_allclose(gw, (g64 * xh).sum((0, 2)), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gb, g64.sum((0, 2)), rtol=1e-5, atol=1e-5)
     gx2 = np.empty_like(gx)
-    normalization.batchnorm_backward(gy.ravel(), x.ravel(), rm, inv, w, gx2, None, None,
-                                     N, C, HW, False)
+    normalization.batchnorm_backward(
+        gy.ravel(), x.ravel(), rm, inv, w, gx2, None, None, N, C, HW, False
+    )
     np.testing.assert_array_equal(gx, gx2)
     gw2 = np.empty_like(gw)
-    normalization.batchnorm_backward(gy.ravel(), x.ravel(), rm, inv, None, None, gw2, None,
-                                     N, C, HW, True)
+    normalization.batchnorm_backward(
+        gy.ravel(), x.ravel(), rm, inv, None, None, gw2, None, N, C, HW, True
+    )
     np.testing.assert_array_equal(gw, gw2)
 
 
@@ -470,8 +494,9 @@ def test_batchnorm_matches_torch(dtype):
     y = np.empty(x.size, dtype)
     normalization.batchnorm_apply(x.ravel(), mean, inv, w, b, y, N, C, H * W)
     gx, gw, gb = np.empty(x.size, dtype), np.empty(C, dtype), np.empty(C, dtype)
-    normalization.batchnorm_backward(gy.ravel(), x.ravel(), mean, inv, w, gx, gw, gb,
-                                     N, C, H * W, True)
+    normalization.batchnorm_backward(
+        gy.ravel(), x.ravel(), mean, inv, w, gx, gw, gb, N, C, H * W, True
+    )
     xt = torch.tensor(x, requires_grad=True)
     wt = torch.tensor(w, requires_grad=True)
     bt = torch.tensor(b, requires_grad=True)
@@ -496,11 +521,11 @@ def test_batchnorm_length_checks():
     with pytest.raises(ValueError, match="batchnorm_apply: y"):
         normalization.batchnorm_apply(x, c, c, None, None, x[:-1].copy(), 2, 3, 4)
     with pytest.raises(ValueError, match="batchnorm_backward: gx"):
-        normalization.batchnorm_backward(x, x, c, c, None, x[:-2].copy(), c.copy(), c.copy(),
-                                         2, 3, 4, True)
+        normalization.batchnorm_backward(
+            x, x, c, c, None, x[:-2].copy(), c.copy(), c.copy(), 2, 3, 4, True
+        )
     with pytest.raises(ValueError, match="batchnorm_backward: gb"):
-        normalization.batchnorm_backward(x, x, c, c, None, None, None, c[:1].copy(),
-                                         2, 3, 4, True)
+        normalization.batchnorm_backward(x, x, c, c, None, None, None, c[:1].copy(), 2, 3, 4, True)
 
 
 # --------------------------------------------------------------------------- layer norm
@@ -591,8 +616,7 @@ def test_layernorm_partial_outputs_and_checks():
     with pytest.raises(ValueError, match="layernorm_forward: weight"):
         normalization.layernorm_forward(x, np.ones(D + 1), None, y, mean, rstd, M, D, 1e-5)
     with pytest.raises(ValueError, match="layernorm_backward: gw"):
-        normalization.layernorm_backward(gy, x, mean, rstd, None, None, np.empty(D - 1), None,
-                                         M, D)
+        normalization.layernorm_backward(gy, x, mean, rstd, None, None, np.empty(D - 1), None, M, D)
 
 
 # --------------------------------------------------------------------------- cross entropy
@@ -674,7 +698,7 @@ def test_cross_entropy_matches_torch(dtype, reduction, weighted, eps):
     loss.cross_entropy_forward(x.ravel(), t, w, lp, lr, M, C, ignore, eps)
     valid = t != ignore
     if reduction == "mean":
-        denom = (w[t[valid]].astype(np.float64).sum() if weighted else valid.sum())
+        denom = w[t[valid]].astype(np.float64).sum() if weighted else valid.sum()
         out = lr.astype(np.float64).sum() / denom
         grow = np.full(M, 1.0 / denom, dtype)
     elif reduction == "sum":
@@ -687,8 +711,13 @@ def test_cross_entropy_matches_torch(dtype, reduction, weighted, eps):
     loss.cross_entropy_backward(lp, t, w, grow, gx, M, C, ignore, eps)
     xt = torch.tensor(x, requires_grad=True)
     lt = torch.nn.functional.cross_entropy(
-        xt, torch.tensor(t), weight=None if w is None else torch.tensor(w),
-        ignore_index=ignore, reduction=reduction, label_smoothing=eps)
+        xt,
+        torch.tensor(t),
+        weight=None if w is None else torch.tensor(w),
+        ignore_index=ignore,
+        reduction=reduction,
+        label_smoothing=eps,
+    )
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else TOL[dtype]
     np.testing.assert_allclose(out, lt.detach().numpy(), **tol)
     lt.backward(torch.tensor(grow) if reduction == "none" else None)
@@ -714,15 +743,22 @@ def test_cross_entropy_extremes_and_checks():
     with pytest.raises(IndexError, match="out of bounds"):
         loss.cross_entropy_forward(x.ravel(), np.array([3, 0]), None, lp, lr, 2, 3, -100, 0.0)
     with pytest.raises(IndexError, match="out of bounds"):
-        loss.cross_entropy_backward(lp, np.array([0, -1]), None, np.ones(2, np.float32), gx,
-                                    2, 3, -100, 0.0)
+        loss.cross_entropy_backward(
+            lp, np.array([0, -1]), None, np.ones(2, np.float32), gx, 2, 3, -100, 0.0
+        )
 
 
 # --------------------------------------------------------------------------- nnmisc
 
 
-EMB_CASES = [(7, 5, 3, -1), (50, 10, 1, 3), (100, 20, 200, 0), (1000, 300, 50, 7),
-             (4000, 50, 16, -1), (33, 2, 1000, -1)]
+EMB_CASES = [
+    (7, 5, 3, -1),
+    (50, 10, 1, 3),
+    (100, 20, 200, 0),
+    (1000, 300, 50, 7),
+    (4000, 50, 16, -1),
+    (33, 2, 1000, -1),
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -744,10 +780,12 @@ def test_embedding_backward(dtype, case):
     np.add.at(ref, idx[keep], gy[keep].astype(np.float64))
     np.testing.assert_allclose(gw.reshape(V, D), ref, **TOL[dtype])
     torch = pytest.importorskip("torch")
-    wt = torch.zeros(V, D, dtype=torch.float64 if dtype == np.float64 else torch.float32,
-                     requires_grad=True)
-    torch.nn.functional.embedding(torch.tensor(idx), wt, padding_idx=None if pad < 0 else pad
-                                  ).backward(torch.tensor(gy))
+    wt = torch.zeros(
+        V, D, dtype=torch.float64 if dtype == np.float64 else torch.float32, requires_grad=True
+    )
+    torch.nn.functional.embedding(
+        torch.tensor(idx), wt, padding_idx=None if pad < 0 else pad
+    ).backward(torch.tensor(gy))
     np.testing.assert_allclose(gw.reshape(V, D), wt.grad.numpy(), **TOL[dtype])
 
 

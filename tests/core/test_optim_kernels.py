@@ -32,8 +32,18 @@ def lerp(a, b, w):
 # NumPy references in float64, following torch/optim/<name>.py single-tensor code.
 
 
-def sgd_ref(p, g, st, step, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-            nesterov=False, maximize=False):
+def sgd_ref(
+    p,
+    g,
+    st,
+    step,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    weight_decay=0.0,
+    nesterov=False,
+    maximize=False,
+):
     d = -g if maximize else g
     if weight_decay:
         d = d + weight_decay * p
@@ -43,8 +53,19 @@ def sgd_ref(p, g, st, step, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
     return p - lr * d
 
 
-def adam_ref(p, g, st, step, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-             amsgrad=False, maximize=False, decoupled=False):
+def adam_ref(
+    p,
+    g,
+    st,
+    step,
+    lr,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    amsgrad=False,
+    maximize=False,
+    decoupled=False,
+):
     b1, b2 = betas
     d = -g if maximize else g
     if weight_decay:
@@ -62,8 +83,19 @@ def adam_ref(p, g, st, step, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
     return p - lr / (1 - b1**step) * st["m"] / den
 
 
-def rmsprop_ref(p, g, st, step, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                centered=False, maximize=False):
+def rmsprop_ref(
+    p,
+    g,
+    st,
+    step,
+    lr,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    centered=False,
+    maximize=False,
+):
     d = -g if maximize else g
     if weight_decay:
         d = d + weight_decay * p
@@ -79,8 +111,18 @@ def rmsprop_ref(p, g, st, step, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, mome
     return p - lr * d / avg
 
 
-def adagrad_ref(p, g, st, step, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
-                initial_accumulator_value=0.0, maximize=False):
+def adagrad_ref(
+    p,
+    g,
+    st,
+    step,
+    lr,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    eps=1e-10,
+    initial_accumulator_value=0.0,
+    maximize=False,
+):
     d = -g if maximize else g
     if weight_decay:
         d = d + weight_decay * p
@@ -120,34 +162,87 @@ def make_state(name, n, dtype, kw):
 def ct_step(name, p, g, st, step, lr, kw):
     if name == "sgd":
         mom = kw.get("momentum", 0.0)
-        optim.sgd_step(p, g, st["buf"] if mom else None, lr, mom, kw.get("dampening", 0.0),
-                       kw.get("weight_decay", 0.0), kw.get("nesterov", False),
-                       kw.get("maximize", False), step == 1)
+        optim.sgd_step(
+            p,
+            g,
+            st["buf"] if mom else None,
+            lr,
+            mom,
+            kw.get("dampening", 0.0),
+            kw.get("weight_decay", 0.0),
+            kw.get("nesterov", False),
+            kw.get("maximize", False),
+            step == 1,
+        )
     elif name == "adam":
         b1, b2 = kw.get("betas", (0.9, 0.999))
         ams = kw.get("amsgrad", False)
-        optim.adam_step(p, g, st["m"], st["v"], st["vmax"] if ams else None, lr, b1, b2,
-                        kw.get("eps", 1e-8), kw.get("weight_decay", 0.0), step, ams,
-                        kw.get("maximize", False), kw.get("decoupled", False))
+        optim.adam_step(
+            p,
+            g,
+            st["m"],
+            st["v"],
+            st["vmax"] if ams else None,
+            lr,
+            b1,
+            b2,
+            kw.get("eps", 1e-8),
+            kw.get("weight_decay", 0.0),
+            step,
+            ams,
+            kw.get("maximize", False),
+            kw.get("decoupled", False),
+        )
     elif name == "rmsprop":
         c = kw.get("centered", False)
         mom = kw.get("momentum", 0.0)
-        optim.rmsprop_step(p, g, st["sq"], st["ga"] if c else None,
-                           st["buf"] if mom > 0 else None, lr, kw.get("alpha", 0.99),
-                           kw.get("eps", 1e-8), kw.get("weight_decay", 0.0), mom, c,
-                           kw.get("maximize", False))
+        optim.rmsprop_step(
+            p,
+            g,
+            st["sq"],
+            st["ga"] if c else None,
+            st["buf"] if mom > 0 else None,
+            lr,
+            kw.get("alpha", 0.99),
+            kw.get("eps", 1e-8),
+            kw.get("weight_decay", 0.0),
+            mom,
+            c,
+            kw.get("maximize", False),
+        )
     elif name == "adagrad":
-        optim.adagrad_step(p, g, st["sum"], lr, kw.get("lr_decay", 0.0),
-                           kw.get("weight_decay", 0.0), kw.get("eps", 1e-10), step,
-                           kw.get("maximize", False))
+        optim.adagrad_step(
+            p,
+            g,
+            st["sum"],
+            lr,
+            kw.get("lr_decay", 0.0),
+            kw.get("weight_decay", 0.0),
+            kw.get("eps", 1e-10),
+            step,
+            kw.get("maximize", False),
+        )
     elif name == "adadelta":
-        optim.adadelta_step(p, g, st["sq"], st["acc"], lr, kw.get("rho", 0.9),
-                            kw.get("eps", 1e-6), kw.get("weight_decay", 0.0),
-                            kw.get("maximize", False))
+        optim.adadelta_step(
+            p,
+            g,
+            st["sq"],
+            st["acc"],
+            lr,
+            kw.get("rho", 0.9),
+            kw.get("eps", 1e-6),
+            kw.get("weight_decay", 0.0),
+            kw.get("maximize", False),
+        )
 
 
-REFS = {"sgd": sgd_ref, "adam": adam_ref, "rmsprop": rmsprop_ref, "adagrad": adagrad_ref,
-        "adadelta": adadelta_ref}
+REFS = {
+    "sgd": sgd_ref,
+    "adam": adam_ref,
+    "rmsprop": rmsprop_ref,
+    "adagrad": adagrad_ref,
+    "adadelta": adadelta_ref,
+}
 
 CONFIGS = [
     ("sgd", 0.1, {}),
@@ -157,15 +252,24 @@ CONFIGS = [
     ("adam", 1e-3, {}),
     ("adam", 1e-2, {"weight_decay": 0.1, "amsgrad": True}),
     ("adam", 1e-2, {"weight_decay": 0.1, "decoupled": True}),
-    ("adam", 1e-2, {"betas": (0.3, 0.9), "eps": 1e-6, "maximize": True, "amsgrad": True,
-                    "decoupled": True, "weight_decay": 0.05}),
+    (
+        "adam",
+        1e-2,
+        {
+            "betas": (0.3, 0.9),
+            "eps": 1e-6,
+            "maximize": True,
+            "amsgrad": True,
+            "decoupled": True,
+            "weight_decay": 0.05,
+        },
+    ),
     ("rmsprop", 1e-2, {}),
     ("rmsprop", 1e-2, {"centered": True, "weight_decay": 0.1}),
     ("rmsprop", 1e-2, {"momentum": 0.9}),
     ("rmsprop", 1e-3, {"momentum": 0.5, "centered": True, "alpha": 0.3, "maximize": True}),
     ("adagrad", 0.1, {}),
-    ("adagrad", 0.1, {"lr_decay": 0.01, "weight_decay": 0.1,
-                      "initial_accumulator_value": 0.5}),
+    ("adagrad", 0.1, {"lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
     ("adagrad", 0.05, {"eps": 1e-6, "maximize": True}),
     ("adadelta", 1.0, {}),
     ("adadelta", 0.5, {"rho": 0.3, "weight_decay": 0.1, "eps": 1e-4, "maximize": True}),
@@ -269,17 +373,13 @@ def test_optimizer_length_checks():
     with pytest.raises(ValueError, match="sgd_step: momentum"):
         optim.sgd_step(p, g, None, 0.1, 0.9, 0.0, 0.0, False, False, True)
     with pytest.raises(ValueError, match="adam_step: exp_avg_sq"):
-        optim.adam_step(p, g, z(), short, None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False, False,
-                        False)
+        optim.adam_step(p, g, z(), short, None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False, False, False)
     with pytest.raises(ValueError, match="adam_step: amsgrad"):
-        optim.adam_step(p, g, z(), z(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, True, False,
-                        False)
+        optim.adam_step(p, g, z(), z(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, True, False, False)
     with pytest.raises(ValueError, match="adam_step: max_exp_avg_sq"):
-        optim.adam_step(p, g, z(), z(), short, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, True, False,
-                        False)
+        optim.adam_step(p, g, z(), z(), short, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, True, False, False)
     with pytest.raises(ValueError, match="adam_step: step"):
-        optim.adam_step(p, g, z(), z(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 0, False, False,
-                        False)
+        optim.adam_step(p, g, z(), z(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 0, False, False, False)
     with pytest.raises(ValueError, match="rmsprop_step: grad_avg"):
         optim.rmsprop_step(p, g, z(), short, None, 1e-2, 0.99, 1e-8, 0.0, 0.0, True, False)
     with pytest.raises(ValueError, match="rmsprop_step: momentum_buffer"):

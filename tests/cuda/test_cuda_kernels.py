@@ -111,14 +111,18 @@ def test_binary_bcast(cp, dtype, shape, reverse):
     x = rnd(outer * mid * inner, dtype, 4)
     y = rnd(mid, dtype, 5) + dtype(3)
     for op in (gpu.BIN_ADD, gpu.BIN_SUB, gpu.BIN_DIV, gpu.BIN_MAX):
-        c, g, _, _ = both(cp, "binary_bcast", op, x, y, np.empty_like(x), outer, mid, inner,
-                          reverse)
+        c, g, _, _ = both(
+            cp, "binary_bcast", op, x, y, np.empty_like(x), outer, mid, inner, reverse
+        )
         assert_same(c, g, dtype)
 
 
 _PARAMS = {
-    "SOFTPLUS": (1.5, 20.0), "ELU": (1.3, 0.0), "LEAKY_RELU": (0.02, 0.0),
-    "HARDTANH": (-0.7, 0.9), "CLAMP": (-0.5, math.nan),
+    "SOFTPLUS": (1.5, 20.0),
+    "ELU": (1.3, 0.0),
+    "LEAKY_RELU": (0.02, 0.0),
+    "HARDTANH": (-0.7, 0.9),
+    "CLAMP": (-0.5, math.nan),
 }
 _POSITIVE = {"LOG", "LOG1P", "SQRT", "RSQRT", "RECIPROCAL"}
 _UNARY = [n for n in dir(gpu) if n.startswith("UN_")]
@@ -194,8 +198,7 @@ def test_runs_on_the_current_stream(cp):
 
 # ------------------------------------------------------------------------------ reduction
 
-_AXES = [(1, 1, 1), (1, 100000, 1), (37, 513, 1), (1, 300, 70), (4, 33, 5), (3, 2, 1000),
-         (0, 5, 1)]
+_AXES = [(1, 1, 1), (1, 100000, 1), (37, 513, 1), (1, 300, 70), (4, 33, 5), (3, 2, 1000), (0, 5, 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -204,8 +207,9 @@ def test_sum_all(cp, dtype, n):
     x = rnd(n, dtype, 8)
     got = gpu.sum_all(cp.asarray(x))
     assert isinstance(got, cp.ndarray) and got.shape == () and got.dtype == np.float64
-    np.testing.assert_allclose(float(got), float(np.sum(x, dtype=np.float64)), rtol=1e-12,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        float(got), float(np.sum(x, dtype=np.float64)), rtol=1e-12, atol=1e-9
+    )
     np.testing.assert_allclose(float(got), float(cpu.sum_all(x)), rtol=1e-12, atol=1e-9)
     assert float(gpu.sum_all(cp.asarray(x))) == float(got)  # deterministic
 
@@ -218,10 +222,12 @@ def test_sum_var_axis(cp, dtype, shape):
     c, g, _, _ = both(cp, "sum_axis", x, np.empty(outer * inner, dtype), outer, mid, inner)
     assert_same(c, g, dtype, scale=10)
     np.testing.assert_allclose(
-        g[1], x.reshape(outer, mid, inner).sum(1, dtype=np.float64).ravel(), **TOL[dtype])
+        g[1], x.reshape(outer, mid, inner).sum(1, dtype=np.float64).ravel(), **TOL[dtype]
+    )
     for corr in (0, 1):
-        c, g, _, _ = both(cp, "var_axis", x, np.empty(outer * inner, dtype), outer, mid, inner,
-                          corr)
+        c, g, _, _ = both(
+            cp, "var_axis", x, np.empty(outer * inner, dtype), outer, mid, inner, corr
+        )
         assert_same(c, g, dtype, scale=10)
 
 
@@ -235,8 +241,9 @@ def test_argext_axis(cp, dtype, shape, kind):
     if x.size > 10:
         x[x.size // 2] = np.nan
     n = outer * inner
-    c, g, _, _ = both(cp, f"{kind}_axis", x, np.empty(n, dtype), np.empty(n, np.int64), outer,
-                      mid, inner)
+    c, g, _, _ = both(
+        cp, f"{kind}_axis", x, np.empty(n, dtype), np.empty(n, np.int64), outer, mid, inner
+    )
     assert_same(c, g, dtype)
 
 
@@ -259,7 +266,7 @@ def test_softmax_family(cp, dtype, mn):
     m, n = mn
     x = rnd(m * n, dtype, 12) * dtype(4)
     if n > 3:
-        x[: n] = -np.inf  # an all -inf row
+        x[:n] = -np.inf  # an all -inf row
         x[n + 1] = np.inf
     for name in ("softmax_lastdim", "log_softmax_lastdim"):
         assert_same(*both(cp, name, x, np.empty_like(x), m, n)[:2], dtype, scale=4)
@@ -268,11 +275,13 @@ def test_softmax_family(cp, dtype, mn):
     y = np.empty_like(x)
     gy = rnd(m * n, dtype, 14)
     cpu.softmax_lastdim(x, y, m, n)
-    assert_same(*both(cp, "softmax_backward_lastdim", gy, y, np.empty_like(x), m, n)[:2],
-                dtype, scale=4)
+    assert_same(
+        *both(cp, "softmax_backward_lastdim", gy, y, np.empty_like(x), m, n)[:2], dtype, scale=4
+    )
     cpu.log_softmax_lastdim(x, y, m, n)
-    assert_same(*both(cp, "log_softmax_backward_lastdim", gy, y, np.empty_like(x), m, n)[:2],
-                dtype, scale=4)
+    assert_same(
+        *both(cp, "log_softmax_backward_lastdim", gy, y, np.empty_like(x), m, n)[:2], dtype, scale=4
+    )
 
 
 # ------------------------------------------------------------------------------ conv / pool
@@ -311,13 +320,33 @@ def test_maxpool(cp, dtype, geo):
     x = rnd(N * C * H * W, dtype, 17)
     x[5] = np.nan
     n = N * C * oh * ow
-    c, g, _, _ = both(cp, "maxpool2d_forward", x, np.empty(n, dtype), np.empty(n, np.int64),
-                      N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    c, g, _, _ = both(
+        cp,
+        "maxpool2d_forward",
+        x,
+        np.empty(n, dtype),
+        np.empty(n, np.int64),
+        N,
+        C,
+        H,
+        W,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        oh,
+        ow,
+    )
     assert_same(c, g, dtype)
     gy = rnd(n, dtype, 18)
     gx = np.full(x.size, 7, dtype)  # zeroed by the kernel
-    assert_same(*both(cp, "maxpool2d_backward", gy, c[2], gx, N * C, H * W, oh * ow)[:2],
-                dtype, scale=4)
+    assert_same(
+        *both(cp, "maxpool2d_backward", gy, c[2], gx, N * C, H * W, oh * ow)[:2], dtype, scale=4
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -329,11 +358,11 @@ def test_avgpool(cp, dtype, geo, cip, div):
     oh, ow = _out(H, kh, sh, ph, 1), _out(W, kw, sw, pw, 1)
     rest = (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, cip, div or 0)
     x = rnd(N * C * H * W, dtype, 19)
-    assert_same(*both(cp, "avgpool2d_forward", x, np.empty(N * C * oh * ow, dtype), *rest)[:2],
-                dtype)
+    assert_same(
+        *both(cp, "avgpool2d_forward", x, np.empty(N * C * oh * ow, dtype), *rest)[:2], dtype
+    )
     gy = rnd(N * C * oh * ow, dtype, 20)
-    assert_same(*both(cp, "avgpool2d_backward", gy, np.full_like(x, 5), *rest)[:2], dtype,
-                scale=4)
+    assert_same(*both(cp, "avgpool2d_backward", gy, np.full_like(x, 5), *rest)[:2], dtype, scale=4)
 
 
 # ------------------------------------------------------------------------------ normalization
@@ -347,18 +376,34 @@ def test_batchnorm(cp, dtype, shape, affine):
     x = rnd(N * C * HW, dtype, 21) * dtype(2) + dtype(1)
     w = rnd(C, dtype, 22) if affine else None
     b = rnd(C, dtype, 23) if affine else None
-    c, g, _, _ = both(cp, "batchnorm_stats", x, np.empty(C, dtype), np.empty(C, dtype), N, C,
-                      HW, 1e-5)
+    c, g, _, _ = both(
+        cp, "batchnorm_stats", x, np.empty(C, dtype), np.empty(C, dtype), N, C, HW, 1e-5
+    )
     assert_same(c, g, dtype, scale=4)
     mean, invstd = c[1], c[2]
-    assert_same(*both(cp, "batchnorm_apply", x, mean, invstd, w, b, np.empty_like(x), N, C,
-                      HW)[:2], dtype)
+    assert_same(
+        *both(cp, "batchnorm_apply", x, mean, invstd, w, b, np.empty_like(x), N, C, HW)[:2], dtype
+    )
     gy = rnd(x.size, dtype, 24)
     for training in (True, False):
         gw = np.empty(C, dtype) if affine else None
         gb = np.empty(C, dtype) if affine else None
-        c, g, _, _ = both(cp, "batchnorm_backward", gy, x, mean, invstd, w, np.empty_like(x),
-                          gw, gb, N, C, HW, training)
+        c, g, _, _ = both(
+            cp,
+            "batchnorm_backward",
+            gy,
+            x,
+            mean,
+            invstd,
+            w,
+            np.empty_like(x),
+            gw,
+            gb,
+            N,
+            C,
+            HW,
+            training,
+        )
         assert_same(c, g, dtype, scale=30)
 
 
@@ -370,15 +415,27 @@ def test_layernorm(cp, dtype, shape, affine):
     x = rnd(M * D, dtype, 25) * dtype(3) + dtype(1)
     w = rnd(D, dtype, 26) if affine else None
     b = rnd(D, dtype, 27) if affine else None
-    c, g, _, _ = both(cp, "layernorm_forward", x, w, b, np.empty_like(x), np.empty(M, dtype),
-                      np.empty(M, dtype), M, D, 1e-5)
+    c, g, _, _ = both(
+        cp,
+        "layernorm_forward",
+        x,
+        w,
+        b,
+        np.empty_like(x),
+        np.empty(M, dtype),
+        np.empty(M, dtype),
+        M,
+        D,
+        1e-5,
+    )
     assert_same(c, g, dtype, scale=4)
     mean, rstd = c[4], c[5]
     gy = rnd(x.size, dtype, 28)
     gw = np.empty(D, dtype) if affine else None
     gb = np.empty(D, dtype) if affine else None
-    c, g, _, _ = both(cp, "layernorm_backward", gy, x, mean, rstd, w, np.empty_like(x), gw, gb,
-                      M, D)
+    c, g, _, _ = both(
+        cp, "layernorm_backward", gy, x, mean, rstd, w, np.empty_like(x), gw, gb, M, D
+    )
     assert_same(c, g, dtype, scale=30)
 
 
@@ -396,13 +453,35 @@ def test_cross_entropy(cp, dtype, MC, weighted, smoothing):
     target = r.integers(0, C, size=M).astype(np.int64)
     target[::3] = -100
     w = (rnd(C, dtype, 31, 0.5, 2.0)) if weighted else None
-    c, g, _, _ = both(cp, "cross_entropy_forward", logits, target, w, np.empty_like(logits),
-                      np.empty(M, dtype), M, C, -100, smoothing)
+    c, g, _, _ = both(
+        cp,
+        "cross_entropy_forward",
+        logits,
+        target,
+        w,
+        np.empty_like(logits),
+        np.empty(M, dtype),
+        M,
+        C,
+        -100,
+        smoothing,
+    )
     assert_same(c, g, dtype, scale=4)
     logprob = c[3]
     grow = rnd(M, dtype, 32)
-    c, g, _, _ = both(cp, "cross_entropy_backward", logprob, target, w, grow,
-                      np.empty_like(logits), M, C, -100, smoothing)
+    c, g, _, _ = both(
+        cp,
+        "cross_entropy_backward",
+        logprob,
+        target,
+        w,
+        grow,
+        np.empty_like(logits),
+        M,
+        C,
+        -100,
+        smoothing,
+    )
     assert_same(c, g, dtype, scale=4)
 
 
@@ -455,17 +534,32 @@ def test_dropout_and_rng(cp, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("cfg", [
-    dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
-    dict(momentum=0.9, dampening=0.1, weight_decay=1e-2, nesterov=False, maximize=True),
-    dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True, maximize=False),
-])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
+        dict(momentum=0.9, dampening=0.1, weight_decay=1e-2, nesterov=False, maximize=True),
+        dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True, maximize=False),
+    ],
+)
 def test_sgd(cp, dtype, cfg):
     n = 5003
     p, grad, buf = rnd(n, dtype, 36), rnd(n, dtype, 37), np.zeros(n, dtype)
     for first in (True, False):
-        c, g, _, _ = both(cp, "sgd_step", p, grad, buf, 0.1, cfg["momentum"], cfg["dampening"],
-                          cfg["weight_decay"], cfg["nesterov"], cfg["maximize"], first)
+        c, g, _, _ = both(
+            cp,
+            "sgd_step",
+            p,
+            grad,
+            buf,
+            0.1,
+            cfg["momentum"],
+            cfg["dampening"],
+            cfg["weight_decay"],
+            cfg["nesterov"],
+            cfg["maximize"],
+            first,
+        )
         assert_same(c, g, dtype, scale=4)
         p, buf = c[0], c[2]
 
@@ -479,8 +573,24 @@ def test_adam(cp, dtype, amsgrad, decoupled, maximize):
     p, grad = rnd(n, dtype, 38), rnd(n, dtype, 39)
     m, v, vmax = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
     for step in (1, 2, 3):
-        c, g, _, _ = both(cp, "adam_step", p, grad, m, v, vmax if amsgrad else None, 1e-3, 0.9,
-                          0.999, 1e-8, 1e-2, step, amsgrad, maximize, decoupled)
+        c, g, _, _ = both(
+            cp,
+            "adam_step",
+            p,
+            grad,
+            m,
+            v,
+            vmax if amsgrad else None,
+            1e-3,
+            0.9,
+            0.999,
+            1e-8,
+            1e-2,
+            step,
+            amsgrad,
+            maximize,
+            decoupled,
+        )
         assert_same(c, g, dtype, scale=10)
         p, m, v = c[0], c[2], c[3]
         if amsgrad:
@@ -495,9 +605,22 @@ def test_rmsprop(cp, dtype, centered, momentum):
     n = 3001
     p, grad = rnd(n, dtype, 44), rnd(n, dtype, 45)
     sa, ga, mb = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
-    c, g, _, _ = both(cp, "rmsprop_step", p, grad, sa, ga if centered else None,
-                      mb if momentum else None, 1e-2, 0.99, 1e-8, 1e-3, momentum, centered,
-                      False)
+    c, g, _, _ = both(
+        cp,
+        "rmsprop_step",
+        p,
+        grad,
+        sa,
+        ga if centered else None,
+        mb if momentum else None,
+        1e-2,
+        0.99,
+        1e-8,
+        1e-3,
+        momentum,
+        centered,
+        False,
+    )
     assert_same(c, g, dtype, scale=10)
 
 
@@ -505,11 +628,23 @@ def test_rmsprop(cp, dtype, centered, momentum):
 def test_adagrad_adadelta(cp, dtype):
     n = 3001
     p, grad = rnd(n, dtype, 46), rnd(n, dtype, 47)
-    c, g, _, _ = both(cp, "adagrad_step", p, grad, np.full(n, 0.1, dtype), 1e-2, 1e-3, 1e-4,
-                      1e-10, 3, True)
+    c, g, _, _ = both(
+        cp, "adagrad_step", p, grad, np.full(n, 0.1, dtype), 1e-2, 1e-3, 1e-4, 1e-10, 3, True
+    )
     assert_same(c, g, dtype, scale=10)
-    c, g, _, _ = both(cp, "adadelta_step", p, grad, np.zeros(n, dtype), np.zeros(n, dtype), 1.0,
-                      0.9, 1e-6, 1e-3, False)
+    c, g, _, _ = both(
+        cp,
+        "adadelta_step",
+        p,
+        grad,
+        np.zeros(n, dtype),
+        np.zeros(n, dtype),
+        1.0,
+        0.9,
+        1e-6,
+        1e-3,
+        False,
+    )
     assert_same(c, g, dtype, scale=10)
 
 

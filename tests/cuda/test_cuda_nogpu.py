@@ -78,8 +78,11 @@ class _FakeCupy:
 
 @pytest.mark.parametrize(
     "runtime",
-    [_FakeRuntime(exc=RuntimeError("cudaErrorNoDevice")), _FakeRuntime(exc=OSError("no lib")),
-     _FakeRuntime(count=0)],
+    [
+        _FakeRuntime(exc=RuntimeError("cudaErrorNoDevice")),
+        _FakeRuntime(exc=OSError("no lib")),
+        _FakeRuntime(count=0),
+    ],
     ids=["runtime-error", "other-error", "zero-devices"],
 )
 def test_device_query_failure_means_no_gpu(fresh_cuda_state, runtime):
@@ -110,7 +113,7 @@ def test_loader_source_assembly():
         src = _loader.kernel_source(fam)
         assert src.startswith(f'#line 1 "{(_loader.KERNEL_DIR / (fam + ".cu")).as_posix()}"')
         # pasted in, so CuPy's cache key covers it
-        assert not re.search(r'^\s*#\s*include', src, re.MULTILINE)
+        assert not re.search(r"^\s*#\s*include", src, re.MULTILINE)
         assert "CT_COMMON_CUH" in src
         names = _loader.kernel_names(fam)
         assert names, fam
@@ -202,7 +205,9 @@ def test_every_kernel_family_compiles_with_nvcc():
     no warnings allowed."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "check_cuda.py"), "--arch", "sm_90"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("ok ") == len(FAMILIES)
@@ -256,8 +261,11 @@ _POINTEE = {"ct_i64": np.int64, "double": np.float64, "ct_u8": np.uint8}
 def _signatures(family):
     text = (_loader.KERNEL_DIR / f"{family}.cu").read_text()
     sigs = {}
-    for m in re.finditer(r"template\s*<\s*typename\s+T\s*>\s*__global__\s+void\s+(\w+)\s*"
-                         r"\(([^)]*)\)", text):
+    for m in re.finditer(
+        r"template\s*<\s*typename\s+T\s*>\s*__global__\s+void\s+(\w+)\s*"
+        r"\(([^)]*)\)",
+        text,
+    ):
         params = []
         for p in m.group(2).split(","):
             p = p.replace("const", " ").replace("__restrict__", " ").strip()
@@ -336,8 +344,9 @@ def _calls(dt):
         lambda: k.avgpool2d_backward(A(n_y), A(n_x), *apool, False, 4),
         lambda: k.batchnorm_stats(A(24), A(3), A(3), 2, 3, 4, 1e-5),
         lambda: k.batchnorm_apply(A(24), A(3), A(3), A(3), None, A(24), 2, 3, 4),
-        lambda: k.batchnorm_backward(A(24), A(24), A(3), A(3), None, A(24), A(3), None, 2, 3,
-                                     4, True),
+        lambda: k.batchnorm_backward(
+            A(24), A(24), A(3), A(3), None, A(24), A(3), None, 2, 3, 4, True
+        ),
         lambda: k.layernorm_forward(A(24), A(6), A(6), A(24), A(4), A(4), 4, 6, 1e-5),
         lambda: k.layernorm_backward(A(24), A(24), A(4), A(4), A(6), A(24), A(6), A(6), 4, 6),
         lambda: k.layernorm_backward(A(24), A(24), A(4), A(4), None, None, None, A(6), 4, 6),
@@ -350,14 +359,18 @@ def _calls(dt):
         lambda: k.dropout_mask_rng(A(10), 0.5, 2.0, 1, 10),
         lambda: k.sgd_step(A(10), A(10), A(10), 0.1, 0.9, 0.0, 0.0, False, False, True),
         lambda: k.sgd_step(A(10), A(10), None, 0.1, 0.0, 0.0, 0.0, False, False, False),
-        lambda: k.adam_step(A(10), A(10), A(10), A(10), A(10), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1,
-                            True, False, True),
-        lambda: k.adam_step(A(10), A(10), A(10), A(10), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 2,
-                            False, False, False),
-        lambda: k.rmsprop_step(A(10), A(10), A(10), A(10), A(10), 1e-2, 0.99, 1e-8, 0.0, 0.9,
-                               True, False),
-        lambda: k.rmsprop_step(A(10), A(10), A(10), None, None, 1e-2, 0.99, 1e-8, 0.0, 0.0,
-                               False, False),
+        lambda: k.adam_step(
+            A(10), A(10), A(10), A(10), A(10), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1, True, False, True
+        ),
+        lambda: k.adam_step(
+            A(10), A(10), A(10), A(10), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 2, False, False, False
+        ),
+        lambda: k.rmsprop_step(
+            A(10), A(10), A(10), A(10), A(10), 1e-2, 0.99, 1e-8, 0.0, 0.9, True, False
+        ),
+        lambda: k.rmsprop_step(
+            A(10), A(10), A(10), None, None, 1e-2, 0.99, 1e-8, 0.0, 0.0, False, False
+        ),
         lambda: k.adagrad_step(A(10), A(10), A(10), 1e-2, 0.0, 0.0, 1e-10, 1, False),
         lambda: k.adadelta_step(A(10), A(10), A(10), A(10), 1.0, 0.9, 1e-6, 0.0, False),
     ]

@@ -30,34 +30,52 @@ def _sdpa_np(q, k, v, mask=None, causal=False, scale=None):
 
 
 def test_sdpa_basic_and_scale():
-    check_op(lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v),
-             [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5)], ref=lambda q, k, v: _sdpa_np(q, k, v))
-    check_op(lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v, scale=0.3),
-             [(3, 4, 8), (3, 6, 8), (3, 6, 5)],
-             ref=lambda q, k, v: _sdpa_np(q, k, v, scale=0.3))
+    check_op(
+        lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v),
+        [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5)],
+        ref=lambda q, k, v: _sdpa_np(q, k, v),
+    )
+    check_op(
+        lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v, scale=0.3),
+        [(3, 4, 8), (3, 6, 8), (3, 6, 5)],
+        ref=lambda q, k, v: _sdpa_np(q, k, v, scale=0.3),
+    )
 
 
 def test_sdpa_causal_and_masks():
-    check_op(lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v, is_causal=True),
-             [(2, 5, 4), (2, 5, 4), (2, 5, 4)],
-             ref=lambda q, k, v: _sdpa_np(q, k, v, causal=True))
+    check_op(
+        lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v, is_causal=True),
+        [(2, 5, 4), (2, 5, 4), (2, 5, 4)],
+        ref=lambda q, k, v: _sdpa_np(q, k, v, causal=True),
+    )
     bmask = np.random.default_rng(0).uniform(size=(4, 6)) > 0.3
     bmask[:, 0] = True
-    check_op(lambda lib, q, k, v, m: _F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m),
-             [(2, 4, 3), (2, 6, 3), (2, 6, 3), bmask], grad_inputs=[0, 1, 2],
-             ref=lambda q, k, v, m: _sdpa_np(q, k, v, mask=m))
+    check_op(
+        lambda lib, q, k, v, m: _F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m),
+        [(2, 4, 3), (2, 6, 3), (2, 6, 3), bmask],
+        grad_inputs=[0, 1, 2],
+        ref=lambda q, k, v, m: _sdpa_np(q, k, v, mask=m),
+    )
     fmask = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
-    check_op(lambda lib, q, k, v, m: _F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m),
-             [(2, 4, 3), (2, 6, 3), (2, 6, 3), fmask], grad_inputs=[0, 1, 2])
+    check_op(
+        lambda lib, q, k, v, m: _F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m),
+        [(2, 4, 3), (2, 6, 3), (2, 6, 3), fmask],
+        grad_inputs=[0, 1, 2],
+    )
     with pytest.raises(RuntimeError):
-        F.scaled_dot_product_attention(ctorch.randn(2, 2), ctorch.randn(2, 2),
-                                       ctorch.randn(2, 2), attn_mask=ctorch.ones(2, 2),
-                                       is_causal=True)
+        F.scaled_dot_product_attention(
+            ctorch.randn(2, 2),
+            ctorch.randn(2, 2),
+            ctorch.randn(2, 2),
+            attn_mask=ctorch.ones(2, 2),
+            is_causal=True,
+        )
 
 
 def _copy(ours, theirs):
-    ours.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
-                          for k, v in theirs.state_dict().items()})
+    ours.load_state_dict(
+        {k: ctorch.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    )
 
 
 MHA_CASES = [
@@ -100,8 +118,7 @@ def test_mha_vs_torch(kw, need_weights, masks):
     ot, wt = theirs(qt, kt, vt, need_weights=need_weights, **extra_t)
     np.testing.assert_allclose(oc.detach().numpy(), ot.detach().numpy(), rtol=1e-4, atol=1e-5)
     if need_weights:
-        np.testing.assert_allclose(wc.detach().numpy(), wt.detach().numpy(), rtol=1e-4,
-                                   atol=1e-5)
+        np.testing.assert_allclose(wc.detach().numpy(), wt.detach().numpy(), rtol=1e-4, atol=1e-5)
     else:
         assert wc is None and wt is None
     oc.sum().backward()
@@ -110,8 +127,9 @@ def test_mha_vs_torch(kw, need_weights, masks):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
     tp = dict(theirs.named_parameters())
     for n, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=n)
+        np.testing.assert_allclose(
+            p.grad.numpy(), tp[n].grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=n
+        )
 
 
 def test_mha_self_attention_unbatched_and_average():
@@ -138,8 +156,9 @@ def _transformer_or_skip():
 
 
 @needs_torch
-@pytest.mark.parametrize("kw", [dict(), dict(norm_first=True, batch_first=True),
-                                dict(activation="gelu")])
+@pytest.mark.parametrize(
+    "kw", [dict(), dict(norm_first=True, batch_first=True), dict(activation="gelu")]
+)
 def test_transformer_encoder_vs_torch(kw):
     _transformer_or_skip()
     import torch
@@ -154,8 +173,7 @@ def test_transformer_encoder_vs_torch(kw):
     ours.eval()
     theirs.eval()
     x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
-    mask = torch.nn.Transformer.generate_square_subsequent_mask(5 if kw.get("batch_first")
-                                                                else 3)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(5 if kw.get("batch_first") else 3)
     cmask = nn.Transformer.generate_square_subsequent_mask(mask.shape[0])
     np.testing.assert_array_equal(cmask.numpy(), mask.numpy())
     xc = ctorch.from_numpy(x.copy()).requires_grad_()
@@ -172,16 +190,28 @@ def test_full_transformer_vs_torch():
     _transformer_or_skip()
     import torch
 
-    kw = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
-              dim_feedforward=16, dropout=0.0)
+    kw = dict(
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        dim_feedforward=16,
+        dropout=0.0,
+    )
     ours, theirs = nn.Transformer(**kw), torch.nn.Transformer(**kw)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _copy(ours, theirs)
     rng = np.random.default_rng(0)
     src = rng.standard_normal((5, 2, 8)).astype(np.float32)
     tgt = rng.standard_normal((4, 2, 8)).astype(np.float32)
-    yc = ours(ctorch.from_numpy(src), ctorch.from_numpy(tgt),
-              tgt_mask=nn.Transformer.generate_square_subsequent_mask(4))
-    yt = theirs(torch.from_numpy(src), torch.from_numpy(tgt),
-                tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4))
+    yc = ours(
+        ctorch.from_numpy(src),
+        ctorch.from_numpy(tgt),
+        tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
+    )
+    yt = theirs(
+        torch.from_numpy(src),
+        torch.from_numpy(tgt),
+        tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4),
+    )
     np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)

@@ -49,8 +49,7 @@ def test_conv2d(path, xs, ws, kw, bias):
     OC, kh, kwid = ws
     wshape = (OC, xs[1] // g, kh, kwid)
     if bias:
-        check_op(lambda lib, x, w, b: _F(lib).conv2d(x, w, b, **kw), [xs, wshape, (OC,)],
-                 atol=1e-4)
+        check_op(lambda lib, x, w, b: _F(lib).conv2d(x, w, b, **kw), [xs, wshape, (OC,)], atol=1e-4)
     else:
         check_op(lambda lib, x, w: _F(lib).conv2d(x, w, **kw), [xs, wshape], atol=1e-4)
 
@@ -66,12 +65,12 @@ def test_conv2d_unbatched_and_errors():
         ctorch.nn.functional.conv2d(x, ctorch.randn(2, 3, 3, 3), stride=2, padding="same")
 
 
-@pytest.mark.parametrize("kw", [{}, dict(stride=2, padding=1), dict(dilation=2, groups=2),
-                                dict(padding="same")])
+@pytest.mark.parametrize(
+    "kw", [{}, dict(stride=2, padding=1), dict(dilation=2, groups=2), dict(padding="same")]
+)
 def test_conv1d(path, kw):
     g = kw.get("groups", 1)
-    check_op(lambda lib, x, w, b: _F(lib).conv1d(x, w, b, **kw),
-             [(2, 4, 9), (6, 4 // g, 3), (6,)])
+    check_op(lambda lib, x, w, b: _F(lib).conv1d(x, w, b, **kw), [(2, 4, 9), (6, 4 // g, 3), (6,)])
 
 
 CONVT_CASES = [
@@ -86,17 +85,21 @@ CONVT_CASES = [
 @pytest.mark.parametrize("xs,ws,kw", CONVT_CASES)
 def test_conv_transpose2d(path, xs, ws, kw):
     OC = ws[1] * kw.get("groups", 1)
-    check_op(lambda lib, x, w, b: _F(lib).conv_transpose2d(x, w, b, **kw), [xs, ws, (OC,)],
-             atol=1e-4)
+    check_op(
+        lambda lib, x, w, b: _F(lib).conv_transpose2d(x, w, b, **kw), [xs, ws, (OC,)], atol=1e-4
+    )
 
 
 def test_conv_transpose1d():
-    check_op(lambda lib, x, w: _F(lib).conv_transpose1d(x, w, stride=2, padding=1),
-             [(2, 3, 5), (3, 2, 3)])
+    check_op(
+        lambda lib, x, w: _F(lib).conv_transpose1d(x, w, stride=2, padding=1),
+        [(2, 3, 5), (3, 2, 3)],
+    )
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(2, 3), stride=2,
-                                                          padding=1, dilation=(1, 2))])
+@pytest.mark.parametrize(
+    "kw", [dict(kernel_size=2), dict(kernel_size=(2, 3), stride=2, padding=1, dilation=(1, 2))]
+)
 def test_unfold_fold(path, kw):
     check_op(lambda lib, x: _F(lib).unfold(x, **kw), [(2, 3, 6, 7)])
     x = ctorch.randn(2, 3, 6, 7)
@@ -110,7 +113,8 @@ def test_conv_double_backward():
     x = ctorch.randn(1, 2, 5, 5, dtype=ctorch.float64, requires_grad=True)
     w = ctorch.randn(3, 2, 3, 3, dtype=ctorch.float64, requires_grad=True)
     assert ctorch.autograd.gradgradcheck(
-        lambda a, b: ctorch.nn.functional.conv2d(a, b, stride=2, padding=1), (x, w))
+        lambda a, b: ctorch.nn.functional.conv2d(a, b, stride=2, padding=1), (x, w)
+    )
 
 
 # --------------------------------------------------------------------------- modules
@@ -120,12 +124,25 @@ def test_conv_modules_repr_state_dict_and_forward():
 
     cases = [
         (lambda lib: lib.nn.Conv2d(1, 32, 3), (2, 1, 8, 8)),
-        (lambda lib: lib.nn.Conv2d(4, 8, (3, 5), stride=2, padding=1, dilation=2, groups=2,
-                                   bias=False, padding_mode="reflect"), (2, 4, 12, 14)),
-        (lambda lib: lib.nn.Conv2d(3, 4, 3, padding="same", padding_mode="circular"),
-         (1, 3, 6, 6)),
-        (lambda lib: lib.nn.Conv2d(3, 4, 4, padding="same", padding_mode="replicate"),
-         (1, 3, 6, 6)),
+        (
+            lambda lib: lib.nn.Conv2d(
+                4,
+                8,
+                (3, 5),
+                stride=2,
+                padding=1,
+                dilation=2,
+                groups=2,
+                bias=False,
+                padding_mode="reflect",
+            ),
+            (2, 4, 12, 14),
+        ),
+        (lambda lib: lib.nn.Conv2d(3, 4, 3, padding="same", padding_mode="circular"), (1, 3, 6, 6)),
+        (
+            lambda lib: lib.nn.Conv2d(3, 4, 4, padding="same", padding_mode="replicate"),
+            (1, 3, 6, 6),
+        ),
         (lambda lib: lib.nn.Conv1d(3, 6, 3, padding="same"), (2, 3, 10)),
         (lambda lib: lib.nn.ConvTranspose2d(4, 2, 3, 2, 1, 1), (2, 4, 5, 5)),
         (lambda lib: lib.nn.ConvTranspose1d(4, 2, 3, 2), (2, 4, 5)),
@@ -134,8 +151,9 @@ def test_conv_modules_repr_state_dict_and_forward():
         tm, cm = make(torch), make(ctorch)
         assert repr(cm) == repr(tm)
         assert list(cm.state_dict()) == list(tm.state_dict())
-        cm.load_state_dict({k: ctorch.from_numpy(v.numpy().copy())
-                            for k, v in tm.state_dict().items()})
+        cm.load_state_dict(
+            {k: ctorch.from_numpy(v.numpy().copy()) for k, v in tm.state_dict().items()}
+        )
         x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
         tx, cx = torch.from_numpy(x).requires_grad_(), ctorch.from_numpy(x).requires_grad_()
         ty, cy = tm(tx), cm(cx)
@@ -154,8 +172,11 @@ def test_conv_transpose_output_size():
     tm = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
     cm = ctorch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
     x = np.ones((1, 3, 4, 4), np.float32)
-    assert tuple(cm(ctorch.from_numpy(x), output_size=[8, 8]).shape) == tuple(
-        tm(torch.from_numpy(x), output_size=[8, 8]).shape) == (1, 2, 8, 8)
+    assert (
+        tuple(cm(ctorch.from_numpy(x), output_size=[8, 8]).shape)
+        == tuple(tm(torch.from_numpy(x), output_size=[8, 8]).shape)
+        == (1, 2, 8, 8)
+    )
     with pytest.raises(ValueError):
         cm(ctorch.from_numpy(x), output_size=[12, 12])
 
@@ -182,8 +203,9 @@ def test_conv_module_dtype_and_no_grad():
 
 
 def test_fold_unfold_modules():
-    assert repr(nn.Fold(4, 2)) == ("Fold(output_size=4, kernel_size=2, dilation=1, padding=0, "
-                                   "stride=1)")
+    assert repr(nn.Fold(4, 2)) == (
+        "Fold(output_size=4, kernel_size=2, dilation=1, padding=0, stride=1)"
+    )
     assert repr(nn.Unfold(2)) == "Unfold(kernel_size=2, dilation=1, padding=0, stride=1)"
     x = ctorch.randn(2, 3, 4, 4)
     cols = nn.Unfold(2, stride=2)(x)
@@ -192,13 +214,22 @@ def test_fold_unfold_modules():
     np.testing.assert_allclose(back.numpy(), x.numpy())
 
 
-@pytest.mark.parametrize("kw", [{}, dict(stride=(2, 1, 1), padding=1), dict(dilation=(2, 1, 1),
-                                                                         groups=2),
-                                dict(padding="same")])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        dict(stride=(2, 1, 1), padding=1),
+        dict(dilation=(2, 1, 1), groups=2),
+        dict(padding="same"),
+    ],
+)
 def test_conv3d(kw):
     g = kw.get("groups", 1)
-    check_op(lambda lib, x, w, b: _F(lib).conv3d(x, w, b, **kw),
-             [(2, 4, 5, 4, 4), (4, 4 // g, 2, 3, 2), (4,)], atol=1e-4)
+    check_op(
+        lambda lib, x, w, b: _F(lib).conv3d(x, w, b, **kw),
+        [(2, 4, 5, 4, 4), (4, 4 // g, 2, 3, 2), (4,)],
+        atol=1e-4,
+    )
 
 
 @needs_torch

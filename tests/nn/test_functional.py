@@ -25,8 +25,11 @@ def test_normalize_cosine_pairwise():
     check_op(lambda lib, a, b: _F(lib).cosine_similarity(a, b), [(4, 5), (4, 5)])
     check_op(lambda lib, a, b: _F(lib).cosine_similarity(a, b, dim=-1), [(3, 1, 5), (4, 5)])
     check_op(lambda lib, a, b: _F(lib).pairwise_distance(a, b), [(4, 5), (4, 5)])
-    check_op(lambda lib, a, b: _F(lib).pairwise_distance(a, b, p=1.0, keepdim=True),
-             [(4, 5), (4, 5)], gradcheck=False)
+    check_op(
+        lambda lib, a, b: _F(lib).pairwise_distance(a, b, p=1.0, keepdim=True),
+        [(4, 5), (4, 5)],
+        gradcheck=False,
+    )
 
 
 def test_one_hot():
@@ -39,11 +42,32 @@ def test_one_hot():
 
 
 def test_functional_activations():
-    for name in ["relu", "relu6", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
-                 "softsign", "hardtanh", "sigmoid", "tanh", "logsigmoid", "tanhshrink",
-                 "hardswish", "hardsigmoid"]:
-        check_op(lambda lib, x, n=name: getattr(_F(lib), n)(x), [(3, 4)], low=-3, high=3,
-                 gradcheck=name not in ("relu6", "hardtanh", "hardswish", "hardsigmoid"))
+    for name in [
+        "relu",
+        "relu6",
+        "elu",
+        "selu",
+        "celu",
+        "gelu",
+        "silu",
+        "mish",
+        "softplus",
+        "softsign",
+        "hardtanh",
+        "sigmoid",
+        "tanh",
+        "logsigmoid",
+        "tanhshrink",
+        "hardswish",
+        "hardsigmoid",
+    ]:
+        check_op(
+            lambda lib, x, n=name: getattr(_F(lib), n)(x),
+            [(3, 4)],
+            low=-3,
+            high=3,
+            gradcheck=name not in ("relu6", "hardtanh", "hardswish", "hardsigmoid"),
+        )
     check_op(lambda lib, x: _F(lib).leaky_relu(x, 0.3), [(3, 4)])
     check_op(lambda lib, x: _F(lib).softmax(x, dim=0), [(3, 4)])
     check_op(lambda lib, x: _F(lib).log_softmax(x, dim=1), [(3, 4)])
@@ -60,8 +84,16 @@ def test_embedding_functional():
 
 
 def test_spatial_reexports():
-    for name in ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
-                 "layer_norm", "pad", "interpolate"]:
+    for name in [
+        "conv2d",
+        "max_pool2d",
+        "avg_pool2d",
+        "adaptive_avg_pool2d",
+        "batch_norm",
+        "layer_norm",
+        "pad",
+        "interpolate",
+    ]:
         fn = getattr(F, name, None)
         if fn is None:
             pytest.skip(f"F.{name} not available yet")
@@ -86,8 +118,11 @@ def test_clip_grad_norm(norm_type):
     ps = _params_with_grads()
     grads = [p.grad.numpy().copy() for p in ps]
     flat = np.concatenate([g.ravel() for g in grads]).astype(np.float64)
-    total = np.abs(flat).max() if norm_type == math.inf else \
-        (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+    total = (
+        np.abs(flat).max()
+        if norm_type == math.inf
+        else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+    )
     out = nn.utils.clip_grad_norm_(ps, 1.0, norm_type=norm_type)
     assert out.item() == pytest.approx(total, rel=1e-5)
     coef = min(1.0, 1.0 / (total + 1e-6))

@@ -22,7 +22,7 @@ def test_calculate_gain_matches_table():
     assert init.calculate_gain("conv2d") == 1
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     assert init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
@@ -35,12 +35,18 @@ def test_calculate_gain_matches_table():
 def test_gain_and_fans_vs_torch():
     import torch
 
-    for nl, p in [("linear", None), ("tanh", None), ("relu", None), ("leaky_relu", 0.3),
-                  ("selu", None)]:
+    for nl, p in [
+        ("linear", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", 0.3),
+        ("selu", None),
+    ]:
         assert init.calculate_gain(nl, p) == pytest.approx(torch.nn.init.calculate_gain(nl, p))
     for shape in [(5, 3), (8, 4, 3, 3), (6, 2, 7)]:
-        assert init._calculate_fan_in_and_fan_out(ctorch.empty(*shape)) == \
-            torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
+        assert init._calculate_fan_in_and_fan_out(
+            ctorch.empty(*shape)
+        ) == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
 
 
 def test_fan_errors():

@@ -12,8 +12,9 @@ from ctorch.nn import functional as F
 
 
 def _copy_from_torch(ours, theirs):
-    ours.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
-                          for k, v in theirs.state_dict().items()})
+    ours.load_state_dict(
+        {k: ctorch.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    )
 
 
 def _compare_module(ours, theirs, *shapes, rtol=1e-5, atol=1e-6, seed=0, train=True):
@@ -36,8 +37,9 @@ def _compare_module(ours, theirs, *shapes, rtol=1e-5, atol=1e-6, seed=0, train=T
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol * 10, atol=atol * 10)
     tp = dict(theirs.named_parameters())
     for n, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), rtol=rtol * 10,
-                                   atol=atol * 10, err_msg=n)
+        np.testing.assert_allclose(
+            p.grad.numpy(), tp[n].grad.numpy(), rtol=rtol * 10, atol=atol * 10, err_msg=n
+        )
 
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
@@ -63,13 +65,13 @@ def test_linear_forward_backward_numpy():
 def test_linear_gradcheck():
     lin = nn.Linear(3, 2).double()
     x = ctorch.randn(4, 3, dtype=ctorch.float64, requires_grad=True)
-    assert ctorch.autograd.gradcheck(lambda x, w, b: F.linear(x, w, b),
-                                     (x, lin.weight, lin.bias))
+    assert ctorch.autograd.gradcheck(lambda x, w, b: F.linear(x, w, b), (x, lin.weight, lin.bias))
     bil = nn.Bilinear(2, 3, 2).double()
     x1 = ctorch.randn(4, 2, dtype=ctorch.float64, requires_grad=True)
     x2 = ctorch.randn(4, 3, dtype=ctorch.float64, requires_grad=True)
-    assert ctorch.autograd.gradcheck(lambda a, b, w, c: F.bilinear(a, b, w, c),
-                                     (x1, x2, bil.weight, bil.bias))
+    assert ctorch.autograd.gradcheck(
+        lambda a, b, w, c: F.bilinear(a, b, w, c), (x1, x2, bil.weight, bil.bias)
+    )
 
 
 @needs_torch
@@ -95,22 +97,54 @@ def test_identity_flatten_unflatten():
 
 # ------------------------------------------------------------------ activations
 ACTS = [
-    ("ReLU", {}), ("ReLU6", {}), ("LeakyReLU", {"negative_slope": 0.2}), ("ELU", {}),
-    ("ELU", {"alpha": 0.5}), ("GELU", {}), ("GELU", {"approximate": "tanh"}), ("SiLU", {}),
-    ("Mish", {}), ("Sigmoid", {}), ("Tanh", {}), ("Softplus", {"beta": 2.0}),
-    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}), ("Softmax", {"dim": 1}),
-    ("LogSoftmax", {"dim": -1}), ("SELU", {}), ("CELU", {"alpha": 0.7}),
-    ("Softsign", {}), ("Tanhshrink", {}), ("LogSigmoid", {}), ("Hardsigmoid", {}),
-    ("Hardswish", {}), ("Softmin", {"dim": 1}), ("GLU", {}), ("Softshrink", {}),
-    ("Hardshrink", {}), ("Threshold", {"threshold": 0.1, "value": -1.0}),
+    ("ReLU", {}),
+    ("ReLU6", {}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("ELU", {}),
+    ("ELU", {"alpha": 0.5}),
+    ("GELU", {}),
+    ("GELU", {"approximate": "tanh"}),
+    ("SiLU", {}),
+    ("Mish", {}),
+    ("Sigmoid", {}),
+    ("Tanh", {}),
+    ("Softplus", {"beta": 2.0}),
+    ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}),
+    ("Softmax", {"dim": 1}),
+    ("LogSoftmax", {"dim": -1}),
+    ("SELU", {}),
+    ("CELU", {"alpha": 0.7}),
+    ("Softsign", {}),
+    ("Tanhshrink", {}),
+    ("LogSigmoid", {}),
+    ("Hardsigmoid", {}),
+    ("Hardswish", {}),
+    ("Softmin", {"dim": 1}),
+    ("GLU", {}),
+    ("Softshrink", {}),
+    ("Hardshrink", {}),
+    ("Threshold", {"threshold": 0.1, "value": -1.0}),
 ]
 
 
 @pytest.mark.parametrize("name,kw", ACTS)
 def test_activation_modules(name, kw):
-    check_op(lambda lib, x: getattr(lib.nn, name)(**kw)(x), [(4, 6)], low=-3, high=3,
-             gradcheck=name not in ("Hardtanh", "ReLU6", "Softshrink", "Hardshrink",
-                                    "Threshold", "Hardsigmoid", "Hardswish"))
+    check_op(
+        lambda lib, x: getattr(lib.nn, name)(**kw)(x),
+        [(4, 6)],
+        low=-3,
+        high=3,
+        gradcheck=name
+        not in (
+            "Hardtanh",
+            "ReLU6",
+            "Softshrink",
+            "Hardshrink",
+            "Threshold",
+            "Hardsigmoid",
+            "Hardswish",
+        ),
+    )
 
 
 @pytest.mark.parametrize("name", ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SiLU", "Hardtanh"])
@@ -156,7 +190,7 @@ def test_dropout_gradient_uses_mask():
     x = ctorch.randn(50, 40, requires_grad=True)
     y = F.dropout(x, 0.5)
     y.sum().backward()
-    mask = (y.detach().numpy() != 0)
+    mask = y.detach().numpy() != 0
     np.testing.assert_allclose(x.grad.numpy(), mask * 2.0)
 
 
@@ -233,8 +267,8 @@ def test_embedding_vs_torch():
     idx = np.random.default_rng(0).integers(0, 12, (4, 6))
     yc, yt = ours(ctorch.from_numpy(idx)), theirs(torch.from_numpy(idx))
     np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy())
-    (yc ** 2).sum().backward()
-    (yt ** 2).sum().backward()
+    (yc**2).sum().backward()
+    (yt**2).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5)
 
 
@@ -245,11 +279,20 @@ def _stats(a):
 
 
 @needs_torch
-@pytest.mark.parametrize("ctor", [
-    "Linear(300, 200)", "Bilinear(30, 20, 40)", "Embedding(500, 64)", "PReLU(4)",
-    "LSTM(64, 128, 2)", "GRU(32, 64, bidirectional=True)", "RNN(16, 100)",
-    "LSTMCell(40, 50)", "MultiheadAttention(64, 4)",
-])
+@pytest.mark.parametrize(
+    "ctor",
+    [
+        "Linear(300, 200)",
+        "Bilinear(30, 20, 40)",
+        "Embedding(500, 64)",
+        "PReLU(4)",
+        "LSTM(64, 128, 2)",
+        "GRU(32, 64, bidirectional=True)",
+        "RNN(16, 100)",
+        "LSTMCell(40, 50)",
+        "MultiheadAttention(64, 4)",
+    ],
+)
 def test_default_init_statistics_match_torch(ctor):
     import torch
 

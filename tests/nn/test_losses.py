@@ -26,30 +26,40 @@ def _F(lib):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_indices(reduction, smoothing):
-    check_op(lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction=reduction,
-                                                     label_smoothing=smoothing),
-             [(6, 5), IDX])
+    check_op(
+        lambda lib, x, t: _F(lib).cross_entropy(
+            x, t, reduction=reduction, label_smoothing=smoothing
+        ),
+        [(6, 5), IDX],
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_weight_ignore_index(reduction):
-    check_op(lambda lib, x, t, w: _F(lib).cross_entropy(x, t, weight=w, reduction=reduction,
-                                                        label_smoothing=0.2),
-             [(6, 5), IDX_IGN, W5], grad_inputs=[0])
+    check_op(
+        lambda lib, x, t, w: _F(lib).cross_entropy(
+            x, t, weight=w, reduction=reduction, label_smoothing=0.2
+        ),
+        [(6, 5), IDX_IGN, W5],
+        grad_inputs=[0],
+    )
 
 
 def test_cross_entropy_spatial_and_unbatched():
     check_op(lambda lib, x, t: _F(lib).cross_entropy(x, t), [(2, 4, 3, 3), IDX_SP])
-    check_op(lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction="none"),
-             [(2, 4, 3, 3), IDX_SP])
+    check_op(
+        lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction="none"), [(2, 4, 3, 3), IDX_SP]
+    )
     check_op(lambda lib, x: _F(lib).cross_entropy(x, lib.tensor(2)), [(5,)])
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_cross_entropy_probabilities(smoothing):
-    check_op(lambda lib, x, p, w: _F(lib).cross_entropy(x, p, weight=w,
-                                                        label_smoothing=smoothing),
-             [(6, 5), PROBS, W5], grad_inputs=[0])
+    check_op(
+        lambda lib, x, p, w: _F(lib).cross_entropy(x, p, weight=w, label_smoothing=smoothing),
+        [(6, 5), PROBS, W5],
+        grad_inputs=[0],
+    )
 
 
 def test_cross_entropy_large_uses_kernel_and_matches_numpy():
@@ -77,17 +87,20 @@ def test_cross_entropy_errors():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_nll_loss(reduction):
-    check_op(lambda lib, x, t, w: _F(lib).nll_loss(_F(lib).log_softmax(x, 1), t, weight=w,
-                                                   reduction=reduction),
-             [(6, 5), IDX_IGN, W5], grad_inputs=[0])
+    check_op(
+        lambda lib, x, t, w: _F(lib).nll_loss(
+            _F(lib).log_softmax(x, 1), t, weight=w, reduction=reduction
+        ),
+        [(6, 5), IDX_IGN, W5],
+        grad_inputs=[0],
+    )
     check_op(lambda lib, x, t: _F(lib).nll_loss(x, t), [(2, 4, 3, 3), IDX_SP])
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_losses(name, reduction):
-    check_op(lambda lib, x, y: getattr(_F(lib), name)(x, y, reduction=reduction),
-             [(4, 3), (4, 3)])
+    check_op(lambda lib, x, y: getattr(_F(lib), name)(x, y, reduction=reduction), [(4, 3), (4, 3)])
 
 
 def test_smooth_l1_beta_and_huber_delta():
@@ -102,10 +115,19 @@ def test_mse_broadcast_warns():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce(reduction):
-    check_op(lambda lib, x, y: _F(lib).binary_cross_entropy(x, y, reduction=reduction),
-             [(4, 3), (4, 3)], low=0.05, high=0.95)
-    check_op(lambda lib, x, y, w: _F(lib).binary_cross_entropy(x, y, weight=w),
-             [(4, 3), (4, 3), (3,)], low=0.05, high=0.95, grad_inputs=[0])
+    check_op(
+        lambda lib, x, y: _F(lib).binary_cross_entropy(x, y, reduction=reduction),
+        [(4, 3), (4, 3)],
+        low=0.05,
+        high=0.95,
+    )
+    check_op(
+        lambda lib, x, y, w: _F(lib).binary_cross_entropy(x, y, weight=w),
+        [(4, 3), (4, 3), (3,)],
+        low=0.05,
+        high=0.95,
+        grad_inputs=[0],
+    )
 
 
 def test_bce_clamps_log():
@@ -116,20 +138,33 @@ def test_bce_clamps_log():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_with_logits(reduction):
-    check_op(lambda lib, x, y: _F(lib).binary_cross_entropy_with_logits(
-        x, y, reduction=reduction), [(4, 3), (4, 3)], grad_inputs=[0, 1])
-    check_op(lambda lib, x, y, pw, w: _F(lib).binary_cross_entropy_with_logits(
-        x, y, weight=w, pos_weight=pw), [(4, 3), (4, 3), (3,), (3,)], grad_inputs=[0],
-        low=0.1, high=2.0)
+    check_op(
+        lambda lib, x, y: _F(lib).binary_cross_entropy_with_logits(x, y, reduction=reduction),
+        [(4, 3), (4, 3)],
+        grad_inputs=[0, 1],
+    )
+    check_op(
+        lambda lib, x, y, pw, w: _F(lib).binary_cross_entropy_with_logits(
+            x, y, weight=w, pos_weight=pw
+        ),
+        [(4, 3), (4, 3), (3,), (3,)],
+        grad_inputs=[0],
+        low=0.1,
+        high=2.0,
+    )
 
 
 @pytest.mark.parametrize("reduction", ["batchmean", "sum", "none"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div(reduction, log_target):
     tgt = PROBS if not log_target else np.log(PROBS)
-    check_op(lambda lib, x, t: _F(lib).kl_div(_F(lib).log_softmax(x, 1), t,
-                                              reduction=reduction, log_target=log_target),
-             [(6, 5), tgt], grad_inputs=[0])
+    check_op(
+        lambda lib, x, t: _F(lib).kl_div(
+            _F(lib).log_softmax(x, 1), t, reduction=reduction, log_target=log_target
+        ),
+        [(6, 5), tgt],
+        grad_inputs=[0],
+    )
 
 
 def test_kl_div_mean_warns():
@@ -139,24 +174,40 @@ def test_kl_div_mean_warns():
 
 def test_margin_and_embedding_losses():
     y = np.array([1.0, -1.0, 1.0, -1.0], np.float32)
-    check_op(lambda lib, a, b, t: _F(lib).cosine_embedding_loss(a, b, t, margin=0.1),
-             [(4, 5), (4, 5), y], grad_inputs=[0, 1])
-    check_op(lambda lib, a, b, t: _F(lib).margin_ranking_loss(a, b, t, margin=0.2),
-             [(4,), (4,), y], grad_inputs=[0, 1])
-    check_op(lambda lib, a, p, n: _F(lib).triplet_margin_loss(a, p, n, margin=1.0),
-             [(4, 5), (4, 5), (4, 5)])
-    check_op(lambda lib, a, p, n: _F(lib).triplet_margin_loss(a, p, n, p=1, swap=True,
-                                                              reduction="none"),
-             [(4, 5), (4, 5), (4, 5)], gradcheck=False)
-    check_op(lambda lib, x, t: _F(lib).hinge_embedding_loss(x, t), [(4,), y],
-             grad_inputs=[0])
+    check_op(
+        lambda lib, a, b, t: _F(lib).cosine_embedding_loss(a, b, t, margin=0.1),
+        [(4, 5), (4, 5), y],
+        grad_inputs=[0, 1],
+    )
+    check_op(
+        lambda lib, a, b, t: _F(lib).margin_ranking_loss(a, b, t, margin=0.2),
+        [(4,), (4,), y],
+        grad_inputs=[0, 1],
+    )
+    check_op(
+        lambda lib, a, p, n: _F(lib).triplet_margin_loss(a, p, n, margin=1.0),
+        [(4, 5), (4, 5), (4, 5)],
+    )
+    check_op(
+        lambda lib, a, p, n: _F(lib).triplet_margin_loss(a, p, n, p=1, swap=True, reduction="none"),
+        [(4, 5), (4, 5), (4, 5)],
+        gradcheck=False,
+    )
+    check_op(lambda lib, x, t: _F(lib).hinge_embedding_loss(x, t), [(4,), y], grad_inputs=[0])
     check_op(lambda lib, x, t: _F(lib).soft_margin_loss(x, t), [(4,), y], grad_inputs=[0])
-    check_op(lambda lib, x, t: _F(lib).multilabel_soft_margin_loss(x, t),
-             [(4, 3), (np.arange(12) % 2).reshape(4, 3).astype(np.float32)], grad_inputs=[0])
-    check_op(lambda lib, x, t: _F(lib).poisson_nll_loss(x, t), [(4, 3), (4, 3)],
-             grad_inputs=[0])
-    check_op(lambda lib, x, t, v: _F(lib).gaussian_nll_loss(x, t, v), [(4, 3), (4, 3), (4, 3)],
-             grad_inputs=[0, 1], low=0.2, high=2.0)
+    check_op(
+        lambda lib, x, t: _F(lib).multilabel_soft_margin_loss(x, t),
+        [(4, 3), (np.arange(12) % 2).reshape(4, 3).astype(np.float32)],
+        grad_inputs=[0],
+    )
+    check_op(lambda lib, x, t: _F(lib).poisson_nll_loss(x, t), [(4, 3), (4, 3)], grad_inputs=[0])
+    check_op(
+        lambda lib, x, t, v: _F(lib).gaussian_nll_loss(x, t, v),
+        [(4, 3), (4, 3), (4, 3)],
+        grad_inputs=[0, 1],
+        low=0.2,
+        high=2.0,
+    )
 
 
 def test_legacy_size_average():

@@ -66,8 +66,9 @@ def test_parameter_basics():
 def test_parameter_repr_matches_torch():
     torch = pytest.importorskip("torch")
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
-    assert repr(nn.Parameter(ctorch.from_numpy(a.copy()))) == \
-        repr(torch.nn.Parameter(torch.from_numpy(a.copy())))
+    assert repr(nn.Parameter(ctorch.from_numpy(a.copy()))) == repr(
+        torch.nn.Parameter(torch.from_numpy(a.copy()))
+    )
 
 
 # ------------------------------------------------------------------ registration
@@ -121,9 +122,11 @@ def test_register_errors():
         x = ctorch.ones(2, requires_grad=True)
         m.register_parameter("w", _non_leaf_param(x))
     with pytest.raises(AttributeError, match="before Module.__init__"):
+
         class Bad(nn.Module):
             def __init__(self):
                 self.w = nn.Parameter(ctorch.ones(1))
+
         Bad()
 
 
@@ -249,8 +252,9 @@ def test_load_state_dict_error_text_matches_torch():
         m.load_state_dict(sd)
     with pytest.raises(RuntimeError) as e2:
         tm.load_state_dict(tsd)
-    assert str(e1.value).replace("ctorch.Size", "torch.Size").replace("Net", "TNet") == \
-        str(e2.value)
+    assert str(e1.value).replace("ctorch.Size", "torch.Size").replace("Net", "TNet") == str(
+        e2.value
+    )
 
 
 def test_torch_state_dict_into_ctorch_and_back():
@@ -259,11 +263,16 @@ def test_torch_state_dict_into_ctorch_and_back():
     with torch.no_grad():
         tm.running.add_(0.5)
     m = Net()
-    m.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
-                       for k, v in tm.state_dict().items()})
+    m.load_state_dict(
+        {k: ctorch.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
+    )
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(m(ctorch.from_numpy(x)).detach().numpy(),
-                               tm(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        m(ctorch.from_numpy(x)).detach().numpy(),
+        tm(torch.from_numpy(x)).detach().numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     tm2 = _torch_net(torch)
     tm2.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
 
@@ -304,8 +313,9 @@ def test_forward_hooks():
     h2 = m.register_forward_hook(post)
     y = m(ctorch.randn(4, 3))
     assert calls == ["pre", "post"]
-    np.testing.assert_allclose(y.detach().numpy(), (m.bias.detach().numpy() + 1)[None]
-                               .repeat(4, 0), rtol=1e-6)
+    np.testing.assert_allclose(
+        y.detach().numpy(), (m.bias.detach().numpy() + 1)[None].repeat(4, 0), rtol=1e-6
+    )
     h1.remove()
     h2.remove()
     calls.clear()
@@ -353,8 +363,9 @@ def test_full_backward_hook():
 def test_backward_hook_matches_torch():
     torch = pytest.importorskip("torch")
     lin, tlin = nn.Linear(3, 2), torch.nn.Linear(3, 2)
-    lin.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
-                         for k, v in tlin.state_dict().items()})
+    lin.load_state_dict(
+        {k: ctorch.from_numpy(v.detach().numpy().copy()) for k, v in tlin.state_dict().items()}
+    )
     got, exp = [], []
     lin.register_full_backward_hook(lambda m, gi, go: got.append((gi, go)))
     tlin.register_full_backward_hook(lambda m, gi, go: exp.append((gi, go)))
@@ -398,16 +409,35 @@ REPR_CASES = [
     "ModuleDict({'x': Linear(2, 3), 'y': ReLU()})",
     "ParameterList([nn.Parameter(lib.ones(2, 3)), nn.Parameter(lib.ones(4))])",
     "ParameterDict({'a': nn.Parameter(lib.ones(2)), 'b': nn.Parameter(lib.zeros(3, 1))})",
-    "Flatten()", "Flatten(0, 1)", "Unflatten(1, (2, 5))", "Identity()",
-    "LeakyReLU(0.2, inplace=True)", "ELU(alpha=0.5)", "GELU(approximate='tanh')",
-    "Softmax(dim=1)", "LogSoftmax(dim=-1)", "Hardtanh(-2.0, 2.0)", "ReLU6()", "SiLU()",
-    "PReLU(3)", "Softplus(beta=2.0)", "Mish()", "Dropout2d(0.3)",
-    "Embedding(10, 3, padding_idx=0)", "Embedding(10, 3, max_norm=1.0)",
-    "Bilinear(2, 3, 4)", "CrossEntropyLoss()", "MSELoss(reduction='sum')",
+    "Flatten()",
+    "Flatten(0, 1)",
+    "Unflatten(1, (2, 5))",
+    "Identity()",
+    "LeakyReLU(0.2, inplace=True)",
+    "ELU(alpha=0.5)",
+    "GELU(approximate='tanh')",
+    "Softmax(dim=1)",
+    "LogSoftmax(dim=-1)",
+    "Hardtanh(-2.0, 2.0)",
+    "ReLU6()",
+    "SiLU()",
+    "PReLU(3)",
+    "Softplus(beta=2.0)",
+    "Mish()",
+    "Dropout2d(0.3)",
+    "Embedding(10, 3, padding_idx=0)",
+    "Embedding(10, 3, max_norm=1.0)",
+    "Bilinear(2, 3, 4)",
+    "CrossEntropyLoss()",
+    "MSELoss(reduction='sum')",
     "LSTM(3, 5, num_layers=2, batch_first=True, dropout=0.1, bidirectional=True)",
-    "GRU(3, 5, bias=False)", "RNN(3, 5, nonlinearity='relu')", "LSTMCell(3, 4)",
-    "RNNCell(3, 4, nonlinearity='relu')", "GRUCell(3, 4, bias=False)",
-    "MultiheadAttention(8, 2)", "MultiheadAttention(8, 2, kdim=4, vdim=6)",
+    "GRU(3, 5, bias=False)",
+    "RNN(3, 5, nonlinearity='relu')",
+    "LSTMCell(3, 4)",
+    "RNNCell(3, 4, nonlinearity='relu')",
+    "GRUCell(3, 4, bias=False)",
+    "MultiheadAttention(8, 2)",
+    "MultiheadAttention(8, 2, kdim=4, vdim=6)",
 ]
 
 
@@ -555,9 +585,20 @@ def test_training_step_changes_loss():
 def test_module_methods_exist_like_torch():
     import torch
 
-    missing = [n for n in dir(torch.nn.Module) if not n.startswith("_") and
-               not hasattr(nn.Module, n)]
-    assert set(missing) <= {"T_destination", "ipu", "xpu", "mtia", "set_submodule",
-                            "register_module", "to_empty", "get_extra_state",
-                            "set_extra_state", "call_super_init", "dump_patches",
-                            "compile"}, missing
+    missing = [
+        n for n in dir(torch.nn.Module) if not n.startswith("_") and not hasattr(nn.Module, n)
+    ]
+    assert set(missing) <= {
+        "T_destination",
+        "ipu",
+        "xpu",
+        "mtia",
+        "set_submodule",
+        "register_module",
+        "to_empty",
+        "get_extra_state",
+        "set_extra_state",
+        "call_super_init",
+        "dump_patches",
+        "compile",
+    }, missing

@@ -43,8 +43,12 @@ def test_batch_norm_functional(path, shape, training):
         return _F(lib).batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5)
 
     check_op(fn, [shape, (c,), (c,)], atol=1e-4, grad_atol=1e-3)
-    check_op(lambda lib, x: _F(lib).batch_norm(x, None, None, None, None, True), [shape],
-             atol=1e-4, grad_atol=1e-3)
+    check_op(
+        lambda lib, x: _F(lib).batch_norm(x, None, None, None, None, True),
+        [shape],
+        atol=1e-4,
+        grad_atol=1e-3,
+    )
 
 
 @needs_torch
@@ -104,8 +108,7 @@ def test_batchnorm_variants_match_torch():
             getattr(cm, mode)()
             x = rng.standard_normal(shape).astype(np.float32)
             assert_close(cm(ctorch.from_numpy(x)), tm(torch.from_numpy(x)), atol=1e-4)
-        for (k, a), (_, b) in zip(cm.state_dict().items(), tm.state_dict().items(),
-                                  strict=True):
+        for (k, a), (_, b) in zip(cm.state_dict().items(), tm.state_dict().items(), strict=True):
             assert_close(a, b, atol=1e-5, msg=k)
 
 
@@ -123,23 +126,38 @@ def test_batchnorm_errors_and_state_dict_load():
 
 @pytest.mark.parametrize("shape,ns", [((4, 5), (5,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4))])
 def test_layer_norm(path, shape, ns):
-    check_op(lambda lib, x, w, b: _F(lib).layer_norm(x, ns, w, b), [shape, ns, ns], atol=1e-4,
-             grad_atol=1e-3)
+    check_op(
+        lambda lib, x, w, b: _F(lib).layer_norm(x, ns, w, b),
+        [shape, ns, ns],
+        atol=1e-4,
+        grad_atol=1e-3,
+    )
     check_op(lambda lib, x: _F(lib).layer_norm(x, ns), [shape], atol=1e-4, grad_atol=1e-3)
 
 
 @pytest.mark.parametrize("groups", [1, 2, 6])
 def test_group_norm(groups):
-    check_op(lambda lib, x, w, b: _F(lib).group_norm(x, groups, w, b), [(2, 6, 3, 2), (6,),
-                                                                         (6,)], atol=1e-4,
-             grad_atol=1e-3)
+    check_op(
+        lambda lib, x, w, b: _F(lib).group_norm(x, groups, w, b),
+        [(2, 6, 3, 2), (6,), (6,)],
+        atol=1e-4,
+        grad_atol=1e-3,
+    )
 
 
 def test_instance_and_rms_norm():
-    check_op(lambda lib, x, w, b: _F(lib).instance_norm(x, weight=w, bias=b),
-             [(2, 3, 4, 5), (3,), (3,)], atol=1e-4, grad_atol=1e-3)
-    check_op(lambda lib, x, w: _F(lib).rms_norm(x, (5,), w, 1e-6), [(3, 4, 5), (5,)],
-             atol=1e-4, grad_atol=1e-3)
+    check_op(
+        lambda lib, x, w, b: _F(lib).instance_norm(x, weight=w, bias=b),
+        [(2, 3, 4, 5), (3,), (3,)],
+        atol=1e-4,
+        grad_atol=1e-3,
+    )
+    check_op(
+        lambda lib, x, w: _F(lib).rms_norm(x, (5,), w, 1e-6),
+        [(3, 4, 5), (5,)],
+        atol=1e-4,
+        grad_atol=1e-3,
+    )
 
 
 @needs_torch
@@ -168,6 +186,8 @@ def test_batch_norm_double_backward():
     x = ctorch.randn(4, 3, 2, dtype=ctorch.float64, requires_grad=True)
     w = ctorch.randn(3, dtype=ctorch.float64, requires_grad=True)
     assert ctorch.autograd.gradgradcheck(
-        lambda a, b: ctorch.nn.functional.batch_norm(a, None, None, b, None, True), (x, w))
+        lambda a, b: ctorch.nn.functional.batch_norm(a, None, None, b, None, True), (x, w)
+    )
     assert ctorch.autograd.gradgradcheck(
-        lambda a, b: ctorch.nn.functional.layer_norm(a, (2,), b[:2]), (x, w))
+        lambda a, b: ctorch.nn.functional.layer_norm(a, (2,), b[:2]), (x, w)
+    )

@@ -43,8 +43,9 @@ def test_max_pool2d(path, kw):
 def test_max_pool_unbatched_1d_and_errors(path):
     check_op(lambda lib, x: _F(lib).max_pool2d(x, 2), [(3, 6, 6)])
     check_op(lambda lib, x: _F(lib).max_pool1d(x, 3, 2, 1), [(2, 3, 11)])
-    check_op(lambda lib, x: _F(lib).max_pool1d(x, 3, return_indices=True, ceil_mode=True),
-             [(2, 3, 10)])
+    check_op(
+        lambda lib, x: _F(lib).max_pool1d(x, 3, return_indices=True, ceil_mode=True), [(2, 3, 10)]
+    )
     with pytest.raises(RuntimeError, match="pad"):
         ctorch.nn.functional.max_pool2d(ctorch.randn(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(RuntimeError, match="too small"):
@@ -59,14 +60,17 @@ def test_max_pool_nan_and_ties():
     assert i.item() == 0  # first maximum wins, as torch
 
 
-@pytest.mark.parametrize("kw", [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2, padding=1),
-    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
-    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
-    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
-    dict(kernel_size=(3, 2), stride=(1, 2), divisor_override=4),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        dict(kernel_size=(3, 2), stride=(1, 2), divisor_override=4),
+    ],
+)
 def test_avg_pool2d(path, kw):
     check_op(lambda lib, x: _F(lib).avg_pool2d(x, **kw), [(2, 3, 9, 8)])
 
@@ -79,8 +83,9 @@ def test_avg_pool1d(path):
 def test_adaptive_pool2d(osz):
     check_op(lambda lib, x: _F(lib).adaptive_avg_pool2d(x, osz), [(2, 3, 7, 6)])
     check_op(lambda lib, x: _F(lib).adaptive_max_pool2d(x, osz), [(2, 3, 7, 6)])
-    check_op(lambda lib, x: _F(lib).adaptive_max_pool2d(x, osz, return_indices=True),
-             [(2, 3, 7, 6)])
+    check_op(
+        lambda lib, x: _F(lib).adaptive_max_pool2d(x, osz, return_indices=True), [(2, 3, 7, 6)]
+    )
 
 
 def test_adaptive_pool1d():
@@ -124,8 +129,9 @@ def test_pool_modules_repr_and_forward():
 
 
 def test_pool_module_reprs():
-    assert repr(nn.MaxPool2d(2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, "
-                                     "ceil_mode=False)")
+    assert repr(nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
     assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.AdaptiveAvgPool2d((1, 1))) == "AdaptiveAvgPool2d(output_size=(1, 1))"
 

@@ -14,8 +14,9 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
 
 def _copy(ours, theirs):
-    ours.load_state_dict({k: ctorch.from_numpy(v.detach().numpy().copy())
-                          for k, v in theirs.state_dict().items()})
+    ours.load_state_dict(
+        {k: ctorch.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    )
 
 
 def _flat(out):
@@ -81,8 +82,9 @@ def test_rnn_vs_torch(kind, kw, with_hx):
     np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     tp = dict(theirs.named_parameters())
     for n, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=n)
+        np.testing.assert_allclose(
+            p.grad.numpy(), tp[n].grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=n
+        )
 
 
 @needs_torch
@@ -201,8 +203,7 @@ def test_packed_input_vs_torch(kind):
     np.testing.assert_allclose(pc.detach().numpy(), pt.detach().numpy(), rtol=1e-4, atol=1e-5)
     hc0 = hc[0] if kind == "LSTM" else hc
     ht0 = ht[0] if kind == "LSTM" else ht
-    np.testing.assert_allclose(hc0.detach().numpy(), ht0.detach().numpy(), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(hc0.detach().numpy(), ht0.detach().numpy(), rtol=1e-4, atol=1e-5)
     (pc.sum() + hc0.sum()).backward()
     (pt.sum() + ht0.sum()).backward()
     np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)

@@ -32,31 +32,49 @@ def test_pad_constant_value_negative_and_errors():
         ctorch.nn.functional.pad(ctorch.randn(2, 2), (1,))
 
 
-SIZES = [dict(scale_factor=2), dict(size=(7, 9)), dict(scale_factor=1.7), dict(size=(3, 4)),
-         dict(scale_factor=(0.5, 3))]
+SIZES = [
+    dict(scale_factor=2),
+    dict(size=(7, 9)),
+    dict(scale_factor=1.7),
+    dict(size=(3, 4)),
+    dict(scale_factor=(0.5, 3)),
+]
 
 
 @pytest.mark.parametrize("kw", SIZES)
-@pytest.mark.parametrize("mode,ac", [("nearest", None), ("nearest-exact", None),
-                                     ("bilinear", False), ("bilinear", True),
-                                     ("bicubic", False), ("bicubic", True)])
+@pytest.mark.parametrize(
+    "mode,ac",
+    [
+        ("nearest", None),
+        ("nearest-exact", None),
+        ("bilinear", False),
+        ("bilinear", True),
+        ("bicubic", False),
+        ("bicubic", True),
+    ],
+)
 def test_interpolate_2d(kw, mode, ac):
-    check_op(lambda lib, x: _F(lib).interpolate(x, mode=mode, align_corners=ac, **kw),
-             [(2, 3, 5, 6)], atol=1e-4)
+    check_op(
+        lambda lib, x: _F(lib).interpolate(x, mode=mode, align_corners=ac, **kw),
+        [(2, 3, 5, 6)],
+        atol=1e-4,
+    )
 
 
 def test_interpolate_other_modes():
-    check_op(lambda lib, x: _F(lib).interpolate(x, scale_factor=2.5, mode="linear"),
-             [(2, 3, 5)])
-    check_op(lambda lib, x: _F(lib).interpolate(x, size=(3, 5, 4), mode="trilinear",
-                                                align_corners=True), [(1, 2, 2, 3, 4)])
+    check_op(lambda lib, x: _F(lib).interpolate(x, scale_factor=2.5, mode="linear"), [(2, 3, 5)])
+    check_op(
+        lambda lib, x: _F(lib).interpolate(x, size=(3, 5, 4), mode="trilinear", align_corners=True),
+        [(1, 2, 2, 3, 4)],
+    )
     check_op(lambda lib, x: _F(lib).interpolate(x, size=(3, 4), mode="area"), [(2, 3, 7, 6)])
     check_op(lambda lib, x: _F(lib).interpolate(x, scale_factor=3, mode="nearest"), [(2, 3, 4)])
     with pytest.raises(ValueError):
         ctorch.nn.functional.interpolate(ctorch.randn(1, 1, 4, 4))
     with pytest.raises(ValueError):
-        ctorch.nn.functional.interpolate(ctorch.randn(1, 1, 4, 4), size=2, mode="nearest",
-                                         align_corners=True)
+        ctorch.nn.functional.interpolate(
+            ctorch.randn(1, 1, 4, 4), size=2, mode="nearest", align_corners=True
+        )
 
 
 def test_pixel_shuffle():
@@ -65,8 +83,9 @@ def test_pixel_shuffle():
     check_op(lambda lib, x: _F(lib).pixel_shuffle(x, 3), [(9, 2, 2)])
     x = ctorch.randn(2, 8, 3, 4)
     np.testing.assert_array_equal(
-        ctorch.nn.functional.pixel_unshuffle(ctorch.nn.functional.pixel_shuffle(x, 2),
-                                             2).numpy(), x.numpy())
+        ctorch.nn.functional.pixel_unshuffle(ctorch.nn.functional.pixel_shuffle(x, 2), 2).numpy(),
+        x.numpy(),
+    )
 
 
 @needs_torch
@@ -78,8 +97,10 @@ def test_spatial_modules():
         (lambda lib: lib.nn.PixelUnshuffle(2), (2, 2, 4, 4)),
         (lambda lib: lib.nn.Upsample(scale_factor=2), (2, 2, 3, 3)),
         (lambda lib: lib.nn.Upsample(size=(5, 7), mode="bilinear"), (2, 2, 3, 3)),
-        (lambda lib: lib.nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=True),
-         (2, 2, 3, 3)),
+        (
+            lambda lib: lib.nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=True),
+            (2, 2, 3, 3),
+        ),
         (lambda lib: lib.nn.UpsamplingNearest2d(scale_factor=2), (1, 2, 3, 3)),
         (lambda lib: lib.nn.UpsamplingBilinear2d(size=4), (1, 2, 3, 3)),
         (lambda lib: lib.nn.ZeroPad2d(2), (1, 2, 3, 3)),

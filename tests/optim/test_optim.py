@@ -119,7 +119,10 @@ def test_load_torch_optimizer_state():
         topt.step()
     sd = topt.state_dict()
     csd = {
-        "state": {k: {kk: ctorch.tensor(vv.numpy()) for kk, vv in v.items()} for k, v in sd["state"].items()},
+        "state": {
+            k: {kk: ctorch.tensor(vv.numpy()) for kk, vv in v.items()}
+            for k, v in sd["state"].items()
+        },
         "param_groups": sd["param_groups"],
     }
     cp = ctorch.tensor(tp.detach().numpy().copy(), requires_grad=True)
@@ -179,8 +182,9 @@ def _rosenbrock(lib, x):
 
 def _lbfgs(lib, ls, steps, max_iter):
     x = lib.tensor([-1.5, 2.0], dtype=lib.float64, requires_grad=True)
-    opt = lib.optim.LBFGS([x], lr=1 if ls else 0.1, max_iter=max_iter, line_search_fn=ls,
-                          history_size=10)
+    opt = lib.optim.LBFGS(
+        [x], lr=1 if ls else 0.1, max_iter=max_iter, line_search_fn=ls, history_size=10
+    )
 
     def closure():
         opt.zero_grad()

@@ -29,14 +29,20 @@ def _python() -> list[str]:
 def run_ctorch(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*_python(), "-m", "ctorch.run", str(SCRIPTS / script), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
 
 
 def run_torch(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*_python(), str(SCRIPTS / script), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
 
 
@@ -57,8 +63,9 @@ def assert_same_output(ours: str, theirs: str, rtol: float = 1e-4, atol: float =
         assert _NUM.sub("#", la) == _NUM.sub("#", lb), f"ctorch: {la!r}\ntorch:  {lb!r}"
         na = [float(x) for x in _NUM.findall(la)]
         nb = [float(x) for x in _NUM.findall(lb)]
-        np.testing.assert_allclose(na, nb, rtol=rtol, atol=atol,
-                                   err_msg=f"ctorch: {la!r}\ntorch:  {lb!r}")
+        np.testing.assert_allclose(
+            na, nb, rtol=rtol, atol=atol, err_msg=f"ctorch: {la!r}\ntorch:  {lb!r}"
+        )
 
 
 def _torch_available() -> bool:
@@ -91,7 +98,7 @@ def make_mnist_folder(root: Path, n_train: int = 48, n_test: int = 24) -> None:
         labels = np.arange(n) % 3
         images = rng.integers(0, 60, size=(n, 28, 28))
         for i, k in enumerate(labels):
-            images[i, 4 + 8 * k: 8 + 8 * k, 3:25] = 255
+            images[i, 4 + 8 * k : 8 + 8 * k, 3:25] = 255
         _write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
 
@@ -115,8 +122,7 @@ def test_custom_function(tmp_path: Path) -> None:
 
 def test_mnist_training_with_workers(tmp_path: Path) -> None:
     make_mnist_folder(tmp_path / "data")
-    out = ok(run_ctorch("mnist_training.py", str(tmp_path / "data"), "--epochs", "3",
-                        cwd=tmp_path))
+    out = ok(run_ctorch("mnist_training.py", str(tmp_path / "data"), "--epochs", "3", cwd=tmp_path))
     assert "train/test sizes: 48 24 classes: ['0 - zero', '1 - one', '2 - two']" in out
     assert out.count("Train Epoch:") == 3
     correct = int(re.search(r"final correct: (\d+)", out).group(1))
@@ -137,8 +143,10 @@ def test_missing_module_is_named(tmp_path: Path) -> None:
     proc = run_ctorch("missing_module.py", cwd=tmp_path)
     assert proc.returncode != 0
     assert proc.stdout.strip() == "before"
-    assert ("ctorch.run: the script imports 'torch.definitely_not_a_module', which ctorch does "
-            "not provide") in proc.stderr
+    assert (
+        "ctorch.run: the script imports 'torch.definitely_not_a_module', which ctorch does "
+        "not provide"
+    ) in proc.stderr
 
 
 def test_argv_path_and_alias_scope(tmp_path: Path) -> None:
@@ -154,7 +162,10 @@ def test_argv_path_and_alias_scope(tmp_path: Path) -> None:
     )
     proc = subprocess.run(
         [*_python(), "-m", "ctorch.run", str(script), "a", "--b", "3"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
     out = ok(proc).splitlines()
     assert out[0] == ("ctorch ctorch.vision ctorch.nn.functional ctorch.vision.transforms")
@@ -177,8 +188,13 @@ def test_in_process_run_script_restores_state(tmp_path: Path) -> None:
 
 
 def test_usage(tmp_path: Path) -> None:
-    proc = subprocess.run([*_python(), "-m", "ctorch.run"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [*_python(), "-m", "ctorch.run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert proc.returncode == 2
     assert "usage: python -m ctorch.run script.py" in proc.stderr
 
@@ -198,6 +214,11 @@ def test_unguarded_script_with_workers(tmp_path: Path) -> None:
         "for x, pid in DataLoader(DS(), batch_size=2, num_workers=2):\n"
         "    print(x.flatten().tolist(), (pid != os.getpid()).all().item())\n"
     )
-    proc = subprocess.run([*_python(), "-m", "ctorch.run", str(script)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [*_python(), "-m", "ctorch.run", str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert ok(proc).splitlines() == ["[0.0, 1.0] True", "[2.0, 3.0] True"]

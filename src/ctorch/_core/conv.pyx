@@ -38,7 +38,7 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
 
 
 cdef inline Py_ssize_t _col_hi(Py_ssize_t ix0, Py_ssize_t W, Py_ssize_t sw,
-                                Py_ssize_t ow) noexcept nogil:
+                               Py_ssize_t ow) noexcept nogil:
     """Output columns ox < hi read input column ix0 + ox*sw < W."""
     cdef Py_ssize_t b = 0
     if W - 1 - ix0 >= 0:

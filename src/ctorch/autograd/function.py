@@ -13,8 +13,15 @@ import weakref
 
 from .grad_mode import state
 
-__all__ = ["Function", "FunctionCtx", "Node", "BackwardCFunction", "AccumulateGrad",
-           "once_differentiable", "InplaceFunction"]
+__all__ = [
+    "Function",
+    "FunctionCtx",
+    "Node",
+    "BackwardCFunction",
+    "AccumulateGrad",
+    "once_differentiable",
+    "InplaceFunction",
+]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -208,11 +215,15 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
@@ -248,7 +259,11 @@ class Function(metaclass=_FunctionMeta):
         if any(isinstance(o, Tensor) and any(o is a for a in args) for o in outs):
             fixed = []
             for o in outs:
-                if isinstance(o, Tensor) and any(o is a for a in args) and not any(o is d for d in dirty):
+                if (
+                    isinstance(o, Tensor)
+                    and any(o is a for a in args)
+                    and not any(o is d for d in dirty)
+                ):
                     o = o._view_of(o._a)
                 fixed.append(o)
             outs = tuple(fixed)
@@ -258,7 +273,7 @@ class Function(metaclass=_FunctionMeta):
                 d._vref[0] += 1
             return outputs
         node.next_functions = tuple(
-            _edge(a) if f else (None, 0) for a, f in zip(args, flags)
+            _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
         )
         if _recording is not None:
             _recording.append(node)
@@ -275,8 +290,7 @@ class Function(metaclass=_FunctionMeta):
             if any(o is d for d in dirty):
                 if o.grad_fn is None and o._rg:
                     raise RuntimeError(
-                        "a leaf Variable that requires grad is being used in an in-place "
-                        "operation."
+                        "a leaf Variable that requires grad is being used in an in-place operation."
                     )
                 o._vref[0] += 1
             if any(o is n for n in non_diff) or not (o.is_floating_point() or o.is_complex()):

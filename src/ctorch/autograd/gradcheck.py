@@ -29,11 +29,23 @@ def _numerical_jacobian(fn, inputs, idx, eps):
             ix = np.unravel_index(k, xa.shape)
             orig = xa[ix].item()
             xa[ix] = orig + eps
-            plus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+            plus = [
+                o._a.astype(np.float64).reshape(-1).copy()
+                for o in _as_tuple(fn(*inputs))
+                if isinstance(o, Tensor)
+            ]
             xa[ix] = orig - eps
-            minus = [o._a.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+            minus = [
+                o._a.astype(np.float64).reshape(-1).copy()
+                for o in _as_tuple(fn(*inputs))
+                if isinstance(o, Tensor)
+            ]
             xa[ix] = orig
-            cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
+            cols.append(
+                np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=False)])
+                if plus
+                else np.zeros(0)
+            )
     return np.stack(cols, axis=1) if cols else np.zeros((sum(o._a.size for o in outs0), 0))
 
 
@@ -44,7 +56,7 @@ def _analytical_jacobian(fn, inputs, idx):
     outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
     rows = []
     x = inputs[idx]
-    for oi, o in enumerate(outs):
+    for _oi, o in enumerate(outs):
         for k in range(o._a.size):
             g = np.zeros(o._a.shape, o._a.dtype)
             g.reshape(-1)[k] = 1
@@ -56,8 +68,19 @@ def _analytical_jacobian(fn, inputs, idx):
     return np.stack(rows, axis=0) if rows else np.zeros((0, x._a.size))
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              nondet_tol=0.0, check_undefined_grad=True, fast_mode=False, **kwargs) -> bool:
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    fast_mode=False,
+    **kwargs,
+) -> bool:
     """Compare analytical and numerical Jacobians for inputs that require grad (float64)."""
     from .._tensor import Tensor
 
@@ -87,8 +110,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     return True
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True, **kwargs) -> bool:
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    gen_non_contig_grad_outputs=False,
+    raise_exception=True,
+    **kwargs,
+) -> bool:
     """gradcheck of the function x, gy -> d(func(x))/dx . gy (second derivatives)."""
     from .._tensor import Tensor
     from . import grad
@@ -115,5 +148,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
             gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
-    return gradcheck(new_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+    return gradcheck(
+        new_func,
+        tuple(inputs) + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

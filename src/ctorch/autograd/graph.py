@@ -40,7 +40,9 @@ def to_dot(tensor, name: str = "ctorch_graph", params: dict | None = None) -> st
             var = node.variable
             shp = "x".join(str(s) for s in var.shape) if var is not None else "?"
             label = names.get(id(var), "leaf") if var is not None else "leaf"
-            lines.append(f'  {nid(node)} [label="{label}\\n({shp})" shape=box style=filled fillcolor="#d6f5d6"];')
+            lines.append(
+                f'  {nid(node)} [label="{label}\\n({shp})" shape=box style=filled fillcolor="#d6f5d6"];'
+            )
         else:
             lines.append(f'  {nid(node)} [label="{node.name()}"];')
         for nxt, _ in node.next_functions:

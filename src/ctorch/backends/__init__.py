@@ -14,15 +14,17 @@ class _Flags(types.ModuleType):
             setattr(self, k, v)
 
 
-cudnn = _Flags("ctorch.backends.cudnn", enabled=True, benchmark=False, deterministic=False,
-               allow_tf32=True)
+cudnn = _Flags(
+    "ctorch.backends.cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True
+)
 cudnn.is_available = lambda: False
 cudnn.version = lambda: None
 
 cuda = _Flags("ctorch.backends.cuda")
 # TF32 GEMMs on request (read by the CuPy matmul path when a GPU is used)
-cuda.matmul = _Flags("ctorch.backends.cuda.matmul", allow_tf32=False,
-                     allow_fp16_reduced_precision_reduction=True)
+cuda.matmul = _Flags(
+    "ctorch.backends.cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True
+)
 
 
 def _cuda_is_built() -> bool:

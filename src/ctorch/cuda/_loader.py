@@ -137,8 +137,16 @@ def grid_for(n: int, threads: int = THREADS) -> int:
     return max(1, min((int(n) + threads - 1) // threads, max_blocks()))
 
 
-def launch(family: str, name: str, dtype: Any, n: int, args: tuple, threads: int = THREADS,
-           grid: int | None = None, shared_mem: int = 0) -> None:
+def launch(
+    family: str,
+    name: str,
+    dtype: Any,
+    n: int,
+    args: tuple,
+    threads: int = THREADS,
+    grid: int | None = None,
+    shared_mem: int = 0,
+) -> None:
     """Launch ``name<T>`` on the current stream over ``n`` work items (no-op if n == 0)."""
     if n <= 0:
         return

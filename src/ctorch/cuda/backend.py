@@ -45,8 +45,9 @@ class KernelNamespace:
 
     def _load(self) -> list[ModuleType]:
         if self._modules is None:
-            self._modules = [importlib.import_module(f"{self._package}.{f}")
-                             for f in self._families]
+            self._modules = [
+                importlib.import_module(f"{self._package}.{f}") for f in self._families
+            ]
         return self._modules
 
     def __getattr__(self, name: str) -> Any:

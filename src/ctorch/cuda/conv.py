@@ -14,8 +14,23 @@ from ._loader import launch
 FAMILY = "conv"
 
 
-def _geometry(k: str, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int, sw: int,
-              ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> tuple:
+def _geometry(
+    k: str,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    oh: int,
+    ow: int,
+) -> tuple:
     ck.sizes(k, N=N, C=C, H=H, W=W, kh=kh, kw=kw, ph=ph, pw=pw, oh=oh, ow=ow)
     for name, v in (("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw)):
         if int(v) != v or v < 1:
@@ -23,8 +38,24 @@ def _geometry(k: str, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
     return tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
 
 
-def im2col(x: Any, cols: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
-           sw: int, ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> None:
+def im2col(
+    x: Any,
+    cols: Any,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    oh: int,
+    ow: int,
+) -> None:
     """cols[n, (c*kh + i)*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw]
     (0 outside the input)."""
     k = "im2col"
@@ -36,8 +67,24 @@ def im2col(x: Any, cols: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, 
     launch(FAMILY, "im2col_kernel", dt, n, (x, cols) + geo)
 
 
-def col2im(cols: Any, x: Any, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int,
-           sw: int, ph: int, pw: int, dh: int, dw: int, oh: int, ow: int) -> None:
+def col2im(
+    cols: Any,
+    x: Any,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    oh: int,
+    ow: int,
+) -> None:
     """x = adjoint of im2col applied to cols (x is overwritten, as on the CPU, where it is
     zeroed first); deterministic gather, no atomics."""
     k = "col2im"

@@ -23,18 +23,68 @@ _UNARY_NAMES = (
     "ROUND RECIPROCAL SQUARE GELU GELU_TANH SILU SOFTPLUS MISH ELU LEAKY_RELU HARDTANH CLAMP"
 ).split()
 (
-    UN_NEG, UN_ABS, UN_EXP, UN_LOG, UN_LOG1P, UN_EXPM1, UN_SQRT, UN_RSQRT, UN_SIN, UN_COS,
-    UN_TAN, UN_TANH, UN_SIGMOID, UN_RELU, UN_ERF, UN_SIGN, UN_FLOOR, UN_CEIL, UN_ROUND,
-    UN_RECIPROCAL, UN_SQUARE, UN_GELU, UN_GELU_TANH, UN_SILU, UN_SOFTPLUS, UN_MISH, UN_ELU,
-    UN_LEAKY_RELU, UN_HARDTANH, UN_CLAMP,
+    UN_NEG,
+    UN_ABS,
+    UN_EXP,
+    UN_LOG,
+    UN_LOG1P,
+    UN_EXPM1,
+    UN_SQRT,
+    UN_RSQRT,
+    UN_SIN,
+    UN_COS,
+    UN_TAN,
+    UN_TANH,
+    UN_SIGMOID,
+    UN_RELU,
+    UN_ERF,
+    UN_SIGN,
+    UN_FLOOR,
+    UN_CEIL,
+    UN_ROUND,
+    UN_RECIPROCAL,
+    UN_SQUARE,
+    UN_GELU,
+    UN_GELU_TANH,
+    UN_SILU,
+    UN_SOFTPLUS,
+    UN_MISH,
+    UN_ELU,
+    UN_LEAKY_RELU,
+    UN_HARDTANH,
+    UN_CLAMP,
 ) = range(len(_UNARY_NAMES))
 _N_UN = len(_UNARY_NAMES)
 
 #: Unary ops that unary_backward accepts (docs/kernels.md).
 UNARY_GRAD_OPS = frozenset(
-    (UN_EXP, UN_LOG, UN_LOG1P, UN_EXPM1, UN_SQRT, UN_RSQRT, UN_SIN, UN_COS, UN_TAN, UN_TANH,
-     UN_SIGMOID, UN_RELU, UN_ERF, UN_RECIPROCAL, UN_SQUARE, UN_GELU, UN_GELU_TANH, UN_SILU,
-     UN_SOFTPLUS, UN_MISH, UN_ELU, UN_LEAKY_RELU, UN_HARDTANH, UN_CLAMP, UN_ABS)
+    (
+        UN_EXP,
+        UN_LOG,
+        UN_LOG1P,
+        UN_EXPM1,
+        UN_SQRT,
+        UN_RSQRT,
+        UN_SIN,
+        UN_COS,
+        UN_TAN,
+        UN_TANH,
+        UN_SIGMOID,
+        UN_RELU,
+        UN_ERF,
+        UN_RECIPROCAL,
+        UN_SQUARE,
+        UN_GELU,
+        UN_GELU_TANH,
+        UN_SILU,
+        UN_SOFTPLUS,
+        UN_MISH,
+        UN_ELU,
+        UN_LEAKY_RELU,
+        UN_HARDTANH,
+        UN_CLAMP,
+        UN_ABS,
+    )
 )
 
 
@@ -72,12 +122,18 @@ def binary_scalar(op: int, x: Any, s: float, out: Any, reverse: bool = False) ->
     n = out.size
     ck.arr(k, "out", out, n, dt)
     ck.arr(k, "x", x, n, dt)
-    launch(FAMILY, "binary_scalar_kernel", dt, n,
-           (ck.i32(op), x, ck.scalar(dt, s), out, ck.i64(n), ck.i32(bool(reverse))))
+    launch(
+        FAMILY,
+        "binary_scalar_kernel",
+        dt,
+        n,
+        (ck.i32(op), x, ck.scalar(dt, s), out, ck.i64(n), ck.i32(bool(reverse))),
+    )
 
 
-def binary_bcast(op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner: int,
-                 reverse: bool = False) -> None:
+def binary_bcast(
+    op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner: int, reverse: bool = False
+) -> None:
     """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse)."""
     k = "binary_bcast"
     _binop(k, op)
@@ -87,9 +143,13 @@ def binary_bcast(op: int, x: Any, y: Any, out: Any, outer: int, mid: int, inner:
     ck.arr(k, "out", out, n, dt)
     ck.arr(k, "x", x, n, dt)
     ck.arr(k, "y", y, mid, dt)
-    launch(FAMILY, "binary_bcast_kernel", dt, n,
-           (ck.i32(op), x, y, out, ck.i64(outer), ck.i64(mid), ck.i64(inner),
-            ck.i32(bool(reverse))))
+    launch(
+        FAMILY,
+        "binary_bcast_kernel",
+        dt,
+        n,
+        (ck.i32(op), x, y, out, ck.i64(outer), ck.i64(mid), ck.i64(inner), ck.i32(bool(reverse))),
+    )
 
 
 def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.0) -> None:
@@ -100,12 +160,18 @@ def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.
     n = out.size
     ck.arr(k, "out", out, n, dt)
     ck.arr(k, "x", x, n, dt)
-    launch(FAMILY, "unary_kernel", dt, n,
-           (ck.i32(op), x, out, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))))
+    launch(
+        FAMILY,
+        "unary_kernel",
+        dt,
+        n,
+        (ck.i32(op), x, out, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))),
+    )
 
 
-def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 0.0,
-                   b: float | None = 0.0) -> None:
+def unary_backward(
+    op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 0.0, b: float | None = 0.0
+) -> None:
     """gx = d op / dx * gy, given the input x and the forward output y."""
     k = "unary_backward"
     _unop(k, op)
@@ -117,9 +183,13 @@ def unary_backward(op: int, gy: Any, x: Any, y: Any, gx: Any, a: float | None = 
     ck.arr(k, "gy", gy, n, dt)
     ck.arr(k, "x", x, n, dt)
     ck.arr(k, "y", y, n, dt)
-    launch(FAMILY, "unary_backward_kernel", dt, n,
-           (ck.i32(op), gy, x, y, gx, ck.i64(n), ck.scalar(dt, _bound(a)),
-            ck.scalar(dt, _bound(b))))
+    launch(
+        FAMILY,
+        "unary_backward_kernel",
+        dt,
+        n,
+        (ck.i32(op), gy, x, y, gx, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))),
+    )
 
 
 def where(cond: Any, x: Any, y: Any, out: Any) -> None:

@@ -19,9 +19,17 @@ def _common(k: str, target: Any, weight: Any, M: int, C: int, dt: Any) -> None:
         raise ValueError(f"{k}: no classes (M={M}, C=0)")
 
 
-def cross_entropy_forward(logits: Any, target: Any, weight: Any, logprob_out: Any,
-                          loss_rows: Any, M: int, C: int, ignore_index: int = -100,
-                          label_smoothing: float = 0.0) -> None:
+def cross_entropy_forward(
+    logits: Any,
+    target: Any,
+    weight: Any,
+    logprob_out: Any,
+    loss_rows: Any,
+    M: int,
+    C: int,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> None:
     """logprob_out = log_softmax(logits) and the per-row loss
     (1-eps)*w[t]*(-lp[t]) + eps/C*sum_c w[c]*(-lp[c]); 0 on ignored rows, NaN on a target
     outside [0, C).  The caller reduces (for 'mean': divide by sum of w[t] over kept rows)."""
@@ -34,15 +42,35 @@ def cross_entropy_forward(logits: Any, target: Any, weight: Any, logprob_out: An
     if M == 0:
         return
     fn = get_function(FAMILY, "cross_entropy_forward_kernel", dt)
-    fn((min(M, max_blocks()),), (_row_threads(C),),
-       (logits, target, logits if weight is None else weight, ck.i32(weight is not None),
-        logprob_out, loss_rows, ck.i64(M), ck.i64(C), ck.i64(ignore_index),
-        ck.scalar(dt, label_smoothing)))
+    fn(
+        (min(M, max_blocks()),),
+        (_row_threads(C),),
+        (
+            logits,
+            target,
+            logits if weight is None else weight,
+            ck.i32(weight is not None),
+            logprob_out,
+            loss_rows,
+            ck.i64(M),
+            ck.i64(C),
+            ck.i64(ignore_index),
+            ck.scalar(dt, label_smoothing),
+        ),
+    )
 
 
-def cross_entropy_backward(logprob: Any, target: Any, weight: Any, grow: Any, gx: Any,
-                           M: int, C: int, ignore_index: int = -100,
-                           label_smoothing: float = 0.0) -> None:
+def cross_entropy_backward(
+    logprob: Any,
+    target: Any,
+    weight: Any,
+    grow: Any,
+    gx: Any,
+    M: int,
+    C: int,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> None:
     """gx[r] = grow[r] * d loss_row[r] / d logits[r] (0 on ignored rows)."""
     k = "cross_entropy_backward"
     dt = ck.fdtype(k, logprob, "logprob")
@@ -53,6 +81,19 @@ def cross_entropy_backward(logprob: Any, target: Any, weight: Any, grow: Any, gx
     if M == 0:
         return
     fn = get_function(FAMILY, "cross_entropy_backward_kernel", dt)
-    fn((min(M, max_blocks()),), (_row_threads(C),),
-       (logprob, target, logprob if weight is None else weight, ck.i32(weight is not None),
-        grow, gx, ck.i64(M), ck.i64(C), ck.i64(ignore_index), ck.scalar(dt, label_smoothing)))
+    fn(
+        (min(M, max_blocks()),),
+        (_row_threads(C),),
+        (
+            logprob,
+            target,
+            logprob if weight is None else weight,
+            ck.i32(weight is not None),
+            grow,
+            gx,
+            ck.i64(M),
+            ck.i64(C),
+            ck.i64(ignore_index),
+            ck.scalar(dt, label_smoothing),
+        ),
+    )

@@ -24,8 +24,9 @@ def _cupy() -> Any:
     return require_cupy("a CUDA embedding kernel")
 
 
-def embedding_backward(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
-                       padding_idx: int = -1) -> None:
+def embedding_backward(
+    gy: Any, idx: Any, gw: Any, n_idx: int, D: int, padding_idx: int = -1
+) -> None:
     """gw (V, D), zeroed here first (like the CPU kernel), += gy[i] at row idx[i] for each
     of the n_idx rows of gy (n_idx, D).  Deterministic: indices are stably sorted
     (cupy.argsort) and each run of equal indices is summed in its original order.  Rows
@@ -49,12 +50,18 @@ def embedding_backward(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
     order = cp.argsort(idx)  # stable
     sorted_idx = cp.ascontiguousarray(idx[order])
     pad = -1 if padding_idx is None else int(padding_idx)
-    launch(FAMILY, "embedding_backward_sorted_kernel", dt, n_idx * D,
-           (gy, sorted_idx, order, gw, ck.i64(n_idx), ck.i64(D), ck.i64(V), ck.i64(pad)))
+    launch(
+        FAMILY,
+        "embedding_backward_sorted_kernel",
+        dt,
+        n_idx * D,
+        (gy, sorted_idx, order, gw, ck.i64(n_idx), ck.i64(D), ck.i64(V), ck.i64(pad)),
+    )
 
 
-def embedding_backward_atomic(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
-                              padding_idx: int = -1) -> None:
+def embedding_backward_atomic(
+    gy: Any, idx: Any, gw: Any, n_idx: int, D: int, padding_idx: int = -1
+) -> None:
     """embedding_backward with atomicAdd (no sort; not bitwise reproducible when an index
     repeats).  GPU only."""
     k = "embedding_backward_atomic"
@@ -69,8 +76,13 @@ def embedding_backward_atomic(gy: Any, idx: Any, gw: Any, n_idx: int, D: int,
         raise ValueError(f"{k}: gw has {gw.size} elements, not a multiple of D={D}")
     pad = -1 if padding_idx is None else int(padding_idx)
     launch("elementwise", "fill_kernel", dt, gw.size, (gw, ck.scalar(dt, 0), ck.i64(gw.size)))
-    launch(FAMILY, "embedding_backward_atomic_kernel", dt, n_idx * D,
-           (gy, idx, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)))
+    launch(
+        FAMILY,
+        "embedding_backward_atomic_kernel",
+        dt,
+        n_idx * D,
+        (gy, idx, gw, ck.i64(n_idx), ck.i64(D), ck.i64(gw.size // D), ck.i64(pad)),
+    )
 
 
 def dropout_mask(u_rand: Any, mask_out: Any, p: float, scale: float) -> None:
@@ -80,8 +92,13 @@ def dropout_mask(u_rand: Any, mask_out: Any, p: float, scale: float) -> None:
     n = mask_out.size
     ck.arr(k, "mask_out", mask_out, n, dt)
     ck.arr(k, "u_rand", u_rand, n, dt)
-    launch(FAMILY, "dropout_mask_kernel", dt, n,
-           (u_rand, mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale)))
+    launch(
+        FAMILY,
+        "dropout_mask_kernel",
+        dt,
+        n,
+        (u_rand, mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale)),
+    )
 
 
 def uniform_(out: Any, seed: int | None = None, offset: int | None = None) -> None:
@@ -96,16 +113,22 @@ def uniform_(out: Any, seed: int | None = None, offset: int | None = None) -> No
     launch(FAMILY, "uniform_kernel", dt, n, (out, ck.i64(n), seed, offset))
 
 
-def dropout_mask_rng(mask_out: Any, p: float, scale: float, seed: int | None = None,
-                     offset: int | None = None) -> None:
+def dropout_mask_rng(
+    mask_out: Any, p: float, scale: float, seed: int | None = None, offset: int | None = None
+) -> None:
     """mask = (uniform >= p) * scale with the uniforms drawn in-kernel (fused dropout_mask)."""
     k = "dropout_mask_rng"
     dt = ck.fdtype(k, mask_out, "mask_out")
     ck.arr(k, "mask_out", mask_out, None, dt)
     n = mask_out.size
     seed, offset = _state(n, seed, offset)
-    launch(FAMILY, "dropout_mask_philox_kernel", dt, n,
-           (mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale), seed, offset))
+    launch(
+        FAMILY,
+        "dropout_mask_philox_kernel",
+        dt,
+        n,
+        (mask_out, ck.i64(n), ck.scalar(dt, p), ck.scalar(dt, scale), seed, offset),
+    )
 
 
 def _state(n: int, seed: int | None, offset: int | None) -> tuple[np.uint64, np.uint64]:

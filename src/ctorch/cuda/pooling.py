@@ -16,9 +16,25 @@ def _pos(k: str, **dims: int) -> None:
             raise ValueError(f"{k}: {name}={v!r} must be a positive integer")
 
 
-def maxpool2d_forward(x: Any, y: Any, idx: Any, N: int, C: int, H: int, W: int, kh: int,
-                      kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int, oh: int,
-                      ow: int) -> None:
+def maxpool2d_forward(
+    x: Any,
+    y: Any,
+    idx: Any,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    oh: int,
+    ow: int,
+) -> None:
     """y = max over each (dilated) window, padding counts as -inf; idx gets the flat
     in-plane position h*W + w of the max (a NaN wins, as in torch)."""
     k = "maxpool2d_forward"
@@ -46,29 +62,66 @@ def maxpool2d_backward(gy: Any, idx: Any, gx: Any, NC: int, HW: int, OHW: int) -
     ck.arr(k, "idx", idx, NC * OHW, ck.I64)
     launch("elementwise", "fill_kernel", dt, gx.size, (gx, ck.scalar(dt, 0), ck.i64(gx.size)))
     n = NC * OHW
-    launch(FAMILY, "maxpool2d_backward_kernel", dt, n,
-           (gy, idx, gx, ck.i64(NC), ck.i64(HW), ck.i64(OHW)))
+    launch(
+        FAMILY,
+        "maxpool2d_backward_kernel",
+        dt,
+        n,
+        (gy, idx, gx, ck.i64(NC), ck.i64(HW), ck.i64(OHW)),
+    )
 
 
-def _avg_args(k: str, N: int, C: int, H: int, W: int, kh: int, kw: int, sh: int, sw: int,
-              ph: int, pw: int, oh: int, ow: int, count_include_pad: bool,
-              divisor_override: int | None) -> tuple:
+def _avg_args(
+    k: str,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    oh: int,
+    ow: int,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> tuple:
     ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
     _pos(k, kh=kh, kw=kw, sh=sh, sw=sw)
     div = 0 if divisor_override is None else int(divisor_override)
     if div < 0:
         raise ValueError(f"{k}: divisor_override={divisor_override} must be positive")
     return tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow)) + (
-        ck.i32(bool(count_include_pad)), ck.i64(div))
+        ck.i32(bool(count_include_pad)),
+        ck.i64(div),
+    )
 
 
-def avgpool2d_forward(x: Any, y: Any, N: int, C: int, H: int, W: int, kh: int, kw: int,
-                      sh: int, sw: int, ph: int, pw: int, oh: int, ow: int,
-                      count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+def avgpool2d_forward(
+    x: Any,
+    y: Any,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    oh: int,
+    ow: int,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> None:
     """torch.nn.functional.avg_pool2d (divisor_override None or 0: no override)."""
     k = "avgpool2d_forward"
-    args = _avg_args(k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad,
-                     divisor_override)
+    args = _avg_args(
+        k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
+    )
     dt = ck.fdtype(k, x)
     ck.arr(k, "x", x, N * C * H * W, dt)
     n = N * C * oh * ow
@@ -76,14 +129,29 @@ def avgpool2d_forward(x: Any, y: Any, N: int, C: int, H: int, W: int, kh: int, k
     launch(FAMILY, "avgpool2d_forward_kernel", dt, n, (x, y) + args)
 
 
-def avgpool2d_backward(gy: Any, gx: Any, N: int, C: int, H: int, W: int, kh: int, kw: int,
-                       sh: int, sw: int, ph: int, pw: int, oh: int, ow: int,
-                       count_include_pad: bool = True,
-                       divisor_override: int | None = None) -> None:
+def avgpool2d_backward(
+    gy: Any,
+    gx: Any,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    oh: int,
+    ow: int,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> None:
     """Writes (overwrites) gx; deterministic gather over the windows holding each pixel."""
     k = "avgpool2d_backward"
-    args = _avg_args(k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad,
-                     divisor_override)
+    args = _avg_args(
+        k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
+    )
     dt = ck.fdtype(k, gx, "gx")
     n = N * C * H * W
     ck.arr(k, "gx", gx, n, dt)

@@ -75,8 +75,9 @@ def sum_all(x: Any) -> Any:
     return out
 
 
-def _axis_checks(k: str, x: Any, outs: list[tuple[str, Any, Any]], outer: int, mid: int,
-                 inner: int) -> np.dtype:
+def _axis_checks(
+    k: str, x: Any, outs: list[tuple[str, Any, Any]], outer: int, mid: int, inner: int
+) -> np.dtype:
     ck.sizes(k, outer=outer, mid=mid, inner=inner)
     dt = ck.fdtype(k, x)
     ck.arr(k, "x", x, outer * mid * inner, dt)
@@ -91,21 +92,33 @@ def sum_axis(x: Any, out: Any, outer: int, mid: int, inner: int) -> None:
     if inner == 1:
         _rows("sum_row_kernel", dt, outer, mid, (x, out, ck.i64(outer), ck.i64(mid)))
     else:
-        _cols("sum_col_kernel", dt, outer, inner,
-              (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner)))
+        _cols(
+            "sum_col_kernel", dt, outer, inner, (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner))
+        )
 
 
-def _argext(k: str, x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int,
-            is_max: int) -> None:
+def _argext(
+    k: str, x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int, is_max: int
+) -> None:
     dt = _axis_checks(k, x, [("vals", vals, None), ("idx", idx, ck.I64)], outer, mid, inner)
     if mid == 0 and outer * inner > 0:
         raise ValueError(f"{k}: cannot reduce an empty axis (mid=0)")
     if inner == 1:
-        _rows("argext_row_kernel", dt, outer, mid,
-              (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i32(is_max)))
+        _rows(
+            "argext_row_kernel",
+            dt,
+            outer,
+            mid,
+            (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i32(is_max)),
+        )
     else:
-        _cols("argext_col_kernel", dt, outer, inner,
-              (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i64(inner), ck.i32(is_max)))
+        _cols(
+            "argext_col_kernel",
+            dt,
+            outer,
+            inner,
+            (x, vals, idx, ck.i64(outer), ck.i64(mid), ck.i64(inner), ck.i32(is_max)),
+        )
 
 
 def max_axis(x: Any, vals: Any, idx: Any, outer: int, mid: int, inner: int) -> None:
@@ -130,10 +143,12 @@ def _argext_all(k: str, x: Any, is_max: int) -> tuple[Any, Any]:
     pi = cp.empty(parts, dtype=np.int64)
     val = cp.empty((), dtype=dt)
     idx = cp.empty((), dtype=np.int64)
-    get_function(FAMILY, "argext_all_partial", dt)((parts,), (256,),
-                                                   (x, ck.i64(n), pv, pi, ck.i32(is_max)))
+    get_function(FAMILY, "argext_all_partial", dt)(
+        (parts,), (256,), (x, ck.i64(n), pv, pi, ck.i32(is_max))
+    )
     get_function(FAMILY, "argext_all_final", dt)(
-        (1,), (1024,), (pv, pi, ck.i64(parts), val, idx, ck.i32(is_max)))
+        (1,), (1024,), (pv, pi, ck.i64(parts), val, idx, ck.i32(is_max))
+    )
     return val, idx
 
 
@@ -154,8 +169,13 @@ def var_axis(x: Any, out: Any, outer: int, mid: int, inner: int, correction: flo
     if inner == 1:
         _rows("var_row_kernel", dt, outer, mid, (x, out, ck.i64(outer), ck.i64(mid), corr))
     else:
-        _cols("var_col_kernel", dt, outer, inner,
-              (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner), corr))
+        _cols(
+            "var_col_kernel",
+            dt,
+            outer,
+            inner,
+            (x, out, ck.i64(outer), ck.i64(mid), ck.i64(inner), corr),
+        )
 
 
 def _row_op(k: str, x: Any, out: Any, m: int, n: int, mode: int, out_per_row: bool) -> None:

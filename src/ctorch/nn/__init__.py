@@ -6,5 +6,14 @@ from .modules import __all__ as _modules_all
 from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedParameter
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter", "functional", "init", "utils",
-           "parallel", "DataParallel", *_modules_all]
+__all__ = [
+    "Parameter",
+    "Buffer",
+    "UninitializedParameter",
+    "functional",
+    "init",
+    "utils",
+    "parallel",
+    "DataParallel",
+    *_modules_all,
+]

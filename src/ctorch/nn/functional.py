@@ -25,35 +25,106 @@ from ..ops._dispatch import xp_of
 _wrap = Tensor._make
 
 __all__ = [
-    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu",
-    "gelu", "silu", "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid",
-    "hardswish", "sigmoid", "tanh", "logsigmoid", "tanhshrink", "softshrink", "hardshrink",
-    "threshold", "glu", "prelu", "softmax", "log_softmax", "softmin",
-    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
-    "embedding", "linear", "bilinear", "one_hot", "normalize", "cosine_similarity",
-    "pairwise_distance", "scaled_dot_product_attention", "multi_head_attention_forward",
-    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-    "cosine_embedding_loss", "triplet_margin_loss", "margin_ranking_loss",
-    "hinge_embedding_loss", "soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "relu",
+    "relu_",
+    "relu6",
+    "leaky_relu",
+    "leaky_relu_",
+    "elu",
+    "elu_",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "softplus",
+    "softsign",
+    "hardtanh",
+    "hardtanh_",
+    "hardsigmoid",
+    "hardswish",
+    "sigmoid",
+    "tanh",
+    "logsigmoid",
+    "tanhshrink",
+    "softshrink",
+    "hardshrink",
+    "threshold",
+    "glu",
+    "prelu",
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "embedding",
+    "linear",
+    "bilinear",
+    "one_hot",
+    "normalize",
+    "cosine_similarity",
+    "pairwise_distance",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
     "multilabel_soft_margin_loss",
 ]  # + the re-exports of the spatial families that exist (see the end of this file)
 
 # name -> module of ops that defines it (imported on first attribute access)
 _REEXPORTS = {
-    "conv1d": "conv", "conv2d": "conv", "conv3d": "conv", "conv_transpose1d": "conv",
-    "conv_transpose2d": "conv", "unfold": "conv", "fold": "conv",
-    "max_pool1d": "pooling", "max_pool2d": "pooling", "avg_pool1d": "pooling",
-    "avg_pool2d": "pooling", "adaptive_avg_pool1d": "pooling",
-    "adaptive_avg_pool2d": "pooling", "adaptive_max_pool1d": "pooling",
-    "adaptive_max_pool2d": "pooling", "max_pool1d_with_indices": "pooling",
-    "max_pool2d_with_indices": "pooling", "max_unpool2d": "pooling", "lp_pool2d": "pooling",
-    "batch_norm": "normalization", "layer_norm": "normalization",
-    "group_norm": "normalization", "instance_norm": "normalization",
-    "local_response_norm": "normalization", "rms_norm": "normalization",
-    "interpolate": "spatial", "upsample": "spatial", "upsample_nearest": "spatial",
-    "upsample_bilinear": "spatial", "pad": "spatial", "pixel_shuffle": "spatial",
-    "pixel_unshuffle": "spatial", "grid_sample": "spatial", "affine_grid": "spatial",
+    "conv1d": "conv",
+    "conv2d": "conv",
+    "conv3d": "conv",
+    "conv_transpose1d": "conv",
+    "conv_transpose2d": "conv",
+    "unfold": "conv",
+    "fold": "conv",
+    "max_pool1d": "pooling",
+    "max_pool2d": "pooling",
+    "avg_pool1d": "pooling",
+    "avg_pool2d": "pooling",
+    "adaptive_avg_pool1d": "pooling",
+    "adaptive_avg_pool2d": "pooling",
+    "adaptive_max_pool1d": "pooling",
+    "adaptive_max_pool2d": "pooling",
+    "max_pool1d_with_indices": "pooling",
+    "max_pool2d_with_indices": "pooling",
+    "max_unpool2d": "pooling",
+    "lp_pool2d": "pooling",
+    "batch_norm": "normalization",
+    "layer_norm": "normalization",
+    "group_norm": "normalization",
+    "instance_norm": "normalization",
+    "local_response_norm": "normalization",
+    "rms_norm": "normalization",
+    "interpolate": "spatial",
+    "upsample": "spatial",
+    "upsample_nearest": "spatial",
+    "upsample_bilinear": "spatial",
+    "pad": "spatial",
+    "pixel_shuffle": "spatial",
+    "pixel_unshuffle": "spatial",
+    "grid_sample": "spatial",
+    "affine_grid": "spatial",
 }
 
 
@@ -83,8 +154,11 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
     warnings.warn(
         "size_average and reduce args will be deprecated, please use reduction='{}' "
         "instead.".format(
-            "mean" if (size_average is None or size_average) and (reduce is None or reduce)
-            else "sum" if reduce is None or reduce else "none"
+            "mean"
+            if (size_average is None or size_average) and (reduce is None or reduce)
+            else "sum"
+            if reduce is None or reduce
+            else "none"
         ),
         stacklevel=3,
     )
@@ -208,8 +282,9 @@ def softsign(input: Tensor) -> Tensor:
     return input / (input.abs() + 1)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
-             inplace: bool = False) -> Tensor:
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if inplace:
@@ -252,8 +327,9 @@ def tanhshrink(input: Tensor) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     import ctorch
 
-    return ctorch.where(input > lambd, input - lambd,
-                        ctorch.where(input < -lambd, input + lambd, input * 0))
+    return ctorch.where(
+        input > lambd, input - lambd, ctorch.where(input < -lambd, input + lambd, input * 0)
+    )
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -293,30 +369,33 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _unary.relu(input) - weight * _unary.relu(-input)
 
 
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: Any = None) -> Tensor:
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
     return _red.softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: Any = None) -> Tensor:
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
     return _red.log_softmax(input, dim, dtype=dtype)
 
 
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: Any = None) -> Tensor:
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
     return _red.softmax(-input, dim, dtype=dtype)
 
 
 # ====================================================================== dropout
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,
-            inplace: bool = False) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training)."""
     return _dropout_ops.dropout(input, p, training, inplace)
 
 
-def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
-                     batched_ndim: int, name: str) -> Tensor:
+def _feature_dropout(
+    input: Tensor, p: float, training: bool, inplace: bool, batched_ndim: int, name: str
+) -> Tensor:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     nd = input.dim()
@@ -335,13 +414,15 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
     return _dropout_ops.dropout(input, p, True, inplace, mask_shape)
 
 
-def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
-              inplace: bool = False) -> Tensor:
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
-              inplace: bool = False) -> Tensor:
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     nd = input.dim()
     if nd not in (3, 4):
         warnings.warn(
@@ -370,13 +451,15 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     return _dropout_ops.dropout(input, p, True, inplace, mask_shape)
 
 
-def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
-              inplace: bool = False) -> Tensor:
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
 
 
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
-                  inplace: bool = False) -> Tensor:
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -393,8 +476,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return (input * keep + alpha_p * (1 - keep)) * a + b
 
 
-def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
-                          inplace: bool = False) -> Tensor:
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     return alpha_dropout(input, p, training, inplace)
 
 
@@ -404,8 +488,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _linalg.linear(input, weight, bias)
 
 
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
-             bias: Tensor | None = None) -> Tensor:
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k``."""
     if input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(
@@ -415,9 +498,15 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
     return _linalg.bilinear(input1, input2, weight, bias)
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              max_norm: float | None = None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Rows of ``weight`` at ``input``'s indices; ``padding_idx`` rows get no gradient."""
     if padding_idx is not None:
         if padding_idx > 0:
@@ -432,8 +521,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     return _embedding_ops.embedding(input, weight, padding_idx, scale_grad_by_freq)
 
 
-def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float,
-                       norm_type: float) -> None:
+def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
     wa = weight._a
     xp = xp_of(wa)
     idx = xp.unique(input._a.reshape(-1))
@@ -462,8 +550,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return _wrap(out)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-              out: Tensor | None = None) -> Tensor:
+def normalize(
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None
+) -> Tensor:
     """``input / max(||input||_p along dim, eps)``."""
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     r = input / denom
@@ -479,8 +568,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Tensor:
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
     """``||x1 - x2 + eps||_p`` over the last dimension."""
     nd = max(x1.dim(), x2.dim())
     d = x1 - x2 + eps
@@ -496,10 +586,16 @@ def _float_mask_from_bool(mask_a, dtype):
     return xp.where(mask_a, 0.0, -np.inf).astype(dtype)
 
 
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
-                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None,
-                                 enable_gqa: bool = False) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
     """``softmax(Q K^T * scale + mask) V`` (boolean masks: True = may attend)."""
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
@@ -529,31 +625,51 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return attn @ value
 
 
-def _canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_name: str,
-                    target_type: Any, check_other: bool = True) -> Tensor | None:
+def _canonical_mask(
+    mask: Tensor | None,
+    mask_name: str,
+    other_type: Any,
+    other_name: str,
+    target_type: Any,
+    check_other: bool = True,
+) -> Tensor | None:
     """Bool masks (True = masked out) -> float additive masks, as torch's MHA does."""
     if mask is None:
         return None
     if mask.dtype == D.bool:
-        return _wrap(xp_of(mask._a).where(mask._a, -np.inf, 0.0).astype(
-            D.to_numpy_dtype(target_type)))
-    if not mask.is_floating_point():
-        raise AssertionError(
-            f"only bool and floating types of {mask_name} are supported"
+        return _wrap(
+            xp_of(mask._a).where(mask._a, -np.inf, 0.0).astype(D.to_numpy_dtype(target_type))
         )
+    if not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     return mask
 
 
 def multi_head_attention_forward(
-    query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
-    in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
-    bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
-    out_proj_bias: Tensor | None, training: bool = True,
-    key_padding_mask: Tensor | None = None, need_weights: bool = True,
-    attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False,
-    q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
-    v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
-    static_v: Tensor | None = None, average_attn_weights: bool = True,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
     is_causal: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)), as torch's."""
@@ -579,8 +695,9 @@ def multi_head_attention_forward(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
             "module method `generate_square_subsequent_mask` to create this mask."
         )
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", None,
-                                       "attn_mask", query.dtype)
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", None, "attn_mask", query.dtype
+    )
     if is_causal and key_padding_mask is None and not need_weights:
         attn_mask = None
     else:
@@ -712,16 +829,20 @@ def _pad_last(t: Tensor, n: int) -> Tensor:
 
 
 # ====================================================================== losses
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  size_average: bool | None = None, ignore_index: int = -100,
-                  reduce: bool | None = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Log-softmax + NLL in one fused op; class-index or class-probability targets."""
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(
-            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
-        )
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.dim() == 0:
         raise RuntimeError("cross_entropy: input must have at least one dimension")
     cdim = 0 if input.dim() == 1 else 1
@@ -735,8 +856,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
                 "Expected floating point type for target with class probabilities, got "
-                f"{target.dtype}" if target.dim() != input.dim() else
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}"
+                f"{target.dtype}"
+                if target.dim() != input.dim()
+                else f"Expected target size {list(input.shape)}, got {list(target.shape)}"
             )
         lp = log_softmax(input, cdim)
         tgt = target
@@ -767,13 +889,20 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
             f"{list(target.shape)}"
         )
-    return _loss.cross_entropy_indices(input, target, weight, ignore_index, reduction,
-                                       float(label_smoothing))
+    return _loss.cross_entropy_indices(
+        input, target, weight, ignore_index, reduction, float(label_smoothing)
+    )
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-             size_average: bool | None = None, ignore_index: int = -100,
-             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``."""
     reduction = _reduction(size_average, reduce, reduction)
     if input.dim() < 1:
@@ -803,9 +932,14 @@ def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return input.expand(*shape), target.expand(*shape)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
-             reduce: bool | None = None, reduction: str = "mean",
-             weight: Tensor | None = None) -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean squared error."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
@@ -817,9 +951,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     return _loss.mse_loss(input, target, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
-            reduce: bool | None = None, reduction: str = "mean",
-            weight: Tensor | None = None) -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean absolute error."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
@@ -829,9 +968,14 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     return _apply_reduction(loss, reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
-                   reduce: bool | None = None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     """Quadratic below ``beta`` (0.5 d^2 / beta), linear above (d - 0.5 beta)."""
     import ctorch
 
@@ -846,8 +990,13 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     return _apply_reduction(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
     """Quadratic below ``delta`` (0.5 d^2), linear above (delta (d - 0.5 delta))."""
     import ctorch
 
@@ -860,9 +1009,14 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _apply_reduction(loss, reduction)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """BCE of probabilities ``input`` (logs clamped at -100)."""
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
@@ -875,11 +1029,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _loss.binary_cross_entropy(input, target, weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     weight: Tensor | None = None,
-                                     size_average: bool | None = None,
-                                     reduce: bool | None = None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Sigmoid + BCE, computed stably from the logits."""
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
@@ -898,9 +1056,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     return _apply_reduction(loss, reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
-           reduce: bool | None = None, reduction: str = "mean",
-           log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """KL divergence with ``input`` given as log-probabilities."""
     import ctorch
 
@@ -929,9 +1092,15 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
     return _apply_reduction(loss, reduction)
 
 
-def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
-                          margin: float = 0.0, size_average: bool | None = None,
-                          reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """``1 - cos`` for y = 1, ``max(0, cos - margin)`` for y = -1."""
     import ctorch
 
@@ -949,10 +1118,18 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
     return _apply_reduction(out, reduction)
 
 
-def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
-                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
-                        swap: bool = False, size_average: bool | None = None,
-                        reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """``max(d(a, p) - d(a, n) + margin, 0)`` with p-norm distances."""
     import ctorch
 
@@ -968,9 +1145,15 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     return _apply_reduction(loss, reduction)
 
 
-def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                        size_average: bool | None = None, reduce: bool | None = None,
-                        reduction: str = "mean") -> Tensor:
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``."""
     reduction = _reduction(size_average, reduce, reduction)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
@@ -982,9 +1165,14 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(loss, reduction)
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
-                         size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     import ctorch
 
     reduction = _reduction(size_average, reduce, reduction)
@@ -995,16 +1183,26 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return _apply_reduction(out_margin + out_self, reduction)
 
 
-def soft_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
-                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
     loss = (-target * input).exp().log1p()
     return _apply_reduction(loss, reduction)
 
 
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                size_average: bool | None = None, reduce: bool | None = None,
-                                reduction: str = "mean") -> Tensor:
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
@@ -1013,10 +1211,16 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return _apply_reduction(loss, reduction)
 
 
-def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
-                     full: bool = False, size_average: bool | None = None,
-                     eps: float = 1e-8, reduce: bool | None = None,
-                     reduction: str = "mean") -> Tensor:
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     import ctorch
 
     reduction = _reduction(size_average, reduce, reduction)
@@ -1032,14 +1236,21 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
     return _apply_reduction(loss, reduction)
 
 
-def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
-                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
     import ctorch
 
     if not isinstance(var, Tensor):
         var = ctorch.full_like(input, float(var))
-    if var.dim() == input.dim() - 1 or (var.dim() == input.dim() and var.size(-1) == 1
-                                        and input.size(-1) != 1):
+    if var.dim() == input.dim() - 1 or (
+        var.dim() == input.dim() and var.size(-1) == 1 and input.size(-1) != 1
+    ):
         if var.dim() == input.dim() - 1:
             var = var.unsqueeze(-1)
     if bool((var < 0).any()):

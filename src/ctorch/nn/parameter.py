@@ -89,4 +89,3 @@ class UninitializedParameter(Parameter):
 
 def is_lazy(param: Any) -> bool:
     return isinstance(param, UninitializedParameter)
-

@@ -38,7 +38,9 @@ def check_same_device(op, *ts):
             tp = type(t._a)
             if first is None:
                 first = t
-            elif type(first._a) is not tp or (tp is not np.ndarray and t._a.device != first._a.device):
+            elif type(first._a) is not tp or (
+                tp is not np.ndarray and t._a.device != first._a.device
+            ):
                 raise RuntimeError(
                     f"{op}: Expected all tensors to be on the same device, but found at least "
                     f"two devices, {first.device} and {t.device}!"
@@ -104,7 +106,10 @@ def return_type(name: str, fields=("values", "indices")):
             body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
             return f"ctorch.return_types.{name}(\n{body})"
 
-        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                   "__module__": "ctorch.return_types"})
+        cls = type(
+            name,
+            (base,),
+            {"__slots__": (), "__repr__": __repr__, "__module__": "ctorch.return_types"},
+        )
         _RETURN_TYPES[name] = cls
     return cls

@@ -10,7 +10,7 @@ from ..autograd import function as _F
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
-from ._util import KERNEL_MIN, _F32, _F64, as_tensor_arg, check_same_device, sum_to_shape
+from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -26,7 +26,15 @@ _UFUNC = {
     MIN: "minimum",
     POW: "power",
 }
-_OPNAME = {ADD: "add", SUB: "sub", MUL: "mul", DIV: "div", MAX: "maximum", MIN: "minimum", POW: "pow"}
+_OPNAME = {
+    ADD: "add",
+    SUB: "sub",
+    MUL: "mul",
+    DIV: "div",
+    MAX: "maximum",
+    MIN: "minimum",
+    POW: "pow",
+}
 
 
 def _bcast_pattern(xs, ys):
@@ -109,14 +117,24 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
                 if pat is not None and (out is None or out.shape == xa.shape):
                     if out is None:
                         out = xp_of(xa).empty(xa.shape, dt)
-                    k.binary_bcast(op, xa.reshape(-1), yb.reshape(-1), out.reshape(-1), *pat, reverse)
+                    k.binary_bcast(
+                        op, xa.reshape(-1), yb.reshape(-1), out.reshape(-1), *pat, reverse
+                    )
                     return out
-        if isinstance(yb, _nd) and yb.size >= KERNEL_MIN and xa.size < yb.size and k.has("binary") and yb.flags.c_contiguous:
+        if (
+            isinstance(yb, _nd)
+            and yb.size >= KERNEL_MIN
+            and xa.size < yb.size
+            and k.has("binary")
+            and yb.flags.c_contiguous
+        ):
             pat = _bcast_pattern(yb.shape, xa.shape)
             if pat is not None and xa.flags.c_contiguous and (out is None or out.shape == yb.shape):
                 if out is None:
                     out = xp_of(yb).empty(yb.shape, dt)
-                k.binary_bcast(op, yb.reshape(-1), xa.reshape(-1), out.reshape(-1), *pat, not reverse)
+                k.binary_bcast(
+                    op, yb.reshape(-1), xa.reshape(-1), out.reshape(-1), *pat, not reverse
+                )
                 return out
     xp = np if type(xa) is _nd else xp_of(xa)
     uf = getattr(xp, _UFUNC[op])
@@ -191,8 +209,10 @@ class Mul(Function):
         ctx.a_, ctx.b_ = _meta(a), _meta(b)
         ctx.sa = a if isinstance(a, Tensor) else None
         ctx.sb = b if isinstance(b, Tensor) else None
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] and isinstance(b, Tensor) else None)
+        ctx.save_for_backward(
+            a if ctx.needs_input_grad[1] else None,
+            b if ctx.needs_input_grad[0] and isinstance(b, Tensor) else None,
+        )
         if not isinstance(b, Tensor):
             ctx.scalar_b = b
         return _wrap(binary_arrays(MUL, a, b))
@@ -421,10 +441,16 @@ def div(input, other, *, rounding_mode=None, out=None):
         elif rounding_mode == "trunc":
             q = true_div(a, b)
             r = q.trunc() if q.is_floating_point() else q
-            if not (a.is_floating_point() or (isinstance(b, Tensor) and b.is_floating_point()) or isinstance(b, float)):
+            if not (
+                a.is_floating_point()
+                or (isinstance(b, Tensor) and b.is_floating_point())
+                or isinstance(b, float)
+            ):
                 r = r.to(D.result_type(a, b))
         else:
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+            )
         return _out(out, r) if out is not None else r
     if out is not None:
         return _out(out, true_div(a, b))
@@ -545,7 +571,11 @@ def _out(out, r):
     if not isinstance(out, Tensor):
         raise TypeError("out= must be a Tensor")
     if out._a.shape != r._a.shape:
-        out._a = xp_of(out._a).empty(r._a.shape, out._a.dtype) if out._a.size == 0 else _resize_err(out, r)
+        out._a = (
+            xp_of(out._a).empty(r._a.shape, out._a.dtype)
+            if out._a.size == 0
+            else _resize_err(out, r)
+        )
     xp_of(out._a).copyto(out._a, r._a, casting="unsafe")
     out._bump()
     return out
@@ -559,8 +589,14 @@ def _resize_err(out, r):
 
 
 # ------------------------------------------------------------------ comparisons & logic
-_CMP = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
-        "ge": "greater_equal"}
+_CMP = {
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+}
 
 
 def _cmp(name):
@@ -601,7 +637,9 @@ greater_equal = ge
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    return input._a.shape == other._a.shape and bool(xp_of(input._a).array_equal(input._a, other._a))
+    return input._a.shape == other._a.shape and bool(
+        xp_of(input._a).array_equal(input._a, other._a)
+    )
 
 
 def _logic(name, uf):
@@ -625,7 +663,11 @@ logical_not = _logic("logical_not", "logical_not")
 def _bitwise(name, uf):
     def f(input, other):
         a, b = _lhs(input, other, name)
-        if a._a.dtype.kind == "f" or (isinstance(b, Tensor) and b._a.dtype.kind == "f") or isinstance(b, float):
+        if (
+            a._a.dtype.kind == "f"
+            or (isinstance(b, Tensor) and b._a.dtype.kind == "f")
+            or isinstance(b, float)
+        ):
             raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
         xp = xp_of(a._a)
         dt = _res_dtype(a, b)
@@ -685,7 +727,11 @@ def where(condition, input=None, other=None):
     if condition._a.dtype != np.bool_:
         condition = _wrap(condition._a.astype(bool))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        dt = D.result_type(input, other) if not (isinstance(input, float) or isinstance(other, float)) else D.get_default_dtype()
+        dt = (
+            D.result_type(input, other)
+            if not (isinstance(input, float) or isinstance(other, float))
+            else D.get_default_dtype()
+        )
         xp = xp_of(condition._a)
         return _wrap(xp.where(condition._a, input, other).astype(D.to_numpy_dtype(dt)))
     if not isinstance(input, Tensor) and not isinstance(input, (int, float, bool)):
@@ -693,7 +739,9 @@ def where(condition, input=None, other=None):
     if not isinstance(other, Tensor) and not isinstance(other, (int, float, bool)):
         other = as_tensor_arg(other, input, "where")
     check_same_device("where", condition, input, other)
-    if state.enabled and ((isinstance(input, Tensor) and input._rg) or (isinstance(other, Tensor) and other._rg)):
+    if state.enabled and (
+        (isinstance(input, Tensor) and input._rg) or (isinstance(other, Tensor) and other._rg)
+    ):
         return Where.apply(condition, input, other)
     return Where.forward(_NoCtx(), condition, input, other)
 
@@ -711,7 +759,9 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x, lo if isinstance(lo, Tensor) else None, hi if isinstance(hi, Tensor) else None)
+        ctx.save_for_backward(
+            x, lo if isinstance(lo, Tensor) else None, hi if isinstance(hi, Tensor) else None
+        )
         ctx.lo, ctx.hi = lo, hi
         return _wrap(_clamp_arr(x, lo, hi))
 
@@ -897,7 +947,9 @@ def binary_inplace(self: Tensor, op: int, other, name: str):
             f"type {self.dtype}"
         )
     if dt == sa.dtype and sa.flags.c_contiguous:
-        binary_arrays(op, self, o, out=sa) if not _out_broadcasts(sa, o) else _bad_inplace(name, sa, o)
+        binary_arrays(op, self, o, out=sa) if not _out_broadcasts(sa, o) else _bad_inplace(
+            name, sa, o
+        )
     else:
         r = binary_arrays(op, self, o)
         if r.shape != sa.shape and np.broadcast_shapes(r.shape, sa.shape) != sa.shape:

@@ -29,8 +29,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold",
-           "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 _wrap = Tensor._make
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
@@ -51,8 +50,10 @@ def _ntuple(v, n: int, name: str = "") -> tuple:
         if len(v) == 1:
             return (int(v[0]),) * n
         if len(v) != n:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
-                               f"values, but got {list(v)}")
+            raise RuntimeError(
+                f"expected {name} to be a single integer value or a list of {n} "
+                f"values, but got {list(v)}"
+            )
         return tuple(int(a) for a in v)
     return (int(v),) * n
 
@@ -113,8 +114,9 @@ def im2col_array(x, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None
     cols = out if out is not None else xp.empty((N, C * kh * kw, oh * ow), x.dtype)
     k = _use_kernel(x, "im2col")
     if k is not None:
-        k.im2col(x.reshape(-1), cols.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                 oh, ow)
+        k.im2col(
+            x.reshape(-1), cols.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        )
         return cols
     rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
     xpad = x.reshape(N, C, H, W)
@@ -125,8 +127,9 @@ def im2col_array(x, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None
         y0 = ki * dh
         for kj in range(kw):
             x0 = kj * dw
-            c6[:, :, ki, kj] = xpad[:, :, y0:y0 + sh * (oh - 1) + 1:sh,
-                                    x0:x0 + sw * (ow - 1) + 1:sw]
+            c6[:, :, ki, kj] = xpad[
+                :, :, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw
+            ]
     return cols
 
 
@@ -137,8 +140,9 @@ def col2im_array(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=N
     x = out if out is not None else xp.empty((N, C, H, W), cols.dtype)
     k = _use_kernel(cols, "col2im")
     if k is not None:
-        k.col2im(cols.reshape(-1), x.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                 oh, ow)
+        k.col2im(
+            cols.reshape(-1), x.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        )
         return x
     rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
     xpad = xp.zeros((N, C, H + ph + rh, W + pw + rw), cols.dtype)
@@ -147,9 +151,10 @@ def col2im_array(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=N
         y0 = ki * dh
         for kj in range(kw):
             x0 = kj * dw
-            xpad[:, :, y0:y0 + sh * (oh - 1) + 1:sh,
-                 x0:x0 + sw * (ow - 1) + 1:sw] += c6[:, :, ki, kj]
-    x[...] = xpad[:, :, ph:ph + H, pw:pw + W]
+            xpad[:, :, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw] += c6[
+                :, :, ki, kj
+            ]
+    x[...] = xpad[:, :, ph : ph + H, pw : pw + W]
     return x
 
 
@@ -205,9 +210,24 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     if _is_1x1(kh, kw, sh, sw, ph, pw):
         cols = _contig(xa).reshape(N, g, K, L)
     else:
-        cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                            out=_scratch(0, (N, C * kh * kw, L), xa.dtype, xa)).reshape(
-            N, g, K, L)
+        cols = im2col_array(
+            xa,
+            N,
+            C,
+            H,
+            W,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            oh,
+            ow,
+            out=_scratch(0, (N, C * kh * kw, L), xa.dtype, xa),
+        ).reshape(N, g, K, L)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = _contig(wa).reshape(g, OCg, K)
     if g == 1:
@@ -220,8 +240,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     return y.reshape(N, OC, oh, ow)
 
 
-def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_x, need_w,
-                            need_b):
+def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b):
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -243,9 +262,24 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         if one:
             cols = _contig(xa).reshape(N, g, K, L)
         else:
-            cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
-                                out=_scratch(0, (N, C * kh * kw, L), xa.dtype, ga)).reshape(
-                N, g, K, L)
+            cols = im2col_array(
+                xa,
+                N,
+                C,
+                H,
+                W,
+                kh,
+                kw,
+                sh,
+                sw,
+                ph,
+                pw,
+                dh,
+                dw,
+                oh,
+                ow,
+                out=_scratch(0, (N, C * kh * kw, L), xa.dtype, ga),
+            ).reshape(N, g, K, L)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N
         part = xp.empty((N, g, OCg, K), ga.dtype)
         _gemm(g4, cols.swapaxes(-1, -2), out=part)
@@ -275,12 +309,16 @@ class Conv2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
-                              w if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(
+            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
+        )
         ctx.geom = (stride, padding, dilation, groups)
         ctx.shapes = (x._a.shape, w._a.shape)
-        return _wrap(_conv2d_forward_arrays(x._a, w._a, None if b is None else b._a, stride,
-                                            padding, dilation, groups))
+        return _wrap(
+            _conv2d_forward_arrays(
+                x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
+            )
+        )
 
     @staticmethod
     def backward(ctx, g):
@@ -292,10 +330,18 @@ class Conv2dFn(Function):
         xs, ws = ctx.shapes
         xa = x._a if x is not None else _Shape(xs)
         wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _conv2d_backward_arrays(g._a, xa, wa, stride, padding, dilation, groups,
-                                             nx, nw, nb)
-        return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
-                None if gb is None else _wrap(gb), None, None, None, None)
+        gx, gw, gb = _conv2d_backward_arrays(
+            g._a, xa, wa, stride, padding, dilation, groups, nx, nw, nb
+        )
+        return (
+            None if gx is None else _wrap(gx),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+            None,
+            None,
+            None,
+        )
 
 
 class _Shape:
@@ -316,8 +362,9 @@ def _conv2d_backward_graph(g, x, w, ctx, nx, nw, nb):
         # dx = conv_transpose2d(g, w) with the geometry that restores the input size
         oh = (g.shape[2] - 1) * stride[0] - 2 * padding[0] + dilation[0] * (ws[2] - 1) + 1
         owd = (g.shape[3] - 1) * stride[1] - 2 * padding[1] + dilation[1] * (ws[3] - 1) + 1
-        gx = conv_transpose2d(g, w, None, stride, padding, (xs[2] - oh, xs[3] - owd), groups,
-                              dilation)
+        gx = conv_transpose2d(
+            g, w, None, stride, padding, (xs[2] - oh, xs[3] - owd), groups, dilation
+        )
     if nw:
         N, C, H, W = xs
         OC, Cg, kh, kw = ws
@@ -334,14 +381,16 @@ def _check_conv_args(op, x, w, b, groups, nd):
     if not isinstance(x, Tensor) or not isinstance(w, Tensor):
         raise TypeError(f"{op}() expected Tensor arguments")
     if w._a.ndim != nd + 2:
-        raise RuntimeError(f"{op}: Expected {nd + 2}-dimensional weight, but got weight of "
-                           f"size {list(w._a.shape)}")
+        raise RuntimeError(
+            f"{op}: Expected {nd + 2}-dimensional weight, but got weight of size {list(w._a.shape)}"
+        )
     if x._a.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
-                           f"but got input of size: {list(x._a.shape)}")
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+            f"but got input of size: {list(x._a.shape)}"
+        )
     if x._a.dtype != w._a.dtype:
-        raise RuntimeError(f"Input type ({x.dtype}) and weight type ({w.dtype}) should be the "
-                           "same")
+        raise RuntimeError(f"Input type ({x.dtype}) and weight type ({w.dtype}) should be the same")
     if b is not None and b._a.dtype != x._a.dtype:
         raise RuntimeError(f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same")
     if x._a.dtype.kind not in "fc":
@@ -359,15 +408,22 @@ def _same_padding(ks, dil):
     return out
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-           stride: _IntOrPair = 1, padding: _IntOrPair | str = 0,
-           dilation: _IntOrPair = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution over (N, C, H, W) (or unbatched (C, H, W)) input, as torch's."""
     _check_conv_args("conv2d", input, weight, bias, groups, 2)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if input._a.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
-                      groups).squeeze(0)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     ks = weight._a.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -382,8 +438,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                 input = pad(input, (0, lr[1][1] - lr[1][0], 0, lr[0][1] - lr[0][0]))
             padding = (lr[0][0], lr[1][0])
         else:
-            raise RuntimeError(f"Invalid padding string '{padding}', should be one of "
-                               "['valid', 'same']")
+            raise RuntimeError(
+                f"Invalid padding string '{padding}', should be one of ['valid', 'same']"
+            )
     else:
         padding = _pair(padding, "padding")
     if min(stride) < 1:
@@ -398,13 +455,16 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         raise RuntimeError(
             f"Given groups={groups}, weight of size {list(weight._a.shape)}, expected "
             f"input{list(input._a.shape)} to have {Cg * groups} channels, but got {C} "
-            "channels instead")
+            "channels instead"
+        )
     if OC % groups:
         raise RuntimeError("out_channels must be divisible by groups")
     if bias is not None and tuple(bias._a.shape) != (OC,):
-        raise RuntimeError(f"Given weight of size {list(weight._a.shape)}, expected bias to be "
-                           f"1-dimensional with {OC} elements, but got bias of size "
-                           f"{list(bias._a.shape)} instead")
+        raise RuntimeError(
+            f"Given weight of size {list(weight._a.shape)}, expected bias to be "
+            f"1-dimensional with {OC} elements, but got bias of size "
+            f"{list(bias._a.shape)} instead"
+        )
     oh = _out_size(H, ks[0], stride[0], padding[0], dilation[0])
     ow = _out_size(W, ks[1], stride[1], padding[1], dilation[1])
     if oh <= 0 or ow <= 0:
@@ -412,21 +472,38 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
             f"Calculated padded input size per channel: ({H + 2 * padding[0]} x "
             f"{W + 2 * padding[1]}). Kernel size: ({dilation[0] * (ks[0] - 1) + 1} x "
             f"{dilation[1] * (ks[1] - 1) + 1}). Kernel size can't be greater than actual "
-            "input size")
+            "input size"
+        )
     if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         return Conv2dFn.apply(input, weight, bias, stride, padding, dilation, groups)
-    return _wrap(_conv2d_forward_arrays(input._a, weight._a, None if bias is None else bias._a,
-                                        stride, padding, dilation, groups))
+    return _wrap(
+        _conv2d_forward_arrays(
+            input._a,
+            weight._a,
+            None if bias is None else bias._a,
+            stride,
+            padding,
+            dilation,
+            groups,
+        )
+    )
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-           stride: _IntOrPair = 1, padding: _IntOrPair | str = 0,
-           dilation: _IntOrPair = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution over (N, C, L) (or unbatched (C, L)) input: conv2d with H=1."""
     _check_conv_args("conv1d", input, weight, bias, groups, 1)
     if input._a.ndim == 2:
-        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
-                      groups).squeeze(0)
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     (s,) = _ntuple(stride, 1, "stride")
     (d,) = _ntuple(dilation, 1, "dilation")
     if isinstance(padding, str):
@@ -438,17 +515,24 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     return y.squeeze(2)
 
 
-def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-           stride: _IntOrPair = 1, padding: _IntOrPair | str = 0,
-           dilation: _IntOrPair = 1, groups: int = 1) -> Tensor:
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair | str = 0,
+    dilation: _IntOrPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """3-D convolution, composed of one conv2d per depth tap (autograd through the ops).
 
     Not a hot path: correct and torch-compatible, not tuned.
     """
     _check_conv_args("conv3d", input, weight, bias, groups, 3)
     if input._a.ndim == 4:
-        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
-                      groups).squeeze(0)
+        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     sd, sh, sw = _ntuple(stride, 3, "stride")
     dd, dh, dw = _ntuple(dilation, 3, "dilation")
     kd = weight._a.shape[2]
@@ -462,8 +546,9 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
             if any(a != b for a, b in lr):
                 from .spatial import pad
 
-                input = pad(input, (0, lr[2][1] - lr[2][0], 0, lr[1][1] - lr[1][0], 0,
-                                    lr[0][1] - lr[0][0]))
+                input = pad(
+                    input, (0, lr[2][1] - lr[2][0], 0, lr[1][1] - lr[1][0], 0, lr[0][1] - lr[0][0])
+                )
             pads = tuple(a for a, _ in lr)
         else:
             raise RuntimeError(f"Invalid padding string '{padding}'")
@@ -480,7 +565,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         raise RuntimeError("conv3d: kernel size can't be greater than actual input size")
     y = None
     for k in range(kd):
-        xs = input[:, :, k * dd:k * dd + sd * (od - 1) + 1:sd]  # (N, C, od, H, W)
+        xs = input[:, :, k * dd : k * dd + sd * (od - 1) + 1 : sd]  # (N, C, od, H, W)
         x2 = xs.transpose(1, 2).reshape(N * od, C, *xs.shape[3:])
         t = conv2d(x2, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)
         y = t if y is None else y + t
@@ -522,8 +607,7 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     return y
 
 
-def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x, need_w,
-                           need_b):
+def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x, need_w, need_b):
     N, Cin, H, W = xa.shape
     _, OCg, kh, kw = wa.shape
     g = groups
@@ -546,7 +630,8 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
         cols = ga.reshape(N, g, K, L)
     else:
         cols = im2col_array(ga, N, OC, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, H, W).reshape(
-            N, g, K, L)
+            N, g, K, L
+        )
     if need_x:
         w3 = _contig(wa).reshape(g, Cing, K)
         gx = xp.empty((N, g, Cing, L), ga.dtype)
@@ -568,12 +653,23 @@ class ConvTranspose2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
-                              w if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(
+            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
+        )
         ctx.geom = (stride, padding, output_padding, groups, dilation)
         ctx.shapes = (x._a.shape, w._a.shape)
-        return _wrap(_convT_forward_arrays(x._a, w._a, None if b is None else b._a, stride,
-                                           padding, output_padding, groups, dilation))
+        return _wrap(
+            _convT_forward_arrays(
+                x._a,
+                w._a,
+                None if b is None else b._a,
+                stride,
+                padding,
+                output_padding,
+                groups,
+                dilation,
+            )
+        )
 
     @staticmethod
     def backward(ctx, g):
@@ -598,24 +694,39 @@ class ConvTranspose2dFn(Function):
             return gx, gw, gb, None, None, None, None, None
         xa = x._a if x is not None else _Shape(xs)
         wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _convT_backward_arrays(g._a, xa, wa, stride, padding, groups, dilation,
-                                            nx, nw, nb)
-        return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
-                None if gb is None else _wrap(gb), None, None, None, None, None)
+        gx, gw, gb = _convT_backward_arrays(
+            g._a, xa, wa, stride, padding, groups, dilation, nx, nw, nb
+        )
+        return (
+            None if gx is None else _wrap(gx),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-                     stride: _IntOrPair = 1, padding: _IntOrPair = 0,
-                     output_padding: _IntOrPair = 0, groups: int = 1,
-                     dilation: _IntOrPair = 1) -> Tensor:
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    output_padding: _IntOrPair = 0,
+    groups: int = 1,
+    dilation: _IntOrPair = 1,
+) -> Tensor:
     """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input), as torch's."""
     _check_conv_args("conv_transpose2d", input, weight, bias, groups, 2)
     if input._a.ndim == 3:
-        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding,
-                                output_padding, groups, dilation).squeeze(0)
+        return conv_transpose2d(
+            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation,
-                                                                              "dilation")
+    output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     if min(stride) < 1:
         raise RuntimeError("non-positive stride is not supported")
     if min(dilation) < 1:
@@ -624,48 +735,74 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         raise RuntimeError("negative padding is not supported")
     for op_, s, d in zip(output_padding, stride, dilation, strict=False):
         if op_ < 0 or (op_ >= s and op_ >= d):
-            raise RuntimeError("output padding must be smaller than either stride or dilation, "
-                               f"but got output_padding: {output_padding}, stride: {stride}, "
-                               f"dilation: {dilation}")
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, "
+                f"but got output_padding: {output_padding}, stride: {stride}, "
+                f"dilation: {dilation}"
+            )
     N, Cin, H, W = input._a.shape
     if weight._a.shape[0] != Cin:
         raise RuntimeError(
             f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
             f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got {Cin} "
-            "channels instead")
+            "channels instead"
+        )
     if Cin % groups:
         raise RuntimeError("in_channels must be divisible by groups")
     OC = weight._a.shape[1] * groups
     if bias is not None and tuple(bias._a.shape) != (OC,):
-        raise RuntimeError(f"Given transposed weight of size {list(weight._a.shape)}, expected "
-                           f"bias to have {OC} elements, but got {list(bias._a.shape)}")
+        raise RuntimeError(
+            f"Given transposed weight of size {list(weight._a.shape)}, expected "
+            f"bias to have {OC} elements, but got {list(bias._a.shape)}"
+        )
     kh, kw = weight._a.shape[2:]
     for i, (n, k) in enumerate(((H, kh), (W, kw))):
         o = (n - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k - 1) + output_padding[i] + 1
         if o <= 0:
-            raise RuntimeError(f"Given input size per channel: ({H} x {W}). Calculated output "
-                               "size per channel is too small")
+            raise RuntimeError(
+                f"Given input size per channel: ({H} x {W}). Calculated output "
+                "size per channel is too small"
+            )
     if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
-        return ConvTranspose2dFn.apply(input, weight, bias, stride, padding, output_padding,
-                                       groups, dilation)
-    return _wrap(_convT_forward_arrays(input._a, weight._a, None if bias is None else bias._a,
-                                       stride, padding, output_padding, groups, dilation))
+        return ConvTranspose2dFn.apply(
+            input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
+    return _wrap(
+        _convT_forward_arrays(
+            input._a,
+            weight._a,
+            None if bias is None else bias._a,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        )
+    )
 
 
-def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-                     stride: _IntOrPair = 1, padding: _IntOrPair = 0,
-                     output_padding: _IntOrPair = 0, groups: int = 1,
-                     dilation: _IntOrPair = 1) -> Tensor:
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    output_padding: _IntOrPair = 0,
+    groups: int = 1,
+    dilation: _IntOrPair = 1,
+) -> Tensor:
     """Transposed 1-D convolution: conv_transpose2d with H=1."""
     if input.dim() == 2:
-        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding,
-                                output_padding, groups, dilation).squeeze(0)
+        return conv_transpose1d(
+            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
     (s,) = _ntuple(stride, 1)
     (p,) = _ntuple(padding, 1)
     (op_,) = _ntuple(output_padding, 1)
     (d,) = _ntuple(dilation, 1)
-    y = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p),
-                         (0, op_), groups, (1, d))
+    y = conv_transpose2d(
+        input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (0, op_), groups, (1, d)
+    )
     return y.squeeze(2)
 
 
@@ -704,14 +841,20 @@ class FoldFn(Function):
         return _wrap(im2col_array(g._a, N, C, H, W, *ctx.geom)), None, None
 
 
-def unfold(input: Tensor, kernel_size: _IntOrPair, dilation: _IntOrPair = 1,
-           padding: _IntOrPair = 0, stride: _IntOrPair = 1) -> Tensor:
+def unfold(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    dilation: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    stride: _IntOrPair = 1,
+) -> Tensor:
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L)."""
     if input._a.ndim == 3:
         return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     if input._a.ndim != 4:
-        raise RuntimeError("Input Error: Only 3D or 4D input Tensors are supported (got "
-                           f"{input._a.ndim}D)")
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {input._a.ndim}D)"
+        )
     kh, kw = _pair(kernel_size)
     dh, dw = _pair(dilation)
     ph, pw = _pair(padding)
@@ -719,25 +862,36 @@ def unfold(input: Tensor, kernel_size: _IntOrPair, dilation: _IntOrPair = 1,
     N, C, H, W = input._a.shape
     oh, ow = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
     if oh < 1 or ow < 1:
-        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size=({kh}, {kw}), "
-                           f"dilation=({dh}, {dw}), padding=({ph}, {pw}), calculated shape of "
-                           f"the array of sliding blocks as ({oh}, {ow}), but its components "
-                           "must be at least one.")
+        raise RuntimeError(
+            f"Given input with spatial size ({H}, {W}), kernel_size=({kh}, {kw}), "
+            f"dilation=({dh}, {dw}), padding=({ph}, {pw}), calculated shape of "
+            f"the array of sliding blocks as ({oh}, {ow}), but its components "
+            "must be at least one."
+        )
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if state.enabled and input._rg:
         return UnfoldFn.apply(input, geom)
     return _wrap(im2col_array(input._a, N, C, H, W, *geom))
 
 
-def fold(input: Tensor, output_size: _IntOrPair, kernel_size: _IntOrPair,
-         dilation: _IntOrPair = 1, padding: _IntOrPair = 0, stride: _IntOrPair = 1) -> Tensor:
+def fold(
+    input: Tensor,
+    output_size: _IntOrPair,
+    kernel_size: _IntOrPair,
+    dilation: _IntOrPair = 1,
+    padding: _IntOrPair = 0,
+    stride: _IntOrPair = 1,
+) -> Tensor:
     """Combine sliding local blocks into a tensor (sums overlaps): the adjoint of unfold."""
     if input._a.ndim == 2:
-        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
-                    stride).squeeze(0)
+        return fold(
+            input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride
+        ).squeeze(0)
     if input._a.ndim != 3:
-        raise RuntimeError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
-                           f"supported (got {input._a.ndim}D)")
+        raise RuntimeError(
+            "Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+            f"supported (got {input._a.ndim}D)"
+        )
     H, W = _pair(output_size)
     kh, kw = _pair(kernel_size)
     dh, dw = _pair(dilation)
@@ -745,16 +899,20 @@ def fold(input: Tensor, output_size: _IntOrPair, kernel_size: _IntOrPair,
     sh, sw = _pair(stride)
     N, CK, L = input._a.shape
     if CK % (kh * kw):
-        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
-                           f"of kernel_size, but got input.size(1)={CK} and "
-                           f"kernel_size=({kh}, {kw})")
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product "
+            f"of kernel_size, but got input.size(1)={CK} and "
+            f"kernel_size=({kh}, {kw})"
+        )
     C = CK // (kh * kw)
     oh, ow = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
     if oh * ow != L:
-        raise RuntimeError(f"Given output_size=({H}, {W}), kernel_size=({kh}, {kw}), "
-                           f"dilation=({dh}, {dw}), padding=({ph}, {pw}), stride=({sh}, {sw}), "
-                           f"expected size of input's dimension 2 to match the calculated number "
-                           f"of sliding blocks {oh} * {ow} = {oh * ow}, but got input.size(2)={L}.")
+        raise RuntimeError(
+            f"Given output_size=({H}, {W}), kernel_size=({kh}, {kw}), "
+            f"dilation=({dh}, {dw}), padding=({ph}, {pw}), stride=({sh}, {sw}), "
+            f"expected size of input's dimension 2 to match the calculated number "
+            f"of sliding blocks {oh} * {ow} = {oh * ow}, but got input.size(2)={L}."
+        )
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if state.enabled and input._rg:
         return FoldFn.apply(input, (N, C, H, W), geom)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._device import as_device, device as _device_cls
+from .._device import as_device
+from .._device import device as _device_cls
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -13,10 +14,18 @@ from ..autograd.grad_mode import state
 _wrap = Tensor._make
 
 _TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "bfloat16": "BFloat16Tensor", "int8": "CharTensor", "int16": "ShortTensor",
-    "int32": "IntTensor", "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
+    "int8": "CharTensor",
+    "int16": "ShortTensor",
+    "int32": "IntTensor",
+    "int64": "LongTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
 }
 _BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 
@@ -63,8 +72,10 @@ class ToCopy(Function):
 def to_impl(x: Tensor, dt, dev, copy: bool) -> Tensor:
     a = x._a
     same_dt = dt is None or D.to_numpy_dtype(dt) == a.dtype
-    same_dev = dev is None or dev == x.device or (
-        dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray
+    same_dev = (
+        dev is None
+        or dev == x.device
+        or (dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray)
     )
     if same_dt and same_dev and not copy:
         return x
@@ -101,7 +112,9 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
             try:
                 dt = D._as_dtype(a)
             except TypeError:
-                raise TypeError(f"to() received an invalid combination of arguments: {args!r}") from None
+                raise TypeError(
+                    f"to() received an invalid combination of arguments: {args!r}"
+                ) from None
     if len(rest) >= 2:
         copy = rest[1]
     if dt is not None:

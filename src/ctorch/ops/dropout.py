@@ -23,8 +23,9 @@ def dropout_mask_array(like, shape: tuple, p: float, generator=None):
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
     xp = xp_of(like)
     if xp is np:
-        u = rng_for(generator).random(shape, dtype=dt if dt in (np.float32, np.float64)
-                                      else np.float64)
+        u = rng_for(generator).random(
+            shape, dtype=dt if dt in (np.float32, np.float64) else np.float64
+        )
     else:
         u = xp.random.random(shape, dtype=dt)
     if u.dtype != dt:
@@ -50,15 +51,22 @@ class Dropout(Function):
         return _wrap((g._a * ctx.mask).astype(g._a.dtype, copy=False)), None
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            mask_shape: tuple | None = None, generator=None) -> Tensor:
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    mask_shape: tuple | None = None,
+    generator=None,
+) -> Tensor:
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     xa = input._a
-    mask = dropout_mask_array(xa, tuple(mask_shape) if mask_shape is not None else xa.shape,
-                              p, generator)
+    mask = dropout_mask_array(
+        xa, tuple(mask_shape) if mask_shape is not None else xa.shape, p, generator
+    )
     if inplace:
         return input.mul_(_wrap(mask))
     if state.enabled and input._rg:

@@ -20,18 +20,22 @@ def _parse(eq: str, shapes):
     ins = lhs.split(",")
     if len(ins) != len(shapes):
         raise RuntimeError(
-            f"einsum(): more operands were provided than specified in the equation"
-            if len(shapes) > len(ins) else "einsum(): fewer operands were provided than specified in the equation"
+            "einsum(): more operands were provided than specified in the equation"
+            if len(shapes) > len(ins)
+            else "einsum(): fewer operands were provided than specified in the equation"
         )
     # expand ellipses into fresh letters
     used = set(c for c in eq if c.isalpha())
     free = [c for c in _LETTERS if c not in used]
     ell_n = 0
-    for s, shp in zip(ins, shapes):
+    for s, shp in zip(ins, shapes, strict=False):
         if "..." in s:
             ell_n = max(ell_n, len(shp) - (len(s) - 3))
     ell = "".join(free[:ell_n])
-    ins = [s.replace("...", ell[ell_n - (len(shp) - (len(s) - 3)):] if "..." in s else "") for s, shp in zip(ins, shapes)]
+    ins = [
+        s.replace("...", ell[ell_n - (len(shp) - (len(s) - 3)) :] if "..." in s else "")
+        for s, shp in zip(ins, shapes, strict=False)
+    ]
     if out is None:
         counts = {}
         for s in ins:
@@ -59,13 +63,15 @@ class Einsum(Function):
     def backward(ctx, g):
         ops = ctx.saved_tensors
         grads = [None]
-        for i, (sub, op) in enumerate(zip(ctx.ins, ops)):
+        for i, (sub, op) in enumerate(zip(ctx.ins, ops, strict=False)):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
             if len(set(sub)) != len(sub):
-                raise RuntimeError("einsum backward with repeated subscripts in one operand is not supported")
-            others = [(s, o) for j, (s, o) in enumerate(zip(ctx.ins, ops)) if j != i]
+                raise RuntimeError(
+                    "einsum backward with repeated subscripts in one operand is not supported"
+                )
+            others = [(s, o) for j, (s, o) in enumerate(zip(ctx.ins, ops, strict=False)) if j != i]
             avail = set(ctx.out) | set("".join(s for s, _ in others))
             target = "".join(c for c in sub if c in avail)
             eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + target
@@ -88,7 +94,7 @@ def _take_diagonals(sub, op):
         i = sub.index(c)
         j = sub.index(c, i + 1)
         op = op.diagonal(0, i, j)  # drops dims i and j, appends the diagonal last
-        sub = sub[:i] + sub[i + 1:j] + sub[j + 1:] + c
+        sub = sub[:i] + sub[i + 1 : j] + sub[j + 1 :] + c
 
 
 def einsum(equation, *operands):

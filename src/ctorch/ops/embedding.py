@@ -65,8 +65,9 @@ class Embedding(Function):
         return _wrap(gw), None, None, None
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              scale_grad_by_freq: bool = False) -> Tensor:
+def embedding(
+    input: Tensor, weight: Tensor, padding_idx: int | None = None, scale_grad_by_freq: bool = False
+) -> Tensor:
     if state.enabled and weight._rg:
         return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
     _check_indices(xp_of(weight._a), input._a, weight._a.shape[0])

@@ -48,7 +48,12 @@ def _conv_index(idx, a):
             if isinstance(i, slice):
                 for part in (i.start, i.stop, i.step):
                     if isinstance(part, Tensor):
-                        i = slice(*(int(p) if isinstance(p, Tensor) else p for p in (i.start, i.stop, i.step)))
+                        i = slice(
+                            *(
+                                int(p) if isinstance(p, Tensor) else p
+                                for p in (i.start, i.stop, i.step)
+                            )
+                        )
                         break
                 if i.step is not None and i.step <= 0:
                     raise ValueError("step must be greater than zero")
@@ -61,7 +66,9 @@ def _conv_index(idx, a):
                 if arr.size == 0:
                     arr = arr.astype(np.int64)
                 else:
-                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                    raise IndexError(
+                        "tensors used as indices must be long, int, byte or bool tensors"
+                    )
             adv = True
             out.append(arr if xp is np else xp.asarray(arr))
         elif type(i).__module__.startswith("cupy"):
@@ -85,13 +92,21 @@ def _check_gpu_bounds(index, a):
         if i is None:
             continue
         if i is Ellipsis:
-            dim = a.ndim - sum(1 for j in index if j is not None and j is not Ellipsis and not (hasattr(j, "dtype") and j.dtype.kind == "b"))
+            dim = a.ndim - sum(
+                1
+                for j in index
+                if j is not None
+                and j is not Ellipsis
+                and not (hasattr(j, "dtype") and j.dtype.kind == "b")
+            )
             continue
         if hasattr(i, "dtype") and i.dtype.kind in "iu" and i.size:
             n = a.shape[dim]
             lo, hi = int(i.min()), int(i.max())
             if lo < -n or hi >= n:
-                raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} with size {n}")
+                raise IndexError(
+                    f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} with size {n}"
+                )
         if hasattr(i, "dtype") and i.dtype.kind == "b":
             dim += i.ndim
         else:
@@ -181,8 +196,10 @@ def _apply_index(t, index, adv):
 def _index_error(e, a):
     msg = str(e)
     if msg.startswith("boolean index did not match"):
-        return IndexError(f"The shape of the mask does not match the shape of the indexed tensor "
-                          f"{list(a.shape)}: {msg}")
+        return IndexError(
+            f"The shape of the mask does not match the shape of the indexed tensor "
+            f"{list(a.shape)}: {msg}"
+        )
     return IndexError(f"{msg} (indexing a tensor of shape {tuple(a.shape)})")
 
 
@@ -227,7 +244,11 @@ class _IndexPut(Function):
             if ctx.accumulate:
                 gx = g
             else:
-                gx = _IndexPut.apply(g, 0.0, ctx.index, ctx.adv, False) if state.enabled else _wrap(_zero_at(g._a, ctx.index))
+                gx = (
+                    _IndexPut.apply(g, 0.0, ctx.index, ctx.adv, False)
+                    if state.enabled
+                    else _wrap(_zero_at(g._a, ctx.index))
+                )
         gv = None
         if ctx.vshape is not None and ctx.needs_input_grad[1]:
             from ._util import sum_to_shape
@@ -278,7 +299,9 @@ def index_put(input, indices, values, accumulate=False):
 def index_put_(input, indices, values, accumulate=False):
     from .arithmetic import inplace
 
-    return inplace(input, "index_put_", lambda: index_put(input, indices, values, accumulate), values)
+    return inplace(
+        input, "index_put_", lambda: index_put(input, indices, values, accumulate), values
+    )
 
 
 class _N:
@@ -302,14 +325,16 @@ def _check_index(op, input, dim, index):
     if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
     if index._a.ndim != input._a.ndim and not (index._a.ndim <= 1 and input._a.ndim <= 1):
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor")
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     n = input._a.shape[dim] if input._a.ndim else 1
     ia = index._a
     if ia.size:
         lo, hi = int(ia.min()), int(ia.max())
         if lo < 0 or hi >= n:
             bad = hi if hi >= n else lo
-            raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}")
+            raise IndexError(
+                f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}"
+            )
 
 
 class Gather(Function):
@@ -486,7 +511,9 @@ def masked_fill(input, mask, value):
     from .arithmetic import where
 
     if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}")
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}"
+        )
     if isinstance(value, Tensor):
         if value._a.ndim != 0:
             raise RuntimeError(
@@ -527,7 +554,14 @@ def take(input, index):
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices.reshape(-1))
-    shape = list(np.broadcast_shapes(tuple(s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(input._a.shape)), tuple(s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(indices._a.shape))))
+    shape = list(
+        np.broadcast_shapes(
+            tuple(s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(input._a.shape)),
+            tuple(
+                s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(indices._a.shape)
+            ),
+        )
+    )
     d = wrap_dim(dim, input.ndim)
     ishape = list(shape)
     ishape[d] = indices._a.shape[d]
@@ -642,10 +676,21 @@ def searchsorted(sorted_sequence, values, *, right=False, side=None):
     v = values._a if isinstance(values, Tensor) else values
     if sorted_sequence._a.ndim == 1:
         return _wrap(xp.asarray(xp.searchsorted(sorted_sequence._a, v, side=side), dtype=np.int64))
-    rows = [xp.searchsorted(s, vv, side=side) for s, vv in zip(sorted_sequence._a.reshape(-1, sorted_sequence._a.shape[-1]), v.reshape(-1, v.shape[-1]))]
+    rows = [
+        xp.searchsorted(s, vv, side=side)
+        for s, vv in zip(
+            sorted_sequence._a.reshape(-1, sorted_sequence._a.shape[-1]),
+            v.reshape(-1, v.shape[-1]),
+            strict=False,
+        )
+    ]
     return _wrap(xp.stack(rows).reshape(v.shape).astype(np.int64))
 
 
 def bucketize(input, boundaries, *, right=False):
     xp = xp_of(input._a)
-    return _wrap(xp.searchsorted(boundaries._a, input._a, side="left" if not right else "right").astype(np.int64))
+    return _wrap(
+        xp.searchsorted(boundaries._a, input._a, side="left" if not right else "right").astype(
+            np.int64
+        )
+    )

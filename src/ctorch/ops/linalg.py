@@ -36,7 +36,9 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(
+            a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None
+        )
         ctx.sa, ctx.sb = a._a.shape, b._a.shape
         return _wrap(_matmul_arr(a._a, b._a))
 
@@ -76,7 +78,8 @@ def matmul(input, other, *, out=None):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(
             f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}"
-            if isinstance(input, Tensor) else f"matmul(): argument 'input' must be Tensor, not {type(input).__name__}"
+            if isinstance(input, Tensor)
+            else f"matmul(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
     a, b = input._a, other._a
     if a.ndim == 0 or b.ndim == 0:
@@ -123,21 +126,19 @@ def matmul(input, other, *, out=None):
 
 def mm(input, mat2, *, out=None):
     if input._a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if mat2._a.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2, out=out)
 
 
 def bmm(input, mat2, *, out=None):
     if input._a.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._a.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+        raise RuntimeError("batch2 must be a 3D tensor")
     if input._a.shape[0] != mat2._a.shape[0]:
-        raise RuntimeError(
-            f"bmm: batch sizes differ: {input._a.shape[0]} and {mat2._a.shape[0]}"
-        )
+        raise RuntimeError(f"bmm: batch sizes differ: {input._a.shape[0]} and {mat2._a.shape[0]}")
     return matmul(input, mat2, out=out)
 
 
@@ -220,7 +221,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(
+            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
+        )
         xa, wa = x._a, w._a
         if xa.dtype != wa.dtype:
             raise RuntimeError(
@@ -277,7 +280,9 @@ def tensordot(a, b, dims=2):
     letters = "abcdefghijklmnopqrstuvwxyz"
     sa = list(letters[: a.ndim])
     sb = list(letters[a.ndim : a.ndim + b.ndim])
-    for i, j in zip(da, db):
+    for i, j in zip(da, db, strict=False):
         sb[j] = sa[i]
-    out = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
+    out = [c for k, c in enumerate(sa) if k not in da] + [
+        c for k, c in enumerate(sb) if k not in db
+    ]
     return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)

@@ -34,8 +34,9 @@ def _ce_forward_arrays(x2, t, w, ignore_index, eps):
     if x2.dtype in (_F32, _F64) and k.has("cross_entropy_forward"):
         lp = xp.empty((M, C), x2.dtype)
         rows = xp.empty((M,), x2.dtype)
-        k.cross_entropy_forward(x2.reshape(-1), t, w, lp.reshape(-1), rows, M, C,
-                                int(ignore_index), float(eps))
+        k.cross_entropy_forward(
+            x2.reshape(-1), t, w, lp.reshape(-1), rows, M, C, int(ignore_index), float(eps)
+        )
         return lp, rows
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bool(bad.any()):
@@ -62,8 +63,17 @@ def _ce_backward_arrays(lp, t, w, grow, ignore_index, eps):
     k = kernels_for(lp)
     if lp.dtype in (_F32, _F64) and k.has("cross_entropy_backward"):
         gx = xp.empty((M, C), lp.dtype)
-        k.cross_entropy_backward(lp.reshape(-1), t, w, xp.ascontiguousarray(grow, lp.dtype),
-                                 gx.reshape(-1), M, C, int(ignore_index), float(eps))
+        k.cross_entropy_backward(
+            lp.reshape(-1),
+            t,
+            w,
+            xp.ascontiguousarray(grow, lp.dtype),
+            gx.reshape(-1),
+            M,
+            C,
+            int(ignore_index),
+            float(eps),
+        )
         return gx
     valid = t != ignore_index
     tc = xp.where(valid, t, 0)
@@ -153,8 +163,14 @@ class CrossEntropy(Function):
         return _wrap(_from_rows(gx, shape)), None, None, None, None, None
 
 
-def cross_entropy_indices(input: Tensor, target: Tensor, weight: Tensor | None,
-                          ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+def cross_entropy_indices(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> Tensor:
     return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
@@ -189,8 +205,9 @@ class NLLLoss(Function):
         else:
             denom = float(wt.sum(dtype=np.float64))
             with np.errstate(invalid="ignore", divide="ignore"):
-                out = xp.asarray(np.float64(rows.sum(dtype=np.float64)) / np.float64(denom),
-                                 dtype=xa.dtype)
+                out = xp.asarray(
+                    np.float64(rows.sum(dtype=np.float64)) / np.float64(denom), dtype=xa.dtype
+                )
         ctx.t, ctx.wt, ctx.denom = tc, wt, denom
         ctx.p = (reduction, xa.shape, M, C)
         return _wrap(out)
@@ -211,8 +228,9 @@ class NLLLoss(Function):
         return _wrap(_from_rows(g2, shape)), None, None, None, None
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
-             reduction: str) -> Tensor:
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str
+) -> Tensor:
     return NLLLoss.apply(input, target, weight, ignore_index, reduction)
 
 
@@ -280,8 +298,9 @@ class BinaryCrossEntropy(Function):
         return gx, gt, None, None
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,
-                         reduction: str) -> Tensor:
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None, reduction: str
+) -> Tensor:
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 

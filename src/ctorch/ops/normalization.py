@@ -20,8 +20,14 @@ from ..autograd.grad_mode import no_grad, state
 from ._dispatch import xp_of
 from .conv import _contig, _use_kernel
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
-           "rms_norm"]
+__all__ = [
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "rms_norm",
+]
 
 _wrap = Tensor._make
 
@@ -76,9 +82,20 @@ def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
     gb = xp.empty((C,), ga.dtype) if nb else None
     k = _use_kernel(ga, "batchnorm_backward")
     if k is not None:
-        k.batchnorm_backward(ga.reshape(-1), xa.reshape(-1), mean, invstd, wa,
-                             None if gx is None else gx.reshape(-1), gw, gb, N, C, HW,
-                             bool(training))
+        k.batchnorm_backward(
+            ga.reshape(-1),
+            xa.reshape(-1),
+            mean,
+            invstd,
+            wa,
+            None if gx is None else gx.reshape(-1),
+            gw,
+            gb,
+            N,
+            C,
+            HW,
+            bool(training),
+        )
         return gx, gw, gb
     g3 = ga.reshape(N, C, HW).astype(np.float64)
     xhat = (xa.reshape(N, C, HW) - mean[:, None]).astype(np.float64) * invstd[:, None]
@@ -127,10 +144,18 @@ class BatchNormFn(Function):
             return _bn_backward_graph(g, x, w, mean, invstd, training, ctx.eps, nx, nw, nb)
         xa = _arr(x)
         N, C, HW = _nchw(xa.shape)
-        gx, gw, gb = _bn_backward(g._a, xa, mean, invstd, _arr(w, xa.dtype), N, C, HW, training,
-                                  nx, nw, nb)
-        return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
-                None if gb is None else _wrap(gb), None, None, None, None)
+        gx, gw, gb = _bn_backward(
+            g._a, xa, mean, invstd, _arr(w, xa.dtype), N, C, HW, training, nx, nw, nb
+        )
+        return (
+            None if gx is None else _wrap(gx),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+            None,
+            None,
+            None,
+        )
 
 
 def _bn_backward_graph(g, x, w, mean, invstd, training, eps, nx, nw, nb):
@@ -163,9 +188,16 @@ def _bn_backward_graph(g, x, w, mean, invstd, training, eps, nx, nw, nb):
     return gx, gw, gb, None, None, None, None
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalization over (N, C, *) input, as torch.nn.functional.batch_norm.
 
     In training mode the batch statistics normalize the input and, when given, the running
@@ -178,18 +210,26 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if xa.dtype.kind != "f":
         raise RuntimeError(f"\"batch_norm\" not implemented for '{input.dtype}'")
     N, C, HW = _nchw(xa.shape)
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (
+        ("weight", weight),
+        ("bias", bias),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
         if t is not None and t._a.size != C:
-            raise RuntimeError(f"running_mean should contain {C} elements not {t._a.size}"
-                               if name.startswith("running") else
-                               f"{name} should contain {C} elements not {t._a.size}")
+            raise RuntimeError(
+                f"running_mean should contain {C} elements not {t._a.size}"
+                if name.startswith("running")
+                else f"{name} should contain {C} elements not {t._a.size}"
+            )
     xa = _contig(xa)
     xp = xp_of(xa)
     if training:
         if N * HW <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input "
-                             f"size {list(xa.shape)}")
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input "
+                f"size {list(xa.shape)}"
+            )
         mean, invstd = _bn_stats(xa, N, C, HW, eps)
         if running_mean is not None or running_var is not None:
             m = float(momentum) if momentum is not None else 0.0
@@ -213,11 +253,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         invstd = (1.0 / xp.sqrt(running_var._a.astype(np.float64) + eps)).astype(xa.dtype)
         mean = _contig(mean)
         invstd = _contig(invstd.reshape(-1))
-    if state.enabled and (input._rg or (weight is not None and weight._rg)
-                          or (bias is not None and bias._rg)):
+    if state.enabled and (
+        input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
+    ):
         return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps)
-    return _wrap(_bn_apply(xa, mean, invstd, _arr(weight, xa.dtype), _arr(bias, xa.dtype), N, C,
-                           HW))
+    return _wrap(
+        _bn_apply(xa, mean, invstd, _arr(weight, xa.dtype), _arr(bias, xa.dtype), N, C, HW)
+    )
 
 
 # --------------------------------------------------------------------------- layer norm
@@ -253,8 +295,18 @@ def _ln_backward(ga, xa, mean, rstd, wa, M, D, nx, nw, nb):
     gb = xp.empty((D,), ga.dtype) if nb else None
     k = _use_kernel(ga, "layernorm_backward")
     if k is not None:
-        k.layernorm_backward(ga.reshape(-1), xa.reshape(-1), mean, rstd, wa,
-                             None if gx is None else gx.reshape(-1), gw, gb, M, D)
+        k.layernorm_backward(
+            ga.reshape(-1),
+            xa.reshape(-1),
+            mean,
+            rstd,
+            wa,
+            None if gx is None else gx.reshape(-1),
+            gw,
+            gb,
+            M,
+            D,
+        )
         return gx, gw, gb
     g2 = ga.reshape(M, D).astype(np.float64)
     xhat = (xa.reshape(M, D) - mean[:, None]).astype(np.float64) * rstd[:, None]
@@ -264,7 +316,7 @@ def _ln_backward(ga, xa, mean, rstd, wa, M, D, nx, nw, nb):
         gb[...] = g2.sum(0)
     if gx is not None:
         gh = g2 if wa is None else g2 * wa
-        r = (gh - gh.mean(1, keepdims=True) - xhat * (gh * xhat).mean(1, keepdims=True))
+        r = gh - gh.mean(1, keepdims=True) - xhat * (gh * xhat).mean(1, keepdims=True)
         gx.reshape(M, D)[...] = r * rstd[:, None]
     return gx, gw, gb
 
@@ -294,9 +346,13 @@ class LayerNormFn(Function):
         M = xa.size // D if D else 0
         gx, gw, gb = _ln_backward(g._a, xa, mean, rstd, _arr(w, xa.dtype), M, D, nx, nw, nb)
         ws = ctx.wshape
-        return (None if gx is None else _wrap(gx),
-                None if gw is None else _wrap(gw.reshape(ws)),
-                None if gb is None else _wrap(gb.reshape(ws)), None, None)
+        return (
+            None if gx is None else _wrap(gx),
+            None if gw is None else _wrap(gw.reshape(ws)),
+            None if gb is None else _wrap(gb.reshape(ws)),
+            None,
+            None,
+        )
 
 
 def _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb):
@@ -309,8 +365,9 @@ def _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb):
     gx = gw = gb = None
     if nx:
         gh = g2 if w is None else g2 * w.reshape(-1)
-        gx = ((gh - gh.mean(1, keepdim=True) - xhat * (gh * xhat).mean(1, keepdim=True))
-              * r).reshape(shp)
+        gx = (
+            (gh - gh.mean(1, keepdim=True) - xhat * (gh * xhat).mean(1, keepdim=True)) * r
+        ).reshape(shp)
     if nw:
         gw = (g2 * xhat).sum(0).reshape(w.shape)
     if nb:
@@ -318,29 +375,38 @@ def _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb):
     return gx, gw, gb, None, None
 
 
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` dimensions."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(s) for s in normalized_shape)
     xa = input._a
     nd = len(normalized_shape)
-    if nd == 0 or xa.ndim < nd or tuple(xa.shape[xa.ndim - nd:]) != normalized_shape:
+    if nd == 0 or xa.ndim < nd or tuple(xa.shape[xa.ndim - nd :]) != normalized_shape:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
-            f"{list(xa.shape)}")
+            f"{list(xa.shape)}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t._a.shape) != normalized_shape:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
-                               f"got {name} of shape {list(t._a.shape)} and normalized_shape = "
-                               f"{list(normalized_shape)}")
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but "
+                f"got {name} of shape {list(t._a.shape)} and normalized_shape = "
+                f"{list(normalized_shape)}"
+            )
     if xa.dtype.kind != "f":
         raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
     D = math.prod(normalized_shape)
-    if state.enabled and (input._rg or (weight is not None and weight._rg)
-                          or (bias is not None and bias._rg)):
+    if state.enabled and (
+        input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
+    ):
         return LayerNormFn.apply(input, weight, bias, D, eps)
     xa = _contig(xa)
     M = xa.size // D if D else 0
@@ -348,18 +414,26 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
 
 # --------------------------------------------------------------------------- group / instance
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Group normalization: statistics over (C/G, *) per sample and group, then affine."""
     xa = input._a
     if xa.ndim < 2:
-        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
-                           f"{xa.ndim}")
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {xa.ndim}"
+        )
     N, C = xa.shape[:2]
     if C % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by "
-                           f"num_groups, but got input of shape {list(xa.shape)} and "
-                           f"num_groups={num_groups}")
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by "
+            f"num_groups, but got input of shape {list(xa.shape)} and "
+            f"num_groups={num_groups}"
+        )
     rest = xa.size // (N * C) if N * C else 0
     D = (C // num_groups) * rest
     x2 = input.reshape(N * num_groups, D)
@@ -374,10 +448,16 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return y
 
 
-def instance_norm(input: Tensor, running_mean: Tensor | None = None,
-                  running_var: Tensor | None = None, weight: Tensor | None = None,
-                  bias: Tensor | None = None, use_input_stats: bool = True,
-                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Instance normalization: batch norm over a (1, N*C, *) view of the input."""
     xa = input._a
     N, C = xa.shape[:2]
@@ -401,8 +481,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     return y.reshape(xa.shape)
 
 
-def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                        k: float = 1.0) -> Tensor:
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
     """Local response normalization across channels (composite, autograd through ops)."""
     from .pooling import avg_pool2d
     from .spatial import pad
@@ -423,16 +504,19 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / div
 
 
-def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
-             eps: float | None = None) -> Tensor:
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
     """x / sqrt(mean(x^2 over the trailing dims) + eps) * weight (composite)."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     nd = len(tuple(normalized_shape))
-    if tuple(input.shape[input.dim() - nd:]) != tuple(normalized_shape):
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
-                           f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
-                           f"input of size{list(input.shape)}")
+    if tuple(input.shape[input.dim() - nd :]) != tuple(normalized_shape):
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with "
+            f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
+            f"input of size{list(input.shape)}"
+        )
     if eps is None:
         eps = float(np.finfo(input._a.dtype).eps)
     dims = tuple(range(input.dim() - nd, input.dim()))

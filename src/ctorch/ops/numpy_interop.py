@@ -13,7 +13,6 @@ from .._tensor import Tensor
 
 
 def _t(x):
-    from ._util import as_tensor_arg
 
     if isinstance(x, Tensor):
         return x
@@ -28,19 +27,57 @@ def _ufunc_map():
     from . import unary as U
 
     return {
-        "add": A.add, "subtract": A.sub, "multiply": A.mul, "true_divide": A.div,
-        "divide": A.div, "power": A.pow, "maximum": A.maximum, "minimum": A.minimum,
-        "floor_divide": A.floor_divide, "remainder": A.remainder, "fmod": A.fmod,
-        "equal": A.eq, "not_equal": A.ne, "less": A.lt, "less_equal": A.le, "greater": A.gt,
-        "greater_equal": A.ge, "logical_and": A.logical_and, "logical_or": A.logical_or,
-        "logical_xor": A.logical_xor, "logical_not": A.logical_not, "matmul": L.matmul,
-        "exp": U.exp, "log": U.log, "log1p": U.log1p, "expm1": U.expm1, "sqrt": U.sqrt,
-        "sin": U.sin, "cos": U.cos, "tan": U.tan, "tanh": U.tanh, "negative": U.neg,
-        "absolute": U.abs, "sign": U.sign, "floor": U.floor, "ceil": U.ceil,
-        "reciprocal": U.reciprocal, "square": U.square, "isnan": U.isnan, "isinf": U.isinf,
-        "isfinite": U.isfinite, "log2": U.log2, "log10": U.log10, "arctan2": U.atan2,
-        "arcsin": U.asin, "arccos": U.acos, "arctan": U.atan, "sinh": U.sinh, "cosh": U.cosh,
-        "rint": U.round, "trunc": U.trunc,
+        "add": A.add,
+        "subtract": A.sub,
+        "multiply": A.mul,
+        "true_divide": A.div,
+        "divide": A.div,
+        "power": A.pow,
+        "maximum": A.maximum,
+        "minimum": A.minimum,
+        "floor_divide": A.floor_divide,
+        "remainder": A.remainder,
+        "fmod": A.fmod,
+        "equal": A.eq,
+        "not_equal": A.ne,
+        "less": A.lt,
+        "less_equal": A.le,
+        "greater": A.gt,
+        "greater_equal": A.ge,
+        "logical_and": A.logical_and,
+        "logical_or": A.logical_or,
+        "logical_xor": A.logical_xor,
+        "logical_not": A.logical_not,
+        "matmul": L.matmul,
+        "exp": U.exp,
+        "log": U.log,
+        "log1p": U.log1p,
+        "expm1": U.expm1,
+        "sqrt": U.sqrt,
+        "sin": U.sin,
+        "cos": U.cos,
+        "tan": U.tan,
+        "tanh": U.tanh,
+        "negative": U.neg,
+        "absolute": U.abs,
+        "sign": U.sign,
+        "floor": U.floor,
+        "ceil": U.ceil,
+        "reciprocal": U.reciprocal,
+        "square": U.square,
+        "isnan": U.isnan,
+        "isinf": U.isinf,
+        "isfinite": U.isfinite,
+        "log2": U.log2,
+        "log10": U.log10,
+        "arctan2": U.atan2,
+        "arcsin": U.asin,
+        "arccos": U.acos,
+        "arctan": U.atan,
+        "sinh": U.sinh,
+        "cosh": U.cosh,
+        "rint": U.round,
+        "trunc": U.trunc,
     }
 
 
@@ -92,33 +129,63 @@ def _func_map():
         return g
 
     return {
-        np.sum: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.sum(_t(a), axis, keepdims),
-        np.mean: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.mean(_t(a), axis, keepdims),
-        np.prod: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.prod(_t(a), axis, keepdims),
-        np.max: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(_t(a), axis if axis is not None else (), keepdims),
-        np.amax: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(_t(a), axis if axis is not None else (), keepdims),
-        np.min: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(_t(a), axis if axis is not None else (), keepdims),
-        np.amin: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(_t(a), axis if axis is not None else (), keepdims),
-        np.var: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.var(_t(a), axis, keepdim=keepdims, correction=ddof),
-        np.std: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.std(_t(a), axis, keepdim=keepdims, correction=ddof),
+        np.sum: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.sum(
+            _t(a), axis, keepdims
+        ),
+        np.mean: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.mean(
+            _t(a), axis, keepdims
+        ),
+        np.prod: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.prod(
+            _t(a), axis, keepdims
+        ),
+        np.max: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(
+            _t(a), axis if axis is not None else (), keepdims
+        ),
+        np.amax: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(
+            _t(a), axis if axis is not None else (), keepdims
+        ),
+        np.min: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(
+            _t(a), axis if axis is not None else (), keepdims
+        ),
+        np.amin: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(
+            _t(a), axis if axis is not None else (), keepdims
+        ),
+        np.var: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.var(
+            _t(a), axis, keepdim=keepdims, correction=ddof
+        ),
+        np.std: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.std(
+            _t(a), axis, keepdim=keepdims, correction=ddof
+        ),
         np.argmax: lambda a, axis=None, out=None, **kw: R.argmax(_t(a), axis),
         np.argmin: lambda a, axis=None, out=None, **kw: R.argmin(_t(a), axis),
         np.concatenate: lambda arrays, axis=0, out=None, **kw: S.cat([_t(x) for x in arrays], axis),
         np.stack: lambda arrays, axis=0, out=None, **kw: S.stack([_t(x) for x in arrays], axis),
-        np.reshape: lambda a, newshape=None, order="C", shape=None, **kw: S.reshape(_t(a), shape if shape is not None else newshape),
-        np.transpose: lambda a, axes=None: S.permute(_t(a), axes if axes is not None else tuple(range(_t(a).ndim - 1, -1, -1))),
+        np.reshape: lambda a, newshape=None, order="C", shape=None, **kw: S.reshape(
+            _t(a), shape if shape is not None else newshape
+        ),
+        np.transpose: lambda a, axes=None: S.permute(
+            _t(a), axes if axes is not None else tuple(range(_t(a).ndim - 1, -1, -1))
+        ),
         np.squeeze: lambda a, axis=None: S.squeeze(_t(a), axis),
         np.expand_dims: lambda a, axis: S.unsqueeze(_t(a), axis),
         np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: A.clamp(_t(a), a_min, a_max),
         np.where: lambda cond, x=None, y=None: A.where(_t(cond), _t(x), _t(y)),
         np.dot: lambda a, b, out=None: L.matmul(_t(a), _t(b)),
         np.outer: lambda a, b, out=None: L.outer(_t(a), _t(b)),
-        np.einsum: lambda eq, *ops, **kw: __import__("ctorch.ops.einsum", fromlist=["einsum"]).einsum(eq, *[_t(o) for o in ops]),
+        np.einsum: lambda eq, *ops, **kw: __import__(
+            "ctorch.ops.einsum", fromlist=["einsum"]
+        ).einsum(eq, *[_t(o) for o in ops]),
         np.tril: lambda m, k=0: S.tril(_t(m), k),
         np.triu: lambda m, k=0: S.triu(_t(m), k),
-        np.flip: lambda m, axis=None: S.flip(_t(m), axis if axis is not None else tuple(range(_t(m).ndim))),
-        np.cumsum: lambda a, axis=None, dtype=None, out=None: R.cumsum(_t(a) if axis is not None else _t(a).reshape(-1), axis if axis is not None else 0),
-        np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: R.norm(_t(x), 2 if ord is None else ord, axis, keepdims),
+        np.flip: lambda m, axis=None: S.flip(
+            _t(m), axis if axis is not None else tuple(range(_t(m).ndim))
+        ),
+        np.cumsum: lambda a, axis=None, dtype=None, out=None: R.cumsum(
+            _t(a) if axis is not None else _t(a).reshape(-1), axis if axis is not None else 0
+        ),
+        np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: R.norm(
+            _t(x), 2 if ord is None else ord, axis, keepdims
+        ),
         np.shape: lambda a: tuple(a.shape),
         np.ndim: lambda a: a.ndim,
         np.size: lambda a, axis=None: a.numel() if axis is None else a.shape[axis],

@@ -18,10 +18,21 @@ from ..autograd.grad_mode import state
 from ._dispatch import xp_of
 from .conv import _contig, _ntuple, _use_kernel
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool2d",
-           "max_pool1d_with_indices", "max_pool2d_with_indices",
-           "adaptive_max_pool2d_with_indices", "lp_pool2d"]
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "max_unpool2d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "lp_pool2d",
+]
 
 _wrap = Tensor._make
 _IntOrPair = int | tuple | list
@@ -43,25 +54,30 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     ph, pw = _ntuple(padding, 2, "padding")
     dh, dw = _ntuple(dilation, 2, "dilation")
     if kh <= 0 or kw <= 0:
-        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got kH: {kh} "
-                           f"kW: {kw}")
+        raise RuntimeError(
+            f"{op}: kernel size should be greater than zero, but got kH: {kh} kW: {kw}"
+        )
     if sh <= 0 or sw <= 0:
-        raise RuntimeError(f"{op}: stride should be greater than zero, but got dH: {sh} "
-                           f"dW: {sw}")
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got dH: {sh} dW: {sw}")
     if dh <= 0 or dw <= 0:
-        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilationH: "
-                           f"{dh} dilationW: {dw}")
+        raise RuntimeError(
+            f"{op}: dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}"
+        )
     if ph < 0 or pw < 0 or kh // 2 < ph or kw // 2 < pw:
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                           f"pad={ph if kh // 2 < ph else pw}, kernel_size="
-                           f"{kh if kh // 2 < ph else kw} and dilation="
-                           f"{dh if kh // 2 < ph else dw}")
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got "
+            f"pad={ph if kh // 2 < ph else pw}, kernel_size="
+            f"{kh if kh // 2 < ph else kw} and dilation="
+            f"{dh if kh // 2 < ph else dw}"
+        )
     N, C, H, W = x.shape
     oh = _pool_out(H, kh, sh, ph, dh, ceil_mode)
     ow = _pool_out(W, kw, sw, pw, dw, ceil_mode)
     if oh < 1 or ow < 1:
-        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
-                           f"({C}x{oh}x{ow}). Output size is too small")
+        raise RuntimeError(
+            f"Given input size: ({C}x{H}x{W}). Calculated output size: "
+            f"({C}x{oh}x{ow}). Output size is too small"
+        )
     return kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
 
 
@@ -69,8 +85,10 @@ def _as4d(op, input, nd=2):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._a.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
-                           f"but got: {list(input._a.shape)}")
+        raise RuntimeError(
+            f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
+            f"but got: {list(input._a.shape)}"
+        )
     return input._a.ndim == nd + 1
 
 
@@ -84,22 +102,43 @@ def _maxpool_fwd_arrays(xa, geom):
     y = xp.empty((N, C, oh, ow), xa.dtype)
     idx = xp.empty((N, C, oh, ow), np.int64)
     if k is not None:
-        k.maxpool2d_forward(xa.reshape(-1), y.reshape(-1), idx.reshape(-1), N, C, H, W, kh, kw,
-                            sh, sw, ph, pw, dh, dw, oh, ow)
+        k.maxpool2d_forward(
+            xa.reshape(-1),
+            y.reshape(-1),
+            idx.reshape(-1),
+            N,
+            C,
+            H,
+            W,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            oh,
+            ow,
+        )
         return y, idx
     # fallback: -inf padded input, scan the taps in torch's order (first max, last NaN wins)
     right_h = max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - H - ph)
     right_w = max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - W - pw)
     fill = -np.inf if xa.dtype.kind == "f" else np.iinfo(xa.dtype).min
     xpd = xp.full((N, C, H + ph + right_h, W + pw + right_w), fill, xa.dtype)
-    xpd[:, :, ph:ph + H, pw:pw + W] = xa
+    xpd[:, :, ph : ph + H, pw : pw + W] = xa
     rows = xp.arange(oh) * sh - ph
     colsx = xp.arange(ow) * sw - pw
     best = None
     for ki in range(kh):
         for kj in range(kw):
-            v = xpd[:, :, ki * dh:ki * dh + sh * (oh - 1) + 1:sh,
-                    kj * dw:kj * dw + sw * (ow - 1) + 1:sw]
+            v = xpd[
+                :,
+                :,
+                ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
+                kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
+            ]
             iy = rows + ki * dh
             ix = colsx + kj * dw
             inside = ((iy >= 0) & (iy < H))[:, None] & ((ix >= 0) & (ix < W))[None, :]
@@ -108,8 +147,9 @@ def _maxpool_fwd_arrays(xa, geom):
                 best = xp.where(inside, v, fill).astype(xa.dtype)
                 bidx = xp.broadcast_to(xp.where(inside, flat, -1), best.shape).copy()
                 continue
-            take = inside & ((v > best) | (xp.isnan(v) if xa.dtype.kind == "f" else False)
-                             | (bidx < 0))
+            take = inside & (
+                (v > best) | (xp.isnan(v) if xa.dtype.kind == "f" else False) | (bidx < 0)
+            )
             best = xp.where(take, v, best)
             bidx = xp.where(take, flat, bidx)
     y[...] = best
@@ -125,8 +165,7 @@ def _maxpool_bwd_arrays(ga, idx, xshape):
     gx = xp.empty(xshape, ga.dtype)
     k = _use_kernel(ga, "maxpool2d_backward")
     if k is not None:
-        k.maxpool2d_backward(ga.reshape(-1), _contig(idx).reshape(-1), gx.reshape(-1), NC, HW,
-                             OHW)
+        k.maxpool2d_backward(ga.reshape(-1), _contig(idx).reshape(-1), gx.reshape(-1), NC, HW, OHW)
         return gx
     gidx = (idx.reshape(NC, OHW) + (xp.arange(NC) * HW)[:, None]).reshape(-1)
     acc = xp.bincount(gidx, weights=ga.reshape(-1).astype(np.float64), minlength=NC * HW)
@@ -169,16 +208,21 @@ class _MaxPoolGradFn(Function):
         return r, None, None
 
 
-def max_pool2d_with_indices(input: Tensor, kernel_size: _IntOrPair,
-                            stride: _IntOrPair | None = None, padding: _IntOrPair = 0,
-                            dilation: _IntOrPair = 1, ceil_mode: bool = False,
-                            return_indices: bool = True):
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+):
     if _as4d("max_pool2d", input):
-        r = max_pool2d_with_indices(input.unsqueeze(0), kernel_size, stride, padding, dilation,
-                                    ceil_mode, True)
+        r = max_pool2d_with_indices(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, True
+        )
         return r[0].squeeze(0), r[1].squeeze(0)
-    geom = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation,
-                          ceil_mode)
+    geom = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
     if state.enabled and input._rg:
         y = MaxPool2dFn.apply(input, geom)
         idx = y.grad_fn.idx
@@ -188,17 +232,23 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: _IntOrPair,
     return y, _wrap(idx)
 
 
-def max_pool2d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None = None,
-               padding: _IntOrPair = 0, dilation: _IntOrPair = 1, ceil_mode: bool = False,
-               return_indices: bool = False):
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """2-D max pooling over (N, C, H, W) or (C, H, W) input, as torch's."""
     if return_indices:
         return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if _as4d("max_pool2d", input):
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation,
-                          ceil_mode).squeeze(0)
-    geom = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation,
-                          ceil_mode)
+        return max_pool2d(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        ).squeeze(0)
+    geom = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
     if state.enabled and input._rg:
         return MaxPool2dFn.apply(input, geom)
     return _wrap(_maxpool_fwd_arrays(input._a, geom)[0])
@@ -206,33 +256,51 @@ def max_pool2d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None
 
 def _1d_args(kernel_size, stride, padding, dilation):
     (k,) = _ntuple(kernel_size, 1, "kernel_size")
-    s = None if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+    s = (
+        None
+        if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
         else _ntuple(stride, 1, "stride")[0]
+    )
     (p,) = _ntuple(padding, 1, "padding")
     (d,) = _ntuple(dilation, 1, "dilation")
     return (1, k), (1, k if s is None else s), (0, p), (1, d)
 
 
-def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode: bool = False, return_indices: bool = True):
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+):
     if _as4d("max_pool1d", input, 1):
-        y, i = max_pool1d_with_indices(input.unsqueeze(0), kernel_size, stride, padding,
-                                       dilation, ceil_mode)
+        y, i = max_pool1d_with_indices(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        )
         return y.squeeze(0), i.squeeze(0)
     k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
     y, i = max_pool2d_with_indices(input.unsqueeze(2), k, s, p, d, ceil_mode)
     return y.squeeze(2), i.squeeze(2)
 
 
-def max_pool1d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None = None,
-               padding: _IntOrPair = 0, dilation: _IntOrPair = 1, ceil_mode: bool = False,
-               return_indices: bool = False):
+def max_pool1d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    dilation: _IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """1-D max pooling over (N, C, L) or (C, L) input."""
     if return_indices:
         return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if _as4d("max_pool1d", input, 1):
-        return max_pool1d(input.unsqueeze(0), kernel_size, stride, padding, dilation,
-                          ceil_mode).squeeze(0)
+        return max_pool1d(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        ).squeeze(0)
     k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
     return max_pool2d(input.unsqueeze(2), k, s, p, d, ceil_mode).squeeze(2)
 
@@ -255,8 +323,24 @@ def _avg_fwd_arrays(xa, geom, cip, div):
     k = _use_kernel(xa, "avgpool2d_forward")
     if k is not None:
         y = xp.empty((N, C, oh, ow), xa.dtype)
-        k.avgpool2d_forward(xa.reshape(-1), y.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw,
-                            oh, ow, bool(cip), int(div or 0))
+        k.avgpool2d_forward(
+            xa.reshape(-1),
+            y.reshape(-1),
+            N,
+            C,
+            H,
+            W,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            oh,
+            ow,
+            bool(cip),
+            int(div or 0),
+        )
         return y
     from .conv import im2col_array
 
@@ -264,8 +348,7 @@ def _avg_fwd_arrays(xa, geom, cip, div):
     s = cols.reshape(N, C, kh * kw, oh, ow).sum(2)
     if div:
         return (s / div).astype(xa.dtype)
-    d = np.outer(_avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw,
-                                                                        cip))
+    d = np.outer(_avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip))
     return (s / xp.asarray(d.astype(xa.dtype))).astype(xa.dtype)
 
 
@@ -277,21 +360,38 @@ def _avg_bwd_arrays(ga, xshape, geom, cip, div):
     k = _use_kernel(ga, "avgpool2d_backward")
     if k is not None:
         gx = xp.empty(xshape, ga.dtype)
-        k.avgpool2d_backward(ga.reshape(-1), gx.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw,
-                             oh, ow, bool(cip), int(div or 0))
+        k.avgpool2d_backward(
+            ga.reshape(-1),
+            gx.reshape(-1),
+            N,
+            C,
+            H,
+            W,
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            oh,
+            ow,
+            bool(cip),
+            int(div or 0),
+        )
         return gx
     from .conv import col2im_array
 
     if div:
         g = ga / div
     else:
-        d = np.outer(_avg_divisor(xp, H, oh, kh, sh, ph, cip),
-                     _avg_divisor(xp, W, ow, kw, sw, pw, cip))
+        d = np.outer(
+            _avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip)
+        )
         g = ga / xp.asarray(d.astype(ga.dtype))
-    cols = xp.broadcast_to(g.astype(ga.dtype).reshape(N, C, 1, oh, ow),
-                           (N, C, kh * kw, oh, ow))
-    return col2im_array(xp.ascontiguousarray(cols), N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1,
-                        oh, ow)
+    cols = xp.broadcast_to(g.astype(ga.dtype).reshape(N, C, 1, oh, ow), (N, C, kh * kw, oh, ow))
+    return col2im_array(
+        xp.ascontiguousarray(cols), N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow
+    )
 
 
 class AvgPool2dFn(Function):
@@ -323,13 +423,26 @@ class _AvgPoolGradFn(Function):
         return AvgPool2dFn.apply(gg, geom, cip, div), None
 
 
-def avg_pool2d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None = None,
-               padding: _IntOrPair = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """2-D average pooling over (N, C, H, W) or (C, H, W) input, as torch's."""
     if _as4d("avg_pool2d", input):
-        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
-                          count_include_pad, divisor_override).squeeze(0)
+        return avg_pool2d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ).squeeze(0)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     geom = _pool_geometry("avg_pool2d", input._a, kernel_size, stride, padding, 1, ceil_mode)
@@ -341,19 +454,30 @@ def avg_pool2d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None
     return _wrap(_avg_fwd_arrays(input._a, geom, bool(count_include_pad), div))
 
 
-def avg_pool1d(input: Tensor, kernel_size: _IntOrPair, stride: _IntOrPair | None = None,
-               padding: _IntOrPair = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """1-D average pooling over (N, C, L) or (C, L) input."""
     if _as4d("avg_pool1d", input, 1):
-        return avg_pool1d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
-                          count_include_pad).squeeze(0)
+        return avg_pool1d(
+            input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad
+        ).squeeze(0)
     k, s, p, _ = _1d_args(kernel_size, stride, padding, 1)
     return avg_pool2d(input.unsqueeze(2), k, s, p, ceil_mode, count_include_pad).squeeze(2)
 
 
-def lp_pool2d(input: Tensor, norm_type: float, kernel_size: _IntOrPair,
-              stride: _IntOrPair | None = None, ceil_mode: bool = False) -> Tensor:
+def lp_pool2d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
     kh, kw = _ntuple(kernel_size, 2)
     out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
@@ -391,8 +515,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
     if oh < 0 or ow < 0 or (oh == 0 or ow == 0) and N * C > 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than "
-                           f"or equal to 0 but received {(oh, ow)}")
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: elements of output_size must be greater than "
+            f"or equal to 0 but received {(oh, ow)}"
+        )
     if H % oh == 0 and W % ow == 0:
         if (oh, ow) == (1, 1) and input._a.dtype.kind == "f":
             return input.mean((2, 3), keepdim=True)
@@ -424,8 +550,11 @@ def _adaptive_max_arrays(xa, oh, ow):
             win = xa[:, :, a:b, c:d].reshape(N, C, -1)
             if xa.dtype.kind == "f":
                 nan = xp.isnan(win)
-                am = xp.where(nan.any(-1), (nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1)),
-                              xp.argmax(win, -1))
+                am = xp.where(
+                    nan.any(-1),
+                    (nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1)),
+                    xp.argmax(win, -1),
+                )
             else:
                 am = xp.argmax(win, -1)
             y[:, :, i, j] = xp.take_along_axis(win, am[..., None], -1)[..., 0]
@@ -505,9 +634,14 @@ class _UnpoolFn(Function):
         return gx, None, None
 
 
-def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: _IntOrPair,
-                 stride: _IntOrPair | None = None, padding: _IntOrPair = 0,
-                 output_size=None) -> Tensor:
+def max_unpool2d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: _IntOrPair,
+    stride: _IntOrPair | None = None,
+    padding: _IntOrPair = 0,
+    output_size=None,
+) -> Tensor:
     """Partial inverse of max_pool2d: scatter values back to their argmax positions."""
     unb = input._a.ndim == 3
     if unb:
@@ -522,8 +656,10 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: _IntOrPair,
         oshape = tuple(int(s) for s in tuple(output_size)[-2:])
     ia = indices._a
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= oshape[0] * oshape[1]):
-        raise RuntimeError(f"Found an invalid max index: {int(ia.max())} (output volumes are of "
-                           f"size {oshape[0]}x{oshape[1]}")
+        raise RuntimeError(
+            f"Found an invalid max index: {int(ia.max())} (output volumes are of "
+            f"size {oshape[0]}x{oshape[1]}"
+        )
     if state.enabled and input._rg:
         y = _UnpoolFn.apply(input, ia, oshape)
     else:

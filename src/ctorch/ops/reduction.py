@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
-from ._util import KERNEL_MIN, _F32, _F64, dims_tuple, float_dtype_for, return_type, wrap_dim
+from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, float_dtype_for, return_type, wrap_dim
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -57,8 +57,11 @@ def _sum_array(a, axes, keepdim, dt):
             outer, mid, inner = pat
             out = xp_of(a).empty(outer * inner, dt)
             k.sum_axis(a.reshape(-1), out, outer, mid, inner)
-            shape = [s for i, s in enumerate(a.shape) if i not in axes] if not keepdim else [
-                1 if i in axes else s for i, s in enumerate(a.shape)]
+            shape = (
+                [s for i, s in enumerate(a.shape) if i not in axes]
+                if not keepdim
+                else [1 if i in axes else s for i, s in enumerate(a.shape)]
+            )
             return out.reshape(shape)
     xp = np if type(a) is _nd else xp_of(a)
     r = xp.sum(a, axis=axes, keepdims=keepdim, dtype=dt)
@@ -151,8 +154,9 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
     if count and state.enabled and input._rg:
-        return (MeanAll if dim is None else Mean).apply(input, axes, keepdim,
-                                                        _sum_dtype(a, dtype), count)
+        return (MeanAll if dim is None else Mean).apply(
+            input, axes, keepdim, _sum_dtype(a, dtype), count
+        )
     s = sum(input, dim if dim is not None else None, keepdim, dtype=dtype)
     if count == 0:
         return s / 0.0
@@ -195,7 +199,14 @@ class Prod(Function):
             from .arithmetic import where
 
             xs = where(zero, 1.0, x)
-            po = _expand_grad(prod(xs, ctx.axes if ctx.axes else None, keepdim=ctx.keepdim) if len(ctx.axes) != 1 else prod(xs, ctx.axes[0], ctx.keepdim), ctx.shape, ctx.axes, ctx.keepdim)
+            po = _expand_grad(
+                prod(xs, ctx.axes if ctx.axes else None, keepdim=ctx.keepdim)
+                if len(ctx.axes) != 1
+                else prod(xs, ctx.axes[0], ctx.keepdim),
+                ctx.shape,
+                ctx.axes,
+                ctx.keepdim,
+            )
             nz = zero.to(x.dtype).sum(dim=ctx.axes, keepdim=True).expand(ctx.shape)
             gi = where(zero, where(nz == 1, po, 0.0), o / xs)
             return g * gi, None, None
@@ -233,7 +244,7 @@ def _extreme_axis(a, ax, is_max):
             vals = xp.empty(outer * inner, dt)
             idx = xp.empty(outer * inner, np.int64)
             getattr(k, name)(a.reshape(-1), vals, idx, outer, mid, inner)
-            shape = a.shape[:ax] + a.shape[ax + 1:]
+            shape = a.shape[:ax] + a.shape[ax + 1 :]
             return vals.reshape(shape), idx.reshape(shape)
     if dt.kind == "f":
         nan = xp.isnan(a)
@@ -399,7 +410,10 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 def aminmax(input, *, dim=None, keepdim=False):
     mm = return_type("aminmax", ("min", "max"))
-    return mm(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim))
+    return mm(
+        amin(input, dim if dim is not None else (), keepdim),
+        amax(input, dim if dim is not None else (), keepdim),
+    )
 
 
 # ------------------------------------------------------------------ var / std
@@ -410,7 +424,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
         correction = 1 if (unbiased is None or unbiased) else 0
     a = input._a
     if a.dtype.kind not in "fc":
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = dims_tuple(dim, a.ndim, "var")
     n = math.prod(a.shape[i] for i in axes) if axes else 1
     mu = mean(input, axes, keepdim=True)
@@ -527,7 +541,7 @@ def cumprod(input, dim, *, dtype=None):
     if state.enabled and input._rg:
         # d cumprod: grad_i = sum_{j>=i} g_j * out_j / x_i  (inputs without zeros)
         out = _wrap(xp_of(input._a).cumprod(input.detach()._a, axis=ax))
-        s = (_Ghost.apply(input, out, ax))
+        s = _Ghost.apply(input, out, ax)
         return s
     return _wrap(xp_of(input._a).cumprod(input._a, axis=ax))
 
@@ -565,7 +579,14 @@ def _lastdim_2d(x: Tensor, ax: int):
 
 def _softmax_arr(a, ax, log):
     xp = np if type(a) is _nd else xp_of(a)
-    if a.ndim and ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024 and a.shape[-1]:
+    if (
+        a.ndim
+        and ax == a.ndim - 1
+        and a.flags.c_contiguous
+        and a.dtype in (_F32, _F64)
+        and a.size >= 1024
+        and a.shape[-1]
+    ):
         k = kernels_for(a)
         name = "log_softmax_lastdim" if log else "softmax_lastdim"
         if k.has(name):
@@ -580,7 +601,9 @@ def _softmax_arr(a, ax, log):
     with np.errstate(invalid="ignore", over="ignore"):
         z = a - m
         if log:
-            return (z - xp.log(xp.sum(xp.exp(z), axis=ax, keepdims=True))).astype(a.dtype, copy=False)
+            return (z - xp.log(xp.sum(xp.exp(z), axis=ax, keepdims=True))).astype(
+                a.dtype, copy=False
+            )
         e = xp.exp(z)
         return (e / xp.sum(e, axis=ax, keepdims=True)).astype(a.dtype, copy=False)
 
@@ -600,9 +623,17 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         ax, log = ctx.ax, ctx.log
         ga, ya = g._a, y._a
-        if (not state.enabled and ya.ndim and ax == ya.ndim - 1 and ga.dtype == ya.dtype
-                and ya.dtype in (_F32, _F64) and ga.flags.c_contiguous and ya.flags.c_contiguous
-                and ya.size >= 1024 and ya.shape[-1]):
+        if (
+            not state.enabled
+            and ya.ndim
+            and ax == ya.ndim - 1
+            and ga.dtype == ya.dtype
+            and ya.dtype in (_F32, _F64)
+            and ga.flags.c_contiguous
+            and ya.flags.c_contiguous
+            and ya.size >= 1024
+            and ya.shape[-1]
+        ):
             k = kernels_for(ya)
             name = "log_softmax_backward_lastdim" if log else "softmax_backward_lastdim"
             if k.has(name):

@@ -25,7 +25,9 @@ def _shape_args(args, op):
         if isinstance(s, Tensor):
             s = int(s.item())
         elif not isinstance(s, numbers.Integral):
-            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
+            raise TypeError(
+                f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}"
+            )
         out.append(int(s))
     return tuple(out)
 
@@ -108,7 +110,9 @@ def view(input, *shape):
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
     old = a.shape
-    return _view_op(input, lambda a: _view_array(a, shape), lambda g: g.reshape(old), "ViewBackward0")
+    return _view_op(
+        input, lambda a: _view_array(a, shape), lambda g: g.reshape(old), "ViewBackward0"
+    )
 
 
 def reshape(input, *shape):
@@ -117,12 +121,16 @@ def reshape(input, *shape):
     old = a.shape
     try:
         _view_array(a, shape)
-        return _view_op(input, lambda a: _view_array(a, shape), lambda g: g.reshape(old), "ViewBackward0")
+        return _view_op(
+            input, lambda a: _view_array(a, shape), lambda g: g.reshape(old), "ViewBackward0"
+        )
     except (ValueError, AttributeError):
         pass
     xp = xp_of(a)
     if state.enabled and input._rg:
-        return _Copy.apply(input, lambda a: xp.reshape(a, shape), lambda g: g.reshape(old), "ReshapeAliasBackward0")
+        return _Copy.apply(
+            input, lambda a: xp.reshape(a, shape), lambda g: g.reshape(old), "ReshapeAliasBackward0"
+        )
     return _wrap(xp.reshape(a, shape))
 
 
@@ -156,7 +164,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shp = input._a.shape
-    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
+    return reshape(input, shp[:s] + (math.prod(shp[s : e + 1]),) + shp[e + 1 :])
 
 
 def unflatten(input, dim, sizes):
@@ -165,7 +173,11 @@ def unflatten(input, dim, sizes):
     shp = input._a.shape
     sizes = tuple(sizes)
     sizes = infer_shape(sizes, shp[d], "unflatten")
-    return view(input, shp[:d] + sizes + shp[d + 1:]) if input._a.flags.c_contiguous else reshape(input, shp[:d] + sizes + shp[d + 1:])
+    return (
+        view(input, shp[:d] + sizes + shp[d + 1 :])
+        if input._a.flags.c_contiguous
+        else reshape(input, shp[:d] + sizes + shp[d + 1 :])
+    )
 
 
 def transpose(input, dim0: int, dim1: int):
@@ -176,7 +188,9 @@ def transpose(input, dim0: int, dim1: int):
     d1 = wrap_dim(dim1, nd, "transpose")
     if d0 == d1:
         return _view_op(input, lambda a: a.view(), lambda g: g, "TransposeBackward0")
-    return _view_op(input, lambda a: a.swapaxes(d0, d1), lambda g: g.transpose(d0, d1), "TransposeBackward0")
+    return _view_op(
+        input, lambda a: a.swapaxes(d0, d1), lambda g: g.transpose(d0, d1), "TransposeBackward0"
+    )
 
 
 swapaxes = transpose
@@ -209,15 +223,20 @@ def permute(input, *dims):
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     inv = tuple(np.argsort(dims).tolist())
-    return _view_op(input, lambda a: a.transpose(dims), lambda g: g.permute(inv), "PermuteBackward0")
+    return _view_op(
+        input, lambda a: a.transpose(dims), lambda g: g.permute(inv), "PermuteBackward0"
+    )
 
 
 def movedim(input, source, destination):
     nd = input._a.ndim
     src = [wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else [source])]
-    dst = [wrap_dim(s, nd) for s in (destination if isinstance(destination, (tuple, list)) else [destination])]
+    dst = [
+        wrap_dim(s, nd)
+        for s in (destination if isinstance(destination, (tuple, list)) else [destination])
+    ]
     order = [i for i in range(nd) if i not in src]
-    for d, s in sorted(zip(dst, src)):
+    for d, s in sorted(zip(dst, src, strict=False)):
         order.insert(d, s)
     return permute(input, order)
 
@@ -242,7 +261,9 @@ def unsqueeze(input, dim: int):
     nd = input._a.ndim
     d = wrap_dim(dim, nd + 1, "unsqueeze")
     xp = xp_of(input._a)
-    return _view_op(input, lambda a: xp.expand_dims(a, d), lambda g: g.squeeze(d), "UnsqueezeBackward0")
+    return _view_op(
+        input, lambda a: xp.expand_dims(a, d), lambda g: g.squeeze(d), "UnsqueezeBackward0"
+    )
 
 
 def expand(input, *sizes):
@@ -260,7 +281,7 @@ def expand(input, *sizes):
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
             target.append(s)
         else:
             cur = a.shape[i - lead]
@@ -280,7 +301,12 @@ def expand(input, *sizes):
     xp = xp_of(a)
     from ._util import sum_to_shape
 
-    return _view_op(input, lambda a: xp.broadcast_to(a, target), lambda g: sum_to_shape(g, old), "ExpandBackward0")
+    return _view_op(
+        input,
+        lambda a: xp.broadcast_to(a, target),
+        lambda g: sum_to_shape(g, old),
+        "ExpandBackward0",
+    )
 
 
 def expand_as(input, other):
@@ -325,7 +351,6 @@ def contiguous(input, memory_format=None):
 
 
 def clone(input, *, memory_format=None):
-    xp = xp_of(input._a)
     if state.enabled and input._rg:
         return _Copy.apply(input, lambda a: a.copy(), lambda g: g, "CloneBackward0")
     return _wrap(input._a.copy())
@@ -491,7 +516,9 @@ def tensor_split(input, indices_or_sections, dim=0):
         sizes = [q + 1] * r + [q] * (k - r)
         return split(input, sizes, d)
     idx = [0, *list(indices_or_sections), n]
-    return tuple(narrow(input, d, idx[i], max(0, min(idx[i + 1], n) - idx[i])) for i in range(len(idx) - 1))
+    return tuple(
+        narrow(input, d, idx[i], max(0, min(idx[i + 1], n) - idx[i])) for i in range(len(idx) - 1)
+    )
 
 
 def chunk(input, chunks: int, dim: int = 0):
@@ -545,7 +572,9 @@ def flip(input, dims, *more):
     axes = dims_tuple(dims, input._a.ndim, "flip")
     xp = xp_of(input._a)
     if state.enabled and input._rg:
-        return _Copy.apply(input, lambda a: xp.flip(a, axes).copy(), lambda g: g.flip(axes), "FlipBackward0")
+        return _Copy.apply(
+            input, lambda a: xp.flip(a, axes).copy(), lambda g: g.flip(axes), "FlipBackward0"
+        )
     return _wrap(xp.flip(input._a, axes).copy())
 
 
@@ -570,14 +599,21 @@ def roll(input, shifts, dims=None):
     dims = tuple(wrap_dim(d, input._a.ndim) for d in dims)
     neg = tuple(-s for s in shifts)
     if state.enabled and input._rg:
-        return _Copy.apply(input, lambda a: xp.roll(a, shifts, dims), lambda g: g.roll(neg, dims), "RollBackward0")
+        return _Copy.apply(
+            input, lambda a: xp.roll(a, shifts, dims), lambda g: g.roll(neg, dims), "RollBackward0"
+        )
     return _wrap(xp.roll(input._a, shifts, dims))
 
 
 def rot90(input, k=1, dims=(0, 1)):
     xp = xp_of(input._a)
     if state.enabled and input._rg:
-        return _Copy.apply(input, lambda a: xp.rot90(a, k, dims).copy(), lambda g: g.rot90(-k, dims), "Rot90Backward0")
+        return _Copy.apply(
+            input,
+            lambda a: xp.rot90(a, k, dims).copy(),
+            lambda g: g.rot90(-k, dims),
+            "Rot90Backward0",
+        )
     return _wrap(xp.rot90(input._a, k, dims).copy())
 
 
@@ -594,11 +630,11 @@ def repeat(input, *sizes):
     # repeat = expand on interleaved singleton dims, then reshape
     inter = []
     exp = []
-    for r, s in zip(sizes, shp):
+    for r, s in zip(sizes, shp, strict=False):
         inter += [1, s]
         exp += [r, s]
     y = x.reshape(inter).expand(exp)
-    return y.reshape(tuple(r * s for r, s in zip(sizes, shp)))
+    return y.reshape(tuple(r * s for r, s in zip(sizes, shp, strict=False)))
 
 
 def tile(input, dims):
@@ -664,7 +700,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         def bwd(g):
             return _DiagEmbed.apply(g, shape, offset, d1, d2)
 
-        return _Copy.apply(input, lambda a: xp.diagonal(a, offset, d1, d2).copy(), bwd, "DiagonalBackward0")
+        return _Copy.apply(
+            input, lambda a: xp.diagonal(a, offset, d1, d2).copy(), bwd, "DiagonalBackward0"
+        )
     return _wrap(xp.diagonal(input._a, offset, d1, d2))
 
 
@@ -695,13 +733,21 @@ def diag(input, diagonal_: int = 0):
         if state.enabled and input._rg:
             return _DiagEmbed.apply(input, (n, n), diagonal_, 0, 1)
         return _wrap(xp.diag(input._a, diagonal_))
-    return diagonal(input, diagonal_).clone() if state.enabled and input._rg else _wrap(xp.diag(input._a, diagonal_).copy())
+    return (
+        diagonal(input, diagonal_).clone()
+        if state.enabled and input._rg
+        else _wrap(xp.diag(input._a, diagonal_).copy())
+    )
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     n = input._a.shape[-1] + abs(offset)
     shape = input._a.shape[:-1] + (n, n)
-    return _DiagEmbed.apply(input, shape, offset, len(shape) - 2, len(shape) - 1) if state.enabled and input._rg else _DiagEmbed.forward(_C(), input, shape, offset, len(shape) - 2, len(shape) - 1)
+    return (
+        _DiagEmbed.apply(input, shape, offset, len(shape) - 2, len(shape) - 1)
+        if state.enabled and input._rg
+        else _DiagEmbed.forward(_C(), input, shape, offset, len(shape) - 2, len(shape) - 1)
+    )
 
 
 def trace(input):

@@ -20,8 +20,15 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import xp_of
 
-__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle"]
+__all__ = [
+    "pad",
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+]
 
 _wrap = Tensor._make
 
@@ -41,9 +48,11 @@ def _pad_slices(shape, pad):
         n = shape[d]
         o = n + lo + hi
         if o < 0:
-            raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} "
-                               f"resulted in a negative output size, which is invalid. Check "
-                               f"dimension {d} of your input.")
+            raise RuntimeError(
+                f"The input size {n}, plus negative padding {lo} and {hi} "
+                f"resulted in a negative output size, which is invalid. Check "
+                f"dimension {d} of your input."
+            )
         s0, s1 = max(0, -lo), n - max(0, -hi)
         d0 = max(0, lo)
         src.append(slice(s0, max(s0, s1)))
@@ -91,17 +100,20 @@ def _gather_index(n, lo, hi, mode):
     return i % n  # circular
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> Tensor:
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
     """Pad the trailing dimensions: ``pad`` = (left_last, right_last, left_prev, ...)."""
     pad = [int(p) for p in pad]
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     nd = input._a.ndim
     if len(pad) // 2 > nd:
-        raise RuntimeError("Padding length should be less than or equal to two times the input "
-                           f"dimension but got padding length {len(pad)} and input of "
-                           f"dimension {nd}")
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input "
+            f"dimension but got padding length {len(pad)} and input of "
+            f"dimension {nd}"
+        )
     if mode == "constant":
         v = 0.0 if value is None else value
         if input._a.dtype.kind in "iub" and isinstance(v, float) and v.is_integer():
@@ -112,12 +124,14 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     npad = len(pad) // 2
     if nd not in (npad + 1, npad + 2) or npad > 3:
-        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {nd}D input "
-                                  f"tensor (non-constant padding of {npad} dims needs a "
-                                  f"{npad + 1}D or {npad + 2}D input)")
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {nd}D input "
+            f"tensor (non-constant padding of {npad} dims needs a "
+            f"{npad + 1}D or {npad + 2}D input)"
+        )
     y = input
     for k in range(npad):
         d = nd - 1 - k
@@ -126,9 +140,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
             continue
         n = y.shape[d]
         if mode == "reflect" and (lo >= n or hi >= n):
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
-                               f"input dimension, but got: padding ({lo}, {hi}) at dimension "
-                               f"{d} of input {list(input.shape)}")
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding "
+                f"input dimension, but got: padding ({lo}, {hi}) at dimension "
+                f"{d} of input {list(input.shape)}"
+            )
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo < 0 or hi < 0:
@@ -176,8 +192,11 @@ def _nearest_index(n_in, n_out, scale, exact):
 
 def _cubic_w(t, A=-0.75):
     t = np.abs(t)
-    return np.where(t <= 1, ((A + 2) * t - (A + 3)) * t * t + 1,
-                    np.where(t < 2, ((A * t - 5 * A) * t + 8 * A) * t - 4 * A, 0.0))
+    return np.where(
+        t <= 1,
+        ((A + 2) * t - (A + 3)) * t * t + 1,
+        np.where(t < 2, ((A * t - 5 * A) * t + 8 * A) * t - 4 * A, 0.0),
+    )
 
 
 def _interp_matrix(n_in, n_out, align_corners, scale, cubic):
@@ -210,9 +229,15 @@ def _to_like(a, like: Tensor) -> Tensor:
     return t
 
 
-def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
-                antialias: bool = False) -> Tensor:
+def interpolate(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
     """Resample the spatial dims of (N, C, *spatial) input, as torch.nn.functional.interpolate.
 
     Modes: nearest, nearest-exact, linear (3-D), bilinear (4-D), bicubic (4-D),
@@ -220,44 +245,57 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """
     nd = input._a.ndim - 2
     if nd < 1:
-        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
-                         f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
-                         f"trilinear | area | nearest-exact (got {mode})")
+        raise ValueError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+            f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
+            f"trilinear | area | nearest-exact (got {mode})"
+        )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: "
-                             "linear | bilinear | bicubic | trilinear")
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear"
+            )
     else:
         want = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
         if want is None:
             raise NotImplementedError(f"Input Error: unsupported mode {mode!r}")
         if want != nd:
-            raise NotImplementedError(f"Got {nd + 2}D input, but {mode} mode needs "
-                                      f"{want + 2}D input")
+            raise NotImplementedError(
+                f"Got {nd + 2}D input, but {mode} mode needs {want + 2}D input"
+            )
         if align_corners is None:
             align_corners = False
     in_sz = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
-        out_sz = tuple(int(s) for s in size) if isinstance(size, (tuple, list)) \
-            else (int(size),) * nd
+        out_sz = (
+            tuple(int(s) for s in size) if isinstance(size, (tuple, list)) else (int(size),) * nd
+        )
         if len(out_sz) != nd:
-            raise ValueError(f"Input and output must have the same number of spatial dimensions,"
-                             f" but got input with spatial dimensions of {list(in_sz)} and "
-                             f"output size of {list(out_sz)}. Please provide input tensor in "
-                             "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
-                             "format.")
+            raise ValueError(
+                f"Input and output must have the same number of spatial dimensions,"
+                f" but got input with spatial dimensions of {list(in_sz)} and "
+                f"output size of {list(out_sz)}. Please provide input tensor in "
+                "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                "format."
+            )
         scales = (None,) * nd
     elif scale_factor is not None:
-        sf = tuple(float(s) for s in scale_factor) if isinstance(scale_factor, (tuple, list)) \
+        sf = (
+            tuple(float(s) for s in scale_factor)
+            if isinstance(scale_factor, (tuple, list))
             else (float(scale_factor),) * nd
+        )
         if len(sf) != nd:
-            raise ValueError("Input and scale_factor must have the same number of spatial "
-                             f"dimensions, but got input with spatial dimensions of {list(in_sz)} "
-                             f"and scale_factor of shape {list(sf)}.")
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial "
+                f"dimensions, but got input with spatial dimensions of {list(in_sz)} "
+                f"and scale_factor of shape {list(sf)}."
+            )
         out_sz = tuple(int(math.floor(n * s)) for n, s in zip(in_sz, sf, strict=True))
         scales = (None,) * nd if recompute_scale_factor else sf
     else:
@@ -292,8 +330,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return y.contiguous() if y is not input else y.clone()
 
 
-def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
-             align_corners: bool | None = None) -> Tensor:
+def upsample(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
@@ -310,13 +353,17 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
     if input.dim() < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
-                           f"input with {input.dim()} dimension(s)")
+        raise RuntimeError(
+            f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+            f"input with {input.dim()} dimension(s)"
+        )
     *lead, c, h, w = input.shape
     if c % (r * r):
-        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be "
-                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
-                           f"is not divisible by {r * r}")
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be "
+            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+            f"is not divisible by {r * r}"
+        )
     oc = c // (r * r)
     nl = len(lead)
     y = input.reshape(*lead, oc, r, r, h, w)
@@ -328,12 +375,16 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
     if input.dim() < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {input.dim()} dimension(s)")
+        raise RuntimeError(
+            f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+            f"got input with {input.dim()} dimension(s)"
+        )
     *lead, c, h, w = input.shape
     if h % r or w % r:
-        raise RuntimeError("pixel_unshuffle expects height and width to be divisible by "
-                           f"downscale_factor, but got {h} x {w} and {r}")
+        raise RuntimeError(
+            "pixel_unshuffle expects height and width to be divisible by "
+            f"downscale_factor, but got {h} x {w} and {r}"
+        )
     nl = len(lead)
     y = input.reshape(*lead, c, h // r, r, w // r, r)
     perm = list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3]

@@ -15,15 +15,44 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
-from ._util import KERNEL_MIN, _F32, _F64, float_dtype_for
+from ._util import _F32, _F64, KERNEL_MIN, float_dtype_for
 
 _wrap = Tensor._make
 _nd = np.ndarray
 
 # op codes (docs/kernels.md)
-(NEG, ABS, EXP, LOG, LOG1P, EXPM1, SQRT, RSQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ERF, SIGN,
- FLOOR, CEIL, ROUND, RECIPROCAL, SQUARE, GELU, GELU_TANH, SILU, SOFTPLUS, MISH, ELU, LEAKY_RELU,
- HARDTANH, CLAMP) = range(30)
+(
+    NEG,
+    ABS,
+    EXP,
+    LOG,
+    LOG1P,
+    EXPM1,
+    SQRT,
+    RSQRT,
+    SIN,
+    COS,
+    TAN,
+    TANH,
+    SIGMOID,
+    RELU,
+    ERF,
+    SIGN,
+    FLOOR,
+    CEIL,
+    ROUND,
+    RECIPROCAL,
+    SQUARE,
+    GELU,
+    GELU_TANH,
+    SILU,
+    SOFTPLUS,
+    MISH,
+    ELU,
+    LEAKY_RELU,
+    HARDTANH,
+    CLAMP,
+) = range(30)
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -58,7 +87,9 @@ def _sigmoid(xp, x):
 
 def _softplus(xp, x, beta, threshold):
     bx = x * beta
-    return xp.where(bx > threshold, x, xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta).astype(x.dtype, copy=False)
+    return xp.where(bx > threshold, x, xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta).astype(
+        x.dtype, copy=False
+    )
 
 
 def _gelu(xp, x):
@@ -66,7 +97,9 @@ def _gelu(xp, x):
 
 
 def _gelu_tanh(xp, x):
-    return (0.5 * x * (1.0 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))).astype(x.dtype, copy=False)
+    return (0.5 * x * (1.0 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))).astype(
+        x.dtype, copy=False
+    )
 
 
 def _round(xp, x):
@@ -175,14 +208,42 @@ def _bwd_formula(name, g, x, y, a, b):
 
 # which saved value the kernel/formula needs: 'x', 'y' or 'xy'
 _SAVES = {
-    "neg": "", "abs": "x", "exp": "y", "log": "x", "log1p": "x", "expm1": "y", "sqrt": "y",
-    "rsqrt": "y", "sin": "x", "cos": "x", "tan": "y", "tanh": "y", "sigmoid": "y", "relu": "y",
-    "erf": "x", "sign": "", "floor": "", "ceil": "", "round": "", "reciprocal": "y",
-    "square": "x", "gelu": "x", "gelu_tanh": "x", "silu": "x", "softplus": "x", "mish": "x",
-    "elu": "xy", "leaky_relu": "x", "hardtanh": "x",
+    "neg": "",
+    "abs": "x",
+    "exp": "y",
+    "log": "x",
+    "log1p": "x",
+    "expm1": "y",
+    "sqrt": "y",
+    "rsqrt": "y",
+    "sin": "x",
+    "cos": "x",
+    "tan": "y",
+    "tanh": "y",
+    "sigmoid": "y",
+    "relu": "y",
+    "erf": "x",
+    "sign": "",
+    "floor": "",
+    "ceil": "",
+    "round": "",
+    "reciprocal": "y",
+    "square": "x",
+    "gelu": "x",
+    "gelu_tanh": "x",
+    "silu": "x",
+    "softplus": "x",
+    "mish": "x",
+    "elu": "xy",
+    "leaky_relu": "x",
+    "hardtanh": "x",
 }
-_NODE = {"gelu_tanh": "GeluBackward0", "leaky_relu": "LeakyReluBackward0",
-         "hardtanh": "HardtanhBackward0", "log1p": "Log1PBackward0"}
+_NODE = {
+    "gelu_tanh": "GeluBackward0",
+    "leaky_relu": "LeakyReluBackward0",
+    "hardtanh": "HardtanhBackward0",
+    "log1p": "Log1PBackward0",
+}
 
 
 def unary_array(name: str, x, a: float = 0.0, b: float = 0.0):
@@ -211,7 +272,9 @@ def _make_unary(name):
     saves = _SAVES[name]
 
     class _Unary(Function):
-        _node_name = _NODE.get(name) or ("".join(p.capitalize() for p in name.split("_")) + "Backward0")
+        _node_name = _NODE.get(name) or (
+            "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        )
 
         @staticmethod
         def forward(ctx, x, a=0.0, b=0.0):
@@ -225,9 +288,15 @@ def _make_unary(name):
             x, y = ctx.saved_tensors
             a, b = ctx.p
             ref = x if x is not None else y
-            if (not state.enabled and ref is not None and g._a.size >= KERNEL_MIN
-                    and g._a.dtype == ref._a.dtype and g._a.dtype in (_F32, _F64)
-                    and g._a.flags.c_contiguous and ref._a.flags.c_contiguous):
+            if (
+                not state.enabled
+                and ref is not None
+                and g._a.size >= KERNEL_MIN
+                and g._a.dtype == ref._a.dtype
+                and g._a.dtype in (_F32, _F64)
+                and g._a.flags.c_contiguous
+                and ref._a.flags.c_contiguous
+            ):
                 k = kernels_for(g._a)
                 if k.has("unary_backward"):
                     gx = xp_of(g._a).empty(g._a.shape, g._a.dtype)
@@ -447,7 +516,11 @@ def atan2(input, other):
         # d/dy atan2(y, x) = x / (x^2 + y^2); d/dx = -y / (x^2 + y^2)
         denom = input * input + other * other
         out = _wrap(xp.arctan2(input._a, other._a))
-        return out.detach() + (input * other.detach() - other * input.detach()) / denom.detach() - (input * other.detach() - other * input.detach()).detach() / denom.detach()
+        return (
+            out.detach()
+            + (input * other.detach() - other * input.detach()) / denom.detach()
+            - (input * other.detach() - other * input.detach()).detach() / denom.detach()
+        )
     return _wrap(xp.arctan2(input._a, other._a if isinstance(other, Tensor) else other))
 
 

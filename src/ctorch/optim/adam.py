@@ -13,8 +13,9 @@ from .optimizer import Optimizer, get_state_step, kernel_ok
 __all__ = ["Adam", "AdamW", "adam_reference"]
 
 
-def adam_reference(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad,
-                   maximize, decoupled):
+def adam_reference(
+    p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad, maximize, decoupled
+):
     """Plain array implementation of torch's single-tensor Adam/AdamW (in place)."""
     xp = xp_of(p)
     if maximize:
@@ -42,9 +43,22 @@ def adam_reference(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, 
 class Adam(Optimizer):
     _decoupled_default = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False, fused=None, decoupled_weight_decay=None) -> None:
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=None,
+    ) -> None:
         if isinstance(lr, Tensor):
             lr = float(lr.item())
         if not 0.0 <= lr:
@@ -59,10 +73,19 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if decoupled_weight_decay is None:
             decoupled_weight_decay = self._decoupled_default
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable, fused=fused,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -87,14 +110,31 @@ class Adam(Optimizer):
                 step = get_state_step(state)
                 m, v = state["exp_avg"]._a, state["exp_avg_sq"]._a
                 vmax = state["max_exp_avg_sq"]._a if ams else None
-                if kernel_ok(p, "adam_step", group["fused"]) and ga.dtype == pa.dtype and ga.flags.c_contiguous:
+                if (
+                    kernel_ok(p, "adam_step", group["fused"])
+                    and ga.dtype == pa.dtype
+                    and ga.flags.c_contiguous
+                ):
                     kernels_for(pa).adam_step(
-                        pa.reshape(-1), ga.reshape(-1), m.reshape(-1), v.reshape(-1),
-                        vmax.reshape(-1) if vmax is not None else None, float(lr), float(beta1),
-                        float(beta2), float(eps), float(wd), float(step), bool(ams), bool(maxi),
-                        bool(dec))
+                        pa.reshape(-1),
+                        ga.reshape(-1),
+                        m.reshape(-1),
+                        v.reshape(-1),
+                        vmax.reshape(-1) if vmax is not None else None,
+                        float(lr),
+                        float(beta1),
+                        float(beta2),
+                        float(eps),
+                        float(wd),
+                        float(step),
+                        bool(ams),
+                        bool(maxi),
+                        bool(dec),
+                    )
                 else:
-                    adam_reference(pa, ga, m, v, vmax, lr, beta1, beta2, eps, wd, step, ams, maxi, dec)
+                    adam_reference(
+                        pa, ga, m, v, vmax, lr, beta1, beta2, eps, wd, step, ams, maxi, dec
+                    )
                 p._bump()
         for h in self._step_hooks:
             h(self, (), {})
@@ -104,9 +144,32 @@ class Adam(Optimizer):
 class AdamW(Adam):
     _decoupled_default = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
-                 differentiable=False, fused=None) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
-                         maximize=maximize, capturable=capturable, differentiable=differentiable,
-                         fused=fused, decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

@@ -55,7 +55,9 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         min_step = t + 0.01 * (t - t_prev)
         max_step = t * 10
         tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
+        t = _cubic_interpolate(
+            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step)
+        )
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
@@ -70,11 +72,17 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
+        t = _cubic_interpolate(
+            bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
+        )
         eps = 0.1 * (max(bracket) - min(bracket))
         if min(max(bracket) - t, t - min(bracket)) < eps:
             if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
+                t = (
+                    max(bracket) - eps
+                    if abs(t - max(bracket)) < abs(t - min(bracket))
+                    else min(bracket) + eps
+                )
                 insuf_progress = False
             else:
                 insuf_progress = True
@@ -107,16 +115,33 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None) -> None:
+    def __init__(
+        self,
+        params,
+        lr=1,
+        max_iter=20,
+        max_eval=None,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-9,
+        history_size=100,
+        line_search_fn=None,
+    ) -> None:
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError("only 'strong_wolfe' is supported")
-        super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
-                                      tolerance_grad=tolerance_grad,
-                                      tolerance_change=tolerance_change,
-                                      history_size=history_size, line_search_fn=line_search_fn))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                max_iter=max_iter,
+                max_eval=max_eval,
+                tolerance_grad=tolerance_grad,
+                tolerance_change=tolerance_change,
+                history_size=history_size,
+                line_search_fn=line_search_fn,
+            ),
+        )
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
@@ -134,7 +159,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             n = p._a.size
-            p._a += (step_size * update[offset:offset + n]).reshape(p._a.shape).astype(p._a.dtype)
+            p._a += (step_size * update[offset : offset + n]).reshape(p._a.shape).astype(p._a.dtype)
             p._bump()
             offset += n
 
@@ -142,7 +167,7 @@ class LBFGS(Optimizer):
         return [p._a.copy() for p in self._params]
 
     def _set_param(self, data):
-        for p, d in zip(self._params, data):
+        for p, d in zip(self._params, data, strict=False):
             p._a[...] = d
             p._bump()
 
@@ -155,7 +180,9 @@ class LBFGS(Optimizer):
 
     def step(self, closure):
         if closure is None:
-            raise RuntimeError("LBFGS requires a closure that reevaluates the model and returns the loss")
+            raise RuntimeError(
+                "LBFGS requires a closure that reevaluates the model and returns the loss"
+            )
         from ..autograd.grad_mode import enable_grad
 
         def clos():
@@ -232,7 +259,9 @@ class LBFGS(Optimizer):
                 def obj_func(x, t, d):
                     return self._directional_evaluate(clos, x, t, d)
 
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd)
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                    obj_func, x_init, t, d, loss, flat_grad, gtd
+                )
                 self._add_grad(t, d)
                 opt_cond = float(np.abs(flat_grad).max()) <= tolerance_grad
             else:
@@ -252,7 +281,14 @@ class LBFGS(Optimizer):
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update(
+            d=d,
+            t=t,
+            old_dirs=old_dirs,
+            old_stps=old_stps,
+            ro=ro,
+            H_diag=H_diag,
+            prev_flat_grad=prev_flat_grad,
+            prev_loss=prev_loss,
+        )
         return orig_loss
-

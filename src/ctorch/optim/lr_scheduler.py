@@ -9,10 +9,24 @@ from collections import Counter
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "_LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR",
-           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
-           "CosineAnnealingWarmRestarts", "PolynomialLR"]
+__all__ = [
+    "LRScheduler",
+    "_LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "LinearLR",
+    "ConstantLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "ChainedScheduler",
+    "CosineAnnealingWarmRestarts",
+    "PolynomialLR",
+]
 
 
 class LRScheduler:
@@ -28,7 +42,9 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming an optimizer")
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming an optimizer"
+                    )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
@@ -55,10 +71,18 @@ class LRScheduler:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated.", UserWarning, stacklevel=2)
+            warnings.warn(
+                "The epoch parameter in `scheduler.step()` is deprecated.",
+                UserWarning,
+                stacklevel=2,
+            )
             self.last_epoch = epoch
-            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
+            values = (
+                self._get_closed_form_lr()
+                if hasattr(self, "_get_closed_form_lr")
+                else self.get_lr()
+            )
+        for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -73,13 +97,16 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         else:
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+                raise ValueError(
+                    f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
+                )
             self.lr_lambdas = list(lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")} | {
-            "lr_lambdas": [None] * len(self.lr_lambdas)}
+            "lr_lambdas": [None] * len(self.lr_lambdas)
+        }
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
@@ -87,13 +114,19 @@ class LambdaLR(LRScheduler):
         self.__dict__.update(state_dict)
 
     def get_lr(self):
-        return [base * lmbda(self.last_epoch) for lmbda, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [
+            base * lmbda(self.last_epoch)
+            for lmbda, base in zip(self.lr_lambdas, self.base_lrs, strict=False)
+        ]
 
 
 class MultiplicativeLR(LambdaLR):
     def get_lr(self):
         if self.last_epoch > 0:
-            return [g["lr"] * lm(self.last_epoch) for lm, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+            return [
+                g["lr"] * lm(self.last_epoch)
+                for lm, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=False)
+            ]
         return [g["lr"] for g in self.optimizer.param_groups]
 
 
@@ -121,7 +154,10 @@ class MultiStepLR(LRScheduler):
     def get_lr(self):
         if self.last_epoch not in self.milestones:
             return [g["lr"] for g in self.optimizer.param_groups]
-        return [g["lr"] * self.gamma ** self.milestones[self.last_epoch] for g in self.optimizer.param_groups]
+        return [
+            g["lr"] * self.gamma ** self.milestones[self.last_epoch]
+            for g in self.optimizer.param_groups
+        ]
 
     def _get_closed_form_lr(self):
         ms = sorted(self.milestones.elements())
@@ -145,9 +181,13 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1) -> None:
+    def __init__(
+        self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
+    ) -> None:
         if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
+            )
         if end_factor > 1.0 or end_factor < 0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
@@ -159,9 +199,18 @@ class LinearLR(LRScheduler):
             return [g["lr"] * self.start_factor for g in gs]
         if self.last_epoch > self.total_iters:
             return [g["lr"] for g in gs]
-        return [g["lr"] * (1.0 + (self.end_factor - self.start_factor) / (
-            self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor)))
-            for g in gs]
+        return [
+            g["lr"]
+            * (
+                1.0
+                + (self.end_factor - self.start_factor)
+                / (
+                    self.total_iters * self.start_factor
+                    + (self.last_epoch - 1) * (self.end_factor - self.start_factor)
+                )
+            )
+            for g in gs
+        ]
 
 
 class ExponentialLR(LRScheduler):
@@ -187,7 +236,10 @@ class PolynomialLR(LRScheduler):
         gs = self.optimizer.param_groups
         if self.last_epoch == 0 or self.last_epoch > self.total_iters:
             return [g["lr"] for g in gs]
-        f = ((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        f = (
+            (1.0 - self.last_epoch / self.total_iters)
+            / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
         return [g["lr"] * f for g in gs]
 
 
@@ -202,17 +254,29 @@ class CosineAnnealingLR(LRScheduler):
         if e == 0:
             return [g["lr"] for g in gs]
         if self._step_count == 1 and e > 0:
-            return [self.eta_min + (b - self.eta_min) * (1 + math.cos(e * math.pi / T)) / 2
-                    for b in self.base_lrs]
+            return [
+                self.eta_min + (b - self.eta_min) * (1 + math.cos(e * math.pi / T)) / 2
+                for b in self.base_lrs
+            ]
         if (e - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (b - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for b, g in zip(self.base_lrs, gs)]
-        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
-                * (g["lr"] - self.eta_min) + self.eta_min for g in gs]
+            return [
+                g["lr"] + (b - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for b, g in zip(self.base_lrs, gs, strict=False)
+            ]
+        return [
+            (1 + math.cos(math.pi * e / T))
+            / (1 + math.cos(math.pi * (e - 1) / T))
+            * (g["lr"] - self.eta_min)
+            + self.eta_min
+            for g in gs
+        ]
 
     def _get_closed_form_lr(self):
-        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-                for b in self.base_lrs]
+        return [
+            self.eta_min
+            + (b - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            for b in self.base_lrs
+        ]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -224,8 +288,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-                for b in self.base_lrs]
+        return [
+            self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for b in self.base_lrs
+        ]
 
     def step(self, epoch=None):
         if epoch is None and self.last_epoch < 0:
@@ -249,37 +315,84 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         self._step_count = getattr(self, "_step_count", 0) + 1
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=False):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
 class OneCycleLR(LRScheduler):
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
-                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
-                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
-                 last_epoch=-1) -> None:
+    def __init__(
+        self,
+        optimizer,
+        max_lr,
+        total_steps=None,
+        epochs=None,
+        steps_per_epoch=None,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        cycle_momentum=True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=False,
+        last_epoch=-1,
+    ) -> None:
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
-                raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+                raise ValueError(
+                    "You must define either total_steps OR (epochs AND steps_per_epoch)"
+                )
             total_steps = epochs * steps_per_epoch
         if total_steps <= 0:
             raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
         self.total_steps = total_steps
         if three_phase:
             self._schedule_phases = [
-                {"end_step": float(pct_start * total_steps) - 1, "start_lr": "initial_lr", "end_lr": "max_lr", "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
-                {"end_step": float(2 * pct_start * total_steps) - 2, "start_lr": "max_lr", "end_lr": "initial_lr", "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
-                {"end_step": total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr", "start_momentum": "max_momentum", "end_momentum": "max_momentum"},
+                {
+                    "end_step": float(pct_start * total_steps) - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "max_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "base_momentum",
+                },
+                {
+                    "end_step": float(2 * pct_start * total_steps) - 2,
+                    "start_lr": "max_lr",
+                    "end_lr": "initial_lr",
+                    "start_momentum": "base_momentum",
+                    "end_momentum": "max_momentum",
+                },
+                {
+                    "end_step": total_steps - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "min_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "max_momentum",
+                },
             ]
         else:
             self._schedule_phases = [
-                {"end_step": float(pct_start * total_steps) - 1, "start_lr": "initial_lr", "end_lr": "max_lr", "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
-                {"end_step": total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr", "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+                {
+                    "end_step": float(pct_start * total_steps) - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "max_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "base_momentum",
+                },
+                {
+                    "end_step": total_steps - 1,
+                    "start_lr": "max_lr",
+                    "end_lr": "min_lr",
+                    "start_momentum": "base_momentum",
+                    "end_momentum": "max_momentum",
+                },
             ]
-        max_lrs = max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(optimizer.param_groups)
+        max_lrs = (
+            max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(optimizer.param_groups)
+        )
         if last_epoch == -1:
-            for ml, g in zip(max_lrs, optimizer.param_groups):
+            for ml, g in zip(max_lrs, optimizer.param_groups, strict=False):
                 g["initial_lr"] = ml / div_factor
                 g["max_lr"] = ml
                 g["min_lr"] = g["initial_lr"] / final_div_factor
@@ -288,10 +401,18 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.use_beta1 = "betas" in optimizer.defaults
-            bms = base_momentum if isinstance(base_momentum, (list, tuple)) else [base_momentum] * len(optimizer.param_groups)
-            mms = max_momentum if isinstance(max_momentum, (list, tuple)) else [max_momentum] * len(optimizer.param_groups)
+            bms = (
+                base_momentum
+                if isinstance(base_momentum, (list, tuple))
+                else [base_momentum] * len(optimizer.param_groups)
+            )
+            mms = (
+                max_momentum
+                if isinstance(max_momentum, (list, tuple))
+                else [max_momentum] * len(optimizer.param_groups)
+            )
             if last_epoch == -1:
-                for mm, bm, g in zip(mms, bms, optimizer.param_groups):
+                for mm, bm, g in zip(mms, bms, optimizer.param_groups, strict=False):
                     if self.use_beta1:
                         g["betas"] = (mm, *g["betas"][1:])
                     else:
@@ -315,13 +436,17 @@ class OneCycleLR(LRScheduler):
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
-        self._anneal = self._annealing_cos if self.anneal_strategy == "cos" else self._annealing_linear
+        self._anneal = (
+            self._annealing_cos if self.anneal_strategy == "cos" else self._annealing_linear
+        )
 
     def get_lr(self):
         lrs = []
         step_num = self.last_epoch
         if step_num > self.total_steps:
-            raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is {self.total_steps}")
+            raise ValueError(
+                f"Tried to step {step_num} times. The specified number of total steps is {self.total_steps}"
+            )
         for g in self.optimizer.param_groups:
             start_step = 0.0
             for i, phase in enumerate(self._schedule_phases):
@@ -330,7 +455,9 @@ class OneCycleLR(LRScheduler):
                     pct = (step_num - start_step) / (end_step - start_step)
                     lr = self._anneal(g[phase["start_lr"]], g[phase["end_lr"]], pct)
                     if self.cycle_momentum:
-                        mom = self._anneal(g[phase["start_momentum"]], g[phase["end_momentum"]], pct)
+                        mom = self._anneal(
+                            g[phase["start_momentum"]], g[phase["end_momentum"]], pct
+                        )
                     break
                 start_step = phase["end_step"]
             lrs.append(lr)
@@ -380,7 +507,7 @@ class SequentialLR(LRScheduler):
         state_dict = dict(state_dict)
         subs = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, subs):
+        for s, sd in zip(self._schedulers, subs, strict=False):
             s.load_state_dict(sd)
 
 
@@ -404,8 +531,18 @@ class ChainedScheduler(LRScheduler):
 
 
 class ReduceLROnPlateau(LRScheduler):
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8) -> None:
+    def __init__(
+        self,
+        optimizer,
+        mode="min",
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        threshold_mode="rel",
+        cooldown=0,
+        min_lr=0,
+        eps=1e-8,
+    ) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor

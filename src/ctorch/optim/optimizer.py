@@ -78,12 +78,16 @@ class Optimizer:
             param_group["params"] = list(params)
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}"
+                )
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}"
+                )
             param_group.setdefault(name, default)
         ids = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in ids for p in param_group["params"]):
@@ -144,14 +148,19 @@ class Optimizer:
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        for g, sg in zip(groups, saved_groups):
+        for g, sg in zip(groups, saved_groups, strict=False):
             if len(g["params"]) != len(sg["params"]):
                 raise ValueError(
                     "loaded state dict contains a parameter group that doesn't match the size of "
                     "optimizer's group"
                 )
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+                strict=False,
+            )
+        )
 
         def cast(param, value, key=None):
             if isinstance(value, Tensor):
@@ -176,7 +185,7 @@ class Optimizer:
             else:
                 state[k] = v
         new_groups = []
-        for g, sg in zip(groups, saved_groups):
+        for g, sg in zip(groups, saved_groups, strict=False):
             ng = dict(sg)
             ng["params"] = g["params"]
             new_groups.append(ng)
@@ -206,4 +215,3 @@ def kernel_ok(p: Tensor, name: str, fused) -> bool:
     if fused is False or a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
         return False
     return kernels_for(a).has(name)
-

@@ -8,8 +8,14 @@ from .._tensor import Tensor
 from ..ops._dispatch import kernels_for, xp_of
 from .optimizer import Optimizer, get_state_step, kernel_ok
 
-__all__ = ["RMSprop", "Adagrad", "Adadelta", "rmsprop_reference", "adagrad_reference",
-           "adadelta_reference"]
+__all__ = [
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "rmsprop_reference",
+    "adagrad_reference",
+    "adadelta_reference",
+]
 
 
 def _check(name, v, cond=lambda v: v >= 0.0):
@@ -71,16 +77,43 @@ def _fusable(p, name, fused):
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, capturable=False, foreach=None, maximize=False,
-                 differentiable=False) -> None:
-        for n, v in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
-                     ("weight_decay value", weight_decay), ("alpha value", alpha)):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        capturable=False,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+    ) -> None:
+        for n, v in (
+            ("learning rate", lr),
+            ("epsilon value", eps),
+            ("momentum value", momentum),
+            ("weight_decay value", weight_decay),
+            ("alpha value", alpha),
+        ):
             _check(n, v)
-        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
-                                      centered=centered, weight_decay=weight_decay,
-                                      capturable=capturable, foreach=foreach, maximize=maximize,
-                                      differentiable=differentiable))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                alpha=alpha,
+                eps=eps,
+                centered=centered,
+                weight_decay=weight_decay,
+                capturable=capturable,
+                foreach=foreach,
+                maximize=maximize,
+                differentiable=differentiable,
+            ),
+        )
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -102,14 +135,26 @@ class RMSprop(Optimizer):
                 sq = st["square_avg"]._a
                 gavg = st["grad_avg"]._a if group["centered"] else None
                 buf = st["momentum_buffer"]._a if group["momentum"] > 0 else None
-                args = (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                        group["momentum"], group["centered"], group["maximize"])
+                args = (
+                    group["lr"],
+                    group["alpha"],
+                    group["eps"],
+                    group["weight_decay"],
+                    group["momentum"],
+                    group["centered"],
+                    group["maximize"],
+                )
                 if _fusable(p, "rmsprop_step", None):
                     kernels_for(pa).rmsprop_step(
-                        pa.reshape(-1), ga.reshape(-1), sq.reshape(-1),
+                        pa.reshape(-1),
+                        ga.reshape(-1),
+                        sq.reshape(-1),
                         None if gavg is None else gavg.reshape(-1),
                         None if buf is None else buf.reshape(-1),
-                        *(float(a) for a in args[:5]), bool(args[5]), bool(args[6]))
+                        *(float(a) for a in args[:5]),
+                        bool(args[5]),
+                        bool(args[6]),
+                    )
                 else:
                     rmsprop_reference(pa, ga, sq, gavg, buf, *args)
                 p._bump()
@@ -117,25 +162,49 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
-                 fused=None) -> None:
-        for n, v in (("learning rate", lr), ("lr_decay value", lr_decay),
-                     ("weight_decay value", weight_decay),
-                     ("initial_accumulator_value value", initial_accumulator_value),
-                     ("epsilon value", eps)):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        foreach=None,
+        *,
+        maximize=False,
+        differentiable=False,
+        fused=None,
+    ) -> None:
+        for n, v in (
+            ("learning rate", lr),
+            ("lr_decay value", lr_decay),
+            ("weight_decay value", weight_decay),
+            ("initial_accumulator_value value", initial_accumulator_value),
+            ("epsilon value", eps),
+        ):
             _check(n, v)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
-                                      weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value,
-                                      foreach=foreach, maximize=maximize,
-                                      differentiable=differentiable, fused=fused))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                eps=eps,
+                weight_decay=weight_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                foreach=foreach,
+                maximize=maximize,
+                differentiable=differentiable,
+                fused=fused,
+            ),
+        )
         for group in self.param_groups:
             for p in group["params"]:
                 st = self.state[p]
                 st["step"] = Tensor._make(np.zeros((), np.float32))
                 st["sum"] = Tensor._make(
-                    xp_of(p._a).full_like(p._a, group["initial_accumulator_value"]))
+                    xp_of(p._a).full_like(p._a, group["initial_accumulator_value"])
+                )
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -149,27 +218,67 @@ class Adagrad(Optimizer):
                 ssum = st["sum"]._a
                 if _fusable(p, "adagrad_step", group["fused"]):
                     kernels_for(pa).adagrad_step(
-                        pa.reshape(-1), ga.reshape(-1), ssum.reshape(-1), float(group["lr"]),
-                        float(group["lr_decay"]), float(group["weight_decay"]),
-                        float(group["eps"]), float(step), bool(group["maximize"]))
+                        pa.reshape(-1),
+                        ga.reshape(-1),
+                        ssum.reshape(-1),
+                        float(group["lr"]),
+                        float(group["lr_decay"]),
+                        float(group["weight_decay"]),
+                        float(group["eps"]),
+                        float(step),
+                        bool(group["maximize"]),
+                    )
                 else:
-                    adagrad_reference(pa, ga, ssum, group["lr"], group["lr_decay"],
-                                      group["weight_decay"], group["eps"], step, group["maximize"])
+                    adagrad_reference(
+                        pa,
+                        ga,
+                        ssum,
+                        group["lr"],
+                        group["lr_decay"],
+                        group["weight_decay"],
+                        group["eps"],
+                        step,
+                        group["maximize"],
+                    )
                 p._bump()
         return loss
 
 
 class Adadelta(Optimizer):
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False) -> None:
-        for n, v in (("learning rate", lr), ("epsilon value", eps),
-                     ("weight_decay value", weight_decay)):
+    def __init__(
+        self,
+        params,
+        lr=1.0,
+        rho=0.9,
+        eps=1e-6,
+        weight_decay=0,
+        foreach=None,
+        *,
+        capturable=False,
+        maximize=False,
+        differentiable=False,
+    ) -> None:
+        for n, v in (
+            ("learning rate", lr),
+            ("epsilon value", eps),
+            ("weight_decay value", weight_decay),
+        ):
             _check(n, v)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize, capturable=capturable, foreach=foreach,
-                                      differentiable=differentiable))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                rho=rho,
+                eps=eps,
+                weight_decay=weight_decay,
+                maximize=maximize,
+                capturable=capturable,
+                foreach=foreach,
+                differentiable=differentiable,
+            ),
+        )
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -188,11 +297,27 @@ class Adadelta(Optimizer):
                 sq, acc = st["square_avg"]._a, st["acc_delta"]._a
                 if _fusable(p, "adadelta_step", None):
                     kernels_for(pa).adadelta_step(
-                        pa.reshape(-1), ga.reshape(-1), sq.reshape(-1), acc.reshape(-1),
-                        float(group["lr"]), float(group["rho"]), float(group["eps"]),
-                        float(group["weight_decay"]), bool(group["maximize"]))
+                        pa.reshape(-1),
+                        ga.reshape(-1),
+                        sq.reshape(-1),
+                        acc.reshape(-1),
+                        float(group["lr"]),
+                        float(group["rho"]),
+                        float(group["eps"]),
+                        float(group["weight_decay"]),
+                        bool(group["maximize"]),
+                    )
                 else:
-                    adadelta_reference(pa, ga, sq, acc, group["lr"], group["rho"], group["eps"],
-                                       group["weight_decay"], group["maximize"])
+                    adadelta_reference(
+                        pa,
+                        ga,
+                        sq,
+                        acc,
+                        group["lr"],
+                        group["rho"],
+                        group["eps"],
+                        group["weight_decay"],
+                        group["maximize"],
+                    )
                 p._bump()
         return loss

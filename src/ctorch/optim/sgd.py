@@ -28,8 +28,20 @@ def sgd_reference(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, ma
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False, foreach=None, differentiable=False, fused=None) -> None:
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ) -> None:
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -38,9 +50,17 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach,
-                        differentiable=differentiable, fused=fused)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -54,16 +74,30 @@ class SGD(Optimizer):
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 pa, ga = p._a, p._grad._a
-                if kernel_ok(p, "sgd_step", group["fused"]) and ga.dtype == pa.dtype and ga.flags.c_contiguous:
+                if (
+                    kernel_ok(p, "sgd_step", group["fused"])
+                    and ga.dtype == pa.dtype
+                    and ga.flags.c_contiguous
+                ):
                     first = buf is None
                     if mom != 0 and first:
                         buf = state["momentum_buffer"] = Tensor._make(xp_of(pa).empty_like(pa))
-                    kernels_for(pa).sgd_step(pa.reshape(-1), ga.reshape(-1),
-                                             buf._a.reshape(-1) if buf is not None else None,
-                                             float(lr), float(mom), float(damp), float(wd),
-                                             bool(nest), bool(maxi), bool(first))
+                    kernels_for(pa).sgd_step(
+                        pa.reshape(-1),
+                        ga.reshape(-1),
+                        buf._a.reshape(-1) if buf is not None else None,
+                        float(lr),
+                        float(mom),
+                        float(damp),
+                        float(wd),
+                        bool(nest),
+                        bool(maxi),
+                        bool(first),
+                    )
                 else:
-                    b = sgd_reference(pa, ga, None if buf is None else buf._a, lr, mom, damp, wd, nest, maxi)
+                    b = sgd_reference(
+                        pa, ga, None if buf is None else buf._a, lr, mom, damp, wd, nest, maxi
+                    )
                     if mom != 0 and buf is None:
                         state["momentum_buffer"] = Tensor._make(b)
                 p._bump()

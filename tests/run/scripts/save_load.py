@@ -28,7 +28,9 @@ class TheModelClass(nn.Module):
 out_dir = sys.argv[1]
 rng = np.random.default_rng(0)
 X = torch.from_numpy(rng.standard_normal((64, 6)).astype(np.float32))
-Y = torch.from_numpy((rng.standard_normal(64) > 0).astype(np.int64) + (X[:, 0] > 0.5).long().numpy())
+Y = torch.from_numpy(
+    (rng.standard_normal(64) > 0).astype(np.int64) + (X[:, 0] > 0.5).long().numpy()
+)
 
 model = TheModelClass()
 with torch.no_grad():
@@ -55,8 +57,14 @@ print("param_groups lr:", optimizer.state_dict()["param_groups"][0]["lr"])
 
 PATH = os.path.join(out_dir, "model.pt")
 torch.save(model.state_dict(), PATH)
-torch.save({"epoch": 5, "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict()}, os.path.join(out_dir, "ckpt.tar"))
+torch.save(
+    {
+        "epoch": 5,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+    },
+    os.path.join(out_dir, "ckpt.tar"),
+)
 
 model2 = TheModelClass()
 print(model2.load_state_dict(torch.load(PATH, weights_only=True)))
@@ -73,8 +81,7 @@ model3 = TheModelClass()
 optimizer3 = optim.SGD(model3.parameters(), lr=0.01, momentum=0.9)
 model3.load_state_dict(checkpoint["model_state_dict"])
 optimizer3.load_state_dict(checkpoint["optimizer_state_dict"])
-print("checkpoint epoch:", checkpoint["epoch"], "restored lr:",
-      optimizer3.param_groups[0]["lr"])
+print("checkpoint epoch:", checkpoint["epoch"], "restored lr:", optimizer3.param_groups[0]["lr"])
 model3.train()
 optimizer3.zero_grad()
 criterion(model3(X), Y).backward()

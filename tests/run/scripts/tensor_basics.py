@@ -49,8 +49,12 @@ agg = tensor.sum()
 agg_item = agg.item()
 print("sum:", round(agg_item, 4), type(agg_item).__name__)
 
-print("mean/std/max:", round(tensor.mean().item(), 4), round(tensor.std().item(), 4),
-      round(tensor.max().item(), 4))
+print(
+    "mean/std/max:",
+    round(tensor.mean().item(), 4),
+    round(tensor.std().item(), 4),
+    round(tensor.max().item(), 4),
+)
 values, indices = tensor.max(dim=1)
 print("max(dim=1):", [round(v, 4) for v in values.tolist()], indices.tolist())
 print("argmax:", tensor.argmax().item(), tensor.argmax(dim=0).tolist())

@@ -141,41 +141,41 @@ __all__ = [
 ]
 
 # Layers of the other nn families (conv, pooling, norms, ...).
-from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
-from .transformer import (
-    TransformerEncoderLayer,
-    TransformerEncoder,
-    TransformerDecoderLayer,
-    TransformerDecoder,
-    Transformer,
-)  # noqa: E402
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
-from .pooling import (
-    MaxPool1d,
-    MaxPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    AdaptiveAvgPool1d,
-    AdaptiveAvgPool2d,
-    AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d,
-)  # noqa: E402
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: E402
-from .normalization import LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm  # noqa: E402
-from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
-from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: E402
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
 from .fold import Fold, Unfold  # noqa: E402
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: E402
 from .padding import (
-    ZeroPad1d,
-    ZeroPad2d,
+    CircularPad2d,
     ConstantPad1d,
     ConstantPad2d,
     ReflectionPad1d,
     ReflectionPad2d,
     ReplicationPad1d,
     ReplicationPad2d,
-    CircularPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
 )  # noqa: E402
+from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)  # noqa: E402
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)  # noqa: E402
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
 
 __all__ += [
     "RNNBase",

@@ -22,9 +22,18 @@ class _NormBase(Module):
     _version = 2
     __constants__ = ["track_running_stats", "momentum", "eps", "num_features", "affine"]
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         self.num_features = num_features
@@ -44,8 +53,9 @@ class _NormBase(Module):
         if self.track_running_stats:
             self.register_buffer("running_mean", ctorch.zeros(num_features, **factory_kwargs))
             self.register_buffer("running_var", ctorch.ones(num_features, **factory_kwargs))
-            self.register_buffer("num_batches_tracked",
-                                 ctorch.tensor(0, dtype=ctorch.long, device=device))
+            self.register_buffer(
+                "num_batches_tracked", ctorch.tensor(0, dtype=ctorch.long, device=device)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -70,23 +80,36 @@ class _NormBase(Module):
 
     def extra_repr(self) -> str:
         # torch 2.13's layout (it added ``bias``)
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
-                "bias={use_bias}, track_running_stats={track_running_stats}".format(
-                    **self.__dict__, use_bias=self.bias is not None))
+        return (
+            "{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
+            "bias={use_bias}, track_running_stats={track_running_stats}".format(
+                **self.__dict__, use_bias=self.bias is not None
+            )
+        )
 
-    def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any,
-                              strict: bool, missing_keys: list, unexpected_keys: list,
-                              error_msgs: list) -> None:
+    def _load_from_state_dict(
+        self,
+        state_dict: Any,
+        prefix: str,
+        local_metadata: Any,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
         version = local_metadata.get("version", None)
         if (version is None or version < 2) and self.track_running_stats:
             # checkpoints from before num_batches_tracked existed
             key = prefix + "num_batches_tracked"
             if key not in state_dict:
-                state_dict[key] = (self.num_batches_tracked
-                                   if self.num_batches_tracked is not None
-                                   else ctorch.tensor(0, dtype=ctorch.long))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
-                                      unexpected_keys, error_msgs)
+                state_dict[key] = (
+                    self.num_batches_tracked
+                    if self.num_batches_tracked is not None
+                    else ctorch.tensor(0, dtype=ctorch.long)
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
 
 class _BatchNorm(_NormBase):
@@ -108,9 +131,16 @@ class _BatchNorm(_NormBase):
         else:
             bn_training = (self.running_mean is None) and (self.running_var is None)
         use_running = not self.training or self.track_running_stats
-        return _N.batch_norm(input, self.running_mean if use_running else None,
-                             self.running_var if use_running else None, self.weight, self.bias,
-                             bn_training, exponential_average_factor, self.eps)
+        return _N.batch_norm(
+            input,
+            self.running_mean if use_running else None,
+            self.running_var if use_running else None,
+            self.weight,
+            self.bias,
+            bn_training,
+            exponential_average_factor,
+            self.eps,
+        )
 
 
 class BatchNorm1d(_BatchNorm):

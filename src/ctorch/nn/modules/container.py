@@ -13,8 +13,7 @@ from ..._tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
 
-__all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict"]
+__all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class Container(Module):
@@ -94,13 +93,9 @@ class Sequential(Module):
 
     def __mul__(self, other: int) -> Sequential:
         if not isinstance(other, int):
-            raise TypeError(
-                f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
-            )
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
         if other <= 0:
-            raise ValueError(
-                f"Non-positive multiplication factor {other} for {type(self)}"
-            )
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
         combined = Sequential()
         offset = 0
         for _ in range(other):
@@ -113,9 +108,7 @@ class Sequential(Module):
 
     def __imul__(self, other: int) -> Sequential:
         if not isinstance(other, int):
-            raise TypeError(
-                f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
-            )
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
         if other <= 0:
             raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
         len_original = len(self)
@@ -329,13 +322,18 @@ class ModuleDict(Module):
             for j, m in enumerate(modules):
                 if not isinstance(m, container_abcs.Iterable):
                     raise TypeError(
-                        "ModuleDict update sequence element #" + str(j)
-                        + " should be Iterable; is" + type(m).__name__
+                        "ModuleDict update sequence element #"
+                        + str(j)
+                        + " should be Iterable; is"
+                        + type(m).__name__
                     )
                 if not len(m) == 2:
                     raise ValueError(
-                        "ModuleDict update sequence element #" + str(j) + " has length "
-                        + str(len(m)) + "; 2 is required"
+                        "ModuleDict update sequence element #"
+                        + str(j)
+                        + " has length "
+                        + str(len(m))
+                        + "; 2 is required"
                     )
                 self[m[0]] = m[1]
 
@@ -348,7 +346,8 @@ def _param_str(p: Any, typename: bool = False) -> str:
         device_str = f" ({p.device})" if p.device.type == "cuda" else ""
         return "{} containing: [{} of size {}{}]".format(
             "Parameter" if isinstance(p, Parameter) else "Tensor",
-            p.type() if typename else "torch." + str(p.dtype).rsplit(".", 1)[-1], size_str,
+            p.type() if typename else "torch." + str(p.dtype).rsplit(".", 1)[-1],
+            size_str,
             device_str,
         )
     return "Object of type: " + type(p).__name__
@@ -520,13 +519,18 @@ class ParameterDict(Module):
             for j, p in enumerate(parameters):
                 if not isinstance(p, container_abcs.Iterable):
                     raise TypeError(
-                        "ParameterDict update sequence element #" + str(j)
-                        + " should be Iterable; is" + type(p).__name__
+                        "ParameterDict update sequence element #"
+                        + str(j)
+                        + " should be Iterable; is"
+                        + type(p).__name__
                     )
                 if not len(p) == 2:
                     raise ValueError(
-                        "ParameterDict update sequence element #" + str(j) + " has length "
-                        + str(len(p)) + "; 2 is required"
+                        "ParameterDict update sequence element #"
+                        + str(j)
+                        + " has length "
+                        + str(len(p))
+                        + "; 2 is required"
                     )
                 self[p[0]] = p[1]
 

@@ -26,13 +26,34 @@ def _tuple(v: Any, n: int) -> tuple:
 
 
 class _ConvNd(Module):
-    __constants__ = ["stride", "padding", "dilation", "groups", "padding_mode",
-                     "output_padding", "in_channels", "out_channels", "kernel_size"]
+    __constants__ = [
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "padding_mode",
+        "output_padding",
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+    ]
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple,
-                 stride: tuple, padding: tuple | str, dilation: tuple, transposed: bool,
-                 output_padding: tuple, groups: int, bias: bool, padding_mode: str,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: tuple,
+        stride: tuple,
+        padding: tuple | str,
+        dilation: tuple,
+        transposed: bool,
+        output_padding: tuple,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         if groups <= 0:
@@ -44,13 +65,16 @@ class _ConvNd(Module):
         valid_padding_strings = {"same", "valid"}
         if isinstance(padding, str):
             if padding not in valid_padding_strings:
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{valid_padding_strings}")
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}"
+                )
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                             f"padding_mode='{padding_mode}'")
+            raise ValueError(
+                f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                f"padding_mode='{padding_mode}'"
+            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -64,15 +88,17 @@ class _ConvNd(Module):
         if isinstance(self.padding, str):
             self._reversed_padding_repeated_twice = [0, 0] * len(kernel_size)
             if padding == "same":
-                for d, k, i in zip(dilation, kernel_size,
-                                   range(len(kernel_size) - 1, -1, -1), strict=True):
+                for d, k, i in zip(
+                    dilation, kernel_size, range(len(kernel_size) - 1, -1, -1), strict=True
+                ):
                     total = d * (k - 1)
                     left = total // 2
                     self._reversed_padding_repeated_twice[2 * i] = left
                     self._reversed_padding_repeated_twice[2 * i + 1] = total - left
         else:
-            self._reversed_padding_repeated_twice = [p for p in reversed(self.padding)
-                                                     for _ in range(2)]
+            self._reversed_padding_repeated_twice = [
+                p for p in reversed(self.padding) for _ in range(2)
+            ]
         if transposed:
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
@@ -118,21 +144,48 @@ class _ConvNd(Module):
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) input."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, _tuple(kernel_size, 1), _tuple(stride, 1),
-                         padding if isinstance(padding, str) else _tuple(padding, 1),
-                         _tuple(dilation, 1), False, (0,), groups, bias, padding_mode,
-                         device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, 1),
+            _tuple(stride, 1),
+            padding if isinstance(padding, str) else _tuple(padding, 1),
+            _tuple(dilation, 1),
+            False,
+            (0,),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         if self.padding_mode != "zeros":
-            return _C.conv1d(_pad(input, self._reversed_padding_repeated_twice,
-                                  mode=self.padding_mode), weight, bias, self.stride, (0,),
-                             self.dilation, self.groups)
-        return _C.conv1d(input, weight, bias, self.stride, self.padding, self.dilation,
-                         self.groups)
+            return _C.conv1d(
+                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
+                weight,
+                bias,
+                self.stride,
+                (0,),
+                self.dilation,
+                self.groups,
+            )
+        return _C.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
@@ -141,21 +194,48 @@ class Conv1d(_ConvNd):
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) input."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, _tuple(kernel_size, 2), _tuple(stride, 2),
-                         padding if isinstance(padding, str) else _tuple(padding, 2),
-                         _tuple(dilation, 2), False, (0, 0), groups, bias, padding_mode,
-                         device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, 2),
+            _tuple(stride, 2),
+            padding if isinstance(padding, str) else _tuple(padding, 2),
+            _tuple(dilation, 2),
+            False,
+            (0, 0),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         if self.padding_mode != "zeros":
-            return _C.conv2d(_pad(input, self._reversed_padding_repeated_twice,
-                                  mode=self.padding_mode), weight, bias, self.stride, (0, 0),
-                             self.dilation, self.groups)
-        return _C.conv2d(input, weight, bias, self.stride, self.padding, self.dilation,
-                         self.groups)
+            return _C.conv2d(
+                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
+                weight,
+                bias,
+                self.stride,
+                (0, 0),
+                self.dilation,
+                self.groups,
+            )
+        return _C.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
@@ -164,27 +244,63 @@ class Conv2d(_ConvNd):
 class Conv3d(_ConvNd):
     """3-D convolution over (N, C, D, H, W) input (composed of 2-D convolutions)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, _tuple(kernel_size, 3), _tuple(stride, 3),
-                         padding if isinstance(padding, str) else _tuple(padding, 3),
-                         _tuple(dilation, 3), False, (0, 0, 0), groups, bias, padding_mode,
-                         device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, 3),
+            _tuple(stride, 3),
+            padding if isinstance(padding, str) else _tuple(padding, 3),
+            _tuple(dilation, 3),
+            False,
+            (0, 0, 0),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":
-            return _C.conv3d(_pad(input, self._reversed_padding_repeated_twice,
-                                  mode=self.padding_mode), self.weight, self.bias, self.stride,
-                             (0, 0, 0), self.dilation, self.groups)
-        return _C.conv3d(input, self.weight, self.bias, self.stride, self.padding,
-                         self.dilation, self.groups)
+            return _C.conv3d(
+                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
+                self.weight,
+                self.bias,
+                self.stride,
+                (0, 0, 0),
+                self.dilation,
+                self.groups,
+            )
+        return _C.conv3d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class _ConvTransposeNd(_ConvNd):
-    def _output_padding(self, input: Tensor, output_size: Any, stride: tuple, padding: tuple,
-                        kernel_size: tuple, num_spatial_dims: int,
-                        dilation: tuple | None = None) -> tuple:
+    def _output_padding(
+        self,
+        input: Tensor,
+        output_size: Any,
+        stride: tuple,
+        padding: tuple,
+        kernel_size: tuple,
+        num_spatial_dims: int,
+        dilation: tuple | None = None,
+    ) -> tuple:
         if output_size is None:
             return tuple(self.output_padding)
         output_size = list(output_size)
@@ -192,10 +308,12 @@ class _ConvTransposeNd(_ConvNd):
         if len(output_size) in (num_spatial_dims + 2, num_spatial_dims + 1):
             output_size = output_size[-num_spatial_dims:]
         if len(output_size) != num_spatial_dims:
-            raise ValueError(f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, "
-                             f"output_size must have {num_spatial_dims} or "
-                             f"{num_spatial_dims + (2 if has_batch else 1)} elements (got "
-                             f"{len(output_size)})")
+            raise ValueError(
+                f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, "
+                f"output_size must have {num_spatial_dims} or "
+                f"{num_spatial_dims + (2 if has_batch else 1)} elements (got "
+                f"{len(output_size)})"
+            )
         res = []
         for d in range(num_spatial_dims):
             dim_size = input.shape[d + (2 if has_batch else 1)]
@@ -203,9 +321,11 @@ class _ConvTransposeNd(_ConvNd):
             min_size = (dim_size - 1) * stride[d] - 2 * padding[d] + dil * (kernel_size[d] - 1) + 1
             max_size = min_size + stride[d] - 1
             if not (min_size <= output_size[d] <= max_size):
-                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
-                                 f"range from {min_size} to {max_size} (for an input of "
-                                 f"{list(input.shape[2:])})")
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes "
+                    f"range from {min_size} to {max_size} (for an input of "
+                    f"{list(input.shape[2:])})"
+                )
             res.append(int(output_size[d] - min_size))
         return tuple(res)
 
@@ -213,40 +333,88 @@ class _ConvTransposeNd(_ConvNd):
 class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for '
-                             f"{type(self).__name__}")
-        super().__init__(in_channels, out_channels, _tuple(kernel_size, 1), _tuple(stride, 1),
-                         _tuple(padding, 1), _tuple(dilation, 1), True,
-                         _tuple(output_padding, 1), groups, bias, padding_mode, device, dtype)
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, 1),
+            _tuple(stride, 1),
+            _tuple(padding, 1),
+            _tuple(dilation, 1),
+            True,
+            _tuple(output_padding, 1),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        op = self._output_padding(input, output_size, self.stride, self.padding,
-                                  self.kernel_size, 1, self.dilation)
-        return _C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                   self.groups, self.dilation)
+        op = self._output_padding(
+            input, output_size, self.stride, self.padding, self.kernel_size, 1, self.dilation
+        )
+        return _C.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation
+        )
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution (the gradient of Conv2d w.r.t. its input)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for '
-                             f"{type(self).__name__}")
-        super().__init__(in_channels, out_channels, _tuple(kernel_size, 2), _tuple(stride, 2),
-                         _tuple(padding, 2), _tuple(dilation, 2), True,
-                         _tuple(output_padding, 2), groups, bias, padding_mode, device, dtype)
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, 2),
+            _tuple(stride, 2),
+            _tuple(padding, 2),
+            _tuple(dilation, 2),
+            True,
+            _tuple(output_padding, 2),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        op = self._output_padding(input, output_size, self.stride, self.padding,
-                                  self.kernel_size, 2, self.dilation)
-        return _C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                   self.groups, self.dilation)
+        op = self._output_padding(
+            input, output_size, self.stride, self.padding, self.kernel_size, 2, self.dilation
+        )
+        return _C.conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation
+        )

@@ -38,8 +38,14 @@ class Linear(Module):
     out_features: int
     weight: Parameter
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         self.in_features = in_features
@@ -62,8 +68,10 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -73,8 +81,9 @@ class NonDynamicallyQuantizableLinear(Linear):
 class LazyLinear(Linear):
     """Linear whose ``in_features`` is taken from the first input."""
 
-    def __init__(self, out_features: int, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         Module.__init__(self)
         self.in_features = 0
         self.out_features = out_features
@@ -86,8 +95,9 @@ class LazyLinear(Linear):
     def forward(self, input: Tensor) -> Tensor:
         if self.weight is None:
             self.in_features = input.shape[-1]
-            self.weight = Parameter(ctorch.empty((self.out_features, self.in_features),
-                                                 **self._factory))
+            self.weight = Parameter(
+                ctorch.empty((self.out_features, self.in_features), **self._factory)
+            )
             if self._has_bias:
                 self.bias = Parameter(ctorch.empty(self.out_features, **self._factory))
             self.reset_parameters()
@@ -100,8 +110,15 @@ class Bilinear(Module):
 
     __constants__ = ["in1_features", "in2_features", "out_features"]
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         self.in1_features = in1_features
@@ -126,5 +143,7 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -71,9 +71,9 @@ class _LSTMGates(Function):
         xp = xp_of(ga)
         H = ga.shape[-1] // 4
         i = _sig(xp, ga[..., :H])
-        f = _sig(xp, ga[..., H:2 * H])
-        g = xp.tanh(ga[..., 2 * H:3 * H])
-        o = _sig(xp, ga[..., 3 * H:])
+        f = _sig(xp, ga[..., H : 2 * H])
+        g = xp.tanh(ga[..., 2 * H : 3 * H])
+        o = _sig(xp, ga[..., 3 * H :])
         ca = c._a
         c2 = f * ca + i * g
         tc = xp.tanh(c2)
@@ -87,12 +87,15 @@ class _LSTMGates(Function):
         xp = xp_of(i)
         gha, gca = gh._a, gc._a
         dct = gca + gha * o * (1 - tc * tc)
-        dgates = xp.concatenate([
-            dct * g * i * (1 - i),
-            dct * ca * f * (1 - f),
-            dct * i * (1 - g * g),
-            gha * tc * o * (1 - o),
-        ], axis=-1).astype(i.dtype, copy=False)
+        dgates = xp.concatenate(
+            [
+                dct * g * i * (1 - i),
+                dct * ca * f * (1 - f),
+                dct * i * (1 - g * g),
+                gha * tc * o * (1 - o),
+            ],
+            axis=-1,
+        ).astype(i.dtype, copy=False)
         return _wrap(dgates), _wrap((dct * f).astype(i.dtype, copy=False))
 
 
@@ -107,9 +110,9 @@ class _GRUGates(Function):
         xp = xp_of(gia)
         H = gia.shape[-1] // 3
         r = _sig(xp, gia[..., :H] + gha[..., :H])
-        z = _sig(xp, gia[..., H:2 * H] + gha[..., H:2 * H])
-        hn = gha[..., 2 * H:]
-        n = xp.tanh(gia[..., 2 * H:] + r * hn)
+        z = _sig(xp, gia[..., H : 2 * H] + gha[..., H : 2 * H])
+        hn = gha[..., 2 * H :]
+        n = xp.tanh(gia[..., 2 * H :] + r * hn)
         out = (1 - z) * n + z * ha
         ctx.saved = (r, z, n, hn, ha)
         return _wrap(out.astype(gia.dtype, copy=False))
@@ -127,8 +130,9 @@ class _GRUGates(Function):
         return _wrap(dgi), _wrap(dgh), _wrap((ga * z).astype(r.dtype, copy=False))
 
 
-def _lstm_step(xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-               w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
+def _lstm_step(
+    xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, Tensor]:
     gates = xg + F.linear(h, w_hh, b_hh)
     h2, c2 = _LSTMGates.apply(gates, c)
     if w_hr is not None:
@@ -150,8 +154,11 @@ def _packed_index(batch_sizes: np.ndarray) -> tuple[np.ndarray, int, int]:
     """Flat (t * B + b) positions of the packed rows in a (T, B) grid."""
     T = len(batch_sizes)
     B = int(batch_sizes[0]) if T else 0
-    pos = np.concatenate([t * B + np.arange(int(bs)) for t, bs in enumerate(batch_sizes)]) \
-        if T else np.zeros(0, np.int64)
+    pos = (
+        np.concatenate([t * B + np.arange(int(bs)) for t, bs in enumerate(batch_sizes)])
+        if T
+        else np.zeros(0, np.int64)
+    )
     return pos.astype(np.int64), T, B
 
 
@@ -175,13 +182,32 @@ def _padded_to_packed(padded: Tensor, batch_sizes: np.ndarray) -> Tensor:
 class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU (parameters, init, the layer/direction loop)."""
 
-    __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias",
-                     "batch_first", "dropout", "bidirectional", "proj_size"]
+    __constants__ = [
+        "mode",
+        "input_size",
+        "hidden_size",
+        "num_layers",
+        "bias",
+        "batch_first",
+        "dropout",
+        "bidirectional",
+        "proj_size",
+    ]
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         self.mode = mode
@@ -194,8 +220,11 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
-        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
-                or isinstance(dropout, bool)):
+        if (
+            not isinstance(dropout, numbers.Number)
+            or not 0 <= dropout <= 1
+            or isinstance(dropout, bool)
+        ):
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of "
                 "an element being zeroed"
@@ -208,16 +237,15 @@ class RNNBase(Module):
                 stacklevel=2,
             )
         if not isinstance(hidden_size, int):
-            raise TypeError(
-                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
-            )
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
         if hidden_size <= 0:
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
         if proj_size < 0:
-            raise ValueError("proj_size should be a positive integer or zero to disable "
-                             "projections")
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
         if mode == "LSTM":
@@ -233,8 +261,7 @@ class RNNBase(Module):
         for layer in range(num_layers):
             for direction in range(num_directions):
                 real_hidden_size = proj_size if proj_size > 0 else hidden_size
-                layer_input_size = (input_size if layer == 0
-                                    else real_hidden_size * num_directions)
+                layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
                 w_ih = Parameter(ctorch.empty((gate_size, layer_input_size), **factory_kwargs))
                 w_hh = Parameter(ctorch.empty((gate_size, real_hidden_size), **factory_kwargs))
                 b_ih = Parameter(ctorch.empty(gate_size, **factory_kwargs))
@@ -244,8 +271,7 @@ class RNNBase(Module):
                     layer_params = (w_ih, w_hh, b_ih, b_hh) if bias else (w_ih, w_hh)
                 else:
                     w_hr = Parameter(ctorch.empty((proj_size, hidden_size), **factory_kwargs))
-                    layer_params = ((w_ih, w_hh, b_ih, b_hh, w_hr) if bias
-                                    else (w_ih, w_hh, w_hr))
+                    layer_params = (w_ih, w_hh, b_ih, b_hh, w_hr) if bias else (w_ih, w_hh, w_hr)
                 suffix = "_reverse" if direction == 1 else ""
                 param_names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
                 if bias:
@@ -300,12 +326,17 @@ class RNNBase(Module):
     def _layer_weights(self, layer: int, direction: int) -> tuple[Any, ...]:
         sfx = "_reverse" if direction == 1 else ""
         g = self.__dict__["_parameters"].get
-        return (g(f"weight_ih_l{layer}{sfx}"), g(f"weight_hh_l{layer}{sfx}"),
-                g(f"bias_ih_l{layer}{sfx}"), g(f"bias_hh_l{layer}{sfx}"),
-                g(f"weight_hr_l{layer}{sfx}"))
+        return (
+            g(f"weight_ih_l{layer}{sfx}"),
+            g(f"weight_hh_l{layer}{sfx}"),
+            g(f"bias_ih_l{layer}{sfx}"),
+            g(f"bias_hh_l{layer}{sfx}"),
+            g(f"weight_hr_l{layer}{sfx}"),
+        )
 
-    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None,
-             mask: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _run(
+        self, x: Tensor, h0: Tensor, c0: Tensor | None, mask: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """x (T, B, in); h0/c0 (L*D, B, H). ``mask`` (T, B, 1) marks valid steps (packed)."""
         D_ = 2 if self.bidirectional else 1
         T = x.shape[0]
@@ -371,16 +402,17 @@ class RNNBase(Module):
             sorted_indices = input.sorted_indices
             if hx is not None and sorted_indices is not None:
                 if is_lstm:
-                    hx = (hx[0].index_select(1, sorted_indices),
-                          hx[1].index_select(1, sorted_indices))
+                    hx = (
+                        hx[0].index_select(1, sorted_indices),
+                        hx[1].index_select(1, sorted_indices),
+                    )
                 else:
                     hx = hx.index_select(1, sorted_indices)
         else:
             x = input
             if x.dim() not in (2, 3):
                 raise ValueError(
-                    f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.dim()}D "
-                    "instead"
+                    f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.dim()}D instead"
                 )
             is_batched = x.dim() == 3
             if not is_batched:
@@ -394,10 +426,14 @@ class RNNBase(Module):
                 f"{x.shape[-1]}"
             )
         if hx is None:
-            h0 = ctorch.zeros((self.num_layers * D_, B, real_h), dtype=x.dtype,
-                              device=x.device)
-            c0 = (ctorch.zeros((self.num_layers * D_, B, self.hidden_size), dtype=x.dtype,
-                               device=x.device) if is_lstm else None)
+            h0 = ctorch.zeros((self.num_layers * D_, B, real_h), dtype=x.dtype, device=x.device)
+            c0 = (
+                ctorch.zeros(
+                    (self.num_layers * D_, B, self.hidden_size), dtype=x.dtype, device=x.device
+                )
+                if is_lstm
+                else None
+            )
         else:
             if is_lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
@@ -427,8 +463,9 @@ class RNNBase(Module):
         out, hn, cn = self._run(x, h0, c0, mask)
         if packed:
             out_data = _padded_to_packed(out, batch_sizes)
-            output: Any = PackedSequence(out_data, input.batch_sizes, input.sorted_indices,
-                                         input.unsorted_indices)
+            output: Any = PackedSequence(
+                out_data, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            )
             ui = input.unsorted_indices
             if ui is not None:
                 hn = hn.index_select(1, ui)
@@ -449,9 +486,7 @@ class RNN(RNNBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
-            raise ValueError(
-                "proj_size argument is only supported for LSTM, not RNN or GRU"
-            )
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
             self.nonlinearity = args[3]
             args = args[:3] + args[4:]
@@ -477,8 +512,9 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Any, hx: tuple[Tensor, Tensor] | None = None
-                ) -> tuple[Any, tuple[Tensor, Tensor]]:
+    def forward(
+        self, input: Any, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
         return self._forward_impl(input, hx)
 
 
@@ -487,9 +523,7 @@ class GRU(RNNBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
-            raise ValueError(
-                "proj_size argument is only supported for LSTM, not RNN or GRU"
-            )
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
@@ -500,8 +534,15 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     __constants__ = ["input_size", "hidden_size", "bias"]
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         self.input_size = input_size
@@ -537,19 +578,23 @@ class RNNCellBase(Module):
 
     def _check(self, input: Tensor, name: str) -> bool:
         if input.dim() not in (1, 2):
-            raise ValueError(
-                f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead"
-            )
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         return input.dim() == 2
 
 
 class RNNCell(RNNCellBase):
     __constants__ = ["input_size", "hidden_size", "bias", "nonlinearity"]
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
-                         dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -557,12 +602,14 @@ class RNNCell(RNNCellBase):
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
-                              device=input.device)
+            hx = ctorch.zeros(
+                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
+            )
         elif not is_batched:
             hx = hx.unsqueeze(0)
-        pre = F.linear(input, self.weight_ih, self.bias_ih) + \
-            F.linear(hx, self.weight_hh, self.bias_hh)
+        pre = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(
+            hx, self.weight_hh, self.bias_hh
+        )
         if self.nonlinearity == "tanh":
             ret = ctorch.tanh(pre)
         elif self.nonlinearity == "relu":
@@ -573,24 +620,32 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
-                         dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-                ) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
         is_batched = self._check(input, "LSTMCell")
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            z = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
-                             device=input.device)
+            z = ctorch.zeros(
+                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
+            )
             hx = (z, z)
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        gates = F.linear(input, self.weight_ih, self.bias_ih) + \
-            F.linear(hx[0], self.weight_hh, self.bias_hh)
+        gates = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(
+            hx[0], self.weight_hh, self.bias_hh
+        )
         h, c = _LSTMGates.apply(gates, hx[1])
         if not is_batched:
             return h.squeeze(0), c.squeeze(0)
@@ -598,20 +653,29 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
-                         dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         is_batched = self._check(input, "GRUCell")
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = ctorch.zeros((input.size(0), self.hidden_size), dtype=input.dtype,
-                              device=input.device)
+            hx = ctorch.zeros(
+                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
+            )
         elif not is_batched:
             hx = hx.unsqueeze(0)
-        h = _GRUGates.apply(F.linear(input, self.weight_ih, self.bias_ih),
-                            F.linear(hx, self.weight_hh, self.bias_hh), hx)
+        h = _GRUGates.apply(
+            F.linear(input, self.weight_ih, self.bias_ih),
+            F.linear(hx, self.weight_hh, self.bias_hh),
+            hx,
+        )
         return h if is_batched else h.squeeze(0)

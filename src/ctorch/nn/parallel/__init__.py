@@ -17,8 +17,9 @@ __all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 class DataParallel(Module):
     """Wrap ``module``; forward passes straight through (single process, single device)."""
 
-    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
-                 dim: int = 0) -> None:
+    def __init__(
+        self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0
+    ) -> None:
         super().__init__()
         self.module = module
         self.device_ids = list(device_ids) if device_ids is not None else []
@@ -29,9 +30,14 @@ class DataParallel(Module):
         return self.module(*inputs, **kwargs)
 
 
-def data_parallel(module: Module, inputs: Any, device_ids: Any = None,
-                  output_device: Any = None, dim: int = 0,
-                  module_kwargs: Any = None) -> Any:
+def data_parallel(
+    module: Module,
+    inputs: Any,
+    device_ids: Any = None,
+    output_device: Any = None,
+    dim: int = 0,
+    module_kwargs: Any = None,
+) -> Any:
     if not isinstance(inputs, tuple):
         inputs = (inputs,)
     return module(*inputs, **(module_kwargs or {}))

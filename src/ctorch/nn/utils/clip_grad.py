@@ -30,14 +30,16 @@ def _total_norm(grads: list[Tensor], norm_type: float) -> float:
     if norm_type == math.inf:
         return max(float(xp_of(g._a).abs(g._a).max()) if g._a.size else 0.0 for g in grads)
     if norm_type == -math.inf:
-        return min(float(xp_of(g._a).abs(g._a).min()) if g._a.size else math.inf
-                   for g in grads)
+        return min(float(xp_of(g._a).abs(g._a).min()) if g._a.size else math.inf for g in grads)
     acc = 0.0
     if norm_type == 2.0:
         for g in grads:
             a = g._a.reshape(-1)
-            acc += float(xp_of(a).dot(a, a).astype(np.float64)) if a.dtype.kind == "f" \
+            acc += (
+                float(xp_of(a).dot(a, a).astype(np.float64))
+                if a.dtype.kind == "f"
                 else float((a.astype(np.float64) ** 2).sum())
+            )
         return math.sqrt(acc)
     if norm_type == 1.0:
         return float(sum(float(xp_of(g._a).abs(g._a).sum(dtype=np.float64)) for g in grads))
@@ -48,8 +50,13 @@ def _total_norm(grads: list[Tensor], norm_type: float) -> float:
     return acc ** (1.0 / norm_type)
 
 
-def clip_grad_norm_(parameters: _tensor_or_tensors, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: _tensor_or_tensors,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scale all gradients so that their joint ``norm_type`` norm is at most ``max_norm``.
 
     Returns the total norm before clipping (a 0-d tensor), as torch.
@@ -80,8 +87,13 @@ def clip_grad_norm_(parameters: _tensor_or_tensors, max_norm: float, norm_type: 
     return out
 
 
-def clip_grad_norm(parameters: _tensor_or_tensors, max_norm: float, norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+def clip_grad_norm(
+    parameters: _tensor_or_tensors,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
         "`torch.nn.utils.clip_grad_norm_`.",
@@ -91,8 +103,9 @@ def clip_grad_norm(parameters: _tensor_or_tensors, max_norm: float, norm_type: f
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
-def clip_grad_value_(parameters: _tensor_or_tensors, clip_value: float,
-                     foreach: bool | None = None) -> None:
+def clip_grad_value_(
+    parameters: _tensor_or_tensors, clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):

@@ -11,9 +11,16 @@ import ctorch
 
 from ..._tensor import Tensor
 
-__all__ = ["PackedSequence", "pad_sequence", "unpad_sequence", "pack_padded_sequence",
-           "pad_packed_sequence", "pack_sequence", "unpack_sequence",
-           "invert_permutation"]
+__all__ = [
+    "PackedSequence",
+    "pad_sequence",
+    "unpad_sequence",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pack_sequence",
+    "unpack_sequence",
+    "invert_permutation",
+]
 
 
 class PackedSequence_(NamedTuple):
@@ -26,9 +33,13 @@ class PackedSequence_(NamedTuple):
 class PackedSequence(PackedSequence_):
     """Time-major packed rows of a batch of sequences (as ``torch.nn.utils.rnn``)."""
 
-    def __new__(cls, data: Tensor, batch_sizes: Tensor | None = None,
-                sorted_indices: Tensor | None = None,
-                unsorted_indices: Tensor | None = None) -> PackedSequence:
+    def __new__(
+        cls,
+        data: Tensor,
+        batch_sizes: Tensor | None = None,
+        sorted_indices: Tensor | None = None,
+        unsorted_indices: Tensor | None = None,
+    ) -> PackedSequence:
         if unsorted_indices is None:
             unsorted_indices = invert_permutation(sorted_indices)
         if batch_sizes is None:  # PackedSequence((data, batch_sizes, ...)) form
@@ -70,15 +81,22 @@ class PackedSequence(PackedSequence_):
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     if permutation is None:
         return None
-    p = permutation.cpu().numpy() if not permutation.requires_grad else \
-        permutation.detach().cpu().numpy()
+    p = (
+        permutation.cpu().numpy()
+        if not permutation.requires_grad
+        else permutation.detach().cpu().numpy()
+    )
     out = np.empty_like(p)
     out[p] = np.arange(p.size, dtype=p.dtype)
     return ctorch.from_numpy(out).to(permutation.device)
 
 
-def pad_sequence(sequences: Tensor | Sequence[Tensor], batch_first: bool = False,
-                 padding_value: float = 0.0, padding_side: str = "right") -> Tensor:
+def pad_sequence(
+    sequences: Tensor | Sequence[Tensor],
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> Tensor:
     """Stack variable-length (L_i, *) tensors into (L_max, B, *) (or (B, L_max, *))."""
     if isinstance(sequences, Tensor):
         sequences = list(sequences.unbind(0))
@@ -99,18 +117,24 @@ def pad_sequence(sequences: Tensor | Sequence[Tensor], batch_first: bool = False
     return ctorch.stack(padded, 0 if batch_first else 1)
 
 
-def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
-                   batch_first: bool = False) -> list[Tensor]:
+def unpad_sequence(
+    padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False
+) -> list[Tensor]:
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     return [padded_sequences[i, : int(n)] for i, n in enumerate(lengths.tolist())]
 
 
-def pack_padded_sequence(input: Tensor, lengths: Tensor | list[int], batch_first: bool = False,
-                         enforce_sorted: bool = True) -> PackedSequence:
+def pack_padded_sequence(
+    input: Tensor,
+    lengths: Tensor | list[int],
+    batch_first: bool = False,
+    enforce_sorted: bool = True,
+) -> PackedSequence:
     """Pack a padded batch (T, B, *) / (B, T, *) given each sequence's length."""
-    lens = np.asarray(lengths.tolist() if isinstance(lengths, Tensor) else list(lengths),
-                      dtype=np.int64)
+    lens = np.asarray(
+        lengths.tolist() if isinstance(lengths, Tensor) else list(lengths), dtype=np.int64
+    )
     if enforce_sorted:
         if np.any(np.diff(lens) > 0):
             raise RuntimeError(
@@ -145,9 +169,12 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | list[int], batch_first
     return PackedSequence(data, ctorch.from_numpy(batch_sizes), sorted_indices, None)
 
 
-def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
-                        padding_value: float = 0.0,
-                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
+def pad_packed_sequence(
+    sequence: PackedSequence,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    total_length: int | None = None,
+) -> tuple[Tensor, Tensor]:
     """Inverse of ``pack_padded_sequence``: (padded batch, lengths)."""
     data, batch_sizes = sequence.data, sequence.batch_sizes
     bsz = batch_sizes.numpy() if not batch_sizes.is_cuda else batch_sizes.cpu().numpy()
@@ -164,8 +191,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         T_out = T
     lengths = np.array([(bsz > b).sum() for b in range(B)], dtype=np.int64)
     trailing = tuple(data.shape[1:])
-    out = ctorch.full((T_out, B) + trailing, padding_value, dtype=data.dtype,
-                      device=data.device)
+    out = ctorch.full((T_out, B) + trailing, padding_value, dtype=data.dtype, device=data.device)
     idx_t, idx_b = [], []
     for t in range(T):
         idx_t.extend([t] * int(bsz[t]))
@@ -184,12 +210,9 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     lengths = ctorch.tensor([v.size(0) for v in sequences], dtype=ctorch.int64)
-    return pack_padded_sequence(pad_sequence(sequences), lengths,
-                                enforce_sorted=enforce_sorted)
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
-
-

@@ -10,8 +10,13 @@ from ctorch import nn
 
 from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
 
-__all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2", "InvertedResidual",
-           "Conv2dNormActivation"]
+__all__ = [
+    "MobileNetV2",
+    "MobileNet_V2_Weights",
+    "mobilenet_v2",
+    "InvertedResidual",
+    "Conv2dNormActivation",
+]
 
 Tensor = ctorch.Tensor
 
@@ -32,19 +37,35 @@ class Conv2dNormActivation(nn.Sequential):
     Its children are numbered 0, 1, 2, so state_dict keys read ``...0.weight``, ``...1.weight``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
-                 stride: int = 1, padding: int | None = None, groups: int = 1,
-                 norm_layer: Callable[..., nn.Module] | None = nn.BatchNorm2d,
-                 activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
-                 dilation: int = 1, inplace: bool | None = True,
-                 bias: bool | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        groups: int = 1,
+        norm_layer: Callable[..., nn.Module] | None = nn.BatchNorm2d,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        dilation: int = 1,
+        inplace: bool | None = True,
+        bias: bool | None = None,
+    ) -> None:
         if padding is None:
             padding = (kernel_size - 1) // 2 * dilation
         if bias is None:
             bias = norm_layer is None
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                      dilation=dilation, groups=groups, bias=bias)
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                dilation=dilation,
+                groups=groups,
+                bias=bias,
+            )
         ]
         if norm_layer is not None:
             layers.append(norm_layer(out_channels))
@@ -56,8 +77,14 @@ class Conv2dNormActivation(nn.Sequential):
 
 
 class InvertedResidual(nn.Module):
-    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int,
-                 norm_layer: Callable[..., nn.Module] | None = None) -> None:
+    def __init__(
+        self,
+        inp: int,
+        oup: int,
+        stride: int,
+        expand_ratio: int,
+        norm_layer: Callable[..., nn.Module] | None = None,
+    ) -> None:
         super().__init__()
         self.stride = stride
         if stride not in (1, 2):
@@ -70,17 +97,27 @@ class InvertedResidual(nn.Module):
         layers: list[nn.Module] = []
         if expand_ratio != 1:
             # pointwise expansion
-            layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1,
-                                               norm_layer=norm_layer,
-                                               activation_layer=nn.ReLU6))
-        layers.extend([
-            # depthwise
-            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim,
-                                 norm_layer=norm_layer, activation_layer=nn.ReLU6),
-            # pointwise-linear projection
-            nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
-            norm_layer(oup),
-        ])
+            layers.append(
+                Conv2dNormActivation(
+                    inp, hidden_dim, kernel_size=1, norm_layer=norm_layer, activation_layer=nn.ReLU6
+                )
+            )
+        layers.extend(
+            [
+                # depthwise
+                Conv2dNormActivation(
+                    hidden_dim,
+                    hidden_dim,
+                    stride=stride,
+                    groups=hidden_dim,
+                    norm_layer=norm_layer,
+                    activation_layer=nn.ReLU6,
+                ),
+                # pointwise-linear projection
+                nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
+                norm_layer(oup),
+            ]
+        )
         self.conv = nn.Sequential(*layers)
         self.out_channels = oup
         self._is_cn = stride > 1
@@ -92,11 +129,16 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(nn.Module):
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
-                 inverted_residual_setting: list[list[int]] | None = None,
-                 round_nearest: int = 8, block: Callable[..., nn.Module] | None = None,
-                 norm_layer: Callable[..., nn.Module] | None = None,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
+        inverted_residual_setting: list[list[int]] | None = None,
+        round_nearest: int = 8,
+        block: Callable[..., nn.Module] | None = None,
+        norm_layer: Callable[..., nn.Module] | None = None,
+        dropout: float = 0.2,
+    ) -> None:
         super().__init__()
         if block is None:
             block = InvertedResidual
@@ -124,18 +166,29 @@ class MobileNetV2(nn.Module):
         input_channel = _make_divisible(input_channel * width_mult, round_nearest)
         self.last_channel = _make_divisible(last_channel * max(1.0, width_mult), round_nearest)
         features: list[nn.Module] = [
-            Conv2dNormActivation(3, input_channel, stride=2, norm_layer=norm_layer,
-                                 activation_layer=nn.ReLU6)
+            Conv2dNormActivation(
+                3, input_channel, stride=2, norm_layer=norm_layer, activation_layer=nn.ReLU6
+            )
         ]
         for t, c, n, s in inverted_residual_setting:
             output_channel = _make_divisible(c * width_mult, round_nearest)
             for i in range(n):
                 stride = s if i == 0 else 1
-                features.append(block(input_channel, output_channel, stride, expand_ratio=t,
-                                      norm_layer=norm_layer))
+                features.append(
+                    block(
+                        input_channel, output_channel, stride, expand_ratio=t, norm_layer=norm_layer
+                    )
+                )
                 input_channel = output_channel
-        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1,
-                                             norm_layer=norm_layer, activation_layer=nn.ReLU6))
+        features.append(
+            Conv2dNormActivation(
+                input_channel,
+                self.last_channel,
+                kernel_size=1,
+                norm_layer=norm_layer,
+                activation_layer=nn.ReLU6,
+            )
+        )
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout),

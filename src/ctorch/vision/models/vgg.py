@@ -10,15 +10,34 @@ from ctorch import nn
 from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
 
 __all__ = [
-    "VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights",
-    "VGG16_Weights", "VGG16_BN_Weights", "VGG19_Weights", "VGG19_BN_Weights",
-    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "VGG",
+    "VGG11_Weights",
+    "VGG11_BN_Weights",
+    "VGG13_Weights",
+    "VGG13_BN_Weights",
+    "VGG16_Weights",
+    "VGG16_BN_Weights",
+    "VGG19_Weights",
+    "VGG19_BN_Weights",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
 ]
 
 
 class VGG(nn.Module):
-    def __init__(self, features: nn.Module, num_classes: int = 1000, init_weights: bool = True,
-                 dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        features: nn.Module,
+        num_classes: int = 1000,
+        init_weights: bool = True,
+        dropout: float = 0.5,
+    ) -> None:
         super().__init__()
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
@@ -71,10 +90,30 @@ def make_layers(cfg: list[str | int], batch_norm: bool = False) -> nn.Sequential
 cfgs: dict[str, list[str | int]] = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512,
-          "M"],
-    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512,
-          512, 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+    ],
 }
 
 
@@ -122,8 +161,14 @@ class VGG19_BN_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
-def _vgg(arch: str, cfg: str, batch_norm: bool, enum_cls: type[WeightsEnum], weights: Any,
-         kwargs: dict[str, Any]) -> VGG:
+def _vgg(
+    arch: str,
+    cfg: str,
+    batch_norm: bool,
+    enum_cls: type[WeightsEnum],
+    weights: Any,
+    kwargs: dict[str, Any],
+) -> VGG:
     w = resolve_weights(arch, enum_cls, weights, kwargs)
     if w is not None:
         kwargs["init_weights"] = False
