@@ -347,6 +347,19 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor) -> None`` on a leaf, called after its ``.grad`` has been
+        accumulated during backward (torch's semantics; DDP starts its all-reduces from it)."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = self.__dict__.setdefault("_post_acc_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         from .autograd import backward
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import engine as _engine_mod
 from . import graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
@@ -132,3 +133,7 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy 
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+# torch code reaches the engine's final callbacks as Variable._execution_engine.queue_callback
+Variable._execution_engine = _engine_mod._execution_engine  # type: ignore[attr-defined]

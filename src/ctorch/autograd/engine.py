@@ -5,7 +5,32 @@ from __future__ import annotations
 from .function import AccumulateGrad, BackwardCFunction, _FREED_MSG
 from .grad_mode import state
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "queue_callback"]
+
+# One list of final callbacks per running backward (a stack: backward may nest, e.g. in a
+# hook); ``queue_callback`` appends to the innermost one. Callbacks run after the whole graph
+# has been processed, in order (a callback may queue more), as torch's
+# ``Variable._execution_engine.queue_callback``.
+_final_callbacks: list[list] = []
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward pass in progress has finished (torch's
+    ``Variable._execution_engine.queue_callback``); DDP uses it to wait for its all-reduces."""
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(callback)
+
+
+class _ExecutionEngine:
+    """The object behind ``Variable._execution_engine`` (only ``queue_callback``)."""
+
+    @staticmethod
+    def queue_callback(callback) -> None:
+        queue_callback(callback)
+
+
+_execution_engine = _ExecutionEngine()
 
 
 def _topo_order(roots):
@@ -78,6 +103,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
     order = _topo_order(root_nodes)
     prev = state.enabled
     state.enabled = bool(create_graph)
+    callbacks: list = []
+    _final_callbacks.append(callbacks)
     try:
         for node in order:
             slots = pending.pop(node, None)
@@ -105,6 +132,10 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
                     var = node._var()
                     if var is not None:
                         var._accumulate_grad(slots[0], create_graph)
+                        post = var.__dict__.get("_post_acc_hooks")
+                        if post:
+                            for h in list(post):
+                                h(var)
                 continue
             if node._released or node._saved is None:
                 raise RuntimeError(_FREED_MSG)
@@ -154,5 +185,11 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
                 if s is None:
                     s = pending[nxt] = {}
                 s[nr] = _add(s.get(nr), g)
+        state.enabled = prev
+        i = 0
+        while i < len(callbacks):  # a callback may queue further callbacks
+            callbacks[i]()
+            i += 1
     finally:
         state.enabled = prev
+        _final_callbacks.pop()
