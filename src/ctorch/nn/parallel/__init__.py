@@ -1,8 +1,11 @@
-"""``nn.parallel``: DataParallel as a single-process pass-through wrapper.
+"""``nn.parallel``: DistributedDataParallel, and DataParallel as a single-process wrapper.
 
-ctorch runs one process on one device, so ``DataParallel(module)`` simply calls ``module``
-(its ``.module`` attribute is the wrapped model, and its state_dict keys carry the
-``module.`` prefix, as torch's). DistributedDataParallel is not implemented yet (issue #6).
+``DistributedDataParallel`` (in ``distributed.py``) averages gradients across the processes of
+``ctorch.distributed`` (MPI or NCCL); importing this package needs neither mpi4py nor CuPy.
+
+``DataParallel(module)`` runs one process on one device, so it simply calls ``module`` (its
+``.module`` attribute is the wrapped model, and its state_dict keys carry the ``module.``
+prefix, as torch's), so that scripts written for torch's DataParallel run unchanged.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..modules.module import Module
+from .distributed import DistributedDataParallel
 
 __all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
@@ -41,13 +45,3 @@ def data_parallel(
     if not isinstance(inputs, tuple):
         inputs = (inputs,)
     return module(*inputs, **(module_kwargs or {}))
-
-
-class DistributedDataParallel(Module):
-    """Not implemented yet: distributed training arrives with issue #6."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "ctorch.nn.parallel.DistributedDataParallel is not implemented yet (issue #6); "
-            "use the module directly (or nn.DataParallel, a single-process pass-through)."
-        )
