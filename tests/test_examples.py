@@ -13,6 +13,9 @@ SCRIPTS = {
     "numpy_pipeline.py": [],
     "custom_function.py": [],
     "cifar_style_training.py": ["--epochs", "1", "--size", "64"],
+    # one process here (an MPI singleton when mpi4py is installed); two ranks under mpirun
+    # in tests/distributed/test_multirank.py
+    "ddp_mnist.py": ["--epochs", "1", "--limit", "256"],
 }
 
 

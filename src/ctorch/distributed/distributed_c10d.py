@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -92,7 +93,12 @@ class Backend(str):
 def is_mpi_available() -> bool:
     """True when ``mpi4py`` is installed (found without importing it: importing
     ``mpi4py.MPI`` initialises MPI)."""
-    return importlib.util.find_spec("mpi4py") is not None
+    if "mpi4py" in sys.modules:
+        return sys.modules["mpi4py"] is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def is_nccl_available() -> bool:
