@@ -40,10 +40,14 @@ def main() -> None:
     launched = any(k in os.environ for k in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"))
     distributed = dist.is_mpi_available() or launched
     if distributed:
-        dist.init_process_group(backend="mpi")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        rank, world = 0, 1
+        try:
+            dist.init_process_group(backend="mpi")
+        except ImportError as e:
+            if launched:
+                raise
+            print(f"running as one process: {e}")
+            distributed = False
+    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     ctorch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
     if args.root:

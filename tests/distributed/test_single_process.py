@@ -32,7 +32,10 @@ def no_group():
 def world1():
     pytest.importorskip("mpi4py")
     if not dist.is_initialized():
-        dist.init_process_group(backend="mpi")
+        try:
+            dist.init_process_group(backend="mpi")
+        except ImportError as e:  # mpi4py installed, MPI library missing
+            pytest.skip(str(e))
     assert dist.get_world_size() == 1, "run these tests without mpirun"
     yield
     dist.destroy_process_group()
@@ -263,8 +266,14 @@ def test_world_of_one_ddp_matches_plain_training(world1) -> None:
 
 def test_world_size_must_match_launcher(no_group) -> None:
     pytest.importorskip("mpi4py")
-    with pytest.raises(ValueError, match="mpirun -n 2"):
+    try:
         dist.init_process_group(backend="mpi", world_size=2, rank=0)
+    except ImportError as e:  # mpi4py installed, MPI library missing
+        pytest.skip(str(e))
+    except ValueError as e:
+        assert "mpirun -n 2" in str(e)
+    else:
+        raise AssertionError("world_size=2 in a one-process world should raise")
     assert not dist.is_initialized()
 
 
