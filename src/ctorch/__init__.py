@@ -461,6 +461,7 @@ _LAZY = {
     "utils": "ctorch.utils",
     "vision": "ctorch.vision",
     "cuda": "ctorch.cuda",
+    "distributed": "ctorch.distributed",
     "autograd": "ctorch.autograd",
     "multiprocessing": "ctorch.multiprocessing",
     "backends": "ctorch.backends",
