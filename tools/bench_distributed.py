@@ -10,7 +10,8 @@ Launches itself under ``mpirun`` (OMP_NUM_THREADS=1 per rank) and writes a markd
   bandwidth (algbw * 2(n-1)/n), as nccl-tests define them;
 * training-step throughput (forward, backward, SGD step; synthetic 1x28x28 inputs) of the
   LeNet-5 CNN at batch 64 per rank: 1 rank x 1 thread without DDP, and 2 ranks x 1 thread
-  with DDP; plus the 2-rank step with the bucket all-reduces overlapping backward against the
+  with DDP (and the 2 processes each training alone, without communication, to separate the
+  cost of sharing the machine from the cost of DDP); plus the 2-rank step with the bucket all-reduces overlapping backward against the
   same step with all all-reduces started after backward (``ddp._ddp_overlap = False``), for
   LeNet (one 25 MB bucket holds its 0.25 MB of gradients, so there is nothing to overlap;
   also with 0.05 MB buckets) and for a 4 x Linear(1024) MLP (16 MB of gradients) where
@@ -159,7 +160,7 @@ def main() -> None:
             "--allreduce",
             "10",
             "--configs",
-            "lenet:ddp:25,lenet:ddp:0.05,mlp:ddp:25,mlp:ddp:2",
+            "lenet:plain:0,lenet:ddp:25,lenet:ddp:0.05,mlp:plain:0,mlp:ddp:25,mlp:ddp:2",
             *common,
         ],
     )
@@ -194,6 +195,14 @@ def main() -> None:
         )
     d1 = one["lenet:ddp:25"]["overlap"]
     lines += [
+        "",
+        "Same 2 processes, each training alone without DDP (no communication; shows what "
+        "sharing the machine costs each rank): "
+        + ", ".join(
+            f"{name} {two[f'{kind}:plain:0']['plain'] * 1e3:.2f} ms per step"
+            for kind, name in (("lenet", "LeNet-5"), ("mlp", "MLP 4x1024"))
+        )
+        + ".",
         "",
         f"DDP overhead at 1 rank (LeNet-5): {d1 * 1e3:.2f} ms per step vs "
         f"{one['lenet:plain:0']['plain'] * 1e3:.2f} ms without DDP.",
