@@ -412,5 +412,17 @@ class DistributedDataParallel(Module):
         self._local_used[:] = 0
         self._reset()
 
+    def register_comm_hook(self, state: object, hook: Any) -> None:
+        raise NotImplementedError(
+            "DistributedDataParallel.register_comm_hook is not supported by ctorch: gradients "
+            "are averaged with an all-reduce per bucket"
+        )
+
+    def join(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "DistributedDataParallel.join (uneven inputs) is not supported by ctorch: give "
+            "every rank the same number of batches (DistributedSampler does)"
+        )
+
     def extra_repr(self) -> str:
         return ""
