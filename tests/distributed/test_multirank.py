@@ -26,6 +26,19 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _import_once() -> None:
+    """Import ctorch once in a child before launching ranks: with an editable install whose
+    Cython sources changed, the first import rebuilds the extensions (minutes), which should
+    neither happen in two ranks at once nor count against the mpirun timeout (a hang guard)."""
+    subprocess.run(
+        [sys.executable, "-c", "import ctorch.distributed, ctorch.nn.parallel"],
+        capture_output=True,
+        timeout=1800,
+        cwd=str(ROOT),
+    )
+
+
 def mpirun(args: list[str], n: int = 2, timeout: int = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     cmd = ["mpirun", "--oversubscribe", "-n", str(n)]
