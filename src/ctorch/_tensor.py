@@ -196,7 +196,9 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         if self._a.ndim < 2:
-            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+            raise RuntimeError(
+                "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+            )
         return self.transpose(-2, -1)
 
     @property
@@ -235,7 +237,9 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and not (self.is_floating_point() or self.is_complex()):
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
         self._rg = requires_grad
         return self
 
@@ -262,13 +266,21 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             if value._a.shape != self._a.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: {tuple(value.shape)} vs {tuple(self.shape)}")
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {tuple(value.shape)} vs {tuple(self.shape)}"
+                )
             if value._a.dtype != self._a.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} vs {self.dtype}")
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: {value.dtype} vs {self.dtype}"
+                )
             if value.device != self.device:
-                raise RuntimeError(f"assigned grad has data located on a different device: {value.device} vs {self.device}")
+                raise RuntimeError(
+                    f"assigned grad has data located on a different device: {value.device} vs {self.device}"
+                )
         self._grad = value
 
     @property
@@ -300,7 +312,13 @@ class Tensor:
             else:
                 # own the buffer: a fresh contiguous detached copy unless g is a private temp
                 ga = g._a
-                if g.grad_fn is None and g._base is None and ga.flags.c_contiguous and g._vref[0] == 0 and ga.flags.owndata:
+                if (
+                    g.grad_fn is None
+                    and g._base is None
+                    and ga.flags.c_contiguous
+                    and g._vref[0] == 0
+                    and ga.flags.owndata
+                ):
                     self._grad = Tensor._make(ga)
                 else:
                     self._grad = Tensor._make(ga.copy())
@@ -360,7 +378,9 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    def backward(
+        self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None
+    ) -> None:
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -417,7 +437,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._a.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -431,7 +451,7 @@ class Tensor:
 
     def _scalar_for(self, what):
         if self._a.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
 
     def __index__(self) -> int:
@@ -456,7 +476,16 @@ class Tensor:
 
     def __reduce_ex__(self, proto):
         a = self._a if type(self._a) is _ndarray else self._a.get()
-        return (_rebuild, (np.ascontiguousarray(a) if not a.flags.c_contiguous and not a.flags.f_contiguous else a, self._rg, str(self.device)))
+        return (
+            _rebuild,
+            (
+                np.ascontiguousarray(a)
+                if not a.flags.c_contiguous and not a.flags.f_contiguous
+                else a,
+                self._rg,
+                str(self.device),
+            ),
+        )
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -503,7 +532,9 @@ class Tensor:
                 "copy the tensor to host memory first."
             )
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
         return self._a
 
     def __array__(self, dtype=None, copy=None):
@@ -576,7 +607,9 @@ def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
 
 def _legacy_new(cls, *args, device=None, dtype=None, **kwargs):
     """``ctorch.Tensor(data)`` / ``ctorch.Tensor(2, 3)`` / ``ctorch.Tensor()`` (float32)."""
-    dt = D.to_numpy_dtype(dtype if dtype is not None else getattr(cls, "_legacy_dtype", D.get_default_dtype()))
+    dt = D.to_numpy_dtype(
+        dtype if dtype is not None else getattr(cls, "_legacy_dtype", D.get_default_dtype())
+    )
     if len(args) == 0:
         a = np.empty((0,), dt)
     elif len(args) == 1 and isinstance(args[0], Tensor):

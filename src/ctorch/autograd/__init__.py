@@ -7,7 +7,6 @@ from . import graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
-from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -16,12 +15,27 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
-    "Function", "FunctionCtx", "InplaceFunction", "once_differentiable", "backward", "grad",
-    "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
-    "set_detect_anomaly", "Variable", "graph",
+    "Function",
+    "FunctionCtx",
+    "InplaceFunction",
+    "once_differentiable",
+    "backward",
+    "grad",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "gradcheck",
+    "gradgradcheck",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "Variable",
+    "graph",
 ]
 
 
@@ -29,7 +43,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
     from .._tensor import Tensor
 
     grads = []
-    for out, g in zip(outputs, grad_outputs):
+    for out, g in zip(outputs, grad_outputs, strict=False):
         if g is None:
             if out._a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -55,7 +69,14 @@ def _make_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+):
     """Compute the sum of gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``."""
     from .._tensor import Tensor
 
@@ -70,20 +91,38 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     for t in tensors:
         if not t._rg:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
     grads = _make_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
         ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-        res = grad(tensors, ins, grads, retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
-        for i, g in zip(ins, res):
+        res = grad(
+            tensors,
+            ins,
+            grads,
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+        for i, g in zip(ins, res, strict=False):
             if g is not None:
                 i._accumulate_grad(g, create_graph)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
     """Gradients of ``outputs`` w.r.t. ``inputs`` (returned, not accumulated into .grad)."""
     from .._tensor import Tensor
 
@@ -98,7 +137,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     for o in outputs:
         if not o._rg:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
     for i in inputs:
         if not i._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -111,7 +152,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         keys.append(key)
     run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
-    for n, (i, key) in enumerate(zip(inputs, keys)):
+    for _n, (i, key) in enumerate(zip(inputs, keys, strict=False)):
         g = capture[key]
         if g is None:
             if materialize_grads:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .function import AccumulateGrad, BackwardCFunction, _FREED_MSG
+from .function import _FREED_MSG, AccumulateGrad, BackwardCFunction
 from .grad_mode import state
 
 __all__ = ["run_backward", "queue_callback"]
@@ -80,8 +80,9 @@ def _check_nan(node, grads):
                 raise RuntimeError(msg)
 
 
-def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capture=None,
-                 accumulate: bool = True):
+def run_backward(
+    roots, grad_roots, retain_graph: bool, create_graph: bool, capture=None, accumulate: bool = True
+):
     """Propagate ``grad_roots`` from the tensors ``roots`` through the graph.
 
     ``capture`` maps edges ``(node, output_nr)`` to slots: the total gradient arriving at a
@@ -92,7 +93,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
 
     pending = {}  # node -> list of grads per output
     root_nodes = []
-    for t, g in zip(roots, grad_roots):
+    for t, g in zip(roots, grad_roots, strict=False):
         edge_node = t.grad_fn if t.grad_fn is not None else t._get_acc()
         nr = t._output_nr if t.grad_fn is not None else 0
         slots = pending.get(edge_node)
@@ -158,7 +159,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
                 # trailing Nones are allowed for non-tensor inputs
                 gins = gins + (None,) * (len(nf) - len(gins))
             elif len(gins) > len(nf):
-                extra = gins[len(nf):]
+                extra = gins[len(nf) :]
                 if any(g is not None for g in extra):
                     raise RuntimeError(
                         f"function {node.name()} returned an incorrect number of gradients "
@@ -174,7 +175,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, capt
                 _check_nan(node, gins)
             if not retain_graph and isinstance(node, BackwardCFunction):
                 node._release()
-            for (nxt, nr), g in zip(nf, gins):
+            for (nxt, nr), g in zip(nf, gins, strict=False):
                 if nxt is None or g is None:
                     continue
                 if not isinstance(g, Tensor):

@@ -68,20 +68,32 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
 
 
-class ReLU(Module):
-    """max(0, x)."""
+class _InplaceActivation(Module):
+    """An elementwise activation whose only option is ``inplace`` (ReLU, SiLU, Mish, ...).
+
+    Subclasses name their functional in ``_fn``; ``_repr_inplace`` is False for the ones
+    torch prints without arguments (Hardswish, Hardsigmoid).
+    """
 
     __constants__ = ["inplace"]
+    _fn: Any = None
+    _repr_inplace = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
+        return type(self)._fn(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+        return _inplace_str(self.inplace, True) if self._repr_inplace else ""
+
+
+class ReLU(_InplaceActivation):
+    """max(0, x)."""
+
+    _fn = staticmethod(F.relu)
 
 
 class RReLU(Module):
@@ -148,15 +160,9 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Hardsigmoid(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input, self.inplace)
+class Hardsigmoid(_InplaceActivation):
+    _fn = staticmethod(F.hardsigmoid)
+    _repr_inplace = False
 
 
 class Tanh(Module):
@@ -164,43 +170,17 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+class SiLU(_InplaceActivation):
+    _fn = staticmethod(F.silu)
 
 
-class Mish(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+class Mish(_InplaceActivation):
+    _fn = staticmethod(F.mish)
 
 
-class Hardswish(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
+class Hardswish(_InplaceActivation):
+    _fn = staticmethod(F.hardswish)
+    _repr_inplace = False
 
 
 class ELU(Module):

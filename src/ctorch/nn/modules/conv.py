@@ -141,153 +141,80 @@ class _ConvNd(Module):
             self.padding_mode = "zeros"
 
 
-class Conv1d(_ConvNd):
+class _ConvForwardNd(_ConvNd):
+    """Conv1d/2d/3d: one constructor and forward, told apart by ``_dims`` and ``_conv``."""
+
+    _dims = 0
+    _conv: Any = None
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        n = self._dims
+        super().__init__(
+            in_channels,
+            out_channels,
+            _tuple(kernel_size, n),
+            _tuple(stride, n),
+            padding if isinstance(padding, str) else _tuple(padding, n),
+            _tuple(dilation, n),
+            False,
+            (0,) * n,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        conv = type(self)._conv
+        if self.padding_mode != "zeros":
+            return conv(
+                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
+                weight,
+                bias,
+                self.stride,
+                (0,) * self._dims,
+                self.dilation,
+                self.groups,
+            )
+        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
+
+
+class Conv1d(_ConvForwardNd):
     """1-D convolution over (N, C, L) input."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _tuple(kernel_size, 1),
-            _tuple(stride, 1),
-            padding if isinstance(padding, str) else _tuple(padding, 1),
-            _tuple(dilation, 1),
-            False,
-            (0,),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            return _C.conv1d(
-                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                weight,
-                bias,
-                self.stride,
-                (0,),
-                self.dilation,
-                self.groups,
-            )
-        return _C.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+    _dims = 1
+    _conv = staticmethod(_C.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_ConvForwardNd):
     """2-D convolution over (N, C, H, W) input."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _tuple(kernel_size, 2),
-            _tuple(stride, 2),
-            padding if isinstance(padding, str) else _tuple(padding, 2),
-            _tuple(dilation, 2),
-            False,
-            (0, 0),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            return _C.conv2d(
-                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                weight,
-                bias,
-                self.stride,
-                (0, 0),
-                self.dilation,
-                self.groups,
-            )
-        return _C.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+    _dims = 2
+    _conv = staticmethod(_C.conv2d)
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_ConvForwardNd):
     """3-D convolution over (N, C, D, H, W) input (composed of 2-D convolutions)."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _tuple(kernel_size, 3),
-            _tuple(stride, 3),
-            padding if isinstance(padding, str) else _tuple(padding, 3),
-            _tuple(dilation, 3),
-            False,
-            (0, 0, 0),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode != "zeros":
-            return _C.conv3d(
-                _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                self.weight,
-                self.bias,
-                self.stride,
-                (0, 0, 0),
-                self.dilation,
-                self.groups,
-            )
-        return _C.conv3d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    _dims = 3
+    _conv = staticmethod(_C.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
