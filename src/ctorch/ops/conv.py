@@ -195,6 +195,20 @@ def _is_1x1(kh, kw, sh, sw, ph, pw):
     return kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
 
 
+def _columns(xa, wshape, stride, padding, dilation, g, oh, ow):
+    """The GEMM's right operand (N, g, K, L): x itself for a 1x1/stride-1/no-pad kernel,
+    else im2col into the per-thread scratch buffer (valid until the next conv call)."""
+    N, C, H, W = xa.shape
+    _, Cg, kh, kw = wshape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    K, L = Cg * kh * kw, oh * ow
+    if _is_1x1(kh, kw, sh, sw, ph, pw):
+        return _contig(xa).reshape(N, g, K, L)
+    out = _scratch(0, (N, C * kh * kw, L), xa.dtype, xa)
+    cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=out)
+    return cols.reshape(N, g, K, L)
+
+
 def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
@@ -207,27 +221,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     K = Cg * kh * kw
     L = oh * ow
     OCg = OC // g
-    if _is_1x1(kh, kw, sh, sw, ph, pw):
-        cols = _contig(xa).reshape(N, g, K, L)
-    else:
-        cols = im2col_array(
-            xa,
-            N,
-            C,
-            H,
-            W,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph,
-            pw,
-            dh,
-            dw,
-            oh,
-            ow,
-            out=_scratch(0, (N, C * kh * kw, L), xa.dtype, xa),
-        ).reshape(N, g, K, L)
+    cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = _contig(wa).reshape(g, OCg, K)
     if g == 1:
@@ -259,27 +253,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
     if need_w:
-        if one:
-            cols = _contig(xa).reshape(N, g, K, L)
-        else:
-            cols = im2col_array(
-                xa,
-                N,
-                C,
-                H,
-                W,
-                kh,
-                kw,
-                sh,
-                sw,
-                ph,
-                pw,
-                dh,
-                dw,
-                oh,
-                ow,
-                out=_scratch(0, (N, C * kh * kw, L), xa.dtype, ga),
-            ).reshape(N, g, K, L)
+        cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N
         part = xp.empty((N, g, OCg, K), ga.dtype)
         _gemm(g4, cols.swapaxes(-1, -2), out=part)
