@@ -70,6 +70,13 @@ def _fmt_time(s):
     return f"{s:.2f} s"
 
 
+def _loadavg() -> str:
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -77,6 +84,7 @@ def main(argv=None):
     ap.add_argument("--filter", default="")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = ap.parse_args(argv)
+    load_before = _loadavg()
     libs = [n for n in ("ctorch", "torch", "numpy") if importlib.util.find_spec(n)]
     versions = {n: getattr(lib_module(n), "__version__", "?") for n in libs}
     rows = []
@@ -100,7 +108,7 @@ def main(argv=None):
         f"Produced by `python tools/bench_report.py` on {datetime.date.today()} — {cpu}, "
         f"{os.cpu_count()} logical CPUs; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
-        + ".",
+        + f". Load average before the run: {load_before}, after: {_loadavg()}.",
         "All libraries ran in the same process, interleaved, median of "
         f"{args.repeats} samples. **ratio** = ctorch throughput / torch throughput "
         "(> 1: ctorch faster); **target** is the issue's goal for that ratio.",
@@ -118,9 +126,10 @@ def main(argv=None):
             f"{'-' if ratio is None else f'{ratio:.2f}'} | "
             f"{'-' if target is None else f'{target:.2f}'} | {met} |"
         )
-    notes = ROOT / "tools" / "bench_notes.md"
-    if notes.exists():
-        lines += ["", notes.read_text().strip()]
+    # hand-written notes and the distributed report (tools/bench_distributed.py) follow
+    for notes in (ROOT / "tools" / "bench_notes.md", ROOT / "tools" / "bench_distributed.md"):
+        if notes.exists():
+            lines += ["", notes.read_text().strip()]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
