@@ -29,6 +29,7 @@ bucket index) and ("finalize",) in order, for tests.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -355,6 +356,19 @@ class DistributedDataParallel(Module):
                 b.work.is_completed()
                 break
 
+    def _wait(self, work: Any) -> None:
+        """Wait for a bucket. MPI busy-polls while it waits (OpenMPI's default), which on a
+        machine with more runnable processes than cores takes CPU time from the ranks still
+        computing; so, after ~50 us of polling, test every ~50 us and sleep in between
+        (a Test also progresses the transfer). NCCL work is waited for on the stream."""
+        if self._impl.name != "mpi" or work._done:
+            work.wait()
+            return
+        t0 = time.perf_counter()
+        while not work.is_completed():
+            if time.perf_counter() - t0 > 5e-5:
+                time.sleep(5e-5)
+
     def _reset(self) -> None:
         self._armed = False
         self._queued = False
@@ -386,7 +400,7 @@ class DistributedDataParallel(Module):
                 self._mark_ready(i, None)
         self._launch_ready()
         for b in self._buckets:
-            b.work.wait()
+            self._wait(b.work)
         globally_used = None
         if self.find_unused_parameters:
             used = self._local_used.copy()
