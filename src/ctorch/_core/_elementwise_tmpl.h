@@ -62,7 +62,7 @@ CT_SIMD static void FN(ct_unary)(int op, const T *x, T *out, ct_i n, T a, T b)
     case CT_UN_TANH: CT_LOOP(out[i] = FN(ct_tanh)(x[i])); break;
     case CT_UN_SIGMOID: CT_LOOP(out[i] = FN(ct_sigmoid)(x[i])); break;
     case CT_UN_RELU: CT_LOOP(out[i] = x[i] < C(0) ? C(0) : x[i]); break;
-    case CT_UN_ERF: CT_LOOP(out[i] = LM(erf)(x[i])); break;
+    case CT_UN_ERF: CT_LOOP(out[i] = FN(ct_erf)(x[i])); break;
     case CT_UN_SIGN: CT_LOOP(out[i] = FN(ct_sign)(x[i])); break;
     case CT_UN_FLOOR: CT_LOOP(out[i] = LM(floor)(x[i])); break;
     case CT_UN_CEIL: CT_LOOP(out[i] = LM(ceil)(x[i])); break;
