@@ -8,8 +8,32 @@ CPU core and a CuPy GPU backend.
 from __future__ import annotations
 
 import importlib as _importlib
+import os as _os
 
 __version__ = "0.1.0"
+
+
+def _load_core_with_wait_policy() -> None:
+    """Load the OpenMP runtime (via ``_core``) with passive waiting unless the user chose.
+
+    libgomp's default lets idle threads spin after every parallel region; on the few-core
+    machines ctorch targets they then steal the core from OpenBLAS's threads (a LeNet step at
+    2 threads: 280 ms spinning, 12-19 ms passive) and make a loaded machine's 2-thread
+    timings erratic. libgomp reads the variable once, when it is loaded, so it is set only
+    around that first load and removed again: other OpenMP libraries loaded later (torch's)
+    and child processes keep the user's environment. See docs/kernels.md, "Threads".
+    """
+    added = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ
+    if added:
+        _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        from ._core import _threads  # noqa: F401 - first module linked against OpenMP
+    finally:
+        if added:
+            _os.environ.pop("OMP_WAIT_POLICY", None)
+
+
+_load_core_with_wait_policy()
 
 from . import _dtype
 from ._device import device
@@ -381,17 +405,21 @@ def typename(obj) -> str:
 
 
 def get_num_threads() -> builtins_int:  # noqa: F821
-    """Threads used by ctorch's CPU kernels."""
+    """Threads used by ctorch's CPU kernels (its OpenMP kernels; ``set_num_threads`` gives
+    NumPy's OpenBLAS the same count)."""
     from ._core._threads import get_num_threads as g
 
     return g()
 
 
 def set_num_threads(n) -> None:
-    """Set the threads used by ctorch's CPU kernels."""
+    """Set the threads used by ctorch's CPU kernels: its OpenMP kernels and the BLAS (NumPy's
+    OpenBLAS) behind matmul and convolution, so the two pools never oversubscribe the cores."""
+    from ._blas_threads import set_blas_threads
     from ._core._threads import set_num_threads as s
 
     s(n)
+    set_blas_threads(n)
 
 
 def get_num_interop_threads():

@@ -235,35 +235,11 @@ def build_digits_model() -> Any:
 
 
 def _set_blas_threads(n: int) -> int | None:
-    """Best effort: limit the OpenBLAS that NumPy loaded to ``n`` threads (as threadpoolctl
-    does); returns the previous count, or None when no OpenBLAS was found. With tiny matrices
-    on a busy machine, BLAS threads spinning beside ctorch's own kernels cost far more than
-    they give."""
-    import ctypes
+    """Limit the OpenBLAS that NumPy loaded to ``n`` threads; returns the previous count, or
+    None when no OpenBLAS was found (see ``ctorch._blas_threads``)."""
+    from ._blas_threads import set_blas_threads
 
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (
-            ("scipy_openblas", "64_"),
-            ("scipy_openblas", ""),
-            ("openblas", "64_"),
-            ("openblas", ""),
-        ):
-            set_fn = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            get_fn = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            if set_fn is not None and get_fn is not None:
-                previous = int(get_fn())
-                set_fn(ctypes.c_int(n))
-                return previous
-    return None
+    return set_blas_threads(n)
 
 
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:

@@ -62,17 +62,14 @@ CT_SIMD static void FN(ct_unary)(int op, const T *x, T *out, ct_i n, T a, T b)
     case CT_UN_TANH: CT_LOOP(out[i] = FN(ct_tanh)(x[i])); break;
     case CT_UN_SIGMOID: CT_LOOP(out[i] = FN(ct_sigmoid)(x[i])); break;
     case CT_UN_RELU: CT_LOOP(out[i] = x[i] < C(0) ? C(0) : x[i]); break;
-    case CT_UN_ERF: CT_LOOP(out[i] = LM(erf)(x[i])); break;
+    case CT_UN_ERF: CT_LOOP(out[i] = FN(ct_erf)(x[i])); break;
     case CT_UN_SIGN: CT_LOOP(out[i] = FN(ct_sign)(x[i])); break;
     case CT_UN_FLOOR: CT_LOOP(out[i] = LM(floor)(x[i])); break;
     case CT_UN_CEIL: CT_LOOP(out[i] = LM(ceil)(x[i])); break;
     case CT_UN_ROUND: CT_LOOP(out[i] = LM(rint)(x[i])); break;
     case CT_UN_RECIPROCAL: CT_LOOP(out[i] = C(1) / x[i]); break;
     case CT_UN_SQUARE: CT_LOOP(out[i] = x[i] * x[i]); break;
-    case CT_UN_GELU:
-        /* x * Phi(x), Phi via erfc: no cancellation for x < 0 */
-        CT_LOOP(out[i] = x[i] * FN(ct_gelu_cdf)(x[i]));
-        break;
+    case CT_UN_GELU: CT_LOOP(out[i] = FN(ct_gelu)(x[i])); break;
     case CT_UN_GELU_TANH:
         /* 0.5 * (1 + tanh(u)) = 1 / (1 + exp(-2u)): no cancellation for x < 0, vectorizes */
         CT_LOOP({
@@ -130,14 +127,7 @@ CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *x, const
         break;
     case CT_UN_RECIPROCAL: CT_LOOP(gx[i] = -gy[i] * (y[i] * y[i])); break;
     case CT_UN_SQUARE: CT_LOOP(gx[i] = gy[i] * C(2) * x[i]); break;
-    case CT_UN_GELU:
-        CT_LOOP({
-            T v = x[i];
-            T cdf = FN(ct_gelu_cdf)(v);
-            T pdf = FN(ct_exp)(C(-0.5) * v * v) * C(CT_GELU_PDF);
-            gx[i] = gy[i] * (cdf + v * pdf);
-        });
-        break;
+    case CT_UN_GELU: CT_LOOP(gx[i] = gy[i] * FN(ct_gelu_grad)(x[i])); break;
     case CT_UN_GELU_TANH:
         CT_LOOP({
             T v = x[i], v2 = v * v;

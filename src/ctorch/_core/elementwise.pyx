@@ -17,6 +17,15 @@ cdef extern from "_elementwise_simd.h" nogil:
     ctypedef Py_ssize_t ct_i
     int CT_BIN_COUNT
     int CT_UN_COUNT
+    int CT_UN_NEG
+    int CT_UN_ABS
+    int CT_UN_RELU
+    int CT_UN_SIGN
+    int CT_UN_FLOOR
+    int CT_UN_CEIL
+    int CT_UN_ROUND
+    int CT_UN_SQUARE
+    int CT_UN_LEAKY_RELU
     int CT_UN_HARDTANH
     int CT_UN_CLAMP
     int ct_unary_has_backward(int op)
@@ -82,12 +91,27 @@ UN_LEAKY_RELU = 27
 UN_HARDTANH = 28
 UN_CLAMP = 29
 
-# Elements per work item, and the size above which work items go to the thread pool.
+# Elements per work item, and the sizes above which work items go to the thread pool:
+# THRESHOLD for memory-bound loops (a second thread pays off only well beyond the cost of
+# waking it, which OMP_WAIT_POLICY=PASSIVE makes a futex wake-up), HEAVY_THRESHOLD for unary
+# ops that spend several ns per element in exp/erf/tanh/libm. See docs/kernels.md, "Threads".
 cdef enum:
     CHUNK = 16384
-    THRESHOLD = 32768
+    THRESHOLD = 131072
+    HEAVY_THRESHOLD = 32768
 CHUNK_SIZE = CHUNK
 PARALLEL_THRESHOLD = THRESHOLD
+HEAVY_PARALLEL_THRESHOLD = HEAVY_THRESHOLD
+
+
+cdef inline Py_ssize_t _unary_threshold(int op) noexcept nogil:
+    """Parallel threshold of a unary op: cheap ops (a few cycles per element) use THRESHOLD."""
+    if (op == CT_UN_NEG or op == CT_UN_ABS or op == CT_UN_RELU or op == CT_UN_SIGN
+            or op == CT_UN_FLOOR or op == CT_UN_CEIL or op == CT_UN_ROUND
+            or op == CT_UN_SQUARE or op == CT_UN_LEAKY_RELU or op == CT_UN_HARDTANH
+            or op == CT_UN_CLAMP):
+        return THRESHOLD
+    return HEAVY_THRESHOLD
 
 
 cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
@@ -201,13 +225,14 @@ cdef inline void _bounds(int op, double *a, double *b) noexcept:
 
 def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double b=0.0):
     """out[i] = f(x[i]) for UN_* op with parameters a, b (see docs/kernels.md)."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch, thr
     _check_un("unary", op)
     _check_len("unary", "x", x.shape[0], n)
     _bounds(op, &a, &b)
+    thr = _unary_threshold(op)
     nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+        for c in prange(nch, schedule='static', use_threads_if=n > thr):
             s = c * CHUNK
             e = min(s + CHUNK, n)
             if floating is float:
@@ -219,7 +244,7 @@ def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double
 def unary_backward(int op, const floating[::1] gy, const floating[::1] x, const floating[::1] y,
                    floating[::1] gx, double a=0.0, double b=0.0):
     """gx = gy * f'(x) for UN_* op; x is the input, y the forward output."""
-    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch, thr
     _check_un("unary_backward", op)
     if not ct_unary_has_backward(op):
         raise ValueError(f"unary_backward: op code {op} has no backward kernel")
@@ -227,9 +252,10 @@ def unary_backward(int op, const floating[::1] gy, const floating[::1] x, const 
     _check_len("unary_backward", "x", x.shape[0], n)
     _check_len("unary_backward", "y", y.shape[0], n)
     _bounds(op, &a, &b)
+    thr = _unary_threshold(op)
     nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+        for c in prange(nch, schedule='static', use_threads_if=n > thr):
             s = c * CHUNK
             e = min(s + CHUNK, n)
             if floating is float:

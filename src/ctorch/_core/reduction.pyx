@@ -73,7 +73,7 @@ cdef extern from "_reduction_simd.h" nogil:
                        double denom)
 
 cdef enum:
-    THRESHOLD = 32768   # total elements above which work goes to the thread pool
+    THRESHOLD = 131072  # total elements above which work goes to the thread pool (kernels.md)
     ROWPAR = 65536      # row length above which a single row is split over threads
     JBLK = 512          # rows per block of an inner-axis (column) reduction
 
