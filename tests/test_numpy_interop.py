@@ -203,3 +203,20 @@ def test_dlpack_with_numpy():
     assert b[0] == 9
     v = ctorch.from_dlpack(t)
     assert np.shares_memory(v.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize(
+    "npdt, want", [(np.uint16, ctorch.int32), (np.uint32, ctorch.int64), (np.uint64, ctorch.int64)]
+)
+def test_unsigned_without_a_ctorch_dtype(npdt, want):
+    """uint16/32/64 have no ctorch dtype: from_numpy refuses (it cannot share memory under
+    another dtype), tensor/as_tensor copy into the signed type that holds every value."""
+    a = np.array([0, 7, np.iinfo(npdt).max if npdt is not np.uint64 else 2**62], npdt)
+    with pytest.raises(TypeError, match=f"from_numpy.*{np.dtype(npdt).name}"):
+        ctorch.from_numpy(a)
+    for t in (ctorch.tensor(a), ctorch.as_tensor(a)):
+        assert t.dtype is want
+        assert t.numpy().dtype == np.dtype(str(want).removeprefix("ctorch."))
+        assert t.tolist() == a.astype(np.int64).tolist()
+    with pytest.raises(OverflowError, match="does not fit"):
+        ctorch.tensor(np.array([2**63], np.uint64))

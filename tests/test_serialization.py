@@ -104,9 +104,10 @@ def test_roundtrip_views_and_noncontiguous(make):
     assert_same(out, ref)
 
 
-def test_array_dtype_differing_from_tensor_dtype_is_converted():
-    # from_numpy(uint16) gives an int32 tensor over uint16 bytes: save must write int32
-    t = T(np.array([0, 7, 65535], dtype=np.uint16))
+def test_widened_uint16_round_trips():
+    # ctorch.tensor(uint16 data) widens to int32 (from_numpy refuses: no uint16 dtype)
+    t = ctorch.tensor(np.array([0, 7, 65535], dtype=np.uint16))
+    assert t.dtype == ctorch.int32
     out = roundtrip(t)
     assert out.dtype == t.dtype
     assert A(out).tolist() == [0, 7, 65535]

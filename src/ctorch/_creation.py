@@ -107,6 +107,26 @@ def _tensors_to_lists(data):
     return data
 
 
+def _storable(npdt) -> bool:
+    """ctorch has a dtype with exactly this NumPy storage (uint16/32/64 have none)."""
+    dt = D.from_numpy_dtype(npdt)
+    return dt._np is not None and np.dtype(dt._np) == np.dtype(npdt)
+
+
+def _native(a: np.ndarray, op: str) -> np.ndarray:
+    """Cast uint16/uint32/uint64 data to the signed dtype ctorch stores it as, refusing values
+    that would not fit (uint64 above 2**63 - 1)."""
+    if _storable(a.dtype):
+        return a
+    target = np.dtype(D.from_numpy_dtype(a.dtype)._np)
+    if a.size and a.max() > np.iinfo(target).max:
+        raise OverflowError(
+            f"{op}: value {a.max()} of the numpy.{a.dtype} data does not fit in "
+            f"ctorch.{target.name}"
+        )
+    return a.astype(target)
+
+
 def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
@@ -128,7 +148,7 @@ def tensor(
         a = a.copy()
     if a.dtype.kind not in "biufc":
         raise TypeError(f"tensor(): unsupported data type {a.dtype}")
-    D.from_numpy_dtype(a.dtype)
+    a = _native(a, "tensor()")
     return _place(np.ascontiguousarray(a) if not a.flags.c_contiguous else a, device, requires_grad)
 
 
@@ -142,7 +162,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             t = t.to(device)
         return t
     if isinstance(data, np.ndarray):
-        t = from_numpy(data) if data.dtype.kind in "biufc" else tensor(data)
+        shareable = data.dtype.kind in "biufc" and _storable(data.dtype)
+        t = from_numpy(data) if shareable else tensor(data)
         if dtype is not None and D._as_dtype(dtype) is not t.dtype:
             t = t.to(dtype)
         if device is not None and as_device(device).type != "cpu":
@@ -161,7 +182,13 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor viewing the same memory as ``ndarray`` (any strides; read-only stays read-only)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    D.from_numpy_dtype(ndarray.dtype)
+    if not _storable(ndarray.dtype):
+        raise TypeError(
+            f"from_numpy: can't share memory with a numpy.{ndarray.dtype} array: ctorch has no "
+            "such dtype. Supported: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint8 and bool; ctorch.tensor(a) copies it into the nearest "
+            "signed type."
+        )
     if ndarray.dtype.byteorder not in "=|" and not (
         ndarray.dtype.byteorder == "<" and np.little_endian
     ):
