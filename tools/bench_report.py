@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "asv_bench"))
 
+from benchmarks import cases  # noqa: E402
 from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
 
 
@@ -39,6 +40,17 @@ def _time_once(fn, min_time=0.05):
             return dt / n
 
 
+def _synced(fn, lib):
+    """On a GPU, time until the queued kernels finished, not just until they were launched."""
+    sync = lib.cuda.synchronize
+
+    def run():
+        fn()
+        sync()
+
+    return run
+
+
 def bench_case(name, libs, repeats):
     make = CASES[name][0]
     fns = {}
@@ -48,6 +60,8 @@ def bench_case(name, libs, repeats):
         except Exception as e:  # noqa: BLE001 - report, don't abort the whole run
             print(f"  {lib}: setup failed: {type(e).__name__}: {e}", file=sys.stderr)
             fn = None
+        if fn is not None and cases.DEVICE != "cpu":
+            fn = _synced(fn, lib_module(lib))
         if fn is not None:
             fn()
             fn()
@@ -83,9 +97,17 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--filter", default="")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu or cuda: where ctorch's and torch's tensors live (NumPy runs only on cpu)",
+    )
     args = ap.parse_args(argv)
+    cases.DEVICE = args.device
     load_before = _loadavg()
     libs = [n for n in ("ctorch", "torch", "numpy") if importlib.util.find_spec(n)]
+    if args.device != "cpu":
+        libs = [n for n in libs if n != "numpy"]
     versions = {n: getattr(lib_module(n), "__version__", "?") for n in libs}
     rows = []
     for nt in args.threads:
@@ -102,6 +124,13 @@ def main(argv=None):
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    if args.device != "cpu":
+        try:
+            import torch
+
+            cpu = f"{torch.cuda.get_device_name()} (device {args.device}), host {cpu}"
+        except Exception as e:  # noqa: BLE001 - the name is only for the header
+            cpu = f"device {args.device} ({type(e).__name__}), host {cpu}"
     lines = [
         "# ctorch benchmarks",
         "",
@@ -128,7 +157,7 @@ def main(argv=None):
         )
     # hand-written notes and the distributed report (tools/bench_distributed.py) follow
     for notes in (ROOT / "tools" / "bench_notes.md", ROOT / "tools" / "bench_distributed.md"):
-        if notes.exists():
+        if notes.exists() and args.device == "cpu":
             lines += ["", notes.read_text().strip()]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

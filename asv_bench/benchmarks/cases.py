@@ -12,6 +12,19 @@ import numpy as np
 
 BIG = 16 * 1024 * 1024  # 16M float32 elements (64 MiB), memory-bound on these machines
 
+# "cpu" or "cuda": where ctorch's and torch's tensors and modules live (tools/bench_report.py
+# --device). NumPy only takes part on the CPU.
+DEVICE = "cpu"
+
+
+def _dev(lib, t):
+    """Move a tensor or module to DEVICE (a no-op on the CPU)."""
+    return t if DEVICE == "cpu" or lib is np else t.to(DEVICE)
+
+
+def _labels(lib, high, shape):
+    return _dev(lib, lib.from_numpy(np.random.default_rng(0).integers(0, high, shape)))
+
 
 def lib_module(name: str):
     if name == "numpy":
@@ -31,7 +44,7 @@ def _rand(lib, *shape, seed=0, requires_grad=False):
     a = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     if lib is np:
         return a
-    t = lib.from_numpy(a)
+    t = _dev(lib, lib.from_numpy(a))
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -178,7 +191,7 @@ def _conv(backward):
         if lib is np:
             return None
         lib.manual_seed(0)
-        conv = lib.nn.Conv2d(32, 64, 3, padding=1)
+        conv = _dev(lib, lib.nn.Conv2d(32, 64, 3, padding=1))
         x = _rand(lib, 32, 32, 32, 32, requires_grad=backward)
         if not backward:
             return lambda: conv(x)
@@ -198,7 +211,7 @@ def _module_fwd_bwd(build, shape):
         if lib is np:
             return None
         lib.manual_seed(0)
-        m = build(lib)
+        m = _dev(lib, build(lib))
         x = _rand(lib, *shape, requires_grad=True)
         g = None
 
@@ -220,7 +233,7 @@ def _cross_entropy(lib):
     if lib is np:
         return None
     x = _rand(lib, 4096, 1000, requires_grad=True)
-    y = lib.from_numpy(np.random.default_rng(0).integers(0, 1000, 4096))
+    y = _labels(lib, 1000, 4096)
     F = lib.nn.functional
 
     def run():
@@ -235,10 +248,10 @@ def _train_step(build, in_shape, n_classes, opt_name, **opt_kw):
         if lib is np:
             return None
         lib.manual_seed(0)
-        model = build(lib)
+        model = _dev(lib, build(lib))
         opt = getattr(lib.optim, opt_name)(model.parameters(), **opt_kw)
         x = _rand(lib, *in_shape)
-        y = lib.from_numpy(np.random.default_rng(0).integers(0, n_classes, in_shape[0]))
+        y = _labels(lib, n_classes, in_shape[0])
         F = lib.nn.functional
 
         def run():
@@ -311,8 +324,8 @@ def _embedding(lib):
     if lib is np:
         return None
     lib.manual_seed(0)
-    emb = lib.nn.Embedding(50000, 256)
-    idx = lib.from_numpy(np.random.default_rng(0).integers(0, 50000, (64, 128)))
+    emb = _dev(lib, lib.nn.Embedding(50000, 256))
+    idx = _labels(lib, 50000, (64, 128))
 
     def run():
         emb.zero_grad()
