@@ -195,6 +195,52 @@ static CTG_AVX512 void ctg_pack_b_rows_avx512(float *dst, const float *b, ptrdif
 }
 #endif
 
+#ifdef CTG_X86
+/* Column-major B (rs == 1, e.g. cols^T in conv's dW): one 16-lane gather per k and group of
+ * 16 columns (the scalar transpose stalled on the strided stores). */
+static CTG_AVX512 void ctg_pack_b_cols_avx512(float *dst, const float *b, ptrdiff_t cs,
+                                              int nr, int w, int kc)
+{
+    for (int v = 0; v < w; v += 16) {
+        const int left = nr - v;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
+                          : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
+        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                                 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)cs));
+        const float *col = b + v * cs;
+        for (int k = 0; k < kc; k++)
+            _mm512_store_ps(dst + (ptrdiff_t)k * w + v,
+                            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, col + k, 4));
+    }
+}
+
+/* Row-major A (cs == 1): dst[k*MR + i] = A[i*rs + k], two k per 16-lane gather. */
+static CTG_AVX512 void ctg_pack_a_rows_avx512(float *dst, const float *a, ptrdiff_t rs, int mr,
+                                              int kc)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i idx = _mm512_add_epi32(
+        _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)rs)),
+        _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const __mmask16 rows = (__mmask16)(((1u << mr) - 1u) | (((1u << mr) - 1u) << 8));
+    int k = 0;
+    for (; k + 2 <= kc; k += 2)
+        _mm512_storeu_ps(dst + k * CTG_MR,
+                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, idx, a + k, 4));
+    if (k < kc) /* last odd k: 8 lanes only (the buffer may end right after them) */
+        _mm512_mask_storeu_ps(dst + k * CTG_MR, (__mmask16)0xFF,
+                              _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                       (__mmask16)(rows & 0xFF), idx, a + k, 4));
+}
+#endif
+
+/* gather indices up to n*stride must fit an int32 */
+static inline int ctg_fits_i32(ptrdiff_t stride, int n)
+{
+    return stride > 0 && stride <= 2147483647 / n;
+}
+
 static void *ctg_alloc(size_t nfloats)
 {
     void *p = NULL;
@@ -225,8 +271,15 @@ static void ctg_pack_a_all(const ctg_problem *p, const float *a, float *dst)
         const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
         for (int ir = 0; ir < p->M; ir += CTG_MR) {
             const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
-            ctg_pack_a(dst + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc,
-                       a + ir * p->a_rs + k0 * p->a_cs, p->a_rs, p->a_cs, mr, kc);
+            float *d = dst + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+            const float *s = a + ir * p->a_rs + k0 * p->a_cs;
+#ifdef CTG_X86
+            if (p->simd && p->a_cs == 1 && p->a_rs != 1 && ctg_fits_i32(p->a_rs, CTG_MR)) {
+                ctg_pack_a_rows_avx512(d, s, p->a_rs, mr, kc);
+                continue;
+            }
+#endif
+            ctg_pack_a(d, s, p->a_rs, p->a_cs, mr, kc);
         }
     }
 }
@@ -287,6 +340,13 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
 #endif
             for (int jr = j0; jr < j1; jr += CTG_NR) {
                 const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
+#ifdef CTG_X86
+                if (p->simd && p->b_rs == 1 && p->b_cs != 1 && ctg_fits_i32(p->b_cs, 16)) {
+                    ctg_pack_b_cols_avx512(bpk + (ptrdiff_t)(jr - j0) * kc, Bk + jr * p->b_cs,
+                                           p->b_cs, nr, (nr + 15) / 16 * 16, kc);
+                    continue;
+                }
+#endif
                 ctg_pack_b(bpk + (ptrdiff_t)(jr - j0) * kc, Bk + jr * p->b_cs, p->b_rs,
                            p->b_cs, nr, (nr + 15) / 16 * 16, kc);
             }
@@ -386,13 +446,15 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     const double flops = (double)M * N * K * nbatch;
     if (nthreads < 1) nthreads = 1;
     if (flops < 2.0e6) nthreads = 1;
-    /* enough items for the threads (split columns finer when the batch is small) */
-    while (ncb * ncol < 2 * nthreads && nthreads > 1) {
-        const int panels = (N + CTG_NR - 1) / CTG_NR;
-        if (ncol >= panels) break;
-        ncol = ncol * 2 < panels ? ncol * 2 : panels;
-    }
+    /* Balance the items over the threads: when the batch items alone do not divide evenly,
+     * make the column blocks per batch item a multiple of the thread count (as far as the
+     * panels go; conv's dW has a single batch item and ~6-36 panels). */
     const int panels = (N + CTG_NR - 1) / CTG_NR;
+    if (nthreads > 1 && ncb % nthreads != 0) {
+        int want = (ncol + nthreads - 1) / nthreads * nthreads;
+        while (ncb * want < 2 * nthreads && want * 2 <= panels) want *= 2;
+        ncol = want < panels ? want : panels;
+    }
     const int ppb = (panels + ncol - 1) / ncol; /* panels per column block */
     ncol = (panels + ppb - 1) / ppb;
     const int nitems = ncb * ncol;

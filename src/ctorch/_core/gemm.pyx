@@ -9,7 +9,7 @@ with any element strides (transposed views included),
 
 and adds to ``out`` instead of overwriting it when ``accumulate``.  Work is split over
 (batch, column blocks), never over K, so results are bitwise identical for any thread
-count.  ``HAVE_AVX512`` says whether the fast micro-kernel runs on this CPU; without it the
+count.  ``SGEMM_AVX512`` says whether the fast micro-kernel runs on this CPU; without it the
 kernel is a portable (slow) C loop and callers should prefer NumPy's matmul.
 """
 
@@ -22,7 +22,7 @@ cdef extern from "_gemm_f32.h" nogil:
                  float *C, Py_ssize_t c_bs, Py_ssize_t c_rs, Py_ssize_t c_cs,
                  int reduce_batch, int accumulate, int nthreads, int use_simd)
 
-HAVE_AVX512 = bool(ctg_have_avx512())
+SGEMM_AVX512 = bool(ctg_have_avx512())
 
 cdef Py_ssize_t INT_MAX_ = 2147483647
 
@@ -42,7 +42,8 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
         raise ValueError(f"sgemm: batch sizes {ba} and {bb} do not broadcast")
     cdef Py_ssize_t want = 1 if reduce_batch else nb
     if out.shape[0] != want or out.shape[1] != M or out.shape[2] != N:
-        raise ValueError(f"sgemm: out is ({out.shape[0]}, {out.shape[1]}, {out.shape[2]}), expected ({want}, {M}, {N})")
+        raise ValueError(f"sgemm: out is ({out.shape[0]}, {out.shape[1]}, {out.shape[2]}), "
+                         f"expected ({want}, {M}, {N})")
     if M > INT_MAX_ or N > INT_MAX_ or K > INT_MAX_ or nb > INT_MAX_:
         raise ValueError("sgemm: sizes above 2**31-1 are not supported")
     if M == 0 or N == 0 or out.shape[0] == 0:
