@@ -35,6 +35,7 @@ def cases():
     # (name, N images, OC, K, L)
     for nm, n, oc, k, l in [
         ("conv b32 32->64 3x3 32x32", 32, 64, 288, 1024),
+        ("resblock b32 64 3x3 16x16", 32, 64, 576, 256),
         ("resnet 64->64 3x3 56x56 b8", 8, 64, 576, 3136),
         ("resnet 128 3x3 28x28 b8", 8, 128, 1152, 784),
         ("resnet 256 3x3 14x14 b8", 8, 256, 2304, 196),

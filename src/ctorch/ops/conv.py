@@ -179,9 +179,9 @@ def _sgemm_pays(M, K, N, batch):
 
 
 def _gemm(a, b, out=None, fast=False):
-    """xp.matmul(a, b, out=out); with ``fast`` (conv's forward: a (M, K) weight, b (B, K, N)
-    columns, out (B, M, N)) ctorch's sgemm where it was measured faster.  The other conv
-    GEMMs (dcols = W^T @ gy: large M, small K, output-bandwidth bound) stay with NumPy."""
+    """xp.matmul(a, b, out=out); with ``fast`` (a (M, K) weight or its transpose, b (B, K, N),
+    out (B, M, N): conv's forward and, for small enough outputs, its dcols) ctorch's sgemm
+    where _sgemm_pays."""
     xp = xp_of(a)
     if out is None:
         return xp.matmul(a, b)
@@ -307,17 +307,20 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         gw = gw.reshape(OC, Cg, kh, kw)
     if need_x:
         w3 = _contig(wa).reshape(g, OCg, K)
+        # dcols = W^T @ gy: (K, OC) @ (OC, L) per image, output-bandwidth bound; the sgemm
+        # kernel beat NumPy only while one image's output (K x L) fits L2 (<= 1 MiB)
+        fast_dcols = K * L * ga.itemsize <= (1 << 20)
         if one:
             gx = xp.empty((N, g, K, L), ga.dtype)
             if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=gx.reshape(N, K, L))
+                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=gx.reshape(N, K, L), fast=fast_dcols)
             else:
                 _gemm(w3.swapaxes(-1, -2), g4, out=gx)
             gx = gx.reshape(N, C, H, W)
         else:
             dcols = _scratch(1, (N, g, K, L), ga.dtype, ga)
             if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L))
+                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
             else:
                 _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
             gx = col2im_array(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
