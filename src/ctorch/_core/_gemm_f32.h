@@ -365,6 +365,18 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                     ctg_pf_init(&pf, p->B + nxb * p->b_bs + nxj0, p->b_rs, p->kc, nxj1 - nxj0,
                                 calls);
                 }
+            } else if (p->b_rs == 1) { /* column-major B: its columns are the memory rows */
+                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * (p->Mp / CTG_MR);
+                if (kb + 1 < p->nkb) {
+                    const int kcn = (p->K - k0 - kc < p->kc) ? p->K - k0 - kc : p->kc;
+                    ctg_pf_init(&pf, Bk + kc + j0 * p->b_cs, p->b_cs, j1 - j0, kcn, calls);
+                } else if (b + 1 < b1) {
+                    ctg_pf_init(&pf, p->B + (b + 1) * p->b_bs + j0 * p->b_cs, p->b_cs, j1 - j0,
+                                p->kc, calls);
+                } else if (nxb >= 0) {
+                    ctg_pf_init(&pf, p->B + nxb * p->b_bs + nxj0 * p->b_cs, p->b_cs,
+                                nxj1 - nxj0, p->kc, calls);
+                }
             }
             for (int jr = j0; jr < j1; jr += CTG_NR) {
                 const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
