@@ -196,22 +196,49 @@ static CTG_AVX512 void ctg_pack_b_rows_avx512(float *dst, const float *b, ptrdif
 #endif
 
 #ifdef CTG_X86
-/* Column-major B (rs == 1, e.g. cols^T in conv's dW): one 16-lane gather per k and group of
- * 16 columns (the scalar transpose stalled on the strided stores). */
+/* In-register 16x16 transpose: r[i] lane j -> r[j] lane i. */
+static CTG_AVX512 inline void ctg_tr16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int q = 0; q < 4; q++) {
+            t[i + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0x88);
+            t[i + 4 + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0xDD);
+        }
+    for (int q = 0; q < 8; q++) {
+        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
+    }
+}
+
+/* Column-major B (rs == 1, e.g. cols^T in conv's dW): 16 columns x 16 k at a time, each
+ * column's 16 k one contiguous load, transposed in registers (gathers of 4 KiB-strided
+ * columns all hit one L1 set). */
 static CTG_AVX512 void ctg_pack_b_cols_avx512(float *dst, const float *b, ptrdiff_t cs,
                                               int nr, int w, int kc)
 {
+    __m512 r[16];
     for (int v = 0; v < w; v += 16) {
-        const int left = nr - v;
-        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
-                          : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
-        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                                 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32((int)cs));
-        const float *col = b + v * cs;
-        for (int k = 0; k < kc; k++)
-            _mm512_store_ps(dst + (ptrdiff_t)k * w + v,
-                            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, col + k, 4));
+        for (int k = 0; k < kc; k += 16) {
+            const int kl = kc - k < 16 ? kc - k : 16;
+            const __mmask16 km = kl == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << kl) - 1u);
+            for (int j = 0; j < 16; j++)
+                r[j] = v + j < nr ? _mm512_maskz_loadu_ps(km, b + (v + j) * cs + k)
+                                  : _mm512_setzero_ps();
+            ctg_tr16(r);
+            for (int t = 0; t < kl; t++)
+                _mm512_store_ps(dst + (ptrdiff_t)(k + t) * w + v, r[t]);
+        }
     }
 }
 
