@@ -196,3 +196,9 @@ def test_conv2d_uses_kernel_and_matches_numpy_path(monkeypatch, k, pad):
     ref = run()
     for f, r in zip(fast, ref, strict=True):
         np.testing.assert_allclose(f, r, rtol=1e-4, atol=1e-4 * float(np.abs(r).max()))
+
+
+def test_num_threads_follows_set_num_threads():
+    for n in (1, 2):
+        with threads(n):
+            assert gemm.sgemm_num_threads() == n

@@ -65,3 +65,8 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
                       out.strides[2] // s, reduce_batch, accumulate, nt, simd)
     if rc != 0:
         raise MemoryError("sgemm: could not allocate packing buffers")
+
+
+def sgemm_num_threads():
+    """The OpenMP thread count sgemm runs with (ctorch.set_num_threads)."""
+    return ct_max_threads()

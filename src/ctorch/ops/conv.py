@@ -172,6 +172,22 @@ def _sgemm_kernel(a, b):
     return None
 
 
+_SGEMM_DCOLS_MAX_BYTES = 1 << 20
+
+
+def _dcols_fast(ga, K, L):
+    """Whether dcols = W^T @ gy ((K, OC) @ (OC, L) per image) goes through sgemm.
+
+    It is output-bandwidth bound: at 1 thread the kernel beat OpenBLAS only while one
+    image's output fits L2 (<= 1 MiB; 288x64x1024 was ~20% slower alone, a wash end to end).
+    At 2+ threads always: OpenBLAS's spinning workers right before col2im's OpenMP region
+    cost more (conv2d fwd+bwd 32x32x32x32->64: 40-48 ms instead of 55-60 ms)."""
+    k = _sgemm_kernel(ga, ga)
+    if k is None:
+        return False
+    return K * L * ga.itemsize <= _SGEMM_DCOLS_MAX_BYTES or k.sgemm_num_threads() > 1
+
+
 def _sgemm_pays(M, K, N, batch):
     """Where ctorch's sgemm beat OpenBLAS (tools/bench_gemm.py, 1 and 2 threads): conv
     shapes with at least 16 output rows and a K of 64+; tiny products stay with NumPy."""
@@ -307,9 +323,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         gw = gw.reshape(OC, Cg, kh, kw)
     if need_x:
         w3 = _contig(wa).reshape(g, OCg, K)
-        # dcols = W^T @ gy: (K, OC) @ (OC, L) per image, output-bandwidth bound; the sgemm
-        # kernel beat NumPy only while one image's output (K x L) fits L2 (<= 1 MiB)
-        fast_dcols = K * L * ga.itemsize <= (1 << 20)
+        fast_dcols = _dcols_fast(ga, K, L)
         if one:
             gx = xp.empty((N, g, K, L), ga.dtype)
             if g == 1:
