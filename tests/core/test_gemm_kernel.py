@@ -202,3 +202,17 @@ def test_num_threads_follows_set_num_threads():
     for n in (1, 2):
         with threads(n):
             assert gemm.sgemm_num_threads() == n
+
+
+@pytest.mark.parametrize("simd", SIMD)
+def test_negative_strides(simd):
+    rng = np.random.default_rng(6)
+    a, b = rand(rng, 2, 37, 300), rand(rng, 2, 300, 101)
+    for aa, bb in [
+        (a[:, ::-1, ::-1], b[:, ::-1, :]),
+        (a[::-1], b[:, :, ::-1]),
+        (a, np.ascontiguousarray(b.swapaxes(1, 2)).swapaxes(1, 2)[:, ::-1]),
+    ]:
+        out = np.empty((2, 37, 101), np.float32)
+        gemm.sgemm(aa, bb, out, simd=simd)
+        check(out, aa, bb)
