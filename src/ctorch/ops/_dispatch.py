@@ -15,6 +15,7 @@ _CPU_FAMILIES = (
     "loss",
     "nnmisc",
     "optim",
+    "gemm",
 )
 
 

@@ -158,11 +158,69 @@ def col2im_array(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=N
     return x
 
 
-def _gemm(a, b, out=None):
+_F32 = np.dtype(np.float32)
+
+
+def _sgemm_kernel(a, b):
+    """ctorch's AVX-512 sgemm for two float32 CPU operands, or None (other dtype/device, no
+    AVX-512 on this CPU: NumPy's BLAS is then the faster choice)."""
+    if type(a) is not np.ndarray or a.dtype != _F32 or b.dtype != _F32:
+        return None
+    k = kernels_for(a)
+    if k.has("sgemm") and k.SGEMM_AVX512:
+        return k
+    return None
+
+
+_SGEMM_DCOLS_MAX_BYTES = 1 << 20
+
+
+def _dcols_fast(ga, K, L):
+    """Whether dcols = W^T @ gy ((K, OC) @ (OC, L) per image) goes through sgemm.
+
+    It is output-bandwidth bound: at 1 thread the kernel beat OpenBLAS only while one
+    image's output fits L2 (<= 1 MiB; 288x64x1024 was ~20% slower alone, a wash end to end).
+    At 2+ threads always: OpenBLAS's spinning workers right before col2im's OpenMP region
+    cost more (conv2d fwd+bwd 32x32x32x32->64: 40-48 ms instead of 55-60 ms)."""
+    k = _sgemm_kernel(ga, ga)
+    if k is None:
+        return False
+    return K * L * ga.itemsize <= _SGEMM_DCOLS_MAX_BYTES or k.sgemm_num_threads() > 1
+
+
+def _sgemm_pays(M, K, N, batch):
+    """Where ctorch's sgemm beat OpenBLAS (tools/bench_gemm.py, 1 and 2 threads): conv
+    shapes with at least 16 output rows and a K of 64+; tiny products stay with NumPy."""
+    return M >= 16 and K >= 64 and N >= 16 and M * K * N * batch >= (1 << 22)
+
+
+def _gemm(a, b, out=None, fast=False):
+    """xp.matmul(a, b, out=out); with ``fast`` (a (M, K) weight or its transpose, b (B, K, N),
+    out (B, M, N): conv's forward and, for small enough outputs, its dcols) ctorch's sgemm
+    where _sgemm_pays."""
     xp = xp_of(a)
     if out is None:
         return xp.matmul(a, b)
+    if fast and out.ndim == 3 and b.ndim == 3 and a.ndim in (2, 3):
+        k = _sgemm_kernel(a, b)
+        M, K = a.shape[-2:]
+        if k is not None and _sgemm_pays(M, K, b.shape[2], b.shape[0]):
+            k.sgemm(a if a.ndim == 3 else a[None], b, out)
+            return out
     return xp.matmul(a, b, out=out)
+
+
+def _gemm_batch_sum(a, b):
+    """sum_n a[n] @ b[n] for a (N, M, K), b (N, K, P) -> (M, P) (conv's dW), in one pass over
+    the batch with the sgemm kernel where it pays, else a batched matmul and a sum."""
+    k = _sgemm_kernel(a, b)
+    N, M, K = a.shape
+    P = b.shape[2]
+    if k is not None and _sgemm_pays(M, K, P, N):
+        out = np.empty((1, M, P), np.float32)
+        k.sgemm(a, b, out, reduce_batch=True)
+        return out[0]
+    return xp_of(a).matmul(a, b).sum(0)
 
 
 def _add_channel_bias(y, b, N, OC, L):
@@ -225,7 +283,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = _contig(wa).reshape(g, OCg, K)
     if g == 1:
-        _gemm(w3[0], cols.reshape(N, K, L), out=y.reshape(N, OCg, L))
+        _gemm(w3[0], cols.reshape(N, K, L), out=y.reshape(N, OCg, L), fast=True)
     else:
         _gemm(w3, cols, out=y)
     y = y.reshape(N, OC, L)
@@ -255,23 +313,28 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     if need_w:
         cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N
-        part = xp.empty((N, g, OCg, K), ga.dtype)
-        _gemm(g4, cols.swapaxes(-1, -2), out=part)
+        if g == 1:
+            gw = _gemm_batch_sum(g4.reshape(N, OCg, L), cols.reshape(N, K, L).swapaxes(-1, -2))
+        else:
+            part = xp.empty((N, g, OCg, K), ga.dtype)
+            _gemm(g4, cols.swapaxes(-1, -2), out=part)
+            gw = part.sum(0)
         del cols
-        gw = part.sum(0).reshape(OC, Cg, kh, kw)
+        gw = gw.reshape(OC, Cg, kh, kw)
     if need_x:
         w3 = _contig(wa).reshape(g, OCg, K)
+        fast_dcols = _dcols_fast(ga, K, L)
         if one:
             gx = xp.empty((N, g, K, L), ga.dtype)
             if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=gx.reshape(N, K, L))
+                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=gx.reshape(N, K, L), fast=fast_dcols)
             else:
                 _gemm(w3.swapaxes(-1, -2), g4, out=gx)
             gx = gx.reshape(N, C, H, W)
         else:
             dcols = _scratch(1, (N, g, K, L), ga.dtype, ga)
             if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L))
+                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
             else:
                 _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
             gx = col2im_array(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)

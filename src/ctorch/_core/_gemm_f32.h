@@ -1,0 +1,544 @@
+/* Single-precision GEMM for conv-shaped products (Goto/BLIS structure).
+ *
+ *   C[b] (M x N) (+)= A[b] (M x K) @ B[b] (K x N)        (batched, any element strides)
+ *   C    (M x N) (+)= sum_b A[b] @ B[b]                  (reduce_batch: conv's dW)
+ *
+ * - A is packed into MR-row panels (k-major, MR floats per k), once for all threads when it
+ *   is shared by the batch (the conv weight), else per work item.
+ * - B is packed one KC x NR micro-panel at a time (stays in L1) and used by all M/MR
+ *   micro-kernel calls before the next one is packed.
+ * - Micro-kernel: MR=8 rows x NR=48 columns (3 zmm per row, 24 accumulators), broadcast A,
+ *   FMA; narrower 32/16-column variants for the right edge.  Partial tiles go through a
+ *   small on-stack tile.
+ * - Threads split the (batch, column-block) items, never K: each C element is one
+ *   sequential FMA chain over k in a fixed K blocking, so the result is bitwise identical
+ *   for any thread count (and any column partition).
+ * - AVX-512 code is compiled with target("avx512f") and chosen at run time; other CPUs get
+ *   a portable C micro-kernel with the same summation order (slow; callers use NumPy there).
+ */
+#ifndef CT_GEMM_F32_H
+#define CT_GEMM_F32_H
+
+#include "_ct_common.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define CTG_MR 8
+#define CTG_NR 48
+#define CTG_KC 256
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CTG_X86 1
+#include <immintrin.h>
+#endif
+
+/* pf/npf: npf cache lines from pf on to prefetch into L2 while computing (next B block). */
+typedef void (*ctg_ukern_t)(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
+                            int load, const char *pf, int npf);
+
+/* ---------------------------------------------------------------- portable micro-kernel */
+static void ctg_ukern_c(int nv, int kc, const float *ap, const float *bp, float *c,
+                        ptrdiff_t ldc, int load)
+{
+    const int w = nv * 16;
+    float acc[CTG_MR][CTG_NR];
+    for (int i = 0; i < CTG_MR; i++)
+        for (int j = 0; j < w; j++)
+            acc[i][j] = load ? c[i * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++) {
+        const float *b = bp + (ptrdiff_t)k * w;
+        for (int i = 0; i < CTG_MR; i++) {
+            const float a = ap[k * CTG_MR + i];
+            for (int j = 0; j < w; j++)
+                acc[i][j] = fmaf(a, b[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < CTG_MR; i++)
+        for (int j = 0; j < w; j++)
+            c[i * ldc + j] = acc[i][j];
+}
+static void ctg_ukern_c1(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
+                         int load, const char *pf, int npf)
+{ (void)pf; (void)npf; ctg_ukern_c(1, kc, ap, bp, c, ldc, load); }
+static void ctg_ukern_c2(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
+                         int load, const char *pf, int npf)
+{ (void)pf; (void)npf; ctg_ukern_c(2, kc, ap, bp, c, ldc, load); }
+static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
+                         int load, const char *pf, int npf)
+{ (void)pf; (void)npf; ctg_ukern_c(3, kc, ap, bp, c, ldc, load); }
+
+/* ---------------------------------------------------------------- AVX-512 micro-kernel */
+#ifdef CTG_X86
+#define CTG_AVX512 __attribute__((target("avx512f")))
+
+#define CTG_UKERN_AVX512(NV)                                                                  \
+static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const float *bp,      \
+                                             float *c, ptrdiff_t ldc, int load,             \
+                                             const char *pf, int npf)                       \
+{                                                                                            \
+    __m512 acc[CTG_MR][NV];                                                                  \
+    _Pragma("GCC unroll 8")                                                                  \
+    for (int i = 0; i < CTG_MR; i++) {                                                       \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps(); \
+    }                                                                                        \
+    for (int k = 0; k < kc; k++) {                                                           \
+        if ((k & 1) == 0 && (k >> 1) < npf)                                                  \
+            __builtin_prefetch(pf + 64 * (k >> 1), 0, 2);                                    \
+        __m512 b[NV];                                                                        \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            b[v] = _mm512_load_ps(bp + 16 * v);                                              \
+        _Pragma("GCC unroll 8")                                                              \
+        for (int i = 0; i < CTG_MR; i++) {                                                   \
+            const __m512 a = _mm512_set1_ps(ap[i]);                                          \
+            _Pragma("GCC unroll 3")                                                          \
+            for (int v = 0; v < NV; v++)                                                     \
+                acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);                             \
+        }                                                                                    \
+        ap += CTG_MR;                                                                        \
+        bp += 16 * NV;                                                                       \
+    }                                                                                        \
+    _Pragma("GCC unroll 8")                                                                  \
+    for (int i = 0; i < CTG_MR; i++) {                                                       \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);                               \
+    }                                                                                        \
+}
+
+CTG_UKERN_AVX512(1)
+CTG_UKERN_AVX512(2)
+CTG_UKERN_AVX512(3)
+#endif
+
+static int ctg_have_avx512(void)
+{
+#ifdef CTG_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+/* ---------------------------------------------------------------- packing */
+/* dst[k*MR + i] = A[i*rs + k*cs] for i < mr, zero for mr <= i < MR. */
+static void ctg_pack_a(float *dst, const float *a, ptrdiff_t rs, ptrdiff_t cs, int mr, int kc)
+{
+    if (mr < CTG_MR) {
+        for (int k = 0; k < kc; k++)
+            for (int i = mr; i < CTG_MR; i++)
+                dst[k * CTG_MR + i] = 0.0f;
+    }
+    if (rs == 1) {
+        for (int k = 0; k < kc; k++) {
+            const float *s = a + k * cs;
+            for (int i = 0; i < mr; i++)
+                dst[k * CTG_MR + i] = s[i];
+        }
+    } else {
+        for (int i = 0; i < mr; i++) {
+            const float *s = a + i * rs;
+            for (int k = 0; k < kc; k++)
+                dst[k * CTG_MR + i] = s[k * cs];
+        }
+    }
+}
+
+/* dst[k*w + j] = B[k*rs + j*cs] for j < nr, zero for nr <= j < w. */
+static void ctg_pack_b(float *dst, const float *b, ptrdiff_t rs, ptrdiff_t cs, int nr, int w,
+                       int kc)
+{
+    if (nr < w) {
+        for (int k = 0; k < kc; k++)
+            for (int j = nr; j < w; j++)
+                dst[(ptrdiff_t)k * w + j] = 0.0f;
+    }
+    if (cs == 1) {
+        for (int k = 0; k < kc; k++)
+            for (int j = 0; j < nr; j++)
+                dst[(ptrdiff_t)k * w + j] = b[k * rs + j];
+        return;
+    }
+    for (int j = 0; j < nr; j++) {
+        const float *s = b + j * cs;
+        for (int k = 0; k < kc; k++)
+            dst[(ptrdiff_t)k * w + j] = s[k * rs];
+    }
+}
+
+#ifdef CTG_X86
+/* Row-major B (cs == 1): pack the kc x (j1-j0) block as consecutive micro-panels (each
+ * kc x w, w = 16*ceil(nr/16)), reading every row of B once, contiguously (prefetch-friendly:
+ * panel-by-panel packing reads 192 bytes per 4 KiB-strided row and stalls on memory). */
+static CTG_AVX512 void ctg_pack_b_rows_avx512(float *dst, const float *b, ptrdiff_t rs,
+                                              int ncols, int kc)
+{
+    const int npan = (ncols + CTG_NR - 1) / CTG_NR;
+    for (int k = 0; k < kc; k++) {
+        const float *src = b + k * rs;
+        for (int p = 0; p < npan; p++) {
+            const int jr = p * CTG_NR;
+            const int nr = (ncols - jr < CTG_NR) ? ncols - jr : CTG_NR;
+            const int w = (nr + 15) / 16 * 16;
+            float *d = dst + (ptrdiff_t)jr * kc + (ptrdiff_t)k * w;
+            for (int v = 0; v < w; v += 16) {
+                const int left = nr - v;
+                const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
+                                               : (__mmask16)((1u << left) - 1u);
+                _mm512_store_ps(d + v, _mm512_maskz_loadu_ps(m, src + jr + v));
+            }
+        }
+    }
+}
+#endif
+
+#ifdef CTG_X86
+/* In-register 16x16 transpose: r[i] lane j -> r[j] lane i. */
+static CTG_AVX512 inline void ctg_tr16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int q = 0; q < 4; q++) {
+            t[i + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0x88);
+            t[i + 4 + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0xDD);
+        }
+    for (int q = 0; q < 8; q++) {
+        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
+    }
+}
+
+/* Column-major B (rs == 1, e.g. cols^T in conv's dW): 16 columns x 16 k at a time, each
+ * column's 16 k one contiguous load, transposed in registers (gathers of 4 KiB-strided
+ * columns all hit one L1 set). */
+static CTG_AVX512 void ctg_pack_b_cols_avx512(float *dst, const float *b, ptrdiff_t cs,
+                                              int nr, int w, int kc)
+{
+    __m512 r[16];
+    for (int v = 0; v < w; v += 16) {
+        for (int k = 0; k < kc; k += 16) {
+            const int kl = kc - k < 16 ? kc - k : 16;
+            const __mmask16 km = kl == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << kl) - 1u);
+            for (int j = 0; j < 16; j++)
+                r[j] = v + j < nr ? _mm512_maskz_loadu_ps(km, b + (v + j) * cs + k)
+                                  : _mm512_setzero_ps();
+            ctg_tr16(r);
+            for (int t = 0; t < kl; t++)
+                _mm512_store_ps(dst + (ptrdiff_t)(k + t) * w + v, r[t]);
+        }
+    }
+}
+
+/* Row-major A (cs == 1): dst[k*MR + i] = A[i*rs + k], two k per 16-lane gather. */
+static CTG_AVX512 void ctg_pack_a_rows_avx512(float *dst, const float *a, ptrdiff_t rs, int mr,
+                                              int kc)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i idx = _mm512_add_epi32(
+        _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)rs)),
+        _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const __mmask16 rows = (__mmask16)(((1u << mr) - 1u) | (((1u << mr) - 1u) << 8));
+    int k = 0;
+    for (; k + 2 <= kc; k += 2)
+        _mm512_storeu_ps(dst + k * CTG_MR,
+                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rows, idx, a + k, 4));
+    if (k < kc) /* last odd k: 8 lanes only (the buffer may end right after them) */
+        _mm512_mask_storeu_ps(dst + k * CTG_MR, (__mmask16)0xFF,
+                              _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                       (__mmask16)(rows & 0xFF), idx, a + k, 4));
+}
+#endif
+
+/* gather indices up to n*stride must fit an int32 */
+static inline int ctg_fits_i32(ptrdiff_t stride, int n)
+{
+    return stride > 0 && stride <= 2147483647 / n;
+}
+
+static void *ctg_alloc(size_t nfloats)
+{
+    void *p = NULL;
+    if (nfloats == 0)
+        nfloats = 1;
+    if (posix_memalign(&p, 64, nfloats * sizeof(float)) != 0)
+        return NULL;
+    return p;
+}
+
+typedef struct {
+    int nbatch, M, N, K;
+    const float *A; ptrdiff_t a_bs, a_rs, a_cs;
+    const float *B; ptrdiff_t b_bs, b_rs, b_cs;
+    float *C; ptrdiff_t c_bs, c_rs, c_cs;
+    int reduce_batch, accumulate;
+    int kc, nkb;       /* K blocking: nkb blocks of kc (the last one shorter) */
+    int Mp;            /* M rounded up to MR */
+    int simd;
+    ctg_ukern_t uk[4]; /* by number of 16-wide vectors */
+} ctg_problem;
+
+/* Pack all of A[b] (every K block, every MR panel) into dst (Mp*K floats). */
+static void ctg_pack_a_all(const ctg_problem *p, const float *a, float *dst)
+{
+    for (int kb = 0; kb < p->nkb; kb++) {
+        const int k0 = kb * p->kc;
+        const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
+        for (int ir = 0; ir < p->M; ir += CTG_MR) {
+            const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
+            float *d = dst + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+            const float *s = a + ir * p->a_rs + k0 * p->a_cs;
+#ifdef CTG_X86
+            if (p->simd && p->a_cs == 1 && p->a_rs != 1 && ctg_fits_i32(p->a_rs, CTG_MR)) {
+                ctg_pack_a_rows_avx512(d, s, p->a_rs, mr, kc);
+                continue;
+            }
+#endif
+            ctg_pack_a(d, s, p->a_rs, p->a_cs, mr, kc);
+        }
+    }
+}
+
+/* One work item: columns [j0, j1) of C[cb] from batches [b0, b1) (summed when reducing). */
+/* Software prefetch (into L2) of the next B block's rows while the current block computes:
+ * packing is a pure stream from memory, and without this it does not overlap the FMAs. */
+typedef struct {
+    const char *base; ptrdiff_t rs_bytes; int rows, lines, r, l, quota;
+} ctg_pf;
+
+static void ctg_pf_init(ctg_pf *f, const float *row0, ptrdiff_t rs, int rows, int ncols,
+                        int calls)
+{
+    f->base = (const char *)row0;
+    f->rs_bytes = rs * (ptrdiff_t)sizeof(float);
+    f->rows = rows;
+    f->lines = (ncols * (int)sizeof(float) + 63) / 64 + 1;
+    f->r = f->l = 0;
+    f->quota = calls > 0 ? (rows * f->lines + calls - 1) / calls + 1 : 0;
+}
+
+/* The next run of at most quota lines (within one row) for a micro-kernel to prefetch. */
+static inline const char *ctg_pf_step(ctg_pf *f, int *n)
+{
+    if (f->r >= f->rows || f->quota == 0) { *n = 0; return NULL; }
+    int run = f->lines - f->l;
+    if (run > f->quota) run = f->quota;
+    const char *ptr = f->base + f->r * f->rs_bytes + 64 * f->l;
+    f->l += run;
+    if (f->l == f->lines) { f->l = 0; f->r++; }
+    *n = run;
+    return ptr;
+}
+
+static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j1,
+                     const float *apk_shared, float *apk, float *bpk, int nxb, int nxj0,
+                     int nxj1)
+{
+    float *C = p->C + cb * p->c_bs;
+    float tile[CTG_MR * CTG_NR] __attribute__((aligned(64)));
+    for (int b = b0; b < b1; b++) {
+        const float *apb = apk_shared;
+        if (apb == NULL) {
+            ctg_pack_a_all(p, p->A + b * p->a_bs, apk);
+            apb = apk;
+        }
+        const float *B = p->B + b * p->b_bs;
+        for (int kb = 0; kb < p->nkb; kb++) {
+            const int k0 = kb * p->kc;
+            const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
+            const int load = p->accumulate || kb > 0 || b > b0;
+            const float *Bk = B + k0 * p->b_rs;
+#ifdef CTG_X86
+            if (p->b_cs == 1 && p->simd)
+                ctg_pack_b_rows_avx512(bpk, Bk + j0, p->b_rs, j1 - j0, kc);
+            else
+#endif
+            for (int jr = j0; jr < j1; jr += CTG_NR) {
+                const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
+#ifdef CTG_X86
+                if (p->simd && p->b_rs == 1 && p->b_cs != 1 && ctg_fits_i32(p->b_cs, 16)) {
+                    ctg_pack_b_cols_avx512(bpk + (ptrdiff_t)(jr - j0) * kc, Bk + jr * p->b_cs,
+                                           p->b_cs, nr, (nr + 15) / 16 * 16, kc);
+                    continue;
+                }
+#endif
+                ctg_pack_b(bpk + (ptrdiff_t)(jr - j0) * kc, Bk + jr * p->b_cs, p->b_rs,
+                           p->b_cs, nr, (nr + 15) / 16 * 16, kc);
+            }
+            ctg_pf pf;
+            pf.rows = pf.quota = pf.r = pf.l = pf.lines = 0;
+            pf.base = NULL; pf.rs_bytes = 0;
+            if (p->b_cs == 1) {
+                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * (p->Mp / CTG_MR);
+                if (kb + 1 < p->nkb) {
+                    const int kcn = (p->K - k0 - kc < p->kc) ? p->K - k0 - kc : p->kc;
+                    ctg_pf_init(&pf, Bk + kc * p->b_rs + j0, p->b_rs, kcn, j1 - j0, calls);
+                } else if (b + 1 < b1) {
+                    ctg_pf_init(&pf, p->B + (b + 1) * p->b_bs + j0, p->b_rs, p->kc, j1 - j0,
+                                calls);
+                } else if (nxb >= 0) {
+                    ctg_pf_init(&pf, p->B + nxb * p->b_bs + nxj0, p->b_rs, p->kc, nxj1 - nxj0,
+                                calls);
+                }
+            } else if (p->b_rs == 1) { /* column-major B: its columns are the memory rows */
+                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * (p->Mp / CTG_MR);
+                if (kb + 1 < p->nkb) {
+                    const int kcn = (p->K - k0 - kc < p->kc) ? p->K - k0 - kc : p->kc;
+                    ctg_pf_init(&pf, Bk + kc + j0 * p->b_cs, p->b_cs, j1 - j0, kcn, calls);
+                } else if (b + 1 < b1) {
+                    ctg_pf_init(&pf, p->B + (b + 1) * p->b_bs + j0 * p->b_cs, p->b_cs, j1 - j0,
+                                p->kc, calls);
+                } else if (nxb >= 0) {
+                    ctg_pf_init(&pf, p->B + nxb * p->b_bs + nxj0 * p->b_cs, p->b_cs,
+                                nxj1 - nxj0, p->kc, calls);
+                }
+            }
+            for (int jr = j0; jr < j1; jr += CTG_NR) {
+                const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
+                const int nv = (nr + 15) / 16;
+                const int w = nv * 16;
+                const float *bp = bpk + (ptrdiff_t)(jr - j0) * kc;
+                for (int ir = 0; ir < p->M; ir += CTG_MR) {
+                    const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
+                    const float *ap = apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+                    float *c = C + ir * p->c_rs + jr * p->c_cs;
+                    int npf;
+                    const char *pfp = ctg_pf_step(&pf, &npf);
+                    if (npf > kc / 2) npf = kc / 2;
+                    if (mr == CTG_MR && nr == w && p->c_cs == 1) {
+                        p->uk[nv](kc, ap, bp, c, p->c_rs, load, pfp, npf);
+                    } else {
+                        if (load)
+                            for (int i = 0; i < mr; i++)
+                                for (int j = 0; j < nr; j++)
+                                    tile[i * w + j] = c[i * p->c_rs + j * p->c_cs];
+                        p->uk[nv](kc, ap, bp, tile, w, load, pfp, npf);
+                        for (int i = 0; i < mr; i++)
+                            for (int j = 0; j < nr; j++)
+                                c[i * p->c_rs + j * p->c_cs] = tile[i * w + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Returns 0, or -1 when a buffer could not be allocated. */
+static int ct_sgemm(int nbatch, int M, int N, int K,
+                    const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                    const float *B, ptrdiff_t b_bs, ptrdiff_t b_rs, ptrdiff_t b_cs,
+                    float *C, ptrdiff_t c_bs, ptrdiff_t c_rs, ptrdiff_t c_cs,
+                    int reduce_batch, int accumulate, int nthreads, int use_simd)
+{
+    ctg_problem p;
+    p.nbatch = nbatch; p.M = M; p.N = N; p.K = K;
+    p.A = A; p.a_bs = a_bs; p.a_rs = a_rs; p.a_cs = a_cs;
+    p.B = B; p.b_bs = b_bs; p.b_rs = b_rs; p.b_cs = b_cs;
+    p.C = C; p.c_bs = c_bs; p.c_rs = c_rs; p.c_cs = c_cs;
+    p.reduce_batch = reduce_batch; p.accumulate = accumulate;
+    const int ncb = reduce_batch ? 1 : nbatch;
+    if (M <= 0 || N <= 0 || ncb <= 0)
+        return 0;
+    if (K <= 0 || (reduce_batch && nbatch <= 0)) { /* C = 0 (or unchanged) */
+        if (!accumulate)
+            for (int b = 0; b < ncb; b++)
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++)
+                        C[b * c_bs + i * c_rs + j * c_cs] = 0.0f;
+        return 0;
+    }
+    const int KCt = CTG_KC;
+    p.nkb = (K + KCt - 1) / KCt;
+    p.kc = (K + p.nkb - 1) / p.nkb;
+    p.Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
+    p.uk[0] = NULL;
+#ifdef CTG_X86
+    if (use_simd && ctg_have_avx512()) {
+        p.simd = 1;
+        p.uk[1] = ctg_ukern_avx512_1; p.uk[2] = ctg_ukern_avx512_2; p.uk[3] = ctg_ukern_avx512_3;
+    } else
+#endif
+    {
+        (void)use_simd;
+        p.simd = 0;
+        p.uk[1] = ctg_ukern_c1; p.uk[2] = ctg_ukern_c2; p.uk[3] = ctg_ukern_c3;
+    }
+
+    /* Column blocks: C block (M x nc) stays in L2 across the K blocks. */
+    int nc = (int)((128 * 1024) / M);              /* C block M x nc: 512 KiB */
+    if (nc > (256 * 1024) / p.kc) nc = (256 * 1024) / p.kc; /* B block kc x nc: 1 MiB */
+    nc = nc / CTG_NR * CTG_NR;
+    if (nc < CTG_NR) nc = CTG_NR;
+    int ncol = (N + nc - 1) / nc;
+    const double flops = (double)M * N * K * nbatch;
+    if (nthreads < 1) nthreads = 1;
+    if (flops < 2.0e6) nthreads = 1;
+    /* Balance the items over the threads: when the batch items alone do not divide evenly,
+     * make the column blocks per batch item a multiple of the thread count (as far as the
+     * panels go; conv's dW has a single batch item and ~6-36 panels). */
+    const int panels = (N + CTG_NR - 1) / CTG_NR;
+    if (nthreads > 1 && ncb % nthreads != 0) {
+        int want = (ncol + nthreads - 1) / nthreads * nthreads;
+        while (ncb * want < 2 * nthreads && want * 2 <= panels) want *= 2;
+        ncol = want < panels ? want : panels;
+    }
+    const int ppb = (panels + ncol - 1) / ncol; /* panels per column block */
+    ncol = (panels + ppb - 1) / ppb;
+    const int nitems = ncb * ncol;
+    if (nthreads > nitems) nthreads = nitems;
+
+    const int a_shared = (a_bs == 0 || nbatch == 1);
+    float *apk_shared = NULL;
+    if (a_shared) {
+        apk_shared = (float *)ctg_alloc((size_t)p.Mp * K);
+        if (!apk_shared) return -1;
+        ctg_pack_a_all(&p, A, apk_shared);
+    }
+    int err = 0;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+        float *bpk = (float *)ctg_alloc((size_t)p.kc * ppb * CTG_NR);
+        float *apk = a_shared ? NULL : (float *)ctg_alloc((size_t)p.Mp * K);
+        if (!bpk || (!a_shared && !apk)) {
+#pragma omp atomic write
+            err = 1;
+        }
+#pragma omp barrier
+        if (!err) {
+#pragma omp for schedule(static)
+            for (int it = 0; it < nitems; it++) {
+                const int cb = it / ncol, jb = it % ncol;
+                const int j0 = jb * ppb * CTG_NR;
+                const int j1 = (j0 + ppb * CTG_NR < N) ? j0 + ppb * CTG_NR : N;
+                /* the next item (of this thread under a static schedule), to prefetch */
+                const int nx = it + 1 < nitems ? it + 1 : -1;
+                const int nxb = nx < 0 ? -1 : (reduce_batch ? 0 : nx / ncol);
+                const int nxj0 = nx < 0 ? 0 : (nx % ncol) * ppb * CTG_NR;
+                const int nxj1 = (nxj0 + ppb * CTG_NR < N) ? nxj0 + ppb * CTG_NR : N;
+                if (reduce_batch)
+                    ctg_item(&p, 0, nbatch, 0, j0, j1, apk_shared, apk, bpk, nxb, nxj0, nxj1);
+                else
+                    ctg_item(&p, cb, cb + 1, cb, j0, j1, apk_shared, apk, bpk, nxb, nxj0,
+                             nxj1);
+            }
+        }
+        free(bpk);
+        free(apk);
+    }
+    free(apk_shared);
+    return err ? -1 : 0;
+}
+
+#endif

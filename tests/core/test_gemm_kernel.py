@@ -1,0 +1,218 @@
+"""ctorch._core.gemm.sgemm: float32 GEMM (AVX-512 micro-kernel, portable fallback).
+
+Checked against a float64 NumPy reference with a K-scaled tolerance, for odd sizes,
+transposed/strided operands, batch broadcasting, the batch-reduction (conv dW) and
+accumulate modes, bitwise equality between 1 and 2 threads, and ValueError on bad shapes.
+"""
+
+import contextlib
+
+import numpy as np
+import pytest
+
+from ctorch._core import _threads, gemm
+
+SIZES = [1, 7, 15, 16, 17, 33, 100, 300]
+SIMD = [True, False] if gemm.SGEMM_AVX512 else [False]
+
+
+@contextlib.contextmanager
+def threads(n):
+    old = _threads.get_num_threads()
+    _threads.set_num_threads(n)
+    try:
+        yield
+    finally:
+        _threads.set_num_threads(old)
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def check(got, a, b, reduce_batch=False, base=None):
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    if reduce_batch:
+        ref = ref.sum(0, keepdims=True)
+    if base is not None:
+        ref = ref + base
+    K = a.shape[-1] * (a.shape[0] if reduce_batch else 1)
+    bound = np.matmul(np.abs(a.astype(np.float64)), np.abs(b.astype(np.float64)))
+    if reduce_batch:
+        bound = bound.sum(0, keepdims=True)
+    tol = 4 * K * np.finfo(np.float32).eps * bound + 1e-6
+    assert got.shape == ref.shape
+    assert np.all(np.abs(got - ref) <= tol), float(np.max(np.abs(got - ref) - tol))
+
+
+@pytest.mark.parametrize("simd", SIMD)
+@pytest.mark.parametrize("M", SIZES)
+@pytest.mark.parametrize("N", SIZES)
+@pytest.mark.parametrize("K", [1, 7, 16, 17, 100, 300])
+def test_odd_sizes(M, N, K, simd):
+    rng = np.random.default_rng(M * 10007 + N * 101 + K)
+    a, b = rand(rng, 1, M, K), rand(rng, 2, K, N)
+    out = np.full((2, M, N), np.nan, np.float32)
+    gemm.sgemm(a, b, out, simd=simd)
+    check(out, a, b)
+
+
+@pytest.mark.parametrize("simd", SIMD)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_transposed_and_strided(ta, tb, simd):
+    rng = np.random.default_rng(1)
+    M, K, N = 37, 300, 101
+    a = rand(rng, 3, K, M).swapaxes(1, 2) if ta else rand(rng, 3, M, K)
+    b = rand(rng, 3, N, K).swapaxes(1, 2) if tb else rand(rng, 3, K, N)
+    a = np.ascontiguousarray(a) if not ta else a
+    # a strided (every other row/column) view as well
+    bs = rand(rng, 3, 2 * K, 2 * N)[:, ::2, ::2]
+    out = np.empty((3, M, N), np.float32)
+    gemm.sgemm(a, b, out, simd=simd)
+    check(out, a, b)
+    gemm.sgemm(a, bs, out, simd=simd)
+    check(out, a, bs)
+    # strided output: a column slice of a wider array
+    wide = np.zeros((3, M, N + 5), np.float32)
+    gemm.sgemm(a, b, wide[:, :, 2 : 2 + N], simd=simd)
+    check(wide[:, :, 2 : 2 + N], a, b)
+    assert not wide[:, :, :2].any() and not wide[:, :, 2 + N :].any()
+
+
+@pytest.mark.parametrize("simd", SIMD)
+@pytest.mark.parametrize("M,K,N,B", [(64, 1024, 288, 4), (7, 33, 17, 5), (16, 100, 300, 3)])
+def test_reduce_batch_like_conv_dw(M, K, N, B, simd):
+    rng = np.random.default_rng(2)
+    gy, cols = rand(rng, B, M, K), rand(rng, B, N, K)
+    out = np.empty((1, M, N), np.float32)
+    gemm.sgemm(gy, cols.swapaxes(1, 2), out, reduce_batch=True, simd=simd)
+    check(out, gy, cols.swapaxes(1, 2), reduce_batch=True)
+
+
+def test_accumulate():
+    rng = np.random.default_rng(3)
+    a, b = rand(rng, 2, 17, 33), rand(rng, 2, 33, 100)
+    base = rand(rng, 2, 17, 100)
+    out = base.copy()
+    gemm.sgemm(a, b, out, accumulate=True)
+    check(out, a, b, base=base.astype(np.float64))
+
+
+def test_empty_and_k0():
+    out = np.full((1, 3, 4), 7.0, np.float32)
+    gemm.sgemm(np.empty((1, 3, 0), np.float32), np.empty((1, 0, 4), np.float32), out)
+    assert not out.any()
+    gemm.sgemm(
+        np.empty((1, 0, 5), np.float32),
+        np.empty((1, 5, 4), np.float32),
+        np.empty((1, 0, 4), np.float32),
+    )
+
+
+@pytest.mark.parametrize(
+    "M,K,N,B,reduce",
+    [
+        (64, 288, 1024, 4, False),
+        (33, 300, 1000, 3, False),
+        (64, 1000, 288, 4, True),
+        (300, 17, 777, 2, False),
+    ],
+)
+def test_bitwise_1_vs_2_threads(M, K, N, B, reduce):
+    rng = np.random.default_rng(4)
+    a, b = rand(rng, B, M, K), rand(rng, B, K, N)
+    outs = []
+    for nt in (1, 2):
+        out = np.empty((1 if reduce else B, M, N), np.float32)
+        with threads(nt):
+            gemm.sgemm(a, b, out, reduce_batch=reduce)
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1])
+    check(outs[0], a, b, reduce_batch=reduce)
+
+
+def test_simd_matches_portable_bitwise():
+    if not gemm.SGEMM_AVX512:
+        pytest.skip("no AVX-512 on this CPU")
+    rng = np.random.default_rng(5)
+    a, b = rand(rng, 2, 45, 300), rand(rng, 2, 300, 130)
+    o1, o2 = np.empty((2, 45, 130), np.float32), np.empty((2, 45, 130), np.float32)
+    gemm.sgemm(a, b, o1)
+    gemm.sgemm(a, b, o2, simd=False)
+    assert np.array_equal(o1, o2)  # same FMA order per element
+
+
+@pytest.mark.parametrize(
+    "ashape,bshape,oshape,reduce",
+    [
+        ((1, 3, 4), (1, 5, 6), (1, 3, 6), False),  # inner sizes differ
+        ((2, 3, 4), (3, 4, 6), (3, 3, 6), False),  # batches do not broadcast
+        ((1, 3, 4), (1, 4, 6), (1, 3, 7), False),  # wrong out
+        ((2, 3, 4), (2, 4, 6), (2, 3, 6), True),  # reduce needs out batch 1
+    ],
+)
+def test_bad_shapes(ashape, bshape, oshape, reduce):
+    with pytest.raises(ValueError, match="sgemm"):
+        gemm.sgemm(
+            np.zeros(ashape, np.float32),
+            np.zeros(bshape, np.float32),
+            np.zeros(oshape, np.float32),
+            reduce_batch=reduce,
+        )
+
+
+def test_wrong_dtype():
+    with pytest.raises((ValueError, TypeError)):
+        gemm.sgemm(np.zeros((1, 3, 4)), np.zeros((1, 4, 6)), np.zeros((1, 3, 6)))
+
+
+@pytest.mark.parametrize("k,pad", [(3, 1), (1, 0)])
+def test_conv2d_uses_kernel_and_matches_numpy_path(monkeypatch, k, pad):
+    """conv2d fwd/bwd on a shape routed through sgemm agree with the NumPy-matmul path."""
+    import ctorch
+    import ctorch.ops.conv as cv
+
+    calls = []
+    orig = cv._sgemm_kernel
+
+    def spy(a, b):
+        kern = orig(a, b)
+        calls.append(kern is not None)
+        return kern
+
+    def run():
+        ctorch.manual_seed(0)
+        conv = ctorch.nn.Conv2d(32, 64, k, padding=pad)
+        x = ctorch.randn(4, 32, 16, 16, requires_grad=True)
+        y = conv(x)
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy(), conv.weight.grad.numpy()
+
+    monkeypatch.setattr(cv, "_sgemm_kernel", spy)
+    fast = run()
+    assert any(calls) == gemm.SGEMM_AVX512
+    monkeypatch.setattr(cv, "_sgemm_kernel", lambda a, b: None)
+    ref = run()
+    for f, r in zip(fast, ref, strict=True):
+        np.testing.assert_allclose(f, r, rtol=1e-4, atol=1e-4 * float(np.abs(r).max()))
+
+
+def test_num_threads_follows_set_num_threads():
+    for n in (1, 2):
+        with threads(n):
+            assert gemm.sgemm_num_threads() == n
+
+
+@pytest.mark.parametrize("simd", SIMD)
+def test_negative_strides(simd):
+    rng = np.random.default_rng(6)
+    a, b = rand(rng, 2, 37, 300), rand(rng, 2, 300, 101)
+    for aa, bb in [
+        (a[:, ::-1, ::-1], b[:, ::-1, :]),
+        (a[::-1], b[:, :, ::-1]),
+        (a, np.ascontiguousarray(b.swapaxes(1, 2)).swapaxes(1, 2)[:, ::-1]),
+    ]:
+        out = np.empty((2, 37, 101), np.float32)
+        gemm.sgemm(aa, bb, out, simd=simd)
+        check(out, aa, bb)
