@@ -11,6 +11,8 @@ is importable, ``lib`` = ``torch``: because the APIs match, the same lambda test
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 import ctorch
@@ -189,3 +191,16 @@ def t_and_np(shape, dtype=np.float32, seed=0, low=-2.0, high=2.0):
     """A ctorch tensor and an independent NumPy copy of the same values."""
     a = np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
     return ctorch.tensor(a), a
+
+
+@contextlib.contextmanager
+def threads(n: int):
+    """Run the block with ctorch's kernels on ``n`` OpenMP threads, then restore the count."""
+    from ctorch._core import _threads
+
+    old = _threads.get_num_threads()
+    _threads.set_num_threads(n)
+    try:
+        yield
+    finally:
+        _threads.set_num_threads(old)

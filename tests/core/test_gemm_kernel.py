@@ -5,25 +5,14 @@ transposed/strided operands, batch broadcasting, the batch-reduction (conv dW) a
 accumulate modes, bitwise equality between 1 and 2 threads, and ValueError on bad shapes.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
+from helpers import threads
 
-from ctorch._core import _threads, gemm
+from ctorch._core import gemm
 
 SIZES = [1, 7, 15, 16, 17, 33, 100, 300]
 SIMD = [True, False] if gemm.SGEMM_AVX512 else [False]
-
-
-@contextlib.contextmanager
-def threads(n):
-    old = _threads.get_num_threads()
-    _threads.set_num_threads(n)
-    try:
-        yield
-    finally:
-        _threads.set_num_threads(old)
 
 
 def rand(rng, *shape):

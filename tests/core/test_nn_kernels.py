@@ -5,25 +5,14 @@ ops where torch is installed, for float32/float64, odd sizes, sizes below and ab
 threading threshold, bitwise equality between 1 and 2 threads, and ValueError on bad lengths.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
+from helpers import threads
 
-from ctorch._core import _threads, conv, loss, nnmisc, normalization, pooling
+from ctorch._core import conv, loss, nnmisc, normalization, pooling
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
-
-
-@contextlib.contextmanager
-def threads(n):
-    old = _threads.get_num_threads()
-    _threads.set_num_threads(n)
-    try:
-        yield
-    finally:
-        _threads.set_num_threads(old)
 
 
 def run_1_and_2(fn):

@@ -2,27 +2,16 @@
 and against torch.optim (single-tensor path) over several steps; 1 vs 2 threads bitwise;
 ValueError on bad lengths."""
 
-import contextlib
-
 import numpy as np
 import pytest
+from helpers import threads
 
-from ctorch._core import _threads, optim
+from ctorch._core import optim
 
 DTYPES = [np.float32, np.float64]
 SIZES = [1, 37, 100003]  # 100003 is above the threading threshold
 STEPS = 5
 TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-14)}
-
-
-@contextlib.contextmanager
-def threads(n):
-    old = _threads.get_num_threads()
-    _threads.set_num_threads(n)
-    try:
-        yield
-    finally:
-        _threads.set_num_threads(old)
 
 
 def lerp(a, b, w):

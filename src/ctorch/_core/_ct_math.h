@@ -24,6 +24,29 @@
 typedef union { float f; int32_t i; } ct_fbits;
 typedef union { double f; int64_t i; } ct_dbits;
 
+/* exp(r) * 2^k for a reduced argument r in [-ln2/2, ln2/2] and t = k + 1.5 * 2^23 (the
+ * float -> int rounding trick of the callers): exp(r) from the cephes expf minimax
+ * polynomial, then 2^k = 2^k1 * 2^k2 with both factors normal for k in [-150, 128]; y * 2^k1
+ * is exact, the second product rounds once (correct gradual underflow). */
+CT_INLINE float ct_expf_finish(float r, float t)
+{
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = (p * (r * r) + r) + 1.0f;
+    ct_fbits tb;
+    tb.f = t;
+    int32_t ki = tb.i - 0x4B400000;
+    int32_t k1 = ki >> 1;
+    ct_fbits s1, s2;
+    s1.i = (k1 + 127) << 23;
+    s2.i = (ki - k1 + 127) << 23;
+    return (y * s1.f) * s2.f;
+}
+
 CT_INLINE float ct_exp_f32(float x)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23 : float -> int rounding trick */
@@ -37,24 +60,7 @@ CT_INLINE float ct_exp_f32(float x)
     /* r = x - k*ln2 (ln2_hi has 9 significant bits so k*ln2_hi is exact) */
     float r = xc - k * 0.693359375f;
     r = r - k * (-2.12194440e-4f);
-    /* exp(r) on [-ln2/2, ln2/2] (cephes expf minimax coefficients) */
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = (p * (r * r) + r) + 1.0f;
-    /* 2^k = 2^k1 * 2^k2 with both factors normal for k in [-150, 128]; y * 2^k1 is exact,
-     * the second product rounds once (correct gradual underflow) */
-    ct_fbits tb;
-    tb.f = t;
-    int32_t ki = tb.i - 0x4B400000;
-    int32_t k1 = ki >> 1;
-    ct_fbits s1, s2;
-    s1.i = (k1 + 127) << 23;
-    s2.i = (ki - k1 + 127) << 23;
-    return (y * s1.f) * s2.f;
+    return ct_expf_finish(r, t);
 }
 
 CT_INLINE double ct_exp_f64(double x)
@@ -122,21 +128,7 @@ CT_INLINE float ct_exp_hilo_f32(float hi, float lo)
     float k = t - magic;
     float r = (hc - k * 0.693359375f) + lo;
     r = r - k * (-2.12194440e-4f);
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = (p * (r * r) + r) + 1.0f;
-    ct_fbits tb;
-    tb.f = t;
-    int32_t ki = tb.i - 0x4B400000;
-    int32_t k1 = ki >> 1;
-    ct_fbits s1, s2;
-    s1.i = (k1 + 127) << 23;
-    s2.i = (ki - k1 + 127) << 23;
-    return (y * s1.f) * s2.f;
+    return ct_expf_finish(r, t);
 }
 
 /* GELU for float x, through Phi(x) = 0.5 erfc(-x/sqrt 2):
