@@ -234,14 +234,6 @@ def build_digits_model() -> Any:
     )
 
 
-def _set_blas_threads(n: int) -> int | None:
-    """Limit the OpenBLAS that NumPy loaded to ``n`` threads; returns the previous count, or
-    None when no OpenBLAS was found (see ``ctorch._blas_threads``)."""
-    from ._blas_threads import set_blas_threads
-
-    return set_blas_threads(n)
-
-
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     """Float tensors N x 1 x H x W (normalized) and int64 labels for train and test."""
     import ctorch
@@ -367,16 +359,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     import ctorch
 
     threads = args.threads if args.threads is not None else (1 if digits else None)
-    old_threads, old_blas = ctorch.get_num_threads(), None
+    old_threads = ctorch.get_num_threads()
     if threads is not None:
-        ctorch.set_num_threads(threads)
-        old_blas = _set_blas_threads(threads)
+        ctorch.set_num_threads(threads)  # also NumPy's OpenBLAS (ctorch._blas_threads)
     try:
         return _train(args, digits, epochs, batch_size, lr, out, t_start)
     finally:
         ctorch.set_num_threads(old_threads)
-        if old_blas is not None:
-            _set_blas_threads(old_blas)
         if args.quiet:
             out.close()
 
