@@ -324,19 +324,15 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     if need_x:
         w3 = _contig(wa).reshape(g, OCg, K)
         fast_dcols = _dcols_fast(ga, K, L)
-        if one:
-            gx = xp.empty((N, g, K, L), ga.dtype)
-            if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=gx.reshape(N, K, L), fast=fast_dcols)
-            else:
-                _gemm(w3.swapaxes(-1, -2), g4, out=gx)
-            gx = gx.reshape(N, C, H, W)
+        # dcols = W^T @ gy; for a 1x1 kernel it is gx itself, else col2im folds it into gx
+        dcols = xp.empty((N, g, K, L), ga.dtype) if one else _scratch(1, (N, g, K, L), ga.dtype, ga)
+        if g == 1:
+            _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
         else:
-            dcols = _scratch(1, (N, g, K, L), ga.dtype, ga)
-            if g == 1:
-                _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
-            else:
-                _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
+            _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
+        if one:
+            gx = dcols.reshape(N, C, H, W)
+        else:
             gx = col2im_array(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return gx, gw, gb
 
