@@ -435,6 +435,67 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
     }
 }
 
+/* Fill p for C (+)= A @ B: K blocking, padded M, micro-kernels (AVX-512 when use_simd and
+ * the CPU has it).  The K blocking depends on K only, so every caller that runs the same
+ * product gets the same summation order. */
+static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
+                      const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                      const float *B, ptrdiff_t b_bs, ptrdiff_t b_rs, ptrdiff_t b_cs,
+                      float *C, ptrdiff_t c_bs, ptrdiff_t c_rs, ptrdiff_t c_cs,
+                      int reduce_batch, int accumulate, int use_simd)
+{
+    p->nbatch = nbatch; p->M = M; p->N = N; p->K = K;
+    p->A = A; p->a_bs = a_bs; p->a_rs = a_rs; p->a_cs = a_cs;
+    p->B = B; p->b_bs = b_bs; p->b_rs = b_rs; p->b_cs = b_cs;
+    p->C = C; p->c_bs = c_bs; p->c_rs = c_rs; p->c_cs = c_cs;
+    p->reduce_batch = reduce_batch; p->accumulate = accumulate;
+    const int KCt = CTG_KC;
+    p->nkb = K > 0 ? (K + KCt - 1) / KCt : 1;
+    p->kc = K > 0 ? (K + p->nkb - 1) / p->nkb : 1;
+    p->Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
+    p->uk[0] = NULL;
+#ifdef CTG_X86
+    if (use_simd && ctg_have_avx512()) {
+        p->simd = 1;
+        p->uk[1] = ctg_ukern_avx512_1; p->uk[2] = ctg_ukern_avx512_2;
+        p->uk[3] = ctg_ukern_avx512_3;
+        return;
+    }
+#endif
+    (void)use_simd;
+    p->simd = 0;
+    p->uk[1] = ctg_ukern_c1; p->uk[2] = ctg_ukern_c2; p->uk[3] = ctg_ukern_c3;
+}
+
+/* Column-block width in NR panels for one thread: the C block (M x nc) stays in L2 across
+ * the K blocks (512 KiB), the packed B block (kc x nc) within 1 MiB. */
+static int ctg_block_panels(const ctg_problem *p)
+{
+    int nc = (int)((128 * 1024) / (p->M > 0 ? p->M : 1));
+    if (nc > (256 * 1024) / p->kc) nc = (256 * 1024) / p->kc;
+    nc = nc / CTG_NR * CTG_NR;
+    if (nc < CTG_NR) nc = CTG_NR;
+    const int panels = (p->N + CTG_NR - 1) / CTG_NR;
+    const int ncol = (p->N + nc - 1) / nc;
+    return (panels + ncol - 1) / ncol;
+}
+
+/* C (+)= A @ B for batch item 0 of p on the calling thread.  apk_shared: A packed by
+ * ctg_pack_a_all, or NULL to pack it into apk (Mp*K floats); bpk: kc*ppb*NR floats, ppb from
+ * ctg_block_panels.  Same results as ct_sgemm for the same product (K is blocked alike and
+ * each C element is one FMA chain whatever the column partition). */
+static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float *apk,
+                           float *bpk, int ppb)
+{
+    const int span = ppb * CTG_NR;
+    for (int j0 = 0; j0 < p->N; j0 += span) {
+        const int j1 = (j0 + span < p->N) ? j0 + span : p->N;
+        const int nj0 = j0 + span;
+        const int nj1 = (nj0 + span < p->N) ? nj0 + span : p->N;
+        ctg_item(p, 0, 1, 0, j0, j1, apk_shared, apk, bpk, nj0 < p->N ? 0 : -1, nj0, nj1);
+    }
+}
+
 /* Returns 0, or -1 when a buffer could not be allocated. */
 static int ct_sgemm(int nbatch, int M, int N, int K,
                     const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
@@ -443,11 +504,6 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
                     int reduce_batch, int accumulate, int nthreads, int use_simd)
 {
     ctg_problem p;
-    p.nbatch = nbatch; p.M = M; p.N = N; p.K = K;
-    p.A = A; p.a_bs = a_bs; p.a_rs = a_rs; p.a_cs = a_cs;
-    p.B = B; p.b_bs = b_bs; p.b_rs = b_rs; p.b_cs = b_cs;
-    p.C = C; p.c_bs = c_bs; p.c_rs = c_rs; p.c_cs = c_cs;
-    p.reduce_batch = reduce_batch; p.accumulate = accumulate;
     const int ncb = reduce_batch ? 1 : nbatch;
     if (M <= 0 || N <= 0 || ncb <= 0)
         return 0;
@@ -459,36 +515,18 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
                         C[b * c_bs + i * c_rs + j * c_cs] = 0.0f;
         return 0;
     }
-    const int KCt = CTG_KC;
-    p.nkb = (K + KCt - 1) / KCt;
-    p.kc = (K + p.nkb - 1) / p.nkb;
-    p.Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
-    p.uk[0] = NULL;
-#ifdef CTG_X86
-    if (use_simd && ctg_have_avx512()) {
-        p.simd = 1;
-        p.uk[1] = ctg_ukern_avx512_1; p.uk[2] = ctg_ukern_avx512_2; p.uk[3] = ctg_ukern_avx512_3;
-    } else
-#endif
-    {
-        (void)use_simd;
-        p.simd = 0;
-        p.uk[1] = ctg_ukern_c1; p.uk[2] = ctg_ukern_c2; p.uk[3] = ctg_ukern_c3;
-    }
+    ctg_setup(&p, nbatch, M, N, K, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs, C, c_bs, c_rs,
+              c_cs, reduce_batch, accumulate, use_simd);
 
-    /* Column blocks: C block (M x nc) stays in L2 across the K blocks. */
-    int nc = (int)((128 * 1024) / M);              /* C block M x nc: 512 KiB */
-    if (nc > (256 * 1024) / p.kc) nc = (256 * 1024) / p.kc; /* B block kc x nc: 1 MiB */
-    nc = nc / CTG_NR * CTG_NR;
-    if (nc < CTG_NR) nc = CTG_NR;
-    int ncol = (N + nc - 1) / nc;
+    const int panels = (N + CTG_NR - 1) / CTG_NR;
+    const int ppb1 = ctg_block_panels(&p); /* one thread's column block */
+    int ncol = (panels + ppb1 - 1) / ppb1;
     const double flops = (double)M * N * K * nbatch;
     if (nthreads < 1) nthreads = 1;
     if (flops < 2.0e6) nthreads = 1;
     /* Balance the items over the threads: when the batch items alone do not divide evenly,
      * make the column blocks per batch item a multiple of the thread count (as far as the
      * panels go; conv's dW has a single batch item and ~6-36 panels). */
-    const int panels = (N + CTG_NR - 1) / CTG_NR;
     if (nthreads > 1 && ncb % nthreads != 0) {
         int want = (ncol + nthreads - 1) / nthreads * nthreads;
         while (ncb * want < 2 * nthreads && want * 2 <= panels) want *= 2;

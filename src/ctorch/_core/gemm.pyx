@@ -11,6 +11,10 @@ and adds to ``out`` instead of overwriting it when ``accumulate``.  Work is spli
 (batch, column blocks), never over K, so results are bitwise identical for any thread
 count.  ``SGEMM_AVX512`` says whether the fast micro-kernel runs on this CPU; without it the
 kernel is a portable (slow) C loop and callers should prefer NumPy's matmul.
+
+``conv2d_fused_forward`` / ``conv2d_fused_backward`` run a whole float32 conv2d (groups 1)
+one image per thread at a time on this kernel, with im2col/col2im into an L2-sized per-thread
+buffer instead of whole-batch column arrays (``_conv_f32.h``).
 """
 
 cdef extern from "_gemm_f32.h" nogil:
@@ -21,6 +25,14 @@ cdef extern from "_gemm_f32.h" nogil:
                  const float *B, Py_ssize_t b_bs, Py_ssize_t b_rs, Py_ssize_t b_cs,
                  float *C, Py_ssize_t c_bs, Py_ssize_t c_rs, Py_ssize_t c_cs,
                  int reduce_batch, int accumulate, int nthreads, int use_simd)
+
+cdef extern from "_conv_f32.h" nogil:
+    ctypedef struct ctc_geom:
+        int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+    int ct_conv2d_fwd_f32(const float *x, const float *w, const float *bias, float *y,
+                          const ctc_geom *g, int nthreads, int use_simd)
+    int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, float *gx,
+                          float *gw, const ctc_geom *g, int nthreads, int use_simd)
 
 SGEMM_AVX512 = bool(ctg_have_avx512())
 
@@ -70,3 +82,105 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
 def sgemm_num_threads():
     """The OpenMP thread count sgemm runs with (ctorch.set_num_threads)."""
     return ct_max_threads()
+
+
+cdef int _conv_geom(ctc_geom *g, str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
+                    Py_ssize_t W, Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                    Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                    Py_ssize_t oh, Py_ssize_t ow) except -1:
+    if min(N, C, H, W, OC, oh, ow) < 0 or min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ValueError(f"{op}: invalid geometry N={N} C={C} H={H} W={W} OC={OC} "
+                         f"kernel=({kh}, {kw}) stride=({sh}, {sw}) padding=({ph}, {pw}) "
+                         f"dilation=({dh}, {dw}) out=({oh}, {ow})")
+    if oh != (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1 or \
+            ow != (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1:
+        raise ValueError(f"{op}: output size ({oh}, {ow}) does not match the geometry")
+    if C * kh * kw * max(oh * ow, 1) > INT_MAX_ or N * max(C * H * W, OC * oh * ow) > INT_MAX_:
+        raise ValueError(f"{op}: sizes above 2**31-1 are not supported")
+    g.N, g.C, g.H, g.W, g.OC = N, C, H, W, OC
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
+    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    return 0
+
+
+cdef int _check_size(str op, str name, Py_ssize_t got, Py_ssize_t want) except -1:
+    if got != want:
+        raise ValueError(f"{op}: {name} has {got} elements, expected {want}")
+    return 0
+
+
+def conv2d_fused_forward(const float[::1] x, const float[::1] w, b, float[::1] y,
+                         Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                         Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                         Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
+    """y (N, OC, oh, ow) = conv2d(x (N, C, H, W), w (OC, C, kh, kw)) (+ b (OC,)), groups 1,
+    float32, all flat C-contiguous.  One image per thread at a time (``_conv_f32.h``)."""
+    cdef ctc_geom g
+    _conv_geom(&g, "conv2d_fused_forward", N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
+               oh, ow)
+    _check_size("conv2d_fused_forward", "x", x.shape[0], N * C * H * W)
+    _check_size("conv2d_fused_forward", "w", w.shape[0], OC * C * kh * kw)
+    _check_size("conv2d_fused_forward", "y", y.shape[0], N * OC * oh * ow)
+    cdef const float[::1] bv
+    cdef const float *pb = NULL
+    if b is not None:
+        bv = b
+        _check_size("conv2d_fused_forward", "bias", bv.shape[0], OC)
+        pb = &bv[0] if OC > 0 else NULL
+    if y.shape[0] == 0:
+        return
+    cdef const float *px = &x[0] if x.shape[0] > 0 else NULL
+    cdef const float *pw_ = &w[0] if w.shape[0] > 0 else NULL
+    cdef int nt = ct_max_threads(), rc
+    with nogil:
+        rc = ct_conv2d_fwd_f32(px, pw_, pb, &y[0], &g, nt, simd)
+    if rc != 0:
+        raise MemoryError("conv2d_fused_forward: could not allocate work buffers")
+
+
+def conv2d_fused_backward(const float[::1] gy, x, w,
+                          gx, gw, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                          Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                          Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
+    """gx (N, C, H, W) and gw (OC, C, kh, kw) of conv2d (groups 1, float32, flat
+    C-contiguous) from gy (N, OC, oh, ow); either output may be None (not computed), x may
+    be None when gw is and w when gx is.
+    dW sums the images in fixed chunks, so it is bitwise identical for any thread count."""
+    cdef ctc_geom g
+    _conv_geom(&g, "conv2d_fused_backward", N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
+               oh, ow)
+    _check_size("conv2d_fused_backward", "gy", gy.shape[0], N * OC * oh * ow)
+    cdef float[::1] gxv, gwv
+    cdef const float[::1] xv, wv
+    cdef const float *px = NULL
+    cdef const float *pw_ = NULL
+    cdef float *pgx = NULL
+    cdef float *pgw = NULL
+    if gx is not None:
+        gxv = gx
+        _check_size("conv2d_fused_backward", "gx", gxv.shape[0], N * C * H * W)
+        pgx = &gxv[0] if gxv.shape[0] > 0 else NULL
+        if w is None:
+            raise ValueError("conv2d_fused_backward: gx needs w")
+        wv = w
+        _check_size("conv2d_fused_backward", "w", wv.shape[0], OC * C * kh * kw)
+        pw_ = &wv[0] if wv.shape[0] > 0 else NULL
+    if gw is not None:
+        gwv = gw
+        _check_size("conv2d_fused_backward", "gw", gwv.shape[0], OC * C * kh * kw)
+        pgw = &gwv[0] if gwv.shape[0] > 0 else NULL
+        if x is None:
+            raise ValueError("conv2d_fused_backward: gw needs x")
+        xv = x
+        _check_size("conv2d_fused_backward", "x", xv.shape[0], N * C * H * W)
+        px = &xv[0] if xv.shape[0] > 0 else NULL
+    if pgx == NULL and pgw == NULL:
+        return
+    cdef const float *pgy = &gy[0] if gy.shape[0] > 0 else NULL
+    cdef int nt = ct_max_threads(), rc
+    with nogil:
+        rc = ct_conv2d_bwd_f32(pgy, px, pw_, pgx, pgw, &g, nt, simd)
+    if rc != 0:
+        raise MemoryError("conv2d_fused_backward: could not allocate work buffers")

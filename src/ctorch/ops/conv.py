@@ -5,6 +5,10 @@ Forward is im2col (our kernel, OpenMP) followed by one batched GEMM over the bat
 two GEMMs (dW, dcols) and col2im for dx.  A 1x1, stride-1, unpadded convolution needs no
 im2col at all: it is a plain GEMM over the (C, H*W) planes.
 
+float32 on an AVX-512 CPU with groups 1 and at least 4 images goes instead through the
+fused kernels (``gemm.conv2d_fused_forward/backward``): one image per thread at a time, its
+columns in an L2-sized buffer, no whole-batch cols array (see ``_fused_kernel``).
+
 Layout: ``cols`` is (N, C*kh*kw, oh*ow), row index (c*kh + ki)*kw + kj, so that with groups
 it is viewed as (N, g, C/g*kh*kw, oh*ow) and the weight (OC, C/g, kh, kw) as (g, OC/g, K).
 
@@ -172,26 +176,35 @@ def _sgemm_kernel(a, b):
     return None
 
 
-_SGEMM_DCOLS_MAX_BYTES = 1 << 20
-
-
 def _dcols_fast(ga, K, L):
-    """Whether dcols = W^T @ gy ((K, OC) @ (OC, L) per image) goes through sgemm.
-
-    It is output-bandwidth bound: at 1 thread the kernel beat OpenBLAS only while one
-    image's output fits L2 (<= 1 MiB; 288x64x1024 was ~20% slower alone, a wash end to end).
-    At 2+ threads always: OpenBLAS's spinning workers right before col2im's OpenMP region
-    cost more (conv2d fwd+bwd 32x32x32x32->64: 40-48 ms instead of 55-60 ms)."""
-    k = _sgemm_kernel(ga, ga)
-    if k is None:
-        return False
-    return K * L * ga.itemsize <= _SGEMM_DCOLS_MAX_BYTES or k.sgemm_num_threads() > 1
+    """Whether the unfused backward's dcols = W^T @ gy goes through sgemm: always where the
+    kernel runs (a shape-only choice, so the result does not depend on the thread count;
+    at 1 thread OpenBLAS was ~20% faster alone on 288x64x1024, a wash end to end, and at 2
+    threads its spinning workers before col2im's OpenMP region cost far more)."""
+    return _sgemm_kernel(ga, ga) is not None
 
 
 def _sgemm_pays(M, K, N, batch):
     """Where ctorch's sgemm beat OpenBLAS (tools/bench_gemm.py, 1 and 2 threads): conv
     shapes with at least 16 output rows and a K of 64+; tiny products stay with NumPy."""
     return M >= 16 and K >= 64 and N >= 16 and M * K * N * batch >= (1 << 22)
+
+
+_FUSED_MIN_BATCH = 4
+
+
+def _fused_kernel(xa, wa, g, N, OC, K, L):
+    """The kernels when conv2d runs fused, one image per thread at a time (float32 CPU,
+    groups 1, a product where sgemm pays, at least _FUSED_MIN_BATCH images: below that the
+    unfused path splits one image's columns over the threads), else None.  The choice depends
+    on shapes only, never on the thread count, so results stay bitwise identical for any
+    thread count."""
+    if g != 1 or N < _FUSED_MIN_BATCH or not _sgemm_pays(OC, K, L, N):
+        return None
+    k = _sgemm_kernel(xa, wa)
+    if k is None or not k.has("conv2d_fused_forward"):
+        return None
+    return k
 
 
 def _gemm(a, b, out=None, fast=False):
@@ -279,6 +292,15 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     K = Cg * kh * kw
     L = oh * ow
     OCg = OC // g
+    k = _fused_kernel(xa, wa, g, N, OC, K, L)
+    if k is not None:
+        y = np.empty((N, OC, oh, ow), np.float32)
+        bias = None if ba is None else _contig(ba)
+        k.conv2d_fused_forward(
+            _contig(xa).reshape(-1), _contig(wa).reshape(-1), bias, y.reshape(-1),
+            N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+        )  # fmt: skip
+        return y
     cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = _contig(wa).reshape(g, OCg, K)
@@ -310,6 +332,17 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     gx = gw = gb = None
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
+    k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None
+    if k is not None:
+        gx = np.empty((N, C, H, W), np.float32) if need_x else None
+        gw = np.empty((OC, Cg, kh, kw), np.float32) if need_w else None
+        k.conv2d_fused_backward(
+            ga.reshape(-1), _contig(xa).reshape(-1) if need_w else None,
+            _contig(wa).reshape(-1) if need_x else None,
+            None if gx is None else gx.reshape(-1), None if gw is None else gw.reshape(-1),
+            N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+        )  # fmt: skip
+        return gx, gw, gb
     if need_w:
         cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N

@@ -1,0 +1,272 @@
+/* Fused float32 conv2d (groups == 1) on the sgemm kernel of _gemm_f32.h.
+ *
+ * The unfused path writes im2col columns for the whole batch (N*C*kh*kw*oh*ow floats, 9x
+ * the input for a 3x3 kernel: 38 MB for the benchmark layer), reads them back in the GEMM,
+ * and does the same with dcols before col2im.  Here each thread works one image at a time
+ * with its own column buffer (C*kh*kw*oh*ow floats, ~1.2 MB: it stays in L2):
+ *
+ *   forward   cols = im2col(x[n]);  y[n] = W @ cols (+ bias)
+ *   backward  cols = im2col(x[n]);  dW_part[chunk(n)] (+)= gy[n] @ cols^T
+ *             cols = W^T @ gy[n];   gx[n] = col2im(cols)
+ *
+ * Determinism: y and gx of one image are computed the same way whichever thread takes the
+ * image (and bitwise equal to the unfused sgemm path: same K blocking, same FMA chains).
+ * dW sums the images in fixed chunks (CTC_CHUNKS of them, each a sequential chain in image
+ * order) and then the chunk partials in chunk order; the chunking depends on N only, so dW
+ * is bitwise identical for any thread count.
+ */
+#ifndef CT_CONV_F32_H
+#define CT_CONV_F32_H
+
+#include "_gemm_f32.h"
+
+#define CTC_CHUNKS 16
+
+typedef struct {
+    int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+} ctc_geom;
+
+static inline int ctc_is_1x1(const ctc_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
+/* Output columns ox in [lo, hi) read input column ix0 + ox*sw inside [0, W). */
+static inline void ctc_col_range(int ix0, int W, int sw, int ow, int *lo, int *hi)
+{
+    int b = W - 1 - ix0 >= 0 ? (W - 1 - ix0) / sw + 1 : 0;
+    if (b > ow) b = ow;
+    int a = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */
+static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g)
+{
+    const int ow = g->ow, L = g->oh * g->ow;
+    for (int c = 0; c < g->C; c++) {
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
+                for (int oy = 0; oy < g->oh; oy++) {
+                    float *d = row + (ptrdiff_t)oy * ow;
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    if (iy < 0 || iy >= g->H || hi <= lo) {
+                        memset(d, 0, (size_t)ow * sizeof(float));
+                        continue;
+                    }
+                    if (lo > 0)
+                        memset(d, 0, (size_t)lo * sizeof(float));
+                    const float *s = xp + (ptrdiff_t)iy * g->W + ix0;
+                    if (g->sw == 1)
+                        memcpy(d + lo, s + lo, (size_t)(hi - lo) * sizeof(float));
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            d[ox] = s[(ptrdiff_t)ox * g->sw];
+                    if (hi < ow)
+                        memset(d + hi, 0, (size_t)(ow - hi) * sizeof(float));
+                }
+            }
+    }
+}
+
+/* x (C, H, W) = sum of the patches in cols (adjoint of ctc_im2col1), in the same order as
+ * the col2im kernel of conv.pyx (rows in (c, ki, kj) order, output rows in order). */
+static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g)
+{
+    const int ow = g->ow, L = g->oh * g->ow;
+    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));
+    for (int c = 0; c < g->C; c++) {
+        float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
+                if (hi <= lo)
+                    continue;
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    if (iy < 0 || iy >= g->H)
+                        continue;
+                    const float *d = row + (ptrdiff_t)oy * ow;
+                    float *t = xp + (ptrdiff_t)iy * g->W + ix0;
+                    if (g->sw == 1)
+                        for (int ox = lo; ox < hi; ox++)
+                            t[ox] += d[ox];
+                    else
+                        for (int ox = lo; ox < hi; ox++)
+                            t[(ptrdiff_t)ox * g->sw] += d[ox];
+                }
+            }
+    }
+}
+
+static inline int ctc_threads(int nthreads, int items)
+{
+    if (nthreads < 1) nthreads = 1;
+    return nthreads < items ? nthreads : (items > 0 ? items : 1);
+}
+
+/* y (N, OC, oh*ow) = conv2d(x, w) (+ bias).  Returns 0, or -1 when out of memory. */
+static int ct_conv2d_fwd_f32(const float *x, const float *w, const float *bias, float *y,
+                             const ctc_geom *g, int nthreads, int use_simd)
+{
+    const int K = g->C * g->kh * g->kw, L = g->oh * g->ow, OC = g->OC;
+    const int one = ctc_is_1x1(g);
+    if (g->N <= 0 || OC <= 0 || L <= 0)
+        return 0;
+    ctg_problem pa;
+    ctg_setup(&pa, 1, OC, L, K, w, 0, K, 1, NULL, 0, L, 1, NULL, 0, L, 1, 0, 0, use_simd);
+    const int ppb = ctg_block_panels(&pa);
+    float *apk = (float *)ctg_alloc((size_t)pa.Mp * (K > 0 ? K : 1));
+    if (!apk) return -1;
+    if (K > 0)
+        ctg_pack_a_all(&pa, w, apk);
+    int err = 0;
+    const int nt = ctc_threads(nthreads, g->N);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        float *cols = one ? NULL : (float *)ctg_alloc((size_t)K * L);
+        float *bpk = (float *)ctg_alloc((size_t)pa.kc * ppb * CTG_NR);
+        if (!bpk || (!one && !cols)) {
+#pragma omp atomic write
+            err = 1;
+        }
+#pragma omp barrier
+        if (!err) {
+#pragma omp for schedule(static)
+            for (int n = 0; n < g->N; n++) {
+                const float *xn = x + (ptrdiff_t)n * g->C * g->H * g->W;
+                float *yn = y + (ptrdiff_t)n * OC * L;
+                ctg_problem q = pa;
+                if (K == 0) {
+                    memset(yn, 0, (size_t)OC * L * sizeof(float));
+                } else {
+                    if (!one)
+                        ctc_im2col1(xn, cols, g);
+                    q.B = one ? xn : cols;
+                    q.C = yn;
+                    ctg_run_serial(&q, apk, NULL, bpk, ppb);
+                }
+                if (bias)
+                    for (int o = 0; o < OC; o++) {
+                        float *r = yn + (ptrdiff_t)o * L;
+                        const float bo = bias[o];
+                        for (int l = 0; l < L; l++)
+                            r[l] += bo;
+                    }
+            }
+        }
+        free(cols);
+        free(bpk);
+    }
+    free(apk);
+    return err ? -1 : 0;
+}
+
+/* gx (N, C, H, W) (when not NULL) and gw (OC, C*kh*kw) (when not NULL) from gy (N, OC, L).
+ * Returns 0, or -1 when out of memory. */
+static int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, float *gx,
+                             float *gw, const ctc_geom *g, int nthreads, int use_simd)
+{
+    const int K = g->C * g->kh * g->kw, L = g->oh * g->ow, OC = g->OC, N = g->N;
+    const int one = ctc_is_1x1(g);
+    const ptrdiff_t xsz = (ptrdiff_t)g->C * g->H * g->W, wsz = (ptrdiff_t)OC * K;
+    if (N <= 0 || OC <= 0 || L <= 0 || K <= 0) {
+        if (gx) memset(gx, 0, (size_t)(N > 0 ? N : 0) * xsz * sizeof(float));
+        if (gw) memset(gw, 0, (size_t)wsz * sizeof(float));
+        return 0;
+    }
+    const int per = (N + CTC_CHUNKS - 1) / CTC_CHUNKS; /* images per chunk */
+    const int nch = (N + per - 1) / per;
+    /* dW: (OC, L) @ (L, K) per image; A = gy[n] (packed per image), B = cols^T */
+    ctg_problem pw_;
+    ctg_setup(&pw_, 1, OC, K, L, NULL, 0, L, 1, NULL, 0, 1, L, NULL, 0, K, 1, 0, 0, use_simd);
+    /* dcols: (K, OC) @ (OC, L); A = W^T (packed once) */
+    ctg_problem pd;
+    ctg_setup(&pd, 1, K, L, OC, w, 0, 1, K, NULL, 0, L, 1, NULL, 0, L, 1, 0, 0, use_simd);
+    const int ppb_w = ctg_block_panels(&pw_), ppb_d = ctg_block_panels(&pd);
+    size_t bneed = 0, aneed = 0;
+    if (gw) {
+        bneed = (size_t)pw_.kc * ppb_w * CTG_NR;
+        aneed = (size_t)pw_.Mp * L;
+    }
+    if (gx && (size_t)pd.kc * ppb_d * CTG_NR > bneed)
+        bneed = (size_t)pd.kc * ppb_d * CTG_NR;
+    float *parts = gw ? (float *)ctg_alloc((size_t)nch * wsz) : NULL;
+    float *apk_d = gx ? (float *)ctg_alloc((size_t)pd.Mp * OC) : NULL;
+    if ((gw && !parts) || (gx && !apk_d)) {
+        free(parts);
+        free(apk_d);
+        return -1;
+    }
+    if (gx)
+        ctg_pack_a_all(&pd, w, apk_d);
+    int err = 0;
+    const int nt = ctc_threads(nthreads, nch);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int need_cols = !one;
+        float *cols = need_cols ? (float *)ctg_alloc((size_t)K * L) : NULL;
+        float *bpk = (float *)ctg_alloc(bneed);
+        float *apk = aneed ? (float *)ctg_alloc(aneed) : NULL;
+        if (!bpk || (need_cols && !cols) || (aneed && !apk)) {
+#pragma omp atomic write
+            err = 1;
+        }
+#pragma omp barrier
+        if (!err) {
+#pragma omp for schedule(static)
+            for (int c = 0; c < nch; c++) {
+                const int n0 = c * per, n1 = (n0 + per < N) ? n0 + per : N;
+                for (int n = n0; n < n1; n++) {
+                    const float *xn = x + (ptrdiff_t)n * xsz;
+                    const float *gyn = gy + (ptrdiff_t)n * OC * L;
+                    if (gw) {
+                        ctg_problem q = pw_;
+                        if (!one)
+                            ctc_im2col1(xn, cols, g);
+                        q.A = gyn;
+                        q.B = one ? xn : cols;
+                        q.C = parts + (ptrdiff_t)c * wsz;
+                        q.accumulate = n > n0;
+                        ctg_run_serial(&q, NULL, apk, bpk, ppb_w);
+                    }
+                    if (gx) {
+                        ctg_problem q = pd;
+                        float *gxn = gx + (ptrdiff_t)n * xsz;
+                        q.B = gyn;
+                        q.C = one ? gxn : cols;
+                        ctg_run_serial(&q, apk_d, NULL, bpk, ppb_d);
+                        if (!one)
+                            ctc_col2im1(cols, gxn, g);
+                    }
+                }
+            }
+        }
+        free(cols);
+        free(bpk);
+        free(apk);
+    }
+    if (!err && gw) {
+        memcpy(gw, parts, (size_t)wsz * sizeof(float));
+        for (int c = 1; c < nch; c++) {
+            const float *s = parts + (ptrdiff_t)c * wsz;
+            for (ptrdiff_t i = 0; i < wsz; i++)
+                gw[i] += s[i];
+        }
+    }
+    free(parts);
+    free(apk_d);
+    return err ? -1 : 0;
+}
+
+#endif
