@@ -42,9 +42,95 @@ static inline void ctc_col_range(int ix0, int W, int sw, int ow, int *lo, int *h
     *hi = b;
 }
 
-/* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */
-static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g)
+#ifdef CTG_X86
+/* d[0:ow) = s[0:ow) inside [lo, hi), zero outside (stride 1): masked loads never touch
+ * memory outside [lo, hi).  Replaces a memset/memcpy/memset triple per output row (call
+ * overhead was most of im2col's time for 32-wide rows). */
+static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int lo, int hi,
+                                                  int ow)
 {
+    for (int o = 0; o < ow; o += 16) {
+        const int n = ow - o < 16 ? ow - o : 16;
+        int a = lo - o, b = hi - o;
+        if (a < 0) a = 0;
+        if (b > n) b = n;
+        const __mmask16 m = b > a ? (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u)) : 0;
+        const __mmask16 st = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+        _mm512_mask_storeu_ps(d + o, st, _mm512_maskz_loadu_ps(m, s + o));
+    }
+}
+
+/* t[lo:hi) += d[lo:hi) (stride 1), same rounding as the scalar loop. */
+static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int lo, int hi)
+{
+    int o = lo;
+    for (; o + 16 <= hi; o += 16)
+        _mm512_storeu_ps(t + o, _mm512_add_ps(_mm512_loadu_ps(t + o), _mm512_loadu_ps(d + o)));
+    if (o < hi) {
+        const __mmask16 m = (__mmask16)((1u << (hi - o)) - 1u);
+        _mm512_mask_storeu_ps(t + o, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + o),
+                                                      _mm512_maskz_loadu_ps(m, d + o)));
+    }
+}
+
+static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc_geom *g)
+{
+    const int ow = g->ow, L = g->oh * g->ow;
+    for (int c = 0; c < g->C; c++) {
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    const int in = iy >= 0 && iy < g->H;
+                    ctc_row_copy_avx512(row + (ptrdiff_t)oy * ow,
+                                        xp + (ptrdiff_t)(in ? iy : 0) * g->W + ix0,
+                                        in ? lo : 0, in ? hi : 0, ow);
+                }
+            }
+    }
+}
+
+static CTG_AVX512 void ctc_col2im1_avx512(const float *cols, float *x, const ctc_geom *g)
+{
+    const int ow = g->ow, L = g->oh * g->ow;
+    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));
+    for (int c = 0; c < g->C; c++) {
+        float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
+                if (hi <= lo)
+                    continue;
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    if (iy < 0 || iy >= g->H)
+                        continue;
+                    ctc_row_add_avx512(xp + (ptrdiff_t)iy * g->W + ix0,
+                                       row + (ptrdiff_t)oy * ow, lo, hi);
+                }
+            }
+    }
+}
+#endif
+
+/* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */
+static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
+{
+#ifdef CTG_X86
+    if (simd && g->sw == 1) {
+        ctc_im2col1_avx512(x, cols, g);
+        return;
+    }
+#endif
+    (void)simd;
     const int ow = g->ow, L = g->oh * g->ow;
     for (int c = 0; c < g->C; c++) {
         const float *xp = x + (ptrdiff_t)c * g->H * g->W;
@@ -78,8 +164,15 @@ static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g)
 
 /* x (C, H, W) = sum of the patches in cols (adjoint of ctc_im2col1), in the same order as
  * the col2im kernel of conv.pyx (rows in (c, ki, kj) order, output rows in order). */
-static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g)
+static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
 {
+#ifdef CTG_X86
+    if (simd && g->sw == 1) {
+        ctc_col2im1_avx512(cols, x, g);
+        return;
+    }
+#endif
+    (void)simd;
     const int ow = g->ow, L = g->oh * g->ow;
     memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));
     for (int c = 0; c < g->C; c++) {
@@ -151,7 +244,7 @@ static int ct_conv2d_fwd_f32(const float *x, const float *w, const float *bias, 
                     memset(yn, 0, (size_t)OC * L * sizeof(float));
                 } else {
                     if (!one)
-                        ctc_im2col1(xn, cols, g);
+                        ctc_im2col1(xn, cols, g, pa.simd);
                     q.B = one ? xn : cols;
                     q.C = yn;
                     ctg_run_serial(&q, apk, NULL, bpk, ppb);
@@ -233,7 +326,7 @@ static int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, fl
                     if (gw) {
                         ctg_problem q = pw_;
                         if (!one)
-                            ctc_im2col1(xn, cols, g);
+                            ctc_im2col1(xn, cols, g, pw_.simd);
                         q.A = gyn;
                         q.B = one ? xn : cols;
                         q.C = parts + (ptrdiff_t)c * wsz;
@@ -247,7 +340,7 @@ static int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, fl
                         q.C = one ? gxn : cols;
                         ctg_run_serial(&q, apk_d, NULL, bpk, ppb_d);
                         if (!one)
-                            ctc_col2im1(cols, gxn, g);
+                            ctc_col2im1(cols, gxn, g, pd.simd);
                     }
                 }
             }

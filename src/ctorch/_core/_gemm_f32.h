@@ -25,7 +25,7 @@
 
 #define CTG_MR 8
 #define CTG_NR 48
-#define CTG_KC 256
+#define CTG_KC 160 /* a kc x 48 B micro-panel (<= 30 KiB) stays in a 48 KiB L1 with the A micro-panel */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CTG_X86 1
