@@ -42,13 +42,83 @@ static inline void ctc_col_range(int ix0, int W, int sw, int ow, int *lo, int *h
     *hi = b;
 }
 
-#ifdef CTG_X86
-/* d[0:ow) = s[0:ow) inside [lo, hi), zero outside (stride 1): masked loads never touch
- * memory outside [lo, hi).  Replaces a memset/memcpy/memset triple per output row (call
- * overhead was most of im2col's time for 32-wide rows). */
-static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int lo, int hi,
-                                                  int ow)
+/* Row operations of im2col (copy one output row, zero outside [lo, hi)) and col2im (add one
+ * output row back).  The scalar ones take any column stride; the AVX-512 ones (stride 1)
+ * use masked loads, which never touch memory outside [lo, hi): one memset/memcpy/memset
+ * triple per 32-wide row was most of im2col's time. */
+static inline void ctc_row_copy(float *d, const float *s, int lo, int hi, int ow, int sw)
 {
+    for (int ox = 0; ox < lo; ox++)
+        d[ox] = 0.0f;
+    for (int ox = lo; ox < hi; ox++)
+        d[ox] = s[(ptrdiff_t)ox * sw];
+    for (int ox = hi > lo ? hi : lo; ox < ow; ox++)
+        d[ox] = 0.0f;
+}
+
+static inline void ctc_row_add(float *t, const float *d, int lo, int hi, int sw)
+{
+    for (int ox = lo; ox < hi; ox++)
+        t[(ptrdiff_t)ox * sw] += d[ox];
+}
+
+/* The (c, ki, kj, oy) loops shared by both variants of each function below; ROW is the
+ * row operation.  Rows of cols are in (c, ki, kj) order, as in conv.pyx's kernels. */
+#define CTC_IM2COL(NAME, ATTR, ROW)                                                          \
+static ATTR void NAME(const float *x, float *cols, const ctc_geom *g)                       \
+{                                                                                            \
+    const int ow = g->ow, L = g->oh * g->ow;                                                 \
+    for (int c = 0; c < g->C; c++) {                                                         \
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;                                    \
+        for (int ki = 0; ki < g->kh; ki++)                                                   \
+            for (int kj = 0; kj < g->kw; kj++) {                                             \
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;          \
+                const int ix0 = kj * g->dw - g->pw;                                          \
+                int lo, hi;                                                                  \
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);                               \
+                for (int oy = 0; oy < g->oh; oy++) {                                         \
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;                          \
+                    const int in = iy >= 0 && iy < g->H;                                     \
+                    ROW(row + (ptrdiff_t)oy * ow, xp + (ptrdiff_t)(in ? iy : 0) * g->W + ix0, \
+                        in ? lo : 0, in ? hi : 0, ow, g->sw);                                \
+                }                                                                            \
+            }                                                                                \
+    }                                                                                        \
+}
+
+#define CTC_COL2IM(NAME, ATTR, ROW)                                                          \
+static ATTR void NAME(const float *cols, float *x, const ctc_geom *g)                       \
+{                                                                                            \
+    const int ow = g->ow, L = g->oh * g->ow;                                                 \
+    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));                               \
+    for (int c = 0; c < g->C; c++) {                                                         \
+        float *xp = x + (ptrdiff_t)c * g->H * g->W;                                          \
+        for (int ki = 0; ki < g->kh; ki++)                                                   \
+            for (int kj = 0; kj < g->kw; kj++) {                                             \
+                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;    \
+                const int ix0 = kj * g->dw - g->pw;                                          \
+                int lo, hi;                                                                  \
+                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);                               \
+                if (hi <= lo)                                                                \
+                    continue;                                                                \
+                for (int oy = 0; oy < g->oh; oy++) {                                         \
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;                          \
+                    if (iy >= 0 && iy < g->H)                                                \
+                        ROW(xp + (ptrdiff_t)iy * g->W + ix0, row + (ptrdiff_t)oy * ow, lo,   \
+                            hi, g->sw);                                                      \
+                }                                                                            \
+            }                                                                                \
+    }                                                                                        \
+}
+
+CTC_IM2COL(ctc_im2col1_c, , ctc_row_copy)
+CTC_COL2IM(ctc_col2im1_c, , ctc_row_add)
+
+#ifdef CTG_X86
+static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int lo, int hi,
+                                                  int ow, int sw)
+{
+    (void)sw; /* 1 */
     for (int o = 0; o < ow; o += 16) {
         const int n = ow - o < 16 ? ow - o : 16;
         int a = lo - o, b = hi - o;
@@ -60,9 +130,11 @@ static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int 
     }
 }
 
-/* t[lo:hi) += d[lo:hi) (stride 1), same rounding as the scalar loop. */
-static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int lo, int hi)
+/* same rounding as ctc_row_add: one float add per element */
+static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int lo, int hi,
+                                                 int sw)
 {
+    (void)sw; /* 1 */
     int o = lo;
     for (; o + 16 <= hi; o += 16)
         _mm512_storeu_ps(t + o, _mm512_add_ps(_mm512_loadu_ps(t + o), _mm512_loadu_ps(d + o)));
@@ -73,52 +145,8 @@ static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int l
     }
 }
 
-static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc_geom *g)
-{
-    const int ow = g->ow, L = g->oh * g->ow;
-    for (int c = 0; c < g->C; c++) {
-        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
-                const int ix0 = kj * g->dw - g->pw;
-                int lo, hi;
-                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
-                for (int oy = 0; oy < g->oh; oy++) {
-                    const int iy = oy * g->sh - g->ph + ki * g->dh;
-                    const int in = iy >= 0 && iy < g->H;
-                    ctc_row_copy_avx512(row + (ptrdiff_t)oy * ow,
-                                        xp + (ptrdiff_t)(in ? iy : 0) * g->W + ix0,
-                                        in ? lo : 0, in ? hi : 0, ow);
-                }
-            }
-    }
-}
-
-static CTG_AVX512 void ctc_col2im1_avx512(const float *cols, float *x, const ctc_geom *g)
-{
-    const int ow = g->ow, L = g->oh * g->ow;
-    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));
-    for (int c = 0; c < g->C; c++) {
-        float *xp = x + (ptrdiff_t)c * g->H * g->W;
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
-                const int ix0 = kj * g->dw - g->pw;
-                int lo, hi;
-                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
-                if (hi <= lo)
-                    continue;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    const int iy = oy * g->sh - g->ph + ki * g->dh;
-                    if (iy < 0 || iy >= g->H)
-                        continue;
-                    ctc_row_add_avx512(xp + (ptrdiff_t)iy * g->W + ix0,
-                                       row + (ptrdiff_t)oy * ow, lo, hi);
-                }
-            }
-    }
-}
+CTC_IM2COL(ctc_im2col1_avx512, CTG_AVX512, ctc_row_copy_avx512)
+CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, ctc_row_add_avx512)
 #endif
 
 /* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */
@@ -131,39 +159,10 @@ static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd
     }
 #endif
     (void)simd;
-    const int ow = g->ow, L = g->oh * g->ow;
-    for (int c = 0; c < g->C; c++) {
-        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
-                const int ix0 = kj * g->dw - g->pw;
-                int lo, hi;
-                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
-                for (int oy = 0; oy < g->oh; oy++) {
-                    float *d = row + (ptrdiff_t)oy * ow;
-                    const int iy = oy * g->sh - g->ph + ki * g->dh;
-                    if (iy < 0 || iy >= g->H || hi <= lo) {
-                        memset(d, 0, (size_t)ow * sizeof(float));
-                        continue;
-                    }
-                    if (lo > 0)
-                        memset(d, 0, (size_t)lo * sizeof(float));
-                    const float *s = xp + (ptrdiff_t)iy * g->W + ix0;
-                    if (g->sw == 1)
-                        memcpy(d + lo, s + lo, (size_t)(hi - lo) * sizeof(float));
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            d[ox] = s[(ptrdiff_t)ox * g->sw];
-                    if (hi < ow)
-                        memset(d + hi, 0, (size_t)(ow - hi) * sizeof(float));
-                }
-            }
-    }
+    ctc_im2col1_c(x, cols, g);
 }
 
-/* x (C, H, W) = sum of the patches in cols (adjoint of ctc_im2col1), in the same order as
- * the col2im kernel of conv.pyx (rows in (c, ki, kj) order, output rows in order). */
+/* x (C, H, W) = sum of the patches in cols (adjoint of ctc_im2col1). */
 static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
 {
 #ifdef CTG_X86
@@ -173,33 +172,7 @@ static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd
     }
 #endif
     (void)simd;
-    const int ow = g->ow, L = g->oh * g->ow;
-    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));
-    for (int c = 0; c < g->C; c++) {
-        float *xp = x + (ptrdiff_t)c * g->H * g->W;
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
-                const int ix0 = kj * g->dw - g->pw;
-                int lo, hi;
-                ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);
-                if (hi <= lo)
-                    continue;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    const int iy = oy * g->sh - g->ph + ki * g->dh;
-                    if (iy < 0 || iy >= g->H)
-                        continue;
-                    const float *d = row + (ptrdiff_t)oy * ow;
-                    float *t = xp + (ptrdiff_t)iy * g->W + ix0;
-                    if (g->sw == 1)
-                        for (int ox = lo; ox < hi; ox++)
-                            t[ox] += d[ox];
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            t[(ptrdiff_t)ox * g->sw] += d[ox];
-                }
-            }
-    }
+    ctc_col2im1_c(cols, x, g);
 }
 
 static inline int ctc_threads(int nthreads, int items)

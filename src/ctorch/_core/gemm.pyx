@@ -109,38 +109,44 @@ cdef int _check_size(str op, str name, Py_ssize_t got, Py_ssize_t want) except -
     return 0
 
 
-def conv2d_fused_forward(const float[::1] x, const float[::1] w, b, float[::1] y,
+cdef float *_out_ptr(str op, str name, float[::1] a, Py_ssize_t n) except? NULL:
+    """Data pointer of a writable flat float32 array of n elements (NULL when empty); the
+    caller keeps the array alive."""
+    _check_size(op, name, a.shape[0], n)
+    return &a[0] if n > 0 else NULL
+
+
+cdef const float *_in_ptr(str op, str name, const float[::1] a, Py_ssize_t n) except? NULL:
+    """Data pointer of a flat float32 input of n elements (NULL when empty)."""
+    _check_size(op, name, a.shape[0], n)
+    return &a[0] if n > 0 else NULL
+
+
+def conv2d_fused_forward(x, w, b, y,
                          Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                          Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                          Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                          Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
     """y (N, OC, oh, ow) = conv2d(x (N, C, H, W), w (OC, C, kh, kw)) (+ b (OC,)), groups 1,
     float32, all flat C-contiguous.  One image per thread at a time (``_conv_f32.h``)."""
+    cdef str op = "conv2d_fused_forward"
     cdef ctc_geom g
-    _conv_geom(&g, "conv2d_fused_forward", N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
-               oh, ow)
-    _check_size("conv2d_fused_forward", "x", x.shape[0], N * C * H * W)
-    _check_size("conv2d_fused_forward", "w", w.shape[0], OC * C * kh * kw)
-    _check_size("conv2d_fused_forward", "y", y.shape[0], N * OC * oh * ow)
-    cdef const float[::1] bv
-    cdef const float *pb = NULL
-    if b is not None:
-        bv = b
-        _check_size("conv2d_fused_forward", "bias", bv.shape[0], OC)
-        pb = &bv[0] if OC > 0 else NULL
-    if y.shape[0] == 0:
+    _conv_geom(&g, op, N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const float *px = _in_ptr(op, "x", x, N * C * H * W)
+    cdef const float *pw_ = _in_ptr(op, "w", w, OC * C * kh * kw)
+    cdef const float *pb = NULL if b is None else _in_ptr(op, "bias", b, OC)
+    cdef float *py = _out_ptr(op, "y", y, N * OC * oh * ow)
+    if py == NULL:
         return
-    cdef const float *px = &x[0] if x.shape[0] > 0 else NULL
-    cdef const float *pw_ = &w[0] if w.shape[0] > 0 else NULL
     cdef int nt = ct_max_threads(), rc
     with nogil:
-        rc = ct_conv2d_fwd_f32(px, pw_, pb, &y[0], &g, nt, simd)
+        rc = ct_conv2d_fwd_f32(px, pw_, pb, py, &g, nt, simd)
     if rc != 0:
-        raise MemoryError("conv2d_fused_forward: could not allocate work buffers")
+        raise MemoryError(f"{op}: could not allocate work buffers")
 
 
-def conv2d_fused_backward(const float[::1] gy, x, w,
-                          gx, gw, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+def conv2d_fused_backward(gy, x, w, gx, gw,
+                          Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                           Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                           Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                           Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
@@ -148,39 +154,28 @@ def conv2d_fused_backward(const float[::1] gy, x, w,
     C-contiguous) from gy (N, OC, oh, ow); either output may be None (not computed), x may
     be None when gw is and w when gx is.
     dW sums the images in fixed chunks, so it is bitwise identical for any thread count."""
+    cdef str op = "conv2d_fused_backward"
     cdef ctc_geom g
-    _conv_geom(&g, "conv2d_fused_backward", N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
-               oh, ow)
-    _check_size("conv2d_fused_backward", "gy", gy.shape[0], N * OC * oh * ow)
-    cdef float[::1] gxv, gwv
-    cdef const float[::1] xv, wv
+    _conv_geom(&g, op, N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const float *pgy = _in_ptr(op, "gy", gy, N * OC * oh * ow)
     cdef const float *px = NULL
     cdef const float *pw_ = NULL
     cdef float *pgx = NULL
     cdef float *pgw = NULL
     if gx is not None:
-        gxv = gx
-        _check_size("conv2d_fused_backward", "gx", gxv.shape[0], N * C * H * W)
-        pgx = &gxv[0] if gxv.shape[0] > 0 else NULL
         if w is None:
-            raise ValueError("conv2d_fused_backward: gx needs w")
-        wv = w
-        _check_size("conv2d_fused_backward", "w", wv.shape[0], OC * C * kh * kw)
-        pw_ = &wv[0] if wv.shape[0] > 0 else NULL
+            raise ValueError(f"{op}: gx needs w")
+        pgx = _out_ptr(op, "gx", gx, N * C * H * W)
+        pw_ = _in_ptr(op, "w", w, OC * C * kh * kw)
     if gw is not None:
-        gwv = gw
-        _check_size("conv2d_fused_backward", "gw", gwv.shape[0], OC * C * kh * kw)
-        pgw = &gwv[0] if gwv.shape[0] > 0 else NULL
         if x is None:
-            raise ValueError("conv2d_fused_backward: gw needs x")
-        xv = x
-        _check_size("conv2d_fused_backward", "x", xv.shape[0], N * C * H * W)
-        px = &xv[0] if xv.shape[0] > 0 else NULL
+            raise ValueError(f"{op}: gw needs x")
+        pgw = _out_ptr(op, "gw", gw, OC * C * kh * kw)
+        px = _in_ptr(op, "x", x, N * C * H * W)
     if pgx == NULL and pgw == NULL:
         return
-    cdef const float *pgy = &gy[0] if gy.shape[0] > 0 else NULL
     cdef int nt = ct_max_threads(), rc
     with nogil:
         rc = ct_conv2d_bwd_f32(pgy, px, pw_, pgx, pgw, &g, nt, simd)
     if rc != 0:
-        raise MemoryError("conv2d_fused_backward: could not allocate work buffers")
+        raise MemoryError(f"{op}: could not allocate work buffers")
