@@ -219,6 +219,8 @@ POOL_GEOMS = [
     (2, 2, 12, 9, 3, 3, 1, 2, 1, 0, 2, 1, False),
     (3, 4, 11, 12, 3, 3, 3, 3, 1, 1, 1, 1, True),
     (8, 16, 34, 33, 2, 2, 2, 2, 0, 0, 1, 1, False),  # above the threading threshold
+    (2, 3, 6, 38, 2, 2, 2, 2, 0, 0, 1, 1, False),  # 2x2 fast path: one vector + a 3-lane tail
+    (1, 2, 5, 71, 2, 2, 2, 2, 0, 0, 1, 1, False),  # two vectors + tail, odd width and height
     (4, 16, 31, 30, 3, 3, 2, 2, 1, 1, 1, 1, True),
 ]
 
@@ -286,6 +288,28 @@ def test_maxpool2d_nan_and_ties_like_torch():
         yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, return_indices=True)
         np.testing.assert_array_equal(y.reshape(yt.shape), yt.numpy())
         np.testing.assert_array_equal(idx.reshape(it.shape), it.numpy())
+
+
+@pytest.mark.parametrize("W", [4, 30, 33, 64])
+def test_maxpool2d_2x2_nan_and_ties_like_torch(W):
+    """The vectorised 2x2/stride-2 path on data full of ties and NaNs, at 1 and 2 threads."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(W)
+    x = rng.integers(0, 3, (3, 5, 6, W)).astype(np.float32)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    N, C, H = x.shape[:3]
+    oh, ow = H // 2, W // 2
+
+    def fwd():
+        y = np.empty(N * C * oh * ow, np.float32)
+        idx = np.empty(N * C * oh * ow, np.int64)
+        pooling.maxpool2d_forward(x.ravel(), y, idx, N, C, H, W, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)
+        return y, idx
+
+    y, idx = run_1_and_2(fwd)
+    yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), 2, 2, return_indices=True)
+    np.testing.assert_array_equal(y.reshape(yt.shape), yt.numpy())
+    np.testing.assert_array_equal(idx.reshape(it.shape), it.numpy())
 
 
 AVG_CASES = [

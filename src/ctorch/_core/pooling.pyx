@@ -13,7 +13,24 @@ from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
+cdef extern from "_pool_simd.h" nogil:
+    void ct_pool_init()
+    void ct_maxpool22_row_f32(const float *r0, const float *r1, float *y, int64_t *idx,
+                              int64_t ow, int64_t j0, int64_t W)
+    void ct_maxpool22_row_f64(const double *r0, const double *r1, double *y, int64_t *idx,
+                              int64_t ow, int64_t j0, int64_t W)
+
 cdef Py_ssize_t THRESHOLD = 32768
+ct_pool_init()
+
+
+cdef inline void _maxpool22_row(const floating *r0, const floating *r1, floating *y,
+                                int64_t *idx, Py_ssize_t ow, Py_ssize_t j0,
+                                Py_ssize_t W) noexcept nogil:
+    if floating is float:
+        ct_maxpool22_row_f32(r0, r1, y, idx, ow, j0, W)
+    else:
+        ct_maxpool22_row_f64(r0, r1, y, idx, ow, j0, W)
 
 
 cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
@@ -70,24 +87,8 @@ def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx,
             ip = &idx[nc * OHW]
             if fast22:
                 for oy in range(oh):
-                    for ox in range(ow):
-                        j = 2 * oy * W + 2 * ox
-                        maxv = xp[j]
-                        maxi = j
-                        v = xp[j + 1]
-                        if v > maxv or v != v:
-                            maxv = v
-                            maxi = j + 1
-                        v = xp[j + W]
-                        if v > maxv or v != v:
-                            maxv = v
-                            maxi = j + W
-                        v = xp[j + W + 1]
-                        if v > maxv or v != v:
-                            maxv = v
-                            maxi = j + W + 1
-                        yp[oy * ow + ox] = maxv
-                        ip[oy * ow + ox] = maxi
+                    _maxpool22_row(xp + 2 * oy * W, xp + 2 * oy * W + W, yp + oy * ow,
+                                   ip + oy * ow, ow, 2 * oy * W, W)
             else:
                 for oy in range(oh):
                     ih0 = oy * sh - ph
