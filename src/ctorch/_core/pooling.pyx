@@ -70,7 +70,7 @@ def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx,
     _check("maxpool2d_forward", "idx", idx.shape[0], N * C * oh * ow)
     if N * C * oh * ow == 0:
         return
-    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, j, maxi
+    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, maxi
     cdef Py_ssize_t HW = H * W, OHW = oh * ow
     cdef const floating *xp
     cdef floating *yp
