@@ -46,33 +46,39 @@ static inline void ctc_col_range(int ix0, int W, int sw, int ow, int *lo, int *h
  * output row back).  The scalar ones take any column stride; the AVX-512 ones (stride 1)
  * use masked loads, which never touch memory outside [lo, hi): one memset/memcpy/memset
  * triple per 32-wide row was most of im2col's time. */
-static inline void ctc_row_copy(float *d, const float *s, int lo, int hi, int ow, int sw)
-{
-    for (int ox = 0; ox < lo; ox++)
-        d[ox] = 0.0f;
-    for (int ox = lo; ox < hi; ox++)
-        d[ox] = s[(ptrdiff_t)ox * sw];
-    for (int ox = hi > lo ? hi : lo; ox < ow; ox++)
-        d[ox] = 0.0f;
+#define CTC_ROW_OPS(SUF, T)                                                                 \
+static inline void ctc_row_copy_##SUF(T *d, const T *s, int lo, int hi, int ow, int sw)     \
+{                                                                                            \
+    for (int ox = 0; ox < lo; ox++)                                                          \
+        d[ox] = 0;                                                                           \
+    if (sw == 1 && hi - lo >= 64)                                                            \
+        memcpy(d + lo, s + lo, (size_t)(hi - lo) * sizeof(T));                               \
+    else                                                                                     \
+        for (int ox = lo; ox < hi; ox++)                                                     \
+            d[ox] = s[(ptrdiff_t)ox * sw];                                                   \
+    for (int ox = hi > lo ? hi : lo; ox < ow; ox++)                                          \
+        d[ox] = 0;                                                                           \
+}                                                                                            \
+static inline void ctc_row_add_##SUF(T *t, const T *d, int lo, int hi, int sw)              \
+{                                                                                            \
+    for (int ox = lo; ox < hi; ox++)                                                         \
+        t[(ptrdiff_t)ox * sw] += d[ox];                                                      \
 }
 
-static inline void ctc_row_add(float *t, const float *d, int lo, int hi, int sw)
-{
-    for (int ox = lo; ox < hi; ox++)
-        t[(ptrdiff_t)ox * sw] += d[ox];
-}
+CTC_ROW_OPS(f32, float)
+CTC_ROW_OPS(f64, double)
 
-/* The (c, ki, kj, oy) loops shared by both variants of each function below; ROW is the
- * row operation.  Rows of cols are in (c, ki, kj) order, as in conv.pyx's kernels. */
-#define CTC_IM2COL(NAME, ATTR, ROW)                                                          \
-static ATTR void NAME(const float *x, float *cols, const ctc_geom *g)                       \
+/* The (c, ki, kj, oy) loops shared by every variant of each function below; ROW is the
+ * row operation.  Rows of cols are in (c, ki, kj) order, as conv.pyx's layout. */
+#define CTC_IM2COL(NAME, ATTR, T, ROW)                                                       \
+static ATTR void NAME(const T *x, T *cols, const ctc_geom *g)                               \
 {                                                                                            \
     const int ow = g->ow, L = g->oh * g->ow;                                                 \
     for (int c = 0; c < g->C; c++) {                                                         \
-        const float *xp = x + (ptrdiff_t)c * g->H * g->W;                                    \
+        const T *xp = x + (ptrdiff_t)c * g->H * g->W;                                        \
         for (int ki = 0; ki < g->kh; ki++)                                                   \
             for (int kj = 0; kj < g->kw; kj++) {                                             \
-                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;          \
+                T *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;              \
                 const int ix0 = kj * g->dw - g->pw;                                          \
                 int lo, hi;                                                                  \
                 ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);                               \
@@ -86,16 +92,16 @@ static ATTR void NAME(const float *x, float *cols, const ctc_geom *g)           
     }                                                                                        \
 }
 
-#define CTC_COL2IM(NAME, ATTR, ROW)                                                          \
-static ATTR void NAME(const float *cols, float *x, const ctc_geom *g)                       \
+#define CTC_COL2IM(NAME, ATTR, T, ROW)                                                       \
+static ATTR void NAME(const T *cols, T *x, const ctc_geom *g)                               \
 {                                                                                            \
     const int ow = g->ow, L = g->oh * g->ow;                                                 \
-    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(float));                               \
+    memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(T));                                   \
     for (int c = 0; c < g->C; c++) {                                                         \
-        float *xp = x + (ptrdiff_t)c * g->H * g->W;                                          \
+        T *xp = x + (ptrdiff_t)c * g->H * g->W;                                              \
         for (int ki = 0; ki < g->kh; ki++)                                                   \
             for (int kj = 0; kj < g->kw; kj++) {                                             \
-                const float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;    \
+                const T *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;        \
                 const int ix0 = kj * g->dw - g->pw;                                          \
                 int lo, hi;                                                                  \
                 ctc_col_range(ix0, g->W, g->sw, ow, &lo, &hi);                               \
@@ -111,8 +117,11 @@ static ATTR void NAME(const float *cols, float *x, const ctc_geom *g)           
     }                                                                                        \
 }
 
-CTC_IM2COL(ctc_im2col1_c, , ctc_row_copy)
-CTC_COL2IM(ctc_col2im1_c, , ctc_row_add)
+CTC_IM2COL(ctc_im2col1_c, , float, ctc_row_copy_f32)
+CTC_COL2IM(ctc_col2im1_c, , float, ctc_row_add_f32)
+/* float64 (conv.pyx's double kernels): scalar only */
+CTC_IM2COL(ctc_im2col1_f64, , double, ctc_row_copy_f64)
+CTC_COL2IM(ctc_col2im1_f64, , double, ctc_row_add_f64)
 
 #ifdef CTG_X86
 static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int lo, int hi,
@@ -145,8 +154,53 @@ static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int l
     }
 }
 
-CTC_IM2COL(ctc_im2col1_avx512, CTG_AVX512, ctc_row_copy_avx512)
-CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, ctc_row_add_avx512)
+CTC_IM2COL(ctc_im2col1_avx512_rows, CTG_AVX512, float, ctc_row_copy_avx512)
+
+/* Output rows of at most 64 columns (stride 1): the load/store masks of a (c, ki, kj) row
+ * depend only on [lo, hi) and ow, so they are made once per row of cols instead of once per
+ * output row (LeNet's 10-wide rows: the mask arithmetic was most of the time). */
+static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc_geom *g)
+{
+    const int ow = g->ow, L = g->oh * g->ow;
+    if (ow > 64) {
+        ctc_im2col1_avx512_rows(x, cols, g);
+        return;
+    }
+    const int nch = (ow + 15) / 16;
+    for (int c = 0; c < g->C; c++) {
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, 1, ow, &lo, &hi);
+                __mmask16 lm[4], sm[4];
+                for (int q = 0; q < nch; q++) {
+                    const int o = 16 * q, n = ow - o < 16 ? ow - o : 16;
+                    int a = lo - o, b = hi - o;
+                    if (a < 0) a = 0;
+                    if (b > n) b = n;
+                    lm[q] = b > a ? (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u)) : 0;
+                    sm[q] = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+                }
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    float *d = row + (ptrdiff_t)oy * ow;
+                    if (iy < 0 || iy >= g->H) {
+                        for (int q = 0; q < nch; q++)
+                            _mm512_mask_storeu_ps(d + 16 * q, sm[q], _mm512_setzero_ps());
+                        continue;
+                    }
+                    const float *src = xp + (ptrdiff_t)iy * g->W + ix0;
+                    for (int q = 0; q < nch; q++)
+                        _mm512_mask_storeu_ps(d + 16 * q, sm[q],
+                                              _mm512_maskz_loadu_ps(lm[q], src + 16 * q));
+                }
+            }
+    }
+}
+CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, float, ctc_row_add_avx512)
 #endif
 
 /* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */

@@ -7,16 +7,29 @@ GEMM  y[n] (OC, oh*ow) = weight (OC, C*kh*kw) @ cols[n].
 
 Work is split over the N*C input planes: im2col writes the kh*kw rows of one plane, col2im
 accumulates them into that plane only, so there are no races and the summation order is
-fixed (bitwise identical for any thread count).
+fixed (bitwise identical for any thread count).  The per-plane loops are the C ones of
+_conv_f32.h that the fused float32 conv also uses (AVX-512 masked row copies for float32
+with stride 1, scalar loops otherwise).
 
 Fast path for the caller: a 1x1 kernel with stride 1, padding 0 and dilation 1 needs no
 im2col at all (cols[n] is x[n] viewed as (C, H*W)), and its col2im is the GEMM output itself.
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.string cimport memcpy, memset
+from libc.string cimport memset
+
+cdef extern from "_conv_f32.h" nogil:
+    ctypedef struct ctc_geom:
+        int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+    int ctg_have_avx512()
+    void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
+    void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
+    void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g)
+    void ctc_col2im1_f64(const double *cols, double *x, const ctc_geom *g)
 
 cdef Py_ssize_t THRESHOLD = 32768
+cdef Py_ssize_t INT_MAX_ = 2147483647
+cdef int SIMD = ctg_have_avx512()
 
 
 cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
@@ -37,25 +50,32 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
     return 0
 
 
-cdef inline Py_ssize_t _col_hi(Py_ssize_t ix0, Py_ssize_t W, Py_ssize_t sw,
-                               Py_ssize_t ow) noexcept nogil:
-    """Output columns ox < hi read input column ix0 + ox*sw < W."""
-    cdef Py_ssize_t b = 0
-    if W - 1 - ix0 >= 0:
-        b = (W - 1 - ix0) // sw + 1
-    return ow if b > ow else b
+cdef inline void _im2col_plane(const floating *x, floating *cols, const ctc_geom *g,
+                               int simd) noexcept nogil:
+    if floating is float:
+        ctc_im2col1(x, cols, g, simd)
+    else:
+        ctc_im2col1_f64(x, cols, g)
 
 
-cdef inline Py_ssize_t _col_lo(Py_ssize_t ix0, Py_ssize_t sw, Py_ssize_t hi) noexcept nogil:
-    """Output columns ox >= lo read input column ix0 + ox*sw >= 0 (lo <= hi).
+cdef inline void _col2im_plane(const floating *cols, floating *x, const ctc_geom *g,
+                               int simd) noexcept nogil:
+    if floating is float:
+        ctc_col2im1(cols, x, g, simd)
+    else:
+        ctc_col2im1_f64(cols, x, g)
 
-    lo and hi are returned, not written through pointers: in a prange body Cython makes a
-    variable thread-private only when it is assigned there, and pointer-out left them shared.
-    """
-    cdef Py_ssize_t a = 0
-    if ix0 < 0:
-        a = (-ix0 + sw - 1) // sw
-    return hi if a > hi else a
+
+cdef int _plane_geom(ctc_geom *g, str kernel, Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh,
+                     Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                     Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow) except -1:
+    """One (n, c) plane's geometry for the C row loops of _conv_f32.h (int sizes)."""
+    if max(H * W, kh * kw * oh * ow, kh * dh + H + 2 * ph, kw * dw + W + 2 * pw) > INT_MAX_:
+        raise ValueError(f"{kernel}: a plane above 2**31-1 elements is not supported")
+    g.N, g.C, g.H, g.W, g.OC = 1, 1, H, W, 1
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
+    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    return 0
 
 
 def im2col(const floating[::1] x, floating[::1] cols,
@@ -69,37 +89,16 @@ def im2col(const floating[::1] x, floating[::1] cols,
     _check("im2col", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     if N * C * oh * ow == 0:
         return
-    cdef Py_ssize_t K = C * kh * kw, OHW = oh * ow, HW = H * W
-    cdef Py_ssize_t nc, n, c, ki, kj, row, oy, ox, iy, ix0, lo, hi
-    cdef const floating *xp
-    cdef floating *d
+    cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw
+    cdef Py_ssize_t nc
+    cdef ctc_geom g
+    _plane_geom(&g, "im2col", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const ctc_geom *gp = &g  # read-only in the loop, so shared on purpose
+    cdef int simd = SIMD
     with nogil:
         for nc in prange(N * C, schedule='static',
-                         use_threads_if=N * K * OHW > THRESHOLD):
-            n = nc // C
-            c = nc % C
-            xp = &x[nc * HW] if HW > 0 else NULL
-            for ki in range(kh):
-                for kj in range(kw):
-                    row = (c * kh + ki) * kw + kj
-                    ix0 = kj * dw - pw
-                    hi = _col_hi(ix0, W, sw, ow)
-                    lo = _col_lo(ix0, sw, hi)
-                    for oy in range(oh):
-                        d = &cols[(n * K + row) * OHW + oy * ow]
-                        iy = oy * sh - ph + ki * dh
-                        if iy < 0 or iy >= H or hi <= lo:
-                            memset(d, 0, ow * sizeof(floating))
-                            continue
-                        if lo > 0:
-                            memset(d, 0, lo * sizeof(floating))
-                        if sw == 1:
-                            memcpy(d + lo, xp + iy * W + ix0 + lo, (hi - lo) * sizeof(floating))
-                        else:
-                            for ox in range(lo, hi):
-                                d[ox] = xp[iy * W + ix0 + ox * sw]
-                        if hi < ow:
-                            memset(d + hi, 0, (ow - hi) * sizeof(floating))
+                         use_threads_if=N * C * KK * OHW > THRESHOLD):
+            _im2col_plane(&x[nc * HW] if HW > 0 else NULL, &cols[nc * KK * OHW], gp, simd)
 
 
 def col2im(const floating[::1] cols, floating[::1] x,
@@ -114,38 +113,18 @@ def col2im(const floating[::1] cols, floating[::1] x,
     _check_geometry("col2im", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     _check("col2im", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     _check("col2im", "x", x.shape[0], N * C * H * W)
-    cdef Py_ssize_t K = C * kh * kw, OHW = oh * ow, HW = H * W
+    cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw
     if N * C * HW == 0:
         return
-    cdef Py_ssize_t nc, n, c, ki, kj, row, oy, ox, iy, ix0, lo, hi, base
-    cdef floating *xp
-    cdef const floating *d
+    if OHW == 0:
+        memset(&x[0], 0, N * C * HW * sizeof(floating))
+        return
+    cdef Py_ssize_t nc
+    cdef ctc_geom g
+    _plane_geom(&g, "col2im", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const ctc_geom *gp = &g  # read-only in the loop, so shared on purpose
+    cdef int simd = SIMD
     with nogil:
         for nc in prange(N * C, schedule='static',
-                         use_threads_if=N * K * OHW > THRESHOLD):
-            n = nc // C
-            c = nc % C
-            xp = &x[nc * HW]
-            memset(xp, 0, HW * sizeof(floating))
-            if OHW == 0:
-                continue
-            for ki in range(kh):
-                for kj in range(kw):
-                    row = (c * kh + ki) * kw + kj
-                    ix0 = kj * dw - pw
-                    hi = _col_hi(ix0, W, sw, ow)
-                    lo = _col_lo(ix0, sw, hi)
-                    if hi <= lo:
-                        continue
-                    for oy in range(oh):
-                        iy = oy * sh - ph + ki * dh
-                        if iy < 0 or iy >= H:
-                            continue
-                        d = &cols[(n * K + row) * OHW + oy * ow]
-                        base = iy * W + ix0
-                        if sw == 1:
-                            for ox in range(lo, hi):
-                                xp[base + ox] = xp[base + ox] + d[ox]
-                        else:
-                            for ox in range(lo, hi):
-                                xp[base + ox * sw] = xp[base + ox * sw] + d[ox]
+                         use_threads_if=N * C * KK * OHW > THRESHOLD):
+            _col2im_plane(&cols[nc * KK * OHW], &x[nc * HW], gp, simd)
