@@ -11,9 +11,9 @@
  *
  * Determinism: y and gx of one image are computed the same way whichever thread takes the
  * image (and bitwise equal to the unfused sgemm path: same K blocking, same FMA chains).
- * dW sums the images in fixed chunks (CTC_CHUNKS of them, each a sequential chain in image
- * order) and then the chunk partials in chunk order; the chunking depends on N only, so dW
- * is bitwise identical for any thread count.
+ * dW sums the images in fixed chunks (up to CTC_CHUNKS, fewer for big weights; each a
+ * sequential chain in image order) and then the chunk partials in chunk order; the chunking
+ * depends on the shapes only, so dW is bitwise identical for any thread count.
  */
 #ifndef CT_CONV_F32_H
 #define CT_CONV_F32_H
@@ -21,6 +21,9 @@
 #include "_gemm_f32.h"
 
 #define CTC_CHUNKS 16
+/* dW partials of all chunks together stay under this (fewer chunks for big weights: a
+ * 512->512 3x3 weight is 9.4 MB, 16 partials would be 151 MB); at least 2 chunks. */
+#define CTC_PARTS_BYTES ((size_t)32 << 20)
 
 typedef struct {
     int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
@@ -305,7 +308,11 @@ static int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, fl
         if (gw) memset(gw, 0, (size_t)wsz * sizeof(float));
         return 0;
     }
-    const int per = (N + CTC_CHUNKS - 1) / CTC_CHUNKS; /* images per chunk */
+    /* chunking from the shapes only (never the thread count): bitwise-stable dW */
+    size_t want = CTC_PARTS_BYTES / ((size_t)wsz * sizeof(float));
+    if (want > CTC_CHUNKS) want = CTC_CHUNKS;
+    if (want < 2) want = 2;
+    const int per = (N + (int)want - 1) / (int)want; /* images per chunk */
     const int nch = (N + per - 1) / per;
     /* dW: (OC, L) @ (L, K) per image; A = gy[n] (packed per image), B = cols^T */
     ctg_problem pw_;
