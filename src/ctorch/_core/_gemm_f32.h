@@ -342,9 +342,9 @@ static inline const char *ctg_pf_step(ctg_pf *f, int *n)
     return ptr;
 }
 
-static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j1,
-                     const float *apk_shared, float *apk, float *bpk, int nxb, int nxj0,
-                     int nxj1)
+static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j1, int m0,
+                     int m1, const float *apk_shared, float *apk, float *bpk, int nxb,
+                     int nxj0, int nxj1)
 {
     float *C = p->C + cb * p->c_bs;
     float tile[CTG_MR * CTG_NR] __attribute__((aligned(64)));
@@ -381,7 +381,7 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
             pf.rows = pf.quota = pf.r = pf.l = pf.lines = 0;
             pf.base = NULL; pf.rs_bytes = 0;
             if (p->b_cs == 1) {
-                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * (p->Mp / CTG_MR);
+                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * ((m1 - m0 + CTG_MR - 1) / CTG_MR);
                 if (kb + 1 < p->nkb) {
                     const int kcn = (p->K - k0 - kc < p->kc) ? p->K - k0 - kc : p->kc;
                     ctg_pf_init(&pf, Bk + kc * p->b_rs + j0, p->b_rs, kcn, j1 - j0, calls);
@@ -393,7 +393,7 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                                 calls);
                 }
             } else if (p->b_rs == 1) { /* column-major B: its columns are the memory rows */
-                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * (p->Mp / CTG_MR);
+                const int calls = ((j1 - j0 + CTG_NR - 1) / CTG_NR) * ((m1 - m0 + CTG_MR - 1) / CTG_MR);
                 if (kb + 1 < p->nkb) {
                     const int kcn = (p->K - k0 - kc < p->kc) ? p->K - k0 - kc : p->kc;
                     ctg_pf_init(&pf, Bk + kc + j0 * p->b_cs, p->b_cs, j1 - j0, kcn, calls);
@@ -410,7 +410,7 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                 const int nv = (nr + 15) / 16;
                 const int w = nv * 16;
                 const float *bp = bpk + (ptrdiff_t)(jr - j0) * kc;
-                for (int ir = 0; ir < p->M; ir += CTG_MR) {
+                for (int ir = m0; ir < m1; ir += CTG_MR) {
                     const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
                     const float *ap = apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
                     float *c = C + ir * p->c_rs + jr * p->c_cs;
@@ -492,7 +492,8 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
         const int j1 = (j0 + span < p->N) ? j0 + span : p->N;
         const int nj0 = j0 + span;
         const int nj1 = (nj0 + span < p->N) ? nj0 + span : p->N;
-        ctg_item(p, 0, 1, 0, j0, j1, apk_shared, apk, bpk, nj0 < p->N ? 0 : -1, nj0, nj1);
+        ctg_item(p, 0, 1, 0, j0, j1, 0, p->M, apk_shared, apk, bpk, nj0 < p->N ? 0 : -1, nj0,
+                 nj1);
     }
 }
 
@@ -534,7 +535,18 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     }
     const int ppb = (panels + ncol - 1) / ncol; /* panels per column block */
     ncol = (panels + ppb - 1) / ppb;
-    const int nitems = ncb * ncol;
+    /* Row blocks when the (batch, column block) items are too few for the threads (one
+     * product with few column panels, e.g. Linear's 256x784 @ 784x512): each row block packs
+     * its own copy of the B block.  Rows never change an element's FMA chain. */
+    const int mpan = p.Mp / CTG_MR;
+    int nrb = 1;
+    if (nthreads > 1 && ncb * ncol < 2 * nthreads) {
+        nrb = (2 * nthreads + ncb * ncol - 1) / (ncb * ncol);
+        if (nrb > mpan / 2) nrb = mpan / 2 > 1 ? mpan / 2 : 1;
+    }
+    const int rpb = (mpan + nrb - 1) / nrb * CTG_MR; /* rows per row block */
+    nrb = (p.Mp + rpb - 1) / rpb;
+    const int nitems = ncb * ncol * nrb;
     if (nthreads > nitems) nthreads = nitems;
 
     const int a_shared = (a_bs == 0 || nbatch == 1);
@@ -557,19 +569,23 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
         if (!err) {
 #pragma omp for schedule(static)
             for (int it = 0; it < nitems; it++) {
-                const int cb = it / ncol, jb = it % ncol;
+                /* item = (batch, column block, row block), row blocks innermost */
+                const int rb = it % nrb, cj = it / nrb;
+                const int cb = cj / ncol, jb = cj % ncol;
                 const int j0 = jb * ppb * CTG_NR;
                 const int j1 = (j0 + ppb * CTG_NR < N) ? j0 + ppb * CTG_NR : N;
-                /* the next item (of this thread under a static schedule), to prefetch */
-                const int nx = it + 1 < nitems ? it + 1 : -1;
+                const int m0 = rb * rpb, m1 = (m0 + rpb < M) ? m0 + rpb : M;
+                /* the next column block (of this thread under a static schedule), to prefetch */
+                const int nx = cj + 1 < ncb * ncol ? cj + 1 : -1;
                 const int nxb = nx < 0 ? -1 : (reduce_batch ? 0 : nx / ncol);
                 const int nxj0 = nx < 0 ? 0 : (nx % ncol) * ppb * CTG_NR;
                 const int nxj1 = (nxj0 + ppb * CTG_NR < N) ? nxj0 + ppb * CTG_NR : N;
                 if (reduce_batch)
-                    ctg_item(&p, 0, nbatch, 0, j0, j1, apk_shared, apk, bpk, nxb, nxj0, nxj1);
-                else
-                    ctg_item(&p, cb, cb + 1, cb, j0, j1, apk_shared, apk, bpk, nxb, nxj0,
+                    ctg_item(&p, 0, nbatch, 0, j0, j1, m0, m1, apk_shared, apk, bpk, nxb, nxj0,
                              nxj1);
+                else
+                    ctg_item(&p, cb, cb + 1, cb, j0, j1, m0, m1, apk_shared, apk, bpk, nxb,
+                             nxj0, nxj1);
             }
         }
         free(bpk);

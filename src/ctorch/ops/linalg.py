@@ -1,5 +1,5 @@
-"""Matrix products. GEMM is not ours to write: NumPy's matmul (a tuned BLAS) on the CPU,
-cuBLAS through cupy.matmul on the GPU."""
+"""Matrix products: NumPy's matmul (OpenBLAS) on the CPU, cuBLAS through cupy.matmul on the
+GPU; nn.Linear's float32 CPU products go through ctorch's own sgemm (see ``_linear_mm``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,47 @@ def _mm_dtype(a, b, op):
             f"{op}: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
         )
     check_same_device(op, a, b)
+
+
+_F32 = np.dtype(np.float32)
+_LINEAR_SGEMM_MIN_MACS = 1 << 18
+_SGEMM = None  # the gemm kernel module when its AVX-512 micro-kernel runs here, else False
+
+
+def _sgemm_module():
+    global _SGEMM
+    if _SGEMM is None:
+        try:
+            from .._core import gemm
+
+            _SGEMM = gemm if gemm.SGEMM_AVX512 else False
+        except ImportError:  # pragma: no cover - a broken build
+            _SGEMM = False
+    return _SGEMM
+
+
+def _linear_mm(x, y):
+    """x @ y for nn.Linear's three 2-D products (forward, dX, dW).
+
+    float32 on the CPU goes through ctorch's own sgemm (AVX-512, OpenMP) when it runs here:
+    on Linear's shapes it matches OpenBLAS at 1 thread, and at 2+ threads it shares the
+    OpenMP pool with the elementwise/loss/optimizer kernels around it, where OpenBLAS's
+    worker threads keep spinning (~0.1 s after every call) and take a core from them (MLP
+    step at 2 threads: as slow as at 1 thread).  Products below 2**18 multiply-adds (where
+    OpenBLAS stays single-threaded) and those with fewer than 8 rows or columns (small-batch
+    inference: OpenBLAS's GEMV paths; sgemm computes 8-row tiles) stay with NumPy.  The choice
+    depends on shapes, dtype and device only, and sgemm's result does not depend on the thread
+    count.  Everything else: NumPy/CuPy.
+    """
+    if type(x) is np.ndarray and x.dtype == _F32 and y.dtype == _F32 and x.ndim == 2:
+        k = _sgemm_module()
+        M, K = x.shape
+        N = y.shape[1]
+        if k and M >= 8 and N >= 8 and M * N * K >= _LINEAR_SGEMM_MIN_MACS:
+            out = np.empty((x.shape[0], y.shape[1]), np.float32)
+            k.sgemm(x[None], y[None], out[None])
+            return out
+    return _matmul_arr(x, y)
 
 
 def _matmul_arr(x, y):
@@ -230,14 +271,9 @@ class Linear(Function):
                 f"linear: expected input and weight to have the same dtype, but got {x.dtype} and {w.dtype}"
             )
         check_same_device("linear", x, w, b)
-        xp = xp_of(xa)
         lead = xa.shape[:-1]
         x2 = xa.reshape(-1, xa.shape[-1])
-        if xp is np:
-            out = np.empty((x2.shape[0], wa.shape[0]), xa.dtype)
-            np.matmul(x2, wa.T, out=out)
-        else:
-            out = xp.matmul(x2, wa.T)
+        out = _linear_mm(x2, wa.T)
         if b is not None:
             from .arithmetic import ADD, binary_arrays
 
@@ -252,10 +288,16 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         g2 = g.reshape(-1, g._a.shape[-1])
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = matmul(g2, w).reshape(ctx.xshape)
-        if ctx.needs_input_grad[1]:
-            gw = matmul(g2.t(), x.reshape(-1, ctx.xshape[-1]))
+        if state.enabled:  # create_graph: differentiable products
+            if ctx.needs_input_grad[0]:
+                gx = matmul(g2, w).reshape(ctx.xshape)
+            if ctx.needs_input_grad[1]:
+                gw = matmul(g2.t(), x.reshape(-1, ctx.xshape[-1]))
+        else:
+            if ctx.needs_input_grad[0]:
+                gx = _wrap(_linear_mm(g2._a, w._a)).reshape(ctx.xshape)
+            if ctx.needs_input_grad[1]:
+                gw = _wrap(_linear_mm(g2._a.T, x._a.reshape(-1, ctx.xshape[-1])))
         if ctx.has_b and ctx.needs_input_grad[2]:
             gb = g2.sum(0)
         return gx, gw, gb
