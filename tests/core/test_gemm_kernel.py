@@ -107,7 +107,7 @@ def test_empty_and_k0():
         (64, 1000, 288, 4, True),
         (300, 17, 777, 2, False),
         (256, 512, 256, 1, False),  # one product, 6 column panels: split over row blocks too
-        (77, 300, 40, 1, False),  # one column panel: row blocks only, ragged last block
+        (200, 400, 40, 1, False),  # one column panel: row blocks only, ragged last block
         (64, 500, 90, 3, True),  # batch-reduce with 2 panels: row blocks
     ],
 )
