@@ -291,24 +291,29 @@ typedef struct {
 } ctg_problem;
 
 /* Pack all of A[b] (every K block, every MR panel) into dst (Mp*K floats). */
+/* Pack panel `it` (K block it / (Mp/MR), rows MR * (it % (Mp/MR))) of A. */
+static void ctg_pack_a_panel(const ctg_problem *p, const float *a, float *dst, int it)
+{
+    const int mpan = p->Mp / CTG_MR;
+    const int k0 = (it / mpan) * p->kc, ir = (it % mpan) * CTG_MR;
+    const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
+    const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
+    float *d = dst + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+    const float *s = a + ir * p->a_rs + k0 * p->a_cs;
+#ifdef CTG_X86
+    if (p->simd && p->a_cs == 1 && p->a_rs != 1 && ctg_fits_i32(p->a_rs, CTG_MR)) {
+        ctg_pack_a_rows_avx512(d, s, p->a_rs, mr, kc);
+        return;
+    }
+#endif
+    ctg_pack_a(d, s, p->a_rs, p->a_cs, mr, kc);
+}
+
 static void ctg_pack_a_all(const ctg_problem *p, const float *a, float *dst)
 {
-    for (int kb = 0; kb < p->nkb; kb++) {
-        const int k0 = kb * p->kc;
-        const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
-        for (int ir = 0; ir < p->M; ir += CTG_MR) {
-            const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
-            float *d = dst + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
-            const float *s = a + ir * p->a_rs + k0 * p->a_cs;
-#ifdef CTG_X86
-            if (p->simd && p->a_cs == 1 && p->a_rs != 1 && ctg_fits_i32(p->a_rs, CTG_MR)) {
-                ctg_pack_a_rows_avx512(d, s, p->a_rs, mr, kc);
-                continue;
-            }
-#endif
-            ctg_pack_a(d, s, p->a_rs, p->a_cs, mr, kc);
-        }
-    }
+    const int n = p->nkb * (p->Mp / CTG_MR);
+    for (int it = 0; it < n; it++)
+        ctg_pack_a_panel(p, a, dst, it);
 }
 
 /* One work item: columns [j0, j1) of C[cb] from batches [b0, b1) (summed when reducing). */
@@ -533,16 +538,28 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
         while (ncb * want < 2 * nthreads && want * 2 <= panels) want *= 2;
         ncol = want < panels ? want : panels;
     }
-    const int ppb = (panels + ncol - 1) / ncol; /* panels per column block */
+    int ppb = (panels + ncol - 1) / ncol; /* panels per column block */
     ncol = (panels + ppb - 1) / ppb;
-    /* Row blocks when the (batch, column block) items are too few for the threads (one
-     * product with few column panels, e.g. Linear's 256x784 @ 784x512): each row block packs
-     * its own copy of the B block.  Rows never change an element's FMA chain. */
+    /* Prefer a column split whose item count divides evenly over the threads (6 panels: 2
+     * blocks of 3, not 3 blocks of 2 for 2 threads): no B is packed twice. */
+    if (nthreads > 1 && (ncb * ncol) % nthreads != 0) {
+        for (int c = ncol - 1; c >= 1; c--) {
+            const int pp = (panels + c - 1) / c, nc2 = (panels + pp - 1) / pp;
+            if ((ncb * nc2) % nthreads == 0) {
+                ppb = pp;
+                ncol = nc2;
+                break;
+            }
+        }
+    }
+    /* Row blocks when the (batch, column block) items still do not divide over the threads
+     * (one product with a single column panel, or an odd count): each row block packs its
+     * own copy of the B block.  Rows never change an element's FMA chain. */
     const int mpan = p.Mp / CTG_MR;
     int nrb = 1;
-    if (nthreads > 1 && ncb * ncol < 2 * nthreads) {
-        nrb = (2 * nthreads + ncb * ncol - 1) / (ncb * ncol);
-        if (nrb > mpan / 2) nrb = mpan / 2 > 1 ? mpan / 2 : 1;
+    if (nthreads > 1 && (ncb * ncol) % nthreads != 0) {
+        while (nrb < mpan && (ncb * ncol * nrb) % nthreads != 0) nrb++;
+        if ((ncb * ncol * nrb) % nthreads != 0) nrb = 1;
     }
     const int rpb = (mpan + nrb - 1) / nrb * CTG_MR; /* rows per row block */
     nrb = (p.Mp + rpb - 1) / rpb;
@@ -554,8 +571,8 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     if (a_shared) {
         apk_shared = (float *)ctg_alloc((size_t)p.Mp * K);
         if (!apk_shared) return -1;
-        ctg_pack_a_all(&p, A, apk_shared);
     }
+    const int napan = p.nkb * mpan;
     int err = 0;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
@@ -565,7 +582,13 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
 #pragma omp atomic write
             err = 1;
         }
+        if (a_shared) { /* the shared A, packed by all threads (ends with a barrier) */
+#pragma omp for schedule(static)
+            for (int it = 0; it < napan; it++)
+                ctg_pack_a_panel(&p, A, apk_shared, it);
+        } else {
 #pragma omp barrier
+        }
         if (!err) {
 #pragma omp for schedule(static)
             for (int it = 0; it < nitems; it++) {
