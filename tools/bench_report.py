@@ -27,6 +27,12 @@ sys.path.insert(0, str(ROOT / "asv_bench"))
 from benchmarks import cases  # noqa: E402
 from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
 
+# A pause before each library's timing window, so that the previous library's idle worker
+# threads have stopped spinning: OpenBLAS's (NumPy's BLAS) spin ~0.1 s after every call and,
+# at 2 threads, took a core from the next library's window (torch's MLP step measured 6.3 ms
+# right after ctorch's OpenBLAS calls, 3.9-4.4 ms otherwise).
+QUIET_S = 0.15
+
 
 def _time_once(fn, min_time=0.05):
     """Seconds per call: loop until ``min_time`` has passed."""
@@ -70,6 +76,7 @@ def bench_case(name, libs, repeats):
     for _ in range(repeats):
         for lib, fn in fns.items():
             gc.collect()
+            time.sleep(QUIET_S)
             samples[lib].append(_time_once(fn))
     return {lib: statistics.median(v) for lib, v in samples.items()}
 
