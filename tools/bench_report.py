@@ -27,10 +27,11 @@ sys.path.insert(0, str(ROOT / "asv_bench"))
 from benchmarks import cases  # noqa: E402
 from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
 
-# A pause before each library's timing window, so that the previous library's idle worker
-# threads have stopped spinning: OpenBLAS's (NumPy's BLAS) spin ~0.1 s after every call and,
-# at 2 threads, took a core from the next library's window (torch's MLP step measured 6.3 ms
-# right after ctorch's OpenBLAS calls, 3.9-4.4 ms otherwise).
+# With 2+ threads, a pause before each library's timing window, so that the previous
+# library's idle worker threads have stopped spinning: OpenBLAS's (NumPy's BLAS) spin ~0.1 s
+# after every call and took a core from the next library's window (torch's MLP step measured
+# 6.3 ms right after ctorch's OpenBLAS calls, 3.9-4.4 ms otherwise).  At 1 thread no library
+# has worker threads, and the pause would only add cold starts.
 QUIET_S = 0.15
 
 
@@ -57,7 +58,7 @@ def _synced(fn, lib):
     return run
 
 
-def bench_case(name, libs, repeats):
+def bench_case(name, libs, repeats, quiet=0.0):
     make = CASES[name][0]
     fns = {}
     for lib in libs:
@@ -76,7 +77,8 @@ def bench_case(name, libs, repeats):
     for _ in range(repeats):
         for lib, fn in fns.items():
             gc.collect()
-            time.sleep(QUIET_S)
+            if quiet:
+                time.sleep(quiet)
             samples[lib].append(_time_once(fn))
     return {lib: statistics.median(v) for lib, v in samples.items()}
 
@@ -123,7 +125,7 @@ def main(argv=None):
             if args.filter and args.filter not in name:
                 continue
             print(f"[{nt} thr] {name} ...", file=sys.stderr, flush=True)
-            res = bench_case(name, libs, args.repeats)
+            res = bench_case(name, libs, args.repeats, QUIET_S if nt > 1 else 0.0)
             rows.append((nt, name, res))
     cpu = platform.processor() or platform.machine()
     try:
@@ -146,7 +148,8 @@ def main(argv=None):
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + f". Load average before the run: {load_before}, after: {_loadavg()}.",
         "All libraries ran in the same process, interleaved, median of "
-        f"{args.repeats} samples. **ratio** = ctorch throughput / torch throughput "
+        f"{args.repeats} samples (with 2+ threads each after a {QUIET_S} s pause, so the "
+        "previous library's idle BLAS/OpenMP threads have stopped spinning). **ratio** = ctorch throughput / torch throughput "
         "(> 1: ctorch faster); **target** is the issue's goal for that ratio.",
         "",
         "| threads | case | ctorch | torch | numpy | ratio | target | met |",
