@@ -209,7 +209,7 @@ def _fused_kernel(xa, wa, g, N, OC, K, L):
 
 def _gemm(a, b, out=None, fast=False):
     """xp.matmul(a, b, out=out); with ``fast`` (a (M, K) weight or its transpose, b (B, K, N),
-    out (B, M, N): conv's forward and, for small enough outputs, its dcols) ctorch's sgemm
+    out (B, M, N): conv's unfused forward and dcols) ctorch's sgemm
     where _sgemm_pays."""
     xp = xp_of(a)
     if out is None:
