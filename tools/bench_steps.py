@@ -40,7 +40,7 @@ def main(argv=None) -> None:
     if args.linear_openblas:
         from ctorch.ops import linalg
 
-        linalg._SGEMM = False
+        linalg._LINEAR_SGEMM = False
     fns = {name: CASES[args.case][0](lib) for name, lib in libs.items()}
     for fn in fns.values():
         for _ in range(3):

@@ -72,3 +72,18 @@ def xp_of(a):
     import cupy
 
     return cupy
+
+
+_F32 = np.dtype(np.float32)
+
+
+def sgemm_kernels(a, b):
+    """The CPU kernels when ctorch's AVX-512 sgemm should multiply float32 CPU arrays ``a``
+    and ``b``, else None (another dtype or device, or no AVX-512 on this CPU: the portable
+    micro-kernel is slow and NumPy's BLAS is then the faster choice)."""
+    if type(a) is not np.ndarray or a.dtype != _F32 or b.dtype != _F32:
+        return None
+    k = cpu_kernels
+    if k.has("sgemm") and k.SGEMM_AVX512:
+        return k
+    return None

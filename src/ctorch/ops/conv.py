@@ -32,6 +32,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
+from ._dispatch import sgemm_kernels as _sgemm_kernel
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -160,20 +161,6 @@ def col2im_array(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=N
             ]
     x[...] = xpad[:, :, ph : ph + H, pw : pw + W]
     return x
-
-
-_F32 = np.dtype(np.float32)
-
-
-def _sgemm_kernel(a, b):
-    """ctorch's AVX-512 sgemm for two float32 CPU operands, or None (other dtype/device, no
-    AVX-512 on this CPU: NumPy's BLAS is then the faster choice)."""
-    if type(a) is not np.ndarray or a.dtype != _F32 or b.dtype != _F32:
-        return None
-    k = kernels_for(a)
-    if k.has("sgemm") and k.SGEMM_AVX512:
-        return k
-    return None
 
 
 def _dcols_fast(ga, K, L):

@@ -9,7 +9,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
+from ._dispatch import sgemm_kernels, xp_of
 from ._util import check_same_device, sum_to_shape
 
 _wrap = Tensor._make
@@ -23,21 +23,8 @@ def _mm_dtype(a, b, op):
     check_same_device(op, a, b)
 
 
-_F32 = np.dtype(np.float32)
 _LINEAR_SGEMM_MIN_MACS = 1 << 18
-_SGEMM = None  # the gemm kernel module when its AVX-512 micro-kernel runs here, else False
-
-
-def _sgemm_module():
-    global _SGEMM
-    if _SGEMM is None:
-        try:
-            from .._core import gemm
-
-            _SGEMM = gemm if gemm.SGEMM_AVX512 else False
-        except ImportError:  # pragma: no cover - a broken build
-            _SGEMM = False
-    return _SGEMM
+_LINEAR_SGEMM = True  # False: nn.Linear's products on NumPy (tools/bench_steps.py's A/B)
 
 
 def _linear_mm(x, y):
@@ -53,12 +40,12 @@ def _linear_mm(x, y):
     depends on shapes, dtype and device only, and sgemm's result does not depend on the thread
     count.  Everything else: NumPy/CuPy.
     """
-    if type(x) is np.ndarray and x.dtype == _F32 and y.dtype == _F32 and x.ndim == 2:
-        k = _sgemm_module()
+    k = sgemm_kernels(x, y) if _LINEAR_SGEMM and x.ndim == 2 else None
+    if k is not None:
         M, K = x.shape
         N = y.shape[1]
-        if k and M >= 8 and N >= 8 and M * N * K >= _LINEAR_SGEMM_MIN_MACS:
-            out = np.empty((x.shape[0], y.shape[1]), np.float32)
+        if M >= 8 and N >= 8 and M * N * K >= _LINEAR_SGEMM_MIN_MACS:
+            out = np.empty((M, N), np.float32)
             k.sgemm(x[None], y[None], out[None])
             return out
     return _matmul_arr(x, y)
