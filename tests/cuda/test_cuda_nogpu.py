@@ -403,3 +403,16 @@ def test_launcher_arguments_match_kernel_signatures(recorded_launches, dtype):
         assert threads % 32 == 0 and threads <= 1024, f"{where}: block {block}"
     every = {(f, n) for f in FAMILIES for n in sigs[f]}
     assert every - launched == set(), f"kernels never launched: {sorted(every - launched)}"
+
+
+def test_launchers_reject_non_positive_windows():
+    """conv and pooling launchers share one positive-integer check (before any device work)."""
+    from ctorch.cuda import conv, pooling
+
+    x = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="maxpool2d_forward: sh=0 must be a positive integer"):
+        pooling.maxpool2d_forward(x, x, x, 1, 1, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1, 1, 1)
+    with pytest.raises(ValueError, match="avgpool2d_forward: kh=0 must be a positive integer"):
+        pooling.avgpool2d_forward(x, x, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 1, 1)
+    with pytest.raises(ValueError, match="im2col: dw=0 must be a positive integer"):
+        conv.im2col(x, x, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 1, 0, 2, 2)

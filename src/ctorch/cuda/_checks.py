@@ -53,6 +53,13 @@ def sizes(kernel: str, **dims: int) -> None:
             raise ValueError(f"{kernel}: {k}={v!r} must be a non-negative integer")
 
 
+def positive(kernel: str, **dims: int) -> None:
+    """Kernel sizes, strides and dilations must be positive integers."""
+    for k, v in dims.items():
+        if int(v) != v or v < 1:
+            raise ValueError(f"{kernel}: {k}={v!r} must be a positive integer")
+
+
 def i64(v: Any) -> np.int64:
     return np.int64(v)
 

@@ -32,9 +32,7 @@ def _geometry(
     ow: int,
 ) -> tuple:
     ck.sizes(k, N=N, C=C, H=H, W=W, kh=kh, kw=kw, ph=ph, pw=pw, oh=oh, ow=ow)
-    for name, v in (("sh", sh), ("sw", sw), ("dh", dh), ("dw", dw)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{k}: {name}={v!r} must be a positive integer")
+    ck.positive(k, sh=sh, sw=sw, dh=dh, dw=dw)
     return tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
 
 

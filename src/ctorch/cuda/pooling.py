@@ -10,12 +10,6 @@ from ._loader import launch
 FAMILY = "pooling"
 
 
-def _pos(k: str, **dims: int) -> None:
-    for name, v in dims.items():
-        if int(v) != v or v < 1:
-            raise ValueError(f"{k}: {name}={v!r} must be a positive integer")
-
-
 def maxpool2d_forward(
     x: Any,
     y: Any,
@@ -39,7 +33,7 @@ def maxpool2d_forward(
     in-plane position h*W + w of the max (a NaN wins, as in torch)."""
     k = "maxpool2d_forward"
     ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
-    _pos(k, kh=kh, kw=kw, sh=sh, sw=sw, dh=dh, dw=dw)
+    ck.positive(k, kh=kh, kw=kw, sh=sh, sw=sw, dh=dh, dw=dw)
     dt = ck.fdtype(k, x)
     ck.arr(k, "x", x, N * C * H * W, dt)
     n = N * C * oh * ow
@@ -89,7 +83,7 @@ def _avg_args(
     divisor_override: int | None,
 ) -> tuple:
     ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
-    _pos(k, kh=kh, kw=kw, sh=sh, sw=sw)
+    ck.positive(k, kh=kh, kw=kw, sh=sh, sw=sw)
     div = 0 if divisor_override is None else int(divisor_override)
     if div < 0:
         raise ValueError(f"{k}: divisor_override={divisor_override} must be positive")
