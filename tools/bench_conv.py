@@ -10,10 +10,10 @@ usage: python tools/bench_conv.py [--threads 1 2] [--repeats 15]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from bench_gemm import trio  # tools/ is the script directory
 
 import ctorch
 from ctorch._core import gemm
@@ -29,15 +29,8 @@ SHAPES = [
 
 
 def _time(fns, repeats):
-    ts = {k: [] for k in fns}
-    for _ in range(2):
-        for k, f in fns.items():
-            f()
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                f()
-                ts[k].append(time.perf_counter() - t0)
-    return {k: 1e3 * float(np.median(v)) for k, v in ts.items()}
+    """Median ms per call of each function, alternated in blocks (bench_gemm's trio)."""
+    return dict(zip(fns, trio(list(fns.values()), repeats, np.median), strict=True))
 
 
 def run(shape, repeats):
