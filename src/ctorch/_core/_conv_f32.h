@@ -133,12 +133,8 @@ static CTG_AVX512 inline void ctc_row_copy_avx512(float *d, const float *s, int 
     (void)sw; /* 1 */
     for (int o = 0; o < ow; o += 16) {
         const int n = ow - o < 16 ? ow - o : 16;
-        int a = lo - o, b = hi - o;
-        if (a < 0) a = 0;
-        if (b > n) b = n;
-        const __mmask16 m = b > a ? (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u)) : 0;
-        const __mmask16 st = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-        _mm512_mask_storeu_ps(d + o, st, _mm512_maskz_loadu_ps(m, s + o));
+        const __mmask16 m = (__mmask16)ct_lanes16(lo - o, hi - o < n ? hi - o : n);
+        _mm512_mask_storeu_ps(d + o, (__mmask16)ct_lanes16(0, n), _mm512_maskz_loadu_ps(m, s + o));
     }
 }
 
@@ -151,7 +147,7 @@ static CTG_AVX512 inline void ctc_row_add_avx512(float *t, const float *d, int l
     for (; o + 16 <= hi; o += 16)
         _mm512_storeu_ps(t + o, _mm512_add_ps(_mm512_loadu_ps(t + o), _mm512_loadu_ps(d + o)));
     if (o < hi) {
-        const __mmask16 m = (__mmask16)((1u << (hi - o)) - 1u);
+        const __mmask16 m = (__mmask16)ct_lanes16(0, hi - o);
         _mm512_mask_storeu_ps(t + o, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + o),
                                                       _mm512_maskz_loadu_ps(m, d + o)));
     }
@@ -181,11 +177,8 @@ static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc
                 __mmask16 lm[4], sm[4];
                 for (int q = 0; q < nch; q++) {
                     const int o = 16 * q, n = ow - o < 16 ? ow - o : 16;
-                    int a = lo - o, b = hi - o;
-                    if (a < 0) a = 0;
-                    if (b > n) b = n;
-                    lm[q] = b > a ? (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u)) : 0;
-                    sm[q] = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+                    lm[q] = (__mmask16)ct_lanes16(lo - o, hi - o < n ? hi - o : n);
+                    sm[q] = (__mmask16)ct_lanes16(0, n);
                 }
                 for (int oy = 0; oy < g->oh; oy++) {
                     const int iy = oy * g->sh - g->ph + ki * g->dh;

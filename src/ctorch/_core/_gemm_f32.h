@@ -113,16 +113,6 @@ CTG_UKERN_AVX512(2)
 CTG_UKERN_AVX512(3)
 #endif
 
-static int ctg_have_avx512(void)
-{
-#ifdef CTG_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-#else
-    return 0;
-#endif
-}
-
 /* ---------------------------------------------------------------- packing */
 /* dst[k*MR + i] = A[i*rs + k*cs] for i < mr, zero for mr <= i < MR. */
 static void ctg_pack_a(float *dst, const float *a, ptrdiff_t rs, ptrdiff_t cs, int mr, int kc)
@@ -186,8 +176,7 @@ static CTG_AVX512 void ctg_pack_b_rows_avx512(float *dst, const float *b, ptrdif
             float *d = dst + (ptrdiff_t)jr * kc + (ptrdiff_t)k * w;
             for (int v = 0; v < w; v += 16) {
                 const int left = nr - v;
-                const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
-                                               : (__mmask16)((1u << left) - 1u);
+                const __mmask16 m = (__mmask16)ct_lanes16(0, left);
                 _mm512_store_ps(d + v, _mm512_maskz_loadu_ps(m, src + jr + v));
             }
         }
@@ -231,7 +220,7 @@ static CTG_AVX512 void ctg_pack_b_cols_avx512(float *dst, const float *b, ptrdif
     for (int v = 0; v < w; v += 16) {
         for (int k = 0; k < kc; k += 16) {
             const int kl = kc - k < 16 ? kc - k : 16;
-            const __mmask16 km = kl == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << kl) - 1u);
+            const __mmask16 km = (__mmask16)ct_lanes16(0, kl);
             for (int j = 0; j < 16; j++)
                 r[j] = v + j < nr ? _mm512_maskz_loadu_ps(km, b + (v + j) * cs + k)
                                   : _mm512_setzero_ps();
@@ -250,7 +239,7 @@ static CTG_AVX512 void ctg_pack_a_rows_avx512(float *dst, const float *a, ptrdif
     const __m512i idx = _mm512_add_epi32(
         _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)rs)),
         _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-    const __mmask16 rows = (__mmask16)(((1u << mr) - 1u) | (((1u << mr) - 1u) << 8));
+    const __mmask16 rows = (__mmask16)(ct_lanes16(0, mr) | ct_lanes16(8, 8 + mr));
     int k = 0;
     for (; k + 2 <= kc; k += 2)
         _mm512_storeu_ps(dst + k * CTG_MR,
@@ -460,7 +449,7 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
     p->uk[0] = NULL;
 #ifdef CTG_X86
-    if (use_simd && ctg_have_avx512()) {
+    if (use_simd && ct_have_avx512()) {
         p->simd = 1;
         p->uk[1] = ctg_ukern_avx512_1; p->uk[2] = ctg_ukern_avx512_2;
         p->uk[3] = ctg_ukern_avx512_3;

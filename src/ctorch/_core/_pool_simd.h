@@ -52,10 +52,10 @@ static __attribute__((target("avx512f"))) void ct_maxpool22_row_f32_avx512(
                                                             11, 12, 13, 14, 15), 1);
     for (int64_t o = 0; o < ow; o += 16) {
         const int n = ow - o < 16 ? (int)(ow - o) : 16;
-        const __mmask16 om = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-        const int lo = 2 * n < 16 ? 2 * n : 16, hi = 2 * n - lo;
-        const __mmask16 ml = lo == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lo) - 1u);
-        const __mmask16 mh = hi == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << hi) - 1u);
+        const __mmask16 om = (__mmask16)ct_lanes16(0, n);
+        /* the 2n inputs of each row: lanes [0, 2n) of two vectors */
+        const __mmask16 ml = (__mmask16)ct_lanes16(0, 2 * n);
+        const __mmask16 mh = (__mmask16)ct_lanes16(0, 2 * n - 16);
         const float *p0 = r0 + 2 * o, *p1 = r1 + 2 * o;
         const __m512 x0a = _mm512_maskz_loadu_ps(ml, p0), x0b = _mm512_maskz_loadu_ps(mh, p0 + 16);
         const __m512 x1a = _mm512_maskz_loadu_ps(ml, p1), x1b = _mm512_maskz_loadu_ps(mh, p1 + 16);
@@ -92,10 +92,7 @@ static int ct_pool_avx512 = 0;
 
 static void ct_pool_init(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    ct_pool_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
-#endif
+    ct_pool_avx512 = ct_have_avx512();
 }
 
 static inline void ct_maxpool22_row_f32(const float *r0, const float *r1, float *y,

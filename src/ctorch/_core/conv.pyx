@@ -21,7 +21,7 @@ from libc.string cimport memset
 cdef extern from "_conv_f32.h" nogil:
     ctypedef struct ctc_geom:
         int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-    int ctg_have_avx512()
+    int ct_have_avx512()
     void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
     void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
     void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g)
@@ -29,7 +29,7 @@ cdef extern from "_conv_f32.h" nogil:
 
 cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t INT_MAX_ = 2147483647
-cdef int SIMD = ctg_have_avx512()
+cdef int SIMD = ct_have_avx512()
 
 
 cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:

@@ -19,7 +19,7 @@ buffer instead of whole-batch column arrays (``_conv_f32.h``).
 
 cdef extern from "_gemm_f32.h" nogil:
     int ct_max_threads()
-    int ctg_have_avx512()
+    int ct_have_avx512()
     int ct_sgemm(int nbatch, int M, int N, int K,
                  const float *A, Py_ssize_t a_bs, Py_ssize_t a_rs, Py_ssize_t a_cs,
                  const float *B, Py_ssize_t b_bs, Py_ssize_t b_rs, Py_ssize_t b_cs,
@@ -34,7 +34,7 @@ cdef extern from "_conv_f32.h" nogil:
     int ct_conv2d_bwd_f32(const float *gy, const float *x, const float *w, float *gx,
                           float *gw, const ctc_geom *g, int nthreads, int use_simd)
 
-SGEMM_AVX512 = bool(ctg_have_avx512())
+SGEMM_AVX512 = bool(ct_have_avx512())
 
 cdef Py_ssize_t INT_MAX_ = 2147483647
 
