@@ -239,3 +239,15 @@ def test_conv3d_module():
     tm, cm = torch.nn.Conv3d(2, 3, 3, padding=1), ctorch.nn.Conv3d(2, 3, 3, padding=1)
     assert repr(cm) == repr(tm)
     assert list(cm.state_dict()) == list(tm.state_dict())
+
+
+@pytest.mark.parametrize("fn", ["conv2d", "conv_transpose2d"])
+def test_window_argument_errors(fn):
+    f = getattr(ctorch.nn.functional, fn)
+    x, w = ctorch.zeros(1, 2, 5, 5), ctorch.zeros(2, 2, 3, 3)
+    with pytest.raises(RuntimeError, match="non-positive stride is not supported"):
+        f(x, w, stride=0)
+    with pytest.raises(RuntimeError, match="dilation should be greater than zero"):
+        f(x, w, dilation=0)
+    with pytest.raises(RuntimeError, match="negative padding is not supported"):
+        f(x, w, padding=-1)

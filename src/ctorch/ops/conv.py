@@ -452,6 +452,16 @@ def _check_conv_args(op, x, w, b, groups, nd):
         raise RuntimeError("non-positive groups is not supported")
 
 
+def _check_window(stride, padding, dilation) -> None:
+    """torch's errors for a non-positive stride or dilation and a negative padding."""
+    if min(stride) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 1:
+        raise RuntimeError("dilation should be greater than zero")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+
+
 def _same_padding(ks, dil):
     """Per-dim (left, right) padding for padding='same' (stride 1)."""
     out = []
@@ -496,12 +506,7 @@ def conv2d(
             )
     else:
         padding = _pair(padding, "padding")
-    if min(stride) < 1:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(dilation) < 1:
-        raise RuntimeError("dilation should be greater than zero")
-    if min(padding) < 0:
-        raise RuntimeError("negative padding is not supported")
+    _check_window(stride, padding, dilation)
     N, C, H, W = input._a.shape
     OC, Cg = weight._a.shape[:2]
     if C != Cg * groups:
@@ -780,12 +785,7 @@ def conv_transpose2d(
         ).squeeze(0)
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
-    if min(stride) < 1:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(dilation) < 1:
-        raise RuntimeError("dilation should be greater than zero")
-    if min(padding) < 0:
-        raise RuntimeError("negative padding is not supported")
+    _check_window(stride, padding, dilation)
     for op_, s, d in zip(output_padding, stride, dilation, strict=False):
         if op_ < 0 or (op_ >= s and op_ >= d):
             raise RuntimeError(
