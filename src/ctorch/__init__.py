@@ -155,6 +155,8 @@ from .autograd.grad_mode import (  # noqa: E402
     no_grad,
     set_grad_enabled,
 )
+from .ops import binary as _binary_ops  # noqa: E402
+from .ops import unary as _unary_ops  # noqa: E402
 from .ops.arithmetic import (  # noqa: E402
     add,
     bitwise_and,
@@ -326,58 +328,19 @@ from .ops.shape import (  # noqa: E402
     vstack,
 )
 from .ops.unary import (  # noqa: E402
-    abs,
-    absolute,
-    acos,
-    acosh,
-    arctan2,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
-    ceil,
-    cos,
-    cosh,
-    erf,
-    exp,
-    exp2,
-    expm1,
-    fix,
-    floor,
-    frac,
     isfinite,
     isinf,
     isnan,
     isneginf,
     isposinf,
-    log,
-    log1p,
-    log2,
-    log10,
     logit,
     nan_to_num,
-    neg,
-    negative,
-    reciprocal,
-    relu,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    trunc,
 )
-from .serialization import load, save  # noqa: E402
 
-sgn = sign
-arccos, arcsin, arctan = acos, asin, atan
-arccosh, arcsinh, arctanh = acosh, asinh, atanh
+# every op of the table (ctorch/_table/elementwise.def) with a torch name, and its aliases
+globals().update(_unary_ops.PUBLIC)
+globals().update(_binary_ops.PUBLIC)
+from .serialization import load, save  # noqa: E402
 
 
 def numel(input: Tensor) -> builtins_int:  # type: ignore[name-defined]  # noqa: F821

@@ -70,21 +70,10 @@ def attach(T) -> None:
     # ---------------------------------------------------------------- plain methods
     plain = {
         # arithmetic
-        "add": A.add,
-        "sub": A.sub,
-        "subtract": A.sub,
-        "mul": A.mul,
-        "multiply": A.mul,
-        "div": A.div,
-        "divide": A.div,
-        "true_divide": A.div,
         "floor_divide": A.floor_divide,
         "remainder": A.remainder,
         "fmod": A.fmod,
-        "pow": A.pow,
         "float_power": A.float_power,
-        "maximum": A.maximum,
-        "minimum": A.minimum,
         "fmax": A.fmax,
         "fmin": A.fmin,
         "eq": A.eq,
@@ -114,55 +103,12 @@ def attach(T) -> None:
         "where": lambda s, cond, other: A.where(cond, s, other),
         "rsub": A.rsub,
         # unary
-        "neg": U.neg,
-        "negative": U.neg,
-        "abs": U.abs,
-        "absolute": U.abs,
-        "exp": U.exp,
-        "log": U.log,
-        "log1p": U.log1p,
-        "log2": U.log2,
-        "log10": U.log10,
-        "expm1": U.expm1,
-        "exp2": U.exp2,
-        "sqrt": U.sqrt,
-        "rsqrt": U.rsqrt,
-        "sin": U.sin,
-        "cos": U.cos,
-        "tan": U.tan,
-        "tanh": U.tanh,
-        "sigmoid": U.sigmoid,
-        "relu": U.relu,
-        "erf": U.erf,
-        "sign": U.sign,
-        "sgn": U.sign,
-        "floor": U.floor,
-        "ceil": U.ceil,
-        "round": U.round,
-        "trunc": U.trunc,
-        "fix": U.trunc,
-        "frac": U.frac,
-        "reciprocal": U.reciprocal,
-        "square": U.square,
         "isnan": U.isnan,
         "isinf": U.isinf,
         "isfinite": U.isfinite,
         "isposinf": U.isposinf,
         "isneginf": U.isneginf,
         "nan_to_num": U.nan_to_num,
-        "asin": U.asin,
-        "acos": U.acos,
-        "atan": U.atan,
-        "arcsin": U.asin,
-        "arccos": U.acos,
-        "arctan": U.atan,
-        "sinh": U.sinh,
-        "cosh": U.cosh,
-        "asinh": U.asinh,
-        "acosh": U.acosh,
-        "atanh": U.atanh,
-        "atan2": U.atan2,
-        "arctan2": U.atan2,
         "logit": U.logit,
         "softplus": U.softplus,
         "silu": U.silu,
@@ -281,6 +227,10 @@ def attach(T) -> None:
     }
     for name, fn in plain.items():
         setattr(T, name, fn)
+    # every op of the table with a torch name: method, aliases, in-place variant
+    table_ops = _table_methods()
+    for name, fn in table_ops.items():
+        setattr(T, name, fn)
 
     # ---------------------------------------------------------------- in-place variants
     def _mk_inplace(name, fn):
@@ -291,17 +241,16 @@ def attach(T) -> None:
         method.__name__ = name
         return method
 
+    for name, fn in table_ops.items():
+        setattr(T, name + "_", _mk_inplace(name + "_", fn))
     fast_inplace = {"add_": A.ADD, "sub_": A.SUB, "mul_": A.MUL, "div_": A.DIV, "pow_": A.POW}
     for name, op in fast_inplace.items():
         setattr(T, name, _mk_binary_inplace(name, op))
     for base in (
-        "clamp clip clamp_min clamp_max neg negative abs absolute exp log log1p log2 log10 expm1 "
-        "sqrt rsqrt sin cos tan tanh sigmoid relu erf sign floor ceil round trunc fix frac "
-        "reciprocal square nan_to_num asin acos atan sinh cosh logit floor_divide remainder fmod "
+        "clamp clip clamp_min clamp_max nan_to_num logit floor_divide remainder fmod "
         "masked_fill masked_scatter index_add index_fill index_copy index_put scatter "
-        "scatter_add scatter_reduce tril triu logical_and logical_or logical_not "
-        "bitwise_and bitwise_or bitwise_xor float_power maximum minimum eq ne lt le gt ge "
-        "silu mish"
+        "scatter_add scatter_reduce tril triu logical_and logical_or logical_not bitwise_and "
+        "bitwise_or bitwise_xor float_power eq ne lt le gt ge silu mish"
     ).split():
         fn = plain[base]
         if base in ("eq", "ne", "lt", "le", "gt", "ge"):
@@ -363,6 +312,24 @@ def attach(T) -> None:
     T.einsum = lambda s, eq, *o: E.einsum(eq, s, *o)
     T.untyped_storage = lambda s: s._a
     T.get_device = lambda s: -1 if not s.is_cuda else s._a.device.id
+
+
+def _table_methods() -> dict:
+    """``{method name: function}`` for every op-table row with a torch name (not the
+    nn.functional-only activations): the public name and its aliases. Rows marked CT_CUSTOM
+    have hand-written public functions, found by name in ``ops.arithmetic``/``ops.unary``."""
+    from . import _table
+    from .ops import binary as B
+
+    out = {}
+    for op in (*_table.UNARY, *_table.BINARY):
+        if not op.public or op.nn_only:
+            continue
+        gen = U.PUBLIC if op.kind == "unary" else B.PUBLIC
+        fn = gen.get(op.public) or getattr(U if op.kind == "unary" else A, op.public)
+        for name in (op.public, *op.aliases):
+            out[name] = fn
+    return out
 
 
 def _cpu():

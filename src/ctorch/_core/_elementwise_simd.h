@@ -1,5 +1,5 @@
 /* SIMD inner loops of ctorch's elementwise kernels (float32 and float64 instances).
- * Op codes must match BIN_* / UN_* in elementwise.pyx and docs/kernels.md. */
+ * The ops themselves are rows of _table/elementwise.def (see docs/contributing.md). */
 #ifndef CT_ELEMENTWISE_SIMD_H
 #define CT_ELEMENTWISE_SIMD_H
 
@@ -15,26 +15,49 @@ typedef ptrdiff_t ct_i;
 /* one vectorizable loop over i in [0, n) */
 #define CT_LOOP(...) do { _Pragma("omp simd") for (ct_i i = 0; i < n; ++i) { __VA_ARGS__; } } while (0)
 
-enum { CT_BIN_ADD = 0, CT_BIN_SUB, CT_BIN_MUL, CT_BIN_DIV, CT_BIN_MAX, CT_BIN_MIN, CT_BIN_POW,
-       CT_BIN_COUNT };
+/* Op codes, flags and backward availability come from the op table (_table/elementwise.def). */
+enum { CT_CHEAP = 1, CT_INT = 2, CT_NN = 4, CT_CUSTOM = 8 };
+enum { CT_SAVES_NONE = 0, CT_SAVES_X = 1, CT_SAVES_Y = 2, CT_SAVES_XY = 3 };
 
-enum { CT_UN_NEG = 0, CT_UN_ABS, CT_UN_EXP, CT_UN_LOG, CT_UN_LOG1P, CT_UN_EXPM1, CT_UN_SQRT,
-       CT_UN_RSQRT, CT_UN_SIN, CT_UN_COS, CT_UN_TAN, CT_UN_TANH, CT_UN_SIGMOID, CT_UN_RELU,
-       CT_UN_ERF, CT_UN_SIGN, CT_UN_FLOOR, CT_UN_CEIL, CT_UN_ROUND, CT_UN_RECIPROCAL,
-       CT_UN_SQUARE, CT_UN_GELU, CT_UN_GELU_TANH, CT_UN_SILU, CT_UN_SOFTPLUS, CT_UN_MISH,
-       CT_UN_ELU, CT_UN_LEAKY_RELU, CT_UN_HARDTANH, CT_UN_CLAMP, CT_UN_COUNT };
+#define UNARY(NAME, ...)
+#define BINARY(NAME, ...) CT_BIN_##NAME,
+enum {
+#include "../_table/elementwise.def"
+    CT_BIN_COUNT };
+#undef UNARY
+#undef BINARY
 
-#define CT_GELU_BETA 0.79788456080286535588  /* sqrt(2/pi) */
-#define CT_GELU_PDF 0.39894228040143267794   /* 1/sqrt(2*pi) */
+#define UNARY(NAME, ...) CT_UN_##NAME,
+#define BINARY(NAME, ...)
+enum {
+#include "../_table/elementwise.def"
+    CT_UN_COUNT };
+#undef UNARY
+#undef BINARY
 
-/* 1 if the unary op has a backward kernel */
+/* CT_* flags of a unary op (0 for an unknown code) */
+static inline int ct_unary_flags(int op)
+{
+    switch (op) {
+#define UNARY(NAME, SAVES, FLAGS, ...) case CT_UN_##NAME: return (FLAGS);
+#define BINARY(NAME, ...)
+#include "../_table/elementwise.def"
+#undef UNARY
+#undef BINARY
+    default: return 0;
+    }
+}
+
+/* 1 if the unary op has a backward kernel (it saves its input or output) */
 static inline int ct_unary_has_backward(int op)
 {
     switch (op) {
-    case CT_UN_NEG: case CT_UN_SIGN: case CT_UN_FLOOR: case CT_UN_CEIL: case CT_UN_ROUND:
-        return 0;
-    default:
-        return op >= 0 && op < CT_UN_COUNT;
+#define UNARY(NAME, SAVES, ...) case CT_UN_##NAME: return CT_SAVES_##SAVES != CT_SAVES_NONE;
+#define BINARY(NAME, ...)
+#include "../_table/elementwise.def"
+#undef UNARY
+#undef BINARY
+    default: return 0;
     }
 }
 

@@ -17,17 +17,10 @@ cdef extern from "_elementwise_simd.h" nogil:
     ctypedef Py_ssize_t ct_i
     int CT_BIN_COUNT
     int CT_UN_COUNT
-    int CT_UN_NEG
-    int CT_UN_ABS
-    int CT_UN_RELU
-    int CT_UN_SIGN
-    int CT_UN_FLOOR
-    int CT_UN_CEIL
-    int CT_UN_ROUND
-    int CT_UN_SQUARE
-    int CT_UN_LEAKY_RELU
     int CT_UN_HARDTANH
     int CT_UN_CLAMP
+    int CT_CHEAP
+    int ct_unary_flags(int op)
     int ct_unary_has_backward(int op)
     void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
     void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
@@ -50,46 +43,11 @@ cdef extern from "_elementwise_simd.h" nogil:
     void ct_scale_f32(const float *x, float alpha, float *out, ct_i n)
     void ct_scale_f64(const double *x, double alpha, double *out, ct_i n)
 
-# Binary op codes
-BIN_ADD = 0
-BIN_SUB = 1
-BIN_MUL = 2
-BIN_DIV = 3
-BIN_MAX = 4
-BIN_MIN = 5
-BIN_POW = 6
+# Op codes are not written here: they are the row order of _table/elementwise.def, which the C
+# header includes and ctorch._table parses (the BIN_*/UN_* names below come from there).
+from ctorch import _table  # noqa: E402
 
-# Unary op codes
-UN_NEG = 0
-UN_ABS = 1
-UN_EXP = 2
-UN_LOG = 3
-UN_LOG1P = 4
-UN_EXPM1 = 5
-UN_SQRT = 6
-UN_RSQRT = 7
-UN_SIN = 8
-UN_COS = 9
-UN_TAN = 10
-UN_TANH = 11
-UN_SIGMOID = 12
-UN_RELU = 13
-UN_ERF = 14
-UN_SIGN = 15
-UN_FLOOR = 16
-UN_CEIL = 17
-UN_ROUND = 18
-UN_RECIPROCAL = 19
-UN_SQUARE = 20
-UN_GELU = 21
-UN_GELU_TANH = 22
-UN_SILU = 23
-UN_SOFTPLUS = 24
-UN_MISH = 25
-UN_ELU = 26
-UN_LEAKY_RELU = 27
-UN_HARDTANH = 28
-UN_CLAMP = 29
+globals().update(_table.code_names())
 
 # Elements per work item, and the sizes above which work items go to the thread pool:
 # THRESHOLD for memory-bound loops (a second thread pays off only well beyond the cost of
@@ -106,10 +64,7 @@ HEAVY_PARALLEL_THRESHOLD = HEAVY_THRESHOLD
 
 cdef inline Py_ssize_t _unary_threshold(int op) noexcept nogil:
     """Parallel threshold of a unary op: cheap ops (a few cycles per element) use THRESHOLD."""
-    if (op == CT_UN_NEG or op == CT_UN_ABS or op == CT_UN_RELU or op == CT_UN_SIGN
-            or op == CT_UN_FLOOR or op == CT_UN_CEIL or op == CT_UN_ROUND
-            or op == CT_UN_SQUARE or op == CT_UN_LEAKY_RELU or op == CT_UN_HARDTANH
-            or op == CT_UN_CLAMP):
+    if ct_unary_flags(op) & CT_CHEAP:
         return THRESHOLD
     return HEAVY_THRESHOLD
 

@@ -189,6 +189,20 @@ class BackwardCFunction(Node, FunctionCtx):
         return self._forward_cls.backward(self, *grads)
 
 
+_TENSOR = []
+
+
+def _tensor_class():
+    """``ctorch.Tensor``, looked up once: _tensor imports this module, so the import cannot
+    sit at the top (a function-level import costs ~0.2 us on every op)."""
+    if _TENSOR:
+        return _TENSOR[0]
+    from .._tensor import Tensor
+
+    _TENSOR.append(Tensor)
+    return Tensor
+
+
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
@@ -236,22 +250,50 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
-        node = cls._backward_cls()
-        needs = False
+        Tensor = _tensor_class()
         if state.enabled:
-            flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
-            needs = True in flags
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    return cls._apply_recording(args, kwargs)
+            # grad mode on but nothing to record: forward still runs with grad mode off
+            state.enabled = False
+            try:
+                outputs = cls.forward(ctx := NullContext(len(args)), *args, **kwargs)
+            finally:
+                state.enabled = True
         else:
-            flags = (False,) * len(args)
+            outputs = cls.forward(ctx := NullContext(len(args)), *args, **kwargs)
+        # an input returned unchanged becomes a new tensor (a view) unless marked dirty
+        if isinstance(outputs, Tensor):
+            for a in args:
+                if outputs is a:
+                    if not ctx._dirty:
+                        outputs = outputs._view_of(outputs._a)
+                    break
+        elif isinstance(outputs, tuple):
+            outputs = tuple(
+                o._view_of(o._a)
+                if isinstance(o, Tensor)
+                and any(o is a for a in args)
+                and not any(o is d for d in ctx._dirty)
+                else o
+                for o in outputs
+            )
+        for d in ctx._dirty:
+            d._vref[0] += 1
+        return outputs
+
+    @classmethod
+    def _apply_recording(cls, args, kwargs):
+        Tensor = _tensor_class()
+        node = cls._backward_cls()
+        flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
         node.needs_input_grad = flags
-        prev = state.enabled
         state.enabled = False
         try:
             outputs = cls.forward(node, *args, **kwargs)
         finally:
-            state.enabled = prev
+            state.enabled = True
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
         # Outputs that are inputs returned unchanged become new tensors (views) unless dirty.
@@ -268,10 +310,6 @@ class Function(metaclass=_FunctionMeta):
                 fixed.append(o)
             outs = tuple(fixed)
             outputs = outs if is_tuple else outs[0]
-        if not needs:
-            for d in dirty:
-                d._vref[0] += 1
-            return outputs
         node.next_functions = tuple(
             _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
         )
@@ -331,6 +369,36 @@ def resave_input(nodes, old, snapshot) -> None:
                 s.tensor = snapshot
                 s.version_ref = snapshot._vref
                 s.version = snapshot._vref[0]
+
+
+class NullContext:
+    """The ``ctx`` of a ``Function.apply`` that records nothing (grad mode off, or no input
+    requires grad): every op runs through ``apply`` and never spells the grad-mode check
+    itself. ``save_for_backward`` and friends keep nothing; ``mark_dirty`` is honoured (the
+    version counters of tensors changed in place still move)."""
+
+    _dirty = ()
+
+    def __init__(self, n: int) -> None:
+        self.needs_input_grad = (False,) * n
+
+    def save_for_backward(self, *tensors) -> None:
+        pass
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return ()
+
+    saved_variables = saved_tensors
 
 
 class InplaceFunction(Function):

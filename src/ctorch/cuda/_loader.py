@@ -59,7 +59,7 @@ def kernel_source(family: str) -> str:
     pieces: list[str] = [_line(1, path)]
     pos = 0
     for m in _INCLUDE.finditer(text):
-        header = KERNEL_DIR / m.group(1)
+        header = (KERNEL_DIR / m.group(1)).resolve()  # also ../../_table/elementwise.def
         pieces.append(text[pos : m.start()])
         after = text.count("\n", 0, m.end()) + 2  # line number following the #include
         pieces.append(_line(1, header) + "\n" + header.read_text(encoding="utf-8") + "\n")

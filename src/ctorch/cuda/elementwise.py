@@ -10,82 +10,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import _table
 from . import _checks as ck
 from ._loader import launch
 
 FAMILY = "elementwise"
 
-BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW = range(7)
-_N_BIN = 7
+# Op codes are the row order of the op table (ctorch/_table/elementwise.def), which the .cu
+# source includes too; the BIN_*/UN_* names match the CPU kernels'.
+globals().update(_table.code_names())
+_N_BIN = len(_table.BINARY)
+_N_UN = len(_table.UNARY)
+_UNARY_NAMES = tuple(op.NAME for op in _table.UNARY)
 
-_UNARY_NAMES = (
-    "NEG ABS EXP LOG LOG1P EXPM1 SQRT RSQRT SIN COS TAN TANH SIGMOID RELU ERF SIGN FLOOR CEIL "
-    "ROUND RECIPROCAL SQUARE GELU GELU_TANH SILU SOFTPLUS MISH ELU LEAKY_RELU HARDTANH CLAMP"
-).split()
-(
-    UN_NEG,
-    UN_ABS,
-    UN_EXP,
-    UN_LOG,
-    UN_LOG1P,
-    UN_EXPM1,
-    UN_SQRT,
-    UN_RSQRT,
-    UN_SIN,
-    UN_COS,
-    UN_TAN,
-    UN_TANH,
-    UN_SIGMOID,
-    UN_RELU,
-    UN_ERF,
-    UN_SIGN,
-    UN_FLOOR,
-    UN_CEIL,
-    UN_ROUND,
-    UN_RECIPROCAL,
-    UN_SQUARE,
-    UN_GELU,
-    UN_GELU_TANH,
-    UN_SILU,
-    UN_SOFTPLUS,
-    UN_MISH,
-    UN_ELU,
-    UN_LEAKY_RELU,
-    UN_HARDTANH,
-    UN_CLAMP,
-) = range(len(_UNARY_NAMES))
-_N_UN = len(_UNARY_NAMES)
-
-#: Unary ops that unary_backward accepts (docs/kernels.md).
-UNARY_GRAD_OPS = frozenset(
-    (
-        UN_EXP,
-        UN_LOG,
-        UN_LOG1P,
-        UN_EXPM1,
-        UN_SQRT,
-        UN_RSQRT,
-        UN_SIN,
-        UN_COS,
-        UN_TAN,
-        UN_TANH,
-        UN_SIGMOID,
-        UN_RELU,
-        UN_ERF,
-        UN_RECIPROCAL,
-        UN_SQUARE,
-        UN_GELU,
-        UN_GELU_TANH,
-        UN_SILU,
-        UN_SOFTPLUS,
-        UN_MISH,
-        UN_ELU,
-        UN_LEAKY_RELU,
-        UN_HARDTANH,
-        UN_CLAMP,
-        UN_ABS,
-    )
-)
+#: Unary ops that unary_backward accepts: the rows that save their input or output.
+UNARY_GRAD_OPS = frozenset(op.code for op in _table.UNARY if op.has_backward_kernel)
 
 
 def _binop(kernel: str, op: int) -> None:
@@ -98,8 +37,13 @@ def _unop(kernel: str, op: int) -> None:
         raise ValueError(f"{kernel}: unknown unary op code {op}")
 
 
-def _bound(v: Any) -> float:
-    return math.nan if v is None else float(v)
+def _params(op: int, a: Any, b: Any) -> tuple[float, float]:
+    """The op's two parameters; for CLAMP/HARDTANH a None or NaN bound means no bound."""
+    if op in (UN_CLAMP, UN_HARDTANH):  # noqa: F821 - from code_names()
+        lo = -math.inf if a is None or a != a else float(a)
+        hi = math.inf if b is None or b != b else float(b)
+        return lo, hi
+    return float(a or 0.0), float(b or 0.0)
 
 
 def binary(op: int, x: Any, y: Any, out: Any) -> None:
@@ -165,7 +109,7 @@ def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.
         "unary_kernel",
         dt,
         n,
-        (ck.i32(op), x, out, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))),
+        (ck.i32(op), x, out, ck.i64(n), *(ck.scalar(dt, p) for p in _params(op, a, b))),
     )
 
 
@@ -188,7 +132,7 @@ def unary_backward(
         "unary_backward_kernel",
         dt,
         n,
-        (ck.i32(op), gy, x, y, gx, ck.i64(n), ck.scalar(dt, _bound(a)), ck.scalar(dt, _bound(b))),
+        (ck.i32(op), gy, x, y, gx, ck.i64(n), *(ck.scalar(dt, p) for p in _params(op, a, b))),
     )
 
 

@@ -75,6 +75,27 @@ def xp_of(a):
 
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+#: below this many elements a NumPy/CuPy call beats a kernel call (call overhead)
+KERNEL_MIN = 16384
+
+
+def kernel(name: str, *arrays, min_size: int = KERNEL_MIN):
+    """The kernel ``name`` of the arrays' backend, or None when it should not run: fewer than
+    ``min_size`` elements in the first array, a dtype other than float32/float64, arrays of
+    different dtypes or devices, a non-contiguous array, or no such kernel. The one place
+    that decides "kernel or fallback" for elementwise-style ops."""
+    a0 = arrays[0]
+    if a0.size < min_size:
+        return None
+    dt = a0.dtype
+    if dt != _F32 and dt != _F64:
+        return None
+    t0 = type(a0)
+    for a in arrays:
+        if type(a) is not t0 or a.dtype != dt or not a.flags.c_contiguous:
+            return None
+    return getattr(kernels_for(a0), name, None)
 
 
 def sgemm_kernels(a, b):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .. import _table
 from .._tensor import Tensor
 from ..autograd import function as _F
 from ..autograd.function import Function
@@ -15,26 +16,18 @@ from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum
 _wrap = Tensor._make
 _nd = np.ndarray
 
-# op codes shared with the kernels (docs/kernels.md)
-ADD, SUB, MUL, DIV, MAX, MIN, POW = range(7)
-_UFUNC = {
-    ADD: "add",
-    SUB: "subtract",
-    MUL: "multiply",
-    DIV: "true_divide",
-    MAX: "maximum",
-    MIN: "minimum",
-    POW: "power",
-}
-_OPNAME = {
-    ADD: "add",
-    SUB: "sub",
-    MUL: "mul",
-    DIV: "div",
-    MAX: "maximum",
-    MIN: "minimum",
-    POW: "pow",
-}
+# op codes shared with the kernels: the binary rows of ctorch/_table/elementwise.def
+_BOP = _table.BINARY
+_C = _table.BINARY_BY_NAME
+ADD, SUB, MUL, DIV, MAX, MIN, POW = (
+    _C["add"].code,
+    _C["sub"].code,
+    _C["mul"].code,
+    _C["div"].code,
+    _C["max"].code,
+    _C["min"].code,
+    _C["pow"].code,
+)
 
 
 def _bcast_pattern(xs, ys):
@@ -91,7 +84,7 @@ def _operand(x, dt):
 def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     """Compute ``a op b`` (or ``b op a``) on arrays; ``a`` is a Tensor, ``b`` Tensor/scalar."""
     dt = _res_dtype(a, b)
-    if op == DIV and dt.kind in "biu":
+    if dt.kind in "biu" and not _BOP[op].int_ok:
         dt = D.to_numpy_dtype(D.get_default_dtype())
     xa = _operand(a, dt)
     yb = _operand(b, dt)
@@ -137,7 +130,7 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
                 )
                 return out
     xp = np if type(xa) is _nd else xp_of(xa)
-    uf = getattr(xp, _UFUNC[op])
+    uf = getattr(xp, _BOP[op].ufunc)
     try:
         if reverse:
             r = uf(yb, xa, out=out) if out is not None else uf(yb, xa)
@@ -147,7 +140,7 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         if "broadcast" in str(e):
             sb = tuple(getattr(b, "shape", ()))
             raise RuntimeError(
-                f"{_OPNAME[op]}: the shapes {tuple(a.shape)} and {sb} cannot be broadcast "
+                f"{_BOP[op].public}: the shapes {tuple(a.shape)} and {sb} cannot be broadcast "
                 "together (sizes must match or be 1 at each non-singleton dimension)"
             ) from None
         raise

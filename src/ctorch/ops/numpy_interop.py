@@ -26,15 +26,7 @@ def _ufunc_map():
     from . import linalg as L
     from . import unary as U
 
-    return {
-        "add": A.add,
-        "subtract": A.sub,
-        "multiply": A.mul,
-        "true_divide": A.div,
-        "divide": A.div,
-        "power": A.pow,
-        "maximum": A.maximum,
-        "minimum": A.minimum,
+    m = {
         "floor_divide": A.floor_divide,
         "remainder": A.remainder,
         "fmod": A.fmod,
@@ -49,36 +41,20 @@ def _ufunc_map():
         "logical_xor": A.logical_xor,
         "logical_not": A.logical_not,
         "matmul": L.matmul,
-        "exp": U.exp,
-        "log": U.log,
-        "log1p": U.log1p,
-        "expm1": U.expm1,
-        "sqrt": U.sqrt,
-        "sin": U.sin,
-        "cos": U.cos,
-        "tan": U.tan,
-        "tanh": U.tanh,
-        "negative": U.neg,
-        "absolute": U.abs,
-        "sign": U.sign,
-        "floor": U.floor,
-        "ceil": U.ceil,
-        "reciprocal": U.reciprocal,
-        "square": U.square,
         "isnan": U.isnan,
         "isinf": U.isinf,
         "isfinite": U.isfinite,
-        "log2": U.log2,
-        "log10": U.log10,
-        "arctan2": U.atan2,
-        "arcsin": U.asin,
-        "arccos": U.acos,
-        "arctan": U.atan,
-        "sinh": U.sinh,
-        "cosh": U.cosh,
-        "rint": U.round,
-        "trunc": U.trunc,
     }
+    # the op table's rows name the NumPy ufunc that computes the same thing
+    from .. import _table
+    from . import binary as B
+
+    for op in (*_table.UNARY, *_table.BINARY):
+        if op.ufunc and op.public and not op.nn_only:
+            gen = U.PUBLIC if op.kind == "unary" else B.PUBLIC
+            m[op.ufunc] = gen.get(op.public) or getattr(U if op.kind == "unary" else A, op.public)
+    m["divide"] = A.div
+    return m
 
 
 _UF = None

@@ -52,6 +52,18 @@ CT_MATH1(ct_fabs, fabsf, fabs)
 CT_MATH1(ct_floor, floorf, floor)
 CT_MATH1(ct_ceil, ceilf, ceil)
 CT_MATH1(ct_rint, rintf, rint)  // round half to even in the default rounding mode
+CT_MATH1(ct_exp2, exp2f, exp2)
+CT_MATH1(ct_log2, log2f, log2)
+CT_MATH1(ct_log10, log10f, log10)
+CT_MATH1(ct_asin, asinf, asin)
+CT_MATH1(ct_acos, acosf, acos)
+CT_MATH1(ct_atan, atanf, atan)
+CT_MATH1(ct_sinh, sinhf, sinh)
+CT_MATH1(ct_cosh, coshf, cosh)
+CT_MATH1(ct_asinh, asinhf, asinh)
+CT_MATH1(ct_acosh, acoshf, acosh)
+CT_MATH1(ct_atanh, atanhf, atanh)
+CT_MATH1(ct_trunc, truncf, trunc)
 #undef CT_MATH1
 
 __device__ __forceinline__ float ct_pow(float x, float y) { return powf(x, y); }

@@ -1,60 +1,6 @@
 // elementwise family: binary / unary ops, their gradients, where, fill, copy, axpy, scale.
-// Contract: docs/kernels.md "elementwise".  Op codes must match BIN_* / UN_* there.
+// Contract: docs/kernels.md "elementwise".  The ops are the rows of _table/elementwise.def.
 #include "common.cuh"
-
-// Binary op codes.
-#define BIN_ADD 0
-#define BIN_SUB 1
-#define BIN_MUL 2
-#define BIN_DIV 3
-#define BIN_MAX 4
-#define BIN_MIN 5
-#define BIN_POW 6
-
-// Unary op codes, numbered in the order of docs/kernels.md.
-#define UN_NEG 0
-#define UN_ABS 1
-#define UN_EXP 2
-#define UN_LOG 3
-#define UN_LOG1P 4
-#define UN_EXPM1 5
-#define UN_SQRT 6
-#define UN_RSQRT 7
-#define UN_SIN 8
-#define UN_COS 9
-#define UN_TAN 10
-#define UN_TANH 11
-#define UN_SIGMOID 12
-#define UN_RELU 13
-#define UN_ERF 14
-#define UN_SIGN 15
-#define UN_FLOOR 16
-#define UN_CEIL 17
-#define UN_ROUND 18
-#define UN_RECIPROCAL 19
-#define UN_SQUARE 20
-#define UN_GELU 21
-#define UN_GELU_TANH 22
-#define UN_SILU 23
-#define UN_SOFTPLUS 24
-#define UN_MISH 25
-#define UN_ELU 26
-#define UN_LEAKY_RELU 27
-#define UN_HARDTANH 28
-#define UN_CLAMP 29
-
-template <typename T> __device__ __forceinline__ T bin_apply(int op, T a, T b) {
-    switch (op) {
-        case BIN_ADD: return a + b;
-        case BIN_SUB: return a - b;
-        case BIN_MUL: return a * b;
-        case BIN_DIV: return a / b;
-        case BIN_MAX: return ct_max_nan(a, b);
-        case BIN_MIN: return ct_min_nan(a, b);
-        case BIN_POW: return ct_pow(a, b);
-        default: return ct_nan<T>();
-    }
-}
 
 template <typename T> __device__ __forceinline__ T sigmoid_of(T x) {
     return (T)1 / ((T)1 + ct_exp(-x));
@@ -65,109 +11,118 @@ template <typename T> __device__ __forceinline__ T sign_of(T x) {
     return (T)(x > (T)0) - (T)(x < (T)0);
 }
 
-template <typename T> __device__ __forceinline__ T softplus_of(T x, T beta, T threshold) {
-    return (x * beta > threshold) ? x : ct_log1p(ct_exp(x * beta)) / beta;
+template <typename T> __device__ __forceinline__ T gelu_of(T x) {
+    return (T)0.5 * x * ((T)1 + ct_erf(x * (T)0.70710678118654752440));
 }
 
-template <typename T> __device__ __forceinline__ T un_apply(int op, T x, T a, T b) {
+template <typename T> __device__ __forceinline__ T gelu_grad_of(T x) {
+    const T cdf = (T)0.5 * ((T)1 + ct_erf(x * (T)0.70710678118654752440));
+    const T pdf = ct_exp((T)-0.5 * x * x) * (T)0.39894228040143267794;
+    return cdf + x * pdf;
+}
+
+__device__ __forceinline__ float ct_atan2(float x, float y) { return atan2f(x, y); }
+__device__ __forceinline__ double ct_atan2(double x, double y) { return atan2(x, y); }
+__device__ __forceinline__ float ct_hypot(float x, float y) { return hypotf(x, y); }
+__device__ __forceinline__ double ct_hypot(double x, double y) { return hypot(x, y); }
+
+// The op table (_table/elementwise.def) and its expression vocabulary for T on the GPU.
+#define CT_CHEAP 1
+#define CT_INT 2
+#define CT_NN 4
+#define CT_CUSTOM 8
+#define K(v) ((T)(v))
+#define SEL(c, p, q) ((c) ? (p) : (q))
+#define INF (ct_inf<T>())
+#define ZERO(v) ((T)0)
+#define EXP(v) ct_exp(v)
+#define LOG(v) ct_log(v)
+#define LOG1P(v) ct_log1p(v)
+#define EXPM1(v) ct_expm1(v)
+#define SQRT(v) ct_sqrt(v)
+#define SIN(v) ct_sin(v)
+#define COS(v) ct_cos(v)
+#define TAN(v) ct_tan(v)
+#define TANH(v) ct_tanh(v)
+#define ERF(v) ct_erf(v)
+#define FABS(v) ct_fabs(v)
+#define FLOOR(v) ct_floor(v)
+#define CEIL(v) ct_ceil(v)
+#define RINT(v) ct_rint(v)
+#define EXP2(v) ct_exp2(v)
+#define LOG2(v) ct_log2(v)
+#define LOG10(v) ct_log10(v)
+#define ASIN(v) ct_asin(v)
+#define ACOS(v) ct_acos(v)
+#define ATAN(v) ct_atan(v)
+#define SINH(v) ct_sinh(v)
+#define COSH(v) ct_cosh(v)
+#define ASINH(v) ct_asinh(v)
+#define ACOSH(v) ct_acosh(v)
+#define ATANH(v) ct_atanh(v)
+#define TRUNC(v) ct_trunc(v)
+#define SIGMOID(v) sigmoid_of(v)
+#define SIGN(v) sign_of(v)
+#define GELU(v) gelu_of(v)
+#define GELU_GRAD(v) gelu_grad_of(v)
+#define POW(p, q) ct_pow(p, q)
+#define ATAN2(p, q) ct_atan2(p, q)
+#define HYPOT(p, q) ct_hypot(p, q)
+#define MAXNAN(p, q) ct_max_nan(p, q)
+#define MINNAN(p, q) ct_min_nan(p, q)
+
+// Op codes: the row order of the table.
+#define UNARY(NAME, ...)
+#define BINARY(NAME, ...) CT_BIN_##NAME,
+enum {
+#include "../../_table/elementwise.def"
+    CT_BIN_COUNT };
+#undef UNARY
+#undef BINARY
+#define UNARY(NAME, ...) CT_UN_##NAME,
+#define BINARY(NAME, ...)
+enum {
+#include "../../_table/elementwise.def"
+    CT_UN_COUNT };
+#undef UNARY
+#undef BINARY
+
+template <typename T> __device__ __forceinline__ T bin_apply(int op, T x, T y) {
     switch (op) {
-        case UN_NEG: return -x;
-        case UN_ABS: return ct_fabs(x);
-        case UN_EXP: return ct_exp(x);
-        case UN_LOG: return ct_log(x);
-        case UN_LOG1P: return ct_log1p(x);
-        case UN_EXPM1: return ct_expm1(x);
-        case UN_SQRT: return ct_sqrt(x);
-        case UN_RSQRT: return (T)1 / ct_sqrt(x);  // exact, not the approximate rsqrtf
-        case UN_SIN: return ct_sin(x);
-        case UN_COS: return ct_cos(x);
-        case UN_TAN: return ct_tan(x);
-        case UN_TANH: return ct_tanh(x);
-        case UN_SIGMOID: return sigmoid_of(x);
-        case UN_RELU: return x < (T)0 ? (T)0 : x;  // NaN propagates
-        case UN_ERF: return ct_erf(x);
-        case UN_SIGN: return sign_of(x);
-        case UN_FLOOR: return ct_floor(x);
-        case UN_CEIL: return ct_ceil(x);
-        case UN_ROUND: return ct_rint(x);
-        case UN_RECIPROCAL: return (T)1 / x;
-        case UN_SQUARE: return x * x;
-        case UN_GELU: return (T)0.5 * x * ((T)1 + ct_erf(x * (T)0.70710678118654752440));
-        case UN_GELU_TANH: {
-            const T inner = (T)0.79788456080286535588 * (x + (T)0.044715 * x * x * x);
-            return (T)0.5 * x * ((T)1 + ct_tanh(inner));
-        }
-        case UN_SILU: return x * sigmoid_of(x);
-        case UN_SOFTPLUS: return softplus_of(x, a, b);
-        case UN_MISH: return x * ct_tanh(softplus_of(x, (T)1, (T)20));
-        case UN_ELU: return x > (T)0 ? x : a * ct_expm1(x);
-        case UN_LEAKY_RELU: return x > (T)0 ? x : x * a;
-        case UN_HARDTANH: return x < a ? a : (x > b ? b : x);
-        case UN_CLAMP: {  // torch.clamp: min first, then max; a NaN bound means no bound
-            T r = x;
-            if (!ct_isnan(a) && r < a) r = a;
-            if (!ct_isnan(b) && r > b) r = b;
-            return r;
-        }
+#define UNARY(NAME, ...)
+#define BINARY(NAME, FLAGS, NAMES, UFUNC, FWD, GX, GY) case CT_BIN_##NAME: return (FWD);
+#include "../../_table/elementwise.def"
+#undef UNARY
+#undef BINARY
         default: return ct_nan<T>();
     }
 }
 
+// a, b: the op's parameters (CLAMP/HARDTANH: the launcher passes -inf/+inf for no bound).
+template <typename T> __device__ __forceinline__ T un_apply(int op, T x, T a, T b) {
+    switch (op) {
+#define UNARY(NAME, SAVES, FLAGS, NAMES, UFUNC, FWD, BWD) case CT_UN_##NAME: return (FWD);
+#define BINARY(NAME, ...)
+#include "../../_table/elementwise.def"
+#undef UNARY
+#undef BINARY
+        default: return ct_nan<T>();
+    }
+}
+
+// Ops that save nothing (NEG, SIGN, FLOOR, ...) have no kernel gradient: NaN marks misuse.
+#define CT_GRAD_CASE_NONE(NAME, BWD)
+#define CT_GRAD_CASE_X(NAME, BWD) case CT_UN_##NAME: return (BWD);
+#define CT_GRAD_CASE_Y(NAME, BWD) case CT_UN_##NAME: return (BWD);
+#define CT_GRAD_CASE_XY(NAME, BWD) case CT_UN_##NAME: return (BWD);
 template <typename T> __device__ __forceinline__ T un_grad(int op, T g, T x, T y, T a, T b) {
     switch (op) {
-        case UN_ABS: return g * sign_of(x);
-        case UN_EXP: return g * y;
-        case UN_LOG: return g / x;
-        case UN_LOG1P: return g / ((T)1 + x);
-        case UN_EXPM1: return g * (y + (T)1);
-        case UN_SQRT: return g / ((T)2 * y);
-        case UN_RSQRT: return (T)-0.5 * g * y * y * y;
-        case UN_SIN: return g * ct_cos(x);
-        case UN_COS: return -g * ct_sin(x);
-        case UN_TAN: return g * ((T)1 + y * y);
-        case UN_TANH: return g * ((T)1 - y * y);
-        case UN_SIGMOID: return g * y * ((T)1 - y);
-        case UN_RELU: return y > (T)0 ? g : (T)0;
-        case UN_ERF: return g * (T)1.12837916709551257390 * ct_exp(-x * x);
-        case UN_RECIPROCAL: return -g * y * y;
-        case UN_SQUARE: return (T)2 * x * g;
-        case UN_GELU: {
-            const T cdf = (T)0.5 * ((T)1 + ct_erf(x * (T)0.70710678118654752440));
-            const T pdf = ct_exp((T)-0.5 * x * x) * (T)0.39894228040143267794;
-            return g * (cdf + x * pdf);
-        }
-        case UN_GELU_TANH: {
-            const T kb = (T)0.79788456080286535588, kk = (T)0.044715;
-            const T x2 = x * x;
-            const T t = ct_tanh(kb * (x + kk * x2 * x));
-            const T left = (T)0.5 * x, right = (T)1 + t;
-            const T dleft = (T)0.5 * right;
-            const T dright = left * ((T)1 - t * t) * kb * ((T)1 + (T)3 * kk * x2);
-            return g * (dleft + dright);
-        }
-        case UN_SILU: {
-            const T s = sigmoid_of(x);
-            return g * s * ((T)1 + x * ((T)1 - s));
-        }
-        case UN_SOFTPLUS: {
-            if (x * a > b) return g;
-            const T z = ct_exp(x * a);
-            return g * z / (z + (T)1);
-        }
-        case UN_MISH: {
-            const T s = sigmoid_of(x);
-            const T t = ct_tanh(softplus_of(x, (T)1, (T)20));
-            return g * (t + x * s * ((T)1 - t * t));
-        }
-        case UN_ELU: return x > (T)0 ? g : g * a * ct_exp(x);
-        case UN_LEAKY_RELU: return x > (T)0 ? g : g * a;
-        case UN_HARDTANH: return (x <= a || x >= b) ? (T)0 : g;
-        case UN_CLAMP: {
-            const bool lo_ok = ct_isnan(a) || x >= a;
-            const bool hi_ok = ct_isnan(b) || x <= b;
-            return (lo_ok && hi_ok) ? g : (T)0;
-        }
-        default: return ct_nan<T>();  // NEG/SIGN/FLOOR/... have no kernel gradient
+#define UNARY(NAME, SAVES, FLAGS, NAMES, UFUNC, FWD, BWD) CT_GRAD_CASE_##SAVES(NAME, BWD)
+#define BINARY(NAME, ...)
+#include "../../_table/elementwise.def"
+#undef UNARY
+#undef BINARY
+        default: return ct_nan<T>();
     }
 }
 

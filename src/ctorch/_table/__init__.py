@@ -1,0 +1,188 @@
+"""The elementwise op table (``elementwise.def``) as Python data.
+
+The same file is included by the CPU SIMD header and the CUDA kernels as an X-macro; here it
+is parsed once at import. Op codes are the row order within each kind (unary, binary), so no
+code number is written anywhere else. Each row's expressions are valid Python too: they are
+compiled into functions over any namespace of operations (NumPy/CuPy arrays for the small-input
+forward, ctorch tensors for the differentiable backward) by :func:`compile_expr`.
+
+This module imports nothing from ctorch: the kernels (``ctorch._core.elementwise``) read their
+``BIN_*``/``UN_*`` names from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+TABLE = Path(__file__).with_name("elementwise.def")
+
+CHEAP, INT, NN, CUSTOM = 1, 2, 4, 8
+# grad_fn names where torch's differ from CamelCase(name) + "Backward0"
+_NODE_NAMES = {"log1p": "Log1PBackward0", "square": "PowBackward0"}
+_FLAG_BITS = {"CT_CHEAP": CHEAP, "CT_INT": INT, "CT_NN": NN, "CT_CUSTOM": CUSTOM, "0": 0}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row of the table."""
+
+    kind: str  # "unary" or "binary"
+    NAME: str  # the C name: CT_UN_<NAME> / CT_BIN_<NAME>
+    code: int
+    flags: int
+    public: str | None  # torch's name, None for an internal variant
+    aliases: tuple[str, ...]
+    ufunc: str | None  # the NumPy ufunc computing the same thing, if any
+    forward: str
+    grads: tuple[str, ...]  # unary: (backward,); binary: (grad_x, grad_y)
+    saves: str = ""  # unary: "", "x", "y" or "xy"
+
+    @property
+    def name(self) -> str:
+        """The internal name (lower-case C name): ``gelu_tanh``, ``max``."""
+        return self.NAME.lower()
+
+    @property
+    def cheap(self) -> bool:
+        return bool(self.flags & CHEAP)
+
+    @property
+    def int_ok(self) -> bool:
+        return bool(self.flags & INT)
+
+    @property
+    def nn_only(self) -> bool:
+        return bool(self.flags & NN)
+
+    @property
+    def custom(self) -> bool:
+        return bool(self.flags & CUSTOM)
+
+    @property
+    def has_backward_kernel(self) -> bool:
+        return self.kind == "unary" and self.saves != ""
+
+    @property
+    def node_name(self) -> str:
+        """torch's grad_fn name for the op (``Atan2Backward0``)."""
+        if self.name in _NODE_NAMES:
+            return _NODE_NAMES[self.name]
+        base = self.public or self.name.split("_")[0]
+        return "".join(p.capitalize() for p in base.split("_")) + "Backward0"
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+
+
+def _split_args(body: str) -> list[str]:
+    """Split a macro argument list on its top-level commas."""
+    out, depth, cur, in_str = [], 0, [], False
+    for ch in body:
+        if in_str:
+            cur.append(ch)
+            if ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur).strip())
+    return [" ".join(a.split()) for a in out]
+
+
+def _rows(text: str):
+    text = _strip_comments(text)
+    for m in re.finditer(r"^\s*(UNARY|BINARY)\s*\(", text, flags=re.M):
+        i, depth = m.end(), 1
+        while depth:
+            c = text[i]
+            depth += c == "("
+            depth -= c == ")"
+            i += 1
+        yield m.group(1), _split_args(text[m.end() : i - 1])
+
+
+def _flags(s: str) -> int:
+    bits = 0
+    for part in s.split("|"):
+        bits |= _FLAG_BITS[part.strip()]
+    return bits
+
+
+def _names(s: str) -> tuple[str | None, tuple[str, ...]]:
+    words = s.strip('"').split()
+    if not words or words[0] == "-":
+        return None, ()
+    return words[0], tuple(words[1:])
+
+
+def parse(text: str) -> tuple[list[Op], list[Op]]:
+    unary: list[Op] = []
+    binary: list[Op] = []
+    for kind, args in _rows(text):
+        if kind == "UNARY":
+            if len(args) != 7:
+                raise ValueError(f"elementwise.def: UNARY row needs 7 fields, got {args}")
+            NAME, saves, flags, names, ufunc, fwd, bwd = args
+            public, aliases = _names(names)
+            unary.append(
+                Op(
+                    "unary",
+                    NAME,
+                    len(unary),
+                    _flags(flags),
+                    public,
+                    aliases,
+                    ufunc.strip('"') or None,
+                    fwd,
+                    (bwd,),
+                    "" if saves == "NONE" else saves.lower(),
+                )
+            )
+        else:
+            if len(args) != 7:
+                raise ValueError(f"elementwise.def: BINARY row needs 7 fields, got {args}")
+            NAME, flags, names, ufunc, fwd, gx, gy = args
+            public, aliases = _names(names)
+            binary.append(
+                Op(
+                    "binary",
+                    NAME,
+                    len(binary),
+                    _flags(flags),
+                    public,
+                    aliases,
+                    ufunc.strip('"') or None,
+                    fwd,
+                    (gx, gy),
+                )
+            )
+    return unary, binary
+
+
+UNARY, BINARY = parse(TABLE.read_text(encoding="utf-8"))
+UNARY_BY_NAME = {op.name: op for op in UNARY}
+BINARY_BY_NAME = {op.name: op for op in BINARY}
+
+
+def code_names() -> dict[str, int]:
+    """``{"UN_EXP": 2, "BIN_ADD": 0, ...}``: the kernel modules' op-code constants."""
+    d = {f"UN_{op.NAME}": op.code for op in UNARY}
+    d.update({f"BIN_{op.NAME}": op.code for op in BINARY})
+    return d
+
+
+def compile_expr(expr: str, params: str, namespace: dict):
+    """A Python function ``lambda <params>: <expr>`` over ``namespace``'s vocabulary."""
+    return eval(f"lambda {params}: ({expr})", dict(namespace))  # noqa: S307 - our own table
