@@ -128,47 +128,44 @@ def _names(s: str) -> tuple[str | None, tuple[str, ...]]:
 
 
 def parse(text: str) -> tuple[list[Op], list[Op]]:
-    unary: list[Op] = []
-    binary: list[Op] = []
+    rows: dict[str, list[Op]] = {"UNARY": [], "BINARY": []}
     for kind, args in _rows(text):
+        if len(args) != 7:
+            raise ValueError(f"elementwise.def: {kind} row needs 7 fields, got {args}")
         if kind == "UNARY":
-            if len(args) != 7:
-                raise ValueError(f"elementwise.def: UNARY row needs 7 fields, got {args}")
-            NAME, saves, flags, names, ufunc, fwd, bwd = args
-            public, aliases = _names(names)
-            unary.append(
-                Op(
-                    "unary",
-                    NAME,
-                    len(unary),
-                    _flags(flags),
-                    public,
-                    aliases,
-                    ufunc.strip('"') or None,
-                    fwd,
-                    (bwd,),
-                    "" if saves == "NONE" else saves.lower(),
-                )
-            )
+            NAME, saves, flags, names, ufunc, fwd, *grads = args
         else:
-            if len(args) != 7:
-                raise ValueError(f"elementwise.def: BINARY row needs 7 fields, got {args}")
-            NAME, flags, names, ufunc, fwd, gx, gy = args
-            public, aliases = _names(names)
-            binary.append(
-                Op(
-                    "binary",
-                    NAME,
-                    len(binary),
-                    _flags(flags),
-                    public,
-                    aliases,
-                    ufunc.strip('"') or None,
-                    fwd,
-                    (gx, gy),
-                )
+            NAME, flags, names, ufunc, fwd, *grads = args
+            saves = "NONE"
+        public, aliases = _names(names)
+        lst = rows[kind]
+        lst.append(
+            Op(
+                kind.lower(),
+                NAME,
+                len(lst),
+                _flags(flags),
+                public,
+                aliases,
+                ufunc.strip('"') or None,
+                fwd,
+                tuple(grads),
+                "" if saves == "NONE" else saves.lower(),
             )
-    return unary, binary
+        )
+    return rows["UNARY"], rows["BINARY"]
+
+
+def public_functions(rows, make) -> dict:
+    """``{torch name or alias: make(op)}`` for the rows with a torch name that ``ops``
+    generates (not ``CT_CUSTOM``): the module namespace of the generated public functions."""
+    out = {}
+    for op in rows:
+        if op.public and not op.custom:
+            fn = make(op)
+            for name in (op.public, *op.aliases):
+                out[name] = fn
+    return out
 
 
 UNARY, BINARY = parse(TABLE.read_text(encoding="utf-8"))

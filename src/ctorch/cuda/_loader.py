@@ -50,23 +50,30 @@ def _line(n: int, path: Path) -> str:
     return f'#line {n} "{path.as_posix()}"'
 
 
+def _paste(path: Path) -> str:
+    """``path``'s text with its local ``#include "..."`` files pasted in, recursively (a path
+    relative to the including file, as a C compiler resolves it), each between ``#line``
+    markers so NVRTC errors name the real file and line."""
+    text = path.read_text(encoding="utf-8")
+    pieces: list[str] = []
+    pos = 0
+    for m in _INCLUDE.finditer(text):
+        header = (path.parent / m.group(1)).resolve()  # e.g. ../../_table/elementwise.def
+        pieces.append(text[pos : m.start()])
+        after = text.count("\n", 0, m.end()) + 2  # line number following the #include
+        pieces.append(_line(1, header) + "\n" + _paste(header) + "\n")
+        pieces.append(_line(after, path) + "\n")
+        pos = m.end() + 1
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
 def kernel_source(family: str) -> str:
     """The full source of a family, with local includes pasted in and ``#line`` markers."""
     path = KERNEL_DIR / f"{family}.cu"
     if not path.is_file():
         raise ValueError(f"ctorch.cuda: no kernel family {family!r} (no {path})")
-    text = _read(f"{family}.cu")
-    pieces: list[str] = [_line(1, path)]
-    pos = 0
-    for m in _INCLUDE.finditer(text):
-        header = (KERNEL_DIR / m.group(1)).resolve()  # also ../../_table/elementwise.def
-        pieces.append(text[pos : m.start()])
-        after = text.count("\n", 0, m.end()) + 2  # line number following the #include
-        pieces.append(_line(1, header) + "\n" + header.read_text(encoding="utf-8") + "\n")
-        pieces.append(_line(after, path) + "\n")
-        pos = m.end() + 1
-    pieces.append(text[pos:])
-    return "\n".join([pieces[0], "".join(pieces[1:])])
+    return _line(1, path) + "\n" + _paste(path)
 
 
 def kernel_names(family: str) -> list[str]:

@@ -69,10 +69,5 @@ def _make_public(op):
 
 
 #: public name and aliases -> function, for every generated binary row
-PUBLIC: dict = {}
-for _op in _table.BINARY:
-    if _op.public and not _op.custom:
-        _f = _make_public(_op)
-        for _n in (_op.public, *_op.aliases):
-            PUBLIC[_n] = _f
+PUBLIC: dict = _table.public_functions(_table.BINARY, _make_public)
 globals().update(PUBLIC)

@@ -270,12 +270,7 @@ def _out(out, r):
 
 
 #: public name and aliases -> function, for every table row with a torch name
-PUBLIC: dict = {}
-for _op in _table.UNARY:
-    if _op.public and not _op.custom:
-        _f = _make_public(_op)
-        for _n in (_op.public, *_op.aliases):
-            PUBLIC[_n] = _f
+PUBLIC: dict = _table.public_functions(_table.UNARY, _make_public)
 globals().update(PUBLIC)
 
 

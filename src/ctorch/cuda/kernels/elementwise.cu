@@ -27,10 +27,6 @@ __device__ __forceinline__ float ct_hypot(float x, float y) { return hypotf(x, y
 __device__ __forceinline__ double ct_hypot(double x, double y) { return hypot(x, y); }
 
 // The op table (_table/elementwise.def) and its expression vocabulary for T on the GPU.
-#define CT_CHEAP 1
-#define CT_INT 2
-#define CT_NN 4
-#define CT_CUSTOM 8
 #define K(v) ((T)(v))
 #define SEL(c, p, q) ((c) ? (p) : (q))
 #define INF (ct_inf<T>())
@@ -71,21 +67,8 @@ __device__ __forceinline__ double ct_hypot(double x, double y) { return hypot(x,
 #define MAXNAN(p, q) ct_max_nan(p, q)
 #define MINNAN(p, q) ct_min_nan(p, q)
 
-// Op codes: the row order of the table.
-#define UNARY(NAME, ...)
-#define BINARY(NAME, ...) CT_BIN_##NAME,
-enum {
-#include "../../_table/elementwise.def"
-    CT_BIN_COUNT };
-#undef UNARY
-#undef BINARY
-#define UNARY(NAME, ...) CT_UN_##NAME,
-#define BINARY(NAME, ...)
-enum {
-#include "../../_table/elementwise.def"
-    CT_UN_COUNT };
-#undef UNARY
-#undef BINARY
+// Op codes and flag bits: the row order of the table.
+#include "../../_table/elementwise.h"
 
 template <typename T> __device__ __forceinline__ T bin_apply(int op, T x, T y) {
     switch (op) {
