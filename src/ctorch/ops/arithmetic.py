@@ -240,7 +240,8 @@ class Div(Function):
         if ctx.needs_input_grad[0]:
             ga = _g(g / (b if b is not None else ctx.scalar_b), ctx.a_, True)
         if ctx.needs_input_grad[1]:
-            gb = _g(-g * a / (b * b), ctx.b_, True)
+            # torch's order, -g * ((a / b) / b): b * b under/overflows where a / b / b does not
+            gb = _g(-g * ((a / b) / b), ctx.b_, True)
         return ga, gb
 
 
@@ -259,7 +260,7 @@ class RDiv(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return -g * ctx.s / (a * a), None
+        return -g * ((ctx.s / a) / a), None
 
 
 class RSub(Function):

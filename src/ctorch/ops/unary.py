@@ -34,11 +34,11 @@ def _erf_fn(xp):
     if xp is np:
         try:
             from scipy.special import erf
-        except ImportError:  # pragma: no cover
+        except ImportError:  # pragma: no cover - SciPy is optional
             from math import erf as _e
 
-            erf = np.vectorize(_e)
-        return lambda v: erf(v).astype(v.dtype, copy=False)
+            erf = np.vectorize(_e, otypes=[np.float64])
+        return lambda v: np.asarray(erf(v)).astype(v.dtype, copy=False)
     import cupyx.scipy.special as sp
 
     return sp.erf
