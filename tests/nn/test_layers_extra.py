@@ -432,3 +432,59 @@ def test_lazy_state_dict_load_materializes_and_moves():
     opt = ctorch.optim.SGD(seq.parameters(), lr=0.1)
     out.sum().backward()
     opt.step()
+
+
+# ------------------------------------------------------------------------- SyncBatchNorm
+def test_sync_batchnorm_without_process_group_matches_torch():
+    x = _rand(4, 3, 5, 2, dtype=np.float64)
+    mc = nn.SyncBatchNorm(3, momentum=0.2).double()
+    mt = torch.nn.SyncBatchNorm(3, momentum=0.2).double()
+    w, b = _rand(3, dtype=np.float64, seed=1), _rand(3, dtype=np.float64, seed=2)
+    mc.weight.data, mc.bias.data = ctorch.tensor(w), ctorch.tensor(b)
+    with torch.no_grad():
+        mt.weight.copy_(torch.tensor(w))
+        mt.bias.copy_(torch.tensor(b))
+    assert repr(mc) == repr(mt)
+    _fwd_bwd(mc, mt, [x], tol=1e-10)
+    _close(mc.weight.grad, mt.weight.grad, 1e-10)
+    _close(mc.running_var, mt.running_var, 1e-12)
+    mc.eval()
+    mt.eval()
+    _fwd_bwd(mc, mt, [x], tol=1e-10)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        mc(ctorch.zeros(3))
+
+
+def test_convert_sync_batchnorm_matches_torch_structure():
+    def build(lib):
+        return lib.nn.Sequential(
+            lib.nn.Conv2d(3, 4, 3),
+            lib.nn.BatchNorm2d(4),
+            lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2)),
+            lib.nn.InstanceNorm2d(4),
+        )
+
+    mc = build(ctorch)
+    mc[1].eval()
+    w = mc[1].weight
+    sc = nn.SyncBatchNorm.convert_sync_batchnorm(mc)
+    st = torch.nn.SyncBatchNorm.convert_sync_batchnorm(build(torch))
+    assert [type(m).__name__ for m in sc.modules()] == [type(m).__name__ for m in st.modules()]
+    assert sorted(sc.state_dict()) == sorted(st.state_dict())
+    assert sc[1].weight is w and not sc[1].training  # shares parameters, keeps the mode
+
+
+def test_sync_batchnorm_two_ranks():
+    """Two spawned ranks (pipe all-reduce): outputs, gradients and running statistics equal
+    BatchNorm's over the concatenated batch (see ``_syncbn_worker.py``)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    worker = Path(__file__).with_name("_syncbn_worker.py")
+    proc = subprocess.run(
+        [sys.executable, str(worker)], capture_output=True, text=True, timeout=600
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "OK rank 0" in proc.stdout and "OK rank 1" in proc.stdout, out

@@ -231,6 +231,7 @@ __all__ += [
 
 # Layers added for real programs (issue 14): instance norm, 3-D pooling, EmbeddingBag, lazy
 # modules, SyncBatchNorm.
+from .batchnorm import SyncBatchNorm  # noqa: E402
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
 from .lazy import (  # noqa: E402
     LazyBatchNorm1d,
@@ -271,4 +272,5 @@ __all__ += [
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
     "LazyModuleMixin",
+    "SyncBatchNorm",
 ]
