@@ -237,6 +237,18 @@ def test_embedding_bag_module_and_errors():
         F.embedding_bag(ctorch.tensor(idx), mc.weight, mode="min")
 
 
+def test_embedding_bag_max_norm_renormalizes_rows_like_torch():
+    w = _rand(6, 3, dtype=np.float64) * 3
+    idx, off = np.array([0, 2, 2, 5]), np.array([0, 1])
+    wc, wt = ctorch.tensor(w.copy()), torch.tensor(w.copy())
+    yc = F.embedding_bag(ctorch.tensor(idx), wc, ctorch.tensor(off), max_norm=1.0, mode="sum")
+    yt = torch.nn.functional.embedding_bag(
+        torch.tensor(idx), wt, torch.tensor(off), max_norm=1.0, mode="sum"
+    )
+    _close(yc, yt, 1e-7)
+    _close(wc, wt, 1e-7)  # the looked-up rows were renormalized in place
+
+
 def test_embedding_bag_gradcheck():
     w = ctorch.randn(6, 3, dtype=ctorch.float64, requires_grad=True)
     psw = ctorch.randn(7, dtype=ctorch.float64, requires_grad=True)

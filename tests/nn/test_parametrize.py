@@ -351,3 +351,23 @@ def test_checkpoint_importable_like_torch():
     import ctorch.utils.checkpoint as cp
 
     assert ctorch.utils.checkpoint.checkpoint is cp.checkpoint
+
+
+def test_transfer_parametrizations_and_params_matches_torch():
+    def run(lib):
+        pz = lib.nn.utils.parametrize
+        a = lib.nn.Linear(4, 3).double()
+        lib.nn.utils.parametrizations.weight_norm(a)
+        b = lib.nn.Linear(4, 3).double()
+        pz.transfer_parametrizations_and_params(a, b)
+        return a, b
+
+    (ac, bc), (at, bt) = run(ctorch), run(torch)
+    assert sorted(bc.state_dict()) == sorted(bt.state_dict())
+    np.testing.assert_array_equal(_np(bc.weight), _np(ac.weight))
+    assert bc.parametrizations.weight[0] is ac.parametrizations.weight[0]
+    # the originals are shared with the source module, as torch
+    for k in ("original0", "original1"):
+        assert getattr(at.parametrizations.weight, k) is getattr(bt.parametrizations.weight, k)
+        assert getattr(ac.parametrizations.weight, k) is getattr(bc.parametrizations.weight, k)
+    assert bc.bias is not ac.bias

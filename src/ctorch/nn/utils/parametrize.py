@@ -331,7 +331,10 @@ def transfer_parametrizations_and_params(
             setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
         for p in plist:
             register_parametrization(to_module, name, p)
-        with no_grad():
-            for key, value in plist.named_parameters(recurse=False):
-                getattr(to_module.parametrizations[name], key)._a = value._a.copy()
+        # the originals become the very tensors of ``from_module`` (torch 2.13 shares them too)
+        target = to_module.parametrizations[name]
+        for key, value in list(plist.named_parameters(recurse=False)):
+            target.register_parameter(key, value)
+        for key, value in list(plist.named_buffers(recurse=False)):
+            target.register_buffer(key, value)
     return to_module
