@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.function import Function
 from ._dispatch import xp_of
 from .embedding import embedding as _embedding
-from .indexing import gather, index_add
+from .indexing import gather, index_add, index_select
 
 __all__ = ["embedding_bag"]
 
@@ -61,6 +62,55 @@ def _bags(input: Tensor, offsets: Tensor | None, per_sample_weights, include_las
         # does not, so its gradients are inconsistent there: keep offsets[-1] == len(input))
         bag = xp.where(bag >= B, -1, bag)
     return idx, bag, B, per_sample_weights
+
+
+class _SegmentSum(Function):
+    """Row sums of ``src`` over runs of equal, sorted ``bag`` ids (``add.reduceat``: a bag's
+    rows are contiguous); backward gathers each row's bag gradient."""
+
+    @staticmethod
+    def forward(ctx, src: Tensor, bag, B: int) -> Tensor:
+        ctx.bag = bag
+        a = src._a
+        out = np.zeros((B,) + a.shape[1:], a.dtype)
+        if bag.shape[0]:
+            starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
+            out[bag[starts]] = np.add.reduceat(a, starts, axis=0)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        return index_select(g, 0, _wrap(ctx.bag)), None, None
+
+
+def _segment_sum(src: Tensor, bag, B: int) -> Tensor:
+    if isinstance(src._a, np.ndarray):
+        return _SegmentSum.apply(src, bag, B)
+    out = _wrap(xp_of(src._a).zeros((B,) + tuple(src.shape[1:]), src._a.dtype))
+    return index_add(out, 0, _wrap(bag), src)
+
+
+def _segment_argmax_first(vals, bag, B: int, m: int):
+    """Per bag and column, the position (in ``vals``) of the first maximum; ``m`` if empty."""
+    xp = xp_of(vals)
+    D = vals.shape[1]
+    best = xp.full((B, D), -np.inf, vals.dtype)
+    first = xp.full((B, D), m, np.int64)
+    if not m:
+        return first
+    if xp is np:
+        starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
+        present = bag[starts]
+        best[present] = np.maximum.reduceat(vals, starts, axis=0)
+        cand = np.where(vals == best[bag], np.arange(m)[:, None], m)
+        first[present] = np.minimum.reduceat(cand, starts, axis=0)
+    else:  # pragma: no cover - GPU
+        import cupyx
+
+        cupyx.scatter_max(best, bag, vals)
+        cand = xp.where(vals == best[bag], xp.arange(m)[:, None], m)
+        cupyx.scatter_min(first, bag, cand)
+    return first
 
 
 def embedding_bag(
@@ -120,20 +170,7 @@ def embedding_bag(
     dt = weight._a.dtype
     if mode == "max":
         m = idx_k.shape[0]
-        vals = weight._a[idx_k]
-        best = xp.full((B, D), -np.inf, dt)
-        first = xp.full((B, D), m, np.int64)
-        if m:
-            if xp is np:
-                np.maximum.at(best, bag_k, vals)
-                cand = np.where(vals == best[bag_k], np.arange(m)[:, None], m)
-                np.minimum.at(first, bag_k, cand)
-            else:  # pragma: no cover - GPU
-                import cupyx
-
-                cupyx.scatter_max(best, bag_k, vals)
-                cand = xp.where(vals == best[bag_k], xp.arange(m)[:, None], m)
-                cupyx.scatter_min(first, bag_k, cand)
+        first = _segment_argmax_first(weight._a[idx_k], bag_k, B, m)
         zero_row = _wrap(xp.zeros((1, D), dt))
         from .shape import cat
 
@@ -142,7 +179,7 @@ def embedding_bag(
     if psw is not None:
         w = psw[_wrap(sel)] if sel.shape[0] != psw.shape[0] else psw
         src = src * w.reshape(-1, 1)
-    out = index_add(_wrap(xp.zeros((B, D), dt)), 0, _wrap(bag_k.astype(np.int64)), src)
+    out = _segment_sum(src, bag_k.astype(np.int64), B)
     if mode == "mean":  # torch sums, then divides by the bag size (empty bags stay zero)
         counts = xp.maximum(xp.bincount(bag_k, minlength=B), 1).astype(dt)
         out = out / _wrap(counts.reshape(-1, 1))
