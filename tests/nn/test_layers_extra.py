@@ -262,7 +262,7 @@ def test_embedding_bag_gradcheck():
 
 
 # ------------------------------------------------------------------------- grid_sample
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample_2d_matches_torch(mode, padding_mode, align_corners):
@@ -296,9 +296,13 @@ def test_grid_sample_gradcheck_and_float32():
     x = ctorch.randn(1, 2, 4, 5, dtype=ctorch.float64, requires_grad=True)
     g = (ctorch.rand(1, 3, 3, 2, dtype=ctorch.float64) * 1.8 - 0.9).requires_grad_(True)
     for pm in ("zeros", "border", "reflection"):
-        assert gradcheck(
-            lambda x, g, pm=pm: F.grid_sample(x, g, padding_mode=pm, align_corners=False), (x, g)
-        )
+        for mode in ("bilinear", "bicubic"):
+            assert gradcheck(
+                lambda x, g, pm=pm, mode=mode: F.grid_sample(
+                    x, g, mode=mode, padding_mode=pm, align_corners=False
+                ),
+                (x, g),
+            )
     x32 = _rand(1, 3, 8, 8)
     g32 = np.random.default_rng(0).uniform(-1, 1, (1, 5, 5, 2)).astype(np.float32)
     _fwd_bwd(

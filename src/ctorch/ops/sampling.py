@@ -163,8 +163,8 @@ def grid_sample(
     align_corners: bool | None = None,
 ) -> Tensor:
     """Sample ``input`` (N, C, H, W) / (N, C, D, H, W) at the normalized ``grid`` points
-    (N, Ho, Wo, 2) / (N, Do, Ho, Wo, 3), as ``torch.nn.functional.grid_sample``
-    (modes ``bilinear`` and ``nearest``; ``bicubic`` is not implemented)."""
+    (N, Ho, Wo, 2) / (N, Do, Ho, Wo, 3), as ``torch.nn.functional.grid_sample`` (modes
+    ``bilinear``, ``nearest`` and, for 4-D input, ``bicubic``)."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(
             f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -175,8 +175,6 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', "
             f"or 'reflection', but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not implemented in ctorch")
     if align_corners is None:
         warnings.warn(_AC_WARNING, stacklevel=2)
         align_corners = False
@@ -224,6 +222,11 @@ def grid_sample(
             idx = cupy.asarray(idx)
         return _WeightedGather.apply(flat_in, w, idx)
 
+    if mode == "bicubic":
+        if nd != 2:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        out = _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, input.device)
+        return out.reshape(N, C, *out_sp)
     if mode == "nearest":
         flat, valid = taps([np.rint(c.detach().cpu()._a).astype(np.int64) for c in coords])
         # weight 1 (0 outside) that still depends on the grid: its gradient is zeros, as torch's
@@ -244,6 +247,59 @@ def grid_sample(
         flats.append(flat)
         weights.append(w)
     return gather(flats, weights).reshape(N, C, *out_sp)
+
+
+def _cubic_coeffs(t: Tensor, A: float = -0.75) -> list:
+    """torch's cubic convolution weights of the taps at -1, 0, 1, 2 for fraction ``t``."""
+
+    def conv1(x):
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def conv2(x):
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    return [conv2(t + 1), conv1(t), conv1(1 - t), conv2(2 - t)]
+
+
+def _pad_coords_np(c: np.ndarray, size: int, padding_mode: str, align_corners: bool):
+    """torch's compute_coordinates on (integer) tap positions, in NumPy."""
+    if padding_mode == "border":
+        return np.clip(c, 0, size - 1)
+    if padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo2 == hi2:
+            return np.zeros_like(c)
+        lo, span = lo2 / 2, (hi2 - lo2) / 2
+        a = np.abs(c - lo)
+        extra = np.fmod(a, span)
+        flips = np.floor(a / span)
+        c = np.where(flips % 2 == 0, extra + lo, span - extra + lo)
+        return np.clip(c, 0, size - 1)
+    return c
+
+
+def _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, device):
+    """Bicubic sampling: 16 taps around floor(x), floor(y) of the unpadded coordinates, each
+    tap position padded on its own (torch's get_value_bounded), weights from the fractions."""
+    H, W = spatial
+    cx = _unnormalize(g[:, :, 0], W, align_corners)
+    cy = _unnormalize(g[:, :, 1], H, align_corners)
+    x0 = np.floor(cx.detach().cpu()._a)
+    y0 = np.floor(cy.detach().cpu()._a)
+    wx = _cubic_coeffs(cx - _wrap(x0.astype(dt)).to(device))
+    wy = _cubic_coeffs(cy - _wrap(y0.astype(dt)).to(device))
+    flats, weights = [], []
+    for j in range(4):
+        yj = _pad_coords_np(y0 - 1 + j, H, padding_mode, align_corners)
+        for i in range(4):
+            xi = _pad_coords_np(x0 - 1 + i, W, padding_mode, align_corners)
+            flat, valid = taps([np.trunc(yj).astype(np.int64), np.trunc(xi).astype(np.int64)])
+            w = wy[j] * wx[i]
+            if not valid.all():
+                w = w * _wrap(valid.astype(dt)).to(device)
+            flats.append(flat)
+            weights.append(w)
+    return gather(flats, weights)
 
 
 def gumbel_softmax(
