@@ -200,7 +200,7 @@ def test_spectral_norm_matches_torch(kind):
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
-@pytest.mark.parametrize("omap", ["matrix_exp", "cayley"])
+@pytest.mark.parametrize("omap", ["matrix_exp", "cayley", "householder"])
 def test_orthogonal_is_orthogonal_and_trains(shape, omap):
     ctorch.manual_seed(0)
     m = nn.Linear(shape[1], shape[0]).double()
@@ -371,3 +371,41 @@ def test_transfer_parametrizations_and_params_matches_torch():
         assert getattr(at.parametrizations.weight, k) is getattr(bt.parametrizations.weight, k)
         assert getattr(ac.parametrizations.weight, k) is getattr(bc.parametrizations.weight, k)
     assert bc.bias is not ac.bias
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+@pytest.mark.parametrize("omap", ["householder", "matrix_exp", "cayley"])
+def test_orthogonal_maps_match_torch_given_the_same_base(shape, omap):
+    mc = P.orthogonal(nn.Linear(shape[1], shape[0]).double(), orthogonal_map=omap)
+    mt = torch.nn.utils.parametrizations.orthogonal(
+        torch.nn.Linear(shape[1], shape[0]).double(), orthogonal_map=omap
+    )
+    # the completion of a non-square base is random in both libraries: share torch's
+    mc.parametrizations.weight[0].base = ctorch.tensor(
+        mt.parametrizations.weight[0].base.detach().numpy()
+    )
+    X = np.random.default_rng(0).standard_normal(shape) * 0.3
+    r = np.arange(min(shape))
+    X[r, r] = np.sign(X[r, r]) * 1.2  # householder reads the diagonal's signs
+    mc.parametrizations.weight.original.data = ctorch.tensor(X)
+    with torch.no_grad():
+        mt.parametrizations.weight.original.copy_(torch.tensor(X))
+    wc, wt = mc.weight, mt.weight
+    np.testing.assert_allclose(_np(wc), wt.detach().numpy(), atol=1e-12)
+    (wc**3).sum().backward()
+    (wt**3).sum().backward()
+    np.testing.assert_allclose(
+        _np(mc.parametrizations.weight.original.grad),
+        mt.parametrizations.weight.original.grad.numpy(),
+        atol=1e-12,
+    )
+
+
+def test_orthogonal_default_map_and_unsupported():
+    m = P.orthogonal(nn.Linear(3, 5))
+    assert m.parametrizations.weight[0].orthogonal_map == "householder"
+    assert P.orthogonal(nn.Linear(4, 4)).parametrizations.weight[0].orthogonal_map == "matrix_exp"
+    with pytest.raises(NotImplementedError, match="geqrf"):
+        P.orthogonal(nn.Linear(3, 5), orthogonal_map="householder", use_trivialization=False)
+    with pytest.raises(ValueError, match="Expected a matrix"):
+        P.orthogonal(nn.Linear(3, 5), name="bias")

@@ -166,9 +166,10 @@ def _qr_q(a: np.ndarray) -> np.ndarray:
 
 
 class _Orthogonal(Module):
-    """Orthogonal (semi-orthogonal when not square) matrices: the lower triangle of X gives a
-    skew-symmetric A, mapped by ``matrix_exp`` or the Cayley map (I - A/2)^-1 (I + A/2), then
-    multiplied by the trivialization ``base``, as torch's ``_Orthogonal``."""
+    """Orthogonal (semi-orthogonal when not square) matrices, as torch's ``_Orthogonal``: the
+    lower triangle of X gives a skew-symmetric A mapped by ``matrix_exp`` or the Cayley map
+    (I - A/2)^-1 (I + A/2), or Householder reflectors; then multiplied by the trivialization
+    ``base``."""
 
     def __init__(self, weight: Tensor, orthogonal_map: str, *, use_trivialization: bool = True):
         super().__init__()
@@ -199,10 +200,12 @@ class _Orthogonal(Module):
             if n != k:
                 Q = Q[..., :k]
         else:
-            raise NotImplementedError(
-                "orthogonal_map='householder' is not implemented in ctorch; use 'matrix_exp' "
-                "or 'cayley'"
-            )
+            # householder: reflectors from the strictly lower triangle, signs from the diagonal
+            A = X.tril(-1)
+            tau = 2.0 / (1.0 + (A * A).sum(-2))
+            Q = _householder_product(A, tau)
+            sign = np.trunc(X.detach().cpu().diagonal(dim1=-2, dim2=-1).numpy())
+            Q = Q * Tensor._make(sign.astype(Q._a.dtype)).to(Q.device).unsqueeze(-2)
         if hasattr(self, "base"):
             Q = self.base @ Q
         if transposed:
@@ -239,6 +242,21 @@ class _Orthogonal(Module):
         r = np.arange(min(Q_init.shape[-2:]))
         neg_id[..., r, r] = -1.0
         return Tensor._make(neg_id).to(Q_init.device)
+
+
+def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """First k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i = A[:, i] below the
+    diagonal and 1 on it (``torch.linalg.householder_product``), composed of differentiable
+    ops."""
+    n, k = A.shape[-2], A.shape[-1]
+    eye = ctorch.eye(n, dtype=A.dtype, device=A.device)
+    Q = eye[:, :k]
+    Q = Q.expand(*A.shape[:-2], n, k) if A.dim() > 2 else Q
+    for i in reversed(range(k)):
+        v = A[..., :, i] + eye[:, i]  # A's column i is zero on and above the diagonal
+        v = v.unsqueeze(-1)
+        Q = Q - tau[..., i, None, None] * (v @ (v.transpose(-2, -1) @ Q))
+    return Q
 
 
 def _matrix_exp(A: Tensor) -> Tensor:
@@ -284,7 +302,7 @@ def orthogonal(
     use_trivialization: bool = True,
 ) -> Module:
     """Constrain ``module.<name>`` (a matrix or batch of matrices) to be orthogonal, as torch's
-    ``orthogonal`` with the ``matrix_exp`` (default) or ``cayley`` maps."""
+    ``orthogonal`` (maps ``matrix_exp``, ``cayley``, ``householder``; real matrices only)."""
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
@@ -293,13 +311,17 @@ def orthogonal(
             f"Expected a matrix or batch of matrices. Got a tensor of {weight.dim()} dimensions."
         )
     if orthogonal_map is None:
-        # torch defaults to "householder" for non-square matrices; ctorch has no
-        # householder_product, and with the trivialization both start at the same weight
-        orthogonal_map = "matrix_exp"
+        square = weight.shape[-2] == weight.shape[-1]
+        orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
     if orthogonal_map not in ("matrix_exp", "cayley", "householder"):
         raise ValueError(
             'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
             f"Got: {orthogonal_map}"
+        )
+    if orthogonal_map == "householder" and not use_trivialization:
+        raise NotImplementedError(
+            "orthogonal(orthogonal_map='householder', use_trivialization=False) needs geqrf, "
+            "which ctorch does not have; use the default use_trivialization=True"
         )
     orth_enum = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
     parametrize.register_parametrization(module, name, orth_enum, unsafe=True)
