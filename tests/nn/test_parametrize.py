@@ -347,6 +347,15 @@ def test_checkpoint_sequential_matches_plain_run(use_reentrant):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def test_checkpoint_under_no_grad_builds_no_graph():
+    m = _model()
+    x = ctorch.randn(2, 6, requires_grad=True)
+    for ur in (True, False):
+        with ctorch.no_grad():
+            y = checkpoint(m, x, use_reentrant=ur)
+        assert not y.requires_grad and y.grad_fn is None
+
+
 def test_checkpoint_importable_like_torch():
     import ctorch.utils.checkpoint as cp
 

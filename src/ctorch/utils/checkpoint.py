@@ -149,6 +149,8 @@ def _graph_leaves(outputs: Iterable[Any], exclude: set) -> list:
 def _checkpoint_without_reentrant(
     function: Callable, preserve_rng_state: bool, args: tuple, kwargs: dict
 ) -> Any:
+    if not ctorch.is_grad_enabled():
+        return function(*args, **kwargs)
     rng_state = ctorch.get_rng_state() if preserve_rng_state else None
     slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     detached = _detach_like(tuple(args[i] for i in slots))
@@ -159,8 +161,6 @@ def _checkpoint_without_reentrant(
         out = function(*call_args, **kwargs)
     is_tuple = isinstance(out, tuple)
     outs = _as_tuple(out)
-    if not ctorch.is_grad_enabled():
-        return out
     leaves = _graph_leaves(outs, {id(d) for d in detached})
     needs = any(a.requires_grad for i, a in enumerate(args) if i in slots) or bool(leaves)
     if not needs:
