@@ -504,3 +504,23 @@ def test_sync_batchnorm_two_ranks():
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "OK rank 0" in proc.stdout and "OK rank 1" in proc.stdout, out
+
+
+def test_program_runs_unmodified_under_ctorch_run():
+    """A torch-style script using this file's layers, parametrizations, checkpoint, NAdam and
+    CyclicLR runs through ``python -m ctorch.run`` and trains (the loss goes down)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "programs" / "issue14_nn_optim.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ctorch.run", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("losses")][-1]
+    losses = [float(v) for v in line.split()[1:]]
+    assert len(losses) == 10 and losses[-1] < 0.8 * losses[0], losses
