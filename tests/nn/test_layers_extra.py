@@ -450,6 +450,20 @@ def test_lazy_state_dict_load_materializes_and_moves():
     opt.step()
 
 
+def test_lazy_class_paths_and_pickle():
+    import pickle
+
+    for name in ("LazyLinear", "LazyConv2d", "LazyBatchNorm2d", "LazyInstanceNorm3d"):
+        ours = getattr(nn, name).__module__.split(".")[-1]
+        theirs = getattr(torch.nn, name).__module__.split(".")[-1]
+        assert ours == theirs, name
+    m = pickle.loads(pickle.dumps(nn.LazyConv2d(3, 3)))
+    assert m.has_uninitialized_params()
+    m(ctorch.randn(1, 2, 5, 5))
+    assert type(m) is nn.Conv2d and m.weight.shape == (3, 2, 3, 3)
+    assert len(m._forward_pre_hooks) == 0
+
+
 # ------------------------------------------------------------------------- SyncBatchNorm
 def test_sync_batchnorm_without_process_group_matches_torch():
     x = _rand(4, 3, 5, 2, dtype=np.float64)

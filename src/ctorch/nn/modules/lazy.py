@@ -45,7 +45,11 @@ class LazyModuleMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters, with_kwargs=True)
+        # the hook's id, not its handle: a handle holds weakrefs, which would make an
+        # uninitialized lazy module unpicklable
+        self._initialize_hook_id = self.register_forward_pre_hook(
+            _infer_parameters, with_kwargs=True
+        ).id
 
     def has_uninitialized_params(self) -> bool:
         params = self._parameters.values()
@@ -100,9 +104,10 @@ class LazyModuleMixin:
         )
 
     def _finish_lazy(self) -> None:
-        h = self.__dict__.pop("_initialize_hook", None)
-        if h is not None:
-            h.remove()
+        hid = self.__dict__.pop("_initialize_hook_id", None)
+        if hid is not None:
+            self._forward_pre_hooks.pop(hid, None)
+            self._forward_pre_hooks_with_kwargs.pop(hid, None)
         if self.cls_to_become is not None:
             self.__class__ = self.cls_to_become
 
@@ -360,3 +365,30 @@ class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
     """``InstanceNorm3d`` with ``num_features`` inferred from the first input."""
 
     cls_to_become = InstanceNorm3d
+
+
+def _home_lazy_classes() -> None:
+    """torch defines each lazy class next to its eager one (``torch.nn.modules.conv.LazyConv2d``):
+    give them the same homes, so class paths (pickles, ``repr(type(m))``) match torch's."""
+    from . import batchnorm, conv, instancenorm, linear
+
+    homes = {
+        linear: ["LazyLinear"],
+        conv: [
+            "LazyConv1d",
+            "LazyConv2d",
+            "LazyConv3d",
+            "LazyConvTranspose1d",
+            "LazyConvTranspose2d",
+        ],
+        batchnorm: ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"],
+        instancenorm: ["LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"],
+    }
+    for mod, names in homes.items():
+        for name in names:
+            cls = globals()[name]
+            cls.__module__ = mod.__name__
+            setattr(mod, name, cls)
+
+
+_home_lazy_classes()
