@@ -110,6 +110,12 @@ _REEXPORTS = {
     "max_pool2d_with_indices": "pooling",
     "max_unpool2d": "pooling",
     "lp_pool2d": "pooling",
+    "max_pool3d": "pooling3d",
+    "max_pool3d_with_indices": "pooling3d",
+    "avg_pool3d": "pooling3d",
+    "adaptive_avg_pool3d": "pooling3d",
+    "adaptive_max_pool3d": "pooling3d",
+    "adaptive_max_pool3d_with_indices": "pooling3d",
     "batch_norm": "normalization",
     "layer_norm": "normalization",
     "group_norm": "normalization",
@@ -123,8 +129,10 @@ _REEXPORTS = {
     "pad": "spatial",
     "pixel_shuffle": "spatial",
     "pixel_unshuffle": "spatial",
-    "grid_sample": "spatial",
-    "affine_grid": "spatial",
+    "grid_sample": "sampling",
+    "affine_grid": "sampling",
+    "gumbel_softmax": "sampling",
+    "embedding_bag": "embedding_bag",
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter", "is_lazy"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
 
 
 def _rebuild_parameter(data: Tensor, requires_grad: bool, state: Any = None) -> Parameter:
@@ -83,9 +83,101 @@ class Buffer(Tensor):
         pass
 
 
-class UninitializedParameter(Parameter):
-    """Placeholder of lazy modules (ctorch has no lazy modules; kept for isinstance checks)."""
+class UninitializedTensorMixin:
+    """A tensor of lazy modules whose shape is not known yet: it holds an empty array of the
+    requested dtype/device until ``materialize(shape)`` turns it into ``cls_to_become``."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+        import ctorch
+
+        if device is None:
+            device = self.device
+        if dtype is None:
+            dtype = self.dtype
+        shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+        self._a = ctorch.empty(shape, device=device, dtype=dtype)._a
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self) -> Any:
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into "
+            "an initialized one. Call `forward` to initialize the parameters before accessing "
+            "their attributes."
+        )
+
+    def size(self, dim: Any = None) -> Any:
+        return self.shape
+
+    def numel(self) -> int:
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. Call `forward` to "
+            "initialize the parameters before accessing their attributes."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, proto: Any) -> Any:
+        return (self.__class__, (self.requires_grad,) if isinstance(self, Parameter) else ())
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """The parameter of a lazy module before its first forward (``torch.nn.UninitializedParameter``)."""
+
+    cls_to_become = Parameter
+
+    def __new__(
+        cls, requires_grad: bool = True, device: Any = None, dtype: Any = None
+    ) -> UninitializedParameter:
+        import ctorch
+
+        data = ctorch.empty(0, device=device, dtype=dtype)
+        return Parameter.__new__(cls, data, requires_grad)
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        pass
+
+    def __deepcopy__(self, memo: Any) -> UninitializedParameter:
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy module before its first forward (``torch.nn.UninitializedBuffer``)."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(
+        cls, requires_grad: bool = False, device: Any = None, dtype: Any = None
+    ) -> UninitializedBuffer:
+        import ctorch
+
+        data = ctorch.empty(0, device=device, dtype=dtype)
+        t = object.__new__(cls)
+        Tensor._init_slots(t)
+        t._a = data._a
+        t._vref = data._vref
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
+        pass
+
+    def __deepcopy__(self, memo: Any) -> UninitializedBuffer:
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
 
 
 def is_lazy(param: Any) -> bool:
-    return isinstance(param, UninitializedParameter)
+    return isinstance(param, UninitializedTensorMixin)

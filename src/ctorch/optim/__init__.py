@@ -2,10 +2,16 @@
 
 from . import lr_scheduler
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
 from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
 from .others import Adadelta, Adagrad, RMSprop
+from .radam import RAdam
+from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer",
@@ -16,5 +22,11 @@ __all__ = [
     "Adagrad",
     "Adadelta",
     "LBFGS",
+    "RAdam",
+    "NAdam",
+    "Adamax",
+    "ASGD",
+    "Rprop",
+    "SparseAdam",
     "lr_scheduler",
 ]

@@ -136,8 +136,6 @@ class Adam(Optimizer):
                         pa, ga, m, v, vmax, lr, beta1, beta2, eps, wd, step, ams, maxi, dec
                     )
                 p._bump()
-        for h in self._step_hooks:
-            h(self, (), {})
         return loss
 
 

@@ -4,16 +4,95 @@ state_dict/load_state_dict in torch's format (so torch optimizer state dicts loa
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
-from collections.abc import Iterable
+import functools
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
 from itertools import chain
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
 from ..ops._dispatch import kernels_for
 
-__all__ = ["Optimizer", "required"]
+__all__ = [
+    "Optimizer",
+    "required",
+    "register_optimizer_step_pre_hook",
+    "register_optimizer_step_post_hook",
+]
+
+
+class _Handle:
+    """Removes a hook from the dict it was registered in (``torch.utils.hooks.RemovableHandle``)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = _Handle._next_id
+        _Handle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> _Handle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> _Handle:
+    h = _Handle(hooks)
+    hooks[h.id] = hook
+    if prepend:
+        hooks.move_to_end(h.id, last=False)
+    return h
+
+
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> _Handle:
+    """``hook(optimizer, args, kwargs) -> None | (args, kwargs)`` before every optimizer step."""
+    return _add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> _Handle:
+    """``hook(optimizer, args, kwargs)`` after every optimizer step."""
+    return _add_hook(_global_step_post_hooks, hook)
+
+
+def _hooked_step(step: Callable) -> Callable:
+    """Wrap a subclass's ``step`` so the step pre/post hooks run once around the outermost call
+    (a subclass step that calls ``super().step()`` does not run them twice)."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_in_step"):
+            return step(self, *args, **kwargs)
+        for hook in chain(_global_step_pre_hooks.values(), self._step_pre_hooks.values()):
+            r = hook(self, args, kwargs)
+            if r is not None:
+                if not (isinstance(r, tuple) and len(r) == 2):
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), "
+                        f"but got {r}."
+                    )
+                args, kwargs = r
+        self.__dict__["_in_step"] = True
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for hook in chain(self._step_post_hooks.values(), _global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._hooked = True
+    return wrapper
 
 
 class _Required:
@@ -31,7 +110,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
-        self._step_hooks = []
+        self._init_hooks()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -50,7 +129,21 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._step_hooks = []
+        self._init_hooks()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_hooked", False):
+            cls.step = _hooked_step(step)
+
+    def _init_hooks(self) -> None:
+        self._step_pre_hooks: OrderedDict = OrderedDict()
+        self._step_post_hooks: OrderedDict = OrderedDict()
+        self._state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._load_state_dict_post_hooks: OrderedDict = OrderedDict()
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -118,14 +211,35 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def register_step_post_hook(self, hook):
-        from ..autograd.function import RemovableHandle
+    # ---------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook: Callable) -> _Handle:
+        """``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)`` before ``step``."""
+        return _add_hook(self._step_pre_hooks, hook)
 
-        self._step_hooks.append(hook)
-        return RemovableHandle(self._step_hooks, hook)
+    def register_step_post_hook(self, hook: Callable) -> _Handle:
+        """``hook(optimizer, args, kwargs)`` after ``step``."""
+        return _add_hook(self._step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """``hook(optimizer)`` before ``state_dict`` builds the dict."""
+        return _add_hook(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """``hook(optimizer, state_dict) -> None | state_dict`` after ``state_dict``."""
+        return _add_hook(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """``hook(optimizer, state_dict) -> None | state_dict`` before ``load_state_dict``."""
+        return _add_hook(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """``hook(optimizer)`` after ``load_state_dict``."""
+        return _add_hook(self._load_state_dict_post_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- state dicts
     def state_dict(self) -> dict:
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         start = 0
 
@@ -140,9 +254,19 @@ class Optimizer:
 
         param_groups = [pack_group(g) for g in self.param_groups]
         packed_state = {index[id(k)]: v for k, v in self.state.items() if id(k) in index}
-        return {"state": packed_state, "param_groups": param_groups}
+        sd = {"state": packed_state, "param_groups": param_groups}
+        for hook in self._state_dict_post_hooks.values():
+            r = hook(self, sd)
+            if r is not None:
+                sd = r
+        return sd
 
     def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = copy.copy(state_dict)
+        for hook in self._load_state_dict_pre_hooks.values():
+            r = hook(self, state_dict)
+            if r is not None:
+                state_dict = r
         state_dict = copy.deepcopy(state_dict)
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
@@ -191,6 +315,8 @@ class Optimizer:
             new_groups.append(ng)
         self.state = state
         self.param_groups = new_groups
+        for hook in self._load_state_dict_post_hooks.values():
+            hook(self)
 
 
 def get_state_step(state: dict) -> float:

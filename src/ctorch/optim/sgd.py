@@ -101,6 +101,4 @@ class SGD(Optimizer):
                     if mom != 0 and buf is None:
                         state["momentum_buffer"] = Tensor._make(b)
                 p._bump()
-        for h in self._step_hooks:
-            h(self, (), {})
         return loss

@@ -1,5 +1,5 @@
 """ctorch.utils: helpers mirroring ``torch.utils`` (``data`` is the data-loading package)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["data", "checkpoint"]

@@ -8,12 +8,13 @@ from typing import Any
 import ctorch
 
 from ..._tensor import Tensor
+from ...autograd.function import Function
 from ...ops import normalization as _N
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
 
 
 class _NormBase(Module):
@@ -165,3 +166,172 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+# ---------------------------------------------------------------------------- SyncBatchNorm
+def _all_reduce_sum(t: Tensor, process_group: Any) -> Tensor:
+    """Sum ``t`` over the ranks of ``process_group`` (a new tensor; the seam tests replace)."""
+    import ctorch.distributed as dist
+
+    out = t.detach().clone()
+    dist.all_reduce(out, group=process_group)
+    return out
+
+
+class _AllReduceSum(Function):
+    """Differentiable all-reduce: every rank's output is the sum of all ranks' inputs, so the
+    gradient of a rank's input is the sum of every rank's upstream gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, t: Tensor, process_group: Any) -> Tensor:
+        ctx.process_group = process_group
+        return _all_reduce_sum(t, process_group)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        return _all_reduce_sum(g.contiguous(), ctx.process_group), None
+
+
+def _sync_batch_norm(
+    input: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    eps: float,
+    momentum: float,
+    process_group: Any,
+) -> Tensor:
+    """Batch norm in training mode with statistics over the batches of every rank: the mean,
+    then the centred second moment, each one differentiable all-reduce of per-channel sums."""
+    C = input.shape[1]
+    dims = (0, *range(2, input.dim()))
+    shape = (1, C) + (1,) * (input.dim() - 2)
+    count = input.numel() // C
+    local = ctorch.cat([input.sum(dims), ctorch.full((1,), float(count), dtype=input.dtype)])
+    total = _AllReduceSum.apply(local, process_group)
+    n = float(total[C].item())
+    mean = total[:C] / n
+    xc = input - mean.reshape(shape)
+    var = _AllReduceSum.apply((xc * xc).sum(dims), process_group) / n
+    y = xc * (var + eps).rsqrt().reshape(shape)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    if running_mean is not None and running_var is not None:
+        with ctorch.no_grad():
+            unbiased = var.detach() * (n / max(n - 1.0, 1.0))
+            running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.dtype) * momentum)
+            running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
+    return y
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose training statistics cover the batches of every rank of
+    ``process_group`` (``torch.nn.SyncBatchNorm``), over ``ctorch.distributed``.
+
+    Without an initialised process group, with world size 1 or in eval mode it is plain batch
+    norm. Unlike torch it also synchronises CPU tensors (ctorch's MPI backend)."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype
+        )
+        self.process_group = process_group
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def _check_non_zero_input_channels(self, input: Tensor) -> None:
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        self._check_non_zero_input_channels(input)
+        if self.momentum is None:
+            exponential_average_factor = 0.0
+        else:
+            exponential_average_factor = self.momentum
+        if self.training and self.track_running_stats:
+            assert self.num_batches_tracked is not None
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                exponential_average_factor = 1.0 / float(self.num_batches_tracked)
+            else:
+                exponential_average_factor = self.momentum
+        if self.training:
+            bn_training = True
+        else:
+            bn_training = (self.running_mean is None) and (self.running_var is None)
+        running_mean = self.running_mean if not self.training or self.track_running_stats else None
+        running_var = self.running_var if not self.training or self.track_running_stats else None
+
+        import ctorch.distributed as dist
+
+        need_sync = bn_training and self.training and dist.is_available() and dist.is_initialized()
+        if need_sync:
+            pg = self.process_group or dist.group.WORLD
+            need_sync = dist.get_world_size(pg) > 1
+        if not need_sync:
+            return _N.batch_norm(
+                input,
+                running_mean,
+                running_var,
+                self.weight,
+                self.bias,
+                bn_training,
+                exponential_average_factor,
+                self.eps,
+            )
+        return _sync_batch_norm(
+            input,
+            self.weight,
+            self.bias,
+            running_mean,
+            running_var,
+            self.eps,
+            exponential_average_factor,
+            pg,
+        )
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """Replace every ``BatchNorm*d`` in ``module`` by a ``SyncBatchNorm`` sharing its
+        parameters and buffers (the module itself when it is one)."""
+        module_output = module
+        if isinstance(module, _BatchNorm):
+            module_output = SyncBatchNorm(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+            )
+            if module.affine:
+                with ctorch.no_grad():
+                    module_output.weight = module.weight
+                    module_output.bias = module.bias
+            module_output.running_mean = module.running_mean
+            module_output.running_var = module.running_var
+            module_output.num_batches_tracked = module.num_batches_tracked
+            module_output.training = module.training
+            if hasattr(module, "qconfig"):
+                module_output.qconfig = module.qconfig
+        for name, child in module.named_children():
+            module_output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        del module
+        return module_output

@@ -13,7 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear", "LazyLinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -76,33 +76,6 @@ class Linear(Module):
 
 class NonDynamicallyQuantizableLinear(Linear):
     """The Linear used as ``MultiheadAttention.out_proj`` (same maths; torch's class name)."""
-
-
-class LazyLinear(Linear):
-    """Linear whose ``in_features`` is taken from the first input."""
-
-    def __init__(
-        self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
-    ) -> None:
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
-        self._factory = {"device": device, "dtype": dtype}
-        self._has_bias = bias
-        self.register_parameter("weight", None)
-        self.register_parameter("bias", None)
-
-    def forward(self, input: Tensor) -> Tensor:
-        if self.weight is None:
-            self.in_features = input.shape[-1]
-            self.weight = Parameter(
-                ctorch.empty((self.out_features, self.in_features), **self._factory)
-            )
-            if self._has_bias:
-                self.bias = Parameter(ctorch.empty(self.out_features, **self._factory))
-            self.reset_parameters()
-            self.__class__ = Linear
-        return F.linear(input, self.weight, self.bias)
 
 
 class Bilinear(Module):

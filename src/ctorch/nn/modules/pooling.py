@@ -6,6 +6,7 @@ from typing import Any
 
 from ..._tensor import Tensor
 from ...ops import pooling as _P
+from ...ops import pooling3d as _P3
 from .module import Module
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "MaxUnpool2d",
     "LPPool2d",
+    "MaxPool3d",
+    "AvgPool3d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
 ]
 
 
@@ -164,6 +169,19 @@ class _AdaptivePoolNd(Module):
         return f"output_size={self.output_size}"
 
 
+class AvgPool3d(AvgPool2d):
+    def forward(self, input: Tensor) -> Tensor:
+        return _P3.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
     def forward(self, input: Tensor) -> Tensor:
         return _P.adaptive_avg_pool1d(input, self.output_size)
@@ -190,6 +208,29 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     def forward(self, input: Tensor) -> Any:
         return _P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    def forward(self, input: Tensor) -> Tensor:
+        return _P3.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    def forward(self, input: Tensor) -> Any:
+        return _P3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    def forward(self, input: Tensor) -> Any:
+        return _P3.max_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
 
 class MaxUnpool2d(Module):

@@ -1,0 +1,186 @@
+"""``embedding_bag``: sums, means or maxima of bags of embedding rows, composed of the
+differentiable ``embedding``, ``index_add`` and ``gather`` ops (so weight and
+``per_sample_weights`` gradients, and double backward, come from their backward rules)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ._dispatch import xp_of
+from .embedding import embedding as _embedding
+from .indexing import gather, index_add, index_select
+
+__all__ = ["embedding_bag"]
+
+_wrap = Tensor._make
+
+
+def _bags(input: Tensor, offsets: Tensor | None, per_sample_weights, include_last_offset):
+    """Flat indices, the bag of each index (-1: in no bag), the number of bags, flat weights."""
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets).__name__}"
+            )
+        B, L = input.shape
+        idx = input._a.reshape(-1)
+        xp = xp_of(idx)
+        bag = xp.repeat(xp.arange(B), L)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+        return idx, bag, B, per_sample_weights
+    if input.dim() != 1:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}"
+        )
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    idx = input._a
+    xp = xp_of(idx)
+    off = offsets._a.astype(np.int64)
+    M = idx.shape[0]
+    if off.shape[0] and int(off[0]) != 0:
+        raise RuntimeError(
+            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(off[0])}"
+        )
+    if off.shape[0] and int(off[-1]) > M:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length ({M}), but got "
+            f"offsets[-1] of {int(off[-1])}"
+        )
+    B = max(off.shape[0] - 1, 0) if include_last_offset else off.shape[0]
+    bag = xp.searchsorted(off, xp.arange(M), side="right") - 1
+    if include_last_offset:
+        # indices past offsets[-1] belong to no bag (torch's forward drops them; its backward
+        # does not, so its gradients are inconsistent there: keep offsets[-1] == len(input))
+        bag = xp.where(bag >= B, -1, bag)
+    return idx, bag, B, per_sample_weights
+
+
+class _SegmentSum(Function):
+    """Row sums of ``src`` over runs of equal, sorted ``bag`` ids (``add.reduceat``: a bag's
+    rows are contiguous); backward gathers each row's bag gradient."""
+
+    @staticmethod
+    def forward(ctx, src: Tensor, bag, B: int) -> Tensor:
+        ctx.bag = bag
+        a = src._a
+        out = np.zeros((B,) + a.shape[1:], a.dtype)
+        if bag.shape[0]:
+            starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
+            out[bag[starts]] = np.add.reduceat(a, starts, axis=0)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        return index_select(g, 0, _wrap(ctx.bag)), None, None
+
+
+def _segment_sum(src: Tensor, bag, B: int) -> Tensor:
+    if isinstance(src._a, np.ndarray):
+        return _SegmentSum.apply(src, bag, B)
+    out = _wrap(xp_of(src._a).zeros((B,) + tuple(src.shape[1:]), src._a.dtype))
+    return index_add(out, 0, _wrap(bag), src)
+
+
+def _segment_argmax_first(vals, bag, B: int, m: int):
+    """Per bag and column, the position (in ``vals``) of the first maximum; ``m`` if empty."""
+    xp = xp_of(vals)
+    D = vals.shape[1]
+    best = xp.full((B, D), -np.inf, vals.dtype)
+    first = xp.full((B, D), m, np.int64)
+    if not m:
+        return first
+    if xp is np:
+        starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
+        present = bag[starts]
+        best[present] = np.maximum.reduceat(vals, starts, axis=0)
+        cand = np.where(vals == best[bag], np.arange(m)[:, None], m)
+        first[present] = np.minimum.reduceat(cand, starts, axis=0)
+    else:  # pragma: no cover - GPU
+        import cupyx
+
+        cupyx.scatter_max(best, bag, vals)
+        cand = xp.where(vals == best[bag], xp.arange(m)[:, None], m)
+        cupyx.scatter_min(first, bag, cand)
+    return first
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """``torch.nn.functional.embedding_bag`` (``sparse`` is accepted; gradients are dense)."""
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
+            f"None, then it must have the same shape as the input ({tuple(input.shape)})"
+        )
+    if weight.dim() != 2:
+        raise ValueError(
+            f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}"
+        )
+    if input.dtype.is_floating_point:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.dtype} instead"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "the Pytorch GitHub."
+        )
+    V, D = weight.shape
+    if padding_idx is not None:
+        if not -V <= padding_idx < V:
+            raise AssertionError("padding_idx must be within the number of embeddings")
+        if padding_idx < 0:
+            padding_idx += V
+    idx, bag, B, psw = _bags(input, offsets, per_sample_weights, include_last_offset)
+    xp = xp_of(weight._a)
+    if max_norm is not None:
+        from ..nn.functional import _embedding_renorm_
+
+        _embedding_renorm_(weight, _wrap(idx), max_norm, norm_type)
+    keep = bag >= 0
+    if padding_idx is not None:
+        keep = keep & (idx != padding_idx)
+    sel = xp.nonzero(keep)[0]
+    idx_k, bag_k = idx[sel].astype(np.int64), bag[sel]
+    e = _embedding(_wrap(idx_k), weight, padding_idx, scale_grad_by_freq)  # (m, D)
+    dt = weight._a.dtype
+    if mode == "max":
+        m = idx_k.shape[0]
+        first = _segment_argmax_first(weight._a[idx_k], bag_k, B, m)
+        zero_row = _wrap(xp.zeros((1, D), dt))
+        from .shape import cat
+
+        return gather(cat([e, zero_row], 0), 0, _wrap(first))
+    src = e
+    if psw is not None:
+        w = psw[_wrap(sel)] if sel.shape[0] != psw.shape[0] else psw
+        src = src * w.reshape(-1, 1)
+    out = _segment_sum(src, bag_k.astype(np.int64), B)
+    if mode == "mean":  # torch sums, then divides by the bag size (empty bags stay zero)
+        counts = xp.maximum(xp.bincount(bag_k, minlength=B), 1).astype(dt)
+        out = out / _wrap(counts.reshape(-1, 1))
+    return out

@@ -1,0 +1,304 @@
+"""3-D pooling: max/avg pooling and adaptive average/max pooling over (N, C, D, H, W) or
+unbatched (C, D, H, W) input, with torch's window rules.
+
+Average pooling (plain and adaptive) is separable, divisors included (the count of taps inside
+the input or padded border is a product of per-axis counts), so it runs as three 1-D passes of
+the 2-D average-pool kernels along W, H and D.  Max pooling scans the kD*kH*kW taps over
+whole arrays (NumPy/CuPy; first maximum wins, a NaN propagates) and records flat D*H*W indices;
+its backward is the 2-D pooling scatter over a (D*H*W, 1) plane, so double backward works too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import state
+from ._dispatch import xp_of
+from .conv import _contig, _ntuple
+from .pooling import _IndexPoolFn, _pool_out, adaptive_avg_pool2d, avg_pool2d
+
+__all__ = [
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+]
+
+_wrap = Tensor._make
+
+
+def _check5d(op: str, input: Tensor) -> bool:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input._a.ndim not in (4, 5):
+        raise RuntimeError(
+            f"{op}: Expected 4D or 5D (batch mode) tensor for input, but got: "
+            f"{list(input._a.shape)}"
+        )
+    return input._a.ndim == 4
+
+
+def _geometry3d(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    k = _ntuple(kernel_size, 3, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        s = k
+    else:
+        s = _ntuple(stride, 3, "stride")
+    p = _ntuple(padding, 3, "padding")
+    d = _ntuple(dilation, 3, "dilation")
+    if min(k) <= 0:
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got {k}")
+    if min(s) <= 0:
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got {s}")
+    if min(d) <= 0:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got {d}")
+    for ki, pi in zip(k, p, strict=True):
+        if pi < 0 or ki // 2 < pi:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pi}, "
+                f"kernel_size={ki} and dilation={d[0]}"
+            )
+    N, C, D, H, W = shape
+    o = tuple(
+        _pool_out(i, ki, si, pi, di, ceil_mode)
+        for i, ki, si, pi, di in zip((D, H, W), k, s, p, d, strict=True)
+    )
+    if min(o) < 1:
+        raise RuntimeError(
+            f"Given input size: ({C}x{D}x{H}x{W}). Calculated output size: "
+            f"({C}x{o[0]}x{o[1]}x{o[2]}). Output size is too small"
+        )
+    return k, s, p, d, o
+
+
+def _maxpool3d_arrays(xa, k, s, p, d, o):
+    N, C, D, H, W = xa.shape
+    xp = xp_of(xa)
+    xa = _contig(xa)
+    fill = -np.inf if xa.dtype.kind == "f" else np.iinfo(xa.dtype).min
+    right = [
+        max(0, (oi - 1) * si + di * (ki - 1) + 1 - n - pi)
+        for oi, si, di, ki, n, pi in zip(o, s, d, k, (D, H, W), p, strict=True)
+    ]
+    xpd = xp.full(
+        (N, C, D + p[0] + right[0], H + p[1] + right[1], W + p[2] + right[2]), fill, xa.dtype
+    )
+    xpd[:, :, p[0] : p[0] + D, p[1] : p[1] + H, p[2] : p[2] + W] = xa
+    pos = [xp.arange(oi) * si - pi for oi, si, pi in zip(o, s, p, strict=True)]
+    best = bidx = None
+    isf = xa.dtype.kind == "f"
+    for a in range(k[0]):
+        for b in range(k[1]):
+            for c in range(k[2]):
+                v = xpd[
+                    :,
+                    :,
+                    a * d[0] : a * d[0] + s[0] * (o[0] - 1) + 1 : s[0],
+                    b * d[1] : b * d[1] + s[1] * (o[1] - 1) + 1 : s[1],
+                    c * d[2] : c * d[2] + s[2] * (o[2] - 1) + 1 : s[2],
+                ]
+                iz, iy, ix = pos[0] + a * d[0], pos[1] + b * d[1], pos[2] + c * d[2]
+                inside = (
+                    ((iz >= 0) & (iz < D))[:, None, None]
+                    & ((iy >= 0) & (iy < H))[None, :, None]
+                    & ((ix >= 0) & (ix < W))[None, None, :]
+                )
+                flat = (iz[:, None, None] * H + iy[None, :, None]) * W + ix[None, None, :]
+                if best is None:
+                    best = xp.where(inside, v, fill).astype(xa.dtype)
+                    bidx = xp.broadcast_to(xp.where(inside, flat, -1), best.shape).copy()
+                    continue
+                take = inside & ((v > best) | (xp.isnan(v) if isf else False) | (bidx < 0))
+                best = xp.where(take, v, best)
+                bidx = xp.where(take, flat, bidx)
+    return xp.ascontiguousarray(best), xp.ascontiguousarray(bidx.astype(np.int64))
+
+
+def _indexed(input: Tensor, ya, idx) -> Tensor:
+    """Wrap pooled values whose flat D*H*W source indices are ``idx`` (differentiable)."""
+    N, C = input._a.shape[:2]
+    if not (state.enabled and input._rg):
+        return _wrap(ya)
+    o = ya.shape
+    y = _IndexPoolFn.apply(
+        input.reshape(N, C, -1, 1), ya.reshape(N, C, -1, 1), idx.reshape(N, C, -1, 1)
+    )
+    return y.reshape(o)
+
+
+def max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+):
+    if _check5d("max_pool3d", input):
+        y, i = max_pool3d_with_indices(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        )
+        return y.squeeze(0), i.squeeze(0)
+    k, s, p, d, o = _geometry3d(
+        "max_pool3d", input._a.shape, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    ya, idx = _maxpool3d_arrays(input._a, k, s, p, d, o)
+    return _indexed(input, ya, idx), _wrap(idx)
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """3-D max pooling, as ``torch.nn.functional.max_pool3d``."""
+    y, i = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (y, i) if return_indices else y
+
+
+def _along(x: Tensor, axis: int, fn) -> Tensor:
+    """Apply a pooling ``fn`` over (M, 1, 1, L) views along ``axis`` of a 5-D tensor."""
+    xt = x.movedim(axis, -1)
+    shp = xt.shape
+    y = fn(xt.reshape(-1, 1, 1, shp[-1]))
+    return y.reshape(*shp[:-1], y.shape[-1]).movedim(-1, axis)
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """3-D average pooling, as ``torch.nn.functional.avg_pool3d``."""
+    if _check5d("avg_pool3d", input):
+        return avg_pool3d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ).squeeze(0)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    if input._a.dtype.kind not in "fc":
+        raise RuntimeError(f"\"avg_pool3d\" not implemented for '{input.dtype}'")
+    k, s, p, _, _ = _geometry3d(
+        "avg_pool3d", input._a.shape, kernel_size, stride, padding, 1, ceil_mode
+    )
+    y = input
+    for ax in (4, 3, 2):
+        i = ax - 2
+
+        def pool(t, i=i):
+            return avg_pool2d(
+                t,
+                (1, k[i]),
+                (1, s[i]),
+                (0, p[i]),
+                ceil_mode,
+                count_include_pad,
+                1 if divisor_override else None,
+            )
+
+        y = _along(y, ax, pool)
+    if divisor_override:
+        y = y / divisor_override
+    return y.contiguous()
+
+
+def _out3(output_size, shape):
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 3:
+            raise RuntimeError("adaptive pooling: output_size must be 3")
+        o = tuple(output_size)
+    else:
+        o = (output_size,) * 3
+    return tuple(n if v is None else int(v) for v, n in zip(o, shape, strict=True))
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Adaptive 3-D average pooling (torch's floor/ceil window bounds)."""
+    if _check5d("adaptive_avg_pool3d", input):
+        return adaptive_avg_pool3d(input.unsqueeze(0), output_size).squeeze(0)
+    o = _out3(output_size, input._a.shape[2:])
+    if min(o) < 0 or (min(o) == 0 and input.numel() > 0):
+        raise RuntimeError(
+            "adaptive_avg_pool3d: elements of output_size must be greater than or equal to 0 "
+            f"but received {o}"
+        )
+    if o == (1, 1, 1) and input._a.dtype.kind == "f":
+        return input.mean((2, 3, 4), keepdim=True)
+    y = input
+    for ax in (4, 3, 2):
+        n = o[ax - 2]
+        if n != y.shape[ax]:
+            y = _along(y, ax, lambda t, n=n: adaptive_avg_pool2d(t, (1, n)))
+    return y.contiguous()
+
+
+def _adaptive_ranges(n: int, o: int) -> list:
+    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
+
+
+def _adaptive_max3d_arrays(xa, o):
+    N, C, D, H, W = xa.shape
+    xp = xp_of(xa)
+    y = xp.empty((N, C) + o, xa.dtype)
+    idx = xp.empty((N, C) + o, np.int64)
+    rd, rh, rw = (_adaptive_ranges(n, m) for n, m in zip((D, H, W), o, strict=True))
+    for i, (a0, a1) in enumerate(rd):
+        for j, (b0, b1) in enumerate(rh):
+            for m, (c0, c1) in enumerate(rw):
+                win = xa[:, :, a0:a1, b0:b1, c0:c1].reshape(N, C, -1)
+                if xa.dtype.kind == "f":
+                    nan = xp.isnan(win)
+                    am = xp.where(
+                        nan.any(-1),
+                        nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1),
+                        xp.argmax(win, -1),
+                    )
+                else:
+                    am = xp.argmax(win, -1)
+                y[:, :, i, j, m] = xp.take_along_axis(win, am[..., None], -1)[..., 0]
+                hw = (b1 - b0) * (c1 - c0)
+                dz, r = am // hw, am % hw
+                dy, dx = r // (c1 - c0), r % (c1 - c0)
+                idx[:, :, i, j, m] = ((a0 + dz) * H + b0 + dy) * W + c0 + dx
+    return y, idx
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    if _check5d("adaptive_max_pool3d", input):
+        y, i = adaptive_max_pool3d_with_indices(input.unsqueeze(0), output_size)
+        return y.squeeze(0), i.squeeze(0)
+    D, H, W = input._a.shape[2:]
+    o = _out3(output_size, (D, H, W))
+    if min(o) <= 0:
+        raise RuntimeError(
+            f"adaptive_max_pool3d: elements of output_size must be greater than 0 but received {o}"
+        )
+    if D % o[0] == 0 and H % o[1] == 0 and W % o[2] == 0:
+        k = (D // o[0], H // o[1], W // o[2])
+        return max_pool3d_with_indices(input, k, k)
+    ya, idx = _adaptive_max3d_arrays(input._a, o)
+    return _indexed(input, ya, idx), _wrap(idx)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Adaptive 3-D max pooling (optionally with the flat D*H*W indices)."""
+    y, i = adaptive_max_pool3d_with_indices(input, output_size)
+    return (y, i) if return_indices else y

@@ -1,0 +1,81 @@
+"""ASGD (averaged SGD), torch's single-tensor algorithm (eta and mu kept as float32 0-d
+tensors, as torch keeps them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._common import check_nonneg, lr_value, scalar_state, zeros_state
+from .optimizer import Optimizer, get_state_step
+
+__all__ = ["ASGD"]
+
+
+class ASGD(Optimizer):
+    """``torch.optim.ASGD``."""
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
+        lr = lr_value(lr)
+        check_nonneg("learning rate", lr)
+        check_nonneg("weight_decay value", weight_decay)
+        defaults = dict(
+            lr=lr,
+            lambd=lambd,
+            alpha=alpha,
+            t0=t0,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
+        super().__init__(params, defaults)
+
+    def step(self, closure: Any = None) -> Any:
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+            wd = group["weight_decay"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                pa, g = p._a, p._grad._a
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = scalar_state(0.0)
+                    st["eta"] = scalar_state(lr)
+                    st["mu"] = scalar_state(1.0)
+                    st["ax"] = zeros_state(pa)
+                step = get_state_step(st)
+                if group["maximize"]:
+                    g = -g
+                if wd != 0:
+                    g = g + wd * pa
+                eta = float(st["eta"]._a)
+                pa *= 1 - lambd * eta
+                pa += (-eta) * g
+                ax = st["ax"]._a
+                mu = float(st["mu"]._a)
+                if mu != 1:
+                    ax += (pa - ax) * np.float32(mu).astype(pa.dtype)
+                else:
+                    ax[...] = pa
+                st["eta"]._a[...] = lr / ((1 + lambd * lr * step) ** alpha)
+                st["mu"]._a[...] = 1 / max(1, step - t0)
+                p._bump()
+        return loss

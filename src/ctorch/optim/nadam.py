@@ -1,0 +1,96 @@
+"""NAdam (Adam with Nesterov momentum), torch's single-tensor algorithm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops._dispatch import xp_of
+from ._common import check_betas, check_nonneg, lr_value, scalar_state, zeros_state
+from .optimizer import Optimizer, get_state_step
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    """``torch.optim.NAdam`` (``decoupled_weight_decay`` gives NAdamW)."""
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        lr = lr_value(lr)
+        check_nonneg("learning rate", lr)
+        check_nonneg("epsilon value", eps)
+        check_betas(betas)
+        check_nonneg("weight_decay value", weight_decay)
+        check_nonneg("momentum_decay value", momentum_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def step(self, closure: Any = None) -> Any:
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            md = group["momentum_decay"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                pa, g = p._a, p._grad._a
+                xp = xp_of(pa)
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = scalar_state(0.0)
+                    st["mu_product"] = scalar_state(1.0)
+                    st["exp_avg"] = zeros_state(pa)
+                    st["exp_avg_sq"] = zeros_state(pa)
+                step = get_state_step(st)
+                m, v = st["exp_avg"]._a, st["exp_avg_sq"]._a
+                if group["maximize"]:
+                    g = -g
+                bc2 = 1 - beta2**step
+                if wd != 0:
+                    if group["decoupled_weight_decay"]:
+                        pa *= 1 - lr * wd
+                    else:
+                        g = g + wd * pa
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+                # mu_product is a float32 0-d tensor in torch: round like it does
+                mp = st["mu_product"]._a
+                mp[...] = np.float32(mp * np.float32(mu))
+                mu_product = float(mp)
+                m += (g - m) * (1 - beta1)
+                v *= beta2
+                v += (1 - beta2) * g * g
+                denom = xp.sqrt(v / bc2) + eps
+                mu_product_next = mu_product * mu_next
+                pa += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
+                pa += ((-lr * mu_next) / (1.0 - mu_product_next)) * m / denom
+                p._bump()
+        return loss

@@ -1,0 +1,72 @@
+"""Rprop (resilient backpropagation), torch's single-tensor algorithm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from ..ops._dispatch import xp_of
+from ._common import check_nonneg, lr_value, scalar_state, zeros_state
+from .optimizer import Optimizer, get_state_step
+
+__all__ = ["Rprop"]
+
+
+class Rprop(Optimizer):
+    """``torch.optim.Rprop``."""
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | Tensor = 1e-2,
+        etas: tuple[float, float] = (0.5, 1.2),
+        step_sizes: tuple[float, float] = (1e-6, 50),
+        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        lr = lr_value(lr)
+        check_nonneg("learning rate", lr)
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = dict(
+            lr=lr,
+            etas=tuple(etas),
+            step_sizes=tuple(step_sizes),
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
+        super().__init__(params, defaults)
+
+    def step(self, closure: Any = None) -> Any:
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            etaminus, etaplus = group["etas"]
+            smin, smax = group["step_sizes"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                pa, g = p._a, p._grad._a
+                xp = xp_of(pa)
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = scalar_state(0.0)
+                    st["prev"] = zeros_state(pa)
+                    st["step_size"] = Tensor._make(xp.full_like(g, group["lr"]))
+                get_state_step(st)
+                prev, ss = st["prev"]._a, st["step_size"]._a
+                if group["maximize"]:
+                    g = -g
+                s = xp.sign(g * prev)
+                factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(pa.dtype)
+                ss *= factor
+                xp.clip(ss, smin, smax, out=ss)
+                g = xp.where(s < 0, 0, g).astype(pa.dtype)
+                pa -= xp.sign(g) * ss
+                prev[...] = g
+                p._bump()
+        return loss
