@@ -8,6 +8,7 @@ Most methods are attached at the bottom of this module from ``ops``.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +30,13 @@ def _cupy():
     return cupy
 
 
-class Tensor:
+if TYPE_CHECKING:  # the methods _methods.py attaches at import, for editors and type checkers
+    from ._tensor_methods import TensorMethods as _MethodsStub
+else:
+    _MethodsStub = object
+
+
+class Tensor(_MethodsStub):
     """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
 
     __slots__ = (
