@@ -189,18 +189,7 @@ class BackwardCFunction(Node, FunctionCtx):
         return self._forward_cls.backward(self, *grads)
 
 
-_TENSOR = []
-
-
-def _tensor_class():
-    """``ctorch.Tensor``, looked up once: _tensor imports this module, so the import cannot
-    sit at the top (a function-level import costs ~0.2 us on every op)."""
-    if _TENSOR:
-        return _TENSOR[0]
-    from .._tensor import Tensor
-
-    _TENSOR.append(Tensor)
-    return Tensor
+Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
 
 
 class _FunctionMeta(type):
@@ -250,19 +239,24 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        Tensor = _tensor_class()
-        if state.enabled:
+        st = state
+        if st.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
                     return cls._apply_recording(args, kwargs)
             # grad mode on but nothing to record: forward still runs with grad mode off
-            state.enabled = False
+            ctx = _null_ctx(len(args))
+            st.enabled = False
             try:
-                outputs = cls.forward(ctx := NullContext(len(args)), *args, **kwargs)
+                outputs = cls.forward(ctx, *args, **kwargs)
             finally:
-                state.enabled = True
+                st.enabled = True
         else:
-            outputs = cls.forward(ctx := NullContext(len(args)), *args, **kwargs)
+            ctx = _null_ctx(len(args))
+            outputs = cls.forward(ctx, *args, **kwargs)
+        if ctx._dirty:
+            for d in ctx._dirty:
+                d._vref[0] += 1
         # an input returned unchanged becomes a new tensor (a view) unless marked dirty
         if isinstance(outputs, Tensor):
             for a in args:
@@ -270,7 +264,8 @@ class Function(metaclass=_FunctionMeta):
                     if not ctx._dirty:
                         outputs = outputs._view_of(outputs._a)
                     break
-        elif isinstance(outputs, tuple):
+            return outputs
+        if isinstance(outputs, tuple):
             outputs = tuple(
                 o._view_of(o._a)
                 if isinstance(o, Tensor)
@@ -279,13 +274,10 @@ class Function(metaclass=_FunctionMeta):
                 else o
                 for o in outputs
             )
-        for d in ctx._dirty:
-            d._vref[0] += 1
         return outputs
 
     @classmethod
     def _apply_recording(cls, args, kwargs):
-        Tensor = _tensor_class()
         node = cls._backward_cls()
         flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
         node.needs_input_grad = flags
@@ -378,9 +370,7 @@ class NullContext:
     version counters of tensors changed in place still move)."""
 
     _dirty = ()
-
-    def __init__(self, n: int) -> None:
-        self.needs_input_grad = (False,) * n
+    needs_input_grad = ()
 
     def save_for_backward(self, *tensors) -> None:
         pass
@@ -399,6 +389,16 @@ class NullContext:
         return ()
 
     saved_variables = saved_tensors
+
+
+_FALSES = [(False,) * n for n in range(17)]
+_new_ctx = object.__new__
+
+
+def _null_ctx(n: int) -> NullContext:
+    ctx = _new_ctx(NullContext)
+    ctx.needs_input_grad = _FALSES[n] if n < 17 else (False,) * n
+    return ctx
 
 
 class InplaceFunction(Function):
