@@ -449,6 +449,20 @@ def compile(model=None, **kwargs):  # noqa: A001
     return model
 
 
+def set_float32_matmul_precision(precision: str) -> None:
+    """torch's float32 matmul precision: ``"highest"``, ``"high"`` or ``"medium"``. One setting
+    with ``backends.cuda.matmul.allow_tf32``, as in torch; ctorch's GEMMs stay full float32."""
+    from .backends.cuda import set_float32_matmul_precision as s
+
+    s(precision)
+
+
+def get_float32_matmul_precision() -> str:
+    from .backends.cuda import get_float32_matmul_precision as g
+
+    return g()
+
+
 def finfo(type=None):  # noqa: A002
     import numpy as _np
 
@@ -496,6 +510,12 @@ _LAZY = {
     "accelerator": "ctorch.accelerator",
     "version": "ctorch.version",
     "testing": "ctorch.testing",
+    "jit": "ctorch.jit",
+    "onnx": "ctorch.onnx",
+    "fx": "ctorch.fx",
+    "_dynamo": "ctorch._dynamo",
+    "_inductor": "ctorch._inductor",
+    "compiler": "ctorch.compiler",
 }
 
 
