@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import warnings
 
+import numpy as np
 import pytest
 
 import ctorch
@@ -195,3 +196,48 @@ def test_onnx_fx_dynamo_compiler() -> None:
     ctorch._inductor.config.coordinate_descent_tuning = True
     assert ctorch._inductor.config.coordinate_descent_tuning is True
     ctorch._inductor.config.coordinate_descent_tuning = False
+
+
+# ------------------------------------------------------------------ 3. NumPy subclasses
+def test_from_numpy_memmap_is_zero_copy_and_ops_work(tmp_path) -> None:
+    path = tmp_path / "m.f32"
+    mm = np.memmap(path, dtype=np.float32, mode="w+", shape=(3, 4))
+    mm[:] = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for make in (ctorch.from_numpy, ctorch.as_tensor):
+        t = make(mm)
+        assert type(t._a) is np.ndarray and np.shares_memory(t._a, mm)
+        assert t.mean(1).tolist() == torch.from_numpy(np.asarray(mm)).mean(1).tolist()
+        assert (t @ t.T).sum().item() == float((np.asarray(mm) @ np.asarray(mm).T).sum())
+    t = ctorch.from_numpy(mm)
+    t[0, 0] = 100.0
+    t.add_(1)
+    mm.flush()
+    assert np.fromfile(path, dtype=np.float32)[:3].tolist() == [101.0, 2.0, 3.0]
+    ro = ctorch.from_numpy(np.memmap(path, dtype=np.float32, mode="r", shape=(3, 4)))
+    assert ro.sum().item() == float(np.fromfile(path, dtype=np.float32).sum())
+    with pytest.raises(RuntimeError, match="read-only"):
+        ro.add_(1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.matrix([[1, 2], [3, 4]]),
+        np.matrix([1.5, 2.5, 3.5]),
+        np.matrix([[1.0], [2.0]], dtype=np.float32),
+        np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]),
+    ],
+    ids=["matrix-int", "matrix-row", "matrix-col-f32", "masked"],
+)
+def test_tensor_of_ndarray_subclasses_matches_torch(data) -> None:
+    for make in ("tensor", "as_tensor"):
+        ours = getattr(ctorch, make)(data)
+        theirs = getattr(torch, make)(data)
+        assert type(ours._a) is np.ndarray, make
+        assert tuple(ours.shape) == tuple(theirs.shape), make
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1], make
+        assert ours.tolist() == theirs.tolist(), make
+        if ours.dim() == 2:
+            assert (ours @ ours.T).tolist() == (theirs @ theirs.T).tolist()
+    m = ctorch.from_numpy(np.matrix([[1.0, 2.0]]))
+    assert tuple(m.shape) == (1, 2) and (m * m).tolist() == [[1.0, 4.0]]

@@ -70,7 +70,8 @@ def _infer_np(data, exact: bool = False):
     if isinstance(data, Tensor):
         return data._a if type(data._a) is np.ndarray else data._a.get()
     if isinstance(data, np.ndarray):
-        return data
+        # subclasses (np.matrix, np.memmap, masked arrays) as plain arrays of the same data
+        return data if type(data) is np.ndarray else data.view(np.ndarray)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
         data = _tensors_to_lists(data)
     a = np.array(data)
@@ -196,7 +197,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
             "given numpy array has byte order different from the native byte order. Conversion "
             "between byte orders is currently not supported."
         )
-    return _wrap(ndarray)
+    # an ndarray subclass (np.memmap...) is stored as a base-class view of the same memory
+    return _wrap(ndarray if type(ndarray) is np.ndarray else ndarray.view(np.ndarray))
 
 
 def from_dlpack(ext) -> Tensor:

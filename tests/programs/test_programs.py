@@ -93,3 +93,17 @@ def test_jit_decorated_model(tmp_path: Path) -> None:
             "scripting False tracing False",
         ],
     )
+
+
+def test_numpy_subclasses(tmp_path: Path) -> None:
+    out = check(
+        "numpy_subclasses.py",
+        tmp_path,
+        [
+            "file sees writes 42.0 [3.0, 4.0, 5.0]",
+            "matrix tensor (8, 1) ctorch.float64 [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]",
+            "matmul [3.0, 7.0]",
+        ],
+        str(tmp_path),
+    )
+    assert "memmap tensor (8, 3) ctorch.float64 27.6" in out
