@@ -241,3 +241,183 @@ def test_tensor_of_ndarray_subclasses_matches_torch(data) -> None:
             assert (ours @ ours.T).tolist() == (theirs @ theirs.T).tolist()
     m = ctorch.from_numpy(np.matrix([[1.0, 2.0]]))
     assert tuple(m.shape) == (1, 2) and (m * m).tolist() == [[1.0, 4.0]]
+
+
+# ------------------------------------------------------------------ 4. creation overloads
+# Each expression runs with L = ctorch and L = torch; results must agree in shape, dtype and
+# values (random ones only in shape/dtype), errors in exception type. ctorch stays lenient
+# where torch refuses (full(2, 1), linspace(0, 1, 2.0), tensor() of a list of multi-element
+# tensors): those are not listed.
+CREATION_CASES = [
+    "L.randint(5, size=(2,)).shape",
+    "L.randint(5, (2,)).shape",
+    "L.randint(2, 5, (3,)).dtype",
+    "L.randint(low=2, high=5, size=(3,)).shape",
+    "L.randint(high=5, size=(3,)).shape",
+    "L.randint(high=5, size=(2,), low=1).shape",
+    "L.randint(10, (2,), dtype=L.float32).dtype",
+    "L.randint(5, size=3)",
+    "L.zeros(size=(2,3))",
+    "L.zeros(L.Size([2,3]))",
+    "L.zeros([2,3])",
+    "L.zeros(())",
+    "L.zeros([])",
+    "L.ones(size=[2])",
+    "L.empty(size=(2,)).shape",
+    "L.rand(size=(2,)).shape",
+    "L.randn(size=(2,2)).shape",
+    "L.full(size=(2,), fill_value=3)",
+    "L.empty(2,3,dtype=L.int64).shape",
+    "L.zeros(2, 3.0)",
+    "L.zeros(2, (3,))",
+    "L.ones(L.tensor(3))",
+    "L.zeros(np.int64(2), 3)",
+    "L.empty(0)",
+    "L.rand(2, size=(3,))",
+    "L.full((2,),True)",
+    "L.full((2,),3)",
+    "L.full((2,),3.0)",
+    "L.full((2,),L.tensor(3))",
+    "L.full((2,),L.tensor(3.5))",
+    "L.full([2,2], 1j)",
+    "L.full((), 2)",
+    "L.full((2,), np.float64(1.5))",
+    "L.full((2,), np.int32(2))",
+    "L.full((2,), L.tensor(True))",
+    "L.full([2], 2, dtype=L.float64)",
+    "L.arange(0, 1, 0.1)",
+    "L.arange(1, 2.5, 0.5)",
+    "L.arange(5.0)",
+    "L.arange(0,10,3)",
+    "L.arange(-1.0, 1.0, 0.3)",
+    "L.arange(0, 0.3, 0.1)",
+    "L.arange(10, 0, -3)",
+    "L.arange(L.tensor(5))",
+    "L.arange(0, 5, dtype=L.float64)",
+    "L.arange(0, 1, 0.1, dtype=L.float32)",
+    "L.arange(0, 10, 0.1).shape",
+    "L.arange(1e-3, 1, 1e-3).shape",
+    "L.arange(0, 5, 0.5, dtype=L.float64)",
+    "L.arange(L.tensor(0.5), 3)",
+    "L.arange(start=1, end=4)",
+    "L.arange(end=3)",
+    "L.arange(3, dtype=L.int32)",
+    "L.arange(0, -1, -0.25)",
+    "L.arange(np.float32(0.5), 2)",
+    "L.arange(0, 1, 1)",
+    "L.arange(5, 5)",
+    "L.linspace(0,1,5)",
+    "L.linspace(0,1,1)",
+    "L.linspace(0,1,0)",
+    "L.linspace(0,10,5,dtype=L.int64)",
+    "L.linspace(L.tensor(0.),L.tensor(1.),3)",
+    "L.linspace(0, 1, steps=4)",
+    "L.linspace(-1, 1, 7, dtype=L.float64)",
+    "L.linspace(3, -3, 4)",
+    "L.logspace(0,2,3)",
+    "L.logspace(0,2,3,base=2)",
+    "L.logspace(0,3,4,dtype=L.int64)",
+    "L.logspace(0, 1, steps=0)",
+    "L.logspace(-2, 2, 5, base=3.0, dtype=L.float64)",
+    "L.logspace(0, 1, 1)",
+    "L.tensor([L.tensor(1.), L.tensor(2.)])",
+    "L.tensor([[L.tensor(1), 2],[3, 4]])",
+    "L.tensor([L.tensor(1.,dtype=L.float64), L.tensor(2.)])",
+    "L.tensor([L.tensor(1), L.tensor(2.5)])",
+    "L.tensor([L.tensor(True), L.tensor(False)])",
+    "L.tensor([[L.tensor(1.)], [L.tensor(2.)]])",
+    "L.tensor((L.tensor(1), L.tensor(2)))",
+    "L.tensor([L.tensor(1, dtype=L.int32), L.tensor(2, dtype=L.int32)])",
+    "L.tensor([L.tensor(1, dtype=L.int32), 2])",
+    "L.tensor([])",
+    "L.tensor([[]])",
+    "L.tensor(3)",
+    "L.tensor(True)",
+    "L.tensor([1, 2.0])",
+    "L.tensor([True, 2])",
+    "L.tensor(np.float32(2.5))",
+    "L.tensor([np.float32(2.5)])",
+    "L.tensor([np.int32(1)])",
+    "L.zeros_like(L.ones(2), dtype=L.int64)",
+    "L.ones_like(L.ones(2,dtype=L.int32))",
+    "L.rand_like(L.ones(2,dtype=L.int64))",
+    "L.randn_like(L.ones(2), dtype=L.float64).dtype",
+    "L.full_like(L.ones(2,dtype=L.int64), 2.7)",
+    "L.full_like(L.ones(2), 2, dtype=L.int32)",
+    "L.randint_like(L.ones(3), 10).dtype",
+    "L.randint_like(L.ones(3), 3, 10).dtype",
+    "L.empty_like(L.ones(2, 3), dtype=L.float64).shape",
+    "L.zeros_like(L.ones(2), device='cpu')",
+    "L.ones_like(L.ones(2), device=L.device('cpu'), dtype=L.bool)",
+    "L.zeros_like(L.ones(2, requires_grad=True)).requires_grad",
+    "L.ones_like(L.ones(2), requires_grad=True).requires_grad",
+    "L.full_like(L.ones(2), True)",
+    "L.full_like(L.ones(2, dtype=L.bool), 3)",
+    "L.eye(2,3)",
+    "L.eye(3, dtype=L.int64)",
+    "L.eye(2, m=1)",
+    "L.rand(3, dtype=L.float64).dtype",
+    "L.randn((2,3)).shape",
+    "L.randn([]).shape",
+    "L.ones(2, 3, dtype=L.bool)",
+    "L.zeros(3, requires_grad=True).requires_grad",
+    "L.zeros(2, dtype=L.int64, requires_grad=True)",
+]
+
+
+def _creation_result(lib, expr: str):
+    try:
+        r = eval(expr, {"L": lib, "np": np})
+    except Exception as e:  # noqa: BLE001 - the exception type is the result compared
+        return ("ERR", type(e).__name__)
+    if isinstance(r, (torch.Tensor, ctorch.Tensor)):
+        vals = r.detach().reshape(-1).tolist()
+        return ("T", tuple(r.shape), str(r.dtype).split(".")[-1], vals)
+    if isinstance(r, (torch.Size, ctorch.Size)):
+        return tuple(r)
+    if isinstance(r, (torch.dtype, ctorch.dtype)):
+        return str(r).split(".")[-1]
+    return r
+
+
+@pytest.mark.parametrize("expr", CREATION_CASES)
+def test_creation_overloads_match_torch(expr: str) -> None:
+    ours, theirs = _creation_result(ctorch, expr), _creation_result(torch, expr)
+    is_t = isinstance(ours, tuple) and isinstance(theirs, tuple) and ours[:1] == theirs[:1]
+    if is_t and ours[:1] == ("T",):
+        assert ours[1:3] == theirs[1:3], (ours, theirs)
+        np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-6, atol=1e-12, err_msg=expr)
+    else:
+        assert ours == theirs
+
+
+def test_arange_float_steps_match_torch_values() -> None:
+    for args in [
+        (0, 1, 0.1),
+        (-1.0, 1.0, 0.3),
+        (0, 0.3, 0.1),
+        (1e-3, 1, 1e-3),
+        (0, -1, -0.25),
+        (0.5, 10.5, 0.7),
+        (2.5,),
+        (0, 5, 0.5),
+    ]:
+        for dt in (None, "float64"):
+            kw = {} if dt is None else {"dtype": getattr(torch, dt)}
+            ckw = {} if dt is None else {"dtype": getattr(ctorch, dt)}
+            t, c = torch.arange(*args, **kw), ctorch.arange(*args, **ckw)
+            assert tuple(c.shape) == tuple(t.shape), args
+            np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_size_keyword_and_randint_overloads() -> None:
+    for f in ("zeros", "ones", "empty", "rand", "randn"):
+        assert tuple(getattr(ctorch, f)(size=(2, 3)).shape) == (2, 3), f
+        assert tuple(getattr(ctorch, f)(size=[4]).shape) == (4,), f
+        with pytest.raises(TypeError):
+            getattr(ctorch, f)(2, size=(2,))
+    ctorch.manual_seed(0)
+    r = ctorch.randint(3, size=(1000,))
+    assert r.dtype is ctorch.int64 and r.min().item() == 0 and r.max().item() == 2
+    r = ctorch.randint(low=5, high=7, size=(1000,))
+    assert set(r.tolist()) == {5, 6}

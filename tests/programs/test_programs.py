@@ -107,3 +107,19 @@ def test_numpy_subclasses(tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert "memmap tensor (8, 3) ctorch.float64 27.6" in out
+
+
+def test_creation_overloads(tmp_path: Path) -> None:
+    check(
+        "creation_overloads.py",
+        tmp_path,
+        [
+            "randint (4, 6) ctorch.int64 True",
+            "full int ctorch.int64 bool ctorch.bool",
+            "full from 0-d ctorch.int64 [0.5, 0.5]",
+            "size kw (2, 3) (2, 3) (2, 3) (2, 3)",
+            "linspace [-1.0, -0.5, 0.0, 0.5, 1.0] [0, 2, 5, 7, 10]",
+            "tensor of tensors ctorch.float64 [0.5, 0.25]",
+            "mixed ctorch.int64 [[1, 2], [3, 4]]",
+        ],
+    )
