@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import importlib
 import warnings
+import zlib
 
 import numpy as np
 import pytest
 
 import ctorch
+from ctorch.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
 
@@ -421,3 +423,276 @@ def test_size_keyword_and_randint_overloads() -> None:
     assert r.dtype is ctorch.int64 and r.min().item() == 0 and r.max().item() == 2
     r = ctorch.randint(low=5, high=7, size=(1000,))
     assert set(r.tolist()) == {5, 6}
+
+
+# ------------------------------------------------------------------ 5. ops
+def _pair(rng, shape):
+    a = rng.standard_normal(shape)
+    return ctorch.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+_INF = float("inf")
+# name -> (L -> the function on library L, input shapes); float64 inputs
+DIFFERENTIABLE = {
+    "addcmul": (
+        lambda L: lambda a, b, c: L.addcmul(a, b, c, value=0.3),
+        [(3, 4), (4,), (3, 1)],
+    ),
+    "addcdiv": (lambda L: lambda a, b, c: L.addcdiv(a, b, c, value=-2), [(3, 4), (3, 4), (3, 4)]),
+    "lerp_scalar": (lambda L: lambda a, b: L.lerp(a, b, 0.7), [(3, 4), (4,)]),
+    "lerp_tensor": (lambda L: lambda a, b, w: L.lerp(a, b, w), [(3, 4), (3, 4), (4,)]),
+    "lerp_method": (lambda L: lambda a, b: a.lerp(b, 0.2), [(5,), (5,)]),
+    "erfinv": (lambda L: lambda a: L.erfinv(a.tanh() * 0.99), [(20,)]),
+    "cross": (lambda L: lambda a, b: L.cross(a, b, dim=1), [(4, 3), (4, 3)]),
+    "cross_bcast": (lambda L: lambda a, b: L.cross(a, b, dim=-1), [(2, 4, 3), (1, 4, 3)]),
+    "diff2": (lambda L: lambda a: L.diff(a, n=2, dim=0), [(5, 3)]),
+    "diff_pre_app": (
+        lambda L: lambda a, p, q: L.diff(a, dim=1, prepend=p, append=q),
+        [(3, 4), (3, 1), (3, 2)],
+    ),
+    "kron": (lambda L: lambda a, b: L.kron(a, b), [(2, 3), (4, 2)]),
+    "kron_nd": (lambda L: lambda a, b: L.kron(a, b), [(2,), (2, 3, 2)]),
+    "cdist_p0.5": (lambda L: lambda a, b: L.cdist(a, b, p=0.5), [(2, 5, 3), (2, 4, 3)]),
+    "cdist_p1": (lambda L: lambda a, b: L.cdist(a, b, p=1), [(2, 5, 3), (2, 4, 3)]),
+    "cdist_p2": (lambda L: lambda a, b: L.cdist(a, b), [(5, 3), (4, 3)]),
+    "cdist_p3": (lambda L: lambda a, b: L.cdist(a, b, p=3), [(2, 5, 3), (1, 4, 3)]),
+    "cdist_pinf": (lambda L: lambda a, b: L.cdist(a, b, p=_INF), [(5, 3), (4, 3)]),
+    "cartesian_prod": (lambda L: lambda a, b, c: L.cartesian_prod(a, b, c), [(2,), (3,), (2,)]),
+    "trapezoid": (lambda L: lambda y: L.trapezoid(y), [(3, 5)]),
+    "trapezoid_dx": (lambda L: lambda y: L.trapezoid(y, dx=0.5, dim=0), [(3, 5)]),
+    "trapezoid_x": (lambda L: lambda y, x: L.trapezoid(y, x), [(3, 5), (5,)]),
+    "trapezoid_xnd": (lambda L: lambda y, x: L.trapezoid(y, x, dim=0), [(3, 5), (3, 5)]),
+    "expand_copy": (lambda L: lambda a: L.expand_copy(a, (3, 4)), [(1, 4)]),
+    "unfold": (lambda L: lambda a: a.unfold(1, 3, 2), [(2, 8, 3)]),
+    "unfold_overlap": (lambda L: lambda a: a.unfold(0, 4, 1), [(7,)]),
+    "unfold_last": (lambda L: lambda a: a.unfold(-1, 2, 2), [(3, 5)]),
+    "conv2d": (
+        lambda L: lambda x, w, b: L.conv2d(x, w, b, 1, 1),
+        [(1, 2, 5, 5), (3, 2, 3, 3), (3,)],
+    ),
+    "layer_norm": (
+        lambda L: lambda x, w, b: L.layer_norm(x, (4,), w, b, 1e-5),
+        [(3, 4), (4,), (4,)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
+def test_differentiable_ops_match_torch_and_gradcheck(name: str) -> None:
+    make, shapes = DIFFERENTIABLE[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    pairs = [_pair(rng, s) for s in shapes]
+    ours_in, theirs_in = [p[0] for p in pairs], [p[1] for p in pairs]
+    ours, theirs = make(ctorch)(*ours_in), make(torch)(*theirs_in)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), 1e-10, 1e-12)
+    g = rng.standard_normal(tuple(ours.shape))
+    ours.backward(ctorch.tensor(g))
+    theirs.backward(torch.tensor(g))
+    for a, b in zip(ours_in, theirs_in, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), 1e-8, 1e-10)
+    fresh = tuple(ctorch.tensor(a.detach().numpy(), requires_grad=True) for a in ours_in)
+    assert gradcheck(make(ctorch), fresh)
+
+
+def test_unfold_is_a_view_and_checks_arguments() -> None:
+    x = ctorch.arange(6.0)
+    v = x.unfold(0, 2, 2)
+    v[0, 0] = 100.0
+    assert x.tolist() == [100.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert ctorch.arange(10).unfold(0, 3, 3).tolist() == torch.arange(10).unfold(0, 3, 3).tolist()
+    for args in [(0, 11, 1), (0, 2, 0)]:
+        with pytest.raises(RuntimeError):
+            ctorch.arange(10).unfold(*args)
+        with pytest.raises(RuntimeError):
+            torch.arange(10).unfold(*args)
+
+
+def test_erfinv_values_edges_and_dtypes() -> None:
+    x = np.concatenate([np.linspace(-1, 1, 4001), [1 - 1e-12, -(1 - 1e-15), 1.5, np.nan]])
+    ours = ctorch.erfinv(ctorch.tensor(x, dtype=ctorch.float64)).numpy()
+    theirs = torch.erfinv(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=1e-15)
+    x32 = np.linspace(-1, 1, 3001).astype(np.float32)
+    np.testing.assert_allclose(
+        ctorch.erfinv(ctorch.tensor(x32)).numpy(), torch.erfinv(torch.tensor(x32)).numpy(), 1e-6
+    )
+    assert ctorch.erfinv(ctorch.tensor([0, 1])).dtype is ctorch.float32
+
+
+def test_isclose_allclose_match_torch() -> None:
+    a = [1.0, float("nan"), float("inf"), 1e-9, -float("inf"), 2.0]
+    b = [1.0 + 1e-6, float("nan"), float("inf"), 0.0, float("inf"), 2.1]
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.1}, {"atol": 0.2, "rtol": 0.0}):
+        ours = ctorch.isclose(ctorch.tensor(a), ctorch.tensor(b), **kw).tolist()
+        assert ours == torch.isclose(torch.tensor(a), torch.tensor(b), **kw).tolist(), kw
+        assert ctorch.allclose(ctorch.tensor(a[:1]), ctorch.tensor(b[:1]), **kw) == torch.allclose(
+            torch.tensor(a[:1]), torch.tensor(b[:1]), **kw
+        )
+    assert ctorch.ones(3).allclose(ctorch.ones(3) + 1e-7)
+    assert ctorch.isclose(ctorch.tensor([1, 2]), ctorch.tensor([1, 3])).tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="did not match"):
+        ctorch.allclose(ctorch.ones(3), ctorch.ones(3, dtype=ctorch.float64))
+
+
+def test_inplace_forms_match_torch_with_and_without_grad() -> None:
+    res = []
+    for L in (ctorch, torch):
+        a = L.tensor([1.0, 2.0, 3.0], dtype=L.float64, requires_grad=True)
+        b = L.tensor([0.5, 0.5, 2.0], dtype=L.float64, requires_grad=True)
+        h = a * 1.0
+        h.addcmul_(b, b, value=2).addcdiv_(a, b, value=0.5).lerp_(b, 0.25)
+        h.lerp_(a, L.tensor([0.1, 0.2, 0.3], dtype=L.float64))
+        h.sum().backward()
+        p, g, v = L.ones(3), L.full((3,), 0.5), L.zeros(3)
+        with L.no_grad():
+            v.mul_(0.9).addcmul_(g, g, value=0.1)
+            p.addcdiv_(g, v.sqrt().add_(1e-8), value=-0.01)
+            p.lerp_(L.zeros(3), 0.5).lerp_(L.zeros(3), L.full((3,), 0.2))
+        e = L.tensor([0.1, -0.5])
+        e.erfinv_()
+        res.append(
+            [h.tolist(), a.grad.tolist(), b.grad.tolist(), p.tolist(), v.tolist(), e.tolist()]
+        )
+        with pytest.raises(RuntimeError):
+            L.ones(3).addcmul_(L.ones(2, 3), L.ones(2, 3))
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            L.ones(3, requires_grad=True).lerp_(L.ones(3), 0.5)
+    np.testing.assert_allclose(
+        np.concatenate([np.ravel(x) for x in res[0]]),
+        np.concatenate([np.ravel(x) for x in res[1]]),
+        rtol=1e-6,
+    )
+
+
+def _foreach_lists(L, rng_seed: int = 0):
+    rng = np.random.default_rng(rng_seed)
+    shapes = [(3,), (2, 2), (4,)]
+    a = [L.tensor(rng.standard_normal(s)) for s in shapes]
+    b = [L.tensor(rng.standard_normal(s)) for s in shapes]
+    c = [L.tensor(np.abs(rng.standard_normal(s)) + 0.5) for s in shapes]
+    return a, b, c
+
+
+FOREACH = [
+    ("add", lambda L, a, b, c: (a, 2.0), {}),
+    ("add", lambda L, a, b, c: (a, b), {}),
+    ("add", lambda L, a, b, c: (a, b), {"alpha": -0.5}),
+    ("add", lambda L, a, b, c: (a, [1.0, 2.0, 3.0]), {}),
+    ("add", lambda L, a, b, c: (a, L.tensor(2.0, dtype=L.float64)), {}),
+    ("sub", lambda L, a, b, c: (a, b), {}),
+    ("sub", lambda L, a, b, c: (a, 1), {}),
+    ("mul", lambda L, a, b, c: (a, b), {}),
+    ("mul", lambda L, a, b, c: (a, 0.5), {}),
+    ("mul", lambda L, a, b, c: (a, [1.0, 2.0, 3.0]), {}),
+    ("mul", lambda L, a, b, c: (a, L.tensor(3.0, dtype=L.float64)), {}),
+    ("div", lambda L, a, b, c: (a, c), {}),
+    ("div", lambda L, a, b, c: (a, 4.0), {}),
+    ("div", lambda L, a, b, c: (a, [1.0, 2.0, 4.0]), {}),
+    ("maximum", lambda L, a, b, c: (a, b), {}),
+    ("maximum", lambda L, a, b, c: (a, 0.0), {}),
+    ("minimum", lambda L, a, b, c: (a, b), {}),
+    ("minimum", lambda L, a, b, c: (a, [0.0, 0.1, 0.2]), {}),
+    ("pow", lambda L, a, b, c: (c, 2.0), {}),
+    ("pow", lambda L, a, b, c: (c, b), {}),
+    ("clamp_min", lambda L, a, b, c: (a, 0.1), {}),
+    ("clamp_max", lambda L, a, b, c: (a, b), {}),
+    ("addcmul", lambda L, a, b, c: (a, b, c), {}),
+    ("addcmul", lambda L, a, b, c: (a, b, c, 0.5), {}),
+    ("addcmul", lambda L, a, b, c: (a, b, c, [0.5, 1.0, 2.0]), {}),
+    ("addcmul", lambda L, a, b, c: (a, b, c, L.tensor([0.5, 1.0, 2.0], dtype=L.float64)), {}),
+    ("addcdiv", lambda L, a, b, c: (a, b, c), {"value": -0.1}),
+    ("addcdiv", lambda L, a, b, c: (a, b, c, [0.5, 1.0, 2.0]), {}),
+    ("lerp", lambda L, a, b, c: (a, b, 0.3), {}),
+    ("lerp", lambda L, a, b, c: (a, b, c), {}),
+    ("lerp", lambda L, a, b, c: (a, b, [0.1, 0.2, 0.9]), {}),
+] + [
+    (u, (lambda L, a, b, c: (c,)), {})
+    for u in ("sqrt", "neg", "exp", "abs", "sign", "reciprocal", "log", "sigmoid", "log1p")
+]
+
+
+@pytest.mark.parametrize("inplace", [False, True], ids=["out", "inplace"])
+@pytest.mark.parametrize("case", range(len(FOREACH)))
+def test_foreach_ops_match_torch(case: int, inplace: bool) -> None:
+    name, args, kw = FOREACH[case]
+    fn = f"_foreach_{name}" + ("_" if inplace else "")
+    got = []
+    for L in (ctorch, torch):
+        a, b, c = _foreach_lists(L)
+        call = args(L, a, b, c)
+        r = getattr(L, fn)(*call, **kw)
+        if inplace:
+            assert all(x is y for x, y in zip(r, call[0], strict=True))
+        got.append([x.tolist() for x in (call[0] if inplace else r)])
+    assert len(got[0]) == len(got[1])
+    for x, y in zip(*got, strict=True):
+        np.testing.assert_allclose(np.array(x), np.array(y), rtol=1e-12, atol=1e-14, err_msg=fn)
+
+
+def test_foreach_norm_zero_copy_and_errors() -> None:
+    out = []
+    for L in (ctorch, torch):
+        a, b, _ = _foreach_lists(L)
+        norms = [L._foreach_norm(a, o) for o in (2, 1, _INF)]
+        assert all(n.dim() == 0 for ns in norms for n in ns)
+        r = L._foreach_zero_(a)
+        assert sum(x.abs().sum().item() for x in r) == 0
+        L._foreach_copy_(a, b)
+        out.append([[n.item() for n in ns] for ns in norms] + [[x.sum().item() for x in a]])
+        with pytest.raises(RuntimeError):
+            L._foreach_add(a, b[:2])
+    np.testing.assert_allclose(np.array(out[0]), np.array(out[1]), rtol=1e-12)
+
+
+def test_foreach_autograd_flows_through_out_of_place_forms() -> None:
+    a = [ctorch.tensor([1.0, 2.0], requires_grad=True), ctorch.tensor([3.0], requires_grad=True)]
+    r = ctorch._foreach_mul(ctorch._foreach_add(a, 1.0), [2.0, 3.0])
+    (r[0].sum() + r[1].sum()).backward()
+    assert a[0].grad.tolist() == [2.0, 2.0] and a[1].grad.tolist() == [3.0]
+
+
+def test_toplevel_nn_forms_and_matmul_precision_and_is_cpu() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 8))
+    for p, train in [(0.0, True), (0.5, False)]:
+        assert (
+            ctorch.dropout(ctorch.tensor(x), p, train).tolist()
+            == torch.dropout(torch.tensor(x), p, train).tolist()
+        )
+    ctorch.manual_seed(0)
+    d = ctorch.dropout(ctorch.ones(1000), 0.5, True)
+    assert set(d.unique().tolist()) == {0.0, 2.0}
+    w, b = rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
+    np.testing.assert_allclose(
+        ctorch.conv1d(ctorch.tensor(x), ctorch.tensor(w), ctorch.tensor(b), padding=1).numpy(),
+        torch.conv1d(torch.tensor(x), torch.tensor(w), torch.tensor(b), padding=1).numpy(),
+        1e-10,
+    )
+    rm, rv = np.zeros(3), np.ones(3)
+    args = (rng.standard_normal(3), rng.standard_normal(3))
+    ours = ctorch.batch_norm(
+        ctorch.tensor(x),
+        *map(ctorch.tensor, args),
+        ctorch.tensor(rm),
+        ctorch.tensor(rv),
+        False,
+        0.1,
+        1e-5,
+        True,
+    )
+    theirs = torch.batch_norm(
+        torch.tensor(x),
+        *map(torch.tensor, args),
+        torch.tensor(rm),
+        torch.tensor(rv),
+        False,
+        0.1,
+        1e-5,
+        True,
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), 1e-10)
+    gn = [L.group_norm(L.tensor(x), 3, None, None, 1e-5, True).numpy() for L in (ctorch, torch)]
+    np.testing.assert_allclose(gn[0], gn[1], 1e-10, 1e-12)
+    assert ctorch.ones(2).is_cpu is True
+    assert ctorch.get_float32_matmul_precision() == "highest"

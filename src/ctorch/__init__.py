@@ -379,6 +379,41 @@ sgn = sign
 arccos, arcsin, arctan = acos, asin, atan
 arccosh, arcsinh, arctanh = acosh, asinh, atanh
 
+# --- top-level names added for #14 (h-compat) ---
+from ._foreach import *  # noqa: E402,F403 - torch._foreach_add_ & co.
+from ._toplevel_nn import (  # noqa: E402
+    alpha_dropout,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    dropout,
+    feature_alpha_dropout,
+    group_norm,
+    instance_norm,
+    layer_norm,
+)
+from .ops.pointwise_extra import (  # noqa: E402
+    addcdiv,
+    addcmul,
+    allclose,
+    cartesian_prod,
+    cdist,
+    cross,
+    diff,
+    erfinv,
+    expand_copy,
+    isclose,
+    kron,
+    lerp,
+    trapezoid,
+    trapz,
+)
+
+# --- end of #14 names ---
+
 
 def numel(input: Tensor) -> builtins_int:  # type: ignore[name-defined]  # noqa: F821
     return input.numel()

@@ -647,3 +647,4 @@ def _attach() -> None:
     from . import _methods
 
     _methods.attach(Tensor)
+    _methods.attach_compat(Tensor)

@@ -123,3 +123,13 @@ def test_creation_overloads(tmp_path: Path) -> None:
             "mixed ctorch.int64 [[1, 2], [3, 4]]",
         ],
     )
+
+
+def test_foreach_optimizer(tmp_path: Path) -> None:
+    out = check(
+        "foreach_optimizer.py",
+        tmp_path,
+        ["params close to ema True", "is_cpu True"],
+    )
+    losses = [float(line.split()[3]) for line in out.splitlines() if line.startswith("it ")]
+    assert len(losses) == 6 and losses[-1] < losses[0] / 4
