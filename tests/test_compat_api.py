@@ -696,3 +696,20 @@ def test_toplevel_nn_forms_and_matmul_precision_and_is_cpu() -> None:
     np.testing.assert_allclose(gn[0], gn[1], 1e-10, 1e-12)
     assert ctorch.ones(2).is_cpu is True
     assert ctorch.get_float32_matmul_precision() == "highest"
+
+
+def test_old_style_script_module_subclass_runs_eagerly() -> None:
+    class M(ctorch.jit.ScriptModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = ctorch.nn.Linear(2, 1)
+
+        @ctorch.jit.script_method
+        def forward(self, x):
+            return self.lin(x) * 2
+
+    m = M()
+    x = ctorch.ones(3, 2)
+    assert ctorch.equal(m(x), m.lin(x) * 2)
+    assert len(list(m.parameters())) == 2
+    assert not isinstance(ctorch.jit.script(ctorch.nn.Linear(1, 1)), ctorch.jit.ScriptModule)

@@ -16,6 +16,8 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any, Final  # noqa: F401 - torch.jit.Final
 
+from ..nn.modules.module import Module as _Module
+
 # ``from . import annotations`` would return the __future__ feature bound above under that name
 annotations = importlib.import_module(".annotations", __name__)  # noqa: F811
 
@@ -46,6 +48,7 @@ __all__ = [
     "save",
     "script",
     "script_if_tracing",
+    "script_method",
     "set_fusion_strategy",
     "trace",
     "trace_module",
@@ -61,12 +64,20 @@ class TracerWarning(Warning):
     pass
 
 
-class ScriptModule:
-    """Stand-in for torch's class in ``isinstance`` checks; ctorch never creates one."""
+class ScriptModule(_Module):
+    """torch's base class of old-style TorchScript modules (``class M(torch.jit.ScriptModule)``
+    with ``@torch.jit.script_method``): here an ordinary eager ``nn.Module``. ``script`` and
+    ``trace`` never create one, so ``isinstance(m, ScriptModule)`` is false for their results,
+    which are the eager modules themselves."""
 
 
 class RecursiveScriptModule(ScriptModule):
     pass
+
+
+def script_method(fn: Callable) -> Callable:
+    """``@torch.jit.script_method``: the method unchanged."""
+    return fn
 
 
 class ScriptFunction:
