@@ -107,11 +107,12 @@ def _flat_first(data):
 
 
 def _has_typed_leaves(data) -> bool:
-    """Whether a sequence holds tensors or NumPy scalars (checked on its top level and along
-    its first path, which keeps plain nested lists of numbers on the fast path)."""
-    if any(isinstance(x, (Tensor, np.generic)) for x in data):
+    """Whether a sequence holds tensors, NumPy arrays or NumPy scalars (checked on its top level
+    and along its first path, which keeps plain nested lists of numbers on the fast path)."""
+    typed = (Tensor, np.generic, np.ndarray)
+    if any(isinstance(x, typed) for x in data):
         return True
-    return any(isinstance(x, (Tensor, np.generic)) for x in _flat_first(data))
+    return any(isinstance(x, typed) for x in _flat_first(data))
 
 
 def _seq_dtype(data) -> D.dtype:
