@@ -460,6 +460,11 @@ DIFFERENTIABLE = {
     "cdist_p1": (lambda L: lambda a, b: L.cdist(a, b, p=1), [(2, 5, 3), (2, 4, 3)]),
     "cdist_p2": (lambda L: lambda a, b: L.cdist(a, b), [(5, 3), (4, 3)]),
     "cdist_p3": (lambda L: lambda a, b: L.cdist(a, b, p=3), [(2, 5, 3), (1, 4, 3)]),
+    "cdist_p2_mm": (lambda L: lambda a, b: L.cdist(a, b), [(2, 30, 3), (2, 27, 3)]),
+    "cdist_p2_mm_forced": (
+        lambda L: lambda a, b: L.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+        [(4, 3), (5, 3)],
+    ),
     "cdist_pinf": (lambda L: lambda a, b: L.cdist(a, b, p=_INF), [(5, 3), (4, 3)]),
     "cartesian_prod": (lambda L: lambda a, b, c: L.cartesian_prod(a, b, c), [(2,), (3,), (2,)]),
     "trapezoid": (lambda L: lambda y: L.trapezoid(y), [(3, 5)]),
@@ -717,3 +722,15 @@ def test_old_style_script_module_subclass_runs_eagerly() -> None:
     assert ctorch.equal(m(x), m.lin(x) * 2)
     assert len(list(m.parameters())) == 2
     assert not isinstance(ctorch.jit.script(ctorch.nn.Linear(1, 1)), ctorch.jit.ScriptModule)
+
+
+def test_cdist_zero_distance_has_zero_gradient_on_both_paths() -> None:
+    for mode in ("donot_use_mm_for_euclid_dist", "use_mm_for_euclid_dist"):
+        ours = []
+        for L in (ctorch, torch):
+            a = L.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=L.float64, requires_grad=True)
+            L.cdist(a, a, compute_mode=mode).sum().backward()
+            ours.append(a.grad.numpy())
+        np.testing.assert_allclose(ours[0], ours[1], rtol=1e-12)
+    with pytest.raises(ValueError):
+        ctorch.cdist(ctorch.ones(2, 2), ctorch.ones(2, 2), compute_mode="fast")

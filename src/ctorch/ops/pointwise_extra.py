@@ -456,11 +456,27 @@ def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 # ------------------------------------------------------------------ cdist
+def _euclid_mm(a, b):
+    """torch's ``use_mm_for_euclid_dist`` path: sqrt(|a|^2 + |b|^2 - 2 a.b), clamped at 0;
+    memory O(P*R) instead of O(P*R*M)."""
+    xp = xp_of(a)
+    aa = (a * a).sum(-1)[..., :, None]
+    bb = (b * b).sum(-1)[..., None, :]
+    d2 = aa + bb - 2.0 * xp.matmul(a, xp.swapaxes(b, -1, -2))
+    return xp.sqrt(xp.maximum(d2, 0.0))
+
+
 class Cdist(Function):
     @staticmethod
-    def forward(ctx, x1, x2, p):
+    def forward(ctx, x1, x2, p, use_mm):
         a, b = x1._a, x2._a
         xp = xp_of(a)
+        ctx.save_for_backward(x1, x2)
+        ctx.p = p
+        if p == 2 and use_mm:
+            dist = _euclid_mm(a, b)
+            ctx.dist = dist
+            return _wrap(dist.astype(a.dtype, copy=False))
         diff = a[..., :, None, :] - b[..., None, :, :]
         ad = xp.abs(diff)
         if p == 0:
@@ -473,8 +489,6 @@ class Cdist(Function):
             dist = xp.sqrt((diff * diff).sum(-1))
         else:
             dist = (ad**p).sum(-1) ** (1.0 / p)
-        ctx.save_for_backward(x1, x2)
-        ctx.p = p
         ctx.dist = dist
         return _wrap(dist.astype(a.dtype, copy=False))
 
@@ -484,6 +498,18 @@ class Cdist(Function):
         p, dist = ctx.p, ctx.dist
         a, b = x1._a, x2._a
         xp = xp_of(a)
+        if p == 2:
+            # sum_r w_pr (a_p - b_r) without the P x R x M difference tensor
+            with np.errstate(all="ignore"):
+                w = xp.where(dist == 0, 0.0, g._a / dist).astype(a.dtype, copy=False)
+            g1 = g2 = None
+            if ctx.needs_input_grad[0]:
+                g1 = _wrap(a * w.sum(-1)[..., None] - xp.matmul(w, b))
+                g1 = sum_to_shape(g1, x1.shape) if g1.shape != x1.shape else g1
+            if ctx.needs_input_grad[1]:
+                g2 = _wrap(b * w.sum(-2)[..., None] - xp.matmul(xp.swapaxes(w, -1, -2), a))
+                g2 = sum_to_shape(g2, x2.shape) if g2.shape != x2.shape else g2
+            return g1, g2, None, None
         diff = a[..., :, None, :] - b[..., None, :, :]
         ga = g._a[..., None]
         dd = dist[..., None]
@@ -494,8 +520,6 @@ class Cdist(Function):
                 w = xp.sign(diff)
             elif math.isinf(p):
                 w = xp.sign(diff) * (xp.abs(diff) == dd)
-            elif p == 2:
-                w = xp.where(dd == 0, 0.0, diff / dd)
             else:
                 w = xp.where(dd == 0, 0.0, xp.sign(diff) * xp.abs(diff) ** (p - 1) / dd ** (p - 1))
         gd = (ga * w).astype(a.dtype, copy=False)
@@ -505,7 +529,7 @@ class Cdist(Function):
             g1 = sum_to_shape(g1, x1.shape)
         if g2 is not None and g2.shape != x2.shape:
             g2 = sum_to_shape(g2, x2.shape)
-        return g1, g2, None
+        return g1, g2, None, None
 
 
 def cdist(
@@ -537,10 +561,17 @@ def cdist(
     if x2._a.shape[:-2] != batch:
         x2 = x2.expand(batch + x2._a.shape[-2:])
     p = float(p)
+    if compute_mode == "use_mm_for_euclid_dist":
+        use_mm = True
+    elif compute_mode == "donot_use_mm_for_euclid_dist":
+        use_mm = False
+    elif compute_mode == "use_mm_for_euclid_dist_if_necessary":
+        use_mm = x1._a.shape[-2] > 25 or x2._a.shape[-2] > 25
+    else:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if state.enabled and (x1._rg or x2._rg):
-        return Cdist.apply(x1, x2, p)
-    ctx = _NoCtx()
-    return Cdist.forward(ctx, x1, x2, p)
+        return Cdist.apply(x1, x2, p, use_mm)
+    return Cdist.forward(_NoCtx(), x1, x2, p, use_mm)
 
 
 # ------------------------------------------------------------------ cartesian_prod / trapezoid
