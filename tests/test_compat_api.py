@@ -631,6 +631,7 @@ def test_foreach_ops_match_torch(case: int, inplace: bool) -> None:
         a, b, c = _foreach_lists(L)
         call = args(L, a, b, c)
         r = getattr(L, fn)(*call, **kw)
+        assert type(r) is (list if inplace else tuple), L.__name__
         if inplace:
             assert all(x is y for x, y in zip(r, call[0], strict=True))
         got.append([x.tolist() for x in (call[0] if inplace else r)])
@@ -652,6 +653,17 @@ def test_foreach_norm_zero_copy_and_errors() -> None:
         with pytest.raises(RuntimeError):
             L._foreach_add(a, b[:2])
     np.testing.assert_allclose(np.array(out[0]), np.array(out[1]), rtol=1e-12)
+
+
+def test_foreach_pow_scalar_base_and_max() -> None:
+    got = []
+    for L in (ctorch, torch):
+        steps = [L.tensor(2.0, dtype=L.float64), L.tensor([1.0, 3.0], dtype=L.float64)]
+        r = L._foreach_pow(0.9, steps)
+        m = L._foreach_max([L.tensor([1.0, 5.0]), L.tensor([[2.0, -1.0]])])
+        assert type(r) is tuple and type(m) is tuple
+        got.append([x.tolist() for x in r] + [x.item() for x in m])
+    assert got[0] == got[1]
 
 
 def test_foreach_autograd_flows_through_out_of_place_forms() -> None:

@@ -11,8 +11,9 @@ behave exactly as that op's do). The overloads follow torch's:
 * unary (``sqrt``, ``neg``, ``exp``, ...), ``norm`` (one 0-d tensor per input),
   ``zero_`` and ``copy_`` (in place only).
 
-Names ending in ``_`` modify the first list's tensors in place and return them (a new list of
-the same tensors), as torch 2.13's do.
+Out-of-place forms return a tuple of new tensors; names ending in ``_`` modify the first list's
+tensors in place and return them in a list: both as torch 2.13's do. ``_foreach_pow`` also takes
+``(scalar, tensors)``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def _scalars(op: str, other: Any, n: int) -> list[Any] | None:
     return None
 
 
-def _binary(name: str, method: str, fn: Callable[..., Tensor]) -> tuple[Callable, Callable]:
+def _binary(
+    name: str, method: str, fn: Callable[..., Tensor], scalar_first: Callable | None = None
+) -> tuple[Callable, Callable]:
     op = f"_foreach_{name}"
 
     def _pairs(self: Sequence[Tensor], other: Any) -> list[Any]:
@@ -60,8 +63,10 @@ def _binary(name: str, method: str, fn: Callable[..., Tensor]) -> tuple[Callable
             return list(other)
         return [other] * n
 
-    def out_of_place(self: Sequence[Tensor], other: Any, **kw: Any) -> list[Tensor]:
-        return [fn(t, o, **kw) for t, o in zip(self, _pairs(self, other), strict=True)]
+    def out_of_place(self: Any, other: Any, **kw: Any) -> tuple[Tensor, ...]:
+        if scalar_first is not None and isinstance(self, numbers.Number):
+            return tuple(scalar_first(self, t) for t in other)  # (scalar, tensors) overload
+        return tuple(fn(t, o, **kw) for t, o in zip(self, _pairs(self, other), strict=True))
 
     def in_place(self: Sequence[Tensor], other: Any, **kw: Any) -> list[Tensor]:
         for t, o in zip(self, _pairs(self, other), strict=True):
@@ -79,8 +84,8 @@ def _binary(name: str, method: str, fn: Callable[..., Tensor]) -> tuple[Callable
 def _unary(name: str) -> tuple[Callable, Callable]:
     op = f"_foreach_{name}"
 
-    def out_of_place(self: Sequence[Tensor]) -> list[Tensor]:
-        return [getattr(t, name)() for t in self]
+    def out_of_place(self: Sequence[Tensor]) -> tuple[Tensor, ...]:
+        return tuple(getattr(t, name)() for t in self)
 
     def in_place(self: Sequence[Tensor]) -> list[Tensor]:
         for t in self:
@@ -115,10 +120,12 @@ def _ternary(name: str) -> tuple[Callable, Callable]:
         tensor1: Sequence[Tensor],
         tensor2: Sequence[Tensor],
         value: Any = 1,
-    ) -> list[Tensor]:
+    ) -> tuple[Tensor, ...]:
         _check_lists(op, self, tensor1, tensor2)
         vs = _values(op, value, len(self))
-        return [fn(t, a, b, value=v) for t, a, b, v in zip(self, tensor1, tensor2, vs, strict=True)]
+        return tuple(
+            fn(t, a, b, value=v) for t, a, b, v in zip(self, tensor1, tensor2, vs, strict=True)
+        )
 
     def in_place(
         self: Sequence[Tensor],
@@ -157,7 +164,7 @@ def _build() -> None:
     _export("sub", _binary("sub", "sub_", A.sub))
     _export("mul", _binary("mul", "mul_", A.mul))
     _export("div", _binary("div", "div_", A.div))
-    _export("pow", _binary("pow", "pow_", A.pow))
+    _export("pow", _binary("pow", "pow_", A.pow, scalar_first=A.pow))
     # with a scalar, torch's _foreach_maximum/minimum clamp
     _export("maximum", _binary("maximum", "", _scalar_or(A.clamp_min, A.maximum)))
     _export("minimum", _binary("minimum", "", _scalar_or(A.clamp_max, A.minimum)))
@@ -193,14 +200,16 @@ def _build() -> None:
 _build()
 
 
-def _foreach_lerp(self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: Any) -> list[Tensor]:
+def _foreach_lerp(
+    self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: Any
+) -> tuple[Tensor, ...]:
     """``[lerp(s, e, w) ...]``; ``weight``: a scalar, a list of tensors or of scalars."""
     from .ops.pointwise_extra import lerp
 
     _check_lists("_foreach_lerp", self, tensors1)
     ws = weight if isinstance(weight, (list, tuple)) else [weight] * len(self)
     _check_lists("_foreach_lerp", self, ws)
-    return [lerp(s, e, w) for s, e, w in zip(self, tensors1, ws, strict=True)]
+    return tuple(lerp(s, e, w) for s, e, w in zip(self, tensors1, ws, strict=True))
 
 
 def _foreach_lerp_(self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: Any) -> list[Tensor]:
@@ -214,15 +223,20 @@ def _foreach_lerp_(self: Sequence[Tensor], tensors1: Sequence[Tensor], weight: A
     return list(self)
 
 
-def _foreach_norm(self: Sequence[Tensor], ord: float = 2, dtype: Any = None) -> list[Tensor]:  # noqa: A002 - torch's name
+def _foreach_norm(
+    self: Sequence[Tensor],
+    ord: float = 2,  # noqa: A002 - torch's name
+    dtype: Any = None,
+) -> tuple[Tensor, ...]:
     """One 0-d tensor per input: its ``ord``-norm over all elements."""
     from .ops.reduction import norm
 
-    out = []
-    for t in self:
-        x = t if dtype is None else t.to(dtype)
-        out.append(norm(x, ord))
-    return out
+    return tuple(norm(t if dtype is None else t.to(dtype), ord) for t in self)
+
+
+def _foreach_max(self: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """One 0-d tensor per input: its largest element."""
+    return tuple(t.max() for t in self)
 
 
 def _foreach_zero_(self: Sequence[Tensor]) -> list[Tensor]:
@@ -244,6 +258,7 @@ __all__ += [
     "_foreach_lerp",
     "_foreach_lerp_",
     "_foreach_norm",
+    "_foreach_max",
     "_foreach_zero_",
     "_foreach_copy_",
 ]
