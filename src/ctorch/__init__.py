@@ -342,6 +342,41 @@ globals().update(_unary_ops.PUBLIC)
 globals().update(_binary_ops.PUBLIC)
 from .serialization import load, save  # noqa: E402
 
+# --- top-level names added for #14 (h-compat) ---
+from ._foreach import *  # noqa: E402,F403 - torch._foreach_add_ & co.
+from ._toplevel_nn import (  # noqa: E402
+    alpha_dropout,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    dropout,
+    feature_alpha_dropout,
+    group_norm,
+    instance_norm,
+    layer_norm,
+)
+from .ops.pointwise_extra import (  # noqa: E402
+    addcdiv,
+    addcmul,
+    allclose,
+    cartesian_prod,
+    cdist,
+    cross,
+    diff,
+    erfinv,
+    expand_copy,
+    isclose,
+    kron,
+    lerp,
+    trapezoid,
+    trapz,
+)
+
+# --- end of #14 names ---
+
 
 def numel(input: Tensor) -> builtins_int:  # type: ignore[name-defined]  # noqa: F821
     return input.numel()
@@ -412,6 +447,20 @@ def compile(model=None, **kwargs):  # noqa: A001
     return model
 
 
+def set_float32_matmul_precision(precision: str) -> None:
+    """torch's float32 matmul precision: ``"highest"``, ``"high"`` or ``"medium"``. One setting
+    with ``backends.cuda.matmul.allow_tf32``, as in torch; ctorch's GEMMs stay full float32."""
+    from .backends.cuda import set_float32_matmul_precision as s
+
+    s(precision)
+
+
+def get_float32_matmul_precision() -> str:
+    from .backends.cuda import get_float32_matmul_precision as g
+
+    return g()
+
+
 def finfo(type=None):  # noqa: A002
     import numpy as _np
 
@@ -459,6 +508,12 @@ _LAZY = {
     "accelerator": "ctorch.accelerator",
     "version": "ctorch.version",
     "testing": "ctorch.testing",
+    "jit": "ctorch.jit",
+    "onnx": "ctorch.onnx",
+    "fx": "ctorch.fx",
+    "_dynamo": "ctorch._dynamo",
+    "_inductor": "ctorch._inductor",
+    "compiler": "ctorch.compiler",
 }
 
 

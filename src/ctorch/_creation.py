@@ -14,6 +14,7 @@ from ._random import rng_for
 from ._tensor import Tensor
 
 _wrap = Tensor._make
+_F64 = np.dtype(np.float64)
 _default_device = [None]
 
 
@@ -70,9 +71,15 @@ def _infer_np(data, exact: bool = False):
     if isinstance(data, Tensor):
         return data._a if type(data._a) is np.ndarray else data._a.get()
     if isinstance(data, np.ndarray):
-        return data
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
-        data = _tensors_to_lists(data)
+        # subclasses (np.matrix, np.memmap, masked arrays) as plain arrays of the same data
+        return data if type(data) is np.ndarray else data.view(np.ndarray)
+    if isinstance(data, (list, tuple)) and _has_typed_leaves(data):
+        # torch promotes the dtypes of tensor / NumPy-scalar elements with the Python ones
+        dt = _seq_dtype(data)
+        a = np.array(_tensors_to_lists(data))
+        if a.dtype == object:
+            raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
+        return a if exact else a.astype(D.to_numpy_dtype(dt), copy=False)
     a = np.array(data)
     if a.dtype == object:
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
@@ -99,11 +106,46 @@ def _flat_first(data):
     return [data]
 
 
+def _has_typed_leaves(data) -> bool:
+    """Whether a sequence holds tensors, NumPy arrays or NumPy scalars (checked on its top level
+    and along its first path, which keeps plain nested lists of numbers on the fast path)."""
+    typed = (Tensor, np.generic, np.ndarray)
+    if any(isinstance(x, typed) for x in data):
+        return True
+    return any(isinstance(x, typed) for x in _flat_first(data))
+
+
+def _seq_dtype(data) -> D.dtype:
+    """torch's dtype for a (nested) sequence: the promotion of its elements' dtypes, a Python
+    bool/int/float/complex counting as bool/int64/default/default complex."""
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, np.generic):
+        return D.from_numpy_dtype(data.dtype)
+    if isinstance(data, np.ndarray):
+        return D.from_numpy_dtype(data.dtype)
+    if isinstance(data, (list, tuple)):
+        out = None
+        for x in data:
+            d = _seq_dtype(x)
+            out = d if out is None else D.promote_types(out, d)
+        return out if out is not None else D.get_default_dtype()
+    if isinstance(data, bool):
+        return D.bool
+    if isinstance(data, numbers.Integral):
+        return D.int64
+    if isinstance(data, complex):
+        return D.get_default_dtype().to_complex()
+    return D.get_default_dtype()
+
+
 def _tensors_to_lists(data):
     if isinstance(data, Tensor):
         return data.tolist()
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(x) for x in data]
+    if isinstance(data, np.generic):
+        return data.item()
     return data
 
 
@@ -196,7 +238,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
             "given numpy array has byte order different from the native byte order. Conversion "
             "between byte orders is currently not supported."
         )
-    return _wrap(ndarray)
+    # an ndarray subclass (np.memmap...) is stored as a base-class view of the same memory
+    return _wrap(ndarray if type(ndarray) is np.ndarray else ndarray.view(np.ndarray))
 
 
 def from_dlpack(ext) -> Tensor:
@@ -236,16 +279,50 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     return t.requires_grad_(True) if requires_grad else t
 
 
+def _size_arg(size: tuple, size_kw, op: str) -> tuple:
+    """torch's ``f(*size)`` / ``f(size)`` / ``f(size=...)`` overloads as one ``*size`` tuple."""
+    if size_kw is None:
+        return size
+    if size:
+        raise TypeError(f"{op}() got multiple values for argument 'size'")
+    if isinstance(size_kw, numbers.Integral) or isinstance(size_kw, Tensor):
+        return (size_kw,)
+    return (tuple(size_kw),)
+
+
 def zeros(
-    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+    *size,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    **kw,
 ):
+    size = _size_arg(size, kw.pop("size", None), "zeros")
+    _no_extra(kw, "zeros")
     t = _filled(size, 0, dtype, device, requires_grad, "zeros")
     return _maybe_out(out, t)
 
 
+def _no_extra(kw: dict, op: str) -> None:
+    if kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
+
+
 def ones(
-    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+    *size,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    **kw,
 ):
+    size = _size_arg(size, kw.pop("size", None), "ones")
+    _no_extra(kw, "ones")
     return _maybe_out(out, _filled(size, 1, dtype, device, requires_grad, "ones"))
 
 
@@ -258,11 +335,16 @@ def empty(
     requires_grad=False,
     pin_memory=False,
     memory_format=None,
+    **kw,
 ):
+    size = _size_arg(size, kw.pop("size", None), "empty")
+    _no_extra(kw, "empty")
     return _maybe_out(out, _filled(size, None, dtype, device, requires_grad, "empty"))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()  # torch infers the dtype from the Python scalar
     if dtype is None:
         if isinstance(fill_value, bool):
             dtype = D.bool
@@ -394,17 +476,21 @@ def arange(
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in vals)
+        is_float = any(_is_float(v) for v in vals)
         dt = D.to_numpy_dtype(D.get_default_dtype()) if is_float else np.dtype(np.int64)
     else:
         dt = _np_dtype(dtype)
     n = math.ceil((end - start) / step)
     a = (
         (start + step * np.arange(n, dtype=np.float64))
-        if dt.kind == "f" or any(isinstance(v, float) for v in vals)
+        if dt.kind == "f" or any(_is_float(v) for v in vals)
         else np.arange(start, end, step, dtype=np.int64)
     )
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
+
+
+def _is_float(v) -> bool:
+    return isinstance(v, (float, np.floating))
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -422,12 +508,29 @@ def linspace(
     end = end.item() if isinstance(end, Tensor) else end
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
-    a = np.linspace(start, end, int(steps), dtype=np.float64)
-    return _maybe_out(out, _place(a.astype(_np_dtype(dtype)), device, requires_grad))
+    dt = _np_dtype(dtype)
+    a = _linspace64(start, end, int(steps), dt if dt.kind == "f" else _F64)
+    return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
+
+
+def _linspace64(start, end, steps: int, dt: np.dtype = _F64) -> np.ndarray:
+    """torch's linspace: the first half counts up from ``start``, the second half down from
+    ``end`` (so both ends are exact and the values are symmetric), computed in ``dt`` as torch
+    computes in the output's floating type."""
+    if steps == 1:
+        return np.array([start], dtype=dt)
+    i = np.arange(steps, dtype=dt)
+    s, e = dt.type(start), end
+    step = (dt.type(end) - s) / dt.type(steps - 1) if steps > 1 else dt.type(0)
+    return np.where(i < steps // 2, s + step * i, dt.type(e) - step * (dt.type(steps - 1) - i))
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    a = np.logspace(start, end, int(steps), base=base, dtype=np.float64)
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    a = np.power(float(base), _linspace64(start, end, int(steps), np.dtype(np.float64)))
     return _place(a.astype(_np_dtype(dtype)), device, requires_grad)
 
 
@@ -435,7 +538,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def _rand_dtype(dtype):
     dt = _np_dtype(dtype)
     if dt.kind not in "fc":
-        raise RuntimeError(
+        raise NotImplementedError(
             f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'"
         )
     return dt
@@ -450,7 +553,10 @@ def rand(
     device=None,
     requires_grad=False,
     pin_memory=False,
+    **kw,
 ):
+    size = _size_arg(size, kw.pop("size", None), "rand")
+    _no_extra(kw, "rand")
     shape = _size(size, "rand")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
@@ -467,7 +573,10 @@ def randn(
     device=None,
     requires_grad=False,
     pin_memory=False,
+    **kw,
 ):
+    size = _size_arg(size, kw.pop("size", None), "randn")
+    _no_extra(kw, "randn")
     shape = _size(size, "randn")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
@@ -494,8 +603,13 @@ def randint(
     if size is None:
         # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
+    elif high is None:
+        # randint(high, size=...) / randint(high=..., size=...)
+        low, high = 0, low
+    if high is None or size is None:
         raise TypeError("randint(): missing required argument 'size'")
+    if isinstance(size, numbers.Integral):
+        raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"

@@ -632,3 +632,32 @@ def _map_(self, other, fn):
         a[i] = fn(a[i].item(), b[i].item())
     self._vref[0] += 1
     return self
+
+
+# --- methods added for #14 (h-compat) ---
+def attach_compat(T) -> None:
+    """Tensor methods of ops/pointwise_extra.py (``addcmul_``, ``lerp``, ``unfold``, ...)."""
+    from .ops import pointwise_extra as P
+
+    for name in (
+        "addcmul",
+        "addcmul_",
+        "addcdiv",
+        "addcdiv_",
+        "lerp",
+        "lerp_",
+        "erfinv",
+        "erfinv_",
+        "isclose",
+        "allclose",
+        "cross",
+        "diff",
+        "kron",
+        "unfold",
+        "expand_copy",
+    ):
+        setattr(T, name, getattr(P, name))
+    T.is_cpu = property(lambda self: type(self._a) is np.ndarray)
+
+
+# --- end of methods added for #14 ---

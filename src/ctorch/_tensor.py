@@ -66,8 +66,13 @@ class Tensor(_MethodsStub):
     @staticmethod
     def _make(a) -> Tensor:
         t = object.__new__(Tensor)
-        if type(a) is not _ndarray and isinstance(a, np.generic):
-            a = np.asarray(a)  # NumPy ufuncs return scalars for 0-d inputs
+        if type(a) is not _ndarray:
+            if isinstance(a, np.generic):
+                a = np.asarray(a)  # NumPy ufuncs return scalars for 0-d inputs
+            elif isinstance(a, _ndarray):
+                # np.memmap / np.matrix / masked arrays...: store a base-class view of the same
+                # memory (a memmap stays zero-copy), since devices are told apart by exact type
+                a = a.view(_ndarray)
         t._a = a
         t._rg = False
         t.grad_fn = None
@@ -653,3 +658,4 @@ def _attach() -> None:
     from . import _methods
 
     _methods.attach(Tensor)
+    _methods.attach_compat(Tensor)

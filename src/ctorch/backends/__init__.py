@@ -1,53 +1,18 @@
-"""ctorch.backends: torch's settable backend flags (recorded; ctorch has no cuDNN/MPS)."""
+"""ctorch.backends: torch's backend flags as importable submodules.
+
+``import torch.backends.cudnn as cudnn`` and ``torch.backends.cudnn.benchmark = True`` work as
+in torch. ctorch has no cuDNN, MKLDNN or MPS: those flags are recorded and read back. The ones
+that mean something here are honoured: ``cuda.matmul.allow_tf32`` and
+``set_float32_matmul_precision`` are one setting (as in torch), and ``openmp.is_available()``
+reports ctorch's own OpenMP build.
+"""
 
 from __future__ import annotations
 
-import types
+from . import cpu, cuda, cudnn, mkldnn, mps, openmp, opt_einsum
 
-__all__ = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
-
-
-class _Flags(types.ModuleType):
-    def __init__(self, name: str, **flags) -> None:
-        super().__init__(name)
-        for k, v in flags.items():
-            setattr(self, k, v)
+__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp", "opt_einsum", "flags_frozen"]
 
 
-cudnn = _Flags(
-    "ctorch.backends.cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True
-)
-cudnn.is_available = lambda: False
-cudnn.version = lambda: None
-
-cuda = _Flags("ctorch.backends.cuda")
-# TF32 GEMMs on request (read by the CuPy matmul path when a GPU is used)
-cuda.matmul = _Flags(
-    "ctorch.backends.cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True
-)
-
-
-def _cuda_is_built() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("cupy") is not None
-
-
-cuda.is_built = _cuda_is_built
-
-mps = _Flags("ctorch.backends.mps")
-mps.is_available = lambda: False
-mps.is_built = lambda: False
-
-mkldnn = _Flags("ctorch.backends.mkldnn", enabled=False)
-mkldnn.is_available = lambda: False
-
-
-def _openmp_available() -> bool:
-    from .._core._threads import has_openmp
-
-    return has_openmp()
-
-
-openmp = _Flags("ctorch.backends.openmp")
-openmp.is_available = _openmp_available
+def flags_frozen() -> bool:
+    return False

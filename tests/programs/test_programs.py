@@ -1,0 +1,135 @@
+"""Short programs written the way real PyTorch code is (``import torch.backends.cudnn as
+cudnn``, ``@torch.jit.ignore`` in a class body, ``torch._foreach_*`` in a custom optimizer, ...)
+run unmodified through ``python -m ctorch.run`` in a subprocess. Each program's expected lines
+are checked here; when real torch is installed the same program also runs under torch and the
+printed lines must agree (numbers to a relative 1e-6: the programs build their data from NumPy
+and compute in float64).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+TIMEOUT = 900  # a cold editable install may rebuild its kernels on import
+_NUM = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?|-?\d+")
+
+
+def _python() -> list[str]:
+    return [sys.executable] + (["-S"] if sys.flags.no_site else [])
+
+
+def run(program: str, *args: str, cwd: Path, torch: bool = False) -> str:
+    cmd = [*_python(), str(HERE / program), *args]
+    if not torch:
+        cmd[len(_python()) : len(_python())] = ["-m", "ctorch.run"]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def assert_same_output(ours: str, theirs: str, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    ours = re.sub(r"\bctorch\.", "torch.", ours)
+    a, b = ours.strip().splitlines(), theirs.strip().splitlines()
+    assert len(a) == len(b), f"ctorch:\n{ours}\ntorch:\n{theirs}"
+    for la, lb in zip(a, b, strict=True):
+        assert _NUM.sub("#", la) == _NUM.sub("#", lb), f"ctorch: {la!r}\ntorch:  {lb!r}"
+        na = [float(x) for x in _NUM.findall(la)]
+        nb = [float(x) for x in _NUM.findall(lb)]
+        np.testing.assert_allclose(
+            na, nb, rtol=rtol, atol=atol, err_msg=f"ctorch: {la!r}\ntorch:  {lb!r}"
+        )
+
+
+def check(program: str, tmp_path: Path, expected: list[str], *args: str) -> str:
+    out = run(program, *args, cwd=tmp_path)
+    lines = out.splitlines()
+    for e in expected:
+        assert e in lines, f"missing line {e!r} in:\n{out}"
+    if importlib.util.find_spec("torch") is not None:
+        theirs_dir = tmp_path / "torch"
+        theirs_dir.mkdir()
+        theirs = run(program, *args, cwd=theirs_dir, torch=True)
+        assert_same_output(out, theirs)
+    return out
+
+
+def test_backends_flags(tmp_path: Path) -> None:
+    out = check(
+        "backends_flags.py",
+        tmp_path,
+        [
+            "benchmark True deterministic True",
+            "cudnn False None",
+            "precision after allow_tf32 high",
+            "allow_tf32 after highest False",
+            "deterministic algorithms False",
+            "in flags block False",
+            "after flags block True",
+            "device cpu",
+        ],
+    )
+    losses = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("step")]
+    assert len(losses) == 5 and losses[-1] < losses[0] / 2
+
+
+def test_jit_decorated_model(tmp_path: Path) -> None:
+    check(
+        "jit_decorated_model.py",
+        tmp_path,
+        [
+            "no_weight_decay ['fc.bias']",
+            "debug block only_eager [1.0]",
+            "traced same True",
+            "branches [[2.0, 2.0], [0.0]]",
+            "jit isinstance True False",
+            "in onnx export False",
+            "scripting False tracing False",
+        ],
+    )
+
+
+def test_numpy_subclasses(tmp_path: Path) -> None:
+    out = check(
+        "numpy_subclasses.py",
+        tmp_path,
+        [
+            "file sees writes 42.0 [3.0, 4.0, 5.0]",
+            "matrix tensor (8, 1) ctorch.float64 [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]",
+            "matmul [3.0, 7.0]",
+        ],
+        str(tmp_path),
+    )
+    assert "memmap tensor (8, 3) ctorch.float64 27.6" in out
+
+
+def test_creation_overloads(tmp_path: Path) -> None:
+    check(
+        "creation_overloads.py",
+        tmp_path,
+        [
+            "randint (4, 6) ctorch.int64 True",
+            "full int ctorch.int64 bool ctorch.bool",
+            "full from 0-d ctorch.int64 [0.5, 0.5]",
+            "size kw (2, 3) (2, 3) (2, 3) (2, 3)",
+            "linspace [-1.0, -0.5, 0.0, 0.5, 1.0] [0, 2, 5, 7, 10]",
+            "tensor of tensors ctorch.float64 [0.5, 0.25]",
+            "mixed ctorch.int64 [[1, 2], [3, 4]]",
+        ],
+    )
+
+
+def test_foreach_optimizer(tmp_path: Path) -> None:
+    out = check(
+        "foreach_optimizer.py",
+        tmp_path,
+        ["params close to ema True", "is_cpu True"],
+    )
+    losses = [float(line.split()[3]) for line in out.splitlines() if line.startswith("it ")]
+    assert len(losses) == 6 and losses[-1] < losses[0] / 4
