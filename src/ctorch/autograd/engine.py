@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
 from .function import _FREED_MSG, AccumulateGrad, BackwardCFunction
 from .grad_mode import state
 
@@ -10,16 +14,25 @@ __all__ = ["run_backward", "queue_callback"]
 # One list of final callbacks per running backward (a stack: backward may nest, e.g. in a
 # hook); ``queue_callback`` appends to the innermost one. Callbacks run after the whole graph
 # has been processed, in order (a callback may queue more), as torch's
-# ``Variable._execution_engine.queue_callback``.
-_final_callbacks: list[list] = []
+# ``Variable._execution_engine.queue_callback``. Per thread: two threads may run backward
+# at the same time, each on its own graph.
+_tls = threading.local()
+
+
+def _callback_stack() -> list:
+    st = getattr(_tls, "final_callbacks", None)
+    if st is None:
+        st = _tls.final_callbacks = []
+    return st
 
 
 def queue_callback(callback) -> None:
     """Run ``callback()`` once the backward pass in progress has finished (torch's
     ``Variable._execution_engine.queue_callback``); DDP uses it to wait for its all-reduces."""
-    if not _final_callbacks:
+    st = _callback_stack()
+    if not st:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
-    _final_callbacks[-1].append(callback)
+    st[-1].append(callback)
 
 
 class _ExecutionEngine:
@@ -105,7 +118,8 @@ def run_backward(
     prev = state.enabled
     state.enabled = bool(create_graph)
     callbacks: list = []
-    _final_callbacks.append(callbacks)
+    cb_stack = _callback_stack()
+    cb_stack.append(callbacks)
     try:
         for node in order:
             slots = pending.pop(node, None)
@@ -193,4 +207,4 @@ def run_backward(
             i += 1
     finally:
         state.enabled = prev
-        _final_callbacks.pop()
+        cb_stack.pop()

@@ -8,6 +8,7 @@ node whose ``next_functions`` point at the inputs' nodes. The node *is* the ``ct
 
 from __future__ import annotations
 
+import threading
 import traceback
 import weakref
 
@@ -275,8 +276,10 @@ class Function(metaclass=_FunctionMeta):
         node.next_functions = tuple(
             _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
         )
-        if _recording is not None:
-            _recording.append(node)
+        if _recording is not None:  # some thread collects nodes: is it this one?
+            lst = state.recording
+            if lst is not None:
+                lst.append(node)
         non_diff = node._non_diff
         if len(outs) > 1:
             node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
@@ -308,14 +311,23 @@ class Function(metaclass=_FunctionMeta):
         return outputs
 
 
-_recording = None  # a list while ops.arithmetic.inplace collects the nodes one op creates
+# ops.arithmetic.inplace collects the nodes one op creates into ``state.recording`` (per
+# thread). ``_recording`` is non-None while any thread collects, so ``apply``'s hot path
+# pays one module-global read, not a thread-local one, when nobody does.
+_recording = None
+_recorders = 0
+_recorders_lock = threading.Lock()
 
 
 def record_nodes(lst):
-    """Collect graph nodes created by ``apply`` into ``lst`` (None stops); returns the
-    previous collector so calls nest."""
-    global _recording
-    prev, _recording = _recording, lst
+    """Collect graph nodes this thread creates through ``apply`` into ``lst`` (None stops);
+    returns the previous collector so calls nest."""
+    global _recording, _recorders
+    prev = state.recording
+    state.recording = lst
+    with _recorders_lock:
+        _recorders += (lst is not None) - (prev is not None)
+        _recording = True if _recorders else None
     return prev
 
 

@@ -1,0 +1,252 @@
+"""Autograd semantics that must match torch (issue 11, "Autograd"): thread-local grad modes,
+views rebased after an in-place change of their base, in-place errors, custom Function
+checks, and gradients at NaN/inf losses, zero vectors, tensor clamp bounds and rounding
+division.
+
+Each test checks ctorch against a hand-computed (NumPy) value; where torch is installed the
+same lambda also runs on torch and the results must agree.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import ctorch
+
+
+def _np(t):
+    return None if t is None else np.asarray(t.detach().cpu().numpy())
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _same_as_torch(scenario, atol=1e-6, rtol=1e-5):
+    """Run ``scenario(lib)`` on ctorch and torch; compare the returned tensors."""
+    torch = _torch()
+    ours = scenario(ctorch)
+    theirs = scenario(torch)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs, strict=True):
+        if t is None or o is None:
+            assert o is None and t is None
+            continue
+        np.testing.assert_allclose(_np(o), _np(t), atol=atol, rtol=rtol)
+
+
+def _raises_same(scenario, exc=RuntimeError):
+    """``scenario(lib)`` raises ``exc`` with the same message on ctorch and on torch."""
+    with pytest.raises(exc) as ours:
+        scenario(ctorch)
+    torch = _torch()
+    with pytest.raises(exc) as theirs:
+        scenario(torch)
+    assert str(ours.value) == str(theirs.value)
+
+
+# ------------------------------------------------------------------ 1. thread-local modes
+def _in_thread(fn):
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - reported to the test thread
+            out["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    assert not t.is_alive()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with ctorch.no_grad():
+            seen["inside"] = ctorch.is_grad_enabled()
+            entered.set()
+            release.wait(30)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        assert entered.wait(30)
+        # the worker sits inside no_grad(); this thread must still record a graph
+        assert ctorch.is_grad_enabled()
+        x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 3).sum()
+        assert y.requires_grad and y.grad_fn is not None
+        y.backward()
+        assert x.grad.tolist() == [3.0, 3.0]
+    finally:
+        release.set()
+        t.join(30)
+    assert seen["inside"] is False
+
+
+def test_new_thread_starts_with_grad_enabled_and_modes_do_not_leak():
+    def probe():
+        return (
+            ctorch.is_grad_enabled(),
+            ctorch.is_inference_mode_enabled(),
+        )
+
+    with ctorch.no_grad():
+        assert _in_thread(probe) == (True, False)
+    with ctorch.inference_mode():
+        assert _in_thread(probe) == (True, False)
+
+    def disable():
+        ctorch.set_grad_enabled(False)  # a call, not a context manager: stays set
+        return ctorch.is_grad_enabled()
+
+    assert _in_thread(disable) is False
+    assert ctorch.is_grad_enabled()  # ...in that thread only
+
+
+def test_thread_modes_match_torch():
+    torch = _torch()
+
+    def scenario(lib):
+        def probe():
+            return (lib.is_grad_enabled(), lib.is_inference_mode_enabled())
+
+        with lib.no_grad():
+            a = _in_thread(probe)
+        with lib.inference_mode():
+            b = _in_thread(probe)
+        return a, b
+
+    assert scenario(ctorch) == scenario(torch) == ((True, False), (True, False))
+
+
+def test_anomaly_mode_is_process_wide_like_torch():
+    # torch's AnomalyMode is one static flag (not thread-local): a thread started inside
+    # detect_anomaly() sees it enabled. ctorch follows torch here.
+    torch = _torch()
+    for lib in (ctorch, torch):
+        with lib.autograd.set_detect_anomaly(True):
+            assert _in_thread(lib.is_anomaly_enabled) is True
+        assert _in_thread(lib.is_anomaly_enabled) is False
+
+
+def test_backward_does_not_turn_grad_mode_off_in_other_threads():
+    in_backward, release = threading.Event(), threading.Event()
+
+    def worker():
+        x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+
+        def hook(g):
+            in_backward.set()
+            release.wait(30)
+            return g
+
+        y.register_hook(hook)
+        y.sum().backward()
+        return x.grad.tolist()
+
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("grad", worker()))
+    t.start()
+    try:
+        assert in_backward.wait(30)
+        # the worker is inside backward (grad mode off *there*)
+        assert ctorch.is_grad_enabled()
+        w = ctorch.tensor([1.0], requires_grad=True)
+        z = w * 5
+        assert z.requires_grad
+        z.backward()
+        assert w.grad.tolist() == [5.0]
+    finally:
+        release.set()
+        t.join(30)
+    assert out["grad"] == [2.0, 2.0]
+
+
+def _train(seed, steps, errors, results, key, barrier=None):
+    try:
+        rng = np.random.default_rng(seed)
+        xs = ctorch.tensor(rng.standard_normal((16, 3)))
+        ys = ctorch.tensor(rng.standard_normal((16, 1)))
+        w = ctorch.zeros(3, 1, dtype=ctorch.float64, requires_grad=True)
+        b = ctorch.zeros(1, dtype=ctorch.float64, requires_grad=True)
+        for _ in range(steps):
+            if barrier is not None:
+                barrier.wait(30)
+            loss = ((xs @ w + b - ys) ** 2).mean()
+            w.grad = None
+            b.grad = None
+            loss.backward()
+            with ctorch.no_grad():
+                w -= 0.1 * w.grad
+                b -= 0.1 * b.grad
+        results[key] = (w.detach().numpy().copy(), b.detach().numpy().copy())
+    except BaseException as e:  # noqa: BLE001
+        errors.append(e)
+
+
+def test_two_threads_train_independent_models():
+    steps = 60
+    ref = {}
+    _train(1, steps, [], ref, "a")
+    _train(2, steps, [], ref, "b")
+    errors: list = []
+    results: dict = {}
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the two loops as finely as the GIL allows
+    try:
+        ts = [
+            threading.Thread(target=_train, args=(1, steps, errors, results, "a")),
+            threading.Thread(target=_train, args=(2, steps, errors, results, "b")),
+        ]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors
+    for k in ("a", "b"):
+        np.testing.assert_array_equal(results[k][0], ref[k][0])
+        np.testing.assert_array_equal(results[k][1], ref[k][1])
+
+
+def test_two_threads_lockstep_no_grad_update_does_not_break_other_forward():
+    # lockstep: at every step one thread's no_grad() update overlaps the other's forward
+    steps = 20
+    ref = {}
+    _train(3, steps, [], ref, "a")
+    _train(4, steps, [], ref, "b")
+    barrier = threading.Barrier(2)
+    errors: list = []
+    results: dict = {}
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        ts = [
+            threading.Thread(target=_train, args=(3, steps, errors, results, "a", barrier)),
+            threading.Thread(target=_train, args=(4, steps, errors, results, "b", barrier)),
+        ]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors
+    for k in ("a", "b"):
+        np.testing.assert_array_equal(results[k][0], ref[k][0])
