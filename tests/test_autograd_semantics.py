@@ -250,3 +250,155 @@ def test_two_threads_lockstep_no_grad_update_does_not_break_other_forward():
     assert not errors, errors
     for k in ("a", "b"):
         np.testing.assert_array_equal(results[k][0], ref[k][0])
+
+
+# ------------------------------------------------------------------ 4. seeds, norms, clamp, division
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_backward_on_nonfinite_scalar_seeds_ones(value):
+    def scenario(lib):
+        x = lib.tensor(value, requires_grad=True)
+        y = lib.tensor(2.0, requires_grad=True)
+        (x * 1 + y * 3).backward()
+        return x.grad, y.grad
+
+    xg, yg = scenario(ctorch)
+    assert xg.item() == 1.0 and yg.item() == 3.0
+    _same_as_torch(scenario)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, 0.5, "fro"])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_norm_gradient_at_zero_vector(p, dim):
+    def scenario(lib):
+        x = lib.tensor([[0.0, 0.0, 0.0], [3.0, -4.0, 1.0]], dtype=lib.float64, requires_grad=True)
+        x0 = lib.zeros(2, 3, dtype=lib.float64, requires_grad=True)
+        n = x.norm(p, dim) if dim is not None else x.norm(p)
+        n0 = lib.norm(x0, p, dim)
+        (n.sum() + n0.sum()).backward()
+        return n, x.grad, x0.grad
+
+    n, g, g0 = scenario(ctorch)
+    assert np.isfinite(_np(g)).all() and not np.any(_np(g0))
+    if dim == 1:
+        assert not np.any(_np(g)[0])  # the zero row: subgradient 0, not NaN
+    if p in (2, "fro"):
+        v = np.array([[0.0, 0.0, 0.0], [3.0, -4.0, 1.0]])
+        nrm = np.linalg.norm(v, axis=dim) if dim is not None else np.linalg.norm(v)
+        np.testing.assert_allclose(_np(n), nrm)
+        if dim is None:
+            np.testing.assert_allclose(_np(g), v / nrm)
+    _same_as_torch(scenario)
+
+
+def test_norm_double_backward_away_from_zero():
+    x = ctorch.tensor([3.0, 4.0], dtype=ctorch.float64, requires_grad=True)
+    (g,) = ctorch.autograd.grad(x.norm(dim=0), x, create_graph=True)
+    (h,) = ctorch.autograd.grad(g[0], x)
+    # d/dx (x0 / |x|) = (|x|^2 - x0 x) / |x|^3
+    np.testing.assert_allclose(_np(h), [(25 - 9) / 125, -12 / 125])
+
+
+def test_normalize_gradient_at_zero_vector():
+    def scenario(lib):
+        x = lib.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], requires_grad=True)
+        y = lib.nn.functional.normalize(x, dim=1)
+        (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return y, x.grad
+
+    y, g = scenario(ctorch)
+    # at the zero row the denominator is the clamped eps: d/dx (x / eps) = 1 / eps
+    np.testing.assert_allclose(_np(g)[0], np.array([1.0, 2.0, 3.0]) * 1e12, rtol=1e-6)
+    assert np.isfinite(_np(g)).all()
+    _same_as_torch(scenario, atol=1e-6, rtol=1e-4)
+
+
+def _clamp_scenario(lo_vals, hi_vals, x_rg=True):
+    def run(lib):
+        x = lib.tensor([-1.0, 0.5, 2.0, 1.0], requires_grad=x_rg)
+        lo = None if lo_vals is None else lib.tensor(lo_vals, requires_grad=True)
+        hi = None if hi_vals is None else lib.tensor(hi_vals, requires_grad=True)
+        y = lib.clamp(x, lo, hi)
+        (y * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        return (
+            y,
+            x.grad,
+            None if lo is None else lo.grad,
+            None if hi is None else hi.grad,
+        )
+
+    return run
+
+
+def test_clamp_tensor_bounds_get_gradients():
+    y, gx, glo, ghi = _clamp_scenario([0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.5, 1.0])(ctorch)
+    assert y.tolist() == [0.0, 0.5, 1.5, 1.0]
+    assert gx.tolist() == [0.0, 2.0, 0.0, 4.0]  # ties count for x, as torch
+    assert glo.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert ghi.tolist() == [0.0, 0.0, 3.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "lo,hi,x_rg",
+    [
+        ([0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.5, 1.0], True),
+        (0.0, [1.0], True),  # broadcast bounds: gradients summed to their shapes
+        ([2.0, 2.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0], True),  # min > max: max wins
+        ([0.0, 0.0, 0.0, 0.0], None, False),  # only the bound requires grad
+        (None, [1.0, 1.0, 1.0, 1.0], True),
+    ],
+)
+def test_clamp_tensor_bounds_match_torch(lo, hi, x_rg):
+    _same_as_torch(_clamp_scenario(lo, hi, x_rg))
+
+
+def test_clamp_bound_only_requires_grad():
+    x = ctorch.tensor([-1.0, 0.5, 2.0])
+    lo = ctorch.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    y = ctorch.clamp(x, min=lo)
+    assert y.requires_grad and y.grad_fn.name() == "ClampBackward0"
+    y.sum().backward()
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_div_rounding_mode_requires_grad_with_zero_gradient(mode):
+    def scenario(lib):
+        x = lib.tensor([1.5, -2.5], requires_grad=True)
+        y = lib.tensor([2.0, 3.0], requires_grad=True)
+        r = lib.div(x, y, rounding_mode=mode)
+        assert r.requires_grad and r.grad_fn.name() == "DivBackward2"
+        r2 = lib.div(x, 2, rounding_mode=mode)
+        (r.sum() + r2.sum()).backward()
+        return r, x.grad, y.grad
+
+    r, gx, gy = scenario(ctorch)
+    assert gx.tolist() == [0.0, 0.0] and gy.tolist() == [0.0, 0.0]
+    _same_as_torch(scenario)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: x // 2,
+        lambda lib, x: 2 // x,
+        lambda lib, x: lib.floor_divide(x, x),
+    ],
+)
+def test_floor_divide_requires_grad_and_backward_raises_like_torch(make):
+    def scenario(lib):
+        x = lib.tensor([1.5, -2.5], requires_grad=True)
+        r = make(lib, x)
+        assert r.requires_grad and r.grad_fn is not None
+        r.sum().backward()
+
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+        scenario(ctorch)
+    _raises_same(scenario)
+
+
+def test_floor_divide_without_grad_is_plain():
+    x = ctorch.tensor([1.5, -2.5], requires_grad=True)
+    with ctorch.no_grad():
+        r = x // 2
+    assert not r.requires_grad
+    assert (ctorch.tensor([3, 4]) // 2).requires_grad is False

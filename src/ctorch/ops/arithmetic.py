@@ -8,6 +8,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd import function as _F
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
 from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
@@ -433,14 +434,48 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
+class _RoundedDiv(Function):
+    """``div(a, b, rounding_mode=...)`` with autograd: a step function, so both gradients
+    are zeros, as torch's DivBackward2 (the result still requires grad)."""
+
+    _node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, r):
+        ctx.a_, ctx.b_ = _meta(a), _meta(b)
+        return _wrap(r._a)
+
+    @staticmethod
+    def backward(ctx, g):
+        z = g * 0 if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] else None
+        return _g(z, ctx.a_, ctx.needs_input_grad[0]), _g(z, ctx.b_, ctx.needs_input_grad[1]), None
+
+
+class _FloorDivide(Function):
+    """``floor_divide`` / ``//`` with autograd: torch marks the result as requiring grad
+    with a node whose backward raises (floor_divide has no derivative formula there)."""
+
+    _node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b, r):
+        return _wrap(r._a)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 def div(input, other, *, rounding_mode=None, out=None):
     a, b = _lhs(input, other, "div")
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            r = floor_divide(a, b)
+            with _F_no_grad():
+                r = floor_divide(a, b)
         elif rounding_mode == "trunc":
-            q = true_div(a, b)
-            r = q.trunc() if q.is_floating_point() else q
+            with _F_no_grad():
+                q = true_div(a, b)
+                r = q.trunc() if q.is_floating_point() else q
             if not (
                 a.is_floating_point()
                 or (isinstance(b, Tensor) and b.is_floating_point())
@@ -451,6 +486,8 @@ def div(input, other, *, rounding_mode=None, out=None):
             raise ValueError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
+        if _needs_graph(a, b) and r.is_floating_point():
+            r = _RoundedDiv.apply(a, b, r)
         return _out(out, r) if out is not None else r
     if out is not None:
         return _out(out, true_div(a, b))
@@ -476,7 +513,10 @@ def floor_divide(input, other):
         yarr = yb._a if isinstance(yb, Tensor) else yb
         if np.any(xp.asarray(yarr) == 0):
             raise RuntimeError("ZeroDivisionError")
-    return _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
+    r = _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
+    if dt.kind in "fc" and _needs_graph(a, b):
+        return _FloorDivide.apply(a, b, r)
+    return r
 
 
 def remainder(input, other):
@@ -763,19 +803,43 @@ class Clamp(Function):
             x, lo if isinstance(lo, Tensor) else None, hi if isinstance(hi, Tensor) else None
         )
         ctx.lo, ctx.hi = lo, hi
+        ctx.x_, ctx.lo_, ctx.hi_ = _meta(x), _meta(lo), _meta(hi)
         return _wrap(_clamp_arr(x, lo, hi))
 
     @staticmethod
     def backward(ctx, g):
-        x, _, _ = ctx.saved_tensors
-        mask = None
-        lo, hi = ctx.lo, ctx.hi
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            m2 = x <= hi
-            mask = m2 if mask is None else mask & m2
-        return g * mask.to(g.dtype) if mask is not None else g, None, None
+        x, tlo, thi = ctx.saved_tensors
+        lo = tlo if tlo is not None else ctx.lo
+        hi = thi if thi is not None else ctx.hi
+        need = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if need[0]:
+            mask = None
+            if lo is not None:
+                mask = x >= lo
+            if hi is not None:
+                m2 = x <= hi
+                mask = m2 if mask is None else mask & m2
+            gx = _g(g * mask.to(g.dtype) if mask is not None else g, ctx.x_, True)
+        # tensor bounds (torch's clamp_backward_min_max): min takes the gradient where x is
+        # below it (and min < max), max where x is above it or max < min (max wins)
+        if need[1]:
+            m = x < lo
+            if hi is not None:
+                m = m & (lo < hi)
+            glo = _g(g * m.to(g.dtype), ctx.lo_, True)
+        if need[2]:
+            m = x > hi
+            if lo is not None:
+                m = m | (hi < lo)
+            ghi = _g(g * m.to(g.dtype), ctx.hi_, True)
+        return gx, glo, ghi
+
+
+class ClampTensor(Clamp):
+    """clamp with tensor bounds (torch's clamp.Tensor, node ClampBackward0)."""
+
+    _node_name = "ClampBackward0"
 
 
 def _clamp_arr(x, lo, hi):
@@ -800,8 +864,11 @@ def _clamp_arr(x, lo, hi):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if state.enabled and input._rg:
-        return Clamp.apply(input, min, max)
+    if state.enabled and (
+        input._rg or (isinstance(min, Tensor) and min._rg) or (isinstance(max, Tensor) and max._rg)
+    ):
+        fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+        return fn.apply(input, min, max)
     return _wrap(_clamp_arr(input, min, max))
 
 
@@ -817,6 +884,15 @@ def clamp_max(input, max):  # noqa: A002
 
 
 # ------------------------------------------------------------------ in-place machinery
+_NO_GRAD_VIEW_MSG = (
+    "A view was created in no_grad mode and {what} modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block "
+    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+    "to be tracked)."
+)
+
+
 def check_writable(t: Tensor, op: str) -> None:
     a = t._a
     if type(a) is _nd and not a.flags.writeable:
