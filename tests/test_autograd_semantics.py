@@ -252,6 +252,306 @@ def test_two_threads_lockstep_no_grad_update_does_not_break_other_forward():
         np.testing.assert_array_equal(results[k][0], ref[k][0])
 
 
+# ------------------------------------------------------------------ 2. views of a modified base
+def test_issue_example_view_before_base_mul_():
+    x = ctorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = x * 2
+    b = a[0:2]
+    a.mul_(3)
+    b.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0, 0.0]
+    assert b.grad_fn.name() == "AsStridedBackward0"
+
+
+_VIEWS = {
+    "slice": lambda t: t[1:3],
+    "slice_step": lambda t: t[:, ::2],
+    "view": lambda t: t.view(12),
+    "reshape": lambda t: t.reshape(2, 6),
+    "transpose": lambda t: t.transpose(0, 1),
+    "t": lambda t: t.t(),
+    "select": lambda t: t[1],
+    "select_col": lambda t: t.select(1, 2),
+    "unsqueeze": lambda t: t.unsqueeze(0),
+    "view_of_view": lambda t: t[1:].transpose(0, 1)[1:3],
+    "view_of_view_of_view": lambda t: t.view(4, 3)[1:][:, 1].unsqueeze(1),
+}
+
+
+def _np_view(name, a):
+    # the same views on NumPy (a C-contiguous (3, 4) array of flat positions)
+    return {
+        "slice": lambda t: t[1:3],
+        "slice_step": lambda t: t[:, ::2],
+        "view": lambda t: t.reshape(12),
+        "reshape": lambda t: t.reshape(2, 6),
+        "transpose": lambda t: t.transpose(1, 0),
+        "t": lambda t: t.T,
+        "select": lambda t: t[1],
+        "select_col": lambda t: t[:, 2],
+        "unsqueeze": lambda t: t[None],
+        "view_of_view": lambda t: t[1:].transpose(1, 0)[1:3],
+        "view_of_view_of_view": lambda t: t.reshape(4, 3)[1:][:, 1][:, None],
+    }[name](a)
+
+
+def _view_scenario(lib, view_name, op):
+    x = lib.arange(1.0, 13.0, dtype=lib.float64).reshape(3, 4).requires_grad_(True)
+    a = x * 2
+    v = _VIEWS[view_name](a)
+    if op == "mul_":
+        a.mul_(3)
+    elif op == "pow_":
+        a.pow_(2)
+    else:  # setitem on the base (a new value 4 x^2, through the graph)
+        a[...] = x * x * 4
+    w = lib.arange(1.0, v.numel() + 1.0, dtype=lib.float64).reshape(v.shape)
+    (v * w).sum().backward()
+    return x.grad, v.detach().clone()
+
+
+@pytest.mark.parametrize("op", ["mul_", "pow_", "setitem"])
+@pytest.mark.parametrize("view_name", list(_VIEWS))
+def test_view_taken_before_inplace_on_base(view_name, op):
+    g, v = _view_scenario(ctorch, view_name, op)
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    pos = _np_view(view_name, np.arange(12).reshape(3, 4))
+    w = np.arange(1.0, pos.size + 1.0).reshape(pos.shape)
+    # d/dx of the new base value at each position: mul_(3): 6; pow_(2) / a*a: 8x
+    d = np.full(12, 6.0) if op == "mul_" else 8.0 * x.reshape(-1)
+    expected = np.zeros(12)
+    np.add.at(expected, pos.reshape(-1), (w * d[pos]).reshape(-1))
+    np.testing.assert_allclose(_np(g), expected.reshape(3, 4))
+    newbase = 6.0 * x if op == "mul_" else (2.0 * x) ** 2
+    np.testing.assert_allclose(_np(v), newbase.reshape(-1)[pos])
+
+
+@pytest.mark.parametrize("view_name", ["slice", "transpose", "select", "view_of_view"])
+def test_view_taken_before_inplace_on_base_matches_torch(view_name):
+    _same_as_torch(lambda lib: _view_scenario(lib, view_name, "pow_"))
+
+
+def _sibling_scenario(lib):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a = x * 2
+    b = a[0:2]
+    c = a[1:3]
+    b.mul_(3)  # c shares a[1] with b: c's history must go through the new base
+    (c * lib.tensor([1.0, 10.0])).sum().backward()
+    return x.grad, c.detach().clone()
+
+
+def test_sibling_view_after_inplace_on_other_view():
+    g, c = _sibling_scenario(ctorch)
+    assert g.tolist() == [0.0, 6.0, 20.0, 0.0]
+    assert c.tolist() == [12.0, 6.0]
+    _same_as_torch(_sibling_scenario)
+
+
+def _view_then_base_scenario(lib):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a = x * 2
+    b = a[1:3]
+    b.mul_(3)
+    (a * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return x.grad, a.detach().clone()
+
+
+def test_inplace_on_view_then_read_base():
+    g, a = _view_then_base_scenario(ctorch)
+    assert g.tolist() == [2.0, 12.0, 18.0, 8.0]
+    assert a.tolist() == [2.0, 12.0, 18.0, 8.0]
+    _same_as_torch(_view_then_base_scenario)
+
+
+def _noncontig_base_scenario(lib):
+    x = lib.arange(1.0, 7.0, dtype=lib.float64).reshape(2, 3).requires_grad_(True)
+    a = x.t() * 2  # elementwise result of a transposed input (NumPy keeps F order)
+    b = a[1]
+    b.mul_(3)  # ctorch raised "not supported" on a non-contiguous base
+    c = a[:, 1]
+    a.add_(1)
+    (b.sum() + (c * lib.tensor([1.0, 5.0, 7.0], dtype=lib.float64)).sum() + a.sum()).backward()
+    return x.grad
+
+
+def test_inplace_views_of_non_contiguous_base():
+    g = _noncontig_base_scenario(ctorch)
+    # a = 2 x^T (3, 2); a[1] *= 3; c = a[:, 1]; a += 1. In a's layout, d a / d x^T is 2,
+    # and 6 on row 1. a.sum() takes all of it, b = a[1] row 1 again, c column 1 weighted
+    da = np.full((3, 2), 2.0)
+    da[1] = 6.0
+    expected = da.copy()
+    expected[1] += da[1]
+    expected[:, 1] += np.array([1.0, 5.0, 7.0]) * da[:, 1]
+    np.testing.assert_allclose(_np(g), expected.T)
+    _same_as_torch(_noncontig_base_scenario)
+
+
+def _base_gains_grad_scenario(lib):
+    a = lib.zeros(3, dtype=lib.float64)
+    b = a[:2]  # taken while ``a`` is outside autograd
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    a.add_(w)
+    assert b.requires_grad
+    (b * lib.tensor([5.0, 7.0], dtype=lib.float64)).sum().backward()
+    return w.grad
+
+
+def test_view_of_base_that_joins_the_graph_in_place():
+    assert _base_gains_grad_scenario(ctorch).tolist() == [5.0, 7.0, 0.0]
+    _same_as_torch(_base_gains_grad_scenario)
+
+
+def test_views_kept_alive_only_weakly():
+    import gc
+    import weakref
+
+    x = ctorch.ones(4, requires_grad=True)
+    a = x * 2
+    refs = [weakref.ref(a[i : i + 1]) for i in range(100)]
+    gc.collect()
+    assert all(r() is None for r in refs)
+    a.mul_(2)  # no dead view is resurrected; the list of views is pruned
+    assert len(a._views) < 100
+
+
+# ------------------------------------------------------------------ 3. in-place errors, copy_, Function checks
+def _nograd_view_of_leaf(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with lib.no_grad():
+        v = x[0:2]
+    v.mul_(2)
+
+
+def _nograd_view_of_nonleaf_rg_other(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    with lib.no_grad():
+        v = x.view(3)[1:]
+    v.add_(lib.ones(2, requires_grad=True))
+
+
+def _nograd_view_base_modified(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    with lib.no_grad():
+        v = x[0:2]
+    x.mul_(2)
+    (v * 1).sum().backward()  # torch raises when v's grad_fn is read; ctorch at backward
+
+
+@pytest.mark.parametrize(
+    "scenario", [_nograd_view_of_leaf, _nograd_view_of_nonleaf_rg_other, _nograd_view_base_modified]
+)
+def test_inplace_through_view_taken_under_no_grad_raises(scenario):
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        scenario(ctorch)
+    _raises_same(scenario)
+
+
+def test_inplace_on_no_grad_view_inside_no_grad_is_allowed():
+    x = ctorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with ctorch.no_grad():
+        v = x[0:2]
+        v.mul_(2)
+    assert x.tolist() == [2.0, 4.0, 3.0]
+
+
+def _copy_scenario(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    t = lib.tensor([3.0, 4.0], requires_grad=True)
+    s = lib.tensor(5.0, dtype=lib.float64, requires_grad=True)
+    a = x * 2
+    a.copy_(t)
+    b = x * 3
+    b.copy_(s)  # broadcast and cast back to the source's dtype
+    (a * lib.tensor([1.0, 5.0]) + b).sum().backward()
+    return x.grad, t.grad, s.grad
+
+
+def test_copy_into_non_leaf_stays_in_graph():
+    xg, tg, sg = _copy_scenario(ctorch)
+    # the old value of a gets a zero gradient (torch: zeros, not None)
+    assert xg is not None and xg.tolist() == [0.0, 0.0]
+    assert tg.tolist() == [1.0, 5.0]
+    assert sg.dtype == ctorch.float64 and sg.item() == 2.0
+    _same_as_torch(_copy_scenario)
+
+
+class _FewerGrads(ctorch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class _WrongShape(ctorch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g[:1]
+
+
+class _BroadcastGrad(ctorch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g.unsqueeze(0).expand(3, 2)
+
+
+def _torch_function(torch, cls):
+    return type(
+        cls.__name__,
+        (torch.autograd.Function,),
+        {"forward": cls.forward, "backward": cls.backward},
+    )
+
+
+def _custom_scenario(cls):
+    def run(lib):
+        a = lib.ones(2, requires_grad=True)
+        b = lib.ones(2, requires_grad=True)
+        fn = cls if lib is ctorch else _torch_function(lib, cls)
+        fn.apply(a, b).sum().backward()
+        return a.grad, b.grad
+
+    return run
+
+
+def test_custom_function_fewer_gradients_raises():
+    with pytest.raises(
+        RuntimeError,
+        match=r"function _FewerGradsBackward returned an incorrect number of gradients "
+        r"\(expected 2, got 1\)",
+    ):
+        _custom_scenario(_FewerGrads)(ctorch)
+    _raises_same(_custom_scenario(_FewerGrads))
+
+
+def test_custom_function_wrong_gradient_shape_names_the_function():
+    with pytest.raises(
+        RuntimeError,
+        match=r"Function _WrongShapeBackward returned an invalid gradient at index 1 - got "
+        r"\[1\] but expected shape compatible with \[2\]",
+    ):
+        _custom_scenario(_WrongShape)(ctorch)
+    _raises_same(_custom_scenario(_WrongShape))
+
+
+def test_custom_function_broadcast_gradient_is_summed():
+    ga, gb = _custom_scenario(_BroadcastGrad)(ctorch)
+    assert ga.tolist() == [1.0, 1.0] and gb.tolist() == [3.0, 3.0]
+    _same_as_torch(_custom_scenario(_BroadcastGrad))
+
+
 # ------------------------------------------------------------------ 4. seeds, norms, clamp, division
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_backward_on_nonfinite_scalar_seeds_ones(value):
@@ -402,3 +702,15 @@ def test_floor_divide_without_grad_is_plain():
         r = x // 2
     assert not r.requires_grad
     assert (ctorch.tensor([3, 4]) // 2).requires_grad is False
+
+
+def test_view_of_base_whose_storage_was_replaced_is_left_alone():
+    # torch 2.13 is wrong here: it rebases v onto a's new history (x.grad [6, 6, 0]) although
+    # v's values, in the old memory, are still 2x. ctorch keeps v's own history.
+    x = ctorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = x * 2
+    v = a[0:2]
+    a.data = ctorch.zeros(3)  # v no longer shares a's memory
+    a.mul_(3)
+    v.sum().backward()  # v keeps its old history: d(2x)/dx on its two elements
+    assert x.grad.tolist() == [2.0, 2.0, 0.0]

@@ -93,6 +93,29 @@ def _check_nan(node, grads):
                 raise RuntimeError(msg)
 
 
+def _validate_shapes(node, gins):
+    """torch's validate_outputs for a user Function: a gradient must have its input's shape
+    or one that sums down to it (it is then summed)."""
+    out = list(gins)
+    for i, (g, shape) in enumerate(zip(gins, node._in_shapes, strict=False)):
+        if g is None or shape is None or not hasattr(g, "_a"):
+            continue
+        gs = g._a.shape
+        if gs == shape:
+            continue
+        try:
+            ok = np.broadcast_shapes(shape, gs) == gs
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(gs)} but expected shape compatible with {list(shape)}"
+            )
+        out[i] = g.sum_to_size(shape)
+    return tuple(out)
+
+
 def run_backward(
     roots, grad_roots, retain_graph: bool, create_graph: bool, capture=None, accumulate: bool = True
 ):
@@ -170,7 +193,12 @@ def run_backward(
                 gins = (gins,)
             nf = node.next_functions
             if len(gins) < len(nf):
-                # trailing Nones are allowed for non-tensor inputs
+                if node._user:  # torch: one gradient (or None) per forward input
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(nf)}, got {len(gins)})"
+                    )
+                # ctorch's own ops may leave out trailing Nones for non-tensor inputs
                 gins = gins + (None,) * (len(nf) - len(gins))
             elif len(gins) > len(nf):
                 extra = gins[len(nf) :]
@@ -185,6 +213,8 @@ def run_backward(
                     r = h(gins, gouts)
                     if r is not None:
                         gins = tuple(r)
+            if node._in_shapes is not None:
+                gins = _validate_shapes(node, gins)
             if state.anomaly and state.anomaly_check_nan:
                 _check_nan(node, gins)
             if not retain_graph and isinstance(node, BackwardCFunction):

@@ -58,6 +58,10 @@ class Node:
     next_functions: tuple = ()
     _pre_hooks = None  # {output_nr: [hook(grad) -> grad|None]}
     _hooks = None  # [hook(grad_inputs, grad_outputs)]
+    # node of a Function defined outside ctorch: the engine holds its backward to torch's
+    # rules (one gradient per forward input; shapes checked against ``_in_shapes``)
+    _user = False
+    _in_shapes = None
 
     def name(self) -> str:
         return type(self).__name__
@@ -194,7 +198,29 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
         node_name = attrs.get("_node_name") or (name + "Backward")
-        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_forward_cls": cls})
+        user = not cls.__module__.startswith("ctorch.")
+        cls._backward_cls = type(
+            node_name, (BackwardCFunction,), {"_forward_cls": cls, "_user": user}
+        )
+        if user and "apply" not in attrs and name != "Function":
+            cls.apply = classmethod(_user_apply)
+
+
+def _user_apply(cls, *args, **kwargs):
+    """``apply`` of a Function defined outside ctorch: ``Function.apply``, then the input
+    shapes go on the node so the engine can check the gradients backward returns (torch's
+    "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
+    outputs = Function.apply.__func__(cls, *args, **kwargs)
+    from .._tensor import Tensor
+
+    bcls = cls._backward_cls
+    for o in outputs if isinstance(outputs, tuple) else (outputs,):
+        if isinstance(o, Tensor) and type(o.grad_fn) is bcls:
+            o.grad_fn._in_shapes = tuple(
+                a._a.shape if isinstance(a, Tensor) else None for a in args
+            )
+            break
+    return outputs
 
 
 def _edge(t):

@@ -901,6 +901,11 @@ def check_writable(t: Tensor, op: str) -> None:
             "(e.g. from_numpy of a read-only array). Use .clone() first, or make the array "
             "writeable on the NumPy side."
         )
+    base = t._base
+    if base is not None and state.enabled and base._rg:
+        fn = t.grad_fn
+        if (fn is None or type(fn) is _NoGradViewBackward) and getattr(t, "_vng", False):
+            raise RuntimeError(_NO_GRAD_VIEW_MSG.format(what="is being"))
 
 
 def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
@@ -952,12 +957,16 @@ def inplace(self: Tensor, op: str, compute, other=None):
         xp_of(self._a).copyto(self._a, ra, casting="unsafe")
     self._vref[0] += 1
     if graph:
-        if self._base is not None and r._rg:
+        base = self._base
+        if base is not None and r._rg:
             _rebase_view(self, r)
+            _rebase_other_views(base, self)
         else:
             self.grad_fn = r.grad_fn
             self._output_nr = r._output_nr
             self._rg = r._rg
+            if self._views and self._rg:
+                _rebase_other_views(self, None)
     return self
 
 
@@ -979,6 +988,155 @@ class _CopySlices(Function):
         return gb, gr, None, None
 
 
+class _Copy(Function):
+    """``dst.copy_(src)`` with autograd (torch's CopyBackwards): the result is ``src``
+    (cast, moved and broadcast to ``dst``); ``dst``'s old value gets a zero gradient, so it
+    stays in the graph, as in torch."""
+
+    _node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        from .conversion import to_impl
+
+        ctx.src_shape, ctx.src_dtype, ctx.src_device = src._a.shape, src.dtype, src.device
+        return to_impl(src, dst.dtype, dst.device, False).expand(dst.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        gd = gs = None
+        if ctx.needs_input_grad[0]:
+            gd = _wrap(xp_of(g._a).zeros_like(g._a))
+        if ctx.needs_input_grad[1]:
+            from .conversion import to_impl
+
+            gs = to_impl(sum_to_shape(g, ctx.src_shape), ctx.src_dtype, ctx.src_device, False)
+        return gd, gs
+
+
+def _data_ptr(a) -> int:
+    return a.__array_interface__["data"][0] if type(a) is _nd else a.data.ptr
+
+
+def _flat_positions(ba, va):
+    """Positions, in ``ba``'s C-order flattening, of the elements of ``va`` (an array over
+    ``ba``'s memory), shaped like ``va``: a NumPy int64 array. Any strides, including a
+    non-contiguous or flipped base. None when some element of ``va`` is not an element of
+    ``ba`` (the base's memory was swapped, e.g. by ``.data =``)."""
+    item = ba.itemsize
+    addr = np.asarray(_data_ptr(va) - _data_ptr(ba), dtype=np.int64)
+    for n, st in zip(va.shape, va.strides, strict=True):
+        addr = np.add.outer(addr, np.arange(n, dtype=np.int64) * st)
+    if addr.size == 0:
+        return addr
+    if ba.flags.c_contiguous:
+        if addr.min() < 0 or addr.max() >= ba.size * item or np.any(addr % item):
+            return None
+        return addr // item
+    baddr = np.asarray(0, dtype=np.int64)
+    for n, st in zip(ba.shape, ba.strides, strict=True):
+        baddr = np.add.outer(baddr, np.arange(n, dtype=np.int64) * st)
+    baddr = baddr.reshape(-1)
+    order = np.argsort(baddr, kind="stable")
+    sorted_addr = baddr[order]
+    i = np.minimum(np.searchsorted(sorted_addr, addr), sorted_addr.size - 1)
+    if not np.array_equal(sorted_addr[i], addr):
+        return None
+    return order[i]
+
+
+def _to_xp(idx, like):
+    return idx if type(like) is _nd else xp_of(like).asarray(idx)
+
+
+class _AsStridedView(Function):
+    """A view's new history after its base (or another view of it) was modified in place:
+    the view's elements read from the base's new value (torch's AsStridedBackward0). Only
+    the node matters; ``forward`` wraps the view's own array."""
+
+    _node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, va, pos=None):
+        ba = base._a
+        if pos is None:
+            pos = _flat_positions(ba, va)
+        if pos is None:
+            raise RuntimeError(
+                "in-place operation on a view whose memory is no longer part of its base's "
+                "(the base's storage was replaced, e.g. through .data): autograd cannot "
+                "route its gradient; take the view again after the replacement"
+            )
+        ctx.pos = _to_xp(pos.reshape(-1), ba)
+        ctx.bshape, ctx.vshape = ba.shape, va.shape
+        return _wrap(va)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .indexing import _IndexBackward
+
+        n = 1
+        for d in ctx.bshape:
+            n *= d
+        flat = _IndexBackward.apply(g.reshape(-1), (ctx.pos,), True, (n,))
+        return flat.reshape(ctx.bshape), None, None
+
+
+class _NoGradViewFn(Function):
+    """grad_fn of a view taken under no_grad whose base (or another view of it) was then
+    modified in place with grad mode on. torch raises when the view's grad_fn is next read;
+    ctorch raises when a gradient reaches it, with torch's message."""
+
+    _node_name = "NoGradViewBackward"
+
+    @staticmethod
+    def forward(ctx, base, va):
+        return _wrap(va)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(
+            _NO_GRAD_VIEW_MSG.format(what="its base or another view of its base has been")
+        )
+
+
+_NoGradViewBackward = _NoGradViewFn._backward_cls
+
+
+def _rebase_other_views(base: Tensor, skip) -> None:
+    """After an in-place op recorded on ``base`` (or on its view ``skip``), give every other
+    live view of ``base`` a grad_fn through the base's new history (torch's view rebase).
+    torch does this lazily when a view's version no longer matches its grad_fn; ctorch at
+    once, since ``grad_fn`` is a plain slot read on every op."""
+    vs = base._views
+    if not vs:
+        return
+    alive = []
+    for ref in list(vs):
+        v = ref()
+        if v is None:
+            continue
+        alive.append(ref)
+        if (
+            v is skip
+            or v._a.dtype != base._a.dtype
+            or not (v.is_floating_point() or v.is_complex())
+        ):
+            continue
+        fn = v.grad_fn
+        if type(fn) is _NoGradViewBackward:
+            continue
+        if fn is None and getattr(v, "_vng", False):
+            t = _NoGradViewFn.apply(base, v._a)
+        else:
+            pos = _flat_positions(base._a, v._a)
+            if pos is None:  # the base's storage was replaced: no longer its view
+                continue
+            t = _AsStridedView.apply(base, v._a, pos)
+        v.grad_fn, v._output_nr, v._rg = t.grad_fn, 0, True
+    vs[:] = alive
+
+
 def _rebase_view(view: Tensor, r: Tensor) -> None:
     base = view._base
     ba, va = base._a, view._a
@@ -986,21 +1144,25 @@ def _rebase_view(view: Tensor, r: Tensor) -> None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if type(ba) is not _nd or not ba.flags.c_contiguous:
+    if ba.dtype != va.dtype:
         raise RuntimeError(
-            "in-place operation on a view of a non-contiguous tensor that is part of the autograd "
-            "graph is not supported; apply it out of place or on a .clone()"
+            "in-place operation on a dtype-reinterpreting view (view(dtype)) of a tensor that "
+            "is part of the autograd graph is not supported; apply it on a .clone()"
         )
-    item = ba.itemsize
-    off = (va.__array_interface__["data"][0] - ba.__array_interface__["data"][0]) // item
-    idx = np.asarray(off, dtype=np.int64)
-    for n, st in zip(va.shape, va.strides, strict=True):
-        idx = np.add.outer(idx, np.arange(n, dtype=np.int64) * (st // item))
-    mask = np.ones(ba.shape, ba.dtype)
+    pos = _flat_positions(ba, va)
+    if pos is None:
+        raise RuntimeError(
+            "in-place operation on a view whose memory is no longer part of its base's "
+            "(the base's storage was replaced, e.g. through .data): autograd cannot route "
+            "its gradient; take the view again after the replacement"
+        )
+    xp = xp_of(ba)
+    mask = xp.ones(ba.shape, ba.dtype)
+    idx = _to_xp(pos, ba)
     mask.reshape(-1)[idx.reshape(-1)] = 0
     nb = _CopySlices.apply(base, r, idx, mask)
     base.grad_fn, base._output_nr, base._rg = nb.grad_fn, 0, True
-    vv = nb.reshape(-1)[_wrap(idx)]  # the view, read back from the new base
+    vv = _AsStridedView.apply(base, va, pos)  # the view, read back from the new base
     view.grad_fn, view._output_nr, view._rg = vv.grad_fn, 0, True
 
 
