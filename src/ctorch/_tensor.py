@@ -100,9 +100,11 @@ class Tensor:
         t._vref = self._vref
         base = self if self._base is None else self._base
         t._base = base
-        # inside Function.apply's forward grad mode is off too, but apply then sets grad_fn
-        t._vng = not state.enabled
-        if state.enabled or self._rg:
+        enabled = state.enabled
+        if enabled or self._rg or base._rg:
+            # inside Function.apply's forward grad mode is off too, but apply then sets
+            # grad_fn; only a view left without one counts as made under no_grad
+            t._vng = not enabled
             vs = base._views
             if vs is None:
                 vs = base._views = _ViewList()
