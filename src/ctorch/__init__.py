@@ -147,6 +147,7 @@ from ._random import (  # noqa: E402
     set_rng_state,
 )
 from ._tensor_str import set_printoptions  # noqa: E402
+from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,

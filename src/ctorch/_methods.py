@@ -447,15 +447,7 @@ def _copy_(self, src, non_blocking=False):
             f"shape {tuple(self.shape)}"
         )
     if state.enabled and (self._rg or src._rg):
-        return A.inplace(
-            self,
-            "copy_",
-            lambda: (
-                C.to_impl(src, self.dtype, self.device, False).expand(self.shape)
-                + self.detach() * 0
-            ),
-            src,
-        )
+        return A.inplace(self, "copy_", lambda: A._Copy.apply(self, src), src)
     A.check_writable(self, "copy_")
     s = src._a
     if type(s) is not type(self._a):

@@ -8,6 +8,7 @@ Most methods are attached at the bottom of this module from ``ops``.
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,18 @@ from .autograd.grad_mode import state
 __all__ = ["Tensor", "is_tensor"]
 
 _ndarray = np.ndarray
+_weakref = weakref.ref
+
+
+class _ViewList(list):
+    """A base's weak references to its views (``Tensor._views``)."""
+
+    __slots__ = ("cap",)
+
+    def __init__(self) -> None:
+        self.cap = 32
+
+
 _NP2DT = D._BY_NP
 
 
@@ -51,6 +64,8 @@ class Tensor(_MethodsStub):
         "_base",
         "_hooks",
         "_retains",
+        "_views",  # on a base: weakrefs to its views (rebased after an in-place op)
+        "_vng",  # on a view: created with grad mode off (torch's CreationMeta::NO_GRAD_MODE)
         "__weakref__",
         "__dict__",
     )
@@ -83,13 +98,33 @@ class Tensor(_MethodsStub):
         t._base = None
         t._hooks = None
         t._retains = False
+        t._views = None
         return t
 
     def _view_of(self, a) -> Tensor:
-        """A new tensor over ``a`` (a view of self's storage) sharing the version counter."""
+        """A new tensor over ``a`` (a view of self's storage) sharing the version counter.
+
+        The base keeps a weak list of its views: an in-place op recorded by autograd on the
+        base (or on another view) gives each live view a new ``grad_fn`` through the base's
+        new history (torch regenerates it lazily as AsStridedBackward; ctorch's ``grad_fn``
+        is a plain slot, so ``ops.arithmetic.inplace`` does it at once). Views of tensors
+        outside autograd taken under no_grad are not listed: nothing can rebase them."""
         t = Tensor._make(a)
         t._vref = self._vref
-        t._base = self if self._base is None else self._base
+        base = self if self._base is None else self._base
+        t._base = base
+        enabled = state.enabled
+        if enabled or self._rg or base._rg:
+            # inside Function.apply's forward grad mode is off too, but apply then sets
+            # grad_fn; only a view left without one counts as made under no_grad
+            t._vng = not enabled
+            vs = base._views
+            if vs is None:
+                vs = base._views = _ViewList()
+            vs.append(_weakref(t))
+            if len(vs) > vs.cap:  # drop dead entries: amortized O(1) per view
+                vs[:] = [r for r in vs if r() is not None]
+                vs.cap = max(32, 2 * len(vs))
         return t
 
     @staticmethod
@@ -534,6 +569,7 @@ class Tensor(_MethodsStub):
         t._base = None
         t._hooks = None
         t._retains = False
+        t._views = None
 
     # NumPy interop -----------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:

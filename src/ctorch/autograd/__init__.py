@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import engine as _engine_mod
 from . import graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
@@ -52,7 +54,13 @@ def _make_grads(outputs, grad_outputs, create_graph):
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
             a = out._a
-            g = Tensor._make(a.dtype.type(1) + (a * 0))
+            # ones, whatever the loss's value (``1 + loss*0`` seeded NaN for a NaN/inf loss)
+            if type(a) is np.ndarray:
+                g = Tensor._make(np.ones_like(a))
+            else:
+                import cupy
+
+                g = Tensor._make(cupy.ones_like(a))
         else:
             if not isinstance(g, Tensor):
                 from .._creation import tensor

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
 from .function import _FREED_MSG, AccumulateGrad, BackwardCFunction
 from .grad_mode import state
 
@@ -10,16 +14,25 @@ __all__ = ["run_backward", "queue_callback"]
 # One list of final callbacks per running backward (a stack: backward may nest, e.g. in a
 # hook); ``queue_callback`` appends to the innermost one. Callbacks run after the whole graph
 # has been processed, in order (a callback may queue more), as torch's
-# ``Variable._execution_engine.queue_callback``.
-_final_callbacks: list[list] = []
+# ``Variable._execution_engine.queue_callback``. Per thread: two threads may run backward
+# at the same time, each on its own graph.
+_tls = threading.local()
+
+
+def _callback_stack() -> list:
+    st = getattr(_tls, "final_callbacks", None)
+    if st is None:
+        st = _tls.final_callbacks = []
+    return st
 
 
 def queue_callback(callback) -> None:
     """Run ``callback()`` once the backward pass in progress has finished (torch's
     ``Variable._execution_engine.queue_callback``); DDP uses it to wait for its all-reduces."""
-    if not _final_callbacks:
+    st = _callback_stack()
+    if not st:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
-    _final_callbacks[-1].append(callback)
+    st[-1].append(callback)
 
 
 class _ExecutionEngine:
@@ -80,6 +93,29 @@ def _check_nan(node, grads):
                 raise RuntimeError(msg)
 
 
+def _validate_shapes(node, gins):
+    """torch's validate_outputs for a user Function: a gradient must have its input's shape
+    or one that sums down to it (it is then summed)."""
+    out = list(gins)
+    for i, (g, shape) in enumerate(zip(gins, node._in_shapes, strict=False)):
+        if g is None or shape is None or not hasattr(g, "_a"):
+            continue
+        gs = g._a.shape
+        if gs == shape:
+            continue
+        try:
+            ok = np.broadcast_shapes(shape, gs) == gs
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(gs)} but expected shape compatible with {list(shape)}"
+            )
+        out[i] = g.sum_to_size(shape)
+    return tuple(out)
+
+
 def run_backward(
     roots, grad_roots, retain_graph: bool, create_graph: bool, capture=None, accumulate: bool = True
 ):
@@ -105,7 +141,8 @@ def run_backward(
     prev = state.enabled
     state.enabled = bool(create_graph)
     callbacks: list = []
-    _final_callbacks.append(callbacks)
+    cb_stack = _callback_stack()
+    cb_stack.append(callbacks)
     try:
         for node in order:
             slots = pending.pop(node, None)
@@ -156,7 +193,12 @@ def run_backward(
                 gins = (gins,)
             nf = node.next_functions
             if len(gins) < len(nf):
-                # trailing Nones are allowed for non-tensor inputs
+                if node._user:  # torch: one gradient (or None) per forward input
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(nf)}, got {len(gins)})"
+                    )
+                # ctorch's own ops may leave out trailing Nones for non-tensor inputs
                 gins = gins + (None,) * (len(nf) - len(gins))
             elif len(gins) > len(nf):
                 extra = gins[len(nf) :]
@@ -171,6 +213,8 @@ def run_backward(
                     r = h(gins, gouts)
                     if r is not None:
                         gins = tuple(r)
+            if node._in_shapes is not None:
+                gins = _validate_shapes(node, gins)
             if state.anomaly and state.anomaly_check_nan:
                 _check_nan(node, gins)
             if not retain_graph and isinstance(node, BackwardCFunction):
@@ -193,4 +237,4 @@ def run_backward(
             i += 1
     finally:
         state.enabled = prev
-        _final_callbacks.pop()
+        cb_stack.pop()

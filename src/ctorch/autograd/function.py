@@ -8,6 +8,7 @@ node whose ``next_functions`` point at the inputs' nodes. The node *is* the ``ct
 
 from __future__ import annotations
 
+import threading
 import traceback
 import weakref
 
@@ -57,6 +58,10 @@ class Node:
     next_functions: tuple = ()
     _pre_hooks = None  # {output_nr: [hook(grad) -> grad|None]}
     _hooks = None  # [hook(grad_inputs, grad_outputs)]
+    # node of a Function defined outside ctorch: the engine holds its backward to torch's
+    # rules (one gradient per forward input; shapes checked against ``_in_shapes``)
+    _user = False
+    _in_shapes = None
 
     def name(self) -> str:
         return type(self).__name__
@@ -196,7 +201,29 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
         node_name = attrs.get("_node_name") or (name + "Backward")
-        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_forward_cls": cls})
+        user = not cls.__module__.startswith("ctorch.")
+        cls._backward_cls = type(
+            node_name, (BackwardCFunction,), {"_forward_cls": cls, "_user": user}
+        )
+        if user and "apply" not in attrs and name != "Function":
+            cls.apply = classmethod(_user_apply)
+
+
+def _user_apply(cls, *args, **kwargs):
+    """``apply`` of a Function defined outside ctorch: ``Function.apply``, then the input
+    shapes go on the node so the engine can check the gradients backward returns (torch's
+    "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
+    outputs = Function.apply.__func__(cls, *args, **kwargs)
+    from .._tensor import Tensor
+
+    bcls = cls._backward_cls
+    for o in outputs if isinstance(outputs, tuple) else (outputs,):
+        if isinstance(o, Tensor) and type(o.grad_fn) is bcls:
+            o.grad_fn._in_shapes = tuple(
+                a._a.shape if isinstance(a, Tensor) else None for a in args
+            )
+            break
+    return outputs
 
 
 def _edge(t):
@@ -305,8 +332,10 @@ class Function(metaclass=_FunctionMeta):
         node.next_functions = tuple(
             _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
         )
-        if _recording is not None:
-            _recording.append(node)
+        if _recording is not None:  # some thread collects nodes: is it this one?
+            lst = state.recording
+            if lst is not None:
+                lst.append(node)
         non_diff = node._non_diff
         if len(outs) > 1:
             node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
@@ -338,14 +367,23 @@ class Function(metaclass=_FunctionMeta):
         return outputs
 
 
-_recording = None  # a list while ops.arithmetic.inplace collects the nodes one op creates
+# ops.arithmetic.inplace collects the nodes one op creates into ``state.recording`` (per
+# thread). ``_recording`` is non-None while any thread collects, so ``apply``'s hot path
+# pays one module-global read, not a thread-local one, when nobody does.
+_recording = None
+_recorders = 0
+_recorders_lock = threading.Lock()
 
 
 def record_nodes(lst):
-    """Collect graph nodes created by ``apply`` into ``lst`` (None stops); returns the
-    previous collector so calls nest."""
-    global _recording
-    prev, _recording = _recording, lst
+    """Collect graph nodes this thread creates through ``apply`` into ``lst`` (None stops);
+    returns the previous collector so calls nest."""
+    global _recording, _recorders
+    prev = state.recording
+    state.recording = lst
+    with _recorders_lock:
+        _recorders += (lst is not None) - (prev is not None)
+        _recording = True if _recorders else None
     return prev
 
 

@@ -9,6 +9,7 @@ from .. import _table
 from .._tensor import Tensor
 from ..autograd import function as _F
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
 from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
@@ -427,14 +428,48 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
+class _RoundedDiv(Function):
+    """``div(a, b, rounding_mode=...)`` with autograd: a step function, so both gradients
+    are zeros, as torch's DivBackward2 (the result still requires grad)."""
+
+    _node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, r):
+        ctx.a_, ctx.b_ = _meta(a), _meta(b)
+        return _wrap(r._a)
+
+    @staticmethod
+    def backward(ctx, g):
+        z = g * 0 if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] else None
+        return _g(z, ctx.a_, ctx.needs_input_grad[0]), _g(z, ctx.b_, ctx.needs_input_grad[1]), None
+
+
+class _FloorDivide(Function):
+    """``floor_divide`` / ``//`` with autograd: torch marks the result as requiring grad
+    with a node whose backward raises (floor_divide has no derivative formula there)."""
+
+    _node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b, r):
+        return _wrap(r._a)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 def div(input, other, *, rounding_mode=None, out=None):
     a, b = _lhs(input, other, "div")
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            r = floor_divide(a, b)
+            with _F_no_grad():
+                r = floor_divide(a, b)
         elif rounding_mode == "trunc":
-            q = true_div(a, b)
-            r = q.trunc() if q.is_floating_point() else q
+            with _F_no_grad():
+                q = true_div(a, b)
+                r = q.trunc() if q.is_floating_point() else q
             if not (
                 a.is_floating_point()
                 or (isinstance(b, Tensor) and b.is_floating_point())
@@ -445,6 +480,8 @@ def div(input, other, *, rounding_mode=None, out=None):
             raise ValueError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
+        if _needs_graph(a, b) and r.is_floating_point():
+            r = _RoundedDiv.apply(a, b, r)
         return _out(out, r) if out is not None else r
     if out is not None:
         return _out(out, true_div(a, b))
@@ -470,7 +507,10 @@ def floor_divide(input, other):
         yarr = yb._a if isinstance(yb, Tensor) else yb
         if np.any(xp.asarray(yarr) == 0):
             raise RuntimeError("ZeroDivisionError")
-    return _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
+    r = _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
+    if dt.kind in "fc" and _needs_graph(a, b):
+        return _FloorDivide.apply(a, b, r)
+    return r
 
 
 def remainder(input, other):
@@ -757,19 +797,43 @@ class Clamp(Function):
             x, lo if isinstance(lo, Tensor) else None, hi if isinstance(hi, Tensor) else None
         )
         ctx.lo, ctx.hi = lo, hi
+        ctx.x_, ctx.lo_, ctx.hi_ = _meta(x), _meta(lo), _meta(hi)
         return _wrap(_clamp_arr(x, lo, hi))
 
     @staticmethod
     def backward(ctx, g):
-        x, _, _ = ctx.saved_tensors
-        mask = None
-        lo, hi = ctx.lo, ctx.hi
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            m2 = x <= hi
-            mask = m2 if mask is None else mask & m2
-        return g * mask.to(g.dtype) if mask is not None else g, None, None
+        x, tlo, thi = ctx.saved_tensors
+        lo = tlo if tlo is not None else ctx.lo
+        hi = thi if thi is not None else ctx.hi
+        need = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if need[0]:
+            mask = None
+            if lo is not None:
+                mask = x >= lo
+            if hi is not None:
+                m2 = x <= hi
+                mask = m2 if mask is None else mask & m2
+            gx = _g(g * mask.to(g.dtype) if mask is not None else g, ctx.x_, True)
+        # tensor bounds (torch's clamp_backward_min_max): min takes the gradient where x is
+        # below it (and min < max), max where x is above it or max < min (max wins)
+        if need[1]:
+            m = x < lo
+            if hi is not None:
+                m = m & (lo < hi)
+            glo = _g(g * m.to(g.dtype), ctx.lo_, True)
+        if need[2]:
+            m = x > hi
+            if lo is not None:
+                m = m | (hi < lo)
+            ghi = _g(g * m.to(g.dtype), ctx.hi_, True)
+        return gx, glo, ghi
+
+
+class ClampTensor(Clamp):
+    """clamp with tensor bounds (torch's clamp.Tensor, node ClampBackward0)."""
+
+    _node_name = "ClampBackward0"
 
 
 def _clamp_arr(x, lo, hi):
@@ -794,8 +858,11 @@ def _clamp_arr(x, lo, hi):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if state.enabled and input._rg:
-        return Clamp.apply(input, min, max)
+    if state.enabled and (
+        input._rg or (isinstance(min, Tensor) and min._rg) or (isinstance(max, Tensor) and max._rg)
+    ):
+        fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+        return fn.apply(input, min, max)
     return _wrap(_clamp_arr(input, min, max))
 
 
@@ -811,6 +878,15 @@ def clamp_max(input, max):  # noqa: A002
 
 
 # ------------------------------------------------------------------ in-place machinery
+_NO_GRAD_VIEW_MSG = (
+    "A view was created in no_grad mode and {what} modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block "
+    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+    "to be tracked)."
+)
+
+
 def check_writable(t: Tensor, op: str) -> None:
     a = t._a
     if type(a) is _nd and not a.flags.writeable:
@@ -819,6 +895,11 @@ def check_writable(t: Tensor, op: str) -> None:
             "(e.g. from_numpy of a read-only array). Use .clone() first, or make the array "
             "writeable on the NumPy side."
         )
+    base = t._base
+    if base is not None and state.enabled and base._rg:
+        fn = t.grad_fn
+        if (fn is None or type(fn) is _NoGradViewBackward) and getattr(t, "_vng", False):
+            raise RuntimeError(_NO_GRAD_VIEW_MSG.format(what="is being"))
 
 
 def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
@@ -870,12 +951,16 @@ def inplace(self: Tensor, op: str, compute, other=None):
         xp_of(self._a).copyto(self._a, ra, casting="unsafe")
     self._vref[0] += 1
     if graph:
-        if self._base is not None and r._rg:
+        base = self._base
+        if base is not None and r._rg:
             _rebase_view(self, r)
+            _rebase_other_views(base, self)
         else:
             self.grad_fn = r.grad_fn
             self._output_nr = r._output_nr
             self._rg = r._rg
+            if self._views and self._rg:
+                _rebase_other_views(self, None)
     return self
 
 
@@ -897,6 +982,155 @@ class _CopySlices(Function):
         return gb, gr, None, None
 
 
+class _Copy(Function):
+    """``dst.copy_(src)`` with autograd (torch's CopyBackwards): the result is ``src``
+    (cast, moved and broadcast to ``dst``); ``dst``'s old value gets a zero gradient, so it
+    stays in the graph, as in torch."""
+
+    _node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        from .conversion import to_impl
+
+        ctx.src_shape, ctx.src_dtype, ctx.src_device = src._a.shape, src.dtype, src.device
+        return to_impl(src, dst.dtype, dst.device, False).expand(dst.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        gd = gs = None
+        if ctx.needs_input_grad[0]:
+            gd = _wrap(xp_of(g._a).zeros_like(g._a))
+        if ctx.needs_input_grad[1]:
+            from .conversion import to_impl
+
+            gs = to_impl(sum_to_shape(g, ctx.src_shape), ctx.src_dtype, ctx.src_device, False)
+        return gd, gs
+
+
+def _data_ptr(a) -> int:
+    return a.__array_interface__["data"][0] if type(a) is _nd else a.data.ptr
+
+
+def _flat_positions(ba, va):
+    """Positions, in ``ba``'s C-order flattening, of the elements of ``va`` (an array over
+    ``ba``'s memory), shaped like ``va``: a NumPy int64 array. Any strides, including a
+    non-contiguous or flipped base. None when some element of ``va`` is not an element of
+    ``ba`` (the base's memory was swapped, e.g. by ``.data =``)."""
+    item = ba.itemsize
+    addr = np.asarray(_data_ptr(va) - _data_ptr(ba), dtype=np.int64)
+    for n, st in zip(va.shape, va.strides, strict=True):
+        addr = np.add.outer(addr, np.arange(n, dtype=np.int64) * st)
+    if addr.size == 0:
+        return addr
+    if ba.flags.c_contiguous:
+        if addr.min() < 0 or addr.max() >= ba.size * item or np.any(addr % item):
+            return None
+        return addr // item
+    baddr = np.asarray(0, dtype=np.int64)
+    for n, st in zip(ba.shape, ba.strides, strict=True):
+        baddr = np.add.outer(baddr, np.arange(n, dtype=np.int64) * st)
+    baddr = baddr.reshape(-1)
+    order = np.argsort(baddr, kind="stable")
+    sorted_addr = baddr[order]
+    i = np.minimum(np.searchsorted(sorted_addr, addr), sorted_addr.size - 1)
+    if not np.array_equal(sorted_addr[i], addr):
+        return None
+    return order[i]
+
+
+def _to_xp(idx, like):
+    return idx if type(like) is _nd else xp_of(like).asarray(idx)
+
+
+class _AsStridedView(Function):
+    """A view's new history after its base (or another view of it) was modified in place:
+    the view's elements read from the base's new value (torch's AsStridedBackward0). Only
+    the node matters; ``forward`` wraps the view's own array."""
+
+    _node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, va, pos=None):
+        ba = base._a
+        if pos is None:
+            pos = _flat_positions(ba, va)
+        if pos is None:
+            raise RuntimeError(
+                "in-place operation on a view whose memory is no longer part of its base's "
+                "(the base's storage was replaced, e.g. through .data): autograd cannot "
+                "route its gradient; take the view again after the replacement"
+            )
+        ctx.pos = _to_xp(pos.reshape(-1), ba)
+        ctx.bshape, ctx.vshape = ba.shape, va.shape
+        return _wrap(va)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .indexing import _IndexBackward
+
+        n = 1
+        for d in ctx.bshape:
+            n *= d
+        flat = _IndexBackward.apply(g.reshape(-1), (ctx.pos,), True, (n,))
+        return flat.reshape(ctx.bshape), None, None
+
+
+class _NoGradViewFn(Function):
+    """grad_fn of a view taken under no_grad whose base (or another view of it) was then
+    modified in place with grad mode on. torch raises when the view's grad_fn is next read;
+    ctorch raises when a gradient reaches it, with torch's message."""
+
+    _node_name = "NoGradViewBackward"
+
+    @staticmethod
+    def forward(ctx, base, va):
+        return _wrap(va)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(
+            _NO_GRAD_VIEW_MSG.format(what="its base or another view of its base has been")
+        )
+
+
+_NoGradViewBackward = _NoGradViewFn._backward_cls
+
+
+def _rebase_other_views(base: Tensor, skip) -> None:
+    """After an in-place op recorded on ``base`` (or on its view ``skip``), give every other
+    live view of ``base`` a grad_fn through the base's new history (torch's view rebase).
+    torch does this lazily when a view's version no longer matches its grad_fn; ctorch at
+    once, since ``grad_fn`` is a plain slot read on every op."""
+    vs = base._views
+    if not vs:
+        return
+    alive = []
+    for ref in list(vs):
+        v = ref()
+        if v is None:
+            continue
+        alive.append(ref)
+        if (
+            v is skip
+            or v._a.dtype != base._a.dtype
+            or not (v.is_floating_point() or v.is_complex())
+        ):
+            continue
+        fn = v.grad_fn
+        if type(fn) is _NoGradViewBackward:
+            continue
+        if fn is None and getattr(v, "_vng", False):
+            t = _NoGradViewFn.apply(base, v._a)
+        else:
+            pos = _flat_positions(base._a, v._a)
+            if pos is None:  # the base's storage was replaced: no longer its view
+                continue
+            t = _AsStridedView.apply(base, v._a, pos)
+        v.grad_fn, v._output_nr, v._rg = t.grad_fn, 0, True
+    vs[:] = alive
+
+
 def _rebase_view(view: Tensor, r: Tensor) -> None:
     base = view._base
     ba, va = base._a, view._a
@@ -904,21 +1138,25 @@ def _rebase_view(view: Tensor, r: Tensor) -> None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if type(ba) is not _nd or not ba.flags.c_contiguous:
+    if ba.dtype != va.dtype:
         raise RuntimeError(
-            "in-place operation on a view of a non-contiguous tensor that is part of the autograd "
-            "graph is not supported; apply it out of place or on a .clone()"
+            "in-place operation on a dtype-reinterpreting view (view(dtype)) of a tensor that "
+            "is part of the autograd graph is not supported; apply it on a .clone()"
         )
-    item = ba.itemsize
-    off = (va.__array_interface__["data"][0] - ba.__array_interface__["data"][0]) // item
-    idx = np.asarray(off, dtype=np.int64)
-    for n, st in zip(va.shape, va.strides, strict=True):
-        idx = np.add.outer(idx, np.arange(n, dtype=np.int64) * (st // item))
-    mask = np.ones(ba.shape, ba.dtype)
+    pos = _flat_positions(ba, va)
+    if pos is None:
+        raise RuntimeError(
+            "in-place operation on a view whose memory is no longer part of its base's "
+            "(the base's storage was replaced, e.g. through .data): autograd cannot route "
+            "its gradient; take the view again after the replacement"
+        )
+    xp = xp_of(ba)
+    mask = xp.ones(ba.shape, ba.dtype)
+    idx = _to_xp(pos, ba)
     mask.reshape(-1)[idx.reshape(-1)] = 0
     nb = _CopySlices.apply(base, r, idx, mask)
     base.grad_fn, base._output_nr, base._rg = nb.grad_fn, 0, True
-    vv = nb.reshape(-1)[_wrap(idx)]  # the view, read back from the new base
+    vv = _AsStridedView.apply(base, va, pos)  # the view, read back from the new base
     view.grad_fn, view._output_nr, view._rg = vv.grad_fn, 0, True
 
 

@@ -463,6 +463,49 @@ def logsumexp(input, dim, keepdim: bool = False):
     return r
 
 
+class _PNorm(Function):
+    """p-norm over ``axes`` (p not 0, 1 or +-inf) with torch's ``norm_backward``."""
+
+    _node_name = "NormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        if p == 2:
+            rk = (x * x).sum(axes, True).sqrt()
+        else:
+            rk = (x.abs() ** p).sum(axes, True) ** (1.0 / p)
+        ctx.p, ctx.kshape = p, rk._a.shape
+        if keepdim:
+            out = rk
+        else:
+            out = _wrap(rk._a.reshape([n for i, n in enumerate(x._a.shape) if i not in axes]))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        r, g = out.reshape(ctx.kshape), g.reshape(ctx.kshape)
+        if p < 1:
+            with np.errstate(divide="ignore"):  # |0|^(p-1) = inf, masked to 0 as torch
+                xs = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0)
+            return xs * g * r.pow(1 - p), None, None, None
+        if p == 2:
+            xs, den = x, r
+        elif p < 2:
+            xs, den = x.sgn() * x.abs().pow(p - 1), r.pow(p - 1)
+        else:
+            xs, den = x * x.abs().pow(p - 2), r.pow(p - 1)
+        zero = r == 0
+        scale = (g / den.masked_fill(zero, 1)).masked_fill(zero, 0)
+        return xs * scale, None, None, None
+
+
+class _PNormDim(_PNorm):
+    _node_name = "NormBackward1"
+
+
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -472,6 +515,15 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         elif p == "nuc":
             raise NotImplementedError("norm(p='nuc') is not implemented")
     axes = dims_tuple(dim, input._a.ndim, "norm")
+    if (
+        state.enabled
+        and input._rg
+        and input._a.dtype.kind == "f"
+        and p not in (0, 1, float("inf"), float("-inf"))
+    ):
+        # one node with torch's norm_backward: composing sqrt(sum(x*x)) gives 0 * inf = NaN
+        # at a zero vector, where torch gives the subgradient 0
+        return (_PNorm if dim is None else _PNormDim).apply(input, p, axes, keepdim)
     if p == 2:
         return (input * input).sum(axes, keepdim).sqrt()
     if p == 1:
