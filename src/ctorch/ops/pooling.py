@@ -45,6 +45,14 @@ def _pool_out(i, k, s, p, d, ceil):
     return o
 
 
+def _int32(*vals) -> None:
+    """torch converts the 2-D pooling geometry to C int and refuses what does not fit
+    (ctorch's kernels would take it, but then disagree with torch: stride=2**32 pooled)."""
+    for v in vals:
+        if not -(2**31) <= v < 2**31:
+            raise RuntimeError("value cannot be converted to type int without overflow")
+
+
 def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     kh, kw = _ntuple(kernel_size, 2, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
@@ -53,6 +61,7 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
         sh, sw = _ntuple(stride, 2, "stride")
     ph, pw = _ntuple(padding, 2, "padding")
     dh, dw = _ntuple(dilation, 2, "dilation")
+    _int32(kh, kw, sh, sw, ph, pw, dh, dw)
     if kh <= 0 or kw <= 0:
         raise RuntimeError(
             f"{op}: kernel size should be greater than zero, but got kH: {kh} kW: {kw}"
@@ -266,6 +275,17 @@ def _1d_args(kernel_size, stride, padding, dilation):
     return (1, k), (1, k if s is None else s), (0, p), (1, d)
 
 
+def _1d_max_args(input, kernel_size, stride, padding, dilation):
+    """max_pool1d's geometry as 2-D arguments.  torch's max_pool1d takes an int64 stride
+    (max_pool2d refuses one above 2**31-1): a stride past the padded length leaves one
+    window, whose position does not depend on it, so it is clamped to that length + 1."""
+    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    L = input._a.shape[-1]
+    if s[1] > L + 2 * p[1] + 1 and p[1] >= 0:
+        s = (1, L + 2 * p[1] + 1)
+    return k, s, p, d
+
+
 def max_pool1d_with_indices(
     input: Tensor,
     kernel_size,
@@ -280,7 +300,7 @@ def max_pool1d_with_indices(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
         )
         return y.squeeze(0), i.squeeze(0)
-    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     y, i = max_pool2d_with_indices(input.unsqueeze(2), k, s, p, d, ceil_mode)
     return y.squeeze(2), i.squeeze(2)
 
@@ -301,7 +321,7 @@ def max_pool1d(
         return max_pool1d(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
         ).squeeze(0)
-    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     return max_pool2d(input.unsqueeze(2), k, s, p, d, ceil_mode).squeeze(2)
 
 
@@ -656,9 +676,13 @@ def max_unpool2d(
         oshape = tuple(int(s) for s in tuple(output_size)[-2:])
     ia = indices._a
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= oshape[0] * oshape[1]):
+        # torch names the last invalid index in memory order (not the max: a -1 was
+        # reported as the largest valid index)
+        flat = ia.reshape(-1)
+        bad = xp_of(ia).nonzero((flat < 0) | (flat >= oshape[0] * oshape[1]))[0]
         raise RuntimeError(
-            f"Found an invalid max index: {int(ia.max())} (output volumes are of "
-            f"size {oshape[0]}x{oshape[1]}"
+            f"Found an invalid max index: {int(flat[int(bad[-1])])} (output volumes are of "
+            f"size {oshape[0]}x{oshape[1]})"
         )
     if state.enabled and input._rg:
         y = _UnpoolFn.apply(input, ia, oshape)
