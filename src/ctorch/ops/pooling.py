@@ -508,14 +508,21 @@ def _adaptive_ranges(n, o):
     return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
 
 
-def _adaptive_matrix(n, o, dtype, like):
-    m = np.zeros((o, n), dtype)
-    for i, (a, b) in enumerate(_adaptive_ranges(n, o)):
-        m[i, a:b] = 1.0 / (b - a)
-    t = _wrap(m)
-    if type(like._a) is not np.ndarray:
-        t = t.to(like.device)
-    return t
+def _adaptive_avg_dim(y, d, n, o):
+    """Adaptive average along dim d: each window summed in order, then divided by its
+    length (torch's order).  The windows are gathered taps (shorter ones padded with a
+    zero), so an inf or NaN reaches only the windows that hold it; the dense averaging
+    matrix this replaces spread it over the whole row (0 * inf)."""
+    from .spatial import _apply_taps, _to_like
+
+    r = _adaptive_ranges(n, o)
+    idx = np.full((o, max(b - a for a, b in r)), n, np.int64)
+    for i, (a, b) in enumerate(r):
+        idx[i, : b - a] = np.arange(a, b)
+    shape = [1] * y.dim()
+    shape[d] = o
+    cnt = np.array([b - a for a, b in r], y._a.dtype).reshape(shape)
+    return _apply_taps(y, d, idx, None, padded=True) / _to_like(cnt, y)
 
 
 def _out_pair(output_size, H, W):
@@ -530,26 +537,40 @@ def _out_pair(output_size, H, W):
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Adaptive 2-D average pooling (torch's floor/ceil window bounds)."""
-    if _as4d("adaptive_avg_pool2d", input):
+    _as4d("adaptive_avg_pool2d", input)
+    _adaptive_nonempty("adaptive_avg_pool2d", input._a.shape, input._a.ndim - 2)
+    if input._a.ndim == 3:
         return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
-    if oh < 0 or ow < 0 or (oh == 0 or ow == 0) and N * C > 0:
+    if oh < 0 or ow < 0:
         raise RuntimeError(
             f"adaptive_avg_pool2d: elements of output_size must be greater than "
-            f"or equal to 0 but received {(oh, ow)}"
+            f"or equal to 0 but received {{{oh}, {ow}}}"
         )
+    if oh == 0 or ow == 0:  # an empty output (torch returns it, with a grad_fn)
+        return input.sum((2, 3), keepdim=True).expand(N, C, oh, ow).contiguous()
     if H % oh == 0 and W % ow == 0:
         if (oh, ow) == (1, 1) and input._a.dtype.kind == "f":
             return input.mean((2, 3), keepdim=True)
         return avg_pool2d(input, (H // oh, W // ow), (H // oh, W // ow))
-    dt = input._a.dtype
     y = input
     if oh != H:
-        y = _adaptive_matrix(H, oh, dt, input) @ y
+        y = _adaptive_avg_dim(y, 2, H, oh)
     if ow != W:
-        y = y @ _adaptive_matrix(W, ow, dt, input).t()
-    return y.contiguous()
+        y = _adaptive_avg_dim(y, 3, W, ow)
+    return y.contiguous() if y is not input else y.clone()
+
+
+def _adaptive_nonempty(op, shape, first):
+    """torch refuses an empty dimension from ``first`` on (an empty batch is fine; average
+    pooling also takes zero channels, max pooling does not)."""
+    for i in range(first, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, "
+                f"but input has sizes {list(shape)} with dimension {i} being empty"
+            )
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
@@ -567,7 +588,7 @@ def _adaptive_max_arrays(xa, oh, ow):
     rh, rw = _adaptive_ranges(H, oh), _adaptive_ranges(W, ow)
     for i, (a, b) in enumerate(rh):
         for j, (c, d) in enumerate(rw):
-            win = xa[:, :, a:b, c:d].reshape(N, C, -1)
+            win = xa[:, :, a:b, c:d].reshape(N, C, (b - a) * (d - c))
             if xa.dtype.kind == "f":
                 nan = xp.isnan(win)
                 am = xp.where(
@@ -583,11 +604,23 @@ def _adaptive_max_arrays(xa, oh, ow):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
-    if _as4d("adaptive_max_pool2d", input):
+    _as4d("adaptive_max_pool2d", input)
+    _adaptive_nonempty("adaptive_max_pool2d", input._a.shape, 1)
+    if input._a.ndim == 3:
         y, i = adaptive_max_pool2d_with_indices(input.unsqueeze(0), output_size)
         return y.squeeze(0), i.squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
+    if oh < 0 or ow < 0:
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {min(oh, ow)}: {[N, C, oh, ow]}"
+        )
+    if oh == 0 or ow == 0 or N == 0:  # empty output (torch returns it, with a grad_fn)
+        ya = xp_of(input._a).empty((N, C, oh, ow), input._a.dtype)
+        idx = xp_of(input._a).empty((N, C, oh, ow), np.int64)
+        if state.enabled and input._rg:
+            return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
+        return _wrap(ya), _wrap(idx)
     if H % oh == 0 and W % ow == 0 and (H // oh) * (W // ow) > 1:
         return max_pool2d_with_indices(input, (H // oh, W // ow), (H // oh, W // ow))
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
