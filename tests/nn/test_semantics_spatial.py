@@ -379,3 +379,100 @@ def test_antialias_backward(mode, shape, kw):
     yc.backward(ctorch.tensor(g))
     yt.backward(torch.tensor(g))
     _same(xc.grad, xt.grad, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- 4. norm dtypes
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lib.nn.LayerNorm(4)(lib.ones(2, 4, dtype=lib.float64))",
+        "F.layer_norm(lib.ones(2, 3), (3,), lib.ones(3, dtype=lib.float64))",
+        "lib.nn.GroupNorm(2, 4)(lib.ones(2, 4, dtype=lib.float64))",
+        "lib.nn.BatchNorm1d(4)(lib.ones(2, 4, dtype=lib.float64))",
+        "F.batch_norm(lib.ones(2, 3, dtype=lib.float64), lib.zeros(3), lib.ones(3))",
+        "F.batch_norm(lib.ones(2, 3), None, None, lib.ones(3, dtype=lib.float64), training=True)",
+        "F.instance_norm(lib.ones(2, 4, 3, dtype=lib.float64), weight=lib.ones(4))",
+    ],
+)
+def test_norm_mixed_dtype_raises_like_torch(expr):
+    def run(lib):
+        return eval(expr, {"lib": lib, "F": lib.nn.functional})
+
+    _raises_like(lambda: run(ctorch), lambda: run(torch))
+
+
+def test_instance_norm_running_stats_of_other_dtype_like_torch():
+    def run(lib):
+        rm, rv = lib.zeros(4), lib.ones(4)
+        x = lib.arange(24, dtype=lib.float64).reshape(2, 4, 3)
+        return lib.nn.functional.instance_norm(x, rm, rv), rm, rv
+
+    for a, b in zip(run(ctorch), run(torch), strict=True):
+        _same(a, b)
+
+
+# --------------------------------------------------------------------------- 5. empty
+def test_batch_norm_training_empty_batch_like_torch():
+    def run(lib):
+        rm, rv = lib.zeros(3), lib.ones(3)
+        x = lib.ones(0, 3, 4, requires_grad=True)
+        w = lib.ones(3, requires_grad=True)
+        b = lib.zeros(3, requires_grad=True)
+        y = lib.nn.functional.batch_norm(x, rm, rv, w, b, training=True)
+        y.sum().backward()
+        m = lib.nn.BatchNorm2d(3)(lib.ones(2, 3, 0, 2))
+        return y, rm, rv, x.grad, w.grad, b.grad, m
+
+    for a, b in zip(run(ctorch), run(torch), strict=True):
+        _same(a, b)
+
+
+def test_batch_norm_training_one_value_still_raises():
+    _raises_like(
+        lambda: F.batch_norm(ctorch.ones(1, 3), None, None, training=True),
+        lambda: TF.batch_norm(torch.ones(1, 3), None, None, training=True),
+    )
+
+
+@pytest.mark.parametrize("xs, ws", [((3, 0), (2, 0)), ((0, 4), (2, 4)), ((2, 4), (0, 4))])
+def test_linear_empty_like_torch(xs, ws):
+    def run(lib):
+        x = lib.ones(*xs, requires_grad=True)
+        w = lib.ones(*ws, requires_grad=True)
+        b = lib.ones(ws[0], requires_grad=True)
+        y = lib.nn.functional.linear(x, w, b)
+        y.backward(lib.ones_like(y))
+        return y, x.grad, w.grad, b.grad
+
+    for a, b in zip(run(ctorch), run(torch), strict=True):
+        _same(a, b)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "F.softmax(x20, 1)",
+        "F.softmax(x03, 0)",
+        "F.log_softmax(x20, 1)",
+        "F.log_softmax(x03, 1)",
+        "lib.logsumexp(x20, 1)",
+        "lib.logsumexp(x20, 1, keepdim=True)",
+        "lib.logsumexp(lib.ones(0), 0)",
+        "lib.logsumexp(x03, 1)",
+        "lib.logsumexp(lib.ones(2, 0, 3), (1, 2))",
+    ],
+)
+def test_softmax_logsumexp_over_empty_dim_like_torch(expr):
+    def run(lib):
+        x20 = lib.ones(2, 0, requires_grad=True)
+        x03 = lib.ones(0, 3, requires_grad=True)
+        y = eval(expr, {"lib": lib, "F": lib.nn.functional, "x20": x20, "x03": x03})
+        if y.requires_grad:
+            y.backward(lib.ones_like(y))
+        return y, x20.grad if x20.grad is not None else x03.grad
+
+    (yc, gc), (yt, gt) = run(ctorch), run(torch)
+    _same(yc, yt)
+    assert (gc is None) == (gt is None)
+    if gt is not None:
+        _same(gc, gt)
