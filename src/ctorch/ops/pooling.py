@@ -522,7 +522,7 @@ def _adaptive_avg_dim(y, d, n, o):
     shape = [1] * y.dim()
     shape[d] = o
     cnt = np.array([b - a for a, b in r], y._a.dtype).reshape(shape)
-    return _apply_taps(y, d, idx, None, padded=True) / _to_like(cnt, y)
+    return _apply_taps(y, d, idx, None) / _to_like(cnt, y)
 
 
 def _out_pair(output_size, H, W):
