@@ -47,10 +47,14 @@ def _raises_like(fn_c, fn_t):
     assert str(ec.value) == str(et.value)
 
 
-def _child(code: str):
-    """Run code in a child process: a SIGFPE/SIGSEGV fails the test instead of pytest."""
+def _child(code: str, timeout: float = 300):
+    """Run code in a child process: a SIGFPE/SIGSEGV (or a hang: TimeoutExpired) fails the
+    test instead of killing pytest."""
     p = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert p.returncode == 0, f"child died with {p.returncode}: {p.stderr[-2000:]}"
     return p.stdout
@@ -178,6 +182,33 @@ def test_geometry_too_large_is_a_clear_error(expr):
     env = {"F": F, "x4": ctorch.ones(1, 1, 4, 4), "w4": ctorch.ones(1, 1, 2, 2)}
     with pytest.raises(RuntimeError, match="2\\*\\*31-1"):
         eval(expr, env)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "F.adaptive_max_pool2d(x4, 2**32)",
+        "F.adaptive_avg_pool2d(x4, 2**32)",
+        "F.adaptive_avg_pool2d(x4, 2**31)",
+        "F.adaptive_avg_pool1d(x3, 2**32)",
+    ],
+)
+def test_adaptive_huge_output_errors_fast_in_child(expr):
+    # torch: "Storage size calculation overflowed" (or allocates 16 GiB for the 1-D case);
+    # ctorch must raise, not loop over 2**32 windows in Python
+    out = _child(
+        f"""
+        import ctorch
+        F = ctorch.nn.functional
+        x4, x3 = ctorch.ones(1, 1, 4, 4), ctorch.ones(1, 1, 4)
+        try:
+            {expr}
+        except (RuntimeError, MemoryError) as e:
+            print("raised", type(e).__name__, e)
+        """,
+        timeout=120,
+    )
+    assert "raised" in out
 
 
 # --------------------------------------------------------------------------- 2. max pool

@@ -515,13 +515,13 @@ def _adaptive_avg_dim(y, d, n, o):
     matrix this replaces spread it over the whole row (0 * inf)."""
     from .spatial import _apply_taps, _to_like
 
-    r = _adaptive_ranges(n, o)
-    idx = np.full((o, max(b - a for a, b in r)), n, np.int64)
-    for i, (a, b) in enumerate(r):
-        idx[i, : b - a] = np.arange(a, b)
+    i = np.arange(o, dtype=np.int64)
+    a, b = (i * n) // o, -((-(i + 1) * n) // o)  # vectorised _adaptive_ranges
+    idx = a[:, None] + np.arange(int((b - a).max()), dtype=np.int64)
+    idx[idx >= b[:, None]] = n
     shape = [1] * y.dim()
     shape[d] = o
-    cnt = np.array([b - a for a, b in r], y._a.dtype).reshape(shape)
+    cnt = (b - a).astype(y._a.dtype).reshape(shape)
     return _apply_taps(y, d, idx, None) / _to_like(cnt, y)
 
 
@@ -539,6 +539,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Adaptive 2-D average pooling (torch's floor/ceil window bounds)."""
     _as4d("adaptive_avg_pool2d", input)
     _adaptive_nonempty("adaptive_avg_pool2d", input._a.shape, input._a.ndim - 2)
+    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
     if input._a.ndim == 3:
         return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
     N, C, H, W = input._a.shape
@@ -560,6 +561,16 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if ow != W:
         y = _adaptive_avg_dim(y, 3, W, ow)
     return y.contiguous() if y is not input else y.clone()
+
+
+def _check_storage(shape, dtype) -> None:
+    """torch's error for an output whose byte size overflows int64 (before any Python
+    loop over the output positions could start)."""
+    n = 1
+    for v in shape:
+        n *= int(v)
+    if n * np.dtype(dtype).itemsize >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
 
 
 def _adaptive_nonempty(op, shape, first):
@@ -606,6 +617,7 @@ def _adaptive_max_arrays(xa, oh, ow):
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
     _as4d("adaptive_max_pool2d", input)
     _adaptive_nonempty("adaptive_max_pool2d", input._a.shape, 1)
+    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
     if input._a.ndim == 3:
         y, i = adaptive_max_pool2d_with_indices(input.unsqueeze(0), output_size)
         return y.squeeze(0), i.squeeze(0)
