@@ -47,6 +47,10 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
     if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1 or ph < 0 or pw < 0:
         raise ValueError(f"{kernel}: invalid geometry kernel=({kh}, {kw}) stride=({sh}, {sw}) "
                          f"padding=({ph}, {pw}) dilation=({dh}, {dw})")
+    # the row loops hold these in C ints (ctc_geom); a stride of 2**32 would become 0 there
+    # (SIGFPE), and the size products below would wrap: refuse before computing them
+    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > INT_MAX_:
+        raise ValueError(f"{kernel}: a geometry value above 2**31-1 is not supported")
     return 0
 
 

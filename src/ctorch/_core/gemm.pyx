@@ -92,6 +92,10 @@ cdef int _conv_geom(ctc_geom *g, str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t 
         raise ValueError(f"{op}: invalid geometry N={N} C={C} H={H} W={W} OC={OC} "
                          f"kernel=({kh}, {kw}) stride=({sh}, {sw}) padding=({ph}, {pw}) "
                          f"dilation=({dh}, {dw}) out=({oh}, {ow})")
+    # ctc_geom holds C ints: a stride of 2**32 would become 0 there (SIGFPE), and the
+    # products below would wrap
+    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > INT_MAX_:
+        raise ValueError(f"{op}: a geometry value above 2**31-1 is not supported")
     if oh != (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1 or \
             ow != (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1:
         raise ValueError(f"{op}: output size ({oh}, {ow}) does not match the geometry")

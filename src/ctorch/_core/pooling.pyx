@@ -48,6 +48,9 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
     if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1 or ph < 0 or pw < 0:
         raise ValueError(f"{kernel}: invalid window kernel=({kh}, {kw}) stride=({sh}, {sw}) "
                          f"padding=({ph}, {pw}) dilation=({dh}, {dw})")
+    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > 2147483647:
+        # the products below would wrap in 64 bits (torch refuses these values too)
+        raise ValueError(f"{kernel}: a geometry value above 2**31-1 is not supported")
     cdef Py_ssize_t ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1
     if 2 * ph > ekh or 2 * pw > ekw:
         raise ValueError(f"{kernel}: padding ({ph}, {pw}) exceeds half the effective kernel "
@@ -78,7 +81,7 @@ def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx,
     cdef floating v, maxv
     cdef floating ninf = -float("inf")
     cdef bint fast22 = (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
-                        and 2 * oh <= H and 2 * ow <= W)
+                        and dh == 1 and dw == 1 and 2 * oh <= H and 2 * ow <= W)
     with nogil:
         for nc in prange(N * C, schedule='static',
                          use_threads_if=N * C * (HW + OHW) > THRESHOLD):

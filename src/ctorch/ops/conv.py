@@ -50,17 +50,56 @@ class _NoCtx:
         pass
 
 
+def _int64(v) -> int:
+    """int(v), refusing what torch's int64 argument parser refuses (same message)."""
+    v = int(v)
+    if not -(2**63) <= v < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    return v
+
+
 def _ntuple(v, n: int, name: str = "") -> tuple:
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
-            return (int(v[0]),) * n
+            return (_int64(v[0]),) * n
         if len(v) != n:
             raise RuntimeError(
                 f"expected {name} to be a single integer value or a list of {n} "
                 f"values, but got {list(v)}"
             )
-        return tuple(int(a) for a in v)
-    return (int(v),) * n
+        return tuple(_int64(a) for a in v)
+    return (_int64(v),) * n
+
+
+_INT_MAX = 2**31 - 1
+
+
+def _kernel_geometry(op, sizes, ks, stride, padding, dilation, outs, transposed=False):
+    """(stride, dilation) for the C kernels, whose geometry fields are 32-bit ints.
+
+    torch takes any int64 here.  A stride only matters between two outputs (or, for the
+    transposed conv, two inputs: ``outs`` is then the input size) and a dilation only between
+    two taps, so a stride with one output and a dilation of a 1-tap kernel become 1 (same
+    result; ``stride=2**32`` reached C as 0 and killed the process with SIGFPE).  What is
+    still above 2**31-1 after that (a padding, or a padded size) describes an array far too
+    large for memory (torch fails to allocate it): a RuntimeError here instead of a wrapped
+    value in the kernel.
+    """
+    dilation = tuple(1 if k <= 1 else d for d, k in zip(dilation, ks, strict=True))
+    # one output: the smallest stride that still gives one (the sizes are recomputed from
+    # it); transposed (outs = input sizes), one input: (H - 1) * stride is 0 for any stride
+    stride = tuple(
+        s if o > 1 else 1 if transposed else max(1, min(s, n + 2 * p - d * (k - 1)))
+        for s, o, n, p, d, k in zip(stride, outs, sizes, padding, dilation, ks, strict=True)
+    )
+    for n, k, s, p, d, o in zip(sizes, ks, stride, padding, dilation, outs, strict=True):
+        if max(k, s, p, d, o, n + 2 * p, d * (k - 1) + 1) > _INT_MAX:
+            raise RuntimeError(
+                f"{op}: geometry too large: kernel_size={tuple(ks)}, stride={tuple(stride)}, "
+                f"padding={tuple(padding)}, dilation={tuple(dilation)} for spatial size "
+                f"{tuple(sizes)}; ctorch supports values and padded sizes up to 2**31-1"
+            )
+    return stride, dilation
 
 
 def _pair(v, name: str = "") -> tuple:
@@ -532,6 +571,7 @@ def conv2d(
             f"{dilation[1] * (ks[1] - 1) + 1}). Kernel size can't be greater than actual "
             "input size"
         )
+    stride, dilation = _kernel_geometry("conv2d", (H, W), ks, stride, padding, dilation, (oh, ow))
     if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         return Conv2dFn.apply(input, weight, bias, stride, padding, dilation, groups)
     return _wrap(
@@ -816,6 +856,16 @@ def conv_transpose2d(
                 f"Given input size per channel: ({H} x {W}). Calculated output "
                 "size per channel is too small"
             )
+        if o > _INT_MAX:  # col2im's C ints; torch wraps the stride to int32 here instead
+            raise RuntimeError(
+                f"conv_transpose2d: calculated output size {o} is above 2**31-1 (stride="
+                f"{stride}, padding={padding}, output_padding={output_padding}, dilation="
+                f"{dilation})"
+            )
+    # stride matters between two inputs, dilation between two taps
+    stride, dilation = _kernel_geometry(
+        "conv_transpose2d", (H, W), (kh, kw), stride, padding, dilation, (H, W), True
+    )
     if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
         return ConvTranspose2dFn.apply(
             input, weight, bias, stride, padding, output_padding, groups, dilation
@@ -894,6 +944,28 @@ class FoldFn(Function):
         return _wrap(im2col_array(g._a, N, C, H, W, *ctx.geom)), None, None
 
 
+def _check_im2col_args(kh, kw, sh, sw, ph, pw, dh, dw) -> None:
+    """torch's im2col/col2im argument errors (unfold/fold)."""
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got kernel_height: {kh} "
+            f"kernel_width: {kw}"
+        )
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError(
+            f"stride should be greater than zero, but got stride_height: {sh} stride_width: {sw}"
+        )
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(
+            f"dilation should be greater than zero, but got dilation_height: {dh} "
+            f"dilation_width: {dw}"
+        )
+    if ph < 0 or pw < 0:
+        raise RuntimeError(
+            f"padding should be non-negative, but got pad_height: {ph} pad_width: {pw}"
+        )
+
+
 def unfold(
     input: Tensor,
     kernel_size: _IntOrPair,
@@ -912,6 +984,7 @@ def unfold(
     dh, dw = _pair(dilation)
     ph, pw = _pair(padding)
     sh, sw = _pair(stride)
+    _check_im2col_args(kh, kw, sh, sw, ph, pw, dh, dw)
     N, C, H, W = input._a.shape
     oh, ow = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
     if oh < 1 or ow < 1:
@@ -921,6 +994,9 @@ def unfold(
             f"the array of sliding blocks as ({oh}, {ow}), but its components "
             "must be at least one."
         )
+    (sh, sw), (dh, dw) = _kernel_geometry(
+        "unfold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
+    )
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if state.enabled and input._rg:
         return UnfoldFn.apply(input, geom)
@@ -950,6 +1026,7 @@ def fold(
     dh, dw = _pair(dilation)
     ph, pw = _pair(padding)
     sh, sw = _pair(stride)
+    _check_im2col_args(kh, kw, sh, sw, ph, pw, dh, dw)
     N, CK, L = input._a.shape
     if CK % (kh * kw):
         raise RuntimeError(
@@ -966,6 +1043,9 @@ def fold(
             f"expected size of input's dimension 2 to match the calculated number "
             f"of sliding blocks {oh} * {ow} = {oh * ow}, but got input.size(2)={L}."
         )
+    (sh, sw), (dh, dw) = _kernel_geometry(
+        "fold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
+    )
     geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if state.enabled and input._rg:
         return FoldFn.apply(input, (N, C, H, W), geom)

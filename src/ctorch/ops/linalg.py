@@ -3,6 +3,8 @@ GPU; nn.Linear's float32 CPU products go through ctorch's own sgemm (see ``_line
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -259,7 +261,8 @@ class Linear(Function):
             )
         check_same_device("linear", x, w, b)
         lead = xa.shape[:-1]
-        x2 = xa.reshape(-1, xa.shape[-1])
+        # explicit row count: reshape(-1, 0) is ambiguous for NumPy (in_features == 0)
+        x2 = xa.reshape(math.prod(lead), xa.shape[-1])
         out = _linear_mm(x2, wa.T)
         if b is not None:
             from .arithmetic import ADD, binary_arrays
@@ -273,18 +276,19 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        g2 = g.reshape(-1, g._a.shape[-1])
+        rows = math.prod(ctx.xshape[:-1])
+        g2 = g.reshape(rows, g._a.shape[-1])
         gx = gw = gb = None
         if state.enabled:  # create_graph: differentiable products
             if ctx.needs_input_grad[0]:
                 gx = matmul(g2, w).reshape(ctx.xshape)
             if ctx.needs_input_grad[1]:
-                gw = matmul(g2.t(), x.reshape(-1, ctx.xshape[-1]))
+                gw = matmul(g2.t(), x.reshape(rows, ctx.xshape[-1]))
         else:
             if ctx.needs_input_grad[0]:
                 gx = _wrap(_linear_mm(g2._a, w._a)).reshape(ctx.xshape)
             if ctx.needs_input_grad[1]:
-                gw = _wrap(_linear_mm(g2._a.T, x._a.reshape(-1, ctx.xshape[-1])))
+                gw = _wrap(_linear_mm(g2._a.T, x._a.reshape(rows, ctx.xshape[-1])))
         if ctx.has_b and ctx.needs_input_grad[2]:
             gb = g2.sum(0)
         return gx, gw, gb

@@ -116,6 +116,20 @@ def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
     return gx, gw, gb
 
 
+def _check_mixed(op, xa, *params) -> None:
+    """torch's CPU check_mixed_data_type: parameters (weight, bias, running statistics)
+    must have the input's dtype, except float32 parameters of a float16/bfloat16 input.
+    (A float32 LayerNorm applied to float64 input computed in float64 here; torch raises.)"""
+    ps = [p._a.dtype for p in params if p is not None]
+    if all(d == xa.dtype for d in ps):
+        return
+    if xa.dtype == np.float32:
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if xa.dtype.itemsize == 2 and all(d == np.float32 for d in ps):
+        return
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
 def _nchw(shape):
     N, C = shape[0], shape[1]
     return N, C, math.prod(shape[2:])
@@ -222,13 +236,24 @@ def batch_norm(
                 if name.startswith("running")
                 else f"{name} should contain {C} elements not {t._a.size}"
             )
+    _check_mixed("batch_norm", xa, weight, bias, running_mean, running_var)
     xa = _contig(xa)
     xp = xp_of(xa)
+    if training and N * HW == 0:
+        # torch returns the empty output and leaves the running statistics alone (only a
+        # single value per channel is an error)
+        shp = (1, C) + (1,) * (xa.ndim - 2)
+        y = input * 1.0
+        if weight is not None:
+            y = y * weight.reshape(shp)
+        if bias is not None:
+            y = y + bias.reshape(shp)
+        return y
     if training:
-        if N * HW <= 1:
+        if N * HW == 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training, got input "
-                f"size {list(xa.shape)}"
+                f"size torch.Size({list(xa.shape)})"
             )
         mean, invstd = _bn_stats(xa, N, C, HW, eps)
         if running_mean is not None or running_var is not None:
@@ -403,6 +428,7 @@ def layer_norm(
             )
     if xa.dtype.kind != "f":
         raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
+    _check_mixed("layer_norm", xa, weight, bias)
     D = math.prod(normalized_shape)
     if state.enabled and (
         input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
@@ -434,6 +460,7 @@ def group_norm(
             f"num_groups, but got input of shape {list(xa.shape)} and "
             f"num_groups={num_groups}"
         )
+    _check_mixed("group_norm", xa, weight, bias)
     rest = xa.size // (N * C) if N * C else 0
     D = (C // num_groups) * rest
     x2 = input.reshape(N * num_groups, D)
@@ -463,10 +490,12 @@ def instance_norm(
     N, C = xa.shape[:2]
     shp = (1, N * C) + tuple(xa.shape[2:])
     rm = rv = None
+    # the tiled copies in the input's dtype: torch's instance_norm accepts running stats of
+    # another dtype (the write-back below casts), while batch_norm refuses mixed dtypes
     if running_mean is not None:
-        rm = _wrap(xp_of(running_mean._a).tile(running_mean._a, N))
+        rm = _wrap(xp_of(running_mean._a).tile(running_mean._a, N).astype(xa.dtype))
     if running_var is not None:
-        rv = _wrap(xp_of(running_var._a).tile(running_var._a, N))
+        rv = _wrap(xp_of(running_var._a).tile(running_var._a, N).astype(xa.dtype))
     w = weight.repeat(N) if weight is not None else None
     b = bias.repeat(N) if bias is not None else None
     y = batch_norm(input.reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)

@@ -45,6 +45,14 @@ def _pool_out(i, k, s, p, d, ceil):
     return o
 
 
+def _int32(*vals) -> None:
+    """torch converts the 2-D pooling geometry to C int and refuses what does not fit
+    (ctorch's kernels would take it, but then disagree with torch: stride=2**32 pooled)."""
+    for v in vals:
+        if not -(2**31) <= v < 2**31:
+            raise RuntimeError("value cannot be converted to type int without overflow")
+
+
 def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     kh, kw = _ntuple(kernel_size, 2, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
@@ -53,6 +61,7 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
         sh, sw = _ntuple(stride, 2, "stride")
     ph, pw = _ntuple(padding, 2, "padding")
     dh, dw = _ntuple(dilation, 2, "dilation")
+    _int32(kh, kw, sh, sw, ph, pw, dh, dw)
     if kh <= 0 or kw <= 0:
         raise RuntimeError(
             f"{op}: kernel size should be greater than zero, but got kH: {kh} kW: {kw}"
@@ -266,6 +275,17 @@ def _1d_args(kernel_size, stride, padding, dilation):
     return (1, k), (1, k if s is None else s), (0, p), (1, d)
 
 
+def _1d_max_args(input, kernel_size, stride, padding, dilation):
+    """max_pool1d's geometry as 2-D arguments.  torch's max_pool1d takes an int64 stride
+    (max_pool2d refuses one above 2**31-1): a stride past the padded length leaves one
+    window, whose position does not depend on it, so it is clamped to that length + 1."""
+    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    L = input._a.shape[-1]
+    if s[1] > L + 2 * p[1] + 1 and p[1] >= 0:
+        s = (1, L + 2 * p[1] + 1)
+    return k, s, p, d
+
+
 def max_pool1d_with_indices(
     input: Tensor,
     kernel_size,
@@ -280,7 +300,7 @@ def max_pool1d_with_indices(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
         )
         return y.squeeze(0), i.squeeze(0)
-    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     y, i = max_pool2d_with_indices(input.unsqueeze(2), k, s, p, d, ceil_mode)
     return y.squeeze(2), i.squeeze(2)
 
@@ -301,7 +321,7 @@ def max_pool1d(
         return max_pool1d(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
         ).squeeze(0)
-    k, s, p, d = _1d_args(kernel_size, stride, padding, dilation)
+    k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     return max_pool2d(input.unsqueeze(2), k, s, p, d, ceil_mode).squeeze(2)
 
 
@@ -488,14 +508,21 @@ def _adaptive_ranges(n, o):
     return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
 
 
-def _adaptive_matrix(n, o, dtype, like):
-    m = np.zeros((o, n), dtype)
-    for i, (a, b) in enumerate(_adaptive_ranges(n, o)):
-        m[i, a:b] = 1.0 / (b - a)
-    t = _wrap(m)
-    if type(like._a) is not np.ndarray:
-        t = t.to(like.device)
-    return t
+def _adaptive_avg_dim(y, d, n, o):
+    """Adaptive average along dim d: each window summed in order, then divided by its
+    length (torch's order).  The windows are gathered taps (shorter ones padded with a
+    zero), so an inf or NaN reaches only the windows that hold it; the dense averaging
+    matrix this replaces spread it over the whole row (0 * inf)."""
+    from .spatial import _apply_taps, _to_like
+
+    i = np.arange(o, dtype=np.int64)
+    a, b = (i * n) // o, -((-(i + 1) * n) // o)  # vectorised _adaptive_ranges
+    idx = a[:, None] + np.arange(int((b - a).max()), dtype=np.int64)
+    idx[idx >= b[:, None]] = n
+    shape = [1] * y.dim()
+    shape[d] = o
+    cnt = (b - a).astype(y._a.dtype).reshape(shape)
+    return _apply_taps(y, d, idx, None) / _to_like(cnt, y)
 
 
 def _out_pair(output_size, H, W):
@@ -510,26 +537,51 @@ def _out_pair(output_size, H, W):
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Adaptive 2-D average pooling (torch's floor/ceil window bounds)."""
-    if _as4d("adaptive_avg_pool2d", input):
+    _as4d("adaptive_avg_pool2d", input)
+    _adaptive_nonempty("adaptive_avg_pool2d", input._a.shape, input._a.ndim - 2)
+    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
+    if input._a.ndim == 3:
         return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
-    if oh < 0 or ow < 0 or (oh == 0 or ow == 0) and N * C > 0:
+    if oh < 0 or ow < 0:
         raise RuntimeError(
             f"adaptive_avg_pool2d: elements of output_size must be greater than "
-            f"or equal to 0 but received {(oh, ow)}"
+            f"or equal to 0 but received {{{oh}, {ow}}}"
         )
+    if oh == 0 or ow == 0:  # an empty output (torch returns it, with a grad_fn)
+        return input.sum((2, 3), keepdim=True).expand(N, C, oh, ow).contiguous()
     if H % oh == 0 and W % ow == 0:
         if (oh, ow) == (1, 1) and input._a.dtype.kind == "f":
             return input.mean((2, 3), keepdim=True)
         return avg_pool2d(input, (H // oh, W // ow), (H // oh, W // ow))
-    dt = input._a.dtype
     y = input
     if oh != H:
-        y = _adaptive_matrix(H, oh, dt, input) @ y
+        y = _adaptive_avg_dim(y, 2, H, oh)
     if ow != W:
-        y = y @ _adaptive_matrix(W, ow, dt, input).t()
-    return y.contiguous()
+        y = _adaptive_avg_dim(y, 3, W, ow)
+    return y.contiguous() if y is not input else y.clone()
+
+
+def _check_storage(shape, dtype) -> None:
+    """torch's error for an output whose byte size overflows int64 (before any Python
+    loop over the output positions could start)."""
+    n = 1
+    for v in shape:
+        n *= int(v)
+    if n * np.dtype(dtype).itemsize >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def _adaptive_nonempty(op, shape, first):
+    """torch refuses an empty dimension from ``first`` on (an empty batch is fine; average
+    pooling also takes zero channels, max pooling does not)."""
+    for i in range(first, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, "
+                f"but input has sizes {list(shape)} with dimension {i} being empty"
+            )
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
@@ -547,7 +599,7 @@ def _adaptive_max_arrays(xa, oh, ow):
     rh, rw = _adaptive_ranges(H, oh), _adaptive_ranges(W, ow)
     for i, (a, b) in enumerate(rh):
         for j, (c, d) in enumerate(rw):
-            win = xa[:, :, a:b, c:d].reshape(N, C, -1)
+            win = xa[:, :, a:b, c:d].reshape(N, C, (b - a) * (d - c))
             if xa.dtype.kind == "f":
                 nan = xp.isnan(win)
                 am = xp.where(
@@ -563,11 +615,24 @@ def _adaptive_max_arrays(xa, oh, ow):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
-    if _as4d("adaptive_max_pool2d", input):
+    _as4d("adaptive_max_pool2d", input)
+    _adaptive_nonempty("adaptive_max_pool2d", input._a.shape, 1)
+    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
+    if input._a.ndim == 3:
         y, i = adaptive_max_pool2d_with_indices(input.unsqueeze(0), output_size)
         return y.squeeze(0), i.squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
+    if oh < 0 or ow < 0:
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {min(oh, ow)}: {[N, C, oh, ow]}"
+        )
+    if oh == 0 or ow == 0 or N == 0:  # empty output (torch returns it, with a grad_fn)
+        ya = xp_of(input._a).empty((N, C, oh, ow), input._a.dtype)
+        idx = xp_of(input._a).empty((N, C, oh, ow), np.int64)
+        if state.enabled and input._rg:
+            return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
+        return _wrap(ya), _wrap(idx)
     if H % oh == 0 and W % ow == 0 and (H // oh) * (W // ow) > 1:
         return max_pool2d_with_indices(input, (H // oh, W // ow), (H // oh, W // ow))
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
@@ -656,9 +721,13 @@ def max_unpool2d(
         oshape = tuple(int(s) for s in tuple(output_size)[-2:])
     ia = indices._a
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= oshape[0] * oshape[1]):
+        # torch names the last invalid index in memory order (not the max: a -1 was
+        # reported as the largest valid index)
+        flat = ia.reshape(-1)
+        bad = xp_of(ia).nonzero((flat < 0) | (flat >= oshape[0] * oshape[1]))[0]
         raise RuntimeError(
-            f"Found an invalid max index: {int(ia.max())} (output volumes are of "
-            f"size {oshape[0]}x{oshape[1]}"
+            f"Found an invalid max index: {int(flat[int(bad[-1])])} (output volumes are of "
+            f"size {oshape[0]}x{oshape[1]})"
         )
     if state.enabled and input._rg:
         y = _UnpoolFn.apply(input, ia, oshape)

@@ -454,6 +454,10 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 # ------------------------------------------------------------------ logsumexp / norm
 def logsumexp(input, dim, keepdim: bool = False):
     axes = dims_tuple(dim, input._a.ndim, "logsumexp")
+    if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)
+        # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
+        r = input.exp().sum(axes, keepdim=True).log()
+        return r.squeeze(axes) if not keepdim and len(axes) else r
     m = amax(input.detach(), axes, keepdim=True)
     xp = xp_of(m._a)
     m = _wrap(xp.where(xp.isinf(m._a), 0, m._a).astype(m._a.dtype))
@@ -649,6 +653,8 @@ def _softmax_arr(a, ax, log):
             return out
     if a.ndim == 0:
         return xp.zeros_like(a) if log else xp.ones_like(a)
+    if a.size == 0:  # nothing to normalise (torch returns the empty tensor)
+        return xp.empty_like(a)
     m = xp.max(a, axis=ax, keepdims=True)
     with np.errstate(invalid="ignore", over="ignore"):
         z = a - m
