@@ -315,7 +315,6 @@ from .ops.shape import (  # noqa: E402
     swapdims,
     t,
     tensor_split,
-    tile,
     trace,
     transpose,
     tril,
@@ -325,6 +324,7 @@ from .ops.shape import (  # noqa: E402
     unsqueeze,
     vstack,
 )
+from .ops.shape import tile_function as tile  # noqa: E402
 from .ops.unary import (  # noqa: E402
     abs,
     absolute,
