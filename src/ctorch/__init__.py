@@ -218,6 +218,7 @@ from .ops.indexing import (  # noqa: E402
     masked_select,
     median,
     msort,
+    nanmedian,
     nonzero,
     scatter,
     scatter_add,

@@ -259,6 +259,7 @@ def attach(T) -> None:
         "topk": I.topk,
         "kthvalue": I.kthvalue,
         "median": I.median,
+        "nanmedian": I.nanmedian,
         "unique": I.unique,
         "bincount": I.bincount,
         # linalg

@@ -628,23 +628,91 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    d = wrap_dim(dim, input._a.ndim)
+    d = wrap_dim(dim, input._a.ndim, "kthvalue")
+    n = input._a.shape[d] if input._a.ndim else 1
+    if not 1 <= k <= n:  # narrow(k - 1) would wrap k=0 to the last element
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     s = sort(input, d)
-    v = s.values.narrow(d, k - 1, 1)
-    i = s.indices.narrow(d, k - 1, 1)
+    v = s.values.narrow(d, k - 1, 1) if input._a.ndim else s.values
+    i = s.indices.narrow(d, k - 1, 1) if input._a.ndim else s.indices
+    if not keepdim and input._a.ndim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return kthvalue_result(v, i)
+
+
+kthvalue_result = return_type("kthvalue")
+median_result = return_type("median")
+nanmedian_result = return_type("nanmedian")
+
+
+def _median(input, dim, keepdim, ignore_nan, name):
+    """torch's lower median. ``median``: a NaN anywhere in the slice gives NaN (the first NaN's
+    index); ``nanmedian``: the median of the non-NaN values (NaN when all are NaN). Sorting puts
+    NaN last and is stable, so both are one position of the sorted slice."""
+    flat = dim is None
+    x = input.reshape(-1) if flat else input
+    d = 0 if flat else wrap_dim(dim, x._a.ndim, name)
+    if x._a.ndim == 0:
+        x = x.reshape(1)
+    n = x._a.shape[d]
+    if n == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {d} to have non-zero size."
+            if not flat
+            else f"{name}() input tensor cannot be empty"
+        )
+    s = sort(x, d)
+    xp = xp_of(x._a)
+    if x._a.dtype.kind in "fc":
+        nn = (~xp.isnan(x._a)).sum(axis=d, keepdims=True)
+    else:
+        nn = xp.full([1 if i == d else m for i, m in enumerate(x._a.shape)], n)
+    if ignore_nan:
+        pos = xp.maximum(nn - 1, 0) // 2
+    else:  # any NaN -> the first NaN (sorted to position nn)
+        pos = xp.where(nn < n, nn, (n - 1) // 2)
+    pos = _wrap(xp.asarray(pos, dtype=np.int64))
+    v, i = gather(s.values, d, pos), gather(s.indices, d, pos)
+    if flat:
+        v = v.detach().reshape(())
+        if state.enabled and input._rg:
+            return _EvenMedian.apply(input, v)
+        return v
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
-    return sort_result(v, i)
+    if input._a.ndim == 0:
+        v, i = v.reshape(()), i.reshape(())
+    return (nanmedian_result if ignore_nan else median_result)(v, i)
+
+
+class _EvenMedian(Function):
+    """Full-reduction median/nanmedian: like torch, the gradient is shared evenly by every
+    element equal to the result (every NaN when the result is NaN)."""
+
+    _node_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x, v):
+        ctx.save_for_backward(x)
+        ctx.v = v
+        return v.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = xp_of(x._a)
+        v = ctx.v._a
+        mask = xp.isnan(x._a) if (v.dtype.kind in "fc" and xp.isnan(v)) else (x._a == v)
+        w = _wrap((mask / mask.sum()).astype(x._a.dtype))
+        return g * w, None
 
 
 def median(input, dim=None, keepdim=False):
-    if dim is None:
-        flat = input.reshape(-1)
-        n = flat._a.shape[0]
-        return sort(flat).values[(n - 1) // 2]
-    d = wrap_dim(dim, input._a.ndim)
-    n = input._a.shape[d]
-    return kthvalue(input, (n - 1) // 2 + 1, d, keepdim)
+    return _median(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    return _median(input, dim, keepdim, True, "nanmedian")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
