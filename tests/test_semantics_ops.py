@@ -282,3 +282,69 @@ def test_scatter_src_larger_is_fine():
         return m.zeros(3, 3).scatter(0, m.tensor([[0, 1], [1, 2]]), m.arange(9.0).reshape(3, 3))
 
     _same(f(ctorch), f(torch))
+
+
+# ------------------------------------------------------------------ item 3: invalid arguments
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m: m.randperm(-1),
+        lambda m: m.zeros(3).normal_(0, -1),
+        lambda m: m.zeros(3).normal_(0, -1.5),
+        lambda m: m.zeros(3).normal_(0, math.nan),
+        lambda m: m.normal(0.0, -1.0, size=(3,)),
+        lambda m: m.bernoulli(m.zeros(3), p=1.5),
+        lambda m: m.bernoulli(m.zeros(3), p=-0.1),
+        lambda m: m.zeros(3).bernoulli_(1.5),
+        lambda m: m.zeros(3).bernoulli_(math.nan),
+        lambda m: m.bernoulli(m.tensor([0.5, 1.5])),
+        lambda m: m.bernoulli(m.tensor([0.5, -0.1])),
+        lambda m: m.bernoulli(m.tensor([0.5, math.nan])),
+        lambda m: m.zeros(2).bernoulli_(m.tensor([0.5, 1.5])),
+    ],
+)
+def test_random_invalid_arguments(op):
+    ec, et = _raises_like(op, RuntimeError)
+    assert str(ec) == str(et)
+
+
+def test_random_valid_edges():
+    assert ctorch.zeros(3).normal_(0, 0).tolist() == [0.0, 0.0, 0.0]
+    assert ctorch.bernoulli(ctorch.zeros(3), p=1.0).tolist() == [1.0, 1.0, 1.0]
+    assert ctorch.randperm(0).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: x.add_(1),
+        lambda x: x.mul_(2),
+        lambda x: x.copy_(x.new_ones(3, 4)),
+        lambda x: x.relu_(),
+    ],
+)
+def test_inplace_on_expanded_message(op):
+    ec, et = _raises_like(lambda m: op(m.zeros(1, 4).expand(3, 4)), RuntimeError)
+    assert str(ec) == str(et)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "SGD"])
+def test_optimizer_state_dict_with_int_step(name):
+    """Older torch saved 'step' as a Python int: loading it and stepping must work."""
+    res = []
+    for m in (ctorch, torch):
+        p = m.nn.Parameter(m.ones(3))
+        opt = getattr(m.optim, name)([p], lr=0.1)
+        p.grad = m.ones(3)
+        opt.step()
+        sd = opt.state_dict()
+        for st in sd["state"].values():
+            if "step" in st:
+                st["step"] = int(st["step"])
+        p2 = m.nn.Parameter(m.ones(3))
+        opt2 = getattr(m.optim, name)([p2], lr=0.1)
+        opt2.load_state_dict(sd)
+        p2.grad = m.ones(3)
+        opt2.step()
+        res.append(p2)
+    np.testing.assert_allclose(_np(res[0]), _np(res[1]), rtol=1e-5)

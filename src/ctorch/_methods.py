@@ -525,8 +525,10 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from ._creation import check_std
     from ._random import rng_for
 
+    check_std(std)
     g = rng_for(generator)
     return _rand_fill(
         self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype)
@@ -534,8 +536,10 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
+    from ._creation import check_p
     from ._random import rng_for
 
+    check_p(p)
     g = rng_for(generator)
     pp = p._a if isinstance(p, Tensor) else p
     return _rand_fill(self, "bernoulli_", lambda shp: (g.random(shp) < pp).astype(self._a.dtype))

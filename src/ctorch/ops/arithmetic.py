@@ -859,6 +859,13 @@ def clamp_max(input, max):  # noqa: A002
 def check_writable(t: Tensor, op: str) -> None:
     a = t._a
     if type(a) is _nd and not a.flags.writeable:
+        if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape, strict=True)):
+            # an expand()ed view (NumPy's broadcast view is read-only): torch's message
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
         raise RuntimeError(
             f"{op}: cannot modify this tensor in place: its memory is a read-only NumPy array "
             "(e.g. from_numpy of a read-only array). Use .clone() first, or make the array "
