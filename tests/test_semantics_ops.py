@@ -348,3 +348,168 @@ def test_optimizer_state_dict_with_int_step(name):
         opt2.step()
         res.append(p2)
     np.testing.assert_allclose(_np(res[0]), _np(res[1]), rtol=1e-5)
+
+
+# ------------------------------------------------------------------ item 4: processes
+# Each case runs in a child process: a hang must fail the test (timeout), a crash must show
+# up as an exit status, and neither may take pytest down. torch 2.13 hangs on the fork case
+# and segfaults on the thread-count case: ctorch does better, by design.
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+
+
+def _run_child(code: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter in its own session; on timeout kill the whole
+    session (a forked grandchild that hangs included) and fail."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail(f"child process hung (killed after {timeout} s)")
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+_VMSIZE = """
+def vmsize():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize"):
+            return int(line.split()[1]) << 10
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_after_parallel_kernel_does_not_hang():
+    r = _run_child(
+        """
+        import os, warnings
+        import ctorch
+        import ctorch.nn.functional as F
+        ctorch.set_num_threads(2)
+        x = ctorch.randn(4_000_000)
+        ctorch.relu(x)  # an OpenMP-parallel kernel in the parent
+        w = ctorch.randn(8, 3, 3, 3)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                y = ctorch.relu(x)                       # hung here before the fix
+                F.conv2d(ctorch.randn(4, 3, 64, 64), w)  # conv: im2col + sgemm, OpenMP
+                with warnings.catch_warnings(record=True) as rec:
+                    warnings.simplefilter("always")
+                    ctorch.set_num_threads(2)            # refused: would hang in libgomp
+                ctorch.relu(x)
+                assert ctorch.get_num_threads() == 1, ctorch.get_num_threads()
+                assert any("forked" in str(m.message) for m in rec)
+                assert float((y - x.clamp(min=0)).abs().max()) == 0.0
+                print("child ok", flush=True)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        ctorch.relu(x)  # the parent keeps its threads
+        assert ctorch.get_num_threads() == 2
+        print("parent ok")
+        """,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "child ok" in r.stdout and "parent ok" in r.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS + /proc")
+def test_memory_limit_thread_creation_is_not_fatal():
+    """A memory limit leaves no room for 7 more thread stacks: libgomp used to print
+    "Thread creation failed" and exit the process inside the next kernel."""
+    r = _run_child(
+        _VMSIZE
+        + """
+import resource, warnings
+import ctorch
+ctorch.set_num_threads(1)
+x = ctorch.randn(2_000_000)
+lim = vmsize() + (16 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+with warnings.catch_warnings(record=True) as rec:
+    warnings.simplefilter("always")
+    ctorch.set_num_threads(8)
+n = ctorch.get_num_threads()
+assert 1 <= n < 8, n
+assert any("could be created" in str(m.message) for m in rec)
+x.relu_()  # an OpenMP kernel, in place: no allocation
+x.add_(1.0)
+print("alive", n, flush=True)
+""",
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "alive" in r.stdout
+    assert "Thread creation failed" not in r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS + /proc")
+def test_memory_limit_large_matmul_is_not_fatal():
+    """With no address space left, a large GEMM used to make OpenBLAS exit the process
+    ("Memory allocation still failed after 10 retries, giving up"); now its buffers exist
+    before the limit, and what cannot be allocated is a Python MemoryError."""
+    r = _run_child(
+        _VMSIZE
+        + """
+import resource
+import ctorch
+ctorch.set_num_threads(2)
+a = ctorch.ones(3000, 3000)
+out = ctorch.empty(3000, 3000)
+lim = vmsize() + (1 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+ctorch.matmul(a, a, out=out)
+assert float(out[0, 0]) == 3000.0
+try:
+    ctorch.ones(20000, 20000) @ ctorch.ones(20000, 20000)
+except MemoryError:
+    print("MemoryError", flush=True)
+print("alive", flush=True)
+""",
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "alive" in r.stdout and "MemoryError" in r.stdout
+
+
+def test_huge_thread_count_is_clamped():
+    """torch 2.13: set_num_threads(100000) then a conv segfaults. ctorch clamps (warning)."""
+    r = _run_child(
+        """
+        import warnings
+        import ctorch
+        import ctorch.nn.functional as F
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            ctorch.set_num_threads(100000)
+        assert any("clamped" in str(m.message) for m in rec)
+        n = ctorch.get_num_threads()
+        assert 1 <= n <= ctorch.max_threads() < 100000, n
+        y = F.conv2d(ctorch.ones(2, 3, 32, 32), ctorch.ones(4, 3, 3, 3))
+        assert float(y[0, 0, 0, 0]) == 27.0
+        print("alive", n, flush=True)
+        """,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "alive" in r.stdout
+
+
+def test_set_num_threads_rejects_nonpositive():
+    with pytest.raises(ValueError):
+        ctorch.set_num_threads(0)
