@@ -513,3 +513,24 @@ def test_huge_thread_count_is_clamped():
 def test_set_num_threads_rejects_nonpositive():
     with pytest.raises(ValueError):
         ctorch.set_num_threads(0)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_put_wraps_negative_and_checks_range(accumulate):
+    res = []
+    for m in (ctorch, torch):
+        x = m.arange(6.0).reshape(3, 2).requires_grad_()
+        s = m.tensor([9.0, 8.0, 7.0], requires_grad=True)
+        y = m.put(x * 1, m.tensor([-3, 0, 5]), s, accumulate)
+        (y * m.arange(6.0).reshape(3, 2)).sum().backward()
+        res.append((y, x.grad, s.grad))
+        z = m.zeros(2, 2)
+        z.put_(m.tensor([-1, 1]), m.tensor([1.0, 2.0]), accumulate=accumulate)
+        res[-1] += (z,)
+    for c, t in zip(*res, strict=True):
+        _same(c, t)
+    ec, et = _raises_like(
+        lambda m: m.zeros(6).put_(m.tensor([9]), m.tensor([1.0]), accumulate=accumulate),
+        IndexError,
+    )
+    assert str(ec) == str(et)

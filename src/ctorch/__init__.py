@@ -224,6 +224,7 @@ from .ops.indexing import (  # noqa: E402
     msort,
     nanmedian,
     nonzero,
+    put,
     scatter,
     scatter_add,
     scatter_reduce,

@@ -260,6 +260,7 @@ def attach(T) -> None:
         "kthvalue": I.kthvalue,
         "median": I.median,
         "nanmedian": I.nanmedian,
+        "put": I.put,
         "unique": I.unique,
         "bincount": I.bincount,
         # linalg
@@ -302,7 +303,7 @@ def attach(T) -> None:
         "masked_fill masked_scatter index_add index_fill index_copy index_put scatter "
         "scatter_add scatter_reduce tril triu logical_and logical_or logical_not "
         "bitwise_and bitwise_or bitwise_xor float_power maximum minimum eq ne lt le gt ge "
-        "silu mish"
+        "silu mish put"
     ).split():
         fn = plain[base]
         if base in ("eq", "ne", "lt", "le", "gt", "ge"):

@@ -730,6 +730,27 @@ def take(input, index):
     return getitem(input.reshape(-1), index)
 
 
+def put(input, index, source, accumulate=False):
+    """torch.put: write ``source`` at flat indices of ``input`` (negatives wrap, as torch)."""
+    n = input._a.size
+    if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
+        raise RuntimeError("put_(): Expected a long tensor for index")
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    if index._a.size:
+        lo, hi = int(index._a.min()), int(index._a.max())
+        if lo < -n or hi >= n:
+            raise IndexOutOfRange(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
+                f"{n} elements."
+            )
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.reshape(input.shape)
+
+
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices.reshape(-1))
