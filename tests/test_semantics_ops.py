@@ -534,3 +534,41 @@ def test_put_wraps_negative_and_checks_range(accumulate):
         IndexError,
     )
     assert str(ec) == str(et)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m: m.tensor([True, False]).scatter_reduce(
+            0, m.tensor([0, 1]), m.tensor([False, True]), "amax", include_self=False
+        ),
+        lambda m: m.tensor([True, False]).scatter_reduce(
+            0, m.tensor([0, 1]), m.tensor([False, True]), "amin", include_self=False
+        ),
+        lambda m: m.zeros(2).scatter_reduce(
+            0, m.tensor([0, 0, 1]), m.tensor([math.nan, 1.0, 2.0]), "amax"
+        ),
+        lambda m: m.zeros(3).scatter_reduce(
+            0, m.tensor([], dtype=m.long), m.ones(0), "mean", include_self=False
+        ),
+        lambda m: m.tensor(3.0).gather(0, m.tensor(0)),
+        lambda m: m.tensor(4.0).index_select(0, m.tensor([0])),
+        lambda m: m.tensor([]).median(),
+        lambda m: m.tensor([math.inf, -math.inf, 1.0]).median(),
+    ],
+)
+def test_index_reduce_edge_cases(op):
+    _same(op(ctorch), op(torch))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m: m.zeros(3).scatter(0, m.tensor([1]), m.tensor([1])),
+        lambda m: m.zeros(3).scatter_add(0, m.tensor([1]), m.tensor([1])),
+        lambda m: m.zeros(2).scatter_reduce(0, m.tensor([0, 0]), m.tensor([1, 2]), "mean"),
+    ],
+)
+def test_scatter_src_dtype_must_match(op):
+    ec, et = _raises_like(op, RuntimeError)
+    assert str(ec) == str(et)

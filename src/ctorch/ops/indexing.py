@@ -376,6 +376,8 @@ def _check_index(op, input, dim, index, src=None):
                 f"Expected index {list(ishape)} to be no larger than self {list(xshape)} apart "
                 f"from dimension {dim}"
             )
+    if isinstance(src, Tensor) and src._a.dtype != input._a.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     n = input._a.shape[dim] if input._a.ndim else 1
     _check_bounds(index._a, n, dim)
 
@@ -387,6 +389,8 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.shape = dim, index, x._a.shape
         xp = xp_of(x._a)
+        if x._a.ndim == 0:  # torch: a 0-d self takes a 0-d or one-element index
+            return _wrap(x._a.reshape(1)[index._a.reshape(-1)].reshape(index._a.shape))
         return _wrap(x._a[_grid(index._a.shape, dim, index._a, xp)])
 
     @staticmethod
@@ -476,13 +480,12 @@ def _scatter_reduce_np(x, dim, ia, sa, reduce, include_self):
     if not include_self:
         if reduce in _REDUCE_IDENTITY:
             out[touched] = _REDUCE_IDENTITY[reduce]
+        elif out.dtype.kind == "b":
+            out[touched] = reduce == "amin"
         else:
-            big = np.inf if out.dtype.kind == "f" else np.iinfo(out.dtype).max
-            if out.dtype.kind == "b":
-                big = True
-            out[touched] = -big if reduce == "amax" and out.dtype.kind != "b" else big
-            if reduce == "amax" and out.dtype.kind == "b":
-                out[touched] = False
+            big = np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).max
+            lo = -np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).min
+            out[touched] = lo if reduce == "amax" else big
     ufunc = {
         "sum": np.add,
         "mean": np.add,
@@ -490,7 +493,8 @@ def _scatter_reduce_np(x, dim, ia, sa, reduce, include_self):
         "amax": np.maximum,
         "amin": np.minimum,
     }[reduce]
-    ufunc.at(out, grid, sa)
+    with np.errstate(invalid="ignore"):  # NaN propagates, as in torch
+        ufunc.at(out, grid, sa)
     if reduce == "mean":
         n = np.maximum(count + (1 if include_self else 0), 1)
         if out.dtype.kind in "fc":
@@ -606,6 +610,8 @@ def index_select(input, dim, index):
     if index._a.size and (int(index._a.min()) < 0 or int(index._a.max()) >= n):
         # torch refuses negative indices here too (NumPy's take would wrap them)
         raise IndexOutOfRange("index out of range in self")
+    if input._a.ndim == 0:  # torch: a 0-d self gives a 0-d result
+        return index_select(input.reshape(1), 0, index).reshape(())
     if state.enabled and input._rg:
         return IndexSelect.apply(input, d, index)
     return IndexSelect.forward(_N(), input, d, index)
@@ -860,6 +866,8 @@ def _median(input, dim, keepdim, ignore_nan, name):
     if x._a.ndim == 0:
         x = x.reshape(1)
     n = x._a.shape[d]
+    if n == 0 and flat and x._a.dtype.kind in "fc":
+        return _wrap(xp_of(x._a).asarray(np.nan, dtype=x._a.dtype))  # torch: NaN
     if n == 0:
         raise IndexError(
             f"{name}(): Expected reduction dim {d} to have non-zero size."
