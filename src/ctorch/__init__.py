@@ -35,6 +35,10 @@ def _load_core_with_wait_policy() -> None:
 
 _load_core_with_wait_policy()
 
+from . import _threadpool  # noqa: E402
+
+_threadpool.install()  # start the OpenMP pool safely; single-threaded kernels after fork
+
 from . import _dtype
 from ._device import device
 from ._dtype import (
@@ -221,7 +225,9 @@ from .ops.indexing import (  # noqa: E402
     masked_select,
     median,
     msort,
+    nanmedian,
     nonzero,
+    put,
     scatter,
     scatter_add,
     scatter_reduce,
@@ -318,7 +324,6 @@ from .ops.shape import (  # noqa: E402
     swapdims,
     t,
     tensor_split,
-    tile,
     trace,
     transpose,
     tril,
@@ -328,6 +333,7 @@ from .ops.shape import (  # noqa: E402
     unsqueeze,
     vstack,
 )
+from .ops.shape import tile_function as tile  # noqa: E402
 from .ops.unary import (  # noqa: E402
     isfinite,
     isinf,
@@ -415,10 +421,18 @@ def set_num_threads(n) -> None:
     """Set the threads used by ctorch's CPU kernels: its OpenMP kernels and the BLAS (NumPy's
     OpenBLAS) behind matmul and convolution, so the two pools never oversubscribe the cores."""
     from ._blas_threads import set_blas_threads
-    from ._core._threads import set_num_threads as s
 
-    s(n)
+    # validated, clamped to max_threads(), 1 in a forked child, pool started safely
+    # (ctorch._threadpool)
+    n = _threadpool.set_threads(n)
     set_blas_threads(n)
+    _threadpool.warm_blas(n)
+
+
+def max_threads() -> builtins_int:  # noqa: F821
+    """The largest count ``set_num_threads`` applies (larger requests are clamped, with a
+    warning: torch crashes on e.g. 100000). See ``ctorch._threadpool``."""
+    return _threadpool.max_threads()
 
 
 def get_num_interop_threads():

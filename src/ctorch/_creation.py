@@ -631,6 +631,8 @@ def randperm(
     requires_grad=False,
     pin_memory=False,
 ):
+    if int(n) < 0:  # NumPy's permutation(-1) is an empty array
+        raise RuntimeError(f"Trying to create tensor with negative dimension {int(n)}: [{int(n)}]")
     a = rng_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
     return _maybe_out(out, _place(a, device, requires_grad))
 
@@ -661,8 +663,7 @@ def normal(
         z = g.standard_normal(shape).astype(ref._a.dtype)
         r = _wrap((m + s * z).astype(ref._a.dtype))
         return r.to(ref.device) if type(ref._a) is not np.ndarray else r
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    check_std(std)
     shape = _size(
         (size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),),
         "normal",
@@ -672,8 +673,30 @@ def normal(
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
+def check_std(std) -> None:
+    """torch's check for normal/normal_ (NaN fails it too)."""
+    if isinstance(std, Tensor):
+        if not bool((std._a >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
+
+
+def check_p(p) -> None:
+    """torch's check for bernoulli/bernoulli_ probabilities (NaN fails it too)."""
+    if isinstance(p, Tensor) and p._a.ndim:
+        if not bool(((p._a >= 0) & (p._a <= 1)).all()):
+            raise RuntimeError(
+                "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+                "message be improved?  If so, please report an enhancement request to PyTorch.)"
+            )
+    elif p is not None and not 0 <= float(p) <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={float(p):g}")
+
+
 def bernoulli(input, p=None, *, generator=None):
     g = rng_for(generator)
+    check_p(input if p is None else p)
     probs = input._a if p is None else np.full(input._a.shape, p)
     if type(probs) is not np.ndarray:
         probs = probs.get()

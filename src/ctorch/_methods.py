@@ -205,6 +205,8 @@ def attach(T) -> None:
         "topk": I.topk,
         "kthvalue": I.kthvalue,
         "median": I.median,
+        "nanmedian": I.nanmedian,
+        "put": I.put,
         "unique": I.unique,
         "bincount": I.bincount,
         # linalg
@@ -250,7 +252,7 @@ def attach(T) -> None:
         "clamp clip clamp_min clamp_max nan_to_num logit floor_divide remainder fmod "
         "masked_fill masked_scatter index_add index_fill index_copy index_put scatter "
         "scatter_add scatter_reduce tril triu logical_and logical_or logical_not bitwise_and "
-        "bitwise_or bitwise_xor float_power eq ne lt le gt ge silu mish"
+        "bitwise_or bitwise_xor float_power eq ne lt le gt ge silu mish put"
     ).split():
         fn = plain[base]
         if base in ("eq", "ne", "lt", "le", "gt", "ge"):
@@ -483,8 +485,10 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from ._creation import check_std
     from ._random import rng_for
 
+    check_std(std)
     g = rng_for(generator)
     return _rand_fill(
         self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype)
@@ -492,8 +496,10 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
+    from ._creation import check_p
     from ._random import rng_for
 
+    check_p(p)
     g = rng_for(generator)
     pp = p._a if isinstance(p, Tensor) else p
     return _rand_fill(self, "bernoulli_", lambda shp: (g.random(shp) < pp).astype(self._a.dtype))

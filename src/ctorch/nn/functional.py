@@ -853,6 +853,14 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.dim() == 0:
         raise RuntimeError("cross_entropy: input must have at least one dimension")
+    if not input.is_floating_point():
+        # torch has no log_softmax kernel for integer logits; NumPy would compute a number
+        from ..ops.arithmetic import _scalar_name
+
+        raise NotImplementedError(
+            f'"log_softmax_lastdim_kernel_impl" not implemented for '
+            f"'{_scalar_name(input._a.dtype)}'"
+        )
     cdim = 0 if input.dim() == 1 else 1
     C = input.shape[cdim]
     if weight is not None and (weight.dim() != 1 or weight.numel() != C):

@@ -467,6 +467,7 @@ def div(input, other, *, rounding_mode=None, out=None):
             with _F_no_grad():
                 r = floor_divide(a, b)
         elif rounding_mode == "trunc":
+            _int_zero_div(_res_dtype(a, b), b)
             with _F_no_grad():
                 q = true_div(a, b)
                 r = q.trunc() if q.is_floating_point() else q
@@ -503,14 +504,20 @@ def floor_divide(input, other):
     dt = _res_dtype(a, b)
     xa, yb = _operand(a, dt), _operand(b, dt)
     xp = xp_of(xa)
-    if dt.kind in "iu":
-        yarr = yb._a if isinstance(yb, Tensor) else yb
-        if np.any(xp.asarray(yarr) == 0):
-            raise RuntimeError("ZeroDivisionError")
+    _int_zero_div(dt, yb)
     r = _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
     if dt.kind in "fc" and _needs_graph(a, b):
         return _FloorDivide.apply(a, b, r)
     return r
+
+
+def _int_zero_div(dt, divisor) -> None:
+    """torch raises on integer division (floor_divide, remainder, fmod, trunc div) by zero;
+    NumPy returns 0 with a warning."""
+    if dt.kind in "iub":
+        y = divisor._a if isinstance(divisor, Tensor) else divisor
+        if bool((y == 0).any() if hasattr(y, "any") else y == 0):
+            raise RuntimeError("ZeroDivisionError")
 
 
 def remainder(input, other):
@@ -520,6 +527,7 @@ def remainder(input, other):
         return a - floor_divide(a.detach(), b.detach() if isinstance(b, Tensor) else b) * b
     dt = _res_dtype(a, b)
     xp = xp_of(a._a)
+    _int_zero_div(dt, b)
     return _wrap(xp.asarray(xp.remainder(_operand(a, dt), _operand(b, dt)), dtype=dt))
 
 
@@ -529,6 +537,7 @@ def fmod(input, other):
     xp = xp_of(a._a)
     if _needs_graph(a, b):
         return a - (a.detach() / (b.detach() if isinstance(b, Tensor) else b)).trunc() * b
+    _int_zero_div(dt, b)
     return _wrap(xp.asarray(xp.fmod(_operand(a, dt), _operand(b, dt)), dtype=dt))
 
 
@@ -604,6 +613,12 @@ def _lhs(input, other, op):
 def _out(out, r):
     if not isinstance(out, Tensor):
         raise TypeError("out= must be a Tensor")
+    if not _can_cast(*(_float_kind(d) for d in (r._a.dtype, out._a.dtype))):
+        # torch refuses float -> integer/bool, complex -> real, number -> bool (canCast)
+        raise RuntimeError(
+            f"result type {_scalar_name(r._a.dtype)} can't be cast to the desired output type "
+            f"{_scalar_name(out._a.dtype)}"
+        )
     if out._a.shape != r._a.shape:
         out._a = (
             xp_of(out._a).empty(r._a.shape, out._a.dtype)
@@ -613,6 +628,30 @@ def _out(out, r):
     xp_of(out._a).copyto(out._a, r._a, casting="unsafe")
     out._bump()
     return out
+
+
+def _float_kind(dt):
+    """bfloat16 (ml_dtypes, kind 'V') counts as floating for the cast rules."""
+    return np.dtype(np.float32) if np.dtype(dt).name == "bfloat16" else np.dtype(dt)
+
+
+def _scalar_name(dt) -> str:
+    """torch's ScalarType name of a NumPy dtype (as in torch's error messages)."""
+    names = {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+        "complex64": "ComplexFloat",
+        "complex128": "ComplexDouble",
+        "bfloat16": "BFloat16",
+    }
+    return names.get(np.dtype(dt).name, str(dt))
 
 
 def _resize_err(out, r):
@@ -890,6 +929,13 @@ _NO_GRAD_VIEW_MSG = (
 def check_writable(t: Tensor, op: str) -> None:
     a = t._a
     if type(a) is _nd and not a.flags.writeable:
+        if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape, strict=True)):
+            # an expand()ed view (NumPy's broadcast view is read-only): torch's message
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
         raise RuntimeError(
             f"{op}: cannot modify this tensor in place: its memory is a read-only NumPy array "
             "(e.g. from_numpy of a read-only array). Use .clone() first, or make the array "

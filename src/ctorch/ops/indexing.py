@@ -321,20 +321,65 @@ def _grid(index_shape, dim, idx, xp):
     return tuple(grids)
 
 
-def _check_index(op, input, dim, index):
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index outside its dimension: torch raises RuntimeError for gather/scatter/index_add
+    and IndexError for others; this is both, so either ``except`` works."""
+
+
+def _check_bounds(ia, n, dim, op=None, allow_negative=False):
+    if not ia.size:
+        return
+    lo, hi = int(ia.min()), int(ia.max())
+    low = -n if allow_negative else 0
+    if lo < low or hi >= n:
+        bad = lo if lo < low else hi
+        raise IndexOutOfRange(
+            (f"{op}(): " if op else "") + f"index {bad} is out of bounds for dimension {dim} "
+            f"with size {n}"
+        )
+
+
+def _check_index(op, input, dim, index, src=None):
     if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
     if index._a.ndim != input._a.ndim and not (index._a.ndim <= 1 and input._a.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    n = input._a.shape[dim] if input._a.ndim else 1
-    ia = index._a
-    if ia.size:
-        lo, hi = int(ia.min()), int(ia.max())
-        if lo < 0 or hi >= n:
-            bad = hi if hi >= n else lo
-            raise IndexError(
-                f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}"
+    ishape, xshape = index._a.shape, input._a.shape
+    if index._a.ndim == input._a.ndim:
+        # torch's checks: index no larger than self off `dim` (and than src everywhere); src is
+        # never broadcast to the index
+        other = any(ishape[d] > xshape[d] for d in range(len(ishape)) if d != dim)
+        if op == "gather":
+            for d in range(len(ishape)):
+                if d != dim and ishape[d] > xshape[d]:
+                    raise RuntimeError(
+                        f"Size does not match at dimension {d} expected index {list(ishape)} to "
+                        f"be no larger than self {list(xshape)} apart from dimension {dim}"
+                    )
+        elif isinstance(src, Tensor):
+            sshape = src._a.shape
+            if src._a.ndim != index._a.ndim and not (src._a.ndim <= 1 and index._a.ndim <= 1):
+                raise RuntimeError(
+                    "Index tensor must have the same number of dimensions as src tensor"
+                )
+            if other or (
+                src._a.ndim == index._a.ndim
+                and any(i > s for i, s in zip(ishape, sshape, strict=True))
+            ):
+                raise RuntimeError(
+                    f"Expected index {list(ishape)} to be no larger than self {list(xshape)} "
+                    f"apart from dimension {dim} and to be no larger size than src "
+                    f"{list(sshape)}"
+                )
+        elif other:
+            raise RuntimeError(
+                f"Expected index {list(ishape)} to be no larger than self {list(xshape)} apart "
+                f"from dimension {dim}"
             )
+    if isinstance(src, Tensor) and src._a.dtype != input._a.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    n = input._a.shape[dim] if input._a.ndim else 1
+    _check_bounds(index._a, n, dim)
 
 
 class Gather(Function):
@@ -344,6 +389,8 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.shape = dim, index, x._a.shape
         xp = xp_of(x._a)
+        if x._a.ndim == 0:  # torch: a 0-d self takes a 0-d or one-element index
+            return _wrap(x._a.reshape(1)[index._a.reshape(-1)].reshape(index._a.shape))
         return _wrap(x._a[_grid(index._a.shape, dim, index._a, xp)])
 
     @staticmethod
@@ -405,7 +452,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._a.ndim, "scatter")
-    _check_index("scatter", input, d, index)
+    _check_index("scatter", input, d, index, src)
     if state.enabled and (input._rg or (isinstance(src, Tensor) and src._rg)):
         return Scatter.apply(input, d, index, src, False, reduce)
     return Scatter.forward(_N(), input, d, index, src, False, reduce)
@@ -413,17 +460,129 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def scatter_add(input, dim, index, src):
     d = wrap_dim(dim, input._a.ndim, "scatter_add")
-    _check_index("scatter_add", input, d, index)
+    _check_index("scatter_add", input, d, index, src)
     if state.enabled and (input._rg or src._rg):
         return Scatter.apply(input, d, index, src, True, None)
     return Scatter.forward(_N(), input, d, index, src, True, None)
 
 
+_REDUCE_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
+
+
+def _scatter_reduce_np(x, dim, ia, sa, reduce, include_self):
+    """out, count: torch's scatter_reduce on NumPy arrays. ``count`` is how many src values
+    landed on each element (0: untouched, left as it is)."""
+    out = x.copy()
+    grid = _grid(ia.shape, dim, ia, np)
+    count = np.zeros(x.shape, np.int64)
+    np.add.at(count, grid, 1)
+    touched = count > 0
+    if not include_self:
+        if reduce in _REDUCE_IDENTITY:
+            out[touched] = _REDUCE_IDENTITY[reduce]
+        elif out.dtype.kind == "b":
+            out[touched] = reduce == "amin"
+        else:
+            big = np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).max
+            lo = -np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).min
+            out[touched] = lo if reduce == "amax" else big
+    ufunc = {
+        "sum": np.add,
+        "mean": np.add,
+        "prod": np.multiply,
+        "amax": np.maximum,
+        "amin": np.minimum,
+    }[reduce]
+    with np.errstate(invalid="ignore"):  # NaN propagates, as in torch
+        ufunc.at(out, grid, sa)
+    if reduce == "mean":
+        n = np.maximum(count + (1 if include_self else 0), 1)
+        if out.dtype.kind in "fc":
+            out /= n.astype(out.dtype)
+        else:
+            out //= n.astype(out.dtype)
+    return out, count
+
+
+class ScatterReduce(Function):
+    _node_name = "ScatterReduceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, reduce, include_self):
+        xp = xp_of(x._a)
+        ia = index._a
+        sa = src._a[tuple(slice(0, n) for n in ia.shape)]
+        if sa.dtype != x._a.dtype:
+            sa = sa.astype(x._a.dtype)
+        host = (lambda a: a) if xp is np else xp.asnumpy
+        xa, ia_h, sa_h = host(x._a), host(ia), host(sa)
+        out, count = _scatter_reduce_np(xa, dim, ia_h, sa_h, reduce, include_self)
+        ctx.args = (dim, ia_h, reduce, include_self, xp)
+        ctx.arrays = (xa, sa_h, out, count, src._a.shape)
+        return _wrap(out if xp is np else xp.asarray(out))
+
+    @staticmethod
+    def backward(ctx, g):
+        # torch's scatter_reduce_backward, on the host arrays (first order only)
+        dim, ia, reduce, include_self, xp = ctx.args
+        x, s, out, count, sshape = ctx.arrays
+        ga = g._a if xp is np else xp.asnumpy(g._a)
+        grid = _grid(ia.shape, dim, ia, np)
+        touched = count > 0
+        if reduce == "sum":
+            gx, gs = ga.copy(), ga[grid]
+        elif reduce == "mean":
+            n = np.maximum(count + (1 if include_self else 0), 1).astype(ga.dtype)
+            gx = ga / n
+            gs = gx[grid]
+        elif reduce == "prod":
+            masked_x = np.where(x == 0, 1, x)
+            mx_res, _ = _scatter_reduce_np(masked_x, dim, ia, s, reduce, include_self)
+            gx = ga * mx_res / masked_x
+            s_zero = s == 0
+            nz = np.zeros(x.shape, np.int64)
+            np.add.at(nz, grid, s_zero.astype(np.int64))
+            single = s_zero & (nz[grid] == 1)
+            ms_res, _ = _scatter_reduce_np(x, dim, ia, np.where(single, 1, s), reduce, include_self)
+            gs = np.where(single, (ga * ms_res)[grid], (ga * out)[grid] / np.where(s_zero, 1, s))
+        else:  # amax / amin: shared evenly by every element equal to the result
+            x_is = (x == out).astype(ga.dtype)
+            s_is = (s == out[grid]).astype(ga.dtype)
+            nd = x_is.copy()
+            np.add.at(nd, grid, s_is)
+            gd = ga / nd
+            gx = x_is * gd
+            gs = s_is * gd[grid]
+        if not include_self:
+            gx = np.where(touched, 0, gx)
+        gsrc = np.zeros(sshape, ga.dtype)
+        gsrc[tuple(slice(0, n) for n in ia.shape)] = gs
+        back = (lambda a: a) if xp is np else xp.asarray
+        return _wrap(back(gx.astype(ga.dtype))), None, None, _wrap(back(gsrc)), None, None
+
+
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    if reduce == "sum":
-        return scatter_add(input, dim, index, src)
-    d = wrap_dim(dim, input._a.ndim)
-    return Scatter.forward(_N(), input, d, index, src, False, reduce)
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    d = wrap_dim(dim, input._a.ndim, "scatter_reduce")
+    if not isinstance(src, Tensor):
+        raise TypeError("scatter_reduce(): argument 'src' must be Tensor")
+    _check_index("scatter_reduce", input, d, index, src)
+    if input._a.ndim == 0:
+        out = scatter_reduce(
+            input.reshape(1),
+            0,
+            index.reshape(-1),
+            src.reshape(-1),
+            reduce,
+            include_self=include_self,
+        )
+        return out.reshape(())
+    if state.enabled and (input._rg or src._rg):
+        return ScatterReduce.apply(input, d, index, src, reduce, include_self)
+    return ScatterReduce.forward(_N(), input, d, index, src, reduce, include_self)
 
 
 class IndexSelect(Function):
@@ -448,8 +607,11 @@ def index_select(input, dim, index):
         raise IndexError("index_select(): Index is supposed to be a vector")
     index = index.reshape(-1)
     n = input._a.shape[d] if input._a.ndim else 1
-    if index._a.size and (int(index._a.min()) < -n or int(index._a.max()) >= n):
-        raise IndexError(f"index_select(): index out of range in self (size {n} at dim {d})")
+    if index._a.size and (int(index._a.min()) < 0 or int(index._a.max()) >= n):
+        # torch refuses negative indices here too (NumPy's take would wrap them)
+        raise IndexOutOfRange("index out of range in self")
+    if input._a.ndim == 0:  # torch: a 0-d self gives a 0-d result
+        return index_select(input.reshape(1), 0, index).reshape(())
     if state.enabled and input._rg:
         return IndexSelect.apply(input, d, index)
     return IndexSelect.forward(_N(), input, d, index)
@@ -484,13 +646,26 @@ class IndexAdd(Function):
 
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input._a.ndim, "index_add")
+    index = _index_vector(index, input, "index_add")
+    _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d)
     if state.enabled and (input._rg or source._rg):
         return IndexAdd.apply(input, d, index, source, alpha)
     return IndexAdd.forward(_N(), input, d, index, source, alpha)
 
 
+def _index_vector(index, input, op):
+    if not isinstance(index, Tensor):
+        index = as_tensor_arg(index, input, op)
+    if index._a.ndim > 1:
+        raise IndexError(f"{op}_(): Index is supposed to be a vector")
+    return index.reshape(-1)
+
+
 def index_fill(input, dim, index, value):
     d = wrap_dim(dim, input._a.ndim)
+    if isinstance(index, Tensor):
+        # torch wraps negative indices here, but not past -size
+        _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d, allow_negative=True)
     sl = [slice(None)] * input._a.ndim
     sl[d] = index
     out = input.clone()
@@ -500,6 +675,8 @@ def index_fill(input, dim, index, value):
 
 def index_copy(input, dim, index, source):
     d = wrap_dim(dim, input._a.ndim)
+    index = _index_vector(index, input, "index_copy")
+    _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d, "index_copy_")
     sl = [slice(None)] * input._a.ndim
     sl[d] = index
     out = input.clone()
@@ -548,7 +725,36 @@ def masked_scatter(input, mask, source):
 
 
 def take(input, index):
+    n = input._a.size
+    if isinstance(index, Tensor) and index._a.size:
+        lo, hi = int(index._a.min()), int(index._a.max())
+        if lo < -n or hi >= n:
+            raise IndexOutOfRange(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
+                f"{n} elements."
+            )
     return getitem(input.reshape(-1), index)
+
+
+def put(input, index, source, accumulate=False):
+    """torch.put: write ``source`` at flat indices of ``input`` (negatives wrap, as torch)."""
+    n = input._a.size
+    if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
+        raise RuntimeError("put_(): Expected a long tensor for index")
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    if index._a.size:
+        lo, hi = int(index._a.min()), int(index._a.max())
+        if lo < -n or hi >= n:
+            raise IndexOutOfRange(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
+                f"{n} elements."
+            )
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.reshape(input.shape)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -563,6 +769,11 @@ def take_along_dim(input, indices, dim=None):
         )
     )
     d = wrap_dim(dim, input.ndim)
+    n = input._a.shape[d]
+    if indices._a.size and int(indices._a.min()) < 0:
+        # torch wraps negative indices in take_along_dim (gather does not)
+        _check_bounds(indices._a, n, d, allow_negative=True)
+        indices = _wrap(xp_of(indices._a).where(indices._a < 0, indices._a + n, indices._a))
     ishape = list(shape)
     ishape[d] = indices._a.shape[d]
     xshape = list(shape)
@@ -628,23 +839,93 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    d = wrap_dim(dim, input._a.ndim)
+    d = wrap_dim(dim, input._a.ndim, "kthvalue")
+    n = input._a.shape[d] if input._a.ndim else 1
+    if not 1 <= k <= n:  # narrow(k - 1) would wrap k=0 to the last element
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     s = sort(input, d)
-    v = s.values.narrow(d, k - 1, 1)
-    i = s.indices.narrow(d, k - 1, 1)
+    v = s.values.narrow(d, k - 1, 1) if input._a.ndim else s.values
+    i = s.indices.narrow(d, k - 1, 1) if input._a.ndim else s.indices
+    if not keepdim and input._a.ndim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return kthvalue_result(v, i)
+
+
+kthvalue_result = return_type("kthvalue")
+median_result = return_type("median")
+nanmedian_result = return_type("nanmedian")
+
+
+def _median(input, dim, keepdim, ignore_nan, name):
+    """torch's lower median. ``median``: a NaN anywhere in the slice gives NaN (the first NaN's
+    index); ``nanmedian``: the median of the non-NaN values (NaN when all are NaN). Sorting puts
+    NaN last and is stable, so both are one position of the sorted slice."""
+    flat = dim is None
+    x = input.reshape(-1) if flat else input
+    d = 0 if flat else wrap_dim(dim, x._a.ndim, name)
+    if x._a.ndim == 0:
+        x = x.reshape(1)
+    n = x._a.shape[d]
+    if n == 0 and flat and x._a.dtype.kind in "fc":
+        return _wrap(xp_of(x._a).asarray(np.nan, dtype=x._a.dtype))  # torch: NaN
+    if n == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {d} to have non-zero size."
+            if not flat
+            else f"{name}() input tensor cannot be empty"
+        )
+    s = sort(x, d)
+    xp = xp_of(x._a)
+    if x._a.dtype.kind in "fc":
+        nn = (~xp.isnan(x._a)).sum(axis=d, keepdims=True)
+    else:
+        nn = xp.full([1 if i == d else m for i, m in enumerate(x._a.shape)], n)
+    if ignore_nan:
+        pos = xp.maximum(nn - 1, 0) // 2
+    else:  # any NaN -> the first NaN (sorted to position nn)
+        pos = xp.where(nn < n, nn, (n - 1) // 2)
+    pos = _wrap(xp.asarray(pos, dtype=np.int64))
+    v, i = gather(s.values, d, pos), gather(s.indices, d, pos)
+    if flat:
+        v = v.detach().reshape(())
+        if state.enabled and input._rg:
+            return _EvenMedian.apply(input, v)
+        return v
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
-    return sort_result(v, i)
+    if input._a.ndim == 0:
+        v, i = v.reshape(()), i.reshape(())
+    return (nanmedian_result if ignore_nan else median_result)(v, i)
+
+
+class _EvenMedian(Function):
+    """Full-reduction median/nanmedian: like torch, the gradient is shared evenly by every
+    element equal to the result (every NaN when the result is NaN)."""
+
+    _node_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x, v):
+        ctx.save_for_backward(x)
+        ctx.v = v
+        return v.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = xp_of(x._a)
+        v = ctx.v._a
+        mask = xp.isnan(x._a) if (v.dtype.kind in "fc" and xp.isnan(v)) else (x._a == v)
+        w = _wrap((mask / mask.sum()).astype(x._a.dtype))
+        return g * w, None
 
 
 def median(input, dim=None, keepdim=False):
-    if dim is None:
-        flat = input.reshape(-1)
-        n = flat._a.shape[0]
-        return sort(flat).values[(n - 1) // 2]
-    d = wrap_dim(dim, input._a.ndim)
-    n = input._a.shape[d]
-    return kthvalue(input, (n - 1) // 2 + 1, d, keepdim)
+    return _median(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    return _median(input, dim, keepdim, True, "nanmedian")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

@@ -169,7 +169,8 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    return sum(input.nan_to_num(0.0), dim, keepdim, dtype=dtype)
+    # masked_fill, not nan_to_num: nan_to_num also clamps +-inf to the dtype's max
+    return sum(input.masked_fill(input.isnan(), 0), dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -216,6 +217,13 @@ class Prod(Function):
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        # torch's prod reduces over one dim only (no tuple/list overload)
+        raise TypeError(
+            f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}"
+            ", ), but expected one of: (*, torch.dtype dtype = None) or (int dim, bool keepdim = "
+            "False, *, torch.dtype dtype = None)"
+        )
     a = input._a
     axes = dims_tuple(dim, a.ndim, "prod") if dim is not None else tuple(range(a.ndim))
     if a.dtype.kind in "bu" or a.dtype.kind == "i":

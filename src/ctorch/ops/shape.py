@@ -637,11 +637,23 @@ def repeat(input, *sizes):
     return y.reshape(tuple(r * s for r, s in zip(sizes, shp, strict=False)))
 
 
-def tile(input, dims):
-    dims = tuple(dims)
+def tile(input, *dims):
+    """``Tensor.tile``: like torch's method, takes a tuple, several ints or one int."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
+    dims = tuple(int(d) for d in dims)
     if len(dims) < input._a.ndim:
         dims = (1,) * (input._a.ndim - len(dims)) + dims
     return repeat(input, dims)
+
+
+def tile_function(input, dims):
+    """``torch.tile(input, dims)``: torch's function wants a sequence of ints, not an int."""
+    if isinstance(dims, int) or (isinstance(dims, Tensor) and dims.dim() == 0):
+        raise TypeError(
+            f"tile(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}"
+        )
+    return tile(input, tuple(dims))
 
 
 def repeat_interleave(input, repeats, dim=None):

@@ -287,6 +287,10 @@ class Optimizer:
         )
 
         def cast(param, value, key=None):
+            if key == "step" and isinstance(value, (int, float)):
+                # older torch state dicts keep 'step' as a Python number; torch's __setstate__
+                # turns it into a 0-d float32 tensor, as the step functions expect
+                return Tensor._make(np.asarray(float(value), np.float32))
             if isinstance(value, Tensor):
                 if key == "step":
                     return value.to("cpu") if value.is_cuda else value
@@ -324,6 +328,8 @@ def get_state_step(state: dict) -> float:
     st = state.get("step")
     if st is None:
         st = state["step"] = Tensor._make(np.zeros((), np.float32))
+    elif not isinstance(st, Tensor):  # a Python number set by hand
+        st = state["step"] = Tensor._make(np.asarray(float(st), np.float32))
     st._a[...] = st._a + 1
     return float(st._a)
 
