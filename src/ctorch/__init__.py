@@ -347,8 +347,6 @@ from .ops.unary import (  # noqa: E402
 # every op of the table (ctorch/_table/elementwise.def) with a torch name, and its aliases
 globals().update(_unary_ops.PUBLIC)
 globals().update(_binary_ops.PUBLIC)
-from .serialization import load, save  # noqa: E402
-
 # --- top-level names added for #14 (h-compat) ---
 from ._foreach import *  # noqa: E402,F403 - torch._foreach_add_ & co.
 from ._toplevel_nn import (  # noqa: E402
@@ -381,6 +379,7 @@ from .ops.pointwise_extra import (  # noqa: E402
     trapezoid,
     trapz,
 )
+from .serialization import load, save  # noqa: E402
 
 # --- end of #14 names ---
 

@@ -21,6 +21,11 @@ def dims_tuple(dim, ndim, op=""):
     """Normalize an int / tuple / list / None ``dim`` into a sorted tuple of axes."""
     if dim is None:
         return tuple(range(ndim))
+    if ndim == 0:
+        # a 0-d tensor reduces over "dim 0" / "dim -1" as over no dim at all (torch)
+        for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+            _wrap_dim(int(d), ndim, op)
+        return ()
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return tuple(range(ndim))

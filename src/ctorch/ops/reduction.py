@@ -602,6 +602,8 @@ def cumprod(input, dim, *, dtype=None):
     ax = wrap_dim(dim, input._a.ndim, "cumprod")
     if dtype is not None:
         input = input.to(dtype)
+    if input._a.ndim == 0:
+        return input.to(D.from_numpy_dtype(_sum_dtype(input._a, None))).clone()
     if state.enabled and input._rg:
         # d cumprod: grad_i = sum_{j>=i} g_j * out_j / x_i  (inputs without zeros)
         out = _wrap(xp_of(input._a).cumprod(input.detach()._a, axis=ax))
@@ -623,7 +625,23 @@ class _Ghost(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         ax = ctx.ax
-        return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None, None
+        if not bool((x == 0).any()):
+            return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None, None
+        # zeros (the division above gives NaN; torch is exact): with P_i the product of the
+        # inputs before i and S_i = g_i + x_{i+1} S_{i+1}, the gradient is P_i * S_i
+        from .shape import stack
+
+        xs, gs = x.unbind(ax), g.unbind(ax)
+        n = len(xs)
+        acc = [gs[n - 1]]
+        for i in range(n - 2, -1, -1):
+            acc.append(gs[i] + xs[i + 1] * acc[-1])
+        acc.reverse()
+        grads, before = [], None
+        for i in range(n):
+            grads.append(acc[i] if before is None else before * acc[i])
+            before = xs[i] if before is None else before * xs[i]
+        return stack(grads, ax), None, None
 
 
 def logcumsumexp(input, dim):
@@ -659,8 +677,9 @@ def _softmax_arr(a, ax, log):
             out = xp.empty(a.shape, a.dtype)
             getattr(k, name)(a.reshape(-1), out.reshape(-1), m, n)
             return out
-    if a.ndim == 0:
-        return xp.zeros_like(a) if log else xp.ones_like(a)
+    if a.ndim == 0:  # x - x keeps NaN (and inf - inf = NaN) as torch
+        with np.errstate(invalid="ignore"):
+            return (a - a) if log else (a - a) + 1
     if a.size == 0:  # nothing to normalise (torch returns the empty tensor)
         return xp.empty_like(a)
     m = xp.max(a, axis=ax, keepdims=True)
