@@ -201,7 +201,8 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
         node_name = attrs.get("_node_name") or (name + "Backward")
-        user = not cls.__module__.startswith("ctorch.")
+        mod = cls.__module__
+        user = not (mod == "ctorch" or mod.startswith("ctorch."))
         cls._backward_cls = type(
             node_name, (BackwardCFunction,), {"_forward_cls": cls, "_user": user}
         )
