@@ -159,6 +159,7 @@ def _scalar_or(on_scalar: Callable, on_tensor: Callable) -> Callable:
 
 def _build() -> None:
     from .ops import arithmetic as A
+    from .ops import compare as CMP
 
     _export("add", _binary("add", "add_", A.add))
     _export("sub", _binary("sub", "sub_", A.sub))
@@ -166,10 +167,10 @@ def _build() -> None:
     _export("div", _binary("div", "div_", A.div))
     _export("pow", _binary("pow", "pow_", A.pow, scalar_first=A.pow))
     # with a scalar, torch's _foreach_maximum/minimum clamp
-    _export("maximum", _binary("maximum", "", _scalar_or(A.clamp_min, A.maximum)))
-    _export("minimum", _binary("minimum", "", _scalar_or(A.clamp_max, A.minimum)))
-    _export("clamp_min", _binary("clamp_min", "", A.clamp_min))
-    _export("clamp_max", _binary("clamp_max", "", A.clamp_max))
+    _export("maximum", _binary("maximum", "", _scalar_or(CMP.clamp_min, A.maximum)))
+    _export("minimum", _binary("minimum", "", _scalar_or(CMP.clamp_max, A.minimum)))
+    _export("clamp_min", _binary("clamp_min", "", CMP.clamp_min))
+    _export("clamp_max", _binary("clamp_max", "", CMP.clamp_max))
     for name in (
         "sqrt",
         "neg",

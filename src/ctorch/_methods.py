@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensor import Tensor
+from .autograd import inplace as IP
 from .autograd.grad_mode import state
 from .ops import arithmetic as A
+from .ops import compare as CMP
 from .ops import conversion as C
 from .ops import einsum as E
 from .ops import indexing as I
@@ -41,29 +43,29 @@ def attach(T) -> None:
     T.__neg__ = lambda s: U.neg(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: U.abs(s)
-    T.__invert__ = lambda s: A.logical_not(s) if s._a.dtype == np.bool_ else A.bitwise_not(s)
-    T.__and__ = lambda s, o: A.bitwise_and(s, o)
-    T.__rand__ = lambda s, o: A.bitwise_and(s, o)
-    T.__or__ = lambda s, o: A.bitwise_or(s, o)
-    T.__ror__ = lambda s, o: A.bitwise_or(s, o)
-    T.__xor__ = lambda s, o: A.bitwise_xor(s, o)
-    T.__rxor__ = lambda s, o: A.bitwise_xor(s, o)
-    T.__eq__ = lambda s, o: A.eq(s, o) if _cmp_ok(o) else NotImplemented
-    T.__ne__ = lambda s, o: A.ne(s, o) if _cmp_ok(o) else NotImplemented
-    T.__lt__ = lambda s, o: A.lt(s, o)
-    T.__le__ = lambda s, o: A.le(s, o)
-    T.__gt__ = lambda s, o: A.gt(s, o)
-    T.__ge__ = lambda s, o: A.ge(s, o)
+    T.__invert__ = lambda s: CMP.logical_not(s) if s._a.dtype == np.bool_ else CMP.bitwise_not(s)
+    T.__and__ = lambda s, o: CMP.bitwise_and(s, o)
+    T.__rand__ = lambda s, o: CMP.bitwise_and(s, o)
+    T.__or__ = lambda s, o: CMP.bitwise_or(s, o)
+    T.__ror__ = lambda s, o: CMP.bitwise_or(s, o)
+    T.__xor__ = lambda s, o: CMP.bitwise_xor(s, o)
+    T.__rxor__ = lambda s, o: CMP.bitwise_xor(s, o)
+    T.__eq__ = lambda s, o: CMP.eq(s, o) if _cmp_ok(o) else NotImplemented
+    T.__ne__ = lambda s, o: CMP.ne(s, o) if _cmp_ok(o) else NotImplemented
+    T.__lt__ = lambda s, o: CMP.lt(s, o)
+    T.__le__ = lambda s, o: CMP.le(s, o)
+    T.__gt__ = lambda s, o: CMP.gt(s, o)
+    T.__ge__ = lambda s, o: CMP.ge(s, o)
     T.__iadd__ = lambda s, o: A.binary_inplace(s, A.ADD, o, "add_")
     T.__isub__ = lambda s, o: A.binary_inplace(s, A.SUB, o, "sub_")
     T.__imul__ = lambda s, o: A.binary_inplace(s, A.MUL, o, "mul_")
     T.__itruediv__ = lambda s, o: A.binary_inplace(s, A.DIV, o, "div_")
     T.__ipow__ = lambda s, o: A.binary_inplace(s, A.POW, o, "pow_")
-    T.__ifloordiv__ = lambda s, o: A.inplace(s, "floor_divide_", lambda: A.floor_divide(s, o), o)
-    T.__imod__ = lambda s, o: A.inplace(s, "remainder_", lambda: A.remainder(s, o), o)
-    T.__iand__ = lambda s, o: A.inplace(s, "bitwise_and_", lambda: A.bitwise_and(s, o), o)
-    T.__ior__ = lambda s, o: A.inplace(s, "bitwise_or_", lambda: A.bitwise_or(s, o), o)
-    T.__ixor__ = lambda s, o: A.inplace(s, "bitwise_xor_", lambda: A.bitwise_xor(s, o), o)
+    T.__ifloordiv__ = lambda s, o: IP.inplace(s, "floor_divide_", lambda: A.floor_divide(s, o), o)
+    T.__imod__ = lambda s, o: IP.inplace(s, "remainder_", lambda: A.remainder(s, o), o)
+    T.__iand__ = lambda s, o: IP.inplace(s, "bitwise_and_", lambda: CMP.bitwise_and(s, o), o)
+    T.__ior__ = lambda s, o: IP.inplace(s, "bitwise_or_", lambda: CMP.bitwise_or(s, o), o)
+    T.__ixor__ = lambda s, o: IP.inplace(s, "bitwise_xor_", lambda: CMP.bitwise_xor(s, o), o)
     T.__getitem__ = I.getitem
     T.__setitem__ = I.setitem
 
@@ -76,31 +78,31 @@ def attach(T) -> None:
         "float_power": A.float_power,
         "fmax": A.fmax,
         "fmin": A.fmin,
-        "eq": A.eq,
-        "ne": A.ne,
-        "lt": A.lt,
-        "le": A.le,
-        "gt": A.gt,
-        "ge": A.ge,
-        "not_equal": A.ne,
-        "less": A.lt,
-        "less_equal": A.le,
-        "greater": A.gt,
-        "greater_equal": A.ge,
-        "equal": A.equal,
-        "logical_and": A.logical_and,
-        "logical_or": A.logical_or,
-        "logical_xor": A.logical_xor,
-        "logical_not": A.logical_not,
-        "bitwise_and": A.bitwise_and,
-        "bitwise_or": A.bitwise_or,
-        "bitwise_xor": A.bitwise_xor,
-        "bitwise_not": A.bitwise_not,
-        "clamp": A.clamp,
-        "clip": A.clamp,
-        "clamp_min": A.clamp_min,
-        "clamp_max": A.clamp_max,
-        "where": lambda s, cond, other: A.where(cond, s, other),
+        "eq": CMP.eq,
+        "ne": CMP.ne,
+        "lt": CMP.lt,
+        "le": CMP.le,
+        "gt": CMP.gt,
+        "ge": CMP.ge,
+        "not_equal": CMP.ne,
+        "less": CMP.lt,
+        "less_equal": CMP.le,
+        "greater": CMP.gt,
+        "greater_equal": CMP.ge,
+        "equal": CMP.equal,
+        "logical_and": CMP.logical_and,
+        "logical_or": CMP.logical_or,
+        "logical_xor": CMP.logical_xor,
+        "logical_not": CMP.logical_not,
+        "bitwise_and": CMP.bitwise_and,
+        "bitwise_or": CMP.bitwise_or,
+        "bitwise_xor": CMP.bitwise_xor,
+        "bitwise_not": CMP.bitwise_not,
+        "clamp": CMP.clamp,
+        "clip": CMP.clamp,
+        "clamp_min": CMP.clamp_min,
+        "clamp_max": CMP.clamp_max,
+        "where": lambda s, cond, other: CMP.where(cond, s, other),
         "rsub": A.rsub,
         # unary
         "isnan": U.isnan,
@@ -238,7 +240,7 @@ def attach(T) -> None:
     def _mk_inplace(name, fn):
         def method(self, *args, **kwargs):
             other = args[0] if args else None
-            return A.inplace(self, name, lambda: fn(self, *args, **kwargs), other)
+            return IP.inplace(self, name, lambda: fn(self, *args, **kwargs), other)
 
         method.__name__ = name
         return method
@@ -387,7 +389,7 @@ def _mk_binary_inplace(name, op):
         if alpha != 1:
             other = other * alpha
         if rounding_mode is not None:
-            return A.inplace(
+            return IP.inplace(
                 self, name, lambda: A.div(self, other, rounding_mode=rounding_mode), other
             )
         return A.binary_inplace(self, op, other, name)
@@ -401,14 +403,14 @@ def _zero_(self):
 
 
 def _fill_(self, value):
-    A.check_writable(self, "fill_")
+    IP.check_writable(self, "fill_")
     if isinstance(value, Tensor):
         if value._a.ndim != 0:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._a.ndim} dimensions."
             )
         if state.enabled and (self._rg or value._rg):
-            return A.inplace(
+            return IP.inplace(
                 self,
                 "fill_",
                 lambda: value.expand(self.shape).to(self.dtype) + self.detach() * 0,
@@ -420,7 +422,7 @@ def _fill_(self, value):
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        return A.inplace(self, "fill_", lambda: self * 0 + value)
+        return IP.inplace(self, "fill_", lambda: self * 0 + value)
     a = self._a
     if a.size >= 16384 and a.flags.c_contiguous and a.dtype in (np.float32, np.float64):
         from .ops._dispatch import kernels_for
@@ -449,8 +451,8 @@ def _copy_(self, src, non_blocking=False):
             f"shape {tuple(self.shape)}"
         )
     if state.enabled and (self._rg or src._rg):
-        return A.inplace(self, "copy_", lambda: A._Copy.apply(self, src), src)
-    A.check_writable(self, "copy_")
+        return IP.inplace(self, "copy_", lambda: IP._Copy.apply(self, src), src)
+    IP.check_writable(self, "copy_")
     s = src._a
     if type(s) is not type(self._a):
         s = C._convert_array(s, None, self.device, False)
@@ -460,7 +462,7 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _rand_fill(self, name, sample):
-    A.check_writable(self, name)
+    IP.check_writable(self, name)
     if state.enabled and self._rg and self.grad_fn is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
@@ -533,7 +535,7 @@ def _exponential_(self, lambd=1.0, *, generator=None):
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):
-    A.check_writable(self, "fill_diagonal_")
+    IP.check_writable(self, "fill_diagonal_")
     xp_of(self._a).fill_diagonal(self._a, fill_value, wrap=wrap)
     self._vref[0] += 1
     return self

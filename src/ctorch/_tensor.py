@@ -107,7 +107,7 @@ class Tensor(_MethodsStub):
         The base keeps a weak list of its views: an in-place op recorded by autograd on the
         base (or on another view) gives each live view a new ``grad_fn`` through the base's
         new history (torch regenerates it lazily as AsStridedBackward; ctorch's ``grad_fn``
-        is a plain slot, so ``ops.arithmetic.inplace`` does it at once). Views of tensors
+        is a plain slot, so ``autograd.inplace.inplace`` does it at once). Views of tensors
         outside autograd taken under no_grad are not listed: nothing can rebase them."""
         t = Tensor._make(a)
         t._vref = self._vref

@@ -368,7 +368,7 @@ class Function(metaclass=_FunctionMeta):
         return outputs
 
 
-# ops.arithmetic.inplace collects the nodes one op creates into ``state.recording`` (per
+# autograd.inplace.inplace collects the nodes one op creates into ``state.recording`` (per
 # thread). ``_recording`` is non-None while any thread collects, so ``apply``'s hot path
 # pays one module-global read, not a thread-local one, when nobody does.
 _recording = None

@@ -855,7 +855,7 @@ def cross_entropy(
         raise RuntimeError("cross_entropy: input must have at least one dimension")
     if not input.is_floating_point():
         # torch has no log_softmax kernel for integer logits; NumPy would compute a number
-        from ..ops.arithmetic import _scalar_name
+        from ..ops.binary import _scalar_name
 
         raise NotImplementedError(
             f'"log_softmax_lastdim_kernel_impl" not implemented for '

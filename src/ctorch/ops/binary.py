@@ -1,7 +1,9 @@
-"""Binary elementwise ops generated from the op table (``ctorch/_table/elementwise.def``).
+"""Binary elementwise ops: the array-level machinery every binary op uses (dtype promotion, the
+``elementwise.binary*`` kernels with bias-style broadcasting, ``out=``), and the ops generated from
+the op table (``ctorch/_table/elementwise.def``).
 
 Every BINARY row without ``CT_CUSTOM`` becomes one ``Function`` here: forward through
-``arithmetic.binary_arrays`` (the ``elementwise.binary*`` kernels for large float32/float64
+``binary_arrays`` below (the ``elementwise.binary*`` kernels for large float32/float64
 operands, including bias-style broadcasting; the row's NumPy ufunc otherwise), backward from the
 row's ``grad_x``/``grad_y`` expressions over tensors (differentiable, reduced to each operand's
 shape). The arithmetic rows (add, mul, ...) are ``CT_CUSTOM``: their hand-tuned Functions live
@@ -10,15 +12,260 @@ in ``arithmetic.py`` and only their kernels come from the table.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .. import _dtype as D
 from .. import _table
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .arithmetic import _g, _lhs, _meta, _out, binary_arrays
+from ..autograd.grad_mode import state
+from ..autograd.inplace import _can_cast
+from ._dispatch import kernels_for, xp_of
+from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
 from .unary import compiled
 
 _wrap = Tensor._make
+_nd = np.ndarray
+
+# op codes shared with the kernels: the binary rows of ctorch/_table/elementwise.def
+_BOP = _table.BINARY
+_C = _table.BINARY_BY_NAME
+ADD, SUB, MUL, DIV, MAX, MIN, POW = (
+    _C["add"].code,
+    _C["sub"].code,
+    _C["mul"].code,
+    _C["div"].code,
+    _C["max"].code,
+    _C["min"].code,
+    _C["pow"].code,
+)
 
 
+def _bcast_pattern(xs, ys):
+    """If ``ys`` broadcast to ``xs`` is one contiguous block of ``xs``'s dims (bias-style),
+    return (outer, mid, inner); else None."""
+    nx, ny = len(xs), len(ys)
+    if ny > nx:
+        return None
+    ys = (1,) * (nx - ny) + tuple(ys)
+    dims = [i for i in range(nx) if ys[i] != 1]
+    if not dims:
+        return None
+    i, j = dims[0], dims[-1] + 1
+    for k in range(i, j):
+        if ys[k] != xs[k]:
+            return None
+    outer = mid = inner = 1
+    for k in range(i):
+        outer *= xs[k]
+    for k in range(i, j):
+        mid *= xs[k]
+    for k in range(j, nx):
+        inner *= xs[k]
+    return outer, mid, inner
+
+
+def _res_dtype(a, b):
+    """NumPy result dtype of a binary op between Tensor/scalar operands (torch promotion)."""
+    if type(b) is Tensor or isinstance(b, Tensor):
+        if isinstance(a, Tensor):
+            da, db = a._a.dtype, b._a.dtype
+            if da == db:
+                return da
+        return D.to_numpy_dtype(D.result_type(a, b))
+    # a is a Tensor, b a Python scalar
+    da = a._a.dtype
+    tb = type(b)
+    if tb is float:
+        return da if da.kind in "fc" else D.to_numpy_dtype(D.get_default_dtype())
+    if tb is int:
+        return da if da.kind != "b" else np.dtype(np.int64)
+    if tb is bool:
+        return da
+    return D.to_numpy_dtype(D.result_type(a, b))
+
+
+def _operand(x, dt):
+    if isinstance(x, Tensor):
+        a = x._a
+        return a if a.dtype == dt else a.astype(dt)
+    return x
+
+
+def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
+    """Compute ``a op b`` (or ``b op a``) on arrays; ``a`` is a Tensor, ``b`` Tensor/scalar."""
+    dt = _res_dtype(a, b)
+    if dt.kind in "biu" and not _BOP[op].int_ok:
+        dt = D.to_numpy_dtype(D.get_default_dtype())
+    xa = _operand(a, dt)
+    yb = _operand(b, dt)
+    n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
+    if n >= KERNEL_MIN and (dt == _F32 or dt == _F64):
+        k = kernels_for(xa)
+        if k.has("binary") and xa.flags.c_contiguous:
+            if not isinstance(yb, (np.ndarray,)) and not hasattr(yb, "shape"):
+                if out is None:
+                    out = xp_of(xa).empty(xa.shape, dt)
+                k.binary_scalar(op, xa.reshape(-1), float(yb), out.reshape(-1), reverse)
+                return out
+            if yb.shape == xa.shape and yb.flags.c_contiguous:
+                if out is None:
+                    out = xp_of(xa).empty(xa.shape, dt)
+                if reverse:
+                    k.binary(op, yb.reshape(-1), xa.reshape(-1), out.reshape(-1))
+                else:
+                    k.binary(op, xa.reshape(-1), yb.reshape(-1), out.reshape(-1))
+                return out
+            if yb.flags.c_contiguous:
+                pat = _bcast_pattern(xa.shape, yb.shape)
+                if pat is not None and (out is None or out.shape == xa.shape):
+                    if out is None:
+                        out = xp_of(xa).empty(xa.shape, dt)
+                    k.binary_bcast(
+                        op, xa.reshape(-1), yb.reshape(-1), out.reshape(-1), *pat, reverse
+                    )
+                    return out
+        if (
+            isinstance(yb, _nd)
+            and yb.size >= KERNEL_MIN
+            and xa.size < yb.size
+            and k.has("binary")
+            and yb.flags.c_contiguous
+        ):
+            pat = _bcast_pattern(yb.shape, xa.shape)
+            if pat is not None and xa.flags.c_contiguous and (out is None or out.shape == yb.shape):
+                if out is None:
+                    out = xp_of(yb).empty(yb.shape, dt)
+                k.binary_bcast(
+                    op, yb.reshape(-1), xa.reshape(-1), out.reshape(-1), *pat, not reverse
+                )
+                return out
+    xp = np if type(xa) is _nd else xp_of(xa)
+    uf = getattr(xp, _BOP[op].ufunc)
+    try:
+        if reverse:
+            r = uf(yb, xa, out=out) if out is not None else uf(yb, xa)
+        else:
+            r = uf(xa, yb, out=out) if out is not None else uf(xa, yb)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            sb = tuple(getattr(b, "shape", ()))
+            raise RuntimeError(
+                f"{_BOP[op].public}: the shapes {tuple(a.shape)} and {sb} cannot be broadcast "
+                "together (sizes must match or be 1 at each non-singleton dimension)"
+            ) from None
+        raise
+    if type(r) is not _nd and xp is np:
+        r = np.asarray(r, dtype=dt)
+    elif r.dtype != dt:
+        r = r.astype(dt)
+    return r
+
+
+def _shape_of(x):
+    return x._a.shape if isinstance(x, Tensor) else None
+
+
+def _grad_for(g, x):
+    """Reduce ``g`` to x's shape and dtype (None when x is not a tensor needing grad)."""
+    if not isinstance(x, Tensor):
+        return None
+    g = sum_to_shape(g, x._a.shape)
+    if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fc":
+        g = g.to(x.dtype)
+    return g
+
+
+def _meta(x):
+    return (x._a.shape, x._a.dtype) if isinstance(x, Tensor) else None
+
+
+def _g(g, meta, needed):
+    if not needed or meta is None:
+        return None
+    shape, dt = meta
+    g = sum_to_shape(g, shape)
+    if g._a.dtype != dt and dt.kind in "fc":
+        g = g.to(D.from_numpy_dtype(dt))
+    return g
+
+
+def _needs_graph(a, b):
+    return state.enabled and (
+        (isinstance(a, Tensor) and a._rg) or (isinstance(b, Tensor) and b._rg)
+    )
+
+
+def _other(b, a, op):
+    if isinstance(b, Tensor) or type(b) in (int, float, bool):
+        if isinstance(b, Tensor) and type(b._a) is not type(a._a):
+            check_same_device(op, a, b)
+        return b
+    if isinstance(b, (np.generic,)):
+        return b.item() if b.ndim == 0 else as_tensor_arg(b, a, op)
+    if isinstance(b, complex):
+        return b
+    return as_tensor_arg(b, a, op)
+
+
+def _lhs(input, other, op):
+    if not isinstance(input, Tensor):
+        input = as_tensor_arg(input, other if isinstance(other, Tensor) else None, op)
+    return input, _other(other, input, op)
+
+
+def _out(out, r):
+    if not isinstance(out, Tensor):
+        raise TypeError("out= must be a Tensor")
+    if not _can_cast(*(_float_kind(d) for d in (r._a.dtype, out._a.dtype))):
+        # torch refuses float -> integer/bool, complex -> real, number -> bool (canCast)
+        raise RuntimeError(
+            f"result type {_scalar_name(r._a.dtype)} can't be cast to the desired output type "
+            f"{_scalar_name(out._a.dtype)}"
+        )
+    if out._a.shape != r._a.shape:
+        out._a = (
+            xp_of(out._a).empty(r._a.shape, out._a.dtype)
+            if out._a.size == 0
+            else _resize_err(out, r)
+        )
+    xp_of(out._a).copyto(out._a, r._a, casting="unsafe")
+    out._bump()
+    return out
+
+
+def _float_kind(dt):
+    """bfloat16 (ml_dtypes, kind 'V') counts as floating for the cast rules."""
+    return np.dtype(np.float32) if np.dtype(dt).name == "bfloat16" else np.dtype(dt)
+
+
+def _scalar_name(dt) -> str:
+    """torch's ScalarType name of a NumPy dtype (as in torch's error messages)."""
+    names = {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+        "complex64": "ComplexFloat",
+        "complex128": "ComplexDouble",
+        "bfloat16": "BFloat16",
+    }
+    return names.get(np.dtype(dt).name, str(dt))
+
+
+def _resize_err(out, r):
+    raise RuntimeError(
+        f"out=: the output tensor has shape {tuple(out.shape)} but the result has shape "
+        f"{tuple(r.shape)}"
+    )
+
+
+# ------------------------------------------------------------------ ops generated from the table
 def _make_binary(op):
     code = op.code
 

@@ -264,7 +264,7 @@ def _zero_at(a, index):
 
 
 def setitem(self: Tensor, idx, value) -> None:
-    from .arithmetic import check_writable, inplace
+    from ..autograd.inplace import check_writable, inplace
 
     check_writable(self, "__setitem__")
     a = self._a
@@ -297,7 +297,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def index_put_(input, indices, values, accumulate=False):
-    from .arithmetic import inplace
+    from ..autograd.inplace import inplace
 
     return inplace(
         input, "index_put_", lambda: index_put(input, indices, values, accumulate), values
@@ -685,7 +685,7 @@ def index_copy(input, dim, index, source):
 
 
 def masked_fill(input, mask, value):
-    from .arithmetic import where
+    from .compare import where
 
     if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
         raise RuntimeError(

@@ -148,7 +148,7 @@ def matmul(input, other, *, out=None):
     else:
         r = _wrap(_matmul_arr(input._a, other._a))
     if out is not None:
-        from .arithmetic import _out
+        from .binary import _out
 
         return _out(out, r)
     return r
@@ -265,7 +265,7 @@ class Linear(Function):
         x2 = xa.reshape(math.prod(lead), xa.shape[-1])
         out = _linear_mm(x2, wa.T)
         if b is not None:
-            from .arithmetic import ADD, binary_arrays
+            from .binary import ADD, binary_arrays
 
             ot = _wrap(out)
             binary_arrays(ADD, ot, b, out=out)

@@ -23,6 +23,7 @@ def _t(x):
 
 def _ufunc_map():
     from . import arithmetic as A
+    from . import compare as CMP
     from . import linalg as L
     from . import unary as U
 
@@ -30,16 +31,16 @@ def _ufunc_map():
         "floor_divide": A.floor_divide,
         "remainder": A.remainder,
         "fmod": A.fmod,
-        "equal": A.eq,
-        "not_equal": A.ne,
-        "less": A.lt,
-        "less_equal": A.le,
-        "greater": A.gt,
-        "greater_equal": A.ge,
-        "logical_and": A.logical_and,
-        "logical_or": A.logical_or,
-        "logical_xor": A.logical_xor,
-        "logical_not": A.logical_not,
+        "equal": CMP.eq,
+        "not_equal": CMP.ne,
+        "less": CMP.lt,
+        "less_equal": CMP.le,
+        "greater": CMP.gt,
+        "greater_equal": CMP.ge,
+        "logical_and": CMP.logical_and,
+        "logical_or": CMP.logical_or,
+        "logical_xor": CMP.logical_xor,
+        "logical_not": CMP.logical_not,
         "matmul": L.matmul,
         "isnan": U.isnan,
         "isinf": U.isinf,
@@ -93,7 +94,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
 
 
 def _func_map():
-    from . import arithmetic as A
+    from . import compare as CMP
     from . import linalg as L
     from . import reduction as R
     from . import shape as S
@@ -144,8 +145,8 @@ def _func_map():
         ),
         np.squeeze: lambda a, axis=None: S.squeeze(_t(a), axis),
         np.expand_dims: lambda a, axis: S.unsqueeze(_t(a), axis),
-        np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: A.clamp(_t(a), a_min, a_max),
-        np.where: lambda cond, x=None, y=None: A.where(_t(cond), _t(x), _t(y)),
+        np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: CMP.clamp(_t(a), a_min, a_max),
+        np.where: lambda cond, x=None, y=None: CMP.where(_t(cond), _t(x), _t(y)),
         np.dot: lambda a, b, out=None: L.matmul(_t(a), _t(b)),
         np.outer: lambda a, b, out=None: L.outer(_t(a), _t(b)),
         np.einsum: lambda eq, *ops, **kw: __import__(

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from . import shape as S
@@ -129,18 +130,15 @@ def _maybe_out(out: Tensor | None, r: Tensor) -> Tensor:
 
 
 def _inplace(self: Tensor, op: str, compute, *others: Any) -> Tensor:
-    from . import arithmetic as A
 
     grad_other = next((o for o in others if isinstance(o, Tensor) and o._rg), None)
-    return A.inplace(self, op, compute, grad_other)
+    return IP.inplace(self, op, compute, grad_other)
 
 
 def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """In-place :func:`addcmul` (the optimizers' hot path: plain array ops without grad)."""
     if not (state.enabled and (self._rg or tensor1._rg or tensor2._rg)):
-        from . import arithmetic as A
-
-        A.check_writable(self, "addcmul_")
+        IP.check_writable(self, "addcmul_")
         a = self._a
         prod = tensor1._a * tensor2._a
         if not (isinstance(value, numbers.Number) and value == 1):
@@ -163,9 +161,7 @@ def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     if not (state.enabled and (self._rg or tensor1._rg or tensor2._rg)) and (
         tensor1.is_floating_point() or tensor2.is_floating_point()
     ):
-        from . import arithmetic as A
-
-        A.check_writable(self, "addcdiv_")
+        IP.check_writable(self, "addcdiv_")
         a = self._a
         q = tensor1._a / tensor2._a
         if not (isinstance(value, numbers.Number) and value == 1):
@@ -246,9 +242,7 @@ def lerp_(self: Tensor, end: Tensor, weight: Any) -> Tensor:
     end = as_tensor_arg(end, self, "lerp_")
     wrg = isinstance(weight, Tensor) and weight._rg
     if not (state.enabled and (self._rg or end._rg or wrg)):
-        from . import arithmetic as A
-
-        A.check_writable(self, "lerp_")
+        IP.check_writable(self, "lerp_")
         a = self._a
         w = weight._a if isinstance(weight, Tensor) else weight
         r = _lerp_arrays(a, end._a, w)

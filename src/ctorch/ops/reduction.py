@@ -197,7 +197,7 @@ class Prod(Function):
         # safe for zeros: product of the others, computed directly where x == 0
         zero = x == 0
         if bool(zero.any()):
-            from .arithmetic import where
+            from .compare import where
 
             xs = where(zero, 1.0, x)
             po = _expand_grad(

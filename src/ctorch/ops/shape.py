@@ -416,7 +416,7 @@ def cat(tensors, dim: int = 0, *, out=None):
     else:
         r = Cat.forward(_C(), ax, *tensors)
     if out is not None:
-        from .arithmetic import _out
+        from .binary import _out
 
         return _out(out, r)
     return r

@@ -110,10 +110,11 @@ def _gelu_grad(v):
 def _tensor_vocab() -> dict:
     """The table's vocabulary over ctorch tensors (differentiable: used by backward)."""
     from . import arithmetic as A
+    from . import compare as CMP
 
     return {
         "K": lambda v: v,
-        "SEL": A.where,
+        "SEL": CMP.where,
         "INF": _INF,
         "ZERO": lambda v: _wrap(xp_of(v._a).zeros_like(v._a)),
         "EXP": lambda v: v.exp(),
@@ -264,7 +265,7 @@ def _make_public(op):
 
 
 def _out(out, r):
-    from .arithmetic import _out as out_
+    from .binary import _out as out_
 
     return out_(out, r)
 

@@ -1,0 +1,271 @@
+"""Comparisons, logical and bitwise ops, ``where`` and ``clamp``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import xp_of
+from ._util import as_tensor_arg, check_same_device
+from .binary import _g, _lhs, _meta, _operand, _res_dtype
+
+_wrap = Tensor._make
+_nd = np.ndarray
+
+
+# ------------------------------------------------------------------ comparisons & logic
+_CMP = {
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+}
+
+
+def _cmp(name):
+    uf_name = _CMP[name]
+
+    def f(input, other):
+        a, b = _lhs(input, other, name)
+        xp = xp_of(a._a)
+        if isinstance(b, Tensor):
+            check_same_device(name, a, b)
+            dt = _res_dtype(a, b)
+            x, y = _operand(a, dt), _operand(b, dt)
+        else:
+            x, y = a._a, b
+        try:
+            r = getattr(xp, uf_name)(x, y)
+        except ValueError as e:
+            raise RuntimeError(
+                f"{name}: the shapes {tuple(a.shape)} and {tuple(getattr(b, 'shape', ()))} cannot be broadcast together"
+            ) from e
+        return _wrap(xp.asarray(r))
+
+    f.__name__ = name
+    return f
+
+
+eq = _cmp("eq")
+ne = _cmp("ne")
+lt = _cmp("lt")
+le = _cmp("le")
+gt = _cmp("gt")
+ge = _cmp("ge")
+not_equal = ne
+less = lt
+less_equal = le
+greater = gt
+greater_equal = ge
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    return input._a.shape == other._a.shape and bool(
+        xp_of(input._a).array_equal(input._a, other._a)
+    )
+
+
+def _logic(name, uf):
+    def f(input, other=None):
+        xp = xp_of(input._a)
+        if other is None:
+            return _wrap(getattr(xp, uf)(input._a))
+        o = other._a if isinstance(other, Tensor) else other
+        return _wrap(xp.asarray(getattr(xp, uf)(input._a, o)))
+
+    f.__name__ = name
+    return f
+
+
+logical_and = _logic("logical_and", "logical_and")
+logical_or = _logic("logical_or", "logical_or")
+logical_xor = _logic("logical_xor", "logical_xor")
+logical_not = _logic("logical_not", "logical_not")
+
+
+def _bitwise(name, uf):
+    def f(input, other):
+        a, b = _lhs(input, other, name)
+        if (
+            a._a.dtype.kind == "f"
+            or (isinstance(b, Tensor) and b._a.dtype.kind == "f")
+            or isinstance(b, float)
+        ):
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        xp = xp_of(a._a)
+        dt = _res_dtype(a, b)
+        return _wrap(xp.asarray(getattr(xp, uf)(_operand(a, dt), _operand(b, dt)), dtype=dt))
+
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+
+
+def bitwise_not(input):
+    xp = xp_of(input._a)
+    if input._a.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return _wrap(xp.invert(input._a))
+
+
+# ------------------------------------------------------------------ where
+class Where(Function):
+    _node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.a_, ctx.b_ = _meta(a), _meta(b)
+        ctx.cond = cond
+        dt = _res_dtype(a, b) if isinstance(a, Tensor) else _res_dtype(b, a)
+        xp = xp_of(cond._a)
+        try:
+            r = xp.where(cond._a, _operand(a, dt), _operand(b, dt))
+        except ValueError:
+            raise RuntimeError(
+                f"where: the shapes of condition {tuple(cond.shape)}, input "
+                f"{tuple(getattr(a, 'shape', ()))} and other {tuple(getattr(b, 'shape', ()))} "
+                "cannot be broadcast together"
+            ) from None
+        return _wrap(r.astype(dt, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g.new_zeros(())
+        ga = _g(where(ctx.cond, g, zero), ctx.a_, ctx.needs_input_grad[1]) if ctx.a_ else None
+        gb = _g(where(ctx.cond, zero, g), ctx.b_, ctx.needs_input_grad[2]) if ctx.b_ else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        condition = as_tensor_arg(condition, None, "where")
+    if condition._a.dtype != np.bool_:
+        condition = _wrap(condition._a.astype(bool))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        dt = (
+            D.result_type(input, other)
+            if not (isinstance(input, float) or isinstance(other, float))
+            else D.get_default_dtype()
+        )
+        xp = xp_of(condition._a)
+        return _wrap(xp.where(condition._a, input, other).astype(D.to_numpy_dtype(dt)))
+    if not isinstance(input, Tensor) and not isinstance(input, (int, float, bool)):
+        input = as_tensor_arg(input, other, "where")
+    if not isinstance(other, Tensor) and not isinstance(other, (int, float, bool)):
+        other = as_tensor_arg(other, input, "where")
+    check_same_device("where", condition, input, other)
+    if state.enabled and (
+        (isinstance(input, Tensor) and input._rg) or (isinstance(other, Tensor) and other._rg)
+    ):
+        return Where.apply(condition, input, other)
+    return Where.forward(_NoCtx(), condition, input, other)
+
+
+class _NoCtx:
+    needs_input_grad = (False, False, False)
+
+    def save_for_backward(self, *a):
+        pass
+
+
+# ------------------------------------------------------------------ clamp
+class Clamp(Function):
+    _node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(
+            x, lo if isinstance(lo, Tensor) else None, hi if isinstance(hi, Tensor) else None
+        )
+        ctx.lo, ctx.hi = lo, hi
+        ctx.x_, ctx.lo_, ctx.hi_ = _meta(x), _meta(lo), _meta(hi)
+        return _wrap(_clamp_arr(x, lo, hi))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, tlo, thi = ctx.saved_tensors
+        lo = tlo if tlo is not None else ctx.lo
+        hi = thi if thi is not None else ctx.hi
+        need = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if need[0]:
+            mask = None
+            if lo is not None:
+                mask = x >= lo
+            if hi is not None:
+                m2 = x <= hi
+                mask = m2 if mask is None else mask & m2
+            gx = _g(g * mask.to(g.dtype) if mask is not None else g, ctx.x_, True)
+        # tensor bounds (torch's clamp_backward_min_max): min takes the gradient where x is
+        # below it (and min < max), max where x is above it or max < min (max wins)
+        if need[1]:
+            m = x < lo
+            if hi is not None:
+                m = m & (lo < hi)
+            glo = _g(g * m.to(g.dtype), ctx.lo_, True)
+        if need[2]:
+            m = x > hi
+            if lo is not None:
+                m = m | (hi < lo)
+            ghi = _g(g * m.to(g.dtype), ctx.hi_, True)
+        return gx, glo, ghi
+
+
+class ClampTensor(Clamp):
+    """clamp with tensor bounds (torch's clamp.Tensor, node ClampBackward0)."""
+
+    _node_name = "ClampBackward0"
+
+
+def _clamp_arr(x, lo, hi):
+    a = x._a
+    xp = xp_of(a)
+    lo_a = lo._a if isinstance(lo, Tensor) else lo
+    hi_a = hi._a if isinstance(hi, Tensor) else hi
+    dt = a.dtype
+    if dt.kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
+        dt = D.to_numpy_dtype(D.get_default_dtype())
+        a = a.astype(dt)
+    r = a
+    if lo_a is not None:
+        r = xp.maximum(r, lo_a)
+    if hi_a is not None:
+        r = xp.minimum(r, hi_a)
+    if r is a:
+        r = a.copy()
+    return r.astype(dt, copy=False)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if state.enabled and (
+        input._rg or (isinstance(min, Tensor) and min._rg) or (isinstance(max, Tensor) and max._rg)
+    ):
+        fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+        return fn.apply(input, min, max)
+    return _wrap(_clamp_arr(input, min, max))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
