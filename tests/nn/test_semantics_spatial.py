@@ -174,12 +174,20 @@ def test_geometry_errors_like_torch(expr):
         "F.unfold(x4, 2, padding=2**31)",
         "F.conv_transpose2d(x4, w4, stride=2**32)",
         "F.conv_transpose2d(x4, w4, stride=2**31, output_padding=2**31 - 1)",
+        "F.conv3d(x5, w5, padding=(2**31, 0, 0))",
+        "F.conv3d(x5, w5, padding=(0, 2**31, 0))",
     ],
 )
 def test_geometry_too_large_is_a_clear_error(expr):
     # torch fails to allocate (padding) or wraps the stride to int32 and reports stride 0
     # (conv_transpose2d): ctorch names the geometry instead
-    env = {"F": F, "x4": ctorch.ones(1, 1, 4, 4), "w4": ctorch.ones(1, 1, 2, 2)}
+    env = {
+        "F": F,
+        "x4": ctorch.ones(1, 1, 4, 4),
+        "w4": ctorch.ones(1, 1, 2, 2),
+        "x5": ctorch.ones(1, 1, 4, 4, 4),
+        "w5": ctorch.ones(1, 1, 2, 2, 2),
+    }
     with pytest.raises(RuntimeError, match="2\\*\\*31-1"):
         eval(expr, env)
 

@@ -653,6 +653,14 @@ def conv3d(
     else:
         pads = _ntuple(padding, 3, "padding")
     pd, ph, pw = pads
+    # depth runs through Python slicing (any int64 stride is fine); a depth padding above
+    # 2**31-1 would only fail in the allocation of the padded copy
+    if pd > _INT_MAX or min(pads) < 0:
+        _check_window((sd, sh, sw), pads, (dd, dh, dw))
+        raise RuntimeError(
+            f"conv3d: geometry too large: padding={tuple(pads)}; ctorch supports values and "
+            "padded sizes up to 2**31-1"
+        )
     if pd:
         from .spatial import pad
 
