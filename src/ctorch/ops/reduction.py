@@ -200,14 +200,10 @@ class Prod(Function):
             from .compare import where
 
             xs = where(zero, 1.0, x)
-            po = _expand_grad(
-                prod(xs, ctx.axes if ctx.axes else None, keepdim=ctx.keepdim)
-                if len(ctx.axes) != 1
-                else prod(xs, ctx.axes[0], ctx.keepdim),
-                ctx.shape,
-                ctx.axes,
-                ctx.keepdim,
-            )
+            po = xs
+            for ax in sorted(ctx.axes, reverse=True):  # public prod reduces one dim at a time
+                po = prod(po, ax, keepdim=True)
+            po = po.expand(ctx.shape)
             nz = zero.to(x.dtype).sum(dim=ctx.axes, keepdim=True).expand(ctx.shape)
             gi = where(zero, where(nz == 1, po, 0.0), o / xs)
             return g * gi, None, None
