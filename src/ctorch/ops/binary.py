@@ -159,6 +159,12 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         r = np.asarray(r, dtype=dt)
     elif r.dtype != dt:
         r = r.astype(dt)
+    if op == POW and not reverse and dt.kind == "f" and hasattr(yb, "shape") and out is None:
+        # NumPy's power takes sqrt for an exponent of 0.5, so (-inf) ** 0.5 is NaN; torch's
+        # tensor ** tensor is C's pow (and so is our kernel): +inf
+        fix = (xa == -np.inf) & (yb == 0.5)
+        if fix.any():
+            r = xp.where(fix, xp.asarray(np.inf, dtype=dt), r)
     return r
 
 
