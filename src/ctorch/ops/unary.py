@@ -17,7 +17,7 @@ from .. import _table
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import kernel, xp_of
+from ._dispatch import KERNEL_MIN, kernel, xp_of
 from ._util import float_dtype_for
 
 _wrap = Tensor._make
@@ -229,18 +229,15 @@ def _make_unary(op):
             if saves and not state.enabled:
                 xa = (x if x is not None else y)._a
                 ya = (y if y is not None else x)._a
-                k = kernel("unary_backward", g._a, xa, ya)
+                ga = g._a
+                if not ga.flags.c_contiguous and ga.size >= KERNEL_MIN:
+                    # e.g. the expanded gradient of a sum(): one copy beats the formula
+                    ga = xp_of(ga).ascontiguousarray(ga)
+                k = kernel("unary_backward", ga, xa, ya)
                 if k is not None:
-                    gx = xp_of(g._a).empty(g._a.shape, g._a.dtype)
-                    k(
-                        op.code,
-                        g._a.reshape(-1),
-                        xa.reshape(-1),
-                        ya.reshape(-1),
-                        gx.reshape(-1),
-                        a,
-                        b,
-                    )
+                    gx = xp_of(ga).empty(ga.shape, ga.dtype)
+                    flat = (ga.reshape(-1), xa.reshape(-1), ya.reshape(-1), gx.reshape(-1))
+                    k(op.code, *flat, a, b)
                     return _wrap(gx), None, None
             return compiled(op, 1, "tensor")(g, x, y, a, b), None, None
 
