@@ -33,3 +33,14 @@ def zeros_state(pa: Any) -> Tensor:
 
 def lr_value(lr: Any) -> float:
     return float(lr.item()) if isinstance(lr, Tensor) else lr
+
+
+def adam_like_defaults(lr: Any, betas: tuple, eps: float, weight_decay: float, **extra) -> dict:
+    """Validate the hyper-parameters the Adam family shares (torch's messages) and return the
+    param-group defaults: ``lr``, ``betas``, ``eps``, ``weight_decay`` and then ``extra``."""
+    lr = lr_value(lr)
+    check_nonneg("learning rate", lr)
+    check_nonneg("epsilon value", eps)
+    check_betas(betas)
+    check_nonneg("weight_decay value", weight_decay)
+    return dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **extra)

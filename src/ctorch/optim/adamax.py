@@ -6,7 +6,11 @@ from typing import Any
 
 from .._tensor import Tensor
 from ..ops._dispatch import xp_of
-from ._common import check_betas, check_nonneg, lr_value, scalar_state, zeros_state
+from ._common import (
+    adam_like_defaults,
+    scalar_state,
+    zeros_state,
+)
 from .optimizer import Optimizer, get_state_step
 
 __all__ = ["Adamax"]
@@ -28,16 +32,11 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        lr = lr_value(lr)
-        check_nonneg("learning rate", lr)
-        check_nonneg("epsilon value", eps)
-        check_betas(betas)
-        check_nonneg("weight_decay value", weight_decay)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
+        defaults = adam_like_defaults(
+            lr,
+            betas,
+            eps,
+            weight_decay,
             foreach=foreach,
             maximize=maximize,
             differentiable=differentiable,

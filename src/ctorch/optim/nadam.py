@@ -8,7 +8,12 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..ops._dispatch import xp_of
-from ._common import check_betas, check_nonneg, lr_value, scalar_state, zeros_state
+from ._common import (
+    adam_like_defaults,
+    check_nonneg,
+    scalar_state,
+    zeros_state,
+)
 from .optimizer import Optimizer, get_state_step
 
 __all__ = ["NAdam"]
@@ -32,17 +37,11 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        lr = lr_value(lr)
-        check_nonneg("learning rate", lr)
-        check_nonneg("epsilon value", eps)
-        check_betas(betas)
-        check_nonneg("weight_decay value", weight_decay)
-        check_nonneg("momentum_decay value", momentum_decay)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
+        defaults = adam_like_defaults(
+            lr,
+            betas,
+            eps,
+            weight_decay,
             momentum_decay=momentum_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
@@ -50,6 +49,9 @@ class NAdam(Optimizer):
             capturable=capturable,
             differentiable=differentiable,
         )
+        check_nonneg(
+            "momentum_decay value", momentum_decay
+        )  # after the shared ones (torch's order)
         super().__init__(params, defaults)
 
     def step(self, closure: Any = None) -> Any:
