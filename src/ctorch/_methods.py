@@ -12,9 +12,14 @@ from .ops import compare as CMP
 from .ops import conversion as C
 from .ops import einsum as E
 from .ops import indexing as I
+from .ops import join as J
 from .ops import linalg as L
 from .ops import reduction as R
+from .ops import scan as SC
 from .ops import shape as S
+from .ops import softmax as SM
+from .ops import sorting as SO
+from .ops import subscript as SB
 from .ops import unary as U
 from .ops._dispatch import xp_of
 from .ops._util import sum_to_shape
@@ -66,8 +71,8 @@ def attach(T) -> None:
     T.__iand__ = lambda s, o: IP.inplace(s, "bitwise_and_", lambda: CMP.bitwise_and(s, o), o)
     T.__ior__ = lambda s, o: IP.inplace(s, "bitwise_or_", lambda: CMP.bitwise_or(s, o), o)
     T.__ixor__ = lambda s, o: IP.inplace(s, "bitwise_xor_", lambda: CMP.bitwise_xor(s, o), o)
-    T.__getitem__ = I.getitem
-    T.__setitem__ = I.setitem
+    T.__getitem__ = SB.getitem
+    T.__setitem__ = SB.setitem
 
     # ---------------------------------------------------------------- plain methods
     plain = {
@@ -131,17 +136,17 @@ def attach(T) -> None:
         "argmin": R.argmin,
         "var": R.var,
         "std": R.std,
-        "logsumexp": R.logsumexp,
+        "logsumexp": SM.logsumexp,
         "norm": R.norm,
         "dist": R.dist,
         "all": R.all,
         "any": R.any,
         "count_nonzero": R.count_nonzero,
-        "cumsum": R.cumsum,
-        "cumprod": R.cumprod,
-        "logcumsumexp": R.logcumsumexp,
-        "softmax": R.softmax,
-        "log_softmax": R.log_softmax,
+        "cumsum": SC.cumsum,
+        "cumprod": SC.cumprod,
+        "logcumsumexp": SC.logcumsumexp,
+        "softmax": SM.softmax,
+        "log_softmax": SM.log_softmax,
         # shape
         "view": S.view,
         "view_as": S.view_as,
@@ -165,25 +170,25 @@ def attach(T) -> None:
         "narrow": S.narrow,
         "contiguous": S.contiguous,
         "clone": S.clone,
-        "split": S.split,
-        "tensor_split": S.tensor_split,
-        "chunk": S.chunk,
-        "unbind": S.unbind,
+        "split": J.split,
+        "tensor_split": J.tensor_split,
+        "chunk": J.chunk,
+        "unbind": J.unbind,
         "select": S.select,
-        "flip": S.flip,
-        "fliplr": S.fliplr,
-        "flipud": S.flipud,
-        "roll": S.roll,
-        "rot90": S.rot90,
-        "repeat": S.repeat,
-        "tile": S.tile,
-        "repeat_interleave": S.repeat_interleave,
-        "tril": S.tril,
-        "triu": S.triu,
-        "diagonal": S.diagonal,
-        "diag": S.diag,
-        "diag_embed": S.diag_embed,
-        "trace": S.trace,
+        "flip": J.flip,
+        "fliplr": J.fliplr,
+        "flipud": J.flipud,
+        "roll": J.roll,
+        "rot90": J.rot90,
+        "repeat": J.repeat,
+        "tile": J.tile,
+        "repeat_interleave": J.repeat_interleave,
+        "tril": J.tril,
+        "triu": J.triu,
+        "diagonal": J.diagonal,
+        "diag": J.diag,
+        "diag_embed": J.diag_embed,
+        "trace": J.trace,
         # indexing
         "gather": I.gather,
         "scatter": I.scatter,
@@ -193,24 +198,24 @@ def attach(T) -> None:
         "index_add": I.index_add,
         "index_fill": I.index_fill,
         "index_copy": I.index_copy,
-        "index_put": I.index_put,
-        "masked_fill": I.masked_fill,
-        "masked_select": I.masked_select,
-        "masked_scatter": I.masked_scatter,
-        "take": I.take,
-        "take_along_dim": I.take_along_dim,
-        "nonzero": I.nonzero,
-        "argwhere": I.argwhere,
-        "sort": I.sort,
-        "argsort": I.argsort,
-        "msort": I.msort,
-        "topk": I.topk,
-        "kthvalue": I.kthvalue,
-        "median": I.median,
-        "nanmedian": I.nanmedian,
-        "put": I.put,
-        "unique": I.unique,
-        "bincount": I.bincount,
+        "index_put": SB.index_put,
+        "masked_fill": SB.masked_fill,
+        "masked_select": SB.masked_select,
+        "masked_scatter": SB.masked_scatter,
+        "take": SB.take,
+        "take_along_dim": SB.take_along_dim,
+        "nonzero": SB.nonzero,
+        "argwhere": SB.argwhere,
+        "sort": SO.sort,
+        "argsort": SO.argsort,
+        "msort": SO.msort,
+        "topk": SO.topk,
+        "kthvalue": SO.kthvalue,
+        "median": SO.median,
+        "nanmedian": SO.nanmedian,
+        "put": SB.put,
+        "unique": SO.unique,
+        "bincount": SO.bincount,
         # linalg
         "matmul": L.matmul,
         "mm": L.mm,
@@ -636,8 +641,10 @@ def _map_(self, other, fn):
 
 # --- methods added for #14 (h-compat) ---
 def attach_compat(T) -> None:
-    """Tensor methods of ops/pointwise_extra.py (``addcmul_``, ``lerp``, ``unfold``, ...)."""
+    """Tensor methods added for issue #14 (``addcmul_``, ``lerp``, ``unfold``, ...)."""
+    from .ops import numerical as NU
     from .ops import pointwise_extra as P
+    from .ops import products as PR
 
     for name in (
         "addcmul",
@@ -650,13 +657,13 @@ def attach_compat(T) -> None:
         "erfinv_",
         "isclose",
         "allclose",
-        "cross",
-        "diff",
-        "kron",
-        "unfold",
-        "expand_copy",
     ):
         setattr(T, name, getattr(P, name))
+    T.cross = PR.cross
+    T.kron = PR.kron
+    T.diff = NU.diff
+    T.unfold = S.unfold
+    T.expand_copy = J.expand_copy
     T.is_cpu = property(lambda self: type(self._a) is np.ndarray)
 
 

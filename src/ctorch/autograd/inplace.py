@@ -219,7 +219,7 @@ class _AsStridedView(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..ops.indexing import _IndexBackward  # ops import this module: bind at call time
+        from ..ops.subscript import _IndexBackward  # ops import this module: bind at call time
 
         n = 1
         for d in ctx.bshape:

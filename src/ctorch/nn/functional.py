@@ -18,7 +18,7 @@ from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
 from ..ops import loss as _loss
-from ..ops import reduction as _red
+from ..ops import softmax as _softmax
 from ..ops import unary as _unary
 from ..ops._dispatch import xp_of
 
@@ -380,19 +380,19 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
-    return _red.softmax(input, dim, dtype=dtype)
+    return _softmax.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
-    return _red.log_softmax(input, dim, dtype=dtype)
+    return _softmax.log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
-    return _red.softmax(-input, dim, dtype=dtype)
+    return _softmax.softmax(-input, dim, dtype=dtype)
 
 
 # ====================================================================== dropout

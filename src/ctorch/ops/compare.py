@@ -147,7 +147,7 @@ class Where(Function):
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from .indexing import nonzero
+        from .subscript import nonzero
 
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):

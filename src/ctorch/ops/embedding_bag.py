@@ -172,7 +172,7 @@ def embedding_bag(
         m = idx_k.shape[0]
         first = _segment_argmax_first(weight._a[idx_k], bag_k, B, m)
         zero_row = _wrap(xp.zeros((1, D), dt))
-        from .shape import cat
+        from .join import cat
 
         return gather(cat([e, zero_row], 0), 0, _wrap(first))
     src = e

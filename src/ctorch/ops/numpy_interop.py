@@ -95,8 +95,10 @@ def array_ufunc(ufunc, method, inputs, kwargs):
 
 def _func_map():
     from . import compare as CMP
+    from . import join as J
     from . import linalg as L
     from . import reduction as R
+    from . import scan as SC
     from . import shape as S
 
     def _axis(f):
@@ -135,8 +137,8 @@ def _func_map():
         ),
         np.argmax: lambda a, axis=None, out=None, **kw: R.argmax(_t(a), axis),
         np.argmin: lambda a, axis=None, out=None, **kw: R.argmin(_t(a), axis),
-        np.concatenate: lambda arrays, axis=0, out=None, **kw: S.cat([_t(x) for x in arrays], axis),
-        np.stack: lambda arrays, axis=0, out=None, **kw: S.stack([_t(x) for x in arrays], axis),
+        np.concatenate: lambda arrays, axis=0, out=None, **kw: J.cat([_t(x) for x in arrays], axis),
+        np.stack: lambda arrays, axis=0, out=None, **kw: J.stack([_t(x) for x in arrays], axis),
         np.reshape: lambda a, newshape=None, order="C", shape=None, **kw: S.reshape(
             _t(a), shape if shape is not None else newshape
         ),
@@ -152,12 +154,12 @@ def _func_map():
         np.einsum: lambda eq, *ops, **kw: __import__(
             "ctorch.ops.einsum", fromlist=["einsum"]
         ).einsum(eq, *[_t(o) for o in ops]),
-        np.tril: lambda m, k=0: S.tril(_t(m), k),
-        np.triu: lambda m, k=0: S.triu(_t(m), k),
-        np.flip: lambda m, axis=None: S.flip(
+        np.tril: lambda m, k=0: J.tril(_t(m), k),
+        np.triu: lambda m, k=0: J.triu(_t(m), k),
+        np.flip: lambda m, axis=None: J.flip(
             _t(m), axis if axis is not None else tuple(range(_t(m).ndim))
         ),
-        np.cumsum: lambda a, axis=None, dtype=None, out=None: R.cumsum(
+        np.cumsum: lambda a, axis=None, dtype=None, out=None: SC.cumsum(
             _t(a) if axis is not None else _t(a).reshape(-1), axis if axis is not None else 0
         ),
         np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: R.norm(

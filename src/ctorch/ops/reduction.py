@@ -1,7 +1,10 @@
-"""Reductions (sum, mean, max/min, var/std, logsumexp, norm, ...) and softmax/log_softmax.
+"""Reductions: sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin, var/std,
+norm, all/any, count_nonzero.
 
 Reductions over all elements or over one axis of float32/float64 data run in the
 ``reduction`` kernels (deterministic fixed blocking); other cases use NumPy/CuPy.
+The softmax family (softmax, log_softmax, logsumexp) is ``softmax.py`` and the scans
+(cumsum, cumprod, logcumsumexp) are ``scan.py`` (issue #10 split them out of this module).
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
 from ._dispatch import kernels_for, xp_of
-from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, float_dtype_for, return_type, wrap_dim
+from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, return_type, wrap_dim
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -139,9 +141,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     a = input._a
     axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
-    if state.enabled and input._rg:
-        return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
-    return _wrap(_sum_array(a, axes, keepdim, dt))
+    return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
@@ -153,19 +153,11 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
         )
     axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
-    if count and state.enabled and input._rg:
+    if count:
         return (MeanAll if dim is None else Mean).apply(
             input, axes, keepdim, _sum_dtype(a, dtype), count
         )
-    s = sum(input, dim if dim is not None else None, keepdim, dtype=dtype)
-    if count == 0:
-        return s / 0.0
-    sa = s._a
-    xp = xp_of(sa)
-    r = xp.true_divide(sa, count, dtype=sa.dtype)
-    if type(r) is not type(sa):
-        r = np.asarray(r)
-    return _wrap(r)
+    return sum(input, dim, keepdim, dtype=dtype) / 0.0  # an empty mean: NaN, as torch
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -225,10 +217,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     if a.dtype.kind in "bu" or a.dtype.kind == "i":
         if a.dtype != np.int64:
             input = input.to(D.int64)
-    if state.enabled and input._rg:
-        return Prod.apply(input, axes, keepdim)
-    xp = xp_of(input._a)
-    return _wrap(xp.asarray(xp.prod(input._a, axis=axes, keepdims=keepdim)))
+    return Prod.apply(input, axes, keepdim)
 
 
 # ------------------------------------------------------------------ max / min
@@ -319,27 +308,12 @@ def _max_min(input, dim, keepdim, is_max, name):
 
         return (maximum if is_max else minimum)(input, dim)
     if dim is None:
-        if state.enabled and input._rg:
-            return MaxMinAll.apply(input, is_max)
-        return MaxMinAll.forward(_Ctx(), input, is_max)
+        return MaxMinAll.apply(input, is_max)
     ax = wrap_dim(dim, input._a.ndim, name)
     if input._a.ndim == 0:
         return return_type(name)(input.clone(), _wrap(np.zeros((), np.int64)))
-    if state.enabled and input._rg:
-        v, i = MaxMinDim.apply(input, ax, keepdim, is_max)
-    else:
-        v, i = MaxMinDim.forward(_Ctx(), input, ax, keepdim, is_max)
+    v, i = MaxMinDim.apply(input, ax, keepdim, is_max)
     return return_type(name)(v, i)
-
-
-class _Ctx:
-    needs_input_grad = (False,) * 8
-
-    def save_for_backward(self, *a):
-        pass
-
-    def mark_non_differentiable(self, *a):
-        pass
 
 
 def max(input, dim=None, keepdim: bool = False):  # noqa: A001
@@ -381,9 +355,7 @@ class AMaxMin(Function):
 
 def _amaxmin(input, dim, keepdim, is_max):
     axes = dims_tuple(dim if dim != () else None, input._a.ndim, "amax" if is_max else "amin")
-    if state.enabled and input._rg:
-        return AMaxMin.apply(input, axes, keepdim, is_max)
-    return AMaxMin.forward(_Ctx(), input, axes, keepdim, is_max)
+    return AMaxMin.apply(input, axes, keepdim, is_max)
 
 
 def argmax(input, dim=None, keepdim: bool = False):
@@ -455,22 +427,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-# ------------------------------------------------------------------ logsumexp / norm
-def logsumexp(input, dim, keepdim: bool = False):
-    axes = dims_tuple(dim, input._a.ndim, "logsumexp")
-    if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)
-        # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
-        r = input.exp().sum(axes, keepdim=True).log()
-        return r.squeeze(axes) if not keepdim and len(axes) else r
-    m = amax(input.detach(), axes, keepdim=True)
-    xp = xp_of(m._a)
-    m = _wrap(xp.where(xp.isinf(m._a), 0, m._a).astype(m._a.dtype))
-    r = (input - m).exp().sum(axes, keepdim=True).log() + m
-    if not keepdim:
-        r = r.squeeze(axes) if len(axes) else r
-    return r
-
-
+# ------------------------------------------------------------------ norm
 class _PNorm(Function):
     """p-norm over ``axes`` (p not 0, 1 or +-inf) with torch's ``norm_backward``."""
 
@@ -523,12 +480,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         elif p == "nuc":
             raise NotImplementedError("norm(p='nuc') is not implemented")
     axes = dims_tuple(dim, input._a.ndim, "norm")
-    if (
-        state.enabled
-        and input._rg
-        and input._a.dtype.kind == "f"
-        and p not in (0, 1, float("inf"), float("-inf"))
-    ):
+    if input._a.dtype.kind == "f" and p not in (0, 1, float("inf"), float("-inf")):
         # one node with torch's norm_backward: composing sqrt(sum(x*x)) gives 0 * inf = NaN
         # at a zero vector, where torch gives the subgradient 0
         return (_PNorm if dim is None else _PNormDim).apply(input, p, axes, keepdim)
@@ -566,186 +518,3 @@ def count_nonzero(input, dim=None):
     xp = xp_of(input._a)
     axes = dims_tuple(dim, input._a.ndim, "count_nonzero") if dim is not None else None
     return _wrap(xp.asarray(xp.count_nonzero(input._a, axis=axes), dtype=np.int64))
-
-
-# ------------------------------------------------------------------ cumsum / cumprod
-class Cumsum(Function):
-    _node_name = "CumsumBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ax, dt):
-        ctx.ax = ax
-        xp = xp_of(x._a)
-        return _wrap(xp.cumsum(x._a, axis=ax, dtype=dt))
-
-    @staticmethod
-    def backward(ctx, g):
-        ax = ctx.ax
-        return g.flip(ax).cumsum(ax).flip(ax), None, None
-
-
-def cumsum(input, dim, *, dtype=None):
-    ax = wrap_dim(dim, input._a.ndim, "cumsum")
-    dt = _sum_dtype(input._a, dtype)
-    if input._a.ndim == 0:
-        return input.to(D.from_numpy_dtype(dt)).clone()
-    if state.enabled and input._rg:
-        return Cumsum.apply(input, ax, dt)
-    return Cumsum.forward(_Ctx(), input, ax, dt)
-
-
-def cumprod(input, dim, *, dtype=None):
-    ax = wrap_dim(dim, input._a.ndim, "cumprod")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input._a.ndim == 0:
-        return input.to(D.from_numpy_dtype(_sum_dtype(input._a, None))).clone()
-    if state.enabled and input._rg:
-        # d cumprod: grad_i = sum_{j>=i} g_j * out_j / x_i  (inputs without zeros)
-        out = _wrap(xp_of(input._a).cumprod(input.detach()._a, axis=ax))
-        s = _Ghost.apply(input, out, ax)
-        return s
-    return _wrap(xp_of(input._a).cumprod(input._a, axis=ax))
-
-
-class _Ghost(Function):
-    _node_name = "CumprodBackward0"
-
-    @staticmethod
-    def forward(ctx, x, out, ax):
-        ctx.ax = ax
-        ctx.save_for_backward(x, out)
-        return out.clone()
-
-    @staticmethod
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        ax = ctx.ax
-        if not bool((x == 0).any()):
-            return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None, None
-        # zeros (the division above gives NaN; torch is exact): with P_i the product of the
-        # inputs before i and S_i = g_i + x_{i+1} S_{i+1}, the gradient is P_i * S_i
-        from .shape import stack
-
-        xs, gs = x.unbind(ax), g.unbind(ax)
-        n = len(xs)
-        acc = [gs[n - 1]]
-        for i in range(n - 2, -1, -1):
-            acc.append(gs[i] + xs[i + 1] * acc[-1])
-        acc.reverse()
-        grads, before = [], None
-        for i in range(n):
-            grads.append(acc[i] if before is None else before * acc[i])
-            before = xs[i] if before is None else before * xs[i]
-        return stack(grads, ax), None, None
-
-
-def logcumsumexp(input, dim):
-    ax = wrap_dim(dim, input._a.ndim, "logcumsumexp")
-    m = input.detach().amax(ax, keepdim=True)
-    return (input - m).exp().cumsum(ax).log() + m
-
-
-# ------------------------------------------------------------------ softmax family
-def _lastdim_2d(x: Tensor, ax: int):
-    a = x._a
-    if ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024:
-        n = a.shape[-1] if a.ndim else 1
-        return a.reshape(-1, n) if n else None
-    return None
-
-
-def _softmax_arr(a, ax, log):
-    xp = np if type(a) is _nd else xp_of(a)
-    if (
-        a.ndim
-        and ax == a.ndim - 1
-        and a.flags.c_contiguous
-        and a.dtype in (_F32, _F64)
-        and a.size >= 1024
-        and a.shape[-1]
-    ):
-        k = kernels_for(a)
-        name = "log_softmax_lastdim" if log else "softmax_lastdim"
-        if k.has(name):
-            n = a.shape[-1]
-            m = a.size // n
-            out = xp.empty(a.shape, a.dtype)
-            getattr(k, name)(a.reshape(-1), out.reshape(-1), m, n)
-            return out
-    if a.ndim == 0:  # x - x keeps NaN (and inf - inf = NaN) as torch
-        with np.errstate(invalid="ignore"):
-            return (a - a) if log else (a - a) + 1
-    if a.size == 0:  # nothing to normalise (torch returns the empty tensor)
-        return xp.empty_like(a)
-    m = xp.max(a, axis=ax, keepdims=True)
-    with np.errstate(invalid="ignore", over="ignore"):
-        z = a - m
-        if log:
-            return (z - xp.log(xp.sum(xp.exp(z), axis=ax, keepdims=True))).astype(
-                a.dtype, copy=False
-            )
-        e = xp.exp(z)
-        return (e / xp.sum(e, axis=ax, keepdims=True)).astype(a.dtype, copy=False)
-
-
-class Softmax(Function):
-    _node_name = "SoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ax, log):
-        y = _wrap(_softmax_arr(x._a, ax, log))
-        ctx.ax, ctx.log = ax, log
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        ax, log = ctx.ax, ctx.log
-        ga, ya = g._a, y._a
-        if (
-            not state.enabled
-            and ya.ndim
-            and ax == ya.ndim - 1
-            and ga.dtype == ya.dtype
-            and ya.dtype in (_F32, _F64)
-            and ga.flags.c_contiguous
-            and ya.flags.c_contiguous
-            and ya.size >= 1024
-            and ya.shape[-1]
-        ):
-            k = kernels_for(ya)
-            name = "log_softmax_backward_lastdim" if log else "softmax_backward_lastdim"
-            if k.has(name):
-                n = ya.shape[-1]
-                gx = xp_of(ya).empty(ya.shape, ya.dtype)
-                getattr(k, name)(ga.reshape(-1), ya.reshape(-1), gx.reshape(-1), ya.size // n, n)
-                return _wrap(gx), None, None
-        if log:
-            return g - y.exp() * g.sum(ax, keepdim=True), None, None
-        return y * (g - (g * y).sum(ax, keepdim=True)), None, None
-
-
-Softmax._backward_cls.__name__ = "SoftmaxBackward0"
-
-
-def _softmax_impl(input, dim, dtype, log):
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._a.dtype.kind not in "fc":
-        input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
-    if dim is None:
-        dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
-    ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
-    if state.enabled and input._rg:
-        return Softmax.apply(input, ax, log)
-    return _wrap(_softmax_arr(input._a, ax, log))
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_impl(input, dim, dtype, False)
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_impl(input, dim, dtype, True)

@@ -1,0 +1,89 @@
+"""Scans along one dimension: cumsum, cumprod, logcumsumexp.
+
+Split from ``reduction.py`` (issue #10): a scan keeps the dimension it runs along.
+"""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ._dispatch import xp_of
+from ._util import wrap_dim
+from .reduction import _sum_dtype
+
+_wrap = Tensor._make
+
+
+class Cumsum(Function):
+    _node_name = "CumsumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax, dt):
+        ctx.ax = ax
+        xp = xp_of(x._a)
+        return _wrap(xp.cumsum(x._a, axis=ax, dtype=dt))
+
+    @staticmethod
+    def backward(ctx, g):
+        ax = ctx.ax
+        return g.flip(ax).cumsum(ax).flip(ax), None, None
+
+
+def cumsum(input, dim, *, dtype=None):
+    ax = wrap_dim(dim, input._a.ndim, "cumsum")
+    dt = _sum_dtype(input._a, dtype)
+    if input._a.ndim == 0:
+        return input.to(D.from_numpy_dtype(dt)).clone()
+    return Cumsum.apply(input, ax, dt)
+
+
+def cumprod(input, dim, *, dtype=None):
+    ax = wrap_dim(dim, input._a.ndim, "cumprod")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._a.ndim == 0:
+        return input.to(D.from_numpy_dtype(_sum_dtype(input._a, None))).clone()
+    return _Ghost.apply(input, ax)
+
+
+class _Ghost(Function):
+    _node_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax):
+        # d cumprod: grad_i = sum_{j>=i} g_j * out_j / x_i  (inputs without zeros)
+        ctx.ax = ax
+        out = _wrap(xp_of(x._a).cumprod(x._a, axis=ax))
+        if not ctx.needs_input_grad[0]:  # nothing recorded: no saved copy to keep apart
+            return out
+        ctx.save_for_backward(x, out)
+        return out.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        ax = ctx.ax
+        if not bool((x == 0).any()):
+            return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None
+        # zeros (the division above gives NaN; torch is exact): with P_i the product of the
+        # inputs before i and S_i = g_i + x_{i+1} S_{i+1}, the gradient is P_i * S_i
+        from .join import stack
+
+        xs, gs = x.unbind(ax), g.unbind(ax)
+        n = len(xs)
+        acc = [gs[n - 1]]
+        for i in range(n - 2, -1, -1):
+            acc.append(gs[i] + xs[i + 1] * acc[-1])
+        acc.reverse()
+        grads, before = [], None
+        for i in range(n):
+            grads.append(acc[i] if before is None else before * acc[i])
+            before = xs[i] if before is None else before * xs[i]
+        return stack(grads, ax), None
+
+
+def logcumsumexp(input, dim):
+    ax = wrap_dim(dim, input._a.ndim, "logcumsumexp")
+    m = input.detach().amax(ax, keepdim=True)
+    return (input - m).exp().cumsum(ax).log() + m

@@ -1,0 +1,138 @@
+"""The softmax family: softmax, log_softmax (last-dim kernels ``softmax_lastdim`` and friends
+for large contiguous float32/float64 input) and logsumexp.
+
+Split from ``reduction.py`` (issue #10): these normalise along one axis rather than reduce it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import kernels_for, xp_of
+from ._util import _F32, _F64, dims_tuple, float_dtype_for, wrap_dim
+from .reduction import amax
+
+_wrap = Tensor._make
+_nd = np.ndarray
+
+
+def logsumexp(input, dim, keepdim: bool = False):
+    axes = dims_tuple(dim, input._a.ndim, "logsumexp")
+    if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)
+        # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
+        r = input.exp().sum(axes, keepdim=True).log()
+        return r.squeeze(axes) if not keepdim and len(axes) else r
+    m = amax(input.detach(), axes, keepdim=True)
+    xp = xp_of(m._a)
+    m = _wrap(xp.where(xp.isinf(m._a), 0, m._a).astype(m._a.dtype))
+    r = (input - m).exp().sum(axes, keepdim=True).log() + m
+    if not keepdim:
+        r = r.squeeze(axes) if len(axes) else r
+    return r
+
+
+# ------------------------------------------------------------------ softmax family
+def _lastdim_2d(x: Tensor, ax: int):
+    a = x._a
+    if ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024:
+        n = a.shape[-1] if a.ndim else 1
+        return a.reshape(-1, n) if n else None
+    return None
+
+
+def _softmax_arr(a, ax, log):
+    xp = np if type(a) is _nd else xp_of(a)
+    if (
+        a.ndim
+        and ax == a.ndim - 1
+        and a.flags.c_contiguous
+        and a.dtype in (_F32, _F64)
+        and a.size >= 1024
+        and a.shape[-1]
+    ):
+        k = kernels_for(a)
+        name = "log_softmax_lastdim" if log else "softmax_lastdim"
+        if k.has(name):
+            n = a.shape[-1]
+            m = a.size // n
+            out = xp.empty(a.shape, a.dtype)
+            getattr(k, name)(a.reshape(-1), out.reshape(-1), m, n)
+            return out
+    if a.ndim == 0:  # x - x keeps NaN (and inf - inf = NaN) as torch
+        with np.errstate(invalid="ignore"):
+            return (a - a) if log else (a - a) + 1
+    if a.size == 0:  # nothing to normalise (torch returns the empty tensor)
+        return xp.empty_like(a)
+    m = xp.max(a, axis=ax, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = a - m
+        if log:
+            return (z - xp.log(xp.sum(xp.exp(z), axis=ax, keepdims=True))).astype(
+                a.dtype, copy=False
+            )
+        e = xp.exp(z)
+        return (e / xp.sum(e, axis=ax, keepdims=True)).astype(a.dtype, copy=False)
+
+
+class Softmax(Function):
+    _node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax, log):
+        y = _wrap(_softmax_arr(x._a, ax, log))
+        ctx.ax, ctx.log = ax, log
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        ax, log = ctx.ax, ctx.log
+        ga, ya = g._a, y._a
+        if (
+            not state.enabled
+            and ya.ndim
+            and ax == ya.ndim - 1
+            and ga.dtype == ya.dtype
+            and ya.dtype in (_F32, _F64)
+            and ga.flags.c_contiguous
+            and ya.flags.c_contiguous
+            and ya.size >= 1024
+            and ya.shape[-1]
+        ):
+            k = kernels_for(ya)
+            name = "log_softmax_backward_lastdim" if log else "softmax_backward_lastdim"
+            if k.has(name):
+                n = ya.shape[-1]
+                gx = xp_of(ya).empty(ya.shape, ya.dtype)
+                getattr(k, name)(ga.reshape(-1), ya.reshape(-1), gx.reshape(-1), ya.size // n, n)
+                return _wrap(gx), None, None
+        if log:
+            return g - y.exp() * g.sum(ax, keepdim=True), None, None
+        return y * (g - (g * y).sum(ax, keepdim=True)), None, None
+
+
+Softmax._backward_cls.__name__ = "SoftmaxBackward0"
+
+
+def _softmax_impl(input, dim, dtype, log):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._a.dtype.kind not in "fc":
+        input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
+    if dim is None:
+        dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
+    ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
+    return Softmax.apply(input, ax, log)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_impl(input, dim, dtype, False)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_impl(input, dim, dtype, True)

@@ -1,0 +1,410 @@
+"""Subscripting: ``Tensor.__getitem__``/``__setitem__`` (ints, slices, None, ..., integer
+and boolean tensors), ``index_put``, the masked ops, ``take``/``put``/``take_along_dim`` and
+``nonzero``: everything that selects or writes elements through a Python index or a mask.
+
+Split from ``indexing.py`` (issue #10): the index-tensor-along-one-dim ops (gather, scatter,
+index_select/add/fill/copy) stay there, sorting and selection by value live in ``sorting.py``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._dispatch import xp_of
+from ._util import as_tensor_arg, check_same_device, wrap_dim
+from .indexing import IndexOutOfRange, _check_bounds, gather
+
+_wrap = Tensor._make
+_nd = np.ndarray
+
+
+def _conv_index(idx, a):
+    """Translate a torch-style index into one NumPy/CuPy accepts. Returns (index, advanced)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    xp = np if type(a) is _nd else xp_of(a)
+    out = []
+    adv = False
+    for i in idx:
+        if isinstance(i, Tensor):
+            arr = i._a
+            k = arr.dtype.kind
+            if k == "b":
+                adv = True
+                out.append(arr if xp is not np or type(arr) is _nd else arr)
+            elif k in "iu":
+                if arr.ndim == 0:
+                    out.append(int(arr))
+                else:
+                    adv = True
+                    out.append(arr.astype(np.int64, copy=False))
+            else:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(i, (bool, np.bool_)):
+            adv = True
+            out.append(bool(i))
+        elif isinstance(i, numbers.Integral):
+            out.append(int(i))
+        elif isinstance(i, (slice, type(None), type(Ellipsis))):
+            if isinstance(i, slice):
+                for part in (i.start, i.stop, i.step):
+                    if isinstance(part, Tensor):
+                        i = slice(
+                            *(
+                                int(p) if isinstance(p, Tensor) else p
+                                for p in (i.start, i.stop, i.step)
+                            )
+                        )
+                        break
+                if i.step is not None and i.step <= 0:
+                    raise ValueError("step must be greater than zero")
+            out.append(i)
+        elif isinstance(i, (list, range, np.ndarray)):
+            arr = np.asarray(i)
+            if arr.dtype == object:
+                arr = np.asarray([int(v) for v in i])
+            if arr.dtype.kind not in "biu":
+                if arr.size == 0:
+                    arr = arr.astype(np.int64)
+                else:
+                    raise IndexError(
+                        "tensors used as indices must be long, int, byte or bool tensors"
+                    )
+            adv = True
+            out.append(arr if xp is np else xp.asarray(arr))
+        elif type(i).__module__.startswith("cupy"):
+            adv = True
+            out.append(i)
+        else:
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(i).__name__})"
+            )
+    if xp is not np:
+        out = [xp.asarray(o) if type(o) is _nd else o for o in out]
+        # CuPy does not bounds-check advanced indices: check here
+        _check_gpu_bounds(out, a)
+    return tuple(out), adv
+
+
+def _check_gpu_bounds(index, a):
+    dim = 0
+    for i in index:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            dim = a.ndim - sum(
+                1
+                for j in index
+                if j is not None
+                and j is not Ellipsis
+                and not (hasattr(j, "dtype") and j.dtype.kind == "b")
+            )
+            continue
+        if hasattr(i, "dtype") and i.dtype.kind in "iu" and i.size:
+            n = a.shape[dim]
+            lo, hi = int(i.min()), int(i.max())
+            if lo < -n or hi >= n:
+                raise IndexError(
+                    f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} with size {n}"
+                )
+        if hasattr(i, "dtype") and i.dtype.kind == "b":
+            dim += i.ndim
+        else:
+            dim += 1
+
+
+class _Index(Function):
+    _node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index, adv):
+        ctx.index, ctx.adv, ctx.shape = index, adv, x._a.shape
+        r = x._a[index]
+        if adv:
+            return _wrap(r if hasattr(r, "shape") else np.asarray(r))
+        return x._view_of(r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _IndexBackward.apply(g, ctx.index, ctx.adv, ctx.shape), None, None
+
+
+class _Select(_Index):
+    _node_name = "SelectBackward0"
+
+
+class _Slice(_Index):
+    _node_name = "SliceBackward0"
+
+
+class _Unsqueeze(_Index):
+    _node_name = "UnsqueezeBackward0"
+
+
+class _Alias(_Index):
+    _node_name = "AliasBackward0"
+
+
+def _index_fn(index, adv):
+    """torch names a basic index's node after the last view op it applies."""
+    if adv:
+        return _Index
+    for i in reversed(index):
+        if isinstance(i, int):
+            return _Select
+        if i is None:
+            return _Unsqueeze
+        if isinstance(i, slice) and i != slice(None):
+            return _Slice
+    return _Alias
+
+
+class _IndexBackward(Function):
+    """grad of indexing = scatter-add of g into zeros (itself differentiable)."""
+
+    _node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, g, index, adv, shape):
+        ctx.index, ctx.adv = index, adv
+        xp = xp_of(g._a)
+        z = xp.zeros(shape, g._a.dtype)
+        if adv:
+            if xp is np:
+                np.add.at(z, index, g._a)
+            else:
+                import cupyx
+
+                cupyx.scatter_add(z, index, g._a)
+        else:
+            z[index] = g._a
+        return _wrap(z)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _apply_index(gg, ctx.index, ctx.adv), None, None, None
+
+
+def _apply_index(t, index, adv):
+    """Index ``t`` with an already converted index (differentiable)."""
+    return _Index.apply(t, index, adv)
+
+
+def _index_error(e, a):
+    msg = str(e)
+    if msg.startswith("boolean index did not match"):
+        return IndexError(
+            f"The shape of the mask does not match the shape of the indexed tensor "
+            f"{list(a.shape)}: {msg}"
+        )
+    return IndexError(f"{msg} (indexing a tensor of shape {tuple(a.shape)})")
+
+
+def getitem(self: Tensor, idx):
+    a = self._a
+    index, adv = _conv_index(idx, a)
+    # Hot path (x[0], x[1:3], select, narrow): the no-record branch stays spelled out instead
+    # of going through ``Function.apply``, which costs ~1.4-3 us more per call without grad
+    # (tools/bench_views.py), over issue #10's 0.3 us budget; it also turns NumPy's IndexError
+    # into torch's message, which the recorded path does not need to.
+    if state.enabled and self._rg:
+        return _index_fn(index, adv).apply(self, index, adv)
+    try:
+        r = a[index]
+    except IndexError as e:
+        raise _index_error(e, a) from None
+    if adv:
+        return _wrap(r)
+    return self._view_of(r)
+
+
+class _IndexPut(Function):
+    _node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, value, index, adv, accumulate):
+        ctx.index, ctx.adv, ctx.accumulate = index, adv, accumulate
+        ctx.vshape = value._a.shape if isinstance(value, Tensor) else None
+        out = x._a.copy()
+        v = value._a if isinstance(value, Tensor) else value
+        if accumulate:
+            if type(out) is _nd:
+                np.add.at(out, index, v)
+            else:
+                import cupyx
+
+                cupyx.scatter_add(out, index, v)
+        else:
+            out[index] = v
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = None
+        if ctx.needs_input_grad[0]:
+            if ctx.accumulate:
+                gx = g
+            else:
+                gx = _IndexPut.apply(g, 0.0, ctx.index, ctx.adv, False)
+        gv = None
+        if ctx.vshape is not None and ctx.needs_input_grad[1]:
+            from ._util import sum_to_shape
+
+            gv = sum_to_shape(_apply_index(g, ctx.index, ctx.adv), ctx.vshape)
+        return gx, gv, None, None, None
+
+
+def setitem(self: Tensor, idx, value) -> None:
+    from ..autograd.inplace import check_writable, inplace
+
+    check_writable(self, "__setitem__")
+    a = self._a
+    index, adv = _conv_index(idx, a)
+    if isinstance(value, Tensor):
+        check_same_device("__setitem__", self, value)
+    elif not isinstance(value, (numbers.Number, np.generic)):
+        value = as_tensor_arg(value, self, "__setitem__")
+    # The grad-mode test stays: it picks the in-place machinery (autograd.inplace, which
+    # records the write in the graph) or a plain write into the array (no Function involved).
+    if state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+        if isinstance(value, Tensor) and value._a.dtype != a.dtype:
+            value = value.to(self.dtype)
+        inplace(self, "__setitem__", lambda: _IndexPut.apply(self, value, index, adv, False), value)
+        return
+    v = value._a if isinstance(value, Tensor) else value
+    try:
+        a[index] = v
+    except ValueError as e:
+        raise RuntimeError(
+            f"__setitem__: cannot assign a value of shape {tuple(getattr(v, 'shape', ()))} to "
+            f"the selected region of a tensor of shape {tuple(a.shape)}: {e}"
+        ) from None
+    self._vref[0] += 1
+
+
+def index_put(input, indices, values, accumulate=False):
+    index, adv = _conv_index(tuple(indices), input._a)
+    return _IndexPut.apply(input, values, index, adv, accumulate)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    from ..autograd.inplace import inplace
+
+    return inplace(
+        input, "index_put_", lambda: index_put(input, indices, values, accumulate), values
+    )
+
+
+def masked_fill(input, mask, value):
+    from .compare import where
+
+    if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}"
+        )
+    if isinstance(value, Tensor):
+        if value._a.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._a.ndim} dimension(s)."
+            )
+        value = value.to(input.dtype) if not value._rg else value
+    elif input._a.dtype.kind in "iub" and isinstance(value, float):
+        value = int(value) if input._a.dtype.kind != "b" else bool(value)
+    try:
+        np.broadcast_shapes(mask._a.shape, input._a.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_fill: the shape of the mask {tuple(mask.shape)} must be broadcastable to the "
+            f"shape of the input {tuple(input.shape)}"
+        ) from None
+    r = where(mask, value, input)
+    if r._a.dtype != input._a.dtype:
+        r = r.to(input.dtype)
+    return r
+
+
+def masked_select(input, mask):
+    shape = np.broadcast_shapes(input._a.shape, mask._a.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def masked_scatter(input, mask, source):
+    out = input.clone()
+    n = int(mask.sum())
+    out[mask] = source.flatten()[:n]
+    return out
+
+
+def take(input, index):
+    n = input._a.size
+    if isinstance(index, Tensor) and index._a.size:
+        lo, hi = int(index._a.min()), int(index._a.max())
+        if lo < -n or hi >= n:
+            raise IndexOutOfRange(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
+                f"{n} elements."
+            )
+    return getitem(input.reshape(-1), index)
+
+
+def put(input, index, source, accumulate=False):
+    """torch.put: write ``source`` at flat indices of ``input`` (negatives wrap, as torch)."""
+    n = input._a.size
+    if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
+        raise RuntimeError("put_(): Expected a long tensor for index")
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    if index._a.size:
+        lo, hi = int(index._a.min()), int(index._a.max())
+        if lo < -n or hi >= n:
+            raise IndexOutOfRange(
+                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
+                f"{n} elements."
+            )
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.reshape(input.shape)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return take(input, indices.reshape(-1))
+    shape = list(
+        np.broadcast_shapes(
+            tuple(s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(input._a.shape)),
+            tuple(
+                s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(indices._a.shape)
+            ),
+        )
+    )
+    d = wrap_dim(dim, input.ndim)
+    n = input._a.shape[d]
+    if indices._a.size and int(indices._a.min()) < 0:
+        # torch wraps negative indices in take_along_dim (gather does not)
+        _check_bounds(indices._a, n, d, allow_negative=True)
+        indices = _wrap(xp_of(indices._a).where(indices._a < 0, indices._a + n, indices._a))
+    ishape = list(shape)
+    ishape[d] = indices._a.shape[d]
+    xshape = list(shape)
+    xshape[d] = input._a.shape[d]
+    return gather(input.expand(xshape), d, indices.expand(ishape))
+
+
+def nonzero(input, *, as_tuple=False):
+    xp = xp_of(input._a)
+    nz = xp.nonzero(input._a if input._a.ndim else input._a.reshape(1))
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in nz)
+    return _wrap(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
