@@ -415,8 +415,27 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return ss / denom
 
 
+class _StdFromVar(Function):
+    """sqrt of a variance with torch's std_backward: the gradient is 0 where std is 0 (a
+    constant slice), not g / (2 * 0) * 0 = NaN."""
+
+    _node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, v):
+        y = _wrap(xp_of(v._a).sqrt(v._a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        zero = y == 0
+        return (g / (2 * y.masked_fill(zero, 1))).masked_fill(zero, 0)
+
+
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return _StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
