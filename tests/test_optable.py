@@ -16,7 +16,7 @@ from helpers import HAS_TORCH, check_op
 
 import ctorch
 from ctorch import _table
-from ctorch.ops._dispatch import KERNEL_MIN
+from ctorch._backend import KERNEL_MIN
 
 if HAS_TORCH:
     import torch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import xp_of
 from ._tensor import Tensor
 from .autograd import inplace as IP
 from .autograd.grad_mode import state
@@ -21,7 +22,6 @@ from .ops import softmax as SM
 from .ops import sorting as SO
 from .ops import subscript as SB
 from .ops import unary as U
-from .ops._dispatch import xp_of
 from .ops._util import sum_to_shape
 
 _wrap = Tensor._make
@@ -430,7 +430,7 @@ def _fill_(self, value):
         return IP.inplace(self, "fill_", lambda: self * 0 + value)
     a = self._a
     if a.size >= 16384 and a.flags.c_contiguous and a.dtype in (np.float32, np.float64):
-        from .ops._dispatch import kernels_for
+        from ._backend import kernels_for
 
         k = kernels_for(a)
         if k.has("fill"):

@@ -325,7 +325,7 @@ def test_linear_init_bounds():
 
 
 def _count_sgemm(monkeypatch):
-    from ctorch.ops._dispatch import cpu_kernels
+    from ctorch._backend import cpu_kernels
 
     calls = []
     real = cpu_kernels.sgemm

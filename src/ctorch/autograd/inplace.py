@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import xp_of
 from . import function as _F
 from .function import Function
 from .grad_mode import state

@@ -1,6 +1,6 @@
 """The GPU kernel namespace: ``kernels`` is the union of the family launcher modules.
 
-``ctorch.ops._dispatch.kernels_for(cupy_array)`` returns ``kernels``; ops then call the
+``ctorch._backend.kernels_for(cupy_array)`` returns ``kernels``; ops then call the
 names of docs/kernels.md on it (``k.binary(...)``, ``k.BIN_ADD``, ...), exactly as on the CPU
 union over ``ctorch._core.*``.  Family modules are imported on first attribute access, and
 nothing here imports CuPy (the launchers import it when they run).

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
@@ -20,7 +21,6 @@ from ..ops import linalg as _linalg
 from ..ops import loss as _loss
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
-from ..ops._dispatch import xp_of
 
 _wrap = Tensor._make
 

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _wrap_dim
 _wrap = Tensor._make
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
-from ._dispatch import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
+from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
 
 def wrap_dim(dim, ndim, op=""):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast, check_writable, inplace
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, check_same_device
 from .binary import (  # noqa: F401 - the op codes are part of this module's interface
     ADD,

@@ -16,11 +16,11 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _table
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast
-from ._dispatch import kernels_for, xp_of
 from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
 from .unary import compiled
 

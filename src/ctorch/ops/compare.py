@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, check_same_device
 from .binary import _g, _lhs, _meta, _operand, _res_dtype
 

@@ -28,11 +28,11 @@ import threading
 
 import numpy as np
 
+from .._backend import kernels_for, xp_of
+from .._backend import sgemm_kernels as _sgemm_kernel
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import kernels_for, xp_of
-from ._dispatch import sgemm_kernels as _sgemm_kernel
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import kernels_for, xp_of
 
 _wrap = Tensor._make
 

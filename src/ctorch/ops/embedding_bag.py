@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import xp_of
 from .embedding import embedding as _embedding
 from .indexing import gather, index_add, index_select
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, wrap_dim
 
 _wrap = Tensor._make

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, check_same_device, dims_tuple, wrap_dim
 from .shape import _Copy, _shape_args, expand, narrow, unsqueeze
 

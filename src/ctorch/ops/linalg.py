@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import sgemm_kernels, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import sgemm_kernels, xp_of
 from ._util import check_same_device, sum_to_shape
 
 _wrap = Tensor._make

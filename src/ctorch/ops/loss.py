@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import kernels_for, xp_of
 
 _wrap = Tensor._make
 _F32 = np.dtype(np.float32)

@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad, state
-from ._dispatch import xp_of
 from .conv import _contig, _use_kernel
 
 __all__ = [

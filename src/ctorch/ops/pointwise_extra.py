@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, sum_to_shape
 
 __all__ = [

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from .conv import _contig, _ntuple, _use_kernel
 
 __all__ = [

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from .conv import _contig, _ntuple
 from .pooling import _IndexPoolFn, _pool_out, adaptive_avg_pool2d, avg_pool2d
 

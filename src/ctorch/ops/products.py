@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import join as J
 from . import shape as S
-from ._dispatch import xp_of
 from ._util import sum_to_shape, wrap_dim
 from .pointwise_extra import _maybe_out
 

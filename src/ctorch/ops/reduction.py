@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import kernels_for, xp_of
 from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, return_type, wrap_dim
 
 _wrap = Tensor._make

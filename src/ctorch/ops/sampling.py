@@ -17,9 +17,9 @@ import numpy as np
 
 import ctorch
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import xp_of
 from .pooling import _maxpool_bwd_arrays
 
 __all__ = ["grid_sample", "affine_grid", "gumbel_softmax"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._dispatch import xp_of
 from ._util import wrap_dim
 from .reduction import _sum_dtype
 

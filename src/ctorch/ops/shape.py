@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from ._util import dims_tuple, wrap_dim
 
 _wrap = Tensor._make

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import kernels_for, xp_of
 from ._util import _F32, _F64, dims_tuple, float_dtype_for, wrap_dim
 from .reduction import amax
 

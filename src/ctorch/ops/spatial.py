@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 
 __all__ = [
     "pad",

@@ -12,10 +12,10 @@ import numbers
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import xp_of
 from ._util import as_tensor_arg, check_same_device, wrap_dim
 from .indexing import IndexOutOfRange, _check_bounds, gather
 

@@ -14,10 +14,10 @@ import math
 import numpy as np
 
 from .. import _table
+from .._backend import KERNEL_MIN, kernel, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._dispatch import KERNEL_MIN, kernel, xp_of
 from ._util import float_dtype_for
 
 _wrap = Tensor._make

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import kernels_for, xp_of
 from .optimizer import Optimizer, get_state_step, kernel_ok
 
 __all__ = ["Adam", "AdamW", "adam_reference"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import xp_of
 from ._common import (
     adam_like_defaults,
     check_nonneg,

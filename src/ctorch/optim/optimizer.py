@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import kernels_for
 from .._tensor import Tensor
-from ..ops._dispatch import kernels_for
 
 __all__ = [
     "Optimizer",

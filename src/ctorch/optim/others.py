@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import kernels_for, xp_of
 from .optimizer import Optimizer, get_state_step, kernel_ok
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._backend import xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import xp_of
 from ._common import (
     adam_like_defaults,
     scalar_state,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
-from ..ops._dispatch import kernels_for, xp_of
 from .optimizer import Optimizer, kernel_ok, required
 
 __all__ = ["SGD", "sgd_reference"]

@@ -17,9 +17,9 @@ import numpy as np
 
 import ctorch
 
+from ..._backend import xp_of
 from ..._tensor import Tensor
 from ...autograd.function import Function
-from ...ops._dispatch import xp_of
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

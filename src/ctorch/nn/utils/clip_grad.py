@@ -11,9 +11,9 @@ import numpy as np
 import ctorch
 
 from ... import _dtype as D
+from ..._backend import xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ...ops._dispatch import xp_of
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
 

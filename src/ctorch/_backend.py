@@ -1,4 +1,6 @@
-"""The one place that knows devices: ``kernels_for(array)`` and ``xp_of(array)``."""
+"""The one place that knows devices: ``kernels_for(array)``, ``kernel(name, *arrays)`` and
+``xp_of(array)``. A top-level module (below autograd, ops, nn and optim, which all import it);
+it imports the CPU kernels and the CUDA backend lazily, on first use."""
 
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ def kernels_for(a):
     """The kernel namespace for an array's device (same names on both backends)."""
     if type(a) is np.ndarray:
         return cpu_kernels
-    from ..cuda import backend
+    from .cuda import backend
 
     return backend.kernels
 
