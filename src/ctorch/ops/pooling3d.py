@@ -17,7 +17,7 @@ from ._dispatch import contiguous, xp_of
 from .avg_pool import adaptive_avg_pool2d, avg_pool2d
 from .im2col import _ntuple
 from .max_pool import _IndexPoolFn
-from .pool_geometry import _pool_out
+from .pool_geometry import _adaptive_ranges, _pool_out
 
 __all__ = [
     "max_pool3d",
@@ -247,10 +247,6 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         if n != y.shape[ax]:
             y = _along(y, ax, lambda t, n=n: adaptive_avg_pool2d(t, (1, n)))
     return y.contiguous()
-
-
-def _adaptive_ranges(n: int, o: int) -> list:
-    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
 
 
 def _adaptive_max3d_arrays(xa, o):
