@@ -17,7 +17,8 @@ from bench_gemm import trio  # tools/ is the script directory
 
 import ctorch
 from ctorch._core import gemm
-from ctorch.ops import conv as C
+from ctorch.ops import conv_gemm as C
+from ctorch.ops.im2col import col2im_array
 
 SHAPES = [
     # N, C, H, W, OC, k, pad
@@ -64,7 +65,7 @@ def run(shape, repeats):
         C._gemm_batch_sum(g3, cols.swapaxes(-1, -2))
         dcols = C._scratch(1, (N, K, L), np.float32, gy)
         C._gemm(w.reshape(OC, K).T, g3, out=dcols, fast=True)
-        C.col2im_array(dcols, N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow)
+        col2im_array(dcols, N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow)
 
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     tgy = torch.from_numpy(gy)

@@ -78,6 +78,7 @@ def xp_of(a):
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_KDT = (_F32, _F64)
 #: below this many elements a NumPy/CuPy call beats a kernel call (call overhead)
 KERNEL_MIN = 16384
 
@@ -98,6 +99,24 @@ def kernel(name: str, *arrays, min_size: int = KERNEL_MIN):
         if type(a) is not t0 or a.dtype != dt or not a.flags.c_contiguous:
             return None
     return getattr(kernels_for(a0), name, None)
+
+
+def contiguous(a):
+    """``a`` itself when C-contiguous, else a C-contiguous copy (NumPy or CuPy)."""
+    if a.flags.c_contiguous:
+        return a
+    return xp_of(a).ascontiguousarray(a)
+
+
+def float_kernels(a, name: str):
+    """The kernel namespace of ``a``'s backend when it has ``name`` and ``a`` is
+    float32/float64, else None.  No size threshold: for the window ops (im2col, pooling,
+    normalization) the kernel beats the NumPy/CuPy fallback at every size."""
+    if a.dtype in _KDT:
+        k = kernels_for(a)
+        if k.has(name):
+            return k
+    return None
 
 
 def sgemm_kernels(a, b):

@@ -13,7 +13,7 @@ from helpers import threads
 
 import ctorch
 from ctorch._core import gemm
-from ctorch.ops import conv as C
+from ctorch.ops import conv_gemm, im2col
 
 SIMD = [True, False] if gemm.SGEMM_AVX512 else [False]
 EPS = np.finfo(np.float32).eps
@@ -135,14 +135,14 @@ def test_forward_and_gx_equal_the_unfused_sgemm_path():
     y, gx, _ = _run(x, w, b, gy, geom)
     N, Cc, H, W, OC, kh, kw = geom[:7]
     K, L = Cc * kh * kw, H * W
-    cols = C.im2col_array(x, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    cols = im2col.im2col_array(x, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
     yu = np.empty((N, OC, L), np.float32)
     gemm.sgemm(w.reshape(1, OC, K), cols, yu)
     yu += b.reshape(1, OC, 1)
     assert np.array_equal(y.reshape(N, OC, L), yu)
     dc = np.empty((N, K, L), np.float32)
     gemm.sgemm(w.reshape(1, OC, K).swapaxes(1, 2), gy.reshape(N, OC, L), dc)
-    gxu = C.col2im_array(dc, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    gxu = im2col.col2im_array(dc, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
     assert np.array_equal(gx, gxu)
 
 
@@ -188,10 +188,10 @@ def test_conv2d_takes_the_fused_path_and_matches_torch():
     x = rng.standard_normal((8, 32, 12, 12)).astype(np.float32)
     w = (0.1 * rng.standard_normal((64, 32, 3, 3))).astype(np.float32)
     b = rng.standard_normal(64).astype(np.float32)
-    assert C._fused_kernel(x, w, 1, 8, 64, 288, 144) is not None
-    assert C._fused_kernel(x, w, 2, 8, 64, 288, 144) is None  # groups
-    assert C._fused_kernel(x[:3], w, 1, 3, 64, 288, 144) is None  # few images
-    assert C._fused_kernel(x.astype(np.float64), w, 1, 8, 64, 288, 144) is None
+    assert conv_gemm._fused_kernel(x, w, 1, 8, 64, 288, 144) is not None
+    assert conv_gemm._fused_kernel(x, w, 2, 8, 64, 288, 144) is None  # groups
+    assert conv_gemm._fused_kernel(x[:3], w, 1, 3, 64, 288, 144) is None  # few images
+    assert conv_gemm._fused_kernel(x.astype(np.float64), w, 1, 8, 64, 288, 144) is None
     cx, cw, cb = (ctorch.tensor(a, requires_grad=True) for a in (x, w, b))
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     cy = ctorch.nn.functional.conv2d(cx, cw, cb, padding=1, stride=(1, 1))

@@ -163,7 +163,7 @@ def test_wrong_dtype():
 def test_conv2d_uses_kernel_and_matches_numpy_path(monkeypatch, k, pad):
     """conv2d fwd/bwd on a shape routed through sgemm agree with the NumPy-matmul path."""
     import ctorch
-    import ctorch.ops.conv as cv
+    import ctorch.ops.conv_gemm as cv
 
     calls = []
     orig = cv._sgemm_kernel

@@ -11,7 +11,7 @@ from helpers import HAS_TORCH, assert_close, check_op
 
 import ctorch
 from ctorch import nn
-from ctorch.ops import conv as conv_ops
+from ctorch.ops import conv_gemm, im2col
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
@@ -23,7 +23,8 @@ def _F(lib):
 @pytest.fixture(params=["kernel", "fallback"])
 def path(request, monkeypatch):
     if request.param == "fallback":
-        monkeypatch.setattr(conv_ops, "_use_kernel", lambda a, name: None)
+        monkeypatch.setattr(conv_gemm, "float_kernels", lambda a, name: None)
+        monkeypatch.setattr(im2col, "float_kernels", lambda a, name: None)
     return request.param
 
 
@@ -104,7 +105,7 @@ def test_unfold_fold(path, kw):
     check_op(lambda lib, x: _F(lib).unfold(x, **kw), [(2, 3, 6, 7)])
     x = ctorch.randn(2, 3, 6, 7)
     L = ctorch.nn.functional.unfold(x, **kw).shape[-1]
-    K = 3 * math.prod(conv_ops._pair(kw["kernel_size"]))
+    K = 3 * math.prod(im2col._pair(kw["kernel_size"]))
     check_op(lambda lib, c: _F(lib).fold(c, (6, 7), **kw), [(2, K, L)])
 
 

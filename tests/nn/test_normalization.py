@@ -21,7 +21,7 @@ def _F(lib):
 @pytest.fixture(params=["kernel", "fallback"])
 def path(request, monkeypatch):
     if request.param == "fallback":
-        monkeypatch.setattr(norm_ops, "_use_kernel", lambda a, name: None)
+        monkeypatch.setattr(norm_ops, "float_kernels", lambda a, name: None)
     return request.param
 
 

@@ -8,7 +8,7 @@ from helpers import HAS_TORCH, assert_close, check_op
 
 import ctorch
 from ctorch import nn
-from ctorch.ops import pooling as pool_ops
+from ctorch.ops import avg_pool, im2col, max_pool
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
@@ -20,8 +20,8 @@ def _F(lib):
 @pytest.fixture(params=["kernel", "fallback"])
 def path(request, monkeypatch):
     if request.param == "fallback":
-        monkeypatch.setattr(pool_ops, "_use_kernel", lambda a, name: None)
-        monkeypatch.setattr("ctorch.ops.conv._use_kernel", lambda a, name: None)
+        for mod in (max_pool, avg_pool, im2col):
+            monkeypatch.setattr(mod, "float_kernels", lambda a, name: None)
     return request.param
 
 

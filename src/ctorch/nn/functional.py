@@ -1,7 +1,7 @@
 """``ctorch.nn.functional``: the functional forms of the nn layers, losses and attention.
 
 The spatial functionals (convolution, pooling, normalization, interpolation, padding) live
-in ``ctorch.ops.{conv,pooling,normalization,spatial}`` and are re-exported here on first use.
+in ``ctorch.ops.{conv,im2col,max_pool,avg_pool,pooling3d,normalization,spatial}`` and are re-exported here on first use.
 """
 
 from __future__ import annotations
@@ -96,20 +96,20 @@ _REEXPORTS = {
     "conv3d": "conv",
     "conv_transpose1d": "conv",
     "conv_transpose2d": "conv",
-    "unfold": "conv",
-    "fold": "conv",
-    "max_pool1d": "pooling",
-    "max_pool2d": "pooling",
-    "avg_pool1d": "pooling",
-    "avg_pool2d": "pooling",
-    "adaptive_avg_pool1d": "pooling",
-    "adaptive_avg_pool2d": "pooling",
-    "adaptive_max_pool1d": "pooling",
-    "adaptive_max_pool2d": "pooling",
-    "max_pool1d_with_indices": "pooling",
-    "max_pool2d_with_indices": "pooling",
-    "max_unpool2d": "pooling",
-    "lp_pool2d": "pooling",
+    "unfold": "im2col",
+    "fold": "im2col",
+    "max_pool1d": "max_pool",
+    "max_pool2d": "max_pool",
+    "avg_pool1d": "avg_pool",
+    "avg_pool2d": "avg_pool",
+    "adaptive_avg_pool1d": "avg_pool",
+    "adaptive_avg_pool2d": "avg_pool",
+    "adaptive_max_pool1d": "max_pool",
+    "adaptive_max_pool2d": "max_pool",
+    "max_pool1d_with_indices": "max_pool",
+    "max_pool2d_with_indices": "max_pool",
+    "max_unpool2d": "max_pool",
+    "lp_pool2d": "avg_pool",
     "max_pool3d": "pooling3d",
     "max_pool3d_with_indices": "pooling3d",
     "avg_pool3d": "pooling3d",

@@ -14,11 +14,12 @@ import math
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import contiguous, float_kernels, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad, state
-from .conv import _contig, _use_kernel
+from .avg_pool import avg_pool2d
+from .spatial import pad
 
 __all__ = [
     "batch_norm",
@@ -35,7 +36,7 @@ _wrap = Tensor._make
 def _arr(t, dtype=None):
     if t is None:
         return None
-    a = _contig(t._a)
+    a = contiguous(t._a)
     if a.ndim != 1 and dtype is not None:
         a = a.reshape(-1)
     if dtype is not None and a.dtype != dtype:
@@ -49,7 +50,7 @@ def _bn_stats(xa, N, C, HW, eps):
     xp = xp_of(xa)
     mean = xp.empty((C,), xa.dtype)
     invstd = xp.empty((C,), xa.dtype)
-    k = _use_kernel(xa, "batchnorm_stats")
+    k = float_kernels(xa, "batchnorm_stats")
     if k is not None:
         k.batchnorm_stats(xa.reshape(-1), mean, invstd, N, C, HW, float(eps))
         return mean, invstd
@@ -64,7 +65,7 @@ def _bn_stats(xa, N, C, HW, eps):
 def _bn_apply(xa, mean, invstd, wa, ba, N, C, HW):
     xp = xp_of(xa)
     y = xp.empty(xa.shape, xa.dtype)
-    k = _use_kernel(xa, "batchnorm_apply")
+    k = float_kernels(xa, "batchnorm_apply")
     if k is not None:
         k.batchnorm_apply(xa.reshape(-1), mean, invstd, wa, ba, y.reshape(-1), N, C, HW)
         return y
@@ -76,11 +77,11 @@ def _bn_apply(xa, mean, invstd, wa, ba, N, C, HW):
 
 def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
     xp = xp_of(ga)
-    ga = _contig(ga)
+    ga = contiguous(ga)
     gx = xp.empty(xa.shape, ga.dtype) if nx else None
     gw = xp.empty((C,), ga.dtype) if nw else None
     gb = xp.empty((C,), ga.dtype) if nb else None
-    k = _use_kernel(ga, "batchnorm_backward")
+    k = float_kernels(ga, "batchnorm_backward")
     if k is not None:
         k.batchnorm_backward(
             ga.reshape(-1),
@@ -237,7 +238,7 @@ def batch_norm(
                 else f"{name} should contain {C} elements not {t._a.size}"
             )
     _check_mixed("batch_norm", xa, weight, bias, running_mean, running_var)
-    xa = _contig(xa)
+    xa = contiguous(xa)
     xp = xp_of(xa)
     if training and N * HW == 0:
         # torch returns the empty output and leaves the running statistics alone (only a
@@ -276,8 +277,8 @@ def batch_norm(
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = running_mean._a.astype(xa.dtype).reshape(-1)
         invstd = (1.0 / xp.sqrt(running_var._a.astype(np.float64) + eps)).astype(xa.dtype)
-        mean = _contig(mean)
-        invstd = _contig(invstd.reshape(-1))
+        mean = contiguous(mean)
+        invstd = contiguous(invstd.reshape(-1))
     if state.enabled and (
         input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
     ):
@@ -293,7 +294,7 @@ def _ln_forward(xa, wa, ba, M, D, eps):
     y = xp.empty(xa.shape, xa.dtype)
     mean = xp.empty((M,), xa.dtype)
     rstd = xp.empty((M,), xa.dtype)
-    k = _use_kernel(xa, "layernorm_forward")
+    k = float_kernels(xa, "layernorm_forward")
     if k is not None:
         k.layernorm_forward(xa.reshape(-1), wa, ba, y.reshape(-1), mean, rstd, M, D, float(eps))
         return y, mean, rstd
@@ -314,11 +315,11 @@ def _ln_forward(xa, wa, ba, M, D, eps):
 
 def _ln_backward(ga, xa, mean, rstd, wa, M, D, nx, nw, nb):
     xp = xp_of(ga)
-    ga = _contig(ga)
+    ga = contiguous(ga)
     gx = xp.empty(xa.shape, ga.dtype) if nx else None
     gw = xp.empty((D,), ga.dtype) if nw else None
     gb = xp.empty((D,), ga.dtype) if nb else None
-    k = _use_kernel(ga, "layernorm_backward")
+    k = float_kernels(ga, "layernorm_backward")
     if k is not None:
         k.layernorm_backward(
             ga.reshape(-1),
@@ -434,7 +435,7 @@ def layer_norm(
         input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
     ):
         return LayerNormFn.apply(input, weight, bias, D, eps)
-    xa = _contig(xa)
+    xa = contiguous(xa)
     M = xa.size // D if D else 0
     return _wrap(_ln_forward(xa, _arr(weight, xa.dtype), _arr(bias, xa.dtype), M, D, eps)[0])
 
@@ -514,9 +515,6 @@ def local_response_norm(
     input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
 ) -> Tensor:
     """Local response normalization across channels (composite, autograd through ops)."""
-    from .pooling import avg_pool2d
-    from .spatial import pad
-
     dim = input.dim()
     div = input * input
     if dim == 3:

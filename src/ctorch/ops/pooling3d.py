@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import contiguous, xp_of
 from .._tensor import Tensor
-from ..autograd.grad_mode import state
-from .conv import _contig, _ntuple
-from .pooling import _IndexPoolFn, _pool_out, adaptive_avg_pool2d, avg_pool2d
+from .avg_pool import adaptive_avg_pool2d, avg_pool2d
+from .im2col import _ntuple
+from .max_pool import _IndexPoolFn
+from .pool_geometry import _adaptive_ranges, _pool_out
 
 __all__ = [
     "max_pool3d",
@@ -77,7 +78,7 @@ def _geometry3d(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
 def _maxpool3d_arrays(xa, k, s, p, d, o):
     N, C, D, H, W = xa.shape
     xp = xp_of(xa)
-    xa = _contig(xa)
+    xa = contiguous(xa)
     fill = -np.inf if xa.dtype.kind == "f" else np.iinfo(xa.dtype).min
     right = [
         max(0, (oi - 1) * si + di * (ki - 1) + 1 - n - pi)
@@ -120,8 +121,6 @@ def _maxpool3d_arrays(xa, k, s, p, d, o):
 def _indexed(input: Tensor, ya, idx) -> Tensor:
     """Wrap pooled values whose flat D*H*W source indices are ``idx`` (differentiable)."""
     N, C = input._a.shape[:2]
-    if not (state.enabled and input._rg):
-        return _wrap(ya)
     o = ya.shape
     y = _IndexPoolFn.apply(
         input.reshape(N, C, -1, 1), ya.reshape(N, C, -1, 1), idx.reshape(N, C, -1, 1)
@@ -248,10 +247,6 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         if n != y.shape[ax]:
             y = _along(y, ax, lambda t, n=n: adaptive_avg_pool2d(t, (1, n)))
     return y.contiguous()
-
-
-def _adaptive_ranges(n: int, o: int) -> list:
-    return [((i * n) // o, -((-(i + 1) * n) // o)) for i in range(o)]
 
 
 def _adaptive_max3d_arrays(xa, o):

@@ -20,7 +20,7 @@ import ctorch
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .pooling import _maxpool_bwd_arrays
+from .max_pool import _maxpool_bwd_arrays
 
 __all__ = ["grid_sample", "affine_grid", "gumbel_softmax"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops import conv as _C
+from ...ops import im2col as _I
 from .module import Module
 
 __all__ = ["Fold", "Unfold"]
@@ -32,7 +32,7 @@ class Fold(Module):
         self.stride = stride
 
     def forward(self, input: Tensor) -> Tensor:
-        return _C.fold(
+        return _I.fold(
             input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
         )
 
@@ -58,7 +58,7 @@ class Unfold(Module):
         self.stride = stride
 
     def forward(self, input: Tensor) -> Tensor:
-        return _C.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return _I.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
         return (

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops import pooling as _P
+from ...ops import avg_pool as _AP
+from ...ops import max_pool as _MP
 from ...ops import pooling3d as _P3
+from ...ops.im2col import _ntuple
 from .module import Module
 
 __all__ = [
@@ -60,7 +62,7 @@ class _MaxPoolNd(Module):
 
 class MaxPool1d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _P.max_pool1d(
+        return _MP.max_pool1d(
             input,
             self.kernel_size,
             self.stride,
@@ -73,7 +75,7 @@ class MaxPool1d(_MaxPoolNd):
 
 class MaxPool2d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _P.max_pool2d(
+        return _MP.max_pool2d(
             input,
             self.kernel_size,
             self.stride,
@@ -106,7 +108,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
-        return _P.avg_pool1d(
+        return _AP.avg_pool1d(
             input,
             self.kernel_size,
             self.stride,
@@ -147,7 +149,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
-        return _P.avg_pool2d(
+        return _AP.avg_pool2d(
             input,
             self.kernel_size,
             self.stride,
@@ -184,12 +186,12 @@ class AvgPool3d(AvgPool2d):
 
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
     def forward(self, input: Tensor) -> Tensor:
-        return _P.adaptive_avg_pool1d(input, self.output_size)
+        return _AP.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
     def forward(self, input: Tensor) -> Tensor:
-        return _P.adaptive_avg_pool2d(input, self.output_size)
+        return _AP.adaptive_avg_pool2d(input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -202,12 +204,12 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return _MP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return _MP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveAvgPool3d(_AdaptivePoolNd):
@@ -238,15 +240,15 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = _P._ntuple(kernel_size, 2)
-        self.stride = _P._ntuple(stride if stride is not None else kernel_size, 2)
-        self.padding = _P._ntuple(padding, 2)
+        self.kernel_size = _ntuple(kernel_size, 2)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 2)
+        self.padding = _ntuple(padding, 2)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return _P.max_unpool2d(
+        return _MP.max_unpool2d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 
@@ -270,6 +272,6 @@ class LPPool2d(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return _P.lp_pool2d(
+        return _AP.lp_pool2d(
             input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
         )
