@@ -94,3 +94,9 @@ def test_std_gradient_of_a_constant_slice_is_zero():
     np.testing.assert_array_equal(g, [0.0, 0.0])
     (g,) = _grads(lambda x: ctorch.std(x, 1), [[1.0, 1.0], [1.0, 3.0]])
     np.testing.assert_allclose(g, [[0.0, 0.0], [-0.7071067811865476, 0.7071067811865476]])
+
+
+def test_float32_var_and_std_accumulate_in_float64():
+    x = ctorch.tensor([1e30, 0.0])  # squares overflow float32
+    assert math.isclose(ctorch.std(x).item(), 7.0710678e29, rel_tol=1e-6)
+    assert ctorch.var(x).dtype == ctorch.float32

@@ -401,6 +401,11 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     a = input._a
     if a.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
+    if a.dtype.kind == "f" and a.dtype.itemsize < 8:
+        # torch's CPU var/std accumulate reduced-precision floats in float64 (squares of 1e30
+        # overflow float32: var([1e30, 0]) is finite in torch) and round once
+        r = var(input.double(), dim, unbiased, keepdim, correction=correction)
+        return r.to(input.dtype)
     axes = dims_tuple(dim, a.ndim, "var")
     n = math.prod(a.shape[i] for i in axes) if axes else 1
     mu = mean(input, axes, keepdim=True)
@@ -435,6 +440,10 @@ class _StdFromVar(Function):
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    dt = input._a.dtype
+    if dt.kind == "f" and dt.itemsize < 8:  # the sqrt too in float64, as torch (see var)
+        r = std(input.double(), dim, unbiased, keepdim, correction=correction)
+        return r.to(input.dtype)
     return _StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
