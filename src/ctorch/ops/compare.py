@@ -8,7 +8,6 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device
 from .binary import _g, _lhs, _meta, _operand, _res_dtype
 
@@ -167,18 +166,7 @@ def where(condition, input=None, other=None):
     if not isinstance(other, Tensor) and not isinstance(other, (int, float, bool)):
         other = as_tensor_arg(other, input, "where")
     check_same_device("where", condition, input, other)
-    if state.enabled and (
-        (isinstance(input, Tensor) and input._rg) or (isinstance(other, Tensor) and other._rg)
-    ):
-        return Where.apply(condition, input, other)
-    return Where.forward(_NoCtx(), condition, input, other)
-
-
-class _NoCtx:
-    needs_input_grad = (False, False, False)
-
-    def save_for_backward(self, *a):
-        pass
+    return Where.apply(condition, input, other)
 
 
 # ------------------------------------------------------------------ clamp
@@ -252,12 +240,8 @@ def _clamp_arr(x, lo, hi):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if state.enabled and (
-        input._rg or (isinstance(min, Tensor) and min._rg) or (isinstance(max, Tensor) and max._rg)
-    ):
-        fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
-        return fn.apply(input, min, max)
-    return _wrap(_clamp_arr(input, min, max))
+    fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+    return fn.apply(input, min, max)
 
 
 clip = clamp

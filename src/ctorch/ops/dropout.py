@@ -12,7 +12,6 @@ from .._backend import kernels_for, xp_of
 from .._random import rng_for
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
 
 _wrap = Tensor._make
 
@@ -69,6 +68,4 @@ def dropout(
     )
     if inplace:
         return input.mul_(_wrap(mask))
-    if state.enabled and input._rg:
-        return Dropout.apply(input, mask)
-    return _wrap((xa * mask).astype(xa.dtype, copy=False))
+    return Dropout.apply(input, mask)

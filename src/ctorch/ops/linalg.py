@@ -143,10 +143,7 @@ def matmul(input, other, *, out=None):
             raise RuntimeError(
                 f"matmul: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast"
             ) from None
-    if state.enabled and (input._rg or other._rg):
-        r = MatMul.apply(input, other)
-    else:
-        r = _wrap(_matmul_arr(input._a, other._a))
+    r = MatMul.apply(input, other)
     if out is not None:
         from .binary import _out
 
@@ -232,16 +229,7 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({n}x{input._a.shape[-1]} and "
             f"{weight._a.shape[-1]}x{weight._a.shape[0]})"
         )
-    if state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)):
-        return Linear.apply(input, weight, bias)
-    return Linear.forward(_N(), input, weight, bias)
-
-
-class _N:
-    needs_input_grad = (False, False, False)
-
-    def save_for_backward(self, *a):
-        pass
+    return Linear.apply(input, weight, bias)
 
 
 class Linear(Function):

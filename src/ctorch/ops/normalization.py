@@ -279,13 +279,7 @@ def batch_norm(
         invstd = (1.0 / xp.sqrt(running_var._a.astype(np.float64) + eps)).astype(xa.dtype)
         mean = contiguous(mean)
         invstd = contiguous(invstd.reshape(-1))
-    if state.enabled and (
-        input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
-    ):
-        return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps)
-    return _wrap(
-        _bn_apply(xa, mean, invstd, _arr(weight, xa.dtype), _arr(bias, xa.dtype), N, C, HW)
-    )
+    return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps)
 
 
 # --------------------------------------------------------------------------- layer norm
@@ -431,13 +425,7 @@ def layer_norm(
         raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
     _check_mixed("layer_norm", xa, weight, bias)
     D = math.prod(normalized_shape)
-    if state.enabled and (
-        input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
-    ):
-        return LayerNormFn.apply(input, weight, bias, D, eps)
-    xa = contiguous(xa)
-    M = xa.size // D if D else 0
-    return _wrap(_ln_forward(xa, _arr(weight, xa.dtype), _arr(bias, xa.dtype), M, D, eps)[0])
+    return LayerNormFn.apply(input, weight, bias, D, eps)
 
 
 # --------------------------------------------------------------------------- group / instance
