@@ -404,3 +404,48 @@ def test_run_resolves_torch_func_names():
             sys.modules.update(saved)
     finally:
         run.uninstall_aliases()
+
+
+def test_func_jvp():
+    fn, tfn = ctorch.func, torch.func
+    x, tx = _pair(3, 2)
+    y, ty = _pair(3, 2)
+    v, tv = _pair(3, 2)
+    w, tw = _pair(3, 2)
+    _close(fn.jvp(f_single, (x,), (v,)), tfn.jvp(f_single, (tx,), (tv,)))
+    _close(fn.jvp(f_two, (x, y), (v, w)), tfn.jvp(f_two, (tx, ty), (tv, tw)))
+    _close(
+        fn.jvp(lambda a: (a.exp(), a.sum()), (x,), (v,), has_aux=True),
+        tfn.jvp(lambda a: (a.exp(), a.sum()), (tx,), (tv,), has_aux=True),
+    )
+    # a linear function and an output independent of the input
+    _close(
+        fn.jvp(lambda a: (a * 3.0, y), (x,), (v,)), tfn.jvp(lambda a: (a * 3.0, ty), (tx,), (tv,))
+    )
+    with pytest.raises(RuntimeError, match="tuple"):
+        fn.jvp(f_single, x, (v,))
+
+
+def test_stack_module_state_ensemble_and_toplevel_vmap():
+    torch.manual_seed(1)
+    tms = [torch.nn.Linear(3, 2).double() for _ in range(4)]
+    cms = [ctorch.nn.Linear(3, 2).double() for _ in range(4)]
+    for cm, tm in zip(cms, tms, strict=True):
+        cm.load_state_dict(
+            {k: ctorch.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()}
+        )
+    x, tx = _pair(5, 3)
+
+    def run(lib, models, inp):
+        params, buffers = lib.func.stack_module_state(models)
+        base = models[0]
+
+        def f(p, b, xx):
+            return lib.func.functional_call(base, (p, b), (xx,))
+
+        return params, lib.vmap(f, in_dims=(0, 0, None))(params, buffers, inp)
+
+    (cp, cout), (tp, tout) = run(ctorch, cms, x), run(torch, tms, tx)
+    _close(cp, tp)
+    _close(cout, tout)
+    assert cp["weight"].requires_grad and cp["weight"].is_leaf

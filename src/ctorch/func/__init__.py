@@ -21,11 +21,13 @@ __all__ = [
     "grad",
     "grad_and_value",
     "vjp",
+    "jvp",
     "jacrev",
     "jacfwd",
     "hessian",
     "vmap",
     "functional_call",
+    "stack_module_state",
 ]
 
 _state = threading.local()
@@ -303,6 +305,70 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if has_aux:
             aux = _tree_map(lambda x: x.detach() if _is_tensor(x) else x, aux)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def jvp(
+    func: Callable[..., Any],
+    primals: Any,
+    tangents: Any,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
+) -> tuple:
+    """``(func(*primals), J @ tangents[, aux])``, by the double-backward trick (no forward AD)."""
+    from .._creation import zeros_like
+    from ..autograd import grad as _agrad
+
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
+            "valid to call f(*primals)."
+        )
+    t_leaves, _ = _flatten(tuple(tangents) if isinstance(tangents, (tuple, list)) else tangents)
+    with enable_grad(), _Level():
+        new_args, _specs, both = _wrap_args(primals, tuple(range(len(primals))))
+        n = len(both) // 2
+        flat_orig, flat_new = both[:n], both[n:]
+        if len(t_leaves) != len(flat_new):
+            raise RuntimeError(
+                "jvp(f, primals, tangents): Expected primals and tangents to have the same "
+                "python structure."
+            )
+        keep = _keep_graph(flat_orig) or any(_is_tensor(t) and t.requires_grad for t in t_leaves)
+        res = func(*new_args)
+        out, aux = _split_aux(res, has_aux, "jvp")
+        out_leaves, out_spec = _flatten(out)
+        used = [o for o in out_leaves if _is_tensor(o) and o.requires_grad]
+        g_outs = [zeros_like(o).requires_grad_(True) for o in used]
+        if used:
+            g_in = _agrad(used, flat_new, g_outs, create_graph=True, allow_unused=True)
+        else:
+            g_in = (None,) * len(flat_new)
+        pairs = [(g, t) for g, t in zip(g_in, t_leaves, strict=True)]
+        pairs = [(g, t) for g, t in pairs if g is not None and g.requires_grad]
+        if pairs and g_outs:
+            res_g = _agrad(
+                [p[0] for p in pairs],
+                g_outs,
+                [p[1] for p in pairs],
+                create_graph=keep,
+                allow_unused=True,
+            )
+        else:
+            res_g = (None,) * len(g_outs)
+        by_id = {id(o): g for o, g in zip(used, res_g, strict=True)}
+        tangent_out = []
+        for o in out_leaves:
+            g = by_id.get(id(o))
+            tangent_out.append(zeros_like(o) if g is None else g)
+    if not keep:
+        out_leaves = [o.detach() for o in out_leaves]
+        tangent_out = [t.detach() for t in tangent_out]
+        if has_aux:
+            aux = _tree_map(lambda x: x.detach() if _is_tensor(x) else x, aux)
+    out = _unflatten(out_leaves, out_spec)
+    jv = _unflatten(tangent_out, out_spec)
+    return (out, jv, aux) if has_aux else (out, jv)
 
 
 # ---------------------------------------------------------------- jacobians
@@ -609,3 +675,27 @@ def functional_call(
 
 
 _MISSING = object()
+
+
+def stack_module_state(models: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parameters and buffers of same-shaped ``models`` stacked along a new dim 0
+    (parameters as new leaves that require grad), for ``vmap`` over model ensembles."""
+    from .. import stack
+
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
+    names = [n for n, _ in models[0].named_parameters()]
+    params = {
+        n: stack([dict(m.named_parameters())[n].detach() for m in models]).requires_grad_(
+            dict(models[0].named_parameters())[n].requires_grad
+        )
+        for n in names
+    }
+    bnames = [n for n, _ in models[0].named_buffers()]
+    buffers = {n: stack([dict(m.named_buffers())[n] for m in models]) for n in bnames}
+    return params, buffers
