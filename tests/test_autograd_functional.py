@@ -449,3 +449,24 @@ def test_stack_module_state_ensemble_and_toplevel_vmap():
     _close(cp, tp)
     _close(cout, tout)
     assert cp["weight"].requires_grad and cp["weight"].is_leaf
+
+
+def test_nn_utils_stateless_functional_call_and_tied_weights():
+    cm, tm = _models()
+    x, tx = _pair(2, 4)
+    p = {"0.weight": cm[0].weight * 0}
+    tp = {"0.weight": tm[0].weight * 0}
+    _close(
+        ctorch.nn.utils.stateless.functional_call(cm, p, (x,)),
+        torch.nn.utils.stateless.functional_call(tm, tp, (tx,)),
+    )
+
+    # tied weights: replacing one name replaces the other too (tie_weights=True)
+    def tied(lib):
+        lin = lib.nn.Linear(3, 3, bias=False).double()
+        m = lib.nn.Sequential(lin, lib.nn.Tanh(), lin)
+        ones = lib.ones(3, 3, dtype=lib.float64)
+        inp = lib.ones(1, 3, dtype=lib.float64)
+        return lib.func.functional_call(m, {"0.weight": ones}, (inp,))
+
+    _close(tied(ctorch), tied(torch))
