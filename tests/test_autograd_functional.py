@@ -470,3 +470,25 @@ def test_nn_utils_stateless_functional_call_and_tied_weights():
         return lib.func.functional_call(m, {"0.weight": ones}, (inp,))
 
     _close(tied(ctorch), tied(torch))
+
+
+def test_linearize_and_replace_batch_norm():
+    x, tx = _pair(4)
+    v, tv = _pair(4)
+    out, fjvp = ctorch.func.linearize(f_single, x)
+    tout, tfjvp = torch.func.linearize(f_single, tx)
+    _close((out, fjvp(v)), (tout, tfjvp(tv)))
+
+    def bn_model(lib):
+        m = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3)).double()
+        lib.func.replace_all_batch_norm_modules_(m)
+        return m
+
+    cm, tm = bn_model(ctorch), bn_model(torch)
+    assert cm[1].running_mean is None and not cm[1].track_running_stats
+    assert tm[1].running_mean is None and not tm[1].track_running_stats
+    cm[0].load_state_dict(
+        {k: ctorch.tensor(t.detach().numpy()) for k, t in tm[0].state_dict().items()}
+    )
+    a = RNG.standard_normal((5, 4))
+    _close(cm.eval()(ctorch.tensor(a)), tm.eval()(torch.tensor(a)))

@@ -28,6 +28,8 @@ __all__ = [
     "vmap",
     "functional_call",
     "stack_module_state",
+    "linearize",
+    "replace_all_batch_norm_modules_",
 ]
 
 _state = threading.local()
@@ -699,3 +701,26 @@ def stack_module_state(models: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     bnames = [n for n, _ in models[0].named_buffers()]
     buffers = {n: stack([dict(m.named_buffers())[n] for m in models]) for n in bnames}
     return params, buffers
+
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` is the JVP at ``primals``."""
+    out = jvp(func, primals, primals)[0]
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(func, primals, tangents)[1]
+
+    return out, jvp_fn
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Stop every batch norm under ``root`` from tracking running stats (in place)."""
+    from ..nn.modules.batchnorm import _BatchNorm
+
+    for m in root.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root
