@@ -492,3 +492,15 @@ def test_linearize_and_replace_batch_norm():
     )
     a = RNG.standard_normal((5, 4))
     _close(cm.eval()(ctorch.tensor(a)), tm.eval()(torch.tensor(a)))
+
+
+def test_vmap_randomness_same_and_different():
+    x = ctorch.zeros(4, 3, dtype=ctorch.float64)
+    same = ctorch.func.vmap(lambda r: r + ctorch.randn(3, dtype=ctorch.float64), randomness="same")(
+        x
+    )
+    assert all(bool((same[i] == same[0]).all()) for i in range(4))
+    diff = ctorch.func.vmap(
+        lambda r: r + ctorch.randn(3, dtype=ctorch.float64), randomness="different"
+    )(x)
+    assert not bool((diff[1] == diff[0]).all())

@@ -552,7 +552,14 @@ def vmap(
                 "(have a non-None in_dim)"
             )
         results = []
+        rng = None
+        if randomness == "same":  # every batch entry draws the same random numbers
+            from .. import get_rng_state, set_rng_state
+
+            rng = get_rng_state()
         for i in range(size):
+            if rng is not None:
+                set_rng_state(rng)
             sl = [
                 x if d is None else x.select(d, i) for x, d in zip(leaves, norm_dims, strict=True)
             ]
