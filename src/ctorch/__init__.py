@@ -472,6 +472,13 @@ def are_deterministic_algorithms_enabled():
     return _deterministic[0]
 
 
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``torch.vmap``: ``ctorch.func.vmap``."""
+    from .func import vmap as _vmap
+
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
 def compile(model=None, **kwargs):  # noqa: A001
     """No compiler: returns the model (or function) unchanged, as a decorator too."""
     if model is None:
@@ -546,6 +553,7 @@ _LAZY = {
     "_dynamo": "ctorch._dynamo",
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
+    "func": "ctorch.func",
 }
 
 

@@ -133,3 +133,11 @@ def test_foreach_optimizer(tmp_path: Path) -> None:
     )
     losses = [float(line.split()[3]) for line in out.splitlines() if line.startswith("it ")]
     assert len(losses) == 6 and losses[-1] < losses[0] / 4
+
+
+def test_func_transforms(tmp_path: Path) -> None:
+    check(
+        "func_transforms.py",
+        tmp_path,
+        ["mean equals batch grad True", "jacobian nesting 2 2 [3, 3] -3.4777682354"],
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine as _engine_mod
-from . import graph
+from . import functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -38,6 +38,7 @@ __all__ = [
     "set_detect_anomaly",
     "Variable",
     "graph",
+    "functional",
 ]
 
 
