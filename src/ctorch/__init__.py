@@ -530,6 +530,7 @@ _LAZY = {
     "_dynamo": "ctorch._dynamo",
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
+    "distributions": "ctorch.distributions",
 }
 
 

@@ -1,0 +1,61 @@
+"""``ctorch.distributions``: probability distributions with torch.distributions' API.
+
+log_prob / entropy / KL are built from differentiable ctorch ops; ``rsample`` draws from
+ctorch's generator (``ctorch.manual_seed``). Gamma, Beta and Dirichlet ``rsample`` use the
+implicit-reparameterisation gradient w.r.t. the concentration.
+"""
+
+from . import constraints, transforms
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .categorical import Categorical
+from .constraints import Constraint
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .gamma import Gamma
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .transformed_distribution import TransformedDistribution
+from .transforms import (
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+)
+from .uniform import Uniform
+
+__all__ = [
+    "AffineTransform",
+    "Bernoulli",
+    "Beta",
+    "Categorical",
+    "ComposeTransform",
+    "Constraint",
+    "Dirichlet",
+    "Distribution",
+    "ExpTransform",
+    "Gamma",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "SigmoidTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+    "transforms",
+]
