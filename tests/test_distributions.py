@@ -612,3 +612,35 @@ def test_distributions_under_ctorch_run(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "OK (8, 4) torch.Size([4])" in r.stdout or "OK (8, 4)" in r.stdout
+
+
+SCALAR_CASES = [
+    lambda M, T: M.Normal(0.0, 1.0),
+    lambda M, T: M.Beta(1.5, 2.0),
+    lambda M, T: M.Gamma(2.0, 3.0),
+    lambda M, T: M.Laplace(0.0, 2.0),
+    lambda M, T: M.Uniform(0.0, 2.0),
+    lambda M, T: M.LogNormal(0.0, 0.5),
+    lambda M, T: M.Bernoulli(0.3),
+    lambda M, T: M.Categorical(T([1.0, 2.0, 3.0])),
+    lambda M, T: M.Dirichlet(T([1.0, 2.0, 3.0])),
+    lambda M, T: M.MultivariateNormal(T([0.0, 1.0]), T([[2.0, 0.3], [0.3, 1.0]])),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SCALAR_CASES)))
+def test_python_number_params_default_dtype_shapes(i):
+    """Python-number / float32 parameters: dtypes and shapes of sample, log_prob, entropy as torch."""
+    c = SCALAR_CASES[i](CD, ctorch.tensor)
+    t = SCALAR_CASES[i](TD, torch.tensor)
+    s, st = c.sample(), t.sample()
+    assert tuple(s.shape) == tuple(st.shape) and str(s.dtype)[1:] == str(st.dtype)
+    s3 = c.sample((3,))
+    assert tuple(s3.shape) == tuple(t.sample((3,)).shape)
+    lp, lt = c.log_prob(s3), t.log_prob(torch.tensor(s3.numpy()))
+    assert tuple(lp.shape) == tuple(lt.shape) and str(lp.dtype)[1:] == str(lt.dtype)
+    _close(lp, lt, rtol=1e-5, atol=1e-5)
+    e, et = c.entropy(), t.entropy()
+    assert tuple(e.shape) == tuple(et.shape)
+    _close(e, et, rtol=1e-5, atol=1e-5)
+    assert repr(c).replace("ctorch.Size", "torch.Size") == repr(t)

@@ -73,17 +73,18 @@ def _gamma_grad_np(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 class _StandardGammaRsample(Function):
     @staticmethod
     def forward(ctx, alpha):
-        a = alpha.detach().numpy()
-        x = rng_for(None).standard_gamma(a.astype(np.float64))
+        a = alpha.detach().cpu().numpy()
+        x = np.asarray(rng_for(None).standard_gamma(a.astype(np.float64))).reshape(a.shape)
         tiny = np.finfo(a.dtype).tiny
-        x = np.maximum(x, tiny).astype(a.dtype)
-        ctx.a, ctx.x = a, x
-        return ctorch.from_numpy(np.ascontiguousarray(x))
+        x = np.array(np.maximum(x, tiny), dtype=a.dtype, order="C")
+        ctx.a, ctx.x, ctx.device = a, x, alpha.device
+        out = ctorch.from_numpy(x)
+        return out if out.device == alpha.device else out.to(alpha.device)
 
     @staticmethod
     def backward(ctx, g):
-        d = _gamma_grad_np(ctx.a, ctx.x).astype(ctx.a.dtype)
-        return g * ctorch.from_numpy(np.ascontiguousarray(d))
+        d = ctorch.from_numpy(np.array(_gamma_grad_np(ctx.a, ctx.x), dtype=ctx.a.dtype, order="C"))
+        return g * (d if d.device == ctx.device else d.to(ctx.device))
 
 
 def standard_gamma_rsample(alpha: ctorch.Tensor) -> ctorch.Tensor:

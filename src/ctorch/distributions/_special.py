@@ -17,11 +17,14 @@ _lgamma_np = np.vectorize(math.lgamma, otypes=[np.float64])
 
 
 def _np(t) -> np.ndarray:
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def _out(a: np.ndarray, like) -> ctorch.Tensor:
-    return ctorch.from_numpy(np.ascontiguousarray(a).astype(_np(like).dtype, copy=False))
+    """``a`` as a tensor with ``like``'s dtype and device (0-d arrays stay 0-d)."""
+    arr = np.array(a, dtype=_np(like).dtype, order="C")
+    out = ctorch.from_numpy(arr)
+    return out if like.device == out.device else out.to(like.device)
 
 
 def lgamma_np(x: np.ndarray) -> np.ndarray:
