@@ -644,3 +644,34 @@ def test_python_number_params_default_dtype_shapes(i):
     assert tuple(e.shape) == tuple(et.shape)
     _close(e, et, rtol=1e-5, atol=1e-5)
     assert repr(c).replace("ctorch.Size", "torch.Size") == repr(t)
+
+
+def test_tanh_affine_compose_transforms_match_torch_with_grads():
+    """The SAC pattern (Normal pushed through TanhTransform(cache_size=1)), Affine + Tanh, and a
+    ComposeTransform (Exp then Affine): log_prob and its gradients, cdf, icdf."""
+    mu, std = np.array([[0.1, -0.4], [0.3, 0.2]]), np.array([[0.5, 1.2], [0.8, 0.3]])
+    y = np.array([[0.2, -0.5], [0.9, 0.0]])
+    v = np.array([[2.0, 5.0], [1.5, 9.0]])
+    res = {}
+    for M, T in [(CD, ctorch), (TD, torch)]:
+        m, s = T.tensor(mu, requires_grad=True), T.tensor(std, requires_grad=True)
+        out = []
+        d = M.TransformedDistribution(M.Normal(m, s), [M.TanhTransform(cache_size=1)])
+        x = d.rsample((3,))
+        out.append(np.array(tuple(x.shape) + tuple(d.log_prob(x).shape)))
+        assert repr(d.support) == "Interval(lower_bound=-1.0, upper_bound=1.0)"
+        d2 = M.TransformedDistribution(
+            M.Normal(m, s), [M.AffineTransform(0.5, 2.0), M.TanhTransform()]
+        )
+        lp = d2.log_prob(T.tensor(y)).sum()
+        out += [lp.detach().numpy()] + [g.numpy() for g in T.autograd.grad(lp, [m, s])]
+        e = M.TransformedDistribution(
+            M.Normal(m, s), M.ComposeTransform([M.ExpTransform(), M.AffineTransform(1.0, 3.0)])
+        )
+        out += [e.log_prob(T.tensor(v)).detach().numpy(), e.cdf(T.tensor(v)).detach().numpy()]
+        out.append(e.icdf(T.tensor(0.3)).detach().numpy())
+        f = M.TransformedDistribution(M.Normal(m, s), [M.AffineTransform(1.0, -3.0)])
+        out += [f.cdf(T.tensor(v)).detach().numpy()]
+        res[M is CD] = out
+    for a, b in zip(res[True], res[False], strict=True):
+        np.testing.assert_allclose(np.asarray(a, dtype=np.float64), b, rtol=1e-7, atol=1e-10)

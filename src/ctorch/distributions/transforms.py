@@ -159,6 +159,13 @@ class ComposeTransform(Transform):
         return all(p.bijective for p in self.parts)
 
     @property
+    def sign(self):
+        sign = 1
+        for p in self.parts:
+            sign = sign * p.sign
+        return sign
+
+    @property
     def inv(self) -> Transform:
         return ComposeTransform([p.inv for p in reversed(self.parts)])
 
