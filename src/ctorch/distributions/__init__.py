@@ -12,14 +12,17 @@ from .categorical import Categorical
 from .constraints import Constraint
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exponential import Exponential
 from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AffineTransform,
@@ -40,15 +43,18 @@ __all__ = [
     "Constraint",
     "Dirichlet",
     "Distribution",
+    "Exponential",
     "ExpTransform",
     "Gamma",
     "Independent",
     "Laplace",
     "LogNormal",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "Poisson",
     "SigmoidTransform",
     "TanhTransform",
     "Transform",
