@@ -8,12 +8,15 @@ implicit-reparameterisation gradient w.r.t. the concentration.
 from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .constraints import Constraint
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -23,6 +26,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AffineTransform,
@@ -38,7 +42,9 @@ __all__ = [
     "AffineTransform",
     "Bernoulli",
     "Beta",
+    "Binomial",
     "Categorical",
+    "Cauchy",
     "ComposeTransform",
     "Constraint",
     "Dirichlet",
@@ -46,6 +52,7 @@ __all__ = [
     "Exponential",
     "ExpTransform",
     "Gamma",
+    "Geometric",
     "Independent",
     "Laplace",
     "LogNormal",
@@ -56,6 +63,7 @@ __all__ = [
     "OneHotCategoricalStraightThrough",
     "Poisson",
     "SigmoidTransform",
+    "StudentT",
     "TanhTransform",
     "Transform",
     "TransformedDistribution",
