@@ -366,6 +366,8 @@ def test_bernoulli_categorical_have_no_rsample():
 
 # ------------------------------------------------------------------ KL
 KL_PAIRS = [
+    "Binomial",
+    "Geometric",
     "Exponential",
     "Poisson",
     "Normal",
