@@ -554,6 +554,7 @@ _LAZY = {
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
+    "distributions": "ctorch.distributions",
 }
 
 

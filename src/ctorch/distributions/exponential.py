@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from numbers import Number
+
+import ctorch
+
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Exponential"]
+
+
+class Exponential(Distribution):
+    """Exponential distribution with ``rate`` (inverse scale)."""
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    @property
+    def mean(self) -> ctorch.Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self) -> ctorch.Tensor:
+        return ctorch.zeros_like(self.rate)
+
+    @property
+    def stddev(self) -> ctorch.Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self) -> ctorch.Tensor:
+        return self.rate.pow(-2)
+
+    def __init__(self, rate, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = ctorch.Size() if isinstance(rate, Number) else self.rate.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Exponential, _instance)
+        batch_shape = ctorch.Size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        super(Exponential, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        u = ctorch.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return -ctorch.log1p(-u) / self.rate
+
+    def log_prob(self, value) -> ctorch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value) -> ctorch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - ctorch.exp(-self.rate * value)
+
+    def icdf(self, value) -> ctorch.Tensor:
+        return -ctorch.log1p(-value) / self.rate
+
+    def entropy(self) -> ctorch.Tensor:
+        return 1.0 - ctorch.log(self.rate)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import math
+from numbers import Number, Real
+
+import ctorch
+
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Normal"]
+
+
+class Normal(Distribution):
+    """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    @property
+    def mean(self) -> ctorch.Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> ctorch.Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> ctorch.Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> ctorch.Tensor:
+        return self.stddev.pow(2)
+
+    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if isinstance(loc, Number) and isinstance(scale, Number):
+            batch_shape = ctorch.Size()
+        else:
+            batch_shape = self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Normal, _instance)
+        batch_shape = ctorch.Size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        super(Normal, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
+        with ctorch.no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
+        shape = self._extended_shape(sample_shape)
+        eps = ctorch.randn(tuple(shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> ctorch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale**2
+        log_scale = math.log(self.scale) if isinstance(self.scale, Real) else self.scale.log()
+        return -((value - self.loc) ** 2) / (2 * var) - log_scale - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value) -> ctorch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + ctorch.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value) -> ctorch.Tensor:
+        return self.loc + self.scale * ctorch.erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self) -> ctorch.Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + ctorch.log(self.scale)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from numbers import Number
+
+import ctorch
+
+from . import constraints
+from ._special import lgamma
+from .distribution import Distribution
+from .gamma import _xlogy
+from .utils import broadcast_all
+
+__all__ = ["Poisson"]
+
+
+class Poisson(Distribution):
+    """Poisson distribution with ``rate``."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    @property
+    def mean(self) -> ctorch.Tensor:
+        return self.rate
+
+    @property
+    def mode(self) -> ctorch.Tensor:
+        return self.rate.floor()
+
+    @property
+    def variance(self) -> ctorch.Tensor:
+        return self.rate
+
+    def __init__(self, rate, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = ctorch.Size() if isinstance(rate, Number) else self.rate.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Poisson, _instance)
+        batch_shape = ctorch.Size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        super(Poisson, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        with ctorch.no_grad():
+            return ctorch.poisson(self.rate.expand(shape))
+
+    def log_prob(self, value) -> ctorch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return _xlogy(value, rate) - rate - lgamma(value + 1)

@@ -1,0 +1,84 @@
+"""Helpers shared by the distributions (``torch.distributions.utils``)."""
+
+from __future__ import annotations
+
+import numbers
+from functools import update_wrapper
+
+import ctorch
+import ctorch.nn.functional as F
+
+__all__ = [
+    "broadcast_all",
+    "clamp_probs",
+    "lazy_property",
+    "logits_to_probs",
+    "probs_to_logits",
+]
+
+euler_constant = 0.57721566490153286060
+
+
+def broadcast_all(*values):
+    """Broadcast numbers and tensors to one shape; numbers take the tensors' dtype."""
+    if not all(isinstance(v, (ctorch.Tensor, numbers.Number)) for v in values):
+        raise ValueError(
+            "Input arguments must all be instances of numbers.Number, "
+            "torch.Tensor or objects implementing __torch_function__."
+        )
+    if not all(isinstance(v, ctorch.Tensor) for v in values):
+        dtype = ctorch.get_default_dtype()
+        for v in values:
+            if isinstance(v, ctorch.Tensor):
+                dtype = v.dtype
+                break
+        values = tuple(
+            v if isinstance(v, ctorch.Tensor) else ctorch.tensor(v, dtype=dtype) for v in values
+        )
+    return ctorch.broadcast_tensors(*values)
+
+
+def _sum_rightmost(value, dim: int):
+    if dim == 0:
+        return value
+    required_shape = tuple(value.shape[: value.dim() - dim]) + (-1,)
+    return value.reshape(required_shape).sum(-1)
+
+
+def logits_to_probs(logits, is_binary: bool = False):
+    if is_binary:
+        return ctorch.sigmoid(logits)
+    return F.softmax(logits, dim=-1)
+
+
+def clamp_probs(probs):
+    eps = ctorch.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary: bool = False):
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return ctorch.log(ps_clamped) - ctorch.log1p(-ps_clamped)
+    return ctorch.log(ps_clamped)
+
+
+class lazy_property:
+    """Evaluated once per instance on first access, then cached as a plain attribute."""
+
+    def __init__(self, wrapped) -> None:
+        self.wrapped = wrapped
+        update_wrapper(self, wrapped)
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return _lazy_property_and_property(self.wrapped)
+        with ctorch.enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
+class _lazy_property_and_property(lazy_property, property):
+    def __init__(self, wrapped) -> None:
+        property.__init__(self, wrapped)
