@@ -442,7 +442,7 @@ def set_num_threads(n) -> None:
     # validated, clamped to max_threads(), 1 in a forked child, pool started safely
     # (ctorch._threadpool)
     n = _threadpool.set_threads(n)
-    set_blas_threads(n)
+    set_blas_threads(_threadpool.blas_threads(n))
     _threadpool.warm_blas(n)
 
 

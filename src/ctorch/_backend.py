@@ -129,3 +129,28 @@ def sgemm_kernels(a, b):
     if k.has("sgemm") and k.SGEMM_AVX512:
         return k
     return None
+
+
+# NumPy's floating-point warnings ("overflow encountered in exp", "invalid value in add"):
+# torch warns on none of them, so the NumPy paths of the ops run with them off. np.errstate
+# costs ~1 us a call; setting NumPy's error-state context variable directly costs ~0.1 us
+# (private in NumPy 2; any other NumPy falls back to errstate).
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _FP_CV
+
+    with np.errstate(all="ignore"):
+        _FP_IGNORE = _FP_CV.get()
+except Exception:  # pragma: no cover - NumPy < 2 or a changed private layout
+    _FP_CV = None
+
+
+def fp_quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with NumPy's floating-point warnings off."""
+    if _FP_CV is None:  # pragma: no cover
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    token = _FP_CV.set(_FP_IGNORE)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _FP_CV.reset(token)

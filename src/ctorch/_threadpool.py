@@ -89,6 +89,27 @@ def ensure_pool(n: int) -> int:
 _blas_warm = 0  # BLAS thread count whose buffers a warm-up GEMM has allocated
 
 
+def blas_threads(n: int) -> int:
+    """The OpenBLAS thread count to set for ``n`` kernel threads: ``n``, or as many as can
+    still be created when raising it. OpenBLAS busy-waits forever when it cannot create a
+    worker (seen under RLIMIT_AS after the OpenMP pool took the memory, when the process
+    started with OMP_NUM_THREADS=1), so it only gets threads that were just shown to fit."""
+    from ._blas_threads import get_blas_threads
+
+    cur = get_blas_threads() or 1
+    if n <= cur:
+        return n
+    ok = _creatable(n - cur + 1) + cur - 1  # cur threads exist; n - cur more are needed
+    if ok < n:
+        warnings.warn(
+            f"ctorch: NumPy's BLAS keeps {ok} of {n} threads (no more could be created: "
+            "memory or thread limit)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return min(n, ok)
+
+
 def warm_blas(n: int) -> None:
     """One GEMM large enough to run on all ``n`` OpenBLAS threads (see the module notes)."""
     global _blas_warm

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _table
-from .._backend import kernels_for, xp_of
+from .._backend import fp_quiet, kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -143,10 +143,8 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     xp = np if type(xa) is _nd else xp_of(xa)
     uf = getattr(xp, _BOP[op].ufunc)
     try:
-        if reverse:
-            r = uf(yb, xa, out=out) if out is not None else uf(yb, xa)
-        else:
-            r = uf(xa, yb, out=out) if out is not None else uf(xa, yb)
+        p, q = (yb, xa) if reverse else (xa, yb)
+        r = fp_quiet(uf, p, q, out=out) if out is not None else fp_quiet(uf, p, q)
     except ValueError as e:
         if "broadcast" in str(e):
             sb = tuple(getattr(b, "shape", ()))

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import _table
-from .._backend import KERNEL_MIN, kernel, xp_of
+from .._backend import KERNEL_MIN, fp_quiet, kernel, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -201,8 +201,7 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
         k(op.code, x.reshape(-1), out.reshape(-1), a, b)
         return out
     xp = np if type(x) is _nd else xp_of(x)
-    with np.errstate(all="ignore"):
-        r = compiled(op, 0, xp)(x, a, b)
+    r = fp_quiet(compiled(op, 0, xp), x, a, b)
     if type(r) is not _nd and xp is np:
         r = np.asarray(r, dtype=dt)
     return r if r.dtype == dt else r.astype(dt)
