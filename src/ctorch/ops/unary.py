@@ -195,7 +195,11 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
     if not op.int_ok and dt.kind not in "fc":
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
-    k = kernel("unary", x)
+    # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
+    # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
+    # beats evaluating their expression as several NumPy ops, and small and large inputs then
+    # give the same bits
+    k = kernel("unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
     if k is not None:
         out = xp_of(x).empty(x.shape, dt)
         k(op.code, x.reshape(-1), out.reshape(-1), a, b)
@@ -232,7 +236,7 @@ def _make_unary(op):
                 if not ga.flags.c_contiguous and ga.size >= KERNEL_MIN:
                     # e.g. the expanded gradient of a sum(): one copy beats the formula
                     ga = xp_of(ga).ascontiguousarray(ga)
-                k = kernel("unary_backward", ga, xa, ya)
+                k = kernel("unary_backward", ga, xa, ya, min_size=0)  # any size (see above)
                 if k is not None:
                     gx = xp_of(ga).empty(ga.shape, ga.dtype)
                     flat = (ga.reshape(-1), xa.reshape(-1), ya.reshape(-1), gx.reshape(-1))
