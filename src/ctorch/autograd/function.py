@@ -215,8 +215,6 @@ def _user_apply(cls, *args, **kwargs):
     shapes go on the node so the engine can check the gradients backward returns (torch's
     "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
     outputs = Function.apply.__func__(cls, *args, **kwargs)
-    from .._tensor import Tensor
-
     bcls = cls._backward_cls
     for o in outputs if isinstance(outputs, tuple) else (outputs,):
         if isinstance(o, Tensor) and type(o.grad_fn) is bcls:
@@ -224,6 +222,19 @@ def _user_apply(cls, *args, **kwargs):
                 a._a.shape if isinstance(a, Tensor) else None for a in args
             )
             break
+    return outputs
+
+
+def _unalias(outputs, args, dirty):
+    """``forward``'s outputs with every input returned unchanged replaced by a new tensor (a
+    view of it), unless it was marked dirty (an in-place op returns its input itself)."""
+    if isinstance(outputs, tuple):
+        if not any(isinstance(o, Tensor) and any(o is a for a in args) for o in outputs):
+            return outputs
+        return tuple(_unalias(o, args, dirty) for o in outputs)
+    if isinstance(outputs, Tensor) and any(outputs is a for a in args):
+        if not any(outputs is d for d in dirty):
+            return outputs._view_of(outputs._a)
     return outputs
 
 
@@ -282,27 +293,9 @@ class Function(metaclass=_FunctionMeta):
         else:
             ctx = _null_ctx(len(args))
             outputs = cls.forward(ctx, *args, **kwargs)
-        if ctx._dirty:
-            for d in ctx._dirty:
-                d._vref[0] += 1
-        # an input returned unchanged becomes a new tensor (a view) unless marked dirty
-        if isinstance(outputs, Tensor):
-            for a in args:
-                if outputs is a:
-                    if not ctx._dirty:
-                        outputs = outputs._view_of(outputs._a)
-                    break
-            return outputs
-        if isinstance(outputs, tuple):
-            outputs = tuple(
-                o._view_of(o._a)
-                if isinstance(o, Tensor)
-                and any(o is a for a in args)
-                and not any(o is d for d in ctx._dirty)
-                else o
-                for o in outputs
-            )
-        return outputs
+        for d in ctx._dirty:
+            d._vref[0] += 1
+        return _unalias(outputs, args, ctx._dirty)
 
     @classmethod
     def _apply_recording(cls, args, kwargs):
@@ -314,22 +307,9 @@ class Function(metaclass=_FunctionMeta):
             outputs = cls.forward(node, *args, **kwargs)
         finally:
             state.enabled = True
-        is_tuple = isinstance(outputs, tuple)
-        outs = outputs if is_tuple else (outputs,)
-        # Outputs that are inputs returned unchanged become new tensors (views) unless dirty.
         dirty = node._dirty
-        if any(isinstance(o, Tensor) and any(o is a for a in args) for o in outs):
-            fixed = []
-            for o in outs:
-                if (
-                    isinstance(o, Tensor)
-                    and any(o is a for a in args)
-                    and not any(o is d for d in dirty)
-                ):
-                    o = o._view_of(o._a)
-                fixed.append(o)
-            outs = tuple(fixed)
-            outputs = outs if is_tuple else outs[0]
+        outputs = _unalias(outputs, args, dirty)
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
         node.next_functions = tuple(
             _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
         )
