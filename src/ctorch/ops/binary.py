@@ -284,7 +284,9 @@ def _make_binary(op):
                 ctx.save_for_backward(
                     x if isinstance(x, Tensor) else None, y if isinstance(y, Tensor) else None, z
                 )
-                ctx.scalars = (x, y)
+                # Python numbers only: the tensors are saved above (version-checked, freed
+                # with the graph), not held a second time here
+                ctx.scalars = tuple(None if isinstance(v, Tensor) else v for v in (x, y))
             return z
 
         @staticmethod

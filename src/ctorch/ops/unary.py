@@ -233,7 +233,7 @@ def _make_unary(op):
                 xa = (x if x is not None else y)._a
                 ya = (y if y is not None else x)._a
                 ga = g._a
-                if not ga.flags.c_contiguous and ga.size >= KERNEL_MIN:
+                if not ga.flags.c_contiguous:
                     # e.g. the expanded gradient of a sum(): one copy beats the formula
                     ga = xp_of(ga).ascontiguousarray(ga)
                 k = kernel("unary_backward", ga, xa, ya, min_size=0)  # any size (see above)
@@ -265,7 +265,7 @@ def _make_public(op):
 
 
 def _out(out, r):
-    from .binary import _out as out_
+    from .binary import _out as out_  # binary imports this module (compiled): bind at call
 
     return out_(out, r)
 
