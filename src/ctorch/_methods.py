@@ -334,8 +334,7 @@ def _table_methods() -> dict:
     for op in (*_table.UNARY, *_table.BINARY):
         if not op.public or op.nn_only:
             continue
-        gen = U.PUBLIC if op.kind == "unary" else B.PUBLIC
-        fn = gen.get(op.public) or getattr(U if op.kind == "unary" else A, op.public)
+        fn = B.table_function(op)
         for name in (op.public, *op.aliases):
             out[name] = fn
     return out

@@ -324,3 +324,14 @@ def _make_public(op):
 #: public name and aliases -> function, for every generated binary row
 PUBLIC: dict = _table.public_functions(_table.BINARY, _make_public)
 globals().update(PUBLIC)
+
+
+def table_function(op):
+    """The public function of op-table row ``op`` (a torch name, not ``CT_NN``): the generated
+    one, or for ``CT_CUSTOM`` rows the hand-written one of the same name (``ops.unary`` for
+    unary rows, ``ops.arithmetic`` for binary ones). Tensor methods and the NumPy ufunc map
+    both take it from here."""
+    from . import arithmetic, unary  # arithmetic imports this module: bind at call time
+
+    gen = unary.PUBLIC if op.kind == "unary" else PUBLIC
+    return gen.get(op.public) or getattr(unary if op.kind == "unary" else arithmetic, op.public)

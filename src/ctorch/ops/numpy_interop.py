@@ -52,8 +52,7 @@ def _ufunc_map():
 
     for op in (*_table.UNARY, *_table.BINARY):
         if op.ufunc and op.public and not op.nn_only:
-            gen = U.PUBLIC if op.kind == "unary" else B.PUBLIC
-            m[op.ufunc] = gen.get(op.public) or getattr(U if op.kind == "unary" else A, op.public)
+            m[op.ufunc] = B.table_function(op)
     m["divide"] = A.div
     return m
 
