@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import _table
-from .._backend import KERNEL_MIN, fp_quiet, kernel, xp_of
+from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -232,10 +232,8 @@ def _make_unary(op):
             if saves and not state.enabled:
                 xa = (x if x is not None else y)._a
                 ya = (y if y is not None else x)._a
-                ga = g._a
-                if not ga.flags.c_contiguous:
-                    # e.g. the expanded gradient of a sum(): one copy beats the formula
-                    ga = xp_of(ga).ascontiguousarray(ga)
+                # e.g. the expanded gradient of a sum(): one copy beats the formula
+                ga = contiguous(g._a)
                 k = kernel("unary_backward", ga, xa, ya, min_size=0)  # any size (see above)
                 if k is not None:
                     gx = xp_of(ga).empty(ga.shape, ga.dtype)
