@@ -1,34 +1,68 @@
 #!/usr/bin/env bash
 # One call on a lent GPU machine (the `device` tool): build ctorch there, run the `cuda`-marked
-# tests and the GPU benchmark, and leave everything under $OUT. Prepared without a GPU; the
-# device image (Python 3.12, torch, CuPy 14, Cython, meson, ninja, pytest) lacks only
-# meson-python and pyproject-metadata, which travel as wheels:
+# tests and the GPU benchmark (tools/bench_gpu.py), and leave everything under $OUT. Prepared
+# without a GPU. The device image (Python 3.12, torch, CuPy 14, meson, ninja, pytest, xdist,
+# mpi4py) lacks meson-python and pyproject-metadata, which travel as wheels with a Cython >= 3.1
+# wheel; an MPI library for mpi4py (the nccl backend's rendezvous) travels as MPICH's shared
+# libraries, used only when the image's mpi4py cannot load one:
 #
 #   echo /.whl/ >> .git/info/exclude
-#   python3 -m pip download --no-deps -d .whl meson-python pyproject-metadata
-#   run(command="bash tools/gpu_session.sh", carry=[".whl"], timeout_s=420)
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#       --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux1_x86_64 \
+#       -d .whl meson-python pyproject-metadata Cython mpi4py
+#   python3 -m pip download --no-deps -d /tmp/w mpich   # then unzip its data/lib/libmpi.so.12
+#   #   and data/lib/mpich/ into .whl/mpich/
+#   run(command="bash tools/gpu_session.sh", carry=[".whl"], timeout_s=480)
+#
+# Environment knobs: CT_TESTS (pytest node ids/paths, default: the whole suite, `-m cuda`),
+# CT_BENCH_FILTER (a substring of the benchmark names), CT_SKIP_BENCH=1.
 set -o pipefail
 export PYTHONUNBUFFERED=1
 REPO=$(pwd)
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
+T0=$(date +%s)
+stamp() { echo "[gpu_session +$(($(date +%s) - T0))s] $*"; }
 nvidia-smi -L | tee "$OUT/gpu.txt"
 
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site PATH=/tmp/site/bin:$PATH
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site \
+  .whl/meson_python-*.whl .whl/pyproject_metadata-*.whl .whl/cython-*.whl || exit 1
+export PATH=/tmp/site/bin:$PATH
 python3 -m venv --system-site-packages /tmp/ctv && . /tmp/ctv/bin/activate
-python -m pip install --no-build-isolation --no-deps -v . >"$OUT/build.log" 2>&1 || {
+if ! python -c "from mpi4py import MPI" 2>"$OUT/mpi.txt"; then
+  stamp "image mpi4py cannot load MPI; using the carried mpi4py + MPICH"
+  python -m pip install -q --no-index --no-deps --no-compile --target /tmp/mpi .whl/mpi4py-*.whl
+  export MPI_SITE=/tmp/mpi MPI4PY_LIBMPI=$REPO/.whl/mpich/libmpi.so.12 \
+    LD_LIBRARY_PATH=$REPO/.whl/mpich:${LD_LIBRARY_PATH:-}
+fi
+stamp build
+PYTHONPATH=/tmp/site python -m pip install --no-build-isolation --no-deps -v . >"$OUT/build.log" 2>&1 || {
   tail -40 "$OUT/build.log"
   exit 1
 }
-unset PYTHONPATH
+stamp built
+export PYTHONPATH=${MPI_SITE:-}
 cd /tmp || exit 1
-python - <<'PY' | tee "$OUT/env.txt"
+python - <<'PY' 2>&1 | tee -a "$OUT/gpu.txt"
 import ctorch, ctorch.cuda as c, cupy, torch
 print("ctorch", ctorch.__version__, "cuda available", c.is_available(), "cupy", cupy.__version__,
       "torch", torch.__version__, torch.cuda.get_device_name())
+from mpi4py import MPI
+print("MPI:", MPI.Get_library_version().splitlines()[0])
 PY
-timeout 240 python -m pytest -q -m cuda -p no:cacheprovider --rootdir "$REPO" "$REPO/tests" 2>&1 |
-  tee "$OUT/pytest_cuda.txt" | tail -25
-timeout 240 python "$REPO/tools/bench_report.py" --device cuda --threads 1 --repeats 5 \
-  --out "$OUT/BENCHMARKS.cuda.md" 2>"$OUT/bench_stderr.txt" | tail -45
+stamp tests
+# shellcheck disable=SC2086
+XD=$(python -c "import xdist" 2>/dev/null && echo "-n 8")
+# shellcheck disable=SC2086
+timeout 300 python -m pytest -q -m cuda -p no:cacheprovider $XD -rfE --tb=short \
+  --rootdir "$REPO" -c "$REPO/pyproject.toml" ${CT_TESTS:-"$REPO/tests"} >"$OUT/pytest_cuda.txt" 2>&1
+echo "pytest exit $?" >>"$OUT/pytest_cuda.txt"
+grep -E "^(FAILED|ERROR)" "$OUT/pytest_cuda.txt" | cut -c1-200 | head -60
+tail -3 "$OUT/pytest_cuda.txt"
+stamp bench
+if [ -z "${CT_SKIP_BENCH:-}" ]; then
+  timeout 240 python "$REPO/tools/bench_gpu.py" --repeats 5 --filter "${CT_BENCH_FILTER:-}" \
+    --out "$OUT/BENCHMARKS.cuda.md" 2>"$OUT/bench_stderr.txt" | tail -45
+  grep -E "Error|error" "$OUT/bench_stderr.txt" | head -20
+fi
+stamp done
