@@ -54,14 +54,14 @@ stamp tests
 # shellcheck disable=SC2086
 XD=$(python -c "import xdist" 2>/dev/null && echo "-n 8")
 # shellcheck disable=SC2086
-timeout 300 python -m pytest -q -m cuda -p no:cacheprovider $XD -rfE --tb=short \
+timeout "${CT_TEST_TIMEOUT:-240}" python -m pytest -q -m cuda -p no:cacheprovider $XD -rfE --tb=short \
   --rootdir "$REPO" -c "$REPO/pyproject.toml" ${CT_TESTS:-"$REPO/tests"} >"$OUT/pytest_cuda.txt" 2>&1
 echo "pytest exit $?" >>"$OUT/pytest_cuda.txt"
 grep -E "^(FAILED|ERROR)" "$OUT/pytest_cuda.txt" | cut -c1-200 | head -60
 tail -3 "$OUT/pytest_cuda.txt"
 stamp bench
 if [ -z "${CT_SKIP_BENCH:-}" ]; then
-  timeout 240 python "$REPO/tools/bench_gpu.py" --repeats 5 --filter "${CT_BENCH_FILTER:-}" \
+  timeout "${CT_BENCH_TIMEOUT:-180}" python "$REPO/tools/bench_gpu.py" --repeats 5 --filter "${CT_BENCH_FILTER:-}" \
     --out "$OUT/BENCHMARKS.cuda.md" 2>"$OUT/bench_stderr.txt" | tail -45
   grep -E "Error|error" "$OUT/bench_stderr.txt" | head -20
 fi
