@@ -28,22 +28,22 @@ nvidia-smi -L | tee "$OUT/gpu.txt"
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site \
   .whl/meson_python-*.whl .whl/pyproject_metadata-*.whl .whl/cython-*.whl || exit 1
 export PATH=/tmp/site/bin:$PATH
-python3 -m venv --system-site-packages /tmp/ctv && . /tmp/ctv/bin/activate
-if ! python -c "from mpi4py import MPI" 2>"$OUT/mpi.txt"; then
+alias python=python3; shopt -s expand_aliases  # the image python3 is itself a venv: install into it
+if ! python3 -c "from mpi4py import MPI" 2>"$OUT/mpi.txt"; then
   stamp "image mpi4py cannot load MPI; using the carried mpi4py + MPICH"
-  python -m pip install -q --no-index --no-deps --no-compile --target /tmp/mpi .whl/mpi4py-*.whl
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/mpi .whl/mpi4py-*.whl
   export MPI_SITE=/tmp/mpi MPI4PY_LIBMPI=$REPO/.whl/mpich/libmpi.so.12 \
     LD_LIBRARY_PATH=$REPO/.whl/mpich:${LD_LIBRARY_PATH:-}
 fi
 stamp build
-PYTHONPATH=/tmp/site python -m pip install --no-build-isolation --no-deps -v . >"$OUT/build.log" 2>&1 || {
+PYTHONPATH=/tmp/site python3 -m pip install --no-build-isolation --no-deps -v . >"$OUT/build.log" 2>&1 || {
   tail -40 "$OUT/build.log"
   exit 1
 }
 stamp built
 export PYTHONPATH=${MPI_SITE:-}
 cd /tmp || exit 1
-python - <<'PY' 2>&1 | tee -a "$OUT/gpu.txt"
+python3 - <<'PY' 2>&1 | tee -a "$OUT/gpu.txt"
 import ctorch, ctorch.cuda as c, cupy, torch
 print("ctorch", ctorch.__version__, "cuda available", c.is_available(), "cupy", cupy.__version__,
       "torch", torch.__version__, torch.cuda.get_device_name())
@@ -52,16 +52,19 @@ print("MPI:", MPI.Get_library_version().splitlines()[0])
 PY
 stamp tests
 # shellcheck disable=SC2086
-XD=$(python -c "import xdist" 2>/dev/null && echo "-n 8")
+XD=$(python3 -c "import xdist" 2>/dev/null && echo "-n 8")
 # shellcheck disable=SC2086
-timeout "${CT_TEST_TIMEOUT:-240}" python -m pytest -q -m cuda -p no:cacheprovider $XD -rfE --tb=short \
+timeout "${CT_TEST_TIMEOUT:-240}" python3 -m pytest -q -m cuda -p no:cacheprovider $XD -rfE --tb=short \
   --rootdir "$REPO" -c "$REPO/pyproject.toml" ${CT_TESTS:-"$REPO/tests"} >"$OUT/pytest_cuda.txt" 2>&1
 echo "pytest exit $?" >>"$OUT/pytest_cuda.txt"
 grep -E "^(FAILED|ERROR)" "$OUT/pytest_cuda.txt" | cut -c1-200 | head -60
 tail -3 "$OUT/pytest_cuda.txt"
+stamp profile
+timeout 60 python3 "$REPO/tools/gpu_profile.py" >"$OUT/profile.txt" 2>&1
+grep "^===" "$OUT/profile.txt"
 stamp bench
 if [ -z "${CT_SKIP_BENCH:-}" ]; then
-  timeout "${CT_BENCH_TIMEOUT:-180}" python "$REPO/tools/bench_gpu.py" --repeats 5 --filter "${CT_BENCH_FILTER:-}" \
+  timeout "${CT_BENCH_TIMEOUT:-180}" python3 "$REPO/tools/bench_gpu.py" --repeats 5 --filter "${CT_BENCH_FILTER:-}" \
     --out "$OUT/BENCHMARKS.cuda.md" 2>"$OUT/bench_stderr.txt" | tail -45
   grep -E "Error|error" "$OUT/bench_stderr.txt" | head -20
 fi

@@ -60,6 +60,14 @@ class KernelNamespace:
                 return value
         raise AttributeError(f"ctorch.cuda kernels have no {name!r}")
 
+    def has(self, name: str) -> bool:
+        """Whether a kernel or constant ``name`` exists (the CPU namespace's ``has``)."""
+        try:
+            getattr(self, name)
+        except AttributeError:
+            return False
+        return True
+
     def names(self) -> list[str]:
         """Public kernel names and constants defined by the family modules."""
         out: set[str] = set()

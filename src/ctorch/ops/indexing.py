@@ -20,7 +20,13 @@ _wrap = Tensor._make
 
 
 def _grid(index_shape, dim, idx, xp):
-    grids = list(xp.indices(index_shape, sparse=True))
+    """The open mesh of ``index_shape`` with ``idx`` along ``dim`` (what
+    ``numpy.indices(shape, sparse=True)`` gives; CuPy's ``indices`` has no ``sparse``)."""
+    nd = len(index_shape)
+    grids = [
+        xp.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1))
+        for d, n in enumerate(index_shape)
+    ]
     grids[dim] = idx
     return tuple(grids)
 

@@ -218,4 +218,62 @@ __device__ __forceinline__ bool ct_aligned16(const void* p) {
     return (((ct_u64)p) & 15ull) == 0ull;
 }
 
+// ---------------------------------------------------------------------------------------
+// Elementwise maps with several vector loads in flight per thread.  One aligned 16-byte load
+// per thread per iteration left a 64M-element relu at 3.75 TB/s on an H200 (torch: 4.10):
+// the op switch between a load and the next iteration's load serialises them, so each thread
+// now loads CT_ILP vectors, then computes and stores them.  `f(k, i)` computes element i of
+// the vector slot k's output from the loaded inputs; the scalar tail is left to the caller.
+// ---------------------------------------------------------------------------------------
+#define CT_ILP 4
+
+// Load NIN input vectors (pointers `in[0..NIN)`) CT_ILP at a time, apply `f` to each lane,
+// store to `ov`.  Returns the number of scalar elements covered (a multiple of W).
+template <typename T, int NIN, typename F>
+__device__ __forceinline__ ct_i64 ct_vec_map(const T* const* in, T* out, ct_i64 n, F f) {
+    typedef typename ct_vec<T>::type V;
+    const int W = ct_vec<T>::width;
+    const ct_i64 nv = n / W;
+    const ct_i64 stride = (ct_i64)blockDim.x * gridDim.x;
+    V* ov = reinterpret_cast<V*>(out);
+    for (ct_i64 base = (ct_i64)blockIdx.x * blockDim.x + threadIdx.x; base < nv;
+         base += stride * CT_ILP) {
+        V v[NIN][CT_ILP];
+#pragma unroll
+        for (int u = 0; u < CT_ILP; ++u) {
+            const ct_i64 i = base + u * stride;
+            if (i < nv) {
+#pragma unroll
+                for (int q = 0; q < NIN; ++q) v[q][u] = reinterpret_cast<const V*>(in[q])[i];
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < CT_ILP; ++u) {
+            const ct_i64 i = base + u * stride;
+            if (i < nv) {
+                V r;
+                T* pr = reinterpret_cast<T*>(&r);
+#pragma unroll
+                for (int k = 0; k < W; ++k) {
+                    T lane[NIN];
+#pragma unroll
+                    for (int q = 0; q < NIN; ++q) lane[q] = reinterpret_cast<const T*>(&v[q][u])[k];
+                    pr[k] = f(lane);
+                }
+                ov[i] = r;
+            }
+        }
+    }
+    return nv * W;
+}
+
+// All pointers 16-byte aligned (CuPy allocations are 256-byte aligned; views may not be).
+template <int NIN, typename T>
+__device__ __forceinline__ bool ct_all_aligned16(const T* const* in, const T* out) {
+    bool ok = ct_aligned16(out);
+#pragma unroll
+    for (int q = 0; q < NIN; ++q) ok = ok && ct_aligned16(in[q]);
+    return ok;
+}
+
 #endif  // CT_COMMON_CUH

@@ -230,7 +230,9 @@ __global__ void softmax_row_kernel(const T* __restrict__ x, T* __restrict__ out,
         CT_BLOCK_LOOP(j, n) s += ct_exp(xr[j] - shift);
         s = ct_block_sum(s, sh);
         if (mode == 2) {
-            if (threadIdx.x == 0) out[r] = shift + ct_log(s);
+            // a +inf in the row: the sum is exp(inf - inf) = NaN; torch's logsumexp shifts
+            // by 0 there (its max is masked where infinite) and gives +inf
+            if (threadIdx.x == 0) out[r] = (mx == ct_inf<T>()) ? mx : shift + ct_log(s);
         } else if (mode == 1) {
             const T lse = shift + ct_log(s);
             T* o = out + r * n;
