@@ -404,7 +404,10 @@ def _mlp():
 
 def _cnn():
     return nn.Sequential(
-        nn.Conv2d(1, 6, 3, padding=1),
+        # no bias before the batch norm: its gradient is zero up to rounding, which Adam,
+        # RMSprop and Adagrad normalise into full-size steps of arbitrary sign (the first GPU
+        # run failed there on rounding noise, not on a GPU error)
+        nn.Conv2d(1, 6, 3, padding=1, bias=False),
         nn.BatchNorm2d(6),
         nn.ReLU(),
         nn.MaxPool2d(2),

@@ -116,10 +116,25 @@ template <typename T> __device__ __forceinline__ T un_grad(int op, T g, T x, T y
 template <typename T>
 __global__ void binary_kernel(int op, const T* __restrict__ x, const T* __restrict__ y,
                               T* __restrict__ out, ct_i64 n) {
-    const T* in[2] = {x, y};
+    typedef typename ct_vec<T>::type V;
+    const int W = ct_vec<T>::width;
     ct_i64 head = 0;
-    if (ct_all_aligned16<2>(in, out))
-        head = ct_vec_map<T, 2>(in, out, n, [op](const T* v) { return bin_apply(op, v[0], v[1]); });
+    if (ct_aligned16(x) && ct_aligned16(y) && ct_aligned16(out)) {
+        const ct_i64 nv = n / W;
+        const V* xv = reinterpret_cast<const V*>(x);
+        const V* yv = reinterpret_cast<const V*>(y);
+        V* ov = reinterpret_cast<V*>(out);
+        CT_LOOP(i, nv) {
+            V a = xv[i], b = yv[i], r;
+            const T* pa = reinterpret_cast<const T*>(&a);
+            const T* pb = reinterpret_cast<const T*>(&b);
+            T* pr = reinterpret_cast<T*>(&r);
+#pragma unroll
+            for (int k = 0; k < W; ++k) pr[k] = bin_apply(op, pa[k], pb[k]);
+            ov[i] = r;
+        }
+        head = nv * W;
+    }
     CT_LOOP(j, n - head) {
         const ct_i64 i = head + j;
         out[i] = bin_apply(op, x[i], y[i]);
@@ -129,12 +144,24 @@ __global__ void binary_kernel(int op, const T* __restrict__ x, const T* __restri
 template <typename T>
 __global__ void binary_scalar_kernel(int op, const T* __restrict__ x, T s, T* __restrict__ out,
                                      ct_i64 n, int reverse) {
-    const T* in[1] = {x};
+    typedef typename ct_vec<T>::type V;
+    const int W = ct_vec<T>::width;
     ct_i64 head = 0;
-    if (ct_all_aligned16<1>(in, out))
-        head = ct_vec_map<T, 1>(in, out, n, [op, s, reverse](const T* v) {
-            return reverse ? bin_apply(op, s, v[0]) : bin_apply(op, v[0], s);
-        });
+    if (ct_aligned16(x) && ct_aligned16(out)) {
+        const ct_i64 nv = n / W;
+        const V* xv = reinterpret_cast<const V*>(x);
+        V* ov = reinterpret_cast<V*>(out);
+        CT_LOOP(i, nv) {
+            V a = xv[i], r;
+            const T* pa = reinterpret_cast<const T*>(&a);
+            T* pr = reinterpret_cast<T*>(&r);
+#pragma unroll
+            for (int k = 0; k < W; ++k)
+                pr[k] = reverse ? bin_apply(op, s, pa[k]) : bin_apply(op, pa[k], s);
+            ov[i] = r;
+        }
+        head = nv * W;
+    }
     CT_LOOP(j, n - head) {
         const ct_i64 i = head + j;
         out[i] = reverse ? bin_apply(op, s, x[i]) : bin_apply(op, x[i], s);
@@ -165,12 +192,23 @@ __global__ void binary_bcast_kernel(int op, const T* __restrict__ x, const T* __
 template <typename T>
 __global__ void unary_kernel(int op, const T* __restrict__ x, T* __restrict__ out, ct_i64 n,
                              T a, T b) {
-    const T* in[1] = {x};
+    typedef typename ct_vec<T>::type V;
+    const int W = ct_vec<T>::width;
     ct_i64 head = 0;
-    if (ct_all_aligned16<1>(in, out))
-        head = ct_vec_map<T, 1>(in, out, n, [op, a, b](const T* v) {
-            return un_apply(op, v[0], a, b);
-        });
+    if (ct_aligned16(x) && ct_aligned16(out)) {
+        const ct_i64 nv = n / W;
+        const V* xv = reinterpret_cast<const V*>(x);
+        V* ov = reinterpret_cast<V*>(out);
+        CT_LOOP(i, nv) {
+            V v = xv[i], r;
+            const T* pv = reinterpret_cast<const T*>(&v);
+            T* pr = reinterpret_cast<T*>(&r);
+#pragma unroll
+            for (int k = 0; k < W; ++k) pr[k] = un_apply(op, pv[k], a, b);
+            ov[i] = r;
+        }
+        head = nv * W;
+    }
     CT_LOOP(j, n - head) {
         const ct_i64 i = head + j;
         out[i] = un_apply(op, x[i], a, b);
@@ -181,16 +219,7 @@ template <typename T>
 __global__ void unary_backward_kernel(int op, const T* __restrict__ gy, const T* __restrict__ x,
                                       const T* __restrict__ y, T* __restrict__ gx, ct_i64 n, T a,
                                       T b) {
-    const T* in[3] = {gy, x, y};
-    ct_i64 head = 0;
-    if (ct_all_aligned16<3>(in, gx))
-        head = ct_vec_map<T, 3>(in, gx, n, [op, a, b](const T* v) {
-            return un_grad(op, v[0], v[1], v[2], a, b);
-        });
-    CT_LOOP(j, n - head) {
-        const ct_i64 i = head + j;
-        gx[i] = un_grad(op, gy[i], x[i], y[i], a, b);
-    }
+    CT_LOOP(i, n) gx[i] = un_grad(op, gy[i], x[i], y[i], a, b);
 }
 
 template <typename T>
