@@ -287,16 +287,20 @@ def recorded_launches(monkeypatch):
         def __call__(self, grid, block, args, shared_mem=0):
             launches.append((self.family, self.name, self.dtype, grid, block, args))
 
-    def fake_get_function(family, name, dtype):
+    def fake_get_function(family, name, dtype, dev=None):
         _loader.ctype(dtype)
         return FakeKernel(family, name, dtype)
 
     monkeypatch.setattr(cuda, "require_cupy", lambda what="": FakeCupyModule)
     monkeypatch.setattr(_loader, "get_function", fake_get_function)
-    monkeypatch.setattr(_loader, "max_blocks", lambda: 132 * 32)
+    monkeypatch.setattr(_loader, "max_blocks", lambda dev=None: 132 * 32)
+    monkeypatch.setattr(_loader, "_current_device", lambda cp: 0)
     for fam in FAMILIES:
         mod = importlib.import_module(f"ctorch.cuda.{fam}")
-        for attr, fake in (("get_function", fake_get_function), ("max_blocks", lambda: 4224)):
+        for attr, fake in (
+            ("get_function", fake_get_function),
+            ("max_blocks", lambda dev=None: 4224),
+        ):
             if hasattr(mod, attr):
                 monkeypatch.setattr(mod, attr, fake)
     return launches
@@ -416,3 +420,29 @@ def test_launchers_reject_non_positive_windows():
         pooling.avgpool2d_forward(x, x, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 1, 1)
     with pytest.raises(ValueError, match="im2col: dw=0 must be a positive integer"):
         conv.im2col(x, x, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 1, 0, 2, 2)
+
+
+def test_get_function_memo_compiles_each_kernel_once(monkeypatch):
+    """The launch path's memo (keyed by the dtype object as given) and the name memo behind it
+    hand back one function per (family, kernel, C type, device), whatever spelling of the
+    dtype asked for it."""
+    asked = []
+
+    class FakeModule:
+        def get_function(self, name):
+            asked.append(name)
+            return ("fn", name)
+
+    monkeypatch.setattr(_loader, "get_module", lambda family: FakeModule())
+    monkeypatch.setattr(_loader, "_fast", {})
+    monkeypatch.setattr(_loader, "_functions", {})
+    f32 = [np.dtype(np.float32), np.float32, "float32", np.dtype("f4")]
+    got = {_loader.get_function("elementwise", "unary_kernel", d, 0) for d in f32 * 2}
+    assert got == {("fn", "unary_kernel<float>")} and asked == ["unary_kernel<float>"]
+    assert _loader.get_function("elementwise", "unary_kernel", np.float64, 0)[1].endswith(
+        "<double>"
+    )
+    assert _loader.get_function("elementwise", "unary_kernel", np.float32, 1) == got.pop()
+    assert asked == ["unary_kernel<float>", "unary_kernel<double>", "unary_kernel<float>"]
+    with pytest.raises(ValueError, match="float32 or float64"):
+        _loader.get_function("elementwise", "unary_kernel", np.int32, 0)

@@ -15,8 +15,17 @@ I64 = np.dtype(np.int64)
 U8 = np.dtype(np.uint8)
 
 
+_CUPY_TYPES: set[type] = set()
+
+
 def _is_cupy(a: Any) -> bool:
-    return type(a).__module__.startswith("cupy") and hasattr(a, "data")
+    t = type(a)
+    if t in _CUPY_TYPES:  # one set lookup on the hot path (several per launch)
+        return True
+    if t.__module__.startswith("cupy") and hasattr(a, "data"):
+        _CUPY_TYPES.add(t)
+        return True
+    return False
 
 
 def arr(kernel: str, name: str, a: Any, n: int | None = None, dtype: Any = None) -> Any:
