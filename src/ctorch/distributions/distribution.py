@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Number
 from typing import Any
 
 import ctorch
 
 from . import constraints
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -183,6 +184,28 @@ class Distribution:
                 f"of the distribution {repr(self)}, "
                 f"but found invalid values:\n{value}"
             )
+
+    def _init_broadcast(self, validate_args: bool | None, **params: Any) -> None:
+        """Broadcast a family's parameters together (Normal's loc and scale, Gamma's
+        concentration and rate...), set them as attributes and initialise the batch shape:
+        empty when every parameter is a Python number, else the broadcast shape."""
+        values = broadcast_all(*params.values())
+        for name, value in zip(params, values, strict=True):
+            setattr(self, name, value)
+        scalar = all(isinstance(p, Number) for p in params.values())
+        Distribution.__init__(
+            self, _size() if scalar else values[0].size(), validate_args=validate_args
+        )
+
+    def _expand_params(self, cls, names: tuple[str, ...], batch_shape, _instance=None):
+        """``expand`` for a family whose parameters ``names`` all have the batch shape."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

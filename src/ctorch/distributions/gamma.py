@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from numbers import Number
-
 import ctorch
 
 from . import constraints
 from ._gamma_sampler import standard_gamma_rsample
 from ._special import digamma, lgamma
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -44,21 +41,10 @@ class Gamma(Distribution):
         return self.concentration / self.rate.pow(2)
 
     def __init__(self, concentration, rate, validate_args: bool | None = None) -> None:
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        if isinstance(concentration, Number) and isinstance(rate, Number):
-            batch_shape = ctorch.Size()
-        else:
-            batch_shape = self.concentration.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_broadcast(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = ctorch.Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Gamma, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gamma, ("concentration", "rate"), batch_shape, _instance)
 
     def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))

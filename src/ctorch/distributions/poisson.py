@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from numbers import Number
-
 import ctorch
 
 from . import constraints
@@ -32,17 +30,10 @@ class Poisson(Distribution):
         return self.rate
 
     def __init__(self, rate, validate_args: bool | None = None) -> None:
-        (self.rate,) = broadcast_all(rate)
-        batch_shape = ctorch.Size() if isinstance(rate, Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_broadcast(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = ctorch.Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Poisson, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Poisson, ("rate",), batch_shape, _instance)
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))

@@ -8,7 +8,6 @@ from . import constraints
 from ._gamma_sampler import standard_gamma_rsample
 from ._special import digamma, lgamma
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["StudentT"]
 
@@ -41,19 +40,10 @@ class StudentT(Distribution):
         return ctorch.where(self.df <= 1, ctorch.full_like(m, math.nan), m)
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args: bool | None = None) -> None:
-        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
-        batch_shape = self.df.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._init_broadcast(validate_args, df=df, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(StudentT, _instance)
-        batch_shape = ctorch.Size(batch_shape)
-        new.df = self.df.expand(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(StudentT, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(StudentT, ("df", "loc", "scale"), batch_shape, _instance)
 
     def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))
