@@ -8,12 +8,18 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ._common import (
     adam_like_defaults,
-    scalar_state,
+    coupled_grad,
+    stepped_params,
     zeros_state,
 )
-from .optimizer import Optimizer, get_state_step
+from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
+
+
+def _init(st: dict, pa: Any) -> None:
+    st["exp_avg"] = zeros_state(pa)
+    st["exp_inf"] = zeros_state(pa)
 
 
 class Adamax(Optimizer):
@@ -49,26 +55,13 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, g = p._a, p._grad._a
+            for _p, pa, g, st, step in stepped_params(self, group, _init):
                 xp = xp_of(pa)
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = scalar_state(0.0)
-                    st["exp_avg"] = zeros_state(pa)
-                    st["exp_inf"] = zeros_state(pa)
-                step = get_state_step(st)
                 m, u = st["exp_avg"]._a, st["exp_inf"]._a
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * pa
+                g = coupled_grad(group, g, pa, wd)
                 m += (g - m) * (1 - beta1)
                 u *= beta2
                 xp.maximum(u, xp.abs(g) + eps, out=u)
                 clr = lr / (1 - beta1**step)
                 pa += (-clr) * m / u
-                p._bump()
         return loss

@@ -8,8 +8,15 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._common import check_nonneg, lr_value, scalar_state, zeros_state
-from .optimizer import Optimizer, get_state_step
+from ._common import (
+    check_nonneg,
+    coupled_grad,
+    lr_value,
+    scalar_state,
+    stepped_params,
+    zeros_state,
+)
+from .optimizer import Optimizer
 
 __all__ = ["ASGD"]
 
@@ -51,21 +58,14 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
             wd = group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, g = p._a, p._grad._a
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = scalar_state(0.0)
-                    st["eta"] = scalar_state(lr)
-                    st["mu"] = scalar_state(1.0)
-                    st["ax"] = zeros_state(pa)
-                step = get_state_step(st)
-                if group["maximize"]:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * pa
+
+            def init(st: dict, pa: Any, lr: float = lr) -> None:
+                st["eta"] = scalar_state(lr)
+                st["mu"] = scalar_state(1.0)
+                st["ax"] = zeros_state(pa)
+
+            for _p, pa, g, st, step in stepped_params(self, group, init):
+                g = coupled_grad(group, g, pa, wd)
                 eta = float(st["eta"]._a)
                 pa *= 1 - lambd * eta
                 pa += (-eta) * g
@@ -77,5 +77,4 @@ class ASGD(Optimizer):
                     ax[...] = pa
                 st["eta"]._a[...] = lr / ((1 + lambd * lr * step) ** alpha)
                 st["mu"]._a[...] = 1 / max(1, step - t0)
-                p._bump()
         return loss

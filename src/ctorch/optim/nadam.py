@@ -11,12 +11,20 @@ from .._tensor import Tensor
 from ._common import (
     adam_like_defaults,
     check_nonneg,
+    coupled_grad,
     scalar_state,
+    stepped_params,
     zeros_state,
 )
-from .optimizer import Optimizer, get_state_step
+from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
+
+
+def _init(st: dict, pa: Any) -> None:
+    st["mu_product"] = scalar_state(1.0)
+    st["exp_avg"] = zeros_state(pa)
+    st["exp_avg_sq"] = zeros_state(pa)
 
 
 class NAdam(Optimizer):
@@ -60,27 +68,14 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             md = group["momentum_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, g = p._a, p._grad._a
+            for _p, pa, g, st, step in stepped_params(self, group, _init):
                 xp = xp_of(pa)
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = scalar_state(0.0)
-                    st["mu_product"] = scalar_state(1.0)
-                    st["exp_avg"] = zeros_state(pa)
-                    st["exp_avg_sq"] = zeros_state(pa)
-                step = get_state_step(st)
                 m, v = st["exp_avg"]._a, st["exp_avg_sq"]._a
-                if group["maximize"]:
-                    g = -g
                 bc2 = 1 - beta2**step
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        pa *= 1 - lr * wd
-                    else:
-                        g = g + wd * pa
+                decoupled = group["decoupled_weight_decay"]
+                if wd != 0 and decoupled:
+                    pa *= 1 - lr * wd
+                g = coupled_grad(group, g, pa, None if decoupled else wd)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
                 # mu_product is a float32 0-d tensor in torch: round like it does
@@ -94,5 +89,4 @@ class NAdam(Optimizer):
                 mu_product_next = mu_product * mu_next
                 pa += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
                 pa += ((-lr * mu_next) / (1.0 - mu_product_next)) * m / denom
-                p._bump()
         return loss

@@ -9,10 +9,10 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ._common import (
     adam_like_defaults,
-    scalar_state,
+    stepped_params,
     zeros_state,
 )
-from .optimizer import Optimizer, get_state_step
+from .optimizer import Optimizer
 
 __all__ = ["RAdam", "radam_reference"]
 
@@ -57,6 +57,11 @@ def radam_reference(
         p -= m_hat * lr
 
 
+def _init(st: dict, pa: Any) -> None:
+    st["exp_avg"] = zeros_state(pa)
+    st["exp_avg_sq"] = zeros_state(pa)
+
+
 class RAdam(Optimizer):
     """``torch.optim.RAdam`` (with ``decoupled_weight_decay`` for RAdamW)."""
 
@@ -91,19 +96,10 @@ class RAdam(Optimizer):
         loss = self._run_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa = p._a
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = scalar_state(0.0)
-                    st["exp_avg"] = zeros_state(pa)
-                    st["exp_avg_sq"] = zeros_state(pa)
-                step = get_state_step(st)
+            for _p, pa, g, st, step in stepped_params(self, group, _init):
                 radam_reference(
                     pa,
-                    p._grad._a,
+                    g,
                     st["exp_avg"]._a,
                     st["exp_avg_sq"]._a,
                     group["lr"],
@@ -115,5 +111,4 @@ class RAdam(Optimizer):
                     group["decoupled_weight_decay"],
                     group["maximize"],
                 )
-                p._bump()
         return loss

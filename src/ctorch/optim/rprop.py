@@ -6,8 +6,8 @@ from typing import Any
 
 from .._backend import xp_of
 from .._tensor import Tensor
-from ._common import check_nonneg, lr_value, scalar_state, zeros_state
-from .optimizer import Optimizer, get_state_step
+from ._common import check_nonneg, coupled_grad, lr_value, stepped_params, zeros_state
+from .optimizer import Optimizer
 
 __all__ = ["Rprop"]
 
@@ -47,20 +47,15 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             smin, smax = group["step_sizes"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, g = p._a, p._grad._a
+
+            def init(st: dict, pa: Any, lr: float = group["lr"]) -> None:
+                st["prev"] = zeros_state(pa)
+                st["step_size"] = Tensor._make(xp_of(pa).full_like(pa, lr))
+
+            for _p, pa, g, st, _step in stepped_params(self, group, init):
                 xp = xp_of(pa)
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = scalar_state(0.0)
-                    st["prev"] = zeros_state(pa)
-                    st["step_size"] = Tensor._make(xp.full_like(g, group["lr"]))
-                get_state_step(st)
                 prev, ss = st["prev"]._a, st["step_size"]._a
-                if group["maximize"]:
-                    g = -g
+                g = coupled_grad(group, g, pa)
                 s = xp.sign(g * prev)
                 factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(pa.dtype)
                 ss *= factor
@@ -68,5 +63,4 @@ class Rprop(Optimizer):
                 g = xp.where(s < 0, 0, g).astype(pa.dtype)
                 pa -= xp.sign(g) * ss
                 prev[...] = g
-                p._bump()
         return loss
