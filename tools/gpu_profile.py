@@ -37,6 +37,20 @@ def main(argv=None):
         ag.grad = None
         (ag * b).sum().backward()
 
+    ctorch.manual_seed(0)
+    nn = ctorch.nn
+    mlp = nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
+    ).to(dev)
+    opt = ctorch.optim.SGD(mlp.parameters(), lr=0.01, momentum=0.9)
+    xb = ctorch.randn(256, 784, device=dev)
+    yb = ctorch.randint(0, 10, (256,), device=dev)
+
+    def mlp_step():
+        opt.zero_grad()
+        ctorch.nn.functional.cross_entropy(mlp(xb), yb).backward()
+        opt.step()
+
     ops = {
         "a + b": lambda: a + b,
         "relu(a)": lambda: ctorch.relu(a),
@@ -45,12 +59,13 @@ def main(argv=None):
         "a * 2.0": lambda: a * 2.0,
         "(a*b).sum().backward()": fwd_bwd,
         "relu 64M": lambda: ctorch.relu(big),
+        "MLP step b256 SGD": mlp_step,
     }
     for name, fn in ops.items():
         for _ in range(20):
             fn()
         sync()
-        n = args.calls if "64M" not in name else 50
+        n = args.calls if ("64M" not in name and "step" not in name) else 50
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
