@@ -11,8 +11,8 @@ libgomp has three ways to take a process down that torch 2.13 shares; ctorch avo
 - **Thread creation failure.** libgomp creates its pool inside the first parallel region; when
   ``pthread_create`` fails there (an ``RLIMIT_AS`` memory limit, a thread limit) it prints
   "Thread creation failed" and exits the process. ctorch starts the pool itself, at import
-  and whenever ``set_num_threads`` raises the count: it first starts ``n - 1`` Python threads
-  (same default stack size as libgomp's) to see that they can be created, and only then runs
+  and whenever ``set_num_threads`` raises the count: it first starts ``n - 1`` joinable POSIX
+  threads (libgomp's default attributes) to see that they can be created, and only then runs
   one parallel region on ``n`` threads. If fewer can be created, it warns and uses as many as
   could; the pool then exists and later kernels reuse it, so a memory limit set afterwards
   cannot make a kernel exit the process.
@@ -29,7 +29,6 @@ libgomp has three ways to take a process down that torch 2.13 shares; ctorch avo
 from __future__ import annotations
 
 import os
-import threading
 import warnings
 
 _forked_child = False
@@ -46,21 +45,14 @@ def max_threads() -> int:
 
 
 def _creatable(n: int) -> int:
-    """How many of ``n - 1`` extra threads can exist at once (plus the caller): 1..n."""
-    stop = threading.Event()
-    started = []
-    try:
-        for _ in range(n - 1):
-            t = threading.Thread(target=stop.wait, daemon=True)
-            t.start()
-            started.append(t)
-    except (RuntimeError, MemoryError):
-        pass
-    finally:
-        stop.set()
-        for t in started:
-            t.join()
-    return len(started) + 1
+    """How many threads (the caller included, 1..n) to use when ``n`` are asked for: ``n`` when
+    ``n - 1`` extra threads could exist at once, else one fewer than could (at a memory or
+    thread limit, the last thread's room is left to the kernels and to glibc's and libgomp's
+    per-thread overhead beyond the stack, which the probe does not take)."""
+    from ._core import _threads
+
+    ok = _threads._creatable_threads(n)
+    return n if ok >= n else max(1, ok - 1)
 
 
 def ensure_pool(n: int) -> int:
