@@ -1,6 +1,7 @@
 """Run ctorch, PyTorch and NumPy side by side in ONE process and write BENCHMARKS.md.
 
     python tools/bench_report.py [--threads 1 2] [--repeats 7] [--filter add] [--out BENCHMARKS.md]
+    python tools/bench_report.py --programs [--no-kernels]   # whole-program training steps too
 
 The cases are those of asv_bench/benchmarks/cases.py (shared with asv). For each case and
 thread count, the libraries are timed interleaved (ctorch, torch, numpy, ctorch, ...) so a
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT / "asv_bench"))
 
 from benchmarks import cases  # noqa: E402
 from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
+from benchmarks.programs import PROGRAMS  # noqa: E402
 
 # With 2+ threads, a pause before each library's timing window, so that the previous
 # library's idle worker threads have stopped spinning: OpenBLAS's (NumPy's BLAS) spin ~0.1 s
@@ -58,8 +60,8 @@ def _synced(fn, lib):
     return run
 
 
-def bench_case(name, libs, repeats, quiet=0.0):
-    make = CASES[name][0]
+def bench_case(name, libs, repeats, quiet=0.0, table=CASES):
+    make = table[name][0]
     fns = {}
     for lib in libs:
         try:
@@ -111,7 +113,16 @@ def main(argv=None):
         default="cpu",
         help="cpu or cuda: where ctorch's and torch's tensors live (NumPy runs only on cpu)",
     )
+    ap.add_argument(
+        "--programs",
+        action="store_true",
+        help="also time the whole-program training steps (asv_bench/benchmarks/programs.py)",
+    )
+    ap.add_argument("--no-kernels", action="store_true", help="skip the kernel cases")
     args = ap.parse_args(argv)
+    table = {} if args.no_kernels else dict(CASES)
+    if args.programs:
+        table.update(PROGRAMS)
     cases.DEVICE = args.device
     load_before = _loadavg()
     libs = [n for n in ("ctorch", "torch", "numpy") if importlib.util.find_spec(n)]
@@ -121,11 +132,11 @@ def main(argv=None):
     rows = []
     for nt in args.threads:
         set_threads("all", nt)
-        for name in CASES:
+        for name in table:
             if args.filter and args.filter not in name:
                 continue
             print(f"[{nt} thr] {name} ...", file=sys.stderr, flush=True)
-            res = bench_case(name, libs, args.repeats, QUIET_S if nt > 1 else 0.0)
+            res = bench_case(name, libs, args.repeats, QUIET_S if nt > 1 else 0.0, table)
             rows.append((nt, name, res))
     cpu = platform.processor() or platform.machine()
     try:
@@ -158,7 +169,7 @@ def main(argv=None):
     for nt, name, res in rows:
         c, t, n = res.get("ctorch"), res.get("torch"), res.get("numpy")
         ratio = (t / c) if (c and t) else None
-        target = CASES[name][3]
+        target = table[name][3]
         met = "" if (ratio is None or target is None) else ("yes" if ratio >= target else "**no**")
         lines.append(
             f"| {nt} | {name} | {_fmt_time(c)} | {_fmt_time(t)} | {_fmt_time(n)} | "

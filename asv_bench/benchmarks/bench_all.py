@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 from .cases import CASES, lib_module
+from .programs import PROGRAMS
 
 LIBS = [name for name in ("ctorch", "torch", "numpy") if importlib.util.find_spec(name)]
 
@@ -24,4 +25,19 @@ class Cases:
         fn()  # warm up
 
     def time_case(self, case, library):
+        self.fn()
+
+
+class Programs:
+    """Whole-program training steps (``programs.py``), ctorch against torch."""
+
+    params = (list(PROGRAMS), [n for n in LIBS if n != "numpy"])
+    param_names = ["program", "library"]
+    timeout = 600
+
+    def setup(self, program, library):
+        self.fn = PROGRAMS[program][0](lib_module(library))
+        self.fn()  # warm up
+
+    def time_program(self, program, library):
         self.fn()
