@@ -21,6 +21,7 @@ from ..ops import linalg as _linalg
 from ..ops import loss as _loss
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
+from ..ops.attention import fused_sdpa
 
 _wrap = Tensor._make
 
@@ -611,14 +612,17 @@ def scaled_dot_product_attention(
         rep = query.size(-3) // key.size(-3)
         key = key.repeat_interleave(rep, -3)
         value = value.repeat_interleave(rep, -3)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    r = fused_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale_factor)
+    if r is not None:  # the CPU kernel (ops/attention.py says where it applies)
+        return r
     attn = (query @ key.transpose(-2, -1)) * scale_factor
     dt = attn._a.dtype
     if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError(
-                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-                "is_causal=True"
-            )
         xp = xp_of(attn._a)
         causal = xp.tril(xp.ones((L, S), dtype=bool))
         attn = attn + _wrap(_float_mask_from_bool(causal, dt))

@@ -1,0 +1,194 @@
+"""The fused CPU kernel of F.scaled_dot_product_attention (ops/attention.py, _core/attention.pyx):
+forward and all gradients against torch and a NumPy reference, masks, causal with L != S,
+rows with nothing visible, float64 finite differences, thread-count determinism, and the
+composite fallbacks (dropout, other dtypes, differing batch dims)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import HAS_TORCH
+
+import ctorch
+import ctorch.nn.functional as F
+from ctorch.ops import attention as A
+
+SHAPES = [  # (B, H, L, S, D, DV): tails of the 4-row blocks, L != S, D != DV, tiny
+    (2, 3, 7, 9, 8, 5),
+    (1, 2, 16, 16, 32, 32),
+    (2, 1, 5, 3, 17, 19),
+    (1, 1, 1, 1, 1, 1),
+    (1, 2, 33, 70, 16, 24),
+]
+
+
+def _np_sdpa(q, k, v, mask=None, causal=False, scale=None):
+    """float64 reference with torch's _safe_softmax (rows with nothing visible give 0)."""
+    q, k, v = (np.asarray(a, np.float64) for a in (q, k, v))
+    L, S = q.shape[-2], k.shape[-2]
+    s = q @ np.swapaxes(k, -1, -2) * (1 / np.sqrt(q.shape[-1]) if scale is None else scale)
+    if causal:
+        s = np.where(np.tril(np.ones((L, S), bool)), s, -np.inf)
+    if mask is not None:
+        s = s + (np.where(mask, 0.0, -np.inf) if mask.dtype == bool else mask)
+    m = s.max(-1, keepdims=True)
+    e = np.where(np.isneginf(m), 0.0, np.exp(s - np.where(np.isneginf(m), 0, m)))
+    tot = e.sum(-1, keepdims=True)
+    p = np.where(tot > 0, e / np.where(tot > 0, tot, 1), 0.0)
+    return p @ v
+
+
+def _inputs(shape, dt, seed=0):
+    B, H, L, S, D, DV = shape
+    rng = np.random.default_rng(seed)
+    return (
+        rng.standard_normal((B, H, L, D)).astype(dt),
+        rng.standard_normal((B, H, S, D)).astype(dt),
+        rng.standard_normal((B, H, S, DV)).astype(dt),
+    )
+
+
+def _masks(shape, dt, rng):
+    B, H, L, S, _, _ = shape
+    full_row = rng.random((L, S)) > 0.3
+    full_row[0] = False  # query 0 sees nothing
+    return {
+        "none": None,
+        "float": rng.standard_normal((L, S)).astype(dt),
+        "float-bcast": rng.standard_normal((B, 1, 1, S)).astype(dt),
+        "bool": rng.random((B, 1, L, S)) > 0.3,
+        "bool-empty-row": full_row,
+    }
+
+
+def _run(lib, q, k, v, mask, causal, mask_grad=False, scale=None):
+    tq, tk, tv = (lib.tensor(a, requires_grad=True) for a in (q, k, v))
+    tm = None
+    if mask is not None:
+        tm = lib.tensor(mask, requires_grad=mask_grad)
+    o = lib.nn.functional.scaled_dot_product_attention(
+        tq, tk, tv, attn_mask=tm, is_causal=causal, scale=scale
+    )
+    g = np.random.default_rng(5).standard_normal(tuple(o.shape)).astype(q.dtype)
+    o.backward(lib.tensor(g))
+    out = [o.detach().numpy(), tq.grad.numpy(), tk.grad.numpy(), tv.grad.numpy()]
+    if mask_grad:
+        out.append(tm.grad.numpy())
+    return out, o
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "mask_kind", ["none", "causal", "float", "float-bcast", "bool", "bool-empty-row"]
+)
+def test_fused_matches_reference_and_torch(dt, shape, mask_kind):
+    q, k, v = _inputs(shape, dt)
+    causal = mask_kind == "causal"
+    mask = None if causal else _masks(shape, dt, np.random.default_rng(1))[mask_kind]
+    mask_grad = mask is not None and mask.dtype != bool
+    got, o = _run(ctorch, q, k, v, mask, causal, mask_grad)
+    assert o.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    tol = dict(rtol=2e-5, atol=2e-5) if dt == np.float32 else dict(rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(got[0], _np_sdpa(q, k, v, mask, causal), **tol)
+    assert got[0].dtype == dt and all(g.dtype == dt for g in got[1:])
+    if HAS_TORCH:
+        import torch
+
+        want, _ = _run(torch, q, k, v, mask, causal, mask_grad)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, **tol)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_fused_gradcheck_float64(causal):
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal(s) for s in ((1, 2, 5, 3), (1, 2, 6, 3), (1, 2, 6, 4)))
+    m = rng.standard_normal((5, 6))
+    ts = [ctorch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    if causal:
+        fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True)  # noqa: E731
+        assert ctorch.autograd.gradcheck(fn, ts)
+    else:
+        tm = ctorch.tensor(m, requires_grad=True)
+        fn = lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)  # noqa: E731
+        assert ctorch.autograd.gradcheck(fn, ts + [tm])
+
+
+def test_fused_is_bitwise_the_same_at_any_thread_count():
+    q, k, v = _inputs((3, 4, 37, 41, 16, 16), np.float32, seed=7)
+    before = ctorch.get_num_threads()
+    try:
+        res = []
+        for nt in (1, 2, 3):
+            ctorch.set_num_threads(nt)
+            res.append(_run(ctorch, q, k, v, None, True)[0])
+    finally:
+        ctorch.set_num_threads(before)
+    for other in res[1:]:
+        for a, b in zip(res[0], other, strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_fused_nan_propagates_like_torch():
+    q, k, v = _inputs((1, 1, 4, 5, 3, 2), np.float32)
+    k[0, 0, 2, 1] = np.nan
+    got, _ = _run(ctorch, q, k, v, None, False)
+    assert np.isnan(got[0]).all()  # every query row sees key 2
+    if HAS_TORCH:
+        import torch
+
+        want, _ = _run(torch, q, k, v, None, False)
+        assert np.array_equal(np.isnan(got[0]), np.isnan(want[0]))
+
+
+def test_fused_applies_where_expected_and_falls_back_elsewhere():
+    q, k, v = (ctorch.tensor(a) for a in _inputs((1, 2, 4, 4, 8, 8), np.float32))
+    assert A.fused_sdpa(q, k, v, None, 0.0, False, 0.5) is not None
+    assert A.fused_sdpa(q, k, v, None, 0.1, False, 0.5) is None  # dropout: composite path
+    assert A.fused_sdpa(q.double(), k, v, None, 0.0, False, 0.5) is None  # mixed dtypes
+    assert A.fused_sdpa(q, k[:1, :1], v[:1, :1], None, 0.0, False, 0.5) is None  # bcast batch
+    assert A.fused_sdpa(q[:, :, :0], k, v, None, 0.0, False, 0.5) is None  # empty
+    # the fallbacks still give the composite path's answers
+    r = F.scaled_dot_product_attention(q, k[:1, :1], v[:1, :1])
+    np.testing.assert_allclose(
+        r.numpy(), _np_sdpa(q.numpy(), k[:1, :1].numpy(), v[:1, :1].numpy()), rtol=1e-5, atol=1e-6
+    )
+    e = F.scaled_dot_product_attention(q[:, :, :0], k, v)
+    assert tuple(e.shape) == (1, 2, 0, 8)
+
+
+def test_fused_dropout_training_runs_composite():
+    ctorch.manual_seed(0)
+    q, k, v = (
+        ctorch.tensor(a, requires_grad=True) for a in _inputs((1, 1, 6, 6, 4, 4), np.float32)
+    )
+    o = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    o.sum().backward()
+    assert q.grad is not None and np.isfinite(q.grad.numpy()).all()
+
+
+def test_fused_causal_with_mask_raises_like_torch():
+    q, k, v = (ctorch.tensor(a) for a in _inputs((1, 1, 4, 4, 2, 2), np.float32))
+    with pytest.raises(RuntimeError, match="attn_mask should not be set"):
+        F.scaled_dot_product_attention(
+            q, k, v, attn_mask=ctorch.ones(4, 4, dtype=ctorch.bool), is_causal=True
+        )
+
+
+def test_transformer_layer_uses_fused_kernel_and_matches_torch():
+    if not HAS_TORCH:
+        pytest.skip("needs torch")
+    import torch
+
+    torch.manual_seed(0)
+    ref = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
+    mine = ctorch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
+    mine.load_state_dict(
+        {k: ctorch.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal((2, 7, 16)).astype(np.float32)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(7)
+    a = mine(ctorch.tensor(x), src_mask=ctorch.tensor(mask.numpy()), is_causal=True)
+    b = ref(torch.tensor(x), src_mask=mask, is_causal=True)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
