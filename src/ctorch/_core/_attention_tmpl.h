@@ -147,54 +147,135 @@ static const T *FN(cta_rows4)(const T *a, ct_i nr, ct_i cols, T *pad)
     return pad;
 }
 
-/* forward of one slice: o (L, DV), lse (L).  s: scratch of 4 * S; pad: 4 * max(D, DV) */
+/* Rows are worked CTA_BR at a time (groups of 4) and keys CTA_BC at a time, so a block of K
+ * (or V) is reused by all the rows' groups while it is in L1 (FlashAttention's tiling). */
+#define CTA_BR 32
+#define CTA_BC 64
+
+/* The 4-row groups of rows i0 .. i0 + nr - 1 of a (ld cols): pointers into a, the last group
+ * read from pad (4 * cols, zero-padded) when nr is not a multiple of 4; returns the count. */
+static int FN(cta_groups)(const T *a, ct_i nr, ct_i cols, T *pad, const T **g)
+{
+    int ng = (int)((nr + 3) / 4);
+    for (int k = 0; k < ng; ++k) {
+        ct_i r0 = (ct_i)k * 4;
+        g[k] = nr - r0 >= 4 ? a + r0 * cols : FN(cta_rows4)(a + r0 * cols, nr - r0, cols, pad);
+    }
+    return ng;
+}
+
+/* Keys j < gn[g] matter to group g (its last row's visible count); beyond them its scores
+ * are not computed and its probabilities are 0.  The tile of keys [j0, j0 + CTA_BC) for
+ * group g: its length (<= 0: none). */
+static inline ct_i FN(cta_tile)(const ct_i *gn, int g, ct_i j0)
+{
+    ct_i nb = gn[g] - j0;
+    return nb < CTA_BC ? nb : CTA_BC;
+}
+
+/* s[g * 4 * S + j] for j < gn[g]: the block's scores (unscaled products), tiled over keys */
+static void FN(cta_block_nt)(const T **ag, int ng, const ct_i *gn, ct_i D, const T *bT, ct_i S,
+                             T *s)
+{
+    for (ct_i j0 = 0; j0 < gn[ng - 1]; j0 += CTA_BC)
+        for (int g = 0; g < ng; ++g) {
+            ct_i nb = FN(cta_tile)(gn, g, j0);
+            if (nb > 0) FN(cta_gemm4_nt)(ag[g], D, bT + j0, S, nb, s + (ct_i)g * 4 * S + j0);
+        }
+}
+
+/* c rows (group g at cg[g], 4 x DD) += p (groups at p + g * 4 * S) @ b */
+static void FN(cta_block_nn)(const T *p, ct_i S, int ng, const ct_i *gn, const T *b, ct_i DD,
+                             T **cg)
+{
+    for (ct_i j0 = 0; j0 < gn[ng - 1]; j0 += CTA_BC)
+        for (int g = 0; g < ng; ++g) {
+            ct_i nb = FN(cta_tile)(gn, g, j0);
+            if (nb > 0)
+                FN(cta_gemm4_nn)(p + (ct_i)g * 4 * S + j0, S, nb, b + j0 * DD, DD, cg[g]);
+        }
+}
+
+/* gm rows += c^T @ x over the block's groups, in group order for every key */
+static void FN(cta_block_rank)(T *gm, ct_i DD, const T *c, ct_i S, const T **xg, int ng,
+                               const ct_i *gn)
+{
+    for (ct_i j0 = 0; j0 < gn[ng - 1]; j0 += CTA_BC)
+        for (int g = 0; g < ng; ++g) {
+            ct_i nb = FN(cta_tile)(gn, g, j0);
+            if (nb > 0)
+                FN(cta_rank4)(gm + j0 * DD, DD, c + (ct_i)g * 4 * S + j0, S, xg[g], nb);
+        }
+}
+
+/* gn[g] for the groups of rows i0 .. i0 + nr - 1 */
+static void FN(cta_group_keys)(ct_i i0, ct_i nr, int ng, ct_i S, int causal, ct_i *gn)
+{
+    for (int g = 0; g < ng; ++g) {
+        ct_i last = (ct_i)g * 4 + 3 < nr ? (ct_i)g * 4 + 3 : nr - 1;
+        gn[g] = FN(cta_nvis)(i0 + last, S, causal);
+    }
+}
+
+/* forward of one slice: o (L, DV), lse (L).
+ * s: scratch of CTA_BR * S; pad: 4 * max(D, DV); obuf: 4 * DV. */
 static void FN(cta_forward)(const T *q, const T *kT, const T *v, const T *mask, ct_i ms0,
                             ct_i ms1, int causal, T scale, T *o, T *lse, ct_i L, ct_i S,
                             ct_i D, ct_i DV, T *s, T *pad, T *obuf)
 {
-    for (ct_i i0 = 0; i0 < L; i0 += 4) {
-        ct_i nr = L - i0 < 4 ? L - i0 : 4;
-        ct_i n = FN(cta_nvis)(i0 + nr - 1, S, causal);
-        FN(cta_gemm4_nt)(FN(cta_rows4)(q + i0 * D, nr, D, pad), D, kT, S, n, s);
-        for (ct_i r = 0; r < 4; ++r) {
-            ct_i i = i0 + r;
+    const T *qg[CTA_BR / 4];
+    T *og[CTA_BR / 4];
+    ct_i gn[CTA_BR / 4];
+    for (ct_i i0 = 0; i0 < L; i0 += CTA_BR) {
+        ct_i nr = L - i0 < CTA_BR ? L - i0 : CTA_BR;
+        int ng = FN(cta_groups)(q + i0 * D, nr, D, pad, qg);
+        FN(cta_group_keys)(i0, nr, ng, S, causal, gn);
+        FN(cta_block_nt)(qg, ng, gn, D, kT, S, s);
+        for (ct_i r = 0; r < (ct_i)ng * 4; ++r) {
+            ct_i i = i0 + r, n = gn[r / 4];
             if (r < nr)
                 lse[i] = FN(cta_row_softmax)(s + r * S, FN(cta_nvis)(i, S, causal), n, scale,
                                              mask ? mask + i * ms0 : NULL, ms1);
             else
                 for (ct_i j = 0; j < n; ++j) s[r * S + j] = 0;
         }
-        T *ob = nr == 4 ? o + i0 * DV : obuf;
-        for (ct_i i = 0; i < 4 * DV; ++i) ob[i] = 0;
-        FN(cta_gemm4_nn)(s, S, n, v, DV, ob);
-        if (nr < 4)
-            for (ct_i i = 0; i < nr * DV; ++i) o[i0 * DV + i] = ob[i];
+        for (int g = 0; g < ng; ++g) {
+            ct_i r0 = (ct_i)g * 4;
+            og[g] = nr - r0 >= 4 ? o + (i0 + r0) * DV : obuf;
+            for (ct_i i = 0; i < 4 * DV; ++i) og[g][i] = 0;
+        }
+        FN(cta_block_nn)(s, S, ng, gn, v, DV, og);
+        if (nr % 4)
+            for (ct_i i = 0; i < (nr % 4) * DV; ++i) o[(i0 + nr - nr % 4) * DV + i] = obuf[i];
     }
 }
 
 /* backward of one slice.  gq (L, D), gk (S, D), gv (S, DV) are overwritten; gmask (L, S),
  * when not NULL, gets the scores' gradient (before the scale).
- * p, dp: scratch of 4 * S each; pad: 8 * max(D, DV); gqb: 4 * D. */
+ * p, dp: scratch of CTA_BR * S each; pad: 8 * max(D, DV); gqb: 4 * D. */
 static void FN(cta_backward)(const T *q, const T *k, const T *kT, const T *vT, const T *mask,
                              ct_i ms0, ct_i ms1, int causal, T scale, const T *o,
                              const T *go, const T *lse, T *gq, T *gk, T *gv, T *gmask,
                              ct_i L, ct_i S, ct_i D, ct_i DV, T *p, T *dp, T *pad, T *gqb)
 {
     ct_i W = D > DV ? D : DV;
+    const T *qg[CTA_BR / 4], *gog[CTA_BR / 4];
+    T *gqg[CTA_BR / 4];
+    ct_i gn[CTA_BR / 4];
     for (ct_i i = 0; i < L * D; ++i) gq[i] = 0;
     for (ct_i i = 0; i < S * D; ++i) gk[i] = 0;
     for (ct_i i = 0; i < S * DV; ++i) gv[i] = 0;
     if (gmask)
         for (ct_i i = 0; i < L * S; ++i) gmask[i] = 0;
-    for (ct_i i0 = 0; i0 < L; i0 += 4) {
-        ct_i nr = L - i0 < 4 ? L - i0 : 4;
-        ct_i n = FN(cta_nvis)(i0 + nr - 1, S, causal);
-        const T *qb = FN(cta_rows4)(q + i0 * D, nr, D, pad);
-        const T *gob = FN(cta_rows4)(go + i0 * DV, nr, DV, pad + 4 * W);
-        FN(cta_gemm4_nt)(qb, D, kT, S, n, p);
-        FN(cta_gemm4_nt)(gob, DV, vT, S, n, dp);
-        for (ct_i r = 0; r < 4; ++r) {
-            ct_i i = i0 + r, nv = r < nr ? FN(cta_nvis)(i, S, causal) : 0;
+    for (ct_i i0 = 0; i0 < L; i0 += CTA_BR) {
+        ct_i nr = L - i0 < CTA_BR ? L - i0 : CTA_BR;
+        int ng = FN(cta_groups)(q + i0 * D, nr, D, pad, qg);
+        FN(cta_groups)(go + i0 * DV, nr, DV, pad + 4 * W, gog);
+        FN(cta_group_keys)(i0, nr, ng, S, causal, gn);
+        FN(cta_block_nt)(qg, ng, gn, D, kT, S, p);
+        FN(cta_block_nt)(gog, ng, gn, DV, vT, S, dp);
+        for (ct_i r = 0; r < (ct_i)ng * 4; ++r) {
+            ct_i i = i0 + r, n = gn[r / 4], nv = r < nr ? FN(cta_nvis)(i, S, causal) : 0;
             T *pr = p + r * S, *dr = dp + r * S;
             T li = r < nr ? lse[i] : -(T)INFINITY;
             if (nv == 0 || li == -(T)INFINITY) {
@@ -210,16 +291,21 @@ static void FN(cta_backward)(const T *q, const T *k, const T *kT, const T *vT, c
                 for (ct_i j = 0; j < nv; ++j) gmask[i * S + j] = dr[j];
             FN(ct_bmul)(dr, n, scale);
         }
-        T *gb = nr == 4 ? gq + i0 * D : gqb;
-        if (nr < 4)
-            for (ct_i i = 0; i < 4 * D; ++i) gb[i] = 0;
-        FN(cta_gemm4_nn)(dp, S, n, k, D, gb);
-        if (nr < 4)
-            for (ct_i i = 0; i < nr * D; ++i) gq[i0 * D + i] = gb[i];
-        FN(cta_rank4)(gk, D, dp, S, qb, n);
-        FN(cta_rank4)(gv, DV, p, S, gob, n);
+        for (int g = 0; g < ng; ++g) {
+            ct_i r0 = (ct_i)g * 4;
+            gqg[g] = nr - r0 >= 4 ? gq + (i0 + r0) * D : gqb;
+        }
+        if (nr % 4)
+            for (ct_i i = 0; i < 4 * D; ++i) gqb[i] = 0;
+        FN(cta_block_nn)(dp, S, ng, gn, k, D, gqg);
+        if (nr % 4)
+            for (ct_i i = 0; i < (nr % 4) * D; ++i) gq[(i0 + nr - nr % 4) * D + i] = gqb[i];
+        FN(cta_block_rank)(gk, D, dp, S, qg, ng, gn);
+        FN(cta_block_rank)(gv, DV, p, S, gog, ng, gn);
     }
 }
 
+#undef CTA_BR
+#undef CTA_BC
 #undef CTA_W
 #undef FN

@@ -71,7 +71,7 @@ def sdpa_forward(
         return
     with nogil:
         for b in prange(BH, schedule='static'):
-            buf = <real *> malloc((4 * S + 4 * W + 4 * DV + 1) * sizeof(real))
+            buf = <real *> malloc((32 * S + 4 * W + 4 * DV + 1) * sizeof(real))
             if buf == NULL:
                 failed = 1
                 continue
@@ -79,11 +79,11 @@ def sdpa_forward(
             if real is float:
                 cta_forward_f32(&q[b, 0, 0], &kT[b, 0, 0], &v[b, 0, 0], pm, ms[1], ms[2],
                                 causal, <float> scale, &o[b, 0, 0], &lse[b, 0], L, S, D, DV,
-                                buf, buf + 4 * S, buf + 4 * S + 4 * W)
+                                buf, buf + 32 * S, buf + 32 * S + 4 * W)
             else:
                 cta_forward_f64(&q[b, 0, 0], &kT[b, 0, 0], &v[b, 0, 0], pm, ms[1], ms[2],
                                 causal, scale, &o[b, 0, 0], &lse[b, 0], L, S, D, DV, buf,
-                                buf + 4 * S, buf + 4 * S + 4 * W)
+                                buf + 32 * S, buf + 32 * S + 4 * W)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")
@@ -122,7 +122,7 @@ def sdpa_backward(
         return
     with nogil:
         for b in prange(BH, schedule='static'):
-            buf = <real *> malloc((8 * S + 8 * W + 4 * D + 1) * sizeof(real))
+            buf = <real *> malloc((64 * S + 8 * W + 4 * D + 1) * sizeof(real))
             if buf == NULL:
                 failed = 1
                 continue
@@ -132,14 +132,14 @@ def sdpa_backward(
                 cta_backward_f32(&q[b, 0, 0], &k[b, 0, 0], &kT[b, 0, 0], &vT[b, 0, 0], pm,
                                  ms[1], ms[2], causal, <float> scale, &o[b, 0, 0],
                                  &go[b, 0, 0], &lse[b, 0], &gq[b, 0, 0], &gk[b, 0, 0],
-                                 &gv[b, 0, 0], pg, L, S, D, DV, buf, buf + 4 * S,
-                                 buf + 8 * S, buf + 8 * S + 8 * W)
+                                 &gv[b, 0, 0], pg, L, S, D, DV, buf, buf + 32 * S,
+                                 buf + 64 * S, buf + 64 * S + 8 * W)
             else:
                 cta_backward_f64(&q[b, 0, 0], &k[b, 0, 0], &kT[b, 0, 0], &vT[b, 0, 0], pm,
                                  ms[1], ms[2], causal, scale, &o[b, 0, 0], &go[b, 0, 0],
                                  &lse[b, 0], &gq[b, 0, 0], &gk[b, 0, 0], &gv[b, 0, 0], pg,
-                                 L, S, D, DV, buf, buf + 4 * S, buf + 8 * S,
-                                 buf + 8 * S + 8 * W)
+                                 L, S, D, DV, buf, buf + 32 * S, buf + 64 * S,
+                                 buf + 64 * S + 8 * W)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")
