@@ -334,6 +334,27 @@ def _embedding(lib):
     return run
 
 
+def _sdpa(shape, causal):
+    def make(lib):
+        if lib is np:
+            return None
+        q, k, v = (_rand(lib, *shape, seed=i, requires_grad=True) for i in range(3))
+        F = lib.nn.functional
+        g = None
+
+        def run():
+            nonlocal g
+            q.grad = k.grad = v.grad = None
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+            if g is None:
+                g = lib.ones_like(o)
+            o.backward(g)
+
+        return run
+
+    return make
+
+
 # name -> (make(lib), work units per call for throughput, unit, target ratio or None)
 CASES = {
     "add 16M": (_binary(lambda a, b: a + b), BIG, "elem", 1.0),
@@ -399,4 +420,7 @@ CASES = {
     ),
     "Adam step 10M params": (_adam_10m, 10_000_000, "param", 1.2),
     "embedding fwd+bwd 50000x256 idx 64x128": (_embedding, 64 * 128, "row", None),
+    "sdpa causal fwd+bwd 12x4x64x32": (_sdpa((12, 4, 64, 32), True), 12 * 4 * 64, "row", 1.0),
+    "sdpa causal fwd+bwd 4x8x256x64": (_sdpa((4, 8, 256, 64), True), 4 * 8 * 256, "row", 1.0),
+    "sdpa fwd+bwd 1x8x1024x64": (_sdpa((1, 8, 1024, 64), False), 8 * 1024, "row", 1.0),
 }
