@@ -26,6 +26,21 @@ def _pattern(s: SparseTensor) -> SparseTensor:
     return s._with_values(None)
 
 
+def sparse_grad(pat: SparseTensor, vals) -> SparseTensor:
+    """The gradient of a sparse input with pattern ``pat`` given the gradient ``vals`` of
+    each of its entries (entries at one position get the same value): a sparse tensor whose
+    dense view is the gradient, as torch's. An uncoalesced pattern is coalesced so that
+    duplicate entries are not counted twice."""
+    if pat._lay != "coo" or pat._coal or pat._ind.shape[1] < 2:
+        return pat._with_values(_wrap(vals))
+    xp = xp_of(vals)
+    sd = pat._ind.shape[0]
+    ind, _, inv = AR.coalesce(pat._ind, xp.zeros(pat._ind.shape[1], np.int8), pat._sz[:sd])
+    first = xp.empty(ind.shape[1], np.int64)
+    first[inv[::-1]] = xp.arange(inv.shape[0] - 1, -1, -1)
+    return SparseTensor._coo(ind, _wrap(vals[first]), pat._sz, True)
+
+
 def grad_values_at(g: Tensor, ind, size, sparse_dim: int):
     """The array of gradient values at the positions ``ind`` of a tensor of ``size``."""
     if isinstance(g, SparseTensor):
@@ -45,7 +60,7 @@ class SparseValues(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (ctx.pat._with_values(_wrap(g._a)),)
+        return (sparse_grad(ctx.pat, g._a),)
 
 
 class BuildCoo(Function):
@@ -107,7 +122,7 @@ class ToDense(Function):
     @staticmethod
     def backward(ctx, g):
         pat, ind = ctx.p
-        return (pat._with_values(_wrap(g._a[tuple(ind)])),)
+        return (sparse_grad(pat, g._a[tuple(ind)]),)
 
 
 class DenseToSparse(Function):
@@ -191,7 +206,7 @@ class Coalesce(Function):
     def backward(ctx, g):
         pat, ind, inv = ctx.p
         v = grad_values_at(g, ind, pat._sz, ind.shape[0])
-        return (pat._with_values(_wrap(v[inv])),)
+        return (sparse_grad(pat, v[inv]),)
 
 
 def coalesce(s: SparseTensor) -> SparseTensor:
@@ -276,16 +291,56 @@ class SparseMM(Function):
             gv = xp.einsum("ij,ij->i", ga[ind[0]], da[ind[1]]) if ind.shape[1] else None
             if gv is None:
                 gv = xp.zeros(0, ga.dtype)
-            gs = pat._with_values(_wrap(gv.astype(ga.dtype, copy=False)))
+            gs = sparse_grad(pat, gv.astype(ga.dtype, copy=False))
         if ctx.needs_input_grad[1]:
             gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
         return gs, gd
 
 
 class SparseMMNamedMm(SparseMM):
-    """``torch.mm``/``matmul``/``@`` with a sparse operand (torch names the node MmBackward0)."""
+    """``torch.mm``/``matmul``/``@``/``spmm``/``addmm`` with a sparse operand: torch names the
+    node MmBackward0 and gives the sparse operand the full dense gradient ``gO @ D^T``."""
 
     _node_name = "MmBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        pat, m, da = ctx.p
+        ga = g._a
+        xp = xp_of(ga)
+        gs = gd = None
+        if ctx.needs_input_grad[0]:
+            gs = _wrap(ga @ da.T)
+        if ctx.needs_input_grad[1]:
+            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
+        return gs, gd
+
+
+class SparseTranspose(Function):
+    """Swap two sparse dims of a COO tensor; a dense gradient stays dense (as torch's)."""
+
+    _node_name = "TransposeBackward0"
+
+    @staticmethod
+    def forward(ctx, s, d0, d1):
+        ctx.p = (d0, d1)
+        return _transpose_arrays(s, d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        d0, d1 = ctx.p
+        if isinstance(g, SparseTensor):
+            gc = g if g._lay == "coo" else SparseTensor._coo(g._coo_ind(), g._val, g._sz, True)
+            return _transpose_arrays(gc, d0, d1), None, None
+        return _wrap(g._a.swapaxes(d0, d1)), None, None
+
+
+def _transpose_arrays(s, d0, d1):
+    perm = list(range(s._ind.shape[0]))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    size = list(s._sz)
+    size[d0], size[d1] = size[d1], size[d0]
+    return SparseTensor._coo(s._ind[perm], _wrap(s._val._a), tuple(size), False)
 
 
 class EmbeddingSparse(Function):

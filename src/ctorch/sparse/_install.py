@@ -57,8 +57,17 @@ UNARY = (
 )
 
 
+_LINEAR = {"neg", "negative", "deg2rad", "rad2deg"}
+
+
 def _unary(name: str, dense_fn):
-    return lambda s, *a, **k: map_values(s, lambda v: dense_fn(v, *a, **k))
+    """A zero-preserving op on the values; a nonlinear one coalesces first (as torch: the
+    op of a sum of duplicates is not the sum of the ops)."""
+    if name in _LINEAR:
+        return lambda s, *a, **k: map_values(s, lambda v: dense_fn(v, *a, **k))
+    return lambda s, *a, **k: map_values(
+        coalesce(s) if s._lay == "coo" else s, lambda v: dense_fn(v, *a, **k)
+    )
 
 
 def _indices(s: SparseTensor) -> Tensor:
@@ -154,7 +163,7 @@ def _attach_sparse_methods() -> None:
     M.__pow__ = O.pow_
     M.__neg__ = lambda s: map_values(s, lambda v: -v)
     M.__pos__ = lambda s: s
-    M.__abs__ = lambda s: map_values(s, lambda v: v.abs())
+    M.__abs__ = lambda s: s.abs()
     M.__matmul__ = lambda s, o: L.matmul(s, o)
     M.__rmatmul__ = lambda s, o: L.matmul(o, s)
     M.mm = L.mm
@@ -214,7 +223,7 @@ def _wrap_top(dense_fn, sparse_fn, positions=(0, 1)):
 def _addmm_top(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if out is not None:
         raise unsupported("addmm.out", mat1 if isinstance(mat1, SparseTensor) else mat2)
-    return L.addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+    return L.addmm(input, mat1, mat2, beta=beta, alpha=alpha, _named=True)
 
 
 def _sum_top(input, dim=None, keepdim=False, *, dtype=None):

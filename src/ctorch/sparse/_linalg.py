@@ -64,12 +64,12 @@ def matmul(a, b):
     return mm(a, b)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """``torch.addmm(input, sparse, dense)`` / ``torch.sparse.addmm``: ``beta * input +
-    alpha * (mat1 @ mat2)``."""
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, _named=False):
+    """``torch.sparse.addmm`` (and ``torch.addmm(input, sparse, dense)`` with ``_named``, whose
+    sparse operand gets a dense gradient): ``beta * input + alpha * (mat1 @ mat2)``."""
     if isinstance(input, SparseTensor):
         input = input.to_dense()
-    prod = sparse_mm(mat1, mat2)
+    prod = mm(mat1, mat2) if _named else sparse_mm(mat1, mat2)
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:

@@ -18,6 +18,7 @@ from ._autograd import (
     CooToCsr,
     DenseToCsr,
     DenseToSparse,
+    SparseTranspose,
     ToDense,
     coalesce,
     map_values,
@@ -405,7 +406,7 @@ def pow_(a, exponent):
             f"pow: sparse tensors support only positive scalar exponents (zero stays zero), "
             f"got {exponent!r}"
         )
-    return map_values(a, lambda v: v.pow(exponent))
+    return map_values(coalesce(a) if a._lay == "coo" else a, lambda v: v.pow(exponent))
 
 
 def transpose(s: SparseTensor, dim0: int, dim1: int) -> SparseTensor:
@@ -423,11 +424,7 @@ def transpose(s: SparseTensor, dim0: int, dim1: int) -> SparseTensor:
             "transpose: sparse COO tensors support transposing only sparse dimensions "
             f"(sparse_dim = {sd}), got dims {dim0} and {dim1}"
         )
-    perm = list(range(sd))
-    perm[d0], perm[d1] = perm[d1], perm[d0]
-    size = list(s._sz)
-    size[d0], size[d1] = size[d1], size[d0]
-    return BuildCoo.apply(values_of(s), s._ind[perm], tuple(size), False)
+    return SparseTranspose.apply(s, d0, d1)
 
 
 def t(s: SparseTensor) -> SparseTensor:
