@@ -372,8 +372,9 @@ class EmbeddingSparse(Function):
         flat = idx.reshape(-1).astype(np.int64)
         gv = g._a.reshape(-1, D)
         if by_freq:
-            counts = xp.bincount(flat, minlength=V)
-            gv = gv / counts[flat][:, None].astype(gv.dtype)
+            raise RuntimeError(
+                "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+            )
         if padding_idx is not None:
             pad = int(padding_idx) % V if int(padding_idx) < 0 else int(padding_idx)
             keep = flat != pad
