@@ -36,20 +36,6 @@ def linearize(ind, sparse_shape):
     return lin
 
 
-def unlinearize(lin, sparse_shape):
-    xp = xp_of(lin)
-    rows = []
-    rem = lin.copy()
-    for n in reversed(sparse_shape):
-        n = max(int(n), 1)
-        rows.append(rem % n)
-        rem //= n
-    rows.reverse()
-    if not rows:
-        return xp.zeros((0, lin.shape[0]), np.int64)
-    return xp.stack(rows).astype(np.int64, copy=False)
-
-
 def segment_sum(vals, order, starts, inverse, n_out):
     """Sum ``vals`` rows into ``n_out`` groups: rows ``order[starts[k]:starts[k+1]]`` form
     group ``k`` (``inverse`` maps each row to its group). Sums run in index order."""
@@ -74,8 +60,12 @@ def coalesce(ind, vals, sparse_shape):
     if nnz == 0:
         return ind, vals, xp.zeros(0, np.int64)
     lin = linearize(ind, sparse_shape)
-    order = xp.argsort(lin, kind="stable")
-    ls = lin[order]
+    if bool((lin[1:] >= lin[:-1]).all()):  # already sorted (to_sparse, coalesced sums...)
+        order = xp.arange(nnz)
+        ls = lin
+    else:
+        order = _stable_argsort(lin, sparse_shape)
+        ls = lin[order]
     flag = xp.empty(nnz, np.bool_)
     flag[0] = True
     xp.not_equal(ls[1:], ls[:-1], out=flag[1:])
@@ -84,8 +74,23 @@ def coalesce(ind, vals, sparse_shape):
     inverse = xp.empty(nnz, np.int64)
     inverse[order] = grp
     new_vals = segment_sum(vals, order, starts, inverse, int(starts.shape[0]))
-    new_ind = unlinearize(ls[starts], sparse_shape)
+    new_ind = ind[:, order[starts]]
     return new_ind, new_vals, inverse
+
+
+def _stable_argsort(lin, sparse_shape):
+    """A stable argsort of ``lin``: when ``position * nnz + i`` fits in int64 the keys are
+    unique and NumPy's (faster) unstable sort gives the stable order."""
+    xp = xp_of(lin)
+    if xp is not np:  # pragma: no cover - CuPy's sort is stable
+        return xp.argsort(lin)
+    n = lin.shape[0]
+    total = 1
+    for d in sparse_shape:
+        total *= max(int(d), 1)
+    if total * n < 2**62:
+        return np.argsort(lin * n + np.arange(n, dtype=np.int64))
+    return np.argsort(lin, kind="stable")
 
 
 def scatter_dense(ind, vals, size):

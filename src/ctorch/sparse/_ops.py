@@ -170,7 +170,7 @@ def sparse_csr_tensor(
             f"{op}: crow_indices must start with 0 and end with nnz = {nnz}, got "
             f"{crow.tolist() if crow.size < 10 else crow.shape}"
         )
-    if crow.shape[0] > 1 and bool((np.diff(crow) < 0).any()):
+    if crow.shape[0] > 1 and bool((crow[1:] < crow[:-1]).any()):
         raise RuntimeError(f"{op}: crow_indices must be non-decreasing")
     if size is None:
         size = (crow.shape[0] - 1, int(col.max()) + 1 if nnz else 0)
