@@ -348,3 +348,32 @@ def test_sparse_mm_on_gpu_matches_cpu():
         (ctorch.ones(3, 2, dtype=ctorch.float64) @ d.t()).numpy() * (a.to_dense().numpy() != 0),
         1e-10,
     )
+
+
+@pytest.mark.parametrize("fn", ["sparse.mm", "mm", "matmul"])
+def test_sparse_times_sparse_matches_torch(fn):
+    def call(L, a, b):
+        return L.sparse.mm(a, b) if fn == "sparse.mm" else getattr(L, fn)(a, b)
+
+    a, ta = pair(_vals(), size=(3, 4), rg=True)
+    b, tb = pair(_vals(5, 2), size=(4, 3), ind=[[0, 2, 2, 3, 1], [1, 0, 1, 2, 2]], rg=True)
+    r, tr = call(ctorch, a, b), call(torch, ta, tb)
+    close(r, tr)
+    assert r.layout is ctorch.sparse_coo and r.is_coalesced() == tr.is_coalesced()
+    np.testing.assert_array_equal(r._indices().numpy(), tr._indices().numpy())
+    ctorch.sparse.sum(r * r).backward()
+    torch.sparse.sum(tr * tr).backward()
+    close(a.grad, ta.grad)
+    close(b.grad, tb.grad)
+    assert a.grad.layout is ctorch.sparse_coo and b.grad.layout is ctorch.sparse_coo
+
+
+def test_dense_sparse_mask_matches_torch():
+    d = _vals(9, 3).reshape(3, 3)
+    m = [[0, 1, 0], [2, 0, 2]]
+    r = ctorch.tensor(d).sparse_mask(ctorch.sparse_coo_tensor(m, [1.0, 2.0, 3.0], (3, 3)))
+    tr = torch.tensor(d).sparse_mask(torch.sparse_coo_tensor(m, [1.0, 2.0, 3.0], (3, 3)))
+    close(r, tr)
+    np.testing.assert_array_equal(r._values().numpy(), tr._values().numpy())
+    with pytest.raises(RuntimeError, match="incompatible sizes"):
+        ctorch.ones(2, 2).sparse_mask(ctorch.sparse_coo_tensor(m, [1.0, 2.0, 3.0], (3, 3)))

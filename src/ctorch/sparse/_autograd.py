@@ -316,6 +316,70 @@ class SparseMMNamedMm(SparseMM):
         return gs, gd
 
 
+def from_scipy(m, size, csr: bool) -> SparseTensor:
+    """A scipy/cupyx sparse matrix as a coalesced COO (or CSR) SparseTensor."""
+    c = m.tocoo()
+    c.sum_duplicates()
+    xp = xp_of(c.data)
+    ind = xp.stack([c.row.astype(np.int64), c.col.astype(np.int64)])
+    out = SparseTensor._coo(ind, _wrap(xp.ascontiguousarray(c.data)), size, True)
+    if csr:
+        return SparseTensor._csr(AR.coo_to_csr(ind, size[0]), ind[1].copy(), out._val, size)
+    return out
+
+
+def _masked(p: SparseTensor, pat: SparseTensor) -> SparseTensor:
+    """``p`` at the entries of ``pat`` (a gradient with the input's pattern)."""
+    ind = pat._coo_ind()
+    v = AR.mask_values(p._ind, p._val._a, True, ind, pat._sz)
+    if pat._lay == "csr":
+        return pat._with_values(_wrap(v))
+    return sparse_grad(pat, v)
+
+
+class SparseSparseMM(Function):
+    """``sparse @ sparse`` (a sparse result); gradients ``G @ B^T`` and ``A^T @ G`` are sparse
+    products too when ``G`` is sparse, as torch's."""
+
+    _node_name = "SparseSparseMatmulBackward0"
+    _mask = True  # torch.sparse.mm: gradients restricted to each input's pattern
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ma, mb = _scipy_matrix(a), _scipy_matrix(b)
+        ctx.p = (ma, mb, _pattern(a), _pattern(b))
+        return from_scipy(ma @ mb, (a._sz[0], b._sz[1]), a._lay == "csr")
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb, pa, pb = ctx.p
+        if isinstance(g, SparseTensor):  # sparse products, masked to each input's pattern
+            gm = _scipy_matrix(g)
+            ga = gb = None
+            if ctx.needs_input_grad[0]:
+                ga = from_scipy(gm @ mb.T, pa._sz, False)
+                ga = _masked(ga, pa) if ctx._forward_cls._mask else ga
+            if ctx.needs_input_grad[1]:
+                gb = from_scipy(ma.T @ gm, pb._sz, False)
+                gb = _masked(gb, pb) if ctx._forward_cls._mask else gb
+            return ga, gb
+        xp = xp_of(g._a)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = _wrap(xp.ascontiguousarray(xp.asarray((mb @ g._a.T).T, dtype=g._a.dtype)))
+        if ctx.needs_input_grad[1]:
+            gb = _wrap(xp.ascontiguousarray(xp.asarray(ma.T @ g._a, dtype=g._a.dtype)))
+        return ga, gb
+
+
+class SparseSparseMMUnmasked(SparseSparseMM):
+    """``torch.mm``/``matmul``/``@`` of two sparse matrices: torch does not mask the
+    gradients to the inputs' patterns there (``torch.sparse.mm`` does)."""
+
+    _node_name = "SparseSparseMatmulBackward0"
+    _mask = False
+
+
 class SparseTranspose(Function):
     """Swap two sparse dims of a COO tensor; a dense gradient stays dense (as torch's)."""
 

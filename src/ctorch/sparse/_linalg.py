@@ -8,7 +8,17 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor, _wrap_dim
 from . import _arrays as AR
-from ._autograd import BuildCoo, BuildCsr, SparseMM, SparseMMNamedMm, _check_mm, coalesce, values_of
+from ._autograd import (
+    BuildCoo,
+    BuildCsr,
+    SparseMM,
+    SparseMMNamedMm,
+    SparseSparseMM,
+    SparseSparseMMUnmasked,
+    _check_mm,
+    coalesce,
+    values_of,
+)
 from ._ops import to_sparse, transpose
 from ._tensor import SparseTensor
 
@@ -16,6 +26,8 @@ _wrap = Tensor._make
 
 
 def _mm(a, b, fn, op):
+    if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
+        return _spsp(a, b, op, fn is SparseMM)
     if isinstance(a, SparseTensor):
         _check_mm(a, b, op)
         return fn.apply(a, b)
@@ -26,6 +38,22 @@ def _mm(a, b, fn, op):
         _check_mm(bt, a.t(), op)
         return fn.apply(bt, a.t()).t()
     raise TypeError(f"{op}: expected a sparse operand")
+
+
+def _spsp(a, b, op, masked):
+    for s in (a, b):
+        if len(s._sz) != 2 or s.dense_dim() != 0:
+            raise RuntimeError(f"{op}: expected 2-D sparse matrices, got size {list(s._sz)}")
+    if a._sz[1] != b._sz[0]:
+        raise RuntimeError(
+            f"{op}: mat1 and mat2 shapes cannot be multiplied ({a._sz[0]}x{a._sz[1]} and "
+            f"{b._sz[0]}x{b._sz[1]})"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{op}: expected mat1 and mat2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
+        )
+    return (SparseSparseMM if masked else SparseSparseMMUnmasked).apply(a, b)
 
 
 def mm(mat1, mat2):
@@ -48,9 +76,7 @@ def matmul(a, b):
     """``torch.matmul``/``@`` with a 2-D sparse operand and a 1-D or 2-D dense one."""
     sp, other = (a, b) if isinstance(a, SparseTensor) else (b, a)
     if isinstance(other, SparseTensor):
-        raise NotImplementedError(
-            "matmul: sparse @ sparse is not supported by ctorch; convert one operand with .to_dense()"
-        )
+        return mm(a, b)
     if sp.ndim != 2:
         raise RuntimeError(f"matmul: sparse operands must be 2-D, got {sp.ndim}-D")
     if other.ndim == 1:
