@@ -250,3 +250,44 @@ def test_save_load_interchange_with_torch(make):
     got = torch.load(io.BytesIO(b.getvalue()))
     same_sparse(c, got["x"])
     assert torch.equal(got["w"], torch.ones(2))
+
+
+def test_csr_elementwise_match_torch():
+    dense = [[0.0, 2.0, 0.0], [1.0, 0.0, -3.0]]
+    c, t = both(lambda L: L.tensor(dense).to_sparse_csr())
+    for fn in (
+        lambda L, x: x * 2,
+        lambda L, x: L.neg(x),
+        lambda L, x: x.abs(),
+        lambda L, x: L.tanh(x),
+        lambda L, x: x + x,
+        lambda L, x: x * x,
+    ):
+        r, tr = fn(ctorch, c), fn(torch, t)
+        assert r.layout is ctorch.sparse_csr and tr.layout is torch.sparse_csr
+        np.testing.assert_allclose(dense_np(r), dense_np(tr), rtol=1e-6)
+    np.testing.assert_allclose(c.sum().item(), t.sum().item())
+
+
+def test_sparse_buffer_state_dict_and_module_moves():
+    m = ctorch.nn.Module()
+    m.register_buffer("adj", ctorch.tensor([[1.0, 0], [0, 2]]).to_sparse())
+    m.double()
+    assert m.adj.dtype is ctorch.float64 and m.adj.is_sparse
+    sd = m.state_dict()
+    b = io.BytesIO()
+    ctorch.save(sd, b)
+    t_sd = torch.load(io.BytesIO(b.getvalue()))
+    assert t_sd["adj"].is_sparse and t_sd["adj"].dtype is torch.float64
+    m2 = ctorch.nn.Module()
+    m2.register_buffer("adj", ctorch.zeros(2, 2).to_sparse())
+    m2.load_state_dict(ctorch.load(io.BytesIO(b.getvalue())))
+    assert m2.adj.dtype is ctorch.float32  # copy_ keeps the destination's dtype, as torch
+    np.testing.assert_array_equal(m2.adj.to_dense().numpy(), [[1.0, 0], [0, 2]])
+    with pytest.raises(RuntimeError, match="copy_"):
+        m2.adj.copy_(ctorch.ones(2, 2))
+
+
+def test_sparse_parameter_is_refused_with_a_clear_error():
+    with pytest.raises(NotImplementedError, match="'aten::Parameter'.*SparseCPU"):
+        ctorch.nn.Parameter(ctorch.tensor([[1.0, 0], [0, 2]]).to_sparse())

@@ -189,6 +189,7 @@ def _attach_sparse_methods() -> None:
 
         setattr(M, name, (lambda d: lambda s: O.to(s, d))(getattr(ctorch, dt)))
     M.zero_ = O.zero_
+    M.copy_ = O.copy_
     M.mul_ = O.mul_
     M.div_ = O.div_
     M.add_ = O.add_

@@ -527,3 +527,27 @@ def dense_add_sparse_(x: Tensor, other: SparseTensor, alpha=1) -> Tensor:
             cupyx.scatter_add(xa, tuple(ind), v.astype(xa.dtype, copy=False))
     x._vref[0] += 1
     return x
+
+
+def copy_(s: SparseTensor, src, non_blocking: bool = False) -> SparseTensor:
+    """``sparse.copy_(sparse)``: take ``src``'s size, pattern and values (converted to this
+    tensor's dtype and device), as torch (``load_state_dict`` of sparse buffers)."""
+    if not isinstance(src, SparseTensor) or src._lay != s._lay:
+        raise RuntimeError(
+            "copy_(): a sparse tensor can only be copied from a sparse tensor of the same "
+            f"layout, got {src.layout if isinstance(src, Tensor) else type(src).__name__}"
+        )
+    _check_inplace(s, "copy_")
+    dev = s.device
+    val = src._val.detach().to(device=dev, dtype=s.dtype, copy=True)
+    if s._lay == "coo":
+        s._ind = _move(src._ind, dev).copy()
+        s._coal = src._coal
+    else:
+        s._crow = _move(src._crow, dev).copy()
+        s._col = _move(src._col, dev).copy()
+    s._val = _wrap(val._a)
+    s._sz = src._sz
+    s._spm = None
+    s._vref[0] += 1
+    return s

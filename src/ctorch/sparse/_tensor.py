@@ -68,8 +68,11 @@ def _caller_op() -> str:
             co = f.f_code.co_name
             if co == "fn":  # a function generated from the op table: its Function names it
                 co = _table_name(f.f_locals.get("fn_cls")) or co
+            if co in ("__new__", "__init__"):  # a constructor: name its class
+                owner = f.f_locals.get("cls") or type(f.f_locals.get("self"))
+                co = getattr(owner, "__name__", co)
             if not co.startswith("<"):
-                name = co.lstrip("_") or co
+                name = co.strip("_") or co
         f = f.f_back
     return name or "unknown op"
 
