@@ -93,13 +93,21 @@ def _stable_argsort(lin, sparse_shape):
     return np.argsort(lin, kind="stable")
 
 
-def scatter_dense(ind, vals, size):
-    """The dense array of a COO tensor (duplicates summed)."""
+def scatter_dense(ind, vals, size, unique: bool = False):
+    """The dense array of a COO tensor (duplicates summed; ``unique`` indices are stored)."""
     xp = xp_of(vals)
     out = xp.zeros(tuple(size), vals.dtype)
     if ind.shape[1] == 0:
         return out
     key = tuple(ind)
+    if unique:
+        out[key] = vals
+        return out
+    if xp is np and vals.dtype != np.bool_ and len(key) > 1:
+        sd = len(key)
+        flat = out.reshape((-1,) + out.shape[sd:])
+        np.add.at(flat, linearize(ind, out.shape[:sd]), vals)
+        return out
     if xp is np:
         if vals.dtype == np.bool_:
             np.logical_or.at(out, key, vals)
