@@ -16,6 +16,7 @@ SCRIPTS = {
     # one process here (an MPI singleton when mpi4py is installed); two ranks under mpirun
     # in tests/distributed/test_multirank.py
     "ddp_mnist.py": ["--epochs", "1", "--limit", "256"],
+    "gcn_sparse.py": ["--nodes", "120", "--epochs", "30"],  # exits non-zero on a mismatch
 }
 
 

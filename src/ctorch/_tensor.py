@@ -317,11 +317,11 @@ class Tensor(_MethodsStub):
                 raise TypeError(
                     f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
                 )
-            if value._a.shape != self._a.shape:
+            if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(
                     f"assigned grad has data of a different size: {tuple(value.shape)} vs {tuple(self.shape)}"
                 )
-            if value._a.dtype != self._a.dtype:
+            if value.dtype != self.dtype:
                 raise RuntimeError(
                     f"assigned grad has data of a different type: {value.dtype} vs {self.dtype}"
                 )
@@ -349,6 +349,10 @@ class Tensor(_MethodsStub):
                 r = h(g)
                 if r is not None:
                     g = r
+        if g.is_sparse or (self._grad is not None and self._grad.is_sparse):
+            from .sparse._autograd import accumulate_grad  # sparse gradients (#13)
+
+            return accumulate_grad(self, g, create_graph, hooks_done=True)
         if g._a.shape != self._a.shape:
             g = g.sum_to_size(self._a.shape)
         if g._a.dtype != self._a.dtype:

@@ -483,6 +483,16 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler: it lets us emit raw
                 _tg("torch._utils", "_rebuild_parameter"),
                 (_ParamData(obj), bool(obj.requires_grad), collections.OrderedDict()),
             )
+        if t is _ct().layout:
+            return (_tg("torch.serialization", "_get_layout"), (f"torch.{obj.name}",))
+        if isinstance(obj, self._tensor_cls) and obj.layout is not _ct().strided:
+            from .sparse._serialize import sparse_save_args  # sparse COO / CSR (#13)
+
+            name, data = sparse_save_args(obj)
+            return (
+                _tg("torch._utils", "_rebuild_sparse_tensor"),
+                (getattr(_ct(), name), data),
+            )
         if isinstance(obj, self._tensor_cls):
             ref, off, size, stride = self._saver.tensor_args(obj)
             return (
@@ -763,7 +773,16 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> An
 
 
 def _get_layout(name: Any) -> Any:
-    raise _LoadError(f"sparse and other non-strided tensors (layout {name}) are not supported")
+    short = str(name).replace("torch.", "")
+    if short in ("strided", "sparse_coo", "sparse_csr"):
+        return getattr(_ct(), short)
+    raise _LoadError(f"tensors of layout {name} are not supported (only strided, COO and CSR)")
+
+
+def _rebuild_sparse_tensor(layout: Any, data: Any) -> Any:
+    from .sparse._serialize import rebuild_sparse_tensor
+
+    return rebuild_sparse_tensor(layout, data)
 
 
 def _safe_codecs_encode(obj: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
@@ -799,6 +818,7 @@ def _builtin_table() -> dict[str, Any]:
         ),
         "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
         "torch.serialization._get_layout": _get_layout,
+        "torch._utils._rebuild_sparse_tensor": _rebuild_sparse_tensor,
         "torch.Size": _Size,
         "torch.Tensor": ct.Tensor,
         "torch.device": _device_cls,

@@ -527,6 +527,12 @@ def embedding(
             padding_idx = weight.size(0) + padding_idx
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
+    if sparse and weight.requires_grad:
+        from ..autograd.grad_mode import state as _grad_state
+        from ..sparse._autograd import EmbeddingSparse  # the weight's gradient is sparse COO
+
+        if _grad_state.enabled:
+            return EmbeddingSparse.apply(weight, input, padding_idx, scale_grad_by_freq)
     return _embedding_ops.embedding(input, weight, padding_idx, scale_grad_by_freq)
 
 

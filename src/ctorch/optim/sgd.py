@@ -72,6 +72,12 @@ class SGD(Optimizer):
                 if p._grad is None:
                     continue
                 state = self.state[p]
+                if p._grad.is_sparse:  # Embedding(sparse=True): sparse momentum buffer (#13)
+                    from ..sparse._optim import sgd_sparse_step
+
+                    sgd_sparse_step(p, p._grad, state, group)
+                    p._bump()
+                    continue
                 buf = state.get("momentum_buffer")
                 pa, ga = p._a, p._grad._a
                 if (

@@ -1,5 +1,5 @@
-"""SparseAdam. ctorch has no sparse tensors (``Embedding(sparse=True)`` produces dense
-gradients), so like torch given dense gradients, ``step`` raises."""
+"""SparseAdam: Adam whose moments are updated only at the rows a sparse gradient touches
+(torch's algorithm, ``ctorch.sparse._optim.sparse_adam_step``); dense gradients raise."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ __all__ = ["SparseAdam"]
 
 
 class SparseAdam(Optimizer):
-    """``torch.optim.SparseAdam``: construction and state as torch; ``step`` raises torch's
-    error for the dense gradients that are all ctorch produces."""
+    """``torch.optim.SparseAdam`` for the sparse gradients of ``Embedding(sparse=True)``."""
 
     def __init__(
         self,
@@ -42,11 +41,16 @@ class SparseAdam(Optimizer):
             )
 
     def step(self, closure: Any = None) -> Any:
+        from ..sparse._optim import sparse_adam_step
+
         loss = self._run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
-                if p._grad is not None and not p._grad.is_sparse:
+                if p._grad is None:
+                    continue
+                if not p._grad.is_sparse:
                     raise RuntimeError(
                         "SparseAdam does not support dense gradients, please consider Adam instead"
                     )
+                sparse_adam_step(p, p._grad, self.state[p], group)
         return loss

@@ -1,0 +1,308 @@
+"""Wires sparse tensors into ctorch: layouts, top-level functions, Tensor methods.
+
+Top-level functions that torch runs on sparse operands (``add``, ``mul``, ``mm``, ``matmul``,
+``addmm``, ``sum``, zero-preserving unary ops...) are wrapped: one ``type(x) is
+SparseTensor`` test on the first operands, then the dense function unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .._tensor import Tensor
+from . import _linalg as L
+from . import _ops as O
+from ._autograd import coalesce, map_values, values_of
+from ._tensor import SparseTensor, install_stubs, unsupported
+
+# zero-preserving elementwise ops torch runs on COO and CSR values
+UNARY = (
+    "abs",
+    "neg",
+    "negative",
+    "sin",
+    "sinh",
+    "tan",
+    "tanh",
+    "asin",
+    "arcsin",
+    "asinh",
+    "arcsinh",
+    "atan",
+    "arctan",
+    "atanh",
+    "arctanh",
+    "sqrt",
+    "square",
+    "expm1",
+    "log1p",
+    "sign",
+    "sgn",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fix",
+    "frac",
+    "relu",
+    "erf",
+    "erfinv",
+    "deg2rad",
+    "rad2deg",
+    "signbit",
+    "isnan",
+    "isinf",
+    "isposinf",
+    "isneginf",
+)
+
+
+_LINEAR = {"neg", "negative", "deg2rad", "rad2deg"}
+
+
+def _unary(name: str, dense_fn):
+    """A zero-preserving op on the values; a nonlinear one coalesces first (as torch: the
+    op of a sum of duplicates is not the sum of the ops)."""
+    if name in _LINEAR:
+        return lambda s, *a, **k: map_values(s, lambda v: dense_fn(v, *a, **k))
+    return lambda s, *a, **k: map_values(
+        coalesce(s) if s._lay == "coo" else s, lambda v: dense_fn(v, *a, **k)
+    )
+
+
+def _indices(s: SparseTensor) -> Tensor:
+    if s._lay != "coo":
+        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
+    if not s._coal:
+        raise RuntimeError(
+            "Cannot get indices on an uncoalesced tensor, please call .coalesce() first"
+        )
+    return Tensor._make(s._ind)
+
+
+def _raw_indices(s: SparseTensor) -> Tensor:
+    if s._lay != "coo":
+        raise RuntimeError("_indices expected sparse coordinate tensor layout but got SparseCsr")
+    return Tensor._make(s._ind)
+
+
+def _values(s: SparseTensor) -> Tensor:
+    if s._lay == "coo" and not s._coal:
+        raise RuntimeError(
+            "Cannot get values on an uncoalesced tensor, please call .coalesce() first"
+        )
+    return values_of(s)
+
+
+def _crow(s: SparseTensor) -> Tensor:
+    if s._lay != "csr":
+        raise RuntimeError(
+            "crow_indices expected sparse row compressed tensor layout but got Sparse"
+        )
+    return Tensor._make(s._crow)
+
+
+def _col(s: SparseTensor) -> Tensor:
+    if s._lay != "csr":
+        raise RuntimeError(
+            "col_indices expected sparse row compressed tensor layout but got Sparse"
+        )
+    return Tensor._make(s._col)
+
+
+def _radd(s, o):
+    if isinstance(o, Tensor):
+        return O.add(o, s)
+    return O.add(s, o)
+
+
+def _rsub(s, o):
+    if isinstance(o, Tensor):
+        return O.add(o, s, alpha=-1)
+    raise RuntimeError(
+        f"sub: expected 'self' and 'other' to have same size, but self has size [] while "
+        f"other has size {list(s.shape)} (FYI: dense-sparse subtraction does not currently "
+        "support broadcasting)"
+    )
+
+
+def _to_dev(s, device=None, non_blocking=False, **kw):
+    return O.to(s, device if device is not None else "cuda")
+
+
+def _attach_sparse_methods() -> None:
+    M = SparseTensor
+    M.to_dense = O.to_dense
+    M.coalesce = coalesce
+    M.indices = _indices
+    M._indices = _raw_indices
+    M.values = _values
+    M._values = lambda s: Tensor._make(s._val._a)
+    M.crow_indices = _crow
+    M.col_indices = _col
+    M.to_sparse = O.to_sparse
+    M.to_sparse_coo = lambda s: O.to_sparse(s)
+    M.to_sparse_csr = O.to_sparse_csr
+    M.sparse_mask = O.sparse_mask
+    M.add = lambda s, o, *, alpha=1: O.add(s, o, alpha=alpha)
+    M.__add__ = lambda s, o: O.add(s, o)
+    M.__radd__ = _radd
+    M.sub = lambda s, o, *, alpha=1: O.sub(s, o, alpha=alpha)
+    M.subtract = M.sub
+    M.__sub__ = lambda s, o: O.sub(s, o)
+    M.__rsub__ = _rsub
+    M.mul = O.mul
+    M.multiply = O.mul
+    M.__mul__ = O.mul
+    M.__rmul__ = O.mul
+    M.div = O.div
+    M.divide = O.div
+    M.true_divide = O.div
+    M.__truediv__ = O.div
+    M.pow = O.pow_
+    M.__pow__ = O.pow_
+    M.__neg__ = lambda s: map_values(s, lambda v: -v)
+    M.__pos__ = lambda s: s
+    M.__abs__ = lambda s: s.abs()
+    M.__matmul__ = lambda s, o: L.matmul(s, o)
+    M.__rmatmul__ = lambda s, o: L.matmul(o, s)
+    M.mm = L.mm
+    M.matmul = L.matmul
+    M.t = O.t
+    M.transpose = O.transpose
+    M.T = property(O.t)
+    M.sum = L.sum_method
+    M.clone = O.clone
+    M.to = O.to
+    M.cpu = lambda s: O.to(s, "cpu")
+    M.cuda = _to_dev
+    for name, dt in (
+        ("double", "float64"),
+        ("float", "float32"),
+        ("half", "float16"),
+        ("bfloat16", "bfloat16"),
+        ("long", "int64"),
+        ("int", "int32"),
+        ("bool", "bool"),
+    ):
+        import ctorch
+
+        setattr(M, name, (lambda d: lambda s: O.to(s, d))(getattr(ctorch, dt)))
+    M.zero_ = O.zero_
+    M.copy_ = O.copy_
+    M.mul_ = O.mul_
+    M.div_ = O.div_
+    M.add_ = O.add_
+    import ctorch
+
+    for name in UNARY:
+        fn = getattr(ctorch, name, None)
+        if fn is not None:
+            setattr(M, name, _unary(name, fn))
+
+
+def _wrap_top(dense_fn, sparse_fn, positions=(0, 1)):
+    p0 = 0 in positions
+    p1 = 1 in positions
+    p2 = 2 in positions
+
+    @functools.wraps(dense_fn)
+    def f(*args, **kwargs):
+        n = len(args)
+        if (
+            (p0 and n > 0 and type(args[0]) is SparseTensor)
+            or (p1 and n > 1 and type(args[1]) is SparseTensor)
+            or (p2 and n > 2 and type(args[2]) is SparseTensor)
+        ):
+            return sparse_fn(*args, **kwargs)
+        return dense_fn(*args, **kwargs)
+
+    f._sparse_wrapped = True
+    return f
+
+
+def _addmm_top(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        raise unsupported("addmm.out", mat1 if isinstance(mat1, SparseTensor) else mat2)
+    return L.addmm(input, mat1, mat2, beta=beta, alpha=alpha, _named=True)
+
+
+def _sum_top(input, dim=None, keepdim=False, *, dtype=None):
+    return L.sum_method(input, dim, keepdim, dtype=dtype)
+
+
+def _transpose_top(input, dim0, dim1):
+    return O.transpose(input, dim0, dim1)
+
+
+def _dense_add_(self, other, *, alpha=1):
+    """``dense.add_(sparse)`` (torch supports it: optimizers use it)."""
+    from ..autograd.grad_mode import state
+
+    if state.enabled and (self._rg or other._rg):
+        d = other.to_dense()
+        return Tensor.__dict__["_ct_dense_add_"](self, d if alpha == 1 else d * alpha)
+    O._same_size(self, other, "add_")
+    return O.dense_add_sparse_(self, other, alpha)
+
+
+def install(ns: dict) -> None:
+    """Called once from ``ctorch/__init__.py`` with its namespace."""
+    layout = ns["layout"]
+    for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
+        ns.setdefault(name, layout(name))
+    ns["sparse_coo_tensor"] = O.sparse_coo_tensor
+    ns["sparse_csr_tensor"] = O.sparse_csr_tensor
+    ns["spmm"] = L.spmm
+
+    # dense Tensor members
+    T = Tensor
+    T.is_sparse_csr = False
+    T.to_sparse = O.dense_to_sparse
+    T.to_sparse_coo = lambda self: O.dense_to_sparse(self)
+    T.to_sparse_csr = O.to_sparse_csr
+    T.to_dense = lambda self, dtype=None, *, masked_grad=None: (
+        self if dtype is None else self.to(dtype)
+    )
+    T.sparse_mask = O.sparse_mask
+    T.sparse_dim = lambda self: 0
+    T.dense_dim = lambda self: self.ndim
+    T._ct_dense_add_ = T.add_
+    T.add_ = _wrap_top(T.add_, _dense_add_, positions=(1,))
+    for meth, sp in (("mm", L.mm), ("matmul", L.matmul), ("add", O.add), ("mul", O.mul)):
+        setattr(T, meth, _wrap_top(getattr(T, meth), sp, positions=(1,)))
+
+    _attach_sparse_methods()
+    install_stubs()
+
+    # top-level functions
+    binary = {
+        "add": O.add,
+        "sub": O.sub,
+        "subtract": O.sub,
+        "mul": O.mul,
+        "multiply": O.mul,
+        "div": O.div,
+        "divide": O.div,
+        "true_divide": O.div,
+        "mm": L.mm,
+        "matmul": L.matmul,
+    }
+    for name, sp in binary.items():
+        if name in ns:
+            ns[name] = _wrap_top(ns[name], sp)
+    unary = {
+        "sum": _sum_top,
+        "transpose": _transpose_top,
+        "t": O.t,
+        "clone": O.clone,
+        "pow": O.pow_,
+    }
+    for name in UNARY:
+        if name in ns:
+            unary[name] = getattr(SparseTensor, name)
+    for name, sp in unary.items():
+        if name in ns:
+            ns[name] = _wrap_top(ns[name], sp, positions=(0,))
+    if "addmm" in ns:
+        ns["addmm"] = _wrap_top(ns["addmm"], _addmm_top, positions=(1, 2))
