@@ -565,3 +565,34 @@ def __getattr__(name: str):
         globals()[name] = m
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
+
+# --- linear algebra (#13): ctorch.linalg, torch's legacy top-level names, Tensor methods ---
+from . import linalg  # noqa: E402
+from .linalg import _legacy as _linalg_legacy  # noqa: E402
+from .linalg._legacy import (  # noqa: E402
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    frobenius_norm,
+    geqrf,
+    inverse,
+    logdet,
+    lu,
+    lu_solve,
+    lu_unpack,
+    matrix_exp,
+    matrix_power,
+    nuclear_norm,
+    orgqr,
+    ormqr,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+    triangular_solve,
+)
+
+_linalg_legacy.attach(Tensor)
+# --- end of linear algebra (#13) ---
