@@ -29,7 +29,11 @@ def _potrf_info(a: np.ndarray) -> np.ndarray:
     info = np.zeros(a.shape[:-2], np.int32)
     potrf = C.lapack("potrf", a.dtype)
     for idx, m in C.each_matrix(a):
-        info[idx] = potrf(m, lower=1, clean=1)[1]
+        f, i = potrf(m, lower=1, clean=1)
+        if i == 0:  # OpenBLAS's potrf lets NaN through; reference LAPACK reports it
+            bad = np.flatnonzero(~(np.diagonal(f) > 0))
+            i = int(bad[0]) + 1 if bad.size else 0
+        info[idx] = i
     return info
 
 
@@ -42,6 +46,8 @@ class CholeskyEx(Function):
         try:
             L = np.linalg.cholesky(a)
             info = np.zeros(a.shape[:-2], np.int32)
+            if not np.isfinite(L).all():  # NaN input: LAPACK potrf reports it, NumPy not
+                raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             info = _potrf_info(a)
             if check_errors:
