@@ -566,6 +566,7 @@ def __getattr__(name: str):
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
 
+
 # --- linear algebra (#13): ctorch.linalg, torch's legacy top-level names, Tensor methods ---
 from . import linalg  # noqa: E402
 from .linalg import _legacy as _linalg_legacy  # noqa: E402
@@ -596,3 +597,22 @@ from .linalg._legacy import (  # noqa: E402
 
 _linalg_legacy.attach(Tensor)
 # --- end of linear algebra (#13) ---
+
+# --- special functions (#13): ctorch.special, torch's top-level aliases, Tensor methods ---
+from . import special  # noqa: E402
+from .special import _aliases as _special_aliases  # noqa: E402
+from .special._aliases import (  # noqa: E402
+    digamma,
+    erfc,
+    i0,
+    igamma,
+    igammac,
+    lgamma,
+    mvlgamma,
+    polygamma,
+    sinc,
+    xlogy,
+)
+
+_special_aliases.attach(Tensor)
+# --- end of special functions (#13) ---
