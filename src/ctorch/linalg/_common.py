@@ -102,9 +102,33 @@ def raise_first(op: str, info: np.ndarray, make_msg) -> None:
         raise LinAlgError(f"{op}: {msg}")
 
 
+_SCIPY = []
+
+
+def scipy_linalg():
+    """``scipy.linalg``, imported on first use. SciPy's wheels bring their own OpenBLAS
+    (``libscipy_openblas``, apart from NumPy's): once it is loaded, ``ctorch._blas_threads``
+    looks again for OpenBLAS libraries and gives SciPy's NumPy's thread count, so that
+    ``ctorch.set_num_threads`` governs both (measured: lstsq and matrix_exp ran 2-6x slower on
+    a loaded 2-core machine while SciPy's pool was left at its default)."""
+    if not _SCIPY:
+        import scipy.linalg
+        import scipy.linalg.blas  # noqa: F401
+        import scipy.linalg.lapack  # noqa: F401
+
+        from .. import _blas_threads as B
+
+        n = B.get_blas_threads()
+        B._api = None  # rescan /proc/self/maps: SciPy's OpenBLAS is loaded now
+        if n is not None:
+            B.set_blas_threads(n)
+        _SCIPY.append(scipy.linalg)
+    return _SCIPY[0]
+
+
 def lapack(name: str, dtype: np.dtype):
     """``scipy.linalg.lapack`` routine ``name`` (``getrf``...) for ``dtype``."""
-    from scipy.linalg import lapack as L
+    L = scipy_linalg().lapack
 
     prefix = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}[dtype.name]
     return getattr(L, prefix + name)

@@ -138,8 +138,7 @@ class Lstsq(Function):
 
     @staticmethod
     def forward(ctx, A, B, rcond, driver):
-        import scipy.linalg as sl
-
+        sl = C.scipy_linalg()
         op = "torch.linalg.lstsq"
         a, b = A._a, B._a
         C.check_float("linalg.lstsq", a)

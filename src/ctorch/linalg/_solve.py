@@ -164,8 +164,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
 def _trsm(a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool) -> np.ndarray:
     """X with op(A) X = B (left) or X A = B (right), per matrix with BLAS trsm. Works on the
     transposes so that C-ordered arrays reach BLAS as Fortran-ordered ones without a copy."""
-    from scipy.linalg import blas
-
+    blas = C.scipy_linalg().blas
     trsm = getattr(blas, {"float32": "strsm", "float64": "dtrsm"}[a.dtype.name])
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     ab = np.broadcast_to(a, batch + a.shape[-2:])
