@@ -109,18 +109,18 @@ def _getrf(a: np.ndarray):
 
 
 def _perm_from_pivots(piv: np.ndarray, m: int) -> np.ndarray:
-    """Row permutation ``perm`` (batch, m) with ``A[perm] = L U`` from LAPACK's pivots."""
+    """Row permutation ``perm`` (batch, m) with ``A[perm] = L U`` from LAPACK's pivots (the
+    swaps are sequential: a Python loop over plain ints beats k NumPy calls)."""
     batch = piv.shape[:-1]
-    perm = np.broadcast_to(np.arange(m), batch + (m,)).copy()
-    flat = perm.reshape(-1, m)
-    pf = piv.reshape(-1, piv.shape[-1]) - 1
-    rows = np.arange(flat.shape[0])
-    for i in range(pf.shape[-1]):
-        j = pf[:, i]
-        a = flat[rows, i].copy()
-        flat[rows, i] = flat[rows, j]
-        flat[rows, j] = a
-    return flat.reshape(batch + (m,))
+    flat = piv.reshape(-1, piv.shape[-1]).tolist()
+    out = np.empty((len(flat), m), np.int64)
+    for b, pv in enumerate(flat):
+        p = list(range(m))
+        for i, j in enumerate(pv):
+            j -= 1
+            p[i], p[j] = p[j], p[i]
+        out[b] = p
+    return out.reshape(batch + (m,))
 
 
 def unpack_arrays(lu: np.ndarray, piv: np.ndarray, unpack_data=True, unpack_pivots=True):
@@ -313,6 +313,28 @@ def _getrs(lu, piv, b, trans):
     return out
 
 
+def _trsm_lu_solve(lu, piv, b, trans):
+    """getrs by hand for large matrices: a row gather and two trsm on the C-ordered LU (no
+    transposed copy of LU, which getrs through SciPy would make)."""
+    from ._solve import _trsm
+
+    n = lu.shape[-1]
+    batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
+    perm = _perm_from_pivots(np.broadcast_to(piv, batch + piv.shape[-1:]), n)
+    bb = np.broadcast_to(b, batch + b.shape[-2:])
+    lub = np.broadcast_to(lu, batch + lu.shape[-2:])
+    idx = perm[..., :, None]
+    if not trans:  # A = P L U: X = U^{-1} L^{-1} P^T B
+        y = _trsm(lub, np.take_along_axis(bb, idx, -2), upper=False, left=True, unit=True)
+        return _trsm(lub, y, upper=True, left=True, unit=False)
+    # A^T X = B: X = P L^{-T} U^{-T} B
+    y = _trsm(lub, bb, upper=True, left=True, unit=False, trans=True)
+    z = _trsm(lub, y, upper=False, left=True, unit=True, trans=True)
+    x = np.empty_like(z)
+    np.put_along_axis(x, np.broadcast_to(idx, z.shape), z, -2)
+    return x
+
+
 class LuSolve(Function):
     _node_name = "LinalgLuSolveBackward0"
 
@@ -330,10 +352,11 @@ class LuSolve(Function):
                 f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
             )
         # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T
+        solver = _trsm_lu_solve if n >= 128 else _getrs
         if left:
-            x = _getrs(lu, piv, b, 1 if adjoint else 0)
+            x = solver(lu, piv, b, 1 if adjoint else 0)
         else:
-            x = np.swapaxes(_getrs(lu, piv, np.swapaxes(b, -1, -2), 0 if adjoint else 1), -1, -2)
+            x = np.swapaxes(solver(lu, piv, np.swapaxes(b, -1, -2), 0 if adjoint else 1), -1, -2)
         X = _wrap(np.ascontiguousarray(x))
         ctx.save_for_backward(LU, pivots, X)
         ctx.args = (left, adjoint, lu.shape, b.shape)
@@ -378,7 +401,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     info = np.zeros(a.shape[:-2], np.int32)
     if a.shape[-1]:
         for idx, m in C.each_matrix(a):
-            f, p, i = sytrf(m, lower=1)
+            f, p, i = sytrf(m, lower=1, lwork=max(1, 64 * a.shape[-1]))  # blocked
             ld[idx] = np.tril(f)
             piv[idx] = p
             info[idx] = i

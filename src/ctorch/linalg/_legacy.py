@@ -189,7 +189,7 @@ def geqrf(input: Tensor, *, out=None):
     if a.size:
         geqrf_ = C.lapack("geqrf", a.dtype)
         for idx, mat in C.each_matrix(a):
-            qr_, t, _work, _info = geqrf_(mat)
+            qr_, t, _work, _info = geqrf_(mat, lwork=max(1, 64 * n))
             res[idx], tau[idx] = qr_, t
     return C.copy_out(out, C.rt("geqrf", ("a", "tau"))(_wrap(res), _wrap(tau)))
 

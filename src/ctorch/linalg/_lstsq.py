@@ -234,7 +234,8 @@ def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
         if k == 0:
             out[idx] = np.eye(m, n, dtype=a.dtype)
             continue
-        out[idx] = orgqr(a[idx], tau[idx])[0]
+        # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
+        out[idx] = orgqr(a[idx], tau[idx], lwork=max(1, 64 * n))[0]
     return out
 
 

@@ -161,25 +161,33 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ solve_triangular
-def _trsm(a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool) -> np.ndarray:
-    """X with op(A) X = B (left) or X A = B (right), per matrix with BLAS trsm. Works on the
+def _trsm(
+    a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool, trans: bool = False
+) -> np.ndarray:
+    """X with op(A) X = B (left) or X op(A) = B (right), op(A) = A or A^T (``trans``), per
+    matrix with BLAS trsm; only A's ``upper`` (or lower) triangle is read. Works on the
     transposes so that C-ordered arrays reach BLAS as Fortran-ordered ones without a copy."""
     blas = C.scipy_linalg().blas
     trsm = getattr(blas, {"float32": "strsm", "float64": "dtrsm"}[a.dtype.name])
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    ab = np.broadcast_to(a, batch + a.shape[-2:])
     out = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=b.dtype, order="C")
     if out.size == 0 or a.shape[-1] == 0:
         return out
-    # A X = B  <=>  X^T A^T = B^T (side=1);  X A = B  <=>  A^T X^T = B^T (side=0)
+    n = a.shape[-1]
+    # op(A) X = B  <=>  X^T op(A)^T = B^T (side=1);  X op(A) = B  <=>  op(A)^T X^T = B^T
+    # (side=0). BLAS sees the matrix a^T (the F-ordered view of A's memory): its triangle is
+    # the other one, and op(A)^T = op'(A^T) with the same transpose flag.
     side = 1 if left else 0
-    lower = 1 if upper else 0  # A^T's triangle
+    lower = 1 if upper else 0
     diag = 1 if unit else 0
-    for idx in np.ndindex(*batch):
-        bt = out[idx].T  # F-contiguous view of the output
-        r = trsm(1.0, ab[idx].T, bt, side=side, lower=lower, diag=diag, overwrite_b=1)
-        if r is not bt and not np.shares_memory(r, bt):
-            bt[...] = r
+    tr = 1 if trans else 0
+    at = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, n, n).transpose(0, 2, 1)
+    bt = out.reshape((-1,) + out.shape[-2:]).transpose(0, 2, 1)
+    for i in range(bt.shape[0]):
+        x = bt[i]  # F-contiguous view of the output
+        r = trsm(1.0, at[i], x, side=side, lower=lower, trans_a=tr, diag=diag, overwrite_b=1)
+        if not np.shares_memory(r, x):
+            x[...] = r
     return out
 
 
