@@ -234,3 +234,35 @@ def test_eig_gradient_matches_torch():
     ctorch.autograd.backward([w], [ctorch.from_numpy(gw)])
     torch.autograd.backward([wt], [torch.from_numpy(gw)])
     np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), atol=1e-10)
+
+
+def _hilbert(n):
+    i = np.arange(n)
+    return 1.0 / (i[:, None] + i[None, :] + 1.0)
+
+
+def test_ill_conditioned_matches_torch():
+    # Hilbert(9): cond ~ 5e11; results agree with torch to the accuracy the condition allows
+    h = _hilbert(9)
+    c, t = ctorch.from_numpy(h.copy()), torch.from_numpy(h.copy())
+    np.testing.assert_allclose(ctorch.linalg.cond(c).item(), torch.linalg.cond(t).item(), rtol=1e-4)
+    np.testing.assert_allclose(ctorch.linalg.det(c).item(), torch.linalg.det(t).item(), rtol=1e-5)
+    np.testing.assert_allclose(
+        ctorch.linalg.svdvals(c).numpy(), torch.linalg.svdvals(t).numpy(), rtol=1e-4, atol=1e-15
+    )
+    b = np.ones((9, 2))
+    x = ctorch.linalg.solve(c, ctorch.from_numpy(b)).numpy()
+    assert np.abs(h @ x - b).max() < 1e-6  # a backward-stable solve: small residual
+    assert ctorch.linalg.matrix_rank(c).item() == torch.linalg.matrix_rank(t).item()
+    L = ctorch.linalg.cholesky(c).numpy()
+    np.testing.assert_allclose(L @ L.T, h, atol=1e-14)
+
+
+def test_gpu_tensors_are_refused_with_a_clear_error():
+    class Fake:  # an array of another device (what a cupy array looks like to linalg)
+        ndim, shape = 2, (2, 2)
+
+    t = ctorch.eye(2)
+    t._a = Fake()
+    with pytest.raises(RuntimeError, match="CPU"):
+        ctorch.linalg.inv(t)

@@ -47,6 +47,7 @@ def scalar_name(dt: Any) -> str:
 
 def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
     """torch refuses integer, bool and half inputs to its LAPACK-backed functions."""
+    check_cpu(op, a)
     k = a.dtype.kind
     if k not in "fc":
         if a.dtype.name == "bfloat16":
@@ -59,7 +60,16 @@ def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {scalar_name(a.dtype)}")
 
 
+def check_cpu(op: str, a: Any) -> None:
+    if type(a) is not np.ndarray:
+        raise RuntimeError(
+            f"{op}: ctorch.linalg runs on the CPU (NumPy/SciPy LAPACK) only; got a tensor on "
+            "another device: move it with .cpu() first"
+        )
+
+
 def check_matrix(op: str, a: np.ndarray, name: str = "A", square: bool = False) -> None:
+    check_cpu(op, a)
     if a.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if square and a.shape[-1] != a.shape[-2]:

@@ -59,6 +59,11 @@ def compute_dtype(dt: np.dtype) -> np.dtype:
 
 def _arr(x: Any, dt: np.dtype) -> np.ndarray:
     if isinstance(x, Tensor):
+        if type(x._a) is not np.ndarray:
+            raise RuntimeError(
+                "ctorch.special runs on the CPU (scipy.special) only; move the tensor with "
+                ".cpu() first"
+            )
         return x._a.astype(compute_dtype(dt), copy=False)
     return np.asarray(x, dtype=compute_dtype(dt))
 
@@ -75,6 +80,11 @@ def _tensor_of(x: Any, like: Tensor) -> Tensor:
 
 def _unary_arrays(fn, x: Tensor, *params) -> Tensor:
     a = x._a
+    if type(a) is not np.ndarray:
+        raise RuntimeError(
+            f"ctorch.special.{getattr(fn, '__name__', 'function')}: runs on the CPU "
+            "(scipy.special) only; move the tensor with .cpu() first"
+        )
     dt = out_dtype(a)
     with np.errstate(all="ignore"):
         return _finish(fn(a.astype(compute_dtype(dt), copy=False), *params), dt)
