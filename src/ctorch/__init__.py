@@ -571,3 +571,53 @@ from . import sparse  # noqa: E402
 
 sparse._install(globals())
 # --- end of sparse ---
+
+# --- linear algebra (#13): ctorch.linalg, torch's legacy top-level names, Tensor methods ---
+from . import linalg  # noqa: E402
+from .linalg import _legacy as _linalg_legacy  # noqa: E402
+from .linalg._legacy import (  # noqa: E402
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    frobenius_norm,
+    geqrf,
+    inverse,
+    logdet,
+    lu,
+    lu_solve,
+    lu_unpack,
+    matrix_exp,
+    matrix_power,
+    nuclear_norm,
+    orgqr,
+    ormqr,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+    triangular_solve,
+)
+
+_linalg_legacy.attach(Tensor)
+# --- end of linear algebra (#13) ---
+
+# --- special functions (#13): ctorch.special, torch's top-level aliases, Tensor methods ---
+from . import special  # noqa: E402
+from .special import _aliases as _special_aliases  # noqa: E402
+from .special._aliases import (  # noqa: E402
+    digamma,
+    erfc,
+    i0,
+    igamma,
+    igammac,
+    lgamma,
+    mvlgamma,
+    polygamma,
+    sinc,
+    xlogy,
+)
+
+_special_aliases.attach(Tensor)
+# --- end of special functions (#13) ---

@@ -1,0 +1,446 @@
+"""Triangular factorizations: ``cholesky(_ex)``, ``lu_factor(_ex)``, ``lu``, ``lu_solve``,
+``ldl_factor(_ex)``, ``ldl_solve`` (and the unpacking ``lu_unpack`` shares with the legacy API).
+
+Cholesky runs through NumPy's batched gufunc; LU and LDL through ``scipy.linalg.lapack``'s
+``getrf``/``getrs``/``sytrf``/``sytrs`` per matrix (NumPy exposes neither). Pivots are LAPACK's
+1-based ``int32`` ones, as torch returns them. Backward: torch's formulas (square LU).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..ops._util import sum_to_shape
+from . import _common as C
+from ._solve import solve_triangular
+
+_wrap = Tensor._make
+
+_NOT_PD = (
+    "The factorization could not be completed because the input is not positive-definite "
+    "(the leading minor of order {} is not positive-definite)."
+)
+
+
+# ------------------------------------------------------------------ cholesky
+def _potrf_info(a: np.ndarray) -> np.ndarray:
+    info = np.zeros(a.shape[:-2], np.int32)
+    potrf = C.lapack("potrf", a.dtype)
+    for idx, m in C.each_matrix(a):
+        f, i = potrf(m, lower=1, clean=1)
+        if i == 0:  # OpenBLAS's potrf lets NaN through; reference LAPACK reports it
+            bad = np.flatnonzero(~(np.diagonal(f) > 0))
+            i = int(bad[0]) + 1 if bad.size else 0
+        info[idx] = i
+    return info
+
+
+class CholeskyEx(Function):
+    _node_name = "LinalgCholeskyExBackward0"
+
+    @staticmethod
+    def forward(ctx, A, upper, check_errors):
+        a = C.check_square_float("linalg.cholesky", A)
+        try:
+            L = np.linalg.cholesky(a)
+            info = np.zeros(a.shape[:-2], np.int32)
+            if not np.isfinite(L).all():  # NaN input: LAPACK potrf reports it, NumPy not
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            info = _potrf_info(a)
+            if check_errors:
+                C.raise_first("linalg.cholesky", info, lambda i: _NOT_PD.format(i))
+            L = np.zeros_like(a)
+            potrf = C.lapack("potrf", a.dtype)
+            for idx, m in C.each_matrix(a):
+                L[idx] = np.tril(potrf(m, lower=1, clean=1)[0])
+        if upper:
+            L = np.ascontiguousarray(np.swapaxes(L, -1, -2))
+        out = _wrap(L)
+        ctx.save_for_backward(out)
+        ctx.upper = upper
+        return out, C.int_tensor(info)
+
+    @staticmethod
+    def backward(ctx, gL, _ginfo):
+        (L,) = ctx.saved_tensors
+        if ctx.upper:
+            L, gL = C.mT(L), C.mT(gL)
+        # torch: gA = L^{-H} Phi(L^H gL) L^{-1}, Phi = tril with the diagonal halved, made
+        # symmetric
+        gA = (C.mT(L) @ gL).tril()
+        gA = 0.5 * (gA + C.mT(gA.tril(-1)))
+        gA = solve_triangular(C.mT(L), gA, upper=True, left=True)
+        gA = solve_triangular(L, gA, upper=False, left=False)
+        return gA, None, None
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
+    """Cholesky factor and LAPACK ``info`` (i > 0: the leading minor of order i is not
+    positive-definite)."""
+    r = C.rt("linalg_cholesky_ex", ("L", "info"))(*CholeskyEx.apply(A, upper, check_errors))
+    return C.copy_out(out, r)
+
+
+def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
+    """Cholesky factor of symmetric positive-definite matrices (reads the lower triangle)."""
+    return C.copy_out(out, CholeskyEx.apply(A, upper, True)[0])
+
+
+# ------------------------------------------------------------------ LU
+def _getrf(a: np.ndarray):
+    """(LU, 1-based int32 pivots, info) for every matrix of the batch."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lu = np.empty(a.shape, a.dtype)
+    piv = np.empty(a.shape[:-2] + (k,), np.int32)
+    info = np.zeros(a.shape[:-2], np.int32)
+    if k == 0:
+        return lu, piv, info
+    getrf = C.lapack("getrf", a.dtype)
+    for idx, mat in C.each_matrix(a):
+        f, p, i = getrf(mat)
+        lu[idx] = f
+        piv[idx] = p + 1
+        info[idx] = i
+    return lu, piv, info
+
+
+def _perm_from_pivots(piv: np.ndarray, m: int) -> np.ndarray:
+    """Row permutation ``perm`` (batch, m) with ``A[perm] = L U`` from LAPACK's pivots (the
+    swaps are sequential: a Python loop over plain ints beats k NumPy calls)."""
+    batch = piv.shape[:-1]
+    flat = piv.reshape(-1, piv.shape[-1]).tolist()
+    out = np.empty((len(flat), m), np.int64)
+    for b, pv in enumerate(flat):
+        p = list(range(m))
+        for i, j in enumerate(pv):
+            j -= 1
+            p[i], p[j] = p[j], p[i]
+        out[b] = p
+    return out.reshape(batch + (m,))
+
+
+def unpack_arrays(lu: np.ndarray, piv: np.ndarray, unpack_data=True, unpack_pivots=True):
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    P = L = U = None
+    if unpack_pivots:
+        perm = _perm_from_pivots(piv, m)
+        P = np.zeros(lu.shape[:-2] + (m, m), lu.dtype)
+        # A[perm] = L U  =>  A = P L U with P[perm[i], i] = 1
+        bidx = np.indices(perm.shape)
+        P[(*bidx[:-1], perm, bidx[-1])] = 1.0
+    if unpack_data:
+        L = np.tril(lu[..., :, :k], -1)
+        idx = np.arange(k)
+        L[..., idx, idx] = 1.0
+        U = np.triu(lu[..., :k, :])
+    return P, L, U
+
+
+class LuFactorEx(Function):
+    _node_name = "LinalgLuFactorExBackward0"
+
+    @staticmethod
+    def forward(ctx, A, pivot, check_errors):
+        op = "torch.linalg.lu_factor_ex"
+        a = A._a
+        C.check_matrix(op, a)
+        C.check_float(op, a)
+        if not pivot:
+            raise RuntimeError(
+                "linalg.lu_factor: LU without pivoting is not implemented on the CPU"
+            )
+        lu, piv, info = _getrf(a)
+        if check_errors:
+            C.raise_first(
+                "torch.linalg.lu_factor_ex", info, lambda i: f"U[{i},{i}] is zero (singular)."
+            )
+        LU = _wrap(lu)
+        ctx.save_for_backward(LU)
+        ctx.piv = piv
+        return LU, C.int_tensor(piv), C.int_tensor(info)
+
+    @staticmethod
+    def backward(ctx, gLU, _gp, _gi):
+        (LU,) = ctx.saved_tensors
+        P, L, U = lu_unpack(LU, C.int_tensor(ctx.piv))
+        k = min(LU.shape[-2], LU.shape[-1])
+        gL, gU = gLU[..., :, :k].tril(-1), gLU[..., :k, :].triu()
+        return _lu_backward(P, L, U, gL, gU), None, None
+
+
+def _lu_backward(P: Tensor, L: Tensor, U: Tensor, gL: Tensor, gU: Tensor) -> Tensor:
+    """torch's linalg_lu_backward for A = P L U (square, wide and tall)."""
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    if m == n:
+        # gA = P L^{-H} [L^H gL o 1_L + gU U^H o 1_U] U^{-H}
+        gA = (C.mT(L) @ gL).tril(-1) + (gU @ C.mT(U)).triu()
+        gA = solve_triangular(C.mT(L), gA, upper=True, left=True, unitriangular=True)
+        gA = solve_triangular(C.mT(U), gA, upper=False, left=False)
+        return P @ gA
+    from ..ops.join import cat
+
+    if m < n:  # wide: U = [U1 U2], U1 k x k; U2 = L^{-1} P^T A2
+        U1, U2 = U[..., :, :k], U[..., :, k:]
+        gU1, gU2 = gU[..., :, :k], gU[..., :, k:]
+        X = (C.mT(L) @ gL - gU2 @ C.mT(U2)).tril(-1) + (gU1 @ C.mT(U1)).triu()
+        gA1 = solve_triangular(C.mT(L), X, upper=True, left=True, unitriangular=True)
+        gA1 = solve_triangular(C.mT(U1), gA1, upper=False, left=False)
+        gA2 = solve_triangular(C.mT(L), gU2, upper=True, left=True, unitriangular=True)
+        return P @ cat([gA1, gA2], -1)
+    # tall: L = [L1; L2], L1 k x k; L2 = B2 U^{-1} with B = P^T A
+    L1, L2 = L[..., :k, :], L[..., k:, :]
+    gL1, gL2 = gL[..., :k, :], gL[..., k:, :]
+    X = (C.mT(L1) @ gL1).tril(-1) + (gU @ C.mT(U) - C.mT(L2) @ gL2).triu()
+    gB1 = solve_triangular(C.mT(L1), X, upper=True, left=True, unitriangular=True)
+    gB1 = solve_triangular(C.mT(U), gB1, upper=False, left=False)
+    gB2 = solve_triangular(C.mT(U), gL2, upper=False, left=False)
+    return P @ cat([gB1, gB2], -2)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out=None):
+    """Compact LU factorization (LAPACK getrf) with pivots and ``info``."""
+    r = C.rt("linalg_lu_factor_ex", ("LU", "pivots", "info"))(
+        *LuFactorEx.apply(A, pivot, check_errors)
+    )
+    return C.copy_out(out, r)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
+    """Compact LU factorization; raises when U has a zero on its diagonal (as torch)."""
+    LU, piv, info = LuFactorEx.apply(A, pivot, False)
+    C.raise_first(
+        "torch.linalg.lu_factor",
+        info._a,
+        lambda i: (
+            f"U[{i},{i}] is zero and using it on lu_solve would result in a division by zero. "
+            "If you still want to perform the factorization, consider calling "
+            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        ),
+    )
+    return C.copy_out(out, C.rt("linalg_lu_factor", ("LU", "pivots"))(LU, piv))
+
+
+class Lu(Function):
+    _node_name = "LinalgLuBackward0"
+
+    @staticmethod
+    def forward(ctx, A, pivot):
+        op = "linalg.lu"
+        a = A._a
+        C.check_matrix(op, a)
+        C.check_float(op, a)
+        if not pivot:
+            raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+        lu, piv, _ = _getrf(a)
+        P, L, U = (_wrap(x) for x in unpack_arrays(lu, piv))
+        ctx.save_for_backward(P, L, U)
+        ctx.mark_non_differentiable(P)
+        return P, L, U
+
+    @staticmethod
+    def backward(ctx, _gP, gL, gU):
+        P, L, U = ctx.saved_tensors
+        return _lu_backward(P, L, U, gL, gU), None
+
+
+def lu(A: Tensor, *, pivot: bool = True, out=None):
+    """``A = P L U`` (partial pivoting)."""
+    return C.copy_out(out, C.rt("linalg_lu", ("P", "L", "U"))(*Lu.apply(A, pivot)))
+
+
+class LuUnpack(Function):
+    _node_name = "LuUnpackBackward0"
+
+    @staticmethod
+    def forward(ctx, LU, pivots, unpack_data, unpack_pivots):
+        lu, piv = LU._a, pivots._a
+        if piv.dtype != np.int32:
+            raise RuntimeError(
+                "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
+                f"dtype. Note: this function is intended to be used with the output produced by "
+                f"torch.linalg.lu_factor. Got {C.scalar_name(piv.dtype)}"
+            )
+        P, L, U = unpack_arrays(lu, piv, unpack_data, unpack_pivots)
+        empty = np.empty((0,), lu.dtype)
+        outs = tuple(_wrap(x if x is not None else empty) for x in (P, L, U))
+        ctx.mark_non_differentiable(outs[0])
+        ctx.mn = lu.shape[-2:]
+        return outs
+
+    @staticmethod
+    def backward(ctx, _gP, gL, gU):
+        m, n = ctx.mn
+        k = min(m, n)
+        from ..ops.join import cat
+
+        gLU = None
+        if gL.numel() and gU.numel():
+            gLs = gL.tril(-1)
+            gUs = gU.triu()
+            if m >= n:
+                top = gLs[..., :k, :] + gUs
+                gLU = cat([top, gLs[..., k:, :]], -2) if m > k else top
+            else:
+                left = gLs + gUs[..., :, :k]
+                gLU = cat([left, gUs[..., :, k:]], -1)
+        return gLU, None, None, None
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots=True):
+    """(P, L, U) from ``lu_factor``'s compact form."""
+    return C.rt("lu_unpack", ("P", "L", "U"))(
+        *LuUnpack.apply(LU_data, LU_pivots, unpack_data, unpack_pivots)
+    )
+
+
+def _getrs(lu, piv, b, trans):
+    getrs = C.lapack("getrs", lu.dtype)
+    batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
+    lub = np.broadcast_to(lu, batch + lu.shape[-2:])
+    pb = np.broadcast_to(piv, batch + piv.shape[-1:])
+    bb = np.broadcast_to(b, batch + b.shape[-2:])
+    out = np.empty(batch + b.shape[-2:], lu.dtype)
+    if out.size == 0:
+        return out
+    for idx in np.ndindex(*batch):
+        out[idx] = getrs(lub[idx], pb[idx] - 1, bb[idx], trans=trans)[0]
+    return out
+
+
+def _trsm_lu_solve(lu, piv, b, trans):
+    """getrs by hand for large matrices: a row gather and two trsm on the C-ordered LU (no
+    transposed copy of LU, which getrs through SciPy would make)."""
+    from ._solve import _trsm
+
+    n = lu.shape[-1]
+    batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
+    perm = _perm_from_pivots(np.broadcast_to(piv, batch + piv.shape[-1:]), n)
+    bb = np.broadcast_to(b, batch + b.shape[-2:])
+    lub = np.broadcast_to(lu, batch + lu.shape[-2:])
+    idx = perm[..., :, None]
+    if not trans:  # A = P L U: X = U^{-1} L^{-1} P^T B
+        y = _trsm(lub, np.take_along_axis(bb, idx, -2), upper=False, left=True, unit=True)
+        return _trsm(lub, y, upper=True, left=True, unit=False)
+    # A^T X = B: X = P L^{-T} U^{-T} B
+    y = _trsm(lub, bb, upper=True, left=True, unit=False, trans=True)
+    z = _trsm(lub, y, upper=False, left=True, unit=True, trans=True)
+    x = np.empty_like(z)
+    np.put_along_axis(x, np.broadcast_to(idx, z.shape), z, -2)
+    return x
+
+
+class LuSolve(Function):
+    _node_name = "LinalgLuSolveBackward0"
+
+    @staticmethod
+    def forward(ctx, LU, pivots, B, left, adjoint):
+        op = "linalg.lu_solve"
+        lu, piv, b = LU._a, pivots._a, B._a
+        C.check_matrix(op, lu, "LU", square=True)
+        C.check_matrix(op, b, "B")
+        C.check_same_dtype(op, lu, b, "LU", "B")
+        n = lu.shape[-1]
+        if (b.shape[-2] if left else b.shape[-1]) != n:
+            raise RuntimeError(
+                f"{op}: Incompatible shapes of A and B for the equation "
+                f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
+            )
+        # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T
+        solver = _trsm_lu_solve if n >= 128 else _getrs
+        if left:
+            x = solver(lu, piv, b, 1 if adjoint else 0)
+        else:
+            x = np.swapaxes(solver(lu, piv, np.swapaxes(b, -1, -2), 0 if adjoint else 1), -1, -2)
+        X = _wrap(np.ascontiguousarray(x))
+        ctx.save_for_backward(LU, pivots, X)
+        ctx.args = (left, adjoint, lu.shape, b.shape)
+        return X
+
+    @staticmethod
+    def backward(ctx, gX):
+        LU, piv, X = ctx.saved_tensors
+        left, adjoint, lshape, bshape = ctx.args
+        # with A = P L U: X = op(A)^{-1} B (left) or B op(A)^{-1} (right)
+        gB = lu_solve(LU, piv, gX, left=left, adjoint=not adjoint)
+        gLU = None
+        if ctx.needs_input_grad[0]:
+            if left:
+                gA = -(gB @ C.mT(X)) if not adjoint else -(X @ C.mT(gB))
+            else:
+                gA = -(C.mT(X) @ gB) if not adjoint else -(C.mT(gB) @ X)
+            P, L, U = lu_unpack(LU, piv)
+            # A = P L U: gL = (P^T gA U^T) strictly lower, gU = (L^T P^T gA) upper
+            PtgA = C.mT(P) @ gA
+            gLU = (PtgA @ C.mT(U)).tril(-1) + (C.mT(L) @ PtgA).triu()
+            gLU = sum_to_shape(gLU, lshape)
+        gB = sum_to_shape(gB, bshape) if ctx.needs_input_grad[2] else None
+        return gLU, None, gB, None, None
+
+
+def lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False, out=None
+) -> Tensor:
+    """Solve with ``lu_factor``'s output (LAPACK getrs)."""
+    return C.copy_out(out, LuSolve.apply(LU, pivots, B, left, adjoint))
+
+
+# ------------------------------------------------------------------ LDL
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False, out=None):
+    """Bunch-Kaufman LDL^T factorization (LAPACK sytrf, lower): compact LD, pivots, info."""
+    op = "torch.linalg.ldl_factor_ex"
+    a = C.check_square_float(op, A)
+    sytrf = C.lapack("sytrf", a.dtype)
+    ld = np.zeros(a.shape, a.dtype)
+    piv = np.zeros(a.shape[:-1], np.int32)
+    info = np.zeros(a.shape[:-2], np.int32)
+    if a.shape[-1]:
+        for idx, m in C.each_matrix(a):
+            f, p, i = sytrf(m, lower=1, lwork=max(1, 64 * a.shape[-1]))  # blocked
+            ld[idx] = np.tril(f)
+            piv[idx] = p
+            info[idx] = i
+    if check_errors:
+        C.raise_first(op, info, lambda i: f"LDL factorization failed (info = {i}).")
+    r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(
+        _wrap(ld), C.int_tensor(piv), C.int_tensor(info)
+    )
+    return C.copy_out(out, r)
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
+    """Compact LDL^T factorization; raises ``LinAlgError`` when D is singular."""
+    LD, piv, info = ldl_factor_ex(A, hermitian=hermitian)
+    C.raise_first(
+        "torch.linalg.ldl_factor",
+        info._a,
+        lambda i: (
+            f"The factorization could not be completed because the input matrix is singular "
+            f"(D[{i},{i}] is exactly zero)."
+        ),
+    )
+    return C.copy_out(out, C.rt("linalg_ldl_factor", ("LD", "pivots"))(LD, piv))
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False, out=None):
+    """Solve ``A X = B`` with ``ldl_factor``'s output (LAPACK sytrs)."""
+    op = "torch.linalg.ldl_solve"
+    ld, piv, b = LD._a, pivots._a, B._a
+    C.check_matrix(op, ld, "LD", square=True)
+    C.check_matrix(op, b, "B")
+    C.check_same_dtype(op, ld, b, "LD", "B")
+    sytrs = C.lapack("sytrs", ld.dtype)
+    batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
+    ldb = np.broadcast_to(ld, batch + ld.shape[-2:])
+    pb = np.broadcast_to(piv, batch + piv.shape[-1:])
+    bb = np.broadcast_to(b, batch + b.shape[-2:])
+    x = np.empty(batch + b.shape[-2:], ld.dtype)
+    if x.size:
+        for idx in np.ndindex(*batch):
+            x[idx] = sytrs(ldb[idx], pb[idx], bb[idx], lower=1)[0]
+    return C.copy_out(out, _wrap(x))

@@ -1,0 +1,248 @@
+"""torch's top-level linear-algebra names from before ``torch.linalg`` (``torch.det``,
+``inverse``, ``svd`` with ``some=``/``compute_uv=`` and V instead of Vh, ``cholesky_solve``,
+``triangular_solve``, ``lu``...), and the ``Tensor`` methods of the same names.
+
+Each is a thin wrapper over ``ctorch.linalg`` (so gradients come with them).
+``attach(Tensor)`` installs the methods; ``ctorch/__init__.py`` calls it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops import join as J
+from . import _common as C
+from ._decomp import qr as _qr
+from ._decomp import svd as _svd
+from ._factor import cholesky as _cholesky
+from ._factor import lu_factor_ex, lu_unpack
+from ._factor import lu_solve as _lu_solve
+from ._lstsq import householder_product, pinv
+from ._misc import matrix_exp, matrix_norm, matrix_power, multi_dot
+from ._solve import det, inv, solve_triangular
+from ._solve import slogdet as _slogdet
+
+_wrap = Tensor._make
+
+__all__ = [
+    "cholesky",
+    "cholesky_inverse",
+    "cholesky_solve",
+    "chain_matmul",
+    "det",
+    "frobenius_norm",
+    "geqrf",
+    "inverse",
+    "logdet",
+    "lu",
+    "lu_solve",
+    "lu_unpack",
+    "matrix_exp",
+    "matrix_power",
+    "nuclear_norm",
+    "orgqr",
+    "ormqr",
+    "pinverse",
+    "qr",
+    "slogdet",
+    "svd",
+    "triangular_solve",
+]
+
+
+def inverse(input: Tensor, *, out=None) -> Tensor:
+    """``torch.inverse``: ``linalg.inv``."""
+    return inv(input, out=out)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
+    sign, logabs = _slogdet(input)
+    nan = _wrap(np.asarray(sign._a < 0))
+    return logabs.masked_fill(nan, math.nan) if nan._a.any() else logabs
+
+
+def slogdet(input: Tensor, *, out=None):
+    r = _slogdet(input)
+    return C.copy_out(out, C.rt("slogdet", ("sign", "logabsdet"))(*r))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
+    """``torch.svd``: (U, S, V) with V (not Vh); zero U and V when ``compute_uv`` is False."""
+    U, S, Vh = _svd(input, full_matrices=not some)
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        dt = input._a.dtype
+        U = _wrap(np.zeros(batch + (m, m), dt))
+        V = _wrap(np.zeros(batch + (n, n), dt))
+        return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S.detach(), V))
+    return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S, C.mT(Vh)))
+
+
+def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    return _cholesky(input, upper=upper, out=out)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """Solve ``A X = B`` given the Cholesky factor of ``A`` (lower, or upper with ``upper``)."""
+    C.check_matrix("cholesky_solve", B._a, "B")
+    C.check_same_dtype("cholesky_solve", B._a, L._a, "B", "A")
+    if upper:
+        y = solve_triangular(C.mT(L), B, upper=False)
+        x = solve_triangular(L, y, upper=True)
+    else:
+        y = solve_triangular(L, B, upper=False)
+        x = solve_triangular(C.mT(L), y, upper=True)
+    return C.copy_out(out, x)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """Inverse of ``A`` from its Cholesky factor."""
+    a = C.check_square_float("cholesky_inverse", L, "input")
+    d = np.diagonal(a, axis1=-2, axis2=-1)
+    zero = d == 0
+    if zero.any():
+        info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+        C.raise_first("cholesky_inverse", info, lambda i: C.SINGULAR_INV.format(i))
+    eye = _wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+    return C.copy_out(out, cholesky_solve(eye, L, upper))
+
+
+def triangular_solve(
+    b: Tensor,
+    A: Tensor,
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+    *,
+    out=None,
+):
+    """``torch.triangular_solve``: (solution of op(A) X = b, clone of A)."""
+    op = "torch.triangular_solve"
+    C.check_matrix(op, b._a, "b")
+    C.check_matrix(op, A._a)
+    if transpose:
+        x = solve_triangular(C.mT(A), b, upper=not upper, unitriangular=unitriangular)
+    else:
+        x = solve_triangular(A, b, upper=upper, unitriangular=unitriangular)
+    batch = np.broadcast_shapes(A._a.shape[:-2], b._a.shape[:-2])
+    Ab = A.expand(*batch, *A.shape[-2:]).clone()
+    return C.copy_out(out, C.rt("triangular_solve", ("solution", "cloned_coefficient"))(x, Ab))
+
+
+def qr(input: Tensor, some: bool = True, *, out=None):
+    """``torch.qr``: reduced (``some``) or complete QR."""
+    Q, R = _qr(input, "reduced" if some else "complete")
+    return C.copy_out(out, C.rt("qr", ("Q", "R"))(Q, R))
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
+    """``torch.lu`` (deprecated in torch): (LU, pivots[, infos])."""
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    if get_infos:
+        return LU, piv, info
+    C.raise_first("torch.lu", info._a, lambda i: f"U[{i},{i}] is zero (singular matrix).")
+    return LU, piv
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:
+    """``torch.lu_solve(b, LU, pivots)``: ``linalg.lu_solve(LU, pivots, b)``."""
+    return _lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15, hermitian: bool = False) -> Tensor:
+    return pinv(input, rtol=rcond, hermitian=hermitian)
+
+
+def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
+    """``torch.chain_matmul`` (deprecated in torch): ``linalg.multi_dot``."""
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return multi_dot(matrices, out=out)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False, *, out=None) -> Tensor:
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)
+
+
+def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False, *, out=None):
+    from ._misc import vector_norm
+
+    return vector_norm(input, 2, dim, keepdim, out=out)
+
+
+def geqrf(input: Tensor, *, out=None):
+    """LAPACK geqrf: R above the diagonal, Householder vectors below, and tau."""
+    op = "torch.geqrf"
+    a = input._a
+    C.check_matrix(op, a)
+    C.check_float(op, a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    res = np.empty(a.shape, a.dtype)
+    tau = np.empty(a.shape[:-2] + (k,), a.dtype)
+    if a.size:
+        geqrf_ = C.lapack("geqrf", a.dtype)
+        for idx, mat in C.each_matrix(a):
+            qr_, t, _work, _info = geqrf_(mat, lwork=max(1, 64 * n))
+            res[idx], tau[idx] = qr_, t
+    return C.copy_out(out, C.rt("geqrf", ("a", "tau"))(_wrap(res), _wrap(tau)))
+
+
+def orgqr(input: Tensor, tau: Tensor, *, out=None) -> Tensor:
+    return householder_product(input, tau, out=out)
+
+
+def ormqr(
+    input: Tensor,
+    tau: Tensor,
+    other: Tensor,
+    left: bool = True,
+    transpose: bool = False,
+    *,
+    out=None,
+) -> Tensor:
+    """``op(Q) @ other`` (or ``other @ op(Q)``) with Q the full Householder product."""
+    m, n = input.shape[-2:]
+    A = input
+    if n < m:
+        pad = _wrap(np.zeros(tuple(input.shape[:-1]) + (m - n,), input._a.dtype))
+        A = J.cat([input, pad], -1)
+    Q = householder_product(A, tau)
+    if transpose:
+        Q = C.mT(Q)
+    return C.copy_out(out, Q @ other if left else other @ Q)
+
+
+_METHODS = (
+    "det",
+    "logdet",
+    "slogdet",
+    "inverse",
+    "svd",
+    "cholesky",
+    "cholesky_solve",
+    "cholesky_inverse",
+    "triangular_solve",
+    "qr",
+    "pinverse",
+    "matrix_exp",
+    "matrix_power",
+    "lu",
+    "lu_solve",
+    "geqrf",
+    "orgqr",
+    "ormqr",
+)
+
+
+def attach(T: type) -> None:
+    """Install the Tensor methods torch has for these functions (``t.det()``...)."""
+    g = globals()
+    for name in _METHODS:
+        setattr(T, name, g[name])

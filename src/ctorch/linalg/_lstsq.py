@@ -1,0 +1,275 @@
+"""Rank-revealing functions: ``pinv``, ``matrix_rank``, ``lstsq``, and ``householder_product``.
+
+``pinv`` and ``lstsq`` carry torch's own backward (``pinv_backward``: correct for
+rank-deficient matrices where differentiating through the SVD is not); ``lstsq`` runs
+``scipy.linalg.lstsq`` with torch's default driver (``gelsy`` on the CPU).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..ops._util import sum_to_shape
+from . import _common as C
+
+_wrap = Tensor._make
+
+
+def _tol_arrays(a: np.ndarray, atol: Any, rtol: Any, smax: np.ndarray) -> np.ndarray:
+    """torch's threshold: max(atol, rtol * smax); rtol defaults to eps * max(m, n) unless a
+    positive atol is given."""
+    eps = np.finfo(a.dtype).eps
+    m, n = a.shape[-2:]
+
+    def arr(x):
+        return x._a if isinstance(x, Tensor) else np.asarray(x, dtype=a.dtype)
+
+    at = 0.0 if atol is None else arr(atol)
+    if rtol is None:
+        rt = eps * max(m, n) if atol is None or np.all(np.asarray(at) <= 0) else 0.0
+    else:
+        rt = arr(rtol)
+    return np.maximum(at, rt * smax)
+
+
+def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
+    m, n = a.shape[-2:]
+    if a.size == 0:
+        return np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    if hermitian:
+        w, v = np.linalg.eigh(a)
+        aw = np.abs(w)
+        tol = _tol_arrays(a, atol, rtol, aw.max(-1))
+        with np.errstate(all="ignore"):
+            inv_w = np.where(aw > tol[..., None], 1.0 / w, 0.0).astype(a.dtype)
+        return (v * inv_w[..., None, :]) @ np.swapaxes(v, -1, -2)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    tol = _tol_arrays(a, atol, rtol, s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1]))
+    with np.errstate(all="ignore"):
+        inv_s = np.where(s > tol[..., None], 1.0 / s, 0.0).astype(a.dtype)
+    return (np.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ np.swapaxes(u, -1, -2)
+
+
+class Pinv(Function):
+    _node_name = "LinalgPinvBackward0"
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol, hermitian):
+        op = "linalg.pinv"
+        a = A._a
+        C.check_matrix(op, a)
+        C.check_float(op, a)
+        P = _wrap(np.ascontiguousarray(_pinv_array(a, atol, rtol, hermitian)))
+        ctx.save_for_backward(A, P)
+        return P
+
+    @staticmethod
+    def backward(ctx, g):
+        A, P = ctx.saved_tensors
+        return pinv_backward(g, P, A), None, None, None
+
+
+def pinv_backward(g: Tensor, pinvA: Tensor, A: Tensor) -> Tensor:
+    """torch's pinv_backward (valid at rank-deficient A, where the rank is locally constant)."""
+    m, n = A.shape[-2], A.shape[-1]
+    pinvAh = C.mT(pinvA)
+    gh = C.mT(g)
+    if m <= n:
+        K = gh @ pinvA
+        KpinvAh = K @ pinvAh
+        return -C.mT(pinvA @ K) + KpinvAh - (A @ pinvA) @ KpinvAh + (pinvAh @ pinvA) @ (gh - K @ A)
+    K = pinvA @ gh
+    pinvAhK = pinvAh @ K
+    return -C.mT(K @ pinvA) + (gh - A @ K) @ pinvA @ pinvAh + pinvAhK - pinvAhK @ pinvA @ A
+
+
+def pinv(
+    A: Tensor,
+    rcond: Any = None,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+    out=None,
+) -> Tensor:
+    """Moore-Penrose pseudo-inverse (SVD, or eigh with ``hermitian``); singular values below
+    ``max(atol, rtol * s_max)`` are dropped. ``rcond`` is the old name of ``rtol``."""
+    if rcond is not None:
+        rtol = rcond
+    return C.copy_out(out, Pinv.apply(A, atol, rtol, hermitian))
+
+
+def matrix_rank(
+    A: Tensor,
+    tol: Any = None,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+    out=None,
+) -> Tensor:
+    """Number of singular values above ``max(atol, rtol * s_max)`` (int64)."""
+    op = "linalg.matrix_rank"
+    a = A._a
+    C.check_matrix(op, a)
+    C.check_float(op, a)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    if a.size == 0:
+        return C.copy_out(out, _wrap(np.zeros(a.shape[:-2], np.int64)))
+    if hermitian:
+        s = np.abs(np.linalg.eigvalsh(a))
+    else:
+        s = np.linalg.svd(a, compute_uv=False)
+    tol_ = _tol_arrays(a, atol, rtol, s.max(-1))
+    return C.copy_out(out, _wrap(np.asarray((s > tol_[..., None]).sum(-1), dtype=np.int64)))
+
+
+# ------------------------------------------------------------------ lstsq
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+class Lstsq(Function):
+    _node_name = "LinalgLstsqBackward0"
+
+    @staticmethod
+    def forward(ctx, A, B, rcond, driver):
+        sl = C.scipy_linalg()
+        op = "torch.linalg.lstsq"
+        a, b = A._a, B._a
+        C.check_float("linalg.lstsq", a)
+        C.check_float("linalg.lstsq", b)
+        C.check_same_dtype("linalg.lstsq", a, b, "input", "other")
+        if a.ndim < 2:
+            raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+        if not (a.ndim >= b.ndim and a.ndim - b.ndim <= 1):
+            raise RuntimeError(
+                f"{op}: input.dim() must be greater or equal to other.dim() and "
+                "(input.dim() - other.dim()) <= 1"
+            )
+        driver = driver or "gelsy"
+        if driver not in _DRIVERS:
+            raise RuntimeError(
+                f"{op}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
+            )
+        vector = b.ndim == a.ndim - 1
+        bm = b[..., None] if vector else b
+        if bm.shape[-2] != a.shape[-2]:
+            raise RuntimeError(
+                f"{op}: input.size(-2) should match other.size(-2)"
+                if not vector
+                else f"{op}: input.size(-2) should match other.size(-1)"
+            )
+        m, n = a.shape[-2:]
+        k = bm.shape[-1]
+        batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+        ab = np.broadcast_to(a, batch + (m, n))
+        bb = np.broadcast_to(bm, batch + (m, k))
+        eps = np.finfo(a.dtype).eps
+        rc = eps * max(m, n) if rcond is None else rcond
+        x = np.zeros(batch + (n, k), a.dtype)
+        rank = np.zeros(batch, np.int64)
+        sv = np.zeros(batch + (min(m, n),), a.dtype)
+        lapack_driver = "gelsy" if driver == "gels" else driver
+        if x.size and m and n:
+            for idx in np.ndindex(*batch):
+                sol, _res, rk, s = sl.lstsq(
+                    ab[idx], bb[idx], cond=rc, lapack_driver=lapack_driver, check_finite=False
+                )
+                x[idx] = sol
+                rank[idx] = rk
+                if s is not None and driver in ("gelsd", "gelss"):
+                    sv[idx] = s
+        full_rank = driver == "gels" or bool(np.all(rank == n))
+        if m > n and driver != "gelsy" and full_rank:
+            r = bb - ab @ x
+            res = (r * r).sum(-2)
+            residuals = _wrap(res[..., 0] if vector else res)
+        else:
+            residuals = _wrap(np.zeros((0,), a.dtype))
+        rank_t = _wrap(rank) if driver != "gels" else _wrap(np.zeros((0,), np.int64))
+        sv_t = _wrap(sv) if driver in ("gelsd", "gelss") else _wrap(np.zeros((0,), a.dtype))
+        X = _wrap(x[..., 0] if vector else x)
+        ctx.save_for_backward(A, B)
+        ctx.vector = vector
+        ctx.mark_non_differentiable(residuals, sv_t)
+        return X, residuals, rank_t, sv_t
+
+    @staticmethod
+    def backward(ctx, gX, _gr, _grank, _gs):
+        A, B = ctx.saved_tensors
+        vector = ctx.vector
+        gXm = gX.unsqueeze(-1) if vector else gX
+        Bm = B.unsqueeze(-1) if vector else B
+        pinvA = pinv(A)
+        gA = gB = None
+        if ctx.needs_input_grad[0]:
+            gA = sum_to_shape(pinv_backward(gXm @ C.mT(Bm), pinvA, A), A.shape)
+        if ctx.needs_input_grad[1]:
+            gB = C.mT(pinvA) @ gXm
+            gB = sum_to_shape(gB[..., 0] if vector else gB, B.shape)
+        return gA, gB, None, None
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):
+    """Least-squares solution of ``A X = B`` (solution, residuals, rank, singular_values)."""
+    return C.rt("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))(
+        *Lstsq.apply(A, B, rcond, driver)
+    )
+
+
+# ------------------------------------------------------------------ householder_product
+def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    m, n = a.shape[-2:]
+    k = tau.shape[-1]
+    out = np.empty(a.shape, a.dtype)
+    if a.size == 0:
+        return out
+    orgqr = C.lapack("orgqr", a.dtype)
+    for idx in np.ndindex(*a.shape[:-2]):
+        if k == 0:
+            out[idx] = np.eye(m, n, dtype=a.dtype)
+            continue
+        # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
+        out[idx] = orgqr(a[idx], tau[idx], lwork=max(1, 64 * n))[0]
+    return out
+
+
+def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
+    """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T (LAPACK orgqr). With
+    gradients the product is built from differentiable ops (one reflector at a time)."""
+    op = "torch.linalg.householder_product"
+    a, t = A._a, tau._a
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    m, n = a.shape[-2:]
+    if m < n:
+        raise RuntimeError(
+            f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]"
+        )
+    if t.shape[-1] > n:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if t.ndim != a.ndim - 1 or t.shape[:-1] != a.shape[:-2]:
+        raise RuntimeError(
+            f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+            f"{tuple(t.shape[:-1])}"
+        )
+    C.check_float(op, a)
+    C.check_same_dtype(op, a, t, "input", "tau")
+    from ..autograd.grad_mode import state
+
+    if not (state.enabled and (A.requires_grad or tau.requires_grad)):
+        return C.copy_out(out, _wrap(_orgqr_array(a, t)))
+    k = t.shape[-1]
+    Q = _wrap(np.broadcast_to(np.eye(m, n, dtype=a.dtype), a.shape).copy())
+    below = _wrap(np.tril(np.ones((m, n), a.dtype), -1))
+    eye = _wrap(np.eye(m, n, dtype=a.dtype))
+    Vs = A * below + eye  # column i: v_i (unit at i, A below)
+    for i in range(k - 1, -1, -1):
+        v = Vs[..., :, i : i + 1]
+        Q = Q - (tau[..., i : i + 1].unsqueeze(-1) * v) @ (C.mT(v) @ Q)
+    return C.copy_out(out, Q)

@@ -1,0 +1,351 @@
+"""Inverses, solves and determinants: ``inv(_ex)``, ``solve(_ex)``, ``solve_triangular``,
+``det``, ``slogdet``, ``tensorinv``, ``tensorsolve``.
+
+Forward: NumPy's batched LAPACK gufuncs (``np.linalg.inv/solve/det/slogdet``) on the whole
+batch at once; only when one of them reports a singular matrix does a per-matrix ``getrf``
+loop find the LAPACK ``info`` torch reports. ``solve_triangular`` is BLAS ``trsm`` per matrix
+(torch's choice too: a zero diagonal gives inf/NaN, not an error). Backward: torch's formulas,
+written with differentiable tensor ops (so double backward works).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..ops._util import sum_to_shape
+from . import _common as C
+
+_wrap = Tensor._make
+
+
+# ------------------------------------------------------------------ inv
+def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, info): the batched gufunc, or a per-matrix pass when something is singular."""
+    try:
+        with np.errstate(all="ignore"):
+            return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)
+    except np.linalg.LinAlgError:
+        pass
+    info = C.getrf_info(a)
+    out = np.full(a.shape, np.nan, dtype=a.dtype)
+    for idx, m in C.each_matrix(a):
+        if info[idx] == 0:
+            out[idx] = np.linalg.inv(m)
+    return out, info
+
+
+class InvEx(Function):
+    _node_name = "LinalgInvExBackward0"
+
+    @staticmethod
+    def forward(ctx, A, check_errors):
+        a = C.check_square_float("linalg.inv", A)
+        inv, info = _inv_array(a)
+        if check_errors:
+            C.raise_first("linalg.inv", info, lambda i: C.SINGULAR_INV.format(i))
+        r = _wrap(inv)
+        ctx.save_for_backward(r)
+        return r, C.int_tensor(info)
+
+    @staticmethod
+    def backward(ctx, g, _ginfo):
+        (r,) = ctx.saved_tensors
+        rt = C.mT(r)
+        return -(rt @ g @ rt), None
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
+    """Inverse of square matrices with LAPACK's ``info`` (0: fine, i > 0: U[i, i] is zero)."""
+    r = C.rt("linalg_inv_ex", ("inverse", "info"))(*InvEx.apply(A, check_errors))
+    return C.copy_out(out, r)
+
+
+def inv(A: Tensor, *, out=None) -> Tensor:
+    """Inverse of (a batch of) square matrices; ``LinAlgError`` when one is singular."""
+    return C.copy_out(out, InvEx.apply(A, True)[0])
+
+
+# ------------------------------------------------------------------ solve
+def _solve_arrays(op: str, a: np.ndarray, b: np.ndarray, left: bool):
+    """Checks and broadcasting of ``solve``: returns (A, B as matrices, vector_case)."""
+    C.check_matrix(op, a, square=True)
+    C.check_float(op, a)
+    C.check_float(op, b)
+    C.check_same_dtype(op, a, b)
+    vector = C.is_vector_rhs(a, b)
+    bm = b[..., None] if vector else b
+    if bm.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 1 dimensions.")
+    n = a.shape[-1]
+    k = bm.shape[-2] if left else bm.shape[-1]
+    if k != n:
+        rows, cols = (bm.shape[-2], bm.shape[-1])
+        raise RuntimeError(
+            f"{op}: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {rows}x{cols})"
+        )
+    return vector
+
+
+class SolveEx(Function):
+    _node_name = "LinalgSolveExBackward0"
+
+    @staticmethod
+    def forward(ctx, A, B, left, check_errors):
+        op = "linalg.solve"
+        a, b = A._a, B._a
+        vector = _solve_arrays(op, a, b, left)
+        bm = b[..., None] if vector else b
+        if not left:  # X A = B  <=>  A^T X^T = B^T
+            a = np.swapaxes(a, -1, -2)
+            bm = np.swapaxes(bm, -1, -2)
+        batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+        try:
+            with np.errstate(all="ignore"):
+                x = np.linalg.solve(a, bm)
+            info = np.zeros(batch, np.int32)
+        except np.linalg.LinAlgError:
+            ab = np.broadcast_to(a, batch + a.shape[-2:])
+            info = C.getrf_info(ab)
+            if check_errors:
+                C.raise_first(
+                    "torch.linalg.solve",
+                    info,
+                    lambda i: "The solver failed because the input matrix is singular.",
+                )
+            x = np.full(batch + bm.shape[-2:], np.nan, a.dtype)
+            bb = np.broadcast_to(bm, batch + bm.shape[-2:])
+            for idx, m in C.each_matrix(ab):
+                if info[idx] == 0:
+                    x[idx] = np.linalg.solve(m, bb[idx])
+        if not left:
+            x = np.swapaxes(x, -1, -2)
+        if vector:
+            x = x[..., 0]
+        X = _wrap(np.ascontiguousarray(x))
+        ctx.save_for_backward(A, X)
+        ctx.left, ctx.vector = left, vector
+        ctx.shapes = (a.shape, B._a.shape)
+        return X, C.int_tensor(info)
+
+    @staticmethod
+    def backward(ctx, gX, _ginfo):
+        A, X = ctx.saved_tensors
+        left, vector = ctx.left, ctx.vector
+        At = C.mT(A)
+        # gB = A^{-T} gX (left) / gX A^{-T} (right); gA = -gB X^T (left) / -X^T gB (right)
+        gB = solve(At, gX, left=left)
+        gA = None
+        if ctx.needs_input_grad[0]:
+            gBm = gB.unsqueeze(-1) if vector else gB
+            Xm = X.unsqueeze(-1) if vector else X
+            gA = -(gBm @ C.mT(Xm)) if left else -(C.mT(Xm) @ gBm)
+            gA = sum_to_shape(gA, A.shape)
+        gB = sum_to_shape(gB, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return gA, gB, None, None
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):
+    """``solve`` with LAPACK's ``info`` instead of an error for singular matrices."""
+    r = C.rt("linalg_solve_ex", ("result", "info"))(*SolveEx.apply(A, B, left, check_errors))
+    return C.copy_out(out, r)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``); B may be a (batch of) vector(s)."""
+    return C.copy_out(out, SolveEx.apply(A, B, left, True)[0])
+
+
+# ------------------------------------------------------------------ solve_triangular
+def _trsm(
+    a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool, trans: bool = False
+) -> np.ndarray:
+    """X with op(A) X = B (left) or X op(A) = B (right), op(A) = A or A^T (``trans``), per
+    matrix with BLAS trsm; only A's ``upper`` (or lower) triangle is read. Works on the
+    transposes so that C-ordered arrays reach BLAS as Fortran-ordered ones without a copy."""
+    blas = C.scipy_linalg().blas
+    trsm = getattr(blas, {"float32": "strsm", "float64": "dtrsm"}[a.dtype.name])
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    out = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=b.dtype, order="C")
+    if out.size == 0 or a.shape[-1] == 0:
+        return out
+    n = a.shape[-1]
+    # op(A) X = B  <=>  X^T op(A)^T = B^T (side=1);  X op(A) = B  <=>  op(A)^T X^T = B^T
+    # (side=0). BLAS sees the matrix a^T (the F-ordered view of A's memory): its triangle is
+    # the other one, and op(A)^T = op'(A^T) with the same transpose flag.
+    side = 1 if left else 0
+    lower = 1 if upper else 0
+    diag = 1 if unit else 0
+    tr = 1 if trans else 0
+    at = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, n, n).transpose(0, 2, 1)
+    bt = out.reshape((-1,) + out.shape[-2:]).transpose(0, 2, 1)
+    for i in range(bt.shape[0]):
+        x = bt[i]  # F-contiguous view of the output
+        r = trsm(1.0, at[i], x, side=side, lower=lower, trans_a=tr, diag=diag, overwrite_b=1)
+        if not np.shares_memory(r, x):
+            x[...] = r
+    return out
+
+
+class SolveTriangular(Function):
+    _node_name = "LinalgSolveTriangularBackward0"
+
+    @staticmethod
+    def forward(ctx, A, B, upper, left, unitriangular):
+        op = "linalg.solve_triangular"
+        a, b = A._a, B._a
+        C.check_matrix(op, a, square=True)
+        C.check_float(op, a)
+        C.check_float(op, b)
+        C.check_same_dtype(op, a, b)
+        C.check_matrix(op, b, "B")
+        n = a.shape[-1]
+        if (b.shape[-2] if left else b.shape[-1]) != n:
+            raise RuntimeError(
+                f"{op}: Incompatible shapes of A and B for the equation "
+                f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
+            )
+        with np.errstate(all="ignore"):
+            X = _wrap(_trsm(a, b, upper, left, unitriangular))
+        ctx.save_for_backward(A, X)
+        ctx.args = (upper, left, unitriangular, a.shape, b.shape)
+        return X
+
+    @staticmethod
+    def backward(ctx, gX):
+        A, X = ctx.saved_tensors
+        upper, left, unit, ashape, bshape = ctx.args
+        gB = solve_triangular(C.mT(A), gX, upper=not upper, left=left, unitriangular=unit)
+        gA = None
+        if ctx.needs_input_grad[0]:
+            gA = -(gB @ C.mT(X)) if left else -(C.mT(X) @ gB)
+            k = (1 if upper else -1) if unit else 0
+            gA = gA.triu(k) if upper else gA.tril(k)
+            gA = sum_to_shape(gA, ashape)
+        gB = sum_to_shape(gB, bshape) if ctx.needs_input_grad[1] else None
+        return gA, gB, None, None, None
+
+
+def solve_triangular(
+    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None
+) -> Tensor:
+    """Solve a triangular system (only A's ``upper`` or lower triangle is read)."""
+    return C.copy_out(out, SolveTriangular.apply(A, B, upper, left, unitriangular))
+
+
+# ------------------------------------------------------------------ det / slogdet
+class Det(Function):
+    _node_name = "LinalgDetBackward0"
+
+    @staticmethod
+    def forward(ctx, A):
+        a = C.check_square_float("linalg.det", A)
+        with np.errstate(all="ignore"):
+            d = _wrap(np.asarray(np.linalg.det(a), dtype=a.dtype))
+        ctx.save_for_backward(A, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, g):
+        A, d = ctx.saved_tensors
+        return _det_grad(A, d, g)
+
+
+def _det_grad(A: Tensor, d: Tensor, g: Tensor) -> Tensor:
+    """d det / dA = det(A) A^{-T} (cofactor matrix); for singular matrices torch's SVD form
+    of the cofactor matrix, det(U) det(V) U diag(prod_{j != i} s_j) V^T."""
+    n = A.shape[-1]
+    if n == 0:
+        return A * 0.0
+    da = d._a
+    gd = (g * d).unsqueeze(-1).unsqueeze(-2)
+    if np.all(da != 0) and np.all(np.isfinite(da)):
+        return gd * C.mT(inv(A))
+    U, S, Vh = _svd_mod().svd(A, full_matrices=False)
+    # prod_{j != i} s_j without dividing by a zero s_i
+    idx = np.arange(n)
+    masks = np.ones((n, n), dtype=A._a.dtype)
+    masks[idx, idx] = 0.0
+    others = S.unsqueeze(-2) * _wrap(masks) + _wrap(np.eye(n, dtype=A._a.dtype))
+    prods = others.prod(-1)
+    sgn = det(U) * det(Vh)
+    cof = (U * prods.unsqueeze(-2)) @ Vh
+    return (g * sgn).unsqueeze(-1).unsqueeze(-2) * cof
+
+
+def _svd_mod():
+    from . import _decomp
+
+    return _decomp
+
+
+def det(A: Tensor, *, out=None) -> Tensor:
+    """Determinant of (a batch of) square matrices (LU)."""
+    return C.copy_out(out, Det.apply(A))
+
+
+class Slogdet(Function):
+    _node_name = "LinalgSlogdetBackward0"
+
+    @staticmethod
+    def forward(ctx, A):
+        a = C.check_square_float("linalg.slogdet", A)
+        with np.errstate(all="ignore"):
+            s, l = np.linalg.slogdet(a)
+        sign = _wrap(np.asarray(s, dtype=a.dtype))
+        logabs = _wrap(np.asarray(l, dtype=a.dtype))
+        ctx.save_for_backward(A)
+        ctx.mark_non_differentiable(sign)
+        return sign, logabs
+
+    @staticmethod
+    def backward(ctx, _gs, gl):
+        (A,) = ctx.saved_tensors
+        return gl.unsqueeze(-1).unsqueeze(-2) * C.mT(inv(A))
+
+
+def slogdet(A: Tensor, *, out=None):
+    """(sign, log|det|) of square matrices; log|det| is -inf for singular ones."""
+    r = C.rt("linalg_slogdet", ("sign", "logabsdet"))(*Slogdet.apply(A))
+    return C.copy_out(out, r)
+
+
+# ------------------------------------------------------------------ tensorinv / tensorsolve
+def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
+    """Inverse of ``A`` seen as a linear map from its last dims to its first ``ind`` dims."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = tuple(A.shape)
+    rows = math.prod(shape[:ind])
+    cols = math.prod(shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    r = inv(A.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind])
+    return C.copy_out(out, r)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) == B``."""
+    nd = A.ndim
+    if dims is not None:
+        dims = [d % nd for d in dims]
+        rest = [i for i in range(nd) if i not in dims]
+        A = A.permute(*(rest + dims))
+    bshape = tuple(B.shape)
+    rshape = tuple(A.shape)[B.ndim :]
+    rows = math.prod(bshape)
+    cols = math.prod(rshape)
+    if rows != cols or tuple(A.shape)[: B.ndim] != bshape:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    r = solve(A.reshape(rows, cols), B.reshape(rows)).reshape(rshape)
+    return C.copy_out(out, r)
