@@ -551,6 +551,15 @@ from .ops.complex import (  # noqa: E402
     view_as_complex,
     view_as_real,
 )
+from .ops.signal import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    istft,
+    kaiser_window,
+    stft,
+)
 
 # --- end of issue #13 complex names ---
 

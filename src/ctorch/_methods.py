@@ -695,3 +695,7 @@ def attach_complex(T) -> None:
     T.H = property(lambda s: CX.conj(s.T) if s.is_complex() else s.T)
     T.mH = property(lambda s: CX.conj(s.mT) if s.is_complex() else s.mT)
     T.adjoint = lambda s: CX.conj(s.mT) if s.is_complex() else s.mT
+    from .ops import signal as SG
+
+    T.stft = SG.stft
+    T.istft = SG.istft
