@@ -201,3 +201,21 @@ def test_out_and_threads():
         ctorch.set_num_threads(prev)
     np.testing.assert_array_equal(one, two)
     np.testing.assert_allclose(one, out.numpy())
+
+
+@pytest.mark.parametrize("n", [1 << 16, 1 << 17, 3 * 5 * 7 * 1024, 2 * 65537])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_1d_four_step_path(n, threads):
+    # single transforms of >= 2^16 points go through the n1 x n2 split (ops/spectral.py);
+    # 2 * 65537 has no divisor in [32, sqrt(n)] and takes pocketfft's 1-D path
+    prev = ctorch.get_num_threads()
+    ctorch.set_num_threads(threads)
+    try:
+        for dt in ("complex64", "complex128"):
+            a = _input("fft", (n,), dt, seed=n % 97)
+            for name in ("fft", "ifft"):
+                for norm in NORMS:
+                    _cmp(name, a, {"norm": norm}, atol=1e-5 if dt == "complex64" else 1e-12)
+        _grad_vs_torch("fft", _input("fft", (n,), "complex128"), {"norm": "ortho"})
+    finally:
+        ctorch.set_num_threads(prev)
