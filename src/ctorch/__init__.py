@@ -534,6 +534,35 @@ import builtins  # noqa: E402
 builtins_int = builtins.int
 builtins_bool = builtins.bool
 
+# --- complex numbers and FFT (issue #13) ---
+from .ops.complex import (  # noqa: E402
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    isreal,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    sgn,
+    view_as_complex,
+    view_as_real,
+)
+from .ops.signal import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    istft,
+    kaiser_window,
+    stft,
+)
+
+# --- end of issue #13 complex names ---
+
 _LAZY = {
     "nn": "ctorch.nn",
     "optim": "ctorch.optim",
@@ -555,6 +584,7 @@ _LAZY = {
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
+    "fft": "ctorch.fft",
 }
 
 

@@ -560,8 +560,19 @@ def rand(
     shape = _size(size, "rand")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
-    a = g.random(shape, dtype=dt) if dt in (np.float32, np.float64) else g.random(shape).astype(dt)
+    if dt.kind == "c":  # torch: real and imaginary parts each uniform on [0, 1)
+        a = g.random((*shape, 2), dtype=_real_of(dt)).view(dt)[..., 0]
+    else:
+        a = (
+            g.random(shape, dtype=dt)
+            if dt in (np.float32, np.float64)
+            else g.random(shape).astype(dt)
+        )
     return _maybe_out(out, _place(a, device, requires_grad))
+
+
+def _real_of(dt):
+    return np.float32 if dt == np.complex64 else np.float64
 
 
 def randn(
@@ -580,11 +591,15 @@ def randn(
     shape = _size(size, "randn")
     dt = _rand_dtype(dtype)
     g = rng_for(generator)
-    a = (
-        g.standard_normal(shape, dtype=dt)
-        if dt in (np.float32, np.float64)
-        else g.standard_normal(shape).astype(dt)
-    )
+    if dt.kind == "c":  # torch: real and imaginary parts each N(0, 1/2), so E|z|^2 = 1
+        a = g.standard_normal((*shape, 2), dtype=_real_of(dt))
+        a = (a * np.sqrt(0.5, dtype=a.dtype)).view(dt)[..., 0]
+    else:
+        a = (
+            g.standard_normal(shape, dtype=dt)
+            if dt in (np.float32, np.float64)
+            else g.standard_normal(shape).astype(dt)
+        )
     return _maybe_out(out, _place(a, device, requires_grad))
 
 

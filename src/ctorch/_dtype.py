@@ -204,7 +204,10 @@ def result_type(*operands) -> dtype:
             if other is wrap_r and other._cat == _FLOAT:
                 r = get_default_dtype() if r._cat < _FLOAT else r
             elif other is wrap_r and other._cat == _COMPLEX:
-                r = get_default_dtype().to_complex()
+                # a Python complex keeps a float tensor's width (float64 -> complex128)
+                r = (r if r._cat == _FLOAT else get_default_dtype()).to_complex()
+            elif other._cat == _COMPLEX and r._cat == _FLOAT:
+                r = r.to_complex()  # torch's combine_categories keeps the float's width
             else:
                 r = promote_types(r, other)
     if r is None:

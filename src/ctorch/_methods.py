@@ -667,3 +667,35 @@ def attach_compat(T) -> None:
 
 
 # --- end of methods added for #14 ---
+
+
+# --- complex tensors (issue #13) ---
+def attach_complex(T) -> None:
+    """The complex-number methods: differentiable ``real``/``imag`` views, ``conj``,
+    ``angle``, ``sgn``, ``polar``-style helpers (``ops/complex.py``)."""
+    from .ops import complex as CX
+
+    def _set_part(part):
+        def setter(self, value):
+            getattr(CX, part)(self).copy_(value)
+
+        return setter
+
+    T.real = property(CX.real, _set_part("real"))
+    T.imag = property(CX.imag, _set_part("imag"))
+    T.conj = CX.conj
+    T.conj_physical = CX.conj_physical
+    T.conj_physical_ = lambda s: s.copy_(CX.conj_physical(s.detach())) if s.is_complex() else s
+    T.resolve_conj = CX.resolve_conj
+    T.resolve_neg = CX.resolve_neg
+    T.is_conj = CX.is_conj
+    T.angle = CX.angle
+    T.sgn = CX.sgn
+    T.isreal = CX.isreal
+    T.H = property(lambda s: CX.conj(s.T) if s.is_complex() else s.T)
+    T.mH = property(lambda s: CX.conj(s.mT) if s.is_complex() else s.mT)
+    T.adjoint = lambda s: CX.conj(s.mT) if s.is_complex() else s.mT
+    from .ops import signal as SG
+
+    T.stft = SG.stft
+    T.istft = SG.istft

@@ -699,3 +699,4 @@ def _attach() -> None:
 
     _methods.attach(Tensor)
     _methods.attach_compat(Tensor)
+    _methods.attach_complex(Tensor)

@@ -105,6 +105,25 @@ class _Formatter:
         return f"{v:.{PRINT_OPTS.precision}f}"
 
 
+class _ComplexFormatter:
+    """torch's complex printing: one formatter for the real parts and one for the imaginary
+    parts; an element is ``real`` padded + ``imag`` (sign kept, padding stripped) + ``j``."""
+
+    kind = "c"
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.re = _Formatter(np.ascontiguousarray(a.real))
+        self.im = _Formatter(np.ascontiguousarray(a.imag))
+        self.width = 0  # elements are not right-justified as a whole
+        self.line_width = self.re.width + self.im.width + 1
+
+    def fmt(self, v) -> str:
+        v = complex(v)
+        re = self.re.fmt(v.real).rjust(self.re.width)
+        im = (self.im.fmt(v.imag).rjust(self.im.width) + "j").lstrip()
+        return re + im if im[0] in "+-" else re + "+" + im
+
+
 def _fmt_array(a, f, indent, summarize):
     if a.ndim == 0:
         return f.fmt(a.item()).rjust(f.width)
@@ -119,7 +138,9 @@ def _fmt_array(a, f, indent, summarize):
         ]
         if summarize and n > 2 * e:
             items = items[:e] + [" ..."] + items[e:]
-        per_line = max(1, int((PRINT_OPTS.linewidth - indent) // (f.width + 2)))
+        per_line = max(
+            1, int((PRINT_OPTS.linewidth - indent) // (getattr(f, "line_width", f.width) + 2))
+        )
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     if summarize and n > 2 * e:
@@ -167,14 +188,13 @@ def tensor_repr(t) -> str:
             suffixes.append(f"size={tuple(a.shape)}")
     else:
         vals = _summary_values(a) if summarize else a
-        f = _Formatter(
-            np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32)
-        )
+        fcls = _ComplexFormatter if a.dtype.kind == "c" else _Formatter
+        f = fcls(np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32))
         body = _fmt_array(
             a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize
         )
     dt = t.dtype
-    if dt not in (D.get_default_dtype(), D.int64, D.bool) or (
+    if dt not in (D.get_default_dtype(), D.get_default_dtype().to_complex(), D.int64, D.bool) or (
         a.size == 0 and dt is not D.get_default_dtype()
     ):
         suffixes.append(f"dtype={dt}")
@@ -183,6 +203,13 @@ def tensor_repr(t) -> str:
     elif t._rg:
         suffixes.append("requires_grad=True")
     s = prefix + body
+    # torch's _add_suffixes: a suffix that would pass the line width goes on its own line
+    last = len(s) - s.rfind("\n") + 1
     for sfx in suffixes:
-        s += ", " + sfx
+        if last + len(sfx) + 2 > PRINT_OPTS.linewidth:
+            s += ",\n" + " " * indent + sfx
+            last = indent + len(sfx)
+        else:
+            s += ", " + sfx
+            last += len(sfx) + 2
     return s + ")"

@@ -17,7 +17,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import gradcheck, gradgradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function",
@@ -50,7 +50,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
         if g is None:
             if out._a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not (out.is_floating_point() or out.is_complex()):
+            if not out.is_floating_point():  # torch: complex outputs need an explicit grad
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )

@@ -15,6 +15,13 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
+def _flat(a):
+    """An output/gradient array as float64 values; complex ones as (real, imag) pairs."""
+    if a.dtype.kind == "c":
+        return np.ascontiguousarray(a, dtype=np.complex128).reshape(-1).view(np.float64)
+    return a.astype(np.float64).reshape(-1)
+
+
 def _numerical_jacobian(fn, inputs, idx, eps):
     from .._tensor import Tensor
     from .grad_mode import no_grad
@@ -28,25 +35,23 @@ def _numerical_jacobian(fn, inputs, idx, eps):
             # index the array itself: reshape(-1) of a non-contiguous input would be a copy
             ix = np.unravel_index(k, xa.shape)
             orig = xa[ix].item()
-            xa[ix] = orig + eps
-            plus = [
-                o._a.astype(np.float64).reshape(-1).copy()
-                for o in _as_tuple(fn(*inputs))
-                if isinstance(o, Tensor)
-            ]
-            xa[ix] = orig - eps
-            minus = [
-                o._a.astype(np.float64).reshape(-1).copy()
-                for o in _as_tuple(fn(*inputs))
-                if isinstance(o, Tensor)
-            ]
-            xa[ix] = orig
-            cols.append(
-                np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=False)])
-                if plus
-                else np.zeros(0)
-            )
-    return np.stack(cols, axis=1) if cols else np.zeros((sum(o._a.size for o in outs0), 0))
+            # a complex input is perturbed along its real and its imaginary axis (torch's
+            # gradcheck): two columns, matching the (real, imag) pairs of its gradient
+            for step in (eps, eps * 1j) if xa.dtype.kind == "c" else (eps,):
+                xa[ix] = orig + step
+                plus = [_flat(o._a).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+                xa[ix] = orig - step
+                minus = [
+                    _flat(o._a).copy() for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)
+                ]
+                xa[ix] = orig
+                cols.append(
+                    np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=False)])
+                    if plus
+                    else np.zeros(0)
+                )
+    n_out = sum(_flat(o._a).size for o in outs0)
+    return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
 
 
 def _analytical_jacobian(fn, inputs, idx):
@@ -56,16 +61,20 @@ def _analytical_jacobian(fn, inputs, idx):
     outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
     rows = []
     x = inputs[idx]
+    nx = _flat(x._a).size
     for _oi, o in enumerate(outs):
         for k in range(o._a.size):
-            g = np.zeros(o._a.shape, o._a.dtype)
-            g.reshape(-1)[k] = 1
-            if not o._rg:
-                rows.append(np.zeros(x._a.size))
-                continue
-            (gx,) = grad([o], [x], [Tensor._make(g)], retain_graph=True, allow_unused=True)
-            rows.append(np.zeros(x._a.size) if gx is None else gx._a.astype(np.float64).reshape(-1))
-    return np.stack(rows, axis=0) if rows else np.zeros((0, x._a.size))
+            # a complex output gives two rows: grad_output 1 (its real part) and 1j (its
+            # imaginary part); with torch's convention each row is dRe/dIm of that part
+            for v in (1, 1j) if o._a.dtype.kind == "c" else (1,):
+                g = np.zeros(o._a.shape, o._a.dtype)
+                g.reshape(-1)[k] = v
+                if not o._rg:
+                    rows.append(np.zeros(nx))
+                    continue
+                (gx,) = grad([o], [x], [Tensor._make(g)], retain_graph=True, allow_unused=True)
+                rows.append(np.zeros(nx) if gx is None else _flat(gx._a))
+    return np.stack(rows, axis=0) if rows else np.zeros((0, nx))
 
 
 def gradcheck(
@@ -86,7 +95,7 @@ def gradcheck(
 
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x._rg and x._a.dtype != np.float64:
+        if isinstance(x, Tensor) and x._rg and x._a.dtype not in (np.float64, np.complex128):
             import warnings
 
             warnings.warn(
@@ -110,6 +119,13 @@ def gradcheck(
     return True
 
 
+def _randn_like(rng, a):
+    r = rng.standard_normal(a.shape)
+    if a.dtype.kind == "c":
+        r = r + 1j * rng.standard_normal(a.shape)
+    return r.astype(a.dtype)
+
+
 def gradgradcheck(
     func,
     inputs,
@@ -131,8 +147,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            Tensor._make(rng.standard_normal(o._a.shape).astype(o._a.dtype)).requires_grad_(True)
-            for o in outs
+            Tensor._make(_randn_like(rng, o._a)).requires_grad_(True) for o in outs
         )
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]

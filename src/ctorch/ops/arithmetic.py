@@ -39,6 +39,17 @@ _wrap = Tensor._make
 _nd = np.ndarray
 
 
+def _cj(v):
+    """conj of a complex tensor/number (torch's backward formulas use conj(other))."""
+    if isinstance(v, Tensor):
+        if v._a.dtype.kind != "c":
+            return v
+        from .complex import conj_physical
+
+        return conj_physical(v)
+    return v.conjugate() if isinstance(v, complex) else v
+
+
 class Add(Function):
     _node_name = "AddBackward0"
 
@@ -89,9 +100,9 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = _g(g * (b if b is not None else ctx.scalar_b), ctx.a_, True)
+            ga = _g(g * _cj(b if b is not None else ctx.scalar_b), ctx.a_, True)
         if ctx.needs_input_grad[1]:
-            gb = _g(g * a, ctx.b_, True)
+            gb = _g(g * _cj(a), ctx.b_, True)
         return ga, gb
 
 
@@ -112,10 +123,10 @@ class Div(Function):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = _g(g / (b if b is not None else ctx.scalar_b), ctx.a_, True)
+            ga = _g(g / _cj(b if b is not None else ctx.scalar_b), ctx.a_, True)
         if ctx.needs_input_grad[1]:
             # torch's order, -g * ((a / b) / b): b * b under/overflows where a / b / b does not
-            gb = _g(-g * ((a / b) / b), ctx.b_, True)
+            gb = _g(-g * _cj((a / b) / b), ctx.b_, True)
         return ga, gb
 
 
@@ -134,7 +145,7 @@ class RDiv(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return -g * ((ctx.s / a) / a), None
+        return -g * _cj((ctx.s / a) / a), None
 
 
 class RSub(Function):
@@ -175,14 +186,17 @@ class Pow(Function):
                 elif e == 1:
                     ga = g
                 elif e == 2:
-                    ga = g * a * 2.0
+                    ga = g * _cj(a * 2.0)
                 else:
-                    ga = g * e * a ** (e - 1)
+                    ga = g * _cj(e * a ** (e - 1))
             else:
-                ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+                ga = where(b == 0, 0.0, g * _cj(b * a ** (b - 1)))
             ga = _g(ga, ctx.a_, True)
         if ctx.needs_input_grad[1]:
-            gb = _g(where((a == 0) & (b >= 0), 0.0, g * out * a.log()), ctx.b_, True)
+            if out.is_complex():  # torch: no ordering on complex; 0 ** b has grad 0 for b == 0
+                gb = _g(where(a == 0, 0.0, g * _cj(out * a.log())), ctx.b_, True)
+            else:
+                gb = _g(where((a == 0) & (b >= 0), 0.0, g * out * a.log()), ctx.b_, True)
         return ga, gb
 
 
@@ -205,6 +219,10 @@ class RPow(Function):
 
         if ctx.s == 0:
             return g * 0.0, None
+        if isinstance(ctx.s, complex) or out.is_complex():
+            import cmath
+
+            return g * _cj(out * cmath.log(ctx.s)), None
         return g * out * math.log(ctx.s), None
 
 

@@ -175,6 +175,8 @@ def _grad_for(g, x):
     if not isinstance(x, Tensor):
         return None
     g = sum_to_shape(g, x._a.shape)
+    if g._a.dtype.kind == "c" and x._a.dtype.kind != "c":
+        g = g.real  # torch's handle_r_to_c: a real operand keeps the real part
     if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fc":
         g = g.to(x.dtype)
     return g
@@ -189,6 +191,8 @@ def _g(g, meta, needed):
         return None
     shape, dt = meta
     g = sum_to_shape(g, shape)
+    if g._a.dtype.kind == "c" and dt.kind != "c":
+        g = g.real  # torch's handle_r_to_c: a real operand keeps the real part
     if g._a.dtype != dt and dt.kind in "fc":
         g = g.to(D.from_numpy_dtype(dt))
     return g

@@ -26,6 +26,20 @@ _CMP = {
 }
 
 
+_ORDERED = ("lt", "le", "gt", "ge")
+
+
+def _is_complex(y):
+    return isinstance(y, complex) or getattr(getattr(y, "dtype", None), "kind", "") == "c"
+
+
+def _complex_order_error(name, x, y):
+    from .complex import scalar_name
+
+    a = x if x.dtype.kind == "c" else np.asarray(y)
+    raise RuntimeError(f"\"{name}_cpu\" not implemented for '{scalar_name(a)}'")
+
+
 def _cmp(name):
     uf_name = _CMP[name]
 
@@ -38,6 +52,8 @@ def _cmp(name):
             x, y = _operand(a, dt), _operand(b, dt)
         else:
             x, y = a._a, b
+        if name in _ORDERED and (x.dtype.kind == "c" or _is_complex(y)):
+            _complex_order_error(name, x, y)
         try:
             r = getattr(xp, uf_name)(x, y)
         except ValueError as e:

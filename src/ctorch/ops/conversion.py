@@ -36,6 +36,13 @@ def _convert_array(a, dt, dev, copy):
     if dt is not None:
         npdt = D.to_numpy_dtype(dt)
         if a.dtype != npdt:
+            if a.dtype.kind == "c" and npdt.kind != "c":
+                import warnings
+
+                warnings.warn(
+                    "Casting complex values to real discards the imaginary part", stacklevel=4
+                )
+                a = a.real
             a = a.astype(npdt)
             copy = False
     if dev is not None:
@@ -66,6 +73,8 @@ class ToCopy(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if g._a.dtype.kind == "c" and not ctx.src_dt.is_complex:
+            g = g.real  # real -> complex cast: the real input gets the real part
         return to_impl(g, ctx.src_dt, ctx.src_dev, False), None, None, None
 
 

@@ -61,6 +61,15 @@ def _matmul_arr(x, y):
     return xp.matmul(x, y)
 
 
+def _cj(t):
+    """conj of a complex operand (the matmul gradients use the conjugate transpose)."""
+    if t._a.dtype.kind != "c":
+        return t
+    from .complex import conj_physical
+
+    return conj_physical(t)
+
+
 class MatMul(Function):
     _node_name = "MmBackward0"
 
@@ -79,9 +88,9 @@ class MatMul(Function):
         ga = gb = None
         if len(sa) == 1 and len(sb) == 1:
             if ctx.needs_input_grad[0]:
-                ga = g * b
+                ga = g * _cj(b)
             if ctx.needs_input_grad[1]:
-                gb = g * a
+                gb = g * _cj(a)
             return ga, gb
         # promote 1-D operands to matrices as matmul does
         g2 = g
@@ -91,13 +100,13 @@ class MatMul(Function):
             g2 = g2.unsqueeze(-1)
         if ctx.needs_input_grad[0]:
             bb = b.unsqueeze(-1) if len(sb) == 1 else b
-            ga = matmul(g2, bb.transpose(-1, -2))
+            ga = matmul(g2, _cj(bb).transpose(-1, -2))
             if len(sa) == 1:
                 ga = ga.squeeze(-2)
             ga = sum_to_shape(ga, sa)
         if ctx.needs_input_grad[1]:
             aa = a.unsqueeze(-2) if len(sa) == 1 else a
-            gb = matmul(aa.transpose(-1, -2), g2)
+            gb = matmul(_cj(aa).transpose(-1, -2), g2)
             if len(sb) == 1:
                 gb = gb.squeeze(-1)
             gb = sum_to_shape(gb, sb)

@@ -198,8 +198,17 @@ class Prod(Function):
             po = po.expand(ctx.shape)
             nz = zero.to(x.dtype).sum(dim=ctx.axes, keepdim=True).expand(ctx.shape)
             gi = where(zero, where(nz == 1, po, 0.0), o / xs)
-            return g * gi, None, None
-        return g * o / x, None, None
+            return g * _cj(gi), None, None
+        return g * _cj(o / x), None, None
+
+
+def _cj(t):
+    """conj of a complex tensor (torch's convention: grad = g * conj(d out / d x))."""
+    if t._a.dtype.kind != "c":
+        return t
+    from .complex import conj_physical
+
+    return conj_physical(t)
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):

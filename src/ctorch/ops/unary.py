@@ -240,6 +240,10 @@ def _make_unary(op):
                     flat = (ga.reshape(-1), xa.reshape(-1), ya.reshape(-1), gx.reshape(-1))
                     k(op.code, *flat, a, b)
                     return _wrap(gx), None, None
+            if (x if x is not None else y) is not None and g._a.dtype.kind == "c":
+                x, y = _complex().conj_inputs(x, y)  # g * conj(f'(x)) (ops/complex.py)
+                if op.name in _complex().COMPLEX_GRADS:
+                    return _complex().COMPLEX_GRADS[op.name](g, x, y), None, None
             return compiled(op, 1, "tensor")(g, x, y, a, b), None, None
 
     _Unary.__name__ = _Unary.__qualname__ = "".join(p.capitalize() for p in op.name.split("_"))
@@ -253,13 +257,23 @@ def _make_public(op):
     fn_cls = FUNCTIONS[op.name]
 
     def fn(input, *, out=None):
-        r = fn_cls.apply(input)
+        if input._a.dtype.kind == "c":
+            r = _complex().unary_complex(op.public, input)
+            r = fn_cls.apply(input) if r is None else r
+        else:
+            r = fn_cls.apply(input)
         return r if out is None else _out(out, r)
 
     fn.__name__ = fn.__qualname__ = op.public
     fn.__doc__ = f"``torch.{op.public}``: {op.forward} elementwise (ctorch op table row {op.NAME})."
     fn.Function = fn_cls
     return fn
+
+
+def _complex():
+    from . import complex as c  # imports shape/binary, which import this module: bind at call
+
+    return c
 
 
 def _out(out, r):
