@@ -398,6 +398,7 @@ from .ops.products import (  # noqa: E402
     kron,
 )
 from .serialization import load, save  # noqa: E402
+from ._runtime_compat import _assert  # noqa: E402
 
 # --- end of #14 names ---
 
@@ -555,6 +556,7 @@ _LAZY = {
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
+    "hub": "ctorch.hub",
 }
 
 

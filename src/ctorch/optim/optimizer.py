@@ -347,3 +347,37 @@ def kernel_ok(p: Tensor, name: str, fused) -> bool:
     if fused is False or a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
         return False
     return kernels_for(a).has(name)
+
+
+# --- torch.optim.optimizer's type alias and private helpers that optimizer code imports ---
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+_params_t = ParamsT
+
+
+def _get_capturable_supported_devices(supports_xla: bool = True) -> list[str]:
+    """Device types where torch's ``capturable=True`` optimizers may keep their step count."""
+    devices = ["cuda", "xpu", "hpu"]
+    return [*devices, "xla"] if supports_xla else devices
+
+
+def _default_to_fused_or_foreach(
+    params: list, differentiable: bool, use_fused: bool = False
+) -> tuple[bool, bool]:
+    """torch's choice of implementation, as ``(fused, foreach)``. ctorch's optimizers pick their
+    own kernels, so code asking this gets the plain per-tensor path (False, False), as torch
+    answers for CPU tensors."""
+    return False, False
+
+
+def _use_grad_for_differentiable(func: Callable) -> Callable:
+    """Run an optimizer's ``step`` without autograd unless the optimizer was built with
+    ``differentiable=True`` (torch's decorator for ``step``)."""
+    from ..autograd.grad_mode import set_grad_enabled
+
+    @functools.wraps(func)
+    def _use_grad(self, *args: Any, **kwargs: Any) -> Any:
+        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            return func(self, *args, **kwargs)
+
+    return _use_grad
