@@ -398,7 +398,6 @@ from .ops.products import (  # noqa: E402
     kron,
 )
 from .serialization import load, save  # noqa: E402
-from ._runtime_compat import _assert  # noqa: E402
 
 # --- end of #14 names ---
 
@@ -557,6 +556,7 @@ _LAZY = {
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
     "hub": "ctorch.hub",
+    "_C": "ctorch._C",
 }
 
 
@@ -567,3 +567,6 @@ def __getattr__(name: str):
         globals()[name] = m
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
+
+
+from ._runtime_compat import _assert  # noqa: E402 - torch._assert
