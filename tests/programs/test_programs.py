@@ -141,3 +141,18 @@ def test_func_transforms(tmp_path: Path) -> None:
         tmp_path,
         ["mean equals batch grad True", "jacobian nesting 2 2 [3, 3] -3.4777682354"],
     )
+
+
+def test_forward_ad_jvp(tmp_path: Path) -> None:
+    out = check(
+        "forward_ad_jvp.py",
+        tmp_path,
+        [
+            "jvp equals 2 x v True",
+            "tangent after level None",
+            "functional_call jvp equal True",
+            "linear jvp exact True",
+        ],
+    )
+    pen = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("step")]
+    assert len(pen) == 5 and pen[-1] < pen[0] / 10

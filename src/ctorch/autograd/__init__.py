@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine as _engine_mod
-from . import functional, graph
+from . import forward_ad, functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -39,6 +39,7 @@ __all__ = [
     "Variable",
     "graph",
     "functional",
+    "forward_ad",
 ]
 
 
