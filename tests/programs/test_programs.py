@@ -156,3 +156,19 @@ def test_forward_ad_jvp(tmp_path: Path) -> None:
     )
     pen = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("step")]
     assert len(pen) == 5 and pen[-1] < pen[0] / 10
+
+
+def test_whole_model_save(tmp_path: Path) -> None:
+    loaded = ["loaded Net rnn", "training mode False", "same outputs True"]
+    loaded += ["state_dict copy agrees True", "optimizer steps 5"]
+    out = run("whole_model_save.py", "save", cwd=tmp_path)
+    assert "trained loss below 1.2 True" in out.splitlines()
+    assert loaded == run("whole_model_save.py", "load", cwd=tmp_path).splitlines()
+    if importlib.util.find_spec("torch") is None:
+        return
+    # ctorch's file in real torch, and real torch's file in ctorch
+    assert loaded == run("whole_model_save.py", "load", cwd=tmp_path, torch=True).splitlines()
+    theirs = tmp_path / "torch"
+    theirs.mkdir()
+    run("whole_model_save.py", "save", cwd=theirs, torch=True)
+    assert loaded == run("whole_model_save.py", "load", cwd=theirs).splitlines()
