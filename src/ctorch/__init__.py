@@ -585,6 +585,8 @@ _LAZY = {
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
     "fft": "ctorch.fft",
+    "hub": "ctorch.hub",
+    "_C": "ctorch._C",
 }
 
 
@@ -651,3 +653,5 @@ from .special._aliases import (  # noqa: E402
 
 _special_aliases.attach(Tensor)
 # --- end of special functions (#13) ---
+
+from ._runtime_compat import _assert  # noqa: E402 - torch._assert

@@ -40,6 +40,7 @@ import random
 import re
 import struct
 import sys
+import types
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -469,6 +470,22 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler: it lets us emit raw
         self.memoize(obj)
 
     dispatch[_TorchGlobal] = _save_torch_global
+
+    def save_global(self, obj: Any, name: str | None = None) -> None:
+        # ctorch's classes and functions go out under torch's names (a whole model saved
+        # under ``ctorch.run`` loads in torch); see ctorch._pickle_names
+        from ._pickle_names import torch_global_name
+
+        mapped = torch_global_name(obj, name)
+        if mapped is not None and "." not in mapped[1]:
+            home = sys.modules.get(obj.__module__)
+            if getattr(home, name or obj.__qualname__, None) is obj:  # importable where it is
+                self.write(pickle.GLOBAL + f"{mapped[0]}\n{mapped[1]}\n".encode())
+                self.memoize(obj)
+                return
+        super().save_global(obj, name)
+
+    dispatch[types.FunctionType] = save_global
 
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)

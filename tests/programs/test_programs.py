@@ -9,12 +9,15 @@ and compute in float64).
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 HERE = Path(__file__).parent
 TIMEOUT = 900  # a cold editable install may rebuild its kernels on import
@@ -141,3 +144,70 @@ def test_func_transforms(tmp_path: Path) -> None:
         tmp_path,
         ["mean equals batch grad True", "jacobian nesting 2 2 [3, 3] -3.4777682354"],
     )
+
+
+def test_forward_ad_jvp(tmp_path: Path) -> None:
+    out = check(
+        "forward_ad_jvp.py",
+        tmp_path,
+        [
+            "jvp equals 2 x v True",
+            "tangent after level None",
+            "functional_call jvp equal True",
+            "linear jvp exact True",
+        ],
+    )
+    pen = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("step")]
+    assert len(pen) == 5 and pen[-1] < pen[0] / 10
+
+
+def test_whole_model_save(tmp_path: Path) -> None:
+    loaded = ["loaded Net rnn", "training mode False", "same outputs True"]
+    loaded += ["state_dict copy agrees True", "optimizer steps 5"]
+    out = run("whole_model_save.py", "save", cwd=tmp_path)
+    assert "trained loss below 1.2 True" in out.splitlines()
+    assert loaded == run("whole_model_save.py", "load", cwd=tmp_path).splitlines()
+    if importlib.util.find_spec("torch") is None:
+        return
+    # ctorch's file in real torch, and real torch's file in ctorch
+    assert loaded == run("whole_model_save.py", "load", cwd=tmp_path, torch=True).splitlines()
+    theirs = tmp_path / "torch"
+    theirs.mkdir()
+    run("whole_model_save.py", "save", cwd=theirs, torch=True)
+    assert loaded == run("whole_model_save.py", "load", cwd=theirs).splitlines()
+
+
+def _launch(launcher: str, *args: str, cwd: Path) -> str:
+    cmd = [*_python(), "-m", launcher, "--nproc-per-node", "2", *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+_DDP_LINE = re.compile(
+    r"(rank \d local_rank \d world \d backend \w+|epoch \d summed loss [\d.]+|rank \d replicas agree \w+)"
+)
+
+
+@pytest.mark.skipif(
+    shutil.which("mpirun") is None or importlib.util.find_spec("mpi4py") is None,
+    reason="ctorch.distributed.run starts the ranks under mpirun: needs OpenMPI and mpi4py",
+)
+def test_ddp_torchrun(tmp_path: Path) -> None:
+    out = _launch("ctorch.distributed.run", str(HERE / "ddp_torchrun.py"), cwd=tmp_path)
+    lines = sorted(_DDP_LINE.findall(out))
+    assert lines[-4:] == [
+        "rank 0 local_rank 0 world 2 backend gloo",
+        "rank 0 replicas agree True",
+        "rank 1 local_rank 1 world 2 backend gloo",
+        "rank 1 replicas agree True",
+    ], out
+    losses = [float(line.split()[-1]) for line in lines if line.startswith("epoch")]
+    assert len(losses) == 3 and losses[-1] < losses[0] / 3
+    assert (tmp_path / "ddp_model.pt").exists()
+    if importlib.util.find_spec("torch") is not None:  # torchrun on the same script
+        theirs_dir = tmp_path / "torch"
+        theirs_dir.mkdir()
+        theirs = _launch("torch.distributed.run", str(HERE / "ddp_torchrun.py"), cwd=theirs_dir)
+        assert_same_output("\n".join(lines), "\n".join(sorted(_DDP_LINE.findall(theirs))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine as _engine_mod
-from . import functional, graph
+from . import forward_ad, functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -39,6 +39,7 @@ __all__ = [
     "Variable",
     "graph",
     "functional",
+    "forward_ad",
 ]
 
 
@@ -72,6 +73,16 @@ def _make_grads(outputs, grad_outputs, create_graph):
                     f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
                     f"output[0] has a shape of {tuple(out.shape)}."
                 )
+            if g.dtype != out.dtype:
+                # torch casts a real gradient to the output's dtype (float32 grad_outputs for
+                # a float64 output: AdaHessian's Rademacher vectors); complex must match
+                if g.is_complex() or out.is_complex():
+                    raise RuntimeError(
+                        "For complex Tensors, both grad_output and output are required to have "
+                        f"the same dtype. Mismatch in dtype: grad_output[0] has a dtype of "
+                        f"{g.dtype} and output[0] has a dtype of {out.dtype}."
+                    )
+                g = g.to(out.dtype)
             if not create_graph:
                 g = g.detach()
         grads.append(g)

@@ -246,6 +246,7 @@ def init_process_group(
             f"Invalid backend {backend!r}: ctorch.distributed supports 'mpi' (CPU tensors; "
             "'gloo' is accepted as an alias) and 'nccl' (CUDA tensors)"
         )
+    world_size, rank = _from_init_method(init_method, world_size, rank)
     MPI = _import_mpi()
     comm = MPI.COMM_WORLD.Dup()  # our own communicator: user MPI traffic cannot interleave
     size, me = comm.Get_size(), comm.Get_rank()
@@ -253,7 +254,9 @@ def init_process_group(
         comm.Free()
         raise ValueError(
             f"init_process_group: world_size={world_size} but the MPI launcher started {size} "
-            f"process(es); launch with `mpirun -n {world_size} python ...`"
+            f"process(es). ctorch's collectives run over MPI: start the script with "
+            f"`python -m ctorch.distributed.run --nproc-per-node {world_size} script.py` (it "
+            f"starts the ranks under mpirun) or `mpirun -n {world_size} python script.py`"
         )
     if rank not in (-1, None) and int(rank) != me:
         comm.Free()
@@ -261,9 +264,38 @@ def init_process_group(
     mpi = MPIBackend(comm, MPI)
     nccl = _make_nccl(mpi, device_id) if name == "nccl" else None
     pg = ProcessGroup(name, mpi, nccl, list(range(size)))
+    if backend is not None:  # get_backend() answers the name asked for ("gloo" runs on MPI)
+        pg._requested_name = str(backend).lower()
     _state["world"] = pg
     _state["groups"] = [pg]
     GroupMember.WORLD = pg
+
+
+def _from_init_method(init_method: str | None, world_size: Any, rank: Any) -> tuple[Any, Any]:
+    """torch's ``env://`` (the default): ``WORLD_SIZE``/``RANK`` from the environment when
+    not given (a launcher such as ``ctorch.distributed.run`` sets them); ``tcp://``/``file://``
+    addresses are accepted (the ranks meet over MPI) and their ``world_size``/``rank``
+    query parameters read. Whatever is found must agree with the MPI launch."""
+    method = "env://" if init_method is None else str(init_method)
+    if method.startswith("env://"):
+        if world_size in (-1, None) and os.environ.get("WORLD_SIZE"):
+            world_size = int(os.environ["WORLD_SIZE"])
+        if rank in (-1, None) and os.environ.get("RANK"):
+            rank = int(os.environ["RANK"])
+    elif method.startswith(("tcp://", "file://")):
+        from urllib.parse import parse_qs, urlparse
+
+        query = parse_qs(urlparse(method).query)
+        if world_size in (-1, None) and "world_size" in query:
+            world_size = int(query["world_size"][0])
+        if rank in (-1, None) and "rank" in query:
+            rank = int(query["rank"][0])
+    else:
+        raise ValueError(
+            f"init_process_group: unsupported init_method {init_method!r} (use env://, "
+            "tcp://host:port or file:///path)"
+        )
+    return world_size, rank
 
 
 def _make_nccl(mpi: MPIBackend, device_id: Any = None) -> NCCLBackend:
@@ -351,7 +383,7 @@ def get_backend(group: Any = None) -> str:
     g = _group(group, "get_backend")
     if g is None:
         raise ValueError("Invalid process group specified")
-    return Backend(g._backend_name)
+    return Backend(getattr(g, "_requested_name", g._backend_name))
 
 
 def get_process_group_ranks(group: Any) -> list[int]:

@@ -73,7 +73,7 @@ def _hooked_step(step: Callable) -> Callable:
     def wrapper(self, *args: Any, **kwargs: Any) -> Any:
         if self.__dict__.get("_in_step"):
             return step(self, *args, **kwargs)
-        for hook in chain(_global_step_pre_hooks.values(), self._step_pre_hooks.values()):
+        for hook in chain(_global_step_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             r = hook(self, args, kwargs)
             if r is not None:
                 if not (isinstance(r, tuple) and len(r) == 2):
@@ -87,7 +87,9 @@ def _hooked_step(step: Callable) -> Callable:
             out = step(self, *args, **kwargs)
         finally:
             self.__dict__["_in_step"] = False
-        for hook in chain(self._step_post_hooks.values(), _global_step_post_hooks.values()):
+        for hook in chain(
+            self._optimizer_step_post_hooks.values(), _global_step_post_hooks.values()
+        ):
             hook(self, args, kwargs)
         return out
 
@@ -138,12 +140,12 @@ class Optimizer:
             cls.step = _hooked_step(step)
 
     def _init_hooks(self) -> None:
-        self._step_pre_hooks: OrderedDict = OrderedDict()
-        self._step_post_hooks: OrderedDict = OrderedDict()
-        self._state_dict_pre_hooks: OrderedDict = OrderedDict()
-        self._state_dict_post_hooks: OrderedDict = OrderedDict()
-        self._load_state_dict_pre_hooks: OrderedDict = OrderedDict()
-        self._load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -214,31 +216,31 @@ class Optimizer:
     # ---------------------------------------------------------------- hooks
     def register_step_pre_hook(self, hook: Callable) -> _Handle:
         """``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)`` before ``step``."""
-        return _add_hook(self._step_pre_hooks, hook)
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook: Callable) -> _Handle:
         """``hook(optimizer, args, kwargs)`` after ``step``."""
-        return _add_hook(self._step_post_hooks, hook)
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
         """``hook(optimizer)`` before ``state_dict`` builds the dict."""
-        return _add_hook(self._state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
         """``hook(optimizer, state_dict) -> None | state_dict`` after ``state_dict``."""
-        return _add_hook(self._state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
         """``hook(optimizer, state_dict) -> None | state_dict`` before ``load_state_dict``."""
-        return _add_hook(self._load_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
         """``hook(optimizer)`` after ``load_state_dict``."""
-        return _add_hook(self._load_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- state dicts
     def state_dict(self) -> dict:
-        for hook in self._state_dict_pre_hooks.values():
+        for hook in self._optimizer_state_dict_pre_hooks.values():
             hook(self)
         index = {}
         start = 0
@@ -255,7 +257,7 @@ class Optimizer:
         param_groups = [pack_group(g) for g in self.param_groups]
         packed_state = {index[id(k)]: v for k, v in self.state.items() if id(k) in index}
         sd = {"state": packed_state, "param_groups": param_groups}
-        for hook in self._state_dict_post_hooks.values():
+        for hook in self._optimizer_state_dict_post_hooks.values():
             r = hook(self, sd)
             if r is not None:
                 sd = r
@@ -263,7 +265,7 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         state_dict = copy.copy(state_dict)
-        for hook in self._load_state_dict_pre_hooks.values():
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
             r = hook(self, state_dict)
             if r is not None:
                 state_dict = r
@@ -319,7 +321,7 @@ class Optimizer:
             new_groups.append(ng)
         self.state = state
         self.param_groups = new_groups
-        for hook in self._load_state_dict_post_hooks.values():
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
 
 
@@ -347,3 +349,37 @@ def kernel_ok(p: Tensor, name: str, fused) -> bool:
     if fused is False or a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
         return False
     return kernels_for(a).has(name)
+
+
+# --- torch.optim.optimizer's type alias and private helpers that optimizer code imports ---
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+_params_t = ParamsT
+
+
+def _get_capturable_supported_devices(supports_xla: bool = True) -> list[str]:
+    """Device types where torch's ``capturable=True`` optimizers may keep their step count."""
+    devices = ["cuda", "xpu", "hpu"]
+    return [*devices, "xla"] if supports_xla else devices
+
+
+def _default_to_fused_or_foreach(
+    params: list, differentiable: bool, use_fused: bool = False
+) -> tuple[bool, bool]:
+    """torch's choice of implementation, as ``(fused, foreach)``. ctorch's optimizers pick their
+    own kernels, so code asking this gets the plain per-tensor path (False, False), as torch
+    answers for CPU tensors."""
+    return False, False
+
+
+def _use_grad_for_differentiable(func: Callable) -> Callable:
+    """Run an optimizer's ``step`` without autograd unless the optimizer was built with
+    ``differentiable=True`` (torch's decorator for ``step``)."""
+    from ..autograd.grad_mode import set_grad_enabled
+
+    @functools.wraps(func)
+    def _use_grad(self, *args: Any, **kwargs: Any) -> Any:
+        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            return func(self, *args, **kwargs)
+
+    return _use_grad

@@ -317,7 +317,15 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
+    def __getstate__(self) -> dict:
+        # torch's pickled RNNs carry the weight list too (its __setstate__ reads it), so a
+        # whole model saved by ctorch loads in torch
+        state = self.__dict__.copy()
+        state["_flat_weights"] = self._flat_weights
+        return state
+
     def __setstate__(self, d: dict) -> None:
+        d = {k: v for k, v in d.items() if k not in ("_flat_weights", "_flat_weight_refs")}
         super().__setstate__(d)
         if "proj_size" not in d:
             self.proj_size = 0

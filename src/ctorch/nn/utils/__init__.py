@@ -1,7 +1,7 @@
 """``nn.utils``: gradient clipping, parameter/vector conversion, RNN sequence helpers,
 parametrizations and the legacy weight/spectral norm hooks."""
 
-from . import parametrizations, parametrize, rnn, stateless  # noqa: F401
+from . import fusion, parametrizations, parametrize, rnn, stateless  # noqa: F401
 from .clip_grad import clip_grad, clip_grad_norm, clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .spectral_norm import remove_spectral_norm, spectral_norm

@@ -1,0 +1,237 @@
+"""``torch.autograd.forward_ad``: dual tensors (forward-mode AD) on top of reverse mode.
+
+ctorch's ops carry backward formulas only, so a dual tensor's tangent is not pushed forward
+op by op. Instead every op run inside :class:`dual_level` is recorded by the ordinary
+autograd graph, and :func:`unpack_dual` asks that graph for the Jacobian-vector product with
+the *double-vjp* identity: for ``y = f(x)`` and a dummy cotangent ``u``,
+``g(u) = J^T u`` is linear in ``u``, so ``d/du <g(u), v> = J v``. Two backward passes per
+unpacked output give exactly torch's forward-mode tangent (the same derivative formulas,
+transposed twice), for every op that has a (differentiable) backward.
+
+Differences from torch, all consequences of recording through reverse mode:
+
+* a dual tensor and what is computed from it report ``requires_grad=True`` (the graph is
+  what carries the tangent); ``unpack_dual(...).primal`` is detached again unless something
+  outside forward AD needs its gradient, and the tangent carries a graph only when the primal
+  or the tangent required grad (so ``tangent.sum().backward()`` reaches the parameters);
+* :class:`dual_level` turns grad mode on for its body (forward AD works under ``no_grad`` in
+  torch); a ``no_grad`` block *inside* the level stops the tangents (unpack gives ``None``);
+* operations that leave autograd (``.item()``, ``.numpy()``, ``.detach()``) drop the tangent,
+  as in torch; each :func:`unpack_dual` costs two backward passes over the recorded graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .function import Function
+from .grad_mode import is_grad_enabled, set_grad_enabled
+
+__all__ = [
+    "UnpackedDualTensor",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+    "dual_level",
+]
+
+
+class _Seed:
+    __slots__ = ("dual", "tangent", "primal_needs_grad")
+
+    def __init__(self, dual: Any, tangent: Any, primal_needs_grad: bool) -> None:
+        self.dual = dual
+        self.tangent = tangent
+        self.primal_needs_grad = primal_needs_grad
+
+
+class _DualLevel:
+    def __init__(self, index: int, grad_was_enabled: bool) -> None:
+        self.index = index
+        self.grad_was_enabled = grad_was_enabled
+        self.seeds: dict[int, _Seed] = {}
+
+
+_current: _DualLevel | None = None
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What :func:`unpack_dual` returns: the primal and its tangent (None when it has none)."""
+
+    primal: Any
+    tangent: Any
+
+
+def enter_dual_level() -> int:
+    """Start a forward-AD level (one at a time, as in torch); grad mode is on inside it."""
+    global _current
+    if _current is not None:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _current = _DualLevel(0, is_grad_enabled())
+    set_grad_enabled(True)
+    return _current.index
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """End the current forward-AD level: its dual tensors lose their tangents."""
+    global _current
+    if _current is None or (level is not None and level != _current.index):
+        raise RuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. "
+            "This is not supported."
+            if _current is not None
+            else "Dual level must be a positive number."
+        )
+    set_grad_enabled(_current.grad_was_enabled)
+    _current = None
+
+
+def _level(level: int | None) -> _DualLevel | None:
+    if _current is None:
+        return None
+    if level is not None and level != _current.index:
+        raise RuntimeError(f"forward_ad: no dual level {level} (the current one is 0)")
+    return _current
+
+
+class _MakeDual(Function):
+    """Identity that starts a dual tensor from a primal that requires grad (gradients flow
+    through to the primal, as through torch's make_dual view)."""
+
+    _node_name = "MakeDualBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        from .._tensor import Tensor
+
+        return Tensor._make(x._a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
+    """A dual tensor with primal ``tensor`` and tangent ``tangent`` (same shape), valid inside
+    :class:`dual_level`. It shares ``tensor``'s memory."""
+    from .._tensor import Tensor
+
+    lvl = _level(level)
+    if lvl is None:
+        raise RuntimeError(
+            "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+            "enter_dual_level() first."
+        )
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(
+            f"make_dual: expected Tensors, got {type(tensor).__name__} and {type(tangent).__name__}"
+        )
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}."
+        )
+    if not (tensor.is_floating_point() or tensor.is_complex()):
+        raise RuntimeError(
+            f"make_dual: only floating point and complex primals have tangents, got {tensor.dtype}"
+        )
+    if tensor.requires_grad:
+        dual = _MakeDual.apply(tensor)
+    else:
+        dual = Tensor._make(tensor._a)
+        dual.requires_grad_(True)
+    if tangent.dtype != tensor.dtype:
+        tangent = tangent.to(tensor.dtype)
+    lvl.seeds[id(dual)] = _Seed(dual, tangent, tensor.requires_grad)
+    return dual
+
+
+def _detach_unless(t: Any, keep: bool) -> Any:
+    return t if keep else t.detach()
+
+
+def _needs_real_grad(tensor: Any, seed_ids: set[int]) -> bool:
+    """Whether ``tensor``'s graph reaches a leaf that requires grad other than the dual
+    tensors' own stand-in leaves (a parameter, or a primal that requires grad)."""
+    stack, seen = [tensor.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        var = getattr(node, "variable", None)
+        if var is not None:
+            if id(var) not in seed_ids:
+                return True
+            continue
+        stack.extend(fn for fn, _ in getattr(node, "next_functions", ()))
+    return False
+
+
+def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of ``tensor``: the tangent is the Jacobian-vector product of
+    everything ``tensor`` was computed from inside the level with their tangents, or None when
+    it depends on no dual tensor (or outside a level)."""
+    from .._tensor import Tensor
+    from . import grad as _grad
+
+    lvl = _level(level)
+    if lvl is None or not isinstance(tensor, Tensor):
+        return UnpackedDualTensor(tensor, None)
+    seed = lvl.seeds.get(id(tensor))
+    if seed is not None and seed.dual is tensor:
+        keep = seed.primal_needs_grad and lvl.grad_was_enabled
+        return UnpackedDualTensor(_detach_unless(tensor, keep), seed.tangent)
+    if tensor.grad_fn is None or not (tensor.is_floating_point() or tensor.is_complex()):
+        return UnpackedDualTensor(tensor, None)
+    seeds = list(lvl.seeds.values())
+    if not seeds:
+        return UnpackedDualTensor(tensor, None)
+    from .._creation import zeros_like
+
+    with set_grad_enabled(True):
+        u = zeros_like(tensor).requires_grad_(True)
+        vjps = _grad(
+            tensor,
+            [s.dual for s in seeds],
+            grad_outputs=u,
+            create_graph=True,
+            allow_unused=True,
+        )
+        used = [(g, s) for g, s in zip(vjps, seeds, strict=True) if g is not None]
+        if not used:
+            return UnpackedDualTensor(tensor, None)
+        leaf_ids = {id(s.dual) for s in seeds if s.dual.grad_fn is None}
+        keep_primal = lvl.grad_was_enabled and _needs_real_grad(tensor, leaf_ids)
+        keep = keep_primal or (
+            lvl.grad_was_enabled and any(s.tangent.requires_grad for _, s in used)
+        )
+        linear = [(g, s) for g, s in used if g.requires_grad]
+        if linear:
+            (tangent,) = _grad(
+                [g for g, _ in linear],
+                [u],
+                grad_outputs=[s.tangent for _, s in linear],
+                create_graph=keep,
+                allow_unused=True,
+            )
+        else:  # J^T u does not depend on u: the output does not depend on the duals
+            tangent = None
+    if tangent is None:
+        tangent = zeros_like(tensor)
+    elif not keep:
+        tangent = tangent.detach()
+    return UnpackedDualTensor(_detach_unless(tensor, keep_primal), tangent)
+
+
+class dual_level:
+    """Context manager for a forward-AD level: ``make_dual`` inside, ``unpack_dual`` the
+    results; the tangents are gone after it exits."""
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc: Any) -> None:
+        exit_dual_level()
