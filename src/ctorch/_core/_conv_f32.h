@@ -72,11 +72,13 @@ CTC_ROW_OPS(f32, float)
 CTC_ROW_OPS(f64, double)
 
 /* The (c, ki, kj, oy) loops shared by every variant of each function below; ROW is the
- * row operation.  Rows of cols are in (c, ki, kj) order, as conv.pyx's layout. */
+ * row operation.  Rows of cols are in (c, ki, kj) order, as conv.pyx's layout; L is the
+ * row stride of cols (oh*ow for one image's columns, N*oh*ow for the columns of a whole
+ * batch side by side, with cols pointing at image n's first column). */
 #define CTC_IM2COL(NAME, ATTR, T, ROW)                                                       \
-static ATTR void NAME(const T *x, T *cols, const ctc_geom *g)                               \
+static ATTR void NAME(const T *x, T *cols, const ctc_geom *g, ptrdiff_t L)                  \
 {                                                                                            \
-    const int ow = g->ow, L = g->oh * g->ow;                                                 \
+    const int ow = g->ow;                                                                    \
     for (int c = 0; c < g->C; c++) {                                                         \
         const T *xp = x + (ptrdiff_t)c * g->H * g->W;                                        \
         for (int ki = 0; ki < g->kh; ki++)                                                   \
@@ -96,9 +98,9 @@ static ATTR void NAME(const T *x, T *cols, const ctc_geom *g)                   
 }
 
 #define CTC_COL2IM(NAME, ATTR, T, ROW)                                                       \
-static ATTR void NAME(const T *cols, T *x, const ctc_geom *g)                               \
+static ATTR void NAME(const T *cols, T *x, const ctc_geom *g, ptrdiff_t L)                  \
 {                                                                                            \
-    const int ow = g->ow, L = g->oh * g->ow;                                                 \
+    const int ow = g->ow;                                                                    \
     memset(x, 0, (size_t)g->C * g->H * g->W * sizeof(T));                                   \
     for (int c = 0; c < g->C; c++) {                                                         \
         T *xp = x + (ptrdiff_t)c * g->H * g->W;                                              \
@@ -158,11 +160,12 @@ CTC_IM2COL(ctc_im2col1_avx512_rows, CTG_AVX512, float, ctc_row_copy_avx512)
 /* Output rows of at most 64 columns (stride 1): the load/store masks of a (c, ki, kj) row
  * depend only on [lo, hi) and ow, so they are made once per row of cols instead of once per
  * output row (LeNet's 10-wide rows: the mask arithmetic was most of the time). */
-static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc_geom *g)
+static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc_geom *g,
+                                          ptrdiff_t L)
 {
-    const int ow = g->ow, L = g->oh * g->ow;
+    const int ow = g->ow;
     if (ow > 64) {
-        ctc_im2col1_avx512_rows(x, cols, g);
+        ctc_im2col1_avx512_rows(x, cols, g, L);
         return;
     }
     const int nch = (ow + 15) / 16;
@@ -199,30 +202,43 @@ static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc
 CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, float, ctc_row_add_avx512)
 #endif
 
-/* cols (C*kh*kw, oh*ow) = patches of one image x (C, H, W); zero outside the input. */
-static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
+/* cols (C*kh*kw, oh*ow) (row stride ld) = patches of one image x (C, H, W); zero outside
+ * the input. */
+static void ctc_im2col1_ld(const float *x, float *cols, const ctc_geom *g, ptrdiff_t ld,
+                           int simd)
 {
 #ifdef CTG_X86
     if (simd && g->sw == 1) {
-        ctc_im2col1_avx512(x, cols, g);
+        ctc_im2col1_avx512(x, cols, g, ld);
         return;
     }
 #endif
     (void)simd;
-    ctc_im2col1_c(x, cols, g);
+    ctc_im2col1_c(x, cols, g, ld);
 }
 
-/* x (C, H, W) = sum of the patches in cols (adjoint of ctc_im2col1). */
-static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
+/* x (C, H, W) = sum of the patches in cols (row stride ld; adjoint of ctc_im2col1_ld). */
+static void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, ptrdiff_t ld,
+                           int simd)
 {
 #ifdef CTG_X86
     if (simd && g->sw == 1) {
-        ctc_col2im1_avx512(cols, x, g);
+        ctc_col2im1_avx512(cols, x, g, ld);
         return;
     }
 #endif
     (void)simd;
-    ctc_col2im1_c(cols, x, g);
+    ctc_col2im1_c(cols, x, g, ld);
+}
+
+static void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
+{
+    ctc_im2col1_ld(x, cols, g, (ptrdiff_t)g->oh * g->ow, simd);
+}
+
+static void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
+{
+    ctc_col2im1_ld(cols, x, g, (ptrdiff_t)g->oh * g->ow, simd);
 }
 
 static inline int ctc_threads(int nthreads, int items)

@@ -22,10 +22,12 @@ cdef extern from "_conv_f32.h" nogil:
     ctypedef struct ctc_geom:
         int N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
     int ct_have_avx512()
-    void ctc_im2col1(const float *x, float *cols, const ctc_geom *g, int simd)
-    void ctc_col2im1(const float *cols, float *x, const ctc_geom *g, int simd)
-    void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g)
-    void ctc_col2im1_f64(const double *cols, double *x, const ctc_geom *g)
+    void ctc_im2col1_ld(const float *x, float *cols, const ctc_geom *g, Py_ssize_t ld,
+                        int simd)
+    void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, Py_ssize_t ld,
+                        int simd)
+    void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g, Py_ssize_t ld)
+    void ctc_col2im1_f64(const double *cols, double *x, const ctc_geom *g, Py_ssize_t ld)
 
 cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t INT_MAX_ = 2147483647
@@ -55,19 +57,19 @@ cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, P
 
 
 cdef inline void _im2col_plane(const floating *x, floating *cols, const ctc_geom *g,
-                               int simd) noexcept nogil:
+                               Py_ssize_t ld, int simd) noexcept nogil:
     if floating is float:
-        ctc_im2col1(x, cols, g, simd)
+        ctc_im2col1_ld(x, cols, g, ld, simd)
     else:
-        ctc_im2col1_f64(x, cols, g)
+        ctc_im2col1_f64(x, cols, g, ld)
 
 
 cdef inline void _col2im_plane(const floating *cols, floating *x, const ctc_geom *g,
-                               int simd) noexcept nogil:
+                               Py_ssize_t ld, int simd) noexcept nogil:
     if floating is float:
-        ctc_col2im1(cols, x, g, simd)
+        ctc_col2im1_ld(cols, x, g, ld, simd)
     else:
-        ctc_col2im1_f64(cols, x, g)
+        ctc_col2im1_f64(cols, x, g, ld)
 
 
 cdef int _plane_geom(ctc_geom *g, str kernel, Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh,
@@ -102,7 +104,8 @@ def im2col(const floating[::1] x, floating[::1] cols,
     with nogil:
         for nc in prange(N * C, schedule='static',
                          use_threads_if=N * C * KK * OHW > THRESHOLD):
-            _im2col_plane(&x[nc * HW] if HW > 0 else NULL, &cols[nc * KK * OHW], gp, simd)
+            _im2col_plane(&x[nc * HW] if HW > 0 else NULL, &cols[nc * KK * OHW], gp, OHW,
+                          simd)
 
 
 def col2im(const floating[::1] cols, floating[::1] x,
@@ -131,4 +134,208 @@ def col2im(const floating[::1] cols, floating[::1] x,
     with nogil:
         for nc in prange(N * C, schedule='static',
                          use_threads_if=N * C * KK * OHW > THRESHOLD):
-            _col2im_plane(&cols[nc * KK * OHW], &x[nc * HW], gp, simd)
+            _col2im_plane(&cols[nc * KK * OHW], &x[nc * HW], gp, OHW, simd)
+
+
+def im2col_wide(const floating[::1] x, floating[::1] cols,
+                Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                Py_ssize_t oh, Py_ssize_t ow):
+    """cols (C*kh*kw, N*oh*ow) = the patches of every image of x (N, C, H, W) side by side
+    (image n in columns [n*oh*ow, (n+1)*oh*ow)): one GEMM then convolves the whole batch.
+    CPU only (outside the GPU contract)."""
+    _check_geometry("im2col_wide", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _check("im2col_wide", "x", x.shape[0], N * C * H * W)
+    _check("im2col_wide", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
+    if N * C * oh * ow == 0:
+        return
+    cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw, LD = N * oh * ow
+    cdef Py_ssize_t nc, n, c
+    cdef ctc_geom g
+    _plane_geom(&g, "im2col_wide", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const ctc_geom *gp = &g
+    cdef int simd = SIMD
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * C * KK * OHW > THRESHOLD):
+            n = nc // C
+            c = nc - n * C
+            _im2col_plane(&x[nc * HW] if HW > 0 else NULL, &cols[c * KK * LD + n * OHW], gp,
+                          LD, simd)
+
+
+def col2im_wide(const floating[::1] cols, floating[::1] x,
+                Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                Py_ssize_t oh, Py_ssize_t ow):
+    """x (N, C, H, W) = sum of the patches in cols (C*kh*kw, N*oh*ow) (im2col_wide's layout;
+    its adjoint).  x is overwritten.  CPU only."""
+    _check_geometry("col2im_wide", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _check("col2im_wide", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
+    _check("col2im_wide", "x", x.shape[0], N * C * H * W)
+    cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw, LD = N * oh * ow
+    if N * C * HW == 0:
+        return
+    if OHW == 0:
+        memset(&x[0], 0, N * C * HW * sizeof(floating))
+        return
+    cdef Py_ssize_t nc, n, c
+    cdef ctc_geom g
+    _plane_geom(&g, "col2im_wide", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef const ctc_geom *gp = &g
+    cdef int simd = SIMD
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * C * KK * OHW > THRESHOLD):
+            n = nc // C
+            c = nc - n * C
+            _col2im_plane(&cols[c * KK * LD + n * OHW], &x[nc * HW], gp, LD, simd)
+
+
+cdef extern from "_dwconv.h" nogil:
+    ctypedef struct ctdw_geom:
+        int N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+    void ctdw_fwd_plane_f32(const float *x, const float *w, float bias, float *y,
+                            const ctdw_geom *g)
+    void ctdw_fwd_plane_f64(const double *x, const double *w, double bias, double *y,
+                            const ctdw_geom *g)
+    void ctdw_bwdx_plane_f32(const float *gy, const float *w, float *gx, const ctdw_geom *g)
+    void ctdw_bwdx_plane_f64(const double *gy, const double *w, double *gx,
+                             const ctdw_geom *g)
+    void ctdw_bwdw_plane_f32(const float *gy, const float *x, double *acc, const ctdw_geom *g)
+    void ctdw_bwdw_plane_f64(const double *gy, const double *x, double *acc,
+                             const ctdw_geom *g)
+
+from libc.stdlib cimport calloc, free
+
+
+cdef int _dw_geom(ctdw_geom *g, str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
+                  Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                  Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                  Py_ssize_t oh, Py_ssize_t ow) except -1:
+    _check_geometry(kernel, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    if mult < 1:
+        raise ValueError(f"{kernel}: channel multiplier {mult} must be positive")
+    if oh != (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1 or \
+            ow != (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1:
+        raise ValueError(f"{kernel}: output size ({oh}, {ow}) does not match the geometry")
+    if max(H * W, oh * ow, kh * dh + H + 2 * ph, kw * dw + W + 2 * pw, N, C * mult) > INT_MAX_:
+        raise ValueError(f"{kernel}: a plane above 2**31-1 elements is not supported")
+    g.N, g.C, g.H, g.W, g.mult = N, C, H, W, mult
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
+    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    return 0
+
+
+def depthwise_conv2d_forward(const floating[::1] x, const floating[::1] w, b,
+                             floating[::1] y, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
+                             Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh, Py_ssize_t kw,
+                             Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                             Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow):
+    """y (N, C*mult, oh, ow) = depthwise conv2d (groups C) of x (N, C, H, W) with w
+    (C*mult, 1, kh, kw) (+ b (C*mult,) or None); flat C-contiguous.  CPU only."""
+    cdef str op = "depthwise_conv2d_forward"
+    cdef ctdw_geom g
+    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
+    _check(op, "x", x.shape[0], N * C * HW)
+    _check(op, "w", w.shape[0], OC * KK)
+    _check(op, "y", y.shape[0], N * OC * OHW)
+    cdef const floating[::1] bv
+    cdef bint has_b = b is not None
+    if has_b:
+        bv = b
+        _check(op, "bias", bv.shape[0], OC)
+    if N * OC * OHW == 0:
+        return
+    cdef Py_ssize_t no, n, o
+    cdef const ctdw_geom *gp = &g
+    cdef floating bo
+    with nogil:
+        for no in prange(N * OC, schedule='static',
+                         use_threads_if=N * OC * OHW * KK > THRESHOLD):
+            n = no // OC
+            o = no - n * OC
+            bo = bv[o] if has_b else 0
+            if floating is float:
+                ctdw_fwd_plane_f32(&x[(n * C + o // mult) * HW] if HW > 0 else NULL,
+                                   &w[o * KK], bo, &y[no * OHW], gp)
+            else:
+                ctdw_fwd_plane_f64(&x[(n * C + o // mult) * HW] if HW > 0 else NULL,
+                                   &w[o * KK], bo, &y[no * OHW], gp)
+
+
+def depthwise_conv2d_backward_input(const floating[::1] gy, const floating[::1] w,
+                                    floating[::1] gx, Py_ssize_t N, Py_ssize_t C,
+                                    Py_ssize_t H, Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh,
+                                    Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                                    Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh,
+                                    Py_ssize_t ow):
+    """gx (N, C, H, W) (overwritten) of the depthwise conv2d from gy (N, C*mult, oh, ow)."""
+    cdef str op = "depthwise_conv2d_backward_input"
+    cdef ctdw_geom g
+    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
+    _check(op, "gy", gy.shape[0], N * OC * OHW)
+    _check(op, "w", w.shape[0], OC * KK)
+    _check(op, "gx", gx.shape[0], N * C * HW)
+    if N * C * HW == 0:
+        return
+    cdef Py_ssize_t nc, n, c, m, o
+    cdef const ctdw_geom *gp = &g
+    with nogil:
+        for nc in prange(N * C, schedule='static',
+                         use_threads_if=N * OC * OHW * KK > THRESHOLD):
+            n = nc // C
+            c = nc - n * C
+            memset(&gx[nc * HW], 0, HW * sizeof(floating))
+            if OHW == 0:
+                continue
+            for m in range(mult):
+                o = c * mult + m
+                if floating is float:
+                    ctdw_bwdx_plane_f32(&gy[(n * OC + o) * OHW], &w[o * KK], &gx[nc * HW], gp)
+                else:
+                    ctdw_bwdx_plane_f64(&gy[(n * OC + o) * OHW], &w[o * KK], &gx[nc * HW], gp)
+
+
+def depthwise_conv2d_backward_weight(const floating[::1] gy, const floating[::1] x,
+                                     floating[::1] gw, Py_ssize_t N, Py_ssize_t C,
+                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t mult,
+                                     Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                                     Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                     Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh,
+                                     Py_ssize_t ow):
+    """gw (C*mult, 1, kh, kw) (overwritten) of the depthwise conv2d; per output channel the
+    images are summed in order (double accumulation), so any thread count gives the same
+    bits."""
+    cdef str op = "depthwise_conv2d_backward_weight"
+    cdef ctdw_geom g
+    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
+    _check(op, "gy", gy.shape[0], N * OC * OHW)
+    _check(op, "x", x.shape[0], N * C * HW)
+    _check(op, "gw", gw.shape[0], OC * KK)
+    if OC * KK == 0:
+        return
+    cdef double *acc = <double *>calloc(OC * KK, sizeof(double))
+    if acc == NULL:
+        raise MemoryError(f"{op}: could not allocate {OC * KK} doubles")
+    cdef Py_ssize_t o, n, t
+    cdef const ctdw_geom *gp = &g
+    with nogil:
+        if OHW > 0 and HW > 0:
+            for o in prange(OC, schedule='static',
+                            use_threads_if=N * OC * OHW * KK > THRESHOLD):
+                for n in range(N):
+                    if floating is float:
+                        ctdw_bwdw_plane_f32(&gy[(n * OC + o) * OHW],
+                                            &x[(n * C + o // mult) * HW], &acc[o * KK], gp)
+                    else:
+                        ctdw_bwdw_plane_f64(&gy[(n * OC + o) * OHW],
+                                            &x[(n * C + o // mult) * HW], &acc[o * KK], gp)
+        for t in range(OC * KK):
+            gw[t] = <floating>acc[t]
+    free(acc)

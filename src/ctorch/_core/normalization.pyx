@@ -46,6 +46,14 @@ cdef extern from "_nn_simd.h" nogil:
     void ct_nn_colsum_f64(const double *part, int64_t nb, int64_t D, int64_t j0, int64_t j1,
                           double *out)
 
+cdef extern from "_rowops_f32.h" nogil:
+    void ctr_layernorm_fwd_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t D,
+                                    const float *w, const float *b, double eps, float *mean,
+                                    float *rstd)
+    void ctr_layernorm_bwd_rows_f32(const float *gy, const float *x, float *gx,
+                                    Py_ssize_t rows, Py_ssize_t D, const float *mean,
+                                    const float *rstd, const float *w, float *pgw, float *pgb)
+
 # Below this many elements a kernel runs on the calling thread.
 cdef Py_ssize_t THRESHOLD = 32768
 # Layer-norm backward reduces gw/gb over rows in blocks whose size depends only on M.
@@ -293,7 +301,17 @@ def layernorm_forward(const floating[::1] x, const floating[::1] weight,
             mean[:] = float("nan")
             rstd[:] = float("nan")
         return
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, rb, nt, t, r0
+    if floating is float:
+        # float32: chunks of rows (~16 KiB) per task, float lane sums (_rowops_f32.h)
+        rb = (4096 + D - 1) // D
+        nt = (M + rb - 1) // rb
+        with nogil:
+            for t in prange(nt, schedule='static', use_threads_if=M * D > THRESHOLD):
+                r0 = t * rb
+                ctr_layernorm_fwd_rows_f32(&x[r0 * D], &y[r0 * D], min(rb, M - r0), D, wp, bp,
+                                           eps, &mean[r0], &rstd[r0])
+        return
     with nogil:
         for i in prange(M, schedule='static', use_threads_if=M * D > THRESHOLD):
             _ln_fwd_row(&x[i * D], &y[i * D], D, wp, bp, eps, &mean[i], &rstd[i])
@@ -363,11 +381,18 @@ def layernorm_backward(const floating[::1] gy, const floating[::1] x,
             i1 = (blk + 1) * rb
             if i1 > M:
                 i1 = M
-            for i in range(blk * rb, i1):
-                _ln_bwd_row(&gy[i * D], &x[i * D], (gxp + i * D) if gxp != NULL else NULL,
-                            D, mean[i], rstd[i], wp,
-                            (pgw + blk * D) if pgw != NULL else NULL,
-                            (pgb + blk * D) if pgb != NULL else NULL)
+            if floating is float:
+                ctr_layernorm_bwd_rows_f32(&gy[blk * rb * D], &x[blk * rb * D],
+                                           (gxp + blk * rb * D) if gxp != NULL else NULL,
+                                           i1 - blk * rb, D, &mean[blk * rb], &rstd[blk * rb],
+                                           wp, (pgw + blk * D) if pgw != NULL else NULL,
+                                           (pgb + blk * D) if pgb != NULL else NULL)
+            else:
+                for i in range(blk * rb, i1):
+                    _ln_bwd_row(&gy[i * D], &x[i * D], (gxp + i * D) if gxp != NULL else NULL,
+                                D, mean[i], rstd[i], wp,
+                                (pgw + blk * D) if pgw != NULL else NULL,
+                                (pgb + blk * D) if pgb != NULL else NULL)
         if pgw != NULL or pgb != NULL:
             for jb in prange(ncb, schedule='static', use_threads_if=nb * D > THRESHOLD):
                 j1 = (jb + 1) * CB

@@ -72,6 +72,11 @@ cdef extern from "_reduction_simd.h" nogil:
     void ct_colvar_f64(const double *x, ct_i rows, ct_i stride, ct_i cols, double *out,
                        double denom)
 
+cdef extern from "_rowops_f32.h" nogil:
+    void ctr_softmax_rows_f32(const float *x, float *out, ct_i rows, ct_i n, int log)
+    void ctr_softmax_bwd_rows_f32(const float *gy, const float *y, float *gx, ct_i rows,
+                                  ct_i n, int log)
+
 cdef enum:
     THRESHOLD = 131072  # total elements above which work goes to the thread pool (kernels.md)
     ROWPAR = 65536      # row length above which a single row is split over threads
@@ -402,6 +407,22 @@ cdef void _rows_fused(int kind, const floating *a, const floating *b, floating *
                 ct_log_softmax_bwd_row_f64(a + r * n, b + r * n, out + r * n, n)
 
 
+cdef void _rows_f32(int kind, const float *a, const float *b, float *out, Py_ssize_t m,
+                    Py_ssize_t n) noexcept nogil:
+    """float32 rows in cache (_rowops_f32.h): chunks of rows per task, float lane sums."""
+    cdef Py_ssize_t rb = (4096 + n - 1) // n  # rows per task (~16 KiB of input)
+    cdef Py_ssize_t nt = (m + rb - 1) // rb, t, r0, r1
+    cdef int lg = kind == K_LOG_SOFTMAX or kind == K_LOG_SOFTMAX_BWD
+    cdef int bwd = kind == K_SOFTMAX_BWD or kind == K_LOG_SOFTMAX_BWD
+    for t in prange(nt, schedule='static', use_threads_if=m * n > THRESHOLD):
+        r0 = t * rb
+        r1 = min(r0 + rb, m)
+        if bwd:
+            ctr_softmax_bwd_rows_f32(a + r0 * n, b + r0 * n, out + r0 * n, r1 - r0, n, lg)
+        else:
+            ctr_softmax_rows_f32(a + r0 * n, out + r0 * n, r1 - r0, n, lg)
+
+
 cdef void _rows_split(int kind, const floating *a, const floating *b, floating *out,
                       Py_ssize_t m, Py_ssize_t n, floating *pmax,
                       double *psum) noexcept nogil:
@@ -504,6 +525,11 @@ cdef _rowwise(str kernel, int kind, const floating[::1] a, const floating[::1] b
         _check_len(kernel, "y", b.shape[0], m * n)
     if m * n == 0:
         return
+    if floating is float:
+        if n <= ROWPAR:
+            with nogil:
+                _rows_f32(kind, &a[0], &b[0], &out[0], m, n)
+            return
     if n <= ROWPAR:
         with nogil:
             _rows_fused(kind, &a[0], &b[0], &out[0], m, n)

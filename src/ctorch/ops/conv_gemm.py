@@ -160,7 +160,258 @@ def _columns(xa, wshape, stride, padding, dilation, g, oh, ow):
     return cols.reshape(N, g, K, L)
 
 
+# --- the whole batch side by side ("wide" columns) -------------------------------------
+#
+# With small outputs (ResNet's later stages at 28x28 inputs: 4x4, 2x2, 1x1) one GEMM per image
+# has only oh*ow columns (the 48-wide micro-panels run mostly empty) and the weight gradient
+# sums N products of inner size oh*ow.  Here the columns of all images sit side by side,
+# cols (C*kh*kw, N*oh*ow), so that the forward, dW and dcols are each ONE GEMM per group:
+#
+#   forward  Yt (OC, N*L) = W (OC, K) @ cols;        y = Yt as (N, OC, L) (+ bias)
+#   dW       dW (OC, K)  = gyt (OC, N*L) @ cols^T     (gyt: gy as (OC, N*L))
+#   dx       dcols       = W^T @ gyt;                 gx = col2im(dcols)
+#
+# Every element is one fixed chain over the GEMM's K blocks (sgemm never splits K over
+# threads), so the results are bitwise identical for any thread count.  Used on the CPU for
+# float32 where the per-image fused kernels do not pay (small oh*ow, groups) and for float64.
+
+#: float32, groups 1: the fused per-image kernels from this many output pixels per image
+_WIDE_MAX_L = 256
+
+
+def _use_wide(xa, g, N, OC, K, L):
+    """Whether conv2d on this CPU array takes the batched ("wide") path."""
+    if type(xa) is not np.ndarray or xa.dtype not in (np.float32, np.float64):
+        return False
+    if xa.dtype == np.float64 or g > 1:
+        return True
+    return L < _WIDE_MAX_L or N < _FUSED_MIN_BATCH
+
+
+def _mm(a, b, out):
+    """out[i] = a[i] @ b[i] for 3-D arrays (a or b of batch 1 broadcast): ctorch's sgemm for
+    float32 (any strides, deterministic), else NumPy's matmul."""
+    k = _sgemm_kernel(a, b)
+    if k is not None and out.shape[1] >= 4:
+        k.sgemm(a, b, out)
+    else:
+        np.matmul(a, b, out=out)
+    return out
+
+
+def _to_wide(a, N, C, L, slot):
+    """a (N, C, L) as (C, N*L): a view when L == 1 (a strided operand), else a copy into a
+    scratch buffer."""
+    if L == 1:
+        return a.reshape(N, C).T
+    out = _scratch(slot, (C, N, L), a.dtype, a)
+    np.copyto(out, a.reshape(N, C, L).transpose(1, 0, 2))
+    return out.reshape(C, N * L)
+
+
+def _from_wide(t, N, C, L, bias=None):
+    """t (C, N*L) as a fresh (N, C, L) array (+ bias[c])."""
+    y = np.empty((N, C, L), t.dtype)
+    src = t.reshape(C, N, L).transpose(1, 0, 2)
+    if bias is None:
+        np.copyto(y, src)
+    else:
+        np.add(src, bias.reshape(1, C, 1), out=y)
+    return y
+
+
+def _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, slot=0):
+    """cols (C*kh*kw, N*oh*ow) of x (N, C, H, W), the images side by side; x itself (wide)
+    for a 1x1/stride-1/unpadded kernel."""
+    N = xa.shape[0]
+    L = oh * ow
+    xa = contiguous(xa)
+    if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
+        return _to_wide(xa, N, C, L, slot)
+    K = C * kh * kw
+    out = _scratch(slot, (K, N * L), xa.dtype, xa)
+    k = float_kernels(xa, "im2col_wide")
+    if k is not None:
+        k.im2col_wide(
+            xa.reshape(-1), out.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        )
+        return out
+    c3 = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    np.copyto(out.reshape(K, N, L), c3.transpose(1, 0, 2))
+    return out
+
+
+def _wide_col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """x (N, C, H, W) = the adjoint of _wide_cols applied to dcols (C*kh*kw, N*oh*ow)."""
+    L = oh * ow
+    if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
+        return _from_wide(dcols, N, C, L).reshape(N, C, H, W)
+    x = np.empty((N, C, H, W), dcols.dtype)
+    dcols = contiguous(dcols)
+    k = float_kernels(dcols, "col2im_wide")
+    if k is not None:
+        k.col2im_wide(
+            dcols.reshape(-1), x.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        )
+        return x
+    K = C * kh * kw
+    c3 = np.ascontiguousarray(dcols.reshape(K, N, L).transpose(1, 0, 2))
+    return col2im_array(c3, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=x)
+
+
+#: the forward computes (cols^T @ W^T) instead of (W @ cols) up to this many columns (N*L):
+#: the weight is then the GEMM's B operand, packed with in-register transposes; as A it was
+#: packed with gathers that cost several times the product itself (512x4608 weight, 32
+#: columns: 8.2 ms against 1.4 ms)
+_FLIP_MAX_NL = 512
+
+
+def _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow):
+    N, C, H, W = xa.shape
+    OC, Cg, kh, kw = wa.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    K, L, OCg = Cg * kh * kw, oh * ow, OC // g
+    NL = N * L
+    cols = _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow).reshape(g, K, NL)
+    w3 = contiguous(wa).reshape(g, OCg, K)
+    bias = None if ba is None else contiguous(ba)
+    if NL <= _FLIP_MAX_NL and xa.dtype == np.float32:
+        y2 = _scratch(2, (g, NL, OCg), xa.dtype, xa)
+        _mm(cols.swapaxes(-1, -2), w3.swapaxes(-1, -2), y2)
+        y = np.empty((N, OC, L), xa.dtype)
+        src = y2.reshape(g, N, L, OCg).transpose(1, 0, 3, 2).reshape(N, OC, L)
+        if bias is None:
+            np.copyto(y, src)
+        else:
+            np.add(src, bias.reshape(1, OC, 1), out=y)
+        return y.reshape(N, OC, oh, ow)
+    yt = _scratch(2, (g, OCg, NL), xa.dtype, xa)
+    _mm(w3, cols, yt)
+    return _from_wide(yt.reshape(OC, NL), N, OC, L, bias).reshape(N, OC, oh, ow)
+
+
+def _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w):
+    N, C, H, W = xa.shape
+    OC, Cg, kh, kw = wa.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh, ow = ga.shape[2], ga.shape[3]
+    K, L, OCg = Cg * kh * kw, oh * ow, OC // g
+    gyt = _to_wide(contiguous(ga), N, OC, L, 2).reshape(g, OCg, N * L)
+    gx = gw = None
+    if need_w:
+        cols = _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        gw = np.empty((g, OCg, K), ga.dtype)
+        _mm(gyt, cols.reshape(g, K, N * L).swapaxes(-1, -2), gw)
+        gw = gw.reshape(OC, Cg, kh, kw)
+    if need_x:
+        dcols = _scratch(1, (g, K, N * L), ga.dtype, ga)
+        _mm(contiguous(wa).reshape(g, OCg, K).swapaxes(-1, -2), gyt, dcols)
+        gx = _wide_col2im(
+            dcols.reshape(C * kh * kw, N * L), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+        )
+    return gx, gw
+
+
+def _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo):
+    N, Cin, H, W = xa.shape
+    _, OCg, kh, kw = wa.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
+    xt = _to_wide(contiguous(xa), N, Cin, L, 2).reshape(g, Cing, N * L)
+    cols = _scratch(1, (g, K, N * L), xa.dtype, xa)
+    _mm(contiguous(wa).reshape(g, Cing, K).swapaxes(-1, -2), xt, cols)
+    y = _wide_col2im(cols.reshape(OC * kh * kw, N * L), N, OC, Ho, Wo, kh, kw, sh, sw, ph, pw,
+                     dh, dw, H, W)  # fmt: skip
+    if ba is not None:
+        y.reshape(N, OC, Ho * Wo)[...] += contiguous(ba).reshape(1, OC, 1)
+    return y
+
+
+def _convT_wide_backward(ga, xa, wa, stride, padding, g, dilation, need_x, need_w):
+    N, Cin, H, W = xa.shape
+    _, OCg, kh, kw = wa.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    Ho, Wo = ga.shape[2], ga.shape[3]
+    Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
+    cols = _wide_cols(ga, OC, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, H, W).reshape(g, K, N * L)
+    gx = gw = None
+    if need_x:
+        gxt = _scratch(1, (g, Cing, N * L), ga.dtype, ga)
+        _mm(contiguous(wa).reshape(g, Cing, K), cols, gxt)
+        gx = _from_wide(gxt.reshape(Cin, N * L), N, Cin, L).reshape(N, Cin, H, W)
+    if need_w:
+        xt = _to_wide(contiguous(xa), N, Cin, L, 2).reshape(g, Cing, N * L)
+        gw = np.empty((g, Cing, K), ga.dtype)
+        _mm(xt, cols.swapaxes(-1, -2), gw)
+        gw = gw.reshape(Cin, OCg, kh, kw)
+    return gx, gw
+
+
+class _ShapeOnly:
+    """Shape-only stand-in for an operand whose value a backward does not need."""
+
+    def __init__(self, shape) -> None:
+        self.shape = tuple(shape)
+
+
+def _depthwise_kernel(xa, g, C, Cg):
+    """The CPU kernels for a depthwise conv2d (groups == in channels), else None."""
+    if g == 1 or Cg != 1 or g != C or type(xa) is not np.ndarray:
+        return None
+    return float_kernels(xa, "depthwise_conv2d_forward")
+
+
+def _live_taps(n, k, s, p, d, o):
+    """(first, end, crop) of the kernel taps along one dim that read the input for some
+    output (the others only ever read padding), and how many leading input rows the trimmed
+    kernel skips; None when every tap is live."""
+
+    def is_live(t):  # some output i in [0, o) with 0 <= i*s - p + t*d < n
+        i = max(0, -((t * d - p) // s))  # the first i with i*s - p + t*d >= 0
+        return i < o and i * s - p + t * d < n
+
+    if k == 1 or (is_live(0) and is_live(k - 1)):
+        return None
+    live = [t for t in range(k) if is_live(t)]
+    if not live:
+        return None
+    a, b = live[0], live[-1] + 1
+    p2 = p - a * d
+    return a, b, max(0, -p2)
+
+
+def _trimmed(xa_shape, wa_shape, stride, padding, dilation, oh, ow):
+    """Geometry of the same convolution without the taps that only read padding (a 3x3
+    kernel with padding 1 on a 1x1 output reads its center only: 9x fewer multiply-adds),
+    or None.  Returns (tap slices, input crop (rows, cols), new padding)."""
+    _, _, H, W = xa_shape
+    _, _, kh, kw = wa_shape
+    th = _live_taps(H, kh, stride[0], padding[0], dilation[0], oh)
+    tw = _live_taps(W, kw, stride[1], padding[1], dilation[1], ow)
+    if th is None and tw is None:
+        return None
+    th = th or (0, kh, 0)
+    tw = tw or (0, kw, 0)
+    ph = max(0, padding[0] - th[0] * dilation[0])
+    pw = max(0, padding[1] - tw[0] * dilation[1])
+    # the trimmed geometry must give the same output size (padding is symmetric in it)
+    if (
+        _out_size(H - th[2], th[1] - th[0], stride[0], ph, dilation[0]) != oh
+        or _out_size(W - tw[2], tw[1] - tw[0], stride[1], pw, dilation[1]) != ow
+    ):
+        return None
+    return (th[0], th[1], tw[0], tw[1]), (th[2], tw[2]), (ph, pw)
+
+
 def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
+    if type(xa) is np.ndarray:
+        oh = _out_size(xa.shape[2], wa.shape[2], stride[0], padding[0], dilation[0])
+        ow = _out_size(xa.shape[3], wa.shape[3], stride[1], padding[1], dilation[1])
+        t = _trimmed(xa.shape, wa.shape, stride, padding, dilation, oh, ow)
+        if t is not None:
+            (a, b, c, d), (ch, cw), pad = t
+            xc = xa[:, :, ch:, cw:]
+            return _conv2d_forward_arrays(xc, wa[:, :, a:b, c:d], ba, stride, pad, dilation, groups)
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -172,6 +423,17 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     K = Cg * kh * kw
     L = oh * ow
     OCg = OC // g
+    kd = _depthwise_kernel(xa, g, C, Cg)
+    if kd is not None and wa.dtype == xa.dtype:
+        y = np.empty((N, OC, oh, ow), xa.dtype)
+        kd.depthwise_conv2d_forward(
+            contiguous(xa).reshape(-1), contiguous(wa).reshape(-1),
+            None if ba is None else contiguous(ba), y.reshape(-1),
+            N, C, H, W, OCg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+        )  # fmt: skip
+        return y
+    if _use_wide(xa, g, N, OC, K, L):
+        return _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
     if k is not None:
         y = np.empty((N, OC, oh, ow), np.float32)
@@ -195,6 +457,25 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
 
 
 def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b):
+    if type(ga) is np.ndarray:
+        t = _trimmed(xa.shape, wa.shape, stride, padding, dilation, ga.shape[2], ga.shape[3])
+        if t is not None:
+            (a, b, c, d), (ch, cw), pad = t
+            N, C, H, W = xa.shape
+            xs = xa[:, :, ch:, cw:] if need_w else _ShapeOnly((N, C, H - ch, W - cw))
+            ws = wa[:, :, a:b, c:d] if need_x else _ShapeOnly(wa.shape[:2] + (b - a, d - c))
+            gx, gw, gb = _conv2d_backward_arrays(
+                ga, xs, ws, stride, pad, dilation, groups, need_x, need_w, need_b
+            )
+            if gx is not None:
+                full = np.zeros(xa.shape, gx.dtype)
+                full[:, :, ch:, cw:] = gx
+                gx = full
+            if gw is not None:
+                full = np.zeros(wa.shape, gw.dtype)
+                full[:, :, a:b, c:d] = gw
+                gw = full
+            return gx, gw, gb
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -212,6 +493,23 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     gx = gw = gb = None
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
+    kd = _depthwise_kernel(ga, g, C, Cg)
+    if kd is not None:
+        geom = (N, C, H, W, OCg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        if need_x:
+            gx = np.empty((N, C, H, W), ga.dtype)
+            kd.depthwise_conv2d_backward_input(
+                ga.reshape(-1), contiguous(wa).reshape(-1), gx.reshape(-1), *geom
+            )
+        if need_w:
+            gw = np.empty((OC, 1, kh, kw), ga.dtype)
+            kd.depthwise_conv2d_backward_weight(
+                ga.reshape(-1), contiguous(xa).reshape(-1), gw.reshape(-1), *geom
+            )
+        return gx, gw, gb
+    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L):
+        gx, gw = _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w)
+        return gx, gw, gb
     k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None
     if k is not None:
         gx = np.empty((N, C, H, W), np.float32) if need_x else None
@@ -264,6 +562,8 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     xp = xp_of(xa)
     K = OCg * kh * kw
     L = H * W
+    if type(xa) is np.ndarray and xa.dtype in (np.float32, np.float64):
+        return _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo)
     x4 = contiguous(xa).reshape(N, g, Cing, L)
     w3 = contiguous(wa).reshape(g, Cing, K)
     cols = xp.empty((N, g, K, L), xa.dtype)
@@ -298,6 +598,9 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if need_b:
         gb = _channel_sum(ga, N, OC, Ho * Wo)
     if not (need_x or need_w):
+        return gx, gw, gb
+    if type(ga) is np.ndarray and ga.dtype in (np.float32, np.float64):
+        gx, gw = _convT_wide_backward(ga, xa, wa, stride, padding, g, dilation, need_x, need_w)
         return gx, gw, gb
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
         cols = ga.reshape(N, g, K, L)

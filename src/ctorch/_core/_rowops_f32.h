@@ -1,0 +1,255 @@
+/* float32 softmax-family row kernels for rows that fit in cache (n <= CTR_MAXN), many rows
+ * per call: the transformer shapes ((12*64, 128), (64*128, 128), (4096, 1024)).
+ *
+ * Against the generic row kernels of _reduction_tmpl.h (double accumulators, a NaN-aware
+ * max with selects, one dispatched call per pass per row) these sum in 16 float lanes,
+ * take the max with plain compares (a NaN anywhere still makes the row's sum, and so the
+ * whole row, NaN, as torch), and run all passes of a row inside one call.  The exponential
+ * is ct_exp_f32 (no FMA), the lane sums are combined in a fixed pairwise order, so the
+ * result depends on n only: the same bits for any thread count and SIMD clone.
+ */
+#ifndef CT_ROWOPS_F32_H
+#define CT_ROWOPS_F32_H
+
+#include "_ct_common.h"
+#include "_ct_math.h"
+
+#define CTR_L 16
+#define CTR_MAXN 65536
+
+static inline float ctr_lanes_sum(float *acc)
+{
+    for (int w = CTR_L / 2; w > 0; w /= 2)
+        for (int l = 0; l < w; ++l) acc[l] = acc[l] + acc[l + w];
+    return acc[0];
+}
+
+static inline float ctr_lanes_max(float *acc)
+{
+    for (int w = CTR_L / 2; w > 0; w /= 2)
+        for (int l = 0; l < w; ++l) acc[l] = acc[l + w] > acc[l] ? acc[l + w] : acc[l];
+    return acc[0];
+}
+
+/* max ignoring NaN (-inf for an all-NaN row): callers get NaN through the sum instead */
+CT_INLINE float ctr_max(const float *x, ptrdiff_t n)
+{
+    float acc[CTR_L];
+    for (int l = 0; l < CTR_L; ++l) acc[l] = -INFINITY;
+    ptrdiff_t i0 = 0;
+    for (; i0 + CTR_L <= n; i0 += CTR_L) {
+        _Pragma("omp simd")
+        for (int l = 0; l < CTR_L; ++l) acc[l] = x[i0 + l] > acc[l] ? x[i0 + l] : acc[l];
+    }
+    for (int l = 0; l < n - i0; ++l) acc[l] = x[i0 + l] > acc[l] ? x[i0 + l] : acc[l];
+    return ctr_lanes_max(acc);
+}
+
+/* rows [0, rows) of (rows, n): out = softmax (log == 0) or log_softmax (log == 1) */
+CT_SIMD static void ctr_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows,
+                                         ptrdiff_t n, int log)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        const float *xr = x + r * n;
+        float *o = out + r * n;
+        const float m = ctr_max(xr, n);
+        float acc[CTR_L];
+        for (int l = 0; l < CTR_L; ++l) acc[l] = 0.0f;
+        ptrdiff_t i0 = 0;
+        if (log) {
+            for (; i0 + CTR_L <= n; i0 += CTR_L) {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) acc[l] += ct_exp_f32(xr[i0 + l] - m);
+            }
+            for (int l = 0; l < n - i0; ++l) acc[l] += ct_exp_f32(xr[i0 + l] - m);
+            /* (x - m) - log(s) as torch: x - (m + log(s)) loses log(s) next to a large m */
+            const float ls = logf(ctr_lanes_sum(acc));
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = (xr[i] - m) - ls;
+        } else {
+            for (; i0 + CTR_L <= n; i0 += CTR_L) {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) {
+                    const float e = ct_exp_f32(xr[i0 + l] - m);
+                    o[i0 + l] = e;
+                    acc[l] += e;
+                }
+            }
+            for (int l = 0; l < n - i0; ++l) {
+                const float e = ct_exp_f32(xr[i0 + l] - m);
+                o[i0 + l] = e;
+                acc[l] += e;
+            }
+            const float inv = 1.0f / ctr_lanes_sum(acc);
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = o[i] * inv;
+        }
+    }
+}
+
+/* softmax: gx = y * (gy - sum(gy * y)); log_softmax: gx = gy - exp(y) * sum(gy) */
+CT_SIMD static void ctr_softmax_bwd_rows_f32(const float *gy, const float *y, float *gx,
+                                             ptrdiff_t rows, ptrdiff_t n, int log)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        const float *g = gy + r * n, *yr = y + r * n;
+        float *o = gx + r * n;
+        float acc[CTR_L];
+        for (int l = 0; l < CTR_L; ++l) acc[l] = 0.0f;
+        ptrdiff_t i0 = 0;
+        if (log) {
+            for (; i0 + CTR_L <= n; i0 += CTR_L) {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) acc[l] += g[i0 + l];
+            }
+            for (int l = 0; l < n - i0; ++l) acc[l] += g[i0 + l];
+            const float s = ctr_lanes_sum(acc);
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = g[i] - ct_exp_f32(yr[i]) * s;
+        } else {
+            for (; i0 + CTR_L <= n; i0 += CTR_L) {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) acc[l] += g[i0 + l] * yr[i0 + l];
+            }
+            for (int l = 0; l < n - i0; ++l) acc[l] += g[i0 + l] * yr[i0 + l];
+            const float d = ctr_lanes_sum(acc);
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = yr[i] * (g[i] - d);
+        }
+    }
+}
+
+/* ---- layer norm, float32 rows ------------------------------------------------------------ */
+
+CT_INLINE float ctr_sum(const float *x, ptrdiff_t n)
+{
+    float acc[CTR_L];
+    for (int l = 0; l < CTR_L; ++l) acc[l] = 0.0f;
+    ptrdiff_t i0 = 0;
+    for (; i0 + CTR_L <= n; i0 += CTR_L) {
+        _Pragma("omp simd")
+        for (int l = 0; l < CTR_L; ++l) acc[l] += x[i0 + l];
+    }
+    for (int l = 0; l < n - i0; ++l) acc[l] += x[i0 + l];
+    return ctr_lanes_sum(acc);
+}
+
+/* rows [0, rows) of (rows, D): y = (x - mean) * rstd (* w) (+ b); saves mean, rstd.
+ * Two passes for the statistics (sum, then squared deviations: no cancellation), 16 float
+ * lanes each, combined in a fixed order. */
+CT_SIMD static void ctr_layernorm_fwd_rows_f32(const float *x, float *y, ptrdiff_t rows,
+                                               ptrdiff_t D, const float *w, const float *b,
+                                               double eps, float *mean, float *rstd)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        const float *xr = x + r * D;
+        float *yr = y + r * D;
+        const float m = ctr_sum(xr, D) / (float)D;
+        float acc[CTR_L];
+        for (int l = 0; l < CTR_L; ++l) acc[l] = 0.0f;
+        ptrdiff_t i0 = 0;
+        for (; i0 + CTR_L <= D; i0 += CTR_L) {
+            _Pragma("omp simd")
+            for (int l = 0; l < CTR_L; ++l) {
+                const float d = xr[i0 + l] - m;
+                acc[l] += d * d;
+            }
+        }
+        for (int l = 0; l < D - i0; ++l) {
+            const float d = xr[i0 + l] - m;
+            acc[l] += d * d;
+        }
+        const float v = ctr_lanes_sum(acc);
+        const float rs = (float)(1.0 / sqrt((double)v / (double)D + eps));
+        mean[r] = m;
+        rstd[r] = rs;
+        if (w && b) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) yr[i] = ((xr[i] - m) * rs) * w[i] + b[i];
+        } else if (w) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) yr[i] = ((xr[i] - m) * rs) * w[i];
+        } else if (b) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) yr[i] = ((xr[i] - m) * rs) + b[i];
+        } else {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) yr[i] = (xr[i] - m) * rs;
+        }
+    }
+}
+
+/* rows [0, rows): gx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * w (both
+ * row sums in ONE pass, 16 float lanes each), and the gw/gb partials of this row block:
+ * pgw += gy * xhat, pgb += gy (pgw/pgb/gx may each be NULL; pgw/pgb are added to, row by
+ * row in order). */
+CT_SIMD static void ctr_layernorm_bwd_rows_f32(const float *gy, const float *x, float *gx,
+                                               ptrdiff_t rows, ptrdiff_t D, const float *mean,
+                                               const float *rstd, const float *w, float *pgw,
+                                               float *pgb)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        const float *g = gy + r * D, *xr = x + r * D;
+        const float m = mean[r], rs = rstd[r];
+        if (gx) {
+            float a[CTR_L], c[CTR_L];
+            for (int l = 0; l < CTR_L; ++l) a[l] = c[l] = 0.0f;
+            ptrdiff_t i0 = 0;
+            if (w) {
+                for (; i0 + CTR_L <= D; i0 += CTR_L) {
+                    _Pragma("omp simd")
+                    for (int l = 0; l < CTR_L; ++l) {
+                        const float gg = g[i0 + l] * w[i0 + l];
+                        a[l] += gg;
+                        c[l] += gg * (xr[i0 + l] - m);
+                    }
+                }
+                for (int l = 0; l < D - i0; ++l) {
+                    const float gg = g[i0 + l] * w[i0 + l];
+                    a[l] += gg;
+                    c[l] += gg * (xr[i0 + l] - m);
+                }
+            } else {
+                for (; i0 + CTR_L <= D; i0 += CTR_L) {
+                    _Pragma("omp simd")
+                    for (int l = 0; l < CTR_L; ++l) {
+                        a[l] += g[i0 + l];
+                        c[l] += g[i0 + l] * (xr[i0 + l] - m);
+                    }
+                }
+                for (int l = 0; l < D - i0; ++l) {
+                    a[l] += g[i0 + l];
+                    c[l] += g[i0 + l] * (xr[i0 + l] - m);
+                }
+            }
+            const double rr = (double)rs, s1 = (double)ctr_lanes_sum(a),
+                         s2 = (double)ctr_lanes_sum(c);
+            const float A = rs, B = (float)(-(rr * rr * rr) * s2 / (double)D),
+                        C0 = (float)(-rr * s1 / (double)D);
+            float *o = gx + r * D;
+            if (w) {
+                _Pragma("omp simd")
+                for (ptrdiff_t i = 0; i < D; i++)
+                    o[i] = (A * (g[i] * w[i]) + (xr[i] - m) * B) + C0;
+            } else {
+                _Pragma("omp simd")
+                for (ptrdiff_t i = 0; i < D; i++) o[i] = (A * g[i] + (xr[i] - m) * B) + C0;
+            }
+        }
+        if (pgw && pgb) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) {
+                pgw[i] += g[i] * ((xr[i] - m) * rs);
+                pgb[i] += g[i];
+            }
+        } else if (pgw) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) pgw[i] += g[i] * ((xr[i] - m) * rs);
+        } else if (pgb) {
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < D; i++) pgb[i] += g[i];
+        }
+    }
+}
+
+#endif
