@@ -181,3 +181,51 @@ def test_dense_grad_then_sparse_grad_accumulates_into_dense():
     torch.nn.functional.embedding(torch.tensor([1, 1, 5]), tw, sparse=True).sum().backward()
     assert w.grad.layout is ctorch.strided and tw.grad.layout is torch.strided
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(lr=0.3), dict(lr=0.3, lr_decay=0.1, eps=1e-6), dict(lr=0.2, maximize=True)]
+)
+def test_adagrad_with_sparse_gradients_matches_torch(kw):
+    copt, topt = _run(lambda L, p: L.optim.Adagrad(p, **kw))
+    (cs,) = copt.state.values()
+    (ts,) = topt.state.values()
+    np.testing.assert_allclose(cs["sum"].numpy(), ts["sum"].numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_lbfgs_with_sparse_gradients_matches_torch():
+    (ce, cl), (te, tl) = _models()
+    idx = _batches(1)[0]
+    copt = ctorch.optim.LBFGS([ce.weight], lr=0.5, max_iter=4)
+    topt = torch.optim.LBFGS([te.weight], lr=0.5, max_iter=4)
+    for L, e, lin, opt in ((ctorch, ce, cl, copt), (torch, te, tl, topt)):
+
+        def closure(L=L, e=e, lin=lin, opt=opt):
+            opt.zero_grad()
+            loss = _loss(L, e, lin, idx)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+    np.testing.assert_allclose(
+        ce.weight.detach().numpy(), te.weight.detach().numpy(), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Adam", "AdamW", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+)
+def test_optimizers_without_sparse_support_raise_as_torch(name):
+    msgs = []
+    for L in (ctorch, torch):
+        e = L.nn.Embedding(5, 2, sparse=True)
+        e(L.tensor([1, 2])).sum().backward()
+        opt = getattr(L.optim, name)(e.parameters(), lr=0.1)
+        with pytest.raises(RuntimeError, match="does not support sparse gradients") as ex:
+            opt.step()
+        msgs.append(str(ex.value))
+    assert msgs[0] == msgs[1]
+    with pytest.raises(RuntimeError, match="weight_decay option is not compatible"):
+        e = ctorch.nn.Embedding(5, 2, sparse=True)
+        e(ctorch.tensor([1, 2])).sum().backward()
+        ctorch.optim.Adagrad(e.parameters(), weight_decay=0.1).step()
