@@ -377,3 +377,39 @@ def test_dense_sparse_mask_matches_torch():
     np.testing.assert_array_equal(r._values().numpy(), tr._values().numpy())
     with pytest.raises(RuntimeError, match="incompatible sizes"):
         ctorch.ones(2, 2).sparse_mask(ctorch.sparse_coo_tensor(m, [1.0, 2.0, 3.0], (3, 3)))
+
+
+@pytest.mark.parametrize("dt", ["float16", "float32", "int64", "complex64"])
+def test_sparse_mm_dtypes_match_torch(dt):
+    v = (np.arange(1, 6) * 0.5).astype(np.float64)
+    d = (np.arange(8).reshape(4, 2) % 3).astype(np.float64)
+    if dt == "int64":
+        v = v.round()
+    a = ctorch.sparse_coo_tensor(IND, ctorch.tensor(v).to(getattr(ctorch, dt)), (3, 4))
+    ta = torch.sparse_coo_tensor(IND, torch.tensor(v).to(getattr(torch, dt)), (3, 4))
+    cd = ctorch.tensor(d).to(getattr(ctorch, dt))
+    td = torch.tensor(d).to(getattr(torch, dt))
+    close(ctorch.sparse.mm(a, cd), torch.sparse.mm(ta, td), 1e-3)
+    close(a @ cd, ta @ td, 1e-3)
+    if dt == "float16":  # half gradients through the float32 products, rounded back
+        a.requires_grad_(True)
+        cd.requires_grad_(True)
+        ctorch.sparse.mm(a, cd).sum().backward()
+        assert a.grad.dtype is ctorch.float16 and cd.grad.dtype is ctorch.float16
+
+
+def test_dense_inplace_add_of_sparse_matches_torch():
+    a, ta = pair(_vals())
+    d, td = ctorch.zeros(3, 3, dtype=ctorch.float64), torch.zeros(3, 3, dtype=torch.float64)
+    d += a
+    td += ta
+    d -= a * 3
+    td -= ta * 3
+    d.add_(a, alpha=0.5)
+    td.add_(ta, alpha=0.5)
+    close(d, td)
+    x = ctorch.zeros(3, 3, dtype=ctorch.float64, requires_grad=True)
+    y = x.clone()
+    y += a  # recorded by autograd: the sparse operand is densified
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 3)))

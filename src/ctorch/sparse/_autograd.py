@@ -217,6 +217,14 @@ def coalesce(s: SparseTensor) -> SparseTensor:
     return Coalesce.apply(s)
 
 
+def _up(a):
+    """float16/bfloat16 arrays as float32: scipy.sparse has no half-precision products (the
+    result is rounded back to the input's dtype)."""
+    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
+        return a.astype(np.float32)
+    return a
+
+
 def _scipy_matrix(s: SparseTensor):
     """``s`` (2-D, no dense dims) as a scipy/cupyx CSR matrix, cached per values version."""
     val = s._val
@@ -224,7 +232,7 @@ def _scipy_matrix(s: SparseTensor):
     cached = s._spm
     if cached is not None and cached[0] == key:
         return cached[1]
-    va = val._a
+    va = _up(val._a)
     sp = AR.scipy_sparse_of(xp_of(va))
     if s._lay == "csr":
         m = sp.csr_matrix((va, s._col, s._crow), shape=s._sz)
@@ -286,7 +294,7 @@ class SparseMM(Function):
     def forward(ctx, s, d):
         m = _scipy_matrix(s)
         da = d._a
-        out = m @ da
+        out = m @ _up(da)
         xp = xp_of(da)
         out = xp.asarray(out, dtype=da.dtype)
         if ctx.needs_input_grad and any(ctx.needs_input_grad):
@@ -301,9 +309,10 @@ class SparseMM(Function):
         gs = gd = None
         if ctx.needs_input_grad[0]:
             ind = pat._coo_ind()
-            gs = sparse_grad(pat, sampled_rowdot(ga, da, ind[0], ind[1]))
+            gv = sampled_rowdot(_up(ga), _up(da), ind[0], ind[1])
+            gs = sparse_grad(pat, gv.astype(ga.dtype, copy=False))
         if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
+            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
         return gs, gd
 
 
@@ -320,19 +329,20 @@ class SparseMMNamedMm(SparseMM):
         xp = xp_of(ga)
         gs = gd = None
         if ctx.needs_input_grad[0]:
-            gs = _wrap(ga @ da.T)
+            gs = _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
         if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
+            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
         return gs, gd
 
 
-def from_scipy(m, size, csr: bool) -> SparseTensor:
+def from_scipy(m, size, csr: bool, dtype=None) -> SparseTensor:
     """A scipy/cupyx sparse matrix as a coalesced COO (or CSR) SparseTensor."""
     c = m.tocoo()
     c.sum_duplicates()
     xp = xp_of(c.data)
     ind = xp.stack([c.row.astype(np.int64), c.col.astype(np.int64)])
-    out = SparseTensor._coo(ind, _wrap(xp.ascontiguousarray(c.data)), size, True)
+    data = xp.ascontiguousarray(c.data if dtype is None else c.data.astype(dtype))
+    out = SparseTensor._coo(ind, _wrap(data), size, True)
     if csr:
         return SparseTensor._csr(AR.coo_to_csr(ind, size[0]), ind[1].copy(), out._val, size)
     return out
@@ -357,28 +367,29 @@ class SparseSparseMM(Function):
     @staticmethod
     def forward(ctx, a, b):
         ma, mb = _scipy_matrix(a), _scipy_matrix(b)
-        ctx.p = (ma, mb, _pattern(a), _pattern(b))
-        return from_scipy(ma @ mb, (a._sz[0], b._sz[1]), a._lay == "csr")
+        ctx.p = (ma, mb, _pattern(a), _pattern(b), a._val._a.dtype)
+        return from_scipy(ma @ mb, (a._sz[0], b._sz[1]), a._lay == "csr", a._val._a.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        ma, mb, pa, pb = ctx.p
+        ma, mb, pa, pb, dt = ctx.p
         if isinstance(g, SparseTensor):  # sparse products, masked to each input's pattern
             gm = _scipy_matrix(g)
             ga = gb = None
             if ctx.needs_input_grad[0]:
-                ga = from_scipy(gm @ mb.T, pa._sz, False)
+                ga = from_scipy(gm @ mb.T, pa._sz, False, dt)
                 ga = _masked(ga, pa) if ctx._forward_cls._mask else ga
             if ctx.needs_input_grad[1]:
-                gb = from_scipy(ma.T @ gm, pb._sz, False)
+                gb = from_scipy(ma.T @ gm, pb._sz, False, dt)
                 gb = _masked(gb, pb) if ctx._forward_cls._mask else gb
             return ga, gb
         xp = xp_of(g._a)
         ga = gb = None
+        gu = _up(g._a)
         if ctx.needs_input_grad[0]:
-            ga = _wrap(xp.ascontiguousarray(xp.asarray((mb @ g._a.T).T, dtype=g._a.dtype)))
+            ga = _wrap(xp.ascontiguousarray(xp.asarray((mb @ gu.T).T, dtype=g._a.dtype)))
         if ctx.needs_input_grad[1]:
-            gb = _wrap(xp.ascontiguousarray(xp.asarray(ma.T @ g._a, dtype=g._a.dtype)))
+            gb = _wrap(xp.ascontiguousarray(xp.asarray(ma.T @ gu, dtype=g._a.dtype)))
         return ga, gb
 
 

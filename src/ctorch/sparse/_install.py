@@ -269,6 +269,8 @@ def install(ns: dict) -> None:
     T.dense_dim = lambda self: self.ndim
     T._ct_dense_add_ = T.add_
     T.add_ = _wrap_top(T.add_, _dense_add_, positions=(1,))
+    T.__iadd__ = _wrap_top(T.__iadd__, _dense_add_, positions=(1,))
+    T.__isub__ = _wrap_top(T.__isub__, lambda d, s: _dense_add_(d, s, alpha=-1), positions=(1,))
     for meth, sp in (("mm", L.mm), ("matmul", L.matmul), ("add", O.add), ("mul", O.mul)):
         setattr(T, meth, _wrap_top(getattr(T, meth), sp, positions=(1,)))
 
