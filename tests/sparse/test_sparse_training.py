@@ -229,3 +229,23 @@ def test_optimizers_without_sparse_support_raise_as_torch(name):
         e = ctorch.nn.Embedding(5, 2, sparse=True)
         e(ctorch.tensor([1, 2])).sum().backward()
         ctorch.optim.Adagrad(e.parameters(), weight_decay=0.1).step()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("opt_name", ["SGD", "SparseAdam", "Adagrad"])
+def test_sparse_embedding_training_on_gpu_matches_cpu(opt_name):
+    kw = dict(lr=0.1, momentum=0.9) if opt_name == "SGD" else dict(lr=0.1)
+    runs = []
+    for dev in ("cpu", "cuda"):
+        (ce, cl), _ = _models()
+        ce.to(dev)
+        cl.to(dev)
+        opt = getattr(ctorch.optim, opt_name)([ce.weight], **kw)
+        for idx in _batches(3):
+            opt.zero_grad()
+            loss = (cl(ce(ctorch.tensor(idx, device=dev))).squeeze(-1).tanh() ** 2).mean()
+            loss.backward()
+            assert ce.weight.grad.is_sparse and ce.weight.grad.device.type == dev
+            opt.step()
+        runs.append(ce.weight.detach().cpu().numpy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-4, atol=1e-5)
