@@ -249,3 +249,14 @@ def test_sparse_embedding_training_on_gpu_matches_cpu(opt_name):
             opt.step()
         runs.append(ce.weight.detach().cpu().numpy())
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-4, atol=1e-5)
+
+
+def test_deepcopy_of_a_model_with_sparse_gradients():
+    import copy
+
+    (ce, cl), _ = _models()
+    _loss(ctorch, ce, cl, _batches(1)[0]).backward()
+    e2 = copy.deepcopy(ce)
+    g, g2 = ce.weight.grad, e2.weight.grad
+    assert g2.is_sparse and g2._val._a is not g._val._a
+    np.testing.assert_array_equal(g2.to_dense().numpy(), g.to_dense().numpy())
