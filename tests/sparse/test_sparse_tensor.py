@@ -291,3 +291,12 @@ def test_sparse_buffer_state_dict_and_module_moves():
 def test_sparse_parameter_is_refused_with_a_clear_error():
     with pytest.raises(NotImplementedError, match="'aten::Parameter'.*SparseCPU"):
         ctorch.nn.Parameter(ctorch.tensor([[1.0, 0], [0, 2]]).to_sparse())
+
+
+def test_testing_assert_close_on_sparse():
+    a = ctorch.sparse_coo_tensor(IND, VAL, (2, 3))
+    ctorch.testing.assert_close(a, a.coalesce())
+    with pytest.raises(AssertionError, match="layout"):
+        ctorch.testing.assert_close(a, a.to_dense())
+    with pytest.raises(AssertionError, match="not close"):
+        ctorch.testing.assert_close(a, a * 2)
