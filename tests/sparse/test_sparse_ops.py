@@ -413,3 +413,21 @@ def test_dense_inplace_add_of_sparse_matches_torch():
     y += a  # recorded by autograd: the sparse operand is densified
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 3)))
+
+
+def test_autograd_grad_hooks_and_sparse_backward_gradient_match_torch():
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2), requires_grad=True)
+        d = L.ones(2, 2, requires_grad=True)
+        out = L.sparse.mm(a, d).sum()
+        ga, gd = L.autograd.grad(out, (a, d), retain_graph=True)
+        a.register_hook(lambda g: g * 2)
+        out.backward()
+        v = L.tensor([1.0, 2.0], requires_grad=True)
+        s = L.sparse_coo_tensor([[0, 1], [1, 0]], v, (2, 2))
+        s.backward(L.sparse_coo_tensor([[0, 1], [1, 1]], [5.0, 7.0], (2, 2)))
+        res.append((ga, gd, a.grad, v.grad))
+    for c, t in zip(*res, strict=True):
+        close(c, t)
+        assert repr(c.layout).split(".")[-1] == str(t.layout).split(".")[-1]
