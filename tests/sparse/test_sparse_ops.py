@@ -431,3 +431,18 @@ def test_autograd_grad_hooks_and_sparse_backward_gradient_match_torch():
     for c, t in zip(*res, strict=True):
         close(c, t)
         assert repr(c.layout).split(".")[-1] == str(t.layout).split(".")[-1]
+
+
+def test_gradcheck_accepts_sparse_inputs_and_outputs():
+    a = ctorch.sparse_coo_tensor(IND, _vals(), (3, 3)).coalesce().requires_grad_()
+    c = ctorch.sparse_coo_tensor(IND, _vals(), (3, 3)).to_sparse_csr().requires_grad_()
+    d = ctorch.tensor(_vals(6, 1).reshape(3, 2), requires_grad=True)
+    assert gradcheck(lambda a, d: ctorch.sparse.mm(a, d), (a, d))
+    assert gradcheck(lambda c, d: ctorch.sparse.mm(c, d), (c, d))
+    assert gradcheck(lambda a: ctorch.sparse.softmax(a, 1), (a,))
+    assert gradcheck(lambda a: (a * 3).t(), (a,))
+    assert gradcheck(lambda a, b: a + b, (a, a.detach().clone().requires_grad_()))
+    # torch's masked gradcheck agrees on the same functions
+    ta = torch.sparse_coo_tensor(IND, _vals(), (3, 3)).coalesce().requires_grad_()
+    td = torch.tensor(_vals(6, 1).reshape(3, 2), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, d: torch.sparse.mm(a, d), (ta, td), masked=True)
