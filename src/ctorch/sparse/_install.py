@@ -188,6 +188,7 @@ def _attach_sparse_methods() -> None:
         import ctorch
 
         setattr(M, name, (lambda d: lambda s: O.to(s, d))(getattr(ctorch, dt)))
+    M.index_select = O.index_select
     M.zero_ = O.zero_
     M.copy_ = O.copy_
     M.mul_ = O.mul_
@@ -219,6 +220,16 @@ def _wrap_top(dense_fn, sparse_fn, positions=(0, 1)):
 
     f._sparse_wrapped = True
     return f
+
+
+def _wrap_cat(dense_cat):
+    @functools.wraps(dense_cat)
+    def cat(tensors, dim=0, *, out=None):
+        if isinstance(tensors, (list, tuple)) and any(type(t) is SparseTensor for t in tensors):
+            return O.cat(tensors, dim, out=out)
+        return dense_cat(tensors, dim, out=out)
+
+    return cat
 
 
 def _addmm_top(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -306,5 +317,9 @@ def install(ns: dict) -> None:
     for name, sp in unary.items():
         if name in ns:
             ns[name] = _wrap_top(ns[name], sp, positions=(0,))
+    if "index_select" in ns:
+        ns["index_select"] = _wrap_top(ns["index_select"], O.index_select, positions=(0,))
+    if "cat" in ns:
+        ns["cat"] = _wrap_cat(ns["cat"])
     if "addmm" in ns:
         ns["addmm"] = _wrap_top(ns["addmm"], _addmm_top, positions=(1, 2))
