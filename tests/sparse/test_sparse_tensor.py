@@ -335,3 +335,30 @@ def test_index_select_and_cat_gradients_and_hybrid():
     same_sparse(h.index_select(1, ctorch.tensor([1])), th.index_select(1, torch.tensor([1])))
     with pytest.raises(NotImplementedError, match="dense dimension"):
         ctorch.cat([h, h], 1)
+
+
+def test_repeat_by_matches_numpy_repeat():
+    from ctorch.sparse._arrays import repeat_by
+
+    counts = np.array([2, 0, 3, 1])
+    np.testing.assert_array_equal(
+        repeat_by(np.arange(4) * 10, counts), np.repeat(np.arange(4) * 10, counts)
+    )
+
+
+@pytest.mark.cuda
+def test_sparse_ops_on_gpu_match_cpu():
+    s = ctorch.sparse_coo_tensor(IND, VAL, (2, 3), dtype=ctorch.float64)
+    g = s.cuda()
+    assert g.is_cuda and g.device.type == "cuda" and g.is_sparse
+    for fn in (
+        lambda x: x.coalesce(),
+        lambda x: x.to_sparse_csr().to_dense(),
+        lambda x: x.index_select(1, ctorch.tensor([2, 0], device=x.device)),
+        lambda x: ctorch.sparse.softmax(x, 1),
+        lambda x: x * 2 + x,
+        lambda x: ctorch.sparse.sum(x, 0),
+    ):
+        r, rg = fn(s), fn(g)
+        np.testing.assert_allclose(rg.cpu().to_dense().numpy(), r.to_dense().numpy(), 1e-12)
+    assert "device='cuda:0'" in repr(g)

@@ -579,10 +579,10 @@ def index_select(s: SparseTensor, dim: int, index) -> SparseTensor:
     lo = xp.searchsorted(sidx, s._ind[d], side="left")
     counts = xp.searchsorted(sidx, s._ind[d], side="right") - lo
     total = int(counts.sum())
-    entry = xp.repeat(xp.arange(counts.shape[0]), counts)
+    entry = AR.repeat_by(xp.arange(counts.shape[0]), counts)
     starts = xp.cumsum(counts) - counts
-    offs = xp.arange(total) - xp.repeat(starts, counts)
-    ks = order[xp.repeat(lo, counts) + offs]
+    offs = xp.arange(total) - starts[entry]
+    ks = order[lo[entry] + offs]
     perm = xp.argsort(ks, kind="stable") if xp is np else xp.argsort(ks)
     entry, ks = entry[perm], ks[perm]
     ind = s._ind[:, entry]
