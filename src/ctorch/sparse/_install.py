@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 
 from .._tensor import Tensor
+from . import _inplace as IP
 from . import _linalg as L
 from . import _ops as O
+from . import _select as SEL
 from ._autograd import coalesce, map_values, values_of
 from ._tensor import SparseTensor, install_stubs, unsupported
 
@@ -188,12 +190,12 @@ def _attach_sparse_methods() -> None:
         import ctorch
 
         setattr(M, name, (lambda d: lambda s: O.to(s, d))(getattr(ctorch, dt)))
-    M.index_select = O.index_select
-    M.zero_ = O.zero_
-    M.copy_ = O.copy_
-    M.mul_ = O.mul_
-    M.div_ = O.div_
-    M.add_ = O.add_
+    M.index_select = SEL.index_select
+    M.zero_ = IP.zero_
+    M.copy_ = IP.copy_
+    M.mul_ = IP.mul_
+    M.div_ = IP.div_
+    M.add_ = IP.add_
     import ctorch
 
     for name in UNARY:
@@ -226,7 +228,7 @@ def _wrap_cat(dense_cat):
     @functools.wraps(dense_cat)
     def cat(tensors, dim=0, *, out=None):
         if isinstance(tensors, (list, tuple)) and any(type(t) is SparseTensor for t in tensors):
-            return O.cat(tensors, dim, out=out)
+            return SEL.cat(tensors, dim, out=out)
         return dense_cat(tensors, dim, out=out)
 
     return cat
@@ -254,7 +256,7 @@ def _dense_add_(self, other, *, alpha=1):
         d = other.to_dense()
         return Tensor.__dict__["_ct_dense_add_"](self, d if alpha == 1 else d * alpha)
     O._same_size(self, other, "add_")
-    return O.dense_add_sparse_(self, other, alpha)
+    return IP.dense_add_sparse_(self, other, alpha)
 
 
 def install(ns: dict) -> None:
@@ -318,7 +320,7 @@ def install(ns: dict) -> None:
         if name in ns:
             ns[name] = _wrap_top(ns[name], sp, positions=(0,))
     if "index_select" in ns:
-        ns["index_select"] = _wrap_top(ns["index_select"], O.index_select, positions=(0,))
+        ns["index_select"] = _wrap_top(ns["index_select"], SEL.index_select, positions=(0,))
     if "cat" in ns:
         ns["cat"] = _wrap_cat(ns["cat"])
     if "addmm" in ns:

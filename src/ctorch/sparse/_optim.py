@@ -8,7 +8,8 @@ import math
 from .._backend import xp_of
 from .._tensor import Tensor
 from . import _arrays as AR
-from ._ops import add_sparse_arrays, dense_add_sparse_
+from ._inplace import dense_add_sparse_
+from ._ops import add_sparse_arrays
 from ._tensor import SparseTensor
 
 _wrap = Tensor._make
