@@ -153,6 +153,13 @@ def test_transpose_and_t_match_torch():
         lambda L: L.tensor([[1.0, 0], [0, 2.5]]).to_sparse_csr(),
         lambda L: L.tensor([[1.0, 0], [0, 2]], dtype=L.float64).to_sparse_csr(),
         lambda L: L.sparse_coo_tensor([list(range(0, 40, 2))], L.arange(20.0) / 7, (40,)),
+        lambda L: L.sparse_coo_tensor([[0, 1]], L.tensor([True, False]), (3,)),
+        lambda L: L.sparse_coo_tensor([[0, 1]], L.tensor([1, 2]), (3,)),
+        lambda L: L.sparse_coo_tensor([[0, 1]], L.tensor([1.5, 2.25], dtype=L.float16), (3,)),
+        lambda L: L.sparse_coo_tensor([[0, 1]], L.tensor([1e-8, 2e5]), (3,)),
+        lambda L: L.sparse_coo_tensor(
+            L.tensor(np.stack([np.arange(1200), np.arange(1200)])), L.arange(1200.0), (1200, 1200)
+        ),
     ],
 )
 def test_printing_matches_torch(make):
