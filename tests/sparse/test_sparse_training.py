@@ -260,3 +260,29 @@ def test_deepcopy_of_a_model_with_sparse_gradients():
     g, g2 = ce.weight.grad, e2.weight.grad
     assert g2.is_sparse and g2._val._a is not g._val._a
     np.testing.assert_array_equal(g2.to_dense().numpy(), g.to_dense().numpy())
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_sparse_gradient_matches_torch(mode, padding_idx):
+    w = np.random.default_rng(3).standard_normal((V, D)).astype(np.float32)
+    idx = np.array([1, 2, 4, 4, 9, 2, 0])
+    off = np.array([0, 3, 5])
+    grads = []
+    if mode == "max":  # torch refuses it
+        for L in (ctorch, torch):
+            bag = L.nn.EmbeddingBag(V, D, mode=mode, sparse=True, padding_idx=padding_idx)
+            with pytest.raises(ValueError, match="max mode does not support sparse weights"):
+                bag(L.tensor(idx), L.tensor(off))
+        return
+    for L in (ctorch, torch):
+        bag = L.nn.EmbeddingBag(V, D, mode=mode, sparse=True, padding_idx=padding_idx)
+        with L.no_grad():
+            bag.weight.copy_(L.tensor(w))
+        out = bag(L.tensor(idx), L.tensor(off))
+        (out * L.arange(out.numel(), dtype=L.float32).reshape(out.shape)).sum().backward()
+        grads.append(bag.weight.grad)
+    g, tg = grads
+    assert g.is_sparse and tg.is_sparse
+    np.testing.assert_allclose(g.to_dense().numpy(), tg.to_dense().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(g._indices().numpy(), tg._indices().numpy())
