@@ -369,3 +369,40 @@ def test_sparse_ops_on_gpu_match_cpu():
         r, rg = fn(s), fn(g)
         np.testing.assert_allclose(rg.cpu().to_dense().numpy(), r.to_dense().numpy(), 1e-12)
     assert "device='cuda:0'" in repr(g)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, s: L.zeros(2, 3, layout=L.sparse_coo),
+        lambda L, s: L.zeros((2, 3), layout=L.sparse_csr, dtype=L.float64),
+        lambda L, s: L.empty(2, 3, layout=L.sparse_coo),
+        lambda L, s: L.zeros_like(s),
+        lambda L, s: L.empty_like(s, dtype=L.float64),
+        lambda L, s: L.zeros_like(s, layout=L.strided),
+        lambda L, s: L.zeros_like(s.to_dense(), layout=L.sparse_coo),
+    ],
+)
+def test_sparse_layout_factories_match_torch(fn):
+    c, t = fn(ctorch, ctorch.ones(2, 2).to_sparse()), fn(torch, torch.ones(2, 2).to_sparse())
+    if t.layout is torch.strided:
+        assert c.layout is ctorch.strided and tuple(c.shape) == tuple(t.shape)
+        return
+    same_sparse(c, t)
+    assert c._nnz() == t._nnz() == 0
+
+
+@pytest.mark.parametrize(
+    "fn, exc",
+    [
+        (lambda L: L.ones(2, 2, layout=L.sparse_coo), RuntimeError),
+        (lambda L: L.full((2, 2), 1.0, layout=L.sparse_coo), RuntimeError),
+        (lambda L: L.rand(2, 2, layout=L.sparse_coo), NotImplementedError),
+        (lambda L: L.ones_like(L.ones(2, 2).to_sparse()), NotImplementedError),
+    ],
+)
+def test_sparse_layout_factories_refused_as_torch(fn, exc):
+    with pytest.raises(exc):
+        fn(torch)
+    with pytest.raises(exc):
+        fn(ctorch)

@@ -259,6 +259,93 @@ def _dense_add_(self, other, *, alpha=1):
     return IP.dense_add_sparse_(self, other, alpha)
 
 
+def sparse_zeros(size, dtype=None, device=None, layout=None, requires_grad=False):
+    """An all-zero sparse tensor (nnz 0) of ``layout``: ``zeros(..., layout=torch.sparse_coo)``."""
+    import numpy as np
+
+    import ctorch
+
+    size = tuple(int(s) for s in size)
+    vals = ctorch.zeros(0, dtype=dtype, device=device)
+    xp = np if not vals.is_cuda else __import__("cupy")
+    if layout is ctorch.sparse_csr:
+        if len(size) != 2:
+            raise RuntimeError(
+                f"zeros: sparse CSR tensors are 2-D in ctorch, got size {list(size)}"
+            )
+        t = SparseTensor._csr(xp.zeros(size[0] + 1, np.int64), xp.zeros(0, np.int64), vals, size)
+    else:
+        t = SparseTensor._coo(xp.zeros((len(size), 0), np.int64), vals, size, True)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _size_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _is_sparse_layout(layout) -> bool:
+    import ctorch
+
+    return layout is not None and layout is not ctorch.strided
+
+
+def _wrap_creation(dense_fn, name: str):
+    """``zeros``/``empty`` with a sparse ``layout`` give an empty sparse tensor; other
+    factories refuse a sparse layout as torch does, instead of silently making it dense."""
+
+    @functools.wraps(dense_fn)
+    def f(*args, **kwargs):
+        layout = kwargs.get("layout")
+        if layout is None or not _is_sparse_layout(layout):
+            return dense_fn(*args, **kwargs)
+        if name in ("zeros", "empty"):
+            kwargs.pop("out", None)
+            kwargs.pop("memory_format", None)
+            kwargs.pop("pin_memory", None)
+            return sparse_zeros(_size_args(args), **kwargs)
+        if name in ("ones", "full"):
+            raise RuntimeError("full(...) is not implemented for sparse layout")
+        raise unsupported("uniform_" if name == "rand" else "normal_")
+
+    return f
+
+
+def _wrap_like(dense_fn, name: str):
+    @functools.wraps(dense_fn)
+    def f(input, *args, **kwargs):
+        layout = kwargs.get("layout")
+        src_sparse = type(input) is SparseTensor
+        if not src_sparse and (layout is None or not _is_sparse_layout(layout)):
+            return dense_fn(input, *args, **kwargs)
+        if layout is None:
+            layout = input.layout
+        if not _is_sparse_layout(layout):  # a dense result of a sparse input's shape
+            kwargs.pop("layout")
+            kwargs.pop("memory_format", None)
+            import ctorch
+
+            return getattr(ctorch, name.replace("_like", ""))(
+                tuple(input.shape),
+                *args,
+                dtype=kwargs.get("dtype") or input.dtype,
+                device=kwargs.get("device") or input.device,
+                requires_grad=kwargs.get("requires_grad", False),
+            )
+        if name in ("zeros_like", "empty_like"):
+            return sparse_zeros(
+                tuple(input.shape),
+                dtype=kwargs.get("dtype") or input.dtype,
+                device=kwargs.get("device") or input.device,
+                layout=layout,
+                requires_grad=kwargs.get("requires_grad", False),
+            )
+        raise unsupported("fill_", input if src_sparse else None)
+
+    return f
+
+
 def install(ns: dict) -> None:
     """Called once from ``ctorch/__init__.py`` with its namespace."""
     layout = ns["layout"]
@@ -323,5 +410,11 @@ def install(ns: dict) -> None:
         ns["index_select"] = _wrap_top(ns["index_select"], SEL.index_select, positions=(0,))
     if "cat" in ns:
         ns["cat"] = _wrap_cat(ns["cat"])
+    for name in ("zeros", "empty", "ones", "full", "rand", "randn"):
+        if name in ns:
+            ns[name] = _wrap_creation(ns[name], name)
+    for name in ("zeros_like", "empty_like", "ones_like", "full_like", "rand_like", "randn_like"):
+        if name in ns:
+            ns[name] = _wrap_like(ns[name], name)
     if "addmm" in ns:
         ns["addmm"] = _wrap_top(ns["addmm"], _addmm_top, positions=(1, 2))
