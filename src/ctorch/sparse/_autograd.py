@@ -248,11 +248,6 @@ def _check_mm(s: SparseTensor, d: Tensor, op: str) -> None:
             f"{op}: expected a 2-D sparse matrix without dense dimensions, got size "
             f"{list(s._sz)} with sparse_dim {s.sparse_dim()}"
         )
-    if isinstance(d, SparseTensor):
-        raise NotImplementedError(
-            f"{op}: sparse @ sparse products are not supported by ctorch; convert one operand "
-            "with .to_dense()"
-        )
     if d.ndim != 2:
         raise RuntimeError(f"{op}: expected a 2-D dense matrix, got a {d.ndim}-D tensor")
     if s._sz[1] != d.shape[0]:
