@@ -446,3 +446,46 @@ def test_gradcheck_accepts_sparse_inputs_and_outputs():
     ta = torch.sparse_coo_tensor(IND, _vals(), (3, 3)).coalesce().requires_grad_()
     td = torch.tensor(_vals(6, 1).reshape(3, 2), requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, d: torch.sparse.mm(a, d), (ta, td), masked=True)
+
+
+def test_sparse_and_dense_gradients_to_one_tensor_accumulate_like_torch():
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor(IND, L.tensor(_vals()), (3, 3)).coalesce().requires_grad_()
+        d = L.tensor(_vals(6, 2).reshape(3, 2))
+        b = a * 2  # a non-leaf: the engine adds its two gradients (sparse, then dense)
+        out = L.sparse.mm(b, d).sum() + L.mm(b, d).pow(2).sum()
+        out.backward()
+        res.append(a.grad)
+    close(res[0], res[1])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, a, b: a * 2,
+        lambda L, a, b: 3 * a / 2,
+        lambda L, a, b: -a,
+        lambda L, a, b: L.neg(a),
+        lambda L, a, b: a + b,
+        lambda L, a, b: a - b * 0.5,
+        lambda L, a, b: (a + b).coalesce(),
+    ],
+)
+def test_linear_sparse_ops_pass_dense_gradients_like_torch(fn):
+    """torch.mm gives its sparse operand a dense gradient; linear ops before it keep it dense."""
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor(IND, L.tensor(_vals()), (3, 3)).requires_grad_()
+        b = L.sparse_coo_tensor([[2, 0], [0, 1]], L.tensor(_vals(2, 3)), (3, 3)).requires_grad_()
+        y = fn(L, a, b)
+        res.append(y.grad_fn.name())
+        L.mm(y, L.tensor(_vals(6, 2).reshape(3, 2))).pow(2).sum().backward()
+        res.append((a.grad, b.grad))
+    assert res[0] == res[2]  # grad_fn names
+    for c, t in zip(res[1], res[3], strict=True):
+        if t is None:
+            assert c is None
+            continue
+        close(c, t)
+        assert repr(c.layout).split(".")[-1] == str(t.layout).split(".")[-1]

@@ -205,8 +205,65 @@ class Coalesce(Function):
     @staticmethod
     def backward(ctx, g):
         pat, ind, inv = ctx.p
+        if not isinstance(g, SparseTensor):  # the dense view is unchanged: so is a dense grad
+            return (g,)
         v = grad_values_at(g, ind, pat._sz, ind.shape[0])
         return (sparse_grad(pat, v[inv]),)
+
+
+def _scaled_grad(g, c, div: bool):
+    if isinstance(g, SparseTensor):
+        ga = g._val._a
+        return g._with_values(_wrap(ga / c if div else ga * c))
+    return _wrap(g._a / c if div else g._a * c)
+
+
+class SparseScale(Function):
+    """``sparse * c`` / ``sparse / c`` for a Python scalar ``c``: linear in the dense view, so
+    a dense gradient stays dense (as torch's MulBackward0/DivBackward0)."""
+
+    _node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, s, c, div):
+        ctx.p = (c, div)
+        va = s._val._a
+        return s._with_values(_wrap(va / c if div else va * c))
+
+    @staticmethod
+    def backward(ctx, g):
+        c, div = ctx.p
+        return _scaled_grad(g, c, div), None, None
+
+
+class SparseDiv(SparseScale):
+    _node_name = "DivBackward0"
+
+
+class SparseNeg(SparseScale):
+    _node_name = "NegBackward0"
+
+
+class SparseAdd(Function):
+    """``a + alpha * b`` of two sparse tensors; the gradient (sparse or dense) passes through
+    to both, as torch's AddBackward0."""
+
+    _node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        from ._ops import add_sparse_arrays
+
+        ctx.alpha = alpha
+        return add_sparse_arrays(a, b, alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else _scaled_grad(g, ctx.alpha, False)), None
+
+
+class SparseSub(SparseAdd):
+    _node_name = "SubBackward0"
 
 
 def coalesce(s: SparseTensor) -> SparseTensor:

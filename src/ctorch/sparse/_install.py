@@ -65,6 +65,8 @@ _LINEAR = {"neg", "negative", "deg2rad", "rad2deg"}
 def _unary(name: str, dense_fn):
     """A zero-preserving op on the values; a nonlinear one coalesces first (as torch: the
     op of a sum of duplicates is not the sum of the ops)."""
+    if name in ("neg", "negative"):  # linear: a dense gradient stays dense (NegBackward0)
+        return O.neg
     if name in _LINEAR:
         return lambda s, *a, **k: map_values(s, lambda v: dense_fn(v, *a, **k))
     return lambda s, *a, **k: map_values(
@@ -163,7 +165,7 @@ def _attach_sparse_methods() -> None:
     M.__truediv__ = O.div
     M.pow = O.pow_
     M.__pow__ = O.pow_
-    M.__neg__ = lambda s: map_values(s, lambda v: -v)
+    M.__neg__ = O.neg
     M.__pos__ = lambda s: s
     M.__abs__ = lambda s: s.abs()
     M.__matmul__ = lambda s, o: L.matmul(s, o)

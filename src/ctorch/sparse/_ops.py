@@ -18,6 +18,11 @@ from ._autograd import (
     CooToCsr,
     DenseToCsr,
     DenseToSparse,
+    SparseAdd,
+    SparseDiv,
+    SparseNeg,
+    SparseScale,
+    SparseSub,
     SparseTranspose,
     ToDense,
     coalesce,
@@ -323,19 +328,12 @@ def _add_ss(a: SparseTensor, b: SparseTensor, alpha, op):
         )
     if a._lay != b._lay:
         raise RuntimeError(f"{op}: expected both sparse operands to have the same layout")
-    if not (state.enabled and (a._rg or b._rg)):
-        return add_sparse_arrays(a, b, alpha)
-    import ctorch
+    if a.dtype != b.dtype and state.enabled and (a._rg or b._rg):
+        import ctorch
 
-    if a._lay == "csr":
-        return to_sparse_csr(_add_ss(to_sparse(a), to_sparse(b), alpha, op))
-    vb = values_of(b)
-    if alpha != 1:
-        vb = vb * alpha
-    xp = xp_of(a._ind)
-    v = ctorch.cat([values_of(a), vb])
-    out = BuildCoo.apply(v, xp.concatenate([a._ind, b._ind], axis=1), a._sz, False)
-    return coalesce(out) if a._coal and b._coal else out
+        dt = ctorch.promote_types(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+    return (SparseSub if op == "sub" else SparseAdd).apply(a, b, alpha)
 
 
 def add(a, b, *, alpha=1):
@@ -378,6 +376,8 @@ def mul(a, b):
     of the same size): the result is sparse."""
     if not isinstance(a, SparseTensor):
         a, b = b, a
+    if isinstance(b, numbers.Number) and not isinstance(b, bool):
+        return SparseScale.apply(a, b, False)
     if _is_scalar(b):
         return map_values(a, lambda v: v * b)
     if isinstance(b, SparseTensor):
@@ -397,6 +397,9 @@ def mul(a, b):
 def div(a, b, *, rounding_mode=None):
     if not isinstance(a, SparseTensor) or not _is_scalar(b):
         raise unsupported("div", a if isinstance(a, SparseTensor) else b)
+    if rounding_mode is None and isinstance(b, numbers.Number) and not isinstance(b, bool):
+        if a.is_floating_point() or a.is_complex():
+            return SparseDiv.apply(a, b, True)
     return map_values(a, lambda v: v.div(b, rounding_mode=rounding_mode))
 
 
@@ -449,3 +452,8 @@ def to(s: SparseTensor, *args, **kwargs) -> SparseTensor:
     if s._lay == "coo":
         return BuildCoo.apply(nv, _move(s._ind, dev), s._sz, s._coal)
     return BuildCsr.apply(nv, _move(s._crow, dev), _move(s._col, dev), s._sz)
+
+
+def neg(s: SparseTensor) -> SparseTensor:
+    """``-sparse``: linear, so a dense gradient stays dense (NegBackward0)."""
+    return SparseNeg.apply(s, -1, False)
