@@ -598,6 +598,7 @@ def __getattr__(name: str):
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
 
+
 # --- sparse tensors (#13): torch.sparse, sparse_coo_tensor/sparse_csr_tensor, layouts ---
 from . import sparse  # noqa: E402
 

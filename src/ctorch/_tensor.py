@@ -553,7 +553,11 @@ class Tensor(_MethodsStub):
         t._a = self._a.copy()
         t._rg = self._rg
         if self._grad is not None:
-            t._grad = Tensor._make(self._grad._a.copy())
+            t._grad = (
+                self._grad.__deepcopy__(memo)  # a sparse gradient (#13)
+                if self._grad.is_sparse
+                else Tensor._make(self._grad._a.copy())
+            )
         if self.__dict__:
             import copy
 

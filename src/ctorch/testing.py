@@ -14,6 +14,18 @@ def assert_close(
 ) -> None:
     from ._tensor import Tensor
 
+    sparse = [
+        isinstance(x, Tensor) and (x.is_sparse or x.is_sparse_csr) for x in (actual, expected)
+    ]
+    if any(sparse):  # sparse tensors (#13): same layout, then their dense views compared
+        if not all(sparse) or actual.layout is not expected.layout:
+            raise AssertionError(
+                msg
+                or f"The values for attribute 'layout' do not match: {actual.layout} != "
+                f"{getattr(expected, 'layout', type(expected).__name__)}."
+            )
+        actual, expected = actual.detach().to_dense(), expected.detach().to_dense()
+
     def arr(x):
         if isinstance(x, Tensor):
             a = x.detach()._a

@@ -377,3 +377,115 @@ def test_dense_sparse_mask_matches_torch():
     np.testing.assert_array_equal(r._values().numpy(), tr._values().numpy())
     with pytest.raises(RuntimeError, match="incompatible sizes"):
         ctorch.ones(2, 2).sparse_mask(ctorch.sparse_coo_tensor(m, [1.0, 2.0, 3.0], (3, 3)))
+
+
+@pytest.mark.parametrize("dt", ["float16", "float32", "int64", "complex64"])
+def test_sparse_mm_dtypes_match_torch(dt):
+    v = (np.arange(1, 6) * 0.5).astype(np.float64)
+    d = (np.arange(8).reshape(4, 2) % 3).astype(np.float64)
+    if dt == "int64":
+        v = v.round()
+    a = ctorch.sparse_coo_tensor(IND, ctorch.tensor(v).to(getattr(ctorch, dt)), (3, 4))
+    ta = torch.sparse_coo_tensor(IND, torch.tensor(v).to(getattr(torch, dt)), (3, 4))
+    cd = ctorch.tensor(d).to(getattr(ctorch, dt))
+    td = torch.tensor(d).to(getattr(torch, dt))
+    close(ctorch.sparse.mm(a, cd), torch.sparse.mm(ta, td), 1e-3)
+    close(a @ cd, ta @ td, 1e-3)
+    if dt == "float16":  # half gradients through the float32 products, rounded back
+        a.requires_grad_(True)
+        cd.requires_grad_(True)
+        ctorch.sparse.mm(a, cd).sum().backward()
+        assert a.grad.dtype is ctorch.float16 and cd.grad.dtype is ctorch.float16
+
+
+def test_dense_inplace_add_of_sparse_matches_torch():
+    a, ta = pair(_vals())
+    d, td = ctorch.zeros(3, 3, dtype=ctorch.float64), torch.zeros(3, 3, dtype=torch.float64)
+    d += a
+    td += ta
+    d -= a * 3
+    td -= ta * 3
+    d.add_(a, alpha=0.5)
+    td.add_(ta, alpha=0.5)
+    close(d, td)
+    x = ctorch.zeros(3, 3, dtype=ctorch.float64, requires_grad=True)
+    y = x.clone()
+    y += a  # recorded by autograd: the sparse operand is densified
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 3)))
+
+
+def test_autograd_grad_hooks_and_sparse_backward_gradient_match_torch():
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2), requires_grad=True)
+        d = L.ones(2, 2, requires_grad=True)
+        out = L.sparse.mm(a, d).sum()
+        ga, gd = L.autograd.grad(out, (a, d), retain_graph=True)
+        a.register_hook(lambda g: g * 2)
+        out.backward()
+        v = L.tensor([1.0, 2.0], requires_grad=True)
+        s = L.sparse_coo_tensor([[0, 1], [1, 0]], v, (2, 2))
+        s.backward(L.sparse_coo_tensor([[0, 1], [1, 1]], [5.0, 7.0], (2, 2)))
+        res.append((ga, gd, a.grad, v.grad))
+    for c, t in zip(*res, strict=True):
+        close(c, t)
+        assert repr(c.layout).split(".")[-1] == str(t.layout).split(".")[-1]
+
+
+def test_gradcheck_accepts_sparse_inputs_and_outputs():
+    a = ctorch.sparse_coo_tensor(IND, _vals(), (3, 3)).coalesce().requires_grad_()
+    c = ctorch.sparse_coo_tensor(IND, _vals(), (3, 3)).to_sparse_csr().requires_grad_()
+    d = ctorch.tensor(_vals(6, 1).reshape(3, 2), requires_grad=True)
+    assert gradcheck(lambda a, d: ctorch.sparse.mm(a, d), (a, d))
+    assert gradcheck(lambda c, d: ctorch.sparse.mm(c, d), (c, d))
+    assert gradcheck(lambda a: ctorch.sparse.softmax(a, 1), (a,))
+    assert gradcheck(lambda a: (a * 3).t(), (a,))
+    assert gradcheck(lambda a, b: a + b, (a, a.detach().clone().requires_grad_()))
+    # torch's masked gradcheck agrees on the same functions
+    ta = torch.sparse_coo_tensor(IND, _vals(), (3, 3)).coalesce().requires_grad_()
+    td = torch.tensor(_vals(6, 1).reshape(3, 2), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, d: torch.sparse.mm(a, d), (ta, td), masked=True)
+
+
+def test_sparse_and_dense_gradients_to_one_tensor_accumulate_like_torch():
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor(IND, L.tensor(_vals()), (3, 3)).coalesce().requires_grad_()
+        d = L.tensor(_vals(6, 2).reshape(3, 2))
+        b = a * 2  # a non-leaf: the engine adds its two gradients (sparse, then dense)
+        out = L.sparse.mm(b, d).sum() + L.mm(b, d).pow(2).sum()
+        out.backward()
+        res.append(a.grad)
+    close(res[0], res[1])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, a, b: a * 2,
+        lambda L, a, b: 3 * a / 2,
+        lambda L, a, b: -a,
+        lambda L, a, b: L.neg(a),
+        lambda L, a, b: a + b,
+        lambda L, a, b: a - b * 0.5,
+        lambda L, a, b: (a + b).coalesce(),
+    ],
+)
+def test_linear_sparse_ops_pass_dense_gradients_like_torch(fn):
+    """torch.mm gives its sparse operand a dense gradient; linear ops before it keep it dense."""
+    res = []
+    for L in (ctorch, torch):
+        a = L.sparse_coo_tensor(IND, L.tensor(_vals()), (3, 3)).requires_grad_()
+        b = L.sparse_coo_tensor([[2, 0], [0, 1]], L.tensor(_vals(2, 3)), (3, 3)).requires_grad_()
+        y = fn(L, a, b)
+        res.append(y.grad_fn.name())
+        L.mm(y, L.tensor(_vals(6, 2).reshape(3, 2))).pow(2).sum().backward()
+        res.append((a.grad, b.grad))
+    assert res[0] == res[2]  # grad_fn names
+    for c, t in zip(res[1], res[3], strict=True):
+        if t is None:
+            assert c is None
+            continue
+        close(c, t)
+        assert repr(c.layout).split(".")[-1] == str(t.layout).split(".")[-1]

@@ -181,3 +181,108 @@ def test_dense_grad_then_sparse_grad_accumulates_into_dense():
     torch.nn.functional.embedding(torch.tensor([1, 1, 5]), tw, sparse=True).sum().backward()
     assert w.grad.layout is ctorch.strided and tw.grad.layout is torch.strided
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(lr=0.3), dict(lr=0.3, lr_decay=0.1, eps=1e-6), dict(lr=0.2, maximize=True)]
+)
+def test_adagrad_with_sparse_gradients_matches_torch(kw):
+    copt, topt = _run(lambda L, p: L.optim.Adagrad(p, **kw))
+    (cs,) = copt.state.values()
+    (ts,) = topt.state.values()
+    np.testing.assert_allclose(cs["sum"].numpy(), ts["sum"].numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_lbfgs_with_sparse_gradients_matches_torch():
+    (ce, cl), (te, tl) = _models()
+    idx = _batches(1)[0]
+    copt = ctorch.optim.LBFGS([ce.weight], lr=0.5, max_iter=4)
+    topt = torch.optim.LBFGS([te.weight], lr=0.5, max_iter=4)
+    for L, e, lin, opt in ((ctorch, ce, cl, copt), (torch, te, tl, topt)):
+
+        def closure(L=L, e=e, lin=lin, opt=opt):
+            opt.zero_grad()
+            loss = _loss(L, e, lin, idx)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+    np.testing.assert_allclose(
+        ce.weight.detach().numpy(), te.weight.detach().numpy(), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Adam", "AdamW", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+)
+def test_optimizers_without_sparse_support_raise_as_torch(name):
+    msgs = []
+    for L in (ctorch, torch):
+        e = L.nn.Embedding(5, 2, sparse=True)
+        e(L.tensor([1, 2])).sum().backward()
+        opt = getattr(L.optim, name)(e.parameters(), lr=0.1)
+        with pytest.raises(RuntimeError, match="does not support sparse gradients") as ex:
+            opt.step()
+        msgs.append(str(ex.value))
+    assert msgs[0] == msgs[1]
+    with pytest.raises(RuntimeError, match="weight_decay option is not compatible"):
+        e = ctorch.nn.Embedding(5, 2, sparse=True)
+        e(ctorch.tensor([1, 2])).sum().backward()
+        ctorch.optim.Adagrad(e.parameters(), weight_decay=0.1).step()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("opt_name", ["SGD", "SparseAdam", "Adagrad"])
+def test_sparse_embedding_training_on_gpu_matches_cpu(opt_name):
+    kw = dict(lr=0.1, momentum=0.9) if opt_name == "SGD" else dict(lr=0.1)
+    runs = []
+    for dev in ("cpu", "cuda"):
+        (ce, cl), _ = _models()
+        ce.to(dev)
+        cl.to(dev)
+        opt = getattr(ctorch.optim, opt_name)([ce.weight], **kw)
+        for idx in _batches(3):
+            opt.zero_grad()
+            loss = (cl(ce(ctorch.tensor(idx, device=dev))).squeeze(-1).tanh() ** 2).mean()
+            loss.backward()
+            assert ce.weight.grad.is_sparse and ce.weight.grad.device.type == dev
+            opt.step()
+        runs.append(ce.weight.detach().cpu().numpy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-4, atol=1e-5)
+
+
+def test_deepcopy_of_a_model_with_sparse_gradients():
+    import copy
+
+    (ce, cl), _ = _models()
+    _loss(ctorch, ce, cl, _batches(1)[0]).backward()
+    e2 = copy.deepcopy(ce)
+    g, g2 = ce.weight.grad, e2.weight.grad
+    assert g2.is_sparse and g2._val._a is not g._val._a
+    np.testing.assert_array_equal(g2.to_dense().numpy(), g.to_dense().numpy())
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_sparse_gradient_matches_torch(mode, padding_idx):
+    w = np.random.default_rng(3).standard_normal((V, D)).astype(np.float32)
+    idx = np.array([1, 2, 4, 4, 9, 2, 0])
+    off = np.array([0, 3, 5])
+    grads = []
+    if mode == "max":  # torch refuses it
+        for L in (ctorch, torch):
+            bag = L.nn.EmbeddingBag(V, D, mode=mode, sparse=True, padding_idx=padding_idx)
+            with pytest.raises(ValueError, match="max mode does not support sparse weights"):
+                bag(L.tensor(idx), L.tensor(off))
+        return
+    for L in (ctorch, torch):
+        bag = L.nn.EmbeddingBag(V, D, mode=mode, sparse=True, padding_idx=padding_idx)
+        with L.no_grad():
+            bag.weight.copy_(L.tensor(w))
+        out = bag(L.tensor(idx), L.tensor(off))
+        (out * L.arange(out.numel(), dtype=L.float32).reshape(out.shape)).sum().backward()
+        grads.append(bag.weight.grad)
+    g, tg = grads
+    assert g.is_sparse and tg.is_sparse
+    np.testing.assert_allclose(g.to_dense().numpy(), tg.to_dense().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(g._indices().numpy(), tg._indices().numpy())

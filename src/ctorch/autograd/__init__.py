@@ -68,7 +68,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
                 from .._creation import tensor
 
                 g = tensor(g, dtype=out.dtype)
-            if g._a.shape != out._a.shape:
+            if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
                     f"output[0] has a shape of {tuple(out.shape)}."
@@ -182,6 +182,8 @@ def grad(
                     "One of the differentiated Tensors appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
+        elif g.is_sparse or g.is_sparse_csr or i.is_sparse or i.is_sparse_csr:
+            pass  # sparse gradients / inputs (#13) come as the engine made them
         elif g._a.shape != i._a.shape:
             g = g.sum_to_size(i._a.shape)
         result.append(g)

@@ -77,6 +77,8 @@ def _add(a, b):
         return b
     if b is None:
         return a
+    if a.is_sparse and not b.is_sparse:  # sparse + dense is refused; dense + sparse is dense
+        return b + a
     return a + b
 
 

@@ -92,8 +92,9 @@ def gradcheck(
 ) -> bool:
     """Compare analytical and numerical Jacobians for inputs that require grad (float64)."""
     from .._tensor import Tensor
+    from ..sparse._gradcheck import adapt  # sparse inputs/outputs (#13)
 
-    inputs = _as_tuple(inputs)
+    func, inputs = adapt(func, _as_tuple(inputs))
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._rg and x._a.dtype not in (np.float64, np.complex128):
             import warnings

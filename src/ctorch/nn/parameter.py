@@ -58,7 +58,11 @@ class Parameter(Tensor):
 
         p = Parameter(Tensor._make(self._a.copy()), self._rg)
         if self._grad is not None:
-            p._grad = Tensor._make(self._grad._a.copy())
+            p._grad = (
+                self._grad.__deepcopy__(memo)  # a sparse gradient (#13)
+                if self._grad.is_sparse
+                else Tensor._make(self._grad._a.copy())
+            )
         if self.__dict__:
             p.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = p

@@ -9,6 +9,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from .embedding import embedding as _embedding
 from .indexing import gather, index_add, index_select
 
@@ -126,7 +127,8 @@ def embedding_bag(
     include_last_offset: bool = False,
     padding_idx: int | None = None,
 ) -> Tensor:
-    """``torch.nn.functional.embedding_bag`` (``sparse`` is accepted; gradients are dense)."""
+    """``torch.nn.functional.embedding_bag``; ``sparse=True`` gives the weight a sparse COO
+    gradient (one row per looked-up index), as torch."""
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(
             f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
@@ -143,6 +145,8 @@ def embedding_bag(
         )
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
@@ -166,7 +170,12 @@ def embedding_bag(
         keep = keep & (idx != padding_idx)
     sel = xp.nonzero(keep)[0]
     idx_k, bag_k = idx[sel].astype(np.int64), bag[sel]
-    e = _embedding(_wrap(idx_k), weight, padding_idx, scale_grad_by_freq)  # (m, D)
+    if sparse and weight._rg and state.enabled:  # (#13)
+        from ..sparse._autograd import EmbeddingSparse
+
+        e = EmbeddingSparse.apply(weight, _wrap(idx_k), padding_idx, scale_grad_by_freq)
+    else:
+        e = _embedding(_wrap(idx_k), weight, padding_idx, scale_grad_by_freq)  # (m, D)
     dt = weight._a.dtype
     if mode == "max":
         m = idx_k.shape[0]

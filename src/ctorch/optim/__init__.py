@@ -30,3 +30,8 @@ __all__ = [
     "SparseAdam",
     "lr_scheduler",
 ]
+
+# optimizers torch refuses sparse gradients in (SGD, SparseAdam, Adagrad and LBFGS take them)
+for _cls in (Adam, AdamW, RMSprop, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop):
+    _cls._sparse_grads_ok = False
+del _cls

@@ -152,7 +152,8 @@ class LBFGS(Optimizer):
             if p._grad is None:
                 views.append(np.zeros(p._a.size, p._a.dtype))
             else:
-                views.append(np.asarray(p._grad._a).reshape(-1))
+                g = p._grad.to_dense() if p._grad.is_sparse else p._grad  # as torch
+                views.append(np.asarray(g._a).reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size, update):

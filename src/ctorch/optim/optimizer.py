@@ -65,6 +65,20 @@ def register_optimizer_step_post_hook(hook: Callable) -> _Handle:
     return _add_hook(_global_step_post_hooks, hook)
 
 
+def _refuse_sparse_grads(opt: Any) -> None:
+    """torch's error for an optimizer without a sparse-gradient path (#13)."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            g = p._grad
+            if g is not None and (g.is_sparse or g.is_sparse_csr):
+                name = type(opt).__name__
+                if name in ("Adam", "AdamW"):
+                    raise RuntimeError(
+                        "Adam does not support sparse gradients, please consider SparseAdam instead"
+                    )
+                raise RuntimeError(f"{name} does not support sparse gradients")
+
+
 def _hooked_step(step: Callable) -> Callable:
     """Wrap a subclass's ``step`` so the step pre/post hooks run once around the outermost call
     (a subclass step that calls ``super().step()`` does not run them twice)."""
@@ -82,6 +96,8 @@ def _hooked_step(step: Callable) -> Callable:
                         f"but got {r}."
                     )
                 args, kwargs = r
+        if not self._sparse_grads_ok:
+            _refuse_sparse_grads(self)
         self.__dict__["_in_step"] = True
         try:
             out = step(self, *args, **kwargs)
@@ -107,6 +123,9 @@ required = _Required()
 
 class Optimizer:
     """Base class of all optimizers (``torch.optim.Optimizer``)."""
+
+    # False on the built-in optimizers with no sparse-gradient path (see optim/__init__.py)
+    _sparse_grads_ok = True
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = defaults

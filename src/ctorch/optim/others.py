@@ -212,8 +212,14 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p._grad is None:
                     continue
-                pa, ga = p._a, p._grad._a
                 st = self.state[p]
+                if p._grad.is_sparse:  # Embedding(sparse=True) gradients (#13)
+                    from ..sparse._optim import adagrad_sparse_step
+
+                    adagrad_sparse_step(p, p._grad, st, get_state_step(st), group)
+                    p._bump()
+                    continue
+                pa, ga = p._a, p._grad._a
                 step = get_state_step(st)
                 ssum = st["sum"]._a
                 if _fusable(p, "adagrad_step", group["fused"]):

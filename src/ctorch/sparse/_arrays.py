@@ -139,11 +139,22 @@ def mask_values(gind, gvals, g_coalesced, ind, sparse_shape):
     return out
 
 
+def repeat_by(values, counts):
+    """``numpy.repeat(values, counts)`` for NumPy and CuPy (whose ``repeat`` takes no array of
+    counts)."""
+    xp = xp_of(counts)
+    if xp is np:
+        return np.repeat(values, counts)
+    ends = xp.cumsum(counts)  # pragma: no cover - GPU only
+    total = int(ends[-1]) if ends.shape[0] else 0  # pragma: no cover
+    return values[xp.searchsorted(ends, xp.arange(total), side="right")]  # pragma: no cover
+
+
 def csr_rows(crow):
     """The row index of each stored entry of a CSR matrix."""
     xp = xp_of(crow)
     n = crow.shape[0] - 1
-    return xp.repeat(xp.arange(n, dtype=np.int64), xp.diff(crow))
+    return repeat_by(xp.arange(n, dtype=np.int64), xp.diff(crow))
 
 
 def coo_to_csr(ind, nrows):

@@ -205,8 +205,65 @@ class Coalesce(Function):
     @staticmethod
     def backward(ctx, g):
         pat, ind, inv = ctx.p
+        if not isinstance(g, SparseTensor):  # the dense view is unchanged: so is a dense grad
+            return (g,)
         v = grad_values_at(g, ind, pat._sz, ind.shape[0])
         return (sparse_grad(pat, v[inv]),)
+
+
+def _scaled_grad(g, c, div: bool):
+    if isinstance(g, SparseTensor):
+        ga = g._val._a
+        return g._with_values(_wrap(ga / c if div else ga * c))
+    return _wrap(g._a / c if div else g._a * c)
+
+
+class SparseScale(Function):
+    """``sparse * c`` / ``sparse / c`` for a Python scalar ``c``: linear in the dense view, so
+    a dense gradient stays dense (as torch's MulBackward0/DivBackward0)."""
+
+    _node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, s, c, div):
+        ctx.p = (c, div)
+        va = s._val._a
+        return s._with_values(_wrap(va / c if div else va * c))
+
+    @staticmethod
+    def backward(ctx, g):
+        c, div = ctx.p
+        return _scaled_grad(g, c, div), None, None
+
+
+class SparseDiv(SparseScale):
+    _node_name = "DivBackward0"
+
+
+class SparseNeg(SparseScale):
+    _node_name = "NegBackward0"
+
+
+class SparseAdd(Function):
+    """``a + alpha * b`` of two sparse tensors; the gradient (sparse or dense) passes through
+    to both, as torch's AddBackward0."""
+
+    _node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        from ._ops import add_sparse_arrays
+
+        ctx.alpha = alpha
+        return add_sparse_arrays(a, b, alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else _scaled_grad(g, ctx.alpha, False)), None
+
+
+class SparseSub(SparseAdd):
+    _node_name = "SubBackward0"
 
 
 def coalesce(s: SparseTensor) -> SparseTensor:
@@ -217,6 +274,14 @@ def coalesce(s: SparseTensor) -> SparseTensor:
     return Coalesce.apply(s)
 
 
+def _up(a):
+    """float16/bfloat16 arrays as float32: scipy.sparse has no half-precision products (the
+    result is rounded back to the input's dtype)."""
+    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
+        return a.astype(np.float32)
+    return a
+
+
 def _scipy_matrix(s: SparseTensor):
     """``s`` (2-D, no dense dims) as a scipy/cupyx CSR matrix, cached per values version."""
     val = s._val
@@ -224,7 +289,7 @@ def _scipy_matrix(s: SparseTensor):
     cached = s._spm
     if cached is not None and cached[0] == key:
         return cached[1]
-    va = val._a
+    va = _up(val._a)
     sp = AR.scipy_sparse_of(xp_of(va))
     if s._lay == "csr":
         m = sp.csr_matrix((va, s._col, s._crow), shape=s._sz)
@@ -239,11 +304,6 @@ def _check_mm(s: SparseTensor, d: Tensor, op: str) -> None:
         raise RuntimeError(
             f"{op}: expected a 2-D sparse matrix without dense dimensions, got size "
             f"{list(s._sz)} with sparse_dim {s.sparse_dim()}"
-        )
-    if isinstance(d, SparseTensor):
-        raise NotImplementedError(
-            f"{op}: sparse @ sparse products are not supported by ctorch; convert one operand "
-            "with .to_dense()"
         )
     if d.ndim != 2:
         raise RuntimeError(f"{op}: expected a 2-D dense matrix, got a {d.ndim}-D tensor")
@@ -263,12 +323,18 @@ def _check_mm(s: SparseTensor, d: Tensor, op: str) -> None:
         )
 
 
-def sampled_rowdot(a, b, rows, cols, chunk: int = 4096):
+def sampled_rowdot(a, b, rows, cols, chunk: int | None = None):
     """``(a @ b.T)[rows, cols]`` without forming the product: row dot products, gathered in
-    cache-sized chunks (7x faster than one big gather at 100k entries x 64)."""
+    cache-sized chunks of about 128K elements per operand (one big gather was 7x slower at
+    100k entries x 64; 4096-row chunks of 128 columns were 30x slower than 1024-row ones)."""
     xp = xp_of(a)
+    # a gathered row of a strided view (the expanded gradient of a sum) costs ~10x one of a
+    # contiguous array
+    a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
     n = rows.shape[0]
     out = xp.empty(n, a.dtype)
+    if chunk is None:
+        chunk = max(64, (1 << 17) // max(1, a.shape[1] if a.ndim == 2 else 1))
     if xp is not np:  # pragma: no cover - GPU: one fused pass
         return xp.einsum("ij,ij->i", a[rows], b[cols]).astype(a.dtype, copy=False)
     for s in range(0, n, chunk):
@@ -286,7 +352,7 @@ class SparseMM(Function):
     def forward(ctx, s, d):
         m = _scipy_matrix(s)
         da = d._a
-        out = m @ da
+        out = m @ _up(da)
         xp = xp_of(da)
         out = xp.asarray(out, dtype=da.dtype)
         if ctx.needs_input_grad and any(ctx.needs_input_grad):
@@ -301,9 +367,10 @@ class SparseMM(Function):
         gs = gd = None
         if ctx.needs_input_grad[0]:
             ind = pat._coo_ind()
-            gs = sparse_grad(pat, sampled_rowdot(ga, da, ind[0], ind[1]))
+            gv = sampled_rowdot(_up(ga), _up(da), ind[0], ind[1])
+            gs = sparse_grad(pat, gv.astype(ga.dtype, copy=False))
         if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
+            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
         return gs, gd
 
 
@@ -320,19 +387,20 @@ class SparseMMNamedMm(SparseMM):
         xp = xp_of(ga)
         gs = gd = None
         if ctx.needs_input_grad[0]:
-            gs = _wrap(ga @ da.T)
+            gs = _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
         if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ ga, dtype=ga.dtype)))
+            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
         return gs, gd
 
 
-def from_scipy(m, size, csr: bool) -> SparseTensor:
+def from_scipy(m, size, csr: bool, dtype=None) -> SparseTensor:
     """A scipy/cupyx sparse matrix as a coalesced COO (or CSR) SparseTensor."""
     c = m.tocoo()
     c.sum_duplicates()
     xp = xp_of(c.data)
     ind = xp.stack([c.row.astype(np.int64), c.col.astype(np.int64)])
-    out = SparseTensor._coo(ind, _wrap(xp.ascontiguousarray(c.data)), size, True)
+    data = xp.ascontiguousarray(c.data if dtype is None else c.data.astype(dtype))
+    out = SparseTensor._coo(ind, _wrap(data), size, True)
     if csr:
         return SparseTensor._csr(AR.coo_to_csr(ind, size[0]), ind[1].copy(), out._val, size)
     return out
@@ -357,28 +425,29 @@ class SparseSparseMM(Function):
     @staticmethod
     def forward(ctx, a, b):
         ma, mb = _scipy_matrix(a), _scipy_matrix(b)
-        ctx.p = (ma, mb, _pattern(a), _pattern(b))
-        return from_scipy(ma @ mb, (a._sz[0], b._sz[1]), a._lay == "csr")
+        ctx.p = (ma, mb, _pattern(a), _pattern(b), a._val._a.dtype)
+        return from_scipy(ma @ mb, (a._sz[0], b._sz[1]), a._lay == "csr", a._val._a.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        ma, mb, pa, pb = ctx.p
+        ma, mb, pa, pb, dt = ctx.p
         if isinstance(g, SparseTensor):  # sparse products, masked to each input's pattern
             gm = _scipy_matrix(g)
             ga = gb = None
             if ctx.needs_input_grad[0]:
-                ga = from_scipy(gm @ mb.T, pa._sz, False)
+                ga = from_scipy(gm @ mb.T, pa._sz, False, dt)
                 ga = _masked(ga, pa) if ctx._forward_cls._mask else ga
             if ctx.needs_input_grad[1]:
-                gb = from_scipy(ma.T @ gm, pb._sz, False)
+                gb = from_scipy(ma.T @ gm, pb._sz, False, dt)
                 gb = _masked(gb, pb) if ctx._forward_cls._mask else gb
             return ga, gb
         xp = xp_of(g._a)
         ga = gb = None
+        gu = _up(g._a)
         if ctx.needs_input_grad[0]:
-            ga = _wrap(xp.ascontiguousarray(xp.asarray((mb @ g._a.T).T, dtype=g._a.dtype)))
+            ga = _wrap(xp.ascontiguousarray(xp.asarray((mb @ gu.T).T, dtype=g._a.dtype)))
         if ctx.needs_input_grad[1]:
-            gb = _wrap(xp.ascontiguousarray(xp.asarray(ma.T @ g._a, dtype=g._a.dtype)))
+            gb = _wrap(xp.ascontiguousarray(xp.asarray(ma.T @ gu, dtype=g._a.dtype)))
         return ga, gb
 
 

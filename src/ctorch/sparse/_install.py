@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 
 from .._tensor import Tensor
+from . import _inplace as IP
 from . import _linalg as L
 from . import _ops as O
+from . import _select as SEL
 from ._autograd import coalesce, map_values, values_of
 from ._tensor import SparseTensor, install_stubs, unsupported
 
@@ -63,6 +65,8 @@ _LINEAR = {"neg", "negative", "deg2rad", "rad2deg"}
 def _unary(name: str, dense_fn):
     """A zero-preserving op on the values; a nonlinear one coalesces first (as torch: the
     op of a sum of duplicates is not the sum of the ops)."""
+    if name in ("neg", "negative"):  # linear: a dense gradient stays dense (NegBackward0)
+        return O.neg
     if name in _LINEAR:
         return lambda s, *a, **k: map_values(s, lambda v: dense_fn(v, *a, **k))
     return lambda s, *a, **k: map_values(
@@ -161,7 +165,7 @@ def _attach_sparse_methods() -> None:
     M.__truediv__ = O.div
     M.pow = O.pow_
     M.__pow__ = O.pow_
-    M.__neg__ = lambda s: map_values(s, lambda v: -v)
+    M.__neg__ = O.neg
     M.__pos__ = lambda s: s
     M.__abs__ = lambda s: s.abs()
     M.__matmul__ = lambda s, o: L.matmul(s, o)
@@ -188,11 +192,12 @@ def _attach_sparse_methods() -> None:
         import ctorch
 
         setattr(M, name, (lambda d: lambda s: O.to(s, d))(getattr(ctorch, dt)))
-    M.zero_ = O.zero_
-    M.copy_ = O.copy_
-    M.mul_ = O.mul_
-    M.div_ = O.div_
-    M.add_ = O.add_
+    M.index_select = SEL.index_select
+    M.zero_ = IP.zero_
+    M.copy_ = IP.copy_
+    M.mul_ = IP.mul_
+    M.div_ = IP.div_
+    M.add_ = IP.add_
     import ctorch
 
     for name in UNARY:
@@ -221,6 +226,16 @@ def _wrap_top(dense_fn, sparse_fn, positions=(0, 1)):
     return f
 
 
+def _wrap_cat(dense_cat):
+    @functools.wraps(dense_cat)
+    def cat(tensors, dim=0, *, out=None):
+        if isinstance(tensors, (list, tuple)) and any(type(t) is SparseTensor for t in tensors):
+            return SEL.cat(tensors, dim, out=out)
+        return dense_cat(tensors, dim, out=out)
+
+    return cat
+
+
 def _addmm_top(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if out is not None:
         raise unsupported("addmm.out", mat1 if isinstance(mat1, SparseTensor) else mat2)
@@ -243,7 +258,94 @@ def _dense_add_(self, other, *, alpha=1):
         d = other.to_dense()
         return Tensor.__dict__["_ct_dense_add_"](self, d if alpha == 1 else d * alpha)
     O._same_size(self, other, "add_")
-    return O.dense_add_sparse_(self, other, alpha)
+    return IP.dense_add_sparse_(self, other, alpha)
+
+
+def sparse_zeros(size, dtype=None, device=None, layout=None, requires_grad=False):
+    """An all-zero sparse tensor (nnz 0) of ``layout``: ``zeros(..., layout=torch.sparse_coo)``."""
+    import numpy as np
+
+    import ctorch
+
+    size = tuple(int(s) for s in size)
+    vals = ctorch.zeros(0, dtype=dtype, device=device)
+    xp = np if not vals.is_cuda else __import__("cupy")
+    if layout is ctorch.sparse_csr:
+        if len(size) != 2:
+            raise RuntimeError(
+                f"zeros: sparse CSR tensors are 2-D in ctorch, got size {list(size)}"
+            )
+        t = SparseTensor._csr(xp.zeros(size[0] + 1, np.int64), xp.zeros(0, np.int64), vals, size)
+    else:
+        t = SparseTensor._coo(xp.zeros((len(size), 0), np.int64), vals, size, True)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _size_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _is_sparse_layout(layout) -> bool:
+    import ctorch
+
+    return layout is not None and layout is not ctorch.strided
+
+
+def _wrap_creation(dense_fn, name: str):
+    """``zeros``/``empty`` with a sparse ``layout`` give an empty sparse tensor; other
+    factories refuse a sparse layout as torch does, instead of silently making it dense."""
+
+    @functools.wraps(dense_fn)
+    def f(*args, **kwargs):
+        layout = kwargs.get("layout")
+        if layout is None or not _is_sparse_layout(layout):
+            return dense_fn(*args, **kwargs)
+        if name in ("zeros", "empty"):
+            kwargs.pop("out", None)
+            kwargs.pop("memory_format", None)
+            kwargs.pop("pin_memory", None)
+            return sparse_zeros(_size_args(args), **kwargs)
+        if name in ("ones", "full"):
+            raise RuntimeError("full(...) is not implemented for sparse layout")
+        raise unsupported("uniform_" if name == "rand" else "normal_")
+
+    return f
+
+
+def _wrap_like(dense_fn, name: str):
+    @functools.wraps(dense_fn)
+    def f(input, *args, **kwargs):
+        layout = kwargs.get("layout")
+        src_sparse = type(input) is SparseTensor
+        if not src_sparse and (layout is None or not _is_sparse_layout(layout)):
+            return dense_fn(input, *args, **kwargs)
+        if layout is None:
+            layout = input.layout
+        if not _is_sparse_layout(layout):  # a dense result of a sparse input's shape
+            kwargs.pop("layout")
+            kwargs.pop("memory_format", None)
+            import ctorch
+
+            return getattr(ctorch, name.replace("_like", ""))(
+                tuple(input.shape),
+                *args,
+                dtype=kwargs.get("dtype") or input.dtype,
+                device=kwargs.get("device") or input.device,
+                requires_grad=kwargs.get("requires_grad", False),
+            )
+        if name in ("zeros_like", "empty_like"):
+            return sparse_zeros(
+                tuple(input.shape),
+                dtype=kwargs.get("dtype") or input.dtype,
+                device=kwargs.get("device") or input.device,
+                layout=layout,
+                requires_grad=kwargs.get("requires_grad", False),
+            )
+        raise unsupported("fill_", input if src_sparse else None)
+
+    return f
 
 
 def install(ns: dict) -> None:
@@ -269,6 +371,8 @@ def install(ns: dict) -> None:
     T.dense_dim = lambda self: self.ndim
     T._ct_dense_add_ = T.add_
     T.add_ = _wrap_top(T.add_, _dense_add_, positions=(1,))
+    T.__iadd__ = _wrap_top(T.__iadd__, _dense_add_, positions=(1,))
+    T.__isub__ = _wrap_top(T.__isub__, lambda d, s: _dense_add_(d, s, alpha=-1), positions=(1,))
     for meth, sp in (("mm", L.mm), ("matmul", L.matmul), ("add", O.add), ("mul", O.mul)):
         setattr(T, meth, _wrap_top(getattr(T, meth), sp, positions=(1,)))
 
@@ -304,5 +408,15 @@ def install(ns: dict) -> None:
     for name, sp in unary.items():
         if name in ns:
             ns[name] = _wrap_top(ns[name], sp, positions=(0,))
+    if "index_select" in ns:
+        ns["index_select"] = _wrap_top(ns["index_select"], SEL.index_select, positions=(0,))
+    if "cat" in ns:
+        ns["cat"] = _wrap_cat(ns["cat"])
+    for name in ("zeros", "empty", "ones", "full", "rand", "randn"):
+        if name in ns:
+            ns[name] = _wrap_creation(ns[name], name)
+    for name in ("zeros_like", "empty_like", "ones_like", "full_like", "rand_like", "randn_like"):
+        if name in ns:
+            ns[name] = _wrap_like(ns[name], name)
     if "addmm" in ns:
         ns["addmm"] = _wrap_top(ns["addmm"], _addmm_top, positions=(1, 2))

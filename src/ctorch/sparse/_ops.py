@@ -18,6 +18,11 @@ from ._autograd import (
     CooToCsr,
     DenseToCsr,
     DenseToSparse,
+    SparseAdd,
+    SparseDiv,
+    SparseNeg,
+    SparseScale,
+    SparseSub,
     SparseTranspose,
     ToDense,
     coalesce,
@@ -323,19 +328,12 @@ def _add_ss(a: SparseTensor, b: SparseTensor, alpha, op):
         )
     if a._lay != b._lay:
         raise RuntimeError(f"{op}: expected both sparse operands to have the same layout")
-    if not (state.enabled and (a._rg or b._rg)):
-        return add_sparse_arrays(a, b, alpha)
-    import ctorch
+    if a.dtype != b.dtype and state.enabled and (a._rg or b._rg):
+        import ctorch
 
-    if a._lay == "csr":
-        return to_sparse_csr(_add_ss(to_sparse(a), to_sparse(b), alpha, op))
-    vb = values_of(b)
-    if alpha != 1:
-        vb = vb * alpha
-    xp = xp_of(a._ind)
-    v = ctorch.cat([values_of(a), vb])
-    out = BuildCoo.apply(v, xp.concatenate([a._ind, b._ind], axis=1), a._sz, False)
-    return coalesce(out) if a._coal and b._coal else out
+        dt = ctorch.promote_types(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+    return (SparseSub if op == "sub" else SparseAdd).apply(a, b, alpha)
 
 
 def add(a, b, *, alpha=1):
@@ -378,6 +376,8 @@ def mul(a, b):
     of the same size): the result is sparse."""
     if not isinstance(a, SparseTensor):
         a, b = b, a
+    if isinstance(b, numbers.Number) and not isinstance(b, bool):
+        return SparseScale.apply(a, b, False)
     if _is_scalar(b):
         return map_values(a, lambda v: v * b)
     if isinstance(b, SparseTensor):
@@ -397,6 +397,9 @@ def mul(a, b):
 def div(a, b, *, rounding_mode=None):
     if not isinstance(a, SparseTensor) or not _is_scalar(b):
         raise unsupported("div", a if isinstance(a, SparseTensor) else b)
+    if rounding_mode is None and isinstance(b, numbers.Number) and not isinstance(b, bool):
+        if a.is_floating_point() or a.is_complex():
+            return SparseDiv.apply(a, b, True)
     return map_values(a, lambda v: v.div(b, rounding_mode=rounding_mode))
 
 
@@ -451,103 +454,6 @@ def to(s: SparseTensor, *args, **kwargs) -> SparseTensor:
     return BuildCsr.apply(nv, _move(s._crow, dev), _move(s._col, dev), s._sz)
 
 
-# ------------------------------------------------------------------ in-place (optimizers)
-def _check_inplace(s, op):
-    if s._rg and s.grad_fn is None and state.enabled:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-
-
-def zero_(s: SparseTensor) -> SparseTensor:
-    _check_inplace(s, "zero_")
-    xp = xp_of(s._val._a)
-    va = s._val._a
-    s._val = _wrap(xp.zeros((0,) + va.shape[1:], va.dtype))
-    if s._lay == "coo":
-        s._ind = xp.zeros((s._ind.shape[0], 0), np.int64)
-        s._coal = True
-    else:
-        s._crow = xp.zeros_like(s._crow)
-        s._col = xp.zeros(0, np.int64)
-    s._spm = None
-    s._vref[0] += 1
-    return s
-
-
-def mul_(s: SparseTensor, c) -> SparseTensor:
-    _check_inplace(s, "mul_")
-    if not _is_scalar(c):
-        raise unsupported("mul_", s)
-    c = c.item() if isinstance(c, Tensor) else c
-    a = s._val._a
-    a *= a.dtype.type(c) if a.dtype.kind == "f" else c
-    s._val._vref[0] += 1
-    s._vref[0] += 1
-    return s
-
-
-def div_(s: SparseTensor, c) -> SparseTensor:
-    if not _is_scalar(c):
-        raise unsupported("div_", s)
-    c = c.item() if isinstance(c, Tensor) else c
-    a = s._val._a
-    a /= a.dtype.type(c) if a.dtype.kind == "f" else c
-    s._val._vref[0] += 1
-    s._vref[0] += 1
-    return s
-
-
-def add_(s: SparseTensor, other, *, alpha=1) -> SparseTensor:
-    _check_inplace(s, "add_")
-    if not isinstance(other, SparseTensor):
-        raise RuntimeError("add_(sparse, dense) is not supported; use dense.add_(sparse)")
-    _same_size(s, other, "add_")
-    r = add_sparse_arrays(s, other, alpha)
-    for name in ("_ind", "_val", "_coal", "_crow", "_col"):
-        setattr(s, name, getattr(r, name))
-    s._spm = None
-    s._vref[0] += 1
-    return s
-
-
-def dense_add_sparse_(x: Tensor, other: SparseTensor, alpha=1) -> Tensor:
-    """``dense.add_(sparse, alpha=)`` in place, without autograd (optimizer updates)."""
-    xa = x._a
-    v = other._val._a
-    if alpha != 1:
-        v = v * alpha
-    ind = other._coo_ind()
-    if ind.shape[1]:
-        if type(xa) is np.ndarray:
-            np.add.at(xa, tuple(ind), v.astype(xa.dtype, copy=False))
-        else:  # pragma: no cover - GPU only
-            import cupyx
-
-            cupyx.scatter_add(xa, tuple(ind), v.astype(xa.dtype, copy=False))
-    x._vref[0] += 1
-    return x
-
-
-def copy_(s: SparseTensor, src, non_blocking: bool = False) -> SparseTensor:
-    """``sparse.copy_(sparse)``: take ``src``'s size, pattern and values (converted to this
-    tensor's dtype and device), as torch (``load_state_dict`` of sparse buffers)."""
-    if not isinstance(src, SparseTensor) or src._lay != s._lay:
-        raise RuntimeError(
-            "copy_(): a sparse tensor can only be copied from a sparse tensor of the same "
-            f"layout, got {src.layout if isinstance(src, Tensor) else type(src).__name__}"
-        )
-    _check_inplace(s, "copy_")
-    dev = s.device
-    val = src._val.detach().to(device=dev, dtype=s.dtype, copy=True)
-    if s._lay == "coo":
-        s._ind = _move(src._ind, dev).copy()
-        s._coal = src._coal
-    else:
-        s._crow = _move(src._crow, dev).copy()
-        s._col = _move(src._col, dev).copy()
-    s._val = _wrap(val._a)
-    s._sz = src._sz
-    s._spm = None
-    s._vref[0] += 1
-    return s
+def neg(s: SparseTensor) -> SparseTensor:
+    """``-sparse``: linear, so a dense gradient stays dense (NegBackward0)."""
+    return SparseNeg.apply(s, -1, False)

@@ -8,7 +8,8 @@ import math
 from .._backend import xp_of
 from .._tensor import Tensor
 from . import _arrays as AR
-from ._ops import add_sparse_arrays, dense_add_sparse_
+from ._inplace import dense_add_sparse_
+from ._ops import add_sparse_arrays
 from ._tensor import SparseTensor
 
 _wrap = Tensor._make
@@ -77,3 +78,26 @@ def sparse_adam_step(p, g: SparseTensor, state: dict, group: dict) -> None:
     state["exp_avg"]._vref[0] += 1
     state["exp_avg_sq"]._vref[0] += 1
     p._vref[0] += 1
+
+
+def adagrad_sparse_step(p, g: SparseTensor, state: dict, step: float, group: dict) -> None:
+    """torch's Adagrad with a sparse gradient: the squared-gradient sum and the parameter
+    change only at the gradient's (coalesced) indices; ``weight_decay`` is refused."""
+    if group["weight_decay"] != 0:
+        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+    lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+    clr = lr / (1 + (step - 1) * lr_decay)
+    sd = g.sparse_dim()
+    gind, gv = g._coo_ind(), g._val._a
+    if group["maximize"]:
+        gv = -gv
+    if not g._coal:
+        gind, gv, _ = AR.coalesce(gind, gv, g._sz[:sd])
+    if gv.shape[0] == 0:
+        return
+    key = tuple(gind)
+    ssum = state["sum"]._a
+    ssum[key] += gv * gv
+    std = xp_of(gv).sqrt(ssum[key]) + gv.dtype.type(eps)
+    p._a[key] += (gv / std) * gv.dtype.type(-clr)
+    state["sum"]._vref[0] += 1

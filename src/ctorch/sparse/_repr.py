@@ -50,7 +50,7 @@ def sparse_repr(t) -> str:
         suffixes.append(f"device='{t.device}'")
     suffixes.append("size=" + str(tuple(t._sz)))
     suffixes.append("nnz=" + str(t._nnz()))
-    if t.dtype is not D.get_default_dtype():
+    if t.dtype not in (D.get_default_dtype(), D.int64, D.bool):
         suffixes.append(f"dtype={t.dtype}")
     pad = "\n" + " " * indent
     if t._lay == "coo":

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 from .. import _dtype as D
-from .._device import CPU, device
+from .._device import device
 from .._size import Size
 from .._tensor import Tensor
 from . import _arrays as AR
@@ -507,6 +507,3 @@ def install_stubs() -> None:
             setattr(SparseTensor, name, _stub_method(name))
     SparseTensor.__hash__ = Tensor.__hash__
     SparseTensor.__format__ = lambda self, spec: format(repr(self), spec)
-
-
-_CPU = CPU
