@@ -432,3 +432,55 @@ def test_gradcheck_catches_wrong_complex_convention():
         ctorch.autograd.gradcheck(Bad.apply, (z,))
     assert ctorch.autograd.gradcheck(lambda v: v * v, (z,))
     assert ctorch.autograd.gradgradcheck(lambda v: (v * v).exp(), (z,))
+
+
+# ------------------------------------------------------------------ more ops
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, z, w: z.var(),
+        lambda L, z, w: z.std(0),
+        lambda L, z, w: z.var(1, keepdim=True, correction=0),
+        lambda L, z, w: z.norm(),
+        lambda L, z, w: z.norm(p=1),
+        lambda L, z, w: L.vdot(z[0], w[:, 0]),
+        lambda L, z, w: L.dot(z[0], w[:, 0]),
+        lambda L, z, w: L.einsum("ij,jk->ik", z, w),
+        lambda L, z, w: L.mm(z, w),
+        lambda L, z, w: z.t() @ z,
+        lambda L, z, w: z.cumprod(1),
+        lambda L, z, w: L.where(z.real > 0, z, w[0, 0]),
+        lambda L, z, w: z.unsqueeze(0).expand(2, 3, 4).sum(0),
+        lambda L, z, w: z[z.real > 0],
+        lambda L, z, w: z.diagonal(),
+        lambda L, z, w: L.nn.functional.linear(z, w.t()),
+    ],
+)
+def test_more_ops(fn):
+    rng = np.random.default_rng(11)
+    check_c(fn, [_c(rng, (3, 4)), _c(rng, (4, 2))])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, z: z.max(),
+        lambda L, z: z.min(0),
+        lambda L, z: z.amax(),
+        lambda L, z: z.argmax(),
+        lambda L, z: z.clamp(0, 1),
+        lambda L, z: z.sort(),
+    ],
+)
+def test_ordering_ops_raise(call):
+    z = np.array([1 + 1j, 2 - 1j])
+    with pytest.raises((RuntimeError, NotImplementedError)) as ec:
+        call(ctorch, ctorch.from_numpy(z))
+    with pytest.raises((RuntimeError, NotImplementedError)) as et:
+        call(torch, torch.from_numpy(z))
+    assert type(ec.value) is type(et.value)
+
+
+def test_cfloat_cdouble():
+    x = ctorch.tensor([1.0, 2.0])
+    assert x.cfloat().dtype is ctorch.complex64 and x.cdouble().dtype is ctorch.complex128

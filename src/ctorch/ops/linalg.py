@@ -193,7 +193,11 @@ def dot(input, other):
 
 
 inner = dot
-vdot = dot
+
+
+def vdot(input, other):
+    """``torch.vdot``: the dot product with the first argument conjugated."""
+    return dot(_cj(input), other)
 
 
 def outer(input, vec2):
@@ -276,6 +280,9 @@ class Linear(Function):
         rows = math.prod(ctx.xshape[:-1])
         g2 = g.reshape(rows, g._a.shape[-1])
         gx = gw = gb = None
+        if g._a.dtype.kind == "c":  # torch's convention: conjugated operands
+            x = _cj(x) if x is not None else None
+            w = _cj(w) if w is not None else None
         if state.enabled:  # create_graph: differentiable products
             if ctx.needs_input_grad[0]:
                 gx = matmul(g2, w).reshape(ctx.xshape)
