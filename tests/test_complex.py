@@ -484,3 +484,10 @@ def test_ordering_ops_raise(call):
 def test_cfloat_cdouble():
     x = ctorch.tensor([1.0, 2.0])
     assert x.cfloat().dtype is ctorch.complex64 and x.cdouble().dtype is ctorch.complex128
+
+
+def test_testing_assert_close_complex():
+    z = ctorch.randn(2, 2, dtype=ctorch.complex64)
+    ctorch.testing.assert_close(z, z * (1 + 1e-7))  # torch's complex64 tolerances
+    with pytest.raises(AssertionError, match="Greatest absolute difference: 0.00099"):
+        ctorch.testing.assert_close(z, z + 1e-3j)  # an imaginary-only difference counts
