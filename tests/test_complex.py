@@ -325,6 +325,10 @@ def test_view_as_real_complex_share_memory():
         ctorch.view_as_complex(ctorch.zeros(2, 4)[:, ::2].t().contiguous().t())
     with pytest.raises(RuntimeError):
         ctorch.view_as_real(ctorch.zeros(2))
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="storage_offset divisible by 2"):
+            L.view_as_complex(L.zeros(5)[1:].reshape(2, 2))
+    assert ctorch.view_as_complex(ctorch.arange(6.0)[2:].reshape(2, 2)).tolist() == [2 + 3j, 4 + 5j]
 
 
 @pytest.mark.parametrize(
