@@ -495,3 +495,9 @@ def test_testing_assert_close_complex():
     ctorch.testing.assert_close(z, z * (1 + 1e-7))  # torch's complex64 tolerances
     with pytest.raises(AssertionError, match=r"Greatest absolute difference: 0\.00(099|100)"):
         ctorch.testing.assert_close(z, z + 1e-3j)  # an imaginary-only difference counts
+
+
+def test_matmul_mixed_real_complex_raises_like_torch():
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="same dtype"):
+            L.ones(2, 2, dtype=L.complex64) @ L.ones(2, 2)

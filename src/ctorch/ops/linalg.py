@@ -127,7 +127,9 @@ def matmul(input, other, *, out=None):
         )
     if a.dtype != b.dtype:
         dt = D.promote_types(input.dtype, other.dtype)
-        if input.dtype.is_floating_point and other.dtype.is_floating_point:
+        if (input.dtype.is_floating_point or input.dtype.is_complex) and (
+            other.dtype.is_floating_point or other.dtype.is_complex
+        ):
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}"
             )
