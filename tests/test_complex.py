@@ -501,3 +501,11 @@ def test_matmul_mixed_real_complex_raises_like_torch():
     for L in (ctorch, torch):
         with pytest.raises(RuntimeError, match="same dtype"):
             L.ones(2, 2, dtype=L.complex64) @ L.ones(2, 2)
+
+
+def test_creation_errors_like_torch():
+    for L in (ctorch, torch):
+        with pytest.raises(TypeError, match="must be real number, not complex"):
+            L.tensor([1 + 2j], dtype=L.float32)
+        with pytest.raises(RuntimeError, match="cannot be converted to type float"):
+            L.full((2,), 1j, dtype=L.float32)
