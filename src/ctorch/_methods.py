@@ -697,6 +697,15 @@ def attach_complex(T) -> None:
     T.adjoint = lambda s: CX.conj(s.mT) if s.is_complex() else s.mT
     from . import _dtype as DT
 
+    real_abs_ = T.abs_
+
+    def abs_(self):
+        if self.is_complex():
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return real_abs_(self)
+
+    T.abs_ = T.absolute_ = abs_
+    T.sgn_ = lambda s: IP.inplace(s, "sgn_", lambda: CX.sgn(s)) if s.is_complex() else s.sign_()
     T.cfloat = lambda s, memory_format=None: s.to(DT.complex64)
     T.cdouble = lambda s, memory_format=None: s.to(DT.complex128)
     from .ops import signal as SG

@@ -48,7 +48,7 @@ _SCALAR = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 #: unary table rows torch defines for complex tensors (holomorphic: backward via conj_inputs)
 HOLOMORPHIC = frozenset(
     "neg exp exp2 log log2 log10 log1p expm1 sqrt rsqrt sin cos tan tanh sinh cosh asin acos "
-    "atan asinh acosh atanh sigmoid reciprocal square".split()
+    "atan asinh acosh atanh sigmoid reciprocal square silu".split()
 )
 
 
@@ -92,11 +92,15 @@ def check_unary(name: str, x: Tensor):
     if name in HOLOMORPHIC:
         return
     if name == "sign":
-        raise RuntimeError(
+        raise NotImplementedError(
             "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
             "torch.sgn instead."
         )
-    raise RuntimeError(f"\"{name}_cpu\" not implemented for '{scalar_name(x._a)}'")
+    if name in ("floor", "ceil", "trunc"):
+        raise NotImplementedError(f"{name} is not supported for complex inputs")
+    if name in ("relu", "hardtanh", "clamp"):
+        raise NotImplementedError("clamp is not supported for complex types")
+    raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{scalar_name(x._a)}'")
 
 
 # ------------------------------------------------------------------ views
