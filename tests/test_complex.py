@@ -548,3 +548,11 @@ def test_silu_and_sgn_inplace():
         u.sgn_()
         u.real.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+def test_linspace_complex():
+    for args in [(0, 1j, 3), (1 - 1j, 2 + 3j, 6), (0, 1, 4)]:
+        for kw in ({}, {"dtype": "complex128"}):
+            kc = {k: getattr(ctorch, v) for k, v in kw.items()}
+            kt = {k: getattr(torch, v) for k, v in kw.items()}
+            assert_close(ctorch.linspace(*args, **kc), torch.linspace(*args, **kt))

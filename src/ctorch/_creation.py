@@ -518,8 +518,10 @@ def linspace(
     end = end.item() if isinstance(end, Tensor) else end
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
-    a = _linspace64(start, end, int(steps), dt if dt.kind == "f" else _F64)
+    a = _linspace64(start, end, int(steps), dt if dt.kind in "fc" else _F64)
     return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
 
 
