@@ -197,11 +197,13 @@ def test_unary_methods_large(name):
 @pytest.mark.parametrize("name", ["floor", "ceil", "relu", "erf", "trunc"])
 def test_unary_unsupported_raise(name):
     z = ctorch.tensor([1 + 1j])
-    with pytest.raises(RuntimeError, match="ComplexFloat"):
+    with pytest.raises(NotImplementedError) as ec:
         getattr(ctorch, name)(z)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotImplementedError) as et:
         getattr(torch, name)(torch.tensor([1 + 1j]))
-    with pytest.raises(RuntimeError, match="sgn"):
+    assert type(ec.value) is type(et.value)
+    assert "omplex" in str(ec.value)
+    with pytest.raises(NotImplementedError, match="sgn"):
         ctorch.sign(z)
 
 
@@ -325,6 +327,10 @@ def test_view_as_real_complex_share_memory():
         ctorch.view_as_complex(ctorch.zeros(2, 4)[:, ::2].t().contiguous().t())
     with pytest.raises(RuntimeError):
         ctorch.view_as_real(ctorch.zeros(2))
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="storage_offset divisible by 2"):
+            L.view_as_complex(L.zeros(5)[1:].reshape(2, 2))
+    assert ctorch.view_as_complex(ctorch.arange(6.0)[2:].reshape(2, 2)).tolist() == [2 + 3j, 4 + 5j]
 
 
 @pytest.mark.parametrize(
@@ -432,3 +438,121 @@ def test_gradcheck_catches_wrong_complex_convention():
         ctorch.autograd.gradcheck(Bad.apply, (z,))
     assert ctorch.autograd.gradcheck(lambda v: v * v, (z,))
     assert ctorch.autograd.gradgradcheck(lambda v: (v * v).exp(), (z,))
+
+
+# ------------------------------------------------------------------ more ops
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, z, w: z.var(),
+        lambda L, z, w: z.std(0),
+        lambda L, z, w: z.var(1, keepdim=True, correction=0),
+        lambda L, z, w: z.norm(),
+        lambda L, z, w: z.norm(p=1),
+        lambda L, z, w: L.vdot(z[0], w[:, 0]),
+        lambda L, z, w: L.dot(z[0], w[:, 0]),
+        lambda L, z, w: L.einsum("ij,jk->ik", z, w),
+        lambda L, z, w: L.mm(z, w),
+        lambda L, z, w: z.t() @ z,
+        lambda L, z, w: z.cumprod(1),
+        lambda L, z, w: L.where(z.real > 0, z, w[0, 0]),
+        lambda L, z, w: z.unsqueeze(0).expand(2, 3, 4).sum(0),
+        lambda L, z, w: z[z.real > 0],
+        lambda L, z, w: z.diagonal(),
+        lambda L, z, w: L.nn.functional.linear(z, w.t()),
+    ],
+)
+def test_more_ops(fn):
+    rng = np.random.default_rng(11)
+    check_c(fn, [_c(rng, (3, 4)), _c(rng, (4, 2))])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, z: z.max(),
+        lambda L, z: z.min(0),
+        lambda L, z: z.amax(),
+        lambda L, z: z.argmax(),
+        lambda L, z: z.clamp(0, 1),
+        lambda L, z: z.sort(),
+    ],
+)
+def test_ordering_ops_raise(call):
+    z = np.array([1 + 1j, 2 - 1j])
+    with pytest.raises((RuntimeError, NotImplementedError)) as ec:
+        call(ctorch, ctorch.from_numpy(z))
+    with pytest.raises((RuntimeError, NotImplementedError)) as et:
+        call(torch, torch.from_numpy(z))
+    assert type(ec.value) is type(et.value)
+
+
+def test_cfloat_cdouble():
+    x = ctorch.tensor([1.0, 2.0])
+    assert x.cfloat().dtype is ctorch.complex64 and x.cdouble().dtype is ctorch.complex128
+
+
+def test_testing_assert_close_complex():
+    z = ctorch.randn(2, 2, dtype=ctorch.complex64)
+    ctorch.testing.assert_close(z, z * (1 + 1e-7))  # torch's complex64 tolerances
+    with pytest.raises(AssertionError, match=r"Greatest absolute difference: 0\.00(099|100)"):
+        ctorch.testing.assert_close(z, z + 1e-3j)  # an imaginary-only difference counts
+
+
+def test_matmul_mixed_real_complex_raises_like_torch():
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="same dtype"):
+            L.ones(2, 2, dtype=L.complex64) @ L.ones(2, 2)
+
+
+def test_creation_errors_like_torch():
+    for L in (ctorch, torch):
+        with pytest.raises(TypeError, match="must be real number, not complex"):
+            L.tensor([1 + 2j], dtype=L.float32)
+        with pytest.raises(RuntimeError, match="cannot be converted to type float"):
+            L.full((2,), 1j, dtype=L.float32)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, z: z.abs_(),
+        lambda L, z: z.floor_(),
+        lambda L, z: L.nn.functional.gelu(z),
+        lambda L, z: L.nn.functional.softplus(z),
+        lambda L, z: L.nn.functional.hardtanh(z),
+        lambda L, z: L.round(z),
+    ],
+)
+def test_unsupported_complex_ops_raise_like_torch(call):
+    errs = []
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError) as e:
+            call(L, L.tensor([1 + 2j, -3 - 0.5j]))
+        errs.append(e.type)
+    assert errs[0] is errs[1]
+
+
+def test_silu_and_sgn_inplace():
+    z = np.array([1 + 2j, -3 - 0.5j])
+    # torch computes silu on complex tensors but has no complex gradient for it
+    check_c(lambda L, x: L.nn.functional.silu(x), [z], grad=False)
+    for L in (ctorch, torch):
+        t = L.from_numpy(z.copy())
+        t.sgn_()
+        np.testing.assert_allclose(t.numpy(), z / np.abs(z))
+    a = ctorch.from_numpy(z.copy()).requires_grad_(True)
+    b = torch.from_numpy(z.copy()).requires_grad_(True)
+    for t in (a, b):
+        u = t * 1
+        u.sgn_()
+        u.real.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+def test_linspace_complex():
+    for args in [(0, 1j, 3), (1 - 1j, 2 + 3j, 6), (0, 1, 4)]:
+        for kw in ({}, {"dtype": "complex128"}):
+            kc = {k: getattr(ctorch, v) for k, v in kw.items()}
+            kt = {k: getattr(torch, v) for k, v in kw.items()}
+            assert_close(ctorch.linspace(*args, **kc), torch.linspace(*args, **kt))

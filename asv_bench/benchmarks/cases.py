@@ -162,6 +162,19 @@ def _matmul(n):
     return make
 
 
+def _fft(n):
+    # issue #13: a 2^20-point complex64 FFT within 1.2x of torch's
+    def make(lib):
+        rng = np.random.default_rng(0)
+        a = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+        if lib is np:
+            return lambda: np.fft.fft(a)
+        t = _dev(lib, lib.from_numpy(a))
+        return lambda: lib.fft.fft(t)
+
+    return make
+
+
 def _overhead(autograd):
     def make(lib):
         if lib is np:
@@ -377,6 +390,7 @@ CASES = {
     "log_softmax fwd+bwd 4096x1024": (_softmax(True, True), 4096 * 1024, "elem", 1.0),
     "matmul 1024": (_matmul(1024), 2 * 1024**3, "flop", 0.95),
     "matmul 2048": (_matmul(2048), 2 * 2048**3, "flop", 0.95),
+    "fft 2^20 complex64": (_fft(1 << 20), 1 << 20, "elem", 1 / 1.2),
     "a+b 16 elems": (_overhead(False), 1, "op", 1 / 1.5),
     "a+b 16 elems fwd+bwd": (_overhead(True), 1, "op", 1 / 1.5),
     "conv2d fwd 32x32x32x32->64": (_conv(False), 32, "img", None),

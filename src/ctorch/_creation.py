@@ -185,6 +185,8 @@ def tensor(
         return t.requires_grad_(True) if requires_grad else t
     a = _infer_np(data, exact=dtype is not None)
     if dtype is not None:
+        if a.dtype.kind == "c" and _np_dtype(dtype).kind != "c" and not _is_array(data):
+            raise TypeError("must be real number, not complex")  # torch, for Python data
         a = a.astype(_np_dtype(dtype))
     else:
         a = a.copy()
@@ -192,6 +194,10 @@ def tensor(
         raise TypeError(f"tensor(): unsupported data type {a.dtype}")
     a = _native(a, "tensor()")
     return _place(np.ascontiguousarray(a) if not a.flags.c_contiguous else a, device, requires_grad)
+
+
+def _is_array(data) -> bool:
+    return isinstance(data, (Tensor, np.ndarray, np.generic))
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -352,6 +358,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
             dtype = D.int64
         elif isinstance(fill_value, complex):
             dtype = D.get_default_dtype().to_complex()
+    elif isinstance(fill_value, complex) and not D._as_dtype(dtype).is_complex:
+        raise RuntimeError(
+            f"value cannot be converted to type {D._as_dtype(dtype)._name} without overflow"
+        )
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _maybe_out(
@@ -508,8 +518,10 @@ def linspace(
     end = end.item() if isinstance(end, Tensor) else end
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
-    a = _linspace64(start, end, int(steps), dt if dt.kind == "f" else _F64)
+    a = _linspace64(start, end, int(steps), dt if dt.kind in "fc" else _F64)
     return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
 
 

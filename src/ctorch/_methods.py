@@ -223,7 +223,7 @@ def attach(T) -> None:
         "mv": L.mv,
         "dot": L.dot,
         "inner": L.dot,
-        "vdot": L.dot,
+        "vdot": L.vdot,
         "outer": L.outer,
         "ger": L.outer,
         "addmm": L.addmm,
@@ -695,6 +695,19 @@ def attach_complex(T) -> None:
     T.H = property(lambda s: CX.conj(s.T) if s.is_complex() else s.T)
     T.mH = property(lambda s: CX.conj(s.mT) if s.is_complex() else s.mT)
     T.adjoint = lambda s: CX.conj(s.mT) if s.is_complex() else s.mT
+    from . import _dtype as DT
+
+    real_abs_ = T.abs_
+
+    def abs_(self):
+        if self.is_complex():
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return real_abs_(self)
+
+    T.abs_ = T.absolute_ = abs_
+    T.sgn_ = lambda s: IP.inplace(s, "sgn_", lambda: CX.sgn(s)) if s.is_complex() else s.sign_()
+    T.cfloat = lambda s, memory_format=None: s.to(DT.complex64)
+    T.cdouble = lambda s, memory_format=None: s.to(DT.complex128)
     from .ops import signal as SG
 
     T.stft = SG.stft

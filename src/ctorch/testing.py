@@ -7,6 +7,7 @@ import numpy as np
 __all__ = ["assert_close"]
 
 _TOL = {np.float16: (1e-3, 1e-5), np.float32: (1.3e-6, 1e-5), np.float64: (1e-7, 1e-7)}
+_TOL.update({np.complex64: _TOL[np.float32], np.complex128: _TOL[np.float64]})  # as torch
 
 
 def assert_close(
@@ -55,7 +56,8 @@ def assert_close(
     else:
         ok = np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not ok:
-        diff = np.abs(a.astype(np.float64) - e.astype(np.float64))
+        wide = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(e) else np.float64
+        diff = np.abs(a.astype(wide) - e.astype(wide))
         raise AssertionError(
             msg
             or f"Tensor-likes are not close!\n\nGreatest absolute difference: {np.nanmax(diff)} "

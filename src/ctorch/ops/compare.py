@@ -256,6 +256,8 @@ def _clamp_arr(x, lo, hi):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._a.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     fn = ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
     return fn.apply(input, min, max)
 

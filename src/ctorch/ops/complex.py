@@ -48,7 +48,7 @@ _SCALAR = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 #: unary table rows torch defines for complex tensors (holomorphic: backward via conj_inputs)
 HOLOMORPHIC = frozenset(
     "neg exp exp2 log log2 log10 log1p expm1 sqrt rsqrt sin cos tan tanh sinh cosh asin acos "
-    "atan asinh acosh atanh sigmoid reciprocal square".split()
+    "atan asinh acosh atanh sigmoid reciprocal square silu".split()
 )
 
 
@@ -92,11 +92,15 @@ def check_unary(name: str, x: Tensor):
     if name in HOLOMORPHIC:
         return
     if name == "sign":
-        raise RuntimeError(
+        raise NotImplementedError(
             "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
             "torch.sgn instead."
         )
-    raise RuntimeError(f"\"{name}_cpu\" not implemented for '{scalar_name(x._a)}'")
+    if name in ("floor", "ceil", "trunc"):
+        raise NotImplementedError(f"{name} is not supported for complex inputs")
+    if name in ("relu", "hardtanh", "clamp"):
+        raise NotImplementedError("clamp is not supported for complex types")
+    raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{scalar_name(x._a)}'")
 
 
 # ------------------------------------------------------------------ views
@@ -147,6 +151,14 @@ def view_as_real(input: Tensor) -> Tensor:
     return _view_op(input, fwd, lambda g: view_as_complex(g.contiguous()), "ViewAsRealBackward0")
 
 
+def _storage_offset(a) -> int:
+    """Elements between the start of ``a``'s memory block and its first element."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
+
+
 def view_as_complex(input: Tensor) -> Tensor:
     """``torch.view_as_complex``: a real tensor with a last dim of 2 as a complex one (a view)."""
     a = input._a
@@ -161,6 +173,8 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any(s % (2 * a.itemsize) for s in a.strides[:-1]):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if type(a) is np.ndarray and _storage_offset(a) % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     cdt = np.complex64 if a.dtype == np.float32 else np.complex128
     return _view_op(
         input,

@@ -47,6 +47,15 @@ def _parse(eq: str, shapes):
     return ins, out
 
 
+def _cj(t):
+    """conj of a complex operand (torch's convention: the gradient uses conj of the others)."""
+    if t._a.dtype.kind != "c":
+        return t
+    from .complex import conj_physical
+
+    return conj_physical(t)
+
+
 class Einsum(Function):
     _node_name = "EinsumBackward0"
 
@@ -75,7 +84,7 @@ class Einsum(Function):
             avail = set(ctx.out) | set("".join(s for s, _ in others))
             target = "".join(c for c in sub if c in avail)
             eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + target
-            gi = einsum(eq, g, *[o for _, o in others])
+            gi = einsum(eq, g, *[_cj(o) for _, o in others])
             if target != sub:
                 shape = []
                 for c in sub:

@@ -157,7 +157,9 @@ def matmul(input, other, *, out=None):
         )
     if a.dtype != b.dtype:
         dt = D.promote_types(input.dtype, other.dtype)
-        if input.dtype.is_floating_point and other.dtype.is_floating_point:
+        if (input.dtype.is_floating_point or input.dtype.is_complex) and (
+            other.dtype.is_floating_point or other.dtype.is_complex
+        ):
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {other.dtype}"
             )
@@ -242,7 +244,11 @@ def dot(input, other):
 
 
 inner = dot
-vdot = dot
+
+
+def vdot(input, other):
+    """``torch.vdot``: the dot product with the first argument conjugated."""
+    return dot(_cj(input), other)
 
 
 def outer(input, vec2):
@@ -325,6 +331,9 @@ class Linear(Function):
         rows = math.prod(ctx.xshape[:-1])
         g2 = g.reshape(rows, g._a.shape[-1])
         gx = gw = gb = None
+        if g._a.dtype.kind == "c":  # torch's convention: conjugated operands
+            x = _cj(x) if x is not None else None
+            w = _cj(w) if w is not None else None
         if state.enabled:  # create_graph: differentiable products
             if ctx.needs_input_grad[0]:
                 gx = matmul(g2, w).reshape(ctx.xshape)

@@ -311,7 +311,17 @@ class MaxMinAll(Function):
         return g * mask / mask.sum(), None
 
 
+def _no_complex(input, name):
+    if input._a.dtype.kind == "c":  # torch defines no ordering on complex numbers
+        if name.endswith("()"):
+            raise RuntimeError(f"{name}: does not support complex input")
+        from .complex import scalar_name
+
+        raise NotImplementedError(f"\"{name}\" not implemented for '{scalar_name(input._a)}'")
+
+
 def _max_min(input, dim, keepdim, is_max, name):
+    _no_complex(input, f"{name}_all" if dim is None else f"{name}()")
     if isinstance(dim, Tensor):
         from .arithmetic import maximum, minimum
 
@@ -363,11 +373,13 @@ class AMaxMin(Function):
 
 
 def _amaxmin(input, dim, keepdim, is_max):
+    _no_complex(input, "max_values_cpu" if is_max else "min_values_cpu")
     axes = dims_tuple(dim if dim != () else None, input._a.ndim, "amax" if is_max else "amin")
     return AMaxMin.apply(input, axes, keepdim, is_max)
 
 
 def argmax(input, dim=None, keepdim: bool = False):
+    _no_complex(input, "argmax()")
     if dim is None:
         a = input._a.reshape(-1)
         xp = xp_of(a)
@@ -381,6 +393,7 @@ def argmax(input, dim=None, keepdim: bool = False):
 
 
 def argmin(input, dim=None, keepdim: bool = False):
+    _no_complex(input, "argmin()")
     if dim is None:
         a = input._a.reshape(-1)
         xp = xp_of(a)
@@ -410,6 +423,11 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     a = input._a
     if a.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
+    if a.dtype.kind == "c":  # torch: var(z) = var(Re z) + var(Im z), a real tensor
+        from .complex import imag, real
+
+        kw = {"keepdim": keepdim, "correction": correction}
+        return var(real(input), dim, **kw) + var(imag(input), dim, **kw)
     if a.dtype.kind == "f" and a.dtype.itemsize < 8:
         # torch's CPU var/std accumulate reduced-precision floats in float64 (squares of 1e30
         # overflow float32: var([1e30, 0]) is finite in torch) and round once
@@ -516,6 +534,8 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
             p = 2
         elif p == "nuc":
             raise NotImplementedError("norm(p='nuc') is not implemented")
+    if input._a.dtype.kind == "c":
+        input = input.abs()  # every p-norm of complex numbers is that of their moduli
     axes = dims_tuple(dim, input._a.ndim, "norm")
     if input._a.dtype.kind == "f" and p not in (0, 1, float("inf"), float("-inf")):
         # one node with torch's norm_backward: composing sqrt(sum(x*x)) gives 0 * inf = NaN

@@ -77,6 +77,10 @@ class _Ghost(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         ax = ctx.ax
+        if x._a.dtype.kind == "c":  # torch's convention: the conjugate of d out / d x
+            from .complex import conj_physical
+
+            x, out = conj_physical(x), conj_physical(out)
         if not bool((x == 0).any()):
             return (g * out).flip(ax).cumsum(ax).flip(ax) / x, None
         # zeros (the division above gives NaN; torch is exact): with P_i the product of the

@@ -37,6 +37,8 @@ def _argsort(a, ax, descending, stable=True):
 
 
 def sort(input, dim=-1, descending=False, stable=False):
+    if input._a.dtype.kind == "c":
+        raise RuntimeError("Sort does not support complex dtypes on CPU")
     if input._a.ndim == 0:
         return sort_result(input.clone(), _wrap(np.zeros((), np.int64)))
     d = wrap_dim(dim, input._a.ndim, "sort")

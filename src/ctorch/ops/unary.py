@@ -288,10 +288,14 @@ globals().update(PUBLIC)
 
 
 def _param_call(name, input, a, b):
+    if input._a.dtype.kind == "c":
+        _complex().check_unary(name, input)  # raises unless torch defines it (silu)
     return FUNCTIONS[name].apply(input, a, b)
 
 
 def round(input, *, decimals: int = 0, out=None):  # noqa: A001
+    if input._a.dtype.kind == "c":
+        _complex().check_unary("round", input)
     if decimals:
         s = 10.0**decimals
         r = FUNCTIONS["round"].apply(input * s) / s
