@@ -211,3 +211,38 @@ def test_ddp_torchrun(tmp_path: Path) -> None:
         theirs_dir.mkdir()
         theirs = _launch("torch.distributed.run", str(HERE / "ddp_torchrun.py"), cwd=theirs_dir)
         assert_same_output("\n".join(lines), "\n".join(sorted(_DDP_LINE.findall(theirs))))
+
+
+def _timm_skip_reason() -> str | None:
+    if importlib.util.find_spec("timm") is None:
+        return (
+            "timm is not installed (not in the test extra: `pip install timm` pulls torch and "
+            "torchvision; `pip install --no-deps timm huggingface_hub safetensors pyyaml`)"
+        )
+    for mod in ("ctorch.vision.ops.misc", "ctorch.vision.transforms.functional"):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            return f"timm imports {mod.replace('ctorch.vision', 'torchvision')} ({mod} missing)"
+    return None
+
+
+def _torch_imports_timm() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    probe = subprocess.run([*_python(), "-c", "import timm"], capture_output=True, timeout=TIMEOUT)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(_timm_skip_reason() is not None, reason=str(_timm_skip_reason()))
+def test_timm_models(tmp_path: Path) -> None:
+    out = run("timm_models.py", cwd=tmp_path)
+    lines = out.splitlines()
+    for name in ("resnet18", "vit_tiny_patch16_224", "convnext_atto", "efficientnet_b0"):
+        assert f"{name} train out (2, 10)" in out and f"{name} eval out (2, 10)" in out
+        losses = [float(ln.split()[-1]) for ln in lines if ln.startswith(f"{name} step")]
+        assert len(losses) == 3 and losses[-1] < losses[0], (name, losses)
+    assert "vit_tiny_patch16_224 native (1, 1000) True" in lines
+    if _torch_imports_timm():  # real torch with the weights ctorch saved: same numbers
+        theirs = run("timm_models.py", cwd=tmp_path, torch=True)
+        assert_same_output(out, theirs, rtol=1e-7)
