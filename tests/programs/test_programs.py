@@ -246,3 +246,24 @@ def test_timm_models(tmp_path: Path) -> None:
     if _torch_imports_timm():  # real torch with the weights ctorch saved: same numbers
         theirs = run("timm_models.py", cwd=tmp_path, torch=True)
         assert_same_output(out, theirs, rtol=1e-7)
+
+
+def test_hub_checkpoints(tmp_path: Path) -> None:
+    expected = [
+        "hub dir under TORCH_HOME True",
+        "cached True",
+        "same outputs True",
+        "from cache True",
+        "downloaded bytes equal True",
+        "hub.load Sequential 5",
+        "offline error True",
+    ]
+    out = run("hub_checkpoints.py", cwd=tmp_path)
+    mine = [ln for ln in out.splitlines() if not ln.startswith("Downloading: ")]
+    assert mine == expected, out
+    assert out.count("Downloading: ") == 2  # the checkpoint, then the offline attempt
+    if importlib.util.find_spec("torch") is not None:
+        theirs_dir = tmp_path / "torch"
+        theirs_dir.mkdir()
+        theirs = run("hub_checkpoints.py", cwd=theirs_dir, torch=True)
+        assert [ln for ln in theirs.splitlines() if not ln.startswith("Downloading: ")] == expected
