@@ -267,3 +267,56 @@ def test_hub_checkpoints(tmp_path: Path) -> None:
         theirs_dir.mkdir()
         theirs = run("hub_checkpoints.py", cwd=theirs_dir, torch=True)
         assert [ln for ln in theirs.splitlines() if not ln.startswith("Downloading: ")] == expected
+
+
+def test_ops_layers_misc(tmp_path: Path) -> None:
+    check(
+        "ops_layers_misc.py",
+        tmp_path,
+        [
+            "dropout eval identity True",
+            "dropout train scale True",
+            "gumbel hard one-hot True [1.0, 1.0, 1.0, 1.0, 1.0]",
+            "gumbel straight-through grad True",
+            "symmetric True True",
+            "orthogonal True",
+            "still symmetric after a step True",
+            "still orthogonal after a step True",
+            "checkpoint reentrant False same grads True",
+            "checkpoint reentrant True same grads True",
+            "checkpoint_sequential True",
+            "cartesian_prod [[1, 3], [1, 4], [1, 5], [2, 3], [2, 4], [2, 5]]",
+            "trapezoid 0.3350000000",
+            "diff [2, 2]",
+            "isclose [True, False]",
+            "expand_copy [[1, 1, 1], [2, 2, 2]]",
+        ],
+    )
+
+
+def test_optimizers_hooks(tmp_path: Path) -> None:
+    out = check(
+        "optimizers_hooks.py",
+        tmp_path,
+        [
+            "state_dict note saved with a hook step 5",
+            "hook calls ['pre', ('load', 'saved with a hook'), 'loaded']",
+            "resumed identical True",
+            "CyclicLR [0.04, 0.07, 0.1, 0.07, 0.04, 0.01, 0.025, 0.04]",
+        ],
+    )
+    assert "hooks {'pre': 4, 'post': 5}" in out
+    for line in out.splitlines():
+        if " first " in line:
+            first, last = float(line.split()[-3]), float(line.split()[-1])
+            assert last < first, line
+
+
+def test_distributions_families(tmp_path: Path) -> None:
+    out = check(
+        "distributions_families.py",
+        tmp_path,
+        ["rsample grad close True True", "has_rsample [True, False, True]"],
+    )
+    assert out.count("support ok True") == 13
+    assert "constraints [True, False] True" in out
