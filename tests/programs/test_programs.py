@@ -186,7 +186,9 @@ def _launch(launcher: str, *args: str, cwd: Path) -> str:
 
 
 _DDP_LINE = re.compile(
-    r"(rank \d local_rank \d world \d backend \w+|epoch \d summed loss [\d.]+|rank \d replicas agree \w+)"
+    # the ranks share one pipe (unbuffered under pytest), so lines may run into each other
+    r"(rank \d local_rank \d world \d backend (?:gloo|mpi|nccl)|epoch \d summed loss \d+\.\d{6}"
+    r"|rank \d replicas agree (?:True|False))"
 )
 
 
