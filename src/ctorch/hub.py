@@ -182,8 +182,7 @@ def load_state_dict_from_url(
         raise ValueError(f"load_state_dict_from_url: no file name in url {url!r}")
     cached_file = os.path.join(model_dir, filename)
     if not os.path.exists(cached_file):
-        if progress:
-            sys.stderr.write(f'Downloading: "{url}" to {cached_file}\n')
+        sys.stdout.write(f'Downloading: "{url}" to {cached_file}\n')  # as torch, always
         hash_prefix = None
         if check_hash:
             r = HASH_REGEX.search(filename)

@@ -28,7 +28,8 @@ ENV_SCRIPT = textwrap.dedent(
     import torch  # the launcher runs scripts under ctorch.run
     assert torch.__name__ == "ctorch"
     keys = KEYS_REPR
-    print(" ".join(f"{k}={os.environ.get(k)}" for k in keys), "argv", sys.argv[1:], flush=True)
+    line = " ".join(f"{k}={os.environ.get(k)}" for k in keys) + f" argv {sys.argv[1:]}\\n"
+    os.write(1, line.encode())  # one write: the ranks share the pipe
     if "fail" in sys.argv:
         if os.environ["RANK"] == "1":
             sys.exit(3)

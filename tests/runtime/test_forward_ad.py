@@ -45,6 +45,33 @@ CASES = {
     "cat_where": (lambda L, x: L.cat([L.where(x > 0, x, -2 * x), x[:, :1]], 1), X, V),
     "cumsum_sort": (lambda L, x: x.cumsum(1) + x.sort(dim=1).values, X, V),
     "conv2d": (lambda L, x: L.nn.functional.conv2d(x, L.from_numpy(K), padding=1), IMG, VIMG),
+    # losses (scalar: one backward pass; per-sample: the adjoint check catches backward
+    # formulas that are not differentiable and computes the rows one by one)
+    "cross_entropy": (lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 3, 1])), X, V),
+    "nll_none": (
+        lambda L, x: L.nn.functional.nll_loss(x, L.tensor([2, 0, 1]), reduction="none"),
+        X,
+        V,
+    ),
+    "bce_plus_sin": (
+        lambda L, x: (
+            L.nn.functional.binary_cross_entropy(
+                L.sigmoid(x), L.from_numpy((X > 0).astype(np.float64)), reduction="none"
+            )
+            + x.sin()
+        ),
+        X,
+        V,
+    ),
+    "mse_smooth_l1": (
+        lambda L, x: (
+            L.nn.functional.mse_loss(x, L.zeros_like(x))
+            + L.nn.functional.smooth_l1_loss(x, L.ones_like(x), reduction="sum")
+        ),
+        X,
+        V,
+    ),
+    "round_sign": (lambda L, x: L.round(x * 3) + L.sign(x) * x, X, V),
     "pool_bn": (
         lambda L, x: L.nn.functional.batch_norm(
             L.nn.functional.max_pool2d(x, 2), None, None, training=True
@@ -177,3 +204,17 @@ def test_unpacked_dual_is_a_namedtuple():
         assert isinstance(u, fwAD.UnpackedDualTensor)
         assert u.primal is u[0] and u.tangent is u[1]
         np.testing.assert_array_equal(u.tangent.numpy(), [6.0, 6.0])
+
+
+def test_large_output_through_non_differentiable_backward_raises():
+    big = np.linspace(-1, 1, 5000)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(ctorch.from_numpy(big), ctorch.ones(5000, dtype=ctorch.float64))
+        y = ctorch.nn.functional.binary_cross_entropy(
+            ctorch.sigmoid(d), ctorch.ones(5000, dtype=ctorch.float64), reduction="none"
+        )
+        with pytest.raises(RuntimeError, match="not differentiable"):
+            fwAD.unpack_dual(y)
+        # the reduced loss works (one backward pass)
+        t = fwAD.unpack_dual(y.sum()).tangent
+    np.testing.assert_allclose(t.item(), -(1 - 1 / (1 + np.exp(-big))).sum(), rtol=1e-10)

@@ -159,3 +159,16 @@ def test_unpicklable_local_class_still_raises():
 
     with pytest.raises((AttributeError, Exception), match="Local"):
         ctorch.save(Local(), io.BytesIO())
+
+
+def test_unexported_names_use_the_mirrored_torch_path():
+    from ctorch.nn.utils import fusion
+
+    obj = {"fuse": fusion.fuse_conv_bn_eval}
+    names = _globals(_save(obj, ctorch.save))
+    assert "torch.nn.utils.fusion.fuse_conv_bn_eval" in names
+    back = ctorch.load(io.BytesIO(_save(obj, ctorch.save)), weights_only=False)
+    assert back["fuse"] is fusion.fuse_conv_bn_eval
+    torch = pytest.importorskip("torch")
+    theirs = torch.load(io.BytesIO(_save(obj, ctorch.save)), weights_only=False)
+    assert theirs["fuse"] is torch.nn.utils.fusion.fuse_conv_bn_eval

@@ -6,7 +6,11 @@ autograd graph, and :func:`unpack_dual` asks that graph for the Jacobian-vector 
 the *double-vjp* identity: for ``y = f(x)`` and a dummy cotangent ``u``,
 ``g(u) = J^T u`` is linear in ``u``, so ``d/du <g(u), v> = J v``. Two backward passes per
 unpacked output give exactly torch's forward-mode tangent (the same derivative formulas,
-transposed twice), for every op that has a (differentiable) backward.
+transposed twice), for every op that has a (differentiable) backward. A scalar output (a
+loss) takes one backward pass instead (``J v = <J^T 1, v>``). Some ops' backward formulas are
+not differentiable in their incoming gradient (array-level losses such as cross-entropy); the
+adjoint identity ``<1, J v> = <J^T 1, v>`` detects that, and the tangent is then computed one
+output element at a time (up to 4096 elements; larger outputs raise and ask for a reduced one).
 
 Differences from torch, all consequences of recording through reverse mode:
 
@@ -17,7 +21,7 @@ Differences from torch, all consequences of recording through reverse mode:
 * :class:`dual_level` turns grad mode on for its body (forward AD works under ``no_grad`` in
   torch); a ``no_grad`` block *inside* the level stops the tangents (unpack gives ``None``);
 * operations that leave autograd (``.item()``, ``.numpy()``, ``.detach()``) drop the tangent,
-  as in torch; each :func:`unpack_dual` costs two backward passes over the recorded graph.
+  as in torch; each :func:`unpack_dual` costs up to three backward passes over the graph.
 """
 
 from __future__ import annotations
@@ -170,6 +174,63 @@ def _needs_real_grad(tensor: Any, seed_ids: set[int]) -> bool:
     return False
 
 
+_ROWWISE_LIMIT = 4096
+
+
+def _adjoint_ok(tangent: Any, used: list) -> bool:
+    """The adjoint identity <1, J v> = <J^T 1, v>: it fails when an op on the way has a
+    backward that is not differentiable in its incoming gradient (the second pass then misses
+    that branch), which the double-vjp identity needs."""
+    import math
+
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        lhs = 0.0 if tangent is None else float(tangent.sum())
+        rhs = sum(float((g * s.tangent).sum()) for g, s in used)
+        scale = sum(float((g.abs() * s.tangent.abs()).sum()) for g, s in used)
+        dt = used[0][0].dtype
+    tol = 1e-9 if str(dt).endswith(("float64", "complex128")) else 1e-4
+    return math.isclose(lhs, rhs, rel_tol=tol, abs_tol=tol * max(scale, 1e-30))
+
+
+def _rowwise_jvp(tensor: Any, used: list) -> Any:
+    """J v one output element at a time (one backward pass each), for graphs holding an op
+    whose backward is not itself differentiable (the double-vjp identity needs that)."""
+    from .._creation import zeros_like
+    from . import grad as _grad
+
+    n = tensor.numel()
+    if n > _ROWWISE_LIMIT:
+        raise RuntimeError(
+            "forward_ad: an op between the dual inputs and this output has a backward that is "
+            "not differentiable, so its tangent would take one backward pass per element "
+            f"({n} > {_ROWWISE_LIMIT}); unpack a reduced (e.g. summed) output instead"
+        )
+    flat = zeros_like(tensor).reshape(-1)
+    duals = [s.dual for _, s in used]
+    out = []
+    for i in range(n):
+        onehot = zeros_like(tensor).reshape(-1)
+        onehot._a[i] = 1
+        rows = _grad(
+            tensor,
+            duals,
+            grad_outputs=onehot.reshape(tensor.shape),
+            retain_graph=True,
+            allow_unused=True,
+        )
+        out.append(
+            sum(
+                float((r * s.tangent).sum())
+                for r, (_, s) in zip(rows, used, strict=True)
+                if r is not None
+            )
+        )
+    flat._a[...] = out
+    return flat.reshape(tensor.shape)
+
+
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of ``tensor``: the tangent is the Jacobian-vector product of
     everything ``tensor`` was computed from inside the level with their tangents, or None when
@@ -189,36 +250,54 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     seeds = list(lvl.seeds.values())
     if not seeds:
         return UnpackedDualTensor(tensor, None)
-    from .._creation import zeros_like
+    from .._creation import ones_like, zeros_like
 
+    duals = [s.dual for s in seeds]
+    leaf_ids = {id(s.dual) for s in seeds if s.dual.grad_fn is None}
+    keep_primal = lvl.grad_was_enabled and _needs_real_grad(tensor, leaf_ids)
     with set_grad_enabled(True):
-        u = zeros_like(tensor).requires_grad_(True)
-        vjps = _grad(
-            tensor,
-            [s.dual for s in seeds],
-            grad_outputs=u,
-            create_graph=True,
-            allow_unused=True,
-        )
-        used = [(g, s) for g, s in zip(vjps, seeds, strict=True) if g is not None]
-        if not used:
-            return UnpackedDualTensor(tensor, None)
-        leaf_ids = {id(s.dual) for s in seeds if s.dual.grad_fn is None}
-        keep_primal = lvl.grad_was_enabled and _needs_real_grad(tensor, leaf_ids)
-        keep = keep_primal or (
-            lvl.grad_was_enabled and any(s.tangent.requires_grad for _, s in used)
-        )
-        linear = [(g, s) for g, s in used if g.requires_grad]
-        if linear:
-            (tangent,) = _grad(
-                [g for g, _ in linear],
-                [u],
-                grad_outputs=[s.tangent for _, s in linear],
+        if tensor.numel() == 1:
+            # a scalar (a loss): J v = <J^T 1, v>, one backward pass
+            keep = keep_primal or (
+                lvl.grad_was_enabled and any(s.tangent.requires_grad for s in seeds)
+            )
+            vjps = _grad(
+                tensor,
+                duals,
+                grad_outputs=ones_like(tensor),
                 create_graph=keep,
+                retain_graph=True,
                 allow_unused=True,
             )
-        else:  # J^T u does not depend on u: the output does not depend on the duals
+            used = [(g, s) for g, s in zip(vjps, seeds, strict=True) if g is not None]
+            if not used:
+                return UnpackedDualTensor(tensor, None)
+            tangent = sum((g * s.tangent).sum() for g, s in used).reshape(tensor.shape)
+        else:
+            # u = ones: J^T u is linear in u, so any u gives d/du <J^T u, v> = J v; with
+            # ones, a vjp that carries no graph yet is nonzero shows a backward that is not
+            # differentiable (rather than a zero Jacobian)
+            u = ones_like(tensor).requires_grad_(True)
+            vjps = _grad(tensor, duals, grad_outputs=u, create_graph=True, allow_unused=True)
+            used = [(g, s) for g, s in zip(vjps, seeds, strict=True) if g is not None]
+            if not used:
+                return UnpackedDualTensor(tensor, None)
+            keep = keep_primal or (
+                lvl.grad_was_enabled and any(s.tangent.requires_grad for _, s in used)
+            )
+            linear = [(g, s) for g, s in used if g.requires_grad]
             tangent = None
+            if linear:
+                (tangent,) = _grad(
+                    [g for g, _ in linear],
+                    [u],
+                    grad_outputs=[s.tangent for _, s in linear],
+                    create_graph=keep,
+                    retain_graph=True,
+                    allow_unused=True,
+                )
+            if not _adjoint_ok(tangent, used):
+                tangent, keep = _rowwise_jvp(tensor, used), False
     if tangent is None:
         tangent = zeros_like(tensor)
     elif not keep:

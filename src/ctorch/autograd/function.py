@@ -208,6 +208,22 @@ class _FunctionMeta(type):
         )
         if user and "apply" not in attrs and name != "Function":
             cls.apply = classmethod(_user_apply)
+        if user and "forward" in attrs and getattr(cls, "setup_context", None) is not None:
+            cls.forward = staticmethod(_with_setup_context(cls, attrs["forward"]))
+
+
+def _with_setup_context(cls, forward):
+    """torch 2's style: ``forward(*args)`` without ``ctx`` plus
+    ``setup_context(ctx, inputs, output)``, as the classic ``forward(ctx, *args)``."""
+    fwd = forward.__func__ if isinstance(forward, staticmethod) else forward
+
+    def classic_forward(ctx, *args, **kwargs):
+        output = fwd(*args, **kwargs)
+        cls.setup_context(ctx, args, output)
+        return output
+
+    classic_forward.__wrapped__ = fwd
+    return classic_forward
 
 
 def _user_apply(cls, *args, **kwargs):
