@@ -266,3 +266,19 @@ def test_gpu_tensors_are_refused_with_a_clear_error():
     t._a = Fake()
     with pytest.raises(RuntimeError, match="CPU"):
         ctorch.linalg.inv(t)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4)])
+def test_lstsq_rank_deficient_is_the_minimum_norm_solution(shape):
+    # gelsy's answer for rank-deficient A is the minimum-norm least-squares solution (NumPy's
+    # gelsd agrees); torch 2.13's CPU gelsy reports rank 1 and another solution for these
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shape)
+    a[..., 0] = a[..., 1]
+    b = rng.standard_normal(shape[:-1] + (2,))
+    r = ctorch.linalg.lstsq(ctorch.from_numpy(a), ctorch.from_numpy(b))
+    ref = np.linalg.pinv(a) @ b
+    np.testing.assert_allclose(r.solution.numpy(), ref, atol=1e-10)
+    assert (r.rank.numpy() == min(shape[-2:]) - 1).all()
+    gelsd = torch.linalg.lstsq(torch.from_numpy(a), torch.from_numpy(b), driver="gelsd")
+    np.testing.assert_allclose(r.solution.numpy(), gelsd.solution.numpy(), atol=1e-10)
