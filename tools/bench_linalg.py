@@ -88,7 +88,12 @@ def _tensors(lib, arrays, keys):
     return [ts[k] for k in keys]
 
 
-def _time(fn, budget):
+QUIET_S = 0.15  # as tools/bench_report.py: let the other library's idle threads stop spinning
+
+
+def _time(fn, budget, threads=1):
+    if threads > 1:
+        time.sleep(QUIET_S)
     fn()  # warm up
     best = float("inf")
     n = 0
@@ -126,10 +131,10 @@ def main() -> None:
                     continue
                 xc = _tensors(ctorch, data[sname], keys)
                 xt = _tensors(torch, data[sname], keys)
-                tc1 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget)
-                tt1 = _time(lambda c=call, x=xt: c(torch, *x), args.budget)
-                tc2 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget)
-                tt2 = _time(lambda c=call, x=xt: c(torch, *x), args.budget)
+                tc1 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget, nt)
+                tt1 = _time(lambda c=call, x=xt: c(torch, *x), args.budget, nt)
+                tc2 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget, nt)
+                tt2 = _time(lambda c=call, x=xt: c(torch, *x), args.budget, nt)
                 tc, tt = min(tc1, tc2), min(tt1, tt2)
                 rows.append((op, sname, nt, tc, tt))
                 line = (
