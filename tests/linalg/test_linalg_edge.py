@@ -282,3 +282,17 @@ def test_lstsq_rank_deficient_is_the_minimum_norm_solution(shape):
     assert (r.rank.numpy() == min(shape[-2], shape[-1] - 1)).all()
     gelsd = torch.linalg.lstsq(torch.from_numpy(a), torch.from_numpy(b), driver="gelsd")
     np.testing.assert_allclose(r.solution.numpy(), gelsd.solution.numpy(), atol=1e-10)
+
+
+def test_eig_vector_loss_depending_on_phase_raises_as_torch():
+    a = np.array([[0.0, -2.0, 0.3], [1.0, 0.0, 0.1], [0.2, 0.1, 0.5]])  # complex pair
+    g = np.zeros((3, 3), np.complex128)
+    g[0, 0] = 1j  # d/d Im(V[0, 0]): not invariant under V -> V e^{i phi}
+    xc = ctorch.from_numpy(a.copy()).requires_grad_()
+    xt = torch.from_numpy(a.copy()).requires_grad_()
+    _, v = ctorch.linalg.eig(xc)
+    _, vt = torch.linalg.eig(xt)
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        torch.autograd.backward([vt], [torch.from_numpy(g)])
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        ctorch.autograd.backward([v], [ctorch.from_numpy(g)])
