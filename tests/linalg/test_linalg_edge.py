@@ -296,3 +296,16 @@ def test_eig_vector_loss_depending_on_phase_raises_as_torch():
         torch.autograd.backward([vt], [torch.from_numpy(g)])
     with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
         ctorch.autograd.backward([v], [ctorch.from_numpy(g)])
+
+
+def test_lstsq_batch_mixing_full_rank_and_rank_deficient():
+    # full-rank tall matrices take the QR fast path, the rank-deficient one gelsy
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((3, 6, 4))
+    a[1, :, 0] = a[1, :, 2]
+    b = rng.standard_normal((3, 6, 2))
+    r = ctorch.linalg.lstsq(ctorch.from_numpy(a), ctorch.from_numpy(b))
+    np.testing.assert_allclose(r.solution.numpy(), np.linalg.pinv(a) @ b, atol=1e-10)
+    assert r.rank.numpy().tolist() == [4, 3, 4]
+    rt = torch.linalg.lstsq(torch.from_numpy(a[[0, 2]]), torch.from_numpy(b[[0, 2]]))
+    np.testing.assert_allclose(r.solution.numpy()[[0, 2]], rt.solution.numpy(), atol=1e-12)
