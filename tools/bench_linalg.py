@@ -6,7 +6,8 @@ each thread count (``ctorch.set_num_threads`` sets ctorch's OpenMP pool and NumP
 ctorch, ...), so a loaded machine disturbs both sides alike.
 
     python tools/bench_linalg.py                       # all calls, 1 and 2 threads
-    python tools/bench_linalg.py --threads 1 --ops inv,svd --repeat 5
+    python tools/bench_linalg.py --threads 1 --ops inv,svd --budget 0.5
+    python tools/bench_linalg.py --out BENCHMARKS.linalg.md   # also write the table there
 """
 
 from __future__ import annotations
@@ -87,7 +88,12 @@ def _tensors(lib, arrays, keys):
     return [ts[k] for k in keys]
 
 
-def _time(fn, budget):
+QUIET_S = 0.15  # as tools/bench_report.py: let the other library's idle threads stop spinning
+
+
+def _time(fn, budget, threads=1):
+    if threads > 1:
+        time.sleep(QUIET_S)
     fn()  # warm up
     best = float("inf")
     n = 0
@@ -107,12 +113,14 @@ def main() -> None:
     p.add_argument("--threads", default="1,2")
     p.add_argument("--ops", default=",".join(CALLS))
     p.add_argument("--budget", type=float, default=0.3, help="seconds per timing (per side)")
+    p.add_argument("--out", default=None, help="write the markdown table to this file too")
     args = p.parse_args()
     ops = [o for o in args.ops.split(",") if o]
     rng = np.random.default_rng(0)
     shapes = {"512x512": (512, 512), "64x(64x64)": (64, 64, 64)}
     data = {k: _inputs(s, rng) for k, s in shapes.items()}
     rows = []
+    lines = [HEADER]
     for nt in (int(t) for t in args.threads.split(",")):
         ctorch.set_num_threads(nt)
         torch.set_num_threads(nt)
@@ -123,20 +131,36 @@ def main() -> None:
                     continue
                 xc = _tensors(ctorch, data[sname], keys)
                 xt = _tensors(torch, data[sname], keys)
-                tc1 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget)
-                tt1 = _time(lambda c=call, x=xt: c(torch, *x), args.budget)
-                tc2 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget)
-                tt2 = _time(lambda c=call, x=xt: c(torch, *x), args.budget)
+                tc1 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget, nt)
+                tt1 = _time(lambda c=call, x=xt: c(torch, *x), args.budget, nt)
+                tc2 = _time(lambda c=call, x=xc: c(ctorch, *x), args.budget, nt)
+                tt2 = _time(lambda c=call, x=xt: c(torch, *x), args.budget, nt)
                 tc, tt = min(tc1, tc2), min(tt1, tt2)
                 rows.append((op, sname, nt, tc, tt))
-                print(
-                    f"| {op} | {sname} | {nt} | {tc * 1e3:.3f} | {tt * 1e3:.3f} | {tc / tt:.2f} |",
-                    flush=True,
+                line = (
+                    f"| {op} | {sname} | {nt} | {tc * 1e3:.3f} | {tt * 1e3:.3f} | {tc / tt:.2f} |"
                 )
+                print(line, flush=True)
+                lines.append(line)
     within = sum(r[3] <= 1.2 * r[4] for r in rows)
-    print(f"\n{within}/{len(rows)} calls within 1.2x of torch")
+    summary = f"\n{within}/{len(rows)} calls within 1.2x of torch"
+    print(summary)
+    if args.out:
+        import os
 
+        head = (
+            "# ctorch.linalg vs torch.linalg (float64)\n\n"
+            f"`python tools/bench_linalg.py --threads {args.threads} --budget {args.budget}`, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end (a shared "
+            "machine: ratios are what to read, not absolute times). Best of interleaved "
+            "repeats.\n\n"
+        )
+        with open(args.out, "w") as f:
+            f.write(head + "\n".join(lines) + "\n" + summary + "\n")
+
+
+HEADER = "| call | shape | threads | ctorch ms | torch ms | ratio |\n|---|---|---|---|---|---|"
 
 if __name__ == "__main__":
-    print("| call | shape | threads | ctorch ms | torch ms | ratio |\n|---|---|---|---|---|---|")
+    print(HEADER)
     main()

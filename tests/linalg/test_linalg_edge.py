@@ -266,3 +266,46 @@ def test_gpu_tensors_are_refused_with_a_clear_error():
     t._a = Fake()
     with pytest.raises(RuntimeError, match="CPU"):
         ctorch.linalg.inv(t)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4)])
+def test_lstsq_rank_deficient_is_the_minimum_norm_solution(shape):
+    # gelsy's answer for rank-deficient A is the minimum-norm least-squares solution (NumPy's
+    # gelsd agrees); torch 2.13's CPU gelsy reports rank 1 and another solution for these
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shape)
+    a[..., 0] = a[..., 1]
+    b = rng.standard_normal(shape[:-1] + (2,))
+    r = ctorch.linalg.lstsq(ctorch.from_numpy(a), ctorch.from_numpy(b))
+    ref = np.linalg.pinv(a) @ b
+    np.testing.assert_allclose(r.solution.numpy(), ref, atol=1e-10)
+    assert (r.rank.numpy() == min(shape[-2], shape[-1] - 1)).all()
+    gelsd = torch.linalg.lstsq(torch.from_numpy(a), torch.from_numpy(b), driver="gelsd")
+    np.testing.assert_allclose(r.solution.numpy(), gelsd.solution.numpy(), atol=1e-10)
+
+
+def test_eig_vector_loss_depending_on_phase_raises_as_torch():
+    a = np.array([[0.0, -2.0, 0.3], [1.0, 0.0, 0.1], [0.2, 0.1, 0.5]])  # complex pair
+    g = np.zeros((3, 3), np.complex128)
+    g[0, 0] = 1j  # d/d Im(V[0, 0]): not invariant under V -> V e^{i phi}
+    xc = ctorch.from_numpy(a.copy()).requires_grad_()
+    xt = torch.from_numpy(a.copy()).requires_grad_()
+    _, v = ctorch.linalg.eig(xc)
+    _, vt = torch.linalg.eig(xt)
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        torch.autograd.backward([vt], [torch.from_numpy(g)])
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        ctorch.autograd.backward([v], [ctorch.from_numpy(g)])
+
+
+def test_lstsq_batch_mixing_full_rank_and_rank_deficient():
+    # full-rank tall matrices take the QR fast path, the rank-deficient one gelsy
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((3, 6, 4))
+    a[1, :, 0] = a[1, :, 2]
+    b = rng.standard_normal((3, 6, 2))
+    r = ctorch.linalg.lstsq(ctorch.from_numpy(a), ctorch.from_numpy(b))
+    np.testing.assert_allclose(r.solution.numpy(), np.linalg.pinv(a) @ b, atol=1e-10)
+    assert r.rank.numpy().tolist() == [4, 3, 4]
+    rt = torch.linalg.lstsq(torch.from_numpy(a[[0, 2]]), torch.from_numpy(b[[0, 2]]))
+    np.testing.assert_allclose(r.solution.numpy()[[0, 2]], rt.solution.numpy(), atol=1e-12)

@@ -410,3 +410,31 @@ def test_lu_solve_large_matrices_match_torch(kw):
     xc = ctorch.linalg.lu_solve(LU, p, ctorch.from_numpy(b), **kw)
     xt = torch.linalg.lu_solve(LUt, pt, torch.from_numpy(b), **kw)
     np.testing.assert_allclose(xc.numpy(), xt.numpy(), atol=1e-10)
+
+
+DOUBLE = [
+    ("det", lambda L, x: L.linalg.det(x)),
+    ("slogdet", lambda L, x: L.linalg.slogdet(x)[1]),
+    ("inv", lambda L, x: L.linalg.inv(x).sum()),
+    ("solve", lambda L, x: L.linalg.solve(x, x[..., :1] * 2).sum()),
+    ("cholesky", lambda L, x: L.linalg.cholesky(x @ x.mT).sum()),
+    ("eigvalsh", lambda L, x: (L.linalg.eigvalsh(x + x.mT) ** 2).sum()),
+    ("svdvals", lambda L, x: (L.linalg.svdvals(x) ** 3).sum()),
+    ("qr", lambda L, x: L.linalg.qr(x)[1].sum()),
+    ("matrix_exp", lambda L, x: L.linalg.matrix_exp(x).sum()),
+    ("pinv", lambda L, x: L.linalg.pinv(x).sum()),
+]
+
+
+@pytest.mark.parametrize("case", DOUBLE, ids=[c[0] for c in DOUBLE])
+def test_double_backward_matches_torch(case):
+    # the backward formulas are differentiable tensor ops: second derivatives as torch's
+    _name, f = case
+    a = _make("well", (3, 3), np.float64)
+    res = []
+    for lib in (ctorch, torch):
+        x = lib.from_numpy(a.copy()).requires_grad_()
+        (g,) = lib.autograd.grad(f(lib, x), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        res.append(gg.detach().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-7, atol=1e-9)

@@ -364,3 +364,13 @@ def test_empty_and_zero_dim():
         assert tuple(e.shape) == (0, 3)
         z = _fn(ctorch, name)(ctorch.tensor(0.5))
         _close(z, _fn(torch, name)(torch.tensor(0.5)), 1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_special_values_match_torch(name):
+    v = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -2.5, math.inf, -math.inf, math.nan]
+    x = np.repeat(v, len(v))
+    y = np.tile(v, len(v))
+    c = _fn(ctorch, name)(_t(ctorch, x), _t(ctorch, y)).numpy()
+    t = _fn(torch, name)(_t(torch, x), _t(torch, y)).numpy()
+    np.testing.assert_allclose(c, t, rtol=1e-9, atol=0, equal_nan=True)

@@ -329,6 +329,12 @@ class Eig(Function):
         else:
             gv = gV._a
             vhgv = vh @ gv
+            if np.abs(np.imag(np.diagonal(vhgv, axis1=-2, axis2=-1))).max(initial=0) > 1e-2:
+                raise RuntimeError(
+                    "linalg_eig_backward: The eigenvectors in the complex case are specified up "
+                    "to multiplication by e^{i phi}. The specified loss function depends on this "
+                    "quantity, so it is ill-defined."
+                )
             diag_re = np.real(np.diagonal(vhgv, axis1=-2, axis2=-1))
             ga = vhgv - vh @ (v * diag_re[..., None, :])
             E = np.conj(w)[..., None, :] - np.conj(w)[..., :, None]

@@ -400,11 +400,10 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     piv = np.zeros(a.shape[:-1], np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
     if a.shape[-1]:
+        lwork = max(1, 64 * a.shape[-1])  # SciPy's default (n) is the unblocked sytf2
         for idx, m in C.each_matrix(a):
-            f, p, i = sytrf(m, lower=1, lwork=max(1, 64 * a.shape[-1]))  # blocked
-            ld[idx] = np.tril(f)
-            piv[idx] = p
-            info[idx] = i
+            ld[idx], piv[idx], info[idx] = sytrf(m, lower=1, lwork=lwork)
+        ld = np.tril(ld)
     if check_errors:
         C.raise_first(op, info, lambda i: f"LDL factorization failed (info = {i}).")
     r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(

@@ -455,19 +455,37 @@ xlogy = _binary("xlogy", _xlogy_arr, _xlogy_grad, "XlogyBackward0", "``x * log(y
 xlog1py = _binary(
     "xlog1py", _xlog1py_arr, _xlog1py_grad, "SpecialXlog1PyBackward0", "``x * log1p(y)``."
 )
+
+
+def _igamma_arr(a, x, upper: bool):
+    """scipy's gammainc(c) with torch's branch order for the edge cases (x = 0 wins over a
+    NaN a; an infinite a gives 0 (1 for the upper function) unless x is infinite too)."""
+    lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)
+    r = sc().gammaincc(a, x) if upper else sc().gammainc(a, x)
+    return np.select(
+        [(x < 0) | (a < 0), a == 0, x == 0, np.isinf(a), np.isinf(x)],
+        [np.nan, np.where(x > 0, hi, np.nan), lo, np.where(np.isinf(x), np.nan, lo), hi],
+        r,
+    )
+
+
 zeta = _binary(
-    "zeta", lambda x, q: sc().zeta(x, q), _zeta_grad, "SpecialZetaBackward0", "Hurwitz zeta."
+    "zeta",
+    lambda x, q: np.where((q == np.inf) & (x != 1), np.nan, sc().zeta(x, q)),  # as torch
+    _zeta_grad,
+    "SpecialZetaBackward0",
+    "Hurwitz zeta.",
 )
 gammainc = _binary(
     "gammainc",
-    lambda a, x: sc().gammainc(a, x),
+    lambda a, x: _igamma_arr(a, x, False),
     _igamma_grad(1.0, "igamma: input"),
     "IgammaBackward0",
     "Regularized lower incomplete gamma function.",
 )
 gammaincc = _binary(
     "gammaincc",
-    lambda a, x: sc().gammaincc(a, x),
+    lambda a, x: _igamma_arr(a, x, True),
     _igamma_grad(-1.0, "igammac: input"),
     "IgammacBackward0",
     "Regularized upper incomplete gamma function.",
