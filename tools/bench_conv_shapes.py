@@ -7,7 +7,7 @@ DCGAN generator (64x64 output).  Each case runs forward (no grad) and forward+ba
 alternated in blocks in one process; the table gives medians in ms and torch/ctorch (> 1:
 ctorch faster).  The machine may be loaded: compare only numbers from one run.
 
-usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet]
+usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet] [--min]
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def _make(lib, transposed, xs, spec, rng):
     return fwd, fwd_bwd
 
 
-def _median_ms(fns, repeats, budget_s=1.5):
-    """Median ms of each function, the functions alternated in blocks (warm-up first)."""
+def _median_ms(fns, repeats, budget_s=1.5, stat=np.median):
+    """Median (or ``stat``) ms of each function, the functions alternated one call at a time
+    (warm-up first)."""
     ts = [[] for _ in fns]
     for f in fns:
         f()
@@ -94,7 +95,7 @@ def _median_ms(fns, repeats, budget_s=1.5):
             t.append(time.perf_counter() - t0)
         if rnd >= 2 and time.perf_counter() > t_end:
             break
-    return [1e3 * float(np.median(t)) for t in ts]
+    return [1e3 * float(stat(t)) for t in ts]
 
 
 def main() -> None:
@@ -102,7 +103,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--filter", default="")
+    ap.add_argument(
+        "--min",
+        action="store_true",
+        help="best of the repeats instead of the median (a machine loaded by others: the "
+        "minimum drops the calls that lost the CPU)",
+    )
     args = ap.parse_args()
+    stat = np.min if args.min else np.median
     print("| case | thr | fwd ctorch | fwd torch | fwd x | f+b ctorch | f+b torch | f+b x |")
     print("|---|---|---|---|---|---|---|---|")
     for nt in args.threads:
@@ -113,8 +121,8 @@ def main() -> None:
                 continue
             cf, cfb = _make(ctorch, tr, xs, spec, np.random.default_rng(0))
             tf, tfb = _make(torch, tr, xs, spec, np.random.default_rng(0))
-            c1, t1 = _median_ms([cf, tf], args.repeats)
-            c2, t2 = _median_ms([cfb, tfb], args.repeats)
+            c1, t1 = _median_ms([cf, tf], args.repeats, stat=stat)
+            c2, t2 = _median_ms([cfb, tfb], args.repeats, stat=stat)
             print(
                 f"| {name} | {nt} | {c1:.3f} | {t1:.3f} | {t1 / c1:.2f} | {c2:.3f} | {t2:.3f} "
                 f"| {t2 / c2:.2f} |",

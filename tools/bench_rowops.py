@@ -6,7 +6,7 @@ rows of 128 ((64*128, 128) and a GPT block's (12*64, 128)) and (4096, 1024); bmm
 (12, 128, 128).  ctorch and torch calls are interleaved one by one (the machine may be loaded
 by others) and the table gives medians in us and torch/ctorch (> 1: ctorch faster).
 
-usage: python tools/bench_rowops.py [--threads 1 2] [--repeats 31] [--filter softmax]
+usage: python tools/bench_rowops.py [--threads 1 2] [--repeats 31] [--filter softmax] [--min]
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def _sm(x, name, gy=None):
     return tuple(fns)
 
 
-def _interleaved(fc, ft, repeats, budget_s=2.0):
-    """Median us of each, the two calls alternated one by one after a warm-up."""
+def _interleaved(fc, ft, repeats, budget_s=2.0, stat=np.median):
+    """Median (or ``stat``) us of each, the two calls alternated one by one after a warm-up."""
     for _ in range(3):
         fc()
         ft()
@@ -118,7 +118,7 @@ def _interleaved(fc, ft, repeats, budget_s=2.0):
         tt.append(t2 - t1)
         if i >= 5 and time.perf_counter() > t_end:
             break
-    return 1e6 * float(np.median(tc)), 1e6 * float(np.median(tt))
+    return 1e6 * float(stat(tc)), 1e6 * float(stat(tt))
 
 
 def main() -> None:
@@ -126,7 +126,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=31)
     ap.add_argument("--filter", default="")
+    ap.add_argument(
+        "--min",
+        action="store_true",
+        help="best of the repeats instead of the median (a machine loaded by others)",
+    )
     args = ap.parse_args()
+    stat = np.min if args.min else np.median
     print("| case | thr | ctorch us | torch us | torch/ctorch |")
     print("|---|---|---|---|---|")
     for nt in args.threads:
@@ -137,7 +143,7 @@ def main() -> None:
             if args.filter not in name or name in seen:
                 continue
             seen.add(name)
-            c, t = _interleaved(fc, ft, args.repeats)
+            c, t = _interleaved(fc, ft, args.repeats, stat=stat)
             print(f"| {name} | {nt} | {c:.1f} | {t:.1f} | {t / c:.2f} |", flush=True)
 
 
