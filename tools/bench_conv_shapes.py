@@ -7,7 +7,7 @@ DCGAN generator (64x64 output).  Each case runs forward (no grad) and forward+ba
 alternated in blocks in one process; the table gives medians in ms and torch/ctorch (> 1:
 ctorch faster).  The machine may be loaded: compare only numbers from one run.
 
-usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet] [--min]
+usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet] [--min] [--cpu]
 """
 
 from __future__ import annotations
@@ -87,15 +87,18 @@ def _median_ms(fns, repeats, budget_s=1.5, stat=np.median):
     ts = [[] for _ in fns]
     for f in fns:
         f()
-    t_end = time.perf_counter() + budget_s
+    t_end = _clock() + budget_s
     for rnd in range(repeats):
         for f, t in zip(fns, ts, strict=True):
-            t0 = time.perf_counter()
+            t0 = _clock()
             f()
-            t.append(time.perf_counter() - t0)
-        if rnd >= 2 and time.perf_counter() > t_end:
+            t.append(_clock() - t0)
+        if rnd >= 2 and _clock() > t_end:
             break
     return [1e3 * float(stat(t)) for t in ts]
+
+
+_clock = time.perf_counter
 
 
 def main() -> None:
@@ -109,8 +112,17 @@ def main() -> None:
         help="best of the repeats instead of the median (a machine loaded by others: the "
         "minimum drops the calls that lost the CPU)",
     )
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="CPU time of the calling thread (time.thread_time) instead of wall time: on a "
+        "machine loaded by others the wall time mostly measures waiting for a CPU; only "
+        "meaningful at 1 thread (OpenMP workers' time is not counted)",
+    )
     args = ap.parse_args()
     stat = np.min if args.min else np.median
+    global _clock
+    _clock = time.thread_time if args.cpu else time.perf_counter
     print("| case | thr | fwd ctorch | fwd torch | fwd x | f+b ctorch | f+b torch | f+b x |")
     print("|---|---|---|---|---|---|---|---|")
     for nt in args.threads:
