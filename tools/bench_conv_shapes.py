@@ -7,7 +7,7 @@ DCGAN generator (64x64 output).  Each case runs forward (no grad) and forward+ba
 alternated in blocks in one process; the table gives medians in ms and torch/ctorch (> 1:
 ctorch faster).  The machine may be loaded: compare only numbers from one run.
 
-usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet]
+usage: python tools/bench_conv_shapes.py [--threads 1 2] [--repeats 7] [--filter resnet] [--min] [--cpu]
 """
 
 from __future__ import annotations
@@ -81,20 +81,24 @@ def _make(lib, transposed, xs, spec, rng):
     return fwd, fwd_bwd
 
 
-def _median_ms(fns, repeats, budget_s=1.5):
-    """Median ms of each function, the functions alternated in blocks (warm-up first)."""
+def _median_ms(fns, repeats, budget_s=1.5, stat=np.median):
+    """Median (or ``stat``) ms of each function, the functions alternated one call at a time
+    (warm-up first)."""
     ts = [[] for _ in fns]
     for f in fns:
         f()
-    t_end = time.perf_counter() + budget_s
+    t_end = _clock() + budget_s
     for rnd in range(repeats):
         for f, t in zip(fns, ts, strict=True):
-            t0 = time.perf_counter()
+            t0 = _clock()
             f()
-            t.append(time.perf_counter() - t0)
-        if rnd >= 2 and time.perf_counter() > t_end:
+            t.append(_clock() - t0)
+        if rnd >= 2 and _clock() > t_end:
             break
-    return [1e3 * float(np.median(t)) for t in ts]
+    return [1e3 * float(stat(t)) for t in ts]
+
+
+_clock = time.perf_counter
 
 
 def main() -> None:
@@ -102,7 +106,23 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--filter", default="")
+    ap.add_argument(
+        "--min",
+        action="store_true",
+        help="best of the repeats instead of the median (a machine loaded by others: the "
+        "minimum drops the calls that lost the CPU)",
+    )
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="CPU time of the calling thread (time.thread_time) instead of wall time: on a "
+        "machine loaded by others the wall time mostly measures waiting for a CPU; only "
+        "meaningful at 1 thread (OpenMP workers' time is not counted)",
+    )
     args = ap.parse_args()
+    stat = np.min if args.min else np.median
+    global _clock
+    _clock = time.thread_time if args.cpu else time.perf_counter
     print("| case | thr | fwd ctorch | fwd torch | fwd x | f+b ctorch | f+b torch | f+b x |")
     print("|---|---|---|---|---|---|---|---|")
     for nt in args.threads:
@@ -113,8 +133,8 @@ def main() -> None:
                 continue
             cf, cfb = _make(ctorch, tr, xs, spec, np.random.default_rng(0))
             tf, tfb = _make(torch, tr, xs, spec, np.random.default_rng(0))
-            c1, t1 = _median_ms([cf, tf], args.repeats)
-            c2, t2 = _median_ms([cfb, tfb], args.repeats)
+            c1, t1 = _median_ms([cf, tf], args.repeats, stat=stat)
+            c2, t2 = _median_ms([cfb, tfb], args.repeats, stat=stat)
             print(
                 f"| {name} | {nt} | {c1:.3f} | {t1:.3f} | {t1 / c1:.2f} | {c2:.3f} | {t2:.3f} "
                 f"| {t2 / c2:.2f} |",

@@ -6,7 +6,7 @@ rows of 128 ((64*128, 128) and a GPT block's (12*64, 128)) and (4096, 1024); bmm
 (12, 128, 128).  ctorch and torch calls are interleaved one by one (the machine may be loaded
 by others) and the table gives medians in us and torch/ctorch (> 1: ctorch faster).
 
-usage: python tools/bench_rowops.py [--threads 1 2] [--repeats 31] [--filter softmax]
+usage: python tools/bench_rowops.py [--threads 1 2] [--repeats 31] [--filter softmax] [--min] [--cpu]
 """
 
 from __future__ import annotations
@@ -101,24 +101,27 @@ def _sm(x, name, gy=None):
     return tuple(fns)
 
 
-def _interleaved(fc, ft, repeats, budget_s=2.0):
-    """Median us of each, the two calls alternated one by one after a warm-up."""
+def _interleaved(fc, ft, repeats, budget_s=2.0, stat=np.median):
+    """Median (or ``stat``) us of each, the two calls alternated one by one after a warm-up."""
     for _ in range(3):
         fc()
         ft()
     tc, tt = [], []
-    t_end = time.perf_counter() + budget_s
+    t_end = _clock() + budget_s
     for i in range(repeats):
-        t0 = time.perf_counter()
+        t0 = _clock()
         fc()
-        t1 = time.perf_counter()
+        t1 = _clock()
         ft()
-        t2 = time.perf_counter()
+        t2 = _clock()
         tc.append(t1 - t0)
         tt.append(t2 - t1)
-        if i >= 5 and time.perf_counter() > t_end:
+        if i >= 5 and _clock() > t_end:
             break
-    return 1e6 * float(np.median(tc)), 1e6 * float(np.median(tt))
+    return 1e6 * float(stat(tc)), 1e6 * float(stat(tt))
+
+
+_clock = time.perf_counter
 
 
 def main() -> None:
@@ -126,7 +129,22 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=31)
     ap.add_argument("--filter", default="")
+    ap.add_argument(
+        "--min",
+        action="store_true",
+        help="best of the repeats instead of the median (a machine loaded by others)",
+    )
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="CPU time of the calling thread (time.thread_time) instead of wall time: on a "
+        "machine loaded by others the wall time mostly measures waiting for a CPU; only "
+        "meaningful at 1 thread (OpenMP workers' time is not counted)",
+    )
     args = ap.parse_args()
+    stat = np.min if args.min else np.median
+    global _clock
+    _clock = time.thread_time if args.cpu else time.perf_counter
     print("| case | thr | ctorch us | torch us | torch/ctorch |")
     print("|---|---|---|---|---|")
     for nt in args.threads:
@@ -137,7 +155,7 @@ def main() -> None:
             if args.filter not in name or name in seen:
                 continue
             seen.add(name)
-            c, t = _interleaved(fc, ft, args.repeats)
+            c, t = _interleaved(fc, ft, args.repeats, stat=stat)
             print(f"| {name} | {nt} | {c:.1f} | {t:.1f} | {t / c:.2f} |", flush=True)
 
 

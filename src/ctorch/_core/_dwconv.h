@@ -8,15 +8,19 @@
  *
  * One tap at a time over whole output rows (a contiguous axpy when the stride is 1, which the
  * compiler vectorizes).  Every output element is summed in a fixed order (taps in (ki, kj)
- * order; gw: images in order, each image's plane sum in float then added in double), and
+ * order; gw: per output column a float sum over images and rows in order, then the columns
+ * of each tap in order in double), and
  * threads only split independent planes / output channels, so results are bitwise identical
- * for any thread count.
+ * for any thread count (and, without FMA contraction and with in-order sums, for any
+ * target_clones variant: CT_SIMD builds AVX-512/AVX2 copies of the plane loops).
  */
 #ifndef CT_DWCONV_H
 #define CT_DWCONV_H
 
 #include <stddef.h>
 #include <string.h>
+
+#include "_ct_common.h"
 
 typedef struct {
     int N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
@@ -35,7 +39,7 @@ static inline void ctdw_range(int ix0, int W, int sw, int ow, int *lo, int *hi)
 
 #define CTDW_DEFINE(SUF, T)                                                                  \
 /* y plane (oh, ow) of output channel o from x plane (H, W) of its input channel */          \
-static void ctdw_fwd_plane_##SUF(const T *restrict x, const T *restrict w, T bias,           \
+CT_SIMD static void ctdw_fwd_plane_##SUF(const T *restrict x, const T *restrict w, T bias,           \
                                  T *restrict y, const ctdw_geom *g)                          \
 {                                                                                            \
     const int oh = g->oh, ow = g->ow;                                                        \
@@ -64,7 +68,7 @@ static void ctdw_fwd_plane_##SUF(const T *restrict x, const T *restrict w, T bia
 }                                                                                            \
                                                                                              \
 /* gx plane (H, W) += the taps of gy plane (oh, ow) of one output channel */                 \
-static void ctdw_bwdx_plane_##SUF(const T *restrict gy, const T *restrict w, T *restrict gx, \
+CT_SIMD static void ctdw_bwdx_plane_##SUF(const T *restrict gy, const T *restrict w, T *restrict gx, \
                                   const ctdw_geom *g)                                        \
 {                                                                                            \
     const int oh = g->oh, ow = g->ow;                                                        \
@@ -90,9 +94,11 @@ static void ctdw_bwdx_plane_##SUF(const T *restrict gy, const T *restrict w, T *
         }                                                                                    \
 }                                                                                            \
                                                                                              \
-/* acc[t] += sum over the plane of gy * shift_t(x), for every tap t (float plane sums) */    \
-static void ctdw_bwdw_plane_##SUF(const T *restrict gy, const T *restrict x,                 \
-                                  double *restrict acc, const ctdw_geom *g)                  \
+/* acc[t * ow + ox] += sum over rows oy of gy[oy, ox] * shift_t(x)[oy, ox] for every tap t:  \
+ * per-column partial sums (vectorized elementwise adds, in row order); the caller adds the    \
+ * images in order and reduces the ow columns of each tap at the end, in order */             \
+CT_SIMD static void ctdw_bwdw_plane_##SUF(const T *restrict gy, const T *restrict x,         \
+                                          T *restrict acc, const ctdw_geom *g)               \
 {                                                                                            \
     const int oh = g->oh, ow = g->ow;                                                        \
     for (int ki = 0; ki < g->kh; ki++)                                                       \
@@ -100,30 +106,20 @@ static void ctdw_bwdw_plane_##SUF(const T *restrict gy, const T *restrict x,    
             const int ix0 = kj * g->dw - g->pw;                                              \
             int lo, hi;                                                                      \
             ctdw_range(ix0, g->W, g->sw, ow, &lo, &hi);                                      \
-            T s = 0;                                                                         \
+            T *restrict a = acc + (ptrdiff_t)(ki * g->kw + kj) * ow;                         \
             for (int oy = 0; oy < oh; oy++) {                                                \
                 const int iy = oy * g->sh - g->ph + ki * g->dh;                              \
                 if (iy < 0 || iy >= g->H)                                                    \
                     continue;                                                                \
                 const T *restrict xr = x + (ptrdiff_t)iy * g->W + ix0;                       \
                 const T *restrict yr = gy + (ptrdiff_t)oy * ow;                              \
-                T r0 = 0, r1 = 0, r2 = 0, r3 = 0;                                            \
-                int ox = lo;                                                                 \
-                if (g->sw == 1) {                                                            \
-                    for (; ox + 4 <= hi; ox += 4) {                                          \
-                        r0 += yr[ox] * xr[ox];                                               \
-                        r1 += yr[ox + 1] * xr[ox + 1];                                       \
-                        r2 += yr[ox + 2] * xr[ox + 2];                                       \
-                        r3 += yr[ox + 3] * xr[ox + 3];                                       \
-                    }                                                                        \
-                    for (; ox < hi; ox++)                                                    \
-                        r0 += yr[ox] * xr[ox];                                               \
-                } else                                                                       \
-                    for (; ox < hi; ox++)                                                    \
-                        r0 += yr[ox] * xr[(ptrdiff_t)ox * g->sw];                            \
-                s += (r0 + r1) + (r2 + r3);                                                  \
+                if (g->sw == 1)                                                              \
+                    for (int ox = lo; ox < hi; ox++)                                         \
+                        a[ox] += yr[ox] * xr[ox];                                            \
+                else                                                                         \
+                    for (int ox = lo; ox < hi; ox++)                                         \
+                        a[ox] += yr[ox] * xr[(ptrdiff_t)ox * g->sw];                         \
             }                                                                                \
-            acc[ki * g->kw + kj] += (double)s;                                               \
         }                                                                                    \
 }
 

@@ -31,6 +31,31 @@ static inline float ctr_lanes_max(float *acc)
     return acc[0];
 }
 
+/* exp(x) for x <= 0 (or NaN) whose only use is a sum that also holds exp(0) = 1: arguments
+ * below -87 are clamped there (their terms, < 2^-125, cannot change a float sum >= 1), so
+ * 2^k is one normal scale factor and the upper clamp is not needed.  Same polynomial and
+ * reduction as ct_exp_f32 (identical results above -87). */
+CT_INLINE float ctr_exp_nonpos(float x)
+{
+    const float magic = 12582912.0f;
+    const float xc = x < -87.0f ? -87.0f : x; /* NaN stays NaN */
+    const float t = xc * 1.44269504088896341f + magic;
+    const float k = t - magic;
+    float r = xc - k * 0.693359375f;
+    r = r - k * (-2.12194440e-4f);
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = (p * (r * r) + r) + 1.0f;
+    ct_fbits tb, sc;
+    tb.f = t;
+    sc.i = (tb.i - 0x4B400000 + 127) << 23;
+    return y * sc.f;
+}
+
 /* max ignoring NaN (-inf for an all-NaN row): callers get NaN through the sum instead */
 CT_INLINE float ctr_max(const float *x, ptrdiff_t n)
 {
@@ -59,9 +84,9 @@ CT_SIMD static void ctr_softmax_rows_f32(const float *x, float *out, ptrdiff_t r
         if (log) {
             for (; i0 + CTR_L <= n; i0 += CTR_L) {
                 _Pragma("omp simd")
-                for (int l = 0; l < CTR_L; ++l) acc[l] += ct_exp_f32(xr[i0 + l] - m);
+                for (int l = 0; l < CTR_L; ++l) acc[l] += ctr_exp_nonpos(xr[i0 + l] - m);
             }
-            for (int l = 0; l < n - i0; ++l) acc[l] += ct_exp_f32(xr[i0 + l] - m);
+            for (int l = 0; l < n - i0; ++l) acc[l] += ctr_exp_nonpos(xr[i0 + l] - m);
             /* (x - m) - log(s) as torch: x - (m + log(s)) loses log(s) next to a large m */
             const float ls = logf(ctr_lanes_sum(acc));
             _Pragma("omp simd")

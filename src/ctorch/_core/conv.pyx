@@ -204,7 +204,7 @@ cdef extern from "_dwconv.h" nogil:
     void ctdw_bwdx_plane_f32(const float *gy, const float *w, float *gx, const ctdw_geom *g)
     void ctdw_bwdx_plane_f64(const double *gy, const double *w, double *gx,
                              const ctdw_geom *g)
-    void ctdw_bwdw_plane_f32(const float *gy, const float *x, double *acc, const ctdw_geom *g)
+    void ctdw_bwdw_plane_f32(const float *gy, const float *x, float *acc, const ctdw_geom *g)
     void ctdw_bwdw_plane_f64(const double *gy, const double *x, double *acc,
                              const ctdw_geom *g)
 
@@ -308,9 +308,9 @@ def depthwise_conv2d_backward_weight(const floating[::1] gy, const floating[::1]
                                      Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                                      Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh,
                                      Py_ssize_t ow):
-    """gw (C*mult, 1, kh, kw) (overwritten) of the depthwise conv2d; per output channel the
-    images are summed in order (double accumulation), so any thread count gives the same
-    bits."""
+    """gw (C*mult, 1, kh, kw) (overwritten) of the depthwise conv2d; per output channel and
+    tap, each output column sums the images and rows in order, then the columns are added in
+    order in double, so any thread count gives the same bits."""
     cdef str op = "depthwise_conv2d_backward_weight"
     cdef ctdw_geom g
     _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
@@ -320,22 +320,28 @@ def depthwise_conv2d_backward_weight(const floating[::1] gy, const floating[::1]
     _check(op, "gw", gw.shape[0], OC * KK)
     if OC * KK == 0:
         return
-    cdef double *acc = <double *>calloc(OC * KK, sizeof(double))
+    cdef floating *acc = <floating *>calloc(OC * KK * max(ow, 1), sizeof(floating))
     if acc == NULL:
-        raise MemoryError(f"{op}: could not allocate {OC * KK} doubles")
-    cdef Py_ssize_t o, n, t
+        raise MemoryError(f"{op}: could not allocate {OC * KK * ow} work values")
+    cdef Py_ssize_t o, n, t, ox
+    cdef double s
+    cdef floating *ao
     cdef const ctdw_geom *gp = &g
     with nogil:
-        if OHW > 0 and HW > 0:
-            for o in prange(OC, schedule='static',
-                            use_threads_if=N * OC * OHW * KK > THRESHOLD):
+        for o in prange(OC, schedule='static',
+                        use_threads_if=N * OC * OHW * KK > THRESHOLD):
+            ao = acc + o * KK * ow
+            if OHW > 0 and HW > 0:
                 for n in range(N):
                     if floating is float:
                         ctdw_bwdw_plane_f32(&gy[(n * OC + o) * OHW],
-                                            &x[(n * C + o // mult) * HW], &acc[o * KK], gp)
+                                            &x[(n * C + o // mult) * HW], ao, gp)
                     else:
                         ctdw_bwdw_plane_f64(&gy[(n * OC + o) * OHW],
-                                            &x[(n * C + o // mult) * HW], &acc[o * KK], gp)
-        for t in range(OC * KK):
-            gw[t] = <floating>acc[t]
+                                            &x[(n * C + o // mult) * HW], ao, gp)
+            for t in range(KK):
+                s = 0.0
+                for ox in range(ow):
+                    s = s + ao[t * ow + ox]
+                gw[o * KK + t] = <floating>s
     free(acc)

@@ -304,7 +304,10 @@ def _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w):
         _mm(gyt, cols.reshape(g, K, N * L).swapaxes(-1, -2), gw)
         gw = gw.reshape(OC, Cg, kh, kw)
     if need_x:
-        dcols = _scratch(1, (g, K, N * L), ga.dtype, ga)
+        # dcols reuses the columns' buffer (slot 0: dW is done with them): one cols-sized
+        # buffer instead of two in cache (32x64x7x7 3x3: dx+dW min 2.0 ms but median 11-15
+        # ms with two 3.6 MB buffers on the loaded VM)
+        dcols = _scratch(0, (g, K, N * L), ga.dtype, ga)
         _mm(contiguous(wa).reshape(g, OCg, K).swapaxes(-1, -2), gyt, dcols)
         gx = _wide_col2im(
             dcols.reshape(C * kh * kw, N * L), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
