@@ -48,26 +48,28 @@ _execution_engine = _ExecutionEngine()
 
 def _topo_order(roots):
     """Reverse post-order of an iterative DFS from the roots: every node comes before the
-    nodes it feeds gradients to."""
+    nodes it feeds gradients to. (Each stack entry is an iterator over a node's
+    ``next_functions``, resumed where it left off: the order of the recursive DFS.)"""
     order = []
     seen = set()
+    add_seen = seen.add
+    push = order.append
     for root in roots:
         if root is None or root in seen:
             continue
-        seen.add(root)
-        stack = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            nf = node.next_functions
-            if i < len(nf):
-                stack[-1] = (node, i + 1)
-                nxt = nf[i][0]
+        add_seen(root)
+        nodes = [root]
+        iters = [iter(root.next_functions)]
+        while iters:
+            for nxt, _ in iters[-1]:
                 if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append((nxt, 0))
+                    add_seen(nxt)
+                    nodes.append(nxt)
+                    iters.append(iter(nxt.next_functions))
+                    break
             else:
-                stack.pop()
-                order.append(node)
+                iters.pop()
+                push(nodes.pop())
     order.reverse()
     return order
 
@@ -125,9 +127,8 @@ def run_backward(
     captured edge is stored instead of (or before) running that node; used by
     ``autograd.grad``. With ``accumulate=False`` leaves' ``.grad`` are left untouched.
     """
-    from .._tensor import Tensor
-
-    pending = {}  # node -> list of grads per output
+    Tensor = _tensor_cls()
+    pending = {}  # node -> {output_nr: summed grad}
     root_nodes = []
     for t, g in zip(roots, grad_roots, strict=False):
         edge_node = t.grad_fn if t.grad_fn is not None else t._get_acc()
@@ -143,9 +144,11 @@ def run_backward(
     callbacks: list = []
     cb_stack = _callback_stack()
     cb_stack.append(callbacks)
+    pop = pending.pop
+    get = pending.get
     try:
         for node in order:
-            slots = pending.pop(node, None)
+            slots = pop(node, None)
             if not slots:
                 continue
             # tensor hooks registered on this node's outputs
@@ -179,7 +182,8 @@ def run_backward(
                 raise RuntimeError(_FREED_MSG)
             meta = node._out_meta
             if meta is None:
-                gouts = (slots.get(0),)
+                gouts = None
+                gins = node.apply(slots.get(0))
             else:
                 gouts = []
                 for i, m in enumerate(meta):
@@ -188,27 +192,15 @@ def run_backward(
                         g = Tensor._zeros_meta(m)
                     gouts.append(g)
                 gouts = tuple(gouts)
-            gins = node.apply(*gouts)
-            if not isinstance(gins, tuple):
+                gins = node.apply(*gouts)
+            if type(gins) is not tuple and not isinstance(gins, tuple):
                 gins = (gins,)
             nf = node.next_functions
-            if len(gins) < len(nf):
-                if node._user:  # torch: one gradient (or None) per forward input
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(nf)}, got {len(gins)})"
-                    )
-                # ctorch's own ops may leave out trailing Nones for non-tensor inputs
-                gins = gins + (None,) * (len(nf) - len(gins))
-            elif len(gins) > len(nf):
-                extra = gins[len(nf) :]
-                if any(g is not None for g in extra):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(nf)}, got {len(gins)})"
-                    )
-                gins = gins[: len(nf)]
+            if len(gins) != len(nf):
+                gins = _fix_count(node, gins, nf)
             if node._hooks:
+                if gouts is None:
+                    gouts = (slots.get(0),)
                 for h in node._hooks:
                     r = h(gins, gouts)
                     if r is not None:
@@ -226,10 +218,12 @@ def run_backward(
                     raise TypeError(
                         f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor"
                     )
-                s = pending.get(nxt)
+                s = get(nxt)
                 if s is None:
-                    s = pending[nxt] = {}
-                s[nr] = _add(s.get(nr), g)
+                    pending[nxt] = {nr: g}
+                else:
+                    old = s.get(nr)
+                    s[nr] = g if old is None else old + g
         state.enabled = prev
         i = 0
         while i < len(callbacks):  # a callback may queue further callbacks
@@ -238,3 +232,34 @@ def run_backward(
     finally:
         state.enabled = prev
         cb_stack.pop()
+
+
+def _fix_count(node, gins, nf):
+    """``gins`` brought to one gradient per edge (or the error torch raises)."""
+    if len(gins) < len(nf):
+        if node._user:  # torch: one gradient (or None) per forward input
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(nf)}, got {len(gins)})"
+            )
+        # ctorch's own ops may leave out trailing Nones for non-tensor inputs
+        return gins + (None,) * (len(nf) - len(gins))
+    extra = gins[len(nf) :]
+    if any(g is not None for g in extra):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(nf)}, got {len(gins)})"
+        )
+    return gins[: len(nf)]
+
+
+_TENSOR = None
+
+
+def _tensor_cls():
+    global _TENSOR
+    if _TENSOR is None:
+        from .._tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR

@@ -162,9 +162,27 @@ class FunctionCtx:
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
-        return tuple(None if s is None else s.unpack(self) for s in saved)
+        return tuple([None if s is None else s.unpack(self) for s in saved])
 
     saved_variables = saved_tensors
+
+    def _saved_arrays(self) -> tuple:
+        """The saved tensors' arrays (version-checked as ``saved_tensors``), for backward
+        formulas that compute on arrays under no_grad: no tensor is built per saved value."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        out = []
+        for s in saved:
+            if s is None:
+                out.append(None)
+            elif s.version_ref[0] != s.version:
+                s.unpack(self)  # raises the in-place modification error
+            elif s.is_output:
+                out.append(s.array)
+            else:
+                out.append(s.tensor._a)
+        return tuple(out)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -300,7 +318,14 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def _apply_recording(cls, args, kwargs):
         node = cls._backward_cls()
-        flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        n = len(args)
+        if n == 1:
+            flags = _TRUE1  # apply only records when some input requires grad
+        elif n == 2:
+            a0, a1 = args
+            flags = (isinstance(a0, Tensor) and a0._rg, isinstance(a1, Tensor) and a1._rg)
+        else:
+            flags = tuple([isinstance(a, Tensor) and a._rg for a in args])
         node.needs_input_grad = flags
         state.enabled = False
         try:
@@ -308,44 +333,63 @@ class Function(metaclass=_FunctionMeta):
         finally:
             state.enabled = True
         dirty = node._dirty
-        outputs = _unalias(outputs, args, dirty)
-        outs = outputs if isinstance(outputs, tuple) else (outputs,)
-        node.next_functions = tuple(
-            _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
-        )
+        non_diff = node._non_diff
+        if type(outputs) is tuple or isinstance(outputs, tuple):
+            outputs = _unalias(outputs, args, dirty)
+            outs = outputs
+        else:
+            for a in args:
+                if outputs is a:
+                    outputs = _unalias(outputs, args, dirty)
+                    break
+            outs = (outputs,)
+        if n == 1:
+            node.next_functions = (_edge(args[0]),)
+        else:
+            node.next_functions = tuple(
+                [_edge(a) if f else _NO_EDGE for a, f in zip(args, flags, strict=False)]
+            )
         if _recording is not None:  # some thread collects nodes: is it this one?
             lst = state.recording
             if lst is not None:
                 lst.append(node)
-        non_diff = node._non_diff
         if len(outs) > 1:
-            node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
             # keep (shape, dtype, array type) only, not the arrays themselves
             node._out_meta = [
-                None if a is None else (a.shape, a.dtype, type(a)) for a in node._out_meta
+                (o._a.shape, o._a.dtype, type(o._a)) if isinstance(o, Tensor) else None
+                for o in outs
             ]
-        for i, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                continue
-            if any(o is d for d in dirty):
-                if o.grad_fn is None and o._rg:
-                    raise RuntimeError(
-                        "a leaf Variable that requires grad is being used in an in-place operation."
-                    )
-                o._vref[0] += 1
-            if any(o is n for n in non_diff) or not (o.is_floating_point() or o.is_complex()):
-                o._rg = False
-                continue
-            o._rg = True
-            o.grad_fn = node
-            o._output_nr = i
+        i = 0
+        for o in outs:
+            if isinstance(o, Tensor):
+                if dirty and any(o is d for d in dirty):
+                    if o.grad_fn is None and o._rg:
+                        raise RuntimeError(
+                            "a leaf Variable that requires grad is being used in an in-place "
+                            "operation."
+                        )
+                    o._vref[0] += 1
+                kind = o._a.dtype.kind
+                if (non_diff and any(o is d for d in non_diff)) or (
+                    kind != "f" and kind != "c" and not (o.is_floating_point() or o.is_complex())
+                ):
+                    o._rg = False
+                else:
+                    o._rg = True
+                    o.grad_fn = node
+                    o._output_nr = i
+            i += 1
         if state.anomaly:
             node._anomaly_trace = "".join(traceback.format_stack()[:-1])
         to_save = node._to_save
         if to_save:
-            node._saved = tuple(None if t is None else _SavedTensor(t, node) for t in to_save)
+            node._saved = tuple([None if t is None else _SavedTensor(t, node) for t in to_save])
             node._to_save = ()
         return outputs
+
+
+_TRUE1 = (True,)
+_NO_EDGE = (None, 0)
 
 
 # autograd.inplace.inplace collects the nodes one op creates into ``state.recording`` (per
