@@ -311,9 +311,16 @@ class Function(metaclass=_FunctionMeta):
         else:
             ctx = _null_ctx(len(args))
             outputs = cls.forward(ctx, *args, **kwargs)
-        for d in ctx._dirty:
-            d._vref[0] += 1
-        return _unalias(outputs, args, ctx._dirty)
+        dirty = ctx._dirty
+        if dirty:
+            for d in dirty:
+                d._vref[0] += 1
+        if type(outputs) is tuple or isinstance(outputs, tuple):
+            return _unalias(outputs, args, dirty)
+        for a in args:
+            if outputs is a:
+                return _unalias(outputs, args, dirty)
+        return outputs
 
     @classmethod
     def _apply_recording(cls, args, kwargs):

@@ -229,6 +229,16 @@ class MaxMin(Function):
 
 # ------------------------------------------------------------------ public functions
 def add(input, other, *, alpha=1, out=None):
+    if type(input) is Tensor and out is None and alpha == 1:
+        to = type(other)
+        if to is Tensor and type(other._a) is type(input._a):
+            if state.enabled and (input._rg or other._rg):
+                return Add.apply(input, other)
+            return _wrap(binary_arrays(ADD, input, other))
+        if to is float or to is int:
+            if state.enabled and input._rg:
+                return Add.apply(input, other)
+            return _wrap(binary_arrays(ADD, input, other))
     a, b = _lhs(input, other, "add")
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
@@ -258,6 +268,16 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if type(input) is Tensor and out is None:
+        to = type(other)
+        if to is Tensor and type(other._a) is type(input._a):
+            if state.enabled and (input._rg or other._rg):
+                return Mul.apply(input, other)
+            return _wrap(binary_arrays(MUL, input, other))
+        if to is float or to is int:
+            if state.enabled and input._rg:
+                return Mul.apply(input, other)
+            return _wrap(binary_arrays(MUL, input, other))
     a, b = _lhs(input, other, "mul")
     if out is not None:
         return _out(out, mul(a, b))
