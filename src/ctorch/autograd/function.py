@@ -12,6 +12,7 @@ import threading
 import traceback
 import weakref
 
+from .._core import _autograd
 from .grad_mode import state
 
 __all__ = [
@@ -102,44 +103,7 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
 
-class _SavedTensor:
-    __slots__ = ("tensor", "array", "version_ref", "version", "is_output", "output_nr", "rg")
-
-    def __init__(self, t, node) -> None:
-        self.version_ref = t._vref
-        self.version = t._vref[0]
-        if t.grad_fn is node:
-            # Saving one of our own outputs: keep its array, not the tensor, so the
-            # graph holds no reference cycle (node -> tensor -> node).
-            self.tensor = None
-            self.array = t._a
-            self.is_output = True
-            self.output_nr = t._output_nr
-            self.rg = t._rg
-        else:
-            self.tensor = t
-            self.is_output = False
-
-    def unpack(self, node):
-        if self.version_ref[0] != self.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: output of {node.name()} is at version "
-                f"{self.version_ref[0]}; expected version {self.version} instead. Hint: the "
-                "operation that saved it is the one named; avoid modifying its inputs or "
-                "outputs in place before backward()."
-            )
-        if not self.is_output:
-            return self.tensor
-        from .._tensor import Tensor
-
-        t = Tensor._make(self.array)
-        t._vref = self.version_ref
-        if self.rg:
-            t._rg = True
-            t.grad_fn = node
-            t._output_nr = self.output_nr
-        return t
+_SavedTensor = _autograd.SavedTensor
 
 
 class FunctionCtx:
@@ -215,6 +179,17 @@ class BackwardCFunction(Node, FunctionCtx):
 Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
 
 
+def _set_tensor_class(cls) -> None:
+    """Called by ``ctorch._tensor`` once ``Tensor`` exists: bind it here and bind the
+    compiled engine (``_core._autograd``) to its Python helpers."""
+    global Tensor
+    Tensor = cls
+    from . import engine
+
+    engine._bind(cls)
+    _autograd.init_record(globals(), _unalias, traceback.format_stack)
+
+
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
@@ -256,16 +231,6 @@ def _unalias(outputs, args, dirty):
     return outputs
 
 
-def _edge(t):
-    fn = t.grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    acc = t._acc
-    if acc is None:
-        acc = t._acc = AccumulateGrad(t)
-    return (acc, 0)
-
-
 class Function(metaclass=_FunctionMeta):
     """Base class of differentiable operations, as ``torch.autograd.Function``.
 
@@ -300,7 +265,7 @@ class Function(metaclass=_FunctionMeta):
         if st.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
-                    return cls._apply_recording(args, kwargs)
+                    return _apply_recording(cls, args, kwargs)
             # grad mode on but nothing to record: forward still runs with grad mode off
             ctx = _null_ctx(len(args))
             st.enabled = False
@@ -324,79 +289,13 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def _apply_recording(cls, args, kwargs):
-        node = cls._backward_cls()
-        n = len(args)
-        if n == 1:
-            flags = _TRUE1  # apply only records when some input requires grad
-        elif n == 2:
-            a0, a1 = args
-            flags = (isinstance(a0, Tensor) and a0._rg, isinstance(a1, Tensor) and a1._rg)
-        else:
-            flags = tuple([isinstance(a, Tensor) and a._rg for a in args])
-        node.needs_input_grad = flags
-        state.enabled = False
-        try:
-            outputs = cls.forward(node, *args, **kwargs)
-        finally:
-            state.enabled = True
-        dirty = node._dirty
-        non_diff = node._non_diff
-        if type(outputs) is tuple or isinstance(outputs, tuple):
-            outputs = _unalias(outputs, args, dirty)
-            outs = outputs
-        else:
-            for a in args:
-                if outputs is a:
-                    outputs = _unalias(outputs, args, dirty)
-                    break
-            outs = (outputs,)
-        if n == 1:
-            node.next_functions = (_edge(args[0]),)
-        else:
-            node.next_functions = tuple(
-                [_edge(a) if f else _NO_EDGE for a, f in zip(args, flags, strict=False)]
-            )
-        if _recording is not None:  # some thread collects nodes: is it this one?
-            lst = state.recording
-            if lst is not None:
-                lst.append(node)
-        if len(outs) > 1:
-            # keep (shape, dtype, array type) only, not the arrays themselves
-            node._out_meta = [
-                (o._a.shape, o._a.dtype, type(o._a)) if isinstance(o, Tensor) else None
-                for o in outs
-            ]
-        i = 0
-        for o in outs:
-            if isinstance(o, Tensor):
-                if dirty and any(o is d for d in dirty):
-                    if o.grad_fn is None and o._rg:
-                        raise RuntimeError(
-                            "a leaf Variable that requires grad is being used in an in-place "
-                            "operation."
-                        )
-                    o._vref[0] += 1
-                kind = o._a.dtype.kind
-                if (non_diff and any(o is d for d in non_diff)) or (
-                    kind != "f" and kind != "c" and not (o.is_floating_point() or o.is_complex())
-                ):
-                    o._rg = False
-                else:
-                    o._rg = True
-                    o.grad_fn = node
-                    o._output_nr = i
-            i += 1
-        if state.anomaly:
-            node._anomaly_trace = "".join(traceback.format_stack()[:-1])
-        to_save = node._to_save
-        if to_save:
-            node._saved = tuple([None if t is None else _SavedTensor(t, node) for t in to_save])
-            node._to_save = ()
-        return outputs
+        """Run ``forward`` on a new graph node (the ``ctx``, grad mode off) and connect the
+        outputs to it: ``_core._autograd.apply_recording`` (compiled), bound to this module
+        by ``ctorch.autograd.engine``."""
+        return _autograd.apply_recording(cls, args, kwargs)
 
 
-_TRUE1 = (True,)
-_NO_EDGE = (None, 0)
+_apply_recording = _autograd.apply_recording
 
 
 # autograd.inplace.inplace collects the nodes one op creates into ``state.recording`` (per

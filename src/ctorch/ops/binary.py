@@ -208,6 +208,9 @@ def _g(g, meta, needed):
     if not needed or meta is None:
         return None
     shape, dt = meta
+    ga = g._a
+    if ga.shape == shape and ga.dtype == dt:
+        return g
     g = sum_to_shape(g, shape)
     if g._a.dtype != dt and dt.kind in "fc":
         g = g.to(D.from_numpy_dtype(dt))
