@@ -17,13 +17,14 @@ cdef object _check_nan = None
 cdef object _validate_shapes = None
 cdef object _fix_count = None
 cdef object _add = None
+cdef object _bcf_apply = None
 
 
 def init(Tensor, AccumulateGrad, BackwardCFunction, state, freed_msg, callback_stack,
          check_nan, validate_shapes, fix_count, add):
     """Bind the engine's classes and helpers (called once by ``ctorch.autograd.engine``)."""
     global _Tensor, _AccumulateGrad, _BackwardCFunction, _state, _freed_msg
-    global _callback_stack, _check_nan, _validate_shapes, _fix_count, _add
+    global _callback_stack, _check_nan, _validate_shapes, _fix_count, _add, _bcf_apply
     _Tensor = Tensor
     _AccumulateGrad = AccumulateGrad
     _BackwardCFunction = BackwardCFunction
@@ -34,6 +35,7 @@ def init(Tensor, AccumulateGrad, BackwardCFunction, state, freed_msg, callback_s
     _validate_shapes = validate_shapes
     _fix_count = fix_count
     _add = add
+    _bcf_apply = BackwardCFunction.apply
 
 
 cdef inline bint all_none(object t, Py_ssize_t start):
@@ -145,7 +147,10 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
             meta = node._out_meta
             if meta is None:
                 gouts = None
-                gins = node.apply(slots.get(0))
+                if type(node).apply is _bcf_apply:  # BackwardCFunction.apply, one frame less
+                    gins = node._forward_cls.backward(node, slots.get(0))
+                else:
+                    gins = node.apply(slots.get(0))
             else:
                 gl = []
                 i = 0
@@ -213,13 +218,55 @@ cdef tuple _TRUE1 = (True,)
 cdef tuple _NO_EDGE = (None, 0)
 
 
-def init_record(fn_globals, unalias, format_stack):
+cdef object _NullContext = None
+cdef list _FALSES = None
+cdef object _object_new = object.__new__
+
+
+def init_record(fn_globals, unalias, format_stack, NullContext, list falses):
     """Bind ``ctorch.autograd.function``'s helpers (called once, with ``init``)."""
-    global _fn_globals, _unalias, _format_stack, _make_tensor
+    global _fn_globals, _unalias, _format_stack, _make_tensor, _NullContext, _FALSES
     _fn_globals = fn_globals
     _unalias = unalias
     _format_stack = format_stack
     _make_tensor = _Tensor._make
+    _NullContext = NullContext
+    _FALSES = falses
+
+
+cdef inline object _null_ctx(Py_ssize_t n):
+    ctx = _object_new(_NullContext)
+    ctx.needs_input_grad = _FALSES[n] if n < len(_FALSES) else (False,) * n
+    return ctx
+
+
+def function_apply(cls, *args, **kwargs):
+    """``Function.apply``: run ``forward`` with grad mode off; when grad mode is on and an
+    input requires grad, on a new graph node (``apply_recording``), else on a
+    ``NullContext`` (``mark_dirty`` still moves version counters)."""
+    cdef object state = _state
+    cdef object Tensor = _Tensor
+    if state.enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                return apply_recording(cls, args, kwargs)
+        # grad mode on but nothing to record: forward still runs with grad mode off
+        ctx = _null_ctx(len(args))
+        state.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = True
+    else:
+        ctx = _null_ctx(len(args))
+        outputs = cls.forward(ctx, *args, **kwargs)
+    dirty = ctx._dirty
+    if dirty:
+        for d in dirty:
+            d._vref[0] += 1
+    if isinstance(outputs, tuple) or _is_in(outputs, args):
+        return _unalias(outputs, args, dirty)
+    return outputs
 
 
 cdef class SavedTensor:
@@ -356,3 +403,33 @@ def apply_recording(cls, tuple args, kwargs):
         node._saved = tuple([None if t is None else SavedTensor(t, node) for t in to_save])
         node._to_save = ()
     return outputs
+
+
+def saved_arrays(node):
+    """The arrays of ``node``'s saved tensors, version-checked as ``ctx.saved_tensors``
+    (``FunctionCtx._saved_arrays``)."""
+    cdef SavedTensor s
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(_freed_msg)
+    out = []
+    for o in saved:
+        if o is None:
+            out.append(None)
+            continue
+        s = <SavedTensor?>o
+        if s.version_ref[0] != s.version:
+            s.unpack(node)  # raises the in-place modification error
+        if s.is_output:
+            out.append(s.array)
+        else:
+            out.append(s.tensor._a)
+    return tuple(out)
+
+
+def saved_tensors(node):
+    """``ctx.saved_tensors`` (``FunctionCtx.saved_tensors``)."""
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(_freed_msg)
+    return tuple([None if s is None else (<SavedTensor?>s).unpack(node) for s in saved])

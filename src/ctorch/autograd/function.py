@@ -104,6 +104,8 @@ class AccumulateGrad(Node):
 
 
 _SavedTensor = _autograd.SavedTensor
+_saved_tensors = _autograd.saved_tensors
+_saved_arrays = _autograd.saved_arrays
 
 
 class FunctionCtx:
@@ -123,30 +125,14 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        return tuple([None if s is None else s.unpack(self) for s in saved])
+        return _saved_tensors(self)
 
     saved_variables = saved_tensors
 
     def _saved_arrays(self) -> tuple:
         """The saved tensors' arrays (version-checked as ``saved_tensors``), for backward
         formulas that compute on arrays under no_grad: no tensor is built per saved value."""
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        out = []
-        for s in saved:
-            if s is None:
-                out.append(None)
-            elif s.version_ref[0] != s.version:
-                s.unpack(self)  # raises the in-place modification error
-            elif s.is_output:
-                out.append(s.array)
-            else:
-                out.append(s.tensor._a)
-        return tuple(out)
+        return _saved_arrays(self)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -187,7 +173,7 @@ def _set_tensor_class(cls) -> None:
     from . import engine
 
     engine._bind(cls)
-    _autograd.init_record(globals(), _unalias, traceback.format_stack)
+    _autograd.init_record(globals(), _unalias, traceback.format_stack, NullContext, _FALSES)
 
 
 class _FunctionMeta(type):
@@ -259,33 +245,11 @@ class Function(metaclass=_FunctionMeta):
             f"{type(self).__name__}.apply(...) instead of instantiating it."
         )
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        st = state
-        if st.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    return _apply_recording(cls, args, kwargs)
-            # grad mode on but nothing to record: forward still runs with grad mode off
-            ctx = _null_ctx(len(args))
-            st.enabled = False
-            try:
-                outputs = cls.forward(ctx, *args, **kwargs)
-            finally:
-                st.enabled = True
-        else:
-            ctx = _null_ctx(len(args))
-            outputs = cls.forward(ctx, *args, **kwargs)
-        dirty = ctx._dirty
-        if dirty:
-            for d in dirty:
-                d._vref[0] += 1
-        if type(outputs) is tuple or isinstance(outputs, tuple):
-            return _unalias(outputs, args, dirty)
-        for a in args:
-            if outputs is a:
-                return _unalias(outputs, args, dirty)
-        return outputs
+    # ``apply(*args, **kwargs)``: runs ``forward`` with grad mode off; when grad mode is on
+    # and an input requires grad, on a new graph node (the ``ctx``) whose outputs it then
+    # connects (``_apply_recording``), else on a ``NullContext``. Compiled:
+    # ``_core._autograd.function_apply``.
+    apply = classmethod(_autograd.function_apply)
 
     @classmethod
     def _apply_recording(cls, args, kwargs):
@@ -361,13 +325,6 @@ class NullContext:
 
 
 _FALSES = [(False,) * n for n in range(17)]
-_new_ctx = object.__new__
-
-
-def _null_ctx(n: int) -> NullContext:
-    ctx = _new_ctx(NullContext)
-    ctx.needs_input_grad = _FALSES[n] if n < 17 else (False,) * n
-    return ctx
 
 
 class InplaceFunction(Function):

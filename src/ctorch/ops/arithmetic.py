@@ -44,7 +44,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_, ctx.b_ = _meta(a), _meta(b)
+        ctx.a_ = (a._a.shape, a._a.dtype) if isinstance(a, Tensor) else None
+        ctx.b_ = (b._a.shape, b._a.dtype) if isinstance(b, Tensor) else None
         return _wrap(binary_arrays(ADD, a, b))
 
     @staticmethod
@@ -73,14 +74,15 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_, ctx.b_ = _meta(a), _meta(b)
-        ctx.sa = a if isinstance(a, Tensor) else None
-        ctx.sb = b if isinstance(b, Tensor) else None
-        ctx.save_for_backward(
-            a if ctx.needs_input_grad[1] else None,
-            b if ctx.needs_input_grad[0] and isinstance(b, Tensor) else None,
-        )
-        if not isinstance(b, Tensor):
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        ctx.a_ = (a._a.shape, a._a.dtype) if ta else None
+        ctx.b_ = (b._a.shape, b._a.dtype) if tb else None
+        ctx.sa = a if ta else None
+        ctx.sb = b if tb else None
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need[1] else None, b if need[0] and tb else None)
+        if not tb:
             ctx.scalar_b = b
         return _wrap(binary_arrays(MUL, a, b))
 
