@@ -199,14 +199,17 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
         if r is not None:
             return r
     dt = x.dtype
-    if not op.int_ok and dt.kind not in "fc":
+    if dt.kind not in "fc" and not op.int_ok:
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
     # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
     # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
     # beats evaluating their expression as several NumPy ops, and small and large inputs then
     # give the same bits
-    k = kernel("unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
+    if op.ufunc and type(x) is _nd and x.size < KERNEL_MIN:
+        k = None
+    else:
+        k = kernel("unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
     if k is not None:
         out = xp_of(x).empty(x.shape, dt)
         k(op.code, x.reshape(-1), out.reshape(-1), a, b)
