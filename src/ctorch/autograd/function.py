@@ -148,9 +148,6 @@ class BackwardCFunction(Node, FunctionCtx):
     _anomaly_trace = None
     _released = False
 
-    def __init__(self) -> None:
-        pass
-
     def name(self) -> str:
         return type(self).__name__
 
