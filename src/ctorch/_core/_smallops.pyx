@@ -17,6 +17,7 @@ from cpython.buffer cimport (
     PyBuffer_Release,
     PyObject_GetBuffer,
 )
+from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
 from libc.math cimport INFINITY
 
 import numpy as np
@@ -219,3 +220,26 @@ def binary_scalar(int op, x, double s, bint reverse=False):
     finally:
         PyBuffer_Release(&bx)
     return out
+
+
+# ---------------------------------------------------------------- NumPy's error state
+cdef object _fp_cv = None
+cdef object _fp_ignore = None
+
+
+def set_fp_context(cv, ignore):
+    """Bind NumPy's error-state context variable and its all-ignore value
+    (``ctorch._backend`` does, when NumPy has them)."""
+    global _fp_cv, _fp_ignore
+    _fp_cv = cv
+    _fp_ignore = ignore
+
+
+def fp_quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with NumPy's floating-point warnings off
+    (``ctorch._backend.fp_quiet``, compiled: the context switch costs ~0.1 us, not ~0.3)."""
+    token = PyContextVar_Set(_fp_cv, _fp_ignore)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        PyContextVar_Reset(_fp_cv, token)
