@@ -8,7 +8,7 @@
 Each case alternates ctorch and torch in rounds and reports medians of process CPU time
 (the machine may be loaded by other processes; both libraries run one thread). Ratio = ctorch time / torch time (lower is better).
 
-usage: OMP_NUM_THREADS=1 python tools/bench_engine.py [--rounds 15] [--chain 1000]
+usage: OMP_NUM_THREADS=1 python tools/bench_engine.py [--rounds 15] [--chain 1000] [--wall]
 """
 
 from __future__ import annotations
@@ -101,7 +101,11 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--chain", type=int, default=1000)
+    p.add_argument("--wall", action="store_true", help="time wall clock, not process CPU time")
     args = p.parse_args()
+    if args.wall:
+        global _clock
+        _clock = time.perf_counter
     torch.set_num_threads(1)
     ctorch.set_num_threads(1)
     r = args.rounds
