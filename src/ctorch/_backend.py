@@ -155,3 +155,10 @@ def fp_quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     finally:
         _FP_CV.reset(token)
+
+
+if _FP_CV is not None:  # the same function compiled (no Python frame or argument packing)
+    from ._core import _smallops as _so
+
+    _so.set_fp_context(_FP_CV, _FP_IGNORE)
+    fp_quiet = _so.fp_quiet  # noqa: F811

@@ -640,7 +640,7 @@ class Tensor(_MethodsStub):
         return self._a.__cuda_array_interface__
 
 
-_autograd_function.Tensor = Tensor  # Function.apply tests inputs against it
+_autograd_function._set_tensor_class(Tensor)  # Function.apply tests inputs against it
 
 
 def _rebuild(a, rg, dev):

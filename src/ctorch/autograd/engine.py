@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from .._core import _autograd
 from .function import _FREED_MSG, AccumulateGrad, BackwardCFunction
 from .grad_mode import state
 
@@ -44,32 +45,6 @@ class _ExecutionEngine:
 
 
 _execution_engine = _ExecutionEngine()
-
-
-def _topo_order(roots):
-    """Reverse post-order of an iterative DFS from the roots: every node comes before the
-    nodes it feeds gradients to."""
-    order = []
-    seen = set()
-    for root in roots:
-        if root is None or root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            nf = node.next_functions
-            if i < len(nf):
-                stack[-1] = (node, i + 1)
-                nxt = nf[i][0]
-                if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append((nxt, 0))
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
 
 
 def _add(a, b):
@@ -123,120 +98,53 @@ def run_backward(
 ):
     """Propagate ``grad_roots`` from the tensors ``roots`` through the graph.
 
-    ``capture`` maps edges ``(node, output_nr)`` to slots: the total gradient arriving at a
-    captured edge is stored instead of (or before) running that node; used by
-    ``autograd.grad``. With ``accumulate=False`` leaves' ``.grad`` are left untouched.
+    Nodes run in the reverse post-order of a depth-first search from the roots (every node
+    before the nodes it feeds gradients to); gradients arriving at one output of a node are
+    summed in arrival order; a node's saved tensors are released after it ran unless
+    ``retain_graph``. ``capture`` maps edges ``(node, output_nr)`` to slots: the total
+    gradient arriving at a captured edge is stored instead of (or before) running that node;
+    used by ``autograd.grad``. With ``accumulate=False`` leaves' ``.grad`` are left untouched.
+    The loop itself is compiled (``ctorch._core._autograd``); the helpers above are its
+    rare paths.
     """
-    from .._tensor import Tensor
+    _run(roots, grad_roots, retain_graph, create_graph, capture, accumulate)
 
-    pending = {}  # node -> list of grads per output
-    root_nodes = []
-    for t, g in zip(roots, grad_roots, strict=False):
-        edge_node = t.grad_fn if t.grad_fn is not None else t._get_acc()
-        nr = t._output_nr if t.grad_fn is not None else 0
-        slots = pending.get(edge_node)
-        if slots is None:
-            slots = pending[edge_node] = {}
-        slots[nr] = _add(slots.get(nr), g)
-        root_nodes.append(edge_node)
-    order = _topo_order(root_nodes)
-    prev = state.enabled
-    state.enabled = bool(create_graph)
-    callbacks: list = []
-    cb_stack = _callback_stack()
-    cb_stack.append(callbacks)
-    try:
-        for node in order:
-            slots = pending.pop(node, None)
-            if not slots:
-                continue
-            # tensor hooks registered on this node's outputs
-            if node._pre_hooks:
-                for nr, hooks in node._pre_hooks.items():
-                    if nr in slots:
-                        for h in list(hooks):
-                            r = h(slots[nr])
-                            if r is not None:
-                                slots[nr] = r
-            if capture is not None:
-                hit = False
-                for nr, g in slots.items():
-                    key = (node, nr)
-                    if key in capture:
-                        capture[key] = _add(capture[key], g)
-                        hit = True
-                if hit and isinstance(node, AccumulateGrad):
-                    continue
-            if isinstance(node, AccumulateGrad):
-                if accumulate:
-                    var = node._var()
-                    if var is not None:
-                        var._accumulate_grad(slots[0], create_graph)
-                        post = var.__dict__.get("_post_acc_hooks")
-                        if post:
-                            for h in list(post):
-                                h(var)
-                continue
-            if node._released or node._saved is None:
-                raise RuntimeError(_FREED_MSG)
-            meta = node._out_meta
-            if meta is None:
-                gouts = (slots.get(0),)
-            else:
-                gouts = []
-                for i, m in enumerate(meta):
-                    g = slots.get(i)
-                    if g is None and m is not None and node._materialize:
-                        g = Tensor._zeros_meta(m)
-                    gouts.append(g)
-                gouts = tuple(gouts)
-            gins = node.apply(*gouts)
-            if not isinstance(gins, tuple):
-                gins = (gins,)
-            nf = node.next_functions
-            if len(gins) < len(nf):
-                if node._user:  # torch: one gradient (or None) per forward input
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(nf)}, got {len(gins)})"
-                    )
-                # ctorch's own ops may leave out trailing Nones for non-tensor inputs
-                gins = gins + (None,) * (len(nf) - len(gins))
-            elif len(gins) > len(nf):
-                extra = gins[len(nf) :]
-                if any(g is not None for g in extra):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(nf)}, got {len(gins)})"
-                    )
-                gins = gins[: len(nf)]
-            if node._hooks:
-                for h in node._hooks:
-                    r = h(gins, gouts)
-                    if r is not None:
-                        gins = tuple(r)
-            if node._in_shapes is not None:
-                gins = _validate_shapes(node, gins)
-            if state.anomaly and state.anomaly_check_nan:
-                _check_nan(node, gins)
-            if not retain_graph and isinstance(node, BackwardCFunction):
-                node._release()
-            for (nxt, nr), g in zip(nf, gins, strict=False):
-                if nxt is None or g is None:
-                    continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(
-                        f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor"
-                    )
-                s = pending.get(nxt)
-                if s is None:
-                    s = pending[nxt] = {}
-                s[nr] = _add(s.get(nr), g)
-        state.enabled = prev
-        i = 0
-        while i < len(callbacks):  # a callback may queue further callbacks
-            callbacks[i]()
-            i += 1
-    finally:
-        state.enabled = prev
-        cb_stack.pop()
+
+def _bind(Tensor) -> None:
+    """Hand the compiled loop its classes and helpers (``ctorch._tensor`` calls this through
+    ``function._set_tensor_class`` once ``Tensor`` exists)."""
+    _autograd.init(
+        Tensor,
+        AccumulateGrad,
+        BackwardCFunction,
+        state,
+        _FREED_MSG,
+        _callback_stack,
+        _check_nan,
+        _validate_shapes,
+        _fix_count,
+        _add,
+    )
+
+
+_run = _autograd.run_backward
+_topo_order = _autograd.topo_order
+
+
+def _fix_count(node, gins, nf):
+    """``gins`` brought to one gradient per edge (or the error torch raises)."""
+    if len(gins) < len(nf):
+        if node._user:  # torch: one gradient (or None) per forward input
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(nf)}, got {len(gins)})"
+            )
+        # ctorch's own ops may leave out trailing Nones for non-tensor inputs
+        return gins + (None,) * (len(nf) - len(gins))
+    extra = gins[len(nf) :]
+    if any(g is not None for g in extra):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(nf)}, got {len(gins)})"
+        )
+    return gins[: len(nf)]

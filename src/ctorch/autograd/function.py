@@ -12,6 +12,7 @@ import threading
 import traceback
 import weakref
 
+from .._core import _autograd
 from .grad_mode import state
 
 __all__ = [
@@ -102,44 +103,9 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
 
-class _SavedTensor:
-    __slots__ = ("tensor", "array", "version_ref", "version", "is_output", "output_nr", "rg")
-
-    def __init__(self, t, node) -> None:
-        self.version_ref = t._vref
-        self.version = t._vref[0]
-        if t.grad_fn is node:
-            # Saving one of our own outputs: keep its array, not the tensor, so the
-            # graph holds no reference cycle (node -> tensor -> node).
-            self.tensor = None
-            self.array = t._a
-            self.is_output = True
-            self.output_nr = t._output_nr
-            self.rg = t._rg
-        else:
-            self.tensor = t
-            self.is_output = False
-
-    def unpack(self, node):
-        if self.version_ref[0] != self.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: output of {node.name()} is at version "
-                f"{self.version_ref[0]}; expected version {self.version} instead. Hint: the "
-                "operation that saved it is the one named; avoid modifying its inputs or "
-                "outputs in place before backward()."
-            )
-        if not self.is_output:
-            return self.tensor
-        from .._tensor import Tensor
-
-        t = Tensor._make(self.array)
-        t._vref = self.version_ref
-        if self.rg:
-            t._rg = True
-            t.grad_fn = node
-            t._output_nr = self.output_nr
-        return t
+_SavedTensor = _autograd.SavedTensor
+_saved_tensors = _autograd.saved_tensors
+_saved_arrays = _autograd.saved_arrays
 
 
 class FunctionCtx:
@@ -159,12 +125,14 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        return tuple(None if s is None else s.unpack(self) for s in saved)
+        return _saved_tensors(self)
 
     saved_variables = saved_tensors
+
+    def _saved_arrays(self) -> tuple:
+        """The saved tensors' arrays (version-checked as ``saved_tensors``), for backward
+        formulas that compute on arrays under no_grad: no tensor is built per saved value."""
+        return _saved_arrays(self)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -180,9 +148,6 @@ class BackwardCFunction(Node, FunctionCtx):
     _anomaly_trace = None
     _released = False
 
-    def __init__(self) -> None:
-        pass
-
     def name(self) -> str:
         return type(self).__name__
 
@@ -195,6 +160,17 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
+
+
+def _set_tensor_class(cls) -> None:
+    """Called by ``ctorch._tensor`` once ``Tensor`` exists: bind it here and bind the
+    compiled engine (``_core._autograd``) to its Python helpers."""
+    global Tensor
+    Tensor = cls
+    from . import engine
+
+    engine._bind(cls)
+    _autograd.init_record(globals(), _unalias, traceback.format_stack, NullContext, _FALSES)
 
 
 class _FunctionMeta(type):
@@ -254,16 +230,6 @@ def _unalias(outputs, args, dirty):
     return outputs
 
 
-def _edge(t):
-    fn = t.grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    acc = t._acc
-    if acc is None:
-        acc = t._acc = AccumulateGrad(t)
-    return (acc, 0)
-
-
 class Function(metaclass=_FunctionMeta):
     """Base class of differentiable operations, as ``torch.autograd.Function``.
 
@@ -292,76 +258,21 @@ class Function(metaclass=_FunctionMeta):
             f"{type(self).__name__}.apply(...) instead of instantiating it."
         )
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        st = state
-        if st.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    return cls._apply_recording(args, kwargs)
-            # grad mode on but nothing to record: forward still runs with grad mode off
-            ctx = _null_ctx(len(args))
-            st.enabled = False
-            try:
-                outputs = cls.forward(ctx, *args, **kwargs)
-            finally:
-                st.enabled = True
-        else:
-            ctx = _null_ctx(len(args))
-            outputs = cls.forward(ctx, *args, **kwargs)
-        for d in ctx._dirty:
-            d._vref[0] += 1
-        return _unalias(outputs, args, ctx._dirty)
+    # ``apply(*args, **kwargs)``: runs ``forward`` with grad mode off; when grad mode is on
+    # and an input requires grad, on a new graph node (the ``ctx``) whose outputs it then
+    # connects (``_apply_recording``), else on a ``NullContext``. Compiled:
+    # ``_core._autograd.function_apply``.
+    apply = classmethod(_autograd.function_apply)
 
     @classmethod
     def _apply_recording(cls, args, kwargs):
-        node = cls._backward_cls()
-        flags = tuple(isinstance(a, Tensor) and a._rg for a in args)
-        node.needs_input_grad = flags
-        state.enabled = False
-        try:
-            outputs = cls.forward(node, *args, **kwargs)
-        finally:
-            state.enabled = True
-        dirty = node._dirty
-        outputs = _unalias(outputs, args, dirty)
-        outs = outputs if isinstance(outputs, tuple) else (outputs,)
-        node.next_functions = tuple(
-            _edge(a) if f else (None, 0) for a, f in zip(args, flags, strict=False)
-        )
-        if _recording is not None:  # some thread collects nodes: is it this one?
-            lst = state.recording
-            if lst is not None:
-                lst.append(node)
-        non_diff = node._non_diff
-        if len(outs) > 1:
-            node._out_meta = [o._a if isinstance(o, Tensor) else None for o in outs]
-            # keep (shape, dtype, array type) only, not the arrays themselves
-            node._out_meta = [
-                None if a is None else (a.shape, a.dtype, type(a)) for a in node._out_meta
-            ]
-        for i, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                continue
-            if any(o is d for d in dirty):
-                if o.grad_fn is None and o._rg:
-                    raise RuntimeError(
-                        "a leaf Variable that requires grad is being used in an in-place operation."
-                    )
-                o._vref[0] += 1
-            if any(o is n for n in non_diff) or not (o.is_floating_point() or o.is_complex()):
-                o._rg = False
-                continue
-            o._rg = True
-            o.grad_fn = node
-            o._output_nr = i
-        if state.anomaly:
-            node._anomaly_trace = "".join(traceback.format_stack()[:-1])
-        to_save = node._to_save
-        if to_save:
-            node._saved = tuple(None if t is None else _SavedTensor(t, node) for t in to_save)
-            node._to_save = ()
-        return outputs
+        """Run ``forward`` on a new graph node (the ``ctx``, grad mode off) and connect the
+        outputs to it: ``_core._autograd.apply_recording`` (compiled), bound to this module
+        by ``ctorch.autograd.engine``."""
+        return _autograd.apply_recording(cls, args, kwargs)
+
+
+_apply_recording = _autograd.apply_recording
 
 
 # autograd.inplace.inplace collects the nodes one op creates into ``state.recording`` (per
@@ -427,13 +338,6 @@ class NullContext:
 
 
 _FALSES = [(False,) * n for n in range(17)]
-_new_ctx = object.__new__
-
-
-def _null_ctx(n: int) -> NullContext:
-    ctx = _new_ctx(NullContext)
-    ctx.needs_input_grad = _FALSES[n] if n < 17 else (False,) * n
-    return ctx
 
 
 class InplaceFunction(Function):

@@ -55,7 +55,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_, ctx.b_ = _meta(a), _meta(b)
+        ctx.a_ = (a._a.shape, a._a.dtype) if isinstance(a, Tensor) else None
+        ctx.b_ = (b._a.shape, b._a.dtype) if isinstance(b, Tensor) else None
         return _wrap(binary_arrays(ADD, a, b))
 
     @staticmethod
@@ -84,14 +85,15 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_, ctx.b_ = _meta(a), _meta(b)
-        ctx.sa = a if isinstance(a, Tensor) else None
-        ctx.sb = b if isinstance(b, Tensor) else None
-        ctx.save_for_backward(
-            a if ctx.needs_input_grad[1] else None,
-            b if ctx.needs_input_grad[0] and isinstance(b, Tensor) else None,
-        )
-        if not isinstance(b, Tensor):
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        ctx.a_ = (a._a.shape, a._a.dtype) if ta else None
+        ctx.b_ = (b._a.shape, b._a.dtype) if tb else None
+        ctx.sa = a if ta else None
+        ctx.sb = b if tb else None
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need[1] else None, b if need[0] and tb else None)
+        if not tb:
             ctx.scalar_b = b
         return _wrap(binary_arrays(MUL, a, b))
 
@@ -247,6 +249,16 @@ class MaxMin(Function):
 
 # ------------------------------------------------------------------ public functions
 def add(input, other, *, alpha=1, out=None):
+    if type(input) is Tensor and out is None and alpha == 1:
+        to = type(other)
+        if to is Tensor and type(other._a) is type(input._a):
+            if state.enabled and (input._rg or other._rg):
+                return Add.apply(input, other)
+            return _wrap(binary_arrays(ADD, input, other))
+        if to is float or to is int:
+            if state.enabled and input._rg:
+                return Add.apply(input, other)
+            return _wrap(binary_arrays(ADD, input, other))
     a, b = _lhs(input, other, "add")
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
@@ -276,6 +288,16 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if type(input) is Tensor and out is None:
+        to = type(other)
+        if to is Tensor and type(other._a) is type(input._a):
+            if state.enabled and (input._rg or other._rg):
+                return Mul.apply(input, other)
+            return _wrap(binary_arrays(MUL, input, other))
+        if to is float or to is int:
+            if state.enabled and input._rg:
+                return Mul.apply(input, other)
+            return _wrap(binary_arrays(MUL, input, other))
     a, b = _lhs(input, other, "mul")
     if out is not None:
         return _out(out, mul(a, b))

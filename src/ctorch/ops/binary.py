@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _table
 from .._backend import fp_quiet, kernels_for, xp_of
+from .._core import _smallops
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -94,6 +95,19 @@ def _operand(x, dt):
 
 def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     """Compute ``a op b`` (or ``b op a``) on arrays; ``a`` is a Tensor, ``b`` Tensor/scalar."""
+    if out is None and op in _SMALL_OPS:
+        # small float32/float64 operands of one dtype and shape: the SIMD loop called
+        # directly (the elementwise kernel's values; +-*/ round as NumPy's), no dtype
+        # promotion or NumPy error-state switch to pay for
+        tb = type(b)
+        if tb is float or (tb is int and -_EXACT_INT <= b <= _EXACT_INT):
+            r = _small_scalar(op, a._a, b, reverse)
+            if r is not None:
+                return r
+        elif tb is Tensor or isinstance(b, Tensor):
+            r = _small(op, b._a, a._a) if reverse else _small(op, a._a, b._a)
+            if r is not None:
+                return r
     dt = _res_dtype(a, b)
     if dt.kind in "biu" and not _BOP[op].int_ok:
         dt = D.to_numpy_dtype(D.get_default_dtype())
@@ -166,6 +180,12 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     return r
 
 
+_SMALL_OPS = frozenset((ADD, SUB, MUL, DIV))
+_EXACT_INT = 2**53  # larger ints may not convert to a double exactly: NumPy's path then
+_small = _smallops.binary
+_small_scalar = _smallops.binary_scalar
+
+
 def _shape_of(x):
     return x._a.shape if isinstance(x, Tensor) else None
 
@@ -190,6 +210,9 @@ def _g(g, meta, needed):
     if not needed or meta is None:
         return None
     shape, dt = meta
+    ga = g._a
+    if ga.shape == shape and ga.dtype == dt:
+        return g
     g = sum_to_shape(g, shape)
     if g._a.dtype.kind == "c" and dt.kind != "c":
         g = g.real  # torch's handle_r_to_c: a real operand keeps the real part

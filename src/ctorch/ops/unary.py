@@ -15,6 +15,8 @@ import numpy as np
 
 from .. import _table
 from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
+from .._core._smallops import unary as _small_unary
+from .._core._smallops import unary_backward as _small_unary_backward
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -191,15 +193,23 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
     """Forward of the unary op ``name`` (a row name or Op) on an array: the kernel for large
     float32/float64 inputs, else the row's expression over NumPy/CuPy."""
     op = name if isinstance(name, _table.Op) else _table.UNARY_BY_NAME[name]
+    if not op.ufunc:
+        # small float32/float64 C-contiguous: the same SIMD loop, called without memoryviews
+        r = _small_unary(op.code, x, a, b)
+        if r is not None:
+            return r
     dt = x.dtype
-    if not op.int_ok and dt.kind not in "fc":
+    if dt.kind not in "fc" and not op.int_ok:
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
     # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
     # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
     # beats evaluating their expression as several NumPy ops, and small and large inputs then
     # give the same bits
-    k = kernel("unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
+    if op.ufunc and type(x) is _nd and x.size < KERNEL_MIN:
+        k = None
+    else:
+        k = kernel("unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
     if k is not None:
         out = xp_of(x).empty(x.shape, dt)
         k(op.code, x.reshape(-1), out.reshape(-1), a, b)
@@ -227,6 +237,16 @@ def _make_unary(op):
 
         @staticmethod
         def backward(ctx, g):
+            if saves and not state.enabled:
+                xa, ya = ctx._saved_arrays()
+                if xa is None:
+                    xa = ya
+                elif ya is None:
+                    ya = xa
+                a, b = ctx.p
+                r = _small_unary_backward(op.code, g._a, xa, ya, a, b)
+                if r is not None:
+                    return _wrap(r), None, None
             x, y = ctx.saved_tensors if saves else (None, None)
             a, b = ctx.p
             if saves and not state.enabled:

@@ -1,0 +1,435 @@
+# cython: language_level=3
+"""The autograd engine's hot loops, compiled: the backward walk (``run_backward``) and the
+topological order it runs in. ``ctorch.autograd.engine`` owns the semantics and the rare
+paths (hooks, capture, anomaly checks, gradient-count errors) and hands this module its
+classes and helpers once, through ``init``; the loops here are the Python ones of
+``engine.py`` with typed locals, so the interpreter's per-node cost goes away but every
+step and its order are the same. Knows no arrays.
+"""
+
+cdef object _Tensor = None
+cdef object _AccumulateGrad = None
+cdef object _BackwardCFunction = None
+cdef object _state = None
+cdef object _freed_msg = None
+cdef object _callback_stack = None
+cdef object _check_nan = None
+cdef object _validate_shapes = None
+cdef object _fix_count = None
+cdef object _add = None
+cdef object _bcf_apply = None
+
+
+def init(Tensor, AccumulateGrad, BackwardCFunction, state, freed_msg, callback_stack,
+         check_nan, validate_shapes, fix_count, add):
+    """Bind the engine's classes and helpers (called once by ``ctorch.autograd.engine``)."""
+    global _Tensor, _AccumulateGrad, _BackwardCFunction, _state, _freed_msg
+    global _callback_stack, _check_nan, _validate_shapes, _fix_count, _add, _bcf_apply
+    _Tensor = Tensor
+    _AccumulateGrad = AccumulateGrad
+    _BackwardCFunction = BackwardCFunction
+    _state = state
+    _freed_msg = freed_msg
+    _callback_stack = callback_stack
+    _check_nan = check_nan
+    _validate_shapes = validate_shapes
+    _fix_count = fix_count
+    _add = add
+    _bcf_apply = BackwardCFunction.apply
+
+
+cdef inline bint all_none(object t, Py_ssize_t start):
+    cdef Py_ssize_t i
+    for i in range(start, len(t)):
+        if t[i] is not None:
+            return False
+    return True
+
+
+def topo_order(roots):
+    """Reverse post-order of an iterative DFS from the roots (``engine._topo_order``)."""
+    cdef list order = []
+    cdef set seen = set()
+    cdef list nodes
+    cdef list iters
+    cdef bint pushed
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        nodes = [root]
+        iters = [iter(root.next_functions)]
+        while iters:
+            pushed = False
+            for edge in iters[len(iters) - 1]:
+                nxt = edge[0]
+                if nxt is not None and nxt not in seen:
+                    seen.add(nxt)
+                    nodes.append(nxt)
+                    iters.append(iter(nxt.next_functions))
+                    pushed = True
+                    break
+            if not pushed:
+                iters.pop()
+                order.append(nodes.pop())
+    order.reverse()
+    return order
+
+
+def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, capture=None,
+                 bint accumulate=True):
+    """``engine.run_backward`` (see there)."""
+    cdef dict pending = {}
+    cdef list root_nodes = []
+    cdef list order
+    cdef list callbacks
+    cdef object slots  # a dict, or None from pending.pop (built with nonecheck off)
+    cdef object s
+    cdef bint hit
+    cdef Py_ssize_t i, n
+    cdef object Tensor = _Tensor
+    cdef object AccumulateGrad = _AccumulateGrad
+    cdef object state = _state
+    for t, g in zip(roots, grad_roots):
+        fn = t.grad_fn
+        if fn is not None:
+            edge_node = fn
+            nr = t._output_nr
+        else:
+            edge_node = t._get_acc()
+            nr = 0
+        slots = pending.get(edge_node)
+        if slots is None:
+            slots = pending[edge_node] = {}
+        slots[nr] = _add(slots.get(nr), g)
+        root_nodes.append(edge_node)
+    order = topo_order(root_nodes)
+    prev = state.enabled
+    state.enabled = bool(create_graph)
+    callbacks = []
+    cb_stack = _callback_stack()
+    cb_stack.append(callbacks)
+    try:
+        for node in order:
+            slots = pending.pop(node, None)
+            if not slots:
+                continue
+            # tensor hooks registered on this node's outputs
+            pre = node._pre_hooks
+            if pre:
+                for nr, hooks in pre.items():
+                    if nr in slots:
+                        for h in list(hooks):
+                            r = h(slots[nr])
+                            if r is not None:
+                                slots[nr] = r
+            if capture is not None:
+                hit = False
+                for nr, g in slots.items():
+                    key = (node, nr)
+                    if key in capture:
+                        capture[key] = _add(capture[key], g)
+                        hit = True
+                if hit and isinstance(node, AccumulateGrad):
+                    continue
+            if isinstance(node, AccumulateGrad):
+                if accumulate:
+                    var = node._var()
+                    if var is not None:
+                        var._accumulate_grad(slots[0], create_graph)
+                        post = var.__dict__.get("_post_acc_hooks")
+                        if post:
+                            for h in list(post):
+                                h(var)
+                continue
+            if node._released or node._saved is None:
+                raise RuntimeError(_freed_msg)
+            meta = node._out_meta
+            if meta is None:
+                gouts = None
+                if type(node).apply is _bcf_apply:  # BackwardCFunction.apply, one frame less
+                    gins = node._forward_cls.backward(node, slots.get(0))
+                else:
+                    gins = node.apply(slots.get(0))
+            else:
+                gl = []
+                i = 0
+                for m in meta:
+                    g = slots.get(i)
+                    if g is None and m is not None and node._materialize:
+                        g = Tensor._zeros_meta(m)
+                    gl.append(g)
+                    i += 1
+                gouts = tuple(gl)
+                gins = node.apply(*gouts)
+            if not isinstance(gins, tuple):
+                gins = (gins,)
+            nf = node.next_functions
+            n = len(nf)
+            if len(gins) > n and all_none(gins, n):
+                gins = gins[:n]  # trailing Nones (for non-tensor inputs): dropped
+            elif len(gins) != n:
+                gins = _fix_count(node, gins, nf)  # pads, or raises torch's error
+            nh = node._hooks
+            if nh:
+                if gouts is None:
+                    gouts = (slots.get(0),)
+                for h in nh:
+                    r = h(gins, gouts)
+                    if r is not None:
+                        gins = tuple(r)
+            if node._in_shapes is not None:
+                gins = _validate_shapes(node, gins)
+            if state.anomaly and state.anomaly_check_nan:
+                _check_nan(node, gins)
+            if not retain_graph and isinstance(node, _BackwardCFunction):
+                node._saved = None  # BackwardCFunction._release
+                node._released = True
+            for edge, g in zip(nf, gins):
+                nxt, nr = edge
+                if nxt is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    raise TypeError(
+                        f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor"
+                    )
+                s = pending.get(nxt)
+                if s is None:
+                    pending[nxt] = {nr: g}
+                else:
+                    old = s.get(nr)
+                    s[nr] = g if old is None else old + g
+        state.enabled = prev
+        i = 0
+        while i < len(callbacks):  # a callback may queue further callbacks
+            callbacks[i]()
+            i += 1
+    finally:
+        state.enabled = prev
+        cb_stack.pop()
+
+
+# ---------------------------------------------------------------- the forward record
+cdef object _fn_globals = None  # ctorch.autograd.function's globals (its ``_recording`` flag)
+cdef object _unalias = None
+cdef object _format_stack = None
+cdef object _make_tensor = None
+cdef tuple _TRUE1 = (True,)
+cdef tuple _NO_EDGE = (None, 0)
+
+
+cdef object _NullContext = None
+cdef list _FALSES = None
+cdef object _object_new = object.__new__
+
+
+def init_record(fn_globals, unalias, format_stack, NullContext, list falses):
+    """Bind ``ctorch.autograd.function``'s helpers (called once, with ``init``)."""
+    global _fn_globals, _unalias, _format_stack, _make_tensor, _NullContext, _FALSES
+    _fn_globals = fn_globals
+    _unalias = unalias
+    _format_stack = format_stack
+    _make_tensor = _Tensor._make
+    _NullContext = NullContext
+    _FALSES = falses
+
+
+cdef inline object _null_ctx(Py_ssize_t n):
+    ctx = _object_new(_NullContext)
+    ctx.needs_input_grad = _FALSES[n] if n < len(_FALSES) else (False,) * n
+    return ctx
+
+
+def function_apply(cls, *args, **kwargs):
+    """``Function.apply``: run ``forward`` with grad mode off; when grad mode is on and an
+    input requires grad, on a new graph node (``apply_recording``), else on a
+    ``NullContext`` (``mark_dirty`` still moves version counters)."""
+    cdef object state = _state
+    cdef object Tensor = _Tensor
+    if state.enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                return apply_recording(cls, args, kwargs)
+        # grad mode on but nothing to record: forward still runs with grad mode off
+        ctx = _null_ctx(len(args))
+        state.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = True
+    else:
+        ctx = _null_ctx(len(args))
+        outputs = cls.forward(ctx, *args, **kwargs)
+    dirty = ctx._dirty
+    if dirty:
+        for d in dirty:
+            d._vref[0] += 1
+    if isinstance(outputs, tuple) or _is_in(outputs, args):
+        return _unalias(outputs, args, dirty)
+    return outputs
+
+
+cdef class SavedTensor:
+    """A tensor saved for backward with the version it had (``ctx.save_for_backward``).
+    An output of the node itself is kept as its array, not the tensor (the graph then holds
+    no cycle node -> tensor -> node), and rebuilt by ``unpack``."""
+
+    cdef public object tensor
+    cdef public object array
+    cdef public object version_ref
+    cdef public object version
+    cdef public bint is_output
+    cdef public object output_nr
+    cdef public bint rg
+
+    def __init__(self, t, node):
+        self.version_ref = t._vref
+        self.version = self.version_ref[0]
+        if t.grad_fn is node:
+            self.tensor = None
+            self.array = t._a
+            self.is_output = True
+            self.output_nr = t._output_nr
+            self.rg = t._rg
+        else:
+            self.tensor = t
+            self.is_output = False
+
+    def unpack(self, node):
+        if self.version_ref[0] != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: output of {node.name()} is at version "
+                f"{self.version_ref[0]}; expected version {self.version} instead. Hint: the "
+                "operation that saved it is the one named; avoid modifying its inputs or "
+                "outputs in place before backward()."
+            )
+        if not self.is_output:
+            return self.tensor
+        t = _make_tensor(self.array)
+        t._vref = self.version_ref
+        if self.rg:
+            t._rg = True
+            t.grad_fn = node
+            t._output_nr = self.output_nr
+        return t
+
+
+cdef inline object _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    acc = t._acc
+    if acc is None:
+        acc = t._acc = _AccumulateGrad(t)
+    return (acc, 0)
+
+
+cdef inline bint _is_in(o, tuple ts):
+    for d in ts:
+        if o is d:
+            return True
+    return False
+
+
+def apply_recording(cls, tuple args, kwargs):
+    """``Function.apply`` when grad mode is on and an input requires grad: run ``forward``
+    with grad mode off on a new graph node (the ``ctx``), then connect its outputs."""
+    cdef Py_ssize_t n = len(args), i
+    cdef object Tensor = _Tensor
+    cdef object state = _state
+    cdef tuple outs
+    node = cls._backward_cls()
+    if n == 1:
+        flags = _TRUE1  # apply only records when some input requires grad
+    else:
+        flags = tuple([isinstance(a, Tensor) and a._rg for a in args])
+    node.needs_input_grad = flags
+    state.enabled = False
+    try:
+        outputs = cls.forward(node, *args, **kwargs)
+    finally:
+        state.enabled = True
+    dirty = tuple(node._dirty)
+    non_diff = tuple(node._non_diff)
+    if isinstance(outputs, tuple):
+        outputs = _unalias(outputs, args, dirty)
+        outs = tuple(outputs)
+    else:
+        if _is_in(outputs, args):
+            outputs = _unalias(outputs, args, dirty)
+        outs = (outputs,)
+    if n == 1:
+        node.next_functions = (_edge(args[0]),)
+    else:
+        node.next_functions = tuple(
+            [_edge(args[i]) if flags[i] else _NO_EDGE for i in range(n)]
+        )
+    if _fn_globals["_recording"] is not None:  # some thread collects nodes: is it this one?
+        lst = state.recording
+        if lst is not None:
+            lst.append(node)
+    if len(outs) > 1:
+        # keep (shape, dtype, array type) only, not the arrays themselves
+        node._out_meta = [
+            (o._a.shape, o._a.dtype, type(o._a)) if isinstance(o, Tensor) else None
+            for o in outs
+        ]
+    i = 0
+    for o in outs:
+        if isinstance(o, Tensor):
+            if dirty and _is_in(o, dirty):
+                if o.grad_fn is None and o._rg:
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad is being used in an in-place "
+                        "operation."
+                    )
+                o._vref[0] += 1
+            kind = o._a.dtype.kind
+            if (non_diff and _is_in(o, non_diff)) or (
+                kind != "f" and kind != "c" and not (o.is_floating_point() or o.is_complex())
+            ):
+                o._rg = False
+            else:
+                o._rg = True
+                o.grad_fn = node
+                o._output_nr = i
+        i += 1
+    if state.anomaly:
+        # the stack up to Function.apply (this function adds no Python frame)
+        node._anomaly_trace = "".join(_format_stack())
+    to_save = node._to_save
+    if to_save:
+        node._saved = tuple([None if t is None else SavedTensor(t, node) for t in to_save])
+        node._to_save = ()
+    return outputs
+
+
+def saved_arrays(node):
+    """The arrays of ``node``'s saved tensors, version-checked as ``ctx.saved_tensors``
+    (``FunctionCtx._saved_arrays``)."""
+    cdef SavedTensor s
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(_freed_msg)
+    out = []
+    for o in saved:
+        if o is None:
+            out.append(None)
+            continue
+        s = <SavedTensor?>o
+        if s.version_ref[0] != s.version:
+            s.unpack(node)  # raises the in-place modification error
+        if s.is_output:
+            out.append(s.array)
+        else:
+            out.append(s.tensor._a)
+    return tuple(out)
+
+
+def saved_tensors(node):
+    """``ctx.saved_tensors`` (``FunctionCtx.saved_tensors``)."""
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(_freed_msg)
+    return tuple([None if s is None else (<SavedTensor?>s).unpack(node) for s in saved])
