@@ -500,10 +500,7 @@ def get_float32_matmul_precision() -> str:
     return g()
 
 
-def finfo(type=None):  # noqa: A002
-    import numpy as _np
-
-    return _np.finfo(_dtype.to_numpy_dtype(type if type is not None else get_default_dtype()))
+from ._half import finfo  # noqa: E402
 
 
 def iinfo(type):  # noqa: A002
@@ -522,6 +519,7 @@ def _make_legacy(name, dt):
 FloatTensor = _make_legacy("FloatTensor", float32)
 DoubleTensor = _make_legacy("DoubleTensor", float64)
 HalfTensor = _make_legacy("HalfTensor", float16)
+BFloat16Tensor = _make_legacy("BFloat16Tensor", bfloat16)
 LongTensor = _make_legacy("LongTensor", int64)
 IntTensor = _make_legacy("IntTensor", int32)
 ShortTensor = _make_legacy("ShortTensor", int16)
@@ -555,6 +553,8 @@ _LAZY = {
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
+    "amp": "ctorch.amp",
+    "cpu": "ctorch.cpu",
 }
 
 
@@ -565,3 +565,8 @@ def __getattr__(name: str):
         globals()[name] = m
         return m
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
+
+
+from . import _half as _half_mod  # noqa: E402
+
+_half_mod._install()  # float16/bfloat16 in float32 for the ops without 16-bit kernels

@@ -168,10 +168,15 @@ def tensor_repr(t) -> str:
     else:
         vals = _summary_values(a) if summarize else a
         f = _Formatter(
-            np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32)
+            np.asarray(vals)
+            if a.dtype.itemsize != 2 or a.dtype.kind not in "fV"
+            else np.asarray(vals, dtype=np.float32)
         )
         body = _fmt_array(
-            a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize
+            a if a.dtype.itemsize != 2 or a.dtype.kind not in "fV" else a.astype(np.float32),
+            f,
+            indent,
+            summarize,
         )
     dt = t.dtype
     if dt not in (D.get_default_dtype(), D.int64, D.bool) or (

@@ -17,6 +17,8 @@ import numpy as np
 from .. import _dtype as D
 from .. import _table
 from .._backend import fp_quiet, kernels_for, xp_of
+from .._half import BF16 as _BF16
+from .._half import F16 as _F16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -77,7 +79,7 @@ def _res_dtype(a, b):
     da = a._a.dtype
     tb = type(b)
     if tb is float:
-        return da if da.kind in "fc" else D.to_numpy_dtype(D.get_default_dtype())
+        return da if da.kind in "fcV" else D.to_numpy_dtype(D.get_default_dtype())
     if tb is int:
         return da if da.kind != "b" else np.dtype(np.int64)
     if tb is bool:
@@ -97,6 +99,12 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     dt = _res_dtype(a, b)
     if dt.kind in "biu" and not _BOP[op].int_ok:
         dt = D.to_numpy_dtype(D.get_default_dtype())
+    if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
+        r = _half_binary(op, a, b, dt, reverse)
+        if out is None:
+            return r
+        xp_of(out).copyto(out, r, casting="unsafe")
+        return out
     xa = _operand(a, dt)
     yb = _operand(b, dt)
     n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
@@ -157,13 +165,25 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         r = np.asarray(r, dtype=dt)
     elif r.dtype != dt:
         r = r.astype(dt)
-    if op == POW and not reverse and dt.kind == "f" and hasattr(yb, "shape") and out is None:
+    if op == POW and not reverse and dt.kind in "fV" and hasattr(yb, "shape") and out is None:
         # NumPy's power takes sqrt for an exponent of 0.5, so (-inf) ** 0.5 is NaN; torch's
         # tensor ** tensor is C's pow (and so is our kernel): +inf
         fix = (xa == -np.inf) & (yb == 0.5)
         if fix.any():
             r = xp.where(fix, xp.asarray(np.inf, dtype=dt), r)
     return r
+
+
+def _half_binary(op, a, b, dt, reverse):
+    # the operands as float32 (a 16-bit operand widened, a wider one rounded to dt first, as
+    # torch's promotion to dt would), the float32 result rounded once to dt
+    xa = _operand(a, dt).astype(_F32)
+    yb = _operand(b, dt)
+    if isinstance(b, Tensor):
+        yb = yb.astype(_F32)
+    return binary_arrays(op, _wrap(xa), _wrap(yb) if isinstance(b, Tensor) else yb, reverse).astype(
+        dt
+    )
 
 
 def _shape_of(x):
@@ -175,7 +195,7 @@ def _grad_for(g, x):
     if not isinstance(x, Tensor):
         return None
     g = sum_to_shape(g, x._a.shape)
-    if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fc":
+    if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fcV":
         g = g.to(x.dtype)
     return g
 
@@ -189,7 +209,7 @@ def _g(g, meta, needed):
         return None
     shape, dt = meta
     g = sum_to_shape(g, shape)
-    if g._a.dtype != dt and dt.kind in "fc":
+    if g._a.dtype != dt and dt.kind in "fcV":
         g = g.to(D.from_numpy_dtype(dt))
     return g
 

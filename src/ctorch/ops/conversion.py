@@ -36,7 +36,8 @@ def _convert_array(a, dt, dev, copy):
     if dt is not None:
         npdt = D.to_numpy_dtype(dt)
         if a.dtype != npdt:
-            a = a.astype(npdt)
+            with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently
+                a = a.astype(npdt)
             copy = False
     if dev is not None:
         is_cpu = type(a) is np.ndarray

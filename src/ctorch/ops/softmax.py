@@ -122,7 +122,7 @@ Softmax._backward_cls.__name__ = "SoftmaxBackward0"
 def _softmax_impl(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
-    elif input._a.dtype.kind not in "fc":
+    elif input._a.dtype.kind not in "fcV":
         input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
     if dim is None:
         dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule

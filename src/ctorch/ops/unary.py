@@ -15,6 +15,8 @@ import numpy as np
 
 from .. import _table
 from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
+from .._half import BF16 as _BF16
+from .._half import F16 as _F16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -46,7 +48,7 @@ def _erf_fn(xp):
 
 def _int_keep(f):
     """A rounding function that leaves integer arrays as they are (copied)."""
-    return lambda v: f(v) if v.dtype.kind in "fc" else v.copy()
+    return lambda v: f(v) if v.dtype.kind in "fcV" else v.copy()
 
 
 def _array_vocab(xp) -> dict:
@@ -192,9 +194,11 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
     float32/float64 inputs, else the row's expression over NumPy/CuPy."""
     op = name if isinstance(name, _table.Op) else _table.UNARY_BY_NAME[name]
     dt = x.dtype
-    if not op.int_ok and dt.kind not in "fc":
+    if not op.int_ok and dt.kind not in "fcV":
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
+    if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
+        return unary_array(op, x.astype(np.float32), a, b).astype(dt)
     # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
     # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
     # beats evaluating their expression as several NumPy ops, and small and large inputs then
