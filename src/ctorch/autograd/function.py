@@ -195,6 +195,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
+_autocast = None  # ctorch._autocast.function_hook while any autocast region is open
 
 
 class _FunctionMeta(type):
@@ -276,8 +277,13 @@ class Function(metaclass=_FunctionMeta):
             f"{type(self).__name__}.apply(...) instead of instantiating it."
         )
 
+    #: autocast policy of this op ({device_type: policy}, see ctorch._autocast), or None
+    _ac = None
+
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _autocast is not None:  # an autocast region is open (in some thread)
+            args = _autocast(cls, args)
         st = state
         if st.enabled:
             for a in args:
