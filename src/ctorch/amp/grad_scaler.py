@@ -233,7 +233,8 @@ class GradScaler:
             else:
                 successful = tracker + 1
                 if successful == self._growth_interval:
-                    grown = np.float32(scale * np.float32(self._growth_factor))
+                    with np.errstate(over="ignore"):
+                        grown = np.float32(scale * np.float32(self._growth_factor))
                     if math.isfinite(float(grown)):
                         scale = grown
                     tracker = 0
