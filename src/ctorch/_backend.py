@@ -18,6 +18,7 @@ _CPU_FAMILIES = (
     "nnmisc",
     "optim",
     "gemm",
+    "half",
 )
 
 

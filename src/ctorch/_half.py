@@ -29,6 +29,32 @@ def is_half(dt) -> bool:
     return dt == F16 or dt == BF16
 
 
+U16 = np.dtype(np.uint16)
+_ND = np.ndarray
+
+
+def hkernel(name: str, *arrays, min_size: int = 0):
+    """``(kernel, kind)`` of the 16-bit CPU kernel ``name`` for NumPy arrays all of one 16-bit
+    dtype and C-contiguous with at least ``min_size`` elements, else ``(None, 0)``. Kernels
+    take the arrays as ``a.view(numpy.uint16)``; kind 0 is float16, 1 bfloat16."""
+    a0 = arrays[0]
+    if type(a0) is not _ND or a0.size < min_size:
+        return None, 0
+    dt = a0.dtype
+    for a in arrays:
+        if type(a) is not _ND or a.dtype != dt or not a.flags.c_contiguous:
+            return None, 0
+    from ._backend import cpu_kernels
+
+    fn = getattr(cpu_kernels, name, None) if cpu_kernels.has(name) else None
+    return fn, (1 if dt == BF16 else 0)
+
+
+def u16(a):
+    """The flat uint16 view of a contiguous 16-bit array (what the kernels take)."""
+    return a.reshape(-1).view(U16)
+
+
 def _dense(a) -> bool:
     # never touch the array of a non-dense tensor (a sparse tensor's array access raises)
     return isinstance(a, Tensor) and not a.is_sparse

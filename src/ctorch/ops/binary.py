@@ -19,6 +19,7 @@ from .. import _table
 from .._backend import fp_quiet, kernels_for, xp_of
 from .._half import BF16 as _BF16
 from .._half import F16 as _F16
+from .._half import hkernel, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -175,6 +176,34 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
 
 
 def _half_binary(op, a, b, dt, reverse):
+    xa = _operand(a, dt)
+    yb = _operand(b, dt) if isinstance(b, Tensor) else b
+    n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
+    if n >= KERNEL_MIN and type(xa) is _nd and xa.flags.c_contiguous:
+        if not isinstance(yb, _nd):
+            hk, kind = hkernel("h_binary_scalar", xa)
+            if hk is not None and isinstance(yb, (int, float, bool)):
+                out = np.empty(xa.shape, dt)
+                hk(kind, op, u16(xa), float(yb), u16(out), reverse)
+                return out
+        elif yb.shape == xa.shape:
+            hk, kind = hkernel("h_binary", xa, yb)
+            if hk is not None:
+                out = np.empty(xa.shape, dt)
+                p, q = (yb, xa) if reverse else (xa, yb)
+                hk(kind, op, u16(p), u16(q), u16(out))
+                return out
+        else:
+            pat = _bcast_pattern(xa.shape, yb.shape)
+            hk, kind = hkernel("h_binary_bcast", xa, yb) if pat is not None else (None, 0)
+            if hk is not None:
+                out = np.empty(xa.shape, dt)
+                hk(kind, op, u16(xa), u16(yb), u16(out), *pat, reverse)
+                return out
+    return _half_binary_f32(op, a, b, dt, reverse)
+
+
+def _half_binary_f32(op, a, b, dt, reverse):
     # the operands as float32 (a 16-bit operand widened, a wider one rounded to dt first, as
     # torch's promotion to dt would), the float32 result rounded once to dt
     xa = _operand(a, dt).astype(_F32)
