@@ -284,6 +284,8 @@ def _install() -> None:
 
 
 def _rebind(orig, new, mods) -> None:
+    """Point every module global, Tensor attribute and class-level staticmethod (e.g. the
+    ``_conv = staticmethod(conv2d)`` of nn's conv modules) that is ``orig`` at ``new``."""
     for m in mods:
         d = getattr(m, "__dict__", None)
         if not d:
@@ -291,6 +293,10 @@ def _rebind(orig, new, mods) -> None:
         for k, v in list(d.items()):
             if v is orig:
                 setattr(m, k, new)
+            elif isinstance(v, type) and getattr(v, "__module__", "").startswith("ctorch"):
+                for ck, cv in list(vars(v).items()):
+                    if isinstance(cv, staticmethod) and cv.__func__ is orig:
+                        setattr(v, ck, staticmethod(new))
     for k, v in list(vars(Tensor).items()):
         if v is orig:
             setattr(Tensor, k, new)

@@ -55,6 +55,37 @@ def u16(a):
     return a.reshape(-1).view(U16)
 
 
+_KERNELS = []
+
+
+def _conv_kernels():
+    if not _KERNELS:
+        from ._backend import cpu_kernels
+
+        _KERNELS.append(cpu_kernels if cpu_kernels.has("widen") else None)
+    return _KERNELS[0]
+
+
+def convert(a, to):
+    """``a.astype(to)`` through the SIMD conversion kernels when one side is float32 and the
+    other float16/bfloat16 (NumPy's own float16 and ml_dtypes' casts are scalar loops)."""
+    k = _conv_kernels() if type(a) is _ND and a.size >= 64 else None
+    if k is not None:
+        src = a.dtype
+        to = np.dtype(to)
+        if src == F32 and (to == F16 or to == BF16):
+            a = np.ascontiguousarray(a)
+            out = np.empty(a.shape, to)
+            k.narrow(1 if to == BF16 else 0, a.reshape(-1), u16(out))
+            return out
+        if to == F32 and (src == F16 or src == BF16):
+            a = np.ascontiguousarray(a)
+            out = np.empty(a.shape, F32)
+            k.widen(1 if src == BF16 else 0, u16(a), out.reshape(-1))
+            return out
+    return a.astype(to)
+
+
 def _dense(a) -> bool:
     # never touch the array of a non-dense tensor (a sparse tensor's array access raises)
     return isinstance(a, Tensor) and not a.is_sparse
@@ -72,9 +103,9 @@ def _half_of(args):
 
 def _widen(a, hd):
     if _dense(a) and a._a.dtype == hd:
-        return _wrap(a._a.astype(F32))
+        return _wrap(convert(a._a, F32))
     if type(a) is np.ndarray and a.dtype == hd:  # raw arrays (batch norm's statistics)
-        return a.astype(F32)
+        return convert(a, F32)
     if isinstance(a, (list, tuple)) and a and _dense(a[0]):
         return type(a)(_widen(v, hd) for v in a)
     return a
@@ -82,7 +113,7 @@ def _widen(a, hd):
 
 def _narrow(o, hd):
     if _dense(o) and o._a.dtype == F32:
-        return _wrap(o._a.astype(hd))
+        return _wrap(convert(o._a, hd))
     if isinstance(o, tuple):
         return (
             type(o)(*(_narrow(v, hd) for v in o))
@@ -104,8 +135,18 @@ def float32_compute(cls):
         if hd is None:
             return fwd(ctx, *args, **kwargs)
         ctx._half = (hd, tuple(a._a.dtype if _dense(a) else None for a in args))
-        args = tuple(_widen(a, hd) for a in args)
-        return _narrow(fwd(ctx, *args, **kwargs), hd)
+        wide = tuple(_widen(a, hd) for a in args)
+        out = fwd(ctx, *wide, **kwargs)
+        narrow = _narrow(out, hd)
+        to_save = getattr(ctx, "_to_save", ())
+        if to_save:
+            # keep the 16-bit tensors for backward, not their float32 copies (backward
+            # widens them again): saved activations stay half the size
+            swap = {id(w): a for w, a in zip(wide, args, strict=True) if w is not a}
+            outs, nouts = (out, narrow) if isinstance(out, tuple) else ((out,), (narrow,))
+            swap.update({id(o): n for o, n in zip(outs, nouts, strict=True) if o is not n})
+            ctx._to_save = tuple(swap.get(id(t), t) for t in to_save)
+        return narrow
 
     def backward(ctx, *grads):
         h = getattr(ctx, "_half", None)
@@ -113,7 +154,15 @@ def float32_compute(cls):
             return bwd(ctx, *grads)
         hd, in_dts = h
         grads = tuple(g.float() if _dense(g) and g._a.dtype == hd else g for g in grads)
-        r = bwd(ctx, *grads)
+        saved = getattr(ctx, "_saved", None)
+        if saved:
+            ctx._saved = tuple(None if v is None else _WidenSaved(v, hd) for v in saved)
+            try:
+                r = bwd(ctx, *grads)
+            finally:
+                ctx._saved = saved
+        else:
+            r = bwd(ctx, *grads)
         single = not isinstance(r, tuple)
         rs = (r,) if single else r
         out = tuple(
@@ -126,6 +175,24 @@ def float32_compute(cls):
     cls.backward = staticmethod(backward)
     cls._half_wrapped = True
     return cls
+
+
+class _WidenSaved:
+    """A saved tensor that unpacks as float32 when it was stored as 16-bit."""
+
+    __slots__ = ("s", "hd")
+
+    def __init__(self, s, hd) -> None:
+        self.s, self.hd = s, hd
+
+    def unpack(self, node):
+        t = self.s.unpack(node)
+        if t is not None and _dense(t) and t._a.dtype == self.hd:
+            w = _wrap(convert(t._a, F32))
+            if t.requires_grad and node is not None:  # double backward: stay differentiable
+                w = t.float()
+            return w
+        return t
 
 
 class _DtMap(dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._half import convert
 from .._device import as_device
 from .._device import device as _device_cls
 from .._tensor import Tensor
@@ -37,7 +38,7 @@ def _convert_array(a, dt, dev, copy):
         npdt = D.to_numpy_dtype(dt)
         if a.dtype != npdt:
             with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently
-                a = a.astype(npdt)
+                a = convert(a, npdt)
             copy = False
     if dev is not None:
         is_cpu = type(a) is np.ndarray
