@@ -255,12 +255,17 @@ def wrap_public(fn, policies: dict):
 
 # ------------------------------------------------------------------ installing the op lists
 _installed_mods: set = set()
+_nmods = 0
 _wrapped: dict = {}  # id(original) -> wrapper
 
 
 def _install() -> None:
     """Give the listed Functions their policies and wrap the listed public functions in
     every loaded ctorch module (re-run when more ctorch modules were imported since)."""
+    global _nmods
+    if len(sys.modules) == _nmods:  # nothing imported since the last install
+        return
+    _nmods = len(sys.modules)
     mods = [m for n, m in list(sys.modules.items()) if n.startswith("ctorch") and m is not None]
     if len(mods) == len(_installed_mods):
         return

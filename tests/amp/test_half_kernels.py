@@ -158,3 +158,69 @@ def test_kernel_argument_checks():
         H.h_unary_backward(0, 10_000, a, a, a, a)
     with pytest.raises(ValueError, match="isa"):
         H.set_half_isa(7)
+
+
+@pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16 (the float32 path runs)")
+@pytest.mark.parametrize("mkn", [(1, 1, 1), (7, 5, 3), (8, 48, 48), (33, 101, 97), (130, 300, 200)])
+def test_bgemm_accuracy_strides_and_threads(mkn):
+    import ml_dtypes
+
+    M, K, N = mkn
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((M, K)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((K, N)).astype(ml_dtypes.bfloat16)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+
+    def run(x, y):
+        o = np.empty((M, N), ml_dtypes.bfloat16)
+        H.bgemm(x.view(np.uint16), y.view(np.uint16), o.view(np.uint16))
+        return o
+
+    with threads(1):
+        o1 = run(a, b)
+    with threads(2):
+        o2 = run(a, b)
+        o3 = run(np.asfortranarray(a), np.asfortranarray(b))  # transposed layouts
+    assert np.array_equal(o1.view(np.uint16), o2.view(np.uint16))
+    assert np.array_equal(o1.view(np.uint16), o3.view(np.uint16))
+    # float32 accumulation, one rounding to bfloat16
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    assert (np.abs(o1.astype(np.float64) - ref) <= 2**-8 * np.abs(ref) + 1e-5 * scale).all()
+
+
+@pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16")
+def test_bgemm_checks_and_empty():
+    z = np.zeros((2, 3), np.uint16)
+    with pytest.raises(ValueError, match="inner sizes"):
+        H.bgemm(z, z, np.zeros((2, 3), np.uint16))
+    with pytest.raises(ValueError, match="out has shape"):
+        H.bgemm(z, z.T, np.zeros((3, 3), np.uint16))
+    o = np.full((2, 2), 7, np.uint16)
+    H.bgemm(np.zeros((2, 0), np.uint16), np.zeros((0, 2), np.uint16), o)
+    assert (o == 0).all()
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+def test_linear_and_matmul_16bit_match_torch(dt):
+    rng = np.random.default_rng(5)
+    x, w, b = (rng.uniform(-1, 1, s).astype(np.float32) for s in ((64, 200), (96, 200), (96,)))
+    cx, cw, cb = (ctorch.tensor(v).to(getattr(ctorch, dt)).requires_grad_() for v in (x, w, b))
+    tx, tw, tb = (torch.from_numpy(v).to(getattr(torch, dt)).requires_grad_() for v in (x, w, b))
+    c = ctorch.nn.functional.linear(cx, cw, cb)
+    t = torch.nn.functional.linear(tx, tw, tb)
+    assert c.dtype is getattr(ctorch, dt)
+    tol = 4 * ctorch.finfo(c.dtype).eps
+    np.testing.assert_allclose(
+        c.float().detach().numpy(), t.float().detach().numpy(), rtol=tol, atol=tol * 8
+    )
+    g = rng.uniform(-1, 1, (64, 96)).astype(np.float32)
+    c.backward(ctorch.tensor(g).to(c.dtype))
+    t.backward(torch.from_numpy(g).to(t.dtype))
+    for ci, ti in ((cx, tx), (cw, tw), (cb, tb)):
+        assert ci.grad.dtype is ci.dtype
+        np.testing.assert_allclose(
+            ci.grad.float().numpy(), ti.grad.float().numpy(), rtol=tol, atol=tol * 16
+        )
+    m = ctorch.matmul(cx.detach().reshape(4, 16, 200), cw.detach().t())
+    tm = torch.matmul(tx.detach().reshape(4, 16, 200), tw.detach().t())
+    np.testing.assert_allclose(m.float().numpy(), tm.float().numpy(), rtol=tol, atol=tol * 8)

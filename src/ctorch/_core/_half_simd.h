@@ -249,4 +249,123 @@ static float ct_h_sum(int kind, const uint16_t *x, ct_i n)
     return t;
 }
 
+/* ---- bfloat16 GEMM with AVX-512 BF16 dot products ------------------------------------------
+ * C (M x N, bfloat16) = A (M x K) @ B (K x N), bfloat16 inputs with any element strides.
+ * Pack time: A into 8-row panels of k-pairs (one uint32 = A[i][2p] | A[i][2p+1] << 16 per row
+ * and pair), B into 48-column panels of k-pairs (16 pairs per zmm); both zero-padded. The
+ * micro-kernel keeps an 8 x 48 float32 tile in 24 zmm accumulators and runs vdpbf16ps (two
+ * products added to each float32 lane per instruction) over all of K, then rounds the tile
+ * once to bfloat16. Each C element is one fixed sequence of dot-product steps over k, so the
+ * result does not depend on the thread count (threads split tiles, never K).
+ */
+#define CTB_MR 8
+#define CTB_NR 48
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
+
+static int ct_have_avx512bf16(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned a, b, c, d;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return 0;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+    return (a >> 5) & 1u;
+#else
+    return 0;
+#endif
+}
+
+/* panel p of A: Kp pairs x 8 rows */
+static void ctb_pack_a(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t cs, int M,
+                       int K, int p)
+{
+    int Kp = (K + 1) / 2;
+    for (int kp = 0; kp < Kp; ++kp) {
+        for (int i = 0; i < CTB_MR; ++i) {
+            int r = p * CTB_MR + i, k0 = 2 * kp;
+            uint32_t lo = 0, hi = 0;
+            if (r < M) {
+                lo = a[r * rs + k0 * cs];
+                if (k0 + 1 < K) hi = a[r * rs + (k0 + 1) * cs];
+            }
+            dst[(ptrdiff_t)kp * CTB_MR + i] = lo | (hi << 16);
+        }
+    }
+}
+
+/* panel q of B: Kp pairs x 48 columns */
+static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
+                       int N, int q)
+{
+    int Kp = (K + 1) / 2;
+    for (int kp = 0; kp < Kp; ++kp) {
+        int k0 = 2 * kp;
+        uint32_t *d = dst + (ptrdiff_t)kp * CTB_NR;
+        for (int j = 0; j < CTB_NR; ++j) {
+            int c = q * CTB_NR + j;
+            uint32_t lo = 0, hi = 0;
+            if (c < N) {
+                lo = b[k0 * rs + c * cs];
+                if (k0 + 1 < K) hi = b[(k0 + 1) * rs + c * cs];
+            }
+            d[j] = lo | (hi << 16);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static void
+ctb_ukern(int Kp, const uint32_t *ap, const uint32_t *bp, float *tile)
+{
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m512 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    __m512 c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+    __m512 c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    for (int kp = 0; kp < Kp; ++kp) {
+        const uint32_t *b = bp + (ptrdiff_t)kp * CTB_NR;
+        const uint32_t *a = ap + (ptrdiff_t)kp * CTB_MR;
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+        __m512bh b2 = (__m512bh)_mm512_loadu_si512(b + 32);
+#define CTB_ROW(I)                                                                         \
+        {                                                                                  \
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[I]);                          \
+            c##I##0 = _mm512_dpbf16_ps(c##I##0, av, b0);                                   \
+            c##I##1 = _mm512_dpbf16_ps(c##I##1, av, b1);                                   \
+            c##I##2 = _mm512_dpbf16_ps(c##I##2, av, b2);                                   \
+        }
+        CTB_ROW(0) CTB_ROW(1) CTB_ROW(2) CTB_ROW(3) CTB_ROW(4) CTB_ROW(5) CTB_ROW(6) CTB_ROW(7)
+#undef CTB_ROW
+    }
+#define CTB_ST(I)                                                                          \
+    _mm512_storeu_ps(tile + I * CTB_NR, c##I##0);                                          \
+    _mm512_storeu_ps(tile + I * CTB_NR + 16, c##I##1);                                     \
+    _mm512_storeu_ps(tile + I * CTB_NR + 32, c##I##2);
+    CTB_ST(0) CTB_ST(1) CTB_ST(2) CTB_ST(3) CTB_ST(4) CTB_ST(5) CTB_ST(6) CTB_ST(7)
+#undef CTB_ST
+}
+#else
+static void ctb_ukern(int Kp, const uint32_t *ap, const uint32_t *bp, float *tile)
+{
+    (void)Kp; (void)ap; (void)bp;
+    for (int i = 0; i < CTB_MR * CTB_NR; ++i) tile[i] = 0.0f;
+}
+#endif
+
+/* tile (p, q): multiply and store the valid part rounded to bfloat16 */
+static void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ptrdiff_t ldc,
+                     int M, int N, int K, int p, int q)
+{
+    float tile[CTB_MR * CTB_NR];
+    int Kp = (K + 1) / 2;
+    ctb_ukern(Kp, apk + (ptrdiff_t)p * Kp * CTB_MR, bpk + (ptrdiff_t)q * Kp * CTB_NR, tile);
+    int rows = M - p * CTB_MR < CTB_MR ? M - p * CTB_MR : CTB_MR;
+    int cols = N - q * CTB_NR < CTB_NR ? N - q * CTB_NR : CTB_NR;
+    for (int i = 0; i < rows; ++i)
+        ct_f32_to_bf16(tile + i * CTB_NR, c + (ptrdiff_t)(p * CTB_MR + i) * ldc + q * CTB_NR, cols);
+}
+
 #endif

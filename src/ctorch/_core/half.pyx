@@ -9,7 +9,8 @@ every element's arithmetic is independent of the thread count (bitwise determini
 """
 from cython.parallel cimport prange
 from libc.math cimport INFINITY
-from libc.stdint cimport uint16_t
+from libc.stdint cimport uint16_t, uint32_t
+from libc.stdlib cimport free, malloc
 
 cdef extern from "_half_simd.h" nogil:
     ctypedef Py_ssize_t ct_i
@@ -33,6 +34,13 @@ cdef extern from "_half_simd.h" nogil:
     void ct_h_unary_backward(int kind, int op, const uint16_t *gy, const uint16_t *x,
                              const uint16_t *y, uint16_t *gx, ct_i n, float a, float b)
     float ct_h_sum(int kind, const uint16_t *x, ct_i n)
+    int ct_have_avx512bf16()
+    int CTB_MR
+    int CTB_NR
+    void ctb_pack_a(uint32_t *dst, const uint16_t *a, ct_i rs, ct_i cs, int M, int K, int p)
+    void ctb_pack_b(uint32_t *dst, const uint16_t *b, ct_i rs, ct_i cs, int K, int N, int q)
+    void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ct_i ldc, int M,
+                  int N, int K, int p, int q)
 
 cdef enum:
     CHUNK = 16384
@@ -226,3 +234,52 @@ def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py
     with nogil:
         for i in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
             out[i] = ct_h_sum(kind, &x[i * n], n)
+
+
+HAVE_BF16_DOT = bool(ct_have_avx512bf16())
+
+
+def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
+    """out (M x N, bfloat16) = a (M x K) @ b (K x N), bfloat16 arrays viewed as uint16 (any
+    strides), float32 accumulation by AVX-512 BF16 dot products; thread-count independent."""
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    cdef int npa, npb, Kp, t, p, q
+    cdef ct_i ars = a.strides[0] // 2, acs = a.strides[1] // 2
+    cdef ct_i brs = b.strides[0] // 2, bcs = b.strides[1] // 2
+    cdef uint32_t *apk
+    cdef uint32_t *bpk
+    if not HAVE_BF16_DOT:
+        raise RuntimeError("bgemm: this CPU has no AVX-512 BF16 instructions")
+    if b.shape[0] != K:
+        raise ValueError(f"bgemm: inner sizes differ ({K} and {b.shape[0]})")
+    if out.shape[0] != M or out.shape[1] != N:
+        raise ValueError(f"bgemm: out has shape ({out.shape[0]}, {out.shape[1]}), expected ({M}, {N})")
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        out[:, :] = 0
+        return
+    npa = (M + CTB_MR - 1) // CTB_MR
+    npb = (N + CTB_NR - 1) // CTB_NR
+    Kp = (K + 1) // 2
+    apk = <uint32_t *>malloc(<size_t>npa * Kp * CTB_MR * 4)
+    bpk = <uint32_t *>malloc(<size_t>npb * Kp * CTB_NR * 4)
+    if apk == NULL or bpk == NULL:
+        free(apk)
+        free(bpk)
+        raise MemoryError("bgemm: no memory for the packed operands")
+    try:
+        with nogil:
+            for p in prange(npa, schedule='static', use_threads_if=npa * Kp > 4096):
+                ctb_pack_a(&apk[<ct_i>p * Kp * CTB_MR], &a[0, 0], ars, acs, M, K, p)
+            for q in prange(npb, schedule='static', use_threads_if=npb * Kp > 4096):
+                ctb_pack_b(&bpk[<ct_i>q * Kp * CTB_NR], &b[0, 0], brs, bcs, K, N, q)
+            # tiles column-panel-major: a thread's consecutive tiles share one B panel
+            for t in prange(npa * npb, schedule='static',
+                            use_threads_if=<double>M * N * K > 262144.0):
+                q = t // npa
+                p = t - q * npa
+                ctb_tile(apk, bpk, &out[0, 0], N, M, N, K, p, q)
+    finally:
+        free(apk)
+        free(bpk)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._half import convert
 from .._device import as_device
 from .._device import device as _device_cls
+from .._half import convert
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
