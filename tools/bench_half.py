@@ -55,13 +55,13 @@ def elementwise(n, reps):
                 ctorch.tensor(a32).to(getattr(ctorch, dt)),
                 ctorch.tensor(b32).to(getattr(ctorch, dt)),
             )
-            res[("ctorch", dt)] = _time(lambda ca=ca, cb=cb: op(ca, cb), reps)
+            res[("ctorch", dt)] = _time(lambda ca=ca, cb=cb, op=op: op(ca, cb), reps)
             if torch is not None:
                 ta, tb = (
                     torch.from_numpy(a32).to(getattr(torch, dt)),
                     torch.from_numpy(b32).to(getattr(torch, dt)),
                 )
-                res[("torch", dt)] = _time(lambda ta=ta, tb=tb: op(ta, tb), reps)
+                res[("torch", dt)] = _time(lambda ta=ta, tb=tb, op=op: op(ta, tb), reps)
         rows.append((name, res))
     print(f"\n## elementwise, {n / 1e6:.0f}M elements (ms; speed-up of 16-bit vs ctorch float32)")
     print(

@@ -214,6 +214,7 @@ def _install() -> None:
         einsum,
         embedding_bag,
         loss,
+        max_pool,
         normalization,
         pointwise_extra,
         products,
@@ -238,6 +239,8 @@ def _install() -> None:
         normalization.LayerNormFn,
         avg_pool.AvgPool2dFn,
         avg_pool._AvgPoolGradFn,
+        max_pool.MaxPool2dFn,  # exact in any dtype: float32 only for the kernels
+        max_pool._MaxPoolGradFn,
         scan.Cumsum,
         conv.Conv2dFn,
         conv.ConvTranspose2dFn,

@@ -253,7 +253,9 @@ def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
     if b.shape[0] != K:
         raise ValueError(f"bgemm: inner sizes differ ({K} and {b.shape[0]})")
     if out.shape[0] != M or out.shape[1] != N:
-        raise ValueError(f"bgemm: out has shape ({out.shape[0]}, {out.shape[1]}), expected ({M}, {N})")
+        raise ValueError(
+            f"bgemm: out has shape ({out.shape[0]}, {out.shape[1]}), expected ({M}, {N})"
+        )
     if M == 0 or N == 0:
         return
     if K == 0:
