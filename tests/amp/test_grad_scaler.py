@@ -207,3 +207,51 @@ def test_bf16_autocast_mlp_training_tracks_torch():
     assert c[-5:].mean() < c[:5].mean()  # it learns
     # bfloat16 has 8 bits of mantissa: losses agree to a few bf16 ulps of drift
     np.testing.assert_allclose(c, t, rtol=3e-2, atol=3e-2)
+
+
+def _lenet(L, seed=0):
+    rng = np.random.default_rng(seed)
+    m = L.nn.Sequential(
+        L.nn.Conv2d(1, 4, 5, padding=2),
+        L.nn.ReLU(),
+        L.nn.MaxPool2d(2),
+        L.nn.Conv2d(4, 8, 5),
+        L.nn.ReLU(),
+        L.nn.MaxPool2d(2),
+        L.nn.Flatten(),
+        L.nn.Linear(8 * 5 * 5, 32),
+        L.nn.ReLU(),
+        L.nn.Linear(32, 10),
+    )
+    with L.no_grad():
+        for p in m.parameters():
+            a = rng.uniform(-0.2, 0.2, tuple(p.shape)).astype(np.float32)
+            p.copy_(L.tensor(a) if L is ctorch else torch.from_numpy(a))
+    return m
+
+
+def _train_cnn(L, steps=15):
+    rng = np.random.default_rng(7)
+    m = _lenet(L)
+    opt = L.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        x = rng.standard_normal((16, 1, 28, 28)).astype(np.float32)
+        y = rng.integers(0, 10, 16)
+        xt = L.tensor(x) if L is ctorch else torch.from_numpy(x)
+        yt = L.tensor(y) if L is ctorch else torch.from_numpy(y)
+        opt.zero_grad()
+        with L.autocast("cpu", dtype=L.bfloat16):
+            out = m(xt)
+            loss = L.nn.functional.cross_entropy(out, yt)
+        assert out.dtype is L.bfloat16
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses)
+
+
+def test_bf16_autocast_cnn_training_tracks_torch():
+    c = _train_cnn(ctorch)
+    t = _train_cnn(torch)
+    np.testing.assert_allclose(c, t, rtol=3e-2, atol=3e-2)

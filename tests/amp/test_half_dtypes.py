@@ -338,3 +338,63 @@ def test_op_matches_torch(name, dt):
     for i, (ci, ti) in enumerate(ins):
         assert ci.grad.dtype is _ct(dt), (name, i)
         _close(ci.grad, ti.grad, dt, ulps=4.0, atol=8 * ctorch.finfo(_ct(dt)).eps)
+
+
+@pytest.mark.parametrize("dt", HALF)
+def test_einsum_and_tensordot_without_grad(dt):
+    a, ta = _pair(np.random.default_rng(0).uniform(-1, 1, (3, 4)), dt)
+    b, tb = _pair(np.random.default_rng(1).uniform(-1, 1, (4, 5)), dt)
+    _close(ctorch.einsum("ij,jk->ik", a, b), torch.einsum("ij,jk->ik", ta, tb), dt, ulps=2.0)
+    _close(ctorch.tensordot(a, b, 1), torch.tensordot(ta, tb, 1), dt, ulps=2.0)
+
+
+@pytest.mark.parametrize("dt", HALF)
+def test_every_public_function_accepts_16bit_when_float32_works(dt):
+    """A sweep over ctorch's top-level functions and Tensor methods: each that runs on a
+    float32 (3, 4) tensor (or two) also runs on the 16-bit one."""
+    import warnings
+
+    x32 = ctorch.rand(3, 4) + 0.5
+    skip = {
+        "load",
+        "save",
+        "manual_seed",
+        "set_default_dtype",
+        "set_num_threads",
+        "compile",
+        "set_printoptions",
+        "use_deterministic_algorithms",
+        "set_grad_enabled",
+        "set_default_device",
+        "set_rng_state",
+        "from_file",
+        "promote_types",
+        "set_num_interop_threads",
+        "set_autocast_dtype",
+        "set_autocast_cpu_dtype",
+        "set_autocast_gpu_dtype",
+        "set_autocast_enabled",
+        "set_autocast_cpu_enabled",
+        "set_autocast_cache_enabled",
+        "empty_strided",
+        "seed",
+        "initial_seed",
+    }
+    failures = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in sorted(dir(ctorch)):
+            f = getattr(ctorch, name)
+            if name.startswith("_") or name in skip or not callable(f) or isinstance(f, type):
+                continue
+            for args in ((x32,), (x32, x32)):
+                try:
+                    f(*args)
+                except Exception:
+                    continue
+                try:
+                    f(*[a.to(_ct(dt)) for a in args])
+                except Exception as e:  # noqa: BLE001 - collected and reported below
+                    failures.append(f"{name}: {type(e).__name__}: {e}")
+                break
+    assert not failures, failures
