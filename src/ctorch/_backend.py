@@ -18,7 +18,6 @@ _CPU_FAMILIES = (
     "nnmisc",
     "optim",
     "gemm",
-    "half",
 )
 
 

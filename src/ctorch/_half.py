@@ -44,10 +44,23 @@ def hkernel(name: str, *arrays, min_size: int = 0):
     for a in arrays:
         if type(a) is not _ND or a.dtype != dt or not a.flags.c_contiguous:
             return None, 0
-    from ._backend import cpu_kernels
+    k = half_kernels()
+    return (getattr(k, name, None) if k is not None else None), (1 if dt == BF16 else 0)
 
-    fn = getattr(cpu_kernels, name, None) if cpu_kernels.has(name) else None
-    return fn, (1 if dt == BF16 else 0)
+
+_HK: list = []
+
+
+def half_kernels():
+    """``ctorch._core.half`` (the 16-bit CPU kernels), imported on first use: programs that
+    never touch a 16-bit tensor do not load it (nor map its library)."""
+    if not _HK:
+        try:
+            from ._core import half as k
+        except ImportError:  # pragma: no cover - a build without the module
+            k = None
+        _HK.append(k)
+    return _HK[0]
 
 
 def u16(a):
@@ -55,15 +68,8 @@ def u16(a):
     return a.reshape(-1).view(U16)
 
 
-_KERNELS = []
-
-
 def _conv_kernels():
-    if not _KERNELS:
-        from ._backend import cpu_kernels
-
-        _KERNELS.append(cpu_kernels if cpu_kernels.has("widen") else None)
-    return _KERNELS[0]
+    return half_kernels()
 
 
 def convert(a, to):
@@ -106,6 +112,8 @@ def _widen(a, hd):
         return _wrap(convert(a._a, F32))
     if type(a) is np.ndarray and a.dtype == hd:  # raw arrays (batch norm's statistics)
         return convert(a, F32)
+    if isinstance(a, np.dtype) and a == hd:  # a result dtype worked out before apply
+        return F32
     if isinstance(a, (list, tuple)) and a and _dense(a[0]):
         return type(a)(_widen(v, hd) for v in a)
     return a

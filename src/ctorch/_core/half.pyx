@@ -172,6 +172,7 @@ def h_binary_bcast(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] 
                 j = row % mid
                 s = row * inner + c * CHUNK
                 e = min(c * CHUNK + CHUNK, inner) - c * CHUNK
+                yj = 0.0  # assigned in the body: thread-private (see test_prange_privacy)
                 ct_widen(kind, &y[j], &yj, 1)
                 ct_h_binary_scalar(kind, op, &x[s], yj, &out[s], e, rev)
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import cpu_kernels, sgemm_kernels, xp_of
-from .._half import BF16, convert, is_half
+from .._backend import sgemm_kernels, xp_of
+from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -37,8 +37,8 @@ def _half_mm(x, y):
     if type(x) is not np.ndarray or x.dtype != y.dtype or not is_half(x.dtype):
         return None
     if x.ndim == 2 and y.ndim == 2:
-        k = cpu_kernels
-        if x.dtype == BF16 and k.has("bgemm") and k.HAVE_BF16_DOT:
+        k = half_kernels()
+        if x.dtype == BF16 and k is not None and k.HAVE_BF16_DOT:
             out = np.empty((x.shape[0], y.shape[1]), BF16)
             k.bgemm(x.view(np.uint16), y.view(np.uint16), out.view(np.uint16))
             return out
