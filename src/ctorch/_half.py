@@ -132,15 +132,19 @@ def _narrow(o, hd):
 
 
 def float32_compute(cls):
-    """Make ``Function`` subclass ``cls`` run 16-bit inputs in float32 (rounded once)."""
+    """Make ``Function`` subclass ``cls`` run 16-bit inputs in float32 (rounded once).
+    ``cls._half_native(*args)``, when defined and true, runs the original code on the 16-bit
+    arguments (the op has a fused 16-bit kernel for them)."""
     if getattr(cls, "_half_wrapped", False):
         return cls
     fwd = cls.forward
     bwd = cls.backward
 
+    native = getattr(cls, "_half_native", None)
+
     def forward(ctx, *args, **kwargs):
         hd = _half_of(args)
-        if hd is None:
+        if hd is None or (native is not None and native(*args)):
             return fwd(ctx, *args, **kwargs)
         ctx._half = (hd, tuple(a._a.dtype if _dense(a) else None for a in args))
         wide = tuple(_widen(a, hd) for a in args)

@@ -224,3 +224,51 @@ def test_linear_and_matmul_16bit_match_torch(dt):
     m = ctorch.matmul(cx.detach().reshape(4, 16, 200), cw.detach().t())
     tm = torch.matmul(tx.detach().reshape(4, 16, 200), tw.detach().t())
     np.testing.assert_allclose(m.float().numpy(), tm.float().numpy(), rtol=tol, atol=tol * 8)
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_fused_softmax_rows_match_torch_and_threads(fn, dt):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((300, 1000)) * 3).astype(np.float32)
+    g = rng.standard_normal((300, 1000)).astype(np.float32)
+    res = []
+    for nt in (1, 2):
+        cx = ctorch.tensor(x).to(getattr(ctorch, dt)).requires_grad_()
+        with threads(nt):
+            y = getattr(ctorch, fn)(cx, -1)
+            y.backward(ctorch.tensor(g).to(y.dtype))
+        res.append((y.detach().numpy().view(np.uint16), cx.grad.numpy().view(np.uint16)))
+    assert all(np.array_equal(a, b) for a, b in zip(res[0], res[1], strict=True))
+    tx = torch.from_numpy(x).to(getattr(torch, dt)).requires_grad_()
+    ty = getattr(torch, fn)(tx, -1)
+    ty.backward(torch.from_numpy(g).to(ty.dtype))
+    eps = ctorch.finfo(getattr(ctorch, dt)).eps
+    y32 = y.detach().float().numpy()
+    t32 = ty.detach().float().numpy()
+    # float32 inside, one rounding: equal to torch's float32 result rounded once (up to the
+    # float32 summation order), and within two 16-bit eps (relative, or absolute below 1) of
+    # torch's 16-bit result (torch's is sometimes off the correctly rounded value)
+    ref = getattr(torch, fn)(torch.from_numpy(x).to(getattr(torch, dt)).float(), -1)
+    ref = ref.to(getattr(torch, dt)).float().numpy()
+    assert (y32 == ref).mean() > 0.999
+    assert (np.abs(y32 - t32) <= 2 * eps * np.maximum(np.abs(t32), 1.0)).all()
+    gx, tg = cx.grad.float().numpy(), tx.grad.float().numpy()
+    # the gradient cancels (gy - p * s): its error scales with the terms' size, not its own
+    p = np.exp(y32) if fn == "log_softmax" else y32
+    s = g.sum(-1, keepdims=True) if fn == "log_softmax" else (g * y32).sum(-1, keepdims=True)
+    # (log_softmax: p = exp(y) carries y's rounding error, |y| * eps, relative)
+    scale = (
+        np.abs(g) + p * np.abs(s) * (1 + np.abs(y32))
+        if fn == "log_softmax"
+        else p * (np.abs(g) + np.abs(s))
+    )
+    assert (np.abs(gx - tg) <= 4 * eps * scale + 1e-6).all()
+
+
+def test_softmax_rows_checks():
+    a = np.zeros(6, np.uint16)
+    with pytest.raises(ValueError, match="mode"):
+        H.h_softmax_rows(0, 5, a, a, a, 2, 3)
+    with pytest.raises(ValueError, match="a has 6 elements"):
+        H.h_softmax_rows(0, 0, a, a, a, 3, 3)

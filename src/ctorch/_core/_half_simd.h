@@ -368,4 +368,25 @@ static void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ptrd
         ct_f32_to_bf16(tile + i * CTB_NR, c + (ptrdiff_t)(p * CTB_MR + i) * ldc + q * CTB_NR, cols);
 }
 
+/* ---- row-wise softmax family: one row widened into float32 scratch, the float32 row kernel
+ * of _reduction_simd.h (same blocking and summation order as for float32 input), one rounding.
+ * mode 0 softmax, 1 log_softmax (a = x); 2 softmax backward, 3 log_softmax backward
+ * (a = gy, b = y). Scratch: 3 rows of n floats (the caller's buffer). */
+#include "_reduction_simd.h"
+
+static void ct_h_softmax_row(int kind, int mode, const uint16_t *a, const uint16_t *b,
+                             uint16_t *out, ct_i n, float *scratch)
+{
+    float *fa = scratch, *fb = scratch + n, *fo = scratch + 2 * n;
+    ct_widen(kind, a, fa, n);
+    if (mode == 0) ct_softmax_row_f32(fa, fo, n);
+    else if (mode == 1) ct_log_softmax_row_f32(fa, fo, n);
+    else {
+        ct_widen(kind, b, fb, n);
+        if (mode == 2) ct_softmax_bwd_row_f32(fa, fb, fo, n);
+        else ct_log_softmax_bwd_row_f32(fa, fb, fo, n);
+    }
+    ct_narrow(kind, fo, out, n);
+}
+
 #endif

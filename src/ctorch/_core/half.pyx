@@ -35,6 +35,8 @@ cdef extern from "_half_simd.h" nogil:
                              const uint16_t *y, uint16_t *gx, ct_i n, float a, float b)
     float ct_h_sum(int kind, const uint16_t *x, ct_i n)
     int ct_have_avx512bf16()
+    void ct_h_softmax_row(int kind, int mode, const uint16_t *a, const uint16_t *b,
+                          uint16_t *out, ct_i n, float *scratch) noexcept
     int CTB_MR
     int CTB_NR
     void ctb_pack_a(uint32_t *dst, const uint16_t *a, ct_i rs, ct_i cs, int M, int K, int p)
@@ -286,3 +288,29 @@ def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
     finally:
         free(apk)
         free(bpk)
+
+
+def h_softmax_rows(int kind, int mode, const uint16_t[::1] a, const uint16_t[::1] b,
+                   uint16_t[::1] out, Py_ssize_t m, Py_ssize_t n):
+    """Row-wise over (m, n): mode 0 softmax(a), 1 log_softmax(a), 2 softmax backward
+    (gy = a, y = b), 3 log_softmax backward; float32 inside, one rounding per element."""
+    cdef Py_ssize_t r
+    cdef float *scratch
+    _check_kind("h_softmax_rows", kind)
+    if mode < 0 or mode > 3:
+        raise ValueError(f"h_softmax_rows: mode must be 0..3, got {mode}")
+    if m < 0 or n < 1:
+        raise ValueError(f"h_softmax_rows: bad shape ({m}, {n})")
+    _check_len("h_softmax_rows", "a", a.shape[0], m * n)
+    _check_len("h_softmax_rows", "out", out.shape[0], m * n)
+    if mode >= 2:
+        _check_len("h_softmax_rows", "b", b.shape[0], m * n)
+    if m == 0:
+        return
+    with nogil:
+        for r in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
+            scratch = <float *>malloc(3 * n * sizeof(float))
+            if scratch != NULL:
+                ct_h_softmax_row(kind, mode, &a[r * n], &b[(r * n) if mode >= 2 else 0],
+                                 &out[r * n], n, scratch)
+                free(scratch)
