@@ -58,7 +58,7 @@ def test_float16_conversions_exact(isa):
     assert np.isnan(o[~fin].view(np.float16)).all()
 
 
-def test_bfloat16_conversions_exact():
+def test_bfloat16_conversions_exact(isa):
     bits = np.arange(65536, dtype=np.uint16)
     out = np.empty(65536, np.float32)
     H.widen(1, bits, out)
