@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import xp_of
+from .._half import convert
 from .._tensor import Tensor
 
 __all__ = ["GradScaler", "OptState"]
@@ -139,7 +140,7 @@ class GradScaler:
                 if a.dtype == np.float32 or a.dtype == np.float64:
                     a *= a.dtype.type(inv_scale)
                 else:  # 16-bit: scaled in float32, rounded once
-                    a[...] = (a.astype(np.float32) * np.float32(inv_scale)).astype(a.dtype)
+                    a[...] = convert(convert(a, np.float32) * np.float32(inv_scale), a.dtype)
                 g._bump()
                 prev = found.get(dev, False)
                 found[dev] = prev or inf
