@@ -80,9 +80,9 @@ def kernels_only(n, reps):
     """The add kernels alone into preallocated outputs (no allocation, no page faults)."""
     import ml_dtypes
 
+    from ctorch import _table
     from ctorch._backend import cpu_kernels
     from ctorch._core import half as H
-    from ctorch import _table
 
     BIN_ADD = _table.code_names()["BIN_ADD"]
 
