@@ -574,7 +574,7 @@ def test_storage_bounds_are_checked(tmp_path):
     np.testing.assert_array_equal(A(S.load(path)["t"]), [[1, 3], [2, 4]])
 
 
-def test_bfloat16_storage_is_refused_clearly(tmp_path):
+def test_bfloat16_storage_loads(tmp_path):
     class BF:
         def __reduce__(self):
             ref = S._StorageRef(("storage", S._tg("torch", "BFloat16Storage"), "0", "cpu", 2))
@@ -586,9 +586,10 @@ def test_bfloat16_storage_is_refused_clearly(tmp_path):
     buf = io.BytesIO()
     S._Pickler(buf, 2, S._Saver()).dump(BF())
     path = tmp_path / "bf.pt"
-    _zip_with_pickle(path, buf.getvalue(), {"0": b"\0" * 4})
-    with pytest.raises(RuntimeError, match="bfloat16"):
-        S.load(path)
+    _zip_with_pickle(path, buf.getvalue(), {"0": b"\x80\x3f\x00\xc0"})  # 1.0, -2.0
+    t = S.load(path)
+    assert t.dtype is ctorch.bfloat16
+    assert t.float().tolist() == [1.0, -2.0]
 
 
 # ------------------------------------------------------------------------------------------
@@ -819,12 +820,12 @@ def test_torch_legacy_format(tmp_path):
     assert A(out["f"]).tolist() == [[1, 1], [1, 1]]
 
 
-def test_torch_bfloat16_is_refused(tmp_path):
+def test_torch_bfloat16_loads(tmp_path):
     torch = pytest.importorskip("torch")
     path = tmp_path / "bf.pt"
-    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, path)
-    with pytest.raises(RuntimeError, match="bfloat16"):
-        S.load(path)
+    torch.save({"w": torch.tensor([1.5, -3.0], dtype=torch.bfloat16)}, path)
+    w = S.load(path)["w"]
+    assert w.dtype is ctorch.bfloat16 and w.float().tolist() == [1.5, -3.0]
 
 
 def test_torch_module_path_remapping():

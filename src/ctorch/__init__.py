@@ -500,10 +500,7 @@ def get_float32_matmul_precision() -> str:
     return g()
 
 
-def finfo(type=None):  # noqa: A002
-    import numpy as _np
-
-    return _np.finfo(_dtype.to_numpy_dtype(type if type is not None else get_default_dtype()))
+from ._half import finfo  # noqa: E402
 
 
 def iinfo(type):  # noqa: A002
@@ -522,6 +519,7 @@ def _make_legacy(name, dt):
 FloatTensor = _make_legacy("FloatTensor", float32)
 DoubleTensor = _make_legacy("DoubleTensor", float64)
 HalfTensor = _make_legacy("HalfTensor", float16)
+BFloat16Tensor = _make_legacy("BFloat16Tensor", bfloat16)
 LongTensor = _make_legacy("LongTensor", int64)
 IntTensor = _make_legacy("IntTensor", int32)
 ShortTensor = _make_legacy("ShortTensor", int16)
@@ -587,6 +585,8 @@ _LAZY = {
     "fft": "ctorch.fft",
     "hub": "ctorch.hub",
     "_C": "ctorch._C",
+    "amp": "ctorch.amp",
+    "cpu": "ctorch.cpu",
 }
 
 
@@ -655,4 +655,26 @@ from .special._aliases import (  # noqa: E402
 _special_aliases.attach(Tensor)
 # --- end of special functions (#13) ---
 
+from . import _half as _half_mod  # noqa: E402
 from ._runtime_compat import _assert  # noqa: E402 - torch._assert
+
+_half_mod._install()  # float16/bfloat16 in float32 for the ops without 16-bit kernels
+
+from .amp.autocast_mode import (  # noqa: E402
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)

@@ -83,9 +83,9 @@ def _infer_np(data, exact: bool = False):
     a = np.array(data)
     if a.dtype == object:
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
-    if a.dtype.kind == "f" and a.dtype != np.float64:
+    if a.dtype.kind in "fV" and a.dtype != np.float64:
         return a
-    if exact and a.dtype.kind in "fciub":
+    if exact and a.dtype.kind in "fciubV":
         return a
     if a.dtype == np.float64 and not isinstance(data, (np.floating,)):
         return a.astype(D.to_numpy_dtype(D.get_default_dtype()))
@@ -187,10 +187,11 @@ def tensor(
     if dtype is not None:
         if a.dtype.kind == "c" and _np_dtype(dtype).kind != "c" and not _is_array(data):
             raise TypeError("must be real number, not complex")  # torch, for Python data
-        a = a.astype(_np_dtype(dtype))
+        with np.errstate(over="ignore"):  # torch rounds out-of-range values to inf silently
+            a = a.astype(_np_dtype(dtype))
     else:
         a = a.copy()
-    if a.dtype.kind not in "biufc":
+    if a.dtype.kind not in "biufcV":
         raise TypeError(f"tensor(): unsupported data type {a.dtype}")
     a = _native(a, "tensor()")
     return _place(np.ascontiguousarray(a) if not a.flags.c_contiguous else a, device, requires_grad)
@@ -210,7 +211,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             t = t.to(device)
         return t
     if isinstance(data, np.ndarray):
-        shareable = data.dtype.kind in "biufc" and _storable(data.dtype)
+        shareable = data.dtype.kind in "biufcV" and _storable(data.dtype)
         t = from_numpy(data) if shareable else tensor(data)
         if dtype is not None and D._as_dtype(dtype) is not t.dtype:
             t = t.to(dtype)
@@ -233,7 +234,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not _storable(ndarray.dtype):
         raise TypeError(
             f"from_numpy: can't share memory with a numpy.{ndarray.dtype} array: ctorch has no "
-            "such dtype. Supported: float64, float32, float16, complex64, complex128, int64, "
+            "such dtype. Supported: float64, float32, float16, bfloat16, complex64, complex128, int64, "
             "int32, int16, int8, uint8 and bool; ctorch.tensor(a) copies it into the nearest "
             "signed type."
         )
@@ -253,7 +254,9 @@ def from_dlpack(ext) -> Tensor:
         return ext
     dev = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
     if dev == 1:  # kDLCPU
-        return _wrap(np.from_dlpack(ext))
+        from ._half import from_dlpack_cpu
+
+        return _wrap(from_dlpack_cpu(ext))
     import cupy
 
     return _wrap(cupy.from_dlpack(ext))
@@ -493,7 +496,7 @@ def arange(
     n = math.ceil((end - start) / step)
     a = (
         (start + step * np.arange(n, dtype=np.float64))
-        if dt.kind == "f" or any(_is_float(v) for v in vals)
+        if dt.kind in "fV" or any(_is_float(v) for v in vals)
         else np.arange(start, end, step, dtype=np.int64)
     )
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
@@ -521,7 +524,7 @@ def linspace(
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
-    a = _linspace64(start, end, int(steps), dt if dt.kind in "fc" else _F64)
+    a = _linspace64(start, end, int(steps), dt if dt.kind in "fcV" else _F64)
     return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
 
 
@@ -549,7 +552,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 # ------------------------------------------------------------------ random
 def _rand_dtype(dtype):
     dt = _np_dtype(dtype)
-    if dt.kind not in "fc":
+    if dt.kind not in "fcV":
         raise NotImplementedError(
             f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'"
         )

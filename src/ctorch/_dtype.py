@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 
+import ml_dtypes as _ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -63,8 +64,8 @@ class dtype:
 float32 = dtype("float32", np.float32, _FLOAT)
 float64 = dtype("float64", np.float64, _FLOAT)
 float16 = dtype("float16", np.float16, _FLOAT)
-# bfloat16 exists as a name (for error messages and serialization); NumPy has no storage for it.
-bfloat16 = dtype("bfloat16", None, _FLOAT)
+# bfloat16 storage is ml_dtypes' NumPy extension type (the one JAX uses)
+bfloat16 = dtype("bfloat16", _ml_dtypes.bfloat16, _FLOAT)
 int8 = dtype("int8", np.int8, _INT)
 int16 = dtype("int16", np.int16, _INT)
 int32 = dtype("int32", np.int32, _INT)
@@ -110,7 +111,7 @@ def from_numpy_dtype(npdt) -> dtype:
     except (KeyError, TypeError):
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(npdt)}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, int16, int8, "
             "uint8, and bool."
         ) from None
 
@@ -124,8 +125,11 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
-    if not isinstance(d, dtype) or not d.is_floating_point or d is bfloat16:
-        raise TypeError(f"set_default_dtype: only float16/float32/float64 are supported, got {d}")
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(
+            f"set_default_dtype: only floating-point types are supported as the default type, "
+            f"got {d}"
+        )
     _default[0] = d
 
 

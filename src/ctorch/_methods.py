@@ -522,7 +522,7 @@ def _random_(self, from_=0, to=None, *, generator=None):
                 2**24
                 if self._a.dtype == np.float32
                 else 2**53
-                if self._a.dtype.kind == "f"
+                if self._a.dtype.kind in "fV"
                 else np.iinfo(self._a.dtype).max
             ),
         )

@@ -226,7 +226,7 @@ class Tensor(_MethodsStub):
         return bool(self._a.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self._a.dtype.kind == "f"
+        return self._a.dtype.kind in "fV"
 
     def is_complex(self) -> bool:
         return self._a.dtype.kind == "c"
@@ -620,6 +620,10 @@ class Tensor(_MethodsStub):
         return array_function(func, types, args, kwargs)
 
     def __dlpack__(self, *args, **kwargs):
+        if self._a.dtype.kind == "V":  # bfloat16: NumPy's DLPack has no such type
+            from ._half import bf16_dlpack
+
+            return bf16_dlpack(self._a, *args, **kwargs)
         return self._a.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):

@@ -189,9 +189,16 @@ def tensor_repr(t) -> str:
     else:
         vals = _summary_values(a) if summarize else a
         fcls = _ComplexFormatter if a.dtype.kind == "c" else _Formatter
-        f = fcls(np.asarray(vals) if a.dtype != np.float16 else np.asarray(vals, dtype=np.float32))
+        f = fcls(
+            np.asarray(vals)
+            if a.dtype.itemsize != 2 or a.dtype.kind not in "fV"
+            else np.asarray(vals, dtype=np.float32)
+        )
         body = _fmt_array(
-            a if a.dtype != np.float16 else a.astype(np.float32), f, indent, summarize
+            a if a.dtype.itemsize != 2 or a.dtype.kind not in "fV" else a.astype(np.float32),
+            f,
+            indent,
+            summarize,
         )
     dt = t.dtype
     if dt not in (D.get_default_dtype(), D.get_default_dtype().to_complex(), D.int64, D.bool) or (

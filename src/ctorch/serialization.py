@@ -79,7 +79,7 @@ _TORCH_DTYPE_NP: dict[str, str | None] = {
     "float32": "<f4",
     "float64": "<f8",
     "float16": "<f2",
-    "bfloat16": None,
+    "bfloat16": "bfloat16",  # ml_dtypes registers the name with NumPy
     "int8": "|i1",
     "int16": "<i2",
     "int32": "<i4",

@@ -7,6 +7,8 @@ classes and helpers once, through ``init``; the loops here are the Python ones o
 step and its order are the same. Knows no arrays.
 """
 
+import numpy as np
+
 cdef object _Tensor = None
 cdef object _AccumulateGrad = None
 cdef object _BackwardCFunction = None
@@ -240,12 +242,36 @@ cdef inline object _null_ctx(Py_ssize_t n):
     return ctx
 
 
+cdef object _autocast_hook = None
+cdef object _ndarray = np.ndarray
+
+
+cdef object _out_meta(o):
+    """(shape, dtype, array type) of an output, or None for a tensor without a dense array
+    (a sparse tensor: its ``_a`` raises)."""
+    try:
+        a = o._a
+        return (a.shape, a.dtype, type(a))
+    except NotImplementedError:
+        return None
+
+
+def set_autocast_hook(hook) -> None:
+    """``ctorch._autocast.function_hook`` while any autocast region is open, else None."""
+    global _autocast_hook
+    _autocast_hook = hook
+
+
 def function_apply(cls, *args, **kwargs):
     """``Function.apply``: run ``forward`` with grad mode off; when grad mode is on and an
     input requires grad, on a new graph node (``apply_recording``), else on a
-    ``NullContext`` (``mark_dirty`` still moves version counters)."""
+    ``NullContext`` (``mark_dirty`` still moves version counters). While an autocast region
+    is open (in some thread), the autocast hook first casts the arguments per the op's
+    policy."""
     cdef object state = _state
     cdef object Tensor = _Tensor
+    if _autocast_hook is not None:
+        args = _autocast_hook(cls, args)
     if state.enabled:
         for a in args:
             if isinstance(a, Tensor) and a._rg:
@@ -371,10 +397,7 @@ def apply_recording(cls, tuple args, kwargs):
             lst.append(node)
     if len(outs) > 1:
         # keep (shape, dtype, array type) only, not the arrays themselves
-        node._out_meta = [
-            (o._a.shape, o._a.dtype, type(o._a)) if isinstance(o, Tensor) else None
-            for o in outs
-        ]
+        node._out_meta = [_out_meta(o) if isinstance(o, Tensor) else None for o in outs]
     i = 0
     for o in outs:
         if isinstance(o, Tensor):
@@ -385,7 +408,10 @@ def apply_recording(cls, tuple args, kwargs):
                         "operation."
                     )
                 o._vref[0] += 1
-            kind = o._a.dtype.kind
+            a = o._a
+            # NumPy arrays: the dtype kind decides; others (CuPy, a sparse tensor's stand-in
+            # that raises on any use) ask the tensor
+            kind = (<object>a).dtype.kind if type(a) is _ndarray else ""
             if (non_diff and _is_in(o, non_diff)) or (
                 kind != "f" and kind != "c" and not (o.is_floating_point() or o.is_complex())
             ):
@@ -417,7 +443,11 @@ def saved_arrays(node):
         if o is None:
             out.append(None)
             continue
-        s = <SavedTensor?>o
+        if type(o) is not SavedTensor:  # a wrapper with its own unpack (ctorch._half)
+            t = o.unpack(node)
+            out.append(None if t is None else t._a)
+            continue
+        s = <SavedTensor>o
         if s.version_ref[0] != s.version:
             s.unpack(node)  # raises the in-place modification error
         if s.is_output:
@@ -432,4 +462,5 @@ def saved_tensors(node):
     saved = node._saved
     if saved is None:
         raise RuntimeError(_freed_msg)
-    return tuple([None if s is None else (<SavedTensor?>s).unpack(node) for s in saved])
+    # an entry may be a wrapper with its own unpack (ctorch._half's widening view)
+    return tuple([None if s is None else s.unpack(node) for s in saved])

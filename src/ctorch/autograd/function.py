@@ -160,6 +160,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
+_autocast = None  # ctorch._autocast.function_hook while any autocast region is open
 
 
 def _set_tensor_class(cls) -> None:
@@ -258,9 +259,13 @@ class Function(metaclass=_FunctionMeta):
             f"{type(self).__name__}.apply(...) instead of instantiating it."
         )
 
+    #: autocast policy of this op ({device_type: policy}, see ctorch._autocast), or None
+    _ac = None
+
     # ``apply(*args, **kwargs)``: runs ``forward`` with grad mode off; when grad mode is on
     # and an input requires grad, on a new graph node (the ``ctx``) whose outputs it then
-    # connects (``_apply_recording``), else on a ``NullContext``. Compiled:
+    # connects (``_apply_recording``), else on a ``NullContext``; inside an autocast region
+    # the autocast hook casts the arguments first. Compiled:
     # ``_core._autograd.function_apply``.
     apply = classmethod(_autograd.function_apply)
 

@@ -54,7 +54,7 @@ def check_writable(t: Tensor, op: str) -> None:
 
 
 def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
-    order = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    order = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}  # V: bfloat16
     return order[src.kind] <= order[dst.kind]
 
 

@@ -302,3 +302,13 @@ def empty_cache() -> None:
     cp = require_cupy("empty_cache()")
     cp.get_default_memory_pool().free_all_blocks()
     cp.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def __getattr__(name: str):
+    if name == "amp":  # ctorch.cuda.amp (autocast, GradScaler), imported on first use
+        import importlib
+
+        m = importlib.import_module("ctorch.cuda.amp")
+        globals()["amp"] = m
+        return m
+    raise AttributeError(f"module 'ctorch.cuda' has no attribute {name!r}")

@@ -124,7 +124,7 @@ class _MPIReq:
 
 
 def _is_direct_mpi(dt: np.dtype) -> bool:
-    return dt.kind in "iufc" and dt.itemsize >= (4 if dt.kind == "f" else 1)
+    return dt.kind in "iufc" and dt.itemsize >= (4 if dt.kind in "fV" else 1)
 
 
 def _bytes(a: Any) -> Any:
@@ -190,7 +190,7 @@ class MPIBackend:
         res, buf = arrays[out], bufs[out]
         if op is ReduceOp.AVG:
             n = self.size
-            if buf.dtype.kind in "fc":
+            if buf.dtype.kind in "fcV":
                 posts.append(lambda: np.divide(buf, n, out=buf))
             else:  # integers: truncating division, as NCCL's ncclAvg
                 posts.append(

@@ -46,7 +46,7 @@ __all__ = [
 def _set(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write a host array into ``tensor`` (any device) and bump its version."""
     a = tensor._a
-    values = np.asarray(values, dtype=np.dtype(a.dtype) if a.dtype.kind in "fc" else None)
+    values = np.asarray(values, dtype=np.dtype(a.dtype) if a.dtype.kind in "fcV" else None)
     if type(a) is np.ndarray:
         a[...] = values
     else:

@@ -91,7 +91,7 @@ def sum_to_shape(g: Tensor, shape) -> Tensor:
 
 def float_dtype_for(a) -> np.dtype:
     """Integer/bool inputs of float-valued ops compute in the default dtype."""
-    if a.dtype.kind in "fc":
+    if a.dtype.kind in "fcV":
         return a.dtype
     return D.to_numpy_dtype(D.get_default_dtype())
 

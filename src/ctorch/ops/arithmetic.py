@@ -387,7 +387,7 @@ def floor_divide(input, other):
     xp = xp_of(xa)
     _int_zero_div(dt, yb)
     r = _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
-    if dt.kind in "fc" and _needs_graph(a, b):
+    if dt.kind in "fcV" and _needs_graph(a, b):
         return _FloorDivide.apply(a, b, r)
     return r
 

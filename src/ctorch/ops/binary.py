@@ -18,6 +18,9 @@ from .. import _dtype as D
 from .. import _table
 from .._backend import fp_quiet, kernels_for, xp_of
 from .._core import _smallops
+from .._half import BF16 as _BF16
+from .._half import F16 as _F16
+from .._half import hkernel, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -78,7 +81,7 @@ def _res_dtype(a, b):
     da = a._a.dtype
     tb = type(b)
     if tb is float:
-        return da if da.kind in "fc" else D.to_numpy_dtype(D.get_default_dtype())
+        return da if da.kind in "fcV" else D.to_numpy_dtype(D.get_default_dtype())
     if tb is int:
         return da if da.kind != "b" else np.dtype(np.int64)
     if tb is bool:
@@ -111,6 +114,12 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     dt = _res_dtype(a, b)
     if dt.kind in "biu" and not _BOP[op].int_ok:
         dt = D.to_numpy_dtype(D.get_default_dtype())
+    if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
+        r = _half_binary(op, a, b, dt, reverse)
+        if out is None:
+            return r
+        xp_of(out).copyto(out, r, casting="unsafe")
+        return out
     xa = _operand(a, dt)
     yb = _operand(b, dt)
     n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
@@ -171,7 +180,7 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         r = np.asarray(r, dtype=dt)
     elif r.dtype != dt:
         r = r.astype(dt)
-    if op == POW and not reverse and dt.kind == "f" and hasattr(yb, "shape") and out is None:
+    if op == POW and not reverse and dt.kind in "fV" and hasattr(yb, "shape") and out is None:
         # NumPy's power takes sqrt for an exponent of 0.5, so (-inf) ** 0.5 is NaN; torch's
         # tensor ** tensor is C's pow (and so is our kernel): +inf
         fix = (xa == -np.inf) & (yb == 0.5)
@@ -186,6 +195,46 @@ _small = _smallops.binary
 _small_scalar = _smallops.binary_scalar
 
 
+def _half_binary(op, a, b, dt, reverse):
+    xa = _operand(a, dt)
+    yb = _operand(b, dt) if isinstance(b, Tensor) else b
+    n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
+    if n >= KERNEL_MIN and type(xa) is _nd and xa.flags.c_contiguous:
+        if not isinstance(yb, _nd):
+            hk, kind = hkernel("h_binary_scalar", xa)
+            if hk is not None and isinstance(yb, (int, float, bool)):
+                out = np.empty(xa.shape, dt)
+                hk(kind, op, u16(xa), float(yb), u16(out), reverse)
+                return out
+        elif yb.shape == xa.shape:
+            hk, kind = hkernel("h_binary", xa, yb)
+            if hk is not None:
+                out = np.empty(xa.shape, dt)
+                p, q = (yb, xa) if reverse else (xa, yb)
+                hk(kind, op, u16(p), u16(q), u16(out))
+                return out
+        else:
+            pat = _bcast_pattern(xa.shape, yb.shape)
+            hk, kind = hkernel("h_binary_bcast", xa, yb) if pat is not None else (None, 0)
+            if hk is not None:
+                out = np.empty(xa.shape, dt)
+                hk(kind, op, u16(xa), u16(yb), u16(out), *pat, reverse)
+                return out
+    return _half_binary_f32(op, a, b, dt, reverse)
+
+
+def _half_binary_f32(op, a, b, dt, reverse):
+    # the operands as float32 (a 16-bit operand widened, a wider one rounded to dt first, as
+    # torch's promotion to dt would), the float32 result rounded once to dt
+    xa = _operand(a, dt).astype(_F32)
+    yb = _operand(b, dt)
+    if isinstance(b, Tensor):
+        yb = yb.astype(_F32)
+    return binary_arrays(op, _wrap(xa), _wrap(yb) if isinstance(b, Tensor) else yb, reverse).astype(
+        dt
+    )
+
+
 def _shape_of(x):
     return x._a.shape if isinstance(x, Tensor) else None
 
@@ -197,7 +246,7 @@ def _grad_for(g, x):
     g = sum_to_shape(g, x._a.shape)
     if g._a.dtype.kind == "c" and x._a.dtype.kind != "c":
         g = g.real  # torch's handle_r_to_c: a real operand keeps the real part
-    if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fc":
+    if g._a.dtype != x._a.dtype and x._a.dtype.kind in "fcV":
         g = g.to(x.dtype)
     return g
 
@@ -216,7 +265,7 @@ def _g(g, meta, needed):
     g = sum_to_shape(g, shape)
     if g._a.dtype.kind == "c" and dt.kind != "c":
         g = g.real  # torch's handle_r_to_c: a real operand keeps the real part
-    if g._a.dtype != dt and dt.kind in "fc":
+    if g._a.dtype != dt and dt.kind in "fcV":
         g = g.to(D.from_numpy_dtype(dt))
     return g
 

@@ -107,8 +107,8 @@ def _bitwise(name, uf):
     def f(input, other):
         a, b = _lhs(input, other, name)
         if (
-            a._a.dtype.kind == "f"
-            or (isinstance(b, Tensor) and b._a.dtype.kind == "f")
+            a._a.dtype.kind in "fV"
+            or (isinstance(b, Tensor) and b._a.dtype.kind in "fV")
             or isinstance(b, float)
         ):
             raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
@@ -127,7 +127,7 @@ bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
 
 def bitwise_not(input):
     xp = xp_of(input._a)
-    if input._a.dtype.kind == "f":
+    if input._a.dtype.kind in "fV":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
     return _wrap(xp.invert(input._a))
 

@@ -240,6 +240,12 @@ def _check_pair(name, a, b, what):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): arguments must be Tensors")
     da, db = a._a.dtype, b._a.dtype
+    if da == np.float16 and db == np.float16:
+        # torch gives complex32 (chalf); NumPy has no complex32, so ctorch has none
+        raise RuntimeError(
+            f"{name}(): float16 parts would make a complex32 (chalf) tensor, which ctorch does "
+            "not have (NumPy has no complex32); convert the parts to float32 first"
+        )
     if da.kind != "f" or da not in (np.float32, np.float64) or db.kind != "f":
         raise RuntimeError(
             f"Expected both inputs to be Half, Float or Double tensors but got {a.dtype} and "

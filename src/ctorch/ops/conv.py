@@ -116,7 +116,7 @@ def _check_conv_args(op, x, w, b, groups, nd):
         raise RuntimeError(f"Input type ({x.dtype}) and weight type ({w.dtype}) should be the same")
     if b is not None and b._a.dtype != x._a.dtype:
         raise RuntimeError(f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same")
-    if x._a.dtype.kind not in "fc":
+    if x._a.dtype.kind not in "fcV":
         raise RuntimeError(f"\"{op}\" not implemented for '{x.dtype}'")
     if groups < 1:
         raise RuntimeError("non-positive groups is not supported")

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import as_device
 from .._device import device as _device_cls
+from .._half import convert
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -43,7 +44,8 @@ def _convert_array(a, dt, dev, copy):
                     "Casting complex values to real discards the imaginary part", stacklevel=4
                 )
                 a = a.real
-            a = a.astype(npdt)
+            with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently
+                a = convert(a, npdt)
             copy = False
     if dev is not None:
         is_cpu = type(a) is np.ndarray

@@ -18,7 +18,7 @@ _wrap = Tensor._make
 
 def dropout_mask_array(like, shape: tuple, p: float, generator=None):
     """A float mask of ``shape`` (dtype and device of ``like``): 0 with prob p, else 1/(1-p)."""
-    dt = like.dtype if like.dtype.kind == "f" else np.dtype(np.float32)
+    dt = like.dtype if like.dtype.kind in "fV" else np.dtype(np.float32)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
     xp = xp_of(like)
     if xp is np:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._backend import xp_of
+from .._half import convert, is_half
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -122,4 +125,10 @@ def einsum(equation, *operands):
     ins, out = _parse(equation, [o._a.shape for o in operands])
     xp = xp_of(operands[0]._a)
     spec = ",".join(ins) + "->" + out
-    return _wrap(xp.asarray(xp.einsum(spec, *[o._a for o in operands], optimize=len(operands) > 2)))
+    arrs = [o._a for o in operands]
+    dt = arrs[0].dtype
+    if is_half(dt) and all(a.dtype == dt for a in arrs):  # 16-bit: in float32, rounded once
+        arrs = [convert(a, np.float32) for a in arrs]
+        r = xp.einsum(spec, *arrs, optimize=len(arrs) > 2)
+        return _wrap(convert(xp.asarray(r), dt))
+    return _wrap(xp.asarray(xp.einsum(spec, *arrs, optimize=len(operands) > 2)))

@@ -187,8 +187,8 @@ def _scatter_reduce_np(x, dim, ia, sa, reduce, include_self):
         elif out.dtype.kind == "b":
             out[touched] = reduce == "amin"
         else:
-            big = np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).max
-            lo = -np.inf if out.dtype.kind in "fc" else np.iinfo(out.dtype).min
+            big = np.inf if out.dtype.kind in "fcV" else np.iinfo(out.dtype).max
+            lo = -np.inf if out.dtype.kind in "fcV" else np.iinfo(out.dtype).min
             out[touched] = lo if reduce == "amax" else big
     ufunc = {
         "sum": np.add,
@@ -201,7 +201,7 @@ def _scatter_reduce_np(x, dim, ia, sa, reduce, include_self):
         ufunc.at(out, grid, sa)
     if reduce == "mean":
         n = np.maximum(count + (1 if include_self else 0), 1)
-        if out.dtype.kind in "fc":
+        if out.dtype.kind in "fcV":
             out /= n.astype(out.dtype)
         else:
             out //= n.astype(out.dtype)

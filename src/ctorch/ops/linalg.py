@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import sgemm_kernels, xp_of
+from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -29,6 +30,22 @@ _LINEAR_SGEMM_MIN_MACS = 1 << 18
 _LINEAR_SGEMM = True  # False: nn.Linear's products on NumPy (tools/bench_steps.py's A/B)
 
 
+def _half_mm(x, y):
+    """x @ y for two float16/bfloat16 CPU matrices (same dtype), else None: bfloat16 on the
+    AVX-512 BF16 GEMM (ctorch._core.half.bgemm), else widened to float32 (SIMD conversion),
+    multiplied there and rounded once."""
+    if type(x) is not np.ndarray or x.dtype != y.dtype or not is_half(x.dtype):
+        return None
+    if x.ndim == 2 and y.ndim == 2:
+        k = half_kernels()
+        if x.dtype == BF16 and k is not None and k.HAVE_BF16_DOT:
+            out = np.empty((x.shape[0], y.shape[1]), BF16)
+            k.bgemm(x.view(np.uint16), y.view(np.uint16), out.view(np.uint16))
+            return out
+        return convert(_linear_mm(convert(x, np.float32), convert(y, np.float32)), x.dtype)
+    return convert(np.matmul(convert(x, np.float32), convert(y, np.float32)), x.dtype)
+
+
 def _linear_mm(x, y):
     """x @ y for nn.Linear's three 2-D products (forward, dX, dW).
 
@@ -42,6 +59,10 @@ def _linear_mm(x, y):
     depends on shapes, dtype and device only, and sgemm's result does not depend on the thread
     count.  Everything else: NumPy/CuPy.
     """
+    if x.dtype.itemsize == 2:
+        r = _half_mm(x, y)
+        if r is not None:
+            return r
     k = sgemm_kernels(x, y) if _LINEAR_SGEMM and x.ndim == 2 else None
     if k is not None:
         M, K = x.shape
@@ -80,6 +101,10 @@ def _bmm_sgemm(x, y):
 
 
 def _matmul_arr(x, y):
+    if x.dtype.itemsize == 2:
+        r = _half_mm(x, y)
+        if r is not None:
+            return r
     xp = xp_of(x)
     if x.ndim >= 3 and y.ndim == x.ndim and xp is np and x.dtype == np.float32:
         r = _bmm_sgemm(x, y)

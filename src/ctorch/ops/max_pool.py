@@ -74,7 +74,7 @@ def _maxpool_fwd_arrays(xa, geom):
     # fallback: -inf padded input, scan the taps in torch's order (first max, last NaN wins)
     right_h = max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - H - ph)
     right_w = max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - W - pw)
-    fill = -np.inf if xa.dtype.kind == "f" else np.iinfo(xa.dtype).min
+    fill = -np.inf if xa.dtype.kind in "fV" else np.iinfo(xa.dtype).min
     xpd = xp.full((N, C, H + ph + right_h, W + pw + right_w), fill, xa.dtype)
     xpd[:, :, ph : ph + H, pw : pw + W] = xa
     rows = xp.arange(oh) * sh - ph
@@ -97,7 +97,7 @@ def _maxpool_fwd_arrays(xa, geom):
                 bidx = xp.broadcast_to(xp.where(inside, flat, -1), best.shape).copy()
                 continue
             take = inside & (
-                (v > best) | (xp.isnan(v) if xa.dtype.kind == "f" else False) | (bidx < 0)
+                (v > best) | (xp.isnan(v) if xa.dtype.kind in "fV" else False) | (bidx < 0)
             )
             best = xp.where(take, v, best)
             bidx = xp.where(take, flat, bidx)
@@ -259,7 +259,7 @@ def _adaptive_max_arrays(xa, oh, ow):
     for i, (a, b) in enumerate(rh):
         for j, (c, d) in enumerate(rw):
             win = xa[:, :, a:b, c:d].reshape(N, C, (b - a) * (d - c))
-            if xa.dtype.kind == "f":
+            if xa.dtype.kind in "fV":
                 nan = xp.isnan(win)
                 am = xp.where(
                     nan.any(-1),

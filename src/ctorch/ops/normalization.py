@@ -222,7 +222,7 @@ def batch_norm(
     xa = input._a
     if xa.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {xa.ndim}D input)")
-    if xa.dtype.kind != "f":
+    if xa.dtype.kind not in "fV":
         raise RuntimeError(f"\"batch_norm\" not implemented for '{input.dtype}'")
     N, C, HW = _nchw(xa.shape)
     for name, t in (
@@ -421,7 +421,7 @@ def layer_norm(
                 f"got {name} of shape {list(t._a.shape)} and normalized_shape = "
                 f"{list(normalized_shape)}"
             )
-    if xa.dtype.kind != "f":
+    if xa.dtype.kind not in "fV":
         raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
     _check_mixed("layer_norm", xa, weight, bias)
     D = math.prod(normalized_shape)

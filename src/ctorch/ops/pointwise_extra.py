@@ -326,7 +326,7 @@ class Erfinv(Function):
     @staticmethod
     def forward(ctx, x):
         a = x._a
-        dt = a.dtype if a.dtype.kind == "f" else D.to_numpy_dtype(D.get_default_dtype())
+        dt = a.dtype if a.dtype.kind in "fV" else D.to_numpy_dtype(D.get_default_dtype())
         y = _wrap(_erfinv_array(a).astype(dt, copy=False))
         ctx.save_for_backward(y)
         return y

@@ -79,7 +79,7 @@ def _maxpool3d_arrays(xa, k, s, p, d, o):
     N, C, D, H, W = xa.shape
     xp = xp_of(xa)
     xa = contiguous(xa)
-    fill = -np.inf if xa.dtype.kind == "f" else np.iinfo(xa.dtype).min
+    fill = -np.inf if xa.dtype.kind in "fV" else np.iinfo(xa.dtype).min
     right = [
         max(0, (oi - 1) * si + di * (ki - 1) + 1 - n - pi)
         for oi, si, di, ki, n, pi in zip(o, s, d, k, (D, H, W), p, strict=True)
@@ -90,7 +90,7 @@ def _maxpool3d_arrays(xa, k, s, p, d, o):
     xpd[:, :, p[0] : p[0] + D, p[1] : p[1] + H, p[2] : p[2] + W] = xa
     pos = [xp.arange(oi) * si - pi for oi, si, pi in zip(o, s, p, strict=True)]
     best = bidx = None
-    isf = xa.dtype.kind == "f"
+    isf = xa.dtype.kind in "fV"
     for a in range(k[0]):
         for b in range(k[1]):
             for c in range(k[2]):
@@ -193,7 +193,7 @@ def avg_pool3d(
         ).squeeze(0)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if input._a.dtype.kind not in "fc":
+    if input._a.dtype.kind not in "fcV":
         raise RuntimeError(f"\"avg_pool3d\" not implemented for '{input.dtype}'")
     k, s, p, _, _ = _geometry3d(
         "avg_pool3d", input._a.shape, kernel_size, stride, padding, 1, ceil_mode
@@ -239,7 +239,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
             "adaptive_avg_pool3d: elements of output_size must be greater than or equal to 0 "
             f"but received {o}"
         )
-    if o == (1, 1, 1) and input._a.dtype.kind == "f":
+    if o == (1, 1, 1) and input._a.dtype.kind in "fV":
         return input.mean((2, 3, 4), keepdim=True)
     y = input
     for ax in (4, 3, 2):
@@ -259,7 +259,7 @@ def _adaptive_max3d_arrays(xa, o):
         for j, (b0, b1) in enumerate(rh):
             for m, (c0, c1) in enumerate(rw):
                 win = xa[:, :, a0:a1, b0:b1, c0:c1].reshape(N, C, -1)
-                if xa.dtype.kind == "f":
+                if xa.dtype.kind in "fV":
                     nan = xp.isnan(win)
                     am = xp.where(
                         nan.any(-1),

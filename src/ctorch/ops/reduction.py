@@ -146,7 +146,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     a = input._a
-    if dtype is None and a.dtype.kind not in "fc":
+    if dtype is None and a.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -248,7 +248,7 @@ def _extreme_axis(a, ax, is_max):
             getattr(k, name)(a.reshape(-1), vals, idx, outer, mid, inner)
             shape = a.shape[:ax] + a.shape[ax + 1 :]
             return vals.reshape(shape), idx.reshape(shape)
-    if dt.kind == "f":
+    if dt.kind in "fV":
         nan = xp.isnan(a)
         idx = (xp.argmax if is_max else xp.argmin)(a, axis=ax)
         if nan.any():
@@ -383,7 +383,7 @@ def argmax(input, dim=None, keepdim: bool = False):
     if dim is None:
         a = input._a.reshape(-1)
         xp = xp_of(a)
-        if a.dtype.kind == "f" and xp.isnan(a).any():
+        if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
         else:
             i = int(xp.argmax(a))
@@ -397,7 +397,7 @@ def argmin(input, dim=None, keepdim: bool = False):
     if dim is None:
         a = input._a.reshape(-1)
         xp = xp_of(a)
-        if a.dtype.kind == "f" and xp.isnan(a).any():
+        if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
         else:
             i = int(xp.argmin(a))
@@ -421,14 +421,14 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     if correction is None:
         correction = 1 if (unbiased is None or unbiased) else 0
     a = input._a
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if a.dtype.kind == "c":  # torch: var(z) = var(Re z) + var(Im z), a real tensor
         from .complex import imag, real
 
         kw = {"keepdim": keepdim, "correction": correction}
         return var(real(input), dim, **kw) + var(imag(input), dim, **kw)
-    if a.dtype.kind == "f" and a.dtype.itemsize < 8:
+    if a.dtype.kind in "fV" and a.dtype.itemsize < 8:
         # torch's CPU var/std accumulate reduced-precision floats in float64 (squares of 1e30
         # overflow float32: var([1e30, 0]) is finite in torch) and round once
         r = var(input.double(), dim, unbiased, keepdim, correction=correction)
@@ -468,7 +468,7 @@ class _StdFromVar(Function):
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     dt = input._a.dtype
-    if dt.kind == "f" and dt.itemsize < 8:  # the sqrt too in float64, as torch (see var)
+    if dt.kind in "fV" and dt.itemsize < 8:  # the sqrt too in float64, as torch (see var)
         r = std(input.double(), dim, unbiased, keepdim, correction=correction)
         return r.to(input.dtype)
     return _StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
@@ -537,7 +537,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if input._a.dtype.kind == "c":
         input = input.abs()  # every p-norm of complex numbers is that of their moduli
     axes = dims_tuple(dim, input._a.ndim, "norm")
-    if input._a.dtype.kind == "f" and p not in (0, 1, float("inf"), float("-inf")):
+    if input._a.dtype.kind in "fV" and p not in (0, 1, float("inf"), float("-inf")):
         # one node with torch's norm_backward: composing sqrt(sum(x*x)) gives 0 * inf = NaN
         # at a zero vector, where torch gives the subgradient 0
         return (_PNorm if dim is None else _PNormDim).apply(input, p, axes, keepdim)

@@ -22,7 +22,7 @@ def _scan(fn, a, ax, dt=None):
     on the CPU, reduced-precision floats accumulate in float64 and round once at the end (a
     float32 running sum drifts: 1e5 normal values end ~1e-4 away from torch's)."""
     dt = a.dtype if dt is None else np.dtype(dt)
-    if dt.kind == "f" and dt.itemsize < 8:
+    if dt.kind in "fV" and dt.itemsize < 8:
         with np.errstate(over="ignore"):  # beyond float32's range: inf, as torch
             return fn(a, axis=ax, dtype=np.float64).astype(dt)
     return fn(a, axis=ax, dtype=dt)

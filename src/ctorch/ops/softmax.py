@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import kernels_for, xp_of
+from .._backend import contiguous, kernels_for, xp_of
+from .._half import hkernel, is_half, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -78,12 +79,39 @@ def _softmax_arr(a, ax, log):
         return (e / xp.sum(e, axis=ax, keepdims=True)).astype(a.dtype, copy=False)
 
 
+def _h_softmax(mode, a, b, ax):
+    """The fused 16-bit row kernel over the last axis (float32 inside, one rounding), or None."""
+    if not (a.ndim and ax == a.ndim - 1 and a.size >= 1024 and a.shape[-1]):
+        return None
+    hk, kind = hkernel("h_softmax_rows", *((a,) if b is None else (a, b)))
+    if hk is None:
+        return None
+    n = a.shape[-1]
+    out = np.empty(a.shape, a.dtype)
+    hk(kind, mode, u16(a), u16(a if b is None else b), u16(out), a.size // n, n)
+    return out
+
+
 class Softmax(Function):
     _node_name = "SoftmaxBackward0"
 
     @staticmethod
+    def _half_native(x, ax, log):
+        """16-bit last-axis rows of 1024+ elements run fused (ctorch._half.float32_compute)."""
+        a = x._a
+        return (
+            type(a) is _nd
+            and a.ndim > 0
+            and ax == a.ndim - 1
+            and a.size >= 1024
+            and a.shape[-1] > 0
+            and a.flags.c_contiguous
+        )
+
+    @staticmethod
     def forward(ctx, x, ax, log):
-        y = _wrap(_softmax_arr(x._a, ax, log))
+        y = _h_softmax(1 if log else 0, x._a, None, ax) if is_half(x._a.dtype) else None
+        y = _wrap(y if y is not None else _softmax_arr(x._a, ax, log))
         ctx.ax, ctx.log = ax, log
         ctx.save_for_backward(y)
         return y
@@ -93,6 +121,10 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         ax, log = ctx.ax, ctx.log
         ga, ya = g._a, y._a
+        if not state.enabled and is_half(ya.dtype) and ga.dtype == ya.dtype:
+            gx = _h_softmax(3 if log else 2, contiguous(ga), ya, ax)
+            if gx is not None:
+                return _wrap(gx), None, None
         if (
             not state.enabled
             and ya.ndim
@@ -122,7 +154,7 @@ Softmax._backward_cls.__name__ = "SoftmaxBackward0"
 def _softmax_impl(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
-    elif input._a.dtype.kind not in "fc":
+    elif input._a.dtype.kind not in "fcV":
         input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
     if dim is None:
         dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule

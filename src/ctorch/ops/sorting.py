@@ -30,7 +30,7 @@ def _argsort(a, ax, descending, stable=True):
         if a.dtype.kind == "u":
             a = a.astype(np.int64)
         key = -a
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             key = xp.where(xp.isnan(a), -xp.inf, key)
         return xp.argsort(key, axis=ax, kind="stable") if xp is np else xp.argsort(key, axis=ax)
     return xp.argsort(a, axis=ax, kind="stable") if xp is np else xp.argsort(a, axis=ax)
@@ -92,7 +92,7 @@ def _median(input, dim, keepdim, ignore_nan, name):
     if x._a.ndim == 0:
         x = x.reshape(1)
     n = x._a.shape[d]
-    if n == 0 and flat and x._a.dtype.kind in "fc":
+    if n == 0 and flat and x._a.dtype.kind in "fcV":
         return _wrap(xp_of(x._a).asarray(np.nan, dtype=x._a.dtype))  # torch: NaN
     if n == 0:
         raise IndexError(
@@ -102,7 +102,7 @@ def _median(input, dim, keepdim, ignore_nan, name):
         )
     s = sort(x, d)
     xp = xp_of(x._a)
-    if x._a.dtype.kind in "fc":
+    if x._a.dtype.kind in "fcV":
         nn = (~xp.isnan(x._a)).sum(axis=d, keepdims=True)
     else:
         nn = xp.full([1 if i == d else m for i, m in enumerate(x._a.shape)], n)
@@ -139,7 +139,7 @@ class _EvenMedian(Function):
         (x,) = ctx.saved_tensors
         xp = xp_of(x._a)
         v = ctx.v._a
-        mask = xp.isnan(x._a) if (v.dtype.kind in "fc" and xp.isnan(v)) else (x._a == v)
+        mask = xp.isnan(x._a) if (v.dtype.kind in "fcV" and xp.isnan(v)) else (x._a == v)
         w = _wrap((mask / mask.sum()).astype(x._a.dtype))
         return g * w, None
 

@@ -17,6 +17,9 @@ from .. import _table
 from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
 from .._core._smallops import unary as _small_unary
 from .._core._smallops import unary_backward as _small_unary_backward
+from .._half import BF16 as _BF16
+from .._half import F16 as _F16
+from .._half import hkernel, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -48,7 +51,7 @@ def _erf_fn(xp):
 
 def _int_keep(f):
     """A rounding function that leaves integer arrays as they are (copied)."""
-    return lambda v: f(v) if v.dtype.kind in "fc" else v.copy()
+    return lambda v: f(v) if v.dtype.kind in "fcV" else v.copy()
 
 
 def _array_vocab(xp) -> dict:
@@ -199,9 +202,16 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
         if r is not None:
             return r
     dt = x.dtype
-    if dt.kind not in "fc" and not op.int_ok:
+    if dt.kind not in "fcV" and not op.int_ok:
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
+    if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
+        hk, kind = hkernel("h_unary", x, min_size=KERNEL_MIN if op.ufunc else 0)
+        if hk is not None:
+            out = np.empty(x.shape, dt)
+            hk(kind, op.code, u16(x), u16(out), a, b)
+            return out
+        return unary_array(op, x.astype(np.float32), a, b).astype(dt)
     # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
     # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
     # beats evaluating their expression as several NumPy ops, and small and large inputs then
@@ -255,6 +265,12 @@ def _make_unary(op):
                 # e.g. the expanded gradient of a sum(): one copy beats the formula
                 ga = contiguous(g._a)
                 k = kernel("unary_backward", ga, xa, ya, min_size=0)  # any size (see above)
+                if k is None and (ga.dtype == _F16 or ga.dtype == _BF16):
+                    hk, kind = hkernel("h_unary_backward", ga, xa, ya)
+                    if hk is not None:
+                        gx = np.empty(ga.shape, ga.dtype)
+                        hk(kind, op.code, u16(ga), u16(xa), u16(ya), u16(gx), a, b)
+                        return _wrap(gx), None, None
                 if k is not None:
                     gx = xp_of(ga).empty(ga.shape, ga.dtype)
                     flat = (ga.reshape(-1), xa.reshape(-1), ya.reshape(-1), gx.reshape(-1))

@@ -66,6 +66,9 @@ def _caller_op() -> str:
                 break
         elif not mod.startswith("ctorch.sparse"):
             co = f.f_code.co_name
+            if co == "autocast_wrapper":  # ctorch._autocast's public wrapper: transparent
+                f = f.f_back
+                continue
             if co == "fn":  # a function generated from the op table: its Function names it
                 co = _table_name(f.f_locals.get("fn_cls")) or co
             if co in ("__new__", "__init__"):  # a constructor: name its class

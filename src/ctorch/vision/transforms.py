@@ -234,7 +234,7 @@ def to_pil_image(pic: Any, mode: str | None = None) -> Any:
             raise ValueError(f"pic should be 2/3 dimensional. Got {arr.ndim} dimensions.")
         if arr.shape[-3] > 4:
             raise ValueError(f"pic should not have > 4 channels. Got {arr.shape[-3]} channels.")
-        if arr.dtype.kind == "f" and mode != "F":
+        if arr.dtype.kind in "fV" and mode != "F":
             # torch's mul(255).byte(): truncation, wrapping out-of-range values like a C cast
             arr = (arr * 255).astype(np.int64).astype(np.uint8)
         npimg = np.transpose(arr, (1, 2, 0))
@@ -289,7 +289,7 @@ def normalize(tensor: Any, mean: Any, std: Any, inplace: bool = False) -> Any:
     if not _is_tensor(tensor):
         raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
     arr = _tensor_array(tensor)
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fV":
         raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
     if arr.ndim < 3:
         raise ValueError(
@@ -934,14 +934,14 @@ class ConvertImageDtype(_Transform):
         target = np.dtype(ctorch.empty(0, dtype=self.dtype).numpy().dtype)
         if arr.dtype == target:
             return image
-        if arr.dtype.kind == "f":
-            if target.kind == "f":
+        if arr.dtype.kind in "fV":
+            if target.kind in "fV":
                 return _wrap(arr.astype(target))
             eps = 1e-3
             max_val = float(np.iinfo(target).max)
             return _wrap((arr * (max_val + 1.0 - eps)).astype(target))
         in_max = float(np.iinfo(arr.dtype).max)
-        if target.kind == "f":
+        if target.kind in "fV":
             return _wrap(arr.astype(target) / target.type(in_max))
         out_max = float(np.iinfo(target).max)
         if in_max > out_max:

@@ -65,7 +65,7 @@ def _make_grid_array(
             else:
                 norm_ip(t, float(t.min()), float(t.max()))
 
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind not in "fV":
             arr = arr.astype(np.float32)
         if scale_each:
             for t in arr:

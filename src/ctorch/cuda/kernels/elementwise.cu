@@ -270,3 +270,63 @@ template <typename T>
 __global__ void scale_kernel(const T* __restrict__ x, T alpha, T* __restrict__ out, ct_i64 n) {
     CT_LOOP(i, n) out[i] = x[i] * alpha;
 }
+
+// ---------------------------------------------------------------------------------------
+// float16 / bfloat16 storage: load 16-bit, compute the table's float expression, round once
+// (__float2half_rn / __float2bfloat16_rn).  Plain extern "C" kernels, one per storage type
+// (<name>_f16, <name>_bf16), compiled only where the toolkit's fp16/bf16 headers are visible
+// (NVRTC without them keeps the rest of the family working).
+// ---------------------------------------------------------------------------------------
+#if defined(__has_include)
+#if __has_include(<cuda_fp16.h>) && __has_include(<cuda_bf16.h>)
+#define CT_HAVE_HALF_KERNELS 1
+#endif
+#endif
+
+#ifdef CT_HAVE_HALF_KERNELS
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+__device__ __forceinline__ float ct_ld(__half v) { return __half2float(v); }
+__device__ __forceinline__ float ct_ld(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ void ct_st(__half* p, float v) { *p = __float2half_rn(v); }
+__device__ __forceinline__ void ct_st(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
+
+#define CT_HALF_FAMILY(S, SFX)                                                                \
+    extern "C" __global__ void binary_##SFX(int op, const S* __restrict__ x,                  \
+                                            const S* __restrict__ y, S* __restrict__ out,     \
+                                            ct_i64 n) {                                       \
+        CT_LOOP(i, n) ct_st(out + i, bin_apply(op, ct_ld(x[i]), ct_ld(y[i])));                \
+    }                                                                                         \
+    extern "C" __global__ void binary_scalar_##SFX(int op, const S* __restrict__ x, float s,  \
+                                                   S* __restrict__ out, ct_i64 n,             \
+                                                   int reverse) {                             \
+        CT_LOOP(i, n) {                                                                       \
+            const float v = ct_ld(x[i]);                                                      \
+            ct_st(out + i, reverse ? bin_apply(op, s, v) : bin_apply(op, v, s));              \
+        }                                                                                     \
+    }                                                                                         \
+    extern "C" __global__ void binary_bcast_##SFX(int op, const S* __restrict__ x,            \
+                                                  const S* __restrict__ y,                    \
+                                                  S* __restrict__ out, ct_i64 n, ct_i64 mid,  \
+                                                  ct_i64 inner, int reverse) {                \
+        CT_LOOP(i, n) {                                                                       \
+            const float xv = ct_ld(x[i]), yv = ct_ld(y[(i / inner) % mid]);                   \
+            ct_st(out + i, reverse ? bin_apply(op, yv, xv) : bin_apply(op, xv, yv));          \
+        }                                                                                     \
+    }                                                                                         \
+    extern "C" __global__ void unary_##SFX(int op, const S* __restrict__ x,                   \
+                                           S* __restrict__ out, ct_i64 n, float a, float b) { \
+        CT_LOOP(i, n) ct_st(out + i, un_apply(op, ct_ld(x[i]), a, b));                        \
+    }                                                                                         \
+    extern "C" __global__ void unary_backward_##SFX(                                          \
+        int op, const S* __restrict__ gy, const S* __restrict__ x, const S* __restrict__ y,   \
+        S* __restrict__ gx, ct_i64 n, float a, float b) {                                     \
+        CT_LOOP(i, n)                                                                         \
+        ct_st(gx + i, un_grad(op, ct_ld(gy[i]), ct_ld(x[i]), ct_ld(y[i]), a, b));             \
+    }
+
+CT_HALF_FAMILY(__half, f16)
+CT_HALF_FAMILY(__nv_bfloat16, bf16)
+#undef CT_HALF_FAMILY
+#endif

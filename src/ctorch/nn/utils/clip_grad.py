@@ -37,7 +37,7 @@ def _total_norm(grads: list[Tensor], norm_type: float) -> float:
             a = g._a.reshape(-1)
             acc += (
                 float(xp_of(a).dot(a, a).astype(np.float64))
-                if a.dtype.kind == "f"
+                if a.dtype.kind in "fV"
                 else float((a.astype(np.float64) ** 2).sum())
             )
         return math.sqrt(acc)
@@ -79,7 +79,7 @@ def clip_grad_norm_(
         with no_grad():
             for g in grads:
                 a = g._a
-                a *= a.dtype.type(clip_coef) if a.dtype.kind == "f" else clip_coef
+                a *= a.dtype.type(clip_coef) if a.dtype.kind in "fV" else clip_coef
                 g._vref[0] += 1
     out = ctorch.tensor(total, dtype=D.from_numpy_dtype(dt))
     if grads[0].is_cuda:

@@ -1,0 +1,316 @@
+# cython: language_level=3
+"""ctorch CPU kernels for float16 and bfloat16 (see _half_simd.h and docs/kernels.md).
+
+Arrays are the 16-bit storage viewed as uint16 (``a.view(numpy.uint16)``); ``kind`` is 0 for
+float16, 1 for bfloat16. Each kernel widens blocks of the inputs to float32 in L1-resident
+scratch, runs the float32 SIMD loop of the op table on them and rounds the result once to
+the 16-bit type. Chunks of ``CHUNK`` elements run on OpenMP threads above ``THRESHOLD``;
+every element's arithmetic is independent of the thread count (bitwise deterministic).
+"""
+from cython.parallel cimport prange
+from libc.math cimport INFINITY
+from libc.stdint cimport uint16_t, uint32_t
+from libc.stdlib cimport free, malloc
+
+cdef extern from "_half_simd.h" nogil:
+    ctypedef Py_ssize_t ct_i
+    int CT_BIN_COUNT
+    int CT_UN_COUNT
+    int CT_UN_HARDTANH
+    int CT_UN_CLAMP
+    int CT_CHEAP
+    int ct_unary_flags(int op)
+    int ct_unary_has_backward(int op)
+    int ct_half_init()
+    int ct_half_set_isa(int isa)
+    void ct_widen(int kind, const uint16_t *s, float *d, ct_i n)
+    void ct_narrow(int kind, const float *s, uint16_t *d, ct_i n)
+    void ct_h_binary(int kind, int op, const uint16_t *x, const uint16_t *y, uint16_t *out,
+                     ct_i n)
+    void ct_h_binary_scalar(int kind, int op, const uint16_t *x, float s, uint16_t *out,
+                            ct_i n, int rev)
+    void ct_h_unary(int kind, int op, const uint16_t *x, uint16_t *out, ct_i n, float a,
+                    float b)
+    void ct_h_unary_backward(int kind, int op, const uint16_t *gy, const uint16_t *x,
+                             const uint16_t *y, uint16_t *gx, ct_i n, float a, float b)
+    float ct_h_sum(int kind, const uint16_t *x, ct_i n)
+    int ct_have_avx512bf16()
+    void ct_h_softmax_row(int kind, int mode, const uint16_t *a, const uint16_t *b,
+                          uint16_t *out, ct_i n, float *scratch) noexcept
+    int CTB_MR
+    int CTB_NR
+    void ctb_pack_a(uint32_t *dst, const uint16_t *a, ct_i rs, ct_i cs, int M, int K, int p)
+    void ctb_pack_b(uint32_t *dst, const uint16_t *b, ct_i rs, ct_i cs, int K, int N, int q)
+    void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ct_i ldc, int M,
+                  int N, int K, int p, int q)
+
+cdef enum:
+    CHUNK = 16384
+    THRESHOLD = 131072
+    HEAVY_THRESHOLD = 32768
+
+ct_half_init()
+
+
+def half_isa():
+    """The float16 conversion path in use: 2 AVX-512, 1 F16C (AVX2), 0 portable."""
+    return ct_half_init()
+
+
+def set_half_isa(int isa):
+    """Force a float16 conversion path (for tests); -1 picks the CPU's best again."""
+    if isa < -1 or isa > 2:
+        raise ValueError(f"set_half_isa: isa must be -1, 0, 1 or 2, got {isa}")
+    return ct_half_set_isa(isa)
+
+
+cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
+    if got != want:
+        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+
+
+cdef inline void _check_kind(str kernel, int kind) except *:
+    if kind != 0 and kind != 1:
+        raise ValueError(f"{kernel}: kind must be 0 (float16) or 1 (bfloat16), got {kind}")
+
+
+def widen(int kind, const uint16_t[::1] x, float[::1] out):
+    """out = float32(x)."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_kind("widen", kind)
+    _check_len("widen", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            ct_widen(kind, &x[s], &out[s], e - s)
+
+
+def narrow(int kind, const float[::1] x, uint16_t[::1] out):
+    """out = x rounded to nearest even in the 16-bit type."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_kind("narrow", kind)
+    _check_len("narrow", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            ct_narrow(kind, &x[s], &out[s], e - s)
+
+
+def h_binary(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] y, uint16_t[::1] out):
+    """out[i] = x[i] op y[i] for BIN_* op, in float32, rounded once."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    _check_kind("h_binary", kind)
+    if op < 0 or op >= CT_BIN_COUNT:
+        raise ValueError(f"h_binary: unknown binary op code {op}")
+    _check_len("h_binary", "x", x.shape[0], n)
+    _check_len("h_binary", "y", y.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            ct_h_binary(kind, op, &x[s], &y[s], &out[s], e - s)
+
+
+def h_binary_scalar(int kind, int op, const uint16_t[::1] x, double sc, uint16_t[::1] out,
+                    bint reverse=False):
+    """out[i] = x[i] op s (s op x[i] if reverse); s is used as float32."""
+    cdef Py_ssize_t n = out.shape[0], c, b, e, nch
+    cdef int rev = reverse
+    _check_kind("h_binary_scalar", kind)
+    if op < 0 or op >= CT_BIN_COUNT:
+        raise ValueError(f"h_binary_scalar: unknown binary op code {op}")
+    _check_len("h_binary_scalar", "x", x.shape[0], n)
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
+            b = c * CHUNK
+            e = min(b + CHUNK, n)
+            ct_h_binary_scalar(kind, op, &x[b], <float>sc, &out[b], e - b, rev)
+
+
+def h_binary_bcast(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] y,
+                   uint16_t[::1] out, Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner,
+                   bint reverse=False):
+    """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse)."""
+    cdef Py_ssize_t n, t, ntask, nch, row, c, s, e, j
+    cdef int rev = reverse
+    cdef float yj
+    _check_kind("h_binary_bcast", kind)
+    if op < 0 or op >= CT_BIN_COUNT:
+        raise ValueError(f"h_binary_bcast: unknown binary op code {op}")
+    if outer < 0 or mid < 0 or inner < 0:
+        raise ValueError(f"h_binary_bcast: negative shape ({outer}, {mid}, {inner})")
+    n = outer * mid * inner
+    _check_len("h_binary_bcast", "x", x.shape[0], n)
+    _check_len("h_binary_bcast", "out", out.shape[0], n)
+    _check_len("h_binary_bcast", "y", y.shape[0], mid)
+    if n == 0:
+        return
+    if inner == 1:
+        nch = (mid + CHUNK - 1) // CHUNK
+        ntask = outer * nch
+        with nogil:
+            for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
+                row = t // nch
+                c = t - row * nch
+                s = c * CHUNK
+                e = min(s + CHUNK, mid)
+                if rev:
+                    ct_h_binary(kind, op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
+                else:
+                    ct_h_binary(kind, op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
+    else:
+        nch = (inner + CHUNK - 1) // CHUNK
+        ntask = outer * mid * nch
+        with nogil:
+            for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
+                row = t // nch
+                c = t - row * nch
+                j = row % mid
+                s = row * inner + c * CHUNK
+                e = min(c * CHUNK + CHUNK, inner) - c * CHUNK
+                yj = 0.0  # assigned in the body: thread-private (see test_prange_privacy)
+                ct_widen(kind, &y[j], &yj, 1)
+                ct_h_binary_scalar(kind, op, &x[s], yj, &out[s], e, rev)
+
+
+cdef inline void _bounds(int op, double *a, double *b) noexcept:
+    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
+        if a[0] != a[0]:
+            a[0] = -INFINITY
+        if b[0] != b[0]:
+            b[0] = INFINITY
+
+
+def h_unary(int kind, int op, const uint16_t[::1] x, uint16_t[::1] out, double a=0.0,
+            double b=0.0):
+    """out[i] = f(x[i]; a, b) for UN_* op, in float32, rounded once."""
+    cdef Py_ssize_t n = out.shape[0], c, s, e, nch, thr
+    _check_kind("h_unary", kind)
+    if op < 0 or op >= CT_UN_COUNT:
+        raise ValueError(f"h_unary: unknown unary op code {op}")
+    _check_len("h_unary", "x", x.shape[0], n)
+    _bounds(op, &a, &b)
+    thr = THRESHOLD if ct_unary_flags(op) & CT_CHEAP else HEAVY_THRESHOLD
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > thr):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            ct_h_unary(kind, op, &x[s], &out[s], e - s, <float>a, <float>b)
+
+
+def h_unary_backward(int kind, int op, const uint16_t[::1] gy, const uint16_t[::1] x,
+                     const uint16_t[::1] y, uint16_t[::1] gx, double a=0.0, double b=0.0):
+    """gx[i] = gy[i] * f'(x[i]) (given y = f(x)), in float32, rounded once."""
+    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch, thr
+    _check_kind("h_unary_backward", kind)
+    if op < 0 or op >= CT_UN_COUNT or not ct_unary_has_backward(op):
+        raise ValueError(f"h_unary_backward: op code {op} has no backward kernel")
+    _check_len("h_unary_backward", "gy", gy.shape[0], n)
+    _check_len("h_unary_backward", "x", x.shape[0], n)
+    _check_len("h_unary_backward", "y", y.shape[0], n)
+    _bounds(op, &a, &b)
+    thr = THRESHOLD if ct_unary_flags(op) & CT_CHEAP else HEAVY_THRESHOLD
+    nch = (n + CHUNK - 1) // CHUNK
+    with nogil:
+        for c in prange(nch, schedule='static', use_threads_if=n > thr):
+            s = c * CHUNK
+            e = min(s + CHUNK, n)
+            ct_h_unary_backward(kind, op, &gy[s], &x[s], &y[s], &gx[s], e - s, <float>a,
+                                <float>b)
+
+
+def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py_ssize_t n):
+    """out[i] = sum of row i of x (m rows of n), accumulated in float32 (fixed order)."""
+    cdef Py_ssize_t i
+    _check_kind("h_sum_rows", kind)
+    if m < 0 or n < 0:
+        raise ValueError(f"h_sum_rows: negative shape ({m}, {n})")
+    _check_len("h_sum_rows", "x", x.shape[0], m * n)
+    _check_len("h_sum_rows", "out", out.shape[0], m)
+    with nogil:
+        for i in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
+            out[i] = ct_h_sum(kind, &x[i * n], n)
+
+
+HAVE_BF16_DOT = bool(ct_have_avx512bf16())
+
+
+def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
+    """out (M x N, bfloat16) = a (M x K) @ b (K x N), bfloat16 arrays viewed as uint16 (any
+    strides), float32 accumulation by AVX-512 BF16 dot products; thread-count independent."""
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    cdef int npa, npb, Kp, t, p, q
+    cdef ct_i ars = a.strides[0] // 2, acs = a.strides[1] // 2
+    cdef ct_i brs = b.strides[0] // 2, bcs = b.strides[1] // 2
+    cdef uint32_t *apk
+    cdef uint32_t *bpk
+    if not HAVE_BF16_DOT:
+        raise RuntimeError("bgemm: this CPU has no AVX-512 BF16 instructions")
+    if b.shape[0] != K:
+        raise ValueError(f"bgemm: inner sizes differ ({K} and {b.shape[0]})")
+    if out.shape[0] != M or out.shape[1] != N:
+        raise ValueError(
+            f"bgemm: out has shape ({out.shape[0]}, {out.shape[1]}), expected ({M}, {N})"
+        )
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        out[:, :] = 0
+        return
+    npa = (M + CTB_MR - 1) // CTB_MR
+    npb = (N + CTB_NR - 1) // CTB_NR
+    Kp = (K + 1) // 2
+    apk = <uint32_t *>malloc(<size_t>npa * Kp * CTB_MR * 4)
+    bpk = <uint32_t *>malloc(<size_t>npb * Kp * CTB_NR * 4)
+    if apk == NULL or bpk == NULL:
+        free(apk)
+        free(bpk)
+        raise MemoryError("bgemm: no memory for the packed operands")
+    try:
+        with nogil:
+            for p in prange(npa, schedule='static', use_threads_if=npa * Kp > 4096):
+                ctb_pack_a(&apk[<ct_i>p * Kp * CTB_MR], &a[0, 0], ars, acs, M, K, p)
+            for q in prange(npb, schedule='static', use_threads_if=npb * Kp > 4096):
+                ctb_pack_b(&bpk[<ct_i>q * Kp * CTB_NR], &b[0, 0], brs, bcs, K, N, q)
+            # tiles column-panel-major: a thread's consecutive tiles share one B panel
+            for t in prange(npa * npb, schedule='static',
+                            use_threads_if=<double>M * N * K > 262144.0):
+                q = t // npa
+                p = t - q * npa
+                ctb_tile(apk, bpk, &out[0, 0], N, M, N, K, p, q)
+    finally:
+        free(apk)
+        free(bpk)
+
+
+def h_softmax_rows(int kind, int mode, const uint16_t[::1] a, const uint16_t[::1] b,
+                   uint16_t[::1] out, Py_ssize_t m, Py_ssize_t n):
+    """Row-wise over (m, n): mode 0 softmax(a), 1 log_softmax(a), 2 softmax backward
+    (gy = a, y = b), 3 log_softmax backward; float32 inside, one rounding per element."""
+    cdef Py_ssize_t r
+    cdef float *scratch
+    _check_kind("h_softmax_rows", kind)
+    if mode < 0 or mode > 3:
+        raise ValueError(f"h_softmax_rows: mode must be 0..3, got {mode}")
+    if m < 0 or n < 1:
+        raise ValueError(f"h_softmax_rows: bad shape ({m}, {n})")
+    _check_len("h_softmax_rows", "a", a.shape[0], m * n)
+    _check_len("h_softmax_rows", "out", out.shape[0], m * n)
+    if mode >= 2:
+        _check_len("h_softmax_rows", "b", b.shape[0], m * n)
+    if m == 0:
+        return
+    with nogil:
+        for r in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
+            scratch = <float *>malloc(3 * n * sizeof(float))
+            if scratch != NULL:
+                ct_h_softmax_row(kind, mode, &a[r * n], &b[(r * n) if mode >= 2 else 0],
+                                 &out[r * n], n, scratch)
+                free(scratch)
