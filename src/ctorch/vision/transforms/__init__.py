@@ -1452,3 +1452,7 @@ from ._extra import *  # noqa: E402, F403
 from ._extra import __all__ as _extra_all  # noqa: E402
 
 __all__ += _extra_all
+from ._autoaugment import *  # noqa: E402, F403
+from ._autoaugment import __all__ as _autoaugment_all  # noqa: E402
+
+__all__ += _autoaugment_all

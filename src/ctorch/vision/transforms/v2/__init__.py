@@ -81,6 +81,10 @@ __all__ = [
     "RandomAdjustSharpness",
     "RandomAutocontrast",
     "RandomEqualize",
+    "AutoAugment",
+    "AutoAugmentPolicy",
+    "RandAugment",
+    "TrivialAugmentWide",
     "ClampBoundingBoxes",
     "ConvertBoundingBoxFormat",
     "SanitizeBoundingBoxes",
@@ -588,6 +592,10 @@ RandomSolarize = _v1_wrapper(F1.RandomSolarize, "Solarize with probability p.")
 RandomAdjustSharpness = _v1_wrapper(F1.RandomAdjustSharpness, "Sharpen with probability p.")
 RandomAutocontrast = _v1_wrapper(F1.RandomAutocontrast, "Autocontrast with probability p.")
 RandomEqualize = _v1_wrapper(F1.RandomEqualize, "Equalize with probability p.")
+AutoAugment = _v1_wrapper(F1.AutoAugment, "AutoAugment (ImageNet policy).")
+RandAugment = _v1_wrapper(F1.RandAugment, "RandAugment.")
+TrivialAugmentWide = _v1_wrapper(F1.TrivialAugmentWide, "TrivialAugment Wide.")
+AutoAugmentPolicy = F1.AutoAugmentPolicy
 
 
 # --------------------------------------------------------------------------------- boxes only
