@@ -340,3 +340,19 @@ def test_model_argument_errors() -> None:
         models.regnet.BlockParams.from_init_params(16, 47, 27.89, 2.09, 8)
     with pytest.raises(ValueError, match="empty"):
         models.ConvNeXt([])
+
+
+def test_densenet_old_checkpoint_keys_are_renamed() -> None:
+    import re
+
+    from ctorch.vision.models import densenet
+
+    model = models.densenet121(num_classes=3)
+    sd = model.state_dict()
+    old = {
+        re.sub(r"(denselayer\d+\.(?:norm|conv))([12])\.", r"\1.\2.", k): v for k, v in sd.items()
+    }
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    renamed = densenet._rename_old_keys(old)
+    assert list(renamed) == list(sd)
+    model.load_state_dict(renamed)

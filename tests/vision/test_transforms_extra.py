@@ -132,3 +132,21 @@ def test_random_ops_probability_and_pil() -> None:
             else True
         )
     assert np.array_equal(np.asarray(T.RandomInvert(1.0)(im)), 255 - np.asarray(im))
+
+
+def test_five_and_ten_crop() -> None:
+    a = np.arange(3 * 6 * 8, dtype=np.float32).reshape(3, 6, 8)
+    x = ctorch.from_numpy(a)
+    tl, tr, bl, br, c = T.FiveCrop((2, 3))(x)
+    np.testing.assert_array_equal(tl.numpy(), a[:, :2, :3])
+    np.testing.assert_array_equal(tr.numpy(), a[:, :2, 5:])
+    np.testing.assert_array_equal(bl.numpy(), a[:, 4:, :3])
+    np.testing.assert_array_equal(br.numpy(), a[:, 4:, 5:])
+    np.testing.assert_array_equal(c.numpy(), a[:, 2:4, 2:5])
+    ten = T.TenCrop(2)(x)
+    assert len(ten) == 10
+    np.testing.assert_array_equal(ten[5].numpy(), a[:, :2, ::-1][:, :, :2])
+    tv = F.ten_crop(x, 2, vertical_flip=True)
+    np.testing.assert_array_equal(tv[5].numpy(), a[:, ::-1][:, :2, :2])
+    with pytest.raises(ValueError, match="bigger"):
+        F.five_crop(x, 7)

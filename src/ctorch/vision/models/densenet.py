@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -9,8 +10,7 @@ import ctorch
 from ctorch import nn
 from ctorch.nn import functional as F
 
-from ._utils import _build
-from ._weights import Weights, WeightsEnum
+from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
 
 __all__ = [
     "DenseNet",
@@ -187,12 +187,27 @@ class DenseNet201_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
-# torchvision's published checkpoints use the old key names ("norm.1" instead of "norm1");
-# ctorch never downloads them, and a checkpoint saved by torchvision >= 0.13 uses the new names.
+# torchvision's published checkpoints use the old key names ("norm.1" instead of "norm1"):
+# renamed on load, as torchvision does.
+_OLD_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
+
+
+def _rename_old_keys(state_dict: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in state_dict.items():
+        m = _OLD_KEY.match(key)
+        out[m.group(1) + m.group(2) if m else key] = value
+    return out
 
 
 def _densenet(arch: str, enum_cls: Any, weights: Any, kwargs: Any, *cfg: Any) -> DenseNet:
-    return _build(arch, enum_cls, weights, kwargs, lambda **k: DenseNet(*cfg, **k))
+    w = resolve_weights(arch, enum_cls, weights, kwargs)
+    model = DenseNet(*cfg, **kwargs)
+    if w is not None:
+        model.load_state_dict(_rename_old_keys(load_weights(w)))
+    return model
 
 
 def densenet121(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> DenseNet:

@@ -624,3 +624,66 @@ class RandomAdjustSharpness(_RandomOp):
 
 
 _ = (_tensor_array, _wrap)  # re-exported helpers used by v2
+
+
+# -- multi-crop ----------------------------------------------------------------------------------
+def five_crop(img: Any, size: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """The four corner crops and the centre crop (top-left, top-right, bottom-left,
+    bottom-right, centre)."""
+    from . import _setup_size, center_crop, crop
+
+    if isinstance(size, numbers.Number):
+        size = (int(size), int(size))  # type: ignore[call-overload]
+    elif isinstance(size, (tuple, list)) and len(size) == 1:
+        size = (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    ch, cw = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
+    _, h, w = get_dimensions(img)
+    if cw > w or ch > h:
+        raise ValueError(f"Requested crop size {size} is bigger than input size {(h, w)}")
+    tl = crop(img, 0, 0, ch, cw)
+    tr = crop(img, 0, w - cw, ch, cw)
+    bl = crop(img, h - ch, 0, ch, cw)
+    br = crop(img, h - ch, w - cw, ch, cw)
+    return tl, tr, bl, br, center_crop(img, [ch, cw])
+
+
+def ten_crop(img: Any, size: Any, vertical_flip: bool = False) -> tuple[Any, ...]:
+    """``five_crop`` of the image and of its flipped version (horizontal unless
+    ``vertical_flip``)."""
+    from . import hflip, vflip
+
+    first = five_crop(img, size)
+    flipped = vflip(img) if vertical_flip else hflip(img)
+    return first + five_crop(flipped, size)
+
+
+class FiveCrop(_Transform):
+    def __init__(self, size: Any) -> None:
+        from . import _setup_size
+
+        self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
+
+    def forward(self, img: Any) -> Any:
+        return five_crop(img, self.size)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(size={self.size})"
+
+
+class TenCrop(_Transform):
+    def __init__(self, size: Any, vertical_flip: bool = False) -> None:
+        from . import _setup_size
+
+        self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
+        self.vertical_flip = vertical_flip
+
+    def forward(self, img: Any) -> Any:
+        return ten_crop(img, self.size, self.vertical_flip)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
+
+
+__all__ += ["FiveCrop", "TenCrop", "five_crop", "ten_crop"]
