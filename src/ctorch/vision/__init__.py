@@ -11,9 +11,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("datasets", "transforms", "utils", "models")
+_SUBMODULES = ("datasets", "transforms", "utils", "models", "ops", "tv_tensors")
 
-__all__ = ["datasets", "transforms", "utils", "models", "__version__"]
+__all__ = ["datasets", "transforms", "utils", "models", "ops", "tv_tensors", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

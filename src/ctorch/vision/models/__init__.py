@@ -6,9 +6,25 @@ and callable(models.__dict__[n]))`` lists the architectures, as with torchvision
 Pretrained weights are never downloaded (see ``_weights``).
 """
 
+from . import (
+    convnext,
+    densenet,
+    efficientnet,
+    mobilenetv3,
+    regnet,
+    shufflenetv2,
+    squeezenet,
+    vision_transformer,
+)
+from ._registry import get_model, get_model_builder, get_model_weights, get_weight, list_models
 from .alexnet import AlexNet, AlexNet_Weights, alexnet
+from .convnext import *  # noqa: F403
+from .densenet import *  # noqa: F403
+from .efficientnet import *  # noqa: F403
 from .lenet import LeNet5, lenet5
 from .mobilenetv2 import MobileNet_V2_Weights, MobileNetV2, mobilenet_v2
+from .mobilenetv3 import *  # noqa: F403
+from .regnet import *  # noqa: F403
 from .resnet import (
     ResNet,
     ResNet18_Weights,
@@ -26,6 +42,8 @@ from .resnet import (
     resnext50_32x4d,
     wide_resnet50_2,
 )
+from .shufflenetv2 import *  # noqa: F403
+from .squeezenet import *  # noqa: F403
 from .vgg import (
     VGG,
     VGG11_BN_Weights,
@@ -45,6 +63,7 @@ from .vgg import (
     vgg19,
     vgg19_bn,
 )
+from .vision_transformer import *  # noqa: F403
 
 __all__ = [
     "AlexNet",
@@ -87,4 +106,13 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "get_model",
+    "get_model_builder",
+    "get_model_weights",
+    "get_weight",
+    "list_models",
 ]
+for _m in (convnext, densenet, efficientnet, mobilenetv3, regnet, shufflenetv2, squeezenet):
+    __all__ += _m.__all__
+__all__ += vision_transformer.__all__
+del _m

@@ -1445,3 +1445,14 @@ class RandomOrder(_Transform):
 # ``import ctorch.vision.transforms.functional as F`` works without a separate module.
 functional = sys.modules[__name__]
 sys.modules[__name__ + ".functional"] = functional
+
+# The rest of torchvision's v1 transforms (GaussianBlur, RandomAffine, RandomErasing, ...) live in
+# ``_extra``; imported last because they build on the helpers above.
+from ._extra import *  # noqa: E402, F403
+from ._extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all
+from ._autoaugment import *  # noqa: E402, F403
+from ._autoaugment import __all__ as _autoaugment_all  # noqa: E402
+
+__all__ += _autoaugment_all
