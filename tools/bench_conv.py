@@ -17,6 +17,7 @@ from bench_gemm import trio  # tools/ is the script directory
 
 import ctorch
 from ctorch._core import gemm
+from ctorch._geometry import Window2d
 from ctorch.ops import conv_gemm as C
 from ctorch.ops.im2col import col2im_array
 
@@ -65,7 +66,7 @@ def run(shape, repeats):
         C._gemm_batch_sum(g3, cols.swapaxes(-1, -2))
         dcols = C._scratch(1, (N, K, L), np.float32, gy)
         C._gemm(w.reshape(OC, K).T, g3, out=dcols, fast=True)
-        col2im_array(dcols, N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow)
+        col2im_array(dcols, Window2d(N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow))
 
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     tgy = torch.from_numpy(gy)

@@ -13,6 +13,7 @@ from helpers import threads
 
 import ctorch
 from ctorch._core import gemm
+from ctorch._geometry import Window2d
 from ctorch.ops import conv_gemm, im2col
 
 SIMD = [True, False] if gemm.SGEMM_AVX512 else [False]
@@ -135,14 +136,15 @@ def test_forward_and_gx_equal_the_unfused_sgemm_path():
     y, gx, _ = _run(x, w, b, gy, geom)
     N, Cc, H, W, OC, kh, kw = geom[:7]
     K, L = Cc * kh * kw, H * W
-    cols = im2col.im2col_array(x, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    geo = Window2d(N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    cols = im2col.im2col_array(x, geo)
     yu = np.empty((N, OC, L), np.float32)
     gemm.sgemm(w.reshape(1, OC, K), cols, yu)
     yu += b.reshape(1, OC, 1)
     assert np.array_equal(y.reshape(N, OC, L), yu)
     dc = np.empty((N, K, L), np.float32)
     gemm.sgemm(w.reshape(1, OC, K).swapaxes(1, 2), gy.reshape(N, OC, L), dc)
-    gxu = im2col.col2im_array(dc, N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    gxu = im2col.col2im_array(dc, geo)
     assert np.array_equal(gx, gxu)
 
 

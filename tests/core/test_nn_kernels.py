@@ -10,6 +10,7 @@ import pytest
 from helpers import threads
 
 from ctorch._core import conv, loss, nnmisc, normalization, pooling
+from ctorch._geometry import Window2d
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
@@ -84,11 +85,11 @@ def test_im2col_col2im(dtype, geom):
     oh, ow = out_size(H, kh, sh, ph, dh), out_size(W, kw, sw, pw, dw)
     rng = np.random.default_rng(0)
     x = rnd(rng, (N, C, H, W), dtype)
-    args = (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    args = Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
     def fwd():
         cols = np.full(N * C * kh * kw * oh * ow, np.nan, dtype)
-        conv.im2col(x.ravel(), cols, *args)
+        conv.im2col(x.ravel(), cols, args)
         return (cols,)
 
     (cols,) = run_1_and_2(fwd)
@@ -99,7 +100,7 @@ def test_im2col_col2im(dtype, geom):
 
     def bwd():
         gx = np.full(N * C * H * W, np.nan, dtype)  # the kernel zeroes it
-        conv.col2im(g.ravel(), gx, *args)
+        conv.col2im(g.ravel(), gx, args)
         return (gx,)
 
     (gx,) = run_1_and_2(bwd)
@@ -116,7 +117,7 @@ def test_conv_via_im2col_matches_torch(dtype):
     x = rnd(rng, (N, C, H, W), dtype)
     w = rnd(rng, (OC, C, k, k), dtype)
     cols = np.empty((N, C * k * k, oh * ow), dtype)
-    conv.im2col(x.ravel(), cols.ravel(), N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
+    conv.im2col(x.ravel(), cols.ravel(), Window2d(N, C, H, W, k, k, s, s, p, p, d, d, oh, ow))
     y = np.matmul(w.reshape(OC, -1), cols).reshape(N, OC, oh, ow)
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.nn.functional.conv2d(xt, torch.tensor(w), stride=s, padding=p, dilation=d)
@@ -130,7 +131,7 @@ def test_conv_via_im2col_matches_torch(dtype):
     yt.backward(torch.tensor(gy))
     gcols = np.matmul(w.reshape(OC, -1).T, gy.reshape(N, OC, -1))
     gx = np.empty(N * C * H * W, dtype)
-    conv.col2im(gcols.ravel(), gx, N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
+    conv.col2im(gcols.ravel(), gx, Window2d(N, C, H, W, k, k, s, s, p, p, d, d, oh, ow))
     np.testing.assert_allclose(
         gx.reshape(x.shape),
         xt.grad.numpy(),
@@ -142,16 +143,18 @@ def test_conv_via_im2col_matches_torch(dtype):
 def test_conv_length_checks():
     x = np.zeros(2 * 3 * 5 * 5, np.float32)
     cols = np.zeros(2 * 27 * 9, np.float32)
-    args = (2, 3, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 3, 3)
-    conv.im2col(x, cols, *args)
+    args = Window2d(2, 3, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 3, 3)
+    conv.im2col(x, cols, args)
     with pytest.raises(ValueError, match="im2col: cols"):
-        conv.im2col(x, cols[:-1], *args)
+        conv.im2col(x, cols[:-1], args)
     with pytest.raises(ValueError, match="im2col: x"):
-        conv.im2col(x[:-1], cols, *args)
+        conv.im2col(x[:-1], cols, args)
     with pytest.raises(ValueError, match="col2im: x"):
-        conv.col2im(cols, x[:-1], *args)
+        conv.col2im(cols, x[:-1], args)
     with pytest.raises(ValueError, match="col2im"):
-        conv.col2im(cols, x, 2, 3, 5, 5, 3, 3, 0, 1, 0, 0, 1, 1, 3, 3)
+        conv.col2im(cols, x, args._replace(sh=0))
+    with pytest.raises(TypeError, match="im2col: the geometry must be"):
+        conv.im2col(x, cols, tuple(args)[:-1])
 
 
 # --------------------------------------------------------------------------- pooling
@@ -232,12 +235,12 @@ def test_maxpool2d(dtype, geom):
     oh, ow = pool_out(H, kh, sh, ph, dh, ceil), pool_out(W, kw, sw, pw, dw, ceil)
     rng = np.random.default_rng(2)
     x = rnd(rng, (N, C, H, W), dtype)
-    args = (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    args = Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
     def fwd():
         y = np.empty(N * C * oh * ow, dtype)
         idx = np.empty(N * C * oh * ow, np.int64)
-        pooling.maxpool2d_forward(x.ravel(), y, idx, *args)
+        pooling.maxpool2d_forward(x.ravel(), y, idx, args)
         return y, idx
 
     y, idx = run_1_and_2(fwd)
@@ -284,7 +287,9 @@ def test_maxpool2d_nan_and_ties_like_torch():
         oh = pool_out(4, k, s, p, 1, False)
         y = np.empty(oh * oh, np.float32)
         idx = np.empty(oh * oh, np.int64)
-        pooling.maxpool2d_forward(x.ravel(), y, idx, 1, 1, 4, 4, k, k, s, s, p, p, 1, 1, oh, oh)
+        pooling.maxpool2d_forward(
+            x.ravel(), y, idx, Window2d(1, 1, 4, 4, k, k, s, s, p, p, 1, 1, oh, oh)
+        )
         yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, return_indices=True)
         np.testing.assert_array_equal(y.reshape(yt.shape), yt.numpy())
         np.testing.assert_array_equal(idx.reshape(it.shape), it.numpy())
@@ -303,7 +308,9 @@ def test_maxpool2d_2x2_nan_and_ties_like_torch(W):
     def fwd():
         y = np.empty(N * C * oh * ow, np.float32)
         idx = np.empty(N * C * oh * ow, np.int64)
-        pooling.maxpool2d_forward(x.ravel(), y, idx, N, C, H, W, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)
+        pooling.maxpool2d_forward(
+            x.ravel(), y, idx, Window2d(N, C, H, W, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow)
+        )
         return y, idx
 
     y, idx = run_1_and_2(fwd)
@@ -333,7 +340,7 @@ def test_avgpool2d(dtype, case):
     oh, ow = pool_out(H, kh, sh, ph, 1, ceil), pool_out(W, kw, sw, pw, 1, ceil)
     rng = np.random.default_rng(3)
     x = rnd(rng, (N, C, H, W), dtype)
-    args = (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, inc, dov)
+    args = (Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow), inc, dov)
 
     def fwd():
         y = np.empty(N * C * oh * ow, dtype)
@@ -381,21 +388,21 @@ def test_pooling_checks():
     x = np.zeros(2 * 3 * 4 * 4, np.float32)
     y = np.zeros(2 * 3 * 2 * 2, np.float32)
     idx = np.zeros(2 * 3 * 2 * 2, np.int64)
-    g = (2, 3, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2)
-    pooling.maxpool2d_forward(x, y, idx, *g)
+    g = Window2d(2, 3, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2)
+    pooling.maxpool2d_forward(x, y, idx, g)
     with pytest.raises(ValueError, match="maxpool2d_forward: y"):
-        pooling.maxpool2d_forward(x, y[:-1], idx, *g)
+        pooling.maxpool2d_forward(x, y[:-1], idx, g)
     with pytest.raises(ValueError, match="maxpool2d_forward: idx"):
-        pooling.maxpool2d_forward(x, y, idx[1:], *g)
+        pooling.maxpool2d_forward(x, y, idx[1:], g)
     with pytest.raises(ValueError, match="maxpool2d_forward: padding"):
-        pooling.maxpool2d_forward(x, y, idx, 2, 3, 4, 4, 2, 2, 2, 2, 2, 0, 1, 1, 2, 2)
+        pooling.maxpool2d_forward(x, y, idx, g._replace(ph=2))
     with pytest.raises(ValueError, match="maxpool2d_backward: gx"):
         pooling.maxpool2d_backward(y, idx, x[:-1], 6, 16, 4)
     bad = idx.copy()
     bad[3] = 16
     with pytest.raises(IndexError, match="maxpool2d_backward"):
         pooling.maxpool2d_backward(y, bad, x.copy(), 6, 16, 4)
-    ga = (2, 3, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2, True, 0)
+    ga = (g, True, 0)
     y2 = np.empty_like(y)
     pooling.avgpool2d_forward(x, y, *ga)
     pooling.avgpool2d_forward(x, y2, *ga[:-1], None)  # None == no override, like the GPU
@@ -406,6 +413,8 @@ def test_pooling_checks():
         pooling.avgpool2d_forward(x, y[:-1], *ga)
     with pytest.raises(ValueError, match="avgpool2d_backward: gx"):
         pooling.avgpool2d_backward(y, x[:-1], *ga)
+    with pytest.raises(ValueError, match="avgpool2d_forward: dilation"):
+        pooling.avgpool2d_forward(x, y, g._replace(dw=2), True, 0)
 
 
 # --------------------------------------------------------------------------- batch norm

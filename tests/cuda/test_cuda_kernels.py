@@ -15,6 +15,7 @@ import pytest
 
 import ctorch.cuda as cuda
 from ctorch import _table
+from ctorch._geometry import Window2d
 from ctorch.cuda.backend import FAMILIES, KernelNamespace
 from ctorch.cuda.backend import kernels as gpu
 
@@ -309,7 +310,7 @@ def _out(H, k, s, p, d):
 def test_im2col_col2im(cp, dtype, geo):
     N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw = geo
     oh, ow = _out(H, kh, sh, ph, dh), _out(W, kw, sw, pw, dw)
-    rest = (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    rest = (Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow),)
     x = rnd(N * C * H * W, dtype, 15)
     cols = np.empty(N * C * kh * kw * oh * ow, dtype)
     assert_same(*both(cp, "im2col", x, cols, *rest)[:2], dtype)
@@ -332,20 +333,7 @@ def test_maxpool(cp, dtype, geo):
         x,
         np.empty(n, dtype),
         np.empty(n, np.int64),
-        N,
-        C,
-        H,
-        W,
-        kh,
-        kw,
-        sh,
-        sw,
-        ph,
-        pw,
-        dh,
-        dw,
-        oh,
-        ow,
+        Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow),
     )
     assert_same(c, g, dtype)
     gy = rnd(n, dtype, 18)
@@ -362,7 +350,7 @@ def test_avgpool(cp, dtype, geo, cip, div):
     N, C, H, W, kh, kw, sh, sw, ph, pw, _, _ = geo
     ph, pw = min(ph, kh // 2), min(pw, kw // 2)
     oh, ow = _out(H, kh, sh, ph, 1), _out(W, kw, sw, pw, 1)
-    rest = (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, cip, div or 0)
+    rest = (Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow), cip, div or 0)
     x = rnd(N * C * H * W, dtype, 19)
     assert_same(
         *both(cp, "avgpool2d_forward", x, np.empty(N * C * oh * ow, dtype), *rest)[:2], dtype

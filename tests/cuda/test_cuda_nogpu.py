@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import ctorch.cuda as cuda
+from ctorch._geometry import Window2d
 from ctorch.cuda import _loader
 from ctorch.cuda.backend import FAMILIES, kernels
 
@@ -320,9 +321,8 @@ def _calls(dt):
     A = lambda n, t=dt: FakeArray(n, t)  # noqa: E731
     i64 = np.int64
     k = kernels
-    geo = (2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8)  # N C H W kh kw sh sw ph pw dh dw oh ow
+    geo = Window2d(2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8)
     n_x, n_cols, n_y = 2 * 3 * 64, 2 * 27 * 64, 2 * 3 * 64
-    apool = (2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 8, 8)
     return [
         lambda: k.binary(k.BIN_ADD, A(10), A(10), A(10)),
         lambda: k.binary_scalar(k.BIN_MUL, A(10), 2.0, A(10), True),
@@ -349,12 +349,12 @@ def _calls(dt):
         lambda: k.logsumexp_lastdim(A(0), A(4), 4, 0),
         lambda: k.softmax_backward_lastdim(A(24), A(24), A(24), 4, 6),
         lambda: k.log_softmax_backward_lastdim(A(24), A(24), A(24), 4, 6),
-        lambda: k.im2col(A(n_x), A(n_cols), *geo),
-        lambda: k.col2im(A(n_cols), A(n_x), *geo),
-        lambda: k.maxpool2d_forward(A(n_x), A(n_y), A(n_y, i64), *geo),
+        lambda: k.im2col(A(n_x), A(n_cols), geo),
+        lambda: k.col2im(A(n_cols), A(n_x), geo),
+        lambda: k.maxpool2d_forward(A(n_x), A(n_y), A(n_y, i64), geo),
         lambda: k.maxpool2d_backward(A(n_y), A(n_y, i64), A(n_x), 6, 64, 64),
-        lambda: k.avgpool2d_forward(A(n_x), A(n_y), *apool, True, None),
-        lambda: k.avgpool2d_backward(A(n_y), A(n_x), *apool, False, 4),
+        lambda: k.avgpool2d_forward(A(n_x), A(n_y), geo, True, None),
+        lambda: k.avgpool2d_backward(A(n_y), A(n_x), geo, False, 4),
         lambda: k.batchnorm_stats(A(24), A(3), A(3), 2, 3, 4, 1e-5),
         lambda: k.batchnorm_apply(A(24), A(3), A(3), A(3), None, A(24), 2, 3, 4),
         lambda: k.batchnorm_backward(
@@ -424,11 +424,15 @@ def test_launchers_reject_non_positive_windows():
 
     x = np.zeros(4, np.float32)
     with pytest.raises(ValueError, match="maxpool2d_forward: sh=0 must be a positive integer"):
-        pooling.maxpool2d_forward(x, x, x, 1, 1, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1, 1, 1)
+        pooling.maxpool2d_forward(x, x, x, Window2d(1, 1, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1, 1, 1))
     with pytest.raises(ValueError, match="avgpool2d_forward: kh=0 must be a positive integer"):
-        pooling.avgpool2d_forward(x, x, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 1, 1)
+        pooling.avgpool2d_forward(x, x, Window2d(1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 1, 1, 1, 1))
+    with pytest.raises(ValueError, match="avgpool2d_forward: dilation .1, 2. is not supported"):
+        pooling.avgpool2d_forward(x, x, Window2d(1, 1, 2, 2, 2, 2, 2, 2, 0, 0, 1, 2, 1, 1))
     with pytest.raises(ValueError, match="im2col: dw=0 must be a positive integer"):
-        conv.im2col(x, x, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 1, 0, 2, 2)
+        conv.im2col(x, x, Window2d(1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 1, 0, 2, 2))
+    with pytest.raises(TypeError, match="col2im: the geometry must be a ctorch._geometry.Window2d"):
+        conv.col2im(x, x, (1, 1, 2, 2))
 
 
 def test_get_function_memo_compiles_each_kernel_once(monkeypatch):

@@ -11,6 +11,7 @@ from helpers import HAS_TORCH, assert_close, check_op, threads
 
 import ctorch
 from ctorch._core import conv as kconv
+from ctorch._geometry import Window2d
 from ctorch.ops import conv_gemm
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
@@ -189,38 +190,40 @@ def test_wide_kernels_match_per_image_layout():
     ow = (W + 2 * p - d * (k - 1) - 1) // s + 1
     for dt in (np.float32, np.float64):
         x = rng.standard_normal((N, C, H, W)).astype(dt)
-        geom = (N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
+        geom = Window2d(N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
         cols = np.empty(N * C * k * k * oh * ow, dt)
-        kconv.im2col(x.ravel(), cols, *geom)
+        kconv.im2col(x.ravel(), cols, geom)
         wide = np.empty_like(cols)
-        kconv.im2col_wide(x.ravel(), wide, *geom)
+        kconv.im2col_wide(x.ravel(), wide, geom)
         per = cols.reshape(N, C * k * k, oh * ow).transpose(1, 0, 2).reshape(-1)
         assert np.array_equal(per, wide)
         # col2im_wide is the adjoint of im2col_wide: <im2col(x), c> == <x, col2im(c)>
         c = rng.standard_normal(wide.size).astype(dt)
         back = np.empty(x.size, dt)
-        kconv.col2im_wide(c, back, *geom)
+        kconv.col2im_wide(c, back, geom)
         assert np.isclose(np.dot(wide, c), np.dot(x.ravel(), back), rtol=1e-4)
         with pytest.raises(ValueError, match="im2col_wide: cols"):
-            kconv.im2col_wide(x.ravel(), cols[:-1], *geom)
+            kconv.im2col_wide(x.ravel(), cols[:-1], geom)
         with pytest.raises(ValueError, match="col2im_wide: x"):
-            kconv.col2im_wide(c, back[:-1], *geom)
+            kconv.col2im_wide(c, back[:-1], geom)
 
 
 def test_depthwise_kernel_errors():
     x = np.zeros(2 * 3 * 5 * 5, np.float32)
     w = np.zeros(3 * 9, np.float32)
     y = np.zeros(2 * 3 * 5 * 5, np.float32)
-    geom = (2, 3, 5, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
-    kconv.depthwise_conv2d_forward(x, w, None, y, *geom)
+    geom = Window2d(2, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+    kconv.depthwise_conv2d_forward(x, w, None, y, geom, 1)
     with pytest.raises(ValueError, match="depthwise_conv2d_forward: y"):
-        kconv.depthwise_conv2d_forward(x, w, None, y[:-1], *geom)
+        kconv.depthwise_conv2d_forward(x, w, None, y[:-1], geom, 1)
     with pytest.raises(ValueError, match="output size"):
-        kconv.depthwise_conv2d_forward(x, w, None, y, *geom[:-1], 4)
+        kconv.depthwise_conv2d_forward(x, w, None, y, geom._replace(ow=4), 1)
     with pytest.raises(ValueError, match="multiplier"):
-        kconv.depthwise_conv2d_backward_input(y, w, x, 2, 3, 5, 5, 0, *geom[5:])
+        kconv.depthwise_conv2d_backward_input(y, w, x, geom, 0)
     with pytest.raises(ValueError, match="depthwise_conv2d_backward_weight: gw"):
-        kconv.depthwise_conv2d_backward_weight(y, x, w[:-1], *geom)
+        kconv.depthwise_conv2d_backward_weight(y, x, w[:-1], geom, 1)
+    with pytest.raises(TypeError, match="depthwise_conv2d_forward: the geometry must be"):
+        kconv.depthwise_conv2d_forward(x, w, None, y, tuple(geom)[:-1], 1)
 
 
 def test_trimmed_geometry():

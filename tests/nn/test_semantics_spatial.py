@@ -110,10 +110,10 @@ def test_huge_stride_backward_in_child():
 @pytest.mark.parametrize(
     "call",
     [
-        "k.im2col(x, cols, 1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1)",
-        "k.col2im(cols, x, 1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1)",
+        "k.im2col(x, cols, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
+        "k.col2im(cols, x, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
         "g.conv2d_fused_forward(x, w, None, y, 1, 1, 4, 4, 1, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1)",
-        "p.maxpool2d_forward(x, y, i, 1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1)",
+        "p.maxpool2d_forward(x, y, i, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
     ],
 )
 def test_kernels_refuse_int_overflow_in_child(call):
@@ -122,6 +122,7 @@ def test_kernels_refuse_int_overflow_in_child(call):
         f"""
         import numpy as np
         from ctorch._core import conv as k, gemm as g, pooling as p
+        from ctorch._geometry import Window2d as G
         x = np.ones(16, np.float32); cols = np.zeros(4, np.float32)
         w = np.ones(4, np.float32); y = np.zeros(1, np.float32); i = np.zeros(1, np.int64)
         try:

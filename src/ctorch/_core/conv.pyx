@@ -40,20 +40,7 @@ cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) ex
     return 0
 
 
-cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                         Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                         Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                         Py_ssize_t oh, Py_ssize_t ow) except -1:
-    if N < 0 or C < 0 or H < 0 or W < 0 or oh < 0 or ow < 0:
-        raise ValueError(f"{kernel}: negative size N={N} C={C} H={H} W={W} oh={oh} ow={ow}")
-    if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1 or ph < 0 or pw < 0:
-        raise ValueError(f"{kernel}: invalid geometry kernel=({kh}, {kw}) stride=({sh}, {sw}) "
-                         f"padding=({ph}, {pw}) dilation=({dh}, {dw})")
-    # the row loops hold these in C ints (ctc_geom); a stride of 2**32 would become 0 there
-    # (SIGFPE), and the size products below would wrap: refuse before computing them
-    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > INT_MAX_:
-        raise ValueError(f"{kernel}: a geometry value above 2**31-1 is not supported")
-    return 0
+include "_window.pxi"
 
 
 cdef inline void _im2col_plane(const floating *x, floating *cols, const ctc_geom *g,
@@ -72,25 +59,23 @@ cdef inline void _col2im_plane(const floating *cols, floating *x, const ctc_geom
         ctc_col2im1_f64(cols, x, g, ld)
 
 
-cdef int _plane_geom(ctc_geom *g, str kernel, Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh,
-                     Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                     Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow) except -1:
+cdef int _plane_geom(ctc_geom *g, str kernel, const win2d *w) except -1:
     """One (n, c) plane's geometry for the C row loops of _conv_f32.h (int sizes)."""
-    if max(H * W, kh * kw * oh * ow, kh * dh + H + 2 * ph, kw * dw + W + 2 * pw) > INT_MAX_:
+    if max(w.H * w.W, w.kh * w.kw * w.oh * w.ow, w.kh * w.dh + w.H + 2 * w.ph,
+           w.kw * w.dw + w.W + 2 * w.pw) > INT_MAX_:
         raise ValueError(f"{kernel}: a plane above 2**31-1 elements is not supported")
-    g.N, g.C, g.H, g.W, g.OC = 1, 1, H, W, 1
-    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
-    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    g.N, g.C, g.H, g.W, g.OC = 1, 1, w.H, w.W, 1
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = w.kh, w.kw, w.sh, w.sw, w.ph, w.pw
+    g.dh, g.dw, g.oh, g.ow = w.dh, w.dw, w.oh, w.ow
     return 0
 
 
-def im2col(const floating[::1] x, floating[::1] cols,
-           Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-           Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-           Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-           Py_ssize_t oh, Py_ssize_t ow):
+def im2col(const floating[::1] x, floating[::1] cols, geo):
     """cols (N, C*kh*kw, oh*ow) = patches of x (N, C, H, W); zero outside the input."""
-    _check_geometry("im2col", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d w
+    _window(&w, "im2col", geo)
+    cdef Py_ssize_t N = w.N, C = w.C, H = w.H, W = w.W, kh = w.kh, kw = w.kw
+    cdef Py_ssize_t oh = w.oh, ow = w.ow
     _check("im2col", "x", x.shape[0], N * C * H * W)
     _check("im2col", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     if N * C * oh * ow == 0:
@@ -98,7 +83,7 @@ def im2col(const floating[::1] x, floating[::1] cols,
     cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw
     cdef Py_ssize_t nc
     cdef ctc_geom g
-    _plane_geom(&g, "im2col", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _plane_geom(&g, "im2col", &w)
     cdef const ctc_geom *gp = &g  # read-only in the loop, so shared on purpose
     cdef int simd = SIMD
     with nogil:
@@ -108,16 +93,15 @@ def im2col(const floating[::1] x, floating[::1] cols,
                           simd)
 
 
-def col2im(const floating[::1] cols, floating[::1] x,
-           Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-           Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-           Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-           Py_ssize_t oh, Py_ssize_t ow):
+def col2im(const floating[::1] cols, floating[::1] x, geo):
     """x (N, C, H, W) = sum of the patches in cols (the adjoint of im2col).
 
     x is zeroed here first (a caller that pre-zeroes it gets the same result).
     """
-    _check_geometry("col2im", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d w
+    _window(&w, "col2im", geo)
+    cdef Py_ssize_t N = w.N, C = w.C, H = w.H, W = w.W, kh = w.kh, kw = w.kw
+    cdef Py_ssize_t oh = w.oh, ow = w.ow
     _check("col2im", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     _check("col2im", "x", x.shape[0], N * C * H * W)
     cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw
@@ -128,7 +112,7 @@ def col2im(const floating[::1] cols, floating[::1] x,
         return
     cdef Py_ssize_t nc
     cdef ctc_geom g
-    _plane_geom(&g, "col2im", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _plane_geom(&g, "col2im", &w)
     cdef const ctc_geom *gp = &g  # read-only in the loop, so shared on purpose
     cdef int simd = SIMD
     with nogil:
@@ -137,15 +121,14 @@ def col2im(const floating[::1] cols, floating[::1] x,
             _col2im_plane(&cols[nc * KK * OHW], &x[nc * HW], gp, OHW, simd)
 
 
-def im2col_wide(const floating[::1] x, floating[::1] cols,
-                Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                Py_ssize_t oh, Py_ssize_t ow):
+def im2col_wide(const floating[::1] x, floating[::1] cols, geo):
     """cols (C*kh*kw, N*oh*ow) = the patches of every image of x (N, C, H, W) side by side
     (image n in columns [n*oh*ow, (n+1)*oh*ow)): one GEMM then convolves the whole batch.
     CPU only (outside the GPU contract)."""
-    _check_geometry("im2col_wide", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d w
+    _window(&w, "im2col_wide", geo)
+    cdef Py_ssize_t N = w.N, C = w.C, H = w.H, W = w.W, kh = w.kh, kw = w.kw
+    cdef Py_ssize_t oh = w.oh, ow = w.ow
     _check("im2col_wide", "x", x.shape[0], N * C * H * W)
     _check("im2col_wide", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     if N * C * oh * ow == 0:
@@ -153,7 +136,7 @@ def im2col_wide(const floating[::1] x, floating[::1] cols,
     cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw, LD = N * oh * ow
     cdef Py_ssize_t nc, n, c
     cdef ctc_geom g
-    _plane_geom(&g, "im2col_wide", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _plane_geom(&g, "im2col_wide", &w)
     cdef const ctc_geom *gp = &g
     cdef int simd = SIMD
     with nogil:
@@ -165,14 +148,13 @@ def im2col_wide(const floating[::1] x, floating[::1] cols,
                           LD, simd)
 
 
-def col2im_wide(const floating[::1] cols, floating[::1] x,
-                Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                Py_ssize_t oh, Py_ssize_t ow):
+def col2im_wide(const floating[::1] cols, floating[::1] x, geo):
     """x (N, C, H, W) = sum of the patches in cols (C*kh*kw, N*oh*ow) (im2col_wide's layout;
     its adjoint).  x is overwritten.  CPU only."""
-    _check_geometry("col2im_wide", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d w
+    _window(&w, "col2im_wide", geo)
+    cdef Py_ssize_t N = w.N, C = w.C, H = w.H, W = w.W, kh = w.kh, kw = w.kw
+    cdef Py_ssize_t oh = w.oh, ow = w.ow
     _check("col2im_wide", "cols", cols.shape[0], N * C * kh * kw * oh * ow)
     _check("col2im_wide", "x", x.shape[0], N * C * H * W)
     cdef Py_ssize_t OHW = oh * ow, HW = H * W, KK = kh * kw, LD = N * oh * ow
@@ -183,7 +165,7 @@ def col2im_wide(const floating[::1] cols, floating[::1] x,
         return
     cdef Py_ssize_t nc, n, c
     cdef ctc_geom g
-    _plane_geom(&g, "col2im_wide", H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _plane_geom(&g, "col2im_wide", &w)
     cdef const ctc_geom *gp = &g
     cdef int simd = SIMD
     with nogil:
@@ -211,34 +193,33 @@ cdef extern from "_dwconv.h" nogil:
 from libc.stdlib cimport calloc, free
 
 
-cdef int _dw_geom(ctdw_geom *g, str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
-                  Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                  Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                  Py_ssize_t oh, Py_ssize_t ow) except -1:
-    _check_geometry(kernel, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+cdef int _dw_geom(ctdw_geom *g, win2d *w, str kernel, object geo, Py_ssize_t mult) except -1:
+    _window(w, kernel, geo)
     if mult < 1:
         raise ValueError(f"{kernel}: channel multiplier {mult} must be positive")
-    if oh != (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1 or \
-            ow != (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1:
-        raise ValueError(f"{kernel}: output size ({oh}, {ow}) does not match the geometry")
-    if max(H * W, oh * ow, kh * dh + H + 2 * ph, kw * dw + W + 2 * pw, N, C * mult) > INT_MAX_:
+    if w.oh != (w.H + 2 * w.ph - w.dh * (w.kh - 1) - 1) // w.sh + 1 or \
+            w.ow != (w.W + 2 * w.pw - w.dw * (w.kw - 1) - 1) // w.sw + 1:
+        raise ValueError(f"{kernel}: output size ({w.oh}, {w.ow}) does not match the geometry")
+    if max(w.H * w.W, w.oh * w.ow, w.kh * w.dh + w.H + 2 * w.ph, w.kw * w.dw + w.W + 2 * w.pw,
+           w.N, w.C * mult) > INT_MAX_:
         raise ValueError(f"{kernel}: a plane above 2**31-1 elements is not supported")
-    g.N, g.C, g.H, g.W, g.mult = N, C, H, W, mult
-    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
-    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    g.N, g.C, g.H, g.W, g.mult = w.N, w.C, w.H, w.W, mult
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = w.kh, w.kw, w.sh, w.sw, w.ph, w.pw
+    g.dh, g.dw, g.oh, g.ow = w.dh, w.dw, w.oh, w.ow
     return 0
 
 
 def depthwise_conv2d_forward(const floating[::1] x, const floating[::1] w, b,
-                             floating[::1] y, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
-                             Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh, Py_ssize_t kw,
-                             Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                             Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow):
+                             floating[::1] y, geo,
+                             Py_ssize_t mult):
     """y (N, C*mult, oh, ow) = depthwise conv2d (groups C) of x (N, C, H, W) with w
     (C*mult, 1, kh, kw) (+ b (C*mult,) or None); flat C-contiguous.  CPU only."""
     cdef str op = "depthwise_conv2d_forward"
     cdef ctdw_geom g
-    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d wg
+    _dw_geom(&g, &wg, op, geo, mult)
+    cdef Py_ssize_t N = wg.N, C = wg.C, H = wg.H, W = wg.W, kh = wg.kh, kw = wg.kw
+    cdef Py_ssize_t oh = wg.oh, ow = wg.ow
     cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
     _check(op, "x", x.shape[0], N * C * HW)
     _check(op, "w", w.shape[0], OC * KK)
@@ -268,15 +249,15 @@ def depthwise_conv2d_forward(const floating[::1] x, const floating[::1] w, b,
 
 
 def depthwise_conv2d_backward_input(const floating[::1] gy, const floating[::1] w,
-                                    floating[::1] gx, Py_ssize_t N, Py_ssize_t C,
-                                    Py_ssize_t H, Py_ssize_t W, Py_ssize_t mult, Py_ssize_t kh,
-                                    Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                                    Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh,
-                                    Py_ssize_t ow):
+                                    floating[::1] gx, geo,
+                                    Py_ssize_t mult):
     """gx (N, C, H, W) (overwritten) of the depthwise conv2d from gy (N, C*mult, oh, ow)."""
     cdef str op = "depthwise_conv2d_backward_input"
     cdef ctdw_geom g
-    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d wg
+    _dw_geom(&g, &wg, op, geo, mult)
+    cdef Py_ssize_t N = wg.N, C = wg.C, H = wg.H, W = wg.W, kh = wg.kh, kw = wg.kw
+    cdef Py_ssize_t oh = wg.oh, ow = wg.ow
     cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
     _check(op, "gy", gy.shape[0], N * OC * OHW)
     _check(op, "w", w.shape[0], OC * KK)
@@ -302,18 +283,17 @@ def depthwise_conv2d_backward_input(const floating[::1] gy, const floating[::1] 
 
 
 def depthwise_conv2d_backward_weight(const floating[::1] gy, const floating[::1] x,
-                                     floating[::1] gw, Py_ssize_t N, Py_ssize_t C,
-                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t mult,
-                                     Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                                     Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                                     Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t oh,
-                                     Py_ssize_t ow):
+                                     floating[::1] gw, geo,
+                                     Py_ssize_t mult):
     """gw (C*mult, 1, kh, kw) (overwritten) of the depthwise conv2d; per output channel and
     tap, each output column sums the images and rows in order, then the columns are added in
     order in double, so any thread count gives the same bits."""
     cdef str op = "depthwise_conv2d_backward_weight"
     cdef ctdw_geom g
-    _dw_geom(&g, op, N, C, H, W, mult, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d wg
+    _dw_geom(&g, &wg, op, geo, mult)
+    cdef Py_ssize_t N = wg.N, C = wg.C, H = wg.H, W = wg.W, kh = wg.kh, kw = wg.kw
+    cdef Py_ssize_t oh = wg.oh, ow = wg.ow
     cdef Py_ssize_t OC = C * mult, KK = kh * kw, HW = H * W, OHW = oh * ow
     _check(op, "gy", gy.shape[0], N * OC * OHW)
     _check(op, "x", x.shape[0], N * C * HW)

@@ -39,35 +39,32 @@ cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) ex
     return 0
 
 
-cdef int _check_geometry(str kernel, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                         Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                         Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                         Py_ssize_t oh, Py_ssize_t ow) except -1:
-    if N < 0 or C < 0 or H < 0 or W < 0 or oh < 0 or ow < 0:
-        raise ValueError(f"{kernel}: negative size N={N} C={C} H={H} W={W} oh={oh} ow={ow}")
-    if kh < 1 or kw < 1 or sh < 1 or sw < 1 or dh < 1 or dw < 1 or ph < 0 or pw < 0:
-        raise ValueError(f"{kernel}: invalid window kernel=({kh}, {kw}) stride=({sh}, {sw}) "
-                         f"padding=({ph}, {pw}) dilation=({dh}, {dw})")
-    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > 2147483647:
-        # the products below would wrap in 64 bits (torch refuses these values too)
-        raise ValueError(f"{kernel}: a geometry value above 2**31-1 is not supported")
-    cdef Py_ssize_t ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1
-    if 2 * ph > ekh or 2 * pw > ekw:
-        raise ValueError(f"{kernel}: padding ({ph}, {pw}) exceeds half the effective kernel "
-                         f"({ekh}, {ekw})")
-    if (oh > 0 and (oh - 1) * sh - ph >= H) or (ow > 0 and (ow - 1) * sw - pw >= W):
-        raise ValueError(f"{kernel}: output ({oh}, {ow}) has windows starting past the "
-                         f"input ({H}, {W}) with stride ({sh}, {sw}) padding ({ph}, {pw})")
+include "_window.pxi"
+
+
+cdef int _pool_window(win2d *g, str kernel, object geo, bint dilated) except -1:
+    """g = geo, validated as a pooling window (dilated False: the dilation must be 1)."""
+    _window(g, kernel, geo)
+    if not dilated and (g.dh != 1 or g.dw != 1):
+        raise ValueError(f"{kernel}: dilation ({g.dh}, {g.dw}) is not supported (must be 1)")
+    cdef Py_ssize_t ekh = (g.kh - 1) * g.dh + 1, ekw = (g.kw - 1) * g.dw + 1
+    if 2 * g.ph > ekh or 2 * g.pw > ekw:
+        raise ValueError(f"{kernel}: padding ({g.ph}, {g.pw}) exceeds half the effective "
+                         f"kernel ({ekh}, {ekw})")
+    if (g.oh > 0 and (g.oh - 1) * g.sh - g.ph >= g.H) or \
+            (g.ow > 0 and (g.ow - 1) * g.sw - g.pw >= g.W):
+        raise ValueError(f"{kernel}: output ({g.oh}, {g.ow}) has windows starting past the "
+                         f"input ({g.H}, {g.W}) with stride ({g.sh}, {g.sw}) padding "
+                         f"({g.ph}, {g.pw})")
     return 0
 
 
-def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx,
-                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                      Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                      Py_ssize_t oh, Py_ssize_t ow):
+def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx, geo):
     """Max pooling; y and idx are (N, C, oh, ow), idx indexing each H*W input plane."""
-    _check_geometry("maxpool2d_forward", N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cdef win2d g
+    _pool_window(&g, "maxpool2d_forward", geo, True)
+    cdef Py_ssize_t N = g.N, C = g.C, H = g.H, W = g.W, kh = g.kh, kw = g.kw, sh = g.sh
+    cdef Py_ssize_t sw = g.sw, ph = g.ph, pw = g.pw, dh = g.dh, dw = g.dw, oh = g.oh, ow = g.ow
     _check("maxpool2d_forward", "x", x.shape[0], N * C * H * W)
     _check("maxpool2d_forward", "y", y.shape[0], N * C * oh * ow)
     _check("maxpool2d_forward", "idx", idx.shape[0], N * C * oh * ow)
@@ -155,13 +152,13 @@ def maxpool2d_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
         raise IndexError(f"maxpool2d_backward: an index lies outside [0, {HW})")
 
 
-def avgpool2d_forward(const floating[::1] x, floating[::1] y,
-                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                      Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
+def avgpool2d_forward(const floating[::1] x, floating[::1] y, geo,
                       bint count_include_pad, divisor_override=None):
     """Average pooling; divisor_override None or 0 means none."""
-    _check_geometry("avgpool2d_forward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    cdef win2d g
+    _pool_window(&g, "avgpool2d_forward", geo, False)
+    cdef Py_ssize_t N = g.N, C = g.C, H = g.H, W = g.W, kh = g.kh, kw = g.kw, sh = g.sh
+    cdef Py_ssize_t sw = g.sw, ph = g.ph, pw = g.pw, oh = g.oh, ow = g.ow
     _check("avgpool2d_forward", "x", x.shape[0], N * C * H * W)
     _check("avgpool2d_forward", "y", y.shape[0], N * C * oh * ow)
     cdef Py_ssize_t dov = 0 if divisor_override is None else divisor_override
@@ -214,13 +211,13 @@ def avgpool2d_forward(const floating[::1] x, floating[::1] y,
                     yp[oy * ow + ox] = s / <floating>div
 
 
-def avgpool2d_backward(const floating[::1] gy, floating[::1] gx,
-                       Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                       Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t oh, Py_ssize_t ow,
+def avgpool2d_backward(const floating[::1] gy, floating[::1] gx, geo,
                        bint count_include_pad, divisor_override=None):
     """Gradient of average pooling; gx is zeroed here first."""
-    _check_geometry("avgpool2d_backward", N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    cdef win2d g
+    _pool_window(&g, "avgpool2d_backward", geo, False)
+    cdef Py_ssize_t N = g.N, C = g.C, H = g.H, W = g.W, kh = g.kh, kw = g.kw, sh = g.sh
+    cdef Py_ssize_t sw = g.sw, ph = g.ph, pw = g.pw, oh = g.oh, ow = g.ow
     _check("avgpool2d_backward", "gy", gy.shape[0], N * C * oh * ow)
     _check("avgpool2d_backward", "gx", gx.shape[0], N * C * H * W)
     cdef Py_ssize_t dov = 0 if divisor_override is None else divisor_override

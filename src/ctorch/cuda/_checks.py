@@ -69,6 +69,23 @@ def positive(kernel: str, **dims: int) -> None:
             raise ValueError(f"{kernel}: {k}={v!r} must be a positive integer")
 
 
+def window(kernel: str, geo: Any, dilated: bool = True) -> tuple:
+    """A ctorch._geometry.Window2d checked once for every conv/pooling launcher: sizes and
+    paddings non-negative, kernel/stride/dilation positive; returned as the kernels' int64
+    scalars (without the dilation when ``dilated`` is False: avg pooling has none, and a
+    dilation other than 1 is refused)."""
+    if not isinstance(geo, tuple) or len(geo) != 14:
+        raise TypeError(f"{kernel}: the geometry must be a ctorch._geometry.Window2d, got {geo!r}")
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    sizes(kernel, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
+    positive(kernel, kh=kh, kw=kw, sh=sh, sw=sw, dh=dh, dw=dw)
+    if dilated:
+        return tuple(i64(v) for v in geo)
+    if dh != 1 or dw != 1:
+        raise ValueError(f"{kernel}: dilation ({dh}, {dw}) is not supported (must be 1)")
+    return tuple(i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow))
+
+
 def i64(v: Any) -> np.int64:
     return np.int64(v)
 

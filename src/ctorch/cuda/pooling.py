@@ -4,43 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._geometry import Window2d
 from . import _checks as ck
 from ._loader import launch
 
 FAMILY = "pooling"
 
 
-def maxpool2d_forward(
-    x: Any,
-    y: Any,
-    idx: Any,
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
-    dh: int,
-    dw: int,
-    oh: int,
-    ow: int,
-) -> None:
+def maxpool2d_forward(x: Any, y: Any, idx: Any, geo: Window2d) -> None:
     """y = max over each (dilated) window, padding counts as -inf; idx gets the flat
     in-plane position h*W + w of the max (a NaN wins, as in torch)."""
     k = "maxpool2d_forward"
-    ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
-    ck.positive(k, kh=kh, kw=kw, sh=sh, sw=sw, dh=dh, dw=dw)
+    args = ck.window(k, geo)
     dt = ck.fdtype(k, x)
-    ck.arr(k, "x", x, N * C * H * W, dt)
-    n = N * C * oh * ow
+    ck.arr(k, "x", x, geo.x_size, dt)
+    n = geo.y_size
     ck.arr(k, "y", y, n, dt)
     ck.arr(k, "idx", idx, n, ck.I64)
-    geo = tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
-    launch(FAMILY, "maxpool2d_forward_kernel", dt, n, (x, y, idx) + geo)
+    launch(FAMILY, "maxpool2d_forward_kernel", dt, n, (x, y, idx) + args)
 
 
 def maxpool2d_backward(gy: Any, idx: Any, gx: Any, NC: int, HW: int, OHW: int) -> None:
@@ -66,59 +47,29 @@ def maxpool2d_backward(gy: Any, idx: Any, gx: Any, NC: int, HW: int, OHW: int) -
 
 
 def _avg_args(
-    k: str,
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
-    oh: int,
-    ow: int,
-    count_include_pad: bool,
-    divisor_override: int | None,
+    k: str, geo: Window2d, count_include_pad: bool, divisor_override: int | None
 ) -> tuple:
-    ck.sizes(k, N=N, C=C, H=H, W=W, ph=ph, pw=pw, oh=oh, ow=ow)
-    ck.positive(k, kh=kh, kw=kw, sh=sh, sw=sw)
+    args = ck.window(k, geo, dilated=False)
     div = 0 if divisor_override is None else int(divisor_override)
     if div < 0:
         raise ValueError(f"{k}: divisor_override={divisor_override} must be positive")
-    return tuple(ck.i64(v) for v in (N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow)) + (
-        ck.i32(bool(count_include_pad)),
-        ck.i64(div),
-    )
+    return args + (ck.i32(bool(count_include_pad)), ck.i64(div))
 
 
 def avgpool2d_forward(
     x: Any,
     y: Any,
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
-    oh: int,
-    ow: int,
+    geo: Window2d,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> None:
-    """torch.nn.functional.avg_pool2d (divisor_override None or 0: no override)."""
+    """torch.nn.functional.avg_pool2d (divisor_override None or 0: no override; the
+    geometry's dilation must be 1)."""
     k = "avgpool2d_forward"
-    args = _avg_args(
-        k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
-    )
+    args = _avg_args(k, geo, count_include_pad, divisor_override)
     dt = ck.fdtype(k, x)
-    ck.arr(k, "x", x, N * C * H * W, dt)
-    n = N * C * oh * ow
+    ck.arr(k, "x", x, geo.x_size, dt)
+    n = geo.y_size
     ck.arr(k, "y", y, n, dt)
     launch(FAMILY, "avgpool2d_forward_kernel", dt, n, (x, y) + args)
 
@@ -126,28 +77,15 @@ def avgpool2d_forward(
 def avgpool2d_backward(
     gy: Any,
     gx: Any,
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
-    oh: int,
-    ow: int,
+    geo: Window2d,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> None:
     """Writes (overwrites) gx; deterministic gather over the windows holding each pixel."""
     k = "avgpool2d_backward"
-    args = _avg_args(
-        k, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
-    )
+    args = _avg_args(k, geo, count_include_pad, divisor_override)
     dt = ck.fdtype(k, gx, "gx")
-    n = N * C * H * W
+    n = geo.x_size
     ck.arr(k, "gx", gx, n, dt)
-    ck.arr(k, "gy", gy, N * C * oh * ow, dt)
+    ck.arr(k, "gy", gy, geo.y_size, dt)
     launch(FAMILY, "avgpool2d_backward_kernel", dt, n, (gy, gx) + args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
+from .._geometry import Window2d
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -58,23 +59,12 @@ def _avg_fwd_arrays(xa, geom, cip, div):
         k.avgpool2d_forward(
             xa.reshape(-1),
             y.reshape(-1),
-            N,
-            C,
-            H,
-            W,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph,
-            pw,
-            oh,
-            ow,
+            Window2d(N, C, H, W, *geom),
             bool(cip),
             int(div or 0),
         )
         return y
-    cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    cols = im2col_array(xa, Window2d(N, C, H, W, *geom))
     s = cols.reshape(N, C, kh * kw, oh, ow).sum(2)
     if div:
         return (s / div).astype(xa.dtype)
@@ -93,18 +83,7 @@ def _avg_bwd_arrays(ga, xshape, geom, cip, div):
         k.avgpool2d_backward(
             ga.reshape(-1),
             gx.reshape(-1),
-            N,
-            C,
-            H,
-            W,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph,
-            pw,
-            oh,
-            ow,
+            Window2d(N, C, H, W, *geom),
             bool(cip),
             int(div or 0),
         )
@@ -117,9 +96,7 @@ def _avg_bwd_arrays(ga, xshape, geom, cip, div):
         )
         g = ga / xp.asarray(d.astype(ga.dtype))
     cols = xp.broadcast_to(g.astype(ga.dtype).reshape(N, C, 1, oh, ow), (N, C, kh * kw, oh, ow))
-    return col2im_array(
-        xp.ascontiguousarray(cols), N, C, H, W, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow
-    )
+    return col2im_array(xp.ascontiguousarray(cols), Window2d(N, C, H, W, *geom))
 
 
 class AvgPool2dFn(Function):

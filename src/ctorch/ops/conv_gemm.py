@@ -33,6 +33,7 @@ import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._backend import sgemm_kernels as _sgemm_kernel
+from .._geometry import Window2d
 from .im2col import _out_size, col2im_array, im2col_array
 
 _tls = threading.local()
@@ -146,17 +147,22 @@ def _is_1x1(kh, kw, sh, sw, ph, pw):
     return kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
 
 
+def _window(xshape, wshape, stride, padding, dilation, out) -> Window2d:
+    """The kernels' window over x (N, C, H, W) with the weight's (kh, kw) taps, giving the
+    spatial size ``out`` (for the transposed conv, x is the output and ``out`` the input)."""
+    return Window2d(*xshape, *wshape[-2:], *stride, *padding, *dilation, *out)
+
+
 def _columns(xa, wshape, stride, padding, dilation, g, oh, ow):
     """The GEMM's right operand (N, g, K, L): x itself for a 1x1/stride-1/no-pad kernel,
     else im2col into the per-thread scratch buffer (valid until the next conv call)."""
-    N, C, H, W = xa.shape
+    N, C = xa.shape[:2]
     _, Cg, kh, kw = wshape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     K, L = Cg * kh * kw, oh * ow
-    if _is_1x1(kh, kw, sh, sw, ph, pw):
+    if _is_1x1(kh, kw, *stride, *padding):
         return contiguous(xa).reshape(N, g, K, L)
     out = _scratch(0, (N, C * kh * kw, L), xa.dtype, xa)
-    cols = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=out)
+    cols = im2col_array(xa, _window(xa.shape, wshape, stride, padding, dilation, (oh, ow)), out=out)
     return cols.reshape(N, g, K, L)
 
 
@@ -220,10 +226,10 @@ def _from_wide(t, N, C, L, bias=None):
     return y
 
 
-def _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, slot=0):
+def _wide_cols(xa, geo: Window2d, slot=0):
     """cols (C*kh*kw, N*oh*ow) of x (N, C, H, W), the images side by side; x itself (wide)
     for a 1x1/stride-1/unpadded kernel."""
-    N = xa.shape[0]
+    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
     L = oh * ow
     xa = contiguous(xa)
     if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
@@ -232,17 +238,16 @@ def _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, slot=0):
     out = _scratch(slot, (K, N * L), xa.dtype, xa)
     k = float_kernels(xa, "im2col_wide")
     if k is not None:
-        k.im2col_wide(
-            xa.reshape(-1), out.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-        )
+        k.im2col_wide(xa.reshape(-1), out.reshape(-1), geo)
         return out
-    c3 = im2col_array(xa, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    c3 = im2col_array(xa, geo)
     np.copyto(out.reshape(K, N, L), c3.transpose(1, 0, 2))
     return out
 
 
-def _wide_col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _wide_col2im(dcols, geo: Window2d):
     """x (N, C, H, W) = the adjoint of _wide_cols applied to dcols (C*kh*kw, N*oh*ow)."""
+    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
     L = oh * ow
     if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
         return _from_wide(dcols, N, C, L).reshape(N, C, H, W)
@@ -250,13 +255,11 @@ def _wide_col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     dcols = contiguous(dcols)
     k = float_kernels(dcols, "col2im_wide")
     if k is not None:
-        k.col2im_wide(
-            dcols.reshape(-1), x.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-        )
+        k.col2im_wide(dcols.reshape(-1), x.reshape(-1), geo)
         return x
     K = C * kh * kw
     c3 = np.ascontiguousarray(dcols.reshape(K, N, L).transpose(1, 0, 2))
-    return col2im_array(c3, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=x)
+    return col2im_array(c3, geo, out=x)
 
 
 #: the forward computes (cols^T @ W^T) instead of (W @ cols) up to this many columns (N*L):
@@ -269,10 +272,10 @@ _FLIP_MAX_NL = 512
 def _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow):
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     K, L, OCg = Cg * kh * kw, oh * ow, OC // g
     NL = N * L
-    cols = _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow).reshape(g, K, NL)
+    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
+    cols = _wide_cols(xa, geo).reshape(g, K, NL)
     w3 = contiguous(wa).reshape(g, OCg, K)
     bias = None if ba is None else contiguous(ba)
     if NL <= _FLIP_MAX_NL and xa.dtype == np.float32:
@@ -293,13 +296,13 @@ def _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow):
 def _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w):
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     oh, ow = ga.shape[2], ga.shape[3]
     K, L, OCg = Cg * kh * kw, oh * ow, OC // g
+    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
     gyt = _to_wide(contiguous(ga), N, OC, L, 2).reshape(g, OCg, N * L)
     gx = gw = None
     if need_w:
-        cols = _wide_cols(xa, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        cols = _wide_cols(xa, geo)
         gw = np.empty((g, OCg, K), ga.dtype)
         _mm(gyt, cols.reshape(g, K, N * L).swapaxes(-1, -2), gw)
         gw = gw.reshape(OC, Cg, kh, kw)
@@ -309,22 +312,19 @@ def _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w):
         # ms with two 3.6 MB buffers on the loaded VM)
         dcols = _scratch(0, (g, K, N * L), ga.dtype, ga)
         _mm(contiguous(wa).reshape(g, OCg, K).swapaxes(-1, -2), gyt, dcols)
-        gx = _wide_col2im(
-            dcols.reshape(C * kh * kw, N * L), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-        )
+        gx = _wide_col2im(dcols.reshape(C * kh * kw, N * L), geo)
     return gx, gw
 
 
 def _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo):
     N, Cin, H, W = xa.shape
     _, OCg, kh, kw = wa.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
+    geo = _window((N, OC, Ho, Wo), wa.shape, stride, padding, dilation, (H, W))
     xt = _to_wide(contiguous(xa), N, Cin, L, 2).reshape(g, Cing, N * L)
     cols = _scratch(1, (g, K, N * L), xa.dtype, xa)
     _mm(contiguous(wa).reshape(g, Cing, K).swapaxes(-1, -2), xt, cols)
-    y = _wide_col2im(cols.reshape(OC * kh * kw, N * L), N, OC, Ho, Wo, kh, kw, sh, sw, ph, pw,
-                     dh, dw, H, W)  # fmt: skip
+    y = _wide_col2im(cols.reshape(OC * kh * kw, N * L), geo)
     if ba is not None:
         y.reshape(N, OC, Ho * Wo)[...] += contiguous(ba).reshape(1, OC, 1)
     return y
@@ -333,10 +333,10 @@ def _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo):
 def _convT_wide_backward(ga, xa, wa, stride, padding, g, dilation, need_x, need_w):
     N, Cin, H, W = xa.shape
     _, OCg, kh, kw = wa.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     Ho, Wo = ga.shape[2], ga.shape[3]
     Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
-    cols = _wide_cols(ga, OC, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, H, W).reshape(g, K, N * L)
+    geo = _window((N, OC, Ho, Wo), wa.shape, stride, padding, dilation, (H, W))
+    cols = _wide_cols(ga, geo).reshape(g, K, N * L)
     gx = gw = None
     if need_x:
         gxt = _scratch(1, (g, Cing, N * L), ga.dtype, ga)
@@ -432,7 +432,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         kd.depthwise_conv2d_forward(
             contiguous(xa).reshape(-1), contiguous(wa).reshape(-1),
             None if ba is None else contiguous(ba), y.reshape(-1),
-            N, C, H, W, OCg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+            _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow)), OCg,
         )  # fmt: skip
         return y
     if _use_wide(xa, g, N, OC, K, L):
@@ -498,7 +498,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         gb = _channel_sum(ga, N, OC, L)
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:
-        geom = (N, C, H, W, OCg, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        geom = (_window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow)), OCg)
         if need_x:
             gx = np.empty((N, C, H, W), ga.dtype)
             kd.depthwise_conv2d_backward_input(
@@ -547,7 +547,9 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         if one:
             gx = dcols.reshape(N, C, H, W)
         else:
-            gx = col2im_array(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+            gx = col2im_array(
+                dcols, _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
+            )
     return gx, gw, gb
 
 
@@ -577,7 +579,9 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
         y = cols.reshape(N, OC, Ho, Wo)
     else:
-        y = col2im_array(cols, N, OC, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, H, W)
+        y = col2im_array(
+            cols, _window((N, OC, Ho, Wo), wa.shape, stride, padding, dilation, (H, W))
+        )
     if ba is not None:
         _add_channel_bias(y.reshape(N, OC, Ho * Wo), ba, N, OC, Ho * Wo)
     return y
@@ -608,9 +612,8 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
         cols = ga.reshape(N, g, K, L)
     else:
-        cols = im2col_array(ga, N, OC, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw, H, W).reshape(
-            N, g, K, L
-        )
+        geo = _window(ga.shape, wa.shape, stride, padding, dilation, (H, W))
+        cols = im2col_array(ga, geo).reshape(N, g, K, L)
     if need_x:
         w3 = contiguous(wa).reshape(g, Cing, K)
         gx = xp.empty((N, g, Cing, L), ga.dtype)

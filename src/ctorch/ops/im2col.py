@@ -9,6 +9,7 @@ The lowest module of the conv/pooling family: it imports no other op module, and
 from __future__ import annotations
 
 from .._backend import contiguous, float_kernels, xp_of
+from .._geometry import Window2d, out_size
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -75,8 +76,7 @@ def _pair(v, name: str = "") -> tuple:
     return _ntuple(v, 2, name)
 
 
-def _out_size(i, k, s, p, d):
-    return (i + 2 * p - d * (k - 1) - 1) // s + 1
+_out_size = out_size
 
 
 # --------------------------------------------------------------------------- array level
@@ -85,17 +85,16 @@ def _right_pad(n, k, s, p, d, o):
     return max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
 
 
-def im2col_array(x, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None):
+def im2col_array(x, geo: Window2d, out=None):
     """cols (N, C*kh*kw, oh*ow) from x (N, C, H, W); zero outside the input."""
     xp = xp_of(x)
     x = contiguous(x)
-    cols = out if out is not None else xp.empty((N, C * kh * kw, oh * ow), x.dtype)
+    cols = out if out is not None else xp.empty(geo.cols_shape, x.dtype)
     k = float_kernels(x, "im2col")
     if k is not None:
-        k.im2col(
-            x.reshape(-1), cols.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-        )
+        k.im2col(x.reshape(-1), cols.reshape(-1), geo)
         return cols
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
     rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
     xpad = x.reshape(N, C, H, W)
     if ph or pw or rh or rw:
@@ -111,17 +110,16 @@ def im2col_array(x, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None
     return cols
 
 
-def col2im_array(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None):
+def col2im_array(cols, geo: Window2d, out=None):
     """x (N, C, H, W) = sum of the patches of cols (the adjoint of im2col)."""
     xp = xp_of(cols)
     cols = contiguous(cols)
-    x = out if out is not None else xp.empty((N, C, H, W), cols.dtype)
+    x = out if out is not None else xp.empty(geo.x_shape, cols.dtype)
     k = float_kernels(cols, "col2im")
     if k is not None:
-        k.col2im(
-            cols.reshape(-1), x.reshape(-1), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-        )
+        k.col2im(cols.reshape(-1), x.reshape(-1), geo)
         return x
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
     rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
     xpad = xp.zeros((N, C, H + ph + rh, W + pw + rw), cols.dtype)
     c6 = cols.reshape(N, C, kh, kw, oh, ow)
@@ -141,34 +139,30 @@ class UnfoldFn(Function):
     _node_name = "Im2ColBackward0"
 
     @staticmethod
-    def forward(ctx, x, geom):
-        kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geom
-        N, C, H, W = x._a.shape
-        ctx.geom, ctx.xshape = geom, (N, C, H, W)
-        return _wrap(im2col_array(x._a, N, C, H, W, *geom))
+    def forward(ctx, x, geo):
+        ctx.geo = geo
+        return _wrap(im2col_array(x._a, geo))
 
     @staticmethod
     def backward(ctx, g):
-        N, C, H, W = ctx.xshape
         if state.enabled:
-            return FoldFn.apply(g, (N, C, H, W), ctx.geom), None
-        return _wrap(col2im_array(g._a, N, C, H, W, *ctx.geom)), None
+            return FoldFn.apply(g, ctx.geo), None
+        return _wrap(col2im_array(g._a, ctx.geo)), None
 
 
 class FoldFn(Function):
     _node_name = "Col2ImBackward0"
 
     @staticmethod
-    def forward(ctx, cols, xshape, geom):
-        ctx.geom, ctx.xshape = geom, xshape
-        return _wrap(col2im_array(cols._a, *xshape, *geom))
+    def forward(ctx, cols, geo):
+        ctx.geo = geo
+        return _wrap(col2im_array(cols._a, geo))
 
     @staticmethod
     def backward(ctx, g):
         if state.enabled:
-            return UnfoldFn.apply(g, ctx.geom), None, None
-        N, C, H, W = ctx.xshape
-        return _wrap(im2col_array(g._a, N, C, H, W, *ctx.geom)), None, None
+            return UnfoldFn.apply(g, ctx.geo), None
+        return _wrap(im2col_array(g._a, ctx.geo)), None
 
 
 def _check_im2col_args(kh, kw, sh, sw, ph, pw, dh, dw) -> None:
@@ -224,8 +218,7 @@ def unfold(
     (sh, sw), (dh, dw) = _kernel_geometry(
         "unfold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
     )
-    geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    return UnfoldFn.apply(input, geom)
+    return UnfoldFn.apply(input, Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
 
 
 def fold(
@@ -271,5 +264,4 @@ def fold(
     (sh, sw), (dh, dw) = _kernel_geometry(
         "fold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
     )
-    geom = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    return FoldFn.apply(input, (N, C, H, W), geom)
+    return FoldFn.apply(input, Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
+from .._geometry import Window2d
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -55,20 +56,7 @@ def _maxpool_fwd_arrays(xa, geom):
             xa.reshape(-1),
             y.reshape(-1),
             idx.reshape(-1),
-            N,
-            C,
-            H,
-            W,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph,
-            pw,
-            dh,
-            dw,
-            oh,
-            ow,
+            Window2d(N, C, H, W, *geom),
         )
         return y, idx
     # fallback: -inf padded input, scan the taps in torch's order (first max, last NaN wins)
