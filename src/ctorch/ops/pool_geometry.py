@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._geometry import Window2d
 from .._tensor import Tensor
 from .im2col import _ntuple
 
@@ -25,7 +26,8 @@ def _int32(*vals) -> None:
             raise RuntimeError("value cannot be converted to type int without overflow")
 
 
-def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
+def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode) -> Window2d:
+    """The pooling window over x (N, C, H, W), checked as torch checks it (ceil_mode sizes)."""
     kh, kw = _ntuple(kernel_size, 2, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         sh, sw = kh, kw
@@ -59,7 +61,7 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
             f"Given input size: ({C}x{H}x{W}). Calculated output size: "
             f"({C}x{oh}x{ow}). Output size is too small"
         )
-    return kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+    return Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def _as4d(op, input, nd=2):
