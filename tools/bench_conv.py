@@ -43,7 +43,7 @@ def run(shape, repeats):
     b = rng.standard_normal(OC, dtype=np.float32)
     oh, ow = H + 2 * p - k + 1, W + 2 * p - k + 1
     gy = rng.standard_normal((N, OC, oh, ow), dtype=np.float32)
-    geom = (N, Cc, H, W, OC, k, k, 1, 1, p, p, 1, 1, oh, ow)
+    geom = (Window2d(N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow), OC)
     y, gx, gw = np.empty_like(gy), np.empty_like(x), np.empty_like(w)
     s, pd, d = (1, 1), (p, p), (1, 1)
 

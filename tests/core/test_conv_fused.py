@@ -74,7 +74,7 @@ def _ref(x, w, b, gy, geom):
 def _run(x, w, b, gy, geom, simd=True, need_x=True, need_w=True):
     N, Cc, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw = geom
     oh, ow = _out(H, kh, sh, ph, dh), _out(W, kw, sw, pw, dw)
-    args = (N, Cc, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    args = (Window2d(N, Cc, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow), OC)
     y = np.full((N, OC, oh, ow), np.nan, np.float32)
     gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b, y.ravel(), *args, simd=simd)
     gx = np.full(x.shape, np.nan, np.float32) if need_x else None
@@ -162,18 +162,17 @@ def test_bad_sizes_raise():
     geom = GEOMS[0]
     x, w, b, gy = _data(geom, 1)
     N, Cc, H, W, OC = geom[:5]
-    args = (N, Cc, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    geo = Window2d(N, Cc, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W)
+    args = (geo, OC)
     y = np.empty((N, OC, H, W), np.float32)
     with pytest.raises(ValueError, match="conv2d_fused_forward: x has"):
         gemm.conv2d_fused_forward(x.ravel()[:-1], w.ravel(), b, y.ravel(), *args)
     with pytest.raises(ValueError, match="conv2d_fused_forward: bias has"):
         gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b[:-1], y.ravel(), *args)
     with pytest.raises(ValueError, match="does not match the geometry"):
-        gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b, y.ravel(), *args[:-1], W + 1)
+        gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b, y.ravel(), geo._replace(ow=W + 1), OC)
     with pytest.raises(ValueError, match="invalid geometry"):
-        gemm.conv2d_fused_forward(
-            x.ravel(), w.ravel(), b, y.ravel(), *args[:7], 0, *args[8:]
-        )  # stride 0
+        gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b, y.ravel(), geo._replace(sh=0), OC)
     with pytest.raises(ValueError, match="gw needs x"):
         gemm.conv2d_fused_backward(gy.ravel(), None, w.ravel(), None, w.ravel().copy(), *args)
     with pytest.raises(ValueError, match="gx needs w"):

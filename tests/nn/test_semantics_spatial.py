@@ -112,7 +112,7 @@ def test_huge_stride_backward_in_child():
     [
         "k.im2col(x, cols, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
         "k.col2im(cols, x, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
-        "g.conv2d_fused_forward(x, w, None, y, 1, 1, 4, 4, 1, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1)",
+        "g.conv2d_fused_forward(x, w, None, y, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1), 1)",
         "p.maxpool2d_forward(x, y, i, G(1, 1, 4, 4, 2, 2, 2**32, 2**32, 0, 0, 1, 1, 1, 1))",
     ],
 )

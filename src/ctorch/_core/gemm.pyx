@@ -84,26 +84,24 @@ def sgemm_num_threads():
     return ct_max_threads()
 
 
-cdef int _conv_geom(ctc_geom *g, str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
-                    Py_ssize_t W, Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                    Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                    Py_ssize_t oh, Py_ssize_t ow) except -1:
-    if min(N, C, H, W, OC, oh, ow) < 0 or min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
-        raise ValueError(f"{op}: invalid geometry N={N} C={C} H={H} W={W} OC={OC} "
-                         f"kernel=({kh}, {kw}) stride=({sh}, {sw}) padding=({ph}, {pw}) "
-                         f"dilation=({dh}, {dw}) out=({oh}, {ow})")
-    # ctc_geom holds C ints: a stride of 2**32 would become 0 there (SIGFPE), and the
-    # products below would wrap
-    if max(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) > INT_MAX_:
-        raise ValueError(f"{op}: a geometry value above 2**31-1 is not supported")
-    if oh != (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1 or \
-            ow != (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1:
-        raise ValueError(f"{op}: output size ({oh}, {ow}) does not match the geometry")
-    if C * kh * kw * max(oh * ow, 1) > INT_MAX_ or N * max(C * H * W, OC * oh * ow) > INT_MAX_:
+include "_window.pxi"
+
+
+cdef int _conv_geom(ctc_geom *g, str op, object geo, Py_ssize_t OC) except -1:
+    """g = the window geo (ctorch._geometry.Window2d) with OC output channels, checked."""
+    cdef win2d w
+    _window(&w, op, geo)
+    if OC < 0:
+        raise ValueError(f"{op}: invalid geometry OC={OC}")
+    if w.oh != (w.H + 2 * w.ph - w.dh * (w.kh - 1) - 1) // w.sh + 1 or \
+            w.ow != (w.W + 2 * w.pw - w.dw * (w.kw - 1) - 1) // w.sw + 1:
+        raise ValueError(f"{op}: output size ({w.oh}, {w.ow}) does not match the geometry")
+    if (w.C * w.kh * w.kw * max(w.oh * w.ow, 1) > INT_MAX_
+            or w.N * max(w.C * w.H * w.W, OC * w.oh * w.ow) > INT_MAX_):
         raise ValueError(f"{op}: sizes above 2**31-1 are not supported")
-    g.N, g.C, g.H, g.W, g.OC = N, C, H, W, OC
-    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = kh, kw, sh, sw, ph, pw
-    g.dh, g.dw, g.oh, g.ow = dh, dw, oh, ow
+    g.N, g.C, g.H, g.W, g.OC = w.N, w.C, w.H, w.W, OC
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = w.kh, w.kw, w.sh, w.sw, w.ph, w.pw
+    g.dh, g.dw, g.oh, g.ow = w.dh, w.dw, w.oh, w.ow
     return 0
 
 
@@ -126,16 +124,15 @@ cdef const float *_in_ptr(str op, str name, const float[::1] a, Py_ssize_t n) ex
     return &a[0] if n > 0 else NULL
 
 
-def conv2d_fused_forward(x, w, b, y,
-                         Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                         Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                         Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
-                         Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
+def conv2d_fused_forward(x, w, b, y, geo, Py_ssize_t OC, bint simd=True):
     """y (N, OC, oh, ow) = conv2d(x (N, C, H, W), w (OC, C, kh, kw)) (+ b (OC,)), groups 1,
-    float32, all flat C-contiguous.  One image per thread at a time (``_conv_f32.h``)."""
+    float32, all flat C-contiguous; geo is the ctorch._geometry.Window2d over x.  One image
+    per thread at a time (``_conv_f32.h``)."""
     cdef str op = "conv2d_fused_forward"
     cdef ctc_geom g
-    _conv_geom(&g, op, N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _conv_geom(&g, op, geo, OC)
+    cdef Py_ssize_t N = g.N, C = g.C, H = g.H, W = g.W, kh = g.kh, kw = g.kw
+    cdef Py_ssize_t oh = g.oh, ow = g.ow
     cdef const float *px = _in_ptr(op, "x", x, N * C * H * W)
     cdef const float *pw_ = _in_ptr(op, "w", w, OC * C * kh * kw)
     cdef const float *pb = NULL if b is None else _in_ptr(op, "bias", b, OC)
@@ -149,18 +146,16 @@ def conv2d_fused_forward(x, w, b, y,
         raise MemoryError(f"{op}: could not allocate work buffers")
 
 
-def conv2d_fused_backward(gy, x, w, gx, gw,
-                          Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                          Py_ssize_t OC, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                          Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
-                          Py_ssize_t dw, Py_ssize_t oh, Py_ssize_t ow, bint simd=True):
+def conv2d_fused_backward(gy, x, w, gx, gw, geo, Py_ssize_t OC, bint simd=True):
     """gx (N, C, H, W) and gw (OC, C, kh, kw) of conv2d (groups 1, float32, flat
     C-contiguous) from gy (N, OC, oh, ow); either output may be None (not computed), x may
     be None when gw is and w when gx is.
     dW sums the images in fixed chunks, so it is bitwise identical for any thread count."""
     cdef str op = "conv2d_fused_backward"
     cdef ctc_geom g
-    _conv_geom(&g, op, N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    _conv_geom(&g, op, geo, OC)
+    cdef Py_ssize_t N = g.N, C = g.C, H = g.H, W = g.W, kh = g.kh, kw = g.kw
+    cdef Py_ssize_t oh = g.oh, ow = g.ow
     cdef const float *pgy = _in_ptr(op, "gy", gy, N * OC * oh * ow)
     cdef const float *px = NULL
     cdef const float *pw_ = NULL

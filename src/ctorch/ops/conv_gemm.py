@@ -426,13 +426,14 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     K = Cg * kh * kw
     L = oh * ow
     OCg = OC // g
+    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
     kd = _depthwise_kernel(xa, g, C, Cg)
     if kd is not None and wa.dtype == xa.dtype:
         y = np.empty((N, OC, oh, ow), xa.dtype)
         kd.depthwise_conv2d_forward(
             contiguous(xa).reshape(-1), contiguous(wa).reshape(-1),
             None if ba is None else contiguous(ba), y.reshape(-1),
-            _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow)), OCg,
+            geo, OCg,
         )  # fmt: skip
         return y
     if _use_wide(xa, g, N, OC, K, L):
@@ -442,8 +443,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         y = np.empty((N, OC, oh, ow), np.float32)
         bias = None if ba is None else contiguous(ba)
         k.conv2d_fused_forward(
-            contiguous(xa).reshape(-1), contiguous(wa).reshape(-1), bias, y.reshape(-1),
-            N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+            contiguous(xa).reshape(-1), contiguous(wa).reshape(-1), bias, y.reshape(-1), geo, OC,
         )  # fmt: skip
         return y
     cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
@@ -490,6 +490,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     K = Cg * kh * kw
     L = oh * ow
     OCg = OC // g
+    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
     ga = contiguous(ga)
     g4 = ga.reshape(N, g, OCg, L)
     one = _is_1x1(kh, kw, sh, sw, ph, pw)
@@ -498,7 +499,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         gb = _channel_sum(ga, N, OC, L)
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:
-        geom = (_window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow)), OCg)
+        geom = (geo, OCg)
         if need_x:
             gx = np.empty((N, C, H, W), ga.dtype)
             kd.depthwise_conv2d_backward_input(
@@ -521,7 +522,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
             ga.reshape(-1), contiguous(xa).reshape(-1) if need_w else None,
             contiguous(wa).reshape(-1) if need_x else None,
             None if gx is None else gx.reshape(-1), None if gw is None else gw.reshape(-1),
-            N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+            geo, OC,
         )  # fmt: skip
         return gx, gw, gb
     if need_w:
@@ -547,9 +548,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         if one:
             gx = dcols.reshape(N, C, H, W)
         else:
-            gx = col2im_array(
-                dcols, _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
-            )
+            gx = col2im_array(dcols, geo)
     return gx, gw, gb
 
 
