@@ -153,16 +153,15 @@ def _window(xshape, wshape, stride, padding, dilation, out) -> Window2d:
     return Window2d(*xshape, *wshape[-2:], *stride, *padding, *dilation, *out)
 
 
-def _columns(xa, wshape, stride, padding, dilation, g, oh, ow):
-    """The GEMM's right operand (N, g, K, L): x itself for a 1x1/stride-1/no-pad kernel,
-    else im2col into the per-thread scratch buffer (valid until the next conv call)."""
-    N, C = xa.shape[:2]
-    _, Cg, kh, kw = wshape
+def _columns(xa, geo: Window2d, Cg, g):
+    """The GEMM's right operand (N, g, K, L) (K = Cg*kh*kw per group): x itself for a
+    1x1/stride-1/no-pad kernel, else im2col into the per-thread scratch buffer (valid until
+    the next conv call)."""
+    N, _, _, _, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
     K, L = Cg * kh * kw, oh * ow
-    if _is_1x1(kh, kw, *stride, *padding):
+    if _is_1x1(kh, kw, sh, sw, ph, pw):
         return contiguous(xa).reshape(N, g, K, L)
-    out = _scratch(0, (N, C * kh * kw, L), xa.dtype, xa)
-    cols = im2col_array(xa, _window(xa.shape, wshape, stride, padding, dilation, (oh, ow)), out=out)
+    cols = im2col_array(xa, geo, out=_scratch(0, geo.cols_shape, xa.dtype, xa))
     return cols.reshape(N, g, K, L)
 
 
@@ -269,12 +268,11 @@ def _wide_col2im(dcols, geo: Window2d):
 _FLIP_MAX_NL = 512
 
 
-def _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow):
-    N, C, H, W = xa.shape
+def _wide_forward(xa, wa, ba, geo: Window2d, g):
+    N, oh, ow = geo.N, geo.oh, geo.ow
     OC, Cg, kh, kw = wa.shape
     K, L, OCg = Cg * kh * kw, oh * ow, OC // g
     NL = N * L
-    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
     cols = _wide_cols(xa, geo).reshape(g, K, NL)
     w3 = contiguous(wa).reshape(g, OCg, K)
     bias = None if ba is None else contiguous(ba)
@@ -293,12 +291,10 @@ def _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow):
     return _from_wide(yt.reshape(OC, NL), N, OC, L, bias).reshape(N, OC, oh, ow)
 
 
-def _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w):
-    N, C, H, W = xa.shape
+def _wide_backward(ga, xa, wa, geo: Window2d, g, need_x, need_w):
+    N, C, oh, ow = geo.N, geo.C, geo.oh, geo.ow
     OC, Cg, kh, kw = wa.shape
-    oh, ow = ga.shape[2], ga.shape[3]
     K, L, OCg = Cg * kh * kw, oh * ow, OC // g
-    geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
     gyt = _to_wide(contiguous(ga), N, OC, L, 2).reshape(g, OCg, N * L)
     gx = gw = None
     if need_w:
@@ -437,7 +433,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         )  # fmt: skip
         return y
     if _use_wide(xa, g, N, OC, K, L):
-        return _wide_forward(xa, wa, ba, stride, padding, dilation, g, oh, ow)
+        return _wide_forward(xa, wa, ba, geo, g)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
     if k is not None:
         y = np.empty((N, OC, oh, ow), np.float32)
@@ -446,7 +442,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
             contiguous(xa).reshape(-1), contiguous(wa).reshape(-1), bias, y.reshape(-1), geo, OC,
         )  # fmt: skip
         return y
-    cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
+    cols = _columns(xa, geo, Cg, g)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = contiguous(wa).reshape(g, OCg, K)
     if g == 1:
@@ -512,7 +508,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
             )
         return gx, gw, gb
     if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L):
-        gx, gw = _wide_backward(ga, xa, wa, stride, padding, dilation, g, need_x, need_w)
+        gx, gw = _wide_backward(ga, xa, wa, geo, g, need_x, need_w)
         return gx, gw, gb
     k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None
     if k is not None:
@@ -526,7 +522,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         )  # fmt: skip
         return gx, gw, gb
     if need_w:
-        cols = _columns(xa, wa.shape, stride, padding, dilation, g, oh, ow)
+        cols = _columns(xa, geo, Cg, g)
         # dW[g] = sum_n gy[n, g] @ cols[n, g]^T : one batched GEMM then a sum over N
         if g == 1:
             gw = _gemm_batch_sum(g4.reshape(N, OCg, L), cols.reshape(N, K, L).swapaxes(-1, -2))
