@@ -5,7 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ctorch import nn
+
 from ._weights import WeightsEnum, load_weights, resolve_weights
+
+
+def _init_conv_or_norm(m: Any) -> bool:
+    """torchvision's init of the MobileNet/EfficientNet families for a Conv2d (kaiming normal,
+    fan_out; zero bias) or a BatchNorm2d/GroupNorm (ones, zeros); False for any other module."""
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+    else:
+        return False
+    return True
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:

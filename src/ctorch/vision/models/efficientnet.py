@@ -14,7 +14,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
-from ._utils import _build, _make_divisible
+from ._utils import _build, _init_conv_or_norm, _make_divisible
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -299,14 +299,7 @@ class EfficientNet(nn.Module):
             nn.Linear(lastconv_output_channels, num_classes),
         )
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 init_range = 1.0 / math.sqrt(m.out_features)
                 nn.init.uniform_(m.weight, -init_range, init_range)
                 nn.init.zeros_(m.bias)

@@ -11,7 +11,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
 from ..ops.misc import SqueezeExcitation as SElayer
-from ._utils import _build, _make_divisible
+from ._utils import _build, _init_conv_or_norm, _make_divisible
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -168,14 +168,7 @@ class MobileNetV3(nn.Module):
             nn.Linear(last_channel, num_classes),
         )
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
