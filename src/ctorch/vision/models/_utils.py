@@ -5,9 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ctorch
 from ctorch import nn
 
 from ._weights import WeightsEnum, load_weights, resolve_weights
+
+
+class _PoolClassifierNet(nn.Module):
+    """The forward of the MobileNet/EfficientNet families: ``features``, pooling to 1x1
+    (``avgpool`` unless ``_pool`` is overridden), flatten, ``classifier``."""
+
+    def _pool(self, x: Any) -> Any:
+        return self.avgpool(x)
+
+    def _forward_impl(self, x: Any) -> Any:
+        x = self.features(x)
+        x = self._pool(x)
+        x = ctorch.flatten(x, 1)
+        return self.classifier(x)
+
+    def forward(self, x: Any) -> Any:
+        return self._forward_impl(x)
 
 
 def _init_conv_or_norm(m: Any) -> bool:

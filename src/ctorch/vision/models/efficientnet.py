@@ -14,7 +14,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
-from ._utils import _build, _init_conv_or_norm, _make_divisible
+from ._utils import _build, _init_conv_or_norm, _make_divisible, _PoolClassifierNet
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -237,7 +237,7 @@ class FusedMBConv(nn.Module):
         return result
 
 
-class EfficientNet(nn.Module):
+class EfficientNet(_PoolClassifierNet):
     def __init__(
         self,
         inverted_residual_setting: Sequence[MBConvConfig | FusedMBConvConfig],
@@ -303,15 +303,6 @@ class EfficientNet(nn.Module):
                 init_range = 1.0 / math.sqrt(m.out_features)
                 nn.init.uniform_(m.weight, -init_range, init_range)
                 nn.init.zeros_(m.bias)
-
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = self.avgpool(x)
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
 
 
 def _efficientnet_conf(

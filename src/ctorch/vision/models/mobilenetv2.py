@@ -9,7 +9,7 @@ import ctorch
 from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
-from ._utils import _init_conv_or_norm, _make_divisible
+from ._utils import _init_conv_or_norm, _make_divisible, _PoolClassifierNet
 from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
 
 __all__ = [
@@ -75,7 +75,7 @@ class InvertedResidual(nn.Module):
         return self.conv(x)
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(_PoolClassifierNet):
     def __init__(
         self,
         num_classes: int = 1000,
@@ -147,14 +147,8 @@ class MobileNetV2(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
+    def _pool(self, x: Tensor) -> Tensor:
+        return nn.functional.adaptive_avg_pool2d(x, (1, 1))
 
 
 class MobileNet_V2_Weights(WeightsEnum):

@@ -11,7 +11,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
 from ..ops.misc import SqueezeExcitation as SElayer
-from ._utils import _build, _init_conv_or_norm, _make_divisible
+from ._utils import _build, _init_conv_or_norm, _make_divisible, _PoolClassifierNet
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -111,7 +111,7 @@ class InvertedResidual(nn.Module):
         return result
 
 
-class MobileNetV3(nn.Module):
+class MobileNetV3(_PoolClassifierNet):
     def __init__(
         self,
         inverted_residual_setting: list[InvertedResidualConfig],
@@ -171,15 +171,6 @@ class MobileNetV3(nn.Module):
             if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
-
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = self.avgpool(x)
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
 
 
 def _mobilenet_v3_conf(
