@@ -8,7 +8,34 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
+from ..ops.misc import Conv2dNormActivation
 from ._weights import WeightsEnum, load_weights, resolve_weights
+
+
+def _conv_stem(out_channels: int, norm_layer: Callable, activation_layer: Callable) -> nn.Module:
+    """The first layer of MobileNetV3/EfficientNet: 3x3 stride-2 conv of the RGB input + norm
+    + activation."""
+    return Conv2dNormActivation(
+        3,
+        out_channels,
+        kernel_size=3,
+        stride=2,
+        norm_layer=norm_layer,
+        activation_layer=activation_layer,
+    )
+
+
+def _conv_head(
+    in_channels: int, out_channels: int, norm_layer: Callable, activation_layer: Callable
+) -> nn.Module:
+    """The last feature layer of MobileNetV3/EfficientNet: 1x1 conv + norm + activation."""
+    return Conv2dNormActivation(
+        in_channels,
+        out_channels,
+        kernel_size=1,
+        norm_layer=norm_layer,
+        activation_layer=activation_layer,
+    )
 
 
 class _PoolClassifierNet(nn.Module):

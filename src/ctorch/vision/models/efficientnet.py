@@ -14,7 +14,14 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
-from ._utils import _build, _init_conv_or_norm, _make_divisible, _PoolClassifierNet
+from ._utils import (
+    _build,
+    _conv_head,
+    _conv_stem,
+    _init_conv_or_norm,
+    _make_divisible,
+    _PoolClassifierNet,
+)
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -256,16 +263,7 @@ class EfficientNet(_PoolClassifierNet):
             norm_layer = nn.BatchNorm2d
         layers: list[nn.Module] = []
         firstconv_output_channels = inverted_residual_setting[0].input_channels
-        layers.append(
-            Conv2dNormActivation(
-                3,
-                firstconv_output_channels,
-                kernel_size=3,
-                stride=2,
-                norm_layer=norm_layer,
-                activation_layer=nn.SiLU,
-            )
-        )
+        layers.append(_conv_stem(firstconv_output_channels, norm_layer, nn.SiLU))
         total_stage_blocks = sum(cnf.num_layers for cnf in inverted_residual_setting)
         stage_block_id = 0
         for cnf in inverted_residual_setting:
@@ -284,13 +282,7 @@ class EfficientNet(_PoolClassifierNet):
             last_channel if last_channel is not None else 4 * lastconv_input_channels
         )
         layers.append(
-            Conv2dNormActivation(
-                lastconv_input_channels,
-                lastconv_output_channels,
-                kernel_size=1,
-                norm_layer=norm_layer,
-                activation_layer=nn.SiLU,
-            )
+            _conv_head(lastconv_input_channels, lastconv_output_channels, norm_layer, nn.SiLU)
         )
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
