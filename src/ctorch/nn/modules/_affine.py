@@ -1,4 +1,6 @@
-"""The optional elementwise affine ``weight`` (ones) and ``bias`` (zeros) of the norm layers."""
+"""Parameter registration shared by the layers: the weight and optional bias of Linear,
+Bilinear and the convolutions, and the optional elementwise affine ``weight`` (ones) and
+``bias`` (zeros) of the norm layers."""
 
 from __future__ import annotations
 
@@ -8,6 +10,18 @@ import ctorch
 
 from .. import init
 from ..parameter import Parameter
+
+
+def register_weight_and_bias(
+    module: Any, weight_shape: Any, bias_features: int, bias: bool, factory_kwargs: dict
+) -> None:
+    """Gives ``module`` an uninitialised ``weight`` Parameter of ``weight_shape`` and, with
+    ``bias``, a ``bias`` of ``bias_features`` (else registers ``bias`` as None)."""
+    module.weight = Parameter(ctorch.empty(weight_shape, **factory_kwargs))
+    if bias:
+        module.bias = Parameter(ctorch.empty(bias_features, **factory_kwargs))
+    else:
+        module.register_parameter("bias", None)
 
 
 def register_affine(
