@@ -75,36 +75,34 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _GradModeScope(_DecoratorContextManager):
+    """Sets grad mode to ``_enabled`` inside, restores it on exit; used bare as a decorator
+    (``@no_grad``) it wraps the function."""
+
+    _enabled: bool
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None or not callable(orig_func):
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        state.enabled = self._enabled
+
+    def __exit__(self, *exc) -> bool:
+        state.enabled = self.prev
+        return False
+
+
+class no_grad(_GradModeScope):
     """Disable graph building: ops under it record nothing and keep no graph memory."""
 
-    def __new__(cls, orig_func=None):
-        if orig_func is None or not callable(orig_func):
-            return super().__new__(cls)
-        return cls()(orig_func)
-
-    def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = False
-
-    def __exit__(self, *exc) -> bool:
-        state.enabled = self.prev
-        return False
+    _enabled = False
 
 
-class enable_grad(_DecoratorContextManager):
-    def __new__(cls, orig_func=None):
-        if orig_func is None or not callable(orig_func):
-            return super().__new__(cls)
-        return cls()(orig_func)
-
-    def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = True
-
-    def __exit__(self, *exc) -> bool:
-        state.enabled = self.prev
-        return False
+class enable_grad(_GradModeScope):
+    _enabled = True
 
 
 class set_grad_enabled(_DecoratorContextManager):

@@ -10,7 +10,8 @@ ctorch's convolutions (CPU kernels and the CuPy path) are deterministic whatever
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+
+from ._flags import flag_scope, set_module_flags
 
 __all__ = ["enabled", "benchmark", "deterministic", "allow_tf32", "is_available", "version"]
 
@@ -42,32 +43,22 @@ def set_flags(
     _deterministic: bool | None = None,
     _allow_tf32: bool | None = None,
 ) -> tuple:
-    global enabled, benchmark, benchmark_limit, deterministic, allow_tf32
-    orig = (enabled, benchmark, benchmark_limit, deterministic, allow_tf32)
-    if _enabled is not None:
-        enabled = bool(_enabled)
-    if _benchmark is not None:
-        benchmark = bool(_benchmark)
-    if _benchmark_limit is not None:
-        benchmark_limit = int(_benchmark_limit)
-    if _deterministic is not None:
-        deterministic = bool(_deterministic)
-    if _allow_tf32 is not None:
-        allow_tf32 = bool(_allow_tf32)
-    return orig
+    return set_module_flags(
+        globals(),
+        enabled=(_enabled, bool),
+        benchmark=(_benchmark, bool),
+        benchmark_limit=(_benchmark_limit, int),
+        deterministic=(_deterministic, bool),
+        allow_tf32=(_allow_tf32, bool),
+    )
 
 
-@contextlib.contextmanager
 def flags(
     enabled: bool = False,
     benchmark: bool = False,
     benchmark_limit: int = 10,
     deterministic: bool = False,
     allow_tf32: bool = True,
-) -> Iterator[None]:
+) -> contextlib.AbstractContextManager[None]:
     """Set the cuDNN flags for the ``with`` block (torch's defaults when not given)."""
-    orig = set_flags(enabled, benchmark, benchmark_limit, deterministic, allow_tf32)
-    try:
-        yield
-    finally:
-        set_flags(*orig)
+    return flag_scope(set_flags, enabled, benchmark, benchmark_limit, deterministic, allow_tf32)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+
+from ._flags import flag_scope, set_module_flags
 
 __all__ = ["is_available", "enabled", "deterministic", "flags", "set_flags"]
 
@@ -19,21 +20,15 @@ def is_available() -> bool:
 def set_flags(
     _enabled: bool | None = None, _deterministic: bool | None = None, _allow_tf32=None
 ) -> tuple:
-    global enabled, deterministic, allow_tf32
-    orig = (enabled, deterministic, allow_tf32)
-    if _enabled is not None:
-        enabled = bool(_enabled)
-    if _deterministic is not None:
-        deterministic = bool(_deterministic)
-    if _allow_tf32 is not None:
-        allow_tf32 = bool(_allow_tf32)
-    return orig
+    return set_module_flags(
+        globals(),
+        enabled=(_enabled, bool),
+        deterministic=(_deterministic, bool),
+        allow_tf32=(_allow_tf32, bool),
+    )
 
 
-@contextlib.contextmanager
-def flags(enabled: bool = False, deterministic: bool = False, allow_tf32=True) -> Iterator[None]:
-    orig = set_flags(enabled, deterministic, allow_tf32)
-    try:
-        yield
-    finally:
-        set_flags(*orig)
+def flags(
+    enabled: bool = False, deterministic: bool = False, allow_tf32=True
+) -> contextlib.AbstractContextManager[None]:
+    return flag_scope(set_flags, enabled, deterministic, allow_tf32)

@@ -6,13 +6,14 @@ import ctorch
 import ctorch.nn.functional as F
 
 from . import constraints
+from ._binary import BinaryTrialParams
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(Distribution):
+class Bernoulli(BinaryTrialParams, Distribution):
     """Bernoulli distribution parameterised by ``probs`` or ``logits`` (not both)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -36,15 +37,7 @@ class Bernoulli(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = ctorch.Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(Bernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_probs_or_logits(Bernoulli, new, batch_shape, track_param=True)
 
     def _new(self, *args, **kwargs):
         return self._param.new(*args, **kwargs)
@@ -61,14 +54,6 @@ class Bernoulli(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self) -> ctorch.Tensor:  # type: ignore[override]
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> ctorch.Tensor:  # type: ignore[override]
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> ctorch.Size:

@@ -5,9 +5,10 @@ import numpy as np
 import ctorch
 
 from . import constraints
+from ._binary import BinaryTrialParams
 from ._special import lgamma
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Binomial"]
 
@@ -16,7 +17,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryTrialParams, Distribution):
     """Number of successes in ``total_count`` Bernoulli(``probs``) trials."""
 
     arg_constraints = {
@@ -45,15 +46,7 @@ class Binomial(Distribution):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = ctorch.Size(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(Binomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_probs_or_logits(Binomial, new, batch_shape, track_param=True)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -70,14 +63,6 @@ class Binomial(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self) -> ctorch.Tensor:  # type: ignore[override]
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> ctorch.Tensor:  # type: ignore[override]
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> ctorch.Size:

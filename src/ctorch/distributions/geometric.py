@@ -6,13 +6,14 @@ import ctorch
 import ctorch.nn.functional as F
 
 from . import constraints
+from ._binary import BinaryTrialParams
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(BinaryTrialParams, Distribution):
     """Number of failures before the first success in Bernoulli(``probs``) trials."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -46,13 +47,7 @@ class Geometric(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)
         batch_shape = ctorch.Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-        super(Geometric, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_probs_or_logits(Geometric, new, batch_shape, track_param=False)
 
     @property
     def mean(self) -> ctorch.Tensor:
@@ -65,14 +60,6 @@ class Geometric(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self) -> ctorch.Tensor:  # type: ignore[override]
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> ctorch.Tensor:  # type: ignore[override]
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))

@@ -127,24 +127,29 @@ def _inplace(self: Tensor, op: str, compute, *others: Any) -> Tensor:
     return IP.inplace(self, op, compute, grad_other)
 
 
+def _add_scaled_in_place(self: Tensor, term: Any, value: Any) -> Tensor:
+    """``self += value * term`` straight into the array (no graph): addcmul_/addcdiv_ outside
+    autograd. ``term`` must broadcast to ``self``'s shape, as torch requires."""
+    a = self._a
+    if not (isinstance(value, numbers.Number) and value == 1):
+        term = term * value
+    if np.broadcast_shapes(term.shape, a.shape) != a.shape:
+        raise RuntimeError(
+            f"output with shape {list(a.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(term.shape, a.shape))}"
+        )
+    xp_of(a).add(a, term.astype(a.dtype, copy=False), out=a)
+    self._bump()
+    return self
+
+
 def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """In-place :func:`addcmul` (the optimizers' hot path: plain array ops without grad)."""
     # The grad-mode test stays: it picks the in-place machinery (autograd.inplace, which
     # records the write in the graph) or a plain write into the array (no Function involved).
     if not (state.enabled and (self._rg or tensor1._rg or tensor2._rg)):
         IP.check_writable(self, "addcmul_")
-        a = self._a
-        prod = tensor1._a * tensor2._a
-        if not (isinstance(value, numbers.Number) and value == 1):
-            prod = prod * value
-        if np.broadcast_shapes(prod.shape, a.shape) != a.shape:
-            raise RuntimeError(
-                f"output with shape {list(a.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(prod.shape, a.shape))}"
-            )
-        xp_of(a).add(a, prod.astype(a.dtype, copy=False), out=a)
-        self._bump()
-        return self
+        return _add_scaled_in_place(self, tensor1._a * tensor2._a, value)
     return _inplace(
         self, "addcmul_", lambda: addcmul(self, tensor1, tensor2, value=value), tensor1, tensor2
     )
@@ -158,18 +163,7 @@ def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
         tensor1.is_floating_point() or tensor2.is_floating_point()
     ):
         IP.check_writable(self, "addcdiv_")
-        a = self._a
-        q = tensor1._a / tensor2._a
-        if not (isinstance(value, numbers.Number) and value == 1):
-            q = q * value
-        if np.broadcast_shapes(q.shape, a.shape) != a.shape:
-            raise RuntimeError(
-                f"output with shape {list(a.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(q.shape, a.shape))}"
-            )
-        xp_of(a).add(a, q.astype(a.dtype, copy=False), out=a)
-        self._bump()
-        return self
+        return _add_scaled_in_place(self, tensor1._a / tensor2._a, value)
     return _inplace(
         self, "addcdiv_", lambda: addcdiv(self, tensor1, tensor2, value=value), tensor1, tensor2
     )

@@ -378,32 +378,28 @@ def _amaxmin(input, dim, keepdim, is_max):
     return AMaxMin.apply(input, axes, keepdim, is_max)
 
 
-def argmax(input, dim=None, keepdim: bool = False):
-    _no_complex(input, "argmax()")
+def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
+    """argmax (is_max) or argmin: the first NaN wins, as in torch; dim=None flattens."""
+    name = "argmax" if is_max else "argmin"
+    _no_complex(input, f"{name}()")
     if dim is None:
         a = input._a.reshape(-1)
         xp = xp_of(a)
         if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
         else:
-            i = int(xp.argmax(a))
+            i = int(xp.argmax(a) if is_max else xp.argmin(a))
         r = _wrap(xp.asarray(i, dtype=np.int64))
         return r.reshape([1] * input._a.ndim) if keepdim else r
-    return _max_min(input.detach(), dim, keepdim, True, "argmax").indices
+    return _max_min(input.detach(), dim, keepdim, is_max, name).indices
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    return _arg_extreme(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim: bool = False):
-    _no_complex(input, "argmin()")
-    if dim is None:
-        a = input._a.reshape(-1)
-        xp = xp_of(a)
-        if a.dtype.kind in "fV" and xp.isnan(a).any():
-            i = int(xp.argmax(xp.isnan(a)))
-        else:
-            i = int(xp.argmin(a))
-        r = _wrap(xp.asarray(i, dtype=np.int64))
-        return r.reshape([1] * input._a.ndim) if keepdim else r
-    return _max_min(input.detach(), dim, keepdim, False, "argmin").indices
+    return _arg_extreme(input, dim, keepdim, False)
 
 
 def aminmax(input, *, dim=None, keepdim=False):

@@ -192,20 +192,22 @@ def _four_step(x, norm, w, conj_out):
     return e
 
 
-def r2c_array(a, dims, s, norm):
+def _real_complex_array(a, dims, s, norm, fn, in_dtype, out_dtype):
+    """``lib.<fn>`` (rfftn or irfftn) of ``a`` cast to ``in_dtype(a)``, cast to ``out_dtype``
+    of that input (scipy's workers on the CPU)."""
     lib, cpu = _lib(a)
-    a = a.astype(_real_dtype(a), copy=False)
+    a = a.astype(in_dtype(a), copy=False)
     kw = {"workers": _workers()} if cpu else {}
-    r = lib.rfftn(a, s=s, axes=dims, norm=norm, **kw)
-    return r.astype(_complex_dtype(a), copy=False)
+    r = getattr(lib, fn)(a, s=s, axes=dims, norm=norm, **kw)
+    return r.astype(out_dtype(a), copy=False)
+
+
+def r2c_array(a, dims, s, norm):
+    return _real_complex_array(a, dims, s, norm, "rfftn", _real_dtype, _complex_dtype)
 
 
 def c2r_array(a, dims, s, norm):
-    lib, cpu = _lib(a)
-    a = a.astype(_complex_dtype(a), copy=False)
-    kw = {"workers": _workers()} if cpu else {}
-    r = lib.irfftn(a, s=s, axes=dims, norm=norm, **kw)
-    return r.astype(_real_dtype(a), copy=False)
+    return _real_complex_array(a, dims, s, norm, "irfftn", _complex_dtype, _real_dtype)
 
 
 def _empty_like(a, dims, s):

@@ -10,8 +10,7 @@ import ctorch
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...ops import normalization as _N
-from .. import init
-from ..parameter import Parameter
+from ._affine import register_affine, reset_affine
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
@@ -42,15 +41,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if self.affine:
-            self.weight = Parameter(ctorch.empty(num_features, **factory_kwargs))
-            if bias:
-                self.bias = Parameter(ctorch.empty(num_features, **factory_kwargs))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, self.affine, num_features, bias, factory_kwargs)
         if self.track_running_stats:
             self.register_buffer("running_mean", ctorch.zeros(num_features, **factory_kwargs))
             self.register_buffer("running_var", ctorch.ones(num_features, **factory_kwargs))
@@ -71,10 +62,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.affine)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

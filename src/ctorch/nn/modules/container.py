@@ -191,12 +191,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -264,6 +259,40 @@ class ModuleList(Module):
         return self
 
 
+def _abs_string_index(idx: int, n: int) -> str:
+    """The key of item ``idx`` (negative from the end) of a list-like container of ``n``."""
+    idx = operator.index(idx)
+    if not (-n <= idx < n):
+        raise IndexError(f"index {idx} is out of range")
+    if idx < 0:
+        idx += n
+    return str(idx)
+
+
+def _update_from_pairs(container: Any, pairs: Iterable, name: str) -> None:
+    """``container[k] = v`` for each ``(k, v)`` of ``pairs``, with torch's errors for an
+    element that is not an iterable of length 2 (``name``: ModuleDict or ParameterDict)."""
+    for j, kv in enumerate(pairs):
+        if not isinstance(kv, container_abcs.Iterable):
+            raise TypeError(
+                name
+                + " update sequence element #"
+                + str(j)
+                + " should be Iterable; is"
+                + type(kv).__name__
+            )
+        if not len(kv) == 2:
+            raise ValueError(
+                name
+                + " update sequence element #"
+                + str(j)
+                + " has length "
+                + str(len(kv))
+                + "; 2 is required"
+            )
+        container[kv[0]] = kv[1]
+
+
 class ModuleDict(Module):
     """An ordered dict of modules, registered as children."""
 
@@ -319,23 +348,7 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, container_abcs.Iterable):
-                    raise TypeError(
-                        "ModuleDict update sequence element #"
-                        + str(j)
-                        + " should be Iterable; is"
-                        + type(m).__name__
-                    )
-                if not len(m) == 2:
-                    raise ValueError(
-                        "ModuleDict update sequence element #"
-                        + str(j)
-                        + " has length "
-                        + str(len(m))
-                        + "; 2 is required"
-                    )
-                self[m[0]] = m[1]
+            _update_from_pairs(self, modules, "ModuleDict")
 
 
 def _param_str(p: Any, typename: bool = False) -> str:
@@ -363,12 +376,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -516,23 +524,7 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, container_abcs.Iterable):
-                    raise TypeError(
-                        "ParameterDict update sequence element #"
-                        + str(j)
-                        + " should be Iterable; is"
-                        + type(p).__name__
-                    )
-                if not len(p) == 2:
-                    raise ValueError(
-                        "ParameterDict update sequence element #"
-                        + str(j)
-                        + " has length "
-                        + str(len(p))
-                        + "; 2 is required"
-                    )
-                self[p[0]] = p[1]
+            _update_from_pairs(self, parameters, "ParameterDict")
 
     def extra_repr(self) -> str:
         return "\n".join(f"  ({k}): " + _param_str(p, True) for k, p in self.items())

@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import ctorch
-
 from ..._tensor import Tensor
 from ...ops import conv as _C
 from ...ops.spatial import pad as _pad
 from .. import init
-from ..parameter import Parameter
+from ._affine import register_weight_and_bias
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
@@ -103,11 +101,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(ctorch.empty(shape, **factory_kwargs))
-        if bias:
-            self.bias = Parameter(ctorch.empty(out_channels, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, shape, out_channels, bias, factory_kwargs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

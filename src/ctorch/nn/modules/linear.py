@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import ctorch
-
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._affine import register_weight_and_bias
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
@@ -50,11 +49,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(ctorch.empty((out_features, in_features), **factory_kwargs))
-        if bias:
-            self.bias = Parameter(ctorch.empty(out_features, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(
+            self, (out_features, in_features), out_features, bias, factory_kwargs
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -97,13 +94,9 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(
-            ctorch.empty((out_features, in1_features, in2_features), **factory_kwargs)
+        register_weight_and_bias(
+            self, (out_features, in1_features, in2_features), out_features, bias, factory_kwargs
         )
-        if bias:
-            self.bias = Parameter(ctorch.empty(out_features, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

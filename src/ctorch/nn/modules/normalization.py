@@ -11,12 +11,26 @@ from ..._tensor import Tensor
 from ...ops import normalization as _N
 from .. import init
 from ..parameter import Parameter
+from ._affine import register_affine, reset_affine
 from .module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 
 
-class LayerNorm(Module):
+class _OverTrailingDims(Module):
+    """Base of LayerNorm and RMSNorm: keeps ``normalized_shape`` (an int becomes a 1-tuple),
+    ``eps`` and ``elementwise_affine``."""
+
+    def __init__(self, normalized_shape: Any, eps: Any, elementwise_affine: bool) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+
+
+class LayerNorm(_OverTrailingDims):
     """Normalizes over the trailing ``normalized_shape`` dims; weight 1, bias 0 initially."""
 
     __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
@@ -31,28 +45,12 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
-        super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if self.elementwise_affine:
-            self.weight = Parameter(ctorch.empty(self.normalized_shape, **factory_kwargs))
-            if bias:
-                self.bias = Parameter(ctorch.empty(self.normalized_shape, **factory_kwargs))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        super().__init__(normalized_shape, eps, elementwise_affine)
+        register_affine(self, self.elementwise_affine, self.normalized_shape, bias, factory_kwargs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.elementwise_affine)
 
     def forward(self, input: Tensor) -> Tensor:
         return _N.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -88,22 +86,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if self.affine:
-            self.weight = Parameter(ctorch.empty(num_channels, **factory_kwargs))
-            if bias:
-                self.bias = Parameter(ctorch.empty(num_channels, **factory_kwargs))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, self.affine, num_channels, bias, factory_kwargs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.affine)
 
     def forward(self, input: Tensor) -> Tensor:
         return _N.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -114,7 +101,7 @@ class GroupNorm(Module):
         )
 
 
-class RMSNorm(Module):
+class RMSNorm(_OverTrailingDims):
     """Root-mean-square normalization over the trailing ``normalized_shape`` dims."""
 
     __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
@@ -128,12 +115,7 @@ class RMSNorm(Module):
         dtype: Any = None,
     ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
-        super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
+        super().__init__(normalized_shape, eps, elementwise_affine)
         if self.elementwise_affine:
             self.weight = Parameter(ctorch.empty(self.normalized_shape, **factory_kwargs))
         else:

@@ -16,6 +16,37 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
+def _wrapped_padding_idx(padding_idx: int | None, num_embeddings: int, word: str) -> int | None:
+    """``padding_idx`` checked against ``num_embeddings`` (torch's message, which spells it
+    ``word``) and made non-negative."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= num_embeddings:
+                raise AssertionError(f"{word} must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -num_embeddings:
+                raise AssertionError(f"{word} must be within num_embeddings")
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
+def _set_embedding_weight(
+    module: Any, _weight: Tensor | None, requires_grad: bool, factory_kwargs: dict
+) -> None:
+    """A fresh ``(num_embeddings, embedding_dim)`` weight, initialised by
+    ``reset_parameters``, or the given ``_weight`` after a shape check."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if _weight is None:
+        module.weight = Parameter(
+            ctorch.empty(shape, **factory_kwargs), requires_grad=requires_grad
+        )
+        module.reset_parameters()
+    else:
+        if list(_weight.shape) != list(shape):
+            raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(_weight, requires_grad=requires_grad)
+
+
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, indexed by int input."""
 
@@ -47,30 +78,11 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= self.num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -self.num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = self.num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = _wrapped_padding_idx(padding_idx, num_embeddings, "Padding_idx")
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if _weight is None:
-            self.weight = Parameter(
-                ctorch.empty((num_embeddings, embedding_dim), **factory_kwargs),
-                requires_grad=not _freeze,
-            )
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError(
-                    "Shape of weight does not match num_embeddings and embedding_dim"
-                )
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _set_embedding_weight(self, _weight, not _freeze, factory_kwargs)
         self.sparse = sparse
 
     def reset_parameters(self) -> None:
@@ -173,24 +185,8 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= self.num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -self.num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = self.num_embeddings + padding_idx
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(ctorch.empty((num_embeddings, embedding_dim), **factory_kwargs))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError(
-                    "Shape of weight does not match num_embeddings and embedding_dim"
-                )
-            self.weight = Parameter(_weight)
+        self.padding_idx = _wrapped_padding_idx(padding_idx, num_embeddings, "padding_idx")
+        _set_embedding_weight(self, _weight, True, factory_kwargs)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset

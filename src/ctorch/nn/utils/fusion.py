@@ -4,7 +4,8 @@ it (inference only: the folded layer computes ``bn(layer(x))`` with the running 
 from __future__ import annotations
 
 import copy
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ... import _creation
 from ..._tensor import Tensor
@@ -55,24 +56,30 @@ def fuse_conv_bn_weights(
     )
 
 
-def fuse_conv_bn_eval(conv: ConvT, bn, transpose: bool = False) -> ConvT:
-    """A copy of ``conv`` with ``bn`` (both in eval mode) folded into its weight and bias."""
-    if conv.training or bn.training:  # type: ignore[attr-defined]
-        raise AssertionError("Fusion only for eval!")
+def _folded_copy(name: str, module: Any, bn: Any, fuse_weights: Callable, *extra: Any) -> Any:
+    """A deep copy of ``module`` whose weight and bias are ``fuse_weights`` of its own and
+    ``bn``'s running statistics and affine parameters (``name`` is the caller, for the error)."""
     if bn.running_mean is None or bn.running_var is None:
-        raise AssertionError("fuse_conv_bn_eval: the batch norm tracks no running statistics")
-    fused = copy.deepcopy(conv)
-    fused.weight, fused.bias = fuse_conv_bn_weights(  # type: ignore[attr-defined]
-        fused.weight,  # type: ignore[attr-defined]
-        fused.bias,  # type: ignore[attr-defined]
+        raise AssertionError(f"{name}: the batch norm tracks no running statistics")
+    fused = copy.deepcopy(module)
+    fused.weight, fused.bias = fuse_weights(
+        fused.weight,
+        fused.bias,
         bn.running_mean,
         bn.running_var,
         bn.eps,
         bn.weight,
         bn.bias,
-        transpose,
+        *extra,
     )
     return fused
+
+
+def fuse_conv_bn_eval(conv: ConvT, bn, transpose: bool = False) -> ConvT:
+    """A copy of ``conv`` with ``bn`` (both in eval mode) folded into its weight and bias."""
+    if conv.training or bn.training:  # type: ignore[attr-defined]
+        raise AssertionError("Fusion only for eval!")
+    return _folded_copy("fuse_conv_bn_eval", conv, bn, fuse_conv_bn_weights, transpose)
 
 
 def fuse_linear_bn_weights(
@@ -103,16 +110,4 @@ def fuse_linear_bn_eval(linear: LinearT, bn) -> LinearT:
             "To fuse, linear.out_features must equal bn.num_features or bn.num_features "
             f"must be 1; got {linear.out_features} and {bn.num_features}"  # type: ignore[attr-defined]
         )
-    if bn.running_mean is None or bn.running_var is None:
-        raise AssertionError("fuse_linear_bn_eval: the batch norm tracks no running statistics")
-    fused = copy.deepcopy(linear)
-    fused.weight, fused.bias = fuse_linear_bn_weights(  # type: ignore[attr-defined]
-        fused.weight,  # type: ignore[attr-defined]
-        fused.bias,  # type: ignore[attr-defined]
-        bn.running_mean,
-        bn.running_var,
-        bn.eps,
-        bn.weight,
-        bn.bias,
-    )
-    return fused
+    return _folded_copy("fuse_linear_bn_eval", linear, bn, fuse_linear_bn_weights)

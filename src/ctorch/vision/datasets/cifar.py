@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ._split import SplitImageDataset
 from .utils import (
     DownloadError,
     check_integrity,
     download_and_extract_archive,
     manual_download_message,
 )
-from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(SplitImageDataset):
     """CIFAR-10: ``data`` is a NumPy uint8 array N x 32 x 32 x 3 (HWC), ``targets`` a list.
 
     Reads ``root/cifar-10-batches-py/{data_batch_1..5, test_batch, batches.meta}``.
@@ -48,16 +47,7 @@ class CIFAR10(VisionDataset):
         "md5": "5ff9c542aee3614f3951f8cda6e48888",
     }
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-        download: bool = False,
-    ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+    def _prepare(self, download: bool) -> None:
         if download:
             self.download()
         if not self._check_integrity():
@@ -116,23 +106,13 @@ class CIFAR10(VisionDataset):
                 f"(error: {e})"
             ) from e
 
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
+    def _image(self, img: Any) -> Any:
         from PIL import Image
 
-        img, target = self.data[index], self.targets[index]
-        img = Image.fromarray(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return Image.fromarray(img)
 
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def extra_repr(self) -> str:
-        split = "Train" if self.train is True else "Test"
-        return f"Split: {split}"
+    def _label(self, index: int) -> Any:
+        return self.targets[index]
 
 
 class CIFAR100(CIFAR10):

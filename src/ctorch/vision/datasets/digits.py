@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from .vision import VisionDataset
+from ._split import DIGIT_CLASSES, SplitImageDataset
 
 __all__ = ["Digits", "load_digits_arrays"]
 
@@ -52,7 +51,7 @@ def _split_indices(train: bool) -> np.ndarray:
     return np.sort(perm[:N_TRAIN] if train else perm[N_TRAIN:])
 
 
-class Digits(VisionDataset):
+class Digits(SplitImageDataset):
     """The bundled UCI 8x8 digits as an MNIST-like dataset.
 
     Args:
@@ -67,18 +66,7 @@ class Digits(VisionDataset):
     ``classes``, ``class_to_idx``.
     """
 
-    classes = [
-        "0 - zero",
-        "1 - one",
-        "2 - two",
-        "3 - three",
-        "4 - four",
-        "5 - five",
-        "6 - six",
-        "7 - seven",
-        "8 - eight",
-        "9 - nine",
-    ]
+    classes = DIGIT_CLASSES
 
     def __init__(
         self,
@@ -88,32 +76,19 @@ class Digits(VisionDataset):
         target_transform: Callable | None = None,
         download: bool = False,
     ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
+        super().__init__(root, train, transform, target_transform, download)
+
+    def _prepare(self, download: bool) -> None:
         import ctorch
 
-        self.train = train
         images, labels = load_digits_arrays()
-        idx = _split_indices(train)
+        idx = _split_indices(self.train)
         self.data = ctorch.from_numpy(np.ascontiguousarray(images[idx]))
         self.targets = ctorch.from_numpy(np.ascontiguousarray(labels[idx]))
 
     @property
     def class_to_idx(self) -> dict[str, int]:
         return {c: i for i, c in enumerate(self.classes)}
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        from PIL import Image
-
-        img, target = self.data[index], int(self.targets[index])
-        img = Image.fromarray(np.ascontiguousarray(img.numpy()))  # uint8 HxW -> mode "L"
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self) -> int:
-        return len(self.data)
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"

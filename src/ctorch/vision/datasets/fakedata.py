@@ -44,11 +44,7 @@ class FakeData(VisionDataset):
         img = ctorch.randn(*self.image_size, generator=g)
         target: Any = int(ctorch.randint(0, self.num_classes, (1,), generator=g).item())
         img = ToPILImage()(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transform_pair(img, target)
 
     def __len__(self) -> int:
         return self.size

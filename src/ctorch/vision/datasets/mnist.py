@@ -5,13 +5,12 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ._split import DIGIT_CLASSES, SplitImageDataset
 from .utils import DownloadError, download_url, extract_archive, manual_download_message
-from .vision import VisionDataset
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_sn3_pascalvincent_tensor"]
 
@@ -82,7 +81,7 @@ def read_image_file(path: str | os.PathLike) -> Any:
     return ctorch.from_numpy(arr)
 
 
-class MNIST(VisionDataset):
+class MNIST(SplitImageDataset):
     """The MNIST digits: ``data`` is a uint8 tensor N x 28 x 28, ``targets`` an int64 tensor.
 
     Files are read from ``root/MNIST/raw/`` (``train-images-idx3-ubyte`` etc., plain or
@@ -103,29 +102,9 @@ class MNIST(VisionDataset):
     ]
     training_file = "training.pt"
     test_file = "test.pt"
-    classes = [
-        "0 - zero",
-        "1 - one",
-        "2 - two",
-        "3 - three",
-        "4 - four",
-        "5 - five",
-        "6 - six",
-        "7 - seven",
-        "8 - eight",
-        "9 - nine",
-    ]
+    classes = DIGIT_CLASSES
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-        download: bool = False,
-    ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+    def _prepare(self, download: bool) -> None:
         self.download_requested = download
         if download:
             self.download()
@@ -206,25 +185,6 @@ class MNIST(VisionDataset):
             )
             details = "\n".join(err for _, _, errs in missing for err in errs)
             raise RuntimeError(f"{message}\n(errors: {details})")
-
-    # -- dataset protocol -----------------------------------------------------------------------
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        from PIL import Image
-
-        img, target = self.data[index], int(self.targets[index])
-        img = Image.fromarray(np.ascontiguousarray(img.numpy()))  # uint8 HxW -> mode "L"
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def extra_repr(self) -> str:
-        split = "Train" if self.train is True else "Test"
-        return f"Split: {split}"
 
     # torchvision's old attribute names
     @property

@@ -68,6 +68,10 @@ class VisionDataset(Dataset):
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError
 
+    def _transform_pair(self, input: Any, target: Any) -> tuple[Any, Any]:
+        """``(transform(input), target_transform(target))``, each where it is set."""
+        return StandardTransform(self.transform, self.target_transform)(input, target)
+
     def __len__(self) -> int:
         raise NotImplementedError
 

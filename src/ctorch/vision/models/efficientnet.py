@@ -14,7 +14,14 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
-from ._utils import _build, _make_divisible
+from ._utils import (
+    _build,
+    _conv_head,
+    _conv_stem,
+    _init_conv_or_norm,
+    _make_divisible,
+    _PoolClassifierNet,
+)
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -237,7 +244,7 @@ class FusedMBConv(nn.Module):
         return result
 
 
-class EfficientNet(nn.Module):
+class EfficientNet(_PoolClassifierNet):
     def __init__(
         self,
         inverted_residual_setting: Sequence[MBConvConfig | FusedMBConvConfig],
@@ -256,16 +263,7 @@ class EfficientNet(nn.Module):
             norm_layer = nn.BatchNorm2d
         layers: list[nn.Module] = []
         firstconv_output_channels = inverted_residual_setting[0].input_channels
-        layers.append(
-            Conv2dNormActivation(
-                3,
-                firstconv_output_channels,
-                kernel_size=3,
-                stride=2,
-                norm_layer=norm_layer,
-                activation_layer=nn.SiLU,
-            )
-        )
+        layers.append(_conv_stem(firstconv_output_channels, norm_layer, nn.SiLU))
         total_stage_blocks = sum(cnf.num_layers for cnf in inverted_residual_setting)
         stage_block_id = 0
         for cnf in inverted_residual_setting:
@@ -284,13 +282,7 @@ class EfficientNet(nn.Module):
             last_channel if last_channel is not None else 4 * lastconv_input_channels
         )
         layers.append(
-            Conv2dNormActivation(
-                lastconv_input_channels,
-                lastconv_output_channels,
-                kernel_size=1,
-                norm_layer=norm_layer,
-                activation_layer=nn.SiLU,
-            )
+            _conv_head(lastconv_input_channels, lastconv_output_channels, norm_layer, nn.SiLU)
         )
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -299,26 +291,10 @@ class EfficientNet(nn.Module):
             nn.Linear(lastconv_output_channels, num_classes),
         )
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 init_range = 1.0 / math.sqrt(m.out_features)
                 nn.init.uniform_(m.weight, -init_range, init_range)
                 nn.init.zeros_(m.bias)
-
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = self.avgpool(x)
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
 
 
 def _efficientnet_conf(

@@ -9,6 +9,7 @@ import ctorch
 from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
+from ._utils import _init_conv_or_norm, _make_divisible, _PoolClassifierNet
 from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
 
 __all__ = [
@@ -20,16 +21,6 @@ __all__ = [
 ]
 
 Tensor = ctorch.Tensor
-
-
-def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
-    """Round ``v`` to a multiple of ``divisor``, never going down by more than 10%."""
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 class InvertedResidual(nn.Module):
@@ -84,7 +75,7 @@ class InvertedResidual(nn.Module):
         return self.conv(x)
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(_PoolClassifierNet):
     def __init__(
         self,
         num_classes: int = 1000,
@@ -152,25 +143,12 @@ class MobileNetV2(nn.Module):
         )
 
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
+    def _pool(self, x: Tensor) -> Tensor:
+        return nn.functional.adaptive_avg_pool2d(x, (1, 1))
 
 
 class MobileNet_V2_Weights(WeightsEnum):

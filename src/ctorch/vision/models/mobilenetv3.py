@@ -11,7 +11,14 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
 from ..ops.misc import SqueezeExcitation as SElayer
-from ._utils import _build, _make_divisible
+from ._utils import (
+    _build,
+    _conv_head,
+    _conv_stem,
+    _init_conv_or_norm,
+    _make_divisible,
+    _PoolClassifierNet,
+)
 from ._weights import Weights, WeightsEnum
 
 __all__ = [
@@ -111,7 +118,7 @@ class InvertedResidual(nn.Module):
         return result
 
 
-class MobileNetV3(nn.Module):
+class MobileNetV3(_PoolClassifierNet):
     def __init__(
         self,
         inverted_residual_setting: list[InvertedResidualConfig],
@@ -136,28 +143,13 @@ class MobileNetV3(nn.Module):
             norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
         layers: list[nn.Module] = []
         firstconv_output_channels = inverted_residual_setting[0].input_channels
-        layers.append(
-            Conv2dNormActivation(
-                3,
-                firstconv_output_channels,
-                kernel_size=3,
-                stride=2,
-                norm_layer=norm_layer,
-                activation_layer=nn.Hardswish,
-            )
-        )
+        layers.append(_conv_stem(firstconv_output_channels, norm_layer, nn.Hardswish))
         for cnf in inverted_residual_setting:
             layers.append(block(cnf, norm_layer))
         lastconv_input_channels = inverted_residual_setting[-1].out_channels
         lastconv_output_channels = 6 * lastconv_input_channels
         layers.append(
-            Conv2dNormActivation(
-                lastconv_input_channels,
-                lastconv_output_channels,
-                kernel_size=1,
-                norm_layer=norm_layer,
-                activation_layer=nn.Hardswish,
-            )
+            _conv_head(lastconv_input_channels, lastconv_output_channels, norm_layer, nn.Hardswish)
         )
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -168,25 +160,9 @@ class MobileNetV3(nn.Module):
             nn.Linear(last_channel, num_classes),
         )
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if not _init_conv_or_norm(m) and isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
-
-    def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.features(x)
-        x = self.avgpool(x)
-        x = ctorch.flatten(x, 1)
-        return self.classifier(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._forward_impl(x)
 
 
 def _mobilenet_v3_conf(

@@ -38,29 +38,33 @@ def _loss_inter_union(boxes1: Tensor, boxes2: Tensor) -> tuple[Tensor, Tensor]:
     return inter, union
 
 
-def generalized_box_iou_loss(
-    boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
-) -> Tensor:
-    """``1 - GIoU`` of each pair ``(boxes1[i], boxes2[i])`` (``xyxy``)."""
-    boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
+def _iou_and_enclosure(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple:
+    """``(iou, union, boxes1's corners, boxes2's corners, the enclosing box's corners)`` of
+    each pair, corners as ``(x1, y1, x2, y2)``."""
     inter, union = _loss_inter_union(boxes1, boxes2)
     iou = inter / (union + eps)
     x1, y1, x2, y2 = boxes1.unbind(dim=-1)
     x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
     xc1, yc1 = ctorch.min(x1, x1g), ctorch.min(y1, y1g)
     xc2, yc2 = ctorch.max(x2, x2g), ctorch.max(y2, y2g)
+    return iou, union, (x1, y1, x2, y2), (x1g, y1g, x2g, y2g), (xc1, yc1, xc2, yc2)
+
+
+def generalized_box_iou_loss(
+    boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
+) -> Tensor:
+    """``1 - GIoU`` of each pair ``(boxes1[i], boxes2[i])`` (``xyxy``)."""
+    boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
+    iou, union, _, _, (xc1, yc1, xc2, yc2) = _iou_and_enclosure(boxes1, boxes2, eps)
     area_c = (xc2 - xc1) * (yc2 - yc1)
     miou = iou - ((area_c - union) / (area_c + eps))
     return _reduce(1 - miou, reduction, "generalized_box_iou_loss")
 
 
 def _diou_iou_loss(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple[Tensor, Tensor]:
-    inter, union = _loss_inter_union(boxes1, boxes2)
-    iou = inter / (union + eps)
-    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
-    xc1, yc1 = ctorch.min(x1, x1g), ctorch.min(y1, y1g)
-    xc2, yc2 = ctorch.max(x2, x2g), ctorch.max(y2, y2g)
+    iou, _, (x1, y1, x2, y2), (x1g, y1g, x2g, y2g), (xc1, yc1, xc2, yc2) = _iou_and_enclosure(
+        boxes1, boxes2, eps
+    )
     diagonal_distance_squared = ((xc2 - xc1) ** 2) + ((yc2 - yc1) ** 2) + eps
     x_p, y_p = (x2 + x1) / 2, (y2 + y1) / 2
     x_g, y_g = (x1g + x2g) / 2, (y1g + y2g) / 2
