@@ -118,3 +118,42 @@ def test_channel_permutation_and_photometric_distort() -> None:
     boxes = tvt.BoundingBoxes([[1, 1, 3, 3]], format="XYXY", canvas_size=(6, 7))
     _, b2 = v2.RandomPhotometricDistort(p=1.0)(img, boxes)
     assert b2 is boxes
+
+
+def test_linear_transformation_v1_v2_and_grad() -> None:
+    from ctorch.vision import transforms as T
+
+    r = np.random.default_rng(4)
+    m = r.standard_normal((12, 12))
+    mu = r.standard_normal(12)
+    x = r.standard_normal((2, 3, 2, 2))
+    t = T.LinearTransformation(ctorch.from_numpy(m), ctorch.from_numpy(mu))
+    ref = (torch.from_numpy(x).reshape(-1, 12) - torch.from_numpy(mu)) @ torch.from_numpy(m)
+    np.testing.assert_allclose(t(ctorch.from_numpy(x)).numpy(), ref.reshape(2, 3, 2, 2).numpy())
+    out = v2.LinearTransformation(ctorch.from_numpy(m), ctorch.from_numpy(mu))(
+        tvt.Image(ctorch.from_numpy(x[0]))
+    )
+    assert isinstance(out, tvt.Image)
+    np.testing.assert_allclose(out.numpy(), ref[:1].reshape(3, 2, 2).numpy())
+    xg = ctorch.from_numpy(x[0]).requires_grad_(True)
+    assert ctorch.autograd.gradcheck(lambda a: t(a), (xg,))
+    with pytest.raises(ValueError, match="should be square"):
+        T.LinearTransformation(ctorch.zeros(3, 4, dtype=ctorch.float64), ctorch.zeros(3))
+    with pytest.raises(ValueError, match="same length"):
+        T.LinearTransformation(ctorch.zeros(3, 3), ctorch.zeros(4))
+    with pytest.raises(ValueError, match="same dtype"):
+        T.LinearTransformation(ctorch.zeros(3, 3, dtype=ctorch.float64), ctorch.zeros(3))
+    with pytest.raises(ValueError, match="incompatible shape"):
+        t(ctorch.zeros(3, 3, 3, dtype=ctorch.float64))
+
+
+def test_uniform_temporal_subsample() -> None:
+    v = np.arange(10 * 3 * 2 * 2, dtype=np.float32).reshape(10, 3, 2, 2)
+    vid = tvt.Video(ctorch.from_numpy(v))
+    out = v2.UniformTemporalSubsample(4)(vid)
+    assert isinstance(out, tvt.Video)
+    idx = torch.linspace(0, 9, 4).long().numpy()  # torchvision's frame choice
+    np.testing.assert_array_equal(out.numpy(), v[idx])
+    np.testing.assert_array_equal(
+        v2.UniformTemporalSubsample(3)(ctorch.from_numpy(v)).numpy(), v[[0, 4, 9]]
+    )

@@ -1,5 +1,6 @@
 """torchvision's remaining v1 geometry and mixing transforms: RandomPerspective (``perspective``,
-``_get_perspective_coeffs``), ElasticTransform (``elastic_transform``) and AugMix.
+``_get_perspective_coeffs``), ElasticTransform (``elastic_transform``), AugMix and
+LinearTransformation.
 
 Tensors and arrays are warped in NumPy with the sampling convention of ctorch's ``affine``/``rotate``
 (output pixel centres ``(x + 0.5, y + 0.5)`` mapped back to input coordinates, ``fill`` where the
@@ -31,6 +32,7 @@ __all__ = [
     "RandomPerspective",
     "ElasticTransform",
     "AugMix",
+    "LinearTransformation",
     "perspective",
     "elastic_transform",
 ]
@@ -396,4 +398,48 @@ class AugMix(_Transform):
             f"mixture_width={self.mixture_width}, chain_depth={self.chain_depth}, "
             f"alpha={self.alpha}, all_ops={self.all_ops}, interpolation={self.interpolation}, "
             f"fill={self.fill})"
+        )
+
+
+# -- LinearTransformation ------------------------------------------------------------------------
+class LinearTransformation(_Transform):
+    """Whitening-style transform: flatten ``[..., C, H, W]``, subtract ``mean_vector``, multiply
+    by the square ``transformation_matrix`` (ctorch ops, so gradients flow)."""
+
+    def __init__(self, transformation_matrix: Any, mean_vector: Any) -> None:
+        tm, mv = transformation_matrix, mean_vector
+        if tm.dim() != 2 or tm.shape[0] != tm.shape[1]:
+            raise ValueError(
+                f"transformation_matrix should be square. Got {tuple(tm.shape)} rectangular matrix."
+            )
+        if mv.shape[0] != tm.shape[0]:
+            raise ValueError(
+                f"mean_vector should have the same length {mv.shape[0]} as any one of the "
+                f"dimensions of the transformation_matrix [{tuple(tm.shape)}]"
+            )
+        if tm.dtype != mv.dtype:
+            raise ValueError(
+                f"Input tensors should have the same dtype. Got {tm.dtype} and {mv.dtype}"
+            )
+        self.transformation_matrix = tm
+        self.mean_vector = mv
+
+    def forward(self, tensor: Any) -> Any:
+        if _is_pil_image(tensor):
+            raise TypeError("LinearTransformation does not support PIL images.")
+        shape = tuple(tensor.shape)
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError(
+                "Input tensor and transformation matrix have incompatible shape."
+                f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != "
+                f"{self.transformation_matrix.shape[0]}"
+            )
+        flat = tensor.reshape(-1, n) - self.mean_vector
+        return (flat @ self.transformation_matrix.to(flat.dtype)).reshape(shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(transformation_matrix="
+            f"{self.transformation_matrix.tolist()}, mean={self.mean_vector.tolist()})"
         )

@@ -31,6 +31,8 @@ __all__ = [
     "GaussianNoise",
     "RandomChannelPermutation",
     "RandomPhotometricDistort",
+    "LinearTransformation",
+    "UniformTemporalSubsample",
 ]
 
 AugMix = _v1_wrapper(F1.AugMix, "AugMix on the sample's images.")
@@ -293,3 +295,52 @@ class RandomPhotometricDistort(_ImageOnly):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class LinearTransformation(_ImageOnly):
+    """v1 ``LinearTransformation`` on the sample's tensor images (PIL images are refused)."""
+
+    def __init__(self, transformation_matrix: Any, mean_vector: Any) -> None:
+        self._v1 = F1.LinearTransformation(transformation_matrix, mean_vector)
+
+    def _image_fn(self, img: Any, params: dict[str, Any]) -> Any:
+        if _is_pil_image(img):
+            raise TypeError("LinearTransformation() does not support PIL images.")
+        return self._v1(_plain(img))
+
+    def __repr__(self) -> str:
+        return repr(self._v1)
+
+
+class UniformTemporalSubsample(Transform):
+    """``num_samples`` evenly spaced frames (dim -4) of videos (``[..., T, C, H, W]``)."""
+
+    def __init__(self, num_samples: int) -> None:
+        self.num_samples = num_samples
+
+    def _needs_transform_list(self, flat: list[Any]) -> list[bool]:
+        has_video = any(isinstance(x, tv_tensors.Video) for x in flat)
+        out, seen = [], False
+        for x in flat:
+            if isinstance(x, tv_tensors.Video):
+                out.append(True)
+            elif not has_video and not seen and is_pure_tensor(x):
+                out.append(True)
+                seen = True
+            else:
+                out.append(False)
+        return out
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        x = _plain(inpt)
+        if x.dim() < 4:
+            raise ValueError(
+                f"UniformTemporalSubsample: expected a video [..., T, C, H, W], got shape "
+                f"{tuple(x.shape)}"
+            )
+        t = x.shape[-4]
+        idx = ctorch.linspace(0, t - 1, self.num_samples).long()
+        return _rewrap(x.index_select(-4, idx), inpt)
+
+    def extra_repr(self) -> str:
+        return f"num_samples={self.num_samples}"
