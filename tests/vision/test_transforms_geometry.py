@@ -407,3 +407,20 @@ def test_v2_resize_family() -> None:
     for _ in range(5):
         i4 = v2.RandomResize(10, 13)(img)
         assert 10 <= i4.shape[-2] < 13 and i4.shape[-1] == int(i4.shape[-2] * 30 / 20)
+
+
+def test_pil_paths_agree_with_tensor_paths() -> None:
+    from PIL import Image
+
+    a = rand_image(12, 16, np.uint8)
+    pil = Image.fromarray(np.moveaxis(a, 0, -1))
+    start = [[0, 0], [15, 0], [15, 11], [0, 11]]
+    end = [[2, 1], [14, 0], [15, 10], [1, 11]]
+    near = T.InterpolationMode.NEAREST
+    p = np.moveaxis(np.asarray(T.perspective(pil, start, end, near)), -1, 0)
+    t = T.perspective(ctorch.from_numpy(a), start, end, near).numpy()
+    assert (p == t).mean() > 0.9  # Pillow rounds sample points slightly differently
+    boxes = tvt.BoundingBoxes([[2, 2, 6, 5]], format="XYXY", canvas_size=(12, 16))
+    out_pil, out_b = v2.RandomRotation((180, 180))(pil, boxes)
+    assert out_pil.size == (16, 12) and out_b.tolist() == [[10, 7, 14, 10]]
+    np.testing.assert_array_equal(np.asarray(out_pil), np.asarray(pil)[::-1, ::-1])
