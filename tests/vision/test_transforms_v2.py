@@ -179,8 +179,8 @@ def test_rotation_and_affine_images_masks() -> None:
     assert isinstance(m2, tvt.Mask) and m2.shape == mask.shape
     i3, m3 = v2.RandomAffine(0, translate=(0.2, 0.2))(img, mask)
     np.testing.assert_array_equal(i3.numpy()[0] == 200, m3.numpy() == 1)
-    with pytest.raises(NotImplementedError, match="bounding boxes"):
-        v2.RandomRotation(10)(img, boxes)
+    _, b4, m4 = v2.RandomRotation((90, 90))(img, boxes, mask)  # boxes move with the mask
+    assert b4.tolist()[0] == mask_box(m4.numpy())
 
 
 def test_sanitize_bounding_boxes() -> None:

@@ -1456,3 +1456,7 @@ from ._autoaugment import *  # noqa: E402, F403
 from ._autoaugment import __all__ as _autoaugment_all  # noqa: E402
 
 __all__ += _autoaugment_all
+from ._geometry_extra import *  # noqa: E402, F403
+from ._geometry_extra import __all__ as _geometry_extra_all  # noqa: E402
+
+__all__ += _geometry_extra_all

@@ -1,4 +1,4 @@
-"""AutoAugment (ImageNet policy), RandAugment and TrivialAugmentWide (torchvision's
+"""AutoAugment (ImageNet, CIFAR10 and SVHN policies), RandAugment and TrivialAugmentWide (torchvision's
 ``transforms.autoaugment``): uint8 tensors and PIL images, random choices from ctorch's generator."""
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ _IMAGENET_POLICY = [
 
 
 class AutoAugment(_Transform):
-    """AutoAugment (Cubuk et al. 2019) with the ImageNet policy."""
+    """AutoAugment (Cubuk et al. 2019) with the ImageNet, CIFAR10 or SVHN policy."""
 
     def __init__(
         self,
@@ -138,14 +138,19 @@ class AutoAugment(_Transform):
         interpolation: InterpolationMode = InterpolationMode.NEAREST,
         fill: Any = None,
     ) -> None:
-        if policy != AutoAugmentPolicy.IMAGENET:
-            raise NotImplementedError(
-                f"AutoAugment: ctorch has only the IMAGENET policy, not {policy}"
-            )
+        from ._policies import CIFAR10_POLICY, SVHN_POLICY
+
+        policies = {
+            AutoAugmentPolicy.IMAGENET: _IMAGENET_POLICY,
+            AutoAugmentPolicy.CIFAR10: CIFAR10_POLICY,
+            AutoAugmentPolicy.SVHN: SVHN_POLICY,
+        }
+        if policy not in policies:
+            raise ValueError(f"The provided policy {policy} is not recognized.")
         self.policy = policy
         self.interpolation = _interpolation(interpolation)
         self.fill = fill
-        self.policies = _IMAGENET_POLICY
+        self.policies = policies[policy]
 
     def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict[str, Any]:
         return {

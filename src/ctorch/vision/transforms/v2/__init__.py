@@ -3,8 +3,9 @@
 Transforms take any sample structure (``t(img)``, ``t(img, target_dict)``, ``t((img, boxes,
 mask))``) and transform images (PIL, ``tv_tensors.Image`` or a plain tensor), and, for the
 geometric ones (flips, resize, crops, pad), ``tv_tensors.BoundingBoxes`` and ``tv_tensors.Mask``
-consistently. Colour transforms touch only images. Rotation and affine transform images and
-masks; bounding boxes there raise NotImplementedError (not implemented in ctorch yet).
+consistently. Colour transforms touch only images. Rotation, affine, perspective and elastic
+transforms (``_geometry``) move images, masks (nearest) and bounding boxes (enclosing box of the
+transformed corners, clamped to the canvas).
 """
 
 from __future__ import annotations
@@ -675,6 +676,17 @@ class SanitizeBoundingBoxes(Transform):
             return new
         return (sample[0], new) if isinstance(sample, tuple) else [sample[0], new]
 
+
+# box-aware geometry (replaces the image/mask-only RandomRotation/RandomAffine above) and the
+# detection transforms; mixing and photometric extras
+from ._geometry import *  # noqa: E402, F403
+from ._geometry import __all__ as _geometry_all  # noqa: E402
+
+__all__ += [n for n in _geometry_all if n not in __all__]
+from ._augment import *  # noqa: E402, F403
+from ._augment import __all__ as _augment_all  # noqa: E402
+
+__all__ += [n for n in _augment_all if n not in __all__]
 
 from . import functional  # noqa: E402
 

@@ -24,7 +24,6 @@ from .. import (  # noqa: F401
     normalize,
     pil_to_tensor,
     rgb_to_grayscale,
-    rotate,
     to_pil_image,
     to_tensor,
 )
@@ -144,3 +143,16 @@ def pad(inpt: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") 
 
 def to_pure_tensor(inpt: Any) -> Any:
     return inpt.as_subclass(ctorch.Tensor) if isinstance(inpt, tv_tensors.TVTensor) else inpt
+
+
+# box-aware geometry (rotate/affine/perspective/elastic move BoundingBoxes; masks use nearest)
+from ._geometry import (  # noqa: E402, F401
+    affine,
+    convert_bounding_box_format,
+    elastic,
+    elastic_transform,
+    five_crop,
+    perspective,
+    rotate,
+    ten_crop,
+)
