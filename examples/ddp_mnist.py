@@ -5,9 +5,12 @@ DDP averages the gradients across ranks during backward, so the replicas stay id
 The data is the bundled 8x8 digits upsampled to 28x28 (offline), or MNIST with ``--root``.
 
 Run:
+    python -m ctorch.distributed.run --nproc-per-node 2 examples/ddp_mnist.py --epochs 1
+    python -m ctorch.distributed.run --launcher subprocess --nproc-per-node 2 \
+        examples/ddp_mnist.py                                     # no MPI: ranks meet over TCP
     mpirun -n 2 python examples/ddp_mnist.py --epochs 1          # 2 processes, this machine
     mpirun -n 4 --hostfile hosts python examples/ddp_mnist.py     # across machines
-    python examples/ddp_mnist.py                                  # 1 process (no MPI needed)
+    python examples/ddp_mnist.py                                  # 1 process
 (as root, OpenMPI also wants ``--allow-run-as-root``; ``--oversubscribe`` allows more ranks
 than cores). The script is torch's DDP recipe with ``torch`` replaced by ``ctorch``.
 """
@@ -36,17 +39,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training images")
     args = ap.parse_args()
 
-    # One process per rank. Without MPI (or mpi4py) the script still runs, as one process.
+    # One process per rank, started by mpirun or a torchrun-style launcher (which sets
+    # WORLD_SIZE and MASTER_ADDR: the ranks then meet over TCP). Started alone, one process.
     launched = any(k in os.environ for k in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"))
-    distributed = dist.is_mpi_available() or launched
+    distributed = launched or "WORLD_SIZE" in os.environ
     if distributed:
-        try:
-            dist.init_process_group(backend="mpi")
-        except ImportError as e:
-            if launched:
-                raise
-            print(f"running as one process: {e}")
-            distributed = False
+        dist.init_process_group(backend="gloo")
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     ctorch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 

@@ -275,6 +275,66 @@ class ConvBN(nn.Module):
         return self.fc(ctorch.flatten(ctorch.relu(self.bn(self.conv(x))), 1))
 
 
+def scenario_transport() -> None:
+    """What a transport can get wrong: 16-bit reductions, large messages both ways at once
+    (an irecv posted before the isend), tags out of order, sub-groups of a larger world."""
+    rank, n = dist.get_rank(), dist.get_world_size()
+    # float16 / bfloat16 sums accumulate in float32 and round once: every rank bitwise equal
+    for dt in (ctorch.float16, ctorch.bfloat16):
+        parts = [ctorch.linspace(-3, 3, 257, dtype=ctorch.float32) * (r + 1) for r in range(n)]
+        want = sum(p.float() for p in [q.to(dt) for q in parts]).to(dt)
+        t = parts[rank].to(dt)
+        dist.all_reduce(t)
+        assert t.dtype == dt and ctorch.equal(t, want), (dt, t, want)
+    # a ring exchange of 4M floats (16 MB, far above socket buffers), receive posted first
+    right, left = (rank + 1) % n, (rank - 1) % n
+    big = ctorch.full((1 << 22,), float(rank))
+    got = ctorch.empty(1 << 22)
+    wr = dist.irecv(got, src=left, tag=7)
+    ws = dist.isend(big, dst=right, tag=7)
+    wr.wait()
+    ws.wait()
+    assert bool((got == float(left)).all())
+    # two tags sent in one order, received in the other
+    if rank == 0:
+        dist.send(ctorch.tensor([1.0]), dst=1, tag=1)
+        dist.send(ctorch.tensor([2.0]), dst=1, tag=2)
+    elif rank == 1:
+        b = ctorch.zeros(1)
+        dist.recv(b, src=0, tag=2)
+        assert b.item() == 2.0
+        dist.recv(b, src=0, tag=1)
+        assert b.item() == 1.0
+    # a collective between point-to-point messages of the same pair
+    if rank == 0:
+        w = dist.isend(ctorch.arange(5.0), dst=1, tag=9)
+    t = ctorch.tensor([float(rank)])
+    dist.all_reduce(t)
+    assert t.item() == n * (n - 1) / 2
+    if rank == 0:
+        w.wait()
+    elif rank == 1:
+        b = ctorch.zeros(5)
+        dist.recv(b, src=0, tag=9)
+        assert b.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # a sub-group of the upper ranks (all ranks call new_group), then the world again
+    members = list(range(1, n)) if n > 2 else [0, 1]
+    sub = dist.new_group(members)
+    if rank in members:
+        t = ctorch.tensor([float(rank)])
+        dist.all_reduce(t, group=sub)
+        assert t.item() == sum(members)
+        objs = [None] * len(members)
+        dist.all_gather_object(objs, {"r": rank}, group=sub)
+        assert objs == [{"r": m} for m in members]
+    else:
+        assert sub is dist.GroupMember.NON_GROUP_MEMBER
+    obj = [rank * 10 if rank == n - 1 else None]
+    dist.broadcast_object_list(obj, src=n - 1)
+    assert obj == [(n - 1) * 10]
+    dist.barrier()
+
+
 def batch(step: int, model: str):
     g = np.random.default_rng(50 + step)
     shape = (8, 6) if model == "mlp" else (8, 2, 6, 6)
@@ -483,7 +543,9 @@ def scenario_sampler() -> None:
 
 def main() -> None:
     which = sys.argv[1:]
-    dist.init_process_group(backend="mpi")
+    # "mpi" under mpirun; "gloo" under the subprocess launcher meets over TCP (_tcp.py)
+    backend = os.environ.get("CTORCH_TEST_BACKEND", "mpi")
+    dist.init_process_group(backend=backend)
     try:
         for name in which:
             globals()[f"scenario_{name}"]()
@@ -492,6 +554,8 @@ def main() -> None:
         traceback.print_exc()
         sys.stdout.flush()
         sys.stderr.flush()
+        if backend != "mpi":  # the other ranks see the closed connection and fail too
+            os._exit(1)
         from mpi4py import MPI
 
         MPI.COMM_WORLD.Abort(1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -209,14 +210,20 @@ def test_init_method_env_and_tcp(monkeypatch):
 
 @pytest.mark.skipif(not HAS_MPI, reason="needs mpirun and mpi4py")
 def test_world_size_from_env_without_launcher_names_the_launcher(tmp_path):
+    # torchrun's variables but no other rank: rank 0 waits for it (as torch does) until the
+    # timeout, then names the launcher
     code = (
-        "import ctorch.distributed as dist\n"
+        "import datetime, ctorch.distributed as dist\n"
         "try:\n"
-        "    dist.init_process_group('gloo')\n"
-        "except ValueError as e:\n"
+        "    dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=2))\n"
+        "except RuntimeError as e:\n"
         "    print(e)\n"
     )
-    env = dict(os.environ, WORLD_SIZE="2", RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT="1")
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    free = str(port.getsockname()[1])
+    port.close()
+    env = dict(os.environ, WORLD_SIZE="2", RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=free)
     p = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
     )

@@ -1,10 +1,12 @@
-"""ctorch.distributed: torch.distributed's API on MPI (mpi4py, CPU) and NCCL (CuPy, GPU).
+"""ctorch.distributed: torch.distributed's API on MPI (mpi4py, CPU), ctorch's TCP transport
+(CPU, no install) and NCCL (CuPy, GPU).
 
 Importing this package needs neither mpi4py nor CuPy and does not initialise MPI: that
-happens in :func:`init_process_group`. Launch with an MPI launcher::
+happens in :func:`init_process_group`. Launch with an MPI launcher or torchrun-style::
 
     mpirun -n 2 python train.py                      # one machine
     mpirun -n 8 --hostfile hosts python train.py     # several machines
+    python -m ctorch.distributed.run --launcher subprocess --nproc-per-node 2 train.py  # TCP
 
 See ``docs/distributed.md``.
 """

@@ -321,6 +321,13 @@ class MPIBackend:
     def allgather_obj(self, obj: Any) -> list[Any]:
         return self.comm.allgather(obj)
 
+    def split(self, members: list[int]) -> MPIBackend | None:
+        """The backend of the sub-group of ranks ``members`` (None outside it); every rank
+        of this communicator calls it."""
+        color = 0 if self.rank in members else self.MPI.UNDEFINED
+        sub = self.comm.Split(color, key=self.rank)
+        return None if sub == self.MPI.COMM_NULL else MPIBackend(sub, self.MPI)
+
     def bcast_obj(self, obj: Any, root: int) -> Any:
         return self.comm.bcast(obj, root=root)
 

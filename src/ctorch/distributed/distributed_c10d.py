@@ -1,10 +1,13 @@
 """Process groups and collectives on tensors, with ``torch.distributed``'s names and semantics.
 
-Rank and world size come from the MPI launcher (``mpirun -n 2 python train.py``); there is no
-TCP store: ``init_method``, ``store`` and ``timeout`` are accepted for compatibility and
-ignored. ``backend="mpi"`` (also ``"gloo"``, treated as MPI for CPU tensors) runs everything
-through ``mpi4py``; ``backend="nccl"`` runs CUDA tensors through ``cupy.cuda.nccl`` (the
-unique id is exchanged over MPI) and still sends CPU tensors and Python objects over MPI.
+Rank and world size come from the MPI launcher (``mpirun -n 2 python train.py``) or, for
+processes started without MPI, from ``RANK``/``WORLD_SIZE`` (or the arguments), the ranks then
+meeting over TCP at ``MASTER_ADDR:MASTER_PORT`` or ``init_method="tcp://host:port"``
+(``_tcp.py``; ``timeout`` bounds that rendezvous; ``store`` is not supported and ignored).
+``backend="mpi"`` runs everything through ``mpi4py``; ``"gloo"`` (the default) runs CPU tensors
+over MPI under mpirun and over TCP otherwise; ``backend="nccl"`` runs CUDA tensors through
+``cupy.cuda.nccl`` (the unique id is exchanged over the host backend, which still carries CPU
+tensors and Python objects).
 
 Collectives are in place, as torch's: ``all_reduce(t)`` overwrites ``t``; ``async_op=True``
 returns a :class:`Work`. ``src``/``dst`` arguments are global ranks, as torch's.
@@ -31,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from . import _tcp
 from ._backends import MPI_HINT, MPIBackend, NCCLBackend, ReduceOp, Work
 
 __all__ = [
@@ -59,6 +63,7 @@ __all__ = [
     "init_process_group",
     "irecv",
     "is_available",
+    "is_gloo_available",
     "is_initialized",
     "is_mpi_available",
     "is_nccl_available",
@@ -118,11 +123,12 @@ def is_available() -> bool:
 
 
 def is_gloo_available() -> bool:
-    return False
+    return True  # the "gloo" backend: CPU tensors over ctorch's TCP transport (or MPI)
 
 
 def is_torchelastic_launched() -> bool:
-    return False
+    """True under a torchrun-style launcher (``ctorch.distributed.run`` sets the variable)."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
 
 
 def _import_mpi() -> Any:
@@ -140,10 +146,15 @@ def _debug() -> bool:
 
 # ------------------------------------------------------------------------------ groups
 class ProcessGroup:
-    """A set of ranks with an MPI communicator (and an NCCL one for the nccl backend)."""
+    """A set of ranks with a host backend (``_mpi``: an MPI communicator or the TCP mesh's
+    ``TCPBackend``; both carry CPU tensors and the objects) and an NCCL one for nccl."""
 
     def __init__(
-        self, backend: str, mpi: MPIBackend, nccl: NCCLBackend | None, ranks: list[int]
+        self,
+        backend: str,
+        mpi: MPIBackend | _tcp.TCPBackend,
+        nccl: NCCLBackend | None,
+        ranks: list[int],
     ) -> None:
         self._backend_name = backend
         self._mpi = mpi
@@ -228,25 +239,76 @@ def init_process_group(
     pg_options: Any = None,
     device_id: Any = None,
 ) -> None:
-    """Initialise the default process group from the MPI launcher's rank and size.
+    """Initialise the default process group.
 
-    ``backend``: ``"mpi"`` (default; ``"gloo"`` is accepted as an alias for CPU tensors) or
-    ``"nccl"`` (CUDA tensors through NCCL; rank 0 creates the unique id and broadcasts it over
-    MPI). ``world_size``/``rank``, when given, must agree with the launcher's.
+    How the ranks meet: processes started by ``mpirun`` (``python -m ctorch.distributed.run``
+    with its default launcher) and the ``"mpi"`` backend use MPI (``world_size``/``rank``, when
+    given, must agree with the launcher's); plain processes (torchrun style, ``--launcher
+    subprocess``, or started by hand) meet over TCP at ``MASTER_ADDR:MASTER_PORT`` or the
+    ``tcp://host:port`` init method, with ``RANK``/``WORLD_SIZE`` from the environment or the
+    arguments (``_tcp.py``). ``backend``: ``"gloo"`` (the default) or ``"mpi"`` for CPU tensors,
+    ``"nccl"`` for CUDA tensors (rank 0 creates NCCL's unique id and sends it to the others).
     """
     if _state["world"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
-    name = "mpi" if backend is None else str(backend).lower()
+    name = "gloo" if backend is None else str(backend).lower()
+    explicit_mpi = name in ("mpi", "cpu:mpi")
     if "nccl" in name:
         name = "nccl"
     elif name in ("mpi", "gloo", "cpu:gloo", "cpu:mpi") or name.startswith("cpu:"):
         name = "mpi"
     else:
         raise ValueError(
-            f"Invalid backend {backend!r}: ctorch.distributed supports 'mpi' (CPU tensors; "
-            "'gloo' is accepted as an alias) and 'nccl' (CUDA tensors)"
+            f"Invalid backend {backend!r}: ctorch.distributed supports 'gloo' (CPU tensors, over "
+            "TCP or MPI), 'mpi' (CPU tensors over MPI) and 'nccl' (CUDA tensors)"
         )
     world_size, rank = _from_init_method(init_method, world_size, rank)
+    host: Any = _tcp_host(init_method, explicit_mpi, world_size, rank)
+    if host is not None:  # plain processes (torchrun style): meet over TCP
+        size = int(world_size)
+        host = _tcp.rendezvous(host[0], host[1], int(rank), size, _seconds(timeout))
+    else:
+        host = _mpi_host(world_size, rank)
+        size = host.size
+    nccl = _make_nccl(host, device_id) if name == "nccl" else None
+    label = "gloo" if isinstance(host, _tcp.TCPBackend) and name == "mpi" else name
+    pg = ProcessGroup(label, host, nccl, list(range(size)))
+    if backend is not None:  # get_backend() answers the name asked for ("gloo" may run on MPI)
+        pg._requested_name = str(backend).lower()
+    _state["world"] = pg
+    _state["groups"] = [pg]
+    GroupMember.WORLD = pg
+
+
+def _seconds(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    return float(timeout.total_seconds()) if hasattr(timeout, "total_seconds") else float(timeout)
+
+
+def _tcp_host(init_method: Any, explicit_mpi: bool, world_size: Any, rank: Any) -> Any:
+    """The rendezvous address when the ranks meet over TCP, else None (MPI): TCP unless the
+    'mpi' backend was asked for or mpirun started this process; a world of one needs no
+    address at all."""
+    if explicit_mpi or _tcp.launched_by_mpi():
+        return None
+    addr = _tcp.tcp_address(init_method)
+    known = world_size not in (-1, None) and rank not in (-1, None)
+    if addr is None:
+        if known and int(world_size) == 1:
+            return ("127.0.0.1", 0)
+        return None  # MPI's singleton world (or its clear error without mpi4py)
+    if not known:
+        raise ValueError(
+            "init_process_group: the ranks meet at "
+            f"{addr[0]}:{addr[1]} but this process's rank and world size are not known: set "
+            "RANK and WORLD_SIZE (a launcher such as python -m ctorch.distributed.run does) or "
+            "pass rank= and world_size="
+        )
+    return addr
+
+
+def _mpi_host(world_size: Any, rank: Any) -> MPIBackend:
     MPI = _import_mpi()
     comm = MPI.COMM_WORLD.Dup()  # our own communicator: user MPI traffic cannot interleave
     size, me = comm.Get_size(), comm.Get_rank()
@@ -254,21 +316,15 @@ def init_process_group(
         comm.Free()
         raise ValueError(
             f"init_process_group: world_size={world_size} but the MPI launcher started {size} "
-            f"process(es). ctorch's collectives run over MPI: start the script with "
-            f"`python -m ctorch.distributed.run --nproc-per-node {world_size} script.py` (it "
-            f"starts the ranks under mpirun) or `mpirun -n {world_size} python script.py`"
+            f"process(es). Start the script with "
+            f"`python -m ctorch.distributed.run --nproc-per-node {world_size} script.py` or "
+            f"`mpirun -n {world_size} python script.py`, or set MASTER_ADDR/MASTER_PORT for "
+            "the TCP rendezvous"
         )
     if rank not in (-1, None) and int(rank) != me:
         comm.Free()
         raise ValueError(f"init_process_group: rank={rank} but the MPI rank is {me}")
-    mpi = MPIBackend(comm, MPI)
-    nccl = _make_nccl(mpi, device_id) if name == "nccl" else None
-    pg = ProcessGroup(name, mpi, nccl, list(range(size)))
-    if backend is not None:  # get_backend() answers the name asked for ("gloo" runs on MPI)
-        pg._requested_name = str(backend).lower()
-    _state["world"] = pg
-    _state["groups"] = [pg]
-    GroupMember.WORLD = pg
+    return MPIBackend(comm, MPI)
 
 
 def _from_init_method(init_method: str | None, world_size: Any, rank: Any) -> tuple[Any, Any]:
@@ -298,7 +354,7 @@ def _from_init_method(init_method: str | None, world_size: Any, rank: Any) -> tu
     return world_size, rank
 
 
-def _make_nccl(mpi: MPIBackend, device_id: Any = None) -> NCCLBackend:
+def _make_nccl(mpi: MPIBackend | _tcp.TCPBackend, device_id: Any = None) -> NCCLBackend:
     if not is_nccl_available():
         raise ImportError(
             "the nccl backend needs CuPy with NCCL: pip install 'ctorch[cuda12]' (or cuda13) "
@@ -346,24 +402,18 @@ def new_group(
     device_id: Any = None,
 ) -> Any:
     """A group of the given global ranks (all ranks when None). As torch's, every process
-    must call it (an MPI ``Comm_split``); ranks outside get ``GroupMember.NON_GROUP_MEMBER``."""
+    must call it (an MPI ``Comm_split``, or a new group id on the TCP mesh); ranks outside get ``GroupMember.NON_GROUP_MEMBER``."""
     w = _world("new_group")
     members = list(range(w.size())) if ranks is None else sorted({int(r) for r in ranks})
     for r in members:
         if not 0 <= r < w.size():
             raise ValueError(f"new_group: rank {r} is out of range for world size {w.size()}")
-    MPI = w._mpi.MPI
-    me = w._ranks[w.rank()]
-    color = 0 if me in members else MPI.UNDEFINED
-    sub = w._mpi.comm.Split(color, key=w.rank())
+    sub = w._mpi.split(members)
     name = w._backend_name if backend is None else str(backend).lower()
-    nccl_sub = None
-    if sub == MPI.COMM_NULL:
+    if sub is None:
         return GroupMember.NON_GROUP_MEMBER
-    mpi = MPIBackend(sub, MPI)
-    if name == "nccl":
-        nccl_sub = _make_nccl(mpi)
-    pg = ProcessGroup(name, mpi, nccl_sub, [w._ranks[r] for r in members])
+    nccl_sub = _make_nccl(sub) if name == "nccl" else None
+    pg = ProcessGroup(name, sub, nccl_sub, [w._ranks[r] for r in members])
     _state["groups"].append(pg)
     return pg
 
@@ -807,7 +857,7 @@ def _recv(tensor: Tensor, src: int | None, group: Any, tag: int, call: str) -> t
 
     def _check_and_finish() -> None:
         if status is not None:
-            got = status.Get_count(g._mpi.MPI.BYTE)
+            got = status.Get_count()  # bytes (mpi4py's default datatype is BYTE)
             if got != nbytes:
                 raise RuntimeError(
                     f"{call}: expected {nbytes} bytes ({_fmt(_meta(tensor))}) but rank "

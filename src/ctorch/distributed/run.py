@@ -17,12 +17,12 @@ How the ranks start (``--launcher``):
 
 * ``mpi`` (the default when ``mpirun`` and ``mpi4py`` are installed): one ``mpirun -n N``
   (``--oversubscribe``, and ``--allow-run-as-root`` as root, added for OpenMPI); each process
-  derives the variables above from its MPI rank. ctorch's collectives run over MPI, so this
-  is the launcher that makes ``init_process_group`` work with more than one rank.
+  derives the variables above from its MPI rank, and ctorch's collectives run over MPI.
   ``--mpirun-args "..."`` passes extra options (a hostfile for several machines);
-* ``subprocess``: N child processes with the variables set, no MPI. Only programs that read
-  the variables without communicating (or a world of one) run this way: ctorch has no
-  TCP/gloo transport, so ``init_process_group`` with a larger world raises a clear error.
+* ``subprocess``: N child processes with the variables set, no MPI (the default when MPI is
+  missing). ``init_process_group("gloo" | "nccl")`` then meets the ranks over TCP at
+  ``MASTER_ADDR:MASTER_PORT`` (``_tcp.py``): every collective, point-to-point operation and
+  DDP works; the traffic goes through rank 0 (fine for a machine's worth of ranks).
 
 The launcher waits for every rank; when one fails, the others are stopped and the launcher
 exits with the failed rank's status (torchrun's ``ChildFailedError`` summary is printed).
