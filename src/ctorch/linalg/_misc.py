@@ -50,6 +50,8 @@ class VectorNorm(Function):
     @staticmethod
     def forward(ctx, x, ord, dims, keepdim):
         a = x._a
+        if a.dtype.kind == "c":  # the norm of |x| (real, of the matching precision)
+            a = np.abs(a)
         ax = dims if dims else None
         absa = np.abs(a) if ord != 2 else None
         with np.errstate(all="ignore"):
@@ -83,12 +85,12 @@ class VectorNorm(Function):
         if p == 0:
             return x * 0.0, None, None, None
         if p == 1:
-            return x.sign() * g, None, None, None
+            return _sign(x) * g, None, None, None
         if p in (math.inf, -math.inf):
             xa = x.abs()
-            mask = ((xa == n) | xa.isnan()).to(x.dtype)
+            mask = ((xa == n) | xa.isnan()).to(n.dtype)
             return (
-                x.sign() * (g / mask.sum(dim=_all_dims(mask, n), keepdim=True)) * mask,
+                _sign(x) * (g / mask.sum(dim=_all_dims(mask, n), keepdim=True)) * mask,
                 (None),
                 None,
                 None,
@@ -102,6 +104,11 @@ class VectorNorm(Function):
         if p < 2:
             xs = xs.masked_fill(x == 0, 0.0)
         return xs * scale, None, None, None
+
+
+def _sign(x: Tensor) -> Tensor:
+    """sign(x), x / |x| (``sgn``) for complex x."""
+    return x.sgn() if C.is_complex(x) else x.sign()
 
 
 def _sumsq(a: np.ndarray, ax) -> np.ndarray:
@@ -383,8 +390,8 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
-    """Dot product of vectors along ``dim`` (inputs broadcast)."""
-    return C.copy_out(out, (x * y).sum(dim))
+    """Dot product of vectors along ``dim`` (inputs broadcast); x is conjugated (torch)."""
+    return C.copy_out(out, (C.cj(x) * y).sum(dim))
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -1,0 +1,297 @@
+"""ctorch.linalg with complex64/complex128 inputs against torch.linalg (issue #13): values and
+dtypes (real-valued outputs such as svdvals, eigvalsh, slogdet's logabsdet and the norms
+included), complex128 finite differences (``ctorch.autograd.gradcheck`` perturbs real and
+imaginary parts) and torch's gradients (conjugate-Wirtinger convention) for the same upstream
+gradient and for the real loss ``sum(|f(A)|^2)``.
+
+Decompositions are unique only up to a phase per vector (QR is not: LAPACK's R has a real
+diagonal... of either sign; SVD, eigenvectors): those cases compare phase-free quantities
+(|Q|, |U|, reconstructions, gauge-invariant losses).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ctorch
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(4321)
+
+
+def _make(kind, shape, dtype):
+    a = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    n = shape[-1]
+    if kind == "hpd":
+        a = a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)
+    elif kind == "herm":
+        a = (a + np.conj(np.swapaxes(a, -1, -2))) / 2
+    elif kind == "tri":
+        a = np.triu(a) + 3 * np.eye(n)
+    elif kind == "well":
+        a = a + 3 * np.eye(n) if shape[-1] == shape[-2] else a
+    elif kind == "real":
+        a = a.real
+        dtype = np.float32 if np.dtype(dtype) == np.complex64 else np.float64
+    return a.astype(dtype)
+
+
+def _tensors(lib, arrays, rg=False):
+    out = []
+    for a in arrays:
+        t = lib.from_numpy(np.array(a, copy=True))
+        if rg and a.dtype.kind in "fc":
+            t.requires_grad_(True)
+        out.append(t)
+    return out
+
+
+def _flat(r):
+    if isinstance(r, (tuple, list)):
+        out = []
+        for x in r:
+            out.extend(_flat(x))
+        return out
+    return [r]
+
+
+def _np(t):
+    return t.detach().resolve_conj().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
+
+
+def _compare(c, t, atol, rtol, phasefree):
+    cs, ts = _flat(c), _flat(t)
+    assert len(cs) == len(ts)
+    for x, y in zip(cs, ts, strict=True):
+        if not hasattr(y, "dtype"):
+            assert x == y
+            continue
+        assert tuple(x.shape) == tuple(y.shape), (x.shape, y.shape)
+        assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1], (x.dtype, y.dtype)
+        xa, ya = _np(x), _np(y)
+        if phasefree:
+            xa, ya = np.abs(xa), np.abs(ya)
+        if xa.dtype.kind in "fc":
+            np.testing.assert_allclose(xa, ya, atol=atol, rtol=rtol)
+        else:
+            np.testing.assert_array_equal(xa, ya)
+
+
+def _lf(name, **kw):
+    return lambda lib, *xs: getattr(lib.linalg, name)(*xs, **kw)
+
+
+def _herm(lib, a):
+    return (a + a.mH) / 2
+
+
+def _hpd(lib, a):
+    return a @ a.mH + a.shape[-1] * lib.eye(a.shape[-1], dtype=a.dtype)
+
+
+# name, fn, input kinds+shapes, phase-free comparison
+FORWARD = [
+    ("inv", _lf("inv"), [("well", (2, 3, 3))], False),
+    ("inv_ex", _lf("inv_ex"), [("well", (2, 3, 3))], False),
+    ("det", _lf("det"), [("gen", (2, 4, 4))], False),
+    ("slogdet", _lf("slogdet"), [("gen", (2, 4, 4))], False),
+    ("solve", _lf("solve"), [("well", (2, 3, 3)), ("gen", (2, 3, 2))], False),
+    ("solve_vec", _lf("solve"), [("well", (2, 3, 3)), ("gen", (2, 3))], False),
+    ("solve_right", _lf("solve", left=False), [("well", (2, 3, 3)), ("gen", (2, 4, 3))], False),
+    ("solve_ex", _lf("solve_ex"), [("well", (3, 3)), ("gen", (3, 2))], False),
+    (
+        "solve_triangular",
+        _lf("solve_triangular", upper=True),
+        [("tri", (2, 3, 3)), ("gen", (2, 3, 4))],
+        False,
+    ),
+    (
+        "solve_triangular_lower_right_unit",
+        lambda lib, a, b: lib.linalg.solve_triangular(
+            a.mT, b, upper=False, left=False, unitriangular=True
+        ),
+        [("tri", (3, 3)), ("gen", (2, 3))],
+        False,
+    ),
+    ("cholesky", _lf("cholesky"), [("hpd", (2, 4, 4))], False),
+    ("cholesky_upper", _lf("cholesky", upper=True), [("hpd", (4, 4))], False),
+    ("cholesky_ex", _lf("cholesky_ex"), [("hpd", (2, 4, 4))], False),
+    ("qr", _lf("qr"), [("gen", (2, 5, 3))], False),
+    ("qr_wide", _lf("qr"), [("gen", (3, 5))], False),
+    ("qr_complete", _lf("qr", mode="complete"), [("gen", (5, 3))], False),
+    ("qr_r", lambda lib, a: lib.linalg.qr(a, mode="r")[1], [("gen", (5, 3))], False),
+    ("svd_S", lambda lib, a: lib.linalg.svd(a)[1], [("gen", (2, 5, 3))], False),
+    ("svd_abs", lambda lib, a: lib.linalg.svd(a, full_matrices=False), [("gen", (4, 3))], True),
+    ("svdvals", _lf("svdvals"), [("gen", (2, 3, 5))], False),
+    ("eigvalsh", _lf("eigvalsh"), [("herm", (2, 4, 4))], False),
+    ("eigvalsh_U", _lf("eigvalsh", UPLO="U"), [("gen", (4, 4))], False),
+    ("eigh_abs", _lf("eigh"), [("herm", (2, 4, 4))], True),
+    ("pinv", _lf("pinv"), [("gen", (2, 5, 3))], False),
+    ("pinv_herm", _lf("pinv", hermitian=True), [("herm", (4, 4))], False),
+    ("matrix_rank", _lf("matrix_rank"), [("gen", (2, 5, 3))], False),
+    ("matrix_rank_herm", _lf("matrix_rank", hermitian=True), [("herm", (4, 4))], False),
+    ("matrix_exp", _lf("matrix_exp"), [("gen", (2, 4, 4))], False),
+    ("matrix_power3", _lf("matrix_power", n=3), [("gen", (2, 3, 3))], False),
+    ("matrix_power_neg", _lf("matrix_power", n=-2), [("well", (3, 3))], False),
+    ("matrix_power0", _lf("matrix_power", n=0), [("gen", (2, 3, 3))], False),
+    ("lu_factor", _lf("lu_factor"), [("gen", (2, 4, 4))], False),
+    ("lu_factor_wide", _lf("lu_factor"), [("gen", (3, 5))], False),
+    ("lu_factor_ex", _lf("lu_factor_ex"), [("gen", (5, 3))], False),
+    ("lu", _lf("lu"), [("gen", (2, 4, 4))], False),
+    ("lu_tall", _lf("lu"), [("gen", (5, 3))], False),
+    ("householder", _lf("householder_product"), [("gen", (5, 3)), ("gen", (2,))], False),
+    (
+        "lstsq",
+        lambda lib, a, b: lib.linalg.lstsq(a, b)[0],
+        [("gen", (2, 5, 3)), ("gen", (2, 5, 2))],
+        False,
+    ),
+    (
+        "lstsq_gelsd",
+        lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelsd"),
+        [("gen", (5, 3)), ("gen", (5, 2))],
+        False,
+    ),
+    (
+        "lstsq_gels",
+        lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gels")[:2],
+        [("gen", (5, 3)), ("gen", (5, 2))],
+        False,
+    ),
+    ("vector_norm", _lf("vector_norm"), [("gen", (2, 3, 4))], False),
+    (
+        "vector_norm_ord",
+        _lf("vector_norm", ord=3.0, dim=(0, 2), keepdim=True),
+        [("gen", (2, 3, 4))],
+        False,
+    ),
+    ("vector_norm_inf", _lf("vector_norm", ord=math.inf, dim=-1), [("gen", (2, 3, 4))], False),
+    ("vector_norm_0", _lf("vector_norm", ord=0), [("gen", (2, 3, 4))], False),
+    ("vector_norm_1", _lf("vector_norm", ord=1), [("gen", (2, 3, 4))], False),
+    ("vector_norm_neginf", _lf("vector_norm", ord=-math.inf), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_fro", _lf("matrix_norm"), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_nuc", _lf("matrix_norm", ord="nuc"), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_2", _lf("matrix_norm", ord=2), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_-2", _lf("matrix_norm", ord=-2, keepdim=True), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_1", _lf("matrix_norm", ord=1, dim=(0, 2)), [("gen", (2, 3, 4))], False),
+    ("matrix_norm_inf", _lf("matrix_norm", ord=-math.inf), [("gen", (2, 3, 4))], False),
+    ("norm", _lf("norm"), [("gen", (2, 3, 4))], False),
+    ("norm_mat", _lf("norm", ord="nuc"), [("gen", (3, 4))], False),
+    ("norm_dim", _lf("norm", ord=1, dim=1), [("gen", (3, 4))], False),
+    ("cond", _lf("cond"), [("gen", (2, 3, 3))], False),
+    ("cond_fro", _lf("cond", p="fro"), [("gen", (2, 3, 3))], False),
+    ("cond_inf", _lf("cond", p=math.inf), [("gen", (3, 3))], False),
+    ("cross", _lf("cross"), [("gen", (4, 3)), ("gen", (4, 3))], False),
+    (
+        "multi_dot",
+        lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]),
+        [("gen", (3,)), ("gen", (3, 5)), ("gen", (5, 2))],
+        False,
+    ),
+    ("vander", _lf("vander"), [("gen", (2, 4))], False),
+    ("vecdot", _lf("vecdot"), [("gen", (2, 4)), ("gen", (4,))], False),
+    ("diagonal", _lf("diagonal", offset=1), [("gen", (2, 3, 4))], False),
+    ("matmul", _lf("matmul"), [("gen", (2, 3, 4)), ("gen", (4, 2))], False),
+    ("tensorinv", _lf("tensorinv", ind=1), [("well", (4, 2, 2))], False),
+    ("tensorsolve", _lf("tensorsolve"), [("gen", (2, 3, 6)), ("gen", (2, 3))], False),
+    ("ldl_factor_herm", _lf("ldl_factor", hermitian=True), [("hpd", (2, 4, 4))], False),
+    ("ldl_factor_sym", _lf("ldl_factor_ex"), [("gen", (4, 4))], False),
+    ("eigvals_real_input", lambda lib, a: lib.linalg.eigvals(a).abs(), [("real", (3, 3))], False),
+    # legacy names and Tensor methods
+    ("t_det", lambda lib, a: a.det(), [("gen", (2, 3, 3))], False),
+    ("t_logdet", lambda lib, a: a.logdet(), [("gen", (2, 3, 3))], False),
+    ("t_slogdet", lambda lib, a: lib.slogdet(a), [("gen", (2, 3, 3))], False),
+    ("t_inverse", lambda lib, a: a.inverse(), [("well", (3, 3))], False),
+    ("t_svd", lambda lib, a: lib.svd(a), [("gen", (4, 3))], True),
+    ("t_svd_novu", lambda lib, a: lib.svd(a, compute_uv=False), [("gen", (4, 3))], False),
+    ("t_cholesky", lambda lib, a: a.cholesky(), [("hpd", (3, 3))], False),
+    (
+        "t_cholesky_solve",
+        lambda lib, a, b: lib.cholesky_solve(b, lib.linalg.cholesky(a)),
+        [("hpd", (2, 3, 3)), ("gen", (2, 3, 2))],
+        False,
+    ),
+    (
+        "t_cholesky_solve_upper",
+        lambda lib, a, b: lib.cholesky_solve(b, lib.linalg.cholesky(a, upper=True), upper=True),
+        [("hpd", (3, 3)), ("gen", (3, 2))],
+        False,
+    ),
+    (
+        "t_cholesky_inverse",
+        lambda lib, a: lib.cholesky_inverse(lib.linalg.cholesky(a)),
+        [("hpd", (3, 3))],
+        False,
+    ),
+    (
+        "t_triangular_solve_T",
+        lambda lib, b, a: lib.triangular_solve(b, a, transpose=True),
+        [("gen", (3, 2)), ("tri", (3, 3))],
+        False,
+    ),
+    ("t_qr", lambda lib, a: a.qr(), [("gen", (4, 3))], False),
+    ("t_pinverse", lambda lib, a: a.pinverse(), [("gen", (4, 3))], False),
+    ("t_matrix_exp", lambda lib, a: a.matrix_exp(), [("gen", (3, 3))], False),
+    ("t_geqrf", lambda lib, a: lib.geqrf(a), [("gen", (4, 3))], False),
+    (
+        "t_orgqr",
+        lambda lib, a: lib.orgqr(*lib.geqrf(a)),
+        [("gen", (4, 3))],
+        False,
+    ),
+    (
+        "t_ormqr",
+        lambda lib, a, c: lib.ormqr(*lib.geqrf(a), c, transpose=True),
+        [("gen", (4, 3)), ("gen", (4, 2))],
+        False,
+    ),
+    (
+        "t_ormqr_right",
+        lambda lib, a, c: lib.ormqr(*lib.geqrf(a), c, left=False),
+        [("gen", (4, 3)), ("gen", (2, 4))],
+        False,
+    ),
+    (
+        "t_lu_solve",
+        lambda lib, a, b: lib.lu_solve(b, *lib.linalg.lu_factor(a)),
+        [("well", (2, 3, 3)), ("gen", (2, 3, 2))],
+        False,
+    ),
+    (
+        "lu_solve_adjoint",
+        lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, adjoint=True),
+        [("well", (2, 3, 3)), ("gen", (2, 3, 2))],
+        False,
+    ),
+    (
+        "lu_solve_adjoint_right",
+        lambda lib, a, b: lib.linalg.lu_solve(
+            *lib.linalg.lu_factor(a), b, adjoint=True, left=False
+        ),
+        [("well", (3, 3)), ("gen", (2, 3))],
+        False,
+    ),
+    (
+        "lu_solve_right",
+        lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=False),
+        [("well", (3, 3)), ("gen", (2, 3))],
+        False,
+    ),
+    ("t_nuclear_norm", lambda lib, a: lib.nuclear_norm(a), [("gen", (3, 4))], False),
+    ("t_matrix_power", lambda lib, a: a.matrix_power(-2), [("well", (3, 3))], False),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("case", FORWARD, ids=[c[0] for c in FORWARD])
+def test_forward_matches_torch(case, dtype):
+    _name, fn, specs, phasefree = case
+    arrays = [_make(k, s, dtype) for k, s in specs]
+    got = fn(ctorch, *_tensors(ctorch, arrays))
+    exp = fn(torch, *_tensors(torch, arrays))
+    tol = 1e-4 if dtype == np.complex64 else 1e-9
+    _compare(got, exp, tol, tol * 10, phasefree)
