@@ -79,13 +79,20 @@ class Qr(Function):
         U, V = R[..., :, :m], R[..., :, m:]
         gU, gV = gR[..., :, :m], gR[..., :, m:]
         Y = Q @ V
-        gQ2 = gQ + Y @ C.mT(gV) if gV is not None else gQ
+        gQ2 = gQ + Y @ C.mH(gV) if gV is not None else gQ
         gX = _qr_square_grad(Q, U, gQ2, gU)
         gY = Q @ gV
         return cat([gX, gY], -1), None
 
 
 def _qr_square_grad(Q, R, gQ, gR):
+    if C.is_complex(R):
+        # torch: gA = (gQ + Q syminvadj(triu(gR R^H - Q^H gQ))) R^{-H}, syminvadj(X) =
+        # X + X^H with the real part of the diagonal halved
+        X = (gR @ C.mH(R) - C.mH(Q) @ gQ).triu()
+        up = X.triu(1)
+        sym = up + C.mH(up) + X.diagonal(dim1=-2, dim2=-1).real.diag_embed().to(X.dtype)
+        return solve_triangular(C.mH(R), gQ + Q @ sym, upper=False, left=False)
     # gA = (gQ + Q copyltu(M)) R^{-T},  M = R gR^T - gQ^T Q
     M = R @ C.mT(gR) - C.mT(gQ) @ Q
     Ml = M.tril(-1)
@@ -113,7 +120,7 @@ def _svd_arrays(a: np.ndarray, full: bool, uv: bool = True):
     k = min(m, n)
     if a.size == 0:
         batch = a.shape[:-2]
-        s = np.zeros(batch + (k,), a.dtype)
+        s = np.zeros(batch + (k,), C.real_dtype(a.dtype))
         if not uv:
             return s
         um, vn = (m, n) if full else (k, k)
@@ -146,7 +153,7 @@ class Svd(Function):
 
 
 def _svd_backward(U, S, Vh, gU, gS, gVh):
-    """torch's linalg_svd_backward (real case)."""
+    """torch's linalg_svd_backward (the real case; complex in ``_svd_backward_complex``)."""
     m, n = U.shape[-2], Vh.shape[-1]
     k = S.shape[-1]
     if U.shape[-1] != k:  # full_matrices: only the first k vectors matter
@@ -161,6 +168,8 @@ def _svd_backward(U, S, Vh, gU, gS, gVh):
         if gS is None:
             return None
         return (U * gS.unsqueeze(-2)) @ Vh
+    if C.is_complex(U):
+        return _svd_backward_complex(U, S, Vh, gU, gS, gVh)
     V = C.mT(Vh)
     gV = C.mT(gVh) if gVh is not None else None
     UhgU = C.mT(U) @ gU if gU is not None else None
@@ -185,6 +194,55 @@ def _svd_backward(U, S, Vh, gU, gS, gVh):
     elif n > k and gV is not None:
         gA = gA @ Vh
         SinvgVh = C.mT(gV) / Sl
+        gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
+        gA = U @ gA
+    else:
+        gA = U @ (gA @ Vh)
+    return gA
+
+
+def _svd_backward_complex(U, S, Vh, gU, gS, gVh):
+    """torch's linalg_svd_backward for complex U, Vh (k = min(m, n) vectors each): U and V
+    are defined up to a common phase per singular triplet, so the loss must not depend on it
+    (Im diag(U^H gU) = -Im diag(V^H gV)); torch raises otherwise, and so does this."""
+    m, n = U.shape[-2], Vh.shape[-1]
+    k = S.shape[-1]
+    V = C.mH(Vh)
+    gV = C.mH(gVh) if gVh is not None else None
+    UhgU = C.mH(U) @ gU if gU is not None else None
+    VhgV = C.mH(V) @ gV if gV is not None else None
+    zero = np.zeros(S.shape, S._a.dtype)
+    du = np.imag(np.diagonal(UhgU._a, axis1=-2, axis2=-1)) if UhgU is not None else zero
+    dv = np.imag(np.diagonal(VhgV._a, axis1=-2, axis2=-1)) if VhgV is not None else zero
+    if not np.allclose(du, -dv, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(
+            "linalg_svd_backward: The singular vectors in the complex case are specified up to "
+            "multiplication by e^{i phi}. The specified loss function depends on this phase "
+            "term, making it ill-defined."
+        )
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _wrap(np.eye(k, dtype=S._a.dtype))
+    Su, Sl = S.unsqueeze(-2), S.unsqueeze(-1)
+    sU = UhgU - C.mH(UhgU) if UhgU is not None else None
+    sV = VhgV - C.mH(VhgV) if VhgV is not None else None
+    if sU is not None and sV is not None:
+        gA = (sU * Su + Sl * sV) / E
+    elif sU is not None:
+        gA = (sU / E) * Su
+    else:
+        gA = Sl * (sV / E)
+    if gS is not None:
+        gA = gA + gS.diag_embed()
+    if sU is not None:  # i Im(diag(U^H gU)) / S
+        gA = gA + (sU.diagonal(dim1=-2, dim2=-1) / (2 * S)).diag_embed()
+    if m > k and gU is not None:
+        gA = U @ gA
+        gUSinv = gU / Su
+        gA = gA + gUSinv - U @ (C.mH(U) @ gUSinv)
+        gA = gA @ Vh
+    elif n > k and gV is not None:
+        gA = gA @ Vh
+        SinvgVh = C.mH(gV) / Sl
         gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
         gA = U @ gA
     else:
@@ -230,7 +288,7 @@ def _eigh_arrays(op: str, a: np.ndarray, uplo: str, vectors: bool = True):
     if uplo not in ("L", "U"):
         raise RuntimeError(f"{op}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     if a.size == 0:
-        w = np.zeros(a.shape[:-1], a.dtype)
+        w = np.zeros(a.shape[:-1], C.real_dtype(a.dtype))
         return (w, np.zeros(a.shape, a.dtype)) if vectors else w
     if not np.isfinite(a).all():
         raise C.LinAlgError(
@@ -263,7 +321,9 @@ class Eigh(Function):
     def backward(ctx, gL, gV=None):
         L, V = ctx.saved_tensors
         if gV is None or not bool(np.any(gV._a)):
-            return (V * gL.unsqueeze(-2)) @ C.mT(V), None, None
+            return (V * gL.unsqueeze(-2)) @ C.mH(V), None, None
+        if C.is_complex(V):
+            return _eigh_backward_complex(L, V, gL, gV), None, None
         # torch: gA = V (diag(gL) + skew(V^T gV) / E) V^T, E_ij = L_j - L_i
         VhgV = C.mT(V) @ gV
         VhgV = 0.5 * (VhgV - C.mT(VhgV))
@@ -274,6 +334,32 @@ class Eigh(Function):
         eye = _wrap(np.eye(n, dtype=L._a.dtype))
         inner = inner * (1 - eye) + gL.diag_embed()
         return V @ inner @ C.mT(V), None, None
+
+
+def _check_phase_invariant(op: str, VhgV: Tensor) -> None:
+    """torch's gauge check: complex eigenvectors are defined up to e^{i phi} each, so the
+    loss must not depend on that phase (Im diag(V^H gV) = 0)."""
+    im = np.imag(np.diagonal(VhgV._a, axis1=-2, axis2=-1))
+    if not np.allclose(im, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(
+            f"{op}: The eigenvectors in the complex case are specified up to multiplication "
+            "by e^{i phi}. The specified loss function depends on this quantity, so it is "
+            "ill-defined."
+        )
+
+
+def _eigh_backward_complex(L, V, gL, gV):
+    """torch: gA = V ((skew_H(V^H gV) / E) with the diagonal gL) V^H, E_ij = L_j - L_i."""
+    VhgV = C.mH(V) @ gV
+    _check_phase_invariant("linalg_eigh_backward", VhgV)
+    VhgV = 0.5 * (VhgV - C.mH(VhgV))
+    n = L.shape[-1]
+    eye = _wrap(np.eye(n, dtype=L._a.dtype))
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
+    inner = (VhgV / E) * (1 - eye)
+    if gL is not None:
+        inner = inner + gL.diag_embed()
+    return V @ inner @ C.mH(V)
 
 
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
@@ -289,7 +375,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
 
 # ------------------------------------------------------------------ eig
 def _complex_of(dt: np.dtype) -> np.dtype:
-    return np.dtype(np.complex64 if dt == np.float32 else np.complex128)
+    return np.dtype(np.complex64 if dt in (np.float32, np.complex64) else np.complex128)
 
 
 class Eig(Function):

@@ -276,8 +276,8 @@ class MatrixExp(Function):
     def backward(ctx, g):
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
-        # d exp(A)^T-adjoint: the top-right block of exp([[A^T, G], [0, A^T]])
-        At = C.mT(A)
+        # d exp(A)^H-adjoint: the top-right block of exp([[A^H, G], [0, A^H]])
+        At = C.mH(A)
         top = J.cat([At, g], -1)
         bottom = J.cat([A * 0.0, At], -1)
         big = matrix_exp(J.cat([top, bottom], -2))
