@@ -524,3 +524,171 @@ def test_gradient_matches_torch(case, loss):
         np.testing.assert_allclose(
             a.grad.numpy(), b.grad.resolve_conj().numpy(), atol=1e-7, rtol=1e-6
         )
+
+
+C64_GRAD = ["inv", "det", "solve", "cholesky", "qr", "svd_invariant", "eigh", "pinv", "lstsq"]
+
+
+@pytest.mark.parametrize("name", C64_GRAD)
+def test_gradient_complex64_matches_torch(name):
+    """complex64: torch's gradients within single-precision tolerance, complex64 grads."""
+    _name, fn, specs = next(c for c in GRAD if c[0] == name)
+    arrays = [a.astype(np.complex64) for a in _grad_arrays(specs)]
+    xc = _tensors(ctorch, arrays, rg=True)
+    xt = _tensors(torch, arrays, rg=True)
+    sum((o.abs() ** 2).sum() for o in _outputs(fn, ctorch, xc)).backward()
+    sum((o.abs() ** 2).sum() for o in _outputs(fn, torch, xt)).backward()
+    for a, b in zip(xc, xt, strict=True):
+        assert a.grad.dtype == ctorch.complex64
+        np.testing.assert_allclose(
+            a.grad.numpy(), b.grad.resolve_conj().numpy(), atol=2e-3, rtol=2e-3
+        )
+
+
+# ------------------------------------------------------------------ gauge invariance
+PHASE_DEPENDENT = [
+    ("eigh", lambda lib, a: lib.linalg.eigh(_herm(lib, a))[1].real.sum()),
+    ("eig", lambda lib, a: lib.linalg.eig(a)[1].real.sum()),
+    ("svd_U", lambda lib, a: lib.linalg.svd(a)[0].real.sum()),
+    ("svd_Vh", lambda lib, a: lib.linalg.svd(a, full_matrices=False)[2].imag.sum()),
+]
+
+
+@pytest.mark.parametrize("case", PHASE_DEPENDENT, ids=[c[0] for c in PHASE_DEPENDENT])
+def test_phase_dependent_loss_raises_like_torch(case):
+    """Complex eigen/singular vectors are defined up to e^{i phi}: a loss that depends on the
+    phase has no gradient, and torch (and ctorch) say so."""
+    _name, fn = case
+    a = _make("gen", (3, 3), np.complex128)
+    (xt,) = _tensors(torch, [a], rg=True)
+    with pytest.raises(RuntimeError) as et:
+        fn(torch, xt).backward()
+    (xc,) = _tensors(ctorch, [a], rg=True)
+    with pytest.raises(RuntimeError) as ec:
+        fn(ctorch, xc).backward()
+    assert str(ec.value).split(":")[0] == str(et.value).split(":")[0]
+    assert "e^{i phi}" in str(ec.value)
+
+
+# ------------------------------------------------------------------ edge cases
+EMPTY = [
+    ("inv", _lf("inv")),
+    ("det", _lf("det")),
+    ("slogdet", _lf("slogdet")),
+    ("svdvals", _lf("svdvals")),
+    ("svd", _lf("svd")),
+    ("eigvalsh", _lf("eigvalsh")),
+    ("eigh", _lf("eigh")),
+    ("eigvals", _lf("eigvals")),
+    ("qr", _lf("qr")),
+    ("cholesky", _lf("cholesky")),
+    ("pinv", _lf("pinv")),
+    ("matrix_exp", _lf("matrix_exp")),
+    ("matrix_rank", _lf("matrix_rank")),
+    ("matrix_norm", _lf("matrix_norm")),
+    ("matrix_norm_nuc", _lf("matrix_norm", ord="nuc")),
+    ("vector_norm", _lf("vector_norm")),
+    ("cond", _lf("cond")),
+    ("lu_factor_ex", _lf("lu_factor_ex")),
+]
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+@pytest.mark.parametrize("case", EMPTY, ids=[c[0] for c in EMPTY])
+def test_empty_complex(case, shape):
+    _name, fn = case
+    a = np.zeros(shape, np.complex64)
+    _compare(fn(ctorch, ctorch.from_numpy(a.copy())), fn(torch, torch.from_numpy(a)), 0, 0, False)
+
+
+def _singular(dtype=np.complex128):
+    a = _make("gen", (2, 3, 3), dtype)
+    a[1, 2] = 0  # batch element 1 is exactly singular (rank 2)
+    return a
+
+
+def test_singular_errors_and_infos():
+    a = _singular()
+    for f in ("inv", "solve", "cholesky", "lu_factor"):
+        args = (lambda lib, x: (x, x)) if f == "solve" else (lambda lib, x: (x,))
+        with pytest.raises(RuntimeError) as et:
+            getattr(torch.linalg, f)(*args(torch, torch.from_numpy(a)))
+        with pytest.raises(RuntimeError) as ec:
+            getattr(ctorch.linalg, f)(*args(ctorch, ctorch.from_numpy(a.copy())))
+        assert "Batch element 1" in str(et.value) or f == "cholesky"
+        assert str(ec.value).split(":")[1:2] == str(et.value).split(":")[1:2], f
+    Xc, ic = ctorch.linalg.inv_ex(ctorch.from_numpy(a.copy()))
+    Xt, it = torch.linalg.inv_ex(torch.from_numpy(a))
+    np.testing.assert_array_equal(ic.numpy(), it.numpy())
+    np.testing.assert_allclose(Xc.numpy()[0], Xt.numpy()[0], rtol=1e-10)
+    for f in ("det", "slogdet", "matrix_rank"):
+        _compare(
+            getattr(ctorch.linalg, f)(ctorch.from_numpy(a.copy())),
+            getattr(torch.linalg, f)(torch.from_numpy(a)),
+            1e-9,
+            1e-6,
+            False,
+        )
+    _compare(ctorch.logdet(ctorch.from_numpy(a)), torch.logdet(torch.from_numpy(a)), 1e-9, 0, False)
+
+
+def test_det_gradient_at_singular_matrix():
+    """At det = 0 (rank n-1) the gradient is still the conjugate cofactor matrix times g (the
+    SVD form, as ctorch's real path; torch 2.13 returns zeros there, so the reference is the
+    cofactors from NumPy minors and finite differences)."""
+    a = _singular()[1]
+    n = a.shape[-1]
+    cof = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            cof[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    assert np.abs(cof).max() > 0.1
+    (xc,) = _tensors(ctorch, [a], rg=True)
+    g = 0.3 - 0.7j
+    ctorch.linalg.det(xc).backward(ctorch.from_numpy(np.array(g)))
+    np.testing.assert_allclose(xc.grad.numpy(), g * np.conj(cof), atol=1e-10)
+    (xc,) = _tensors(ctorch, [a], rg=True)
+    assert ctorch.autograd.gradcheck(ctorch.linalg.det, (xc,))
+
+
+def test_complex_dtype_rules_like_torch():
+    a = _make("gen", (3, 3), np.complex64)
+    for fn in (
+        lambda lib, x: lib.linalg.vector_norm(x, dtype=lib.float64),
+        lambda lib, x: lib.linalg.matrix_norm(x, dtype=lib.float64),
+        lambda lib, x: lib.linalg.vecdot(x, x.real),
+        lambda lib, x: lib.linalg.solve(x, x.to(lib.complex128)),
+    ):
+        with pytest.raises(RuntimeError):
+            fn(torch, torch.from_numpy(a))
+        with pytest.raises(RuntimeError):
+            fn(ctorch, ctorch.from_numpy(a.copy()))
+    # a complex dtype= for a complex input gives the real norm of that precision
+    for lib in (ctorch, torch):
+        r = lib.linalg.vector_norm(lib.from_numpy(a.copy()), dtype=lib.complex128)
+        assert str(r.dtype).split(".")[-1] == "float64"
+
+
+@pytest.mark.parametrize("n", [3, 130])
+def test_lu_solve_adjoint_large_uses_conjugate_transpose(n):
+    """n >= 128 takes the trsm path: A^H X = B and X A^H = B there too."""
+    a = _make("well", (n, n), np.complex128) + n * np.eye(n)
+    b = _make("gen", (n, 2), np.complex128)
+    LU, piv = ctorch.linalg.lu_factor(ctorch.from_numpy(a.copy()))
+    x = ctorch.linalg.lu_solve(LU, piv, ctorch.from_numpy(b.copy()), adjoint=True)
+    np.testing.assert_allclose(np.conj(a.T) @ x.numpy(), b, atol=1e-9)
+    bt = np.ascontiguousarray(b.T)
+    x = ctorch.linalg.lu_solve(LU, piv, ctorch.from_numpy(bt.copy()), adjoint=True, left=False)
+    np.testing.assert_allclose(x.numpy() @ np.conj(a.T), bt, atol=1e-9)
+
+
+def test_ldl_hermitian_solve():
+    a = _make("hpd", (2, 4, 4), np.complex128)
+    b = _make("gen", (2, 4, 3), np.complex128)
+    LD, piv = ctorch.linalg.ldl_factor(ctorch.from_numpy(a.copy()), hermitian=True)
+    LDt, pivt = torch.linalg.ldl_factor(torch.from_numpy(a), hermitian=True)
+    np.testing.assert_allclose(LD.numpy(), LDt.numpy(), atol=1e-10)
+    np.testing.assert_array_equal(piv.numpy(), pivt.numpy())
+    x = ctorch.linalg.ldl_solve(LD, piv, ctorch.from_numpy(b.copy()), hermitian=True)
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), atol=1e-10)

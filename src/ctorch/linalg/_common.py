@@ -248,3 +248,8 @@ def real_dtype(dt: np.dtype) -> np.dtype:
 def blas_prefix(dt: np.dtype) -> str:
     """BLAS/LAPACK's type letter: s, d, c or z."""
     return {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}[np.dtype(dt).name]
+
+
+def nan_of(dt: np.dtype):
+    """NaN for ``dt``: nan + nan j for complex dtypes (what torch's LAPACK path leaves)."""
+    return complex(np.nan, np.nan) if np.dtype(dt).kind == "c" else np.nan

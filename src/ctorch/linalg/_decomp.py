@@ -216,7 +216,7 @@ def _svd_backward_complex(U, S, Vh, gU, gS, gVh):
     dv = np.imag(np.diagonal(VhgV._a, axis1=-2, axis2=-1)) if VhgV is not None else zero
     if not np.allclose(du, -dv, rtol=1e-2, atol=1e-2):
         raise RuntimeError(
-            "linalg_svd_backward: The singular vectors in the complex case are specified up to "
+            "svd_backward: The singular vectors in the complex case are specified up to "
             "multiplication by e^{i phi}. The specified loss function depends on this phase "
             "term, making it ill-defined."
         )

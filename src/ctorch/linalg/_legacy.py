@@ -64,7 +64,9 @@ def logdet(input: Tensor) -> Tensor:
     log|det| + i angle(det)."""
     sign, logabs = _slogdet(input)
     if C.is_complex(input):
-        return logabs + _wrap(np.asarray(1j, input._a.dtype)) * sign.angle()
+        r = logabs + _wrap(np.asarray(1j, input._a.dtype)) * sign.angle()
+        zero = sign._a == 0  # torch: -inf + nan j for a singular matrix
+        return r.masked_fill(_wrap(zero), complex(-math.inf, math.nan)) if zero.any() else r
     nan = _wrap(np.asarray(sign._a < 0))
     return logabs.masked_fill(nan, math.nan) if nan._a.any() else logabs
 

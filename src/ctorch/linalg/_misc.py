@@ -28,6 +28,10 @@ def _cast_dtype(op: str, x: Tensor, dtype: Any) -> Tensor:
     a = x._a
     if dtype is not None:
         nd = D.to_numpy_dtype(dtype)
+        if a.dtype.kind == "c" and np.dtype(nd).kind != "c":
+            raise RuntimeError(
+                f"{op}: dtype should be complex for complex inputs, but got {C.scalar_name(nd)}"
+            )
         if a.dtype.kind in "fc" and np.dtype(nd).kind in "fc" and np.dtype(nd) != a.dtype:
             if np.dtype(nd).itemsize < a.dtype.itemsize:
                 raise RuntimeError(
@@ -244,7 +248,7 @@ def cond(A: Tensor, p: Any = None, *, out=None) -> Tensor:
     if p is None or p in (2, -2):
         s = svdvals(A)
         if s.shape[-1] == 0:
-            return C.copy_out(out, _wrap(np.zeros(A.shape[:-2], A._a.dtype)))
+            return C.copy_out(out, _wrap(np.zeros(A.shape[:-2], C.real_dtype(A._a.dtype))))
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
         return C.copy_out(out, r)
     C.check_matrix(op, A._a, square=True)
@@ -391,6 +395,11 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """Dot product of vectors along ``dim`` (inputs broadcast); x is conjugated (torch)."""
+    if x._a.dtype != y._a.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{C.scalar_name(x._a.dtype)} and y of type {C.scalar_name(y._a.dtype)} instead"
+        )
     return C.copy_out(out, (C.cj(x) * y).sum(dim))
 
 

@@ -31,7 +31,7 @@ def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     except np.linalg.LinAlgError:
         pass
     info = C.getrf_info(a)
-    out = np.full(a.shape, np.nan, dtype=a.dtype)
+    out = np.full(a.shape, C.nan_of(a.dtype), dtype=a.dtype)
     for idx, m in C.each_matrix(a):
         if info[idx] == 0:
             out[idx] = np.linalg.inv(m)
@@ -117,7 +117,7 @@ class SolveEx(Function):
                     info,
                     lambda i: "The solver failed because the input matrix is singular.",
                 )
-            x = np.full(batch + bm.shape[-2:], np.nan, a.dtype)
+            x = np.full(batch + bm.shape[-2:], C.nan_of(a.dtype), a.dtype)
             bb = np.broadcast_to(bm, batch + bm.shape[-2:])
             for idx, m in C.each_matrix(ab):
                 if info[idx] == 0:
