@@ -311,6 +311,16 @@ GRAD = [
     ("logdet", lambda lib, a: lib.logdet(a), [("well", (3, 3))]),
     ("solve", lambda lib, a, b: lib.linalg.solve(a, b), [("well", (2, 3, 3)), ("gen", (3, 2))]),
     (
+        "solve_bcast",
+        lambda lib, a, b: lib.linalg.solve(a, b),
+        [("well", (3, 3)), ("gen", (2, 3, 2))],
+    ),
+    (
+        "solve_ex_vec",
+        lambda lib, a, b: lib.linalg.solve_ex(a, b)[0],
+        [("well", (2, 3, 3)), ("gen", (2, 3))],
+    ),
+    (
         "solve_vec_right",
         lambda lib, a, b: lib.linalg.solve(a, b, left=False),
         [("well", (3, 3)), ("gen", (2, 3))],
@@ -389,6 +399,11 @@ GRAD = [
         "lu_solve",
         lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b),
         [("well", (2, 3, 3)), ("gen", (2, 3, 2))],
+    ),
+    (
+        "lu_solve_bcast",
+        lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b),
+        [("well", (3, 3)), ("gen", (2, 3, 2))],
     ),
     (
         "lu_solve_adj",
@@ -526,7 +541,11 @@ def test_gradient_matches_torch(case, loss):
         )
 
 
-C64_GRAD = ["inv", "det", "solve", "cholesky", "qr", "svd_invariant", "eigh", "pinv", "lstsq"]
+C64_GRAD = [
+    "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "svdvals",
+    "svd_invariant", "eigh", "eigvals", "pinv", "lstsq", "matrix_exp", "lu_solve",
+    "householder", "vector_norm", "matrix_norm", "vecdot", "cross",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", C64_GRAD)
