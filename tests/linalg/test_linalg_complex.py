@@ -476,6 +476,8 @@ GRAD = [
         [("gen", (2, 3, 4)), ("gen", (4, 3))],
     ),
     ("t_det", lambda lib, a: a.det(), [("gen", (3, 3))]),
+    ("t_norm_nuc", lambda lib, a: lib.norm(a, p="nuc", dim=(0, 2)), [("gen", (2, 3, 4))]),
+    ("t_norm_fro", lambda lib, a: a.norm(p="fro", dim=(0, 1)), [("gen", (2, 3))]),
     ("t_inverse", lambda lib, a: a.inverse(), [("well", (3, 3))]),
     ("t_pinverse", lambda lib, a: a.pinverse(), [("gen", (4, 3))]),
     ("t_matrix_exp", lambda lib, a: a.matrix_exp(), [("gen", (3, 3))]),
@@ -711,3 +713,28 @@ def test_ldl_hermitian_solve():
     np.testing.assert_array_equal(piv.numpy(), pivt.numpy())
     x = ctorch.linalg.ldl_solve(LD, piv, ctorch.from_numpy(b.copy()), hermitian=True)
     np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_legacy_norm_nuc(dtype):
+    """torch.norm(p='nuc'): the nuclear norm over a 2-tuple dim (or a 2-D input)."""
+    a = _make("gen", (2, 3, 4), np.complex128)
+    a = a.real.copy() if dtype == np.float64 else a
+    for kw in ({"dim": (1, 2)}, {"dim": (-1, 0), "keepdim": True}):
+        _compare(
+            ctorch.norm(ctorch.from_numpy(a.copy()), p="nuc", **kw),
+            torch.norm(torch.from_numpy(a), p="nuc", **kw),
+            1e-10,
+            1e-10,
+            False,
+        )
+    _compare(
+        ctorch.norm(ctorch.from_numpy(a[0].copy()), p="nuc"),
+        torch.norm(torch.from_numpy(a[0]), p="nuc"),
+        1e-10,
+        1e-10,
+        False,
+    )
+    for lib in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+            lib.norm(lib.from_numpy(a.copy()), p="nuc")
