@@ -738,3 +738,20 @@ def test_legacy_norm_nuc(dtype):
     for lib in (ctorch, torch):
         with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
             lib.norm(lib.from_numpy(a.copy()), p="nuc")
+
+
+GRADGRAD = [
+    "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "svd_invariant",
+    "eigh", "pinv", "matrix_exp", "lu_solve", "lstsq", "householder", "vecdot", "cross",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GRADGRAD)
+def test_gradgradcheck_complex128(name):
+    """The backward formulas are differentiable tensor ops, so double backward works for
+    complex input too (svdvals/eigvalsh/eig/vector_norm are first-order only, as for real)."""
+    _name, fn, specs = next(c for c in GRAD if c[0] == name)
+    xs = _tensors(ctorch, _grad_arrays(specs), rg=True)
+    assert ctorch.autograd.gradgradcheck(
+        lambda *a: tuple(_outputs(fn, ctorch, a)), tuple(xs), atol=1e-4, rtol=1e-3
+    )
