@@ -21,6 +21,13 @@ from ._solve import solve_triangular
 _wrap = Tensor._make
 
 
+def _grad_enabled() -> bool:
+    """Grad mode inside a backward: True only under ``create_graph`` (double backward)."""
+    from ..autograd.grad_mode import state
+
+    return bool(state.enabled)
+
+
 def _wants_grad(ctx) -> bool:
     return any(getattr(ctx, "needs_input_grad", (False,)))
 
@@ -267,14 +274,16 @@ class Svdvals(Function):
         _check_finite(op, a)
         if _wants_grad(ctx):
             u, s, vh = _svd_arrays(a, False)
-            ctx.save_for_backward(_wrap(u), _wrap(vh))
+            ctx.save_for_backward(_wrap(u), _wrap(vh), A)
         else:
             s = _svd_arrays(a, False, uv=False)
         return _wrap(s)
 
     @staticmethod
     def backward(ctx, gS):
-        U, Vh = ctx.saved_tensors
+        U, Vh, A = ctx.saved_tensors
+        if _grad_enabled():  # create_graph: U and Vh as differentiable functions of A
+            U, _S, Vh = Svd.apply(A, False)
         return (U * gS.unsqueeze(-2)) @ Vh
 
 
@@ -311,15 +320,19 @@ class Eigh(Function):
         if vectors_out or _wants_grad(ctx):
             w, v = _eigh_arrays(op, a, uplo)
             W, V = _wrap(w), _wrap(v)
-            ctx.save_for_backward(W, V)
+            ctx.save_for_backward(W, V, A)
         else:
             W, V = _wrap(_eigh_arrays(op, a, uplo, vectors=False)), None
         ctx.vectors_out = vectors_out
+        ctx.uplo = uplo
         return (W, V) if vectors_out else W
 
     @staticmethod
     def backward(ctx, gL, gV=None):
-        L, V = ctx.saved_tensors
+        L, V, A = ctx.saved_tensors
+        if not ctx.vectors_out and _grad_enabled():
+            # create_graph through eigvalsh: V (not an output) as a differentiable function
+            L, V = Eigh.apply(A, ctx.uplo, True)
         if gV is None or not bool(np.any(gV._a)):
             return (V * gL.unsqueeze(-2)) @ C.mH(V), None, None
         if C.is_complex(V):

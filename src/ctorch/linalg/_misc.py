@@ -76,6 +76,7 @@ class VectorNorm(Function):
         r = np.asarray(r, dtype=a.dtype)
         ctx.save_for_backward(x, _wrap(r))
         ctx.ord = ord
+        ctx.dims = dims
         ctx.keepdim_shape = r.shape
         if not keepdim:
             r = r.reshape([s for i, s in enumerate(r.shape) if i not in (dims or range(a.ndim))])
@@ -86,6 +87,10 @@ class VectorNorm(Function):
         x, n = ctx.saved_tensors
         p = ctx.ord
         g = g.reshape(ctx.keepdim_shape)
+        from ..autograd.grad_mode import state
+
+        if state.enabled and p not in (0, 1):  # create_graph: n as a function of x
+            n = VectorNorm.apply(x, p, ctx.dims, True)
         if p == 0:
             return x * 0.0, None, None, None
         if p == 1:
