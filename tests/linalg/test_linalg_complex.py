@@ -744,13 +744,14 @@ GRADGRAD = [
     "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "svd_invariant",
     "eigh", "pinv", "matrix_exp", "lu_solve", "lstsq", "householder", "vecdot", "cross",
     "svdvals", "eigvalsh", "vector_norm", "vector_norm_inf", "matrix_norm", "norm", "cond",
+    "eigvals", "eig_abs",
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", GRADGRAD)
 def test_gradgradcheck_complex128(name):
-    """The backward formulas are differentiable tensor ops, so double backward works for
-    complex input too (eig/eigvals are first-order only, for real input as well)."""
+    """The backward formulas are differentiable tensor ops (or recompute their saved factors
+    differentiably under create_graph), so double backward works for complex input too."""
     _name, fn, specs = next(c for c in GRAD if c[0] == name)
     xs = _tensors(ctorch, _grad_arrays(specs), rg=True)
     assert ctorch.autograd.gradgradcheck(
@@ -765,12 +766,13 @@ def test_gradgradcheck_complex128(name):
         lambda x: ctorch.linalg.eigvalsh(x + x.mT, UPLO="U"),
         lambda x: ctorch.linalg.vector_norm(x, 3.0, dim=-1),
         lambda x: ctorch.linalg.matrix_norm(x, "nuc"),
+        lambda x: ctorch.linalg.eigvals(x),
     ],
-    ids=["svdvals", "eigvalsh", "vector_norm", "matrix_norm_nuc"],
+    ids=["svdvals", "eigvalsh", "vector_norm", "matrix_norm_nuc", "eigvals"],
 )
 def test_gradgradcheck_real_norms_and_spectra(fn):
-    """Under create_graph the backward of svdvals/eigvalsh/vector_norm recomputes its saved
-    factors differentiably (first-order results are unchanged)."""
+    """Under create_graph the backward of svdvals/eigvalsh/vector_norm/eig recomputes its
+    saved factors differentiably (first-order results are unchanged)."""
     a = _make("gen", (2, 3, 3), np.complex128).real.copy()
     x = ctorch.from_numpy(a).requires_grad_()
     assert ctorch.autograd.gradgradcheck(fn, (x,), atol=1e-4, rtol=1e-3)

@@ -410,15 +410,19 @@ class Eig(Function):
         W = _wrap(np.asarray(w, dtype=cd))
         V = _wrap(np.asarray(v, dtype=cd)) if v is not None else None
         if V is not None:
-            ctx.save_for_backward(W, V)
+            ctx.save_for_backward(W, V, A)
         ctx.vectors_out = vectors_out
         ctx.real = a.dtype.kind == "f"
         return (W, V) if vectors_out else W
 
     @staticmethod
     def backward(ctx, gL, gV=None):
-        # torch's linalg_eig_backward, on arrays (first order only)
-        W, V = ctx.saved_tensors
+        # torch's linalg_eig_backward, on arrays (tensor ops under create_graph)
+        W, V, A = ctx.saved_tensors
+        if _grad_enabled():
+            if not ctx.vectors_out:  # V is not an output: a differentiable function of A
+                W, V = Eig.apply(A, True)
+            return _eig_backward_tensors(W, V, gL, gV, ctx.real), None
         w, v = W._a, V._a
         n = w.shape[-1]
         vh = np.conj(np.swapaxes(v, -1, -2))
@@ -445,6 +449,29 @@ class Eig(Function):
         if ctx.real:
             ga = np.ascontiguousarray(np.real(ga))
         return _wrap(ga), None
+
+
+def _eig_backward_tensors(W, V, gL, gV, real: bool):
+    """torch's linalg_eig_backward with differentiable ops (for double backward):
+    gA = V^{-H} (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(E)) V^H."""
+    from ._solve import solve
+
+    Vh = C.mH(V)
+    if gV is None or not bool(np.any(gV._a)):
+        ga = solve(Vh, gL.unsqueeze(-1) * Vh)
+    else:
+        VhgV = Vh @ gV
+        _check_phase_invariant("linalg_eig_backward", VhgV)
+        VhgV = VhgV - Vh @ (V * VhgV.diagonal(dim1=-2, dim2=-1).real.unsqueeze(-2))
+        n = W.shape[-1]
+        eye = _wrap(np.eye(n, dtype=W._a.dtype))
+        Wc = C.cj(W)
+        E = Wc.unsqueeze(-2) - Wc.unsqueeze(-1) + eye
+        inner = (VhgV / E) * (1 - eye)
+        if gL is not None:
+            inner = inner + gL.diag_embed()
+        ga = solve(Vh, inner @ Vh)
+    return ga.real if real else ga
 
 
 def eig(A: Tensor, *, out=None):
