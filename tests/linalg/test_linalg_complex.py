@@ -744,7 +744,7 @@ GRADGRAD = [
     "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "svd_invariant",
     "eigh", "pinv", "matrix_exp", "lu_solve", "lstsq", "householder", "vecdot", "cross",
     "svdvals", "eigvalsh", "vector_norm", "vector_norm_inf", "matrix_norm", "norm", "cond",
-    "eigvals", "eig_abs",
+    "eigvals", "eig_abs", "vander",
 ]  # fmt: skip
 
 
@@ -767,8 +767,9 @@ def test_gradgradcheck_complex128(name):
         lambda x: ctorch.linalg.vector_norm(x, 3.0, dim=-1),
         lambda x: ctorch.linalg.matrix_norm(x, "nuc"),
         lambda x: ctorch.linalg.eigvals(x),
+        lambda x: ctorch.linalg.vander(x[0], N=4),
     ],
-    ids=["svdvals", "eigvalsh", "vector_norm", "matrix_norm_nuc", "eigvals"],
+    ids=["svdvals", "eigvalsh", "vector_norm", "matrix_norm_nuc", "eigvals", "vander"],
 )
 def test_gradgradcheck_real_norms_and_spectra(fn):
     """Under create_graph the backward of svdvals/eigvalsh/vector_norm/eig recomputes its
