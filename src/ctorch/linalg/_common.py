@@ -217,3 +217,39 @@ def is_vector_rhs(a: np.ndarray, b: np.ndarray) -> bool:
     """torch's rule for ``solve``: B is a (batch of) vector(s) when it is 1-D or has A's batch
     shape without the last dimension."""
     return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def cj(t: Tensor) -> Tensor:
+    """Differentiable complex conjugate; real tensors are returned as they are (so the real
+    formulas below stay bitwise what they were)."""
+    if t._a.dtype.kind != "c":
+        return t
+    from ..ops.complex import conj_physical
+
+    return conj_physical(t)
+
+
+def mH(t: Tensor) -> Tensor:
+    """Conjugate transpose (``Tensor.mH``): torch's backward formulas use it where the real
+    derivation has the transpose."""
+    return cj(t.transpose(-2, -1))
+
+
+def is_complex(t: Tensor) -> bool:
+    return t._a.dtype.kind == "c"
+
+
+def real_dtype(dt: np.dtype) -> np.dtype:
+    """The real dtype of the same precision (float64 for complex128...)."""
+    dt = np.dtype(dt)
+    return np.dtype(dt.char.lower()) if dt.kind == "c" else dt
+
+
+def blas_prefix(dt: np.dtype) -> str:
+    """BLAS/LAPACK's type letter: s, d, c or z."""
+    return {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}[np.dtype(dt).name]
+
+
+def nan_of(dt: np.dtype):
+    """NaN for ``dt``: nan + nan j for complex dtypes (what torch's LAPACK path leaves)."""
+    return complex(np.nan, np.nan) if np.dtype(dt).kind == "c" else np.nan

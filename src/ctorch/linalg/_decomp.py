@@ -21,6 +21,13 @@ from ._solve import solve_triangular
 _wrap = Tensor._make
 
 
+def _grad_enabled() -> bool:
+    """Grad mode inside a backward: True only under ``create_graph`` (double backward)."""
+    from ..autograd.grad_mode import state
+
+    return bool(state.enabled)
+
+
 def _wants_grad(ctx) -> bool:
     return any(getattr(ctx, "needs_input_grad", (False,)))
 
@@ -79,13 +86,20 @@ class Qr(Function):
         U, V = R[..., :, :m], R[..., :, m:]
         gU, gV = gR[..., :, :m], gR[..., :, m:]
         Y = Q @ V
-        gQ2 = gQ + Y @ C.mT(gV) if gV is not None else gQ
+        gQ2 = gQ + Y @ C.mH(gV) if gV is not None else gQ
         gX = _qr_square_grad(Q, U, gQ2, gU)
         gY = Q @ gV
         return cat([gX, gY], -1), None
 
 
 def _qr_square_grad(Q, R, gQ, gR):
+    if C.is_complex(R):
+        # torch: gA = (gQ + Q syminvadj(triu(gR R^H - Q^H gQ))) R^{-H}, syminvadj(X) =
+        # X + X^H with the real part of the diagonal halved
+        X = (gR @ C.mH(R) - C.mH(Q) @ gQ).triu()
+        up = X.triu(1)
+        sym = up + C.mH(up) + X.diagonal(dim1=-2, dim2=-1).real.diag_embed().to(X.dtype)
+        return solve_triangular(C.mH(R), gQ + Q @ sym, upper=False, left=False)
     # gA = (gQ + Q copyltu(M)) R^{-T},  M = R gR^T - gQ^T Q
     M = R @ C.mT(gR) - C.mT(gQ) @ Q
     Ml = M.tril(-1)
@@ -113,7 +127,7 @@ def _svd_arrays(a: np.ndarray, full: bool, uv: bool = True):
     k = min(m, n)
     if a.size == 0:
         batch = a.shape[:-2]
-        s = np.zeros(batch + (k,), a.dtype)
+        s = np.zeros(batch + (k,), C.real_dtype(a.dtype))
         if not uv:
             return s
         um, vn = (m, n) if full else (k, k)
@@ -146,7 +160,7 @@ class Svd(Function):
 
 
 def _svd_backward(U, S, Vh, gU, gS, gVh):
-    """torch's linalg_svd_backward (real case)."""
+    """torch's linalg_svd_backward (the real case; complex in ``_svd_backward_complex``)."""
     m, n = U.shape[-2], Vh.shape[-1]
     k = S.shape[-1]
     if U.shape[-1] != k:  # full_matrices: only the first k vectors matter
@@ -161,6 +175,8 @@ def _svd_backward(U, S, Vh, gU, gS, gVh):
         if gS is None:
             return None
         return (U * gS.unsqueeze(-2)) @ Vh
+    if C.is_complex(U):
+        return _svd_backward_complex(U, S, Vh, gU, gS, gVh)
     V = C.mT(Vh)
     gV = C.mT(gVh) if gVh is not None else None
     UhgU = C.mT(U) @ gU if gU is not None else None
@@ -192,6 +208,55 @@ def _svd_backward(U, S, Vh, gU, gS, gVh):
     return gA
 
 
+def _svd_backward_complex(U, S, Vh, gU, gS, gVh):
+    """torch's linalg_svd_backward for complex U, Vh (k = min(m, n) vectors each): U and V
+    are defined up to a common phase per singular triplet, so the loss must not depend on it
+    (Im diag(U^H gU) = -Im diag(V^H gV)); torch raises otherwise, and so does this."""
+    m, n = U.shape[-2], Vh.shape[-1]
+    k = S.shape[-1]
+    V = C.mH(Vh)
+    gV = C.mH(gVh) if gVh is not None else None
+    UhgU = C.mH(U) @ gU if gU is not None else None
+    VhgV = C.mH(V) @ gV if gV is not None else None
+    zero = np.zeros(S.shape, S._a.dtype)
+    du = np.imag(np.diagonal(UhgU._a, axis1=-2, axis2=-1)) if UhgU is not None else zero
+    dv = np.imag(np.diagonal(VhgV._a, axis1=-2, axis2=-1)) if VhgV is not None else zero
+    if not np.allclose(du, -dv, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(
+            "svd_backward: The singular vectors in the complex case are specified up to "
+            "multiplication by e^{i phi}. The specified loss function depends on this phase "
+            "term, making it ill-defined."
+        )
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _wrap(np.eye(k, dtype=S._a.dtype))
+    Su, Sl = S.unsqueeze(-2), S.unsqueeze(-1)
+    sU = UhgU - C.mH(UhgU) if UhgU is not None else None
+    sV = VhgV - C.mH(VhgV) if VhgV is not None else None
+    if sU is not None and sV is not None:
+        gA = (sU * Su + Sl * sV) / E
+    elif sU is not None:
+        gA = (sU / E) * Su
+    else:
+        gA = Sl * (sV / E)
+    if gS is not None:
+        gA = gA + gS.diag_embed()
+    if sU is not None:  # i Im(diag(U^H gU)) / S
+        gA = gA + (sU.diagonal(dim1=-2, dim2=-1) / (2 * S)).diag_embed()
+    if m > k and gU is not None:
+        gA = U @ gA
+        gUSinv = gU / Su
+        gA = gA + gUSinv - U @ (C.mH(U) @ gUSinv)
+        gA = gA @ Vh
+    elif n > k and gV is not None:
+        gA = gA @ Vh
+        SinvgVh = C.mH(gV) / Sl
+        gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
+        gA = U @ gA
+    else:
+        gA = U @ (gA @ Vh)
+    return gA
+
+
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     """``A = U diag(S) Vh`` (LAPACK gesdd); S descending."""
     return C.copy_out(out, C.rt("linalg_svd", ("U", "S", "Vh"))(*Svd.apply(A, full_matrices)))
@@ -209,14 +274,16 @@ class Svdvals(Function):
         _check_finite(op, a)
         if _wants_grad(ctx):
             u, s, vh = _svd_arrays(a, False)
-            ctx.save_for_backward(_wrap(u), _wrap(vh))
+            ctx.save_for_backward(_wrap(u), _wrap(vh), A)
         else:
             s = _svd_arrays(a, False, uv=False)
         return _wrap(s)
 
     @staticmethod
     def backward(ctx, gS):
-        U, Vh = ctx.saved_tensors
+        U, Vh, A = ctx.saved_tensors
+        if _grad_enabled():  # create_graph: U and Vh as differentiable functions of A
+            U, _S, Vh = Svd.apply(A, False)
         return (U * gS.unsqueeze(-2)) @ Vh
 
 
@@ -230,7 +297,7 @@ def _eigh_arrays(op: str, a: np.ndarray, uplo: str, vectors: bool = True):
     if uplo not in ("L", "U"):
         raise RuntimeError(f"{op}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     if a.size == 0:
-        w = np.zeros(a.shape[:-1], a.dtype)
+        w = np.zeros(a.shape[:-1], C.real_dtype(a.dtype))
         return (w, np.zeros(a.shape, a.dtype)) if vectors else w
     if not np.isfinite(a).all():
         raise C.LinAlgError(
@@ -253,17 +320,23 @@ class Eigh(Function):
         if vectors_out or _wants_grad(ctx):
             w, v = _eigh_arrays(op, a, uplo)
             W, V = _wrap(w), _wrap(v)
-            ctx.save_for_backward(W, V)
+            ctx.save_for_backward(W, V, A)
         else:
             W, V = _wrap(_eigh_arrays(op, a, uplo, vectors=False)), None
         ctx.vectors_out = vectors_out
+        ctx.uplo = uplo
         return (W, V) if vectors_out else W
 
     @staticmethod
     def backward(ctx, gL, gV=None):
-        L, V = ctx.saved_tensors
+        L, V, A = ctx.saved_tensors
+        if not ctx.vectors_out and _grad_enabled():
+            # create_graph through eigvalsh: V (not an output) as a differentiable function
+            L, V = Eigh.apply(A, ctx.uplo, True)
         if gV is None or not bool(np.any(gV._a)):
-            return (V * gL.unsqueeze(-2)) @ C.mT(V), None, None
+            return (V * gL.unsqueeze(-2)) @ C.mH(V), None, None
+        if C.is_complex(V):
+            return _eigh_backward_complex(L, V, gL, gV), None, None
         # torch: gA = V (diag(gL) + skew(V^T gV) / E) V^T, E_ij = L_j - L_i
         VhgV = C.mT(V) @ gV
         VhgV = 0.5 * (VhgV - C.mT(VhgV))
@@ -274,6 +347,32 @@ class Eigh(Function):
         eye = _wrap(np.eye(n, dtype=L._a.dtype))
         inner = inner * (1 - eye) + gL.diag_embed()
         return V @ inner @ C.mT(V), None, None
+
+
+def _check_phase_invariant(op: str, VhgV: Tensor) -> None:
+    """torch's gauge check: complex eigenvectors are defined up to e^{i phi} each, so the
+    loss must not depend on that phase (Im diag(V^H gV) = 0)."""
+    im = np.imag(np.diagonal(VhgV._a, axis1=-2, axis2=-1))
+    if not np.allclose(im, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(
+            f"{op}: The eigenvectors in the complex case are specified up to multiplication "
+            "by e^{i phi}. The specified loss function depends on this quantity, so it is "
+            "ill-defined."
+        )
+
+
+def _eigh_backward_complex(L, V, gL, gV):
+    """torch: gA = V ((skew_H(V^H gV) / E) with the diagonal gL) V^H, E_ij = L_j - L_i."""
+    VhgV = C.mH(V) @ gV
+    _check_phase_invariant("linalg_eigh_backward", VhgV)
+    VhgV = 0.5 * (VhgV - C.mH(VhgV))
+    n = L.shape[-1]
+    eye = _wrap(np.eye(n, dtype=L._a.dtype))
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
+    inner = (VhgV / E) * (1 - eye)
+    if gL is not None:
+        inner = inner + gL.diag_embed()
+    return V @ inner @ C.mH(V)
 
 
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
@@ -289,7 +388,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
 
 # ------------------------------------------------------------------ eig
 def _complex_of(dt: np.dtype) -> np.dtype:
-    return np.dtype(np.complex64 if dt == np.float32 else np.complex128)
+    return np.dtype(np.complex64 if dt in (np.float32, np.complex64) else np.complex128)
 
 
 class Eig(Function):
@@ -311,15 +410,19 @@ class Eig(Function):
         W = _wrap(np.asarray(w, dtype=cd))
         V = _wrap(np.asarray(v, dtype=cd)) if v is not None else None
         if V is not None:
-            ctx.save_for_backward(W, V)
+            ctx.save_for_backward(W, V, A)
         ctx.vectors_out = vectors_out
         ctx.real = a.dtype.kind == "f"
         return (W, V) if vectors_out else W
 
     @staticmethod
     def backward(ctx, gL, gV=None):
-        # torch's linalg_eig_backward, on arrays (first order only)
-        W, V = ctx.saved_tensors
+        # torch's linalg_eig_backward, on arrays (tensor ops under create_graph)
+        W, V, A = ctx.saved_tensors
+        if _grad_enabled():
+            if not ctx.vectors_out:  # V is not an output: a differentiable function of A
+                W, V = Eig.apply(A, True)
+            return _eig_backward_tensors(W, V, gL, gV, ctx.real), None
         w, v = W._a, V._a
         n = w.shape[-1]
         vh = np.conj(np.swapaxes(v, -1, -2))
@@ -346,6 +449,29 @@ class Eig(Function):
         if ctx.real:
             ga = np.ascontiguousarray(np.real(ga))
         return _wrap(ga), None
+
+
+def _eig_backward_tensors(W, V, gL, gV, real: bool):
+    """torch's linalg_eig_backward with differentiable ops (for double backward):
+    gA = V^{-H} (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(E)) V^H."""
+    from ._solve import solve
+
+    Vh = C.mH(V)
+    if gV is None or not bool(np.any(gV._a)):
+        ga = solve(Vh, gL.unsqueeze(-1) * Vh)
+    else:
+        VhgV = Vh @ gV
+        _check_phase_invariant("linalg_eig_backward", VhgV)
+        VhgV = VhgV - Vh @ (V * VhgV.diagonal(dim1=-2, dim2=-1).real.unsqueeze(-2))
+        n = W.shape[-1]
+        eye = _wrap(np.eye(n, dtype=W._a.dtype))
+        Wc = C.cj(W)
+        E = Wc.unsqueeze(-2) - Wc.unsqueeze(-1) + eye
+        inner = (VhgV / E) * (1 - eye)
+        if gL is not None:
+            inner = inner + gL.diag_embed()
+        ga = solve(Vh, inner @ Vh)
+    return ga.real if real else ga
 
 
 def eig(A: Tensor, *, out=None):

@@ -56,8 +56,8 @@ class CholeskyEx(Function):
             potrf = C.lapack("potrf", a.dtype)
             for idx, m in C.each_matrix(a):
                 L[idx] = np.tril(potrf(m, lower=1, clean=1)[0])
-        if upper:
-            L = np.ascontiguousarray(np.swapaxes(L, -1, -2))
+        if upper:  # U = L^H
+            L = np.ascontiguousarray(np.conj(np.swapaxes(L, -1, -2)))
         out = _wrap(L)
         ctx.save_for_backward(out)
         ctx.upper = upper
@@ -67,12 +67,12 @@ class CholeskyEx(Function):
     def backward(ctx, gL, _ginfo):
         (L,) = ctx.saved_tensors
         if ctx.upper:
-            L, gL = C.mT(L), C.mT(gL)
+            L, gL = C.mH(L), C.mH(gL)
         # torch: gA = L^{-H} Phi(L^H gL) L^{-1}, Phi = tril with the diagonal halved, made
-        # symmetric
-        gA = (C.mT(L) @ gL).tril()
-        gA = 0.5 * (gA + C.mT(gA.tril(-1)))
-        gA = solve_triangular(C.mT(L), gA, upper=True, left=True)
+        # Hermitian
+        gA = (C.mH(L) @ gL).tril()
+        gA = 0.5 * (gA + C.mH(gA.tril(-1)))
+        gA = solve_triangular(C.mH(L), gA, upper=True, left=True)
         gA = solve_triangular(L, gA, upper=False, left=False)
         return gA, None, None
 
@@ -179,27 +179,27 @@ def _lu_backward(P: Tensor, L: Tensor, U: Tensor, gL: Tensor, gU: Tensor) -> Ten
     k = min(m, n)
     if m == n:
         # gA = P L^{-H} [L^H gL o 1_L + gU U^H o 1_U] U^{-H}
-        gA = (C.mT(L) @ gL).tril(-1) + (gU @ C.mT(U)).triu()
-        gA = solve_triangular(C.mT(L), gA, upper=True, left=True, unitriangular=True)
-        gA = solve_triangular(C.mT(U), gA, upper=False, left=False)
+        gA = (C.mH(L) @ gL).tril(-1) + (gU @ C.mH(U)).triu()
+        gA = solve_triangular(C.mH(L), gA, upper=True, left=True, unitriangular=True)
+        gA = solve_triangular(C.mH(U), gA, upper=False, left=False)
         return P @ gA
     from ..ops.join import cat
 
     if m < n:  # wide: U = [U1 U2], U1 k x k; U2 = L^{-1} P^T A2
         U1, U2 = U[..., :, :k], U[..., :, k:]
         gU1, gU2 = gU[..., :, :k], gU[..., :, k:]
-        X = (C.mT(L) @ gL - gU2 @ C.mT(U2)).tril(-1) + (gU1 @ C.mT(U1)).triu()
-        gA1 = solve_triangular(C.mT(L), X, upper=True, left=True, unitriangular=True)
-        gA1 = solve_triangular(C.mT(U1), gA1, upper=False, left=False)
-        gA2 = solve_triangular(C.mT(L), gU2, upper=True, left=True, unitriangular=True)
+        X = (C.mH(L) @ gL - gU2 @ C.mH(U2)).tril(-1) + (gU1 @ C.mH(U1)).triu()
+        gA1 = solve_triangular(C.mH(L), X, upper=True, left=True, unitriangular=True)
+        gA1 = solve_triangular(C.mH(U1), gA1, upper=False, left=False)
+        gA2 = solve_triangular(C.mH(L), gU2, upper=True, left=True, unitriangular=True)
         return P @ cat([gA1, gA2], -1)
     # tall: L = [L1; L2], L1 k x k; L2 = B2 U^{-1} with B = P^T A
     L1, L2 = L[..., :k, :], L[..., k:, :]
     gL1, gL2 = gL[..., :k, :], gL[..., k:, :]
-    X = (C.mT(L1) @ gL1).tril(-1) + (gU @ C.mT(U) - C.mT(L2) @ gL2).triu()
-    gB1 = solve_triangular(C.mT(L1), X, upper=True, left=True, unitriangular=True)
-    gB1 = solve_triangular(C.mT(U), gB1, upper=False, left=False)
-    gB2 = solve_triangular(C.mT(U), gL2, upper=False, left=False)
+    X = (C.mH(L1) @ gL1).tril(-1) + (gU @ C.mH(U) - C.mH(L2) @ gL2).triu()
+    gB1 = solve_triangular(C.mH(L1), X, upper=True, left=True, unitriangular=True)
+    gB1 = solve_triangular(C.mH(U), gB1, upper=False, left=False)
+    gB2 = solve_triangular(C.mH(U), gL2, upper=False, left=False)
     return P @ cat([gB1, gB2], -2)
 
 
@@ -327,9 +327,9 @@ def _trsm_lu_solve(lu, piv, b, trans):
     if not trans:  # A = P L U: X = U^{-1} L^{-1} P^T B
         y = _trsm(lub, np.take_along_axis(bb, idx, -2), upper=False, left=True, unit=True)
         return _trsm(lub, y, upper=True, left=True, unit=False)
-    # A^T X = B: X = P L^{-T} U^{-T} B
-    y = _trsm(lub, bb, upper=True, left=True, unit=False, trans=True)
-    z = _trsm(lub, y, upper=False, left=True, unit=True, trans=True)
+    # A^T X = B: X = P L^{-T} U^{-T} B (A^H: trans 2)
+    y = _trsm(lub, bb, upper=True, left=True, unit=False, trans=trans)
+    z = _trsm(lub, y, upper=False, left=True, unit=True, trans=trans)
     x = np.empty_like(z)
     np.put_along_axis(x, np.broadcast_to(idx, z.shape), z, -2)
     return x
@@ -351,10 +351,15 @@ class LuSolve(Function):
                 f"{op}: Incompatible shapes of A and B for the equation "
                 f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
             )
-        # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T
+        # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T, op(A) = A or A^H
+        # (LAPACK's trans 2 for complex, 1 for real); the right adjoint case is
+        # conj(A) X^T = B^T  <=>  A conj(X^T) = conj(B^T)
         solver = _trsm_lu_solve if n >= 128 else _getrs
+        cplx = lu.dtype.kind == "c"
         if left:
-            x = solver(lu, piv, b, 1 if adjoint else 0)
+            x = solver(lu, piv, b, (2 if cplx else 1) if adjoint else 0)
+        elif adjoint and cplx:
+            x = np.conj(np.swapaxes(solver(lu, piv, np.conj(np.swapaxes(b, -1, -2)), 0), -1, -2))
         else:
             x = np.swapaxes(solver(lu, piv, np.swapaxes(b, -1, -2), 0 if adjoint else 1), -1, -2)
         X = _wrap(np.ascontiguousarray(x))
@@ -371,13 +376,13 @@ class LuSolve(Function):
         gLU = None
         if ctx.needs_input_grad[0]:
             if left:
-                gA = -(gB @ C.mT(X)) if not adjoint else -(X @ C.mT(gB))
+                gA = -(gB @ C.mH(X)) if not adjoint else -(X @ C.mH(gB))
             else:
-                gA = -(C.mT(X) @ gB) if not adjoint else -(C.mT(gB) @ X)
+                gA = -(C.mH(X) @ gB) if not adjoint else -(C.mH(gB) @ X)
             P, L, U = lu_unpack(LU, piv)
             # A = P L U: gL = (P^T gA U^T) strictly lower, gU = (L^T P^T gA) upper
             PtgA = C.mT(P) @ gA
-            gLU = (PtgA @ C.mT(U)).tril(-1) + (C.mT(L) @ PtgA).triu()
+            gLU = (PtgA @ C.mH(U)).tril(-1) + (C.mH(L) @ PtgA).triu()
             gLU = sum_to_shape(gLU, lshape)
         gB = sum_to_shape(gB, bshape) if ctx.needs_input_grad[2] else None
         return gLU, None, gB, None, None
@@ -391,11 +396,18 @@ def lu_solve(
 
 
 # ------------------------------------------------------------------ LDL
+def _ldl_routine(dt: np.dtype, hermitian: bool) -> str:
+    """LAPACK's he* routines for complex Hermitian input, sy* otherwise (complex symmetric
+    without ``hermitian``, as torch)."""
+    return "he" if hermitian and dt.kind == "c" else "sy"
+
+
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False, out=None):
-    """Bunch-Kaufman LDL^T factorization (LAPACK sytrf, lower): compact LD, pivots, info."""
+    """Bunch-Kaufman LDL^T factorization (LAPACK sytrf, lower): compact LD, pivots, info.
+    Complex input with ``hermitian=True``: LDL^H (hetrf)."""
     op = "torch.linalg.ldl_factor_ex"
     a = C.check_square_float(op, A)
-    sytrf = C.lapack("sytrf", a.dtype)
+    sytrf = C.lapack(_ldl_routine(a.dtype, hermitian) + "trf", a.dtype)
     ld = np.zeros(a.shape, a.dtype)
     piv = np.zeros(a.shape[:-1], np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
@@ -433,7 +445,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     C.check_matrix(op, ld, "LD", square=True)
     C.check_matrix(op, b, "B")
     C.check_same_dtype(op, ld, b, "LD", "B")
-    sytrs = C.lapack("sytrs", ld.dtype)
+    sytrs = C.lapack(_ldl_routine(ld.dtype, hermitian) + "trs", ld.dtype)
     batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
     ldb = np.broadcast_to(ld, batch + ld.shape[-2:])
     pb = np.broadcast_to(piv, batch + piv.shape[-1:])

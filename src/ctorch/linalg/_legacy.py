@@ -60,8 +60,13 @@ def inverse(input: Tensor, *, out=None) -> Tensor:
 
 
 def logdet(input: Tensor) -> Tensor:
-    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
+    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix; complex:
+    log|det| + i angle(det)."""
     sign, logabs = _slogdet(input)
+    if C.is_complex(input):
+        r = logabs + _wrap(np.asarray(1j, input._a.dtype)) * sign.angle()
+        zero = sign._a == 0  # torch: -inf + nan j for a singular matrix
+        return r.masked_fill(_wrap(zero), complex(-math.inf, math.nan)) if zero.any() else r
     nan = _wrap(np.asarray(sign._a < 0))
     return logabs.masked_fill(nan, math.nan) if nan._a.any() else logabs
 
@@ -93,11 +98,11 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
     C.check_matrix("cholesky_solve", B._a, "B")
     C.check_same_dtype("cholesky_solve", B._a, L._a, "B", "A")
     if upper:
-        y = solve_triangular(C.mT(L), B, upper=False)
+        y = solve_triangular(C.mH(L), B, upper=False)
         x = solve_triangular(L, y, upper=True)
     else:
         y = solve_triangular(L, B, upper=False)
-        x = solve_triangular(C.mT(L), y, upper=True)
+        x = solve_triangular(C.mH(L), y, upper=True)
     return C.copy_out(out, x)
 
 
@@ -214,8 +219,8 @@ def ormqr(
         pad = _wrap(np.zeros(tuple(input.shape[:-1]) + (m - n,), input._a.dtype))
         A = J.cat([input, pad], -1)
     Q = householder_product(A, tau)
-    if transpose:
-        Q = C.mT(Q)
+    if transpose:  # conjugate transpose for complex input (torch)
+        Q = C.mH(Q)
     return C.copy_out(out, Q @ other if left else other @ Q)
 
 

@@ -22,11 +22,12 @@ _wrap = Tensor._make
 def _tol_arrays(a: np.ndarray, atol: Any, rtol: Any, smax: np.ndarray) -> np.ndarray:
     """torch's threshold: max(atol, rtol * smax); rtol defaults to eps * max(m, n) unless a
     positive atol is given."""
-    eps = np.finfo(a.dtype).eps
+    rdt = C.real_dtype(a.dtype)
+    eps = np.finfo(rdt).eps
     m, n = a.shape[-2:]
 
     def arr(x):
-        return x._a if isinstance(x, Tensor) else np.asarray(x, dtype=a.dtype)
+        return x._a if isinstance(x, Tensor) else np.asarray(x, dtype=rdt)
 
     at = 0.0 if atol is None else arr(atol)
     if rtol is None:
@@ -46,12 +47,18 @@ def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
         tol = _tol_arrays(a, atol, rtol, aw.max(-1))
         with np.errstate(all="ignore"):
             inv_w = np.where(aw > tol[..., None], 1.0 / w, 0.0).astype(a.dtype)
-        return (v * inv_w[..., None, :]) @ np.swapaxes(v, -1, -2)
+        return (v * inv_w[..., None, :]) @ _ah(v)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     tol = _tol_arrays(a, atol, rtol, s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1]))
     with np.errstate(all="ignore"):
         inv_s = np.where(s > tol[..., None], 1.0 / s, 0.0).astype(a.dtype)
-    return (np.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ np.swapaxes(u, -1, -2)
+    return (_ah(vh) * inv_s[..., None, :]) @ _ah(u)
+
+
+def _ah(x: np.ndarray) -> np.ndarray:
+    """Conjugate transpose of the last two axes (a view for real arrays)."""
+    xt = np.swapaxes(x, -1, -2)
+    return np.conj(xt) if x.dtype.kind == "c" else xt
 
 
 class Pinv(Function):
@@ -76,15 +83,15 @@ class Pinv(Function):
 def pinv_backward(g: Tensor, pinvA: Tensor, A: Tensor) -> Tensor:
     """torch's pinv_backward (valid at rank-deficient A, where the rank is locally constant)."""
     m, n = A.shape[-2], A.shape[-1]
-    pinvAh = C.mT(pinvA)
-    gh = C.mT(g)
+    pinvAh = C.mH(pinvA)
+    gh = C.mH(g)
     if m <= n:
         K = gh @ pinvA
         KpinvAh = K @ pinvAh
-        return -C.mT(pinvA @ K) + KpinvAh - (A @ pinvA) @ KpinvAh + (pinvAh @ pinvA) @ (gh - K @ A)
+        return -C.mH(pinvA @ K) + KpinvAh - (A @ pinvA) @ KpinvAh + (pinvAh @ pinvA) @ (gh - K @ A)
     K = pinvA @ gh
     pinvAhK = pinvAh @ K
-    return -C.mT(K @ pinvA) + (gh - A @ K) @ pinvA @ pinvAh + pinvAhK - pinvAhK @ pinvA @ A
+    return -C.mH(K @ pinvA) + (gh - A @ K) @ pinvA @ pinvAh + pinvAhK - pinvAhK @ pinvA @ A
 
 
 def pinv(
@@ -142,7 +149,8 @@ def _lstsq_qr(ab, bb, rcond, x, rank) -> np.ndarray:
     m, n = ab.shape[-2:]
     k = bb.shape[-1]
     geqrf = C.lapack("geqrf", ab.dtype)
-    ormqr = C.lapack("ormqr", ab.dtype)
+    cplx = ab.dtype.kind == "c"
+    ormqr = C.lapack("unmqr" if cplx else "ormqr", ab.dtype)
     trcon = C.lapack("trcon", ab.dtype)
     from ._solve import _trsm
 
@@ -154,7 +162,9 @@ def _lstsq_qr(ab, bb, rcond, x, rank) -> np.ndarray:
         rc, _ = trcon(r, norm="1", uplo="U", diag="N")
         if not rc > thresh:
             continue
-        c, _w, _i = ormqr("L", "T", qr, tau, np.asfortranarray(bb[idx]), max(1, 64 * k))
+        c, _w, _i = ormqr(
+            "L", "C" if cplx else "T", qr, tau, np.asfortranarray(bb[idx]), max(1, 64 * k)
+        )
         x[idx] = _trsm(np.triu(r), c[:n], upper=True, left=True, unit=False)
         rank[idx] = n
         done[idx] = True
@@ -221,11 +231,12 @@ class Lstsq(Function):
         batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
         ab = np.broadcast_to(a, batch + (m, n))
         bb = np.broadcast_to(bm, batch + (m, k))
-        eps = np.finfo(a.dtype).eps
+        rdt = C.real_dtype(a.dtype)
+        eps = np.finfo(rdt).eps
         rc = eps * max(m, n) if rcond is None else rcond
         x = np.zeros(batch + (n, k), a.dtype)
         rank = np.zeros(batch, np.int64)
-        sv = np.zeros(batch + (min(m, n),), a.dtype)
+        sv = np.zeros(batch + (min(m, n),), rdt)
         if x.size and m and n and driver in ("gels", "gelsy"):
             done = _lstsq_qr(ab, bb, rc, x, rank) if m >= n else None
             _gelsy(ab, bb, rc, x, rank, skip=done)
@@ -240,12 +251,16 @@ class Lstsq(Function):
         full_rank = driver == "gels" or bool(np.all(rank == n))
         if m > n and driver != "gelsy" and full_rank:
             r = bb - ab @ x
-            res = (r * r).sum(-2)
+            res = (
+                (r.real * r.real + r.imag * r.imag).sum(-2)
+                if r.dtype.kind == "c"
+                else (r * r).sum(-2)
+            )
             residuals = _wrap(res[..., 0] if vector else res)
         else:
-            residuals = _wrap(np.zeros((0,), a.dtype))
+            residuals = _wrap(np.zeros((0,), rdt))
         rank_t = _wrap(rank) if driver != "gels" else _wrap(np.zeros((0,), np.int64))
-        sv_t = _wrap(sv) if driver in ("gelsd", "gelss") else _wrap(np.zeros((0,), a.dtype))
+        sv_t = _wrap(sv) if driver in ("gelsd", "gelss") else _wrap(np.zeros((0,), rdt))
         X = _wrap(x[..., 0] if vector else x)
         ctx.save_for_backward(A, B)
         ctx.vector = vector
@@ -261,9 +276,9 @@ class Lstsq(Function):
         pinvA = pinv(A)
         gA = gB = None
         if ctx.needs_input_grad[0]:
-            gA = sum_to_shape(pinv_backward(gXm @ C.mT(Bm), pinvA, A), A.shape)
+            gA = sum_to_shape(pinv_backward(gXm @ C.mH(Bm), pinvA, A), A.shape)
         if ctx.needs_input_grad[1]:
-            gB = C.mT(pinvA) @ gXm
+            gB = C.mH(pinvA) @ gXm
             gB = sum_to_shape(gB[..., 0] if vector else gB, B.shape)
         return gA, gB, None, None
 
@@ -282,7 +297,7 @@ def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape, a.dtype)
     if a.size == 0:
         return out
-    orgqr = C.lapack("orgqr", a.dtype)
+    orgqr = C.lapack("ungqr" if a.dtype.kind == "c" else "orgqr", a.dtype)
     for idx in np.ndindex(*a.shape[:-2]):
         if k == 0:
             out[idx] = np.eye(m, n, dtype=a.dtype)
@@ -293,7 +308,7 @@ def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
 
 
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
-    """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T (LAPACK orgqr). With
+    """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H (LAPACK orgqr/ungqr). With
     gradients the product is built from differentiable ops (one reflector at a time)."""
     op = "torch.linalg.householder_product"
     a, t = A._a, tau._a
@@ -324,5 +339,5 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     Vs = A * below + eye  # column i: v_i (unit at i, A below)
     for i in range(k - 1, -1, -1):
         v = Vs[..., :, i : i + 1]
-        Q = Q - (tau[..., i : i + 1].unsqueeze(-1) * v) @ (C.mT(v) @ Q)
+        Q = Q - (tau[..., i : i + 1].unsqueeze(-1) * v) @ (C.mH(v) @ Q)
     return C.copy_out(out, Q)

@@ -28,6 +28,10 @@ def _cast_dtype(op: str, x: Tensor, dtype: Any) -> Tensor:
     a = x._a
     if dtype is not None:
         nd = D.to_numpy_dtype(dtype)
+        if a.dtype.kind == "c" and np.dtype(nd).kind != "c":
+            raise RuntimeError(
+                f"{op}: dtype should be complex for complex inputs, but got {C.scalar_name(nd)}"
+            )
         if a.dtype.kind in "fc" and np.dtype(nd).kind in "fc" and np.dtype(nd) != a.dtype:
             if np.dtype(nd).itemsize < a.dtype.itemsize:
                 raise RuntimeError(
@@ -50,6 +54,8 @@ class VectorNorm(Function):
     @staticmethod
     def forward(ctx, x, ord, dims, keepdim):
         a = x._a
+        if a.dtype.kind == "c":  # the norm of |x| (real, of the matching precision)
+            a = np.abs(a)
         ax = dims if dims else None
         absa = np.abs(a) if ord != 2 else None
         with np.errstate(all="ignore"):
@@ -70,6 +76,7 @@ class VectorNorm(Function):
         r = np.asarray(r, dtype=a.dtype)
         ctx.save_for_backward(x, _wrap(r))
         ctx.ord = ord
+        ctx.dims = dims
         ctx.keepdim_shape = r.shape
         if not keepdim:
             r = r.reshape([s for i, s in enumerate(r.shape) if i not in (dims or range(a.ndim))])
@@ -80,15 +87,19 @@ class VectorNorm(Function):
         x, n = ctx.saved_tensors
         p = ctx.ord
         g = g.reshape(ctx.keepdim_shape)
+        from ..autograd.grad_mode import state
+
+        if state.enabled and p not in (0, 1):  # create_graph: n as a function of x
+            n = VectorNorm.apply(x, p, ctx.dims, True)
         if p == 0:
             return x * 0.0, None, None, None
         if p == 1:
-            return x.sign() * g, None, None, None
+            return _sign(x) * g, None, None, None
         if p in (math.inf, -math.inf):
             xa = x.abs()
-            mask = ((xa == n) | xa.isnan()).to(x.dtype)
+            mask = ((xa == n) | xa.isnan()).to(n.dtype)
             return (
-                x.sign() * (g / mask.sum(dim=_all_dims(mask, n), keepdim=True)) * mask,
+                _sign(x) * (g / mask.sum(dim=_all_dims(mask, n), keepdim=True)) * mask,
                 (None),
                 None,
                 None,
@@ -102,6 +113,11 @@ class VectorNorm(Function):
         if p < 2:
             xs = xs.masked_fill(x == 0, 0.0)
         return xs * scale, None, None, None
+
+
+def _sign(x: Tensor) -> Tensor:
+    """sign(x), x / |x| (``sgn``) for complex x."""
+    return x.sgn() if C.is_complex(x) else x.sign()
 
 
 def _sumsq(a: np.ndarray, ax) -> np.ndarray:
@@ -237,7 +253,7 @@ def cond(A: Tensor, p: Any = None, *, out=None) -> Tensor:
     if p is None or p in (2, -2):
         s = svdvals(A)
         if s.shape[-1] == 0:
-            return C.copy_out(out, _wrap(np.zeros(A.shape[:-2], A._a.dtype)))
+            return C.copy_out(out, _wrap(np.zeros(A.shape[:-2], C.real_dtype(A._a.dtype))))
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
         return C.copy_out(out, r)
     C.check_matrix(op, A._a, square=True)
@@ -269,8 +285,8 @@ class MatrixExp(Function):
     def backward(ctx, g):
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
-        # d exp(A)^T-adjoint: the top-right block of exp([[A^T, G], [0, A^T]])
-        At = C.mT(A)
+        # d exp(A)^H-adjoint: the top-right block of exp([[A^H, G], [0, A^H]])
+        At = C.mH(A)
         top = J.cat([At, g], -1)
         bottom = J.cat([A * 0.0, At], -1)
         big = matrix_exp(J.cat([top, bottom], -2))
@@ -383,8 +399,13 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
-    """Dot product of vectors along ``dim`` (inputs broadcast)."""
-    return C.copy_out(out, (x * y).sum(dim))
+    """Dot product of vectors along ``dim`` (inputs broadcast); x is conjugated (torch)."""
+    if x._a.dtype != y._a.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{C.scalar_name(x._a.dtype)} and y of type {C.scalar_name(y._a.dtype)} instead"
+        )
+    return C.copy_out(out, (C.cj(x) * y).sum(dim))
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -31,7 +31,7 @@ def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     except np.linalg.LinAlgError:
         pass
     info = C.getrf_info(a)
-    out = np.full(a.shape, np.nan, dtype=a.dtype)
+    out = np.full(a.shape, C.nan_of(a.dtype), dtype=a.dtype)
     for idx, m in C.each_matrix(a):
         if info[idx] == 0:
             out[idx] = np.linalg.inv(m)
@@ -54,7 +54,7 @@ class InvEx(Function):
     @staticmethod
     def backward(ctx, g, _ginfo):
         (r,) = ctx.saved_tensors
-        rt = C.mT(r)
+        rt = C.mH(r)
         return -(rt @ g @ rt), None
 
 
@@ -117,7 +117,7 @@ class SolveEx(Function):
                     info,
                     lambda i: "The solver failed because the input matrix is singular.",
                 )
-            x = np.full(batch + bm.shape[-2:], np.nan, a.dtype)
+            x = np.full(batch + bm.shape[-2:], C.nan_of(a.dtype), a.dtype)
             bb = np.broadcast_to(bm, batch + bm.shape[-2:])
             for idx, m in C.each_matrix(ab):
                 if info[idx] == 0:
@@ -136,14 +136,14 @@ class SolveEx(Function):
     def backward(ctx, gX, _ginfo):
         A, X = ctx.saved_tensors
         left, vector = ctx.left, ctx.vector
-        At = C.mT(A)
-        # gB = A^{-T} gX (left) / gX A^{-T} (right); gA = -gB X^T (left) / -X^T gB (right)
+        At = C.mH(A)
+        # gB = A^{-H} gX (left) / gX A^{-H} (right); gA = -gB X^H (left) / -X^H gB (right)
         gB = solve(At, gX, left=left)
         gA = None
         if ctx.needs_input_grad[0]:
             gBm = gB.unsqueeze(-1) if vector else gB
             Xm = X.unsqueeze(-1) if vector else X
-            gA = -(gBm @ C.mT(Xm)) if left else -(C.mT(Xm) @ gBm)
+            gA = -(gBm @ C.mH(Xm)) if left else -(C.mH(Xm) @ gBm)
             gA = sum_to_shape(gA, A.shape)
         gB = sum_to_shape(gB, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return gA, gB, None, None
@@ -162,13 +162,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
 
 # ------------------------------------------------------------------ solve_triangular
 def _trsm(
-    a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool, trans: bool = False
+    a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool, trans: int = 0
 ) -> np.ndarray:
-    """X with op(A) X = B (left) or X op(A) = B (right), op(A) = A or A^T (``trans``), per
+    """X with op(A) X = B (left) or X op(A) = B (right), op(A) = A, A^T or A^H (``trans`` 0, 1
+    or 2, BLAS's flag), per
     matrix with BLAS trsm; only A's ``upper`` (or lower) triangle is read. Works on the
     transposes so that C-ordered arrays reach BLAS as Fortran-ordered ones without a copy."""
     blas = C.scipy_linalg().blas
-    trsm = getattr(blas, {"float32": "strsm", "float64": "dtrsm"}[a.dtype.name])
+    trsm = getattr(blas, C.blas_prefix(a.dtype) + "trsm")
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     out = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=b.dtype, order="C")
     if out.size == 0 or a.shape[-1] == 0:
@@ -180,7 +181,7 @@ def _trsm(
     side = 1 if left else 0
     lower = 1 if upper else 0
     diag = 1 if unit else 0
-    tr = 1 if trans else 0
+    tr = int(trans)
     at = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, n, n).transpose(0, 2, 1)
     bt = out.reshape((-1,) + out.shape[-2:]).transpose(0, 2, 1)
     for i in range(bt.shape[0]):
@@ -219,10 +220,10 @@ class SolveTriangular(Function):
     def backward(ctx, gX):
         A, X = ctx.saved_tensors
         upper, left, unit, ashape, bshape = ctx.args
-        gB = solve_triangular(C.mT(A), gX, upper=not upper, left=left, unitriangular=unit)
+        gB = solve_triangular(C.mH(A), gX, upper=not upper, left=left, unitriangular=unit)
         gA = None
         if ctx.needs_input_grad[0]:
-            gA = -(gB @ C.mT(X)) if left else -(C.mT(X) @ gB)
+            gA = -(gB @ C.mH(X)) if left else -(C.mH(X) @ gB)
             k = (1 if upper else -1) if unit else 0
             gA = gA.triu(k) if upper else gA.tril(k)
             gA = sum_to_shape(gA, ashape)
@@ -257,22 +258,23 @@ class Det(Function):
 
 def _det_grad(A: Tensor, d: Tensor, g: Tensor) -> Tensor:
     """d det / dA = det(A) A^{-T} (cofactor matrix); for singular matrices torch's SVD form
-    of the cofactor matrix, det(U) det(V) U diag(prod_{j != i} s_j) V^T."""
+    of the cofactor matrix, det(U) det(V) U diag(prod_{j != i} s_j) V^T. Complex: the
+    conjugate cofactor matrix (det is holomorphic), conj(det) A^{-H}."""
     n = A.shape[-1]
     if n == 0:
         return A * 0.0
     da = d._a
-    gd = (g * d).unsqueeze(-1).unsqueeze(-2)
+    gd = (g * C.cj(d)).unsqueeze(-1).unsqueeze(-2)
     if np.all(da != 0) and np.all(np.isfinite(da)):
-        return gd * C.mT(inv(A))
+        return gd * C.mH(inv(A))
     U, S, Vh = _svd_mod().svd(A, full_matrices=False)
     # prod_{j != i} s_j without dividing by a zero s_i
     idx = np.arange(n)
-    masks = np.ones((n, n), dtype=A._a.dtype)
+    masks = np.ones((n, n), dtype=S._a.dtype)
     masks[idx, idx] = 0.0
-    others = S.unsqueeze(-2) * _wrap(masks) + _wrap(np.eye(n, dtype=A._a.dtype))
+    others = S.unsqueeze(-2) * _wrap(masks) + _wrap(np.eye(n, dtype=S._a.dtype))
     prods = others.prod(-1)
-    sgn = det(U) * det(Vh)
+    sgn = C.cj(det(U) * det(Vh))
     cof = (U * prods.unsqueeze(-2)) @ Vh
     return (g * sgn).unsqueeze(-1).unsqueeze(-2) * cof
 
@@ -297,15 +299,23 @@ class Slogdet(Function):
         with np.errstate(all="ignore"):
             s, l = np.linalg.slogdet(a)
         sign = _wrap(np.asarray(s, dtype=a.dtype))
-        logabs = _wrap(np.asarray(l, dtype=a.dtype))
-        ctx.save_for_backward(A)
-        ctx.mark_non_differentiable(sign)
+        logabs = _wrap(np.asarray(l, dtype=C.real_dtype(a.dtype)))
+        ctx.save_for_backward(A, sign)
+        if a.dtype.kind != "c":  # complex: sign = det / |det| is differentiable (torch)
+            ctx.mark_non_differentiable(sign)
         return sign, logabs
 
     @staticmethod
-    def backward(ctx, _gs, gl):
-        (A,) = ctx.saved_tensors
-        return gl.unsqueeze(-1).unsqueeze(-2) * C.mT(inv(A))
+    def backward(ctx, gs, gl):
+        A, sign = ctx.saved_tensors
+        # torch: gA = (g_logabs - i Im(conj(g_sign) sign)) A^{-H}
+        g = gl
+        if C.is_complex(A) and gs is not None and bool(np.any(gs._a)):
+            gsign = (C.cj(gs) * sign).imag * -1j
+            g = gsign if g is None else g + gsign
+        if g is None:
+            return None
+        return g.unsqueeze(-1).unsqueeze(-2) * C.mH(inv(A))
 
 
 def slogdet(A: Tensor, *, out=None):

@@ -528,8 +528,15 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if isinstance(p, str):
         if p == "fro":
             p = 2
-        elif p == "nuc":
-            raise NotImplementedError("norm(p='nuc') is not implemented")
+        elif p == "nuc":  # torch: linalg.matrix_norm over a 2-tuple dim (all dims if None)
+            from ..linalg import matrix_norm
+
+            dims = tuple(range(input.ndim)) if dim is None else dims_tuple(dim, input.ndim, "norm")
+            if len(dims) != 2:
+                raise RuntimeError(
+                    "linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(map(str, dims))
+                )
+            return matrix_norm(input, "nuc", dims, keepdim)
     if input._a.dtype.kind == "c":
         input = input.abs()  # every p-norm of complex numbers is that of their moduli
     axes = dims_tuple(dim, input._a.ndim, "norm")

@@ -77,6 +77,10 @@ class _Ghost(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         ax = ctx.ax
+        from ..autograd.grad_mode import state
+
+        if state.enabled:  # create_graph: the saved copy of out is not on the graph
+            out = _Ghost.apply(x, ax)
         if x._a.dtype.kind == "c":  # torch's convention: the conjugate of d out / d x
             from .complex import conj_physical
 

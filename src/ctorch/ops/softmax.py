@@ -27,7 +27,8 @@ def logsumexp(input, dim, keepdim: bool = False):
         # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
         r = input.exp().sum(axes, keepdim=True).log()
         return r.squeeze(axes) if not keepdim and len(axes) else r
-    m = amax(input.detach(), axes, keepdim=True)
+    d = input.detach()
+    m = amax(d.real if d._a.dtype.kind == "c" else d, axes, keepdim=True)  # complex: Re max
     xp = xp_of(m._a)
     m = _wrap(xp.where(xp.isinf(m._a), 0, m._a).astype(m._a.dtype))
     r = (input - m).exp().sum(axes, keepdim=True).log() + m
@@ -159,6 +160,13 @@ def _softmax_impl(input, dim, dtype, log):
     if dim is None:
         dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
+    if input._a.dtype.kind == "c":  # torch has no complex softmax kernels
+        from .complex import scalar_name
+
+        name = "log_softmax" if log else "softmax"
+        raise NotImplementedError(
+            f"\"{name}_lastdim_kernel_impl\" not implemented for '{scalar_name(input._a)}'"
+        )
     return Softmax.apply(input, ax, log)
 
 

@@ -41,11 +41,21 @@ def _default_np() -> np.dtype:
     return np.dtype(D.to_numpy_dtype(D.get_default_dtype()))
 
 
+def refuse_complex(name: str, *xs: Any) -> None:
+    """torch implements most of torch.special for real dtypes only: a complex tensor raises
+    torch's ``NotImplementedError`` instead of losing its imaginary part in scipy.special."""
+    for x in xs:
+        if isinstance(x, Tensor) and x._a.dtype.kind == "c":
+            from ..ops.complex import scalar_name
+
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{scalar_name(x._a)}'")
+
+
 def out_dtype(*arrays: Any) -> np.dtype:
     """torch's result dtype for a float-valued function: tensors promote, Python scalars do
     not raise a floating tensor's dtype, integers and bools give the default dtype."""
     tens = [a for a in arrays if isinstance(a, np.ndarray)]
-    floats = [a.dtype for a in tens if a.dtype.kind == "f"]
+    floats = [a.dtype for a in tens if a.dtype.kind in "fc"]
     if floats:
         dt = np.result_type(*floats)
     else:
@@ -106,11 +116,15 @@ class _Unary(Function):
         return (cls._grad(x, y, g, *ctx.params),) + (None,) * len(ctx.params)
 
 
-def _unary(name: str, f, grad=None, node: str | None = None, doc: str = ""):
-    """A public ``fn(input, *, out=None)`` with autograd when ``grad`` is given."""
+def _unary(
+    name: str, f, grad=None, node: str | None = None, doc: str = "", complex_ok: bool = False
+):
+    """A public ``fn(input, *, out=None)`` with autograd when ``grad`` is given; complex input
+    raises unless ``complex_ok`` (as torch)."""
     if grad is None:
 
         def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+            refuse_complex(name, input)
             return _maybe_out(out, _unary_arrays(f, input))
 
     else:
@@ -121,6 +135,8 @@ def _unary(name: str, f, grad=None, node: str | None = None, doc: str = ""):
         )
 
         def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+            if not complex_ok:
+                refuse_complex(name, input)
             return _maybe_out(out, cls.apply(input))
 
     fn.__name__ = fn.__qualname__ = name
@@ -156,11 +172,13 @@ def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """n-th derivative of the digamma function."""
     if not isinstance(n, numbers.Integral) or n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
+    refuse_complex("polygamma", input)
     return _maybe_out(out, Polygamma.apply(input, int(n)))
 
 
 def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Logarithmic derivative of the gamma function (``psi``; -inf at 0, as torch)."""
+    refuse_complex("digamma", input)
     return _maybe_out(out, Digamma.apply(input))
 
 
@@ -227,6 +245,7 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """Log of the multivariate gamma function of dimension ``p``."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    refuse_complex("mvlgamma", input)
     return _maybe_out(out, Mvlgamma.apply(input, int(p)))
 
 
@@ -325,10 +344,15 @@ airy_ai = _unary("airy_ai", lambda a: sc().airy(a)[0])
 def _sinc_grad(x, y, g):
     px = math.pi * x
     r = (px * px.cos() - px.sin()) / (math.pi * x * x)
-    return g * r.masked_fill(x == 0, 0.0)
+    r = r.masked_fill(x == 0, 0.0)
+    if r._a.dtype.kind == "c":  # holomorphic: torch's g * conj(f'(x))
+        from ..ops.complex import cj
+
+        r = cj(r)
+    return g * r
 
 
-sinc = _unary("sinc", lambda a: np.sinc(a), _sinc_grad, "SincBackward0")
+sinc = _unary("sinc", lambda a: np.sinc(a), _sinc_grad, "SincBackward0", complex_ok=True)
 
 
 def _entr_arr(a):
@@ -348,6 +372,7 @@ def expit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     from ..ops.unary import logit as _logit
 
+    refuse_complex("logit", input)
     return _maybe_out(out, _logit(input, eps))
 
 
@@ -397,6 +422,7 @@ def _binary(name: str, f, grad, node: str, doc: str = ""):
     )
 
     def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        refuse_complex(name, input, other)
         return _maybe_out(out, cls.apply(input, other))
 
     fn.__name__ = fn.__qualname__ = name

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..ops.pointwise_extra import _maybe_out
-from ._functions import _arr, _binary_dtype, _finish
+from ._functions import _arr, _binary_dtype, _finish, refuse_complex
 
 # name: (P_0 -> P_1 as a function of x, step(k, x, p_{k-1}, p_k) -> p_{k+1}, shifted)
 _RULES = {
@@ -55,6 +55,7 @@ def _make(kind: str, shifted: bool):
     base = kind.replace("shifted_", "")
 
     def fn(input: Any, n: Any, *, out: Tensor | None = None) -> Tensor:
+        refuse_complex(kind, input, n)
         dt = _binary_dtype(input, n, kind)
         x = _arr(input, dt)
         if shifted:
