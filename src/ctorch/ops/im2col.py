@@ -3,7 +3,7 @@ geometry (``_out_size``, ``_kernel_geometry``), im2col/col2im on arrays (our ker
 NumPy/CuPy fallback over the taps) and their differentiable Tensor forms ``unfold``/``fold``.
 
 The lowest module of the conv/pooling family: it imports no other op module, and
-``conv_gemm``, ``conv``, ``max_pool``, ``avg_pool`` and ``pooling3d`` import it.
+``conv_gemm``, ``conv_wide``, ``conv_trim``, ``conv``, ``max_pool``, ``avg_pool`` and ``pooling3d`` import it.
 """
 
 from __future__ import annotations
@@ -265,3 +265,14 @@ def fold(
         "fold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
     )
     return FoldFn.apply(input, Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+
+
+def _is_1x1(kh, kw, sh, sw, ph, pw):
+    """Whether a conv window is 1x1, stride 1, unpadded: its columns are the input itself."""
+    return kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
+
+
+def _window(xshape, wshape, stride, padding, dilation, out) -> Window2d:
+    """The kernels' window over x (N, C, H, W) with the weight's (kh, kw) taps, giving the
+    spatial size ``out`` (for the transposed conv, x is the output and ``out`` the input)."""
+    return Window2d(*xshape, *wshape[-2:], *stride, *padding, *dilation, *out)
