@@ -18,7 +18,7 @@ from .conv_gemm import (
     _convT_backward_arrays,
     _convT_forward_arrays,
 )
-from .im2col import _INT_MAX, _kernel_geometry, _ntuple, _out_size, _pair, unfold
+from .im2col import _INT_MAX, _batch_of_one, _kernel_geometry, _ntuple, _out_size, _pair, unfold
 from .spatial import pad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
@@ -154,9 +154,7 @@ def conv2d(
     _check_conv_args("conv2d", input, weight, bias, groups, 2)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if input._a.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv2d, input, weight, bias, stride, padding, dilation, groups)
     ks = weight._a.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -219,9 +217,7 @@ def conv1d(
     """1-D convolution over (N, C, L) (or unbatched (C, L)) input: conv2d with H=1."""
     _check_conv_args("conv1d", input, weight, bias, groups, 1)
     if input._a.ndim == 2:
-        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv1d, input, weight, bias, stride, padding, dilation, groups)
     (s,) = _ntuple(stride, 1, "stride")
     (d,) = _ntuple(dilation, 1, "dilation")
     if isinstance(padding, str):
@@ -248,9 +244,7 @@ def conv3d(
     """
     _check_conv_args("conv3d", input, weight, bias, groups, 3)
     if input._a.ndim == 4:
-        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv3d, input, weight, bias, stride, padding, dilation, groups)
     sd, sh, sw = _ntuple(stride, 3, "stride")
     dd, dh, dw = _ntuple(dilation, 3, "dilation")
     kd = weight._a.shape[2]
@@ -372,9 +366,9 @@ def conv_transpose2d(
     """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input), as torch's."""
     _check_conv_args("conv_transpose2d", input, weight, bias, groups, 2)
     if input._a.ndim == 3:
-        return conv_transpose2d(
-            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
-        ).squeeze(0)
+        return _batch_of_one(
+            conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     _check_window(stride, padding, dilation)
@@ -435,9 +429,9 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution: conv_transpose2d with H=1."""
     if input.dim() == 2:
-        return conv_transpose1d(
-            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
-        ).squeeze(0)
+        return _batch_of_one(
+            conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
     (s,) = _ntuple(stride, 1)
     (p,) = _ntuple(padding, 1)
     (op_,) = _ntuple(output_padding, 1)
