@@ -248,17 +248,24 @@ def affine(
     _, h, w = get_dimensions(img)
     c = [w * 0.5, h * 0.5] if center is None else [float(v) for v in center]
     inv = _get_inverse_affine_matrix(c, -angle, [float(t) for t in translate], scale, shear)
+    return _transform(img, "AFFINE", inv, interpolation, fill, _warp_array)
+
+
+def _transform(img: Any, pil_method: str, coeffs, interpolation, fill, warp_array) -> Any:
+    """``img`` mapped through the coefficients ``coeffs`` of an affine or perspective
+    transform: PIL's ``Image.transform`` (``pil_method`` "AFFINE" or "PERSPECTIVE") for a PIL
+    image, else ``warp_array(array, coeffs, interpolation, fill)`` on the tensor's array."""
     if _is_pil_image(img):
         from PIL import Image
 
         return img.transform(
             img.size,
-            Image.AFFINE,
-            inv,
+            getattr(Image, pil_method),
+            coeffs,
             _MODE_TO_PIL_CODE[interpolation],
             fillcolor=_fill_for_pil(fill, img),
         )
-    return _apply(img, lambda a: _warp_array(a, inv, interpolation, fill))
+    return _apply(img, lambda a: warp_array(a, coeffs, interpolation, fill))
 
 
 class RandomAffine(_Transform):

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import (
-    _MODE_TO_PIL_CODE,
     InterpolationMode,
-    _fill_for_pil,
     _interpolation,
     _is_pil_image,
     _is_tensor,
@@ -26,7 +24,7 @@ from . import (
     _Transform,
     get_dimensions,
 )
-from ._extra import _apply, _blur_array, _cast_back
+from ._extra import _apply, _blur_array, _cast_back, _transform
 
 __all__ = [
     "RandomPerspective",
@@ -122,17 +120,7 @@ def perspective(
     input) to ``endpoints``."""
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
     interpolation = _interpolation(interpolation)
-    if _is_pil_image(img):
-        from PIL import Image
-
-        return img.transform(
-            img.size,
-            Image.PERSPECTIVE,
-            coeffs,
-            _MODE_TO_PIL_CODE[interpolation],
-            fillcolor=_fill_for_pil(fill, img),
-        )
-    return _apply(img, lambda a: _perspective_array(a, coeffs, interpolation, fill))
+    return _transform(img, "PERSPECTIVE", coeffs, interpolation, fill, _perspective_array)
 
 
 def _check_p(p: float) -> float:
