@@ -142,16 +142,13 @@ class _OneHot(Constraint):
         return is_boolean.all(-1) & is_normalized
 
 
-class _IntegerInterval(Constraint):
-    is_discrete = True
+class _Bounded(Constraint):
+    """A constraint with a ``lower_bound`` and an ``upper_bound`` (in its repr too)."""
 
     def __init__(self, lower_bound, upper_bound) -> None:
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
         super().__init__()
-
-    def check(self, value):
-        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self) -> str:
         return (
@@ -160,18 +157,29 @@ class _IntegerInterval(Constraint):
         )
 
 
-class _IntegerGreaterThan(Constraint):
-    is_discrete = True
+class _BoundedBelow(Constraint):
+    """A constraint with a ``lower_bound`` (in its repr too)."""
 
     def __init__(self, lower_bound) -> None:
         self.lower_bound = lower_bound
         super().__init__()
 
-    def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound)
-
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+
+
+class _IntegerInterval(_Bounded):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+
+
+class _IntegerGreaterThan(_BoundedBelow):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
 
 
 class _Real(Constraint):
@@ -179,16 +187,9 @@ class _Real(Constraint):
         return value == value  # False for NaN
 
 
-class _GreaterThan(Constraint):
-    def __init__(self, lower_bound) -> None:
-        self.lower_bound = lower_bound
-        super().__init__()
-
+class _GreaterThan(_BoundedBelow):
     def check(self, value):
         return self.lower_bound < value
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
 
 
 class _GreaterThanEq(_GreaterThan):
@@ -208,20 +209,9 @@ class _LessThan(Constraint):
         return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
 
 
-class _Interval(Constraint):
-    def __init__(self, lower_bound, upper_bound) -> None:
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
-
+class _Interval(_Bounded):
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
-            f"upper_bound={self.upper_bound})"
-        )
 
 
 class _HalfOpenInterval(_Interval):
