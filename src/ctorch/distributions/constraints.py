@@ -302,16 +302,24 @@ class _PositiveDefinite(_Symmetric):
         return ctorch.tensor(ok, dtype=ctorch.bool).reshape(tuple(a.shape[:-2]))
 
 
-class _Cat(Constraint):
-    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+class _Joined(Constraint):
+    """The constraints ``cseq`` applied to the pieces of a value along ``dim`` (cat, stack);
+    discrete if any of them is."""
+
+    def __init__(self, cseq, dim: int = 0) -> None:
         self.cseq = list(cseq)
-        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
         self.dim = dim
         super().__init__()
 
     @property
     def is_discrete(self) -> bool:  # type: ignore[override]
         return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_Joined):
+    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+        super().__init__(cseq, dim)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
 
     @property
     def event_dim(self) -> int:  # type: ignore[override]
@@ -327,16 +335,7 @@ class _Cat(Constraint):
         return ctorch.cat(checks, self.dim)
 
 
-class _Stack(Constraint):
-    def __init__(self, cseq, dim: int = 0) -> None:
-        self.cseq = list(cseq)
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
-
+class _Stack(_Joined):
     @property
     def event_dim(self) -> int:  # type: ignore[override]
         dim = max(c.event_dim for c in self.cseq)
