@@ -22,6 +22,7 @@ from . import (
     _is_pil_image,
     _is_tensor,
     _randint,
+    _RandomOp,
     _setup_angle,
     _tensor_array,
     _Transform,
@@ -559,24 +560,6 @@ def equalize(img: Any) -> Any:
         return np.stack([_equalize_channel(c) for c in flat]).reshape(a.shape)
 
     return _apply(img, f)
-
-
-class _RandomOp(_Transform):
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def _op(self, img: Any) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def forward(self, img: Any) -> Any:
-        import ctorch
-
-        if float(ctorch.rand(1).item()) < self.p:
-            return self._op(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
 
 
 class RandomInvert(_RandomOp):
