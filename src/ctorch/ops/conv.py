@@ -18,6 +18,7 @@ from .conv_gemm import (
     _convT_backward_arrays,
     _convT_forward_arrays,
 )
+from .conv_trim import _ShapeOnly
 from .im2col import _INT_MAX, _batch_of_one, _kernel_geometry, _ntuple, _out_size, _pair, unfold
 from .spatial import pad
 
@@ -32,11 +33,8 @@ class Conv2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        ctx.save_for_backward(
-            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
-        )
+        _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        ctx.shapes = (x._a.shape, w._a.shape)
         return _wrap(
             _conv2d_forward_arrays(
                 x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
@@ -50,28 +48,28 @@ class Conv2dFn(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         if state.enabled:  # create_graph: the differentiable (slower) formulation
             return _conv2d_backward_graph(g, x, w, ctx, nx, nw, nb)
-        xs, ws = ctx.shapes
-        xa = x._a if x is not None else _Shape(xs)
-        wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _conv2d_backward_arrays(
-            g._a, xa, wa, stride, padding, dilation, groups, nx, nw, nb
-        )
-        return (
-            None if gx is None else _wrap(gx),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-            None,
-            None,
-            None,
-        )
+        xa, wa = _saved_arrays(ctx, x, w)
+        grads = _conv2d_backward_arrays(g._a, xa, wa, stride, padding, dilation, groups, nx, nw, nb)
+        return _wrapped(grads, 4)
 
 
-class _Shape:
-    """Shape-only placeholder for an input whose value backward does not need."""
+def _save_operands(ctx, x, w) -> None:
+    """Keep x for dW and w for dx (only those the backward will compute) and both shapes."""
+    ctx.save_for_backward(
+        x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
+    )
+    ctx.shapes = (x._a.shape, w._a.shape)
 
-    def __init__(self, shape) -> None:
-        self.shape = shape
+
+def _saved_arrays(ctx, x, w):
+    """The arrays of the saved x and w, a shape-only stand-in for one not saved."""
+    xs, ws = ctx.shapes
+    return (x._a if x is not None else _ShapeOnly(xs)), (w._a if w is not None else _ShapeOnly(ws))
+
+
+def _wrapped(grads, n_args: int) -> tuple:
+    """(gx, gw, gb) arrays or None as tensors, then None for the ``n_args`` geometry args."""
+    return (*(None if a is None else _wrap(a) for a in grads), *(None,) * n_args)
 
 
 def _conv2d_backward_graph(g, x, w, ctx, nx, nw, nb):
@@ -297,11 +295,8 @@ class ConvTranspose2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
-        ctx.save_for_backward(
-            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
-        )
+        _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, output_padding, groups, dilation)
-        ctx.shapes = (x._a.shape, w._a.shape)
         return _wrap(
             _convT_forward_arrays(
                 x._a,
@@ -336,21 +331,9 @@ class ConvTranspose2dFn(Function):
                 x5 = x.reshape(N, G, Cin // G, H * W)
                 gw = (x5 @ c5.transpose(-1, -2)).sum(0).reshape(ws)
             return gx, gw, gb, None, None, None, None, None
-        xa = x._a if x is not None else _Shape(xs)
-        wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _convT_backward_arrays(
-            g._a, xa, wa, stride, padding, groups, dilation, nx, nw, nb
-        )
-        return (
-            None if gx is None else _wrap(gx),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
+        xa, wa = _saved_arrays(ctx, x, w)
+        grads = _convT_backward_arrays(g._a, xa, wa, stride, padding, groups, dilation, nx, nw, nb)
+        return _wrapped(grads, 5)
 
 
 def conv_transpose2d(
