@@ -92,6 +92,16 @@ def _gemm(a, b, out=None, fast=False):
     return xp.matmul(a, b, out=out)
 
 
+def _grouped_gemm(a, b, out, fast=False):
+    """out[n, j] = a[j] @ b[n, j] for a (g, M, K), b (N, g, K, L), out (N, g, M, L); with one
+    group a plain batched (N, K, L) product, which ``fast`` may send to ctorch's sgemm."""
+    if a.shape[0] == 1:
+        N, _, K, L = b.shape
+        _gemm(a[0], b.reshape(N, K, L), out=out.reshape(N, a.shape[1], L), fast=fast)
+    else:
+        _gemm(a, b, out=out)
+
+
 def _gemm_batch_sum(a, b):
     """sum_n a[n] @ b[n] for a (N, M, K), b (N, K, P) -> (M, P) (conv's dW), in one pass over
     the batch with the sgemm kernel where it pays, else a batched matmul and a sum."""
@@ -189,10 +199,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     cols = _columns(xa, geo, Cg, g)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = contiguous(wa).reshape(g, OCg, K)
-    if g == 1:
-        _gemm(w3[0], cols.reshape(N, K, L), out=y.reshape(N, OCg, L), fast=True)
-    else:
-        _gemm(w3, cols, out=y)
+    _grouped_gemm(w3, cols, y, fast=True)
     y = y.reshape(N, OC, L)
     if ba is not None:
         _add_channel_bias(y, ba, N, OC, L)
@@ -281,10 +288,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         fast_dcols = _dcols_fast(ga, K, L)
         # dcols = W^T @ gy; for a 1x1 kernel it is gx itself, else col2im folds it into gx
         dcols = xp.empty((N, g, K, L), ga.dtype) if one else _scratch(1, (N, g, K, L), ga.dtype, ga)
-        if g == 1:
-            _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
-        else:
-            _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
+        _grouped_gemm(w3.swapaxes(-1, -2), g4, dcols, fast=fast_dcols)
         if one:
             gx = dcols.reshape(N, C, H, W)
         else:
@@ -311,10 +315,7 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     x4 = contiguous(xa).reshape(N, g, Cing, L)
     w3 = contiguous(wa).reshape(g, Cing, K)
     cols = xp.empty((N, g, K, L), xa.dtype)
-    if g == 1:
-        _gemm(w3[0].T, x4.reshape(N, Cing, L), out=cols.reshape(N, K, L))
-    else:
-        _gemm(w3.swapaxes(-1, -2), x4, out=cols)
+    _grouped_gemm(w3.swapaxes(-1, -2), x4, cols)
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
         y = cols.reshape(N, OC, Ho, Wo)
     else:
@@ -356,10 +357,7 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if need_x:
         w3 = contiguous(wa).reshape(g, Cing, K)
         gx = xp.empty((N, g, Cing, L), ga.dtype)
-        if g == 1:
-            _gemm(w3[0], cols.reshape(N, K, L), out=gx.reshape(N, Cing, L))
-        else:
-            _gemm(w3, cols, out=gx)
+        _grouped_gemm(w3, cols, gx)
         gx = gx.reshape(N, Cin, H, W)
     if need_w:
         x4 = contiguous(xa).reshape(N, g, Cing, L)
