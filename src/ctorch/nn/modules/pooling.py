@@ -34,9 +34,6 @@ def _single(v: Any) -> tuple:
 
 
 class _MaxPoolNd(Module):
-    """MaxPool1d/2d/3d, told apart by their functional ``_pool``."""
-
-    _pool: Any = None
     __constants__ = ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"]
 
     def __init__(
@@ -62,8 +59,10 @@ class _MaxPoolNd(Module):
             "dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
+
+class MaxPool1d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(
+        return _MP.max_pool1d(
             input,
             self.kernel_size,
             self.stride,
@@ -74,12 +73,17 @@ class _MaxPoolNd(Module):
         )
 
 
-class MaxPool1d(_MaxPoolNd):
-    _pool = staticmethod(_MP.max_pool1d)
-
-
 class MaxPool2d(_MaxPoolNd):
-    _pool = staticmethod(_MP.max_pool2d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
 
 class AvgPool1d(Module):
@@ -115,7 +119,6 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
-    _pool = staticmethod(_AP.avg_pool2d)
     __constants__ = [
         "kernel_size",
         "stride",
@@ -146,7 +149,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(
+        return _AP.avg_pool2d(
             input,
             self.kernel_size,
             self.stride,
@@ -158,10 +161,7 @@ class AvgPool2d(Module):
 
 
 class _AdaptivePoolNd(Module):
-    """The adaptive poolings, told apart by their functional ``_pool``."""
-
     __constants__ = ["output_size"]
-    _pool: Any = None
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -170,20 +170,28 @@ class _AdaptivePoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(input, self.output_size)
-
 
 class AvgPool3d(AvgPool2d):
-    _pool = staticmethod(_P3.avg_pool3d)
+    def forward(self, input: Tensor) -> Tensor:
+        return _P3.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
 
 
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
-    _pool = staticmethod(_AP.adaptive_avg_pool1d)
+    def forward(self, input: Tensor) -> Tensor:
+        return _AP.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
-    _pool = staticmethod(_AP.adaptive_avg_pool2d)
+    def forward(self, input: Tensor) -> Tensor:
+        return _AP.adaptive_avg_pool2d(input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -193,28 +201,38 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(input, self.output_size, self.return_indices)
-
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_MP.adaptive_max_pool1d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_MP.adaptive_max_pool2d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveAvgPool3d(_AdaptivePoolNd):
-    _pool = staticmethod(_P3.adaptive_avg_pool3d)
+    def forward(self, input: Tensor) -> Tensor:
+        return _P3.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_P3.adaptive_max_pool3d)
+    def forward(self, input: Tensor) -> Any:
+        return _P3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class MaxPool3d(_MaxPoolNd):
-    _pool = staticmethod(_P3.max_pool3d)
+    def forward(self, input: Tensor) -> Any:
+        return _P3.max_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
 
 class MaxUnpool2d(Module):
