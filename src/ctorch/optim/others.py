@@ -6,7 +6,7 @@ import numpy as np
 
 from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
-from ._common import stepped_params, zeros_state
+from ._common import stepped_params, zeros_init, zeros_state
 from .optimizer import Optimizer, get_state_step, kernel_ok
 
 __all__ = [
@@ -273,6 +273,4 @@ class Adadelta(Optimizer):
         return loss
 
 
-def _adadelta_init(st, pa):
-    st["square_avg"] = zeros_state(pa)
-    st["acc_delta"] = zeros_state(pa)
+_adadelta_init = zeros_init("square_avg", "acc_delta")
