@@ -635,7 +635,11 @@ class RNNCell(RNNCellBase):
         return ret if is_batched else ret.squeeze(0)
 
 
-class LSTMCell(RNNCellBase):
+class _GatedCell(RNNCellBase):
+    """LSTMCell and GRUCell: torch's constructor, ``_num_chunks`` gates per hidden unit."""
+
+    _num_chunks = 0
+
     def __init__(
         self,
         input_size: int,
@@ -644,7 +648,13 @@ class LSTMCell(RNNCellBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+        super().__init__(
+            input_size, hidden_size, bias, num_chunks=self._num_chunks, device=device, dtype=dtype
+        )
+
+
+class LSTMCell(_GatedCell):
+    _num_chunks = 4
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
@@ -659,16 +669,8 @@ class LSTMCell(RNNCellBase):
         return h, c
 
 
-class GRUCell(RNNCellBase):
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+class GRUCell(_GatedCell):
+    _num_chunks = 3
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         is_batched, input, hx = self._batched(input, hx, "GRUCell")
