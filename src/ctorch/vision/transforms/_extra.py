@@ -189,6 +189,25 @@ def _get_inverse_affine_matrix(
     return matrix
 
 
+def _fill_array(fill: Any, lead: tuple, check: bool = False) -> np.ndarray:
+    """``fill`` (None: 0) as a float64 array broadcasting over an image of leading shape
+    ``lead`` + (H, W): one value for all channels, or one per channel (``check``: exactly one
+    per channel, torchvision's error otherwise; else extra values are ignored)."""
+    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
+    if fill is not None:
+        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
+        if fv.size == 1 or not lead:
+            fill_arr[...] = fv[0]
+        else:
+            if check and fv.size != lead[-1]:
+                raise ValueError(
+                    "The number of elements in 'fill' does not match the number of channels of "
+                    f"the image ({fv.size} != {lead[-1]})"
+                )
+            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
+    return fill_arr
+
+
 def _warp_array(
     arr: np.ndarray, inv: list[float], mode: InterpolationMode, fill: Any
 ) -> np.ndarray:
@@ -200,13 +219,7 @@ def _warp_array(
     sx = a * xs + b * ys + c
     sy = d * xs + e * ys + f
     lead = arr.shape[:-2]
-    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
-    if fill is not None:
-        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
-        if fv.size == 1 or not lead:
-            fill_arr[...] = fv[0]
-        else:
-            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
+    fill_arr = _fill_array(fill, lead)
     src = arr.astype(np.float64)
     if mode == InterpolationMode.BILINEAR:
         fx, fy = sx - 0.5, sy - 0.5
