@@ -38,13 +38,20 @@ _wrap = Tensor._make
 _IntOrPair = int | tuple | list
 
 
-def _avg_divisor(xp, n, o, k, s, p, count_include_pad):
+def _avg_divisor(n, o, k, s, p, count_include_pad):
     """Per-output-position window length along one axis (pool size or valid count)."""
     i0 = np.arange(o) * s - p
     i1 = np.minimum(i0 + k, n + p)
     pool = i1 - i0
     valid = np.minimum(i1, n) - np.maximum(i0, 0)
     return pool if count_include_pad else valid
+
+
+def _window_sizes(geo: Window2d, cip) -> np.ndarray:
+    """(oh, ow): the divisor of each output position, its window's size (count_include_pad)
+    or the number of input elements in it."""
+    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
+    return np.outer(_avg_divisor(H, oh, kh, sh, ph, cip), _avg_divisor(W, ow, kw, sw, pw, cip))
 
 
 def _avg_fwd_arrays(xa, geo: Window2d, cip, div):
@@ -66,8 +73,7 @@ def _avg_fwd_arrays(xa, geo: Window2d, cip, div):
     s = cols.reshape(N, C, kh * kw, oh, ow).sum(2)
     if div:
         return (s / div).astype(xa.dtype)
-    d = np.outer(_avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip))
-    return (s / xp.asarray(d.astype(xa.dtype))).astype(xa.dtype)
+    return (s / xp.asarray(_window_sizes(geo, cip).astype(xa.dtype))).astype(xa.dtype)
 
 
 def _avg_bwd_arrays(ga, xshape, geo: Window2d, cip, div):
@@ -88,10 +94,7 @@ def _avg_bwd_arrays(ga, xshape, geo: Window2d, cip, div):
     if div:
         g = ga / div
     else:
-        d = np.outer(
-            _avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip)
-        )
-        g = ga / xp.asarray(d.astype(ga.dtype))
+        g = ga / xp.asarray(_window_sizes(geo, cip).astype(ga.dtype))
     cols = xp.broadcast_to(g.astype(ga.dtype).reshape(N, C, 1, oh, ow), (N, C, kh * kw, oh, ow))
     return col2im_array(xp.ascontiguousarray(cols), geo)
 
