@@ -45,7 +45,6 @@ def run(shape, repeats):
     gy = rng.standard_normal((N, OC, oh, ow), dtype=np.float32)
     geom = (Window2d(N, Cc, H, W, k, k, 1, 1, p, p, 1, 1, oh, ow), OC)
     y, gx, gw = np.empty_like(gy), np.empty_like(x), np.empty_like(w)
-    s, pd, d = (1, 1), (p, p), (1, 1)
 
     def fused_fwd():
         gemm.conv2d_fused_forward(x.ravel(), w.ravel(), b, y.ravel(), *geom)
@@ -54,7 +53,7 @@ def run(shape, repeats):
         gemm.conv2d_fused_backward(gy.ravel(), x.ravel(), w.ravel(), gx.ravel(), gw.ravel(), *geom)
 
     def unfused_fwd():
-        cols = C._columns(x, w.shape, s, pd, d, 1, oh, ow)
+        cols = C._columns(x, geom[0], Cc, 1)
         out = np.empty((N, OC, oh * ow), np.float32)
         C._gemm(w.reshape(OC, -1), cols.reshape(N, -1, oh * ow), out=out, fast=True)
         C._add_channel_bias(out, b, N, OC, oh * ow)
@@ -62,7 +61,7 @@ def run(shape, repeats):
     def unfused_bwd():
         K, L = Cc * k * k, oh * ow
         g3 = gy.reshape(N, OC, L)
-        cols = C._columns(x, w.shape, s, pd, d, 1, oh, ow).reshape(N, K, L)
+        cols = C._columns(x, geom[0], Cc, 1).reshape(N, K, L)
         C._gemm_batch_sum(g3, cols.swapaxes(-1, -2))
         dcols = C._scratch(1, (N, K, L), np.float32, gy)
         C._gemm(w.reshape(OC, K).T, g3, out=dcols, fast=True)

@@ -299,56 +299,45 @@ def _size_arg(size: tuple, size_kw, op: str) -> tuple:
     return (tuple(size_kw),)
 
 
-def zeros(
-    *size,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-    **kw,
-):
-    size = _size_arg(size, kw.pop("size", None), "zeros")
-    _no_extra(kw, "zeros")
-    t = _filled(size, 0, dtype, device, requires_grad, "zeros")
-    return _maybe_out(out, t)
-
-
 def _no_extra(kw: dict, op: str) -> None:
     if kw:
         raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
 
 
-def ones(
-    *size,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-    **kw,
-):
-    size = _size_arg(size, kw.pop("size", None), "ones")
-    _no_extra(kw, "ones")
-    return _maybe_out(out, _filled(size, 1, dtype, device, requires_grad, "ones"))
+def _sized(size: tuple, kw: dict, op: str, accepted: tuple = ()) -> tuple:
+    """The ``*size`` of a creation function called with torch's overloads (``size=`` in ``kw``),
+    after refusing keywords it does not take (``accepted`` ones are dropped)."""
+    size = _size_arg(size, kw.pop("size", None), op)
+    for name in accepted:
+        kw.pop(name, None)
+    _no_extra(kw, op)
+    return size
 
 
-def empty(
-    *size,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-    memory_format=None,
-    **kw,
-):
-    size = _size_arg(size, kw.pop("size", None), "empty")
-    _no_extra(kw, "empty")
-    return _maybe_out(out, _filled(size, None, dtype, device, requires_grad, "empty"))
+def _constant(op: str, fill, accepted: tuple = ()):
+    """``zeros``/``ones``/``empty``: a tensor of ``size`` filled with ``fill`` (None: left
+    uninitialised)."""
+
+    def create(
+        *size,
+        out=None,
+        dtype=None,
+        layout=None,
+        device=None,
+        requires_grad=False,
+        pin_memory=False,
+        **kw,
+    ):
+        size = _sized(size, kw, op, accepted)
+        return _maybe_out(out, _filled(size, fill, dtype, device, requires_grad, op))
+
+    create.__name__ = create.__qualname__ = op
+    return create
+
+
+zeros = _constant("zeros", 0)
+ones = _constant("ones", 1)
+empty = _constant("empty", None, accepted=("memory_format",))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -394,25 +383,23 @@ def _like(input, dtype, device):
     return dt, dev
 
 
-def zeros_like(
-    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
-):
-    dt, dev = _like(input, dtype, device)
-    return zeros(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+def _like_of(create):
+    """``<create>_like(input)``: ``create`` with ``input``'s shape, and its dtype and device
+    unless given."""
+
+    def like(
+        input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+    ):
+        dt, dev = _like(input, dtype, device)
+        return create(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+    like.__name__ = like.__qualname__ = f"{create.__name__}_like"
+    return like
 
 
-def ones_like(
-    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
-):
-    dt, dev = _like(input, dtype, device)
-    return ones(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
-
-
-def empty_like(
-    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
-):
-    dt, dev = _like(input, dtype, device)
-    return empty(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+zeros_like = _like_of(zeros)
+ones_like = _like_of(ones)
+empty_like = _like_of(empty)
 
 
 def full_like(
@@ -427,20 +414,6 @@ def full_like(
 ):
     dt, dev = _like(input, dtype, device)
     return full(input._a.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
-
-
-def rand_like(
-    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
-):
-    dt, dev = _like(input, dtype, device)
-    return rand(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
-
-
-def randn_like(
-    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
-):
-    dt, dev = _like(input, dtype, device)
-    return randn(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randint_like(
@@ -559,63 +532,45 @@ def _rand_dtype(dtype):
     return dt
 
 
-def rand(
-    *size,
-    generator=None,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-    **kw,
-):
-    size = _size_arg(size, kw.pop("size", None), "rand")
-    _no_extra(kw, "rand")
-    shape = _size(size, "rand")
-    dt = _rand_dtype(dtype)
-    g = rng_for(generator)
-    if dt.kind == "c":  # torch: real and imaginary parts each uniform on [0, 1)
-        a = g.random((*shape, 2), dtype=_real_of(dt)).view(dt)[..., 0]
-    else:
-        a = (
-            g.random(shape, dtype=dt)
-            if dt in (np.float32, np.float64)
-            else g.random(shape).astype(dt)
-        )
-    return _maybe_out(out, _place(a, device, requires_grad))
-
-
 def _real_of(dt):
     return np.float32 if dt == np.complex64 else np.float64
 
 
-def randn(
-    *size,
-    generator=None,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-    **kw,
-):
-    size = _size_arg(size, kw.pop("size", None), "randn")
-    _no_extra(kw, "randn")
-    shape = _size(size, "randn")
-    dt = _rand_dtype(dtype)
-    g = rng_for(generator)
-    if dt.kind == "c":  # torch: real and imaginary parts each N(0, 1/2), so E|z|^2 = 1
-        a = g.standard_normal((*shape, 2), dtype=_real_of(dt))
-        a = (a * np.sqrt(0.5, dtype=a.dtype)).view(dt)[..., 0]
-    else:
-        a = (
-            g.standard_normal(shape, dtype=dt)
-            if dt in (np.float32, np.float64)
-            else g.standard_normal(shape).astype(dt)
-        )
-    return _maybe_out(out, _place(a, device, requires_grad))
+def _random_floats(op: str, method: str, normal: bool):
+    """``rand``/``randn``: floats drawn by the generator's ``method``; a complex dtype draws
+    its real and imaginary parts each alone (``normal``: each N(0, 1/2), so E|z|^2 = 1)."""
+
+    def create(
+        *size,
+        generator=None,
+        out=None,
+        dtype=None,
+        layout=None,
+        device=None,
+        requires_grad=False,
+        pin_memory=False,
+        **kw,
+    ):
+        shape = _size(_sized(size, kw, op), op)
+        dt = _rand_dtype(dtype)
+        draw = getattr(rng_for(generator), method)
+        if dt.kind == "c":
+            a = draw((*shape, 2), dtype=_real_of(dt))
+            if normal:
+                a = a * np.sqrt(0.5, dtype=a.dtype)
+            a = a.view(dt)[..., 0]
+        else:
+            a = draw(shape, dtype=dt) if dt in (np.float32, np.float64) else draw(shape).astype(dt)
+        return _maybe_out(out, _place(a, device, requires_grad))
+
+    create.__name__ = create.__qualname__ = op
+    return create
+
+
+rand = _random_floats("rand", "random", normal=False)
+randn = _random_floats("randn", "standard_normal", normal=True)
+rand_like = _like_of(rand)
+randn_like = _like_of(randn)
 
 
 def randint(

@@ -11,7 +11,7 @@ from helpers import HAS_TORCH, assert_close, check_op
 
 import ctorch
 from ctorch import nn
-from ctorch.ops import conv_gemm, im2col
+from ctorch.ops import conv_gemm, conv_wide, im2col
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
@@ -24,6 +24,7 @@ def _F(lib):
 def path(request, monkeypatch):
     if request.param == "fallback":
         monkeypatch.setattr(conv_gemm, "float_kernels", lambda a, name: None)
+        monkeypatch.setattr(conv_wide, "float_kernels", lambda a, name: None)
         monkeypatch.setattr(im2col, "float_kernels", lambda a, name: None)
     return request.param
 

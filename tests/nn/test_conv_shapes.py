@@ -1,5 +1,5 @@
 """The batched ("wide") convolution path, the depthwise direct kernels, tap trimming and the
-transposed convolution on them (ops/conv_gemm.py, _core/conv.pyx, _core/_dwconv.h): forward
+transposed convolution on them (ops/conv_gemm.py, ops/conv_trim.py, _core/conv.pyx, _core/_dwconv.h): forward
 vs a NumPy reference and torch, gradients vs float64 finite differences and torch, and the
 same bits at 1 and 2 threads."""
 
@@ -12,7 +12,7 @@ from helpers import HAS_TORCH, assert_close, check_op, threads
 import ctorch
 from ctorch._core import conv as kconv
 from ctorch._geometry import Window2d
-from ctorch.ops import conv_gemm
+from ctorch.ops import conv_trim
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
@@ -228,10 +228,10 @@ def test_depthwise_kernel_errors():
 
 def test_trimmed_geometry():
     # 3x3 kernel, padding 1 on a 1x1 input: only the center tap reads the input
-    t = conv_gemm._trimmed((2, 3, 1, 1), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1, 1)
+    t = conv_trim._trimmed((2, 3, 1, 1), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1, 1)
     assert t == ((1, 2, 1, 2), (0, 0), (0, 0))
     # every tap live: nothing to trim
-    assert conv_gemm._trimmed((2, 3, 4, 4), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 4, 4) is None
+    assert conv_trim._trimmed((2, 3, 4, 4), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 4, 4) is None
     # stride 2 on 2x2: the first row/column of taps only reads padding
-    t = conv_gemm._trimmed((2, 3, 2, 2), (4, 3, 3, 3), (2, 2), (1, 1), (1, 1), 1, 1)
+    t = conv_trim._trimmed((2, 3, 2, 2), (4, 3, 3, 3), (2, 2), (1, 1), (1, 1), 1, 1)
     assert t == ((1, 3, 1, 3), (0, 0), (0, 0))

@@ -202,6 +202,71 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, 
     return tuple(res)
 
 
+def _prepare_inputs(inputs: Any, create_graph: bool, name: str) -> tuple[bool, tuple]:
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    return is_inputs_tuple, _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+
+
+def _call(func: Callable[..., Any], inputs: tuple, strict: bool, name: str) -> tuple[bool, tuple]:
+    """``func(*inputs)`` as a tuple of outputs (and whether it returned a tuple), checked."""
+    is_outputs_tuple, outputs = _as_tuple(
+        func(*inputs), "outputs of the user-provided function", name
+    )
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    return is_outputs_tuple, outputs
+
+
+def _prepare_v(v: Any, ref: tuple, is_ref_tuple: bool, create_graph: bool, name: str) -> Any:
+    """``v`` checked against ``ref`` (the outputs for vjp, the inputs otherwise); None only
+    where ``ref`` is one single-element tensor."""
+    if v is not None:
+        _, v = _as_tuple(v, "v", name)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, ref, is_ref_tuple)
+    elif len(ref) != 1 or ref[0].nelement() != 1:
+        what = (
+            "the user-provided function returns"
+            if name == "vjp"
+            else "the input to the user-provided function is"
+        )
+        raise RuntimeError(
+            f"The vector v can only be None if {what} a single Tensor with a single element."
+        )
+    return v
+
+
+def _check_scalar_output(is_tuple: bool, out: Any, name: str) -> None:
+    if is_tuple or not isinstance(out, _tensor_cls()):
+        raise RuntimeError(f"The function given to {name} should return a single Tensor")
+    if out.nelement() != 1:
+        raise RuntimeError(
+            f"The Tensor returned by the function given to {name} should contain a single element"
+        )
+
+
+def _product_result(
+    outputs: tuple,
+    is_outputs_tuple: bool,
+    grads: tuple,
+    wrt: tuple,
+    v: Any,
+    is_res_tuple: bool,
+    create_graph: bool,
+    strict: bool,
+    stage: str,
+) -> tuple[Any, Any]:
+    """The last step of vjp/jvp/vhp/hvp: ``grads`` (built with a graph) differentiated with
+    respect to ``wrt`` against ``v``, Nones filled with zeros (``stage`` names torch's strict
+    error), and ``(outputs, product)`` in the caller's tuple-or-tensor form."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(grads, wrt, v, create_graph=create_graph)
+        refs = wrt if stage != "back_trick" else outputs
+        res = _fill_in_zeros(grad_res, refs, strict, create_graph, stage)
+    outputs = _grad_postprocess(outputs, create_graph)
+    res = _grad_postprocess(res, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_res_tuple)
+
+
 def vjp(
     func: Callable[..., Any],
     inputs: Any,
@@ -211,28 +276,13 @@ def vjp(
 ) -> tuple[Any, Any]:
     """Function output and the vector-Jacobian product ``v^T J`` at ``inputs``."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(
-            outputs, "outputs of the user-provided function", "vjp"
-        )
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the user-provided function returns a single "
-                "Tensor with a single element."
-            )
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, create_graph, "vjp")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "vjp")
+        v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp")
+    return _product_result(
+        outputs, is_outputs_tuple, outputs, inputs, v, is_inputs_tuple, create_graph, strict,
+        "back",
+    )  # fmt: skip
 
 
 def jvp(
@@ -246,31 +296,16 @@ def jvp(
     from .._creation import zeros_like
 
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is "
-                "a single Tensor with a single element."
-            )
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(
-            outputs, "outputs of the user-provided function", "jvp"
-        )
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, create_graph, "jvp")
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "jvp")
         grad_outputs = tuple(zeros_like(out).requires_grad_(True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_outputs_tuple)
+    return _product_result(
+        outputs, is_outputs_tuple, grad_inputs, grad_outputs, v, is_outputs_tuple, create_graph,
+        strict, "back_trick",
+    )  # fmt: skip
 
 
 def _check_strategy(strategy: str, vectorize: bool) -> None:
@@ -306,13 +341,8 @@ def jacobian(
 
     _check_strategy(strategy, vectorize)
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(
-            outputs, "outputs of the user-provided function", "jacobian"
-        )
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, create_graph, "jacobian")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "jacobian")
         jac: tuple = ()
         for i, out in enumerate(outputs):
             jac_i: tuple[list, ...] = tuple([] for _ in range(len(inputs)))
@@ -360,7 +390,6 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
     """Hessian of a scalar function; entry ``[i][j]`` has shape ``in_i.shape + in_j.shape``."""
-    from .._tensor import Tensor
 
     _check_strategy(outer_jacobian_strategy, vectorize)
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
@@ -369,13 +398,7 @@ def hessian(
         out = func(*inp)
         is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
         _check_requires_grad(t_out, "outputs", strict=strict)
-        if is_out_tuple or not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.nelement() != 1:
-            raise RuntimeError(
-                "The Tensor returned by the function given to hessian should contain a single "
-                "element"
-            )
+        _check_scalar_output(is_out_tuple, out, "hessian")
         return out.squeeze()
 
     def jac_func(*inp):
@@ -389,37 +412,16 @@ def hessian(
 
 def _scalar_first_derivative(func, inputs, v, create_graph, strict, name):
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", name)
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is "
-                "a single Tensor with a single element."
-            )
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(
-            outputs, "outputs of the user-provided function", name
-        )
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        if is_outputs_tuple or not isinstance(outputs[0], _tensor_cls()):
-            raise RuntimeError(f"The function given to {name} should return a single Tensor")
-        if outputs[0].nelement() != 1:
-            raise RuntimeError(
-                f"The Tensor returned by the function given to {name} should contain a single "
-                "element"
-            )
+        is_inputs_tuple, inputs = _prepare_inputs(inputs, create_graph, name)
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, name)
+        is_outputs_tuple, outputs = _call(func, inputs, strict, name)
+        _check_scalar_output(is_outputs_tuple, outputs[0], name)
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+    return _product_result(
+        outputs, is_outputs_tuple, jac, inputs, v, is_inputs_tuple, create_graph, strict,
+        "double_back",
+    )  # fmt: skip
 
 
 def vhp(

@@ -55,6 +55,17 @@ def fdtype(kernel: str, a: Any, name: str = "x") -> np.dtype:
     return a.dtype
 
 
+def same_size(kernel: str, **arrays: Any) -> tuple[np.dtype, int]:
+    """The checks of a kernel whose arrays all share the first one's float dtype and size:
+    (that dtype, that size)."""
+    first_name, first = next(iter(arrays.items()))
+    dt = fdtype(kernel, first, first_name)
+    n = first.size
+    for name, a in arrays.items():
+        arr(kernel, name, a, n, dt)
+    return dt, n
+
+
 def sizes(kernel: str, **dims: int) -> None:
     """All geometry arguments must be non-negative integers."""
     for k, v in dims.items():

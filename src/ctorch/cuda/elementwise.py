@@ -50,11 +50,7 @@ def binary(op: int, x: Any, y: Any, out: Any) -> None:
     """out[i] = x[i] op y[i]."""
     k = "binary"
     _binop(k, op)
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
-    ck.arr(k, "y", y, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x, y=y)
     launch(FAMILY, "binary_kernel", dt, n, (ck.i32(op), x, y, out, ck.i64(n)))
 
 
@@ -62,10 +58,7 @@ def binary_scalar(op: int, x: Any, s: float, out: Any, reverse: bool = False) ->
     """out[i] = x[i] op s (s op x[i] if reverse)."""
     k = "binary_scalar"
     _binop(k, op)
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x)
     launch(
         FAMILY,
         "binary_scalar_kernel",
@@ -100,10 +93,7 @@ def unary(op: int, x: Any, out: Any, a: float | None = 0.0, b: float | None = 0.
     """out[i] = op(x[i]; a, b).  For CLAMP a None bound (or NaN) means no bound."""
     k = "unary"
     _unop(k, op)
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x)
     launch(
         FAMILY,
         "unary_kernel",
@@ -121,12 +111,7 @@ def unary_backward(
     _unop(k, op)
     if op not in UNARY_GRAD_OPS:
         raise ValueError(f"{k}: op {_UNARY_NAMES[op]} has no backward kernel")
-    dt = ck.fdtype(k, gx, "gx")
-    n = gx.size
-    ck.arr(k, "gx", gx, n, dt)
-    ck.arr(k, "gy", gy, n, dt)
-    ck.arr(k, "x", x, n, dt)
-    ck.arr(k, "y", y, n, dt)
+    dt, n = ck.same_size(k, gx=gx, gy=gy, x=x, y=y)
     launch(
         FAMILY,
         "unary_backward_kernel",
@@ -139,11 +124,7 @@ def unary_backward(
 def where(cond: Any, x: Any, y: Any, out: Any) -> None:
     """out[i] = x[i] if cond[i] else y[i]; cond is uint8 (or bool, same layout)."""
     k = "where"
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
-    ck.arr(k, "y", y, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x, y=y)
     ck.arr(k, "cond", cond, n)
     if cond.dtype.itemsize != 1 or cond.dtype.kind not in "ub":
         raise ValueError(f"where: cond has dtype {cond.dtype}, expected uint8")
@@ -160,28 +141,19 @@ def fill(out: Any, value: float) -> None:
 
 def copy(x: Any, out: Any) -> None:
     k = "copy"
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x)
     launch(FAMILY, "copy_kernel", dt, n, (x, out, ck.i64(n)))
 
 
 def axpy(alpha: float, x: Any, y: Any) -> None:
     """y += alpha * x, in place."""
     k = "axpy"
-    dt = ck.fdtype(k, y, "y")
-    n = y.size
-    ck.arr(k, "y", y, n, dt)
-    ck.arr(k, "x", x, n, dt)
+    dt, n = ck.same_size(k, y=y, x=x)
     launch(FAMILY, "axpy_kernel", dt, n, (ck.scalar(dt, alpha), x, y, ck.i64(n)))
 
 
 def scale(x: Any, alpha: float, out: Any) -> None:
     """out = x * alpha."""
     k = "scale"
-    dt = ck.fdtype(k, out, "out")
-    n = out.size
-    ck.arr(k, "out", out, n, dt)
-    ck.arr(k, "x", x, n, dt)
+    dt, n = ck.same_size(k, out=out, x=x)
     launch(FAMILY, "scale_kernel", dt, n, (x, ck.scalar(dt, alpha), out, ck.i64(n)))

@@ -88,10 +88,7 @@ def embedding_backward_atomic(
 def dropout_mask(u_rand: Any, mask_out: Any, p: float, scale: float) -> None:
     """mask = (u >= p) * scale."""
     k = "dropout_mask"
-    dt = ck.fdtype(k, mask_out, "mask_out")
-    n = mask_out.size
-    ck.arr(k, "mask_out", mask_out, n, dt)
-    ck.arr(k, "u_rand", u_rand, n, dt)
+    dt, n = ck.same_size(k, mask_out=mask_out, u_rand=u_rand)
     launch(
         FAMILY,
         "dropout_mask_kernel",

@@ -16,11 +16,7 @@ FAMILY = "optim"
 
 
 def _pg(k: str, p: Any, g: Any) -> tuple[Any, int]:
-    dt = ck.fdtype(k, p, "p")
-    n = p.size
-    ck.arr(k, "p", p, n, dt)
-    ck.arr(k, "g", g, n, dt)
-    return dt, n
+    return ck.same_size(k, p=p, g=g)
 
 
 def sgd_step(

@@ -45,16 +45,24 @@ def _lgamma_safe(x: np.ndarray) -> np.ndarray:
     return np.where(pole, np.inf, out)
 
 
-def digamma_np(x: np.ndarray) -> np.ndarray:
-    """psi(x): recurrence up to x >= 6, then the asymptotic series; reflection for x < 0.5."""
+def _reflect_and_recur(x, term):
+    """The first steps of psi and psi' (digamma, trigamma): ``x`` as float64, where it is
+    reflected (x < 0.5: y = 1 - x), and y shifted up to at least 6 by the recurrence, with the
+    sum of ``term`` over the values shifted past."""
     x = np.asarray(x, dtype=np.float64)
     refl = x < 0.5
     y = np.where(refl, 1.0 - x, x)
     acc = np.zeros_like(y)
     for _ in range(6):
         small = y < 6.0
-        acc = acc - np.where(small, 1.0 / np.where(small, y, 1.0), 0.0)
+        acc = acc + np.where(small, term(np.where(small, y, 1.0)), 0.0)
         y = np.where(small, y + 1.0, y)
+    return x, refl, y, acc
+
+
+def digamma_np(x: np.ndarray) -> np.ndarray:
+    """psi(x): recurrence up to x >= 6, then the asymptotic series; reflection for x < 0.5."""
+    x, refl, y, acc = _reflect_and_recur(x, lambda v: -1.0 / v)
     z = 1.0 / (y * y)
     series = (
         np.log(y)
@@ -69,14 +77,7 @@ def digamma_np(x: np.ndarray) -> np.ndarray:
 
 
 def trigamma_np(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    refl = x < 0.5
-    y = np.where(refl, 1.0 - x, x)
-    acc = np.zeros_like(y)
-    for _ in range(6):
-        small = y < 6.0
-        acc = acc + np.where(small, 1.0 / np.where(small, y * y, 1.0), 0.0)
-        y = np.where(small, y + 1.0, y)
+    x, refl, y, acc = _reflect_and_recur(x, lambda v: 1.0 / (v * v))
     z = 1.0 / (y * y)
     series = (
         1.0 / y

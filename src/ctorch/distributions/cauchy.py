@@ -4,21 +4,13 @@ import math
 
 import ctorch
 
-from . import constraints
-from .distribution import Distribution
+from ._loc_scale import _LocScale
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """Cauchy (Lorentz) distribution with ``loc`` and ``scale``; mean NaN, variance inf."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self._init_broadcast(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Cauchy, ("loc", "scale"), batch_shape, _instance)
@@ -26,10 +18,6 @@ class Cauchy(Distribution):
     @property
     def mean(self) -> ctorch.Tensor:
         return ctorch.full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
-
-    @property
-    def mode(self) -> ctorch.Tensor:
-        return self.loc
 
     @property
     def variance(self) -> ctorch.Tensor:

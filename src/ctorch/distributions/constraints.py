@@ -142,16 +142,13 @@ class _OneHot(Constraint):
         return is_boolean.all(-1) & is_normalized
 
 
-class _IntegerInterval(Constraint):
-    is_discrete = True
+class _Bounded(Constraint):
+    """A constraint with a ``lower_bound`` and an ``upper_bound`` (in its repr too)."""
 
     def __init__(self, lower_bound, upper_bound) -> None:
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
         super().__init__()
-
-    def check(self, value):
-        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self) -> str:
         return (
@@ -160,18 +157,29 @@ class _IntegerInterval(Constraint):
         )
 
 
-class _IntegerGreaterThan(Constraint):
-    is_discrete = True
+class _BoundedBelow(Constraint):
+    """A constraint with a ``lower_bound`` (in its repr too)."""
 
     def __init__(self, lower_bound) -> None:
         self.lower_bound = lower_bound
         super().__init__()
 
-    def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound)
-
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+
+
+class _IntegerInterval(_Bounded):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+
+
+class _IntegerGreaterThan(_BoundedBelow):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
 
 
 class _Real(Constraint):
@@ -179,16 +187,9 @@ class _Real(Constraint):
         return value == value  # False for NaN
 
 
-class _GreaterThan(Constraint):
-    def __init__(self, lower_bound) -> None:
-        self.lower_bound = lower_bound
-        super().__init__()
-
+class _GreaterThan(_BoundedBelow):
     def check(self, value):
         return self.lower_bound < value
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
 
 
 class _GreaterThanEq(_GreaterThan):
@@ -208,20 +209,9 @@ class _LessThan(Constraint):
         return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
 
 
-class _Interval(Constraint):
-    def __init__(self, lower_bound, upper_bound) -> None:
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
-
+class _Interval(_Bounded):
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
-            f"upper_bound={self.upper_bound})"
-        )
 
 
 class _HalfOpenInterval(_Interval):
@@ -312,16 +302,24 @@ class _PositiveDefinite(_Symmetric):
         return ctorch.tensor(ok, dtype=ctorch.bool).reshape(tuple(a.shape[:-2]))
 
 
-class _Cat(Constraint):
-    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+class _Joined(Constraint):
+    """The constraints ``cseq`` applied to the pieces of a value along ``dim`` (cat, stack);
+    discrete if any of them is."""
+
+    def __init__(self, cseq, dim: int = 0) -> None:
         self.cseq = list(cseq)
-        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
         self.dim = dim
         super().__init__()
 
     @property
     def is_discrete(self) -> bool:  # type: ignore[override]
         return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_Joined):
+    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+        super().__init__(cseq, dim)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
 
     @property
     def event_dim(self) -> int:  # type: ignore[override]
@@ -337,16 +335,7 @@ class _Cat(Constraint):
         return ctorch.cat(checks, self.dim)
 
 
-class _Stack(Constraint):
-    def __init__(self, cseq, dim: int = 0) -> None:
-        self.cseq = list(cseq)
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
-
+class _Stack(_Joined):
     @property
     def event_dim(self) -> int:  # type: ignore[override]
         dim = max(c.event_dim for c in self.cseq)

@@ -2,26 +2,13 @@ from __future__ import annotations
 
 import ctorch
 
-from . import constraints
-from .distribution import Distribution
+from ._loc_scale import _LocScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    @property
-    def mean(self) -> ctorch.Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> ctorch.Tensor:
-        return self.loc
 
     @property
     def variance(self) -> ctorch.Tensor:
@@ -30,9 +17,6 @@ class Laplace(Distribution):
     @property
     def stddev(self) -> ctorch.Tensor:
         return (2**0.5) * self.scale
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self._init_broadcast(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Laplace, ("loc", "scale"), batch_shape, _instance)

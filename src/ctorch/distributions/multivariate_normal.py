@@ -5,6 +5,7 @@ import math
 import ctorch
 
 from . import constraints
+from ._loc_scale import _CentredAtLoc
 from ._special import cholesky, inverse, solve_lower
 from .distribution import Distribution
 from .utils import lazy_property
@@ -26,7 +27,7 @@ def _batch_mahalanobis(bL, bx):
     return sol.pow(2).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_CentredAtLoc, Distribution):
     """Multivariate normal with ``loc`` and exactly one of ``covariance_matrix``,
     ``precision_matrix`` or ``scale_tril`` (lower-triangular, positive diagonal)."""
 
@@ -130,14 +131,6 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self) -> ctorch.Tensor:  # type: ignore[override]
         return inverse(self.covariance_matrix)
-
-    @property
-    def mean(self) -> ctorch.Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> ctorch.Tensor:
-        return self.loc
 
     @property
     def variance(self) -> ctorch.Tensor:

@@ -5,27 +5,15 @@ from numbers import Real
 
 import ctorch
 
-from . import constraints
-from .distribution import Distribution
+from ._loc_scale import _LocScale
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(_LocScale):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
     _mean_carrier_measure = 0
-
-    @property
-    def mean(self) -> ctorch.Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> ctorch.Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> ctorch.Tensor:
@@ -34,9 +22,6 @@ class Normal(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return self.stddev.pow(2)
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self._init_broadcast(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Normal, ("loc", "scale"), batch_shape, _instance)

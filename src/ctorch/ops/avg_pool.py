@@ -16,12 +16,11 @@ from .._geometry import Window2d
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from .im2col import _ntuple, col2im_array, im2col_array
+from .im2col import _batch_of_one, _ntuple, col2im_array, im2col_array
 from .pool_geometry import (
     _1d_args,
-    _adaptive_nonempty,
+    _adaptive2d_checks,
     _as4d,
-    _check_storage,
     _out_pair,
     _pool_geometry,
 )
@@ -39,13 +38,20 @@ _wrap = Tensor._make
 _IntOrPair = int | tuple | list
 
 
-def _avg_divisor(xp, n, o, k, s, p, count_include_pad):
+def _avg_divisor(n, o, k, s, p, count_include_pad):
     """Per-output-position window length along one axis (pool size or valid count)."""
     i0 = np.arange(o) * s - p
     i1 = np.minimum(i0 + k, n + p)
     pool = i1 - i0
     valid = np.minimum(i1, n) - np.maximum(i0, 0)
     return pool if count_include_pad else valid
+
+
+def _window_sizes(geo: Window2d, cip) -> np.ndarray:
+    """(oh, ow): the divisor of each output position, its window's size (count_include_pad)
+    or the number of input elements in it."""
+    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
+    return np.outer(_avg_divisor(H, oh, kh, sh, ph, cip), _avg_divisor(W, ow, kw, sw, pw, cip))
 
 
 def _avg_fwd_arrays(xa, geo: Window2d, cip, div):
@@ -67,8 +73,7 @@ def _avg_fwd_arrays(xa, geo: Window2d, cip, div):
     s = cols.reshape(N, C, kh * kw, oh, ow).sum(2)
     if div:
         return (s / div).astype(xa.dtype)
-    d = np.outer(_avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip))
-    return (s / xp.asarray(d.astype(xa.dtype))).astype(xa.dtype)
+    return (s / xp.asarray(_window_sizes(geo, cip).astype(xa.dtype))).astype(xa.dtype)
 
 
 def _avg_bwd_arrays(ga, xshape, geo: Window2d, cip, div):
@@ -89,10 +94,7 @@ def _avg_bwd_arrays(ga, xshape, geo: Window2d, cip, div):
     if div:
         g = ga / div
     else:
-        d = np.outer(
-            _avg_divisor(xp, H, oh, kh, sh, ph, cip), _avg_divisor(xp, W, ow, kw, sw, pw, cip)
-        )
-        g = ga / xp.asarray(d.astype(ga.dtype))
+        g = ga / xp.asarray(_window_sizes(geo, cip).astype(ga.dtype))
     cols = xp.broadcast_to(g.astype(ga.dtype).reshape(N, C, 1, oh, ow), (N, C, kh * kw, oh, ow))
     return col2im_array(xp.ascontiguousarray(cols), geo)
 
@@ -137,15 +139,16 @@ def avg_pool2d(
 ) -> Tensor:
     """2-D average pooling over (N, C, H, W) or (C, H, W) input, as torch's."""
     if _as4d("avg_pool2d", input):
-        return avg_pool2d(
-            input.unsqueeze(0),
+        return _batch_of_one(
+            avg_pool2d,
+            input,
             kernel_size,
             stride,
             padding,
             ceil_mode,
             count_include_pad,
             divisor_override,
-        ).squeeze(0)
+        )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     geo = _pool_geometry("avg_pool2d", input._a, kernel_size, stride, padding, 1, ceil_mode)
@@ -166,9 +169,9 @@ def avg_pool1d(
 ) -> Tensor:
     """1-D average pooling over (N, C, L) or (C, L) input."""
     if _as4d("avg_pool1d", input, 1):
-        return avg_pool1d(
-            input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad
-        ).squeeze(0)
+        return _batch_of_one(
+            avg_pool1d, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+        )
     k, s, p, _ = _1d_args(kernel_size, stride, padding, 1)
     return avg_pool2d(input.unsqueeze(2), k, s, p, ceil_mode, count_include_pad).squeeze(2)
 
@@ -202,11 +205,8 @@ def _adaptive_avg_dim(y, d, n, o):
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Adaptive 2-D average pooling (torch's floor/ceil window bounds)."""
-    _as4d("adaptive_avg_pool2d", input)
-    _adaptive_nonempty("adaptive_avg_pool2d", input._a.shape, input._a.ndim - 2)
-    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
-    if input._a.ndim == 3:
-        return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0)
+    if _adaptive2d_checks("adaptive_avg_pool2d", input, output_size, True):
+        return _batch_of_one(adaptive_avg_pool2d, input, output_size)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
     if oh < 0 or ow < 0:
@@ -230,6 +230,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     if _as4d("adaptive_avg_pool1d", input, 1):
-        return adaptive_avg_pool1d(input.unsqueeze(0), output_size).squeeze(0)
+        return _batch_of_one(adaptive_avg_pool1d, input, output_size)
     (o,) = _ntuple(output_size, 1)
     return adaptive_avg_pool2d(input.unsqueeze(2), (1, o)).squeeze(2)

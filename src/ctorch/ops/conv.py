@@ -18,7 +18,8 @@ from .conv_gemm import (
     _convT_backward_arrays,
     _convT_forward_arrays,
 )
-from .im2col import _INT_MAX, _kernel_geometry, _ntuple, _out_size, _pair, unfold
+from .conv_trim import _ShapeOnly
+from .im2col import _INT_MAX, _batch_of_one, _kernel_geometry, _ntuple, _out_size, _pair, unfold
 from .spatial import pad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
@@ -32,11 +33,8 @@ class Conv2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        ctx.save_for_backward(
-            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
-        )
+        _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        ctx.shapes = (x._a.shape, w._a.shape)
         return _wrap(
             _conv2d_forward_arrays(
                 x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
@@ -50,28 +48,28 @@ class Conv2dFn(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         if state.enabled:  # create_graph: the differentiable (slower) formulation
             return _conv2d_backward_graph(g, x, w, ctx, nx, nw, nb)
-        xs, ws = ctx.shapes
-        xa = x._a if x is not None else _Shape(xs)
-        wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _conv2d_backward_arrays(
-            g._a, xa, wa, stride, padding, dilation, groups, nx, nw, nb
-        )
-        return (
-            None if gx is None else _wrap(gx),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-            None,
-            None,
-            None,
-        )
+        xa, wa = _saved_arrays(ctx, x, w)
+        grads = _conv2d_backward_arrays(g._a, xa, wa, stride, padding, dilation, groups, nx, nw, nb)
+        return _wrapped(grads, 4)
 
 
-class _Shape:
-    """Shape-only placeholder for an input whose value backward does not need."""
+def _save_operands(ctx, x, w) -> None:
+    """Keep x for dW and w for dx (only those the backward will compute) and both shapes."""
+    ctx.save_for_backward(
+        x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
+    )
+    ctx.shapes = (x._a.shape, w._a.shape)
 
-    def __init__(self, shape) -> None:
-        self.shape = shape
+
+def _saved_arrays(ctx, x, w):
+    """The arrays of the saved x and w, a shape-only stand-in for one not saved."""
+    xs, ws = ctx.shapes
+    return (x._a if x is not None else _ShapeOnly(xs)), (w._a if w is not None else _ShapeOnly(ws))
+
+
+def _wrapped(grads, n_args: int) -> tuple:
+    """(gx, gw, gb) arrays or None as tensors, then None for the ``n_args`` geometry args."""
+    return (*(None if a is None else _wrap(a) for a in grads), *(None,) * n_args)
 
 
 def _conv2d_backward_graph(g, x, w, ctx, nx, nw, nb):
@@ -154,9 +152,7 @@ def conv2d(
     _check_conv_args("conv2d", input, weight, bias, groups, 2)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if input._a.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv2d, input, weight, bias, stride, padding, dilation, groups)
     ks = weight._a.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -219,9 +215,7 @@ def conv1d(
     """1-D convolution over (N, C, L) (or unbatched (C, L)) input: conv2d with H=1."""
     _check_conv_args("conv1d", input, weight, bias, groups, 1)
     if input._a.ndim == 2:
-        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv1d, input, weight, bias, stride, padding, dilation, groups)
     (s,) = _ntuple(stride, 1, "stride")
     (d,) = _ntuple(dilation, 1, "dilation")
     if isinstance(padding, str):
@@ -248,9 +242,7 @@ def conv3d(
     """
     _check_conv_args("conv3d", input, weight, bias, groups, 3)
     if input._a.ndim == 4:
-        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return _batch_of_one(conv3d, input, weight, bias, stride, padding, dilation, groups)
     sd, sh, sw = _ntuple(stride, 3, "stride")
     dd, dh, dw = _ntuple(dilation, 3, "dilation")
     kd = weight._a.shape[2]
@@ -303,11 +295,8 @@ class ConvTranspose2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
-        ctx.save_for_backward(
-            x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None
-        )
+        _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, output_padding, groups, dilation)
-        ctx.shapes = (x._a.shape, w._a.shape)
         return _wrap(
             _convT_forward_arrays(
                 x._a,
@@ -342,21 +331,9 @@ class ConvTranspose2dFn(Function):
                 x5 = x.reshape(N, G, Cin // G, H * W)
                 gw = (x5 @ c5.transpose(-1, -2)).sum(0).reshape(ws)
             return gx, gw, gb, None, None, None, None, None
-        xa = x._a if x is not None else _Shape(xs)
-        wa = w._a if w is not None else _Shape(ws)
-        gx, gw, gb = _convT_backward_arrays(
-            g._a, xa, wa, stride, padding, groups, dilation, nx, nw, nb
-        )
-        return (
-            None if gx is None else _wrap(gx),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
+        xa, wa = _saved_arrays(ctx, x, w)
+        grads = _convT_backward_arrays(g._a, xa, wa, stride, padding, groups, dilation, nx, nw, nb)
+        return _wrapped(grads, 5)
 
 
 def conv_transpose2d(
@@ -372,9 +349,9 @@ def conv_transpose2d(
     """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input), as torch's."""
     _check_conv_args("conv_transpose2d", input, weight, bias, groups, 2)
     if input._a.ndim == 3:
-        return conv_transpose2d(
-            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
-        ).squeeze(0)
+        return _batch_of_one(
+            conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     _check_window(stride, padding, dilation)
@@ -435,9 +412,9 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution: conv_transpose2d with H=1."""
     if input.dim() == 2:
-        return conv_transpose1d(
-            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
-        ).squeeze(0)
+        return _batch_of_one(
+            conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
     (s,) = _ntuple(stride, 1)
     (p,) = _ntuple(padding, 1)
     (op_,) = _ntuple(output_padding, 1)

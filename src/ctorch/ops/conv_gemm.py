@@ -22,43 +22,30 @@ cols would hold 75 MB per layer for the life of the graph.
 
 Kernels are used for float32/float64 when the backend has them (``k.has``); otherwise a
 NumPy/CuPy fallback (a loop over the kh*kw taps with strided slices) gives the same result.
+
+Beside this module: ``conv_wide`` (the whole batch as one GEMM, for small outputs, groups and
+float64 on the CPU), ``conv_trim`` (dropping taps that only read padding), ``conv_scratch``
+(the per-thread buffers).
 """
 
 from __future__ import annotations
-
-import math
-import threading
 
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
-from .im2col import _out_size, col2im_array, im2col_array
-
-_tls = threading.local()
-
-
-def _scratch(slot: int, shape, dtype, like):
-    """A reusable per-thread work buffer (im2col columns) for CPU arrays.
-
-    The columns are 9x the input for a 3x3 kernel and die right after their GEMM; a fresh
-    75 MB np.empty per call cost ~20 ms of page faults on the benchmark layer (a third of the
-    forward).  Keeping the largest buffer per slot and dtype trades that memory for speed, as
-    torch's own columns buffer does.  Only ever used for arrays that do not escape the op.
-    """
-    n = math.prod(shape)
-    if type(like) is not np.ndarray:
-        return xp_of(like).empty(shape, dtype)
-    cache = getattr(_tls, "bufs", None)
-    if cache is None:
-        cache = _tls.bufs = {}
-    key = (slot, np.dtype(dtype).str)
-    buf = cache.get(key)
-    if buf is None or buf.size < n:
-        buf = np.empty(n, dtype)
-        cache[key] = buf
-    return buf[:n].reshape(shape)
+from .conv_scratch import _scratch
+from .conv_trim import _ShapeOnly, _trimmed
+from .conv_wide import (
+    _FUSED_MIN_BATCH,
+    _convT_wide_backward,
+    _convT_wide_forward,
+    _use_wide,
+    _wide_backward,
+    _wide_forward,
+)
+from .im2col import _is_1x1, _out_size, _window, col2im_array, im2col_array
 
 
 def _dcols_fast(ga, K, L):
@@ -73,9 +60,6 @@ def _sgemm_pays(M, K, N, batch):
     """Where ctorch's sgemm beat OpenBLAS (tools/bench_gemm.py, 1 and 2 threads): conv
     shapes with at least 16 output rows and a K of 64+; tiny products stay with NumPy."""
     return M >= 16 and K >= 64 and N >= 16 and M * K * N * batch >= (1 << 22)
-
-
-_FUSED_MIN_BATCH = 4
 
 
 def _fused_kernel(xa, wa, g, N, OC, K, L):
@@ -106,6 +90,16 @@ def _gemm(a, b, out=None, fast=False):
             k.sgemm(a if a.ndim == 3 else a[None], b, out)
             return out
     return xp.matmul(a, b, out=out)
+
+
+def _grouped_gemm(a, b, out, fast=False):
+    """out[n, j] = a[j] @ b[n, j] for a (g, M, K), b (N, g, K, L), out (N, g, M, L); with one
+    group a plain batched (N, K, L) product, which ``fast`` may send to ctorch's sgemm."""
+    if a.shape[0] == 1:
+        N, _, K, L = b.shape
+        _gemm(a[0], b.reshape(N, K, L), out=out.reshape(N, a.shape[1], L), fast=fast)
+    else:
+        _gemm(a, b, out=out)
 
 
 def _gemm_batch_sum(a, b):
@@ -143,16 +137,6 @@ def _channel_sum(g, N, OC, L):
     return g.reshape(N, OC, L).sum(axis=(0, 2))
 
 
-def _is_1x1(kh, kw, sh, sw, ph, pw):
-    return kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
-
-
-def _window(xshape, wshape, stride, padding, dilation, out) -> Window2d:
-    """The kernels' window over x (N, C, H, W) with the weight's (kh, kw) taps, giving the
-    spatial size ``out`` (for the transposed conv, x is the output and ``out`` the input)."""
-    return Window2d(*xshape, *wshape[-2:], *stride, *padding, *dilation, *out)
-
-
 def _columns(xa, geo: Window2d, Cg, g):
     """The GEMM's right operand (N, g, K, L) (K = Cg*kh*kw per group): x itself for a
     1x1/stride-1/no-pad kernel, else im2col into the per-thread scratch buffer (valid until
@@ -165,241 +149,11 @@ def _columns(xa, geo: Window2d, Cg, g):
     return cols.reshape(N, g, K, L)
 
 
-# --- the whole batch side by side ("wide" columns) -------------------------------------
-#
-# With small outputs (ResNet's later stages at 28x28 inputs: 4x4, 2x2, 1x1) one GEMM per image
-# has only oh*ow columns (the 48-wide micro-panels run mostly empty) and the weight gradient
-# sums N products of inner size oh*ow.  Here the columns of all images sit side by side,
-# cols (C*kh*kw, N*oh*ow), so that the forward, dW and dcols are each ONE GEMM per group:
-#
-#   forward  Yt (OC, N*L) = W (OC, K) @ cols;        y = Yt as (N, OC, L) (+ bias)
-#   dW       dW (OC, K)  = gyt (OC, N*L) @ cols^T     (gyt: gy as (OC, N*L))
-#   dx       dcols       = W^T @ gyt;                 gx = col2im(dcols)
-#
-# Every element is one fixed chain over the GEMM's K blocks (sgemm never splits K over
-# threads), so the results are bitwise identical for any thread count.  Used on the CPU for
-# float32 where the per-image fused kernels do not pay (small oh*ow, groups) and for float64.
-
-#: float32, groups 1: the fused per-image kernels from this many output pixels per image
-_WIDE_MAX_L = 256
-
-
-def _use_wide(xa, g, N, OC, K, L):
-    """Whether conv2d on this CPU array takes the batched ("wide") path."""
-    if type(xa) is not np.ndarray or xa.dtype not in (np.float32, np.float64):
-        return False
-    if xa.dtype == np.float64 or g > 1:
-        return True
-    return L < _WIDE_MAX_L or N < _FUSED_MIN_BATCH
-
-
-def _mm(a, b, out):
-    """out[i] = a[i] @ b[i] for 3-D arrays (a or b of batch 1 broadcast): ctorch's sgemm for
-    float32 (any strides, deterministic), else NumPy's matmul."""
-    k = _sgemm_kernel(a, b)
-    if k is not None and out.shape[1] >= 4:
-        k.sgemm(a, b, out)
-    else:
-        np.matmul(a, b, out=out)
-    return out
-
-
-def _to_wide(a, N, C, L, slot):
-    """a (N, C, L) as (C, N*L): a view when L == 1 (a strided operand), else a copy into a
-    scratch buffer."""
-    if L == 1:
-        return a.reshape(N, C).T
-    out = _scratch(slot, (C, N, L), a.dtype, a)
-    np.copyto(out, a.reshape(N, C, L).transpose(1, 0, 2))
-    return out.reshape(C, N * L)
-
-
-def _from_wide(t, N, C, L, bias=None):
-    """t (C, N*L) as a fresh (N, C, L) array (+ bias[c])."""
-    y = np.empty((N, C, L), t.dtype)
-    src = t.reshape(C, N, L).transpose(1, 0, 2)
-    if bias is None:
-        np.copyto(y, src)
-    else:
-        np.add(src, bias.reshape(1, C, 1), out=y)
-    return y
-
-
-def _wide_cols(xa, geo: Window2d, slot=0):
-    """cols (C*kh*kw, N*oh*ow) of x (N, C, H, W), the images side by side; x itself (wide)
-    for a 1x1/stride-1/unpadded kernel."""
-    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
-    L = oh * ow
-    xa = contiguous(xa)
-    if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
-        return _to_wide(xa, N, C, L, slot)
-    K = C * kh * kw
-    out = _scratch(slot, (K, N * L), xa.dtype, xa)
-    k = float_kernels(xa, "im2col_wide")
-    if k is not None:
-        k.im2col_wide(xa.reshape(-1), out.reshape(-1), geo)
-        return out
-    c3 = im2col_array(xa, geo)
-    np.copyto(out.reshape(K, N, L), c3.transpose(1, 0, 2))
-    return out
-
-
-def _wide_col2im(dcols, geo: Window2d):
-    """x (N, C, H, W) = the adjoint of _wide_cols applied to dcols (C*kh*kw, N*oh*ow)."""
-    N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
-    L = oh * ow
-    if _is_1x1(kh, kw, sh, sw, ph, pw) and (H, W) == (oh, ow):
-        return _from_wide(dcols, N, C, L).reshape(N, C, H, W)
-    x = np.empty((N, C, H, W), dcols.dtype)
-    dcols = contiguous(dcols)
-    k = float_kernels(dcols, "col2im_wide")
-    if k is not None:
-        k.col2im_wide(dcols.reshape(-1), x.reshape(-1), geo)
-        return x
-    K = C * kh * kw
-    c3 = np.ascontiguousarray(dcols.reshape(K, N, L).transpose(1, 0, 2))
-    return col2im_array(c3, geo, out=x)
-
-
-#: the forward computes (cols^T @ W^T) instead of (W @ cols) up to this many columns (N*L):
-#: the weight is then the GEMM's B operand, packed with in-register transposes; as A it was
-#: packed with gathers that cost several times the product itself (512x4608 weight, 32
-#: columns: 8.2 ms against 1.4 ms)
-_FLIP_MAX_NL = 512
-
-
-def _wide_forward(xa, wa, ba, geo: Window2d, g):
-    N, oh, ow = geo.N, geo.oh, geo.ow
-    OC, Cg, kh, kw = wa.shape
-    K, L, OCg = Cg * kh * kw, oh * ow, OC // g
-    NL = N * L
-    cols = _wide_cols(xa, geo).reshape(g, K, NL)
-    w3 = contiguous(wa).reshape(g, OCg, K)
-    bias = None if ba is None else contiguous(ba)
-    if NL <= _FLIP_MAX_NL and xa.dtype == np.float32:
-        y2 = _scratch(2, (g, NL, OCg), xa.dtype, xa)
-        _mm(cols.swapaxes(-1, -2), w3.swapaxes(-1, -2), y2)
-        y = np.empty((N, OC, L), xa.dtype)
-        src = y2.reshape(g, N, L, OCg).transpose(1, 0, 3, 2).reshape(N, OC, L)
-        if bias is None:
-            np.copyto(y, src)
-        else:
-            np.add(src, bias.reshape(1, OC, 1), out=y)
-        return y.reshape(N, OC, oh, ow)
-    yt = _scratch(2, (g, OCg, NL), xa.dtype, xa)
-    _mm(w3, cols, yt)
-    return _from_wide(yt.reshape(OC, NL), N, OC, L, bias).reshape(N, OC, oh, ow)
-
-
-def _wide_backward(ga, xa, wa, geo: Window2d, g, need_x, need_w):
-    N, C, oh, ow = geo.N, geo.C, geo.oh, geo.ow
-    OC, Cg, kh, kw = wa.shape
-    K, L, OCg = Cg * kh * kw, oh * ow, OC // g
-    gyt = _to_wide(contiguous(ga), N, OC, L, 2).reshape(g, OCg, N * L)
-    gx = gw = None
-    if need_w:
-        cols = _wide_cols(xa, geo)
-        gw = np.empty((g, OCg, K), ga.dtype)
-        _mm(gyt, cols.reshape(g, K, N * L).swapaxes(-1, -2), gw)
-        gw = gw.reshape(OC, Cg, kh, kw)
-    if need_x:
-        # dcols reuses the columns' buffer (slot 0: dW is done with them): one cols-sized
-        # buffer instead of two in cache (32x64x7x7 3x3: dx+dW min 2.0 ms but median 11-15
-        # ms with two 3.6 MB buffers on the loaded VM)
-        dcols = _scratch(0, (g, K, N * L), ga.dtype, ga)
-        _mm(contiguous(wa).reshape(g, OCg, K).swapaxes(-1, -2), gyt, dcols)
-        gx = _wide_col2im(dcols.reshape(C * kh * kw, N * L), geo)
-    return gx, gw
-
-
-def _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo):
-    N, Cin, H, W = xa.shape
-    _, OCg, kh, kw = wa.shape
-    Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
-    geo = _window((N, OC, Ho, Wo), wa.shape, stride, padding, dilation, (H, W))
-    xt = _to_wide(contiguous(xa), N, Cin, L, 2).reshape(g, Cing, N * L)
-    cols = _scratch(1, (g, K, N * L), xa.dtype, xa)
-    _mm(contiguous(wa).reshape(g, Cing, K).swapaxes(-1, -2), xt, cols)
-    y = _wide_col2im(cols.reshape(OC * kh * kw, N * L), geo)
-    if ba is not None:
-        y.reshape(N, OC, Ho * Wo)[...] += contiguous(ba).reshape(1, OC, 1)
-    return y
-
-
-def _convT_wide_backward(ga, xa, wa, stride, padding, g, dilation, need_x, need_w):
-    N, Cin, H, W = xa.shape
-    _, OCg, kh, kw = wa.shape
-    Ho, Wo = ga.shape[2], ga.shape[3]
-    Cing, OC, K, L = Cin // g, OCg * g, OCg * kh * kw, H * W
-    geo = _window((N, OC, Ho, Wo), wa.shape, stride, padding, dilation, (H, W))
-    cols = _wide_cols(ga, geo).reshape(g, K, N * L)
-    gx = gw = None
-    if need_x:
-        gxt = _scratch(1, (g, Cing, N * L), ga.dtype, ga)
-        _mm(contiguous(wa).reshape(g, Cing, K), cols, gxt)
-        gx = _from_wide(gxt.reshape(Cin, N * L), N, Cin, L).reshape(N, Cin, H, W)
-    if need_w:
-        xt = _to_wide(contiguous(xa), N, Cin, L, 2).reshape(g, Cing, N * L)
-        gw = np.empty((g, Cing, K), ga.dtype)
-        _mm(xt, cols.swapaxes(-1, -2), gw)
-        gw = gw.reshape(Cin, OCg, kh, kw)
-    return gx, gw
-
-
-class _ShapeOnly:
-    """Shape-only stand-in for an operand whose value a backward does not need."""
-
-    def __init__(self, shape) -> None:
-        self.shape = tuple(shape)
-
-
 def _depthwise_kernel(xa, g, C, Cg):
     """The CPU kernels for a depthwise conv2d (groups == in channels), else None."""
     if g == 1 or Cg != 1 or g != C or type(xa) is not np.ndarray:
         return None
     return float_kernels(xa, "depthwise_conv2d_forward")
-
-
-def _live_taps(n, k, s, p, d, o):
-    """(first, end, crop) of the kernel taps along one dim that read the input for some
-    output (the others only ever read padding), and how many leading input rows the trimmed
-    kernel skips; None when every tap is live."""
-
-    def is_live(t):  # some output i in [0, o) with 0 <= i*s - p + t*d < n
-        i = max(0, -((t * d - p) // s))  # the first i with i*s - p + t*d >= 0
-        return i < o and i * s - p + t * d < n
-
-    if k == 1 or (is_live(0) and is_live(k - 1)):
-        return None
-    live = [t for t in range(k) if is_live(t)]
-    if not live:
-        return None
-    a, b = live[0], live[-1] + 1
-    p2 = p - a * d
-    return a, b, max(0, -p2)
-
-
-def _trimmed(xa_shape, wa_shape, stride, padding, dilation, oh, ow):
-    """Geometry of the same convolution without the taps that only read padding (a 3x3
-    kernel with padding 1 on a 1x1 output reads its center only: 9x fewer multiply-adds),
-    or None.  Returns (tap slices, input crop (rows, cols), new padding)."""
-    _, _, H, W = xa_shape
-    _, _, kh, kw = wa_shape
-    th = _live_taps(H, kh, stride[0], padding[0], dilation[0], oh)
-    tw = _live_taps(W, kw, stride[1], padding[1], dilation[1], ow)
-    if th is None and tw is None:
-        return None
-    th = th or (0, kh, 0)
-    tw = tw or (0, kw, 0)
-    ph = max(0, padding[0] - th[0] * dilation[0])
-    pw = max(0, padding[1] - tw[0] * dilation[1])
-    # the trimmed geometry must give the same output size (padding is symmetric in it)
-    if (
-        _out_size(H - th[2], th[1] - th[0], stride[0], ph, dilation[0]) != oh
-        or _out_size(W - tw[2], tw[1] - tw[0], stride[1], pw, dilation[1]) != ow
-    ):
-        return None
-    return (th[0], th[1], tw[0], tw[1]), (th[2], tw[2]), (ph, pw)
 
 
 def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
@@ -445,10 +199,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     cols = _columns(xa, geo, Cg, g)
     y = xp.empty((N, g, OCg, L), xa.dtype)
     w3 = contiguous(wa).reshape(g, OCg, K)
-    if g == 1:
-        _gemm(w3[0], cols.reshape(N, K, L), out=y.reshape(N, OCg, L), fast=True)
-    else:
-        _gemm(w3, cols, out=y)
+    _grouped_gemm(w3, cols, y, fast=True)
     y = y.reshape(N, OC, L)
     if ba is not None:
         _add_channel_bias(y, ba, N, OC, L)
@@ -537,10 +288,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
         fast_dcols = _dcols_fast(ga, K, L)
         # dcols = W^T @ gy; for a 1x1 kernel it is gx itself, else col2im folds it into gx
         dcols = xp.empty((N, g, K, L), ga.dtype) if one else _scratch(1, (N, g, K, L), ga.dtype, ga)
-        if g == 1:
-            _gemm(w3[0].T, g4.reshape(N, OCg, L), out=dcols.reshape(N, K, L), fast=fast_dcols)
-        else:
-            _gemm(w3.swapaxes(-1, -2), g4, out=dcols)
+        _grouped_gemm(w3.swapaxes(-1, -2), g4, dcols, fast=fast_dcols)
         if one:
             gx = dcols.reshape(N, C, H, W)
         else:
@@ -567,10 +315,7 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     x4 = contiguous(xa).reshape(N, g, Cing, L)
     w3 = contiguous(wa).reshape(g, Cing, K)
     cols = xp.empty((N, g, K, L), xa.dtype)
-    if g == 1:
-        _gemm(w3[0].T, x4.reshape(N, Cing, L), out=cols.reshape(N, K, L))
-    else:
-        _gemm(w3.swapaxes(-1, -2), x4, out=cols)
+    _grouped_gemm(w3.swapaxes(-1, -2), x4, cols)
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
         y = cols.reshape(N, OC, Ho, Wo)
     else:
@@ -612,10 +357,7 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if need_x:
         w3 = contiguous(wa).reshape(g, Cing, K)
         gx = xp.empty((N, g, Cing, L), ga.dtype)
-        if g == 1:
-            _gemm(w3[0], cols.reshape(N, K, L), out=gx.reshape(N, Cing, L))
-        else:
-            _gemm(w3, cols, out=gx)
+        _grouped_gemm(w3, cols, gx)
         gx = gx.reshape(N, Cin, H, W)
     if need_w:
         x4 = contiguous(xa).reshape(N, g, Cing, L)

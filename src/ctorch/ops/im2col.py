@@ -3,7 +3,7 @@ geometry (``_out_size``, ``_kernel_geometry``), im2col/col2im on arrays (our ker
 NumPy/CuPy fallback over the taps) and their differentiable Tensor forms ``unfold``/``fold``.
 
 The lowest module of the conv/pooling family: it imports no other op module, and
-``conv_gemm``, ``conv``, ``max_pool``, ``avg_pool`` and ``pooling3d`` import it.
+``conv_gemm``, ``conv_wide``, ``conv_trim``, ``conv``, ``max_pool``, ``avg_pool`` and ``pooling3d`` import it.
 """
 
 from __future__ import annotations
@@ -80,6 +80,15 @@ _out_size = out_size
 
 
 # --------------------------------------------------------------------------- array level
+def _batch_of_one(fn, input, *args):
+    """torch's unbatched input: ``fn`` on ``input`` as a batch of one, that batch dim dropped
+    again from its result (or from each of its results)."""
+    out = fn(input.unsqueeze(0), *args)
+    if isinstance(out, tuple):
+        return tuple(o.squeeze(0) for o in out)
+    return out.squeeze(0)
+
+
 def _right_pad(n, k, s, p, d, o):
     """Padding after the input so that every window (also ceil_mode's last) is in range."""
     return max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
@@ -196,7 +205,7 @@ def unfold(
 ) -> Tensor:
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L)."""
     if input._a.ndim == 3:
-        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+        return _batch_of_one(unfold, input, kernel_size, dilation, padding, stride)
     if input._a.ndim != 4:
         raise RuntimeError(
             f"Input Error: Only 3D or 4D input Tensors are supported (got {input._a.ndim}D)"
@@ -231,9 +240,7 @@ def fold(
 ) -> Tensor:
     """Combine sliding local blocks into a tensor (sums overlaps): the adjoint of unfold."""
     if input._a.ndim == 2:
-        return fold(
-            input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride
-        ).squeeze(0)
+        return _batch_of_one(fold, input, output_size, kernel_size, dilation, padding, stride)
     if input._a.ndim != 3:
         raise RuntimeError(
             "Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
@@ -265,3 +272,14 @@ def fold(
         "fold", (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
     )
     return FoldFn.apply(input, Window2d(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+
+
+def _is_1x1(kh, kw, sh, sw, ph, pw):
+    """Whether a conv window is 1x1, stride 1, unpadded: its columns are the input itself."""
+    return kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
+
+
+def _window(xshape, wshape, stride, padding, dilation, out) -> Window2d:
+    """The kernels' window over x (N, C, H, W) with the weight's (kh, kw) taps, giving the
+    spatial size ``out`` (for the transposed conv, x is the output and ``out`` the input)."""
+    return Window2d(*xshape, *wshape[-2:], *stride, *padding, *dilation, *out)

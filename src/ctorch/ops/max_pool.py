@@ -16,14 +16,13 @@ from .._geometry import Window2d
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from .im2col import _ntuple
+from .im2col import _batch_of_one, _ntuple
 from .indexing import gather
 from .pool_geometry import (
     _1d_args,
-    _adaptive_nonempty,
+    _adaptive2d_checks,
     _adaptive_ranges,
     _as4d,
-    _check_storage,
     _out_pair,
     _pool_geometry,
 )
@@ -154,10 +153,9 @@ def max_pool2d_with_indices(
     return_indices: bool = True,
 ):
     if _as4d("max_pool2d", input):
-        r = max_pool2d_with_indices(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, True
+        return _batch_of_one(
+            max_pool2d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode, True
         )
-        return r[0].squeeze(0), r[1].squeeze(0)
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
     # the indices are an output too: computed here and handed to the Function (as adaptive
     # max pooling does), so the no-grad path needs no ctx to fetch them from
@@ -178,9 +176,7 @@ def max_pool2d(
     if return_indices:
         return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if _as4d("max_pool2d", input):
-        return max_pool2d(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
-        ).squeeze(0)
+        return _batch_of_one(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
     # apply on the no-grad path too: measured +1.5 us against _maxpool_fwd_arrays directly on
     # 1x3x8x8 (a ~5-6 us op), within noise at 8x64x32x32 (~300 us): one path, kept
@@ -208,10 +204,9 @@ def max_pool1d_with_indices(
     return_indices: bool = True,
 ):
     if _as4d("max_pool1d", input, 1):
-        y, i = max_pool1d_with_indices(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        return _batch_of_one(
+            max_pool1d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode
         )
-        return y.squeeze(0), i.squeeze(0)
     k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     y, i = max_pool2d_with_indices(input.unsqueeze(2), k, s, p, d, ceil_mode)
     return y.squeeze(2), i.squeeze(2)
@@ -230,9 +225,7 @@ def max_pool1d(
     if return_indices:
         return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if _as4d("max_pool1d", input, 1):
-        return max_pool1d(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
-        ).squeeze(0)
+        return _batch_of_one(max_pool1d, input, kernel_size, stride, padding, dilation, ceil_mode)
     k, s, p, d = _1d_max_args(input, kernel_size, stride, padding, dilation)
     return max_pool2d(input.unsqueeze(2), k, s, p, d, ceil_mode).squeeze(2)
 
@@ -261,12 +254,8 @@ def _adaptive_max_arrays(xa, oh, ow):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
-    _as4d("adaptive_max_pool2d", input)
-    _adaptive_nonempty("adaptive_max_pool2d", input._a.shape, 1)
-    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
-    if input._a.ndim == 3:
-        y, i = adaptive_max_pool2d_with_indices(input.unsqueeze(0), output_size)
-        return y.squeeze(0), i.squeeze(0)
+    if _adaptive2d_checks("adaptive_max_pool2d", input, output_size, False):
+        return _batch_of_one(adaptive_max_pool2d_with_indices, input, output_size)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
     if oh < 0 or ow < 0:

@@ -120,3 +120,13 @@ def _adaptive_nonempty(op, shape, first):
                 f"{op}(): Expected input to have non-zero size for non-batch dimensions, "
                 f"but input has sizes {list(shape)} with dimension {i} being empty"
             )
+
+
+def _adaptive2d_checks(op, input, output_size, empty_channels_ok: bool) -> bool:
+    """The input checks adaptive 2-D pooling does first (torch's order: rank, empty
+    dimensions, the output's byte size); True for an unbatched input."""
+    unbatched = _as4d(op, input)
+    first = input._a.ndim - 2 if empty_channels_ok else 1
+    _adaptive_nonempty(op, input._a.shape, first)
+    _check_storage(input._a.shape[:-2] + _out_pair(output_size, 1, 1), input._a.dtype)
+    return unbatched

@@ -15,7 +15,7 @@ import numpy as np
 from .._backend import contiguous, xp_of
 from .._tensor import Tensor
 from .avg_pool import adaptive_avg_pool2d, avg_pool2d
-from .im2col import _ntuple
+from .im2col import _batch_of_one, _ntuple
 from .max_pool import _IndexPoolFn
 from .pool_geometry import _adaptive_ranges, _pool_out
 
@@ -138,10 +138,9 @@ def max_pool3d_with_indices(
     return_indices: bool = True,
 ):
     if _check5d("max_pool3d", input):
-        y, i = max_pool3d_with_indices(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        return _batch_of_one(
+            max_pool3d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode
         )
-        return y.squeeze(0), i.squeeze(0)
     k, s, p, d, o = _geometry3d(
         "max_pool3d", input._a.shape, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -182,15 +181,16 @@ def avg_pool3d(
 ) -> Tensor:
     """3-D average pooling, as ``torch.nn.functional.avg_pool3d``."""
     if _check5d("avg_pool3d", input):
-        return avg_pool3d(
-            input.unsqueeze(0),
+        return _batch_of_one(
+            avg_pool3d,
+            input,
             kernel_size,
             stride,
             padding,
             ceil_mode,
             count_include_pad,
             divisor_override,
-        ).squeeze(0)
+        )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if input._a.dtype.kind not in "fcV":
@@ -232,7 +232,7 @@ def _out3(output_size, shape):
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Adaptive 3-D average pooling (torch's floor/ceil window bounds)."""
     if _check5d("adaptive_avg_pool3d", input):
-        return adaptive_avg_pool3d(input.unsqueeze(0), output_size).squeeze(0)
+        return _batch_of_one(adaptive_avg_pool3d, input, output_size)
     o = _out3(output_size, input._a.shape[2:])
     if min(o) < 0 or (min(o) == 0 and input.numel() > 0):
         raise RuntimeError(
@@ -278,8 +278,7 @@ def _adaptive_max3d_arrays(xa, o):
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = True):
     if _check5d("adaptive_max_pool3d", input):
-        y, i = adaptive_max_pool3d_with_indices(input.unsqueeze(0), output_size)
-        return y.squeeze(0), i.squeeze(0)
+        return _batch_of_one(adaptive_max_pool3d_with_indices, input, output_size)
     D, H, W = input._a.shape[2:]
     o = _out3(output_size, (D, H, W))
     if min(o) <= 0:

@@ -33,6 +33,17 @@ def zeros_state(pa: Any) -> Tensor:
     return Tensor._make(xp_of(pa).zeros_like(pa))
 
 
+def zeros_init(*names: str) -> Callable[[dict, Any], None]:
+    """A ``stepped_params`` state initialiser: each of ``names`` a zero array like the
+    parameter (Adam's moments, Adadelta's accumulators, ...)."""
+
+    def init(st: dict, pa: Any) -> None:
+        for name in names:
+            st[name] = zeros_state(pa)
+
+    return init
+
+
 def lr_value(lr: Any) -> float:
     return float(lr.item()) if isinstance(lr, Tensor) else lr
 

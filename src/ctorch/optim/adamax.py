@@ -10,16 +10,14 @@ from ._common import (
     adam_like_defaults,
     coupled_grad,
     stepped_params,
-    zeros_state,
+    zeros_init,
 )
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
 
 
-def _init(st: dict, pa: Any) -> None:
-    st["exp_avg"] = zeros_state(pa)
-    st["exp_inf"] = zeros_state(pa)
+_init = zeros_init("exp_avg", "exp_inf")
 
 
 class Adamax(Optimizer):

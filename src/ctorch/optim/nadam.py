@@ -14,17 +14,19 @@ from ._common import (
     coupled_grad,
     scalar_state,
     stepped_params,
-    zeros_state,
+    zeros_init,
 )
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
 
 
+_moments = zeros_init("exp_avg", "exp_avg_sq")
+
+
 def _init(st: dict, pa: Any) -> None:
     st["mu_product"] = scalar_state(1.0)
-    st["exp_avg"] = zeros_state(pa)
-    st["exp_avg_sq"] = zeros_state(pa)
+    _moments(st, pa)
 
 
 class NAdam(Optimizer):

@@ -6,6 +6,7 @@ import numpy as np
 
 from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
+from ._common import stepped_params, zeros_init, zeros_state
 from .optimizer import Optimizer, get_state_step, kernel_ok
 
 __all__ = [
@@ -76,6 +77,20 @@ def _fusable(p, name, fused):
     return kernel_ok(p, name, fused) and g.dtype == p._a.dtype and g.flags.c_contiguous
 
 
+def _update(p, name, fused, reference, arrays, scalars, flags) -> None:
+    """One parameter's update: the backend's fused kernel ``name`` where it applies (arrays
+    flattened, scalars as float, flags as bool), else ``reference(*arrays, *scalars,
+    *flags)``."""
+    if _fusable(p, name, fused):
+        getattr(kernels_for(p._a), name)(
+            *(None if a is None else a.reshape(-1) for a in arrays),
+            *(float(v) for v in scalars),
+            *(bool(f) for f in flags),
+        )
+    else:
+        reference(*arrays, *scalars, *flags)
+
+
 class RMSprop(Optimizer):
     def __init__(
         self,
@@ -118,46 +133,24 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, ga = p._a, p._grad._a
-                st = self.state[p]
-                xp = xp_of(pa)
-                if len(st) == 0:
-                    st["step"] = Tensor._make(np.zeros((), np.float32))
-                    st["square_avg"] = Tensor._make(xp.zeros_like(pa))
-                    if group["momentum"] > 0:
-                        st["momentum_buffer"] = Tensor._make(xp.zeros_like(pa))
-                    if group["centered"]:
-                        st["grad_avg"] = Tensor._make(xp.zeros_like(pa))
-                get_state_step(st)
-                sq = st["square_avg"]._a
-                gavg = st["grad_avg"]._a if group["centered"] else None
-                buf = st["momentum_buffer"]._a if group["momentum"] > 0 else None
-                args = (
-                    group["lr"],
-                    group["alpha"],
-                    group["eps"],
-                    group["weight_decay"],
-                    group["momentum"],
-                    group["centered"],
-                    group["maximize"],
-                )
-                if _fusable(p, "rmsprop_step", None):
-                    kernels_for(pa).rmsprop_step(
-                        pa.reshape(-1),
-                        ga.reshape(-1),
-                        sq.reshape(-1),
-                        None if gavg is None else gavg.reshape(-1),
-                        None if buf is None else buf.reshape(-1),
-                        *(float(a) for a in args[:5]),
-                        bool(args[5]),
-                        bool(args[6]),
-                    )
-                else:
-                    rmsprop_reference(pa, ga, sq, gavg, buf, *args)
-                p._bump()
+            momentum, centered = group["momentum"], group["centered"]
+
+            def init(st, pa, momentum=momentum, centered=centered):
+                st["square_avg"] = zeros_state(pa)
+                if momentum > 0:
+                    st["momentum_buffer"] = zeros_state(pa)
+                if centered:
+                    st["grad_avg"] = zeros_state(pa)
+
+            for p, pa, ga, st, _step in stepped_params(self, group, init):
+                gavg = st["grad_avg"]._a if centered else None
+                buf = st["momentum_buffer"]._a if momentum > 0 else None
+                _update(
+                    p, "rmsprop_step", None, rmsprop_reference,
+                    (pa, ga, st["square_avg"]._a, gavg, buf),
+                    (group["lr"], group["alpha"], group["eps"], group["weight_decay"], momentum),
+                    (centered, group["maximize"]),
+                )  # fmt: skip
         return loss
 
 
@@ -221,31 +214,12 @@ class Adagrad(Optimizer):
                     continue
                 pa, ga = p._a, p._grad._a
                 step = get_state_step(st)
-                ssum = st["sum"]._a
-                if _fusable(p, "adagrad_step", group["fused"]):
-                    kernels_for(pa).adagrad_step(
-                        pa.reshape(-1),
-                        ga.reshape(-1),
-                        ssum.reshape(-1),
-                        float(group["lr"]),
-                        float(group["lr_decay"]),
-                        float(group["weight_decay"]),
-                        float(group["eps"]),
-                        float(step),
-                        bool(group["maximize"]),
-                    )
-                else:
-                    adagrad_reference(
-                        pa,
-                        ga,
-                        ssum,
-                        group["lr"],
-                        group["lr_decay"],
-                        group["weight_decay"],
-                        group["eps"],
-                        step,
-                        group["maximize"],
-                    )
+                _update(
+                    p, "adagrad_step", group["fused"], adagrad_reference,
+                    (pa, ga, st["sum"]._a),
+                    (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"], step),
+                    (group["maximize"],),
+                )  # fmt: skip
                 p._bump()
         return loss
 
@@ -289,41 +263,14 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, ga = p._a, p._grad._a
-                st = self.state[p]
-                xp = xp_of(pa)
-                if len(st) == 0:
-                    st["step"] = Tensor._make(np.zeros((), np.float32))
-                    st["square_avg"] = Tensor._make(xp.zeros_like(pa))
-                    st["acc_delta"] = Tensor._make(xp.zeros_like(pa))
-                get_state_step(st)
-                sq, acc = st["square_avg"]._a, st["acc_delta"]._a
-                if _fusable(p, "adadelta_step", None):
-                    kernels_for(pa).adadelta_step(
-                        pa.reshape(-1),
-                        ga.reshape(-1),
-                        sq.reshape(-1),
-                        acc.reshape(-1),
-                        float(group["lr"]),
-                        float(group["rho"]),
-                        float(group["eps"]),
-                        float(group["weight_decay"]),
-                        bool(group["maximize"]),
-                    )
-                else:
-                    adadelta_reference(
-                        pa,
-                        ga,
-                        sq,
-                        acc,
-                        group["lr"],
-                        group["rho"],
-                        group["eps"],
-                        group["weight_decay"],
-                        group["maximize"],
-                    )
-                p._bump()
+            for p, pa, ga, st, _step in stepped_params(self, group, _adadelta_init):
+                _update(
+                    p, "adadelta_step", None, adadelta_reference,
+                    (pa, ga, st["square_avg"]._a, st["acc_delta"]._a),
+                    (group["lr"], group["rho"], group["eps"], group["weight_decay"]),
+                    (group["maximize"],),
+                )  # fmt: skip
         return loss
+
+
+_adadelta_init = zeros_init("square_avg", "acc_delta")

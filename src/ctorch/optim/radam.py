@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ._common import (
     adam_like_defaults,
     stepped_params,
-    zeros_state,
+    zeros_init,
 )
 from .optimizer import Optimizer
 
@@ -57,9 +57,7 @@ def radam_reference(
         p -= m_hat * lr
 
 
-def _init(st: dict, pa: Any) -> None:
-    st["exp_avg"] = zeros_state(pa)
-    st["exp_avg_sq"] = zeros_state(pa)
+_init = zeros_init("exp_avg", "exp_avg_sq")
 
 
 class RAdam(Optimizer):

@@ -178,13 +178,20 @@ class Mish(_InplaceActivation):
     _fn = staticmethod(F.mish)
 
 
+class SELU(_InplaceActivation):
+    _fn = staticmethod(F.selu)
+
+
 class Hardswish(_InplaceActivation):
     _fn = staticmethod(F.hardswish)
     _repr_inplace = False
 
 
-class ELU(Module):
+class _AlphaActivation(Module):
+    """ELU and CELU: ``alpha`` and ``inplace``; subclasses name their functional in ``_fn``."""
+
     __constants__ = ["alpha", "inplace"]
+    _fn: Any = None
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -192,39 +199,18 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
+        return type(self)._fn(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
 
 
-class CELU(Module):
-    __constants__ = ["alpha", "inplace"]
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+class ELU(_AlphaActivation):
+    _fn = staticmethod(F.elu)
 
 
-class SELU(Module):
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+class CELU(_AlphaActivation):
+    _fn = staticmethod(F.celu)
 
 
 class GLU(Module):
@@ -257,18 +243,25 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Hardshrink(Module):
+class _Shrink(Module):
+    """Hardshrink and Softshrink: one threshold ``lambd``."""
+
     __constants__ = ["lambd"]
+    _fn: Any = None
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
+        return type(self)._fn(input, self.lambd)
 
     def extra_repr(self) -> str:
-        return f"{self.lambd}"
+        return str(self.lambd)
+
+
+class Hardshrink(_Shrink):
+    _fn = staticmethod(F.hardshrink)
 
 
 class LeakyReLU(Module):
@@ -306,18 +299,8 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softshrink(Module):
-    __constants__ = ["lambd"]
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return str(self.lambd)
+class Softshrink(_Shrink):
+    _fn = staticmethod(F.softshrink)
 
 
 class PReLU(Module):
@@ -355,8 +338,12 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class _SoftmaxAlongDim(Module):
+    """Softmin, Softmax and LogSoftmax along ``dim`` (None: torch's legacy implicit choice,
+    with its warning)."""
+
     __constants__ = ["dim"]
+    _fn: Any = None
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -368,31 +355,20 @@ class Softmin(Module):
             self.dim = None
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmin(input, self.dim, _stacklevel=5)
+        return type(self)._fn(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class Softmax(Module):
+class Softmin(_SoftmaxAlongDim):
+    _fn = staticmethod(F.softmin)
+
+
+class Softmax(_SoftmaxAlongDim):
     """softmax along ``dim``."""
 
-    __constants__ = ["dim"]
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmax)
 
 
 class Softmax2d(Module):
@@ -404,25 +380,10 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_SoftmaxAlongDim):
     """log-softmax along ``dim``."""
 
-    __constants__ = ["dim"]
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.log_softmax)
 
 
 class MultiheadAttention(Module):
@@ -539,43 +500,28 @@ class MultiheadAttention(Module):
             is_causal=is_causal,
         )
         if not self._qkv_same_embed_dim:
-            attn_output, attn_output_weights = F.multi_head_attention_forward(
-                query,
-                key,
-                value,
-                self.embed_dim,
-                self.num_heads,
-                self.in_proj_weight,
-                self.in_proj_bias,
-                self.bias_k,
-                self.bias_v,
-                self.add_zero_attn,
-                self.dropout,
-                self.out_proj.weight,
-                self.out_proj.bias,
+            common.update(
                 use_separate_proj_weight=True,
                 q_proj_weight=self.q_proj_weight,
                 k_proj_weight=self.k_proj_weight,
                 v_proj_weight=self.v_proj_weight,
-                **common,
             )
-        else:
-            attn_output, attn_output_weights = F.multi_head_attention_forward(
-                query,
-                key,
-                value,
-                self.embed_dim,
-                self.num_heads,
-                self.in_proj_weight,
-                self.in_proj_bias,
-                self.bias_k,
-                self.bias_v,
-                self.add_zero_attn,
-                self.dropout,
-                self.out_proj.weight,
-                self.out_proj.bias,
-                **common,
-            )
+        attn_output, attn_output_weights = F.multi_head_attention_forward(
+            query,
+            key,
+            value,
+            self.embed_dim,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            **common,
+        )
         if self.batch_first and is_batched:
             return attn_output.transpose(1, 0), attn_output_weights
         return attn_output, attn_output_weights

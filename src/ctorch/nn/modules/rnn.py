@@ -589,6 +589,22 @@ class RNNCellBase(Module):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         return input.dim() == 2
 
+    def _batched(self, input: Tensor, hx: Any, name: str, pair: bool = False) -> tuple:
+        """(whether ``input`` was batched, input as (N, input_size), hx as (N, hidden_size),
+        or a pair of those for LSTMCell): an unbatched input and its state get a batch dim of
+        one, a missing state is zeros."""
+        is_batched = self._check(input, name)
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            z = ctorch.zeros(
+                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
+            )
+            hx = (z, z) if pair else z
+        elif not is_batched:
+            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0)) if pair else hx.unsqueeze(0)
+        return is_batched, input, hx
+
 
 class RNNCell(RNNCellBase):
     __constants__ = ["input_size", "hidden_size", "bias", "nonlinearity"]
@@ -606,15 +622,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        is_batched = self._check(input, "RNNCell")
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = ctorch.zeros(
-                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
-            )
-        elif not is_batched:
-            hx = hx.unsqueeze(0)
+        is_batched, input, hx = self._batched(input, hx, "RNNCell")
         pre = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(
             hx, self.weight_hh, self.bias_hh
         )
@@ -627,7 +635,11 @@ class RNNCell(RNNCellBase):
         return ret if is_batched else ret.squeeze(0)
 
 
-class LSTMCell(RNNCellBase):
+class _GatedCell(RNNCellBase):
+    """LSTMCell and GRUCell: torch's constructor, ``_num_chunks`` gates per hidden unit."""
+
+    _num_chunks = 0
+
     def __init__(
         self,
         input_size: int,
@@ -636,21 +648,18 @@ class LSTMCell(RNNCellBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+        super().__init__(
+            input_size, hidden_size, bias, num_chunks=self._num_chunks, device=device, dtype=dtype
+        )
+
+
+class LSTMCell(_GatedCell):
+    _num_chunks = 4
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
-        is_batched = self._check(input, "LSTMCell")
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            z = ctorch.zeros(
-                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
-            )
-            hx = (z, z)
-        elif not is_batched:
-            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        is_batched, input, hx = self._batched(input, hx, "LSTMCell", pair=True)
         gates = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(
             hx[0], self.weight_hh, self.bias_hh
         )
@@ -660,27 +669,11 @@ class LSTMCell(RNNCellBase):
         return h, c
 
 
-class GRUCell(RNNCellBase):
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+class GRUCell(_GatedCell):
+    _num_chunks = 3
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        is_batched = self._check(input, "GRUCell")
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = ctorch.zeros(
-                (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
-            )
-        elif not is_batched:
-            hx = hx.unsqueeze(0)
+        is_batched, input, hx = self._batched(input, hx, "GRUCell")
         h = _GRUGates.apply(
             F.linear(input, self.weight_ih, self.bias_ih),
             F.linear(hx, self.weight_hh, self.bias_hh),

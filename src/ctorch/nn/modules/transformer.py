@@ -53,10 +53,14 @@ def _generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = N
     return t.to(device) if device is not None else t
 
 
-class TransformerEncoderLayer(Module):
-    """Self-attention + feed-forward block (post-norm by default, ``norm_first`` for pre-norm)."""
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share (torch's signature and defaults):
+    self-attention (+ cross-attention where ``_cross``), the feed-forward block, and one
+    LayerNorm and Dropout per block, registered in torch's order (so ``state_dict`` keys and
+    ``parameters()`` order match torch's)."""
 
     __constants__ = ["norm_first"]
+    _cross = False
 
     def __init__(
         self,
@@ -75,23 +79,67 @@ class TransformerEncoderLayer(Module):
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         LayerNorm = _layer_norm_cls()
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory_kwargs
-        )
+        attn_kw = dict(dropout=dropout, bias=bias, batch_first=batch_first, **factory_kwargs)
+        self.self_attn = MultiheadAttention(d_model, nhead, **attn_kw)
+        if self._cross:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attn_kw)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory_kwargs)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory_kwargs)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        blocks = range(1, (3 if self._cross else 2) + 1)
+        for i in blocks:
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+            setattr(self, f"norm{i}", norm)
+        for i in blocks:
+            setattr(self, f"dropout{i}", Dropout(dropout))
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        self.activation_relu_or_gelu = (
-            1 if activation is F.relu else 2 if activation is F.gelu else 0
-        )
+        if not self._cross:  # torch's encoder layer keeps its fast path's code (in __dict__)
+            self.activation_relu_or_gelu = (
+                1 if activation is F.relu else 2 if activation is F.gelu else 0
+            )
         self.activation = activation
+
+    @staticmethod
+    def _attend(
+        attn: Module,
+        dropout: Module,
+        x: Tensor,
+        mem: Tensor,
+        attn_mask: Tensor | None,
+        key_padding_mask: Tensor | None,
+        is_causal: bool,
+    ) -> Tensor:
+        x = attn(
+            x,
+            mem,
+            mem,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
+        return dropout(x)
+
+    def _sa_block(
+        self,
+        x: Tensor,
+        attn_mask: Tensor | None,
+        key_padding_mask: Tensor | None,
+        is_causal: bool = False,
+    ) -> Tensor:
+        return self._attend(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return (self.dropout3 if self._cross else self.dropout2)(x)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention + feed-forward block (post-norm by default, ``norm_first`` for pre-norm)."""
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -113,28 +161,6 @@ class TransformerEncoderLayer(Module):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + self._ff_block(x))
         return x
-
-    def _sa_block(
-        self,
-        x: Tensor,
-        attn_mask: Tensor | None,
-        key_padding_mask: Tensor | None,
-        is_causal: bool = False,
-    ) -> Tensor:
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
 
 
 class TransformerEncoder(Module):
@@ -164,12 +190,7 @@ class TransformerEncoder(Module):
         is_causal: bool | None = None,
     ) -> Tensor:
         output = src
-        seq_len = (
-            src.shape[1 if self.layers[0].self_attn.batch_first else 0]
-            if src.dim() == 3
-            else src.shape[0]
-        )
-        causal = _detect_is_causal_mask(mask, is_causal, seq_len)
+        causal = _detect_is_causal_mask(mask, is_causal, _seq_len(self.layers[0], src))
         for mod in self.layers:
             output = mod(
                 output, src_mask=mask, is_causal=causal, src_key_padding_mask=src_key_padding_mask
@@ -177,6 +198,13 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+def _seq_len(layer: _TransformerLayer, x: Tensor) -> int:
+    """The sequence length of ``x``: (L, N, E), (N, L, E) with ``batch_first``, or (L, E)."""
+    if x.dim() == 3:
+        return x.shape[1 if layer.self_attn.batch_first else 0]
+    return x.shape[0]
 
 
 def _detect_is_causal_mask(
@@ -195,48 +223,10 @@ def _detect_is_causal_mask(
     return make_causal
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, cross-attention and feed-forward block."""
 
-    __constants__ = ["norm_first"]
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Callable = F.relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        factory_kwargs = {"device": device, "dtype": dtype}
-        super().__init__()
-        LayerNorm = _layer_norm_cls()
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory_kwargs
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory_kwargs
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory_kwargs)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory_kwargs)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        if isinstance(activation, str):
-            self.activation = _get_activation_fn(activation)
-        else:
-            self.activation = activation
+    _cross = True
 
     def __setstate__(self, state: dict) -> None:
         if "activation" not in state:
@@ -270,24 +260,6 @@ class TransformerDecoderLayer(Module):
             x = self.norm3(x + self._ff_block(x))
         return x
 
-    def _sa_block(
-        self,
-        x: Tensor,
-        attn_mask: Tensor | None,
-        key_padding_mask: Tensor | None,
-        is_causal: bool = False,
-    ) -> Tensor:
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout1(x)
-
     def _mha_block(
         self,
         x: Tensor,
@@ -296,20 +268,9 @@ class TransformerDecoderLayer(Module):
         key_padding_mask: Tensor | None,
         is_causal: bool = False,
     ) -> Tensor:
-        x = self.multihead_attn(
-            x,
-            mem,
-            mem,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout2(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self._attend(
+            self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal
+        )
 
 
 class TransformerDecoder(Module):
@@ -333,11 +294,7 @@ class TransformerDecoder(Module):
         memory_is_causal: bool = False,
     ) -> Tensor:
         output = tgt
-        seq_len = (
-            tgt.shape[1 if self.layers[0].self_attn.batch_first else 0]
-            if tgt.dim() == 3
-            else tgt.shape[0]
-        )
+        seq_len = _seq_len(self.layers[0], tgt)
         tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
         for mod in self.layers:
             output = mod(
@@ -379,40 +336,24 @@ class Transformer(Module):
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         LayerNorm = _layer_norm_cls()
+        layer_args = (
+            d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+            norm_first, bias,
+        )  # fmt: skip
+
+        def stack_norm() -> Module:
+            return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
-            encoder_layer = TransformerEncoderLayer(
-                d_model,
-                nhead,
-                dim_feedforward,
-                dropout,
-                activation,
-                layer_norm_eps,
-                batch_first,
-                norm_first,
-                bias,
-                **factory_kwargs,
-            )
-            encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
+            encoder_layer = TransformerEncoderLayer(*layer_args, **factory_kwargs)
+            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, stack_norm())
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            decoder_layer = TransformerDecoderLayer(
-                d_model,
-                nhead,
-                dim_feedforward,
-                dropout,
-                activation,
-                layer_norm_eps,
-                batch_first,
-                norm_first,
-                bias,
-                **factory_kwargs,
-            )
-            decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
+            decoder_layer = TransformerDecoderLayer(*layer_args, **factory_kwargs)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, stack_norm())
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead

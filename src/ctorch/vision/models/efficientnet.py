@@ -411,15 +411,29 @@ class EfficientNet_V2_L_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
-def _efficientnet(
-    arch: str,
-    enum_cls: Any,
-    weights: Any,
-    kwargs: dict[str, Any],
-    dropout: float,
-    norm_layer: Any = None,
-    **conf: Any,
-) -> EfficientNet:
+_BN_B5 = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
+_BN_V2 = partial(nn.BatchNorm2d, eps=1e-03)
+
+#: arch -> (weights enum, classifier dropout, norm layer (None: BatchNorm2d's defaults),
+#: width_mult, depth_mult (None for V2, whose stages are listed whole))
+_ARCHS: dict[str, tuple[Any, float, Any, float | None, float | None]] = {
+    "efficientnet_b0": (EfficientNet_B0_Weights, 0.2, None, 1.0, 1.0),
+    "efficientnet_b1": (EfficientNet_B1_Weights, 0.2, None, 1.0, 1.1),
+    "efficientnet_b2": (EfficientNet_B2_Weights, 0.3, None, 1.1, 1.2),
+    "efficientnet_b3": (EfficientNet_B3_Weights, 0.3, None, 1.2, 1.4),
+    "efficientnet_b4": (EfficientNet_B4_Weights, 0.4, None, 1.4, 1.8),
+    "efficientnet_b5": (EfficientNet_B5_Weights, 0.4, _BN_B5, 1.6, 2.2),
+    "efficientnet_b6": (EfficientNet_B6_Weights, 0.5, _BN_B5, 1.8, 2.6),
+    "efficientnet_b7": (EfficientNet_B7_Weights, 0.5, _BN_B5, 2.0, 3.1),
+    "efficientnet_v2_s": (EfficientNet_V2_S_Weights, 0.2, _BN_V2, None, None),
+    "efficientnet_v2_m": (EfficientNet_V2_M_Weights, 0.3, _BN_V2, None, None),
+    "efficientnet_v2_l": (EfficientNet_V2_L_Weights, 0.4, _BN_V2, None, None),
+}
+
+
+def _efficientnet(arch: str, weights: Any, kwargs: dict[str, Any]) -> EfficientNet:
+    enum_cls, dropout, norm_layer, width_mult, depth_mult = _ARCHS[arch]
+    conf = {} if width_mult is None else dict(width_mult=width_mult, depth_mult=depth_mult)
     setting, last_channel = _efficientnet_conf(arch, **conf)
     if norm_layer is not None:
         kwargs.setdefault("norm_layer", norm_layer)
@@ -436,124 +450,45 @@ def _efficientnet(
 
 def efficientnet_b0(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B0: 5,288,548 parameters."""
-    return _efficientnet(
-        "efficientnet_b0",
-        EfficientNet_B0_Weights,
-        weights,
-        kwargs,
-        0.2,
-        width_mult=1.0,
-        depth_mult=1.0,
-    )
+    return _efficientnet("efficientnet_b0", weights, kwargs)
 
 
 def efficientnet_b1(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b1",
-        EfficientNet_B1_Weights,
-        weights,
-        kwargs,
-        0.2,
-        width_mult=1.0,
-        depth_mult=1.1,
-    )
+    return _efficientnet("efficientnet_b1", weights, kwargs)
 
 
 def efficientnet_b2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b2",
-        EfficientNet_B2_Weights,
-        weights,
-        kwargs,
-        0.3,
-        width_mult=1.1,
-        depth_mult=1.2,
-    )
+    return _efficientnet("efficientnet_b2", weights, kwargs)
 
 
 def efficientnet_b3(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b3",
-        EfficientNet_B3_Weights,
-        weights,
-        kwargs,
-        0.3,
-        width_mult=1.2,
-        depth_mult=1.4,
-    )
+    return _efficientnet("efficientnet_b3", weights, kwargs)
 
 
 def efficientnet_b4(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b4",
-        EfficientNet_B4_Weights,
-        weights,
-        kwargs,
-        0.4,
-        width_mult=1.4,
-        depth_mult=1.8,
-    )
-
-
-_BN_B5 = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
+    return _efficientnet("efficientnet_b4", weights, kwargs)
 
 
 def efficientnet_b5(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b5",
-        EfficientNet_B5_Weights,
-        weights,
-        kwargs,
-        0.4,
-        _BN_B5,
-        width_mult=1.6,
-        depth_mult=2.2,
-    )
+    return _efficientnet("efficientnet_b5", weights, kwargs)
 
 
 def efficientnet_b6(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b6",
-        EfficientNet_B6_Weights,
-        weights,
-        kwargs,
-        0.5,
-        _BN_B5,
-        width_mult=1.8,
-        depth_mult=2.6,
-    )
+    return _efficientnet("efficientnet_b6", weights, kwargs)
 
 
 def efficientnet_b7(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_b7",
-        EfficientNet_B7_Weights,
-        weights,
-        kwargs,
-        0.5,
-        _BN_B5,
-        width_mult=2.0,
-        depth_mult=3.1,
-    )
-
-
-_BN_V2 = partial(nn.BatchNorm2d, eps=1e-03)
+    return _efficientnet("efficientnet_b7", weights, kwargs)
 
 
 def efficientnet_v2_s(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
     """EfficientNetV2-S: 21,458,488 parameters."""
-    return _efficientnet(
-        "efficientnet_v2_s", EfficientNet_V2_S_Weights, weights, kwargs, 0.2, _BN_V2
-    )
+    return _efficientnet("efficientnet_v2_s", weights, kwargs)
 
 
 def efficientnet_v2_m(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_v2_m", EfficientNet_V2_M_Weights, weights, kwargs, 0.3, _BN_V2
-    )
+    return _efficientnet("efficientnet_v2_m", weights, kwargs)
 
 
 def efficientnet_v2_l(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet(
-        "efficientnet_v2_l", EfficientNet_V2_L_Weights, weights, kwargs, 0.4, _BN_V2
-    )
+    return _efficientnet("efficientnet_v2_l", weights, kwargs)

@@ -1131,38 +1131,38 @@ class RandomResizedCrop(_Transform):
         return format_string
 
 
-class RandomHorizontalFlip(_Transform):
+class _RandomOp(_Transform):
+    """``_op(img)`` with probability ``p`` (one uniform draw per call), else ``img``."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def _op(self, img: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward(self, img: Any) -> Any:
+        import ctorch
+
+        if float(ctorch.rand(1).item()) < self.p:
+            return self._op(img)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomOp):
     """Flip left-right with probability ``p``."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def forward(self, img: Any) -> Any:
-        import ctorch
-
-        if float(ctorch.rand(1).item()) < self.p:
-            return hflip(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
+    def _op(self, img: Any) -> Any:
+        return hflip(img)
 
 
-class RandomVerticalFlip(_Transform):
+class RandomVerticalFlip(_RandomOp):
     """Flip top-bottom with probability ``p``."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def forward(self, img: Any) -> Any:
-        import ctorch
-
-        if float(ctorch.rand(1).item()) < self.p:
-            return vflip(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
+    def _op(self, img: Any) -> Any:
+        return vflip(img)
 
 
 def _setup_angle(x: Any, name: str) -> list[float]:

@@ -129,6 +129,44 @@ _IMAGENET_POLICY = [
 ]
 
 
+def _ops(
+    num_bins: int,
+    shear: float,
+    translate_x: float,
+    translate_y: float,
+    rotate: float,
+    enhance: float,
+    posterize_steps: int,
+) -> dict[str, Any]:
+    """The ops the automatic augmentations share, in torchvision's order: ``(magnitude bins,
+    signed)`` each, the bins spanning ``[0, max]`` for the given maxima (Solarize from 255 down
+    to 0; Posterize from 8 bits down by ``posterize_steps``)."""
+    return {
+        "ShearX": (_linspace(0.0, shear, num_bins), True),
+        "ShearY": (_linspace(0.0, shear, num_bins), True),
+        "TranslateX": (_linspace(0.0, translate_x, num_bins), True),
+        "TranslateY": (_linspace(0.0, translate_y, num_bins), True),
+        "Rotate": (_linspace(0.0, rotate, num_bins), True),
+        "Brightness": (_linspace(0.0, enhance, num_bins), True),
+        "Color": (_linspace(0.0, enhance, num_bins), True),
+        "Contrast": (_linspace(0.0, enhance, num_bins), True),
+        "Sharpness": (_linspace(0.0, enhance, num_bins), True),
+        "Posterize": (
+            8 - np.round(np.arange(num_bins) / ((num_bins - 1) / posterize_steps)).astype(int),
+            False,
+        ),
+        "Solarize": (_linspace(255.0, 0.0, num_bins), False),
+        "AutoContrast": (np.array(0.0), False),
+        "Equalize": (np.array(0.0), False),
+    }
+
+
+def _imagenet_ops(num_bins: int, image_size: tuple[int, int]) -> dict[str, Any]:
+    """AutoAugment's and RandAugment's ranges (translation up to 150/331 of the image)."""
+    h, w = image_size
+    return _ops(num_bins, 0.3, 150.0 / 331.0 * w, 150.0 / 331.0 * h, 30.0, 0.9, 4)
+
+
 class AutoAugment(_Transform):
     """AutoAugment (Cubuk et al. 2019) with the ImageNet, CIFAR10 or SVHN policy."""
 
@@ -153,25 +191,7 @@ class AutoAugment(_Transform):
         self.policies = policies[policy]
 
     def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict[str, Any]:
-        return {
-            "ShearX": (_linspace(0.0, 0.3, num_bins), True),
-            "ShearY": (_linspace(0.0, 0.3, num_bins), True),
-            "TranslateX": (_linspace(0.0, 150.0 / 331.0 * image_size[1], num_bins), True),
-            "TranslateY": (_linspace(0.0, 150.0 / 331.0 * image_size[0], num_bins), True),
-            "Rotate": (_linspace(0.0, 30.0, num_bins), True),
-            "Brightness": (_linspace(0.0, 0.9, num_bins), True),
-            "Color": (_linspace(0.0, 0.9, num_bins), True),
-            "Contrast": (_linspace(0.0, 0.9, num_bins), True),
-            "Sharpness": (_linspace(0.0, 0.9, num_bins), True),
-            "Posterize": (
-                8 - np.round(np.arange(num_bins) / ((num_bins - 1) / 4)).astype(int),
-                False,
-            ),
-            "Solarize": (_linspace(255.0, 0.0, num_bins), False),
-            "AutoContrast": (np.array(0.0), False),
-            "Equalize": (np.array(0.0), False),
-            "Invert": (np.array(0.0), False),
-        }
+        return {**_imagenet_ops(num_bins, image_size), "Invert": (np.array(0.0), False)}
 
     def forward(self, img: Any) -> Any:
         import ctorch
@@ -213,25 +233,7 @@ class RandAugment(_Transform):
         self.fill = fill
 
     def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict[str, Any]:
-        return {
-            "Identity": (np.array(0.0), False),
-            "ShearX": (_linspace(0.0, 0.3, num_bins), True),
-            "ShearY": (_linspace(0.0, 0.3, num_bins), True),
-            "TranslateX": (_linspace(0.0, 150.0 / 331.0 * image_size[1], num_bins), True),
-            "TranslateY": (_linspace(0.0, 150.0 / 331.0 * image_size[0], num_bins), True),
-            "Rotate": (_linspace(0.0, 30.0, num_bins), True),
-            "Brightness": (_linspace(0.0, 0.9, num_bins), True),
-            "Color": (_linspace(0.0, 0.9, num_bins), True),
-            "Contrast": (_linspace(0.0, 0.9, num_bins), True),
-            "Sharpness": (_linspace(0.0, 0.9, num_bins), True),
-            "Posterize": (
-                8 - np.round(np.arange(num_bins) / ((num_bins - 1) / 4)).astype(int),
-                False,
-            ),
-            "Solarize": (_linspace(255.0, 0.0, num_bins), False),
-            "AutoContrast": (np.array(0.0), False),
-            "Equalize": (np.array(0.0), False),
-        }
+        return {"Identity": (np.array(0.0), False), **_imagenet_ops(num_bins, image_size)}
 
     def forward(self, img: Any) -> Any:
         fill = _fill(img, self.fill)
@@ -268,25 +270,8 @@ class TrivialAugmentWide(_Transform):
         self.fill = fill
 
     def _augmentation_space(self, num_bins: int) -> dict[str, Any]:
-        return {
-            "Identity": (np.array(0.0), False),
-            "ShearX": (_linspace(0.0, 0.99, num_bins), True),
-            "ShearY": (_linspace(0.0, 0.99, num_bins), True),
-            "TranslateX": (_linspace(0.0, 32.0, num_bins), True),
-            "TranslateY": (_linspace(0.0, 32.0, num_bins), True),
-            "Rotate": (_linspace(0.0, 135.0, num_bins), True),
-            "Brightness": (_linspace(0.0, 0.99, num_bins), True),
-            "Color": (_linspace(0.0, 0.99, num_bins), True),
-            "Contrast": (_linspace(0.0, 0.99, num_bins), True),
-            "Sharpness": (_linspace(0.0, 0.99, num_bins), True),
-            "Posterize": (
-                8 - np.round(np.arange(num_bins) / ((num_bins - 1) / 6)).astype(int),
-                False,
-            ),
-            "Solarize": (_linspace(255.0, 0.0, num_bins), False),
-            "AutoContrast": (np.array(0.0), False),
-            "Equalize": (np.array(0.0), False),
-        }
+        wide = _ops(num_bins, 0.99, 32.0, 32.0, 135.0, 0.99, 6)
+        return {"Identity": (np.array(0.0), False), **wide}
 
     def forward(self, img: Any) -> Any:
         fill = _fill(img, self.fill)

@@ -22,6 +22,7 @@ from . import (
     _is_pil_image,
     _is_tensor,
     _randint,
+    _RandomOp,
     _setup_angle,
     _tensor_array,
     _Transform,
@@ -188,6 +189,25 @@ def _get_inverse_affine_matrix(
     return matrix
 
 
+def _fill_array(fill: Any, lead: tuple, check: bool = False) -> np.ndarray:
+    """``fill`` (None: 0) as a float64 array broadcasting over an image of leading shape
+    ``lead`` + (H, W): one value for all channels, or one per channel (``check``: exactly one
+    per channel, torchvision's error otherwise; else extra values are ignored)."""
+    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
+    if fill is not None:
+        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
+        if fv.size == 1 or not lead:
+            fill_arr[...] = fv[0]
+        else:
+            if check and fv.size != lead[-1]:
+                raise ValueError(
+                    "The number of elements in 'fill' does not match the number of channels of "
+                    f"the image ({fv.size} != {lead[-1]})"
+                )
+            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
+    return fill_arr
+
+
 def _warp_array(
     arr: np.ndarray, inv: list[float], mode: InterpolationMode, fill: Any
 ) -> np.ndarray:
@@ -199,13 +219,7 @@ def _warp_array(
     sx = a * xs + b * ys + c
     sy = d * xs + e * ys + f
     lead = arr.shape[:-2]
-    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
-    if fill is not None:
-        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
-        if fv.size == 1 or not lead:
-            fill_arr[...] = fv[0]
-        else:
-            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
+    fill_arr = _fill_array(fill, lead)
     src = arr.astype(np.float64)
     if mode == InterpolationMode.BILINEAR:
         fx, fy = sx - 0.5, sy - 0.5
@@ -248,17 +262,24 @@ def affine(
     _, h, w = get_dimensions(img)
     c = [w * 0.5, h * 0.5] if center is None else [float(v) for v in center]
     inv = _get_inverse_affine_matrix(c, -angle, [float(t) for t in translate], scale, shear)
+    return _transform(img, "AFFINE", inv, interpolation, fill, _warp_array)
+
+
+def _transform(img: Any, pil_method: str, coeffs, interpolation, fill, warp_array) -> Any:
+    """``img`` mapped through the coefficients ``coeffs`` of an affine or perspective
+    transform: PIL's ``Image.transform`` (``pil_method`` "AFFINE" or "PERSPECTIVE") for a PIL
+    image, else ``warp_array(array, coeffs, interpolation, fill)`` on the tensor's array."""
     if _is_pil_image(img):
         from PIL import Image
 
         return img.transform(
             img.size,
-            Image.AFFINE,
-            inv,
+            getattr(Image, pil_method),
+            coeffs,
             _MODE_TO_PIL_CODE[interpolation],
             fillcolor=_fill_for_pil(fill, img),
         )
-    return _apply(img, lambda a: _warp_array(a, inv, interpolation, fill))
+    return _apply(img, lambda a: warp_array(a, coeffs, interpolation, fill))
 
 
 class RandomAffine(_Transform):
@@ -552,24 +573,6 @@ def equalize(img: Any) -> Any:
         return np.stack([_equalize_channel(c) for c in flat]).reshape(a.shape)
 
     return _apply(img, f)
-
-
-class _RandomOp(_Transform):
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def _op(self, img: Any) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def forward(self, img: Any) -> Any:
-        import ctorch
-
-        if float(ctorch.rand(1).item()) < self.p:
-            return self._op(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
 
 
 class RandomInvert(_RandomOp):

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import (
-    _MODE_TO_PIL_CODE,
     InterpolationMode,
-    _fill_for_pil,
     _interpolation,
     _is_pil_image,
     _is_tensor,
@@ -26,7 +24,7 @@ from . import (
     _Transform,
     get_dimensions,
 )
-from ._extra import _apply, _blur_array, _cast_back
+from ._extra import _apply, _blur_array, _cast_back, _fill_array, _transform
 
 __all__ = [
     "RandomPerspective",
@@ -47,18 +45,7 @@ def _sample(
     None) where the point is outside the image."""
     h, w = arr.shape[-2:]
     lead = arr.shape[:-2]
-    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
-    if fill is not None:
-        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
-        if fv.size == 1 or not lead:
-            fill_arr[...] = fv[0]
-        else:
-            if fv.size != lead[-1]:
-                raise ValueError(
-                    "The number of elements in 'fill' does not match the number of channels of "
-                    f"the image ({fv.size} != {lead[-1]})"
-                )
-            fill_arr[...] = fv.reshape((-1, 1, 1))
+    fill_arr = _fill_array(fill, lead, check=True)
     src = arr.astype(np.float64)
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
         ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
@@ -122,17 +109,7 @@ def perspective(
     input) to ``endpoints``."""
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
     interpolation = _interpolation(interpolation)
-    if _is_pil_image(img):
-        from PIL import Image
-
-        return img.transform(
-            img.size,
-            Image.PERSPECTIVE,
-            coeffs,
-            _MODE_TO_PIL_CODE[interpolation],
-            fillcolor=_fill_for_pil(fill, img),
-        )
-    return _apply(img, lambda a: _perspective_array(a, coeffs, interpolation, fill))
+    return _transform(img, "PERSPECTIVE", coeffs, interpolation, fill, _perspective_array)
 
 
 def _check_p(p: float) -> float:

@@ -69,8 +69,6 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "Pad",
-    "RandomRotation",
-    "RandomAffine",
     "ColorJitter",
     "Grayscale",
     "RandomGrayscale",
@@ -491,96 +489,6 @@ class RandomResizedCrop(_GeometryTransform):
         return f"size={self.size}, scale={self.scale}, ratio={self.ratio}"
 
 
-class _RotationLike(Transform):
-    """Images and masks with one set of parameters; boxes not supported yet."""
-
-    interpolation: InterpolationMode
-    fill: Any
-
-    def _needs_transform_list(self, flat: list[Any]) -> list[bool]:
-        if any(isinstance(x, tv_tensors.BoundingBoxes) for x in flat):
-            raise NotImplementedError(
-                f"{type(self).__name__}: bounding boxes are not supported by ctorch yet"
-            )
-        return super()._needs_transform_list(flat)
-
-    def _apply(
-        self, inpt: Any, params: dict[str, Any], interp: InterpolationMode, fill: Any
-    ) -> Any:
-        raise NotImplementedError  # pragma: no cover
-
-    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
-        is_mask = isinstance(inpt, tv_tensors.Mask)
-        interp = InterpolationMode.NEAREST if is_mask else self.interpolation
-        fill = 0 if is_mask else self.fill
-        x = inpt.as_subclass(ctorch.Tensor) if isinstance(inpt, tv_tensors.TVTensor) else inpt
-        if is_mask and x.dim() == 2:
-            return _rewrap(self._apply(x[None], params, interp, fill)[0], inpt)
-        return _rewrap(self._apply(x, params, interp, fill), inpt)
-
-
-class RandomRotation(_RotationLike):
-    def __init__(
-        self,
-        degrees: Any,
-        interpolation: InterpolationMode | int = InterpolationMode.NEAREST,
-        expand: bool = False,
-        center: Sequence[float] | None = None,
-        fill: Any = 0,
-    ) -> None:
-        self.degrees = _setup_angle(degrees, "degrees")
-        self.interpolation = _interpolation(interpolation)
-        self.expand = expand
-        self.center = center
-        self.fill = fill
-
-    def make_params(self, flat: list[Any]) -> dict[str, Any]:
-        return {"angle": _uniform(self.degrees[0], self.degrees[1])}
-
-    def _apply(self, x: Any, params: dict[str, Any], interp: InterpolationMode, fill: Any) -> Any:
-        return F1.rotate(x, params["angle"], interp, self.expand, self.center, fill)
-
-    def extra_repr(self) -> str:
-        return f"degrees={self.degrees}, interpolation={self.interpolation}, expand={self.expand}"
-
-
-class RandomAffine(_RotationLike):
-    def __init__(
-        self,
-        degrees: Any,
-        translate: Sequence[float] | None = None,
-        scale: Sequence[float] | None = None,
-        shear: Any = None,
-        interpolation: InterpolationMode | int = InterpolationMode.NEAREST,
-        fill: Any = 0,
-        center: Sequence[float] | None = None,
-    ) -> None:
-        self._v1 = F1.RandomAffine(degrees, translate, scale, shear, interpolation, fill, center)
-        self.interpolation = self._v1.interpolation
-        self.fill = fill
-
-    def make_params(self, flat: list[Any]) -> dict[str, Any]:
-        h, w = query_size(flat)
-        v = self._v1
-        angle, tr, sc, sh = v.get_params(v.degrees, v.translate, v.scale, v.shear, [w, h])
-        return {"angle": angle, "translate": list(tr), "scale": sc, "shear": list(sh)}
-
-    def _apply(self, x: Any, params: dict[str, Any], interp: InterpolationMode, fill: Any) -> Any:
-        return F1.affine(
-            x,
-            params["angle"],
-            params["translate"],
-            params["scale"],
-            params["shear"],
-            interp,
-            fill,
-            self._v1.center,
-        )
-
-    def __repr__(self) -> str:
-        return repr(self._v1)
-
-
 # ------------------------------------------------------------------------------ colour (v1 ops)
 ColorJitter = _v1_wrapper(F1.ColorJitter, "Randomly change brightness, contrast, saturation, hue.")
 Grayscale = _v1_wrapper(F1.Grayscale, "Convert images to grayscale.")
@@ -677,8 +585,8 @@ class SanitizeBoundingBoxes(Transform):
         return (sample[0], new) if isinstance(sample, tuple) else [sample[0], new]
 
 
-# box-aware geometry (replaces the image/mask-only RandomRotation/RandomAffine above) and the
-# detection transforms; mixing and photometric extras
+# box-aware geometry (RandomRotation, RandomAffine, RandomPerspective, ...) and the detection
+# transforms; mixing and photometric extras
 from ._geometry import *  # noqa: E402, F403
 from ._geometry import __all__ as _geometry_all  # noqa: E402
 

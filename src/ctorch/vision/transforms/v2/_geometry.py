@@ -24,7 +24,6 @@ from .. import (
     InterpolationMode,
     _compute_resized_output_size,
     _interpolation,
-    _is_pil_image,
     _rotation_matrix,
     _setup_angle,
     _setup_size,
@@ -218,22 +217,10 @@ def perspective(
         return _boxes_through(inpt, fwd, inpt.canvas_size)
 
     def warp(x: Any, i: InterpolationMode, fl: Any) -> Any:
-        from .._extra import _apply
+        from .._extra import _transform
         from .._geometry_extra import _perspective_array
 
-        if _is_pil_image(x):
-            from PIL import Image
-
-            from .. import _MODE_TO_PIL_CODE, _fill_for_pil
-
-            return x.transform(
-                x.size,
-                Image.PERSPECTIVE,
-                coeffs,
-                _MODE_TO_PIL_CODE[i],
-                fillcolor=_fill_for_pil(fl, x),
-            )
-        return _apply(x, lambda arr: _perspective_array(arr, coeffs, i, fl))
+        return _transform(x, "PERSPECTIVE", coeffs, i, fl, _perspective_array)
 
     return _image_or_mask(inpt, warp, interpolation, fill)
 
