@@ -360,3 +360,11 @@ def test_densenet_old_checkpoint_keys_are_renamed() -> None:
     renamed = densenet._rename_old_keys(old)
     assert list(renamed) == list(sd)
     model.load_state_dict(renamed)
+
+
+@pytest.mark.parametrize("arch", ["efficientnet_b0", "efficientnet_v2_s"])
+def test_efficientnet_dropout_keyword(arch: str) -> None:
+    # torchvision pops `dropout` from the builder's keywords: it sets the classifier's rate
+    model = getattr(models, arch)(dropout=0.5, num_classes=3)
+    assert model.classifier[0].p == 0.5
+    assert getattr(models, arch)(num_classes=3).classifier[0].p != 0.5

@@ -437,14 +437,13 @@ def _efficientnet(arch: str, weights: Any, kwargs: dict[str, Any]) -> EfficientN
     setting, last_channel = _efficientnet_conf(arch, **conf)
     if norm_layer is not None:
         kwargs.setdefault("norm_layer", norm_layer)
+    dropout = kwargs.pop("dropout", dropout)  # as torchvision: a keyword overrides the default
     return _build(
         arch,
         enum_cls,
         weights,
         kwargs,
-        lambda **k: EfficientNet(
-            setting, kwargs.pop("dropout", dropout), last_channel=last_channel, **k
-        ),
+        lambda **k: EfficientNet(setting, dropout, last_channel=last_channel, **k),
     )
 
 
