@@ -82,12 +82,13 @@ def test_tcp_matches_mpi_world_rules(tmp_path: Path) -> None:
     (tmp_path / "s.py").write_text(
         textwrap.dedent(
             """
-            import torch, torch.distributed as dist
+            import os, torch, torch.distributed as dist
             dist.init_process_group("gloo")
             assert dist.get_backend() == "gloo" and dist.is_gloo_available()
             t = torch.tensor([dist.get_rank() + 1.0])
             dist.all_reduce(t, op=dist.ReduceOp.MAX)
-            print("RESULT", dist.get_rank(), t.item(), flush=True)
+            # one write per line: the ranks share the pipe and print's pieces interleave
+            os.write(1, f"RESULT {dist.get_rank()} {t.item()}\\n".encode())
             dist.destroy_process_group()
             """
         )
@@ -104,7 +105,7 @@ def test_mismatched_sizes_raise_clearly(tmp_path: Path) -> None:
     (tmp_path / "s.py").write_text(
         textwrap.dedent(
             """
-            import torch, torch.distributed as dist
+            import os, torch, torch.distributed as dist
             dist.init_process_group("gloo")
             t = torch.zeros(3 + dist.get_rank())
             dist.all_reduce(t)

@@ -177,10 +177,15 @@ def test_whole_model_save(tmp_path: Path) -> None:
     assert loaded == run("whole_model_save.py", "load", cwd=theirs).splitlines()
 
 
-def _launch(launcher: str, *args: str, cwd: Path) -> str:
+def _launch(launcher: str, *args: str, cwd: Path, tries: int = 1) -> str:
     cmd = [*_python(), "-m", launcher, "--nproc-per-node", "2", *args]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    for _ in range(tries):
+        proc = subprocess.run(
+            cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env
+        )
+        if proc.returncode == 0:
+            break
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
@@ -211,7 +216,13 @@ def test_ddp_torchrun(tmp_path: Path) -> None:
     if importlib.util.find_spec("torch") is not None:  # torchrun on the same script
         theirs_dir = tmp_path / "torch"
         theirs_dir.mkdir()
-        theirs = _launch("torch.distributed.run", str(HERE / "ddp_torchrun.py"), cwd=theirs_dir)
+        # torch 2.13's gloo sometimes aborts a rank at interpreter exit, after the script
+        # has finished ("terminate called without an active exception", SIGABRT): a
+        # teardown race in torch's own threads, not in the script; the reference run
+        # gets a second try so torch's flake does not fail ctorch's test
+        theirs = _launch(
+            "torch.distributed.run", str(HERE / "ddp_torchrun.py"), cwd=theirs_dir, tries=2
+        )
         assert_same_output("\n".join(lines), "\n".join(sorted(_DDP_LINE.findall(theirs))))
 
 
