@@ -1255,7 +1255,8 @@ def poisson_nll_loss(
     else:
         loss = input - target * (input + eps).log()
     if full:
-        t = target.detach()
+        # differentiable in target, as torch's (target log target - target + ...)
+        t = target
         safe = ctorch.where(t > 1, t, ctorch.ones_like(t))
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + ctorch.where(t > 1, stirling, ctorch.zeros_like(t))
