@@ -286,6 +286,36 @@ for _r in REDUCTIONS:
         [(3, 4)] * 3,
     )
 
+for _r in REDUCTIONS:
+    add(
+        f"multi_margin_loss-{_r}",
+        lambda lib, x, _r=_r: _F(lib).multi_margin_loss(
+            x, _long(lib, T4), p=2, margin=2.0, weight=_f64(lib, W5), reduction=_r
+        ),
+        [(4, 5)],
+    )
+    add(
+        f"multilabel_margin_loss-{_r}",
+        lambda lib, x, _r=_r: _F(lib).multilabel_margin_loss(
+            x * x, _long(lib, [[3, 0, -1, 1, 2], [1, 2, 3, 4, 0], [4, 4, -1, 0, 0]]), reduction=_r
+        ),
+        [(3, 5)],
+    )
+    add(
+        f"triplet_margin_with_distance_loss-{_r}",
+        lambda lib, a, p, n, _r=_r: _F(lib).triplet_margin_with_distance_loss(
+            a, p, n, margin=3.0, swap=True, reduction=_r
+        ),
+        [(3, 4)] * 3,
+    )
+    add(
+        f"ctc_loss-{_r}",
+        lambda lib, x, _r=_r: _F(lib).ctc_loss(
+            x.log_softmax(2), _long(lib, [[1, 2], [3, 3]]), (4, 4), (2, 2), reduction=_r
+        ),
+        [(4, 2, 4)],
+    )
+
 # ------------------------------------------------------------------ norms
 add("F.layer_norm", lambda lib, x, w, b: _F(lib).layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)])
 add(
