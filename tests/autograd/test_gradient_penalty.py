@@ -47,7 +47,9 @@ def _gp_step(lib, critic, real, fake, eps, lam=10.0):
     loss = critic(fake).mean() - critic(real).mean() + lam * gp
     critic.zero_grad()
     loss.backward()
-    return float(loss.detach()), {n: p.grad.detach().numpy().copy() for n, p in critic.named_parameters()}
+    return float(loss.detach()), {
+        n: p.grad.detach().numpy().copy() for n, p in critic.named_parameters()
+    }
 
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])
@@ -115,5 +117,45 @@ def test_func_hessian_and_hvp_of_cross_entropy_match_torch():
         h = lib.func.hessian(f)(xa)
         _, hv = lib.autograd.functional.hvp(f, xa, va)
         res[lib.__name__] = (h.detach().numpy(), hv.detach().numpy())
+    for a, b in zip(res["ctorch"], res["torch"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+_FWD_CASES = {
+    "cross_entropy": lambda lib, a: lib.nn.functional.cross_entropy(
+        a, lib.tensor([0, 3, 1]), label_smoothing=0.1
+    ),
+    "nll_loss": lambda lib, a: lib.nn.functional.nll_loss(a, lib.tensor([0, 3, 1])),
+    "mse_loss": lambda lib, a: lib.nn.functional.mse_loss(
+        a, lib.full((3, 4), 0.5, dtype=lib.float64)
+    ),
+    "binary_cross_entropy": lambda lib, a: lib.nn.functional.binary_cross_entropy(
+        a.sigmoid(), lib.full((3, 4), 0.3, dtype=lib.float64)
+    ),
+    "sdpa": lambda lib, a: lib.nn.functional.scaled_dot_product_attention(
+        a[None], a[None] * 0.5, a[None].flip(-1)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FWD_CASES))
+def test_forward_ad_and_jacfwd_through_fixed_ops_match_torch(name):
+    """forward AD (ctorch computes JVPs through double vjp) and jacfwd(grad) of the ops whose
+    backward used to be a constant under create_graph."""
+    fn = _FWD_CASES[name]
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    v = np.random.default_rng(5).standard_normal((3, 4))
+    res = {}
+    for lib in (torch, ctorch):
+        fwAD = lib.autograd.forward_ad
+        with fwAD.dual_level():
+            d = fwAD.make_dual(lib.from_numpy(x.copy()), lib.from_numpy(v.copy()))
+            tangent = fwAD.unpack_dual(fn(lib, d)).tangent.detach().numpy().copy()
+        xa = lib.from_numpy(x.copy())
+        if lib is ctorch:
+            jac = ctorch.func.jacfwd(ctorch.func.grad(lambda a: fn(ctorch, a).sum()))(xa)
+        else:  # torch's jacfwd(grad(mse_loss)) trips over its ZeroTensors: same Hessian
+            jac = torch.autograd.functional.hessian(lambda a: fn(torch, a).sum(), xa)
+        res[lib.__name__] = (tangent, jac.detach().numpy())
     for a, b in zip(res["ctorch"], res["torch"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
