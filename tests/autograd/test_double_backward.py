@@ -176,7 +176,7 @@ for _r in REDUCTIONS:
         hi=0.9,
     )
     add(
-        f"bce_with_logits-{_r}",
+        f"binary_cross_entropy_with_logits-{_r}",
         lambda lib, x, t, _r=_r: _F(lib).binary_cross_entropy_with_logits(
             x, t.sigmoid(), pos_weight=_f64(lib, [0.5, 1.0, 2.0, 1.5]), reduction=_r
         ),
@@ -374,6 +374,78 @@ add("F.adaptive_avg_pool2d", lambda lib, x: _F(lib).adaptive_avg_pool2d(x, 3), [
 add("F.adaptive_max_pool2d", lambda lib, x: _F(lib).adaptive_max_pool2d(x, 2), [(1, 1, 5, 5)])
 add("F.lp_pool2d", lambda lib, x: _F(lib).lp_pool2d(x, 2, 2), [(1, 1, 4, 4)], lo=0.5)
 
+add("F.adaptive_avg_pool1d", lambda lib, x: _F(lib).adaptive_avg_pool1d(x, 3) ** 2, [(1, 2, 5)])
+add(
+    "F.adaptive_avg_pool3d",
+    lambda lib, x: _F(lib).adaptive_avg_pool3d(x, 2) ** 2,
+    [(1, 1, 3, 3, 3)],
+)
+add("F.adaptive_max_pool1d", lambda lib, x: _F(lib).adaptive_max_pool1d(x, 2) ** 2, [(1, 2, 5)])
+add(
+    "F.adaptive_max_pool3d-adaptive_max_pool3d_with_indices",
+    lambda lib, x: (
+        _F(lib).adaptive_max_pool3d_with_indices(x, 2)[0] ** 2
+        + _F(lib).adaptive_max_pool3d(x, 1).sum()
+    ),
+    [(1, 1, 3, 3, 3)],
+)
+add("F.avg_pool3d", lambda lib, x: _F(lib).avg_pool3d(x, 2) ** 2, [(1, 1, 3, 4, 4)])
+add("F.max_pool3d", lambda lib, x: _F(lib).max_pool3d(x, 2) ** 2, [(1, 1, 3, 4, 4)])
+add(
+    "F.max_pool1d_with_indices",
+    lambda lib, x: _F(lib).max_pool1d_with_indices(x, 2)[0] ** 2,
+    [(1, 2, 6)],
+)
+add(
+    "F.max_pool2d_with_indices-max_unpool2d",
+    lambda lib, x: _F(lib).max_unpool2d(*_F(lib).max_pool2d_with_indices(x, 2), 2) ** 2,
+    [(1, 1, 4, 4)],
+)
+add(
+    "F.max_pool3d_with_indices",
+    lambda lib, x: _F(lib).max_pool3d_with_indices(x, 2)[0] ** 2,
+    [(1, 1, 2, 4, 4)],
+)
+add("F.pixel_unshuffle", lambda lib, x: _F(lib).pixel_unshuffle(x, 2) ** 2, [(1, 1, 4, 2)])
+add(
+    "F.upsample-upsample_bilinear-upsample_nearest",
+    lambda lib, x: (
+        (_F(lib).upsample(x, scale_factor=2, mode="bilinear", align_corners=True) ** 2).sum()
+        + (_F(lib).upsample_bilinear(x, size=(3, 4)) ** 3).sum()
+        + (_F(lib).upsample_nearest(x, scale_factor=2) ** 2).sum()
+    ),
+    [(1, 1, 2, 3)],
+)
+for _n, _s in (
+    ("dropout1d", (2, 2, 3)),
+    ("dropout2d", (1, 2, 2, 3)),
+    ("dropout3d", (1, 2, 2, 2, 2)),
+    ("alpha_dropout", (2, 3)),
+    ("feature_alpha_dropout", (1, 2, 2, 3)),
+):
+    add(
+        f"F.{_n}-eval",
+        lambda lib, x, _n=_n: getattr(_F(lib), _n)(x, 0.5, training=False) ** 3,
+        [_s],
+    )
+for _m in ("sum", "mean", "max"):
+    add(
+        f"F.embedding_bag-{_m}",
+        lambda lib, w, _m=_m: (
+            _F(lib).embedding_bag(_long(lib, [0, 2, 1, 3, 2]), w, _long(lib, [0, 2]), mode=_m) ** 2
+        ),
+        [(4, 3)],
+    )
+add(
+    "F.multi_head_attention_forward",
+    lambda lib, q, w_in, w_out: _F(lib).multi_head_attention_forward(
+        q, q, q, 4, 2, w_in, None, None, None, False, 0.0, w_out, None, need_weights=False
+    )[0],
+    [(3, 1, 4), (12, 4), (4, 4)],
+    lo=-1.0,
+    hi=1.0,
+)
+
 # ------------------------------------------------------------------ attention, embedding, ...
 add(
     "F.scaled_dot_product_attention",
@@ -509,6 +581,27 @@ def _np(t):
     if isinstance(t, torch.Tensor):
         return t.detach().numpy(force=True)  # torch's ZeroTensor gradients too
     return t.detach().numpy()
+
+
+# public functions of nn.functional (shared with torch) that have no row, and why
+NO_ROW = {
+    "one_hot": "integer output: not differentiable",
+    "gumbel_softmax": "random: the two libraries draw different noise",
+    "Tensor": "a class",
+}
+
+
+def test_every_functional_has_a_row():
+    import re
+
+    covered = set(re.findall(r"[A-Za-z0-9_]+", " ".join(c.name for c in CASES)))
+    for name in dir(torch.nn.functional):
+        fn = getattr(ctorch.nn.functional, name, None)
+        if name.startswith("_") or not callable(fn) or name.endswith("_"):
+            continue  # private, absent, or in place (leaves cannot be changed in place)
+        if not callable(getattr(torch.nn.functional, name)):
+            continue
+        assert name in covered or name in NO_ROW, f"F.{name} has no double-backward row"
 
 
 def test_table_covers_the_brief():
