@@ -562,6 +562,173 @@ add("linalg.det", lambda lib, a: lib.linalg.det(a), [(3, 3)])
 add("trace-diag-tril", lambda lib, a: lib.trace(a) * a.diag() + a.tril(), [(3, 3)])
 add("cross", lambda lib, a, b: lib.linalg.cross(a, b) ** 2, [(2, 3), (2, 3)])
 add("kron", lambda lib, a, b: lib.kron(a, b) ** 2, [(2, 2), (2, 3)])
+add("lerp", lambda lib, a, b, w: lib.lerp(a, b, w) ** 2, [(3, 4)] * 3)
+add(
+    "addcmul-addcdiv",
+    lambda lib, a, b, c: lib.addcmul(a, b, c) * lib.addcdiv(a, b, c),
+    [(3, 4)] * 3,
+    lo=0.5,
+)
+add("atan2", lambda lib, a, b: lib.atan2(a, b), [(3, 4)] * 2, signs=True)
+add("logcumsumexp", lambda lib, x: x.logcumsumexp(1), [(3, 4)])
+add(
+    "median-kthvalue",
+    lambda lib, x: x.median(1).values ** 3 + x.kthvalue(2, 1).values ** 2,
+    [(3, 5)],
+)
+add(
+    "take_along_dim",
+    lambda lib, x: lib.take_along_dim(x, _long(lib, [[0], [3], [1]]), 1) ** 3,
+    [(3, 4)],
+)
+add(
+    "index_put",
+    lambda lib, x, v: x.index_put((_long(lib, [0, 2]),), v * v) ** 2,
+    [(3, 4), (2, 4)],
+)
+add(
+    "scatter",
+    lambda lib, x, v: x.scatter(1, _long(lib, [[0, 1], [3, 2], [2, 0]]), v * v) ** 2,
+    [(3, 4), (3, 2)],
+)
+add(
+    "masked_scatter",
+    lambda lib, x, v: x.masked_scatter(x > 0, v * v) ** 2,
+    [(3, 4), (3, 4)],
+    signs=True,
+)
+add(
+    "repeat_interleave-roll-flip",
+    lambda lib, x: x.repeat_interleave(2, 1).roll(1, 0).flip(1) ** 3,
+    [(3, 4)],
+)
+add(
+    "Tensor.unfold-narrow-diagonal",
+    lambda lib, x: x.unfold(1, 2, 1) ** 3 + x.narrow(1, 1, 2).sum() * x.diagonal().sum(),
+    [(4, 4)],
+)
+add(
+    "baddbmm",
+    lambda lib, c, a, b: lib.baddbmm(c, a, b, alpha=0.5) ** 2,
+    [(2, 3, 2), (2, 3, 4), (2, 4, 2)],
+)
+add(
+    "addmv",
+    lambda lib, c, m, v: lib.addmv(c, m, v, beta=0.5) ** 2,
+    [(3,), (3, 4), (4,)],
+)
+add(
+    "tensordot",
+    lambda lib, a, b: lib.tensordot(a, b, dims=([1, 2], [0, 1])) ** 2,
+    [(2, 3, 4), (3, 4, 2)],
+)
+add("dot-vdot-mv", lambda lib, a, b, m: lib.dot(a, b) * lib.mv(m, a) ** 2, [(3,), (3,), (2, 3)])
+add(
+    "linalg.solve",
+    lambda lib, a, b: lib.linalg.solve(a + 4 * lib.eye(3, dtype=lib.float64), b),
+    [(3, 3), (3, 2)],
+)
+add(
+    "linalg.norm-vector_norm-matrix_norm",
+    lambda lib, a: (
+        lib.linalg.norm(a) * lib.linalg.vector_norm(a, 3, dim=1) + lib.linalg.matrix_norm(a)
+    ),
+    [(3, 3)],
+)
+add(
+    "linalg.cholesky",
+    lambda lib, a: lib.linalg.cholesky(a @ a.mT + 3 * lib.eye(3, dtype=lib.float64)),
+    [(3, 3)],
+)
+add(
+    "linalg.slogdet-logdet",
+    lambda lib, a: lib.linalg.slogdet(a + 4 * lib.eye(3, dtype=lib.float64))[1] * a.sum(),
+    [(3, 3)],
+)
+add("linalg.eigh", lambda lib, a: lib.linalg.eigh(a + a.mT)[0] ** 2, [(3, 3)])
+add("linalg.svdvals", lambda lib, a: lib.linalg.svdvals(a) ** 2, [(3, 2)])
+add("linalg.qr", lambda lib, a: lib.linalg.qr(a)[1] ** 2, [(3, 2)])
+add("linalg.matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a * 0.5), [(3, 3)])
+add("linalg.pinv", lambda lib, a: lib.linalg.pinv(a), [(3, 2)])
+add(
+    "erf-erfinv-lgamma-digamma",
+    lambda lib, x: x.erf() * (x * 0.3).erfinv() + x.lgamma() + x.digamma(),
+    [(3, 4)],
+    lo=0.5,
+    hi=1.5,
+)
+add(
+    "special.xlogy-i0-entr",
+    lambda lib, x, y: lib.special.xlogy(x, y) + lib.special.i0(x) + lib.special.entr(y),
+    [(3, 4), (3, 4)],
+    lo=0.3,
+)
+add(
+    "polygamma-mvlgamma",
+    lambda lib, x: lib.polygamma(1, x) + lib.mvlgamma(x + 2, 2),
+    [(3, 4)],
+    lo=0.5,
+)
+add(
+    "fmod-remainder-hypot",
+    lambda lib, x, y: lib.fmod(x, 0.7) * lib.remainder(x, 0.9) + lib.hypot(x, y),
+    [(3, 4)] * 2,
+    signs=True,
+)
+add(
+    "min-max-binary",
+    lambda lib, x, y: lib.maximum(x, y) ** 2 * lib.minimum(x, y) + lib.fmax(x, y) ** 3,
+    [(3, 4)] * 2,
+)
+add(
+    "sum-mean-amin-nansum",
+    lambda lib, x: x.sum(0) ** 2 + x.mean(1).sum() ** 3 + x.amin(0).sum() ** 2 + x.nansum() ** 2,
+    [(3, 4)],
+)
+add(
+    "softmax-tensor-methods",
+    lambda lib, x: x.softmax(0) * x.log_softmax(1) + lib.special.log_softmax(x, 1),
+    [(3, 4)],
+)
+add(
+    "cat-stack-split-chunk",
+    lambda lib, x, y: (
+        (lib.cat([x, y]) ** 2).sum()
+        + lib.stack([x, y]).sum(0) ** 3
+        + x.split(2, 1)[1].sum() * y.chunk(2, 0)[0].sum()
+    ),
+    [(2, 4), (2, 4)],
+)
+add(
+    "expand-permute-view",
+    lambda lib, x: x.expand(2, 3, 4).permute(2, 0, 1).reshape(4, 6) ** 3,
+    [(3, 4)],
+)
+add(
+    "complex-abs-angle",
+    lambda lib, x, y: lib.complex(x, y).abs() ** 3 + lib.complex(x, y).angle() ** 2,
+    [(3, 4)] * 2,
+    signs=True,
+)
+add("fft.rfft", lambda lib, x: lib.fft.rfft(x).abs() ** 2, [(2, 6)])
+add("trapezoid-diff", lambda lib, x: lib.trapezoid(x**2) + lib.diff(x, dim=1) ** 3, [(3, 4)])
+add(
+    "cosh-sinh-asinh-atanh",
+    lambda lib, x: x.cosh() * x.sinh() + x.asinh() * (x * 0.4).atanh(),
+    [(3, 4)],
+)
+add(
+    "sign-round-frac",
+    lambda lib, x: x.frac() ** 3 + x.round() * x**2 + x.sign() * x**3,
+    [(3, 4)],
+    signs=True,
+)
+add(
+    "nan_to_num-clip-square",
+    lambda lib, x: x.nan_to_num().clip(-1.5, 1.5).square() * x,
+    [(3, 4)],
+    signs=True,
+)
 
 
 NOT_IMPLEMENTED = "torch: derivative not implemented"
@@ -698,3 +865,24 @@ def test_cdist_refuses_double_backward_as_torch():
             np.testing.assert_array_equal(g.detach().numpy(), x1n.grad.numpy())
         with pytest.raises(NotImplementedError, match="'_cdist_backward' is not implemented"):
             lib.autograd.grad(g.sum(), x1)
+
+
+def test_fmax_fmin_nan_to_num_gradients_match_torch():
+    """first-order gradients (these ops had none): NaN/inf placement as torch's."""
+    a = np.array([1.0, np.nan, 3.0, np.nan, -np.inf, 2.0])
+    b = np.array([2.0, 1.0, np.nan, np.nan, 0.0, 2.0])
+    res = {}
+    for lib in (torch, ctorch):
+        out = []
+        for name in ("fmax", "fmin", "nan_to_num"):
+            x = lib.from_numpy(a.copy()).requires_grad_(True)
+            y = lib.from_numpy(b.copy()).requires_grad_(True)
+            o = lib.nan_to_num(x, posinf=5.0) if name == "nan_to_num" else getattr(lib, name)(x, y)
+            o.backward(lib.from_numpy(np.arange(1.0, 7.0)))
+            out += [o.detach().numpy(), x.grad.numpy(), None if y.grad is None else y.grad.numpy()]
+        res[lib.__name__] = out
+    for c, t in zip(res["ctorch"], res["torch"], strict=True):
+        if t is None:
+            assert c is None
+        else:
+            np.testing.assert_array_equal(c, t)

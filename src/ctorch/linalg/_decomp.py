@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..ops.join import cat
 from . import _common as C
 from ._solve import solve_triangular
@@ -209,14 +210,16 @@ class Svdvals(Function):
         _check_finite(op, a)
         if _wants_grad(ctx):
             u, s, vh = _svd_arrays(a, False)
-            ctx.save_for_backward(_wrap(u), _wrap(vh))
+            ctx.save_for_backward(_wrap(u), _wrap(vh), A)
         else:
             s = _svd_arrays(a, False, uv=False)
         return _wrap(s)
 
     @staticmethod
     def backward(ctx, gS):
-        U, Vh = ctx.saved_tensors
+        U, Vh, A = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: U and Vh as functions of A
+            U, _, Vh = Svd.apply(A, False)
         return (U * gS.unsqueeze(-2)) @ Vh
 
 

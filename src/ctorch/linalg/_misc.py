@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..ops import join as J
 from ..ops import linalg as OL
 from ..ops import products as PR
@@ -70,6 +71,7 @@ class VectorNorm(Function):
         r = np.asarray(r, dtype=a.dtype)
         ctx.save_for_backward(x, _wrap(r))
         ctx.ord = ord
+        ctx.dims = dims
         ctx.keepdim_shape = r.shape
         if not keepdim:
             r = r.reshape([s for i, s in enumerate(r.shape) if i not in (dims or range(a.ndim))])
@@ -80,6 +82,8 @@ class VectorNorm(Function):
         x, n = ctx.saved_tensors
         p = ctx.ord
         g = g.reshape(ctx.keepdim_shape)
+        if grad_state.enabled and p not in (0, 1, math.inf, -math.inf):
+            n = VectorNorm.apply(x, p, ctx.dims, True)  # create_graph: n depends on x
         if p == 0:
             return x * 0.0, None, None, None
         if p == 1:
