@@ -750,6 +750,151 @@ def _np(t):
     return t.detach().numpy()
 
 
+def _cell(lib, kind, x, h, c, wih, whh, bih, bhh):
+    mod = getattr(lib.nn, kind)(3, 2).double()
+    params = {"weight_ih": wih, "weight_hh": whh, "bias_ih": bih, "bias_hh": bhh}
+    if kind == "LSTMCell":
+        hy, cy = lib.func.functional_call(mod, params, (x, (h, c)))
+        return hy * cy
+    return lib.func.functional_call(mod, params, (x, h + c)) ** 2
+
+
+add(
+    "nn.LSTMCell",
+    lambda lib, *a: _cell(lib, "LSTMCell", *a),
+    [(2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,), (8,)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "nn.GRUCell",
+    lambda lib, *a: _cell(lib, "GRUCell", *a),
+    [(2, 3), (2, 2), (2, 2), (6, 3), (6, 2), (6,), (6,)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "nn.LSTM",
+    lambda lib, x, wih, whh, bih: (
+        lib.func.functional_call(
+            lib.nn.LSTM(2, 2, batch_first=True).double(),
+            {"weight_ih_l0": wih, "weight_hh_l0": whh, "bias_ih_l0": bih, "bias_hh_l0": bih * 0},
+            (x,),
+        )[0]
+        ** 2
+    ),
+    [(1, 3, 2), (8, 2), (8, 2), (8,)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "nn.GRU",
+    lambda lib, x, wih, whh, bih: (
+        lib.func.functional_call(
+            lib.nn.GRU(2, 2).double(),
+            {"weight_ih_l0": wih, "weight_hh_l0": whh, "bias_ih_l0": bih, "bias_hh_l0": bih * 0},
+            (x,),
+        )[0]
+        ** 2
+    ),
+    [(3, 1, 2), (6, 2), (6, 2), (6,)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "linalg.lu_factor-lu_solve",
+    lambda lib, a, b: lib.linalg.lu_solve(
+        *lib.linalg.lu_factor(a + 4 * lib.eye(3, dtype=lib.float64)), b
+    ),
+    [(3, 3), (3, 2)],
+)
+add(
+    "linalg.lu",
+    lambda lib, a: lib.linalg.lu(a + 4 * lib.eye(3, dtype=lib.float64))[2] ** 2,
+    [(3, 3)],
+)
+add("linalg.lstsq", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(4, 2), (4, 2)])
+add(
+    "linalg.solve_triangular",
+    lambda lib, a, b: lib.linalg.solve_triangular(
+        a.triu() + 4 * lib.eye(3, dtype=lib.float64), b, upper=True
+    ),
+    [(3, 3), (3, 2)],
+)
+add("clamp-tensor-bounds", lambda lib, x, lo: x.clamp(min=lo) ** 3, [(3, 4), (3, 4)], signs=True)
+add("pow-scalar-base-norm-p", lambda lib, x: 2.0**x + x.norm(p=3) ** 2, [(3, 4)])
+add(
+    "logaddexp-logaddexp2",
+    lambda lib, a, b: lib.logaddexp(a, b) * lib.logaddexp2(a, b),
+    [(3, 4)] * 2,
+)
+add(
+    "trig-unary",
+    lambda lib, x: (
+        x.sin() * x.cos()
+        + x.tan()
+        + x.asin() * x.acos()
+        + x.atan()
+        + x.expm1()
+        + x.exp2() * x.reciprocal()
+        + (x + 2).acosh()
+        + (x + 2).log2() * (x + 2).log10()
+        + x.floor() * x
+        + x.ceil() * x**2
+        + x.trunc() * x**3
+    ),
+    [(3, 4)],
+    lo=0.2,
+    hi=0.9,
+)
+add(
+    "special-unary",
+    lambda lib, x: (
+        lib.special.erfc(x) * lib.special.sinc(x)
+        + lib.special.i0e(x)
+        + lib.special.i1(x) * lib.special.i1e(x)
+        + lib.special.log_ndtr(x)
+        + lib.special.ndtr(x)
+        + lib.special.ndtri(x * 0.4 + 0.5)
+        + lib.special.erfcx(x) * lib.special.xlog1py(x, x + 1)
+    ),
+    [(3, 4)],
+    lo=0.1,
+    hi=0.9,
+)
+add("special.zeta", lambda lib, x: lib.special.zeta(2.5, x + 1), [(3, 4)], lo=0.1)
+add(
+    "special.gammainc",
+    lambda lib, x: (
+        lib.special.gammainc(lib.full((3, 4), 1.5, dtype=lib.float64), x)
+        * lib.special.gammaincc(lib.full((3, 4), 2.5, dtype=lib.float64), x)
+    ),
+    [(3, 4)],
+    lo=0.3,
+)
+for _red in ("sum", "amax", "mean"):
+    add(
+        f"scatter_reduce-{_red}",
+        lambda lib, x, s, _red=_red: (
+            x.scatter_reduce(1, _long(lib, [[0, 1, 1], [3, 3, 2], [2, 0, 0]]), s, _red) ** 2
+        ),
+        [(3, 4), (3, 3)],
+        lo=0.5,
+    )
+add("median-global-diag_embed", lambda lib, x: x.median() ** 3 + lib.diag_embed(x) ** 2, [(3, 4)])
+add(
+    "fft.fft-ifft-irfft",
+    lambda lib, x: lib.fft.ifft(lib.fft.fft(x) ** 2).real + lib.fft.irfft(lib.fft.rfft(x) ** 2, 4),
+    [(3, 4)],
+)
+add(
+    "utils.checkpoint",
+    lambda lib, x, w: lib.utils.checkpoint.checkpoint(
+        lambda a, b: (a @ b).tanh(), x, w, use_reentrant=False
+    ),
+    [(3, 4), (4, 2)],
+)
+
 # public functions of nn.functional (shared with torch) that have no row, and why
 NO_ROW = {
     "one_hot": "integer output: not differentiable",
@@ -886,3 +1031,16 @@ def test_fmax_fmin_nan_to_num_gradients_match_torch():
             assert c is None
         else:
             np.testing.assert_array_equal(c, t)
+
+
+def test_scatter_reduce_prod_refuses_double_backward():
+    x = ctorch.rand(3, 4, dtype=ctorch.float64, requires_grad=True)
+    s = ctorch.rand(3, 2, dtype=ctorch.float64, requires_grad=True)
+    out = x.scatter_reduce(1, ctorch.tensor([[0, 1], [3, 3], [2, 0]]), s, "prod")
+    gx, gs = ctorch.autograd.grad(out.sum(), (x, s), create_graph=True)
+    ref = ctorch.autograd.grad(  # first order without create_graph: the same values
+        x.scatter_reduce(1, ctorch.tensor([[0, 1], [3, 3], [2, 0]]), s, "prod").sum(), (x, s)
+    )
+    np.testing.assert_array_equal(gx.detach().numpy(), ref[0].numpy())
+    with pytest.raises(NotImplementedError, match="double backward of scatter_reduce"):
+        ctorch.autograd.grad(gx.sum(), x)
