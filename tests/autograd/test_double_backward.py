@@ -895,6 +895,68 @@ add(
     [(3, 4), (4, 2)],
 )
 
+
+add(
+    "distributions-Gamma-Dirichlet-Beta",
+    lambda lib, c, r, x: (
+        lib.distributions.Gamma(c, r).log_prob(x)
+        + lib.distributions.Dirichlet(c).log_prob(x / x.sum(-1, keepdim=True))[..., None]
+        + lib.distributions.Beta(c, r).log_prob(x * 0.3)
+    ),
+    [(2, 3), (2, 3), (2, 3)],
+    lo=0.5,
+    hi=2.0,
+)
+add(
+    "distributions-MultivariateNormal",
+    lambda lib, m, a, x: lib.distributions.MultivariateNormal(
+        m, scale_tril=a.tril(-1) + lib.diag_embed(a.diagonal(dim1=-2, dim2=-1).exp())
+    ).log_prob(x),
+    [(3,), (3, 3), (2, 3)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "distributions-MultivariateNormal-cov",
+    lambda lib, m, a, x: lib.distributions.MultivariateNormal(
+        m, covariance_matrix=a @ a.mT + lib.eye(3, dtype=lib.float64)
+    ).log_prob(x),
+    [(3,), (3, 3), (2, 3)],
+    lo=-1.0,
+    hi=1.0,
+)
+add(
+    "linalg.lu_unpack",
+    lambda lib, a: (
+        lib.lu_unpack(*lib.linalg.lu_factor(a + 4 * lib.eye(3, dtype=lib.float64)))[2] ** 2
+    ),
+    [(3, 3)],
+)
+add(
+    "complex-polar-conj-sgn",
+    lambda lib, r, t: (
+        (lib.polar(r, t).conj() * lib.polar(r, t * 2)).real ** 2
+        + lib.sgn(lib.complex(r, t)).imag * r
+    ),
+    [(3, 4), (3, 4)],
+    lo=0.5,
+)
+add(
+    "div-rounding-true-scalar",
+    lambda lib, x, y: lib.div(x, y, rounding_mode=None) ** 2 + x.div(2.5) ** 3 + 3.0 / y,
+    [(3, 4), (3, 4)],
+    signs=True,
+)
+add(
+    "to-float64-alias-view_as",
+    lambda lib, x, y: (
+        x.to(lib.float64).view_as(y) ** 2 * y.alias()
+        if hasattr(y, "alias")
+        else x.to(lib.float64).view_as(y) ** 2 * y
+    ),
+    [(3, 4), (3, 4)],
+)
+
 # public functions of nn.functional (shared with torch) that have no row, and why
 NO_ROW = {
     "one_hot": "integer output: not differentiable",
