@@ -1106,3 +1106,58 @@ def test_scatter_reduce_prod_refuses_double_backward():
     np.testing.assert_array_equal(gx.detach().numpy(), ref[0].numpy())
     with pytest.raises(NotImplementedError, match="double backward of scatter_reduce"):
         ctorch.autograd.grad(gx.sum(), x)
+
+
+# Above the kernels' size thresholds (the rows above are small enough to take the NumPy
+# fallbacks of some ops): torch parity only, gradgradcheck would be slow here.
+BIG = [
+    Case(
+        "big-cross_entropy",
+        lambda lib, x: _F(lib).cross_entropy(x, lib.arange(64) % 100, label_smoothing=0.1),
+        [(64, 100)],
+    ),
+    Case(
+        "big-conv2d",
+        lambda lib, x, w: _F(lib).conv2d(x, w, padding=1).tanh(),
+        [(2, 8, 16, 16), (8, 8, 3, 3)],
+    ),
+    Case(
+        "big-batch_norm-layer_norm",
+        lambda lib, x: (
+            _F(lib).layer_norm(_F(lib).batch_norm(x, None, None, training=True), (32,)).sin()
+        ),
+        [(64, 32)],
+    ),
+    Case(
+        "big-softmax-gelu-silu",
+        lambda lib, x: _F(lib).gelu(x).softmax(1) * _F(lib).silu(x),
+        [(64, 256)],
+    ),
+    Case(
+        "big-sdpa",
+        lambda lib, q, k, v: _F(lib).scaled_dot_product_attention(q, k, v, is_causal=True),
+        [(2, 4, 64, 16)] * 3,
+    ),
+    Case(
+        "big-mse-bce",
+        lambda lib, x, t: (
+            _F(lib).mse_loss(x, t) + _F(lib).binary_cross_entropy(x.sigmoid(), t.sigmoid())
+        ),
+        [(64, 128)] * 2,
+    ),
+    Case(
+        "big-max_pool-avg_pool",
+        lambda lib, x: _F(lib).max_pool2d(x, 2) ** 2 + _F(lib).avg_pool2d(x, 2) ** 3,
+        [(2, 8, 16, 16)],
+    ),
+    Case(
+        "big-embedding-lstm",
+        lambda lib, w: _F(lib).embedding(lib.arange(200) % 50, w) ** 2,
+        [(50, 16)],
+    ),
+]
+
+
+@pytest.mark.parametrize("c", BIG, ids=_ids(BIG))
+def test_double_backward_matches_torch_above_kernel_thresholds(c):
+    test_double_backward_matches_torch(c)
