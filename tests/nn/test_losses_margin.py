@@ -165,3 +165,34 @@ def test_modules_match_functional():
     assert "weight" in dict(nn.MultiMarginLoss(weight=w).named_buffers())
     with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
         nn.MultiMarginLoss(p=3)
+
+
+LOSSES = [
+    ("multi_margin_loss", "MultiMarginLoss"),
+    ("multilabel_margin_loss", "MultiLabelMarginLoss"),
+    ("multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss"),
+    ("margin_ranking_loss", "MarginRankingLoss"),
+    ("hinge_embedding_loss", "HingeEmbeddingLoss"),
+    ("cosine_embedding_loss", "CosineEmbeddingLoss"),
+    ("triplet_margin_loss", "TripletMarginLoss"),
+    ("triplet_margin_with_distance_loss", "TripletMarginWithDistanceLoss"),
+    ("soft_margin_loss", "SoftMarginLoss"),
+    ("gaussian_nll_loss", "GaussianNLLLoss"),
+    ("ctc_loss", "CTCLoss"),
+]
+
+
+def _params(fn):
+    import inspect
+
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize(("fname", "mname"), LOSSES)
+def test_signatures_match_torch(fname, mname):
+    assert _params(getattr(ctorch.nn.functional, fname)) == _params(
+        getattr(torch.nn.functional, fname)
+    )
+    assert [n for n, *_ in _params(getattr(nn, mname).__init__)] == [
+        n for n, *_ in _params(getattr(torch.nn, mname).__init__)
+    ]
