@@ -159,3 +159,37 @@ def test_forward_ad_and_jacfwd_through_fixed_ops_match_torch(name):
         res[lib.__name__] = (tangent, jac.detach().numpy())
     for a, b in zip(res["ctorch"], res["torch"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def _maml_meta_grads(lib, params_np, xs, ys, xq, yq):
+    """One MAML outer step: two inner SGD steps with create_graph (cross_entropy), then the
+    query loss's gradient w.r.t. the initial parameters."""
+    F = lib.nn.functional
+    params = [lib.from_numpy(p.copy()).requires_grad_(True) for p in params_np]
+
+    def net(ps, x):
+        w1, b1, w2, b2 = ps
+        return F.linear(F.gelu(F.linear(x, w1, b1)), w2, b2)
+
+    fast = params
+    for _ in range(2):
+        loss = F.cross_entropy(net(fast, lib.from_numpy(xs)), lib.from_numpy(ys))
+        grads = lib.autograd.grad(loss, fast, create_graph=True)
+        fast = [p - 0.4 * g for p, g in zip(fast, grads, strict=True)]
+    q = F.cross_entropy(net(fast, lib.from_numpy(xq)), lib.from_numpy(yq), label_smoothing=0.1)
+    q = q + 0.1 * F.mse_loss(
+        net(fast, lib.from_numpy(xq)).softmax(1), lib.full((6, 3), 1 / 3.0, dtype=lib.float64)
+    )
+    return float(q.detach()), [g.numpy() for g in lib.autograd.grad(q, params)]
+
+
+def test_maml_meta_gradients_match_torch():
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal(s) * 0.5 for s in ((8, 4), (8,), (3, 8), (3,))]
+    xs, xq = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    ys, yq = rng.integers(0, 3, 6), rng.integers(0, 3, 6)
+    tq, tg = _maml_meta_grads(torch, params, xs, ys, xq, yq)
+    cq, cg = _maml_meta_grads(ctorch, params, xs, ys, xq, yq)
+    assert cq == pytest.approx(tq, rel=1e-12)
+    for a, b in zip(cg, tg, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
