@@ -99,6 +99,20 @@ CASES = {
         lambda L, a, p, n: _F(L).triplet_margin_loss(a, p, n),
         [(4, 5), (4, 5), (4, 5)],
     ),
+    "multi_margin_loss": (
+        lambda L, x: _F(L).multi_margin_loss(x, _ints(L, [0, 2, 1, 4])),
+        [(4, 5)],
+    ),
+    "multilabel_margin_loss": (
+        lambda L, x: _F(L).multilabel_margin_loss(x, _ints(L, [[0, 2, -1, 0, 0]] * 4)),
+        [(4, 5)],
+    ),
+    "ctc_loss": (
+        lambda L, x: _F(L).ctc_loss(
+            x.log_softmax(2), _ints(L, [[1, 2], [3, 1]]), (5, 4), (2, 2), reduction="sum"
+        ),
+        [(5, 2, 4)],
+    ),
     "nll_loss": (lambda L, x: _F(L).nll_loss(x.log_softmax(1), _ints(L, [0, 2, 1, 4])), [(4, 5)]),
     "cross_entropy": (lambda L, x: _F(L).cross_entropy(x, _ints(L, [0, 2, 1, 4])), [(4, 5)]),
     "max_unpool2d": (

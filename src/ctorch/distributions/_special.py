@@ -12,6 +12,7 @@ import numpy as np
 
 import ctorch
 from ctorch.autograd import Function
+from ctorch.autograd.grad_mode import state as _grad_state
 
 _lgamma_np = np.vectorize(math.lgamma, otypes=[np.float64])
 
@@ -151,10 +152,19 @@ class _Cholesky(Function):
                 "not positive-definite."
             ) from None
         ctx.L = L
+        ctx.save_for_backward(a)
         return _out(L, a)
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph: the same formula from differentiable ops
+            (a,) = ctx.saved_tensors
+            Lt = ctorch.linalg.cholesky(a)
+            phi = (Lt.mT @ g).tril()
+            phi = phi - 0.5 * ctorch.diag_embed(phi.diagonal(dim1=-2, dim2=-1))
+            Linv = ctorch.linalg.inv(Lt)
+            gA = Linv.mT @ phi @ Linv
+            return 0.5 * (gA + gA.mT)
         L = ctx.L
         gL = _np(g).astype(L.dtype)
         phi = np.tril(_tr(L) @ gL)
@@ -174,10 +184,17 @@ class _SolveLower(Function):
         Ln = np.tril(_np(L))
         X = np.linalg.solve(Ln, _np(B))
         ctx.Ln, ctx.X = Ln, X
+        ctx.save_for_backward(L, B)
         return _out(X, B)
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph: the same formula from differentiable ops
+            L, B = ctx.saved_tensors
+            Lt = L.tril()
+            X = ctorch.linalg.solve_triangular(Lt, B, upper=False)
+            gB = ctorch.linalg.solve_triangular(Lt.mT, g, upper=True)
+            return -(gB @ X.mT).tril(), gB
         gB = np.linalg.solve(_tr(ctx.Ln), _np(g).astype(ctx.X.dtype))
         gL = -np.tril(gB @ _tr(ctx.X))
         return _out(gL, g), _out(gB, g)
@@ -188,10 +205,15 @@ class _Inverse(Function):
     def forward(ctx, a):
         inv = np.linalg.inv(_np(a))
         ctx.inv = inv
+        ctx.save_for_backward(a)
         return _out(inv, a)
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph
+            (a,) = ctx.saved_tensors
+            it = ctorch.linalg.inv(a).mT
+            return -(it @ g @ it)
         it = _tr(ctx.inv)
         return _out(-(it @ _np(g).astype(it.dtype) @ it), g)
 

@@ -14,18 +14,13 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..ops.join import cat
 from . import _common as C
 from ._solve import solve_triangular
 
 _wrap = Tensor._make
 
-
-def _grad_enabled() -> bool:
-    """Grad mode inside a backward: True only under ``create_graph`` (double backward)."""
-    from ..autograd.grad_mode import state
-
-    return bool(state.enabled)
 
 
 def _wants_grad(ctx) -> bool:
@@ -282,8 +277,8 @@ class Svdvals(Function):
     @staticmethod
     def backward(ctx, gS):
         U, Vh, A = ctx.saved_tensors
-        if _grad_enabled():  # create_graph: U and Vh as differentiable functions of A
-            U, _S, Vh = Svd.apply(A, False)
+        if grad_state.enabled:  # create_graph: U and Vh as functions of A
+            U, _, Vh = Svd.apply(A, False)
         return (U * gS.unsqueeze(-2)) @ Vh
 
 
@@ -330,7 +325,7 @@ class Eigh(Function):
     @staticmethod
     def backward(ctx, gL, gV=None):
         L, V, A = ctx.saved_tensors
-        if not ctx.vectors_out and _grad_enabled():
+        if not ctx.vectors_out and grad_state.enabled:
             # create_graph through eigvalsh: V (not an output) as a differentiable function
             L, V = Eigh.apply(A, ctx.uplo, True)
         if gV is None or not bool(np.any(gV._a)):
@@ -419,7 +414,7 @@ class Eig(Function):
     def backward(ctx, gL, gV=None):
         # torch's linalg_eig_backward, on arrays (tensor ops under create_graph)
         W, V, A = ctx.saved_tensors
-        if _grad_enabled():
+        if grad_state.enabled:
             if not ctx.vectors_out:  # V is not an output: a differentiable function of A
                 W, V = Eig.apply(A, True)
             return _eig_backward_tensors(W, V, gL, gV, ctx.real), None

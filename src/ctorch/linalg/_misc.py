@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..ops import join as J
 from ..ops import linalg as OL
 from ..ops import products as PR
@@ -87,10 +88,8 @@ class VectorNorm(Function):
         x, n = ctx.saved_tensors
         p = ctx.ord
         g = g.reshape(ctx.keepdim_shape)
-        from ..autograd.grad_mode import state
-
-        if state.enabled and p not in (0, 1):  # create_graph: n as a function of x
-            n = VectorNorm.apply(x, p, ctx.dims, True)
+        if grad_state.enabled and p not in (0, 1, math.inf, -math.inf):
+            n = VectorNorm.apply(x, p, ctx.dims, True)  # create_graph: n depends on x
         if p == 0:
             return x * 0.0, None, None, None
         if p == 1:

@@ -1255,7 +1255,8 @@ def poisson_nll_loss(
     else:
         loss = input - target * (input + eps).log()
     if full:
-        t = target.detach()
+        # differentiable in target, as torch's (target log target - target + ...)
+        t = target
         safe = ctorch.where(t > 1, t, ctorch.ones_like(t))
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + ctorch.where(t > 1, stirling, ctorch.zeros_like(t))
@@ -1303,3 +1304,80 @@ def _bind_reexports() -> None:
 
 
 _bind_reexports()
+
+
+# ====================================================================== losses composed in
+# nn/_margin_losses.py (twice differentiable): torch's signatures and legacy arguments here
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C``."""
+    from . import _margin_losses
+
+    reduction = _reduction(size_average, reduce, reduction)
+    return _margin_losses.multi_margin_loss(input, target, p, margin, weight, reduction)
+
+
+def multilabel_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss over the classes each row of ``target`` lists (up to -1)."""
+    from . import _margin_losses
+
+    reduction = _reduction(size_average, reduce, reduction)
+    return _margin_losses.multilabel_margin_loss(input, target, reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with a user distance (pairwise_distance)."""
+    from . import _margin_losses
+
+    _loss._check_reduction(reduction)
+    return _margin_losses.triplet_margin_with_distance_loss(
+        anchor, positive, negative, distance_function, margin, swap, reduction
+    )
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    """Connectionist temporal classification loss of (T, N, C) log-probabilities."""
+    from . import _margin_losses
+
+    return _margin_losses.ctc_loss(
+        log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
+    )
+
+
+__all__ += [
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "ctc_loss",
+]

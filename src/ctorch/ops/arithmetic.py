@@ -482,6 +482,14 @@ def _fm(a, b, name):
     b = as_tensor_arg(b, a, name)
     xp = xp_of(a._a)
     dt = _res_dtype(a, b)
+    if state.enabled and (a._rg or b._rg):
+        # differentiable: torch's gradient goes to ``a`` where a >= b (fmin: <=) or b is NaN
+        import ctorch
+
+        aa, ba = _operand(a, dt), _operand(b, dt)
+        with np.errstate(invalid="ignore"):
+            keep = (aa >= ba if name == "fmax" else aa <= ba) | xp.isnan(ba)
+        return ctorch.where(_wrap(keep), a.to(D.from_numpy_dtype(dt)), b.to(D.from_numpy_dtype(dt)))
     return _wrap(getattr(xp, name)(_operand(a, dt), _operand(b, dt)))
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from .._backend import cpu_kernels
 from .._tensor import Tensor
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from ._util import _F32, _F64, sum_to_shape
 
 _wrap = Tensor._make
@@ -45,26 +46,61 @@ class ScaledDotProductAttention(Function):
         kT = np.ascontiguousarray(k3.transpose(0, 2, 1))
         cpu_kernels.sdpa_forward(q3, kT, v3, m3, causal, scale, o, lse)
         ctx.saved = (q3, k3, kT, v3, m3, o, lse, causal, scale, lead, mask)
+        ctx.save_for_backward(q, k, v, mask)
         return _wrap(o.reshape(lead + (L, DV)))
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
-        q3, k3, kT, v3, m3, o, lse, causal, scale, lead, mask = ctx.saved
-        go = np.ascontiguousarray(g._a.reshape(o.shape))
-        gq, gk, gv = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
-        want_m = mask is not None and ctx.needs_input_grad[3]
-        gm = np.empty(q3.shape[:2] + (k3.shape[1],), q3.dtype) if want_m else None
-        vT = np.ascontiguousarray(v3.transpose(0, 2, 1))
-        cpu_kernels.sdpa_backward(q3, k3, kT, vT, m3, causal, scale, o, go, lse, gq, gk, gv, gm)
-        L, S = q3.shape[1], k3.shape[1]
-        r = [
-            _wrap(gq.reshape(lead + q3.shape[1:])),
-            _wrap(gk.reshape(lead + k3.shape[1:])),
-            _wrap(gv.reshape(lead + v3.shape[1:])),
-            sum_to_shape(_wrap(gm.reshape(lead + (L, S))), mask.shape) if want_m else None,
-        ]
-        return (*r, None, None)
+        if _grad_state.enabled:  # create_graph: the kernel's gradients are constants
+            return _sdpa_backward_graph(ctx, g)
+        return _sdpa_backward_kernel(ctx, g)  # grad mode is off here: nothing records
+
+
+def _sdpa_backward_graph(ctx, g):
+    """The attention gradients from differentiable ops (backward under create_graph):
+    P = softmax(Q K^T s + M), dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)),
+    dQ = s dS K, dK = s dS^T Q, dM = dS."""
+    q, k, v, mask = ctx.saved_tensors
+    causal, scale = ctx.saved[7], ctx.saved[8]
+    s = (q @ k.transpose(-2, -1)) * scale
+    if mask is not None:
+        s = s + mask
+    if causal:
+        L, S = s.shape[-2], s.shape[-1]
+        tri = np.where(np.tril(np.ones((L, S), dtype=bool)), 0.0, -np.inf).astype(q._a.dtype)
+        s = s + _wrap(tri)
+    p = s.softmax(-1)
+    need = ctx.needs_input_grad
+    gv = p.transpose(-2, -1) @ g if need[2] else None
+    gq = gk = gm = None
+    if need[0] or need[1] or (mask is not None and need[3]):
+        dp = g @ v.transpose(-2, -1)
+        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+        if need[0]:
+            gq = (ds @ k) * scale
+        if need[1]:
+            gk = (ds.transpose(-2, -1) @ q) * scale
+        if mask is not None and need[3]:
+            gm = ds.sum_to_size(*mask.shape)
+    return gq, gk, gv, gm, None, None
+
+
+def _sdpa_backward_kernel(ctx, g):
+    q3, k3, kT, v3, m3, o, lse, causal, scale, lead, mask = ctx.saved
+    go = np.ascontiguousarray(g._a.reshape(o.shape))
+    gq, gk, gv = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
+    want_m = mask is not None and ctx.needs_input_grad[3]
+    gm = np.empty(q3.shape[:2] + (k3.shape[1],), q3.dtype) if want_m else None
+    vT = np.ascontiguousarray(v3.transpose(0, 2, 1))
+    cpu_kernels.sdpa_backward(q3, k3, kT, vT, m3, causal, scale, o, go, lse, gq, gk, gv, gm)
+    L, S = q3.shape[1], k3.shape[1]
+    r = [
+        _wrap(gq.reshape(lead + q3.shape[1:])),
+        _wrap(gk.reshape(lead + k3.shape[1:])),
+        _wrap(gv.reshape(lead + v3.shape[1:])),
+        sum_to_shape(_wrap(gm.reshape(lead + (L, S))), mask.shape) if want_m else None,
+    ]
+    return (*r, None, None)
 
 
 def fused_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale):

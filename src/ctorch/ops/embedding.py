@@ -48,6 +48,8 @@ class Embedding(Function):
             gy = gy / counts[idx][:, None].astype(gy.dtype)
             gy = xp.ascontiguousarray(gy, dtype=ga.dtype)
         pad = -1 if padding_idx is None else int(padding_idx)
+        if state.enabled:  # create_graph: the scatter-add as a differentiable op of g
+            return _embedding_backward_graph(g, idx, V, D, pad, by_freq), None, None, None
         k = kernels_for(gy)
         if gy.dtype in (np.float32, np.float64) and k.has("embedding_backward"):
             gw = xp.empty((V, D), gy.dtype)
@@ -63,6 +65,23 @@ class Embedding(Function):
             if pad >= 0:
                 gw[pad] = 0
         return _wrap(gw), None, None, None
+
+
+def _embedding_backward_graph(g, idx, V, D, pad, by_freq):
+    """grad_weight = index_add of the rows of g (differentiable in g), for create_graph."""
+    import ctorch
+
+    xp = xp_of(idx)
+    gy = g.reshape(-1, D)
+    keep = xp.ones(idx.shape[0], g._a.dtype)
+    if by_freq:
+        keep = keep / xp.bincount(idx, minlength=V)[idx].astype(g._a.dtype)
+    if pad >= 0:
+        keep = keep * (idx != pad)
+    if by_freq or pad >= 0:
+        gy = gy * _wrap(keep[:, None])
+    z = ctorch.zeros((V, D), dtype=g.dtype, device=g.device)
+    return z.index_add(0, _wrap(idx), gy)
 
 
 def embedding(

@@ -14,6 +14,8 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad as _no_grad
+from ..autograd.grad_mode import state as _grad_state
 from ._util import as_tensor_arg, wrap_dim
 
 _wrap = Tensor._make
@@ -223,11 +225,15 @@ class ScatterReduce(Function):
         out, count = _scatter_reduce_np(xa, dim, ia_h, sa_h, reduce, include_self)
         ctx.args = (dim, ia_h, reduce, include_self, xp)
         ctx.arrays = (xa, sa_h, out, count, src._a.shape)
+        ctx.save_for_backward(x, src)  # only the create_graph path reads them
         return _wrap(out if xp is np else xp.asarray(out))
 
     @staticmethod
     def backward(ctx, g):
-        # torch's scatter_reduce_backward, on the host arrays (first order only)
+        # torch's scatter_reduce_backward, on the host arrays; under create_graph the same
+        # sums as differentiable ops of g (masks and counts are constants)
+        if _grad_state.enabled:
+            return _scatter_reduce_backward_graph(ctx, g)
         dim, ia, reduce, include_self, xp = ctx.args
         x, s, out, count, sshape = ctx.arrays
         ga = g._a if xp is np else xp.asnumpy(g._a)
@@ -263,6 +269,46 @@ class ScatterReduce(Function):
         gsrc[tuple(slice(0, n) for n in ia.shape)] = gs
         back = (lambda a: a) if xp is np else xp.asarray
         return _wrap(back(gx.astype(ga.dtype))), None, None, _wrap(back(gsrc)), None, None
+
+
+def _scatter_reduce_backward_graph(ctx, g):
+    from .double_backward import refuse
+
+    dim, ia, reduce, include_self, xp = ctx.args
+    x, s, out, count, sshape = ctx.arrays
+    if reduce == "prod" or tuple(sshape) != ia.shape:
+        with _no_grad():
+            first = ScatterReduce.backward(ctx, g)
+        msg = (
+            f"ctorch: double backward of scatter_reduce (reduce={reduce!r}, or a src larger "
+            "than index) is not implemented"
+        )
+        xt, st = ctx.saved_tensors
+        gx, gs = refuse(msg, first[0], g, xt, st), refuse(msg, first[3], g, xt, st)
+        return gx, None, None, gs, None, None
+    dt = g._a.dtype
+    idx = _wrap(xp.asarray(ia))
+
+    def const(a):
+        return _wrap(xp.asarray(np.asarray(a, dtype=dt)))
+
+    touched = count > 0
+    if reduce == "sum":
+        gx, gs = g, g.gather(dim, idx)
+    elif reduce == "mean":
+        gx = g / const(np.maximum(count + (1 if include_self else 0), 1))
+        gs = gx.gather(dim, idx)
+    else:  # amax / amin
+        grid = _grid(ia.shape, dim, ia, np)
+        x_is = (x == out).astype(dt)
+        s_is = (s == out[grid]).astype(dt)
+        nd = x_is.copy()
+        np.add.at(nd, grid, s_is)
+        gd = g / const(nd)
+        gx, gs = gd * const(x_is), gd.gather(dim, idx) * const(s_is)
+    if not include_self:
+        gx = gx * const(~touched)
+    return gx, None, None, gs, None, None
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):

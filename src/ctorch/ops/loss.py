@@ -12,6 +12,7 @@ import numpy as np
 from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 
 _wrap = Tensor._make
 _F32 = np.dtype(np.float32)
@@ -147,12 +148,16 @@ class CrossEntropy(Function):
             out = out.reshape(target._a.shape)
         ctx.lp, ctx.t, ctx.w, ctx.denom = lp, t, w, denom
         ctx.p = (ignore_index, reduction, eps, xa.shape)
+        ctx.save_for_backward(x)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, g):
         ignore_index, reduction, eps, shape = ctx.p
         lp, t = ctx.lp, ctx.t
+        if _grad_state.enabled:  # create_graph: a gradient that is itself differentiable
+            (x,) = ctx.saved_tensors
+            return _ce_backward_graph(x, g, t, ctx.w, ctx.denom, ignore_index, reduction, eps)
         xp = xp_of(lp)
         ga = g._a
         M = lp.shape[0]
@@ -163,6 +168,59 @@ class CrossEntropy(Function):
             grow = xp.full((M,), s, dtype=lp.dtype)
         gx = _ce_backward_arrays(lp, t, ctx.w, grow, ignore_index, eps)
         return _wrap(_from_rows(gx, shape)), None, None, None, None, None
+
+
+def _rows_tensor(x: Tensor) -> Tensor:
+    """Differentiable ``_to_rows``: (N, C, d1, ...) / (C,) / (N, C) -> (M, C)."""
+    if x.dim() == 1:
+        return x.reshape(1, -1)
+    if x.dim() == 2:
+        return x
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _from_rows_tensor(g2: Tensor, shape) -> Tensor:
+    if len(shape) <= 2:
+        return g2.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return g2.reshape(moved).movedim(-1, 1)
+
+
+def _grow_tensor(g: Tensor, M: int, reduction: str, denom) -> Tensor:
+    """The incoming gradient as one (M, 1) column per row (differentiable in ``g``)."""
+    if reduction == "none":
+        return g.reshape(M, 1)
+    s = g.reshape(1, 1)
+    if reduction == "mean":
+        s = s / denom
+    return s.expand(M, 1)
+
+
+def _ce_backward_graph(x, g, t, w, denom, ignore_index, reduction, eps):
+    """Cross-entropy's input gradient from differentiable ops (the fused kernel's formula),
+    for backward under create_graph: ``(1 - eps) wt (p - onehot) + eps/C (p W - w)``,
+    scaled per row by the incoming gradient and the ignore mask."""
+    xp = xp_of(t)
+    x2 = _rows_tensor(x)
+    M, C = x2.shape
+    dt = x._a.dtype
+    valid = t != ignore_index
+    tc = xp.where(valid, t, 0)
+    wt = w[tc] if w is not None else xp.ones((M,), dt)
+    onehot = xp.zeros((M, C), dt)
+    onehot[xp.arange(M), tc] = 1
+    p = x2.softmax(1)
+    const = (1.0 - eps) * wt[:, None]
+    gx = p * _wrap(const.astype(dt)) - _wrap((const * onehot).astype(dt))
+    if eps:
+        W = float(w.sum()) if w is not None else float(C)
+        gx = (
+            gx
+            + p * ((eps / C) * W)
+            - _wrap(xp.asarray((eps / C) * (w if w is not None else xp.ones((C,), dt)), dtype=dt))
+        )
+    gx = gx * (_grow_tensor(g, M, reduction, denom) * _wrap(valid[:, None].astype(dt)))
+    return _from_rows_tensor(gx, tuple(x.shape)), None, None, None, None, None
 
 
 def cross_entropy_indices(
@@ -225,6 +283,11 @@ class NLLLoss(Function):
             grow = ga.reshape(())
         else:
             grow = ga.reshape(()) / ctx.denom
+        if _grad_state.enabled:  # create_graph: linear in g, differentiable in g
+            oh = xp.zeros((M, C), ctx.wt.dtype)
+            oh[xp.arange(M), ctx.t] = -ctx.wt
+            g2 = _wrap(oh) * _grow_tensor(g, M, reduction, ctx.denom)
+            return _from_rows_tensor(g2, shape), None, None, None, None
         g2 = xp.zeros((M, C), ctx.wt.dtype)
         g2[xp.arange(M), ctx.t] = -ctx.wt * grow
         return _wrap(_from_rows(g2, shape)), None, None, None, None
@@ -281,6 +344,8 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved_tensors
+        if _grad_state.enabled:  # create_graph
+            return _bce_backward_graph(ctx, x, t, g)
         xa, ta = x._a, t._a
         xp = xp_of(xa)
         grow = _grow_arr(g, xa.shape, ctx.n, ctx.red)
@@ -300,6 +365,35 @@ class BinaryCrossEntropy(Function):
         return gx, gt, None, None
 
 
+def _grow_tensor_like(g: Tensor, n: int, reduction: str) -> Tensor:
+    if reduction == "none":
+        return g
+    g0 = g.reshape(())
+    return g0 / n if reduction == "mean" else g0
+
+
+def _bce_backward_graph(ctx, x, t, g):
+    """BCE's gradients from differentiable ops (create_graph): the same formulas as the
+    array path, d/dx = g (x - t) / max(x (1 - x), 1e-12), d/dt = g (log(1-x) - log x)."""
+    import ctorch
+
+    grow = _grow_tensor_like(g, ctx.n, ctx.red)
+    w = None if ctx.wa is None else _wrap(ctx.wa)
+    gx = gt = None
+    if ctx.needs_input_grad[0]:
+        gx = grow * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+        if w is not None:
+            gx = gx * w
+        gx = gx.expand(*x.shape)
+    if ctx.needs_input_grad[1]:
+        d = ctorch.log1p(-x).clamp_min(-100.0) - x.log().clamp_min(-100.0)
+        gt = grow * d
+        if w is not None:
+            gt = gt * w
+        gt = gt.expand(*t.shape)
+    return gx, gt, None, None
+
+
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None, reduction: str
 ) -> Tensor:
@@ -316,11 +410,18 @@ class MSELoss(Function):
         xp = xp_of(xa)
         d = xa - ta
         ctx.d, ctx.red, ctx.n = d, reduction, d.size
+        ctx.save_for_backward(x, t)
         sq = d * d
         return _wrap(_reduce_arr(xp, sq, reduction).astype(xa.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph: 2 g (x - t), differentiable in x, t and g
+            x, t = ctx.saved_tensors
+            gd = (2 * _grow_tensor_like(g, ctx.n, ctx.red)) * (x - t)
+            gx = gd if ctx.needs_input_grad[0] else None
+            gt = -gd if ctx.needs_input_grad[1] else None
+            return gx, gt, None
         grow = _grow_arr(g, ctx.d.shape, ctx.n, ctx.red)
         gd = (2 * grow) * ctx.d
         gd = gd.astype(ctx.d.dtype, copy=False)

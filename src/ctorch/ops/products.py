@@ -14,6 +14,8 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import state as _grad_state
 from . import join as J
 from . import shape as S
 from ._util import sum_to_shape, wrap_dim
@@ -103,6 +105,14 @@ class Cdist(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph: torch has no double backward for cdist
+            from .double_backward import refuse
+
+            x1, x2 = ctx.saved_tensors
+            msg = "the derivative for '_cdist_backward' is not implemented."
+            with no_grad():
+                g1, g2, _, _ = Cdist.backward(ctx, g)
+            return refuse(msg, g1, x1, x2, g), refuse(msg, g2, x1, x2, g), None, None
         x1, x2 = ctx.saved_tensors
         p, dist = ctx.p, ctx.dist
         a, b = x1._a, x2._a

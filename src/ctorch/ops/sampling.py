@@ -20,6 +20,7 @@ import ctorch
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from .max_pool import _maxpool_bwd_arrays
 
 __all__ = ["grid_sample", "affine_grid", "gumbel_softmax"]
@@ -103,11 +104,14 @@ class _WeightedGather(Function):
         _, K, P = idx.shape
         vals = xp.take_along_axis(xa, idx.reshape(N, 1, K * P), axis=2).reshape(N, C, K, P)
         ctx.save = (vals, wa, idx, xa.shape)
+        ctx.save_for_backward(x, w)
         return _wrap(xp.einsum("nckp,nkp->ncp", vals, wa))
 
     @staticmethod
     def backward(ctx, g: Tensor):
         vals, wa, idx, xshape = ctx.save
+        if _grad_state.enabled:  # create_graph: the same sums from differentiable ops
+            return _weighted_gather_backward_graph(ctx, g, idx, xshape)
         ga = g._a
         xp = xp_of(ga)
         N, C, S = xshape
@@ -122,6 +126,23 @@ class _WeightedGather(Function):
         if ctx.needs_input_grad[1]:
             gw = _wrap(xp.einsum("ncp,nckp->nkp", ga, vals))
         return gx, gw, None
+
+
+def _weighted_gather_backward_graph(ctx, g, idx, xshape):
+    x, w = ctx.saved_tensors
+    N, C, S = xshape
+    _, K, P = idx.shape
+    xp = xp_of(idx)
+    flat = xp.ascontiguousarray(xp.broadcast_to(idx.reshape(N, 1, K * P), (N, C, K * P)))
+    flat_t = _wrap(flat.astype(np.int64, copy=False))
+    gx = gw = None
+    if ctx.needs_input_grad[0]:
+        contrib = (g.unsqueeze(2) * w.unsqueeze(1)).reshape(N, C, K * P)
+        gx = ctorch.zeros(xshape, dtype=g.dtype, device=g.device).scatter_add(2, flat_t, contrib)
+    if ctx.needs_input_grad[1]:
+        vals = x.gather(2, flat_t).reshape(N, C, K, P)
+        gw = (g.unsqueeze(2) * vals).sum(1)
+    return gx, gw, None
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from ._util import wrap_dim
 from .reduction import _sum_dtype
 
@@ -77,9 +78,7 @@ class _Ghost(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         ax = ctx.ax
-        from ..autograd.grad_mode import state
-
-        if state.enabled:  # create_graph: the saved copy of out is not on the graph
+        if _grad_state.enabled:  # create_graph: out as a function of x, not a constant
             out = _Ghost.apply(x, ax)
         if x._a.dtype.kind == "c":  # torch's convention: the conjugate of d out / d x
             from .complex import conj_physical

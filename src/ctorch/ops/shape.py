@@ -378,6 +378,22 @@ def _as_strided(a: Any, shape: tuple, strides: tuple) -> Any:
     return xp.lib.stride_tricks.as_strided(a, shape, strides)  # pragma: no cover - GPU
 
 
+def _unfold_backward_graph(g: Tensor, in_shape, dd: int, size: int, step: int, n: int) -> Tensor:
+    """Gradient of ``Tensor.unfold`` from differentiable ops: window element k of window i
+    goes back to position k + i * step (index_add along ``dd``)."""
+    import ctorch
+
+    shape = in_shape if in_shape else (1,)
+    gx = ctorch.zeros(shape, dtype=g.dtype, device=g.device)
+    if not in_shape:
+        g = g.reshape((1, size))
+    xp = xp_of(g._a)
+    for k in range(size):
+        pos = _wrap(xp.arange(k, k + step * (n - 1) + 1, step, dtype=np.int64))
+        gx = gx.index_add(dd, pos, g.select(-1, k))
+    return gx.reshape(in_shape)
+
+
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """``Tensor.unfold``: a view of the windows of ``size`` elements, ``step`` apart, along
     ``dimension`` (a new last dimension holds each window). Differentiable: the gradient of
@@ -404,6 +420,8 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         return _as_strided(arr, shape, strides)
 
     def bwd(g: Tensor) -> Tensor:
+        if state.enabled:  # create_graph: the window sums as differentiable ops of g
+            return _unfold_backward_graph(g, in_shape, d if nd else 0, size, step, n)
         ga = g._a
         xp = xp_of(ga)
         gx = xp.zeros(in_shape if nd else (1,), ga.dtype)

@@ -402,7 +402,12 @@ def isneginf(input):
 
 def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
     xp = xp_of(input._a)
-    return _wrap(xp.nan_to_num(input._a, nan=nan, posinf=posinf, neginf=neginf))
+    out = _wrap(xp.nan_to_num(input._a, nan=nan, posinf=posinf, neginf=neginf))
+    if state.enabled and input._rg:  # the gradient passes where input is finite (torch)
+        import ctorch
+
+        return ctorch.where(_wrap(xp.isfinite(input._a)), input, out)
+    return out
 
 
 def logit(input, eps=None):

@@ -25,7 +25,7 @@ import ctorch
 
 from .._tensor import Tensor
 from ..autograd.function import AccumulateGrad, Function
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointFunction"]
 
@@ -106,7 +106,11 @@ class _NonReentrantCheckpoint(Function):
         n_in = spec["n_inputs"]
         args = list(spec["args"])
         slots = spec["tensor_slots"]
-        detached = _detach_like(tuple(args[i] for i in slots))
+        # create_graph (grad mode on here): recompute from the inputs themselves so the
+        # gradients stay functions of them (double backward through the checkpoint)
+        create = is_grad_enabled()
+        originals = tuple(args[i] for i in slots)
+        detached = originals if create else _detach_like(originals)
         for i, d in zip(slots, detached, strict=True):
             args[i] = d
         leaves = spec["leaves"]
@@ -120,7 +124,7 @@ class _NonReentrantCheckpoint(Function):
         wrt = [d for d in detached if d.requires_grad] + leaves
         if not outs or not wrt:
             return (None,) * (1 + n_in + len(leaves))
-        res = iter(ctorch.autograd.grad(outs, wrt, gs, allow_unused=True))
+        res = iter(ctorch.autograd.grad(outs, wrt, gs, allow_unused=True, create_graph=create))
         in_grads = tuple(next(res) if d.requires_grad else None for d in detached)
         return (None, *in_grads, *res)
 

@@ -215,3 +215,10 @@ __all__ += [
     "LazyModuleMixin",
     "SyncBatchNorm",
 ]
+
+from .loss import (  # noqa: E402
+    CTCLoss,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    TripletMarginWithDistanceLoss,
+)

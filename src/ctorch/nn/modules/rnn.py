@@ -20,6 +20,7 @@ import ctorch
 from ..._backend import xp_of
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import state as _grad_state
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -49,6 +50,8 @@ class _Unbind0(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if _grad_state.enabled:  # create_graph: stacked differentiably
+            return ctorch.stack(grads, 0)
         xp = xp_of(grads[0]._a)
         return _wrap(xp.stack([g._a for g in grads], 0))
 
@@ -79,10 +82,20 @@ class _LSTMGates(Function):
         tc = xp.tanh(c2)
         h = o * tc
         ctx.saved = (i, f, g, o, ca, tc)
+        ctx.save_for_backward(gates, c)
         return _wrap(h), _wrap(c2)
 
     @staticmethod
     def backward(ctx, gh, gc):
+        if _grad_state.enabled:  # create_graph: the same formulas from differentiable ops
+            gates, c = ctx.saved_tensors
+            H = gates.shape[-1] // 4
+            i, f = gates[..., :H].sigmoid(), gates[..., H : 2 * H].sigmoid()
+            g, o = gates[..., 2 * H : 3 * H].tanh(), gates[..., 3 * H :].sigmoid()
+            tc = (f * c + i * g).tanh()
+            dct = gc + gh * o * (1 - tc * tc)
+            parts = [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g)]
+            return ctorch.cat([*parts, gh * tc * o * (1 - o)], -1), dct * f
         i, f, g, o, ca, tc = ctx.saved
         xp = xp_of(i)
         gha, gca = gh._a, gc._a
@@ -115,10 +128,22 @@ class _GRUGates(Function):
         n = xp.tanh(gia[..., 2 * H :] + r * hn)
         out = (1 - z) * n + z * ha
         ctx.saved = (r, z, n, hn, ha)
+        ctx.save_for_backward(gi, gh, h)
         return _wrap(out.astype(gia.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, g):
+        if _grad_state.enabled:  # create_graph: the same formulas from differentiable ops
+            gi, gh, h = ctx.saved_tensors
+            H = gi.shape[-1] // 3
+            r = (gi[..., :H] + gh[..., :H]).sigmoid()
+            z = (gi[..., H : 2 * H] + gh[..., H : 2 * H]).sigmoid()
+            hn = gh[..., 2 * H :]
+            n = (gi[..., 2 * H :] + r * hn).tanh()
+            dn = g * (1 - z) * (1 - n * n)
+            dz = g * (h - n) * z * (1 - z)
+            dr = dn * hn * r * (1 - r)
+            return ctorch.cat([dr, dz, dn], -1), ctorch.cat([dr, dz, dn * r], -1), g * z
         r, z, n, hn, ha = ctx.saved
         xp = xp_of(r)
         ga = g._a
