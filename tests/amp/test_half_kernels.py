@@ -272,3 +272,36 @@ def test_softmax_rows_checks():
         H.h_softmax_rows(0, 5, a, a, a, 2, 3)
     with pytest.raises(ValueError, match="a has 6 elements"):
         H.h_softmax_rows(0, 0, a, a, a, 3, 3)
+
+
+@pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16")
+@pytest.mark.parametrize("mkn", [(8, 16, 16), (17, 33, 49), (40, 784, 100), (64, 31, 130)])
+def test_bgemm_simd_packing_equals_strided_reference(mkn):
+    """The SIMD packing paths (k contiguous / the other index contiguous) give bitwise the
+    products of the reference packing loops (any other strides)."""
+    import ml_dtypes
+
+    M, K, N = mkn
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((M, K)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((K, N)).astype(ml_dtypes.bfloat16)
+
+    def run(x, y):
+        o = np.empty((M, N), ml_dtypes.bfloat16)
+        H.bgemm(x.view(np.uint16), y.view(np.uint16), o.view(np.uint16))
+        return o.view(np.uint16)
+
+    def strided(x):  # same values, neither stride 1
+        w = np.zeros((x.shape[0] * 2, x.shape[1] * 3), x.dtype)
+        w[::2, ::3] = x
+        return w[::2, ::3]
+
+    ref = run(strided(a), strided(b))
+    for x in (a, np.asfortranarray(a)):
+        for y in (b, np.asfortranarray(b), np.ascontiguousarray(b.T).T):
+            assert np.array_equal(run(x, y), ref)
+    # and within float32-accumulation tolerance of float64
+    f = a.astype(np.float64) @ b.astype(np.float64)
+    got = ref.view(ml_dtypes.bfloat16).astype(np.float64)
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    assert (np.abs(got - f) <= 2**-8 * np.abs(f) + 1e-5 * scale).all()
