@@ -6,10 +6,11 @@
    16-bit or 32-bit bytes actually moved;
 2. an MLP and a LeNet-style CNN training step (forward, backward, SGD step) under bfloat16
    autocast, ctorch vs torch, plus ctorch's float32 step;
-3. peak memory of one training step (NumPy allocations via tracemalloc; ctorch only),
-   bfloat16 autocast vs float32.
-Timings are the median of interleaved repeats (the machine may be shared: compare columns of
-the same run, not runs).
+3. peak memory of one training step, bfloat16 autocast vs float32: ctorch's NumPy allocations
+   via tracemalloc, torch's CPU allocations via torch.profiler(profile_memory=True) (op
+   granularity: a lower bound, temporaries freed inside one op are not seen).
+Timings: the median wall time of interleaved repeats and the minimum process CPU time (the
+machine may be shared: compare columns of the same run, not runs).
 """
 
 from __future__ import annotations
@@ -160,7 +161,10 @@ def _step_fn(L, model, x, y, amp):
 def training(reps, batch):
     rng = np.random.default_rng(0)
     print(f"\n## training step (forward+backward+SGD), batch {batch} (ms; >1 = ctorch faster)")
-    print(f"{'model':<6}{'ct bf16-ac':>11}{'th bf16-ac':>11}{'ct/th':>7}{'ct f32':>9}{'th f32':>9}")
+    print(
+        f"{'model':<6}{'ct bf16-ac':>11}{'th bf16-ac':>11}{'th/ct':>7}{'ct f32':>9}{'th f32':>9}"
+        f"{'| cpu: ct ac':>13}{'th ac':>8}{'th/ct':>7}"
+    )
     for name, make, shape in (("MLP", _mlp, (batch, 784)), ("CNN", _cnn, (batch, 1, 28, 28))):
         x = rng.standard_normal(shape).astype(np.float32)
         y = rng.integers(0, 10, batch)
@@ -175,24 +179,51 @@ def training(reps, batch):
             steps["th_ac"] = _step_fn(torch, tm, torch.from_numpy(x), torch.from_numpy(y), True)
             steps["th_32"] = _step_fn(torch, tm, torch.from_numpy(x), torch.from_numpy(y), False)
         times = {k: [] for k in steps}
+        cpu = {k: [] for k in steps}
         for f in steps.values():
             f()
         for _ in range(reps):  # interleaved
             for k, f in steps.items():
-                t = time.perf_counter()
+                c, t = time.process_time(), time.perf_counter()
                 f()
                 times[k].append(time.perf_counter() - t)
+                cpu[k].append(time.process_time() - c)
         m = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        mc = {k: min(v) * 1e3 for k, v in cpu.items()}
         th_ac, th_32 = m.get("th_ac", float("nan")), m.get("th_32", float("nan"))
+        tc = mc.get("th_ac", float("nan"))
         print(
             f"{name:<6}{m['ct_ac']:11.2f}{th_ac:11.2f}{th_ac / m['ct_ac']:7.2f}{m['ct_32']:9.2f}{th_32:9.2f}"
+            f"{mc['ct_ac']:13.2f}{tc:8.2f}{tc / mc['ct_ac']:7.2f}"
         )
+
+
+def _torch_peak(step):
+    """Peak of torch's CPU allocations during ``step()`` (MB), from the profiler's per-op
+    memory records in start order (op granularity: a lower bound)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
+        step()
+    evs = sorted(
+        (e for e in p.events() if e.self_cpu_memory_usage), key=lambda e: e.time_range.start
+    )
+    cur = peak = 0
+    for e in evs:
+        cur += e.self_cpu_memory_usage
+        peak = max(peak, cur)
+    return peak / 2**20
 
 
 def memory(batch):
     rng = np.random.default_rng(0)
-    print(f"\n## peak memory of one ctorch training step, batch {batch} (MB of NumPy allocations)")
-    print(f"{'model':<6}{'float32':>9}{'bf16-ac':>9}{'lower':>8}")
+    print(
+        f"\n## peak memory of one training step, batch {batch} (MB; ctorch: NumPy allocations, "
+        "torch: profiler, a lower bound)"
+    )
+    print(
+        f"{'model':<6}{'float32':>9}{'bf16-ac':>9}{'lower':>8}{'th f32':>9}{'th bf16':>9}{'lower':>8}"
+    )
     for name, make, shape in (("MLP", _mlp, (batch, 784)), ("CNN", _cnn, (batch, 1, 28, 28))):
         x = ctorch.tensor(rng.standard_normal(shape).astype(np.float32))
         y = ctorch.tensor(rng.integers(0, 10, batch))
@@ -207,22 +238,39 @@ def memory(batch):
             peak = tracemalloc.get_traced_memory()[1] - base
             tracemalloc.stop()
             res[amp] = peak / 2**20
-        print(f"{name:<6}{res[False]:9.1f}{res[True]:9.1f}{1 - res[True] / res[False]:8.0%}")
+            if torch is not None:
+                tstep = _step_fn(
+                    torch,
+                    make(torch),
+                    torch.from_numpy(x.numpy()),
+                    torch.from_numpy(y.numpy()),
+                    amp,
+                )
+                tstep()
+                res["th", amp] = _torch_peak(tstep)
+        th = [res.get(("th", a), float("nan")) for a in (False, True)]
+        print(
+            f"{name:<6}{res[False]:9.1f}{res[True]:9.1f}{1 - res[True] / res[False]:8.0%}"
+            f"{th[0]:9.1f}{th[1]:9.1f}{1 - th[1] / th[0]:8.0%}"
+        )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats")
+    p.add_argument("--steps-only", action="store_true", help="training steps and memory only")
     args = p.parse_args()
     reps = 3 if args.quick else 7
     print(
         f"ctorch threads: {ctorch.get_num_threads()}"
         + (f", torch threads: {torch.get_num_threads()}" if torch else "")
     )
-    elementwise(16 * 2**20, reps)
-    kernels_only(16 * 2**20, reps)
+    if not args.steps_only:
+        elementwise(16 * 2**20, reps)
+        kernels_only(16 * 2**20, reps)
     training(reps, 256)
     memory(256)
+    memory(2048)
 
 
 if __name__ == "__main__":

@@ -272,3 +272,73 @@ def test_softmax_rows_checks():
         H.h_softmax_rows(0, 5, a, a, a, 2, 3)
     with pytest.raises(ValueError, match="a has 6 elements"):
         H.h_softmax_rows(0, 0, a, a, a, 3, 3)
+
+
+@pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16")
+@pytest.mark.parametrize("mkn", [(8, 16, 16), (17, 33, 49), (40, 784, 100), (64, 31, 130)])
+def test_bgemm_simd_packing_equals_strided_reference(mkn):
+    """The SIMD packing paths (k contiguous / the other index contiguous) give bitwise the
+    products of the reference packing loops (any other strides)."""
+    import ml_dtypes
+
+    M, K, N = mkn
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((M, K)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((K, N)).astype(ml_dtypes.bfloat16)
+
+    def run(x, y):
+        o = np.empty((M, N), ml_dtypes.bfloat16)
+        H.bgemm(x.view(np.uint16), y.view(np.uint16), o.view(np.uint16))
+        return o.view(np.uint16)
+
+    def strided(x):  # same values, neither stride 1
+        w = np.zeros((x.shape[0] * 2, x.shape[1] * 3), x.dtype)
+        w[::2, ::3] = x
+        return w[::2, ::3]
+
+    ref = run(strided(a), strided(b))
+    for x in (a, np.asfortranarray(a)):
+        for y in (b, np.asfortranarray(b), np.ascontiguousarray(b.T).T):
+            assert np.array_equal(run(x, y), ref)
+    # and within float32-accumulation tolerance of float64
+    f = a.astype(np.float64) @ b.astype(np.float64)
+    got = ref.view(ml_dtypes.bfloat16).astype(np.float64)
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    assert (np.abs(got - f) <= 2**-8 * np.abs(f) + 1e-5 * scale).all()
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+def test_linear_bias_grad_16bit_column_sums(dt):
+    """The 16-bit bias gradient (column sums without a float32 copy of the gradient) matches
+    torch and the float64 sum rounded once, for any thread count."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, (300, 20)).astype(np.float32)
+    w = rng.uniform(-1, 1, (600, 20)).astype(np.float32)
+    b = rng.uniform(-1, 1, 600).astype(np.float32)
+    g = rng.uniform(-1, 1, (300, 600)).astype(np.float32)
+    grads = []
+    for n in (1, 2):
+        with threads(n):
+            cb = ctorch.tensor(b).to(getattr(ctorch, dt)).requires_grad_()
+            cx, cw = (ctorch.tensor(v).to(getattr(ctorch, dt)) for v in (x, w))
+            ctorch.nn.functional.linear(cx, cw, cb).backward(ctorch.tensor(g).to(cb.dtype))
+            grads.append(cb.grad.float().numpy())
+    assert np.array_equal(grads[0], grads[1])
+    g16 = ctorch.tensor(g).to(getattr(ctorch, dt)).float().numpy().astype(np.float64)
+    ref = ctorch.tensor(g16.sum(0).astype(np.float32)).to(getattr(ctorch, dt)).float().numpy()
+    np.testing.assert_array_equal(grads[0], ref)
+    tb = torch.from_numpy(b).to(getattr(torch, dt)).requires_grad_()
+    tx, tw = (torch.from_numpy(v).to(getattr(torch, dt)) for v in (x, w))
+    torch.nn.functional.linear(tx, tw, tb).backward(torch.from_numpy(g).to(tb.dtype))
+    tol = 2 * ctorch.finfo(cb.dtype).eps
+    np.testing.assert_allclose(grads[0], tb.grad.float().numpy(), rtol=tol, atol=tol)
+
+
+def test_h_sum_cols_checks_and_empty():
+    k = 1
+    with pytest.raises(ValueError, match="h_sum_cols"):
+        H.h_sum_cols(k, np.zeros((2, 3), np.uint16), np.zeros(2, np.float32))
+    o = np.full(3, 7.0, np.float32)
+    H.h_sum_cols(k, np.zeros((0, 3), np.uint16), o)
+    assert (o == 0).all()
+    H.h_sum_cols(k, np.zeros((4, 0), np.uint16), np.zeros(0, np.float32))

@@ -322,13 +322,20 @@ static int ct_have_avx512bf16(void)
 #endif
 }
 
-/* panel p of A: Kp pairs x 8 rows */
-static void ctb_pack_a(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t cs, int M,
-                       int K, int p)
+/* Packing. The reference loops below handle any strides and the ragged edges; the common
+ * layouts take SIMD paths that produce the same words (a pair word is the two bfloat16 of
+ * k = 2kp, 2kp + 1 side by side, exactly the 32 bits at &x[2kp] when k runs along memory):
+ *  - k contiguous (A row-major, B = W^T of a row-major W): 8 x 8 transposes of 32-bit words;
+ *  - the other index contiguous (A = G^T, B row-major): two rows interleaved 16 bits at a time.
+ * The packed panels, and so the products, are bitwise those of the reference loops. */
+
+/* panel p of A, pairs kp0 <= kp < Kp, rows i0 <= i < 8 */
+static void ctb_pack_a_ref(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t cs, int M,
+                           int K, int p, int kp0, int i0)
 {
     int Kp = (K + 1) / 2;
-    for (int kp = 0; kp < Kp; ++kp) {
-        for (int i = 0; i < CTB_MR; ++i) {
+    for (int kp = kp0; kp < Kp; ++kp) {
+        for (int i = i0; i < CTB_MR; ++i) {
             int r = p * CTB_MR + i, k0 = 2 * kp;
             uint32_t lo = 0, hi = 0;
             if (r < M) {
@@ -340,15 +347,15 @@ static void ctb_pack_a(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t
     }
 }
 
-/* panel q of B: Kp pairs x 48 columns */
-static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
-                       int N, int q)
+/* panel q of B, pairs kp0 <= kp < Kp, columns j0 <= j < 48 */
+static void ctb_pack_b_ref(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
+                           int N, int q, int kp0, int j0)
 {
     int Kp = (K + 1) / 2;
-    for (int kp = 0; kp < Kp; ++kp) {
+    for (int kp = kp0; kp < Kp; ++kp) {
         int k0 = 2 * kp;
         uint32_t *d = dst + (ptrdiff_t)kp * CTB_NR;
-        for (int j = 0; j < CTB_NR; ++j) {
+        for (int j = j0; j < CTB_NR; ++j) {
             int c = q * CTB_NR + j;
             uint32_t lo = 0, hi = 0;
             if (c < N) {
@@ -358,6 +365,107 @@ static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t
             d[j] = lo | (hi << 16);
         }
     }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* 8 sources (src + i * ss, i < 8, ss in uint16), each 8 pair words: word k of source i goes to
+ * dst[k * ds + i] */
+__attribute__((target("avx2"))) static inline void ctb_tr8(const uint16_t *src, ptrdiff_t ss,
+                                                           uint32_t *dst, ptrdiff_t ds)
+{
+#define CTB_LD(I) __m256i r##I = _mm256_loadu_si256((const __m256i *)(src + (I) * ss));
+    CTB_LD(0) CTB_LD(1) CTB_LD(2) CTB_LD(3) CTB_LD(4) CTB_LD(5) CTB_LD(6) CTB_LD(7)
+#undef CTB_LD
+    __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+    __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+    __m256i t4 = _mm256_unpacklo_epi32(r4, r5), t5 = _mm256_unpackhi_epi32(r4, r5);
+    __m256i t6 = _mm256_unpacklo_epi32(r6, r7), t7 = _mm256_unpackhi_epi32(r6, r7);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    _mm256_storeu_si256((__m256i *)(dst + 0 * ds), _mm256_permute2x128_si256(u0, u4, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 1 * ds), _mm256_permute2x128_si256(u1, u5, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 2 * ds), _mm256_permute2x128_si256(u2, u6, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 3 * ds), _mm256_permute2x128_si256(u3, u7, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 4 * ds), _mm256_permute2x128_si256(u0, u4, 0x31));
+    _mm256_storeu_si256((__m256i *)(dst + 5 * ds), _mm256_permute2x128_si256(u1, u5, 0x31));
+    _mm256_storeu_si256((__m256i *)(dst + 6 * ds), _mm256_permute2x128_si256(u2, u6, 0x31));
+    _mm256_storeu_si256((__m256i *)(dst + 7 * ds), _mm256_permute2x128_si256(u3, u7, 0x31));
+}
+
+/* 16 pair words (lo from x[0..15], hi from y[0..15]) to dst[0..15] */
+__attribute__((target("avx2"))) static inline void ctb_zip16(const uint16_t *x, const uint16_t *y,
+                                                             uint32_t *dst)
+{
+    __m256i lo = _mm256_loadu_si256((const __m256i *)x);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)y);
+    __m256i l = _mm256_unpacklo_epi16(lo, hi), h = _mm256_unpackhi_epi16(lo, hi);
+    _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(l, h, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 8), _mm256_permute2x128_si256(l, h, 0x31));
+}
+
+/* 8 pair words (lo from x[0..7], hi from y[0..7]) to dst[0..7] */
+__attribute__((target("avx2"))) static inline void ctb_zip8(const uint16_t *x, const uint16_t *y,
+                                                            uint32_t *dst)
+{
+    __m128i lo = _mm_loadu_si128((const __m128i *)x), hi = _mm_loadu_si128((const __m128i *)y);
+    _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(lo, hi));
+    _mm_storeu_si128((__m128i *)(dst + 4), _mm_unpackhi_epi16(lo, hi));
+}
+#define CTB_HAVE_SIMD_PACK 1
+#else
+#define CTB_HAVE_SIMD_PACK 0
+#endif
+
+/* panel p of A: Kp pairs x 8 rows */
+static void ctb_pack_a(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t cs, int M,
+                       int K, int p)
+{
+    int kp = 0;
+#if CTB_HAVE_SIMD_PACK
+    int Kf = K / 2; /* pairs with both halves inside K */
+    const uint16_t *a0 = a + (ptrdiff_t)p * CTB_MR * rs;
+    if (p * CTB_MR + CTB_MR <= M) {
+        if (cs == 1) {
+            for (; kp + 8 <= Kf; kp += 8) ctb_tr8(a0 + 2 * kp, rs, dst + (ptrdiff_t)kp * CTB_MR, CTB_MR);
+        } else if (rs == 1) {
+            for (; kp < Kf; ++kp)
+                ctb_zip8(a0 + 2 * kp * cs, a0 + (2 * kp + 1) * cs, dst + (ptrdiff_t)kp * CTB_MR);
+        }
+    }
+#endif
+    ctb_pack_a_ref(dst, a, rs, cs, M, K, p, kp, 0);
+}
+
+/* panel q of B: Kp pairs x 48 columns */
+static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
+                       int N, int q)
+{
+    int kp = 0;
+#if CTB_HAVE_SIMD_PACK
+    int Kf = K / 2;
+    int c0 = q * CTB_NR;
+    int jn = N - c0 < CTB_NR ? N - c0 : CTB_NR; /* valid columns of this panel */
+    const uint16_t *b0 = b + (ptrdiff_t)c0 * cs;
+    if (cs == 1 && jn >= 16) {
+        int jf = jn / 16 * 16;
+        for (; kp < Kf; ++kp) {
+            const uint16_t *x = b0 + 2 * kp * rs, *y = x + rs;
+            uint32_t *d = dst + (ptrdiff_t)kp * CTB_NR;
+            for (int j = 0; j < jf; j += 16) ctb_zip16(x + j, y + j, d + j);
+        }
+        ctb_pack_b_ref(dst, b, rs, cs, Kf * 2, N, q, 0, jf); /* columns past jf, k < 2 Kf */
+        /* ctb_pack_b_ref with K = 2 Kf pads nothing wrong: k0 + 1 < 2 Kf for every kp < Kf */
+    } else if (rs == 1 && jn >= 8) {
+        int jf = jn / 8 * 8;
+        for (; kp + 8 <= Kf; kp += 8)
+            for (int j = 0; j < jf; j += 8)
+                ctb_tr8(b0 + (ptrdiff_t)j * cs + 2 * kp, cs, dst + (ptrdiff_t)kp * CTB_NR + j, CTB_NR);
+        if (kp > 0) ctb_pack_b_ref(dst, b, rs, cs, 2 * kp, N, q, 0, jf);
+    }
+#endif
+    ctb_pack_b_ref(dst, b, rs, cs, K, N, q, kp, 0);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -239,6 +239,46 @@ def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py
             out[i] = ct_h_sum(kind, &x[i * n], n)
 
 
+cdef enum:
+    COLBLK = 256  # columns per task of h_sum_cols (a stack block of doubles and floats)
+
+
+cdef void _sum_cols_block(int kind, const uint16_t *x, Py_ssize_t ld, Py_ssize_t m,
+                          Py_ssize_t w, float *out) noexcept nogil:
+    """out[j] = sum_i x[i * ld + j] for j < w <= COLBLK, rows in order, float64 sums."""
+    cdef double acc[COLBLK]
+    cdef float row[COLBLK]
+    cdef Py_ssize_t i, j
+    for j in range(w):
+        acc[j] = 0.0
+    for i in range(m):
+        ct_widen(kind, x + i * ld, row, w)
+        for j in range(w):
+            acc[j] = acc[j] + row[j]
+    for j in range(w):
+        out[j] = <float>acc[j]
+
+
+def h_sum_cols(int kind, const uint16_t[:, ::1] x, float[::1] out):
+    """out[j] = sum over the rows of column j of x (m x n), rows added in order in float64
+    (each 16-bit value is exact in float32 and float64): nn.Linear's bias gradient without a
+    float32 copy of the whole gradient. Threads split columns, so the result does not depend
+    on the thread count."""
+    cdef Py_ssize_t m = x.shape[0], n = x.shape[1], nt, t, c0
+    _check_kind("h_sum_cols", kind)
+    _check_len("h_sum_cols", "out", out.shape[0], n)
+    if n == 0:
+        return
+    if m == 0:
+        out[:] = 0
+        return
+    nt = (n + COLBLK - 1) // COLBLK
+    with nogil:
+        for t in prange(nt, schedule='static', use_threads_if=m * n > THRESHOLD):
+            c0 = t * COLBLK
+            _sum_cols_block(kind, &x[0, c0], n, m, min(n - c0, <Py_ssize_t>COLBLK), &out[c0])
+
+
 HAVE_BF16_DOT = bool(ct_have_avx512bf16())
 
 

@@ -46,6 +46,21 @@ def _half_mm(x, y):
     return convert(np.matmul(convert(x, np.float32), convert(y, np.float32)), x.dtype)
 
 
+def _half_bias_grad(g2):
+    """Column sums of a 2-D 16-bit CPU gradient (nn.Linear's bias gradient), float64 sums
+    rounded once, with no float32 copy of the whole gradient (the generic sum widens it: at
+    batch 2048 that copy was the autocast MLP step's peak); None where it does not apply."""
+    a = g2._a
+    if type(a) is not np.ndarray or not is_half(a.dtype) or not a.flags.c_contiguous:
+        return None
+    k = half_kernels()
+    if k is None or not hasattr(k, "h_sum_cols"):
+        return None
+    out = np.empty(a.shape[1], np.float32)
+    k.h_sum_cols(1 if a.dtype == BF16 else 0, a.view(np.uint16), out)
+    return _wrap(convert(out, a.dtype))
+
+
 def _linear_mm(x, y):
     """x @ y for nn.Linear's three 2-D products (forward, dX, dW).
 
@@ -370,7 +385,9 @@ class Linear(Function):
             if ctx.needs_input_grad[1]:
                 gw = _wrap(_linear_mm(g2._a.T, x._a.reshape(rows, ctx.xshape[-1])))
         if ctx.has_b and ctx.needs_input_grad[2]:
-            gb = g2.sum(0)
+            gb = None if state.enabled else _half_bias_grad(g2)
+            if gb is None:
+                gb = g2.sum(0)
         return gx, gw, gb
 
 
