@@ -202,7 +202,9 @@ def test_listed_op_matches_torch_autocast(case, in_dtype, ac_dtype):
 
 def test_every_listed_op_ctorch_has_is_tested():
     """The parity table covers each torch autocast-list op ctorch implements."""
-    import ctorch.nn.functional  # noqa: F401  (the namespaces the lists are looked up in)
+    import ctorch.fft  # noqa: F401  (the namespaces the lists are looked up in: imported
+    import ctorch.linalg  # noqa: F401  here so the answer does not depend on test order)
+    import ctorch.nn.functional  # noqa: F401
 
     have = {
         n for (m, n, p) in _lists.public_targets() if getattr(m, n, None) is not None and "cpu" in p
@@ -456,6 +458,22 @@ FP32_CASES = {
     "polar": lambda L, x: L.view_as_real(L.polar(x.abs(), x)),
     "view_as_complex": lambda L, x: L.view_as_real(L.view_as_complex(x.reshape(4, 2, 2))),
     "stft": lambda L, x: L.stft(x.reshape(-1), 4, return_complex=True).abs(),
+    # torch.fft: complex results compared as their real views (resolve_conj: torch returns
+    # ifft/ihfft of a real input with its lazy conjugate bit set, which view_as_real refuses)
+    "fft": lambda L, x: L.view_as_real(L.fft.fft(x).resolve_conj()),
+    "ifft": lambda L, x: L.view_as_real(L.fft.ifft(x).resolve_conj()),
+    "fft2": lambda L, x: L.view_as_real(L.fft.fft2(x).resolve_conj()),
+    "ifft2": lambda L, x: L.view_as_real(L.fft.ifft2(x).resolve_conj()),
+    "fftn": lambda L, x: L.view_as_real(L.fft.fftn(x).resolve_conj()),
+    "ifftn": lambda L, x: L.view_as_real(L.fft.ifftn(x).resolve_conj()),
+    "rfft": lambda L, x: L.view_as_real(L.fft.rfft(x).resolve_conj()),
+    "rfft2": lambda L, x: L.view_as_real(L.fft.rfft2(x).resolve_conj()),
+    "rfftn": lambda L, x: L.view_as_real(L.fft.rfftn(x).resolve_conj()),
+    "irfft": lambda L, x: L.fft.irfft(x),
+    "irfft2": lambda L, x: L.fft.irfft2(x),
+    "irfftn": lambda L, x: L.fft.irfftn(x),
+    "hfft": lambda L, x: L.fft.hfft(x),
+    "ihfft": lambda L, x: L.view_as_real(L.fft.ihfft(x).resolve_conj()),
 }
 
 
