@@ -22,7 +22,6 @@ from ._solve import solve_triangular
 _wrap = Tensor._make
 
 
-
 def _wants_grad(ctx) -> bool:
     return any(getattr(ctx, "needs_input_grad", (False,)))
 
