@@ -206,15 +206,39 @@ def test_unpacked_dual_is_a_namedtuple():
         np.testing.assert_array_equal(u.tangent.numpy(), [6.0, 6.0])
 
 
-def test_large_output_through_non_differentiable_backward_raises():
+def test_large_output_through_twice_differentiable_loss():
+    """A large output takes the double-backward route: binary_cross_entropy's backward is
+    differentiable (issue #14's loss work), so the per-element tangent is exact."""
     big = np.linspace(-1, 1, 5000)
     with fwAD.dual_level():
         d = fwAD.make_dual(ctorch.from_numpy(big), ctorch.ones(5000, dtype=ctorch.float64))
         y = ctorch.nn.functional.binary_cross_entropy(
             ctorch.sigmoid(d), ctorch.ones(5000, dtype=ctorch.float64), reduction="none"
         )
-        with pytest.raises(RuntimeError, match="not differentiable"):
-            fwAD.unpack_dual(y)
-        # the reduced loss works (one backward pass)
+        per = fwAD.unpack_dual(y).tangent
         t = fwAD.unpack_dual(y.sum()).tangent
-    np.testing.assert_allclose(t.item(), -(1 - 1 / (1 + np.exp(-big))).sum(), rtol=1e-10)
+    ref = -(1 - 1 / (1 + np.exp(-big)))  # d/dx -log(sigmoid(x))
+    np.testing.assert_allclose(per.numpy(), ref, rtol=1e-10)
+    np.testing.assert_allclose(t.item(), ref.sum(), rtol=1e-10)
+    if torch is not None:
+        with torch.autograd.forward_ad.dual_level():
+            dt = torch.autograd.forward_ad.make_dual(
+                torch.from_numpy(big), torch.ones(5000, dtype=torch.float64)
+            )
+            yt = torch.nn.functional.binary_cross_entropy(
+                torch.sigmoid(dt), torch.ones(5000, dtype=torch.float64), reduction="none"
+            )
+            theirs = torch.autograd.forward_ad.unpack_dual(yt).tangent.numpy()
+        np.testing.assert_allclose(per.numpy(), theirs, rtol=1e-10)
+
+
+def test_large_output_through_non_differentiable_backward_raises():
+    """cdist's backward is not differentiable (torch refuses forward AD through it too): a
+    large output, which needs the double-backward route, raises rather than giving zeros."""
+    a = ctorch.from_numpy(np.linspace(-1, 1, 300).reshape(100, 3))
+    b = ctorch.from_numpy(np.linspace(0, 2, 150).reshape(50, 3))
+    with fwAD.dual_level():
+        d = fwAD.make_dual(a, ctorch.ones_like(a))
+        y = ctorch.cdist(d, b)
+        with pytest.raises(NotImplementedError, match="cdist"):
+            fwAD.unpack_dual(y)
