@@ -179,6 +179,7 @@ CT_SIMD static void ctr_layernorm_fwd_rows_f32(const float *x, float *y, ptrdiff
         for (int l = 0; l < CTR_L; ++l) acc[l] = 0.0f;
         ptrdiff_t i0 = 0;
         for (; i0 + CTR_L <= D; i0 += CTR_L) {
+            __builtin_prefetch(xr + D + i0); /* the next row (see the backward) */
             _Pragma("omp simd")
             for (int l = 0; l < CTR_L; ++l) {
                 const float d = xr[i0 + l] - m;
@@ -228,6 +229,10 @@ CT_SIMD static void ctr_layernorm_bwd_rows_f32(const float *gy, const float *x, 
             for (int l = 0; l < CTR_L; ++l) a[l] = c[l] = 0.0f;
             ptrdiff_t i0 = 0;
             for (; i0 + CTR_L <= D; i0 += CTR_L) {
+                /* the next row's lines: a 4 KiB row is a page, where the hardware
+                 * prefetchers stop (prefetches do not fault past the array's end) */
+                __builtin_prefetch(g + D + i0);
+                __builtin_prefetch(xr + D + i0);
                 _Pragma("omp simd")
                 for (int l = 0; l < CTR_L; ++l) {
                     const float gi = g[i0 + l], d = xr[i0 + l] - m;
@@ -261,6 +266,8 @@ CT_SIMD static void ctr_layernorm_bwd_rows_f32(const float *gy, const float *x, 
             ptrdiff_t i0 = 0;
             if (w) {
                 for (; i0 + CTR_L <= D; i0 += CTR_L) {
+                    __builtin_prefetch(g + D + i0);
+                    __builtin_prefetch(xr + D + i0);
                     _Pragma("omp simd")
                     for (int l = 0; l < CTR_L; ++l) {
                         const float gg = g[i0 + l] * w[i0 + l];
@@ -275,6 +282,8 @@ CT_SIMD static void ctr_layernorm_bwd_rows_f32(const float *gy, const float *x, 
                 }
             } else {
                 for (; i0 + CTR_L <= D; i0 += CTR_L) {
+                    __builtin_prefetch(g + D + i0);
+                    __builtin_prefetch(xr + D + i0);
                     _Pragma("omp simd")
                     for (int l = 0; l < CTR_L; ++l) {
                         a[l] += g[i0 + l];

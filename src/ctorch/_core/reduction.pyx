@@ -80,6 +80,10 @@ cdef extern from "_rowops_f32.h" nogil:
 cdef enum:
     THRESHOLD = 131072  # total elements above which work goes to the thread pool (kernels.md)
     ROWPAR = 65536      # row length above which a single row is split over threads
+    # softmax-family rows cost an exp per element (~20 vector ops): worth the thread pool
+    # from a quarter of THRESHOLD, as elementwise.pyx's HEAVY_THRESHOLD (a GPT block's
+    # (12*64, 128) attention rows: 41 us on 1 thread, 0.54-0.59x torch at 2 threads before)
+    HEAVY_THRESHOLD = 32768
     JBLK = 512          # rows per block of an inner-axis (column) reduction
 
 BLOCK = CT_RBLK
@@ -386,7 +390,7 @@ cdef void _rows_fused(int kind, const floating *a, const floating *b, floating *
                       Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Rows of moderate length: one task per row, all passes while the row is in cache."""
     cdef Py_ssize_t r
-    for r in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
+    for r in prange(m, schedule='static', use_threads_if=m * n > HEAVY_THRESHOLD):
         if floating is float:
             if kind == K_SOFTMAX:
                 ct_softmax_row_f32(a + r * n, out + r * n, n)
@@ -414,7 +418,7 @@ cdef void _rows_f32(int kind, const float *a, const float *b, float *out, Py_ssi
     cdef Py_ssize_t nt = (m + rb - 1) // rb, t, r0, r1
     cdef int lg = kind == K_LOG_SOFTMAX or kind == K_LOG_SOFTMAX_BWD
     cdef int bwd = kind == K_SOFTMAX_BWD or kind == K_LOG_SOFTMAX_BWD
-    for t in prange(nt, schedule='static', use_threads_if=m * n > THRESHOLD):
+    for t in prange(nt, schedule='static', use_threads_if=m * n > HEAVY_THRESHOLD):
         r0 = t * rb
         r1 = min(r0 + rb, m)
         if bwd:
