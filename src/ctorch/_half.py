@@ -220,6 +220,7 @@ _DT = _DtMap()
 
 def _install() -> None:
     """Wrap the Functions whose forward has no 16-bit path of its own."""
+    from .linalg import _misc as _linalg_misc
     from .ops import (
         avg_pool,
         conv,
@@ -245,8 +246,6 @@ def _install() -> None:
         reduction.Sum,
         reduction.Mean,
         reduction.Prod,
-        reduction._StdFromVar,
-        reduction._PNorm,
         normalization.BatchNormFn,
         normalization.LayerNormFn,
         avg_pool.AvgPool2dFn,
@@ -260,6 +259,7 @@ def _install() -> None:
         pointwise_extra.Lerp,
         pointwise_extra.Erfinv,
         embedding_bag._SegmentSum,
+        _linalg_misc.VectorNorm,  # torch.norm and linalg.vector_norm
     ):
         float32_compute(cls)
 

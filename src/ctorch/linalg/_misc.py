@@ -40,7 +40,7 @@ def _cast_dtype(op: str, x: Tensor, dtype: Any) -> Tensor:
                     f"{C.scalar_name(nd)} and {C.scalar_name(a.dtype)}"
                 )
         return x.to(dtype)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" and a.dtype.name != "bfloat16":  # 16-bit: float32 inside
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got "
             f"{C.scalar_name(a.dtype)}"

@@ -160,9 +160,31 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return sum(input, dim, keepdim, dtype=dtype) / 0.0  # an empty mean: NaN, as torch
 
 
+class Nansum(Function):
+    """sum with NaNs read as 0 (masked_fill, not nan_to_num: nan_to_num also clamps +-inf);
+    the gradient is g where the input is not NaN, 0 at the NaNs, as torch."""
+
+    _node_name = "NansumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        ctx.shape, ctx.keepdim = x._a.shape, keepdim
+        ctx.axes = dims_tuple(dim, x._a.ndim, "nansum") if dim is not None else None
+        ctx.save_for_backward(x)
+        return sum(x.masked_fill(x.isnan(), 0), dim, keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes if ctx.axes is not None else tuple(range(len(ctx.shape)))
+        g = _expand_grad(g.to(x.dtype), ctx.shape, axes, ctx.keepdim)
+        return g.masked_fill(x.isnan(), 0), None, None, None
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    # masked_fill, not nan_to_num: nan_to_num also clamps +-inf to the dtype's max
-    return sum(input.masked_fill(input.isnan(), 0), dim, keepdim, dtype=dtype)
+    if input._a.dtype.kind not in "fcV":  # no NaNs to drop: integer and bool sums as sum
+        return sum(input, dim, keepdim, dtype=dtype)
+    return Nansum.apply(input, dim, keepdim, dtype)
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -320,6 +342,14 @@ def _no_complex(input, name):
         raise NotImplementedError(f"\"{name}\" not implemented for '{scalar_name(input._a)}'")
 
 
+class _MinDim(MaxMinDim):  # the same code; torch's names for min's nodes
+    _node_name = "MinBackward0"
+
+
+class _MinAll(MaxMinAll):
+    _node_name = "MinBackward1"
+
+
 def _max_min(input, dim, keepdim, is_max, name):
     _no_complex(input, f"{name}_all" if dim is None else f"{name}()")
     if isinstance(dim, Tensor):
@@ -327,11 +357,11 @@ def _max_min(input, dim, keepdim, is_max, name):
 
         return (maximum if is_max else minimum)(input, dim)
     if dim is None:
-        return MaxMinAll.apply(input, is_max)
+        return (MaxMinAll if is_max else _MinAll).apply(input, is_max)
     ax = wrap_dim(dim, input._a.ndim, name)
     if input._a.ndim == 0:
         return return_type(name)(input.clone(), _wrap(np.zeros((), np.int64)))
-    v, i = MaxMinDim.apply(input, ax, keepdim, is_max)
+    v, i = (MaxMinDim if is_max else _MinDim).apply(input, ax, keepdim, is_max)
     return return_type(name)(v, i)
 
 
@@ -372,10 +402,14 @@ class AMaxMin(Function):
         return _expand_grad(g, ctx.shape, ctx.axes, ctx.keepdim) * mask / cnt, None, None, None
 
 
+class _AMin(AMaxMin):
+    _node_name = "AminBackward0"
+
+
 def _amaxmin(input, dim, keepdim, is_max):
     _no_complex(input, "max_values_cpu" if is_max else "min_values_cpu")
     axes = dims_tuple(dim if dim != () else None, input._a.ndim, "amax" if is_max else "amin")
-    return AMaxMin.apply(input, axes, keepdim, is_max)
+    return (AMaxMin if is_max else _AMin).apply(input, axes, keepdim, is_max)
 
 
 def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
@@ -410,118 +444,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     )
 
 
-# ------------------------------------------------------------------ var / std
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    if isinstance(dim, bool) and unbiased is None:  # var(x, False) legacy positional form
-        unbiased, dim = dim, None
-    if correction is None:
-        correction = 1 if (unbiased is None or unbiased) else 0
-    a = input._a
-    if a.dtype.kind not in "fcV":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    if a.dtype.kind == "c":  # torch: var(z) = var(Re z) + var(Im z), a real tensor
-        from .complex import imag, real
-
-        kw = {"keepdim": keepdim, "correction": correction}
-        return var(real(input), dim, **kw) + var(imag(input), dim, **kw)
-    if a.dtype.kind in "fV" and a.dtype.itemsize < 8:
-        # torch's CPU var/std accumulate reduced-precision floats in float64 (squares of 1e30
-        # overflow float32: var([1e30, 0]) is finite in torch) and round once
-        r = var(input.double(), dim, unbiased, keepdim, correction=correction)
-        return r.to(input.dtype)
-    axes = dims_tuple(dim, a.ndim, "var")
-    n = math.prod(a.shape[i] for i in axes) if axes else 1
-    mu = mean(input, axes, keepdim=True)
-    d = input - mu
-    ss = sum(d * d, axes, keepdim)
-    denom = n - correction
-    if denom <= 0:
-        import warnings
-
-        warnings.warn("var(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=2)
-        return ss / 0.0 if denom == 0 else ss * float("nan")
-    return ss / denom
-
-
-class _StdFromVar(Function):
-    """sqrt of a variance with torch's std_backward: the gradient is 0 where std is 0 (a
-    constant slice), not g / (2 * 0) * 0 = NaN."""
-
-    _node_name = "StdBackward0"
-
-    @staticmethod
-    def forward(ctx, v):
-        y = _wrap(xp_of(v._a).sqrt(v._a))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        zero = y == 0
-        return (g / (2 * y.masked_fill(zero, 1))).masked_fill(zero, 0)
-
-
-def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    dt = input._a.dtype
-    if dt.kind in "fV" and dt.itemsize < 8:  # the sqrt too in float64, as torch (see var)
-        r = std(input.double(), dim, unbiased, keepdim, correction=correction)
-        return r.to(input.dtype)
-    return _StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
-
-
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
-
-
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
-
-
 # ------------------------------------------------------------------ norm
-class _PNorm(Function):
-    """p-norm over ``axes`` (p not 0, 1 or +-inf) with torch's ``norm_backward``."""
-
-    _node_name = "NormBackward0"
-
-    @staticmethod
-    def forward(ctx, x, p, axes, keepdim):
-        if p == 2:
-            rk = (x * x).sum(axes, True).sqrt()
-        else:
-            rk = (x.abs() ** p).sum(axes, True) ** (1.0 / p)
-        ctx.p, ctx.kshape = p, rk._a.shape
-        if keepdim:
-            out = rk
-        else:
-            out = _wrap(rk._a.reshape([n for i, n in enumerate(x._a.shape) if i not in axes]))
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        p = ctx.p
-        r, g = out.reshape(ctx.kshape), g.reshape(ctx.kshape)
-        if p < 1:
-            with np.errstate(divide="ignore"):  # |0|^(p-1) = inf, masked to 0 as torch
-                xs = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0)
-            return xs * g * r.pow(1 - p), None, None, None
-        if p == 2:
-            xs, den = x, r
-        elif p < 2:
-            xs, den = x.sgn() * x.abs().pow(p - 1), r.pow(p - 1)
-        else:
-            xs, den = x * x.abs().pow(p - 2), r.pow(p - 1)
-        zero = r == 0
-        scale = (g / den.masked_fill(zero, 1)).masked_fill(zero, 0)
-        return xs * scale, None, None, None
-
-
-class _PNormDim(_PNorm):
-    _node_name = "NormBackward1"
-
-
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -537,24 +460,11 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
                     "linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(map(str, dims))
                 )
             return matrix_norm(input, "nuc", dims, keepdim)
-    if input._a.dtype.kind == "c":
-        input = input.abs()  # every p-norm of complex numbers is that of their moduli
-    axes = dims_tuple(dim, input._a.ndim, "norm")
-    if input._a.dtype.kind in "fV" and p not in (0, 1, float("inf"), float("-inf")):
-        # one node with torch's norm_backward: composing sqrt(sum(x*x)) gives 0 * inf = NaN
-        # at a zero vector, where torch gives the subgradient 0
-        return (_PNorm if dim is None else _PNormDim).apply(input, p, axes, keepdim)
-    if p == 2:
-        return (input * input).sum(axes, keepdim).sqrt()
-    if p == 1:
-        return input.abs().sum(axes, keepdim)
-    if p == float("inf"):
-        return input.abs().amax(axes, keepdim)
-    if p == float("-inf"):
-        return input.abs().amin(axes, keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(axes, keepdim)
-    return (input.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+    # torch 2's norm is linalg.vector_norm for every numeric p (one LinalgVectorNormBackward0
+    # node, the subgradient 0 at a zero vector, complex input by its moduli)
+    from ..linalg import vector_norm  # ctorch.linalg imports ops: imported when first used
+
+    return vector_norm(input, p, dim, keepdim)
 
 
 def dist(input, other, p=2):
@@ -578,3 +488,8 @@ def count_nonzero(input, dim=None):
     xp = xp_of(input._a)
     axes = dims_tuple(dim, input._a.ndim, "count_nonzero") if dim is not None else None
     return _wrap(xp.asarray(xp.count_nonzero(input._a, axis=axes), dtype=np.int64))
+
+
+# var / std / var_mean / std_mean: one node each, in their own module (it imports
+# _expand_grad from here, so it comes last)
+from .moments import std, std_mean, var, var_mean  # noqa: E402, F401

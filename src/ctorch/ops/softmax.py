@@ -21,8 +21,40 @@ _wrap = Tensor._make
 _nd = np.ndarray
 
 
+class Logsumexp(Function):
+    """log(sum(exp(x))) over ``axes``, shifted by the max (0 where the max is +-inf); torch's
+    logsumexp_backward: g * exp(x - result), differentiable again."""
+
+    _node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        a = x._a
+        xp = xp_of(a)
+        with np.errstate(all="ignore"):
+            m = xp.max(a, axis=axes, keepdims=True)
+            m = xp.where(xp.isinf(m), 0, m).astype(a.dtype)
+            t = a - m
+            r = xp.log(xp.sum(xp.exp(t, out=t), axis=axes, keepdims=True)) + m
+        r = r.astype(a.dtype)
+        ctx.save_for_backward(x, _wrap(r))
+        ctx.kshape, ctx.axes = r.shape, axes
+        return _wrap(
+            r if keepdim else r.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+        )
+
+    @staticmethod
+    def backward(ctx, g):
+        x, r = ctx.saved_tensors
+        if state.enabled:  # create_graph: the result as a function of x, not a constant
+            r = Logsumexp.apply(x, ctx.axes, True)
+        return g.reshape(ctx.kshape) * (x - r).exp(), None, None
+
+
 def logsumexp(input, dim, keepdim: bool = False):
     axes = dims_tuple(dim, input._a.ndim, "logsumexp")
+    if input._a.dtype in (_F32, _F64) and axes and 0 not in [input._a.shape[a] for a in axes]:
+        return Logsumexp.apply(input, axes, keepdim)
     if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)
         # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
         r = input.exp().sum(axes, keepdim=True).log()
@@ -152,6 +184,10 @@ class Softmax(Function):
 Softmax._backward_cls.__name__ = "SoftmaxBackward0"
 
 
+class LogSoftmax(Softmax):  # the same code (``log`` picks the formulas): torch's node name
+    _node_name = "LogSoftmaxBackward0"
+
+
 def _softmax_impl(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
@@ -167,7 +203,7 @@ def _softmax_impl(input, dim, dtype, log):
         raise NotImplementedError(
             f"\"{name}_lastdim_kernel_impl\" not implemented for '{scalar_name(input._a)}'"
         )
-    return Softmax.apply(input, ax, log)
+    return (LogSoftmax if log else Softmax).apply(input, ax, log)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
