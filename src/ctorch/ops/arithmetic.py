@@ -202,10 +202,14 @@ class Pow(Function):
         return ga, gb
 
 
+class _PowTensor(Pow):  # tensor ** tensor: torch's name for that overload's node
+    _node_name = "PowBackward1"
+
+
 class RPow(Function):
     """scalar ** tensor"""
 
-    _node_name = "PowBackward1"
+    _node_name = "PowBackward2"
 
     @staticmethod
     def forward(ctx, a, s):
@@ -229,6 +233,8 @@ class RPow(Function):
 
 
 class MaxMin(Function):
+    _node_name = "MaximumBackward0"
+
     @staticmethod
     def forward(ctx, a, b, op):
         ctx.a_, ctx.b_ = _meta(a), _meta(b)
@@ -245,6 +251,10 @@ class MaxMin(Function):
         ga = _g(g * wa, ctx.a_, ctx.needs_input_grad[0])
         gb = _g(g * (1.0 - wa), ctx.b_, ctx.needs_input_grad[1])
         return ga, gb, None
+
+
+class _Minimum(MaxMin):
+    _node_name = "MinimumBackward0"
 
 
 # ------------------------------------------------------------------ public functions
@@ -434,7 +444,7 @@ def pow(input, exponent, *, out=None):
         return _wrap(binary_arrays(POW, e, base, reverse=True))
     a, b = _lhs(input, exponent, "pow")
     if _needs_graph(a, b):
-        r = Pow.apply(a, b)
+        r = (_PowTensor if isinstance(b, Tensor) else Pow).apply(a, b)
     else:
         if not isinstance(b, Tensor) and a._a.dtype.kind in "iu" and isinstance(b, int) and b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -464,7 +474,7 @@ def minimum(input, other):
         b = as_tensor_arg(b, a, "minimum")
     check_same_device("minimum", a, b)
     if _needs_graph(a, b):
-        return MaxMin.apply(a, b, MIN)
+        return _Minimum.apply(a, b, MIN)
     return _wrap(binary_arrays(MIN, a, b))
 
 

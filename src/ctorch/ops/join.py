@@ -15,9 +15,8 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device, dims_tuple, wrap_dim
-from .shape import _Copy, _shape_args, expand, narrow, unsqueeze
+from .shape import _as_strided, _Copy, _shape_args, _view_op, expand, narrow, unsqueeze
 
 _wrap = Tensor._make
 
@@ -335,23 +334,28 @@ def triu(input, diagonal: int = 0):
     return _TriFn.apply(input, diagonal, True)
 
 
+def _diagonal_view(a, offset: int, d1: int, d2: int):
+    """The (writable, as torch's) strided view of ``a``'s diagonal: NumPy's ``diagonal``
+    returns a read-only one, so ``x.diagonal().zero_()`` could not write through."""
+    xp = xp_of(a)
+    m = xp.moveaxis(a, (d1, d2), (-2, -1))
+    m = m[..., :, offset:] if offset >= 0 else m[..., -offset:, :]
+    n = max(min(m.shape[-2], m.shape[-1]), 0)
+    return _as_strided(m, m.shape[:-2] + (n,), m.strides[:-2] + (m.strides[-2] + m.strides[-1],))
+
+
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    xp = xp_of(input._a)
     nd = input._a.ndim
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
-    # Not one line: without grad the result is NumPy's diagonal *view* (read-only), with grad
-    # a copy recorded as DiagonalBackward0; one Function cannot give both, and issue #10 keeps
-    # results identical, so the no-record path stays spelled out here.
-    if state.enabled and input._rg:
-        shape = input._a.shape
-
-        def bwd(g):
-            return _DiagEmbed.apply(g, shape, offset, d1, d2)
-
-        return _Copy.apply(
-            input, lambda a: xp.diagonal(a, offset, d1, d2).copy(), bwd, "DiagonalBackward0"
-        )
-    return _wrap(xp.diagonal(input._a, offset, d1, d2))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape = input._a.shape
+    return _view_op(
+        input,
+        lambda a: _diagonal_view(a, offset, d1, d2),
+        lambda g: _DiagEmbed.apply(g, shape, offset, d1, d2),
+        "DiagonalBackward0",
+    )
 
 
 class _DiagEmbed(Function):

@@ -243,7 +243,7 @@ def matmul(input, other, *, out=None):
         np.matmul(a, b, out=out._a)
         out._bump()
         return out
-    r = MatMul.apply(input, other)
+    r = _MATMUL_NODES.get((a.ndim, b.ndim), MatMul).apply(input, other)
     if out is not None:
         from .binary import _out
 
@@ -333,6 +333,8 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({n}x{input._a.shape[-1]} and "
             f"{weight._a.shape[-1]}x{weight._a.shape[0]})"
         )
+    if bias is None and input._a.ndim == 2:
+        return _LinearNoBias.apply(input, weight, bias)
     return Linear.apply(input, weight, bias)
 
 
@@ -416,3 +418,24 @@ def tensordot(a, b, dims=2):
         c for k, c in enumerate(sb) if k not in db
     ]
     return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+
+
+# torch's node names for the products MatMul and Linear compute (the same code; the name
+# follows the operand ranks as torch's dispatch to dot / mv / bmm / mm does)
+class _Dot(MatMul):
+    _node_name = "DotBackward0"
+
+
+class _Mv(MatMul):
+    _node_name = "MvBackward0"
+
+
+class _Bmm(MatMul):
+    _node_name = "BmmBackward0"
+
+
+class _LinearNoBias(Linear):
+    _node_name = "MmBackward0"
+
+
+_MATMUL_NODES = {(1, 1): _Dot, (2, 1): _Mv, (3, 3): _Bmm}

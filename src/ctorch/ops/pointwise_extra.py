@@ -178,6 +178,8 @@ def _lerp_arrays(s: Any, e: Any, w: Any) -> Any:
 
 
 class Lerp(Function):
+    _node_name = "LerpBackward0"
+
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight if isinstance(weight, Tensor) else None)

@@ -78,6 +78,8 @@ def _euclid_mm(a, b):
 
 
 class Cdist(Function):
+    _node_name = "CdistBackward0"
+
     @staticmethod
     def forward(ctx, x1, x2, p, use_mm):
         a, b = x1._a, x2._a
