@@ -1381,3 +1381,10 @@ __all__ += [
     "triplet_margin_with_distance_loss",
     "ctc_loss",
 ]
+
+# ops3 (#14): more functionals, each re-exported from the ops module that defines it
+_REEXPORTS.update(
+    {
+        "pdist": "matrix_build",
+    }
+)

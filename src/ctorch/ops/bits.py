@@ -1,0 +1,216 @@
+"""Elementwise ops on a number's representation: ``frexp``, ``ldexp``, ``copysign``,
+``nextafter``, ``heaviside``, ``gcd``, ``lcm``, ``bitwise_left_shift``/``bitwise_right_shift``.
+
+Why not rows of the op table (``_table/elementwise.def``): the table's rows are float ops that
+promote integers to the default float dtype and are differentiable, and its vocabulary has no
+copysign/nextafter. These differ: gcd, lcm and the shifts are integer-only, nextafter is
+float-only without promotion to float, heaviside requires equal dtypes, frexp returns two
+tensors, and only copysign/ldexp/frexp have gradients. None is on a training hot path, so they
+run as NumPy/CuPy ufuncs here; copysign could become a row once COPYSIGN joins the vocabulary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._backend import fp_quiet, xp_of
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ._util import as_tensor_arg, check_same_device, return_type, sum_to_shape
+
+_wrap = Tensor._make
+
+
+def _operands(name: str, input, other):
+    """Both operands as tensors (a Python number takes the other's device) and torch's result
+    dtype of the pair."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): expected at least one Tensor argument")
+    if not isinstance(input, Tensor):
+        dt = D.result_type(other, input)
+        input = as_tensor_arg(input, other, name)
+    else:
+        dt = D.result_type(input, other)
+        other = as_tensor_arg(other, input, name)
+    check_same_device(name, input, other)
+    return input, other, D.to_numpy_dtype(dt)
+
+
+def _not_implemented(name: str, dt) -> NotImplementedError:
+    from .binary import _scalar_name
+
+    return NotImplementedError(f"\"{name}\" not implemented for '{_scalar_name(dt)}'")
+
+
+def _finish(r: Tensor, out):
+    if out is None:
+        return r
+    from .binary import _out
+
+    return _out(out, r)
+
+
+# ------------------------------------------------------------------ integer-only
+def _int_binary(name: str, kernel: str, input, other, fn, out):
+    x, y, dt = _operands(name, input, other)
+    if dt.kind not in "iu":
+        raise _not_implemented(kernel, dt)
+    xp = xp_of(x._a)
+    return _finish(_wrap(xp.asarray(fn(xp, x._a.astype(dt), y._a.astype(dt)), dtype=dt)), out)
+
+
+def gcd(input, other, *, out=None) -> Tensor:
+    """``torch.gcd``: the greatest common divisor (non-negative; gcd(0, 0) = 0)."""
+    return _int_binary("gcd", "gcd_cpu", input, other, lambda xp, a, b: xp.gcd(a, b), out)
+
+
+def lcm(input, other, *, out=None) -> Tensor:
+    """``torch.lcm``: the least common multiple (non-negative; 0 when either is 0)."""
+    return _int_binary("lcm", "lcm_cpu", input, other, lambda xp, a, b: xp.lcm(a, b), out)
+
+
+def _shift(xp, a, b, left: bool):
+    # torch: a shift by a negative amount or by the bit width or more gives 0 to the left, and
+    # the sign fill (a >> width-1) to the right; C (and NumPy) leave those undefined
+    width = a.dtype.itemsize * 8
+    bad = (b < 0) | (b >= width)
+    if left:
+        return xp.where(bad, 0, xp.left_shift(a, xp.where(bad, 0, b).astype(a.dtype)))
+    amount = xp.where(bad, width - 1, b).astype(a.dtype)
+    return xp.right_shift(a, amount)
+
+
+def bitwise_left_shift(input, other, *, out=None) -> Tensor:
+    """``torch.bitwise_left_shift`` (``<<``): integers only."""
+    return _int_binary(
+        "bitwise_left_shift",
+        "lshift_cpu",
+        input,
+        other,
+        lambda xp, a, b: _shift(xp, a, b, True),
+        out,
+    )
+
+
+def bitwise_right_shift(input, other, *, out=None) -> Tensor:
+    """``torch.bitwise_right_shift`` (``>>``): integers only, arithmetic for signed types."""
+    return _int_binary(
+        "bitwise_right_shift",
+        "rshift_cpu",
+        input,
+        other,
+        lambda xp, a, b: _shift(xp, a, b, False),
+        out,
+    )
+
+
+# ------------------------------------------------------------------ float-only, not differentiable
+def nextafter(input, other, *, out=None) -> Tensor:
+    """``torch.nextafter``: the next representable value after ``input`` towards ``other``."""
+    x, y, dt = _operands("nextafter", input, other)
+    if dt.kind != "f":
+        raise _not_implemented("nextafter_cpu", dt)
+    xp = xp_of(x._a)
+    return _finish(_wrap(xp.asarray(xp.nextafter(x._a.astype(dt), y._a.astype(dt)))), out)
+
+
+def heaviside(input, values, *, out=None) -> Tensor:
+    """``torch.heaviside``: 0 for negative ``input``, 1 for positive, ``values`` where it is 0
+    (NaN counts as not positive: 0, as torch's ``x == 0 ? v : x > 0``)."""
+    x, v, dt = _operands("heaviside", input, values)
+    if x._a.dtype != v._a.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if dt.kind == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    xp = xp_of(x._a)
+    a, b = x._a, v._a
+    r = xp.where(a == 0, b, (a > 0).astype(dt))
+    return _finish(_wrap(xp.asarray(r, dtype=dt)), out)
+
+
+# ------------------------------------------------------------------ differentiable
+def _float_dt(dt: np.dtype) -> np.dtype:
+    return dt if dt.kind in "fcV" else D.to_numpy_dtype(D.get_default_dtype())
+
+
+class _Copysign(Function):
+    _node_name = "CopysignBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, dt):
+        xp = xp_of(x._a)
+        a = x._a.astype(dt, copy=False)
+        b = y._a.astype(dt, copy=False)
+        if dt.kind == "V":  # bfloat16: through float32, exact
+            z = xp.copysign(a.astype(np.float32), b.astype(np.float32)).astype(dt)
+        else:
+            z = xp.copysign(a, b)
+        # torch's gradient: result / input, 0 where the input is 0 (sign of the pair)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.ratio = xp.where(a == 0, 0, z / xp.where(a == 0, 1, a)).astype(dt)
+        ctx.meta = (x._a.shape, x.dtype, y._a.shape, y.dtype)
+        return _wrap(xp.asarray(z))
+
+    @staticmethod
+    def backward(ctx, g):
+        xs, xdt, ys, ydt = ctx.meta
+        nx, ny = ctx.needs_input_grad[:2]
+        gx = sum_to_shape(g * _wrap(ctx.ratio), xs).to(xdt) if nx else None
+        gy = g.new_zeros(ys).to(ydt) if ny else None
+        return gx, gy, None
+
+
+def copysign(input, other, *, out=None) -> Tensor:
+    """``torch.copysign``: the magnitude of ``input`` with the sign of ``other`` (integers
+    promote to the default float dtype)."""
+    x, y, dt = _operands("copysign", input, other)
+    return _finish(_Copysign.apply(x, y, _float_dt(dt)), out)
+
+
+def ldexp(input, other, *, out=None) -> Tensor:
+    """``torch.ldexp``: ``input * 2 ** other`` (torch's own definition; differentiable)."""
+    x, y, _dt = _operands("ldexp", input, other)
+    return _finish(x * (2.0**y), out)
+
+
+class _Frexp(Function):
+    _node_name = "FrexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._a
+        xp = xp_of(a)
+        if a.dtype.kind == "V":  # bfloat16: through float32 (exact: mantissa bits fit)
+            m, e = xp.frexp(a.astype(np.float32))
+            m = m.astype(a.dtype)
+        else:
+            m, e = xp.frexp(a)
+        e = e.astype(np.int32)
+        ctx.scale = fp_quiet(
+            xp.ldexp, xp.ones((), a.dtype if a.dtype.kind == "f" else np.float32), -e
+        )
+        ei = _wrap(e)
+        ctx.mark_non_differentiable(ei)
+        return _wrap(m), ei
+
+    @staticmethod
+    def backward(ctx, g, _ge):
+        return g * _wrap(ctx.scale.astype(g._a.dtype))  # d mantissa / dx = 2 ** -exponent
+
+
+frexp_result = return_type("frexp", ("mantissa", "exponent"))
+
+
+def frexp(input: Tensor, *, out=None):
+    """``torch.frexp``: ``input = mantissa * 2 ** exponent`` with |mantissa| in [0.5, 1)."""
+    if input._a.dtype.kind not in "fV":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = _Frexp.apply(input)
+    if out is not None:
+        from .binary import _out
+
+        _out(out[0], m)
+        _out(out[1], e)
+        return frexp_result(out[0], out[1])
+    return frexp_result(m, e)
