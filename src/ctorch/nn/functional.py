@@ -1386,5 +1386,18 @@ __all__ += [
 _REEXPORTS.update(
     {
         "pdist": "matrix_build",
+        "conv_transpose3d": "conv_transpose3d",
+        "lp_pool1d": "avg_pool",
+        "lp_pool3d": "avg_pool",
+        "max_unpool1d": "max_pool",
+        "max_unpool3d": "max_pool",
+        "fractional_max_pool2d": "fractional_pool",
+        "fractional_max_pool3d": "fractional_pool",
+        "fractional_max_pool2d_with_indices": "fractional_pool",
+        "fractional_max_pool3d_with_indices": "fractional_pool",
+        "channel_shuffle": "rrelu",
+        "native_channel_shuffle": "rrelu",
+        "rrelu": "rrelu",
+        "rrelu_": "rrelu",
     }
 )
