@@ -110,7 +110,8 @@ def _fractional_max_pool(
         outs = _ntuple(output_size, nd)
     names = _DIM_NAMES[nd]
     for i in range(nd):
-        if outs[i] + k[i] - 1 > ins[i]:
+        # torch: the 2-D op allows windows reaching the last element, the 3-D one does not
+        if outs[i] + k[i] - 1 > ins[i] - (nd == 3):
             where = f"{name}()" if nd == 2 else f"{name}_out()"
             raise RuntimeError(
                 f"{where}: pool {names[i]} {k[i]} too large relative to input {names[i]} {ins[i]}"
