@@ -687,7 +687,6 @@ from .ops.extra_surface import (  # noqa: E402
     bitwise_left_shift,
     bitwise_right_shift,
     block_diag,
-    copysign,
     corrcoef,
     cov,
     cummax,

@@ -1,12 +1,13 @@
-"""Elementwise ops on a number's representation: ``frexp``, ``ldexp``, ``copysign``,
-``nextafter``, ``heaviside``, ``gcd``, ``lcm``, ``bitwise_left_shift``/``bitwise_right_shift``.
+"""Elementwise ops on a number's representation: ``frexp``, ``ldexp``, ``nextafter``,
+``heaviside``, ``gcd``, ``lcm``, ``bitwise_left_shift``/``bitwise_right_shift``
+(``copysign`` is a row of the op table, ``_table/elementwise.def``).
 
-Why not rows of the op table (``_table/elementwise.def``): the table's rows are float ops that
-promote integers to the default float dtype and are differentiable, and its vocabulary has no
-copysign/nextafter. These differ: gcd, lcm and the shifts are integer-only, nextafter is
-float-only without promotion to float, heaviside requires equal dtypes, frexp returns two
-tensors, and only copysign/ldexp/frexp have gradients. None is on a training hot path, so they
-run as NumPy/CuPy ufuncs here; copysign could become a row once COPYSIGN joins the vocabulary.
+Why these are not rows of the op table: its rows are float ops that promote integers to the
+default float dtype, are differentiable and have a NumPy ufunc for any float operands. These
+differ: gcd, lcm and the shifts are integer-only, nextafter is float-only without promotion
+(and has no gradient in torch), heaviside requires equal dtypes (no gradient either), frexp
+returns two tensors, and ldexp is torch's own composition ``input * 2 ** other`` (NumPy's
+ldexp takes integer exponents only). None is on a training hot path: NumPy/CuPy ufuncs here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .. import _dtype as D
 from .._backend import fp_quiet, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import as_tensor_arg, check_same_device, return_type, sum_to_shape
+from ._util import as_tensor_arg, check_same_device, return_type
 
 _wrap = Tensor._make
 
@@ -130,44 +131,6 @@ def heaviside(input, values, *, out=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ differentiable
-def _float_dt(dt: np.dtype) -> np.dtype:
-    return dt if dt.kind in "fcV" else D.to_numpy_dtype(D.get_default_dtype())
-
-
-class _Copysign(Function):
-    _node_name = "CopysignBackward0"
-
-    @staticmethod
-    def forward(ctx, x, y, dt):
-        xp = xp_of(x._a)
-        a = x._a.astype(dt, copy=False)
-        b = y._a.astype(dt, copy=False)
-        if dt.kind == "V":  # bfloat16: through float32, exact
-            z = xp.copysign(a.astype(np.float32), b.astype(np.float32)).astype(dt)
-        else:
-            z = xp.copysign(a, b)
-        # torch's gradient: result / input, 0 where the input is 0 (sign of the pair)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ctx.ratio = xp.where(a == 0, 0, z / xp.where(a == 0, 1, a)).astype(dt)
-        ctx.meta = (x._a.shape, x.dtype, y._a.shape, y.dtype)
-        return _wrap(xp.asarray(z))
-
-    @staticmethod
-    def backward(ctx, g):
-        xs, xdt, ys, ydt = ctx.meta
-        nx, ny = ctx.needs_input_grad[:2]
-        gx = sum_to_shape(g * _wrap(ctx.ratio), xs).to(xdt) if nx else None
-        gy = g.new_zeros(ys).to(ydt) if ny else None
-        return gx, gy, None
-
-
-def copysign(input, other, *, out=None) -> Tensor:
-    """``torch.copysign``: the magnitude of ``input`` with the sign of ``other`` (integers
-    promote to the default float dtype)."""
-    x, y, dt = _operands("copysign", input, other)
-    return _finish(_Copysign.apply(x, y, _float_dt(dt)), out)
-
-
 def ldexp(input, other, *, out=None) -> Tensor:
     """``torch.ldexp``: ``input * 2 ** other`` (torch's own definition; differentiable)."""
     x, y, _dt = _operands("ldexp", input, other)

@@ -9,7 +9,6 @@ from ..autograd import inplace as IP
 from .bits import (
     bitwise_left_shift,
     bitwise_right_shift,
-    copysign,
     frexp,
     gcd,
     heaviside,
@@ -36,7 +35,6 @@ __all__ = [
     "bitwise_left_shift",
     "bitwise_right_shift",
     "block_diag",
-    "copysign",
     "corrcoef",
     "cov",
     "cummax",
@@ -67,7 +65,6 @@ _METHODS = {
     "renorm": (renorm, True),
     "frexp": (frexp, False),
     "ldexp": (ldexp, True),
-    "copysign": (copysign, True),
     "nextafter": (nextafter, True),
     "heaviside": (heaviside, True),
     "gcd": (gcd, True),
