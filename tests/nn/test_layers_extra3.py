@@ -351,3 +351,20 @@ def test_adaptive_log_softmax_gradcheck_and_errors():
         cm(ctorch.ones(2, 8).double(), ctorch.tensor([0, 20]))
     with pytest.raises(RuntimeError, match="same size in the batch"):
         cm(ctorch.ones(2, 8).double(), ctorch.tensor([0]))
+
+
+def test_toplevel_forms():
+    # torch.rrelu's fifth argument is a generator; torch.conv_transpose3d/channel_shuffle
+    check_op(lambda lib, x: lib.rrelu(x, 0.2, 0.3), [(3, 4)])
+    x = ctorch.tensor([-1.0, -2.0, 3.0])
+    a = ctorch.rrelu(x, 0.1, 0.3, True, ctorch.Generator().manual_seed(3))
+    b = ctorch.rrelu(x, 0.1, 0.3, True, ctorch.Generator().manual_seed(3))
+    assert_close(a, b.numpy())
+    y = x.clone()
+    assert ctorch.rrelu_(y, 0.5, 0.5) is y
+    assert_close(y, np.array([-0.5, -1.0, 3.0], np.float32))
+    check_op(lambda lib, v: lib.channel_shuffle(v, 2), [(1, 4, 3)])
+    check_op(lambda lib, v: lib.native_channel_shuffle(v, 2), [(1, 4, 3)], grad=False)
+    check_op(
+        lambda lib, v, w: lib.conv_transpose3d(v, w, None, 2), [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2)]
+    )

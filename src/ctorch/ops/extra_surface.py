@@ -16,6 +16,7 @@ from .bits import (
     ldexp,
     nextafter,
 )
+from .conv_transpose3d import conv_transpose3d
 from .matrix_build import (
     addbmm,
     addr,
@@ -26,6 +27,8 @@ from .matrix_build import (
     triu_indices,
     vander,
 )
+from .rrelu import channel_shuffle, native_channel_shuffle, rrelu_
+from .rrelu import torch_rrelu as rrelu
 from .scan_extremes import cummax, cummin
 from .statistics import corrcoef, cov, histc
 
@@ -35,6 +38,11 @@ __all__ = [
     "bitwise_left_shift",
     "bitwise_right_shift",
     "block_diag",
+    "channel_shuffle",
+    "conv_transpose3d",
+    "native_channel_shuffle",
+    "rrelu",
+    "rrelu_",
     "corrcoef",
     "cov",
     "cummax",

@@ -50,22 +50,42 @@ def rrelu(
     upper: float = 1.0 / 3,
     training: bool = False,
     inplace: bool = False,
+    *,
+    generator=None,
 ) -> Tensor:
-    """``F.rrelu``: slopes ~ U(lower, upper) below 0 in training, (lower + upper) / 2 in eval."""
+    """``F.rrelu``: slopes ~ U(lower, upper) below 0 in training, (lower + upper) / 2 in eval
+    (``generator``: the source of the slopes, as ``torch.rrelu``'s)."""
     if lower > upper:
         raise RuntimeError("rrelu: Lower bound should be less than or equal to the upper bound")
     if input._a.dtype.kind not in "fV":
         raise NotImplementedError(f"rrelu: not implemented for '{input.dtype}' (floats only)")
     if inplace:
-        return rrelu_(input, lower, upper, training)
-    return _RreluWithNoise.apply(input, _noise(input._a, lower, upper, training))
+        return rrelu_(input, lower, upper, training, generator)
+    return _RreluWithNoise.apply(input, _noise(input._a, lower, upper, training, generator))
 
 
 def rrelu_(
-    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    generator=None,
 ) -> Tensor:
-    """In-place ``rrelu``."""
-    return IP.inplace(input, "rrelu_", lambda: rrelu(input, lower, upper, training))
+    """In-place ``rrelu`` (also ``torch.rrelu_``, whose fifth argument is the generator)."""
+    return IP.inplace(
+        input, "rrelu_", lambda: rrelu(input, lower, upper, training, generator=generator)
+    )
+
+
+def torch_rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    generator=None,
+) -> Tensor:
+    """``torch.rrelu`` (its fifth argument is a generator, not ``inplace``)."""
+    return rrelu(input, lower, upper, training, generator=generator)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
