@@ -138,7 +138,7 @@ def _fractional_max_pool(
                 f"Expect _random_samples.size(0) no less then input batch size, got "
                 f"{sa.shape[0]} and {N}."
             )
-        samples = np.asarray(sa[:N])
+        samples = sa[:N] if isinstance(sa, np.ndarray) else sa[:N].get()
     # sample j drives dimension j for 3-D (time, height, width); 2-D takes [0] for the
     # width and [1] for the height (torch's layout)
     order = (1, 0) if nd == 2 else (0, 1, 2)

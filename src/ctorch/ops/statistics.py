@@ -65,7 +65,7 @@ def cov(
         _check_weights("aweights", aweights, n, False)
         w = aweights if w is None else w * aweights
     if w is None:
-        w_sum = _wrap(np.asarray(n, np.int64))
+        w_sum = n  # a Python int: no host tensor next to a device input
         avg = x.sum(1) / w_sum
     else:
         w_sum = w.sum()
@@ -76,14 +76,14 @@ def cov(
         norm = w_sum - correction * (w * aweights).sum() / w_sum
     else:
         norm = w_sum - correction
-    if bool(norm._a <= 0):
+    if bool(norm <= 0):
         warnings.warn(
             "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
             "number of observations.",
             UserWarning,
             stacklevel=2,
         )
-        norm = norm * 0
+        norm = norm * 0  # torch: the division below then gives inf/NaN
     xc = x - avg.unsqueeze(1)
     rhs = xc * w if w is not None else xc
     if rhs._a.dtype.kind == "c":
