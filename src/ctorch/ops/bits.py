@@ -82,28 +82,18 @@ def _shift(xp, a, b, left: bool):
     return xp.right_shift(a, amount)
 
 
+def _shift_op(name: str, kernel: str, left: bool, input, other, out):
+    return _int_binary(name, kernel, input, other, lambda xp, a, b: _shift(xp, a, b, left), out)
+
+
 def bitwise_left_shift(input, other, *, out=None) -> Tensor:
     """``torch.bitwise_left_shift`` (``<<``): integers only."""
-    return _int_binary(
-        "bitwise_left_shift",
-        "lshift_cpu",
-        input,
-        other,
-        lambda xp, a, b: _shift(xp, a, b, True),
-        out,
-    )
+    return _shift_op("bitwise_left_shift", "lshift_cpu", True, input, other, out)
 
 
 def bitwise_right_shift(input, other, *, out=None) -> Tensor:
     """``torch.bitwise_right_shift`` (``>>``): integers only, arithmetic for signed types."""
-    return _int_binary(
-        "bitwise_right_shift",
-        "rshift_cpu",
-        input,
-        other,
-        lambda xp, a, b: _shift(xp, a, b, False),
-        out,
-    )
+    return _shift_op("bitwise_right_shift", "rshift_cpu", False, input, other, out)
 
 
 # ------------------------------------------------------------------ float-only, not differentiable

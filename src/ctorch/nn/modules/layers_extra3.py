@@ -14,6 +14,7 @@ from ...ops.conv_transpose3d import conv_transpose3d
 from .conv import _ConvTransposeForwardNd
 from .lazy import _LazyConvTransposeNd
 from .module import Module
+from .normalization import LocalResponseNorm
 from .padding import _ModePadNd
 
 __all__ = [
@@ -129,24 +130,17 @@ def _cross_map_window(channels: int, size: int) -> np.ndarray:
     return scale
 
 
-class CrossMapLRN2d(Module):
-    """Legacy Lua-torch local response normalisation across channels (4-D input only)."""
+class CrossMapLRN2d(LocalResponseNorm):
+    """Legacy Lua-torch local response normalisation across channels (4-D input only); the
+    arguments and repr are LocalResponseNorm's, the window is the legacy one above."""
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
-        super().__init__()
-        self.size = size
-        self.alpha = alpha
-        self.beta = beta
-        self.k = k
+        super().__init__(size, alpha, beta, k)  # torch's default k here is the int 1
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
         win = _cross_map_window(input.shape[1], self.size)
-        m = input.new_tensor(win.T)
-        summed = (input * input).permute(0, 2, 3, 1) @ m
+        summed = (input * input).permute(0, 2, 3, 1) @ input.new_tensor(win.T)
         scale = summed.permute(0, 3, 1, 2) * (self.alpha / self.size) + self.k
         return input * scale.pow(-self.beta)
-
-    def extra_repr(self) -> str:
-        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
