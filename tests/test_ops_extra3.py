@@ -522,3 +522,19 @@ def test_out_variants():
     fo = ctorch.empty(2)
     ctorch.copysign(ctorch.tensor([1.0, 2.0]), ctorch.tensor([-1.0, 1.0]), out=fo)
     assert_close(fo, np.array([-1.0, 2.0], np.float32))
+
+
+def test_out_variants_of_scans_histc_renorm():
+    x = ctorch.tensor([1.0, 3.0, 2.0, 5.0])
+    v, i = ctorch.empty(0), ctorch.empty(0, dtype=ctorch.long)
+    r = ctorch.cummax(x, 0, out=(v, i))
+    assert r.values is v and r.indices is i
+    assert_close(v, np.array([1.0, 3.0, 3.0, 5.0], np.float32))
+    assert_close(i, np.array([0, 1, 1, 3]))
+    h = ctorch.empty(0)
+    assert ctorch.histc(x, 4, 0, 8, out=h) is h
+    assert_close(h, torch.histc(torch.tensor([1.0, 3.0, 2.0, 5.0]), 4, 0, 8))
+    o = ctorch.empty(0)
+    m = ctorch.tensor([[3.0, 4.0], [0.3, 0.4]])
+    assert ctorch.renorm(m, 2, 0, 1.0, out=o) is o
+    assert_close(o, torch.renorm(torch.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0))

@@ -164,7 +164,7 @@ def triu_indices(
     return _tri_indices("triu_indices", row, col, offset, dtype, device)
 
 
-def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
+def renorm(input: Tensor, p, dim: int, maxnorm, *, out=None) -> Tensor:
     """``torch.renorm``: each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
     to norm ``maxnorm`` (``maxnorm / (norm + 1e-7)``, as torch); differentiable through the norm."""
     from .compare import where
@@ -184,7 +184,8 @@ def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
     others = tuple(i for i in range(a.ndim) if i != ax)
     norm = input.norm(p, others, keepdim=True)
     factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    return input * factor.to(input.dtype)
+    r = input * factor.to(input.dtype)
+    return r if out is None else _to_out(out, r)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:

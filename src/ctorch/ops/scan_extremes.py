@@ -62,7 +62,7 @@ class _Cummin(_CumExtreme):
     _node_name = "CumminBackward0"
 
 
-def _cum_extreme(input: Tensor, dim: int, largest: bool):
+def _cum_extreme(input: Tensor, dim: int, largest: bool, out=None):
     name = "cummax" if largest else "cummin"
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
@@ -72,15 +72,21 @@ def _cum_extreme(input: Tensor, dim: int, largest: bool):
     fn = _Cummax if largest else _Cummin
     if input._a.ndim == 0:  # torch: the value itself at index 0
         v, i = fn.apply(input.reshape(1), 0, largest)
-        return return_type(name)(v.reshape(()), i.reshape(()))
-    return return_type(name)(*fn.apply(input, ax, largest))
+        v, i = v.reshape(()), i.reshape(())
+    else:
+        v, i = fn.apply(input, ax, largest)
+    if out is not None:
+        from .binary import _out
+
+        v, i = _out(out[0], v), _out(out[1], i)
+    return return_type(name)(v, i)
 
 
-def cummax(input: Tensor, dim: int):
+def cummax(input: Tensor, dim: int, *, out=None):
     """``torch.cummax``: the running maximum along ``dim`` and the index it came from."""
-    return _cum_extreme(input, dim, True)
+    return _cum_extreme(input, dim, True, out)
 
 
-def cummin(input: Tensor, dim: int):
+def cummin(input: Tensor, dim: int, *, out=None):
     """``torch.cummin``: the running minimum along ``dim`` and the index it came from."""
-    return _cum_extreme(input, dim, False)
+    return _cum_extreme(input, dim, False, out)

@@ -106,7 +106,14 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clamp(-1, 1)
 
 
-def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+def histc(
+    input: Tensor,
+    bins: int = 100,
+    min: float = 0,  # noqa: A002
+    max: float = 0,  # noqa: A002
+    *,
+    out=None,
+) -> Tensor:
     """``torch.histc``: ``bins`` equal-width counts over [min, max] (the data's range when both
     are 0); values outside are ignored, ``max`` itself goes in the last bin."""
     a = input._a
@@ -133,7 +140,12 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         pos = ((v - lo_) * dt.type(bins) / (hi_ - lo_)).astype(np.int64)
     pos = xp.minimum(pos, bins - 1)  # max itself: the last bin
     counts = xp.bincount(pos, minlength=bins)[:bins]
-    return _wrap(counts.astype(float_dtype_for(a)))
+    r = _wrap(counts.astype(float_dtype_for(a)))
+    if out is None:
+        return r
+    from .binary import _out
+
+    return _out(out, r)
 
 
 def _tname(t: Tensor) -> str:
