@@ -538,3 +538,19 @@ def test_out_variants_of_scans_histc_renorm():
     m = ctorch.tensor([[3.0, 4.0], [0.3, 0.4]])
     assert ctorch.renorm(m, 2, 0, 1.0, out=o) is o
     assert_close(o, torch.renorm(torch.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0))
+
+
+def test_ldexp_dtypes():
+    # an integer exponent keeps a 16-bit input's dtype (2 ** e taken in float32, rounded once);
+    # a float16 exponent computes 2 ** e in float16 (overflow: inf), as torch
+    for x, e in (
+        (np.array([1e-4, 1.5], np.float16), np.array([20, -3])),
+        (np.array([1e-4, 1.5], np.float16), np.array([20.0, 2.0], np.float16)),
+        (np.array([1e-4, 1.5], np.float16), np.array([20.0, 2.0], np.float32)),
+        (np.array([3, 4], np.int32), np.array([2, 1], np.int16)),
+        (np.array([3, 4]), np.array([2.0, 1.0])),
+    ):
+        assert_close(
+            ctorch.ldexp(ctorch.tensor(x), ctorch.tensor(e)),
+            torch.ldexp(torch.tensor(x), torch.tensor(e)),
+        )

@@ -124,7 +124,10 @@ def heaviside(input, values, *, out=None) -> Tensor:
 def ldexp(input, other, *, out=None) -> Tensor:
     """``torch.ldexp``: ``input * 2 ** other`` (torch's own definition; differentiable)."""
     x, y, _dt = _operands("ldexp", input, other)
-    return _finish(x * (2.0**y), out)
+    r = x * (2.0**y)  # an integer exponent: 2 ** y in the default float dtype, as torch
+    if y._a.dtype.kind in "biu" and x.is_floating_point() and r.dtype != x.dtype:
+        r = r.to(x.dtype)  # torch keeps a float16/bfloat16 input's dtype then (rounded once)
+    return _finish(r, out)
 
 
 class _Frexp(Function):
