@@ -150,6 +150,25 @@ def test_fractional_max_pool_matches_torch_given_samples(nd, dtype, k, out):
 
 
 @pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+def test_fractional_max_pool_16bit(nd, dt):
+    x, smp = _frac_inputs(nd, np.float32, seed=5, nan=True)
+    name = f"fractional_max_pool{nd}d"
+
+    def run(lib):
+        d = getattr(lib, dt)
+        u = lib.tensor(smp).to(d)
+        return getattr(_lib_F(lib), name)(
+            lib.tensor(x).to(d), 2, 4, return_indices=True, _random_samples=u
+        )
+
+    (cy, ci), (ty, ti) = run(ctorch), run(torch)
+    assert str(cy.dtype) == f"ctorch.{dt}"
+    np.testing.assert_array_equal(ci.numpy(), ti.numpy())
+    np.testing.assert_array_equal(cy.float().numpy(), ty.float().numpy())
+
+
+@pytest.mark.parametrize("nd", [2, 3])
 def test_fractional_max_pool_random_path(nd):
     x, _ = _frac_inputs(nd, np.float64, seed=3)
     name = f"fractional_max_pool{nd}d"

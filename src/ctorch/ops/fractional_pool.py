@@ -78,7 +78,7 @@ def _window_argmax(xp, vals):
     """Index into the last axis of torch's pick: the first maximum, or the last NaN."""
     K = vals.shape[-1]
     first_max = xp.argmax(xp.where(xp.isnan(vals), -xp.inf, vals), axis=-1)
-    if vals.dtype.kind != "f":
+    if vals.dtype.kind not in "fV":  # (V: bfloat16)
         return first_max
     nan = xp.isnan(vals)
     last_nan = K - 1 - xp.argmax(nan[..., ::-1], axis=-1)
@@ -96,7 +96,7 @@ def _fractional_max_pool(
     unb = input._a.ndim == nd + 1
     x = input.unsqueeze(0) if unb else input
     a = x._a
-    if a.dtype.kind not in "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"\"{name}\" not implemented for '{x.dtype}'")
     k = _ntuple(kernel_size, nd)
     ins = a.shape[2:]
