@@ -387,3 +387,10 @@ def test_toplevel_forms():
     check_op(
         lambda lib, v, w: lib.conv_transpose3d(v, w, None, 2), [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2)]
     )
+
+
+def test_conv_transpose3d_channel_error_names_5d_shapes():
+    with pytest.raises(
+        RuntimeError, match=r"weight of size \[2, 1, 2, 2, 2\], expected input\[1, 3, 2, 2, 2\]"
+    ):
+        F.conv_transpose3d(ctorch.ones(1, 3, 2, 2, 2), ctorch.ones(2, 1, 2, 2, 2))
