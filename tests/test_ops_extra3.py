@@ -554,3 +554,27 @@ def test_ldexp_dtypes():
             ctorch.ldexp(ctorch.tensor(x), ctorch.tensor(e)),
             torch.ldexp(torch.tensor(x), torch.tensor(e)),
         )
+
+
+def test_pdist_gram_path_matches_exact_path():
+    # float32 p=2 runs through a float64 Gram matrix, float64 through exact differences:
+    # the two agree (values and gradients), also with duplicate rows (distance 0: gradient 0)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(30, 5))
+    x[3] = x[7]
+    x[10] = x[10] * 1e3
+    g = rng.normal(size=(30 * 29 // 2,))
+    grads = []
+    for dt in (ctorch.float32, ctorch.float64):
+        t = ctorch.tensor(x, dtype=dt, requires_grad=True)
+        d = ctorch.pdist(t)
+        d.backward(ctorch.tensor(g, dtype=dt))
+        grads.append((d.detach().double().numpy(), t.grad.double().numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-4, atol=1e-4)
+    tx = torch.tensor(x.astype(np.float32), requires_grad=True)
+    torch.pdist(tx).backward(torch.tensor(g.astype(np.float32)))
+    np.testing.assert_allclose(grads[0][1], tx.grad.double().numpy(), rtol=1e-4, atol=1e-4)
+    assert type(ctorch.pdist(ctorch.ones(3, 2, requires_grad=True)).grad_fn).__name__ == (
+        "PdistBackward0"
+    )
