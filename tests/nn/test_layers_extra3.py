@@ -295,10 +295,45 @@ def test_rrelu_inplace_and_errors():
 
 # ------------------------------------------------------------------ ReflectionPad3d / CrossMapLRN2d
 @pytest.mark.parametrize("pad", [1, (1, 0, 2, 1, 0, 2)])
-def test_reflection_pad3d(pad):
-    check_op(lambda lib, x: lib.nn.ReflectionPad3d(pad)(x), [(2, 2, 3, 4, 3)])
-    check_op(lambda lib, x: lib.nn.ReflectionPad3d(pad)(x), [(2, 3, 4, 3)])
-    assert repr(ctorch.nn.ReflectionPad3d(pad)) == repr(torch.nn.ReflectionPad3d(pad))
+@pytest.mark.parametrize(
+    "name", ["ReflectionPad3d", "ReplicationPad3d", "CircularPad3d", "ZeroPad3d", "ConstantPad3d"]
+)
+def test_padding_3d(name, pad):
+    args = (pad, 0.5) if name == "ConstantPad3d" else (pad,)
+    check_op(lambda lib, x: getattr(lib.nn, name)(*args)(x), [(2, 2, 3, 4, 3)])
+    check_op(lambda lib, x: getattr(lib.nn, name)(*args)(x), [(2, 3, 4, 3)])
+    assert repr(getattr(ctorch.nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
+def test_circular_pad1d_and_distance_modules():
+    check_op(lambda lib, x: lib.nn.CircularPad1d((2, 1))(x), [(2, 3, 5)])
+    assert repr(ctorch.nn.CircularPad1d(2)) == repr(torch.nn.CircularPad1d(2))
+    check_op(lambda lib, a, b: lib.nn.CosineSimilarity(0, 1e-6)(a, b), [(5, 3), (5, 3)])
+    check_op(lambda lib, a, b: lib.nn.PairwiseDistance(1.0, 1e-5, True)(a, b), [(4, 6), (4, 6)])
+    check_op(lambda lib, a, b: lib.nn.PairwiseDistance()(a, b), [(4, 6), (6,)])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F_, x: F_.celu_(x, 0.7),
+        lambda F_, x: F_.selu_(x),
+        lambda F_, x: F_.threshold_(x, 0.1, -3.0),
+    ],
+)
+def test_functional_inplace_forms(call):
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    c, t = ctorch.tensor(x), torch.tensor(x)
+    assert call(F, c) is c
+    call(TF, t)
+    assert_close(c, t)
+
+
+def test_adaptive_max_pool_with_indices():
+    for nd, shape in ((1, (2, 3, 9)), (2, (2, 3, 7, 9))):
+        name = f"adaptive_max_pool{nd}d_with_indices"
+        check_op(lambda lib, x, n=name: getattr(_lib_F(lib), n)(x, 4), [shape])
+        check_op(lambda lib, x, n=name: getattr(_lib_F(lib), n)(x, 4, False)[1], [shape])
 
 
 @pytest.mark.parametrize("channels", [1, 3, 6, 9])

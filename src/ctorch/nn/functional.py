@@ -1401,3 +1401,29 @@ _REEXPORTS.update(
         "rrelu_": "rrelu",
     }
 )
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, True)
+
+
+_threshold = threshold  # threshold_'s argument of the same name hides the function
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return _threshold(input, threshold, value, True)
+
+
+_REEXPORTS.update(
+    {
+        "adaptive_max_pool2d_with_indices": "max_pool",
+        "adaptive_max_pool1d_with_indices": "max_pool",
+    }
+)

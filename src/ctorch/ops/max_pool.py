@@ -40,6 +40,7 @@ __all__ = [
     "max_pool1d_with_indices",
     "max_pool2d_with_indices",
     "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices",
 ]
 
 _wrap = Tensor._make
@@ -314,6 +315,11 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     y, i = adaptive_max_pool2d_with_indices(input.unsqueeze(2), (1, o))
     y, i = y.squeeze(2), i.squeeze(2)
     return (y, i) if return_indices else y
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``F.adaptive_max_pool1d_with_indices``: (values, indices) whatever ``return_indices``."""
+    return adaptive_max_pool1d(input, output_size, True)
 
 
 # --------------------------------------------------------------------------- unpool

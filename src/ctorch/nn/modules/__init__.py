@@ -233,6 +233,13 @@ __all__ += [
     "FractionalMaxPool3d",
     "LazyConvTranspose3d",
     "ReflectionPad3d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad3d",
+    "ConstantPad3d",
+    "ZeroPad3d",
+    "CosineSimilarity",
+    "PairwiseDistance",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",
@@ -242,6 +249,7 @@ __all__ += [
 ]
 
 from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 from .layers_extra3 import (  # noqa: E402
     ChannelShuffle,
     ConvTranspose3d,
@@ -249,7 +257,14 @@ from .layers_extra3 import (  # noqa: E402
     FractionalMaxPool2d,
     FractionalMaxPool3d,
     LazyConvTranspose3d,
+)
+from .padding import (  # noqa: E402
+    CircularPad1d,
+    CircularPad3d,
+    ConstantPad3d,
     ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
 )
 from .pooling import (  # noqa: E402
     LPPool1d,

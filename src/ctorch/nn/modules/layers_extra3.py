@@ -1,5 +1,5 @@
 """Layers of issues #13/#14 built on the functionals: ConvTranspose3d (+ its lazy form),
-FractionalMaxPool2d/3d, ChannelShuffle, ReflectionPad3d and CrossMapLRN2d."""
+FractionalMaxPool2d/3d, ChannelShuffle and CrossMapLRN2d."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from .conv import _ConvTransposeForwardNd
 from .lazy import _LazyConvTransposeNd
 from .module import Module
 from .normalization import LocalResponseNorm
-from .padding import _ModePadNd
 
 __all__ = [
     "ConvTranspose3d",
@@ -23,7 +22,6 @@ __all__ = [
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
     "ChannelShuffle",
-    "ReflectionPad3d",
     "CrossMapLRN2d",
 ]
 
@@ -105,11 +103,6 @@ class ChannelShuffle(Module):
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"
-
-
-class ReflectionPad3d(_ModePadNd):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 6)
 
 
 def _cross_map_window(channels: int, size: int) -> np.ndarray:
