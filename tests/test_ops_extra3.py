@@ -578,3 +578,12 @@ def test_pdist_gram_path_matches_exact_path():
     assert type(ctorch.pdist(ctorch.ones(3, 2, requires_grad=True)).grad_fn).__name__ == (
         "PdistBackward0"
     )
+
+
+def test_nextafter_bfloat16_bits():
+    a = np.array([0.0, -0.0, 1.0, -1.0, 1.5, -3.0, INF, -INF, NAN, 1e-40, 3.0, 2.0], np.float32)
+    b = np.array([1.0, -1.0, 2.0, 0.0, -5.0, -4.0, 0.0, 0.0, 1.0, 0.0, 3.0, NAN], np.float32)
+    c = ctorch.nextafter(ctorch.tensor(a).bfloat16(), ctorch.tensor(b).bfloat16())
+    t = torch.nextafter(torch.tensor(a).bfloat16(), torch.tensor(b).bfloat16())
+    assert c.dtype == ctorch.bfloat16
+    np.testing.assert_array_equal(c.float().numpy(), t.float().numpy())

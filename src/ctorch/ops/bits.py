@@ -100,10 +100,24 @@ def bitwise_right_shift(input, other, *, out=None) -> Tensor:
 def nextafter(input, other, *, out=None) -> Tensor:
     """``torch.nextafter``: the next representable value after ``input`` towards ``other``."""
     x, y, dt = _operands("nextafter", input, other)
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         raise _not_implemented("nextafter_cpu", dt)
     xp = xp_of(x._a)
-    return _finish(_wrap(xp.asarray(xp.nextafter(x._a.astype(dt), y._a.astype(dt)))), out)
+    a, b = x._a.astype(dt), y._a.astype(dt)
+    r = xp.nextafter(a, b) if dt.kind == "f" else _nextafter_bits(xp, a, b)
+    return _finish(_wrap(xp.asarray(r)), out)
+
+
+def _nextafter_bits(xp, a, b):
+    """nextafter for bfloat16 (no NumPy loop): one step of the 16-bit pattern away from or
+    towards 0; from 0 the smallest subnormal with b's sign; NaN in, NaN out."""
+    u = a.view(np.uint16).astype(np.int32)
+    away = (b > a) == (a > 0)  # moving away from 0 grows the magnitude bits
+    step = xp.where(away, u + 1, u - 1)
+    tiny = xp.where(xp.signbit(b.astype(np.float32)), 0x8001, 0x0001)
+    bits = xp.where(a == 0, tiny, step).astype(np.uint16).view(a.dtype)
+    nan = xp.isnan(a) | xp.isnan(b)
+    return xp.where(nan, a + b, xp.where(a == b, b, bits))
 
 
 def heaviside(input, values, *, out=None) -> Tensor:
