@@ -39,7 +39,7 @@ def scaled_sum(op: str, input: Tensor, r: Tensor, beta, alpha) -> Tensor:
     if alpha != 1:
         r = r * alpha
     if beta == 0:
-        return r.clone() if r is inp else r
+        return r
     return r + (inp if beta == 1 else inp * beta)
 
 
@@ -190,11 +190,12 @@ def renorm(input: Tensor, p, dim: int, maxnorm, *, out=None) -> Tensor:
 
 
 class _Pdist2(Function):
-    """Euclidean pdist of float32/16-bit rows through one float64 Gram matrix:
-    ``|xi - xj|^2 = |xi|^2 + |xj|^2 - 2 xi.xj``. Its cancellation error in float64, relative
-    0.5e-16 |x|^2 / d^2, stays below the float32 rounding of torch's direct differences
-    (6e-8 |x| / d) for d > 1e-9 |x|; float64 inputs keep the exact difference path. Backward:
-    ``W = g / d`` (0 where d is 0, torch's subgradient), symmetric, ``gx = rowsum(W) x - W x``."""
+    """Euclidean pdist. float64 rows: exact differences of the row pairs. float32/16-bit rows:
+    one float64 Gram matrix, ``|xi - xj|^2 = |xi|^2 + |xj|^2 - 2 xi.xj``, whose cancellation
+    error (relative 0.5e-16 |x|^2 / d^2) stays below the float32 rounding of torch's direct
+    differences (6e-8 |x| / d) for d > 1e-9 |x|. Backward: ``W = g / d`` (0 where d is 0,
+    torch's subgradient), symmetric, ``gx = rowsum(W) x - W x``; like torch, no double
+    backward (``_pdist_backward`` is not differentiable there)."""
 
     _node_name = "PdistBackward0"
 
@@ -202,10 +203,14 @@ class _Pdist2(Function):
     def forward(ctx, x, rows, cols):
         a = x._a
         xp = xp_of(a)
-        a64 = a.astype(np.float64)
-        sq = (a64 * a64).sum(1)
-        d2 = sq[rows] + sq[cols] - 2.0 * (a64 @ a64.T)[rows, cols]
-        d = xp.sqrt(xp.maximum(d2, 0.0)).astype(a.dtype)
+        if a.dtype == np.float64:
+            diff = a[rows] - a[cols]
+            d = xp.sqrt((diff * diff).sum(1))
+        else:
+            a64 = a.astype(np.float64)
+            sq = (a64 * a64).sum(1)
+            d2 = sq[rows] + sq[cols] - 2.0 * (a64 @ a64.T)[rows, cols]
+            d = xp.sqrt(xp.maximum(d2, 0.0)).astype(a.dtype)
         out = _wrap(d)
         ctx.save_for_backward(x, out)
         ctx.rc = (rows, cols)
@@ -213,10 +218,21 @@ class _Pdist2(Function):
 
     @staticmethod
     def backward(ctx, g):
+        from ..autograd.grad_mode import no_grad
+        from ..autograd.grad_mode import state as grad_state
         from .compare import where
+        from .double_backward import refuse
         from .subscript import index_put
 
         x, d = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: torch has no double backward for pdist
+            with no_grad():
+                gx = _Pdist2.backward(ctx, g)[0]
+            return (
+                refuse("the derivative for '_pdist_backward' is not implemented.", gx, x, g),
+                None,
+                None,
+            )
         rows, cols = (_wrap(i) for i in ctx.rc)
         n = x._a.shape[0]
         w = where(d > 0, g / where(d > 0, d, 1.0), 0.0)
@@ -237,7 +253,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input._a.shape[0]
     iu = triu_indices(n, n, 1, device=input.device)
-    if p == 2 and input._a.dtype != np.float64 and input._a.dtype.kind in "fV" and n > 1:
+    if p == 2:
         return _Pdist2.apply(input, iu._a[0], iu._a[1])
     d = cdist(input, input, p, "donot_use_mm_for_euclid_dist")
     return d[iu[0], iu[1]]
