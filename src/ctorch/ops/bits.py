@@ -18,7 +18,8 @@ from .. import _dtype as D
 from .._backend import fp_quiet, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import as_tensor_arg, check_same_device, return_type
+from ._util import as_tensor_arg, check_same_device, return_type, with_out
+from .binary import _scalar_name
 
 _wrap = Tensor._make
 
@@ -39,17 +40,7 @@ def _operands(name: str, input, other):
 
 
 def _not_implemented(name: str, dt) -> NotImplementedError:
-    from .binary import _scalar_name
-
     return NotImplementedError(f"\"{name}\" not implemented for '{_scalar_name(dt)}'")
-
-
-def _finish(r: Tensor, out):
-    if out is None:
-        return r
-    from .binary import _out
-
-    return _out(out, r)
 
 
 # ------------------------------------------------------------------ integer-only
@@ -58,7 +49,7 @@ def _int_binary(name: str, kernel: str, input, other, fn, out):
     if dt.kind not in "iu":
         raise _not_implemented(kernel, dt)
     xp = xp_of(x._a)
-    return _finish(_wrap(xp.asarray(fn(xp, x._a.astype(dt), y._a.astype(dt)), dtype=dt)), out)
+    return with_out(_wrap(xp.asarray(fn(xp, x._a.astype(dt), y._a.astype(dt)), dtype=dt)), out)
 
 
 def gcd(input, other, *, out=None) -> Tensor:
@@ -105,7 +96,7 @@ def nextafter(input, other, *, out=None) -> Tensor:
     xp = xp_of(x._a)
     a, b = x._a.astype(dt), y._a.astype(dt)
     r = xp.nextafter(a, b) if dt.kind == "f" else _nextafter_bits(xp, a, b)
-    return _finish(_wrap(xp.asarray(r)), out)
+    return with_out(_wrap(xp.asarray(r)), out)
 
 
 def _nextafter_bits(xp, a, b):
@@ -131,7 +122,7 @@ def heaviside(input, values, *, out=None) -> Tensor:
     xp = xp_of(x._a)
     a, b = x._a, v._a
     r = xp.where(a == 0, b, (a > 0).astype(dt))
-    return _finish(_wrap(xp.asarray(r, dtype=dt)), out)
+    return with_out(_wrap(xp.asarray(r, dtype=dt)), out)
 
 
 # ------------------------------------------------------------------ differentiable
@@ -141,7 +132,7 @@ def ldexp(input, other, *, out=None) -> Tensor:
     r = x * (2.0**y)  # an integer exponent: 2 ** y in the default float dtype, as torch
     if y._a.dtype.kind in "biu" and x.is_floating_point() and r.dtype != x.dtype:
         r = r.to(x.dtype)  # torch keeps a float16/bfloat16 input's dtype then (rounded once)
-    return _finish(r, out)
+    return with_out(r, out)
 
 
 class _Frexp(Function):
@@ -178,9 +169,5 @@ def frexp(input: Tensor, *, out=None):
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = _Frexp.apply(input)
     if out is not None:
-        from .binary import _out
-
-        _out(out[0], m)
-        _out(out[1], e)
-        return frexp_result(out[0], out[1])
+        m, e = with_out(m, out[0]), with_out(e, out[1])
     return frexp_result(m, e)

@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import wrap_dim
+from ._util import with_out, wrap_dim
 
 _wrap = Tensor._make
 
@@ -53,7 +53,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     _check_1d("addr", "vec1", vec1)
     _check_1d("addr", "vec2", vec2)
     r = scaled_sum("addr", input, vec1.reshape(-1, 1) * vec2.reshape(1, -1), beta, alpha)
-    return r if out is None else _to_out(out, r)
+    return with_out(r, out)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
@@ -72,13 +72,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, ou
     lhs = batch1.transpose(0, 1).reshape(n, b * m)
     r = lhs @ batch2.reshape(b * m, p)
     r = scaled_sum("addbmm", input, r, beta, alpha)
-    return r if out is None else _to_out(out, r)
-
-
-def _to_out(out, r):
-    from .binary import _out
-
-    return _out(out, r)
+    return with_out(r, out)
 
 
 def block_diag(*tensors: Tensor) -> Tensor:
@@ -186,7 +180,7 @@ def renorm(input: Tensor, p, dim: int, maxnorm, *, out=None) -> Tensor:
     norm = input.norm(p, others, keepdim=True)
     factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
     r = input * factor.to(input.dtype)
-    return r if out is None else _to_out(out, r)
+    return with_out(r, out)
 
 
 class _Pdist2(Function):

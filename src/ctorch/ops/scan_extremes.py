@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import return_type, wrap_dim
+from ._util import return_type, with_out, wrap_dim
 
 _wrap = Tensor._make
 
@@ -76,9 +76,7 @@ def _cum_extreme(input: Tensor, dim: int, largest: bool, out=None):
     else:
         v, i = fn.apply(input, ax, largest)
     if out is not None:
-        from .binary import _out
-
-        v, i = _out(out[0], v), _out(out[1], i)
+        v, i = with_out(v, out[0]), with_out(i, out[1])
     return return_type(name)(v, i)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._backend import xp_of
 from .._tensor import Tensor
-from ._util import float_dtype_for
+from ._util import float_dtype_for, with_out
 
 _wrap = Tensor._make
 
@@ -140,12 +140,7 @@ def histc(
         pos = ((v - lo_) * dt.type(bins) / (hi_ - lo_)).astype(np.int64)
     pos = xp.minimum(pos, bins - 1)  # max itself: the last bin
     counts = xp.bincount(pos, minlength=bins)[:bins]
-    r = _wrap(counts.astype(float_dtype_for(a)))
-    if out is None:
-        return r
-    from .binary import _out
-
-    return _out(out, r)
+    return with_out(_wrap(counts.astype(float_dtype_for(a))), out)
 
 
 def _tname(t: Tensor) -> str:
