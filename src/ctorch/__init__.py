@@ -678,3 +678,37 @@ from .amp.autocast_mode import (  # noqa: E402
     set_autocast_enabled,
     set_autocast_gpu_dtype,
 )
+
+# --- more torch ops (#13/#14, branch ops3): cummax, addr, cov, histc, gcd, shifts, ... ---
+from .ops import extra_surface as _extra_surface  # noqa: E402
+from .ops.extra_surface import (  # noqa: E402
+    addbmm,
+    addr,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    block_diag,
+    channel_shuffle,
+    conv_transpose3d,
+    corrcoef,
+    cov,
+    cummax,
+    cummin,
+    frexp,
+    gcd,
+    heaviside,
+    histc,
+    lcm,
+    ldexp,
+    native_channel_shuffle,
+    nextafter,
+    pdist,
+    renorm,
+    rrelu,
+    rrelu_,
+    tril_indices,
+    triu_indices,
+    vander,
+)
+
+_extra_surface.attach(Tensor)
+# --- end of ops3 names ---

@@ -124,6 +124,26 @@ CASES = {
         [(1, 2, 4, 4), (1, 3, 3, 2)],
     ),
     "adaptive_max_pool3d": (lambda L, x: _F(L).adaptive_max_pool3d(x, 2), [(1, 2, 4, 4, 4)]),
+    "conv_transpose3d": (
+        lambda L, x, w: _F(L).conv_transpose3d(x, w, stride=2),
+        [(1, 2, 3, 3, 3), (2, 3, 2, 2, 2)],
+    ),
+    "max_unpool3d": (
+        lambda L, x: _F(L).max_unpool3d(*_F(L).max_pool3d(x, 2, return_indices=True), 2),
+        [(1, 2, 4, 4, 4)],
+    ),
+    "fractional_max_pool2d": (
+        lambda L, x, u: _F(L).fractional_max_pool2d(
+            x, 2, 3, _random_samples=(u.detach().abs() * 0.99)
+        ),
+        [(2, 3, 6, 6), (2, 3, 2)],
+    ),
+    "fractional_max_pool3d": (
+        lambda L, x, u: _F(L).fractional_max_pool3d(
+            x, 2, 3, _random_samples=(u.detach().abs() * 0.99)
+        ),
+        [(1, 2, 6, 6, 6), (1, 2, 3)],
+    ),
     # promote
     "cat": (lambda L, x, y: L.cat([x, y]), [(2, 3), (4, 3)]),
     "stack": (lambda L, x, y: L.stack([x, y]), [(2, 3), (2, 3)]),
@@ -187,7 +207,7 @@ def test_listed_op_matches_torch_autocast(case, in_dtype, ac_dtype):
     assert _name(c.dtype) == _name(t.dtype), (case, c.dtype, t.dtype)
     tol = 1e-2 if "bfloat16" in (in_dtype, ac_dtype, _name(t.dtype)) else 2e-3
     np.testing.assert_allclose(_f32(c), _f32(t), rtol=4 * tol, atol=4 * tol)
-    if case in ("max_unpool2d",):
+    if case in ("max_unpool2d", "max_unpool3d"):
         return
     g = np.random.default_rng(1).uniform(-1, 1, tuple(t.shape)).astype(np.float32)
     c.backward(ctorch.tensor(g).to(c.dtype))

@@ -957,11 +957,71 @@ add(
     [(3, 4), (3, 4)],
 )
 
+# ops3 (#14): the conv/pool/activation functionals added there
+_U2 = [[[0.3, 0.7]]]  # fractional pooling's _random_samples, fixed for both libraries
+_U3 = [[[0.2, 0.5, 0.8]]]
+add(
+    "F.conv_transpose3d",
+    lambda lib, x, w, b: _F(lib).conv_transpose3d(x, w, b, stride=2, padding=1) ** 2,
+    [(1, 2, 2, 2, 2), (2, 1, 2, 2, 2), (1,)],
+)
+add("F.lp_pool1d", lambda lib, x: _F(lib).lp_pool1d(x, 2, 2), [(1, 2, 6)], lo=0.5)
+add("F.lp_pool3d", lambda lib, x: _F(lib).lp_pool3d(x, 2, 2), [(1, 1, 2, 4, 4)], lo=0.5)
+add(
+    "F.max_unpool1d-max_unpool3d",
+    lambda lib, x, y: (
+        _F(lib).max_unpool1d(*_F(lib).max_pool1d_with_indices(x, 2), 2).sum() ** 2
+        + _F(lib).max_unpool3d(*_F(lib).max_pool3d_with_indices(y, 2), 2) ** 2
+    ),
+    [(1, 2, 6), (1, 1, 2, 4, 4)],
+)
+add(
+    "F.fractional_max_pool2d-fractional_max_pool2d_with_indices",
+    lambda lib, x: (
+        _F(lib).fractional_max_pool2d(x, 2, 3, _random_samples=_f64(lib, _U2)) ** 2
+        + _F(lib)
+        .fractional_max_pool2d_with_indices(
+            x, 2, 3, return_indices=True, _random_samples=_f64(lib, _U2)
+        )[0]
+        .sum()
+    ),
+    [(1, 1, 6, 6)],
+)
+add(
+    "F.fractional_max_pool3d-fractional_max_pool3d_with_indices",
+    lambda lib, x: (
+        _F(lib).fractional_max_pool3d(x, 2, 3, _random_samples=_f64(lib, _U3)) ** 2
+        + _F(lib)
+        .fractional_max_pool3d_with_indices(
+            x, 2, 3, return_indices=True, _random_samples=_f64(lib, _U3)
+        )[0]
+        .sum()
+    ),
+    [(1, 1, 5, 5, 5)],
+)
+add("F.channel_shuffle", lambda lib, x: _F(lib).channel_shuffle(x, 2) ** 3, [(1, 4, 3)])
+add("F.rrelu", lambda lib, x: _F(lib).rrelu(x, 0.1, 0.3) ** 2, [(3, 4)], signs=True)
+add(
+    "F.adaptive_max_pool1d_with_indices-adaptive_max_pool2d_with_indices",
+    lambda lib, x: (
+        (_F(lib).adaptive_max_pool1d_with_indices(x.flatten(2), 3)[0] ** 2).sum()
+        + _F(lib).adaptive_max_pool2d_with_indices(x, 2)[0] ** 2
+    ),
+    [(1, 2, 4, 4)],
+)
+add(
+    "F.pdist",
+    lambda lib, x: _F(lib).pdist(x),
+    [(4, 3)],
+    refused="the derivative for '_pdist_backward' is not implemented",
+)
+
 # public functions of nn.functional (shared with torch) that have no row, and why
 NO_ROW = {
     "one_hot": "integer output: not differentiable",
     "gumbel_softmax": "random: the two libraries draw different noise",
     "Tensor": "a class",
+    "native_channel_shuffle": "torch has no derivative for it (ctorch's is channel_shuffle's)",
 }
 
 

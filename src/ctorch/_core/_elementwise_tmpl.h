@@ -52,6 +52,7 @@ CT_INLINE T FN(ct_sign)(T v) { return (v > C(0) ? C(1) : C(0)) - (v < C(0) ? C(1
 #define POW(p, q) LM(pow)(p, q)
 #define ATAN2(p, q) LM(atan2)(p, q)
 #define HYPOT(p, q) LM(hypot)(p, q)
+#define COPYSIGN(p, q) LM(copysign)(p, q)
 #define MAXNAN(p, q) FN(ct_max_nan)(p, q)
 #define MINNAN(p, q) FN(ct_min_nan)(p, q)
 
@@ -182,6 +183,7 @@ CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *xs, cons
 #undef POW
 #undef ATAN2
 #undef HYPOT
+#undef COPYSIGN
 #undef MAXNAN
 #undef MINNAN
 

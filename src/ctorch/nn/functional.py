@@ -1381,3 +1381,49 @@ __all__ += [
     "triplet_margin_with_distance_loss",
     "ctc_loss",
 ]
+
+# ops3 (#14): more functionals, each re-exported from the ops module that defines it
+_REEXPORTS.update(
+    {
+        "pdist": "matrix_build",
+        "conv_transpose3d": "conv_transpose3d",
+        "lp_pool1d": "avg_pool",
+        "lp_pool3d": "avg_pool",
+        "max_unpool1d": "max_pool",
+        "max_unpool3d": "max_pool",
+        "fractional_max_pool2d": "fractional_pool",
+        "fractional_max_pool3d": "fractional_pool",
+        "fractional_max_pool2d_with_indices": "fractional_pool",
+        "fractional_max_pool3d_with_indices": "fractional_pool",
+        "channel_shuffle": "rrelu",
+        "native_channel_shuffle": "rrelu",
+        "rrelu": "rrelu",
+        "rrelu_": "rrelu",
+    }
+)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, True)
+
+
+_threshold = threshold  # threshold_'s argument of the same name hides the function
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return _threshold(input, threshold, value, True)
+
+
+_REEXPORTS.update(
+    {
+        "adaptive_max_pool2d_with_indices": "max_pool",
+        "adaptive_max_pool1d_with_indices": "max_pool",
+    }
+)

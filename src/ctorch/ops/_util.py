@@ -118,3 +118,12 @@ def return_type(name: str, fields=("values", "indices")):
         )
         _RETURN_TYPES[name] = cls
     return cls
+
+
+def with_out(r: Tensor, out) -> Tensor:
+    """``r``, or ``r`` written into ``out=`` (torch's cast and resize rules, ``binary._out``)."""
+    if out is None:
+        return r
+    from .binary import _out  # binary imports this module
+
+    return _out(out, r)

@@ -9,6 +9,8 @@ with divisible sizes is a plain average pool; otherwise it sums gathered taps pe
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
@@ -31,7 +33,9 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "lp_pool1d",
     "lp_pool2d",
+    "lp_pool3d",
 ]
 
 _wrap = Tensor._make
@@ -176,6 +180,20 @@ def avg_pool1d(
     return avg_pool2d(input.unsqueeze(2), k, s, p, ceil_mode, count_include_pad).squeeze(2)
 
 
+def _lp_pool(nd: int, avg, input, norm_type, kernel_size, stride, ceil_mode) -> Tensor:
+    """torch's lp_pool{1,2,3}d: ``(sum over the window of x ** p) ** (1/p)`` as the average
+    pool of ``x ** p`` times the window size (negative sums clipped to 0 before the root)."""
+    k = _ntuple(kernel_size, nd)
+    out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: int, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    return _lp_pool(1, avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
+
+
 def lp_pool2d(
     input: Tensor,
     norm_type: float,
@@ -183,9 +201,15 @@ def lp_pool2d(
     stride: _IntOrPair | None = None,
     ceil_mode: bool = False,
 ) -> Tensor:
-    kh, kw = _ntuple(kernel_size, 2)
-    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+    return _lp_pool(2, avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    from .pooling3d import avg_pool3d  # pooling3d imports this module
+
+    return _lp_pool(3, avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def _adaptive_avg_dim(y, d, n, o):

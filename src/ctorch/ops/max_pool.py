@@ -9,6 +9,8 @@ the 2-D op with H=1.  Backward scatters the gradient to the argmax indices; its 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
@@ -32,10 +34,13 @@ __all__ = [
     "max_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "max_unpool1d",
     "max_unpool2d",
+    "max_unpool3d",
     "max_pool1d_with_indices",
     "max_pool2d_with_indices",
     "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices",
 ]
 
 _wrap = Tensor._make
@@ -312,6 +317,11 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     return (y, i) if return_indices else y
 
 
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``F.adaptive_max_pool1d_with_indices``: (values, indices) whatever ``return_indices``."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
 # --------------------------------------------------------------------------- unpool
 class _UnpoolFn(Function):
     _node_name = "MaxUnpool2DBackward0"
@@ -321,7 +331,7 @@ class _UnpoolFn(Function):
         xa = x._a
         xp = xp_of(xa)
         N, C = xa.shape[:2]
-        out = xp.zeros((N, C, oshape[0] * oshape[1]), xa.dtype)
+        out = xp.zeros((N, C, math.prod(oshape)), xa.dtype)
         ia = idx.reshape(N, C, -1)
         xp.put_along_axis(out, ia, xa.reshape(N, C, -1), -1)
         ctx.idx = ia
@@ -335,6 +345,66 @@ class _UnpoolFn(Function):
         return gx, None, None
 
 
+class _Unpool3dFn(_UnpoolFn):
+    _node_name = "MaxUnpool3DBackward0"
+
+
+def _unpool_size(nd: int, in_size, k, s, p, output_size) -> tuple:
+    """torch's ``_unpool_output_size``: the default ``(in - 1) * stride + kernel - 2 * pad``, or
+    ``output_size`` (nd or nd + 2 numbers) within one stride of it."""
+    default = tuple((in_size[i] - 1) * s[i] + k[i] - 2 * p[i] for i in range(nd))
+    if output_size is None:
+        return default
+    output_size = tuple(int(v) for v in output_size)
+    if len(output_size) == nd + 2:
+        output_size = output_size[2:]
+    if len(output_size) != nd:
+        raise ValueError(
+            f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+            f"has a length of '{len(output_size)}'"
+        )
+    for d in range(nd):
+        lo, hi = default[d] - s[d], default[d] + s[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(
+                f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})'
+            )
+    return output_size
+
+
+def _max_unpool(nd: int, input, indices, kernel_size, stride, padding, output_size):
+    """max_unpool{1,2,3}d: scatter the pooled values back to their argmax positions (flat
+    indices within each plane/volume)."""
+    unb = input._a.ndim == nd + 1
+    if unb:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    k = _ntuple(kernel_size, nd)
+    s = k if stride is None else _ntuple(stride, nd)
+    p = _ntuple(padding, nd)
+    oshape = _unpool_size(nd, input._a.shape[2:], k, s, p, output_size)
+    ia = indices._a
+    size = math.prod(oshape)
+    if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= size):
+        # torch names the last invalid index in memory order (not the max: a -1 was
+        # reported as the largest valid index)
+        flat = ia.reshape(-1)
+        bad = xp_of(ia).nonzero((flat < 0) | (flat >= size))[0]
+        vol = "x".join(str(v) for v in oshape)
+        raise RuntimeError(
+            f"Found an invalid max index: {int(flat[int(bad[-1])])} (output volumes are of "
+            f"size {vol})"
+        )
+    y = (_Unpool3dFn if nd == 3 else _UnpoolFn).apply(input, ia, oshape)
+    return y.squeeze(0) if unb else y
+
+
+def max_unpool1d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """Partial inverse of max_pool1d: scatter values back to their argmax positions."""
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
 def max_unpool2d(
     input: Tensor,
     indices: Tensor,
@@ -344,26 +414,11 @@ def max_unpool2d(
     output_size=None,
 ) -> Tensor:
     """Partial inverse of max_pool2d: scatter values back to their argmax positions."""
-    unb = input._a.ndim == 3
-    if unb:
-        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
-    kh, kw = _ntuple(kernel_size, 2)
-    sh, sw = (kh, kw) if stride is None else _ntuple(stride, 2)
-    ph, pw = _ntuple(padding, 2)
-    H, W = input._a.shape[2:]
-    if output_size is None:
-        oshape = ((H - 1) * sh - 2 * ph + kh, (W - 1) * sw - 2 * pw + kw)
-    else:
-        oshape = tuple(int(s) for s in tuple(output_size)[-2:])
-    ia = indices._a
-    if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= oshape[0] * oshape[1]):
-        # torch names the last invalid index in memory order (not the max: a -1 was
-        # reported as the largest valid index)
-        flat = ia.reshape(-1)
-        bad = xp_of(ia).nonzero((flat < 0) | (flat >= oshape[0] * oshape[1]))[0]
-        raise RuntimeError(
-            f"Found an invalid max index: {int(flat[int(bad[-1])])} (output volumes are of "
-            f"size {oshape[0]}x{oshape[1]})"
-        )
-    y = _UnpoolFn.apply(input, ia, oshape)
-    return y.squeeze(0) if unb else y
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """Partial inverse of max_pool3d: scatter values back to their argmax positions."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)

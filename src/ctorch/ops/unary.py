@@ -101,6 +101,7 @@ def _array_vocab(xp) -> dict:
         "POW": xp.power,
         "ATAN2": xp.arctan2,
         "HYPOT": xp.hypot,
+        "COPYSIGN": xp.copysign,
         "MAXNAN": xp.maximum,
         "MINNAN": xp.minimum,
     }
@@ -155,6 +156,7 @@ def _tensor_vocab() -> dict:
         "POW": A.pow,
         "ATAN2": lambda p, q: p.atan2(q),
         "HYPOT": lambda p, q: p.hypot(q),
+        "COPYSIGN": lambda p, q: p.copysign(q),
         "MAXNAN": A.maximum,
         "MINNAN": A.minimum,
     }

@@ -25,6 +25,8 @@ __device__ __forceinline__ float ct_atan2(float x, float y) { return atan2f(x, y
 __device__ __forceinline__ double ct_atan2(double x, double y) { return atan2(x, y); }
 __device__ __forceinline__ float ct_hypot(float x, float y) { return hypotf(x, y); }
 __device__ __forceinline__ double ct_hypot(double x, double y) { return hypot(x, y); }
+__device__ __forceinline__ float ct_copysign(float x, float y) { return copysignf(x, y); }
+__device__ __forceinline__ double ct_copysign(double x, double y) { return copysign(x, y); }
 
 // The op table (_table/elementwise.def) and its expression vocabulary for T on the GPU.
 #define K(v) ((T)(v))
@@ -64,6 +66,7 @@ __device__ __forceinline__ double ct_hypot(double x, double y) { return hypot(x,
 #define POW(p, q) ct_pow(p, q)
 #define ATAN2(p, q) ct_atan2(p, q)
 #define HYPOT(p, q) ct_hypot(p, q)
+#define COPYSIGN(p, q) ct_copysign(p, q)
 #define MAXNAN(p, q) ct_max_nan(p, q)
 #define MINNAN(p, q) ct_min_nan(p, q)
 

@@ -222,3 +222,55 @@ from .loss import (  # noqa: E402
     MultiMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+
+# ops3 (#14): the remaining torch layers of the conv/pool/activation families (imported below)
+__all__ += [
+    "AdaptiveLogSoftmaxWithLoss",
+    "ChannelShuffle",
+    "ConvTranspose3d",
+    "CrossMapLRN2d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "LazyConvTranspose3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad3d",
+    "ConstantPad3d",
+    "ZeroPad3d",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]
+
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from .layers_extra3 import (  # noqa: E402
+    ChannelShuffle,
+    ConvTranspose3d,
+    CrossMapLRN2d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+    LazyConvTranspose3d,
+)
+from .padding import (  # noqa: E402
+    CircularPad1d,
+    CircularPad3d,
+    ConstantPad3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
+)
+from .pooling import (  # noqa: E402
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)

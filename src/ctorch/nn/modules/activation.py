@@ -108,11 +108,7 @@ class RReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.training:
-            a = ctorch.empty_like(input).uniform_(self.lower, self.upper)
-            r = ctorch.where(input >= 0, input, input * a)
-            return input.copy_(r) if self.inplace else r
-        return F.leaky_relu(input, (self.lower + self.upper) / 2, self.inplace)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"

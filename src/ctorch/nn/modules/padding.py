@@ -1,4 +1,4 @@
-"""Padding modules: zero, constant, reflection, replication, circular (1-D and 2-D)."""
+"""Padding modules: zero, constant, reflection, replication, circular (1-D, 2-D and 3-D)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ __all__ = [
     "ReplicationPad2d",
     "CircularPad1d",
     "CircularPad2d",
+    "ZeroPad3d",
+    "ConstantPad3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "CircularPad3d",
 ]
 
 
@@ -56,20 +61,22 @@ class ConstantPad2d(_ConstantPadNd):
         self.padding = _ntuple(padding, 4)
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPad:
+    """ZeroPad{1,2,3}d: their ConstantPad with the value 0, shown without it."""
+
     def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
+        super().__init__(padding, 0.0)  # type: ignore[call-arg]
 
     def extra_repr(self) -> str:
-        return f"{self.padding}"
+        return f"{self.padding}"  # type: ignore[attr-defined]
 
 
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    pass
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    pass
 
 
 class _ModePadNd(Module):
@@ -123,3 +130,32 @@ class CircularPad2d(_ModePadNd):
 
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 4)
+
+
+class ConstantPad3d(_ConstantPadNd):
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(value)
+        self.padding = _ntuple(padding, 6)
+
+
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    pass
+
+
+class ReflectionPad3d(_ModePadNd):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 6)
+
+
+class ReplicationPad3d(_ModePadNd):
+    _mode = "replicate"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 6)
+
+
+class CircularPad3d(_ModePadNd):
+    _mode = "circular"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 6)

@@ -237,20 +237,33 @@ class MaxPool3d(_MaxPoolNd):
 
 class MaxUnpool2d(Module):
     __constants__ = ["kernel_size", "stride", "padding"]
+    _dims = 2
+    _unpool = staticmethod(_MP.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = _ntuple(kernel_size, 2)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, 2)
-        self.padding = _ntuple(padding, 2)
+        n = self._dims
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return _MP.max_unpool2d(
+        return type(self)._unpool(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    _dims = 1
+    _unpool = staticmethod(_MP.max_unpool1d)
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    _dims = 3
+    _unpool = staticmethod(_MP.max_unpool3d)
 
 
 class LPPool2d(Module):
@@ -271,7 +284,17 @@ class LPPool2d(Module):
             "ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
+    _lp = staticmethod(_AP.lp_pool2d)
+
     def forward(self, input: Tensor) -> Tensor:
-        return _AP.lp_pool2d(
+        return type(self)._lp(
             input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
         )
+
+
+class LPPool1d(LPPool2d):
+    _lp = staticmethod(_AP.lp_pool1d)
+
+
+class LPPool3d(LPPool2d):
+    _lp = staticmethod(_AP.lp_pool3d)

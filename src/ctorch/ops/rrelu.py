@@ -1,0 +1,113 @@
+"""Randomized leaky ReLU (``F.rrelu``, ``F.rrelu_``, ``nn.RReLU``) and ``channel_shuffle``.
+
+rrelu is torch's ``rrelu_with_noise``: in training each element at or below 0 is scaled by its
+own slope drawn from U(lower, upper) (ctorch's generator), in eval by their mean; the output is
+``input * noise`` and the gradient ``grad * noise`` (one node, ``RreluWithNoiseBackward0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._backend import xp_of
+from .._random import rng_for
+from .._tensor import Tensor
+from ..autograd import inplace as IP
+from ..autograd.function import Function
+
+_wrap = Tensor._make
+
+
+class _RreluWithNoise(Function):
+    _node_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, x, noise):
+        ctx.noise = noise
+        return _wrap(x._a * noise)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * _wrap(ctx.noise), None
+
+
+def _noise(a, lower: float, upper: float, training: bool, generator=None):
+    xp = xp_of(a)
+    if training:
+        if xp is np:
+            u = rng_for(generator).random(a.shape)
+        else:
+            u = xp.random.random(a.shape)
+        slope = (u * (upper - lower) + lower).astype(a.dtype)
+    else:
+        slope = a.dtype.type((lower + upper) / 2)
+    return xp.where(a <= 0, slope, a.dtype.type(1)).astype(a.dtype)
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+    *,
+    generator=None,
+) -> Tensor:
+    """``F.rrelu``: slopes ~ U(lower, upper) below 0 in training, (lower + upper) / 2 in eval
+    (``generator``: the source of the slopes, as ``torch.rrelu``'s)."""
+    if lower > upper:
+        raise RuntimeError("rrelu: Lower bound should be less than or equal to the upper bound")
+    if input._a.dtype.kind not in "fV":
+        raise NotImplementedError(f"rrelu: not implemented for '{input.dtype}' (floats only)")
+    if inplace:
+        return rrelu_(input, lower, upper, training, generator)
+    return _RreluWithNoise.apply(input, _noise(input._a, lower, upper, training, generator))
+
+
+def rrelu_(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    generator=None,
+) -> Tensor:
+    """In-place ``rrelu`` (also ``torch.rrelu_``, whose fifth argument is the generator)."""
+    return IP.inplace(
+        input, "rrelu_", lambda: rrelu(input, lower, upper, training, generator=generator)
+    )
+
+
+def torch_rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    generator=None,
+) -> Tensor:
+    """``torch.rrelu`` (its fifth argument is a generator, not ``inplace``)."""
+    return rrelu(input, lower, upper, training, generator=generator)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """``F.channel_shuffle`` (ShuffleNet): (N, g*k, *) -> channels regrouped as (N, k*g, *)."""
+    a = input._a
+    if a.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(a.shape)}"
+        )
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{g}"
+        )
+    c = a.shape[1]
+    if c % g:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {c} channels and {g} groups."
+        )
+    n, rest = a.shape[0], a.shape[2:]
+    y = input.reshape(n, g, c // g, *rest).transpose(1, 2)
+    return y.reshape(n, c, *rest)
+
+
+native_channel_shuffle = channel_shuffle
