@@ -684,6 +684,8 @@ from .ops import extra_surface as _extra_surface  # noqa: E402
 from .ops.extra_surface import (  # noqa: E402
     addbmm,
     addr,
+    as_strided,
+    as_strided_scatter,
     bitwise_left_shift,
     bitwise_right_shift,
     block_diag,
@@ -693,10 +695,14 @@ from .ops.extra_surface import (  # noqa: E402
     cov,
     cummax,
     cummin,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
     frexp,
     gcd,
     heaviside,
     histc,
+    hsplit,
     lcm,
     ldexp,
     native_channel_shuffle,
@@ -705,9 +711,12 @@ from .ops.extra_surface import (  # noqa: E402
     renorm,
     rrelu,
     rrelu_,
+    select_scatter,
+    slice_scatter,
     tril_indices,
     triu_indices,
     vander,
+    vsplit,
 )
 
 _extra_surface.attach(Tensor)

@@ -50,6 +50,15 @@ else:
     _MethodsStub = object
 
 
+def storage_root(a):
+    """The array that owns ``a``'s memory (``a`` itself when it owns it): the "storage" that
+    ``storage_offset`` and ``as_strided`` count elements from."""
+    base = a
+    while getattr(base, "base", None) is not None and isinstance(base.base, type(a)):
+        base = base.base
+    return base
+
+
 class Tensor(_MethodsStub):
     """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
 
@@ -205,9 +214,7 @@ class Tensor(_MethodsStub):
 
     def storage_offset(self) -> int:
         a = self._a
-        base = a
-        while getattr(base, "base", None) is not None and isinstance(base.base, type(a)):
-            base = base.base
+        base = storage_root(a)
         if base is a:
             return 0
         if type(a) is _ndarray:

@@ -31,8 +31,28 @@ from .rrelu import channel_shuffle, native_channel_shuffle, rrelu_
 from .rrelu import torch_rrelu as rrelu
 from .scan_extremes import cummax, cummin
 from .statistics import corrcoef, cov, histc
+from .strided import (
+    as_strided,
+    as_strided_scatter,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
+    hsplit,
+    select_scatter,
+    slice_scatter,
+    vsplit,
+)
 
 __all__ = [
+    "as_strided",
+    "as_strided_scatter",
+    "diagonal_scatter",
+    "select_scatter",
+    "slice_scatter",
+    "diagflat",
+    "dsplit",
+    "hsplit",
+    "vsplit",
     "addbmm",
     "addr",
     "bitwise_left_shift",
@@ -79,6 +99,15 @@ _METHODS = {
     "lcm": (lcm, True),
     "bitwise_left_shift": (bitwise_left_shift, True),
     "bitwise_right_shift": (bitwise_right_shift, True),
+    "as_strided": (as_strided, False),
+    "as_strided_scatter": (as_strided_scatter, False),
+    "diagonal_scatter": (diagonal_scatter, False),
+    "select_scatter": (select_scatter, False),
+    "slice_scatter": (slice_scatter, False),
+    "diagflat": (diagflat, False),
+    "hsplit": (hsplit, False),
+    "vsplit": (vsplit, False),
+    "dsplit": (dsplit, False),
 }
 
 

@@ -173,10 +173,9 @@ def tensor_split(input, indices_or_sections, dim=0):
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
         return split(input, sizes, d)
-    idx = [0, *list(indices_or_sections), n]
-    return tuple(
-        narrow(input, d, idx[i], max(0, min(idx[i + 1], n) - idx[i])) for i in range(len(idx) - 1)
-    )
+    # as torch: a negative index counts from the end, past the end gives empty pieces
+    idx = [0, *(min(max(int(i) + n * (int(i) < 0), 0), n) for i in indices_or_sections), n]
+    return tuple(narrow(input, d, idx[i], max(0, idx[i + 1] - idx[i])) for i in range(len(idx) - 1))
 
 
 def chunk(input, chunks: int, dim: int = 0):
