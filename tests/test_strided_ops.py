@@ -147,3 +147,36 @@ def test_scatter_family_values_and_gradients_match_torch(name):
 def test_scatter_shape_mismatch_names_both_sizes():
     with pytest.raises(RuntimeError, match=r"src size = \[3\], slice size = \[4\]"):
         ctorch.select_scatter(ctorch.zeros(3, 4), ctorch.ones(3), 0, 1)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make,off",
+    [
+        (lambda b: b[1:], None),
+        (lambda b: b[1:], 1),  # before the view's start: nothing visible changes, as torch
+        (lambda b: b.t(), None),
+        (lambda b: b[:, 1:3], 2),
+    ],
+)
+def test_as_strided_scatter_counts_in_the_inputs_storage_like_torch(make, off):
+    res = []
+    for L in (ctorch, _torch):
+        x = make(L.arange(12.0).reshape(3, 4))
+        kw = {} if off is None else {"storage_offset": off}
+        y = L.as_strided_scatter(x, -L.ones(2), (2,), (1,), **kw)
+        res.append((y.numpy().copy(), y.stride()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    assert tuple(res[0][1]) == tuple(res[1][1])
+
+
+@needs_torch
+def test_storage_offset_of_strided_views_counts_from_the_owner():
+    for L in (ctorch, _torch):
+        b = L.arange(12.0).reshape(3, 4)
+        got = (
+            b[1:].diagonal().storage_offset(),
+            b[1:].as_strided((2,), (1,)).storage_offset(),
+            b.as_strided((2,), (1,), 3).as_strided((1,), (1,)).tolist(),
+        )
+        assert got == (4, 4, [3.0])

@@ -54,9 +54,14 @@ def storage_root(a):
     """The array that owns ``a``'s memory (``a`` itself when it owns it): the "storage" that
     ``storage_offset`` and ``as_strided`` count elements from."""
     base = a
-    while getattr(base, "base", None) is not None and isinstance(base.base, type(a)):
-        base = base.base
-    return base
+    while True:
+        up = getattr(base, "base", None)
+        if up is not None and not isinstance(up, type(a)):
+            # NumPy's as_strided wraps its source in a DummyArray that keeps it as .base
+            up = getattr(up, "base", None)
+        if up is None or not isinstance(up, type(a)):
+            return base
+        base = up
 
 
 class Tensor(_MethodsStub):

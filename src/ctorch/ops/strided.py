@@ -125,10 +125,20 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
 
 
 # ---------------------------------------------------------------- the *_scatter family
-def _embed(name: str, input: Tensor, src: Tensor, view) -> Tensor:
+def _copy_with_storage(input: Tensor) -> Tensor:
+    """A differentiable copy of ``input`` with its sizes, strides and storage offset, in a
+    storage as large as ``input``'s: ``as_strided_scatter`` counts in that storage, as torch."""
+    a = input._a
+    _flat, n, own = _storage(a)
+    buf = xp_of(a).zeros(n, a.dtype)
+    out = Tensor._make(_as_strided(buf[own:], a.shape, a.strides))
+    return out.copy_(input)
+
+
+def _embed(name: str, input: Tensor, src: Tensor, view, like_storage: bool = False) -> Tensor:
     """A copy of ``input`` with ``view(copy)`` replaced by ``src`` (shapes must match, as
     torch checks); gradients flow to both through the in-place copy on a view."""
-    out = input.clone()
+    out = _copy_with_storage(input) if like_storage else input.clone()
     v = view(out)
     if tuple(v.shape) != tuple(src.shape):
         raise RuntimeError(
@@ -155,9 +165,14 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
 
 
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
-    """(The strides count in the elements of a contiguous copy of ``input``.)"""
+    """``src`` written into a copy of ``input`` at ``as_strided(size, stride, storage_offset)``
+    of a storage laid out as ``input``'s (sizes, strides and offset kept, as torch)."""
     return _embed(
-        "as_strided_scatter", input, src, lambda t: as_strided(t, size, stride, storage_offset)
+        "as_strided_scatter",
+        input,
+        src,
+        lambda t: as_strided(t, size, stride, storage_offset),
+        like_storage=True,
     )
 
 
