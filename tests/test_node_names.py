@@ -27,6 +27,13 @@ CASES = {
     "linear without bias": lambda L, x, y: L.nn.functional.linear(x, y),
     "linear with bias": lambda L, x, y: L.nn.functional.linear(x, y, y[:, 0]),
     "diagonal": lambda L, x, y: x.diagonal(1),
+    "flip": lambda L, x, y: x.flip(1),
+    "roll": lambda L, x, y: x.roll(1, 0),
+    "repeat": lambda L, x, y: x.repeat(2, 1, 3),
+    "tile": lambda L, x, y: x.tile(2),
+    "stack": lambda L, x, y: L.stack([x, y * 2], 1),
+    "stack mixed dims": lambda L, x, y: L.stack([x[0], y[1]], -1),
+    "trace": lambda L, x, y: x.trace(),
 }
 
 

@@ -16,7 +16,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import as_tensor_arg, check_same_device, dims_tuple, wrap_dim
-from .shape import _as_strided, _Copy, _shape_args, _view_op, expand, narrow, unsqueeze
+from .shape import _as_strided, _shape_args, _view_op, copy_op, expand, narrow, unsqueeze
 
 _wrap = Tensor._make
 
@@ -27,16 +27,9 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, ax, *tensors):
-        xp = xp_of(tensors[0]._a)
         ctx.ax = ax
         ctx.sizes = [t._a.shape[ax] for t in tensors]
-        from .. import _dtype as D
-
-        dt = tensors[0]._a.dtype
-        for t in tensors[1:]:
-            if t._a.dtype != dt:
-                dt = D.to_numpy_dtype(D.promote_types(D.from_numpy_dtype(dt), t.dtype))
-        return _wrap(xp.concatenate([t._a.astype(dt, copy=False) for t in tensors], axis=ax))
+        return _wrap(xp_of(tensors[0]._a).concatenate(_promoted(tensors), axis=ax))
 
     @staticmethod
     def backward(ctx, g):
@@ -46,6 +39,32 @@ class Cat(Function):
             outs.append(narrow(g, ctx.ax, o, s))
             o += s
         return (None, *outs)
+
+
+def _promoted(tensors) -> list:
+    """The tensors' arrays in their common dtype (torch's promotion)."""
+    from .. import _dtype as D
+
+    dt = tensors[0]._a.dtype
+    for t in tensors[1:]:
+        if t._a.dtype != dt:
+            dt = D.to_numpy_dtype(D.promote_types(D.from_numpy_dtype(dt), t.dtype))
+    return [t._a.astype(dt, copy=False) for t in tensors]
+
+
+class _Stack(Function):
+    """stack as one node (torch's StackBackward0): the gradient of input i is g.select(ax, i)."""
+
+    _node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, ax, *tensors):
+        ctx.ax, ctx.n = ax, len(tensors)
+        return _wrap(xp_of(tensors[0]._a).stack(_promoted(tensors), axis=ax))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *(g.select(ctx.ax, i) for i in range(ctx.n)))
 
 
 def cat(tensors, dim: int = 0, *, out=None):
@@ -100,6 +119,9 @@ def stack(tensors, dim: int = 0, *, out=None):
                 f"{list(t._a.shape)} at entry {i}"
             )
     d = wrap_dim(dim, len(shp) + 1, "stack")
+    if out is None:
+        check_same_device("stack", *tensors)
+        return _Stack.apply(d, *tensors)
     return cat([unsqueeze(t, d) for t in tensors], d, out=out)
 
 
@@ -215,7 +237,7 @@ def flip(input, dims, *more):
         dims = (dims,)
     axes = dims_tuple(dims, input._a.ndim, "flip")
     xp = xp_of(input._a)
-    return _Copy.apply(
+    return copy_op(
         input, lambda a: xp.flip(a, axes).copy(), lambda g: g.flip(axes), "FlipBackward0"
     )
 
@@ -240,14 +262,14 @@ def roll(input, shifts, dims=None):
         dims = (dims,)
     dims = tuple(wrap_dim(d, input._a.ndim) for d in dims)
     neg = tuple(-s for s in shifts)
-    return _Copy.apply(
+    return copy_op(
         input, lambda a: xp.roll(a, shifts, dims), lambda g: g.roll(neg, dims), "RollBackward0"
     )
 
 
 def rot90(input, k=1, dims=(0, 1)):
     xp = xp_of(input._a)
-    return _Copy.apply(
+    return copy_op(
         input, lambda a: xp.rot90(a, k, dims).copy(), lambda g: g.rot90(-k, dims), "Rot90Backward0"
     )
 
@@ -259,17 +281,16 @@ def repeat(input, *sizes):
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
         )
-    lead = len(sizes) - a.ndim
-    x = input.reshape((1,) * lead + a.shape) if lead else input
-    shp = x._a.shape
-    # repeat = expand on interleaved singleton dims, then reshape
-    inter = []
-    exp = []
-    for r, s in zip(sizes, shp, strict=False):
-        inter += [1, s]
-        exp += [r, s]
-    y = x.reshape(inter).expand(exp)
-    return y.reshape(tuple(r * s for r, s in zip(sizes, shp, strict=False)))
+    shp = (1,) * (len(sizes) - a.ndim) + a.shape
+    pairs = [n for r, s in zip(sizes, shp, strict=True) for n in (r, s)]
+
+    def fwd(arr):
+        return xp_of(arr).tile(arr.reshape(shp), sizes)
+
+    def bwd(g):  # each output tile adds into the input: sum over the repeat axes
+        return g.reshape(pairs).sum(tuple(range(0, len(pairs), 2))).reshape(a.shape)
+
+    return copy_op(input, fwd, bwd, "RepeatBackward0")
 
 
 def tile(input, *dims):
@@ -394,7 +415,14 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def trace(input):
-    return diagonal(input).sum()
+    if input._a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._a.ndim}")
+    shape = input._a.shape
+
+    def bwd(g):  # g on the diagonal (torch's trace_backward)
+        return _DiagEmbed.apply(g.expand(min(shape)), shape, 0, 0, 1)
+
+    return copy_op(input, lambda a: xp_of(a).asarray(xp_of(a).trace(a)), bwd, "TraceBackward0")
 
 
 def meshgrid(*tensors, indexing="ij"):

@@ -84,11 +84,15 @@ class _ViewFn(Function):
         return ctx.bwd(g), None, None, None
 
 
-def _make_view_fn(node):
-    return type(node.replace("Backward0", ""), (_ViewFn,), {"_node_name": node})
-
-
-_VIEW_FNS = {}
+def _named(base, node, cache={}):  # noqa: B006 (the cache is the point)
+    """``base`` (a Function taking forward/backward callables) as a subclass whose graph node
+    carries torch's name ``node``: one class per (base, name), made on first use."""
+    cls = cache.get((base, node))
+    if cls is None:
+        cls = cache[(base, node)] = type(
+            node.replace("Backward0", ""), (base,), {"_node_name": node}
+        )
+    return cls
 
 
 def _view_op(x, fwd, bwd, node):
@@ -97,10 +101,7 @@ def _view_op(x, fwd, bwd, node):
     # Measured without grad, same process (tools/bench_views.py): apply adds ~0.6-6 us per
     # call (x.view(2, 2) on 4 elements, m.transpose(0, 1)), over issue #10's 0.3 us budget.
     if state.enabled and x._rg:
-        cls = _VIEW_FNS.get(node)
-        if cls is None:
-            cls = _VIEW_FNS[node] = _make_view_fn(node)
-        return cls.apply(x, fwd, bwd, node)
+        return _named(_ViewFn, node).apply(x, fwd, bwd, node)
     return x._view_of(fwd(x._a))
 
 
@@ -137,12 +138,15 @@ def reshape(input, *shape):
     except (ValueError, AttributeError):
         pass
     xp = xp_of(a)
-    return _Copy.apply(
+    return copy_op(
         input, lambda a: xp.reshape(a, shape), lambda g: g.reshape(old), "ReshapeAliasBackward0"
     )
 
 
 class _Copy(Function):
+    """Generic copying op: forward maps the array to a new one, backward maps the gradient;
+    ``copy_op`` names its node (torch's ``FlipBackward0``, ``RollBackward0``, ...)."""
+
     _node_name = "CloneBackward0"
 
     @staticmethod
@@ -153,6 +157,10 @@ class _Copy(Function):
     @staticmethod
     def backward(ctx, g):
         return ctx.bwd(g), None, None, None
+
+
+def copy_op(x, fwd, bwd, node):
+    return _named(_Copy, node).apply(x, fwd, bwd, node)
 
 
 def view_as(input, other):
@@ -353,11 +361,11 @@ def contiguous(input, memory_format=None):
     if input._a.flags.c_contiguous:
         return input
     xp = xp_of(input._a)
-    return _Copy.apply(input, xp.ascontiguousarray, lambda g: g, "CloneBackward0")
+    return copy_op(input, xp.ascontiguousarray, lambda g: g, "CloneBackward0")
 
 
 def clone(input, *, memory_format=None):
-    return _Copy.apply(input, lambda a: a.copy(), lambda g: g, "CloneBackward0")
+    return copy_op(input, lambda a: a.copy(), lambda g: g, "CloneBackward0")
 
 
 def select(input, dim: int, index: int):
