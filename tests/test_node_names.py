@@ -34,6 +34,8 @@ CASES = {
     "stack": lambda L, x, y: L.stack([x, y * 2], 1),
     "stack mixed dims": lambda L, x, y: L.stack([x[0], y[1]], -1),
     "trace": lambda L, x, y: x.trace(),
+    "masked_fill": lambda L, x, y: x.masked_fill(y > 0.5, -2.0),
+    "masked_fill 0-d value": lambda L, x, y: x.masked_fill(y > 0.5, L.tensor(3.0, dtype=x.dtype)),
 }
 
 

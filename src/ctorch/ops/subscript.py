@@ -323,6 +323,22 @@ def masked_fill(input, mask, value):
             f"masked_fill: the shape of the mask {tuple(mask.shape)} must be broadcastable to the "
             f"shape of the input {tuple(input.shape)}"
         ) from None
+    same_shape = input._a.shape == np.broadcast_shapes(mask._a.shape, input._a.shape)
+    if same_shape and (not isinstance(value, Tensor) or not value._rg):
+        # one node (torch's MaskedFillBackward0): the gradient is g with the filled places 0
+        # (a mask larger than the input broadcasts it: the where() below, as torch)
+        from .shape import copy_op
+
+        m = mask._a
+        v = value._a if isinstance(value, Tensor) else value
+        xp = xp_of(input._a)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return copy_op(
+                input,
+                lambda a: xp.where(m, xp.asarray(v).astype(a.dtype), a),
+                lambda g: g.masked_fill(mask, 0),
+                "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
+            )
     r = where(mask, value, input)
     if r._a.dtype != input._a.dtype:
         r = r.to(input.dtype)
