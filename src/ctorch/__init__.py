@@ -583,6 +583,7 @@ _LAZY = {
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
     "fft": "ctorch.fft",
+    "return_types": "ctorch.return_types",
     "hub": "ctorch.hub",
     "_C": "ctorch._C",
     "amp": "ctorch.amp",
