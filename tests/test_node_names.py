@@ -34,6 +34,9 @@ CASES = {
     "stack": lambda L, x, y: L.stack([x, y * 2], 1),
     "stack mixed dims": lambda L, x, y: L.stack([x[0], y[1]], -1),
     "trace": lambda L, x, y: x.trace(),
+    "sort": lambda L, x, y: x.sort(1, descending=True).values,
+    "topk": lambda L, x, y: x.topk(2, 0).values,
+    "sort 0-d": lambda L, x, y: x[0, 0].sort().values,
     "masked_fill": lambda L, x, y: x.masked_fill(y > 0.5, -2.0),
     "masked_fill 0-d value": lambda L, x, y: x.masked_fill(y > 0.5, L.tensor(3.0, dtype=x.dtype)),
 }
@@ -87,3 +90,14 @@ def test_diagonal_errors_name_the_dims():
         ctorch.rand(3, 3).diagonal(0, 1, 1)
     with pytest.raises(IndexError):
         ctorch.rand(3, 3).diagonal(0, 0, 2)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_gather_backward_on_a_0d_input_matches_torch():
+    res = []
+    for L in (ctorch, _torch):
+        x = L.tensor(2.0, requires_grad=True)
+        y = L.gather(x, 0, L.tensor([0, 0]))
+        (y * L.tensor([1.0, 3.0])).sum().backward()
+        res.append(float(x.grad))
+    assert res[0] == res[1] == 4.0

@@ -107,6 +107,8 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.shape:  # a 0-d self: its one element took every (0-d or 1-element) pick
+            return g.sum().reshape(()), None, None
         z = g.new_zeros(ctx.shape)
         return scatter_add(z, ctx.dim, ctx.index, g), None, None
 

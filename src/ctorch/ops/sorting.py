@@ -13,7 +13,15 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import return_type, wrap_dim
-from .indexing import gather
+from .indexing import Gather, gather
+from .shape import _named
+
+
+def _picked(node: str, input, d: int, idx):
+    """The values at ``idx`` along ``d`` as one node named as torch names it for the op
+    (``SortBackward0``, ``TopkBackward0``): gather's gradient, the op's name."""
+    return _named(Gather, node).apply(input, d, idx)
+
 
 _wrap = Tensor._make
 
@@ -40,10 +48,11 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input._a.dtype.kind == "c":
         raise RuntimeError("Sort does not support complex dtypes on CPU")
     if input._a.ndim == 0:
-        return sort_result(input.clone(), _wrap(np.zeros((), np.int64)))
+        idx = _wrap(np.zeros((), np.int64))
+        return sort_result(_picked("SortBackward0", input, 0, idx), idx)
     d = wrap_dim(dim, input._a.ndim, "sort")
     idx = _wrap(_argsort(input._a, d, descending).astype(np.int64))
-    return sort_result(gather(input, d, idx), idx)
+    return sort_result(_picked("SortBackward0", input, d, idx), idx)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -61,7 +70,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         raise RuntimeError(f"selected index k out of range (k={k}, size {n} at dim {d})")
     idx = _argsort(input._a, d, largest)
     idx = _wrap(xp_of(idx).take(idx, np.arange(k), axis=d).astype(np.int64))
-    return topk_result(gather(input, d, idx), idx)
+    return topk_result(_picked("TopkBackward0", input, d, idx), idx)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
