@@ -37,6 +37,10 @@ CASES = {
     "sort": lambda L, x, y: x.sort(1, descending=True).values,
     "topk": lambda L, x, y: x.topk(2, 0).values,
     "sort 0-d": lambda L, x, y: x[0, 0].sort().values,
+    "addmm": lambda L, x, y: L.addmm(x[0, :3], x, y.t()[:, :3], beta=0.5, alpha=2),
+    "addmm beta=0 nan input": lambda L, x, y: L.addmm(x[:, :3] * float("nan"), x, y.t(), beta=0),
+    "addmv": lambda L, x, y: L.addmv(x[:, 0], x, y[0], alpha=3),
+    "baddbmm": lambda L, x, y: L.baddbmm(x[None, :, :3], x[None], y.t()[None], beta=2),
     "masked_fill": lambda L, x, y: x.masked_fill(y > 0.5, -2.0),
     "masked_fill 0-d value": lambda L, x, y: x.masked_fill(y > 0.5, L.tensor(3.0, dtype=x.dtype)),
 }

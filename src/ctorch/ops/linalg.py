@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import check_same_device, sum_to_shape
+from .shape import _named
 
 _wrap = Tensor._make
 
@@ -298,27 +299,80 @@ def outer(input, vec2):
 ger = outer
 
 
+class _AddProduct(Function):
+    """beta * input + alpha * (m1 @ m2) as one node (torch's AddmmBackward0, AddmvBackward0,
+    BaddbmmBackward0): the product's gradients scaled by alpha, input's by beta and summed
+    to its (broadcast) shape; beta == 0 ignores input, NaN and inf included, as torch."""
+
+    @staticmethod
+    def forward(ctx, input, m1, m2, beta, alpha):
+        ctx.beta, ctx.alpha, ctx.ishape = beta, alpha, input._a.shape
+        ctx.save_for_backward(m1, m2)
+        p = _matmul_arr(m1._a, m2._a)
+        xp = xp_of(p)
+        if alpha != 1:
+            p = p * alpha
+        if beta == 0:
+            return _wrap(xp.ascontiguousarray(xp.broadcast_to(p, p.shape)))
+        ia = input._a if beta == 1 else input._a * beta
+        return _wrap(xp.asarray(p + ia))
+
+    @staticmethod
+    def backward(ctx, g):
+        m1, m2 = ctx.saved_tensors
+        gi = g1 = g2 = None
+        n = ctx.needs_input_grad
+        if n[0]:  # (beta == 0: zeros, NaN where g is not finite, as torch's maybe_multiply)
+            gi = (g if ctx.beta == 1 else g * ctx.beta).sum_to_size(ctx.ishape)
+        ga = g if ctx.alpha == 1 else g * ctx.alpha
+        if n[1]:
+            g1 = (
+                ga.unsqueeze(-1) * _cj(m2).unsqueeze(-2)
+                if m2.ndim == 1
+                else matmul(ga, _cj(m2).transpose(-1, -2))
+            )
+        if n[2]:
+            g2 = matmul(_cj(m1).transpose(-1, -2), ga)
+        return gi, g1, g2, None, None
+
+
+def _add_product(node, name, input, m1, m2, beta, alpha, nd):
+    if m1.ndim != nd[0] or m2.ndim != nd[1]:
+        raise RuntimeError(
+            f"{name}: expected {nd[0]}-D and {nd[1]}-D operands, got {m1.ndim}-D and {m2.ndim}-D"
+        )
+    out_shape = tuple(m1.shape[:-1]) + (tuple(m2.shape[-1:]) if nd[1] > 1 else ())
+    try:
+        if np.broadcast_shapes(input._a.shape, out_shape) != out_shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: the input of shape {list(input.shape)} cannot broadcast to the "
+            f"product's shape {list(out_shape)}"
+        ) from None
+    if m1.shape[-1] != m2.shape[-2 if nd[1] > 1 else 0]:
+        raise RuntimeError(
+            f"{name}: mat1 and mat2 shapes cannot be multiplied "
+            f"({'x'.join(map(str, m1.shape))} and {'x'.join(map(str, m2.shape))})"
+        )
+    return _named(_AddProduct, node).apply(input, m1, m2, beta, alpha)
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    r = mm(mat1, mat2)
-    if alpha != 1:
-        r = r * alpha
-    if beta == 0:
-        return r
-    return r + (input if beta == 1 else input * beta)
+    return _add_product("AddmmBackward0", "addmm", input, mat1, mat2, beta, alpha, (2, 2))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
-    r = mv(mat, vec)
-    if alpha != 1:
-        r = r * alpha
-    return r + (input if beta == 1 else input * beta)
+    return _add_product("AddmvBackward0", "addmv", input, mat, vec, beta, alpha, (2, 1))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    r = bmm(batch1, batch2)
-    if alpha != 1:
-        r = r * alpha
-    return r + (input if beta == 1 else input * beta)
+    if batch1.ndim == 3 and batch2.ndim == 3 and batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(
+            f"baddbmm: batch1 and batch2 must have the same batch size, got {batch1.shape[0]} "
+            f"and {batch2.shape[0]}"
+        )
+    return _add_product("BaddbmmBackward0", "baddbmm", input, batch1, batch2, beta, alpha, (3, 3))
 
 
 def linear(input, weight, bias=None):
