@@ -20,7 +20,11 @@ TABLE = Path(__file__).with_name("elementwise.def")
 
 CHEAP, INT, NN, CUSTOM = 1, 2, 4, 8
 # grad_fn names where torch's differ from CamelCase(name) + "Backward0"
-_NODE_NAMES = {"log1p": "Log1PBackward0", "square": "PowBackward0"}
+_NODE_NAMES = {
+    "log1p": "Log1PBackward0",
+    "square": "PowBackward0",
+    "logsigmoid": "LogSigmoidBackward0",
+}
 _FLAG_BITS = {"CT_CHEAP": CHEAP, "CT_INT": INT, "CT_NN": NN, "CT_CUSTOM": CUSTOM, "0": 0}
 
 

@@ -263,8 +263,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
-        return _copy_into(input, lambda input: _unary.elu(input / alpha, 1.0) * alpha)
-    return _unary.elu(input / alpha, 1.0) * alpha
+        return _copy_into(input, lambda input: _unary.celu(input, alpha))
+    return _unary.celu(input, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -313,8 +313,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
-        return _copy_into(input, lambda i: i * _unary.hardtanh(i + 3, 0.0, 6.0) / 6)
-    return input * _unary.hardtanh(input + 3, 0.0, 6.0) / 6
+        return _copy_into(input, _unary.hardswish)
+    return _unary.hardswish(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -326,7 +326,7 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return -_unary.softplus(-input, 1.0, 20.0)
+    return _unary.logsigmoid(input)
 
 
 def tanhshrink(input: Tensor) -> Tensor:

@@ -368,6 +368,20 @@ def elu(input, alpha: float = 1.0):
     return _param_call("elu", input, float(alpha), 0.0)
 
 
+def celu(input, alpha: float = 1.0):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")  # torch's words for celu(alpha=0)
+    return _param_call("celu", input, float(alpha), 0.0)
+
+
+def hardswish(input):
+    return _param_call("hardswish", input, 0.0, 0.0)
+
+
+def logsigmoid(input):
+    return _param_call("logsigmoid", input, 0.0, 0.0)
+
+
 def leaky_relu(input, negative_slope: float = 0.01):
     return _param_call("leaky_relu", input, float(negative_slope), 0.0)
 
