@@ -164,3 +164,87 @@ def coo_to_csr(ind, nrows):
     crow = xp.zeros(nrows + 1, np.int64)
     xp.cumsum(counts, out=crow[1:])
     return crow
+
+
+# ---------------------------------------------------------------- compressed layouts
+ROW_COMPRESSED = ("csr", "bsr")
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def compressed_coo_ind(lay: str, cidx, pidx, blk):
+    """The ``(nbatch + 2, N)`` element indices of a compressed tensor, in the order of its
+    values reshaped to ``(N, *dense)``: batch-major, then stored entries, then (for blocks)
+    the block's rows and columns."""
+    xp = xp_of(pidx)
+    bshape = tuple(pidx.shape[:-1])
+    nb, nnz, ncomp = _prod(bshape), pidx.shape[-1], cidx.shape[-1] - 1
+    per = 1 if blk is None else blk[0] * blk[1]
+    if nb * nnz == 0:
+        return xp.zeros((len(bshape) + 2, 0), np.int64)
+    counts = xp.diff(cidx.reshape(nb, ncomp + 1), axis=1).reshape(-1)
+    comp = repeat_by(xp.tile(xp.arange(ncomp, dtype=np.int64), nb), counts)
+    plain = pidx.reshape(-1).astype(np.int64, copy=False)
+    rows, cols = (comp, plain) if lay in ROW_COMPRESSED else (plain, comp)
+    if blk is not None:
+        bh, bw = blk
+        shp = (rows.shape[0], bh, bw)
+        rows = xp.broadcast_to(rows[:, None, None] * bh + xp.arange(bh)[:, None], shp).ravel()
+        cols = xp.broadcast_to(cols[:, None, None] * bw + xp.arange(bw)[None, :], shp).ravel()
+    out = [rows, cols]
+    if bshape:
+        bidx = xp.repeat(xp.arange(nb, dtype=np.int64), nnz * per)
+        out = [*xp.unravel_index(bidx, bshape), rows, cols]
+    return xp.stack(out).astype(np.int64, copy=False)
+
+
+def coo_to_compressed(ind, vals, size, lay: str, blk, nbatch: int):
+    """Unique element indices ``ind`` ``(nbatch + 2, N)`` with values ``(N, *dense)`` as the
+    arrays ``(compressed indices, plain indices, values)`` of layout ``lay`` (blocks that
+    hold any element are stored whole, zero-filled)."""
+    xp = xp_of(vals)
+    bshape = tuple(size[:nbatch])
+    nb = _prod(bshape)
+    M, K = int(size[nbatch]), int(size[nbatch + 1])
+    rows, cols = ind[nbatch], ind[nbatch + 1]
+    bh, bw = blk if blk is not None else (1, 1)
+    M, K = M // bh, K // bw
+    row_c = lay in ROW_COMPRESSED
+    ncomp, nplain = (M, K) if row_c else (K, M)
+    dense = tuple(vals.shape[1:])
+    blkshape = () if blk is None else (bh, bw)
+    if ind.shape[1] == 0:
+        return (
+            xp.zeros(bshape + (ncomp + 1,), np.int64),
+            xp.zeros(bshape + (0,), np.int64),
+            xp.zeros(bshape + (0,) + blkshape + dense, vals.dtype),
+        )
+    rb, cb = (rows // bh, cols // bw) if blk is not None else (rows, cols)
+    comp, plain = (rb, cb) if row_c else (cb, rb)
+    blin = linearize(ind[:nbatch], bshape)
+    key = (blin * ncomp + comp) * nplain + plain
+    if blk is not None:
+        key, inv = xp.unique(key, return_inverse=True)
+        out = xp.zeros((key.shape[0], bh, bw) + dense, vals.dtype)
+        out[inv.reshape(-1), rows % bh, cols % bw] = vals
+    else:
+        order = xp.argsort(key, kind="stable")
+        key, out = key[order], vals[order]
+    bc = key // nplain
+    per_batch = xp.bincount(bc // ncomp, minlength=nb)
+    if bool((per_batch != per_batch[0]).any()):
+        raise RuntimeError("Expect the same number of specified elements per batch.")
+    nnz = key.shape[0] // nb
+    cnt = xp.bincount(bc, minlength=nb * ncomp).reshape(nb, ncomp)
+    cidx = xp.zeros((nb, ncomp + 1), np.int64)
+    xp.cumsum(cnt, axis=1, out=cidx[:, 1:])
+    return (
+        cidx.reshape(bshape + (ncomp + 1,)),
+        (key % nplain).reshape(bshape + (nnz,)),
+        out.reshape(bshape + (nnz,) + blkshape + dense),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from .._tensor import Tensor
+from . import _compressed as C
 from . import _inplace as IP
 from . import _linalg as L
 from . import _ops as O
@@ -98,22 +99,6 @@ def _values(s: SparseTensor) -> Tensor:
     return values_of(s)
 
 
-def _crow(s: SparseTensor) -> Tensor:
-    if s._lay != "csr":
-        raise RuntimeError(
-            "crow_indices expected sparse row compressed tensor layout but got Sparse"
-        )
-    return Tensor._make(s._crow)
-
-
-def _col(s: SparseTensor) -> Tensor:
-    if s._lay != "csr":
-        raise RuntimeError(
-            "col_indices expected sparse row compressed tensor layout but got Sparse"
-        )
-    return Tensor._make(s._col)
-
-
 def _radd(s, o):
     if isinstance(o, Tensor):
         return O.add(o, s)
@@ -130,6 +115,30 @@ def _rsub(s, o):
     )
 
 
+def _mv(s, vec):
+    """``torch.mv(sparse, vec)``: the sparse matrix times a 1-D dense vector."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {len(s._sz)}, "
+            f"{vec.ndim if isinstance(vec, Tensor) else '?'}"
+        )
+    if len(s._sz) != 2:
+        raise RuntimeError(f"mv: expected a 2-D sparse matrix, got size {list(s._sz)}")
+    return L.matmul(s, vec)
+
+
+def _attach_conversions(T) -> None:
+    """``to_sparse_csr``/``csc``/``bsr``/``bsc`` on dense and sparse tensors."""
+    T.to_sparse_csr = lambda self, dense_dim=None: C.to_compressed(self, "csr", None, dense_dim)
+    T.to_sparse_csc = lambda self, dense_dim=None: C.to_compressed(self, "csc", None, dense_dim)
+    T.to_sparse_bsr = lambda self, blocksize, dense_dim=None: C.to_compressed(
+        self, "bsr", blocksize, dense_dim
+    )
+    T.to_sparse_bsc = lambda self, blocksize, dense_dim=None: C.to_compressed(
+        self, "bsc", blocksize, dense_dim
+    )
+
+
 def _to_dev(s, device=None, non_blocking=False, **kw):
     return O.to(s, device if device is not None else "cuda")
 
@@ -142,11 +151,11 @@ def _attach_sparse_methods() -> None:
     M._indices = _raw_indices
     M.values = _values
     M._values = lambda s: Tensor._make(s._val._a)
-    M.crow_indices = _crow
-    M.col_indices = _col
+    for name in ("crow_indices", "col_indices", "ccol_indices", "row_indices"):
+        setattr(M, name, getattr(C, name))
     M.to_sparse = O.to_sparse
     M.to_sparse_coo = lambda s: O.to_sparse(s)
-    M.to_sparse_csr = O.to_sparse_csr
+    _attach_conversions(M)
     M.sparse_mask = O.sparse_mask
     M.add = lambda s, o, *, alpha=1: O.add(s, o, alpha=alpha)
     M.__add__ = lambda s, o: O.add(s, o)
@@ -171,6 +180,7 @@ def _attach_sparse_methods() -> None:
     M.__matmul__ = lambda s, o: L.matmul(s, o)
     M.__rmatmul__ = lambda s, o: L.matmul(o, s)
     M.mm = L.mm
+    M.mv = _mv
     M.matmul = L.matmul
     M.t = O.t
     M.transpose = O.transpose
@@ -354,7 +364,9 @@ def install(ns: dict) -> None:
     for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
         ns.setdefault(name, layout(name))
     ns["sparse_coo_tensor"] = O.sparse_coo_tensor
-    ns["sparse_csr_tensor"] = O.sparse_csr_tensor
+    for lay in ("csr", "csc", "bsr", "bsc"):
+        ns[f"sparse_{lay}_tensor"] = getattr(C, f"sparse_{lay}_tensor")
+    ns["sparse_compressed_tensor"] = C.sparse_compressed_tensor
     ns["spmm"] = L.spmm
 
     # dense Tensor members
@@ -362,7 +374,9 @@ def install(ns: dict) -> None:
     T.is_sparse_csr = False
     T.to_sparse = O.dense_to_sparse
     T.to_sparse_coo = lambda self: O.dense_to_sparse(self)
-    T.to_sparse_csr = O.to_sparse_csr
+    _attach_conversions(T)
+    for name in ("crow_indices", "col_indices", "ccol_indices", "row_indices"):
+        setattr(T, name, getattr(C, name))
     T.to_dense = lambda self, dtype=None, *, masked_grad=None: (
         self if dtype is None else self.to(dtype)
     )
@@ -391,6 +405,7 @@ def install(ns: dict) -> None:
         "true_divide": O.div,
         "mm": L.mm,
         "matmul": L.matmul,
+        "mv": _mv,
     }
     for name, sp in binary.items():
         if name in ns:
