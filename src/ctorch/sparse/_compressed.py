@@ -65,7 +65,8 @@ def _check_invariants(lay, c, p, nnz, size, nbatch, blk):
     row = lay in AR.ROW_COMPRESSED
     ncomp = size[nbatch] // bh if row else size[nbatch + 1] // bw
     nplain = size[nbatch + 1] // bw if row else size[nbatch] // bh
-    what = cd if blk is None else cd[:-1] + " blocks"
+    what = {"rows": "rows", "cols": "columns"}[cd]
+    what = what if blk is None else what[:-1] + " blocks"
     if c.shape[-1] != ncomp + 1:
         raise RuntimeError(
             f"{cn}.shape[-1] must be equal to the number of {what} + 1 (={ncomp + 1}), but "
@@ -269,8 +270,9 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> Sparse
         fn = f"coo_to_sparse_{lay}"
     blocked = lay[0] == "b"
     if blocked and blocksize is None:
+        pre = {"strided": "dense", "coo": "sparse_coo"}.get(src, "sparse_compressed")
         raise RuntimeError(
-            f"{fn}: conversion from {_KIND[src]} to {_KIND[lay]} without blocksize argument "
+            f"{pre}_to_sparse: conversion from {_KIND[src]} to {_KIND[lay]} without blocksize argument "
             "given is not supported"
         )
     blk = _blocksize(blocksize, fn) if blocked else None
@@ -285,7 +287,7 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> Sparse
     else:
         if dense_dim is not None:
             raise RuntimeError(
-                f"{fn}: conversion from {_KIND[src]} to {_KIND[lay]} with dense_dim argument "
+                f"{f'to_sparse_{lay}' if src == lay else fn}: conversion from {_KIND[src]} to {_KIND[lay]} with dense_dim argument "
                 "given is not supported"
             )
         if src in LAYOUTS:
@@ -301,7 +303,7 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> Sparse
             if src == lay:
                 return x
         nbatch = x.ndim - x.dense_dim() - 2
-        if nbatch < 0:
+        if nbatch < 0 or (src == "coo" and nbatch):  # torch: COO with sparse_dim 2 only
             raise RuntimeError(
                 f"{fn}: conversion from {_KIND[src]} to {_KIND[lay]} for input tensors with "
                 f"sparse_dim()!={2} is not supported"
@@ -318,15 +320,10 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> Sparse
 
 
 def compressed_to_coo(s: SparseTensor) -> SparseTensor:
-    """A compressed tensor as a coalesced COO tensor (batch dims become sparse dims)."""
-    ind = s._coo_ind()
-    nb = s._nbatch()
-    v = values_of(s).reshape((-1,) + s._sz[nb + 2 :])
-    if s._lay != "csr" and ind.shape[1] > 1:  # element order is not row-major: sort
-        order = np.argsort(AR.linearize(ind, s._sz[: nb + 2]), kind="stable")
-        ind = ind[:, order]
-        v = v[_wrap(order)]
-    return BuildCoo.apply(v, ind, s._sz, True)
+    """A compressed tensor as a COO tensor (batch dims become sparse dims) with the entries
+    in storage order, as torch: coalesced only for CSR (row-major order)."""
+    v = values_of(s).reshape((-1,) + s._sz[s._nbatch() + 2 :])
+    return BuildCoo.apply(v, s._coo_ind(), s._sz, s._lay == "csr")
 
 
 def to_sparse_any(x: Tensor, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
