@@ -548,3 +548,55 @@ def test_save_load_interchange_with_torch(make):
     same_compressed(c, torch.load(io.BytesIO(b.getvalue()))["x"])
     for r in (pickle.loads(pickle.dumps(c)), copy.deepcopy(c)):
         same_compressed(r, t)
+
+
+# ------------------------------------------------------------------ factories, masks, in-place
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.zeros(2, 3, layout=L.sparse_csc),
+        lambda L: L.zeros(4, 2, 3, layout=L.sparse_csr, dtype=L.float64),
+        lambda L: L.zeros_like(L.eye(2).to_sparse_csc()),
+        lambda L: L.ones(4, 4).sparse_mask(L.eye(4).to_sparse_csc()),
+        lambda L: (L.ones(4, 4) * 3).sparse_mask(L.eye(4).to_sparse_bsr((2, 2))),
+        lambda L: L.eye(4).to_sparse_bsc((2, 2)).abs(),
+        lambda L: L.eye(4).to_sparse_csc().to(L.float32),
+    ],
+)
+def test_factories_masks_and_values_ops_match_torch(call):
+    c, t = both(call)
+    same_compressed(c, t)
+    assert repr(c) == repr(t).replace("torch.", "ctorch.")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.zeros(2, 3, layout=L.sparse_bsr),
+        lambda L: L.zeros(2, layout=L.sparse_csr),
+        lambda L: L.eye(2).to_sparse_csc().stride(),
+        lambda L: L.eye(2).to_sparse_bsr((1, 1)).is_contiguous(),
+    ],
+)
+def test_factory_and_metadata_errors_match_torch(call):
+    with pytest.raises(RuntimeError) as te:
+        call(torch)
+    with pytest.raises(RuntimeError) as ce:
+        call(ctorch)
+    assert str(ce.value) == str(te.value).split("\n")[0]
+
+
+def test_in_place_zero_copy_and_add_keep_the_layout():
+    a = batched_dense(27, (2, 4, 4), 1)
+    s = ctorch.tensor(a).to_sparse_bsr((2, 2))
+    z = s.clone().zero_()
+    assert z.layout is ctorch.sparse_bsr and z._nnz() == 0
+    np.testing.assert_array_equal(npy(z.to_dense()), np.zeros((2, 4, 4)))
+    z.copy_(s)
+    same_compressed(z, torch.tensor(a).to_sparse_bsr((2, 2)))
+    w = ctorch.tensor(a).to_sparse_bsr((2, 2))
+    w.add_(s, alpha=2)
+    np.testing.assert_allclose(npy(w.to_dense()), 3 * a, rtol=1e-12)
+    d = ctorch.zeros(2, 4, 4, dtype=ctorch.float64)
+    d.add_(s)
+    np.testing.assert_array_equal(npy(d), a)

@@ -109,6 +109,8 @@ def rebuild(s: SparseTensor, values: Tensor, coalesced: bool | None = None) -> S
     """A sparse tensor with ``s``'s pattern and ``values`` (which may carry autograd)."""
     if s._lay == "coo":
         return BuildCoo.apply(values, s._ind, s._sz, s._coal if coalesced is None else coalesced)
+    if tuple(values.shape) != s._vshape():  # (N, *dense) element values of a blocked tensor
+        values = values.reshape(s._vshape())
     return BuildCompressed.apply(values, s._crow, s._col, s._sz, s._lay, s._blk)
 
 

@@ -280,12 +280,23 @@ def sparse_zeros(size, dtype=None, device=None, layout=None, requires_grad=False
     size = tuple(int(s) for s in size)
     vals = ctorch.zeros(0, dtype=dtype, device=device)
     xp = np if not vals.is_cuda else __import__("cupy")
-    if layout is ctorch.sparse_csr:
-        if len(size) != 2:
+    lay = C.layout_key(layout) if layout is not None else "coo"
+    if lay in ("bsr", "bsc"):
+        raise RuntimeError(
+            "zeros_sparse_compressed expected sparse compressed (non-block) tensor layout but "
+            f"got {C._KIND[lay]}"
+        )
+    if lay in ("csr", "csc"):  # batched when len(size) > 2
+        if len(size) < 2:
             raise RuntimeError(
-                f"zeros: sparse CSR tensors are 2-D in ctorch, got size {list(size)}"
+                "torch.zeros: Only batched sparse compressed (non-block) tensors are supported, "
+                f"but got size {list(size)}"
             )
-        t = SparseTensor._csr(xp.zeros(size[0] + 1, np.int64), xp.zeros(0, np.int64), vals, size)
+        batch = size[:-2]
+        ncomp = size[-2] if lay == "csr" else size[-1]
+        vals = ctorch.zeros(batch + (0,), dtype=dtype, device=device)
+        cidx = xp.zeros(batch + (ncomp + 1,), np.int64)
+        t = SparseTensor._compressed(lay, cidx, xp.zeros(batch + (0,), np.int64), vals, size)
     else:
         t = SparseTensor._coo(xp.zeros((len(size), 0), np.int64), vals, size, True)
     return t.requires_grad_(True) if requires_grad else t

@@ -325,12 +325,12 @@ class SparseTensor(Tensor):
 
     def stride(self, dim: int | None = None):
         raise RuntimeError(
-            f"Sparse{'' if self._lay == 'coo' else 'Csr'} tensors do not have strides"
+            f"Sparse{'' if self._lay == 'coo' else ' ' + self._lay.upper()} tensors do not have strides"
         )
 
     def is_contiguous(self, memory_format=None) -> bool:
         raise RuntimeError(
-            f"Sparse{'' if self._lay == 'coo' else 'Csr'} tensors do not have is_contiguous"
+            f"Sparse{'' if self._lay == 'coo' else ' ' + self._lay.upper()} tensors do not have is_contiguous"
         )
 
     def data_ptr(self) -> int:
