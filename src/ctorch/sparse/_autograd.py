@@ -177,6 +177,10 @@ class ToCompressed(Function):
             if x._lay == "coo" and not x._coal:
                 ind, vals, _ = AR.coalesce(ind, vals, x._sz[: ind.shape[0]])
             ctx.pat = _pattern(x)
+        elif blk is not None:
+            ctx.pat = None
+            c, p, v = AR.dense_to_blocked(x._a, lay, blk, nbatch)
+            return SparseTensor._compressed(lay, c, p, _wrap(v), size, blk)
         else:
             a = x._a
             xp = xp_of(a)
@@ -301,13 +305,13 @@ def _scipy_matrix(s: SparseTensor):
         m = sp.csr_matrix((va, s._col, s._crow), shape=s._sz)
     elif s._lay == "csc":
         m = sp.csc_matrix((va, s._col, s._crow), shape=s._sz)
-    elif s._lay == "bsr":
-        m = sp.bsr_matrix((va, s._col, s._crow), shape=s._sz, blocksize=s._blk)
+    elif s._lay == "bsr":  # scipy's CSR product is ~3x faster than its BSR one (16x16 blocks)
+        m = sp.bsr_matrix((va, s._col, s._crow), shape=s._sz, blocksize=s._blk).tocsr()
     elif s._lay == "bsc":  # the transpose of the BSR matrix of the transposed blocks
         bt = s._blk[::-1]
         m = sp.bsr_matrix(
             (va.transpose(0, 2, 1), s._col, s._crow), shape=s._sz[::-1], blocksize=bt
-        ).T
+        ).T.tocsr()
     else:
         m = sp.coo_matrix((va, (s._ind[0], s._ind[1])), shape=s._sz).tocsr()
     s._spm = (key, m)
