@@ -278,7 +278,9 @@ class SparseSub(SparseAdd):
 
 def coalesce(s: SparseTensor) -> SparseTensor:
     if s._lay != "coo":
-        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got SparseCsr")
+        raise RuntimeError(
+            f"coalesce expected sparse coordinate tensor layout but got Sparse{s._lay.capitalize()}"
+        )
     if s._coal:
         return s
     return Coalesce.apply(s)

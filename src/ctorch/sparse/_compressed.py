@@ -30,6 +30,9 @@ _TO = {
     )
     for lay in LAYOUTS
 }
+_TO_LAYOUT = type("ToSparseLayout", (ToCompressed,), {"_node_name": "ToSparseBackward1"})
+_TO_COO = type("CompressedToCoo", (BuildCoo,), {"_node_name": "ToSparseBackward1"})
+_TRANSPOSE = type("CompressedTranspose", (BuildCompressed,), {"_node_name": "TransposeBackward0"})
 
 
 def index_names(lay: str) -> tuple[str, str, str, str]:
@@ -259,8 +262,9 @@ def _blocksize(blocksize, fn: str):
     return b
 
 
-def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> SparseTensor:
-    """``x.to_sparse_<lay>(...)`` for a dense or sparse ``x`` of any layout."""
+def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None, _fn=None) -> SparseTensor:
+    """``x.to_sparse_<lay>(...)`` for a dense or sparse ``x`` of any layout (``to_sparse(
+    layout=)`` names its node ``ToSparseBackward1``, as torch)."""
     src = x._lay if isinstance(x, SparseTensor) else "strided"
     if src == "strided":
         fn = f"dense_to_sparse_{lay}"
@@ -316,14 +320,14 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None) -> Sparse
             f"{fn}: tensor sparse size ({size[nbatch]},{size[nbatch + 1]}) must be divisible "
             f"by given blocksize ({blk[0]},{blk[1]})"
         )
-    return _TO[lay].apply(x, lay, blk, nbatch, size)
+    return (_fn or _TO[lay]).apply(x, lay, blk, nbatch, size)
 
 
 def compressed_to_coo(s: SparseTensor) -> SparseTensor:
     """A compressed tensor as a COO tensor (batch dims become sparse dims) with the entries
     in storage order, as torch: coalesced only for CSR (row-major order)."""
     v = values_of(s).reshape((-1,) + s._sz[s._nbatch() + 2 :])
-    return BuildCoo.apply(v, s._coo_ind(), s._sz, s._lay == "csr")
+    return _TO_COO.apply(v, s._coo_ind(), s._sz, s._lay == "csr")
 
 
 def to_sparse_any(x: Tensor, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -336,7 +340,7 @@ def to_sparse_any(x: Tensor, sparse_dim=None, *, layout=None, blocksize=None, de
     if lay in LAYOUTS:
         if sparse_dim is not None:
             raise TypeError("to_sparse(): sparse_dim is not supported with a compressed layout")
-        return to_compressed(x, lay, blocksize, dense_dim)
+        return to_compressed(x, lay, blocksize, dense_dim, _TO_LAYOUT)
     if lay == "strided":
         return to_dense(x)
     if blocksize is not None:
@@ -399,4 +403,4 @@ def transpose_compressed(s: SparseTensor, d0: int, d1: int) -> SparseTensor:
     if blk is not None:
         v = v.transpose(-2, -1)
         blk = blk[::-1]
-    return BuildCompressed.apply(v.contiguous(), s._crow, s._col, tuple(size), _FLIP[s._lay], blk)
+    return _TRANSPOSE.apply(v.contiguous(), s._crow, s._col, tuple(size), _FLIP[s._lay], blk)

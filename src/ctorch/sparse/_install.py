@@ -77,7 +77,9 @@ def _unary(name: str, dense_fn):
 
 def _indices(s: SparseTensor) -> Tensor:
     if s._lay != "coo":
-        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
+        raise RuntimeError(
+            f"indices expected sparse coordinate tensor layout but got Sparse{s._lay.capitalize()}"
+        )
     if not s._coal:
         raise RuntimeError(
             "Cannot get indices on an uncoalesced tensor, please call .coalesce() first"
@@ -87,7 +89,9 @@ def _indices(s: SparseTensor) -> Tensor:
 
 def _raw_indices(s: SparseTensor) -> Tensor:
     if s._lay != "coo":
-        raise RuntimeError("_indices expected sparse coordinate tensor layout but got SparseCsr")
+        raise RuntimeError(
+            f"_indices expected sparse coordinate tensor layout but got Sparse{s._lay.capitalize()}"
+        )
     return Tensor._make(s._ind)
 
 
