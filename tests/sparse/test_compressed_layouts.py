@@ -108,6 +108,8 @@ DENSE_CASES = [
     ((3, 4, 2), "csc", None, 1),
     ((2, 4, 4, 3), "bsr", (2, 2), 1),  # batched hybrid blocked
     ((2, 3, 4, 2), "csc", None, 1),
+    ((0, 3, 2), "csr", None, 1),  # empty hybrid
+    ((2, 0, 3), "csc", None, None),  # batched, empty
 ]
 
 
@@ -287,6 +289,8 @@ def test_invalid_constructor_arguments_raise_like_torch(case):
         lambda L: L.ones(4, 4).to_sparse_csr().to_sparse(layout=L.sparse_bsr),
         lambda L: L.tensor([[[1.0, 0], [0, 0]], [[1, 1], [0, 0]]]).to_sparse_csr(),
         lambda L: L.ones(2, 2).to_sparse_csr(dense_dim=2),
+        lambda L: L.ones(0, 2, 3).to_sparse_csr(),  # no batches
+        lambda L: L.ones(0, 2, 4).to_sparse_bsc((2, 2)),
         lambda L: L.eye(2).to_sparse_bsc((1, 1)).to_sparse_csr(),
         lambda L: L.eye(2).to_sparse_csc().crow_indices(),
         lambda L: L.eye(2).to_sparse_csc().col_indices(),

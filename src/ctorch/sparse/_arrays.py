@@ -250,6 +250,17 @@ def coo_to_compressed(ind, vals, size, lay: str, blk, nbatch: int):
     )
 
 
+def dense_nonzero(a, sparse_dim: int):
+    """``(indices (sparse_dim, N), values (N, *dense))`` of the positions of the first
+    ``sparse_dim`` dims of ``a`` where any element of the trailing dims is nonzero."""
+    xp = xp_of(a)
+    nz = a != 0
+    if a.ndim > sparse_dim:
+        nz = nz.reshape(a.shape[:sparse_dim] + (_prod(a.shape[sparse_dim:]),)).any(axis=-1)
+    ind = xp.stack(xp.nonzero(nz)).astype(np.int64)
+    return ind, a[tuple(ind)]
+
+
 def dense_to_blocked(a, lay: str, blk, nbatch: int):
     """The BSR/BSC arrays of a dense array: blocks holding any nonzero, found on the block
     grid (no element-level ``nonzero``: 4x faster on a 2000x2000 matrix)."""

@@ -141,15 +141,11 @@ class DenseToSparse(Function):
     def forward(ctx, x, sparse_dim):
         a = x._a
         xp = xp_of(a)
-        nz = a != 0
-        if a.ndim > sparse_dim:
-            nz = nz.reshape(a.shape[:sparse_dim] + (-1,)).any(axis=-1)
         if sparse_dim == 0:
             ind = xp.zeros((0, 1), np.int64)
             vals = a[None]
         else:
-            ind = xp.stack(xp.nonzero(nz)).astype(np.int64) if nz.ndim else None
-            vals = a[tuple(ind)]
+            ind, vals = AR.dense_nonzero(a, sparse_dim)
         return SparseTensor._coo(ind, _wrap(xp.ascontiguousarray(vals)), a.shape, True)
 
     @staticmethod
@@ -182,13 +178,7 @@ class ToCompressed(Function):
             c, p, v = AR.dense_to_blocked(x._a, lay, blk, nbatch)
             return SparseTensor._compressed(lay, c, p, _wrap(v), size, blk)
         else:
-            a = x._a
-            xp = xp_of(a)
-            nz = a != 0
-            if a.ndim > nbatch + 2:
-                nz = nz.reshape(a.shape[: nbatch + 2] + (-1,)).any(axis=-1)
-            ind = xp.stack(xp.nonzero(nz)).astype(np.int64)
-            vals = a[tuple(ind)]
+            ind, vals = AR.dense_nonzero(x._a, nbatch + 2)
             ctx.pat = None
         c, p, v = AR.coo_to_compressed(ind, vals, size, lay, blk, nbatch)
         return SparseTensor._compressed(lay, c, p, _wrap(v), size, blk)

@@ -288,6 +288,10 @@ def to_compressed(x: Tensor, lay: str, blocksize=None, dense_dim=None, _fn=None)
                 f"{fn}: dense_dim argument must be in [0,{max(nd - 2, 0)}] range, but {dd} is given"
             )
         nbatch = nd - 2 - dd
+        if AR._prod(x.shape[:nbatch]) == 0:
+            raise RuntimeError(
+                f"to_sparse_{lay}: Expected product of batch dimensions to be non-zero."
+            )
     else:
         if dense_dim is not None:
             raise RuntimeError(
