@@ -58,3 +58,46 @@ class Sparse:
 
     def time_to_dense(self, size, library):
         self.s.to_dense()
+
+
+class SparseCompressed:
+    """CSC/BSR products and conversions (the 2000x2000 case, blocks 16x16 on a 4% block
+    density)."""
+
+    params = (LIBS,)
+    param_names = ["library"]
+    timeout = 300
+
+    def setup(self, library):
+        L = importlib.import_module(library)
+        L.set_num_threads(1)
+        n, ind, val, dense = _case(SIZES[0])
+        self.L = L
+        s = L.sparse_coo_tensor(L.from_numpy(ind), L.from_numpy(val), (n, n)).coalesce()
+        self.coo = s
+        self.csr = s.to_sparse_csr()
+        self.csc = s.to_sparse_csc()
+        rng = np.random.default_rng(1)
+        blocks = (rng.random((n // 16, n // 16)) < 0.04).repeat(16, 0).repeat(16, 1)
+        self.bd = L.from_numpy((rng.standard_normal((n, n)) * blocks).astype(np.float32))
+        self.bsr = self.bd.to_sparse_bsr((16, 16))
+        self.d = L.from_numpy(dense)
+        self.csc @ self.d  # warm up
+
+    def time_csc_matmul(self, library):
+        self.csc @ self.d
+
+    def time_bsr_matmul(self, library):
+        self.bsr @ self.d
+
+    def time_coo_to_csc(self, library):
+        self.coo.to_sparse_csc()
+
+    def time_csr_to_csc(self, library):
+        self.csr.to_sparse_csc()
+
+    def time_dense_to_bsr(self, library):
+        self.bd.to_sparse_bsr((16, 16))
+
+    def time_bsr_to_dense(self, library):
+        self.bsr.to_dense()

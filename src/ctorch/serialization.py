@@ -791,9 +791,9 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> An
 
 def _get_layout(name: Any) -> Any:
     short = str(name).replace("torch.", "")
-    if short in ("strided", "sparse_coo", "sparse_csr"):
+    if short in ("strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
         return getattr(_ct(), short)
-    raise _LoadError(f"tensors of layout {name} are not supported (only strided, COO and CSR)")
+    raise _LoadError(f"tensors of layout {name} are not supported")
 
 
 def _rebuild_sparse_tensor(layout: Any, data: Any) -> Any:

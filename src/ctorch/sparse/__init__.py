@@ -1,7 +1,9 @@
-"""``torch.sparse``: COO and CSR sparse tensors on scipy.sparse (CPU) and cupyx.scipy.sparse
-(GPU), with autograd (gradients of sparse inputs are sparse with the input's pattern).
+"""``torch.sparse``: COO and compressed (CSR/CSC/BSR/BSC, batched and hybrid) sparse tensors
+on scipy.sparse (CPU) and cupyx.scipy.sparse (GPU), with autograd (gradients of sparse
+inputs are sparse with the input's pattern).
 
-``ctorch.sparse_coo_tensor``/``sparse_csr_tensor``/``Tensor.to_sparse()`` make them;
+``ctorch.sparse_coo_tensor``/``sparse_compressed_tensor`` (and ``sparse_csr_tensor``/
+``csc``/``bsr``/``bsc``)/``Tensor.to_sparse(layout=)`` make them;
 ``torch.sparse.mm``/``addmm``/``sum``/``softmax``/``log_softmax``/``sampled_addmm`` and
 ``torch.mm``/``matmul``/``@`` with a sparse operand compute with them.
 """

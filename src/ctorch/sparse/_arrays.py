@@ -164,3 +164,116 @@ def coo_to_csr(ind, nrows):
     crow = xp.zeros(nrows + 1, np.int64)
     xp.cumsum(counts, out=crow[1:])
     return crow
+
+
+# ---------------------------------------------------------------- compressed layouts
+ROW_COMPRESSED = ("csr", "bsr")
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def compressed_coo_ind(lay: str, cidx, pidx, blk):
+    """The ``(nbatch + 2, N)`` element indices of a compressed tensor, in the order of its
+    values reshaped to ``(N, *dense)``: batch-major, then stored entries, then (for blocks)
+    the block's rows and columns."""
+    xp = xp_of(pidx)
+    bshape = tuple(pidx.shape[:-1])
+    nb, nnz, ncomp = _prod(bshape), pidx.shape[-1], cidx.shape[-1] - 1
+    per = 1 if blk is None else blk[0] * blk[1]
+    if nb * nnz == 0:
+        return xp.zeros((len(bshape) + 2, 0), np.int64)
+    counts = xp.diff(cidx.reshape(nb, ncomp + 1), axis=1).reshape(-1)
+    comp = repeat_by(xp.tile(xp.arange(ncomp, dtype=np.int64), nb), counts)
+    plain = pidx.reshape(-1).astype(np.int64, copy=False)
+    rows, cols = (comp, plain) if lay in ROW_COMPRESSED else (plain, comp)
+    if blk is not None:
+        bh, bw = blk
+        shp = (rows.shape[0], bh, bw)
+        rows = xp.broadcast_to(rows[:, None, None] * bh + xp.arange(bh)[:, None], shp).ravel()
+        cols = xp.broadcast_to(cols[:, None, None] * bw + xp.arange(bw)[None, :], shp).ravel()
+    out = [rows, cols]
+    if bshape:
+        bidx = xp.repeat(xp.arange(nb, dtype=np.int64), nnz * per)
+        out = [*xp.unravel_index(bidx, bshape), rows, cols]
+    return xp.stack(out).astype(np.int64, copy=False)
+
+
+def coo_to_compressed(ind, vals, size, lay: str, blk, nbatch: int):
+    """Unique element indices ``ind`` ``(nbatch + 2, N)`` with values ``(N, *dense)`` as the
+    arrays ``(compressed indices, plain indices, values)`` of layout ``lay`` (blocks that
+    hold any element are stored whole, zero-filled)."""
+    xp = xp_of(vals)
+    bshape = tuple(size[:nbatch])
+    nb = _prod(bshape)
+    M, K = int(size[nbatch]), int(size[nbatch + 1])
+    rows, cols = ind[nbatch], ind[nbatch + 1]
+    bh, bw = blk if blk is not None else (1, 1)
+    M, K = M // bh, K // bw
+    row_c = lay in ROW_COMPRESSED
+    ncomp, nplain = (M, K) if row_c else (K, M)
+    dense = tuple(vals.shape[1:])
+    blkshape = () if blk is None else (bh, bw)
+    if ind.shape[1] == 0:
+        return (
+            xp.zeros(bshape + (ncomp + 1,), np.int64),
+            xp.zeros(bshape + (0,), np.int64),
+            xp.zeros(bshape + (0,) + blkshape + dense, vals.dtype),
+        )
+    rb, cb = (rows // bh, cols // bw) if blk is not None else (rows, cols)
+    comp, plain = (rb, cb) if row_c else (cb, rb)
+    blin = linearize(ind[:nbatch], bshape)
+    key = (blin * ncomp + comp) * nplain + plain
+    if blk is not None:
+        key, inv = xp.unique(key, return_inverse=True)
+        out = xp.zeros((key.shape[0], bh, bw) + dense, vals.dtype)
+        out[inv.reshape(-1), rows % bh, cols % bw] = vals
+    else:
+        order = xp.argsort(key)  # unique keys: NumPy's unstable sort is 4x faster here
+        key, out = key[order], vals[order]
+    bc = key // nplain
+    per_batch = xp.bincount(bc // ncomp, minlength=nb)
+    if bool((per_batch != per_batch[0]).any()):
+        raise RuntimeError("Expect the same number of specified elements per batch.")
+    nnz = key.shape[0] // nb
+    cnt = xp.bincount(bc, minlength=nb * ncomp).reshape(nb, ncomp)
+    cidx = xp.zeros((nb, ncomp + 1), np.int64)
+    xp.cumsum(cnt, axis=1, out=cidx[:, 1:])
+    return (
+        cidx.reshape(bshape + (ncomp + 1,)),
+        (key % nplain).reshape(bshape + (nnz,)),
+        out.reshape(bshape + (nnz,) + blkshape + dense),
+    )
+
+
+def dense_nonzero(a, sparse_dim: int):
+    """``(indices (sparse_dim, N), values (N, *dense))`` of the positions of the first
+    ``sparse_dim`` dims of ``a`` where any element of the trailing dims is nonzero."""
+    xp = xp_of(a)
+    nz = a != 0
+    if a.ndim > sparse_dim:
+        nz = nz.reshape(a.shape[:sparse_dim] + (_prod(a.shape[sparse_dim:]),)).any(axis=-1)
+    ind = xp.stack(xp.nonzero(nz)).astype(np.int64)
+    return ind, a[tuple(ind)]
+
+
+def dense_to_blocked(a, lay: str, blk, nbatch: int):
+    """The BSR/BSC arrays of a dense array: blocks holding any nonzero, found on the block
+    grid (no element-level ``nonzero``: 4x faster on a 2000x2000 matrix)."""
+    xp = xp_of(a)
+    bh, bw = blk
+    sh = a.shape
+    rest = tuple(range(nbatch + 4, a.ndim + 2))
+    a6 = a.reshape(
+        sh[:nbatch] + (sh[nbatch] // bh, bh, sh[nbatch + 1] // bw, bw) + sh[nbatch + 2 :]
+    )
+    cp = (nbatch, nbatch + 2) if lay in ROW_COMPRESSED else (nbatch + 2, nbatch)
+    a6 = a6.transpose(tuple(range(nbatch)) + cp + (nbatch + 1, nbatch + 3) + rest)
+    nz = (a6 != 0).reshape(a6.shape[: nbatch + 2] + (_prod(a6.shape[nbatch + 2 :]),)).any(axis=-1)
+    ind = xp.stack(xp.nonzero(nz)).astype(np.int64)  # (batch, compressed, plain) order
+    size = a6.shape[: nbatch + 2]
+    return coo_to_compressed(ind, a6[nz], size, "csr", None, nbatch)

@@ -9,14 +9,8 @@ their dense views.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ._autograd import BuildCoo, BuildCsr
+from ._autograd import rebuild
 from ._tensor import SparseTensor
-
-
-def _rebuild(pat: SparseTensor, v: Tensor) -> SparseTensor:
-    if pat._lay == "coo":
-        return BuildCoo.apply(v, pat._ind, pat._sz, pat._coal)
-    return BuildCsr.apply(v, pat._crow, pat._col, pat._sz)
 
 
 def adapt(func, inputs: tuple):
@@ -40,9 +34,7 @@ def adapt(func, inputs: tuple):
 
     def func2(*args):
         if pats is not None:
-            args = tuple(
-                a if p is None else _rebuild(p, a) for a, p in zip(args, pats, strict=True)
-            )
+            args = tuple(a if p is None else rebuild(p, a) for a, p in zip(args, pats, strict=True))
         out = func(*args)
         many = isinstance(out, tuple)
         outs = tuple(

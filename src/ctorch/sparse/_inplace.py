@@ -26,13 +26,14 @@ def zero_(s: SparseTensor) -> SparseTensor:
     _check_inplace(s, "zero_")
     xp = xp_of(s._val._a)
     va = s._val._a
-    s._val = _wrap(xp.zeros((0,) + va.shape[1:], va.dtype))
+    nb = s._nbatch()  # compressed values are (*batch, nnz, ...)
+    s._val = _wrap(xp.zeros(va.shape[:nb] + (0,) + va.shape[nb + 1 :], va.dtype))
     if s._lay == "coo":
         s._ind = xp.zeros((s._ind.shape[0], 0), np.int64)
         s._coal = True
     else:
         s._crow = xp.zeros_like(s._crow)
-        s._col = xp.zeros(0, np.int64)
+        s._col = xp.zeros(s._col.shape[:-1] + (0,), np.int64)
     s._spm = None
     s._vref[0] += 1
     return s
@@ -67,7 +68,7 @@ def add_(s: SparseTensor, other, *, alpha=1) -> SparseTensor:
         raise RuntimeError("add_(sparse, dense) is not supported; use dense.add_(sparse)")
     _same_size(s, other, "add_")
     r = add_sparse_arrays(s, other, alpha)
-    for name in ("_ind", "_val", "_coal", "_crow", "_col"):
+    for name in ("_ind", "_val", "_coal", "_crow", "_col", "_blk"):
         setattr(s, name, getattr(r, name))
     s._spm = None
     s._vref[0] += 1
@@ -77,7 +78,7 @@ def add_(s: SparseTensor, other, *, alpha=1) -> SparseTensor:
 def dense_add_sparse_(x: Tensor, other: SparseTensor, alpha=1) -> Tensor:
     """``dense.add_(sparse, alpha=)`` in place, without autograd (optimizer updates)."""
     xa = x._a
-    v = other._val._a
+    v = other._coo_vals()
     if alpha != 1:
         v = v * alpha
     ind = other._coo_ind()
@@ -109,6 +110,7 @@ def copy_(s: SparseTensor, src, non_blocking: bool = False) -> SparseTensor:
     else:
         s._crow = _move(src._crow, dev).copy()
         s._col = _move(src._col, dev).copy()
+        s._blk = src._blk
     s._val = _wrap(val._a)
     s._sz = src._sz
     s._spm = None

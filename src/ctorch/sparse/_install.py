@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from .._tensor import Tensor
+from . import _compressed as C
 from . import _inplace as IP
 from . import _linalg as L
 from . import _ops as O
@@ -76,7 +77,9 @@ def _unary(name: str, dense_fn):
 
 def _indices(s: SparseTensor) -> Tensor:
     if s._lay != "coo":
-        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
+        raise RuntimeError(
+            f"indices expected sparse coordinate tensor layout but got Sparse{s._lay.capitalize()}"
+        )
     if not s._coal:
         raise RuntimeError(
             "Cannot get indices on an uncoalesced tensor, please call .coalesce() first"
@@ -86,7 +89,9 @@ def _indices(s: SparseTensor) -> Tensor:
 
 def _raw_indices(s: SparseTensor) -> Tensor:
     if s._lay != "coo":
-        raise RuntimeError("_indices expected sparse coordinate tensor layout but got SparseCsr")
+        raise RuntimeError(
+            f"_indices expected sparse coordinate tensor layout but got Sparse{s._lay.capitalize()}"
+        )
     return Tensor._make(s._ind)
 
 
@@ -96,22 +101,6 @@ def _values(s: SparseTensor) -> Tensor:
             "Cannot get values on an uncoalesced tensor, please call .coalesce() first"
         )
     return values_of(s)
-
-
-def _crow(s: SparseTensor) -> Tensor:
-    if s._lay != "csr":
-        raise RuntimeError(
-            "crow_indices expected sparse row compressed tensor layout but got Sparse"
-        )
-    return Tensor._make(s._crow)
-
-
-def _col(s: SparseTensor) -> Tensor:
-    if s._lay != "csr":
-        raise RuntimeError(
-            "col_indices expected sparse row compressed tensor layout but got Sparse"
-        )
-    return Tensor._make(s._col)
 
 
 def _radd(s, o):
@@ -130,6 +119,30 @@ def _rsub(s, o):
     )
 
 
+def _mv(s, vec):
+    """``torch.mv(sparse, vec)``: the sparse matrix times a 1-D dense vector."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {len(s._sz)}, "
+            f"{vec.ndim if isinstance(vec, Tensor) else '?'}"
+        )
+    if len(s._sz) != 2:
+        raise RuntimeError(f"mv: expected a 2-D sparse matrix, got size {list(s._sz)}")
+    return L.matmul(s, vec)
+
+
+def _attach_conversions(T) -> None:
+    """``to_sparse_csr``/``csc``/``bsr``/``bsc`` on dense and sparse tensors."""
+    T.to_sparse_csr = lambda self, dense_dim=None: C.to_compressed(self, "csr", None, dense_dim)
+    T.to_sparse_csc = lambda self, dense_dim=None: C.to_compressed(self, "csc", None, dense_dim)
+    T.to_sparse_bsr = lambda self, blocksize, dense_dim=None: C.to_compressed(
+        self, "bsr", blocksize, dense_dim
+    )
+    T.to_sparse_bsc = lambda self, blocksize, dense_dim=None: C.to_compressed(
+        self, "bsc", blocksize, dense_dim
+    )
+
+
 def _to_dev(s, device=None, non_blocking=False, **kw):
     return O.to(s, device if device is not None else "cuda")
 
@@ -142,11 +155,11 @@ def _attach_sparse_methods() -> None:
     M._indices = _raw_indices
     M.values = _values
     M._values = lambda s: Tensor._make(s._val._a)
-    M.crow_indices = _crow
-    M.col_indices = _col
+    for name in ("crow_indices", "col_indices", "ccol_indices", "row_indices"):
+        setattr(M, name, getattr(C, name))
     M.to_sparse = O.to_sparse
     M.to_sparse_coo = lambda s: O.to_sparse(s)
-    M.to_sparse_csr = O.to_sparse_csr
+    _attach_conversions(M)
     M.sparse_mask = O.sparse_mask
     M.add = lambda s, o, *, alpha=1: O.add(s, o, alpha=alpha)
     M.__add__ = lambda s, o: O.add(s, o)
@@ -171,6 +184,7 @@ def _attach_sparse_methods() -> None:
     M.__matmul__ = lambda s, o: L.matmul(s, o)
     M.__rmatmul__ = lambda s, o: L.matmul(o, s)
     M.mm = L.mm
+    M.mv = _mv
     M.matmul = L.matmul
     M.t = O.t
     M.transpose = O.transpose
@@ -270,12 +284,23 @@ def sparse_zeros(size, dtype=None, device=None, layout=None, requires_grad=False
     size = tuple(int(s) for s in size)
     vals = ctorch.zeros(0, dtype=dtype, device=device)
     xp = np if not vals.is_cuda else __import__("cupy")
-    if layout is ctorch.sparse_csr:
-        if len(size) != 2:
+    lay = C.layout_key(layout) if layout is not None else "coo"
+    if lay in ("bsr", "bsc"):
+        raise RuntimeError(
+            "zeros_sparse_compressed expected sparse compressed (non-block) tensor layout but "
+            f"got {C._KIND[lay]}"
+        )
+    if lay in ("csr", "csc"):  # batched when len(size) > 2
+        if len(size) < 2:
             raise RuntimeError(
-                f"zeros: sparse CSR tensors are 2-D in ctorch, got size {list(size)}"
+                "torch.zeros: Only batched sparse compressed (non-block) tensors are supported, "
+                f"but got size {list(size)}"
             )
-        t = SparseTensor._csr(xp.zeros(size[0] + 1, np.int64), xp.zeros(0, np.int64), vals, size)
+        batch = size[:-2]
+        ncomp = size[-2] if lay == "csr" else size[-1]
+        vals = ctorch.zeros(batch + (0,), dtype=dtype, device=device)
+        cidx = xp.zeros(batch + (ncomp + 1,), np.int64)
+        t = SparseTensor._compressed(lay, cidx, xp.zeros(batch + (0,), np.int64), vals, size)
     else:
         t = SparseTensor._coo(xp.zeros((len(size), 0), np.int64), vals, size, True)
     return t.requires_grad_(True) if requires_grad else t
@@ -354,7 +379,9 @@ def install(ns: dict) -> None:
     for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
         ns.setdefault(name, layout(name))
     ns["sparse_coo_tensor"] = O.sparse_coo_tensor
-    ns["sparse_csr_tensor"] = O.sparse_csr_tensor
+    for lay in ("csr", "csc", "bsr", "bsc"):
+        ns[f"sparse_{lay}_tensor"] = getattr(C, f"sparse_{lay}_tensor")
+    ns["sparse_compressed_tensor"] = C.sparse_compressed_tensor
     ns["spmm"] = L.spmm
 
     # dense Tensor members
@@ -362,7 +389,9 @@ def install(ns: dict) -> None:
     T.is_sparse_csr = False
     T.to_sparse = O.dense_to_sparse
     T.to_sparse_coo = lambda self: O.dense_to_sparse(self)
-    T.to_sparse_csr = O.to_sparse_csr
+    _attach_conversions(T)
+    for name in ("crow_indices", "col_indices", "ccol_indices", "row_indices"):
+        setattr(T, name, getattr(C, name))
     T.to_dense = lambda self, dtype=None, *, masked_grad=None: (
         self if dtype is None else self.to(dtype)
     )
@@ -391,6 +420,7 @@ def install(ns: dict) -> None:
         "true_divide": O.div,
         "mm": L.mm,
         "matmul": L.matmul,
+        "mv": _mv,
     }
     for name, sp in binary.items():
         if name in ns:

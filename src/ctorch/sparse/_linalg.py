@@ -9,8 +9,8 @@ from .._backend import xp_of
 from .._tensor import Tensor, _wrap_dim
 from . import _arrays as AR
 from ._autograd import (
+    BuildCompressed,
     BuildCoo,
-    BuildCsr,
     SparseMM,
     SparseMMNamedMm,
     SparseSparseMM,
@@ -126,7 +126,7 @@ def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
     if beta != 0:
         vi = values_of(input)
         v = v + (vi if beta == 1 else vi * beta)
-    return BuildCsr.apply(v, input._crow, input._col, input._sz)
+    return BuildCompressed.apply(v, input._crow, input._col, input._sz)
 
 
 def sparse_sum(input, dim=None, dtype=None):
@@ -134,7 +134,7 @@ def sparse_sum(input, dim=None, dtype=None):
     tensor (dense once no sparse dim is left)."""
     if not isinstance(input, SparseTensor):
         return input.sum(dim, dtype=dtype) if dim is not None else input.sum(dtype=dtype)
-    s = to_sparse(input) if input._lay == "csr" else input
+    s = to_sparse(input) if input._lay != "coo" else input
     v = values_of(s)
     if dtype is not None:
         v = v.to(dtype)

@@ -13,10 +13,8 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from . import _arrays as AR
 from ._autograd import (
+    BuildCompressed,
     BuildCoo,
-    BuildCsr,
-    CooToCsr,
-    DenseToCsr,
     DenseToSparse,
     SparseAdd,
     SparseDiv,
@@ -141,67 +139,6 @@ def sparse_coo_tensor(
     return out
 
 
-def sparse_csr_tensor(
-    crow_indices,
-    col_indices,
-    values,
-    size=None,
-    *,
-    dtype=None,
-    device=None,
-    pin_memory: bool = False,
-    requires_grad: bool = False,
-    check_invariants: bool | None = None,
-) -> SparseTensor:
-    """``torch.sparse_csr_tensor`` (2-D, no batch or dense dimensions)."""
-    op = "sparse_csr_tensor"
-    crow = _index_array(crow_indices, "crow_indices", op)
-    col = _index_array(col_indices, "col_indices", op)
-    vals = _values_tensor(values, dtype)
-    if device is not None:
-        vals = vals.to(as_device(device))
-    if crow.ndim != 1 or col.ndim != 1 or vals.ndim != 1:
-        raise RuntimeError(
-            f"{op}: crow_indices, col_indices and values must be 1-D (batched or hybrid CSR "
-            f"tensors are not supported), got {crow.ndim}-D, {col.ndim}-D and {vals.ndim}-D"
-        )
-    nnz = col.shape[0]
-    if vals.shape[0] != nnz:
-        raise RuntimeError(
-            f"{op}: col_indices and values must have the same length, got {nnz} and {vals.shape[0]}"
-        )
-    if crow.shape[0] < 1 or int(crow[0]) != 0 or int(crow[-1]) != nnz:
-        raise RuntimeError(
-            f"{op}: crow_indices must start with 0 and end with nnz = {nnz}, got "
-            f"{crow.tolist() if crow.size < 10 else crow.shape}"
-        )
-    if crow.shape[0] > 1 and bool((crow[1:] < crow[:-1]).any()):
-        raise RuntimeError(f"{op}: crow_indices must be non-decreasing")
-    if size is None:
-        size = (crow.shape[0] - 1, int(col.max()) + 1 if nnz else 0)
-    size = tuple(int(s) for s in size)
-    if len(size) != 2:
-        raise RuntimeError(f"{op}: only 2-D CSR tensors are supported, got size {list(size)}")
-    if crow.shape[0] != size[0] + 1:
-        raise RuntimeError(
-            f"{op}: crow_indices has length {crow.shape[0]}, expected nrows + 1 = {size[0] + 1}"
-        )
-    if nnz and (int(col.min()) < 0 or int(col.max()) >= size[1]):
-        raise RuntimeError(
-            f"{op}: col_indices must be in [0, {size[1]}), got values in "
-            f"[{int(col.min())}, {int(col.max())}]"
-        )
-    crow = _move(crow, vals.device)
-    col = _move(col, vals.device)
-    if state.enabled and vals._rg:
-        out = BuildCsr.apply(vals, crow, col, size)
-    else:
-        out = SparseTensor._csr(crow, col, _wrap(vals._a), size)
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
-
-
 # ------------------------------------------------------------------ conversions
 def dense_to_sparse(
     x: Tensor, sparse_dim: int | None = None, *, layout=None, blocksize=None, dense_dim=None
@@ -209,10 +146,10 @@ def dense_to_sparse(
     """``Tensor.to_sparse([sparse_dim], layout=)`` on a dense tensor."""
     import ctorch
 
-    if layout is not None and layout is not ctorch.sparse_coo:
-        if layout is ctorch.sparse_csr:
-            return DenseToCsr.apply(x)
-        raise unsupported(f"to_sparse(layout={layout})")
+    if (layout is not None and layout is not ctorch.sparse_coo) or blocksize is not None:
+        from ._compressed import to_sparse_any
+
+        return to_sparse_any(x, sparse_dim, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
     nd = x.ndim
     if sparse_dim is None:
         sparse_dim = nd - (dense_dim or 0)
@@ -228,10 +165,10 @@ def dense_to_sparse(
 def to_sparse(
     s: SparseTensor, sparse_dim: int | None = None, *, layout=None, blocksize=None, dense_dim=None
 ):
-    import ctorch
+    if layout is not None or blocksize is not None or dense_dim is not None:
+        from ._compressed import to_sparse_any
 
-    if layout is ctorch.sparse_csr:
-        return to_sparse_csr(s)
+        return to_sparse_any(s, sparse_dim, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
     if s._lay == "coo":
         if sparse_dim is not None and sparse_dim != s.sparse_dim():
             raise RuntimeError(
@@ -239,21 +176,20 @@ def to_sparse(
                 f"self.sparse_dim() is not supported ({sparse_dim} vs {s.sparse_dim()})"
             )
         return s
-    ind = s._coo_ind()
-    return BuildCoo.apply(values_of(s), ind, s._sz, True)
+    if sparse_dim is not None and sparse_dim != s._nbatch() + 2:
+        raise RuntimeError(
+            f"sparse_compressed_to_sparse: conversion from {s._lay.capitalize()} to Sparse with "
+            f"sparse_dim argument != {s._nbatch() + 2} is not supported"
+        )
+    from ._compressed import compressed_to_coo
+
+    return compressed_to_coo(s)
 
 
 def to_sparse_csr(s, dense_dim=None):
-    if not isinstance(s, SparseTensor):
-        return DenseToCsr.apply(s)
-    if s._lay == "csr":
-        return s
-    if len(s._sz) != 2 or s.dense_dim() != 0:
-        raise RuntimeError(
-            "to_sparse_csr: only 2-D COO tensors without dense dimensions can be converted, "
-            f"got size {list(s._sz)} with sparse_dim {s.sparse_dim()}"
-        )
-    return CooToCsr.apply(coalesce(s))
+    from ._compressed import to_compressed
+
+    return to_compressed(s, "csr", None, dense_dim)
 
 
 def to_dense(s, dtype=None, *, masked_grad=None) -> Tensor:
@@ -297,14 +233,18 @@ def _same_size(a, b, op):
 
 def add_sparse_arrays(a: SparseTensor, b: SparseTensor, alpha=1) -> SparseTensor:
     """``a + alpha * b`` for sparse tensors without autograd (gradient accumulation)."""
-    if a._lay == "csr" or b._lay == "csr":
-        a2 = a if a._lay == "coo" else a._with_values(a._val)
-        if a._lay == "csr":
-            a2 = SparseTensor._coo(a._coo_ind(), a._val, a._sz, True)
-        b2 = b if b._lay == "coo" else SparseTensor._coo(b._coo_ind(), b._val, b._sz, True)
-        r = add_sparse_arrays(a2, b2, alpha)
-        c = coalesce(r)
-        return SparseTensor._csr(AR.coo_to_csr(c._ind, c._sz[0]), c._ind[1].copy(), c._val, c._sz)
+    if a._lay != "coo" or b._lay != "coo":  # via element-level COO, back to a's layout
+        a2, b2 = (
+            t
+            if t._lay == "coo"
+            else SparseTensor._coo(t._coo_ind(), _wrap(t._coo_vals()), t._sz, False)
+            for t in (a, b)
+        )
+        c = coalesce(add_sparse_arrays(a2, b2, alpha))
+        if a._lay == "coo":
+            return c
+        ci, pi, v = AR.coo_to_compressed(c._ind, c._val._a, c._sz, a._lay, a._blk, a._nbatch())
+        return SparseTensor._compressed(a._lay, ci, pi, _wrap(v), c._sz, a._blk)
     xp = xp_of(a._ind)
     va, vb = a._val._a, b._val._a
     if alpha != 1:
@@ -382,8 +322,8 @@ def mul(a, b):
         return map_values(a, lambda v: v * b)
     if isinstance(b, SparseTensor):
         _same_size(a, b, "mul")
-        if a._lay == "csr" or b._lay == "csr":
-            return to_sparse_csr(mul(to_sparse(a), to_sparse(b)))
+        if a._lay != "coo" or b._lay != "coo":
+            return to_sparse(mul(to_sparse(a), to_sparse(b)), layout=a.layout, blocksize=a._blk)
         A, B, ia, ib = _intersect(a, b)
         v = values_of(A)[_wrap(ia)] * values_of(B)[_wrap(ib)]
         return BuildCoo.apply(v, A._ind[:, ia], A._sz, True)
@@ -417,8 +357,10 @@ def transpose(s: SparseTensor, dim0: int, dim1: int) -> SparseTensor:
 
     nd = len(s._sz)
     d0, d1 = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
-    if s._lay == "csr":
-        raise unsupported("transpose (CSR to CSC)", s)
+    if s._lay != "coo":
+        from ._compressed import transpose_compressed
+
+        return transpose_compressed(s, d0, d1)
     sd = s._ind.shape[0]
     if d0 == d1:
         return s
@@ -440,7 +382,7 @@ def clone(s: SparseTensor, *, memory_format=None) -> SparseTensor:
     v = values_of(s).clone()
     if s._lay == "coo":
         return BuildCoo.apply(v, s._ind.copy(), s._sz, s._coal)
-    return BuildCsr.apply(v, s._crow.copy(), s._col.copy(), s._sz)
+    return BuildCompressed.apply(v, s._crow.copy(), s._col.copy(), s._sz, s._lay, s._blk)
 
 
 def to(s: SparseTensor, *args, **kwargs) -> SparseTensor:
@@ -451,7 +393,7 @@ def to(s: SparseTensor, *args, **kwargs) -> SparseTensor:
     dev = nv.device
     if s._lay == "coo":
         return BuildCoo.apply(nv, _move(s._ind, dev), s._sz, s._coal)
-    return BuildCsr.apply(nv, _move(s._crow, dev), _move(s._col, dev), s._sz)
+    return BuildCompressed.apply(nv, _move(s._crow, dev), _move(s._col, dev), s._sz, s._lay, s._blk)
 
 
 def neg(s: SparseTensor) -> SparseTensor:

@@ -54,7 +54,7 @@ def sparse_adam_step(p, g: SparseTensor, state: dict, group: dict) -> None:
     step = state["step"]
     sd = g.sparse_dim()
     gind = g._coo_ind()
-    gv = g._val._a
+    gv = g._coo_vals()
     if maxi:
         gv = -gv
     if not g._coal:
@@ -88,7 +88,7 @@ def adagrad_sparse_step(p, g: SparseTensor, state: dict, step: float, group: dic
     lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
     clr = lr / (1 + (step - 1) * lr_decay)
     sd = g.sparse_dim()
-    gind, gv = g._coo_ind(), g._val._a
+    gind, gv = g._coo_ind(), g._coo_vals()
     if group["maximize"]:
         gv = -gv
     if not g._coal:

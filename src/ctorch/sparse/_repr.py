@@ -62,11 +62,14 @@ def sparse_repr(t) -> str:
         )
         suffixes.append(f"layout={t.layout!r}")
     else:
+        from ._compressed import index_names
+
+        cn, pn, _, _ = index_names(t._lay)
         body = (
-            _inner("crow_indices=tensor(", t._crow, indent)
+            _inner(cn + "=tensor(", t._crow, indent)
             + ","
             + pad
-            + _inner("col_indices=tensor(", t._col, indent)
+            + _inner(pn + "=tensor(", t._col, indent)
             + ","
             + pad
             + _inner("values=tensor(", t._val._a, indent)

@@ -23,12 +23,15 @@ def sparse_save_args(t: SparseTensor) -> tuple:
     val = _wrap(_host(t._val._a))
     if t._lay == "coo":
         return "sparse_coo", (_wrap(_host(t._ind)), val, Size(t._sz), bool(t._coal))
-    return "sparse_csr", (_wrap(_host(t._crow)), _wrap(_host(t._col)), val, Size(t._sz))
+    return "sparse_" + t._lay, (_wrap(_host(t._crow)), _wrap(_host(t._col)), val, Size(t._sz))
 
 
 def rebuild_sparse_tensor(layout: Any, data: Any) -> SparseTensor:
-    """``torch._utils._rebuild_sparse_tensor`` for ctorch.load (COO and CSR)."""
-    from ._ops import sparse_coo_tensor, sparse_csr_tensor
+    """``torch._utils._rebuild_sparse_tensor`` for ctorch.load (COO and compressed)."""
+    import ctorch
+
+    from ._compressed import sparse_compressed_tensor
+    from ._ops import sparse_coo_tensor
 
     name = getattr(layout, "name", layout)
     if name == "sparse_coo":
@@ -38,18 +41,18 @@ def rebuild_sparse_tensor(layout: Any, data: Any) -> SparseTensor:
         else:
             indices, values, size, coalesced = data
         return sparse_coo_tensor(indices, values, size, is_coalesced=coalesced)
-    if name == "sparse_csr":
-        crow, col, values, size = data
-        return sparse_csr_tensor(crow, col, values, size)
+    if name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
+        cidx, pidx, values, size = data
+        return sparse_compressed_tensor(cidx, pidx, values, size, layout=getattr(ctorch, name))
     raise NotImplementedError(f"rebuilding sparse tensor for layout {layout}")
 
 
-def _rebuild_pickled(lay, a, b, c, vals, size, coalesced, rg, dev):
+def _rebuild_pickled(lay, a, b, c, vals, size, coalesced, rg, dev, blk=None):
     val = _wrap(vals)
     if lay == "coo":
         t = SparseTensor._coo(a, val, size, coalesced)
     else:
-        t = SparseTensor._csr(b, c, val, size)
+        t = SparseTensor._compressed(lay, b, c, val, size, blk)
     if dev != "cpu":
         t = t.to(dev)
     t._rg = rg
@@ -64,5 +67,5 @@ def reduce_sparse(t: SparseTensor):
         arrs = (None, _host(t._crow), _host(t._col))
     return (
         _rebuild_pickled,
-        (t._lay, *arrs, _host(t._val._a), t._sz, t._coal, t._rg, str(t.device)),
+        (t._lay, *arrs, _host(t._val._a), t._sz, t._coal, t._rg, str(t.device), t._blk),
     )

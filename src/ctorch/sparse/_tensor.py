@@ -5,8 +5,9 @@ tensor) whose storage is an index array and a values tensor:
 
 - COO (``layout=torch.sparse_coo``): ``_ind`` int64 ``(sparse_dim, nnz)``, ``_val`` a dense
   ``Tensor`` ``(nnz, *dense_shape)`` (hybrid tensors when ``dense_dim > 0``), ``_coal``;
-- CSR (``layout=torch.sparse_csr``): ``_crow`` ``(nrows + 1,)`` and ``_col`` ``(nnz,)``
-  int64, ``_val`` ``(nnz,)``.
+- compressed (``torch.sparse_csr``/``sparse_csc``/``sparse_bsr``/``sparse_bsc``): ``_crow``
+  ``(*batch, ncompressed + 1)`` and ``_col`` ``(*batch, nnz)`` int64, ``_blk`` the block size
+  (BSR/BSC), ``_val`` ``(*batch, nnz, *block, *dense)``.
 
 ``shape``/``dtype``/``device``/``requires_grad``/``is_sparse``/``layout`` come from that
 metadata, so generic code (autocast, dtype checks, optimizers) never touches dense storage.
@@ -35,12 +36,12 @@ _ndarray = np.ndarray
 
 
 def _layout_name(lay: str) -> str:
-    return "sparse_coo" if lay == "coo" else "sparse_csr"
+    return "sparse_" + lay
 
 
 def _backend_name(t) -> str:
     base = "SparseCPU" if t is None or not t.is_cuda else "SparseCUDA"
-    if t is not None and t._lay == "csr":
+    if t is not None and t._lay != "coo":
         base = base.replace("Sparse", "SparseCsr")
     return base
 
@@ -102,7 +103,7 @@ class _NoDense:
         op = _caller_op()
         return NotImplementedError(
             f"Could not run 'aten::{op}' with arguments from the "
-            f"'{'SparseCsrCPU' if self.lay == 'csr' else 'SparseCPU'}' backend: '{op}' does "
+            f"'{'SparseCPU' if self.lay == 'coo' else 'SparseCsrCPU'}' backend: '{op}' does "
             f"not support sparse tensors (layout=torch.{_layout_name(self.lay)}); convert "
             "with .to_dense() first"
         )
@@ -143,13 +144,19 @@ class _NoDense:
 
 
 class SparseTensor(Tensor):
-    """A sparse COO or CSR tensor (``torch.sparse_coo_tensor`` / ``torch.sparse_csr_tensor``)."""
+    """A sparse COO or compressed (CSR/CSC/BSR/BSC) tensor (``torch.sparse_coo_tensor`` /
+    ``torch.sparse_compressed_tensor``).
 
-    __slots__ = ("_lay", "_ind", "_val", "_sz", "_coal", "_crow", "_col", "_spm")
+    Compressed layouts share one representation: ``_crow`` holds the compressed indices
+    (``crow_indices`` of CSR/BSR, ``ccol_indices`` of CSC/BSC), ``(*batch, ncompressed + 1)``,
+    ``_col`` the plain ones (``col_indices``/``row_indices``), ``(*batch, nnz)``, ``_blk`` the
+    block size of BSR/BSC (``None`` otherwise) and ``_val`` ``(*batch, nnz, *block, *dense)``."""
+
+    __slots__ = ("_lay", "_ind", "_val", "_sz", "_coal", "_crow", "_col", "_spm", "_blk")
 
     def __new__(cls, *args, **kwargs):
         raise TypeError(
-            "SparseTensor is made by ctorch.sparse_coo_tensor, ctorch.sparse_csr_tensor or "
+            "SparseTensor is made by ctorch.sparse_coo_tensor, ctorch.sparse_compressed_tensor or "
             "Tensor.to_sparse()"
         )
 
@@ -164,37 +171,61 @@ class SparseTensor(Tensor):
         t._val = val
         t._sz = tuple(int(s) for s in size)
         t._coal = bool(coalesced)
-        t._crow = t._col = None
+        t._crow = t._col = t._blk = None
         t._spm = None
         return t
 
     @staticmethod
-    def _csr(crow, col, val: Tensor, size) -> SparseTensor:
+    def _compressed(lay: str, cidx, pidx, val: Tensor, size, blk=None) -> SparseTensor:
+        """A compressed tensor of layout ``lay`` (``"csr"``, ``"csc"``, ``"bsr"``, ``"bsc"``)."""
         t = object.__new__(SparseTensor)
         Tensor._init_slots(t)
-        t._a = _NoDense("csr")
-        t._lay = "csr"
+        t._a = _NoDense(lay)
+        t._lay = lay
         t._ind = None
-        t._crow = crow
-        t._col = col
+        t._crow = cidx
+        t._col = pidx
         t._val = val
         t._sz = tuple(int(s) for s in size)
         t._coal = True
         t._spm = None
+        t._blk = None if blk is None else (int(blk[0]), int(blk[1]))
         return t
+
+    @staticmethod
+    def _csr(crow, col, val: Tensor, size) -> SparseTensor:
+        return SparseTensor._compressed("csr", crow, col, val, size)
 
     def _with_values(self, val: Tensor) -> SparseTensor:
         """A tensor with this one's pattern and new values (no autograd)."""
         if self._lay == "coo":
             return SparseTensor._coo(self._ind, val, self._sz, self._coal)
-        return SparseTensor._csr(self._crow, self._col, val, self._sz)
+        return SparseTensor._compressed(self._lay, self._crow, self._col, val, self._sz, self._blk)
+
+    def _nbatch(self) -> int:
+        """The number of leading batch dims of a compressed tensor (0 for COO)."""
+        return 0 if self._lay == "coo" else self._col.ndim - 1
+
+    def _vshape(self) -> tuple:
+        """The shape of the values array (computed from the indices: patterns have none)."""
+        if self._lay == "coo":
+            return (self._ind.shape[1],) + self._sz[self._ind.shape[0] :]
+        nb = self._nbatch()
+        return tuple(self._col.shape) + (self._blk or ()) + self._sz[nb + 2 :]
 
     def _coo_ind(self):
-        """The ``(sparse_dim, nnz)`` indices (rows expanded for CSR)."""
+        """The ``(sparse_dim, N)`` element indices (batch dims count as sparse dims; a block
+        contributes its ``bh * bw`` elements), in the order of ``_coo_vals()``."""
         if self._lay == "coo":
             return self._ind
-        xp = np if type(self._col) is _ndarray else _cupy()
-        return xp.stack([AR.csr_rows(self._crow), self._col])
+        return AR.compressed_coo_ind(self._lay, self._crow, self._col, self._blk)
+
+    def _coo_vals(self):
+        """The values array as ``(N, *dense)``, matching ``_coo_ind()``."""
+        va = self._val._a
+        if self._lay == "coo":
+            return va
+        return va.reshape((-1,) + tuple(self._sz[self._nbatch() + 2 :]))
 
     # ---------------------------------------------------------------- metadata
     @property
@@ -236,7 +267,7 @@ class SparseTensor(Tensor):
     def layout(self):
         import ctorch
 
-        return ctorch.sparse_coo if self._lay == "coo" else ctorch.sparse_csr
+        return getattr(ctorch, "sparse_" + self._lay)
 
     @property
     def ndim(self) -> int:
@@ -269,13 +300,13 @@ class SparseTensor(Tensor):
         return self._val.is_signed()
 
     def sparse_dim(self) -> int:
-        return 2 if self._lay == "csr" else int(self._ind.shape[0])
+        return int(self._ind.shape[0]) if self._lay == "coo" else 2
 
     def dense_dim(self) -> int:
-        return len(self._sz) - self.sparse_dim()
+        return len(self._sz) - self.sparse_dim() - self._nbatch()
 
     def _nnz(self) -> int:
-        return int(self._val.shape[0])
+        return int(self._val.shape[0]) if self._lay == "coo" else int(self._col.shape[-1])
 
     def nnz(self) -> int:
         return self._nnz()
@@ -283,7 +314,8 @@ class SparseTensor(Tensor):
     def is_coalesced(self) -> bool:
         if self._lay != "coo":
             raise RuntimeError(
-                "is_coalesced expected sparse coordinate tensor layout but got SparseCsr"
+                "is_coalesced expected sparse coordinate tensor layout but got "
+                f"Sparse{self._lay.capitalize()}"
             )
         return self._coal
 
@@ -293,12 +325,12 @@ class SparseTensor(Tensor):
 
     def stride(self, dim: int | None = None):
         raise RuntimeError(
-            f"Sparse{'Csr' if self._lay == 'csr' else ''} tensors do not have strides"
+            f"Sparse{'' if self._lay == 'coo' else ' ' + self._lay.upper()} tensors do not have strides"
         )
 
     def is_contiguous(self, memory_format=None) -> bool:
         raise RuntimeError(
-            f"Sparse{'Csr' if self._lay == 'csr' else ''} tensors do not have is_contiguous"
+            f"Sparse{'' if self._lay == 'coo' else ' ' + self._lay.upper()} tensors do not have is_contiguous"
         )
 
     def data_ptr(self) -> int:
@@ -309,7 +341,7 @@ class SparseTensor(Tensor):
 
     def storage_offset(self) -> int:
         raise RuntimeError(
-            f"Cannot access storage of Sparse{'Csr' if self._lay == 'csr' else ''}TensorImpl"
+            f"Cannot access storage of Sparse{'' if self._lay == 'coo' else 'Csr'}TensorImpl"
         )
 
     @property
@@ -408,7 +440,9 @@ class SparseTensor(Tensor):
         val = Tensor._make(self._val._a.copy())
         if self._lay == "coo":
             return SparseTensor._coo(self._ind.copy(), val, self._sz, self._coal)
-        return SparseTensor._csr(self._crow.copy(), self._col.copy(), val, self._sz)
+        return SparseTensor._compressed(
+            self._lay, self._crow.copy(), self._col.copy(), val, self._sz, self._blk
+        )
 
 
 def _cupy():
