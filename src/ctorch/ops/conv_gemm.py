@@ -35,6 +35,7 @@ import numpy as np
 from .._backend import contiguous, float_kernels, xp_of
 from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
+from .conv_direct import direct_backward, direct_forward
 from .conv_scratch import _scratch
 from .conv_trim import _ShapeOnly, _trimmed
 from .conv_wide import (
@@ -177,6 +178,9 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     L = oh * ow
     OCg = OC // g
     geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
+    y = direct_forward(xa, wa, ba, geo, g)
+    if y is not None:
+        return y
     kd = _depthwise_kernel(xa, g, C, Cg)
     if kd is not None and wa.dtype == xa.dtype:
         y = np.empty((N, OC, oh, ow), xa.dtype)
@@ -206,7 +210,9 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     return y.reshape(N, OC, oh, ow)
 
 
-def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b):
+def _conv2d_backward_arrays(
+    ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b, use_direct=True
+):
     if type(ga) is np.ndarray:
         t = _trimmed(xa.shape, wa.shape, stride, padding, dilation, ga.shape[2], ga.shape[3])
         if t is not None:
@@ -244,6 +250,15 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     gx = gw = gb = None
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
+    direct = direct_backward(ga, xa, wa, geo, g, need_x, need_w) if use_direct else None
+    if direct is not None:
+        gx, gw, x_left = direct
+        if x_left:  # a padding or weight the direct grad x does not take: the other paths
+            gx = _conv2d_backward_arrays(
+                ga, _ShapeOnly(xa.shape), wa, stride, padding, dilation, groups,
+                True, False, False, use_direct=False,
+            )[0]  # fmt: skip
+        return gx, gw, gb
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:
         geom = (geo, OCg)
