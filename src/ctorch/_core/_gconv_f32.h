@@ -11,10 +11,10 @@
  *   forward   y[n, o] = b[o] + sum_{c in group} sum_taps w[o, c, t] * x_pad[n, c] (shifted)
  *   grad x    the same machinery at stride 1 over U_o, gy[n, o] scattered into a zero plane
  *             at its stride (zero insertion) and padding (k-1)*d - p, with the flipped taps
- *   grad w    gw[o, c, t] = sum_n sum_rows gy[n, o] . x_pad[n, c] (shifted): per image a
- *             16-lane float sum over the rows (masked FMA, so lanes past the row end never
- *             multiply anything), reduced in a fixed order and added in double, images in
- *             order; a work item is a whole group, so no sum is split over threads.
+ *   grad w    gw[o, c, t] = sum_n sum_rows gy[n, o] . x_pad[n, c] (shifted): 16 float
+ *             lanes per tap summed over the rows and images in order (masked FMA, so lanes
+ *             past a row's end never multiply anything), reduced once at the end; a work
+ *             item is a whole group, so no sum is split over threads.
  *
  * Every output element is one fixed chain (bias, then c, ki, kj in order), and threads only
  * split independent items, so results are bitwise identical for any thread count.
@@ -39,15 +39,18 @@ typedef struct {
 
 static inline int ctgd_r16(int v) { return (v + 15) / 16 * 16; }
 
-/* forward / grad-w padded input plane: rows Hp, pitch Wp */
-static inline void ctgd_xpad_dims(const ctgd_geom *g, int *Hp, int *Wp)
+/* forward / grad-w input planes: the zero-padded plane split into sw column phases (phase q
+ * holds padded columns q, q + sw, ...), so that every tap reads 16 consecutive floats; per
+ * channel sw phases of Hp rows, pitch Wq (a multiple of 16) */
+static inline void ctgd_xpad_dims(const ctgd_geom *g, int *Hp, int *Wq)
 {
     const int nch = (g->ow + 15) / 16;
-    int need = nch * 16 * g->sw + (g->kw - 1) * g->dw + 16;
-    if (need < g->pw + g->W) need = g->pw + g->W;
+    int need = nch * 16 + ((g->kw - 1) * g->dw) / g->sw + 16;
+    const int cols = (g->pw + g->W + g->sw - 1) / g->sw + 16;
+    if (need < cols) need = cols;
     *Hp = (g->oh + 3) / 4 * 4 * g->sh + (g->kh - 1) * g->dh + 1;
     if (*Hp < g->ph + g->H) *Hp = g->ph + g->H;
-    *Wp = ctgd_r16(need);
+    *Wq = ctgd_r16(need);
 }
 
 /* grad-x zero-inserted plane: rows Hu, pitch Wu */
@@ -71,72 +74,164 @@ static inline void ctgd_u_dims(const ctgd_geom *g, int *Hu, int *Wu)
 
 static inline __mmask16 ctgd_mask(int n) { return (__mmask16)ct_lanes16(0, n); }
 
-/* copy plane x (H, W) into the padded plane at (ph, pw); the rest stays zero */
-static CTGD_AVX512 void ctgd_fill_xpad(float *dst, const float *x, const ctgd_geom *g, int Wp)
+/* copy plane x (H, W) into the padded phases at (ph, pw) (sw == 2: the even and odd padded
+ * columns of each row, 32 at a time); the rest stays zero */
+static CTGD_AVX512 void ctgd_fill_xpad(float *dst, const float *x, const ctgd_geom *g, int Wq,
+                                       ptrdiff_t phs)
 {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                         28, 30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const int end = g->pw + g->W;
     for (int iy = 0; iy < g->H; iy++) {
         const float *s = x + (ptrdiff_t)iy * g->W;
-        float *d = dst + (ptrdiff_t)(iy + g->ph) * Wp + g->pw;
-        for (int o = 0; o < g->W; o += 16) {
-            const __mmask16 m = ctgd_mask(g->W - o);
-            _mm512_mask_storeu_ps(d + o, m, _mm512_maskz_loadu_ps(m, s + o));
+        float *d = dst + (ptrdiff_t)(iy + g->ph) * Wq;
+        if (g->sw == 1) {
+            for (int o = 0; o < g->W; o += 16) {
+                const __mmask16 m = ctgd_mask(g->W - o);
+                _mm512_mask_storeu_ps(d + g->pw + o, m, _mm512_maskz_loadu_ps(m, s + o));
+            }
+            continue;
+        }
+        /* phase q column j: padded column 2j + q = x column 2j + q - pw (zero outside) */
+        for (int j = 0; 2 * j < end; j += 16) {
+            const int b0 = 2 * j - g->pw;
+            const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)ct_lanes16(-b0, g->W - b0), s + b0);
+            const __m512 hi = _mm512_maskz_loadu_ps((__mmask16)ct_lanes16(-b0 - 16, g->W - b0 - 16),
+                                                    s + b0 + 16);
+            _mm512_storeu_ps(d + j, _mm512_permutex2var_ps(lo, ev, hi));
+            _mm512_storeu_ps(d + phs + j, _mm512_permutex2var_ps(lo, od, hi));
         }
     }
 }
 
-/* 16 output columns starting at column p of a padded row, horizontal stride sw (1 or 2) */
-static CTGD_AVX512 inline __m512 ctgd_ld(const float *p, int sw, __m512i ev)
-{
-    if (sw == 1)
-        return _mm512_loadu_ps(p);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), ev, _mm512_loadu_ps(p + 16));
-}
-
-/* Output planes y[o] (oh, ow), o < nout, from nin padded planes (pitch Wp, plane stride ps):
+/* Output planes y[o] (oh, ow), o < nout, from nin input planes (plane stride ps, column
+ * phases phs apart, pitch Wq):
  * y[o][oy][ox] = bias[o] + sum_{c, ki, kj} w[o][c][ki][kj] * in_c[oy*sh + ki*dh][ox*sw + kj*dw]
- * w element (o, c, ki, kj) at w[o*wo + c*wc + ki*wki + kj*wkj] (grad x reads flipped taps) */
-static CTGD_AVX512 void ctgd_planes(const float *in, ptrdiff_t ps, int Wp, int nin,
-                                    const float *w, ptrdiff_t wo, ptrdiff_t wc, ptrdiff_t wki,
-                                    ptrdiff_t wkj, const float *bias, float *y, ptrdiff_t ys,
-                                    int nout, int oh, int ow, int kh, int kw, int sh, int sw,
-                                    int dh, int dw)
+ * with padded column ox*sw + kj*dw at phase (kj*dw) % sw, column ox + (kj*dw) / sw;
+ * w element (o, c, ki, kj) at w[o*wo + c*wc + ki*wki + kj*wkj] (grad x reads flipped taps).
+ * NO output channels at a time share each load; KH/KW/SW/DW are constants where inlined. */
+static CTGD_AVX512 inline __attribute__((always_inline)) void
+ctgd_planes_body(const float *in, ptrdiff_t ps, ptrdiff_t phs, int Wq, int nin, const float *w,
+                 ptrdiff_t wo, ptrdiff_t wc, ptrdiff_t wki, ptrdiff_t wkj, const float *bias,
+                 float *y, ptrdiff_t ys, int o0, int oh, int ow, int KH, int KW, int sh, int SW,
+                 int dh, int DW, int NO)
 {
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                         28, 30);
-    for (int o = 0; o < nout; o++) {
-        const float b = bias ? bias[o] : 0.0f;
-        const float *wo_ = w + o * wo;
-        float *yo = y + o * ys;
-        for (int oy0 = 0; oy0 < oh; oy0 += 4) {
-            const int R = oh - oy0 < 4 ? oh - oy0 : 4;
-            for (int ox0 = 0; ox0 < ow; ox0 += 16) {
-                __m512 a0 = _mm512_set1_ps(b), a1 = a0, a2 = a0, a3 = a0;
-                for (int c = 0; c < nin; c++) {
-                    const float *pc = in + c * ps + (ptrdiff_t)oy0 * sh * Wp + ox0 * sw;
-                    const float *wc_ = wo_ + c * wc;
-                    for (int ki = 0; ki < kh; ki++) {
-                        const float *r0 = pc + (ptrdiff_t)ki * dh * Wp;
-                        const float *r1 = r0 + (ptrdiff_t)sh * Wp;
-                        const float *r2 = r1 + (ptrdiff_t)sh * Wp;
-                        const float *r3 = r2 + (ptrdiff_t)sh * Wp;
-                        for (int kj = 0; kj < kw; kj++) {
-                            const __m512 wv = _mm512_set1_ps(wc_[ki * wki + kj * wkj]);
-                            const int off = kj * dw;
-                            a0 = _mm512_fmadd_ps(wv, ctgd_ld(r0 + off, sw, ev), a0);
-                            a1 = _mm512_fmadd_ps(wv, ctgd_ld(r1 + off, sw, ev), a1);
-                            a2 = _mm512_fmadd_ps(wv, ctgd_ld(r2 + off, sw, ev), a2);
-                            a3 = _mm512_fmadd_ps(wv, ctgd_ld(r3 + off, sw, ev), a3);
+    const float *wo0 = w + o0 * wo;
+    ptrdiff_t toff[64];
+    for (int kj = 0; kj < KW && kj < 64; kj++)
+        toff[kj] = ((kj * DW) % SW) * phs + (kj * DW) / SW;
+    for (int oy0 = 0; oy0 < oh; oy0 += 4) {
+        const int R = oh - oy0 < 4 ? oh - oy0 : 4;
+        for (int ox0 = 0; ox0 < ow; ox0 += 16) {
+            __m512 a[2][4];
+            for (int j = 0; j < NO; j++)
+                for (int r = 0; r < 4; r++)
+                    a[j][r] = _mm512_set1_ps(bias ? bias[o0 + j] : 0.0f);
+            for (int c = 0; c < nin; c++) {
+                const float *pc = in + c * ps + (ptrdiff_t)oy0 * sh * Wq + ox0;
+                const float *wc_ = wo0 + c * wc;
+                for (int ki = 0; ki < KH; ki++) {
+                    const float *r0 = pc + (ptrdiff_t)ki * dh * Wq;
+                    const ptrdiff_t rs = (ptrdiff_t)sh * Wq;
+                    for (int kj = 0; kj < KW; kj++) {
+                        const float *p = r0 + toff[kj];
+                        const __m512 v0 = _mm512_loadu_ps(p), v1 = _mm512_loadu_ps(p + rs);
+                        const __m512 v2 = _mm512_loadu_ps(p + 2 * rs);
+                        const __m512 v3 = _mm512_loadu_ps(p + 3 * rs);
+                        for (int j = 0; j < NO; j++) {
+                            const __m512 wv = _mm512_set1_ps(wc_[j * wo + ki * wki + kj * wkj]);
+                            a[j][0] = _mm512_fmadd_ps(wv, v0, a[j][0]);
+                            a[j][1] = _mm512_fmadd_ps(wv, v1, a[j][1]);
+                            a[j][2] = _mm512_fmadd_ps(wv, v2, a[j][2]);
+                            a[j][3] = _mm512_fmadd_ps(wv, v3, a[j][3]);
                         }
                     }
                 }
-                const __mmask16 m = ctgd_mask(ow - ox0);
-                float *d = yo + (ptrdiff_t)oy0 * ow + ox0;
-                _mm512_mask_storeu_ps(d, m, a0);
-                if (R > 1) _mm512_mask_storeu_ps(d + ow, m, a1);
-                if (R > 2) _mm512_mask_storeu_ps(d + 2 * ow, m, a2);
-                if (R > 3) _mm512_mask_storeu_ps(d + 3 * ow, m, a3);
+            }
+            const __mmask16 m = ctgd_mask(ow - ox0);
+            for (int j = 0; j < NO; j++) {
+                float *d = y + (o0 + j) * ys + (ptrdiff_t)oy0 * ow + ox0;
+                for (int r = 0; r < R; r++)
+                    _mm512_mask_storeu_ps(d + r * ow, m, a[j][r]);
             }
         }
+    }
+}
+
+#define CTGD_PLANES_ARGS                                                                     \
+    const float *in, ptrdiff_t ps, ptrdiff_t phs, int Wq, int nin, const float *w,           \
+        ptrdiff_t wo, ptrdiff_t wc, ptrdiff_t wki, ptrdiff_t wkj, const float *bias,         \
+        float *y, ptrdiff_t ys, int o0, int oh, int ow, int kh, int kw, int sh, int sw,      \
+        int dh, int dw
+
+/* one output channel (depthwise): the same sums as ctgd_planes_body with NO = 1, written
+ * with named accumulators (measured ~15% faster there than the array form) */
+static CTGD_AVX512 inline __attribute__((always_inline)) void
+ctgd_planes_1_body(CTGD_PLANES_ARGS, int SW)
+{
+    (void)sw;
+    const float b = bias ? bias[o0] : 0.0f;
+    const float *wo_ = w + o0 * wo;
+    float *yo = y + o0 * ys;
+    const ptrdiff_t rs = (ptrdiff_t)sh * Wq;
+    for (int oy0 = 0; oy0 < oh; oy0 += 4) {
+        const int R = oh - oy0 < 4 ? oh - oy0 : 4;
+        for (int ox0 = 0; ox0 < ow; ox0 += 16) {
+            __m512 a0 = _mm512_set1_ps(b), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < nin; c++) {
+                const float *pc = in + c * ps + (ptrdiff_t)oy0 * rs + ox0;
+                const float *wc_ = wo_ + c * wc;
+                for (int ki = 0; ki < kh; ki++) {
+                    const float *r0 = pc + (ptrdiff_t)ki * dh * Wq;
+                    for (int kj = 0; kj < kw; kj++) {
+                        const __m512 wv = _mm512_set1_ps(wc_[ki * wki + kj * wkj]);
+                        const float *p = r0 + ((kj * dw) % SW) * phs + (kj * dw) / SW;
+                        a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p), a0);
+                        a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + rs), a1);
+                        a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 2 * rs), a2);
+                        a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 3 * rs), a3);
+                    }
+                }
+            }
+            const __mmask16 m = ctgd_mask(ow - ox0);
+            float *d = yo + (ptrdiff_t)oy0 * ow + ox0;
+            _mm512_mask_storeu_ps(d, m, a0);
+            if (R > 1) _mm512_mask_storeu_ps(d + ow, m, a1);
+            if (R > 2) _mm512_mask_storeu_ps(d + 2 * ow, m, a2);
+            if (R > 3) _mm512_mask_storeu_ps(d + 3 * ow, m, a3);
+        }
+    }
+}
+
+static CTGD_AVX512 void ctgd_planes_1s1(CTGD_PLANES_ARGS)
+{
+    ctgd_planes_1_body(in, ps, phs, Wq, nin, w, wo, wc, wki, wkj, bias, y, ys, o0, oh, ow, kh,
+                       kw, sh, sw, dh, dw, 1);
+}
+
+static CTGD_AVX512 void ctgd_planes_1s2(CTGD_PLANES_ARGS)
+{
+    ctgd_planes_1_body(in, ps, phs, Wq, nin, w, wo, wc, wki, wkj, bias, y, ys, o0, oh, ow, kh,
+                       kw, sh, sw, dh, dw, 2);
+}
+
+/* two output channels sharing each load (groups with several output channels) */
+static CTGD_AVX512 void ctgd_planes_2(CTGD_PLANES_ARGS)
+{
+    ctgd_planes_body(in, ps, phs, Wq, nin, w, wo, wc, wki, wkj, bias, y, ys, o0, oh, ow, kh, kw,
+                     sh, sw, dh, dw, 2);
+}
+
+/* all nout output planes, two output channels per pass while they last; the same chain of
+ * sums for each element either way */
+static void ctgd_planes(CTGD_PLANES_ARGS, int nout)
+{
+    for (int o0 = 0; o0 < nout;) {
+        const int two = nout - o0 >= 2;
+        (two ? ctgd_planes_2 : sw == 1 ? ctgd_planes_1s1 : ctgd_planes_1s2)(in, ps, phs, Wq, nin, w, wo, wc, wki, wkj, bias, y,
+                                              ys, o0, oh, ow, kh, kw, sh, sw, dh, dw);
+        o0 += two ? 2 : 1;
     }
 }
 
@@ -163,34 +258,52 @@ static CTGD_AVX512 void ctgd_fill_u(float *U, const float *gy, const ctgd_geom *
     }
 }
 
-/* one dot block: acc[t] += gy rows . shifted padded x rows, for the kh*kw taps */
-static CTGD_AVX512 void ctgd_wdot(const float *gy, const float *xp, int Wp, const ctgd_geom *g,
-                                  double *out)
+/* acc[t] (16 float lanes per tap, kept across the images) += gy rows . shifted input rows
+ * (phases as in ctgd_planes), for the kh*kw taps; lanes past a row's end are masked (never
+ * multiplied).  KH/KW/SW/DW are constants where inlined (the accumulators in registers). */
+static CTGD_AVX512 inline __attribute__((always_inline)) void
+ctgd_wdot_body(const float *gy, const float *xp, ptrdiff_t phs, int Wq, int oh, int ow, int sh,
+               int dh, float *accm, int KH, int KW, int SW, int DW)
 {
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                         28, 30);
-    const int KK = g->kh * g->kw, sw = g->sw;
     __m512 acc[CTGD_MAXKK];
-    for (int t = 0; t < KK; t++)
-        acc[t] = _mm512_setzero_ps();
-    for (int oy = 0; oy < g->oh; oy++) {
-        const float *gr = gy + (ptrdiff_t)oy * g->ow;
-        const float *xr = xp + (ptrdiff_t)oy * g->sh * Wp;
-        for (int ox0 = 0; ox0 < g->ow; ox0 += 16) {
-            const __mmask16 m = ctgd_mask(g->ow - ox0);
+    for (int t = 0; t < KH * KW; t++)
+        acc[t] = _mm512_loadu_ps(accm + 16 * t);
+    for (int oy = 0; oy < oh; oy++) {
+        const float *gr = gy + (ptrdiff_t)oy * ow;
+        const float *xr = xp + (ptrdiff_t)oy * sh * Wq;
+        for (int ox0 = 0; ox0 < ow; ox0 += 16) {
+            const __mmask16 m = ctgd_mask(ow - ox0);
             const __m512 gv = _mm512_maskz_loadu_ps(m, gr + ox0);
-            for (int ki = 0; ki < g->kh; ki++) {
-                const float *r = xr + (ptrdiff_t)ki * g->dh * Wp + ox0 * sw;
-                for (int kj = 0; kj < g->kw; kj++) {
-                    const int t = ki * g->kw + kj;
-                    acc[t] = _mm512_mask3_fmadd_ps(gv, ctgd_ld(r + kj * g->dw, sw, ev), acc[t],
-                                                   m);
+            for (int ki = 0; ki < KH; ki++) {
+                const float *r = xr + (ptrdiff_t)ki * dh * Wq + ox0;
+                for (int kj = 0; kj < KW; kj++) {
+                    const int t = kj * DW;
+                    const __m512 v = _mm512_loadu_ps(r + (t % SW) * phs + t / SW);
+                    acc[ki * KW + kj] = _mm512_mask3_fmadd_ps(gv, v, acc[ki * KW + kj], m);
                 }
             }
         }
     }
-    for (int t = 0; t < KK; t++)
-        out[t] += (double)_mm512_reduce_add_ps(acc[t]);
+    for (int t = 0; t < KH * KW; t++)
+        _mm512_storeu_ps(accm + 16 * t, acc[t]);
+}
+
+#define CTGD_WDOT_ARGS                                                                       \
+    const float *gy, const float *xp, ptrdiff_t phs, int Wq, int oh, int ow, int sh, int dh, \
+        float *accm, int kh, int kw, int sw, int dw
+#define CTGD_WDOT_VARIANT(NAME, KH, KW, SW, DW)                                              \
+    static CTGD_AVX512 void NAME(CTGD_WDOT_ARGS)                                             \
+    {                                                                                        \
+        (void)kh; (void)kw; (void)sw; (void)dw;                                              \
+        ctgd_wdot_body(gy, xp, phs, Wq, oh, ow, sh, dh, accm, KH, KW, SW, DW);               \
+    }
+CTGD_WDOT_VARIANT(ctgd_wdot_33s1, 3, 3, 1, 1)
+CTGD_WDOT_VARIANT(ctgd_wdot_33s2, 3, 3, 2, 1)
+CTGD_WDOT_VARIANT(ctgd_wdot_any, kh, kw, sw, dw)
+
+static CTGD_AVX512 float ctgd_sum16(const float *p)
+{
+    return _mm512_reduce_add_ps(_mm512_loadu_ps(p));
 }
 
 static int ctgd_nthreads(int nthreads, double work, int items)
@@ -205,9 +318,9 @@ static int ctgd_forward(const float *x, const float *w, const float *bias, float
                         const ctgd_geom *g, int nthreads)
 {
     const int G = g->G, Cg = g->C / G, OCg = g->OC / G, KK = g->kh * g->kw;
-    int Hp, Wp;
-    ctgd_xpad_dims(g, &Hp, &Wp);
-    const ptrdiff_t ps = (ptrdiff_t)Hp * Wp, HW = (ptrdiff_t)g->H * g->W;
+    int Hp, Wq;
+    ctgd_xpad_dims(g, &Hp, &Wq);
+    const ptrdiff_t phs = (ptrdiff_t)Hp * Wq, ps = phs * g->sw, HW = (ptrdiff_t)g->H * g->W;
     const ptrdiff_t OHW = (ptrdiff_t)g->oh * g->ow;
     const int items = g->N * G;
     nthreads = ctgd_nthreads(nthreads, (double)g->N * g->OC * OHW * Cg * KK, items);
@@ -224,11 +337,12 @@ static int ctgd_forward(const float *x, const float *w, const float *bias, float
             if (!buf) continue;
             const int n = it / G, gi = it - n * G;
             for (int c = 0; c < Cg; c++)
-                ctgd_fill_xpad(buf + c * ps, x + ((ptrdiff_t)n * g->C + gi * Cg + c) * HW, g, Wp);
-            ctgd_planes(buf, ps, Wp, Cg, w + (ptrdiff_t)gi * OCg * Cg * KK, (ptrdiff_t)Cg * KK,
-                        KK, g->kw, 1, bias ? bias + gi * OCg : NULL,
-                        y + ((ptrdiff_t)n * g->OC + gi * OCg) * OHW, OHW, OCg, g->oh, g->ow,
-                        g->kh, g->kw, g->sh, g->sw, g->dh, g->dw);
+                ctgd_fill_xpad(buf + c * ps, x + ((ptrdiff_t)n * g->C + gi * Cg + c) * HW, g, Wq,
+                               phs);
+            ctgd_planes(buf, ps, phs, Wq, Cg, w + (ptrdiff_t)gi * OCg * Cg * KK,
+                        (ptrdiff_t)Cg * KK, KK, g->kw, 1, bias ? bias + gi * OCg : NULL,
+                        y + ((ptrdiff_t)n * g->OC + gi * OCg) * OHW, OHW, 0, g->oh, g->ow,
+                        g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, OCg);
         }
         free(buf);
     }
@@ -263,9 +377,9 @@ static int ctgd_backward_input(const float *gy, const float *w, float *gx, const
             /* outputs: the Cg input channels; inputs: the OCg planes U; weight (o, c, ki, kj)
              * read as (c, o, kh-1-ki, kw-1-kj) */
             const float *wg = w + (ptrdiff_t)gi * OCg * Cg * KK + (KK - 1);
-            ctgd_planes(buf, ps, Wu, OCg, wg, KK, (ptrdiff_t)Cg * KK, -g->kw, -1, NULL,
-                        gx + ((ptrdiff_t)n * g->C + gi * Cg) * HW, HW, Cg, g->H, g->W, g->kh,
-                        g->kw, 1, 1, g->dh, g->dw);
+            ctgd_planes(buf, ps, 0, Wu, OCg, wg, KK, (ptrdiff_t)Cg * KK, -g->kw, -1, NULL,
+                        gx + ((ptrdiff_t)n * g->C + gi * Cg) * HW, HW, 0, g->H, g->W, g->kh,
+                        g->kw, 1, 1, g->dh, g->dw, Cg);
         }
         free(buf);
     }
@@ -276,17 +390,21 @@ static int ctgd_backward_weight(const float *gy, const float *x, float *gw, cons
                                 int nthreads)
 {
     const int G = g->G, Cg = g->C / G, OCg = g->OC / G, KK = g->kh * g->kw;
-    int Hp, Wp;
-    ctgd_xpad_dims(g, &Hp, &Wp);
-    const ptrdiff_t ps = (ptrdiff_t)Hp * Wp, HW = (ptrdiff_t)g->H * g->W;
+    int Hp, Wq;
+    ctgd_xpad_dims(g, &Hp, &Wq);
+    const ptrdiff_t phs = (ptrdiff_t)Hp * Wq, ps = phs * g->sw, HW = (ptrdiff_t)g->H * g->W;
     const ptrdiff_t OHW = (ptrdiff_t)g->oh * g->ow;
     const int items = G;
     nthreads = ctgd_nthreads(nthreads, (double)g->N * g->OC * OHW * Cg * KK, items);
+    const int k33 = g->kh == 3 && g->kw == 3 && g->dw == 1;
+    void (*wdot)(CTGD_WDOT_ARGS) = !k33 ? ctgd_wdot_any
+                                        : (g->sw == 1 ? ctgd_wdot_33s1 : ctgd_wdot_33s2);
     int err = 0;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
+        const size_t nacc = (size_t)OCg * Cg * KK;
         float *buf = (float *)calloc((size_t)Cg * ps + 32, sizeof(float));
-        double *acc = (double *)malloc(sizeof(double) * ((size_t)OCg * Cg * KK + 1));
+        float *acc = (float *)malloc(sizeof(float) * 16 * (nacc + 1));
         if (!buf || !acc) {
 #pragma omp atomic write
             err = 1;
@@ -294,20 +412,22 @@ static int ctgd_backward_weight(const float *gy, const float *x, float *gw, cons
 #pragma omp for schedule(static)
         for (int gi = 0; gi < items; gi++) {
             if (!buf || !acc) continue;
-            memset(acc, 0, sizeof(double) * (size_t)OCg * Cg * KK);
+            memset(acc, 0, sizeof(float) * 16 * nacc);
             for (int n = 0; n < g->N; n++) {
                 for (int c = 0; c < Cg; c++)
                     ctgd_fill_xpad(buf + c * ps, x + ((ptrdiff_t)n * g->C + gi * Cg + c) * HW, g,
-                                   Wp);
+                                   Wq, phs);
                 for (int o = 0; o < OCg; o++) {
                     const float *gyo = gy + ((ptrdiff_t)n * g->OC + gi * OCg + o) * OHW;
                     for (int c = 0; c < Cg; c++)
-                        ctgd_wdot(gyo, buf + c * ps, Wp, g, acc + ((ptrdiff_t)o * Cg + c) * KK);
+                        wdot(gyo, buf + c * ps, phs, Wq, g->oh, g->ow, g->sh, g->dh,
+                             acc + 16 * ((ptrdiff_t)o * Cg + c) * KK, g->kh, g->kw, g->sw,
+                             g->dw);
                 }
             }
             float *d = gw + (ptrdiff_t)gi * OCg * Cg * KK;
-            for (ptrdiff_t i = 0; i < (ptrdiff_t)OCg * Cg * KK; i++)
-                d[i] = (float)acc[i];
+            for (size_t i = 0; i < nacc; i++)
+                d[i] = ctgd_sum16(acc + 16 * i);
         }
         free(buf);
         free(acc);
