@@ -46,6 +46,7 @@ from .conv_wide import (
     _wide_backward,
     _wide_forward,
 )
+from .conv_winograd import winograd_forward, winograd_input_grad
 from .im2col import _is_1x1, _out_size, _window, col2im_array, im2col_array
 
 
@@ -190,6 +191,8 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
             geo, OCg,
         )  # fmt: skip
         return y
+    if g == 1 and (y := winograd_forward(xa, wa, ba, geo)) is not None:
+        return y
     if _use_wide(xa, g, N, OC, K, L):
         return _wide_forward(xa, wa, ba, geo, g)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
@@ -258,6 +261,13 @@ def _conv2d_backward_arrays(
                 ga, _ShapeOnly(xa.shape), wa, stride, padding, dilation, groups,
                 True, False, False, use_direct=False,
             )[0]  # fmt: skip
+        return gx, gw, gb
+    if need_x and g == 1 and (gx := winograd_input_grad(ga, wa, geo, g)) is not None:
+        if need_w:  # the weight gradient by the GEMM paths
+            gw = _conv2d_backward_arrays(
+                ga, xa, _ShapeOnly(wa.shape), stride, padding, dilation, groups,
+                False, True, False,
+            )[1]  # fmt: skip
         return gx, gw, gb
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:
