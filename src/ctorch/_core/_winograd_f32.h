@@ -23,12 +23,12 @@
 
 #ifdef CTG_X86
 
-/* xt[c][h+1][w+1][n] = x[n][c][h][w] (border and n >= N stay zero); 16 images x 16 pixels per
- * in-register transpose */
+/* xt[c][h+pad][w+pad][n] = x[n][c][h][w] (pitch 2*ceil(W/2) + 2*pad; border and n >= N stay
+ * zero); 16 images x 16 pixels per in-register transpose */
 static CTG_AVX512 void ctw_to_inner(const float *x, float *xt, int N, int C, int H, int W,
-                                    int Np, int c)
+                                    int Np, int c, int pad)
 {
-    const int HW = H * W, Wp = (W + 1) / 2 * 2 + 2;
+    const int HW = H * W, Wp = (W + 1) / 2 * 2 + 2 * pad;
     __m512 r[16];
     for (int n0 = 0; n0 < N; n0 += 16) {
         const int nn = N - n0 < 16 ? N - n0 : 16;
@@ -41,7 +41,7 @@ static CTG_AVX512 void ctw_to_inner(const float *x, float *xt, int N, int C, int
             ctg_tr16(r);
             for (int j = 0; j < pp; j++) {
                 const int p = p0 + j, h = p / W, w = p - h * W;
-                _mm512_storeu_ps(xt + ((ptrdiff_t)(h + 1) * Wp + (w + 1)) * Np + n0, r[j]);
+                _mm512_storeu_ps(xt + ((ptrdiff_t)(h + pad) * Wp + (w + pad)) * Np + n0, r[j]);
             }
         }
     }
@@ -199,7 +199,7 @@ static int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, fl
 #pragma omp for schedule(static)
         for (int c = 0; c < C; c++) {
             memset(xt + c * xps, 0, sizeof(float) * xps);
-            ctw_to_inner(x, xt + c * xps, N, C, H, W, Np, c);
+            ctw_to_inner(x, xt + c * xps, N, C, H, W, Np, c, 1);
             ctw_input_tf(xt + c * xps, V, C, th, tw, Np, c);
         }
 #pragma omp for schedule(static)
@@ -226,6 +226,106 @@ static int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, fl
         free(yt);
     }
     return err ? -1 : 0;
+}
+
+/* dM[xi][o][t*Np + n] = (A gy_tile A^T)[xi] for output channel o (gyt: (2*th, 2*tw, Np),
+ * zero past the plane): the output transform's adjoint */
+static CTG_AVX512 void ctw_output_tf_adj(const float *gyt, float *dM, int OC, int th, int tw,
+                                         int Np, int o)
+{
+    const int W2 = 2 * tw;
+    const ptrdiff_t TN = (ptrdiff_t)th * tw * Np, ms = (ptrdiff_t)OC * TN;
+    for (int ty = 0; ty < th; ty++)
+        for (int tx = 0; tx < tw; tx++)
+            for (int n0 = 0; n0 < Np; n0 += 16) {
+                __m512 g[2][2], t[4][2];
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++)
+                        g[i][j] = _mm512_loadu_ps(
+                            gyt + ((ptrdiff_t)(2 * ty + i) * W2 + 2 * tx + j) * Np + n0);
+                for (int j = 0; j < 2; j++) { /* A g */
+                    t[0][j] = g[0][j];
+                    t[1][j] = _mm512_add_ps(g[0][j], g[1][j]);
+                    t[2][j] = _mm512_sub_ps(g[0][j], g[1][j]);
+                    t[3][j] = _mm512_sub_ps(_mm512_setzero_ps(), g[1][j]);
+                }
+                float *d = dM + (ptrdiff_t)o * TN + ((ptrdiff_t)ty * tw + tx) * Np + n0;
+                for (int i = 0; i < 4; i++) { /* (A g) A^T */
+                    _mm512_storeu_ps(d + (4 * i + 0) * ms, t[i][0]);
+                    _mm512_storeu_ps(d + (4 * i + 1) * ms, _mm512_add_ps(t[i][0], t[i][1]));
+                    _mm512_storeu_ps(d + (4 * i + 2) * ms, _mm512_sub_ps(t[i][0], t[i][1]));
+                    _mm512_storeu_ps(d + (4 * i + 3) * ms, _mm512_sub_ps(_mm512_setzero_ps(),
+                                                                         t[i][1]));
+                }
+            }
+}
+
+/* gw[o][c] = G^T dU[o][c] G (4x4 -> 3x3) for all c of output channel o (dU: (16, OC, C)) */
+static void ctw_weight_tf_adj(const float *dU, float *gw, int OC, int C, int o)
+{
+    const ptrdiff_t us = (ptrdiff_t)OC * C;
+    for (int c = 0; c < C; c++) {
+        const float *u = dU + (ptrdiff_t)o * C + c;
+        float t[3][4];
+        for (int j = 0; j < 4; j++) { /* G^T u */
+            const float u0 = u[(0 + j) * us], u1 = u[(4 + j) * us];
+            const float u2 = u[(8 + j) * us], u3 = u[(12 + j) * us];
+            t[0][j] = u0 + 0.5f * (u1 + u2);
+            t[1][j] = 0.5f * (u1 - u2);
+            t[2][j] = 0.5f * (u1 + u2) + u3;
+        }
+        float *g = gw + ((ptrdiff_t)o * C + c) * 9;
+        for (int i = 0; i < 3; i++) { /* (G^T u) G */
+            g[3 * i + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+            g[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
+            g[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+        }
+    }
+}
+
+/* floats of the work buffer ctw_conv3x3_f23_wgrad needs */
+static ptrdiff_t ctw_wgrad_work_size(int N, int C, int H, int W, int OC)
+{
+    const ptrdiff_t Np = (N + 15) / 16 * 16, th = (H + 1) / 2, tw = (W + 1) / 2;
+    const ptrdiff_t TN = th * tw * Np;
+    return (ptrdiff_t)C * (2 * th + 2) * (2 * tw + 2) * Np + 16 * C * TN + OC * 4 * TN +
+           16 * OC * TN + 16 * (ptrdiff_t)OC * C + 64;
+}
+
+/* gw (OC, C, 3, 3) of conv2d(x, w, padding 1) from gy (N, OC, H, W): the gradient of the
+ * Winograd forward, dU[xi] = dM[xi] @ V[xi]^T (one sgemm over all tiles and images: K never
+ * split over threads), gw = G^T dU G.  Returns 0, -1 when a buffer could not be allocated. */
+static int ctw_conv3x3_f23_wgrad(const float *x, const float *gy, float *gw, int N, int C,
+                                 int H, int W, int OC, float *work, int nthreads)
+{
+    const int Np = (N + 15) / 16 * 16, th = (H + 1) / 2, tw = (W + 1) / 2;
+    const int Hp = 2 * th + 2, Wp = 2 * tw + 2, T = th * tw;
+    const ptrdiff_t TN = (ptrdiff_t)T * Np, xps = (ptrdiff_t)Hp * Wp * Np, gps = 4 * TN;
+    float *xt = work, *V = xt + C * xps, *gyt = V + 16 * C * TN, *dM = gyt + OC * gps;
+    float *dU = dM + 16 * (ptrdiff_t)OC * TN;
+    if (nthreads < 1) nthreads = 1;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+#pragma omp for schedule(static)
+        for (int c = 0; c < C; c++) {
+            memset(xt + c * xps, 0, sizeof(float) * xps);
+            ctw_to_inner(x, xt + c * xps, N, C, H, W, Np, c, 1);
+            ctw_input_tf(xt + c * xps, V, C, th, tw, Np, c);
+        }
+#pragma omp for schedule(static)
+        for (int o = 0; o < OC; o++) {
+            memset(gyt + o * gps, 0, sizeof(float) * gps);
+            ctw_to_inner(gy, gyt + o * gps, N, OC, H, W, Np, o, 0);
+            ctw_output_tf_adj(gyt + o * gps, dM, OC, th, tw, Np, o);
+        }
+    }
+    if (ct_sgemm(16, OC, C, (int)TN, dM, (ptrdiff_t)OC * TN, TN, 1, V, (ptrdiff_t)C * TN, 1, TN,
+                 dU, (ptrdiff_t)OC * C, C, 1, 0, 0, nthreads, 1) != 0)
+        return -1;
+#pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
+    for (int o = 0; o < OC; o++)
+        ctw_weight_tf_adj(dU, gw, OC, C, o);
+    return 0;
 }
 
 #endif /* CTG_X86 */

@@ -184,6 +184,9 @@ cdef extern from "_winograd_f32.h" nogil:
     Py_ssize_t ctw_work_size(int N, int C, int H, int W, int OC)
     int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, float *y, int N,
                         int C, int H, int W, int OC, float *work, int flip, int nthreads)
+    Py_ssize_t ctw_wgrad_work_size(int N, int C, int H, int W, int OC)
+    int ctw_conv3x3_f23_wgrad(const float *x, const float *gy, float *gw, int N, int C,
+                              int H, int W, int OC, float *work, int nthreads)
 
 
 cdef int _wino_check(str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
@@ -199,9 +202,13 @@ cdef int _wino_check(str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_
     return 0
 
 
-def winograd_work_size(Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OC):
-    """Floats of the work buffer winograd_conv3x3 needs for this shape."""
+def winograd_work_size(Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OC,
+                       bint wgrad=False):
+    """Floats of the work buffer winograd_conv3x3 (``wgrad``: winograd_conv3x3_wgrad) needs
+    for this shape."""
     _wino_check("winograd_work_size", N, C, H, W, OC)
+    if wgrad:
+        return ctw_wgrad_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
     return ctw_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
 
 
@@ -227,5 +234,27 @@ def winograd_conv3x3(x, w, b, y, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ss
     with nogil:
         rc = ctw_conv3x3_f23(px, pw_, pb, py, <int>N, <int>C, <int>H, <int>W, <int>OC,
                              &work[0], flip, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate work buffers")
+
+
+def winograd_conv3x3_wgrad(x, gy, gw, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                           Py_ssize_t OC, float[::1] work):
+    """gw (OC, C, 3, 3) (overwritten) of conv2d(x (N, C, H, W), w, padding=1) from gy
+    (N, OC, H, W): the gradient of the Winograd F(2x2, 3x3) forward (16 sgemm products over
+    all tiles and images); ``work`` at least winograd_work_size(..., wgrad=True) floats.
+    Bitwise identical for any thread count."""
+    cdef str op = "winograd_conv3x3_wgrad"
+    _wino_check(op, N, C, H, W, OC)
+    cdef const float *px = _in_ptr(op, "x", x, N * C * H * W)
+    cdef const float *pgy = _in_ptr(op, "gy", gy, N * OC * H * W)
+    cdef float *pgw = _out_ptr(op, "gw", gw, OC * C * 9)
+    cdef Py_ssize_t need = ctw_wgrad_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
+    if work.shape[0] < need:
+        raise ValueError(f"{op}: work has {work.shape[0]} elements, expected at least {need}")
+    cdef int nt = ct_max_threads(), rc
+    with nogil:
+        rc = ctw_conv3x3_f23_wgrad(px, pgy, pgw, <int>N, <int>C, <int>H, <int>W, <int>OC,
+                                   &work[0], nt)
     if rc != 0:
         raise MemoryError(f"{op}: could not allocate work buffers")

@@ -46,7 +46,12 @@ from .conv_wide import (
     _wide_backward,
     _wide_forward,
 )
-from .conv_winograd import winograd_forward, winograd_input_grad
+from .conv_winograd import (
+    winograd_applies,
+    winograd_forward,
+    winograd_input_grad,
+    winograd_weight_grad,
+)
 from .im2col import _is_1x1, _out_size, _window, col2im_array, im2col_array
 
 
@@ -262,12 +267,9 @@ def _conv2d_backward_arrays(
                 True, False, False, use_direct=False,
             )[0]  # fmt: skip
         return gx, gw, gb
-    if need_x and g == 1 and (gx := winograd_input_grad(ga, wa, geo, g)) is not None:
-        if need_w:  # the weight gradient by the GEMM paths
-            gw = _conv2d_backward_arrays(
-                ga, xa, _ShapeOnly(wa.shape), stride, padding, dilation, groups,
-                False, True, False,
-            )[1]  # fmt: skip
+    if (need_x or need_w) and g == 1 and winograd_applies(ga, wa, geo, g):
+        gx = winograd_input_grad(ga, wa, geo, g) if need_x else None
+        gw = winograd_weight_grad(ga, xa, wa, geo, g) if need_w else None
         return gx, gw, gb
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:

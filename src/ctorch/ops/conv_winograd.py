@@ -6,8 +6,9 @@ does 16 multiplies per 2x2 output tile where the direct product does 36, so the 
 ``gemm.winograd_conv3x3`` (``_core/_winograd_f32.h``) do 2.25x fewer flops (1.7x on 7x7
 planes, whose tiles overhang by a row and a column), and the transforms run on 16 images per
 vector.  The input gradient of such a convolution is the same convolution of gy with the
-flipped, transposed weight, so it takes the same kernel; the weight gradient keeps the GEMM
-paths.  Results are bitwise identical for any thread count; they differ from the direct
+flipped, transposed weight, so it takes the same kernel; the weight gradient is the gradient
+of the Winograd forward (the output transform's adjoint on gy, 16 GEMMs over all tiles and
+images, G^T dU G).  Results are bitwise identical for any thread count; they differ from the direct
 products by a few float32 ulps (the transforms' roundings), as torch's own Winograd paths do.
 """
 
@@ -43,6 +44,11 @@ def _kernels(xa, wa, geo: Window2d, g: int):
     return k
 
 
+def winograd_applies(a, wa, geo: Window2d, g: int) -> bool:
+    """Whether conv2d (and its gradients) with this geometry run on Winograd F(2x2, 3x3)."""
+    return _kernels(a, wa, geo, g) is not None
+
+
 def _run(k, xa, wa, ba, N, C, H, W, OC, flip=False):
     y = np.empty((N, OC, H, W), np.float32)
     work = _scratch(3, (k.winograd_work_size(N, C, H, W, OC),), np.float32, xa)
@@ -72,3 +78,20 @@ def winograd_input_grad(ga, wa, geo: Window2d, g: int):
     # the kernel flips and transposes w itself (a NumPy copy of the reversed view cost ~1 ms
     # for 256x256 channels)
     return _run(k, ga, wa, None, N, wa.shape[0], H, W, C, flip=True)
+
+
+def winograd_weight_grad(ga, xa, wa, geo: Window2d, g: int):
+    """gw (OC, C, 3, 3) of the stride-1, padding-1 3x3 conv2d, the gradient of the Winograd
+    forward (16 GEMMs summing all tiles and images); None when the kernel does not apply."""
+    k = _kernels(ga, wa, geo, g)
+    if k is None:
+        return None
+    N, C, H, W = geo.x_shape
+    OC = wa.shape[0]
+    gw = np.empty((OC, C, 3, 3), np.float32)
+    work = _scratch(3, (k.winograd_work_size(N, C, H, W, OC, True),), np.float32, ga)
+    k.winograd_conv3x3_wgrad(
+        contiguous(xa).reshape(-1), contiguous(ga).reshape(-1), gw.reshape(-1), N, C, H, W, OC,
+        work,
+    )  # fmt: skip
+    return gw
