@@ -200,6 +200,53 @@ static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc
     }
 }
 CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, float, ctc_row_add_avx512)
+
+/* Stride 2, output rows of at most 64 columns: each 16-lane chunk of a row is two masked
+ * loads of the input row (only [2*lo, 2*hi - 1) read) and an even-lane permute; the masks
+ * are made once per row of cols.  Same values as the scalar loop (a copy). */
+static CTG_AVX512 void ctc_im2col1_avx512_s2(const float *x, float *cols, const ctc_geom *g,
+                                             ptrdiff_t L)
+{
+    const int ow = g->ow;
+    const int nch = (ow + 15) / 16;
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                         28, 30);
+    for (int c = 0; c < g->C; c++) {
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, 2, ow, &lo, &hi);
+                __mmask16 la[4], lb[4], sm[4];
+                for (int q = 0; q < nch; q++) {
+                    const int o = 16 * q, n = ow - o < 16 ? ow - o : 16;
+                    const int e0 = 2 * lo - 2 * o, e1 = hi > lo ? 2 * hi - 1 - 2 * o : e0;
+                    la[q] = (__mmask16)ct_lanes16(e0, e1);
+                    lb[q] = (__mmask16)ct_lanes16(e0 - 16, e1 - 16);
+                    sm[q] = (__mmask16)ct_lanes16(0, n);
+                }
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    float *d = row + (ptrdiff_t)oy * ow;
+                    if (iy < 0 || iy >= g->H) {
+                        for (int q = 0; q < nch; q++)
+                            _mm512_mask_storeu_ps(d + 16 * q, sm[q], _mm512_setzero_ps());
+                        continue;
+                    }
+                    const float *src = xp + (ptrdiff_t)iy * g->W + ix0;
+                    for (int q = 0; q < nch; q++) {
+                        const float *s = src + 32 * q;
+                        const __m512 a = _mm512_maskz_loadu_ps(la[q], s);
+                        const __m512 b = _mm512_maskz_loadu_ps(lb[q], s + 16);
+                        _mm512_mask_storeu_ps(d + 16 * q, sm[q],
+                                              _mm512_permutex2var_ps(a, ev, b));
+                    }
+                }
+            }
+    }
+}
 #endif
 
 /* cols (C*kh*kw, oh*ow) (row stride ld) = patches of one image x (C, H, W); zero outside
@@ -210,6 +257,10 @@ static void ctc_im2col1_ld(const float *x, float *cols, const ctc_geom *g, ptrdi
 #ifdef CTG_X86
     if (simd && g->sw == 1) {
         ctc_im2col1_avx512(x, cols, g, ld);
+        return;
+    }
+    if (simd && g->sw == 2 && g->ow <= 64) {
+        ctc_im2col1_avx512_s2(x, cols, g, ld);
         return;
     }
 #endif

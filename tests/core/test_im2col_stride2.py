@@ -1,0 +1,53 @@
+"""im2col / im2col_wide at horizontal stride 2 (the AVX-512 two-loads-and-permute rows of
+_core/_conv_f32.h, outputs up to 64 wide; wider rows keep the scalar loop): the same values
+as a NumPy reference, padding, dilation, kernels wider than the stride, float32 and float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ctorch._core import conv as kconv
+from ctorch._geometry import Window2d
+
+
+def _ref_im2col(x, geo):
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph + sh * oh), (pw, pw + sw * ow)))
+    out = np.empty((N, C, kh, kw, oh, ow), x.dtype)
+    for ki in range(kh):
+        for kj in range(kw):
+            out[:, :, ki, kj] = xp[
+                :, :, ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
+                kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
+            ]  # fmt: skip
+    return out.reshape(N, C * kh * kw, oh * ow)
+
+
+CASES = [
+    ((4, 8, 7, 7), 3, 2, 1, 1),  # ResNet downsampling 3x3
+    ((2, 3, 28, 28), 7, 2, 3, 1),  # ResNet's first layer
+    ((2, 3, 9, 40), 3, 2, 1, 1),  # 20 outputs: two chunks
+    ((2, 2, 11, 70), 3, 2, 0, 2),  # 33 outputs, dilated
+    ((3, 2, 5, 5), 1, 2, 0, 1),  # 1x1 downsample
+    ((2, 3, 6, 33), 4, 2, 1, 1),  # even kernel
+    ((1, 1, 3, 2), 3, 2, 1, 1),  # one output column
+    ((1, 2, 4, 140), 3, 2, 1, 1),  # 70 outputs: the scalar rows
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs,k,s,p,d", CASES)
+def test_im2col_stride2_matches_reference(dtype, xs, k, s, p, d):
+    N, C, H, W = xs
+    oh = (H + 2 * p - d * (k - 1) - 1) // s + 1
+    ow = (W + 2 * p - d * (k - 1) - 1) // s + 1
+    geo = Window2d(N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
+    x = np.random.default_rng(0).standard_normal(xs).astype(dtype)
+    ref = _ref_im2col(x, geo)
+    cols = np.full(ref.size, np.nan, dtype)
+    kconv.im2col(x.reshape(-1), cols, geo)
+    assert np.array_equal(cols, ref.reshape(-1))
+    wide = np.full(ref.size, np.nan, dtype)
+    kconv.im2col_wide(x.reshape(-1), wide, geo)
+    assert np.array_equal(wide, ref.transpose(1, 0, 2).reshape(-1))
