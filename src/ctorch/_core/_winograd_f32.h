@@ -8,7 +8,7 @@
  * with no lane wasted on small planes (ResNet's 7x7 / 4x4 / 2x2 stages):
  *   V[xi][c][t*Np + n]  = (B^T d B)[xi]      input transform, tile t of image n
  *   U[xi][c][o]         = (G g G^T)[xi]      weight transform (A column-major)
- *   M[xi]               = U[xi] @ V[xi]      ct_sgemm, batch 16
+ *   M[xi]               = U[xi] @ V[xi]      ct_sgemm, batch 16 (x groups: block-diagonal)
  *   y tile              = A^T m A (+ bias)   output transform, then images back outermost
  *
  * Every step is a fixed sequence of float operations per element (the GEMM is ct_sgemm:
@@ -138,20 +138,22 @@ static CTG_AVX512 void ctw_output_tf(const float *M, float *yt, int OC, int th, 
  * gathers); 16 output channels per pass, so that w is read along 16 rows and U written in
  * 64-byte runs (one output channel per pass strode through w by C*9 floats, a TLB miss
  * per read: 4.8 ms for 256x256 against 0.4 ms for the GEMM) */
-static void ctw_weight_tf(const float *w, float *U, int OC, int C, int o0, int flip)
+static void ctw_weight_tf(const float *w, float *U, int OC, int C, int G, int gi, int o0,
+                          int flip)
 {
-    const ptrdiff_t us = (ptrdiff_t)OC * C;
-    const int no = OC - o0 < 16 ? OC - o0 : 16;
+    const int Cg = C / G, OCg = OC / G;
+    const ptrdiff_t us = (ptrdiff_t)OCg * Cg; /* one (xi, group) block of U */
+    const int no = OCg - o0 < 16 ? OCg - o0 : 16;
     float u[16][16];
-    for (int c = 0; c < C; c++) {
+    for (int cl = 0; cl < Cg; cl++) {
         for (int oo = 0; oo < no; oo++) {
             float g[9];
-            if (flip) { /* g = w[c][o] rotated by 180 degrees (w is (C, OC, 3, 3)) */
-                const float *s = w + ((ptrdiff_t)c * OC + o0 + oo) * 9;
+            if (flip) { /* g = w[c][o] rotated by 180 degrees (w is (C, OC/G, 3, 3)) */
+                const float *s = w + ((ptrdiff_t)(gi * Cg + cl) * OCg + o0 + oo) * 9;
                 for (int q = 0; q < 9; q++)
                     g[q] = s[8 - q];
             } else {
-                memcpy(g, w + ((ptrdiff_t)(o0 + oo) * C + c) * 9, sizeof g);
+                memcpy(g, w + ((ptrdiff_t)(gi * OCg + o0 + oo) * Cg + cl) * 9, sizeof g);
             }
             float t[4][3];
             for (int j = 0; j < 3; j++) { /* G g */
@@ -168,7 +170,8 @@ static void ctw_weight_tf(const float *w, float *U, int OC, int C, int o0, int f
             }
         }
         for (int xi = 0; xi < 16; xi++)
-            memcpy(U + xi * us + (ptrdiff_t)c * OC + o0, u[xi], sizeof(float) * no);
+            memcpy(U + ((ptrdiff_t)xi * G + gi) * us + (ptrdiff_t)cl * OCg + o0, u[xi],
+                   sizeof(float) * no);
     }
 }
 
@@ -186,7 +189,8 @@ static ptrdiff_t ctw_work_size(int N, int C, int H, int W, int OC)
  * caller's work buffer (ctw_work_size floats, reused across calls: fresh buffers cost more in
  * page faults than the transforms); returns 0, -1 when a buffer could not be allocated. */
 static int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, float *y, int N,
-                           int C, int H, int W, int OC, float *work, int flip, int nthreads)
+                           int C, int H, int W, int OC, int G, float *work, int flip,
+                           int nthreads)
 {
     const int Np = (N + 15) / 16 * 16, th = (H + 1) / 2, tw = (W + 1) / 2;
     const int Hp = 2 * th + 2, Wp = 2 * tw + 2, T = th * tw;
@@ -202,12 +206,15 @@ static int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, fl
             ctw_to_inner(x, xt + c * xps, N, C, H, W, Np, c, 1);
             ctw_input_tf(xt + c * xps, V, C, th, tw, Np, c);
         }
+        const int nob = (OC / G + 15) / 16; /* 16-channel blocks per group */
 #pragma omp for schedule(static)
-        for (int o0 = 0; o0 < OC; o0 += 16)
-            ctw_weight_tf(w, U, OC, C, o0, flip);
+        for (int it = 0; it < G * nob; it++)
+            ctw_weight_tf(w, U, OC, C, G, it / nob, 16 * (it % nob), flip);
     }
-    err = ct_sgemm(16, OC, (int)TN, C, U, (ptrdiff_t)OC * C, 1, OC, V, (ptrdiff_t)C * TN, TN, 1,
-                   M, (ptrdiff_t)OC * TN, TN, 1, 0, 0, nthreads, 1) != 0;
+    const int Cg = C / G, OCg = OC / G;
+    err = ct_sgemm(16 * G, OCg, (int)TN, Cg, U, (ptrdiff_t)OCg * Cg, 1, OCg, V,
+                   (ptrdiff_t)Cg * TN, TN, 1, M, (ptrdiff_t)OCg * TN, TN, 1, 0, 0, nthreads,
+                   1) != 0;
     if (err)
         return -1;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
@@ -260,12 +267,14 @@ static CTG_AVX512 void ctw_output_tf_adj(const float *gyt, float *dM, int OC, in
             }
 }
 
-/* gw[o][c] = G^T dU[o][c] G (4x4 -> 3x3) for all c of output channel o (dU: (16, OC, C)) */
-static void ctw_weight_tf_adj(const float *dU, float *gw, int OC, int C, int o)
+/* gw[o][c] = G^T dU[o][c] G (4x4 -> 3x3) for the C/G input channels c of output channel o
+ * (dU: (16, G, OC/G, C/G)) */
+static void ctw_weight_tf_adj(const float *dU, float *gw, int OC, int C, int G, int o)
 {
-    const ptrdiff_t us = (ptrdiff_t)OC * C;
-    for (int c = 0; c < C; c++) {
-        const float *u = dU + (ptrdiff_t)o * C + c;
+    const int Cg = C / G, OCg = OC / G, gi = o / OCg, ol = o - gi * OCg;
+    const ptrdiff_t us = (ptrdiff_t)OC * Cg; /* one xi */
+    for (int c = 0; c < Cg; c++) {
+        const float *u = dU + ((ptrdiff_t)gi * OCg + ol) * Cg + c;
         float t[3][4];
         for (int j = 0; j < 4; j++) { /* G^T u */
             const float u0 = u[(0 + j) * us], u1 = u[(4 + j) * us];
@@ -274,7 +283,7 @@ static void ctw_weight_tf_adj(const float *dU, float *gw, int OC, int C, int o)
             t[1][j] = 0.5f * (u1 - u2);
             t[2][j] = 0.5f * (u1 + u2) + u3;
         }
-        float *g = gw + ((ptrdiff_t)o * C + c) * 9;
+        float *g = gw + ((ptrdiff_t)o * Cg + c) * 9;
         for (int i = 0; i < 3; i++) { /* (G^T u) G */
             g[3 * i + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
             g[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
@@ -296,7 +305,7 @@ static ptrdiff_t ctw_wgrad_work_size(int N, int C, int H, int W, int OC)
  * Winograd forward, dU[xi] = dM[xi] @ V[xi]^T (one sgemm over all tiles and images: K never
  * split over threads), gw = G^T dU G.  Returns 0, -1 when a buffer could not be allocated. */
 static int ctw_conv3x3_f23_wgrad(const float *x, const float *gy, float *gw, int N, int C,
-                                 int H, int W, int OC, float *work, int nthreads)
+                                 int H, int W, int OC, int G, float *work, int nthreads)
 {
     const int Np = (N + 15) / 16 * 16, th = (H + 1) / 2, tw = (W + 1) / 2;
     const int Hp = 2 * th + 2, Wp = 2 * tw + 2, T = th * tw;
@@ -319,12 +328,13 @@ static int ctw_conv3x3_f23_wgrad(const float *x, const float *gy, float *gw, int
             ctw_output_tf_adj(gyt + o * gps, dM, OC, th, tw, Np, o);
         }
     }
-    if (ct_sgemm(16, OC, C, (int)TN, dM, (ptrdiff_t)OC * TN, TN, 1, V, (ptrdiff_t)C * TN, 1, TN,
-                 dU, (ptrdiff_t)OC * C, C, 1, 0, 0, nthreads, 1) != 0)
+    const int Cg = C / G, OCg = OC / G;
+    if (ct_sgemm(16 * G, OCg, Cg, (int)TN, dM, (ptrdiff_t)OCg * TN, TN, 1, V, (ptrdiff_t)Cg * TN,
+                 1, TN, dU, (ptrdiff_t)OCg * Cg, Cg, 1, 0, 0, nthreads, 1) != 0)
         return -1;
 #pragma omp parallel for num_threads(nthreads) if (nthreads > 1) schedule(static)
     for (int o = 0; o < OC; o++)
-        ctw_weight_tf_adj(dU, gw, OC, C, o);
+        ctw_weight_tf_adj(dU, gw, OC, C, G, o);
     return 0;
 }
 

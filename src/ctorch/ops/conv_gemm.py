@@ -196,7 +196,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
             geo, OCg,
         )  # fmt: skip
         return y
-    if g == 1 and (y := winograd_forward(xa, wa, ba, geo)) is not None:
+    if (y := winograd_forward(xa, wa, ba, geo, g)) is not None:
         return y
     if _use_wide(xa, g, N, OC, K, L):
         return _wide_forward(xa, wa, ba, geo, g)
@@ -267,7 +267,7 @@ def _conv2d_backward_arrays(
                 True, False, False, use_direct=False,
             )[0]  # fmt: skip
         return gx, gw, gb
-    if (need_x or need_w) and g == 1 and winograd_applies(ga, wa, geo, g):
+    if (need_x or need_w) and winograd_applies(ga, wa, geo, g):
         gx = winograd_input_grad(ga, wa, geo, g) if need_x else None
         gw = winograd_weight_grad(ga, xa, wa, geo, g) if need_w else None
         return gx, gw, gb

@@ -32,11 +32,11 @@ _MAX_PIXELS = 256
 def _kernels(xa, wa, geo: Window2d, g: int):
     """The CPU kernels when conv2d with this geometry runs on Winograd F(2x2, 3x3)."""
     N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
-    if (kh, kw, sh, sw, ph, pw, dh, dw) != (3, 3, 1, 1, 1, 1, 1, 1) or g != 1:
+    if (kh, kw, sh, sw, ph, pw, dh, dw) != (3, 3, 1, 1, 1, 1, 1, 1):
         return None
     OC = wa.shape[0]
     Np = (N + 15) // 16 * 16
-    if min(C, OC) < _MIN_CHANNELS or H * W >= _MAX_PIXELS or 4 * N < 3 * Np:
+    if min(C, OC) // g < _MIN_CHANNELS or H * W >= _MAX_PIXELS or 4 * N < 3 * Np:
         return None  # (images are padded to 16 per vector: at most a quarter of lanes idle)
     k = _sgemm_kernel(xa, wa)
     if k is None or not k.has("winograd_conv3x3"):
@@ -49,23 +49,23 @@ def winograd_applies(a, wa, geo: Window2d, g: int) -> bool:
     return _kernels(a, wa, geo, g) is not None
 
 
-def _run(k, xa, wa, ba, N, C, H, W, OC, flip=False):
+def _run(k, xa, wa, ba, N, C, H, W, OC, g, flip=False):
     y = np.empty((N, OC, H, W), np.float32)
     work = _scratch(3, (k.winograd_work_size(N, C, H, W, OC),), np.float32, xa)
     k.winograd_conv3x3(
         contiguous(xa).reshape(-1), contiguous(wa).reshape(-1),
-        None if ba is None else contiguous(ba), y.reshape(-1), N, C, H, W, OC, work, flip,
+        None if ba is None else contiguous(ba), y.reshape(-1), N, C, H, W, OC, work, flip, g,
     )  # fmt: skip
     return y
 
 
-def winograd_forward(xa, wa, ba, geo: Window2d):
+def winograd_forward(xa, wa, ba, geo: Window2d, g: int):
     """y (N, OC, H, W) by Winograd F(2x2, 3x3), or None when it does not apply."""
-    k = _kernels(xa, wa, geo, 1)
+    k = _kernels(xa, wa, geo, g)
     if k is None:
         return None
     N, C, H, W = geo.x_shape
-    return _run(k, xa, wa, ba, N, C, H, W, wa.shape[0])
+    return _run(k, xa, wa, ba, N, C, H, W, wa.shape[0], g)
 
 
 def winograd_input_grad(ga, wa, geo: Window2d, g: int):
@@ -77,21 +77,21 @@ def winograd_input_grad(ga, wa, geo: Window2d, g: int):
     N, C, H, W = geo.x_shape
     # the kernel flips and transposes w itself (a NumPy copy of the reversed view cost ~1 ms
     # for 256x256 channels)
-    return _run(k, ga, wa, None, N, wa.shape[0], H, W, C, flip=True)
+    return _run(k, ga, wa, None, N, wa.shape[0], H, W, C, g, flip=True)
 
 
 def winograd_weight_grad(ga, xa, wa, geo: Window2d, g: int):
-    """gw (OC, C, 3, 3) of the stride-1, padding-1 3x3 conv2d, the gradient of the Winograd
+    """gw (OC, C/g, 3, 3) of the stride-1, padding-1 3x3 conv2d, the gradient of the Winograd
     forward (16 GEMMs summing all tiles and images); None when the kernel does not apply."""
     k = _kernels(ga, wa, geo, g)
     if k is None:
         return None
     N, C, H, W = geo.x_shape
     OC = wa.shape[0]
-    gw = np.empty((OC, C, 3, 3), np.float32)
+    gw = np.empty((OC, C // g, 3, 3), np.float32)
     work = _scratch(3, (k.winograd_work_size(N, C, H, W, OC, True),), np.float32, ga)
     k.winograd_conv3x3_wgrad(
         contiguous(xa).reshape(-1), contiguous(ga).reshape(-1), gw.reshape(-1), N, C, H, W, OC,
-        work,
+        work, g,
     )  # fmt: skip
     return gw
