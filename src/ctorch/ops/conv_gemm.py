@@ -198,7 +198,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         return y
     if (y := winograd_forward(xa, wa, ba, geo, g)) is not None:
         return y
-    if _use_wide(xa, g, N, OC, K, L):
+    if _use_wide(xa, g, N, OC, K, L, kh == kw == 1):
         return _wide_forward(xa, wa, ba, geo, g)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
     if k is not None:
@@ -285,7 +285,7 @@ def _conv2d_backward_arrays(
                 ga.reshape(-1), contiguous(xa).reshape(-1), gw.reshape(-1), *geom
             )
         return gx, gw, gb
-    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L):
+    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L, kh == kw == 1):
         gx, gw = _wide_backward(ga, xa, wa, geo, g, need_x, need_w)
         return gx, gw, gb
     k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None

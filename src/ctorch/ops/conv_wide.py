@@ -32,13 +32,19 @@ _FUSED_MIN_BATCH = 4
 _WIDE_MAX_L = 256
 
 
-def _use_wide(xa, g, N, OC, K, L):
+#: float32, groups 1, 1x1 kernels: the per-image kernels from this many output pixels per
+#: image (no columns to build there; the wide path's two transposes cost more: pointwise
+#: 64->128 14x14 0.61 -> 0.47 ms, 1x1 stride 2 7->4 0.11 -> 0.07 ms; 4x4 -> 2x2 stays wide)
+_WIDE_MAX_L_1X1 = 16
+
+
+def _use_wide(xa, g, N, OC, K, L, k1x1=False):
     """Whether conv2d on this CPU array takes the batched ("wide") path."""
     if type(xa) is not np.ndarray or xa.dtype not in (np.float32, np.float64):
         return False
     if xa.dtype == np.float64 or g > 1:
         return True
-    return L < _WIDE_MAX_L or N < _FUSED_MIN_BATCH
+    return L < (_WIDE_MAX_L_1X1 if k1x1 else _WIDE_MAX_L) or N < _FUSED_MIN_BATCH
 
 
 def _mm(a, b, out):
