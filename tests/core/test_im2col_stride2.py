@@ -1,6 +1,8 @@
 """im2col / im2col_wide at horizontal stride 2 (the AVX-512 two-loads-and-permute rows of
-_core/_conv_f32.h, outputs up to 64 wide; wider rows keep the scalar loop): the same values
-as a NumPy reference, padding, dilation, kernels wider than the stride, float32 and float64."""
+_core/_conv_f32.h, outputs up to 64 wide; wider rows keep the scalar loop) and col2im /
+col2im_wide at stride 2 (gathered per row of x): the same values as a NumPy reference
+(col2im: the same bits, the taps added in (ki, kj) order from zero), padding, dilation,
+kernels wider than the stride, float32 and float64."""
 
 from __future__ import annotations
 
@@ -51,3 +53,36 @@ def test_im2col_stride2_matches_reference(dtype, xs, k, s, p, d):
     wide = np.full(ref.size, np.nan, dtype)
     kconv.im2col_wide(x.reshape(-1), wide, geo)
     assert np.array_equal(wide, ref.transpose(1, 0, 2).reshape(-1))
+
+
+def _ref_col2im(cols, geo):
+    """x = sum of the patches, each tap's slice added in (ki, kj) order onto zeros."""
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    xp = np.zeros((N, C, H + 2 * ph + sh * oh + dh * kh, W + 2 * pw + sw * ow + dw * kw),
+                  cols.dtype)  # fmt: skip
+    c6 = cols.reshape(N, C, kh, kw, oh, ow)
+    for ki in range(kh):
+        for kj in range(kw):
+            xp[
+                :, :, ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
+                kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
+            ] += c6[:, :, ki, kj]  # fmt: skip
+    return xp[:, :, ph : ph + H, pw : pw + W]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs,k,s,p,d", CASES + [((2, 4, 32, 32), 4, 2, 1, 1)])
+def test_col2im_stride2_same_bits_as_reference(dtype, xs, k, s, p, d):
+    N, C, H, W = xs
+    oh = (H + 2 * p - d * (k - 1) - 1) // s + 1
+    ow = (W + 2 * p - d * (k - 1) - 1) // s + 1
+    geo = Window2d(N, C, H, W, k, k, s, s, p, p, d, d, oh, ow)
+    cols = np.random.default_rng(1).standard_normal((N, C * k * k, oh * ow)).astype(dtype)
+    cols[0, 0, 0] = -0.0
+    ref = _ref_col2im(cols, geo)
+    x = np.full(N * C * H * W, np.nan, dtype)
+    kconv.col2im(cols.reshape(-1), x, geo)
+    assert x.tobytes() == np.ascontiguousarray(ref).tobytes()
+    xw = np.full(N * C * H * W, np.nan, dtype)
+    kconv.col2im_wide(np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(-1), xw, geo)
+    assert xw.tobytes() == np.ascontiguousarray(ref).tobytes()

@@ -201,6 +201,55 @@ static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc
 }
 CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, float, ctc_row_add_avx512)
 
+/* col2im at horizontal stride 2, gathered per row of x instead of scattered per row of cols:
+ * the even and odd columns of a row of x are two vectors of accumulators, each tap adds one
+ * contiguous (masked) slice of its row of cols to one of them, then the two are interleaved
+ * and stored once.  Each element gets its taps' terms in (ki, kj) order starting from zero,
+ * as the scatter loop's memset-and-add, so the results are the same bits; no
+ * read-modify-write of x (the scatter form's masked stores on alternate lanes stalled on the
+ * next tap's loads: slower than scalar there). */
+static CTG_AVX512 void ctc_col2im1_avx512_s2(const float *cols, float *x, const ctc_geom *g,
+                                             ptrdiff_t L)
+{
+    const int ow = g->ow, W = g->W;
+    const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
+                                             7, 23);
+    const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
+    const int nm = (W + 1) / 2; /* even/odd column pairs */
+    for (int c = 0; c < g->C; c++) {
+        float *xp = x + (ptrdiff_t)c * g->H * W;
+        const float *cc = cols + (ptrdiff_t)c * g->kh * g->kw * L;
+        for (int iy = 0; iy < g->H; iy++) {
+            float *xr = xp + (ptrdiff_t)iy * W;
+            for (int m0 = 0; m0 < nm; m0 += 16) {
+                __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+                for (int ki = 0; ki < g->kh; ki++) {
+                    const int r = iy + g->ph - ki * g->dh;
+                    if (r < 0 || r % g->sh != 0 || r / g->sh >= g->oh)
+                        continue;
+                    const int oy = r / g->sh;
+                    for (int kj = 0; kj < g->kw; kj++) {
+                        const int e = kj * g->dw - g->pw; /* ix = 2*ox + e */
+                        const int q = e & 1, sft = (e - q) / 2; /* ix = 2*(ox + sft) + q */
+                        const float *d = cc + ((ptrdiff_t)ki * g->kw + kj) * L +
+                                         (ptrdiff_t)oy * ow;
+                        const __mmask16 mk = (__mmask16)ct_lanes16(sft - m0, ow + sft - m0);
+                        if (!mk)
+                            continue;
+                        acc[q] = _mm512_add_ps(acc[q],
+                                               _mm512_maskz_loadu_ps(mk, d + m0 - sft));
+                    }
+                }
+                const int x0 = 2 * m0;
+                _mm512_mask_storeu_ps(xr + x0, (__mmask16)ct_lanes16(0, W - x0),
+                                      _mm512_permutex2var_ps(acc[0], lo_idx, acc[1]));
+                _mm512_mask_storeu_ps(xr + x0 + 16, (__mmask16)ct_lanes16(0, W - x0 - 16),
+                                      _mm512_permutex2var_ps(acc[0], hi_idx, acc[1]));
+            }
+        }
+    }
+}
+
 /* Stride 2, output rows of at most 64 columns: each 16-lane chunk of a row is two masked
  * loads of the input row (only [2*lo, 2*hi - 1) read) and an even-lane permute; the masks
  * are made once per row of cols.  Same values as the scalar loop (a copy). */
@@ -279,6 +328,10 @@ static void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, ptrdi
      * masked rows win (16x16 0.29 vs 1.0, 28x28 1.6 vs 3.0).  Same adds, same bits. */
     if (simd && g->sw == 1 && g->ow >= 16) {
         ctc_col2im1_avx512(cols, x, g, ld);
+        return;
+    }
+    if (simd && g->sw == 2) {
+        ctc_col2im1_avx512_s2(cols, x, g, ld);
         return;
     }
 #endif
