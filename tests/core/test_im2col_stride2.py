@@ -34,7 +34,9 @@ CASES = [
     ((3, 2, 5, 5), 1, 2, 0, 1),  # 1x1 downsample
     ((2, 3, 6, 33), 4, 2, 1, 1),  # even kernel
     ((1, 1, 3, 2), 3, 2, 1, 1),  # one output column
-    ((1, 2, 4, 140), 3, 2, 1, 1),  # 70 outputs: the scalar rows
+    ((1, 2, 4, 140), 3, 2, 1, 1),  # 70 outputs: the scalar im2col rows
+    ((2, 3, 33, 37), 3, 2, 1, 1),  # col2im gathered per row (33+ wide)
+    ((1, 2, 40, 64), 5, 2, 2, 2),  # dilated, 5x5
 ]
 
 
