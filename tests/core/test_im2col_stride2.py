@@ -1,5 +1,6 @@
 """im2col / im2col_wide at horizontal stride 2 (the AVX-512 two-loads-and-permute rows of
-_core/_conv_f32.h, outputs up to 64 wide; wider rows keep the scalar loop) and col2im /
+_core/_conv_f32.h, outputs 4 to 64 wide and kernels above 1x1; the others keep the scalar
+loop) and col2im /
 col2im_wide at stride 2 (gathered per row of x): the same values as a NumPy reference
 (col2im: the same bits, the taps added in (ki, kj) order from zero), padding, dilation,
 kernels wider than the stride, float32 and float64."""
