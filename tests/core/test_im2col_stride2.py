@@ -89,3 +89,28 @@ def test_col2im_stride2_same_bits_as_reference(dtype, xs, k, s, p, d):
     xw = np.full(N * C * H * W, np.nan, dtype)
     kconv.col2im_wide(np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(-1), xw, geo)
     assert xw.tobytes() == np.ascontiguousarray(ref).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_strided_1x1_wide_path_vs_torch(dtype):
+    # the wide path's NumPy strided copies for 1x1 kernels: conv2d (ResNet's downsampling)
+    # and conv_transpose2d with output_padding (the adjoint copy into a taller plane)
+    torch = pytest.importorskip("torch")
+    import ctorch
+
+    rng = np.random.default_rng(0)
+    for xs, ws, kw, tr in [
+        ((4, 6, 5, 5), (8, 6, 1, 1), dict(stride=2), False),
+        ((4, 6, 4, 7), (8, 6, 1, 1), dict(stride=(2, 3)), False),
+        ((3, 6, 3, 3), (6, 5, 1, 1), dict(stride=2, output_padding=1), True),
+    ]:
+        x, w = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)
+        res = []
+        for lib in (ctorch, torch):
+            xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+            F = lib.nn.functional
+            y = F.conv_transpose2d(xt, wt, **kw) if tr else F.conv2d(xt, wt, **kw)
+            (y * y).sum().backward()
+            res.append([a.detach().numpy() for a in (y, xt.grad, wt.grad)])
+        for a, t in zip(*res, strict=True):
+            np.testing.assert_allclose(a, t, rtol=1e-4, atol=1e-4)
