@@ -37,7 +37,7 @@ from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
 from .conv_direct import direct_backward, direct_forward
 from .conv_scratch import _scratch
-from .conv_trim import _ShapeOnly, _trimmed
+from .conv_trim import _ShapeOnly, _trimmed, _trimmed_weight, _untrimmed_weight_grad
 from .conv_wide import (
     _FUSED_MIN_BATCH,
     _convT_wide_backward,
@@ -171,7 +171,8 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         if t is not None:
             (a, b, c, d), (ch, cw), pad = t
             xc = xa[:, :, ch:, cw:]
-            return _conv2d_forward_arrays(xc, wa[:, :, a:b, c:d], ba, stride, pad, dilation, groups)
+            wc = _trimmed_weight(wa, a, b, c, d)
+            return _conv2d_forward_arrays(xc, wc, ba, stride, pad, dilation, groups)
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -227,7 +228,11 @@ def _conv2d_backward_arrays(
             (a, b, c, d), (ch, cw), pad = t
             N, C, H, W = xa.shape
             xs = xa[:, :, ch:, cw:] if need_w else _ShapeOnly((N, C, H - ch, W - cw))
-            ws = wa[:, :, a:b, c:d] if need_x else _ShapeOnly(wa.shape[:2] + (b - a, d - c))
+            ws = (
+                _trimmed_weight(wa, a, b, c, d)
+                if need_x
+                else _ShapeOnly(wa.shape[:2] + (b - a, d - c))
+            )
             gx, gw, gb = _conv2d_backward_arrays(
                 ga, xs, ws, stride, pad, dilation, groups, need_x, need_w, need_b
             )
@@ -236,9 +241,7 @@ def _conv2d_backward_arrays(
                 full[:, :, ch:, cw:] = gx
                 gx = full
             if gw is not None:
-                full = np.zeros(wa.shape, gw.dtype)
-                full[:, :, a:b, c:d] = gw
-                gw = full
+                gw = _untrimmed_weight_grad(gw, wa.shape, a, b, c, d)
             return gx, gw, gb
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
