@@ -1,4 +1,5 @@
-"""im2col / im2col_wide at horizontal stride 2 (the AVX-512 two-loads-and-permute rows of
+"""im2col / im2col_wide at horizontal stride 2 and on planes of at most 16 outputs (the
+whole batch's patches gathered 16 lanes at a time) (the AVX-512 two-loads-and-permute rows of
 _core/_conv_f32.h, outputs 4 to 64 wide and kernels above 1x1; the others keep the scalar
 loop) and col2im /
 col2im_wide at stride 2 (gathered per row of x): the same values as a NumPy reference
@@ -36,6 +37,9 @@ CASES = [
     ((2, 3, 6, 33), 4, 2, 1, 1),  # even kernel
     ((1, 1, 3, 2), 3, 2, 1, 1),  # one output column
     ((1, 2, 4, 140), 3, 2, 1, 1),  # 70 outputs: the scalar im2col rows
+    ((5, 3, 4, 4), 3, 2, 1, 1),  # im2col_wide gathers 4 images of 4 outputs, then 1
+    ((3, 2, 3, 3), 2, 1, 0, 1),  # stride 1, 2x2 outputs (gathered too)
+    ((17, 2, 2, 2), 3, 2, 1, 1),  # one output: 16 images per gather
     ((2, 3, 33, 37), 3, 2, 1, 1),  # col2im gathered per row (33+ wide)
     ((1, 2, 40, 64), 5, 2, 2, 2),  # dilated, 5x5
 ]

@@ -298,6 +298,49 @@ static CTG_AVX512 void ctc_im2col1_avx512_s2(const float *x, float *cols, const 
 }
 #endif
 
+#ifdef CTG_X86
+/* im2col_wide for planes of at most 16 outputs (L = oh*ow): one 16-lane gather takes
+ * 16 / L images' patches of one tap (the lane pattern, and which lanes read padding, is the
+ * same for every image and channel), so a row of cols is written 16 floats at a time instead
+ * of one tiny row per (image, channel) plane (128x4x4 -> 2x2 3x3: per-plane overhead was
+ * most of the time).  Channel c's kh*kw rows of the N images (g: one plane's geometry);
+ * the caller checks 16 * C*H*W < 2**31. */
+static CTG_AVX512 void ctc_im2col_wide_small(const float *x, float *cols, const ctc_geom *g,
+                                             int N, int C, int c)
+{
+    const int ow = g->ow, L = g->oh * ow, per = 16 / L, HW = g->H * g->W;
+    const ptrdiff_t LD = (ptrdiff_t)N * L, CHW = (ptrdiff_t)C * HW;
+    const float *xc = x + (ptrdiff_t)c * HW;
+    for (int ki = 0; ki < g->kh; ki++)
+        for (int kj = 0; kj < g->kw; kj++) {
+            int idx[16];
+            unsigned valid = 0;
+            for (int j = 0; j < 16; j++) {
+                idx[j] = 0;
+                if (j >= per * L)
+                    continue;
+                const int n = j / L, l = j - n * L, oy = l / ow, ox = l - oy * ow;
+                const int iy = oy * g->sh - g->ph + ki * g->dh;
+                const int ix = ox * g->sw - g->pw + kj * g->dw;
+                if (iy >= 0 && iy < g->H && ix >= 0 && ix < g->W) {
+                    idx[j] = (int)(n * CHW + (ptrdiff_t)iy * g->W + ix);
+                    valid |= 1u << j;
+                }
+            }
+            const __m512i vi = _mm512_loadu_si512((const void *)idx);
+            float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * LD;
+            for (int n0 = 0; n0 < N; n0 += per) {
+                const int lanes = (N - n0 < per ? N - n0 : per) * L;
+                const __mmask16 st = (__mmask16)ct_lanes16(0, lanes);
+                const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                          (__mmask16)(valid & st), vi,
+                                                          xc + n0 * CHW, 4);
+                _mm512_mask_storeu_ps(row + (ptrdiff_t)n0 * L, st, v);
+            }
+        }
+}
+#endif
+
 /* cols (C*kh*kw, oh*ow) (row stride ld) = patches of one image x (C, H, W); zero outside
  * the input. */
 static void ctc_im2col1_ld(const float *x, float *cols, const ctc_geom *g, ptrdiff_t ld,

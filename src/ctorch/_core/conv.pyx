@@ -27,6 +27,8 @@ cdef extern from "_conv_f32.h" nogil:
     void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, Py_ssize_t ld,
                         int simd)
     void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g, Py_ssize_t ld)
+    void ctc_im2col_wide_small(const float *x, float *cols, const ctc_geom *g, int N, int C,
+                               int c)
     void ctc_col2im1_f64(const double *cols, double *x, const ctc_geom *g, Py_ssize_t ld)
 
 cdef Py_ssize_t THRESHOLD = 32768
@@ -139,6 +141,13 @@ def im2col_wide(const floating[::1] x, floating[::1] cols, geo):
     _plane_geom(&g, "im2col_wide", &w)
     cdef const ctc_geom *gp = &g
     cdef int simd = SIMD
+    if floating is float:
+        if simd and OHW <= 16 and 16 * C * HW < INT_MAX_:  # gathers over 16 / OHW images
+            with nogil:
+                for c in prange(C, schedule='static',
+                                use_threads_if=N * C * KK * OHW > THRESHOLD):
+                    ctc_im2col_wide_small(&x[0], &cols[0], gp, <int>N, <int>C, <int>c)
+            return
     with nogil:
         for nc in prange(N * C, schedule='static',
                          use_threads_if=N * C * KK * OHW > THRESHOLD):
