@@ -200,6 +200,145 @@ static CTG_AVX512 void ctc_im2col1_avx512(const float *x, float *cols, const ctc
     }
 }
 CTC_COL2IM(ctc_col2im1_avx512, CTG_AVX512, float, ctc_row_add_avx512)
+
+/* col2im at horizontal stride 2, gathered per row of x instead of scattered per row of cols:
+ * the even and odd columns of a row of x are two vectors of accumulators, each tap adds one
+ * contiguous (masked) slice of its row of cols to one of them, then the two are interleaved
+ * and stored once.  Each element gets its taps' terms in (ki, kj) order starting from zero,
+ * as the scatter loop's memset-and-add, so the results are the same bits; no
+ * read-modify-write of x (the scatter form's masked stores on alternate lanes stalled on the
+ * next tap's loads: slower than scalar there). */
+static CTG_AVX512 void ctc_col2im1_avx512_s2(const float *cols, float *x, const ctc_geom *g,
+                                             ptrdiff_t L) /* sh == sw == 2 */
+{
+    const int ow = g->ow, W = g->W;
+    const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
+                                             7, 23);
+    const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
+    const int nm = (W + 1) / 2; /* even/odd column pairs */
+    for (int c = 0; c < g->C; c++) {
+        float *xp = x + (ptrdiff_t)c * g->H * W;
+        const float *cc = cols + (ptrdiff_t)c * g->kh * g->kw * L;
+        for (int iy = 0; iy < g->H; iy++) {
+            float *xr = xp + (ptrdiff_t)iy * W;
+            for (int m0 = 0; m0 < nm; m0 += 16) {
+                __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+                for (int ki = 0; ki < g->kh; ki++) {
+                    const int r = iy + g->ph - ki * g->dh;
+                    if (r < 0 || (r & 1) || (r >> 1) >= g->oh) /* sh == 2 */
+                        continue;
+                    const int oy = r >> 1;
+                    for (int kj = 0; kj < g->kw; kj++) {
+                        const int e = kj * g->dw - g->pw; /* ix = 2*ox + e */
+                        const int q = e & 1, sft = (e - q) / 2; /* ix = 2*(ox + sft) + q */
+                        const float *d = cc + ((ptrdiff_t)ki * g->kw + kj) * L +
+                                         (ptrdiff_t)oy * ow;
+                        const __mmask16 mk = (__mmask16)ct_lanes16(sft - m0, ow + sft - m0);
+                        if (!mk)
+                            continue;
+                        acc[q] = _mm512_add_ps(acc[q],
+                                               _mm512_maskz_loadu_ps(mk, d + m0 - sft));
+                    }
+                }
+                const int x0 = 2 * m0;
+                _mm512_mask_storeu_ps(xr + x0, (__mmask16)ct_lanes16(0, W - x0),
+                                      _mm512_permutex2var_ps(acc[0], lo_idx, acc[1]));
+                _mm512_mask_storeu_ps(xr + x0 + 16, (__mmask16)ct_lanes16(0, W - x0 - 16),
+                                      _mm512_permutex2var_ps(acc[0], hi_idx, acc[1]));
+            }
+        }
+    }
+}
+
+/* Stride 2, output rows of at most 64 columns: each 16-lane chunk of a row is two masked
+ * loads of the input row (only [2*lo, 2*hi - 1) read) and an even-lane permute; the masks
+ * are made once per row of cols.  Same values as the scalar loop (a copy). */
+static CTG_AVX512 void ctc_im2col1_avx512_s2(const float *x, float *cols, const ctc_geom *g,
+                                             ptrdiff_t L)
+{
+    const int ow = g->ow;
+    const int nch = (ow + 15) / 16;
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                         28, 30);
+    for (int c = 0; c < g->C; c++) {
+        const float *xp = x + (ptrdiff_t)c * g->H * g->W;
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * L;
+                const int ix0 = kj * g->dw - g->pw;
+                int lo, hi;
+                ctc_col_range(ix0, g->W, 2, ow, &lo, &hi);
+                __mmask16 la[4], lb[4], sm[4];
+                for (int q = 0; q < nch; q++) {
+                    const int o = 16 * q, n = ow - o < 16 ? ow - o : 16;
+                    const int e0 = 2 * lo - 2 * o, e1 = hi > lo ? 2 * hi - 1 - 2 * o : e0;
+                    la[q] = (__mmask16)ct_lanes16(e0, e1);
+                    lb[q] = (__mmask16)ct_lanes16(e0 - 16, e1 - 16);
+                    sm[q] = (__mmask16)ct_lanes16(0, n);
+                }
+                for (int oy = 0; oy < g->oh; oy++) {
+                    const int iy = oy * g->sh - g->ph + ki * g->dh;
+                    float *d = row + (ptrdiff_t)oy * ow;
+                    if (iy < 0 || iy >= g->H) {
+                        for (int q = 0; q < nch; q++)
+                            _mm512_mask_storeu_ps(d + 16 * q, sm[q], _mm512_setzero_ps());
+                        continue;
+                    }
+                    const float *src = xp + (ptrdiff_t)iy * g->W + ix0;
+                    for (int q = 0; q < nch; q++) {
+                        const float *s = src + 32 * q;
+                        const __m512 a = _mm512_maskz_loadu_ps(la[q], s);
+                        const __m512 b = _mm512_maskz_loadu_ps(lb[q], s + 16);
+                        _mm512_mask_storeu_ps(d + 16 * q, sm[q],
+                                              _mm512_permutex2var_ps(a, ev, b));
+                    }
+                }
+            }
+    }
+}
+#endif
+
+#ifdef CTG_X86
+/* im2col_wide for planes of at most 16 outputs (L = oh*ow): one 16-lane gather takes
+ * 16 / L images' patches of one tap (the lane pattern, and which lanes read padding, is the
+ * same for every image and channel), so a row of cols is written 16 floats at a time instead
+ * of one tiny row per (image, channel) plane (128x4x4 -> 2x2 3x3: per-plane overhead was
+ * most of the time).  Channel c's kh*kw rows of the N images (g: one plane's geometry);
+ * the caller checks 16 * C*H*W < 2**31. */
+static CTG_AVX512 void ctc_im2col_wide_small(const float *x, float *cols, const ctc_geom *g,
+                                             int N, int C, int c)
+{
+    const int ow = g->ow, L = g->oh * ow, per = 16 / L, HW = g->H * g->W;
+    const ptrdiff_t LD = (ptrdiff_t)N * L, CHW = (ptrdiff_t)C * HW;
+    const float *xc = x + (ptrdiff_t)c * HW;
+    for (int ki = 0; ki < g->kh; ki++)
+        for (int kj = 0; kj < g->kw; kj++) {
+            int idx[16];
+            unsigned valid = 0;
+            for (int j = 0; j < 16; j++) {
+                idx[j] = 0;
+                if (j >= per * L)
+                    continue;
+                const int n = j / L, l = j - n * L, oy = l / ow, ox = l - oy * ow;
+                const int iy = oy * g->sh - g->ph + ki * g->dh;
+                const int ix = ox * g->sw - g->pw + kj * g->dw;
+                if (iy >= 0 && iy < g->H && ix >= 0 && ix < g->W) {
+                    idx[j] = (int)(n * CHW + (ptrdiff_t)iy * g->W + ix);
+                    valid |= 1u << j;
+                }
+            }
+            const __m512i vi = _mm512_loadu_si512((const void *)idx);
+            float *row = cols + ((ptrdiff_t)(c * g->kh + ki) * g->kw + kj) * LD;
+            for (int n0 = 0; n0 < N; n0 += per) {
+                const int lanes = (N - n0 < per ? N - n0 : per) * L;
+                const __mmask16 st = (__mmask16)ct_lanes16(0, lanes);
+                const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                          (__mmask16)(valid & st), vi,
+                                                          xc + n0 * CHW, 4);
+                _mm512_mask_storeu_ps(row + (ptrdiff_t)n0 * L, st, v);
+            }
+        }
+}
 #endif
 
 /* cols (C*kh*kw, oh*ow) (row stride ld) = patches of one image x (C, H, W); zero outside
@@ -210,6 +349,12 @@ static void ctc_im2col1_ld(const float *x, float *cols, const ctc_geom *g, ptrdi
 #ifdef CTG_X86
     if (simd && g->sw == 1) {
         ctc_im2col1_avx512(x, cols, g, ld);
+        return;
+    }
+    /* measured per plane set, 1 thread: 3x3 7->4 0.24 -> 0.20 ms, 7x7 28->14 0.39 -> 0.14,
+     * 4x4 32->16 2.2 -> 1.3; outputs under 4 wide and 1x1 kernels were faster scalar */
+    if (simd && g->sw == 2 && g->ow <= 64 && g->ow >= 4 && g->kh * g->kw > 1) {
+        ctc_im2col1_avx512_s2(x, cols, g, ld);
         return;
     }
 #endif
@@ -228,6 +373,13 @@ static void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, ptrdi
      * masked rows win (16x16 0.29 vs 1.0, 28x28 1.6 vs 3.0).  Same adds, same bits. */
     if (simd && g->sw == 1 && g->ow >= 16) {
         ctc_col2im1_avx512(cols, x, g, ld);
+        return;
+    }
+    /* stride 2 both ways, rows of x from 32 wide: per plane set, 4x4 kernels, 1 thread:
+     * 32x32 5.8 -> 4.3 ms, 64x64 0.62 -> 0.33 ms; at 8 and 16 wide the vectors run mostly
+     * empty and the scalar scatter is 2-3x faster */
+    if (simd && g->sw == 2 && g->sh == 2 && g->W >= 32) {
+        ctc_col2im1_avx512_s2(cols, x, g, ld);
         return;
     }
 #endif

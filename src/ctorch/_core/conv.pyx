@@ -27,6 +27,8 @@ cdef extern from "_conv_f32.h" nogil:
     void ctc_col2im1_ld(const float *cols, float *x, const ctc_geom *g, Py_ssize_t ld,
                         int simd)
     void ctc_im2col1_f64(const double *x, double *cols, const ctc_geom *g, Py_ssize_t ld)
+    void ctc_im2col_wide_small(const float *x, float *cols, const ctc_geom *g, int N, int C,
+                               int c)
     void ctc_col2im1_f64(const double *cols, double *x, const ctc_geom *g, Py_ssize_t ld)
 
 cdef Py_ssize_t THRESHOLD = 32768
@@ -139,6 +141,13 @@ def im2col_wide(const floating[::1] x, floating[::1] cols, geo):
     _plane_geom(&g, "im2col_wide", &w)
     cdef const ctc_geom *gp = &g
     cdef int simd = SIMD
+    if floating is float:
+        if simd and OHW <= 16 and 16 * C * HW < INT_MAX_:  # gathers over 16 / OHW images
+            with nogil:
+                for c in prange(C, schedule='static',
+                                use_threads_if=N * C * KK * OHW > THRESHOLD):
+                    ctc_im2col_wide_small(&x[0], &cols[0], gp, <int>N, <int>C, <int>c)
+            return
     with nogil:
         for nc in prange(N * C, schedule='static',
                          use_threads_if=N * C * KK * OHW > THRESHOLD):
@@ -325,3 +334,125 @@ def depthwise_conv2d_backward_weight(const floating[::1] gy, const floating[::1]
                     s = s + ao[t * ow + ox]
                 gw[o * KK + t] = <floating>s
     free(acc)
+
+
+cdef extern from "_gconv_f32.h" nogil:
+    ctypedef struct ctgd_geom:
+        int N, C, H, W, OC, G, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+    int CTGD_MAXKK
+    int ctgd_available()
+    int ct_max_threads()
+    int ctgd_forward(const float *x, const float *w, const float *bias, float *y,
+                     const ctgd_geom *g, int nthreads)
+    int ctgd_backward_input(const float *gy, const float *w, float *gx, const ctgd_geom *g,
+                            int nthreads)
+    int ctgd_backward_weight(const float *gy, const float *x, float *gw, const ctgd_geom *g,
+                             int nthreads)
+
+
+#: the direct grouped float32 kernels (``grouped_conv2d_*``) run on this CPU (AVX-512)
+GCONV_AVX512 = bool(ctgd_available())
+
+
+cdef int _gd_geom(ctgd_geom *g, str kernel, object geo, Py_ssize_t groups, Py_ssize_t OC,
+                  bint for_dx) except -1:
+    cdef win2d w
+    _window(&w, kernel, geo)
+    if not GCONV_AVX512:
+        raise RuntimeError(f"{kernel}: needs an AVX-512 CPU (check conv.GCONV_AVX512)")
+    if groups < 1 or w.C % groups or OC < 1 or OC % groups:
+        raise ValueError(f"{kernel}: groups={groups} must divide C={w.C} and OC={OC}")
+    if w.sw > 2:
+        raise ValueError(f"{kernel}: horizontal stride {w.sw} above 2 is not supported")
+    if w.kh * w.kw > CTGD_MAXKK:
+        raise ValueError(f"{kernel}: kernel ({w.kh}, {w.kw}) has more than {CTGD_MAXKK} taps")
+    if for_dx and (w.ph > (w.kh - 1) * w.dh or w.pw > (w.kw - 1) * w.dw):
+        raise ValueError(f"{kernel}: padding ({w.ph}, {w.pw}) above the dilated kernel "
+                         "extent is not supported")
+    if w.oh != (w.H + 2 * w.ph - w.dh * (w.kh - 1) - 1) // w.sh + 1 or \
+            w.ow != (w.W + 2 * w.pw - w.dw * (w.kw - 1) - 1) // w.sw + 1:
+        raise ValueError(f"{kernel}: output size ({w.oh}, {w.ow}) does not match the geometry")
+    # padded planes (the rows of 4-row blocks, 16-lane chunks at stride 2) in C ints
+    if max(w.N * max(w.C, OC), (w.H + 2 * w.ph + 4 * w.sh + w.kh * w.dh + 64) *
+           (w.W + 2 * w.pw + 64 * w.sw + w.kw * w.dw + 64)) > INT_MAX_ // 4:
+        raise ValueError(f"{kernel}: sizes above 2**29 are not supported")
+    g.N, g.C, g.H, g.W, g.OC, g.G = w.N, w.C, w.H, w.W, OC, groups
+    g.kh, g.kw, g.sh, g.sw, g.ph, g.pw = w.kh, w.kw, w.sh, w.sw, w.ph, w.pw
+    g.dh, g.dw, g.oh, g.ow = w.dh, w.dw, w.oh, w.ow
+    return 0
+
+
+def grouped_conv2d_forward(const float[::1] x, const float[::1] w, b, float[::1] y, geo,
+                           Py_ssize_t groups, Py_ssize_t OC):
+    """y (N, OC, oh, ow) = conv2d of x (N, C, H, W) with w (OC, C/groups, kh, kw) (+ b (OC,)
+    or None), direct float32 AVX-512 kernel for groups with few channels (``_gconv_f32.h``);
+    horizontal stride 1 or 2, at most 49 taps, floor-mode output size.  CPU only."""
+    cdef str op = "grouped_conv2d_forward"
+    cdef ctgd_geom g
+    _gd_geom(&g, op, geo, groups, OC, False)
+    cdef Py_ssize_t Cg = g.C // groups, KK = g.kh * g.kw
+    _check(op, "x", x.shape[0], g.N * g.C * g.H * g.W)
+    _check(op, "w", w.shape[0], OC * Cg * KK)
+    _check(op, "y", y.shape[0], g.N * OC * g.oh * g.ow)
+    cdef const float[::1] bv
+    cdef const float *bp = NULL
+    if b is not None:
+        bv = b
+        _check(op, "bias", bv.shape[0], OC)
+        bp = &bv[0]
+    if g.N * OC * g.oh * g.ow == 0:
+        return
+    cdef int rc, nt = ct_max_threads()
+    cdef const float *xp = &x[0] if x.shape[0] > 0 else NULL
+    with nogil:
+        rc = ctgd_forward(xp, &w[0] if KK * Cg > 0 else NULL, bp, &y[0], &g, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate the padded planes")
+
+
+def grouped_conv2d_backward_input(const float[::1] gy, const float[::1] w, float[::1] gx, geo,
+                                  Py_ssize_t groups, Py_ssize_t OC):
+    """gx (N, C, H, W) (overwritten) of grouped_conv2d_forward from gy (N, OC, oh, ow); also
+    needs padding <= (k-1)*dilation per dim, and finite weights (the caller checks: a tap
+    over the zero-inserted gy would make inf*0)."""
+    cdef str op = "grouped_conv2d_backward_input"
+    cdef ctgd_geom g
+    _gd_geom(&g, op, geo, groups, OC, True)
+    cdef Py_ssize_t Cg = g.C // groups, KK = g.kh * g.kw
+    _check(op, "gy", gy.shape[0], g.N * OC * g.oh * g.ow)
+    _check(op, "w", w.shape[0], OC * Cg * KK)
+    _check(op, "gx", gx.shape[0], g.N * g.C * g.H * g.W)
+    if g.N * g.C * g.H * g.W == 0:
+        return
+    if g.oh * g.ow == 0:
+        memset(&gx[0], 0, gx.shape[0] * sizeof(float))
+        return
+    cdef int rc, nt = ct_max_threads()
+    with nogil:
+        rc = ctgd_backward_input(&gy[0], &w[0], &gx[0], &g, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate the padded planes")
+
+
+def grouped_conv2d_backward_weight(const float[::1] gy, const float[::1] x, float[::1] gw, geo,
+                                   Py_ssize_t groups, Py_ssize_t OC):
+    """gw (OC, C/groups, kh, kw) (overwritten) of grouped_conv2d_forward: per image a float
+    sum over the rows, the images added in order in double, one thread per group (any
+    thread count gives the same bits)."""
+    cdef str op = "grouped_conv2d_backward_weight"
+    cdef ctgd_geom g
+    _gd_geom(&g, op, geo, groups, OC, False)
+    cdef Py_ssize_t Cg = g.C // groups, KK = g.kh * g.kw
+    _check(op, "gy", gy.shape[0], g.N * OC * g.oh * g.ow)
+    _check(op, "x", x.shape[0], g.N * g.C * g.H * g.W)
+    _check(op, "gw", gw.shape[0], OC * Cg * KK)
+    if gw.shape[0] == 0:
+        return
+    if g.N * g.oh * g.ow == 0 or g.H * g.W == 0:
+        memset(&gw[0], 0, gw.shape[0] * sizeof(float))
+        return
+    cdef int rc, nt = ct_max_threads()
+    with nogil:
+        rc = ctgd_backward_weight(&gy[0], &x[0], &gw[0], &g, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate the padded planes")

@@ -178,3 +178,86 @@ def conv2d_fused_backward(gy, x, w, gx, gw, geo, Py_ssize_t OC, bint simd=True):
         rc = ct_conv2d_bwd_f32(pgy, px, pw_, pgx, pgw, &g, nt, simd)
     if rc != 0:
         raise MemoryError(f"{op}: could not allocate work buffers")
+
+
+cdef extern from "_winograd_f32.h" nogil:
+    Py_ssize_t ctw_work_size(int N, int C, int H, int W, int OC)
+    int ctw_conv3x3_f23(const float *x, const float *w, const float *bias, float *y, int N,
+                        int C, int H, int W, int OC, int G, float *work, int flip,
+                        int nthreads)
+    Py_ssize_t ctw_wgrad_work_size(int N, int C, int H, int W, int OC)
+    int ctw_conv3x3_f23_wgrad(const float *x, const float *gy, float *gw, int N, int C,
+                              int H, int W, int OC, int G, float *work, int nthreads)
+
+
+cdef int _wino_check(str op, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                     Py_ssize_t OC, Py_ssize_t G=1) except -1:
+    if not SGEMM_AVX512:
+        raise RuntimeError(f"{op}: needs an AVX-512 CPU (check gemm.SGEMM_AVX512)")
+    if min(N, C, H, W, OC) < 1:
+        raise ValueError(f"{op}: sizes must be positive, got N={N} C={C} H={H} W={W} OC={OC}")
+    if G < 1 or C % G or OC % G:
+        raise ValueError(f"{op}: groups={G} must divide C={C} and OC={OC}")
+    cdef Py_ssize_t Np = (N + 15) // 16 * 16, T = ((H + 1) // 2) * ((W + 1) // 2)
+    if max(16 * C * T * Np, 16 * OC * T * Np, C * (H + 3) * (W + 3) * Np,
+           N * max(C, OC) * H * W, 16 * OC * C) > INT_MAX_ // 4:
+        raise ValueError(f"{op}: sizes above 2**29 are not supported")
+    return 0
+
+
+def winograd_work_size(Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OC,
+                       bint wgrad=False):
+    """Floats of the work buffer winograd_conv3x3 (``wgrad``: winograd_conv3x3_wgrad) needs
+    for this shape."""
+    _wino_check("winograd_work_size", N, C, H, W, OC)
+    if wgrad:
+        return ctw_wgrad_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
+    return ctw_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
+
+
+def winograd_conv3x3(x, w, b, y, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                     Py_ssize_t OC, float[::1] work, bint flip=False, Py_ssize_t groups=1):
+    """y (N, OC, H, W) = conv2d(x (N, C, H, W), w (OC, C, 3, 3), padding=1) (+ b (OC,) or
+    None), or with ``flip`` with the kernel w[c][o] rotated by 180 degrees, w (C, OC/groups,
+    3, 3) (the input gradient of conv2d(., w, padding=1), from gy as x): stride 1, dilation
+    1, any ``groups``, float32, flat C-contiguous; Winograd F(2x2, 3x3)
+    over 16 images per vector (``_winograd_f32.h``); ``work`` a float32 scratch buffer of at
+    least winograd_work_size(...) elements (overwritten).  AVX-512 only (``SGEMM_AVX512``);
+    bitwise identical for any thread count."""
+    cdef str op = "winograd_conv3x3"
+    _wino_check(op, N, C, H, W, OC, groups)
+    cdef const float *px = _in_ptr(op, "x", x, N * C * H * W)
+    cdef const float *pw_ = _in_ptr(op, "w", w, OC * (C // groups) * 9)
+    cdef const float *pb = NULL if b is None else _in_ptr(op, "bias", b, OC)
+    cdef float *py = _out_ptr(op, "y", y, N * OC * H * W)
+    cdef Py_ssize_t need = ctw_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
+    if work.shape[0] < need:
+        raise ValueError(f"{op}: work has {work.shape[0]} elements, expected at least {need}")
+    cdef int nt = ct_max_threads(), rc
+    with nogil:
+        rc = ctw_conv3x3_f23(px, pw_, pb, py, <int>N, <int>C, <int>H, <int>W, <int>OC,
+                             <int>groups, &work[0], flip, nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate work buffers")
+
+
+def winograd_conv3x3_wgrad(x, gy, gw, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                           Py_ssize_t OC, float[::1] work, Py_ssize_t groups=1):
+    """gw (OC, C/groups, 3, 3) (overwritten) of conv2d(x (N, C, H, W), w, padding=1) from gy
+    (N, OC, H, W): the gradient of the Winograd F(2x2, 3x3) forward (16 sgemm products over
+    all tiles and images); ``work`` at least winograd_work_size(..., wgrad=True) floats.
+    Bitwise identical for any thread count."""
+    cdef str op = "winograd_conv3x3_wgrad"
+    _wino_check(op, N, C, H, W, OC, groups)
+    cdef const float *px = _in_ptr(op, "x", x, N * C * H * W)
+    cdef const float *pgy = _in_ptr(op, "gy", gy, N * OC * H * W)
+    cdef float *pgw = _out_ptr(op, "gw", gw, OC * (C // groups) * 9)
+    cdef Py_ssize_t need = ctw_wgrad_work_size(<int>N, <int>C, <int>H, <int>W, <int>OC)
+    if work.shape[0] < need:
+        raise ValueError(f"{op}: work has {work.shape[0]} elements, expected at least {need}")
+    cdef int nt = ct_max_threads(), rc
+    with nogil:
+        rc = ctw_conv3x3_f23_wgrad(px, pgy, pgw, <int>N, <int>C, <int>H, <int>W, <int>OC,
+                                   <int>groups, &work[0], nt)
+    if rc != 0:
+        raise MemoryError(f"{op}: could not allocate work buffers")

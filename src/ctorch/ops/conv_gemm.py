@@ -35,8 +35,9 @@ import numpy as np
 from .._backend import contiguous, float_kernels, xp_of
 from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
+from .conv_direct import direct_backward, direct_forward
 from .conv_scratch import _scratch
-from .conv_trim import _ShapeOnly, _trimmed
+from .conv_trim import _ShapeOnly, _trimmed, _trimmed_weight, _untrimmed_weight_grad
 from .conv_wide import (
     _FUSED_MIN_BATCH,
     _convT_wide_backward,
@@ -44,6 +45,12 @@ from .conv_wide import (
     _use_wide,
     _wide_backward,
     _wide_forward,
+)
+from .conv_winograd import (
+    winograd_applies,
+    winograd_forward,
+    winograd_input_grad,
+    winograd_weight_grad,
 )
 from .im2col import _is_1x1, _out_size, _window, col2im_array, im2col_array
 
@@ -164,7 +171,8 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         if t is not None:
             (a, b, c, d), (ch, cw), pad = t
             xc = xa[:, :, ch:, cw:]
-            return _conv2d_forward_arrays(xc, wa[:, :, a:b, c:d], ba, stride, pad, dilation, groups)
+            wc = _trimmed_weight(wa, a, b, c, d)
+            return _conv2d_forward_arrays(xc, wc, ba, stride, pad, dilation, groups)
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -177,6 +185,9 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     L = oh * ow
     OCg = OC // g
     geo = _window(xa.shape, wa.shape, stride, padding, dilation, (oh, ow))
+    y = direct_forward(xa, wa, ba, geo, g)
+    if y is not None:
+        return y
     kd = _depthwise_kernel(xa, g, C, Cg)
     if kd is not None and wa.dtype == xa.dtype:
         y = np.empty((N, OC, oh, ow), xa.dtype)
@@ -186,7 +197,9 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
             geo, OCg,
         )  # fmt: skip
         return y
-    if _use_wide(xa, g, N, OC, K, L):
+    if (y := winograd_forward(xa, wa, ba, geo, g)) is not None:
+        return y
+    if _use_wide(xa, g, N, OC, K, L, kh == kw == 1):
         return _wide_forward(xa, wa, ba, geo, g)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
     if k is not None:
@@ -206,14 +219,20 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
     return y.reshape(N, OC, oh, ow)
 
 
-def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b):
+def _conv2d_backward_arrays(
+    ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b, use_direct=True
+):
     if type(ga) is np.ndarray:
         t = _trimmed(xa.shape, wa.shape, stride, padding, dilation, ga.shape[2], ga.shape[3])
         if t is not None:
             (a, b, c, d), (ch, cw), pad = t
             N, C, H, W = xa.shape
             xs = xa[:, :, ch:, cw:] if need_w else _ShapeOnly((N, C, H - ch, W - cw))
-            ws = wa[:, :, a:b, c:d] if need_x else _ShapeOnly(wa.shape[:2] + (b - a, d - c))
+            ws = (
+                _trimmed_weight(wa, a, b, c, d)
+                if need_x
+                else _ShapeOnly(wa.shape[:2] + (b - a, d - c))
+            )
             gx, gw, gb = _conv2d_backward_arrays(
                 ga, xs, ws, stride, pad, dilation, groups, need_x, need_w, need_b
             )
@@ -222,9 +241,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
                 full[:, :, ch:, cw:] = gx
                 gx = full
             if gw is not None:
-                full = np.zeros(wa.shape, gw.dtype)
-                full[:, :, a:b, c:d] = gw
-                gw = full
+                gw = _untrimmed_weight_grad(gw, wa.shape, a, b, c, d)
             return gx, gw, gb
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
@@ -244,6 +261,19 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
     gx = gw = gb = None
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
+    direct = direct_backward(ga, xa, wa, geo, g, need_x, need_w) if use_direct else None
+    if direct is not None:
+        gx, gw, x_left = direct
+        if x_left:  # a padding or weight the direct grad x does not take: the other paths
+            gx = _conv2d_backward_arrays(
+                ga, _ShapeOnly(xa.shape), wa, stride, padding, dilation, groups,
+                True, False, False, use_direct=False,
+            )[0]  # fmt: skip
+        return gx, gw, gb
+    if (need_x or need_w) and winograd_applies(ga, wa, geo, g):
+        gx = winograd_input_grad(ga, wa, geo, g) if need_x else None
+        gw = winograd_weight_grad(ga, xa, wa, geo, g) if need_w else None
+        return gx, gw, gb
     kd = _depthwise_kernel(ga, g, C, Cg)
     if kd is not None:
         geom = (geo, OCg)
@@ -258,7 +288,7 @@ def _conv2d_backward_arrays(ga, xa, wa, stride, padding, dilation, groups, need_
                 ga.reshape(-1), contiguous(xa).reshape(-1), gw.reshape(-1), *geom
             )
         return gx, gw, gb
-    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L):
+    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L, kh == kw == 1):
         gx, gw = _wide_backward(ga, xa, wa, geo, g, need_x, need_w)
         return gx, gw, gb
     k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None

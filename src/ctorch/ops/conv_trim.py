@@ -7,6 +7,8 @@ geometry of the same convolution on the live taps (9x fewer multiply-adds there)
 
 from __future__ import annotations
 
+import numpy as np
+
 from .im2col import _out_size
 
 
@@ -57,3 +59,27 @@ def _trimmed(xa_shape, wa_shape, stride, padding, dilation, oh, ow):
     ):
         return None
     return (th[0], th[1], tw[0], tw[1]), (th[2], tw[2]), (ph, pw)
+
+
+def _taps(kw, a, b, c, d):
+    return (np.arange(a, b)[:, None] * kw + np.arange(c, d)[None, :]).ravel()
+
+
+def _untrimmed_weight_grad(gw, shape, a, b, c, d):
+    """The full (OC, Cg, kh, kw) weight gradient: gw (of the taps [a, b) x [c, d)) in place,
+    zeros elsewhere; one fancy-index store over the flattened taps (0.24 ms against 0.89 ms
+    for the 4-D slice assignment on 512x256x3x3)."""
+    OC, Cg, kh, kw = shape
+    full = np.zeros((OC * Cg, kh * kw), gw.dtype)
+    full[:, _taps(kw, a, b, c, d)] = gw.reshape(OC * Cg, (b - a) * (d - c))
+    return full.reshape(shape)
+
+
+def _trimmed_weight(wa, a, b, c, d):
+    """wa[:, :, a:b, c:d] as a C-contiguous array, gathered with one ``take`` over the
+    flattened taps (NumPy's copy of the 4-D slice moves runs of b-a floats: 512x256x3x3 ->
+    2x2 took 0.83 ms against 0.23 ms; a fancy index gives a transposed layout, copied again
+    later)."""
+    kh, kw = wa.shape[2:]
+    flat = wa.reshape(wa.shape[0] * wa.shape[1], kh * kw).take(_taps(kw, a, b, c, d), axis=1)
+    return flat.reshape(wa.shape[0], wa.shape[1], b - a, d - c)
