@@ -219,6 +219,9 @@ UNARY.update(
         "exp2": (np.exp2, "normal", (), 2),
         "trunc": (np.trunc, "halves", (), None),
         "frac": (lambda x: x - np.trunc(x), "halves", (), None),
+        "hardswish": (lambda x: x * np.clip(x + 3, 0, 6) / 6, "normal", (), 4),
+        "logsigmoid": (lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))), "wide", (), 4),
+        "celu": (lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7)), "normal", (0.7,), 4),
     }
 )
 
