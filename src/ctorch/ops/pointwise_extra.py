@@ -182,8 +182,10 @@ class Lerp(Function):
 
     @staticmethod
     def forward(ctx, start, end, weight):
-        ctx.save_for_backward(start, end, weight if isinstance(weight, Tensor) else None)
-        ctx.w = weight
+        if isinstance(weight, Tensor):
+            ctx.save_for_backward(start, end, weight)
+        ctx.w = weight  # a scalar weight needs no saved tensor (a second backward works, as torch)
+        ctx.shapes = start.shape, end.shape
         w = weight._a if isinstance(weight, Tensor) else weight
         r = _lerp_arrays(start._a, end._a, w)
         dt = np.result_type(start._a.dtype, end._a.dtype)
@@ -191,13 +193,15 @@ class Lerp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        start, end, wt = ctx.saved_tensors
+        wt = None
+        if isinstance(ctx.w, Tensor):
+            start, end, wt = ctx.saved_tensors
         w = wt if wt is not None else ctx.w
         gs = ge = gw = None
         if ctx.needs_input_grad[0]:
-            gs = sum_to_shape(g * (1 - w), start.shape)
+            gs = sum_to_shape(g * (1 - w), ctx.shapes[0])
         if ctx.needs_input_grad[1]:
-            ge = sum_to_shape(g * w, end.shape)
+            ge = sum_to_shape(g * w, ctx.shapes[1])
         if wt is not None and ctx.needs_input_grad[2]:
             gw = sum_to_shape(g * (end - start), wt.shape)
         return gs, ge, gw
