@@ -171,7 +171,9 @@ def split(tensor, split_size_or_sections, dim: int = 0):
         s = int(split_size_or_sections)
         if s <= 0 and n > 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
-        sizes = ([min(s, n - i) for i in range(0, n, s)] if s > 0 else []) or [0]  # torch: one empty piece
+        sizes = ([min(s, n - i) for i in range(0, n, s)] if s > 0 else []) or [
+            0
+        ]  # torch: one empty piece
     else:
         sizes = [int(x) for x in split_size_or_sections]
         if sum(sizes) != n:
@@ -204,7 +206,7 @@ class _Split(Function):
     def backward(ctx, *grads):
         ref = next(g for g in grads if g is not None)
         parts = []
-        for g, s in zip(grads, ctx.sizes):
+        for g, s in zip(grads, ctx.sizes, strict=True):
             if g is None:
                 shape = list(ref.shape)
                 shape[ctx.d] = s
