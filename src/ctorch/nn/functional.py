@@ -19,6 +19,7 @@ from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
 from ..ops import loss as _loss
+from ..ops import loss_pointwise as _loss_pw
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
 from ..ops.attention import fused_sdpa
@@ -355,10 +356,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    if input.dim() == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    a, b = input.chunk(2, dim)
-    return a * _unary.sigmoid(b)
+    from ..ops.glu import glu as _glu
+
+    return _glu(input, dim)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -1003,17 +1003,14 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Tensor:
     """Quadratic below ``beta`` (0.5 d^2 / beta), linear above (d - 0.5 beta)."""
-    import ctorch
-
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target)
-    d = (input - target).abs()
-    if beta == 0.0:
-        return _apply_reduction(d, reduction)
-    loss = ctorch.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    return _apply_reduction(loss, reduction)
+    if beta == 0.0:  # torch: the L1 loss
+        return _apply_reduction((input - target).abs(), reduction)
+    _loss._check_reduction(reduction)
+    return _loss_pw.smooth_l1_loss(input, target, reduction, beta)
 
 
 def huber_loss(
@@ -1028,11 +1025,11 @@ def huber_loss(
 
     _loss._check_reduction(reduction)
     _warn_size(input, target)
+    if weight is None:
+        return _loss_pw.huber_loss(input, target, reduction, delta)
     d = (input - target).abs()
     loss = ctorch.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    if weight is not None:
-        loss = loss * weight
-    return _apply_reduction(loss, reduction)
+    return _apply_reduction(loss * weight, reduction)
 
 
 def binary_cross_entropy(
@@ -1070,16 +1067,8 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
-    # log(1 + exp(-|x|)) + max(-x, 0) = softplus(-x) computed stably
-    sp = (-input.abs()).exp().log1p() + _unary.relu(-input)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * sp
-    else:
-        loss = (1 - target) * input + sp
-    if weight is not None:
-        loss = loss * weight
-    return _apply_reduction(loss, reduction)
+    _loss._check_reduction(reduction)
+    return _loss_pw.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
 def kl_div(

@@ -13,7 +13,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import return_type, wrap_dim
-from .indexing import Gather, gather
+from .indexing import Gather, _PickAlong, gather
 from .shape import _named
 
 
@@ -78,11 +78,14 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input._a.shape[d] if input._a.ndim else 1
     if not 1 <= k <= n:  # narrow(k - 1) would wrap k=0 to the last element
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    s = sort(input, d)
-    v = s.values.narrow(d, k - 1, 1) if input._a.ndim else s.values
-    i = s.indices.narrow(d, k - 1, 1) if input._a.ndim else s.indices
+    if input._a.ndim == 0:
+        i = _wrap(np.zeros((), np.int64))
+    else:
+        order = _argsort(input._a, d, False)
+        i = _wrap(xp_of(order).take(order, [k - 1], axis=d).astype(np.int64))
+    v = _named(_PickAlong, "KthvalueBackward0").apply(input, d, i, keepdim)
     if not keepdim and input._a.ndim:
-        v, i = v.squeeze(d), i.squeeze(d)
+        i = _wrap(i._a.squeeze(d))
     return kthvalue_result(v, i)
 
 

@@ -1,0 +1,214 @@
+"""Ops that were composites of several graph nodes and are now one node with torch's name and
+backward: squeeze's three overloads, scatter with a value, scatter_add, kthvalue, addcmul and
+addcdiv (including complex inputs and the in-place forms)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ctorch
+from ctorch.autograd import gradcheck, gradgradcheck
+
+torch = pytest.importorskip("torch")
+
+
+def _node(t):
+    return type(t.grad_fn).__name__
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.squeeze(),
+        lambda x: x.squeeze(0),
+        lambda x: x.squeeze(1),
+        lambda x: x.squeeze((0, 2)),
+        lambda x: x.squeeze((1,)),
+        lambda x: x.scatter(1, x.new_zeros(1, 1, 1).long(), 2.0),
+        lambda x: x.scatter(1, x.new_zeros(1, 1, 1).long(), x[:, :1] * 3),
+        lambda x: x.scatter_add(1, x.new_zeros(1, 2, 1).long(), x[:, :2] * 3),
+        lambda x: x.kthvalue(2, 1)[0],
+        lambda x: x.kthvalue(1, 1, keepdim=True)[0],
+        lambda x: x.addcmul(x, x * 2, value=0.5),
+        lambda x: x.addcdiv(x, x * 2 + 3, value=0.5),
+    ],
+)
+def test_node_name_value_and_gradient_match_torch(call):
+    a = np.random.default_rng(0).random((1, 3, 1)) + 0.5
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = call(x * 1)
+        (y * L.arange(1.0, y.numel() + 1, dtype=y.dtype).reshape(tuple(y.shape))).sum().backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_kthvalue_with_nan_and_gradients(dim, keepdim):
+    a = np.random.default_rng(1).random((3, 5))
+    a[1, 2] = np.nan  # NaN sorts last, as torch
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        v, i = x.kthvalue(2, dim, keepdim=keepdim)
+        (v * L.arange(float(v.numel()), dtype=v.dtype).reshape(tuple(v.shape))).sum().backward()
+        res.append((v.detach().numpy(), i.numpy(), x.grad.numpy(), _node(v)))
+    (cv, ci, cg, cn), (tv, ti, tg, tn) = res
+    np.testing.assert_allclose(cv, tv, equal_nan=True)
+    np.testing.assert_array_equal(ci, ti)  # distinct values: torch's index is the only one
+    np.testing.assert_allclose(cg, tg)
+    assert cn == tn == "KthvalueBackward0"
+
+
+def test_kthvalue_0d_and_finite_differences():
+    for L in (ctorch, torch):
+        x = L.tensor(2.0, requires_grad=True)
+        v, i = x.kthvalue(1)
+        v.backward()
+        assert (v.item(), i.item(), x.grad.item()) == (2.0, 0, 1.0)
+    x = ctorch.tensor(np.random.default_rng(2).random((4, 3)), requires_grad=True)
+    assert gradcheck(lambda t: t.kthvalue(2, 0)[0], (x,))
+    assert gradgradcheck(lambda t: t.kthvalue(3, 1, True)[0], (x,))
+    with pytest.raises(RuntimeError, match="out of range"):
+        x.kthvalue(4, 1)
+
+
+CASES = [((3, 4), (3, 4), (3, 4), 1), ((3, 1), (1, 4), (3, 4), 0.5), ((4,), (3, 4), (1,), -2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shapes", CASES)
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_addc_ops_match_torch(op, shapes, dtype):
+    rng = np.random.default_rng(4)
+    *sh, value = shapes
+    arrs = [rng.random(s) + 0.5 for s in sh]
+    if dtype is np.complex128:
+        arrs = [a + 1j * rng.random(a.shape) for a in arrs]
+    res = []
+    for L in (ctorch, torch):
+        ts = [L.tensor(a, requires_grad=True) for a in arrs]
+        out = getattr(L, op)(*ts, value=value)
+        w = np.full(tuple(out.shape), 0.7) + (0.1j if dtype is np.complex128 else 0)
+        s = (out * L.tensor(w)).sum()
+        (s.abs() if dtype is np.complex128 else s).backward()
+        res.append([out.detach().numpy(), *(t.grad.numpy() for t in ts), _node(out)])
+    assert (
+        res[0][-1] == res[1][-1] == ("AddcmulBackward0" if op == "addcmul" else "AddcdivBackward0")
+    )
+    for c, t in zip(res[0][:-1], res[1][:-1], strict=True):
+        np.testing.assert_allclose(c, t, rtol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_addc_ops_finite_differences_and_no_grad(op):
+    rng = np.random.default_rng(5)
+    xs = tuple(ctorch.tensor(rng.random((3, 4)) + 0.5, requires_grad=True) for _ in range(3))
+    f = getattr(ctorch, op)
+    assert gradcheck(lambda a, b, c: f(a, b, c, value=0.3), xs)
+    assert gradgradcheck(lambda a, b, c: f(a, b, c, value=0.3), xs)
+    with ctorch.no_grad():
+        assert f(*xs).grad_fn is None
+    y = xs[0] * 1
+    getattr(y, op + "_")(xs[1], xs[2], value=2)
+    assert _node(y) == ("AddcmulBackward0" if op == "addcmul" else "AddcdivBackward0")
+    ints = [ctorch.ones(2, dtype=ctorch.int64)] * 3
+    if op == "addcmul":
+        assert ctorch.addcmul(*ints, value=2).tolist() == [3, 3]
+    else:
+        with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+            ctorch.addcdiv(*ints)
+
+
+# ------------------------------------------------------------------ group_norm, glu
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "shape, groups",
+    [((2, 6, 5), 3), ((4, 4, 3, 3), 2), ((3, 4), 4), ((2, 6, 2, 2, 2), 1), ((0, 4, 3), 2)],
+)
+def test_group_norm_one_node_matches_torch(shape, groups, dtype, affine):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal(shape).astype(dtype)
+    a.flat[:1] = 40.0  # an outlier in the first group
+    c = shape[1]
+    w, b = rng.random(c).astype(dtype) + 0.5, rng.random(c).astype(dtype)
+    g = np.linspace(-1, 2, int(np.prod(shape))).reshape(shape).astype(dtype)
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        W = L.tensor(w, requires_grad=True) if affine != "none" else None
+        B = L.tensor(b, requires_grad=True) if affine == "both" else None
+        y = L.nn.functional.group_norm(x, groups, W, B)
+        y.backward(L.tensor(g))
+        res.append(
+            [_node(y), y.detach().numpy(), x.grad.numpy()]
+            + [t.grad.numpy() for t in (W, B) if t is not None]
+        )
+    assert res[0][0] == res[1][0] == "NativeGroupNormBackward0"
+    # float32: torch's gradient of a one-element group is rounding noise up to ~4e-4 (exactly 0)
+    tol = 1e-10 if dtype is np.float64 else 1e-3
+    for c_, t_ in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(c_, t_, rtol=tol, atol=tol)
+
+
+def test_group_norm_finite_differences_half_and_errors():
+    rng = np.random.default_rng(9)
+    x = ctorch.tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    w = ctorch.tensor(rng.random(4) + 0.5, requires_grad=True)
+    b = ctorch.tensor(rng.random(4), requires_grad=True)
+
+    def f(x, w, b):
+        return ctorch.nn.functional.group_norm(x, 2, w, b)
+
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    for dt in ("bfloat16", "float16"):
+        xh = x.detach().to(getattr(ctorch, dt)).requires_grad_()
+        y = ctorch.nn.functional.group_norm(xh, 2)
+        y.sum().backward()
+        assert y.dtype == xh.grad.dtype == getattr(ctorch, dt)
+        ty = torch.nn.functional.group_norm(
+            torch.tensor(x.detach().numpy()).to(getattr(torch, dt)), 2
+        )
+        np.testing.assert_allclose(y.detach().float().numpy(), ty.float().numpy(), atol=2e-2)
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        ctorch.nn.functional.group_norm(ctorch.ones(2, 4, 3), 3)
+    with pytest.raises(RuntimeError, match="Expected weight to be a vector of size equal"):
+        ctorch.nn.functional.group_norm(ctorch.ones(2, 4, 3), 2, ctorch.ones(3))
+    with pytest.raises(NotImplementedError, match="GroupNormKernelImpl"):
+        ctorch.nn.functional.group_norm(ctorch.ones(2, 4, 3, dtype=ctorch.int64), 2)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2])
+def test_glu_one_node_matches_torch(dim):
+    a = np.random.default_rng(10).random((4, 6, 2))
+    a[0, 0, 0], a[1, 4, 1] = np.nan, np.inf
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = L.nn.functional.glu(x, dim)
+        y.backward(L.ones_like(y) * L.arange(float(y.shape[-1]), dtype=y.dtype))
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0] == "GluBackward0"
+    np.testing.assert_allclose(res[0][1], res[1][1], equal_nan=True)
+    np.testing.assert_allclose(res[0][2], res[1][2], equal_nan=True)
+
+
+def test_glu_finite_differences_and_errors():
+    x = ctorch.tensor(np.random.default_rng(11).random((4, 6)), requires_grad=True)
+    assert gradcheck(lambda t: ctorch.nn.functional.glu(t, 1), (x,))
+    assert gradgradcheck(lambda t: ctorch.nn.functional.glu(t, 0), (x,))
+    with pytest.raises(
+        RuntimeError, match="Halving dimension must be even, but dimension 1 is size 3"
+    ):
+        ctorch.nn.functional.glu(ctorch.ones(2, 3), 1)
+    with pytest.raises(RuntimeError, match="glu does not support scalars"):
+        ctorch.nn.functional.glu(ctorch.tensor(1.0))
+    with pytest.raises(IndexError):
+        ctorch.nn.functional.glu(ctorch.ones(2, 4), 2)
