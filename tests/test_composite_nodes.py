@@ -212,3 +212,47 @@ def test_glu_finite_differences_and_errors():
         ctorch.nn.functional.glu(ctorch.tensor(1.0))
     with pytest.raises(IndexError):
         ctorch.nn.functional.glu(ctorch.ones(2, 4), 2)
+
+
+@pytest.mark.parametrize(
+    "n, c, length, oc, k, stride, pad, dil, groups, bias",
+    [
+        (2, 4, 10, 6, 3, 1, 1, 1, 1, True),
+        (1, 4, 9, 4, 3, 2, 0, 2, 2, False),
+        (3, 6, 7, 6, 1, 1, 0, 1, 6, True),
+        (2, 3, 5, 2, 5, 1, 2, 1, 1, True),
+        (0, 3, 5, 2, 3, 1, 0, 1, 1, True),
+    ],
+)
+def test_conv1d_is_one_convolution_node(n, c, length, oc, k, stride, pad, dil, groups, bias):
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((n, c, length))
+    w = rng.standard_normal((oc, c // groups, k))
+    b = rng.standard_normal(oc)
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        W = L.tensor(w, requires_grad=True)
+        B = L.tensor(b, requires_grad=True) if bias else None
+        y = L.nn.functional.conv1d(x, W, B, stride, pad, dil, groups)
+        y.backward(L.tensor(np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape))))
+        res.append(
+            [_node(y), y.detach().numpy(), x.grad.numpy(), W.grad.numpy()]
+            + ([B.grad.numpy()] if bias else [])
+        )
+    assert res[0][0] == res[1][0] == "ConvolutionBackward0"
+    for c_, t_ in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(c_, t_, rtol=1e-10, atol=1e-12)
+
+
+def test_conv1d_finite_differences():
+    rng = np.random.default_rng(13)
+    x = ctorch.tensor(rng.standard_normal((2, 4, 8)), requires_grad=True)
+    w = ctorch.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    b = ctorch.tensor(rng.standard_normal(4), requires_grad=True)
+
+    def f(x, w, b):
+        return ctorch.nn.functional.conv1d(x, w, b, 2, 1, 1, 2)
+
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
