@@ -256,3 +256,47 @@ def test_conv1d_finite_differences():
 
     assert gradcheck(f, (x, w, b))
     assert gradgradcheck(f, (x, w, b))
+
+
+# ------------------------------------------------------------------ names of resampling nodes
+def _f(L):
+    return L.nn.functional
+
+
+RESAMPLE = {
+    "nearest2d": lambda L, x: _f(L).interpolate(x, scale_factor=2),
+    "nearest_exact": lambda L, x: _f(L).interpolate(x, scale_factor=2, mode="nearest-exact"),
+    "bilinear": lambda L, x: _f(L).interpolate(x, scale_factor=2, mode="bilinear"),
+    "bilinear_ac": lambda L, x: _f(L).interpolate(
+        x, size=(7, 7), mode="bilinear", align_corners=True
+    ),
+    "bilinear_aa": lambda L, x: _f(L).interpolate(
+        x, scale_factor=0.5, mode="bilinear", antialias=True
+    ),
+    "bicubic": lambda L, x: _f(L).interpolate(x, scale_factor=2, mode="bicubic"),
+    "linear1d": lambda L, x: _f(L).interpolate(x[0], scale_factor=2, mode="linear"),
+    "nearest1d": lambda L, x: _f(L).interpolate(x[0], scale_factor=2),
+    "trilinear": lambda L, x: _f(L).interpolate(x[None], scale_factor=2, mode="trilinear"),
+    "nearest3d": lambda L, x: _f(L).interpolate(x[None], scale_factor=2),
+    "reflect2d": lambda L, x: _f(L).pad(x, (1, 1, 1, 1), mode="reflect"),
+    "reflect1d": lambda L, x: _f(L).pad(x[0], (1, 2), mode="reflect"),
+    "replicate3d": lambda L, x: _f(L).pad(x[None], (1, 1, 1, 1, 1, 1), mode="replicate"),
+    "triu": lambda L, x: x.triu(1),
+    "tril": lambda L, x: x.tril(-1),
+    "diag_embed": lambda L, x: L.diag_embed(x),
+    "erfinv": lambda L, x: (x * 0.5).erfinv(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESAMPLE))
+def test_named_nodes_match_torch(name):
+    a = np.random.default_rng(14).random((2, 3, 4, 4)) + 0.1
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = RESAMPLE[name](L, x)
+        (y * L.arange(float(y.numel()), dtype=y.dtype).reshape(tuple(y.shape))).sum().backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-10, atol=1e-10)

@@ -382,10 +382,14 @@ def tril(input, diagonal: int = 0):
     return _TriFn.apply(input, diagonal, False)
 
 
+class _TriuFn(_TriFn):
+    _node_name = "TriuBackward0"
+
+
 def triu(input, diagonal: int = 0):
     if input._a.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return _TriFn.apply(input, diagonal, True)
+    return _TriuFn.apply(input, diagonal, True)
 
 
 def _diagonal_view(a, offset: int, d1: int, d2: int):
@@ -413,6 +417,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 class _DiagEmbed(Function):
+    _node_name = "DiagEmbedBackward0"
+
     @staticmethod
     def forward(ctx, g, shape, offset, d1, d2):
         xp = xp_of(g._a)

@@ -368,6 +368,8 @@ def _erfinv_array(x: Any) -> Any:
 
 
 class Erfinv(Function):
+    _node_name = "ErfinvBackward0"
+
     @staticmethod
     def forward(ctx, x):
         a = x._a
