@@ -300,3 +300,56 @@ def test_named_nodes_match_torch(name):
     assert res[0][0] == res[1][0]
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------ piecewise activations (table rows)
+SPECIAL = [np.nan, -np.inf, np.inf, -0.5, 0.5, 0.0, -3.0, 3.0, -0.2, 2.9, -2.9, 0.75, -0.75]
+ACTS = {
+    "softshrink": lambda F, x: F.softshrink(x, 0.5),
+    "hardshrink": lambda F, x: F.hardshrink(x, 0.5),
+    "threshold": lambda F, x: F.threshold(x, 0.5, -1.0),
+    "hardsigmoid": lambda F, x: F.hardsigmoid(x),
+}
+
+
+@pytest.mark.parametrize("n", [13, 40000])  # the NumPy path and the kernel path
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ACTS))
+def test_piecewise_activations_match_torch(name, dtype, n):
+    # torch's reference always comes from a large tensor: its vectorized kernels give the
+    # answers every element of a real tensor gets (its scalar tail loop differs at NaN and
+    # -lambd for the shrinks), and ctorch gives them at every size
+    a = np.resize(np.array(SPECIAL), n)
+    res = []
+    for L, arr in ((ctorch, a), (torch, np.resize(a, 40000))):
+        x = L.tensor(arr, dtype=getattr(L, dtype), requires_grad=True)
+        y = ACTS[name](L.nn.functional, x)
+        y.sum().backward()
+        res.append((_node(y), y.detach().numpy()[:n], x.grad.numpy()[:n]))
+    (cn, cy, cg), (tn, ty, tg) = res
+    assert cn == tn
+    np.testing.assert_array_equal(cy, ty)
+    real = ~np.isnan(ty)  # a NaN's sign bit is not specified (torch's comes out negative)
+    np.testing.assert_array_equal(np.signbit(cy[real]), np.signbit(ty[real]))
+    if name == "hardsigmoid" and dtype == "float64":
+        # torch 2.13's float64 kernel scales by float32's 1/6 (0.1666666716...); ctorch's is
+        # float64's 1/6
+        np.testing.assert_allclose(cg, tg, rtol=1e-7)
+        assert cg.max() == 1 / 6
+    else:
+        np.testing.assert_array_equal(cg, tg)
+
+
+def test_piecewise_activations_int_inplace_and_errors():
+    F = ctorch.nn.functional
+    assert F.threshold(ctorch.tensor([1, 5, 3]), 2, -7).tolist() == [-7, 5, 3]
+    x = ctorch.tensor([-1.0, 0.2, 3.0])
+    assert F.threshold(x, 0.5, 9.0, inplace=True) is x and x.tolist() == [9.0, 9.0, 3.0]
+    y = ctorch.tensor([-4.0, 0.0, 4.0])
+    assert F.hardsigmoid(y, inplace=True) is y and y.tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(RuntimeError, match="lambda must be greater or equal to 0"):
+        F.softshrink(ctorch.ones(2), -1.0)
+    z = ctorch.tensor([-2.0, -0.3, 0.4, 1.7], dtype=ctorch.float64, requires_grad=True)
+    for name in ACTS:
+        assert gradcheck(lambda t, f=ACTS[name]: f(F, t), (z,))
+        assert gradgradcheck(lambda t, f=ACTS[name]: f(F, t), (z,))

@@ -308,8 +308,8 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
-        return _copy_into(input, lambda input: _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0))
-    return _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0)
+        return _copy_into(input, _unary.hardsigmoid)
+    return _unary.hardsigmoid(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -335,22 +335,16 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    import ctorch
-
-    return ctorch.where(
-        input > lambd, input - lambd, ctorch.where(input < -lambd, input + lambd, input * 0)
-    )
+    return _unary.softshrink(input, lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return input * ((input > lambd) | (input < -lambd)).to(input.dtype)
+    return _unary.hardshrink(input, lambd)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    import ctorch
-
     def fn(i: Tensor) -> Tensor:
-        return ctorch.where(i > threshold, i, ctorch.full_like(i, value))
+        return _unary.threshold(i, threshold, value)
 
     return _copy_into(input, fn) if inplace else fn(input)
 

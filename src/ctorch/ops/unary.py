@@ -382,6 +382,24 @@ def logsigmoid(input):
     return _param_call("logsigmoid", input, 0.0, 0.0)
 
 
+def hardsigmoid(input):
+    return _param_call("hardsigmoid", input, 0.0, 0.0)
+
+
+def softshrink(input, lambd: float = 0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _param_call("softshrink", input, float(lambd), 0.0)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    return _param_call("hardshrink", input, float(lambd), 0.0)
+
+
+def threshold(input, threshold: float, value: float):
+    return _param_call("threshold", input, float(threshold), float(value))
+
+
 def leaky_relu(input, negative_slope: float = 0.01):
     return _param_call("leaky_relu", input, float(negative_slope), 0.0)
 
