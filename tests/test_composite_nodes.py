@@ -353,3 +353,42 @@ def test_piecewise_activations_int_inplace_and_errors():
     for name in ACTS:
         assert gradcheck(lambda t, f=ACTS[name]: f(F, t), (z,))
         assert gradgradcheck(lambda t, f=ACTS[name]: f(F, t), (z,))
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("fn", ["median", "nanmedian"])
+def test_median_one_node_matches_torch(fn, dim, keepdim):
+    if dim is None and keepdim:
+        return  # no keepdim without a dim
+    a = np.random.default_rng(15).random((4, 6))
+    a[1, 2] = np.nan
+    a[3, 1] = a[3, 4] = 0.5  # a tie
+    # (an all-NaN slice is left out: torch's nanmedian index there is its selection
+    # algorithm's leftover position, 0/2/3/5 for 3..7 elements; ctorch returns the first)
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        r = getattr(x, fn)() if dim is None else getattr(x, fn)(dim, keepdim=keepdim)
+        v = r if dim is None else r.values
+        (v * L.arange(1.0, v.numel() + 1, dtype=v.dtype).reshape(tuple(v.shape))).sum().backward()
+        idx = None if dim is None else r.indices.numpy()
+        res.append((_node(v), v.detach().numpy(), idx, x.grad.numpy()))
+    (cn, cv, ci, cg), (tn, tv, ti, tg) = res
+    assert cn == tn
+    np.testing.assert_array_equal(cv, tv)
+    if ci is not None:
+        np.testing.assert_array_equal(ci, ti)
+    np.testing.assert_array_equal(cg, tg)
+
+
+def test_median_0d_and_finite_differences():
+    for L in (ctorch, torch):
+        x = L.tensor(3.0, requires_grad=True)
+        v, i = x.median(0)
+        v.backward()
+        assert (v.item(), i.item(), x.grad.item(), _node(v)) == (3.0, 0, 1.0, "MedianBackward1")
+        assert i.shape == ()
+    x = ctorch.tensor(np.random.default_rng(16).random((4, 5)), requires_grad=True)
+    assert gradcheck(lambda t: t.median(1)[0], (x,))
+    assert gradgradcheck(lambda t: t.nanmedian(0, True)[0], (x,))
