@@ -392,3 +392,67 @@ def test_median_0d_and_finite_differences():
     x = ctorch.tensor(np.random.default_rng(16).random((4, 5)), requires_grad=True)
     assert gradcheck(lambda t: t.median(1)[0], (x,))
     assert gradgradcheck(lambda t: t.nanmedian(0, True)[0], (x,))
+
+
+# ------------------------------------------------------------------ logcumsumexp
+LCSE_CASES = [
+    [0.0, 1000.0],  # the old max-shift composite gave -inf for the first element
+    [1000.0, 0.0],
+    [np.nan, 1.0],
+    [np.inf, 1.0],  # was NaN
+    [0.0, -np.inf, 2.0],
+    [1.0, 2.0, 3.0, -5.0, 100.0],
+]
+
+
+@pytest.mark.parametrize("values", LCSE_CASES)
+def test_logcumsumexp_values_and_gradients_match_torch(values):
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(values, requires_grad=True)
+        y = x.logcumsumexp(0)
+        y.backward(L.tensor(np.linspace(1, -2, len(values)), dtype=y.dtype))
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0] == "LogcumsumexpBackward0"
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-5, atol=1e-7, equal_nan=True)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logcumsumexp_random_and_double_backward(dtype, dim):
+    rng = np.random.default_rng(17)
+    a = rng.standard_normal((3, 5, 4)) * 5
+    w = rng.standard_normal((3, 5, 4))
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, dtype=getattr(L, dtype), requires_grad=True)
+        y = x.logcumsumexp(dim)
+        y.backward(L.tensor(w, dtype=getattr(L, dtype)))
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=tol, atol=tol)
+    x = ctorch.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda t: t.logcumsumexp(1), (x,))
+    assert gradgradcheck(lambda t: t.logcumsumexp(0), (x,))
+
+
+def test_logcumsumexp_edges():
+    # all -inf: the value is -inf as torch; the gradient is 0 (torch 2.13 gives NaN:
+    # -inf - (-inf) in its formula)
+    x = ctorch.full((3,), -np.inf, requires_grad=True)
+    y = x.logcumsumexp(0)
+    y.sum().backward()
+    assert np.isneginf(y.detach().numpy()).all() and (x.grad.numpy() == 0).all()
+    assert ctorch.tensor(2.0).logcumsumexp(0).item() == 2.0
+    with pytest.raises(RuntimeError, match="logcumsumexp_out_cpu"):
+        ctorch.tensor([1, 2]).logcumsumexp(0)
+
+
+def test_logcumsumexp_nan_gradient_propagates():
+    for L in (ctorch, torch):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x.logcumsumexp(0).backward(L.tensor([1.0, np.nan, 2.0]))
+        g = x.grad.numpy()
+        assert np.isnan(g[:2]).all() and np.isfinite(g[2])
