@@ -451,8 +451,12 @@ def test_logcumsumexp_edges():
 
 
 def test_logcumsumexp_nan_gradient_propagates():
-    for L in (ctorch, torch):
-        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        x.logcumsumexp(0).backward(L.tensor([1.0, np.nan, 2.0]))
-        g = x.grad.numpy()
-        assert np.isnan(g[:2]).all() and np.isfinite(g[2])
+    # torch 2.13 splits g by sign and a NaN falls out of both halves: its gradient here is
+    # finite, hiding the NaN. ctorch passes it on to every position at or before it.
+    x = ctorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.logcumsumexp(0).backward(ctorch.tensor([1.0, np.nan, 2.0]))
+    g = x.grad.numpy()
+    assert np.isnan(g[:2]).all() and np.isfinite(g[2])
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tx.logcumsumexp(0).backward(torch.tensor([1.0, np.nan, 2.0]))
+    np.testing.assert_allclose(g[2], tx.grad.numpy()[2], rtol=1e-6)
