@@ -460,3 +460,56 @@ def test_logcumsumexp_nan_gradient_propagates():
     tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     tx.logcumsumexp(0).backward(torch.tensor([1.0, np.nan, 2.0]))
     np.testing.assert_allclose(g[2], tx.grad.numpy()[2], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ logit, nan_to_num, fmod, remainder
+LOGIT_X = np.array([0.0, 0.3, 1.0, 1.2, -0.1, np.nan, 0.9])
+MOD_A = np.array([5.0, -5.0, 3.5, -7.25, 0.0])
+MOD_B = np.array([3.0, 3.0, -2.0, -2.0, 1.5])
+POINTWISE = {
+    "logit": (lambda L, x: L.logit(x), [LOGIT_X]),
+    "logit_eps": (lambda L, x: L.logit(x, 0.2), [LOGIT_X]),
+    "nan_to_num": (lambda L, x: x.nan_to_num(), [np.array([np.nan, np.inf, -np.inf, 1.0])]),
+    "nan_to_num_args": (
+        lambda L, x: L.nan_to_num(x, 1.0, 2.0, -3.0),
+        [np.array([np.nan, np.inf, -np.inf, 1.0])],
+    ),
+    "fmod": (lambda L, a, b: L.fmod(a, b), [MOD_A, MOD_B]),
+    "fmod_scalar": (lambda L, a: L.fmod(a, 2.0), [MOD_A]),
+    "fmod_broadcast": (lambda L, a, b: a.fmod(b), [MOD_A, MOD_B.reshape(5, 1)]),
+    "remainder": (lambda L, a, b: L.remainder(a, b), [MOD_A, MOD_B]),
+    "remainder_scalar": (lambda L, a: L.remainder(a, 2.0), [MOD_A]),
+    "remainder_broadcast": (lambda L, a, b: a.remainder(b[:1]), [MOD_A, MOD_B]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POINTWISE))
+def test_pointwise_nodes_match_torch(name):
+    f, arrays = POINTWISE[name]
+    res = []
+    for L in (ctorch, torch):
+        ts = [L.tensor(a, requires_grad=True) for a in arrays]
+        y = f(L, *ts)
+        y.backward(L.ones_like(y))
+        res.append((_node(y), y.detach().numpy(), [t.grad.numpy() for t in ts]))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], equal_nan=True)
+    for c, t in zip(res[0][2], res[1][2], strict=True):
+        np.testing.assert_allclose(c, t, equal_nan=True)
+
+
+def test_pointwise_nodes_finite_differences_and_dtypes():
+    rng = np.random.default_rng(18)
+    x = ctorch.tensor(rng.random(5) * 0.8 + 0.1, requires_grad=True)
+    y = ctorch.tensor(rng.random(5) + 1, requires_grad=True)
+    assert gradcheck(lambda t: t.logit(), (x,))
+    assert gradgradcheck(lambda t: t.logit(0.05), (x,))
+    assert gradcheck(lambda a, b: ctorch.fmod(a * 7, b), (x, y))
+    assert gradcheck(lambda a, b: ctorch.remainder(a * 7, b), (x, y))
+    np.testing.assert_array_equal(
+        ctorch.logit(ctorch.tensor([1, 2])).numpy(), torch.logit(torch.tensor([1, 2])).numpy()
+    )
+    a = ctorch.tensor([5, -5])
+    assert ctorch.remainder(a, 3).tolist() == [2, 1] and ctorch.fmod(a, 3).tolist() == [2, -2]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        ctorch.remainder(a, 0)
