@@ -513,3 +513,47 @@ def test_pointwise_nodes_finite_differences_and_dtypes():
     assert ctorch.remainder(a, 3).tolist() == [2, 1] and ctorch.fmod(a, 3).tolist() == [2, -2]
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         ctorch.remainder(a, 0)
+
+
+PRELU_X = np.array([[-1.0, 2.0, np.nan, 0.0], [-0.0, -3.0, 1.0, -2.0]])
+
+
+@pytest.mark.parametrize(
+    "weights, shape",
+    [
+        ([0.25], (2, 4)),
+        ([0.25], (8,)),
+        ([0.25], (2, 2, 2)),
+        ([0.25, 0.5], (4, 2)),
+        ([0.25, 0.5], (2, 2, 2)),
+        ([0.25, 0.5], (2, 2, 1, 2)),
+    ],
+)
+def test_prelu_one_node_matches_torch(weights, shape):
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(PRELU_X.reshape(shape), requires_grad=True)
+        w = L.tensor(weights, dtype=L.float64, requires_grad=True)
+        y = L.nn.functional.prelu(x, w)
+        y.backward(L.arange(float(y.numel()), dtype=L.float64).reshape(tuple(y.shape)))
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    assert res[0][0] == res[1][0] == "PreluKernelBackward0"
+    for c, t in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(c, t, equal_nan=True)
+
+
+def test_prelu_module_finite_differences_and_errors():
+    m = ctorch.nn.PReLU(3)
+    y = m(ctorch.randn(2, 3, 4))
+    y.sum().backward()
+    assert _node(y) == "PreluKernelBackward0" and m.weight.grad.shape == (3,)
+    rng = np.random.default_rng(19)
+    x = ctorch.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    w = ctorch.tensor(rng.random(3), requires_grad=True)
+    assert gradcheck(ctorch.nn.functional.prelu, (x, w))
+    assert gradgradcheck(ctorch.nn.functional.prelu, (x, w))
+    assert ctorch.nn.functional.prelu(ctorch.tensor(-2.0), ctorch.tensor([0.25])).item() == -0.5
+    with pytest.raises(RuntimeError, match="Type promoting not supported"):
+        ctorch.nn.functional.prelu(x, w.float())
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
+        ctorch.nn.functional.prelu(x, ctorch.ones(2, dtype=ctorch.float64))

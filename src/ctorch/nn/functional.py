@@ -350,26 +350,15 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    from ..ops.glu import glu as _glu
+    from ..ops.activation_nodes import glu as _glu
 
     return _glu(input, dim)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    if weight.numel() != 1:
-        if input.dim() == 0:
-            raise RuntimeError("Not allow zero-dim input tensor.")
-        ch = input.shape[1] if input.dim() >= 2 else 1
-        if weight.numel() != ch:
-            raise RuntimeError(
-                "Mismatch of parameter numbers and input channel size. Found parameter numbers "
-                f"= {weight.numel()} and channel size = {ch}."
-            )
-        if input.dim() >= 2:
-            weight = weight.reshape((1, ch) + (1,) * (input.dim() - 2))
-    else:
-        weight = weight.reshape(())
-    return _unary.relu(input) - weight * _unary.relu(-input)
+    from ..ops.activation_nodes import prelu as _prelu
+
+    return _prelu(input, weight)
 
 
 def softmax(
