@@ -593,3 +593,48 @@ def test_slice_copy_errors():
     with pytest.raises(RuntimeError, match="slice step must be positive"):
         ctorch.slice_copy(x, 0, 0, 4, -1)
     assert ctorch.slice_copy(x).tolist() == torch.slice_copy(torch.arange(5.0)).tolist()
+
+
+#: every top-level in-place name with float arguments: name -> extra positional args
+TOP_INPLACE_ARGS = {
+    **{n: EXTRA_ARGS.get(n, ((), {}))[0] for n in S5.TOP_INPLACE if n not in NON_FLOAT},
+    "ldexp_": (ctorch.ones(3, 4),),
+    "xlogy_": (2.0,),
+    "index_put_": ((ctorch.tensor([0, 2]),), ctorch.tensor(9.0)),
+    "resize_as_": (ctorch.zeros(2, 6),),
+    **{n: (0.5, True) for n in S5.DROPOUT_INPLACE},
+    "selu_": (),
+    "celu_": (0.5,),
+    "threshold_": (0.1, 2.0),
+    "zero_": (),
+    "addmv_": (ctorch.ones(3, 2), ctorch.ones(2)),
+}
+
+
+def _to_torch(a):
+    if isinstance(a, ctorch.Tensor):
+        return torch.from_numpy(a.numpy().copy())
+    if isinstance(a, tuple):
+        return tuple(_to_torch(x) for x in a)
+    return a
+
+
+@pytest.mark.parametrize("name", sorted(TOP_INPLACE_ARGS))
+def test_top_inplace_semantics(name):
+    """Same object back, version bumped, and the leaf error exactly where torch raises it."""
+    args = TOP_INPLACE_ARGS[name]
+    shape = (3,) if name == "addmv_" else (3, 4)
+    raised, bumped = {}, {}
+    for L, a in ((ctorch, args), (torch, _to_torch(args))):
+        x = L.full(shape, 0.5)
+        v = x._version
+        assert getattr(L, name)(x, *a) is x
+        bumped[L] = x._version > v
+        leaf = L.full(shape, 0.5, requires_grad=True)
+        try:
+            getattr(L, name)(leaf, *a)
+            raised[L] = None
+        except RuntimeError as e:
+            raised[L] = str(e).split(" in ")[0]
+    assert raised[ctorch] == raised[torch], raised
+    assert bumped[ctorch] == bumped[torch], bumped

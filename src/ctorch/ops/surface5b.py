@@ -6,6 +6,7 @@ imports the names and calls ``attach(Tensor)`` once (see ``extra_surface``)."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -260,80 +261,55 @@ def embedding_bag(
     return (out, *aux)
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, log_target: bool = False) -> Tensor:
-    return _F().kl_div(
-        input, target, reduction=_reduction(reduction, "kl_div"), log_target=log_target
-    )
+_REQ = inspect.Parameter.empty
+
+#: torch's top-level losses: name -> torch's parameters (name, default; _REQ: required), in
+#: order; they call nn.functional.<name> by keyword with the reduction int mapped to its name
+LOSSES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "kl_div": (("input", _REQ), ("target", _REQ), ("reduction", 1), ("log_target", False)),
+    "margin_ranking_loss": (
+        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 1),
+    ),
+    "triplet_margin_loss": (
+        ("anchor", _REQ), ("positive", _REQ), ("negative", _REQ), ("margin", 1.0), ("p", 2),
+        ("eps", 1e-6), ("swap", False), ("reduction", 1),
+    ),
+    "poisson_nll_loss": (
+        ("input", _REQ), ("target", _REQ), ("log_input", _REQ), ("full", _REQ), ("eps", _REQ),
+        ("reduction", _REQ),
+    ),
+    "cosine_embedding_loss": (
+        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 1),
+    ),
+    "hinge_embedding_loss": (("input", _REQ), ("target", _REQ), ("margin", 1.0), ("reduction", 1)),
+    "binary_cross_entropy_with_logits": (
+        ("input", _REQ), ("target", _REQ), ("weight", None), ("pos_weight", None),
+        ("reduction", 1),
+    ),
+    "ctc_loss": (
+        ("log_probs", _REQ), ("targets", _REQ), ("input_lengths", _REQ),
+        ("target_lengths", _REQ), ("blank", 0), ("reduction", 1), ("zero_infinity", False),
+    ),
+}  # fmt: skip
 
 
-def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
-) -> Tensor:
-    red = _reduction(reduction, "margin_ranking_loss")
-    return _F().margin_ranking_loss(input1, input2, target, margin, reduction=red)
+def _loss(name: str, params: tuple[tuple[str, Any], ...]):
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    sig = inspect.Signature([inspect.Parameter(n, kind, default=d) for n, d in params])
 
+    def fn(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{name}(): {e}") from None
+        bound.apply_defaults()
+        kw = dict(bound.arguments)
+        kw["reduction"] = _reduction(kw["reduction"], name)
+        return getattr(_F(), name)(**kw)
 
-def triplet_margin_loss(
-    anchor: Tensor,
-    positive: Tensor,
-    negative: Tensor,
-    margin: float = 1.0,
-    p: float = 2,
-    eps: float = 1e-6,
-    swap: bool = False,
-    reduction: int = 1,
-) -> Tensor:
-    red = _reduction(reduction, "triplet_margin_loss")
-    return _F().triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=red)
-
-
-def poisson_nll_loss(
-    input: Tensor, target: Tensor, log_input: bool, full: bool, eps: float, reduction: int
-) -> Tensor:
-    red = _reduction(reduction, "poisson_nll_loss")
-    return _F().poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=red)
-
-
-def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
-) -> Tensor:
-    red = _reduction(reduction, "cosine_embedding_loss")
-    return _F().cosine_embedding_loss(input1, input2, target, margin, reduction=red)
-
-
-def hinge_embedding_loss(
-    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1
-) -> Tensor:
-    red = _reduction(reduction, "hinge_embedding_loss")
-    return _F().hinge_embedding_loss(input, target, margin, reduction=red)
-
-
-def binary_cross_entropy_with_logits(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    pos_weight: Tensor | None = None,
-    reduction: int = 1,
-) -> Tensor:
-    red = _reduction(reduction, "binary_cross_entropy_with_logits")
-    return _F().binary_cross_entropy_with_logits(
-        input, target, weight, reduction=red, pos_weight=pos_weight
-    )
-
-
-def ctc_loss(
-    log_probs: Tensor,
-    targets: Tensor,
-    input_lengths,
-    target_lengths,
-    blank: int = 0,
-    reduction: int = 1,
-    zero_infinity: bool = False,
-) -> Tensor:
-    red = _reduction(reduction, "ctc_loss")
-    return _F().ctc_loss(
-        log_probs, targets, input_lengths, target_lengths, blank, red, zero_infinity
-    )
+    fn.__name__ = fn.__qualname__ = name
+    fn.__signature__ = sig
+    return fn
 
 
 def native_layer_norm(
@@ -553,6 +529,7 @@ def _copy_variant(name: str, view):
 
 _GENERATED: dict[str, Any] = {}
 _GENERATED.update({n: _f_alias(n) for n in SAME_AS_F})
+_GENERATED.update({n: _loss(n, p) for n, p in LOSSES.items()})
 _GENERATED.update({n: _method_alias(n) for n in TOP_INPLACE})
 _GENERATED.update({n: _dropout_inplace(n, *f) for n, f in DROPOUT_INPLACE.items()})
 _GENERATED.update({n: _copy_variant(n, v) for n, v in COPY_OF.items()})
@@ -561,9 +538,7 @@ globals().update(_GENERATED)
 #: group-2 names written out above (their torch signatures differ from nn.functional's)
 _WRITTEN = (
     "max_pool1d max_pool2d max_pool3d max_pool1d_with_indices adaptive_max_pool1d selu "
-    "threshold embedding embedding_bag kl_div margin_ranking_loss triplet_margin_loss "
-    "poisson_nll_loss cosine_embedding_loss hinge_embedding_loss "
-    "binary_cross_entropy_with_logits ctc_loss native_layer_norm native_batch_norm detach fill "
+    "threshold embedding embedding_bag native_layer_norm native_batch_norm detach fill "
     "zero_ constant_pad_nd addmv_"
 ).split()
 
