@@ -337,22 +337,27 @@ def test_native_batch_norm_eval_and_running_stats():
 
 
 @pytest.mark.parametrize("mode", [0, 1, 2])
-def test_embedding_bag(mode):
-    w = R.standard_normal((10, 3)).astype(np.float32)
-    i = np.array([1, 2, 4, 5, 4, 3, 2, 9])
-    o = np.array([0, 4, 6])
-    rc = ctorch.embedding_bag(
-        ctorch.from_numpy(w), ctorch.from_numpy(i), ctorch.from_numpy(o), False, mode
-    )
-    rt = torch.embedding_bag(
-        torch.from_numpy(w), torch.from_numpy(i), torch.from_numpy(o), False, mode
-    )
-    assert_close(rc, rt)
+@pytest.mark.parametrize("last", [False, True])
+@pytest.mark.parametrize("pad", [None, 4, -6])
+def test_embedding_bag(mode, last, pad):
+    """All four outputs as aten's CPU kernel (offset2bag, bag_size, max_indices quirks)."""
+    i = np.array([1, 2, 4, 0, 4, 3, 2, 9])
+    o = np.array([0, 4, 6, 8])
 
     def fn(lib, w):
-        return lib.embedding_bag(w, lib.from_numpy(i), lib.from_numpy(o), False, mode)[0]
+        args = (lib.from_numpy(i), lib.from_numpy(o), False, mode, False, None, last, pad)
+        return lib.embedding_bag(w, *args)
 
     check_op(fn, [(10, 3)])
+
+
+def test_embedding_bag_per_sample_weights():
+    i, o = np.array([1, 2, 4, 0, 4]), np.array([0, 2])
+
+    def fn(lib, w, psw):
+        return lib.embedding_bag(w, lib.from_numpy(i), lib.from_numpy(o), False, 0, False, psw)
+
+    check_op(fn, [(6, 3), (5,)])
 
 
 def test_alias_signature_differences():

@@ -238,10 +238,12 @@ def embedding_bag(
     idx = np.asarray(indices.cpu()._a).reshape(-1).astype(np.int64)
     nbag = out.shape[0]
     if indices.dim() == 2:
-        starts = np.arange(nbag, dtype=np.int64) * indices.shape[1]
+        starts = np.arange(nbag + 1, dtype=np.int64) * indices.shape[1]
     else:
-        starts = np.asarray(offsets.cpu()._a).astype(np.int64)[:nbag]
-    ends = np.append(starts[1:], idx.size)
+        starts = np.asarray(offsets.cpu()._a).astype(np.int64)
+        if not include_last_offset:
+            starts = np.append(starts, idx.size)
+    starts, ends = starts[:nbag], starts[1 : nbag + 1]
     keep = np.ones(idx.size, bool) if padding_idx is None else idx != padding_idx % weight.shape[0]
     bag_size = np.array([keep[s:e].sum() for s, e in zip(starts, ends, strict=True)], np.int64)
     offset2bag = np.repeat(np.arange(nbag, dtype=np.int64), ends - starts)
@@ -254,9 +256,11 @@ def embedding_bag(
                 max_idx[b] = rows[np.argmax(w[rows], axis=0)]
     elif mode == 1:
         max_idx = bag_size.copy()
-    else:
-        offset2bag, max_idx = offset2bag[:0], np.zeros(nbag, np.int64)
-        bag_size = np.zeros(nbag, np.int64)
+    else:  # sum: aten fills only offset2bag, and only on its padding_idx path
+        if padding_idx is None:
+            offset2bag = offset2bag[:0]
+        n = offsets.shape[0] if indices.dim() == 1 else nbag
+        bag_size, max_idx = np.zeros(n, np.int64), np.zeros(n, np.int64)
     aux = [Tensor._make(a).to(out.device) for a in (offset2bag, bag_size, max_idx)]
     return (out, *aux)
 
