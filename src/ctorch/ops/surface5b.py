@@ -129,14 +129,14 @@ def _F():
     return F
 
 
-_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+_REDUCTIONS = {1: "mean", 2: "sum"}  # any other int: unreduced, as aten's kernels
 
 
 def _reduction(r: Any, op: str) -> str:
     """torch's top-level losses take the reduction as an int (at::Reduction)."""
-    if isinstance(r, bool) or not isinstance(r, int) or r not in _REDUCTIONS:
-        raise TypeError(f"{op}(): argument 'reduction' must be int (0, 1 or 2), not {r!r}")
-    return _REDUCTIONS[r]
+    if isinstance(r, bool) or not isinstance(r, int):
+        raise TypeError(f"{op}(): argument 'reduction' must be int, not {type(r).__name__}")
+    return _REDUCTIONS.get(r, "none")
 
 
 #: torch.<name> with the same signature as nn.functional.<name>
