@@ -67,53 +67,67 @@ VIEW_INPLACE_METHODS: dict[str, str] = {
 }
 
 
-def _check_float_fill(self: Tensor, name: str, dist: str) -> None:
-    if not (self.is_floating_point()):
-        raise RuntimeError(
-            f"{name}: {dist} distribution is a continuous probability distribution. dtype must "
-            f"be a floating point but you specified {self.dtype}"
-        )
+_REQ = inspect.Parameter.empty
+
+#: random fills: name -> (parameters (name, default), continuous distribution's name (dtype
+#: must be floating) or None, the parameter check (an error message or None), the sampler)
+_FILLS: dict[str, tuple] = {
+    "geometric_": (
+        (("p", _REQ),),
+        None,
+        lambda p: None if 0.0 < p < 1.0 else f"expects p to be in (0, 1), but got p={p}",
+        lambda g, shp, p: g.geometric(p, shp),
+    ),
+    "log_normal_": (
+        (("mean", 1.0), ("std", 2.0)),
+        "LogNormal",
+        lambda mean, std: None if std > 0.0 else f"expects std > 0.0, but found std={std}",
+        lambda g, shp, mean, std: g.lognormal(mean, std, shp),
+    ),
+    "cauchy_": (
+        (("median", 0.0), ("sigma", 1.0)),
+        "Cauchy",
+        lambda median, sigma: (
+            None if sigma > 0.0 else f"expects sigma > 0.0, but found sigma={sigma}"
+        ),
+        lambda g, shp, median, sigma: median + sigma * g.standard_cauchy(shp),
+    ),
+}
 
 
-def _geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
-    from .._methods import _rand_fill
-    from .._random import rng_for
-
-    if not 0.0 < p < 1.0:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    g = rng_for(generator)
-    return _rand_fill(self, "geometric_", lambda shp: g.geometric(p, shp).astype(self._a.dtype))
-
-
-def _log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
-    from .._methods import _rand_fill
-    from .._random import rng_for
-
-    _check_float_fill(self, "log_normal_", "LogNormal")
-    if not std > 0.0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    g = rng_for(generator)
-    return _rand_fill(
-        self, "log_normal_", lambda shp: g.lognormal(mean, std, shp).astype(self._a.dtype)
+def _random_fill(name: str, params, dist: str | None, check, sample):
+    P = inspect.Parameter
+    sig = inspect.Signature(
+        [P("self", P.POSITIONAL_OR_KEYWORD)]
+        + [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in params]
+        + [P("generator", P.KEYWORD_ONLY, default=None)]
     )
 
+    def method(*args, **kwargs):
+        from .._methods import _rand_fill  # _methods imports ops: bind at call time
+        from .._random import rng_for
 
-def _cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
-    from .._methods import _rand_fill
-    from .._random import rng_for
+        b = sig.bind(*args, **kwargs)
+        b.apply_defaults()
+        self, generator = b.arguments.pop("self"), b.arguments.pop("generator")
+        if dist is not None and not self.is_floating_point():
+            raise RuntimeError(
+                f"{name}: {dist} distribution is a continuous probability distribution. dtype "
+                f"must be a floating point but you specified {self.dtype}"
+            )
+        msg = check(**b.arguments)
+        if msg is not None:
+            raise RuntimeError(f"{name} {msg}")
+        g = rng_for(generator)
+        dt = self._a.dtype
+        return _rand_fill(self, name, lambda shp: sample(g, shp, **b.arguments).astype(dt))
 
-    _check_float_fill(self, "cauchy_", "Cauchy")
-    if not sigma > 0.0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    g = rng_for(generator)
-    return _rand_fill(
-        self,
-        "cauchy_",
-        lambda shp: (median + sigma * g.standard_cauchy(shp)).astype(self._a.dtype),
-    )
+    method.__name__ = method.__qualname__ = name
+    method.__signature__ = sig
+    return method
 
 
-RANDOM_FILLS = {"geometric_": _geometric_, "log_normal_": _log_normal_, "cauchy_": _cauchy_}
+RANDOM_FILLS = {n: _random_fill(n, *spec) for n, spec in _FILLS.items()}
 
 
 def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
@@ -264,8 +278,6 @@ def embedding_bag(
     aux = [Tensor._make(a).to(out.device) for a in (offset2bag, bag_size, max_idx)]
     return (out, *aux)
 
-
-_REQ = inspect.Parameter.empty
 
 #: torch's top-level losses: name -> torch's parameters (name, default; _REQ: required), in
 #: order; they call nn.functional.<name> by keyword with the reduction int mapped to its name
