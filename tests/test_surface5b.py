@@ -104,6 +104,19 @@ def test_inplace_method_values_and_grads(name):
 
 
 @pytest.mark.parametrize("name", sorted(INPLACE_CASES))
+def test_inplace_method_through_a_view(name):
+    """In-place on a view of a non-leaf: the base sees the write and its graph (CopySlices)."""
+    shapes, call = INPLACE_CASES[name]
+
+    def fn(lib, x, *others):
+        base = x * 1
+        call(base.view(-1).view(tuple(x.shape)), *others)
+        return base
+
+    check_op(fn, shapes, grad=not _grad_free(name), low=-1.0, high=1.0)
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_CASES))
 def test_inplace_method_semantics(name):
     shapes, call = INPLACE_CASES[name]
     rng = np.random.default_rng(1)
@@ -133,6 +146,7 @@ def test_swap_inplace(name):
     c, t = ctorch.from_numpy(a.copy()), torch.from_numpy(a.copy())
     assert getattr(c, name)(0, -1) is c
     assert_close(c, getattr(t, name)(0, -1))
+    check_op(lambda L, x: getattr(x * 1, name)(0, -1) * 2, [(2, 3, 4)])
 
 
 def test_as_strided_():
@@ -140,6 +154,7 @@ def test_as_strided_():
     c, t = ctorch.from_numpy(a.copy()), torch.from_numpy(a.copy())
     assert c.as_strided_((3, 2), (2, 1), 1) is c
     assert_close(c, t.as_strided_((3, 2), (2, 1), 1))
+    check_op(lambda L, x: (x * 1).as_strided_((3, 2), (2, 1), 1) * 2, [(12,)])
 
 
 # ------------------------------------------------------------ random fills
