@@ -311,6 +311,7 @@ ALIAS_CASES = {
     ),
     "detach": ([(3,)], lambda L, x: L.detach(x) * 2, {"grad": False}),
     "fill": ([(3, 4)], lambda L, x: L.fill(x, 1.5) + x, {}),
+    "fill[tensor value]": ([(3, 4), ()], lambda L, x, v: L.fill(x, v) * x, {}),
     "zero_": ([(3, 4)], lambda L, x: L.zero_(x.clone()) + x, {}),
     "constant_pad_nd": ([(2, 3, 4)], lambda L, x: L.constant_pad_nd(x, [1, -1, 2, 0], 0.5), {}),
 }
