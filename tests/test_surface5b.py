@@ -259,6 +259,7 @@ ALIAS_CASES = {
         {},
     ),
     "kl_div": ([(3, 4), PROB], lambda L, x, t: L.kl_div(x, t, 2), {}),
+    "kl_div[mean]": ([(3, 4), PROB], lambda L, x, t: L.kl_div(x, t, 1), {}),
     "margin_ranking_loss": (
         [(4,), (4,), LABEL],
         lambda L, a, b, y: L.margin_ranking_loss(a, b, y, 0.3, 0),
@@ -385,6 +386,59 @@ def test_loss_reduction_is_an_int(name):
             getattr(ctorch, name)(*[ctorch.randn(2, 3)] * n, reduction=bad)
         with pytest.raises(TypeError, match="must be|invalid combination"):
             getattr(torch, name)(*[torch.randn(2, 3)] * n, reduction=bad)
+
+
+#: each loss with only its required arguments: the defaults (reduction 0 when left out)
+LOSS_DEFAULT_CALLS = {
+    "kl_div": ([(3, 4), PROB], lambda L, x, t: L.kl_div(x, t)),
+    "margin_ranking_loss": ([(4,), (4,), LABEL], lambda L, a, b, y: L.margin_ranking_loss(a, b, y)),
+    "triplet_margin_loss": (
+        [(3, 4), (3, 4), (3, 4)],
+        lambda L, a, p, n: L.triplet_margin_loss(a, p, n),
+    ),
+    "poisson_nll_loss": (
+        [(3, 4), PROB],
+        lambda L, x, t: L.poisson_nll_loss(x, t, False, False, 1e-8, 1),
+    ),
+    "cosine_embedding_loss": (
+        [(4, 5), (4, 5), LABEL],
+        lambda L, a, b, y: L.cosine_embedding_loss(a, b, y),
+    ),
+    "hinge_embedding_loss": ([(4,), LABEL], lambda L, x, y: L.hinge_embedding_loss(x, y)),
+    "binary_cross_entropy_with_logits": (
+        [(3, 4), PROB],
+        lambda L, x, t: L.binary_cross_entropy_with_logits(x, t),
+    ),
+    "ctc_loss": (
+        [np.log(np.full((5, 2, 3), 1 / 3, np.float32)), np.array([[1, 2], [2, 2]])],
+        lambda L, lp, tg: L.ctc_loss(lp, tg, [5, 4], [2, 2]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(S5.LOSSES))
+def test_loss_defaults(name):
+    inputs, call = LOSS_DEFAULT_CALLS[name]
+    check_op(call, inputs, low=0.1, high=2.0, grad=name != "ctc_loss")
+
+
+def test_kl_div_log_target_is_keyword_only():
+    x = ctorch.randn(3)
+    with pytest.raises(TypeError):
+        ctorch.kl_div(x, x, 1, True)
+    with pytest.raises(TypeError):
+        torch.kl_div(torch.randn(3), torch.randn(3), 1, True)
+    check_op(lambda L, a, b: L.kl_div(a, b, 2, log_target=True), [(3,), (3,)])
+
+
+def test_kl_div_mean_does_not_warn():
+    import warnings
+
+    a, b = R.standard_normal(4).astype(np.float32), R.random(4).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ctorch.kl_div(ctorch.from_numpy(a), ctorch.from_numpy(b), 1)
+        assert_close(got, torch.kl_div(torch.from_numpy(a), torch.from_numpy(b), 1))
 
 
 @pytest.mark.parametrize("red", [-1, 3, 7])

@@ -280,38 +280,48 @@ def embedding_bag(
 
 
 #: torch's top-level losses: name -> torch's parameters (name, default; _REQ: required), in
-#: order; they call nn.functional.<name> by keyword with the reduction int mapped to its name
+#: order; they call nn.functional.<name> by keyword with the reduction int mapped to its name.
+#: The default reduction is 0 (none): what torch's bindings do when it is left out (their
+#: schema says Mean, but the parsed default is 0; torch.kl_div(a, b) is unreduced)
 LOSSES: dict[str, tuple[tuple[str, Any], ...]] = {
-    "kl_div": (("input", _REQ), ("target", _REQ), ("reduction", 1), ("log_target", False)),
+    "kl_div": (("input", _REQ), ("target", _REQ), ("reduction", 0), ("log_target", False)),
     "margin_ranking_loss": (
-        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 1),
+        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 0),
     ),
     "triplet_margin_loss": (
         ("anchor", _REQ), ("positive", _REQ), ("negative", _REQ), ("margin", 1.0), ("p", 2),
-        ("eps", 1e-6), ("swap", False), ("reduction", 1),
+        ("eps", 1e-6), ("swap", False), ("reduction", 0),
     ),
     "poisson_nll_loss": (
         ("input", _REQ), ("target", _REQ), ("log_input", _REQ), ("full", _REQ), ("eps", _REQ),
         ("reduction", _REQ),
     ),
     "cosine_embedding_loss": (
-        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 1),
+        ("input1", _REQ), ("input2", _REQ), ("target", _REQ), ("margin", 0.0), ("reduction", 0),
     ),
-    "hinge_embedding_loss": (("input", _REQ), ("target", _REQ), ("margin", 1.0), ("reduction", 1)),
+    "hinge_embedding_loss": (("input", _REQ), ("target", _REQ), ("margin", 1.0), ("reduction", 0)),
     "binary_cross_entropy_with_logits": (
         ("input", _REQ), ("target", _REQ), ("weight", None), ("pos_weight", None),
-        ("reduction", 1),
+        ("reduction", 0),
     ),
     "ctc_loss": (
         ("log_probs", _REQ), ("targets", _REQ), ("input_lengths", _REQ),
-        ("target_lengths", _REQ), ("blank", 0), ("reduction", 1), ("zero_infinity", False),
+        ("target_lengths", _REQ), ("blank", 0), ("reduction", 0), ("zero_infinity", False),
     ),
 }  # fmt: skip
 
 
+_KW_ONLY = {"log_target"}  # after a * in torch's schema
+
+
 def _loss(name: str, params: tuple[tuple[str, Any], ...]):
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    sig = inspect.Signature([inspect.Parameter(n, kind, default=d) for n, d in params])
+    P = inspect.Parameter
+    sig = inspect.Signature(
+        [
+            P(n, P.KEYWORD_ONLY if n in _KW_ONLY else P.POSITIONAL_OR_KEYWORD, default=d)
+            for n, d in params
+        ]
+    )
 
     def fn(*args, **kwargs):
         try:
@@ -321,6 +331,9 @@ def _loss(name: str, params: tuple[tuple[str, Any], ...]):
         bound.apply_defaults()
         kw = dict(bound.arguments)
         kw["reduction"] = _reduction(kw["reduction"], name)
+        if name == "kl_div" and kw["reduction"] == "mean":  # without F's 'batchmean' warning,
+            kw["reduction"] = "none"  # which torch.kl_div does not give
+            return _F().kl_div(**kw).mean()
         return getattr(_F(), name)(**kw)
 
     fn.__name__ = fn.__qualname__ = name
