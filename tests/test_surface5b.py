@@ -662,6 +662,13 @@ def test_copy_out_with_grad_raises():
         ctorch.t_copy(x, out=ctorch.empty(4, 3))
 
 
+@pytest.mark.parametrize("dt", ["int64", "float64"])
+def test_copy_out_dtype_must_match(dt):
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype"):
+            L.t_copy(L.randn(3, 4), out=L.empty(0, dtype=getattr(L, dt)))
+
+
 @pytest.mark.parametrize("name", sorted(SPARSE_COPY))
 def test_sparse_copy_variant(name):
     a = np.array([[0, 1.5, 0], [2.0, 0, 3.0]], np.float32)

@@ -536,6 +536,10 @@ def _copy_out(out, r):
             "functions with out=... arguments don't support automatic differentiation, but "
             "one of the arguments requires grad."
         )
+    if out.dtype != r.dtype:  # the *_copy ops take no casting out= (torch's check)
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {r.dtype}, but got {out.dtype} instead"
+        )
     if tuple(out.shape) != tuple(r.shape):
         out.resize_(*r.shape)
     return out.copy_(r)
