@@ -37,8 +37,8 @@ def _inplace_of(name: str, fn):
 def _cast_to_self(fn):
     """Comparisons/logical ops written into ``self``: the bool result takes ``self``'s dtype."""
 
-    def f(self, *args):
-        return fn(self, *args).to(self.dtype)
+    def f(self, *args, **kwargs):
+        return fn(self, *args, **kwargs).to(self.dtype)
 
     return f
 
