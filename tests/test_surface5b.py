@@ -735,3 +735,17 @@ def test_top_inplace_semantics(name):
             raised[L] = str(e).split(" in ")[0]
     assert raised[ctorch] == raised[torch], raised
     assert bumped[ctorch] == bumped[torch], bumped
+
+
+def test_conj_physical_inplace_gradient():
+    """torch.conj_physical_ on a complex non-leaf: the gradient goes through the conjugate."""
+    a = (R.standard_normal(3) + 1j * R.standard_normal(3)).astype(np.complex64)
+    c = (R.standard_normal(3) + 1j * R.standard_normal(3)).astype(np.complex64)
+    grads = []
+    for L in (ctorch, torch):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        y = x * 1
+        assert L.conj_physical_(y) is y
+        (y * L.from_numpy(c)).real.sum().backward()
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1])
