@@ -120,7 +120,7 @@ _REEXPORTS = {
     "adaptive_max_pool3d_with_indices": "pooling3d",
     "batch_norm": "normalization",
     "layer_norm": "normalization",
-    "group_norm": "normalization",
+    "group_norm": "group_norm",
     "instance_norm": "normalization",
     "local_response_norm": "normalization",
     "rms_norm": "normalization",
