@@ -557,3 +557,15 @@ def test_prelu_module_finite_differences_and_errors():
         ctorch.nn.functional.prelu(x, w.float())
     with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
         ctorch.nn.functional.prelu(x, ctorch.ones(2, dtype=ctorch.float64))
+
+
+def test_conv_transpose1d_errors_name_the_1d_shapes():
+    for L in (ctorch, torch):
+        with pytest.raises(
+            RuntimeError, match=r"weight of size \[3, 2, 2\], expected input\[3, 4, 4\]"
+        ):
+            L.nn.functional.conv_transpose1d(L.ones(3, 4, 4), L.ones(3, 2, 2))
+        with pytest.raises(
+            RuntimeError, match="Expected 2D \\(unbatched\\) or 3D \\(batched\\) input"
+        ):
+            L.nn.functional.conv_transpose1d(L.ones(2, 3, 4, 4), L.ones(3, 2, 2))

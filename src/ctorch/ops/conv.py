@@ -462,7 +462,14 @@ def conv_transpose1d(
     groups: int = 1,
     dilation: _IntOrPair = 1,
 ) -> Tensor:
-    """Transposed 1-D convolution: conv_transpose2d with H=1."""
+    """Transposed 1-D convolution: conv_transpose2d with H=1 (the 1-D shapes in errors)."""
+    _check_conv_args("conv_transpose1d", input, weight, bias, groups, 1)
+    if input.dim() == 3 and weight._a.shape[0] != input._a.shape[1]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
+            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got "
+            f"{input._a.shape[1]} channels instead"
+        )
     if input.dim() == 2:
         return _batch_of_one(
             conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation
