@@ -569,3 +569,25 @@ def test_conv_transpose1d_errors_name_the_1d_shapes():
             RuntimeError, match="Expected 2D \\(unbatched\\) or 3D \\(batched\\) input"
         ):
             L.nn.functional.conv_transpose1d(L.ones(2, 3, 4, 4), L.ones(3, 2, 2))
+
+
+INT_REFUSED = "elu selu celu gelu silu mish softplus logsigmoid hardswish hardsigmoid softshrink hardshrink leaky_relu glu softmax log_softmax softmin".split()
+
+
+@pytest.mark.parametrize("name", INT_REFUSED)
+def test_activations_refuse_integers_as_torch(name):
+    msgs = []
+    for L in (ctorch, torch):
+        f = getattr(L.nn.functional, name)
+        x = L.tensor([[-2, 1], [3, -4]])
+        with pytest.raises(NotImplementedError) as e:
+            f(x, 1) if name in ("glu", "softmax", "log_softmax", "softmin") else f(x)
+        msgs.append(str(e.value).splitlines()[0])
+    assert msgs[0] == msgs[1]
+
+
+def test_integer_activations_that_torch_allows():
+    x = ctorch.tensor([[-2, 1], [3, -4]])
+    F = ctorch.nn.functional
+    assert F.relu(x).dtype == ctorch.int64 and F.hardtanh(x).dtype == ctorch.int64
+    assert F.softmax(x, 1, dtype=ctorch.float64).dtype == ctorch.float64

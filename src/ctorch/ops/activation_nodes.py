@@ -7,6 +7,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import wrap_dim
+from .binary import _scalar_name
 
 
 class GLU(Function):
@@ -33,6 +34,10 @@ class GLU(Function):
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input._a.dtype.kind not in "fcV":
+        raise NotImplementedError(
+            f"\"glu_cpu\" not implemented for '{_scalar_name(input._a.dtype)}'"
+        )
     d = wrap_dim(dim, input.dim(), "glu")
     n = input.shape[d]
     if n % 2:

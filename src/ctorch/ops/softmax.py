@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype as D
 from .._backend import contiguous, kernels_for, xp_of
 from .._half import hkernel, is_half, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import _F32, _F64, dims_tuple, float_dtype_for, wrap_dim
+from ._util import _F32, _F64, dims_tuple, wrap_dim
+from .binary import _scalar_name
 from .reduction import amax
 
 _wrap = Tensor._make
@@ -191,17 +191,14 @@ class LogSoftmax(Softmax):  # the same code (``log`` picks the formulas): torch'
 def _softmax_impl(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
-    elif input._a.dtype.kind not in "fcV":
-        input = input.to(D.from_numpy_dtype(float_dtype_for(input._a)))
     if dim is None:
         dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
-    if input._a.dtype.kind == "c":  # torch has no complex softmax kernels
-        from .complex import scalar_name
-
+    if input._a.dtype.kind not in "fV":  # torch has no integer, bool or complex kernels
         name = "log_softmax" if log else "softmax"
+        last = "lastdim_" if ax == input._a.ndim - 1 or input._a.ndim == 0 else ""
         raise NotImplementedError(
-            f"\"{name}_lastdim_kernel_impl\" not implemented for '{scalar_name(input._a)}'"
+            f"\"{name}_{last}kernel_impl\" not implemented for '{_scalar_name(input._a.dtype)}'"
         )
     return (LogSoftmax if log else Softmax).apply(input, ax, log)
 
