@@ -591,3 +591,27 @@ def test_integer_activations_that_torch_allows():
     F = ctorch.nn.functional
     assert F.relu(x).dtype == ctorch.int64 and F.hardtanh(x).dtype == ctorch.int64
     assert F.softmax(x, 1, dtype=ctorch.float64).dtype == ctorch.float64
+
+
+INT_REFUSED_OPS = {
+    "frac": lambda L, x: x.frac(),
+    "hypot": lambda L, x: L.hypot(x, x),
+    "logaddexp": lambda L, x: L.logaddexp(x, x),
+    "logaddexp2": lambda L, x: L.logaddexp2(x, x),
+    "nanmean": lambda L, x: x.nanmean(),
+    "mse_loss": lambda L, x: L.nn.functional.mse_loss(x, x),
+    "layer_norm": lambda L, x: L.nn.functional.layer_norm(x, (2,)),
+    "dropout": lambda L, x: L.nn.functional.dropout(x, 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INT_REFUSED_OPS))
+def test_ops_refuse_integers_as_torch(name):
+    errs = []
+    for L in (ctorch, torch):
+        with pytest.raises(RuntimeError) as e:  # NotImplementedError is a RuntimeError
+            INT_REFUSED_OPS[name](L, L.tensor([[1, 2], [3, 4]]))
+        errs.append((type(e.value), str(e.value).splitlines()[0]))
+    assert errs[0] == errs[1]
+    x = ctorch.tensor([[1, 2], [3, 4]])  # still fine: no dropout, or exp on integers
+    assert ctorch.nn.functional.dropout(x, 0.0) is x and x.exp().dtype == ctorch.float32

@@ -16,16 +16,33 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 TABLE = Path(__file__).with_name("elementwise.def")
 
-CHEAP, INT, NN, CUSTOM = 1, 2, 4, 8
+CHEAP, INT, NN, CUSTOM, NOINT = 1, 2, 4, 8, 16
 # grad_fn names where torch's differ from CamelCase(name) + "Backward0"
 _NODE_NAMES = {
     "log1p": "Log1PBackward0",
     "square": "PowBackward0",
     "logsigmoid": "LogSigmoidBackward0",
 }
-_FLAG_BITS = {"CT_CHEAP": CHEAP, "CT_INT": INT, "CT_NN": NN, "CT_CUSTOM": CUSTOM, "0": 0}
+_FLAG_BITS = {
+    "CT_CHEAP": CHEAP,
+    "CT_INT": INT,
+    "CT_NN": NN,
+    "CT_CUSTOM": CUSTOM,
+    "CT_NOINT": NOINT,
+    "0": 0,
+}
+# torch's kernel names in its "not implemented for 'Long'" errors, where not "<name>_cpu"
+_KERNEL_NAMES = {
+    "gelu": "GeluKernelImpl",
+    "gelu_tanh": "GeluKernelImpl",
+    "logsigmoid": "log_sigmoid_cpu",
+    "softshrink": "softshrink_check",
+    "celu": "elu_cpu",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,15 @@ class Op:
     @property
     def custom(self) -> bool:
         return bool(self.flags & CUSTOM)
+
+    def refuse_int(self, dtype) -> None:
+        """Raise torch's NotImplementedError for an integer/bool ``dtype`` on a CT_NOINT row."""
+        if self.flags & NOINT and np.dtype(dtype).kind in "biu":
+            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"}
+            names.update(uint8="Byte", bool="Bool")
+            kernel = _KERNEL_NAMES.get(self.name, f"{self.name}_cpu")
+            scalar = names.get(np.dtype(dtype).name, str(dtype))
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar}\'')
 
     @property
     def has_backward_kernel(self) -> bool:

@@ -4,7 +4,7 @@
 #ifndef CT_TABLE_ELEMENTWISE_H
 #define CT_TABLE_ELEMENTWISE_H
 
-enum { CT_CHEAP = 1, CT_INT = 2, CT_NN = 4, CT_CUSTOM = 8 };
+enum { CT_CHEAP = 1, CT_INT = 2, CT_NN = 4, CT_CUSTOM = 8, CT_NOINT = 16 };
 enum { CT_SAVES_NONE = 0, CT_SAVES_X = 1, CT_SAVES_Y = 2, CT_SAVES_XY = 3 };
 
 #define UNARY(NAME, ...)

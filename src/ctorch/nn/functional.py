@@ -957,6 +957,12 @@ def mse_loss(
         return _apply_reduction((input - target) ** 2 * weight, reduction)
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
+    if input._a.dtype.kind in "biu":
+        from ..ops.binary import _scalar_name
+
+        raise NotImplementedError(
+            f"\"mse_cpu\" not implemented for '{_scalar_name(input._a.dtype)}'"
+        )
     return _loss.mse_loss(input, target, reduction)
 
 

@@ -113,6 +113,7 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
                 return r
     dt = _res_dtype(a, b)
     if dt.kind in "biu" and not _BOP[op].int_ok:
+        _BOP[op].refuse_int(dt)  # CT_NOINT rows: torch has no integer kernel
         dt = D.to_numpy_dtype(D.get_default_dtype())
     if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
         r = _half_binary(op, a, b, dt, reverse)

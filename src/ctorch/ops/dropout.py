@@ -12,6 +12,7 @@ from .._backend import kernels_for, xp_of
 from .._random import rng_for
 from .._tensor import Tensor
 from ..autograd.function import Function
+from .binary import _scalar_name
 
 _wrap = Tensor._make
 
@@ -63,6 +64,10 @@ def dropout(
     if not training or p == 0.0:
         return input
     xa = input._a
+    if xa.dtype.kind in "biu":  # torch: the float mask can't be written into an integer input
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {_scalar_name(xa.dtype)}"
+        )
     mask = dropout_mask_array(
         xa, tuple(mask_shape) if mask_shape is not None else xa.shape, p, generator
     )

@@ -19,6 +19,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad, state
 from .avg_pool import avg_pool2d
+from .binary import _scalar_name
 from .spatial import pad
 
 __all__ = [
@@ -421,7 +422,9 @@ def layer_norm(
                 f"{list(normalized_shape)}"
             )
     if xa.dtype.kind not in "fV":
-        raise RuntimeError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype}'")
+        raise NotImplementedError(
+            f"\"LayerNormKernelImpl\" not implemented for '{_scalar_name(xa.dtype)}'"
+        )
     _check_mixed("layer_norm", xa, weight, bias)
     D = math.prod(normalized_shape)
     return LayerNormFn.apply(input, weight, bias, D, eps)

@@ -19,6 +19,7 @@ from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, return_type, wrap_dim
+from .binary import _scalar_name
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -188,6 +189,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False):
+    if input._a.dtype.kind not in "fcV":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_scalar_name(input._a.dtype)}"
+        )
     m = ~input.isnan()
     return nansum(input, dim, keepdim) / m.sum(dim, keepdim).to(input.dtype)
 

@@ -207,6 +207,7 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
             return r
     dt = x.dtype
     if dt.kind not in "fcV" and not op.int_ok:
+        op.refuse_int(dt)  # CT_NOINT rows: torch has no integer kernel
         x = x.astype(float_dtype_for(x))
         dt = x.dtype
     if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
@@ -327,29 +328,9 @@ PUBLIC: dict = _table.public_functions(_table.UNARY, _make_public)
 globals().update(PUBLIC)
 
 
-# torch's kernel names in its "not implemented for 'Long'" errors, where not "<name>_cpu"
-_NN_KERNEL = {
-    "gelu": "GeluKernelImpl",
-    "gelu_tanh": "GeluKernelImpl",
-    "logsigmoid": "log_sigmoid_cpu",
-    "softshrink": "softshrink_check",
-    "celu": "elu_cpu",
-}
-
-
 def _param_call(name, input, a, b):
-    kind = input._a.dtype.kind
-    if kind == "c":
+    if input._a.dtype.kind == "c":
         _complex().check_unary(name, input)  # raises unless torch defines it (silu)
-    elif kind in "iub":
-        op = _table.UNARY_BY_NAME[name]
-        if op.nn_only and not op.int_ok:  # torch: no integer kernel for these activations
-            from .binary import _scalar_name  # binary imports this module
-
-            kernel = _NN_KERNEL.get(name, f"{name}_cpu")
-            raise NotImplementedError(
-                f"\"{kernel}\" not implemented for '{_scalar_name(input._a.dtype)}'"
-            )
     return FUNCTIONS[name].apply(input, a, b)
 
 
