@@ -722,3 +722,23 @@ from .ops.extra_surface import (  # noqa: E402
 
 _extra_surface.attach(Tensor)
 # --- end of ops3 names ---
+
+# --- surf5a names (#14 group 1), registered through ops/extra_surface.py ---
+from .ops.surface5a import (  # noqa: E402
+    deg2rad,
+    deg2rad_,
+    isin,
+    nanquantile,
+    positive,
+    quantile,
+    rad2deg,
+    rad2deg_,
+    ravel,
+    signbit,
+    unique_consecutive,
+    unravel_index,
+)
+from .ops.surface5a import mode as _mode  # noqa: E402 - a parameter above is named mode
+
+mode = _mode
+# --- end of surf5a names ---

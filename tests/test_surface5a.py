@@ -1,0 +1,393 @@
+"""torch names added for issue #14, group 1 (ops/surface5a.py): each against torch, with NumPy
+references where one exists, edge cases, errors, and float64 gradchecks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from helpers import assert_close, check_op
+
+import ctorch
+
+torch = pytest.importorskip("torch")
+
+NAN = float("nan")
+
+
+def _pair(a):
+    return ctorch.tensor(np.array(a)), torch.tensor(np.array(a))
+
+
+def _same(c, t, **kw):
+    if isinstance(t, torch.Tensor) and t.dtype == torch.bfloat16:
+        assert c.dtype == ctorch.bfloat16
+        c, t = c.float(), t.float()
+    assert_close(c, t, **kw)
+
+
+def _same_error(fn, exc=RuntimeError):
+    """fn(lib) raises the same exception type on both; returns ctorch's message."""
+    with pytest.raises(exc) as et:
+        fn(torch)
+    with pytest.raises(exc) as ec:
+        fn(ctorch)
+    return str(ec.value), str(et.value)
+
+
+# ----------------------------------------------------------------------------- quantile
+
+INTERP = ["linear", "lower", "higher", "midpoint", "nearest"]
+
+
+@pytest.mark.parametrize("interp", INTERP)
+@pytest.mark.parametrize(
+    "dim,keepdim", [(None, False), (None, True), (1, False), (-1, True), (0, False)]
+)
+def test_quantile_matches_torch(interp, dim, keepdim):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 7))
+    for dt in (np.float32, np.float64):
+        c, t = _pair(a.astype(dt))
+        for q in (0.0, 0.3, 0.5, 1.0):
+            _same(
+                ctorch.quantile(c, q, dim, keepdim, interpolation=interp),
+                torch.quantile(t, q, dim, keepdim, interpolation=interp),
+            )
+        qs = np.array([0.0, 0.125, 0.375, 0.625, 0.9, 1.0], dtype=dt)
+        _same(
+            c.quantile(ctorch.tensor(qs), dim=dim, keepdim=keepdim, interpolation=interp),
+            t.quantile(torch.tensor(qs), dim=dim, keepdim=keepdim, interpolation=interp),
+        )
+
+
+def test_quantile_numpy_reference():
+    a = np.random.default_rng(2).standard_normal((3, 9))
+    q = np.array([0.1, 0.5, 0.77])
+    for interp in INTERP:
+        got = ctorch.quantile(ctorch.tensor(a), ctorch.tensor(q), dim=1, interpolation=interp)
+        np.testing.assert_allclose(
+            got.numpy(), np.quantile(a, q, axis=1, method=interp), atol=1e-12
+        )
+
+
+def test_quantile_nan_rules():
+    a = np.array(
+        [[NAN, 1.0, 2.0, 3.0], [1.0, 2.0, 4.0, 3.0], [NAN, NAN, NAN, NAN], [5, NAN, 1, NAN]]
+    )
+    c, t = _pair(a)
+    for interp in INTERP:
+        for fn in ("quantile", "nanquantile"):
+            _same(
+                getattr(ctorch, fn)(
+                    c, ctorch.tensor([0.2, 0.5, 1.0], dtype=ctorch.float64), 1, interpolation=interp
+                ),
+                getattr(torch, fn)(
+                    t, torch.tensor([0.2, 0.5, 1.0], dtype=torch.float64), 1, interpolation=interp
+                ),
+            )
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        ref = np.nanquantile(a, 0.4, axis=1)
+    np.testing.assert_allclose(ctorch.nanquantile(c, 0.4, dim=1).numpy(), ref)
+
+
+def test_quantile_zero_dim_and_scalar_tensor_q():
+    c, t = _pair(np.float32(3.5))
+    _same(ctorch.quantile(c, 0.3), torch.quantile(t, 0.3))
+    _same(ctorch.quantile(c, 0.3, dim=0, keepdim=True), torch.quantile(t, 0.3, dim=0, keepdim=True))
+    c, t = _pair(np.arange(5, dtype=np.float32))
+    _same(ctorch.quantile(c, ctorch.tensor(0.6)), torch.quantile(t, torch.tensor(0.6)))
+    _same(
+        ctorch.quantile(c, ctorch.tensor([], dtype=ctorch.float32)),
+        torch.quantile(t, torch.tensor([])),
+    )
+
+
+def test_quantile_out():
+    c = ctorch.tensor([1.0, 4.0, 2.0])
+    o = ctorch.empty(0)
+    r = ctorch.quantile(c, 0.5, out=o)
+    assert r is o and float(o) == 2.0
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.quantile(L.tensor([1, 2]), 0.5),
+        lambda L: L.quantile(L.tensor([1.0, 2.0]), 1.5),
+        lambda L: L.quantile(L.tensor([1.0, 2.0]), -0.1),
+        lambda L: L.nanquantile(L.tensor([1.0, 2.0]), L.tensor([0.5, 2.0])),
+        lambda L: L.quantile(L.tensor([]), 0.5),
+        lambda L: L.quantile(L.ones(2, 0), 0.5, dim=0),
+        lambda L: L.quantile(L.tensor([1.0, 2.0]), 0.5, interpolation="foo"),
+        lambda L: L.quantile(L.tensor([1.0, 2.0]), L.tensor([0.5], dtype=L.float64)),
+        lambda L: L.quantile(L.tensor([1.0, 2.0]), L.tensor([[0.5]])),
+    ],
+)
+def test_quantile_errors(fn):
+    msg_c, msg_t = _same_error(fn)
+    # torch names nanquantile's errors "quantile()"; ours name the op called
+    assert msg_c.replace("nanquantile", "quantile").split(" but")[0] == msg_t.split(" but")[0]
+
+
+def test_quantile_bad_dim():
+    _same_error(lambda L: L.quantile(L.ones(2, 3), 0.5, dim=2), IndexError)
+
+
+@pytest.mark.parametrize("interp", INTERP)
+def test_quantile_grad(interp):
+    check_op(
+        lambda L, x: L.quantile(
+            x, L.tensor([0.1, 0.5, 0.8], dtype=x.dtype), dim=1, interpolation=interp
+        ),
+        [(3, 6)],
+        dtype=np.float64,
+    )
+    check_op(lambda L, x: L.nanquantile(x, 0.3, interpolation=interp), [(7,)], dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- mode
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [[1.0, 2, 2, 3, 3, 0], [5, 5, 1, 1, 7, 7]],
+        [[3, 1, 3, 1, 2, 2, 9, 9, 9, 0, 0, 0]],
+        [[True, False, True], [False, False, True]],
+    ],
+)
+def test_mode_ties(data):
+    c, t = _pair(data)
+    for dim in (-1, 0):
+        for keepdim in (False, True):
+            rc, rt = ctorch.mode(c, dim, keepdim), torch.mode(t, dim, keepdim)
+            assert isinstance(rc, ctorch.return_types.mode)
+            _same(rc.values, rt.values)
+            _same(rc.indices, rt.indices)
+
+
+def test_mode_random_small_ints():
+    rng = np.random.default_rng(3)
+    for dt in (np.int64, np.int32, np.float32, np.float16, np.int8):
+        a = rng.integers(-3, 4, size=(5, 15)).astype(dt)
+        c, t = _pair(a)
+        for dim in (0, 1):
+            rc, rt = c.mode(dim), t.mode(dim)
+            _same(rc.values, rt.values)
+            _same(rc.indices, rt.indices)
+
+
+def test_mode_edge_cases():
+    c, t = _pair(np.float32(2.5))
+    _same(tuple(ctorch.mode(c)), tuple(torch.mode(t)))
+    _same(tuple(ctorch.mode(c, 0, True)), tuple(torch.mode(t, 0, True)))
+    c, t = _pair(np.zeros((0, 3), np.float32))
+    _same(tuple(ctorch.mode(c, 1)), tuple(torch.mode(t, 1)))
+    msg, _ = _same_error(lambda L: L.mode(L.zeros(2, 0), 1), IndexError)
+    assert "mode()" in msg
+    _same_error(lambda L: L.mode(L.zeros(2, 3), 2), IndexError)
+    c, t = _pair([NAN, 1.0, 1.0])
+    _same(tuple(ctorch.mode(c)), tuple(torch.mode(t)))
+
+
+def test_mode_out():
+    v, i = ctorch.empty(0), ctorch.empty(0, dtype=ctorch.int64)
+    r = ctorch.mode(ctorch.tensor([1.0, 2, 2]), out=(v, i))
+    assert r.values is v and r.indices is i and float(v) == 2.0 and int(i) == 2
+
+
+def test_mode_grad():
+    data = [[1.0, 2, 2, 3], [4, 4, 5, 5]]
+    for keepdim in (False, True):
+        x = ctorch.tensor(data, dtype=ctorch.float64, requires_grad=True)
+        xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        r = ctorch.mode(x, 1, keepdim)
+        assert r.values.grad_fn.name() == "ModeBackward0"
+        g = np.arange(1.0, 3.0).reshape(r.values.shape)
+        (r.values * ctorch.tensor(g)).sum().backward()
+        (torch.mode(xt, 1, keepdim).values * torch.tensor(g)).sum().backward()
+        _same(x.grad, xt.grad)
+        # distinct values: the mode is the smallest one, stable under small perturbations
+        check_op(
+            lambda L, x, kd=keepdim: L.mode(x, 0, kd)[0],
+            [np.array([[3.0, 1.0], [0.5, 2.0]])],
+            grad_inputs=[0],
+            dtype=np.float64,
+        )
+
+
+# ----------------------------------------------------------------------------- pointwise
+
+
+def test_ravel():
+    c = ctorch.arange(6.0).reshape(2, 3)
+    t = torch.arange(6.0).reshape(2, 3)
+    _same(ctorch.ravel(c), torch.ravel(t))
+    _same(c.t().ravel(), t.t().ravel())
+    _same(ctorch.ravel(ctorch.tensor(3.0)), torch.ravel(torch.tensor(3.0)))
+    check_op(lambda L, x: L.ravel(x.t()), [(3, 4)])
+
+
+def test_signbit():
+    vals = [-0.0, 0.0, NAN, -NAN, -1.5, 2.0, -math.inf, math.inf]
+    for dt in (np.float32, np.float64, np.float16):
+        c, t = _pair(np.array(vals, dt))
+        _same(ctorch.signbit(c), torch.signbit(t))
+    for data in ([-3, 0, 4], [True, False]):
+        c, t = _pair(data)
+        _same(c.signbit(), t.signbit())
+    c = ctorch.tensor([-1.0, 2.0]).to(ctorch.bfloat16)
+    _same(c.signbit(), torch.tensor([-1.0, 2.0]).bfloat16().signbit())
+    _same_error(lambda L: L.signbit(L.tensor([1 + 1j])), NotImplementedError)
+
+
+def test_positive():
+    c = ctorch.tensor([1.0, -2.0])
+    assert ctorch.positive(c) is c and c.positive() is c
+    msg, _ = _same_error(lambda L: L.positive(L.tensor([True])))
+
+
+@pytest.mark.parametrize("name", ["deg2rad", "rad2deg"])
+def test_angle_conversions(name):
+    ref = np.deg2rad if name == "deg2rad" else np.rad2deg
+    for dt in (np.float32, np.float64, np.float16):
+        check_op(
+            lambda L, x: getattr(L, name)(x),
+            [(3, 4)],
+            ref=(lambda a: ref(a.astype(np.float32)).astype(a.dtype)) if dt == np.float16 else ref,
+            dtype=dt,
+            grad=dt == np.float64,
+            atol=1e-3,
+        )
+    for data in ([1, -2, 90], [True, False]):
+        c, t = _pair(data)
+        _same(getattr(ctorch, name)(c), getattr(torch, name)(t))
+    c, t = _pair(np.float32(45.0))
+    _same(getattr(c, name)(), getattr(t, name)())
+    bc = ctorch.tensor([30.0]).to(ctorch.bfloat16)
+    bt = torch.tensor([30.0]).bfloat16()
+    _same(getattr(ctorch, name)(bc), getattr(torch, name)(bt), atol=1e-2)
+    x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    assert (
+        getattr(ctorch, name)(x).grad_fn.name()
+        == name.capitalize().replace("2r", "2R").replace("2d", "2D") + "Backward0"
+    )
+    _same_error(lambda L: getattr(L, name)(L.tensor([1 + 1j])))
+
+
+@pytest.mark.parametrize("name", ["deg2rad_", "rad2deg_"])
+def test_angle_conversions_inplace(name):
+    c, t = _pair(np.array([10.0, -20.0, 90.0]))
+    rc = getattr(c, name)()
+    getattr(t, name)()
+    assert rc is c
+    _same(c, t)
+    c, t = _pair(np.array([1.0, 3.0]))
+    getattr(ctorch, name)(c)
+    getattr(torch, name)(t)
+    _same(c, t)
+    msg, msg_t = _same_error(lambda L: getattr(L.tensor([1, 2]), name)())
+    assert "Long" in msg and "Long" in msg_t
+    # in-place on a leaf that requires grad is an error; on a non-leaf it is recorded
+    x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    getattr(y, name)()
+    y.sum().backward()
+    xt = torch.tensor([1.0, 2.0], requires_grad=True)
+    yt = xt * 2
+    getattr(yt, name)()
+    yt.sum().backward()
+    _same(x.grad, xt.grad)
+
+
+def test_bernoulli_multinomial_methods():
+    g = ctorch.Generator().manual_seed(0)
+    p = ctorch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    _same(p.bernoulli(generator=g), torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]))
+    _same(p.bernoulli(0.0), torch.zeros(2, 3))
+    m = ctorch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]).multinomial(1)
+    _same(m, torch.tensor([[2], [1]]))
+    r = ctorch.tensor([0.2, 0.3, 0.5]).multinomial(3, replacement=False)
+    assert sorted(r.tolist()) == [0, 1, 2]
+    r = ctorch.tensor([0.0, 1.0]).multinomial(4, True)
+    assert r.tolist() == [1, 1, 1, 1]
+
+
+# ----------------------------------------------------------------------------- sets/indices
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[1, 1, 2, 2, 3, 1, 1, 2], [[1, 2], [3, 4]], [NAN, NAN, 1.0], 3, [], [True, True, False]],
+)
+def test_unique_consecutive(data):
+    c, t = _pair(data)
+    for inv in (False, True):
+        for cnt in (False, True):
+            _same(
+                ctorch.unique_consecutive(c, return_inverse=inv, return_counts=cnt),
+                torch.unique_consecutive(t, return_inverse=inv, return_counts=cnt),
+            )
+
+
+def test_unique_consecutive_dim():
+    a = np.array([[1, 1], [1, 1], [2, 3], [2, 3], [1, 1]])
+    c, t = _pair(a)
+    for dim in (0, 1, -1, -2):
+        _same(
+            c.unique_consecutive(return_inverse=True, return_counts=True, dim=dim),
+            t.unique_consecutive(return_inverse=True, return_counts=True, dim=dim),
+        )
+    c, t = _pair(np.zeros((2, 0)))
+    _same(ctorch.unique_consecutive(c, True, True, 1), torch.unique_consecutive(t, True, True, 1))
+    _same_error(lambda L: L.unique_consecutive(L.zeros(2, 0), dim=0))
+    _same_error(lambda L: L.unique_consecutive(L.ones(2, 2), dim=3), IndexError)
+
+
+def test_isin():
+    e = np.array([[1, 2, 3], [4, 5, 6]])
+    te = np.array([2, 6, 7])
+    c, t = _pair(e)
+    ct, tt = _pair(te)
+    for au in (False, True):
+        for inv in (False, True):
+            _same(
+                ctorch.isin(c, ct, assume_unique=au, invert=inv),
+                torch.isin(t, tt, assume_unique=au, invert=inv),
+            )
+            np.testing.assert_array_equal(
+                ctorch.isin(c, ct, invert=inv).numpy(), np.isin(e, te, invert=inv)
+            )
+    _same(ctorch.isin(c, 2), torch.isin(t, 2))
+    _same(ctorch.isin(2, ct), torch.isin(2, tt))
+    _same(ctorch.isin(5, ct, invert=True), torch.isin(5, tt, invert=True))
+    cf, tf = _pair([1.0, 2.5, NAN])
+    ci, ti = _pair([2, 1])
+    _same(ctorch.isin(cf, ci), torch.isin(tf, ti))
+    _same(ctorch.isin(cf, cf), torch.isin(tf, tf))
+    c0, t0 = _pair(np.zeros((0, 2)))
+    _same(ctorch.isin(c0, ct), torch.isin(t0, tt))
+    _same(ctorch.isin(c, ctorch.tensor([])), torch.isin(t, torch.tensor([])))
+    _same_error(lambda L: L.isin(2, 3), TypeError)
+
+
+def test_unravel_index():
+    for idx in ([4, 7, 0], 5, [[1, 2], [3, 7]], [8], [-1], []):
+        c, t = _pair(np.array(idx, dtype=np.int64))
+        for shape in ((2, 4), (8,), (2, 2, 2), 8, (3, 0)):
+            if shape == (3, 0):
+                continue
+            _same(ctorch.unravel_index(c, shape), torch.unravel_index(t, shape))
+    c, t = _pair(np.array([1], np.int32))
+    _same(ctorch.unravel_index(c, (2, 3)), torch.unravel_index(t, (2, 3)))
+    c, t = _pair(np.array([1]))
+    assert ctorch.unravel_index(c, ()) == () == torch.unravel_index(t, ())
+    got = ctorch.unravel_index(ctorch.tensor([5, 11]), (3, 4))
+    np.testing.assert_array_equal(
+        np.stack([g.numpy() for g in got]), np.unravel_index([5, 11], (3, 4))
+    )
+    _same_error(lambda L: L.unravel_index(L.tensor([1.0]), (2, 4)), TypeError)
+    _same_error(lambda L: L.unravel_index(L.tensor([1]), (2, -4)), ValueError)
