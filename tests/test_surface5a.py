@@ -391,3 +391,207 @@ def test_unravel_index():
     )
     _same_error(lambda L: L.unravel_index(L.tensor([1.0]), (2, 4)), TypeError)
     _same_error(lambda L: L.unravel_index(L.tensor([1]), (2, -4)), ValueError)
+
+
+# ----------------------------------------------------------------------------- combinations
+
+
+@pytest.mark.parametrize("r", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("rep", [False, True])
+def test_combinations(r, rep):
+    for data in ([1, 2, 3, 4], [1.5, -2.0, 0.5], [], [True, False, True]):
+        c, t = _pair(data)
+        _same(
+            ctorch.combinations(c, r=r, with_replacement=rep),
+            torch.combinations(t, r=r, with_replacement=rep),
+        )
+
+
+def test_combinations_grad_and_errors():
+    check_op(lambda L, x: L.combinations(x, 3), [(5,)], dtype=np.float64)
+    check_op(lambda L, x: L.combinations(x, 2, with_replacement=True), [(4,)], dtype=np.float64)
+    for fn in (
+        lambda L: L.combinations(L.tensor([[1, 2]])),
+        lambda L: L.combinations(L.tensor(1.0)),
+        lambda L: L.combinations(L.tensor([1.0, 2.0]), r=-1),
+    ):
+        msg_c, msg_t = _same_error(fn)
+        assert msg_c == msg_t
+
+
+# ----------------------------------------------------------------------------- trapezoid
+
+
+def test_cumulative_trapezoid():
+    scipy_int = pytest.importorskip("scipy.integrate")
+    rng = np.random.default_rng(5)
+    y = rng.standard_normal((3, 6))
+    x = np.sort(rng.standard_normal(6))
+    c, t = _pair(y)
+    cx, tx = _pair(x)
+    for dim in (-1, 1):
+        _same(ctorch.cumulative_trapezoid(c, dim=dim), torch.cumulative_trapezoid(t, dim=dim))
+        _same(
+            ctorch.cumulative_trapezoid(c, cx, dim=dim), torch.cumulative_trapezoid(t, tx, dim=dim)
+        )
+        _same(
+            ctorch.cumulative_trapezoid(c, dx=0.5, dim=dim),
+            torch.cumulative_trapezoid(t, dx=0.5, dim=dim),
+        )
+    np.testing.assert_allclose(
+        ctorch.cumulative_trapezoid(c, cx).numpy(), scipy_int.cumulative_trapezoid(y, x, axis=-1)
+    )
+    _same(ctorch.cumulative_trapezoid(c, dim=0), torch.cumulative_trapezoid(t, dim=0))
+    x2 = rng.standard_normal((3, 6))
+    _same(
+        ctorch.cumulative_trapezoid(c, ctorch.tensor(x2)),
+        torch.cumulative_trapezoid(t, torch.tensor(x2)),
+    )
+    for data in ([1, 2, 4], [1.0], []):
+        c1, t1 = _pair(data)
+        _same(ctorch.cumulative_trapezoid(c1), torch.cumulative_trapezoid(t1))
+    _same_error(lambda L: L.cumulative_trapezoid(L.tensor([True, False])))
+    check_op(lambda L, y, x: L.cumulative_trapezoid(y, x), [(2, 5), (5,)], dtype=np.float64)
+    check_op(lambda L, y: L.cumulative_trapezoid(y, dx=2.0, dim=0), [(4, 3)], dtype=np.float64)
+    _same_error(lambda L: L.cumulative_trapezoid(L.tensor([1.0, 2]), L.tensor([1.0, 2, 3])))
+    _same_error(lambda L: L.cumulative_trapezoid(L.tensor(1.0)), IndexError)
+
+
+# ----------------------------------------------------------------------------- gradient
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient(edge_order):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((4, 5))
+    c, t = _pair(a)
+    _same(ctorch.gradient(c, edge_order=edge_order), torch.gradient(t, edge_order=edge_order))
+    np.testing.assert_allclose(
+        np.stack([g.numpy() for g in ctorch.gradient(c, edge_order=edge_order)]),
+        np.stack(np.gradient(a, edge_order=edge_order)),
+    )
+    for kw in (
+        {"spacing": 2.0},
+        {"spacing": [0.5, 3.0]},
+        {"dim": 1},
+        {"dim": -2, "spacing": 0.25},
+        {"dim": [1, 0], "spacing": [2.0, 3.0]},
+    ):
+        _same(
+            ctorch.gradient(c, edge_order=edge_order, **kw),
+            torch.gradient(t, edge_order=edge_order, **kw),
+        )
+    x0, x1 = np.sort(rng.uniform(0, 5, 4)), np.sort(rng.uniform(0, 5, 5))
+    _same(
+        ctorch.gradient(c, spacing=[ctorch.tensor(x0), ctorch.tensor(x1)], edge_order=edge_order),
+        torch.gradient(t, spacing=[torch.tensor(x0), torch.tensor(x1)], edge_order=edge_order),
+    )
+    np.testing.assert_allclose(
+        ctorch.gradient(c, spacing=[ctorch.tensor(x1)], dim=1, edge_order=edge_order)[0].numpy(),
+        np.gradient(a, x1, axis=1, edge_order=edge_order),
+    )
+    ci, ti = _pair([1, 2, 4, 8, 3])
+    _same(ctorch.gradient(ci, edge_order=edge_order), torch.gradient(ti, edge_order=edge_order))
+    check_op(lambda L, x: L.gradient(x, edge_order=edge_order), [(3, 4)], dtype=np.float64)
+    check_op(
+        lambda L, x, s: L.gradient(x, spacing=[s], dim=0, edge_order=edge_order),
+        [(4, 2), np.array([0.0, 0.5, 1.75, 3.0])],
+        dtype=np.float64,
+        grad_inputs=[0],
+    )
+
+
+def test_gradient_errors():
+    _same_error(lambda L: L.gradient(L.tensor([1.0, 2]), edge_order=2))
+    _same_error(lambda L: L.gradient(L.tensor([1.0, 2, 3]), edge_order=3))
+    _same_error(lambda L: L.gradient(L.ones(3, 3), spacing=[1.0, 2.0, 3.0]))
+    assert ctorch.gradient(ctorch.tensor(1.0)) == () == torch.gradient(torch.tensor(1.0))
+
+
+# ----------------------------------------------------------------------------- histogram
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_histogram(dt):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((6, 7)).astype(dt)
+    w = rng.uniform(0, 2, (6, 7)).astype(dt)
+    c, t = _pair(a)
+    cw, tw = _pair(w)
+    for bins in (1, 5, 13):
+        for kw in ({}, {"range": (-1.0, 1.0)}, {"density": True}):
+            rc = ctorch.histogram(c, bins, **kw)
+            assert isinstance(rc, ctorch.return_types.histogram)
+            _same(tuple(rc), tuple(torch.histogram(t, bins, **kw)))
+            _same(
+                tuple(c.histogram(bins, weight=cw, **kw)), tuple(t.histogram(bins, weight=tw, **kw))
+            )
+    edges = np.array([-3.0, -0.5, 0.0, 0.25, 3.0], dt)
+    ce, te = _pair(edges)
+    for dens in (False, True):
+        _same(
+            tuple(ctorch.histogram(c, ce, density=dens)),
+            tuple(torch.histogram(t, te, density=dens)),
+        )
+    h, e = ctorch.histogram(c, 8)
+    hn, en = np.histogram(a, 8)
+    np.testing.assert_allclose(h.numpy(), hn)
+    np.testing.assert_allclose(e.numpy(), en, rtol=1e-6)
+
+
+def test_histogram_edge_cases():
+    for data, kw in (
+        ([1.0, 1.0], {"bins": 2}),
+        ([], {"bins": 2}),
+        (np.array([1.0, 2.0, 8.0], np.float32), {"bins": torch.tensor([3.0, 1.0])}),
+        (np.float32(2.0), {"bins": 3}),
+    ):
+        c, t = _pair(data)
+        kwc = {
+            k: ctorch.tensor(v.numpy()) if isinstance(v, torch.Tensor) else v for k, v in kw.items()
+        }
+        _same(tuple(ctorch.histogram(c, **kwc)), tuple(torch.histogram(t, **kw)))
+    for fn, exc in (
+        (lambda L: L.histogram(L.tensor([1, 2]), bins=2), NotImplementedError),
+        (lambda L: L.histogram(L.tensor([1.0, 2]), bins=2, range=(3.0, 1.0)), RuntimeError),
+        (lambda L: L.histogram(L.tensor([1.0, NAN]), bins=2), RuntimeError),
+        (lambda L: L.histogram(L.tensor([1.0, 2]), bins=0), RuntimeError),
+        (lambda L: L.histogram(L.tensor([1.0, math.inf]), bins=2), RuntimeError),
+        (
+            lambda L: L.histogram(L.tensor([1.0, 2.0]), L.tensor([0, 1.0], dtype=L.float64)),
+            RuntimeError,
+        ),
+    ):
+        msg_c, msg_t = _same_error(fn, exc)
+        assert msg_c == msg_t
+
+
+def test_histogramdd():
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((20, 3))
+    w = rng.uniform(0, 1, 20)
+    c, t = _pair(a)
+    for kw in (
+        {"bins": 4},
+        {"bins": [2, 3, 4]},
+        {"bins": 3, "density": True},
+        {"bins": [2, 2, 2], "range": [-1.0, 1, -2, 2, 0, 1]},
+    ):
+        r = ctorch.histogramdd(c, **kw)
+        assert isinstance(r, ctorch.return_types.histogramdd)
+        rt = torch.histogramdd(t, **kw)
+        _same(r.hist, rt.hist)
+        _same(tuple(r.bin_edges), tuple(rt.bin_edges))
+        r = ctorch.histogramdd(c, weight=ctorch.tensor(w), **kw)
+        rt = torch.histogramdd(t, weight=torch.tensor(w), **kw)
+        _same(r.hist, rt.hist)
+    hn, _ = np.histogramdd(a, bins=[2, 3, 4])
+    np.testing.assert_allclose(ctorch.histogramdd(c, [2, 3, 4]).hist.numpy(), hn)
+    edges = [np.array([-2.0, 0.0, 2.0]), np.array([-1.0, 1.0]), np.array([-3.0, 0.0, 0.5, 3.0])]
+    r = ctorch.histogramdd(c, bins=[ctorch.tensor(e) for e in edges])
+    rt = torch.histogramdd(t, bins=[torch.tensor(e) for e in edges])
+    _same(r.hist, rt.hist)
+    c3, t3 = _pair(rng.standard_normal((2, 5, 2)).astype(np.float32))
+    _same(ctorch.histogramdd(c3, bins=3).hist, torch.histogramdd(t3, bins=3).hist)
+    _same_error(lambda L: L.histogramdd(L.tensor([0.0, 1, 2]), bins=2))
+    _same_error(lambda L: L.histogramdd(L.ones(3, 2), bins=[2, 2, 2]))

@@ -739,6 +739,13 @@ from .ops.surface5a import (  # noqa: E402
     unravel_index,
 )
 from .ops.surface5a import mode as _mode  # noqa: E402 - a parameter above is named mode
+from .ops.surface5a_numeric import (  # noqa: E402
+    combinations,
+    cumulative_trapezoid,
+    gradient,
+    histogram,
+    histogramdd,
+)
 
 mode = _mode
 # --- end of surf5a names ---
