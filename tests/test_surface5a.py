@@ -595,3 +595,160 @@ def test_histogramdd():
     _same(ctorch.histogramdd(c3, bins=3).hist, torch.histogramdd(t3, bins=3).hist)
     _same_error(lambda L: L.histogramdd(L.tensor([0.0, 1, 2]), bins=2))
     _same_error(lambda L: L.histogramdd(L.ones(3, 2), bins=[2, 2, 2]))
+
+
+# ----------------------------------------------------------------------------- predicates
+
+
+def test_predicates():
+    for data in ([[1.0, 2.0], [3.0, 4.0]], [1], [], 2.0):
+        c, t = _pair(data)
+        for other in ([[0.0, 0.0], [0.0, 0.0]], [5], 3.0):
+            co, to = _pair(other)
+            assert ctorch.is_same_size(c, co) == torch.is_same_size(t, to)
+            assert c.is_same_size(co) == t.is_same_size(to)
+        assert ctorch.is_neg(c) == torch.is_neg(t) and c.is_neg() == t.is_neg()
+        assert ctorch.is_inference(c) == torch.is_inference(t) and c.is_inference() is False
+        assert ctorch.is_distributed(c) == torch.is_distributed(t) and c.is_distributed() is False
+    for dt in ("uint8", "int8", "int32", "float16", "float64", "bool"):
+        c = ctorch.zeros(2, dtype=getattr(ctorch, dt))
+        assert ctorch.is_signed(c) == torch.is_signed(torch.zeros(2, dtype=getattr(torch, dt)))
+    for data in ([1.0], [0.0], [0], [True], [NAN], 3):
+        c, t = _pair(data)
+        assert c.is_nonzero() == t.is_nonzero()
+    _same_error(lambda L: L.tensor([1.0, 2.0]).is_nonzero())
+    _same_error(lambda L: L.tensor([]).is_nonzero())
+    with pytest.raises(TypeError, match="is_same_size"):
+        ctorch.is_same_size([1], ctorch.ones(1))
+
+
+# ----------------------------------------------------------------------------- constructors
+
+
+def test_scalar_tensor():
+    for s in (3, True, 2.5, -0.0):
+        _same(ctorch.scalar_tensor(s), torch.scalar_tensor(s))
+        for dt in ("int32", "float64", "bool", "complex64"):
+            _same(
+                ctorch.scalar_tensor(s, dtype=getattr(ctorch, dt)),
+                torch.scalar_tensor(s, dtype=getattr(torch, dt)),
+            )
+    _same(ctorch.scalar_tensor(ctorch.tensor(2.0)), torch.scalar_tensor(torch.tensor(2.0)))
+    r = ctorch.scalar_tensor(3, requires_grad=True)
+    assert r.requires_grad and r.dim() == 0
+    ctorch.set_default_dtype(ctorch.float64)
+    try:
+        assert ctorch.scalar_tensor(1).dtype == ctorch.float64
+    finally:
+        ctorch.set_default_dtype(ctorch.float32)
+    _same_error(lambda L: L.scalar_tensor(1j))
+
+
+def test_empty_strided():
+    for size, stride in (
+        ((2, 3), (1, 2)),
+        ((2, 3), (3, 1)),
+        ((4,), (2,)),
+        ((), ()),
+        ((0, 3), (3, 1)),
+        ((2, 2), (0, 1)),
+    ):
+        for dt in ("float32", "int64", "bool"):
+            c = ctorch.empty_strided(size, stride, dtype=getattr(ctorch, dt))
+            t = torch.empty_strided(size, stride, dtype=getattr(torch, dt))
+            assert tuple(c.shape) == tuple(t.shape) and c.stride() == t.stride()
+            assert c.dtype == getattr(ctorch, dt)
+        x = ctorch.ones(1, dtype=ctorch.float64)
+        xt = torch.ones(1, dtype=torch.float64)
+        c, t = x.new_empty_strided(size, stride), xt.new_empty_strided(size, stride)
+        assert c.stride() == t.stride() and c.dtype == ctorch.float64
+        assert x.new_empty_strided(size, stride, dtype=ctorch.int8).dtype == ctorch.int8
+    assert ctorch.empty_strided((2,), (1,), requires_grad=True).requires_grad
+    for fn in (
+        lambda L: L.empty_strided((2, 3), (1,)),
+        lambda L: L.empty_strided((2, 3), (-1, 2)),
+        lambda L: L.empty_strided((-2, 3), (1, 2)),
+    ):
+        msg_c, msg_t = _same_error(fn)
+        assert msg_c.split("(): ", 1)[1] == msg_t
+
+
+def test_frombuffer_shares_memory():
+    ba = bytearray(np.arange(6, dtype=np.int16).tobytes())
+    c = ctorch.frombuffer(ba, dtype=ctorch.int16)
+    t = torch.frombuffer(bytearray(ba), dtype=torch.int16)
+    _same(c, t)
+    c[0] = 42
+    assert np.frombuffer(ba, np.int16)[0] == 42
+    ba[2:4] = np.int16(-7).tobytes()
+    assert int(c[1]) == -7
+    for kw in ({"count": 2, "offset": 2}, {"offset": 4}, {"count": 1}):
+        _same(
+            ctorch.frombuffer(bytearray(ba), dtype=ctorch.int16, **kw),
+            torch.frombuffer(bytearray(ba), dtype=torch.int16, **kw),
+        )
+    _same(
+        ctorch.frombuffer(bytearray(ba), dtype=ctorch.float32, offset=4),
+        torch.frombuffer(bytearray(ba), dtype=torch.float32, offset=4),
+    )
+    with pytest.warns(UserWarning, match="not writable"):
+        _same(
+            ctorch.frombuffer(b"\x01\x00", dtype=ctorch.int16), torch.tensor([1], dtype=torch.int16)
+        )
+    assert ctorch.frombuffer(bytearray(8), dtype=ctorch.float32, requires_grad=True).requires_grad
+    for fn in (
+        lambda L: L.frombuffer(bytearray(7), dtype=L.int16),
+        lambda L: L.frombuffer(bytearray(0), dtype=L.int16),
+        lambda L: L.frombuffer(bytearray(8), dtype=L.int16, offset=8),
+        lambda L: L.frombuffer(bytearray(8), dtype=L.int16, offset=-1),
+        lambda L: L.frombuffer(bytearray(8), dtype=L.int16, count=5),
+    ):
+        msg_c, msg_t = _same_error(fn, ValueError)
+        assert msg_c == msg_t
+
+
+def test_tensor_new():
+    c = ctorch.tensor([[1.0, 2.0]], dtype=ctorch.float64)
+    t = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    for args in ((), (2, 3), ([1, 2],), ((1, 2),), ([],), ([[1, 2], [3, 4]],)):
+        rc, rt = c.new(*args), t.new(*args)
+        assert tuple(rc.shape) == tuple(rt.shape) and rc.dtype == ctorch.float64
+        if args and isinstance(args[0], (list, tuple)):
+            _same(rc, rt)
+    assert tuple(c.new(ctorch.Size([2, 1])).shape) == (2, 1)
+    o = ctorch.tensor([5.0, 6.0], dtype=ctorch.float64)
+    r = c.new(o)
+    _same(r, torch.tensor([5.0, 6.0], dtype=torch.float64))
+    r[0] = 9.0
+    assert float(o[0]) == 9.0  # shares memory, as torch's
+    _same_error(lambda L: L.ones(1).new(L.tensor([1, 2])), TypeError)
+    _same_error(lambda L: L.ones(1).new(3.5), TypeError)
+
+
+# ----------------------------------------------------------------------------- splits
+
+
+def test_split_with_sizes_and_unsafe():
+    c, t = _pair(np.arange(10.0).reshape(5, 2))
+    for sizes, dim in (([2, 3], 0), ([0, 5], 0), ([1, 1], 1), ([2], -1)):
+        _same(ctorch.split_with_sizes(c, sizes, dim), torch.split_with_sizes(t, sizes, dim))
+        _same(c.split_with_sizes(sizes, dim), t.split_with_sizes(sizes, dim))
+        _same(
+            ctorch.unsafe_split_with_sizes(c, sizes, dim),
+            torch.unsafe_split_with_sizes(t, sizes, dim),
+        )
+        _same(c.unsafe_split_with_sizes(sizes, dim), t.unsafe_split_with_sizes(sizes, dim))
+    for n, dim in ((2, 0), (3, 0), (1, 1), (7, -2)):
+        _same(ctorch.unsafe_split(c, n, dim), torch.unsafe_split(t, n, dim))
+        _same(c.unsafe_split(n, dim), t.unsafe_split(n, dim))
+        _same(ctorch.unsafe_chunk(c, n, dim), torch.unsafe_chunk(t, n, dim))
+        _same(c.unsafe_chunk(n, dim), t.unsafe_chunk(n, dim))
+    for fn in (
+        lambda L: L.split_with_sizes(L.arange(5), [2, 2]),
+        lambda L: L.split_with_sizes(L.arange(3), [-1, 4]),
+    ):
+        msg_c, msg_t = _same_error(fn)
+        assert msg_c == msg_t
+    _same_error(lambda L: L.split_with_sizes(L.arange(3), [3], 1), IndexError)
+    check_op(lambda L, x: L.split_with_sizes(x, [1, 3], 1), [(2, 4)], dtype=np.float64)
+    check_op(lambda L, x: L.unsafe_chunk(x, 2, 0), [(3, 2)], dtype=np.float64)

@@ -739,6 +739,20 @@ from .ops.surface5a import (  # noqa: E402
     unravel_index,
 )
 from .ops.surface5a import mode as _mode  # noqa: E402 - a parameter above is named mode
+from .ops.surface5a_misc import (  # noqa: E402
+    empty_strided,
+    frombuffer,
+    is_distributed,
+    is_inference,
+    is_neg,
+    is_same_size,
+    is_signed,
+    scalar_tensor,
+    split_with_sizes,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
 from .ops.surface5a_numeric import (  # noqa: E402
     combinations,
     cumulative_trapezoid,
