@@ -739,6 +739,7 @@ from .ops.surface5a import (  # noqa: E402
     unravel_index,
 )
 from .ops.surface5a import mode as _mode  # noqa: E402 - a parameter above is named mode
+from .ops.surface5a_index import index_reduce  # noqa: E402
 from .ops.surface5a_misc import (  # noqa: E402
     empty_strided,
     frombuffer,
