@@ -180,6 +180,20 @@ def test_mode_random_small_ints():
             _same(rc.indices, rt.indices)
 
 
+def test_mode_long_rows():
+    """Past 16 elements torch's index is wherever its unstable std::sort leaves the run's last
+    element; the value is still torch's, and ours indexes its last occurrence."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(-3, 4, size=(6, 200)).astype(np.float32)
+    rc, rt = ctorch.tensor(a).mode(1), torch.tensor(a).mode(1)
+    _same(rc.values, rt.values)
+    for row, v, i in zip(a, rc.values.numpy(), rc.indices.numpy(), strict=True):
+        assert row[i] == v and i == np.nonzero(row == v)[0].max()
+        counts = {x: np.sum(row == x) for x in np.unique(row)}
+        best = max(counts.values())
+        assert v == min(x for x, n in counts.items() if n == best)
+
+
 def test_mode_edge_cases():
     c, t = _pair(np.float32(2.5))
     _same(tuple(ctorch.mode(c)), tuple(torch.mode(t)))
@@ -191,6 +205,7 @@ def test_mode_edge_cases():
     _same_error(lambda L: L.mode(L.zeros(2, 3), 2), IndexError)
     c, t = _pair([NAN, 1.0, 1.0])
     _same(tuple(ctorch.mode(c)), tuple(torch.mode(t)))
+    _same_error(lambda L: L.mode(L.tensor([1 + 1j])), NotImplementedError)
 
 
 def test_mode_out():
@@ -372,6 +387,8 @@ def test_isin():
     _same(ctorch.isin(c0, ct), torch.isin(t0, tt))
     _same(ctorch.isin(c, ctorch.tensor([])), torch.isin(t, torch.tensor([])))
     _same_error(lambda L: L.isin(2, 3), TypeError)
+    msg, msg_t = _same_error(lambda L: L.isin(L.tensor([True, False]), L.tensor([1])))
+    assert msg == msg_t
 
 
 def test_unravel_index():
@@ -537,6 +554,13 @@ def test_histogram(dt):
     hn, en = np.histogram(a, 8)
     np.testing.assert_allclose(h.numpy(), hn)
     np.testing.assert_allclose(e.numpy(), en, rtol=1e-6)
+
+
+def test_histogram_out():
+    h, e = ctorch.empty(0), ctorch.empty(0)
+    r = ctorch.histogram(ctorch.tensor([1.0, 2.0, 2.0]), 2, out=(h, e))
+    assert r.hist is h and r.bin_edges is e
+    _same((h, e), tuple(torch.histogram(torch.tensor([1.0, 2.0, 2.0]), 2)))
 
 
 def test_histogram_edge_cases():

@@ -143,7 +143,9 @@ def nanquantile(
 
 def _mode_rows(a2):
     """(values, indices) of the mode of each row of the 2-D NumPy array ``a2``: the most
-    frequent value, the smallest of the tied ones, at its last position (torch's CPU rule)."""
+    frequent value, the smallest of the tied ones, at its last position. That is torch's CPU
+    answer for rows of up to 16 elements; past that torch's index is wherever its unstable
+    ``std::sort`` leaves the run's last element (any occurrence), so only the value agrees."""
     n = a2.shape[1]
     order = np.argsort(a2, axis=1, kind="stable")
     s = np.take_along_axis(a2, order, 1)
@@ -194,7 +196,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out=None):
     _need_tensor("mode", "input", input)
     a = input._a
     if a.dtype.kind == "c":
-        raise RuntimeError("mode(): complex tensors are not supported")
+        raise NotImplementedError(f"mode(): not implemented for complex tensors ({input.dtype})")
     ax = wrap_dim(dim, max(a.ndim, 1), "mode")
     if a.ndim == 0:
         v, i = _Mode.apply(input.reshape(1), 0, False)
@@ -378,9 +380,10 @@ def isin(
         )
     ea = elements._a if e_t else np.asarray(elements)
     ta = test_elements._a if t_t else np.asarray(test_elements)
-    for arr, what in ((ea, "elements"), (ta, "test_elements")):
-        if arr.dtype.kind == "c":
-            raise RuntimeError(f"isin(): complex {what} are not supported")
+    for arr in (ea, ta):
+        if arr.dtype.kind in "cb":
+            kind = "Bool" if arr.dtype.kind == "b" else str(arr.dtype)
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {kind}")
     xp = xp_of(ea if e_t else ta)
     ea, ta = xp.asarray(ea), xp.asarray(ta)
     r = xp.isin(ea, ta.reshape(-1), assume_unique=assume_unique, invert=invert)
