@@ -556,6 +556,26 @@ def test_histogram(dt):
     np.testing.assert_allclose(e.numpy(), en, rtol=1e-6)
 
 
+def test_histogram_edges_bitwise_and_values_on_edges():
+    """Integer-valued data sits on bin edges: the counts agree only if the edges are torch's
+    bit for bit (its linspace: fused multiply-adds from both ends)."""
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        dt = np.float32 if trial % 2 else np.float64
+        a = np.round(rng.standard_normal(int(rng.integers(1, 500))) * rng.uniform(1, 50)).astype(dt)
+        for bins in (3, 7, 30, 100, 257):
+            for kw in ({}, {"range": (-1.0, 1.0)}, {"range": (-3.7, 12.3)}):
+                hc, ec = ctorch.histogram(ctorch.tensor(a), bins, **kw)
+                ht, et = torch.histogram(torch.tensor(a), bins, **kw)
+                np.testing.assert_array_equal(ec.numpy(), et.numpy())
+                np.testing.assert_array_equal(hc.numpy(), ht.numpy())
+    b = np.round(rng.standard_normal((300, 2)) * 3)
+    r, rt = ctorch.histogramdd(ctorch.tensor(b), [3, 5]), torch.histogramdd(torch.tensor(b), [3, 5])
+    np.testing.assert_array_equal(r.hist.numpy(), rt.hist.numpy())
+    for e, et in zip(r.bin_edges, rt.bin_edges, strict=True):
+        np.testing.assert_array_equal(e.numpy(), et.numpy())
+
+
 def test_histogram_out():
     h, e = ctorch.empty(0), ctorch.empty(0)
     r = ctorch.histogram(ctorch.tensor([1.0, 2.0, 2.0]), 2, out=(h, e))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import numbers
+from fractions import Fraction
 
 import numpy as np
 
@@ -252,7 +253,90 @@ def _edges(name, col, bins_d, rng, d, dtype):
         lo, hi = lo - 0.5, hi + 0.5
         if rng is None and not col.size:
             lo, hi = 0.0, 1.0
-    return np.linspace(lo, hi, nb + 1).astype(dtype)
+    return _torch_linspace(lo, hi, nb + 1, dtype)
+
+
+def _round_to(f: Fraction, dt: np.dtype):
+    """The ``dt`` value nearest to the exact rational ``f`` (one rounding, no double rounding)."""
+    c = dt.type(float(f))
+    if dt == np.float64:
+        return c
+    near = (np.nextafter(c, dt.type(-np.inf)), c, np.nextafter(c, dt.type(np.inf)))
+    bits = np.uint16 if dt.itemsize == 2 else np.uint32
+    # nearest; a tie goes to the even significand, as the hardware's fused multiply-add
+    return min(near, key=lambda v: (abs(Fraction(float(v)) - f), int(np.array(v).view(bits)) & 1))
+
+
+def _linspace_f32(s, e, step, steps: int) -> np.ndarray:
+    """``_torch_linspace`` for float32, vectorized: ``step * k`` is exact in float64, the sum
+    with ``s``/``e`` is made exact as a (hi, lo) pair (Knuth's TwoSum) and rounded to odd in
+    float64, and float64 -> float32 of a round-to-odd value is the correctly rounded fma."""
+    i = np.arange(steps)
+    half = steps // 2
+    base = np.where(i < half, np.float64(s), np.float64(e))
+    prod = np.where(i < half, i, -(steps - 1 - i)).astype(np.float64) * np.float64(step)
+    hi = base + prod
+    bb = hi - base
+    lo = (base - (hi - bb)) + (prod - bb)
+    even = (hi.view(np.int64) & 1) == 0
+    toward = np.where(lo > 0, np.inf, -np.inf)
+    odd = np.where((lo != 0) & even, np.nextafter(hi, toward), hi)
+    return odd.astype(np.float32)
+
+
+def _torch_linspace(lo: float, hi: float, steps: int, dtype) -> np.ndarray:
+    """torch's CPU ``linspace`` bit for bit: ``start + step * i`` for the first half and
+    ``end - step * (steps - 1 - i)`` for the rest, each a fused multiply-add (one rounding),
+    ``step`` rounded in ``dtype``. Bin edges then agree with torch's, and so do the counts of
+    values that sit exactly on an edge (integer data)."""
+    dt = np.dtype(dtype)
+    s, e = dt.type(lo), dt.type(hi)
+    step = dt.type(dt.type(e - s) / dt.type(steps - 1))
+    if dt == np.float32 and steps < 2**29:
+        return _linspace_f32(s, e, step, steps)
+    fs, fe, fst = Fraction(float(s)), Fraction(float(e)), Fraction(float(step))
+    half = steps // 2
+    vals = [
+        _round_to(fs + fst * i if i < half else fe - fst * (steps - 1 - i), dt)
+        for i in builtins.range(steps)
+    ]
+    return np.array(vals, dt)
+
+
+def _bin_positions(col, e):
+    """Bin of each value of ``col`` for the increasing edges ``e`` (torch's rule: the bin whose
+    left edge is the last one <= the value; the last bin also takes the rightmost edge), and
+    which values fall inside. Uniform edges take a direct index plus one correction step against
+    the edges, as torch's kernel; others a binary search."""
+    nb = e.size - 1
+    inside = (col >= e[0]) & (col <= e[-1])
+    lo, hi = float(e[0]), float(e[-1])
+    steps = np.diff(e.astype(np.float64))
+    if nb > 1 and hi > lo and np.allclose(steps, (hi - lo) / nb, rtol=1e-5, atol=0):
+        with np.errstate(all="ignore"):
+            pos = ((col.astype(np.float64) - lo) * nb / (hi - lo)).astype(np.int64)
+        pos = np.clip(pos, 0, nb - 1)
+        pos = np.where(col < e[pos], pos - 1, pos)
+        pos = np.clip(pos, 0, nb - 1)
+        pos = np.where((pos < nb - 1) & (col >= e[np.minimum(pos + 1, nb)]), pos + 1, pos)
+    else:
+        pos = np.minimum(np.searchsorted(e, col, side="right") - 1, nb - 1)
+    return pos, inside
+
+
+def _bin_counts(x, edges, weight):
+    """Counts (or summed ``weight``) of the rows of ``x`` over the grid of ``edges``."""
+    shape = tuple(e.size - 1 for e in edges)
+    keep = np.ones(x.shape[0], bool)
+    positions = []
+    for d, e in enumerate(edges):
+        pos, inside = _bin_positions(x[:, d], e)
+        keep &= inside
+        positions.append(pos)
+    flat = np.ravel_multi_index(tuple(p[keep] for p in positions), shape) if shape else None
+    w = None if weight is None else weight[keep].astype(np.float64)
+    size = int(np.prod(shape))
+    return np.bincount(flat, weights=w, minlength=size)[:size].astype(np.float64).reshape(shape)
 
 
 def _histdd(name, x, bins_list, rng_list, weight, density):
@@ -266,11 +350,7 @@ def _histdd(name, x, bins_list, rng_list, weight, density):
     if not all(valid):  # torch: decreasing edges catch nothing
         shape = tuple(max(e.size - 1, 0) for e in edges)
         return np.zeros(shape, x.dtype), edges
-    hist, _ = np.histogramdd(
-        x.astype(np.float64),
-        bins=[e.astype(np.float64) for e in edges],
-        weights=None if weight is None else weight.astype(np.float64),
-    )
+    hist = _bin_counts(x, edges, weight)
     if density:
         total = hist.sum()
         vol = np.ones(hist.shape)
