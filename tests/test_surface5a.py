@@ -878,6 +878,24 @@ def test_index_reduce_edge_cases():
     assert r is out and out.tolist() == [1.0, 3.0]
 
 
+def test_index_reduce_dtypes():
+    for dt in ("int8", "uint8", "int16", "float16", "bfloat16"):
+        for r in REDUCES:
+            res = []
+            for L in (torch, ctorch):
+                x = L.tensor([1, 0, 3, 2]).to(getattr(L, dt))
+                s = L.tensor([0, 5, 2]).to(getattr(L, dt))
+                res.append(x.index_reduce(0, L.tensor([0, 1, 0]), s, r).float().tolist())
+            assert res[0] == res[1], (dt, r, res)
+    for dt in ("bool", "complex64"):
+        _same_error(
+            lambda L, dt=dt: L.ones(2, dtype=getattr(L, dt)).index_reduce(
+                0, L.tensor([0]), L.ones(1, dtype=getattr(L, dt)), "amax"
+            ),
+            NotImplementedError,
+        )
+
+
 @pytest.mark.parametrize(
     "fn,exc",
     [

@@ -48,6 +48,9 @@ def index_reduce(
             f"{reduce}."
         )
     xa, ia, sa = input._a, index._a, source._a
+    if xa.dtype.kind in "bc":
+        kind = "Bool" if xa.dtype.kind == "b" else "Complex" + str(input.dtype).split(".")[-1]
+        raise NotImplementedError(f"\"index_reduce\" not implemented for '{kind}'")
     if ia.dtype.kind not in "iu" or ia.dtype.itemsize < 4:
         raise RuntimeError(
             f"{op}: Expected dtype int32/int64 for index but got: {_scalar_name(ia)}"
