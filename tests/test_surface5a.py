@@ -21,6 +21,11 @@ def _pair(a):
 
 
 def _same(c, t, **kw):
+    if isinstance(t, (tuple, list)) and isinstance(c, (tuple, list)):
+        assert len(c) == len(t)
+        for a, b in zip(c, t, strict=True):
+            _same(a, b, **kw)
+        return
     if isinstance(t, torch.Tensor) and t.dtype == torch.bfloat16:
         assert c.dtype == ctorch.bfloat16
         c, t = c.float(), t.float()
@@ -348,6 +353,17 @@ def test_unique_consecutive(data):
             )
 
 
+def test_unique_consecutive_dtypes():
+    for dt in ("bool", "uint8", "int8", "int32", "float16", "bfloat16", "float64"):
+        c = ctorch.tensor([1, 0, 0, 2, 2]).to(getattr(ctorch, dt))
+        t = torch.tensor([1, 0, 0, 2, 2]).to(getattr(torch, dt))
+        _same(
+            ctorch.unique_consecutive(c, return_inverse=True, return_counts=True),
+            torch.unique_consecutive(t, return_inverse=True, return_counts=True),
+        )
+    _same_error(lambda L: L.unique_consecutive(L.tensor([1j])), NotImplementedError)
+
+
 def test_unique_consecutive_dim():
     a = np.array([[1, 1], [1, 1], [2, 3], [2, 3], [1, 1]])
     c, t = _pair(a)
@@ -519,6 +535,8 @@ def test_gradient(edge_order):
 
 
 def test_gradient_errors():
+    _same_error(lambda L: L.gradient(L.tensor([1, 2, 3], dtype=L.uint8)))
+    _same_error(lambda L: L.gradient(L.tensor([True, False, True])))
     _same_error(lambda L: L.gradient(L.tensor([1.0, 2]), edge_order=2))
     _same_error(lambda L: L.gradient(L.tensor([1.0, 2, 3]), edge_order=3))
     _same_error(lambda L: L.gradient(L.ones(3, 3), spacing=[1.0, 2.0, 3.0]))

@@ -327,6 +327,10 @@ def unique_consecutive(
     (or equal slices along ``dim``); optionally the inverse indices and the run lengths."""
     _need_tensor("unique_consecutive", "input", input)
     a = input._a
+    if a.dtype.kind == "c":
+        raise NotImplementedError(
+            f'"unique_consecutive" not implemented for complex tensors ({input.dtype})'
+        )
     xp = xp_of(a)
     if dim is None:
         flat = a.reshape(-1)

@@ -159,6 +159,13 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
     is one number, one number per dimension, or one coordinate tensor per dimension."""
     _need_tensor("gradient", "input", input)
     a = input._a
+    if a.dtype == np.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
+    if a.dtype.kind == "b":
+        raise RuntimeError(
+            "gradient(): Subtraction, the `-` operator, with two bool tensors is not supported."
+            " Use the `^` or `logical_xor()` operator instead."
+        )
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     if dim is None:
