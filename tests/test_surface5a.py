@@ -153,6 +153,25 @@ def test_quantile_grad(interp):
     check_op(lambda L, x: L.nanquantile(x, 0.3, interpolation=interp), [(7,)], dtype=np.float64)
 
 
+def test_quantile_grad_wrt_q():
+    a = np.array([[1.0, 5.0, 2.0, 8.0, NAN], [3.0, -1.0, 0.5, 4.0, 2.0]])
+    for fn in ("quantile", "nanquantile"):
+        for interp in INTERP:
+            check_op(
+                lambda L, x, q, f=fn, i=interp: getattr(L, f)(x, q, dim=1, interpolation=i),
+                [a, np.array([0.1, 0.45, 0.8])],
+                dtype=np.float64,
+                grad_inputs=[0, 1],
+                gradcheck=False,  # NaN rows
+            )
+    check_op(
+        lambda L, x, q: L.quantile(x, q, dim=0),
+        [(5, 2), np.array([0.3, 0.65])],
+        dtype=np.float64,
+        grad_inputs=[0, 1],
+    )
+
+
 # ----------------------------------------------------------------------------- mode
 
 

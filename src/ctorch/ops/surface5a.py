@@ -84,10 +84,12 @@ def _quantile(name, input, q, dim, keepdim, interpolation, out, ignore_nan):
     if ignore_nan:  # ranks on the count of non-NaN values; all NaN: rank 0 (a NaN)
         cnt = (~xp.isnan(sa)).sum(-1, keepdims=True).astype(a.dtype) - 1
         ranks = qv * cnt
+        slope = xp.where(ranks < 0, xp.zeros((), a.dtype), cnt)  # d rank / d q
         ranks = xp.where(ranks < 0, xp.zeros((), a.dtype), ranks)
     else:  # a NaN in the slice: rank of the last element (NaN sorts last)
         ranks = xp.broadcast_to(qv * a.dtype.type(n - 1), sa.shape[:-1] + (qv.size,))
         has_nan = xp.isnan(sa).any(-1, keepdims=True)
+        slope = xp.where(has_nan, xp.zeros((), a.dtype), a.dtype.type(n - 1))
         ranks = xp.where(has_nan, a.dtype.type(n - 1), ranks)
     if interpolation == "lower":
         ranks = xp.floor(ranks)
@@ -103,7 +105,16 @@ def _quantile(name, input, q, dim, keepdim, interpolation, out, ignore_nan):
         else:
             w = (ranks - below).astype(a.dtype)
         above = _wrap(xp.ceil(ranks).astype(np.int64))
-        r = r.lerp(srt.gather(-1, above), _wrap(w))
+        wt = _wrap(w)
+        if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+            # torch differentiates q through the weight: w = q * slope - below, same rounding
+            slope = xp.broadcast_to(slope, w.shape).astype(a.dtype)
+            offset = xp.where(slope != 0, -below.astype(a.dtype), w)
+            from .. import where
+
+            # masked like torch's masked_fill: NaN rows pass no (NaN * 0) gradient to q
+            wt = where(_wrap(slope != 0), q.reshape(-1) * _wrap(slope) + _wrap(offset), wt)
+        r = r.lerp(srt.gather(-1, above), wt)
     k = qv.size
     r = r.movedim(-1, 0).reshape((k,) + out_shape)
     if scalar_q:
