@@ -764,3 +764,10 @@ from .ops.surface5a_numeric import (  # noqa: E402
 
 mode = _mode
 # --- end of surf5a names ---
+
+# --- more torch names (#14 groups 2-4, branch surf5b): in-place forms, aliases, *_copy ---
+from .ops import surface5b as _surface5b  # noqa: E402
+
+globals().update({_n: getattr(_surface5b, _n) for _n in _surface5b.__all__})
+_surface5b.attach(Tensor)
+# --- end of surf5b names ---

@@ -553,6 +553,8 @@ def _set_view(self, v):
 
 
 def _resize_(self, *size):
+    if self._rg:
+        raise RuntimeError("cannot resize variables that require grad")
     shape = S._shape_args(size, "resize_")
     import math
 
@@ -685,7 +687,9 @@ def attach_complex(T) -> None:
     T.imag = property(CX.imag, _set_part("imag"))
     T.conj = CX.conj
     T.conj_physical = CX.conj_physical
-    T.conj_physical_ = lambda s: s.copy_(CX.conj_physical(s.detach())) if s.is_complex() else s
+    T.conj_physical_ = lambda s: IP.inplace(
+        s, "conj_physical_", lambda: CX.conj_physical(s) if s.is_complex() else s
+    )
     T.resolve_conj = CX.resolve_conj
     T.resolve_neg = CX.resolve_neg
     T.is_conj = CX.is_conj

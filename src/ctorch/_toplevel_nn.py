@@ -82,7 +82,7 @@ def group_norm(
     eps: float = 1e-05,
     cudnn_enabled: bool = True,
 ) -> Tensor:
-    from .ops.normalization import group_norm as f
+    from .ops.group_norm import group_norm as f
 
     return f(input, num_groups, weight, bias, eps)
 

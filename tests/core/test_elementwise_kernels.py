@@ -222,6 +222,16 @@ UNARY.update(
         "hardswish": (lambda x: x * np.clip(x + 3, 0, 6) / 6, "normal", (), 4),
         "logsigmoid": (lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))), "wide", (), 4),
         "celu": (lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7)), "normal", (0.7,), 4),
+        "hardsigmoid": (lambda x: np.clip(x + 3, 0, 6) / 6, "normal", (), 1),
+        "softshrink": (
+            # lambd exactly representable in every dtype, so x - lambd rounds once as in the kernel
+            lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0.0)),
+            "normal",
+            (0.5,),
+            1,
+        ),
+        "hardshrink": (lambda x: np.where(np.abs(x) <= 0.5, 0, x), "normal", (0.5,), None),
+        "threshold": (lambda x: np.where(x <= 0.25, -2.0, x), "normal", (0.25, -2.0), None),
     }
 )
 

@@ -78,6 +78,43 @@ def topo_order(roots):
     return order
 
 
+cdef bint _any_not_none(tuple t):
+    for o in t:
+        if o is not None:
+            return True
+    return False
+
+
+cdef bint _held_data(node):
+    """Whether a released node needed data that a second backward cannot have: saved tensors
+    (freed at release) or tensors/arrays kept on the ctx. As torch, a node that kept only
+    sizes and flags (add, sum, views) runs again, so a second backward through such nodes works
+    without ``retain_graph``; anything else raises torch's "backward through the graph a second
+    time" error."""
+    if node._saved is None:
+        return True
+    for v in node.__dict__.values():
+        if type(v) is tuple or type(v) is list:  # an index tuple of arrays (x[[0, 2]])
+            for e in v:
+                if _is_data(e):
+                    return True
+        elif callable(v) and getattr(v, "__closure__", None):  # a backward closure's captures
+            for c in v.__closure__:
+                try:
+                    if _is_data(c.cell_contents):
+                        return True
+                except ValueError:  # an empty cell
+                    pass
+        elif _is_data(v):
+            return True
+    return False
+
+
+cdef bint _is_data(v):
+    return (isinstance(v, _Tensor) or hasattr(v, "__array_interface__")
+            or hasattr(v, "__cuda_array_interface__"))
+
+
 def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, capture=None,
                  bint accumulate=True):
     """``engine.run_backward`` (see there)."""
@@ -144,7 +181,7 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                             for h in list(post):
                                 h(var)
                 continue
-            if node._released or node._saved is None:
+            if node._released and _held_data(node):
                 raise RuntimeError(_freed_msg)
             meta = node._out_meta
             if meta is None:
@@ -185,7 +222,8 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
             if state.anomaly and state.anomaly_check_nan:
                 _check_nan(node, gins)
             if not retain_graph and isinstance(node, _BackwardCFunction):
-                node._saved = None  # BackwardCFunction._release
+                if node._saved:  # BackwardCFunction._release
+                    node._saved = None if _any_not_none(node._saved) else ()
                 node._released = True
             for edge, g in zip(nf, gins):
                 nxt, nr = edge

@@ -92,6 +92,8 @@ def trigamma_np(x: np.ndarray) -> np.ndarray:
 
 
 class _Trigamma(Function):
+    _node_name = "PolygammaBackward0"
+
     @staticmethod
     def forward(ctx, x):
         return _out(trigamma_np(_np(x)), x)
@@ -104,6 +106,8 @@ class _Trigamma(Function):
 
 
 class _Digamma(Function):
+    _node_name = "DigammaBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -116,6 +120,8 @@ class _Digamma(Function):
 
 
 class _Lgamma(Function):
+    _node_name = "LgammaBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -142,6 +148,8 @@ def _tr(a: np.ndarray) -> np.ndarray:
 
 
 class _Cholesky(Function):
+    _node_name = "LinalgCholeskyExBackward0"
+
     @staticmethod
     def forward(ctx, a):
         try:
@@ -179,6 +187,8 @@ class _Cholesky(Function):
 class _SolveLower(Function):
     """X = L^{-1} B for lower-triangular L (same batch shape as B)."""
 
+    _node_name = "LinalgSolveTriangularBackward0"
+
     @staticmethod
     def forward(ctx, L, B):
         Ln = np.tril(_np(L))
@@ -201,6 +211,8 @@ class _SolveLower(Function):
 
 
 class _Inverse(Function):
+    _node_name = "LinalgInvExBackward0"
+
     @staticmethod
     def forward(ctx, a):
         inv = np.linalg.inv(_np(a))

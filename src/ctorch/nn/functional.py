@@ -19,6 +19,7 @@ from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
 from ..ops import loss as _loss
+from ..ops import loss_pointwise as _loss_pw
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
 from ..ops.attention import fused_sdpa
@@ -119,7 +120,7 @@ _REEXPORTS = {
     "adaptive_max_pool3d_with_indices": "pooling3d",
     "batch_norm": "normalization",
     "layer_norm": "normalization",
-    "group_norm": "normalization",
+    "group_norm": "group_norm",
     "instance_norm": "normalization",
     "local_response_norm": "normalization",
     "rms_norm": "normalization",
@@ -307,8 +308,8 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
-        return _copy_into(input, lambda input: _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0))
-    return _unary.hardtanh(input / 6 + 0.5, 0.0, 1.0)
+        return _copy_into(input, _unary.hardsigmoid)
+    return _unary.hardsigmoid(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -334,48 +335,30 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    import ctorch
-
-    return ctorch.where(
-        input > lambd, input - lambd, ctorch.where(input < -lambd, input + lambd, input * 0)
-    )
+    return _unary.softshrink(input, lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return input * ((input > lambd) | (input < -lambd)).to(input.dtype)
+    return _unary.hardshrink(input, lambd)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    import ctorch
-
     def fn(i: Tensor) -> Tensor:
-        return ctorch.where(i > threshold, i, ctorch.full_like(i, value))
+        return _unary.threshold(i, threshold, value)
 
     return _copy_into(input, fn) if inplace else fn(input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    if input.dim() == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    a, b = input.chunk(2, dim)
-    return a * _unary.sigmoid(b)
+    from ..ops.activation_nodes import glu as _glu
+
+    return _glu(input, dim)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    if weight.numel() != 1:
-        if input.dim() == 0:
-            raise RuntimeError("Not allow zero-dim input tensor.")
-        ch = input.shape[1] if input.dim() >= 2 else 1
-        if weight.numel() != ch:
-            raise RuntimeError(
-                "Mismatch of parameter numbers and input channel size. Found parameter numbers "
-                f"= {weight.numel()} and channel size = {ch}."
-            )
-        if input.dim() >= 2:
-            weight = weight.reshape((1, ch) + (1,) * (input.dim() - 2))
-    else:
-        weight = weight.reshape(())
-    return _unary.relu(input) - weight * _unary.relu(-input)
+    from ..ops.activation_nodes import prelu as _prelu
+
+    return _prelu(input, weight)
 
 
 def softmax(
@@ -1003,17 +986,14 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Tensor:
     """Quadratic below ``beta`` (0.5 d^2 / beta), linear above (d - 0.5 beta)."""
-    import ctorch
-
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target)
-    d = (input - target).abs()
-    if beta == 0.0:
-        return _apply_reduction(d, reduction)
-    loss = ctorch.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    return _apply_reduction(loss, reduction)
+    if beta == 0.0:  # torch: the L1 loss
+        return _apply_reduction((input - target).abs(), reduction)
+    _loss._check_reduction(reduction)
+    return _loss_pw.smooth_l1_loss(input, target, reduction, beta)
 
 
 def huber_loss(
@@ -1028,11 +1008,11 @@ def huber_loss(
 
     _loss._check_reduction(reduction)
     _warn_size(input, target)
+    if weight is None:
+        return _loss_pw.huber_loss(input, target, reduction, delta)
     d = (input - target).abs()
     loss = ctorch.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    if weight is not None:
-        loss = loss * weight
-    return _apply_reduction(loss, reduction)
+    return _apply_reduction(loss * weight, reduction)
 
 
 def binary_cross_entropy(
@@ -1070,16 +1050,8 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
-    # log(1 + exp(-|x|)) + max(-x, 0) = softplus(-x) computed stably
-    sp = (-input.abs()).exp().log1p() + _unary.relu(-input)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * sp
-    else:
-        loss = (1 - target) * input + sp
-    if weight is not None:
-        loss = loss * weight
-    return _apply_reduction(loss, reduction)
+    _loss._check_reduction(reduction)
+    return _loss_pw.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
 def kl_div(

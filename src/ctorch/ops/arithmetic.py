@@ -34,6 +34,7 @@ from .binary import (  # noqa: F401 - the op codes are part of this module's int
     binary_arrays,
 )
 from .compare import where
+from .pointwise_nodes import mod_node
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -411,25 +412,29 @@ def _int_zero_div(dt, divisor) -> None:
             raise RuntimeError("ZeroDivisionError")
 
 
-def remainder(input, other):
-    a, b = _lhs(input, other, "remainder")
+def _mod(name: str, input, other):
+    """``remainder`` (sign of the divisor, Python's %) or ``fmod`` (sign of the dividend, C's
+    fmod); with autograd one node (``ops/pointwise_nodes.py``) over the same array values."""
+    a, b = _lhs(input, other, name)
+
+    def values(a, b):
+        dt = _res_dtype(a, b)
+        xp = xp_of(a._a)
+        _int_zero_div(dt, b)
+        fn = xp.remainder if name == "remainder" else xp.fmod
+        return _wrap(xp.asarray(fn(_operand(a, dt), _operand(b, dt)), dtype=dt))
+
     if _needs_graph(a, b):
-        # d/da (a - floor(a/b)*b) = 1 ; d/db = -floor(a/b)
-        return a - floor_divide(a.detach(), b.detach() if isinstance(b, Tensor) else b) * b
-    dt = _res_dtype(a, b)
-    xp = xp_of(a._a)
-    _int_zero_div(dt, b)
-    return _wrap(xp.asarray(xp.remainder(_operand(a, dt), _operand(b, dt)), dtype=dt))
+        return mod_node(name, a, b, values)
+    return values(a, b)
+
+
+def remainder(input, other):
+    return _mod("remainder", input, other)
 
 
 def fmod(input, other):
-    a, b = _lhs(input, other, "fmod")
-    dt = _res_dtype(a, b)
-    xp = xp_of(a._a)
-    if _needs_graph(a, b):
-        return a - (a.detach() / (b.detach() if isinstance(b, Tensor) else b)).trunc() * b
-    _int_zero_div(dt, b)
-    return _wrap(xp.asarray(xp.fmod(_operand(a, dt), _operand(b, dt)), dtype=dt))
+    return _mod("fmod", input, other)
 
 
 def pow(input, exponent, *, out=None):

@@ -153,6 +153,18 @@ def conv2d(
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if input._a.ndim == 3:
         return _batch_of_one(conv2d, input, weight, bias, stride, padding, dilation, groups)
+    input, stride, padding, dilation = _conv2d_geometry(
+        input, weight, bias, stride, padding, dilation, groups
+    )
+    # no-grad inference goes through apply too: measured (same process, interleaved, 1 thread)
+    # +1.5-4.5 us against calling _conv2d_forward_arrays directly on a 1x3x8x8 input (a ~17 us
+    # conv), lost in the noise on real layers (ms); one path is worth more than that
+    return Conv2dFn.apply(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv2d_geometry(input, weight, bias, stride, padding, dilation, groups):
+    """conv2d's checks and geometry: (input, possibly padded for an uneven 'same'; stride,
+    padding, dilation as the kernels take them)."""
     ks = weight._a.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -197,10 +209,7 @@ def conv2d(
             "input size"
         )
     stride, dilation = _kernel_geometry("conv2d", (H, W), ks, stride, padding, dilation, (oh, ow))
-    # no-grad inference goes through apply too: measured (same process, interleaved, 1 thread)
-    # +1.5-4.5 us against calling _conv2d_forward_arrays directly on a 1x3x8x8 input (a ~17 us
-    # conv), lost in the noise on real layers (ms); one path is worth more than that
-    return Conv2dFn.apply(input, weight, bias, stride, padding, dilation, groups)
+    return input, stride, padding, dilation
 
 
 def conv1d(
@@ -218,13 +227,56 @@ def conv1d(
         return _batch_of_one(conv1d, input, weight, bias, stride, padding, dilation, groups)
     (s,) = _ntuple(stride, 1, "stride")
     (d,) = _ntuple(dilation, 1, "dilation")
-    if isinstance(padding, str):
-        p2 = padding
-    else:
-        (p,) = _ntuple(padding, 1, "padding")
-        p2 = (0, p)
-    y = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), p2, (1, d), groups)
-    return y.squeeze(2)
+    if isinstance(padding, str):  # 'same'/'valid': conv2d's padding logic, over an H of 1
+        y = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), padding, (1, d), groups)
+        return y.squeeze(2)
+    (p,) = _ntuple(padding, 1, "padding")
+    x4, w4 = _wrap(input._a[:, :, None]), _wrap(weight._a[:, :, None])  # for the checks only
+    _, st, pd, dl = _conv2d_geometry(x4, w4, bias, (1, s), (0, p), (1, d), groups)
+    return Conv1dFn.apply(input, weight, bias, st, pd, dl, groups)
+
+
+class Conv1dFn(Conv2dFn):
+    """conv1d as one node (torch's ``ConvolutionBackward0``): the conv2d kernels over an H of 1,
+    the 3-D tensors in and out."""
+
+    _node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        _save_operands(ctx, x, w)
+        ctx.shapes = tuple(a.shape[:2] + (1,) + a.shape[2:] for a in (x._a, w._a))
+        ctx.geom = (stride, padding, dilation, groups)
+        ba = None if b is None else b._a
+        y = _conv2d_forward_arrays(
+            x._a[:, :, None], w._a[:, :, None], ba, stride, padding, dilation, groups
+        )
+        return _wrap(y[:, :, 0])
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        if state.enabled:  # create_graph: conv2d's differentiable formulation, squeezed
+            x4 = None if x is None else x.unsqueeze(2)
+            w4 = None if w is None else w.unsqueeze(2)
+            gx, gw, gb, *rest = _conv2d_backward_graph(g.unsqueeze(2), x4, w4, ctx, nx, nw, nb)
+            return (
+                None if gx is None else gx.squeeze(2),
+                None if gw is None else gw.squeeze(2),
+                gb,
+                *rest,
+            )
+        xs, ws = ctx.shapes
+        xa = x._a[:, :, None] if x is not None else _ShapeOnly(xs)
+        wa = w._a[:, :, None] if w is not None else _ShapeOnly(ws)
+        gx, gw, gb = _conv2d_backward_arrays(
+            g._a[:, :, None], xa, wa, stride, padding, dilation, groups, nx, nw, nb
+        )
+        return _wrapped(
+            (None if gx is None else gx[:, :, 0], None if gw is None else gw[:, :, 0], gb), 4
+        )
 
 
 def conv3d(
@@ -410,7 +462,14 @@ def conv_transpose1d(
     groups: int = 1,
     dilation: _IntOrPair = 1,
 ) -> Tensor:
-    """Transposed 1-D convolution: conv_transpose2d with H=1."""
+    """Transposed 1-D convolution: conv_transpose2d with H=1 (the 1-D shapes in errors)."""
+    _check_conv_args("conv_transpose1d", input, weight, bias, groups, 1)
+    if input.dim() == 3 and weight._a.shape[0] != input._a.shape[1]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
+            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got "
+            f"{input._a.shape[1]} channels instead"
+        )
     if input.dim() == 2:
         return _batch_of_one(
             conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation

@@ -160,18 +160,46 @@ class Scatter(Function):
         return gx, None, None, gs, None, None
 
 
+class _ScatterValue(Scatter):
+    _node_name = "ScatterBackward1"  # torch's name for a scalar ``value``
+
+
+class _ScatterAdd(Scatter):
+    _node_name = "ScatterAddBackward0"
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._a.ndim, "scatter")
     _check_index("scatter", input, d, index, src)
-    return Scatter.apply(input, d, index, src, False, reduce)
+    fn = Scatter if isinstance(src, Tensor) else _ScatterValue
+    return fn.apply(input, d, index, src, False, reduce)
 
 
 def scatter_add(input, dim, index, src):
     d = wrap_dim(dim, input._a.ndim, "scatter_add")
     _check_index("scatter_add", input, d, index, src)
-    return Scatter.apply(input, d, index, src, True, None)
+    return _ScatterAdd.apply(input, d, index, src, True, None)
+
+
+class _PickAlong(Gather):
+    """The values at a keepdim-shaped ``index`` along ``dim``, squeezed there unless
+    ``keepdim``: one node for kthvalue/mode-style selections (torch: ``KthvalueBackward0``)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, keepdim):
+        out = Gather.forward(ctx, x, dim, index)
+        ctx.keepdim = keepdim
+        if keepdim or x._a.ndim == 0:
+            return out
+        return _wrap(out._a.squeeze(dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.keepdim and ctx.shape:
+            g = g.unsqueeze(ctx.dim)
+        return (*Gather.backward(ctx, g), None)
 
 
 _REDUCE_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}

@@ -171,7 +171,9 @@ def split(tensor, split_size_or_sections, dim: int = 0):
         s = int(split_size_or_sections)
         if s <= 0 and n > 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
-        sizes = [min(s, n - i) for i in range(0, n, s)] if s > 0 else [0]
+        sizes = ([min(s, n - i) for i in range(0, n, s)] if s > 0 else []) or [
+            0
+        ]  # torch: one empty piece
     else:
         sizes = [int(x) for x in split_size_or_sections]
         if sum(sizes) != n:
@@ -179,12 +181,42 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
-    out = []
-    o = 0
-    for s in sizes:
-        out.append(narrow(tensor, d, o, s))
-        o += s
-    return tuple(out)
+    fn = _Split if isinstance(split_size_or_sections, numbers.Integral) else _SplitWithSizes
+    return fn.apply(tensor, d, tuple(sizes))
+
+
+class _Split(Function):
+    """All pieces of a split as views, one graph node as torch's (backward joins the gradients;
+    a piece that got no gradient contributes zeros)."""
+
+    _node_name = "SplitBackward0"
+
+    @staticmethod
+    def forward(ctx, x, d, sizes):
+        ctx.d, ctx.sizes = d, sizes
+        a = x._a
+        head = (slice(None),) * d
+        out, o = [], 0
+        for s in sizes:
+            out.append(x._view_of(a[(*head, slice(o, o + s))]))
+            o += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        ref = next(g for g in grads if g is not None)
+        parts = []
+        for g, s in zip(grads, ctx.sizes, strict=True):
+            if g is None:
+                shape = list(ref.shape)
+                shape[ctx.d] = s
+                g = ref.new_zeros(shape)
+            parts.append(g)
+        return cat(parts, ctx.d), None, None
+
+
+class _SplitWithSizes(_Split):
+    _node_name = "SplitWithSizesBackward0"
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -205,8 +237,9 @@ def chunk(input, chunks: int, dim: int = 0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: 0")
     d = wrap_dim(dim, input._a.ndim, "chunk")
     n = input._a.shape[d]
-    s = -(-n // chunks) if n else 1
-    return split(input, s if n else 0, d) if n else tuple(input for _ in range(1))
+    if n == 0:  # torch: `chunks` empty pieces
+        return _Split.apply(input, d, (0,) * chunks)
+    return split(input, -(-n // chunks), d)
 
 
 class Unbind(Function):
@@ -283,12 +316,13 @@ def repeat(input, *sizes):
         )
     shp = (1,) * (len(sizes) - a.ndim) + a.shape
     pairs = [n for r, s in zip(sizes, shp, strict=True) for n in (r, s)]
+    ishape = a.shape  # the backward keeps the shape, not the input's buffer
 
     def fwd(arr):
         return xp_of(arr).tile(arr.reshape(shp), sizes)
 
     def bwd(g):  # each output tile adds into the input: sum over the repeat axes
-        return g.reshape(pairs).sum(tuple(range(0, len(pairs), 2))).reshape(a.shape)
+        return g.reshape(pairs).sum(tuple(range(0, len(pairs), 2))).reshape(ishape)
 
     return copy_op(input, fwd, bwd, "RepeatBackward0")
 
@@ -348,10 +382,14 @@ def tril(input, diagonal: int = 0):
     return _TriFn.apply(input, diagonal, False)
 
 
+class _TriuFn(_TriFn):
+    _node_name = "TriuBackward0"
+
+
 def triu(input, diagonal: int = 0):
     if input._a.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return _TriFn.apply(input, diagonal, True)
+    return _TriuFn.apply(input, diagonal, True)
 
 
 def _diagonal_view(a, offset: int, d1: int, d2: int):
@@ -379,6 +417,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 class _DiagEmbed(Function):
+    _node_name = "DiagEmbedBackward0"
+
     @staticmethod
     def forward(ctx, g, shape, offset, d1, d2):
         xp = xp_of(g._a)

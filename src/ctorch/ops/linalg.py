@@ -455,23 +455,53 @@ def bilinear(input1, input2, weight, bias=None):
     return y + bias if bias is not None else y
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a, b, dims=2, out=None):
+    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (an int), or the
+    listed dims (two lists), through ``einsum``; torch's checks and messages."""
+    from ._util import wrap_dim
     from .einsum import einsum
 
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
     if isinstance(dims, int):
-        da = list(range(a.ndim - dims, a.ndim))
-        db = list(range(dims))
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
-    letters = "abcdefghijklmnopqrstuvwxyz"
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    wa = [wrap_dim(int(i), a.ndim) for i in da]
+    wb = [wrap_dim(int(j), b.ndim) for j in db]
+    for w, given in ((wa, da), (wb, db)):
+        for k, d in enumerate(w):
+            if d in w[:k]:
+                raise RuntimeError(f"dim {given[k]} appears multiple times in the list of dims")
+    for i, j, gi, gj in zip(wa, wb, da, db, strict=True):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim "
+                f"{gi} and second has size {b.shape[j]} in dim {gj}"
+            )
+    if a.ndim + b.ndim > 52:
+        raise RuntimeError(f"tensordot: at most 52 dims in all, got {a.ndim} + {b.ndim}")
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     sa = list(letters[: a.ndim])
     sb = list(letters[a.ndim : a.ndim + b.ndim])
-    for i, j in zip(da, db, strict=False):
+    for i, j in zip(wa, wb, strict=True):
         sb[j] = sa[i]
-    out = [c for k, c in enumerate(sa) if k not in da] + [
-        c for k, c in enumerate(sb) if k not in db
+    res = [c for k, c in enumerate(sa) if k not in wa] + [
+        c for k, c in enumerate(sb) if k not in wb
     ]
-    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+    r = einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(res)}", a, b)
+    if out is not None:
+        out.resize_(r.shape).copy_(r)
+        return out
+    return r
 
 
 # torch's node names for the products MatMul and Linear compute (the same code; the name

@@ -24,7 +24,6 @@ from .spatial import pad
 __all__ = [
     "batch_norm",
     "layer_norm",
-    "group_norm",
     "instance_norm",
     "local_response_norm",
     "rms_norm",
@@ -429,41 +428,6 @@ def layer_norm(
 
 
 # --------------------------------------------------------------------------- group / instance
-def group_norm(
-    input: Tensor,
-    num_groups: int,
-    weight: Tensor | None = None,
-    bias: Tensor | None = None,
-    eps: float = 1e-5,
-) -> Tensor:
-    """Group normalization: statistics over (C/G, *) per sample and group, then affine."""
-    xa = input._a
-    if xa.ndim < 2:
-        raise RuntimeError(
-            f"Expected at least 2 dimensions for input tensor but received {xa.ndim}"
-        )
-    N, C = xa.shape[:2]
-    if C % num_groups:
-        raise RuntimeError(
-            f"Expected number of channels in input to be divisible by "
-            f"num_groups, but got input of shape {list(xa.shape)} and "
-            f"num_groups={num_groups}"
-        )
-    _check_mixed("group_norm", xa, weight, bias)
-    rest = xa.size // (N * C) if N * C else 0
-    D = (C // num_groups) * rest
-    x2 = input.reshape(N * num_groups, D)
-    y = layer_norm(x2, (D,), None, None, eps).reshape(xa.shape)
-    if weight is None and bias is None:
-        return y
-    shp = (1, C) + (1,) * (xa.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(shp)
-    if bias is not None:
-        y = y + bias.reshape(shp)
-    return y
-
-
 def instance_norm(
     input: Tensor,
     running_mean: Tensor | None = None,

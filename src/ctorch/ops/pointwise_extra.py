@@ -87,12 +87,58 @@ def _scaled(value: Any, t: Tensor) -> Tensor:
     return t if isinstance(value, numbers.Number) and value == 1 else t * value
 
 
+class _Addcmul(Function):
+    """``input + value * tensor1 * tensor2`` as one node, torch's ``AddcmulBackward0``. The
+    forward runs the composite without a graph, so values and dtypes are the composite's."""
+
+    _node_name = "AddcmulBackward0"
+
+    @staticmethod
+    def record(ctx, input, t1, t2, value, term):
+        ctx.save_for_backward(t1, t2)
+        ctx.value, ctx.shapes = value, (input.shape, t1.shape, t2.shape)
+        return input + _scaled(value, term)
+
+    @staticmethod
+    def forward(ctx, input, t1, t2, value):
+        return _Addcmul.record(ctx, input, t1, t2, value, t1 * t2)
+
+    @staticmethod
+    def grads(g, t1, t2):  # the gradients of ``t1 * t2`` given ``g`` (conjugated, as torch)
+        return g * t2.conj(), g * t1.conj()
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gi = sum_to_shape(g, ctx.shapes[0]) if need[0] else None
+        g1 = g2 = None
+        if need[1] or need[2]:
+            gv = _scaled(ctx.value, g)
+            d1, d2 = ctx._forward_cls.grads(gv, t1, t2)
+            g1 = sum_to_shape(d1, ctx.shapes[1]) if need[1] else None
+            g2 = sum_to_shape(d2, ctx.shapes[2]) if need[2] else None
+        return gi, g1, g2, None
+
+
+class _Addcdiv(_Addcmul):
+    _node_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx, input, t1, t2, value):
+        return _Addcmul.record(ctx, input, t1, t2, value, t1 / t2)
+
+    @staticmethod
+    def grads(g, t1, t2):
+        q = g / t2.conj()
+        return q, -q * (t1 / t2).conj()
+
+
 def addcmul(
     input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None
 ) -> Tensor:
     """``input + value * tensor1 * tensor2``."""
-    r = input + _scaled(value, tensor1 * tensor2)
-    return _maybe_out(out, r)
+    return _maybe_out(out, _Addcmul.apply(input, tensor1, tensor2, value))
 
 
 def addcdiv(
@@ -110,8 +156,7 @@ def addcdiv(
                 "behavior is just the latter implementation: (input + value * tensor1 / "
                 "tensor2), for all dtypes."
             )
-    r = input + _scaled(value, tensor1 / tensor2)
-    return _maybe_out(out, r)
+    return _maybe_out(out, _Addcdiv.apply(input, tensor1, tensor2, value))
 
 
 def _maybe_out(out: Tensor | None, r: Tensor) -> Tensor:
@@ -182,8 +227,10 @@ class Lerp(Function):
 
     @staticmethod
     def forward(ctx, start, end, weight):
-        ctx.save_for_backward(start, end, weight if isinstance(weight, Tensor) else None)
-        ctx.w = weight
+        if isinstance(weight, Tensor):
+            ctx.save_for_backward(start, end, weight)
+        ctx.w = weight  # a scalar weight needs no saved tensor (a second backward works, as torch)
+        ctx.shapes = start.shape, end.shape
         w = weight._a if isinstance(weight, Tensor) else weight
         r = _lerp_arrays(start._a, end._a, w)
         dt = np.result_type(start._a.dtype, end._a.dtype)
@@ -191,13 +238,15 @@ class Lerp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        start, end, wt = ctx.saved_tensors
+        wt = None
+        if isinstance(ctx.w, Tensor):
+            start, end, wt = ctx.saved_tensors
         w = wt if wt is not None else ctx.w
         gs = ge = gw = None
         if ctx.needs_input_grad[0]:
-            gs = sum_to_shape(g * (1 - w), start.shape)
+            gs = sum_to_shape(g * (1 - w), ctx.shapes[0])
         if ctx.needs_input_grad[1]:
-            ge = sum_to_shape(g * w, end.shape)
+            ge = sum_to_shape(g * w, ctx.shapes[1])
         if wt is not None and ctx.needs_input_grad[2]:
             gw = sum_to_shape(g * (end - start), wt.shape)
         return gs, ge, gw
@@ -319,6 +368,8 @@ def _erfinv_array(x: Any) -> Any:
 
 
 class Erfinv(Function):
+    _node_name = "ErfinvBackward0"
+
     @staticmethod
     def forward(ctx, x):
         a = x._a

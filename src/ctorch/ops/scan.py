@@ -103,7 +103,59 @@ class _Ghost(Function):
         return stack(grads, ax), None
 
 
+class LogCumSumExp(Function):
+    """``log(cumsum(exp(x)))`` as a running ``logaddexp`` (no overflow or underflow however far
+    apart the values are; -inf stays -inf), one node as torch's ``LogcumsumexpBackward0``."""
+
+    _node_name = "LogcumsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ax):
+        a = x._a
+        xp = xp_of(a)
+        if a.ndim == 0:
+            out = a.copy()
+        elif xp is np:
+            with np.errstate(invalid="ignore"):  # inf + -inf pairs: NaN, as torch
+                out = np.logaddexp.accumulate(a, axis=ax)
+        else:  # CuPy has no ufunc.accumulate: shift by the slice's max (finite inputs)
+            m = xp.max(a, axis=ax, keepdims=True)
+            out = xp.log(xp.cumsum(xp.exp(a - m), axis=ax)) + m
+        y = _wrap(out.astype(a.dtype, copy=False))
+        ctx.save_for_backward(x, y)
+        ctx.ax = ax
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        # d out_j / d x_i = exp(x_i - out_j) for i <= j, so grad_i = sum_{j >= i} g_j
+        # exp(x_i - out_j), summed in log space for each sign of g (torch's formula; written
+        # with tensor ops, so it is differentiable again)
+        import ctorch
+
+        x, out = ctx.saved_tensors
+        ax = ctx.ax
+        if x.dim() == 0:
+            return g, None
+        if _grad_state.enabled:  # create_graph: the output again, as a function of x
+            out = LogCumSumExp.apply(x, ax)
+        neg_inf = ctorch.full_like(g, -float("inf"))
+
+        def part(gs):
+            # -inf terms are kept out of the sums explicitly: -inf - (-inf) would be NaN. So an
+            # input of -inf gets a gradient of 0 (torch: NaN when a whole prefix is -inf).
+            pos = gs > 0
+            lg = ctorch.where(pos, ctorch.where(pos, gs, ctorch.ones_like(gs)).log(), neg_inf)
+            rev = LogCumSumExp.apply(ctorch.where(pos, lg - out, neg_inf).flip(ax), ax).flip(ax)
+            return ctorch.where(x == -float("inf"), neg_inf, x + rev).exp()
+
+        # a NaN in g reaches every position at or before it (the sign split would drop it)
+        nan = ctorch.where(g != g, g, ctorch.zeros_like(g)).flip(ax).cumsum(ax).flip(ax)
+        return part(g) - part(-g) + nan, None
+
+
 def logcumsumexp(input, dim):
     ax = wrap_dim(dim, input._a.ndim, "logcumsumexp")
-    m = input.detach().amax(ax, keepdim=True)
-    return (input - m).exp().cumsum(ax).log() + m
+    if input._a.dtype.kind not in "fV":
+        raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype}'")
+    return LogCumSumExp.apply(input, ax)

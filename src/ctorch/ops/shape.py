@@ -90,7 +90,7 @@ def _named(base, node, cache={}):  # noqa: B006 (the cache is the point)
     cls = cache.get((base, node))
     if cls is None:
         cls = cache[(base, node)] = type(
-            node.replace("Backward0", ""), (base,), {"_node_name": node}
+            node[: node.rindex("Backward")], (base,), {"_node_name": node}
         )
     return cls
 
@@ -263,14 +263,17 @@ moveaxis = movedim
 def squeeze(input, dim=None):
     a = input._a
     nd = a.ndim
+    # torch's node names: no dim SqueezeBackward0, one int SqueezeBackward1, a sequence 2
     if dim is None:
         axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
+        node = "SqueezeBackward0"
     else:
         axes = tuple(i for i in dims_tuple(dim, nd, "squeeze") if nd and a.shape[i] == 1)
+        node = "SqueezeBackward1" if isinstance(dim, numbers.Integral) else "SqueezeBackward2"
     if not axes:
-        return _view_op(input, lambda a: a.view(), lambda g: g, "SqueezeBackward0")
+        return _view_op(input, lambda a: a.view(), lambda g: g, node)
     old = a.shape
-    return _view_op(input, lambda a: a.squeeze(axes), lambda g: g.reshape(old), "SqueezeBackward0")
+    return _view_op(input, lambda a: a.squeeze(axes), lambda g: g.reshape(old), node)
 
 
 def unsqueeze(input, dim: int):

@@ -13,7 +13,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import return_type, wrap_dim
-from .indexing import Gather, gather
+from .indexing import Gather, _PickAlong
 from .shape import _named
 
 
@@ -78,11 +78,14 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input._a.shape[d] if input._a.ndim else 1
     if not 1 <= k <= n:  # narrow(k - 1) would wrap k=0 to the last element
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    s = sort(input, d)
-    v = s.values.narrow(d, k - 1, 1) if input._a.ndim else s.values
-    i = s.indices.narrow(d, k - 1, 1) if input._a.ndim else s.indices
+    if input._a.ndim == 0:
+        i = _wrap(np.zeros((), np.int64))
+    else:
+        order = _argsort(input._a, d, False)
+        i = _wrap(xp_of(order).take(order, [k - 1], axis=d).astype(np.int64))
+    v = _named(_PickAlong, "KthvalueBackward0").apply(input, d, i, keepdim)
     if not keepdim and input._a.ndim:
-        v, i = v.squeeze(d), i.squeeze(d)
+        i = _wrap(i._a.squeeze(d))
     return kthvalue_result(v, i)
 
 
@@ -109,8 +112,8 @@ def _median(input, dim, keepdim, ignore_nan, name):
             if not flat
             else f"{name}() input tensor cannot be empty"
         )
-    s = sort(x, d)
     xp = xp_of(x._a)
+    order = _argsort(x._a, d, False)  # stable, NaN last
     if x._a.dtype.kind in "fcV":
         nn = (~xp.isnan(x._a)).sum(axis=d, keepdims=True)
     else:
@@ -119,15 +122,19 @@ def _median(input, dim, keepdim, ignore_nan, name):
         pos = xp.maximum(nn - 1, 0) // 2
     else:  # any NaN -> the first NaN (sorted to position nn)
         pos = xp.where(nn < n, nn, (n - 1) // 2)
-    pos = _wrap(xp.asarray(pos, dtype=np.int64))
-    v, i = gather(s.values, d, pos), gather(s.indices, d, pos)
+    ia = xp.take_along_axis(order, xp.asarray(pos, dtype=np.int64), d).astype(np.int64)
     if flat:
-        v = v.detach().reshape(())
-        return _EvenMedian.apply(input, v)
-    if not keepdim:
-        v, i = v.squeeze(d), i.squeeze(d)
+        v = _wrap(xp.take_along_axis(x._a, ia, d).reshape(()))
+        return (_EvenNanmedian if ignore_nan else _EvenMedian).apply(input, v)
+    # one node, torch's MedianBackward1 / NanmedianBackward1: the gradient goes to the index
+    node = "NanmedianBackward1" if ignore_nan else "MedianBackward1"
     if input._a.ndim == 0:
-        v, i = v.reshape(()), i.reshape(())
+        i = _wrap(ia.reshape(()))
+        return (nanmedian_result if ignore_nan else median_result)(
+            _named(_PickAlong, node).apply(input, 0, i, True), i
+        )
+    v = _named(_PickAlong, node).apply(input, d, _wrap(ia), keepdim)
+    i = _wrap(ia if keepdim else ia.squeeze(d))
     return (nanmedian_result if ignore_nan else median_result)(v, i)
 
 
@@ -151,6 +158,10 @@ class _EvenMedian(Function):
         mask = xp.isnan(x._a) if (v.dtype.kind in "fcV" and xp.isnan(v)) else (x._a == v)
         w = _wrap((mask / mask.sum()).astype(x._a.dtype))
         return g * w, None
+
+
+class _EvenNanmedian(_EvenMedian):
+    _node_name = "NanmedianBackward0"
 
 
 def median(input, dim=None, keepdim=False):

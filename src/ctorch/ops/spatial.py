@@ -22,6 +22,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from .avg_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .indexing import IndexSelect
+from .shape import _named
 from .taps import _apply_taps, _to_like
 
 __all__ = [
@@ -156,8 +158,24 @@ def pad(
         it = _wrap(idx.astype(np.int64))
         if type(input._a) is not np.ndarray:
             it = it.to(input.device)
-        y = y.index_select(d, it)
+        y = _named(IndexSelect, _PAD_NODE[mode].format(npad)).apply(y, d, it)
     return y
+
+
+# torch's node names; circular padding is a composite there (CopySlices), a gather here
+_PAD_NODE = {
+    "reflect": "ReflectionPad{}DBackward0",
+    "replicate": "ReplicationPad{}DBackward0",
+    "circular": "IndexSelectBackward0",
+}
+_UPSAMPLE_NODE = {
+    "nearest": "UpsampleNearest{}DBackward0",
+    "nearest-exact": "UpsampleNearestExact{}DBackward0",
+    "linear": "UpsampleLinear1DBackward0",
+    "bilinear": "UpsampleBilinear2DBackward0",
+    "bicubic": "UpsampleBicubic2DBackward0",
+    "trilinear": "UpsampleTrilinear3DBackward0",
+}
 
 
 # --------------------------------------------------------------------------- interpolate
@@ -349,6 +367,10 @@ def interpolate(
             return adaptive_avg_pool2d(input, out_sz)
         raise NotImplementedError("interpolate: area mode supports 3D and 4D input")
     y = input
+    # one node per resampled dim, each with torch's name for the whole op
+    node = _UPSAMPLE_NODE.get(mode, "UpsampleBackward0").format(nd)
+    if antialias:
+        node = node.replace("DBackward0", "DAaBackward0")
     for k in range(nd):
         d = 2 + k
         n_in, n_out = in_sz[k], out_sz[k]
@@ -356,11 +378,11 @@ def interpolate(
             if n_in == n_out and scales[k] in (None, 1.0):
                 continue
             idx = _nearest_index(n_in, n_out, scales[k], mode == "nearest-exact")
-            y = y.index_select(d, _to_like(idx, input))
+            y = _named(IndexSelect, node).apply(y, d, _to_like(idx, input))
             continue
         taps = _aa_taps if antialias else _interp_taps
         idx, w = taps(n_in, n_out, align_corners, scales[k], mode == "bicubic")
-        y = _apply_taps(y, d, idx, w)
+        y = _apply_taps(y, d, idx, w, node)
     return y.contiguous() if y is not input else y.clone()
 
 

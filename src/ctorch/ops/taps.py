@@ -10,6 +10,7 @@ from .._backend import contiguous, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from .shape import _named
 
 _wrap = Tensor._make
 
@@ -100,9 +101,10 @@ class _TapsFn(Function):
         return _wrap(_taps_arr(contiguous(g._a), d, idxT, wT)), None, None, None, None, None
 
 
-def _apply_taps(y, d, idx, w):
-    """Taps along dim d with autograd (see ``_taps_arr``)."""
-    return _TapsFn.apply(y, d, idx, w)
+def _apply_taps(y, d, idx, w, node: str | None = None):
+    """Taps along dim d with autograd (see ``_taps_arr``); ``node``: the graph node's name
+    (torch's name for the op the taps implement)."""
+    return (_TapsFn if node is None else _named(_TapsFn, node)).apply(y, d, idx, w)
 
 
 def _to_like(a, like: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype as D
 from .. import _table
 from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
 from .._core._smallops import unary as _small_unary
@@ -24,6 +25,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import float_dtype_for
+from .pointwise_nodes import Logit, NanToNum
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -382,6 +384,24 @@ def logsigmoid(input):
     return _param_call("logsigmoid", input, 0.0, 0.0)
 
 
+def hardsigmoid(input):
+    return _param_call("hardsigmoid", input, 0.0, 0.0)
+
+
+def softshrink(input, lambd: float = 0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _param_call("softshrink", input, float(lambd), 0.0)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    return _param_call("hardshrink", input, float(lambd), 0.0)
+
+
+def threshold(input, threshold: float, value: float):
+    return _param_call("threshold", input, float(threshold), float(value))
+
+
 def leaky_relu(input, negative_slope: float = 0.01):
     return _param_call("leaky_relu", input, float(negative_slope), 0.0)
 
@@ -417,15 +437,10 @@ def isneginf(input):
 
 
 def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
-    xp = xp_of(input._a)
-    out = _wrap(xp.nan_to_num(input._a, nan=nan, posinf=posinf, neginf=neginf))
-    if state.enabled and input._rg:  # the gradient passes where input is finite (torch)
-        import ctorch
-
-        return ctorch.where(_wrap(xp.isfinite(input._a)), input, out)
-    return out
+    return NanToNum.apply(input, nan, posinf, neginf)
 
 
 def logit(input, eps=None):
-    x = input if eps is None else input.clamp(eps, 1.0 - eps)
-    return (x / (1.0 - x)).log()
+    if input._a.dtype.kind not in "fV":
+        input = input.to(D.get_default_dtype())  # torch: integers give the default float
+    return Logit.apply(input, None if eps is None else float(eps))

@@ -8,6 +8,7 @@ from typing import Any
 import ctorch
 
 from ..._tensor import Tensor
+from ...ops import group_norm as _GN
 from ...ops import normalization as _N
 from .. import init
 from ..parameter import Parameter
@@ -93,7 +94,7 @@ class GroupNorm(Module):
         reset_affine(self, self.affine)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _N.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return _GN.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return "{num_groups}, {num_channels}, eps={eps}, affine={affine}, bias={use_bias}".format(
