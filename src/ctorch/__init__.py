@@ -723,6 +723,48 @@ from .ops.extra_surface import (  # noqa: E402
 _extra_surface.attach(Tensor)
 # --- end of ops3 names ---
 
+# --- surf5a names (#14 group 1), registered through ops/extra_surface.py ---
+from .ops.surface5a import (  # noqa: E402
+    deg2rad,
+    deg2rad_,
+    isin,
+    nanquantile,
+    positive,
+    quantile,
+    rad2deg,
+    rad2deg_,
+    ravel,
+    signbit,
+    unique_consecutive,
+    unravel_index,
+)
+from .ops.surface5a import mode as _mode  # noqa: E402 - a parameter above is named mode
+from .ops.surface5a_index import index_reduce  # noqa: E402
+from .ops.surface5a_misc import (  # noqa: E402
+    empty_strided,
+    frombuffer,
+    is_distributed,
+    is_inference,
+    is_neg,
+    is_same_size,
+    is_signed,
+    scalar_tensor,
+    split_with_sizes,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
+from .ops.surface5a_numeric import (  # noqa: E402
+    combinations,
+    cumulative_trapezoid,
+    gradient,
+    histogram,
+    histogramdd,
+)
+
+mode = _mode
+# --- end of surf5a names ---
+
 # --- more torch names (#14 groups 2-4, branch surf5b): in-place forms, aliases, *_copy ---
 from .ops import surface5b as _surface5b  # noqa: E402
 

@@ -130,3 +130,28 @@ def attach(T: type) -> None:
     T.__rrshift__ = lambda s, o: bitwise_right_shift(o, s)
     T.__ilshift__ = _inplace("bitwise_left_shift_", bitwise_left_shift)
     T.__irshift__ = _inplace("bitwise_right_shift_", bitwise_right_shift)
+
+
+# --- surf5a (#14 group 1): quantile, mode, isin, ... (ops/surface5a.py) ---
+from . import surface5a as _s5a  # noqa: E402
+from . import surface5a_index as _s5a_index  # noqa: E402
+from . import surface5a_misc as _s5a_misc  # noqa: E402
+from . import surface5a_numeric as _s5a_num  # noqa: E402
+from .surface5a import *  # noqa: E402,F401,F403
+from .surface5a_index import *  # noqa: E402,F401,F403
+from .surface5a_misc import *  # noqa: E402,F401,F403
+from .surface5a_numeric import *  # noqa: E402,F401,F403
+
+__all__ += _s5a.__all__ + _s5a_num.__all__ + _s5a_misc.__all__ + _s5a_index.__all__
+_attach_ops3 = attach
+
+
+def attach(T: type) -> None:  # noqa: F811 - extends the ops3 attach with surf5a's methods
+    _attach_ops3(T)
+    for name, fn in {
+        **_s5a.METHODS,
+        **_s5a_num.METHODS,
+        **_s5a_misc.METHODS,
+        **_s5a_index.METHODS,
+    }.items():
+        setattr(T, name, fn)
