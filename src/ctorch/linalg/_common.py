@@ -13,24 +13,9 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ..ops._util import return_type
+from ..ops._util import SCALAR_TYPE_NAMES, return_type
 
 _wrap = Tensor._make
-
-_SCALAR_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
 
 
 class LinAlgError(RuntimeError):
@@ -42,7 +27,7 @@ LinAlgError.__module__ = "ctorch.linalg"
 
 
 def scalar_name(dt: Any) -> str:
-    return _SCALAR_NAMES.get(np.dtype(dt).name, str(np.dtype(dt)))
+    return SCALAR_TYPE_NAMES.get(np.dtype(dt).name, str(np.dtype(dt)))
 
 
 def check_float(op: str, a: np.ndarray, what: str = "input") -> None:

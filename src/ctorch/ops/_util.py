@@ -12,6 +12,22 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
+# torch's ScalarType names by NumPy dtype name (as torch's error messages spell dtypes)
+SCALAR_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+
 
 def wrap_dim(dim, ndim, op=""):
     return _wrap_dim(dim, ndim, op)
