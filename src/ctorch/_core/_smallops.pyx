@@ -18,17 +18,12 @@ from cpython.buffer cimport (
     PyObject_GetBuffer,
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
-from libc.math cimport INFINITY
 
 import numpy as np
 
+include "_elementwise_common.pxi"
+
 cdef extern from "_elementwise_simd.h" nogil:
-    ctypedef Py_ssize_t ct_i
-    int CT_BIN_COUNT
-    int CT_UN_COUNT
-    int CT_UN_HARDTANH
-    int CT_UN_CLAMP
-    int ct_unary_has_backward(int op)
     void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
     void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
     void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
@@ -43,7 +38,7 @@ cdef extern from "_elementwise_simd.h" nogil:
 cdef enum:
     # one chunk of elementwise.pyx (CHUNK): the kernels there run arrays up to this size
     # as one call on the calling thread too
-    MAX_SMALL = 16384
+    MAX_SMALL = CHUNK
 
 MAX_SMALL_SIZE = MAX_SMALL
 
@@ -78,15 +73,6 @@ cdef inline int _get(object a, Py_buffer *b):
         return 2
     PyBuffer_Release(b)
     return 0
-
-
-cdef inline void _bounds(int op, double *a, double *b) noexcept:
-    # CLAMP: a NaN bound means no bound (as elementwise.pyx)
-    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
-        if a[0] != a[0]:
-            a[0] = -INFINITY
-        if b[0] != b[0]:
-            b[0] = INFINITY
 
 
 def unary(int op, x, double a=0.0, double b=0.0):
