@@ -1,5 +1,6 @@
-# Included by elementwise.pyx, half.pyx and _smallops.pyx: the op-table constants of
-# _elementwise_simd.h they all use, the work-item sizes, and the checks they share.
+# Included by elementwise.pyx, half.pyx and _smallops.pyx: the op-table constants and the
+# float32/float64 op-table loops of _elementwise_simd.h, the work-item sizes, and the checks
+# they share.
 from libc.math cimport INFINITY
 
 cdef extern from "_elementwise_simd.h" nogil:
@@ -11,6 +12,17 @@ cdef extern from "_elementwise_simd.h" nogil:
     int CT_CHEAP
     int ct_unary_flags(int op)
     int ct_unary_has_backward(int op)
+    # the float32/float64 loops of the op table
+    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
+    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
+    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
+    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
+    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
+    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
+    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
+                               float *gx, ct_i n, float a, float b)
+    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
+                               double *gx, ct_i n, double a, double b)
 
 # Elements per work item, and the sizes above which work items go to the thread pool:
 # THRESHOLD for memory-bound loops (a second thread pays off only well beyond the cost of

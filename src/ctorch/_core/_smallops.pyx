@@ -23,18 +23,6 @@ import numpy as np
 
 include "_elementwise_common.pxi"
 
-cdef extern from "_elementwise_simd.h" nogil:
-    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
-    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
-    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
-    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
-    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
-    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
-    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
-                               float *gx, ct_i n, float a, float b)
-    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
-                               double *gx, ct_i n, double a, double b)
-
 cdef enum:
     # one chunk of elementwise.pyx (CHUNK): the kernels there run arrays up to this size
     # as one call on the calling thread too

@@ -15,16 +15,6 @@ from cython cimport floating
 include "_elementwise_common.pxi"
 
 cdef extern from "_elementwise_simd.h" nogil:
-    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
-    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
-    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
-    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
-    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
-    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
-    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
-                               float *gx, ct_i n, float a, float b)
-    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
-                               double *gx, ct_i n, double a, double b)
     void ct_where_f32(const uint8_t *c, const float *x, const float *y, float *out, ct_i n)
     void ct_where_f64(const uint8_t *c, const double *x, const double *y, double *out, ct_i n)
     void ct_fill_f32(float *out, float v, ct_i n)
