@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..ops._util import SCALAR_TYPE_NAMES, return_type
+from ..ops._util import conj_if_complex as cj
 
 _wrap = Tensor._make
 
@@ -202,16 +203,6 @@ def is_vector_rhs(a: np.ndarray, b: np.ndarray) -> bool:
     """torch's rule for ``solve``: B is a (batch of) vector(s) when it is 1-D or has A's batch
     shape without the last dimension."""
     return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
-
-
-def cj(t: Tensor) -> Tensor:
-    """Differentiable complex conjugate; real tensors are returned as they are (so the real
-    formulas below stay bitwise what they were)."""
-    if t._a.dtype.kind != "c":
-        return t
-    from ..ops.complex import conj_physical
-
-    return conj_physical(t)
 
 
 def mH(t: Tensor) -> Tensor:

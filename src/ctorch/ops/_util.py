@@ -12,6 +12,20 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
+
+def conj_if_complex(v):
+    """conj of a complex tensor (differentiable, ``conj_physical``) or Python complex; real
+    ones are returned as they are, so real formulas stay bitwise what they were (torch's
+    backward formulas use conj of the other operands)."""
+    if isinstance(v, Tensor):
+        if v._a.dtype.kind != "c":
+            return v
+        from .complex import conj_physical
+
+        return conj_physical(v)
+    return v.conjugate() if isinstance(v, complex) else v
+
+
 # torch's ScalarType names by NumPy dtype name (as torch's error messages spell dtypes)
 SCALAR_TYPE_NAMES = {
     "float32": "Float",
