@@ -358,6 +358,20 @@ def sampled_rowdot(a, b, rows, cols, chunk: int | None = None):
     return out
 
 
+def _sparse_mm_backward(ctx, g, sparse_operand_grad):
+    """The gradients of ``sparse @ dense`` (SparseMM's saved ``ctx.p``): the dense operand's is
+    ``S^T @ gO``; ``sparse_operand_grad(pattern, gO, D)`` gives the sparse operand's."""
+    pat, m, da = ctx.p
+    ga = g._a
+    xp = xp_of(ga)
+    gs = gd = None
+    if ctx.needs_input_grad[0]:
+        gs = sparse_operand_grad(pat, ga, da)
+    if ctx.needs_input_grad[1]:
+        gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
+    return gs, gd
+
+
 class SparseMM(Function):
     """``sparse @ dense``: scipy.sparse (CPU) / cupyx.scipy.sparse (GPU). The sparse operand's
     gradient is sparse with its pattern: ``(gO @ D^T)`` sampled at its entries."""
@@ -377,17 +391,12 @@ class SparseMM(Function):
 
     @staticmethod
     def backward(ctx, g):
-        pat, m, da = ctx.p
-        ga = g._a
-        xp = xp_of(ga)
-        gs = gd = None
-        if ctx.needs_input_grad[0]:
+        def sampled(pat, ga, da):
             ind = pat._coo_ind()
             gv = sampled_rowdot(_up(ga), _up(da), ind[0], ind[1])
-            gs = sparse_grad(pat, gv.astype(ga.dtype, copy=False))
-        if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
-        return gs, gd
+            return sparse_grad(pat, gv.astype(ga.dtype, copy=False))
+
+        return _sparse_mm_backward(ctx, g, sampled)
 
 
 class SparseMMNamedMm(SparseMM):
@@ -398,15 +407,10 @@ class SparseMMNamedMm(SparseMM):
 
     @staticmethod
     def backward(ctx, g):
-        pat, m, da = ctx.p
-        ga = g._a
-        xp = xp_of(ga)
-        gs = gd = None
-        if ctx.needs_input_grad[0]:
-            gs = _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
-        if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
-        return gs, gd
+        def dense(pat, ga, da):
+            return _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
+
+        return _sparse_mm_backward(ctx, g, dense)
 
 
 def from_scipy(m, size, csr: bool, dtype=None) -> SparseTensor:
