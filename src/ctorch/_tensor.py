@@ -406,13 +406,17 @@ class Tensor(_MethodsStub):
         def _retain(g):
             t = ref()
             if t is not None:
-                if t._grad is None:
-                    t._grad = Tensor._make(g._a.copy())
-                else:
-                    t._grad = Tensor._make(t._grad._a + g._a)
+                t._add_retained_grad(g)
             return None
 
         self.grad_fn._add_pre_hook(self._output_nr, _retain)
+
+    def _add_retained_grad(self, g: Tensor) -> None:
+        """Accumulate the gradient ``g`` reaching a ``retain_grad()`` tensor into ``.grad``."""
+        if self._grad is None:
+            self._grad = Tensor._make(g._a.copy())
+        else:
+            self._grad = Tensor._make(self._grad._a + g._a)
 
     @property
     def retains_grad(self) -> bool:

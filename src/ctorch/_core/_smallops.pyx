@@ -18,32 +18,15 @@ from cpython.buffer cimport (
     PyObject_GetBuffer,
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
-from libc.math cimport INFINITY
 
 import numpy as np
 
-cdef extern from "_elementwise_simd.h" nogil:
-    ctypedef Py_ssize_t ct_i
-    int CT_BIN_COUNT
-    int CT_UN_COUNT
-    int CT_UN_HARDTANH
-    int CT_UN_CLAMP
-    int ct_unary_has_backward(int op)
-    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
-    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
-    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
-    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
-    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
-    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
-    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
-                               float *gx, ct_i n, float a, float b)
-    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
-                               double *gx, ct_i n, double a, double b)
+include "_elementwise_common.pxi"
 
 cdef enum:
     # one chunk of elementwise.pyx (CHUNK): the kernels there run arrays up to this size
     # as one call on the calling thread too
-    MAX_SMALL = 16384
+    MAX_SMALL = CHUNK
 
 MAX_SMALL_SIZE = MAX_SMALL
 
@@ -78,15 +61,6 @@ cdef inline int _get(object a, Py_buffer *b):
         return 2
     PyBuffer_Release(b)
     return 0
-
-
-cdef inline void _bounds(int op, double *a, double *b) noexcept:
-    # CLAMP: a NaN bound means no bound (as elementwise.pyx)
-    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
-        if a[0] != a[0]:
-            a[0] = -INFINITY
-        if b[0] != b[0]:
-            b[0] = INFINITY
 
 
 def unary(int op, x, double a=0.0, double b=0.0):

@@ -8,30 +8,13 @@ array has more than ``THRESHOLD`` elements.  Every element is computed by the sa
 arithmetic whatever the thread count, so results are bitwise identical for 1..N threads.
 """
 from cython.parallel cimport prange
-from libc.math cimport INFINITY
 from libc.stdint cimport uint8_t
 
 from cython cimport floating
 
+include "_elementwise_common.pxi"
+
 cdef extern from "_elementwise_simd.h" nogil:
-    ctypedef Py_ssize_t ct_i
-    int CT_BIN_COUNT
-    int CT_UN_COUNT
-    int CT_UN_HARDTANH
-    int CT_UN_CLAMP
-    int CT_CHEAP
-    int ct_unary_flags(int op)
-    int ct_unary_has_backward(int op)
-    void ct_binary_f32(int op, const float *x, const float *y, float *out, ct_i n)
-    void ct_binary_f64(int op, const double *x, const double *y, double *out, ct_i n)
-    void ct_binary_scalar_f32(int op, const float *x, float s, float *out, ct_i n, int rev)
-    void ct_binary_scalar_f64(int op, const double *x, double s, double *out, ct_i n, int rev)
-    void ct_unary_f32(int op, const float *x, float *out, ct_i n, float a, float b)
-    void ct_unary_f64(int op, const double *x, double *out, ct_i n, double a, double b)
-    void ct_unary_backward_f32(int op, const float *gy, const float *x, const float *y,
-                               float *gx, ct_i n, float a, float b)
-    void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
-                               double *gx, ct_i n, double a, double b)
     void ct_where_f32(const uint8_t *c, const float *x, const float *y, float *out, ct_i n)
     void ct_where_f64(const uint8_t *c, const double *x, const double *y, double *out, ct_i n)
     void ct_fill_f32(float *out, float v, ct_i n)
@@ -49,14 +32,6 @@ from ctorch import _table  # noqa: E402
 
 globals().update(_table.code_names())
 
-# Elements per work item, and the sizes above which work items go to the thread pool:
-# THRESHOLD for memory-bound loops (a second thread pays off only well beyond the cost of
-# waking it, which OMP_WAIT_POLICY=PASSIVE makes a futex wake-up), HEAVY_THRESHOLD for unary
-# ops that spend several ns per element in exp/erf/tanh/libm. See docs/kernels.md, "Threads".
-cdef enum:
-    CHUNK = 16384
-    THRESHOLD = 131072
-    HEAVY_THRESHOLD = 32768
 CHUNK_SIZE = CHUNK
 PARALLEL_THRESHOLD = THRESHOLD
 HEAVY_PARALLEL_THRESHOLD = HEAVY_THRESHOLD
@@ -67,11 +42,6 @@ cdef inline Py_ssize_t _unary_threshold(int op) noexcept nogil:
     if ct_unary_flags(op) & CT_CHEAP:
         return THRESHOLD
     return HEAVY_THRESHOLD
-
-
-cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
 
 
 cdef inline void _check_bin(str kernel, int op) except *:
@@ -167,15 +137,6 @@ def binary_bcast(int op, const floating[::1] x, const floating[::1] y, floating[
                     ct_binary_scalar_f32(op, &x[s], y[j], &out[s], e, rev)
                 else:
                     ct_binary_scalar_f64(op, &x[s], y[j], &out[s], e, rev)
-
-
-cdef inline void _bounds(int op, double *a, double *b) noexcept:
-    # CLAMP: a NaN bound means no bound
-    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
-        if a[0] != a[0]:
-            a[0] = -INFINITY
-        if b[0] != b[0]:
-            b[0] = INFINITY
 
 
 def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double b=0.0):

@@ -8,19 +8,12 @@ the 16-bit type. Chunks of ``CHUNK`` elements run on OpenMP threads above ``THRE
 every element's arithmetic is independent of the thread count (bitwise deterministic).
 """
 from cython.parallel cimport prange
-from libc.math cimport INFINITY
 from libc.stdint cimport uint16_t, uint32_t
 from libc.stdlib cimport free, malloc
 
+include "_elementwise_common.pxi"
+
 cdef extern from "_half_simd.h" nogil:
-    ctypedef Py_ssize_t ct_i
-    int CT_BIN_COUNT
-    int CT_UN_COUNT
-    int CT_UN_HARDTANH
-    int CT_UN_CLAMP
-    int CT_CHEAP
-    int ct_unary_flags(int op)
-    int ct_unary_has_backward(int op)
     int ct_half_init()
     int ct_half_set_isa(int isa)
     void ct_widen(int kind, const uint16_t *s, float *d, ct_i n)
@@ -44,11 +37,6 @@ cdef extern from "_half_simd.h" nogil:
     void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ct_i ldc, int M,
                   int N, int K, int p, int q)
 
-cdef enum:
-    CHUNK = 16384
-    THRESHOLD = 131072
-    HEAVY_THRESHOLD = 32768
-
 ct_half_init()
 
 
@@ -62,11 +50,6 @@ def set_half_isa(int isa):
     if isa < -1 or isa > 2:
         raise ValueError(f"set_half_isa: isa must be -1, 0, 1 or 2, got {isa}")
     return ct_half_set_isa(isa)
-
-
-cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
 
 
 cdef inline void _check_kind(str kernel, int kind) except *:
@@ -177,14 +160,6 @@ def h_binary_bcast(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] 
                 yj = 0.0  # assigned in the body: thread-private (see test_prange_privacy)
                 ct_widen(kind, &y[j], &yj, 1)
                 ct_h_binary_scalar(kind, op, &x[s], yj, &out[s], e, rev)
-
-
-cdef inline void _bounds(int op, double *a, double *b) noexcept:
-    if op == CT_UN_CLAMP or op == CT_UN_HARDTANH:
-        if a[0] != a[0]:
-            a[0] = -INFINITY
-        if b[0] != b[0]:
-            b[0] = INFINITY
 
 
 def h_unary(int kind, int op, const uint16_t[::1] x, uint16_t[::1] out, double a=0.0,

@@ -152,6 +152,44 @@ def maxpool2d_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
         raise IndexError(f"maxpool2d_backward: an index lies outside [0, {HW})")
 
 
+ctypedef struct avgwin:
+    Py_ssize_t h0, h1, w0, w1, div
+
+
+cdef inline avgwin _avg_window(Py_ssize_t ih0, Py_ssize_t iw0, Py_ssize_t H, Py_ssize_t W,
+                               Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t ph, Py_ssize_t pw,
+                               Py_ssize_t dov, bint count_include_pad) noexcept nogil:
+    """The average-pooling window starting at (ih0, iw0): its rows [h0, h1) and columns
+    [w0, w1) inside the image, and its divisor (divisor_override ``dov``, else the window
+    clipped to the padded image if count_include_pad, else the inside count); div 0 when the
+    window holds no input element."""
+    cdef avgwin r
+    cdef Py_ssize_t ih1 = ih0 + kh, iw1 = iw0 + kw, pool
+    if ih1 > H + ph:
+        ih1 = H + ph
+    if iw1 > W + pw:
+        iw1 = W + pw
+    pool = (ih1 - ih0) * (iw1 - iw0)
+    if ih0 < 0:
+        ih0 = 0
+    if iw0 < 0:
+        iw0 = 0
+    if ih1 > H:
+        ih1 = H
+    if iw1 > W:
+        iw1 = W
+    r.h0, r.h1, r.w0, r.w1 = ih0, ih1, iw0, iw1
+    if ih0 >= ih1 or iw0 >= iw1:
+        r.div = 0
+    elif dov:
+        r.div = dov
+    elif count_include_pad:
+        r.div = pool
+    else:
+        r.div = (ih1 - ih0) * (iw1 - iw0)
+    return r
+
+
 def avgpool2d_forward(const floating[::1] x, floating[::1] y, geo,
                       bint count_include_pad, divisor_override=None):
     """Average pooling; divisor_override None or 0 means none."""
@@ -166,7 +204,8 @@ def avgpool2d_forward(const floating[::1] x, floating[::1] y, geo,
         raise ValueError(f"avgpool2d_forward: divisor_override {dov} < 0")
     if N * C * oh * ow == 0:
         return
-    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
+    cdef Py_ssize_t nc, oy, ox, ih, iw
+    cdef avgwin wd
     cdef Py_ssize_t HW = H * W, OHW = oh * ow
     cdef const floating *xp
     cdef floating *yp
@@ -178,37 +217,16 @@ def avgpool2d_forward(const floating[::1] x, floating[::1] y, geo,
             yp = &y[nc * OHW]
             for oy in range(oh):
                 for ox in range(ow):
-                    ih0 = oy * sh - ph
-                    iw0 = ox * sw - pw
-                    ih1 = ih0 + kh
-                    if ih1 > H + ph:
-                        ih1 = H + ph
-                    iw1 = iw0 + kw
-                    if iw1 > W + pw:
-                        iw1 = W + pw
-                    pool = (ih1 - ih0) * (iw1 - iw0)
-                    if ih0 < 0:
-                        ih0 = 0
-                    if iw0 < 0:
-                        iw0 = 0
-                    if ih1 > H:
-                        ih1 = H
-                    if iw1 > W:
-                        iw1 = W
-                    if ih0 >= ih1 or iw0 >= iw1:
+                    wd = _avg_window(oy * sh - ph, ox * sw - pw, H, W, kh, kw, ph, pw, dov,
+                                     count_include_pad)
+                    if wd.div == 0:
                         yp[oy * ow + ox] = 0
                         continue
-                    if dov:
-                        div = dov
-                    elif count_include_pad:
-                        div = pool
-                    else:
-                        div = (ih1 - ih0) * (iw1 - iw0)
                     s = 0
-                    for ih in range(ih0, ih1):
-                        for iw in range(iw0, iw1):
+                    for ih in range(wd.h0, wd.h1):
+                        for iw in range(wd.w0, wd.w1):
                             s = s + xp[ih * W + iw]
-                    yp[oy * ow + ox] = s / <floating>div
+                    yp[oy * ow + ox] = s / <floating>wd.div
 
 
 def avgpool2d_backward(const floating[::1] gy, floating[::1] gx, geo,
@@ -225,7 +243,8 @@ def avgpool2d_backward(const floating[::1] gy, floating[::1] gx, geo,
         raise ValueError(f"avgpool2d_backward: divisor_override {dov} < 0")
     if N * C * H * W == 0:
         return
-    cdef Py_ssize_t nc, oy, ox, ih, iw, ih0, ih1, iw0, iw1, pool, div
+    cdef Py_ssize_t nc, oy, ox, ih, iw
+    cdef avgwin wd
     cdef Py_ssize_t HW = H * W, OHW = oh * ow
     cdef const floating *gyp
     cdef floating *gp
@@ -240,32 +259,11 @@ def avgpool2d_backward(const floating[::1] gy, floating[::1] gx, geo,
             gyp = &gy[nc * OHW]
             for oy in range(oh):
                 for ox in range(ow):
-                    ih0 = oy * sh - ph
-                    iw0 = ox * sw - pw
-                    ih1 = ih0 + kh
-                    if ih1 > H + ph:
-                        ih1 = H + ph
-                    iw1 = iw0 + kw
-                    if iw1 > W + pw:
-                        iw1 = W + pw
-                    pool = (ih1 - ih0) * (iw1 - iw0)
-                    if ih0 < 0:
-                        ih0 = 0
-                    if iw0 < 0:
-                        iw0 = 0
-                    if ih1 > H:
-                        ih1 = H
-                    if iw1 > W:
-                        iw1 = W
-                    if ih0 >= ih1 or iw0 >= iw1:
+                    wd = _avg_window(oy * sh - ph, ox * sw - pw, H, W, kh, kw, ph, pw, dov,
+                                     count_include_pad)
+                    if wd.div == 0:
                         continue
-                    if dov:
-                        div = dov
-                    elif count_include_pad:
-                        div = pool
-                    else:
-                        div = (ih1 - ih0) * (iw1 - iw0)
-                    d = gyp[oy * ow + ox] / <floating>div
-                    for ih in range(ih0, ih1):
-                        for iw in range(iw0, iw1):
+                    d = gyp[oy * ow + ox] / <floating>wd.div
+                    for ih in range(wd.h0, wd.h1):
+                        for iw in range(wd.w0, wd.w1):
                             gp[ih * W + iw] = gp[ih * W + iw] + d

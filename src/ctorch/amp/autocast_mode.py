@@ -28,6 +28,17 @@ __all__ = [
 _DEVICES = ("cpu", "cuda")
 
 
+def _warn_legacy(name: str, device: str) -> None:
+    """torch's FutureWarning for the legacy ``torch.<device>.amp.<name>(args...)`` spellings
+    (``stacklevel`` points at the caller of the legacy constructor)."""
+    warnings.warn(
+        f"`torch.{device}.amp.{name}(args...)` is deprecated. Please use "
+        f'`torch.amp.{name}("{device}", args...)` instead.',
+        FutureWarning,
+        stacklevel=3,
+    )
+
+
 def is_autocast_available(device_type: str) -> bool:
     return device_type in _DEVICES
 

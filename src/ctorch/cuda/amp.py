@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 from .. import _dtype as D
@@ -20,12 +19,7 @@ class autocast(_am.autocast):
     def __init__(
         self, enabled: bool = True, dtype: Any = D.float16, cache_enabled: bool = True
     ) -> None:
-        warnings.warn(
-            "`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-            '`torch.amp.autocast("cuda", args...)` instead.',
-            FutureWarning,
-            stacklevel=2,
-        )
+        _am._warn_legacy("autocast", "cuda")
         super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
 
 
@@ -40,12 +34,7 @@ class GradScaler(_gs.GradScaler):
         growth_interval: int = 2000,
         enabled: bool = True,
     ) -> None:
-        warnings.warn(
-            "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-            '`torch.amp.GradScaler("cuda", args...)` instead.',
-            FutureWarning,
-            stacklevel=2,
-        )
+        _am._warn_legacy("GradScaler", "cuda")
         super().__init__(
             "cuda",
             init_scale=init_scale,

@@ -192,6 +192,26 @@ def _split_aux(res: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
     return res
 
 
+def _call_wrapped(
+    func: Callable[..., Any],
+    args: tuple,
+    argnums: tuple[int, ...],
+    kwargs: dict,
+    has_aux: bool,
+    name: str,
+) -> tuple[list, list, bool, Any, Any]:
+    """``func(*args, **kwargs)`` with the ``argnums`` arguments' leaves replaced by fresh
+    differentiable ones (call it inside ``enable_grad()`` and a ``_Level``): the per-argnum
+    specs, the new leaves, whether to keep the graph (an outer transform needs it), and the
+    output and aux split as ``has_aux`` says."""
+    new_args, specs, both = _wrap_args(args, argnums)
+    n = len(both) // 2
+    flat_orig, flat_new = both[:n], both[n:]
+    keep = _keep_graph(flat_orig)
+    out, aux = _split_aux(func(*new_args, **kwargs), has_aux, name)
+    return specs, flat_new, keep, out, aux
+
+
 def grad_and_value(
     func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False
 ) -> Callable[..., Any]:
@@ -203,12 +223,9 @@ def grad_and_value(
 
         nums = _norm_argnums(argnums, len(args))
         with enable_grad(), _Level():
-            new_args, specs, both = _wrap_args(args, nums)
-            n = len(both) // 2
-            flat_orig, flat_new = both[:n], both[n:]
-            keep = _keep_graph(flat_orig)
-            res = func(*new_args, **kwargs)
-            out, aux = _split_aux(res, has_aux, "grad_and_value")
+            specs, flat_new, keep, out, aux = _call_wrapped(
+                func, args, nums, kwargs, has_aux, "grad_and_value"
+            )
             if not _is_tensor(out):
                 raise RuntimeError(
                     "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -255,12 +272,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     from ..autograd import grad as _agrad
 
     with enable_grad(), _Level():
-        new_args, specs, both = _wrap_args(primals, tuple(range(len(primals))))
-        n = len(both) // 2
-        flat_orig, flat_new = both[:n], both[n:]
-        keep = _keep_graph(flat_orig)
-        res = func(*new_args)
-        out, aux = _split_aux(res, has_aux, "vjp")
+        specs, flat_new, keep, out, aux = _call_wrapped(
+            func, primals, tuple(range(len(primals))), {}, has_aux, "vjp"
+        )
     out_leaves, out_spec = _flatten(out)
     for o in out_leaves:
         if not _is_tensor(o):
@@ -395,12 +409,9 @@ def jacrev(
 
         nums = _norm_argnums(argnums, len(args))
         with enable_grad(), _Level():
-            new_args, specs, both = _wrap_args(args, nums)
-            n = len(both) // 2
-            flat_orig, flat_new = both[:n], both[n:]
-            keep = _keep_graph(flat_orig)
-            res = func(*new_args, **kwargs)
-            out, aux = _split_aux(res, has_aux, "jacrev")
+            specs, flat_new, keep, out, aux = _call_wrapped(
+                func, args, nums, kwargs, has_aux, "jacrev"
+            )
             out_leaves, out_spec = _flatten(out)
             per_out = []
             for o in out_leaves:

@@ -13,24 +13,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ..ops._util import return_type
+from ..ops._util import SCALAR_TYPE_NAMES, return_type
+from ..ops._util import conj_if_complex as cj
 
 _wrap = Tensor._make
-
-_SCALAR_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
 
 
 class LinAlgError(RuntimeError):
@@ -42,7 +28,7 @@ LinAlgError.__module__ = "ctorch.linalg"
 
 
 def scalar_name(dt: Any) -> str:
-    return _SCALAR_NAMES.get(np.dtype(dt).name, str(np.dtype(dt)))
+    return SCALAR_TYPE_NAMES.get(np.dtype(dt).name, str(np.dtype(dt)))
 
 
 def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
@@ -217,16 +203,6 @@ def is_vector_rhs(a: np.ndarray, b: np.ndarray) -> bool:
     """torch's rule for ``solve``: B is a (batch of) vector(s) when it is 1-D or has A's batch
     shape without the last dimension."""
     return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
-
-
-def cj(t: Tensor) -> Tensor:
-    """Differentiable complex conjugate; real tensors are returned as they are (so the real
-    formulas below stay bitwise what they were)."""
-    if t._a.dtype.kind != "c":
-        return t
-    from ..ops.complex import conj_physical
-
-    return conj_physical(t)
 
 
 def mH(t: Tensor) -> Tensor:

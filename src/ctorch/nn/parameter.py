@@ -18,6 +18,15 @@ def _rebuild_parameter(data: Tensor, requires_grad: bool, state: Any = None) -> 
     return p
 
 
+def _sharing(cls: type, data: Tensor) -> Any:
+    """A new ``cls`` (a Tensor subclass) over ``data``'s storage and version counter."""
+    t = object.__new__(cls)
+    Tensor._init_slots(t)
+    t._a = data._a
+    t._vref = data._vref
+    return t
+
+
 class Parameter(Tensor):
     """A Tensor that shares the array of ``data`` and requires grad by default.
 
@@ -31,10 +40,7 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
             )
-        t = object.__new__(cls)
-        Tensor._init_slots(t)
-        t._a = data._a
-        t._vref = data._vref
+        t = _sharing(cls, data)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -75,10 +81,7 @@ class Buffer(Tensor):
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
         if data is None:
             data = Tensor._make(np.empty((0,), np.float32))
-        t = object.__new__(cls)
-        Tensor._init_slots(t)
-        t._a = data._a
-        t._vref = data._vref
+        t = _sharing(cls, data)
         t._rg = data._rg
         t.__dict__["persistent"] = persistent
         return t
@@ -166,10 +169,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         import ctorch
 
         data = ctorch.empty(0, device=device, dtype=dtype)
-        t = object.__new__(cls)
-        Tensor._init_slots(t)
-        t._a = data._a
-        t._vref = data._vref
+        t = _sharing(cls, data)
         if requires_grad:
             t.requires_grad_(True)
         return t

@@ -13,6 +13,36 @@ _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
 
+def conj_if_complex(v):
+    """conj of a complex tensor (differentiable, ``conj_physical``) or Python complex; real
+    ones are returned as they are, so real formulas stay bitwise what they were (torch's
+    backward formulas use conj of the other operands)."""
+    if isinstance(v, Tensor):
+        if v._a.dtype.kind != "c":
+            return v
+        from .complex import conj_physical
+
+        return conj_physical(v)
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+# torch's ScalarType names by NumPy dtype name (as torch's error messages spell dtypes)
+SCALAR_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+
+
 def wrap_dim(dim, ndim, op=""):
     return _wrap_dim(dim, ndim, op)
 

@@ -15,6 +15,7 @@ from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast, check_writable, inplace
 from ._util import as_tensor_arg, check_same_device
+from ._util import conj_if_complex as _cj
 from .binary import (  # noqa: F401 - the op codes are part of this module's interface
     ADD,
     DIV,
@@ -38,17 +39,6 @@ from .pointwise_nodes import mod_node
 
 _wrap = Tensor._make
 _nd = np.ndarray
-
-
-def _cj(v):
-    """conj of a complex tensor/number (torch's backward formulas use conj(other))."""
-    if isinstance(v, Tensor):
-        if v._a.dtype.kind != "c":
-            return v
-        from .complex import conj_physical
-
-        return conj_physical(v)
-    return v.conjugate() if isinstance(v, complex) else v
 
 
 class Add(Function):

@@ -25,7 +25,15 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast
-from ._util import _F32, _F64, KERNEL_MIN, as_tensor_arg, check_same_device, sum_to_shape
+from ._util import (
+    _F32,
+    _F64,
+    KERNEL_MIN,
+    SCALAR_TYPE_NAMES,
+    as_tensor_arg,
+    check_same_device,
+    sum_to_shape,
+)
 from .unary import compiled
 
 _wrap = Tensor._make
@@ -322,21 +330,7 @@ def _float_kind(dt):
 
 def _scalar_name(dt) -> str:
     """torch's ScalarType name of a NumPy dtype (as in torch's error messages)."""
-    names = {
-        "float32": "Float",
-        "float64": "Double",
-        "float16": "Half",
-        "int64": "Long",
-        "int32": "Int",
-        "int16": "Short",
-        "int8": "Char",
-        "uint8": "Byte",
-        "bool": "Bool",
-        "complex64": "ComplexFloat",
-        "complex128": "ComplexDouble",
-        "bfloat16": "BFloat16",
-    }
-    return names.get(np.dtype(dt).name, str(dt))
+    return SCALAR_TYPE_NAMES.get(np.dtype(dt).name, str(dt))
 
 
 def _resize_err(out, r):

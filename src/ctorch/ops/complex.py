@@ -21,6 +21,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._util import conj_if_complex as cj
 from ._util import sum_to_shape
 
 _wrap = Tensor._make
@@ -65,13 +66,6 @@ def scalar_name(a) -> str:
 
 def _is_c(t) -> bool:
     return isinstance(t, Tensor) and t._a.dtype.kind == "c"
-
-
-def cj(t):
-    """conj for tensors and Python numbers (identity on real ones); differentiable."""
-    if isinstance(t, Tensor):
-        return conj_physical(t) if t._a.dtype.kind == "c" else t
-    return t.conjugate() if isinstance(t, complex) else t
 
 
 def conj_inputs(x, y):

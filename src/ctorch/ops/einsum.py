@@ -9,6 +9,7 @@ from .._half import convert, is_half
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._util import conj_if_complex as _cj
 
 _wrap = Tensor._make
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -48,15 +49,6 @@ def _parse(eq: str, shapes):
     else:
         out = out.replace("...", ell)
     return ins, out
-
-
-def _cj(t):
-    """conj of a complex operand (torch's convention: the gradient uses conj of the others)."""
-    if t._a.dtype.kind != "c":
-        return t
-    from .complex import conj_physical
-
-    return conj_physical(t)
 
 
 class Einsum(Function):

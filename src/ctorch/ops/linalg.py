@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import check_same_device, sum_to_shape
+from ._util import conj_if_complex as _cj
 from .shape import _named
 
 _wrap = Tensor._make
@@ -130,15 +131,6 @@ def _matmul_arr(x, y):
         out = np.empty((x.shape[0], y.shape[1]), np.result_type(x, y))
         return np.matmul(x, y, out=out)
     return xp.matmul(x, y)
-
-
-def _cj(t):
-    """conj of a complex operand (the matmul gradients use the conjugate transpose)."""
-    if t._a.dtype.kind != "c":
-        return t
-    from .complex import conj_physical
-
-    return conj_physical(t)
 
 
 class MatMul(Function):

@@ -19,6 +19,7 @@ from .._backend import kernels_for, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, return_type, wrap_dim
+from ._util import conj_if_complex as _cj
 from .binary import _scalar_name
 
 _wrap = Tensor._make
@@ -228,15 +229,6 @@ class Prod(Function):
             gi = where(zero, where(nz == 1, po, 0.0), o / xs)
             return g * _cj(gi), None, None
         return g * _cj(o / x), None, None
-
-
-def _cj(t):
-    """conj of a complex tensor (torch's convention: grad = g * conj(d out / d x))."""
-    if t._a.dtype.kind != "c":
-        return t
-    from .complex import conj_physical
-
-    return conj_physical(t)
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):

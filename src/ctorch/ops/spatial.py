@@ -405,14 +405,18 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
 
 
 # --------------------------------------------------------------------------- pixel shuffle
+def _check_3d(op: str, input: Tensor) -> None:
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"{op} expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)"
+        )
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
-    if input.dim() < 3:
-        raise RuntimeError(
-            f"pixel_shuffle expects input to have at least 3 dimensions, but got "
-            f"input with {input.dim()} dimension(s)"
-        )
+    _check_3d("pixel_shuffle", input)
     *lead, c, h, w = input.shape
     if c % (r * r):
         raise RuntimeError(
@@ -430,11 +434,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
-    if input.dim() < 3:
-        raise RuntimeError(
-            f"pixel_unshuffle expects input to have at least 3 dimensions, but "
-            f"got input with {input.dim()} dimension(s)"
-        )
+    _check_3d("pixel_unshuffle", input)
     *lead, c, h, w = input.shape
     if h % r or w % r:
         raise RuntimeError(

@@ -93,6 +93,20 @@ def _stable_argsort(lin, sparse_shape):
     return np.argsort(lin, kind="stable")
 
 
+def add_at(out, ind, vals) -> None:
+    """``out[tuple(ind)] += vals`` in place, repeated indices summed (``np.add.at``,
+    ``cupyx.scatter_add`` on the GPU); ``vals`` is cast to ``out``'s dtype."""
+    if not ind.shape[1]:
+        return
+    vals = vals.astype(out.dtype, copy=False)
+    if type(out) is np.ndarray:
+        np.add.at(out, tuple(ind), vals)
+    else:  # pragma: no cover - GPU only
+        import cupyx
+
+        cupyx.scatter_add(out, tuple(ind), vals)
+
+
 def scatter_dense(ind, vals, size, unique: bool = False):
     """The dense array of a COO tensor (duplicates summed; ``unique`` indices are stored)."""
     xp = xp_of(vals)

@@ -310,6 +310,19 @@ def _scipy_matrix(s: SparseTensor):
     return m
 
 
+def _check_mm_pair(op: str, shape1, shape2, dtype1, dtype2) -> None:
+    """torch's errors for mat1 @ mat2 of 2-D shapes ``shape1``, ``shape2``: inner sizes, dtypes."""
+    if shape1[1] != shape2[0]:
+        raise RuntimeError(
+            f"{op}: mat1 and mat2 shapes cannot be multiplied ({shape1[0]}x{shape1[1]} and "
+            f"{shape2[0]}x{shape2[1]})"
+        )
+    if dtype1 != dtype2:
+        raise RuntimeError(
+            f"{op}: expected mat1 and mat2 to have the same dtype, but got: {dtype1} != {dtype2}"
+        )
+
+
 def _check_mm(s: SparseTensor, d: Tensor, op: str) -> None:
     if s.dense_dim() != 0 or len(s._sz) != 2:
         raise RuntimeError(
@@ -318,15 +331,7 @@ def _check_mm(s: SparseTensor, d: Tensor, op: str) -> None:
         )
     if d.ndim != 2:
         raise RuntimeError(f"{op}: expected a 2-D dense matrix, got a {d.ndim}-D tensor")
-    if s._sz[1] != d.shape[0]:
-        raise RuntimeError(
-            f"{op}: mat1 and mat2 shapes cannot be multiplied ({s._sz[0]}x{s._sz[1]} and "
-            f"{d.shape[0]}x{d.shape[1]})"
-        )
-    if s.dtype != d.dtype:
-        raise RuntimeError(
-            f"{op}: expected mat1 and mat2 to have the same dtype, but got: {s.dtype} != {d.dtype}"
-        )
+    _check_mm_pair(op, s._sz, d.shape, s.dtype, d.dtype)
     if s.device != d.device:
         raise RuntimeError(
             f"{op}: expected all tensors to be on the same device, but found {s.device} and "
@@ -353,6 +358,20 @@ def sampled_rowdot(a, b, rows, cols, chunk: int | None = None):
     return out
 
 
+def _sparse_mm_backward(ctx, g, sparse_operand_grad):
+    """The gradients of ``sparse @ dense`` (SparseMM's saved ``ctx.p``): the dense operand's is
+    ``S^T @ gO``; ``sparse_operand_grad(pattern, gO, D)`` gives the sparse operand's."""
+    pat, m, da = ctx.p
+    ga = g._a
+    xp = xp_of(ga)
+    gs = gd = None
+    if ctx.needs_input_grad[0]:
+        gs = sparse_operand_grad(pat, ga, da)
+    if ctx.needs_input_grad[1]:
+        gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
+    return gs, gd
+
+
 class SparseMM(Function):
     """``sparse @ dense``: scipy.sparse (CPU) / cupyx.scipy.sparse (GPU). The sparse operand's
     gradient is sparse with its pattern: ``(gO @ D^T)`` sampled at its entries."""
@@ -372,17 +391,12 @@ class SparseMM(Function):
 
     @staticmethod
     def backward(ctx, g):
-        pat, m, da = ctx.p
-        ga = g._a
-        xp = xp_of(ga)
-        gs = gd = None
-        if ctx.needs_input_grad[0]:
+        def sampled(pat, ga, da):
             ind = pat._coo_ind()
             gv = sampled_rowdot(_up(ga), _up(da), ind[0], ind[1])
-            gs = sparse_grad(pat, gv.astype(ga.dtype, copy=False))
-        if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
-        return gs, gd
+            return sparse_grad(pat, gv.astype(ga.dtype, copy=False))
+
+        return _sparse_mm_backward(ctx, g, sampled)
 
 
 class SparseMMNamedMm(SparseMM):
@@ -393,15 +407,10 @@ class SparseMMNamedMm(SparseMM):
 
     @staticmethod
     def backward(ctx, g):
-        pat, m, da = ctx.p
-        ga = g._a
-        xp = xp_of(ga)
-        gs = gd = None
-        if ctx.needs_input_grad[0]:
-            gs = _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
-        if ctx.needs_input_grad[1]:
-            gd = _wrap(xp.ascontiguousarray(xp.asarray(m.T @ _up(ga), dtype=ga.dtype)))
-        return gs, gd
+        def dense(pat, ga, da):
+            return _wrap((_up(ga) @ _up(da).T).astype(ga.dtype, copy=False))
+
+        return _sparse_mm_backward(ctx, g, dense)
 
 
 def from_scipy(m, size, csr: bool, dtype=None) -> SparseTensor:
@@ -573,16 +582,7 @@ def accumulate_grad(var: Tensor, g: Tensor, create_graph: bool, hooks_done: bool
 
         var._grad = add_sparse_arrays(cur, g)
     elif g_sp:  # dense .grad += sparse gradient, in place
-        ca = cur._a
-        ind = g._coo_ind()
-        gv = g._coo_vals()
-        if ind.shape[1]:
-            if type(ca) is np.ndarray:
-                np.add.at(ca, tuple(ind), gv.astype(ca.dtype, copy=False))
-            else:  # pragma: no cover - GPU only
-                import cupyx
-
-                cupyx.scatter_add(ca, tuple(ind), gv.astype(ca.dtype, copy=False))
+        AR.add_at(cur._a, g._coo_ind(), g._coo_vals())
         cur._vref[0] += 1
     else:  # sparse .grad, dense gradient: the sum is dense
         var._grad = _wrap(g._a + AR.scatter_dense(cur._coo_ind(), cur._coo_vals(), cur._sz))

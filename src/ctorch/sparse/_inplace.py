@@ -8,6 +8,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
+from ._arrays import add_at
 from ._ops import _is_scalar, _move, _same_size, add_sparse_arrays
 from ._tensor import SparseTensor, unsupported
 
@@ -81,14 +82,7 @@ def dense_add_sparse_(x: Tensor, other: SparseTensor, alpha=1) -> Tensor:
     v = other._coo_vals()
     if alpha != 1:
         v = v * alpha
-    ind = other._coo_ind()
-    if ind.shape[1]:
-        if type(xa) is np.ndarray:
-            np.add.at(xa, tuple(ind), v.astype(xa.dtype, copy=False))
-        else:  # pragma: no cover - GPU only
-            import cupyx
-
-            cupyx.scatter_add(xa, tuple(ind), v.astype(xa.dtype, copy=False))
+    add_at(xa, other._coo_ind(), v)
     x._vref[0] += 1
     return x
 

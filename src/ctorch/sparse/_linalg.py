@@ -16,6 +16,7 @@ from ._autograd import (
     SparseSparseMM,
     SparseSparseMMUnmasked,
     _check_mm,
+    _check_mm_pair,
     coalesce,
     values_of,
 )
@@ -44,15 +45,7 @@ def _spsp(a, b, op, masked):
     for s in (a, b):
         if len(s._sz) != 2 or s.dense_dim() != 0:
             raise RuntimeError(f"{op}: expected 2-D sparse matrices, got size {list(s._sz)}")
-    if a._sz[1] != b._sz[0]:
-        raise RuntimeError(
-            f"{op}: mat1 and mat2 shapes cannot be multiplied ({a._sz[0]}x{a._sz[1]} and "
-            f"{b._sz[0]}x{b._sz[1]})"
-        )
-    if a.dtype != b.dtype:
-        raise RuntimeError(
-            f"{op}: expected mat1 and mat2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
-        )
+    _check_mm_pair(op, a._sz, b._sz, a.dtype, b.dtype)
     return (SparseSparseMM if masked else SparseSparseMMUnmasked).apply(a, b)
 
 

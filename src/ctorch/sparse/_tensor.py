@@ -377,23 +377,8 @@ class SparseTensor(Tensor):
         self._a = value._a
         self._spm = None
 
-    def retain_grad(self) -> None:
-        if not self._rg:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains:
-            return
-        self._retains = True
-        import weakref
-
-        ref = weakref.ref(self)
-
-        def _retain(g):
-            t = ref()
-            if t is not None:
-                t._grad = g if t._grad is None else t._grad + g
-            return None
-
-        self.grad_fn._add_pre_hook(self._output_nr, _retain)
+    def _add_retained_grad(self, g: Tensor) -> None:
+        self._grad = g if self._grad is None else self._grad + g
 
     def _accumulate_grad(self, g: Tensor, create_graph: bool) -> None:
         from ._autograd import accumulate_grad
@@ -462,6 +447,7 @@ _KEEP = {
     "grad",
     "grad_fn",
     "retains_grad",
+    "retain_grad",
     "detach_",
     "output_nr",
     "name",

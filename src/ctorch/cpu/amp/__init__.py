@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ... import _dtype as D
@@ -17,10 +16,5 @@ class autocast(_am.autocast):
     def __init__(
         self, enabled: bool = True, dtype: Any = D.bfloat16, cache_enabled: bool = True
     ) -> None:
-        warnings.warn(
-            "`torch.cpu.amp.autocast(args...)` is deprecated. Please use "
-            '`torch.amp.autocast("cpu", args...)` instead.',
-            FutureWarning,
-            stacklevel=2,
-        )
+        _am._warn_legacy("autocast", "cpu")
         super().__init__("cpu", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)

@@ -1,6 +1,6 @@
 """The nn layer classes (class paths mirror ``torch.nn.modules.<file>.<Class>``)."""
 
-from . import activation, container, dropout, loss
+from . import activation, container, dropout, lazy, loss, padding, pooling
 from .activation import (
     CELU,
     ELU,
@@ -77,7 +77,6 @@ __all__ = [
     *container.__all__,
     "Identity",
     "Linear",
-    "LazyLinear",
     "Bilinear",
     "Flatten",
     "Unflatten",
@@ -137,14 +136,6 @@ __all__ += [
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
-    "MaxPool1d",
-    "MaxPool2d",
-    "AvgPool1d",
-    "AvgPool2d",
-    "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
@@ -159,15 +150,6 @@ __all__ += [
     "UpsamplingBilinear2d",
     "Fold",
     "Unfold",
-    "ZeroPad1d",
-    "ZeroPad2d",
-    "ConstantPad1d",
-    "ConstantPad2d",
-    "ReflectionPad1d",
-    "ReflectionPad2d",
-    "ReplicationPad1d",
-    "ReplicationPad2d",
-    "CircularPad2d",
 ]
 
 # Layers added for real programs (issue 14): instance norm, 3-D pooling, EmbeddingBag, lazy
@@ -196,23 +178,7 @@ __all__ += [
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
-    "MaxPool3d",
-    "AvgPool3d",
-    "AdaptiveAvgPool3d",
-    "AdaptiveMaxPool3d",
     "EmbeddingBag",
-    "LazyConv1d",
-    "LazyConv2d",
-    "LazyConv3d",
-    "LazyConvTranspose1d",
-    "LazyConvTranspose2d",
-    "LazyBatchNorm1d",
-    "LazyBatchNorm2d",
-    "LazyBatchNorm3d",
-    "LazyInstanceNorm1d",
-    "LazyInstanceNorm2d",
-    "LazyInstanceNorm3d",
-    "LazyModuleMixin",
     "SyncBatchNorm",
 ]
 
@@ -232,19 +198,11 @@ __all__ += [
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
     "LazyConvTranspose3d",
-    "ReflectionPad3d",
-    "ReplicationPad3d",
-    "CircularPad1d",
-    "CircularPad3d",
-    "ConstantPad3d",
-    "ZeroPad3d",
     "CosineSimilarity",
     "PairwiseDistance",
     "LPPool1d",
-    "LPPool2d",
     "LPPool3d",
     "MaxUnpool1d",
-    "MaxUnpool2d",
     "MaxUnpool3d",
 ]
 
@@ -274,3 +232,6 @@ from .pooling import (  # noqa: E402
     MaxUnpool2d,
     MaxUnpool3d,
 )
+
+# the pooling, padding and lazy layers: each file lists its own
+__all__ += [*pooling.__all__, *padding.__all__, *lazy.__all__]

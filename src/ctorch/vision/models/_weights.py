@@ -12,7 +12,7 @@ import enum
 import os
 from typing import Any
 
-__all__ = ["Weights", "WeightsEnum", "resolve_weights", "load_weights"]
+__all__ = ["Weights", "WeightsEnum", "hub_weights", "resolve_weights", "load_weights"]
 
 _URL = "https://download.pytorch.org/models/"
 
@@ -30,6 +30,11 @@ class Weights:
 
     def __repr__(self) -> str:
         return f"Weights(url={self.url!r})"
+
+
+def hub_weights(filename: str) -> Weights:
+    """The checkpoint ``filename`` as torchvision publishes it (under download.pytorch.org)."""
+    return Weights(_URL + filename)
 
 
 class WeightsEnum(enum.Enum):

@@ -7,7 +7,7 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
+from ._weights import WeightsEnum, hub_weights, load_weights, resolve_weights
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
@@ -49,7 +49,7 @@ class AlexNet(nn.Module):
 
 
 class AlexNet_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth")
+    IMAGENET1K_V1 = hub_weights("alexnet-owt-7be5be79.pth")
     DEFAULT = IMAGENET1K_V1
 
 

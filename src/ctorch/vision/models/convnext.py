@@ -13,7 +13,7 @@ from ctorch.nn import functional as F
 from ..ops.misc import Conv2dNormActivation, Permute
 from ..ops.stochastic_depth import StochasticDepth
 from ._utils import _build
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "ConvNeXt",
@@ -162,26 +162,23 @@ class ConvNeXt(nn.Module):
         return self._forward_impl(x)
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class ConvNeXt_Tiny_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "convnext_tiny-983f1562.pth")
+    IMAGENET1K_V1 = hub_weights("convnext_tiny-983f1562.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ConvNeXt_Small_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "convnext_small-0c510722.pth")
+    IMAGENET1K_V1 = hub_weights("convnext_small-0c510722.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ConvNeXt_Base_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "convnext_base-6075fbad.pth")
+    IMAGENET1K_V1 = hub_weights("convnext_base-6075fbad.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ConvNeXt_Large_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "convnext_large-ea097f82.pth")
+    IMAGENET1K_V1 = hub_weights("convnext_large-ea097f82.pth")
     DEFAULT = IMAGENET1K_V1
 
 

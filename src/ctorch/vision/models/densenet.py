@@ -10,7 +10,7 @@ import ctorch
 from ctorch import nn
 from ctorch.nn import functional as F
 
-from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
+from ._weights import WeightsEnum, hub_weights, load_weights, resolve_weights
 
 __all__ = [
     "DenseNet",
@@ -164,26 +164,23 @@ class DenseNet(nn.Module):
         return self.classifier(out)
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class DenseNet121_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "densenet121-a639ec97.pth")
+    IMAGENET1K_V1 = hub_weights("densenet121-a639ec97.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class DenseNet161_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "densenet161-8d451a50.pth")
+    IMAGENET1K_V1 = hub_weights("densenet161-8d451a50.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class DenseNet169_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "densenet169-b2777c0a.pth")
+    IMAGENET1K_V1 = hub_weights("densenet169-b2777c0a.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class DenseNet201_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "densenet201-c1103571.pth")
+    IMAGENET1K_V1 = hub_weights("densenet201-c1103571.pth")
     DEFAULT = IMAGENET1K_V1
 
 

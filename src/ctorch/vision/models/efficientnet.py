@@ -22,7 +22,7 @@ from ._utils import (
     _make_divisible,
     _PoolClassifierNet,
 )
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "EfficientNet",
@@ -348,66 +348,59 @@ def _efficientnet_conf(
     return setting, 1280
 
 
-_U = "https://download.pytorch.org/models/"
-
-
-def _w(name: str) -> Weights:
-    return Weights(_U + name)
-
-
 class EfficientNet_B0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b0_rwightman-7f5810bc.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b0_rwightman-7f5810bc.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B1_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b1_rwightman-bac287d4.pth")
-    IMAGENET1K_V2 = _w("efficientnet_b1-c27df63c.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b1_rwightman-bac287d4.pth")
+    IMAGENET1K_V2 = hub_weights("efficientnet_b1-c27df63c.pth")
     DEFAULT = IMAGENET1K_V2
 
 
 class EfficientNet_B2_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b2_rwightman-c35c1473.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b2_rwightman-c35c1473.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B3_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b3_rwightman-b3899882.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b3_rwightman-b3899882.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B4_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b4_rwightman-23ab8bcd.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b4_rwightman-23ab8bcd.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b5_lukemelas-1a07897c.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b5_lukemelas-1a07897c.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B6_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b6_lukemelas-24a108a5.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b6_lukemelas-24a108a5.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_B7_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_b7_lukemelas-c5b4e57e.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_b7_lukemelas-c5b4e57e.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_V2_S_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_v2_s-dd5fe13b.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_v2_s-dd5fe13b.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_V2_M_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_v2_m-dc08266a.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_v2_m-dc08266a.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class EfficientNet_V2_L_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("efficientnet_v2_l-59c71312.pth")
+    IMAGENET1K_V1 = hub_weights("efficientnet_v2_l-59c71312.pth")
     DEFAULT = IMAGENET1K_V1
 
 

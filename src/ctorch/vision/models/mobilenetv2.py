@@ -10,7 +10,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
 from ._utils import _init_conv_or_norm, _make_divisible, _PoolClassifierNet
-from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
+from ._weights import WeightsEnum, hub_weights, load_weights, resolve_weights
 
 __all__ = [
     "MobileNetV2",
@@ -152,8 +152,8 @@ class MobileNetV2(_PoolClassifierNet):
 
 
 class MobileNet_V2_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/mobilenet_v2-b0353104.pth")
-    IMAGENET1K_V2 = Weights("https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth")
+    IMAGENET1K_V1 = hub_weights("mobilenet_v2-b0353104.pth")
+    IMAGENET1K_V2 = hub_weights("mobilenet_v2-7ebf99e0.pth")
     DEFAULT = IMAGENET1K_V2
 
 

@@ -19,7 +19,7 @@ from ._utils import (
     _make_divisible,
     _PoolClassifierNet,
 )
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "MobileNetV3",
@@ -215,17 +215,14 @@ def _mobilenet_v3_conf(
     return setting, last_channel
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class MobileNet_V3_Large_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "mobilenet_v3_large-8738ca79.pth")
-    IMAGENET1K_V2 = Weights(_U + "mobilenet_v3_large-5c1a4163.pth")
+    IMAGENET1K_V1 = hub_weights("mobilenet_v3_large-8738ca79.pth")
+    IMAGENET1K_V2 = hub_weights("mobilenet_v3_large-5c1a4163.pth")
     DEFAULT = IMAGENET1K_V2
 
 
 class MobileNet_V3_Small_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "mobilenet_v3_small-047dcff4.pth")
+    IMAGENET1K_V1 = hub_weights("mobilenet_v3_small-047dcff4.pth")
     DEFAULT = IMAGENET1K_V1
 
 

@@ -15,7 +15,7 @@ from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ._utils import _build, _make_divisible
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 Tensor = ctorch.Tensor
 
@@ -329,7 +329,7 @@ class RegNet(nn.Module):
 def _make(arch: str) -> tuple[type[WeightsEnum], Callable[..., RegNet]]:
     depth, w_0, w_a, w_m, gw, se, url = _ARCHS[arch]
     enum_name = "RegNet_" + arch[len("regnet_") :].upper() + "_Weights"
-    w = Weights("https://download.pytorch.org/models/" + url)
+    w = hub_weights(url)
     enum_cls = WeightsEnum(  # type: ignore[call-overload]
         enum_name, [("IMAGENET1K_V1", w), ("DEFAULT", w)], module=__name__
     )

@@ -12,7 +12,7 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
+from ._weights import Weights, WeightsEnum, hub_weights, load_weights, resolve_weights
 
 __all__ = [
     "ResNet",
@@ -271,7 +271,7 @@ class ResNet(nn.Module):
 
 
 def _w(name: str) -> Weights:
-    return Weights(f"https://download.pytorch.org/models/{name}.pth")
+    return hub_weights(f"{name}.pth")
 
 
 class ResNet18_Weights(WeightsEnum):

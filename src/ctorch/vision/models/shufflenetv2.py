@@ -9,7 +9,7 @@ import ctorch
 from ctorch import nn
 
 from ._utils import _build
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "ShuffleNetV2",
@@ -149,26 +149,23 @@ class ShuffleNetV2(nn.Module):
         return self._forward_impl(x)
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class ShuffleNet_V2_X0_5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "shufflenetv2_x0.5-f707e7126e.pth")
+    IMAGENET1K_V1 = hub_weights("shufflenetv2_x0.5-f707e7126e.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ShuffleNet_V2_X1_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "shufflenetv2_x1-5666bf0f80.pth")
+    IMAGENET1K_V1 = hub_weights("shufflenetv2_x1-5666bf0f80.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ShuffleNet_V2_X1_5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "shufflenetv2_x1_5-3c479a10.pth")
+    IMAGENET1K_V1 = hub_weights("shufflenetv2_x1_5-3c479a10.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ShuffleNet_V2_X2_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "shufflenetv2_x2_0-8be3c8ee.pth")
+    IMAGENET1K_V1 = hub_weights("shufflenetv2_x2_0-8be3c8ee.pth")
     DEFAULT = IMAGENET1K_V1
 
 

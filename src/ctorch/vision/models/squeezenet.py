@@ -8,7 +8,7 @@ import ctorch
 from ctorch import nn
 
 from ._utils import _build
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "SqueezeNet",
@@ -103,16 +103,13 @@ class SqueezeNet(nn.Module):
         return ctorch.flatten(x, 1)
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class SqueezeNet1_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "squeezenet1_0-b66bff10.pth")
+    IMAGENET1K_V1 = hub_weights("squeezenet1_0-b66bff10.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class SqueezeNet1_1_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "squeezenet1_1-b8a52dc0.pth")
+    IMAGENET1K_V1 = hub_weights("squeezenet1_1-b8a52dc0.pth")
     DEFAULT = IMAGENET1K_V1
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._weights import Weights, WeightsEnum, load_weights, resolve_weights
+from ._weights import Weights, WeightsEnum, hub_weights, load_weights, resolve_weights
 
 __all__ = [
     "VGG",
@@ -118,7 +118,7 @@ cfgs: dict[str, list[str | int]] = {
 
 
 def _w(name: str) -> Weights:
-    return Weights(f"https://download.pytorch.org/models/{name}.pth")
+    return hub_weights(f"{name}.pth")
 
 
 class VGG11_Weights(WeightsEnum):

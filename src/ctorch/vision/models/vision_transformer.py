@@ -13,7 +13,7 @@ from ctorch import nn
 
 from ..ops.misc import MLP
 from ._utils import _build
-from ._weights import Weights, WeightsEnum
+from ._weights import WeightsEnum, hub_weights
 
 __all__ = [
     "VisionTransformer",
@@ -203,31 +203,28 @@ class VisionTransformer(nn.Module):
         return self.heads(x)
 
 
-_U = "https://download.pytorch.org/models/"
-
-
 class ViT_B_16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "vit_b_16-c867db91.pth")
+    IMAGENET1K_V1 = hub_weights("vit_b_16-c867db91.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ViT_B_32_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "vit_b_32-d86f8d99.pth")
+    IMAGENET1K_V1 = hub_weights("vit_b_32-d86f8d99.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ViT_L_16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "vit_l_16-852ce7e3.pth")
+    IMAGENET1K_V1 = hub_weights("vit_l_16-852ce7e3.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ViT_L_32_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_U + "vit_l_32-c7638314.pth")
+    IMAGENET1K_V1 = hub_weights("vit_l_32-c7638314.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ViT_H_14_Weights(WeightsEnum):
-    IMAGENET1K_SWAG_E2E_V1 = Weights(_U + "vit_h_14_swag-80465313.pth")
+    IMAGENET1K_SWAG_E2E_V1 = hub_weights("vit_h_14_swag-80465313.pth")
     DEFAULT = IMAGENET1K_SWAG_E2E_V1
 
 

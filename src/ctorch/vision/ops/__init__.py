@@ -1,5 +1,6 @@
 """ctorch.vision.ops: detection and building-block operators (``torchvision.ops``)."""
 
+from .boxes import __all__ as _boxes_all
 from .boxes import (
     batched_nms,
     box_area,
@@ -29,17 +30,7 @@ from .roi_align import RoIAlign, RoIPool, roi_align, roi_pool
 from .stochastic_depth import StochasticDepth, stochastic_depth
 
 __all__ = [
-    "masks_to_boxes",
-    "nms",
-    "batched_nms",
-    "remove_small_boxes",
-    "clip_boxes_to_image",
-    "box_convert",
-    "box_area",
-    "box_iou",
-    "generalized_box_iou",
-    "distance_box_iou",
-    "complete_box_iou",
+    *_boxes_all,
     "roi_align",
     "RoIAlign",
     "roi_pool",

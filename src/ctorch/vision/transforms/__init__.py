@@ -1062,6 +1062,39 @@ class RandomCrop(_Transform):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
+def _resized_crop_box(
+    height: int, width: int, scale: Sequence[float], ratio: Sequence[float]
+) -> tuple[int, int, int, int]:
+    """torchvision's random-resized-crop box (i, j, h, w) of a height x width image: up to 10
+    draws of an area fraction in ``scale`` and a log-uniform aspect ratio in ``ratio``, else
+    the central crop clamped to ``ratio`` (shared by v1 ``get_params`` and v2)."""
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target_area = area * _uniform(scale[0], scale[1])
+        aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+        w = int(round(math.sqrt(target_area * aspect_ratio)))
+        h = int(round(math.sqrt(target_area / aspect_ratio)))
+        if 0 < w <= width and 0 < h <= height:
+            i = _randint(0, height - h + 1)
+            j = _randint(0, width - w + 1)
+            return i, j, h, w
+    # Fallback to central crop
+    in_ratio = float(width) / float(height)
+    if in_ratio < min(ratio):
+        w = width
+        h = int(round(w / min(ratio)))
+    elif in_ratio > max(ratio):
+        h = height
+        w = int(round(h * max(ratio)))
+    else:
+        w = width
+        h = height
+    i = (height - h) // 2
+    j = (width - w) // 2
+    return i, j, h, w
+
+
 class RandomResizedCrop(_Transform):
     """Crop a random area (``scale``) with a random aspect ratio (``ratio``), resize to ``size``."""
 
@@ -1092,31 +1125,7 @@ class RandomResizedCrop(_Transform):
         img: Any, scale: Sequence[float], ratio: Sequence[float]
     ) -> tuple[int, int, int, int]:
         _, height, width = get_dimensions(img)
-        area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-        for _ in range(10):
-            target_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
-            if 0 < w <= width and 0 < h <= height:
-                i = _randint(0, height - h + 1)
-                j = _randint(0, width - w + 1)
-                return i, j, h, w
-        # Fallback to central crop
-        in_ratio = float(width) / float(height)
-        if in_ratio < min(ratio):
-            w = width
-            h = int(round(w / min(ratio)))
-        elif in_ratio > max(ratio):
-            h = height
-            w = int(round(h * max(ratio)))
-        else:
-            w = width
-            h = height
-        i = (height - h) // 2
-        j = (width - w) // 2
-        return i, j, h, w
+        return _resized_crop_box(height, width, scale, ratio)
 
     def forward(self, img: Any) -> Any:
         i, j, h, w = self.get_params(img, self.scale, self.ratio)

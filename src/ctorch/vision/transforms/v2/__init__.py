@@ -28,6 +28,7 @@ from .. import (
     _is_tensor,
     _parse_pad,
     _randint,
+    _resized_crop_box,
     _setup_angle,
     _setup_size,
     _uniform,
@@ -456,30 +457,7 @@ class RandomResizedCrop(_GeometryTransform):
         self.antialias = antialias
 
     def make_ops(self, flat: list[Any], size: tuple[int, int]) -> list[tuple]:
-        height, width = size
-        area = height * width
-        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        for _ in range(10):
-            target_area = area * _uniform(self.scale[0], self.scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
-            if 0 < w <= width and 0 < h <= height:
-                i = _randint(0, height - h + 1)
-                j = _randint(0, width - w + 1)
-                break
-        else:
-            in_ratio = float(width) / float(height)
-            if in_ratio < min(self.ratio):
-                w = width
-                h = int(round(w / min(self.ratio)))
-            elif in_ratio > max(self.ratio):
-                h = height
-                w = int(round(h * max(self.ratio)))
-            else:
-                w, h = width, height
-            i = (height - h) // 2
-            j = (width - w) // 2
+        i, j, h, w = _resized_crop_box(size[0], size[1], self.scale, self.ratio)
         return [
             ("crop", i, j, h, w),
             ("resize", self.size[0], self.size[1], self.interpolation, bool(self.antialias)),
