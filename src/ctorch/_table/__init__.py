@@ -84,8 +84,8 @@ class Op:
     def refuse_int(self, dtype) -> None:
         """Raise torch's NotImplementedError for an integer/bool ``dtype`` on a CT_NOINT row."""
         if self.flags & NOINT and np.dtype(dtype).kind in "biu":
-            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"}
-            names.update(uint8="Byte", bool="Bool")
+            from ..ops._util import SCALAR_TYPE_NAMES as names  # ops imports this module
+
             kernel = _KERNEL_NAMES.get(self.name, f"{self.name}_cpu")
             scalar = names.get(np.dtype(dtype).name, str(dtype))
             raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar}\'')
