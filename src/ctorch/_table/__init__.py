@@ -88,7 +88,7 @@ class Op:
 
             kernel = _KERNEL_NAMES.get(self.name, f"{self.name}_cpu")
             scalar = names.get(np.dtype(dtype).name, str(dtype))
-            raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar}\'')
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar}'")
 
     @property
     def has_backward_kernel(self) -> bool:
