@@ -34,7 +34,7 @@ class _DifferenceLoss(Function):
     derivative ``slope(d)``; the target's gradient is the input's negated."""
 
     @staticmethod
-    def record(ctx, x, t, reduction, param, value):
+    def forward(ctx, x, t, reduction, param, value):
         d = x - t
         ctx.save_for_backward(x, t)  # d is recomputed: under create_graph it must be in the graph
         ctx.red, ctx.n, ctx.param, ctx.shapes = reduction, d.numel(), param, (x.shape, t.shape)
@@ -47,17 +47,13 @@ class _DifferenceLoss(Function):
         gd = _grow_tensor_like(g, ctx.n, ctx.red) * ctx._forward_cls.slope(d, ctx.param)
         gx = sum_to_shape(gd, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
         gt = sum_to_shape(-gd, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
-        return gx, gt, None, None
+        return gx, gt, None, None, None
 
 
 class SmoothL1Loss(_DifferenceLoss):
     """Quadratic below ``beta`` (0.5 d^2 / beta), linear above (|d| - 0.5 beta); beta > 0."""
 
     _node_name = "SmoothL1LossBackward0"
-
-    @staticmethod
-    def forward(ctx, x, t, reduction, beta):
-        return _DifferenceLoss.record(ctx, x, t, reduction, beta, SmoothL1Loss.value)
 
     @staticmethod
     def value(d: Tensor, beta: float) -> Tensor:
@@ -77,10 +73,6 @@ class HuberLoss(_DifferenceLoss):
     _node_name = "HuberLossBackward0"
 
     @staticmethod
-    def forward(ctx, x, t, reduction, delta):
-        return _DifferenceLoss.record(ctx, x, t, reduction, delta, HuberLoss.value)
-
-    @staticmethod
     def value(d: Tensor, delta: float) -> Tensor:
         import ctorch
 
@@ -93,11 +85,11 @@ class HuberLoss(_DifferenceLoss):
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: float) -> Tensor:
-    return SmoothL1Loss.apply(input, target, reduction, beta)
+    return SmoothL1Loss.apply(input, target, reduction, beta, SmoothL1Loss.value)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str, delta: float) -> Tensor:
-    return HuberLoss.apply(input, target, reduction, delta)
+    return HuberLoss.apply(input, target, reduction, delta, HuberLoss.value)
 
 
 class BCEWithLogits(Function):

@@ -68,62 +68,37 @@ class NanToNum(Function):
 
 class _Mod(Function):
     """``a mod b`` through ``values(a, b)`` (the no-graph arrays); d/da = 1, d/db = -q(a / b)
-    with q = trunc (fmod) or floor (remainder)."""
+    with q = trunc (fmod) or floor (remainder), named by the subclass."""
 
     @staticmethod
-    def record(ctx, a, b, values):
+    def forward(ctx, a, b, values):
         ctx.save_for_backward(a, b if isinstance(b, Tensor) else None)
-        ctx.b = None if isinstance(b, Tensor) else b
         return values(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, bt = ctx.saved_tensors
-        b = bt if bt is not None else ctx.b
         ga = sum_to_shape(g, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if bt is not None and ctx.needs_input_grad[1]:
-            q = ctx._forward_cls.quotient(a.detach() / b.detach())
+            q = a.detach() / bt.detach()
+            q = q.trunc() if ctx._forward_cls.trunc else q.floor()
             gb = sum_to_shape(-g * q, bt.shape)
         return ga, gb, None
 
 
-class _Fmod(_Mod):
-    _node_name = "FmodBackward1"
-
-    @staticmethod
-    def forward(ctx, a, b, values):
-        return _Mod.record(ctx, a, b, values)
-
-    @staticmethod
-    def quotient(t: Tensor) -> Tensor:
-        return t.trunc()
+def _mod_class(node: str, trunc: bool) -> type:
+    return type(node.replace("Backward", ""), (_Mod,), {"_node_name": node, "trunc": trunc})
 
 
-class _FmodScalar(_Fmod):
-    _node_name = "FmodBackward0"
-
-
-class _Remainder(_Mod):
-    _node_name = "RemainderBackward1"
-
-    @staticmethod
-    def forward(ctx, a, b, values):
-        return _Mod.record(ctx, a, b, values)
-
-    @staticmethod
-    def quotient(t: Tensor) -> Tensor:
-        return t.floor()
-
-
-class _RemainderScalar(_Remainder):
-    _node_name = "RemainderBackward0"
+_MOD = {  # (name, divisor is a tensor) -> the Function with torch's node name
+    ("fmod", True): _mod_class("FmodBackward1", True),
+    ("fmod", False): _mod_class("FmodBackward0", True),
+    ("remainder", True): _mod_class("RemainderBackward1", False),
+    ("remainder", False): _mod_class("RemainderBackward0", False),
+}
 
 
 def mod_node(name: str, a: Tensor, b, values) -> Tensor:
     """``fmod``/``remainder`` with autograd: one node, torch's name for the divisor's kind."""
-    if name == "fmod":
-        fn = _Fmod if isinstance(b, Tensor) else _FmodScalar
-    else:
-        fn = _Remainder if isinstance(b, Tensor) else _RemainderScalar
-    return fn.apply(a, b, values)
+    return _MOD[(name, isinstance(b, Tensor))].apply(a, b, values)
