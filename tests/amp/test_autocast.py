@@ -475,6 +475,8 @@ FP32_CASES = {
     "tensorsolve": lambda L, x: L.linalg.tensorsolve(_SPD(L, x), x[:, 0]),
     "linalg.tensorsolve": lambda L, x: L.linalg.tensorsolve(_SPD(L, x), x[:, 0]),
     "triangular_solve": lambda L, x: L.triangular_solve(x, _SPD(L, x).triu())[0],
+    "quantile": lambda L, x: L.quantile(x, L.tensor([0.25, 0.5], dtype=x.dtype), dim=1),
+    "nanquantile": lambda L, x: L.nanquantile(x, 0.3, dim=0),
     "polar": lambda L, x: L.view_as_real(L.polar(x.abs(), x)),
     "view_as_complex": lambda L, x: L.view_as_real(L.view_as_complex(x.reshape(4, 2, 2))),
     "stft": lambda L, x: L.stft(x.reshape(-1), 4, return_complex=True).abs(),
