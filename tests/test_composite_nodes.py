@@ -615,3 +615,80 @@ def test_ops_refuse_integers_as_torch(name):
     assert errs[0] == errs[1]
     x = ctorch.tensor([[1, 2], [3, 4]])  # still fine: no dropout, or exp on integers
     assert ctorch.nn.functional.dropout(x, 0.0) is x and x.exp().dtype == ctorch.float32
+
+
+# ------------------------------------------------------------------ pixel shuffle, masked_select, take
+@pytest.mark.parametrize(
+    "op, r, shape",
+    [
+        ("pixel_shuffle", 2, (2, 8, 3, 3)),
+        ("pixel_shuffle", 2, (8, 3, 3)),
+        ("pixel_shuffle", 1, (3, 4, 4)),
+        ("pixel_shuffle", 2, (2, 2, 8, 3, 3)),
+        ("pixel_unshuffle", 2, (2, 2, 6, 6)),
+        ("pixel_unshuffle", 3, (1, 6, 3)),
+    ],
+)
+def test_pixel_shuffle_one_node(op, r, shape):
+    a = np.random.default_rng(20).random(shape)
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = getattr(L.nn.functional, op)(x, r)
+        y.backward(L.arange(float(y.numel()), dtype=y.dtype).reshape(tuple(y.shape)))
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    np.testing.assert_array_equal(res[0][2], res[1][2])
+
+
+@pytest.mark.parametrize(
+    "xs, ms",
+    [
+        ((3, 4), (3, 4)),
+        ((3, 4), (4,)),
+        ((4,), (3, 4)),
+        ((1, 4), (3, 1)),
+        ((), (3,)),
+        ((0, 3), (0, 3)),
+    ],
+)
+def test_masked_select_one_node_with_broadcasting(xs, ms):
+    rng = np.random.default_rng(21)
+    a, m = rng.random(xs), rng.random(ms) > 0.4
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = x.masked_select(L.tensor(m))
+        y.backward(L.arange(float(y.numel()), dtype=y.dtype))
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0] == "MaskedSelectBackward0"
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    np.testing.assert_array_equal(res[0][2], res[1][2])
+
+
+@pytest.mark.parametrize("idx", [[[0, -1], [2, 1]], [0, 0, 3], 5, [[5]]])
+def test_take_one_node(idx):
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        y = x.take(L.tensor(idx))
+        y.backward(L.ones_like(y) * 2)
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0] == "TakeBackward0"
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    np.testing.assert_array_equal(res[0][2], res[1][2])  # repeated picks add up
+
+
+def test_masked_select_take_double_backward_and_errors():
+    x = ctorch.tensor(np.random.default_rng(22).random((3, 4)), requires_grad=True)
+    m = ctorch.tensor(np.array([True, False, True, True]))
+    assert gradgradcheck(lambda t: t.masked_select(m) ** 2, (x,))
+    assert gradgradcheck(lambda t: t.take(ctorch.tensor([1, 1, -2])) ** 2, (x,))
+    for L in (ctorch, torch):  # an integer mask was read as indices before
+        with pytest.raises(RuntimeError, match="masked_select: expected BoolTensor for mask"):
+            L.ones(2, 2).masked_select(L.tensor([1, 0]))
+        with pytest.raises(RuntimeError, match="take\\(\\): Expected a long tensor for index"):
+            L.ones(2, 2).take(L.tensor([0.0]))
+        with pytest.raises(IndexError, match="out of range"):
+            L.ones(2, 2).take(L.tensor([4]))

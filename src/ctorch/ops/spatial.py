@@ -23,7 +23,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from .avg_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .indexing import IndexSelect
-from .shape import _named
+from .shape import _named, copy_op
 from .taps import _apply_taps, _to_like
 
 __all__ = [
@@ -426,9 +426,13 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         )
     oc = c // (r * r)
     nl = len(lead)
-    y = input.reshape(*lead, oc, r, r, h, w)
-    perm = list(range(nl)) + [nl, nl + 3, nl + 1, nl + 4, nl + 2]
-    return y.permute(*perm).reshape(*lead, oc, h * r, w * r)
+    perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
+
+    def fwd(a):  # one copy, one node (torch's PixelShuffleBackward0)
+        y = a.reshape(*lead, oc, r, r, h, w).transpose(perm)
+        return y.reshape(*lead, oc, h * r, w * r)
+
+    return copy_op(input, fwd, lambda g: pixel_unshuffle(g, r), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -442,6 +446,10 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
             f"downscale_factor, but got {h} x {w} and {r}"
         )
     nl = len(lead)
-    y = input.reshape(*lead, c, h // r, r, w // r, r)
-    perm = list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3]
-    return y.permute(*perm).reshape(*lead, c * r * r, h // r, w // r)
+    perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
+
+    def fwd(a):
+        y = a.reshape(*lead, c, h // r, r, w // r, r).transpose(perm)
+        return y.reshape(*lead, c * r * r, h // r, w // r)
+
+    return copy_op(input, fwd, lambda g: pixel_shuffle(g, r), "PixelUnshuffleBackward0")

@@ -16,8 +16,10 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_same_device, wrap_dim
+from ._util import as_tensor_arg, check_same_device, sum_to_shape, wrap_dim
+from .binary import _scalar_name
 from .indexing import IndexOutOfRange, _check_bounds, gather
+from .shape import copy_op
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -327,8 +329,6 @@ def masked_fill(input, mask, value):
     if same_shape and (not isinstance(value, Tensor) or not value._rg):
         # one node (torch's MaskedFillBackward0): the gradient is g with the filled places 0
         # (a mask larger than the input broadcasts it: the where() below, as torch)
-        from .shape import copy_op
-
         m = mask._a
         v = value._a if isinstance(value, Tensor) else value
         xp = xp_of(input._a)
@@ -346,8 +346,21 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask):
-    shape = np.broadcast_shapes(input._a.shape, mask._a.shape)
-    return getitem(input.expand(shape), mask.expand(shape))
+    """The elements of ``input`` where ``mask`` (both broadcast) is True, as a 1-D copy: one
+    node, torch's ``MaskedSelectBackward0`` (the gradient goes back to the selected places,
+    summed over broadcast dims)."""
+    if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    check_same_device("masked_select", input, mask)
+    shape = tuple(np.broadcast_shapes(input._a.shape, mask._a.shape))
+    xp = xp_of(input._a)
+    m = xp.broadcast_to(mask._a, shape)
+
+    def bwd(g):
+        full = g.new_zeros(shape).masked_scatter(_wrap(m), g)
+        return sum_to_shape(full, input._a.shape)
+
+    return copy_op(input, lambda a: xp.broadcast_to(a, shape)[m], bwd, "MaskedSelectBackward0")
 
 
 def masked_scatter(input, mask, source):
@@ -366,7 +379,22 @@ def take(input, index):
                 f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
                 f"{n} elements."
             )
-    return getitem(input.reshape(-1), index)
+    if not isinstance(index, Tensor):
+        return getitem(input.reshape(-1), index)
+    if index._a.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"take(): Expected a long tensor for index, but got {_scalar_name(index._a.dtype)}"
+        )
+    ia = index._a.astype(np.int64, copy=False)
+    shape = input._a.shape
+
+    def bwd(g):  # every pick adds its gradient back at its flat place
+        flat = g.new_zeros((n,)).index_put(
+            (_wrap(ia.reshape(-1) % max(n, 1)),), g.reshape(-1), True
+        )
+        return flat.reshape(shape)
+
+    return copy_op(input, lambda a: a.reshape(-1)[ia], bwd, "TakeBackward0")
 
 
 def put(input, index, source, accumulate=False):
