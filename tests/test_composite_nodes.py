@@ -602,6 +602,9 @@ INT_REFUSED_OPS = {
     "mse_loss": lambda L, x: L.nn.functional.mse_loss(x, x),
     "layer_norm": lambda L, x: L.nn.functional.layer_norm(x, (2,)),
     "dropout": lambda L, x: L.nn.functional.dropout(x, 0.5),
+    "lerp": lambda L, x: L.lerp(x, x, 0.5),
+    "lerp_tensor": lambda L, x: L.lerp(x, x, x),
+    "lerp_": lambda L, x: x.lerp_(x, 0.5),
 }
 
 

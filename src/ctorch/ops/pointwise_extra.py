@@ -23,6 +23,7 @@ from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, sum_to_shape
+from .binary import _scalar_name
 
 __all__ = [
     "addcdiv",
@@ -252,10 +253,19 @@ class Lerp(Function):
         return gs, ge, gw
 
 
+def _lerp_float_only(input: Tensor, weight: Any) -> None:
+    if input._a.dtype.kind not in "fcV":  # torch has no integer lerp kernel
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_scalar_name(input._a.dtype)}'"
+        )
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
     """``input + weight * (end - input)`` with a scalar or tensor ``weight`` (differentiable in
     all three), computed with torch's two-sided formula."""
     end = as_tensor_arg(end, input, "lerp")
+    _lerp_float_only(input, weight)
     if input.dtype is not end.dtype:
         raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
@@ -268,6 +278,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
 def lerp_(self: Tensor, end: Tensor, weight: Any) -> Tensor:
     """In-place :func:`lerp` (EMA updates: plain array ops without grad)."""
     end = as_tensor_arg(end, self, "lerp_")
+    _lerp_float_only(self, weight)
     wrg = isinstance(weight, Tensor) and weight._rg
     # As addcmul_: the grad-mode test picks the in-place machinery or a plain array write.
     if not (state.enabled and (self._rg or end._rg or wrg)):
