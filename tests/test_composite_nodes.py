@@ -695,3 +695,24 @@ def test_masked_select_take_double_backward_and_errors():
             L.ones(2, 2).take(L.tensor([0.0]))
         with pytest.raises(IndexError, match="out of range"):
             L.ones(2, 2).take(L.tensor([4]))
+
+
+@pytest.mark.parametrize("n", [12, 40000])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["selu", "elu"])
+def test_selu_is_the_elu_row_bitwise_as_torch(name, dtype, n):
+    v = np.array([np.nan, -np.inf, np.inf, -0.5, 0.5, 0.0, -3.0, 3.0, -0.2, -1e-8, 20.0, -20.0])
+    a = np.resize(v, n)
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a, dtype=getattr(L, dtype), requires_grad=True)
+        y = getattr(L.nn.functional, name)(x)
+        y.sum().backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy()))
+    assert res[0][0] == res[1][0] == "EluBackward0"
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    real = ~np.isnan(a)  # at a NaN input torch's vectorized loop gives NaN, its scalar one g
+    np.testing.assert_array_equal(res[0][2][real], res[1][2][real])
+    x = ctorch.tensor([-1.0, 2.0])
+    assert ctorch.nn.functional.selu(x, inplace=True) is x
+    np.testing.assert_allclose(x.numpy(), torch.selu(torch.tensor([-1.0, 2.0])).numpy())

@@ -199,7 +199,7 @@ UNARY = {
     "silu": (lambda x: x * _sigmoid(x), "wide", (), 4),
     "softplus": (lambda x: _softplus(x, 1.5, 10.0), "normal", (1.5, 10.0), 8),
     "mish": (lambda x: x * np.tanh(np.log1p(np.exp(x))), "normal", (), 8),
-    "elu": (lambda x: np.where(x > 0, x, 0.7 * np.expm1(x)), "normal", (0.7,), 4),
+    "elu": (lambda x: np.where(x > 0, x, 0.7 * np.expm1(x)), "normal", (0.7, 1.0), 4),
     "leaky_relu": (lambda x: np.where(x > 0, x, x * 0.01), "normal", (0.01,), 1),
     "hardtanh": (lambda x: np.clip(x, -0.5, 1.25), "normal", (-0.5, 1.25), None),
     "clamp": (lambda x: np.clip(x, -1.0, 0.75), "normal", (-1.0, 0.75), None),

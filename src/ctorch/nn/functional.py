@@ -252,14 +252,14 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return elu(input, alpha, True)
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA = _unary.SELU_ALPHA
+_SELU_SCALE = _unary.SELU_SCALE
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
-        return _copy_into(input, lambda i: _unary.elu(i, _SELU_ALPHA) * _SELU_SCALE)
-    return _unary.elu(input, _SELU_ALPHA) * _SELU_SCALE
+        return _copy_into(input, _unary.selu)
+    return _unary.selu(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:

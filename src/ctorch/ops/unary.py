@@ -368,7 +368,16 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 
 
 def elu(input, alpha: float = 1.0):
-    return _param_call("elu", input, float(alpha), 0.0)
+    return _param_call("elu", input, float(alpha), 1.0)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input):
+    """torch's selu: the elu row with selu's alpha and scale (one EluBackward0 node)."""
+    return _param_call("elu", input, SELU_ALPHA, SELU_SCALE)
 
 
 def celu(input, alpha: float = 1.0):
