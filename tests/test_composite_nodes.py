@@ -553,7 +553,7 @@ def test_prelu_module_finite_differences_and_errors():
     assert gradcheck(ctorch.nn.functional.prelu, (x, w))
     assert gradgradcheck(ctorch.nn.functional.prelu, (x, w))
     assert ctorch.nn.functional.prelu(ctorch.tensor(-2.0), ctorch.tensor([0.25])).item() == -0.5
-    with pytest.raises(RuntimeError, match="Type promoting not supported"):
+    with pytest.raises(RuntimeError, match="Type promoting not supported. Got Double and Float"):
         ctorch.nn.functional.prelu(x, w.float())
     with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
         ctorch.nn.functional.prelu(x, ctorch.ones(2, dtype=ctorch.float64))

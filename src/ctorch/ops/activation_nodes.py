@@ -92,6 +92,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.dtype != input.dtype:
         # torch: "prelu: Type promoting not supported. Got Double and Float"
         raise RuntimeError(
-            f"prelu: Type promoting not supported. Got {input.dtype} and {weight.dtype}"
+            "prelu: Type promoting not supported. Got "
+            f"{_scalar_name(input._a.dtype)} and {_scalar_name(weight._a.dtype)}"
         )
     return PReLU.apply(input, weight, wshape)
