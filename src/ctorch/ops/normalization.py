@@ -11,6 +11,7 @@ per-channel affine; instance_norm is batch norm over a (1, N*C, ...) view.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -219,6 +220,23 @@ def batch_norm(
     statistics are updated in place: running = (1 - momentum) * running + momentum * batch,
     with the unbiased variance for running_var.  Otherwise the running statistics are used.
     """
+    return batch_norm_stats(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )[0]
+
+
+def batch_norm_stats(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+) -> tuple[Tensor, Any, Any]:
+    """``batch_norm`` and the per-channel (mean, invstd) arrays it normalized with (the batch's
+    in training, the running statistics' otherwise; None for an empty training batch)."""
     xa = input._a
     if xa.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {xa.ndim}D input)")
@@ -249,7 +267,7 @@ def batch_norm(
             y = y * weight.reshape(shp)
         if bias is not None:
             y = y + bias.reshape(shp)
-        return y
+        return y, None, None
     if training:
         if N * HW == 1:
             raise ValueError(
@@ -279,7 +297,7 @@ def batch_norm(
         invstd = (1.0 / xp.sqrt(running_var._a.astype(np.float64) + eps)).astype(xa.dtype)
         mean = contiguous(mean)
         invstd = contiguous(invstd.reshape(-1))
-    return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps)
+    return BatchNormFn.apply(input, weight, bias, mean, invstd, bool(training), eps), mean, invstd
 
 
 # --------------------------------------------------------------------------- layer norm

@@ -367,18 +367,24 @@ def native_batch_norm(
     momentum: float,
     eps: float,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """(out, save_mean, save_invstd): the batch statistics in training, empty in eval (CPU)."""
-    if training:
-        dims = (0, *range(2, input.dim()))
-        with no_grad():
-            x = input.detach()
-            mean = x.mean(dims)
-            invstd = (x.var(dims, unbiased=False) + eps).rsqrt()
-    else:
-        mean = input.new_empty((0,))
-        invstd = input.new_empty((0,))
-    out = _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
-    return out, mean, invstd
+    """(out, save_mean, save_invstd): the batch statistics batch_norm normalized with in
+    training (NaN for an empty batch), empty in eval (torch's CPU kernel)."""
+    from .normalization import batch_norm_stats
+
+    out, mean, invstd = batch_norm_stats(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )
+    if not training:
+        return out, input.new_empty((0,)), input.new_empty((0,))
+    if mean is None:  # an empty batch: the mean over nothing
+        nan = input.new_full((input.shape[1],), float("nan"))
+        return out, nan, nan.clone()
+    dt = input._a.dtype
+    return (
+        out,
+        Tensor._make(mean.astype(dt, copy=False)),
+        Tensor._make(invstd.astype(dt, copy=False)),
+    )
 
 
 def detach(input: Tensor) -> Tensor:
