@@ -204,3 +204,30 @@ def threads(n: int):
         yield
     finally:
         _threads.set_num_threads(old)
+
+
+def ref_conv2d(x, w, b, stride, padding, dilation, groups):
+    """Direct NumPy conv2d (float64 sums over the taps): the reference of the conv kernel tests."""
+    N, C, H, W = x.shape
+    OC, Cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((N, OC, oh, ow))
+    OCg = OC // groups
+    for o in range(OC):
+        gi = o // OCg
+        for c in range(Cg):
+            for ki in range(kh):
+                for kj in range(kw):
+                    patch = xp[
+                        :,
+                        gi * Cg + c,
+                        ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
+                        kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
+                    ]
+                    y[:, o] += w[o, c, ki, kj] * patch
+    if b is not None:
+        y += b.reshape(1, OC, 1, 1)
+    return y

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import HAS_TORCH, assert_close, check_op, threads
+from helpers import ref_conv2d as _ref_conv2d
 
 import ctorch
 from ctorch._core import conv as kconv
@@ -25,35 +26,6 @@ def _F(lib):
 
 def _pair(v):
     return v if isinstance(v, tuple) else (v, v)
-
-
-def _ref_conv2d(x, w, b, stride, padding, dilation, groups):
-    """Direct NumPy conv2d in float64."""
-    N, C, H, W = x.shape
-    OC, Cg, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    oh = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    y = np.zeros((N, OC, oh, ow))
-    OCg = OC // groups
-    for o in range(OC):
-        gi = o // OCg
-        for c in range(Cg):
-            for ki in range(kh):
-                for kj in range(kw):
-                    y[:, o] += (
-                        w[o, c, ki, kj]
-                        * xp[
-                            :,
-                            gi * Cg + c,
-                            ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
-                            kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
-                        ]
-                    )
-    if b is not None:
-        y += b.reshape(1, OC, 1, 1)
-    return y
 
 
 # (N, C, H, W), (OC, kh, kw), stride, padding, dilation, groups: all on the direct kernels

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import HAS_TORCH, assert_close, check_op, threads
+from helpers import ref_conv2d as _ref_conv2d
 
 import ctorch
 from ctorch._core import conv as kconv
@@ -19,33 +20,6 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
 def _F(lib):
     return lib.nn.functional
-
-
-def _ref_conv2d(x, w, b, stride, padding, dilation, groups):
-    """Direct NumPy conv2d (float64 sums over the taps)."""
-    N, C, H, W = x.shape
-    OC, Cg, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    oh = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    y = np.zeros((N, OC, oh, ow))
-    OCg = OC // groups
-    for o in range(OC):
-        gi = o // OCg
-        for c in range(Cg):
-            for ki in range(kh):
-                for kj in range(kw):
-                    patch = xp[
-                        :,
-                        gi * Cg + c,
-                        ki * dh : ki * dh + sh * (oh - 1) + 1 : sh,
-                        kj * dw : kj * dw + sw * (ow - 1) + 1 : sw,
-                    ]
-                    y[:, o] += w[o, c, ki, kj] * patch
-    if b is not None:
-        y += b.reshape(1, OC, 1, 1)
-    return y
 
 
 # (N, C, H, W), (OC, k), stride, padding, dilation, groups
