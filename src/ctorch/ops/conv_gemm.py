@@ -42,6 +42,7 @@ from .conv_wide import (
     _FUSED_MIN_BATCH,
     _convT_wide_backward,
     _convT_wide_forward,
+    _sgemm_serves,
     _use_wide,
     _wide_backward,
     _wide_forward,
@@ -86,14 +87,14 @@ def _fused_kernel(xa, wa, g, N, OC, K, L):
 def _gemm(a, b, out=None, fast=False):
     """xp.matmul(a, b, out=out); with ``fast`` (a (M, K) weight or its transpose, b (B, K, N),
     out (B, M, N): conv's unfused forward and dcols) ctorch's sgemm
-    where _sgemm_pays."""
+    where it serves (conv_wide._sgemm_serves)."""
     xp = xp_of(a)
     if out is None:
         return xp.matmul(a, b)
     if fast and out.ndim == 3 and b.ndim == 3 and a.ndim in (2, 3):
         k = _sgemm_kernel(a, b)
         M, K = a.shape[-2:]
-        if k is not None and _sgemm_pays(M, K, b.shape[2], b.shape[0]):
+        if k is not None and _sgemm_serves(M, K, b.shape[2], b.shape[0]):
             k.sgemm(a if a.ndim == 3 else a[None], b, out)
             return out
     return xp.matmul(a, b, out=out)
@@ -111,11 +112,11 @@ def _grouped_gemm(a, b, out, fast=False):
 
 def _gemm_batch_sum(a, b):
     """sum_n a[n] @ b[n] for a (N, M, K), b (N, K, P) -> (M, P) (conv's dW), in one pass over
-    the batch with the sgemm kernel where it pays, else a batched matmul and a sum."""
+    the batch with the sgemm kernel where it serves (conv_wide._sgemm_serves), else a batched matmul and a sum."""
     k = _sgemm_kernel(a, b)
     N, M, K = a.shape
     P = b.shape[2]
-    if k is not None and _sgemm_pays(M, K, P, N):
+    if k is not None and _sgemm_serves(M, K, P, N):
         out = np.empty((1, M, P), np.float32)
         k.sgemm(a, b, out, reduce_batch=True)
         return out[0]

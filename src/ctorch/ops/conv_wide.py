@@ -47,11 +47,31 @@ def _use_wide(xa, g, N, OC, K, L, k1x1=False):
     return L < (_WIDE_MAX_L_1X1 if k1x1 else _WIDE_MAX_L) or N < _FUSED_MIN_BATCH
 
 
+#: float32 products from this many multiply-adds go to ctorch's sgemm, never to OpenBLAS
+_SGEMM_MIN_MACS = 1 << 16
+
+
+def _sgemm_serves(M, K, N, batch):
+    """Whether a float32 CPU product (M, K) @ (K, N), ``batch`` times, goes to ctorch's
+    sgemm rather than NumPy's OpenBLAS: all but the tiniest.
+
+    At 1 thread sgemm was 1.2-1.8x faster from M, N >= 4 down to K = 8 (64x48 @ 48x1024
+    x16: 0.45 against 0.83 ms); OpenBLAS wins only on 1-3 rows (1x16 @ 16x8192: 4.7 against
+    20 us).  But OpenBLAS's threads spin for 50-200 ms after a threaded call and take the
+    second core from the next OpenMP kernel: DCGAN's step at 2 threads ran in 263 ms with
+    two such small products per discriminator pass, 164 ms with OpenBLAS kept to 1 thread.
+    So a product big enough for OpenBLAS to thread (its gemv threshold is ~9k elements)
+    stays with sgemm even where OpenBLAS alone would be faster; a shape-only rule, so the
+    bits never depend on the thread count."""
+    return M * K * N * batch >= _SGEMM_MIN_MACS or (M >= 4 and N >= 4 and K >= 8)
+
+
 def _mm(a, b, out):
     """out[i] = a[i] @ b[i] for 3-D arrays (a or b of batch 1 broadcast): ctorch's sgemm for
-    float32 (any strides, deterministic), else NumPy's matmul."""
+    float32 (any strides, deterministic) where it serves (``_sgemm_serves``), else NumPy's
+    matmul."""
     k = _sgemm_kernel(a, b)
-    if k is not None and out.shape[1] >= 4:
+    if k is not None and _sgemm_serves(out.shape[1], a.shape[2], out.shape[2], out.shape[0]):
         k.sgemm(a, b, out)
     else:
         np.matmul(a, b, out=out)
