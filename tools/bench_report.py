@@ -25,6 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "asv_bench"))
 
+# torch before ctorch. torch's own libgomp and the system's share one soname
+# (libgomp.so.1), so ONE OpenMP runtime serves both libraries in this process, with the wait
+# policy of whichever loaded it first. Loaded by ctorch first, torch's threads ran with
+# ctorch's policy (until 2026-12-06 fully passive, which made torch's 2-thread nanoGPT step
+# 70 ms instead of the 31-34 ms it takes alone). Loaded by torch first, the runtime reads
+# the user's environment as torch alone would, and ctorch runs under that policy too (at
+# 2 threads ctorch's steps took the same time under libgomp's default spin as under its own
+# short one). torch absent: nothing to do.
+try:
+    import torch  # noqa: F401, E402
+except ImportError:
+    pass
+
 from benchmarks import cases  # noqa: E402
 from benchmarks.cases import CASES, lib_module, set_threads  # noqa: E402
 from benchmarks.programs import PROGRAMS  # noqa: E402

@@ -13,24 +13,32 @@ import os as _os
 __version__ = "0.1.0"
 
 
-def _load_core_with_wait_policy() -> None:
-    """Load the OpenMP runtime (via ``_core``) with passive waiting unless the user chose.
+#: libgomp's spin count for ctorch's idle OpenMP threads (about 80 us of spinning here)
+_SPIN_COUNT = "1000"
 
-    libgomp's default lets idle threads spin after every parallel region; on the few-core
-    machines ctorch targets they then steal the core from OpenBLAS's threads (a LeNet step at
-    2 threads: 280 ms spinning, 12-19 ms passive) and make a loaded machine's 2-thread
-    timings erratic. libgomp reads the variable once, when it is loaded, so it is set only
-    around that first load and removed again: other OpenMP libraries loaded later (torch's)
-    and child processes keep the user's environment. See docs/kernels.md, "Threads".
+
+def _load_core_with_wait_policy() -> None:
+    """Load the OpenMP runtime (via ``_core``) with a short spin unless the user chose.
+
+    libgomp's default lets idle threads spin for milliseconds after every parallel region; on
+    the few-core machines ctorch targets they then steal the core from other threads (then
+    OpenBLAS's: a LeNet step at 2 threads, 280 ms spinning, 12-19 ms passive). Fully passive
+    waiting has the opposite cost: every region and barrier wakes a sleeping thread through
+    a futex, ~25 us each on these VMs, so a 256x256x256 sgemm ran no faster at 2 threads
+    than at 1. ``GOMP_SPINCOUNT=1000`` (about 80 us) keeps the thread warm between the
+    back-to-back regions of one op or step, then sleeps. libgomp reads the variable once,
+    when it is loaded, so it is set only around that first load and removed again: other
+    OpenMP libraries loaded later (torch's) and child processes keep the user's environment.
+    A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. See docs/kernels.md, "Threads".
     """
     added = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ
     if added:
-        _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        _os.environ["GOMP_SPINCOUNT"] = _SPIN_COUNT
     try:
         from ._core import _threads  # noqa: F401 - first module linked against OpenMP
     finally:
         if added:
-            _os.environ.pop("OMP_WAIT_POLICY", None)
+            _os.environ.pop("GOMP_SPINCOUNT", None)
 
 
 _load_core_with_wait_policy()
