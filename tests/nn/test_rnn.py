@@ -119,11 +119,60 @@ def test_lstm_gates_gradcheck():
 
     g = ctorch.randn(3, 8, dtype=ctorch.float64, requires_grad=True)
     c = ctorch.randn(3, 2, dtype=ctorch.float64, requires_grad=True)
-    assert ctorch.autograd.gradcheck(lambda a, b: _LSTMGates.apply(a, b), (g, c))
+    hh = ctorch.randn(3, 8, dtype=ctorch.float64, requires_grad=True)
+    assert ctorch.autograd.gradcheck(lambda a, b: _LSTMGates.apply(a, None, b), (g, c))
+    assert ctorch.autograd.gradcheck(lambda a, b, d: _LSTMGates.apply(a, b, d), (g, hh, c))
+    assert ctorch.autograd.gradgradcheck(lambda a, b, d: _LSTMGates.apply(a, b, d), (g, hh, c))
     gi = ctorch.randn(3, 6, dtype=ctorch.float64, requires_grad=True)
     gh = ctorch.randn(3, 6, dtype=ctorch.float64, requires_grad=True)
     h = ctorch.randn(3, 2, dtype=ctorch.float64, requires_grad=True)
     assert ctorch.autograd.gradcheck(lambda a, b, d: _GRUGates.apply(a, b, d), (gi, gh, h))
+
+
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+def test_lstm_fused_gates_match_the_numpy_formulas(monkeypatch, dtype):
+    """The fused kernel (ctorch._core.nnmisc.lstm_gates_*) against the NumPy expressions it
+    replaced on the CPU (still the path for CuPy and 16-bit arrays), forward and backward,
+    with large, tiny and NaN pre-activations."""
+    from ctorch.nn.modules import rnn
+
+    rng = np.random.default_rng(0)
+    xg = rng.standard_normal((5, 4 * 7)) * 4
+    xg[0, :4] = [100.0, -100.0, np.nan, 1e-30]
+    hh = rng.standard_normal((5, 4 * 7))
+    c = rng.standard_normal((5, 7))
+    gh, gc = rng.standard_normal((5, 7)), rng.standard_normal((5, 7))
+
+    def run():
+        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (xg, hh, c)]
+        h, c2 = rnn._LSTMGates.apply(*ts)
+        ctorch.autograd.backward(
+            [h, c2], [ctorch.tensor(gh, dtype=dtype), ctorch.tensor(gc, dtype=dtype)]
+        )
+        return [h.detach().numpy(), c2.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+    assert rnn._lstm_kernels(np.zeros((1, 4), np.float32), None, np.zeros((1, 1), np.float32))
+    fused = run()
+    monkeypatch.setattr(rnn, "_lstm_kernels", lambda *a: None)
+    ref = run()
+    tol = 1e-6 if dtype == ctorch.float32 else 1e-13
+    for a, b in zip(fused, ref):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert np.isnan(fused[0][0]).any() and np.isnan(ref[0][0]).any()
+
+
+def test_lstm_gates_leaf_grads_are_not_aliased():
+    from ctorch.nn.modules.rnn import _LSTMGates
+
+    xg = ctorch.randn(2, 8, requires_grad=True)
+    hh = ctorch.randn(2, 8, requires_grad=True)
+    c = ctorch.randn(2, 2)
+    for _ in range(2):
+        h, _c = _LSTMGates.apply(xg, hh, c)
+        h.sum().backward()
+    np.testing.assert_array_equal(xg.grad.numpy(), hh.grad.numpy())
+    xg.grad.add_(1.0)
+    assert not np.array_equal(xg.grad.numpy(), hh.grad.numpy())
 
 
 def test_lstm_gradcheck_float64():

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask)."""
+"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask, LSTM gates)."""
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
@@ -11,6 +11,17 @@ cdef extern from "_nn_simd.h" nogil:
     void ct_nn_dropout_mask_f32(const float *u, float *mask, int64_t n, float p, float scale)
     void ct_nn_dropout_mask_f64(const double *u, double *mask, int64_t n, double p,
                                 double scale)
+
+cdef extern from "_rnn_simd.h" nogil:
+    void ct_lstm_fwd_float(const float *xg, const float *hh, const float *c, float *h,
+                           float *c2, float *act, float *tc, int64_t H)
+    void ct_lstm_fwd_double(const double *xg, const double *hh, const double *c, double *h,
+                            double *c2, double *act, double *tc, int64_t H)
+    void ct_lstm_bwd_float(const float *act, const float *tc, const float *c, const float *gh,
+                           const float *gc, float *da, float *dc, int64_t H)
+    void ct_lstm_bwd_double(const double *act, const double *tc, const double *c,
+                            const double *gh, const double *gc, double *da, double *dc,
+                            int64_t H)
 
 cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t CHUNK = 16384
@@ -113,3 +124,62 @@ def dropout_mask(const floating[::1] u_rand, floating[::1] mask_out, double p, d
                 ct_nn_dropout_mask_f32(&u_rand[s], &mask_out[s], e - s, fp, fs)
             else:
                 ct_nn_dropout_mask_f64(&u_rand[s], &mask_out[s], e - s, fp, fs)
+
+
+cdef inline int _lstm_shape(str kernel, str name, Py_ssize_t rows, Py_ssize_t cols,
+                            Py_ssize_t B, Py_ssize_t want) except -1:
+    if rows != B or cols != want:
+        raise ValueError(f"{kernel}: {name} is ({rows}, {cols}), expected ({B}, {want})")
+    return 0
+
+
+def lstm_gates_forward(const floating[:, ::1] xg, const floating[:, ::1] hh,
+                       const floating[:, ::1] c, floating[:, ::1] h, floating[:, ::1] c2,
+                       floating[:, ::1] act, floating[:, ::1] tc):
+    """One LSTM step's gates (nn.LSTM): a = xg + hh (B, 4H; order i, f, g, o),
+    c2 = f c + i g, h = o tanh(c2); act (B, 4H) receives (i, f, g, o) and tc (B, H) tanh(c2)
+    for the backward.  Rows are split over the threads from 32768 elements; every element
+    is computed alone, so the bits do not depend on the thread count."""
+    cdef Py_ssize_t B = c.shape[0], H = c.shape[1], b
+    cdef str k = "lstm_gates_forward"
+    _lstm_shape(k, "xg", xg.shape[0], xg.shape[1], B, 4 * H)
+    _lstm_shape(k, "hh", hh.shape[0], hh.shape[1], B, 4 * H)
+    _lstm_shape(k, "act", act.shape[0], act.shape[1], B, 4 * H)
+    _lstm_shape(k, "h", h.shape[0], h.shape[1], B, H)
+    _lstm_shape(k, "c2", c2.shape[0], c2.shape[1], B, H)
+    _lstm_shape(k, "tc", tc.shape[0], tc.shape[1], B, H)
+    if B == 0 or H == 0:
+        return
+    with nogil:
+        for b in prange(B, schedule='static', use_threads_if=B * H * 4 > THRESHOLD):
+            if floating is float:
+                ct_lstm_fwd_float(&xg[b, 0], &hh[b, 0], &c[b, 0], &h[b, 0], &c2[b, 0],
+                                  &act[b, 0], &tc[b, 0], H)
+            else:
+                ct_lstm_fwd_double(&xg[b, 0], &hh[b, 0], &c[b, 0], &h[b, 0], &c2[b, 0],
+                                   &act[b, 0], &tc[b, 0], H)
+
+
+def lstm_gates_backward(const floating[:, ::1] act, const floating[:, ::1] tc,
+                        const floating[:, ::1] c, const floating[:, ::1] gh,
+                        const floating[:, ::1] gc, floating[:, ::1] da, floating[:, ::1] dc):
+    """The gradient of lstm_gates_forward: da (B, 4H) for the pre-activation gates and dc
+    (B, H) for c, from gh and gc (the gradients of h and c2) and the saved act and tc."""
+    cdef Py_ssize_t B = c.shape[0], H = c.shape[1], b
+    cdef str k = "lstm_gates_backward"
+    _lstm_shape(k, "act", act.shape[0], act.shape[1], B, 4 * H)
+    _lstm_shape(k, "da", da.shape[0], da.shape[1], B, 4 * H)
+    _lstm_shape(k, "tc", tc.shape[0], tc.shape[1], B, H)
+    _lstm_shape(k, "gh", gh.shape[0], gh.shape[1], B, H)
+    _lstm_shape(k, "gc", gc.shape[0], gc.shape[1], B, H)
+    _lstm_shape(k, "dc", dc.shape[0], dc.shape[1], B, H)
+    if B == 0 or H == 0:
+        return
+    with nogil:
+        for b in prange(B, schedule='static', use_threads_if=B * H * 4 > THRESHOLD):
+            if floating is float:
+                ct_lstm_bwd_float(&act[b, 0], &tc[b, 0], &c[b, 0], &gh[b, 0], &gc[b, 0],
+                                  &da[b, 0], &dc[b, 0], H)
+            else:
+                ct_lstm_bwd_double(&act[b, 0], &tc[b, 0], &c[b, 0], &gh[b, 0], &gc[b, 0],
+                                   &da[b, 0], &dc[b, 0], H)

@@ -17,7 +17,7 @@ import numpy as np
 
 import ctorch
 
-from ..._backend import xp_of
+from ..._backend import float_kernels, xp_of
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad_state
@@ -63,39 +63,86 @@ def _unbind0(x: Tensor) -> tuple[Tensor, ...]:
     return out if isinstance(out, tuple) else (out,)
 
 
+def _lstm_kernels(ga: Any, hh: Any, c: Any) -> Any:
+    """The CPU kernels with the fused LSTM gates when they apply (float32/float64 NumPy
+    arrays of one dtype), else None (the NumPy/CuPy expressions below)."""
+    if (
+        type(ga) is not np.ndarray
+        or ga.dtype != c.dtype
+        or (hh is not None and hh.dtype != c.dtype)
+    ):
+        return None
+    return float_kernels(ga, "lstm_gates_forward")
+
+
 class _LSTMGates(Function):
-    """(pre-activation gates (B, 4H) in order i, f, g, o; c) -> (h, c')."""
+    """(input gates xg (B, 4H), hidden gates hh (B, 4H) or None, c) -> (h, c'), the
+    pre-activation gates being xg + hh in order i, f, g, o."""
 
     _node_name = "LstmCellBackward0"
 
     @staticmethod
-    def forward(ctx, gates, c):
-        ga = gates._a
+    def forward(ctx, xg, hh, c):
+        ga, ca = xg._a, c._a
+        ha = None if hh is None else hh._a
+        k = _lstm_kernels(ga, ha, ca)
+        if k is not None:  # one fused pass (ctorch._core.nnmisc)
+            B, H = ca.shape[0], ca.shape[-1]
+            dt = ca.dtype
+            g2 = np.ascontiguousarray(ga).reshape(B, 4 * H)
+            h2 = np.zeros_like(g2) if ha is None else np.ascontiguousarray(ha).reshape(B, 4 * H)
+            c2d = np.ascontiguousarray(ca).reshape(B, H)
+            h, c2 = np.empty((B, H), dt), np.empty((B, H), dt)
+            act, tc = np.empty((B, 4 * H), dt), np.empty((B, H), dt)
+            k.lstm_gates_forward(g2, h2, c2d, h, c2, act, tc)
+            ctx.fused = (act, tc, c2d)
+            ctx.fused_no_hh = ha is None
+            ctx.save_for_backward(xg, hh, c)
+            return _wrap(h.reshape(ca.shape)), _wrap(c2.reshape(ca.shape))
+        ctx.fused = None
         xp = xp_of(ga)
+        if ha is not None:
+            ga = ga + ha
         H = ga.shape[-1] // 4
         i = _sig(xp, ga[..., :H])
         f = _sig(xp, ga[..., H : 2 * H])
         g = xp.tanh(ga[..., 2 * H : 3 * H])
         o = _sig(xp, ga[..., 3 * H :])
-        ca = c._a
         c2 = f * ca + i * g
         tc = xp.tanh(c2)
         h = o * tc
         ctx.saved = (i, f, g, o, ca, tc)
-        ctx.save_for_backward(gates, c)
+        ctx.save_for_backward(xg, hh, c)
         return _wrap(h), _wrap(c2)
 
     @staticmethod
     def backward(ctx, gh, gc):
         if _grad_state.enabled:  # create_graph: the same formulas from differentiable ops
-            gates, c = ctx.saved_tensors
+            xg, hh, c = ctx.saved_tensors
+            gates = xg if hh is None else xg + hh
             H = gates.shape[-1] // 4
             i, f = gates[..., :H].sigmoid(), gates[..., H : 2 * H].sigmoid()
             g, o = gates[..., 2 * H : 3 * H].tanh(), gates[..., 3 * H :].sigmoid()
             tc = (f * c + i * g).tanh()
             dct = gc + gh * o * (1 - tc * tc)
             parts = [dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g)]
-            return ctorch.cat([*parts, gh * tc * o * (1 - o)], -1), dct * f
+            dg = ctorch.cat([*parts, gh * tc * o * (1 - o)], -1)
+            return dg, (None if hh is None else dg), dct * f
+        if ctx.fused is not None:
+            act, tc, c2d = ctx.fused
+            B, H = tc.shape
+            gha = np.ascontiguousarray(gh._a, dtype=tc.dtype).reshape(B, H)
+            gca = np.ascontiguousarray(gc._a, dtype=tc.dtype).reshape(B, H)
+            da, dc = np.empty_like(act), np.empty_like(tc)
+            float_kernels(tc, "lstm_gates_backward").lstm_gates_backward(
+                act, tc, c2d, gha, gca, da, dc
+            )
+            shape = gh.shape
+            da = da.reshape(shape[:-1] + (4 * H,))
+            # the same gradient for xg and hh; the second as a view, so that a leaf keeps
+            # its own copy (AccumulateGrad adopts only arrays that own their data)
+            hg = None if ctx.fused_no_hh else _wrap(da.view())
+            return _wrap(da), hg, _wrap(dc.reshape(shape))
         i, f, g, o, ca, tc = ctx.saved
         xp = xp_of(i)
         gha, gca = gh._a, gc._a
@@ -109,7 +156,8 @@ class _LSTMGates(Function):
             ],
             axis=-1,
         ).astype(i.dtype, copy=False)
-        return _wrap(dgates), _wrap((dct * f).astype(i.dtype, copy=False))
+        hg = None if ctx.saved_tensors[1] is None else _wrap(dgates.view())
+        return _wrap(dgates), hg, _wrap((dct * f).astype(i.dtype, copy=False))
 
 
 class _GRUGates(Function):
@@ -158,8 +206,7 @@ class _GRUGates(Function):
 def _lstm_step(
     xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
 ) -> tuple[Tensor, Tensor]:
-    gates = xg + F.linear(h, w_hh, b_hh)
-    h2, c2 = _LSTMGates.apply(gates, c)
+    h2, c2 = _LSTMGates.apply(xg, F.linear(h, w_hh, b_hh), c)
     if w_hr is not None:
         h2 = F.linear(h2, w_hr)
     return h2, c2
@@ -685,10 +732,11 @@ class LSTMCell(_GatedCell):
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
         is_batched, input, hx = self._batched(input, hx, "LSTMCell", pair=True)
-        gates = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(
-            hx[0], self.weight_hh, self.bias_hh
+        h, c = _LSTMGates.apply(
+            F.linear(input, self.weight_ih, self.bias_ih),
+            F.linear(hx[0], self.weight_hh, self.bias_hh),
+            hx[1],
         )
-        h, c = _LSTMGates.apply(gates, hx[1])
         if not is_batched:
             return h.squeeze(0), c.squeeze(0)
         return h, c
