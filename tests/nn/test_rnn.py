@@ -156,7 +156,7 @@ def test_lstm_fused_gates_match_the_numpy_formulas(monkeypatch, dtype):
     monkeypatch.setattr(rnn, "_lstm_kernels", lambda *a: None)
     ref = run()
     tol = 1e-6 if dtype == ctorch.float32 else 1e-13
-    for a, b in zip(fused, ref):
+    for a, b in zip(fused, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     assert np.isnan(fused[0][0]).any() and np.isnan(ref[0][0]).any()
 
