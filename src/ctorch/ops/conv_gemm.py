@@ -36,6 +36,7 @@ from .._backend import contiguous, float_kernels, xp_of
 from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
 from .conv_direct import direct_backward, direct_forward
+from .conv_full import full_backward, full_forward, full_window
 from .conv_scratch import _scratch
 from .conv_trim import _ShapeOnly, _trimmed, _trimmed_weight, _untrimmed_weight_grad
 from .conv_wide import (
@@ -174,6 +175,8 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
             xc = xa[:, :, ch:, cw:]
             wc = _trimmed_weight(wa, a, b, c, d)
             return _conv2d_forward_arrays(xc, wc, ba, stride, pad, dilation, groups)
+    if full_window(xa.shape, xa, wa, padding, dilation, groups):
+        return full_forward(xa, wa, ba)
     N, C, H, W = xa.shape
     OC, Cg, kh, kw = wa.shape
     sh, sw = stride
@@ -262,6 +265,9 @@ def _conv2d_backward_arrays(
     gx = gw = gb = None
     if need_b:
         gb = _channel_sum(ga, N, OC, L)
+    if (need_x or need_w) and full_window(xa.shape, ga, wa, padding, dilation, groups):
+        gx, gw = full_backward(ga, xa, wa, need_x, need_w)
+        return gx, gw, gb
     direct = direct_backward(ga, xa, wa, geo, g, need_x, need_w) if use_direct else None
     if direct is not None:
         gx, gw, x_left = direct
