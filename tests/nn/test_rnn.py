@@ -161,6 +161,40 @@ def test_lstm_fused_gates_match_the_numpy_formulas(monkeypatch, dtype):
     assert np.isnan(fused[0][0]).any() and np.isnan(ref[0][0]).any()
 
 
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+def test_gru_fused_gates_match_the_numpy_formulas(monkeypatch, dtype):
+    from ctorch.nn.modules import rnn
+
+    rng = np.random.default_rng(1)
+    gi = rng.standard_normal((4, 3 * 6)) * 4
+    gi[0, :3] = [100.0, -100.0, np.nan]
+    gh = rng.standard_normal((4, 3 * 6))
+    h = rng.standard_normal((4, 6))
+    g = rng.standard_normal((4, 6))
+
+    def run():
+        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (gi, gh, h)]
+        out = rnn._GRUGates.apply(*ts)
+        out.backward(ctorch.tensor(g, dtype=dtype))
+        return [out.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+    assert rnn._rnn_kernels(gi, gh, h, "gru_gates_forward") is not None
+    fused = run()
+    monkeypatch.setattr(rnn, "_rnn_kernels", lambda *a: None)
+    ref = run()
+    tol = 1e-6 if dtype == ctorch.float32 else 1e-13
+    for a, b in zip(fused, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert np.isnan(fused[0][0, 2])
+
+
+def test_gru_gates_gradgradcheck():
+    from ctorch.nn.modules.rnn import _GRUGates
+
+    ts = [ctorch.randn(3, n, dtype=ctorch.float64, requires_grad=True) for n in (6, 6, 2)]
+    assert ctorch.autograd.gradgradcheck(lambda a, b, d: _GRUGates.apply(a, b, d), tuple(ts))
+
+
 def test_lstm_gates_leaf_grads_are_not_aliased():
     from ctorch.nn.modules.rnn import _LSTMGates
 

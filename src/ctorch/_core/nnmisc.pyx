@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask, LSTM gates)."""
+"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask, LSTM/GRU gates)."""
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
@@ -22,6 +22,15 @@ cdef extern from "_rnn_simd.h" nogil:
     void ct_lstm_bwd_double(const double *act, const double *tc, const double *c,
                             const double *gh, const double *gc, double *da, double *dc,
                             int64_t H)
+
+    void ct_gru_fwd_float(const float *gi, const float *gh, const float *h, float *out,
+                          float *act, int64_t H)
+    void ct_gru_fwd_double(const double *gi, const double *gh, const double *h, double *out,
+                           double *act, int64_t H)
+    void ct_gru_bwd_float(const float *act, const float *gh, const float *h, const float *g,
+                          float *dgi, float *dgh, float *dh, int64_t H)
+    void ct_gru_bwd_double(const double *act, const double *gh, const double *h,
+                           const double *g, double *dgi, double *dgh, double *dh, int64_t H)
 
 cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t CHUNK = 16384
@@ -183,3 +192,47 @@ def lstm_gates_backward(const floating[:, ::1] act, const floating[:, ::1] tc,
             else:
                 ct_lstm_bwd_double(&act[b, 0], &tc[b, 0], &c[b, 0], &gh[b, 0], &gc[b, 0],
                                    &da[b, 0], &dc[b, 0], H)
+
+
+def gru_gates_forward(const floating[:, ::1] gi, const floating[:, ::1] gh,
+                      const floating[:, ::1] h, floating[:, ::1] out, floating[:, ::1] act):
+    """One GRU step's gates (nn.GRU): gi, gh (B, 3H; order r, z, n), h (B, H) -> out (B, H);
+    act (B, 3H) receives (r, z, n) for the backward."""
+    cdef Py_ssize_t B = h.shape[0], H = h.shape[1], b
+    cdef str k = "gru_gates_forward"
+    _lstm_shape(k, "gi", gi.shape[0], gi.shape[1], B, 3 * H)
+    _lstm_shape(k, "gh", gh.shape[0], gh.shape[1], B, 3 * H)
+    _lstm_shape(k, "act", act.shape[0], act.shape[1], B, 3 * H)
+    _lstm_shape(k, "out", out.shape[0], out.shape[1], B, H)
+    if B == 0 or H == 0:
+        return
+    with nogil:
+        for b in prange(B, schedule='static', use_threads_if=B * H * 3 > THRESHOLD):
+            if floating is float:
+                ct_gru_fwd_float(&gi[b, 0], &gh[b, 0], &h[b, 0], &out[b, 0], &act[b, 0], H)
+            else:
+                ct_gru_fwd_double(&gi[b, 0], &gh[b, 0], &h[b, 0], &out[b, 0], &act[b, 0], H)
+
+
+def gru_gates_backward(const floating[:, ::1] act, const floating[:, ::1] gh,
+                       const floating[:, ::1] h, const floating[:, ::1] g,
+                       floating[:, ::1] dgi, floating[:, ::1] dgh, floating[:, ::1] dh):
+    """The gradient of gru_gates_forward: dgi, dgh (B, 3H) and dh (B, H) from g (B, H)."""
+    cdef Py_ssize_t B = h.shape[0], H = h.shape[1], b
+    cdef str k = "gru_gates_backward"
+    _lstm_shape(k, "act", act.shape[0], act.shape[1], B, 3 * H)
+    _lstm_shape(k, "gh", gh.shape[0], gh.shape[1], B, 3 * H)
+    _lstm_shape(k, "dgi", dgi.shape[0], dgi.shape[1], B, 3 * H)
+    _lstm_shape(k, "dgh", dgh.shape[0], dgh.shape[1], B, 3 * H)
+    _lstm_shape(k, "g", g.shape[0], g.shape[1], B, H)
+    _lstm_shape(k, "dh", dh.shape[0], dh.shape[1], B, H)
+    if B == 0 or H == 0:
+        return
+    with nogil:
+        for b in prange(B, schedule='static', use_threads_if=B * H * 3 > THRESHOLD):
+            if floating is float:
+                ct_gru_bwd_float(&act[b, 0], &gh[b, 0], &h[b, 0], &g[b, 0], &dgi[b, 0],
+                                 &dgh[b, 0], &dh[b, 0], H)
+            else:
+                ct_gru_bwd_double(&act[b, 0], &gh[b, 0], &h[b, 0], &g[b, 0], &dgi[b, 0],
+                                  &dgh[b, 0], &dh[b, 0], H)

@@ -63,16 +63,18 @@ def _unbind0(x: Tensor) -> tuple[Tensor, ...]:
     return out if isinstance(out, tuple) else (out,)
 
 
-def _lstm_kernels(ga: Any, hh: Any, c: Any) -> Any:
-    """The CPU kernels with the fused LSTM gates when they apply (float32/float64 NumPy
-    arrays of one dtype), else None (the NumPy/CuPy expressions below)."""
-    if (
-        type(ga) is not np.ndarray
-        or ga.dtype != c.dtype
-        or (hh is not None and hh.dtype != c.dtype)
-    ):
+def _rnn_kernels(a: Any, b: Any, c: Any, name: str) -> Any:
+    """The CPU kernels with the fused gate kernel ``name`` when it applies (float32/float64
+    NumPy arrays of one dtype; b may be None), else None (the NumPy/CuPy expressions)."""
+    if type(a) is not np.ndarray or a.dtype != c.dtype or a.shape[:-1] != c.shape[:-1]:
         return None
-    return float_kernels(ga, "lstm_gates_forward")
+    if b is not None and (b.dtype != c.dtype or b.shape != a.shape):
+        return None
+    return float_kernels(a, name)
+
+
+def _lstm_kernels(ga: Any, hh: Any, c: Any) -> Any:
+    return _rnn_kernels(ga, hh, c, "lstm_gates_forward")
 
 
 class _LSTMGates(Function):
@@ -87,7 +89,8 @@ class _LSTMGates(Function):
         ha = None if hh is None else hh._a
         k = _lstm_kernels(ga, ha, ca)
         if k is not None:  # one fused pass (ctorch._core.nnmisc)
-            B, H = ca.shape[0], ca.shape[-1]
+            H = ca.shape[-1]
+            B = ca.size // H if H else 0
             dt = ca.dtype
             g2 = np.ascontiguousarray(ga).reshape(B, 4 * H)
             h2 = np.zeros_like(g2) if ha is None else np.ascontiguousarray(ha).reshape(B, 4 * H)
@@ -168,6 +171,20 @@ class _GRUGates(Function):
     @staticmethod
     def forward(ctx, gi, gh, h):
         gia, gha, ha = gi._a, gh._a, h._a
+        k = _rnn_kernels(gia, gha, ha, "gru_gates_forward")
+        if k is not None:  # one fused pass (ctorch._core.nnmisc)
+            H = ha.shape[-1]
+            B = ha.size // H if H else 0
+            dt = ha.dtype
+            gi2 = np.ascontiguousarray(gia).reshape(B, 3 * H)
+            gh2 = np.ascontiguousarray(gha).reshape(B, 3 * H)
+            h2 = np.ascontiguousarray(ha).reshape(B, H)
+            out, act = np.empty((B, H), dt), np.empty((B, 3 * H), dt)
+            k.gru_gates_forward(gi2, gh2, h2, out, act)
+            ctx.fused = (act, gh2, h2)
+            ctx.save_for_backward(gi, gh, h)
+            return _wrap(out.reshape(ha.shape))
+        ctx.fused = None
         xp = xp_of(gia)
         H = gia.shape[-1] // 3
         r = _sig(xp, gia[..., :H] + gha[..., :H])
@@ -192,6 +209,20 @@ class _GRUGates(Function):
             dz = g * (h - n) * z * (1 - z)
             dr = dn * hn * r * (1 - r)
             return ctorch.cat([dr, dz, dn], -1), ctorch.cat([dr, dz, dn * r], -1), g * z
+        if ctx.fused is not None:
+            act, gh2, h2 = ctx.fused
+            B, H = h2.shape
+            ga = np.ascontiguousarray(g._a, dtype=h2.dtype).reshape(B, H)
+            dgi, dgh, dh = np.empty_like(act), np.empty_like(act), np.empty_like(h2)
+            float_kernels(h2, "gru_gates_backward").gru_gates_backward(
+                act, gh2, h2, ga, dgi, dgh, dh
+            )
+            lead = g.shape[:-1]
+            return (
+                _wrap(dgi.reshape(lead + (3 * H,))),
+                _wrap(dgh.reshape(lead + (3 * H,))),
+                _wrap(dh.reshape(g.shape)),
+            )
         r, z, n, hn, ha = ctx.saved
         xp = xp_of(r)
         ga = g._a
