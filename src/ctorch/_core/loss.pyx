@@ -18,6 +18,15 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
+cdef extern from "_reduction_simd.h" nogil:
+    void ct_log_softmax_row_f64(const double *x, double *out, Py_ssize_t n)
+
+cdef extern from "_rowops_f32.h" nogil:
+    # F.log_softmax's own row kernels (float32: _rowops_f32.h, float64: the reduction
+    # family's), so cross_entropy's log-probs are log_softmax's to the bit
+    void ctr_softmax_rows_f32(const float *x, float *out, Py_ssize_t rows, Py_ssize_t n,
+                              int log)
+
 cdef extern from "_nn_simd.h" nogil:
     double ct_nn_ce_fwd_row_f32(const float *x, float *lp, int64_t C, const float *w,
                                 int smooth)
@@ -33,6 +42,12 @@ cdef Py_ssize_t THRESHOLD = 32768
 
 cdef inline double _fwd_row(const floating *x, floating *lp, Py_ssize_t C, const floating *w,
                             int smooth) noexcept nogil:
+    if not smooth:  # lp only (the smoothing sum is not needed)
+        if floating is float:
+            ctr_softmax_rows_f32(x, lp, 1, C, 1)
+        else:
+            ct_log_softmax_row_f64(x, lp, C)
+        return 0.0
     if floating is float:
         return ct_nn_ce_fwd_row_f32(x, lp, C, w, smooth)
     else:
