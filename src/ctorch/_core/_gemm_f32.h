@@ -25,6 +25,9 @@
 
 #define CTG_MR 8
 #define CTG_NR 48
+#ifndef CTG_MC
+#define CTG_MC 256 /* rows per block: its packed A (MC x kc, 160 KiB) and C block stay in L2 */
+#endif
 #define CTG_KC 160 /* a kc x 48 B micro-panel (<= 30 KiB) stays in a 48 KiB L1 with the A micro-panel */
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -399,12 +402,14 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                                 nxj1 - nxj0, p->kc, calls);
                 }
             }
+            for (int ib = m0; ib < m1; ib += CTG_MC)
             for (int jr = j0; jr < j1; jr += CTG_NR) {
                 const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
                 const int nv = (nr + 15) / 16;
                 const int w = nv * 16;
                 const float *bp = bpk + (ptrdiff_t)(jr - j0) * kc;
-                for (int ir = m0; ir < m1; ir += CTG_MR) {
+                const int ie = (ib + CTG_MC < m1) ? ib + CTG_MC : m1;
+                for (int ir = ib; ir < ie; ir += CTG_MR) {
                     const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
                     const float *ap = apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
                     float *c = C + ir * p->c_rs + jr * p->c_cs;
@@ -465,7 +470,8 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
  * the K blocks (512 KiB), the packed B block (kc x nc) within 1 MiB. */
 static int ctg_block_panels(const ctg_problem *p)
 {
-    int nc = (int)((128 * 1024) / (p->M > 0 ? p->M : 1));
+    const int mrows = p->M < CTG_MC ? p->M : CTG_MC; /* the rows of one C block */
+    int nc = (int)((128 * 1024) / (mrows > 0 ? mrows : 1));
     if (nc > (256 * 1024) / p->kc) nc = (256 * 1024) / p->kc;
     nc = nc / CTG_NR * CTG_NR;
     if (nc < CTG_NR) nc = CTG_NR;
