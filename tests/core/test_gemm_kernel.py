@@ -208,3 +208,33 @@ def test_negative_strides(simd):
         out = np.empty((2, 37, 101), np.float32)
         gemm.sgemm(aa, bb, out, simd=simd)
         check(out, aa, bb)
+
+
+@pytest.mark.parametrize("simd", SIMD)
+@pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched", "strided_out"])
+def test_tall_products_run_transposed_with_the_same_bits(simd, mode):
+    """M > 2N (and >= 2**20 multiply-adds) runs as C^T = B^T @ A^T into a buffer transposed
+    into C: the result must equal the product computed the other way round, bit for bit, in
+    every mode, and the float64 reference within tolerance."""
+    rng = np.random.default_rng(5)
+    M, K, N = 777, 300, 70
+    nb = 3 if mode in ("reduce_batch", "batched") else 1
+    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    rb = mode == "reduce_batch"
+    acc = mode == "accumulate"
+    base = rand(rng, 1 if rb else nb, M, N)
+    if mode == "strided_out":
+        big = np.zeros((nb, M, 2 * N), np.float32)
+        out = big[:, :, ::2]
+    else:
+        out = base.copy() if acc else np.empty((1 if rb else nb, M, N), np.float32)
+    gemm.sgemm(a, b, out, reduce_batch=rb, accumulate=acc, simd=simd)
+    # the wide orientation (N' = M > 2 M' = 2 N: never swapped) of the same product
+    outt = (base.copy() if acc else np.empty_like(out)).transpose(0, 2, 1).copy()
+    gemm.sgemm(
+        b.transpose(0, 2, 1), a.transpose(0, 2, 1), outt, reduce_batch=rb, accumulate=acc, simd=simd
+    )
+    np.testing.assert_array_equal(out, outt.transpose(0, 2, 1))
+    check(out, a, b, reduce_batch=rb, base=base if acc else None)
+    if mode == "strided_out":
+        assert not big[:, :, 1::2].any()  # the gaps of the strided output are untouched

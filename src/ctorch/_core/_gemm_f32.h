@@ -497,6 +497,31 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
     }
 }
 
+/* dst[i * d_rs + j * d_cs] = src[j * M + i] for i < M, j < N (src: an N x M row-major
+ * block), or the reverse copy when to_src: the transposes around a tall product. */
+static void ctg_transpose_block(float *c, ptrdiff_t c_rs, ptrdiff_t c_cs, float *t, int M, int N,
+                                int to_t, int nthreads)
+{
+    const int TB = 32;
+    const int nib = (M + TB - 1) / TB;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+    for (int ib = 0; ib < nib; ib++) {
+        const int i0 = ib * TB, i1 = (i0 + TB < M) ? i0 + TB : M;
+        for (int j0 = 0; j0 < N; j0 += TB) {
+            const int j1 = (j0 + TB < N) ? j0 + TB : N;
+            if (to_t) {
+                for (int j = j0; j < j1; j++)
+                    for (int i = i0; i < i1; i++)
+                        t[(ptrdiff_t)j * M + i] = c[i * c_rs + j * c_cs];
+            } else {
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++)
+                        c[i * c_rs + j * c_cs] = t[(ptrdiff_t)j * M + i];
+            }
+        }
+    }
+}
+
 /* Returns 0, or -1 when a buffer could not be allocated. */
 static int ct_sgemm(int nbatch, int M, int N, int K,
                     const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
@@ -508,6 +533,32 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     const int ncb = reduce_batch ? 1 : nbatch;
     if (M <= 0 || N <= 0 || ncb <= 0)
         return 0;
+    /* A tall product (M > 2N) runs as its transpose, C^T = B^T @ A^T, into a row-major
+     * buffer that is then transposed into C: the whole packed A (M x K) otherwise makes a
+     * round trip through memory before the micro-kernels read it, while the transposed
+     * product packs the big operand block by block in L2 (1 thread: 700x10000 @ 10000x200
+     * 95 -> ~190 GFLOP/s, 4096x1024 @ 1024x128 115 -> ~215).  The bits do not change: each
+     * C element is the same FMA chain over the same K blocks, the two factors of every
+     * product swapped. */
+    if (M > 2 * N && K > 0 && (double)M * N * K * nbatch >= 1048576.0) {
+        float *t = (float *)ctg_alloc((size_t)ncb * N * M);
+        if (!t) return -1;
+        int nt = nthreads < 1 ? 1 : nthreads;
+        if ((double)M * N * ncb < 65536.0) nt = 1;
+        if (accumulate)
+            for (int b = 0; b < ncb; b++)
+                ctg_transpose_block(C + b * c_bs, c_rs, c_cs, t + (ptrdiff_t)b * N * M, M, N,
+                                    1, nt);
+        const int rc = ct_sgemm(nbatch, N, M, K, B, b_bs, b_cs, b_rs, A, a_bs, a_cs, a_rs, t,
+                                (ptrdiff_t)N * M, M, 1, reduce_batch, accumulate, nthreads,
+                                use_simd);
+        if (rc == 0)
+            for (int b = 0; b < ncb; b++)
+                ctg_transpose_block(C + b * c_bs, c_rs, c_cs, t + (ptrdiff_t)b * N * M, M, N,
+                                    0, nt);
+        free(t);
+        return rc;
+    }
     if (K <= 0 || (reduce_batch && nbatch <= 0)) { /* C = 0 (or unchanged) */
         if (!accumulate)
             for (int b = 0; b < ncb; b++)
