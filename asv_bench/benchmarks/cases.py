@@ -368,6 +368,26 @@ def _sdpa(shape, causal):
     return make
 
 
+def _rnn(kind):
+    """nn.LSTM/nn.GRU (2 layers, 200 wide) forward+backward over 35 steps of batch 20."""
+
+    def make(lib):
+        if lib is np:
+            return None
+        lib.manual_seed(0)
+        m = _dev(lib, getattr(lib.nn, kind)(200, 200, 2))
+        x = _rand(lib, 35, 20, 200, seed=1, requires_grad=True)
+
+        def run():
+            m.zero_grad()
+            x.grad = None
+            m(x)[0].sum().backward()
+
+        return run
+
+    return make
+
+
 # name -> (make(lib), work units per call for throughput, unit, target ratio or None)
 CASES = {
     "add 16M": (_binary(lambda a, b: a + b), BIG, "elem", 1.0),
@@ -437,4 +457,6 @@ CASES = {
     "sdpa causal fwd+bwd 12x4x64x32": (_sdpa((12, 4, 64, 32), True), 12 * 4 * 64, "row", 1.0),
     "sdpa causal fwd+bwd 4x8x256x64": (_sdpa((4, 8, 256, 64), True), 4 * 8 * 256, "row", 1.0),
     "sdpa fwd+bwd 1x8x1024x64": (_sdpa((1, 8, 1024, 64), False), 8 * 1024, "row", 1.0),
+    "LSTM 2x200 fwd+bwd 35x20": (_rnn("LSTM"), 35 * 20, "token", 1.0),
+    "GRU 2x200 fwd+bwd 35x20": (_rnn("GRU"), 35 * 20, "token", 1.0),
 }

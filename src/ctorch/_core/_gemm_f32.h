@@ -537,10 +537,12 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
      * buffer that is then transposed into C: the whole packed A (M x K) otherwise makes a
      * round trip through memory before the micro-kernels read it, while the transposed
      * product packs the big operand block by block in L2 (1 thread: 700x10000 @ 10000x200
-     * 95 -> ~190 GFLOP/s, 4096x1024 @ 1024x128 115 -> ~215).  The bits do not change: each
-     * C element is the same FMA chain over the same K blocks, the two factors of every
-     * product swapped. */
-    if (M > 2 * N && K > 0 && (double)M * N * K * nbatch >= 1048576.0) {
+     * 95 -> ~190 GFLOP/s, 4096x1024 @ 1024x128 115 -> ~215).  Only where that round trip
+     * costs more than the two transposes of C: A (M x K) past 1 MiB and K >= N (an LSTM's
+     * per-step dW_hh, 800x20 @ 20x200, fits in L2 and ran 2x slower swapped).  The bits do
+     * not change: each C element is the same FMA chain over the same K blocks, the two
+     * factors of every product swapped. */
+    if (M > 2 * N && K >= N && (double)M * K >= 262144.0) {
         float *t = (float *)ctg_alloc((size_t)ncb * N * M);
         if (!t) return -1;
         int nt = nthreads < 1 ? 1 : nthreads;
