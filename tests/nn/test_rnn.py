@@ -195,6 +195,49 @@ def test_gru_gates_gradgradcheck():
     assert ctorch.autograd.gradgradcheck(lambda a, b, d: _GRUGates.apply(a, b, d), tuple(ts))
 
 
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_layer_node_is_bitwise_the_step_by_step_graph(monkeypatch, dtype, bidirectional, bias):
+    """nn.LSTM's layers as single _LSTMLayer nodes (MkldnnRnnLayerBackward0, torch's name)
+    give the same bits as the one-node-per-op path, forward and every gradient."""
+    from ctorch.nn.modules import rnn
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 3, 5))
+    h0 = rng.standard_normal((4 if bidirectional else 2, 3, 6))
+    c0 = rng.standard_normal(h0.shape)
+    gys = [rng.standard_normal(s) for s in ((7, 3, 12 if bidirectional else 6), h0.shape, h0.shape)]
+
+    def run():
+        ctorch.manual_seed(0)
+        m = nn.LSTM(5, 6, 2, bias=bias, bidirectional=bidirectional).to(dtype)
+        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, h0, c0)]
+        out, (h, c) = m(ts[0], (ts[1], ts[2]))
+        ctorch.autograd.backward([out, h, c], [ctorch.tensor(g, dtype=dtype) for g in gys])
+        res = [out.detach().numpy(), h.detach().numpy(), c.detach().numpy()]
+        res += [t.grad.numpy() for t in ts] + [p.grad.numpy() for p in m.parameters()]
+        return res, out.grad_fn.name()
+
+    fused, name = run()
+    assert name == ("CatBackward0" if bidirectional else "MkldnnRnnLayerBackward0")
+    monkeypatch.setattr(rnn, "_lstm_layer_fused", lambda *a: False)
+    steps, _ = run()
+    for a, b in zip(fused, steps, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lstm_layer_node_double_backward():
+    lstm = nn.LSTM(2, 3, 1).double()
+    x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
+    h0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
+    c0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
+    f = lambda x, h, c: lstm(x, (h, c))[0]  # noqa: E731
+    assert lstm(x, (h0, c0))[0].grad_fn.name() == "MkldnnRnnLayerBackward0"
+    assert ctorch.autograd.gradcheck(f, (x, h0, c0))
+    assert ctorch.autograd.gradgradcheck(f, (x, h0, c0))
+
+
 def test_lstm_gates_leaf_grads_are_not_aliased():
     from ctorch.nn.modules.rnn import _LSTMGates
 

@@ -3,7 +3,10 @@ their cells, with torch's parameter names (``weight_ih_l0``...), gate order and 
 
 The input projections of all time steps run as one GEMM per layer and direction; the time
 loop then does one ``h @ W_hh^T`` GEMM and one fused gate Function per step (LSTM: i, f, g, o;
-GRU: r, z, n), whose backward is written out by hand.
+GRU: r, z, n), whose backward is written out by hand; the gates are one C pass per row on
+the CPU (``ctorch._core.nnmisc.lstm_gates_*``/``gru_gates_*``).  An LSTM layer direction
+without projections or packed input is ONE graph node on the CPU (``_LSTMLayer``, torch's
+MkldnnRnnLayerBackward0), bitwise equal to the step-by-step graph.
 """
 
 from __future__ import annotations
@@ -243,6 +246,123 @@ def _lstm_step(
     return h2, c2
 
 
+def _lstm_steps(
+    xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One LSTM layer direction step by step, one graph node per op (xg (T, B, 4H): the
+    input projections of all steps): the general path, and _LSTMLayer's double backward."""
+    xgs = _unbind0(xg)
+    T = len(xgs)
+    outs: list[Tensor | None] = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        h, c = _lstm_step(xgs[t], h, c, w_hh, b_hh, None)
+        outs[t] = h
+    return ctorch.stack(outs, 0), h, c
+
+
+class _LSTMLayer(Function):
+    """A whole LSTM layer direction as ONE graph node (torch's CPU LSTM records one
+    MkldnnRnnLayerBackward0 per layer too): (xg (T, B, 4H), h0, c0, w_hh, b_hh) -> (out
+    (T, B, H), h_T, c_T).  The time loop runs on arrays with the fused gate kernels, with no
+    per-step nodes, and every product, sum and accumulation is the one the step-by-step path
+    (``_lstm_steps``) makes, in the same order, so values and gradients are bitwise equal
+    to it (tests/nn/test_rnn.py)."""
+
+    _node_name = "MkldnnRnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, xg, h0, c0, w_hh, b_hh, reverse):
+        from ...ops.linalg import _linear_mm
+
+        xa = np.ascontiguousarray(xg._a)
+        T, B, G = xa.shape
+        H = G // 4
+        dt = xa.dtype
+        k = float_kernels(xa, "lstm_gates_forward")
+        wa = w_hh._a
+        ba = None if b_hh is None else b_hh._a
+        out = np.empty((T, B, H), dt)
+        act, tc = np.empty((T, B, G), dt), np.empty((T, B, H), dt)
+        hprev, cprev = np.empty((T, B, H), dt), np.empty((T, B, H), dt)
+        h = np.ascontiguousarray(h0._a)
+        c = np.ascontiguousarray(c0._a)
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            hprev[t] = h
+            cprev[t] = c
+            hh = _linear_mm(h, wa.T)
+            if ba is not None:
+                hh += ba
+            c = np.empty((B, H), dt)
+            k.lstm_gates_forward(xa[t], hh, cprev[t], out[t], c, act[t], tc[t])
+            h = out[t]
+        ctx.arrays = (act, tc, hprev, cprev)
+        ctx.reverse = reverse
+        ctx.save_for_backward(xg, h0, c0, w_hh, b_hh)
+        return _wrap(out), _wrap(h.copy()), _wrap(c)
+
+    @staticmethod
+    def backward(ctx, g_out, g_h, g_c):
+        if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
+            ins = ctx.saved_tensors
+            want = [i for i in range(5) if ctx.needs_input_grad[i] and ins[i] is not None]
+            with ctorch.enable_grad():
+                outs = _lstm_steps(*ins, ctx.reverse)
+            got = ctorch.autograd.grad(
+                outs, [ins[i] for i in want], [g_out, g_h, g_c], create_graph=True,
+                allow_unused=True,
+            )  # fmt: skip
+            res: list[Any] = [None] * 6
+            for i, g in zip(want, got, strict=True):
+                res[i] = g
+            return tuple(res)
+        from ...ops.linalg import _linear_mm
+
+        act, tc, hprev, cprev = ctx.arrays
+        _xg, _h0, _c0, w_hh, b_hh = ctx.saved_tensors
+        T, B, G = act.shape
+        H = G // 4
+        dt = act.dtype
+        k = float_kernels(act, "lstm_gates_backward")
+        wa = w_hh._a
+        go = np.ascontiguousarray(g_out._a, dtype=dt)
+        dh = np.ascontiguousarray(g_h._a, dtype=dt)
+        dc = np.ascontiguousarray(g_c._a, dtype=dt)
+        dG = np.empty((T, B, G), dt)
+        need_w, need_b = ctx.needs_input_grad[3], b_hh is not None and ctx.needs_input_grad[4]
+        gw = gb = None
+        for t in range(T) if ctx.reverse else range(T - 1, -1, -1):
+            gh = go[t] + dh  # the two gradients of h_t: the output's and the next step's
+            dc_new = np.empty((B, H), dt)
+            k.lstm_gates_backward(act[t], tc[t], cprev[t], gh, dc, dG[t], dc_new)
+            dc = dc_new
+            dh = _linear_mm(dG[t], wa)
+            # w_hh's and b_hh's gradients summed step by step in the engine's order
+            if need_w:
+                w_t = _linear_mm(dG[t].T, hprev[t])
+                gw = w_t if gw is None else np.add(gw, w_t, out=gw)
+            if need_b:
+                b_t = _wrap(dG[t]).sum(0)._a
+                gb = b_t if gb is None else np.add(gb, b_t, out=gb)
+        return (
+            _wrap(dG),
+            _wrap(dh),
+            _wrap(dc),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+        )
+
+
+def _lstm_layer_fused(xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> bool:
+    """Whether one LSTM layer direction runs as the single _LSTMLayer node (CPU float32 or
+    float64 arrays of one dtype with the fused gate kernels)."""
+    a = xg._a
+    if type(a) is not np.ndarray or a.ndim != 3 or float_kernels(a, "lstm_gates_forward") is None:
+        return False
+    ts = (h, c, w_hh) if b_hh is None else (h, c, w_hh, b_hh)
+    return all(type(t._a) is np.ndarray and t._a.dtype == a.dtype for t in ts)
+
+
 def _gru_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     return _GRUGates.apply(xg, F.linear(h, w_hh, b_hh), h)
 
@@ -463,7 +583,19 @@ class RNNBase(Module):
                 k = layer * D_ + direction
                 h = h0[k]
                 c = c0[k] if c0 is not None else None
-                xg = _unbind0(F.linear(layer_in, w_ih, b_ih))
+                xg_all = F.linear(layer_in, w_ih, b_ih)
+                if (
+                    mode == "LSTM"
+                    and w_hr is None
+                    and steps is None
+                    and _lstm_layer_fused(xg_all, h, c, w_hh, b_hh)
+                ):
+                    out_d, h, c = _LSTMLayer.apply(xg_all, h, c, w_hh, b_hh, direction == 1)
+                    outs_dir.append(out_d)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
+                xg = _unbind0(xg_all)
                 outs: list[Tensor | None] = [None] * T
                 order = range(T - 1, -1, -1) if direction == 1 else range(T)
                 for t in order:
