@@ -119,3 +119,52 @@ def test_full_window_edges():
     assert not conv_full.full_window((2, 3, 2, 2), x._a, w._a, (1, 1), (1, 1), 1)
     assert not conv_full.full_window((2, 4, 2, 2), x._a, w._a, (0, 0), (1, 1), 2)
     assert not conv_full.full_window((2, 3, 3, 2), x._a, w._a, (0, 0), (1, 1), 1)
+
+
+@pytest.mark.parametrize(
+    "stride,padding,output_padding,dilation,bias",
+    [(2, 1, 0, 1, False), (2, 1, 1, 1, True), (1, 0, 0, 2, True), (3, 2, 2, 1, False)],
+)
+def test_conv_transpose_on_conv_fused_kernels(
+    monkeypatch, stride, padding, output_padding, dilation, bias
+):
+    """conv_transpose2d through conv2d's per-image fused kernels (conv_gemm._convT_as_conv:
+    its forward is conv2d's input gradient, its input gradient conv2d's forward, its weight
+    gradient conv2d's with x and gy exchanged) against the wide path and torch."""
+    import ctorch.ops.conv_gemm as cg
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 32, 16, 16)).astype(np.float32)
+    w = rng.standard_normal((32, 8, 4, 4)).astype(np.float32) * 0.1
+    b = rng.standard_normal(8).astype(np.float32) if bias else None
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    assert cg._convT_as_conv(x, 1, 4, 32, 8 * 16, 16 * 16)
+
+    def run():
+        ts = [ctorch.tensor(a, requires_grad=True) for a in (x, w)]
+        bt = ctorch.tensor(b, requires_grad=True) if bias else None
+        y = F.conv_transpose2d(ts[0], ts[1], bt, **kw)
+        gy = np.random.default_rng(3).standard_normal(tuple(y.shape)).astype(np.float32)
+        y.backward(ctorch.tensor(gy))
+        return [y.detach().numpy()] + [t.grad.numpy() for t in ts] + (
+            [bt.grad.numpy()] if bias else []
+        ), gy
+
+    fused, gy = run()
+    monkeypatch.setattr(cg, "_convT_as_conv", lambda *a: False)
+    wide, _ = run()
+    for a, c in zip(fused, wide, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
+    if HAS_TORCH:
+        import torch
+
+        tx = torch.tensor(x, requires_grad=True)
+        tw = torch.tensor(w, requires_grad=True)
+        tb = torch.tensor(b, requires_grad=True) if bias else None
+        ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, **kw)
+        ty.backward(torch.tensor(gy))
+        ref = [ty.detach().numpy(), tx.grad.numpy(), tw.grad.numpy()] + (
+            [tb.grad.numpy()] if bias else []
+        )
+        for a, c in zip(fused, ref, strict=True):
+            np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-3)

@@ -333,6 +333,19 @@ def _conv2d_backward_arrays(
     return gx, gw, gb
 
 
+def _convT_as_conv(xa, g, N, Cin, K, L) -> bool:
+    """Whether conv_transpose2d (float32 CPU, groups 1) runs through conv2d's per-image
+    fused kernels: where conv2d itself would run them for the matching convolution (Cin
+    output channels, K = OC*kh*kw taps, L = H*W output pixels per image)."""
+    return (
+        g == 1
+        and type(xa) is np.ndarray
+        and xa.dtype == np.float32
+        and not _use_wide(xa, 1, N, Cin, K, L)
+        and _fused_kernel(xa, xa, 1, N, Cin, K, L) is not None
+    )
+
+
 def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, dilation):
     N, Cin, H, W = xa.shape
     _, OCg, kh, kw = wa.shape
@@ -348,6 +361,18 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     K = OCg * kh * kw
     L = H * W
     if type(xa) is np.ndarray and xa.dtype in (np.float32, np.float64):
+        if _convT_as_conv(xa, g, N, Cin, K, L):
+            # conv_transpose2d is conv2d's input gradient: the per-image fused kernel keeps
+            # each image's columns in L2 (the wide path's batch of columns made a round
+            # trip through memory before col2im: DCGAN's 128->64 4x4 s2 16->32 at batch 16,
+            # 6.1 ms, torch 5.3)
+            y = _conv2d_backward_arrays(
+                xa, _ShapeOnly((N, OC, Ho, Wo)), wa, stride, padding, dilation, 1,
+                True, False, False,
+            )[0]  # fmt: skip
+            if ba is not None:
+                _add_channel_bias(y.reshape(N, OC, Ho * Wo), ba, N, OC, Ho * Wo)
+            return y
         return _convT_wide_forward(xa, wa, ba, stride, padding, g, dilation, Ho, Wo)
     x4 = contiguous(xa).reshape(N, g, Cing, L)
     w3 = contiguous(wa).reshape(g, Cing, K)
@@ -384,6 +409,16 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if not (need_x or need_w):
         return gx, gw, gb
     if type(ga) is np.ndarray and ga.dtype in (np.float32, np.float64):
+        if _convT_as_conv(xa, g, N, Cin, K, L):
+            # conv2d of gy with the same weight, and conv2d's weight gradient with the roles
+            # of x and gy exchanged: the per-image fused kernels (see _convT_forward_arrays)
+            if need_x:
+                gx = _conv2d_forward_arrays(ga, wa, None, stride, padding, dilation, 1)
+            if need_w:
+                gw = _conv2d_backward_arrays(
+                    xa, ga, wa, stride, padding, dilation, 1, False, True, False
+                )[1]  # fmt: skip
+            return gx, gw, gb
         gx, gw = _convT_wide_backward(ga, xa, wa, stride, padding, g, dilation, need_x, need_w)
         return gx, gw, gb
     if _is_1x1(kh, kw, sh, sw, ph, pw) and Ho == H and Wo == W:
