@@ -20,6 +20,7 @@ from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
 from ..ops import loss as _loss
 from ..ops import loss_pointwise as _loss_pw
+from ..ops import math_nodes as _MN
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
 from ..ops.attention import fused_sdpa
@@ -1297,10 +1298,9 @@ def multi_margin_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C``."""
-    from . import _margin_losses
 
     reduction = _reduction(size_average, reduce, reduction)
-    return _margin_losses.multi_margin_loss(input, target, p, margin, weight, reduction)
+    return _MN.multi_margin_loss(input, target, p, margin, weight, reduction)
 
 
 def multilabel_margin_loss(
@@ -1373,8 +1373,8 @@ _REEXPORTS.update(
         "fractional_max_pool3d": "fractional_pool",
         "fractional_max_pool2d_with_indices": "fractional_pool",
         "fractional_max_pool3d_with_indices": "fractional_pool",
-        "channel_shuffle": "rrelu",
-        "native_channel_shuffle": "rrelu",
+        "channel_shuffle": "math_nodes",
+        "native_channel_shuffle": "math_nodes",
         "rrelu": "rrelu",
         "rrelu_": "rrelu",
     }
