@@ -264,3 +264,69 @@ def test_dist_p0_counts_nonzeros_with_a_zero_gradient():
     assert y.item() == torch.dist(torch.tensor(A34), torch.tensor(A34[0]), 0).item() == 8
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+
+
+# ------------------------------------------------------------------ pools
+P5 = RNG.random((2, 3, 5, 6, 7)) - 0.5
+P4 = RNG.random((2, 3, 6, 7)) - 0.5
+POOLS = [
+    ("avg_pool3d", P5, lambda L, x: L.nn.functional.avg_pool3d(x, 2), "AvgPool3DBackward0"),
+    ("avg_pool3d_pad_ceil", P5, lambda L, x: L.nn.functional.avg_pool3d(x, (3, 2, 3), (2, 1, 2), (1, 0, 1), True, False), "AvgPool3DBackward0"),
+    ("avg_pool3d_div", P5, lambda L, x: L.nn.functional.avg_pool3d(x, 2, 1, 1, divisor_override=3), "AvgPool3DBackward0"),
+    ("avg_pool3d_unbatched", P5[0], lambda L, x: L.nn.functional.avg_pool3d(x, (2, 3, 2), 2), "AvgPool3DBackward0"),
+    ("max_pool3d", P5, lambda L, x: L.nn.functional.max_pool3d(x, 2), "MaxPool3DWithIndicesBackward0"),
+    ("max_pool3d_overlap", P5, lambda L, x: L.nn.functional.max_pool3d(x, 3, 1, 1, 1, True), "MaxPool3DWithIndicesBackward0"),
+    ("max_pool3d_unbatched", P5[1], lambda L, x: L.nn.functional.max_pool3d(x, 2, dilation=2), "MaxPool3DWithIndicesBackward0"),
+    ("adaptive_max_pool3d", P5, lambda L, x: L.nn.functional.adaptive_max_pool3d(x, (2, 3, 4)), "AdaptiveMaxPool3DBackward0"),
+    ("adaptive_max_pool3d_div", P5, lambda L, x: L.nn.functional.adaptive_max_pool3d(x, (5, 3, 7)), "AdaptiveMaxPool3DBackward0"),
+    ("adaptive_max_pool3d_unbatched", P5[0], lambda L, x: L.nn.functional.adaptive_max_pool3d(x, 3), "AdaptiveMaxPool3DBackward0"),
+    ("adaptive_max_pool2d", P4, lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (4, 5)), "AdaptiveMaxPool2DBackward0"),
+    ("adaptive_max_pool2d_div", P4, lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (3, 7)), "AdaptiveMaxPool2DBackward0"),
+    ("adaptive_max_pool2d_unbatched", P4[0], lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (2, 7)), "AdaptiveMaxPool2DBackward0"),
+    ("adaptive_max_pool2d_none", P4, lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (None, 3)), "AdaptiveMaxPool2DBackward0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", POOLS, ids=[c[0] for c in POOLS])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_pool_nodes_match_torch(case, dtype):
+    _, a, fn, node = case
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(a.astype(dtype), requires_grad=True)
+        y = fn(L, x)
+        w = L.tensor(np.linspace(0.5, 1.5, y.numel()).astype(dtype)).reshape(tuple(y.shape))
+        (y * w).sum().backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy(), y.dtype))
+    assert res[0][0] == res[1][0] == node
+    assert str(res[0][3]).split(".")[-1] == str(res[1][3]).split(".")[-1]
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=tol, atol=tol)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case", POOLS, ids=[c[0] for c in POOLS])
+def test_pool_nodes_finite_differences(case):
+    _, a, fn, _n = case
+    x = ctorch.tensor(a, requires_grad=True)
+    assert gradcheck(lambda t: fn(ctorch, t), (x,))
+    assert gradgradcheck(lambda t: fn(ctorch, t), (x,))
+
+
+def test_pool_nodes_without_grad_and_indices():
+    x = ctorch.tensor(P5)
+    y, i = ctorch.nn.functional.max_pool3d(x, 2, return_indices=True)
+    ty, ti = torch.nn.functional.max_pool3d(torch.tensor(P5), 2, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    assert y.grad_fn is None
+    y, i = ctorch.nn.functional.adaptive_max_pool2d(ctorch.tensor(P4[0]), 3, return_indices=True)
+    ty, ti = torch.nn.functional.adaptive_max_pool2d(torch.tensor(P4[0]), 3, return_indices=True)
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    # avg_pool3d against a NumPy reference (mean of each 2x2x2 block)
+    r = P5[:, :, :4, :6, :6].reshape(2, 3, 2, 2, 3, 2, 3, 2).mean((3, 5, 7))
+    np.testing.assert_allclose(
+        ctorch.nn.functional.avg_pool3d(ctorch.tensor(P5), 2).numpy(), r, rtol=1e-14
+    )
+    with pytest.raises(RuntimeError, match="avg_pool3d"):
+        ctorch.nn.functional.avg_pool3d(ctorch.tensor(P5[0, 0]), 2)

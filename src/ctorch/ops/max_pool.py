@@ -259,8 +259,12 @@ def _adaptive_max_arrays(xa, oh, ow):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    from .pool_nodes import AdaptiveMaxPool2dIndexed  # pool_nodes imports this module
+
     if _adaptive2d_checks("adaptive_max_pool2d", input, output_size, False):
-        return _batch_of_one(adaptive_max_pool2d_with_indices, input, output_size)
+        # unbatched: the batch-of-one values, one AdaptiveMaxPool2DBackward0 node on the input
+        y, i = adaptive_max_pool2d_with_indices(input.detach().unsqueeze(0), output_size)
+        return AdaptiveMaxPool2dIndexed.apply(input, y._a[0], i._a[0], 2), i.squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
     if oh < 0 or ow < 0:
@@ -272,7 +276,9 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
         idx = xp_of(input._a).empty((N, C, oh, ow), np.int64)
         return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
     if H % oh == 0 and W % ow == 0 and (H // oh) * (W // ow) > 1:
-        return max_pool2d_with_indices(input, (H // oh, W // ow), (H // oh, W // ow))
+        # max_pool2d's kernel computes the values; the node is torch's adaptive one
+        y, i = max_pool2d_with_indices(input.detach(), (H // oh, W // ow), (H // oh, W // ow))
+        return _IndexPoolFn.apply(input, y._a, i._a), i
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
     return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
 
