@@ -330,3 +330,103 @@ def test_pool_nodes_without_grad_and_indices():
     )
     with pytest.raises(RuntimeError, match="avg_pool3d"):
         ctorch.nn.functional.avg_pool3d(ctorch.tensor(P5[0, 0]), 2)
+
+
+# ------------------------------------------------------------------ embedding_bag
+WB = RNG.random((6, 3)) - 0.5
+IDX1 = np.array([1, 2, 4, 4, 0, 5, 3, 2])
+OFF = np.array([0, 3, 3, 6])  # bag 1 is empty
+BAGS = [
+    ("sum", dict(mode="sum"), IDX1, OFF, False),
+    ("mean", dict(mode="mean"), IDX1, OFF, False),
+    ("max", dict(mode="max"), IDX1, OFF, False),
+    ("sum_psw", dict(mode="sum"), IDX1, OFF, True),
+    ("sum_psw_pad", dict(mode="sum", padding_idx=4), IDX1, OFF, True),
+    ("mean_pad", dict(mode="mean", padding_idx=2), IDX1, OFF, False),
+    ("max_pad", dict(mode="max", padding_idx=-1), IDX1, OFF, False),
+    ("sum_last", dict(mode="sum", include_last_offset=True), IDX1, np.array([0, 2, 5, 8]), True),
+    ("mean_2d", dict(mode="mean"), IDX1.reshape(2, 4), None, False),
+    ("max_2d", dict(mode="max"), IDX1.reshape(4, 2), None, False),
+    ("sum_2d_psw", dict(mode="sum"), IDX1.reshape(2, 4), None, True),
+]
+
+
+def _bag_call(L, w, p, idx, off, kw):
+    o = None if off is None else L.tensor(off)
+    return L.nn.functional.embedding_bag(L.tensor(idx), w, o, per_sample_weights=p, **kw)
+
+
+@pytest.mark.parametrize("case", BAGS, ids=[c[0] for c in BAGS])
+def test_embedding_bag_one_node_matches_torch(case):
+    _, kw, idx, off, with_psw = case
+    pa = RNG.random(idx.shape) + 0.5 if with_psw else None
+    res = []
+    for L in (ctorch, torch):
+        w = L.tensor(WB, requires_grad=True)
+        p = L.tensor(pa, requires_grad=True) if with_psw else None
+        y = _bag_call(L, w, p, idx, off, kw)
+        wt = L.tensor(np.linspace(0.5, 1.5, y.numel())).reshape(tuple(y.shape))
+        (y * wt).sum().backward()
+        res.append(
+            (_node(y), y.detach().numpy(), w.grad.numpy(), p.grad.numpy() if with_psw else 0)
+        )
+    assert res[0][0] == res[1][0] == "EmbeddingBagBackward0"
+    for a, b in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("case", BAGS, ids=[c[0] for c in BAGS])
+def test_embedding_bag_finite_differences(case):
+    _, kw, idx, off, with_psw = case
+    w = ctorch.tensor(WB, requires_grad=True)
+    if with_psw:
+        p = ctorch.tensor(RNG.random(idx.shape) + 0.5, requires_grad=True)
+        ts = (w, p)
+    else:
+        ts = (w,)
+
+    def f(w, p=None):
+        return _bag_call(ctorch, w, p, idx, off, kw)
+
+    assert gradcheck(f, ts)
+    assert gradgradcheck(f, ts)
+
+
+def test_embedding_bag_forward_matches_numpy_and_float32():
+    y = ctorch.nn.functional.embedding_bag(
+        ctorch.tensor(IDX1), ctorch.tensor(WB.astype(np.float32)), ctorch.tensor(OFF), mode="mean"
+    )
+    bags = np.split(IDX1, OFF[1:])
+    ref = np.stack([WB[b].mean(0) if len(b) else np.zeros(3) for b in bags]).astype(np.float32)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-6, atol=1e-7)
+    assert y.dtype == ctorch.float32
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        ctorch.nn.functional.embedding_bag(
+            ctorch.tensor(IDX1), ctorch.tensor(WB), ctorch.tensor(OFF), mode="max",
+            per_sample_weights=ctorch.ones(8, dtype=ctorch.float64),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_scale_grad_by_freq(mode):
+    """Each index's row gradient over its count in the batch (torch's documented rule). torch
+    2.13's CPU kernel scales rows by another index's count here (rows 3, 4, 5 of this case), so
+    the reference is NumPy."""
+    w = ctorch.tensor(WB, requires_grad=True)
+    y = ctorch.nn.functional.embedding_bag(
+        ctorch.tensor(IDX1), w, ctorch.tensor(OFF), mode=mode, scale_grad_by_freq=True
+    )
+    assert _node(y) == "EmbeddingBagBackward0"
+    y.sum().backward()
+    bags = np.split(IDX1, OFF[1:])
+    ref = np.zeros(6)
+    freq = np.bincount(IDX1, minlength=6)
+    for b in bags:
+        for i in b:
+            ref[i] += (1.0 / len(b) if mode == "mean" else 1.0) / freq[i]
+    np.testing.assert_allclose(w.grad.numpy(), np.repeat(ref[:, None], 3, 1), rtol=1e-14)
+    for L in (ctorch, torch):
+        with pytest.raises(ValueError, match="max mode does not support scaling"):
+            L.nn.functional.embedding_bag(
+                L.tensor(IDX1), L.tensor(WB), L.tensor(OFF), mode="max", scale_grad_by_freq=True
+            )
