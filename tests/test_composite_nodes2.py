@@ -430,3 +430,90 @@ def test_embedding_bag_scale_grad_by_freq(mode):
             L.nn.functional.embedding_bag(
                 L.tensor(IDX1), L.tensor(WB), L.tensor(OFF), mode="max", scale_grad_by_freq=True
             )
+
+
+# ------------------------------------------------------------------ grid_sample / affine_grid
+GX = RNG.random((2, 2, 4, 5)) - 0.5
+GG = RNG.random((2, 3, 4, 2)) * 2.4 - 1.2  # some points outside [-1, 1]
+GX3 = RNG.random((1, 2, 3, 4, 3)) - 0.5
+GG3 = RNG.random((1, 2, 2, 3, 3)) * 2.4 - 1.2
+SAMPLES = [
+    (m, p, ac)
+    for m in ("bilinear", "nearest", "bicubic")
+    for p in ("zeros", "border", "reflection")
+    for ac in (False, True)
+]
+
+
+@pytest.mark.parametrize(("mode", "pad", "ac"), SAMPLES)
+def test_grid_sample_one_node_matches_torch(mode, pad, ac):
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(GX, requires_grad=True)
+        g = L.tensor(GG, requires_grad=True)
+        y = L.nn.functional.grid_sample(x, g, mode, pad, ac)
+        w = L.tensor(np.linspace(0.5, 1.5, y.numel())).reshape(tuple(y.shape))
+        (y * w).sum().backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy(), g.grad.numpy()))
+    assert res[0][0] == res[1][0] == "GridSampler2DBackward0"
+    for a, b in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("mode", "pad", "ac"), [s for s in SAMPLES if s[0] != "bicubic"])
+def test_grid_sample_3d_and_second_derivatives(mode, pad, ac):
+    res = []
+    for L in (ctorch, torch):
+        x = L.tensor(GX3, requires_grad=True)
+        g = L.tensor(GG3, requires_grad=True)
+        y = L.nn.functional.grid_sample(x, g, mode, pad, ac)
+        gx, gg = L.autograd.grad((y * y).sum(), (x, g), create_graph=True)
+        (gx.sum() + (gg * gg).sum()).backward()
+        res.append((_node(y), y.detach().numpy(), x.grad.numpy(), g.grad.numpy()))
+    assert res[0][0] == res[1][0] == "GridSampler3DBackward0"
+    for a, b in zip(res[0][1:], res[1][1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_grid_sample_finite_differences_and_no_grad():
+    x = ctorch.tensor(GX, requires_grad=True)
+    g = ctorch.tensor(GG * 0.8, requires_grad=True)
+    for pad in ("zeros", "border", "reflection"):
+
+        def f(x, g, pad=pad):
+            return ctorch.nn.functional.grid_sample(x, g, "bilinear", pad, False)
+
+        assert gradcheck(f, (x, g))
+        assert gradgradcheck(f, (x, g))
+    with ctorch.no_grad():
+        y = ctorch.nn.functional.grid_sample(x, g, align_corners=True)
+    assert y.grad_fn is None
+    y2 = ctorch.nn.functional.grid_sample(x, g, align_corners=True)
+    np.testing.assert_array_equal(y.numpy(), y2.detach().numpy())
+    # the identity grid samples the input back exactly (NumPy reference)
+    theta = ctorch.tensor(np.tile(np.eye(2, 3), (2, 1, 1)))
+    ident = ctorch.nn.functional.affine_grid(theta, [2, 2, 4, 5], align_corners=True)
+    out = ctorch.nn.functional.grid_sample(ctorch.tensor(GX), ident, align_corners=True)
+    np.testing.assert_allclose(out.numpy(), GX, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("size", [[2, 3, 4, 5], [2, 1, 2, 3, 4]])
+@pytest.mark.parametrize("ac", [False, True])
+def test_affine_grid_one_node(size, ac):
+    d = len(size) - 2
+    th = RNG.random((2, d, d + 1)) - 0.5
+    res = []
+    for L in (ctorch, torch):
+        t = L.tensor(th, requires_grad=True)
+        y = L.nn.functional.affine_grid(t, size, align_corners=ac)
+        w = L.tensor(np.linspace(0.5, 1.5, y.numel())).reshape(tuple(y.shape))
+        (y * w).sum().backward()
+        res.append((_node(y), y.detach().numpy(), t.grad.numpy()))
+    assert res[0][0] == res[1][0] == "AffineGridGeneratorBackward0"
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-12, atol=1e-14)
+    t = ctorch.tensor(th, requires_grad=True)
+    assert gradcheck(lambda t: ctorch.nn.functional.affine_grid(t, size, align_corners=ac), (t,))
+    assert gradgradcheck(
+        lambda t: ctorch.nn.functional.affine_grid(t, size, align_corners=ac) ** 2, (t,)
+    )
