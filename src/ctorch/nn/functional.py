@@ -220,6 +220,8 @@ def _copy_into(input: Tensor, out_fn: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+        raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return relu_(input)
     return _unary.relu(input)
@@ -298,6 +300,8 @@ def hardtanh(
 ) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._a.dtype.kind in "bu":  # torch's rules inline (hot path; nn/_int_inputs.py)
+        _int_hardtanh(input, (min_val,), {})
     if inplace:
         return _copy_into(input, lambda input: _unary.hardtanh(input, min_val, max_val))
     return _unary.hardtanh(input, min_val, max_val)
@@ -478,6 +482,8 @@ def feature_alpha_dropout(
 # ====================================================================== linear / embedding
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one fused op."""
+    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     return _linalg.linear(input, weight, bias)
 
 
@@ -1405,3 +1411,11 @@ _REEXPORTS.update(
         "adaptive_max_pool1d_with_indices": "max_pool",
     }
 )
+
+
+# torch's integer/bool input rules (issue #14): refusals with torch's errors, and the integer
+# convolutions and average pools torch accepts (nn/_int_inputs.py; tests/nn/test_int_inputs.py)
+from . import _int_inputs  # noqa: E402
+
+_int_hardtanh = _int_inputs._hardtanh
+_int_inputs.install(globals())

@@ -162,6 +162,8 @@ def max_pool2d_with_indices(
             max_pool2d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode, True
         )
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
+    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     # the indices are an output too: computed here and handed to the Function (as adaptive
     # max pooling does), so the no-grad path needs no ctx to fetch them from
     ya, idx = _maxpool_fwd_arrays(input._a, geo)
@@ -183,6 +185,8 @@ def max_pool2d(
     if _as4d("max_pool2d", input):
         return _batch_of_one(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
+    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     # apply on the no-grad path too: measured +1.5 us against _maxpool_fwd_arrays directly on
     # 1x3x8x8 (a ~5-6 us op), within noise at 8x64x32x32 (~300 us): one path, kept
     return MaxPool2dFn.apply(input, geo)

@@ -175,8 +175,12 @@ def avg_pool3d(
     unbatched = _check5d("avg_pool3d", input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if input._a.dtype.kind not in "fcV":
-        raise RuntimeError(f"\"avg_pool3d\" not implemented for '{input.dtype}'")
+    if input._a.dtype.kind not in "fcV":  # torch: int64 sums // divisor, others refused
+        from .int_pool import avg_pool_int
+
+        kw = dict(kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode)
+        kw.update(count_include_pad=count_include_pad, divisor_override=divisor_override)
+        return avg_pool_int("avg_pool3d", avg_pool3d, input, kw)
     shape5 = ((1,) if unbatched else ()) + input._a.shape
     k, s, p, _, _ = _geometry3d("avg_pool3d", shape5, kernel_size, stride, padding, 1, ceil_mode)
     return avg_pool3d_node(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
