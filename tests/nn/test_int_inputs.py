@@ -146,6 +146,75 @@ CASES = {
         lambda L, F, x: F.grid_sample(x, L.zeros((2, 2, 2, 2)), align_corners=False),
     ),
     "affine_grid": ((1, 2, 3), lambda L, F, x: F.affine_grid(x, [1, 1, 2, 2], align_corners=False)),
+    "conv3d": (S3, lambda L, F, x: F.conv3d(x, L.ones((2, 2, 2, 2, 2), dtype=x.dtype))),
+    "conv_transpose1d": (
+        S1,
+        lambda L, F, x: F.conv_transpose1d(x, L.ones((3, 2, 2), dtype=x.dtype)),
+    ),
+    "conv_transpose3d": (
+        S3,
+        lambda L, F, x: F.conv_transpose3d(x, L.ones((2, 1, 2, 2, 2), dtype=x.dtype)),
+    ),
+    "conv2d_bias_stride": (
+        S2,
+        lambda L, F, x: F.conv2d(
+            x, L.ones((2, 3, 2, 2), dtype=x.dtype), L.ones(2, dtype=x.dtype), 2, 1
+        ),
+    ),
+    "adaptive_max_pool1d_idx": (S1, lambda L, F, x: F.adaptive_max_pool1d_with_indices(x, 3)[0]),
+    "adaptive_max_pool2d_idx": (S2, lambda L, F, x: F.adaptive_max_pool2d_with_indices(x, 3)[0]),
+    "adaptive_max_pool3d_idx": (S3, lambda L, F, x: F.adaptive_max_pool3d_with_indices(x, 2)[0]),
+    "max_pool1d_idx": (S1, lambda L, F, x: F.max_pool1d_with_indices(x, 2)[0]),
+    "max_pool2d_with_indices": (S2, lambda L, F, x: F.max_pool2d_with_indices(x, 2)[0]),
+    "max_pool3d_idx": (S3, lambda L, F, x: F.max_pool3d_with_indices(x, 2)[0]),
+    "max_unpool1d": (S1, lambda L, F, x: F.max_unpool1d(x, L.zeros(S1, dtype=L.int64), 1)),
+    "max_unpool3d": (S3, lambda L, F, x: F.max_unpool3d(x, L.zeros(S3, dtype=L.int64), 1)),
+    "lp_pool3d": (S3, lambda L, F, x: F.lp_pool3d(x, 2, 2)),
+    "fractional_max_pool3d": (
+        S3,
+        lambda L, F, x: F.fractional_max_pool3d(
+            x, 2, output_size=2, _random_samples=L.full((1, 2, 3), 0.5, dtype=x.dtype)
+        ),
+    ),
+    "upsample_bilinear": (S2, lambda L, F, x: F.upsample_bilinear(x, scale_factor=2)),
+    "upsample": (S2, lambda L, F, x: F.upsample(x, scale_factor=2)),
+    "interp_area1d": (S1, lambda L, F, x: F.interpolate(x, size=3, mode="area")),
+    "interp_area3d": (S3, lambda L, F, x: F.interpolate(x, size=2, mode="area")),
+    "pad_reflect3d": (S3, lambda L, F, x: F.pad(x, (1, 1, 1, 1, 1, 1), mode="reflect")),
+    "pad_circular1d": (S1, lambda L, F, x: F.pad(x, (2, 1), mode="circular")),
+    "relu_": (S1, lambda L, F, x: F.relu_(x)),
+    "relu_inplace": (S1, lambda L, F, x: F.relu(x, inplace=True)),
+    "hardtanh_": (S1, lambda L, F, x: F.hardtanh_(x, 0.0, 2.0)),
+    "leaky_relu_": (S1, lambda L, F, x: F.leaky_relu_(x)),
+    "elu_": (S1, lambda L, F, x: F.elu_(x)),
+    "celu_": (S1, lambda L, F, x: F.celu_(x)),
+    "selu_": (S1, lambda L, F, x: F.selu_(x)),
+    "threshold_": (S1, lambda L, F, x: F.threshold_(x, 1, 5)),
+    "rrelu_": (S1, lambda L, F, x: F.rrelu_(x)),
+    "dropout1d_eval": (S1, lambda L, F, x: F.dropout1d(x, 0.5, training=False)),
+    "dropout3d_eval": (S3, lambda L, F, x: F.dropout3d(x, 0.5, training=False)),
+    "feature_alpha_dropout_eval": (
+        S2,
+        lambda L, F, x: F.feature_alpha_dropout(x, 0.5, training=False),
+    ),
+    "multilabel_margin_loss": (
+        (2, 4),
+        lambda L, F, x: F.multilabel_margin_loss(x, L.tensor([[1, 0, -1, 0], [2, -1, 0, 0]])),
+    ),
+    "ctc_loss": (
+        (5, 1, 3),
+        lambda L, F, x: F.ctc_loss(x, L.tensor([[1, 2]]), L.tensor([5]), L.tensor([2])),
+    ),
+    "embedding_bag_weight": (
+        (5, 3),
+        lambda L, F, x: F.embedding_bag(L.tensor([0, 4, 2, 1]), x, L.tensor([0, 2])),
+    ),
+    "embedding_bag_max": (
+        (5, 3),
+        lambda L, F, x: F.embedding_bag(L.tensor([0, 4, 2, 1]), x, L.tensor([0, 2]), mode="max"),
+    ),
+    "cross_entropy_probs": ((2, 4), lambda L, F, x: F.cross_entropy(x, x)),
+    "triplet_with_distance": ((2, 4), lambda L, F, x: F.triplet_margin_with_distance_loss(x, x, x)),
     "sdpa": ((1, 2, 3, 4), lambda L, F, x: F.scaled_dot_product_attention(x, x, x)),
 }
 
@@ -184,7 +253,8 @@ def test_integer_inputs_match_torch(name, dtype):
     if name.startswith(("gumbel", "rrelu", "dropout_p0")):
         return
     c, t = cr.numpy().astype(np.float64), tr.numpy().astype(np.float64)
-    atol = 1 if name in ("interp_bilinear", "interp_bicubic") else 1e-5  # uint8 rounding
+    uint8_interp = ("interp_bilinear", "interp_bicubic", "upsample_bilinear")
+    atol = 1 if name in uint8_interp else 1e-5  # torch's fixed-point uint8 weights round
     np.testing.assert_allclose(c, t, rtol=1e-5, atol=atol, equal_nan=True)
 
 

@@ -179,6 +179,36 @@ def _one_hot(x, args, kwargs):
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
 
 
+def _upsample_bilinear_uint8(fn, x, args, kwargs):
+    if x._a.dtype != np.uint8:
+        return None
+    from ..ops.spatial import interpolate
+
+    size = args[0] if args else kwargs.get("size")
+    sf = args[1] if len(args) > 1 else kwargs.get("scale_factor")
+    kw = dict(size=size, scale_factor=sf, mode="bilinear", align_corners=True)
+    return _interpolate_uint8(interpolate, x, (), kw)
+
+
+def _embedding_bag(x, args, kwargs):
+    """The integer argument checked is the weight (``input`` holds indices)."""
+    w = args[0] if args else kwargs.get("weight")
+    if isinstance(w, Tensor) and w._a.dtype.kind in "biu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar "
+            f"types: Half, BFloat16, Float, Double; but got {_LEGACY[w._a.dtype.name]} instead "
+            "(while checking arguments for embedding_bag)"
+        )
+
+
+_LEGACY = {
+    "int64": "torch.LongTensor",
+    "int32": "torch.IntTensor",
+    "uint8": "torch.ByteTensor",
+    "bool": "torch.BoolTensor",
+}
+
+
 def _via_float64(dtypes):
     """Accept ``dtypes`` (as torch's integer kernels do): compute in float64 (exact for the
     values integer convolutions produce below 2**53) and cast back, wrapping as C does."""
@@ -206,6 +236,23 @@ TABLE: dict[str, object] = {
     "adaptive_max_pool1d": _not_impl("adaptive_max_pool2d"),
     "adaptive_max_pool2d": _not_impl("adaptive_max_pool2d"),
     "adaptive_max_pool3d": _not_impl("adaptive_max_pool3d_cpu"),
+    "adaptive_max_pool1d_with_indices": _not_impl("adaptive_max_pool2d"),
+    "adaptive_max_pool2d_with_indices": _not_impl("adaptive_max_pool2d"),
+    "adaptive_max_pool3d_with_indices": _not_impl("adaptive_max_pool3d_cpu"),
+    "max_pool3d_with_indices": _not_impl("max_pool3d", ("bool",)),
+    "max_unpool1d": _not_impl("max_unpool2d"),
+    "max_unpool3d": _not_impl("max_unpool3d"),
+    "upsample_bilinear": (
+        "accept",
+        _upsample_bilinear_uint8,
+        _not_impl("upsample_bilinear2d_channels_last", _NEAREST),
+    ),
+    "relu_": _runtime("Boolean inputs not supported for relu", ("bool",)),
+    "threshold_": _not_impl("threshold_cpu", ("bool",)),
+    "rrelu_": _not_impl("leaky_relu_cpu"),
+    "multilabel_margin_loss": _not_impl("multilabel_margin_loss_forward_out_frame"),
+    "ctc_loss": _not_impl("ctc_loss_cpu"),
+    "embedding_bag": _embedding_bag,
     "max_pool1d": _not_impl("max_pool1d_impl"),
     "max_pool3d": _not_impl("max_pool3d", ("bool",)),
     "rrelu": _not_impl("leaky_relu_cpu"),
