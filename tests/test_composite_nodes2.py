@@ -517,3 +517,18 @@ def test_affine_grid_one_node(size, ac):
     assert gradgradcheck(
         lambda t: ctorch.nn.functional.affine_grid(t, size, align_corners=ac) ** 2, (t,)
     )
+
+
+def test_cross_and_renorm_complex_match_torch():
+    a = RNG.random((2, 3)) + 1j * RNG.random((2, 3))
+    b = a[::-1].copy()
+    res = []
+    for L in (ctorch, torch):
+        x, y = L.tensor(a, requires_grad=True), L.tensor(b, requires_grad=True)
+        z = L.linalg.cross(x, y)
+        r = x.renorm(2, 0, 0.5)
+        (z.abs().sum() + r.abs().sum()).backward()
+        res.append((_node(z), _node(r), z.detach().numpy(), x.grad.numpy(), y.grad.numpy()))
+    assert res[0][:2] == res[1][:2] == ("LinalgCrossBackward0", "RenormBackward0")
+    for c, t in zip(res[0][2:], res[1][2:], strict=True):
+        np.testing.assert_allclose(c, t, rtol=1e-12, atol=1e-14)
