@@ -343,10 +343,16 @@ def _wrap(fn: Callable, spec) -> Callable:
 
 
 def install(ns: dict) -> None:
-    """Wrap the functions of ``TABLE`` found in the module namespace ``ns``."""
+    """Wrap the functions of ``TABLE`` found in the module namespace ``ns`` and point every
+    other reference to the same function object in the loaded ctorch modules (ops module
+    globals, class-level staticmethods such as nn's ``_conv``, Tensor attributes) at the
+    wrapper, so that ``ctorch.<op>``, the modules and autocast (which wraps by identity) all see
+    one function."""
     import importlib
+    import sys
 
     lazy = ns.get("_REEXPORTS", {})
+    swap: dict[int, tuple] = {}
     for name, spec in TABLE.items():
         fn = ns.get(name)
         if fn is None and name in lazy:  # a functional bound on first use: bind it now
@@ -355,3 +361,22 @@ def install(ns: dict) -> None:
             w = _wrap(fn, spec)
             w._int_checked = True
             ns[name] = w
+            swap[id(fn)] = (fn, w)
+    mods = [m for n, m in list(sys.modules.items()) if n.startswith("ctorch") and m is not None]
+    for m in mods:
+        d = getattr(m, "__dict__", None) or {}
+        for k, v in list(d.items()):
+            hit = swap.get(id(v))
+            if hit is not None and v is hit[0]:
+                setattr(m, k, hit[1])
+            elif isinstance(v, type) and getattr(v, "__module__", "").startswith("ctorch"):
+                _swap_static(v, swap)
+    _swap_static(Tensor, swap)
+
+
+def _swap_static(cls: type, swap: dict) -> None:
+    for k, v in list(vars(cls).items()):
+        f = v.__func__ if isinstance(v, staticmethod) else v
+        hit = swap.get(id(f))
+        if hit is not None and f is hit[0]:
+            setattr(cls, k, staticmethod(hit[1]) if isinstance(v, staticmethod) else hit[1])
