@@ -296,3 +296,16 @@ def test_integer_convolutions_wrap_as_torch(dtype):
         t = getattr(torch.nn.functional, fn)(torch.tensor(a), torch.tensor(w), padding=1)
         assert str(r.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
         np.testing.assert_array_equal(r.numpy(), t.numpy())  # uint8 wraps modulo 256
+
+
+def test_rules_apply_to_keyword_inputs_and_keep_float_calls():
+    F = ctorch.nn.functional
+    with pytest.raises(RuntimeError, match="Integral inputs not supported"):
+        F.kl_div(input=ctorch.ones(2, dtype=ctorch.int64), target=ctorch.ones(2))
+    r = F.margin_ranking_loss(input1=ctorch.ones(2), input2=ctorch.zeros(2), target=ctorch.ones(2))
+    assert r.item() == 0.0
+    # nn modules and ctorch.<op> reach the same rules (one function object)
+    b = ctorch.ones(1, 1, 2, 2, dtype=ctorch.bool)
+    with pytest.raises(NotImplementedError, match="slow_conv2d_cpu"):
+        ctorch.conv2d(b, b)
+    assert ctorch.conv2d is F.conv2d is ctorch.nn.Conv2d._conv

@@ -318,26 +318,45 @@ TABLE: dict[str, object] = {
 
 
 def _wrap(fn: Callable, spec) -> Callable:
+    """``fn`` with its rule: the first argument (by position or by its parameter name) is the
+    tensor whose dtype the rule reads."""
+    import inspect
+
+    try:
+        first = next(iter(inspect.signature(fn).parameters))
+    except (TypeError, ValueError, StopIteration):
+        first = "input"
+
+    def split(args, kwargs):
+        if args:
+            return args[0], args[1:], kwargs
+        kw = dict(kwargs)
+        return kw.pop(first), (), kw
+
     if isinstance(spec, tuple):
         _, run, check = spec
 
         @functools.wraps(fn)
-        def accepting(input, *args, **kwargs):
-            if isinstance(input, Tensor) and input._a.dtype.kind in "biu":
-                r = run(fn, input, args, kwargs)
+        def accepting(*args, **kwargs):
+            x = args[0] if args else kwargs.get(first)
+            if isinstance(x, Tensor) and x._a.dtype.kind in "biu":
+                x, rest, kw = split(args, kwargs)
+                r = run(fn, x, rest, kw)
                 if r is not None:
                     return r
                 if check is not None:
-                    check(input, args, kwargs)
-            return fn(input, *args, **kwargs)
+                    check(x, rest, kw)
+            return fn(*args, **kwargs)
 
         return accepting
 
     @functools.wraps(fn)
-    def checked(input, *args, **kwargs):
-        if isinstance(input, Tensor) and input._a.dtype.kind in "biu":
-            spec(input, args, kwargs)
-        return fn(input, *args, **kwargs)
+    def checked(*args, **kwargs):
+        x = args[0] if args else kwargs.get(first)
+        if isinstance(x, Tensor) and x._a.dtype.kind in "biu":
+            x, rest, kw = split(args, kwargs)
+            spec(x, rest, kw)
+        return fn(*args, **kwargs)
 
     return checked
 
