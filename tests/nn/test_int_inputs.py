@@ -308,4 +308,4 @@ def test_rules_apply_to_keyword_inputs_and_keep_float_calls():
     b = ctorch.ones(1, 1, 2, 2, dtype=ctorch.bool)
     with pytest.raises(NotImplementedError, match="slow_conv2d_cpu"):
         ctorch.conv2d(b, b)
-    assert ctorch.conv2d is F.conv2d is ctorch.nn.Conv2d._conv
+    assert ctorch.nn.Conv2d._conv is F.conv2d
