@@ -243,7 +243,7 @@ class Put(Function):
     def forward(ctx, x, index, src, accumulate):
         ctx.index, ctx.accumulate, ctx.sshape = index, accumulate, src._a.shape
         xp = xp_of(x._a)
-        out = xp.array(x._a)  # contiguous copy: its reshape(-1) is a view
+        out = xp.array(x._a, order="C")  # a C-contiguous copy: its reshape(-1) is a view
         flat = out.reshape(-1)
         ia, sa = index._a.reshape(-1), src._a.reshape(-1)
         if accumulate:
