@@ -215,6 +215,13 @@ CASES = {
     ),
     "cross_entropy_probs": ((2, 4), lambda L, F, x: F.cross_entropy(x, x)),
     "triplet_with_distance": ((2, 4), lambda L, F, x: F.triplet_margin_with_distance_loss(x, x, x)),
+    "alpha_dropout_train": ((2, 8), lambda L, F, x: F.alpha_dropout(x, 0.5, True)),
+    "feature_alpha_dropout_train": (S2, lambda L, F, x: F.feature_alpha_dropout(x, 0.5, True)),
+    "alpha_dropout_p0": ((2, 8), lambda L, F, x: F.alpha_dropout(x, 0.0, True)),
+    "embedding_indices": ((3,), lambda L, F, x: F.embedding(x, L.ones((5, 2)))),
+    "native_channel_shuffle": ((2, 4, 3), lambda L, F, x: F.native_channel_shuffle(x, 2)),
+    "max_pool2d_ceil": ((1, 1, 5, 5), lambda L, F, x: F.max_pool2d(x, 2, ceil_mode=True)),
+    "avg_pool1d_pad": ((1, 2, 7), lambda L, F, x: F.avg_pool1d(x, 3, 2, 1, True, False)),
     "sdpa": ((1, 2, 3, 4), lambda L, F, x: F.scaled_dot_product_attention(x, x, x)),
 }
 

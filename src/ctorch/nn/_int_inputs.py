@@ -209,6 +209,27 @@ _LEGACY = {
 }
 
 
+def _alpha_dropout(x, args, kwargs):
+    """Training with p > 0 mixes in float noise: torch cannot cast it back (bool as Long)."""
+    p = args[0] if args else kwargs.get("p", 0.5)
+    training = args[1] if len(args) > 1 else kwargs.get("training", False)
+    if training and p > 0 and x._a.dtype.name in INTS:
+        t = "Long" if x._a.dtype == np.bool_ else _name(x)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {t}")
+
+
+def _embedding(x, args, kwargs):
+    got = {"uint8": "torch.ByteTensor", "bool": "CPUBoolType"}.get(x._a.dtype.name)
+    if got is not None:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {got} instead (while checking arguments for embedding)"
+        )
+
+
+_embedding.kinds = "bu"
+
+
 def _via_float64(dtypes):
     """Accept ``dtypes`` (as torch's integer kernels do): compute in float64 (exact for the
     values integer convolutions produce below 2**53) and cast back, wrapping as C does."""
@@ -253,6 +274,9 @@ TABLE: dict[str, object] = {
     "multilabel_margin_loss": _not_impl("multilabel_margin_loss_forward_out_frame"),
     "ctc_loss": _not_impl("ctc_loss_cpu"),
     "embedding_bag": _embedding_bag,
+    "embedding": _embedding,
+    "alpha_dropout": _alpha_dropout,
+    "feature_alpha_dropout": _alpha_dropout,
     "max_pool1d": _not_impl("max_pool1d_impl"),
     "max_pool3d": _not_impl("max_pool3d", ("bool",)),
     "rrelu": _not_impl("leaky_relu_cpu"),
@@ -350,10 +374,12 @@ def _wrap(fn: Callable, spec) -> Callable:
 
         return accepting
 
+    kinds = getattr(spec, "kinds", "biu")  # embedding: its int64 indices skip the check
+
     @functools.wraps(fn)
     def checked(*args, **kwargs):
         x = args[0] if args else kwargs.get(first)
-        if isinstance(x, Tensor) and x._a.dtype.kind in "biu":
+        if isinstance(x, Tensor) and x._a.dtype.kind in kinds:
             x, rest, kw = split(args, kwargs)
             spec(x, rest, kw)
         return fn(*args, **kwargs)
