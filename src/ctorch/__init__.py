@@ -221,8 +221,6 @@ from .ops.einsum import einsum  # noqa: E402
 from .ops.indexing import (  # noqa: E402
     gather,
     index_add,
-    index_copy,
-    index_fill,
     index_select,
     scatter,
     scatter_add,
@@ -276,6 +274,7 @@ from .ops.linalg import (  # noqa: E402
     tensordot,
     vdot,
 )
+from .ops.math_nodes import dist  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
     amax,
@@ -285,7 +284,6 @@ from .ops.reduction import (  # noqa: E402
     argmax,
     argmin,
     count_nonzero,
-    dist,
     max,
     mean,
     min,
@@ -347,10 +345,8 @@ from .ops.subscript import (  # noqa: E402
     argwhere,
     index_put,
     masked_fill,
-    masked_scatter,
     masked_select,
     nonzero,
-    put,
     take,
     take_along_dim,
 )
@@ -363,6 +359,7 @@ from .ops.unary import (  # noqa: E402
     logit,
     nan_to_num,
 )
+from .ops.write_nodes import index_copy, index_fill, masked_scatter, put  # noqa: E402
 
 # every op of the table (ctorch/_table/elementwise.def) with a torch name, and its aliases
 globals().update(_unary_ops.PUBLIC)

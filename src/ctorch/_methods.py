@@ -15,6 +15,7 @@ from .ops import einsum as E
 from .ops import indexing as I
 from .ops import join as J
 from .ops import linalg as L
+from .ops import math_nodes as MN
 from .ops import reduction as R
 from .ops import scan as SC
 from .ops import shape as S
@@ -22,6 +23,7 @@ from .ops import softmax as SM
 from .ops import sorting as SO
 from .ops import subscript as SB
 from .ops import unary as U
+from .ops import write_nodes as WN
 from .ops._util import sum_to_shape
 
 _wrap = Tensor._make
@@ -138,7 +140,7 @@ def attach(T) -> None:
         "std": R.std,
         "logsumexp": SM.logsumexp,
         "norm": R.norm,
-        "dist": R.dist,
+        "dist": MN.dist,
         "all": R.all,
         "any": R.any,
         "count_nonzero": R.count_nonzero,
@@ -196,12 +198,12 @@ def attach(T) -> None:
         "scatter_reduce": I.scatter_reduce,
         "index_select": I.index_select,
         "index_add": I.index_add,
-        "index_fill": I.index_fill,
-        "index_copy": I.index_copy,
+        "index_fill": WN.index_fill,
+        "index_copy": WN.index_copy,
         "index_put": SB.index_put,
         "masked_fill": SB.masked_fill,
         "masked_select": SB.masked_select,
-        "masked_scatter": SB.masked_scatter,
+        "masked_scatter": WN.masked_scatter,
         "take": SB.take,
         "take_along_dim": SB.take_along_dim,
         "nonzero": SB.nonzero,
@@ -213,7 +215,7 @@ def attach(T) -> None:
         "kthvalue": SO.kthvalue,
         "median": SO.median,
         "nanmedian": SO.nanmedian,
-        "put": SB.put,
+        "put": WN.put,
         "unique": SO.unique,
         "bincount": SO.bincount,
         # linalg
@@ -403,6 +405,8 @@ def _mk_binary_inplace(name, op):
 
 
 def _zero_(self):
+    if state.enabled and self._rg:  # one ZeroBackward0 node, as torch
+        return IP.inplace(self, "zero_", lambda: WN.Zero.apply(self))
     return _fill_(self, 0)
 
 
@@ -417,7 +421,7 @@ def _fill_(self, value):
             return IP.inplace(
                 self,
                 "fill_",
-                lambda: value.expand(self.shape).to(self.dtype) + self.detach() * 0,
+                lambda: WN.FillTensor.apply(self, value),
                 value,
             )
         value = value.item()
@@ -426,7 +430,7 @@ def _fill_(self, value):
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        return IP.inplace(self, "fill_", lambda: self * 0 + value)
+        return IP.inplace(self, "fill_", lambda: WN.Fill.apply(self, value))
     a = self._a
     if a.size >= 16384 and a.flags.c_contiguous and a.dtype in (np.float32, np.float64):
         from ._backend import kernels_for

@@ -1,5 +1,5 @@
 """Losses composed of differentiable ops (so twice differentiable, issues #14, #15):
-``multi_margin_loss``, ``multilabel_margin_loss``, ``triplet_margin_with_distance_loss`` and
+``multilabel_margin_loss``, ``triplet_margin_with_distance_loss`` and
 ``ctc_loss``. ``nn.functional`` exposes them under torch's names and signatures.
 
 Integer targets are read on the host (NumPy) to build constant masks; every value that
@@ -35,53 +35,6 @@ def _host_long(t: Tensor) -> np.ndarray:
 def _const(a: np.ndarray, like: Tensor) -> Tensor:
     t = _wrap(np.ascontiguousarray(a, dtype=like._a.dtype))
     return t if like.device.type == "cpu" else t.to(like.device)
-
-
-# ------------------------------------------------------------------ multi_margin_loss
-def multi_margin_loss(
-    input: Tensor,
-    target: Tensor,
-    p: int,
-    margin: float,
-    weight: Tensor | None,
-    reduction: str,
-) -> Tensor:
-    """``sum_{j != y} max(0, margin - x[y] + x[j])^p (* weight[y]) / C`` per sample."""
-    if p not in (1, 2):
-        raise ValueError("only p == 1 and p == 2 supported")
-    if input.dim() > 2 or (input.dim() == 2 and input.shape[1] == 0):
-        raise RuntimeError(
-            "multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch "
-            f"size, but got: {list(input.shape)}"
-        )
-    x2 = input.reshape(1, -1) if input.dim() <= 1 else input
-    N, C = x2.shape
-    t = _host_long(target).reshape(-1)
-    if (input.dim() == 2 and target.dim() != 1) or t.shape[0] != N:
-        raise RuntimeError(
-            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
-            f"input samples (batch size). Expected target size [{N}], but got "
-            f"{list(target.shape)}. Input has shape {list(input.shape)}."
-        )
-    if t.size and (t.min() < 0 or t.max() >= C):
-        raise RuntimeError("target out of range")
-    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
-        raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
-    idx = _wrap(t.reshape(N, 1))
-    if input.device.type != "cpu":
-        idx = idx.to(input.device)
-    z = (margin - x2.gather(1, idx) + x2).clamp_min(0)
-    if p == 2:
-        z = z * z
-    other = np.ones((N, C))
-    other[np.arange(N), t] = 0.0
-    z = z * _const(other, x2)
-    if weight is not None:
-        z = z * weight.index_select(0, idx.reshape(-1)).reshape(N, 1)
-    loss = z.sum(1) / C
-    if input.dim() <= 1 and reduction == "none":
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
 
 
 # ------------------------------------------------------------------ multilabel_margin_loss

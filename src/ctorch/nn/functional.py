@@ -20,6 +20,7 @@ from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
 from ..ops import loss as _loss
 from ..ops import loss_pointwise as _loss_pw
+from ..ops import math_nodes as _MN
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
 from ..ops.attention import fused_sdpa
@@ -219,6 +220,8 @@ def _copy_into(input: Tensor, out_fn: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+        raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return relu_(input)
     return _unary.relu(input)
@@ -297,6 +300,8 @@ def hardtanh(
 ) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._a.dtype.kind in "bu":  # torch's rules inline (hot path; nn/_int_inputs.py)
+        _int_hardtanh(input, (min_val,), {})
     if inplace:
         return _copy_into(input, lambda input: _unary.hardtanh(input, min_val, max_val))
     return _unary.hardtanh(input, min_val, max_val)
@@ -477,6 +482,8 @@ def feature_alpha_dropout(
 # ====================================================================== linear / embedding
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one fused op."""
+    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     return _linalg.linear(input, weight, bias)
 
 
@@ -1297,10 +1304,9 @@ def multi_margin_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C``."""
-    from . import _margin_losses
 
     reduction = _reduction(size_average, reduce, reduction)
-    return _margin_losses.multi_margin_loss(input, target, p, margin, weight, reduction)
+    return _MN.multi_margin_loss(input, target, p, margin, weight, reduction)
 
 
 def multilabel_margin_loss(
@@ -1373,8 +1379,8 @@ _REEXPORTS.update(
         "fractional_max_pool3d": "fractional_pool",
         "fractional_max_pool2d_with_indices": "fractional_pool",
         "fractional_max_pool3d_with_indices": "fractional_pool",
-        "channel_shuffle": "rrelu",
-        "native_channel_shuffle": "rrelu",
+        "channel_shuffle": "math_nodes",
+        "native_channel_shuffle": "math_nodes",
         "rrelu": "rrelu",
         "rrelu_": "rrelu",
     }
@@ -1405,3 +1411,11 @@ _REEXPORTS.update(
         "adaptive_max_pool1d_with_indices": "max_pool",
     }
 )
+
+
+# torch's integer/bool input rules (issue #14): refusals with torch's errors, and the integer
+# convolutions and average pools torch accepts (nn/_int_inputs.py; tests/nn/test_int_inputs.py)
+from . import _int_inputs  # noqa: E402
+
+_int_hardtanh = _int_inputs._hardtanh
+_int_inputs.install(globals())

@@ -1,8 +1,12 @@
-"""``embedding_bag``: sums, means or maxima of bags of embedding rows, composed of the
-differentiable ``embedding``, ``index_add`` and ``gather`` ops (so weight and
-``per_sample_weights`` gradients, and double backward, come from their backward rules)."""
+"""``embedding_bag``: sums, means or maxima of bags of embedding rows, as one graph node
+(``EmbeddingBagBackward0``, torch's name) whose backward is written in differentiable tensor
+ops (``index_select``, ``index_add``, ``put``), so double backward works. With
+``sparse=True`` the weight's sparse COO gradient comes from the composite of the sparse
+embedding lookup and the same reduction."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -10,7 +14,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from .embedding import embedding as _embedding
+from .embedding import Embedding
 from .indexing import gather, index_add, index_select
 
 __all__ = ["embedding_bag"]
@@ -147,6 +151,8 @@ def embedding_bag(
         raise ValueError("mode has to be one of sum, mean or max")
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
@@ -170,16 +176,24 @@ def embedding_bag(
         keep = keep & (idx != padding_idx)
     sel = xp.nonzero(keep)[0]
     idx_k, bag_k = idx[sel].astype(np.int64), bag[sel]
-    if sparse and weight._rg and state.enabled:  # (#13)
+    if sparse and weight._rg and state.enabled:  # (#13) a sparse COO weight gradient
         from ..sparse._autograd import EmbeddingSparse
 
         e = EmbeddingSparse.apply(weight, _wrap(idx_k), padding_idx, scale_grad_by_freq)
-    else:
-        e = _embedding(_wrap(idx_k), weight, padding_idx, scale_grad_by_freq)  # (m, D)
+        return _bag_reduce(e, weight, psw, idx_k, bag_k, sel, B, mode)
+    meta = (idx, idx_k, bag_k, sel, B, mode, padding_idx, scale_grad_by_freq)
+    return EmbeddingBag.apply(weight, psw, meta)
+
+
+def _bag_reduce(e, weight, psw, idx_k, bag_k, sel, B, mode, first=None):
+    """The bags' sums, means or maxima of the looked-up rows ``e`` (m, D); ``first``: the
+    positions of the maxima (``_segment_argmax_first``) when the caller has them."""
+    xp = xp_of(weight._a)
+    D = weight.shape[1]
     dt = weight._a.dtype
     if mode == "max":
-        m = idx_k.shape[0]
-        first = _segment_argmax_first(weight._a[idx_k], bag_k, B, m)
+        if first is None:
+            first = _segment_argmax_first(weight._a[idx_k], bag_k, B, idx_k.shape[0])
         zero_row = _wrap(xp.zeros((1, D), dt))
         from .join import cat
 
@@ -193,3 +207,69 @@ def embedding_bag(
         counts = xp.maximum(xp.bincount(bag_k, minlength=B), 1).astype(dt)
         out = out / _wrap(counts.reshape(-1, 1))
     return out
+
+
+class EmbeddingBag(Function):
+    """One node for the whole bag reduction (torch's ``EmbeddingBagBackward0``). Forward: the
+    looked-up rows reduced per bag (the arithmetic of ``_bag_reduce``). Backward, in tensor
+    ops (so differentiable again): each kept index's row gets its bag's gradient (times its
+    per-sample weight, over the bag size for mean, over the index's count with
+    ``scale_grad_by_freq``; for max only at the rows that gave each maximum); a per-sample
+    weight gets the dot product of its bag's gradient with its row."""
+
+    _node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, psw, meta):
+        idx, idx_k, bag_k, sel, B, mode, padding_idx, scale = meta
+        rows = weight._a[idx_k]
+        first = None
+        if mode == "max":
+            first = _segment_argmax_first(rows, bag_k, B, idx_k.shape[0])
+        out = _bag_reduce(_wrap(rows), weight, psw, idx_k, bag_k, sel, B, mode, first)
+        ctx.save_for_backward(weight, psw)
+        ctx.meta, ctx.first = meta, first
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        weight, psw = ctx.saved_tensors
+        idx, idx_k, bag_k, sel, B, mode, padding_idx, scale = ctx.meta
+        xp = xp_of(weight._a)
+        V, D = weight.shape
+        m = idx_k.shape[0]
+        gw = gp = None
+        if mode == "max":
+            if ctx.needs_input_grad[0]:
+                first = ctx.first
+                valid = first < m
+                rows = xp.where(valid, xp.append(idx_k, 0)[first], 0)
+                flat = (rows * D + xp.arange(D)[None, :]).reshape(-1)
+                vals = (g * _wrap(valid.astype(g._a.dtype))).reshape(-1)
+                if state.enabled or xp is not np:  # create_graph: differentiable in g
+                    gw = weight.new_zeros((V, D)).put(_wrap(flat), vals, accumulate=True)
+                else:  # one bincount pass (np.add.at is ~10x slower)
+                    acc = np.bincount(flat, weights=vals._a, minlength=V * D)
+                    gw = _wrap(acc.astype(vals._a.dtype).reshape(V, D))
+            return gw, None, None
+        bk = _wrap(bag_k.astype(np.int64))
+        gb = index_select(g, 0, bk)  # (m, D): each kept index's bag gradient
+        if mode == "mean":
+            counts = xp.maximum(xp.bincount(bag_k, minlength=B), 1).astype(g._a.dtype)
+            gb = gb / _wrap(counts[bag_k].reshape(-1, 1))
+        if ctx.needs_input_grad[0]:
+            gr = gb
+            if psw is not None:
+                w = psw.reshape(-1)
+                w = w[_wrap(sel)] if sel.shape[0] != w.shape[0] else w
+                gr = gr * w.reshape(-1, 1)
+            # embedding's scatter-add (its kernel; differentiable under create_graph)
+            ectx = SimpleNamespace(idx=idx_k, p=((V, D), None, scale))
+            gw = Embedding.backward(ectx, gr)[0]
+        if psw is not None and ctx.needs_input_grad[1]:
+            dots = (gb * index_select(weight, 0, _wrap(idx_k))).sum(1)
+            n = psw.numel()
+            if m != n:
+                dots = dots.new_zeros(n).index_add(0, _wrap(sel.astype(np.int64)), dots)
+            gp = dots.reshape(psw.shape)
+        return gw, gp, None

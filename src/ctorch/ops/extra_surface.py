@@ -17,17 +17,17 @@ from .bits import (
     nextafter,
 )
 from .conv_transpose3d import conv_transpose3d
+from .math_nodes import channel_shuffle, native_channel_shuffle, renorm
 from .matrix_build import (
     addbmm,
     addr,
     block_diag,
     pdist,
-    renorm,
     tril_indices,
     triu_indices,
     vander,
 )
-from .rrelu import channel_shuffle, native_channel_shuffle, rrelu_
+from .rrelu import rrelu_
 from .rrelu import torch_rrelu as rrelu
 from .scan_extremes import cummax, cummin
 from .statistics import corrcoef, cov, histc
@@ -35,13 +35,11 @@ from .strided import (
     as_strided,
     as_strided_scatter,
     diagflat,
-    diagonal_scatter,
     dsplit,
     hsplit,
-    select_scatter,
-    slice_scatter,
     vsplit,
 )
+from .write_nodes import diagonal_scatter, select_scatter, slice_scatter
 
 __all__ = [
     "as_strided",

@@ -1,5 +1,5 @@
 """Indexing along one dimension with an index tensor: ``gather``, ``scatter`` (and its
-``add``/``reduce`` forms), ``index_select``, ``index_add``, ``index_fill``, ``index_copy``.
+``add``/``reduce`` forms), ``index_select``, ``index_add`` (``index_fill``/``index_copy`` are ``write_nodes.py``).
 
 Subscripting (``x[...]``, masks, ``take``/``put``) is ``subscript.py``; sort/topk/median/unique
 are ``sorting.py`` (issue #10 split them out of this module). This module keeps the name
@@ -433,26 +433,3 @@ def _index_vector(index, input, op):
     if index._a.ndim > 1:
         raise IndexError(f"{op}_(): Index is supposed to be a vector")
     return index.reshape(-1)
-
-
-def index_fill(input, dim, index, value):
-    d = wrap_dim(dim, input._a.ndim)
-    if isinstance(index, Tensor):
-        # torch wraps negative indices here, but not past -size
-        _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d, allow_negative=True)
-    sl = [slice(None)] * input._a.ndim
-    sl[d] = index
-    out = input.clone()
-    out[tuple(sl)] = value
-    return out
-
-
-def index_copy(input, dim, index, source):
-    d = wrap_dim(dim, input._a.ndim)
-    index = _index_vector(index, input, "index_copy")
-    _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d, "index_copy_")
-    sl = [slice(None)] * input._a.ndim
-    sl[d] = index
-    out = input.clone()
-    out[tuple(sl)] = source
-    return out

@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import with_out, wrap_dim
+from ._util import with_out
 
 _wrap = Tensor._make
 
@@ -157,30 +157,6 @@ def triu_indices(
 ) -> Tensor:
     """``torch.triu_indices``: the (row, col) coordinates of the upper triangle, 2 x N."""
     return _tri_indices("triu_indices", row, col, offset, dtype, device)
-
-
-def renorm(input: Tensor, p, dim: int, maxnorm, *, out=None) -> Tensor:
-    """``torch.renorm``: each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
-    to norm ``maxnorm`` (``maxnorm / (norm + 1e-7)``, as torch); differentiable through the norm."""
-    from .compare import where
-
-    a = input._a
-    if a.ndim <= 1:
-        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {a.ndim} dimensions")
-    if not p > 0:
-        raise RuntimeError("renorm: non-positive-norm not supported")
-    if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    if a.dtype.kind not in "fcV":
-        raise RuntimeError(
-            f"renorm: Expected a floating point or complex tensor as input. Got {input.dtype}"
-        )
-    ax = wrap_dim(dim, a.ndim, "renorm")
-    others = tuple(i for i in range(a.ndim) if i != ax)
-    norm = input.norm(p, others, keepdim=True)
-    factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    r = input * factor.to(input.dtype)
-    return with_out(r, out)
 
 
 class _Pdist2(Function):

@@ -162,6 +162,8 @@ def max_pool2d_with_indices(
             max_pool2d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode, True
         )
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
+    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     # the indices are an output too: computed here and handed to the Function (as adaptive
     # max pooling does), so the no-grad path needs no ctx to fetch them from
     ya, idx = _maxpool_fwd_arrays(input._a, geo)
@@ -183,6 +185,8 @@ def max_pool2d(
     if _as4d("max_pool2d", input):
         return _batch_of_one(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
     geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
+    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     # apply on the no-grad path too: measured +1.5 us against _maxpool_fwd_arrays directly on
     # 1x3x8x8 (a ~5-6 us op), within noise at 8x64x32x32 (~300 us): one path, kept
     return MaxPool2dFn.apply(input, geo)
@@ -259,8 +263,12 @@ def _adaptive_max_arrays(xa, oh, ow):
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    from .pool_nodes import AdaptiveMaxPool2dIndexed  # pool_nodes imports this module
+
     if _adaptive2d_checks("adaptive_max_pool2d", input, output_size, False):
-        return _batch_of_one(adaptive_max_pool2d_with_indices, input, output_size)
+        # unbatched: the batch-of-one values, one AdaptiveMaxPool2DBackward0 node on the input
+        y, i = adaptive_max_pool2d_with_indices(input.detach().unsqueeze(0), output_size)
+        return AdaptiveMaxPool2dIndexed.apply(input, y._a[0], i._a[0], 2), i.squeeze(0)
     N, C, H, W = input._a.shape
     oh, ow = _out_pair(output_size, H, W)
     if oh < 0 or ow < 0:
@@ -272,7 +280,9 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
         idx = xp_of(input._a).empty((N, C, oh, ow), np.int64)
         return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
     if H % oh == 0 and W % ow == 0 and (H // oh) * (W // ow) > 1:
-        return max_pool2d_with_indices(input, (H // oh, W // ow), (H // oh, W // ow))
+        # max_pool2d's kernel computes the values; the node is torch's adaptive one
+        y, i = max_pool2d_with_indices(input.detach(), (H // oh, W // ow), (H // oh, W // ow))
+        return _IndexPoolFn.apply(input, y._a, i._a), i
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
     return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from .._backend import contiguous, xp_of
 from .._tensor import Tensor
-from .avg_pool import adaptive_avg_pool2d, avg_pool2d
+from .avg_pool import adaptive_avg_pool2d
 from .im2col import _batch_of_one, _ntuple
-from .max_pool import _IndexPoolFn
 from .pool_geometry import _adaptive_ranges, _pool_out
+from .pool_nodes import AdaptiveMaxPool3dIndexed, MaxPool3dIndexed, avg_pool3d_node
 
 __all__ = [
     "max_pool3d",
@@ -118,16 +118,6 @@ def _maxpool3d_arrays(xa, k, s, p, d, o):
     return xp.ascontiguousarray(best), xp.ascontiguousarray(bidx.astype(np.int64))
 
 
-def _indexed(input: Tensor, ya, idx) -> Tensor:
-    """Wrap pooled values whose flat D*H*W source indices are ``idx`` (differentiable)."""
-    N, C = input._a.shape[:2]
-    o = ya.shape
-    y = _IndexPoolFn.apply(
-        input.reshape(N, C, -1, 1), ya.reshape(N, C, -1, 1), idx.reshape(N, C, -1, 1)
-    )
-    return y.reshape(o)
-
-
 def max_pool3d_with_indices(
     input: Tensor,
     kernel_size,
@@ -137,15 +127,16 @@ def max_pool3d_with_indices(
     ceil_mode: bool = False,
     return_indices: bool = True,
 ):
-    if _check5d("max_pool3d", input):
-        return _batch_of_one(
-            max_pool3d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode
-        )
+    unbatched = _check5d("max_pool3d", input)
+    xa = input._a[None] if unbatched else input._a
     k, s, p, d, o = _geometry3d(
-        "max_pool3d", input._a.shape, kernel_size, stride, padding, dilation, ceil_mode
+        "max_pool3d", xa.shape, kernel_size, stride, padding, dilation, ceil_mode
     )
-    ya, idx = _maxpool3d_arrays(input._a, k, s, p, d, o)
-    return _indexed(input, ya, idx), _wrap(idx)
+    ya, idx = _maxpool3d_arrays(xa, k, s, p, d, o)
+    if unbatched:
+        ya, idx = ya[0], idx[0]
+    # one MaxPool3DWithIndicesBackward0 node (batched or not), as torch
+    return MaxPool3dIndexed.apply(input, ya, idx, 3), _wrap(idx)
 
 
 def max_pool3d(
@@ -179,44 +170,20 @@ def avg_pool3d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """3-D average pooling, as ``torch.nn.functional.avg_pool3d``."""
-    if _check5d("avg_pool3d", input):
-        return _batch_of_one(
-            avg_pool3d,
-            input,
-            kernel_size,
-            stride,
-            padding,
-            ceil_mode,
-            count_include_pad,
-            divisor_override,
-        )
+    """3-D average pooling, as ``torch.nn.functional.avg_pool3d``: one AvgPool3DBackward0
+    node (``pool_nodes.AvgPool3dFn``, three separable 1-D passes)."""
+    unbatched = _check5d("avg_pool3d", input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if input._a.dtype.kind not in "fcV":
-        raise RuntimeError(f"\"avg_pool3d\" not implemented for '{input.dtype}'")
-    k, s, p, _, _ = _geometry3d(
-        "avg_pool3d", input._a.shape, kernel_size, stride, padding, 1, ceil_mode
-    )
-    y = input
-    for ax in (4, 3, 2):
-        i = ax - 2
+    if input._a.dtype.kind not in "fcV":  # torch: int64 sums // divisor, others refused
+        from .int_pool import avg_pool_int
 
-        def pool(t, i=i):
-            return avg_pool2d(
-                t,
-                (1, k[i]),
-                (1, s[i]),
-                (0, p[i]),
-                ceil_mode,
-                count_include_pad,
-                1 if divisor_override else None,
-            )
-
-        y = _along(y, ax, pool)
-    if divisor_override:
-        y = y / divisor_override
-    return y.contiguous()
+        kw = dict(kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode)
+        kw.update(count_include_pad=count_include_pad, divisor_override=divisor_override)
+        return avg_pool_int("avg_pool3d", avg_pool3d, input, kw)
+    shape5 = ((1,) if unbatched else ()) + input._a.shape
+    k, s, p, _, _ = _geometry3d("avg_pool3d", shape5, kernel_size, stride, padding, 1, ceil_mode)
+    return avg_pool3d_node(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
 
 
 def _out3(output_size, shape):
@@ -277,9 +244,9 @@ def _adaptive_max3d_arrays(xa, o):
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = True):
-    if _check5d("adaptive_max_pool3d", input):
-        return _batch_of_one(adaptive_max_pool3d_with_indices, input, output_size)
-    D, H, W = input._a.shape[2:]
+    unbatched = _check5d("adaptive_max_pool3d", input)
+    xa = input._a[None] if unbatched else input._a
+    D, H, W = xa.shape[2:]
     o = _out3(output_size, (D, H, W))
     if min(o) <= 0:
         raise RuntimeError(
@@ -287,9 +254,12 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices:
         )
     if D % o[0] == 0 and H % o[1] == 0 and W % o[2] == 0:
         k = (D // o[0], H // o[1], W // o[2])
-        return max_pool3d_with_indices(input, k, k)
-    ya, idx = _adaptive_max3d_arrays(input._a, o)
-    return _indexed(input, ya, idx), _wrap(idx)
+        ya, idx = _maxpool3d_arrays(xa, k, k, (0, 0, 0), (1, 1, 1), o)
+    else:
+        ya, idx = _adaptive_max3d_arrays(xa, o)
+    if unbatched:
+        ya, idx = ya[0], idx[0]
+    return AdaptiveMaxPool3dIndexed.apply(input, ya, idx, 3), _wrap(idx)
 
 
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):

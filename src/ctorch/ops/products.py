@@ -1,6 +1,6 @@
 """Products and distances of whole vectors and tensors (issue #14 ops): ``cross``, ``kron``,
-``cdist``, ``cartesian_prod``. ``cross``/``kron``/``cartesian_prod`` are compositions of
-differentiable ops; ``cdist`` is a ``Function`` with torch's zero-distance gradient.
+``cdist``, ``cartesian_prod``. ``cross`` is one node (``math_nodes.Cross``);
+``kron``/``cartesian_prod`` are compositions of differentiable ops; ``cdist`` is a ``Function`` with torch's zero-distance gradient.
 
 Split from ``pointwise_extra.py`` (issue #10).
 """
@@ -17,7 +17,6 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _grad_state
 from . import join as J
-from . import shape as S
 from ._util import sum_to_shape, wrap_dim
 from .pointwise_extra import _maybe_out
 
@@ -27,26 +26,29 @@ _wrap = Tensor._make
 # ------------------------------------------------------------------ cross / diff / kron
 def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None):
     """Cross product of 3-vectors along ``dim`` (inputs broadcast). Without ``dim``: the first
-    dimension of size 3, as ``torch.cross`` does."""
+    dimension of size 3, as ``torch.cross`` does. One ``LinalgCrossBackward0`` node
+    (``math_nodes.Cross``)."""
+    from .math_nodes import cross_nd
+
+    if input._a.ndim != other._a.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     shape = np.broadcast_shapes(input._a.shape, other._a.shape)
-    if input._a.shape != shape:
-        input = input.expand(shape)
-    if other._a.shape != shape:
-        other = other.expand(shape)
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
     d = wrap_dim(dim, len(shape), "cross")
-    if shape[d] != 3:
+    if _dim_size(input, d, len(shape)) != 3 or _dim_size(other, d, len(shape)) != 3:
         raise RuntimeError(
-            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
-            f"{other.shape[d]}"
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{_dim_size(input, d, len(shape))} and {_dim_size(other, d, len(shape))}"
         )
-    a0, a1, a2 = (S.narrow(input, d, i, 1) for i in range(3))
-    b0, b1, b2 = (S.narrow(other, d, i, 1) for i in range(3))
-    r = J.cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
-    return _maybe_out(out, r)
+    return _maybe_out(out, cross_nd(input, other, d))
+
+
+def _dim_size(t: Tensor, d: int, nd: int) -> int:
+    i = d - nd + t._a.ndim
+    return t._a.shape[i] if i >= 0 else 1
 
 
 def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -465,10 +465,6 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return vector_norm(input, p, dim, keepdim)
 
 
-def dist(input, other, p=2):
-    return norm(input - other, p)
-
-
 # ------------------------------------------------------------------ all / any / count
 def all(input, dim=None, keepdim: bool = False):  # noqa: A001
     xp = xp_of(input._a)

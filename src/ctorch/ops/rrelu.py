@@ -1,4 +1,5 @@
-"""Randomized leaky ReLU (``F.rrelu``, ``F.rrelu_``, ``nn.RReLU``) and ``channel_shuffle``.
+"""Randomized leaky ReLU (``F.rrelu``, ``F.rrelu_``, ``nn.RReLU``); ``channel_shuffle`` is in
+``math_nodes.py``.
 
 rrelu is torch's ``rrelu_with_noise``: in training each element at or below 0 is scaled by its
 own slope drawn from U(lower, upper) (ctorch's generator), in eval by their mean; the output is
@@ -86,28 +87,3 @@ def torch_rrelu(
 ) -> Tensor:
     """``torch.rrelu`` (its fifth argument is a generator, not ``inplace``)."""
     return rrelu(input, lower, upper, training, generator=generator)
-
-
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """``F.channel_shuffle`` (ShuffleNet): (N, g*k, *) -> channels regrouped as (N, k*g, *)."""
-    a = input._a
-    if a.ndim <= 2:
-        raise RuntimeError(
-            f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(a.shape)}"
-        )
-    g = int(groups)
-    if g <= 0:
-        raise RuntimeError(
-            f"Number of groups to divide channels in must be positive. Value of groups:{g}"
-        )
-    c = a.shape[1]
-    if c % g:
-        raise RuntimeError(
-            f"Number of channels must be divisible by groups. Got {c} channels and {g} groups."
-        )
-    n, rest = a.shape[0], a.shape[2:]
-    y = input.reshape(n, g, c // g, *rest).transpose(1, 2)
-    return y.reshape(n, c, *rest)
-
-
-native_channel_shuffle = channel_shuffle

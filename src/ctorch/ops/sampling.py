@@ -1,4 +1,6 @@
-"""``grid_sample``, ``affine_grid`` and ``gumbel_softmax``, composed of differentiable ops.
+"""``grid_sample``, ``affine_grid`` and ``gumbel_softmax``. ``grid_sample``'s values are a
+composite of differentiable ops, recorded as one node by ``sampling_nodes``; ``affine_grid``
+is one node there too.
 
 ``grid_sample`` unnormalizes the grid, applies the padding mode to the coordinates (border:
 clamp; reflection: torch's reflect-then-clip), and gathers the 2**d corner taps of each sample
@@ -87,8 +89,9 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     b = _wrap(base)
     if theta.device.type != "cpu":
         b = b.to(theta.device)
-    grid = ctorch.matmul(b, theta.transpose(1, 2))  # (N, P, d)
-    return grid.reshape(N, *spatial, len(spatial))
+    from .sampling_nodes import AffineGridGenerator  # it imports this module's users
+
+    return AffineGridGenerator.apply(theta, b, (N, *spatial, len(spatial)))
 
 
 class _WeightedGather(Function):
@@ -211,6 +214,21 @@ def grid_sample(
             "grid_sampler(): expected grid and input to have same batch size, but got input "
             f"with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
         )
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    from .sampling_nodes import GridSampler2D, GridSampler3D
+
+    def fn(x, gr):
+        return _grid_sample_composite(x, gr, mode, padding_mode, align_corners)
+
+    if not (_grad_state.enabled and (input._rg or grid._rg)):
+        return fn(input, grid)  # no graph to record: the composite's values directly
+    return (GridSampler2D if nd == 2 else GridSampler3D).apply(fn, input, grid)
+
+
+def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
+    """grid_sample of checked arguments, composed of differentiable ops (the node's forward)."""
+    nd = input.dim() - 2
     N, C = input.shape[:2]
     spatial = tuple(input.shape[2:])  # (D,) H, W
     out_sp = tuple(grid.shape[1:-1])
@@ -244,8 +262,6 @@ def grid_sample(
         return _WeightedGather.apply(flat_in, w, idx)
 
     if mode == "bicubic":
-        if nd != 2:
-            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
         out = _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, input.device)
         return out.reshape(N, C, *out_sp)
     if mode == "nearest":

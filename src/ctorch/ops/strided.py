@@ -149,21 +149,6 @@ def _embed(name: str, input: Tensor, src: Tensor, view, like_storage: bool = Fal
     return out
 
 
-def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
-    return _embed("select_scatter", input, src, lambda t: t.select(dim, index))
-
-
-def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None, step=1):
-    def view(t):
-        return t[(slice(None),) * (dim % max(t.ndim, 1)) + (slice(start, end, step),)]
-
-    return _embed("slice_scatter", input, src, view)
-
-
-def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1):
-    return _embed("diagonal_scatter", input, src, lambda t: t.diagonal(offset, dim1, dim2))
-
-
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset=None) -> Tensor:
     """``src`` written into a copy of ``input`` at ``as_strided(size, stride, storage_offset)``
     of a storage laid out as ``input``'s (sizes, strides and offset kept, as torch)."""
@@ -180,10 +165,7 @@ __all__ = [
     "as_strided",
     "as_strided_scatter",
     "diagflat",
-    "diagonal_scatter",
     "dsplit",
     "hsplit",
-    "select_scatter",
-    "slice_scatter",
     "vsplit",
 ]

@@ -363,13 +363,6 @@ def masked_select(input, mask):
     return copy_op(input, lambda a: xp.broadcast_to(a, shape)[m], bwd, "MaskedSelectBackward0")
 
 
-def masked_scatter(input, mask, source):
-    out = input.clone()
-    n = int(mask.sum())
-    out[mask] = source.flatten()[:n]
-    return out
-
-
 def take(input, index):
     n = input._a.size
     if isinstance(index, Tensor) and index._a.size:
@@ -395,27 +388,6 @@ def take(input, index):
         return flat.reshape(shape)
 
     return copy_op(input, lambda a: a.reshape(-1)[ia], bwd, "TakeBackward0")
-
-
-def put(input, index, source, accumulate=False):
-    """torch.put: write ``source`` at flat indices of ``input`` (negatives wrap, as torch)."""
-    n = input._a.size
-    if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
-        raise RuntimeError("put_(): Expected a long tensor for index")
-    if index.numel() != source.numel():
-        raise RuntimeError(
-            f"put_(): Expected source and index to have the same number of elements, but got "
-            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
-        )
-    if index._a.size:
-        lo, hi = int(index._a.min()), int(index._a.max())
-        if lo < -n or hi >= n:
-            raise IndexOutOfRange(
-                f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of "
-                f"{n} elements."
-            )
-    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
-    return flat.reshape(input.shape)
 
 
 def take_along_dim(input, indices, dim=None):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops import fractional_pool as _FP
-from ...ops import rrelu as _RR
+from ...ops import math_nodes as _MN
 from ...ops.conv_transpose3d import conv_transpose3d
 from .conv import _ConvTransposeForwardNd
 from .lazy import _LazyConvTransposeNd
@@ -99,7 +99,7 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input: Tensor) -> Tensor:
-        return _RR.channel_shuffle(input, self.groups)
+        return _MN.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"
