@@ -76,10 +76,6 @@ def _rnn_kernels(a: Any, b: Any, c: Any, name: str) -> Any:
     return float_kernels(a, name)
 
 
-def _lstm_kernels(ga: Any, hh: Any, c: Any) -> Any:
-    return _rnn_kernels(ga, hh, c, "lstm_gates_forward")
-
-
 class _LSTMGates(Function):
     """(input gates xg (B, 4H), hidden gates hh (B, 4H) or None, c) -> (h, c'), the
     pre-activation gates being xg + hh in order i, f, g, o."""
@@ -90,7 +86,8 @@ class _LSTMGates(Function):
     def forward(ctx, xg, hh, c):
         ga, ca = xg._a, c._a
         ha = None if hh is None else hh._a
-        k = _lstm_kernels(ga, ha, ca)
+        ctx.no_hh = ha is None
+        k = _rnn_kernels(ga, ha, ca, "lstm_gates_forward")
         if k is not None:  # one fused pass (ctorch._core.nnmisc)
             H = ca.shape[-1]
             B = ca.size // H if H else 0
@@ -102,7 +99,6 @@ class _LSTMGates(Function):
             act, tc = np.empty((B, 4 * H), dt), np.empty((B, H), dt)
             k.lstm_gates_forward(g2, h2, c2d, h, c2, act, tc)
             ctx.fused = (act, tc, c2d)
-            ctx.fused_no_hh = ha is None
             ctx.save_for_backward(xg, hh, c)
             return _wrap(h.reshape(ca.shape)), _wrap(c2.reshape(ca.shape))
         ctx.fused = None
@@ -147,7 +143,7 @@ class _LSTMGates(Function):
             da = da.reshape(shape[:-1] + (4 * H,))
             # the same gradient for xg and hh; the second as a view, so that a leaf keeps
             # its own copy (AccumulateGrad adopts only arrays that own their data)
-            hg = None if ctx.fused_no_hh else _wrap(da.view())
+            hg = None if ctx.no_hh else _wrap(da.view())
             return _wrap(da), hg, _wrap(dc.reshape(shape))
         i, f, g, o, ca, tc = ctx.saved
         xp = xp_of(i)
@@ -162,7 +158,7 @@ class _LSTMGates(Function):
             ],
             axis=-1,
         ).astype(i.dtype, copy=False)
-        hg = None if ctx.saved_tensors[1] is None else _wrap(dgates.view())
+        hg = None if ctx.no_hh else _wrap(dgates.view())
         return _wrap(dgates), hg, _wrap((dct * f).astype(i.dtype, copy=False))
 
 
@@ -246,6 +242,11 @@ def _lstm_step(
     return h2, c2
 
 
+def _lstm_order(T: int, reverse: bool) -> range:
+    """The time steps of one LSTM layer direction in the order they are taken."""
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
 def _lstm_steps(
     xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -254,7 +255,7 @@ def _lstm_steps(
     xgs = _unbind0(xg)
     T = len(xgs)
     outs: list[Tensor | None] = [None] * T
-    for t in range(T - 1, -1, -1) if reverse else range(T):
+    for t in _lstm_order(T, reverse):
         h, c = _lstm_step(xgs[t], h, c, w_hh, b_hh, None)
         outs[t] = h
     return ctorch.stack(outs, 0), h, c
@@ -283,22 +284,19 @@ class _LSTMLayer(Function):
         ba = None if b_hh is None else b_hh._a
         out = np.empty((T, B, H), dt)
         act, tc = np.empty((T, B, G), dt), np.empty((T, B, H), dt)
-        hprev, cprev = np.empty((T, B, H), dt), np.empty((T, B, H), dt)
+        cs = np.empty((T + 1, B, H), dt)  # cs[s]: c before the s-th step taken, cs[T] the last
+        cs[0] = c0._a
         h = np.ascontiguousarray(h0._a)
-        c = np.ascontiguousarray(c0._a)
-        for t in range(T - 1, -1, -1) if reverse else range(T):
-            hprev[t] = h
-            cprev[t] = c
+        for s, t in enumerate(_lstm_order(T, reverse)):
             hh = _linear_mm(h, wa.T)
             if ba is not None:
                 hh += ba
-            c = np.empty((B, H), dt)
-            k.lstm_gates_forward(xa[t], hh, cprev[t], out[t], c, act[t], tc[t])
+            k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
             h = out[t]
-        ctx.arrays = (act, tc, hprev, cprev)
+        ctx.arrays = (act, tc, cs, out)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, c0, w_hh, b_hh)
-        return _wrap(out), _wrap(h.copy()), _wrap(c)
+        return _wrap(out), _wrap(h.copy()), _wrap(cs[T].copy())
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
@@ -317,8 +315,8 @@ class _LSTMLayer(Function):
             return tuple(res)
         from ...ops.linalg import _linear_mm
 
-        act, tc, hprev, cprev = ctx.arrays
-        _xg, _h0, _c0, w_hh, b_hh = ctx.saved_tensors
+        act, tc, cs, out = ctx.arrays
+        _xg, h0, _c0, w_hh, b_hh = ctx.saved_tensors
         T, B, G = act.shape
         H = G // 4
         dt = act.dtype
@@ -330,15 +328,18 @@ class _LSTMLayer(Function):
         dG = np.empty((T, B, G), dt)
         need_w, need_b = ctx.needs_input_grad[3], b_hh is not None and ctx.needs_input_grad[4]
         gw = gb = None
-        for t in range(T) if ctx.reverse else range(T - 1, -1, -1):
+        order = _lstm_order(T, ctx.reverse)
+        for s in range(T - 1, -1, -1):
+            t = order[s]
             gh = go[t] + dh  # the two gradients of h_t: the output's and the next step's
             dc_new = np.empty((B, H), dt)
-            k.lstm_gates_backward(act[t], tc[t], cprev[t], gh, dc, dG[t], dc_new)
+            k.lstm_gates_backward(act[t], tc[t], cs[s], gh, dc, dG[t], dc_new)
             dc = dc_new
             dh = _linear_mm(dG[t], wa)
             # w_hh's and b_hh's gradients summed step by step in the engine's order
             if need_w:
-                w_t = _linear_mm(dG[t].T, hprev[t])
+                h_prev = out[order[s - 1]] if s else np.ascontiguousarray(h0._a, dtype=dt)
+                w_t = _linear_mm(dG[t].T, h_prev)
                 gw = w_t if gw is None else np.add(gw, w_t, out=gw)
             if need_b:
                 b_t = _wrap(dG[t]).sum(0)._a
