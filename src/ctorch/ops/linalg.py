@@ -64,29 +64,22 @@ def _half_bias_grad(g2):
 
 
 def _linear_mm(x, y):
-    """x @ y for nn.Linear's three 2-D products (forward, dX, dW).
-
-    float32 on the CPU goes through ctorch's own sgemm (AVX-512, OpenMP) when it runs here:
-    on Linear's shapes it matches OpenBLAS at 1 thread, and at 2+ threads it shares the
-    OpenMP pool with the elementwise/loss/optimizer kernels around it, where OpenBLAS's
-    worker threads keep spinning (~0.1 s after every call) and take a core from them (MLP
-    step at 2 threads: as slow as at 1 thread).  Products below 2**18 multiply-adds (where
-    OpenBLAS stays single-threaded) and those with fewer than 8 rows or columns (small-batch
-    inference: OpenBLAS's GEMV paths; sgemm computes 8-row tiles) stay with NumPy.  The choice
-    depends on shapes, dtype and device only, and sgemm's result does not depend on the thread
-    count.  Everything else: NumPy/CuPy.
-    """
-    if x.dtype.itemsize == 2:
-        r = _half_mm(x, y)
-        if r is not None:
-            return r
-    out = _sgemm_2d(x, y)
-    return out if out is not None else _matmul_arr(x, y)
+    """x @ y for nn.Linear's three 2-D products (forward, dX, dW): ``_matmul_arr``, whose
+    float32 CPU matrices go to ctorch's sgemm by ``_sgemm_2d``'s rule."""
+    return _matmul_arr(x, y)
 
 
 def _sgemm_2d(x, y):
-    """x @ y on ctorch's sgemm for two 2-D float32 CPU arrays where ``_linear_mm``'s rule
-    sends it there, else None."""
+    """x @ y on ctorch's sgemm for two 2-D float32 CPU arrays, else None.
+
+    On Linear's and matmul's shapes sgemm matches or beats OpenBLAS at 1 thread, and at 2+
+    threads it shares the OpenMP pool with the elementwise/loss/optimizer kernels around it,
+    where OpenBLAS's worker threads keep spinning (~0.1 s after every call) and take a core
+    from them (MLP step at 2 threads: as slow as at 1 thread).  Products below 2**18
+    multiply-adds (where OpenBLAS stays single-threaded) and those with fewer than 8 rows or
+    columns (small-batch inference: OpenBLAS's GEMV paths; sgemm computes 8-row tiles) stay
+    with NumPy (None here).  The choice depends on shapes, dtype and device only, and sgemm's
+    result does not depend on the thread count."""
     k = sgemm_kernels(x, y) if _LINEAR_SGEMM and x.ndim == 2 and y.ndim == 2 else None
     if k is not None:
         M, K = x.shape
