@@ -21,15 +21,18 @@ def _load_core_with_wait_policy() -> None:
     """Load the OpenMP runtime (via ``_core``) with a short spin unless the user chose.
 
     libgomp's default lets idle threads spin for milliseconds after every parallel region; on
-    the few-core machines ctorch targets they then steal the core from other threads (then
-    OpenBLAS's: a LeNet step at 2 threads, 280 ms spinning, 12-19 ms passive). Fully passive
-    waiting has the opposite cost: every region and barrier wakes a sleeping thread through
-    a futex, ~25 us each on these VMs, so a 256x256x256 sgemm ran no faster at 2 threads
-    than at 1. ``GOMP_SPINCOUNT=1000`` (about 80 us) keeps the thread warm between the
-    back-to-back regions of one op or step, then sleeps. libgomp reads the variable once,
-    when it is loaded, so it is set only around that first load and removed again: other
-    OpenMP libraries loaded later (torch's) and child processes keep the user's environment.
-    A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. See docs/kernels.md, "Threads".
+    the few-core machines ctorch targets they then steal the core from other threads (when
+    conv and Linear still used OpenBLAS, a LeNet step at 2 threads took 280 ms spinning and
+    12-19 ms passive). Fully passive waiting has the opposite cost: every region and barrier
+    wakes a sleeping thread through a futex, ~25 us each on these VMs, so a 256x256x256
+    sgemm ran no faster at 2 threads than at 1. ``GOMP_SPINCOUNT=1000`` (about 80 us) keeps
+    the thread warm between the back-to-back regions of one op or step, then sleeps.
+    libgomp reads the variable once, when it is loaded, so it is set only around that first
+    load and removed again: child processes keep the user's environment. A user's
+    OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. torch's wheel ships a libgomp.so.1 of the same
+    soname, so in one process the first loaded runtime serves both: imported after ctorch,
+    torch runs with this spin count; imported before it, ctorch runs with torch's settings.
+    See docs/kernels.md, "Threads".
     """
     added = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ
     if added:

@@ -25,9 +25,7 @@
 
 #define CTG_MR 8
 #define CTG_NR 48
-#ifndef CTG_MC
 #define CTG_MC 256 /* rows per block: its packed A (MC x kc, 160 KiB) and C block stay in L2 */
-#endif
 #define CTG_KC 160 /* a kc x 48 B micro-panel (<= 30 KiB) stays in a 48 KiB L1 with the A micro-panel */
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -466,7 +464,7 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->uk[1] = ctg_ukern_c1; p->uk[2] = ctg_ukern_c2; p->uk[3] = ctg_ukern_c3;
 }
 
-/* Column-block width in NR panels for one thread: the C block (M x nc) stays in L2 across
+/* Column-block width in NR panels for one thread: a C block (min(M, MC) x nc) stays in L2 across
  * the K blocks (512 KiB), the packed B block (kc x nc) within 1 MiB. */
 static int ctg_block_panels(const ctg_problem *p)
 {
@@ -497,8 +495,8 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
     }
 }
 
-/* dst[i * d_rs + j * d_cs] = src[j * M + i] for i < M, j < N (src: an N x M row-major
- * block), or the reverse copy when to_src: the transposes around a tall product. */
+/* C (M x N, strides c_rs, c_cs) from t (its N x M row-major transpose), or t from C when
+ * to_t: the two transposes around a tall product. */
 static void ctg_transpose_block(float *c, ptrdiff_t c_rs, ptrdiff_t c_cs, float *t, int M, int N,
                                 int to_t, int nthreads)
 {

@@ -113,7 +113,8 @@ def _grouped_gemm(a, b, out, fast=False):
 
 def _gemm_batch_sum(a, b):
     """sum_n a[n] @ b[n] for a (N, M, K), b (N, K, P) -> (M, P) (conv's dW), in one pass over
-    the batch with the sgemm kernel where it serves (conv_wide._sgemm_serves), else a batched matmul and a sum."""
+    the batch with the sgemm kernel where it serves (conv_wide._sgemm_serves), else a
+    batched matmul and a sum."""
     k = _sgemm_kernel(a, b)
     N, M, K = a.shape
     P = b.shape[2]
