@@ -16,6 +16,7 @@ import ctorch
 
 from .._tensor import Tensor
 from ..ops import loss as _loss
+from ..ops.math_nodes import margin_rows
 
 _wrap = Tensor._make
 
@@ -41,12 +42,7 @@ def _const(a: np.ndarray, like: Tensor) -> Tensor:
 def multilabel_margin_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     """``sum_{j in targets} sum_{k not in targets} max(0, 1 - (x[j] - x[k])) / C``; each row
     of ``target`` lists class indices up to the first -1."""
-    if input.dim() > 2 or (input.dim() == 2 and input.shape[1] == 0):
-        raise RuntimeError(
-            "multilabel_margin_loss: Expected non-empty vector or matrix with optional 0-dim "
-            f"batch size, but got: {list(input.shape)}"
-        )
-    x2 = input.reshape(1, -1) if input.dim() <= 1 else input
+    x2 = margin_rows("multilabel_margin_loss", input)
     N, C = x2.shape
     if tuple(target.shape) != tuple(input.shape) and not (input.dim() <= 1 and target.numel() == C):
         raise RuntimeError(

@@ -281,16 +281,22 @@ class MultiMarginLoss(Function):
         return gx, None, None, None, gw, None, None
 
 
+def margin_rows(op: str, input: Tensor) -> Tensor:
+    """The (N, C) rows of a margin loss's input (a vector is one row), after torch's check
+    of multi_margin_loss and multilabel_margin_loss."""
+    if input.dim() > 2 or (input.dim() == 2 and input.shape[1] == 0):
+        raise RuntimeError(
+            f"{op}: Expected non-empty vector or matrix with optional 0-dim batch size, but "
+            f"got: {list(input.shape)}"
+        )
+    return input.reshape(1, -1) if input.dim() <= 1 else input
+
+
 def multi_margin_loss(input, target, p, margin, weight, reduction):
     """Checks as torch, then one ``MultiMarginLossBackward0`` node."""
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if input.dim() > 2 or (input.dim() == 2 and input.shape[1] == 0):
-        raise RuntimeError(
-            "multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch "
-            f"size, but got: {list(input.shape)}"
-        )
-    x2 = input.reshape(1, -1) if input.dim() <= 1 else input
+    x2 = margin_rows("multi_margin_loss", input)
     n, c = x2.shape
     t = np.asarray(target.detach().cpu().numpy()).astype(np.int64, copy=False).reshape(-1)
     if (input.dim() == 2 and target.dim() != 1) or t.shape[0] != n:
