@@ -22,6 +22,7 @@ ctypedef fused real:
     double
 
 cdef extern from "_attention_simd.h" nogil:
+    void cta_set_tiles(int on)
     void cta_forward_f32(const float *q, const float *kT, const float *v, const float *mask,
                          Py_ssize_t ms0, Py_ssize_t ms1, int causal, float scale, float *o,
                          float *lse, Py_ssize_t L, Py_ssize_t S, Py_ssize_t D, Py_ssize_t DV,
@@ -43,6 +44,12 @@ cdef extern from "_attention_simd.h" nogil:
                           double *gv, double *gmask, Py_ssize_t L, Py_ssize_t S,
                           Py_ssize_t D, Py_ssize_t DV, double *p, double *dp, double *pad,
                           double *gqb)
+
+
+def _set_register_tiles(bint on):
+    """Turn the AVX-512 register tiles of the float32 kernels off (on: back to the CPU's
+    default), so that tests can compare them with the portable loops bit for bit."""
+    cta_set_tiles(on)
 
 
 def sdpa_forward(
