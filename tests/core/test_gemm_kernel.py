@@ -214,12 +214,13 @@ def test_negative_strides(simd):
 @pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched", "strided_out"])
 def test_tall_products_run_transposed_with_the_same_bits(simd, mode):
     """M > 2N with K >= N and A past 1 MiB runs as C^T = B^T @ A^T into a buffer transposed
-    into C: the result must equal the product computed the other way round, bit for bit, in
-    every mode, and the float64 reference within tolerance."""
+    into C (unless A is row-major and read in place: A is column-major here): the result
+    must equal the product computed the other way round, bit for bit, in every mode, and the
+    float64 reference within tolerance."""
     rng = np.random.default_rng(5)
     M, K, N = 1001, 300, 70  # swapped: M > 2N, K >= N, M*K >= 2**18
     nb = 3 if mode in ("reduce_batch", "batched") else 1
-    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    a, b = rand(rng, nb, K, M).transpose(0, 2, 1), rand(rng, nb, K, N)
     rb = mode == "reduce_batch"
     acc = mode == "accumulate"
     base = rand(rng, 1 if rb else nb, M, N)
@@ -238,3 +239,32 @@ def test_tall_products_run_transposed_with_the_same_bits(simd, mode):
     check(out, a, b, reduce_batch=rb, base=base if acc else None)
     if mode == "strided_out":
         assert not big[:, :, 1::2].any()  # the gaps of the strided output are untouched
+
+
+@pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
+@pytest.mark.parametrize(
+    "M,K,N",  # N <= 256 (rows 4 KiB apart or not), 256 < N < 1024; edges of MR, NR and kc
+    [(1001, 300, 70), (77, 161, 128), (768, 512, 130), (64, 1024, 200), (40, 1000, 500), (9, 5, 3)],
+)
+def test_row_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
+    """On the AVX-512 path a row-major A is read in place (no packed panels) where N is
+    small (ctg_a_direct); each C element is still the same FMA chain, so the result equals,
+    bit for bit, the same product with A column-major (always packed)."""
+    if not gemm.SGEMM_AVX512:
+        pytest.skip("the in-place read is on the AVX-512 path only")
+    rng = np.random.default_rng(M + K + N)
+    nb = 3 if mode in ("reduce_batch", "batched") else 1
+    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # same values
+    rb, acc = mode == "reduce_batch", mode == "accumulate"
+    base = rand(rng, 1 if rb else nb, M, N)
+    outs = []
+    for aa in (a, a_cols):
+        for nt in (1, 2):
+            out = base.copy() if acc else np.empty_like(base)
+            with threads(nt):
+                gemm.sgemm(aa, b, out, reduce_batch=rb, accumulate=acc)
+            outs.append(out)
+    for other in outs[1:]:
+        np.testing.assert_array_equal(outs[0], other)
+    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)

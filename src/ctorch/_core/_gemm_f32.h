@@ -36,6 +36,9 @@
 /* pf/npf: npf cache lines from pf on to prefetch into L2 while computing (next B block). */
 typedef void (*ctg_ukern_t)(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
                             int load, const char *pf, int npf);
+/* the same with A in place: row-major, row stride lda, mr valid rows */
+typedef void (*ctg_ukern_d_t)(int kc, const float *a, ptrdiff_t lda, int mr, const float *bp,
+                              float *c, ptrdiff_t ldc, int load, const char *pf, int npf);
 
 /* ---------------------------------------------------------------- portable micro-kernel */
 static void ctg_ukern_c(int nv, int kc, const float *ap, const float *bp, float *c,
@@ -112,6 +115,53 @@ static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const floa
 CTG_UKERN_AVX512(1)
 CTG_UKERN_AVX512(2)
 CTG_UKERN_AVX512(3)
+
+/* The same tile with A read in place (row-major, row stride lda) instead of from a packed
+ * panel: row i's k-th value is a[i * lda + k].  Rows past mr (the bottom edge) re-read row
+ * mr - 1; their results land in the caller's scratch tile and are dropped.  Each C element
+ * is the same FMA chain as with the packed panel, so the bits do not change. */
+#define CTG_UKERN_AVX512_DIRECT(NV)                                                           \
+static CTG_AVX512 void ctg_ukern_avx512_d##NV(int kc, const float *a, ptrdiff_t lda, int mr,  \
+                                              const float *bp, float *c, ptrdiff_t ldc,      \
+                                              int load, const char *pf, int npf)             \
+{                                                                                            \
+    const float *ar[CTG_MR];                                                                 \
+    for (int i = 0; i < CTG_MR; i++)                                                         \
+        ar[i] = a + (i < mr ? i : mr - 1) * lda;                                             \
+    __m512 acc[CTG_MR][NV];                                                                  \
+    _Pragma("GCC unroll 8")                                                                  \
+    for (int i = 0; i < CTG_MR; i++) {                                                       \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps(); \
+    }                                                                                        \
+    for (int k = 0; k < kc; k++) {                                                           \
+        if ((k & 1) == 0 && (k >> 1) < npf)                                                  \
+            __builtin_prefetch(pf + 64 * (k >> 1), 0, 2);                                    \
+        __m512 b[NV];                                                                        \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            b[v] = _mm512_load_ps(bp + 16 * v);                                              \
+        _Pragma("GCC unroll 8")                                                              \
+        for (int i = 0; i < CTG_MR; i++) {                                                   \
+            const __m512 x = _mm512_set1_ps(ar[i][k]);                                       \
+            _Pragma("GCC unroll 3")                                                          \
+            for (int v = 0; v < NV; v++)                                                     \
+                acc[i][v] = _mm512_fmadd_ps(x, b[v], acc[i][v]);                             \
+        }                                                                                    \
+        bp += 16 * NV;                                                                       \
+    }                                                                                        \
+    _Pragma("GCC unroll 8")                                                                  \
+    for (int i = 0; i < CTG_MR; i++) {                                                       \
+        _Pragma("GCC unroll 3")                                                              \
+        for (int v = 0; v < NV; v++)                                                         \
+            _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);                               \
+    }                                                                                        \
+}
+
+CTG_UKERN_AVX512_DIRECT(1)
+CTG_UKERN_AVX512_DIRECT(2)
+CTG_UKERN_AVX512_DIRECT(3)
 #endif
 
 /* ---------------------------------------------------------------- packing */
@@ -277,7 +327,9 @@ typedef struct {
     int kc, nkb;       /* K blocking: nkb blocks of kc (the last one shorter) */
     int Mp;            /* M rounded up to MR */
     int simd;
+    int a_direct;      /* A read in place by the ukd kernels (row-major A, AVX-512), not packed */
     ctg_ukern_t uk[4]; /* by number of 16-wide vectors */
+    ctg_ukern_d_t ukd[4];
 } ctg_problem;
 
 /* Pack all of A[b] (every K block, every MR panel) into dst (Mp*K floats). */
@@ -345,7 +397,7 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
     float tile[CTG_MR * CTG_NR] __attribute__((aligned(64)));
     for (int b = b0; b < b1; b++) {
         const float *apb = apk_shared;
-        if (apb == NULL) {
+        if (apb == NULL && !p->a_direct) {
             ctg_pack_a_all(p, p->A + b * p->a_bs, apk);
             apb = apk;
         }
@@ -409,19 +461,27 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                 const int ie = (ib + CTG_MC < m1) ? ib + CTG_MC : m1;
                 for (int ir = ib; ir < ie; ir += CTG_MR) {
                     const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
-                    const float *ap = apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+                    const float *ap = p->a_direct
+                        ? p->A + b * p->a_bs + ir * p->a_rs + k0
+                        : apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
                     float *c = C + ir * p->c_rs + jr * p->c_cs;
                     int npf;
                     const char *pfp = ctg_pf_step(&pf, &npf);
                     if (npf > kc / 2) npf = kc / 2;
                     if (mr == CTG_MR && nr == w && p->c_cs == 1) {
-                        p->uk[nv](kc, ap, bp, c, p->c_rs, load, pfp, npf);
+                        if (p->a_direct)
+                            p->ukd[nv](kc, ap, p->a_rs, mr, bp, c, p->c_rs, load, pfp, npf);
+                        else
+                            p->uk[nv](kc, ap, bp, c, p->c_rs, load, pfp, npf);
                     } else {
                         if (load)
                             for (int i = 0; i < mr; i++)
                                 for (int j = 0; j < nr; j++)
                                     tile[i * w + j] = c[i * p->c_rs + j * p->c_cs];
-                        p->uk[nv](kc, ap, bp, tile, w, load, pfp, npf);
+                        if (p->a_direct)
+                            p->ukd[nv](kc, ap, p->a_rs, mr, bp, tile, w, load, pfp, npf);
+                        else
+                            p->uk[nv](kc, ap, bp, tile, w, load, pfp, npf);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[i * p->c_rs + j * p->c_cs] = tile[i * w + j];
@@ -451,11 +511,15 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->kc = K > 0 ? (K + p->nkb - 1) / p->nkb : 1;
     p->Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
     p->uk[0] = NULL;
+    p->ukd[0] = p->ukd[1] = p->ukd[2] = p->ukd[3] = NULL;
+    p->a_direct = 0;
 #ifdef CTG_X86
     if (use_simd && ct_have_avx512()) {
         p->simd = 1;
         p->uk[1] = ctg_ukern_avx512_1; p->uk[2] = ctg_ukern_avx512_2;
         p->uk[3] = ctg_ukern_avx512_3;
+        p->ukd[1] = ctg_ukern_avx512_d1; p->ukd[2] = ctg_ukern_avx512_d2;
+        p->ukd[3] = ctg_ukern_avx512_d3;
         return;
     }
 #endif
@@ -493,6 +557,23 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
         ctg_item(p, 0, 1, 0, j0, j1, 0, p->M, apk_shared, apk, bpk, nj0 < p->N ? 0 : -1, nj0,
                  nj1);
     }
+}
+
+/* Whether ct_sgemm reads A in place (row-major A on the AVX-512 path) instead of packing it.
+ * Packing costs ~0.3 cycles an element, and an element of A feeds only N/16 FMA
+ * instructions: for a narrow C (N = 128: 8 of them) the pack was ~10% of the product, and
+ * the tall products that ran transposed to avoid it paid as much again in transposes.
+ * Measured at 1 thread on an AVX-512 Xeon (GFLOP/s, packed or transposed -> in place):
+ * 768x512 @ 512x128 123 -> 142, 768x384 @ 384x128 120 -> 150, 700x10000 @ 10000x200
+ * 113 -> 127, 4096x1024 @ 1024x128 112 -> 127, 768x512 @ 512x256 127 -> 141.  From N = 1024
+ * the pack is cheap and the packed panels stream better (256x2048 @ 2048x1024 128 -> 123);
+ * between, not when A's rows are a multiple of 4 KiB apart (a tile's eight rows then share
+ * one L1 set). */
+static int ctg_a_direct(int simd, ptrdiff_t a_rs, ptrdiff_t a_cs, int K, int N)
+{
+    if (!simd || a_cs != 1 || a_rs < K || N >= 1024)
+        return 0;
+    return N <= 256 || ((a_rs * (ptrdiff_t)sizeof(float)) & 4095) != 0;
 }
 
 /* C (M x N, strides c_rs, c_cs) from t (its N x M row-major transpose), or t from C when
@@ -539,8 +620,12 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
      * costs more than the two transposes of C: A (M x K) past 1 MiB and K >= N (an LSTM's
      * per-step dW_hh, 800x20 @ 20x200, fits in L2 and ran 2x slower swapped).  The bits do
      * not change: each C element is the same FMA chain over the same K blocks, the two
-     * factors of every product swapped. */
-    if (M > 2 * N && K >= N && (double)M * K >= 262144.0) {
+     * factors of every product swapped.  Not where A is read in place (ctg_a_direct): that
+     * makes no round trip either, and needs no transposes (measured on an AVX-512 Xeon; the
+     * numbers above are from an AMD Zen 5, where the in-place read is not measured yet). */
+    const int simd_ok = use_simd && ct_have_avx512();
+    if (M > 2 * N && K >= N && (double)M * K >= 262144.0 &&
+        !ctg_a_direct(simd_ok, a_rs, a_cs, K, N)) {
         float *t = (float *)ctg_alloc((size_t)ncb * N * M);
         if (!t) return -1;
         int nt = nthreads < 1 ? 1 : nthreads;
@@ -612,7 +697,8 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     const int nitems = ncb * ncol * nrb;
     if (nthreads > nitems) nthreads = nitems;
 
-    const int a_shared = (a_bs == 0 || nbatch == 1);
+    p.a_direct = ctg_a_direct(p.simd, a_rs, a_cs, K, N);
+    const int a_shared = !p.a_direct && (a_bs == 0 || nbatch == 1);
     float *apk_shared = NULL;
     if (a_shared) {
         apk_shared = (float *)ctg_alloc((size_t)p.Mp * K);
@@ -623,8 +709,9 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
         float *bpk = (float *)ctg_alloc((size_t)p.kc * ppb * CTG_NR);
-        float *apk = a_shared ? NULL : (float *)ctg_alloc((size_t)p.Mp * K);
-        if (!bpk || (!a_shared && !apk)) {
+        const int own_a = !a_shared && !p.a_direct;
+        float *apk = own_a ? (float *)ctg_alloc((size_t)p.Mp * K) : NULL;
+        if (!bpk || (own_a && !apk)) {
 #pragma omp atomic write
             err = 1;
         }
