@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..._tensor import Tensor
@@ -33,8 +34,29 @@ def _single(v: Any) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
-class _MaxPoolNd(Module):
+class _PoolNd(Module):
+    """The window every max/average pool and unpool keeps: ``kernel_size``, ``stride``
+    (``kernel_size`` when None) and ``padding``, each passed through ``form`` when given."""
+
+    def __init__(
+        self, kernel_size: Any, stride: Any, padding: Any, form: Callable[[Any], Any] | None = None
+    ) -> None:
+        super().__init__()
+        if stride is None:
+            stride = kernel_size
+        if form is not None:
+            kernel_size, stride, padding = form(kernel_size), form(stride), form(padding)
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPoolNd(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"]
+    _pool: Callable[..., Any]
 
     def __init__(
         self,
@@ -45,10 +67,7 @@ class _MaxPoolNd(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -59,10 +78,8 @@ class _MaxPoolNd(Module):
             "dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
-
-class MaxPool1d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _MP.max_pool1d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -71,22 +88,21 @@ class MaxPool1d(_MaxPoolNd):
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
+
+
+class MaxPool1d(_MaxPoolNd):
+    _pool = staticmethod(_MP.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _MP.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _pool = staticmethod(_MP.max_pool2d)
 
 
-class AvgPool1d(Module):
+class MaxPool3d(_MaxPoolNd):
+    _pool = staticmethod(_P3.max_pool3d)
+
+
+class AvgPool1d(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
 
     def __init__(
@@ -97,15 +113,9 @@ class AvgPool1d(Module):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        super().__init__(kernel_size, stride, padding, _single)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
         return _AP.avg_pool1d(
@@ -118,7 +128,7 @@ class AvgPool1d(Module):
         )
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_PoolNd):
     __constants__ = [
         "kernel_size",
         "stride",
@@ -127,6 +137,7 @@ class AvgPool2d(Module):
         "count_include_pad",
         "divisor_override",
     ]
+    _pool = staticmethod(_AP.avg_pool2d)
 
     def __init__(
         self,
@@ -137,19 +148,13 @@ class AvgPool2d(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
     def forward(self, input: Tensor) -> Tensor:
-        return _AP.avg_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -160,8 +165,13 @@ class AvgPool2d(Module):
         )
 
 
+class AvgPool3d(AvgPool2d):
+    _pool = staticmethod(_P3.avg_pool3d)
+
+
 class _AdaptivePoolNd(Module):
     __constants__ = ["output_size"]
+    _pool: Callable[..., Any]
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -171,27 +181,9 @@ class _AdaptivePoolNd(Module):
         return f"output_size={self.output_size}"
 
 
-class AvgPool3d(AvgPool2d):
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
     def forward(self, input: Tensor) -> Tensor:
-        return _P3.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
-
-
-class AdaptiveAvgPool1d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _AP.adaptive_avg_pool1d(input, self.output_size)
-
-
-class AdaptiveAvgPool2d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _AP.adaptive_avg_pool2d(input, self.output_size)
+        return type(self)._pool(input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -201,54 +193,41 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
+    def forward(self, input: Tensor) -> Any:
+        return type(self)._pool(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    _pool = staticmethod(_AP.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    _pool = staticmethod(_AP.adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    _pool = staticmethod(_P3.adaptive_avg_pool3d)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _MP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(_MP.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _MP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-
-class AdaptiveAvgPool3d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _P3.adaptive_avg_pool3d(input, self.output_size)
+    _pool = staticmethod(_MP.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _P3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(_P3.adaptive_max_pool3d)
 
 
-class MaxPool3d(_MaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _P3.max_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
-
-
-class MaxUnpool2d(Module):
+class MaxUnpool2d(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding"]
     _dims = 2
     _unpool = staticmethod(_MP.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        n = self._dims
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
-        self.padding = _ntuple(padding, n)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        super().__init__(kernel_size, stride, padding, lambda v: _ntuple(v, self._dims))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return type(self)._unpool(
