@@ -56,7 +56,6 @@ class _PoolNd(Module):
 
 class _MaxPoolNd(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"]
-    _pool: Callable[..., Any]
 
     def __init__(
         self,
@@ -78,8 +77,10 @@ class _MaxPoolNd(_PoolNd):
             "dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
+
+class MaxPool1d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(
+        return _MP.max_pool1d(
             input,
             self.kernel_size,
             self.stride,
@@ -90,16 +91,17 @@ class _MaxPoolNd(_PoolNd):
         )
 
 
-class MaxPool1d(_MaxPoolNd):
-    _pool = staticmethod(_MP.max_pool1d)
-
-
 class MaxPool2d(_MaxPoolNd):
-    _pool = staticmethod(_MP.max_pool2d)
-
-
-class MaxPool3d(_MaxPoolNd):
-    _pool = staticmethod(_P3.max_pool3d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
 
 class AvgPool1d(_PoolNd):
@@ -137,7 +139,6 @@ class AvgPool2d(_PoolNd):
         "count_include_pad",
         "divisor_override",
     ]
-    _pool = staticmethod(_AP.avg_pool2d)
 
     def __init__(
         self,
@@ -154,7 +155,7 @@ class AvgPool2d(_PoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(
+        return _AP.avg_pool2d(
             input,
             self.kernel_size,
             self.stride,
@@ -165,13 +166,8 @@ class AvgPool2d(_PoolNd):
         )
 
 
-class AvgPool3d(AvgPool2d):
-    _pool = staticmethod(_P3.avg_pool3d)
-
-
 class _AdaptivePoolNd(Module):
     __constants__ = ["output_size"]
-    _pool: Callable[..., Any]
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -181,9 +177,27 @@ class _AdaptivePoolNd(Module):
         return f"output_size={self.output_size}"
 
 
-class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+class AvgPool3d(AvgPool2d):
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(input, self.output_size)
+        return _P3.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    def forward(self, input: Tensor) -> Tensor:
+        return _AP.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    def forward(self, input: Tensor) -> Tensor:
+        return _AP.adaptive_avg_pool2d(input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -193,32 +207,38 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(input, self.output_size, self.return_indices)
-
-
-class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
-    _pool = staticmethod(_AP.adaptive_avg_pool1d)
-
-
-class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
-    _pool = staticmethod(_AP.adaptive_avg_pool2d)
-
-
-class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
-    _pool = staticmethod(_P3.adaptive_avg_pool3d)
-
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_MP.adaptive_max_pool1d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_MP.adaptive_max_pool2d)
+    def forward(self, input: Tensor) -> Any:
+        return _MP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    def forward(self, input: Tensor) -> Tensor:
+        return _P3.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    _pool = staticmethod(_P3.adaptive_max_pool3d)
+    def forward(self, input: Tensor) -> Any:
+        return _P3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    def forward(self, input: Tensor) -> Any:
+        return _P3.max_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
 
 class MaxUnpool2d(_PoolNd):
