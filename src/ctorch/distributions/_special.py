@@ -105,32 +105,29 @@ class _Trigamma(Function):
         )
 
 
-class _Digamma(Function):
-    _node_name = "DigammaBackward0"
+def _with_derivative(name: str, node_name: str, f, derivative) -> type:
+    """A Function computing ``f`` on the array, whose backward is ``g * derivative()(x)``
+    (``derivative`` returns the differentiable Function of f's derivative)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _out(digamma_np(_np(x)), x)
+    class _Elementwise(Function):
+        _node_name = node_name
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _Trigamma.apply(x)
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return _out(f(_np(x)), x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * derivative().apply(x)
+
+    _Elementwise.__name__ = _Elementwise.__qualname__ = name
+    return _Elementwise
 
 
-class _Lgamma(Function):
-    _node_name = "LgammaBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _out(_lgamma_safe(_np(x)), x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _Digamma.apply(x)
+_Digamma = _with_derivative("_Digamma", "DigammaBackward0", digamma_np, lambda: _Trigamma)
+_Lgamma = _with_derivative("_Lgamma", "LgammaBackward0", _lgamma_safe, lambda: _Digamma)
 
 
 def lgamma(x: ctorch.Tensor) -> ctorch.Tensor:

@@ -67,16 +67,16 @@ class Beta(Distribution):
     def entropy(self) -> ctorch.Tensor:
         return self._dirichlet.entropy()
 
-    @property
-    def concentration1(self) -> ctorch.Tensor:
-        result = self._dirichlet.concentration[..., 0]
+    def _concentration(self, i: int) -> ctorch.Tensor:
+        result = self._dirichlet.concentration[..., i]
         if isinstance(result, Number):
             return ctorch.tensor([result])
         return result
 
     @property
+    def concentration1(self) -> ctorch.Tensor:
+        return self._concentration(0)
+
+    @property
     def concentration0(self) -> ctorch.Tensor:
-        result = self._dirichlet.concentration[..., 1]
-        if isinstance(result, Number):
-            return ctorch.tensor([result])
-        return result
+        return self._concentration(1)

@@ -58,35 +58,17 @@ class MultivariateNormal(_CentredAtLoc, Distribution):
                 "specified."
             )
         if scale_tril is not None:
-            if scale_tril.dim() < 2:
-                raise ValueError(
-                    "scale_tril matrix must be at least two-dimensional, "
-                    "with optional leading batch dimensions"
-                )
-            batch_shape = ctorch.broadcast_shapes(
-                tuple(scale_tril.shape[:-2]), tuple(loc.shape[:-1])
-            )
-            self.scale_tril = scale_tril.expand(*batch_shape, -1, -1)
+            name, matrix, what = "scale_tril", scale_tril, "scale_tril matrix"
         elif covariance_matrix is not None:
-            if covariance_matrix.dim() < 2:
-                raise ValueError(
-                    "covariance_matrix must be at least two-dimensional, "
-                    "with optional leading batch dimensions"
-                )
-            batch_shape = ctorch.broadcast_shapes(
-                tuple(covariance_matrix.shape[:-2]), tuple(loc.shape[:-1])
-            )
-            self.covariance_matrix = covariance_matrix.expand(*batch_shape, -1, -1)
+            name, matrix, what = "covariance_matrix", covariance_matrix, "covariance_matrix"
         else:
-            if precision_matrix.dim() < 2:
-                raise ValueError(
-                    "precision_matrix must be at least two-dimensional, "
-                    "with optional leading batch dimensions"
-                )
-            batch_shape = ctorch.broadcast_shapes(
-                tuple(precision_matrix.shape[:-2]), tuple(loc.shape[:-1])
+            name, matrix, what = "precision_matrix", precision_matrix, "precision_matrix"
+        if matrix.dim() < 2:
+            raise ValueError(
+                f"{what} must be at least two-dimensional, with optional leading batch dimensions"
             )
-            self.precision_matrix = precision_matrix.expand(*batch_shape, -1, -1)
+        batch_shape = ctorch.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
+        setattr(self, name, matrix.expand(*batch_shape, -1, -1))
         self.loc = loc.expand(*batch_shape, -1)
         event_shape = self.loc.shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)

@@ -65,24 +65,22 @@ class Transform:
         return id(self)
 
     def __call__(self, x):
-        if self._cache_size == 0:
-            return self._call(x)
-        x_old, y_old = self._cached_x_y
-        if x is x_old:
-            return y_old
-        y = self._call(x)
-        self._cached_x_y = x, y
-        return y
+        return self._cached_map(x, 0, self._call)
 
     def _inv_call(self, y):
+        return self._cached_map(y, 1, self._inverse)
+
+    def _cached_map(self, value, side: int, fn):
+        """``fn(value)``, remembered (``cache_size=1``) as the pair ``_cached_x_y`` in which
+        ``value`` stands at index ``side`` (0: an x, mapped to y; 1: a y, mapped back)."""
         if self._cache_size == 0:
-            return self._inverse(y)
-        x_old, y_old = self._cached_x_y
-        if y is y_old:
-            return x_old
-        x = self._inverse(y)
-        self._cached_x_y = x, y
-        return x
+            return fn(value)
+        cached = self._cached_x_y
+        if value is cached[side]:
+            return cached[1 - side]
+        result = fn(value)
+        self._cached_x_y = (value, result) if side == 0 else (result, value)
+        return result
 
     def _call(self, x):
         raise NotImplementedError
@@ -208,18 +206,30 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
-    """y = exp(x)."""
+class _ElementwiseBijection(Transform):
+    """A parameterless bijection of the real line (Exp, Sigmoid, Tanh): instances of one such
+    class are all equal (``isinstance`` of the class that derives from this one)."""
 
     domain = constraints.real
-    codomain = constraints.positive
     bijective = True
     sign = +1
+    _family: type
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if _ElementwiseBijection in cls.__bases__:
+            cls._family = cls
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, ExpTransform)
+        return isinstance(other, self._family)
 
     __hash__ = Transform.__hash__
+
+
+class ExpTransform(_ElementwiseBijection):
+    """y = exp(x)."""
+
+    codomain = constraints.positive
 
     def _call(self, x):
         return x.exp()
@@ -231,18 +241,10 @@ class ExpTransform(Transform):
         return x
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_ElementwiseBijection):
     """y = sigmoid(x)."""
 
-    domain = constraints.real
     codomain = constraints.unit_interval
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         finfo = ctorch.finfo(x.dtype)
@@ -257,18 +259,10 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ElementwiseBijection):
     """y = tanh(x)."""
 
-    domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, TanhTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.tanh()

@@ -322,6 +322,22 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
 
+def _set_momentum(group: dict, use_beta1: bool, momentum: float) -> None:
+    """A cyclic scheduler's momentum for ``group``: beta1 of Adam-like optimizers."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _start_momentum_cycle(optimizer: Optimizer, use_beta1: bool, max_moms, base_moms) -> None:
+    """Each group starts at its max momentum and records both ends of its cycle."""
+    for m_mom, b_mom, group in zip(max_moms, base_moms, optimizer.param_groups, strict=False):
+        _set_momentum(group, use_beta1, m_mom)
+        group["max_momentum"] = m_mom
+        group["base_momentum"] = b_mom
+
+
 class OneCycleLR(LRScheduler):
     def __init__(
         self,
@@ -349,15 +365,16 @@ class OneCycleLR(LRScheduler):
         if total_steps <= 0:
             raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
         self.total_steps = total_steps
+        warmup = {
+            "end_step": float(pct_start * total_steps) - 1,
+            "start_lr": "initial_lr",
+            "end_lr": "max_lr",
+            "start_momentum": "max_momentum",
+            "end_momentum": "base_momentum",
+        }
         if three_phase:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total_steps) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warmup,
                 {
                     "end_step": float(2 * pct_start * total_steps) - 2,
                     "start_lr": "max_lr",
@@ -375,13 +392,7 @@ class OneCycleLR(LRScheduler):
             ]
         else:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total_steps) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warmup,
                 {
                     "end_step": total_steps - 1,
                     "start_lr": "max_lr",
@@ -414,13 +425,7 @@ class OneCycleLR(LRScheduler):
                 else [max_momentum] * len(optimizer.param_groups)
             )
             if last_epoch == -1:
-                for mm, bm, g in zip(mms, bms, optimizer.param_groups, strict=False):
-                    if self.use_beta1:
-                        g["betas"] = (mm, *g["betas"][1:])
-                    else:
-                        g["momentum"] = mm
-                    g["max_momentum"] = mm
-                    g["base_momentum"] = bm
+                _start_momentum_cycle(optimizer, self.use_beta1, mms, bms)
         super().__init__(optimizer, last_epoch)
 
     @staticmethod
@@ -464,10 +469,7 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    g["betas"] = (mom, *g["betas"][1:])
-                else:
-                    g["momentum"] = mom
+                _set_momentum(g, self.use_beta1, mom)
         return lrs
 
 
@@ -663,15 +665,9 @@ class CyclicLR(LRScheduler):
             self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
             self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups, strict=True
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (m_mom, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_mom
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+                _start_momentum_cycle(
+                    optimizer, self.use_beta1, self.max_momentums, self.base_momentums
+                )
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -711,10 +707,7 @@ class CyclicLR(LRScheduler):
                 self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
             ):
                 momentum = m_mom - ((m_mom - b_mom) * scale_factor) * self.scale_fn(at)
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, self.use_beta1, momentum)
         return lrs
 
     def state_dict(self) -> dict:

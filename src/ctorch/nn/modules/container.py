@@ -23,6 +23,18 @@ class Container(Module):
             self.add_module(key, value)
 
 
+class _IndexedModule(Module):
+    """What ModuleList and ParameterList share: items stored under the keys "0", "1", ...
+    (negative indices count from the end), which ``dir()`` leaves out (as Sequential's)."""
+
+    def _get_abs_string_index(self, idx: int) -> str:
+        return _abs_string_index(idx, len(self))
+
+    def __dir__(self) -> list[str]:
+        keys = super().__dir__()
+        return [key for key in keys if not key.isdigit()]
+
+
 class Sequential(Module):
     """Modules called in order; ``Sequential(*mods)`` or ``Sequential(OrderedDict(...))``."""
 
@@ -180,7 +192,7 @@ def _repr_repeated(name: str, items: list[str]) -> str:
     return name + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleList(Module):
+class ModuleList(_IndexedModule):
     """A list of modules, registered (and so visible to ``parameters()``, ``to()``...)."""
 
     _modules: dict[str, Module]
@@ -189,9 +201,6 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self += modules
-
-    def _get_abs_string_index(self, idx: int) -> str:
-        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -228,10 +237,6 @@ class ModuleList(Module):
 
     def __repr__(self) -> str:
         return _repr_repeated(self._get_name(), [repr(m) for m in self])
-
-    def __dir__(self) -> list[str]:
-        keys = super().__dir__()
-        return [key for key in keys if not key.isdigit()]
 
     def insert(self, index: int, module: Module) -> None:
         for i in range(len(self._modules), index, -1):
@@ -366,7 +371,7 @@ def _param_str(p: Any, typename: bool = False) -> str:
     return "Object of type: " + type(p).__name__
 
 
-class ParameterList(Module):
+class ParameterList(_IndexedModule):
     """A list of parameters (plain tensors are wrapped into Parameters)."""
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
@@ -374,9 +379,6 @@ class ParameterList(Module):
         self._size = 0
         if values is not None:
             self += values
-
-    def _get_abs_string_index(self, idx: int) -> str:
-        return _abs_string_index(idx, len(self))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -400,10 +402,6 @@ class ParameterList(Module):
 
     def __iadd__(self, parameters: Iterable[Any]) -> ParameterList:
         return self.extend(parameters)
-
-    def __dir__(self) -> list[str]:
-        keys = super().__dir__()
-        return [key for key in keys if not key.isdigit()]
 
     def append(self, value: Any) -> ParameterList:
         new_idx = len(self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..._tensor import Tensor
@@ -33,7 +34,27 @@ def _single(v: Any) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
-class _MaxPoolNd(Module):
+class _PoolNd(Module):
+    """The window every max/average pool and unpool keeps: ``kernel_size``, ``stride``
+    (``kernel_size`` when None) and ``padding``, each passed through ``form`` when given."""
+
+    def __init__(
+        self, kernel_size: Any, stride: Any, padding: Any, form: Callable[[Any], Any] | None = None
+    ) -> None:
+        super().__init__()
+        if stride is None:
+            stride = kernel_size
+        if form is not None:
+            kernel_size, stride, padding = form(kernel_size), form(stride), form(padding)
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPoolNd(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"]
 
     def __init__(
@@ -45,10 +66,7 @@ class _MaxPoolNd(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -86,7 +104,7 @@ class MaxPool2d(_MaxPoolNd):
         )
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
 
     def __init__(
@@ -97,15 +115,9 @@ class AvgPool1d(Module):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        super().__init__(kernel_size, stride, padding, _single)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
         return _AP.avg_pool1d(
@@ -118,7 +130,7 @@ class AvgPool1d(Module):
         )
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_PoolNd):
     __constants__ = [
         "kernel_size",
         "stride",
@@ -137,16 +149,10 @@ class AvgPool2d(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
         return _AP.avg_pool2d(
@@ -235,20 +241,13 @@ class MaxPool3d(_MaxPoolNd):
         )
 
 
-class MaxUnpool2d(Module):
+class MaxUnpool2d(_PoolNd):
     __constants__ = ["kernel_size", "stride", "padding"]
     _dims = 2
     _unpool = staticmethod(_MP.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        n = self._dims
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
-        self.padding = _ntuple(padding, n)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        super().__init__(kernel_size, stride, padding, lambda v: _ntuple(v, self._dims))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return type(self)._unpool(

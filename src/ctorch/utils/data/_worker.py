@@ -113,34 +113,36 @@ class _PackedTensor:
         return (_PackedTensor, (self.array,))
 
 
+def _map_leaves(data: Any, kind: type, convert: Any) -> Any:
+    """``data`` with each ``kind`` leaf of its (nested) list/tuple/namedtuple/dict batch
+    structures replaced by ``convert(leaf)``."""
+    if isinstance(data, kind):
+        return convert(data)
+    if type(data) in (list, tuple):
+        return type(data)(_map_leaves(d, kind, convert) for d in data)
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(_map_leaves(d, kind, convert) for d in data))
+    if type(data) is dict:
+        return {k: _map_leaves(v, kind, convert) for k, v in data.items()}
+    return data
+
+
 def _pack(data: Any) -> Any:
     """Replace ctorch tensors in (nested) batch structures with their NumPy arrays."""
     import ctorch
 
-    if isinstance(data, ctorch.Tensor):
-        return _PackedTensor(data.detach().numpy() if data.requires_grad else data.numpy())
-    if type(data) in (list, tuple):
-        return type(data)(_pack(d) for d in data)
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(_pack(d) for d in data))
-    if type(data) is dict:
-        return {k: _pack(v) for k, v in data.items()}
-    return data
+    return _map_leaves(
+        data,
+        ctorch.Tensor,
+        lambda t: _PackedTensor(t.detach().numpy() if t.requires_grad else t.numpy()),
+    )
 
 
 def _unpack(data: Any) -> Any:
     """Inverse of :func:`_pack`, run in the parent."""
     import ctorch
 
-    if isinstance(data, _PackedTensor):
-        return ctorch.from_numpy(data.array)
-    if type(data) in (list, tuple):
-        return type(data)(_unpack(d) for d in data)
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(_unpack(d) for d in data))
-    if type(data) is dict:
-        return {k: _unpack(v) for k, v in data.items()}
-    return data
+    return _map_leaves(data, _PackedTensor, lambda p: ctorch.from_numpy(p.array))
 
 
 def _seed_everything(seed: int, worker_id: int, base_seed: int) -> None:
@@ -155,13 +157,15 @@ def _seed_everything(seed: int, worker_id: int, base_seed: int) -> None:
     np.random.seed(np.random.SeedSequence(base_seed, spawn_key=(worker_id,)).generate_state(4))
 
 
-class _MapFetcher:
+class _BaseDatasetFetcher:
     def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Any, drop_last: bool):
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
 
+
+class _MapFetcher(_BaseDatasetFetcher):
     def fetch(self, index: Any) -> Any:
         if self.auto_collation:
             getitems = getattr(self.dataset, "__getitems__", None)
@@ -174,12 +178,10 @@ class _MapFetcher:
         return self.collate_fn(data)
 
 
-class _IterableFetcher:
+class _IterableFetcher(_BaseDatasetFetcher):
     def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Any, drop_last: bool):
+        super().__init__(dataset, auto_collation, collate_fn, drop_last)
         self.dataset_iter = iter(dataset)
-        self.auto_collation = auto_collation
-        self.collate_fn = collate_fn
-        self.drop_last = drop_last
         self.ended = False
 
     def fetch(self, index: Any) -> Any:

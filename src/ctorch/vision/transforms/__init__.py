@@ -70,6 +70,15 @@ _MODE_TO_PIL_CODE = {v: k for k, v in _PIL_CODE_TO_MODE.items()}
 _MODE_TO_PIL_CODE[InterpolationMode.NEAREST_EXACT] = 0
 
 
+def _check_fill(fill: Any) -> Any:
+    """The ``fill`` of RandomRotation/RandomPerspective: None is 0, else a sequence or number."""
+    if fill is None:
+        return 0
+    if not isinstance(fill, (Sequence, numbers.Number)):
+        raise TypeError("Fill should be either a sequence or a number.")
+    return fill
+
+
 def _interpolation(mode: InterpolationMode | int) -> InterpolationMode:
     if isinstance(mode, InterpolationMode):
         return mode
@@ -1199,11 +1208,7 @@ class RandomRotation(_Transform):
         self.interpolation = _interpolation(interpolation)
         self.expand = expand
         self.center = center
-        if fill is None:
-            fill = 0
-        elif not isinstance(fill, (Sequence, numbers.Number)):
-            raise TypeError("Fill should be either a sequence or a number.")
-        self.fill = fill
+        self.fill = _check_fill(fill)
 
     @staticmethod
     def get_params(degrees: list[float]) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import (
     InterpolationMode,
+    _check_fill,
     _interpolation,
     _is_pil_image,
     _is_tensor,
@@ -134,11 +135,7 @@ class RandomPerspective(_Transform):
         self.p = _check_p(p)
         self.distortion_scale = distortion_scale
         self.interpolation = _interpolation(interpolation)
-        if fill is None:
-            fill = 0
-        elif not isinstance(fill, (Sequence, numbers.Number)):
-            raise TypeError("Fill should be either a sequence or a number.")
-        self.fill = fill
+        self.fill = _check_fill(fill)
 
     @staticmethod
     def get_params(
