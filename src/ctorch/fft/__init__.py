@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..ops import spectral as _S
-from ..ops._util import wrap_dim
+from ..ops._util import named, wrap_dim
 
 __all__ = [
     "fft",
@@ -221,9 +221,7 @@ def _one_dim(name, doc, impl, *consts):
     ):
         return impl(input, n, dim, norm, out, name, *consts)
 
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = doc
-    return transform
+    return named(transform, name, doc)
 
 
 def _n_dim(name, doc, impl, *consts):
@@ -239,9 +237,7 @@ def _n_dim(name, doc, impl, *consts):
     ):
         return impl(input, s, dim, norm, out, name, *consts)
 
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = doc
-    return transform
+    return named(transform, name, doc)
 
 
 def _two_dim(name, doc, nd):
@@ -250,9 +246,7 @@ def _two_dim(name, doc, nd):
     def transform(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
         return nd(input, s, dim, norm, out=out)
 
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = doc
-    return transform
+    return named(transform, name, doc)
 
 
 # complex-to-complex
@@ -374,9 +368,7 @@ def _freq(name, doc, np_freq):
         a = np_freq(int(n), float(d)).astype(D.to_numpy_dtype(dt))
         return _out(out, _place(a, device, requires_grad))
 
-    freq.__name__ = freq.__qualname__ = name
-    freq.__doc__ = doc
-    return freq
+    return named(freq, name, doc)
 
 
 fftfreq = _freq(

@@ -18,6 +18,7 @@ from .._backend import xp_of
 from .._random import rng_for
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._util import named
 from .im2col import _ntuple
 
 _wrap = Tensor._make
@@ -181,9 +182,7 @@ def _fractional_max_pool_nd(nd, doc):
             nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
         )
 
-    fractional_max_pool.__name__ = fractional_max_pool.__qualname__ = f"fractional_max_pool{nd}d"
-    fractional_max_pool.__doc__ = doc
-    return fractional_max_pool
+    return named(fractional_max_pool, f"fractional_max_pool{nd}d", doc)
 
 
 fractional_max_pool2d = _fractional_max_pool_nd(

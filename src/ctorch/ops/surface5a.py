@@ -18,7 +18,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import float_dtype_for, return_type, with_out, wrap_dim
+from ._util import float_dtype_for, named, return_type, with_out, wrap_dim
 
 _wrap = Tensor._make
 
@@ -136,9 +136,7 @@ def _quantile_of(name, ignore_nan, doc):
     ) -> Tensor:
         return _quantile(name, input, q, dim, keepdim, interpolation, out, ignore_nan)
 
-    quantile.__name__ = quantile.__qualname__ = name
-    quantile.__doc__ = doc
-    return quantile
+    return named(quantile, name, doc)
 
 
 quantile = _quantile_of(
