@@ -23,6 +23,15 @@ def named(fn, name: str, doc: str | None = None):
     return fn
 
 
+def node_variants(base, **node_names):
+    """Subclasses of the autograd Function ``base`` that differ from it only in the name torch
+    gives their graph node (``grad_fn``): one per ``name=node_name``, in ``base``'s module."""
+    return tuple(
+        type(base)(name, (base,), {"_node_name": node, "__module__": base.__module__})
+        for name, node in node_names.items()
+    )
+
+
 def conj_if_complex(v):
     """conj of a complex tensor (differentiable, ``conj_physical``) or Python complex; real
     ones are returned as they are, so real formulas stay bitwise what they were (torch's
