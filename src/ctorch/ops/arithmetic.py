@@ -453,6 +453,12 @@ def float_power(input, exponent):
     return pow(a, e)
 
 
+def _refuse_complex(name: str, a: Tensor, b: Tensor) -> None:
+    """torch has no ordering of complex numbers for maximum/minimum/fmax/fmin."""
+    if a._a.dtype.kind == "c" or b._a.dtype.kind == "c":
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+
+
 def _extremum(name: str, fn_cls, op: int):
     """``maximum``/``minimum``: the elementwise extreme (``op``, NaN propagating) of a tensor
     and a tensor or scalar on its device; the ``fn_cls`` node when a gradient is needed."""
@@ -462,6 +468,7 @@ def _extremum(name: str, fn_cls, op: int):
         if not isinstance(b, Tensor):
             b = as_tensor_arg(b, a, name)
         check_same_device(name, a, b)
+        _refuse_complex(name, a, b)
         if _needs_graph(a, b):
             return fn_cls.apply(a, b, op)
         return _wrap(binary_arrays(op, a, b))
@@ -485,6 +492,7 @@ def fmin(input, other):
 
 def _fm(a, b, name):
     b = as_tensor_arg(b, a, name)
+    _refuse_complex(name, a, b)
     xp = xp_of(a._a)
     dt = _res_dtype(a, b)
     if state.enabled and (a._rg or b._rg):
