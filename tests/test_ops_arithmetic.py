@@ -235,6 +235,22 @@ def test_maximum_minimum_ties_and_nan():
     np.testing.assert_allclose(y.grad.numpy(), [0.5, 0.0])
 
 
+@pytest.mark.parametrize("op", ["maximum", "minimum", "fmax", "fmin"])
+def test_maximum_minimum_refuse_complex(op):
+    # torch has no ordering of complex numbers: these raise instead of comparing like NumPy
+    z = ctorch.tensor([1 + 2j, 3 - 1j])
+    for a, b in ((z, z), (z, ctorch.tensor([1.0, 2.0])), (ctorch.tensor([1.0, 2.0]), z)):
+        with pytest.raises(RuntimeError, match=f"{op} not implemented for complex tensors"):
+            getattr(ctorch, op)(a, b)
+        with pytest.raises(RuntimeError, match=f"{op} not implemented for complex tensors"):
+            getattr(a, op)(b)
+    if HAS_TORCH:
+        import torch
+
+        with pytest.raises(RuntimeError, match=f"{op} not implemented for complex tensors"):
+            getattr(torch, op)(torch.tensor([1 + 2j]), torch.tensor([1 + 2j]))
+
+
 def test_pow_tensor_exponent_broadcast():
     check_op(lambda T, x, e: x**e, [(3, 4), (4,)], low=0.5, high=2.0)
     check_op(lambda T, x, e: T.pow(x, e), [(3, 1), (1, 4)], low=0.5, high=2.0)

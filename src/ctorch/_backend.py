@@ -8,7 +8,9 @@ import importlib
 
 import numpy as np
 
-_CPU_FAMILIES = (
+# the kernel families of both devices (``ctorch._core.<family>``, ``ctorch.cuda.<family>``);
+# the CPU has two more, gemm and attention
+KERNEL_FAMILIES = (
     "elementwise",
     "reduction",
     "conv",
@@ -17,9 +19,8 @@ _CPU_FAMILIES = (
     "loss",
     "nnmisc",
     "optim",
-    "gemm",
-    "attention",
 )
+_CPU_FAMILIES = KERNEL_FAMILIES + ("gemm", "attention")
 
 
 class _CpuKernels:

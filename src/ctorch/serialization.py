@@ -1109,6 +1109,16 @@ class _SafeUnpickler:
             raise EOFError("pickle data was truncated")
         return b
 
+    def _memo_index(self, c: int, byte_op: int, long_op: int) -> int:
+        """The memo index of a GET or PUT opcode ``c``: one byte after its BIN form
+        (``byte_op``), a 4-byte little-endian int after its LONG_BIN form (``long_op``), a
+        text line after the protocol-0 form."""
+        if c == byte_op:
+            return self._readn(1)[0]
+        if c == long_op:
+            return struct.unpack("<I", self._readn(4))[0]
+        return int(self.readline()[:-1])
+
     def _pop_mark(self) -> list:
         items = self.stack
         if not self.metastack:
@@ -1262,23 +1272,12 @@ class _SafeUnpickler:
                     raise self._deny(f"Can only add items to sets, but got {type(target)}")
                 target.update(items)
             elif c in (op["BINGET"], op["LONG_BINGET"], op["GET"]):
-                if c == op["BINGET"]:
-                    i = readn(1)[0]
-                elif c == op["LONG_BINGET"]:
-                    i = struct.unpack("<I", readn(4))[0]
-                else:
-                    i = int(self.readline()[:-1])
+                i = self._memo_index(c, op["BINGET"], op["LONG_BINGET"])
                 if i not in self.memo:
                     raise pickle.UnpicklingError(f"Memo value not found at index {i}")
                 st.append(self.memo[i])
             elif c in (op["BINPUT"], op["LONG_BINPUT"], op["PUT"]):
-                if c == op["BINPUT"]:
-                    i = readn(1)[0]
-                elif c == op["LONG_BINPUT"]:
-                    i = struct.unpack("<I", readn(4))[0]
-                else:
-                    i = int(self.readline()[:-1])
-                self.memo[i] = st[-1]
+                self.memo[self._memo_index(c, op["BINPUT"], op["LONG_BINPUT"])] = st[-1]
             elif c == op["MEMOIZE"]:
                 self.memo[len(self.memo)] = st[-1]
             elif c == op["GLOBAL"]:

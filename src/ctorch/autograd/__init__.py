@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine as _engine_mod
-from . import forward_ad, functional, graph
+from . import forward_ad, functional, grad_mode, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -26,12 +26,7 @@ __all__ = [
     "once_differentiable",
     "backward",
     "grad",
-    "no_grad",
-    "enable_grad",
-    "set_grad_enabled",
-    "inference_mode",
-    "is_grad_enabled",
-    "is_inference_mode_enabled",
+    *grad_mode.__all__,
     "gradcheck",
     "gradgradcheck",
     "detect_anomaly",

@@ -252,13 +252,20 @@ def set_rng_state(state: tuple[int, int]) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def _pool_bytes(what: str, device: Any, stat: str = "used_bytes") -> tuple[int, int]:
+    """(``device``'s index, ``stat`` of the default pool on it: used_bytes or total_bytes);
+    ``what`` names the caller in the error when CuPy is missing."""
+    cp = require_cupy(f"{what}()")
+    index = _device_index(device)
+    with cp.cuda.Device(index):
+        return index, int(getattr(cp.get_default_memory_pool(), stat)())
+
+
 def memory_allocated(device: Any = None) -> int:
     """Bytes held by live arrays in the default pool on ``device`` (0 without a GPU)."""
     if not is_available():
         return 0
-    cp = require_cupy("memory_allocated()")
-    with cp.cuda.Device(_device_index(device)):
-        return int(cp.get_default_memory_pool().used_bytes())
+    return _pool_bytes("memory_allocated", device)[1]
 
 
 def max_memory_allocated(device: Any = None) -> int:
@@ -268,10 +275,7 @@ def max_memory_allocated(device: Any = None) -> int:
     """
     if not is_available():
         return 0
-    cp = require_cupy("max_memory_allocated()")
-    index = _device_index(device)
-    with cp.cuda.Device(index):
-        used = int(cp.get_default_memory_pool().used_bytes())
+    index, used = _pool_bytes("max_memory_allocated", device)
     peak = max(_peak.get(index, 0), used)
     _peak[index] = peak
     return peak
@@ -280,19 +284,15 @@ def max_memory_allocated(device: Any = None) -> int:
 def reset_peak_memory_stats(device: Any = None) -> None:
     if not is_available():
         return
-    cp = require_cupy("reset_peak_memory_stats()")
-    index = _device_index(device)
-    with cp.cuda.Device(index):
-        _peak[index] = int(cp.get_default_memory_pool().used_bytes())
+    index, used = _pool_bytes("reset_peak_memory_stats", device)
+    _peak[index] = used
 
 
 def memory_reserved(device: Any = None) -> int:
     """Bytes the default pool holds from the driver (used + cached)."""
     if not is_available():
         return 0
-    cp = require_cupy("memory_reserved()")
-    with cp.cuda.Device(_device_index(device)):
-        return int(cp.get_default_memory_pool().total_bytes())
+    return _pool_bytes("memory_reserved", device, "total_bytes")[1]
 
 
 def empty_cache() -> None:

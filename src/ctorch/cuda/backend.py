@@ -12,16 +12,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-FAMILIES: tuple[str, ...] = (
-    "elementwise",
-    "reduction",
-    "conv",
-    "pooling",
-    "normalization",
-    "loss",
-    "nnmisc",
-    "optim",
-)
+from .._backend import KERNEL_FAMILIES
+
+FAMILIES: tuple[str, ...] = KERNEL_FAMILIES
 
 
 def _exported(mod: ModuleType, name: str, value: Any) -> bool:

@@ -24,6 +24,17 @@ def _cupy() -> Any:
     return require_cupy("a CUDA embedding kernel")
 
 
+def _check_embedding_backward(k: str, gy: Any, idx: Any, gw: Any, n_idx: int, D: int) -> Any:
+    """The float dtype of an embedding backward's arrays, checked: gy (n_idx, D) and gw of
+    it, idx n_idx int64."""
+    ck.sizes(k, n_idx=n_idx, D=D)
+    dt = ck.fdtype(k, gw, "gw")
+    ck.arr(k, "gy", gy, n_idx * D, dt)
+    ck.arr(k, "idx", idx, n_idx, ck.I64)
+    ck.arr(k, "gw", gw, None, dt)
+    return dt
+
+
 def embedding_backward(
     gy: Any, idx: Any, gw: Any, n_idx: int, D: int, padding_idx: int = -1
 ) -> None:
@@ -33,11 +44,7 @@ def embedding_backward(
     equal to padding_idx (negative: none) and indices outside [0, V) are skipped (the CPU
     kernel raises IndexError for those; checking here would need a host sync)."""
     k = "embedding_backward"
-    ck.sizes(k, n_idx=n_idx, D=D)
-    dt = ck.fdtype(k, gw, "gw")
-    ck.arr(k, "gy", gy, n_idx * D, dt)
-    ck.arr(k, "idx", idx, n_idx, ck.I64)
-    ck.arr(k, "gw", gw, None, dt)
+    dt = _check_embedding_backward(k, gy, idx, gw, n_idx, D)
     if D == 0 or gw.size % D:
         if D == 0 and gw.size == 0:
             return
@@ -65,11 +72,7 @@ def embedding_backward_atomic(
     """embedding_backward with atomicAdd (no sort; not bitwise reproducible when an index
     repeats).  GPU only."""
     k = "embedding_backward_atomic"
-    ck.sizes(k, n_idx=n_idx, D=D)
-    dt = ck.fdtype(k, gw, "gw")
-    ck.arr(k, "gy", gy, n_idx * D, dt)
-    ck.arr(k, "idx", idx, n_idx, ck.I64)
-    ck.arr(k, "gw", gw, None, dt)
+    dt = _check_embedding_backward(k, gy, idx, gw, n_idx, D)
     if D == 0:
         return
     if gw.size % D:

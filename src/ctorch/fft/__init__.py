@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..ops import spectral as _S
-from ..ops._util import wrap_dim
+from ..ops._util import named, wrap_dim
 
 __all__ = [
     "fft",
@@ -141,101 +141,6 @@ def _nd_args(x, s, dim, name):
     return _shape_and_dims(x, s, dim, name)
 
 
-# ------------------------------------------------------------------ complex-to-complex
-def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
-    """``torch.fft.fft``: the 1-D discrete Fourier transform along ``dim``."""
-    s, dims = _one(input, n, dim, "fft")
-    return _c2c(input, s, dims, norm, True, "fft", out)
-
-
-def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
-    """``torch.fft.ifft``: the 1-D inverse discrete Fourier transform along ``dim``."""
-    s, dims = _one(input, n, dim, "ifft")
-    return _c2c(input, s, dims, norm, False, "ifft", out)
-
-
-def fftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.fftn``: the N-D discrete Fourier transform over ``dim`` (default: all)."""
-    s, dims = _nd_args(input, s, dim, "fftn")
-    return _c2c(input, s, dims, norm, True, "fftn", out)
-
-
-def ifftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.ifftn``: the N-D inverse discrete Fourier transform."""
-    s, dims = _nd_args(input, s, dim, "ifftn")
-    return _c2c(input, s, dims, norm, False, "ifftn", out)
-
-
-def fft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.fft2``: the 2-D discrete Fourier transform (the last two dims)."""
-    return fftn(input, s, dim, norm, out=out)
-
-
-def ifft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.ifft2``: the 2-D inverse discrete Fourier transform."""
-    return ifftn(input, s, dim, norm, out=out)
-
-
-# ------------------------------------------------------------------ real-to-complex and back
-def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
-    """``torch.fft.rfft``: the one-sided 1-D transform of a real signal (n // 2 + 1 bins)."""
-    s, dims = _one(input, n, dim, "rfft")
-    return _r2c(input, s, dims, norm, "rfft", out)
-
-
-def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
-    """``torch.fft.irfft``: the inverse of ``rfft``: a real signal of length ``n``
-    (default ``2 * (m - 1)`` for ``m`` input bins)."""
-    if input._a.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    d = wrap_dim(int(dim), input._a.ndim, "irfft")
-    s = _c2r_shape(input, None, (d,), None if n is None else int(n))
-    _check_n(s[0])
-    return _c2r(input, s, (d,), norm, "irfft", out)
-
-
-def rfftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.rfftn``: the N-D transform of a real signal, the last dim one-sided."""
-    s, dims = _nd_args(input, s, dim, "rfftn")
-    if not dims:
-        raise RuntimeError("rfftn must transform at least one axis")
-    return _r2c(input, s, dims, norm, "rfftn", out)
-
-
-def irfftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.irfftn``: the inverse of ``rfftn`` (a real output)."""
-    s, dims = _c2r_args(input, s, dim, "irfftn")
-    return _c2r(input, s, dims, norm, "irfftn", out)
-
-
 def _c2r_args(input, s, dim, name):
     """(output sizes, dims) of an N-D c2r transform: ``s`` as given (-1: the input's size;
     in the last dim -1 means the default ``2 * (m - 1)``)."""
@@ -257,112 +162,225 @@ def _c2r_args(input, s, dim, name):
     return tuple(sizes) + (n,), dims
 
 
-def rfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.rfft2``."""
-    return rfftn(input, s, dim, norm, out=out)
+def _irfft_one(input, n, dim, name):
+    """(output size, dim) of a 1-D c2r transform: ``n`` or the default ``2 * (m - 1)``."""
+    if input._a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(int(dim), input._a.ndim, name)
+    s = _c2r_shape(input, None, (d,), None if n is None else int(n))
+    _check_n(s[0])
+    return s, (d,)
 
 
-def irfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.irfft2``."""
-    return irfftn(input, s, dim, norm, out=out)
-
-
-# ------------------------------------------------------------------ Hermitian
 def _conj(x):
     from ..ops.complex import conj_physical
 
     return conj_physical(x)
 
 
-def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
+# ------------------------------------------------------------------ the transforms
+# Each transform is one function of (input, size, dim, norm, out, name) below, the size and
+# dims resolved by ``args``: ``_one`` / ``_irfft_one`` for the 1-D transforms (size ``n``,
+# one ``dim``), ``_nd_args`` / ``_c2r_args`` for the N-D ones (sizes ``s``, dims ``dim``).
+def _fft(input, size, dim, norm, out, name, args, forward):
+    s, dims = args(input, size, dim, name)
+    return _c2c(input, s, dims, norm, forward, name, out)
+
+
+def _rfft(input, size, dim, norm, out, name, args):
+    s, dims = args(input, size, dim, name)
+    if not dims:
+        raise RuntimeError(f"{name} must transform at least one axis")
+    return _r2c(input, s, dims, norm, name, out)
+
+
+def _irfft(input, size, dim, norm, out, name, args):
+    s, dims = args(input, size, dim, name)
+    return _c2r(input, s, dims, norm, name, out)
+
+
+def _hfft(input, size, dim, norm, out, name, irfft):
+    """``irfft`` of the conjugate with the dual normalization."""
+    norm = _S.check_norm(norm, name)
+    return irfft(_conj(_S.float_input(input, name)), size, dim, _DUAL[norm], out=out)
+
+
+def _ihfft(input, size, dim, norm, out, name, rfft):
+    """The conjugate of ``rfft`` with the dual normalization (a real input)."""
+    norm = _S.check_norm(norm, name)
+    x = _S.float_input(input, name)
+    _real_only(x, name)
+    return _out(out, _conj(rfft(x, size, dim, _DUAL[norm])))
+
+
+def _one_dim(name, doc, impl, *consts):
+    """The public 1-D transform ``name``: torch's signature, ``impl(..., name, *consts)``."""
+
+    def transform(
+        input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None
+    ):
+        return impl(input, n, dim, norm, out, name, *consts)
+
+    return named(transform, name, doc)
+
+
+def _n_dim(name, doc, impl, *consts):
+    """The public N-D transform ``name``: torch's signature, ``impl(..., name, *consts)``."""
+
+    def transform(
+        input: Tensor,
+        s: Sequence[int] | None = None,
+        dim: Sequence[int] | None = None,
+        norm: str | None = None,
+        *,
+        out=None,
+    ):
+        return impl(input, s, dim, norm, out, name, *consts)
+
+    return named(transform, name, doc)
+
+
+def _two_dim(name, doc, nd):
+    """The public 2-D transform ``name``: the N-D transform ``nd`` over the last two dims."""
+
+    def transform(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
+        return nd(input, s, dim, norm, out=out)
+
+    return named(transform, name, doc)
+
+
+# complex-to-complex
+fft = _one_dim(
+    "fft",
+    """``torch.fft.fft``: the 1-D discrete Fourier transform along ``dim``.""",
+    _fft,
+    _one,
+    True,
+)
+ifft = _one_dim(
+    "ifft",
+    """``torch.fft.ifft``: the 1-D inverse discrete Fourier transform along ``dim``.""",
+    _fft,
+    _one,
+    False,
+)
+fftn = _n_dim(
+    "fftn",
+    """``torch.fft.fftn``: the N-D discrete Fourier transform over ``dim`` (default: all).""",
+    _fft,
+    _nd_args,
+    True,
+)
+ifftn = _n_dim(
+    "ifftn",
+    """``torch.fft.ifftn``: the N-D inverse discrete Fourier transform.""",
+    _fft,
+    _nd_args,
+    False,
+)
+fft2 = _two_dim(
+    "fft2",
+    """``torch.fft.fft2``: the 2-D discrete Fourier transform (the last two dims).""",
+    fftn,
+)
+ifft2 = _two_dim(
+    "ifft2", """``torch.fft.ifft2``: the 2-D inverse discrete Fourier transform.""", ifftn
+)
+
+# real-to-complex and back
+rfft = _one_dim(
+    "rfft",
+    """``torch.fft.rfft``: the one-sided 1-D transform of a real signal (n // 2 + 1 bins).""",
+    _rfft,
+    _one,
+)
+irfft = _one_dim(
+    "irfft",
+    """``torch.fft.irfft``: the inverse of ``rfft``: a real signal of length ``n``
+    (default ``2 * (m - 1)`` for ``m`` input bins).""",
+    _irfft,
+    _irfft_one,
+)
+rfftn = _n_dim(
+    "rfftn",
+    """``torch.fft.rfftn``: the N-D transform of a real signal, the last dim one-sided.""",
+    _rfft,
+    _nd_args,
+)
+irfftn = _n_dim(
+    "irfftn",
+    """``torch.fft.irfftn``: the inverse of ``rfftn`` (a real output).""",
+    _irfft,
+    _c2r_args,
+)
+rfft2 = _two_dim("rfft2", """``torch.fft.rfft2``.""", rfftn)
+irfft2 = _two_dim("irfft2", """``torch.fft.irfft2``.""", irfftn)
+
+# Hermitian
+hfft = _one_dim(
+    "hfft",
     """``torch.fft.hfft``: the transform of a Hermitian-symmetric signal given by its first
     half: a real output of length ``n`` (default ``2 * (m - 1)``); ``irfft`` of the conjugate
-    with the dual normalization."""
-    norm = _S.check_norm(norm, "hfft")
-    return irfft(_conj(_S.float_input(input, "hfft")), n, dim, _DUAL[norm], out=out)
-
-
-def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out=None):
+    with the dual normalization.""",
+    _hfft,
+    irfft,
+)
+ihfft = _one_dim(
+    "ihfft",
     """``torch.fft.ihfft``: the inverse of ``hfft``: the conjugate of ``rfft`` with the dual
-    normalization (a real input)."""
-    norm = _S.check_norm(norm, "ihfft")
-    x = _S.float_input(input, "ihfft")
-    _real_only(x, "ihfft")
-    return _out(out, _conj(rfft(x, n, dim, _DUAL[norm])))
-
-
-def hfftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.hfftn``: the N-D ``hfft`` (the last dim Hermitian-halved)."""
-    norm = _S.check_norm(norm, "hfftn")
-    return irfftn(_conj(_S.float_input(input, "hfftn")), s, dim, _DUAL[norm], out=out)
-
-
-def ihfftn(
-    input: Tensor,
-    s: Sequence[int] | None = None,
-    dim: Sequence[int] | None = None,
-    norm: str | None = None,
-    *,
-    out=None,
-):
-    """``torch.fft.ihfftn``: the N-D inverse of ``hfftn`` (a real input)."""
-    norm = _S.check_norm(norm, "ihfftn")
-    x = _S.float_input(input, "ihfftn")
-    _real_only(x, "ihfftn")
-    return _out(out, _conj(rfftn(x, s, dim, _DUAL[norm])))
-
-
-def hfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.hfft2``."""
-    return hfftn(input, s, dim, norm, out=out)
-
-
-def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm: str | None = None, *, out=None):
-    """``torch.fft.ihfft2``."""
-    return ihfftn(input, s, dim, norm, out=out)
+    normalization (a real input).""",
+    _ihfft,
+    rfft,
+)
+hfftn = _n_dim(
+    "hfftn",
+    """``torch.fft.hfftn``: the N-D ``hfft`` (the last dim Hermitian-halved).""",
+    _hfft,
+    irfftn,
+)
+ihfftn = _n_dim(
+    "ihfftn",
+    """``torch.fft.ihfftn``: the N-D inverse of ``hfftn`` (a real input).""",
+    _ihfft,
+    rfftn,
+)
+hfft2 = _two_dim("hfft2", """``torch.fft.hfft2``.""", hfftn)
+ihfft2 = _two_dim("ihfft2", """``torch.fft.ihfft2``.""", ihfftn)
 
 
 # ------------------------------------------------------------------ helpers
-def _freq_tensor(a, dtype, device, requires_grad):
-    from .._creation import _place
+def _freq(name, doc, np_freq):
+    """The public ``name``: the sample frequencies ``np_freq(n, d)`` as a tensor."""
 
-    dt = D.get_default_dtype() if dtype is None else D._as_dtype(dtype)
-    return _place(a.astype(D.to_numpy_dtype(dt)), device, requires_grad)
+    def freq(
+        n: int,
+        d: float = 1.0,
+        *,
+        out=None,
+        dtype=None,
+        layout=None,
+        device=None,
+        requires_grad: bool = False,
+    ):
+        from .._creation import _place
+
+        dt = D.get_default_dtype() if dtype is None else D._as_dtype(dtype)
+        a = np_freq(int(n), float(d)).astype(D.to_numpy_dtype(dt))
+        return _out(out, _place(a, device, requires_grad))
+
+    return named(freq, name, doc)
 
 
-def fftfreq(
-    n: int,
-    d: float = 1.0,
-    *,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad: bool = False,
-):
-    """``torch.fft.fftfreq``: the sample frequencies of an ``n``-point transform."""
-    return _out(out, _freq_tensor(np.fft.fftfreq(int(n), float(d)), dtype, device, requires_grad))
-
-
-def rfftfreq(
-    n: int,
-    d: float = 1.0,
-    *,
-    out=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad: bool = False,
-):
-    """``torch.fft.rfftfreq``: the sample frequencies of an ``n``-point ``rfft``."""
-    return _out(out, _freq_tensor(np.fft.rfftfreq(int(n), float(d)), dtype, device, requires_grad))
+fftfreq = _freq(
+    "fftfreq",
+    """``torch.fft.fftfreq``: the sample frequencies of an ``n``-point transform.""",
+    np.fft.fftfreq,
+)
+rfftfreq = _freq(
+    "rfftfreq",
+    """``torch.fft.rfftfreq``: the sample frequencies of an ``n``-point ``rfft``.""",
+    np.fft.rfftfreq,
+)
 
 
 def _shift(input, dim, sign):

@@ -149,8 +149,9 @@ def _keep_graph(flat_inputs: list) -> bool:
     return _depth() > 1 or (is_grad_enabled() and any(t.requires_grad for t in flat_inputs))
 
 
-def _wrap_args(args: tuple, argnums: tuple[int, ...]) -> tuple[tuple, list, list]:
-    """args with the argnums entries replaced; the per-argnum specs; the flat new leaves."""
+def _wrap_args(args: tuple, argnums: tuple[int, ...]) -> tuple[tuple, list, list, list]:
+    """args with the argnums entries replaced; the per-argnum specs; the flat leaves they
+    replaced, and the flat new leaves."""
     new_args = list(args)
     specs = []
     flat_orig: list = []
@@ -162,7 +163,7 @@ def _wrap_args(args: tuple, argnums: tuple[int, ...]) -> tuple[tuple, list, list
         flat_new += new
         specs.append(spec)
         new_args[a] = _unflatten(new, spec)
-    return tuple(new_args), specs, flat_orig + flat_new
+    return tuple(new_args), specs, flat_orig, flat_new
 
 
 def _zeros_for_none(grads: tuple, refs: list) -> list:
@@ -204,9 +205,7 @@ def _call_wrapped(
     differentiable ones (call it inside ``enable_grad()`` and a ``_Level``): the per-argnum
     specs, the new leaves, whether to keep the graph (an outer transform needs it), and the
     output and aux split as ``has_aux`` says."""
-    new_args, specs, both = _wrap_args(args, argnums)
-    n = len(both) // 2
-    flat_orig, flat_new = both[:n], both[n:]
+    new_args, specs, flat_orig, flat_new = _wrap_args(args, argnums)
     keep = _keep_graph(flat_orig)
     out, aux = _split_aux(func(*new_args, **kwargs), has_aux, name)
     return specs, flat_new, keep, out, aux
@@ -342,9 +341,7 @@ def jvp(
         )
     t_leaves, _ = _flatten(tuple(tangents) if isinstance(tangents, (tuple, list)) else tangents)
     with enable_grad(), _Level():
-        new_args, _specs, both = _wrap_args(primals, tuple(range(len(primals))))
-        n = len(both) // 2
-        flat_orig, flat_new = both[:n], both[n:]
+        new_args, _specs, flat_orig, flat_new = _wrap_args(primals, tuple(range(len(primals))))
         if len(t_leaves) != len(flat_new):
             raise RuntimeError(
                 "jvp(f, primals, tangents): Expected primals and tangents to have the same "

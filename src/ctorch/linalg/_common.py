@@ -65,11 +65,17 @@ def check_matrix(op: str, a: np.ndarray, name: str = "A", square: bool = False) 
         )
 
 
-def check_square_float(op: str, t: Tensor, name: str = "A") -> np.ndarray:
+def check_float_matrix(op: str, t: Tensor, name: str = "A", square: bool = False) -> np.ndarray:
+    """``t``'s array, once it passed torch's checks of a LAPACK input: a batch of (square)
+    matrices of a float or complex dtype."""
     a = t._a
-    check_matrix(op, a, name, square=True)
+    check_matrix(op, a, name, square)
     check_float(op, a)
     return a
+
+
+def check_square_float(op: str, t: Tensor, name: str = "A") -> np.ndarray:
+    return check_float_matrix(op, t, name, square=True)
 
 
 def check_same_dtype(op: str, a: np.ndarray, b: np.ndarray, na: str = "A", nb: str = "B") -> None:

@@ -33,9 +33,7 @@ class Qr(Function):
     @staticmethod
     def forward(ctx, A, mode):
         op = "linalg.qr"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         if mode not in ("reduced", "complete", "r"):
             raise RuntimeError(
                 f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
@@ -139,9 +137,7 @@ class Svd(Function):
     @staticmethod
     def forward(ctx, A, full_matrices):
         op = "linalg.svd"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         _check_finite(op, a)
         u, s, vh = (_wrap(x) for x in _svd_arrays(a, full_matrices))
         ctx.save_for_backward(u, s, vh)
@@ -155,7 +151,6 @@ class Svd(Function):
 
 def _svd_backward(U, S, Vh, gU, gS, gVh):
     """torch's linalg_svd_backward (the real case; complex in ``_svd_backward_complex``)."""
-    m, n = U.shape[-2], Vh.shape[-1]
     k = S.shape[-1]
     if U.shape[-1] != k:  # full_matrices: only the first k vectors matter
         U = U[..., :, :k]
@@ -187,26 +182,13 @@ def _svd_backward(U, S, Vh, gU, gS, gVh):
         gA = Sl * (VhgV - C.mT(VhgV)) / E
     if gS is not None:
         gA = gA + gS.diag_embed()
-    if m > k and gU is not None:
-        gA = U @ gA
-        gUSinv = gU / Su
-        gA = gA + gUSinv - U @ (C.mT(U) @ gUSinv)
-        gA = gA @ Vh
-    elif n > k and gV is not None:
-        gA = gA @ Vh
-        SinvgVh = C.mT(gV) / Sl
-        gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
-        gA = U @ gA
-    else:
-        gA = U @ (gA @ Vh)
-    return gA
+    return _svd_backward_outer(gA, U, V, Vh, gU, gV, Su, Sl, C.mT)
 
 
 def _svd_backward_complex(U, S, Vh, gU, gS, gVh):
     """torch's linalg_svd_backward for complex U, Vh (k = min(m, n) vectors each): U and V
     are defined up to a common phase per singular triplet, so the loss must not depend on it
     (Im diag(U^H gU) = -Im diag(V^H gV)); torch raises otherwise, and so does this."""
-    m, n = U.shape[-2], Vh.shape[-1]
     k = S.shape[-1]
     V = C.mH(Vh)
     gV = C.mH(gVh) if gVh is not None else None
@@ -236,14 +218,21 @@ def _svd_backward_complex(U, S, Vh, gU, gS, gVh):
         gA = gA + gS.diag_embed()
     if sU is not None:  # i Im(diag(U^H gU)) / S
         gA = gA + (sU.diagonal(dim1=-2, dim2=-1) / (2 * S)).diag_embed()
+    return _svd_backward_outer(gA, U, V, Vh, gU, gV, Su, Sl, C.mH)
+
+
+def _svd_backward_outer(gA, U, V, Vh, gU, gV, Su, Sl, adj):
+    """The last step of linalg_svd_backward: ``U gA Vh``, plus the part of ``gU`` outside
+    U's span (m > k) or of ``gV`` outside V's (n > k); ``adj`` is ``mT`` (real) or ``mH``."""
+    m, n, k = U.shape[-2], Vh.shape[-1], Su.shape[-1]
     if m > k and gU is not None:
         gA = U @ gA
         gUSinv = gU / Su
-        gA = gA + gUSinv - U @ (C.mH(U) @ gUSinv)
+        gA = gA + gUSinv - U @ (adj(U) @ gUSinv)
         gA = gA @ Vh
     elif n > k and gV is not None:
         gA = gA @ Vh
-        SinvgVh = C.mH(gV) / Sl
+        SinvgVh = adj(gV) / Sl
         gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
         gA = U @ gA
     else:
@@ -262,9 +251,7 @@ class Svdvals(Function):
     @staticmethod
     def forward(ctx, A):
         op = "linalg.svd"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         _check_finite(op, a)
         if _wants_grad(ctx):
             u, s, vh = _svd_arrays(a, False)

@@ -147,9 +147,7 @@ class LuFactorEx(Function):
     @staticmethod
     def forward(ctx, A, pivot, check_errors):
         op = "torch.linalg.lu_factor_ex"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         if not pivot:
             raise RuntimeError(
                 "linalg.lu_factor: LU without pivoting is not implemented on the CPU"
@@ -232,9 +230,7 @@ class Lu(Function):
     @staticmethod
     def forward(ctx, A, pivot):
         op = "linalg.lu"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         if not pivot:
             raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
         lu, piv, _ = _getrf(a)

@@ -184,9 +184,7 @@ def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False, *,
 def geqrf(input: Tensor, *, out=None):
     """LAPACK geqrf: R above the diagonal, Householder vectors below, and tau."""
     op = "torch.geqrf"
-    a = input._a
-    C.check_matrix(op, a)
-    C.check_float(op, a)
+    a = C.check_float_matrix(op, input)
     m, n = a.shape[-2:]
     k = min(m, n)
     res = np.empty(a.shape, a.dtype)

@@ -67,9 +67,7 @@ class Pinv(Function):
     @staticmethod
     def forward(ctx, A, atol, rtol, hermitian):
         op = "linalg.pinv"
-        a = A._a
-        C.check_matrix(op, a)
-        C.check_float(op, a)
+        a = C.check_float_matrix(op, A)
         P = _wrap(np.ascontiguousarray(_pinv_array(a, atol, rtol, hermitian)))
         ctx.save_for_backward(A, P)
         return P
@@ -121,9 +119,7 @@ def matrix_rank(
 ) -> Tensor:
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64)."""
     op = "linalg.matrix_rank"
-    a = A._a
-    C.check_matrix(op, a)
-    C.check_float(op, a)
+    a = C.check_float_matrix(op, A)
     if tol is not None:
         atol, rtol = tol, 0.0
     if a.size == 0:

@@ -13,6 +13,25 @@ _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
 
+def named(fn, name: str, doc: str | None = None):
+    """``fn``, a function or class that a factory made, as the public ``name``: its
+    ``__name__`` and ``__qualname__`` (reprs, and pickling by qualified name, find it there),
+    and ``doc`` as its docstring when given."""
+    fn.__name__ = fn.__qualname__ = name
+    if doc is not None:
+        fn.__doc__ = doc
+    return fn
+
+
+def node_variants(base, **node_names):
+    """Subclasses of the autograd Function ``base`` that differ from it only in the name torch
+    gives their graph node (``grad_fn``): one per ``name=node_name``, in ``base``'s module."""
+    return tuple(
+        type(base)(name, (base,), {"_node_name": node, "__module__": base.__module__})
+        for name, node in node_names.items()
+    )
+
+
 def conj_if_complex(v):
     """conj of a complex tensor (differentiable, ``conj_physical``) or Python complex; real
     ones are returned as they are, so real formulas stay bitwise what they were (torch's

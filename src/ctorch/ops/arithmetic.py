@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast, check_writable, inplace
-from ._util import as_tensor_arg, check_same_device
+from ._util import as_tensor_arg, check_same_device, named
 from ._util import conj_if_complex as _cj
 from .binary import (  # noqa: F401 - the op codes are part of this module's interface
     ADD,
@@ -453,24 +453,31 @@ def float_power(input, exponent):
     return pow(a, e)
 
 
-def maximum(input, other):
-    a, b = _lhs(input, other, "maximum")
-    if not isinstance(b, Tensor):
-        b = as_tensor_arg(b, a, "maximum")
-    check_same_device("maximum", a, b)
-    if _needs_graph(a, b):
-        return MaxMin.apply(a, b, MAX)
-    return _wrap(binary_arrays(MAX, a, b))
+def _refuse_complex(name: str, a: Tensor, b: Tensor) -> None:
+    """torch has no ordering of complex numbers for maximum/minimum/fmax/fmin."""
+    if a._a.dtype.kind == "c" or b._a.dtype.kind == "c":
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
 
 
-def minimum(input, other):
-    a, b = _lhs(input, other, "minimum")
-    if not isinstance(b, Tensor):
-        b = as_tensor_arg(b, a, "minimum")
-    check_same_device("minimum", a, b)
-    if _needs_graph(a, b):
-        return _Minimum.apply(a, b, MIN)
-    return _wrap(binary_arrays(MIN, a, b))
+def _extremum(name: str, fn_cls, op: int):
+    """``maximum``/``minimum``: the elementwise extreme (``op``, NaN propagating) of a tensor
+    and a tensor or scalar on its device; the ``fn_cls`` node when a gradient is needed."""
+
+    def extremum(input, other):
+        a, b = _lhs(input, other, name)
+        if not isinstance(b, Tensor):
+            b = as_tensor_arg(b, a, name)
+        check_same_device(name, a, b)
+        _refuse_complex(name, a, b)
+        if _needs_graph(a, b):
+            return fn_cls.apply(a, b, op)
+        return _wrap(binary_arrays(op, a, b))
+
+    return named(extremum, name)
+
+
+maximum = _extremum("maximum", MaxMin, MAX)
+minimum = _extremum("minimum", _Minimum, MIN)
 
 
 def fmax(input, other):
@@ -485,6 +492,7 @@ def fmin(input, other):
 
 def _fm(a, b, name):
     b = as_tensor_arg(b, a, name)
+    _refuse_complex(name, a, b)
     xp = xp_of(a._a)
     dt = _res_dtype(a, b)
     if state.enabled and (a._rg or b._rg):

@@ -58,20 +58,23 @@ def _window_sizes(geo: Window2d, cip) -> np.ndarray:
     return np.outer(_avg_divisor(H, oh, kh, sh, ph, cip), _avg_divisor(W, ow, kw, sw, pw, cip))
 
 
+def _avg_kernel(name, src, shape, geo: Window2d, cip, div):
+    """The C kernel ``name`` (avgpool2d_forward or _backward) applied to the contiguous
+    ``src``: a new array of ``shape``, or None where there is no kernel for the dtype."""
+    k = float_kernels(src, name)
+    if k is None:
+        return None
+    out = xp_of(src).empty(shape, src.dtype)
+    getattr(k, name)(src.reshape(-1), out.reshape(-1), geo, bool(cip), int(div or 0))
+    return out
+
+
 def _avg_fwd_arrays(xa, geo: Window2d, cip, div):
     N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
     xp = xp_of(xa)
     xa = contiguous(xa)
-    k = float_kernels(xa, "avgpool2d_forward")
-    if k is not None:
-        y = xp.empty((N, C, oh, ow), xa.dtype)
-        k.avgpool2d_forward(
-            xa.reshape(-1),
-            y.reshape(-1),
-            geo,
-            bool(cip),
-            int(div or 0),
-        )
+    y = _avg_kernel("avgpool2d_forward", xa, (N, C, oh, ow), geo, cip, div)
+    if y is not None:
         return y
     cols = im2col_array(xa, geo)
     s = cols.reshape(N, C, kh * kw, oh, ow).sum(2)
@@ -84,16 +87,8 @@ def _avg_bwd_arrays(ga, xshape, geo: Window2d, cip, div):
     N, C, H, W, kh, kw, sh, sw, ph, pw, _, _, oh, ow = geo
     xp = xp_of(ga)
     ga = contiguous(ga)
-    k = float_kernels(ga, "avgpool2d_backward")
-    if k is not None:
-        gx = xp.empty(xshape, ga.dtype)
-        k.avgpool2d_backward(
-            ga.reshape(-1),
-            gx.reshape(-1),
-            geo,
-            bool(cip),
-            int(div or 0),
-        )
+    gx = _avg_kernel("avgpool2d_backward", ga, xshape, geo, cip, div)
+    if gx is not None:
         return gx
     if div:
         g = ga / div

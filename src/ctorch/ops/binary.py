@@ -32,6 +32,7 @@ from ._util import (
     SCALAR_TYPE_NAMES,
     as_tensor_arg,
     check_same_device,
+    named,
     sum_to_shape,
 )
 from .unary import compiled
@@ -370,8 +371,7 @@ def _make_binary(op):
             gy = _g(compiled(op, 2, "tensor")(g, x, y, z), ctx.meta[1], ny) if ny else None
             return gx, gy
 
-    _Binary.__name__ = _Binary.__qualname__ = op.NAME.capitalize()
-    return _Binary
+    return named(_Binary, op.NAME.capitalize())
 
 
 FUNCTIONS = {op.name: _make_binary(op) for op in _table.BINARY if not op.custom}
@@ -386,8 +386,7 @@ def _make_public(op):
         r = fn_cls.apply(a, b)
         return r if out is None else _out(out, r)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``torch.{name}``: {op.forward} elementwise (ctorch op table row {op.NAME})."
+    named(fn, name, f"``torch.{name}``: {op.forward} elementwise (ctorch op table row {op.NAME}).")
     fn.Function = fn_cls
     return fn
 

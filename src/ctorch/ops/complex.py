@@ -252,19 +252,26 @@ def _check_pair(name, a, b, what):
         )
 
 
+def _complex_array(ra, re, im):
+    """A new complex array of ``re`` + i ``im`` (broadcast): complex64 when ``ra`` (the real
+    or magnitude input) is float32, complex128 otherwise."""
+    out = xp_of(ra).empty(
+        np.broadcast_shapes(re.shape, im.shape),
+        np.complex64 if ra.dtype == np.float32 else np.complex128,
+    )
+    out.real = re
+    out.imag = im
+    return out
+
+
 class _Complex(Function):
     _node_name = "ComplexBackward0"
 
     @staticmethod
     def forward(ctx, re, im):
         ra, ia = re._a, im._a
-        xp = xp_of(ra)
-        shape = np.broadcast_shapes(ra.shape, ia.shape)
-        out = xp.empty(shape, np.complex64 if ra.dtype == np.float32 else np.complex128)
-        out.real = ra
-        out.imag = ia
         ctx.shapes = (ra.shape, ia.shape)
-        return _wrap(out)
+        return _wrap(_complex_array(ra, ra, ia))
 
     @staticmethod
     def backward(ctx, g):
@@ -288,13 +295,9 @@ class _Polar(Function):
     def forward(ctx, r, theta):
         ra, ta = r._a, theta._a
         xp = xp_of(ra)
-        shape = np.broadcast_shapes(ra.shape, ta.shape)
-        out = xp.empty(shape, np.complex64 if ra.dtype == np.float32 else np.complex128)
-        out.real = ra * xp.cos(ta)
-        out.imag = ra * xp.sin(ta)
         ctx.shapes = (ra.shape, ta.shape)
         ctx.save_for_backward(r, theta)
-        return _wrap(out)
+        return _wrap(_complex_array(ra, ra * xp.cos(ta), ra * xp.sin(ta)))
 
     @staticmethod
     def backward(ctx, g):

@@ -120,6 +120,18 @@ def _check_conv_args(op, x, w, b, groups, nd):
         raise RuntimeError("non-positive groups is not supported")
 
 
+def _check_transposed_channels(input, weight) -> None:
+    """torch's check that a batched ``input`` has the channels (dim 1) of a transposed
+    convolution's ``weight`` (its dim 0)."""
+    cin = input._a.shape[1]
+    if weight._a.shape[0] != cin:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
+            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got {cin} "
+            "channels instead"
+        )
+
+
 def _check_window(stride, padding, dilation) -> None:
     """torch's errors for a non-positive stride or dilation and a negative padding."""
     if min(stride) < 1:
@@ -415,12 +427,7 @@ def conv_transpose2d(
                 f"dilation: {dilation}"
             )
     N, Cin, H, W = input._a.shape
-    if weight._a.shape[0] != Cin:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
-            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got {Cin} "
-            "channels instead"
-        )
+    _check_transposed_channels(input, weight)
     if Cin % groups:
         raise RuntimeError("in_channels must be divisible by groups")
     OC = weight._a.shape[1] * groups
@@ -464,12 +471,8 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution: conv_transpose2d with H=1 (the 1-D shapes in errors)."""
     _check_conv_args("conv_transpose1d", input, weight, bias, groups, 1)
-    if input.dim() == 3 and weight._a.shape[0] != input._a.shape[1]:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
-            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got "
-            f"{input._a.shape[1]} channels instead"
-        )
+    if input.dim() == 3:
+        _check_transposed_channels(input, weight)
     if input.dim() == 2:
         return _batch_of_one(
             conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation

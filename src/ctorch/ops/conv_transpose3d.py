@@ -4,7 +4,7 @@ of conv2d taps): autograd through the ops. Not a hot path: correct and torch-com
 from __future__ import annotations
 
 from .._tensor import Tensor
-from .conv import _check_conv_args, conv_transpose2d
+from .conv import _check_conv_args, _check_transposed_channels, conv_transpose2d
 from .im2col import _batch_of_one, _ntuple
 from .join import cat
 
@@ -40,12 +40,7 @@ def conv_transpose3d(
     dd, dh, dw = _ntuple(dilation, 3)
     N, Cin, D = input._a.shape[:3]
     kd = weight._a.shape[2]
-    if weight._a.shape[0] != Cin:  # named here with the 5-D shapes (the taps see 4-D ones)
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(weight._a.shape)}, expected "
-            f"input{list(input._a.shape)} to have {weight._a.shape[0]} channels, but got {Cin} "
-            "channels instead"
-        )
+    _check_transposed_channels(input, weight)  # the 5-D shapes (the taps see 4-D ones)
     if od_ < 0 or (od_ >= sd and od_ >= dd):
         raise RuntimeError(
             "output padding must be smaller than either stride or dilation, but got "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
+from ._util import named
 
 
 def _ct():
@@ -100,8 +101,7 @@ def _copy_variant(name: str, view):
         _copy_out(out, r)
         return out
 
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return named(fn, name)
 
 
 COPY_VARIANTS: dict[str, Any] = {n: _copy_variant(n, v) for n, v in COPY_OF.items()}

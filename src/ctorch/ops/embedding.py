@@ -12,9 +12,23 @@ from ..autograd.grad_mode import state
 _wrap = Tensor._make
 
 
-def _check_indices(xp, idx, V):
+def _check_indices(idx, V):
     if idx.size and (bool((idx < 0).any()) or bool((idx >= V).any())):
         raise IndexError("index out of range in self")
+
+
+def _embedding_indices(indices: Tensor, V: int):
+    """``indices``' array, once it passed torch's checks of an embedding lookup: an integer
+    dtype, every index in [0, V)."""
+    idx = indices._a
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {indices.dtype} instead (while checking arguments "
+            "for embedding)"
+        )
+    _check_indices(idx, V)
+    return idx
 
 
 class Embedding(Function):
@@ -23,15 +37,7 @@ class Embedding(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         wa = weight._a
-        xp = xp_of(wa)
-        idx = indices._a
-        if idx.dtype.kind not in "iu":
-            raise RuntimeError(
-                "Expected tensor for argument #1 'indices' to have one of the following scalar "
-                f"types: Long, Int; but got {indices.dtype} instead (while checking arguments "
-                "for embedding)"
-            )
-        _check_indices(xp, idx, wa.shape[0])
+        idx = _embedding_indices(indices, wa.shape[0])
         ctx.idx = idx
         ctx.p = (wa.shape, padding_idx, scale_grad_by_freq)
         return _wrap(wa[idx])
@@ -89,5 +95,5 @@ def embedding(
 ) -> Tensor:
     if state.enabled and weight._rg:
         return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
-    _check_indices(xp_of(weight._a), input._a, weight._a.shape[0])
+    _check_indices(input._a, weight._a.shape[0])
     return _wrap(weight._a[input._a])

@@ -18,6 +18,7 @@ from .._backend import xp_of
 from .._random import rng_for
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._util import named
 from .im2col import _ntuple
 
 _wrap = Tensor._make
@@ -166,33 +167,30 @@ def _fractional_max_pool(
     return (y, ind) if return_indices else y
 
 
-def fractional_max_pool2d(
-    input: Tensor,
-    kernel_size,
-    output_size=None,
-    output_ratio=None,
-    return_indices: bool = False,
-    _random_samples=None,
-):
-    """``F.fractional_max_pool2d`` over (N, C, H, W) or (C, H, W)."""
-    return _fractional_max_pool(
-        2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
-    )
+def _fractional_max_pool_nd(nd, doc):
+    """The public ``fractional_max_pool{nd}d``: ``_fractional_max_pool`` over ``nd`` dims."""
+
+    def fractional_max_pool(
+        input: Tensor,
+        kernel_size,
+        output_size=None,
+        output_ratio=None,
+        return_indices: bool = False,
+        _random_samples=None,
+    ):
+        return _fractional_max_pool(
+            nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+        )
+
+    return named(fractional_max_pool, f"fractional_max_pool{nd}d", doc)
 
 
-def fractional_max_pool3d(
-    input: Tensor,
-    kernel_size,
-    output_size=None,
-    output_ratio=None,
-    return_indices: bool = False,
-    _random_samples=None,
-):
-    """``F.fractional_max_pool3d`` over (N, C, T, H, W) or (C, T, H, W)."""
-    return _fractional_max_pool(
-        3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples
-    )
-
+fractional_max_pool2d = _fractional_max_pool_nd(
+    2, """``F.fractional_max_pool2d`` over (N, C, H, W) or (C, H, W)."""
+)
+fractional_max_pool3d = _fractional_max_pool_nd(
+    3, """``F.fractional_max_pool3d`` over (N, C, T, H, W) or (C, T, H, W)."""
+)
 
 fractional_max_pool2d_with_indices = fractional_max_pool2d
 fractional_max_pool3d_with_indices = fractional_max_pool3d

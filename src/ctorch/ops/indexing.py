@@ -351,16 +351,16 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise TypeError("scatter_reduce(): argument 'src' must be Tensor")
     _check_index("scatter_reduce", input, d, index, src)
     if input._a.ndim == 0:
-        out = scatter_reduce(
-            input.reshape(1),
-            0,
-            index.reshape(-1),
-            src.reshape(-1),
-            reduce,
-            include_self=include_self,
-        )
-        return out.reshape(())
+        return _reduce_0d(scatter_reduce, input, index, src, reduce, include_self)
     return ScatterReduce.apply(input, d, index, src, reduce, include_self)
+
+
+def _reduce_0d(fn, input, index, src, reduce, include_self):
+    """``fn`` (scatter_reduce, index_reduce) of a 0-d ``input``: on the 1-element views of
+    ``input``, ``index`` and ``src`` along dim 0, the result 0-d again."""
+    return fn(
+        input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce, include_self=include_self
+    ).reshape(())
 
 
 class IndexSelect(Function):

@@ -13,7 +13,7 @@ from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import check_same_device, sum_to_shape
+from ._util import check_same_device, node_variants, sum_to_shape
 from ._util import conj_if_complex as _cj
 from .shape import _named
 
@@ -507,16 +507,7 @@ def tensordot(a, b, dims=2, out=None):
 
 # torch's node names for the products MatMul and Linear compute (the same code; the name
 # follows the operand ranks as torch's dispatch to dot / mv / bmm / mm does)
-class _Dot(MatMul):
-    _node_name = "DotBackward0"
-
-
-class _Mv(MatMul):
-    _node_name = "MvBackward0"
-
-
-class _Bmm(MatMul):
-    _node_name = "BmmBackward0"
+_Dot, _Mv, _Bmm = node_variants(MatMul, _Dot="DotBackward0", _Mv="MvBackward0", _Bmm="BmmBackward0")
 
 
 class _LinearNoBias(Linear):

@@ -20,7 +20,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import dims_tuple
+from ._util import dims_tuple, node_variants
 from .reduction import _expand_grad
 
 _wrap = Tensor._make
@@ -105,20 +105,13 @@ class _Moment(Function):
         return gx, None, None, None, None
 
 
-class _Var(_Moment):
-    _node_name = "VarBackward0"
-
-
-class _Std(_Moment):
-    _node_name = "StdBackward0"
-
-
-class _VarMean(_Moment):
-    _node_name = "VarMeanBackward0"
-
-
-class _StdMean(_Moment):
-    _node_name = "StdMeanBackward0"
+_Var, _Std, _VarMean, _StdMean = node_variants(
+    _Moment,
+    _Var="VarBackward0",
+    _Std="StdBackward0",
+    _VarMean="VarMeanBackward0",
+    _StdMean="StdMeanBackward0",
+)
 
 
 _FNS = {"var": _Var, "std": _Std, "var_mean": _VarMean, "std_mean": _StdMean}

@@ -76,28 +76,36 @@ def _bn_apply(xa, mean, invstd, wa, ba, N, C, HW):
     return y
 
 
-def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
+def _norm_backward_kernel(name, ga, xa, mean, rstd, wa, P, nx, nw, nb, *sizes):
+    """The buffers of a normalization's x, weight and bias gradients (None where not needed;
+    weight and bias ``P`` long) and ``ga`` made contiguous, and whether the C kernel ``name``
+    (batchnorm_backward, layernorm_backward) filled them (False: no kernel for the dtype)."""
     xp = xp_of(ga)
     ga = contiguous(ga)
     gx = xp.empty(xa.shape, ga.dtype) if nx else None
-    gw = xp.empty((C,), ga.dtype) if nw else None
-    gb = xp.empty((C,), ga.dtype) if nb else None
-    k = float_kernels(ga, "batchnorm_backward")
+    gw = xp.empty((P,), ga.dtype) if nw else None
+    gb = xp.empty((P,), ga.dtype) if nb else None
+    k = float_kernels(ga, name)
     if k is not None:
-        k.batchnorm_backward(
+        getattr(k, name)(
             ga.reshape(-1),
             xa.reshape(-1),
             mean,
-            invstd,
+            rstd,
             wa,
             None if gx is None else gx.reshape(-1),
             gw,
             gb,
-            N,
-            C,
-            HW,
-            bool(training),
+            *sizes,
         )
+    return ga, gx, gw, gb, k is not None
+
+
+def _bn_backward(ga, xa, mean, invstd, wa, N, C, HW, training, nx, nw, nb):
+    ga, gx, gw, gb, done = _norm_backward_kernel(
+        "batchnorm_backward", ga, xa, mean, invstd, wa, C, nx, nw, nb, N, C, HW, bool(training)
+    )
+    if done:
         return gx, gw, gb
     g3 = ga.reshape(N, C, HW).astype(np.float64)
     xhat = (xa.reshape(N, C, HW) - mean[:, None]).astype(np.float64) * invstd[:, None]
@@ -326,25 +334,10 @@ def _ln_forward(xa, wa, ba, M, D, eps):
 
 
 def _ln_backward(ga, xa, mean, rstd, wa, M, D, nx, nw, nb):
-    xp = xp_of(ga)
-    ga = contiguous(ga)
-    gx = xp.empty(xa.shape, ga.dtype) if nx else None
-    gw = xp.empty((D,), ga.dtype) if nw else None
-    gb = xp.empty((D,), ga.dtype) if nb else None
-    k = float_kernels(ga, "layernorm_backward")
-    if k is not None:
-        k.layernorm_backward(
-            ga.reshape(-1),
-            xa.reshape(-1),
-            mean,
-            rstd,
-            wa,
-            None if gx is None else gx.reshape(-1),
-            gw,
-            gb,
-            M,
-            D,
-        )
+    ga, gx, gw, gb, done = _norm_backward_kernel(
+        "layernorm_backward", ga, xa, mean, rstd, wa, D, nx, nw, nb, M, D
+    )
+    if done:
         return gx, gw, gb
     g2 = ga.reshape(M, D).astype(np.float64)
     xhat = (xa.reshape(M, D) - mean[:, None]).astype(np.float64) * rstd[:, None]

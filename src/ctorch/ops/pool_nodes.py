@@ -16,6 +16,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._util import node_variants
 from .avg_pool import _avg_bwd_arrays, _avg_fwd_arrays, _AvgPoolGradFn
 from .max_pool import _maxpool_bwd_arrays, _MaxPoolGradFn
 from .pool_geometry import _pool_geometry
@@ -47,16 +48,12 @@ class _IndexedPool(Function):
         return r.reshape(xs), None, None, None
 
 
-class MaxPool3dIndexed(_IndexedPool):
-    _node_name = "MaxPool3DWithIndicesBackward0"
-
-
-class AdaptiveMaxPool3dIndexed(_IndexedPool):
-    _node_name = "AdaptiveMaxPool3DBackward0"
-
-
-class AdaptiveMaxPool2dIndexed(_IndexedPool):
-    _node_name = "AdaptiveMaxPool2DBackward0"
+MaxPool3dIndexed, AdaptiveMaxPool3dIndexed, AdaptiveMaxPool2dIndexed = node_variants(
+    _IndexedPool,
+    MaxPool3dIndexed="MaxPool3DWithIndicesBackward0",
+    AdaptiveMaxPool3dIndexed="AdaptiveMaxPool3DBackward0",
+    AdaptiveMaxPool2dIndexed="AdaptiveMaxPool2DBackward0",
+)
 
 
 # ------------------------------------------------------------------ avg_pool3d

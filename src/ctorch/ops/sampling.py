@@ -52,25 +52,18 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = list(size)
-    if len(size) == 4:
-        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
-            raise ValueError(
-                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
-                f"Got {list(theta.shape)}."
-            )
-        spatial = size[-2:]
-    elif len(size) == 5:
-        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
-            raise ValueError(
-                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
-                f"Got {list(theta.shape)}."
-            )
-        spatial = size[-3:]
-    else:
+    if len(size) not in (4, 5):
         raise NotImplementedError(
             "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
             f"respectively. Got size {size}."
         )
+    nd = len(size) - 2  # a 2D or 3D affine transform: nd x (nd + 1) matrices
+    if theta.dim() != 3 or tuple(theta.shape[-2:]) != (nd, nd + 1):
+        raise ValueError(
+            f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+            f"{size}. Got {list(theta.shape)}."
+        )
+    spatial = size[-nd:]
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if align_corners and min(spatial) == 1:

@@ -19,6 +19,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._util import named
 
 _wrap = Tensor._make
 
@@ -44,25 +45,28 @@ def _window(name, n, periodic, dtype, device, requires_grad, fn):
     return _place(a, device, requires_grad)
 
 
-def hann_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """``torch.hann_window``: 0.5 - 0.5 cos(2 pi k / (N - 1)) (N = length + 1 if periodic)."""
-    return _window(
-        "hann_window",
-        int(window_length),
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, d: 0.5 - 0.5 * np.cos(2 * math.pi * k / d),
-    )
+def _fixed_window(name, formula, doc):
+    """The public window ``name`` without parameters of its own: ``formula(k, N - 1)``."""
+
+    def window(
+        window_length: int,
+        periodic: bool = True,
+        *,
+        dtype=None,
+        layout=None,
+        device=None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        return _window(name, int(window_length), periodic, dtype, device, requires_grad, formula)
+
+    return named(window, name, doc)
+
+
+hann_window = _fixed_window(
+    "hann_window",
+    lambda k, d: 0.5 - 0.5 * np.cos(2 * math.pi * k / d),
+    """``torch.hann_window``: 0.5 - 0.5 cos(2 pi k / (N - 1)) (N = length + 1 if periodic).""",
+)
 
 
 def hamming_window(
@@ -88,46 +92,16 @@ def hamming_window(
     )
 
 
-def blackman_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """``torch.blackman_window``: 0.42 - 0.5 cos(2 pi k / (N-1)) + 0.08 cos(4 pi k / (N-1))."""
-    return _window(
-        "blackman_window",
-        int(window_length),
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, d: 0.42 - 0.5 * np.cos(2 * math.pi * k / d) + 0.08 * np.cos(4 * math.pi * k / d),
-    )
-
-
-def bartlett_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """``torch.bartlett_window``: the triangle 1 - |2 k / (N - 1) - 1|."""
-    return _window(
-        "bartlett_window",
-        int(window_length),
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, d: 1.0 - np.abs(2.0 * k / d - 1.0),
-    )
+blackman_window = _fixed_window(
+    "blackman_window",
+    lambda k, d: 0.42 - 0.5 * np.cos(2 * math.pi * k / d) + 0.08 * np.cos(4 * math.pi * k / d),
+    """``torch.blackman_window``: 0.42 - 0.5 cos(2 pi k / (N-1)) + 0.08 cos(4 pi k / (N-1)).""",
+)
+bartlett_window = _fixed_window(
+    "bartlett_window",
+    lambda k, d: 1.0 - np.abs(2.0 * k / d - 1.0),
+    """``torch.bartlett_window``: the triangle 1 - |2 k / (N - 1) - 1|.""",
+)
 
 
 def kaiser_window(

@@ -16,7 +16,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_same_device, sum_to_shape, wrap_dim
+from ._util import as_tensor_arg, check_same_device, node_variants, sum_to_shape, wrap_dim
 from .binary import _scalar_name
 from .indexing import IndexOutOfRange, _check_bounds, gather
 from .shape import copy_op
@@ -137,20 +137,13 @@ class _Index(Function):
         return _IndexBackward.apply(g, ctx.index, ctx.adv, ctx.shape), None, None
 
 
-class _Select(_Index):
-    _node_name = "SelectBackward0"
-
-
-class _Slice(_Index):
-    _node_name = "SliceBackward0"
-
-
-class _Unsqueeze(_Index):
-    _node_name = "UnsqueezeBackward0"
-
-
-class _Alias(_Index):
-    _node_name = "AliasBackward0"
+_Select, _Slice, _Unsqueeze, _Alias = node_variants(
+    _Index,
+    _Select="SelectBackward0",
+    _Slice="SliceBackward0",
+    _Unsqueeze="UnsqueezeBackward0",
+    _Alias="AliasBackward0",
+)
 
 
 def _index_fn(index, adv):

@@ -18,7 +18,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import float_dtype_for, return_type, with_out, wrap_dim
+from ._util import float_dtype_for, named, return_type, with_out, wrap_dim
 
 _wrap = Tensor._make
 
@@ -122,31 +122,34 @@ def _quantile(name, input, q, dim, keepdim, interpolation, out, ignore_nan):
     return with_out(r, out)
 
 
-def quantile(
-    input: Tensor,
-    q,
-    dim: int | None = None,
-    keepdim: bool = False,
-    *,
-    interpolation: str = "linear",
-    out: Tensor | None = None,
-) -> Tensor:
+def _quantile_of(name, ignore_nan, doc):
+    """The public ``name``: ``_quantile``, NaN ignored or not."""
+
+    def quantile(
+        input: Tensor,
+        q,
+        dim: int | None = None,
+        keepdim: bool = False,
+        *,
+        interpolation: str = "linear",
+        out: Tensor | None = None,
+    ) -> Tensor:
+        return _quantile(name, input, q, dim, keepdim, interpolation, out, ignore_nan)
+
+    return named(quantile, name, doc)
+
+
+quantile = _quantile_of(
+    "quantile",
+    False,
     """``torch.quantile``: the ``q``-th quantiles of ``input`` along ``dim`` (a NaN in a
-    slice makes its quantile NaN)."""
-    return _quantile("quantile", input, q, dim, keepdim, interpolation, out, False)
-
-
-def nanquantile(
-    input: Tensor,
-    q,
-    dim: int | None = None,
-    keepdim: bool = False,
-    *,
-    interpolation: str = "linear",
-    out: Tensor | None = None,
-) -> Tensor:
-    """``torch.nanquantile``: ``quantile`` ignoring NaN (a slice of only NaN gives NaN)."""
-    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, out, True)
+    slice makes its quantile NaN).""",
+)
+nanquantile = _quantile_of(
+    "nanquantile",
+    True,
+    """``torch.nanquantile``: ``quantile`` ignoring NaN (a slice of only NaN gives NaN).""",
+)
 
 
 # --------------------------------------------------------------------------- mode

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._util import with_out, wrap_dim
-from .indexing import ScatterReduce
+from .indexing import ScatterReduce, _reduce_0d
 
 _wrap = Tensor._make
 _REDUCES = ("prod", "mean", "amax", "amin")
@@ -137,15 +137,7 @@ def index_reduce(
             " scalar type"
         )
     if xa.ndim == 0:
-        r = index_reduce(
-            input.reshape(1),
-            0,
-            index.reshape(-1),
-            source.reshape(-1),
-            reduce,
-            include_self=include_self,
-        ).reshape(())
-        return with_out(r, out)
+        return with_out(_reduce_0d(index_reduce, input, index, source, reduce, include_self), out)
     d = wrap_dim(dim, xa.ndim, "index_reduce")
     s = source if sa.ndim else source.reshape(1)
     sa = s._a

@@ -14,6 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.grad_mode import no_grad
+from ._util import named
 from .copy_variants import COPY_VARIANTS
 
 # ---------------------------------------------------------------- 1. in-place method forms
@@ -123,9 +124,8 @@ def _random_fill(name: str, params, dist: str | None, check, sample):
         dt = self._a.dtype
         return _rand_fill(self, name, lambda shp: sample(g, shp, **b.arguments).astype(dt))
 
-    method.__name__ = method.__qualname__ = name
     method.__signature__ = sig
-    return method
+    return named(method, name)
 
 
 RANDOM_FILLS = {n: _random_fill(n, *spec) for n, spec in _FILLS.items()}
@@ -165,8 +165,7 @@ def _f_alias(name: str):
     def fn(*args, **kwargs):
         return getattr(_F(), name)(*args, **kwargs)
 
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return named(fn, name)
 
 
 def _stride(stride):
@@ -183,8 +182,7 @@ def _max_pool(nd: int):
             input, kernel_size, _stride(stride), padding, dilation, ceil_mode
         )
 
-    fn.__name__ = fn.__qualname__ = f"max_pool{nd}d"
-    return fn
+    return named(fn, f"max_pool{nd}d")
 
 
 max_pool1d, max_pool2d, max_pool3d = (_max_pool(n) for n in (1, 2, 3))
@@ -337,9 +335,8 @@ def _loss(name: str, params: tuple[tuple[str, Any], ...]):
             return _F().kl_div(**kw).mean()
         return getattr(_F(), name)(**kw)
 
-    fn.__name__ = fn.__qualname__ = name
     fn.__signature__ = sig
-    return fn
+    return named(fn, name)
 
 
 def native_layer_norm(
@@ -420,8 +417,7 @@ def _method_alias(name: str):
     def fn(input: Tensor, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
 
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return named(fn, name)
 
 
 #: torch.<name>_(input, p, train): the in-place dropouts -> (alpha dropout, channel-wise)
@@ -464,8 +460,7 @@ def _dropout_inplace(name: str, alpha: bool, feature: bool):
     def fn(input: Tensor, p: float, train: bool) -> Tensor:
         return _dropout_(name, input, p, train, alpha, feature)
 
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    return named(fn, name)
 
 
 # ---------------------------------------------------------------- the public names

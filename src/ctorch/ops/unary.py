@@ -24,7 +24,7 @@ from .._half import hkernel, u16
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import float_dtype_for
+from ._util import float_dtype_for, named
 from .pointwise_nodes import Logit, NanToNum
 
 _wrap = Tensor._make
@@ -287,8 +287,7 @@ def _make_unary(op):
                     return _complex().COMPLEX_GRADS[op.name](g, x, y), None, None
             return compiled(op, 1, "tensor")(g, x, y, a, b), None, None
 
-    _Unary.__name__ = _Unary.__qualname__ = "".join(p.capitalize() for p in op.name.split("_"))
-    return _Unary
+    return named(_Unary, "".join(p.capitalize() for p in op.name.split("_")))
 
 
 FUNCTIONS = {op.name: _make_unary(op) for op in _table.UNARY}
@@ -305,8 +304,11 @@ def _make_public(op):
             r = fn_cls.apply(input)
         return r if out is None else _out(out, r)
 
-    fn.__name__ = fn.__qualname__ = op.public
-    fn.__doc__ = f"``torch.{op.public}``: {op.forward} elementwise (ctorch op table row {op.NAME})."
+    named(
+        fn,
+        op.public,
+        f"``torch.{op.public}``: {op.forward} elementwise (ctorch op table row {op.NAME}).",
+    )
     fn.Function = fn_cls
     return fn
 

@@ -17,7 +17,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import SCALAR_TYPE_NAMES, sum_to_shape, wrap_dim
+from ._util import SCALAR_TYPE_NAMES, node_variants, sum_to_shape, wrap_dim
 from .indexing import IndexOutOfRange, _check_bounds, index_select
 
 _wrap = Tensor._make
@@ -357,16 +357,12 @@ class _ViewScatter(Function):
         return gx, gs, None, None
 
 
-class SelectScatter(_ViewScatter):
-    _node_name = "SelectScatterBackward0"
-
-
-class SliceScatter(_ViewScatter):
-    _node_name = "SliceScatterBackward0"
-
-
-class DiagonalScatter(_ViewScatter):
-    _node_name = "DiagonalScatterBackward0"
+SelectScatter, SliceScatter, DiagonalScatter = node_variants(
+    _ViewScatter,
+    SelectScatter="SelectScatterBackward0",
+    SliceScatter="SliceScatterBackward0",
+    DiagonalScatter="DiagonalScatterBackward0",
+)
 
 
 def _view_scatter(cls, name, input, src, view, scatter):

@@ -15,6 +15,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..ops.embedding import _embedding_indices
 from . import _arrays as AR
 from ._tensor import SparseTensor
 
@@ -517,16 +518,7 @@ class EmbeddingSparse(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         wa = weight._a
-        idx = indices._a
-        if idx.dtype.kind not in "iu":
-            raise RuntimeError(
-                "Expected tensor for argument #1 'indices' to have one of the following scalar "
-                f"types: Long, Int; but got {indices.dtype} instead (while checking arguments "
-                "for embedding)"
-            )
-        V = wa.shape[0]
-        if idx.size and (bool((idx < 0).any()) or bool((idx >= V).any())):
-            raise IndexError("index out of range in self")
+        idx = _embedding_indices(indices, wa.shape[0])
         ctx.p = (idx, wa.shape, padding_idx, scale_grad_by_freq)
         return _wrap(wa[idx])
 

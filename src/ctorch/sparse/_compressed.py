@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
+from ..ops._util import named
 from . import _arrays as AR
 from ._autograd import BuildCompressed, BuildCoo, ToCompressed, values_of
 from ._tensor import SparseTensor
@@ -236,12 +237,12 @@ def _constructor(lay: str):
             requires_grad=requires_grad,
         )
 
-    ctor.__name__ = ctor.__qualname__ = f"sparse_{lay}_tensor"
-    ctor.__doc__ = (
+    return named(
+        ctor,
+        f"sparse_{lay}_tensor",
         f"``torch.sparse_{lay}_tensor({cn}, {pn}, values, size=None, ...)``: "
-        "``sparse_compressed_tensor`` with that layout."
+        "``sparse_compressed_tensor`` with that layout.",
     )
-    return ctor
 
 
 sparse_csr_tensor = _constructor("csr")

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops._util import sum_to_shape
+from ..ops._util import named, sum_to_shape
 from ..ops.pointwise_extra import _maybe_out
 
 _wrap = Tensor._make
@@ -139,9 +139,7 @@ def _unary(
                 refuse_complex(name, input)
             return _maybe_out(out, cls.apply(input))
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc or f"``torch.special.{name}``."
-    return fn
+    return named(fn, name, doc or f"``torch.special.{name}``.")
 
 
 # ------------------------------------------------------------------ gamma family
@@ -425,9 +423,7 @@ def _binary(name: str, f, grad, node: str, doc: str = ""):
         refuse_complex(name, input, other)
         return _maybe_out(out, cls.apply(input, other))
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc or f"``torch.special.{name}``."
-    return fn
+    return named(fn, name, doc or f"``torch.special.{name}``.")
 
 
 def _xlogy_arr(x, y):

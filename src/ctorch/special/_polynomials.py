@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ..ops._util import named
 from ..ops.pointwise_extra import _maybe_out
 from ._functions import _arr, _binary_dtype, _finish, refuse_complex
 
@@ -63,9 +64,7 @@ def _make(kind: str, shifted: bool):
         nn = n._a if isinstance(n, Tensor) else np.asarray(n)
         return _maybe_out(out, _finish(_evaluate(base, x, nn.astype(np.float64)), dt))
 
-    fn.__name__ = fn.__qualname__ = kind
-    fn.__doc__ = f"``torch.special.{kind}(input, n)`` (no gradient, as in torch)."
-    return fn
+    return named(fn, kind, f"``torch.special.{kind}(input, n)`` (no gradient, as in torch).")
 
 
 chebyshev_polynomial_t = _make("chebyshev_polynomial_t", False)
