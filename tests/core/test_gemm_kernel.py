@@ -109,6 +109,8 @@ def test_empty_and_k0():
         (256, 512, 256, 1, False),  # one product, 6 column panels: split over row blocks too
         (200, 400, 40, 1, False),  # one column panel: row blocks only, ragged last block
         (64, 500, 90, 3, True),  # batch-reduce with 2 panels: row blocks
+        (768, 512, 128, 1, False),  # 3 panels (2 + 1 over 2 threads): rows split instead
+        (77, 300, 130, 1, False),  # the same with ragged row panels
     ],
 )
 def test_bitwise_1_vs_2_threads(M, K, N, B, reduce):
