@@ -47,66 +47,53 @@ static inline void cta_set_tiles(int on) { cta_tiles_on = on && ct_have_avx512()
 #define CTA_R4 _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++)
 #define CTA_V(NV) _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)
 
-/* s[r * S + j] = sum_d a[r * D + d] * bT[d * S + j], 4 rows, columns [j0, j0 + 16 NV) of n */
-#define CTA_NT_TILE(NAME, NV, FULL)                                                          \
-    static CTA_TGT void NAME(const float *a, ct_i D, const float *bT, ct_i S, ct_i j0,      \
-                             ct_i n, float *s)                                               \
+/* One tile of both products: out[r * ldo + c] (= or +=) sum_{i < cnt} x[r * ldx + i] *
+ * y[i * ldy + c] for 4 rows r and the columns c in [c0, c0 + 16 NV) of ncols, the
+ * accumulators starting from zero, or from out when ACC.  cta_gemm4_nt is
+ * (x, y, out) = (a, bT, s) over d; cta_gemm4_nn is (p, b, c) over the keys j. */
+#define CTA_TILE(NAME, NV, FULL, ACC)                                                        \
+    static CTA_TGT void NAME(const float *x, ct_i ldx, ct_i cnt, const float *y, ct_i ldy,  \
+                             ct_i c0, ct_i ncols, float *out, ct_i ldo)                      \
     {                                                                                        \
-        CTA_MASKS(NV, j0, n)                                                                 \
+        CTA_MASKS(NV, c0, ncols)                                                             \
         __m512 acc[4][NV];                                                                   \
-        CTA_R4 CTA_V(NV) acc[r][v] = _mm512_setzero_ps();                                    \
-        for (ct_i d = 0; d < D; ++d) {                                                       \
-            const float *br = bT + d * S + j0;                                               \
+        CTA_R4 CTA_V(NV) acc[r][v] = (ACC) ? CTA_LD(FULL, mk[v], out + r * ldo + c0 + 16 * v) \
+                                           : _mm512_setzero_ps();                            \
+        for (ct_i i = 0; i < cnt; ++i) {                                                     \
+            const float *yr = y + i * ldy + c0;                                              \
             __m512 b[NV];                                                                    \
-            CTA_V(NV) b[v] = CTA_LD(FULL, mk[v], br + 16 * v);                               \
+            CTA_V(NV) b[v] = CTA_LD(FULL, mk[v], yr + 16 * v);                               \
             CTA_R4 {                                                                         \
-                const __m512 x = _mm512_set1_ps(a[r * D + d]);                               \
-                CTA_V(NV) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);                   \
+                const __m512 xb = _mm512_set1_ps(x[r * ldx + i]);                            \
+                CTA_V(NV) acc[r][v] = _mm512_fmadd_ps(xb, b[v], acc[r][v]);                  \
             }                                                                                \
         }                                                                                    \
-        CTA_R4 CTA_V(NV) CTA_ST(FULL, mk[v], s + r * S + j0 + 16 * v, acc[r][v]);            \
+        CTA_R4 CTA_V(NV) CTA_ST(FULL, mk[v], out + r * ldo + c0 + 16 * v, acc[r][v]);        \
     }
-CTA_NT_TILE(cta_nt_full4, 4, 1)
-CTA_NT_TILE(cta_nt_full1, 1, 1)
-CTA_NT_TILE(cta_nt_edge1, 1, 0)
+CTA_TILE(cta_nt_full4, 4, 1, 0)
+CTA_TILE(cta_nt_full1, 1, 1, 0)
+CTA_TILE(cta_nt_edge1, 1, 0, 0)
 
+/* s[r * S + j] = sum_d a[r * D + d] * bT[d * S + j], 4 rows, j < n */
 static CTA_TGT void cta_gemm4_nt_avx512(const float *a, ct_i D, const float *bT, ct_i S,
                                         ct_i n, float *s)
 {
     ct_i j0 = 0;
-    for (; j0 + 64 <= n; j0 += 64) cta_nt_full4(a, D, bT, S, j0, n, s);
-    for (; j0 + 16 <= n; j0 += 16) cta_nt_full1(a, D, bT, S, j0, n, s);
-    if (j0 < n) cta_nt_edge1(a, D, bT, S, j0, n, s);
+    for (; j0 + 64 <= n; j0 += 64) cta_nt_full4(a, D, D, bT, S, j0, n, s, S);
+    for (; j0 + 16 <= n; j0 += 16) cta_nt_full1(a, D, D, bT, S, j0, n, s, S);
+    if (j0 < n) cta_nt_edge1(a, D, D, bT, S, j0, n, s, S);
 }
 
-/* c[r * DD + d] += sum_{j < n} p[r * S + j] * b[j * DD + d], 4 rows, columns [d0, d0 + 16 NV) */
-#define CTA_NN_TILE(NAME, NV, FULL)                                                          \
-    static CTA_TGT void NAME(const float *p, ct_i S, ct_i n, const float *b, ct_i DD,       \
-                             ct_i d0, float *c)                                              \
-    {                                                                                        \
-        CTA_MASKS(NV, d0, DD)                                                                \
-        __m512 acc[4][NV];                                                                   \
-        CTA_R4 CTA_V(NV) acc[r][v] = CTA_LD(FULL, mk[v], c + r * DD + d0 + 16 * v);          \
-        for (ct_i j = 0; j < n; ++j) {                                                       \
-            const float *br = b + j * DD + d0;                                               \
-            __m512 bv[NV];                                                                   \
-            CTA_V(NV) bv[v] = CTA_LD(FULL, mk[v], br + 16 * v);                              \
-            CTA_R4 {                                                                         \
-                const __m512 x = _mm512_set1_ps(p[r * S + j]);                               \
-                CTA_V(NV) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);                  \
-            }                                                                                \
-        }                                                                                    \
-        CTA_R4 CTA_V(NV) CTA_ST(FULL, mk[v], c + r * DD + d0 + 16 * v, acc[r][v]);           \
-    }
-CTA_NN_TILE(cta_nn_full4, 4, 1)
-CTA_NN_TILE(cta_nn_full3, 3, 1)
-CTA_NN_TILE(cta_nn_full2, 2, 1)
-CTA_NN_TILE(cta_nn_full1, 1, 1)
-CTA_NN_TILE(cta_nn_edge4, 4, 0)
-CTA_NN_TILE(cta_nn_edge3, 3, 0)
-CTA_NN_TILE(cta_nn_edge2, 2, 0)
-CTA_NN_TILE(cta_nn_edge1, 1, 0)
+CTA_TILE(cta_nn_full4, 4, 1, 1)
+CTA_TILE(cta_nn_full3, 3, 1, 1)
+CTA_TILE(cta_nn_full2, 2, 1, 1)
+CTA_TILE(cta_nn_full1, 1, 1, 1)
+CTA_TILE(cta_nn_edge4, 4, 0, 1)
+CTA_TILE(cta_nn_edge3, 3, 0, 1)
+CTA_TILE(cta_nn_edge2, 2, 0, 1)
+CTA_TILE(cta_nn_edge1, 1, 0, 1)
 
+/* c[r * DD + d] += sum_{j < n} p[r * S + j] * b[j * DD + d], 4 rows, d < DD */
 static CTA_TGT void cta_gemm4_nn_avx512(const float *p, ct_i S, ct_i n, const float *b,
                                         ct_i DD, float *c)
 {
@@ -115,17 +102,17 @@ static CTA_TGT void cta_gemm4_nn_avx512(const float *p, ct_i S, ct_i n, const fl
         const int nv = left >= 64 ? 4 : (int)((left + 15) / 16);
         if (left >= 64 || left % 16 == 0) {
             switch (nv) {
-            case 4: cta_nn_full4(p, S, n, b, DD, d0, c); break;
-            case 3: cta_nn_full3(p, S, n, b, DD, d0, c); break;
-            case 2: cta_nn_full2(p, S, n, b, DD, d0, c); break;
-            default: cta_nn_full1(p, S, n, b, DD, d0, c); break;
+            case 4: cta_nn_full4(p, S, n, b, DD, d0, DD, c, DD); break;
+            case 3: cta_nn_full3(p, S, n, b, DD, d0, DD, c, DD); break;
+            case 2: cta_nn_full2(p, S, n, b, DD, d0, DD, c, DD); break;
+            default: cta_nn_full1(p, S, n, b, DD, d0, DD, c, DD); break;
             }
         } else {
             switch (nv) {
-            case 4: cta_nn_edge4(p, S, n, b, DD, d0, c); break;
-            case 3: cta_nn_edge3(p, S, n, b, DD, d0, c); break;
-            case 2: cta_nn_edge2(p, S, n, b, DD, d0, c); break;
-            default: cta_nn_edge1(p, S, n, b, DD, d0, c); break;
+            case 4: cta_nn_edge4(p, S, n, b, DD, d0, DD, c, DD); break;
+            case 3: cta_nn_edge3(p, S, n, b, DD, d0, DD, c, DD); break;
+            case 2: cta_nn_edge2(p, S, n, b, DD, d0, DD, c, DD); break;
+            default: cta_nn_edge1(p, S, n, b, DD, d0, DD, c, DD); break;
             }
         }
     }
@@ -167,8 +154,7 @@ static CTA_TGT void cta_rank4_avx512(float *g, ct_i DD, const float *c, ct_i S, 
 #undef CTA_ST
 #undef CTA_R4
 #undef CTA_V
-#undef CTA_NT_TILE
-#undef CTA_NN_TILE
+#undef CTA_TILE
 #undef CTA_TGT
 #endif
 

@@ -81,11 +81,10 @@ static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptr
 #ifdef CTG_X86
 #define CTG_AVX512 __attribute__((target("avx512f")))
 
-#define CTG_UKERN_AVX512(NV)                                                                  \
-static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const float *bp,      \
-                                             float *c, ptrdiff_t ldc, int load,             \
-                                             const char *pf, int npf)                       \
-{                                                                                            \
+/* The tile's body: C (+)= A @ B over kc, A's value of row i at step k being AVAL (SETUP
+ * declares what AVAL needs, STEP advances it after each k). */
+#define CTG_UKERN_BODY(NV, SETUP, AVAL, STEP)                                                 \
+    SETUP                                                                                    \
     __m512 acc[CTG_MR][NV];                                                                  \
     _Pragma("GCC unroll 8")                                                                  \
     for (int i = 0; i < CTG_MR; i++) {                                                       \
@@ -102,12 +101,12 @@ static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const floa
             b[v] = _mm512_load_ps(bp + 16 * v);                                              \
         _Pragma("GCC unroll 8")                                                              \
         for (int i = 0; i < CTG_MR; i++) {                                                   \
-            const __m512 a = _mm512_set1_ps(ap[i]);                                          \
+            const __m512 a = _mm512_set1_ps(AVAL);                                           \
             _Pragma("GCC unroll 3")                                                          \
             for (int v = 0; v < NV; v++)                                                     \
                 acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);                             \
         }                                                                                    \
-        ap += CTG_MR;                                                                        \
+        STEP                                                                                 \
         bp += 16 * NV;                                                                       \
     }                                                                                        \
     _Pragma("GCC unroll 8")                                                                  \
@@ -115,7 +114,15 @@ static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const floa
         _Pragma("GCC unroll 3")                                                              \
         for (int v = 0; v < NV; v++)                                                         \
             _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);                               \
-    }                                                                                        \
+    }
+
+/* A from a packed panel: row i's k-th value at ap[k * MR + i] */
+#define CTG_UKERN_AVX512(NV)                                                                  \
+static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const float *bp,      \
+                                             float *c, ptrdiff_t ldc, int load,             \
+                                             const char *pf, int npf)                       \
+{                                                                                            \
+    CTG_UKERN_BODY(NV, , ap[i], ap += CTG_MR;)                                               \
 }
 
 CTG_UKERN_AVX512(1)
@@ -131,38 +138,10 @@ static CTG_AVX512 void ctg_ukern_avx512_d##NV(int kc, const float *a, ptrdiff_t 
                                               const float *bp, float *c, ptrdiff_t ldc,      \
                                               int load, const char *pf, int npf)             \
 {                                                                                            \
-    const float *ar[CTG_MR];                                                                 \
-    for (int i = 0; i < CTG_MR; i++)                                                         \
-        ar[i] = a + (i < mr ? i : mr - 1) * lda;                                             \
-    __m512 acc[CTG_MR][NV];                                                                  \
-    _Pragma("GCC unroll 8")                                                                  \
-    for (int i = 0; i < CTG_MR; i++) {                                                       \
-        _Pragma("GCC unroll 3")                                                              \
-        for (int v = 0; v < NV; v++)                                                         \
-            acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps(); \
-    }                                                                                        \
-    for (int k = 0; k < kc; k++) {                                                           \
-        if ((k & 1) == 0 && (k >> 1) < npf)                                                  \
-            __builtin_prefetch(pf + 64 * (k >> 1), 0, 2);                                    \
-        __m512 b[NV];                                                                        \
-        _Pragma("GCC unroll 3")                                                              \
-        for (int v = 0; v < NV; v++)                                                         \
-            b[v] = _mm512_load_ps(bp + 16 * v);                                              \
-        _Pragma("GCC unroll 8")                                                              \
-        for (int i = 0; i < CTG_MR; i++) {                                                   \
-            const __m512 x = _mm512_set1_ps(ar[i][k]);                                       \
-            _Pragma("GCC unroll 3")                                                          \
-            for (int v = 0; v < NV; v++)                                                     \
-                acc[i][v] = _mm512_fmadd_ps(x, b[v], acc[i][v]);                             \
-        }                                                                                    \
-        bp += 16 * NV;                                                                       \
-    }                                                                                        \
-    _Pragma("GCC unroll 8")                                                                  \
-    for (int i = 0; i < CTG_MR; i++) {                                                       \
-        _Pragma("GCC unroll 3")                                                              \
-        for (int v = 0; v < NV; v++)                                                         \
-            _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);                               \
-    }                                                                                        \
+    CTG_UKERN_BODY(NV,                                                                       \
+                   const float *ar[CTG_MR];                                                  \
+                   for (int i = 0; i < CTG_MR; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;,\
+                   ar[i][k], )                                                               \
 }
 
 CTG_UKERN_AVX512_DIRECT(1)
