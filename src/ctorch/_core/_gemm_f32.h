@@ -672,11 +672,12 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
      * panels, 2 + 1 over 2 threads, one thread doing 2/3 of the work): split its rows
      * instead, every thread taking all the columns of its rows (768x512 @ 512x128 at 2
      * threads: 1.18x -> ~1.9x the 1-thread speed).  Loads per thread in half tiles: a tile
-     * (8 x 48 over kc) is 2, packing a B panel ~1, and each row block packs every panel. */
+     * (8 x 48 over kc) is 2, packing a B panel ~1 (~2 for a column-major B, packed by
+     * transposes), and each row block packs every panel. */
     if (nthreads > 1 && ncb == 1 && panels <= ppb1) {
-        const int mp = p.Mp / CTG_MR;
-        const long col_load = (long)((ncol + nthreads - 1) / nthreads) * ppb * (2 * mp + 1);
-        const long row_load = (long)panels * (2 * ((mp + nthreads - 1) / nthreads) + 1);
+        const int mp = p.Mp / CTG_MR, pk = b_cs == 1 ? 1 : 2;
+        const long col_load = (long)((ncol + nthreads - 1) / nthreads) * ppb * (2 * mp + pk);
+        const long row_load = (long)panels * (2 * ((mp + nthreads - 1) / nthreads) + pk);
         if (row_load < col_load) {
             ppb = panels;
             ncol = 1;
