@@ -138,7 +138,7 @@ def test_conv_transpose_on_conv_fused_kernels(
     w = rng.standard_normal((32, 8, 4, 4)).astype(np.float32) * 0.1
     b = rng.standard_normal(8).astype(np.float32) if bias else None
     kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
-    assert cg._convT_as_conv(x, 1, 4, 32, 8 * 16, 16 * 16)
+    assert cg._convT_as_conv(x, 1, 4, 32, 8 * 16, 16 * 16, weight_grad=True)
 
     def run():
         ts = [ctorch.tensor(a, requires_grad=True) for a in (x, w)]
@@ -151,7 +151,7 @@ def test_conv_transpose_on_conv_fused_kernels(
         ), gy
 
     fused, gy = run()
-    monkeypatch.setattr(cg, "_convT_as_conv", lambda *a: False)
+    monkeypatch.setattr(cg, "_convT_as_conv", lambda *a, **k: False)
     wide, _ = run()
     for a, c in zip(fused, wide, strict=True):
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
@@ -168,3 +168,39 @@ def test_conv_transpose_on_conv_fused_kernels(
         )
         for a, c in zip(fused, ref, strict=True):
             np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-3)
+
+
+def test_forward_and_input_grad_per_image_from_64_pixels(monkeypatch):
+    """Where no weight gradient is computed (conv2d's forward, its input gradient alone, and
+    so conv_transpose2d's forward), float32 conv runs the per-image fused kernels from 64
+    output pixels per image (conv_wide._WIDE_MAX_L_NO_DW), the weight gradient still from
+    256.  Both paths make every element the same FMA chain: bitwise equal to the wide path."""
+    import ctorch.ops.conv_gemm as cg
+    import ctorch.ops.conv_wide as cw
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 32, 16, 16)).astype(np.float32)  # k4 s2 p1: 8x8 = 64 pixels
+    w = (rng.standard_normal((64, 32, 4, 4)) * 0.1).astype(np.float32)
+    wt = (rng.standard_normal((64, 32, 4, 4)) * 0.1).astype(np.float32)
+    xt = rng.standard_normal((8, 64, 8, 8)).astype(np.float32)  # convT 8x8 -> 16x16
+    assert not cw._use_wide(x, 1, 8, 64, 512, 64, weight_grad=False)
+    assert cw._use_wide(x, 1, 8, 64, 512, 64, weight_grad=True)
+    assert cg._fused_kernel(x, w, 1, 8, 64, 512, 64) is not None  # the per-image kernels
+
+    def run():
+        tx = ctorch.tensor(x, requires_grad=True)
+        y = F.conv2d(tx, ctorch.tensor(w), None, 2, 1)  # the weight needs no gradient
+        y.backward(ctorch.tensor(np.ones(tuple(y.shape), np.float32)))
+        yt = F.conv_transpose2d(ctorch.tensor(xt), ctorch.tensor(wt), None, 2, 1)
+        return [y.detach().numpy(), tx.grad.numpy(), yt.numpy()]
+
+    fused = run()
+    monkeypatch.setattr(cw, "_WIDE_MAX_L_NO_DW", 256)  # everything below 256 pixels wide
+    wide = run()
+    for a, c in zip(fused, wide, strict=True):
+        np.testing.assert_array_equal(a, c)
+    if HAS_TORCH:
+        import torch
+
+        want = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), None, 2, 1)
+        np.testing.assert_allclose(fused[0], want.numpy(), rtol=1e-4, atol=1e-4)

@@ -204,7 +204,7 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
         return y
     if (y := winograd_forward(xa, wa, ba, geo, g)) is not None:
         return y
-    if _use_wide(xa, g, N, OC, K, L, kh == kw == 1):
+    if _use_wide(xa, g, N, OC, K, L, kh == kw == 1, weight_grad=False):
         return _wide_forward(xa, wa, ba, geo, g)
     k = _fused_kernel(xa, wa, g, N, OC, K, L)
     if k is not None:
@@ -296,7 +296,7 @@ def _conv2d_backward_arrays(
                 ga.reshape(-1), contiguous(xa).reshape(-1), gw.reshape(-1), *geom
             )
         return gx, gw, gb
-    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L, kh == kw == 1):
+    if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L, kh == kw == 1, weight_grad=need_w):
         gx, gw = _wide_backward(ga, xa, wa, geo, g, need_x, need_w)
         return gx, gw, gb
     k = _fused_kernel(ga, ga, g, N, OC, K, L) if (need_x or need_w) else None
@@ -334,15 +334,16 @@ def _conv2d_backward_arrays(
     return gx, gw, gb
 
 
-def _convT_as_conv(xa, g, N, Cin, K, L) -> bool:
+def _convT_as_conv(xa, g, N, Cin, K, L, weight_grad) -> bool:
     """Whether conv_transpose2d (float32 CPU, groups 1) runs through conv2d's per-image
     fused kernels: where conv2d itself would run them for the matching convolution (Cin
-    output channels, K = OC*kh*kw taps, L = H*W output pixels per image)."""
+    output channels, K = OC*kh*kw taps, L = H*W output pixels per image), ``weight_grad``
+    as for ``_use_wide``."""
     return (
         g == 1
         and type(xa) is np.ndarray
         and xa.dtype == np.float32
-        and not _use_wide(xa, 1, N, Cin, K, L)
+        and not _use_wide(xa, 1, N, Cin, K, L, weight_grad=weight_grad)
         and _fused_kernel(xa, xa, 1, N, Cin, K, L) is not None
     )
 
@@ -362,7 +363,7 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     K = OCg * kh * kw
     L = H * W
     if type(xa) is np.ndarray and xa.dtype in (np.float32, np.float64):
-        if _convT_as_conv(xa, g, N, Cin, K, L):
+        if _convT_as_conv(xa, g, N, Cin, K, L, weight_grad=False):
             # conv_transpose2d is conv2d's input gradient: the per-image fused kernel keeps
             # each image's columns in L2 (the wide path's batch of columns made a round
             # trip through memory before col2im: DCGAN's 128->64 4x4 s2 16->32 at batch 16,
@@ -410,7 +411,7 @@ def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x
     if not (need_x or need_w):
         return gx, gw, gb
     if type(ga) is np.ndarray and ga.dtype in (np.float32, np.float64):
-        if _convT_as_conv(xa, g, N, Cin, K, L):
+        if _convT_as_conv(xa, g, N, Cin, K, L, weight_grad=need_w):
             # conv2d of gy with the same weight, and conv2d's weight gradient with the roles
             # of x and gy exchanged: the per-image fused kernels (see _convT_forward_arrays)
             if need_x:

@@ -29,7 +29,16 @@ from .im2col import _is_1x1, _window, col2im_array, im2col_array
 _FUSED_MIN_BATCH = 4
 
 #: float32, groups 1: the fused per-image kernels from this many output pixels per image
+#: where the weight gradient is computed (per image its products have an inner size of only
+#: oh*ow; the wide path sums the batch in one product)
 _WIDE_MAX_L = 256
+
+#: ... and from this many for the forward and the input gradient alone (one W @ cols
+#: product per image, oh*ow columns wide): there the wide path's whole-batch columns (8 MB
+#: for DCGAN's 128->256 16->8 at batch 16) make round trips through memory that the
+#: per-image L2-sized buffer does not (that layer at 1 thread: forward 0.65 -> 0.83x torch,
+#: the transposed 256->128 8->16: 0.76 -> 0.96x)
+_WIDE_MAX_L_NO_DW = 64
 
 
 #: float32, groups 1, 1x1 kernels: the per-image kernels from this many output pixels per
@@ -38,13 +47,19 @@ _WIDE_MAX_L = 256
 _WIDE_MAX_L_1X1 = 16
 
 
-def _use_wide(xa, g, N, OC, K, L, k1x1=False):
-    """Whether conv2d on this CPU array takes the batched ("wide") path."""
+def _use_wide(xa, g, N, OC, K, L, k1x1=False, weight_grad=True):
+    """Whether conv2d on this CPU array takes the batched ("wide") path; ``weight_grad``:
+    whether the call computes the weight gradient (False: the forward, or the input
+    gradient alone)."""
     if type(xa) is not np.ndarray or xa.dtype not in (np.float32, np.float64):
         return False
     if xa.dtype == np.float64 or g > 1:
         return True
-    return L < (_WIDE_MAX_L_1X1 if k1x1 else _WIDE_MAX_L) or N < _FUSED_MIN_BATCH
+    if k1x1:
+        limit = _WIDE_MAX_L_1X1
+    else:
+        limit = _WIDE_MAX_L if weight_grad else _WIDE_MAX_L_NO_DW
+    return L < limit or N < _FUSED_MIN_BATCH
 
 
 #: float32 products from this many multiply-adds go to ctorch's sgemm, never to OpenBLAS
