@@ -174,7 +174,9 @@ def test_forward_and_input_grad_per_image_from_64_pixels(monkeypatch):
     """Where no weight gradient is computed (conv2d's forward, its input gradient alone, and
     so conv_transpose2d's forward), float32 conv runs the per-image fused kernels from 64
     output pixels per image (conv_wide._WIDE_MAX_L_NO_DW), the weight gradient still from
-    256.  Both paths make every element the same FMA chain: bitwise equal to the wide path."""
+    256 (in between, a backward wanting both takes the weight gradient wide and the input
+    gradient per image).  Both paths make every element the same FMA chain and fold the
+    columns in the same order: bitwise equal to the wide path."""
     import ctorch.ops.conv_gemm as cg
     import ctorch.ops.conv_wide as cw
 
@@ -187,12 +189,17 @@ def test_forward_and_input_grad_per_image_from_64_pixels(monkeypatch):
     assert cw._use_wide(x, 1, 8, 64, 512, 64, weight_grad=True)
     assert cg._fused_kernel(x, w, 1, 8, 64, 512, 64) is not None  # the per-image kernels
 
+    gy = rng.standard_normal((8, 64, 8, 8)).astype(np.float32)
+
     def run():
         tx = ctorch.tensor(x, requires_grad=True)
         y = F.conv2d(tx, ctorch.tensor(w), None, 2, 1)  # the weight needs no gradient
-        y.backward(ctorch.tensor(np.ones(tuple(y.shape), np.float32)))
+        y.backward(ctorch.tensor(gy))
         yt = F.conv_transpose2d(ctorch.tensor(xt), ctorch.tensor(wt), None, 2, 1)
-        return [y.detach().numpy(), tx.grad.numpy(), yt.numpy()]
+        # both gradients: the weight's on the wide path, the input's per image
+        tx2, tw2 = ctorch.tensor(x, requires_grad=True), ctorch.tensor(w, requires_grad=True)
+        F.conv2d(tx2, tw2, None, 2, 1).backward(ctorch.tensor(gy))
+        return [y.detach().numpy(), tx.grad.numpy(), yt.numpy(), tx2.grad.numpy(), tw2.grad.numpy()]
 
     fused = run()
     monkeypatch.setattr(cw, "_WIDE_MAX_L_NO_DW", 256)  # everything below 256 pixels wide

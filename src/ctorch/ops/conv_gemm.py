@@ -296,6 +296,19 @@ def _conv2d_backward_arrays(
                 ga.reshape(-1), contiguous(xa).reshape(-1), gw.reshape(-1), *geom
             )
         return gx, gw, gb
+    if (
+        need_x
+        and need_w
+        and _use_wide(ga, g, N, OC, K, L, kh == kw == 1)
+        and not _use_wide(ga, g, N, OC, K, L, kh == kw == 1, weight_grad=False)
+    ):
+        # between the two limits: the weight gradient on the wide path (one product over the
+        # batch), the input gradient on the per-image kernels (as where it is wanted alone)
+        gw = _wide_backward(ga, xa, wa, geo, g, False, True)[1]
+        gx = _conv2d_backward_arrays(
+            ga, xa, wa, stride, padding, dilation, groups, True, False, False, use_direct
+        )[0]  # fmt: skip
+        return gx, gw, gb
     if (need_x or need_w) and _use_wide(ga, g, N, OC, K, L, kh == kw == 1, weight_grad=need_w):
         gx, gw = _wide_backward(ga, xa, wa, geo, g, need_x, need_w)
         return gx, gw, gb
