@@ -17,22 +17,24 @@ import threading
 import numpy as np
 
 cdef extern from "_nn_simd.h" nogil:
-    double ct_nn_sum_f32(const float *x, int64_t n)
-    double ct_nn_sum_f64(const double *x, int64_t n)
-    double ct_nn_sqdev_f32(const float *x, int64_t n, double mean)
-    double ct_nn_sqdev_f64(const double *x, int64_t n, double mean)
-    void ct_nn_sum_dot_f32(const float *gy, const float *x, int64_t n, double mean,
-                           double *sg, double *sgx)
-    void ct_nn_sum_dot_f64(const double *gy, const double *x, int64_t n, double mean,
-                           double *sg, double *sgx)
+    double ct_nn_sum_f32(const float *x, int64_t nseg, int64_t st, int64_t n)
+    double ct_nn_sum_f64(const double *x, int64_t nseg, int64_t st, int64_t n)
+    double ct_nn_sqdev_f32(const float *x, int64_t nseg, int64_t st, int64_t n, double mean)
+    double ct_nn_sqdev_f64(const double *x, int64_t nseg, int64_t st, int64_t n, double mean)
+    void ct_nn_sum_dot_f32(const float *gy, const float *x, int64_t nseg, int64_t st,
+                           int64_t n, double mean, double *sg, double *sgx)
+    void ct_nn_sum_dot_f64(const double *gy, const double *x, int64_t nseg, int64_t st,
+                           int64_t n, double mean, double *sg, double *sgx)
     void ct_nn_affine_f32(const float *x, float *y, int64_t n, float a, float b)
     void ct_nn_affine_f64(const double *x, double *y, int64_t n, double a, double b)
-    void ct_nn_scale_f32(const float *gy, float *gx, int64_t n, float s)
-    void ct_nn_scale_f64(const double *gy, double *gx, int64_t n, double s)
-    void ct_nn_bn_gx_f32(const float *gy, const float *x, float *gx, int64_t n, float mean,
-                         float k, float gm, float s)
-    void ct_nn_bn_gx_f64(const double *gy, const double *x, double *gx, int64_t n,
-                         double mean, double k, double gm, double s)
+    void ct_nn_scale_f32(const float *gy, float *gx, int64_t nseg, int64_t st, int64_t n,
+                         float s)
+    void ct_nn_scale_f64(const double *gy, double *gx, int64_t nseg, int64_t st, int64_t n,
+                         double s)
+    void ct_nn_bn_gx_f32(const float *gy, const float *x, float *gx, int64_t nseg, int64_t st,
+                         int64_t n, float mean, float k, float gm, float s)
+    void ct_nn_bn_gx_f64(const double *gy, const double *x, double *gx, int64_t nseg,
+                         int64_t st, int64_t n, double mean, double k, double gm, double s)
     void ct_nn_ln_fwd_row_f32(const float *x, float *y, int64_t D, const float *w,
                               const float *b, double eps, float *mean, float *rstd)
     void ct_nn_ln_fwd_row_f64(const double *x, double *y, int64_t D, const double *w,
@@ -62,26 +64,30 @@ cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t LN_MAX_BLOCKS = 256
 
 
-cdef inline double _sum(const floating *x, Py_ssize_t n) noexcept nogil:
+# A batch-norm channel: nseg (N) segments of n (HW) elements, st (C * HW) apart.
+cdef inline double _sum(const floating *x, Py_ssize_t nseg, Py_ssize_t st,
+                        Py_ssize_t n) noexcept nogil:
     if floating is float:
-        return ct_nn_sum_f32(x, n)
+        return ct_nn_sum_f32(x, nseg, st, n)
     else:
-        return ct_nn_sum_f64(x, n)
+        return ct_nn_sum_f64(x, nseg, st, n)
 
 
-cdef inline double _sqdev(const floating *x, Py_ssize_t n, double mean) noexcept nogil:
+cdef inline double _sqdev(const floating *x, Py_ssize_t nseg, Py_ssize_t st, Py_ssize_t n,
+                          double mean) noexcept nogil:
     if floating is float:
-        return ct_nn_sqdev_f32(x, n, mean)
+        return ct_nn_sqdev_f32(x, nseg, st, n, mean)
     else:
-        return ct_nn_sqdev_f64(x, n, mean)
+        return ct_nn_sqdev_f64(x, nseg, st, n, mean)
 
 
-cdef inline void _sum_dot(const floating *gy, const floating *x, Py_ssize_t n, double mean,
-                          double *sg, double *sgx) noexcept nogil:
+cdef inline void _sum_dot(const floating *gy, const floating *x, Py_ssize_t nseg,
+                          Py_ssize_t st, Py_ssize_t n, double mean, double *sg,
+                          double *sgx) noexcept nogil:
     if floating is float:
-        ct_nn_sum_dot_f32(gy, x, n, mean, sg, sgx)
+        ct_nn_sum_dot_f32(gy, x, nseg, st, n, mean, sg, sgx)
     else:
-        ct_nn_sum_dot_f64(gy, x, n, mean, sg, sgx)
+        ct_nn_sum_dot_f64(gy, x, nseg, st, n, mean, sg, sgx)
 
 
 cdef inline void _affine(const floating *x, floating *y, Py_ssize_t n, floating a,
@@ -92,20 +98,21 @@ cdef inline void _affine(const floating *x, floating *y, Py_ssize_t n, floating 
         ct_nn_affine_f64(x, y, n, a, b)
 
 
-cdef inline void _scale(const floating *gy, floating *gx, Py_ssize_t n,
+cdef inline void _scale(const floating *gy, floating *gx, Py_ssize_t nseg, Py_ssize_t st,
+                        Py_ssize_t n, floating s) noexcept nogil:
+    if floating is float:
+        ct_nn_scale_f32(gy, gx, nseg, st, n, s)
+    else:
+        ct_nn_scale_f64(gy, gx, nseg, st, n, s)
+
+
+cdef inline void _bn_gx(const floating *gy, const floating *x, floating *gx, Py_ssize_t nseg,
+                        Py_ssize_t st, Py_ssize_t n, floating mean, floating k, floating gm,
                         floating s) noexcept nogil:
     if floating is float:
-        ct_nn_scale_f32(gy, gx, n, s)
+        ct_nn_bn_gx_f32(gy, x, gx, nseg, st, n, mean, k, gm, s)
     else:
-        ct_nn_scale_f64(gy, gx, n, s)
-
-
-cdef inline void _bn_gx(const floating *gy, const floating *x, floating *gx, Py_ssize_t n,
-                        floating mean, floating k, floating gm, floating s) noexcept nogil:
-    if floating is float:
-        ct_nn_bn_gx_f32(gy, x, gx, n, mean, k, gm, s)
-    else:
-        ct_nn_bn_gx_f64(gy, x, gx, n, mean, k, gm, s)
+        ct_nn_bn_gx_f64(gy, x, gx, nseg, st, n, mean, k, gm, s)
 
 
 cdef inline void _ln_fwd_row(const floating *x, floating *y, Py_ssize_t D, const floating *w,
@@ -185,19 +192,15 @@ def batchnorm_stats(const floating[::1] x, floating[::1] mean, floating[::1] inv
     _check("batchnorm_stats", "x", x.shape[0], N * C * HW)
     _check("batchnorm_stats", "mean", mean.shape[0], C)
     _check("batchnorm_stats", "invstd", invstd.shape[0], C)
-    cdef Py_ssize_t c, n
+    cdef Py_ssize_t c
     cdef double s, m, v
     cdef double cnt = <double>(N * HW)
     cdef const floating *xp = &x[0] if x.shape[0] > 0 else NULL
     with nogil:
         for c in prange(C, schedule='static', use_threads_if=N * C * HW > THRESHOLD):
-            s = 0.0
-            for n in range(N):
-                s = s + _sum(xp + (n * C + c) * HW, HW)
+            s = _sum(xp + c * HW, N, C * HW, HW)
             m = s / cnt
-            v = 0.0
-            for n in range(N):
-                v = v + _sqdev(xp + (n * C + c) * HW, HW, m)
+            v = _sqdev(xp + c * HW, N, C * HW, HW, m)
             mean[c] = <floating>m
             invstd[c] = <floating>(1.0 / sqrt(v / cnt + eps))
 
@@ -276,7 +279,7 @@ def batchnorm_backward(const floating[::1] gy, const floating[::1] x,
             gbp = &gb[0]
     if C == 0:
         return
-    cdef Py_ssize_t c, n, off
+    cdef Py_ssize_t c
     cdef double sg, sgx, cnt = <double>(N * HW)
     cdef floating k, gm, s, mc
     cdef const floating *gyp = &gy[0] if gy.shape[0] > 0 else NULL
@@ -288,9 +291,7 @@ def batchnorm_backward(const floating[::1] gy, const floating[::1] x,
             sg = 0.0
             sgx = 0.0
             if need_red:
-                for n in range(N):
-                    off = (n * C + c) * HW
-                    _sum_dot(gyp + off, xp + off, HW, <double>mc, &sg, &sgx)
+                _sum_dot(gyp + c * HW, xp + c * HW, N, C * HW, HW, <double>mc, &sg, &sgx)
                 if gwp != NULL:
                     gwp[c] = <floating>(sgx * <double>invstd[c])
                 if gbp != NULL:
@@ -302,13 +303,9 @@ def batchnorm_backward(const floating[::1] gy, const floating[::1] x,
                 if training:
                     k = <floating>(sgx * <double>invstd[c] * <double>invstd[c] / cnt)
                     gm = <floating>(sg / cnt)
-                    for n in range(N):
-                        off = (n * C + c) * HW
-                        _bn_gx(gyp + off, xp + off, gxp + off, HW, mc, k, gm, s)
+                    _bn_gx(gyp + c * HW, xp + c * HW, gxp + c * HW, N, C * HW, HW, mc, k, gm, s)
                 else:
-                    for n in range(N):
-                        off = (n * C + c) * HW
-                        _scale(gyp + off, gxp + off, HW, s)
+                    _scale(gyp + c * HW, gxp + c * HW, N, C * HW, HW, s)
 
 
 def layernorm_forward(const floating[::1] x, const floating[::1] weight,
