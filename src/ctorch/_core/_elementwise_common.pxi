@@ -25,12 +25,14 @@ cdef extern from "_elementwise_simd.h" nogil:
                                double *gx, ct_i n, double a, double b)
 
 # Elements per work item, and the sizes above which work items go to the thread pool:
-# THRESHOLD for memory-bound loops (a second thread pays off only well beyond the cost of
-# waking it, which OMP_WAIT_POLICY=PASSIVE makes a futex wake-up), HEAVY_THRESHOLD for unary
-# ops that spend several ns per element in exp/erf/tanh/libm. See docs/kernels.md, "Threads".
+# THRESHOLD for memory-bound loops, HEAVY_THRESHOLD for unary ops that spend several ns per
+# element in exp/erf/tanh/libm.  Both 32768, torch's grain size: since ctorch's OpenMP threads
+# spin briefly (GOMP_SPINCOUNT) instead of sleeping on a futex, a second thread pays from
+# there (2 threads, 98304 floats: add 22 -> 13 us, relu 17 -> 11 us, with 131072 before).
+# See docs/kernels.md, "Threads".
 cdef enum:
     CHUNK = 16384
-    THRESHOLD = 131072
+    THRESHOLD = 32768
     HEAVY_THRESHOLD = 32768
 
 
