@@ -673,12 +673,23 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
      * instead, every thread taking all the columns of its rows (768x512 @ 512x128 at 2
      * threads: 1.18x -> ~1.9x the 1-thread speed).  Loads per thread in half tiles: a tile
      * (8 x 48 over kc) is 2, packing a B panel ~1 (~2 for a column-major B, packed by
-     * transposes), and each row block packs every panel. */
+     * transposes), and each row block packs every panel; reading an 8-row panel of A in
+     * place ~1. */
     if (nthreads > 1 && ncb == 1 && panels <= ppb1) {
         const int mp = p.Mp / CTG_MR, pk = b_cs == 1 ? 1 : 2;
-        const long col_load = (long)((ncol + nthreads - 1) / nthreads) * ppb * (2 * mp + pk);
-        const long row_load = (long)panels * (2 * ((mp + nthreads - 1) / nthreads) + pk);
-        if (row_load < col_load) {
+        const int cpt = (ncol + nthreads - 1) / nthreads, rpt = (mp + nthreads - 1) / nthreads;
+        long col_load = (long)cpt * ppb * (2 * mp + pk);
+        long row_load = (long)panels * (2 * rpt + pk);
+        if (M >= 256 && ctg_a_direct(p.simd, a_rs, a_cs, K, N)) {
+            /* A read in place: every column block reads its rows of A again (2 threads:
+             * 1024x256 @ 256x64 0.25-0.29 -> 0.12-0.13 ms, 1024x64 @ 64x192 0.12-0.14 ->
+             * 0.09 ms, 4096x64 @ 64x192 0.53-0.58 -> 0.43-0.44 ms).  Not for a few rows,
+             * whose A stays in L2: the MLP b64 step at 2 threads fell to 0.80x torch with
+             * it, and is 0.97-0.99x without (with the margin below). */
+            col_load += (long)cpt * mp;
+            row_load += rpt;
+        }
+        if (20 * row_load < 19 * col_load) { /* by a margin: near ties went either way */
             ppb = panels;
             ncol = 1;
         }
