@@ -6,12 +6,21 @@
 /* ---- reductions split into 4 contiguous quarters: 4 independent vector accumulators
  * (a single omp-simd accumulator is add-latency bound), fixed order, deterministic ---- */
 
-/* Quarters shorter than this run plain scalar loops (the same sums, in the same order, as
- * the vector loop's scalar remainder, which is all it ran for them on AVX-512), without the
- * vector set-up and four horizontal sums that cost more than the sums themselves: a
- * BatchNorm2d over 16x512x4x4 spent 0.4 ms in its statistics. */
+/* Quarters shorter than this run plain scalar loops (CT_NN_QLOOP: the same sums, in the same
+ * order, as the vector loop's scalar remainder, which is all it ran for them on AVX-512),
+ * without the vector set-up and four horizontal sums that cost more than the sums
+ * themselves: a BatchNorm2d over 16x512x4x4 spent 0.4 ms in its statistics. */
 #ifndef CT_NN_SHORT
 #define CT_NN_SHORT 8
+/* for (i = 0; i < q; i++) { body }: a plain loop below CT_NN_SHORT, else under the pragma
+ * RED (omp simd with the loop's reductions) */
+#define CT_NN_QLOOP(RED, ...)                                                                 \
+    if (q < CT_NN_SHORT) {                                                                   \
+        for (int64_t i = 0; i < q; i++) { __VA_ARGS__ }                                      \
+    } else {                                                                                 \
+        _Pragma(RED)                                                                         \
+        for (int64_t i = 0; i < q; i++) { __VA_ARGS__ }                                      \
+    }
 #endif
 
 static inline __attribute__((always_inline)) double
@@ -20,23 +29,11 @@ CT_FN(ct_nn_q_sum)(const CT_T *restrict x, int64_t n)
     int64_t q = n / 4;
     const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    if (q < CT_NN_SHORT) { /* see CT_NN_SHORT */
-        for (int64_t i = 0; i < q; i++) {
-            s0 += (double)x[i];
-            s1 += (double)x1[i];
-            s2 += (double)x2[i];
-            s3 += (double)x3[i];
-        }
-        for (int64_t i = 4 * q; i < n; i++) s0 += (double)x[i];
-        return (s0 + s1) + (s2 + s3);
-    }
-#pragma omp simd reduction(+:s0, s1, s2, s3)
-    for (int64_t i = 0; i < q; i++) {
+    CT_NN_QLOOP("omp simd reduction(+:s0, s1, s2, s3)",
         s0 += (double)x[i];
         s1 += (double)x1[i];
         s2 += (double)x2[i];
-        s3 += (double)x3[i];
-    }
+        s3 += (double)x3[i];)
     for (int64_t i = 4 * q; i < n; i++) s0 += (double)x[i];
     return (s0 + s1) + (s2 + s3);
 }
@@ -47,30 +44,13 @@ CT_FN(ct_nn_q_sqdev)(const CT_T *restrict x, int64_t n, double mean)
     int64_t q = n / 4;
     const CT_T *x1 = x + q, *x2 = x + 2 * q, *x3 = x + 3 * q;
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    if (q < CT_NN_SHORT) {
-        for (int64_t i = 0; i < q; i++) {
-            double d0 = (double)x[i] - mean, d1 = (double)x1[i] - mean;
-            double d2 = (double)x2[i] - mean, d3 = (double)x3[i] - mean;
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
-        }
-        for (int64_t i = 4 * q; i < n; i++) {
-            double d = (double)x[i] - mean;
-            s0 += d * d;
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-#pragma omp simd reduction(+:s0, s1, s2, s3)
-    for (int64_t i = 0; i < q; i++) {
+    CT_NN_QLOOP("omp simd reduction(+:s0, s1, s2, s3)",
         double d0 = (double)x[i] - mean, d1 = (double)x1[i] - mean;
         double d2 = (double)x2[i] - mean, d3 = (double)x3[i] - mean;
         s0 += d0 * d0;
         s1 += d1 * d1;
         s2 += d2 * d2;
-        s3 += d3 * d3;
-    }
+        s3 += d3 * d3;)
     for (int64_t i = 4 * q; i < n; i++) {
         double d = (double)x[i] - mean;
         s0 += d * d;
@@ -85,38 +65,8 @@ CT_FN(ct_nn_q_sum_dot)(const CT_T *restrict gy, const CT_T *restrict w, const CT
 {
     int64_t q = n / 4;
     double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-    if (q < CT_NN_SHORT) { /* see CT_NN_SHORT: the same sums as the vector loops' remainders */
-        for (int64_t i = 0; i < q; i++) {
-            double g0, g1, g2, g3;
-            if (w) {
-                g0 = (double)(gy[i] * w[i]);
-                g1 = (double)(gy[i + q] * w[i + q]);
-                g2 = (double)(gy[i + 2 * q] * w[i + 2 * q]);
-                g3 = (double)(gy[i + 3 * q] * w[i + 3 * q]);
-            } else {
-                g0 = (double)gy[i];
-                g1 = (double)gy[i + q];
-                g2 = (double)gy[i + 2 * q];
-                g3 = (double)gy[i + 3 * q];
-            }
-            a0 += g0; a1 += g1; a2 += g2; a3 += g3;
-            b0 += g0 * (double)(x[i] - mean);
-            b1 += g1 * (double)(x[i + q] - mean);
-            b2 += g2 * (double)(x[i + 2 * q] - mean);
-            b3 += g3 * (double)(x[i + 3 * q] - mean);
-        }
-        for (int64_t i = 4 * q; i < n; i++) {
-            double g = w ? (double)(gy[i] * w[i]) : (double)gy[i];
-            a0 += g;
-            b0 += g * (double)(x[i] - mean);
-        }
-        *sg = (a0 + a1) + (a2 + a3);
-        *sgx = (b0 + b1) + (b2 + b3);
-        return;
-    }
     if (w) {
-#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
-        for (int64_t i = 0; i < q; i++) {
+        CT_NN_QLOOP("omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)",
             double g0 = (double)(gy[i] * w[i]), g1 = (double)(gy[i + q] * w[i + q]);
             double g2 = (double)(gy[i + 2 * q] * w[i + 2 * q]);
             double g3 = (double)(gy[i + 3 * q] * w[i + 3 * q]);
@@ -124,24 +74,21 @@ CT_FN(ct_nn_q_sum_dot)(const CT_T *restrict gy, const CT_T *restrict w, const CT
             b0 += g0 * (double)(x[i] - mean);
             b1 += g1 * (double)(x[i + q] - mean);
             b2 += g2 * (double)(x[i + 2 * q] - mean);
-            b3 += g3 * (double)(x[i + 3 * q] - mean);
-        }
+            b3 += g3 * (double)(x[i + 3 * q] - mean);)
         for (int64_t i = 4 * q; i < n; i++) {
             double g = (double)(gy[i] * w[i]);
             a0 += g;
             b0 += g * (double)(x[i] - mean);
         }
     } else {
-#pragma omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)
-        for (int64_t i = 0; i < q; i++) {
+        CT_NN_QLOOP("omp simd reduction(+:a0, a1, a2, a3, b0, b1, b2, b3)",
             double g0 = (double)gy[i], g1 = (double)gy[i + q];
             double g2 = (double)gy[i + 2 * q], g3 = (double)gy[i + 3 * q];
             a0 += g0; a1 += g1; a2 += g2; a3 += g3;
             b0 += g0 * (double)(x[i] - mean);
             b1 += g1 * (double)(x[i + q] - mean);
             b2 += g2 * (double)(x[i + 2 * q] - mean);
-            b3 += g3 * (double)(x[i + 3 * q] - mean);
-        }
+            b3 += g3 * (double)(x[i + 3 * q] - mean);)
         for (int64_t i = 4 * q; i < n; i++) {
             double g = (double)gy[i];
             a0 += g;
