@@ -12,6 +12,8 @@
  * themselves: a BatchNorm2d over 16x512x4x4 spent 0.4 ms in its statistics. */
 #ifndef CT_NN_SHORT
 #define CT_NN_SHORT 8
+#endif
+#ifndef CT_NN_QLOOP
 /* for (i = 0; i < q; i++) { body }: a plain loop below CT_NN_SHORT, else under the pragma
  * RED (omp simd with the loop's reductions) */
 #define CT_NN_QLOOP(RED, ...)                                                                 \
