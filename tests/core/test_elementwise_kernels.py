@@ -5,6 +5,9 @@ Sizes straddle the threading threshold and use odd lengths for SIMD tails.
 """
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -387,9 +390,18 @@ def _gelu_ref(xd):
     return xd * phi, phi + xd * np.exp(-0.5 * xd * xd) / math.sqrt(2 * math.pi)
 
 
-def test_gelu_float32_dense_accuracy():
-    """float32 GELU (its own erfc scheme, see _ct_math.h) over a dense grid that covers the
-    whole range where the result is a normal float: max error in ulps of the result."""
+@pytest.fixture(params=["tables", "erfc"])
+def gelu_scheme(request):
+    """Both float32 GELU schemes: the AVX-512 tables (_gelu_f32.h; the erfc scheme where the
+    CPU has no AVX-512F) and the op table's erfc scheme (_ct_math.h)."""
+    was = E._set_gelu_avx512(request.param == "tables")
+    yield request.param
+    E._set_gelu_avx512(was)
+
+
+def test_gelu_float32_dense_accuracy(gelu_scheme):
+    """float32 GELU over a dense grid that covers the whole range where the result is a normal
+    float: max error in ulps of the result."""
     x = np.concatenate(
         [np.linspace(-14.0, 10.0, 300_001), np.linspace(-1e-3, 1e-3, 2001), [-13.3, 5.5, 9.9]]
     ).astype(np.float32)
@@ -407,6 +419,40 @@ def test_gelu_float32_dense_accuracy():
     dgot = run_threads(lambda: (E.unary_backward(E.UN_GELU, gy, x, out, gx), gx)[1])
     derr = np.abs(dgot.astype(np.float64) - dref)
     assert (derr <= 4 * 2.0**-24 * np.abs(dref) + 2.0**-24).all(), derr.max()
+
+
+def test_gelu_float32_schemes_in_place_and_in_pieces(gelu_scheme):
+    """Each scheme gives the same bits in place, on any slice (the AVX-512 tail vectors are
+    masked), and with the lanes it hands to the erfc scheme (x <= -5.875, -inf, NaN) mixed in;
+    the two schemes agree to within the accuracy bound."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(4099) * 3).astype(np.float32)
+    x[::97] = -7.5
+    x[5], x[6], x[7], x[8] = -np.inf, np.inf, np.nan, -5.875
+    want = np.empty_like(x)
+    E.unary(E.UN_GELU, x, want)
+    gy = rng.standard_normal(x.size).astype(np.float32)
+    gwant = np.empty_like(x)
+    E.unary_backward(E.UN_GELU, gy, x, want, gwant)
+    for a, b in [(0, 4099), (3, 20), (1, 4098), (17, 33), (4000, 4099)]:
+        part = np.empty(b - a, np.float32)
+        E.unary(E.UN_GELU, x[a:b], part)
+        np.testing.assert_array_equal(part.view(np.int32), want[a:b].view(np.int32))
+        gpart = np.empty(b - a, np.float32)
+        E.unary_backward(E.UN_GELU, gy[a:b], x[a:b], want[a:b], gpart)
+        np.testing.assert_array_equal(gpart.view(np.int32), gwant[a:b].view(np.int32))
+    inplace = x.copy()
+    E.unary(E.UN_GELU, inplace, inplace)
+    np.testing.assert_array_equal(inplace.view(np.int32), want.view(np.int32))
+    ginplace = x.copy()
+    E.unary_backward(E.UN_GELU, gy, ginplace, want, ginplace)
+    np.testing.assert_array_equal(ginplace.view(np.int32), gwant.view(np.int32))
+    E._set_gelu_avx512(gelu_scheme != "tables")
+    other = np.empty_like(x)
+    E.unary(E.UN_GELU, x, other)
+    ok = ~np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(other), ~ok)
+    np.testing.assert_allclose(other[ok], want[ok], rtol=5 * 2.0**-24, atol=1e-44)
 
 
 def test_erf_float32_dense_accuracy():
@@ -533,3 +579,15 @@ def test_length_mismatch_raises():
 def test_dtype_mismatch_raises():
     with pytest.raises((ValueError, TypeError)):
         E.binary(E.BIN_ADD, np.ones(3), np.ones(3, np.float32), np.ones(3))
+
+
+def test_gelu_tables_match_their_generator():
+    """_gelu_tables.h is tools/gen_gelu_tables.py's output, not edited by hand."""
+    pytest.importorskip("scipy")
+    root = Path(__file__).resolve().parents[2]
+    gen = root / "tools" / "gen_gelu_tables.py"
+    header = root / "src" / "ctorch" / "_core" / "_gelu_tables.h"
+    if not gen.exists() or not header.exists():
+        pytest.skip("needs the source tree (tools/ and src/)")
+    out = subprocess.run([sys.executable, str(gen)], capture_output=True, text=True, check=True)
+    assert out.stdout == header.read_text()

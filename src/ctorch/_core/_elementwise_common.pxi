@@ -23,6 +23,9 @@ cdef extern from "_elementwise_simd.h" nogil:
                                float *gx, ct_i n, float a, float b)
     void ct_unary_backward_f64(int op, const double *gy, const double *x, const double *y,
                                double *gx, ct_i n, double a, double b)
+    # the float32 GELU's AVX-512 tables (_gelu_f32.h): on where the CPU has AVX-512F
+    int ctge_avx512()
+    void ctge_set_avx512(int on)
 
 # Elements per work item, and the sizes above which work items go to the thread pool:
 # THRESHOLD for memory-bound loops, HEAVY_THRESHOLD for unary ops that spend several ns per

@@ -18,6 +18,34 @@ typedef ptrdiff_t ct_i;
 /* Op codes, flags and backward availability come from the op table (_table/elementwise.def). */
 #include "../_table/elementwise.h"
 
+/* Hand-written kernels that run ahead of the table's loop when they apply (return 1), e.g. the
+ * float32 GELU's AVX-512 tables (_gelu_f32.h). */
+#include "_gelu_f32.h"
+
+static inline int ct_unary_own_f32(int op, const float *xs, float *out, ct_i n)
+{
+    return op == CT_UN_GELU && ct_gelu_fwd_f32(xs, out, n);
+}
+
+static inline int ct_unary_backward_own_f32(int op, const float *gy, const float *xs, float *gx,
+                                            ct_i n)
+{
+    return op == CT_UN_GELU && ct_gelu_bwd_f32(gy, xs, gx, n);
+}
+
+static inline int ct_unary_own_f64(int op, const double *xs, double *out, ct_i n)
+{
+    (void)op, (void)xs, (void)out, (void)n;
+    return 0;
+}
+
+static inline int ct_unary_backward_own_f64(int op, const double *gy, const double *xs,
+                                            double *gx, ct_i n)
+{
+    (void)op, (void)gy, (void)xs, (void)gx, (void)n;
+    return 0;
+}
+
 #define T float
 #define SFX _f32
 #define LMS f

@@ -107,6 +107,7 @@ CT_SIMD static void FN(ct_binary_scalar)(int op, const T *xs, T s, T *out, ct_i 
 /* ---- unary: forward out = f(x; a, b), backward gx = g * f'(x) given x and y = f(x) ------- */
 CT_SIMD static void FN(ct_unary)(int op, const T *xs, T *out, ct_i n, T a, T b)
 {
+    if (FN(ct_unary_own)(op, xs, out, n)) return;
     switch (op) {
 #define UNARY(NAME, SAVES, FLAGS, NAMES, UFUNC, FWD, BWD) \
     case CT_UN_##NAME: CT_LOOP({ const T x = xs[i]; out[i] = (FWD); }); break;
@@ -131,6 +132,7 @@ CT_SIMD static void FN(ct_unary)(int op, const T *xs, T *out, ct_i n, T a, T b)
 CT_SIMD static void FN(ct_unary_backward)(int op, const T *gy, const T *xs, const T *ys, T *gx,
                                           ct_i n, T a, T b)
 {
+    if (FN(ct_unary_backward_own)(op, gy, xs, gx, n)) return;
     switch (op) {
 #define UNARY(NAME, SAVES, FLAGS, NAMES, UFUNC, FWD, BWD) CT_BWD_CASE_##SAVES(NAME, BWD)
 #define BINARY(NAME, ...)

@@ -256,3 +256,12 @@ def scale(const floating[::1] x, double alpha, floating[::1] out):
                 ct_scale_f32(&x[s], <float>alpha, &out[s], e - s)
             else:
                 ct_scale_f64(&x[s], alpha, &out[s], e - s)
+
+
+def _set_gelu_avx512(bint on):
+    """Turn the float32 GELU's AVX-512 tables (_gelu_f32.h) on (where the CPU has AVX-512F) or
+    off (the erfc scheme of the op table's loop), in this module's kernels; returns whether they
+    were on.  For the tests, which check both schemes on one machine."""
+    cdef int was = ctge_avx512()
+    ctge_set_avx512(on)
+    return bool(was)
