@@ -12,10 +12,13 @@
  */
 #define FN(name) CT_X(name, SFX)
 
-/* the products' clones: FMA in every vector clone (haswell = AVX2 + FMA), so fmaf is one
- * instruction there; "default" calls libm's fmaf (same bits, slower) */
+/* the products' clones: FMA in every vector clone, so fmaf is one instruction there;
+ * "default" calls libm's fmaf (same bits, slower).  The second clone is "fma" (AVX + FMA,
+ * chosen by the CPU's FMA feature bit), not "arch=haswell": GCC picks an arch= clone only on
+ * that exact CPU model, so every other AVX2 CPU (Zen 2/3, Skylake and later client parts)
+ * fell through to "default" */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(CT_NO_CLONES)
-#define CTA_SIMD __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#define CTA_SIMD __attribute__((target_clones("avx512f", "fma", "default")))
 #else
 #define CTA_SIMD
 #endif
