@@ -272,3 +272,34 @@ def test_row_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
     for other in outs[1:]:
         np.testing.assert_array_equal(outs[0], other)
     check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+
+
+@pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
+@pytest.mark.parametrize(
+    "M,K,N",  # few rows (B read in place), M % 8 <= 4 (the 4-row edge), ragged last panel
+    [(20, 800, 200), (20, 200, 800), (4, 300, 70), (12, 513, 96), (32, 64, 1000), (1, 17, 33)],
+)
+def test_few_rows_read_b_in_place_and_4_row_edges_give_the_packed_bits(mode, M, K, N):
+    """For a few rows the AVX-512 path reads a row-major B in place (ctg_b_direct) and a
+    bottom edge of at most 4 rows read in place runs a 4-row tile; each C element is still
+    the same FMA chain, so the result equals, bit for bit, the same product with both
+    operands column-major (both packed, 8-row tiles), at 1 and 2 threads."""
+    if not gemm.SGEMM_AVX512:
+        pytest.skip("the in-place reads are on the AVX-512 path only")
+    rng = np.random.default_rng(M + K + N)
+    nb = 3 if mode in ("reduce_batch", "batched") else 1
+    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # same values
+    b_cols = np.ascontiguousarray(b.transpose(0, 2, 1)).transpose(0, 2, 1)
+    rb, acc = mode == "reduce_batch", mode == "accumulate"
+    base = rand(rng, 1 if rb else nb, M, N)
+    outs = []
+    for aa, bb in ((a_cols, b_cols), (a, b), (a, b_cols), (a_cols, b)):
+        for nt in (1, 2):
+            out = base.copy() if acc else np.empty_like(base)
+            with threads(nt):
+                gemm.sgemm(aa, bb, out, reduce_batch=rb, accumulate=acc)
+            outs.append(out)
+    for other in outs[1:]:
+        np.testing.assert_array_equal(outs[0], other)
+    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)

@@ -40,11 +40,14 @@
 #endif
 
 /* pf/npf: npf cache lines from pf on to prefetch into L2 while computing (next B block). */
-typedef void (*ctg_ukern_t)(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                            int load, const char *pf, int npf);
+/* B's rows are ldb floats apart: w (= 16 * the vectors) in a packed panel, B's own row
+ * stride where B is read in place (ctg_b_direct). */
+typedef void (*ctg_ukern_t)(int kc, const float *ap, const float *bp, ptrdiff_t ldb, float *c,
+                            ptrdiff_t ldc, int load, const char *pf, int npf);
 /* the same with A in place: row-major, row stride lda, mr valid rows */
 typedef void (*ctg_ukern_d_t)(int kc, const float *a, ptrdiff_t lda, int mr, const float *bp,
-                              float *c, ptrdiff_t ldc, int load, const char *pf, int npf);
+                              ptrdiff_t ldb, float *c, ptrdiff_t ldc, int load, const char *pf,
+                              int npf);
 
 /* ---------------------------------------------------------------- portable micro-kernel */
 static void ctg_ukern_c(int nv, int kc, const float *ap, const float *bp, float *c,
@@ -67,15 +70,16 @@ static void ctg_ukern_c(int nv, int kc, const float *ap, const float *bp, float 
         for (int j = 0; j < w; j++)
             c[i * ldc + j] = acc[i][j];
 }
-static void ctg_ukern_c1(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                         int load, const char *pf, int npf)
-{ (void)pf; (void)npf; ctg_ukern_c(1, kc, ap, bp, c, ldc, load); }
-static void ctg_ukern_c2(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                         int load, const char *pf, int npf)
-{ (void)pf; (void)npf; ctg_ukern_c(2, kc, ap, bp, c, ldc, load); }
-static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                         int load, const char *pf, int npf)
-{ (void)pf; (void)npf; ctg_ukern_c(3, kc, ap, bp, c, ldc, load); }
+/* (the portable path packs every panel: ldb is always w) */
+static void ctg_ukern_c1(int kc, const float *ap, const float *bp, ptrdiff_t ldb, float *c,
+                         ptrdiff_t ldc, int load, const char *pf, int npf)
+{ (void)ldb; (void)pf; (void)npf; ctg_ukern_c(1, kc, ap, bp, c, ldc, load); }
+static void ctg_ukern_c2(int kc, const float *ap, const float *bp, ptrdiff_t ldb, float *c,
+                         ptrdiff_t ldc, int load, const char *pf, int npf)
+{ (void)ldb; (void)pf; (void)npf; ctg_ukern_c(2, kc, ap, bp, c, ldc, load); }
+static void ctg_ukern_c3(int kc, const float *ap, const float *bp, ptrdiff_t ldb, float *c,
+                         ptrdiff_t ldc, int load, const char *pf, int npf)
+{ (void)ldb; (void)pf; (void)npf; ctg_ukern_c(3, kc, ap, bp, c, ldc, load); }
 
 /* ---------------------------------------------------------------- AVX-512 micro-kernel */
 #ifdef CTG_X86
@@ -83,11 +87,13 @@ static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptr
 
 /* The tile's body: C (+)= A @ B over kc, A's value of row i at step k being AVAL (SETUP
  * declares what AVAL needs, STEP advances it after each k). */
-#define CTG_UKERN_BODY(NV, SETUP, AVAL, STEP)                                                 \
+#define CTG_UKERN_BODY(NV, SETUP, AVAL, STEP) CTG_UKERN_BODY_R(NV, CTG_MR, SETUP, AVAL, STEP)
+/* ... with MR rows (8, or 4 for a bottom edge of at most 4 rows read in place) */
+#define CTG_UKERN_BODY_R(NV, MR, SETUP, AVAL, STEP)                                           \
     SETUP                                                                                    \
-    __m512 acc[CTG_MR][NV];                                                                  \
+    __m512 acc[MR][NV];                                                                  \
     _Pragma("GCC unroll 8")                                                                  \
-    for (int i = 0; i < CTG_MR; i++) {                                                       \
+    for (int i = 0; i < MR; i++) {                                                       \
         _Pragma("GCC unroll 3")                                                              \
         for (int v = 0; v < NV; v++)                                                         \
             acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps(); \
@@ -98,19 +104,19 @@ static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptr
         __m512 b[NV];                                                                        \
         _Pragma("GCC unroll 3")                                                              \
         for (int v = 0; v < NV; v++)                                                         \
-            b[v] = _mm512_load_ps(bp + 16 * v);                                              \
+            b[v] = _mm512_loadu_ps(bp + 16 * v);                                             \
         _Pragma("GCC unroll 8")                                                              \
-        for (int i = 0; i < CTG_MR; i++) {                                                   \
+        for (int i = 0; i < MR; i++) {                                                   \
             const __m512 a = _mm512_set1_ps(AVAL);                                           \
             _Pragma("GCC unroll 3")                                                          \
             for (int v = 0; v < NV; v++)                                                     \
                 acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);                             \
         }                                                                                    \
         STEP                                                                                 \
-        bp += 16 * NV;                                                                       \
+        bp += ldb;                                                                           \
     }                                                                                        \
     _Pragma("GCC unroll 8")                                                                  \
-    for (int i = 0; i < CTG_MR; i++) {                                                       \
+    for (int i = 0; i < MR; i++) {                                                       \
         _Pragma("GCC unroll 3")                                                              \
         for (int v = 0; v < NV; v++)                                                         \
             _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);                               \
@@ -119,8 +125,8 @@ static void ctg_ukern_c3(int kc, const float *ap, const float *bp, float *c, ptr
 /* A from a packed panel: row i's k-th value at ap[k * MR + i] */
 #define CTG_UKERN_AVX512(NV)                                                                  \
 static CTG_AVX512 void ctg_ukern_avx512_##NV(int kc, const float *ap, const float *bp,      \
-                                             float *c, ptrdiff_t ldc, int load,             \
-                                             const char *pf, int npf)                       \
+                                             ptrdiff_t ldb, float *c, ptrdiff_t ldc,        \
+                                             int load, const char *pf, int npf)             \
 {                                                                                            \
     CTG_UKERN_BODY(NV, , ap[i], ap += CTG_MR;)                                               \
 }
@@ -135,8 +141,9 @@ CTG_UKERN_AVX512(3)
  * is the same FMA chain as with the packed panel, so the bits do not change. */
 #define CTG_UKERN_AVX512_DIRECT(NV)                                                           \
 static CTG_AVX512 void ctg_ukern_avx512_d##NV(int kc, const float *a, ptrdiff_t lda, int mr,  \
-                                              const float *bp, float *c, ptrdiff_t ldc,      \
-                                              int load, const char *pf, int npf)             \
+                                              const float *bp, ptrdiff_t ldb, float *c,      \
+                                              ptrdiff_t ldc, int load, const char *pf,       \
+                                              int npf)                                       \
 {                                                                                            \
     CTG_UKERN_BODY(NV,                                                                       \
                    const float *ar[CTG_MR];                                                  \
@@ -147,6 +154,25 @@ static CTG_AVX512 void ctg_ukern_avx512_d##NV(int kc, const float *a, ptrdiff_t 
 CTG_UKERN_AVX512_DIRECT(1)
 CTG_UKERN_AVX512_DIRECT(2)
 CTG_UKERN_AVX512_DIRECT(3)
+
+/* A 4-row tile read in place, for a bottom edge of at most 4 rows (M = 20: 8 + 8 + 4 rows
+ * instead of 8 + 8 + 8, a sixth of the FMAs wasted); rows past mr re-read row mr - 1 as
+ * above.  The same FMA chains. */
+#define CTG_UKERN_AVX512_DIRECT4(NV)                                                          \
+static CTG_AVX512 void ctg_ukern_avx512_d4r##NV(int kc, const float *a, ptrdiff_t lda, int mr, \
+                                                const float *bp, ptrdiff_t ldb, float *c,    \
+                                                ptrdiff_t ldc, int load, const char *pf,     \
+                                                int npf)                                     \
+{                                                                                            \
+    CTG_UKERN_BODY_R(NV, 4,                                                                  \
+                     const float *ar[4];                                                     \
+                     for (int i = 0; i < 4; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;,   \
+                     ar[i][k], )                                                             \
+}
+
+CTG_UKERN_AVX512_DIRECT4(1)
+CTG_UKERN_AVX512_DIRECT4(2)
+CTG_UKERN_AVX512_DIRECT4(3)
 #endif
 
 /* ---------------------------------------------------------------- packing */
@@ -313,8 +339,10 @@ typedef struct {
     int Mp;            /* M rounded up to MR */
     int simd;
     int a_direct;      /* A read in place by the ukd kernels (row-major A, AVX-512), not packed */
+    int b_direct;      /* B's full-width panels read in place (row-major B, AVX-512, few rows) */
     ctg_ukern_t uk[4]; /* by number of 16-wide vectors */
     ctg_ukern_d_t ukd[4];
+    ctg_ukern_d_t ukd4[4]; /* 4-row tiles for a bottom edge read in place */
 } ctg_problem;
 
 /* Pack all of A[b] (every K block, every MR panel) into dst (Mp*K floats). */
@@ -374,6 +402,18 @@ static inline const char *ctg_pf_step(ctg_pf *f, int *n)
     return ptr;
 }
 
+/* One micro-kernel call: A packed (8-row tiles) or read in place (8-row tiles, 4-row ones
+ * for a bottom edge of at most 4 rows). */
+static inline void ctg_call(const ctg_problem *p, int nv, int mr, int kc, const float *ap,
+                            const float *bp, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int load,
+                            const char *pf, int npf)
+{
+    if (p->a_direct)
+        (mr <= 4 ? p->ukd4 : p->ukd)[nv](kc, ap, p->a_rs, mr, bp, ldb, c, ldc, load, pf, npf);
+    else
+        p->uk[nv](kc, ap, bp, ldb, c, ldc, load, pf, npf);
+}
+
 static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j1, int m0,
                      int m1, const float *apk_shared, float *apk, float *bpk, int nxb,
                      int nxj0, int nxj1)
@@ -393,12 +433,14 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
             const int load = p->accumulate || kb > 0 || b > b0;
             const float *Bk = B + k0 * p->b_rs;
 #ifdef CTG_X86
-            if (p->b_cs == 1 && p->simd)
+            if (p->b_cs == 1 && p->simd && !p->b_direct)
                 ctg_pack_b_rows_avx512(bpk, Bk + j0, p->b_rs, j1 - j0, kc);
             else
 #endif
             for (int jr = j0; jr < j1; jr += CTG_NR) {
                 const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
+                if (p->b_direct && nr % 16 == 0)
+                    continue; /* read in place; only a ragged last panel is packed */
 #ifdef CTG_X86
                 if (p->simd && p->b_rs == 1 && p->b_cs != 1 && ctg_fits_i32(p->b_cs, 16)) {
                     ctg_pack_b_cols_avx512(bpk + (ptrdiff_t)(jr - j0) * kc, Bk + jr * p->b_cs,
@@ -442,7 +484,9 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                 const int nr = (j1 - jr < CTG_NR) ? j1 - jr : CTG_NR;
                 const int nv = (nr + 15) / 16;
                 const int w = nv * 16;
-                const float *bp = bpk + (ptrdiff_t)(jr - j0) * kc;
+                const int bdir = p->b_direct && nr == w;
+                const float *bp = bdir ? Bk + jr : bpk + (ptrdiff_t)(jr - j0) * kc;
+                const ptrdiff_t ldb = bdir ? p->b_rs : w;
                 const int ie = (ib + CTG_MC < m1) ? ib + CTG_MC : m1;
                 for (int ir = ib; ir < ie; ir += CTG_MR) {
                     const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
@@ -453,20 +497,16 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                     int npf;
                     const char *pfp = ctg_pf_step(&pf, &npf);
                     if (npf > kc / 2) npf = kc / 2;
-                    if (mr == CTG_MR && nr == w && p->c_cs == 1) {
-                        if (p->a_direct)
-                            p->ukd[nv](kc, ap, p->a_rs, mr, bp, c, p->c_rs, load, pfp, npf);
-                        else
-                            p->uk[nv](kc, ap, bp, c, p->c_rs, load, pfp, npf);
+                    /* a full tile straight into C, else through the scratch tile */
+                    const int rows = p->a_direct && mr <= 4 ? 4 : CTG_MR;
+                    if (mr == rows && nr == w && p->c_cs == 1) {
+                        ctg_call(p, nv, mr, kc, ap, bp, ldb, c, p->c_rs, load, pfp, npf);
                     } else {
                         if (load)
                             for (int i = 0; i < mr; i++)
                                 for (int j = 0; j < nr; j++)
                                     tile[i * w + j] = c[i * p->c_rs + j * p->c_cs];
-                        if (p->a_direct)
-                            p->ukd[nv](kc, ap, p->a_rs, mr, bp, tile, w, load, pfp, npf);
-                        else
-                            p->uk[nv](kc, ap, bp, tile, w, load, pfp, npf);
+                        ctg_call(p, nv, mr, kc, ap, bp, ldb, tile, w, load, pfp, npf);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[i * p->c_rs + j * p->c_cs] = tile[i * w + j];
@@ -497,7 +537,9 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->Mp = (M + CTG_MR - 1) / CTG_MR * CTG_MR;
     p->uk[0] = NULL;
     p->ukd[0] = p->ukd[1] = p->ukd[2] = p->ukd[3] = NULL;
+    p->ukd4[0] = p->ukd4[1] = p->ukd4[2] = p->ukd4[3] = NULL;
     p->a_direct = 0;
+    p->b_direct = 0;
 #ifdef CTG_X86
     if (use_simd && ct_have_avx512()) {
         p->simd = 1;
@@ -505,6 +547,8 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
         p->uk[3] = ctg_ukern_avx512_3;
         p->ukd[1] = ctg_ukern_avx512_d1; p->ukd[2] = ctg_ukern_avx512_d2;
         p->ukd[3] = ctg_ukern_avx512_d3;
+        p->ukd4[1] = ctg_ukern_avx512_d4r1; p->ukd4[2] = ctg_ukern_avx512_d4r2;
+        p->ukd4[3] = ctg_ukern_avx512_d4r3;
         return;
     }
 #endif
@@ -559,6 +603,23 @@ static int ctg_a_direct(int simd, ptrdiff_t a_rs, ptrdiff_t a_cs, int K, int N)
     if (!simd || a_cs != 1 || a_rs < K || N >= 1024)
         return 0;
     return N <= 256 || ((a_rs * (ptrdiff_t)sizeof(float)) & 4095) != 0;
+}
+
+/* Whether ct_sgemm reads a row-major B in place (its full 16-wide panels; a ragged last
+ * panel is still packed) instead of packing each kc x nc block.  An element of a packed B
+ * block feeds ceil(M / 8) micro-kernel calls, so for a few rows the pack (a read and a write
+ * of all of B per call) is a large part of the product: an LSTM's per-step 20x800 @ 800x200
+ * (dh = dG W_hh) and a small-batch Linear.  Reading B's rows in place gives every C element
+ * the same FMA chain, so the bits do not change.  Measured at 1 thread on an AVX-512 Xeon,
+ * us packed -> in place: M = 8: 8x512 @ 512x512 63 -> 34, 1024x1024 350 -> 253; M = 16:
+ * 87 -> 54, 453 -> 421; M = 32: 140 -> 126, 656 -> 685; M = 64: 242 -> 249, 1058 -> 1198;
+ * 64x200 @ 200x800 140 -> 129.  So: up to 16 rows, and up to 64 where B (K x N) is at most
+ * 1 MiB (it then stays in L2 across the row tiles; a bigger one streams better packed). */
+static int ctg_b_direct(int simd, int M, int K, int N, ptrdiff_t b_rs, ptrdiff_t b_cs)
+{
+    if (!simd || b_cs != 1 || b_rs < 16)
+        return 0;
+    return M <= 16 || (M <= 64 && (double)K * N <= 262144.0);
 }
 
 /* C (M x N, strides c_rs, c_cs) from t (its N x M row-major transpose), or t from C when
@@ -736,6 +797,7 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     if (nthreads > nitems) nthreads = nitems;
 
     p.a_direct = ctg_a_direct(p.simd, a_rs, a_cs, K, N);
+    p.b_direct = ctg_b_direct(p.simd, M, K, N, b_rs, b_cs);
     const int a_shared = !p.a_direct && (a_bs == 0 || nbatch == 1);
     float *apk_shared = NULL;
     if (a_shared) {

@@ -280,7 +280,10 @@ class _LSTMLayer(Function):
         H = G // 4
         dt = xa.dtype
         k = float_kernels(xa, "lstm_gates_forward")
-        wa = w_hh._a
+        # W_hh^T once, row-major: every step's h @ W_hh^T then reads it in place (sgemm's
+        # row-major B path for few rows) instead of packing the transposed W_hh each step;
+        # the products' FMA chains, and so the bits, are the same
+        wt = np.ascontiguousarray(w_hh._a.T)
         ba = None if b_hh is None else b_hh._a
         out = np.empty((T, B, H), dt)
         act, tc = np.empty((T, B, G), dt), np.empty((T, B, H), dt)
@@ -288,7 +291,7 @@ class _LSTMLayer(Function):
         cs[0] = c0._a
         h = np.ascontiguousarray(h0._a)
         for s, t in enumerate(_lstm_order(T, reverse)):
-            hh = _linear_mm(h, wa.T)
+            hh = _linear_mm(h, wt)
             if ba is not None:
                 hh += ba
             k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
