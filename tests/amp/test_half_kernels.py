@@ -160,9 +160,22 @@ def test_kernel_argument_checks():
         H.set_half_isa(7)
 
 
+@pytest.fixture(params=["amx_bf16", "avx512_bf16"])
+def bgemm_path(request):
+    """Each bfloat16 GEMM kernel the CPU has: AMX tiles, AVX-512 BF16 dot products."""
+    if not getattr(H, f"HAVE_{request.param.upper()}"):
+        pytest.skip(f"this CPU has no {request.param}")
+    H._set_amx(request.param == "amx_bf16")
+    yield request.param
+    H._set_amx(True)
+
+
 @pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16 (the float32 path runs)")
-@pytest.mark.parametrize("mkn", [(1, 1, 1), (7, 5, 3), (8, 48, 48), (33, 101, 97), (130, 300, 200)])
-def test_bgemm_accuracy_strides_and_threads(mkn):
+@pytest.mark.parametrize(
+    "mkn",
+    [(1, 1, 1), (7, 5, 3), (8, 48, 48), (16, 32, 48), (33, 101, 97), (130, 300, 200), (47, 64, 95)],
+)
+def test_bgemm_accuracy_strides_and_threads(mkn, bgemm_path):
     import ml_dtypes
 
     M, K, N = mkn
@@ -189,7 +202,7 @@ def test_bgemm_accuracy_strides_and_threads(mkn):
 
 
 @pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16")
-def test_bgemm_checks_and_empty():
+def test_bgemm_checks_and_empty(bgemm_path):
     z = np.zeros((2, 3), np.uint16)
     with pytest.raises(ValueError, match="inner sizes"):
         H.bgemm(z, z, np.zeros((2, 3), np.uint16))
@@ -275,8 +288,10 @@ def test_softmax_rows_checks():
 
 
 @pytest.mark.skipif(not H.HAVE_BF16_DOT, reason="CPU without AVX-512 BF16")
-@pytest.mark.parametrize("mkn", [(8, 16, 16), (17, 33, 49), (40, 784, 100), (64, 31, 130)])
-def test_bgemm_simd_packing_equals_strided_reference(mkn):
+@pytest.mark.parametrize(
+    "mkn", [(8, 16, 16), (17, 33, 49), (40, 784, 100), (64, 31, 130), (48, 96, 50)]
+)
+def test_bgemm_simd_packing_equals_strided_reference(mkn, bgemm_path):
     """The SIMD packing paths (k contiguous / the other index contiguous) give bitwise the
     products of the reference packing loops (any other strides)."""
     import ml_dtypes
@@ -342,3 +357,36 @@ def test_h_sum_cols_checks_and_empty():
     H.h_sum_cols(k, np.zeros((0, 3), np.uint16), o)
     assert (o == 0).all()
     H.h_sum_cols(k, np.zeros((4, 0), np.uint16), np.zeros(0, np.float32))
+
+
+@pytest.mark.skipif(not H.HAVE_AMX_BF16, reason="CPU without AMX-BF16")
+def test_bgemm_amx_leaves_no_tile_state_and_takes_none():
+    """The AMX kernel loads its tile configuration for every task and releases the tiles at
+    its end: torch's own AMX GEMMs (oneDNN, which configures the tiles its way) run between
+    two calls on the same threads and neither result moves."""
+    import ml_dtypes
+
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((70, 200)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((200, 90)).astype(ml_dtypes.bfloat16)
+    ta = torch.from_numpy(a.astype(np.float32)).bfloat16()
+    tb = torch.from_numpy(b.astype(np.float32)).bfloat16()
+
+    def ours():
+        o = np.empty((70, 90), ml_dtypes.bfloat16)
+        H.bgemm(a.view(np.uint16), b.view(np.uint16), o.view(np.uint16))
+        return o.view(np.uint16).copy()
+
+    H._set_amx(True)
+    with threads(1):
+        first = ours()
+        t1 = (ta @ tb).float().numpy()
+        second = ours()
+        t2 = (ta @ tb).float().numpy()
+    assert np.array_equal(first, second)
+    assert np.array_equal(t1, t2)
+    # both float32 accumulations of the same bfloat16 products: within two bfloat16 roundings
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    got = first.view(ml_dtypes.bfloat16).astype(np.float64)
+    assert (np.abs(got - t1) <= 2**-7 * np.abs(ref) + 1e-5 * scale).all()

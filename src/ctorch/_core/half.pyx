@@ -36,6 +36,18 @@ cdef extern from "_half_simd.h" nogil:
     void ctb_pack_b(uint32_t *dst, const uint16_t *b, ct_i rs, ct_i cs, int K, int N, int q)
     void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ct_i ldc, int M,
                   int N, int K, int p, int q)
+    int ct_have_amx_bf16()
+    int ctb_amx_set(int on)
+    int ctb_amx_on()
+    void *ctb_alloc64(size_t n)
+    int CTB_AMX_MR
+    int CTB_AMX_KB
+    void ctb_amx_pack_a(uint16_t *dst, const uint16_t *a, ct_i rs, ct_i cs, int M, int K,
+                        int p, int kb)
+    void ctb_amx_pack_b(uint32_t *dst, const uint16_t *b, ct_i rs, ct_i cs, int K, int N,
+                        int q, int Kb)
+    void ctb_amx_blocks(const uint16_t *apk, const uint32_t *bpk, int Kb, uint16_t *c,
+                        ct_i ldc, int M, int N, int p0, int p1, int q)
 
 ct_half_init()
 
@@ -254,20 +266,28 @@ def h_sum_cols(int kind, const uint16_t[:, ::1] x, float[::1] out):
             _sum_cols_block(kind, &x[0, c0], n, m, min(n - c0, <Py_ssize_t>COLBLK), &out[c0])
 
 
-HAVE_BF16_DOT = bool(ct_have_avx512bf16())
+HAVE_AMX_BF16 = bool(ct_have_amx_bf16())
+HAVE_AVX512_BF16 = bool(ct_have_avx512bf16())
+HAVE_BF16_DOT = HAVE_AVX512_BF16 or HAVE_AMX_BF16
+
+# row panels per AMX task: a task keeps one B panel hot in L2 and walks up to 8 row panels
+DEF AMX_PANELS = 8
+
+
+def _set_amx(bint on):
+    """Route bgemm through AMX (True, where present) or the AVX-512 BF16 kernel (False), for
+    tests and benchmarks; returns whether AMX is now used."""
+    return bool(ctb_amx_set(on))
 
 
 def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
     """out (M x N, bfloat16) = a (M x K) @ b (K x N), bfloat16 arrays viewed as uint16 (any
-    strides), float32 accumulation by AVX-512 BF16 dot products; thread-count independent."""
+    strides), float32 accumulation, rounded once; on AMX tiles where the CPU has them, else by
+    AVX-512 BF16 dot products. Each element's sum runs in one fixed order on one thread, so the
+    result does not depend on the thread count."""
     cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
-    cdef int npa, npb, Kp, t, p, q
-    cdef ct_i ars = a.strides[0] // 2, acs = a.strides[1] // 2
-    cdef ct_i brs = b.strides[0] // 2, bcs = b.strides[1] // 2
-    cdef uint32_t *apk
-    cdef uint32_t *bpk
     if not HAVE_BF16_DOT:
-        raise RuntimeError("bgemm: this CPU has no AVX-512 BF16 instructions")
+        raise RuntimeError("bgemm: this CPU has no AVX-512 BF16 or AMX-BF16 instructions")
     if b.shape[0] != K:
         raise ValueError(f"bgemm: inner sizes differ ({K} and {b.shape[0]})")
     if out.shape[0] != M or out.shape[1] != N:
@@ -279,6 +299,22 @@ def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
     if K == 0:
         out[:, :] = 0
         return
+    if ctb_amx_on():
+        _bgemm_amx(a, b, out)
+    elif HAVE_AVX512_BF16:
+        _bgemm_avx512(a, b, out)
+    else:
+        raise RuntimeError("bgemm: AMX is switched off and this CPU has no AVX-512 BF16")
+
+
+cdef void _bgemm_avx512(const uint16_t[:, :] a, const uint16_t[:, :] b,
+                        uint16_t[:, ::1] out) except *:
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    cdef int npa, npb, Kp, t, p, q
+    cdef ct_i ars = a.strides[0] // 2, acs = a.strides[1] // 2
+    cdef ct_i brs = b.strides[0] // 2, bcs = b.strides[1] // 2
+    cdef uint32_t *apk
+    cdef uint32_t *bpk
     npa = (M + CTB_MR - 1) // CTB_MR
     npb = (N + CTB_NR - 1) // CTB_NR
     Kp = (K + 1) // 2
@@ -300,6 +336,45 @@ def bgemm(const uint16_t[:, :] a, const uint16_t[:, :] b, uint16_t[:, ::1] out):
                 q = t // npa
                 p = t - q * npa
                 ctb_tile(apk, bpk, &out[0, 0], N, M, N, K, p, q)
+    finally:
+        free(apk)
+        free(bpk)
+
+
+cdef void _bgemm_amx(const uint16_t[:, :] a, const uint16_t[:, :] b,
+                     uint16_t[:, ::1] out) except *:
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    cdef int npa, npb, Kb, nch, t, p, q, c, p1
+    cdef ct_i ars = a.strides[0] // 2, acs = a.strides[1] // 2
+    cdef ct_i brs = b.strides[0] // 2, bcs = b.strides[1] // 2
+    cdef ct_i ablk = CTB_AMX_MR * CTB_AMX_KB
+    cdef uint16_t *apk
+    cdef uint32_t *bpk
+    npa = (M + CTB_AMX_MR - 1) // CTB_AMX_MR
+    npb = (N + CTB_NR - 1) // CTB_NR
+    Kb = (K + CTB_AMX_KB - 1) // CTB_AMX_KB
+    nch = (npa + AMX_PANELS - 1) // AMX_PANELS
+    apk = <uint16_t *>ctb_alloc64(<size_t>npa * Kb * ablk * 2)
+    bpk = <uint32_t *>ctb_alloc64(<size_t>npb * Kb * 16 * CTB_NR * 4)
+    if apk == NULL or bpk == NULL:
+        free(apk)
+        free(bpk)
+        raise MemoryError("bgemm: no memory for the packed operands")
+    try:
+        with nogil:
+            for t in prange(npa * Kb, schedule='static', use_threads_if=npa * Kb > 64):
+                p = t // Kb
+                ctb_amx_pack_a(&apk[<ct_i>t * ablk], &a[0, 0], ars, acs, M, K, p, t - p * Kb)
+            for q in prange(npb, schedule='static', use_threads_if=npb * Kb > 64):
+                ctb_amx_pack_b(&bpk[<ct_i>q * Kb * 16 * CTB_NR], &b[0, 0], brs, bcs, K, N, q,
+                               Kb)
+            # a task: one B panel and up to AMX_PANELS row panels
+            for t in prange(npb * nch, schedule='static',
+                            use_threads_if=<double>M * N * K > 262144.0):
+                q = t // nch
+                c = t - q * nch
+                p1 = min(npa, (c + 1) * AMX_PANELS)
+                ctb_amx_blocks(apk, bpk, Kb, &out[0, 0], N, M, N, c * AMX_PANELS, p1, q)
     finally:
         free(apk)
         free(bpk)
