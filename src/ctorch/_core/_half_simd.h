@@ -348,16 +348,17 @@ static void ctb_pack_a_ref(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdi
     }
 }
 
-/* panel q of B, pairs kp0 <= kp < Kp, columns j0 <= j < 48 */
+/* panel q of B (nr columns: 48 for the AVX-512 kernel, 32 for AMX), pairs kp0 <= kp < Kp,
+ * columns j0 <= j < nr */
 static void ctb_pack_b_ref(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
-                           int N, int q, int kp0, int j0)
+                           int N, int q, int kp0, int j0, int nr)
 {
     int Kp = (K + 1) / 2;
     for (int kp = kp0; kp < Kp; ++kp) {
         int k0 = 2 * kp;
-        uint32_t *d = dst + (ptrdiff_t)kp * CTB_NR;
-        for (int j = j0; j < CTB_NR; ++j) {
-            int c = q * CTB_NR + j;
+        uint32_t *d = dst + (ptrdiff_t)kp * nr;
+        for (int j = j0; j < nr; ++j) {
+            int c = q * nr + j;
             uint32_t lo = 0, hi = 0;
             if (c < N) {
                 lo = b[k0 * rs + c * cs];
@@ -439,34 +440,40 @@ static void ctb_pack_a(uint32_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdiff_t
     ctb_pack_a_ref(dst, a, rs, cs, M, K, p, kp, 0);
 }
 
-/* panel q of B: Kp pairs x 48 columns */
-static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
-                       int N, int q)
+/* panel q of B: Kp pairs x nr columns (nr a multiple of 16) */
+static void ctb_pack_b_nr(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
+                          int N, int q, int nr)
 {
     int kp = 0;
 #if CTB_HAVE_SIMD_PACK
     int Kf = K / 2;
-    int c0 = q * CTB_NR;
-    int jn = N - c0 < CTB_NR ? N - c0 : CTB_NR; /* valid columns of this panel */
+    int c0 = q * nr;
+    int jn = N - c0 < nr ? N - c0 : nr; /* valid columns of this panel */
     const uint16_t *b0 = b + (ptrdiff_t)c0 * cs;
     if (cs == 1 && jn >= 16) {
         int jf = jn / 16 * 16;
         for (; kp < Kf; ++kp) {
             const uint16_t *x = b0 + 2 * kp * rs, *y = x + rs;
-            uint32_t *d = dst + (ptrdiff_t)kp * CTB_NR;
+            uint32_t *d = dst + (ptrdiff_t)kp * nr;
             for (int j = 0; j < jf; j += 16) ctb_zip16(x + j, y + j, d + j);
         }
-        ctb_pack_b_ref(dst, b, rs, cs, Kf * 2, N, q, 0, jf); /* columns past jf, k < 2 Kf */
+        ctb_pack_b_ref(dst, b, rs, cs, Kf * 2, N, q, 0, jf, nr); /* columns past jf, k < 2 Kf */
         /* ctb_pack_b_ref with K = 2 Kf pads nothing wrong: k0 + 1 < 2 Kf for every kp < Kf */
     } else if (rs == 1 && jn >= 8) {
         int jf = jn / 8 * 8;
         for (; kp + 8 <= Kf; kp += 8)
             for (int j = 0; j < jf; j += 8)
-                ctb_tr8(b0 + (ptrdiff_t)j * cs + 2 * kp, cs, dst + (ptrdiff_t)kp * CTB_NR + j, CTB_NR);
-        if (kp > 0) ctb_pack_b_ref(dst, b, rs, cs, 2 * kp, N, q, 0, jf);
+                ctb_tr8(b0 + (ptrdiff_t)j * cs + 2 * kp, cs, dst + (ptrdiff_t)kp * nr + j, nr);
+        if (kp > 0) ctb_pack_b_ref(dst, b, rs, cs, 2 * kp, N, q, 0, jf, nr);
     }
 #endif
-    ctb_pack_b_ref(dst, b, rs, cs, K, N, q, kp, 0);
+    ctb_pack_b_ref(dst, b, rs, cs, K, N, q, kp, 0, nr);
+}
+
+static void ctb_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
+                       int N, int q)
+{
+    ctb_pack_b_nr(dst, b, rs, cs, K, N, q, CTB_NR);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -524,16 +531,19 @@ static void ctb_tile(const uint32_t *apk, const uint32_t *bpk, uint16_t *c, ptrd
 /* ---- bfloat16 GEMM on AMX (Sapphire Rapids and later) -------------------------------------
  * Where the CPU has AMX-TILE and AMX-BF16 and Linux grants the tile data state
  * (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)), bgemm runs on the tile unit: a
- * 16 x 48 float32 block of C lives in three 16 x 16 accumulator tiles; each step over K loads
- * one 16 x 32 bfloat16 tile of A (a packed block, rows of 64 bytes) and three 16-pair x 16
- * column tiles of B, which are windows of the same pair-word B panels the AVX-512 kernel uses
- * (row stride 48 words), and issues three TDPBF16PS. K is zero-padded to a multiple of 32.
+ * 32 x 32 float32 block of C lives in four 16 x 16 accumulator tiles; each step over K loads
+ * two 16 x 32 bfloat16 tiles of A (packed blocks, rows of 64 bytes) and two 16-pair x 16
+ * column tiles of B (the AVX-512 kernel's pair-word panel layout, 32 columns wide), and issues
+ * four TDPBF16PS, so every tile loaded feeds two products (a 16 x 48 block with one A and
+ * three B tiles ran at 1100 GFLOP/s in L2, this one at 1700). K is zero-padded to a multiple
+ * of 32.
  * Each C element is one fixed chain over K inside one tile, so the result does not depend on
  * the thread count; it may differ in the last bits from the AVX-512 BF16 kernel (another
  * accumulation order), as torch's AMX and AVX-512 paths differ. The tile configuration is
  * loaded at the start of every task and released at its end, so no tile state is left for
  * other code on the thread (torch's oneDNN configures tiles its own way). */
 #define CTB_AMX_MR 16
+#define CTB_AMX_NR 32 /* B panel width for AMX: two 16-column tiles */
 #define CTB_AMX_KB 32 /* bfloat16 per A tile row (16 pair words) */
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) &&                             \
@@ -620,13 +630,13 @@ static void ctb_amx_pack_a(uint16_t *dst, const uint16_t *a, ptrdiff_t rs, ptrdi
         }
 }
 
-/* B panel q with its pairs zero-padded to Kb * 16 */
+/* B panel q (32 columns) with its pairs zero-padded to Kb * 16 */
 static void ctb_amx_pack_b(uint32_t *dst, const uint16_t *b, ptrdiff_t rs, ptrdiff_t cs, int K,
                            int N, int q, int Kb)
 {
     int Kp = (K + 1) / 2;
-    ctb_pack_b(dst, b, rs, cs, K, N, q);
-    memset(dst + (ptrdiff_t)Kp * CTB_NR, 0, (size_t)(Kb * 16 - Kp) * CTB_NR * 4);
+    ctb_pack_b_nr(dst, b, rs, cs, K, N, q, CTB_AMX_NR);
+    memset(dst + (ptrdiff_t)Kp * CTB_AMX_NR, 0, (size_t)(Kb * 16 - Kp) * CTB_AMX_NR * 4);
 }
 
 #if CTB_HAVE_AMX_BUILD
@@ -636,7 +646,9 @@ typedef struct {
     uint8_t rows[16];
 } ctb_tilecfg;
 
-/* C blocks (p, q) for p0 <= p < p1: tiles 0-2 C, 3 A, 4-6 B */
+/* C blocks for row panels p0 <= p < p1 (p0 even) and column panel q: two row panels at a time
+ * (a 32 x 32 block: tiles 0-3 C, 4-5 A, 6-7 B; each A and B tile feeds two products), a last
+ * odd panel alone (16 x 32). Either way each C element is the same chain over K. */
 __attribute__((target("amx-tile,amx-bf16"))) static void
 ctb_amx_blocks(const uint16_t *apk, const uint32_t *bpk, int Kb, uint16_t *c, ptrdiff_t ldc,
                int M, int N, int p0, int p1, int q)
@@ -644,36 +656,54 @@ ctb_amx_blocks(const uint16_t *apk, const uint32_t *bpk, int Kb, uint16_t *c, pt
     ctb_tilecfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    for (int t = 0; t < 7; ++t) {
+    for (int t = 0; t < 8; ++t) {
         cfg.rows[t] = 16;
         cfg.colsb[t] = 64;
     }
     _tile_loadconfig(&cfg);
-    float tile[CTB_AMX_MR * CTB_NR] __attribute__((aligned(64)));
-    const uint32_t *bq = bpk + (ptrdiff_t)q * Kb * 16 * CTB_NR;
-    int cols = N - q * CTB_NR < CTB_NR ? N - q * CTB_NR : CTB_NR;
-    for (int p = p0; p < p1; ++p) {
-        const uint16_t *ap = apk + (ptrdiff_t)p * Kb * CTB_AMX_MR * CTB_AMX_KB;
+    float tile[2 * CTB_AMX_MR * CTB_AMX_NR] __attribute__((aligned(64)));
+    const ptrdiff_t ast = (ptrdiff_t)Kb * CTB_AMX_MR * CTB_AMX_KB, bst = 16 * CTB_AMX_NR;
+    const uint32_t *bq = bpk + (ptrdiff_t)q * Kb * bst;
+    int cols = N - q * CTB_AMX_NR < CTB_AMX_NR ? N - q * CTB_AMX_NR : CTB_AMX_NR;
+    for (int p = p0; p < p1; p += 2) {
+        const uint16_t *a0 = apk + p * ast;
+        int two = p + 1 < p1;
         _tile_zero(0);
         _tile_zero(1);
-        _tile_zero(2);
-        for (int kb = 0; kb < Kb; ++kb) {
-            const uint32_t *bk = bq + (ptrdiff_t)kb * 16 * CTB_NR;
-            _tile_loadd(3, ap + (ptrdiff_t)kb * CTB_AMX_MR * CTB_AMX_KB, CTB_AMX_KB * 2);
-            _tile_loadd(4, bk, CTB_NR * 4);
-            _tile_loadd(5, bk + 16, CTB_NR * 4);
-            _tile_loadd(6, bk + 32, CTB_NR * 4);
-            _tile_dpbf16ps(0, 3, 4);
-            _tile_dpbf16ps(1, 3, 5);
-            _tile_dpbf16ps(2, 3, 6);
+        if (two) {
+            const uint16_t *a1 = a0 + ast;
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int kb = 0; kb < Kb; ++kb) {
+                const uint32_t *bk = bq + kb * bst;
+                _tile_loadd(4, a0 + kb * CTB_AMX_MR * CTB_AMX_KB, CTB_AMX_KB * 2);
+                _tile_loadd(6, bk, CTB_AMX_NR * 4);
+                _tile_dpbf16ps(0, 4, 6);
+                _tile_loadd(7, bk + 16, CTB_AMX_NR * 4);
+                _tile_dpbf16ps(1, 4, 7);
+                _tile_loadd(5, a1 + kb * CTB_AMX_MR * CTB_AMX_KB, CTB_AMX_KB * 2);
+                _tile_dpbf16ps(2, 5, 6);
+                _tile_dpbf16ps(3, 5, 7);
+            }
+            _tile_stored(2, tile + CTB_AMX_MR * CTB_AMX_NR, CTB_AMX_NR * 4);
+            _tile_stored(3, tile + CTB_AMX_MR * CTB_AMX_NR + 16, CTB_AMX_NR * 4);
+        } else {
+            for (int kb = 0; kb < Kb; ++kb) {
+                const uint32_t *bk = bq + kb * bst;
+                _tile_loadd(4, a0 + kb * CTB_AMX_MR * CTB_AMX_KB, CTB_AMX_KB * 2);
+                _tile_loadd(6, bk, CTB_AMX_NR * 4);
+                _tile_dpbf16ps(0, 4, 6);
+                _tile_loadd(7, bk + 16, CTB_AMX_NR * 4);
+                _tile_dpbf16ps(1, 4, 7);
+            }
         }
-        _tile_stored(0, tile, CTB_NR * 4);
-        _tile_stored(1, tile + 16, CTB_NR * 4);
-        _tile_stored(2, tile + 32, CTB_NR * 4);
-        int rows = M - p * CTB_AMX_MR < CTB_AMX_MR ? M - p * CTB_AMX_MR : CTB_AMX_MR;
+        _tile_stored(0, tile, CTB_AMX_NR * 4);
+        _tile_stored(1, tile + 16, CTB_AMX_NR * 4);
+        int rows = M - p * CTB_AMX_MR;
+        if (rows > (two ? 2 : 1) * CTB_AMX_MR) rows = (two ? 2 : 1) * CTB_AMX_MR;
         for (int i = 0; i < rows; ++i)
-            ct_bf16_narrow(tile + i * CTB_NR, c + (ptrdiff_t)(p * CTB_AMX_MR + i) * ldc + q * CTB_NR,
-                           cols);
+            ct_bf16_narrow(tile + i * CTB_AMX_NR,
+                           c + (ptrdiff_t)(p * CTB_AMX_MR + i) * ldc + q * CTB_AMX_NR, cols);
     }
     _tile_release();
 }

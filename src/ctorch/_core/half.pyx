@@ -41,6 +41,7 @@ cdef extern from "_half_simd.h" nogil:
     int ctb_amx_on()
     void *ctb_alloc64(size_t n)
     int CTB_AMX_MR
+    int CTB_AMX_NR
     int CTB_AMX_KB
     void ctb_amx_pack_a(uint16_t *dst, const uint16_t *a, ct_i rs, ct_i cs, int M, int K,
                         int p, int kb)
@@ -270,7 +271,8 @@ HAVE_AMX_BF16 = bool(ct_have_amx_bf16())
 HAVE_AVX512_BF16 = bool(ct_have_avx512bf16())
 HAVE_BF16_DOT = HAVE_AVX512_BF16 or HAVE_AMX_BF16
 
-# row panels per AMX task: a task keeps one B panel hot in L2 and walks up to 8 row panels
+# row panels per AMX task (even: the kernel takes them in pairs): a task keeps one B panel
+# hot in L2 and walks up to 8 row panels
 DEF AMX_PANELS = 8
 
 
@@ -351,11 +353,11 @@ cdef void _bgemm_amx(const uint16_t[:, :] a, const uint16_t[:, :] b,
     cdef uint16_t *apk
     cdef uint32_t *bpk
     npa = (M + CTB_AMX_MR - 1) // CTB_AMX_MR
-    npb = (N + CTB_NR - 1) // CTB_NR
+    npb = (N + CTB_AMX_NR - 1) // CTB_AMX_NR
     Kb = (K + CTB_AMX_KB - 1) // CTB_AMX_KB
     nch = (npa + AMX_PANELS - 1) // AMX_PANELS
     apk = <uint16_t *>ctb_alloc64(<size_t>npa * Kb * ablk * 2)
-    bpk = <uint32_t *>ctb_alloc64(<size_t>npb * Kb * 16 * CTB_NR * 4)
+    bpk = <uint32_t *>ctb_alloc64(<size_t>npb * Kb * 16 * CTB_AMX_NR * 4)
     if apk == NULL or bpk == NULL:
         free(apk)
         free(bpk)
@@ -366,8 +368,8 @@ cdef void _bgemm_amx(const uint16_t[:, :] a, const uint16_t[:, :] b,
                 p = t // Kb
                 ctb_amx_pack_a(&apk[<ct_i>t * ablk], &a[0, 0], ars, acs, M, K, p, t - p * Kb)
             for q in prange(npb, schedule='static', use_threads_if=npb * Kb > 64):
-                ctb_amx_pack_b(&bpk[<ct_i>q * Kb * 16 * CTB_NR], &b[0, 0], brs, bcs, K, N, q,
-                               Kb)
+                ctb_amx_pack_b(&bpk[<ct_i>q * Kb * 16 * CTB_AMX_NR], &b[0, 0], brs, bcs, K, N,
+                               q, Kb)
             # a task: one B panel and up to AMX_PANELS row panels
             for t in prange(npb * nch, schedule='static',
                             use_threads_if=<double>M * N * K > 262144.0):
