@@ -100,10 +100,11 @@ def _dense(a) -> bool:
 def _half_of(args):
     """The 16-bit dtype of the first floating dense tensor argument, else None."""
     for a in args:
-        if _dense(a):
+        # exact-type test first: it is on every op's path (float32_compute's forward)
+        if type(a) is Tensor or _dense(a):
             dt = a._a.dtype
             if dt.kind in "fV":
-                return dt if (dt == F16 or dt == BF16) else None
+                return dt if dt.itemsize == 2 and (dt == F16 or dt == BF16) else None
     return None
 
 

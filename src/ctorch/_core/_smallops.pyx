@@ -217,3 +217,41 @@ def fp_quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     finally:
         PyContextVar_Reset(_fp_cv, token)
+
+
+def view_shape(tuple args, Py_ssize_t numel):
+    """The target shape of ``view``/``reshape(*args)`` on ``numel`` elements as a tuple of
+    ints, for the common spelling only: plain ints (or one tuple/list/Size of them), at most
+    one -1, sizes that multiply to ``numel``. Anything else (tensors as sizes, negative
+    sizes, a size that does not fit) returns None: the caller's general path then resolves
+    it or raises torch's error."""
+    cdef Py_ssize_t i, n, s, p = 1, neg = -1
+    cdef object o
+    if not args:
+        return None  # x.view(): torch's "missing size" error comes from the general path
+    if len(args) == 1 and type(args[0]) is not int:
+        o = args[0]
+        if type(o) is not tuple:
+            if not isinstance(o, (tuple, list)):
+                return None
+            o = tuple(o)
+        args = <tuple>o
+    n = len(args)
+    for i in range(n):
+        o = args[i]
+        if type(o) is not int:
+            return None
+        s = o
+        if s < 0:
+            if s != -1 or neg >= 0:
+                return None
+            neg = i
+        else:
+            p *= s
+    if neg >= 0:
+        if p == 0 or numel % p:
+            return None
+        return args[:neg] + (numel // p,) + args[neg + 1:]
+    if p != numel:
+        return None
+    return args

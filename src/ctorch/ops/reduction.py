@@ -24,6 +24,7 @@ from .binary import _scalar_name
 
 _wrap = Tensor._make
 _nd = np.ndarray
+_add_reduce = np.add.reduce  # what np.sum runs, without its Python wrapper (~1 us a call)
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
 
@@ -50,6 +51,9 @@ def _sum_array(a, axes, keepdim, dt):
     if a.dtype != dt:
         a = a.astype(dt)
     n = a.size
+    if n < KERNEL_MIN and type(a) is _nd:
+        r = _add_reduce(a, axes, dt, None, keepdim)
+        return r if type(r) is _nd else np.asarray(r, dtype=dt)
     if n >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
         k = kernels_for(a)
         if len(axes) == a.ndim and k.has("sum_all"):
@@ -135,13 +139,16 @@ class MeanAll(Mean):
     _node_name = "MeanBackward0"
 
 
+_ALL_AXES = tuple(tuple(range(n)) for n in range(8))  # dims_tuple(None, n) for small n
+
+
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     if not isinstance(input, Tensor):
         import builtins
 
         return builtins.sum(input)
     a = input._a
-    axes = dims_tuple(dim, a.ndim, "sum")
+    axes = _ALL_AXES[a.ndim] if dim is None and a.ndim < 8 else dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
     return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
@@ -153,7 +160,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
         )
-    axes = dims_tuple(dim, a.ndim, "mean")
+    axes = _ALL_AXES[a.ndim] if dim is None and a.ndim < 8 else dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
     if count:
         return (MeanAll if dim is None else Mean).apply(

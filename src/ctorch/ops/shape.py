@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import xp_of
+from .._core._smallops import view_shape as _view_shape
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -106,6 +107,16 @@ def _view_op(x, fwd, bwd, node):
 
 
 def view(input, *shape):
+    a = input._a
+    sh = _view_shape(shape, a.size)
+    if sh is not None and a.flags.c_contiguous and not (state.enabled and input._rg):
+        # the common no-record case: a contiguous array reshapes to a view, always
+        return input._view_of(a.reshape(sh))
+    if not shape:
+        raise TypeError(
+            "view() received an invalid combination of arguments - got (), but expected one "
+            "of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n"
+        )
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral, Tensor)):
         from .. import _dtype as D
 
@@ -127,6 +138,12 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
+    a = input._a
+    sh = _view_shape(shape, a.size)
+    if sh is not None and a.flags.c_contiguous and not (state.enabled and input._rg):
+        return input._view_of(a.reshape(sh))
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = infer_shape(_shape_args(shape, "reshape"), input._a.size, "reshape")
     a = input._a
     old = a.shape

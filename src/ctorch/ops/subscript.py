@@ -130,6 +130,8 @@ class _Index(Function):
         r = x._a[index]
         if adv:
             return _wrap(r if hasattr(r, "shape") else np.asarray(r))
+        if isinstance(r, np.generic):  # every dim indexed by an int: a 0-d view, as torch
+            r = x._a[index + (...,)]
         return x._view_of(r)
 
     @staticmethod
@@ -198,11 +200,19 @@ def _index_error(e, a):
             f"The shape of the mask does not match the shape of the indexed tensor "
             f"{list(a.shape)}: {msg}"
         )
+    # NumPy says "axis", torch "dimension"
+    msg = msg.replace(" for axis ", " for dimension ")
     return IndexError(f"{msg} (indexing a tensor of shape {tuple(a.shape)})")
 
 
 def getitem(self: Tensor, idx):
     a = self._a
+    if type(idx) is int and type(a) is _nd and a.ndim and not (state.enabled and self._rg):
+        # x[i] without a graph to record: the commonest index, converted by nothing
+        try:
+            return self._view_of(a[idx, ...])  # `...`: a 0-d view, never a NumPy scalar
+        except IndexError as e:
+            raise _index_error(e, a) from None
     index, adv = _conv_index(idx, a)
     # Hot path (x[0], x[1:3], select, narrow): the no-record branch stays spelled out instead
     # of going through ``Function.apply``, which costs ~1.4-3 us more per call without grad
@@ -216,6 +226,8 @@ def getitem(self: Tensor, idx):
         raise _index_error(e, a) from None
     if adv:
         return _wrap(r)
+    if isinstance(r, np.generic):  # every dim indexed by an int: a 0-d view, as torch
+        r = a[index + (...,)]
     return self._view_of(r)
 
 

@@ -200,11 +200,11 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
     """Forward of the unary op ``name`` (a row name or Op) on an array: the kernel for large
     float32/float64 inputs, else the row's expression over NumPy/CuPy."""
     op = name if isinstance(name, _table.Op) else _table.UNARY_BY_NAME[name]
-    if not op.ufunc:
-        # small float32/float64 C-contiguous: the same SIMD loop, called without memoryviews
-        r = _small_unary(op.code, x, a, b)
-        if r is not None:
-            return r
+    # small float32/float64 C-contiguous: the same SIMD loop, called without memoryviews
+    # (every row, the NumPy-ufunc ones too: small and large inputs give the same bits)
+    r = _small_unary(op.code, x, a, b)
+    if r is not None:
+        return r
     dt = x.dtype
     if dt.kind not in "fcV" and not op.int_ok:
         op.refuse_int(dt)  # CT_NOINT rows: torch has no integer kernel

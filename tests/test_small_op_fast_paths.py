@@ -1,0 +1,163 @@
+"""The no-record fast paths of the commonest small ops (issue #15's per-op overhead):
+``view``/``reshape`` with plain int sizes, ``x[i]``, small ``sum``/``mean`` and the unary
+rows on small arrays. Each must give what the general path gives: values, views sharing
+storage and version counter, errors, and torch's semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ctorch
+from ctorch.ops import shape as S
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize(
+    "src,args",
+    [
+        ((4, 4), (16,)),
+        ((4, 4), ((2, 8),)),
+        ((4, 4), ([2, -1],)),
+        ((2, 3, 4), (-1, 4)),
+        ((2, 3, 4), (ctorch.Size([6, 4]),)),
+        ((0, 3), (3, 0)),
+        ((5,), (5,)),
+        ((), (1, 1)),
+        ((1,), ((),)),
+        ((0,), (-1,)),
+    ],
+)
+@pytest.mark.parametrize("op", ["view", "reshape"])
+def test_view_fast_path_is_a_view_with_torchs_shape(src, args, op):
+    a = np.arange(int(np.prod(src)), dtype=np.float32).reshape(src)
+    x = ctorch.from_numpy(a)
+    targs = tuple(torch.Size(s) if isinstance(s, ctorch.Size) else s for s in args)
+    y = getattr(x, op)(*args)
+    ref = getattr(torch.from_numpy(a.copy()), op)(*targs)
+    assert tuple(y.shape) == tuple(ref.shape)
+    np.testing.assert_array_equal(y.numpy(), ref.numpy())
+    assert y._base is x and y._vref is x._vref  # a view: storage and version counter shared
+    if y.numel():
+        y.view(-1)[0] = 42.0
+        assert a.reshape(-1)[0] == 42.0
+        assert x._version == 1
+
+
+@pytest.mark.parametrize(
+    "src,args",
+    [
+        ((4, 4), (15,)),
+        ((4, 4), (-1, -1)),
+        ((4, 4), (-2, 8)),
+        ((0, 3), (-1, 0)),
+        ((4,), (2.0, 2)),
+        ((1,), ()),
+    ],
+)
+@pytest.mark.parametrize("op", ["view", "reshape"])
+def test_view_fast_path_errors_match_torch(src, args, op):
+    x = ctorch.zeros(src)
+    t = torch.zeros(src)
+    with pytest.raises(Exception) as want:
+        getattr(t, op)(*args)
+    with pytest.raises(type(want.value)):
+        getattr(x, op)(*args)
+
+
+def test_view_shape_helper_declines_what_it_cannot_resolve():
+    vs = S._view_shape
+    assert vs((2, 8), 16) == (2, 8)
+    assert vs(((2, -1),), 16) == (2, 8)
+    assert vs(([4, 4],), 16) == (4, 4)
+    assert vs((-1,), 0) == (0,)
+    assert vs((-1, 0), 0) is None  # torch's "cannot infer" error comes from the general path
+    assert vs((), 1) is None  # x.view(): torch's argument error
+    assert vs((True, 16), 16) is None  # bools are not sizes here
+    assert vs((np.int64(16),), 16) is None
+    assert vs((ctorch.tensor(16),), 16) is None
+    assert vs((3,), 16) is None
+
+
+def test_view_of_noncontiguous_and_under_grad_take_the_general_path():
+    x = ctorch.arange(12.0).reshape(3, 4).t()
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.view(12)
+    r = x.reshape(12)  # a copy
+    assert r._base is None
+    np.testing.assert_array_equal(r.numpy(), np.arange(12.0).reshape(3, 4).T.reshape(12))
+    w = ctorch.ones(2, 3, requires_grad=True)
+    v = w.view(6)
+    assert type(v.grad_fn).__name__ == "ViewBackward0"
+    (v * ctorch.arange(6.0)).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.arange(6.0).reshape(2, 3))
+
+
+@pytest.mark.parametrize("lib", ["ctorch", "torch"])
+def test_int_index_is_a_zero_d_view(lib):
+    L = ctorch if lib == "ctorch" else torch
+    x = L.zeros(3)
+    y = x[0]
+    y += 1  # writes through: torch's x[0] is a view, not a copy
+    x[-1].fill_(5)
+    m = L.zeros(2, 2)
+    m[1, 1] += 3  # setitem
+    v = m[0][1]
+    v += 2
+    w = m[1, 0]
+    w.add_(7)
+    assert x.tolist() == [1.0, 0.0, 5.0]
+    assert m.tolist() == [[0.0, 2.0], [7.0, 3.0]]
+    assert y.dim() == 0
+
+
+def test_int_index_errors_match_torch():
+    for idx in (3, -4):
+        with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):
+            ctorch.zeros(3)[idx]
+        with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):
+            torch.zeros(3)[idx]
+    with pytest.raises(IndexError):
+        ctorch.tensor(1.0)[0]
+
+
+def test_int_index_under_grad_records_select():
+    a = ctorch.arange(3.0, requires_grad=True)
+    b = a[1]
+    assert type(b.grad_fn).__name__ == "SelectBackward0"
+    b.backward()
+    assert a.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int32, np.bool_])
+@pytest.mark.parametrize("shape", [(16,), (3, 5), (2, 3, 4), (), (0,)])
+def test_small_sum_and_mean_equal_numpys_bits(dt, shape):
+    rng = np.random.default_rng(0)
+    a = np.asarray(rng.standard_normal(shape) * 10).astype(dt)
+    x = ctorch.from_numpy(a)
+    want = np.sum(a, dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)
+    got = x.sum()
+    assert got.dim() == 0
+    assert got.numpy().tobytes() == np.asarray(want).tobytes()
+    if a.ndim >= 2:
+        got = x.sum(1, keepdim=True).numpy()
+        np.testing.assert_array_equal(got, a.sum(1, keepdims=True, dtype=got.dtype))
+    if a.dtype.kind == "f" and a.size:
+        m = x.mean().numpy()
+        assert m.tobytes() == np.asarray(np.sum(a, dtype=a.dtype) / a.dtype.type(a.size)).tobytes()
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sin", "sqrt", "expm1", "relu"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_small_unary_gives_the_large_kernels_bits(name, dt):
+    """Small arrays run the same SIMD loop as large ones (they no longer go to NumPy's ufunc
+    for the rows NumPy has), so a value's result does not depend on the array's size."""
+    rng = np.random.default_rng(1)
+    big = np.abs(rng.standard_normal(70000)).astype(dt) + dt(0.01)
+    small = big[:37].copy()
+    fb = getattr(ctorch.from_numpy(big), name)().numpy()[:37]
+    fs = getattr(ctorch.from_numpy(small), name)().numpy()
+    assert fs.tobytes() == fb.tobytes()
+    ref = getattr(torch, name)(torch.from_numpy(small.astype(np.float64))).numpy()
+    np.testing.assert_allclose(fs, ref, rtol=4 * np.finfo(dt).eps, atol=0)
