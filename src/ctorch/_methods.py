@@ -366,7 +366,9 @@ def _cmp_ok(o):
 
 
 def _lift(o, like):
-    from .ops._util import as_tensor_arg
+    if type(o) is Tensor:  # the common case, before the import below
+        return o
+    from .ops._util import as_tensor_arg  # ops import this module (through _tensor)
 
     return as_tensor_arg(o, like)
 

@@ -22,6 +22,7 @@ from .._half import BF16 as _BF16
 from .._half import F16 as _F16
 from .._half import hkernel, u16
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import float_dtype_for, named
@@ -296,7 +297,15 @@ FUNCTIONS = {op.name: _make_unary(op) for op in _table.UNARY}
 def _make_public(op):
     fn_cls = FUNCTIONS[op.name]
 
+    code = op.code
+
     def fn(input, *, out=None):
+        if out is None and not (state.enabled and input._rg) and _fn_mod._autocast is None:
+            # nothing to record or cast: a small float32/float64 array runs the compiled
+            # SIMD entry directly (what ``apply`` would reach through two more frames)
+            r = _small_unary(code, input._a, 0.0, 0.0)
+            if r is not None:
+                return _wrap(r)
         if input._a.dtype.kind == "c":
             r = _complex().unary_complex(op.public, input)
             r = fn_cls.apply(input) if r is None else r
