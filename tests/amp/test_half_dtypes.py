@@ -421,3 +421,64 @@ def _torch_refuses_16bit(name, args, dt) -> bool:
     except Exception:  # noqa: BLE001 - any refusal counts
         return True
     return False
+
+
+@pytest.mark.parametrize("dt", ["bfloat16", "float16"])
+@pytest.mark.parametrize(
+    "kw",
+    [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=1)],
+)
+def test_max_pool2d_16bit_runs_in_batch_chunks_with_torchs_values(monkeypatch, dt, kw):
+    """16-bit max pooling runs the float32 kernels a batch chunk at a time (its float32
+    scratch stays one chunk, issue #12's peak memory): values, indices and the gradient
+    (overlapping windows too) are torch's, with one chunk or many."""
+    torch = pytest.importorskip("torch")
+    from ctorch.ops import max_pool
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 3, 9, 9)).astype(np.float32)
+    g = rng.standard_normal((5, 3, 9, 9)).astype(np.float32)
+    tx = torch.from_numpy(a).to(getattr(torch, dt)).requires_grad_()
+    ty, ti = torch.nn.functional.max_pool2d(tx, return_indices=True, **kw)
+    tg = torch.from_numpy(g[:, :, : ty.shape[2], : ty.shape[3]].copy()).to(tx.dtype)
+    ty.backward(tg)
+    # the gradient: torch's float32 scatter rounded once (torch's 16-bit kernel rounds after
+    # every add where windows overlap; ctorch adds in float32, the more accurate result)
+    t32 = tx.detach().float().requires_grad_()
+    torch.nn.functional.max_pool2d(t32, **kw).backward(tg.float())
+    want_grad = t32.grad.to(tx.dtype).float().numpy()
+    if kw.get("stride", kw["kernel_size"]) >= kw["kernel_size"]:
+        np.testing.assert_array_equal(want_grad, tx.grad.float().numpy())
+    for chunk in (1 << 20, 3 * 9 * 9 * 2):  # one chunk; chunks of 2 images (5 = 2+2+1)
+        monkeypatch.setattr(max_pool, "_HALF_CHUNK", chunk)
+        x = ctorch.from_numpy(a).to(getattr(ctorch, dt)).requires_grad_()
+        y, i = ctorch.nn.functional.max_pool2d(x, return_indices=True, **kw)
+        y.backward(ctorch.from_numpy(tg.float().numpy()).to(x.dtype))
+        assert y.dtype == x.dtype and x.grad.dtype == x.dtype
+        np.testing.assert_array_equal(y.detach().float().numpy(), ty.detach().float().numpy())
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        np.testing.assert_array_equal(x.grad.float().numpy(), want_grad)
+        x2 = ctorch.from_numpy(a).to(getattr(ctorch, dt)).requires_grad_()
+        ctorch.nn.functional.max_pool2d(x2, **kw).backward(y.detach() * 0 + 1)
+        assert x2.grad.dtype == x2.dtype
+
+
+def test_max_pool2d_bfloat16_keeps_no_whole_float32_copy(monkeypatch):
+    import tracemalloc
+
+    from ctorch.ops import max_pool
+
+    monkeypatch.setattr(max_pool, "_HALF_CHUNK", 8 * 8 * 32 * 32)  # 8 images a chunk
+    x = ctorch.randn(64, 8, 32, 32).to(ctorch.bfloat16).requires_grad_()
+    y = ctorch.nn.functional.max_pool2d(x, 2)
+    g = ctorch.ones_like(y)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    y = ctorch.nn.functional.max_pool2d(x, 2)
+    y.backward(g)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    kept = y.numel() * (2 + 8) + x.numel() * 2  # y (bf16), its int64 indices, x.grad (bf16)
+    # plus one chunk's float32 scratch (1/8 of x): under half a float32 copy of x, which the
+    # whole-tensor widening took on top of these
+    assert peak - kept < x.numel() * 4 / 2, (peak, kept)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._geometry import Window2d
+from .._half import BF16, F16, F32, convert
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -47,8 +48,39 @@ _wrap = Tensor._make
 _IntOrPair = int | tuple | list
 
 
+# float32 scratch per chunk when a 16-bit input runs the float32 kernels (elements)
+_HALF_CHUNK = 1 << 18
+
+
+def _is_half_cpu(a) -> bool:
+    return type(a) is np.ndarray and (a.dtype == BF16 or a.dtype == F16)
+
+
+def _half_chunks(n_items: int, item_size: int):
+    """Slices of the batch dim with at most ``_HALF_CHUNK`` elements of scratch each."""
+    per = max(1, _HALF_CHUNK // max(1, item_size))
+    return [slice(s, min(s + per, n_items)) for s in range(0, n_items, per)]
+
+
+def _maxpool_fwd_half(xa, geo: Window2d):
+    """16-bit max pooling through the float32 kernel, a batch chunk at a time: the values
+    are exact in any dtype (a maximum is one of the inputs), and the float32 copy never
+    exceeds a chunk (a whole-tensor copy was twice the 16-bit input: issue #12's peak)."""
+    N, C, H, W = xa.shape
+    y = np.empty((N, C, geo.oh, geo.ow), xa.dtype)
+    idx = np.empty((N, C, geo.oh, geo.ow), np.int64)
+    for sl in _half_chunks(N, C * H * W):
+        n = sl.stop - sl.start
+        yc, ic = _maxpool_fwd_arrays(convert(xa[sl], F32), geo._replace(N=n))
+        y[sl] = convert(yc, xa.dtype)
+        idx[sl] = ic
+    return y, idx
+
+
 def _maxpool_fwd_arrays(xa, geo: Window2d):
     N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    if _is_half_cpu(xa) and N:
+        return _maxpool_fwd_half(xa, geo)
     xp = xp_of(xa)
     xa = contiguous(xa)
     k = float_kernels(xa, "maxpool2d_forward")
@@ -99,6 +131,15 @@ def _maxpool_fwd_arrays(xa, geo: Window2d):
 
 def _maxpool_bwd_arrays(ga, idx, xshape):
     N, C, H, W = xshape
+    if _is_half_cpu(ga) and N:
+        # the scatter in float32 a batch chunk at a time (windows that overlap add their
+        # gradients in float32, rounded once, as the whole-tensor widening did)
+        gx = np.empty(xshape, ga.dtype)
+        for sl in _half_chunks(N, C * H * W):
+            n = sl.stop - sl.start
+            gc = _maxpool_bwd_arrays(convert(ga[sl], F32), idx[sl], (n, C, H, W))
+            gx[sl] = convert(gc, ga.dtype)
+        return gx
     xp = xp_of(ga)
     ga = contiguous(ga)
     NC, HW, OHW = N * C, H * W, ga.shape[2] * ga.shape[3]
@@ -119,6 +160,10 @@ class MaxPool2dFn(Function):
     _node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
+    def _half_native(x, geo):  # float32_compute: 16-bit CPU arrays run chunked (above)
+        return _is_half_cpu(x._a)
+
+    @staticmethod
     def forward(ctx, x, geo):
         y, idx = _maxpool_fwd_arrays(x._a, geo)
         ctx.idx, ctx.xshape = idx, x._a.shape
@@ -133,6 +178,10 @@ class MaxPool2dFn(Function):
 
 class _MaxPoolGradFn(Function):
     """The scatter of max pooling's backward, differentiable (gather) for double backward."""
+
+    @staticmethod
+    def _half_native(g, idx, xshape):
+        return _is_half_cpu(g._a)
 
     @staticmethod
     def forward(ctx, g, idx, xshape):
