@@ -390,3 +390,90 @@ def test_bgemm_amx_leaves_no_tile_state_and_takes_none():
     scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
     got = first.view(ml_dtypes.bfloat16).astype(np.float64)
     assert (np.abs(got - t1) <= 2**-7 * np.abs(ref) + 1e-5 * scale).all()
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_fused_arithmetic_loops_equal_the_blocked_kernels(name, dt):
+    """add/sub/mul/div on AVX-512 take fused load-widen-op-narrow loops; every 16-bit
+    pattern (NaN, inf, subnormals, zeros of both signs) against random operands and scalars
+    gives the bits of the blocked kernels (the same conversions, the op table's float32 loop
+    on a scratch block), with lengths that leave a tail; and the bits torch gives."""
+    if not H._set_fused(True):
+        pytest.skip("this CPU has no AVX-512 (with BW): no fused loops")
+    kind, op = KIND[dt], _table.BINARY_BY_NAME[name].code
+    rng = np.random.default_rng(11)
+    x = np.concatenate(
+        [np.arange(65536, dtype=np.uint16), rng.integers(0, 65536, 37).astype(np.uint16)]
+    )
+    y = rng.integers(0, 65536, x.size).astype(np.uint16)
+    got, want = {}, {}
+    for fused, res in ((True, got), (False, want)):
+        H._set_fused(fused)
+        try:
+            for key, fn in (
+                ("xy", lambda o: H.h_binary(kind, op, x, y, o)),
+                ("xs", lambda o: H.h_binary_scalar(kind, op, x, 1.7, o)),
+                ("sx", lambda o: H.h_binary_scalar(kind, op, x, -0.3, o, True)),
+                ("x0", lambda o: H.h_binary_scalar(kind, op, x, 0.0, o)),
+            ):
+                o = np.empty_like(x)
+                fn(o)
+                res[key] = o
+        finally:
+            H._set_fused(True)
+
+    def nan(bits):  # NaN payloads are not compared: which operand's NaN propagates
+        # depends on the instruction's operand order, which the compiler picks for a + b
+        return torch.from_numpy(bits.view(np.int16)).view(getattr(torch, dt)).isnan().numpy()
+
+    for key in got:
+        gn, wn = nan(got[key]), nan(want[key])
+        np.testing.assert_array_equal(gn, wn, err_msg=key)
+        np.testing.assert_array_equal(got[key][~gn], want[key][~wn], err_msg=key)
+    # and torch's bits where torch's result is not NaN (NaN payloads are not compared)
+    tx = torch.from_numpy(x.view(np.int16)).view(getattr(torch, dt))
+    ty = torch.from_numpy(y.view(np.int16)).view(getattr(torch, dt))
+    t = getattr(torch, name)(tx, ty).view(torch.int16).numpy().view(np.uint16)
+    ok = ~torch.isnan(getattr(torch, name)(tx, ty)).numpy()
+    np.testing.assert_array_equal(got["xy"][ok], t[ok])
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+def test_inplace_and_out_16bit_write_the_destination_directly(dt):
+    """a.add_(b), a.mul_(2), torch.add(a, b, out=o) in 16 bits: the kernels write the
+    destination (no temporary copied back), with the out-of-place op's bits; a destination
+    the kernels cannot write (wrong dtype, strided) still gets them through a copy."""
+    rng = np.random.default_rng(4)
+    n = 70_001
+    a0 = ctorch.tensor(rng.standard_normal(n).astype(np.float32)).to(getattr(ctorch, dt))
+    b = ctorch.tensor(rng.standard_normal(n).astype(np.float32)).to(getattr(ctorch, dt))
+    bits = lambda t: t.numpy().view(np.uint16)  # noqa: E731
+    import tracemalloc
+
+    a = a0.clone()
+    ptr = a.numpy().ctypes.data
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    a.add_(b)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert peak < n  # bytes: no temporary of the result's size (2n bytes)
+    assert a.numpy().ctypes.data == ptr and a._version == 1
+    np.testing.assert_array_equal(bits(a), bits(a0 + b))
+    a.mul_(2.5)
+    np.testing.assert_array_equal(bits(a), bits((a0 + b) * 2.5))
+    o = ctorch.empty(n, dtype=a0.dtype)
+    r = ctorch.sub(a0, b, out=o)
+    assert r is o
+    np.testing.assert_array_equal(bits(o), bits(a0 - b))
+    o32 = ctorch.empty(n)
+    ctorch.sub(a0, b, out=o32)  # float32 out: the 16-bit result widened, as torch
+    np.testing.assert_array_equal(o32.numpy(), (a0 - b).float().numpy())
+    big = ctorch.zeros(2 * n, dtype=a0.dtype)
+    ctorch.mul(a0, b, out=big[::2])
+    np.testing.assert_array_equal(bits(big[::2].contiguous()), bits(a0 * b))
+    assert not big[1::2].any()
+    t = torch.from_numpy(a0.float().numpy()).to(getattr(torch, dt))
+    t.add_(torch.from_numpy(b.float().numpy()).to(getattr(torch, dt)))
+    np.testing.assert_array_equal(bits(a0 + b), t.view(torch.int16).numpy().view(np.uint16))

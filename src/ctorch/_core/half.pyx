@@ -16,6 +16,7 @@ include "_elementwise_common.pxi"
 cdef extern from "_half_simd.h" nogil:
     int ct_half_init()
     int ct_half_set_isa(int isa)
+    int ct_half_set_fused(int on)
     void ct_widen(int kind, const uint16_t *s, float *d, ct_i n)
     void ct_narrow(int kind, const float *s, uint16_t *d, ct_i n)
     void ct_h_binary(int kind, int op, const uint16_t *x, const uint16_t *y, uint16_t *out,
@@ -63,6 +64,12 @@ def set_half_isa(int isa):
     if isa < -1 or isa > 2:
         raise ValueError(f"set_half_isa: isa must be -1, 0, 1 or 2, got {isa}")
     return ct_half_set_isa(isa)
+
+
+def _set_fused(bint on):
+    """Let add/sub/mul/div take the fused AVX-512 loops (True, where the CPU allows) or only
+    the blocked kernels (False), for tests; returns whether the fused loops are now used."""
+    return bool(ct_half_set_fused(on))
 
 
 cdef inline void _check_kind(str kernel, int kind) except *:

@@ -125,8 +125,8 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         _BOP[op].refuse_int(dt)  # CT_NOINT rows: torch has no integer kernel
         dt = D.to_numpy_dtype(D.get_default_dtype())
     if dt == _F16 or dt == _BF16:  # float16/bfloat16: computed in float32, rounded once
-        r = _half_binary(op, a, b, dt, reverse)
-        if out is None:
+        r = _half_binary(op, a, b, dt, reverse, out)
+        if out is None or r is out:
             return r
         xp_of(out).copyto(out, r, casting="unsafe")
         return out
@@ -205,21 +205,35 @@ _small = _smallops.binary
 _small_scalar = _smallops.binary_scalar
 
 
-def _half_binary(op, a, b, dt, reverse):
+def _half_binary(op, a, b, dt, reverse, dest=None):
+    """``a op b`` in 16-bit dtype ``dt``; into ``dest`` (an in-place op's or ``out=``'s
+    array) when the kernels can write it directly: dtype ``dt``, a's shape, C-contiguous."""
     xa = _operand(a, dt)
     yb = _operand(b, dt) if isinstance(b, Tensor) else b
     n = xa.size if not isinstance(yb, _nd) else max(xa.size, yb.size)
     if n >= KERNEL_MIN and type(xa) is _nd and xa.flags.c_contiguous:
+        if (
+            dest is not None
+            and type(dest) is _nd
+            and dest.dtype == dt
+            and dest.shape == xa.shape
+            and dest.flags.c_contiguous
+        ):
+            out = dest
+        else:
+            out = None
         if not isinstance(yb, _nd):
             hk, kind = hkernel("h_binary_scalar", xa)
             if hk is not None and isinstance(yb, (int, float, bool)):
-                out = np.empty(xa.shape, dt)
+                if out is None:
+                    out = np.empty(xa.shape, dt)
                 hk(kind, op, u16(xa), float(yb), u16(out), reverse)
                 return out
         elif yb.shape == xa.shape:
             hk, kind = hkernel("h_binary", xa, yb)
             if hk is not None:
-                out = np.empty(xa.shape, dt)
+                if out is None:
+                    out = np.empty(xa.shape, dt)
                 p, q = (yb, xa) if reverse else (xa, yb)
                 hk(kind, op, u16(p), u16(q), u16(out))
                 return out
@@ -227,7 +241,8 @@ def _half_binary(op, a, b, dt, reverse):
             pat = _bcast_pattern(xa.shape, yb.shape)
             hk, kind = hkernel("h_binary_bcast", xa, yb) if pat is not None else (None, 0)
             if hk is not None:
-                out = np.empty(xa.shape, dt)
+                if out is None:
+                    out = np.empty(xa.shape, dt)
                 hk(kind, op, u16(xa), u16(yb), u16(out), *pat, reverse)
                 return out
     return _half_binary_f32(op, a, b, dt, reverse)
