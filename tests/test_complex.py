@@ -556,3 +556,21 @@ def test_linspace_complex():
             kc = {k: getattr(ctorch, v) for k, v in kw.items()}
             kt = {k: getattr(torch, v) for k, v in kw.items()}
             assert_close(ctorch.linspace(*args, **kc), torch.linspace(*args, **kt))
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+def test_complex_silu_with_autograd_and_gelu_raise_as_torch(name):
+    """torch computes complex silu without autograd only, and has no complex gelu: the same
+    error type and message here (recording off, silu runs)."""
+    z = np.array([1 + 2j, -3 - 0.5j], dtype=np.complex64)
+    msgs = []
+    for L in (ctorch, torch):
+        x = L.from_numpy(z.copy()).requires_grad_(True)
+        with pytest.raises((RuntimeError, NotImplementedError)) as e:
+            getattr(L.nn.functional, name)(x)
+        msgs.append((e.type, str(e.value)))
+        if name == "silu":
+            with L.no_grad():
+                y = L.nn.functional.silu(x)
+            np.testing.assert_allclose(y.numpy(), z / (1 + np.exp(-z)), rtol=1e-6)
+    assert msgs[0] == msgs[1]

@@ -21,6 +21,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from ._util import conj_if_complex as cj
 from ._util import sum_to_shape
 
@@ -83,8 +84,15 @@ def real_grad(g: Tensor, like_dtype) -> Tensor:
 
 def check_unary(name: str, x: Tensor):
     """Raise for a table op torch does not define on complex tensors."""
+    if name == "silu" and x._rg and state.enabled:
+        # torch computes complex silu, but not with autograd
+        raise RuntimeError(
+            "silu does not support automatic differentiation for outputs with complex dtype."
+        )
     if name in HOLOMORPHIC:
         return
+    if name == "gelu":
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{scalar_name(x._a)}'")
     if name == "sign":
         raise NotImplementedError(
             "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
