@@ -10,7 +10,7 @@ identical for any thread count.  Backward kernels overwrite gx (they zero it the
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memset
 
 cdef extern from "_pool_simd.h" nogil:
@@ -120,9 +120,15 @@ def maxpool2d_forward(const floating[::1] x, floating[::1] y, int64_t[::1] idx, 
                         ip[oy * ow + ox] = maxi
 
 
-def maxpool2d_backward(const floating[::1] gy, const int64_t[::1] idx, floating[::1] gx,
+ctypedef fused pool_index:
+    int32_t
+    int64_t
+
+
+def maxpool2d_backward(const floating[::1] gy, const pool_index[::1] idx, floating[::1] gx,
                        Py_ssize_t NC, Py_ssize_t HW, Py_ssize_t OHW):
-    """gx (NC, HW) = scatter-add of gy (NC, OHW) at idx; gx is zeroed here first.
+    """gx (NC, HW) = scatter-add of gy (NC, OHW) at idx; gx is zeroed here first. idx is
+    int64 or int32 (what max pooling keeps for backward when a plane has < 2**31 elements).
 
     Raises IndexError if an index lies outside [0, HW) (that plane is left partial).
     """

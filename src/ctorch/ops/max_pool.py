@@ -156,6 +156,15 @@ def _maxpool_bwd_arrays(ga, idx, xshape):
     return gx
 
 
+def _kept_indices(idx, plane: int):
+    """The argmax indices max pooling keeps for backward: int32 where they fit (a CPU array,
+    planes under 2**31 elements). They are as large as a 16-bit activation in int64 (the
+    CNN's first pooling: 19 MB at batch 2048): half of that stays alive until backward."""
+    if type(idx) is np.ndarray and plane < 2**31:
+        return idx.astype(np.int32)
+    return idx
+
+
 class MaxPool2dFn(Function):
     _node_name = "MaxPool2DWithIndicesBackward0"
 
@@ -166,7 +175,7 @@ class MaxPool2dFn(Function):
     @staticmethod
     def forward(ctx, x, geo):
         y, idx = _maxpool_fwd_arrays(x._a, geo)
-        ctx.idx, ctx.xshape = idx, x._a.shape
+        ctx.idx, ctx.xshape = _kept_indices(idx, geo.H * geo.W), x._a.shape
         return _wrap(y)
 
     @staticmethod
@@ -191,7 +200,7 @@ class _MaxPoolGradFn(Function):
     @staticmethod
     def backward(ctx, gg):
         N, C = gg._a.shape[:2]
-        idx = ctx.idx
+        idx = ctx.idx.astype(np.int64, copy=False)  # gather takes int64 indices
         flat = gg.reshape(N, C, -1)
         r = gather(flat, 2, _wrap(idx.reshape(N, C, -1))).reshape(idx.shape)
         return r, None, None
