@@ -64,6 +64,9 @@ def storage_root(a):
         base = up
 
 
+_ag_backward = None  # ctorch.autograd.backward, bound on the first Tensor.backward()
+
+
 class Tensor(_MethodsStub):
     """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
 
@@ -449,9 +452,10 @@ class Tensor(_MethodsStub):
     def backward(
         self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None
     ) -> None:
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        global _ag_backward
+        if _ag_backward is None:
+            from .autograd import backward as _ag_backward  # the package imports this module
+        _ag_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._a)

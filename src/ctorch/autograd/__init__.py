@@ -6,6 +6,7 @@ import numpy as np
 
 from . import engine as _engine_mod
 from . import forward_ad, functional, grad_mode, graph
+from . import function as _function
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -39,7 +40,7 @@ __all__ = [
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
-    from .._tensor import Tensor
+    Tensor = _function.Tensor  # bound by ctorch._tensor (which imports this package)
 
     grads = []
     for out, g in zip(outputs, grad_outputs, strict=False):
@@ -93,7 +94,7 @@ def backward(
     inputs=None,
 ):
     """Compute the sum of gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``."""
-    from .._tensor import Tensor
+    Tensor = _function.Tensor
 
     if isinstance(tensors, Tensor):
         tensors = (tensors,)

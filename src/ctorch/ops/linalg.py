@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import check_same_device, node_variants, sum_to_shape
 from ._util import conj_if_complex as _cj
+from .binary import ADD, binary_arrays
 from .shape import _named
 
 _wrap = Tensor._make
@@ -414,8 +415,6 @@ class Linear(Function):
         x2 = xa.reshape(math.prod(lead), xa.shape[-1])
         out = _linear_mm(x2, wa.T)
         if b is not None:
-            from .binary import ADD, binary_arrays
-
             ot = _wrap(out)
             binary_arrays(ADD, ot, b, out=out)
         ctx.xshape = xa.shape

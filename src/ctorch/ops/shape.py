@@ -19,7 +19,7 @@ from .._core._smallops import view_shape as _view_shape
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import dims_tuple, wrap_dim
+from ._util import dims_tuple, sum_to_shape, wrap_dim
 
 _wrap = Tensor._make
 
@@ -335,8 +335,6 @@ def expand(input, *sizes):
         return _view_op(input, lambda a: a.view(), lambda g: g, "ExpandBackward0")
     old = a.shape
     xp = xp_of(a)
-    from ._util import sum_to_shape
-
     return _view_op(
         input,
         lambda a: xp.broadcast_to(a, target),

@@ -70,6 +70,12 @@ def logsumexp(input, dim, keepdim: bool = False):
 
 
 # ------------------------------------------------------------------ softmax family
+# float32/float64 last-axis softmax rows go to the row kernels from this many elements. It
+# was 1024: below it six NumPy calls and an errstate switch ran instead (a (4, 8) softmax
+# forward + backward took 2x torch's time), and small and large inputs gave different bits.
+_ROW_KERNEL_MIN = 1
+
+
 def _lastdim_2d(x: Tensor, ax: int):
     a = x._a
     if ax == a.ndim - 1 and a.flags.c_contiguous and a.dtype in (_F32, _F64) and a.size >= 1024:
@@ -85,7 +91,7 @@ def _softmax_arr(a, ax, log):
         and ax == a.ndim - 1
         and a.flags.c_contiguous
         and a.dtype in (_F32, _F64)
-        and a.size >= 1024
+        and a.size >= _ROW_KERNEL_MIN
         and a.shape[-1]
     ):
         k = kernels_for(a)
@@ -164,14 +170,14 @@ class Softmax(Function):
             and ax == ya.ndim - 1
             and ga.dtype == ya.dtype
             and ya.dtype in (_F32, _F64)
-            and ga.flags.c_contiguous
             and ya.flags.c_contiguous
-            and ya.size >= 1024
+            and ya.size >= _ROW_KERNEL_MIN
             and ya.shape[-1]
         ):
             k = kernels_for(ya)
             name = "log_softmax_backward_lastdim" if log else "softmax_backward_lastdim"
             if k.has(name):
+                ga = contiguous(ga)  # e.g. the expanded gradient of a sum(): one copy
                 n = ya.shape[-1]
                 gx = xp_of(ya).empty(ya.shape, ya.dtype)
                 getattr(k, name)(ga.reshape(-1), ya.reshape(-1), gx.reshape(-1), ya.size // n, n)

@@ -18,6 +18,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device, node_variants, sum_to_shape, wrap_dim
 from .binary import _scalar_name
+from .compare import where
 from .indexing import IndexOutOfRange, _check_bounds, gather
 from .shape import copy_op
 
@@ -309,8 +310,6 @@ def index_put_(input, indices, values, accumulate=False):
 
 
 def masked_fill(input, mask, value):
-    from .compare import where
-
     if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}"
@@ -323,14 +322,16 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype) if not value._rg else value
     elif input._a.dtype.kind in "iub" and isinstance(value, float):
         value = int(value) if input._a.dtype.kind != "b" else bool(value)
-    try:
-        np.broadcast_shapes(mask._a.shape, input._a.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"masked_fill: the shape of the mask {tuple(mask.shape)} must be broadcastable to the "
-            f"shape of the input {tuple(input.shape)}"
-        ) from None
-    same_shape = input._a.shape == np.broadcast_shapes(mask._a.shape, input._a.shape)
+    same_shape = mask._a.shape == input._a.shape
+    if not same_shape:
+        try:
+            bshape = np.broadcast_shapes(mask._a.shape, input._a.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"masked_fill: the shape of the mask {tuple(mask.shape)} must be broadcastable "
+                f"to the shape of the input {tuple(input.shape)}"
+            ) from None
+        same_shape = input._a.shape == bshape
     if same_shape and (not isinstance(value, Tensor) or not value._rg):
         # one node (torch's MaskedFillBackward0): the gradient is g with the filled places 0
         # (a mask larger than the input broadcasts it: the where() below, as torch)
