@@ -1,5 +1,7 @@
-"""ctorch.multiprocessing: Python's multiprocessing (tensors pickle as NumPy arrays) plus
-torch's ``spawn(fn, args, nprocs)`` helper."""
+"""ctorch.multiprocessing: Python's multiprocessing plus torch's ``spawn(fn, args, nprocs)``
+helper. Tensors pickle as NumPy arrays, except those in shared memory (``share_memory_()``,
+``Module.share_memory()``), which travel as file descriptors to the same memory
+(``ctorch._shared``): Hogwild workers update the parent's model."""
 
 from __future__ import annotations
 

@@ -372,3 +372,25 @@ def test_gpt_char_trainer(tmp_path: Path) -> None:
     theirs = run("gpt_char_trainer.py", *resume_args, cwd=theirs_dir, torch=True)
     assert_same_output(ours, theirs, rtol=1e-4)
     assert_same_output(resumed, theirs, rtol=1e-4)
+
+
+def _hogwild(*args: str, cwd: Path, torch: bool = False) -> str:
+    # each worker prints its pid first: the pids differ from run to run
+    out = run("mnist_hogwild.py", *args, cwd=cwd, torch=torch)
+    return re.sub(r"(?m)^\d+\t", "PID\t", out)
+
+
+def test_mnist_hogwild(tmp_path: Path) -> None:
+    """pytorch/examples mnist_hogwild: spawned workers train one ``share_memory()`` model."""
+    out = _hogwild("--num-processes", "2", cwd=tmp_path)
+    lines = out.splitlines()
+    assert "shared True" in lines
+    assert "exit codes [0, 0]" in lines
+    assert "workers changed the shared parameters [True, True, True, True]" in lines
+    assert "test loss decreased True" in lines
+    assert out.count("PID\tTrain Epoch") == 2 * 2 * 4  # 2 workers, 2 epochs, 4 logged batches
+    # one worker: no race, so the same numbers as torch (no shuffling: the streams differ)
+    one = _hogwild("--num-processes", "1", cwd=tmp_path)
+    assert "exit codes [0]" in one.splitlines() and "test loss decreased True" in one
+    if importlib.util.find_spec("torch") is not None:
+        assert_same_output(one, _hogwild("--num-processes", "1", cwd=tmp_path, torch=True))
