@@ -502,6 +502,8 @@ while True:
     if iter_num > max_iters:
         break
 
+print("compiled keys", all(k.startswith("_orig_mod.") for k in raw_model.state_dict()))
+
 # sample.py: greedy (top_k=1 leaves one token, so multinomial is deterministic) and top-k
 itos = meta["itos"]
 stoi = meta["stoi"]

@@ -360,6 +360,15 @@ def test_gpt_char_trainer(tmp_path: Path) -> None:
         float(ln.split()[4][:-1]) for ln in (first + resumed).splitlines() if "train loss" in ln
     ]
     assert len(losses) == 5 and losses[-1] < losses[0] - 0.5, losses
+    assert "compiled keys False" in first.splitlines()
+    # compile=True (nanoGPT's default): torch.compile's wrapper saves "_orig_mod."-prefixed
+    # keys, which the resume strips; the numbers are those of the eager run
+    compiled = run("gpt_char_trainer.py", "--compile=True", "--out_dir=out-compiled", cwd=tmp_path)
+    assert "compiled keys True" in compiled.splitlines()
+    numbers = [ln for ln in compiled.splitlines() if ln.startswith(("step", "iter", "greedy"))]
+    assert numbers == [ln for ln in first.splitlines() if ln.startswith(("step", "iter", "greedy"))]
+    again = run("gpt_char_trainer.py", *resume_args, "--out_dir=out-compiled", cwd=tmp_path)
+    assert "resumed at iter 8 best val loss" in again
     if importlib.util.find_spec("torch") is None:
         return
     theirs_dir = tmp_path / "torch"
