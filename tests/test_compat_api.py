@@ -787,3 +787,68 @@ def test_cdist_zero_distance_has_zero_gradient_on_both_paths() -> None:
         np.testing.assert_allclose(ours[0], ours[1], rtol=1e-12)
     with pytest.raises(ValueError):
         ctorch.cdist(ctorch.ones(2, 2), ctorch.ones(2, 2), compute_mode="fast")
+
+
+_DEPRECATED_CALLS = {
+    "add": "a.add(2, b)",
+    "add_": "a.add_(2, b)",
+    "sub": "a.sub(0.5, b)",
+    "sub_": "a.sub_(0.5, b)",
+    "torch.add": "L.add(a, 2, b)",
+    "torch.add out": "L.add(a, 2, b, out=L.empty(3))",
+    "torch.sub": "L.sub(a, 3, b)",
+    "addcmul": "a.addcmul(2, b, c)",
+    "addcmul_": "a.addcmul_(2, b, c)",
+    "addcdiv": "a.addcdiv(-1.5, b, c)",
+    "addcdiv_": "a.addcdiv_(-1.5, b, c)",
+    "torch.addcmul": "L.addcmul(a, 2, b, c)",
+    "torch.addcdiv": "L.addcdiv(a, 0.25, b, c)",
+}
+
+
+@pytest.mark.parametrize("name", list(_DEPRECATED_CALLS))
+def test_deprecated_positional_overloads_match_torch(name: str) -> None:
+    """pytorch-a3c's SharedAdam: ``add_(1 - beta1, grad)``, ``addcmul_(1 - beta2, g, g)``,
+    ``addcdiv_(-step_size, exp_avg, denom)`` (torch's deprecated overloads)."""
+    from ctorch import _deprecated_overloads
+
+    results = []
+    for L in (torch, ctorch):
+        a = L.tensor([1.0, 2.0, 3.0])
+        b = L.tensor([0.5, -1.0, 2.0])
+        c = L.tensor([2.0, 4.0, -8.0])
+        _deprecated_overloads._warned[0] = False
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = eval(_DEPRECATED_CALLS[name], {"L": L, "a": a, "b": b, "c": c})
+        results.append((r.tolist(), a.tolist()))
+        if L is ctorch:  # torch warns once per process: its text, checked once by hand
+            fn = name.split()[0].removeprefix("torch.")
+            assert len(w) == 1 and w[0].category is UserWarning
+            assert str(w[0].message).startswith(f"This overload of {fn} is deprecated:\n\t{fn}(")
+            assert "Consider using one of the following signatures instead:" in str(w[0].message)
+            assert w[0].filename == "<string>"  # points at the caller (the eval)
+    assert results[0] == results[1]
+
+
+def test_deprecated_overload_warns_once_and_keyword_forms_stay_silent() -> None:
+    from ctorch import _deprecated_overloads
+
+    a, b = ctorch.ones(2), ctorch.ones(2)
+    _deprecated_overloads._warned[0] = False
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        a.add(b, alpha=2)
+        a.addcmul(b, b, value=2)
+        ctorch.add(a, 2)
+        assert not w
+        a.add_(1, b)
+        a.addcdiv_(1, b, b)
+        ctorch.sub(a, 1, b)
+    assert len(w) == 1
+    assert str(w[0].message) == (
+        "This overload of add_ is deprecated:\n\tadd_(Number alpha, Tensor other)\n"
+        "Consider using one of the following signatures instead:\n"
+        "\tadd_(Tensor other, *, Number alpha = 1)"
+    )
+    assert a.tolist() == [3.0, 3.0]

@@ -427,3 +427,20 @@ def test_mingpt_sort(tmp_path: Path) -> None:
         theirs = run("mingpt_sort.py", cwd=theirs_dir, torch=True)
         same = [ln for ln in lines if not ln.startswith("iter ")]
         assert same == [ln for ln in theirs.splitlines() if not ln.startswith("iter ")]
+
+
+def test_a3c_shared_adam(tmp_path: Path) -> None:
+    """pytorch-a3c's pattern: shared model + SharedAdam (state in shared memory, deprecated
+    add_/addcmul_/addcdiv_ overloads), ``shared_param._grad = param.grad``, mp.Value counter."""
+    out = run("a3c_shared_adam.py", cwd=tmp_path)
+    lines = out.splitlines()
+    for e in ["shared True True", "exit codes [0, 0]", "counter 60", "moments moved True"]:
+        assert e in lines, f"missing line {e!r} in:\n{out}"
+    assert "loss decreased True" in lines
+    # the shared step counter: 60 unless the two workers' unlocked += 1 raced
+    assert 30 < int(next(ln for ln in lines if ln.startswith("shared step")).split()[-1]) <= 60
+    one = run("a3c_shared_adam.py", "--num-processes", "1", cwd=tmp_path)
+    assert "shared step 30" in one.splitlines() and "loss decreased True" in one
+    if importlib.util.find_spec("torch") is not None:  # one worker: no race, torch's numbers
+        theirs = run("a3c_shared_adam.py", "--num-processes", "1", cwd=tmp_path, torch=True)
+        assert_same_output(one, theirs)
