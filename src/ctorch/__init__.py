@@ -608,6 +608,7 @@ _LAZY = {
     "onnx": "ctorch.onnx",
     "fx": "ctorch.fx",
     "_dynamo": "ctorch._dynamo",
+    "profiler": "ctorch.profiler",
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",

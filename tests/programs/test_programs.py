@@ -50,7 +50,7 @@ def assert_same_output(ours: str, theirs: str, rtol: float = 1e-6, atol: float =
         )
 
 
-def check(program: str, tmp_path: Path, expected: list[str], *args: str) -> str:
+def check(program: str, tmp_path: Path, expected: list[str], *args: str, rtol: float = 1e-6) -> str:
     out = run(program, *args, cwd=tmp_path)
     lines = out.splitlines()
     for e in expected:
@@ -59,7 +59,7 @@ def check(program: str, tmp_path: Path, expected: list[str], *args: str) -> str:
         theirs_dir = tmp_path / "torch"
         theirs_dir.mkdir()
         theirs = run(program, *args, cwd=theirs_dir, torch=True)
-        assert_same_output(out, theirs)
+        assert_same_output(out, theirs, rtol=rtol)
     return out
 
 
@@ -444,3 +444,23 @@ def test_a3c_shared_adam(tmp_path: Path) -> None:
     if importlib.util.find_spec("torch") is not None:  # one worker: no race, torch's numbers
         theirs = run("a3c_shared_adam.py", "--num-processes", "1", cwd=tmp_path, torch=True)
         assert_same_output(one, theirs)
+
+
+def test_nanogpt_bench_profile(tmp_path: Path) -> None:
+    """nanoGPT's bench.py with profile=True: torch.profiler schedule, record_function ranges,
+    tensorboard_trace_handler, prof.step(), key_averages().table()."""
+    out = check(
+        "nanogpt_bench.py",
+        tmp_path,
+        [
+            "trace files 1",
+            "steps traced ['ProfilerStep#4', 'ProfilerStep#5', 'ProfilerStep#6']",
+            "ranges traced 3 3",
+            "table has ranges True",
+            "counts 3 3",
+        ],
+        rtol=1e-5,  # float32 losses
+    )
+    assert (
+        sum(ln.endswith(tuple("0123456789")) and "/7 loss:" in ln for ln in out.splitlines()) == 7
+    )
