@@ -71,8 +71,12 @@ def _worker(t, p, q):
     q.put(t.is_shared())
 
 
-def test_spawned_process_updates_shared_tensors():
-    ctx = multiprocessing.get_context("spawn")
+@pytest.mark.parametrize(
+    "method",
+    [m for m in ("spawn", "fork", "forkserver") if m in multiprocessing.get_all_start_methods()],
+)
+def test_child_process_updates_shared_tensors(method: str):
+    ctx = multiprocessing.get_context(method)
     t = ctorch.tensor([1.0, 2.0, 3.0]).share_memory_()
     p = ctorch.nn.Parameter(ctorch.zeros(2, 2)).share_memory_()
     q = ctx.Queue()
@@ -93,3 +97,24 @@ def test_against_torch():
         m.share_memory()
         assert m.weight.is_shared() and m.bias.is_shared()
         assert lib.ones(2).share_memory_().is_shared()
+
+
+def _queue_worker(inq, outq):
+    t = inq.get(timeout=120)
+    t.add_(5)
+    outq.put((t.is_shared(), t.tolist()))
+
+
+def test_queue_hands_a_shared_tensor_to_a_running_process():
+    """Through a Queue (not spawn arguments) the descriptor is served by the sender's
+    resource sharer; the receiver's in-place write lands in the sender's tensor."""
+    ctx = multiprocessing.get_context("spawn")
+    inq, outq = ctx.Queue(), ctx.Queue()
+    proc = ctx.Process(target=_queue_worker, args=(inq, outq))
+    proc.start()
+    t = ctorch.zeros(2, 2).share_memory_()
+    inq.put(t[1])
+    assert outq.get(timeout=120) == (True, [5.0, 5.0])
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert t.tolist() == [[0.0, 0.0], [5.0, 5.0]]
