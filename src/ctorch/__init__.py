@@ -802,9 +802,3 @@ from .ops import surface5b as _surface5b  # noqa: E402
 globals().update({_n: getattr(_surface5b, _n) for _n in _surface5b.__all__})
 _surface5b.attach(Tensor)
 # --- end of surf5b names ---
-
-# --- torch's deprecated positional overloads (#14): t.add_(alpha, other), addcmul_(value, ...) ---
-from . import _deprecated_overloads  # noqa: E402
-
-_deprecated_overloads.install(Tensor, globals())
-# --- end of deprecated overloads ---

@@ -1,8 +1,8 @@
-"""Asynchronous workers with a shared optimizer, written the way ikostrikov/pytorch-a3c is
-(``my_optim.SharedAdam``, ``train.ensure_shared_grads``, ``main.py``): a shared model and a
-``SharedAdam`` whose state (``step`` counter too) lives in shared memory, written with the
-legacy ``add_(alpha, tensor)`` / ``addcmul_(value, t1, t2)`` / ``addcdiv_(value, t1, t2)``
-overloads and ``p.data.new().resize_as_(p.data).zero_()``; each worker copies the shared
+"""Asynchronous workers with a shared optimizer, written the way A3C implementations are
+(ikostrikov/pytorch-a3c's ``my_optim.SharedAdam``, ``train.ensure_shared_grads``, ``main.py``;
+the optimizer in its current form: an ``optim.Adam`` subclass whose pre-filled state, ``step``
+counter too, is moved to shared memory, so Adam's own ``step`` updates it for every worker;
+``p.data.new().resize_as_(p.data).zero_()``): each worker copies the shared
 weights into a local model (``load_state_dict(shared_model.state_dict())``), backpropagates
 locally, hands its gradients over with ``shared_param._grad = param.grad`` and steps the shared
 optimizer; an ``mp.Value`` counter under an ``mp.Lock`` counts the steps. The environment is
@@ -10,7 +10,6 @@ replaced by a fixed regression task (no gym), the starting weights come from Num
 """
 
 import argparse
-import math
 
 import numpy as np
 import torch
@@ -28,16 +27,17 @@ parser.add_argument("--seed", type=int, default=1)
 
 
 class SharedAdam(optim.Adam):
-    """Implements Adam algorithm with shared states."""
+    """Implements Adam algorithm with shared states (Adam's own step updates them in place)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        # State initialization
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = torch.zeros(1)
                 state["exp_avg"] = p.data.new().resize_as_(p.data).zero_()
-                state["exp_avg_sq"] = p.data.new().resize_as_(p.data).zero_()
+                state["exp_avg_sq"] = torch.zeros_like(p.data)
 
     def share_memory(self):
         for group in self.param_groups:
@@ -46,31 +46,6 @@ class SharedAdam(optim.Adam):
                 state["step"].share_memory_()
                 state["exp_avg"].share_memory_()
                 state["exp_avg_sq"].share_memory_()
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                state = self.state[p]
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                beta1, beta2 = group["betas"]
-                state["step"] += 1
-                if group["weight_decay"] != 0:
-                    grad = grad.add(group["weight_decay"], p.data)
-                # Decay the first and second moment running average coefficient
-                exp_avg.mul_(beta1).add_(1 - beta1, grad)
-                exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad, grad)
-                denom = exp_avg_sq.sqrt().add_(group["eps"])
-                bias_correction1 = 1 - beta1 ** state["step"].item()
-                bias_correction2 = 1 - beta2 ** state["step"].item()
-                step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
-                p.data.addcdiv_(-step_size, exp_avg, denom)
-        return loss
 
 
 class ActorCritic(nn.Module):

@@ -430,8 +430,8 @@ def test_mingpt_sort(tmp_path: Path) -> None:
 
 
 def test_a3c_shared_adam(tmp_path: Path) -> None:
-    """pytorch-a3c's pattern: shared model + SharedAdam (state in shared memory, deprecated
-    add_/addcmul_/addcdiv_ overloads), ``shared_param._grad = param.grad``, mp.Value counter."""
+    """A3C's pattern: shared model + SharedAdam (an Adam whose pre-filled state, step counter
+    zeros(1) too, is in shared memory), ``shared_param._grad = param.grad``, mp.Value counter."""
     out = run("a3c_shared_adam.py", cwd=tmp_path)
     lines = out.splitlines()
     for e in ["shared True True", "exit codes [0, 0]", "counter 60", "moments moved True"]:
