@@ -118,3 +118,9 @@ def test_queue_hands_a_shared_tensor_to_a_running_process():
     proc.join(120)
     assert proc.exitcode == 0
     assert t.tolist() == [[0.0, 0.0], [5.0, 5.0]]
+
+
+@pytest.mark.skipif(not ctorch.cuda.is_available(), reason="needs a GPU")
+def test_cuda_tensors_count_as_shared():
+    t = ctorch.ones(2, device="cuda")
+    assert t.is_shared() and t.share_memory_() is t  # as torch: always True, a no-op

@@ -413,6 +413,8 @@ def _share_memory_(self):
 def _is_shared(self):
     import sys
 
+    if self.is_cuda:  # torch: always True for CUDA tensors
+        return True
     shared = sys.modules.get("ctorch._shared")  # nothing is shared before it is imported
     return shared is not None and shared.is_shared(self)
 
