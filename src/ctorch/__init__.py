@@ -609,6 +609,7 @@ _LAZY = {
     "fx": "ctorch.fx",
     "_dynamo": "ctorch._dynamo",
     "profiler": "ctorch.profiler",
+    "storage": "ctorch.storage",
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
@@ -628,6 +629,10 @@ def __getattr__(name: str):
         m = _importlib.import_module(mod)  # submodules listed here all exist
         globals()[name] = m
         return m
+    if name in ("UntypedStorage", "TypedStorage"):
+        cls = getattr(_importlib.import_module("ctorch.storage"), name)
+        globals()[name] = cls
+        return cls
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
 
 

@@ -321,7 +321,8 @@ def attach(T) -> None:
     T.resolve_conj = lambda s: s
     T.resolve_neg = lambda s: s
     T.einsum = lambda s, eq, *o: E.einsum(eq, s, *o)
-    T.untyped_storage = lambda s: s._a
+    T.untyped_storage = _untyped_storage
+    T.storage = _typed_storage
     T.get_device = lambda s: -1 if not s.is_cuda else s._a.device.id
 
 
@@ -402,6 +403,18 @@ def _mk_binary_inplace(name, op):
 
     method.__name__ = name
     return method
+
+
+def _untyped_storage(self):
+    from . import storage
+
+    return storage.untyped_storage(self)
+
+
+def _typed_storage(self):
+    from . import storage
+
+    return storage.typed_storage(self)
 
 
 def _share_memory_(self):
