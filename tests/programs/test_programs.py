@@ -401,6 +401,12 @@ def test_mnist_hogwild(tmp_path: Path) -> None:
     # one worker: no race, so the same numbers as torch (no shuffling: the streams differ)
     one = _hogwild("--num-processes", "1", cwd=tmp_path)
     assert "exit codes [0]" in one.splitlines() and "test loss decreased True" in one
+
+    def final_loss(text: str) -> float:
+        return float(re.findall(r"Average loss: (\d+\.\d+)", text)[-1])
+
+    # both workers' updates landed in the one shared model: it trained further than one did
+    assert final_loss(out) < 0.5 * final_loss(one), (final_loss(out), final_loss(one))
     if importlib.util.find_spec("torch") is not None:
         assert_same_output(one, _hogwild("--num-processes", "1", cwd=tmp_path, torch=True))
 
