@@ -10,7 +10,10 @@ sender's resource sharer); the receiver maps the same memory, so in-place update
 side (Hogwild SGD on a ``model.share_memory()`` model) are seen by both. Plain ``pickle``,
 ``copy`` and ``torch.save`` still copy the data. A forked child inherits the mapping itself.
 Unlike torch, a tensor that is not shared is not moved into shared memory when multiprocessing
-pickles it (a ``Queue.put``, a DataLoader worker's batch): it is copied, as before.
+pickles it (a ``Queue.put``, a DataLoader worker's batch): it is copied, as before. And
+``share_memory_`` moves the tensor's own array: views taken from it earlier (or its base, for a
+view) keep the old memory, where torch moves the storage they all share. Parameters and
+buffers, what ``Module.share_memory()`` moves, are not views.
 """
 
 from __future__ import annotations
