@@ -169,6 +169,47 @@ def test_jit_decorators_at_class_definition_time() -> None:
     assert (m.nwd(), m.u(), m.e(), m.flag) == ({"x"}, 1, 2, 3)
 
 
+@pytest.mark.parametrize("lib", ["torch", "ctorch"])
+def test_compile_module_wraps_in_optimized_module(lib: str) -> None:
+    """torch.compile(module) -> OptimizedModule: ``_orig_mod.`` keys, attributes and mode go
+    through to the original (nanoGPT strips the prefix on resume). torch's own wrapper is
+    checked without calling it (that would start its compiler)."""
+    t = importlib.import_module(lib)
+    m = t.nn.Sequential(t.nn.Linear(2, 3), t.nn.ReLU())
+    assert t.compile(m, disable=True) is m
+    c = t.compile(m, mode="max-autotune")
+    assert (
+        type(c).__name__ == "OptimizedModule" and type(c).__module__ == f"{lib}._dynamo.eval_frame"
+    )
+    assert isinstance(c, t._dynamo.eval_frame.OptimizedModule) and isinstance(c, t.nn.Module)
+    assert c._orig_mod is m and not isinstance(c, t.nn.Sequential) and len(c) == 2
+    assert list(c.state_dict()) == ["_orig_mod.0.weight", "_orig_mod.0.bias"]
+    assert [n for n, _ in c.named_modules()][:2] == ["", "_orig_mod"]
+    assert c._modules["_orig_mod"] is m
+    with pytest.raises(TypeError, match="not subscriptable"):
+        c[0]
+    c.eval()
+    assert not m.training and not c.training and not m[0].training
+    c.train()
+    assert m.training and c.training
+    c.note = "x"
+    assert m.note == "x" and "note" not in c.__dict__
+    del c.note
+    assert not hasattr(m, "note")
+    with pytest.raises(RuntimeError, match="missing|Missing"):
+        m.load_state_dict(c.state_dict())
+    c.load_state_dict(c.state_dict())
+    assert repr(c).startswith("OptimizedModule(\n  (_orig_mod): Sequential(")
+    with pytest.raises(RuntimeError, match="Either mode or options"):
+        t.compile(m, mode="default", options={})
+    with pytest.raises(TypeError, match="Linear does not support len"):
+        len(t.compile(m[0]))
+    if lib == "ctorch":
+        x = ctorch.ones(4, 2)
+        assert ctorch.equal(c(x), m(x))
+        assert t.compile()(m)._orig_mod is m  # the decorator form
+
+
 def test_onnx_fx_dynamo_compiler() -> None:
     import ctorch._dynamo
     import ctorch.compiler

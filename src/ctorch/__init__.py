@@ -487,11 +487,33 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
 
 
-def compile(model=None, **kwargs):  # noqa: A001
-    """No compiler: returns the model (or function) unchanged, as a decorator too."""
+def compile(  # noqa: A001
+    model=None,
+    *,
+    fullgraph=False,
+    dynamic=None,
+    backend="inductor",
+    mode=None,
+    options=None,
+    disable=False,
+):
+    """No compiler: a function comes back unchanged, a module wrapped in an
+    ``OptimizedModule`` (``_orig_mod``, ``_orig_mod.``-prefixed state_dict keys, as in torch)
+    that runs it eagerly; usable as a decorator too."""
+    kwargs = dict(fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode)
     if model is None:
-        return lambda m: m
-    return model
+        return lambda m: compile(m, options=options, disable=disable, **kwargs)
+    if mode is not None and options is not None:
+        raise RuntimeError(
+            "Either mode or options can be specified, but both can't be specified at the same time."
+        )
+    from .nn.modules.module import Module
+
+    if disable or not isinstance(model, Module):
+        return model
+    from ._dynamo.eval_frame import OptimizedModule
+
+    return OptimizedModule(model)
 
 
 def set_float32_matmul_precision(precision: str) -> None:
@@ -586,6 +608,8 @@ _LAZY = {
     "onnx": "ctorch.onnx",
     "fx": "ctorch.fx",
     "_dynamo": "ctorch._dynamo",
+    "profiler": "ctorch.profiler",
+    "storage": "ctorch.storage",
     "_inductor": "ctorch._inductor",
     "compiler": "ctorch.compiler",
     "func": "ctorch.func",
@@ -605,6 +629,10 @@ def __getattr__(name: str):
         m = _importlib.import_module(mod)  # submodules listed here all exist
         globals()[name] = m
         return m
+    if name in ("UntypedStorage", "TypedStorage"):
+        cls = getattr(_importlib.import_module("ctorch.storage"), name)
+        globals()[name] = cls
+        return cls
     raise AttributeError(f"module 'ctorch' has no attribute {name!r}")
 
 

@@ -288,8 +288,8 @@ def attach(T) -> None:
     T.unsqueeze_ = lambda s, dim: _set_view(s, S.unsqueeze(s, dim))
     T.resize_ = _resize_
     T.resize_as_ = lambda s, o: _resize_(s, *o.shape)
-    T.share_memory_ = lambda s: s
-    T.is_shared = lambda s: False
+    T.share_memory_ = _share_memory_
+    T.is_shared = _is_shared
     T.pin_memory = lambda s, device=None: s
     T.is_pinned = lambda s: False
     T.requires_grad_ = Tensor.requires_grad_
@@ -321,7 +321,8 @@ def attach(T) -> None:
     T.resolve_conj = lambda s: s
     T.resolve_neg = lambda s: s
     T.einsum = lambda s, eq, *o: E.einsum(eq, s, *o)
-    T.untyped_storage = lambda s: s._a
+    T.untyped_storage = _untyped_storage
+    T.storage = _typed_storage
     T.get_device = lambda s: -1 if not s.is_cuda else s._a.device.id
 
 
@@ -404,6 +405,33 @@ def _mk_binary_inplace(name, op):
 
     method.__name__ = name
     return method
+
+
+def _untyped_storage(self):
+    from . import storage
+
+    return storage.untyped_storage(self)
+
+
+def _typed_storage(self):
+    from . import storage
+
+    return storage.typed_storage(self)
+
+
+def _share_memory_(self):
+    from . import _shared
+
+    return _shared.share_memory_(self)
+
+
+def _is_shared(self):
+    import sys
+
+    if self.is_cuda:  # torch: always True for CUDA tensors
+        return True
+    shared = sys.modules.get("ctorch._shared")  # nothing is shared before it is imported
+    return shared is not None and shared.is_shared(self)
 
 
 def _zero_(self):

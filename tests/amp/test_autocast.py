@@ -326,7 +326,9 @@ def test_unsupported_dtype_and_missing_cuda_warn_and_disable():
                 assert not ctorch.is_autocast_enabled("cuda")
         with pytest.warns(FutureWarning, match="deprecated"):
             ctorch.cuda.amp.autocast()
-    with pytest.warns(FutureWarning, match="deprecated"):
+    # torch's text, quotes included
+    legacy = r"`torch.cpu.amp.autocast\(args...\)` is deprecated. Please use `torch.amp.autocast\('cpu', args...\)` instead."
+    with pytest.warns(FutureWarning, match=legacy):
         with ctorch.cpu.amp.autocast():
             assert ctorch.is_autocast_enabled("cpu")
 

@@ -295,3 +295,27 @@ def test_cycliclr_state_dict_resumes_and_errors():
         optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="nope")
     with pytest.raises(ValueError, match="momentum or beta1"):
         optim.lr_scheduler.CyclicLR(optim.Adagrad([p]), 0.1, 1.0)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop"])
+def test_prefilled_singleton_step_state_like_a3c_shared_adam(name: str) -> None:
+    """A3C's SharedAdam fills the state itself with ``step = zeros(1)`` (a shape-(1,)
+    tensor, which torch accepts) before the first step; the counter is updated in place."""
+    results = []
+    for L in (torch, ctorch):
+        p = L.nn.Parameter(L.tensor([1.0, -2.0, 3.0]))
+        opt = getattr(L.optim, name)([p], lr=0.1)
+        st = opt.state[p]
+        step = st["step"] = L.zeros(1)
+        if name == "RMSprop":
+            st["square_avg"] = L.zeros_like(p.data)
+        else:
+            st["exp_avg"] = L.zeros_like(p.data)
+            st["exp_avg_sq"] = L.zeros_like(p.data)
+        for _ in range(3):
+            opt.zero_grad()
+            (p * p).sum().backward()
+            opt.step()
+        assert opt.state[p]["step"] is step and step.tolist() == [3.0]
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)

@@ -1,6 +1,7 @@
 """``torch._dynamo``: the flags and decorators programs toggle around ``torch.compile``.
 
-ctorch's ``compile`` returns the model unchanged, so there is nothing to configure: the
+ctorch's ``compile`` runs the model eagerly (a module comes back wrapped in
+``eval_frame.OptimizedModule``, as in torch), so there is nothing to configure: the
 ``config`` flags are recorded, ``disable``/``allow_in_graph``/... return what they wrap, and
 ``is_compiling()`` is False.
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import config
+from . import config, eval_frame
 
 __all__ = [
     "allow_in_graph",
     "assume_constant_result",
     "config",
+    "eval_frame",
     "disable",
     "disallow_in_graph",
     "explain",

@@ -33,7 +33,7 @@ def _warn_legacy(name: str, device: str) -> None:
     (``stacklevel`` points at the caller of the legacy constructor)."""
     warnings.warn(
         f"`torch.{device}.amp.{name}(args...)` is deprecated. Please use "
-        f'`torch.amp.{name}("{device}", args...)` instead.',
+        f"`torch.amp.{name}('{device}', args...)` instead.",
         FutureWarning,
         stacklevel=3,
     )

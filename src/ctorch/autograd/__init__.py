@@ -196,3 +196,11 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy 
 
 # torch code reaches the engine's final callbacks as Variable._execution_engine.queue_callback
 Variable._execution_engine = _engine_mod._execution_engine  # type: ignore[attr-defined]
+
+
+def __getattr__(name: str):
+    if name == "profiler":  # torch.autograd.profiler, imported on first use
+        import importlib
+
+        return importlib.import_module(".profiler", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

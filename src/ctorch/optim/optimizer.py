@@ -351,8 +351,8 @@ def get_state_step(state: dict) -> float:
         st = state["step"] = Tensor._make(np.zeros((), np.float32))
     elif not isinstance(st, Tensor):  # a Python number set by hand
         st = state["step"] = Tensor._make(np.asarray(float(st), np.float32))
-    st._a[...] = st._a + 1
-    return float(st._a)
+    st._a[...] = st._a + 1  # in place: a shared-memory counter (A3C's SharedAdam) stays shared
+    return float(st._a.reshape(-1)[0])  # torch takes any singleton tensor, e.g. zeros(1)
 
 
 def grads_of(group) -> Iterable:

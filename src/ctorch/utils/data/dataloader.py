@@ -154,7 +154,8 @@ class DataLoader(Generic[T_co]):
 
     ``num_workers > 0`` loads batches in worker processes (``spawn`` by default, see the module
     docstring), ``prefetch_factor`` batches per worker in flight, delivered in sampler order.
-    ``pin_memory`` is accepted and ignored (there is no pinned memory on the CPU path).
+    ``pin_memory`` is accepted and ignored (there is no pinned memory on the CPU path); without
+    an accelerator it warns as torch does.
     """
 
     dataset: Dataset[T_co]
@@ -364,6 +365,12 @@ class DataLoader(Generic[T_co]):
         return len(self._index_sampler)
 
 
+def _accelerator_available() -> bool:
+    from ... import accelerator
+
+    return accelerator.is_available()
+
+
 class _BaseDataLoaderIter:
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
@@ -375,6 +382,18 @@ class _BaseDataLoaderIter:
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
         self._prefetch_factor = loader.prefetch_factor
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the "
+                f"device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=2,
+            )
+        if loader.pin_memory and not _accelerator_available():
+            warnings.warn(  # torch's text, each time an iterator starts
+                "'pin_memory' argument is set as true but no accelerator is found, "
+                "then device pinned memory won't be used.",
+                stacklevel=2,
+            )
         self._pin_memory = loader.pin_memory
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn

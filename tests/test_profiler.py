@@ -1,0 +1,122 @@
+"""``torch.profiler`` / ``torch.autograd.profiler``: the schedule state machine, step ranges,
+``record_function`` nesting and the trace handler, compared with torch where torch is there
+(ctorch records the program's ranges only; torch adds its operators, filtered out here)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import ctorch
+
+LIBS = ["ctorch", "torch"]
+
+
+def _lib(name: str):
+    if name == "torch":
+        return pytest.importorskip("torch")
+    return ctorch
+
+
+def _ours(names):
+    return [n for n in names if n.startswith(("ProfilerStep", "work", "outer", "inner"))]
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_schedule_windows_and_step_ranges(lib: str) -> None:
+    t = _lib(lib)
+    P = t.profiler
+    acts = [P.schedule(wait=1, warmup=1, active=2, repeat=2)(s) for s in range(10)]
+    assert [a.name for a in acts] == [
+        "NONE", "WARMUP", "RECORD", "RECORD_AND_SAVE",
+        "NONE", "WARMUP", "RECORD", "RECORD_AND_SAVE", "NONE", "NONE",
+    ]  # fmt: skip
+    seen = []
+
+    def ready(p):
+        seen.append((p.step_num, _ours(e.name for e in p.events())))
+
+    with P.profile(
+        activities=[P.ProfilerActivity.CPU],
+        schedule=P.schedule(wait=1, warmup=1, active=2, repeat=2),
+        on_trace_ready=ready,
+    ) as prof:
+        for i in range(9):
+            with P.record_function(f"work{i}"):
+                t.ones(2).sum()
+            if i == 4 and lib == "ctorch":  # the second cycle: torch's once-per-process warning
+                ctorch.profiler._cycle_warned = False
+                with pytest.warns(UserWarning, match="Profiler clears events at the end of each"):
+                    prof.step()
+            else:
+                prof.step()
+    assert seen == [
+        (4, ["ProfilerStep*", f"work{2}", "ProfilerStep*", "work3"]),
+        (8, ["ProfilerStep*", "work6", "ProfilerStep*", "work7"]),
+    ]
+    with pytest.raises(AssertionError, match="Invalid profiler schedule arguments"):
+        P.schedule(wait=0, warmup=0, active=0)
+    with pytest.warns(UserWarning, match="won't be using warmup"):
+        P.schedule(wait=0, warmup=0, active=1)
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_nested_ranges_self_time_and_table(lib: str) -> None:
+    t = _lib(lib)
+    with t.profiler.profile(activities=[t.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(2):
+            with t.profiler.record_function("outer"):
+                with t.autograd.profiler.record_function("inner"):
+                    time.sleep(0.004)
+                time.sleep(0.002)
+    avgs = {e.key: e for e in prof.key_averages() if e.key in ("outer", "inner")}
+    assert avgs["outer"].count == 2 and avgs["inner"].count == 2
+    inner, outer = avgs["inner"], avgs["outer"]
+    assert inner.cpu_time_total >= 8000 and outer.cpu_time_total >= 12000  # microseconds
+    # outer's self time leaves out inner (torch's operators, if any, are tiny here)
+    assert outer.self_cpu_time_total < outer.cpu_time_total - inner.cpu_time_total + 2000
+    table = prof.key_averages().table(sort_by="cpu_time_total", row_limit=10)
+    for col in ("Name", "Self CPU %", "CPU total", "# of Calls", "Self CPU time total:"):
+        assert col in table
+    assert "outer" in table and "inner" in table
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_tensorboard_trace_handler_and_legacy_profile(lib: str, tmp_path: Path) -> None:
+    t = _lib(lib)
+    P = t.profiler
+    with P.profile(
+        activities=[P.ProfilerActivity.CPU],
+        schedule=P.schedule(wait=0, warmup=1, active=1, repeat=1),
+        on_trace_ready=P.tensorboard_trace_handler(str(tmp_path / "log"), worker_name="w0"),
+    ) as prof:
+        for i in range(3):
+            with P.record_function(f"work{i}"):
+                pass
+            prof.step()
+    files = list((tmp_path / "log").glob("w0.*.pt.trace.json"))
+    assert len(files) == 1
+    names = _ours(e.get("name", "") for e in json.loads(files[0].read_text())["traceEvents"])
+    assert sorted(names) == ["ProfilerStep#1", "work1"]
+
+    @P.record_function("decorated")
+    def f():
+        return 3
+
+    with t.autograd.profiler.profile() as legacy:
+        assert f() == 3
+    assert [e.key for e in legacy.key_averages() if e.key == "decorated"] == ["decorated"]
+    assert "decorated" in legacy.key_averages().table()
+    assert legacy.self_cpu_time_total >= 0
+
+
+def test_importable_as_torch_names() -> None:
+    for mod in ("ctorch.profiler", "ctorch.autograd.profiler"):
+        importlib.import_module(mod)
+    assert ctorch.profiler.ProfilerActivity.CPU in ctorch.profiler.supported_activities()
+    with ctorch.profiler.record_function("no profiler running"):  # records nothing, costs little
+        pass
