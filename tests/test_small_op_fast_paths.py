@@ -5,6 +5,8 @@ storage and version counter, errors, and torch's semantics."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -161,3 +163,57 @@ def test_small_unary_gives_the_large_kernels_bits(name, dt):
     assert fs.tobytes() == fb.tobytes()
     ref = getattr(torch, name)(torch.from_numpy(small.astype(np.float64))).numpy()
     np.testing.assert_allclose(fs, ref, rtol=4 * np.finfo(dt).eps, atol=0)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["relu", "exp", "sigmoid", "neg", "tanh", "sqrt"])
+def test_unary_inplace_writes_through_the_kernel(name, dt):
+    """x.<op>_() without a graph: the kernel writes x's memory (no temporary), with the
+    out-of-place op's bits, the version counter moved, and views writing through."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    a = np.abs(rng.standard_normal(40_000)).astype(np.float32) + 0.01
+    a[:4] = [np.nan, -0.0, np.inf, -1.0]
+    x = ctorch.from_numpy(a).to(getattr(ctorch, dt))
+    want = getattr(x, name)()
+    y = x.clone()
+    v = y[100:]
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    r = getattr(v, name + "_")()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert r is v and y._version == 1
+    assert peak < v.numel() * v.element_size() // 2  # no temporary of the view's size
+    got = y.float().numpy()
+    ref = torch.from_numpy(x.float().numpy()).to(getattr(torch, dt))
+    getattr(ref[100:], name + "_")()
+    np.testing.assert_array_equal(got[:100], x.float().numpy()[:100])
+    np.testing.assert_array_equal(got[100:], want.float().numpy()[100:])
+    np.testing.assert_allclose(
+        got[100:], ref.float().numpy()[100:], rtol=2 * ctorch.finfo(x.dtype).eps
+    )
+
+
+def test_unary_inplace_keeps_torchs_errors_and_graph():
+    w = ctorch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.exp_()
+    with ctorch.no_grad():
+        w.exp_()  # allowed without grad mode, as torch
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match="more than one element"):
+        ctorch.zeros(3).expand(2, 3).exp_()
+    ro = np.ones(4, np.float32)
+    ro.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's not-writable warning (once per process)
+        t = ctorch.from_numpy(ro)
+    # torch writes through the read-only array here; ctorch refuses (better than torch)
+    with pytest.raises(RuntimeError, match="read-only"):
+        t.relu_()
+    h = ctorch.ones(3, requires_grad=True) * 2
+    h.exp_()  # recorded: the general path, torch's node
+    assert type(h.grad_fn).__name__ == "ExpBackward0"
+    h.sum().backward()

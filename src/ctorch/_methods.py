@@ -245,7 +245,21 @@ def attach(T) -> None:
 
     # ---------------------------------------------------------------- in-place variants
     def _mk_inplace(name, fn):
+        top = getattr(fn, "table_op", None)  # unary table rows: the kernel writes self
+
         def method(self, *args, **kwargs):
+            if (
+                top is not None
+                and not args
+                and not kwargs
+                and not (state.enabled and self._rg)
+                and not self.is_sparse
+                and self._a.dtype.kind in "fV"
+            ):
+                IP.check_writable(self, name)
+                if U.unary_into(top, self._a):
+                    self._vref[0] += 1
+                    return self
             other = args[0] if args else None
             return IP.inplace(self, name, lambda: fn(self, *args, **kwargs), other)
 

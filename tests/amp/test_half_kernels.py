@@ -477,3 +477,35 @@ def test_inplace_and_out_16bit_write_the_destination_directly(dt):
     t = torch.from_numpy(a0.float().numpy()).to(getattr(torch, dt))
     t.add_(torch.from_numpy(b.float().numpy()).to(getattr(torch, dt)))
     np.testing.assert_array_equal(bits(a0 + b), t.view(torch.int16).numpy().view(np.uint16))
+
+
+@pytest.mark.parametrize("dt", list(KIND))
+def test_fused_relu_neg_loops_equal_the_blocked_kernels(dt):
+    """relu and neg forward and relu backward take fused AVX-512 loops too: every 16-bit
+    pattern gives the blocked kernels' bits (relu(NaN) = NaN, relu(-0) = -0, gradient 0
+    where y <= 0)."""
+    if not H._set_fused(True):
+        pytest.skip("this CPU has no AVX-512 (with BW): no fused loops")
+    kind = KIND[dt]
+    relu, neg = _table.UNARY_BY_NAME["relu"].code, _table.UNARY_BY_NAME["neg"].code
+    rng = np.random.default_rng(12)
+    x = np.concatenate(
+        [np.arange(65536, dtype=np.uint16), rng.integers(0, 65536, 21).astype(np.uint16)]
+    )
+    g = rng.integers(0, 65536, x.size).astype(np.uint16)
+    res = {}
+    for fused in (True, False):
+        H._set_fused(fused)
+        try:
+            for name, fn in (
+                ("relu", lambda o: H.h_unary(kind, relu, x, o, 0.0, 0.0)),
+                ("neg", lambda o: H.h_unary(kind, neg, x, o, 0.0, 0.0)),
+                ("relu_bwd", lambda o: H.h_unary_backward(kind, relu, g, x, x, o, 0.0, 0.0)),
+            ):
+                o = np.empty_like(x)
+                fn(o)
+                res[fused, name] = o
+        finally:
+            H._set_fused(True)
+    for name in ("relu", "neg", "relu_bwd"):
+        np.testing.assert_array_equal(res[True, name], res[False, name], err_msg=name)

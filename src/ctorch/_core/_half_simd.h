@@ -234,7 +234,7 @@ static inline void ct_narrow(int kind, const float *s, uint16_t *d, ct_i n)
     else ct_f16_narrow(s, d, n);
 }
 
-/* ---- fused AVX-512 loops for the four arithmetic ops -------------------------------------
+/* ---- fused AVX-512 loops: the four arithmetic ops, relu and neg -------------------------
  * load 16 values, widen in registers, one float32 operation, narrow, store: no float32
  * scratch. The conversions are the ones ct_bf16/f16_*_512 do and +,-,*,/ are the table's
  * float32 expressions, so the bits equal the blocked kernels' (tests force the blocked ones
@@ -304,6 +304,54 @@ ct_h_binary_scalar_fused(int kind, int op, const uint16_t *x, float sc, uint16_t
     }
     return i;
 }
+/* relu and neg forward, relu backward (torch's rules: relu(NaN) = NaN, relu(-0) = -0; the
+ * gradient is 0 where y <= 0) */
+#define CT_H_UN(LD, ST)                                                                    \
+    switch (op) {                                                                          \
+    case CT_UN_RELU:                                                                       \
+        for (; i + 16 <= n; i += 16) {                                                     \
+            __m512 v = LD(x + i);                                                          \
+            ST(out + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, z, _CMP_LT_OQ), v, z)); \
+        }                                                                                  \
+        break;                                                                             \
+    case CT_UN_NEG:                                                                        \
+        for (; i + 16 <= n; i += 16)                                                       \
+            ST(out + i, _mm512_castsi512_ps(_mm512_xor_si512(                               \
+                            _mm512_castps_si512(LD(x + i)), _mm512_set1_epi32(INT32_MIN)))); \
+        break;                                                                             \
+    default: break;                                                                        \
+    }
+
+__attribute__((target("avx512f,avx512bw"))) static ct_i
+ct_h_unary_fused(int kind, int op, const uint16_t *x, uint16_t *out, ct_i n)
+{
+    ct_i i = 0;
+    const __m512 z = _mm512_setzero_ps();
+    if (kind == CT_KIND_BF16) { CT_H_UN(ct_ld_bf16, ct_st_bf16) }
+    else { CT_H_UN(ct_ld_f16, ct_st_f16) }
+    return i;
+}
+
+#define CT_H_RELU_BWD(LD, ST)                                                              \
+    for (; i + 16 <= n; i += 16) {                                                         \
+        __m512 g = LD(gy + i);                                                             \
+        __mmask16 m = _mm512_cmp_ps_mask(LD(y + i), z, _CMP_LE_OQ);                        \
+        ST(gx + i, _mm512_mask_blend_ps(m, g, z));                                         \
+    }
+
+__attribute__((target("avx512f,avx512bw"))) static ct_i
+ct_h_unary_backward_fused(int kind, int op, const uint16_t *gy, const uint16_t *y, uint16_t *gx,
+                          ct_i n)
+{
+    ct_i i = 0;
+    const __m512 z = _mm512_setzero_ps();
+    if (op != CT_UN_RELU) return 0;
+    if (kind == CT_KIND_BF16) { CT_H_RELU_BWD(ct_ld_bf16, ct_st_bf16) }
+    else { CT_H_RELU_BWD(ct_ld_f16, ct_st_f16) }
+    return i;
+}
+#undef CT_H_UN
+#undef CT_H_RELU_BWD
 #undef CT_H_ARITH
 #undef CT_H512
 #endif
@@ -352,6 +400,12 @@ static void ct_h_unary(int kind, int op, const uint16_t *x, uint16_t *out, ct_i 
                        float b)
 {
     float xb[CT_HBLK], ob[CT_HBLK];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if ((ct_h_fused_kinds >> kind) & 1) {
+        ct_i d = ct_h_unary_fused(kind, op, x, out, n);
+        x += d, out += d, n -= d;
+    }
+#endif
     for (ct_i s = 0; s < n; s += CT_HBLK) {
         ct_i m = n - s < CT_HBLK ? n - s : CT_HBLK;
         ct_widen(kind, x + s, xb, m);
@@ -364,6 +418,12 @@ static void ct_h_unary_backward(int kind, int op, const uint16_t *gy, const uint
                                 const uint16_t *y, uint16_t *gx, ct_i n, float a, float b)
 {
     float gb[CT_HBLK], xb[CT_HBLK], yb[CT_HBLK], ob[CT_HBLK];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if ((ct_h_fused_kinds >> kind) & 1) {
+        ct_i d = ct_h_unary_backward_fused(kind, op, gy, y, gx, n);
+        gy += d, x += d, y += d, gx += d, n -= d;
+    }
+#endif
     for (ct_i s = 0; s < n; s += CT_HBLK) {
         ct_i m = n - s < CT_HBLK ? n - s : CT_HBLK;
         ct_widen(kind, gy + s, gb, m);

@@ -319,7 +319,30 @@ def _make_public(op):
         f"``torch.{op.public}``: {op.forward} elementwise (ctorch op table row {op.NAME}).",
     )
     fn.Function = fn_cls
+    fn.table_op = op  # Tensor.<op>_ writes through unary_into when it can
     return fn
+
+
+def unary_into(op, a) -> bool:
+    """``a = f(a)`` in place for table row ``op`` by the SIMD kernels (float32/float64, or
+    float16/bfloat16 computed in float32), C-contiguous CPU or GPU arrays: the values of the
+    out-of-place op, no temporary copied back. False where the caller's general path must
+    run (other dtypes, strided arrays, no kernel)."""
+    if not a.flags.c_contiguous or not a.flags.writeable:
+        return False
+    dt = a.dtype
+    if dt == _F16 or dt == _BF16:
+        hk, kind = hkernel("h_unary", a, min_size=0)
+        if hk is None:
+            return False
+        hk(kind, op.code, u16(a), u16(a), 0.0, 0.0)
+        return True
+    k = kernel("unary", a, min_size=0)
+    if k is None:
+        return False
+    flat = a.reshape(-1)
+    k(op.code, flat, flat, 0.0, 0.0)
+    return True
 
 
 def _complex():
