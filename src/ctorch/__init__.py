@@ -779,3 +779,8 @@ from .ops import surface5b as _surface5b  # noqa: E402
 globals().update({_n: getattr(_surface5b, _n) for _n in _surface5b.__all__})
 _surface5b.attach(Tensor)
 # --- end of surf5b names ---
+
+# --- torch's deprecated scalar-first overloads (torch.add(x, 2, y), p.add_(-lr, g), ...) ---
+from . import _deprecated_overloads  # noqa: E402
+
+_deprecated_overloads.install(Tensor, globals())
