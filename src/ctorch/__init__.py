@@ -596,6 +596,7 @@ _LAZY = {
     "_C": "ctorch._C",
     "amp": "ctorch.amp",
     "cpu": "ctorch.cpu",
+    "xpu": "ctorch.xpu",
 }
 
 

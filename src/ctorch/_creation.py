@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device
+from ._device import CPU, as_device, unsupported
 from ._random import rng_for
 from ._tensor import Tensor
 
@@ -39,7 +39,7 @@ def _place(a, device, requires_grad=False, pin_memory=False) -> Tensor:
 
         a = _gpu.to_device(a, dev)
     elif dev is not None and dev.type not in ("cpu",):
-        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+        raise unsupported(dev.type)
     t = _wrap(a)
     if requires_grad:
         t.requires_grad_(True)
@@ -284,7 +284,7 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     )
     t = _wrap(a)
     if device is not None and as_device(device).type != "cpu":
-        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device!r}")
+        raise unsupported(as_device(device).type)
     return t.requires_grad_(True) if requires_grad else t
 
 

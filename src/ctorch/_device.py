@@ -85,3 +85,11 @@ def as_device(d) -> device:
     if isinstance(d, device):
         return d
     return device(d)
+
+
+def unsupported(device_type: str) -> Exception:
+    """The error for putting a tensor on a device ctorch has no backend for; for ``xpu`` torch's
+    CPU wheel's own (its ``_lazy_init`` assertion), which code probing for an XPU expects."""
+    if device_type == "xpu":
+        return AssertionError("Torch not compiled with XPU enabled")
+    return RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device_type!r}")

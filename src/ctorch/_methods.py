@@ -309,6 +309,7 @@ def attach(T) -> None:
     T.bool = lambda s, memory_format=None: C.to_impl(s, D.bool, None, False)
     T.cpu = lambda s, memory_format=None: C.to_impl(s, None, _cpu(), False)
     T.cuda = _cuda
+    T.xpu = _xpu
     T.new_zeros = _new("zeros")
     T.new_ones = _new("ones")
     T.new_empty = _new("empty")
@@ -355,6 +356,16 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     if isinstance(device, int):
         dev = as_device(f"cuda:{device}")
     return C.to_impl(self, None, dev, False)
+
+
+def _xpu(self, device=None, non_blocking=False, memory_format=None):
+    """``Tensor.xpu``: ctorch has no XPU backend; torch's CPU wheel's errors (the lazy-init
+    assertion, or the accelerator check when an index is given)."""
+    if device is not None:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    from ._device import unsupported
+
+    raise unsupported("xpu")
 
 
 def _cmp_ok(o):

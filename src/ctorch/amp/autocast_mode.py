@@ -25,7 +25,7 @@ __all__ = [
     "autocast_decrement_nesting",
 ]
 
-_DEVICES = ("cpu", "cuda")
+_DEVICES = ("cpu", "cuda", "xpu")  # xpu: accepted as torch does; no tensor is ever on one
 
 
 def _warn_legacy(name: str, device: str) -> None:
@@ -155,6 +155,15 @@ class autocast:
                 warnings.warn(
                     "In CPU autocast, but the target dtype is not supported. Disabling "
                     "autocast.\nCPU Autocast only supports dtype of torch.bfloat16, "
+                    "torch.float16 currently.",
+                    stacklevel=2,
+                )
+                enabled = False
+        elif device_type == "xpu":
+            if enabled and self.fast_dtype not in (D.bfloat16, D.float16):
+                warnings.warn(
+                    "In XPU autocast, but the target dtype is not supported. Disabling "
+                    "autocast.\nXPU Autocast only supports dtypes of torch.bfloat16, "
                     "torch.float16 currently.",
                     stacklevel=2,
                 )

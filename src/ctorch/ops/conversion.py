@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._device import as_device
+from .._device import as_device, unsupported
 from .._device import device as _device_cls
 from .._half import convert
 from .._tensor import Tensor
@@ -58,7 +58,7 @@ def _convert_array(a, dt, dev, copy):
                 copy = False
             a = b
         elif dev.type != "cpu":
-            raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+            raise unsupported(dev.type)
     if copy:
         a = a.copy()
     return a
