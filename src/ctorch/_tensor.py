@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _dtype as D
+from . import _warnings
 from ._device import CPU, as_device, device
 from ._size import Size
 from .autograd import function as _autograd_function
@@ -310,15 +311,12 @@ class Tensor(_MethodsStub):
     @property
     def grad(self):
         if self.grad_fn is not None and not self._retains and self._grad is None:
-            import warnings
-
-            warnings.warn(
+            _warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
                 "indeed want the .grad field to be populated for a non-leaf Tensor, use "
                 ".retain_grad() on the non-leaf Tensor.",
                 UserWarning,
-                stacklevel=2,
             )
         return self._grad
 

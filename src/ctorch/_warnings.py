@@ -18,14 +18,26 @@ import warnings
 _PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+def _internal(frame) -> bool:
+    # the frames ``warnings.warn`` itself steps over when it counts ``stacklevel`` (importlib's
+    # bootstrap, between a module-level warning and the ``import`` line that ran it)
+    name = frame.f_code.co_filename
+    return "importlib" in name and "_bootstrap" in name
+
+
 def user_stacklevel(skip: int = 1) -> int:
     """The ``stacklevel`` for a ``warnings.warn`` call made ``skip`` frames below the caller of
     this function (1: the caller itself calls ``warnings.warn``) that attributes the warning to
     the first frame outside ctorch."""
     f = sys._getframe(skip)
     level = 1
-    while f.f_back is not None and f.f_code.co_filename.startswith(_PKG):
-        f = f.f_back  # (ctorch all the way down, as ``python -m ctorch.demo``: the outermost)
+    while f.f_code.co_filename.startswith(_PKG):
+        nxt = f.f_back
+        while nxt is not None and _internal(nxt):
+            nxt = nxt.f_back
+        if nxt is None:  # ctorch all the way down (``python -m ctorch.demo``): the outermost
+            break
+        f = nxt
         level += 1
     return level
 

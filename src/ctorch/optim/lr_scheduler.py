@@ -8,6 +8,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from .. import _warnings
 from .optimizer import Optimizer
 
 __all__ = [
@@ -73,10 +74,9 @@ class LRScheduler:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn(
+            _warnings.warn(
                 "The epoch parameter in `scheduler.step()` is deprecated.",
                 UserWarning,
-                stacklevel=2,
             )
             self.last_epoch = epoch
             values = (
