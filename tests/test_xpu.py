@@ -74,6 +74,11 @@ PROBES = {
     "Linear.to('xpu')": lambda t: t.nn.Linear(2, 2).to("xpu"),
     "ReLU.xpu() (no parameters)": lambda t: type(t.nn.ReLU().xpu()).__name__,
     "is_xpu": lambda t: t.ones(1).is_xpu,
+    "Generator('xpu')": lambda t: t.Generator("xpu"),
+    "get_device_module": lambda t: " ".join(
+        t.get_device_module(d).__name__ for d in ("xpu", "cpu", t.device("xpu:0"), None)
+    ),
+    "get_device_module('meta')": lambda t: t.get_device_module("meta"),
     "device('xpu')": lambda t: (str(t.device("xpu")), t.device("xpu").index),
     "device('xpu', 1)": lambda t: (str(t.device("xpu", 1)), t.device("xpu:1").index),
     "autocast available": lambda t: (

@@ -51,7 +51,7 @@ from . import _threadpool  # noqa: E402
 _threadpool.install()  # start the OpenMP pool safely; single-threaded kernels after fork
 
 from . import _dtype
-from ._device import device
+from ._device import device, get_device_module
 from ._dtype import (
     bfloat16,
     bool,
