@@ -80,11 +80,14 @@ def _alpha_first(fn, name: str, method: bool):
         _warn_once(name, used, [alt])
         return fn(input, other, alpha=alpha, **kwargs)
 
-    # add/sub are hot: the ordinary call (x, y) pays one positional-only call layer; keywords
-    # (alpha=, out=, other=) and extra arguments take the longer road
+    # add/sub are hot: the ordinary calls (x, y) and (x, y, alpha=a) pay one call layer
+    # without a keyword dict; other keywords (out=, other=) and extra arguments take the
+    # longer road
     @functools.wraps(fn)
-    def wrapper(input=_NO, other=_NO, /, *args, **kwargs):
+    def wrapper(input=_NO, other=_NO, /, *args, alpha=_NO, **kwargs):
         if args or kwargs or other is _NO:
+            if alpha is not _NO:
+                kwargs["alpha"] = alpha
             if input is _NO:
                 return fn(**kwargs)
             if other is _NO:
@@ -92,7 +95,9 @@ def _alpha_first(fn, name: str, method: bool):
             if not args and "other" not in kwargs:
                 return fn(input, other, **kwargs)
             return deprecated(input, other, args, kwargs)
-        return fn(input, other)
+        if alpha is _NO:
+            return fn(input, other)
+        return fn(input, other, alpha=alpha)
 
     return wrapper
 
@@ -104,8 +109,7 @@ def _value_first(fn, name: str, method: bool):
     used = f"{inp}Number value, Tensor tensor1, Tensor tensor2{out}"
     alt = f"{inp}Tensor tensor1, Tensor tensor2, *, Number value = 1{out_kw}"
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def slow(args, kwargs):
         if len(args) < 4:
             return fn(*args, **kwargs)
         if len(args) > 4 or "value" in kwargs:
@@ -113,6 +117,17 @@ def _value_first(fn, name: str, method: bool):
         value = _number(name, "value", args[1])
         _warn_once(name, used, [alt])
         return fn(args[0], args[2], args[3], value=value, **kwargs)
+
+    # the optimizers' addcmul_(t1, t2, value=v): no keyword dict on the ordinary calls
+    @functools.wraps(fn)
+    def wrapper(input=_NO, t1=_NO, t2=_NO, /, *args, value=_NO, **kwargs):
+        if args or kwargs or t2 is _NO:
+            if value is not _NO:
+                kwargs["value"] = value
+            return slow(tuple(a for a in (input, t1, t2) if a is not _NO) + args, kwargs)
+        if value is _NO:
+            return fn(input, t1, t2)
+        return fn(input, t1, t2, value=value)
 
     return wrapper
 
