@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from . import _dtype as D
+from . import _warnings
 from ._device import CPU, as_device, unsupported
 from ._random import rng_for
 from ._tensor import Tensor
@@ -173,6 +174,12 @@ def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists, scalars, NumPy arrays, tensors)."""
+    if isinstance(data, Tensor):
+        _warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor)."
+        )
     if (
         isinstance(data, Tensor)
         and type(data._a) is not np.ndarray
@@ -480,6 +487,11 @@ def _is_float(v) -> bool:
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    _warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior "
+        "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+        "values in [start, end)."
+    )
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1

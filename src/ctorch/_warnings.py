@@ -46,3 +46,16 @@ def warn(message, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the user's line (the first frame
     outside ctorch), as torch's warnings are."""
     warnings.warn(message, category, stacklevel=user_stacklevel(2) + 1)
+
+
+_warned_once: set[str] = set()
+
+
+def warn_once(key: str, message, category: type[Warning] = UserWarning) -> None:
+    """:func:`warn` the first time ``key`` is seen in this process only: torch's
+    ``TORCH_WARN_ONCE`` warnings (``torch.lu``, ``meshgrid`` without ``indexing``, ``x.T`` off
+    2-D, ...), which later calls, of any filter, never repeat."""
+    if key in _warned_once:
+        return
+    _warned_once.add(key)
+    warnings.warn(message, category, stacklevel=user_stacklevel(2) + 1)

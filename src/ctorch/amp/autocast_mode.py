@@ -33,7 +33,7 @@ def _warn_legacy(name: str, device: str) -> None:
     (``stacklevel`` points at the caller of the legacy constructor)."""
     _warnings.warn(
         f"`torch.{device}.amp.{name}(args...)` is deprecated. Please use "
-        f'`torch.amp.{name}("{device}", args...)` instead.',
+        f"`torch.amp.{name}('{device}', args...)` instead.",
         FutureWarning,
     )
 
@@ -170,7 +170,7 @@ class autocast:
 
             if enabled and not cuda.is_available():
                 _warnings.warn(
-                    "User provided device_type of 'cuda', but CUDA is not available. Disabling",
+                    "CUDA is not available or torch_xla is imported. Disabling autocast.",
                 )
                 enabled = False
             if enabled and self.fast_dtype not in (D.bfloat16, D.float16):

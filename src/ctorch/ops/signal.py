@@ -185,6 +185,15 @@ def stft(
     from .complex import view_as_real
 
     n_fft = int(n_fft)
+    if window is None:  # torch: TORCH_WARN_ONCE, before its checks
+        _warnings.warn_once(
+            "stft-window",
+            "A window was not provided. A rectangular window will be applied,which is known to "
+            "cause spectral leakage. Other windows such as torch.hann_window or "
+            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
+            "warning and use a rectangular window, explicitly set "
+            "`window=torch.ones(n_fft, device=<device>)`.",
+        )
     is_c = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None:
         if not is_c:
@@ -214,14 +223,6 @@ def stft(
     length = x.shape[-1]
     if n_fft > length:
         raise RuntimeError(f"stft: expected 0 < n_fft <= {length}, but got n_fft={n_fft}")
-    if window is None:
-        _warnings.warn(
-            "A window was not provided. A rectangular window will be applied,which is known to "
-            "cause spectral leakage. Other windows such as torch.hann_window or "
-            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
-            "warning and use a rectangular window, explicitly set `window=torch.ones(n_fft, "
-            "device=<device>)`.",
-        )
     w = _padded_window(window, n_fft, win, x)
     frames = x.unfold(-1, n_fft, hop)  # (B, n_frames, n_fft)
     if w is not None:
