@@ -51,7 +51,7 @@ from . import _threadpool  # noqa: E402
 _threadpool.install()  # start the OpenMP pool safely; single-threaded kernels after fork
 
 from . import _dtype
-from ._device import device
+from ._device import device, get_device_module
 from ._dtype import (
     bfloat16,
     bool,
@@ -557,6 +557,48 @@ CharTensor = _make_legacy("CharTensor", int8)
 ByteTensor = _make_legacy("ByteTensor", uint8)
 BoolTensor = _make_legacy("BoolTensor", bool)
 
+_default_tensor_type_warned = False
+
+
+def set_default_tensor_type(tensor_type, /) -> None:
+    """``torch.set_default_tensor_type`` (deprecated since torch 2.1; warns once per process,
+    as torch): a floating legacy type, or its name, sets the default dtype."""
+    global _default_tensor_type_warned
+    if not _default_tensor_type_warned:
+        _default_tensor_type_warned = True
+        from . import _warnings
+
+        _warnings.warn(
+            "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+            "torch.set_default_dtype() and torch.set_default_device() as alternatives."
+        )
+    typ = tensor_type
+    on_cuda = False
+    if isinstance(typ, str):
+        module, _, name = typ.rpartition(".")
+        on_cuda = module.endswith(".cuda") or module == "cuda"
+        if on_cuda:
+            from . import cuda as _cuda_mod
+
+            if not _cuda_mod.is_available():
+                raise TypeError(f"type {typ} not available. Torch not compiled with CUDA enabled.")
+            module = module[: -len("cuda")].rstrip(".")
+        if module in ("torch", "ctorch", ""):
+            typ = globals()[name] if name in globals() else None
+        else:
+            typ = getattr(_importlib.import_module(module), name)
+    dt = getattr(typ, "_legacy_dtype", None)
+    if dt is None:
+        raise TypeError(
+            "invalid type object: only floating-point types are supported as the default type"
+        )
+    if not dt.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(dt)
+    if on_cuda:
+        set_default_device("cuda")
+
+
 import builtins  # noqa: E402
 
 builtins_int = builtins.int
@@ -620,6 +662,7 @@ _LAZY = {
     "_C": "ctorch._C",
     "amp": "ctorch.amp",
     "cpu": "ctorch.cpu",
+    "xpu": "ctorch.xpu",
 }
 
 
@@ -807,3 +850,8 @@ from .ops import surface5b as _surface5b  # noqa: E402
 globals().update({_n: getattr(_surface5b, _n) for _n in _surface5b.__all__})
 _surface5b.attach(Tensor)
 # --- end of surf5b names ---
+
+# --- torch's deprecated scalar-first overloads (torch.add(x, 2, y), p.add_(-lr, g), ...) ---
+from . import _deprecated_overloads  # noqa: E402
+
+_deprecated_overloads.install(Tensor, globals())

@@ -45,7 +45,11 @@ class _Tls(threading.local):
     def __init__(self) -> None:
         from . import _dtype as D
 
-        self.dev = {"cpu": _DevState(D.bfloat16), "cuda": _DevState(D.float16)}
+        self.dev = {
+            "cpu": _DevState(D.bfloat16),
+            "cuda": _DevState(D.float16),
+            "xpu": _DevState(D.float16),  # torch.autocast("xpu") works on a CPU build
+        }
         self.suspended = 0
         self.nesting = 0
         self.cache_enabled = True

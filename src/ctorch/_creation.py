@@ -9,7 +9,8 @@ import numbers
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device
+from . import _warnings
+from ._device import CPU, as_device, unsupported
 from ._random import rng_for
 from ._tensor import Tensor
 
@@ -39,7 +40,7 @@ def _place(a, device, requires_grad=False, pin_memory=False) -> Tensor:
 
         a = _gpu.to_device(a, dev)
     elif dev is not None and dev.type not in ("cpu",):
-        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+        raise unsupported(dev.type)
     t = _wrap(a)
     if requires_grad:
         t.requires_grad_(True)
@@ -173,6 +174,12 @@ def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists, scalars, NumPy arrays, tensors)."""
+    if isinstance(data, Tensor):
+        _warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor)."
+        )
     if (
         isinstance(data, Tensor)
         and type(data._a) is not np.ndarray
@@ -284,7 +291,7 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     )
     t = _wrap(a)
     if device is not None and as_device(device).type != "cpu":
-        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device!r}")
+        raise unsupported(as_device(device).type)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -480,6 +487,11 @@ def _is_float(v) -> bool:
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    _warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior "
+        "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+        "values in [start, end)."
+    )
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1

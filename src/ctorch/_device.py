@@ -85,3 +85,37 @@ def as_device(d) -> device:
     if isinstance(d, device):
         return d
     return device(d)
+
+
+def unsupported(device_type: str) -> Exception:
+    """The error for putting a tensor on a device ctorch has no backend for; for ``xpu`` torch's
+    CPU wheel's own (its ``_lazy_init`` assertion), which code probing for an XPU expects."""
+    if device_type == "xpu":
+        return AssertionError("Torch not compiled with XPU enabled")
+    return RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device_type!r}")
+
+
+def get_device_module(device=None):
+    """``torch.get_device_module``: the module for a device type (``ctorch.cuda``,
+    ``ctorch.cpu``, ``ctorch.xpu``, ...); ``None``: the current accelerator's, or ``ctorch.cpu``
+    when there is none."""
+    import ctorch
+
+    if isinstance(device, _device_cls):
+        name = device.type
+    elif isinstance(device, str):
+        name = _device_cls(device).type
+    elif device is None:
+        acc = ctorch.accelerator.current_accelerator()
+        name = acc.type if acc is not None else "cpu"
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or None")
+    module = getattr(ctorch, name, None)
+    if module is None:
+        raise RuntimeError(
+            f"Device '{name}' does not have a corresponding module registered as 'torch.{name}'."
+        )
+    return module
+
+
+_device_cls = device

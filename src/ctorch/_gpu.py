@@ -51,7 +51,9 @@ def to_device(a, device):
     if device.type == "cpu":
         return a if type(a) is np.ndarray else a.get()
     if device.type != "cuda":
-        raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device.type!r}")
+        from ._device import unsupported
+
+        raise unsupported(device.type)
     cp = cupy()
     with on(device):
         if type(a) is not np.ndarray and a.device.id == cp.cuda.runtime.getDevice():

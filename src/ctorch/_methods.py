@@ -301,6 +301,7 @@ def attach(T) -> None:
     T.squeeze_ = lambda s, dim=None: _set_view(s, S.squeeze(s, dim))
     T.unsqueeze_ = lambda s, dim: _set_view(s, S.unsqueeze(s, dim))
     T.resize_ = _resize_
+    T.resize = _resize
     T.resize_as_ = lambda s, o: _resize_(s, *o.shape)
     T.share_memory_ = _share_memory_
     T.is_shared = _is_shared
@@ -323,6 +324,7 @@ def attach(T) -> None:
     T.bool = lambda s, memory_format=None: C.to_impl(s, D.bool, None, False)
     T.cpu = lambda s, memory_format=None: C.to_impl(s, None, _cpu(), False)
     T.cuda = _cuda
+    T.xpu = _xpu
     T.new_zeros = _new("zeros")
     T.new_ones = _new("ones")
     T.new_empty = _new("empty")
@@ -370,6 +372,37 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     if isinstance(device, int):
         dev = as_device(f"cuda:{device}")
     return C.to_impl(self, None, dev, False)
+
+
+def _resize(self, *sizes):
+    """The deprecated out-of-place ``Tensor.resize`` (torch's autograd Resize): the same
+    elements in a new shape, with torch's warning and error."""
+    from . import _warnings
+
+    _warnings.warn("non-inplace resize is deprecated")
+    # torch multiplies the arguments as given: resize((6,)) is refused, its "size" printed as is
+    n = 1
+    for d in sizes:
+        n = n * d if isinstance(d, int) else d
+    if self.numel() != n:
+        have = "x".join(map(str, self.shape))
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, sizes))} ({n} elements in total), but the "
+            f"given tensor has a size of {have} ({self.numel()} elements). autograd's resize "
+            "can only change the shape of a given tensor, while preserving the number of "
+            "elements. "
+        )
+    return self.contiguous().view(*sizes)
+
+
+def _xpu(self, device=None, non_blocking=False, memory_format=None):
+    """``Tensor.xpu``: ctorch has no XPU backend; torch's CPU wheel's errors (the lazy-init
+    assertion, or the accelerator check when an index is given)."""
+    if device is not None:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    from ._device import unsupported
+
+    raise unsupported("xpu")
 
 
 def _cmp_ok(o):
@@ -744,7 +777,6 @@ def attach_complex(T) -> None:
     T.angle = CX.angle
     T.sgn = CX.sgn
     T.isreal = CX.isreal
-    T.H = property(lambda s: CX.conj(s.T) if s.is_complex() else s.T)
     T.mH = property(lambda s: CX.conj(s.mT) if s.is_complex() else s.mT)
     T.adjoint = lambda s: CX.conj(s.mT) if s.is_complex() else s.mT
     from . import _dtype as DT

@@ -28,6 +28,8 @@ class Generator:
         from ._device import as_device
 
         self.device = as_device(device)
+        if self.device.type == "xpu":  # as torch's CPU wheel
+            raise RuntimeError("Cannot get XPU generator without ATen_xpu library.")
         self._seed = 67280421310721
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _dtype as D
+from . import _warnings
 from ._device import CPU, as_device, device
 from ._size import Size
 from .autograd import function as _autograd_function
@@ -251,10 +252,25 @@ class Tensor(_MethodsStub):
 
     @property
     def T(self) -> Tensor:
-        if self._a.ndim not in (0, 1, 2):
-            # torch deprecates .T on >2-D tensors; it reverses all dimensions
-            return self.permute(*range(self._a.ndim - 1, -1, -1))
-        return self.t() if self._a.ndim == 2 else self
+        nd = self._a.ndim
+        if nd == 2:
+            return self.t()
+        if nd == 0:
+            _warnings.warn_once(
+                "T-0d",
+                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                "cases.",
+            )
+        else:  # torch deprecates .T off 2-D (1-D included, one warning); it reverses all dims
+            _warnings.warn_once(
+                "T-nd",
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                "to reverse the dimensions of a tensor.",
+            )
+            return self.permute(*range(nd - 1, -1, -1))
+        return self
 
     @property
     def mT(self) -> Tensor:
@@ -266,7 +282,19 @@ class Tensor(_MethodsStub):
 
     @property
     def H(self) -> Tensor:
-        return self.T.conj() if self.is_complex() else self.T
+        nd = self._a.ndim
+        if nd == 0:
+            _warnings.warn_once(
+                "H-0d", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj()."
+            )
+        elif nd != 2:
+            extra = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.{extra}"
+            )
+        else:
+            return self.t().conj() if self.is_complex() else self.t()
+        return self.conj() if self.is_complex() else self
 
     @property
     def mH(self) -> Tensor:
@@ -313,15 +341,12 @@ class Tensor(_MethodsStub):
     @property
     def grad(self):
         if self.grad_fn is not None and not self._retains and self._grad is None:
-            import warnings
-
-            warnings.warn(
+            _warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
                 "indeed want the .grad field to be populated for a non-leaf Tensor, use "
                 ".retain_grad() on the non-leaf Tensor.",
                 UserWarning,
-                stacklevel=2,
             )
         return self._grad
 

@@ -29,7 +29,8 @@ libgomp has three ways to take a process down that torch 2.13 shares; ctorch avo
 from __future__ import annotations
 
 import os
-import warnings
+
+from . import _warnings
 
 _forked_child = False
 _pool_size = 1  # threads the OpenMP pool is known to hold (1: none started)
@@ -65,11 +66,10 @@ def ensure_pool(n: int) -> int:
         return n
     ok = _creatable(n)
     if ok < n:
-        warnings.warn(
+        _warnings.warn(
             f"ctorch: only {ok} of {n} threads could be created (memory or thread limit); "
             f"the CPU kernels use {ok}",
             RuntimeWarning,
-            stacklevel=3,
         )
         n = ok
     if n > _pool_size:
@@ -93,11 +93,10 @@ def blas_threads(n: int) -> int:
         return n
     ok = _creatable(n - cur + 1) + cur - 1  # cur threads exist; n - cur more are needed
     if ok < n:
-        warnings.warn(
+        _warnings.warn(
             f"ctorch: NumPy's BLAS keeps {ok} of {n} threads (no more could be created: "
             "memory or thread limit)",
             RuntimeWarning,
-            stacklevel=3,
         )
     return min(n, ok)
 
@@ -123,19 +122,17 @@ def set_threads(n: int) -> int:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
     cap = max_threads()
     if n > cap:
-        warnings.warn(
+        _warnings.warn(
             f"ctorch.set_num_threads({n}): clamped to {cap} threads (ctorch.max_threads())",
             RuntimeWarning,
-            stacklevel=3,
         )
         n = cap
     if _forked_child and n > 1:
-        warnings.warn(
+        _warnings.warn(
             "ctorch.set_num_threads: this process was forked from one whose OpenMP pool was "
             "started; its kernels stay single-threaded (more would hang in libgomp). Use the "
             "'spawn' or 'forkserver' start method for multi-threaded child processes.",
             RuntimeWarning,
-            stacklevel=3,
         )
         n = 1
     n = ensure_pool(n)

@@ -28,11 +28,12 @@ import tempfile
 import types
 import urllib.error
 import urllib.request
-import warnings
 import zipfile
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
+
+from . import _warnings
 
 __all__ = [
     "download_url_to_file",
@@ -68,7 +69,7 @@ def _get_torch_home() -> str:
 def get_dir() -> str:
     """The hub cache directory: the one given to :func:`set_dir`, else ``$TORCH_HOME/hub``."""
     if os.getenv("TORCH_HUB"):
-        warnings.warn("TORCH_HUB is deprecated, please use env TORCH_HOME instead", stacklevel=2)
+        _warnings.warn("TORCH_HUB is deprecated, please use env TORCH_HOME instead")
     if _hub_dir is not None:
         return _hub_dir
     return os.path.join(_get_torch_home(), "hub")
@@ -171,9 +172,7 @@ def load_state_dict_from_url(
     from .serialization import load as _load
 
     if os.getenv("TORCH_MODEL_ZOO"):
-        warnings.warn(
-            "TORCH_MODEL_ZOO is deprecated, please use env TORCH_HOME instead", stacklevel=2
-        )
+        _warnings.warn("TORCH_MODEL_ZOO is deprecated, please use env TORCH_HOME instead")
     if model_dir is None:
         model_dir = os.path.join(get_dir(), "checkpoints")
     os.makedirs(model_dir, exist_ok=True)

@@ -50,12 +50,18 @@ class _AliasLoader(importlib.abc.Loader):
 
     def __init__(self, module: types.ModuleType) -> None:
         self.module = module
+        self.spec = getattr(module, "__spec__", None)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         return self.module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        pass  # already executed under its ctorch name
+        # Already executed under its ctorch name. importlib has just set __spec__ to the
+        # torch-named spec; put the module's own back, or every relative import inside a
+        # ctorch function (``from .._tensor import Tensor``) warns "ImportWarning: __package__
+        # != __spec__.parent" once the script turns warnings on.
+        if self.spec is not None:
+            module.__spec__ = self.spec
 
 
 class TorchAliasFinder(importlib.abc.MetaPathFinder):

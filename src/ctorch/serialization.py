@@ -44,11 +44,12 @@ import types
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, NamedTuple
 
 import numpy as np
 
 from . import _dtype as _dt
+from . import _warnings
 from ._device import device as _device_cls
 from ._size import Size as _Size
 
@@ -1066,18 +1067,35 @@ class _Resolver:
 # ---------------------------------------------------------------------------------------------
 
 
-class _FullUnpickler(pickle.Unpickler):
-    """weights_only=False: the normal unpickler, with torch names mapped onto ctorch."""
+def _make_full_unpickler(base: type) -> type:
+    class _FullUnpickler(base):  # type: ignore[valid-type,misc]
+        """weights_only=False: the normal unpickler, with torch names mapped onto ctorch."""
 
-    def __init__(self, file: IO[bytes], resolver: _Resolver, **kw: Any) -> None:
-        super().__init__(file, **kw)
-        self._r = resolver
+        def __init__(self, file: IO[bytes], resolver: _Resolver, **kw: Any) -> None:
+            super().__init__(file, **kw)
+            self._r = resolver
 
-    def find_class(self, module: str, name: str) -> Any:
-        return self._r.find_class_full(module, name, super().find_class)
+        def find_class(self, module: str, name: str) -> Any:
+            return self._r.find_class_full(module, name, super().find_class)
 
-    def persistent_load(self, pid: Any) -> Any:
-        return self._r.persistent_load(pid)
+        def persistent_load(self, pid: Any) -> Any:
+            return self._r.persistent_load(pid)
+
+    return _FullUnpickler
+
+
+_FullUnpickler = _make_full_unpickler(pickle.Unpickler)
+_FULL_UNPICKLERS: dict[type, type] = {pickle.Unpickler: _FullUnpickler}
+
+
+def _full_unpickler(module: Any) -> type:
+    """The weights_only=False unpickler over ``module.Unpickler`` (``pickle_module=dill`` and
+    the like, as torch's ``UnpicklerWrapper(pickle_module.Unpickler)``)."""
+    base = module.Unpickler
+    cls = _FULL_UNPICKLERS.get(base)
+    if cls is None:
+        cls = _FULL_UNPICKLERS[base] = _make_full_unpickler(base)
+    return cls
 
 
 _OP = {k: v[0] for k, v in vars(pickle).items() if k.isupper() and isinstance(v, bytes)}
@@ -1356,6 +1374,49 @@ def _describe(f: Any) -> str:
     return f"<{type(f).__name__}>"
 
 
+class _PickleArgs(NamedTuple):
+    module: Any  # the pickle module of a weights_only=False load
+    kwargs: dict[str, Any]  # torch.load's **pickle_load_args (encoding defaults to utf-8)
+
+
+_TRUE_VALUES = ("1", "y", "yes", "true")
+
+
+def _weights_only_and_module(weights_only: bool | None, pickle_module: Any) -> tuple[bool, Any]:
+    """torch.load's choice: ``weights_only`` defaults to True only when no ``pickle_module`` is
+    given; ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` forces it on, ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
+    turns it off where the call did not pass ``weights_only`` (with torch's warning); both set
+    is an error. A weights_only load refuses an explicit ``pickle_module``."""
+    not_set = weights_only is None
+    if not_set:
+        weights_only = pickle_module is None
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE_VALUES
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE_VALUES
+    if force and force_no:
+        raise RuntimeError(
+            "Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+            "should be set, but both were set."
+        )
+    if force:
+        weights_only = True
+    elif force_no and not_set:
+        _warnings.warn(
+            "Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the"
+            "`weights_only` argument was not explicitly passed to `torch.load`, forcing "
+            "weights_only=False.",
+            UserWarning,
+        )
+        weights_only = False
+    if weights_only:
+        if pickle_module is not None:
+            raise RuntimeError(
+                "Can not safely load weights when explicit pickle_module is specified"
+            )
+    elif pickle_module is None:
+        pickle_module = pickle
+    return bool(weights_only), pickle_module
+
+
 def load(
     f: FileLike,
     map_location: Any = None,
@@ -1369,34 +1430,32 @@ def load(
 
     ``weights_only=True`` (the default) refuses any global outside the allow-list (tensors,
     state dicts, containers, dtypes, Size, device, plus ``add_safe_globals``); pass
-    ``weights_only=False`` only for trusted files (whole pickled models).
+    ``weights_only=False`` only for trusted files (whole pickled models). As torch: passing a
+    ``pickle_module`` makes the default False and unpickles through ``pickle_module.Unpickler``;
+    ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` / ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (1/y/yes/true)
+    override the choice; ``**pickle_load_args`` go to that unpickler (``encoding`` defaults to
+    utf-8; a weights_only load uses only ``encoding``, with torch's warning).
     ``map_location``: None, "cpu", "cuda[:N]", a ``ctorch.device``, a dict mapping saved
     locations to new ones, or ``callable(storage, location)``.
     ``mmap=True`` maps the storages of an on-disk file copy-on-write instead of reading them.
     """
-    if weights_only is None:
-        weights_only = True
-    if pickle_module is not None and pickle_module is not pickle:
-        if weights_only:
-            raise RuntimeError(
-                "Can not safely load weights when explicit pickle_module is specified"
-            )
-        raise ValueError("ctorch.load: only the standard pickle module is supported")
+    weights_only, pickle_module = _weights_only_and_module(weights_only, pickle_module)
+    if pickle_load_args and weights_only:
+        _warnings.warn("pickle_load_args only works if `weights_only=False`.")
     if not (
         map_location is None
         or isinstance(map_location, (str, bytes, dict, _device_cls))
         or callable(map_location)
     ):
         raise TypeError(f"ctorch.load: unsupported map_location {map_location!r}")
-    encoding = pickle_load_args.pop("encoding", "ASCII")
-    if pickle_load_args:
-        raise TypeError(f"ctorch.load: unexpected arguments {sorted(pickle_load_args)}")
+    pickle_load_args.setdefault("encoding", "utf-8")  # torch's default
+    pargs = _PickleArgs(pickle_module, pickle_load_args)
     where = _describe(f)
     path: str | None = None
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         with open(path, "rb") as fh:
-            return _load_stream(fh, where, path, map_location, bool(weights_only), mmap, encoding)
+            return _load_stream(fh, where, path, map_location, bool(weights_only), mmap, pargs)
     if not hasattr(f, "read"):
         raise TypeError(f"ctorch.load: expected a path or a binary file object, got {f!r}")
     fh2: Any = f
@@ -1405,7 +1464,7 @@ def load(
     elif mmap:
         name = getattr(f, "name", None)
         path = name if isinstance(name, str) and os.path.isfile(name) else None
-    return _load_stream(fh2, where, path, map_location, bool(weights_only), mmap, encoding)
+    return _load_stream(fh2, where, path, map_location, bool(weights_only), mmap, pargs)
 
 
 def _load_stream(
@@ -1415,7 +1474,7 @@ def _load_stream(
     map_location: Any,
     weights_only: bool,
     mmap: bool | None,
-    encoding: str,
+    pargs: _PickleArgs,
 ) -> Any:
     start = fh.tell()
     head = fh.read(512)
@@ -1424,7 +1483,7 @@ def _load_stream(
         raise RuntimeError(f"ctorch.load: {where} is empty (0 bytes); nothing to load")
     try:
         if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-            return _load_zip(fh, where, path, map_location, weights_only, mmap, encoding)
+            return _load_zip(fh, where, path, map_location, weights_only, mmap, pargs)
         if mmap:
             raise RuntimeError(
                 f"ctorch.load: mmap=True needs a file saved in the zip format; {where} is not one"
@@ -1435,7 +1494,7 @@ def _load_stream(
                 "not read; re-save it with a current torch.save"
             )
         if head[:1] == b"\x80" or head[:1] in (b"\x8a", b"("):
-            return _load_legacy(fh, where, map_location, weights_only, encoding)
+            return _load_legacy(fh, where, map_location, weights_only, pargs)
     except _UnsafeGlobalError:
         raise
     except _LoadError as e:
@@ -1468,12 +1527,13 @@ _CORRUPTION = (
 
 
 def _run_unpickler(
-    stream: IO[bytes], resolver: _Resolver, weights_only: bool, encoding: str, what: str
+    stream: IO[bytes], resolver: _Resolver, weights_only: bool, pargs: _PickleArgs, what: str
 ) -> Any:
     try:
         if weights_only:
+            encoding = pargs.kwargs.get("encoding", "utf-8")
             return _SafeUnpickler(stream, resolver, encoding=encoding).load()
-        return _FullUnpickler(stream, resolver, encoding=encoding).load()
+        return _full_unpickler(pargs.module)(stream, resolver, **pargs.kwargs).load()
     except (_UnsafeGlobalError, _LoadError):
         raise
     except RecursionError as e:
@@ -1491,7 +1551,7 @@ def _load_zip(
     map_location: Any,
     weights_only: bool,
     mmap: bool | None,
-    encoding: str,
+    pargs: _PickleArgs,
 ) -> Any:
     try:
         zf = zipfile.ZipFile(fh, "r")
@@ -1603,7 +1663,7 @@ def _load_zip(
         except (zipfile.BadZipFile, OSError, zlib.error, EOFError) as e:
             raise _corrupt(where, f"record {pkl_name}", e) from e
         resolver = _Resolver(where, weights_only, map_location, read_record)
-        return _run_unpickler(io.BytesIO(pkl), resolver, weights_only, encoding, pkl_name)
+        return _run_unpickler(io.BytesIO(pkl), resolver, weights_only, pargs, pkl_name)
 
 
 def _record_data_offset(fh: Any, info: zipfile.ZipInfo) -> int:
@@ -1619,12 +1679,14 @@ def _record_data_offset(fh: Any, info: zipfile.ZipInfo) -> int:
     return info.header_offset + 30 + n + e
 
 
-def _load_legacy(fh: Any, where: str, map_location: Any, weights_only: bool, enc: str) -> Any:
+def _load_legacy(
+    fh: Any, where: str, map_location: Any, weights_only: bool, pargs: _PickleArgs
+) -> Any:
     """The pre-1.6 format: magic, protocol, sys_info, the object, storage keys, raw storages."""
     resolver = _Resolver(where, weights_only, map_location, None)
 
     def small() -> Any:
-        return _run_unpickler(fh, resolver, True, enc, "legacy header")
+        return _run_unpickler(fh, resolver, True, pargs, "legacy header")
 
     magic = small()
     if magic != MAGIC_NUMBER:
@@ -1639,7 +1701,7 @@ def _load_legacy(fh: Any, where: str, map_location: Any, weights_only: bool, enc
     sys_info = small()
     if isinstance(sys_info, dict) and sys_info.get("little_endian") is False:
         raise RuntimeError(f"ctorch.load: {where} was written big-endian; not supported")
-    result = _run_unpickler(fh, resolver, weights_only, enc, "legacy pickle")
+    result = _run_unpickler(fh, resolver, weights_only, pargs, "legacy pickle")
     keys = small()
     if not isinstance(keys, list):
         raise _corrupt(where, "legacy storage list", TypeError(type(keys).__name__))

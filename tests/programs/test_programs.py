@@ -128,6 +128,20 @@ def test_creation_overloads(tmp_path: Path) -> None:
     )
 
 
+def test_old_training_loop(tmp_path: Path) -> None:
+    out = check(
+        "old_training_loop.py",
+        tmp_path,
+        ["first add [3.0, 3.0]", "warned UserWarning This overload of add is deprecated: 36 True"],
+    )
+    lines = out.splitlines()
+    # one warning for the whole run: the later add_/addcmul_/addmm/... overloads stay silent
+    assert sum(line.startswith("warned") for line in lines) == 1
+    sgd = [float(line.split()[-1]) for line in lines if line.startswith("sgd epoch")]
+    adam = [float(line.split()[-1]) for line in lines if line.startswith("adam epoch")]
+    assert len(sgd) == len(adam) == 8 and sgd[-1] < sgd[0] / 2 and adam[-1] < sgd[-1] / 2
+
+
 def test_foreach_optimizer(tmp_path: Path) -> None:
     out = check(
         "foreach_optimizer.py",

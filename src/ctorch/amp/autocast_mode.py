@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 from .. import _autocast as _ac
 from .. import _dtype as D
+from .. import _warnings
 
 __all__ = [
     "autocast",
@@ -25,17 +25,16 @@ __all__ = [
     "autocast_decrement_nesting",
 ]
 
-_DEVICES = ("cpu", "cuda")
+_DEVICES = ("cpu", "cuda", "xpu")  # xpu: accepted as torch does; no tensor is ever on one
 
 
 def _warn_legacy(name: str, device: str) -> None:
     """torch's FutureWarning for the legacy ``torch.<device>.amp.<name>(args...)`` spellings
     (``stacklevel`` points at the caller of the legacy constructor)."""
-    warnings.warn(
+    _warnings.warn(
         f"`torch.{device}.amp.{name}(args...)` is deprecated. Please use "
         f"`torch.amp.{name}('{device}', args...)` instead.",
         FutureWarning,
-        stacklevel=3,
     )
 
 
@@ -152,20 +151,26 @@ class autocast:
         enabled = bool(enabled)
         if device_type == "cpu":
             if enabled and self.fast_dtype not in (D.bfloat16, D.float16):
-                warnings.warn(
+                _warnings.warn(
                     "In CPU autocast, but the target dtype is not supported. Disabling "
                     "autocast.\nCPU Autocast only supports dtype of torch.bfloat16, "
                     "torch.float16 currently.",
-                    stacklevel=2,
+                )
+                enabled = False
+        elif device_type == "xpu":
+            if enabled and self.fast_dtype not in (D.bfloat16, D.float16):
+                _warnings.warn(
+                    "In XPU autocast, but the target dtype is not supported. Disabling "
+                    "autocast.\nXPU Autocast only supports dtypes of torch.bfloat16, "
+                    "torch.float16 currently.",
                 )
                 enabled = False
         elif device_type == "cuda":
             from .. import cuda
 
             if enabled and not cuda.is_available():
-                warnings.warn(
-                    "User provided device_type of 'cuda', but CUDA is not available. Disabling",
-                    stacklevel=2,
+                _warnings.warn(
+                    "CUDA is not available or torch_xla is imported. Disabling autocast.",
                 )
                 enabled = False
             if enabled and self.fast_dtype not in (D.bfloat16, D.float16):

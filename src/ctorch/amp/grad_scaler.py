@@ -11,13 +11,13 @@ goes between ``unscale_`` and ``step``, as torch documents.
 from __future__ import annotations
 
 import math
-import warnings
 from collections import defaultdict
 from enum import Enum
 from typing import Any
 
 import numpy as np
 
+from .. import _warnings
 from .._backend import xp_of
 from .._half import convert
 from .._tensor import Tensor
@@ -53,9 +53,8 @@ class GradScaler:
             from .. import cuda
 
             if enabled and not cuda.is_available():
-                warnings.warn(
+                _warnings.warn(
                     "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
-                    stacklevel=2,
                 )
                 self._enabled = False
         if self._enabled:

@@ -188,6 +188,12 @@ def grad(
 
 def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - legacy alias
     """Legacy ``torch.autograd.Variable``: returns the tensor (optionally requiring grad)."""
+    if volatile:
+        from .. import _warnings
+
+        _warnings.warn(
+            "volatile was removed and now has no effect. Use `with torch.no_grad():` instead."
+        )
     t = data
     if requires_grad:
         t.requires_grad_(True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warnings
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -97,12 +99,9 @@ def gradcheck(
     func, inputs = adapt(func, _as_tuple(inputs))
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._rg and x._a.dtype not in (np.float64, np.complex128):
-            import warnings
-
-            warnings.warn(
+            _warnings.warn(
                 f"Input #{i} requires gradient and is not a double precision floating point. "
                 "gradcheck is reliable only with float64.",
-                stacklevel=2,
             )
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x._rg):

@@ -13,6 +13,8 @@ import enum
 import importlib.util
 from collections.abc import Iterator
 
+from .. import _warnings
+
 __all__ = [
     "is_built",
     "matmul",
@@ -45,13 +47,10 @@ def set_float32_matmul_precision(precision: str) -> None:
     """torch's ``set_float32_matmul_precision``; ``"high"``/``"medium"`` also turn on
     ``backends.cuda.matmul.allow_tf32`` as in torch."""
     if precision not in _PRECISIONS:
-        import warnings
-
-        warnings.warn(
+        _warnings.warn(
             f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
             "setFloat32MatmulPrecision call has no effect.",
             UserWarning,
-            stacklevel=2,
         )
         return
     _state["precision"] = precision

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 
+from .. import _warnings
 from .run import _LOCAL_RANK_ARG
 from .run import main as _run_main
 
@@ -21,11 +21,10 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    warnings.warn(
+    _warnings.warn(
         "ctorch.distributed.launch is deprecated as torch.distributed.launch is: use "
         "python -m ctorch.distributed.run (torchrun); it sets LOCAL_RANK in the environment",
         FutureWarning,
-        stacklevel=2,
     )
     use_env = False
     for flag in ("--use-env", "--use_env"):

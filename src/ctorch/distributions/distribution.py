@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Number
 from typing import Any
 
 import ctorch
 
+from .. import _warnings
 from . import constraints
 from .utils import broadcast_all, lazy_property
 
@@ -49,11 +49,10 @@ class Distribution:
                 arg_constraints = self.arg_constraints
             except NotImplementedError:
                 arg_constraints = {}
-                warnings.warn(
+                _warnings.warn(
                     f"{self.__class__} does not define `arg_constraints`. "
                     + "Please set `arg_constraints = {}` or initialize the distribution "
                     + "with `validate_args=False` to turn off validation.",
-                    stacklevel=2,
                 )
             for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):
@@ -117,10 +116,9 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n: int) -> ctorch.Tensor:
-        warnings.warn(
+        _warnings.warn(
             "sample_n will be deprecated. Use .sample((n,)) instead",
             UserWarning,
-            stacklevel=2,
         )
         return self.sample(_size((n,)))
 
@@ -167,11 +165,10 @@ class Distribution:
         try:
             support = self.support
         except NotImplementedError:
-            warnings.warn(
+            _warnings.warn(
                 f"{self.__class__} does not define `support` to enable "
                 + "sample validation. Please initialize the distribution with "
                 + "`validate_args=False` to turn off validation.",
-                stacklevel=2,
             )
             return
         assert support is not None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 from functools import total_ordering
 
 import ctorch
 import ctorch.nn.functional as F
 
+from .. import _warnings
 from ._special import digamma, lgamma, solve_lower
 from .bernoulli import Bernoulli
 from .beta import Beta
@@ -82,11 +82,10 @@ def _dispatch_kl(type_p, type_q):
     left_fun = _KL_REGISTRY[left_p, left_q]
     right_fun = _KL_REGISTRY[right_p, right_q]
     if left_fun is not right_fun:
-        warnings.warn(
+        _warnings.warn(
             f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
             f"Please register_kl({left_p.__name__}, {right_q.__name__})",
             RuntimeWarning,
-            stacklevel=2,
         )
     return left_fun
 

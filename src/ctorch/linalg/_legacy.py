@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _warnings
 from .._tensor import Tensor
 from ..ops import join as J
 from . import _common as C
@@ -147,7 +148,17 @@ def qr(input: Tensor, some: bool = True, *, out=None):
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
-    """``torch.lu`` (deprecated in torch): (LU, pivots[, infos])."""
+    """``torch.lu`` / ``Tensor.lu`` (deprecated in torch: one warning per process for both):
+    (LU, pivots[, infos])."""
+    _warnings.warn_once(
+        "lu",
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
+        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
+        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)"
+        "\nshould be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, "
+        "compute_pivots)",
+    )
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
     if get_infos:
         return LU, piv, info
@@ -166,6 +177,12 @@ def pinverse(input: Tensor, rcond: float = 1e-15, hermitian: bool = False) -> Te
 
 def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
     """``torch.chain_matmul`` (deprecated in torch): ``linalg.multi_dot``."""
+    _warnings.warn_once(
+        "chain_matmul",
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+        "than multiple parameters.",
+    )
     if len(matrices) == 1:
         return matrices[0].clone()
     return multi_dot(matrices, out=out)

@@ -7,12 +7,12 @@ in ``ctorch.ops.{conv,im2col,max_pool,avg_pool,pooling3d,normalization,spatial}`
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import _dtype as D
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..ops import dropout as _dropout_ops
@@ -162,7 +162,7 @@ def __dir__() -> list[str]:
 
 # ====================================================================== reductions (legacy args)
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
-    warnings.warn(
+    _warnings.warn(
         "size_average and reduce args will be deprecated, please use reduction='{}' "
         "instead.".format(
             "mean"
@@ -171,7 +171,6 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
             if reduce is None or reduce
             else "none"
         ),
-        stacklevel=3,
     )
     if size_average is None:
         size_average = True
@@ -366,21 +365,37 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _prelu(input, weight)
 
 
+def _get_softmax_dim(name: str, ndim: int) -> int:
+    """torch's legacy choice of ``dim`` when F.softmax & co. get none (0 for 0-, 1- and 3-D
+    inputs, else 1), with its deprecation warning (at the user's line)."""
+    _warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 def softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
+    if dim is None:
+        dim = _get_softmax_dim("softmax", input.dim())
     return _softmax.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", input.dim())
     return _softmax.log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
+    if dim is None:
+        dim = _get_softmax_dim("softmin", input.dim())
     return _softmax.softmax(-input, dim, dtype=dtype)
 
 
@@ -417,41 +432,69 @@ def dropout1d(
     return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
 
 
+def _channel_dropout(
+    input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple
+) -> Tensor:
+    """torch's ``feature_dropout``: one keep/drop draw per entry of ``mask_shape`` (the
+    leading dims, 1 elsewhere); it needs 2 dims, except where nothing is drawn (p 0 or 1)."""
+    if not training or p == 0.0:
+        return input
+    if input.dim() < 2 and p < 1.0:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout_ops.dropout(input, p, True, inplace, mask_shape)
+
+
+def _odd_rank(name: str, nd: int, spatial: int) -> None:
+    lo, hi = spatial + 1, spatial + 2
+    _warnings.warn(
+        f"{name}: Received a {nd}-D input to {name}, which is deprecated and will result in an "
+        f"error in a future release. To retain the behavior and silence this warning, please "
+        f"use dropout instead. Note that {name} exists to provide channel-wise dropout on "
+        f"inputs with {spatial} spatial dimensions, a channel dimension, and an optional batch "
+        f"dimension (i.e. {lo}D or {hi}D inputs).",
+    )
+
+
 def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
+    """As torch: any rank (warning outside 3-D/4-D); the mask is drawn per (dim 0, dim 1) pair,
+    so a 3-D input is taken as (N, C, L) (with torch's second warning)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     nd = input.dim()
     if nd not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout2d exists to provide "
-            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 3D or 4D inputs).",
-            stacklevel=2,
-        )
+        _odd_rank("dropout2d", nd, 2)
     if nd == 3:
-        warnings.warn(
+        _warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
             "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
             "is the channel dim. This behavior will change in a future release to interpret "
             "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
             "the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
-            stacklevel=2,
         )
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
     shape = tuple(input.shape)
-    mask_shape = shape[:2] + (1,) * (nd - 2) if nd >= 2 else shape
-    return _dropout_ops.dropout(input, p, True, inplace, mask_shape)
+    return _channel_dropout(input, p, training, inplace, shape[:2] + (1,) * (nd - 2))
 
 
 def dropout3d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
-    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+    """As torch: any rank (warning outside 4-D/5-D); a 5-D input draws per (N, C), any other
+    is taken as unbatched (torch adds a batch dim of 1): one draw per entry of dim 0."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.dim()
+    if nd not in (4, 5):
+        _odd_rank("dropout3d", nd, 3)
+    shape = tuple(input.shape)
+    if nd == 5:
+        return _channel_dropout(input, p, training, inplace, shape[:2] + (1, 1, 1))
+    if nd == 0:  # torch's unsqueezed input is 1-D: feature dropout refuses it
+        return _channel_dropout(input, p, training, inplace, shape)
+    if not training or p == 0.0:
+        return input
+    return _dropout_ops.dropout(input, p, True, inplace, shape[:1] + (1,) * (nd - 1))
 
 
 def alpha_dropout(
@@ -933,11 +976,10 @@ def nll_loss(
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
+        _warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.",
-            stacklevel=3,
         )
 
 
@@ -1081,12 +1123,11 @@ def kl_div(
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     elif reduction == "mean":
-        warnings.warn(
+        _warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
             "major release.",
-            stacklevel=2,
         )
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")

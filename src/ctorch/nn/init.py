@@ -6,11 +6,11 @@ Every function runs under ``no_grad`` and returns the tensor it filled.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import _warnings
 from .._random import rng_for
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -152,10 +152,9 @@ def trunc_normal_(
 ) -> Tensor:
     """Fill with N(mean, std^2) truncated to [a, b] (resampling outside draws)."""
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn(
+        _warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
             "values may be incorrect.",
-            stacklevel=2,
         )
     rng = _rng(generator)
     n = tensor.numel()
@@ -237,7 +236,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
     """gain / sqrt(fan) of the kaiming inits; None (after torch's warning, which names the
     kaiming_* caller's caller) for a zero-element tensor, which they leave as it is."""
     if 0 in tuple(tensor.shape):
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        _warnings.warn("Initializing zero-element tensors is a no-op")
         return None
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -312,10 +311,9 @@ def _deprecated(meth: Any) -> Any:
     old_name = meth.__name__[:-1]
 
     def deprecated_init(*args: Any, **kwargs: Any) -> Any:
-        warnings.warn(
+        _warnings.warn(
             f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{meth.__name__}`.",
             FutureWarning,
-            stacklevel=2,
         )
         return meth(*args, **kwargs)
 

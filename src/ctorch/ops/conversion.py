@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._device import as_device
+from .. import _warnings
+from .._device import as_device, unsupported
 from .._device import device as _device_cls
 from .._half import convert
 from .._tensor import Tensor
@@ -38,11 +39,7 @@ def _convert_array(a, dt, dev, copy):
         npdt = D.to_numpy_dtype(dt)
         if a.dtype != npdt:
             if a.dtype.kind == "c" and npdt.kind != "c":
-                import warnings
-
-                warnings.warn(
-                    "Casting complex values to real discards the imaginary part", stacklevel=4
-                )
+                _warnings.warn("Casting complex values to real discards the imaginary part")
                 a = a.real
             with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently
                 a = convert(a, npdt)
@@ -58,7 +55,7 @@ def _convert_array(a, dt, dev, copy):
                 copy = False
             a = b
         elif dev.type != "cpu":
-            raise RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {dev.type!r}")
+            raise unsupported(dev.type)
     if copy:
         a = a.copy()
     return a

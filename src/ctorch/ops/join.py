@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -465,7 +466,14 @@ def trace(input):
     return copy_op(input, lambda a: xp_of(a).asarray(xp_of(a).trace(a)), bwd, "TraceBackward0")
 
 
-def meshgrid(*tensors, indexing="ij"):
+def meshgrid(*tensors, indexing=None):
+    if indexing is None:
+        _warnings.warn_once(
+            "meshgrid",
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+        )
+        indexing = "ij"
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape = [t._a.shape[0] if t.ndim else 1 for t in tensors]

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -26,7 +27,7 @@ from .reduction import _expand_grad
 _wrap = Tensor._make
 
 
-def _moments(a, axes, correction: float, keepdim: bool):
+def _moments(a, axes, correction: float, keepdim: bool, which: str = "var"):
     """(variance, mean) of ``a`` over ``axes``, accumulated in float64 for narrower floats and
     not yet rounded to ``a``'s dtype (std takes its sqrt first, as torch); a non-positive
     divisor warns as torch and gives inf/NaN, an empty slice's mean is NaN."""
@@ -35,7 +36,11 @@ def _moments(a, axes, correction: float, keepdim: bool):
     n = math.prod(a.shape[i] for i in axes) if axes else 1
     denom = n - correction
     if denom <= 0:
-        warnings.warn("var(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=5)
+        _warnings.warn(  # torch's text and category (a C++ TORCH_WARN: UserWarning)
+            f"{which}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning,
+        )
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "mean of empty slice"
         # float64 accumulation without a float64 copy of the input: the mean casts in
@@ -79,7 +84,7 @@ class _Moment(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim, which):
         a = x._a
-        v, mu = _moments(a, axes, correction, keepdim)
+        v, mu = _moments(a, axes, correction, keepdim, which)
         n = math.prod(a.shape[i] for i in axes) if axes else 1
         ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = a.shape, axes, keepdim, n - correction
         ctx.which = which

@@ -13,12 +13,12 @@ fused kernel is still ~2x faster (8x32x64x64, 64x64 grid, fwd+bwd: 136 vs 76 ms)
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 import ctorch
 
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -47,7 +47,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     """Sampling grid of an affine transform: (N, H, W, 2) for 4-D ``size``, (N, D, H, W, 3)
     for 5-D, as ``torch.nn.functional.affine_grid``."""
     if align_corners is None:
-        warnings.warn(_AC_WARNING, stacklevel=2)
+        _warnings.warn(_AC_WARNING)
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -67,11 +67,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if align_corners and min(spatial) == 1:
-        warnings.warn(
+        _warnings.warn(
             "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
             "align_corners=True. This is not an intended use case of affine_grid. See the "
             "documentation of affine_grid for details.",
-            stacklevel=2,
         )
     N = size[0]
     axes = [_base_coords(n, align_corners) for n in spatial]  # (D,) H, W
@@ -193,7 +192,7 @@ def grid_sample(
             f"or 'reflection', but got: '{padding_mode}'"
         )
     if align_corners is None:
-        warnings.warn(_AC_WARNING, stacklevel=2)
+        _warnings.warn(_AC_WARNING)
         align_corners = False
     nd = input.dim() - 2
     if nd not in (2, 3) or grid.dim() != input.dim() or grid.shape[-1] != nd:
@@ -338,7 +337,7 @@ def gumbel_softmax(
     """Samples of the Gumbel-softmax distribution; ``hard=True`` returns one-hot samples whose
     gradient is the soft sample's (straight-through), as torch."""
     if eps != 1e-10:
-        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+        _warnings.warn("`eps` parameter is deprecated and has no effect.")
     gumbels = -ctorch.empty_like(logits).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if hard:

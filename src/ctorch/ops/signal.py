@@ -11,11 +11,11 @@ squared window, as torch's ``istft`` does.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from .. import _dtype as D
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -185,6 +185,15 @@ def stft(
     from .complex import view_as_real
 
     n_fft = int(n_fft)
+    if window is None:  # torch: TORCH_WARN_ONCE, before its checks
+        _warnings.warn_once(
+            "stft-window",
+            "A window was not provided. A rectangular window will be applied,which is known to "
+            "cause spectral leakage. Other windows such as torch.hann_window or "
+            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
+            "warning and use a rectangular window, explicitly set "
+            "`window=torch.ones(n_fft, device=<device>)`.",
+        )
     is_c = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None:
         if not is_c:
@@ -194,11 +203,10 @@ def stft(
             )
         return_complex = True
     if not return_complex:
-        warnings.warn(
+        _warnings.warn(
             "stft with return_complex=False is deprecated. In a future pytorch release, stft "
             "will return complex tensors for all inputs, and return_complex=False will raise "
             "an error.",
-            stacklevel=2,
         )
     hop, win = _stft_args("stft", n_fft, hop_length, win_length)
     if input.dim() not in (1, 2):
@@ -215,15 +223,6 @@ def stft(
     length = x.shape[-1]
     if n_fft > length:
         raise RuntimeError(f"stft: expected 0 < n_fft <= {length}, but got n_fft={n_fft}")
-    if window is None:
-        warnings.warn(
-            "A window was not provided. A rectangular window will be applied,which is known to "
-            "cause spectral leakage. Other windows such as torch.hann_window or "
-            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
-            "warning and use a rectangular window, explicitly set `window=torch.ones(n_fft, "
-            "device=<device>)`.",
-            stacklevel=2,
-        )
     w = _padded_window(window, n_fft, win, x)
     frames = x.unfold(-1, n_fft, hop)  # (B, n_frames, n_fft)
     if w is not None:
@@ -345,10 +344,9 @@ def istft(
         )
     y = y / env
     if end > expected:
-        warnings.warn(
+        _warnings.warn(
             "The length of signal is shorter than the length parameter. Result is being padded "
             "with zeros in the tail. Please check your center and hop_length settings.",
-            stacklevel=2,
         )
         import ctorch.nn.functional as F
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -393,14 +394,23 @@ def upsample(
     mode: str = "nearest",
     align_corners: bool | None = None,
 ) -> Tensor:
+    _upsample_deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def _upsample_deprecated(name: str) -> None:
+    _warnings.warn(
+        f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead."
+    )
+
+
 def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    _upsample_deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    _upsample_deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

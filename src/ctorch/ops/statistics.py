@@ -3,10 +3,9 @@ algorithm step by step), and ``histc`` (counts: not differentiable, as in torch)
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ._util import float_dtype_for, with_out
@@ -77,11 +76,10 @@ def cov(
     else:
         norm = w_sum - correction
     if bool(norm <= 0):
-        warnings.warn(
+        _warnings.warn(
             "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
             "number of observations.",
             UserWarning,
-            stacklevel=2,
         )
         norm = norm * 0  # torch: the division below then gives inf/NaN
     xc = x - avg.unsqueeze(1)

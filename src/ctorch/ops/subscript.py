@@ -196,6 +196,13 @@ def _apply_index(t, index, adv):
 
 def _index_error(e, a):
     msg = str(e)
+    if a.ndim == 0 and msg.startswith("too many indices"):
+        if msg.endswith("but 1 were indexed"):  # loss.data[0], 2017 style
+            return IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
+        return IndexError("too many indices for tensor of dimension 0")
     if msg.startswith("boolean index did not match"):
         return IndexError(
             f"The shape of the mask does not match the shape of the indexed tensor "
@@ -220,7 +227,12 @@ def getitem(self: Tensor, idx):
     # (tools/bench_views.py), over issue #10's 0.3 us budget; it also turns NumPy's IndexError
     # into torch's message, which the recorded path does not need to.
     if state.enabled and self._rg:
-        return _index_fn(index, adv).apply(self, index, adv)
+        try:
+            return _index_fn(index, adv).apply(self, index, adv)
+        except IndexError as e:
+            if a.ndim:
+                raise
+            raise _index_error(e, a) from None
     try:
         r = a[index]
     except IndexError as e:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import builtins
 import numbers
-import warnings
 
 import numpy as np
 
 from .. import _dtype as D
+from .. import _warnings
 from .._tensor import Tensor
 
 _wrap = Tensor._make
@@ -194,13 +194,12 @@ def frombuffer(
             f"must not be greater than actual buffer length ({length} bytes)"
         )
     if mv.readonly:
-        warnings.warn(
+        _warnings.warn(
             "The given buffer is not writable, and PyTorch does not support non-writable "
             "tensors. This means you can write to the underlying (supposedly non-writable) "
             "buffer using the tensor. You may want to copy the buffer to protect its data or "
             "make it writable before converting it to a tensor.",
             UserWarning,
-            stacklevel=2,
         )
     arr = np.frombuffer(mv.cast("B"), dtype=npdt, count=count, offset=offset)
     t = _wrap(arr)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
+from .. import _warnings
 from .optimizer import Optimizer
 
 __all__ = [
@@ -49,6 +52,7 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_step_called(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -68,15 +72,16 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self, epoch=None) -> None:
+        if self._step_count == 1:  # the first step after the constructor's: torch's order checks
+            _check_step_order(self.optimizer)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn(
+            _warnings.warn(
                 "The epoch parameter in `scheduler.step()` is deprecated.",
                 UserWarning,
-                stacklevel=2,
             )
             self.last_epoch = epoch
             values = (
@@ -90,6 +95,46 @@ class LRScheduler:
 
 
 _LRScheduler = LRScheduler
+
+
+def _track_step_called(opt: Optimizer) -> None:
+    """torch's patch: ``opt.step`` (on the instance) records that it ran, so the scheduler's
+    first ``step()`` can warn when it comes before the optimizer's."""
+    if hasattr(opt.step, "_wrapped_by_lr_sched"):
+        return
+    opt_ref = weakref.ref(opt)
+    step = opt.step
+    func = getattr(step, "__func__", None)
+
+    @functools.wraps(func if func is not None else step)
+    def wrapper(*args, **kwargs):
+        o = opt_ref()
+        o._opt_called = True
+        return func.__get__(o, o.__class__)(*args, **kwargs) if func else step(*args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True
+    opt.step = wrapper
+
+
+def _check_step_order(opt: Optimizer) -> None:
+    if not hasattr(opt.step, "_wrapped_by_lr_sched"):
+        _warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+            "initialization. Please, make sure to call `optimizer.step()` before "
+            "`lr_scheduler.step()`. See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+        )
+    elif not getattr(opt, "_opt_called", False):
+        _warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+            "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+            "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+            "will result in PyTorch skipping the first value of the learning rate schedule. "
+            "See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+        )
 
 
 class LambdaLR(LRScheduler):

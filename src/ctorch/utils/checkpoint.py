@@ -17,12 +17,12 @@ recomputation, so dropout masks match.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import ctorch
 
+from .. import _warnings
 from .._tensor import Tensor
 from ..autograd.function import AccumulateGrad, Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -200,13 +200,12 @@ def checkpoint(
 ) -> Any:
     """``function(*args, **kwargs)`` without keeping its activations (recomputed in backward)."""
     if use_reentrant is None:
-        warnings.warn(
+        _warnings.warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
             "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
             "exception. use_reentrant=False is recommended, but if you need to preserve the "
             "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
             "details on the differences between the two variants.",
-            stacklevel=2,
         )
         use_reentrant = True
     preserve = kwargs.pop("preserve_rng_state", True)
@@ -220,9 +219,8 @@ def checkpoint(
         if ctorch.is_grad_enabled() and not any(
             isinstance(a, Tensor) and a.requires_grad for a in args
         ):
-            warnings.warn(
+            _warnings.warn(
                 "None of the inputs have requires_grad=True. Gradients will be None",
-                stacklevel=2,
             )
         return CheckpointFunction.apply(function, preserve, *args)
     if context_fn is not None:
@@ -241,13 +239,12 @@ def checkpoint_sequential(
 ) -> Any:
     """Run a sequence of modules in ``segments`` chunks, checkpointing all but the last."""
     if use_reentrant is None:
-        warnings.warn(
+        _warnings.warn(
             "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should "
             "be passed explicitly. In version 2.9 we will raise an exception if use_reentrant "
             "is not passed. use_reentrant=False is recommended, but if you need to preserve the "
             "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
             "details on the differences between the two variants.",
-            stacklevel=2,
         )
         use_reentrant = True
     preserve = kwargs.pop("preserve_rng_state", True)

@@ -3,9 +3,9 @@ optional affine parameters and running statistics, as torch."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
+from ... import _warnings
 from ..._tensor import Tensor
 from ...ops import normalization as _N
 from .batchnorm import _NormBase
@@ -56,11 +56,10 @@ class _InstanceNorm(_NormBase):
                     f"expected input's size at dim={feature_dim} to match num_features"
                     f" ({self.num_features}), but got: {input.shape[feature_dim]}."
                 )
-            warnings.warn(
+            _warnings.warn(
                 f"input's size at dim={feature_dim} does not match num_features. "
                 "You can silence this warning by not passing in num_features, "
                 "which is not used because affine=False",
-                stacklevel=2,
             )
         if input.dim() == self._no_batch_dim:
             return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)

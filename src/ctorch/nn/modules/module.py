@@ -510,7 +510,9 @@ class Module:
         raise RuntimeError("ctorch has no IPU backend")
 
     def xpu(self: T, device: Any = None) -> T:
-        raise RuntimeError("ctorch has no XPU backend")
+        # as torch: each parameter and buffer goes through Tensor.xpu (which refuses: no XPU
+        # backend); a module without any is returned unchanged
+        return self._apply(lambda t: t.xpu(device))
 
     def mtia(self: T, device: Any = None) -> T:
         raise RuntimeError("ctorch has no MTIA backend")

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
 
 import ctorch
 
+from ... import _warnings
 from ..._backend import float_kernels, xp_of
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -457,11 +457,10 @@ class RNNBase(Module):
                 "an element being zeroed"
             )
         if dropout > 0 and num_layers == 1:
-            warnings.warn(
+            _warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
                 f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
                 f"num_layers={num_layers}",
-                stacklevel=2,
             )
         if not isinstance(hidden_size, int):
             raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")

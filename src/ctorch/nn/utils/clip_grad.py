@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 import ctorch
 
 from ... import _dtype as D
+from ... import _warnings
 from ..._backend import xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -94,11 +94,10 @@ def clip_grad_norm(
     error_if_nonfinite: bool = False,
     foreach: bool | None = None,
 ) -> Tensor:
-    warnings.warn(
+    _warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
         "`torch.nn.utils.clip_grad_norm_`.",
         FutureWarning,
-        stacklevel=2,
     )
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import _warnings
+
 __all__ = ["functional_call"]
 
 
@@ -17,15 +19,13 @@ def functional_call(
     strict: bool = False,
 ) -> Any:
     """Call ``module`` with its parameters and buffers replaced (``ctorch.func.functional_call``)."""
-    import warnings
 
     from ...func import functional_call as _fc
 
-    warnings.warn(
+    _warnings.warn(
         "`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be "
         "removed in a future version of PyTorch. Please use `torch.func.functional_call` "
         "instead which is a drop-in replacement.",
         FutureWarning,
-        stacklevel=2,
     )
     return _fc(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)

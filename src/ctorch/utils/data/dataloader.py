@@ -17,10 +17,10 @@ import pickle
 import queue
 import signal
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
+from ... import _warnings
 from . import _worker
 from ._collate import default_collate, default_convert
 from ._seed import draw_seed
@@ -428,7 +428,7 @@ class _BaseDataLoaderIter:
             and self._IterableDataset_len_called is not None
             and self._num_yielded > self._IterableDataset_len_called
         ):
-            warnings.warn(
+            _warnings.warn(
                 f"Length of IterableDataset {self._dataset} was reported to be "
                 f"{self._IterableDataset_len_called} (when accessing len(dataloader)), but "
                 f"{self._num_yielded} samples have been fetched."
@@ -503,14 +503,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 # torch forks on Linux, so torch programs pickle nothing (lambda transforms,
                 # local datasets). Do the same rather than fail: workers set one kernel
                 # thread before anything else, which keeps a forked OpenMP runtime safe.
-                warnings.warn(
+                _warnings.warn(
                     f"DataLoader: {type(e).__name__}: {e}; the dataset, collate_fn or "
                     f"worker_init_fn cannot be pickled for {self._start_method!r} workers, so "
                     "the workers are forked instead (they run kernels single-threaded). Make "
                     "them picklable (module-level functions and classes, no lambdas) to avoid "
                     "this.",
                     RuntimeWarning,
-                    stacklevel=3,
                 )
                 import multiprocessing
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
+
+from ... import _warnings
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
@@ -204,7 +205,7 @@ def random_split(
         lengths = subset_lengths
         for i, length in enumerate(lengths):
             if length == 0:
-                warnings.warn(
+                _warnings.warn(
                     f"Length of split at index {i} is 0. This might result in an empty dataset."
                 )
     if sum(lengths) != n:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import ctorch
 from ctorch import nn
+
+from ... import _warnings
 
 __all__ = [
     "FrozenBatchNorm2d",
@@ -109,10 +110,9 @@ class ConvNormActivation(nn.Sequential):
         super().__init__(*layers)
         self.out_channels = out_channels
         if self.__class__ == ConvNormActivation:
-            warnings.warn(
+            _warnings.warn(
                 "Don't use ConvNormActivation directly, please use Conv2dNormActivation and "
                 "Conv3dNormActivation instead.",
-                stacklevel=2,
             )
 
 

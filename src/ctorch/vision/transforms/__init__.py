@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ... import _warnings
+
 __all__ = [
     "InterpolationMode",
     "Compose",
@@ -83,7 +85,7 @@ def _interpolation(mode: InterpolationMode | int) -> InterpolationMode:
     if isinstance(mode, InterpolationMode):
         return mode
     if isinstance(mode, int) and mode in _PIL_CODE_TO_MODE:
-        warnings.warn(
+        _warnings.warn(
             "Argument 'interpolation' of type int is deprecated. Please, use InterpolationMode "
             "enum."
         )
@@ -1123,7 +1125,7 @@ class RandomResizedCrop(_Transform):
         if not isinstance(ratio, Sequence):
             raise TypeError("Ratio should be a sequence")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+            _warnings.warn("Scale and ratio should be of kind (min, max)")
         self.interpolation = _interpolation(interpolation)
         self.antialias = antialias
         self.scale = scale

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import _warnings
 from . import (
     _MODE_TO_PIL_CODE,
     InterpolationMode,
@@ -389,9 +390,8 @@ class RandomErasing(_Transform):
             raise ValueError("If value is str, it should be 'random'")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
             warnings_msg = "Scale and ratio should be of kind (min, max)"
-            import warnings
 
-            warnings.warn(warnings_msg, stacklevel=2)
+            _warnings.warn(warnings_msg)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:
