@@ -383,16 +383,14 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         self._prefetch_factor = loader.prefetch_factor
         if loader.pin_memory and loader.pin_memory_device:
-            warnings.warn(
+            _warnings.warn(
                 "pin_memory_device is deprecated, the current accelerator will be used as the "
-                f"device,ignore pin_memory_device='{loader.pin_memory_device}'.",
-                stacklevel=2,
+                f"device,ignore pin_memory_device='{loader.pin_memory_device}'."
             )
         if loader.pin_memory and not _accelerator_available():
-            warnings.warn(  # torch's text, each time an iterator starts
+            _warnings.warn(  # torch's text, each time an iterator starts
                 "'pin_memory' argument is set as true but no accelerator is found, "
-                "then device pinned memory won't be used.",
-                stacklevel=2,
+                "then device pinned memory won't be used."
             )
         self._pin_memory = loader.pin_memory
         self._timeout = loader.timeout
