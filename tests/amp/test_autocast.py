@@ -528,3 +528,18 @@ def test_fp32_listed_op_matches_torch_autocast(case, in_dtype, ac_dtype):
         np.testing.assert_allclose(_f32(c), _f32(t), rtol=tol, atol=tol)
     else:
         np.testing.assert_array_equal(c.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("dev", ["cpu", "xpu"])
+def test_unsupported_autocast_dtype_warns_torchs_text(dev):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    msgs = []
+    for L in (torch, ctorch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with L.autocast(dev, dtype=L.float32):
+                assert not L.is_autocast_enabled(dev)
+        msgs.append([str(x.message) for x in w if "autocast" in str(x.message)])
+    assert msgs[0] == msgs[1] and len(msgs[0]) == 1

@@ -149,19 +149,12 @@ class autocast:
             is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
         )
         enabled = bool(enabled)
-        if device_type == "cpu":
+        if device_type in ("cpu", "xpu"):
             if enabled and self.fast_dtype not in (D.bfloat16, D.float16):
-                _warnings.warn(
-                    "In CPU autocast, but the target dtype is not supported. Disabling "
-                    "autocast.\nCPU Autocast only supports dtype of torch.bfloat16, "
-                    "torch.float16 currently.",
-                )
-                enabled = False
-        elif device_type == "xpu":
-            if enabled and self.fast_dtype not in (D.bfloat16, D.float16):
-                _warnings.warn(
-                    "In XPU autocast, but the target dtype is not supported. Disabling "
-                    "autocast.\nXPU Autocast only supports dtypes of torch.bfloat16, "
+                dev = device_type.upper()
+                _warnings.warn(  # torch 2.13's text
+                    f"In {dev} autocast, but the target dtype is not supported. Disabling "
+                    f"autocast.\n{dev} Autocast only supports dtypes of torch.bfloat16, "
                     "torch.float16 currently.",
                 )
                 enabled = False
