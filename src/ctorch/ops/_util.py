@@ -66,10 +66,13 @@ def wrap_dim(dim, ndim, op=""):
     return _wrap_dim(dim, ndim, op)
 
 
+_ALL_AXES = tuple(tuple(range(n)) for n in range(8))  # dims_tuple(None, n), made once
+
+
 def dims_tuple(dim, ndim, op=""):
     """Normalize an int / tuple / list / None ``dim`` into a sorted tuple of axes."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < 8 else tuple(range(ndim))
     if ndim == 0:
         # a 0-d tensor reduces over "dim 0" / "dim -1" as over no dim at all (torch)
         for d in dim if isinstance(dim, (tuple, list)) else (dim,):

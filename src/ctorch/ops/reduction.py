@@ -139,16 +139,13 @@ class MeanAll(Mean):
     _node_name = "MeanBackward0"
 
 
-_ALL_AXES = tuple(tuple(range(n)) for n in range(8))  # dims_tuple(None, n) for small n
-
-
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     if not isinstance(input, Tensor):
         import builtins
 
         return builtins.sum(input)
     a = input._a
-    axes = _ALL_AXES[a.ndim] if dim is None and a.ndim < 8 else dims_tuple(dim, a.ndim, "sum")
+    axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
     return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
@@ -160,7 +157,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
         )
-    axes = _ALL_AXES[a.ndim] if dim is None and a.ndim < 8 else dims_tuple(dim, a.ndim, "mean")
+    axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
     if count:
         return (MeanAll if dim is None else Mean).apply(

@@ -106,12 +106,20 @@ def _view_op(x, fwd, bwd, node):
     return x._view_of(fwd(x._a))
 
 
-def view(input, *shape):
+def _plain_view(input, shape):
+    """view/reshape's common case, or None: plain int sizes, nothing to record, and a
+    contiguous array, which always reshapes to a view."""
     a = input._a
+    if state.enabled and input._rg or not a.flags.c_contiguous:
+        return None
     sh = _view_shape(shape, a.size)
-    if sh is not None and a.flags.c_contiguous and not (state.enabled and input._rg):
-        # the common no-record case: a contiguous array reshapes to a view, always
-        return input._view_of(a.reshape(sh))
+    return None if sh is None else input._view_of(a.reshape(sh))
+
+
+def view(input, *shape):
+    r = _plain_view(input, shape)
+    if r is not None:
+        return r
     if not shape:
         raise TypeError(
             "view() received an invalid combination of arguments - got (), but expected one "
@@ -138,10 +146,9 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
-    a = input._a
-    sh = _view_shape(shape, a.size)
-    if sh is not None and a.flags.c_contiguous and not (state.enabled and input._rg):
-        return input._view_of(a.reshape(sh))
+    r = _plain_view(input, shape)
+    if r is not None:
+        return r
     if not shape:
         raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = infer_shape(_shape_args(shape, "reshape"), input._a.size, "reshape")

@@ -122,6 +122,12 @@ def _check_gpu_bounds(index, a):
             dim += 1
 
 
+def _basic_view(a, index, r):
+    """``r = a[index]`` (a basic index) as an array: where an int indexes every dim NumPy
+    gives a scalar, torch a 0-d view; ``...`` at the end makes NumPy's result that view."""
+    return a[index + (...,)] if isinstance(r, np.generic) else r
+
+
 class _Index(Function):
     _node_name = "IndexBackward0"
 
@@ -131,9 +137,7 @@ class _Index(Function):
         r = x._a[index]
         if adv:
             return _wrap(r if hasattr(r, "shape") else np.asarray(r))
-        if isinstance(r, np.generic):  # every dim indexed by an int: a 0-d view, as torch
-            r = x._a[index + (...,)]
-        return x._view_of(r)
+        return x._view_of(_basic_view(x._a, index, r))
 
     @staticmethod
     def backward(ctx, g):
@@ -239,9 +243,7 @@ def getitem(self: Tensor, idx):
         raise _index_error(e, a) from None
     if adv:
         return _wrap(r)
-    if isinstance(r, np.generic):  # every dim indexed by an int: a 0-d view, as torch
-        r = a[index + (...,)]
-    return self._view_of(r)
+    return self._view_of(_basic_view(a, index, r))
 
 
 class _IndexPut(Function):
