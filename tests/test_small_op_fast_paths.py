@@ -150,6 +150,28 @@ def test_small_sum_and_mean_equal_numpys_bits(dt, shape):
         assert m.tobytes() == np.asarray(np.sum(a, dtype=a.dtype) / a.dtype.type(a.size)).tobytes()
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_sum_and_dot_fast_paths_equal_the_recorded_ops(dt):
+    """The no-record fast paths of a whole-array sum and of a 1-D @ 1-D product give the
+    bits, dtype and 0-d shape of the ops they skip (run here under grad, with a graph)."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(37).astype(dt)
+    b = rng.standard_normal(37).astype(dt)
+    x, y = ctorch.from_numpy(a), ctorch.from_numpy(b)
+    xg, yg = x.clone().requires_grad_(), y.clone().requires_grad_()
+    for fast, slow in ((x.sum(), xg.sum()), (x @ y, xg @ yg), (ctorch.matmul(x, y), xg @ yg)):
+        assert fast.grad_fn is None and slow.grad_fn is not None
+        assert fast.dtype == slow.dtype and fast.shape == slow.shape == ()
+        assert fast.numpy().tobytes() == slow.detach().numpy().tobytes()
+    assert x.sum(keepdim=True).shape == xg.sum(keepdim=True).shape
+    with ctorch.autocast("cpu", dtype=ctorch.bfloat16):  # autocast casts matmul's inputs
+        assert (x.float() @ y.float()).dtype == ctorch.bfloat16
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        x @ ctorch.from_numpy(b[:5])
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype"):
+        x @ y.double() if dt == np.float32 else x @ y.float()
+
+
 @pytest.mark.parametrize("name", ["exp", "log", "tanh", "sin", "sqrt", "expm1", "relu"])
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_small_unary_gives_the_large_kernels_bits(name, dt):

@@ -281,6 +281,20 @@ static double FN(ct_rsqdev)(const T *x, ct_i n, double mean)
 /* ---- column kernels: reduce `rows` rows of `cols` (<= CT_KC) columns, row stride `stride` */
 CT_SIMD static void FN(ct_colsum)(const T *x, ct_i rows, ct_i stride, ct_i cols, double *dst)
 {
+    /* 32 columns at a time with fixed-size accumulators the compiler keeps in registers
+     * over the row loop (4 zmm of doubles): a memory-resident acc[] costs a load and a store
+     * per element, and nn.Linear's bias gradient (a (rows, out) column sum every backward)
+     * ran at a third of torch's speed.  Each column is still summed over the rows in row
+     * order in double, so the bits are those of the plain loop below. */
+    for (; cols >= 32; cols -= 32, x += 32, dst += 32) {
+        double a32[32];
+        for (int l = 0; l < 32; ++l) a32[l] = 0.0;
+        for (ct_i r = 0; r < rows; ++r) {
+            const T *xr = x + r * stride;
+            _Pragma("omp simd") for (int l = 0; l < 32; ++l) a32[l] += (double)xr[l];
+        }
+        for (int l = 0; l < 32; ++l) dst[l] = a32[l];
+    }
     double acc[CT_KC];
     for (ct_i k = 0; k < cols; ++k) acc[k] = 0.0;
     for (ct_i r = 0; r < rows; ++r) {

@@ -11,9 +11,10 @@ from .. import _dtype as D
 from .._backend import sgemm_kernels, xp_of
 from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import check_same_device, node_variants, sum_to_shape
+from ._util import _F32, _F64, check_same_device, node_variants, sum_to_shape
 from ._util import conj_if_complex as _cj
 from .binary import ADD, binary_arrays
 from .shape import _named
@@ -194,6 +195,21 @@ def matmul(input, other, *, out=None):
             else f"matmul(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
     a, b = input._a, other._a
+    if (
+        a.ndim == 1
+        and b.ndim == 1
+        and out is None
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and (a.dtype == _F32 or a.dtype == _F64)
+        and not (state.enabled and (input._rg or other._rg))
+        and _fn_mod._autocast is None
+    ):
+        # a dot product with nothing to record or cast: MatMul.forward's own NumPy call
+        # (same bits) without the checks and frames the general case needs
+        return _wrap(np.asarray(np.matmul(a, b), a.dtype))
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
