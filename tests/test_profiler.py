@@ -1,6 +1,7 @@
 """``torch.profiler`` / ``torch.autograd.profiler``: the schedule state machine, step ranges,
 ``record_function`` nesting and the trace handler, compared with torch where torch is there
-(ctorch records the program's ranges only; torch adds its operators, filtered out here)."""
+(the range tests filter operator events out: torch records every ATen operator, ctorch the
+ops that run through its autograd Function layer; the operator tests compare those)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,80 @@ def test_importable_as_torch_names() -> None:
     assert ctorch.profiler.ProfilerActivity.CPU in ctorch.profiler.supported_activities()
     with ctorch.profiler.record_function("no profiler running"):  # records nothing, costs little
         pass
+
+
+def _mlp_step(t):
+    t.manual_seed(0)
+    m = t.nn.Sequential(t.nn.Linear(8, 16), t.nn.ReLU(), t.nn.Linear(16, 3))
+    x = t.randn(5, 8)
+    return m, x
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_operator_and_backward_node_events(lib: str, tmp_path: Path) -> None:
+    t = _lib(lib)
+    m, x = _mlp_step(t)
+    with t.profiler.profile(activities=[t.profiler.ProfilerActivity.CPU]) as prof:
+        with t.profiler.record_function("step"):
+            loss = t.log_softmax(m(x), -1).sum()
+            loss.backward()
+        with t.no_grad():
+            m(x).exp()
+    keys = {e.key for e in prof.key_averages()}
+    # the names torch gives these operators and graph nodes, recorded by both libraries
+    want = {
+        "aten::addmm",
+        "aten::relu",
+        "aten::log_softmax",
+        "aten::sum",
+        "aten::exp",
+        "AddmmBackward0",
+        "ReluBackward0",
+        "LogSoftmaxBackward0",
+        "SumBackward0",
+        "autograd::engine::evaluate_function: AddmmBackward0",
+        "autograd::engine::evaluate_function: ReluBackward0",
+    }
+    assert want <= keys, sorted(want - keys)
+    counts = {e.key: e.count for e in prof.key_averages()}
+    assert counts["aten::addmm"] == 4 and counts["AddmmBackward0"] == 2
+    # operators nest inside the user range, backward nodes inside evaluate_function
+    evs = prof.events()
+    step = next(e for e in evs if e.name == "step")
+    relu = next(e for e in evs if e.name == "aten::relu")
+    sr, rr = step.time_range, relu.time_range
+    assert sr.start <= rr.start <= rr.end <= sr.end and rr.elapsed_us() >= 0
+    node = next(e for e in evs if e.name == "ReluBackward0")
+    assert node.cpu_parent is not None
+    assert node.cpu_parent.name == "autograd::engine::evaluate_function: ReluBackward0"
+    path = tmp_path / "trace.json"
+    prof.export_chrome_trace(str(path))
+    cats = {e["name"]: e.get("cat") for e in json.loads(path.read_text())["traceEvents"]}
+    assert cats["aten::relu"] == "cpu_op" and cats["step"] == "user_annotation"
+
+
+def test_operator_hook_off_outside_recording() -> None:
+    from ctorch.autograd import function
+
+    m, x = _mlp_step(ctorch)
+    P = ctorch.profiler
+    with P.profile(schedule=P.schedule(wait=1, warmup=1, active=1, repeat=1)) as prof:
+        for _ in range(3):
+            m(x).relu()
+            prof.step()
+    # only the active step's ops, and none once the profiler stopped
+    assert {e.key: e.count for e in prof.key_averages()}["aten::relu"] == 2
+    assert function._autocast is None
+    with ctorch.autocast("cpu", dtype=ctorch.bfloat16):
+        with P.profile() as prof2:
+            y = m(x)
+        assert y.dtype == ctorch.bfloat16  # autocast still casts inside the profiler
+        assert function._autocast is not None
+    assert function._autocast is None
+    assert "aten::addmm" in {e.key for e in prof2.key_averages()}
+    with P.profile() as prof3:
+        with ctorch.autocast("cpu", dtype=ctorch.bfloat16):
+            pass
+        ctorch.randn(4).exp()  # autocast closed, profiler still recording: recorded
+    assert "aten::exp" in {e.key for e in prof3.key_averages()}
+    assert function._autocast is None

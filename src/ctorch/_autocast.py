@@ -91,7 +91,11 @@ def _publish() -> None:
         _autograd.set_autocast_hook(function_hook)
         _mod_state[0] = True
     else:
-        function._autocast = None
+        from . import profiler
+
+        # a recording profiler keeps the slot non-None (the fast paths then go through
+        # Function.apply, where ops are recorded)
+        function._autocast = profiler._fast_path_block if profiler._collectors else None
         _autograd.set_autocast_hook(None)
         _mod_state[0] = False
 

@@ -2,16 +2,22 @@
 ``on_trace_ready``, ``record_function`` ranges, ``key_averages().table()``,
 ``export_chrome_trace`` and ``tensorboard_trace_handler``.
 
-What is recorded: the ``record_function`` ranges a program opens and the ``ProfilerStep#N``
-range of every step, with wall-clock times on each thread (self time excludes nested ranges).
-torch also records every ATen operator and, with CUDA, kernels; ctorch has no dispatcher to
-hook, so its tables hold the program's own ranges only (and the CUDA columns stay at zero).
+What is recorded, with wall-clock times on each thread (self time excludes nested ranges):
+the ``record_function`` ranges a program opens, the ``ProfilerStep#N`` range of every step,
+every op that runs through the autograd ``Function`` layer (every differentiable op, with or
+without a graph to record) under torch's operator name (``aten::addmm``, ``aten::softmax``,
+... derived from the op's grad_fn name; a user ``Function`` under its class name), and in
+``backward()`` each graph node (``autograd::engine::evaluate_function: AddmmBackward0`` around
+``AddmmBackward0``, as torch). Not recorded: no-grad elementwise arithmetic, views and indexing
+that run their arrays directly (torch records those as ``aten::add``, ``aten::view``, ...),
+creation functions, and CUDA kernels (the CUDA columns stay at zero).
 """
 
 from __future__ import annotations
 
 import enum
 import os
+import re
 import threading
 import time
 import warnings
@@ -145,6 +151,17 @@ def _format_time(us: float) -> str:
     return f"{us:.3f}us"
 
 
+class Interval:
+    """A time range in microseconds (torch's ``profiler_util.Interval``)."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.start = start
+        self.end = end
+
+    def elapsed_us(self) -> float:
+        return self.end - self.start
+
+
 class FunctionEvent:
     """One recorded range (times in microseconds)."""
 
@@ -170,6 +187,11 @@ class FunctionEvent:
         self.input_shapes: list = []
         self.stack: list = []
         self.is_async = False
+        self.cat = "user_annotation"  # chrome-trace category; "cpu_op" for operators
+
+    @property
+    def time_range(self) -> Interval:
+        return Interval(self.time_range_start, self.time_range_end)
 
     @property
     def cpu_time_total(self) -> float:
@@ -297,7 +319,7 @@ class EventList(list):
             "traceEvents": [
                 {
                     "ph": "X",
-                    "cat": "user_annotation",
+                    "cat": e.cat,
                     "name": e.trace_name,
                     "pid": pid,
                     "tid": e.thread,
@@ -353,6 +375,80 @@ def _now_us() -> float:
     return time.perf_counter_ns() / 1e3
 
 
+def _add_event(name: str, start_us: float, end_us: float, cat: str = "") -> None:
+    evt = FunctionEvent(0, name, threading.get_ident(), start_us, end_us)
+    if cat:
+        evt.cat = cat
+    with _lock:
+        for c in _collectors:
+            c.events.append(evt)
+
+
+# ------------------------------------------------------------------ operator events
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_op_names: dict = {}
+
+
+def _op_name(cls) -> str:
+    """torch's operator name for Function ``cls``: its grad_fn name without ``Backward<N>``,
+    in snake case (``AddmmBackward0`` -> ``aten::addmm``, ``MaxPool2DWithIndicesBackward0``
+    -> ``aten::max_pool2d_with_indices``); a user Function keeps its class name."""
+    n = _op_names.get(cls)
+    if n is None:
+        bw = cls._backward_cls
+        if bw._user:
+            n = cls.__name__
+        else:
+            base = re.sub(r"Backward\d*$", "", bw.__name__)
+            n = "aten::" + _CAMEL.sub("_", base).lower()
+        _op_names[cls] = n
+    return n
+
+
+class _OpRecorder:
+    """The hook ``ctorch._core._autograd`` calls while a profiler records (``set_op_hook``)."""
+
+    def __init__(self) -> None:
+        from ._core import _autograd
+
+        self._apply = _autograd.apply_unhooked
+
+    def op(self, cls, args, kwargs):
+        t0 = time.perf_counter_ns()
+        try:
+            return self._apply(cls, args, kwargs)
+        finally:
+            _add_event(_op_name(cls), t0 / 1e3, time.perf_counter_ns() / 1e3, "cpu_op")
+
+    def begin(self) -> int:
+        return time.perf_counter_ns()
+
+    def end_node(self, t0: int, node) -> None:
+        t0u, t1u = t0 / 1e3, time.perf_counter_ns() / 1e3
+        name = node.name()
+        _add_event("autograd::engine::evaluate_function: " + name, t0u, t1u, "cpu_op")
+        _add_event(name, t0u, t1u, "cpu_op")
+
+
+def _fast_path_block(cls, args):
+    """Stands in ``autograd.function._autocast`` while a profiler records and no autocast
+    region is open: the ops' direct fast paths (taken only when that slot is None) give way
+    to ``Function.apply``, where the op is recorded. Returns the arguments unchanged."""
+    return args
+
+
+def _publish() -> None:
+    """Install or remove the operator hooks as recording starts or stops (under ``_lock``)."""
+    from ._core import _autograd
+    from .autograd import function
+
+    on = bool(_collectors)
+    _autograd.set_op_hook(_OpRecorder() if on else None)
+    if function._autocast is None or function._autocast is _fast_path_block:
+        function._autocast = _fast_path_block if on else None
+
+
 class record_function:
     """A named range (context manager or decorator), recorded while a profiler records."""
 
@@ -368,11 +464,7 @@ class record_function:
     def __exit__(self, *exc: Any) -> None:
         if self._start is None:
             return
-        end = _now_us()
-        evt = FunctionEvent(0, self.name, threading.get_ident(), self._start, end)
-        with _lock:
-            for c in _collectors:
-                c.events.append(evt)
+        _add_event(self.name, self._start, _now_us())
         self._start = None
 
     def __call__(self, fn: Callable) -> Callable:
@@ -440,6 +532,7 @@ class _KinetoProfile:
         self._collector = _Collector()
         with _lock:
             _collectors.append(self._collector)
+            _publish()
 
     def _stop_trace(self) -> None:
         c = self._collector
@@ -448,6 +541,7 @@ class _KinetoProfile:
         with _lock:
             if c in _collectors:
                 _collectors.remove(c)
+            _publish()
         self._collector = None
         events = c.finish()
         self._events = EventList(list(self._events or []) + events) if self.acc_events else events

@@ -183,6 +183,8 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                 continue
             if node._released and _held_data(node):
                 raise RuntimeError(_freed_msg)
+            if _op_hook is not None:  # a profiler records: the node's backward as a range
+                t_node = _op_hook.begin()
             meta = node._out_meta
             if meta is None:
                 gouts = None
@@ -201,6 +203,8 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                     i += 1
                 gouts = tuple(gl)
                 gins = node.apply(*gouts)
+            if _op_hook is not None:
+                _op_hook.end_node(t_node, node)
             if not isinstance(gins, tuple):
                 gins = (gins,)
             nf = node.next_functions
@@ -300,12 +304,34 @@ def set_autocast_hook(hook) -> None:
     _autocast_hook = hook
 
 
+cdef object _op_hook = None
+
+
+def set_op_hook(hook) -> None:
+    """``ctorch.profiler``'s recorder while a profiler records (else None): ``Function.apply``
+    calls ``hook.op(cls, args, kwargs)`` (which runs ``apply_unhooked`` inside a range), and
+    the backward loop brackets every node with ``hook.begin()`` / ``hook.end_node(t, node)``."""
+    global _op_hook
+    _op_hook = hook
+
+
 def function_apply(cls, *args, **kwargs):
     """``Function.apply``: run ``forward`` with grad mode off; when grad mode is on and an
     input requires grad, on a new graph node (``apply_recording``), else on a
     ``NullContext`` (``mark_dirty`` still moves version counters). While an autocast region
     is open (in some thread), the autocast hook first casts the arguments per the op's
-    policy."""
+    policy. While a profiler records, the op runs inside the profiler's range."""
+    if _op_hook is not None:
+        return _op_hook.op(cls, args, kwargs)
+    return _apply(cls, args, kwargs)
+
+
+def apply_unhooked(cls, tuple args, dict kwargs):
+    """``function_apply`` without the profiler hook (what the hook itself runs)."""
+    return _apply(cls, args, kwargs)
+
+
+cdef object _apply(cls, tuple args, dict kwargs):
     cdef object state = _state
     cdef object Tensor = _Tensor
     if _autocast_hook is not None:

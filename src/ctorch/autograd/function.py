@@ -160,7 +160,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 Tensor = None  # ctorch.Tensor, set by ctorch._tensor when it is defined (it imports us)
-_autocast = None  # ctorch._autocast.function_hook while any autocast region is open
+_autocast = None  # ctorch._autocast.function_hook while any autocast region is open (a profiler
+# recording puts a no-op there): op fast paths that skip apply run only while it is None
 
 
 def _set_tensor_class(cls) -> None:
