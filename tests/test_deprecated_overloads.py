@@ -176,3 +176,21 @@ def test_gradients_through_deprecated_overloads():
         grads.append([t.grad.numpy() for t in (p, q, m)])
     for g, tg in zip(*grads, strict=True):
         np.testing.assert_allclose(g, tg, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+def test_value_first_form_with_keyword_tensors(name) -> None:
+    """``torch.addcmul(x, value, t1, tensor2=t2)`` / ``(x, value, tensor1=t1, tensor2=t2)``:
+    the deprecated overload with its tensors by keyword, as torch's argument parser takes it."""
+    torch = pytest.importorskip("torch")
+    for kw in ({"tensor2": 1}, {"tensor1": 0, "tensor2": 1}):
+        outs = []
+        for lib in (ctorch, torch):
+            x = lib.arange(1.0, 4.0)
+            ts = (x * 2, x + 1)
+            pos = [ts[j] for j in range(2) if j not in kw.values()]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                outs.append(getattr(lib, name)(x, 0.5, *pos, **{k: ts[j] for k, j in kw.items()}))
+                outs.append(getattr(x, name)(0.5, *pos, **{k: ts[j] for k, j in kw.items()}))
+        assert [o.tolist() for o in outs[:2]] == [o.tolist() for o in outs[2:]]

@@ -539,23 +539,20 @@ def iinfo(type):  # noqa: A002
     return _np.iinfo(_dtype.to_numpy_dtype(type))
 
 
-def _make_legacy(name, dt):
-    def __new__(cls, *args, **kwargs):
-        return _tensor_mod._legacy_new(Tensor, *args, dtype=dt, **kwargs)
+from . import _legacy_types  # noqa: E402
 
-    return type(name, (), {"__new__": __new__, "_legacy_dtype": dt, "__module__": "ctorch"})
-
-
-FloatTensor = _make_legacy("FloatTensor", float32)
-DoubleTensor = _make_legacy("DoubleTensor", float64)
-HalfTensor = _make_legacy("HalfTensor", float16)
-BFloat16Tensor = _make_legacy("BFloat16Tensor", bfloat16)
-LongTensor = _make_legacy("LongTensor", int64)
-IntTensor = _make_legacy("IntTensor", int32)
-ShortTensor = _make_legacy("ShortTensor", int16)
-CharTensor = _make_legacy("CharTensor", int8)
-ByteTensor = _make_legacy("ByteTensor", uint8)
-BoolTensor = _make_legacy("BoolTensor", bool)
+_legacy = _legacy_types.make("ctorch")
+FloatTensor = _legacy["FloatTensor"]
+DoubleTensor = _legacy["DoubleTensor"]
+HalfTensor = _legacy["HalfTensor"]
+BFloat16Tensor = _legacy["BFloat16Tensor"]
+LongTensor = _legacy["LongTensor"]
+IntTensor = _legacy["IntTensor"]
+ShortTensor = _legacy["ShortTensor"]
+CharTensor = _legacy["CharTensor"]
+ByteTensor = _legacy["ByteTensor"]
+BoolTensor = _legacy["BoolTensor"]
+del _legacy
 
 _default_tensor_type_warned = False
 

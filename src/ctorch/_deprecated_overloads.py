@@ -110,13 +110,22 @@ def _value_first(fn, name: str, method: bool):
     alt = f"{inp}Tensor tensor1, Tensor tensor2, *, Number value = 1{out_kw}"
 
     def slow(args, kwargs):
-        if len(args) < 4:
+        # the deprecated form, also with its tensors by keyword: (input, value, tensor1,
+        # tensor2=t2) or (input, value, tensor1=t1, tensor2=t2), as torch's parser takes it
+        if len(args) < 4 and not (
+            2 <= len(args) and isinstance(args[1], numbers.Number) and "tensor2" in kwargs
+        ):
             return fn(*args, **kwargs)
         if len(args) > 4 or "value" in kwargs:
             raise TypeError(f"{name}() takes 3 positional arguments but {len(args)} were given")
         value = _number(name, "value", args[1])
+        rest = list(args[2:])
+        for key in ("tensor1", "tensor2")[len(rest) :]:
+            if key not in kwargs:
+                raise TypeError(f"{name}() missing required argument '{key}'")
+            rest.append(kwargs.pop(key))
         _warn_once(name, used, [alt])
-        return fn(args[0], args[2], args[3], value=value, **kwargs)
+        return fn(args[0], rest[0], rest[1], value=value, **kwargs)
 
     # the optimizers' addcmul_(t1, t2, value=v): no keyword dict on the ordinary calls
     @functools.wraps(fn)

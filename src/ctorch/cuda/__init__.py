@@ -305,6 +305,13 @@ def empty_cache() -> None:
 
 
 def __getattr__(name: str):
+    if name.endswith("Tensor"):  # torch.cuda.FloatTensor ...: legacy types, made on first use
+        from .. import _legacy_types
+
+        types = _legacy_types.make("ctorch.cuda", cuda=True)
+        if name in types:
+            globals().update(types)
+            return types[name]
     if name == "amp":  # ctorch.cuda.amp (autocast, GradScaler), imported on first use
         import importlib
 

@@ -10,10 +10,24 @@ inputs are sparse with the input's pattern).
 
 from __future__ import annotations
 
+from .. import _legacy_types
 from ._linalg import addmm, log_softmax, sampled_addmm, softmax, spmm
 from ._linalg import sparse_mm as mm
 from ._linalg import sparse_sum as sum  # noqa: A004
 from ._tensor import SparseTensor
+
+# torch.sparse.FloatTensor(indices, values, size) ...: the legacy constructors
+_legacy = _legacy_types.make("ctorch.sparse", sparse=True)
+FloatTensor = _legacy["FloatTensor"]
+DoubleTensor = _legacy["DoubleTensor"]
+HalfTensor = _legacy["HalfTensor"]
+BFloat16Tensor = _legacy["BFloat16Tensor"]
+LongTensor = _legacy["LongTensor"]
+IntTensor = _legacy["IntTensor"]
+ShortTensor = _legacy["ShortTensor"]
+CharTensor = _legacy["CharTensor"]
+ByteTensor = _legacy["ByteTensor"]
+del _legacy
 
 __all__ = [
     "SparseTensor",
