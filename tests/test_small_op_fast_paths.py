@@ -239,3 +239,50 @@ def test_unary_inplace_keeps_torchs_errors_and_graph():
     h.exp_()  # recorded: the general path, torch's node
     assert type(h.grad_fn).__name__ == "ExpBackward0"
     h.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "dt", [np.float32, np.float64, np.int64, np.bool_, np.complex64, np.float16]
+)
+@pytest.mark.parametrize(
+    "shapes, ax",
+    [
+        ([(4, 5, 6), (4, 3, 6), (4, 0, 6)], 1),
+        ([(40, 50, 6), (40, 50, 2)], 2),
+        ([(2, 3, 4, 5)] * 3, -1),
+        ([(64, 64), (64, 1)], 1),
+        ([(64, 64), (1, 64)], 0),
+    ],
+)
+def test_cat_row_copies_equal_numpys_concatenate(dt, shapes, ax):
+    """cat inside the rows of contiguous arrays runs as row copies (nnmisc.cat_rows), with
+    and without a graph to record: the values and dtype of NumPy's concatenate."""
+    rng = np.random.default_rng(3)
+    arrs = [(rng.standard_normal(s) * 5).astype(dt) for s in shapes]
+    want = np.concatenate(arrs, ax)
+    got = ctorch.cat([ctorch.from_numpy(a) for a in arrs], ax)
+    assert got.dtype == ctorch.from_numpy(want).dtype
+    np.testing.assert_array_equal(got.numpy(), want)
+    if dt in (np.float32, np.float64):
+        ts = [ctorch.from_numpy(a).requires_grad_() for a in arrs]
+        y = ctorch.cat(ts, ax)
+        assert type(y.grad_fn).__name__ == "CatBackward0"
+        np.testing.assert_array_equal(y.detach().numpy(), want)
+        (y * ctorch.arange(y.numel(), dtype=y.dtype).reshape(y.shape)).sum().backward()
+        idx = np.split(
+            np.arange(want.size).reshape(want.shape), np.cumsum([s[ax] for s in shapes])[:-1], ax
+        )
+        for t, i in zip(ts, idx, strict=True):
+            np.testing.assert_array_equal(t.grad.numpy(), i.astype(dt))
+
+
+def test_cat_fast_path_keeps_torchs_checks():
+    x = ctorch.ones(2, 3)
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 1"):
+        ctorch.cat([x, ctorch.ones(3, 3)], 1)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        ctorch.cat([x, ctorch.ones(3)], 0)
+    assert ctorch.cat([x, ctorch.ones(2, 3, dtype=ctorch.float64)], 1).dtype == ctorch.float64
+    assert ctorch.cat([x, ctorch.tensor([])], 0).shape == (2, 3)  # legacy: 1-D empty skipped
+    t = x.t()  # not contiguous: NumPy's concatenate
+    np.testing.assert_array_equal(ctorch.cat([t, t], 1).numpy(), np.ones((3, 4)))

@@ -1,9 +1,11 @@
 # cython: language_level=3
-"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask, LSTM/GRU gates)."""
+"""ctorch CPU kernels: nnmisc family (embedding backward, dropout mask, LSTM/GRU gates,
+the row copies of a concatenation)."""
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
-from libc.string cimport memset
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
 
 cdef extern from "_nn_simd.h" nogil:
     void ct_nn_acc_f32(const float *x, float *y, int64_t n)
@@ -236,3 +238,56 @@ def gru_gates_backward(const floating[:, ::1] act, const floating[:, ::1] gh,
             else:
                 ct_gru_bwd_double(&act[b, 0], &gh[b, 0], &h[b, 0], &g[b, 0], &dgi[b, 0],
                                   &dgh[b, 0], &dh[b, 0], H)
+
+
+cdef inline void _copy_bytes(unsigned char *dst, const unsigned char *src,
+                             Py_ssize_t n) noexcept nogil:
+    """memcpy for the short runs of a row join: 64-byte blocks of fixed size (inlined as
+    vector moves; a libc call per few hundred bytes cost as much as the copy), then the tail."""
+    cdef Py_ssize_t j = 0
+    while j + 64 <= n:
+        memcpy(dst + j, src + j, 64)
+        j += 64
+    if j < n:
+        memcpy(dst + j, src + j, n - j)
+
+
+def cat_rows(list parts, unsigned char[:, ::1] out):
+    """out[r] = parts[0][r] ++ parts[1][r] ++ ... for 2-D C-contiguous byte arrays with
+    ``out``'s row count (``torch.cat`` of contiguous arrays viewed as (outer, bytes from the
+    joined dim on)): one memcpy per part and row. NumPy's concatenate copies a part at a
+    time through its strided iterator, ~2.5x slower for a (1024, 3 x 64) float32 join."""
+    cdef Py_ssize_t n = len(parts), rows = out.shape[0], width = out.shape[1], r, i, off
+    cdef const unsigned char[:, ::1] p
+    cdef const unsigned char **src
+    cdef Py_ssize_t *w
+    cdef list views = []
+    src = <const unsigned char **> malloc((n + 1) * sizeof(void *))
+    w = <Py_ssize_t *> malloc((n + 1) * sizeof(Py_ssize_t))
+    if src == NULL or w == NULL:
+        free(src)
+        free(w)
+        raise MemoryError()
+    try:
+        off = 0
+        for i in range(n):
+            p = parts[i]
+            views.append(p)  # keeps the buffer held while src[i] points into it
+            if p.shape[0] != rows:
+                raise ValueError(f"cat_rows: part {i} has {p.shape[0]} rows, expected {rows}")
+            w[i] = p.shape[1]
+            src[i] = &p[0, 0] if rows > 0 and w[i] > 0 else NULL
+            off += w[i]
+        if off != width:
+            raise ValueError(f"cat_rows: parts have {off} bytes a row, out has {width}")
+        if rows == 0 or width == 0:
+            return
+        with nogil:
+            for r in prange(rows, schedule='static', use_threads_if=rows * width > 16 * THRESHOLD):
+                off = 0
+                for i in range(n):
+                    _copy_bytes(&out[r, 0] + off, src[i] + r * w[i], w[i])
+                    off = off + w[i]
+    finally:
+        free(src)
+        free(w)

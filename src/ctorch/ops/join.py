@@ -7,6 +7,7 @@ Split from ``shape.py`` (issue #10), which keeps the views these are built on.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -15,7 +16,9 @@ import numpy as np
 from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device, dims_tuple, wrap_dim
 from .shape import _as_strided, _shape_args, _view_op, copy_op, expand, narrow, unsqueeze
 
@@ -30,7 +33,7 @@ class Cat(Function):
     def forward(ctx, ax, *tensors):
         ctx.ax = ax
         ctx.sizes = [t._a.shape[ax] for t in tensors]
-        return _wrap(xp_of(tensors[0]._a).concatenate(_promoted(tensors), axis=ax))
+        return _wrap(_cat_arrays(tensors, ax))
 
     @staticmethod
     def backward(ctx, g):
@@ -42,15 +45,57 @@ class Cat(Function):
         return (None, *outs)
 
 
+def _cat_arrays(tensors, ax):
+    """The tensors' arrays joined along ``ax`` in their promoted dtype."""
+    arrays = _promoted(tensors)
+    r = _cat_rows(arrays, ax)
+    return r if r is not None else xp_of(arrays[0]).concatenate(arrays, axis=ax)
+
+
+def _cat_rows(arrays, ax):
+    """The concatenation of C-contiguous CPU arrays along ``ax`` as row copies
+    (``nnmisc.cat_rows``: one memcpy per part and outer index), else None (NumPy/CuPy's
+    concatenate then). Only worth it for a join inside the rows (``ax > 0``) of enough
+    data: a join along dim 0 is already one block copy per part in NumPy."""
+    a0 = arrays[0]
+    if ax == 0 or type(a0) is not np.ndarray or a0.size * len(arrays) < 4096:
+        return None
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous:
+            return None
+    k = _nnmisc()
+    if k is None:
+        return None
+    shape = list(a0.shape)
+    shape[ax] = sum(a.shape[ax] for a in arrays)
+    out = np.empty(shape, a0.dtype)
+    outer = math.prod(shape[:ax])
+    k.cat_rows(
+        [a.reshape(outer, -1).view(np.uint8) for a in arrays], out.reshape(outer, -1).view(np.uint8)
+    )
+    return out
+
+
+def _nnmisc():
+    try:
+        from .._core import nnmisc
+    except ImportError:  # a build without the compiled kernels
+        return None
+    return nnmisc
+
+
 def _promoted(tensors) -> list:
     """The tensors' arrays in their common dtype (torch's promotion)."""
-    from .. import _dtype as D
+    arrays = [t._a for t in tensors]
+    dt = arrays[0].dtype
+    if all(a.dtype == dt for a in arrays):
+        return arrays
+    from .. import _dtype as D  # _dtype imports the ops (through _tensor)
 
-    dt = tensors[0]._a.dtype
     for t in tensors[1:]:
         if t._a.dtype != dt:
             dt = D.to_numpy_dtype(D.promote_types(D.from_numpy_dtype(dt), t.dtype))
-    return [t._a.astype(dt, copy=False) for t in tensors]
+    return [a.astype(dt, copy=False) for a in arrays]
 
 
 class _Stack(Function):
@@ -72,31 +117,36 @@ def cat(tensors, dim: int = 0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    tensors = [as_tensor_arg(t, None, "cat") for t in tensors]
+    tensors = [t if type(t) is Tensor else as_tensor_arg(t, None, "cat") for t in tensors]
     # legacy: 1-D empty tensors are skipped
-    nonempty = [t for t in tensors if not (t._a.ndim == 1 and t._a.shape[0] == 0)]
+    nonempty = [t for t in tensors if t._a.shape != (0,)]
     if not nonempty:
         return tensors[0].clone()
     tensors = nonempty
     check_same_device("cat", *tensors)
-    nd = tensors[0]._a.ndim
+    ref = tensors[0]._a.shape
+    nd = len(ref)
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     ax = wrap_dim(dim, nd, "cat")
-    ref = tensors[0]._a.shape
+    head, tail = ref[:ax], ref[ax + 1 :]
     for i, t in enumerate(tensors):
         s = t._a.shape
+        if len(s) == nd and s[:ax] == head and s[ax + 1 :] == tail:
+            continue
         if len(s) != nd:
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {nd} and {len(s)}"
             )
-        for d in range(nd):
-            if d != ax and s[d] != ref[d]:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {ax}. Expected size "
-                    f"{ref[d]} but got size {s[d]} for tensor number {i} in the list."
-                )
-    r = Cat.apply(ax, *tensors)
+        d = next(d for d in range(nd) if d != ax and s[d] != ref[d])
+        raise RuntimeError(
+            f"Sizes of tensors must match except in dimension {ax}. Expected size "
+            f"{ref[d]} but got size {s[d]} for tensor number {i} in the list."
+        )
+    if (state.enabled and any(t._rg for t in tensors)) or _fn_mod._autocast is not None:
+        r = Cat.apply(ax, *tensors)
+    else:  # nothing to record or cast: Cat.forward's arrays without the node machinery
+        r = _wrap(_cat_arrays(tensors, ax))
     if out is not None:
         from .binary import _out
 
