@@ -281,23 +281,34 @@ static double FN(ct_rsqdev)(const T *x, ct_i n, double mean)
 /* ---- column kernels: reduce `rows` rows of `cols` (<= CT_KC) columns, row stride `stride` */
 CT_SIMD static void FN(ct_colsum)(const T *x, ct_i rows, ct_i stride, ct_i cols, double *dst)
 {
-    /* 32 columns at a time with fixed-size accumulators the compiler keeps in registers
-     * over the row loop (4 zmm of doubles): a memory-resident acc[] costs a load and a store
-     * per element, and nn.Linear's bias gradient (a (rows, out) column sum every backward)
-     * ran at a third of torch's speed.  Each column is still summed over the rows in row
-     * order in double, so the bits are those of the plain loop below. */
-    for (; cols >= 32; cols -= 32, x += 32, dst += 32) {
-        double a32[32];
-        for (int l = 0; l < 32; ++l) a32[l] = 0.0;
-        for (ct_i r = 0; r < rows; ++r) {
-            const T *xr = x + r * stride;
-            _Pragma("omp simd") for (int l = 0; l < 32; ++l) a32[l] += (double)xr[l];
-        }
-        for (int l = 0; l < 32; ++l) dst[l] = a32[l];
-    }
+    /* Blocks of 8 rows x 32 columns with the 32 double accumulators in registers: acc[] is
+     * loaded and stored once per 8 rows (a memory-resident acc[] per row cost a load and a
+     * store per element), and the 8 rows stream side by side, so a wide stride (a (32, 2048)
+     * column sum) does not walk one cache set row after row.  nn.Linear's bias gradient and
+     * every broadcast gradient are such sums.  Each column is still summed over the rows in
+     * row order in double, so the bits are those of the plain loop. */
     double acc[CT_KC];
     for (ct_i k = 0; k < cols; ++k) acc[k] = 0.0;
-    for (ct_i r = 0; r < rows; ++r) {
+    ct_i r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        const T *x0 = x + r * stride;
+        ct_i k = 0;
+        for (; k + 32 <= cols; k += 32) {
+            double a32[32];
+            for (int l = 0; l < 32; ++l) a32[l] = acc[k + l];
+            for (int rr = 0; rr < 8; ++rr) {
+                const T *xr = x0 + rr * stride + k;
+                _Pragma("omp simd") for (int l = 0; l < 32; ++l) a32[l] += (double)xr[l];
+            }
+            for (int l = 0; l < 32; ++l) acc[k + l] = a32[l];
+        }
+        for (; k < cols; ++k) {
+            double sk = acc[k];
+            for (int rr = 0; rr < 8; ++rr) sk += (double)x0[rr * stride + k];
+            acc[k] = sk;
+        }
+    }
+    for (; r < rows; ++r) {
         const T *xr = x + r * stride;
         _Pragma("omp simd") for (ct_i k = 0; k < cols; ++k) acc[k] += (double)xr[k];
     }
