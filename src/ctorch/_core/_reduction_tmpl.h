@@ -50,6 +50,37 @@ CT_SIMD static double FN(ct_bsum)(const T *x, ct_i n)
     CT_LANE_SUM((double)x[i], CT_PREFETCH(x, i0))
 }
 
+/* ct_bsum of 4 rows at once (rows of n <= CT_RBLK elements, `stride` apart): each row's
+ * lanes and combining order are ct_bsum's, so each result has its bits; the four independent
+ * accumulator chains hide the add latency that bounds one short row (x.sum(-1) of a
+ * (1024, 64) array: a 16-lane tree and 4 dependent adds a row). */
+CT_SIMD static void FN(ct_bsum4)(const T *x, ct_i stride, ct_i n, double *out)
+{
+    double a0[CT_LANES], a1[CT_LANES], a2[CT_LANES], a3[CT_LANES];
+    for (int l = 0; l < CT_LANES; ++l) a0[l] = a1[l] = a2[l] = a3[l] = 0.0;
+    const T *x0 = x, *x1 = x + stride, *x2 = x + 2 * stride, *x3 = x + 3 * stride;
+    ct_i i0 = 0;
+    for (; i0 + CT_LANES <= n; i0 += CT_LANES) {
+        _Pragma("omp simd")
+        for (int l = 0; l < CT_LANES; ++l) {
+            a0[l] += (double)x0[i0 + l];
+            a1[l] += (double)x1[i0 + l];
+            a2[l] += (double)x2[i0 + l];
+            a3[l] += (double)x3[i0 + l];
+        }
+    }
+    for (int l = 0; l < n - i0; ++l) {
+        a0[l] += (double)x0[i0 + l];
+        a1[l] += (double)x1[i0 + l];
+        a2[l] += (double)x2[i0 + l];
+        a3[l] += (double)x3[i0 + l];
+    }
+    out[0] = FN(ct_lanes_sum)(a0);
+    out[1] = FN(ct_lanes_sum)(a1);
+    out[2] = FN(ct_lanes_sum)(a2);
+    out[3] = FN(ct_lanes_sum)(a3);
+}
+
 CT_SIMD static double FN(ct_bdot)(const T *x, const T *y, ct_i n)
 {
     CT_LANE_SUM((double)x[i] * (double)y[i], CT_PREFETCH(x, i0); CT_PREFETCH(y, i0))

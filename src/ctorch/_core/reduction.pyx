@@ -23,6 +23,8 @@ cdef extern from "_reduction_simd.h" nogil:
 
     double ct_bsum_f32(const float *x, ct_i n)
     double ct_bsum_f64(const double *x, ct_i n)
+    void ct_bsum4_f32(const float *x, ct_i stride, ct_i n, double *out)
+    void ct_bsum4_f64(const double *x, ct_i stride, ct_i n, double *out)
     double ct_bsqdev_f32(const float *x, ct_i n, double mean)
     double ct_bsqdev_f64(const double *x, ct_i n, double mean)
     double ct_bexpsum_f32(const float *x, ct_i n, float m)
@@ -123,7 +125,19 @@ cdef void* _alloc(size_t nbytes) except NULL:
 cdef void _row_block_sums(const floating *x, Py_ssize_t rows, Py_ssize_t n,
                           double *part) noexcept nogil:
     """part[r * nb + b] = sum of block b of row r (rows of length n, nb blocks each)."""
-    cdef Py_ssize_t nb = _nblk(n), t, r, b
+    cdef Py_ssize_t nb = _nblk(n), t, r, b, q = rows // 4
+    if nb == 1 and q > 0:  # short rows: 4 at a time (ct_bsum's bits, its latency hidden)
+        for t in prange(q, schedule='static', use_threads_if=rows * n > THRESHOLD):
+            if floating is float:
+                ct_bsum4_f32(x + 4 * t * n, n, n, part + 4 * t)
+            else:
+                ct_bsum4_f64(x + 4 * t * n, n, n, part + 4 * t)
+        for r in range(4 * q, rows):
+            if floating is float:
+                part[r] = ct_bsum_f32(x + r * n, n)
+            else:
+                part[r] = ct_bsum_f64(x + r * n, n)
+        return
     for t in prange(rows * nb, schedule='static', use_threads_if=rows * n > THRESHOLD):
         r = t // nb
         b = t - r * nb
