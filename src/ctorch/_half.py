@@ -254,7 +254,7 @@ def _install() -> None:
         max_pool.MaxPool2dFn,  # exact in any dtype: float32 only for the kernels
         max_pool._MaxPoolGradFn,
         scan.Cumsum,
-        conv.Conv2dFn,
+        conv.Conv2dFn,  # 16-bit CPU arrays run natively, chunked (ops/conv_half.py)
         conv.ConvTranspose2dFn,
         products.Cdist,
         pointwise_extra.Lerp,

@@ -18,6 +18,7 @@ from .conv_gemm import (
     _convT_backward_arrays,
     _convT_forward_arrays,
 )
+from .conv_half import is_half_cpu
 from .conv_trim import _ShapeOnly
 from .im2col import _INT_MAX, _batch_of_one, _kernel_geometry, _ntuple, _out_size, _pair, unfold
 from .spatial import pad
@@ -28,8 +29,15 @@ _wrap = Tensor._make
 _IntOrPair = int | tuple | list
 
 
+def _half_native(x, *args) -> bool:
+    """float32_compute's test: 16-bit CPU inputs run natively (``conv_half``: the float32
+    kernels a batch chunk at a time, no whole-tensor float32 copies)."""
+    return is_half_cpu(x._a)
+
+
 class Conv2dFn(Function):
     _node_name = "ConvolutionBackward0"
+    _half_native = staticmethod(_half_native)
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
@@ -356,6 +364,7 @@ def conv3d(
 
 class ConvTranspose2dFn(Function):
     _node_name = "ConvolutionBackward0"
+    _half_native = staticmethod(_half_native)
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):

@@ -37,6 +37,7 @@ from .._backend import sgemm_kernels as _sgemm_kernel
 from .._geometry import Window2d
 from .conv_direct import direct_backward, direct_forward
 from .conv_full import full_backward, full_forward, full_window
+from .conv_half import half_backward, half_forward, is_half_cpu
 from .conv_scratch import _scratch
 from .conv_trim import _ShapeOnly, _trimmed, _trimmed_weight, _untrimmed_weight_grad
 from .conv_wide import (
@@ -167,6 +168,13 @@ def _depthwise_kernel(xa, g, C, Cg):
 
 
 def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
+    if is_half_cpu(xa):  # float16/bfloat16: the float32 code a batch chunk at a time
+        oh = _out_size(xa.shape[2], wa.shape[2], stride[0], padding[0], dilation[0])
+        ow = _out_size(xa.shape[3], wa.shape[3], stride[1], padding[1], dilation[1])
+        return half_forward(
+            _conv2d_forward_arrays, xa, wa, ba, (wa.shape[0], oh, ow),
+            stride, padding, dilation, groups,
+        )  # fmt: skip
     if type(xa) is np.ndarray:
         oh = _out_size(xa.shape[2], wa.shape[2], stride[0], padding[0], dilation[0])
         ow = _out_size(xa.shape[3], wa.shape[3], stride[1], padding[1], dilation[1])
@@ -227,6 +235,11 @@ def _conv2d_forward_arrays(xa, wa, ba, stride, padding, dilation, groups):
 def _conv2d_backward_arrays(
     ga, xa, wa, stride, padding, dilation, groups, need_x, need_w, need_b, use_direct=True
 ):
+    if is_half_cpu(ga):
+        return half_backward(
+            _conv2d_backward_arrays, ga, xa, wa, (stride, padding, dilation, groups),
+            need_x, need_w, need_b,
+        )  # fmt: skip
     if type(ga) is np.ndarray:
         t = _trimmed(xa.shape, wa.shape, stride, padding, dilation, ga.shape[2], ga.shape[3])
         if t is not None:
@@ -372,6 +385,11 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
     dh, dw = dilation
     Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + output_padding[0] + 1
     Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + output_padding[1] + 1
+    if is_half_cpu(xa):
+        return half_forward(
+            _convT_forward_arrays, xa, wa, ba, (OC, Ho, Wo),
+            stride, padding, output_padding, groups, dilation,
+        )  # fmt: skip
     xp = xp_of(xa)
     K = OCg * kh * kw
     L = H * W
@@ -405,6 +423,11 @@ def _convT_forward_arrays(xa, wa, ba, stride, padding, output_padding, groups, d
 
 
 def _convT_backward_arrays(ga, xa, wa, stride, padding, groups, dilation, need_x, need_w, need_b):
+    if is_half_cpu(ga):
+        return half_backward(
+            _convT_backward_arrays, ga, xa, wa, (stride, padding, groups, dilation),
+            need_x, need_w, need_b,
+        )  # fmt: skip
     N, Cin, H, W = xa.shape
     _, OCg, kh, kw = wa.shape
     g = groups
