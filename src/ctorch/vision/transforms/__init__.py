@@ -752,24 +752,31 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
     return image.out(gray)
 
 
-def adjust_brightness(img: Any, brightness_factor: float) -> Any:
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
+def _pil_enhance(img: Any, factor: float, name: str, enhancer: str) -> Any:
+    """The start the ``adjust_*`` functions with a factor share: torchvision's check that
+    ``factor`` (named ``name``) is non-negative, then a PIL image adjusted by Pillow's
+    ``ImageEnhance.<enhancer>``; None for a tensor or array, which the caller adjusts."""
+    if factor < 0:
+        raise ValueError(f"{name} ({factor}) is not non-negative.")
+    if not _is_pil_image(img):
+        return None
+    from PIL import ImageEnhance
 
-        return ImageEnhance.Brightness(img).enhance(brightness_factor)
+    return getattr(ImageEnhance, enhancer)(img).enhance(factor)
+
+
+def adjust_brightness(img: Any, brightness_factor: float) -> Any:
+    pil = _pil_enhance(img, brightness_factor, "brightness_factor", "Brightness")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     return image.out(_blend(image.arr, 0.0, brightness_factor))
 
 
 def adjust_contrast(img: Any, contrast_factor: float) -> Any:
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Contrast(img).enhance(contrast_factor)
+    pil = _pil_enhance(img, contrast_factor, "contrast_factor", "Contrast")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     arr = image.arr
     if arr.ndim >= 3 and arr.shape[-3] == 3:
@@ -781,12 +788,9 @@ def adjust_contrast(img: Any, contrast_factor: float) -> Any:
 
 
 def adjust_saturation(img: Any, saturation_factor: float) -> Any:
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Color(img).enhance(saturation_factor)
+    pil = _pil_enhance(img, saturation_factor, "saturation_factor", "Color")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     arr = image.arr
     if arr.ndim < 3 or arr.shape[-3] == 1:
