@@ -10,7 +10,7 @@ from ...ops import avg_pool as _AP
 from ...ops import max_pool as _MP
 from ...ops import pooling3d as _P3
 from ...ops.im2col import _ntuple
-from .module import Module
+from ._fn_module import _FnModule
 
 __all__ = [
     "MaxPool1d",
@@ -34,19 +34,7 @@ def _single(v: Any) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
-class _PoolFn:
-    """A pooling module calls its functional op as ``type(self)._pool``; a class names it
-    with ``class X(Base, pool=op)``."""
-
-    _pool: Callable[..., Any]
-
-    def __init_subclass__(cls, pool: Callable[..., Any] | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if pool is not None:
-            cls._pool = staticmethod(pool)
-
-
-class _PoolNd(_PoolFn, Module):
+class _PoolNd(_FnModule):
     """The window every max/average pool and unpool keeps: ``kernel_size``, ``stride``
     (``kernel_size`` when None) and ``padding``, each passed through ``form`` when given."""
 
@@ -90,7 +78,7 @@ class _MaxPoolNd(_PoolNd):
         )
 
     def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -101,10 +89,10 @@ class _MaxPoolNd(_PoolNd):
         )
 
 
-class MaxPool1d(_MaxPoolNd, pool=_MP.max_pool1d): ...
+class MaxPool1d(_MaxPoolNd, fn=_MP.max_pool1d): ...
 
 
-class MaxPool2d(_MaxPoolNd, pool=_MP.max_pool2d): ...
+class MaxPool2d(_MaxPoolNd, fn=_MP.max_pool2d): ...
 
 
 class AvgPool1d(_PoolNd):
@@ -133,7 +121,7 @@ class AvgPool1d(_PoolNd):
         )
 
 
-class AvgPool2d(_PoolNd, pool=_AP.avg_pool2d):
+class AvgPool2d(_PoolNd, fn=_AP.avg_pool2d):
     __constants__ = [
         "kernel_size",
         "stride",
@@ -158,7 +146,7 @@ class AvgPool2d(_PoolNd, pool=_AP.avg_pool2d):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -169,7 +157,7 @@ class AvgPool2d(_PoolNd, pool=_AP.avg_pool2d):
         )
 
 
-class _AdaptivePoolNd(_PoolFn, Module):
+class _AdaptivePoolNd(_FnModule):
     __constants__ = ["output_size"]
 
     def __init__(self, output_size: Any) -> None:
@@ -180,16 +168,16 @@ class _AdaptivePoolNd(_PoolFn, Module):
         return f"output_size={self.output_size}"
 
     def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(input, self.output_size)
+        return type(self)._fn(input, self.output_size)
 
 
-class AvgPool3d(AvgPool2d, pool=_P3.avg_pool3d): ...
+class AvgPool3d(AvgPool2d, fn=_P3.avg_pool3d): ...
 
 
-class AdaptiveAvgPool1d(_AdaptivePoolNd, pool=_AP.adaptive_avg_pool1d): ...
+class AdaptiveAvgPool1d(_AdaptivePoolNd, fn=_AP.adaptive_avg_pool1d): ...
 
 
-class AdaptiveAvgPool2d(_AdaptivePoolNd, pool=_AP.adaptive_avg_pool2d): ...
+class AdaptiveAvgPool2d(_AdaptivePoolNd, fn=_AP.adaptive_avg_pool2d): ...
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -200,25 +188,25 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Any:
-        return type(self)._pool(input, self.output_size, self.return_indices)
+        return type(self)._fn(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd, pool=_MP.adaptive_max_pool1d): ...
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd, fn=_MP.adaptive_max_pool1d): ...
 
 
-class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd, pool=_MP.adaptive_max_pool2d): ...
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd, fn=_MP.adaptive_max_pool2d): ...
 
 
-class AdaptiveAvgPool3d(_AdaptivePoolNd, pool=_P3.adaptive_avg_pool3d): ...
+class AdaptiveAvgPool3d(_AdaptivePoolNd, fn=_P3.adaptive_avg_pool3d): ...
 
 
-class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd, pool=_P3.adaptive_max_pool3d): ...
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd, fn=_P3.adaptive_max_pool3d): ...
 
 
-class MaxPool3d(_MaxPoolNd, pool=_P3.max_pool3d): ...
+class MaxPool3d(_MaxPoolNd, fn=_P3.max_pool3d): ...
 
 
-class MaxUnpool2d(_PoolNd, pool=_MP.max_unpool2d):
+class MaxUnpool2d(_PoolNd, fn=_MP.max_unpool2d):
     __constants__ = ["kernel_size", "stride", "padding"]
     _dims = 2
 
@@ -226,20 +214,20 @@ class MaxUnpool2d(_PoolNd, pool=_MP.max_unpool2d):
         super().__init__(kernel_size, stride, padding, lambda v: _ntuple(v, self._dims))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return type(self)._pool(
+        return type(self)._fn(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 
 
-class MaxUnpool1d(MaxUnpool2d, pool=_MP.max_unpool1d):
+class MaxUnpool1d(MaxUnpool2d, fn=_MP.max_unpool1d):
     _dims = 1
 
 
-class MaxUnpool3d(MaxUnpool2d, pool=_MP.max_unpool3d):
+class MaxUnpool3d(MaxUnpool2d, fn=_MP.max_unpool3d):
     _dims = 3
 
 
-class LPPool2d(_PoolFn, Module, pool=_AP.lp_pool2d):
+class LPPool2d(_FnModule, fn=_AP.lp_pool2d):
     __constants__ = ["norm_type", "kernel_size", "stride", "ceil_mode"]
 
     def __init__(
@@ -258,12 +246,12 @@ class LPPool2d(_PoolFn, Module, pool=_AP.lp_pool2d):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._pool(
+        return type(self)._fn(
             input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
         )
 
 
-class LPPool1d(LPPool2d, pool=_AP.lp_pool1d): ...
+class LPPool1d(LPPool2d, fn=_AP.lp_pool1d): ...
 
 
-class LPPool3d(LPPool2d, pool=_AP.lp_pool3d): ...
+class LPPool3d(LPPool2d, fn=_AP.lp_pool3d): ...
