@@ -79,15 +79,8 @@ class LazyModuleMixin:
                 d[k] = t
         return self
 
-    def _load_from_state_dict(
-        self,
-        state_dict: Any,
-        prefix: str,
-        local_metadata: Any,
-        strict: bool,
-        missing_keys: list,
-        unexpected_keys: list,
-        error_msgs: list,
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
     ) -> None:
         for d in (self._parameters, self._buffers):
             for name, t in d.items():
@@ -99,9 +92,7 @@ class LazyModuleMixin:
                             t.materialize(tuple(src.shape))
                         if isinstance(t, Tensor) and d is self._buffers:
                             d[name] = t
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
 
     def _finish_lazy(self) -> None:
         hid = self.__dict__.pop("_initialize_hook_id", None)

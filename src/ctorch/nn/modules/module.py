@@ -885,6 +885,13 @@ class Module:
                 destination = hook_result
         return destination
 
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
+    ) -> None:
+        """ctorch's seam for modules that rewrite their own entries of ``state_dict`` before
+        they load (older checkpoint layouts, lazy placeholders): run first by
+        ``_load_from_state_dict``; overrides do their part, then call ``super()``."""
+
     def _load_from_state_dict(
         self,
         state_dict: Mapping[str, Any],
@@ -895,6 +902,7 @@ class Module:
         unexpected_keys: list[str],
         error_msgs: list[str],
     ) -> None:
+        self._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
         for hook in self._load_state_dict_pre_hooks.values():
             hook(
                 state_dict,
