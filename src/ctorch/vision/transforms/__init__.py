@@ -879,6 +879,13 @@ class _Transform:
         return f"{self.__class__.__name__}()"
 
 
+def _container_repr(container: Any, *head: str) -> str:
+    """torchvision's repr of a container of transforms: its class name, then ``head`` and
+    each of its ``transforms``, one a line, indented."""
+    body = "".join(f"\n    {line}" for line in (*head, *container.transforms))
+    return f"{type(container).__name__}({body}\n)"
+
+
 class Compose:
     """Apply transforms one after the other."""
 
@@ -891,12 +898,7 @@ class Compose:
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self)
 
 
 class ToTensor:
@@ -1406,13 +1408,7 @@ class RandomApply(_Transform):
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        format_string += f"\n    p={self.p}"
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self, f"p={self.p}")
 
 
 class RandomChoice(_Transform):
@@ -1452,12 +1448,7 @@ class RandomOrder(_Transform):
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self)
 
 
 # ``torchvision.transforms.functional``: the functions above (to_tensor, normalize, resize, crop,
