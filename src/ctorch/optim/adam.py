@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import Any
 
 from .._backend import kernels_for, xp_of
-from .._tensor import Tensor
-from .optimizer import Optimizer, get_state_step, kernel_ok
+from ._common import adam_like_defaults, stepped_params, zeros_init, zeros_state
+from .optimizer import Optimizer, kernel_ok
 
 __all__ = ["Adam", "AdamW", "adam_reference"]
 
@@ -40,6 +39,9 @@ def adam_reference(
     p -= step_size * (m / denom)
 
 
+_moments = zeros_init("exp_avg", "exp_avg_sq")
+
+
 class Adam(Optimizer):
     _decoupled_default = False
 
@@ -59,25 +61,13 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=None,
     ) -> None:
-        if isinstance(lr, Tensor):
-            lr = float(lr.item())
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if decoupled_weight_decay is None:
             decoupled_weight_decay = self._decoupled_default
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
+        defaults = adam_like_defaults(
+            lr,
+            betas,
+            eps,
+            weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
             foreach=foreach,
@@ -95,19 +85,13 @@ class Adam(Optimizer):
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             ams, maxi = group["amsgrad"], group["maximize"]
             dec = group.get("decoupled_weight_decay", self._decoupled_default)
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                pa, ga = p._a, p._grad._a
-                state = self.state[p]
-                if len(state) == 0:
-                    xp = xp_of(pa)
-                    state["step"] = Tensor._make(np.zeros((), np.float32))
-                    state["exp_avg"] = Tensor._make(xp.zeros_like(pa))
-                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(pa))
-                    if ams:
-                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(pa))
-                step = get_state_step(state)
+
+            def init(st: dict, pa: Any, ams: bool = ams) -> None:
+                _moments(st, pa)
+                if ams:
+                    st["max_exp_avg_sq"] = zeros_state(pa)
+
+            for p, pa, ga, state, step in stepped_params(self, group, init):
                 m, v = state["exp_avg"]._a, state["exp_avg_sq"]._a
                 vmax = state["max_exp_avg_sq"]._a if ams else None
                 if (
@@ -135,7 +119,6 @@ class Adam(Optimizer):
                     adam_reference(
                         pa, ga, m, v, vmax, lr, beta1, beta2, eps, wd, step, ams, maxi, dec
                     )
-                p._bump()
         return loss
 
 

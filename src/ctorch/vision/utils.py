@@ -27,15 +27,8 @@ def _as_array(tensor: Any) -> np.ndarray:
     raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
 
 
-def _make_grid_array(
-    arr: np.ndarray,
-    nrow: int = 8,
-    padding: int = 2,
-    normalize: bool = False,
-    value_range: tuple[float, float] | None = None,
-    scale_each: bool = False,
-    pad_value: float = 0.0,
-) -> np.ndarray:
+def _as_batch(arr: np.ndarray) -> np.ndarray:
+    """make_grid's input as a B x C x H x W batch, gray images made 3-channel."""
     if arr.ndim == 2:  # single image H x W
         arr = arr[None]
     if arr.ndim == 3:  # single image C x H x W
@@ -46,36 +39,43 @@ def _make_grid_array(
         arr = np.concatenate((arr, arr, arr), 1)
     if arr.ndim != 4:
         raise ValueError(f"expected a 2-, 3- or 4-d tensor, got {arr.ndim} dims")
+    return arr
 
-    if normalize:
-        arr = arr.copy()
-        if value_range is not None and not isinstance(value_range, tuple):
-            raise TypeError(
-                "value_range has to be a tuple (min, max) if specified. min and max are numbers"
-            )
 
-        def norm_ip(img: np.ndarray, low: float, high: float) -> None:
-            np.clip(img, low, high, out=img)
-            img -= low
-            img /= max(high - low, 1e-5)
+def _normalized(
+    arr: np.ndarray, value_range: tuple[float, float] | None, scale_each: bool
+) -> np.ndarray:
+    """A copy of the batch shifted to [0, 1] (each image when ``scale_each``), by
+    ``value_range`` or the min and max."""
+    arr = arr.copy()
+    if value_range is not None and not isinstance(value_range, tuple):
+        raise TypeError(
+            "value_range has to be a tuple (min, max) if specified. min and max are numbers"
+        )
 
-        def norm_range(t: np.ndarray) -> None:
-            if value_range is not None:
-                norm_ip(t, value_range[0], value_range[1])
-            else:
-                norm_ip(t, float(t.min()), float(t.max()))
+    def norm_ip(img: np.ndarray, low: float, high: float) -> None:
+        np.clip(img, low, high, out=img)
+        img -= low
+        img /= max(high - low, 1e-5)
 
-        if arr.dtype.kind not in "fV":
-            arr = arr.astype(np.float32)
-        if scale_each:
-            for t in arr:
-                norm_range(t)
+    def norm_range(t: np.ndarray) -> None:
+        if value_range is not None:
+            norm_ip(t, value_range[0], value_range[1])
         else:
-            norm_range(arr)
+            norm_ip(t, float(t.min()), float(t.max()))
 
-    if arr.shape[0] == 1:
-        return arr[0]
+    if arr.dtype.kind not in "fV":
+        arr = arr.astype(np.float32)
+    if scale_each:
+        for t in arr:
+            norm_range(t)
+    else:
+        norm_range(arr)
+    return arr
 
+
+def _tile(arr: np.ndarray, nrow: int, padding: int, pad_value: float) -> np.ndarray:
+    """The batch laid out ``nrow`` images a row, ``padding`` pixels of ``pad_value`` apart."""
     nmaps = arr.shape[0]
     xmaps = min(nrow, nmaps)
     ymaps = int(math.ceil(float(nmaps) / xmaps))
@@ -119,9 +119,10 @@ def make_grid(
         value_range = kwargs.pop("range")
     if kwargs:
         raise TypeError(f"make_grid() got unexpected keyword arguments {sorted(kwargs)}")
-    grid = _make_grid_array(
-        _as_array(tensor), nrow, padding, normalize, value_range, scale_each, pad_value
-    )
+    arr = _as_batch(_as_array(tensor))
+    if normalize:
+        arr = _normalized(arr, value_range, scale_each)
+    grid = arr[0] if arr.shape[0] == 1 else _tile(arr, nrow, padding, pad_value)
     return ctorch.from_numpy(np.ascontiguousarray(grid))
 
 

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._fn_module import _FnModule
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
@@ -68,15 +69,14 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
 
 
-class _InplaceActivation(Module):
+class _InplaceActivation(_FnModule):
     """An elementwise activation whose only option is ``inplace`` (ReLU, SiLU, Mish, ...).
 
-    Subclasses name their functional in ``_fn``; ``_repr_inplace`` is False for the ones
+    Subclasses name their functional (``fn=``); ``_repr_inplace`` is False for the ones
     torch prints without arguments (Hardswish, Hardsigmoid).
     """
 
     __constants__ = ["inplace"]
-    _fn: Any = None
     _repr_inplace = True
 
     def __init__(self, inplace: bool = False) -> None:
@@ -90,10 +90,8 @@ class _InplaceActivation(Module):
         return _inplace_str(self.inplace, True) if self._repr_inplace else ""
 
 
-class ReLU(_InplaceActivation):
+class ReLU(_InplaceActivation, fn=F.relu):
     """max(0, x)."""
-
-    _fn = staticmethod(F.relu)
 
 
 class RReLU(Module):
@@ -156,8 +154,7 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Hardsigmoid(_InplaceActivation):
-    _fn = staticmethod(F.hardsigmoid)
+class Hardsigmoid(_InplaceActivation, fn=F.hardsigmoid):
     _repr_inplace = False
 
 
@@ -166,28 +163,23 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(_InplaceActivation):
-    _fn = staticmethod(F.silu)
+class SiLU(_InplaceActivation, fn=F.silu): ...
 
 
-class Mish(_InplaceActivation):
-    _fn = staticmethod(F.mish)
+class Mish(_InplaceActivation, fn=F.mish): ...
 
 
-class SELU(_InplaceActivation):
-    _fn = staticmethod(F.selu)
+class SELU(_InplaceActivation, fn=F.selu): ...
 
 
-class Hardswish(_InplaceActivation):
-    _fn = staticmethod(F.hardswish)
+class Hardswish(_InplaceActivation, fn=F.hardswish):
     _repr_inplace = False
 
 
-class _AlphaActivation(Module):
-    """ELU and CELU: ``alpha`` and ``inplace``; subclasses name their functional in ``_fn``."""
+class _AlphaActivation(_FnModule):
+    """ELU and CELU: ``alpha`` and ``inplace``; subclasses name their functional (``fn=``)."""
 
     __constants__ = ["alpha", "inplace"]
-    _fn: Any = None
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -201,12 +193,10 @@ class _AlphaActivation(Module):
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
 
 
-class ELU(_AlphaActivation):
-    _fn = staticmethod(F.elu)
+class ELU(_AlphaActivation, fn=F.elu): ...
 
 
-class CELU(_AlphaActivation):
-    _fn = staticmethod(F.celu)
+class CELU(_AlphaActivation, fn=F.celu): ...
 
 
 class GLU(Module):
@@ -239,11 +229,10 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class _Shrink(Module):
+class _Shrink(_FnModule):
     """Hardshrink and Softshrink: one threshold ``lambd``."""
 
     __constants__ = ["lambd"]
-    _fn: Any = None
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
@@ -256,8 +245,7 @@ class _Shrink(Module):
         return str(self.lambd)
 
 
-class Hardshrink(_Shrink):
-    _fn = staticmethod(F.hardshrink)
+class Hardshrink(_Shrink, fn=F.hardshrink): ...
 
 
 class LeakyReLU(Module):
@@ -295,8 +283,7 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softshrink(_Shrink):
-    _fn = staticmethod(F.softshrink)
+class Softshrink(_Shrink, fn=F.softshrink): ...
 
 
 class PReLU(Module):
@@ -334,12 +321,11 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class _SoftmaxAlongDim(Module):
+class _SoftmaxAlongDim(_FnModule):
     """Softmin, Softmax and LogSoftmax along ``dim`` (None: torch's legacy implicit choice,
     with its warning)."""
 
     __constants__ = ["dim"]
-    _fn: Any = None
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -357,14 +343,11 @@ class _SoftmaxAlongDim(Module):
         return f"dim={self.dim}"
 
 
-class Softmin(_SoftmaxAlongDim):
-    _fn = staticmethod(F.softmin)
+class Softmin(_SoftmaxAlongDim, fn=F.softmin): ...
 
 
-class Softmax(_SoftmaxAlongDim):
+class Softmax(_SoftmaxAlongDim, fn=F.softmax):
     """softmax along ``dim``."""
-
-    _fn = staticmethod(F.softmax)
 
 
 class Softmax2d(Module):
@@ -376,10 +359,8 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(_SoftmaxAlongDim):
+class LogSoftmax(_SoftmaxAlongDim, fn=F.log_softmax):
     """log-softmax along ``dim``."""
-
-    _fn = staticmethod(F.log_softmax)
 
 
 class MultiheadAttention(Module):

@@ -76,15 +76,8 @@ class _NormBase(Module):
             )
         )
 
-    def _load_from_state_dict(
-        self,
-        state_dict: Any,
-        prefix: str,
-        local_metadata: Any,
-        strict: bool,
-        missing_keys: list,
-        unexpected_keys: list,
-        error_msgs: list,
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
     ) -> None:
         version = local_metadata.get("version", None)
         if (version is None or version < 2) and self.track_running_stats:
@@ -96,14 +89,15 @@ class _NormBase(Module):
                     if self.num_batches_tracked is not None
                     else ctorch.tensor(0, dtype=ctorch.long)
                 )
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input_dim(input)
+    def _batch_stats_step(self) -> tuple[float, bool, Tensor | None, Tensor | None]:
+        """Count this batch (training with running stats) and return what ``batch_norm``
+        takes besides the input and affine: the running-average factor (momentum, or
+        1/batches for ``momentum=None``), whether to use batch statistics, and the running
+        buffers to read or update (None in training without running stats)."""
         if self.momentum is None:
             exponential_average_factor = 0.0
         else:
@@ -120,15 +114,18 @@ class _BatchNorm(_NormBase):
         else:
             bn_training = (self.running_mean is None) and (self.running_var is None)
         use_running = not self.training or self.track_running_stats
-        return _N.batch_norm(
-            input,
+        return (
+            exponential_average_factor,
+            bn_training,
             self.running_mean if use_running else None,
             self.running_var if use_running else None,
-            self.weight,
-            self.bias,
-            bn_training,
-            exponential_average_factor,
-            self.eps,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        factor, bn_training, running_mean, running_var = self._batch_stats_step()
+        return _N.batch_norm(
+            input, running_mean, running_var, self.weight, self.bias, bn_training, factor, self.eps
         )
 
 
@@ -249,23 +246,9 @@ class SyncBatchNorm(_BatchNorm):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         self._check_non_zero_input_channels(input)
-        if self.momentum is None:
-            exponential_average_factor = 0.0
-        else:
-            exponential_average_factor = self.momentum
         if self.training and self.track_running_stats:
             assert self.num_batches_tracked is not None
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                exponential_average_factor = 1.0 / float(self.num_batches_tracked)
-            else:
-                exponential_average_factor = self.momentum
-        if self.training:
-            bn_training = True
-        else:
-            bn_training = (self.running_mean is None) and (self.running_var is None)
-        running_mean = self.running_mean if not self.training or self.track_running_stats else None
-        running_var = self.running_var if not self.training or self.track_running_stats else None
+        factor, bn_training, running_mean, running_var = self._batch_stats_step()
 
         import ctorch.distributed as dist
 
@@ -281,18 +264,11 @@ class SyncBatchNorm(_BatchNorm):
                 self.weight,
                 self.bias,
                 bn_training,
-                exponential_average_factor,
+                factor,
                 self.eps,
             )
         return _sync_batch_norm(
-            input,
-            self.weight,
-            self.bias,
-            running_mean,
-            running_var,
-            self.eps,
-            exponential_average_factor,
-            pg,
+            input, self.weight, self.bias, running_mean, running_var, self.eps, factor, pg
         )
 
     @classmethod

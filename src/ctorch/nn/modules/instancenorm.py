@@ -65,15 +65,8 @@ class _InstanceNorm(_NormBase):
             return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
         return self._apply_instance_norm(input)
 
-    def _load_from_state_dict(
-        self,
-        state_dict: Any,
-        prefix: str,
-        local_metadata: Any,
-        strict: bool,
-        missing_keys: list,
-        unexpected_keys: list,
-        error_msgs: list,
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
     ) -> None:
         version = local_metadata.get("version", None)
         # checkpoints from before InstanceNorm stopped tracking running stats by default
@@ -94,9 +87,7 @@ class _InstanceNorm(_NormBase):
                 )
                 for k in keys:
                     state_dict.pop(k)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
 
 
 class InstanceNorm1d(_InstanceNorm):

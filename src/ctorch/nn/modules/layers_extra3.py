@@ -33,10 +33,7 @@ class ConvTranspose3d(_ConvTransposeForwardNd):
     _conv = staticmethod(conv_transpose3d)
 
 
-class LazyConvTranspose3d(_LazyConvTransposeNd, ConvTranspose3d):
-    """``ConvTranspose3d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose3d
+class LazyConvTranspose3d(_LazyConvTransposeNd, ConvTranspose3d, becomes=ConvTranspose3d): ...
 
 
 class FractionalMaxPool2d(Module):

@@ -79,15 +79,8 @@ class LazyModuleMixin:
                 d[k] = t
         return self
 
-    def _load_from_state_dict(
-        self,
-        state_dict: Any,
-        prefix: str,
-        local_metadata: Any,
-        strict: bool,
-        missing_keys: list,
-        unexpected_keys: list,
-        error_msgs: list,
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
     ) -> None:
         for d in (self._parameters, self._buffers):
             for name, t in d.items():
@@ -99,9 +92,7 @@ class LazyModuleMixin:
                             t.materialize(tuple(src.shape))
                         if isinstance(t, Tensor) and d is self._buffers:
                             d[name] = t
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
 
     def _finish_lazy(self) -> None:
         hid = self.__dict__.pop("_initialize_hook_id", None)
@@ -120,11 +111,32 @@ def _infer_parameters(module: LazyModuleMixin, args: tuple, kwargs: dict | None 
     module._finish_lazy()
 
 
+class _LazyOf(LazyModuleMixin):
+    """Base of ctorch's lazy modules: ``reset_parameters`` waits until the size named by
+    ``_inferred`` is known, and ``class LazyX(..., X, becomes=X)`` sets ``cls_to_become``
+    and the docstring."""
+
+    _inferred = ""  # the size attribute the first input gives
+
+    def __init_subclass__(cls, becomes: type | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if becomes is not None:
+            cls.cls_to_become = becomes
+            cls.__doc__ = (
+                f"``{becomes.__name__}`` with ``{cls._inferred}`` inferred from the first input."
+            )
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and getattr(self, self._inferred) != 0:
+            super().reset_parameters()
+
+
 # ------------------------------------------------------------------------------------- Linear
-class LazyLinear(LazyModuleMixin, Linear):
+class LazyLinear(_LazyOf, Linear):
     """``Linear`` whose ``in_features`` is inferred from the first input's last dimension."""
 
     cls_to_become = Linear
+    _inferred = "in_features"
 
     def __init__(
         self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
@@ -135,10 +147,6 @@ class LazyLinear(LazyModuleMixin, Linear):
         self.out_features = out_features
         if bias:
             self.bias = UninitializedParameter(**factory_kwargs)
-
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_features != 0:
-            super().reset_parameters()
 
     def initialize_parameters(self, input: Tensor, *args: Any, **kwargs: Any) -> None:
         if self.has_uninitialized_params():
@@ -158,10 +166,8 @@ class LazyLinear(LazyModuleMixin, Linear):
 
 
 # --------------------------------------------------------------------------------------- Conv
-class _LazyConvXdMixin(LazyModuleMixin):
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_channels != 0:
-            super().reset_parameters()
+class _LazyConvXdMixin(_LazyOf):
+    _inferred = "in_channels"
 
     def _get_in_channels(self, input: Tensor) -> int:
         n = len(self.kernel_size)
@@ -218,22 +224,13 @@ class _LazyConvNd(_LazyConvXdMixin):
         _lazy_conv_init(self, out_channels, bias, factory)
 
 
-class LazyConv1d(_LazyConvNd, Conv1d):
-    """``Conv1d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv1d
+class LazyConv1d(_LazyConvNd, Conv1d, becomes=Conv1d): ...
 
 
-class LazyConv2d(_LazyConvNd, Conv2d):
-    """``Conv2d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv2d
+class LazyConv2d(_LazyConvNd, Conv2d, becomes=Conv2d): ...
 
 
-class LazyConv3d(_LazyConvNd, Conv3d):
-    """``Conv3d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = Conv3d
+class LazyConv3d(_LazyConvNd, Conv3d, becomes=Conv3d): ...
 
 
 class _LazyConvTransposeNd(_LazyConvXdMixin):
@@ -268,20 +265,16 @@ class _LazyConvTransposeNd(_LazyConvXdMixin):
         _lazy_conv_init(self, out_channels, bias, factory)
 
 
-class LazyConvTranspose1d(_LazyConvTransposeNd, ConvTranspose1d):
-    """``ConvTranspose1d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose1d
+class LazyConvTranspose1d(_LazyConvTransposeNd, ConvTranspose1d, becomes=ConvTranspose1d): ...
 
 
-class LazyConvTranspose2d(_LazyConvTransposeNd, ConvTranspose2d):
-    """``ConvTranspose2d`` with ``in_channels`` inferred from the first input."""
-
-    cls_to_become = ConvTranspose2d
+class LazyConvTranspose2d(_LazyConvTransposeNd, ConvTranspose2d, becomes=ConvTranspose2d): ...
 
 
 # -------------------------------------------------------------------------------------- norms
-class _LazyNormBase(LazyModuleMixin, _NormBase):
+class _LazyNormBase(_LazyOf, _NormBase):
+    _inferred = "num_features"
+
     def __init__(
         self,
         eps: float = 1e-5,
@@ -303,14 +296,14 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             self.running_var = UninitializedBuffer(**factory)
             self.num_batches_tracked = ctorch.tensor(0, dtype=ctorch.long, device=device)
 
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.num_features != 0:
-            super().reset_parameters()
+    def _features_of(self, input: Tensor) -> int:
+        # the channel dim: 0 for an instance norm's unbatched input, else 1
+        nb = getattr(self, "_no_batch_dim", None)
+        return input.shape[0] if input.dim() == nb else input.shape[1]
 
     def initialize_parameters(self, input: Tensor, *args: Any, **kwargs: Any) -> None:
         if self.has_uninitialized_params():
-            nb = getattr(self, "_no_batch_dim", None)
-            self.num_features = input.shape[0] if input.dim() == nb else input.shape[1]
+            self.num_features = self._features_of(input)
             with no_grad():
                 if self.affine:
                     self.weight.materialize((self.num_features,))
@@ -322,26 +315,16 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
                         self._buffers[name] = buf
                 self.reset_parameters()
         if self.num_features == 0:  # materialized by load_state_dict
-            nb = getattr(self, "_no_batch_dim", None)
-            self.num_features = input.shape[0] if input.dim() == nb else input.shape[1]
+            self.num_features = self._features_of(input)
 
 
-class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
-    """``BatchNorm1d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm1d
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d, becomes=BatchNorm1d): ...
 
 
-class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
-    """``BatchNorm2d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm2d
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d, becomes=BatchNorm2d): ...
 
 
-class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
-    """``BatchNorm3d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = BatchNorm3d
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d, becomes=BatchNorm3d): ...
 
 
 class _LazyInstanceNorm(_LazyNormBase):
@@ -349,22 +332,13 @@ class _LazyInstanceNorm(_LazyNormBase):
     track_running_stats=True`` (the eager ones to False, False)."""
 
 
-class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
-    """``InstanceNorm1d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm1d
+class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d, becomes=InstanceNorm1d): ...
 
 
-class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
-    """``InstanceNorm2d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm2d
+class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d, becomes=InstanceNorm2d): ...
 
 
-class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
-    """``InstanceNorm3d`` with ``num_features`` inferred from the first input."""
-
-    cls_to_become = InstanceNorm3d
+class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d, becomes=InstanceNorm3d): ...
 
 
 def _home_lazy_classes() -> None:

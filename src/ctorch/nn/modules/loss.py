@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
-from .module import Module
+from ._fn_module import _FnModule
 
 __all__ = [
     "L1Loss",
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class _Loss(Module):
+class _Loss(_FnModule):
     reduction: str
 
     def __init__(
@@ -53,11 +53,46 @@ class _WeightedLoss(_Loss):
         self.weight: Tensor | None
 
 
-class L1Loss(_Loss):
+class _ReductionLoss(_Loss):
+    """Losses whose only option is ``reduction``: ``fn(input, target, reduction=...)``."""
+
     __constants__ = ["reduction"]
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.l1_loss(input, target, reduction=self.reduction)
+        return type(self)._fn(input, target, reduction=self.reduction)
+
+
+class _WeightedReductionLoss(_WeightedLoss):
+    """Losses with a class ``weight`` and ``reduction``: ``fn(input, target, weight=...,
+    reduction=...)``."""
+
+    __constants__ = ["reduction"]
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return type(self)._fn(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class _PairMarginLoss(_Loss):
+    """CosineEmbeddingLoss and MarginRankingLoss: ``fn(input1, input2, target, margin=...,
+    reduction=...)``."""
+
+    __constants__ = ["margin", "reduction"]
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return type(self)._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class L1Loss(_ReductionLoss, fn=F.l1_loss): ...
 
 
 class NLLLoss(_WeightedLoss):
@@ -143,20 +178,11 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MSELoss(_Loss):
+class MSELoss(_ReductionLoss, fn=F.mse_loss):
     """Mean squared error (``reduction='sum'`` for the sum)."""
 
-    __constants__ = ["reduction"]
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class BCELoss(_WeightedLoss):
-    __constants__ = ["reduction"]
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+class BCELoss(_WeightedReductionLoss, fn=F.binary_cross_entropy): ...
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -197,13 +223,7 @@ class HingeEmbeddingLoss(_Loss):
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
-class MultiLabelSoftMarginLoss(_WeightedLoss):
-    __constants__ = ["reduction"]
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_soft_margin_loss(
-            input, target, weight=self.weight, reduction=self.reduction
-        )
+class MultiLabelSoftMarginLoss(_WeightedReductionLoss, fn=F.multilabel_soft_margin_loss): ...
 
 
 class SmoothL1Loss(_Loss):
@@ -234,11 +254,7 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
-class SoftMarginLoss(_Loss):
-    __constants__ = ["reduction"]
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
+class SoftMarginLoss(_ReductionLoss, fn=F.soft_margin_loss): ...
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -270,42 +286,10 @@ class CrossEntropyLoss(_WeightedLoss):
         )
 
 
-class CosineEmbeddingLoss(_Loss):
-    __constants__ = ["margin", "reduction"]
-
-    def __init__(
-        self,
-        margin: float = 0.0,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.cosine_embedding_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
-        )
+class CosineEmbeddingLoss(_PairMarginLoss, fn=F.cosine_embedding_loss): ...
 
 
-class MarginRankingLoss(_Loss):
-    __constants__ = ["margin", "reduction"]
-
-    def __init__(
-        self,
-        margin: float = 0.0,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.margin_ranking_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
-        )
+class MarginRankingLoss(_PairMarginLoss, fn=F.margin_ranking_loss): ...
 
 
 class TripletMarginLoss(_Loss):
@@ -378,11 +362,7 @@ class MultiMarginLoss(_WeightedLoss):
         )
 
 
-class MultiLabelMarginLoss(_Loss):
-    __constants__ = ["reduction"]
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+class MultiLabelMarginLoss(_ReductionLoss, fn=F.multilabel_margin_loss): ...
 
 
 class TripletMarginWithDistanceLoss(_Loss):

@@ -96,42 +96,46 @@ _global_parameter_registration_hooks: dict[int, Callable] = OrderedDict()
 _global_module_registration_hooks: dict[int, Callable] = OrderedDict()
 
 
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    h = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[h.id] = hook
+def _add_hook(
+    hooks: dict, hook: Callable, prepend: bool = False, flags: tuple = ()
+) -> RemovableHandle:
+    """Store ``hook`` in ``hooks`` under a new handle's id, first when ``prepend``.  ``flags``
+    are ``(dict, on)`` pairs: the id is marked True in each dict whose ``on`` holds, and
+    removing the handle drops it from ``hooks`` and from every flag dict."""
+    h = RemovableHandle(hooks, extra_dict=[d for d, _ in flags])
+    hooks[h.id] = hook
+    for d, on in flags:
+        if on:
+            d[h.id] = True
+    if prepend:
+        hooks.move_to_end(h.id, last=False)
     return h
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
-    h = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[h.id] = hook
-    if always_call:
-        _global_forward_hooks_always_called[h.id] = True
-    return h
+    return _add_hook(
+        _global_forward_hooks, hook, flags=((_global_forward_hooks_always_called, always_call),)
+    )
 
 
 def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
-    h = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
-    h = RemovableHandle(_global_buffer_registration_hooks)
-    _global_buffer_registration_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_buffer_registration_hooks, hook)
 
 
 def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
-    h = RemovableHandle(_global_parameter_registration_hooks)
-    _global_parameter_registration_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_parameter_registration_hooks, hook)
 
 
 def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
-    h = RemovableHandle(_global_module_registration_hooks)
-    _global_module_registration_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_module_registration_hooks, hook)
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -564,15 +568,12 @@ class Module:
         self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
         """``hook(module, args) -> None | new args`` (or ``(module, args, kwargs)``)."""
-        handle = RemovableHandle(
-            self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
+        return _add_hook(
+            self._forward_pre_hooks,
+            hook,
+            prepend,
+            flags=((self._forward_pre_hooks_with_kwargs, with_kwargs),),
         )
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
 
     def register_forward_hook(
         self,
@@ -583,28 +584,21 @@ class Module:
         always_call: bool = False,
     ) -> RemovableHandle:
         """``hook(module, args, output) -> None | new output``."""
-        handle = RemovableHandle(
+        return _add_hook(
             self._forward_hooks,
-            extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called],
+            hook,
+            prepend,
+            flags=(
+                (self._forward_hooks_with_kwargs, with_kwargs),
+                (self._forward_hooks_always_called, always_call),
+            ),
         )
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
 
     def register_full_backward_pre_hook(
         self, hook: Callable, prepend: bool = False
     ) -> RemovableHandle:
         """``hook(module, grad_output) -> None | new grad_output``."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_input, grad_output) -> None | new grad_input``."""
@@ -614,11 +608,7 @@ class Module:
                 "Module. Please use only one of them."
             )
         self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
         """Legacy backward hook; ctorch runs it with full-backward-hook semantics."""
@@ -628,40 +618,28 @@ class Module:
                 "Module. Please use only one of them."
             )
         self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._backward_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self)
-        return handle
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     def _register_load_state_dict_pre_hook(
         self, hook: Callable, with_module: bool = False
     ) -> RemovableHandle:
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(
-            hook, self if with_module else None
+        return _add_hook(
+            self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None)
         )
-        return handle
 
     def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------ calling
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
@@ -907,6 +885,13 @@ class Module:
                 destination = hook_result
         return destination
 
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
+    ) -> None:
+        """ctorch's seam for modules that rewrite their own entries of ``state_dict`` before
+        they load (older checkpoint layouts, lazy placeholders): run first by
+        ``_load_from_state_dict``; overrides do their part, then call ``super()``."""
+
     def _load_from_state_dict(
         self,
         state_dict: Mapping[str, Any],
@@ -917,6 +902,7 @@ class Module:
         unexpected_keys: list[str],
         error_msgs: list[str],
     ) -> None:
+        self._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
         for hook in self._load_state_dict_pre_hooks.values():
             hook(
                 state_dict,

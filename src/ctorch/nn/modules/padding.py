@@ -37,10 +37,12 @@ def _ntuple(v: Any, n: int) -> tuple:
 
 class _ConstantPadNd(Module):
     __constants__ = ["padding", "value"]
+    _n = 0  # how many padding values the subclass takes: two per padded dimension
 
-    def __init__(self, value: float) -> None:
+    def __init__(self, padding: Any, value: float) -> None:
         super().__init__()
         self.value = value
+        self.padding = _ntuple(padding, self._n)
 
     def forward(self, input: Tensor) -> Tensor:
         return _S.pad(input, self.padding, "constant", self.value)
@@ -50,15 +52,11 @@ class _ConstantPadNd(Module):
 
 
 class ConstantPad1d(_ConstantPadNd):
-    def __init__(self, padding: Any, value: float) -> None:
-        super().__init__(value)
-        self.padding = _ntuple(padding, 2)
+    _n = 2
 
 
 class ConstantPad2d(_ConstantPadNd):
-    def __init__(self, padding: Any, value: float) -> None:
-        super().__init__(value)
-        self.padding = _ntuple(padding, 4)
+    _n = 4
 
 
 class _ZeroPad:
@@ -82,10 +80,11 @@ class ZeroPad2d(_ZeroPad, ConstantPad2d):
 class _ModePadNd(Module):
     __constants__ = ["padding"]
     _mode = "reflect"
+    _n = 0  # how many padding values the subclass takes: two per padded dimension
 
-    def __init__(self, padding: Any, n: int) -> None:
+    def __init__(self, padding: Any) -> None:
         super().__init__()
-        self.padding = _ntuple(padding, n)
+        self.padding = _ntuple(padding, self._n)
 
     def forward(self, input: Tensor) -> Tensor:
         return _S.pad(input, self.padding, self._mode)
@@ -95,47 +94,35 @@ class _ModePadNd(Module):
 
 
 class ReflectionPad1d(_ModePadNd):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 2)
+    _n = 2
 
 
 class ReflectionPad2d(_ModePadNd):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 4)
+    _n = 4
 
 
 class ReplicationPad1d(_ModePadNd):
     _mode = "replicate"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 2)
+    _n = 2
 
 
 class ReplicationPad2d(_ModePadNd):
     _mode = "replicate"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 4)
+    _n = 4
 
 
 class CircularPad1d(_ModePadNd):
     _mode = "circular"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 2)
+    _n = 2
 
 
 class CircularPad2d(_ModePadNd):
     _mode = "circular"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 4)
+    _n = 4
 
 
 class ConstantPad3d(_ConstantPadNd):
-    def __init__(self, padding: Any, value: float) -> None:
-        super().__init__(value)
-        self.padding = _ntuple(padding, 6)
+    _n = 6
 
 
 class ZeroPad3d(_ZeroPad, ConstantPad3d):
@@ -143,19 +130,14 @@ class ZeroPad3d(_ZeroPad, ConstantPad3d):
 
 
 class ReflectionPad3d(_ModePadNd):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 6)
+    _n = 6
 
 
 class ReplicationPad3d(_ModePadNd):
     _mode = "replicate"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 6)
+    _n = 6
 
 
 class CircularPad3d(_ModePadNd):
     _mode = "circular"
-
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 6)
+    _n = 6

@@ -10,7 +10,7 @@ from ...ops import avg_pool as _AP
 from ...ops import max_pool as _MP
 from ...ops import pooling3d as _P3
 from ...ops.im2col import _ntuple
-from .module import Module
+from ._fn_module import _FnModule
 
 __all__ = [
     "MaxPool1d",
@@ -34,7 +34,7 @@ def _single(v: Any) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
-class _PoolNd(Module):
+class _PoolNd(_FnModule):
     """The window every max/average pool and unpool keeps: ``kernel_size``, ``stride``
     (``kernel_size`` when None) and ``padding``, each passed through ``form`` when given."""
 
@@ -77,10 +77,8 @@ class _MaxPoolNd(_PoolNd):
             "dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
-
-class MaxPool1d(_MaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _MP.max_pool1d(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -91,17 +89,10 @@ class MaxPool1d(_MaxPoolNd):
         )
 
 
-class MaxPool2d(_MaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _MP.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+class MaxPool1d(_MaxPoolNd, fn=_MP.max_pool1d): ...
+
+
+class MaxPool2d(_MaxPoolNd, fn=_MP.max_pool2d): ...
 
 
 class AvgPool1d(_PoolNd):
@@ -130,7 +121,7 @@ class AvgPool1d(_PoolNd):
         )
 
 
-class AvgPool2d(_PoolNd):
+class AvgPool2d(_PoolNd, fn=_AP.avg_pool2d):
     __constants__ = [
         "kernel_size",
         "stride",
@@ -155,7 +146,7 @@ class AvgPool2d(_PoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return _AP.avg_pool2d(
+        return type(self)._fn(
             input,
             self.kernel_size,
             self.stride,
@@ -166,7 +157,7 @@ class AvgPool2d(_PoolNd):
         )
 
 
-class _AdaptivePoolNd(Module):
+class _AdaptivePoolNd(_FnModule):
     __constants__ = ["output_size"]
 
     def __init__(self, output_size: Any) -> None:
@@ -176,28 +167,17 @@ class _AdaptivePoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-
-class AvgPool3d(AvgPool2d):
-    def forward(self, input: Tensor) -> Tensor:
-        return _P3.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    def forward(self, input: Tensor) -> Any:
+        return type(self)._fn(input, self.output_size)
 
 
-class AdaptiveAvgPool1d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _AP.adaptive_avg_pool1d(input, self.output_size)
+class AvgPool3d(AvgPool2d, fn=_P3.avg_pool3d): ...
 
 
-class AdaptiveAvgPool2d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _AP.adaptive_avg_pool2d(input, self.output_size)
+class AdaptiveAvgPool1d(_AdaptivePoolNd, fn=_AP.adaptive_avg_pool1d): ...
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd, fn=_AP.adaptive_avg_pool2d): ...
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -207,65 +187,47 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-
-class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     def forward(self, input: Tensor) -> Any:
-        return _MP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return type(self)._fn(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _MP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd, fn=_MP.adaptive_max_pool1d): ...
 
 
-class AdaptiveAvgPool3d(_AdaptivePoolNd):
-    def forward(self, input: Tensor) -> Tensor:
-        return _P3.adaptive_avg_pool3d(input, self.output_size)
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd, fn=_MP.adaptive_max_pool2d): ...
 
 
-class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _P3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+class AdaptiveAvgPool3d(_AdaptivePoolNd, fn=_P3.adaptive_avg_pool3d): ...
 
 
-class MaxPool3d(_MaxPoolNd):
-    def forward(self, input: Tensor) -> Any:
-        return _P3.max_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd, fn=_P3.adaptive_max_pool3d): ...
 
 
-class MaxUnpool2d(_PoolNd):
+class MaxPool3d(_MaxPoolNd, fn=_P3.max_pool3d): ...
+
+
+class MaxUnpool2d(_PoolNd, fn=_MP.max_unpool2d):
     __constants__ = ["kernel_size", "stride", "padding"]
     _dims = 2
-    _unpool = staticmethod(_MP.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__(kernel_size, stride, padding, lambda v: _ntuple(v, self._dims))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return type(self)._unpool(
+        return type(self)._fn(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 
 
-class MaxUnpool1d(MaxUnpool2d):
+class MaxUnpool1d(MaxUnpool2d, fn=_MP.max_unpool1d):
     _dims = 1
-    _unpool = staticmethod(_MP.max_unpool1d)
 
 
-class MaxUnpool3d(MaxUnpool2d):
+class MaxUnpool3d(MaxUnpool2d, fn=_MP.max_unpool3d):
     _dims = 3
-    _unpool = staticmethod(_MP.max_unpool3d)
 
 
-class LPPool2d(Module):
+class LPPool2d(_FnModule, fn=_AP.lp_pool2d):
     __constants__ = ["norm_type", "kernel_size", "stride", "ceil_mode"]
 
     def __init__(
@@ -283,17 +245,13 @@ class LPPool2d(Module):
             "ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
-    _lp = staticmethod(_AP.lp_pool2d)
-
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._lp(
+        return type(self)._fn(
             input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
         )
 
 
-class LPPool1d(LPPool2d):
-    _lp = staticmethod(_AP.lp_pool1d)
+class LPPool1d(LPPool2d, fn=_AP.lp_pool1d): ...
 
 
-class LPPool3d(LPPool2d):
-    _lp = staticmethod(_AP.lp_pool3d)
+class LPPool3d(LPPool2d, fn=_AP.lp_pool3d): ...

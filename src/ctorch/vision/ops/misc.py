@@ -34,20 +34,11 @@ class FrozenBatchNorm2d(nn.Module):
         self.register_buffer("running_mean", ctorch.zeros(num_features))
         self.register_buffer("running_var", ctorch.ones(num_features))
 
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: Any,
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
+    def _upgrade_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, error_msgs: list
     ) -> None:
         state_dict.pop(prefix + "num_batches_tracked", None)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, error_msgs)
 
     def forward(self, x: Tensor) -> Tensor:
         w = self.weight.reshape(1, -1, 1, 1)

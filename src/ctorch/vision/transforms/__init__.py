@@ -752,24 +752,31 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
     return image.out(gray)
 
 
-def adjust_brightness(img: Any, brightness_factor: float) -> Any:
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
+def _pil_enhance(img: Any, factor: float, name: str, enhancer: str) -> Any:
+    """The start the ``adjust_*`` functions with a factor share: torchvision's check that
+    ``factor`` (named ``name``) is non-negative, then a PIL image adjusted by Pillow's
+    ``ImageEnhance.<enhancer>``; None for a tensor or array, which the caller adjusts."""
+    if factor < 0:
+        raise ValueError(f"{name} ({factor}) is not non-negative.")
+    if not _is_pil_image(img):
+        return None
+    from PIL import ImageEnhance
 
-        return ImageEnhance.Brightness(img).enhance(brightness_factor)
+    return getattr(ImageEnhance, enhancer)(img).enhance(factor)
+
+
+def adjust_brightness(img: Any, brightness_factor: float) -> Any:
+    pil = _pil_enhance(img, brightness_factor, "brightness_factor", "Brightness")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     return image.out(_blend(image.arr, 0.0, brightness_factor))
 
 
 def adjust_contrast(img: Any, contrast_factor: float) -> Any:
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Contrast(img).enhance(contrast_factor)
+    pil = _pil_enhance(img, contrast_factor, "contrast_factor", "Contrast")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     arr = image.arr
     if arr.ndim >= 3 and arr.shape[-3] == 3:
@@ -781,12 +788,9 @@ def adjust_contrast(img: Any, contrast_factor: float) -> Any:
 
 
 def adjust_saturation(img: Any, saturation_factor: float) -> Any:
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Color(img).enhance(saturation_factor)
+    pil = _pil_enhance(img, saturation_factor, "saturation_factor", "Color")
+    if pil is not None:
+        return pil
     image = _ArrayImage(img)
     arr = image.arr
     if arr.ndim < 3 or arr.shape[-3] == 1:
@@ -875,6 +879,13 @@ class _Transform:
         return f"{self.__class__.__name__}()"
 
 
+def _container_repr(container: Any, *head: str) -> str:
+    """torchvision's repr of a container of transforms: its class name, then ``head`` and
+    each of its ``transforms``, one a line, indented."""
+    body = "".join(f"\n    {line}" for line in (*head, *container.transforms))
+    return f"{type(container).__name__}({body}\n)"
+
+
 class Compose:
     """Apply transforms one after the other."""
 
@@ -887,12 +898,7 @@ class Compose:
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self)
 
 
 class ToTensor:
@@ -1402,13 +1408,7 @@ class RandomApply(_Transform):
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        format_string += f"\n    p={self.p}"
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self, f"p={self.p}")
 
 
 class RandomChoice(_Transform):
@@ -1448,12 +1448,7 @@ class RandomOrder(_Transform):
         return img
 
     def __repr__(self) -> str:
-        format_string = self.__class__.__name__ + "("
-        for t in self.transforms:
-            format_string += "\n"
-            format_string += f"    {t}"
-        format_string += "\n)"
-        return format_string
+        return _container_repr(self)
 
 
 # ``torchvision.transforms.functional``: the functions above (to_tensor, normalize, resize, crop,

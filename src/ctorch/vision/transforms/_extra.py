@@ -22,6 +22,7 @@ from . import (
     _interpolation,
     _is_pil_image,
     _is_tensor,
+    _pil_enhance,
     _randint,
     _RandomOp,
     _setup_angle,
@@ -501,12 +502,9 @@ def _blend(a: np.ndarray, b: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def adjust_sharpness(img: Any, sharpness_factor: float) -> Any:
-    if sharpness_factor < 0:
-        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
-    if _is_pil_image(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
+    pil = _pil_enhance(img, sharpness_factor, "sharpness_factor", "Sharpness")
+    if pil is not None:
+        return pil
 
     def f(a: np.ndarray) -> np.ndarray:
         h, w = a.shape[-2:]

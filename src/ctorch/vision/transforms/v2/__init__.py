@@ -23,6 +23,7 @@ from ... import tv_tensors
 from .. import (
     InterpolationMode,
     _compute_resized_output_size,
+    _container_repr,
     _interpolation,
     _is_pil_image,
     _is_tensor,
@@ -109,8 +110,7 @@ class Compose(Transform):
         return outputs
 
     def __repr__(self) -> str:
-        body = "".join(f"\n    {t}" for t in self.transforms)
-        return f"{type(self).__name__}({body}\n)"
+        return _container_repr(self)
 
 
 class RandomApply(Transform):
