@@ -132,10 +132,12 @@ def pad(
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     npad = len(pad) // 2
     if nd not in (npad + 1, npad + 2) or npad > 3:
-        raise NotImplementedError(
-            f"Padding size {len(pad)} is not supported for {nd}D input "
-            f"tensor (non-constant padding of {npad} dims needs a "
-            f"{npad + 1}D or {npad + 2}D input)"
+        raise NotImplementedError(  # torch's text
+            f"Padding size {len(pad)} is not supported for {nd}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
     y = input
     for k in range(npad):

@@ -16,18 +16,9 @@ from ._linalg import sparse_mm as mm
 from ._linalg import sparse_sum as sum  # noqa: A004
 from ._tensor import SparseTensor
 
-# torch.sparse.FloatTensor(indices, values, size) ...: the legacy constructors
-_legacy = _legacy_types.make("ctorch.sparse", sparse=True)
-FloatTensor = _legacy["FloatTensor"]
-DoubleTensor = _legacy["DoubleTensor"]
-HalfTensor = _legacy["HalfTensor"]
-BFloat16Tensor = _legacy["BFloat16Tensor"]
-LongTensor = _legacy["LongTensor"]
-IntTensor = _legacy["IntTensor"]
-ShortTensor = _legacy["ShortTensor"]
-CharTensor = _legacy["CharTensor"]
-ByteTensor = _legacy["ByteTensor"]
-del _legacy
+# torch.sparse.FloatTensor(indices, values, size) ... (all but BoolTensor): the legacy
+# constructors
+globals().update(_legacy_types.make("ctorch.sparse", sparse=True))
 
 __all__ = [
     "SparseTensor",

@@ -283,6 +283,8 @@ class _LazyNormBase(_LazyOf, _NormBase):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         factory = {"device": device, "dtype": dtype}
         super().__init__(0, eps, momentum, False, False, **factory)
@@ -290,7 +292,7 @@ class _LazyNormBase(_LazyOf, _NormBase):
         self.track_running_stats = track_running_stats
         if self.affine:
             self.weight = UninitializedParameter(**factory)
-            self.bias = UninitializedParameter(**factory)
+            self.bias = UninitializedParameter(**factory) if bias else None
         if self.track_running_stats:
             self.running_mean = UninitializedBuffer(**factory)
             self.running_var = UninitializedBuffer(**factory)
@@ -307,7 +309,8 @@ class _LazyNormBase(_LazyOf, _NormBase):
             with no_grad():
                 if self.affine:
                     self.weight.materialize((self.num_features,))
-                    self.bias.materialize((self.num_features,))
+                    if self.bias is not None:
+                        self.bias.materialize((self.num_features,))
                 if self.track_running_stats:
                     for name in ("running_mean", "running_var"):
                         buf = self._buffers[name]

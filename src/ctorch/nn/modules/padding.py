@@ -28,9 +28,9 @@ __all__ = [
 
 
 def _ntuple(v: Any, n: int) -> tuple:
+    """An int repeated ``n`` times; a sequence kept as it is (torch's ``_ntuple``: its length
+    is checked by ``F.pad`` at forward, so ``ConstantPad2d((1, 2), 0)`` pads one dimension)."""
     if isinstance(v, (tuple, list)):
-        if len(v) != n:
-            raise ValueError(f"padding must have {n} elements, got {len(v)}")
         return tuple(v)
     return (v,) * n
 
