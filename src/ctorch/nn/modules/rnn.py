@@ -339,14 +339,25 @@ class _LSTMLayer(Function):
             k.lstm_gates_backward(act[t], tc[t], cs[s], gh, dc, dG[t], dc_new)
             dc = dc_new
             dh = _linear_mm(dG[t], wa)
-            # w_hh's and b_hh's gradients summed step by step in the engine's order
+        # w_hh's and b_hh's gradients over all the steps at once, as torch's fused layer
+        # computes them: one (4H, T*B) @ (T*B, H) product and one column sum, not T small
+        # products and T sums (an LSTM LM step of 35 steps: ~3 ms less a layer here). The
+        # summation order is the product's, so these two are not bitwise the step-by-step
+        # graph's (every other value and gradient is).
+        if need_w or need_b:
+            dG2 = dG.reshape(T * B, G)
             if need_w:
-                h_prev = out[order[s - 1]] if s else np.ascontiguousarray(h0._a, dtype=dt)
-                w_t = _linear_mm(dG[t].T, h_prev)
-                gw = w_t if gw is None else np.add(gw, w_t, out=gw)
+                hp = np.empty((T, B, H), dt)  # hp[t]: the h that step t read
+                h0a = np.ascontiguousarray(h0._a, dtype=dt)
+                if ctx.reverse:
+                    hp[: T - 1] = out[1:]
+                    hp[T - 1] = h0a
+                else:
+                    hp[1:] = out[: T - 1]
+                    hp[0] = h0a
+                gw = _linear_mm(dG2.T, hp.reshape(T * B, H))
             if need_b:
-                b_t = _wrap(dG[t]).sum(0)._a
-                gb = b_t if gb is None else np.add(gb, b_t, out=gb)
+                gb = _wrap(dG2).sum(0)._a
         return (
             _wrap(dG),
             _wrap(dh),
