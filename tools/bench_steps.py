@@ -7,6 +7,7 @@ is better for ctorch).  ``--linear-openblas`` routes nn.Linear's float32 product
 NumPy's OpenBLAS instead of ctorch's sgemm (the A/B behind that choice).
 
 usage: python tools/bench_steps.py "MLP step 784-512-256-10 b256 SGD" [--threads 2]
+       (or a whole-program row: "LSTM LM step (2x200, bptt 35, b20, vocab 10k)")
        [--rounds 40] [--block 5] [--quiet 0.15] [--linear-openblas]
 """
 
@@ -23,11 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "asv_bench"))
 
 from benchmarks.cases import CASES, lib_module  # noqa: E402
+from benchmarks.programs import PROGRAMS  # noqa: E402
+
+TABLE = {**CASES, **PROGRAMS}  # kernel/step cases and the whole-program steps
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("case", choices=sorted(CASES))
+    ap.add_argument("case", choices=sorted(TABLE))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--block", type=int, default=5)
@@ -41,7 +45,7 @@ def main(argv=None) -> None:
         from ctorch.ops import linalg
 
         linalg._LINEAR_SGEMM = False
-    fns = {name: CASES[args.case][0](lib) for name, lib in libs.items()}
+    fns = {name: TABLE[args.case][0](lib) for name, lib in libs.items()}
     for fn in fns.values():
         for _ in range(3):
             fn()
