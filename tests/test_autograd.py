@@ -111,7 +111,7 @@ def test_is_leaf_requires_grad_and_grad_fn():
     nf = y.grad_fn.next_functions
     assert nf[0][0].name() == "MulBackward0"
     acc = nf[0][0].next_functions[0][0]
-    assert acc.name() == "AccumulateGrad" and acc.variable is x
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is x
     assert nf[0][0].next_functions[1][0] is None
     with pytest.warns(UserWarning, match="not a leaf"):
         assert y.grad is None

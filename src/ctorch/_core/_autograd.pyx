@@ -173,6 +173,8 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                     continue
             if isinstance(node, AccumulateGrad):
                 if accumulate:
+                    if _op_hook is not None:
+                        t_node = _op_hook.begin()
                     var = node._var()
                     if var is not None:
                         var._accumulate_grad(slots[0], create_graph)
@@ -180,6 +182,8 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                         if post:
                             for h in list(post):
                                 h(var)
+                    if _op_hook is not None:
+                        _op_hook.end_node(t_node, node)
                 continue
             if node._released and _held_data(node):
                 raise RuntimeError(_freed_msg)

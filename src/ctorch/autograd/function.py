@@ -100,7 +100,7 @@ class AccumulateGrad(Node):
         return self._var()
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # torch's name (profiler tables show it)
 
 
 _SavedTensor = _autograd.SavedTensor
