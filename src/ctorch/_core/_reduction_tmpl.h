@@ -116,7 +116,14 @@ CT_SIMD static double FN(ct_bexpsum)(const T *x, ct_i n, T m)
         _Pragma("omp simd")
         for (int l = 0; l < CT_LANES; ++l) acc[l] += (double)FN(ct_exp)(x[i0 + l] - m);
     }
-    for (int l = 0; l < n - i0; ++l) acc[l] += (double)FN(ct_exp)(x[i0 + l] - m);
+    if (i0 < n) { /* the last < 16 terms as one masked vector step (see ct_bexpstore) */
+        const int rem = (int)(n - i0);
+        _Pragma("omp simd")
+        for (int l = 0; l < CT_LANES; ++l) {
+            T e = FN(ct_exp)((l < rem ? x[i0 + l] : m) - m);
+            acc[l] += (double)(l < rem ? e : (T)0);
+        }
+    }
     return FN(ct_lanes_sum)(acc);
 }
 
@@ -155,10 +162,16 @@ CT_SIMD static double FN(ct_bexpstore)(const T *x, T *out, ct_i n, T m)
             acc[l] += (double)e;
         }
     }
-    for (int l = 0; l < n - i0; ++l) {
-        T e = FN(ct_exp)(x[i0 + l] - m);
-        out[i0 + l] = e;
-        acc[l] += (double)e;
+    if (i0 < n) { /* the last < 16 terms: one masked vector step (was a scalar loop: the
+                   * short causal rows of attention spent most of their exps there) */
+        const int rem = (int)(n - i0);
+        _Pragma("omp simd")
+        for (int l = 0; l < CT_LANES; ++l) {
+            T e = FN(ct_exp)((l < rem ? x[i0 + l] : m) - m);
+            e = l < rem ? e : (T)0; /* lanes past the row add an exact +0 */
+            if (l < rem) out[i0 + l] = e;
+            acc[l] += (double)e;
+        }
     }
     return FN(ct_lanes_sum)(acc);
 }
