@@ -23,8 +23,37 @@ _wrap = Tensor._make
 
 
 # ------------------------------------------------------------------ inv
+GETRI_MIN_N = 32
+
+
+def _getri_inv(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, info) by LAPACK getrf + getri per matrix; NaN where getrf finds U singular.
+    NumPy's inv is gesv against the identity: its n-column triangular solves were ~2x slower
+    than getri's triangular inverse with OpenBLAS on a 512x512 matrix (Xeon, AVX-512)."""
+    n = a.shape[-1]
+    getrf = C.lapack("getrf", a.dtype)
+    getri = C.lapack("getri", a.dtype)
+    lwork = int(np.real(C.lapack("getri_lwork", a.dtype)(n)[0]))
+    out = np.empty(a.shape, a.dtype)
+    info = np.zeros(a.shape[:-2], np.int32)
+    for idx, m in C.each_matrix(a):
+        # A itself (SciPy copies it to Fortran order), not the free view A^T: getrf's info
+        # (the first zero of U's diagonal) is torch's only for A's own pivoting
+        lu, piv, inf = getrf(m)
+        if inf > 0:
+            info[idx] = inf
+            out[idx] = C.nan_of(a.dtype)
+            continue
+        out[idx] = getri(lu, piv, lwork=lwork, overwrite_lu=1)[0]
+    return out, info
+
+
 def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inverse, info): the batched gufunc, or a per-matrix pass when something is singular."""
+    """(inverse, info): getrf + getri per matrix from n = 32 on; below, NumPy's batched
+    gufunc (one call for the whole batch), or a per-matrix pass when something is singular."""
+    if a.shape[-1] >= GETRI_MIN_N and a.size:
+        with np.errstate(all="ignore"):
+            return _getri_inv(a)
     try:
         with np.errstate(all="ignore"):
             return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)
