@@ -90,19 +90,32 @@ def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ LU
-def _getrf(a: np.ndarray):
-    """(LU, 1-based int32 pivots, info) for every matrix of the batch."""
+def _getrf(a: np.ndarray, fortran: bool = False):
+    """(LU, 1-based int32 pivots, info) for every matrix of the batch. ``fortran``: LU's
+    matrices column-major (torch's ``lu_factor`` layout, strides (1, m)); getrf then factors
+    in place in the result after one copy of A, instead of SciPy's copy into Fortran order
+    and a second, transposing copy back."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = np.empty(a.shape, a.dtype)
+    if fortran:
+        lu = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
+    else:
+        lu = np.empty(a.shape, a.dtype)
     piv = np.empty(a.shape[:-2] + (k,), np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
     if k == 0:
         return lu, piv, info
     getrf = C.lapack("getrf", a.dtype)
     for idx, mat in C.each_matrix(a):
-        f, p, i = getrf(mat)
-        lu[idx] = f
+        if fortran:
+            dst = lu[idx]
+            dst[...] = mat
+            f, p, i = getrf(dst, overwrite_a=1)
+            if not np.shares_memory(f, dst):  # pragma: no cover - SciPy factors in place
+                dst[...] = f
+        else:
+            f, p, i = getrf(mat)
+            lu[idx] = f
         piv[idx] = p + 1
         info[idx] = i
     return lu, piv, info
@@ -152,7 +165,7 @@ class LuFactorEx(Function):
             raise RuntimeError(
                 "linalg.lu_factor: LU without pivoting is not implemented on the CPU"
             )
-        lu, piv, info = _getrf(a)
+        lu, piv, info = _getrf(a, fortran=True)
         if check_errors:
             C.raise_first(
                 "torch.linalg.lu_factor_ex", info, lambda i: f"U[{i},{i}] is zero (singular)."
@@ -350,7 +363,10 @@ class LuSolve(Function):
         # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T, op(A) = A or A^H
         # (LAPACK's trans 2 for complex, 1 for real); the right adjoint case is
         # conj(A) X^T = B^T  <=>  A conj(X^T) = conj(B^T)
-        solver = _trsm_lu_solve if n >= 128 else _getrs
+        # getrs reads a column-major LU (lu_factor's layout, as torch's) without a copy; a
+        # row-major one it would transpose-copy, which the trsm route avoids from n = 128
+        fortran = lu.ndim >= 2 and lu.strides[-2] == lu.itemsize
+        solver = _trsm_lu_solve if n >= 128 and not fortran else _getrs
         cplx = lu.dtype.kind == "c"
         if left:
             x = solver(lu, piv, b, (2 if cplx else 1) if adjoint else 0)
