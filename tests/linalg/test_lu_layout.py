@@ -1,4 +1,4 @@
-"""``lu_factor``'s LU is column-major per matrix, as torch's (strides (1, m)); ``lu_solve``
+"""``lu_factor``'s LU (and ``ldl_factor``'s LD) is column-major per matrix, as torch's; ``lu_solve``
 reads it with getrs directly, and a row-major LU (``.contiguous()``) through the trsm route
 from n = 128 on: the same solutions either way."""
 
@@ -39,3 +39,22 @@ def test_lu_solve_on_either_layout_matches_torch(n, contiguous, left, adjoint):
     TLU, tpiv = torch.linalg.lu_factor(torch.from_numpy(a.copy()))
     t = torch.linalg.lu_solve(TLU, tpiv, torch.from_numpy(b.copy()), left=left, adjoint=adjoint)
     np.testing.assert_allclose(x.numpy(), t.resolve_conj().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+@pytest.mark.parametrize("shape", [(6, 6), (2, 5, 5), (70, 70)])
+def test_ldl_factor_layout_and_solve_match_torch(shape, hermitian):
+    """``ldl_factor``'s LD is column-major too (torch's strides), factored in place; its
+    upper triangle is zero and ``ldl_solve`` on it gives torch's solution."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    a = a + (np.conj(np.swapaxes(a, -1, -2)) if hermitian else np.swapaxes(a, -1, -2))
+    b = rng.standard_normal(shape[:-1] + (3,)) + 0j
+    rc = ctorch.linalg.ldl_factor(ctorch.from_numpy(a.copy()), hermitian=hermitian)
+    rt = torch.linalg.ldl_factor(torch.from_numpy(a.copy()), hermitian=hermitian)
+    assert rc.LD.stride() == rt.LD.stride()
+    np.testing.assert_allclose(rc.LD.numpy(), rt.LD.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_array_equal(rc.pivots.numpy(), rt.pivots.numpy())
+    xc = ctorch.linalg.ldl_solve(*rc, ctorch.from_numpy(b.copy()), hermitian=hermitian)
+    xt = torch.linalg.ldl_solve(*rt, torch.from_numpy(b.copy()), hermitian=hermitian)
+    np.testing.assert_allclose(xc.numpy(), xt.numpy(), rtol=1e-8, atol=1e-10)

@@ -420,14 +420,22 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     op = "torch.linalg.ldl_factor_ex"
     a = C.check_square_float(op, A)
     sytrf = C.lapack(_ldl_routine(a.dtype, hermitian) + "trf", a.dtype)
-    ld = np.zeros(a.shape, a.dtype)
+    # LD column-major per matrix (torch's strides (1, n)): A is copied once into the result
+    # and sytrf factors it there in place; ldl_solve's sytrs then reads it without a copy
+    ld = np.swapaxes(np.zeros(a.shape, a.dtype), -1, -2)
     piv = np.zeros(a.shape[:-1], np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
     if a.shape[-1]:
-        lwork = max(1, 64 * a.shape[-1])  # SciPy's default (n) is the unblocked sytf2
+        n = a.shape[-1]
+        lwork = max(1, 64 * n)  # SciPy's default (n) is the unblocked sytf2
+        upper = np.triu(np.ones((n, n), bool), 1)
         for idx, m in C.each_matrix(a):
-            ld[idx], piv[idx], info[idx] = sytrf(m, lower=1, lwork=lwork)
-        ld = np.tril(ld)
+            dst = ld[idx]
+            dst[...] = m
+            f, piv[idx], info[idx] = sytrf(dst, lower=1, lwork=lwork, overwrite_a=1)
+            if not np.shares_memory(f, dst):  # pragma: no cover - SciPy factors in place
+                dst[...] = f
+            dst[upper] = 0  # sytrf leaves A's upper triangle
     if check_errors:
         C.raise_first(op, info, lambda i: f"LDL factorization failed (info = {i}).")
     r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(
