@@ -49,7 +49,7 @@ def test_values_and_grads_match_torch(shape, k, dtype):
     rng = np.random.default_rng(2)
     w = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if a.dtype.kind == "c" else 0)
     w = w.astype(dtype)
-    outs, grads = [], []
+    outs, grads, strides = [], [], []
     for lib in (ctorch, torch):
         A = lib.from_numpy(a.copy()).requires_grad_()
         T = lib.from_numpy(t.copy()).requires_grad_()
@@ -59,9 +59,11 @@ def test_values_and_grads_match_torch(shape, k, dtype):
         loss = prod.real.sum() if a.dtype.kind == "c" else prod.sum()
         loss.backward()
         outs.append(Q.detach().numpy())
+        strides.append(Q.stride())
         grads.append((A.grad.numpy(), T.grad.numpy()))
         if lib is ctorch:
             assert type(Q.grad_fn).__name__ == "LinalgHouseholderProductBackward0"
+    assert strides[0] == strides[1]  # column-major Q, as torch's
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
     for gc, gt in zip(grads[0], grads[1], strict=True):
         np.testing.assert_allclose(gc, gt, rtol=1e-9, atol=1e-11)

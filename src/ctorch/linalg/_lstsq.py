@@ -289,18 +289,25 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 
 # ------------------------------------------------------------------ householder_product
 def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Q column-major per matrix (torch's strides (1, m)): A is copied once into the result
+    and orgqr/ungqr runs there in place (not SciPy's Fortran copy plus a transposing copy
+    back)."""
     m, n = a.shape[-2:]
     k = tau.shape[-1]
-    out = np.empty(a.shape, a.dtype)
+    out = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
     if a.size == 0:
         return out
     orgqr = C.lapack("ungqr" if a.dtype.kind == "c" else "orgqr", a.dtype)
     for idx in np.ndindex(*a.shape[:-2]):
+        dst = out[idx]
         if k == 0:
-            out[idx] = np.eye(m, n, dtype=a.dtype)
+            dst[...] = np.eye(m, n, dtype=a.dtype)
             continue
+        dst[...] = a[idx]
         # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
-        out[idx] = orgqr(a[idx], tau[idx], lwork=max(1, 64 * n))[0]
+        q = orgqr(dst, tau[idx], lwork=max(1, 64 * n), overwrite_a=1)[0]
+        if not np.shares_memory(q, dst):  # pragma: no cover - SciPy works in place
+            dst[...] = q
     return out
 
 
