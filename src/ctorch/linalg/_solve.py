@@ -34,17 +34,22 @@ def _getri_inv(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     getrf = C.lapack("getrf", a.dtype)
     getri = C.lapack("getri", a.dtype)
     lwork = int(np.real(C.lapack("getri_lwork", a.dtype)(n)[0]))
-    out = np.empty(a.shape, a.dtype)
+    # the result column-major per matrix (torch's strides (1, n)): A is copied into it once
+    # and getrf/getri work there in place. (Factoring the free view A^T instead would pivot
+    # differently: getrf's info, the first zero of U's diagonal, is torch's only for A.)
+    out = np.swapaxes(np.empty(a.shape, a.dtype), -1, -2)
     info = np.zeros(a.shape[:-2], np.int32)
     for idx, m in C.each_matrix(a):
-        # A itself (SciPy copies it to Fortran order), not the free view A^T: getrf's info
-        # (the first zero of U's diagonal) is torch's only for A's own pivoting
-        lu, piv, inf = getrf(m)
+        dst = out[idx]
+        dst[...] = m
+        lu, piv, inf = getrf(dst, overwrite_a=1)
         if inf > 0:
             info[idx] = inf
-            out[idx] = C.nan_of(a.dtype)
+            dst[...] = C.nan_of(a.dtype)
             continue
-        out[idx] = getri(lu, piv, lwork=lwork, overwrite_lu=1)[0]
+        r = getri(lu, piv, lwork=lwork, overwrite_lu=1)[0]
+        if not np.shares_memory(r, dst):  # pragma: no cover - SciPy works in place
+            dst[...] = r
     return out, info
 
 
