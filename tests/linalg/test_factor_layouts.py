@@ -58,3 +58,19 @@ def test_ldl_factor_layout_and_solve_match_torch(shape, hermitian):
     xc = ctorch.linalg.ldl_solve(*rc, ctorch.from_numpy(b.copy()), hermitian=hermitian)
     xt = torch.linalg.ldl_solve(*rt, torch.from_numpy(b.copy()), hermitian=hermitian)
     np.testing.assert_allclose(xc.numpy(), xt.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+@pytest.mark.parametrize("mode", ["reduced", "complete"])
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5), (2, 6, 4), (2, 3, 5)])
+def test_qr_layout_and_values_match_torch(shape, mode, cplx):
+    """Reduced QR (and complete for m <= n) runs geqrf + orgqr in place: Q and R column-major
+    with torch's strides, values equal to torch's."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if cplx else 0)
+    qc, rc = ctorch.linalg.qr(ctorch.from_numpy(a.copy()), mode=mode)
+    qt, rt = torch.linalg.qr(torch.from_numpy(a.copy()), mode=mode)
+    if mode == "reduced" or shape[-2] <= shape[-1]:
+        assert (qc.stride(), rc.stride()) == (qt.stride(), rt.stride())
+    np.testing.assert_allclose(qc.numpy(), qt.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rc.numpy(), rt.numpy(), rtol=1e-10, atol=1e-12)
