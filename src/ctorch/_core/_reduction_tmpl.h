@@ -6,7 +6,8 @@
  * i = l mod CT_LANES), lanes are combined in one fixed order, and long ranges are cut into
  * CT_RBLK-element blocks whose partials the callers add in block order.  The result thus
  * depends only on the shape, never on the thread count or the SIMD width of the clone.
- * Accumulation is in double for both dtypes.
+ * Accumulation is in double for both dtypes (float32 column sums: each block of 8 rows in
+ * float first, see ct_colsum).
  */
 #define FN(name) CT_X(name, SFX)
 #define LM(name) CT_X(name, LMS)
@@ -325,12 +326,14 @@ static double FN(ct_rsqdev)(const T *x, ct_i n, double mean)
 /* ---- column kernels: reduce `rows` rows of `cols` (<= CT_KC) columns, row stride `stride` */
 CT_SIMD static void FN(ct_colsum)(const T *x, ct_i rows, ct_i stride, ct_i cols, double *dst)
 {
-    /* Blocks of 8 rows x 32 columns with the 32 double accumulators in registers: acc[] is
+    /* Blocks of 8 rows x 32 columns with the 32 accumulators in registers: acc[] is
      * loaded and stored once per 8 rows (a memory-resident acc[] per row cost a load and a
      * store per element), and the 8 rows stream side by side, so a wide stride (a (32, 2048)
      * column sum) does not walk one cache set row after row.  nn.Linear's bias gradient and
-     * every broadcast gradient are such sums.  Each column is still summed over the rows in
-     * row order in double, so the bits are those of the plain loop. */
+     * every broadcast gradient are such sums.  float64 columns are summed over the rows in
+     * row order in double (the plain loop's bits); float32 ones in float within each block of
+     * 8 rows, the blocks' sums then in double in row order.  Either way the result depends on
+     * the shape only, never on the thread count. */
     double acc[CT_KC];
     for (ct_i k = 0; k < cols; ++k) acc[k] = 0.0;
     ct_i r = 0;
@@ -338,6 +341,20 @@ CT_SIMD static void FN(ct_colsum)(const T *x, ct_i rows, ct_i stride, ct_i cols,
         const T *x0 = x + r * stride;
         ct_i k = 0;
         for (; k + 32 <= cols; k += 32) {
+            if (sizeof(T) == 4) {
+                /* float: the block's 8 rows summed in float (8 terms: a few ulps at most),
+                 * then added to the column's double accumulator: a quarter of the float ->
+                 * double conversions, which bounded this loop (1024 x 192: ~1.5x torch's
+                 * time, an nn.Linear bias gradient every backward) */
+                T f32[32];
+                for (int l = 0; l < 32; ++l) f32[l] = 0;
+                for (int rr = 0; rr < 8; ++rr) {
+                    const T *xr = x0 + rr * stride + k;
+                    _Pragma("omp simd") for (int l = 0; l < 32; ++l) f32[l] += xr[l];
+                }
+                _Pragma("omp simd") for (int l = 0; l < 32; ++l) acc[k + l] += (double)f32[l];
+                continue;
+            }
             double a32[32];
             for (int l = 0; l < 32; ++l) a32[l] = acc[k + l];
             for (int rr = 0; rr < 8; ++rr) {
