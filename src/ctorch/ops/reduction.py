@@ -166,6 +166,15 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
         return _wrap(_nd_of(_add_reduce(a, None, a.dtype, None, keepdim), a.dtype))
     axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
+    if (
+        type(a) is _nd
+        and (a.dtype == _F32 or a.dtype == _F64)
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):
+        # nothing to record or cast (a bias gradient in backward, a no-grad statistic):
+        # Sum.forward's array call without the node machinery (~2.5 us a call)
+        return _wrap(_sum_array(a, axes, keepdim, dt))
     return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
 
