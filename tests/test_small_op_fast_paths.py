@@ -167,10 +167,12 @@ def test_sum_and_dot_fast_paths_equal_the_recorded_ops(dt):
     m = ctorch.from_numpy(rng.standard_normal((64, 300)).astype(dt))  # the kernel path too
     mg = m.clone().requires_grad_()
     for d, k in ((0, False), (1, True), ((0, 1), False), (-1, False)):
-        fast, slow = m.sum(d, keepdim=k), mg.sum(d, keepdim=k)
-        assert fast.grad_fn is None and slow.grad_fn is not None
-        assert fast.dtype == slow.dtype and fast.shape == slow.shape
-        assert fast.numpy().tobytes() == slow.detach().numpy().tobytes()
+        for op in ("sum", "mean"):
+            fast, slow = getattr(m, op)(d, keepdim=k), getattr(mg, op)(d, keepdim=k)
+            assert fast.grad_fn is None and slow.grad_fn is not None
+            assert fast.dtype == slow.dtype and fast.shape == slow.shape
+            assert fast.numpy().tobytes() == slow.detach().numpy().tobytes()
+    assert m.mean().numpy().tobytes() == mg.mean().detach().numpy().tobytes()
     with ctorch.autocast("cpu", dtype=ctorch.bfloat16):  # autocast casts matmul's inputs
         assert (x.float() @ y.float()).dtype == ctorch.bfloat16
     with pytest.raises(RuntimeError, match="inconsistent tensor size"):

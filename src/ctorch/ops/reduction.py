@@ -130,9 +130,7 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim, dt, count):
         ctx.shape, ctx.axes, ctx.keepdim, ctx.count = x._a.shape, axes, keepdim, count
         ctx.dt = x.dtype
-        sa = _sum_array(x._a, axes, keepdim, dt)
-        r = xp_of(sa).true_divide(sa, count, dtype=sa.dtype)
-        return _wrap(r if type(r) is type(sa) else np.asarray(r))
+        return _wrap(_mean_array(x._a, axes, keepdim, dt, count))
 
     @staticmethod
     def backward(ctx, g):
@@ -140,6 +138,13 @@ class Mean(Function):
         if g.dtype is not ctx.dt:
             g = g.to(ctx.dt)
         return g, None, None, None, None
+
+
+def _mean_array(a, axes, keepdim, dt, count):
+    """Mean of array ``a`` over ``axes``: the sum divided by ``count`` in its dtype."""
+    sa = _sum_array(a, axes, keepdim, dt)
+    r = xp_of(sa).true_divide(sa, count, dtype=sa.dtype)
+    return r if type(r) is type(sa) else np.asarray(r)
 
 
 class MeanAll(Mean):
@@ -188,9 +193,15 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
     if count:
-        return (MeanAll if dim is None else Mean).apply(
-            input, axes, keepdim, _sum_dtype(a, dtype), count
-        )
+        dt = _sum_dtype(a, dtype)
+        if (
+            type(a) is _nd
+            and (a.dtype == _F32 or a.dtype == _F64)
+            and not (state.enabled and input._rg)
+            and _fn_mod._autocast is None
+        ):  # nothing to record or cast: Mean.forward's arrays without the node machinery
+            return _wrap(_mean_array(a, axes, keepdim, dt, count))
+        return (MeanAll if dim is None else Mean).apply(input, axes, keepdim, dt, count)
     return sum(input, dim, keepdim, dtype=dtype) / 0.0  # an empty mean: NaN, as torch
 
 
