@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import _warnings
-from .._backend import xp_of
+from .._backend import cpu_kernels, xp_of
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -63,25 +63,16 @@ def _cat_rows(arrays, ax):
     for a in arrays:
         if type(a) is not np.ndarray or not a.flags.c_contiguous:
             return None
-    k = _nnmisc()
-    if k is None:
+    if not cpu_kernels.has("cat_rows"):  # a build without the compiled kernels
         return None
     shape = list(a0.shape)
     shape[ax] = sum(a.shape[ax] for a in arrays)
     out = np.empty(shape, a0.dtype)
     outer = math.prod(shape[:ax])
-    k.cat_rows(
+    cpu_kernels.cat_rows(
         [a.reshape(outer, -1).view(np.uint8) for a in arrays], out.reshape(outer, -1).view(np.uint8)
     )
     return out
-
-
-def _nnmisc():
-    try:
-        from .._core import nnmisc
-    except ImportError:  # a build without the compiled kernels
-        return None
-    return nnmisc
 
 
 def _promoted(tensors) -> list:
