@@ -151,34 +151,29 @@ class MeanAll(Mean):
     _node_name = "MeanBackward0"
 
 
+def _unrecorded_float(input, a) -> bool:
+    """Whether ``input`` (its array ``a``) is a float32/float64 CPU tensor with nothing to
+    record or cast: sum and mean then compute their arrays directly, as their forwards would
+    (16-bit tensors keep the forwards' float32 widening, other devices and dtypes the nodes)."""
+    return (
+        type(a) is _nd
+        and (a.dtype == _F32 or a.dtype == _F64)
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    )
+
+
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     if not isinstance(input, Tensor):
         import builtins
 
         return builtins.sum(input)
     a = input._a
-    if (
-        dim is None
-        and dtype is None
-        and type(a) is _nd
-        and a.size < KERNEL_MIN
-        and (a.dtype == _F32 or a.dtype == _F64)
-        and not (state.enabled and input._rg)
-        and _fn_mod._autocast is None
-    ):
-        # nothing to record or cast: the whole-array sum of a small float array, what
-        # SumAll.forward computes (same np.add.reduce, same bits) without three more frames
-        return _wrap(_nd_of(_add_reduce(a, None, a.dtype, None, keepdim), a.dtype))
     axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
-    if (
-        type(a) is _nd
-        and (a.dtype == _F32 or a.dtype == _F64)
-        and not (state.enabled and input._rg)
-        and _fn_mod._autocast is None
-    ):
-        # nothing to record or cast (a bias gradient in backward, a no-grad statistic):
-        # Sum.forward's array call without the node machinery (~2.5 us a call)
+    if _unrecorded_float(input, a):
+        # a bias gradient in backward, a no-grad statistic: Sum.forward's array call without
+        # the node machinery (~2.5 us a call)
         return _wrap(_sum_array(a, axes, keepdim, dt))
     return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
@@ -194,12 +189,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     count = math.prod(a.shape[i] for i in axes) if axes else 1
     if count:
         dt = _sum_dtype(a, dtype)
-        if (
-            type(a) is _nd
-            and (a.dtype == _F32 or a.dtype == _F64)
-            and not (state.enabled and input._rg)
-            and _fn_mod._autocast is None
-        ):  # nothing to record or cast: Mean.forward's arrays without the node machinery
+        if _unrecorded_float(input, a):  # Mean.forward's arrays without the node machinery
             return _wrap(_mean_array(a, axes, keepdim, dt, count))
         return (MeanAll if dim is None else Mean).apply(input, axes, keepdim, dt, count)
     return sum(input, dim, keepdim, dtype=dtype) / 0.0  # an empty mean: NaN, as torch
