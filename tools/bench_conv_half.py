@@ -39,25 +39,15 @@ def main() -> None:
     b32 = rng.standard_normal(OC).astype(np.float32)
     g32 = rng.standard_normal((N, OC, H, W)).astype(np.float32)
 
-    def make_ct():
-        dt = getattr(ctorch, a.dtype)
-        x, w, b = (ctorch.tensor(v).to(dt).requires_grad_() for v in (x32, w32, b32))
-        g = ctorch.tensor(g32).to(dt)
+    def make(lib):
+        """One fwd+bwd of the layer in ``lib`` (ctorch or torch), same data and dtype."""
+        dt = getattr(lib, a.dtype)
+        x, w, b = (lib.from_numpy(v.copy()).to(dt).requires_grad_() for v in (x32, w32, b32))
+        g = lib.from_numpy(g32.copy()).to(dt)
 
         def run():
             x.grad = w.grad = b.grad = None
-            ctorch.nn.functional.conv2d(x, w, b, padding=1).backward(g)
-
-        return run
-
-    def make_th():
-        dt = getattr(torch, a.dtype)
-        x, w, b = (torch.from_numpy(v).to(dt).requires_grad_() for v in (x32, w32, b32))
-        g = torch.from_numpy(g32).to(dt)
-
-        def run():
-            x.grad = w.grad = b.grad = None
-            torch.nn.functional.conv2d(x, w, b, padding=1).backward(g)
+            lib.nn.functional.conv2d(x, w, b, padding=1).backward(g)
 
         return run
 
@@ -71,10 +61,10 @@ def main() -> None:
 
         return run
 
-    ct = make_ct()
+    ct = make(ctorch)
     steps = {"ct chunked": with_native(True, ct), "ct widen-all": with_native(False, ct)}
     if torch is not None:
-        steps["torch"] = make_th()
+        steps["torch"] = make(torch)
     print(f"## {a.dtype} conv2d fwd+bwd, N={N} {C}->{OC} 3x3 pad 1 {H}x{W} (ms, best of {a.reps})")
     for nt in a.threads:
         ctorch.set_num_threads(nt)
