@@ -32,6 +32,15 @@ def torch_or_skip():
     return pytest.importorskip("torch")
 
 
+def lib_by_name(name: str):
+    """The module a ``lib`` parameter names: ctorch, or torch (the test skips without it)."""
+    if name == "torch":
+        return torch_or_skip()
+    import ctorch
+
+    return ctorch
+
+
 def _gen(spec, rng, low, high, dtype):
     if isinstance(spec, tuple):
         a = rng.uniform(low, high, size=spec)

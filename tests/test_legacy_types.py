@@ -6,21 +6,16 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from helpers import lib_by_name
 
 import ctorch
 
 LIBS = ["ctorch", "torch"]
 
 
-def _lib(name: str):
-    if name == "torch":
-        return pytest.importorskip("torch")
-    return ctorch
-
-
 @pytest.mark.parametrize("lib", LIBS)
 def test_isinstance_checks_dtype_layout_and_device(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     x = t.randn(3)
     assert isinstance(x, t.FloatTensor)
     assert not isinstance(x, t.DoubleTensor)
@@ -39,7 +34,7 @@ def test_isinstance_checks_dtype_layout_and_device(lib: str) -> None:
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_sparse_legacy_constructors(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     i = t.tensor([[0, 1, 1], [2, 0, 2]])
     v = t.tensor([3.0, 4.0, 5.0])
     with warnings.catch_warnings():

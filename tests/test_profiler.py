@@ -11,16 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import lib_by_name
 
 import ctorch
 
 LIBS = ["ctorch", "torch"]
-
-
-def _lib(name: str):
-    if name == "torch":
-        return pytest.importorskip("torch")
-    return ctorch
 
 
 def _ours(names):
@@ -29,7 +24,7 @@ def _ours(names):
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_schedule_windows_and_step_ranges(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     P = t.profiler
     acts = [P.schedule(wait=1, warmup=1, active=2, repeat=2)(s) for s in range(10)]
     assert [a.name for a in acts] == [
@@ -67,7 +62,7 @@ def test_schedule_windows_and_step_ranges(lib: str) -> None:
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_nested_ranges_self_time_and_table(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     with t.profiler.profile(activities=[t.profiler.ProfilerActivity.CPU]) as prof:
         for _ in range(2):
             with t.profiler.record_function("outer"):
@@ -88,7 +83,7 @@ def test_nested_ranges_self_time_and_table(lib: str) -> None:
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_tensorboard_trace_handler_and_legacy_profile(lib: str, tmp_path: Path) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     P = t.profiler
     with P.profile(
         activities=[P.ProfilerActivity.CPU],
@@ -132,7 +127,7 @@ def _mlp_step(t):
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_operator_and_backward_node_events(lib: str, tmp_path: Path) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     m, x = _mlp_step(t)
     with t.profiler.profile(activities=[t.profiler.ProfilerActivity.CPU]) as prof:
         with t.profiler.record_function("step"):

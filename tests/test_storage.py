@@ -8,16 +8,9 @@ import importlib
 import warnings
 
 import pytest
-
-import ctorch
+from helpers import lib_by_name
 
 LIBS = ["ctorch", "torch"]
-
-
-def _lib(name: str):
-    if name == "torch":
-        return pytest.importorskip("torch")
-    return ctorch
 
 
 def id_tensor_storage(tensor):
@@ -28,7 +21,7 @@ def id_tensor_storage(tensor):
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_untyped_storage_identifies_shared_memory(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     base = t.arange(12, dtype=t.float32).reshape(3, 4)
     view = base[1:, ::2]
     other = base.clone()
@@ -48,7 +41,7 @@ def test_untyped_storage_identifies_shared_memory(lib: str) -> None:
 
 @pytest.mark.parametrize("lib", LIBS)
 def test_typed_storage_and_its_warning(lib: str) -> None:
-    t = _lib(lib)
+    t = lib_by_name(lib)
     if lib == "ctorch":
         importlib.import_module("ctorch.storage")._TYPED_WARNED[0] = False
     x = t.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=t.float64)[1]
