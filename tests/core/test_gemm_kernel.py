@@ -251,9 +251,8 @@ def test_tall_products_run_transposed_with_the_same_bits(simd, mode):
 def test_row_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
     """On the AVX-512 path a row-major A is read in place (no packed panels) where N is
     small (ctg_a_direct); each C element is still the same FMA chain, so the result equals,
-    bit for bit, the same product with A column-major (always packed), at 1 and 2 threads.
-    (Reading a column-major A in place as well was tried: no faster, as its panels then
-    take twice the L1 lines and push out the B micro-panel.)"""
+    bit for bit, the same product with A column-major (packed, or read in place by the
+    column-major tiles where M <= 384), at 1 and 2 threads."""
     if not gemm.SGEMM_AVX512:
         pytest.skip("the in-place read is on the AVX-512 path only")
     rng = np.random.default_rng(M + K + N)
@@ -299,6 +298,41 @@ def test_few_rows_read_b_in_place_and_4_row_edges_give_the_packed_bits(mode, M, 
             out = base.copy() if acc else np.empty_like(base)
             with threads(nt):
                 gemm.sgemm(aa, bb, out, reduce_batch=rb, accumulate=acc)
+            outs.append(out)
+    for other in outs[1:]:
+        np.testing.assert_array_equal(outs[0], other)
+    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+
+
+@pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
+@pytest.mark.parametrize(
+    "M,K,N",  # M % 8 != 0 (the packed bottom edge), K over kc, ragged and 1024+ columns
+    [(64, 1024, 192), (65, 768, 128), (9, 300, 17), (384, 600, 100), (13, 513, 1030), (8, 1, 5)],
+)
+def test_column_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
+    """A column-major A whose columns are at most 384 floats apart (nn.Linear's weight
+    gradient g^T @ x) is read in place by 8-row tiles, its bottom edge packed
+    (ctg_a_direct == 2); each C element is still the same FMA chain, so the result equals,
+    bit for bit, the same product with the columns 400+ floats apart (packed) and with A
+    row-major, at 1 and 2 threads."""
+    if not gemm.SGEMM_AVX512:
+        pytest.skip("the in-place reads are on the AVX-512 path only")
+    rng = np.random.default_rng(M + K + N)
+    nb = 3 if mode in ("reduce_batch", "batched") else 1
+    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # lda = M
+    wide = np.zeros((nb, K, M + 400), np.float32)
+    wide[:, :, :M] = a.transpose(0, 2, 1)
+    a_wide = wide[:, :, :M].transpose(0, 2, 1)  # lda = M + 400: packed
+    assert a_cols.strides[1] == 4 and a_wide.strides[2] == 4 * (M + 400)
+    rb, acc = mode == "reduce_batch", mode == "accumulate"
+    base = rand(rng, 1 if rb else nb, M, N)
+    outs = []
+    for aa in (a_wide, a_cols, a):
+        for nt in (1, 2):
+            out = base.copy() if acc else np.empty_like(base)
+            with threads(nt):
+                gemm.sgemm(aa, b, out, reduce_batch=rb, accumulate=acc)
             outs.append(out)
     for other in outs[1:]:
         np.testing.assert_array_equal(outs[0], other)

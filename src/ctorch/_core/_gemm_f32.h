@@ -173,6 +173,24 @@ static CTG_AVX512 void ctg_ukern_avx512_d4r##NV(int kc, const float *a, ptrdiff_
 CTG_UKERN_AVX512_DIRECT4(1)
 CTG_UKERN_AVX512_DIRECT4(2)
 CTG_UKERN_AVX512_DIRECT4(3)
+
+/* The tile with a column-major A read in place (column stride lda): row i's k-th value is
+ * a[k * lda + i], the eight rows of one k contiguous, as in a packed panel but lda apart.
+ * Full 8-row tiles only (a bottom edge is packed: reading past it could leave the buffer).
+ * The same FMA chains as the packed panel. */
+#define CTG_UKERN_AVX512_DIRECTCM(NV)                                                         \
+static CTG_AVX512 void ctg_ukern_avx512_dc##NV(int kc, const float *ac, ptrdiff_t lda, int mr, \
+                                               const float *bp, ptrdiff_t ldb, float *c,     \
+                                               ptrdiff_t ldc, int load, const char *pf,      \
+                                               int npf)                                      \
+{                                                                                            \
+    (void)mr;                                                                                \
+    CTG_UKERN_BODY(NV, , ac[i], ac += lda;)                                                  \
+}
+
+CTG_UKERN_AVX512_DIRECTCM(1)
+CTG_UKERN_AVX512_DIRECTCM(2)
+CTG_UKERN_AVX512_DIRECTCM(3)
 #endif
 
 /* ---------------------------------------------------------------- packing */
@@ -338,11 +356,13 @@ typedef struct {
     int kc, nkb;       /* K blocking: nkb blocks of kc (the last one shorter) */
     int Mp;            /* M rounded up to MR */
     int simd;
-    int a_direct;      /* A read in place by the ukd kernels (row-major A, AVX-512), not packed */
+    int a_direct;      /* A read in place, not packed (AVX-512): 1 row-major A (the ukd
+                        * kernels), 2 column-major A (the ukc kernels, full 8-row tiles) */
     int b_direct;      /* B's full-width panels read in place (row-major B, AVX-512, few rows) */
     ctg_ukern_t uk[4]; /* by number of 16-wide vectors */
     ctg_ukern_d_t ukd[4];
     ctg_ukern_d_t ukd4[4]; /* 4-row tiles for a bottom edge read in place */
+    ctg_ukern_d_t ukc[4];  /* column-major A read in place */
 } ctg_problem;
 
 /* Pack all of A[b] (every K block, every MR panel) into dst (Mp*K floats). */
@@ -408,7 +428,9 @@ static inline void ctg_call(const ctg_problem *p, int nv, int mr, int kc, const 
                             const float *bp, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int load,
                             const char *pf, int npf)
 {
-    if (p->a_direct)
+    if (p->a_direct == 2)
+        p->ukc[nv](kc, ap, p->a_cs, mr, bp, ldb, c, ldc, load, pf, npf);
+    else if (p->a_direct)
         (mr <= 4 ? p->ukd4 : p->ukd)[nv](kc, ap, p->a_rs, mr, bp, ldb, c, ldc, load, pf, npf);
     else
         p->uk[nv](kc, ap, bp, ldb, c, ldc, load, pf, npf);
@@ -420,6 +442,8 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
 {
     float *C = p->C + cb * p->c_bs;
     float tile[CTG_MR * CTG_NR] __attribute__((aligned(64)));
+    /* a column-major A's bottom-edge panel, packed (CTG_MR x kc) */
+    float aedge[CTG_MR * CTG_KC] __attribute__((aligned(64)));
     for (int b = b0; b < b1; b++) {
         const float *apb = apk_shared;
         if (apb == NULL && !p->a_direct) {
@@ -491,14 +515,19 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                 for (int ir = ib; ir < ie; ir += CTG_MR) {
                     const int mr = (p->M - ir < CTG_MR) ? p->M - ir : CTG_MR;
                     const float *ap = p->a_direct
-                        ? p->A + b * p->a_bs + ir * p->a_rs + k0
+                        ? p->A + b * p->a_bs + ir * p->a_rs + k0 * p->a_cs
                         : apb + (ptrdiff_t)k0 * p->Mp + (ptrdiff_t)ir * kc;
+                    const int cm_edge = p->a_direct == 2 && mr < CTG_MR;
+                    if (cm_edge) { /* packed here, run by the packed-panel kernel */
+                        ctg_pack_a(aedge, ap, p->a_rs, p->a_cs, mr, kc);
+                        ap = aedge;
+                    }
                     float *c = C + ir * p->c_rs + jr * p->c_cs;
                     int npf;
                     const char *pfp = ctg_pf_step(&pf, &npf);
                     if (npf > kc / 2) npf = kc / 2;
                     /* a full tile straight into C, else through the scratch tile */
-                    const int rows = p->a_direct && mr <= 4 ? 4 : CTG_MR;
+                    const int rows = p->a_direct == 1 && mr <= 4 ? 4 : CTG_MR;
                     if (mr == rows && nr == w && p->c_cs == 1) {
                         ctg_call(p, nv, mr, kc, ap, bp, ldb, c, p->c_rs, load, pfp, npf);
                     } else {
@@ -506,7 +535,10 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                             for (int i = 0; i < mr; i++)
                                 for (int j = 0; j < nr; j++)
                                     tile[i * w + j] = c[i * p->c_rs + j * p->c_cs];
-                        ctg_call(p, nv, mr, kc, ap, bp, ldb, tile, w, load, pfp, npf);
+                        if (cm_edge)
+                            p->uk[nv](kc, ap, bp, ldb, tile, w, load, pfp, npf);
+                        else
+                            ctg_call(p, nv, mr, kc, ap, bp, ldb, tile, w, load, pfp, npf);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[i * p->c_rs + j * p->c_cs] = tile[i * w + j];
@@ -538,6 +570,7 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->uk[0] = NULL;
     p->ukd[0] = p->ukd[1] = p->ukd[2] = p->ukd[3] = NULL;
     p->ukd4[0] = p->ukd4[1] = p->ukd4[2] = p->ukd4[3] = NULL;
+    p->ukc[0] = p->ukc[1] = p->ukc[2] = p->ukc[3] = NULL;
     p->a_direct = 0;
     p->b_direct = 0;
 #ifdef CTG_X86
@@ -549,6 +582,8 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
         p->ukd[3] = ctg_ukern_avx512_d3;
         p->ukd4[1] = ctg_ukern_avx512_d4r1; p->ukd4[2] = ctg_ukern_avx512_d4r2;
         p->ukd4[3] = ctg_ukern_avx512_d4r3;
+        p->ukc[1] = ctg_ukern_avx512_dc1; p->ukc[2] = ctg_ukern_avx512_dc2;
+        p->ukc[3] = ctg_ukern_avx512_dc3;
         return;
     }
 #endif
@@ -588,7 +623,7 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
     }
 }
 
-/* Whether ct_sgemm reads A in place (row-major A on the AVX-512 path) instead of packing it.
+/* Whether ct_sgemm reads a row-major A in place (1; AVX-512) instead of packing it.
  * Packing costs ~0.3 cycles an element, and an element of A feeds only N/16 FMA
  * instructions: for a narrow C (N = 128: 8 of them) the pack was ~10% of the product, and
  * the tall products that ran transposed to avoid it paid as much again in transposes.
@@ -598,11 +633,26 @@ static void ctg_run_serial(const ctg_problem *p, const float *apk_shared, float 
  * the pack is cheap and the packed panels stream better (256x2048 @ 2048x1024 128 -> 123);
  * between, not when A's rows are a multiple of 4 KiB apart (a tile's eight rows then share
  * one L1 set). */
-static int ctg_a_direct(int simd, ptrdiff_t a_rs, ptrdiff_t a_cs, int K, int N)
+/* ... and a column-major A (the weight gradient of nn.Linear, g^T @ x, and every product
+ * with a transposed left operand): in place only where its columns are at most 384 floats
+ * apart.  A tile then reads kc rows of 32 bytes across at most 384 KiB; from 512 floats
+ * (2 KiB a column) the walk over a page per k or two costs more than the pack saves.
+ * Measured at 1 thread on an AVX-512 Xeon (GFLOP/s, packed -> in place): 64x1024 @ 1024x192
+ * 125 -> 164, 192x1024 @ 1024x64 109 -> 132, 65x768 @ 768x128 78 -> 117, 384x768 @ 768x128
+ * 105 -> 143 (it ran as its transpose before), 128x768 @ 768x512 144 -> 152, 96x4096 @ 4096x96
+ * 115 -> 134; but 512x768 @ 768x64 124 -> 109, 1024x512 @ 512x512 150 -> 136. */
+#ifndef CTG_CM_RULE
+#define CTG_CM_RULE(M, K, N, lda) ((lda) <= 384)
+#endif
+static int ctg_a_direct(int simd, int M, ptrdiff_t a_rs, ptrdiff_t a_cs, int K, int N)
 {
-    if (!simd || a_cs != 1 || a_rs < K || N >= 1024)
+    if (!simd || N >= 1024)
         return 0;
-    return N <= 256 || ((a_rs * (ptrdiff_t)sizeof(float)) & 4095) != 0;
+    if (a_cs == 1 && a_rs >= K)
+        return N <= 256 || ((a_rs * (ptrdiff_t)sizeof(float)) & 4095) != 0 ? 1 : 0;
+    if (a_rs == 1 && a_cs >= M && M >= CTG_MR)
+        return CTG_CM_RULE(M, K, N, a_cs) ? 2 : 0;
+    return 0;
 }
 
 /* Whether ct_sgemm reads a row-major B in place (its full 16-wide panels; a ragged last
@@ -698,7 +748,7 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
      * numbers above are from an AMD Zen 5, where the in-place read is not measured yet). */
     const int simd_ok = use_simd && ct_have_avx512();
     if (M > 2 * N && K >= N && (double)M * K >= 262144.0 &&
-        !ctg_a_direct(simd_ok, a_rs, a_cs, K, N)) {
+        !ctg_a_direct(simd_ok, M, a_rs, a_cs, K, N)) {
         float *t = (float *)ctg_alloc((size_t)ncb * N * M);
         if (!t) return -1;
         int nt = nthreads < 1 ? 1 : nthreads;
@@ -768,7 +818,7 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
         const int cpt = (ncol + nthreads - 1) / nthreads, rpt = (mp + nthreads - 1) / nthreads;
         long col_load = (long)cpt * ppb * (2 * mp + pk);
         long row_load = (long)panels * (2 * rpt + pk);
-        if (M >= 256 && ctg_a_direct(p.simd, a_rs, a_cs, K, N)) {
+        if (M >= 256 && ctg_a_direct(p.simd, M, a_rs, a_cs, K, N)) {
             /* A read in place: every column block reads its rows of A again (2 threads:
              * 1024x256 @ 256x64 0.25-0.29 -> 0.12-0.13 ms, 1024x64 @ 64x192 0.12-0.14 ->
              * 0.09 ms, 4096x64 @ 64x192 0.53-0.58 -> 0.43-0.44 ms).  Not for a few rows,
@@ -796,7 +846,7 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     const int nitems = ncb * ncol * nrb;
     if (nthreads > nitems) nthreads = nitems;
 
-    p.a_direct = ctg_a_direct(p.simd, a_rs, a_cs, K, N);
+    p.a_direct = ctg_a_direct(p.simd, M, a_rs, a_cs, K, N);
     p.b_direct = ctg_b_direct(p.simd, M, K, N, b_rs, b_cs);
     const int a_shared = !p.a_direct && (a_bs == 0 || nbatch == 1);
     float *apk_shared = NULL;
