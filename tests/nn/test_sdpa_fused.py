@@ -218,3 +218,93 @@ def test_register_tiles_give_the_portable_loops_bits(shape, causal):
         assert np.array_equal(a, b)
     want = _np_sdpa(q, k, v, mask, causal)
     np.testing.assert_allclose(tiled[0], want, rtol=2e-5, atol=2e-6)
+
+
+def _strided_views(lib, q, k, v, kind):
+    """q, k, v (B, H, R, C) as tensors of other layouts with the same values: a
+    transformer's transposed (B, T, H, D) views of one split qkv buffer, flipped rows
+    (negative stride), expanded heads (stride 0), a non-unit last stride, or 3-D/5-D."""
+    B, H = q.shape[:2]
+    if kind == "split-transposed":  # nanoGPT: qkv.split(C, 2) -> .view(B, T, H, D) -> .T(1, 2)
+        parts = [np.ascontiguousarray(a.transpose(0, 2, 1, 3)) for a in (q, k, v)]
+        if q.shape[2] == k.shape[2] and q.shape[3] == k.shape[3] == v.shape[3]:
+            B_, T, _, D = parts[0].shape
+            buf = lib.tensor(np.concatenate([p.reshape(B_, T, H * D) for p in parts], 2))
+            return [c.view(B_, T, H, D).transpose(1, 2) for c in buf.split(H * D, 2)]
+        return [lib.tensor(p).transpose(1, 2) for p in parts]
+    if kind == "flipped":
+        return [lib.tensor(np.ascontiguousarray(a[:, :, ::-1])).flip(2) for a in (q, k, v)]
+    if kind == "expanded":  # heads broadcast from one: the values of head 0 everywhere
+        return [lib.tensor(a[:, :1]).expand(*a.shape) for a in (q, k, v)]
+    if kind == "last-strided":
+        return [lib.tensor(np.repeat(a, 2, axis=-1))[..., ::2] for a in (q, k, v)]
+    if kind == "3d":
+        return [lib.tensor(a.reshape((-1,) + a.shape[2:])) for a in (q, k, v)]
+    if kind == "5d":
+        return [lib.tensor(a.reshape((1,) + a.shape)) for a in (q, k, v)]
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind", ["split-transposed", "flipped", "expanded", "last-strided", "3d", "5d"]
+)
+@pytest.mark.parametrize(
+    "shape", [(2, 3, 7, 7, 8, 8), (1, 2, 33, 70, 16, 24), (2, 4, 64, 64, 32, 32)]
+)
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_fused_reads_strided_operands_in_place_with_the_same_bits(kind, shape, dt):
+    """The kernels read any (B, H, rows, cols) strides with a unit last one (rows gathered,
+    K and V transposed per slice in scratch): output and gradients equal, bit for bit,
+    those of the same values laid out C-contiguous, and the reference."""
+    q, k, v = _inputs(shape, dt, seed=3)
+    if kind == "expanded":
+        q, k, v = (np.ascontiguousarray(np.broadcast_to(a[:, :1], a.shape)) for a in (q, k, v))
+    ref, o_ref = _run(ctorch, q, k, v, None, True)
+    tq, tk, tv = (t.detach().requires_grad_() for t in _strided_views(ctorch, q, k, v, kind))
+    o = F.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
+    g = np.random.default_rng(5).standard_normal(o_ref.shape).astype(dt)
+    o.backward(ctorch.tensor(g.reshape(tuple(o.shape))))
+    got = [o.detach().numpy(), tq.grad.numpy(), tk.grad.numpy(), tv.grad.numpy()]
+    if kind == "expanded":  # an expanded leaf's grad sums over the broadcast heads
+        ref = ref[:1] + [r.sum(1, keepdims=True) for r in ref[1:]]
+        got = got[:1] + [x.sum(1, keepdims=True) for x in got[1:]]
+    for a, b in zip(ref, got, strict=True):
+        b = b.reshape(a.shape)
+        assert np.array_equal(a, b) or kind == "expanded"
+        np.testing.assert_allclose(a, b, rtol=1e-5 if dt == np.float32 else 1e-12, atol=1e-6)
+    np.testing.assert_allclose(
+        got[0].reshape(ref[0].shape), _np_sdpa(q, k, v, causal=True), rtol=2e-4, atol=2e-5
+    )
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+def test_fused_output_layout_follows_the_query_like_torch():
+    """torch's flash kernel lays its output out like the query: for a transposed (B, T, H, D)
+    view the output is one too, so ``y.transpose(1, 2).contiguous()`` copies nothing; for a
+    contiguous query it is contiguous."""
+    import torch
+
+    q, k, v = _inputs((2, 3, 5, 5, 8, 8), np.float32)
+    for kind in (None, "split-transposed"):
+        res = {}
+        for lib in (ctorch, torch):
+            if kind is None:
+                tq, tk, tv = (lib.tensor(a) for a in (q, k, v))
+            else:
+                tq, tk, tv = _strided_views(lib, q, k, v, kind)
+            o = lib.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
+            res[lib.__name__] = (tuple(o.stride()), o.transpose(1, 2).is_contiguous(), o)
+        assert res["ctorch"][:2] == res["torch"][:2], (kind, res["ctorch"][:2], res["torch"][:2])
+        np.testing.assert_allclose(
+            res["ctorch"][2].numpy(), res["torch"][2].numpy(), rtol=1e-5, atol=1e-6
+        )
+
+
+def test_fused_kernel_rejects_a_non_unit_last_stride():
+    from ctorch._core import attention
+
+    q = np.zeros((1, 1, 4, 8), np.float32)
+    o = np.zeros((1, 1, 4, 16), np.float32)[..., ::2]
+    lse = np.zeros((1, 1, 4), np.float32)
+    with pytest.raises(ValueError, match="sdpa_forward: .*unit stride"):
+        attention.sdpa_forward(q, q, q, None, False, 1.0, o, lse)

@@ -16,10 +16,17 @@ visible key gives an output row of zeros (torch's ``_safe_softmax``) and zero gr
 
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 
 ctypedef fused real:
     float
     double
+
+cdef extern from "_gemm_f32.h" nogil:
+    void ct_copy_rows_f32(float *dst, Py_ssize_t drs, const float *src, Py_ssize_t srs,
+                          int rows, int cols)
+    void ct_transpose_f32(float *dst, Py_ssize_t drs, const float *src, Py_ssize_t srs,
+                          int rows, int cols)
 
 cdef extern from "_attention_simd.h" nogil:
     void cta_set_tiles(int on)
@@ -52,101 +59,219 @@ def _set_register_tiles(bint on):
     cta_set_tiles(on)
 
 
+cdef inline void _gather(real *dst, const real *src, Py_ssize_t rows, Py_ssize_t cols,
+                         Py_ssize_t rs) noexcept nogil:
+    """dst (rows, cols) C-contiguous <- rows of src, rs elements apart"""
+    cdef Py_ssize_t i
+    if real is float:
+        ct_copy_rows_f32(dst, cols, src, rs, <int> rows, <int> cols)
+        return
+    for i in range(rows):
+        memcpy(dst + i * cols, src + i * rs, cols * sizeof(real))
+
+
+cdef inline void _scatter(real *dst, Py_ssize_t rs, const real *src, Py_ssize_t rows,
+                          Py_ssize_t cols) noexcept nogil:
+    """rows of dst, rs elements apart <- src (rows, cols) C-contiguous"""
+    cdef Py_ssize_t i
+    if real is float:
+        ct_copy_rows_f32(dst, rs, src, cols, <int> rows, <int> cols)
+        return
+    for i in range(rows):
+        memcpy(dst + i * rs, src + i * cols, cols * sizeof(real))
+
+
+cdef inline void _transpose(real *dst, const real *src, Py_ssize_t rows, Py_ssize_t cols,
+                            Py_ssize_t rs) noexcept nogil:
+    """dst (cols, rows) C-contiguous <- the transpose of src (rows, cols), rows rs apart
+    (float32: 16 x 16 register transposes; else in 8-row strips, so each strip's rows stay
+    in L1 while their columns are written)"""
+    cdef Py_ssize_t i0, i1, i, j
+    if real is float:
+        ct_transpose_f32(dst, rows, src, rs, <int> rows, <int> cols)
+        return
+    for i0 in range(0, rows, 8):
+        i1 = i0 + 8 if i0 + 8 < rows else rows
+        for j in range(cols):
+            for i in range(i0, i1):
+                dst[j * rows + i] = src[i * rs + j]
+
+
+cdef inline const real *_rows(const real *src, Py_ssize_t rs, Py_ssize_t rows,
+                              Py_ssize_t cols, real *scratch) noexcept nogil:
+    """src's (rows, cols) slice as a C-contiguous block: src itself when its rows are
+    adjacent, else gathered into scratch"""
+    if rs == cols:
+        return src
+    _gather(scratch, src, rows, cols, rs)
+    return scratch
+
+
+cdef _unit_last(str op, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t s2, Py_ssize_t s3,
+                Py_ssize_t isz):
+    if s0 != isz or s1 != isz or s2 != isz or s3 != isz:
+        raise ValueError(f"{op}: every operand's last dimension must have unit stride")
+
+
 def sdpa_forward(
-    const real[:, :, ::1] q, const real[:, :, ::1] kT, const real[:, :, ::1] v,
-    mask, bint causal, double scale, real[:, :, ::1] o, real[:, ::1] lse,
+    const real[:, :, :, :] q, const real[:, :, :, :] k, const real[:, :, :, :] v,
+    mask, bint causal, double scale, real[:, :, :, :] o, real[:, :, ::1] lse,
 ):
-    """o = softmax(q k^T * scale + mask) v per slice; lse = each row's log-sum-exp.
-    q (BH, L, D), kT (BH, D, S) (k transposed), v (BH, S, DV), mask None or (BH, L, S) of
-    any strides."""
-    cdef Py_ssize_t BH = q.shape[0], L = q.shape[1], D = q.shape[2]
-    cdef Py_ssize_t S = kT.shape[2], DV = v.shape[2], b
+    """o = softmax(q k^T * scale + mask) v per (batch, head) slice; lse = each row's
+    log-sum-exp.  q (B, H, L, D), k (B, H, S, D), v (B, H, S, DV) and o (B, H, L, DV) of any
+    strides but a unit last one (the transposed (B, T, H, D) views of a transformer need no
+    copy: a slice's rows are gathered into a per-thread block, k transposed there);
+    lse (B, H, L) C-contiguous; mask None or (B, H, L, S) of any strides."""
+    cdef Py_ssize_t B = q.shape[0], H = q.shape[1], L = q.shape[2], D = q.shape[3]
+    cdef Py_ssize_t S = k.shape[2], DV = v.shape[3], b, bi, hi
     cdef Py_ssize_t W = D if D > DV else DV
-    cdef const real[:, :, :] mk
-    cdef Py_ssize_t ms[3]
+    cdef Py_ssize_t isz = sizeof(real)
+    cdef Py_ssize_t qrs = q.strides[2] // isz, krs = k.strides[2] // isz
+    cdef Py_ssize_t vrs = v.strides[2] // isz, ors = o.strides[2] // isz
+    cdef Py_ssize_t nbuf = 32 * S + 4 * W + 4 * DV + 1 + D * S + L * D + S * DV + L * DV
+    cdef const real[:, :, :, :] mk
+    cdef Py_ssize_t ms[4]
     cdef const real *pm
+    cdef const real *qp
+    cdef const real *vp
+    cdef real *kT
+    cdef real *op
     cdef real *buf
     cdef int failed = 0
-    ms[0] = ms[1] = ms[2] = 0
+    _unit_last("sdpa_forward", q.strides[3], k.strides[3], v.strides[3], o.strides[3], isz)
+    ms[0] = ms[1] = ms[2] = ms[3] = 0
     cdef bint has_mask = mask is not None
     if has_mask:
         mk = mask
-        ms[0] = mk.strides[0] // sizeof(real)
-        ms[1] = mk.strides[1] // sizeof(real)
-        ms[2] = mk.strides[2] // sizeof(real)
-    if BH == 0 or L == 0:
+        ms[2] = mk.strides[2] // isz
+        ms[3] = mk.strides[3] // isz
+    if B * H == 0 or L == 0:
         return
     with nogil:
-        for b in prange(BH, schedule='static'):
-            buf = <real *> malloc((32 * S + 4 * W + 4 * DV + 1) * sizeof(real))
+        for b in prange(B * H, schedule='static'):
+            bi = b // H
+            hi = b % H
+            buf = <real *> malloc(nbuf * sizeof(real))
             if buf == NULL:
                 failed = 1
                 continue
-            pm = &mk[b, 0, 0] if has_mask else NULL
+            # buf: scores (32 S), pad (4 W), obuf (4 DV), kT (D S), q, v and o blocks
+            kT = buf + 32 * S + 4 * W + 4 * DV + 1
+            _transpose(kT, &k[bi, hi, 0, 0], S, D, krs)
+            qp = _rows(&q[bi, hi, 0, 0], qrs, L, D, kT + D * S)
+            vp = _rows(&v[bi, hi, 0, 0], vrs, S, DV, kT + D * S + L * D)
+            op = &o[bi, hi, 0, 0] if ors == DV else kT + D * S + L * D + S * DV
+            pm = &mk[bi, hi, 0, 0] if has_mask else NULL
             if real is float:
-                cta_forward_f32(&q[b, 0, 0], &kT[b, 0, 0], &v[b, 0, 0], pm, ms[1], ms[2],
-                                causal, <float> scale, &o[b, 0, 0], &lse[b, 0], L, S, D, DV,
-                                buf, buf + 32 * S, buf + 32 * S + 4 * W)
+                cta_forward_f32(qp, kT, vp, pm, ms[2], ms[3], causal, <float> scale, op,
+                                &lse[bi, hi, 0], L, S, D, DV, buf, buf + 32 * S,
+                                buf + 32 * S + 4 * W)
             else:
-                cta_forward_f64(&q[b, 0, 0], &kT[b, 0, 0], &v[b, 0, 0], pm, ms[1], ms[2],
-                                causal, scale, &o[b, 0, 0], &lse[b, 0], L, S, D, DV, buf,
-                                buf + 32 * S, buf + 32 * S + 4 * W)
+                cta_forward_f64(qp, kT, vp, pm, ms[2], ms[3], causal, scale, op,
+                                &lse[bi, hi, 0], L, S, D, DV, buf, buf + 32 * S,
+                                buf + 32 * S + 4 * W)
+            if ors != DV:
+                _scatter(&o[bi, hi, 0, 0], ors, op, L, DV)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")
 
 
 def sdpa_backward(
-    const real[:, :, ::1] q, const real[:, :, ::1] k, const real[:, :, ::1] kT,
-    const real[:, :, ::1] vT, mask, bint causal, double scale, const real[:, :, ::1] o,
-    const real[:, :, ::1] go, const real[:, ::1] lse, real[:, :, ::1] gq,
-    real[:, :, ::1] gk, real[:, :, ::1] gv, gmask,
+    const real[:, :, :, :] q, const real[:, :, :, :] k, const real[:, :, :, :] v,
+    mask, bint causal, double scale, const real[:, :, :, :] o,
+    const real[:, :, :, :] go, const real[:, :, ::1] lse, real[:, :, :, :] gq,
+    real[:, :, :, :] gk, real[:, :, :, :] gv, gmask,
 ):
-    """Gradients of sdpa_forward: gq, gk, gv (and the scores', into gmask (BH, L, S)
-    C-contiguous, when not None) from go and the forward's o and lse. vT is v transposed
-    (BH, DV, S)."""
-    cdef Py_ssize_t BH = q.shape[0], L = q.shape[1], D = q.shape[2]
-    cdef Py_ssize_t S = k.shape[1], DV = vT.shape[1], b
+    """Gradients of sdpa_forward: gq, gk, gv (and the scores', into gmask (B, H, L, S)
+    C-contiguous, when not None) from go and the forward's o and lse.  q, k, v, o, go and the
+    gradients: any strides but a unit last one, as in sdpa_forward."""
+    cdef Py_ssize_t B = q.shape[0], H = q.shape[1], L = q.shape[2], D = q.shape[3]
+    cdef Py_ssize_t S = k.shape[2], DV = v.shape[3], b, bi, hi
     cdef Py_ssize_t W = D if D > DV else DV
-    cdef const real[:, :, :] mk
-    cdef real[:, :, ::1] gm
-    cdef Py_ssize_t ms[3]
+    cdef Py_ssize_t isz = sizeof(real)
+    cdef Py_ssize_t qrs = q.strides[2] // isz, krs = k.strides[2] // isz
+    cdef Py_ssize_t vrs = v.strides[2] // isz, ors = o.strides[2] // isz
+    cdef Py_ssize_t gors = go.strides[2] // isz, gqrs = gq.strides[2] // isz
+    cdef Py_ssize_t gkrs = gk.strides[2] // isz, gvrs = gv.strides[2] // isz
+    cdef Py_ssize_t nfix = 64 * S + 8 * W + 4 * D + 1
+    # + kT, k, gk (S D each), vT, gv (S DV), q, gq (L D), o, go (L DV)
+    cdef Py_ssize_t nbuf = nfix + 3 * S * D + 2 * S * DV + 2 * L * D + 2 * L * DV
+    cdef const real[:, :, :, :] mk
+    cdef real[:, :, :, :] gm
+    cdef Py_ssize_t ms[4]
     cdef const real *pm
     cdef real *pg
     cdef real *buf
+    cdef real *kT
+    cdef real *vT
+    cdef real *nxt
+    cdef const real *qp
+    cdef const real *kp
+    cdef const real *op
+    cdef const real *gop
+    cdef real *gqp
+    cdef real *gkp
+    cdef real *gvp
     cdef int failed = 0
-    ms[0] = ms[1] = ms[2] = 0
+    _unit_last("sdpa_backward", q.strides[3], k.strides[3], v.strides[3], o.strides[3], isz)
+    _unit_last("sdpa_backward", go.strides[3], gq.strides[3], gk.strides[3], gv.strides[3],
+               isz)
+    ms[0] = ms[1] = ms[2] = ms[3] = 0
     cdef bint has_mask = mask is not None
     if has_mask:
         mk = mask
-        ms[0] = mk.strides[0] // sizeof(real)
-        ms[1] = mk.strides[1] // sizeof(real)
-        ms[2] = mk.strides[2] // sizeof(real)
+        ms[2] = mk.strides[2] // isz
+        ms[3] = mk.strides[3] // isz
     cdef bint has_gm = gmask is not None
     if has_gm:
         gm = gmask
-    if BH == 0:
+    if B * H == 0:
         return
     with nogil:
-        for b in prange(BH, schedule='static'):
-            buf = <real *> malloc((64 * S + 8 * W + 4 * D + 1) * sizeof(real))
+        for b in prange(B * H, schedule='static'):
+            bi = b // H
+            hi = b % H
+            buf = <real *> malloc(nbuf * sizeof(real))
             if buf == NULL:
                 failed = 1
                 continue
-            pm = &mk[b, 0, 0] if has_mask else NULL
-            pg = &gm[b, 0, 0] if has_gm else NULL
+            # buf: p, dp (32 S each), pad (8 W), gqb (4 D), then kT, vT and the gathered
+            # or scattered row blocks
+            kT = buf + nfix
+            vT = kT + D * S
+            _transpose(kT, &k[bi, hi, 0, 0], S, D, krs)
+            _transpose(vT, &v[bi, hi, 0, 0], S, DV, vrs)
+            nxt = vT + S * DV
+            qp = _rows(&q[bi, hi, 0, 0], qrs, L, D, nxt)
+            nxt = nxt + L * D
+            kp = _rows(&k[bi, hi, 0, 0], krs, S, D, nxt)
+            nxt = nxt + S * D
+            op = _rows(&o[bi, hi, 0, 0], ors, L, DV, nxt)
+            nxt = nxt + L * DV
+            gop = _rows(&go[bi, hi, 0, 0], gors, L, DV, nxt)
+            nxt = nxt + L * DV
+            gqp = &gq[bi, hi, 0, 0] if gqrs == D else nxt
+            nxt = nxt + L * D
+            gkp = &gk[bi, hi, 0, 0] if gkrs == D else nxt
+            nxt = nxt + S * D
+            gvp = &gv[bi, hi, 0, 0] if gvrs == DV else nxt
+            pm = &mk[bi, hi, 0, 0] if has_mask else NULL
+            pg = &gm[bi, hi, 0, 0] if has_gm else NULL
             if real is float:
-                cta_backward_f32(&q[b, 0, 0], &k[b, 0, 0], &kT[b, 0, 0], &vT[b, 0, 0], pm,
-                                 ms[1], ms[2], causal, <float> scale, &o[b, 0, 0],
-                                 &go[b, 0, 0], &lse[b, 0], &gq[b, 0, 0], &gk[b, 0, 0],
-                                 &gv[b, 0, 0], pg, L, S, D, DV, buf, buf + 32 * S,
-                                 buf + 64 * S, buf + 64 * S + 8 * W)
+                cta_backward_f32(qp, kp, kT, vT, pm, ms[2], ms[3], causal, <float> scale, op,
+                                 gop, &lse[bi, hi, 0], gqp, gkp, gvp, pg, L, S, D, DV, buf,
+                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W)
             else:
-                cta_backward_f64(&q[b, 0, 0], &k[b, 0, 0], &kT[b, 0, 0], &vT[b, 0, 0], pm,
-                                 ms[1], ms[2], causal, scale, &o[b, 0, 0], &go[b, 0, 0],
-                                 &lse[b, 0], &gq[b, 0, 0], &gk[b, 0, 0], &gv[b, 0, 0], pg,
-                                 L, S, D, DV, buf, buf + 32 * S, buf + 64 * S,
-                                 buf + 64 * S + 8 * W)
+                cta_backward_f64(qp, kp, kT, vT, pm, ms[2], ms[3], causal, scale, op, gop,
+                                 &lse[bi, hi, 0], gqp, gkp, gvp, pg, L, S, D, DV, buf,
+                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W)
+            if gqrs != D:
+                _scatter(&gq[bi, hi, 0, 0], gqrs, gqp, L, D)
+            if gkrs != D:
+                _scatter(&gk[bi, hi, 0, 0], gkrs, gkp, S, D)
+            if gvrs != DV:
+                _scatter(&gv[bi, hi, 0, 0], gvrs, gvp, S, DV)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")

@@ -21,9 +21,34 @@ from ._util import _F32, _F64, sum_to_shape
 _wrap = Tensor._make
 
 
-def _slices(a, lead, rows, cols):
-    """(BH, rows, cols) C-contiguous view (or copy) of an array with leading dims ``lead``."""
-    return np.ascontiguousarray(a.reshape((-1, rows, cols)) if lead else a[None])
+def _as4(a, rows, cols, unit_last=True):
+    """``a`` (lead..., rows, cols) as a (B, H, rows, cols) view with a unit last stride, as
+    the kernels take it (any other strides: a transformer's transposed (B, T, H, D) views
+    need no copy); a copy only where NumPy cannot merge the leading dims or the last stride
+    is not one (kept with ``unit_last=False``: the mask's view may have any strides)."""
+    lead = a.shape[:-2]
+    if len(lead) == 2:
+        a4 = a
+    elif len(lead) < 2:
+        a4 = a.reshape((1,) * (2 - len(lead)) + a.shape)
+    else:
+        a4 = a.reshape((-1, lead[-1], rows, cols))
+    if unit_last and a4.strides[3] != a4.itemsize:
+        a4 = np.ascontiguousarray(a4)
+    return a4
+
+
+def _empty_like4(a4, cols=None):
+    """An output shaped as the (B, H, rows, cols) operand ``a4`` (with ``cols`` columns when
+    given): in (B, rows, H, cols) memory order when a4's heads are interleaved within its
+    rows (a transposed (B, T, H, D) view; torch's flash kernel lays out its output so), else
+    C-contiguous."""
+    B, H, R, C = a4.shape
+    C = C if cols is None else cols
+    dt = a4.dtype
+    if H > 1 and R > 1 and a4.strides[1] < a4.strides[2]:
+        return np.empty((B, R, H, C), dt).transpose(0, 2, 1, 3)
+    return np.empty((B, H, R, C), dt)
 
 
 class ScaledDotProductAttention(Function):
@@ -36,16 +61,15 @@ class ScaledDotProductAttention(Function):
         lead = qa.shape[:-2]
         L, D = qa.shape[-2:]
         S, DV = ka.shape[-2], va.shape[-1]
-        q3, k3, v3 = _slices(qa, lead, L, D), _slices(ka, lead, S, D), _slices(va, lead, S, DV)
-        m3 = None
+        q4, k4, v4 = _as4(qa, L, D), _as4(ka, S, D), _as4(va, S, DV)
+        m4 = None
         if mask is not None:
-            m3 = np.broadcast_to(mask._a, lead + (L, S))
-            m3 = m3.reshape((-1, L, S)) if lead else m3[None]
-        o = np.empty(q3.shape[:2] + (DV,), qa.dtype)
-        lse = np.empty(q3.shape[:2], qa.dtype)
-        kT = np.ascontiguousarray(k3.transpose(0, 2, 1))
-        cpu_kernels.sdpa_forward(q3, kT, v3, m3, causal, scale, o, lse)
-        ctx.saved = (q3, k3, kT, v3, m3, o, lse, causal, scale, lead, mask)
+            m4 = np.broadcast_to(mask._a, lead + (L, S))
+            m4 = _as4(m4, L, S, unit_last=False)
+        o = _empty_like4(q4, DV)
+        lse = np.empty(q4.shape[:3], qa.dtype)
+        cpu_kernels.sdpa_forward(q4, k4, v4, m4, causal, scale, o, lse)
+        ctx.saved = (q4, k4, v4, m4, o, lse, causal, scale, lead, mask)
         ctx.save_for_backward(q, k, v, mask)
         return _wrap(o.reshape(lead + (L, DV)))
 
@@ -61,7 +85,7 @@ def _sdpa_backward_graph(ctx, g):
     P = softmax(Q K^T s + M), dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)),
     dQ = s dS K, dK = s dS^T Q, dM = dS."""
     q, k, v, mask = ctx.saved_tensors
-    causal, scale = ctx.saved[7], ctx.saved[8]
+    causal, scale = ctx.saved[6], ctx.saved[7]
     s = (q @ k.transpose(-2, -1)) * scale
     if mask is not None:
         s = s + mask
@@ -86,18 +110,17 @@ def _sdpa_backward_graph(ctx, g):
 
 
 def _sdpa_backward_kernel(ctx, g):
-    q3, k3, kT, v3, m3, o, lse, causal, scale, lead, mask = ctx.saved
-    go = np.ascontiguousarray(g._a.reshape(o.shape))
-    gq, gk, gv = np.empty_like(q3), np.empty_like(k3), np.empty_like(v3)
+    q4, k4, v4, m4, o, lse, causal, scale, lead, mask = ctx.saved
+    go = _as4(g._a, *o.shape[2:])
+    gq, gk, gv = (_empty_like4(a) for a in (q4, k4, v4))
     want_m = mask is not None and ctx.needs_input_grad[3]
-    gm = np.empty(q3.shape[:2] + (k3.shape[1],), q3.dtype) if want_m else None
-    vT = np.ascontiguousarray(v3.transpose(0, 2, 1))
-    cpu_kernels.sdpa_backward(q3, k3, kT, vT, m3, causal, scale, o, go, lse, gq, gk, gv, gm)
-    L, S = q3.shape[1], k3.shape[1]
+    L, S = q4.shape[2], k4.shape[2]
+    gm = np.empty(q4.shape[:3] + (S,), q4.dtype) if want_m else None
+    cpu_kernels.sdpa_backward(q4, k4, v4, m4, causal, scale, o, go, lse, gq, gk, gv, gm)
     r = [
-        _wrap(gq.reshape(lead + q3.shape[1:])),
-        _wrap(gk.reshape(lead + k3.shape[1:])),
-        _wrap(gv.reshape(lead + v3.shape[1:])),
+        _wrap(gq.reshape(lead + q4.shape[2:])),
+        _wrap(gk.reshape(lead + k4.shape[2:])),
+        _wrap(gv.reshape(lead + v4.shape[2:])),
         sum_to_shape(_wrap(gm.reshape(lead + (L, S))), mask.shape) if want_m else None,
     ]
     return (*r, None, None)
