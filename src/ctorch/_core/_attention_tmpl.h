@@ -153,7 +153,14 @@ static T FN(cta_row_softmax)(T *s, ct_i nv, ct_i n, T scale, const T *mrow, ct_i
     for (ct_i j = nv; j < n; ++j) s[j] = 0;
     if (nv == 0) return -(T)INFINITY;
     FN(cta_scale_mask)(s, nv, scale, mrow, ms1);
-    T m = FN(ct_rmax)(s, nv, 0);
+    int slow = 1;
+    T m = 0;
+#ifdef CTA_AVX512_F32
+    if (cta_tiles())
+        m = cta_rowmax_avx512(s, nv, &slow);
+#endif
+    if (slow)
+        m = FN(ct_rmax)(s, nv, 0);
     if (m == -(T)INFINITY) { /* nothing visible: a zero row (torch's _safe_softmax) */
         for (ct_i j = 0; j < nv; ++j) s[j] = 0;
         return m;
