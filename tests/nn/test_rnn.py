@@ -365,3 +365,50 @@ def test_lstm_language_model_trains():
                 p -= 0.5 * p.grad
         first = first if first is not None else loss.item()
     assert loss.item() < 0.3 * first
+
+
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_layer_node_matches_the_step_by_step_graph(monkeypatch, dtype, bidirectional, bias):
+    """nn.GRU's layers as single _GRULayer nodes give the step-by-step graph's forward bits;
+    its gradients agree to rounding (h_t's three gradient terms are added in another order,
+    and weight_hh/bias_hh's are one product / column sum over all steps)."""
+    from ctorch.nn.modules import rnn
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((7, 3, 5))
+    h0 = rng.standard_normal((4 if bidirectional else 2, 3, 6))
+    gys = [rng.standard_normal(s) for s in ((7, 3, 12 if bidirectional else 6), h0.shape)]
+
+    def run():
+        ctorch.manual_seed(0)
+        m = nn.GRU(5, 6, 2, bias=bias, bidirectional=bidirectional).to(dtype)
+        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, h0)]
+        out, h = m(ts[0], ts[1])
+        ctorch.autograd.backward([out, h], [ctorch.tensor(g, dtype=dtype) for g in gys])
+        res = [out.detach().numpy(), h.detach().numpy()]
+        grads = [t.grad.numpy() for t in ts] + [p.grad.numpy() for _, p in m.named_parameters()]
+        return res, grads, out.grad_fn.name()
+
+    fused_out, fused_g, name = run()
+    assert name == ("CatBackward0" if bidirectional else "StackBackward0")  # torch's names
+    monkeypatch.setattr(rnn, "_lstm_layer_fused", lambda *a: False)
+    step_out, step_g, _ = run()
+    for a, b in zip(fused_out, step_out, strict=True):
+        np.testing.assert_array_equal(a, b)
+    tol = 2e-5 if dtype == ctorch.float32 else 1e-12
+    for a, b in zip(fused_g, step_g, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_gru_layer_node_gradcheck_and_double_backward():
+    from ctorch.nn.modules.rnn import _GRULayer
+
+    gru = nn.GRU(2, 3, 1).double()
+    x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
+    h0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
+    f = lambda x, h: gru(x, h)[0]  # noqa: E731
+    assert isinstance(gru(x, h0)[0].grad_fn, _GRULayer._backward_cls)
+    assert ctorch.autograd.gradcheck(f, (x, h0))
+    assert ctorch.autograd.gradgradcheck(f, (x, h0))

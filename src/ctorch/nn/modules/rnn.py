@@ -6,7 +6,8 @@ loop then does one ``h @ W_hh^T`` GEMM and one fused gate Function per step (LST
 GRU: r, z, n), whose backward is written out by hand; the gates are one C pass per row on
 the CPU (``ctorch._core.nnmisc.lstm_gates_*``/``gru_gates_*``).  An LSTM layer direction
 without projections or packed input is ONE graph node on the CPU (``_LSTMLayer``, torch's
-MkldnnRnnLayerBackward0), bitwise equal to the step-by-step graph.
+MkldnnRnnLayerBackward0), bitwise equal to the step-by-step graph; so is a GRU layer
+direction without packed input (``_GRULayer``; its gradients agree to rounding).
 """
 
 from __future__ import annotations
@@ -368,11 +369,19 @@ class _LSTMLayer(Function):
         )
 
 
-def _lstm_layer_fused(xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> bool:
-    """Whether one LSTM layer direction runs as the single _LSTMLayer node (CPU float32 or
-    float64 arrays of one dtype with the fused gate kernels)."""
+def _lstm_layer_fused(
+    xg: Tensor,
+    h: Tensor,
+    c: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    kernel: str = "lstm_gates_forward",
+) -> bool:
+    """Whether one LSTM (GRU: ``kernel="gru_gates_forward"``, c = h) layer direction runs as
+    the single _LSTMLayer (_GRULayer) node: CPU float32 or float64 arrays of one dtype with
+    the fused gate kernels."""
     a = xg._a
-    if type(a) is not np.ndarray or a.ndim != 3 or float_kernels(a, "lstm_gates_forward") is None:
+    if type(a) is not np.ndarray or a.ndim != 3 or float_kernels(a, kernel) is None:
         return False
     ts = (h, c, w_hh) if b_hh is None else (h, c, w_hh, b_hh)
     return all(type(t._a) is np.ndarray and t._a.dtype == a.dtype for t in ts)
@@ -380,6 +389,109 @@ def _lstm_layer_fused(xg: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tens
 
 def _gru_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     return _GRUGates.apply(xg, F.linear(h, w_hh, b_hh), h)
+
+
+def _gru_steps(
+    xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
+) -> tuple[Tensor, Tensor]:
+    """One GRU layer direction step by step, one graph node per op (xg (T, B, 3H)): the
+    general path, and _GRULayer's double backward."""
+    xgs = _unbind0(xg)
+    T = len(xgs)
+    outs: list[Tensor | None] = [None] * T
+    for t in _lstm_order(T, reverse):
+        h = _gru_step(xgs[t], h, w_hh, b_hh)
+        outs[t] = h
+    return ctorch.stack(outs, 0), h
+
+
+class _GRULayer(Function):
+    """A whole GRU layer direction as ONE graph node: (xg (T, B, 3H), h0, w_hh, b_hh) ->
+    (out (T, B, H), h_T), the time loop on arrays with the fused gate kernels and no per-step
+    nodes, as _LSTMLayer.  Forward values are bitwise the step-by-step graph's
+    (``_gru_steps``: the same products and gate kernels); in the backward, W_hh's and b_hh's
+    gradients are one product and one column sum over all the steps (not T of each), and
+    each h_t's three gradient terms are added in a fixed order, so gradients agree with the
+    step-by-step graph to rounding.  torch's CPU GRU is that step-by-step graph, whose output
+    node is the stack of the steps: this node takes its name."""
+
+    _node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, xg, h0, w_hh, b_hh, reverse):
+        from ...ops.linalg import _linear_mm
+
+        xa = np.ascontiguousarray(xg._a)
+        T, B, G = xa.shape
+        H = G // 3
+        dt = xa.dtype
+        k = float_kernels(xa, "gru_gates_forward")
+        wt = np.ascontiguousarray(w_hh._a.T)  # W_hh^T row-major once (see _LSTMLayer)
+        ba = None if b_hh is None else b_hh._a
+        out = np.empty((T, B, H), dt)
+        act, ghs = np.empty((T, B, G), dt), np.empty((T, B, G), dt)
+        hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
+        h = np.ascontiguousarray(h0._a, dtype=dt)
+        for t in _lstm_order(T, reverse):
+            hs[t] = h
+            gh = _linear_mm(h, wt)
+            if ba is not None:
+                gh += ba
+            ghs[t] = gh
+            k.gru_gates_forward(xa[t], gh, h, out[t], act[t])
+            h = out[t]
+        ctx.arrays = (act, ghs, hs)
+        ctx.reverse = reverse
+        ctx.save_for_backward(xg, h0, w_hh, b_hh)
+        return _wrap(out), _wrap(h.copy())
+
+    @staticmethod
+    def backward(ctx, g_out, g_h):
+        if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
+            ins = ctx.saved_tensors
+            want = [i for i in range(4) if ctx.needs_input_grad[i] and ins[i] is not None]
+            with ctorch.enable_grad():
+                outs = _gru_steps(*ins, ctx.reverse)
+            got = ctorch.autograd.grad(
+                outs, [ins[i] for i in want], [g_out, g_h], create_graph=True,
+                allow_unused=True,
+            )  # fmt: skip
+            res: list[Any] = [None] * 5
+            for i, g in zip(want, got, strict=True):
+                res[i] = g
+            return tuple(res)
+        from ...ops.linalg import _linear_mm
+
+        act, ghs, hs = ctx.arrays
+        _xg, _h0, w_hh, b_hh = ctx.saved_tensors
+        T, B, G = act.shape
+        H = G // 3
+        dt = act.dtype
+        k = float_kernels(act, "gru_gates_backward")
+        wa = w_hh._a
+        go = np.ascontiguousarray(g_out._a, dtype=dt)
+        dh = np.ascontiguousarray(g_h._a, dtype=dt)
+        dgi, dgh = np.empty((T, B, G), dt), np.empty((T, B, G), dt)
+        order = _lstm_order(T, ctx.reverse)
+        for s in range(T - 1, -1, -1):
+            t = order[s]
+            gh = go[t] + dh  # h_t's gradient: the output's and the later steps'
+            dh_gate = np.empty((B, H), dt)
+            k.gru_gates_backward(act[t], ghs[t], hs[t], gh, dgi[t], dgh[t], dh_gate)
+            dh = dh_gate + _linear_mm(dgh[t], wa)  # through the gates and through W_hh
+        gw = gb = None
+        dgh2 = dgh.reshape(T * B, G)
+        if ctx.needs_input_grad[2]:  # all the steps' W_hh products at once (see _LSTMLayer)
+            gw = _linear_mm(dgh2.T, hs.reshape(T * B, H))
+        if b_hh is not None and ctx.needs_input_grad[3]:
+            gb = _wrap(dgh2).sum(0)._a
+        return (
+            _wrap(dgi),
+            _wrap(dh),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+        )
 
 
 def _rnn_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
@@ -608,6 +720,15 @@ class RNNBase(Module):
                     outs_dir.append(out_d)
                     h_n.append(h)
                     c_n.append(c)
+                    continue
+                if (
+                    mode == "GRU"
+                    and steps is None
+                    and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
+                ):
+                    out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
+                    outs_dir.append(out_d)
+                    h_n.append(h)
                     continue
                 xg = _unbind0(xg_all)
                 outs: list[Tensor | None] = [None] * T
