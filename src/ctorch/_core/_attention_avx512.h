@@ -74,14 +74,14 @@ CTA_TILE(cta_nt_full4, 4, 1, 0)
 CTA_TILE(cta_nt_full1, 1, 1, 0)
 CTA_TILE(cta_nt_edge1, 1, 0, 0)
 
-/* s[r * S + j] = sum_d a[r * D + d] * bT[d * S + j], 4 rows, j < n */
-static CTA_TGT void cta_gemm4_nt_avx512(const float *a, ct_i D, const float *bT, ct_i S,
-                                        ct_i n, float *s)
+/* s[r * S + j] = sum_d a[r * D + d] * bT[d * ldb + j], 4 rows, j < n */
+static CTA_TGT void cta_gemm4_nt_avx512(const float *a, ct_i D, const float *bT, ct_i ldb,
+                                        ct_i S, ct_i n, float *s)
 {
     ct_i j0 = 0;
-    for (; j0 + 64 <= n; j0 += 64) cta_nt_full4(a, D, D, bT, S, j0, n, s, S);
-    for (; j0 + 16 <= n; j0 += 16) cta_nt_full1(a, D, D, bT, S, j0, n, s, S);
-    if (j0 < n) cta_nt_edge1(a, D, D, bT, S, j0, n, s, S);
+    for (; j0 + 64 <= n; j0 += 64) cta_nt_full4(a, D, D, bT, ldb, j0, n, s, S);
+    for (; j0 + 16 <= n; j0 += 16) cta_nt_full1(a, D, D, bT, ldb, j0, n, s, S);
+    if (j0 < n) cta_nt_edge1(a, D, D, bT, ldb, j0, n, s, S);
 }
 
 CTA_TILE(cta_nn_full4, 4, 1, 1)

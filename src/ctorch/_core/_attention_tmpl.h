@@ -43,11 +43,12 @@ CT_SIMD static void FN(cta_exp_shift)(T *s, ct_i n, T m)
 
 /* s[r * S + j] = sum_d a[r * D + d] * bT[d * S + j] for 4 rows r and j < n: a 4 x W tile of
  * accumulators stays in registers over d (one load of bT per 4 products). */
-CTA_SIMD static void FN(cta_gemm4_nt)(const T *a, ct_i D, const T *bT, ct_i S, ct_i n, T *s)
+CTA_SIMD static void FN(cta_gemm4_nt)(const T *a, ct_i D, const T *bT, ct_i ldb, ct_i S, ct_i n,
+                                      T *s)
 {
 #ifdef CTA_AVX512_F32
     if (cta_tiles()) {
-        cta_gemm4_nt_avx512(a, D, bT, S, n, s);
+        cta_gemm4_nt_avx512(a, D, bT, ldb, S, n, s);
         return;
     }
 #endif
@@ -56,7 +57,7 @@ CTA_SIMD static void FN(cta_gemm4_nt)(const T *a, ct_i D, const T *bT, ct_i S, c
         T a0[CTA_W], a1[CTA_W], a2[CTA_W], a3[CTA_W];
         for (ct_i l = 0; l < CTA_W; ++l) a0[l] = a1[l] = a2[l] = a3[l] = 0;
         for (ct_i d = 0; d < D; ++d) {
-            const T *br = bT + d * S + j0;
+            const T *br = bT + d * ldb + j0;
             T x0 = a[d], x1 = a[D + d], x2 = a[2 * D + d], x3 = a[3 * D + d];
             _Pragma("omp simd") for (ct_i l = 0; l < CTA_W; ++l) {
                 T bv = br[l];
@@ -76,7 +77,7 @@ CTA_SIMD static void FN(cta_gemm4_nt)(const T *a, ct_i D, const T *bT, ct_i S, c
     for (ct_i r = 0; r < 4; ++r)
         for (ct_i j = j0; j < n; ++j) {
             T acc = 0;
-            for (ct_i d = 0; d < D; ++d) acc = CTA_FMA(a[r * D + d], bT[d * S + j], acc);
+            for (ct_i d = 0; d < D; ++d) acc = CTA_FMA(a[r * D + d], bT[d * ldb + j], acc);
             s[r * S + j] = acc;
         }
 }
@@ -211,14 +212,16 @@ static inline ct_i FN(cta_tile)(const ct_i *gn, int g, ct_i j0)
     return nb < CTA_BC ? nb : CTA_BC;
 }
 
-/* s[g * 4 * S + j] for j < gn[g]: the block's scores (unscaled products), tiled over keys */
-static void FN(cta_block_nt)(const T **ag, int ng, const ct_i *gn, ct_i D, const T *bT, ct_i S,
-                             T *s)
+/* s[g * 4 * S + j] for j < gn[g]: the block's scores (unscaled products), tiled over keys;
+ * bT's rows are ldb apart */
+static void FN(cta_block_nt)(const T **ag, int ng, const ct_i *gn, ct_i D, const T *bT,
+                             ct_i ldb, ct_i S, T *s)
 {
     for (ct_i j0 = 0; j0 < gn[ng - 1]; j0 += CTA_BC)
         for (int g = 0; g < ng; ++g) {
             ct_i nb = FN(cta_tile)(gn, g, j0);
-            if (nb > 0) FN(cta_gemm4_nt)(ag[g], D, bT + j0, S, nb, s + (ct_i)g * 4 * S + j0);
+            if (nb > 0)
+                FN(cta_gemm4_nt)(ag[g], D, bT + j0, ldb, S, nb, s + (ct_i)g * 4 * S + j0);
         }
 }
 
@@ -255,11 +258,11 @@ static void FN(cta_group_keys)(ct_i i0, ct_i nr, int ng, ct_i S, int causal, ct_
     }
 }
 
-/* forward of one slice: o (L, DV), lse (L).
+/* forward of one slice: o (L, DV), lse (L); kT's rows are ldt >= S apart.
  * s: scratch of CTA_BR * S; pad: 4 * max(D, DV); obuf: 4 * DV. */
 static void FN(cta_forward)(const T *q, const T *kT, const T *v, const T *mask, ct_i ms0,
                             ct_i ms1, int causal, T scale, T *o, T *lse, ct_i L, ct_i S,
-                            ct_i D, ct_i DV, T *s, T *pad, T *obuf)
+                            ct_i D, ct_i DV, T *s, T *pad, T *obuf, ct_i ldt)
 {
     const T *qg[CTA_BR / 4];
     T *og[CTA_BR / 4];
@@ -268,7 +271,7 @@ static void FN(cta_forward)(const T *q, const T *kT, const T *v, const T *mask, 
         ct_i nr = L - i0 < CTA_BR ? L - i0 : CTA_BR;
         int ng = FN(cta_groups)(q + i0 * D, nr, D, pad, qg);
         FN(cta_group_keys)(i0, nr, ng, S, causal, gn);
-        FN(cta_block_nt)(qg, ng, gn, D, kT, S, s);
+        FN(cta_block_nt)(qg, ng, gn, D, kT, ldt, S, s);
         for (ct_i r = 0; r < (ct_i)ng * 4; ++r) {
             ct_i i = i0 + r, n = gn[r / 4];
             if (r < nr)
@@ -290,11 +293,13 @@ static void FN(cta_forward)(const T *q, const T *kT, const T *v, const T *mask, 
 
 /* backward of one slice.  gq (L, D), gk (S, D), gv (S, DV) are overwritten; gmask (L, S),
  * when not NULL, gets the scores' gradient (before the scale).
- * p, dp: scratch of CTA_BR * S each; pad: 8 * max(D, DV); gqb: 4 * D. */
+ * p, dp: scratch of CTA_BR * S each; pad: 8 * max(D, DV); gqb: 4 * D; kT's and vT's rows
+ * are ldt >= S apart. */
 static void FN(cta_backward)(const T *q, const T *k, const T *kT, const T *vT, const T *mask,
                              ct_i ms0, ct_i ms1, int causal, T scale, const T *o,
                              const T *go, const T *lse, T *gq, T *gk, T *gv, T *gmask,
-                             ct_i L, ct_i S, ct_i D, ct_i DV, T *p, T *dp, T *pad, T *gqb)
+                             ct_i L, ct_i S, ct_i D, ct_i DV, T *p, T *dp, T *pad, T *gqb,
+                             ct_i ldt)
 {
     ct_i W = D > DV ? D : DV;
     const T *qg[CTA_BR / 4], *gog[CTA_BR / 4];
@@ -310,8 +315,8 @@ static void FN(cta_backward)(const T *q, const T *k, const T *kT, const T *vT, c
         int ng = FN(cta_groups)(q + i0 * D, nr, D, pad, qg);
         FN(cta_groups)(go + i0 * DV, nr, DV, pad + 4 * W, gog);
         FN(cta_group_keys)(i0, nr, ng, S, causal, gn);
-        FN(cta_block_nt)(qg, ng, gn, D, kT, S, p);
-        FN(cta_block_nt)(gog, ng, gn, DV, vT, S, dp);
+        FN(cta_block_nt)(qg, ng, gn, D, kT, ldt, S, p);
+        FN(cta_block_nt)(gog, ng, gn, DV, vT, ldt, S, dp);
         for (ct_i r = 0; r < (ct_i)ng * 4; ++r) {
             ct_i i = i0 + r, n = gn[r / 4], nv = r < nr ? FN(cta_nvis)(i, S, causal) : 0;
             T *pr = p + r * S, *dr = dp + r * S;

@@ -33,24 +33,25 @@ cdef extern from "_attention_simd.h" nogil:
     void cta_forward_f32(const float *q, const float *kT, const float *v, const float *mask,
                          Py_ssize_t ms0, Py_ssize_t ms1, int causal, float scale, float *o,
                          float *lse, Py_ssize_t L, Py_ssize_t S, Py_ssize_t D, Py_ssize_t DV,
-                         float *s, float *pad, float *obuf)
+                         float *s, float *pad, float *obuf, Py_ssize_t ldt)
     void cta_forward_f64(const double *q, const double *kT, const double *v,
                          const double *mask, Py_ssize_t ms0, Py_ssize_t ms1, int causal,
                          double scale, double *o, double *lse, Py_ssize_t L, Py_ssize_t S,
-                         Py_ssize_t D, Py_ssize_t DV, double *s, double *pad, double *obuf)
+                         Py_ssize_t D, Py_ssize_t DV, double *s, double *pad, double *obuf,
+                         Py_ssize_t ldt)
     void cta_backward_f32(const float *q, const float *k, const float *kT, const float *vT,
                           const float *mask, Py_ssize_t ms0, Py_ssize_t ms1, int causal,
                           float scale, const float *o, const float *go, const float *lse,
                           float *gq, float *gk, float *gv, float *gmask, Py_ssize_t L,
                           Py_ssize_t S, Py_ssize_t D, Py_ssize_t DV, float *p, float *dp,
-                          float *pad, float *gqb)
+                          float *pad, float *gqb, Py_ssize_t ldt)
     void cta_backward_f64(const double *q, const double *k, const double *kT,
                           const double *vT, const double *mask, Py_ssize_t ms0,
                           Py_ssize_t ms1, int causal, double scale, const double *o,
                           const double *go, const double *lse, double *gq, double *gk,
                           double *gv, double *gmask, Py_ssize_t L, Py_ssize_t S,
                           Py_ssize_t D, Py_ssize_t DV, double *p, double *dp, double *pad,
-                          double *gqb)
+                          double *gqb, Py_ssize_t ldt)
 
 
 def _set_register_tiles(bint on):
@@ -81,20 +82,31 @@ cdef inline void _scatter(real *dst, Py_ssize_t rs, const real *src, Py_ssize_t 
         memcpy(dst + i * rs, src + i * cols, cols * sizeof(real))
 
 
-cdef inline void _transpose(real *dst, const real *src, Py_ssize_t rows, Py_ssize_t cols,
-                            Py_ssize_t rs) noexcept nogil:
-    """dst (cols, rows) C-contiguous <- the transpose of src (rows, cols), rows rs apart
+cdef inline Py_ssize_t _ldt(Py_ssize_t S) noexcept nogil:
+    """The row stride of the per-slice K^T and V^T blocks (S keys a row): S rounded up to an
+    odd number of 16-element units, so that the rows a product tile walks down start in
+    different L1 sets (rows 4 KiB apart, S = 1024 float32, all fell in one set: 8 heads of
+    1024 x 64 ran 0.81x torch)"""
+    cdef Py_ssize_t n16 = (S + 15) // 16
+    if n16 % 2 == 0:
+        n16 += 1
+    return 16 * n16
+
+
+cdef inline void _transpose(real *dst, Py_ssize_t ld, const real *src, Py_ssize_t rows,
+                            Py_ssize_t cols, Py_ssize_t rs) noexcept nogil:
+    """dst (cols, rows), rows ld apart <- the transpose of src (rows, cols), rows rs apart
     (float32: 16 x 16 register transposes; else in 8-row strips, so each strip's rows stay
     in L1 while their columns are written)"""
     cdef Py_ssize_t i0, i1, i, j
     if real is float:
-        ct_transpose_f32(dst, rows, src, rs, <int> rows, <int> cols)
+        ct_transpose_f32(dst, ld, src, rs, <int> rows, <int> cols)
         return
     for i0 in range(0, rows, 8):
         i1 = i0 + 8 if i0 + 8 < rows else rows
         for j in range(cols):
             for i in range(i0, i1):
-                dst[j * rows + i] = src[i * rs + j]
+                dst[j * ld + i] = src[i * rs + j]
 
 
 cdef inline const real *_rows(const real *src, Py_ssize_t rs, Py_ssize_t rows,
@@ -128,7 +140,8 @@ def sdpa_forward(
     cdef Py_ssize_t isz = sizeof(real)
     cdef Py_ssize_t qrs = q.strides[2] // isz, krs = k.strides[2] // isz
     cdef Py_ssize_t vrs = v.strides[2] // isz, ors = o.strides[2] // isz
-    cdef Py_ssize_t nbuf = 32 * S + 4 * W + 4 * DV + 1 + D * S + L * D + S * DV + L * DV
+    cdef Py_ssize_t ldt = _ldt(S)
+    cdef Py_ssize_t nbuf = 32 * S + 4 * W + 4 * DV + 1 + D * ldt + L * D + S * DV + L * DV
     cdef const real[:, :, :, :] mk
     cdef Py_ssize_t ms[4]
     cdef const real *pm
@@ -157,19 +170,19 @@ def sdpa_forward(
                 continue
             # buf: scores (32 S), pad (4 W), obuf (4 DV), kT (D S), q, v and o blocks
             kT = buf + 32 * S + 4 * W + 4 * DV + 1
-            _transpose(kT, &k[bi, hi, 0, 0], S, D, krs)
-            qp = _rows(&q[bi, hi, 0, 0], qrs, L, D, kT + D * S)
-            vp = _rows(&v[bi, hi, 0, 0], vrs, S, DV, kT + D * S + L * D)
-            op = &o[bi, hi, 0, 0] if ors == DV else kT + D * S + L * D + S * DV
+            _transpose(kT, ldt, &k[bi, hi, 0, 0], S, D, krs)
+            qp = _rows(&q[bi, hi, 0, 0], qrs, L, D, kT + D * ldt)
+            vp = _rows(&v[bi, hi, 0, 0], vrs, S, DV, kT + D * ldt + L * D)
+            op = &o[bi, hi, 0, 0] if ors == DV else kT + D * ldt + L * D + S * DV
             pm = &mk[bi, hi, 0, 0] if has_mask else NULL
             if real is float:
                 cta_forward_f32(qp, kT, vp, pm, ms[2], ms[3], causal, <float> scale, op,
                                 &lse[bi, hi, 0], L, S, D, DV, buf, buf + 32 * S,
-                                buf + 32 * S + 4 * W)
+                                buf + 32 * S + 4 * W, ldt)
             else:
                 cta_forward_f64(qp, kT, vp, pm, ms[2], ms[3], causal, scale, op,
                                 &lse[bi, hi, 0], L, S, D, DV, buf, buf + 32 * S,
-                                buf + 32 * S + 4 * W)
+                                buf + 32 * S + 4 * W, ldt)
             if ors != DV:
                 _scatter(&o[bi, hi, 0, 0], ors, op, L, DV)
             free(buf)
@@ -195,8 +208,9 @@ def sdpa_backward(
     cdef Py_ssize_t gors = go.strides[2] // isz, gqrs = gq.strides[2] // isz
     cdef Py_ssize_t gkrs = gk.strides[2] // isz, gvrs = gv.strides[2] // isz
     cdef Py_ssize_t nfix = 64 * S + 8 * W + 4 * D + 1
-    # + kT, k, gk (S D each), vT, gv (S DV), q, gq (L D), o, go (L DV)
-    cdef Py_ssize_t nbuf = nfix + 3 * S * D + 2 * S * DV + 2 * L * D + 2 * L * DV
+    cdef Py_ssize_t ldt = _ldt(S)
+    # + kT (D ldt), vT (DV ldt), k, gk (S D each), gv (S DV), q, gq (L D), o, go (L DV)
+    cdef Py_ssize_t nbuf = nfix + (D + DV) * ldt + 2 * S * D + S * DV + 2 * L * D + 2 * L * DV
     cdef const real[:, :, :, :] mk
     cdef real[:, :, :, :] gm
     cdef Py_ssize_t ms[4]
@@ -239,10 +253,10 @@ def sdpa_backward(
             # buf: p, dp (32 S each), pad (8 W), gqb (4 D), then kT, vT and the gathered
             # or scattered row blocks
             kT = buf + nfix
-            vT = kT + D * S
-            _transpose(kT, &k[bi, hi, 0, 0], S, D, krs)
-            _transpose(vT, &v[bi, hi, 0, 0], S, DV, vrs)
-            nxt = vT + S * DV
+            vT = kT + D * ldt
+            _transpose(kT, ldt, &k[bi, hi, 0, 0], S, D, krs)
+            _transpose(vT, ldt, &v[bi, hi, 0, 0], S, DV, vrs)
+            nxt = vT + DV * ldt
             qp = _rows(&q[bi, hi, 0, 0], qrs, L, D, nxt)
             nxt = nxt + L * D
             kp = _rows(&k[bi, hi, 0, 0], krs, S, D, nxt)
@@ -261,11 +275,11 @@ def sdpa_backward(
             if real is float:
                 cta_backward_f32(qp, kp, kT, vT, pm, ms[2], ms[3], causal, <float> scale, op,
                                  gop, &lse[bi, hi, 0], gqp, gkp, gvp, pg, L, S, D, DV, buf,
-                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W)
+                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W, ldt)
             else:
                 cta_backward_f64(qp, kp, kT, vT, pm, ms[2], ms[3], causal, scale, op, gop,
                                  &lse[bi, hi, 0], gqp, gkp, gvp, pg, L, S, D, DV, buf,
-                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W)
+                                 buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W, ldt)
             if gqrs != D:
                 _scatter(&gq[bi, hi, 0, 0], gqrs, gqp, L, D)
             if gkrs != D:
