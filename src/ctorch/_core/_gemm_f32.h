@@ -32,9 +32,7 @@
  * GFLOP/s, at 256 at 126 (1 thread, Xeon); conv shapes and K = 512..2048 products were
  * equal or a few % faster.  The blocking never changes the bits: each C element is one FMA
  * chain over k, and a stored partial sum is reloaded exactly. */
-#ifndef CTG_KC
 #define CTG_KC 256
-#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CTG_X86 1
