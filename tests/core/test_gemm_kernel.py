@@ -337,3 +337,64 @@ def test_column_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
     for other in outs[1:]:
         np.testing.assert_array_equal(outs[0], other)
     check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+
+
+@pytest.mark.parametrize("simd", SIMD)
+@pytest.mark.parametrize(
+    "M,K,N,layout",  # tiles straight into C and through the scratch tile; the tall path;
+    # K = 0; a transposed (strided) output; batches
+    [
+        (1024, 64, 192, "plain"),
+        (65, 300, 17, "plain"),
+        (2000, 600, 40, "plain"),
+        (33, 0, 20, "plain"),
+        (40, 50, 70, "out-transposed"),
+        (40, 300, 70, "batched"),
+    ],
+)
+def test_bias_in_the_tiles_gives_the_bits_of_adding_it_after(simd, M, K, N, layout):
+    """sgemm(..., bias=b) adds b to every row of out after its sum, tile by tile (nn.Linear's
+    bias): bit for bit the product followed by one float32 addition of b, at 1 and 2 threads,
+    with accumulate too."""
+    rng = np.random.default_rng(M + K + N)
+    nb = 3 if layout == "batched" else 1
+    a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
+    bias = rand(rng, N)
+    base = rand(rng, nb, M, N)
+    for acc in (False, True):
+        ref = base.copy() if acc else np.empty_like(base)
+        gemm.sgemm(a, b, ref, accumulate=acc, simd=simd)
+        ref = ref + bias  # float32 + float32: one rounding, as the kernel
+        for nt in (1, 2):
+            if layout == "out-transposed":
+                out = np.ascontiguousarray(base.transpose(0, 2, 1)).transpose(0, 2, 1)
+            else:
+                out = base.copy()
+            if not acc:
+                out[...] = np.nan  # every element must be written
+            with threads(nt):
+                gemm.sgemm(a, b, out, accumulate=acc, simd=simd, bias=bias)
+            np.testing.assert_array_equal(out, ref)
+
+
+def test_bias_length_is_checked():
+    a, b = np.zeros((1, 4, 3), np.float32), np.zeros((1, 3, 5), np.float32)
+    with pytest.raises(ValueError, match="sgemm: bias has 4 elements, expected 5"):
+        gemm.sgemm(a, b, np.zeros((1, 4, 5), np.float32), bias=np.zeros(4, np.float32))
+
+
+@pytest.mark.parametrize("shape", [(1024, 64, 192), (3, 50, 64, 65), (700, 512, 8)])
+def test_linear_with_bias_gives_the_bits_of_matmul_then_add(shape):
+    """nn.Linear's float32 forward adds its bias inside sgemm's tiles; the result is bit for
+    bit x @ W^T followed by + b (as before the fusion)."""
+    import ctorch
+
+    *lead, K, N = shape
+    rng = np.random.default_rng(1)
+    x = ctorch.tensor(rand(rng, *lead, K))
+    lin = ctorch.nn.Linear(K, N)
+    with ctorch.no_grad():
+        lin.bias.copy_(ctorch.tensor(rand(rng, N)))
+        want = (x @ lin.weight.T) + lin.bias
+    got = lin(x)
+    np.testing.assert_array_equal(got.detach().numpy(), want.numpy())

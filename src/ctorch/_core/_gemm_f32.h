@@ -353,6 +353,7 @@ typedef struct {
     const float *B; ptrdiff_t b_bs, b_rs, b_cs;
     float *C; ptrdiff_t c_bs, c_rs, c_cs;
     int reduce_batch, accumulate;
+    const float *bias; /* NULL, or N column values added to C after its last K block */
     int kc, nkb;       /* K blocking: nkb blocks of kc (the last one shorter) */
     int Mp;            /* M rounded up to MR */
     int simd;
@@ -436,6 +437,38 @@ static inline void ctg_call(const ctg_problem *p, int nv, int mr, int kc, const 
         p->uk[nv](kc, ap, bp, ldb, c, ldc, load, pf, npf);
 }
 
+/* c[i * ldc + j] += bias[j] for a tile's rows i < mr and columns j < nr (C's columns
+ * contiguous): nn.Linear's bias while the tile is in L1, instead of a pass over the whole
+ * output after the product; the same single float addition, so the same bits. */
+#ifdef CTG_X86
+static CTG_AVX512 void ctg_bias_tile_avx512(float *c, ptrdiff_t ldc, const float *bias, int mr,
+                                            int nr)
+{
+    for (int j = 0; j < nr; j += 16) {
+        const __mmask16 m = (__mmask16)ct_lanes16(0, nr - j);
+        const __m512 bv = _mm512_maskz_loadu_ps(m, bias + j);
+        for (int i = 0; i < mr; i++) {
+            float *ci = c + i * ldc + j;
+            _mm512_mask_storeu_ps(ci, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, ci), bv));
+        }
+    }
+}
+#endif
+
+static void ctg_bias_tile(const ctg_problem *p, float *c, ptrdiff_t ldc, const float *bias,
+                          int mr, int nr)
+{
+#ifdef CTG_X86
+    if (p->simd) {
+        ctg_bias_tile_avx512(c, ldc, bias, mr, nr);
+        return;
+    }
+#endif
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            c[i * ldc + j] = c[i * ldc + j] + bias[j];
+}
+
 static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j1, int m0,
                      int m1, const float *apk_shared, float *apk, float *bpk, int nxb,
                      int nxj0, int nxj1)
@@ -455,6 +488,8 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
             const int k0 = kb * p->kc;
             const int kc = (p->K - k0 < p->kc) ? p->K - k0 : p->kc;
             const int load = p->accumulate || kb > 0 || b > b0;
+            /* the bias after the last contribution to each C element */
+            const float *bias = p->bias && kb == p->nkb - 1 && b == b1 - 1 ? p->bias : NULL;
             const float *Bk = B + k0 * p->b_rs;
 #ifdef CTG_X86
             if (p->b_cs == 1 && p->simd && !p->b_direct)
@@ -530,6 +565,8 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                     const int rows = p->a_direct == 1 && mr <= 4 ? 4 : CTG_MR;
                     if (mr == rows && nr == w && p->c_cs == 1) {
                         ctg_call(p, nv, mr, kc, ap, bp, ldb, c, p->c_rs, load, pfp, npf);
+                        if (bias)
+                            ctg_bias_tile(p, c, p->c_rs, bias + jr, mr, nr);
                     } else {
                         if (load)
                             for (int i = 0; i < mr; i++)
@@ -539,6 +576,8 @@ static void ctg_item(const ctg_problem *p, int b0, int b1, int cb, int j0, int j
                             p->uk[nv](kc, ap, bp, ldb, tile, w, load, pfp, npf);
                         else
                             ctg_call(p, nv, mr, kc, ap, bp, ldb, tile, w, load, pfp, npf);
+                        if (bias)
+                            ctg_bias_tile(p, tile, w, bias + jr, mr, nr);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[i * p->c_rs + j * p->c_cs] = tile[i * w + j];
@@ -563,6 +602,7 @@ static void ctg_setup(ctg_problem *p, int nbatch, int M, int N, int K,
     p->B = B; p->b_bs = b_bs; p->b_rs = b_rs; p->b_cs = b_cs;
     p->C = C; p->c_bs = c_bs; p->c_rs = c_rs; p->c_cs = c_cs;
     p->reduce_batch = reduce_batch; p->accumulate = accumulate;
+    p->bias = NULL;
     const int KCt = CTG_KC;
     p->nkb = K > 0 ? (K + KCt - 1) / KCt : 1;
     p->kc = K > 0 ? (K + p->nkb - 1) / p->nkb : 1;
@@ -795,12 +835,26 @@ static void ctg_transpose_block(float *c, ptrdiff_t c_rs, ptrdiff_t c_cs, float 
     }
 }
 
-/* Returns 0, or -1 when a buffer could not be allocated. */
-static int ct_sgemm(int nbatch, int M, int N, int K,
-                    const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                    const float *B, ptrdiff_t b_bs, ptrdiff_t b_rs, ptrdiff_t b_cs,
-                    float *C, ptrdiff_t c_bs, ptrdiff_t c_rs, ptrdiff_t c_cs,
-                    int reduce_batch, int accumulate, int nthreads, int use_simd)
+/* c[b][i][j] += bias[j] over all of C (the paths that do not add it tile by tile) */
+static void ctg_bias_all(float *C, int ncb, ptrdiff_t c_bs, int M, int N, ptrdiff_t c_rs,
+                         ptrdiff_t c_cs, const float *bias)
+{
+    for (int b = 0; b < ncb; b++)
+        for (int i = 0; i < M; i++) {
+            float *c = C + b * c_bs + i * c_rs;
+            for (int j = 0; j < N; j++)
+                c[j * c_cs] = c[j * c_cs] + bias[j];
+        }
+}
+
+/* C (+)= A @ B (+ bias, N values added to each row of C after its sum, when not NULL).
+ * Returns 0, or -1 when a buffer could not be allocated. */
+static int ct_sgemm_bias(int nbatch, int M, int N, int K,
+                         const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                         const float *B, ptrdiff_t b_bs, ptrdiff_t b_rs, ptrdiff_t b_cs,
+                         float *C, ptrdiff_t c_bs, ptrdiff_t c_rs, ptrdiff_t c_cs,
+                         int reduce_batch, int accumulate, int nthreads, int use_simd,
+                         const float *bias)
 {
     ctg_problem p;
     const int ncb = reduce_batch ? 1 : nbatch;
@@ -828,14 +882,16 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
             for (int b = 0; b < ncb; b++)
                 ctg_transpose_block(C + b * c_bs, c_rs, c_cs, t + (ptrdiff_t)b * N * M, M, N,
                                     1, nt);
-        const int rc = ct_sgemm(nbatch, N, M, K, B, b_bs, b_cs, b_rs, A, a_bs, a_cs, a_rs, t,
-                                (ptrdiff_t)N * M, M, 1, reduce_batch, accumulate, nthreads,
-                                use_simd);
+        const int rc = ct_sgemm_bias(nbatch, N, M, K, B, b_bs, b_cs, b_rs, A, a_bs, a_cs,
+                                     a_rs, t, (ptrdiff_t)N * M, M, 1, reduce_batch, accumulate,
+                                     nthreads, use_simd, NULL);
         if (rc == 0)
             for (int b = 0; b < ncb; b++)
                 ctg_transpose_block(C + b * c_bs, c_rs, c_cs, t + (ptrdiff_t)b * N * M, M, N,
                                     0, nt);
         free(t);
+        if (rc == 0 && bias)
+            ctg_bias_all(C, ncb, c_bs, M, N, c_rs, c_cs, bias);
         return rc;
     }
     if (K <= 0 || (reduce_batch && nbatch <= 0)) { /* C = 0 (or unchanged) */
@@ -844,10 +900,13 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
                 for (int i = 0; i < M; i++)
                     for (int j = 0; j < N; j++)
                         C[b * c_bs + i * c_rs + j * c_cs] = 0.0f;
+        if (bias)
+            ctg_bias_all(C, ncb, c_bs, M, N, c_rs, c_cs, bias);
         return 0;
     }
     ctg_setup(&p, nbatch, M, N, K, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs, C, c_bs, c_rs,
               c_cs, reduce_batch, accumulate, use_simd);
+    p.bias = bias;
 
     const int panels = (N + CTG_NR - 1) / CTG_NR;
     const int ppb1 = ctg_block_panels(&p); /* one thread's column block */
@@ -970,6 +1029,16 @@ static int ct_sgemm(int nbatch, int M, int N, int K,
     }
     free(apk_shared);
     return err ? -1 : 0;
+}
+
+static int ct_sgemm(int nbatch, int M, int N, int K,
+                    const float *A, ptrdiff_t a_bs, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                    const float *B, ptrdiff_t b_bs, ptrdiff_t b_rs, ptrdiff_t b_cs,
+                    float *C, ptrdiff_t c_bs, ptrdiff_t c_rs, ptrdiff_t c_cs,
+                    int reduce_batch, int accumulate, int nthreads, int use_simd)
+{
+    return ct_sgemm_bias(nbatch, M, N, K, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs, C, c_bs,
+                         c_rs, c_cs, reduce_batch, accumulate, nthreads, use_simd, NULL);
 }
 
 #endif

@@ -20,11 +20,12 @@ buffer instead of whole-batch column arrays (``_conv_f32.h``).
 cdef extern from "_gemm_f32.h" nogil:
     int ct_max_threads()
     int ct_have_avx512()
-    int ct_sgemm(int nbatch, int M, int N, int K,
-                 const float *A, Py_ssize_t a_bs, Py_ssize_t a_rs, Py_ssize_t a_cs,
-                 const float *B, Py_ssize_t b_bs, Py_ssize_t b_rs, Py_ssize_t b_cs,
-                 float *C, Py_ssize_t c_bs, Py_ssize_t c_rs, Py_ssize_t c_cs,
-                 int reduce_batch, int accumulate, int nthreads, int use_simd)
+    int ct_sgemm_bias(int nbatch, int M, int N, int K,
+                      const float *A, Py_ssize_t a_bs, Py_ssize_t a_rs, Py_ssize_t a_cs,
+                      const float *B, Py_ssize_t b_bs, Py_ssize_t b_rs, Py_ssize_t b_cs,
+                      float *C, Py_ssize_t c_bs, Py_ssize_t c_rs, Py_ssize_t c_cs,
+                      int reduce_batch, int accumulate, int nthreads, int use_simd,
+                      const float *bias)
 
 cdef extern from "_conv_f32.h" nogil:
     ctypedef struct ctc_geom:
@@ -40,8 +41,11 @@ cdef Py_ssize_t INT_MAX_ = 2147483647
 
 
 def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
-          bint reduce_batch=False, bint accumulate=False, bint simd=True):
+          bint reduce_batch=False, bint accumulate=False, bint simd=True, bias=None):
     """out (+)= a @ b batched (or summed over the batch); see the module docstring.
+    ``bias`` (N,) float32 C-contiguous, when given, is added to every row of out after its
+    sum (nn.Linear: tile by tile while the tile is in cache; the same bits as adding it
+    after the product).
 
     ``simd=False`` forces the portable micro-kernel (tests)."""
     cdef Py_ssize_t ba = a.shape[0], M = a.shape[1], K = a.shape[2]
@@ -52,6 +56,14 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
                          f"inner sizes {K} and {b.shape[1]} differ")
     if (ba != nb and ba != 1) or (bb != nb and bb != 1):
         raise ValueError(f"sgemm: batch sizes {ba} and {bb} do not broadcast")
+    cdef const float[::1] bv
+    cdef const float *pbias = NULL
+    if bias is not None:
+        bv = bias
+        if bv.shape[0] != N:
+            raise ValueError(f"sgemm: bias has {bv.shape[0]} elements, expected {N}")
+        if N > 0:
+            pbias = &bv[0]
     cdef Py_ssize_t want = 1 if reduce_batch else nb
     if out.shape[0] != want or out.shape[1] != M or out.shape[2] != N:
         raise ValueError(f"sgemm: out is ({out.shape[0]}, {out.shape[1]}, {out.shape[2]}), "
@@ -70,11 +82,11 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
     cdef const float *pa = &a[0, 0, 0] if K > 0 and ba > 0 else NULL
     cdef const float *pb = &b[0, 0, 0] if K > 0 and bb > 0 else NULL
     with nogil:
-        rc = ct_sgemm(<int>nb, <int>M, <int>N, <int>K,
-                      pa, a_bs, a.strides[1] // s, a.strides[2] // s,
-                      pb, b_bs, b.strides[1] // s, b.strides[2] // s,
-                      &out[0, 0, 0], out.strides[0] // s, out.strides[1] // s,
-                      out.strides[2] // s, reduce_batch, accumulate, nt, simd)
+        rc = ct_sgemm_bias(<int>nb, <int>M, <int>N, <int>K,
+                           pa, a_bs, a.strides[1] // s, a.strides[2] // s,
+                           pb, b_bs, b.strides[1] // s, b.strides[2] // s,
+                           &out[0, 0, 0], out.strides[0] // s, out.strides[1] // s,
+                           out.strides[2] // s, reduce_batch, accumulate, nt, simd, pbias)
     if rc != 0:
         raise MemoryError("sgemm: could not allocate packing buffers")
 

@@ -71,7 +71,7 @@ def _linear_mm(x, y):
     return _matmul_arr(x, y)
 
 
-def _sgemm_2d(x, y):
+def _sgemm_2d(x, y, bias=None):
     """x @ y on ctorch's sgemm for two 2-D float32 CPU arrays, else None.
 
     On Linear's and matmul's shapes sgemm matches or beats OpenBLAS at 1 thread, and at 2+
@@ -81,14 +81,16 @@ def _sgemm_2d(x, y):
     multiply-adds (where OpenBLAS stays single-threaded) and those with fewer than 8 rows or
     columns (small-batch inference: OpenBLAS's GEMV paths; sgemm computes 8-row tiles) stay
     with NumPy (None here).  The choice depends on shapes, dtype and device only, and sgemm's
-    result does not depend on the thread count."""
+    result does not depend on the thread count.  ``bias`` (N,) float32 C-contiguous, when
+    given, is added to each row in the product's tiles (nn.Linear's bias: no pass over the
+    output after it; the same bits)."""
     k = sgemm_kernels(x, y) if _LINEAR_SGEMM and x.ndim == 2 and y.ndim == 2 else None
     if k is not None:
         M, K = x.shape
         N = y.shape[1]
         if M >= 8 and N >= 8 and M * N * K >= _LINEAR_SGEMM_MIN_MACS:
             out = np.empty((M, N), np.float32)
-            k.sgemm(x[None], y[None], out[None])
+            k.sgemm(x[None], y[None], out[None], bias=bias)
             return out
     return None
 
@@ -429,10 +431,21 @@ class Linear(Function):
         lead = xa.shape[:-1]
         # explicit row count: reshape(-1, 0) is ambiguous for NumPy (in_features == 0)
         x2 = xa.reshape(math.prod(lead), xa.shape[-1])
-        out = _linear_mm(x2, wa.T)
-        if b is not None:
-            ot = _wrap(out)
-            binary_arrays(ADD, ot, b, out=out)
+        out = None
+        ba = None if b is None else b._a
+        if (
+            ba is not None
+            and xa.dtype == _F32
+            and type(ba) is np.ndarray
+            and ba.dtype == _F32
+            and ba.shape == (wa.shape[0],)
+            and ba.flags.c_contiguous
+        ):  # the bias added in the product's tiles (the same bits as the add below)
+            out = _sgemm_2d(x2, wa.T, bias=ba)
+        if out is None:
+            out = _linear_mm(x2, wa.T)
+            if b is not None:
+                binary_arrays(ADD, _wrap(out), b, out=out)
         ctx.xshape = xa.shape
         ctx.has_b = b is not None
         return _wrap(out.reshape(lead + (wa.shape[0],)))
