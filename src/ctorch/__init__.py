@@ -112,6 +112,7 @@ class memory_format:
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
 from . import _tensor as _tensor_mod  # noqa: E402
@@ -677,7 +678,7 @@ def __getattr__(name: str):
 
 
 # --- sparse tensors (#13): torch.sparse, sparse_coo_tensor/sparse_csr_tensor, layouts ---
-from . import sparse  # noqa: E402
+from . import random, sparse, types  # noqa: E402
 
 sparse._install(globals())
 # --- end of sparse ---

@@ -1,10 +1,11 @@
-"""ctorch.testing.assert_close (torch's default tolerances per dtype)."""
+"""ctorch.testing: ``assert_close`` (torch's default tolerances per dtype), ``make_tensor``
+(random test inputs in torch's default ranges) and the deprecated ``assert_allclose``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["assert_close"]
+__all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 _TOL = {np.float16: (1e-3, 1e-5), np.float32: (1.3e-6, 1e-5), np.float64: (1e-7, 1e-7)}
 _TOL.update({np.complex64: _TOL[np.float32], np.complex128: _TOL[np.float64]})  # as torch
@@ -63,3 +64,102 @@ def assert_close(
             or f"Tensor-likes are not close!\n\nGreatest absolute difference: {np.nanmax(diff)} "
             f"(up to {atol} allowed)\nMismatched elements: {int(np.sum(~np.isclose(a, e, rtol, atol, equal_nan)))} / {a.size}"
         )
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg="") -> None:
+    """Deprecated (torch 1.12): ``assert_close`` without the dtype check, NaNs equal by
+    default, non-tensor inputs converted first."""
+    import warnings
+
+    warnings.warn(
+        "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a "
+        "future release. Please use `torch.testing.assert_close()` instead. You can find "
+        "detailed upgrade instructions in https://github.com/pytorch/pytorch/issues/61844.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    import ctorch
+
+    if not isinstance(actual, ctorch.Tensor):
+        actual = ctorch.tensor(actual)
+    if not isinstance(expected, ctorch.Tensor):
+        expected = ctorch.tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        # torch's rule: the looser defaults of the two dtypes
+        ra, ta = _TOL.get(np.dtype(actual.numpy().dtype).type, (0.0, 0.0))
+        re_, te = _TOL.get(np.dtype(expected.numpy().dtype).type, (0.0, 0.0))
+        rtol, atol = max(ra, re_), max(ta, te)
+    assert_close(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
+        msg=msg or None,
+    )  # fmt: skip
+
+
+def make_tensor(
+    *shape,
+    dtype,
+    device,
+    low=None,
+    high=None,
+    requires_grad: bool = False,
+    noncontiguous: bool = False,
+    exclude_zero: bool = False,
+    memory_format=None,
+):
+    """A tensor of ``shape`` filled with uniform random values in [low, high) (torch's
+    defaults: [-9, 9] for floating and complex dtypes, [-9, 10) for signed integers,
+    [0, 10) for unsigned ones, {False, True} for bool), drawn from ctorch's default
+    generator.  ``noncontiguous`` gives a view with a stride of 2 in the last dimension;
+    ``exclude_zero`` replaces zeros by the dtype's smallest step (1 for integers)."""
+    import ctorch
+
+    from . import _dtype as D
+
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])
+    shape = tuple(int(n) for n in shape)
+    if not isinstance(dtype, D.dtype):
+        raise TypeError(f"make_tensor: dtype must be a ctorch.dtype, got {dtype!r}")
+    nd = np.dtype(D.to_numpy_dtype(dtype))
+    rng = ctorch._random.rng_for(None)
+    if noncontiguous and shape and shape[-1] > 0:
+        full = shape[:-1] + (2 * shape[-1],)
+    else:
+        full = shape
+    if nd.kind == "b":
+        if low is not None or high is not None:
+            raise ValueError("make_tensor: low and high are not supported for bool")
+        a = rng.integers(0, 2, full).astype(bool)
+    elif nd.kind in "iu":
+        info = np.iinfo(nd)
+        lo = (-9 if nd.kind == "i" else 0) if low is None else int(np.ceil(low))
+        hi = 10 if high is None else int(np.ceil(high))
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max) + 1)
+        if lo >= hi:
+            raise ValueError(f"make_tensor: low ({low}) must be less than high ({high})")
+        a = rng.integers(lo, hi, full).astype(nd)
+        if exclude_zero:
+            a[a == 0] = 1
+    else:
+        lo = -9.0 if low is None else float(low)
+        hi = 9.0 if high is None else float(high)
+        if not lo <= hi:
+            raise ValueError(f"make_tensor: low ({low}) must be less than high ({high})")
+        real = np.float64
+        if nd.kind == "c":
+            a = rng.uniform(lo, hi, full) + 1j * rng.uniform(lo, hi, full)
+        else:
+            a = rng.uniform(lo, hi, full).astype(real)
+        t = ctorch.tensor(a).to(dtype)
+        if exclude_zero:
+            eps = float(ctorch.finfo(dtype).tiny)
+            t = ctorch.where(t == 0, ctorch.full_like(t, eps), t)
+        a = None
+    t = ctorch.tensor(a) if a is not None else t
+    if noncontiguous and shape and shape[-1] > 0:
+        t = t[..., ::2]
+    if device is not None and str(device) != "cpu":
+        t = t.to(device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t

@@ -484,3 +484,21 @@ def test_nanogpt_bench_profile(tmp_path: Path) -> None:
     assert (
         sum(ln.endswith(tuple("0123456789")) and "/7 loss:" in ln for ln in out.splitlines()) == 7
     )
+
+
+def test_utils_random_testing(tmp_path: Path) -> None:
+    check(
+        "utils_random_testing.py",
+        tmp_path,
+        [
+            "fork_rng keeps the stream True",
+            "state round trip True",
+            "total norm 231.352582 after clipping 1.0",
+            "fused conv-bn matches True Conv2d",
+            "skip_init Linear (7, 5)",
+            "converted Sequential (3, 2, 3, 3)",
+            "make_tensor (3, 4) ctorch.float32 True True",
+            "make_tensor ints (2, 5) ctorch.int64 False True",
+            "testing helpers ok",
+        ],
+    )

@@ -15,7 +15,13 @@ from ..._backend import xp_of
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_norm",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 _tensor_or_tensors = Tensor | Iterable[Tensor]
 
@@ -50,6 +56,58 @@ def _total_norm(grads: list[Tensor], norm_type: float) -> float:
     return acc ** (1.0 / norm_type)
 
 
+def _norm_tensor(total: float, like: Tensor) -> Tensor:
+    out = ctorch.tensor(total, dtype=D.from_numpy_dtype(like._a.dtype))
+    return out.to(like.device) if like.is_cuda else out
+
+
+def _check_finite(total: float, norm_type: float) -> None:
+    if math.isnan(total) or math.isinf(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+
+
+def get_total_norm(
+    tensors: _tensor_or_tensors,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The ``norm_type`` norm of all of ``tensors`` together (as if concatenated), a 0-d
+    tensor of the first one's dtype (torch 2.6's building block of ``clip_grad_norm_``)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if len(tensors) == 0:
+        return ctorch.tensor(0.0)
+    total = _total_norm(tensors, norm_type)
+    if error_if_nonfinite:
+        _check_finite(total, norm_type)
+    return _norm_tensor(total, tensors[0])
+
+
+def clip_grads_with_norm_(
+    parameters: _tensor_or_tensors,
+    max_norm: float,
+    total_norm: Tensor | float,
+    foreach: bool | None = None,
+) -> None:
+    """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` where that is below 1 (the
+    second half of ``clip_grad_norm_``, with a total norm computed elsewhere)."""
+    grads = _grads(parameters)
+    if len(grads) == 0:
+        return
+    clip_coef = float(max_norm) / (float(total_norm) + 1e-6)
+    if clip_coef < 1.0 or math.isnan(clip_coef):
+        with no_grad():
+            for g in grads:
+                a = g._a
+                a *= a.dtype.type(clip_coef) if a.dtype.kind in "fV" else clip_coef
+                g._vref[0] += 1
+
+
 def clip_grad_norm_(
     parameters: _tensor_or_tensors,
     max_norm: float,
@@ -61,30 +119,17 @@ def clip_grad_norm_(
 
     Returns the total norm before clipping (a 0-d tensor), as torch.
     """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)  # read twice: the norm, then the scaling
     grads = _grads(parameters)
-    max_norm = float(max_norm)
-    norm_type = float(norm_type)
     if len(grads) == 0:
         return ctorch.tensor(0.0)
-    total = _total_norm(grads, norm_type)
-    if error_if_nonfinite and (math.isnan(total) or math.isinf(total)):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is "
-            "non-finite, so it cannot be clipped. To disable this error and scale the "
-            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-        )
-    dt = grads[0]._a.dtype
-    clip_coef = max_norm / (total + 1e-6)
-    if clip_coef < 1.0 or math.isnan(clip_coef):
-        with no_grad():
-            for g in grads:
-                a = g._a
-                a *= a.dtype.type(clip_coef) if a.dtype.kind in "fV" else clip_coef
-                g._vref[0] += 1
-    out = ctorch.tensor(total, dtype=D.from_numpy_dtype(dt))
-    if grads[0].is_cuda:
-        out = out.to(grads[0].device)
-    return out
+    total = _total_norm(grads, float(norm_type))
+    if error_if_nonfinite:
+        _check_finite(total, float(norm_type))
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    return _norm_tensor(total, grads[0])
 
 
 def clip_grad_norm(

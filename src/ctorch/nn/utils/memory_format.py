@@ -1,0 +1,31 @@
+"""``nn.utils.convert_conv2d_weight_memory_format`` and its 3-D twin.
+
+ctorch keeps every tensor in NumPy's C order (a channels-last ``memory_format`` is accepted
+and does not change the layout), so these walk the module as torch does, ask each
+convolution's weight for the format, and return the module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
+
+
+def _convert(module: Any, memory_format: Any, kinds: tuple[str, ...]) -> Any:
+    if type(module).__name__ in kinds:
+        w = module.weight.detach().clone(memory_format=memory_format)
+        module.weight.data = w.resize_(w.size())
+    for child in module.children():
+        _convert(child, memory_format, kinds)
+    return module
+
+
+def convert_conv2d_weight_memory_format(module: Any, memory_format: Any) -> Any:
+    """``module`` with its Conv2d/ConvTranspose2d weights in ``memory_format``."""
+    return _convert(module, memory_format, ("Conv2d", "ConvTranspose2d"))
+
+
+def convert_conv3d_weight_memory_format(module: Any, memory_format: Any) -> Any:
+    """``module`` with its Conv3d/ConvTranspose3d weights in ``memory_format``."""
+    return _convert(module, memory_format, ("Conv3d", "ConvTranspose3d"))
