@@ -1,5 +1,5 @@
 """Bijective transforms for ``TransformedDistribution`` (a subset of torch's: Exp, Affine,
-Sigmoid, Tanh, Compose)."""
+Sigmoid, Tanh, Softplus, Power, Abs, Compose)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ import ctorch.nn.functional as F
 
 from . import constraints
 from .utils import _sum_rightmost
+from .utils import broadcast_all as _broadcast_all
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
+    "PowerTransform",
+    "SoftplusTransform",
     "ComposeTransform",
     "ExpTransform",
     "SigmoidTransform",
@@ -272,6 +276,77 @@ class TanhTransform(_ElementwiseBijection):
 
     def log_abs_det_jacobian(self, x, y):
         return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
+
+
+class SoftplusTransform(_ElementwiseBijection):
+    """y = softplus(x) = log(1 + exp(x))."""
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
+
+
+class AbsTransform(Transform):
+    """y = |x| (not a bijection: its ``inv`` maps y back to y)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, AbsTransform)
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent on the positive reals."""
+
+    domain = constraints.positive
+    codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        (self.exponent,) = _broadcast_all(exponent)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, PowerTransform):
+            return False
+        return bool(self.exponent.eq(other.exponent).all().item())
+
+    __hash__ = Transform.__hash__
+
+    @property
+    def sign(self):
+        return self.exponent.sign()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return ctorch.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
+
+    def inverse_shape(self, shape):
+        return ctorch.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
 
 class AffineTransform(Transform):

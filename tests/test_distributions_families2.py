@@ -1,0 +1,115 @@
+"""Chi2, HalfNormal, HalfCauchy, Gumbel, Weibull, Pareto and the Abs/Power/Softplus transforms:
+log_prob, cdf, moments, entropy, mode, expand and sampling, against torch (when installed)
+and against their own samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from helpers import HAS_TORCH
+
+import ctorch
+from ctorch import distributions as D
+
+CASES = [
+    ("Chi2", (np.array([1.5, 3.0]),), np.array([0.5, 2.0])),
+    ("HalfNormal", (np.array([1.0, 2.0]),), np.array([0.3, 1.7])),
+    ("HalfCauchy", (np.array([1.0, 2.0]),), np.array([0.3, 1.7])),
+    ("Gumbel", (np.array([0.0, 1.0]), np.array([1.0, 2.0])), np.array([0.3, -1.7])),
+    ("Weibull", (np.array([1.0, 2.0]), np.array([1.5, 0.7])), np.array([0.3, 1.7])),
+    ("Pareto", (np.array([1.0, 2.0]), np.array([3.0, 2.5])), np.array([1.3, 2.7])),
+]
+
+
+def _stats(lib, name, params, v):
+    d = getattr(lib.distributions, name)(*[lib.tensor(p) for p in params])
+    out = [d.log_prob(lib.tensor(v)), d.mean, d.variance, d.entropy(), d.mode]
+    if name != "Chi2":
+        out.append(d.cdf(lib.tensor(v)))
+    e = d.expand((3, 2))
+    out.append(e.log_prob(lib.tensor(v)))
+    return [x.detach().numpy() for x in out], tuple(e.batch_shape)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+@pytest.mark.parametrize("name,params,v", CASES)
+def test_matches_torch(name, params, v):
+    import torch
+
+    ours, shape = _stats(ctorch, name, params, v)
+    theirs, tshape = _stats(torch, name, params, v)
+    assert shape == tshape
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,params,v", CASES)
+def test_samples_follow_the_distribution(name, params, v):
+    ctorch.manual_seed(0)
+    d = getattr(D, name)(*[ctorch.tensor(p) for p in params])
+    x = (d.rsample if d.has_rsample else d.sample)((200000,)).numpy()
+    assert x.shape == (200000, 2)
+    lo = d.support.lower_bound if hasattr(d.support, "lower_bound") else -np.inf
+    assert (x >= np.asarray(lo if not isinstance(lo, ctorch.Tensor) else lo.numpy())).all()
+    if name == "HalfCauchy":  # no mean: compare the median, icdf(1/2)
+        np.testing.assert_allclose(np.median(x, 0), d.icdf(ctorch.tensor(0.5)).numpy(), rtol=0.02)
+        return
+    mean, var = d.mean.numpy(), d.variance.numpy()
+    np.testing.assert_allclose(x.mean(0), mean, rtol=0.03, atol=0.01)
+    if np.isfinite(var).all() and name != "Pareto":  # Pareto(2.5)'s variance has heavy tails
+        np.testing.assert_allclose(x.var(0), var, rtol=0.08)
+
+
+def test_rsample_is_differentiable_in_the_scale():
+    for name, args in [("HalfNormal", (1.5,)), ("Gumbel", (0.0, 1.5)), ("Weibull", (1.5, 2.0))]:
+        scale = ctorch.tensor(1.5, dtype=ctorch.float64, requires_grad=True)
+        full = [scale if a == 1.5 else ctorch.tensor(a, dtype=ctorch.float64) for a in args]
+        ctorch.manual_seed(1)
+        x = getattr(D, name)(*full).rsample((1000,))
+        (g,) = ctorch.autograd.grad(x.sum(), scale)
+        # every family here is scale * (a scale-free draw): d(sum x)/d scale = sum x / scale,
+        # Gumbel's loc aside
+        want = (x - (full[0] if name == "Gumbel" else 0)).sum() / scale
+        np.testing.assert_allclose(g.item(), want.item(), rtol=1e-10)
+
+
+def test_support_and_validation():
+    assert D.HalfNormal(1.0, validate_args=False).log_prob(ctorch.tensor(-1.0)).item() == -math.inf
+    with pytest.raises(ValueError, match="support"):  # validation is on by default, as torch
+        D.HalfNormal(1.0).log_prob(ctorch.tensor(-1.0))
+    p = D.Pareto(ctorch.tensor(2.0), ctorch.tensor(3.0))
+    assert (
+        p.support.check(ctorch.tensor(2.5)).item()
+        and not p.support.check(ctorch.tensor(1.0)).item()
+    )
+    with pytest.raises(ValueError):
+        D.Chi2(ctorch.tensor(-1.0), validate_args=True)
+    assert D.Chi2(ctorch.tensor([2.0, 4.0])).df.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+def test_transforms_match_torch():
+    import torch
+
+    x = np.array([0.3, 1.7, 2.5])
+    for make in (
+        lambda M: M.AbsTransform(),
+        lambda M, lib=None: M.SoftplusTransform(),
+        lambda M: M.PowerTransform(2.5),
+    ):
+        res = {}
+        for lib in (ctorch, torch):
+            t = make(lib.distributions.transforms)
+            xt = lib.tensor(x)
+            y = t(xt)
+            vals = [y, t.inv(y)]
+            if t.bijective:
+                vals.append(t.log_abs_det_jacobian(xt, y))
+            res[lib.__name__] = [v.numpy() for v in vals]
+        for a, b in zip(res["ctorch"], res["torch"], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert D.transforms.PowerTransform(2.0) == D.transforms.PowerTransform(2.0)
+    assert D.transforms.PowerTransform(2.0) != D.transforms.PowerTransform(3.0)
+    assert D.transforms.AbsTransform() == D.transforms.AbsTransform()
