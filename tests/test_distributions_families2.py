@@ -113,3 +113,76 @@ def test_transforms_match_torch():
     assert D.transforms.PowerTransform(2.0) == D.transforms.PowerTransform(2.0)
     assert D.transforms.PowerTransform(2.0) != D.transforms.PowerTransform(3.0)
     assert D.transforms.AbsTransform() == D.transforms.AbsTransform()
+
+
+def _discrete_and_relaxed(lib):
+    Dl = lib.distributions
+    f64 = lib.float64
+    p = lib.tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]], dtype=f64)
+    m = Dl.Multinomial(5, probs=p)
+    v = lib.tensor([[1.0, 2.0, 2.0], [0.0, 0.0, 5.0]], dtype=f64)
+    nb = Dl.NegativeBinomial(
+        lib.tensor([3.0, 0.5], dtype=f64), probs=lib.tensor([0.4, 0.7], dtype=f64)
+    )
+    ig = Dl.InverseGamma(lib.tensor([3.0, 1.5], dtype=f64), lib.tensor([2.0, 1.0], dtype=f64))
+    rb = Dl.RelaxedBernoulli(
+        lib.tensor([0.5, 2.0], dtype=f64), logits=lib.tensor([0.3, -1.0], dtype=f64)
+    )
+    rc = Dl.RelaxedOneHotCategorical(lib.tensor(0.7, dtype=f64), probs=p)
+    out = [
+        m.log_prob(v),
+        m.mean,
+        m.variance,
+        Dl.Multinomial(4, logits=p.log()).log_prob(lib.tensor([1.0, 1.0, 2.0], dtype=f64)),
+        nb.log_prob(lib.tensor([2.0, 0.0], dtype=f64)),
+        nb.mean,
+        nb.variance,
+        nb.mode,
+        ig.log_prob(lib.tensor([0.5, 2.0], dtype=f64)),
+        ig.mean,
+        ig.variance,
+        ig.entropy(),
+        ig.mode,
+        rb.log_prob(lib.tensor([0.2, 0.9], dtype=f64)),
+        rc.log_prob(lib.tensor([[0.2, 0.3, 0.5], [0.05, 0.05, 0.9]], dtype=f64)),
+    ]
+    shapes = [
+        tuple(m.sample((4,)).shape),
+        tuple(nb.sample((4,)).shape),
+        tuple(ig.rsample((4,)).shape),
+        tuple(rb.rsample((4,)).shape),
+        tuple(rc.rsample((4,)).shape),
+        tuple(m.expand((3, 2)).batch_shape),
+        tuple(rc.expand((5, 2)).batch_shape),
+    ]
+    return [x.detach().numpy() for x in out], shapes, m.entropy().numpy()
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+def test_multinomial_negative_binomial_inverse_gamma_relaxed_match_torch():
+    import torch
+
+    ours, shapes, ent = _discrete_and_relaxed(ctorch)
+    theirs, tshapes, tent = _discrete_and_relaxed(torch)
+    assert shapes == tshapes
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+    # torch takes lgamma(n + 1) of a float32 tensor here; ctorch keeps the float64
+    np.testing.assert_allclose(ent, tent, rtol=1e-6)
+
+
+def test_multinomial_and_relaxed_samples():
+    ctorch.manual_seed(0)
+    p = ctorch.tensor([0.2, 0.3, 0.5], dtype=ctorch.float64)
+    x = D.Multinomial(10, probs=p).sample((20000,)).numpy()
+    assert (x.sum(-1) == 10).all() and (x >= 0).all()
+    np.testing.assert_allclose(x.mean(0), 10 * p.numpy(), rtol=0.02)
+    y = D.RelaxedOneHotCategorical(ctorch.tensor(0.5), probs=p.float()).rsample((20000,))
+    np.testing.assert_allclose(y.sum(-1).numpy(), 1.0, rtol=1e-5)
+    assert y.argmax(-1).bincount().numpy().argmax() == 2  # the likeliest category wins most
+    nb = D.NegativeBinomial(ctorch.tensor(4.0), probs=ctorch.tensor(0.3)).sample((40000,))
+    np.testing.assert_allclose(nb.mean().item(), 4 * 0.3 / 0.7, rtol=0.03)
+    logits = ctorch.tensor([0.2, -0.4], requires_grad=True)
+    r = D.RelaxedBernoulli(ctorch.tensor(0.3), logits=logits).rsample((100,))
+    r.sum().backward()
+    assert logits.grad is not None and (logits.grad > 0).all()  # larger logit, larger draws

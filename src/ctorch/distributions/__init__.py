@@ -22,15 +22,24 @@ from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
+from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .pareto import Pareto
 from .poisson import Poisson
+from .relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
@@ -51,6 +60,13 @@ __all__ = [
     "AbsTransform",
     "AffineTransform",
     "Chi2",
+    "ExpRelaxedCategorical",
+    "InverseGamma",
+    "LogitRelaxedBernoulli",
+    "Multinomial",
+    "NegativeBinomial",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "Gumbel",
     "HalfCauchy",
     "HalfNormal",

@@ -21,6 +21,7 @@ __all__ = [
     "less_than",
     "lower_cholesky",
     "lower_triangular",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
@@ -302,6 +303,19 @@ class _PositiveDefinite(_Symmetric):
         return ctorch.tensor(ok, dtype=ctorch.bool).reshape(tuple(a.shape[:-2]))
 
 
+class _Multinomial(Constraint):
+    """Nonnegative counts along the last dim that add up to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
+
+
 class _Joined(Constraint):
     """The constraints ``cseq`` applied to the pieces of a value along ``dim`` (cat, stack);
     discrete if any of them is."""
@@ -368,6 +382,7 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
+multinomial = _Multinomial
 lower_cholesky = _LowerCholesky()
 corr_cholesky = _CorrCholesky()
 square = _Square()
