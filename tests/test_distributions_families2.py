@@ -186,3 +186,71 @@ def test_multinomial_and_relaxed_samples():
     r = D.RelaxedBernoulli(ctorch.tensor(0.3), logits=logits).rsample((100,))
     r.sum().backward()
     assert logits.grad is not None and (logits.grad > 0).all()  # larger logit, larger draws
+
+
+def _registry_outputs(lib):
+    Dl = lib.distributions
+    C = Dl.constraints
+    x = lib.tensor([[0.3, -1.2, 0.5], [2.0, 0.1, -0.4]], dtype=lib.float64)
+    out = []
+    for c in (
+        C.real,
+        C.positive,
+        C.greater_than(2.0),
+        C.less_than(-1.0),
+        C.interval(-2.0, 3.0),
+        C.unit_interval,
+        C.simplex,
+        C.independent(C.positive, 1),
+    ):
+        for reg in (Dl.biject_to, Dl.transform_to):
+            t = reg(c)
+            y = t(x)
+            out += [y, t.inv(y)]
+            if t.bijective:
+                out.append(t.log_abs_det_jacobian(x, y))
+            assert bool(c.check(y).all()), (c, y)
+    m = lib.tensor(np.arange(9.0).reshape(3, 3) / 5, dtype=lib.float64)
+    t = Dl.transform_to(C.lower_cholesky)
+    out += [t(m), t.inv(t(m))]
+    r = Dl.transforms.ReshapeTransform((2, 3), (3, 2))
+    out += [r(x), r.log_abs_det_jacobian(x, r(x)), r.inv(r(x))]
+    return [o.numpy() for o in out]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+def test_biject_to_transform_to_and_the_new_transforms_match_torch():
+    import torch
+
+    for a, b in zip(_registry_outputs(ctorch), _registry_outputs(torch), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_constraint_registry_semantics():
+    C = D.constraints
+    t = D.biject_to(C.simplex)
+    x = ctorch.randn(4, 3, dtype=ctorch.float64)
+    np.testing.assert_allclose(t.inv(t(x)).numpy(), x.numpy(), rtol=1e-9)
+    assert tuple(t(x).shape) == (4, 4) and t.forward_shape((4, 3)) == (4, 4)
+    with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
+        D.biject_to(C.boolean)
+
+    class Odd(C.Constraint):
+        def check(self, value):
+            return value % 2 == 1
+
+    D.transform_to.register(Odd, lambda c: D.transforms.AffineTransform(1.0, 2.0))
+    assert isinstance(D.transform_to(Odd()), D.transforms.AffineTransform)
+    with pytest.raises(TypeError, match="Constraint subclass or instance"):
+        D.biject_to.register(int, lambda c: None)
+    # a constrained parameter optimised through its unconstrained preimage
+    raw = ctorch.zeros(3, requires_grad=True)
+    target = ctorch.tensor([0.7, 0.2, 0.1])
+    opt = ctorch.optim.SGD([raw], lr=0.5)
+    for _ in range(300):
+        opt.zero_grad()
+        p = D.transform_to(C.simplex)(raw)
+        loss = ((p - target) ** 2).sum()
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(D.transform_to(C.simplex)(raw).detach().numpy(), target, atol=1e-3)

@@ -211,3 +211,16 @@ def test_second_order_reductions():
         gt, ggt = run(_torch)
         assert_close(g, gt, atol=1e-10)
         assert_close(gg, ggt, atol=1e-10)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_dim_of_1d_with_grad(op, keepdim):
+    """A 1-D input's argmax is a NumPy scalar: keepdim with grad used to fail looking for
+    CuPy (regression)."""
+    x = ctorch.tensor([1.0, 3.0, -2.0], requires_grad=True)
+    v, i = getattr(x, op)(-1, keepdim)
+    assert tuple(v.shape) == ((1,) if keepdim else ()) and i.dtype == ctorch.int64
+    v.sum().backward()
+    want = [0.0, 1.0, 0.0] if op == "max" else [0.0, 0.0, 1.0]
+    assert x.grad.tolist() == want and i.reshape(-1).tolist() == [want.index(1.0)]

@@ -12,6 +12,7 @@ from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
 from .constraints import Constraint
 from .dirichlet import Dirichlet
 from .distribution import Distribution
@@ -47,11 +48,17 @@ from .transforms import (
     AffineTransform,
     ComposeTransform,
     ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
     PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
+    SoftmaxTransform,
     SoftplusTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 from .uniform import Uniform
 from .weibull import Weibull
@@ -74,6 +81,14 @@ __all__ = [
     "PowerTransform",
     "SoftplusTransform",
     "Weibull",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "ReshapeTransform",
+    "SoftmaxTransform",
+    "StickBreakingTransform",
+    "biject_to",
+    "identity_transform",
+    "transform_to",
     "Bernoulli",
     "Beta",
     "Binomial",

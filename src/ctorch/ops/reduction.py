@@ -309,6 +309,7 @@ def _extreme_axis(a, ax, is_max):
             idx = xp.where(nan_any, xp.argmax(nan, axis=ax), idx)
     else:
         idx = (xp.argmax if is_max else xp.argmin)(a, axis=ax)
+    idx = xp.asarray(idx)  # a 1-D input's argmax is a NumPy scalar, not an array
     vals = xp.take_along_axis(a, xp.expand_dims(idx, ax), axis=ax).squeeze(ax)
     return vals, idx.astype(np.int64)
 
