@@ -328,14 +328,23 @@ class _AddProduct(Function):
     def forward(ctx, input, m1, m2, beta, alpha):
         ctx.beta, ctx.alpha, ctx.ishape = beta, alpha, input._a.shape
         ctx.save_for_backward(m1, m2)
-        p = _matmul_arr(m1._a, m2._a)
+        a1, a2, ia = m1._a, m2._a, input._a
+        half = type(a1) is np.ndarray and a1.dtype == a2.dtype and is_half(a1.dtype)
+        if half:  # float16/bfloat16: all in float32, rounded once at the end (as torch)
+            a1, a2 = convert(a1, np.float32), convert(a2, np.float32)
+            if is_half(ia.dtype):
+                ia = convert(ia, np.float32)
+        p = _matmul_arr(a1, a2)
         xp = xp_of(p)
         if alpha != 1:
             p = p * alpha
         if beta == 0:
-            return _wrap(xp.ascontiguousarray(xp.broadcast_to(p, p.shape)))
-        ia = input._a if beta == 1 else input._a * beta
-        return _wrap(xp.asarray(p + ia))
+            out = xp.ascontiguousarray(xp.broadcast_to(p, p.shape))
+        else:
+            out = xp.asarray(p + (ia if beta == 1 else ia * beta))
+        if half and out.dtype == np.float32:
+            out = convert(out, m1._a.dtype)
+        return _wrap(out)
 
     @staticmethod
     def backward(ctx, g):

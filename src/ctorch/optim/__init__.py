@@ -5,6 +5,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .others import Adadelta, Adagrad, RMSprop
@@ -27,11 +28,12 @@ __all__ = [
     "Adamax",
     "ASGD",
     "Rprop",
+    "Muon",
     "SparseAdam",
     "lr_scheduler",
 ]
 
 # optimizers torch refuses sparse gradients in (SGD, SparseAdam, Adagrad and LBFGS take them)
-for _cls in (Adam, AdamW, RMSprop, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop):
+for _cls in (Adam, AdamW, RMSprop, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, Muon):
     _cls._sparse_grads_ok = False
 del _cls
