@@ -1,6 +1,7 @@
 """ctorch.optim: optimizers (fused Cython/OpenMP updates on the CPU) and lr schedulers."""
 
 from . import lr_scheduler
+from .adafactor import Adafactor
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
@@ -29,11 +30,12 @@ __all__ = [
     "ASGD",
     "Rprop",
     "Muon",
+    "Adafactor",
     "SparseAdam",
     "lr_scheduler",
 ]
 
 # optimizers torch refuses sparse gradients in (SGD, SparseAdam, Adagrad and LBFGS take them)
-for _cls in (Adam, AdamW, RMSprop, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, Muon):
+for _cls in (Adam, AdamW, RMSprop, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, Muon, Adafactor):
     _cls._sparse_grads_ok = False
 del _cls

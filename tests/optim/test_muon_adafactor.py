@@ -1,5 +1,5 @@
-"""optim.Muon against torch.optim.Muon, and the 16-bit addmm it runs on (one rounding at the
-end, as torch)."""
+"""optim.Muon and optim.Adafactor against torch's, and the 16-bit addmm Muon runs on (one
+rounding at the end, as torch)."""
 
 from __future__ import annotations
 
@@ -84,3 +84,51 @@ def test_16_bit_add_products_round_once_like_torch(dt, fn):
         np.testing.assert_allclose(outs[1], outs[0], rtol=2e-2, atol=2e-2)
     else:
         np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def _train_adafactor(lib, **kw):
+    rng = np.random.default_rng(0)
+    w = lib.nn.Parameter(lib.tensor(rng.standard_normal((16, 8))))
+    b = lib.nn.Parameter(lib.tensor(rng.standard_normal(8)))
+    c = lib.nn.Parameter(lib.tensor(rng.standard_normal((2, 3, 4))))
+    x, y = lib.tensor(rng.standard_normal((32, 16))), lib.tensor(rng.standard_normal((32, 8)))
+    opt = lib.optim.Adafactor([w, b, c], **kw)
+    losses = []
+    for _ in range(15):
+        opt.zero_grad()
+        loss = ((x @ w + b - y) ** 2).mean() + (c**2).sum()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    state = opt.state_dict()["state"]
+    return losses, [t.detach().numpy() for t in (w, b, c)], [sorted(state[i]) for i in range(3)]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(lr=0.05, weight_decay=0.1, d=2.0, eps=(1e-30, 1e-3)),
+        dict(maximize=True, beta2_decay=-0.5),
+    ],
+)
+def test_adafactor_matches_torch_in_float64(kw):
+    import torch
+
+    ours, ow, okeys = _train_adafactor(ctorch, **kw)
+    theirs, tw, tkeys = _train_adafactor(torch, **kw)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    for a, b in zip(ow, tw, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert okeys == tkeys  # factored row/col statistics for matrices, a variance for vectors
+
+
+def test_adafactor_errors():
+    w = ctorch.nn.Parameter(ctorch.randn(3, 4))
+    with pytest.raises(ValueError, match="beta2_decay should be <= 0"):
+        ctorch.optim.Adafactor([w], beta2_decay=0.5)
+    with pytest.raises(ValueError, match="Clipping threshold d should be >= 1"):
+        ctorch.optim.Adafactor([w], d=0.5)
+    with pytest.raises(ValueError, match="epsilon1 should be >= 0"):
+        ctorch.optim.Adafactor([w], eps=(-1.0, 1e-3))
