@@ -678,7 +678,7 @@ def __getattr__(name: str):
 
 
 # --- sparse tensors (#13): torch.sparse, sparse_coo_tensor/sparse_csr_tensor, layouts ---
-from . import random, sparse, types  # noqa: E402
+from . import overrides, random, signal, sparse, types  # noqa: E402
 
 sparse._install(globals())
 # --- end of sparse ---
