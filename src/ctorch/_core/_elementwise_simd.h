@@ -54,20 +54,7 @@ enum {
     CT_K_COPY, CT_K_AXPY, CT_K_SCALE
 };
 
-#define T float
-#define SFX _f32
-#define LMS f
-#include "_elementwise_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
-
-#define T double
-#define SFX _f64
-#define LMS
-#include "_elementwise_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
+#define CT_TMPL "_elementwise_tmpl.h"
+#include "_ct_instances.h"
 
 #endif
