@@ -47,9 +47,7 @@ cdef enum:
     HEAVY_THRESHOLD = 32768
 
 
-cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+include "_check.pxi"
 
 
 cdef inline void _bounds(int op, double *a, double *b) noexcept:
@@ -86,9 +84,9 @@ cdef inline Py_ssize_t _bcast_check(str kernel, Py_ssize_t nx, Py_ssize_t ny, Py
     if outer < 0 or mid < 0 or inner < 0:
         raise ValueError(f"{kernel}: negative shape ({outer}, {mid}, {inner})")
     n = outer * mid * inner
-    _check_len(kernel, "x", nx, n)
-    _check_len(kernel, "out", nout, n)
-    _check_len(kernel, "y", ny, mid)
+    _check(kernel, "x", nx, n)
+    _check(kernel, "out", nout, n)
+    _check(kernel, "y", ny, mid)
     return n
 
 

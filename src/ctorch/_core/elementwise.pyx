@@ -49,8 +49,8 @@ def binary(int op, const floating[::1] x, const floating[::1] y, floating[::1] o
     """out[i] = x[i] op y[i] for BIN_* op."""
     cdef Py_ssize_t n = out.shape[0]
     _check_bin("binary", op)
-    _check_len("binary", "x", x.shape[0], n)
-    _check_len("binary", "y", y.shape[0], n)
+    _check("binary", "x", x.shape[0], n)
+    _check("binary", "y", y.shape[0], n)
     with nogil:
         _chunks(CT_K_BINARY, op, &x[0], &y[0], NULL, NULL, &out[0], n, THRESHOLD)
 
@@ -59,7 +59,7 @@ def binary_scalar(int op, const floating[::1] x, double s, floating[::1] out, bi
     """out[i] = x[i] op s (or s op x[i] if reverse)."""
     cdef Py_ssize_t n = out.shape[0]
     _check_bin("binary_scalar", op)
-    _check_len("binary_scalar", "x", x.shape[0], n)
+    _check("binary_scalar", "x", x.shape[0], n)
     with nogil:
         _chunks(CT_K_BINARY_SCALAR, op, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD, s,
                 0.0, reverse)
@@ -98,7 +98,7 @@ def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double
     """out[i] = f(x[i]) for UN_* op with parameters a, b (see docs/kernels.md)."""
     cdef Py_ssize_t n = out.shape[0]
     _check_un("unary", op)
-    _check_len("unary", "x", x.shape[0], n)
+    _check("unary", "x", x.shape[0], n)
     _bounds(op, &a, &b)
     with nogil:
         _chunks(CT_K_UNARY, op, &x[0], NULL, NULL, NULL, &out[0], n, _unary_threshold(op), a, b)
@@ -111,9 +111,9 @@ def unary_backward(int op, const floating[::1] gy, const floating[::1] x, const 
     _check_un("unary_backward", op)
     if not ct_unary_has_backward(op):
         raise ValueError(f"unary_backward: op code {op} has no backward kernel")
-    _check_len("unary_backward", "gy", gy.shape[0], n)
-    _check_len("unary_backward", "x", x.shape[0], n)
-    _check_len("unary_backward", "y", y.shape[0], n)
+    _check("unary_backward", "gy", gy.shape[0], n)
+    _check("unary_backward", "x", x.shape[0], n)
+    _check("unary_backward", "y", y.shape[0], n)
     _bounds(op, &a, &b)
     with nogil:
         _chunks(CT_K_UNARY_BACKWARD, op, &gy[0], &x[0], &y[0], NULL, &gx[0], n,
@@ -124,9 +124,9 @@ def where(const uint8_t[::1] cond, const floating[::1] x, const floating[::1] y,
           floating[::1] out):
     """out[i] = x[i] if cond[i] else y[i]."""
     cdef Py_ssize_t n = out.shape[0]
-    _check_len("where", "cond", cond.shape[0], n)
-    _check_len("where", "x", x.shape[0], n)
-    _check_len("where", "y", y.shape[0], n)
+    _check("where", "cond", cond.shape[0], n)
+    _check("where", "x", x.shape[0], n)
+    _check("where", "y", y.shape[0], n)
     with nogil:
         _chunks(CT_K_WHERE, 0, &x[0], &y[0], NULL, &cond[0], &out[0], n, THRESHOLD)
 
@@ -140,7 +140,7 @@ def fill(floating[::1] out, double value):
 def copy(const floating[::1] x, floating[::1] out):
     """out[:] = x."""
     cdef Py_ssize_t n = out.shape[0]
-    _check_len("copy", "x", x.shape[0], n)
+    _check("copy", "x", x.shape[0], n)
     with nogil:
         _chunks(CT_K_COPY, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD)
 
@@ -148,7 +148,7 @@ def copy(const floating[::1] x, floating[::1] out):
 def axpy(double alpha, const floating[::1] x, floating[::1] y):
     """y += alpha * x, in place."""
     cdef Py_ssize_t n = y.shape[0]
-    _check_len("axpy", "x", x.shape[0], n)
+    _check("axpy", "x", x.shape[0], n)
     with nogil:
         _chunks(CT_K_AXPY, 0, &x[0], NULL, NULL, NULL, &y[0], n, THRESHOLD, alpha)
 
@@ -156,7 +156,7 @@ def axpy(double alpha, const floating[::1] x, floating[::1] y):
 def scale(const floating[::1] x, double alpha, floating[::1] out):
     """out = alpha * x."""
     cdef Py_ssize_t n = out.shape[0]
-    _check_len("scale", "x", x.shape[0], n)
+    _check("scale", "x", x.shape[0], n)
     with nogil:
         _chunks(CT_K_SCALE, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD, alpha)
 

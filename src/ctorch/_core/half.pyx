@@ -120,7 +120,7 @@ def widen(int kind, const uint16_t[::1] x, float[::1] out):
     """out = float32(x)."""
     cdef Py_ssize_t n = out.shape[0]
     _check_kind("widen", kind)
-    _check_len("widen", "x", x.shape[0], n)
+    _check("widen", "x", x.shape[0], n)
     with nogil:
         _h_chunks(H_WIDEN, kind, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD)
 
@@ -129,7 +129,7 @@ def narrow(int kind, const float[::1] x, uint16_t[::1] out):
     """out = x rounded to nearest even in the 16-bit type."""
     cdef Py_ssize_t n = out.shape[0]
     _check_kind("narrow", kind)
-    _check_len("narrow", "x", x.shape[0], n)
+    _check("narrow", "x", x.shape[0], n)
     with nogil:
         _h_chunks(H_NARROW, kind, 0, NULL, NULL, NULL, &out[0], <float *>&x[0], n, THRESHOLD)
 
@@ -139,8 +139,8 @@ def h_binary(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] y, uin
     cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_binary", kind)
     _check_bin("h_binary", op)
-    _check_len("h_binary", "x", x.shape[0], n)
-    _check_len("h_binary", "y", y.shape[0], n)
+    _check("h_binary", "x", x.shape[0], n)
+    _check("h_binary", "y", y.shape[0], n)
     with nogil:
         _h_chunks(H_BINARY, kind, op, &x[0], &y[0], NULL, &out[0], NULL, n, THRESHOLD)
 
@@ -151,7 +151,7 @@ def h_binary_scalar(int kind, int op, const uint16_t[::1] x, double sc, uint16_t
     cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_binary_scalar", kind)
     _check_bin("h_binary_scalar", op)
-    _check_len("h_binary_scalar", "x", x.shape[0], n)
+    _check("h_binary_scalar", "x", x.shape[0], n)
     with nogil:
         _h_chunks(H_BINARY_SCALAR, kind, op, &x[0], NULL, NULL, &out[0], NULL, n, THRESHOLD,
                   <float>sc, 0.0, reverse)
@@ -195,7 +195,7 @@ def h_unary(int kind, int op, const uint16_t[::1] x, uint16_t[::1] out, double a
     cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_unary", kind)
     _check_un("h_unary", op)
-    _check_len("h_unary", "x", x.shape[0], n)
+    _check("h_unary", "x", x.shape[0], n)
     _bounds(op, &a, &b)
     with nogil:
         _h_chunks(H_UNARY, kind, op, &x[0], NULL, NULL, &out[0], NULL, n, _unary_threshold(op),
@@ -209,9 +209,9 @@ def h_unary_backward(int kind, int op, const uint16_t[::1] gy, const uint16_t[::
     _check_kind("h_unary_backward", kind)
     if op < 0 or op >= CT_UN_COUNT or not ct_unary_has_backward(op):
         raise ValueError(f"h_unary_backward: op code {op} has no backward kernel")
-    _check_len("h_unary_backward", "gy", gy.shape[0], n)
-    _check_len("h_unary_backward", "x", x.shape[0], n)
-    _check_len("h_unary_backward", "y", y.shape[0], n)
+    _check("h_unary_backward", "gy", gy.shape[0], n)
+    _check("h_unary_backward", "x", x.shape[0], n)
+    _check("h_unary_backward", "y", y.shape[0], n)
     _bounds(op, &a, &b)
     with nogil:
         _h_chunks(H_UNARY_BACKWARD, kind, op, &gy[0], &x[0], &y[0], &gx[0], NULL, n,
@@ -224,8 +224,8 @@ def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py
     _check_kind("h_sum_rows", kind)
     if m < 0 or n < 0:
         raise ValueError(f"h_sum_rows: negative shape ({m}, {n})")
-    _check_len("h_sum_rows", "x", x.shape[0], m * n)
-    _check_len("h_sum_rows", "out", out.shape[0], m)
+    _check("h_sum_rows", "x", x.shape[0], m * n)
+    _check("h_sum_rows", "out", out.shape[0], m)
     with nogil:
         for i in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
             out[i] = ct_h_sum(kind, &x[i * n], n)
@@ -258,7 +258,7 @@ def h_sum_cols(int kind, const uint16_t[:, ::1] x, float[::1] out):
     on the thread count."""
     cdef Py_ssize_t m = x.shape[0], n = x.shape[1], nt, t, c0
     _check_kind("h_sum_cols", kind)
-    _check_len("h_sum_cols", "out", out.shape[0], n)
+    _check("h_sum_cols", "out", out.shape[0], n)
     if n == 0:
         return
     if m == 0:
@@ -397,10 +397,10 @@ def h_softmax_rows(int kind, int mode, const uint16_t[::1] a, const uint16_t[::1
         raise ValueError(f"h_softmax_rows: mode must be 0..3, got {mode}")
     if m < 0 or n < 1:
         raise ValueError(f"h_softmax_rows: bad shape ({m}, {n})")
-    _check_len("h_softmax_rows", "a", a.shape[0], m * n)
-    _check_len("h_softmax_rows", "out", out.shape[0], m * n)
+    _check("h_softmax_rows", "a", a.shape[0], m * n)
+    _check("h_softmax_rows", "out", out.shape[0], m * n)
     if mode >= 2:
-        _check_len("h_softmax_rows", "b", b.shape[0], m * n)
+        _check("h_softmax_rows", "b", b.shape[0], m * n)
     if m == 0:
         return
     with nogil:
