@@ -63,13 +63,13 @@ cdef inline int _get(object a, Py_buffer *b):
     return 0
 
 
-cdef object _new_out(object like, int k, int op, Py_buffer *x, Py_buffer *y, Py_buffer *z,
-                     double a, double b, int rev):
-    """A new array of ``like``'s shape and dtype holding kernel k (CT_K_*) of the held
-    buffers x, y, z (float32 if x's items are 4 bytes, else float64; y, z may be NULL)."""
+cdef object _new_out(object shape, object dtype, int k, int op, Py_buffer *x, Py_buffer *y,
+                     Py_buffer *z, double a, double b, int rev):
+    """A new array of ``shape`` and ``dtype`` holding kernel k (CT_K_*) of the held buffers
+    x, y, z (float32 if x's items are 4 bytes, else float64; y, z may be NULL)."""
     cdef Py_buffer bo
     cdef Py_ssize_t n
-    out = _empty(like.shape, like.dtype)
+    out = _empty(shape, dtype)
     PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
     if x.itemsize == 4:
         n = x.len // 4
@@ -91,7 +91,7 @@ cdef object _one(object x, int k, int op, double a, double b, int rev):
     if _get(x, &bx) == 0:
         return None
     try:
-        return _new_out(x, k, op, &bx, NULL, NULL, a, b, rev)
+        return _new_out(x.shape, x.dtype, k, op, &bx, NULL, NULL, a, b, rev)
     finally:
         PyBuffer_Release(&bx)
 
@@ -127,7 +127,7 @@ def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
         if kx != kg or ky != kg or bx.len != bg.len or by.len != bg.len:
             return None
         _bounds(op, &a, &b)
-        return _new_out(gy, CT_K_UNARY_BACKWARD, op, &bg, &bx, &by, a, b, 0)
+        return _new_out(gy.shape, gy.dtype, CT_K_UNARY_BACKWARD, op, &bg, &bx, &by, a, b, 0)
     finally:
         PyBuffer_Release(&bg)
         PyBuffer_Release(&bx)
@@ -149,9 +149,12 @@ def binary(int op, x, y):
         PyBuffer_Release(&bx)
         return None
     try:
-        if kx != ky or bx.len != by.len or y.shape != x.shape:
+        if kx != ky or bx.len != by.len:
             return None
-        return _new_out(x, CT_K_BINARY, op, &bx, &by, NULL, 0.0, 0.0, 0)
+        shape = x.shape
+        if y.shape != shape:
+            return None
+        return _new_out(shape, x.dtype, CT_K_BINARY, op, &bx, &by, NULL, 0.0, 0.0, 0)
     finally:
         PyBuffer_Release(&bx)
         PyBuffer_Release(&by)
