@@ -46,20 +46,15 @@ static inline int ct_unary_backward_own_f64(int op, const double *gy, const doub
     return 0;
 }
 
-#define T float
-#define SFX _f32
-#define LMS f
-#include "_elementwise_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
+/* The kernels of ct_ew_apply_f32/_f64 (the Cython side's one chunk loop calls them by number):
+ * x, y, z are inputs (unary_backward: gy, x, y), c the mask of where, a and b the scalars
+ * (binary_scalar's s, fill's value, axpy's and scale's alpha, unary's parameters). */
+enum {
+    CT_K_BINARY, CT_K_BINARY_SCALAR, CT_K_UNARY, CT_K_UNARY_BACKWARD, CT_K_WHERE, CT_K_FILL,
+    CT_K_COPY, CT_K_AXPY, CT_K_SCALE
+};
 
-#define T double
-#define SFX _f64
-#define LMS
-#include "_elementwise_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
+#define CT_TMPL "_elementwise_tmpl.h"
+#include "_ct_instances.h"
 
 #endif

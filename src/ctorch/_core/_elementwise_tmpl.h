@@ -209,6 +209,28 @@ CT_SIMD static void FN(ct_scale)(const T *x, T alpha, T *out, ct_i n)
     CT_LOOP(out[i] = x[i] * alpha);
 }
 
+/* ---- one entry for the Cython chunk loops: kernel k (CT_K_*) on elements [s, s + n).
+ * Always inlined: where k is a constant (a kernel's own loop) the switch folds away, so a
+ * broadcast over many short rows pays no dispatch per piece. */
+CT_INLINE void FN(ct_ew_apply)(int k, int op, const T *x, const T *y, const T *z,
+                                   const uint8_t *c, T *out, ct_i s, ct_i n, T a, T b, int rev)
+{
+    switch (k) {
+    case CT_K_BINARY: FN(ct_binary)(op, x + s, y + s, out + s, n); break;
+    case CT_K_BINARY_SCALAR: FN(ct_binary_scalar)(op, x + s, a, out + s, n, rev); break;
+    case CT_K_UNARY: FN(ct_unary)(op, x + s, out + s, n, a, b); break;
+    case CT_K_UNARY_BACKWARD:
+        FN(ct_unary_backward)(op, x + s, y + s, z + s, out + s, n, a, b);
+        break;
+    case CT_K_WHERE: FN(ct_where)(c + s, x + s, y + s, out + s, n); break;
+    case CT_K_FILL: FN(ct_fill)(out + s, a, n); break;
+    case CT_K_COPY: FN(ct_copy)(x + s, out + s, n); break;
+    case CT_K_AXPY: FN(ct_axpy)(a, x + s, out + s, n); break;
+    case CT_K_SCALE: FN(ct_scale)(x + s, a, out + s, n); break;
+    default: break;
+    }
+}
+
 #undef FN
 #undef LM
 #undef C

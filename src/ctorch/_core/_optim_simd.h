@@ -44,6 +44,9 @@ static inline __attribute__((always_inline)) void ct_op_sqrt_f64(double *x, int6
 
 #define CT_OP_BLK 256
 
+/* the update kernels of ct_optim_apply_f32/_f64 */
+enum { CT_OPT_SGD, CT_OPT_ADAM, CT_OPT_RMSPROP, CT_OPT_ADAGRAD, CT_OPT_ADADELTA };
+
 #define CT_OP_CAT2(a, b) a##_##b
 #define CT_OP_CAT(a, b) CT_OP_CAT2(a, b)
 

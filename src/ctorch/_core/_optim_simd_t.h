@@ -232,6 +232,39 @@ CT_SIMD static void CT_FN(ct_adadelta)(CT_T *restrict p, const CT_T *restrict g,
     }
 }
 
+/* One chunk [s, s + n) of update kernel k (CT_OPT_*), the one call of optim.pyx's chunk loop:
+ * a holds the kernel's arrays in its parameter order (p, g, then its state; NULL where
+ * unused), v its dtype scalars and f its int flags, each in parameter order.  Always
+ * inlined, so the switch costs a branch per chunk. */
+#define CT_A(i) (a[i] ? a[i] + s : NULL)
+static inline __attribute__((always_inline)) void CT_FN(ct_optim_apply)(
+    int k, CT_T *const *a, const CT_T *v, const int *f, int64_t s, int64_t n)
+{
+    switch (k) {
+    case CT_OPT_SGD:
+        CT_FN(ct_sgd)(CT_A(0), CT_A(1), CT_A(2), n, v[0], v[1], v[2], v[3], f[0], f[1], f[2],
+                      f[3]);
+        break;
+    case CT_OPT_ADAM:
+        CT_FN(ct_adam)(CT_A(0), CT_A(1), CT_A(2), CT_A(3), CT_A(4), n, f[0], v[0], v[1], f[1],
+                       v[2], v[3], v[4], v[5], v[6], v[7], v[8], f[2]);
+        break;
+    case CT_OPT_RMSPROP:
+        CT_FN(ct_rmsprop)(CT_A(0), CT_A(1), CT_A(2), CT_A(3), CT_A(4), n, v[0], v[1], v[2], f[0],
+                          v[3], v[4], v[5], f[1], v[6], f[2]);
+        break;
+    case CT_OPT_ADAGRAD:
+        CT_FN(ct_adagrad)(CT_A(0), CT_A(1), CT_A(2), n, v[0], v[1], v[2], f[0], f[1]);
+        break;
+    case CT_OPT_ADADELTA:
+        CT_FN(ct_adadelta)(CT_A(0), CT_A(1), CT_A(2), CT_A(3), n, v[0], v[1], v[2], v[3], v[4],
+                           f[0], f[1]);
+        break;
+    default: break;
+    }
+}
+#undef CT_A
+
 #undef CT_FN
 #undef CT_LERP
 #undef CT_GRAD

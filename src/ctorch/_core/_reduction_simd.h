@@ -15,20 +15,7 @@ typedef ptrdiff_t ct_i;
 #define CT_RBLK 4096  /* elements per reduction block (partials combined in block order) */
 #define CT_KC 256     /* columns per task of an inner-axis reduction */
 
-#define T float
-#define SFX _f32
-#define LMS f
-#include "_reduction_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
-
-#define T double
-#define SFX _f64
-#define LMS
-#include "_reduction_tmpl.h"
-#undef T
-#undef SFX
-#undef LMS
+#define CT_TMPL "_reduction_tmpl.h"
+#include "_ct_instances.h"
 
 #endif

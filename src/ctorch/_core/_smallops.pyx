@@ -63,38 +63,52 @@ cdef inline int _get(object a, Py_buffer *b):
     return 0
 
 
-def unary(int op, x, double a=0.0, double b=0.0):
-    """``f(x)`` for UN_* op ``op`` as a new array, or None (see the module docstring)."""
-    cdef Py_buffer bx, bo
-    cdef int k
+cdef object _new_out(object shape, object dtype, int k, int op, Py_buffer *x, Py_buffer *y,
+                     Py_buffer *z, double a, double b, int rev):
+    """A new array of ``shape`` and ``dtype`` holding kernel k (CT_K_*) of the held buffers
+    x, y, z (float32 if x's items are 4 bytes, else float64; y, z may be NULL)."""
+    cdef Py_buffer bo
     cdef Py_ssize_t n
-    if op < 0 or op >= CT_UN_COUNT:
-        return None
-    k = _get(x, &bx)
-    if k == 0:
+    out = _empty(shape, dtype)
+    PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+    if x.itemsize == 4:
+        n = x.len // 4
+        ct_ew_apply_f32(k, op, <const float *>x.buf, <const float *>(y.buf if y else NULL),
+                        <const float *>(z.buf if z else NULL), NULL, <float *>bo.buf, 0, n,
+                        <float>a, <float>b, rev)
+    else:
+        n = x.len // 8
+        ct_ew_apply_f64(k, op, <const double *>x.buf, <const double *>(y.buf if y else NULL),
+                        <const double *>(z.buf if z else NULL), NULL, <double *>bo.buf, 0, n,
+                        a, b, rev)
+    PyBuffer_Release(&bo)
+    return out
+
+
+cdef object _one(object x, int k, int op, double a, double b, int rev):
+    """Kernel k on the one array x as a new array, or None when x does not qualify."""
+    cdef Py_buffer bx
+    if _get(x, &bx) == 0:
         return None
     try:
-        out = _empty(x.shape, x.dtype)
-        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        _bounds(op, &a, &b)
-        if k == 1:
-            n = bx.len // 4
-            ct_unary_f32(op, <const float *>bx.buf, <float *>bo.buf, n, <float>a, <float>b)
-        else:
-            n = bx.len // 8
-            ct_unary_f64(op, <const double *>bx.buf, <double *>bo.buf, n, a, b)
-        PyBuffer_Release(&bo)
+        return _new_out(x.shape, x.dtype, k, op, &bx, NULL, NULL, a, b, rev)
     finally:
         PyBuffer_Release(&bx)
-    return out
+
+
+def unary(int op, x, double a=0.0, double b=0.0):
+    """``f(x)`` for UN_* op ``op`` as a new array, or None (see the module docstring)."""
+    if op < 0 or op >= CT_UN_COUNT:
+        return None
+    _bounds(op, &a, &b)
+    return _one(x, CT_K_UNARY, op, a, b, 0)
 
 
 def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
     """``gy * f'(x)`` for UN_* op ``op`` (``y`` its forward output) as a new array, or None
     (see the module docstring; also None when the op has no backward kernel)."""
-    cdef Py_buffer bg, bx, by, bo
+    cdef Py_buffer bg, bx, by
     cdef int kg, kx, ky
-    cdef Py_ssize_t n
     if op < 0 or op >= CT_UN_COUNT or not ct_unary_has_backward(op):
         return None
     kg = _get(gy, &bg)
@@ -112,32 +126,19 @@ def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
     try:
         if kx != kg or ky != kg or bx.len != bg.len or by.len != bg.len:
             return None
-        out = _empty(gy.shape, gy.dtype)
-        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
         _bounds(op, &a, &b)
-        if kg == 1:
-            n = bg.len // 4
-            ct_unary_backward_f32(op, <const float *>bg.buf, <const float *>bx.buf,
-                                  <const float *>by.buf, <float *>bo.buf, n,
-                                  <float>a, <float>b)
-        else:
-            n = bg.len // 8
-            ct_unary_backward_f64(op, <const double *>bg.buf, <const double *>bx.buf,
-                                  <const double *>by.buf, <double *>bo.buf, n, a, b)
-        PyBuffer_Release(&bo)
+        return _new_out(gy.shape, gy.dtype, CT_K_UNARY_BACKWARD, op, &bg, &bx, &by, a, b, 0)
     finally:
         PyBuffer_Release(&bg)
         PyBuffer_Release(&bx)
         PyBuffer_Release(&by)
-    return out
 
 
 def binary(int op, x, y):
     """``x op y`` for BIN_* op ``op`` on two arrays of one shape, as a new array, or None
     (see the module docstring)."""
-    cdef Py_buffer bx, by, bo
+    cdef Py_buffer bx, by
     cdef int kx, ky
-    cdef Py_ssize_t n
     if op < 0 or op >= CT_BIN_COUNT:
         return None
     kx = _get(x, &bx)
@@ -153,47 +154,18 @@ def binary(int op, x, y):
         shape = x.shape
         if y.shape != shape:
             return None
-        out = _empty(shape, x.dtype)
-        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if kx == 1:
-            n = bx.len // 4
-            ct_binary_f32(op, <const float *>bx.buf, <const float *>by.buf, <float *>bo.buf, n)
-        else:
-            n = bx.len // 8
-            ct_binary_f64(op, <const double *>bx.buf, <const double *>by.buf,
-                          <double *>bo.buf, n)
-        PyBuffer_Release(&bo)
+        return _new_out(shape, x.dtype, CT_K_BINARY, op, &bx, &by, NULL, 0.0, 0.0, 0)
     finally:
         PyBuffer_Release(&bx)
         PyBuffer_Release(&by)
-    return out
 
 
 def binary_scalar(int op, x, double s, bint reverse=False):
     """``x op s`` (``s op x`` when ``reverse``) for BIN_* op ``op`` as a new array, or None
     (see the module docstring)."""
-    cdef Py_buffer bx, bo
-    cdef int kx
-    cdef Py_ssize_t n
     if op < 0 or op >= CT_BIN_COUNT:
         return None
-    kx = _get(x, &bx)
-    if kx == 0:
-        return None
-    try:
-        out = _empty(x.shape, x.dtype)
-        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if kx == 1:
-            n = bx.len // 4
-            ct_binary_scalar_f32(op, <const float *>bx.buf, <float>s, <float *>bo.buf, n,
-                                 reverse)
-        else:
-            n = bx.len // 8
-            ct_binary_scalar_f64(op, <const double *>bx.buf, s, <double *>bo.buf, n, reverse)
-        PyBuffer_Release(&bo)
-    finally:
-        PyBuffer_Release(&bx)
-    return out
+    return _one(x, CT_K_BINARY_SCALAR, op, s, 0.0, reverse)
 
 
 # ---------------------------------------------------------------- NumPy's error state

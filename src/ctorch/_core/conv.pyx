@@ -36,10 +36,7 @@ cdef Py_ssize_t INT_MAX_ = 2147483647
 cdef int SIMD = ct_have_avx512()
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
 include "_window.pxi"

@@ -14,18 +14,6 @@ from cython cimport floating
 
 include "_elementwise_common.pxi"
 
-cdef extern from "_elementwise_simd.h" nogil:
-    void ct_where_f32(const uint8_t *c, const float *x, const float *y, float *out, ct_i n)
-    void ct_where_f64(const uint8_t *c, const double *x, const double *y, double *out, ct_i n)
-    void ct_fill_f32(float *out, float v, ct_i n)
-    void ct_fill_f64(double *out, double v, ct_i n)
-    void ct_copy_f32(const float *x, float *out, ct_i n)
-    void ct_copy_f64(const double *x, double *out, ct_i n)
-    void ct_axpy_f32(float alpha, const float *x, float *y, ct_i n)
-    void ct_axpy_f64(double alpha, const double *x, double *y, ct_i n)
-    void ct_scale_f32(const float *x, float alpha, float *out, ct_i n)
-    void ct_scale_f64(const double *x, double alpha, double *out, ct_i n)
-
 # Op codes are not written here: they are the row order of _table/elementwise.def, which the C
 # header includes and ctorch._table parses (the BIN_*/UN_* names below come from there).
 from ctorch import _table  # noqa: E402
@@ -37,225 +25,140 @@ PARALLEL_THRESHOLD = THRESHOLD
 HEAVY_PARALLEL_THRESHOLD = HEAVY_THRESHOLD
 
 
-cdef inline Py_ssize_t _unary_threshold(int op) noexcept nogil:
-    """Parallel threshold of a unary op: cheap ops (a few cycles per element) use THRESHOLD."""
-    if ct_unary_flags(op) & CT_CHEAP:
-        return THRESHOLD
-    return HEAVY_THRESHOLD
+cdef inline void _apply(int k, int op, const floating *x, const floating *y,
+                        const floating *z, const uint8_t *c, floating *out, Py_ssize_t s,
+                        Py_ssize_t n, double a, double b, int rev) noexcept nogil:
+    """Kernel k (CT_K_*) on elements [s, s + n) of the arrays, in their dtype."""
+    if floating is float:
+        ct_ew_apply_f32(k, op, x, y, z, c, out, s, n, <float>a, <float>b, rev)
+    else:
+        ct_ew_apply_f64(k, op, x, y, z, c, out, s, n, a, b, rev)
 
 
-cdef inline void _check_bin(str kernel, int op) except *:
-    if op < 0 or op >= CT_BIN_COUNT:
-        raise ValueError(f"{kernel}: unknown binary op code {op}")
-
-
-cdef inline void _check_un(str kernel, int op) except *:
-    if op < 0 or op >= CT_UN_COUNT:
-        raise ValueError(f"{kernel}: unknown unary op code {op}")
+cdef inline void _chunks(int k, int op, const floating *x, const floating *y, const floating *z,
+                         const uint8_t *c, floating *out, Py_ssize_t n, Py_ssize_t thr,
+                         double a=0.0, double b=0.0, int rev=0) noexcept nogil:
+    """Kernel k on [0, n) in work items of CHUNK elements, on threads when n > thr."""
+    cdef Py_ssize_t i, s, nch = (n + CHUNK - 1) // CHUNK
+    for i in prange(nch, schedule='static', use_threads_if=n > thr):
+        s = i * CHUNK
+        _apply(k, op, x, y, z, c, out, s, min(s + CHUNK, n) - s, a, b, rev)
 
 
 def binary(int op, const floating[::1] x, const floating[::1] y, floating[::1] out):
     """out[i] = x[i] op y[i] for BIN_* op."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = out.shape[0]
     _check_bin("binary", op)
-    _check_len("binary", "x", x.shape[0], n)
-    _check_len("binary", "y", y.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check("binary", "x", x.shape[0], n)
+    _check("binary", "y", y.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_binary_f32(op, &x[s], &y[s], &out[s], e - s)
-            else:
-                ct_binary_f64(op, &x[s], &y[s], &out[s], e - s)
+        _chunks(CT_K_BINARY, op, &x[0], &y[0], NULL, NULL, &out[0], n, THRESHOLD)
 
 
 def binary_scalar(int op, const floating[::1] x, double s, floating[::1] out, bint reverse=False):
     """out[i] = x[i] op s (or s op x[i] if reverse)."""
-    cdef Py_ssize_t n = out.shape[0], c, b, e, nch
-    cdef int rev = reverse
+    cdef Py_ssize_t n = out.shape[0]
     _check_bin("binary_scalar", op)
-    _check_len("binary_scalar", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check("binary_scalar", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            b = c * CHUNK
-            e = min(b + CHUNK, n)
-            if floating is float:
-                ct_binary_scalar_f32(op, &x[b], <float>s, &out[b], e - b, rev)
-            else:
-                ct_binary_scalar_f64(op, &x[b], s, &out[b], e - b, rev)
+        _chunks(CT_K_BINARY_SCALAR, op, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD, s,
+                0.0, reverse)
 
 
 def binary_bcast(int op, const floating[::1] x, const floating[::1] y, floating[::1] out,
                  Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner, bint reverse=False):
     """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse); x, out of outer*mid*inner."""
-    cdef Py_ssize_t n, t, ntask, nch, row, c, s, e, j
+    cdef Py_ssize_t n, t, nch, ntask, rl, row, s
     cdef int rev = reverse
+    cdef const floating *xr
     _check_bin("binary_bcast", op)
-    if outer < 0 or mid < 0 or inner < 0:
-        raise ValueError(f"binary_bcast: negative shape ({outer}, {mid}, {inner})")
-    n = outer * mid * inner
-    _check_len("binary_bcast", "x", x.shape[0], n)
-    _check_len("binary_bcast", "out", out.shape[0], n)
-    _check_len("binary_bcast", "y", y.shape[0], mid)
+    n = _bcast_check("binary_bcast", x.shape[0], y.shape[0], out.shape[0], outer, mid, inner)
     if n == 0:
         return
-    if inner == 1:
-        # rows of length mid combined with the whole of y
-        nch = (mid + CHUNK - 1) // CHUNK
-        ntask = outer * nch
-        with nogil:
+    ntask = _bcast_tasks(outer, mid, inner, &rl, &nch)
+    with nogil:
+        if inner == 1:
+            # pieces of the outer rows of length mid, combined with the whole of y
             for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
                 row = t // nch
-                c = t - row * nch
-                s = c * CHUNK
-                e = min(s + CHUNK, mid)
-                if floating is float:
-                    if rev:
-                        ct_binary_f32(op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
-                    else:
-                        ct_binary_f32(op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
-                else:
-                    if rev:
-                        ct_binary_f64(op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
-                    else:
-                        ct_binary_f64(op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
-    else:
-        # rows of length inner, each combined with the scalar y[j]
-        nch = (inner + CHUNK - 1) // CHUNK
-        ntask = outer * mid * nch
-        with nogil:
+                s = (t - row * nch) * CHUNK
+                xr = &x[row * mid]
+                _apply(CT_K_BINARY, op, &y[0] if rev else xr, xr if rev else &y[0], NULL, NULL,
+                       &out[row * mid], s, min(s + CHUNK, rl) - s, 0.0, 0.0, 0)
+        else:
+            # pieces of the outer * mid rows of length inner, each combined with one y[j]
             for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
                 row = t // nch
-                c = t - row * nch
-                j = row % mid
-                s = row * inner + c * CHUNK
-                e = min(c * CHUNK + CHUNK, inner) - c * CHUNK
-                if floating is float:
-                    ct_binary_scalar_f32(op, &x[s], y[j], &out[s], e, rev)
-                else:
-                    ct_binary_scalar_f64(op, &x[s], y[j], &out[s], e, rev)
+                s = (t - row * nch) * CHUNK
+                _apply(CT_K_BINARY_SCALAR, op, &x[0], NULL, NULL, NULL, &out[0], row * inner + s,
+                       min(s + CHUNK, rl) - s, y[row % mid], 0.0, rev)
 
 
 def unary(int op, const floating[::1] x, floating[::1] out, double a=0.0, double b=0.0):
     """out[i] = f(x[i]) for UN_* op with parameters a, b (see docs/kernels.md)."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch, thr
+    cdef Py_ssize_t n = out.shape[0]
     _check_un("unary", op)
-    _check_len("unary", "x", x.shape[0], n)
+    _check("unary", "x", x.shape[0], n)
     _bounds(op, &a, &b)
-    thr = _unary_threshold(op)
-    nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > thr):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_unary_f32(op, &x[s], &out[s], e - s, <float>a, <float>b)
-            else:
-                ct_unary_f64(op, &x[s], &out[s], e - s, a, b)
+        _chunks(CT_K_UNARY, op, &x[0], NULL, NULL, NULL, &out[0], n, _unary_threshold(op), a, b)
 
 
 def unary_backward(int op, const floating[::1] gy, const floating[::1] x, const floating[::1] y,
                    floating[::1] gx, double a=0.0, double b=0.0):
     """gx = gy * f'(x) for UN_* op; x is the input, y the forward output."""
-    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch, thr
+    cdef Py_ssize_t n = gx.shape[0]
     _check_un("unary_backward", op)
     if not ct_unary_has_backward(op):
         raise ValueError(f"unary_backward: op code {op} has no backward kernel")
-    _check_len("unary_backward", "gy", gy.shape[0], n)
-    _check_len("unary_backward", "x", x.shape[0], n)
-    _check_len("unary_backward", "y", y.shape[0], n)
+    _check("unary_backward", "gy", gy.shape[0], n)
+    _check("unary_backward", "x", x.shape[0], n)
+    _check("unary_backward", "y", y.shape[0], n)
     _bounds(op, &a, &b)
-    thr = _unary_threshold(op)
-    nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > thr):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_unary_backward_f32(op, &gy[s], &x[s], &y[s], &gx[s], e - s,
-                                      <float>a, <float>b)
-            else:
-                ct_unary_backward_f64(op, &gy[s], &x[s], &y[s], &gx[s], e - s, a, b)
+        _chunks(CT_K_UNARY_BACKWARD, op, &gy[0], &x[0], &y[0], NULL, &gx[0], n,
+                _unary_threshold(op), a, b)
 
 
 def where(const uint8_t[::1] cond, const floating[::1] x, const floating[::1] y,
           floating[::1] out):
     """out[i] = x[i] if cond[i] else y[i]."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
-    _check_len("where", "cond", cond.shape[0], n)
-    _check_len("where", "x", x.shape[0], n)
-    _check_len("where", "y", y.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = out.shape[0]
+    _check("where", "cond", cond.shape[0], n)
+    _check("where", "x", x.shape[0], n)
+    _check("where", "y", y.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_where_f32(&cond[s], &x[s], &y[s], &out[s], e - s)
-            else:
-                ct_where_f64(&cond[s], &x[s], &y[s], &out[s], e - s)
+        _chunks(CT_K_WHERE, 0, &x[0], &y[0], NULL, &cond[0], &out[0], n, THRESHOLD)
 
 
 def fill(floating[::1] out, double value):
     """out[:] = value."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
-    nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_fill_f32(&out[s], <float>value, e - s)
-            else:
-                ct_fill_f64(&out[s], value, e - s)
+        _chunks(CT_K_FILL, 0, NULL, NULL, NULL, NULL, &out[0], out.shape[0], THRESHOLD, value)
 
 
 def copy(const floating[::1] x, floating[::1] out):
     """out[:] = x."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
-    _check_len("copy", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = out.shape[0]
+    _check("copy", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_copy_f32(&x[s], &out[s], e - s)
-            else:
-                ct_copy_f64(&x[s], &out[s], e - s)
+        _chunks(CT_K_COPY, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD)
 
 
 def axpy(double alpha, const floating[::1] x, floating[::1] y):
     """y += alpha * x, in place."""
-    cdef Py_ssize_t n = y.shape[0], c, s, e, nch
-    _check_len("axpy", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = y.shape[0]
+    _check("axpy", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_axpy_f32(<float>alpha, &x[s], &y[s], e - s)
-            else:
-                ct_axpy_f64(alpha, &x[s], &y[s], e - s)
+        _chunks(CT_K_AXPY, 0, &x[0], NULL, NULL, NULL, &y[0], n, THRESHOLD, alpha)
 
 
 def scale(const floating[::1] x, double alpha, floating[::1] out):
     """out = alpha * x."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
-    _check_len("scale", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = out.shape[0]
+    _check("scale", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            if floating is float:
-                ct_scale_f32(&x[s], <float>alpha, &out[s], e - s)
-            else:
-                ct_scale_f64(&x[s], alpha, &out[s], e - s)
+        _chunks(CT_K_SCALE, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD, alpha)
 
 
 def _set_gelu_avx512(bint on):

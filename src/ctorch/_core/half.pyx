@@ -77,148 +77,145 @@ cdef inline void _check_kind(str kernel, int kind) except *:
         raise ValueError(f"{kernel}: kind must be 0 (float16) or 1 (bfloat16), got {kind}")
 
 
+cdef enum:
+    # the kernels of _h_apply
+    H_WIDEN
+    H_NARROW
+    H_BINARY
+    H_BINARY_SCALAR
+    H_UNARY
+    H_UNARY_BACKWARD
+
+
+cdef inline void _h_apply(int k, int kind, int op, const uint16_t *x, const uint16_t *y,
+                          const uint16_t *z, uint16_t *out, float *f, Py_ssize_t s,
+                          Py_ssize_t n, float a, float b, int rev) noexcept nogil:
+    """Kernel k (H_*) on elements [s, s + n): x, y, z are 16-bit inputs (unary_backward: gy,
+    x, y), out the 16-bit output, f the float32 side of widen (output) and narrow (input)."""
+    if k == H_WIDEN:
+        ct_widen(kind, x + s, f + s, n)
+    elif k == H_NARROW:
+        ct_narrow(kind, f + s, out + s, n)
+    elif k == H_BINARY:
+        ct_h_binary(kind, op, x + s, y + s, out + s, n)
+    elif k == H_BINARY_SCALAR:
+        ct_h_binary_scalar(kind, op, x + s, a, out + s, n, rev)
+    elif k == H_UNARY:
+        ct_h_unary(kind, op, x + s, out + s, n, a, b)
+    elif k == H_UNARY_BACKWARD:
+        ct_h_unary_backward(kind, op, x + s, y + s, z + s, out + s, n, a, b)
+
+
+cdef inline void _h_chunks(int k, int kind, int op, const uint16_t *x, const uint16_t *y,
+                           const uint16_t *z, uint16_t *out, float *f, Py_ssize_t n,
+                           Py_ssize_t thr, float a=0.0, float b=0.0, int rev=0) noexcept nogil:
+    """Kernel k on [0, n) in work items of CHUNK elements, on threads when n > thr."""
+    cdef Py_ssize_t i, s, nch = (n + CHUNK - 1) // CHUNK
+    for i in prange(nch, schedule='static', use_threads_if=n > thr):
+        s = i * CHUNK
+        _h_apply(k, kind, op, x, y, z, out, f, s, min(s + CHUNK, n) - s, a, b, rev)
+
+
 def widen(int kind, const uint16_t[::1] x, float[::1] out):
     """out = float32(x)."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = out.shape[0]
     _check_kind("widen", kind)
-    _check_len("widen", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check("widen", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            ct_widen(kind, &x[s], &out[s], e - s)
+        _h_chunks(H_WIDEN, kind, 0, &x[0], NULL, NULL, NULL, &out[0], n, THRESHOLD)
 
 
 def narrow(int kind, const float[::1] x, uint16_t[::1] out):
     """out = x rounded to nearest even in the 16-bit type."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = out.shape[0]
     _check_kind("narrow", kind)
-    _check_len("narrow", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check("narrow", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            ct_narrow(kind, &x[s], &out[s], e - s)
+        _h_chunks(H_NARROW, kind, 0, NULL, NULL, NULL, &out[0], <float *>&x[0], n, THRESHOLD)
 
 
 def h_binary(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] y, uint16_t[::1] out):
     """out[i] = x[i] op y[i] for BIN_* op, in float32, rounded once."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch
+    cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_binary", kind)
-    if op < 0 or op >= CT_BIN_COUNT:
-        raise ValueError(f"h_binary: unknown binary op code {op}")
-    _check_len("h_binary", "x", x.shape[0], n)
-    _check_len("h_binary", "y", y.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check_bin("h_binary", op)
+    _check("h_binary", "x", x.shape[0], n)
+    _check("h_binary", "y", y.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            ct_h_binary(kind, op, &x[s], &y[s], &out[s], e - s)
+        _h_chunks(H_BINARY, kind, op, &x[0], &y[0], NULL, &out[0], NULL, n, THRESHOLD)
 
 
 def h_binary_scalar(int kind, int op, const uint16_t[::1] x, double sc, uint16_t[::1] out,
                     bint reverse=False):
     """out[i] = x[i] op s (s op x[i] if reverse); s is used as float32."""
-    cdef Py_ssize_t n = out.shape[0], c, b, e, nch
-    cdef int rev = reverse
+    cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_binary_scalar", kind)
-    if op < 0 or op >= CT_BIN_COUNT:
-        raise ValueError(f"h_binary_scalar: unknown binary op code {op}")
-    _check_len("h_binary_scalar", "x", x.shape[0], n)
-    nch = (n + CHUNK - 1) // CHUNK
+    _check_bin("h_binary_scalar", op)
+    _check("h_binary_scalar", "x", x.shape[0], n)
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > THRESHOLD):
-            b = c * CHUNK
-            e = min(b + CHUNK, n)
-            ct_h_binary_scalar(kind, op, &x[b], <float>sc, &out[b], e - b, rev)
+        _h_chunks(H_BINARY_SCALAR, kind, op, &x[0], NULL, NULL, &out[0], NULL, n, THRESHOLD,
+                  <float>sc, 0.0, reverse)
 
 
 def h_binary_bcast(int kind, int op, const uint16_t[::1] x, const uint16_t[::1] y,
                    uint16_t[::1] out, Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner,
                    bint reverse=False):
     """out[i,j,k] = x[i,j,k] op y[j] (y[j] op x[i,j,k] if reverse)."""
-    cdef Py_ssize_t n, t, ntask, nch, row, c, s, e, j
+    cdef Py_ssize_t n, t, nch, ntask, rl, row, s
     cdef int rev = reverse
     cdef float yj
+    cdef const uint16_t *xr
     _check_kind("h_binary_bcast", kind)
-    if op < 0 or op >= CT_BIN_COUNT:
-        raise ValueError(f"h_binary_bcast: unknown binary op code {op}")
-    if outer < 0 or mid < 0 or inner < 0:
-        raise ValueError(f"h_binary_bcast: negative shape ({outer}, {mid}, {inner})")
-    n = outer * mid * inner
-    _check_len("h_binary_bcast", "x", x.shape[0], n)
-    _check_len("h_binary_bcast", "out", out.shape[0], n)
-    _check_len("h_binary_bcast", "y", y.shape[0], mid)
+    _check_bin("h_binary_bcast", op)
+    n = _bcast_check("h_binary_bcast", x.shape[0], y.shape[0], out.shape[0], outer, mid, inner)
     if n == 0:
         return
-    if inner == 1:
-        nch = (mid + CHUNK - 1) // CHUNK
-        ntask = outer * nch
-        with nogil:
+    ntask = _bcast_tasks(outer, mid, inner, &rl, &nch)
+    with nogil:
+        if inner == 1:
             for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
                 row = t // nch
-                c = t - row * nch
-                s = c * CHUNK
-                e = min(s + CHUNK, mid)
-                if rev:
-                    ct_h_binary(kind, op, &y[s], &x[row * mid + s], &out[row * mid + s], e - s)
-                else:
-                    ct_h_binary(kind, op, &x[row * mid + s], &y[s], &out[row * mid + s], e - s)
-    else:
-        nch = (inner + CHUNK - 1) // CHUNK
-        ntask = outer * mid * nch
-        with nogil:
+                s = (t - row * nch) * CHUNK
+                xr = &x[row * mid]
+                _h_apply(H_BINARY, kind, op, &y[0] if rev else xr, xr if rev else &y[0], NULL,
+                         &out[row * mid], NULL, s, min(s + CHUNK, rl) - s, 0.0, 0.0, 0)
+        else:
             for t in prange(ntask, schedule='static', use_threads_if=n > THRESHOLD):
                 row = t // nch
-                c = t - row * nch
-                j = row % mid
-                s = row * inner + c * CHUNK
-                e = min(c * CHUNK + CHUNK, inner) - c * CHUNK
+                s = (t - row * nch) * CHUNK
                 yj = 0.0  # assigned in the body: thread-private (see test_prange_privacy)
-                ct_widen(kind, &y[j], &yj, 1)
-                ct_h_binary_scalar(kind, op, &x[s], yj, &out[s], e, rev)
+                ct_widen(kind, &y[row % mid], &yj, 1)
+                _h_apply(H_BINARY_SCALAR, kind, op, &x[0], NULL, NULL, &out[0], NULL,
+                         row * inner + s, min(s + CHUNK, rl) - s, yj, 0.0, rev)
 
 
 def h_unary(int kind, int op, const uint16_t[::1] x, uint16_t[::1] out, double a=0.0,
             double b=0.0):
     """out[i] = f(x[i]; a, b) for UN_* op, in float32, rounded once."""
-    cdef Py_ssize_t n = out.shape[0], c, s, e, nch, thr
+    cdef Py_ssize_t n = out.shape[0]
     _check_kind("h_unary", kind)
-    if op < 0 or op >= CT_UN_COUNT:
-        raise ValueError(f"h_unary: unknown unary op code {op}")
-    _check_len("h_unary", "x", x.shape[0], n)
+    _check_un("h_unary", op)
+    _check("h_unary", "x", x.shape[0], n)
     _bounds(op, &a, &b)
-    thr = THRESHOLD if ct_unary_flags(op) & CT_CHEAP else HEAVY_THRESHOLD
-    nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > thr):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            ct_h_unary(kind, op, &x[s], &out[s], e - s, <float>a, <float>b)
+        _h_chunks(H_UNARY, kind, op, &x[0], NULL, NULL, &out[0], NULL, n, _unary_threshold(op),
+                  <float>a, <float>b)
 
 
 def h_unary_backward(int kind, int op, const uint16_t[::1] gy, const uint16_t[::1] x,
                      const uint16_t[::1] y, uint16_t[::1] gx, double a=0.0, double b=0.0):
     """gx[i] = gy[i] * f'(x[i]) (given y = f(x)), in float32, rounded once."""
-    cdef Py_ssize_t n = gx.shape[0], c, s, e, nch, thr
+    cdef Py_ssize_t n = gx.shape[0]
     _check_kind("h_unary_backward", kind)
     if op < 0 or op >= CT_UN_COUNT or not ct_unary_has_backward(op):
         raise ValueError(f"h_unary_backward: op code {op} has no backward kernel")
-    _check_len("h_unary_backward", "gy", gy.shape[0], n)
-    _check_len("h_unary_backward", "x", x.shape[0], n)
-    _check_len("h_unary_backward", "y", y.shape[0], n)
+    _check("h_unary_backward", "gy", gy.shape[0], n)
+    _check("h_unary_backward", "x", x.shape[0], n)
+    _check("h_unary_backward", "y", y.shape[0], n)
     _bounds(op, &a, &b)
-    thr = THRESHOLD if ct_unary_flags(op) & CT_CHEAP else HEAVY_THRESHOLD
-    nch = (n + CHUNK - 1) // CHUNK
     with nogil:
-        for c in prange(nch, schedule='static', use_threads_if=n > thr):
-            s = c * CHUNK
-            e = min(s + CHUNK, n)
-            ct_h_unary_backward(kind, op, &gy[s], &x[s], &y[s], &gx[s], e - s, <float>a,
-                                <float>b)
+        _h_chunks(H_UNARY_BACKWARD, kind, op, &gy[0], &x[0], &y[0], &gx[0], NULL, n,
+                  _unary_threshold(op), <float>a, <float>b)
 
 
 def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py_ssize_t n):
@@ -227,8 +224,8 @@ def h_sum_rows(int kind, const uint16_t[::1] x, float[::1] out, Py_ssize_t m, Py
     _check_kind("h_sum_rows", kind)
     if m < 0 or n < 0:
         raise ValueError(f"h_sum_rows: negative shape ({m}, {n})")
-    _check_len("h_sum_rows", "x", x.shape[0], m * n)
-    _check_len("h_sum_rows", "out", out.shape[0], m)
+    _check("h_sum_rows", "x", x.shape[0], m * n)
+    _check("h_sum_rows", "out", out.shape[0], m)
     with nogil:
         for i in prange(m, schedule='static', use_threads_if=m * n > THRESHOLD):
             out[i] = ct_h_sum(kind, &x[i * n], n)
@@ -261,7 +258,7 @@ def h_sum_cols(int kind, const uint16_t[:, ::1] x, float[::1] out):
     on the thread count."""
     cdef Py_ssize_t m = x.shape[0], n = x.shape[1], nt, t, c0
     _check_kind("h_sum_cols", kind)
-    _check_len("h_sum_cols", "out", out.shape[0], n)
+    _check("h_sum_cols", "out", out.shape[0], n)
     if n == 0:
         return
     if m == 0:
@@ -400,10 +397,10 @@ def h_softmax_rows(int kind, int mode, const uint16_t[::1] a, const uint16_t[::1
         raise ValueError(f"h_softmax_rows: mode must be 0..3, got {mode}")
     if m < 0 or n < 1:
         raise ValueError(f"h_softmax_rows: bad shape ({m}, {n})")
-    _check_len("h_softmax_rows", "a", a.shape[0], m * n)
-    _check_len("h_softmax_rows", "out", out.shape[0], m * n)
+    _check("h_softmax_rows", "a", a.shape[0], m * n)
+    _check("h_softmax_rows", "out", out.shape[0], m * n)
     if mode >= 2:
-        _check_len("h_softmax_rows", "b", b.shape[0], m * n)
+        _check("h_softmax_rows", "b", b.shape[0], m * n)
     if m == 0:
         return
     with nogil:

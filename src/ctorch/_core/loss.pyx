@@ -62,26 +62,32 @@ cdef inline void _bwd_row(const floating *lp, floating *gx, Py_ssize_t C, floati
         ct_nn_ce_bwd_row_f64(lp, gx, C, a, b, w)
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
-cdef int _check_targets(str kernel, const int64_t[::1] target, Py_ssize_t M, Py_ssize_t C,
-                        int64_t ignore_index) except -1:
-    cdef Py_ssize_t i, bad = -1
-    cdef int64_t t
-    with nogil:
-        for i in range(M):
-            t = target[i]
-            if t != ignore_index and (t < 0 or t >= C):
-                bad = i
-                break
+cdef bint _ce_args(str kernel, Py_ssize_t M, Py_ssize_t C, str mat, Py_ssize_t nmat,
+                   str mat2, Py_ssize_t nmat2, const int64_t[::1] target, str row,
+                   Py_ssize_t nrow, Py_ssize_t nweight, int64_t ignore_index) except -1:
+    """The argument checks of cross_entropy_forward/_backward: two (M, C) arrays, target and
+    one per-row array of M, weight of C (nweight < 0: no weight), targets in [0, C) or
+    ignore_index.  Returns whether there is work (M > 0)."""
+    if M < 0 or C < 0:
+        raise ValueError(f"{kernel}: negative size ({M}, {C})")
+    _check(kernel, mat, nmat, M * C)
+    _check(kernel, mat2, nmat2, M * C)
+    _check(kernel, "target", target.shape[0], M)
+    _check(kernel, row, nrow, M)
+    if nweight >= 0:
+        _check(kernel, "weight", nweight, C)
+    if M == 0:
+        return False
+    if C == 0:
+        raise ValueError(f"{kernel}: C must be positive")
+    cdef Py_ssize_t bad = _bad_index(target, M, C, ignore_index)
     if bad >= 0:
         raise IndexError(f"{kernel}: target {target[bad]} at row {bad} is out of bounds "
                          f"for {C} classes")
-    return 0
+    return True
 
 
 def cross_entropy_forward(const floating[::1] logits, const int64_t[::1] target,
@@ -92,22 +98,11 @@ def cross_entropy_forward(const floating[::1] logits, const int64_t[::1] target,
 
     Raises IndexError for a target outside [0, C) that is not ignore_index.
     """
-    if M < 0 or C < 0:
-        raise ValueError(f"cross_entropy_forward: negative size ({M}, {C})")
-    _check("cross_entropy_forward", "logits", logits.shape[0], M * C)
-    _check("cross_entropy_forward", "logprob_out", logprob_out.shape[0], M * C)
-    _check("cross_entropy_forward", "target", target.shape[0], M)
-    _check("cross_entropy_forward", "loss_rows", loss_rows.shape[0], M)
-    cdef const floating *wp = NULL
-    if weight is not None:
-        _check("cross_entropy_forward", "weight", weight.shape[0], C)
-        if C > 0:
-            wp = &weight[0]
-    if M == 0:
+    if not _ce_args("cross_entropy_forward", M, C, "logits", logits.shape[0], "logprob_out",
+                    logprob_out.shape[0], target, "loss_rows", loss_rows.shape[0],
+                    -1 if weight is None else weight.shape[0], ignore_index):
         return
-    if C == 0:
-        raise ValueError("cross_entropy_forward: C must be positive")
-    _check_targets("cross_entropy_forward", target, M, C, ignore_index)
+    cdef const floating *wp = NULL if weight is None else &weight[0]
     cdef Py_ssize_t i
     cdef int64_t t
     cdef double sm, wt
@@ -135,27 +130,18 @@ def cross_entropy_backward(const floating[::1] logprob, const int64_t[::1] targe
                            floating[::1] gx, Py_ssize_t M, Py_ssize_t C,
                            int64_t ignore_index, double label_smoothing):
     """Gradient w.r.t. the logits; `grow` is the per-row upstream gradient."""
-    if M < 0 or C < 0:
-        raise ValueError(f"cross_entropy_backward: negative size ({M}, {C})")
-    _check("cross_entropy_backward", "logprob", logprob.shape[0], M * C)
-    _check("cross_entropy_backward", "gx", gx.shape[0], M * C)
-    _check("cross_entropy_backward", "target", target.shape[0], M)
-    _check("cross_entropy_backward", "grow", grow.shape[0], M)
+    if not _ce_args("cross_entropy_backward", M, C, "logprob", logprob.shape[0], "gx",
+                    gx.shape[0], target, "grow", grow.shape[0],
+                    -1 if weight is None else weight.shape[0], ignore_index):
+        return
     cdef const floating *wp = NULL
     cdef Py_ssize_t i, c
     cdef double W = <double>C
     if weight is not None:
-        _check("cross_entropy_backward", "weight", weight.shape[0], C)
-        if C > 0:
-            wp = &weight[0]
-            W = 0.0
-            for c in range(C):
-                W += <double>weight[c]
-    if M == 0:
-        return
-    if C == 0:
-        raise ValueError("cross_entropy_backward: C must be positive")
-    _check_targets("cross_entropy_backward", target, M, C, ignore_index)
+        wp = &weight[0]
+        W = 0.0
+        for c in range(C):
+            W += <double>weight[c]
     cdef int64_t t
     cdef double g, wt, eps = label_smoothing
     cdef double ec = eps / <double>C

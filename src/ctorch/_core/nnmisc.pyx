@@ -41,10 +41,7 @@ cdef Py_ssize_t EMB_COLS = 64
 cdef Py_ssize_t EMB_ROW_RANGES = 8
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
 cdef inline void _acc(const floating *x, floating *y, Py_ssize_t n) noexcept nogil:
@@ -74,14 +71,7 @@ def embedding_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
         raise ValueError(f"embedding_backward: gw has {gw.shape[0]} elements, not a multiple "
                          f"of D={D}")
     cdef Py_ssize_t V = gw.shape[0] // D
-    cdef Py_ssize_t i, bad = -1
-    cdef int64_t k
-    with nogil:
-        for i in range(n_idx):
-            k = idx[i]
-            if k != pad and (k < 0 or k >= V):
-                bad = i
-                break
+    cdef Py_ssize_t bad = _bad_index(idx, n_idx, V, pad)
     if bad >= 0:
         raise IndexError(f"embedding_backward: index {idx[bad]} at position {bad} is out of "
                          f"range for {V} embeddings")
@@ -92,7 +82,8 @@ def embedding_backward(const floating[::1] gy, const int64_t[::1] idx, floating[
     if nrow > V:
         nrow = V
     cdef Py_ssize_t rlen = (V + nrow - 1) // nrow
-    cdef Py_ssize_t t, cj, rk, j0, j1, r0, r1, r
+    cdef Py_ssize_t t, cj, rk, j0, j1, r0, r1, r, i
+    cdef int64_t k
     cdef floating *gwp = &gw[0]
     with nogil:
         for t in prange(ncol * nrow, schedule='static',

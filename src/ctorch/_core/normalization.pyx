@@ -173,10 +173,7 @@ cdef object _partials(Py_ssize_t nb, Py_ssize_t D, const void *ref, Py_ssize_t s
     return raw[off:off + nb * Dp * isz].view(dt).reshape(nb, Dp)[:, :D]
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
 cdef inline int _check_dims(str kernel, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) except -1:

@@ -13,52 +13,49 @@ from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
 cdef extern from "_optim_simd.h" nogil:
-    void ct_sgd_f32(float *p, const float *g, float *buf, int64_t n, float neg_lr,
-                    float momentum, float damp1, float wd, int has_wd, int nesterov,
-                    int maximize, int first)
-    void ct_sgd_f64(double *p, const double *g, double *buf, int64_t n, double neg_lr,
-                    double momentum, double damp1, double wd, int has_wd, int nesterov,
-                    int maximize, int first)
-    void ct_adam_f32(float *p, const float *g, float *m, float *v, float *vmax, int64_t n,
-                     int wd_mode, float wd, float wd_mul, int small, float w1, float w1m1,
-                     float beta2, float b2c, float bc2_sqrt, float eps, float neg_step,
-                     int maximize)
-    void ct_adam_f64(double *p, const double *g, double *m, double *v, double *vmax,
-                     int64_t n, int wd_mode, double wd, double wd_mul, int small, double w1,
-                     double w1m1, double beta2, double b2c, double bc2_sqrt, double eps,
-                     double neg_step, int maximize)
-    void ct_rmsprop_f32(float *p, const float *g, float *sq, float *ga, float *buf, int64_t n,
-                        float neg_lr, float alpha, float a1, int small, float a1m1, float eps,
-                        float wd, int has_wd, float momentum, int maximize)
-    void ct_rmsprop_f64(double *p, const double *g, double *sq, double *ga, double *buf,
-                        int64_t n, double neg_lr, double alpha, double a1, int small,
-                        double a1m1, double eps, double wd, int has_wd, double momentum,
-                        int maximize)
-    void ct_adagrad_f32(float *p, const float *g, float *ssum, int64_t n, float neg_clr,
-                        float eps, float wd, int has_wd, int maximize)
-    void ct_adagrad_f64(double *p, const double *g, double *ssum, int64_t n, double neg_clr,
-                        double eps, double wd, int has_wd, int maximize)
-    void ct_adadelta_f32(float *p, const float *g, float *sq, float *acc, int64_t n,
-                         float neg_lr, float rho, float r1, float eps, float wd, int has_wd,
-                         int maximize)
-    void ct_adadelta_f64(double *p, const double *g, double *sq, double *acc, int64_t n,
-                         double neg_lr, double rho, double r1, double eps, double wd,
-                         int has_wd, int maximize)
+    enum:
+        CT_OPT_SGD
+        CT_OPT_ADAM
+        CT_OPT_RMSPROP
+        CT_OPT_ADAGRAD
+        CT_OPT_ADADELTA
+    # one chunk [s, s + n) of update kernel k: a its arrays, v its scalars, f its flags, each
+    # in the parameter order of ct_sgd/ct_adam/ct_rmsprop/ct_adagrad/ct_adadelta (_optim_simd_t.h)
+    void ct_optim_apply_f32(int k, float **a, const float *v, const int *f, int64_t s,
+                            int64_t n)
+    void ct_optim_apply_f64(int k, double **a, const double *v, const int *f, int64_t s,
+                            int64_t n)
 
 cdef Py_ssize_t THRESHOLD = 32768
 cdef Py_ssize_t CHUNK = 16384
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
 cdef inline Py_ssize_t _chunk_end(Py_ssize_t c, Py_ssize_t n) noexcept nogil:
     # s and e are assigned in the prange body (not through pointers) so Cython makes them
     # thread-private; a pointer-out helper left them shared and raced between threads.
     return n if (c + 1) * CHUNK > n else (c + 1) * CHUNK
+
+
+cdef inline floating *_opt(floating[::1] a, bint used) noexcept:
+    """&a[0] for an optional state array (None where not used), else NULL."""
+    return &a[0] if used else NULL
+
+
+cdef inline void _run(int k, Py_ssize_t n, floating **a, const floating *v,
+                      const int *f) noexcept:
+    """Update kernel k (CT_OPT_*) on [0, n) in chunks of CHUNK, on threads above THRESHOLD."""
+    cdef Py_ssize_t c, s
+    with nogil:
+        for c in prange((n + CHUNK - 1) // CHUNK, schedule='static',
+                        use_threads_if=n > THRESHOLD):
+            s = c * CHUNK
+            if floating is float:
+                ct_optim_apply_f32(k, a, v, f, s, _chunk_end(c, n) - s)
+            else:
+                ct_optim_apply_f64(k, a, v, f, s, _chunk_end(c, n) - s)
 
 
 def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double lr,
@@ -74,25 +71,14 @@ def sgd_step(floating[::1] p, const floating[::1] g, floating[::1] buf, double l
         _check("sgd_step", "buf", buf.shape[0], n)
     if n == 0:
         return
-    cdef bint use_buf = momentum != 0.0
-    cdef floating neg_lr = <floating>(-lr), mom = <floating>momentum
-    cdef floating damp1 = <floating>(1.0 - dampening), wd = <floating>weight_decay
-    cdef int has_wd = weight_decay != 0.0
-    cdef Py_ssize_t nchunk = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c, s, e
-    cdef floating *b0 = &buf[0] if use_buf else NULL
-    cdef floating *bp
-    with nogil:
-        for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = _chunk_end(c, n)
-            bp = (b0 + s) if b0 != NULL else NULL
-            if floating is float:
-                ct_sgd_f32(&p[s], &g[s], bp, e - s, neg_lr, mom, damp1, wd, has_wd,
-                           nesterov, maximize, first_step)
-            else:
-                ct_sgd_f64(&p[s], &g[s], bp, e - s, neg_lr, mom, damp1, wd, has_wd,
-                           nesterov, maximize, first_step)
+    cdef floating *a[3]
+    cdef floating v[4]
+    cdef int f[4]
+    a[:] = [&p[0], <floating *>&g[0], _opt(buf, momentum != 0.0)]
+    v[:] = [<floating>(-lr), <floating>momentum, <floating>(1.0 - dampening),
+            <floating>weight_decay]
+    f[:] = [weight_decay != 0.0, nesterov, maximize, first_step]
+    _run(CT_OPT_SGD, n, a, v, f)
 
 
 def adam_step(floating[::1] p, const floating[::1] g, floating[::1] exp_avg,
@@ -116,35 +102,19 @@ def adam_step(floating[::1] p, const floating[::1] g, floating[::1] exp_avg,
     cdef int wd_mode = 0
     if weight_decay != 0.0:
         wd_mode = 2 if decoupled_weight_decay else 1
-    cdef double w1d = 1.0 - beta1
     cdef double bc1 = 1.0 - beta1 ** step
     cdef double bc2 = 1.0 - beta2 ** step
-    cdef floating wd = <floating>weight_decay
-    cdef floating wd_mul = <floating>(1.0 - lr * weight_decay)
-    cdef floating w1 = <floating>w1d
-    cdef int small = abs(w1) < 0.5
-    cdef floating w1m1 = w1 - <floating>1
-    cdef floating fb2 = <floating>beta2, b2c = <floating>(1.0 - beta2)
-    cdef floating bc2_sqrt = <floating>(bc2 ** 0.5)
-    cdef floating feps = <floating>eps
-    cdef floating neg_step = <floating>(-(lr / bc1))
-    cdef Py_ssize_t nchunk = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c, s, e
-    cdef floating *vm0 = &max_exp_avg_sq[0] if amsgrad else NULL
-    cdef floating *vm
-    with nogil:
-        for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = _chunk_end(c, n)
-            vm = (vm0 + s) if vm0 != NULL else NULL
-            if floating is float:
-                ct_adam_f32(&p[s], &g[s], &exp_avg[s], &exp_avg_sq[s], vm, e - s, wd_mode, wd,
-                            wd_mul, small, w1, w1m1, fb2, b2c, bc2_sqrt, feps, neg_step,
-                            maximize)
-            else:
-                ct_adam_f64(&p[s], &g[s], &exp_avg[s], &exp_avg_sq[s], vm, e - s, wd_mode, wd,
-                            wd_mul, small, w1, w1m1, fb2, b2c, bc2_sqrt, feps, neg_step,
-                            maximize)
+    cdef floating w1 = <floating>(1.0 - beta1)
+    cdef floating *a[5]
+    cdef floating v[9]
+    cdef int f[3]
+    a[:] = [&p[0], <floating *>&g[0], &exp_avg[0], &exp_avg_sq[0],
+            _opt(max_exp_avg_sq, amsgrad)]
+    v[:] = [<floating>weight_decay, <floating>(1.0 - lr * weight_decay), w1, w1 - <floating>1,
+            <floating>beta2, <floating>(1.0 - beta2), <floating>(bc2 ** 0.5), <floating>eps,
+            <floating>(-(lr / bc1))]
+    f[:] = [wd_mode, abs(w1) < 0.5, maximize]
+    _run(CT_OPT_ADAM, n, a, v, f)
 
 
 def rmsprop_step(floating[::1] p, const floating[::1] g, floating[::1] square_avg,
@@ -166,32 +136,16 @@ def rmsprop_step(floating[::1] p, const floating[::1] g, floating[::1] square_av
         _check("rmsprop_step", "momentum_buffer", momentum_buffer.shape[0], n)
     if n == 0:
         return
-    cdef bint use_buf = momentum > 0.0
-    cdef floating neg_lr = <floating>(-lr), fa = <floating>alpha
     cdef floating a1 = <floating>(1.0 - alpha)
-    cdef int small = abs(a1) < 0.5
-    cdef floating a1m1 = a1 - <floating>1
-    cdef floating feps = <floating>eps, wd = <floating>weight_decay
-    cdef floating mom = <floating>momentum
-    cdef int has_wd = weight_decay != 0.0
-    cdef Py_ssize_t nchunk = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c, s, e
-    cdef floating *g0 = &grad_avg[0] if centered else NULL
-    cdef floating *b0 = &momentum_buffer[0] if use_buf else NULL
-    cdef floating *gp
-    cdef floating *bp
-    with nogil:
-        for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = _chunk_end(c, n)
-            gp = (g0 + s) if g0 != NULL else NULL
-            bp = (b0 + s) if b0 != NULL else NULL
-            if floating is float:
-                ct_rmsprop_f32(&p[s], &g[s], &square_avg[s], gp, bp, e - s, neg_lr, fa, a1,
-                               small, a1m1, feps, wd, has_wd, mom, maximize)
-            else:
-                ct_rmsprop_f64(&p[s], &g[s], &square_avg[s], gp, bp, e - s, neg_lr, fa, a1,
-                               small, a1m1, feps, wd, has_wd, mom, maximize)
+    cdef floating *a[5]
+    cdef floating v[7]
+    cdef int f[3]
+    a[:] = [&p[0], <floating *>&g[0], &square_avg[0], _opt(grad_avg, centered),
+            _opt(momentum_buffer, momentum > 0.0)]
+    v[:] = [<floating>(-lr), <floating>alpha, a1, a1 - <floating>1, <floating>eps,
+            <floating>weight_decay, <floating>momentum]
+    f[:] = [abs(a1) < 0.5, weight_decay != 0.0, maximize]
+    _run(CT_OPT_RMSPROP, n, a, v, f)
 
 
 def adagrad_step(floating[::1] p, const floating[::1] g, floating[::1] state_sum, double lr,
@@ -204,22 +158,14 @@ def adagrad_step(floating[::1] p, const floating[::1] g, floating[::1] state_sum
     _check("adagrad_step", "state_sum", state_sum.shape[0], n)
     if n == 0:
         return
-    cdef double clr = lr / (1.0 + (step - 1.0) * lr_decay)
-    cdef floating neg_clr = <floating>(-clr), feps = <floating>eps
-    cdef floating wd = <floating>weight_decay
-    cdef int has_wd = weight_decay != 0.0
-    cdef Py_ssize_t nchunk = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c, s, e
-    with nogil:
-        for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = _chunk_end(c, n)
-            if floating is float:
-                ct_adagrad_f32(&p[s], &g[s], &state_sum[s], e - s, neg_clr, feps, wd, has_wd,
-                               maximize)
-            else:
-                ct_adagrad_f64(&p[s], &g[s], &state_sum[s], e - s, neg_clr, feps, wd, has_wd,
-                               maximize)
+    cdef floating *a[3]
+    cdef floating v[3]
+    cdef int f[2]
+    a[:] = [&p[0], <floating *>&g[0], &state_sum[0]]
+    v[:] = [<floating>(-(lr / (1.0 + (step - 1.0) * lr_decay))), <floating>eps,
+            <floating>weight_decay]
+    f[:] = [weight_decay != 0.0, maximize]
+    _run(CT_OPT_ADAGRAD, n, a, v, f)
 
 
 def adadelta_step(floating[::1] p, const floating[::1] g, floating[::1] square_avg,
@@ -232,19 +178,11 @@ def adadelta_step(floating[::1] p, const floating[::1] g, floating[::1] square_a
     _check("adadelta_step", "acc_delta", acc_delta.shape[0], n)
     if n == 0:
         return
-    cdef floating neg_lr = <floating>(-lr), frho = <floating>rho
-    cdef floating r1 = <floating>(1.0 - rho), feps = <floating>eps
-    cdef floating wd = <floating>weight_decay
-    cdef int has_wd = weight_decay != 0.0
-    cdef Py_ssize_t nchunk = (n + CHUNK - 1) // CHUNK
-    cdef Py_ssize_t c, s, e
-    with nogil:
-        for c in prange(nchunk, schedule='static', use_threads_if=n > THRESHOLD):
-            s = c * CHUNK
-            e = _chunk_end(c, n)
-            if floating is float:
-                ct_adadelta_f32(&p[s], &g[s], &square_avg[s], &acc_delta[s], e - s, neg_lr,
-                                frho, r1, feps, wd, has_wd, maximize)
-            else:
-                ct_adadelta_f64(&p[s], &g[s], &square_avg[s], &acc_delta[s], e - s, neg_lr,
-                                frho, r1, feps, wd, has_wd, maximize)
+    cdef floating *a[4]
+    cdef floating v[5]
+    cdef int f[2]
+    a[:] = [&p[0], <floating *>&g[0], &square_avg[0], &acc_delta[0]]
+    v[:] = [<floating>(-lr), <floating>rho, <floating>(1.0 - rho), <floating>eps,
+            <floating>weight_decay]
+    f[:] = [weight_decay != 0.0, maximize]
+    _run(CT_OPT_ADADELTA, n, a, v, f)

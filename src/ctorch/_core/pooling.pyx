@@ -33,10 +33,7 @@ cdef inline void _maxpool22_row(const floating *r0, const floating *r1, floating
         ct_maxpool22_row_f64(r0, r1, y, idx, ow, j0, W)
 
 
-cdef inline int _check(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except -1:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
-    return 0
+include "_check.pxi"
 
 
 include "_window.pxi"

@@ -93,9 +93,7 @@ PARALLEL_THRESHOLD = THRESHOLD
 ROW_SPLIT = ROWPAR
 
 
-cdef inline void _check_len(str kernel, str name, Py_ssize_t got, Py_ssize_t want) except *:
-    if got != want:
-        raise ValueError(f"{kernel}: {name} has {got} elements, expected {want}")
+include "_check.pxi"
 
 
 cdef inline void _check_shape(str kernel, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) except *:
@@ -194,8 +192,8 @@ def sum_axis(const floating[::1] x, floating[::1] out, Py_ssize_t outer, Py_ssiz
     cdef double s
     cdef double *part
     _check_shape("sum_axis", outer, mid, inner)
-    _check_len("sum_axis", "x", x.shape[0], outer * mid * inner)
-    _check_len("sum_axis", "out", out.shape[0], outer * inner)
+    _check("sum_axis", "x", x.shape[0], outer * mid * inner)
+    _check("sum_axis", "out", out.shape[0], outer * inner)
     if outer * inner == 0:
         return
     if mid == 0:
@@ -321,9 +319,9 @@ cdef _ext_axis(str kernel, const floating[::1] x, floating[::1] vals, int64_t[::
     cdef floating *pv
     cdef int64_t *pi
     _check_shape(kernel, outer, mid, inner)
-    _check_len(kernel, "x", x.shape[0], outer * mid * inner)
-    _check_len(kernel, "vals", vals.shape[0], outer * inner)
-    _check_len(kernel, "idx", idx.shape[0], outer * inner)
+    _check(kernel, "x", x.shape[0], outer * mid * inner)
+    _check(kernel, "vals", vals.shape[0], outer * inner)
+    _check(kernel, "idx", idx.shape[0], outer * inner)
     if outer * inner == 0:
         return
     if mid == 0:
@@ -535,12 +533,12 @@ cdef _rowwise(str kernel, int kind, const floating[::1] a, const floating[::1] b
     cdef double *psum
     if m < 0 or n < 0:
         raise ValueError(f"{kernel}: negative shape ({m}, {n})")
-    _check_len(kernel, "out", out.shape[0], m * n)
+    _check(kernel, "out", out.shape[0], m * n)
     if kind == K_SOFTMAX or kind == K_LOG_SOFTMAX:
-        _check_len(kernel, "x", a.shape[0], m * n)
+        _check(kernel, "x", a.shape[0], m * n)
     else:
-        _check_len(kernel, "gy", a.shape[0], m * n)
-        _check_len(kernel, "y", b.shape[0], m * n)
+        _check(kernel, "gy", a.shape[0], m * n)
+        _check(kernel, "y", b.shape[0], m * n)
     if m * n == 0:
         return
     if floating is float:
@@ -596,8 +594,8 @@ def logsumexp_lastdim(const floating[::1] x, floating[::1] out, Py_ssize_t m, Py
     cdef double s
     if m < 0 or n < 0:
         raise ValueError(f"logsumexp_lastdim: negative shape ({m}, {n})")
-    _check_len("logsumexp_lastdim", "x", x.shape[0], m * n)
-    _check_len("logsumexp_lastdim", "out", out.shape[0], m)
+    _check("logsumexp_lastdim", "x", x.shape[0], m * n)
+    _check("logsumexp_lastdim", "out", out.shape[0], m)
     if m == 0:
         return
     if n == 0:
@@ -664,8 +662,8 @@ def var_axis(const floating[::1] x, floating[::1] out, Py_ssize_t outer, Py_ssiz
     cdef double *part
     cdef double *means
     _check_shape("var_axis", outer, mid, inner)
-    _check_len("var_axis", "x", x.shape[0], outer * mid * inner)
-    _check_len("var_axis", "out", out.shape[0], outer * inner)
+    _check("var_axis", "x", x.shape[0], outer * mid * inner)
+    _check("var_axis", "out", out.shape[0], outer * inner)
     if outer * inner == 0:
         return
     denom = max(0.0, <double>mid - correction)
