@@ -774,31 +774,25 @@ static CTG_AVX512 void ctg_copy_rows_avx512(float *dst, ptrdiff_t drs, const flo
 }
 #endif
 
-static void ct_copy_rows_f32(float *dst, ptrdiff_t drs, const float *src, ptrdiff_t srs,
-                             int rows, int cols)
+/* dst's rows (drs apart) <- src's rows (srs apart), rows x cols; with transpose, dst[j * drs
+ * + i] = src[i * srs + j] instead (the cols x rows transpose) */
+static void ct_copy_f32(float *dst, ptrdiff_t drs, const float *src, ptrdiff_t srs, int rows,
+                        int cols, int transpose)
 {
 #ifdef CTG_X86
     if (ct_have_avx512()) {
-        ctg_copy_rows_avx512(dst, drs, src, srs, rows, cols);
+        (transpose ? ctg_transpose_avx512 : ctg_copy_rows_avx512)(dst, drs, src, srs, rows, cols);
         return;
     }
 #endif
-    for (int i = 0; i < rows; i++)
-        memcpy(dst + i * drs, src + i * srs, (size_t)cols * sizeof(float));
-}
-
-static void ct_transpose_f32(float *dst, ptrdiff_t drs, const float *src, ptrdiff_t srs,
-                             int rows, int cols)
-{
-#ifdef CTG_X86
-    if (ct_have_avx512()) {
-        ctg_transpose_avx512(dst, drs, src, srs, rows, cols);
-        return;
-    }
-#endif
-    for (int i = 0; i < rows; i++)
+    for (int i = 0; i < rows; i++) {
+        if (!transpose) {
+            memcpy(dst + i * drs, src + i * srs, (size_t)cols * sizeof(float));
+            continue;
+        }
         for (int j = 0; j < cols; j++)
             dst[j * drs + i] = src[i * srs + j];
+    }
 }
 
 static void ctg_transpose_block(float *c, ptrdiff_t c_rs, ptrdiff_t c_cs, float *t, int M, int N,

@@ -23,10 +23,8 @@ ctypedef fused real:
     double
 
 cdef extern from "_gemm_f32.h" nogil:
-    void ct_copy_rows_f32(float *dst, Py_ssize_t drs, const float *src, Py_ssize_t srs,
-                          int rows, int cols)
-    void ct_transpose_f32(float *dst, Py_ssize_t drs, const float *src, Py_ssize_t srs,
-                          int rows, int cols)
+    void ct_copy_f32(float *dst, Py_ssize_t drs, const float *src, Py_ssize_t srs, int rows,
+                     int cols, int transpose)
 
 cdef extern from "_attention_simd.h" nogil:
     void cta_set_tiles(int on)
@@ -60,26 +58,16 @@ def _set_register_tiles(bint on):
     cta_set_tiles(on)
 
 
-cdef inline void _gather(real *dst, const real *src, Py_ssize_t rows, Py_ssize_t cols,
-                         Py_ssize_t rs) noexcept nogil:
-    """dst (rows, cols) C-contiguous <- rows of src, rs elements apart"""
+cdef inline void _copy_rows(real *dst, Py_ssize_t drs, const real *src, Py_ssize_t srs,
+                            Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """dst's rows (drs apart) <- src's rows (srs apart), cols elements each: a slice's rows
+    gathered into a C-contiguous block (drs = cols) or scattered back out of one (srs = cols)"""
     cdef Py_ssize_t i
     if real is float:
-        ct_copy_rows_f32(dst, cols, src, rs, <int> rows, <int> cols)
+        ct_copy_f32(dst, drs, src, srs, <int> rows, <int> cols, 0)
         return
     for i in range(rows):
-        memcpy(dst + i * cols, src + i * rs, cols * sizeof(real))
-
-
-cdef inline void _scatter(real *dst, Py_ssize_t rs, const real *src, Py_ssize_t rows,
-                          Py_ssize_t cols) noexcept nogil:
-    """rows of dst, rs elements apart <- src (rows, cols) C-contiguous"""
-    cdef Py_ssize_t i
-    if real is float:
-        ct_copy_rows_f32(dst, rs, src, cols, <int> rows, <int> cols)
-        return
-    for i in range(rows):
-        memcpy(dst + i * rs, src + i * cols, cols * sizeof(real))
+        memcpy(dst + i * drs, src + i * srs, cols * sizeof(real))
 
 
 cdef inline Py_ssize_t _ldt(Py_ssize_t S) noexcept nogil:
@@ -100,7 +88,7 @@ cdef inline void _transpose(real *dst, Py_ssize_t ld, const real *src, Py_ssize_
     in L1 while their columns are written)"""
     cdef Py_ssize_t i0, i1, i, j
     if real is float:
-        ct_transpose_f32(dst, ld, src, rs, <int> rows, <int> cols)
+        ct_copy_f32(dst, ld, src, rs, <int> rows, <int> cols, 1)
         return
     for i0 in range(0, rows, 8):
         i1 = i0 + 8 if i0 + 8 < rows else rows
@@ -115,7 +103,7 @@ cdef inline const real *_rows(const real *src, Py_ssize_t rs, Py_ssize_t rows,
     adjacent, else gathered into scratch"""
     if rs == cols:
         return src
-    _gather(scratch, src, rows, cols, rs)
+    _copy_rows(scratch, cols, src, rs, rows, cols)
     return scratch
 
 
@@ -184,7 +172,7 @@ def sdpa_forward(
                                 &lse[bi, hi, 0], L, S, D, DV, buf, buf + 32 * S,
                                 buf + 32 * S + 4 * W, ldt)
             if ors != DV:
-                _scatter(&o[bi, hi, 0, 0], ors, op, L, DV)
+                _copy_rows(&o[bi, hi, 0, 0], ors, op, DV, L, DV)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")
@@ -281,11 +269,11 @@ def sdpa_backward(
                                  &lse[bi, hi, 0], gqp, gkp, gvp, pg, L, S, D, DV, buf,
                                  buf + 32 * S, buf + 64 * S, buf + 64 * S + 8 * W, ldt)
             if gqrs != D:
-                _scatter(&gq[bi, hi, 0, 0], gqrs, gqp, L, D)
+                _copy_rows(&gq[bi, hi, 0, 0], gqrs, gqp, D, L, D)
             if gkrs != D:
-                _scatter(&gk[bi, hi, 0, 0], gkrs, gkp, S, D)
+                _copy_rows(&gk[bi, hi, 0, 0], gkrs, gkp, D, S, D)
             if gvrs != DV:
-                _scatter(&gv[bi, hi, 0, 0], gvrs, gvp, S, DV)
+                _copy_rows(&gv[bi, hi, 0, 0], gvrs, gvp, DV, S, DV)
             free(buf)
     if failed:
         raise MemoryError("scaled_dot_product_attention: out of memory for the score rows")

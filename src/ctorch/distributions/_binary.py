@@ -13,6 +13,22 @@ from .utils import lazy_property, logits_to_probs, probs_to_logits
 class BinaryTrialParams:
     """Mixin: ``probs`` and ``logits`` (binary), each computed lazily from the other."""
 
+    def _set_probs_or_logits(self, probs, logits, total_count=None):
+        """Set exactly one of ``probs``/``logits`` (broadcast, with ``total_count`` when
+        given, as that dtype); returns the one given (the batch shape's source)."""
+        from .utils import broadcast_all
+
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        if total_count is None:
+            (param,) = broadcast_all(value)
+        else:
+            count, param = broadcast_all(total_count, value)
+            self.total_count = count.type_as(param)
+        setattr(self, name, param)
+        return param
+
     @lazy_property
     def logits(self) -> ctorch.Tensor:  # type: ignore[override]
         return probs_to_logits(self.probs, is_binary=True)

@@ -6,7 +6,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["Categorical"]
+__all__ = ["Categorical", "CategoricalParams"]
 
 
 class Categorical(Distribution):
@@ -113,3 +113,25 @@ class Categorical(Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+
+class CategoricalParams:
+    """Mixin for a distribution built on a Categorical ``self._categorical`` (Multinomial,
+    ExpRelaxedCategorical): its logits, probs, parameter shape and ``_new``."""
+
+    _categorical: Categorical
+
+    def _new(self, *args, **kwargs):
+        return self._categorical._new(*args, **kwargs)
+
+    @property
+    def param_shape(self) -> ctorch.Size:
+        return self._categorical.param_shape
+
+    @property
+    def logits(self) -> ctorch.Tensor:
+        return self._categorical.logits
+
+    @property
+    def probs(self) -> ctorch.Tensor:
+        return self._categorical.probs

@@ -20,12 +20,7 @@ class Geometric(BinaryTrialParams, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
+        self._set_probs_or_logits(probs, logits)
         probs_or_logits = probs if probs is not None else logits
         if isinstance(probs_or_logits, Number):
             batch_shape = ctorch.Size()

@@ -7,14 +7,14 @@ import ctorch
 from . import constraints
 from ._special import lgamma
 from .binomial import Binomial
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParams
 from .distribution import Distribution
 from .utils import broadcast_all
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalParams, Distribution):
     """Counts of ``total_count`` draws from a Categorical(``probs`` or ``logits``) over the
     last dim.  ``sample`` needs an integer ``total_count``; ``log_prob`` does not."""
 
@@ -45,9 +45,6 @@ class Multinomial(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
-
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
         return constraints.multinomial(self.total_count)
@@ -59,18 +56,6 @@ class Multinomial(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return self.total_count * self.probs * (1 - self.probs)
-
-    @property
-    def logits(self) -> ctorch.Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> ctorch.Tensor:
-        return self._categorical.probs
-
-    @property
-    def param_shape(self) -> ctorch.Size:
-        return self._categorical.param_shape
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         from ctorch._random import rng_for

@@ -4,13 +4,13 @@ import ctorch
 import ctorch.nn.functional as F
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParams
 from .distribution import Distribution
 
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalParams, Distribution):
     """Categorical distribution whose samples are one-hot vectors of size K."""
 
     arg_constraints = {
@@ -34,20 +34,9 @@ class OneHotCategorical(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
-
     @property
     def _param(self) -> ctorch.Tensor:
         return self._categorical._param
-
-    @property
-    def probs(self) -> ctorch.Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> ctorch.Tensor:
-        return self._categorical.logits
 
     @property
     def mean(self) -> ctorch.Tensor:
@@ -62,10 +51,6 @@ class OneHotCategorical(Distribution):
     @property
     def variance(self) -> ctorch.Tensor:
         return self._categorical.probs * (1 - self._categorical.probs)
-
-    @property
-    def param_shape(self) -> ctorch.Size:
-        return self._categorical.param_shape
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         sample_shape = ctorch.Size(sample_shape)

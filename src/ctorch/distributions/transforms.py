@@ -216,24 +216,29 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class _ElementwiseBijection(Transform):
-    """A parameterless bijection of the real line (Exp, Sigmoid, Tanh): instances of one such
-    class are all equal (``isinstance`` of the class that derives from this one)."""
+class _Parameterless(Transform):
+    """A transform without parameters: instances of one such class are all equal
+    (``isinstance`` of the class that derives from this one)."""
 
-    domain = constraints.real
-    bijective = True
-    sign = +1
     _family: type
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if _ElementwiseBijection in cls.__bases__:
+        if _Parameterless in cls.__bases__ or _ElementwiseBijection in cls.__bases__:
             cls._family = cls
 
     def __eq__(self, other) -> bool:
         return isinstance(other, self._family)
 
     __hash__ = Transform.__hash__
+
+
+class _ElementwiseBijection(_Parameterless):
+    """A parameterless bijection of the real line (Exp, Sigmoid, Tanh, Softplus)."""
+
+    domain = constraints.real
+    bijective = True
+    sign = +1
 
 
 class ExpTransform(_ElementwiseBijection):
@@ -299,16 +304,11 @@ class SoftplusTransform(_ElementwiseBijection):
         return -F.softplus(-x)
 
 
-class AbsTransform(Transform):
+class AbsTransform(_Parameterless):
     """y = |x| (not a bijection: its ``inv`` maps y back to y)."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, AbsTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -422,17 +422,12 @@ def _clipped_sigmoid(x):
     return ctorch.clamp(ctorch.sigmoid(x), min=finfo.tiny, max=1.0 - finfo.eps)
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_Parameterless):
     """y = softmax(x) over the last dim (onto the simplex; not a bijection: its inverse is
     the log, one of the many preimages)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, True)[0]).exp()
@@ -449,17 +444,12 @@ class SoftmaxTransform(Transform):
     inverse_shape = forward_shape
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_Parameterless):
     """A bijection of R^K onto the (K+1)-simplex by stick breaking (biject_to(simplex))."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = Transform.__hash__
 
     @staticmethod
     def _offset(x, n: int):
@@ -491,17 +481,12 @@ class StickBreakingTransform(Transform):
         return tuple(shape[:-1]) + (shape[-1] - 1,)
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(_Parameterless):
     """An unconstrained square matrix to a lower-triangular one with a positive diagonal
     (the strict lower triangle kept, the diagonal exponentiated)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()

@@ -90,29 +90,34 @@ def general_hamming(
     )  # fmt: skip
 
 
-def hann(M: int, *, sym: bool = True, dtype: Any = None, layout: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Any:  # fmt: skip
-    return general_hamming(M, alpha=0.5, sym=sym, dtype=dtype, layout=layout, device=device,
-                           requires_grad=requires_grad)  # fmt: skip
+def _fixed_cosine(name: str, a: list[float], doc: str) -> Any:
+    """A general_cosine window with fixed coefficients, as its own public function."""
+
+    def window(
+        M: int,
+        *,
+        sym: bool = True,
+        dtype: Any = None,
+        layout: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Any:
+        return general_cosine(
+            M, a=a, sym=sym, dtype=dtype, layout=layout, device=device,
+            requires_grad=requires_grad,
+        )  # fmt: skip
+
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = doc
+    return window
 
 
-def hamming(M: int, *, sym: bool = True, dtype: Any = None, layout: Any = None,
-            device: Any = None, requires_grad: bool = False) -> Any:  # fmt: skip
-    return general_hamming(M, sym=sym, dtype=dtype, layout=layout, device=device,
-                           requires_grad=requires_grad)  # fmt: skip
-
-
-def blackman(M: int, *, sym: bool = True, dtype: Any = None, layout: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Any:  # fmt: skip
-    return general_cosine(M, a=[0.42, 0.5, 0.08], sym=sym, dtype=dtype, layout=layout,
-                          device=device, requires_grad=requires_grad)  # fmt: skip
-
-
-def nuttall(M: int, *, sym: bool = True, dtype: Any = None, layout: Any = None,
-            device: Any = None, requires_grad: bool = False) -> Any:  # fmt: skip
-    return general_cosine(M, a=[0.3635819, 0.4891775, 0.1365995, 0.0106411], sym=sym,
-                          dtype=dtype, layout=layout, device=device,
-                          requires_grad=requires_grad)  # fmt: skip
+hann = _fixed_cosine("hann", [0.5, 0.5], "0.5 - 0.5 cos(2 pi n / (N - 1)).")
+hamming = _fixed_cosine("hamming", [0.54, 0.46], "0.54 - 0.46 cos(2 pi n / (N - 1)).")
+blackman = _fixed_cosine("blackman", [0.42, 0.5, 0.08], "Blackman: cosine terms 0.42, 0.5, 0.08.")
+nuttall = _fixed_cosine(
+    "nuttall", [0.3635819, 0.4891775, 0.1365995, 0.0106411], "Nuttall's 4-term cosine window."
+)
 
 
 def bartlett(M: int, *, sym: bool = True, dtype: Any = None, layout: Any = None,

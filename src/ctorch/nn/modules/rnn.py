@@ -262,6 +262,23 @@ def _lstm_steps(
     return ctorch.stack(outs, 0), h, c
 
 
+def _steps_backward(ctx: Any, steps: Any, grads: tuple) -> tuple:
+    """A fused layer's backward under create_graph: its inputs' gradients through the
+    step-by-step graph (``steps(*saved inputs, reverse)``), recomputed differentiably; None
+    for the trailing ``reverse`` flag."""
+    ins = ctx.saved_tensors
+    want = [i for i in range(len(ins)) if ctx.needs_input_grad[i] and ins[i] is not None]
+    with ctorch.enable_grad():
+        outs = steps(*ins, ctx.reverse)
+    got = ctorch.autograd.grad(
+        outs, [ins[i] for i in want], list(grads), create_graph=True, allow_unused=True
+    )
+    res: list[Any] = [None] * (len(ins) + 1)
+    for i, g in zip(want, got, strict=True):
+        res[i] = g
+    return tuple(res)
+
+
 class _LSTMLayer(Function):
     """A whole LSTM layer direction as ONE graph node (torch's CPU LSTM records one
     MkldnnRnnLayerBackward0 per layer too): (xg (T, B, 4H), h0, c0, w_hh, b_hh) -> (out
@@ -305,18 +322,7 @@ class _LSTMLayer(Function):
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
         if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
-            ins = ctx.saved_tensors
-            want = [i for i in range(5) if ctx.needs_input_grad[i] and ins[i] is not None]
-            with ctorch.enable_grad():
-                outs = _lstm_steps(*ins, ctx.reverse)
-            got = ctorch.autograd.grad(
-                outs, [ins[i] for i in want], [g_out, g_h, g_c], create_graph=True,
-                allow_unused=True,
-            )  # fmt: skip
-            res: list[Any] = [None] * 6
-            for i, g in zip(want, got, strict=True):
-                res[i] = g
-            return tuple(res)
+            return _steps_backward(ctx, _lstm_steps, (g_out, g_h, g_c))
         from ...ops.linalg import _linear_mm
 
         act, tc, cs, out = ctx.arrays
@@ -448,18 +454,7 @@ class _GRULayer(Function):
     @staticmethod
     def backward(ctx, g_out, g_h):
         if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
-            ins = ctx.saved_tensors
-            want = [i for i in range(4) if ctx.needs_input_grad[i] and ins[i] is not None]
-            with ctorch.enable_grad():
-                outs = _gru_steps(*ins, ctx.reverse)
-            got = ctorch.autograd.grad(
-                outs, [ins[i] for i in want], [g_out, g_h], create_graph=True,
-                allow_unused=True,
-            )  # fmt: skip
-            res: list[Any] = [None] * 5
-            for i, g in zip(want, got, strict=True):
-                res[i] = g
-            return tuple(res)
+            return _steps_backward(ctx, _gru_steps, (g_out, g_h))
         from ...ops.linalg import _linear_mm
 
         act, ghs, hs = ctx.arrays
