@@ -13,22 +13,54 @@
 
 #include "_ct_common.h"
 #include "_ct_math.h"
+#include <string.h>
 
 #define CTR_L 16
 #define CTR_MAXN 65536
 
+/* The 16 lanes combined pairwise, lane l with lane l + w for w = 8, 4, 2, 1, in GCC vector
+ * types (a few vector operations in every clone; written as loops over an array, GCC kept
+ * the lanes on the stack and added them one by one: ~20% of a 64-wide layer norm row).  The
+ * same additions (selects) in the same order as the loops, so the same bits. */
+typedef float ctr_v16 __attribute__((vector_size(64)));
+typedef float ctr_v8 __attribute__((vector_size(32)));
+typedef float ctr_v4 __attribute__((vector_size(16)));
+typedef int ctr_i4 __attribute__((vector_size(16)));
+
+static inline ctr_v4 ctr_lanes_4(const float *acc, int is_max)
+{
+    ctr_v16 v;
+    memcpy(&v, acc, sizeof v);
+    ctr_v8 a8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+    ctr_v8 b8 = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    if (is_max) {
+        const ctr_v8 m = (ctr_v8)(b8 > a8);
+        a8 = (ctr_v8)(((__typeof__(b8 > a8))b8 & (__typeof__(b8 > a8))m) |
+                      ((__typeof__(b8 > a8))a8 & ~(__typeof__(b8 > a8))m));
+    } else {
+        a8 = a8 + b8;
+    }
+    ctr_v4 a4 = __builtin_shufflevector(a8, a8, 0, 1, 2, 3);
+    ctr_v4 b4 = __builtin_shufflevector(a8, a8, 4, 5, 6, 7);
+    if (is_max) {
+        const ctr_i4 m = b4 > a4;
+        return (ctr_v4)(((ctr_i4)b4 & m) | ((ctr_i4)a4 & ~m));
+    }
+    return a4 + b4;
+}
+
 static inline float ctr_lanes_sum(float *acc)
 {
-    for (int w = CTR_L / 2; w > 0; w /= 2)
-        for (int l = 0; l < w; ++l) acc[l] = acc[l] + acc[l + w];
-    return acc[0];
+    const ctr_v4 a4 = ctr_lanes_4(acc, 0);
+    const float s0 = a4[0] + a4[2], s1 = a4[1] + a4[3];
+    return s0 + s1;
 }
 
 static inline float ctr_lanes_max(float *acc)
 {
-    for (int w = CTR_L / 2; w > 0; w /= 2)
-        for (int l = 0; l < w; ++l) acc[l] = acc[l + w] > acc[l] ? acc[l + w] : acc[l];
-    return acc[0];
+    const ctr_v4 a4 = ctr_lanes_4(acc, 1);
+    const float m0 = a4[2] > a4[0] ? a4[2] : a4[0], m1 = a4[3] > a4[1] ? a4[3] : a4[1];
+    return m1 > m0 ? m1 : m0;
 }
 
 /* exp(x) for x <= 0 (or NaN) whose only use is a sum that also holds exp(0) = 1 (the
