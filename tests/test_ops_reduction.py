@@ -224,3 +224,23 @@ def test_max_min_dim_of_1d_with_grad(op, keepdim):
     v.sum().backward()
     want = [0.0, 1.0, 0.0] if op == "max" else [0.0, 0.0, 1.0]
     assert x.grad.tolist() == want and i.reshape(-1).tolist() == [want.index(1.0)]
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("n", [1, 7, 16, 32, 33, 64, 65])
+def test_short_rows_four_at_a_time_give_each_rows_bits(op, n):
+    """float32 rows of at most 64 go through the row kernel four at a time (interleaved);
+    every row must come out bit for bit as when it is computed alone (one-row path)."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((9, n)).astype(np.float32) * 4
+    x[2, 0] = -np.inf
+    x[5, n // 2] = 60.0
+    whole = getattr(ctorch.tensor(x), op)(-1).numpy()
+    for r in range(9):
+        alone = getattr(ctorch.tensor(x[r : r + 1]), op)(-1).numpy()
+        np.testing.assert_array_equal(whole[r : r + 1], alone)
+    if HAS_TORCH:
+        import torch
+
+        want = getattr(torch.tensor(x), op)(-1).numpy()
+        np.testing.assert_allclose(whole, want, rtol=2e-6, atol=1e-6)

@@ -107,11 +107,87 @@ CT_INLINE float ctr_max(const float *x, ptrdiff_t n)
     return ctr_lanes_max(acc);
 }
 
+/* Four short rows (n <= CTR_SHORT) at once, each pass interleaved over the four: a row's
+ * passes are one dependent chain (max, exp, sum, scale) too short to fill the pipeline, and
+ * four independent ones side by side keep it busy (softmax over attention's 32-wide rows:
+ * 49 -> ~ns a row).  Each row's operations are those of the one-row loop below, in the same
+ * order: the same bits. */
+#define CTR_SHORT 64
+CT_INLINE void ctr_softmax_rows4_short(const float *x, float *out, ptrdiff_t n, int log)
+{
+    float acc[4][CTR_L], m[4];
+    _Pragma("GCC unroll 4")
+    for (int k = 0; k < 4; ++k)
+        for (int l = 0; l < CTR_L; ++l) acc[k][l] = -INFINITY;
+    ptrdiff_t i0 = 0;
+    for (; i0 + CTR_L <= n; i0 += CTR_L) {
+        _Pragma("GCC unroll 4")
+        for (int k = 0; k < 4; ++k) {
+            const float *xr = x + k * n + i0;
+            _Pragma("omp simd")
+            for (int l = 0; l < CTR_L; ++l) acc[k][l] = xr[l] > acc[k][l] ? xr[l] : acc[k][l];
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int k = 0; k < 4; ++k) {
+        const float *xr = x + k * n;
+        for (int l = 0; l < n - i0; ++l)
+            acc[k][l] = xr[i0 + l] > acc[k][l] ? xr[i0 + l] : acc[k][l];
+        m[k] = ctr_lanes_max(acc[k]);
+        for (int l = 0; l < CTR_L; ++l) acc[k][l] = 0.0f;
+    }
+    i0 = 0;
+    for (; i0 + CTR_L <= n; i0 += CTR_L) {
+        _Pragma("GCC unroll 4")
+        for (int k = 0; k < 4; ++k) {
+            const float *xr = x + k * n + i0;
+            float *o = out + k * n + i0;
+            const float mk = m[k];
+            if (log) {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) acc[k][l] += ctr_exp_nonpos(xr[l] - mk);
+            } else {
+                _Pragma("omp simd")
+                for (int l = 0; l < CTR_L; ++l) {
+                    const float e = ct_exp_f32(xr[l] - mk);
+                    o[l] = e;
+                    acc[k][l] += e;
+                }
+            }
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int k = 0; k < 4; ++k) {
+        const float *xr = x + k * n;
+        float *o = out + k * n;
+        const float mk = m[k];
+        if (log) {
+            for (int l = 0; l < n - i0; ++l) acc[k][l] += ctr_exp_nonpos(xr[i0 + l] - mk);
+            const float ls = logf(ctr_lanes_sum(acc[k]));
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = (xr[i] - mk) - ls;
+        } else {
+            for (int l = 0; l < n - i0; ++l) {
+                const float e = ct_exp_f32(xr[i0 + l] - mk);
+                o[i0 + l] = e;
+                acc[k][l] += e;
+            }
+            const float inv = 1.0f / ctr_lanes_sum(acc[k]);
+            _Pragma("omp simd")
+            for (ptrdiff_t i = 0; i < n; ++i) o[i] = o[i] * inv;
+        }
+    }
+}
+
 /* rows [0, rows) of (rows, n): out = softmax (log == 0) or log_softmax (log == 1) */
 CT_SIMD static void ctr_softmax_rows_f32(const float *x, float *out, ptrdiff_t rows,
                                          ptrdiff_t n, int log)
 {
-    for (ptrdiff_t r = 0; r < rows; ++r) {
+    ptrdiff_t r = 0;
+    if (n <= CTR_SHORT)
+        for (; r + 4 <= rows; r += 4)
+            ctr_softmax_rows4_short(x + r * n, out + r * n, n, log);
+    for (; r < rows; ++r) {
         const float *xr = x + r * n;
         float *o = out + r * n;
         const float m = ctr_max(xr, n);
