@@ -31,25 +31,22 @@ def _getri_inv(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     NumPy's inv is gesv against the identity: its n-column triangular solves were ~2x slower
     than getri's triangular inverse with OpenBLAS on a 512x512 matrix (Xeon, AVX-512)."""
     n = a.shape[-1]
-    getrf = C.lapack("getrf", a.dtype)
-    getri = C.lapack("getri", a.dtype)
-    lwork = int(np.real(C.lapack("getri_lwork", a.dtype)(n)[0]))
     # the result column-major per matrix (torch's strides (1, n)): A is copied into it once
-    # and getrf/getri work there in place. (Factoring the free view A^T instead would pivot
-    # differently: getrf's info, the first zero of U's diagonal, is torch's only for A.)
-    out = np.swapaxes(np.empty(a.shape, a.dtype), -1, -2)
+    # and getrf/getri work there in place, in one compiled loop over the batch. (Factoring
+    # the free view A^T instead would pivot differently: getrf's info, the first zero of U's
+    # diagonal, is torch's only for A.)
+    out = C.col_major_empty(a.shape, a.dtype)
+    out[...] = a
     info = np.zeros(a.shape[:-2], np.int32)
-    for idx, m in C.each_matrix(a):
-        dst = out[idx]
-        dst[...] = m
-        lu, piv, inf = getrf(dst, overwrite_a=1)
-        if inf > 0:
-            info[idx] = inf
-            dst[...] = C.nan_of(a.dtype)
-            continue
-        r = getri(lu, piv, lwork=lwork, overwrite_lu=1)[0]
-        if not np.shares_memory(r, dst):  # pragma: no cover - SciPy works in place
-            dst[...] = r
+    nb = info.size
+    if n and nb:
+        C.batch_kernels().inv(
+            C.type_code(a.dtype), out, C.batch_offsets(out, a.shape[:-2]), max(1, n), n,
+            info.reshape(-1), C.batch_threads(nb, n),
+        )
+        bad = info > 0
+        if bad.any():
+            out[bad] = C.nan_of(a.dtype)
     return out, info
 
 
@@ -64,12 +61,8 @@ def _inv_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
         pass
-    info = C.getrf_info(a)
-    out = np.full(a.shape, C.nan_of(a.dtype), dtype=a.dtype)
-    for idx, m in C.each_matrix(a):
-        if info[idx] == 0:
-            out[idx] = np.linalg.inv(m)
-    return out, info
+    with np.errstate(all="ignore"):
+        return _getri_inv(a)
 
 
 class InvEx(Function):
@@ -125,6 +118,29 @@ def _solve_arrays(op: str, a: np.ndarray, b: np.ndarray, left: bool):
     return vector
 
 
+def _gesv(a: np.ndarray, b: np.ndarray, batch: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(X, getrf's info) of A X = B over the broadcast batch by getrf + getrs in one compiled
+    loop; NaN where A is singular."""
+    n = a.shape[-1]
+    lu = C.col_major_empty(batch + a.shape[-2:], a.dtype)
+    lu[...] = a
+    x = C.col_major_empty(batch + b.shape[-2:], a.dtype)
+    x[...] = b
+    info = np.zeros(batch, np.int32)
+    nb = info.size
+    if n and nb:
+        with np.errstate(all="ignore"):
+            C.batch_kernels().solve(
+                C.type_code(a.dtype), lu, C.batch_offsets(lu, batch), max(1, n), x,
+                C.batch_offsets(x, batch), max(1, n), n, b.shape[-1], info.reshape(-1),
+                C.batch_threads(nb, n),
+            )
+        bad = info > 0
+        if bad.any():
+            x[bad] = C.nan_of(a.dtype)
+    return x, info
+
+
 class SolveEx(Function):
     _node_name = "LinalgSolveExBackward0"
 
@@ -143,19 +159,13 @@ class SolveEx(Function):
                 x = np.linalg.solve(a, bm)
             info = np.zeros(batch, np.int32)
         except np.linalg.LinAlgError:
-            ab = np.broadcast_to(a, batch + a.shape[-2:])
-            info = C.getrf_info(ab)
+            x, info = _gesv(a, bm, batch)
             if check_errors:
                 C.raise_first(
                     "torch.linalg.solve",
                     info,
                     lambda i: "The solver failed because the input matrix is singular.",
                 )
-            x = np.full(batch + bm.shape[-2:], C.nan_of(a.dtype), a.dtype)
-            bb = np.broadcast_to(bm, batch + bm.shape[-2:])
-            for idx, m in C.each_matrix(ab):
-                if info[idx] == 0:
-                    x[idx] = np.linalg.solve(m, bb[idx])
         if not left:
             x = np.swapaxes(x, -1, -2)
         if vector:
@@ -202,27 +212,31 @@ def _trsm(
     or 2, BLAS's flag), per
     matrix with BLAS trsm; only A's ``upper`` (or lower) triangle is read. Works on the
     transposes so that C-ordered arrays reach BLAS as Fortran-ordered ones without a copy."""
-    blas = C.scipy_linalg().blas
-    trsm = getattr(blas, C.blas_prefix(a.dtype) + "trsm")
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    out = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=b.dtype, order="C")
-    if out.size == 0 or a.shape[-1] == 0:
-        return out
+    out = np.empty(batch + b.shape[-2:], b.dtype)
+    out[...] = b
     n = a.shape[-1]
-    # op(A) X = B  <=>  X^T op(A)^T = B^T (side=1);  X op(A) = B  <=>  op(A)^T X^T = B^T
-    # (side=0). BLAS sees the matrix a^T (the F-ordered view of A's memory): its triangle is
-    # the other one, and op(A)^T = op'(A^T) with the same transpose flag.
-    side = 1 if left else 0
-    lower = 1 if upper else 0
-    diag = 1 if unit else 0
-    tr = int(trans)
-    at = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, n, n).transpose(0, 2, 1)
-    bt = out.reshape((-1,) + out.shape[-2:]).transpose(0, 2, 1)
-    for i in range(bt.shape[0]):
-        x = bt[i]  # F-contiguous view of the output
-        r = trsm(1.0, at[i], x, side=side, lower=lower, trans_a=tr, diag=diag, overwrite_b=1)
-        if not np.shares_memory(r, x):
-            x[...] = r
+    if out.size == 0 or n == 0:
+        return out
+    # op(A) X = B  <=>  X^T op(A)^T = B^T (BLAS side R);  X op(A) = B  <=>  op(A)^T X^T = B^T
+    # (side L): BLAS sees the C-ordered output as the column-major X^T. A row-major A is the
+    # column-major M = A^T (its other triangle) with op(A)^T = op(M), the same flag; a
+    # column-major A is M = A itself, op(A)^T = op'(M) with the flag flipped (not for A^H,
+    # whose transpose conj(A) has no flag: copied row-major then).
+    it = a.itemsize
+    s0, s1 = a.strides[-2:]
+    if n == 1 or (s1 == it and s0 % it == 0 and s0 >= n * it):
+        m, ld, lower, tr = a, (s0 // it if n > 1 else 1), upper, int(trans)
+    elif trans != 2 and s0 == it and s1 % it == 0 and s1 >= n * it:
+        m, ld, lower, tr = a, s1 // it, not upper, 1 - int(trans)
+    else:
+        m, ld, lower, tr = np.ascontiguousarray(a), n, upper, int(trans)
+    r, c = out.shape[-2:]
+    nb = out.size // (r * c)
+    C.batch_kernels().trsm(
+        C.type_code(a.dtype), not left, lower, tr, unit, c, r, m, C.batch_offsets(m, batch),
+        ld, out, C.batch_offsets(out, batch), max(1, c), C.batch_threads(nb, n),
+    )
     return out
 
 

@@ -1,0 +1,418 @@
+# cython: language_level=3
+"""Batched LAPACK/BLAS: one compiled loop over a batch of matrices, GIL released.
+
+SciPy exports its LAPACK and BLAS as C function pointers (``scipy.linalg.cython_lapack`` /
+``cython_blas``: ``__pyx_capi__`` maps a routine's name to a PyCapsule whose name is its C
+signature). ``load`` fetches the pointers once; the types are declared here (Fortran calling
+convention: every argument by pointer; matrices as ``void *`` since s/d/c/z differ only in the
+element type), so the build does not need SciPy's .pxd files.
+
+Kernels set no policy. Every matrix operand is a base array plus one int64 byte offset per
+batch element (``offsets``: broadcast batch dimensions are offset 0), and its leading dimension:
+matrices are column-major, as LAPACK wants them. The caller makes the in/out operands
+(factored or solved in place) writable, column-major copies; ``t`` is the type code (0 s,
+1 d, 2 c, 3 z). ``nthreads > 1`` runs batch elements in parallel (OpenMP), one matrix per
+thread at a time: each matrix's LAPACK call is the same as in a serial loop, so results are
+bitwise identical for any thread count.
+"""
+
+from cpython.buffer cimport PyBUF_RECORDS, PyBUF_RECORDS_RO, PyBuffer_Release, PyObject_GetBuffer
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+ctypedef void (*getrf_t)(int *m, int *n, void *a, int *lda, int *ipiv,
+                         int *info) noexcept nogil
+ctypedef void (*getrs_t)(char *trans, int *n, int *nrhs, void *a, int *lda, int *ipiv,
+                         void *b, int *ldb, int *info) noexcept nogil
+ctypedef void (*getri_t)(int *n, void *a, int *lda, int *ipiv, void *work, int *lwork,
+                         int *info) noexcept nogil
+ctypedef void (*potrf_t)(char *uplo, int *n, void *a, int *lda, int *info) noexcept nogil
+ctypedef void (*potrs_t)(char *uplo, int *n, int *nrhs, void *a, int *lda, void *b, int *ldb,
+                         int *info) noexcept nogil
+ctypedef void (*sytrf_t)(char *uplo, int *n, void *a, int *lda, int *ipiv, void *work,
+                         int *lwork, int *info) noexcept nogil
+ctypedef void (*sytrs_t)(char *uplo, int *n, int *nrhs, void *a, int *lda, int *ipiv, void *b,
+                         int *ldb, int *info) noexcept nogil
+ctypedef void (*trsm_t)(char *side, char *uplo, char *transa, char *diag, int *m, int *n,
+                        void *alpha, void *a, int *lda, void *b, int *ldb) noexcept nogil
+ctypedef void (*gemm_t)(char *transa, char *transb, int *m, int *n, int *k, void *alpha,
+                        void *a, int *lda, void *b, int *ldb, void *beta, void *c,
+                        int *ldc) noexcept nogil
+
+cdef getrf_t _getrf[4]
+cdef getrs_t _getrs[4]
+cdef getri_t _getri[4]
+cdef potrf_t _potrf[4]
+cdef potrs_t _potrs[4]
+cdef sytrf_t _sytrf[4]
+cdef sytrs_t _sytrs[4]
+cdef sytrf_t _hetrf[4]
+cdef sytrs_t _hetrs[4]
+cdef trsm_t _trsm[4]
+cdef gemm_t _gemm[4]
+cdef bint _loaded = False
+
+# 1 and 0 of each type (alpha/beta of trsm and gemm): complex ones are (re, im) pairs
+cdef float _one_s[2]
+cdef double _one_d[2]
+cdef float _mone_s[2]
+cdef double _mone_d[2]
+_one_s[0] = 1.0
+_one_s[1] = 0.0
+_one_d[0] = 1.0
+_one_d[1] = 0.0
+_mone_s[0] = -1.0
+_mone_s[1] = 0.0
+_mone_d[0] = -1.0
+_mone_d[1] = 0.0
+
+cdef int _ITEMSIZE[4]
+_ITEMSIZE[0] = 4
+_ITEMSIZE[1] = 8
+_ITEMSIZE[2] = 8
+_ITEMSIZE[3] = 16
+
+
+cdef void *_fetch(dict capi, str name) except NULL:
+    cap = capi[name]
+    return PyCapsule_GetPointer(cap, PyCapsule_GetName(cap))
+
+
+def load():
+    """Fetch the LAPACK/BLAS function pointers from SciPy (once)."""
+    global _loaded
+    if _loaded:
+        return
+    from scipy.linalg import cython_blas, cython_lapack
+
+    cdef dict L = cython_lapack.__pyx_capi__
+    cdef dict B = cython_blas.__pyx_capi__
+    cdef int i
+    for i, p in enumerate("sdcz"):
+        _getrf[i] = <getrf_t>_fetch(L, p + "getrf")
+        _getrs[i] = <getrs_t>_fetch(L, p + "getrs")
+        _getri[i] = <getri_t>_fetch(L, p + "getri")
+        _potrf[i] = <potrf_t>_fetch(L, p + "potrf")
+        _potrs[i] = <potrs_t>_fetch(L, p + "potrs")
+        _sytrf[i] = <sytrf_t>_fetch(L, p + "sytrf")
+        _sytrs[i] = <sytrs_t>_fetch(L, p + "sytrs")
+        _hetrf[i] = <sytrf_t>_fetch(L, (p + "hetrf") if i >= 2 else (p + "sytrf"))
+        _hetrs[i] = <sytrs_t>_fetch(L, (p + "hetrs") if i >= 2 else (p + "sytrs"))
+        _trsm[i] = <trsm_t>_fetch(B, p + "trsm")
+        _gemm[i] = <gemm_t>_fetch(B, p + "gemm")
+    _loaded = True
+
+
+cdef char *_ptr(object arr, bint writable) except NULL:
+    """The data pointer of a NumPy array (any strides; broadcast views included)."""
+    cdef Py_buffer v
+    PyObject_GetBuffer(arr, &v, PyBUF_RECORDS if writable else PyBUF_RECORDS_RO)
+    cdef char *p = <char *>v.buf
+    PyBuffer_Release(&v)
+    if p == NULL:
+        raise ValueError("lapack_batch: array without data")
+    return p
+
+
+cdef inline void *_one(int t) noexcept nogil:
+    return <void *>_one_s if t == 0 or t == 2 else <void *>_one_d
+
+
+cdef inline void *_mone(int t) noexcept nogil:
+    return <void *>_mone_s if t == 0 or t == 2 else <void *>_mone_d
+
+
+cdef int _check(int t, Py_ssize_t nb, Py_ssize_t n_off) except -1:
+    if not _loaded:
+        raise RuntimeError("lapack_batch: call load() first")
+    if t < 0 or t > 3:
+        raise ValueError(f"lapack_batch: bad type code {t}")
+    if n_off != nb:
+        raise ValueError(f"lapack_batch: {n_off} offsets for a batch of {nb}")
+    return 0
+
+
+def getrf(int t, a, const int64_t[::1] a_off, int m, int n, int lda, int[:, ::1] piv,
+          int[::1] info, int nthreads=1):
+    """LU (getrf) of every matrix, in place; 1-based pivots into ``piv[i]``."""
+    cdef Py_ssize_t nb = info.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if piv.shape[0] != nb or (nb and piv.shape[1] < min(m, n)):
+        raise ValueError("lapack_batch.getrf: pivots too small")
+    if nb == 0 or m == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef getrf_t f = _getrf[t]
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        f(&m, &n, pa + a_off[i], &lda, &piv[i, 0], &info[i])
+
+
+def getrs(int t, int trans, lu, const int64_t[::1] lu_off, int ldlu, piv,
+          const int64_t[::1] piv_off, b, const int64_t[::1] b_off, int ldb, int n, int nrhs,
+          int nthreads=1):
+    """op(A) X = B with getrf's factors (``trans`` 0: A, 1: A^T, 2: A^H); X over B in place.
+    ``piv``: int32 1-based pivots, addressed by ``piv_off`` (byte offsets)."""
+    cdef Py_ssize_t nb = b_off.shape[0], i
+    _check(t, nb, lu_off.shape[0])
+    _check(t, nb, piv_off.shape[0])
+    if nb == 0 or n == 0 or nrhs == 0:
+        return
+    cdef char *plu = _ptr(lu, False)
+    cdef char *pp = _ptr(piv, False)
+    cdef char *pb = _ptr(b, True)
+    cdef char tr = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
+    cdef getrs_t f = _getrs[t]
+    cdef int info = 0
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        info = 0  # assigned in the loop: private to each thread
+        f(&tr, &n, &nrhs, plu + lu_off[i], &ldlu, <int *>(pp + piv_off[i]), pb + b_off[i],
+          &ldb, &info)
+
+
+def solve(int t, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off, int ldb,
+          int n, int nrhs, int[::1] info, int nthreads=1):
+    """A X = B (gesv's getrf + getrs): A factored in place (a writable scratch copy), X over B;
+    ``info[i]`` getrf's, and B[i] untouched where it is non-zero."""
+    cdef Py_ssize_t nb = info.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    _check(t, nb, b_off.shape[0])
+    if nb == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char *pb = _ptr(b, True)
+    cdef char tr = b'N'
+    cdef getrf_t ff = _getrf[t]
+    cdef getrs_t fs = _getrs[t]
+    cdef int *ipiv
+    cdef int inf2 = 0
+    with nogil, parallel(num_threads=nthreads, use_threads_if=nthreads > 1):
+        ipiv = <int *>malloc(n * sizeof(int))
+        for i in prange(nb, schedule='dynamic'):
+            if ipiv == NULL:
+                info[i] = -1000
+                continue
+            ff(&n, &n, pa + a_off[i], &lda, ipiv, &info[i])
+            inf2 = 0
+            if info[i] == 0 and nrhs > 0:
+                fs(&tr, &n, &nrhs, pa + a_off[i], &lda, ipiv, pb + b_off[i], &ldb, &inf2)
+        free(ipiv)
+
+
+def inv(int t, a, const int64_t[::1] a_off, int lda, int n, int[::1] info, int nthreads=1):
+    """Inverse (getrf + getri) of every matrix in place; ``info[i]`` getrf's (the matrix is
+    left factored, not inverted, where it is non-zero)."""
+    cdef Py_ssize_t nb = info.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if nb == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef getrf_t ff = _getrf[t]
+    cdef getri_t fi = _getri[t]
+    cdef int lwork = 64 * n
+    cdef int *ipiv
+    cdef char *work
+    cdef int inf2 = 0
+    cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
+    with nogil, parallel(num_threads=nthreads, use_threads_if=nthreads > 1):
+        ipiv = <int *>malloc(n * sizeof(int))
+        work = <char *>malloc(wbytes)
+        for i in prange(nb, schedule='dynamic'):
+            if ipiv == NULL or work == NULL:
+                info[i] = -1000
+                continue
+            ff(&n, &n, pa + a_off[i], &lda, ipiv, &info[i])
+            inf2 = 0
+            if info[i] == 0:
+                fi(&n, pa + a_off[i], &lda, ipiv, work, &lwork, &inf2)
+        free(work)
+        free(ipiv)
+
+
+def potrf(int t, bint lower, a, const int64_t[::1] a_off, int lda, int n, int[::1] info,
+          int nthreads=1):
+    """Cholesky (potrf) of every matrix in place (the other triangle is left as it was)."""
+    cdef Py_ssize_t nb = info.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if nb == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char uplo = b'L' if lower else b'U'
+    cdef potrf_t f = _potrf[t]
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        f(&uplo, &n, pa + a_off[i], &lda, &info[i])
+
+
+def potrs(int t, bint lower, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off,
+          int ldb, int n, int nrhs, int nthreads=1):
+    """A X = B with potrf's factor (``lower``: A = L L^H); X over B in place."""
+    cdef Py_ssize_t nb = b_off.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if nb == 0 or n == 0 or nrhs == 0:
+        return
+    cdef char *pa = _ptr(a, False)
+    cdef char *pb = _ptr(b, True)
+    cdef char uplo = b'L' if lower else b'U'
+    cdef potrs_t f = _potrs[t]
+    cdef int info = 0
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        info = 0  # assigned in the loop: private to each thread
+        f(&uplo, &n, &nrhs, pa + a_off[i], &lda, pb + b_off[i], &ldb, &info)
+
+
+def sytrf(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, int n, int[:, ::1] piv,
+          int[::1] info, int nthreads=1):
+    """Bunch-Kaufman LDL^T (sytrf; hetrf for complex ``hermitian``), lower, in place."""
+    cdef Py_ssize_t nb = info.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if piv.shape[0] != nb or (nb and piv.shape[1] < n):
+        raise ValueError("lapack_batch.sytrf: pivots too small")
+    if nb == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char uplo = b'L'
+    cdef sytrf_t f = _hetrf[t] if hermitian else _sytrf[t]
+    cdef int lwork = 64 * n
+    cdef char *work
+    cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
+    with nogil, parallel(num_threads=nthreads, use_threads_if=nthreads > 1):
+        work = <char *>malloc(wbytes)
+        for i in prange(nb, schedule='dynamic'):
+            if work == NULL:
+                info[i] = -1000
+                continue
+            f(&uplo, &n, pa + a_off[i], &lda, &piv[i, 0], work, &lwork, &info[i])
+        free(work)
+
+
+def sytrs(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, piv,
+          const int64_t[::1] piv_off, b, const int64_t[::1] b_off, int ldb, int n, int nrhs,
+          int nthreads=1):
+    """A X = B with sytrf's (hetrf's) lower factors; X over B in place."""
+    cdef Py_ssize_t nb = b_off.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    _check(t, nb, piv_off.shape[0])
+    if nb == 0 or n == 0 or nrhs == 0:
+        return
+    cdef char *pa = _ptr(a, False)
+    cdef char *pp = _ptr(piv, False)
+    cdef char *pb = _ptr(b, True)
+    cdef char uplo = b'L'
+    cdef sytrs_t f = _hetrs[t] if hermitian else _sytrs[t]
+    cdef int info = 0
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        info = 0  # assigned in the loop: private to each thread
+        f(&uplo, &n, &nrhs, pa + a_off[i], &lda, <int *>(pp + piv_off[i]), pb + b_off[i],
+          &ldb, &info)
+
+
+cdef void _trsm_blocked(int t, char side, char uplo, char tr, char diag, int m, int n,
+                        char *a, int lda, char *b, int ldb, int nbk) noexcept nogil:
+    """trsm (alpha 1) as diagonal-block trsm plus GEMM updates of the rows (side L) or
+    columns (side R) not solved yet: OpenBLAS's GEMM runs ~3x faster than its trsm kernels.
+    B is m x n; op(A) is the triangular T, effectively upper when (uplo U) == (tr N)."""
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef trsm_t ft = _trsm[t]
+    cdef gemm_t fg = _gemm[t]
+    cdef void *one = _one(t)
+    cdef void *mone = _mone(t)
+    cdef bint upper_eff = (uplo == b'U') == (tr == b'N')
+    cdef bint left = side == b'L'
+    cdef int na = m if left else n
+    cdef bint forward = left != upper_eff  # L lower / R upper: first block first
+    cdef int nblk = (na + nbk - 1) // nbk
+    cdef int bi, blk, j0, jb, r0, rn
+    cdef char nn = b'N'
+    cdef char *pa
+    for bi in range(nblk):
+        blk = bi if forward else nblk - 1 - bi
+        j0 = blk * nbk
+        jb = nbk if na - j0 > nbk else na - j0
+        if forward:
+            r0 = j0 + jb
+            rn = na - r0
+        else:
+            r0 = 0
+            rn = j0
+        if left:  # T X = B: solve rows j0:j0+jb, then B[R, :] -= T[R, J] X[J, :]
+            ft(&side, &uplo, &tr, &diag, &jb, &n, one, a + (j0 + <Py_ssize_t>j0 * lda) * it,
+               &lda, b + j0 * it, &ldb)
+            if rn > 0:
+                if tr == b'N':
+                    pa = a + (r0 + <Py_ssize_t>j0 * lda) * it
+                else:  # T[R, J] = op(A[J, R])
+                    pa = a + (j0 + <Py_ssize_t>r0 * lda) * it
+                fg(&tr, &nn, &rn, &n, &jb, mone, pa, &lda, b + j0 * it, &ldb, one,
+                   b + r0 * it, &ldb)
+        else:  # X T = B: solve columns J, then B[:, R] -= X[:, J] T[J, R]
+            ft(&side, &uplo, &tr, &diag, &m, &jb, one, a + (j0 + <Py_ssize_t>j0 * lda) * it,
+               &lda, b + <Py_ssize_t>j0 * ldb * it, &ldb)
+            if rn > 0:
+                if tr == b'N':
+                    pa = a + (j0 + <Py_ssize_t>r0 * lda) * it
+                else:  # T[J, R] = op(A[R, J])
+                    pa = a + (r0 + <Py_ssize_t>j0 * lda) * it
+                fg(&nn, &tr, &m, &rn, &jb, mone, b + <Py_ssize_t>j0 * ldb * it, &ldb, pa, &lda,
+                   one, b + <Py_ssize_t>r0 * ldb * it, &ldb)
+
+
+def trsm(int t, int side_left, int lower, int trans, int unit, int m, int n, a,
+         const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off, int ldb,
+         int nthreads=1, int block=0):
+    """BLAS trsm with alpha 1 on every matrix: op(A) X = B (side_left) or X op(A) = B, B m x n,
+    X over B in place; ``trans`` 0: A, 1: A^T, 2: A^H; only ``lower`` (or upper) of A is
+    read. ``block > 0``: blocked, GEMM updates between ``block``-sized diagonal solves
+    (``_trsm_blocked``) when A is larger than one block."""
+    cdef Py_ssize_t nb = b_off.shape[0], i
+    _check(t, nb, a_off.shape[0])
+    if nb == 0 or m == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, False)
+    cdef char *pb = _ptr(b, True)
+    cdef char cs = b'L' if side_left else b'R'
+    cdef char cu = b'L' if lower else b'U'
+    cdef char ct = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
+    cdef char cd = b'U' if unit else b'N'
+    cdef trsm_t f = _trsm[t]
+    cdef void *one = _one(t)
+    cdef int na = m if side_left else n
+    cdef bint blocked = block > 0 and na > block
+    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
+                    schedule='dynamic'):
+        if blocked:
+            _trsm_blocked(t, cs, cu, ct, cd, m, n, pa + a_off[i], lda, pb + b_off[i], ldb,
+                          block)
+        else:
+            f(&cs, &cu, &ct, &cd, &m, &n, one, pa + a_off[i], &lda, pb + b_off[i], &ldb)
+
+
+def perm_from_pivots(const int[:, ::1] piv, int64_t[:, ::1] out):
+    """Row permutation ``out[b]`` (``A[perm] = L U``) from LAPACK's sequential 1-based row
+    swaps ``piv[b]``; a pivot outside [1, m] raises."""
+    cdef Py_ssize_t nb = piv.shape[0], k = piv.shape[1], m = out.shape[1], b, i, j
+    cdef int64_t tmp
+    cdef int bad = 0
+    if out.shape[0] != nb or k > m:
+        raise ValueError("lapack_batch.perm_from_pivots: shapes do not match")
+    with nogil:
+        for b in range(nb):
+            for i in range(m):
+                out[b, i] = i
+            for i in range(k):
+                j = piv[b, i] - 1
+                if j < 0 or j >= m:
+                    bad = 1
+                    break
+                tmp = out[b, i]
+                out[b, i] = out[b, j]
+                out[b, j] = tmp
+            if bad:
+                break
+    if bad:
+        raise IndexError("pivots out of range")
