@@ -37,8 +37,14 @@ def _potrf_batch(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return f, info
     nb = info.size
     C.batch_kernels().potrf(
-        C.type_code(a.dtype), True, f, C.batch_offsets(f, a.shape[:-2]), max(1, n), n,
-        info.reshape(-1), C.batch_threads(nb, n),
+        C.type_code(a.dtype),
+        True,
+        f,
+        C.batch_offsets(f, a.shape[:-2]),
+        max(1, n),
+        n,
+        info.reshape(-1),
+        C.batch_threads(nb, n),
     )
     # OpenBLAS's potrf lets NaN through; reference LAPACK reports it
     d = np.diagonal(f, 0, -2, -1).real
@@ -119,8 +125,15 @@ def _getrf(a: np.ndarray, fortran: bool = False):
     nb = info.size
     if k and nb:
         C.batch_kernels().getrf(
-            C.type_code(a.dtype), lu, C.batch_offsets(lu, batch), m, n, max(1, m),
-            piv.reshape(nb, k), info.reshape(-1), C.batch_threads(nb, max(m, n)),
+            C.type_code(a.dtype),
+            lu,
+            C.batch_offsets(lu, batch),
+            m,
+            n,
+            max(1, m),
+            piv.reshape(nb, k),
+            info.reshape(-1),
+            C.batch_threads(nb, max(m, n)),
         )
     if not fortran:
         lu = np.ascontiguousarray(lu)
@@ -327,9 +340,20 @@ def _getrs(lu, piv, b, trans):
     luc, ld = C.col_major(lu)
     nb = out.size // (n * b.shape[-1])
     C.batch_kernels().getrs(
-        C.type_code(lu.dtype), trans, luc, C.batch_offsets(luc, batch), ld, piv,
-        C.batch_offsets(piv, batch, core=1), out, C.batch_offsets(out, batch), max(1, n), n,
-        b.shape[-1], C.batch_threads(nb, n),
+        C.type_code(lu.dtype),
+        trans,
+        luc,
+        C.batch_offsets(luc, batch),
+        ld,
+        piv,
+        C.batch_offsets(piv, batch, core=1),
+        out,
+        C.batch_offsets(out, batch),
+        max(1, n),
+        n,
+        b.shape[-1],
+        C.batch_threads(nb, n),
+        C.trsm_block(n),
     )
     return out
 
@@ -386,7 +410,8 @@ class LuSolve(Function):
             x = np.conj(np.swapaxes(solver(lu, piv, np.conj(np.swapaxes(b, -1, -2)), 0), -1, -2))
         else:
             x = np.swapaxes(solver(lu, piv, np.swapaxes(b, -1, -2), 0 if adjoint else 1), -1, -2)
-        X = _wrap(np.ascontiguousarray(x))
+        # left: X column-major per matrix, as torch's (no copy)
+        X = _wrap(x if left else np.ascontiguousarray(x))
         ctx.save_for_backward(LU, pivots, X)
         ctx.args = (left, adjoint, lu.shape, b.shape)
         return X
@@ -442,8 +467,15 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     nb = info.size
     if n and nb:
         C.batch_kernels().sytrf(
-            C.type_code(a.dtype), herm, ld, C.batch_offsets(ld, a.shape[:-2]), n, n,
-            piv.reshape(nb, n), info.reshape(-1), C.batch_threads(nb, n),
+            C.type_code(a.dtype),
+            herm,
+            ld,
+            C.batch_offsets(ld, a.shape[:-2]),
+            n,
+            n,
+            piv.reshape(nb, n),
+            info.reshape(-1),
+            C.batch_threads(nb, n),
         )
         ld[..., np.triu(np.ones((n, n), bool), 1)] = 0  # sytrf leaves A's upper triangle
     if check_errors:
@@ -494,9 +526,19 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
         ldc, lda = C.col_major(ld)
         nb = x.size // (n * b.shape[-1])
         C.batch_kernels().sytrs(
-            C.type_code(ld.dtype), herm, ldc, C.batch_offsets(ldc, batch), lda, p,
-            C.batch_offsets(p, batch, core=1), x, C.batch_offsets(x, batch), max(1, n), n,
-            b.shape[-1], C.batch_threads(nb, n),
+            C.type_code(ld.dtype),
+            herm,
+            ldc,
+            C.batch_offsets(ldc, batch),
+            lda,
+            p,
+            C.batch_offsets(p, batch, core=1),
+            x,
+            C.batch_offsets(x, batch),
+            max(1, n),
+            n,
+            b.shape[-1],
+            C.batch_threads(nb, n),
         )
     x = np.ascontiguousarray(x)
     return C.copy_out(out, _wrap(x))
