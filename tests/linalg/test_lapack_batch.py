@@ -301,3 +301,21 @@ def test_batch_kernels_bitwise_equal_for_1_and_2_threads(fn):
     r2 = r2 if isinstance(r2, tuple) else (r2,)
     for x, y in zip(r1, r2, strict=True):
         np.testing.assert_array_equal(x.numpy(), y.numpy())
+
+
+@pytest.mark.parametrize("n", [6, 70, 300])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_solve_triangular_zero_diagonal_nonfinite_like_torch(n, layout):
+    """A zero on the diagonal gives inf/NaN (no error), in the same places as torch's: the
+    small kernels do not skip zeros of A (inf * 0 is NaN there as in BLAS)."""
+    rng = np.random.default_rng(11)
+    a = np.triu(rng.standard_normal((2, n, n))) + 2 * np.eye(n)
+    a[1, n // 2, n // 2] = 0
+    if layout == "F":
+        a = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2)
+    b = rng.standard_normal((2, n, 3))
+    x = ctorch.linalg.solve_triangular(ctorch.from_numpy(a), _c(b), upper=True).numpy()
+    t = torch.linalg.solve_triangular(torch.from_numpy(np.array(a)), _t(b), upper=True).numpy()
+    np.testing.assert_array_equal(np.isfinite(x), np.isfinite(t))
+    assert np.isfinite(x[0]).all() and not np.isfinite(x[1, : n // 2 + 1]).any()
+    np.testing.assert_allclose(x[0], t[0], rtol=1e-9, atol=1e-11)

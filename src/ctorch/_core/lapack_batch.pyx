@@ -23,6 +23,16 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
+cdef extern from "_lapack_small.h" nogil:
+    void ct_strsm_small(int lower, int trans, int unit, int m, int n, const float *a, int lda,
+                        float *b, int ldb)
+    void ct_dtrsm_small(int lower, int trans, int unit, int m, int n, const double *a,
+                        int lda, double *b, int ldb)
+    void ct_strsm_small_r(int lower, int trans, int unit, int m, int n, const float *a,
+                          int lda, float *b, int ldb)
+    void ct_dtrsm_small_r(int lower, int trans, int unit, int m, int n, const double *a,
+                          int lda, double *b, int ldb)
+
 ctypedef void (*getrf_t)(int *m, int *n, void *a, int *lda, int *ipiv,
                          int *info) noexcept nogil
 ctypedef void (*getrs_t)(char *trans, int *n, int *nrhs, void *a, int *lda, int *ipiv,
@@ -325,13 +335,31 @@ def sytrs(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, piv,
           &ldb, &info)
 
 
+cdef inline void _trsm_diag(int t, char side, char uplo, char tr, char diag, int m,
+                            int n, char *a, int lda, char *b, int ldb) noexcept nogil:
+    """trsm (alpha 1) on a diagonal block: ``_lapack_small.h`` for real types, BLAS else."""
+    cdef bint lo = uplo == b'L'
+    cdef bint tt = tr != b'N'
+    cdef bint un = diag == b'U'
+    if t == 0 and side == b'L':
+        ct_strsm_small(lo, tt, un, m, n, <float *>a, lda, <float *>b, ldb)
+    elif t == 1 and side == b'L':
+        ct_dtrsm_small(lo, tt, un, m, n, <double *>a, lda, <double *>b, ldb)
+    elif t == 0:
+        ct_strsm_small_r(lo, tt, un, m, n, <float *>a, lda, <float *>b, ldb)
+    elif t == 1:
+        ct_dtrsm_small_r(lo, tt, un, m, n, <double *>a, lda, <double *>b, ldb)
+    else:
+        _trsm[t](&side, &uplo, &tr, &diag, &m, &n, _one(t), a, &lda, b, &ldb)
+
+
 cdef void _trsm_blocked(int t, char side, char uplo, char tr, char diag, int m, int n,
                         char *a, int lda, char *b, int ldb, int nbk) noexcept nogil:
-    """trsm (alpha 1) as diagonal-block trsm plus GEMM updates of the rows (side L) or
-    columns (side R) not solved yet: OpenBLAS's GEMM runs ~3x faster than its trsm kernels.
-    B is m x n; op(A) is the triangular T, effectively upper when (uplo U) == (tr N)."""
+    """trsm (alpha 1) as diagonal-block solves (``_trsm_diag``) plus GEMM updates of the rows
+    (side L) or columns (side R) not solved yet: OpenBLAS's GEMM runs ~3x faster than its
+    trsm kernels. B is m x n; op(A) is the triangular T, effectively upper when
+    (uplo U) == (tr N)."""
     cdef Py_ssize_t it = _ITEMSIZE[t]
-    cdef trsm_t ft = _trsm[t]
     cdef gemm_t fg = _gemm[t]
     cdef void *one = _one(t)
     cdef void *mone = _mone(t)
@@ -354,8 +382,8 @@ cdef void _trsm_blocked(int t, char side, char uplo, char tr, char diag, int m, 
             r0 = 0
             rn = j0
         if left:  # T X = B: solve rows j0:j0+jb, then B[R, :] -= T[R, J] X[J, :]
-            ft(&side, &uplo, &tr, &diag, &jb, &n, one, a + (j0 + <Py_ssize_t>j0 * lda) * it,
-               &lda, b + j0 * it, &ldb)
+            _trsm_diag(t, side, uplo, tr, diag, jb, n, a + (j0 + <Py_ssize_t>j0 * lda) * it,
+                       lda, b + j0 * it, ldb)
             if rn > 0:
                 if tr == b'N':
                     pa = a + (r0 + <Py_ssize_t>j0 * lda) * it
@@ -364,8 +392,8 @@ cdef void _trsm_blocked(int t, char side, char uplo, char tr, char diag, int m, 
                 fg(&tr, &nn, &rn, &n, &jb, mone, pa, &lda, b + j0 * it, &ldb, one,
                    b + r0 * it, &ldb)
         else:  # X T = B: solve columns J, then B[:, R] -= X[:, J] T[J, R]
-            ft(&side, &uplo, &tr, &diag, &m, &jb, one, a + (j0 + <Py_ssize_t>j0 * lda) * it,
-               &lda, b + <Py_ssize_t>j0 * ldb * it, &ldb)
+            _trsm_diag(t, side, uplo, tr, diag, m, jb, a + (j0 + <Py_ssize_t>j0 * lda) * it,
+                       lda, b + <Py_ssize_t>j0 * ldb * it, ldb)
             if rn > 0:
                 if tr == b'N':
                     pa = a + (j0 + <Py_ssize_t>r0 * lda) * it
@@ -433,7 +461,7 @@ def trsm(int t, int side_left, int lower, int trans, int unit, int m, int n, a,
     cdef trsm_t f = _trsm[t]
     cdef void *one = _one(t)
     cdef int na = m if side_left else n
-    cdef bint blocked = block > 0 and na > block
+    cdef bint blocked = block > 0 and (na > block or t <= 1)  # real: small kernels
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
         if blocked:

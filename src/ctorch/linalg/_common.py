@@ -212,11 +212,14 @@ def col_major(a: np.ndarray) -> tuple[np.ndarray, int]:
     return c, max(1, a.shape[-2])
 
 
-def trsm_block(n: int) -> int:
-    """Diagonal block of lapack_batch's blocked triangular solves (GEMM updates between
-    trsm on blocks): measured 1.3-2.2x faster than OpenBLAS's dtrsm from n = 64 to 512 (one
-    core, 16 and 512 right-hand sides); smaller blocks for small matrices."""
-    return 16 if n <= 64 else 32
+def trsm_block(n: int, side_left: bool = True) -> int:
+    """Diagonal block of lapack_batch's blocked triangular solves (small-kernel solves of the
+    diagonal blocks, GEMM updates between them), by measurement on one core with 16
+    right-hand sides: 1.3-2x faster than OpenBLAS's dtrsm from n = 64 to 512. The right-side
+    small kernel is slower than the left one, so it gets smaller blocks."""
+    if side_left:
+        return 16 if n <= 64 else 32
+    return 8 if n <= 64 else 16
 
 
 def batch_threads(nb: int, n: int) -> int:
