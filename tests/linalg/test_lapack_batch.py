@@ -282,6 +282,8 @@ def test_ldl_batch_broadcast_solve(dt):
         lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor_ex(a)[:2], b),
         lambda L, a, b: L.linalg.cholesky_ex(a @ a.mT),
         lambda L, a, b: L.linalg.ldl_factor_ex(a + a.mT),
+        lambda L, a, b: L.linalg.qr(a),
+        lambda L, a, b: L.linalg.householder_product(a, a[..., 0, :6]),
     ],
 )
 def test_batch_kernels_bitwise_equal_for_1_and_2_threads(fn):
@@ -319,3 +321,23 @@ def test_solve_triangular_zero_diagonal_nonfinite_like_torch(n, layout):
     np.testing.assert_array_equal(np.isfinite(x), np.isfinite(t))
     assert np.isfinite(x[0]).all() and not np.isfinite(x[1, : n // 2 + 1]).any()
     np.testing.assert_allclose(x[0], t[0], rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 6, 4), (2, 4, 6), (0, 3, 3), (2, 0, 3), (2, 3, 0)])
+def test_qr_and_householder_product_batched_match_torch(dt, shape):
+    rng = np.random.default_rng(12)
+    a = _rand(rng, shape, dt)
+    Qc, Rc = ctorch.linalg.qr(_c(a))
+    Qt, Rt = torch.linalg.qr(_t(a))
+    assert (tuple(Qc.shape), tuple(Rc.shape)) == (tuple(Qt.shape), tuple(Rt.shape))
+    if a.size:
+        assert (Qc.stride(), Rc.stride()) == (Qt.stride(), Rt.stride())
+    np.testing.assert_allclose(Qc.numpy(), Qt.numpy(), **_tol(dt))
+    np.testing.assert_allclose(Rc.numpy(), Rt.numpy(), **_tol(dt))
+    m, n = shape[-2:]
+    if m >= n:
+        tau = _rand(rng, shape[:-2] + (min(m, n),), dt) * 0.5
+        hc = ctorch.linalg.householder_product(_c(a), _c(tau))
+        ht = torch.linalg.householder_product(_t(a), _t(tau))
+        np.testing.assert_allclose(hc.numpy(), ht.numpy(), **_tol(dt))

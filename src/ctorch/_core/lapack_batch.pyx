@@ -18,7 +18,7 @@ bitwise identical for any thread count.
 
 from cpython.buffer cimport PyBUF_RECORDS, PyBUF_RECORDS_RO, PyBuffer_Release, PyObject_GetBuffer
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -46,6 +46,10 @@ ctypedef void (*sytrf_t)(char *uplo, int *n, void *a, int *lda, int *ipiv, void 
                          int *lwork, int *info) noexcept nogil
 ctypedef void (*sytrs_t)(char *uplo, int *n, int *nrhs, void *a, int *lda, int *ipiv, void *b,
                          int *ldb, int *info) noexcept nogil
+ctypedef void (*geqrf_t)(int *m, int *n, void *a, int *lda, void *tau, void *work, int *lwork,
+                         int *info) noexcept nogil
+ctypedef void (*orgqr_t)(int *m, int *n, int *k, void *a, int *lda, void *tau, void *work,
+                         int *lwork, int *info) noexcept nogil
 ctypedef void (*trsm_t)(char *side, char *uplo, char *transa, char *diag, int *m, int *n,
                         void *alpha, void *a, int *lda, void *b, int *ldb) noexcept nogil
 ctypedef void (*gemm_t)(char *transa, char *transb, int *m, int *n, int *k, void *alpha,
@@ -61,6 +65,8 @@ cdef sytrf_t _sytrf[4]
 cdef sytrs_t _sytrs[4]
 cdef sytrf_t _hetrf[4]
 cdef sytrs_t _hetrs[4]
+cdef geqrf_t _geqrf[4]
+cdef orgqr_t _orgqr[4]
 cdef trsm_t _trsm[4]
 cdef gemm_t _gemm[4]
 cdef bint _loaded = False
@@ -111,6 +117,8 @@ def load():
         _sytrs[i] = <sytrs_t>_fetch(L, p + "sytrs")
         _hetrf[i] = <sytrf_t>_fetch(L, (p + "hetrf") if i >= 2 else (p + "sytrf"))
         _hetrs[i] = <sytrs_t>_fetch(L, (p + "hetrs") if i >= 2 else (p + "sytrs"))
+        _geqrf[i] = <geqrf_t>_fetch(L, p + "geqrf")
+        _orgqr[i] = <orgqr_t>_fetch(L, (p + "ungqr") if i >= 2 else (p + "orgqr"))
         _trsm[i] = <trsm_t>_fetch(B, p + "trsm")
         _gemm[i] = <gemm_t>_fetch(B, p + "gemm")
     _loaded = True
@@ -401,6 +409,57 @@ cdef void _trsm_blocked(int t, char side, char uplo, char tr, char diag, int m, 
                     pa = a + (r0 + <Py_ssize_t>j0 * lda) * it
                 fg(&nn, &tr, &m, &rn, &jb, mone, b + <Py_ssize_t>j0 * ldb * it, &ldb, pa, &lda,
                    one, b + <Py_ssize_t>r0 * ldb * it, &ldb)
+
+
+def geqrf(int t, a, const int64_t[::1] a_off, int m, int n, int lda, tau,
+          const int64_t[::1] tau_off, int nthreads=1):
+    """Householder QR (geqrf) of every m x n matrix in place; ``tau`` (k = min(m, n) scalars
+    per matrix) addressed by ``tau_off`` (byte offsets)."""
+    cdef Py_ssize_t nb = a_off.shape[0], i
+    _check(t, nb, tau_off.shape[0])
+    if nb == 0 or m == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char *pt = _ptr(tau, True)
+    cdef geqrf_t f = _geqrf[t]
+    cdef int lwork = 64 * n  # blocked (SciPy's default lwork n is the unblocked geqr2)
+    cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
+    cdef int nt = nthreads if nthreads > 1 else 1
+    cdef char *ws = <char *>malloc(wbytes * nt)  # one workspace per thread
+    cdef char *work
+    cdef int info = 0
+    if ws == NULL:
+        raise MemoryError("lapack_batch.geqrf: no workspace")
+    for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
+        info = 0
+        work = ws + wbytes * threadid()
+        f(&m, &n, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+    free(ws)
+
+
+def orgqr(int t, a, const int64_t[::1] a_off, int m, int n, int k, int lda, tau,
+          const int64_t[::1] tau_off, int nthreads=1):
+    """Q (m x n, n <= m) from geqrf's k reflectors (orgqr; ungqr for complex) in place."""
+    cdef Py_ssize_t nb = a_off.shape[0], i
+    _check(t, nb, tau_off.shape[0])
+    if nb == 0 or m == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char *pt = _ptr(tau, False)
+    cdef orgqr_t f = _orgqr[t]
+    cdef int lwork = 64 * n  # SciPy's default (3n) is the unblocked org2r
+    cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
+    cdef int nt = nthreads if nthreads > 1 else 1
+    cdef char *ws = <char *>malloc(wbytes * nt)  # one workspace per thread
+    cdef char *work
+    cdef int info = 0
+    if ws == NULL:
+        raise MemoryError("lapack_batch.orgqr: no workspace")
+    for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
+        info = 0
+        work = ws + wbytes * threadid()
+        f(&m, &n, &k, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+    free(ws)
 
 
 cdef void _swap_rows(char *b, int ldb, int nrhs, const int *ipiv, int k0, int k1, int step,

@@ -290,24 +290,34 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # ------------------------------------------------------------------ householder_product
 def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """Q column-major per matrix (torch's strides (1, m)): A is copied once into the result
-    and orgqr/ungqr runs there in place (not SciPy's Fortran copy plus a transposing copy
-    back)."""
+    and orgqr/ungqr runs there in place, in lapack_batch's compiled loop over the batch."""
     m, n = a.shape[-2:]
     k = tau.shape[-1]
     out = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
     if a.size == 0:
         return out
-    orgqr = C.lapack("ungqr" if a.dtype.kind == "c" else "orgqr", a.dtype)
-    for idx in np.ndindex(*a.shape[:-2]):
-        dst = out[idx]
-        if k == 0:
-            dst[...] = np.eye(m, n, dtype=a.dtype)
-            continue
-        dst[...] = a[idx]
-        # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
-        q = orgqr(dst, tau[idx], lwork=max(1, 64 * n), overwrite_a=1)[0]
-        if not np.shares_memory(q, dst):  # pragma: no cover - SciPy works in place
-            dst[...] = q
+    if k == 0:
+        out[...] = np.eye(m, n, dtype=a.dtype)
+        return out
+    out[...] = a
+    batch = a.shape[:-2]
+    tau = np.asarray(tau, a.dtype)
+    if tau.strides[-1] != tau.itemsize:
+        tau = np.ascontiguousarray(tau)
+    nb = out.size // (m * n)
+    # lwork 64 n inside: SciPy's default (3n) makes LAPACK fall back to the unblocked dorg2r
+    C.batch_kernels().orgqr(
+        C.type_code(a.dtype),
+        out,
+        C.batch_offsets(out, batch),
+        m,
+        n,
+        k,
+        max(1, m),
+        tau,
+        C.batch_offsets(tau, batch, core=1),
+        C.batch_threads(nb, m),
+    )
     return out
 
 
