@@ -341,3 +341,22 @@ def test_qr_and_householder_product_batched_match_torch(dt, shape):
         hc = ctorch.linalg.householder_product(_c(a), _c(tau))
         ht = torch.linalg.householder_product(_t(a), _t(tau))
         np.testing.assert_allclose(hc.numpy(), ht.numpy(), **_tol(dt))
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("shape", [(4, 5, 5), (70, 70), (0, 3, 3), (2, 0, 0)])
+def test_cholesky_reads_torchs_triangle_and_strides(dt, upper, shape):
+    """potrf reads A's lower triangle, or its upper one with ``upper=True`` (torch's LAPACK
+    call): on a non-Hermitian input the two differ. The factor is column-major, as torch's."""
+    rng = np.random.default_rng(13)
+    n = shape[-1]
+    g = _rand(rng, shape, dt)
+    a = (g @ np.conj(np.swapaxes(g, -1, -2)) + (n + 1) * np.eye(n)).astype(dt)
+    a = a + np.triu(_rand(rng, shape, dt), 1)  # not Hermitian: the other triangle is off
+    rc = ctorch.linalg.cholesky_ex(_c(a), upper=upper)
+    rt = torch.linalg.cholesky_ex(_t(a), upper=upper)
+    np.testing.assert_array_equal(rc.info.numpy(), rt.info.numpy())
+    np.testing.assert_allclose(rc.L.numpy(), rt.L.numpy(), **_tol(dt))
+    if a.size:
+        assert rc.L.stride() == rt.L.stride()

@@ -21,7 +21,7 @@ from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cdef extern from "_lapack_small.h" nogil:
     void ct_strsm_small(int lower, int trans, int unit, int m, int n, const float *a, int lda,
@@ -264,8 +264,9 @@ def inv(int t, a, const int64_t[::1] a_off, int lda, int n, int[::1] info, int n
 
 
 def potrf(int t, bint lower, a, const int64_t[::1] a_off, int lda, int n, int[::1] info,
-          int nthreads=1):
-    """Cholesky (potrf) of every matrix in place (the other triangle is left as it was)."""
+          int nthreads=1, bint clean=False):
+    """Cholesky (potrf) of every matrix in place; ``clean``: the other triangle zeroed (else
+    left as it was)."""
     cdef Py_ssize_t nb = info.shape[0], i
     _check(t, nb, a_off.shape[0])
     if nb == 0 or n == 0:
@@ -273,9 +274,19 @@ def potrf(int t, bint lower, a, const int64_t[::1] a_off, int lda, int n, int[::
     cdef char *pa = _ptr(a, True)
     cdef char uplo = b'L' if lower else b'U'
     cdef potrf_t f = _potrf[t]
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef int j
+    cdef char *col
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
         f(&uplo, &n, pa + a_off[i], &lda, &info[i])
+        if clean:
+            for j in range(n):
+                col = pa + a_off[i] + <Py_ssize_t>j * lda * it
+                if lower:
+                    memset(col, 0, j * it)
+                elif j + 1 < n:
+                    memset(col + (j + 1) * it, 0, (n - j - 1) * it)
 
 
 def potrs(int t, bint lower, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off,
