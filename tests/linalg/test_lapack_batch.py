@@ -360,3 +360,23 @@ def test_cholesky_reads_torchs_triangle_and_strides(dt, upper, shape):
     np.testing.assert_allclose(rc.L.numpy(), rt.L.numpy(), **_tol(dt))
     if a.size:
         assert rc.L.stride() == rt.L.stride()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(5, 6, 6), (40, 40), (0, 3, 3), (2, 0, 0)])
+def test_det_slogdet_from_getrf_match_torch(dt, shape):
+    """det = prod(diag U) * sign(P) and slogdet from the same getrf, with singular and NaN
+    elements: torch's values (0 / (0, -inf) for an exact zero pivot, NaN for NaN input)."""
+    rng = np.random.default_rng(14)
+    a = _rand(rng, shape, dt)
+    if len(shape) == 3 and shape[0] >= 3 and shape[-1]:
+        a[1, :, 2] = 0  # exactly singular
+        a[2, 0, 0] = np.nan
+    dc = ctorch.linalg.det(_c(a)).numpy()
+    dtt = torch.linalg.det(_t(a)).numpy()
+    np.testing.assert_allclose(dc, dtt, equal_nan=True, **_tol(dt))
+    sc, lc = ctorch.linalg.slogdet(_c(a))
+    st, lt = torch.linalg.slogdet(_t(a))
+    np.testing.assert_allclose(sc.numpy(), st.numpy(), equal_nan=True, **_tol(dt))
+    np.testing.assert_allclose(lc.numpy(), lt.numpy(), equal_nan=True, **_tol(dt))
+    assert sc.numpy().dtype == st.numpy().dtype and lc.numpy().dtype == lt.numpy().dtype

@@ -4,8 +4,8 @@
 Forward: ``ctorch._core.lapack_batch``'s compiled loops over the batch (GIL released) for
 ``solve`` (getrf + getrs with blocked triangular solves), ``inv`` from n = 32 on (getrf +
 getri) and ``solve_triangular`` (BLAS trsm, blocked with GEMM updates; torch's choice too: a
-zero diagonal gives inf/NaN, not an error); NumPy's batched gufuncs for ``det``/``slogdet``
-and small ``inv`` (a singular matrix there sends ``inv`` to the getri loop, which reports
+zero diagonal gives inf/NaN, not an error), ``det``/``slogdet`` (getrf); NumPy's batched
+gufunc for small ``inv`` (a singular matrix there sends ``inv`` to the getri loop, which reports
 LAPACK's ``info``). Backward: torch's formulas, written with differentiable tensor ops (so
 double backward works)."""
 
@@ -318,14 +318,27 @@ def solve_triangular(
 
 
 # ------------------------------------------------------------------ det / slogdet
+def _lu_diag(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(U's diagonal, the permutation's sign) of A = P L U for the batch, by getrf in
+    lapack_batch's loop on one column-major copy of A (np.linalg.det/slogdet make two copies
+    and go through the log: torch multiplies the diagonal, as here)."""
+    from ._factor import _getrf
+
+    n = a.shape[-1]
+    lu, piv, _ = _getrf(a, fortran=True)
+    swaps = np.count_nonzero(piv != np.arange(1, n + 1, dtype=np.int32), axis=-1)
+    return np.diagonal(lu, 0, -2, -1), 1 - 2 * (swaps % 2)
+
+
 class Det(Function):
     _node_name = "LinalgDetBackward0"
 
     @staticmethod
     def forward(ctx, A):
         a = C.check_square_float("linalg.det", A)
+        diag, psign = _lu_diag(a)
         with np.errstate(all="ignore"):
-            d = _wrap(np.asarray(np.linalg.det(a), dtype=a.dtype))
+            d = _wrap(np.asarray(np.prod(diag, -1) * psign, dtype=a.dtype))
         ctx.save_for_backward(A, d)
         return d
 
@@ -375,8 +388,19 @@ class Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         a = C.check_square_float("linalg.slogdet", A)
+        diag, psign = _lu_diag(a)
         with np.errstate(all="ignore"):
-            s, l = np.linalg.slogdet(a)
+            absd = np.abs(diag)
+            l = np.sum(np.log(absd), -1)
+            if a.dtype.kind == "c":
+                phase = diag / absd
+            else:  # torch's sign: 0 for NaN
+                phase = (diag > 0).astype(a.dtype) - (diag < 0).astype(a.dtype)
+            s = np.prod(phase, -1) * psign
+            zero = (absd == 0).any(-1)
+            if zero.any():
+                s = np.where(zero, 0, s)
+                l = np.where(zero, -np.inf, l)
         sign = _wrap(np.asarray(s, dtype=a.dtype))
         logabs = _wrap(np.asarray(l, dtype=C.real_dtype(a.dtype)))
         ctx.save_for_backward(A, sign)
