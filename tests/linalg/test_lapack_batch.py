@@ -380,3 +380,23 @@ def test_det_slogdet_from_getrf_match_torch(dt, shape):
     np.testing.assert_allclose(sc.numpy(), st.numpy(), equal_nan=True, **_tol(dt))
     np.testing.assert_allclose(lc.numpy(), lt.numpy(), equal_nan=True, **_tol(dt))
     assert sc.numpy().dtype == st.numpy().dtype and lc.numpy().dtype == lt.numpy().dtype
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 5, 4), (3, 4, 5), (2, 6, 6), (1, 1)])
+def test_lu_and_lu_unpack_match_torch(dt, shape):
+    """P, L, U (C-ordered, as torch's) from the compiled unpacking."""
+    a = _rand(np.random.default_rng(15), shape, dt)
+    for fc, ft in (
+        (lambda x: ctorch.linalg.lu(x), lambda x: torch.linalg.lu(x)),
+        (
+            lambda x: ctorch.lu_unpack(*ctorch.linalg.lu_factor(x)),
+            lambda x: torch.lu_unpack(*torch.linalg.lu_factor(x)),
+        ),
+    ):
+        rc, rt = fc(_c(a)), ft(_t(a))
+        for x, y in zip(rc, rt, strict=True):
+            assert x.stride() == y.stride()
+            np.testing.assert_allclose(x.numpy(), y.numpy(), **_tol(dt))
+        P, L, U = (x.numpy() for x in rc)
+        np.testing.assert_allclose(P @ L @ U, a, **_tol(dt))

@@ -541,6 +541,48 @@ def trsm(int t, int side_left, int lower, int trans, int unit, int m, int n, a,
             f(&cs, &cu, &ct, &cd, &m, &n, one, pa + a_off[i], &lda, pb + b_off[i], &ldb)
 
 
+def tri_unpack(int t, a, Py_ssize_t nb, int r, int c, bint lower_unit):
+    """In place on ``nb`` C-ordered r x c matrices stored one after the other: ``lower_unit``:
+    the strictly upper part zeroed and the diagonal set to 1 (LU's L), else the strictly
+    lower part zeroed (LU's U)."""
+    _check(t, nb, nb)
+    if nb == 0 or r == 0 or c == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef Py_ssize_t it = _ITEMSIZE[t], b, i, lo, hi
+    cdef char *row
+    cdef void *one = _one(t)
+    with nogil:
+        for b in range(nb):
+            for i in range(r):
+                row = pa + (b * r + i) * c * it
+                if lower_unit:
+                    lo = i + 1 if i + 1 < c else c
+                    memset(row + lo * it, 0, (c - lo) * it)
+                    if i < c:
+                        memcpy(row + i * it, one, it)
+                else:
+                    hi = i if i < c else c
+                    memset(row, 0, hi * it)
+
+
+def perm_matrix(int t, const int64_t[:, ::1] perm, P):
+    """``P[b, perm[b, i], i] = 1`` in the zeroed, C-ordered ``P`` (nb, m, m)."""
+    cdef Py_ssize_t nb = perm.shape[0], m = perm.shape[1], b, i, j
+    _check(t, nb, nb)
+    if nb == 0 or m == 0:
+        return
+    cdef char *pp = _ptr(P, True)
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef void *one = _one(t)
+    with nogil:
+        for b in range(nb):
+            for i in range(m):
+                j = perm[b, i]
+                if 0 <= j < m:
+                    memcpy(pp + ((b * m + j) * m + i) * it, one, it)
+
+
 def perm_from_pivots(const int[:, ::1] piv, int64_t[:, ::1] out):
     """Row permutation ``out[b]`` (``A[perm] = L U``) from LAPACK's sequential 1-based row
     swaps ``piv[b]``; a pivot outside [1, m] raises."""
