@@ -400,3 +400,15 @@ def test_lu_and_lu_unpack_match_torch(dt, shape):
             np.testing.assert_allclose(x.numpy(), y.numpy(), **_tol(dt))
         P, L, U = (x.numpy() for x in rc)
         np.testing.assert_allclose(P @ L @ U, a, **_tol(dt))
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 5, 4), (2, 3, 6), (0, 3, 3), (4, 0)])
+def test_legacy_geqrf_batched_matches_torch(dt, shape):
+    a = _rand(np.random.default_rng(16), shape, dt)
+    rc, rt = ctorch.geqrf(_c(a)), torch.geqrf(_t(a))
+    for x, y in zip(rc, rt, strict=True):
+        assert tuple(x.shape) == tuple(y.shape)
+        np.testing.assert_allclose(x.numpy(), y.numpy(), **_tol(dt))
+    if a.size:
+        assert rc[0].stride() == rt[0].stride()
