@@ -412,3 +412,21 @@ def test_legacy_geqrf_batched_matches_torch(dt, shape):
         np.testing.assert_allclose(x.numpy(), y.numpy(), **_tol(dt))
     if a.size:
         assert rc[0].stride() == rt[0].stride()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 7, 4), (3, 5, 5), (0, 4, 3)])
+def test_lstsq_qr_batch_with_a_rank_deficient_element_matches_torch(dt, shape):
+    """Full-rank matrices go through the compiled QR loop, the rank-deficient one to gelsy:
+    solutions and ranks as torch's (gelsy)."""
+    rng = np.random.default_rng(17)
+    a = _rand(rng, shape, dt)
+    if shape[0]:
+        a[1, :, -1] = a[1, :, 0]  # rank n - 1
+    b = _rand(rng, shape[:-1] + (2,), dt)
+    rc = ctorch.linalg.lstsq(_c(a), _c(b))
+    rt = torch.linalg.lstsq(_t(a), _t(b))
+    np.testing.assert_allclose(rc.solution.numpy(), rt.solution.numpy(), rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(rc.rank.numpy(), rt.rank.numpy())
+    if shape[0] and dt in (np.float64, np.complex128):
+        np.testing.assert_allclose(rc.solution.numpy(), rt.solution.numpy(), rtol=1e-8, atol=1e-9)

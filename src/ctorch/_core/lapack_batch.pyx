@@ -50,6 +50,12 @@ ctypedef void (*geqrf_t)(int *m, int *n, void *a, int *lda, void *tau, void *wor
                          int *info) noexcept nogil
 ctypedef void (*orgqr_t)(int *m, int *n, int *k, void *a, int *lda, void *tau, void *work,
                          int *lwork, int *info) noexcept nogil
+ctypedef void (*ormqr_t)(char *side, char *trans, int *m, int *n, int *k, void *a, int *lda,
+                         void *tau, void *c, int *ldc, void *work, int *lwork,
+                         int *info) noexcept nogil
+# trcon: (norm, uplo, diag, n, a, lda, rcond, work, iwork (real) / rwork (complex), info)
+ctypedef void (*trcon_t)(char *norm, char *uplo, char *diag, int *n, void *a, int *lda,
+                         void *rcond, void *work, void *iwork, int *info) noexcept nogil
 ctypedef void (*trsm_t)(char *side, char *uplo, char *transa, char *diag, int *m, int *n,
                         void *alpha, void *a, int *lda, void *b, int *ldb) noexcept nogil
 ctypedef void (*gemm_t)(char *transa, char *transb, int *m, int *n, int *k, void *alpha,
@@ -67,6 +73,8 @@ cdef sytrf_t _hetrf[4]
 cdef sytrs_t _hetrs[4]
 cdef geqrf_t _geqrf[4]
 cdef orgqr_t _orgqr[4]
+cdef ormqr_t _ormqr[4]
+cdef trcon_t _trcon[4]
 cdef trsm_t _trsm[4]
 cdef gemm_t _gemm[4]
 cdef bint _loaded = False
@@ -119,6 +127,8 @@ def load():
         _hetrs[i] = <sytrs_t>_fetch(L, (p + "hetrs") if i >= 2 else (p + "sytrs"))
         _geqrf[i] = <geqrf_t>_fetch(L, p + "geqrf")
         _orgqr[i] = <orgqr_t>_fetch(L, (p + "ungqr") if i >= 2 else (p + "orgqr"))
+        _ormqr[i] = <ormqr_t>_fetch(L, (p + "unmqr") if i >= 2 else (p + "ormqr"))
+        _trcon[i] = <trcon_t>_fetch(L, p + "trcon")
         _trsm[i] = <trsm_t>_fetch(B, p + "trsm")
         _gemm[i] = <gemm_t>_fetch(B, p + "gemm")
     _loaded = True
@@ -470,6 +480,62 @@ def orgqr(int t, a, const int64_t[::1] a_off, int m, int n, int k, int lda, tau,
         info = 0
         work = ws + wbytes * threadid()
         f(&m, &n, &k, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+    free(ws)
+
+
+def qr_lstsq(int t, a, const int64_t[::1] a_off, int m, int n, int lda, b,
+             const int64_t[::1] b_off, int ldb, int k, tau, const int64_t[::1] tau_off,
+             double thresh, double[::1] rcond, int nthreads=1, int block=32):
+    """Least squares for tall/square (m >= n) matrices by Householder QR where R is clearly
+    of full rank: per matrix geqrf (A in place), trcon's 1-norm reciprocal condition number
+    of R into ``rcond[i]``, and only where it exceeds ``thresh``: Q^H B (ormqr/unmqr, B in
+    place) and R X = (Q^H B)[:n] (blocked trsm), X in B's first n rows."""
+    cdef Py_ssize_t nb = a_off.shape[0], i
+    _check(t, nb, b_off.shape[0])
+    _check(t, nb, tau_off.shape[0])
+    _check(t, nb, rcond.shape[0])
+    if m < n:
+        raise ValueError("lapack_batch.qr_lstsq: needs m >= n")
+    if nb == 0 or n == 0:
+        return
+    cdef char *pa = _ptr(a, True)
+    cdef char *pb = _ptr(b, True)
+    cdef char *pt = _ptr(tau, True)
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef int lwork = 64 * (n if n > k else k)
+    cdef size_t wbytes = <size_t>(lwork + 3 * n) * it + <size_t>n * 8 + 64
+    cdef int nt = nthreads if nthreads > 1 else 1
+    cdef char *ws = <char *>malloc(wbytes * nt)
+    cdef char *work
+    cdef int info = 0
+    cdef char c1 = b'1'
+    cdef char cu = b'U'
+    cdef char cn = b'N'
+    cdef char sl = b'L'
+    cdef char trq = b'C' if t >= 2 else b'T'
+    cdef float rs = 0
+    cdef double rd = 0
+    if ws == NULL:
+        raise MemoryError("lapack_batch.qr_lstsq: no workspace")
+    for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
+        info = 0
+        rs = 0
+        rd = 0
+        work = ws + wbytes * threadid()
+        _geqrf[t](&m, &n, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+        if t == 0 or t == 2:
+            _trcon[t](&c1, &cu, &cn, &n, pa + a_off[i], &lda, &rs, work,
+                      work + 3 * n * it, &info)
+            rd = rs
+        else:
+            _trcon[t](&c1, &cu, &cn, &n, pa + a_off[i], &lda, &rd, work,
+                      work + 3 * n * it, &info)
+        rcond[i] = rd
+        if rd > thresh and k > 0:
+            _ormqr[t](&sl, &trq, &m, &k, &n, pa + a_off[i], &lda, pt + tau_off[i],
+                      pb + b_off[i], &ldb, work, &lwork, &info)
+            _trsm_blocked(t, sl, cu, cn, cn, n, k, pa + a_off[i], lda, pb + b_off[i], ldb,
+                          block)
     free(ws)
 
 
