@@ -430,3 +430,25 @@ def test_lstsq_qr_batch_with_a_rank_deficient_element_matches_torch(dt, shape):
     np.testing.assert_array_equal(rc.rank.numpy(), rt.rank.numpy())
     if shape[0] and dt in (np.float64, np.complex128):
         np.testing.assert_allclose(rc.solution.numpy(), rt.solution.numpy(), rtol=1e-8, atol=1e-9)
+
+
+def test_reversed_and_expanded_batches():
+    """Negative and zero batch strides (flip, expand) reach the kernels as byte offsets
+    without copies of the batch: the same results as on contiguous copies."""
+    rng = np.random.default_rng(18)
+    a = rng.standard_normal((4, 2, 6, 6)) + 4 * np.eye(6)
+    b = rng.standard_normal((4, 2, 6, 3))
+    A = ctorch.from_numpy(a).flip(0)
+    B = ctorch.from_numpy(b)[:1].expand(4, 2, 6, 3)
+    Ac, Bc = A.contiguous(), B.contiguous()
+    for f in (
+        lambda A, B: ctorch.linalg.solve(A, B),
+        lambda A, B: ctorch.linalg.solve_triangular(A, B, upper=False),
+        lambda A, B: ctorch.linalg.lu_solve(*ctorch.linalg.lu_factor(A), B),
+        lambda A, B: ctorch.linalg.inv(A),
+    ):
+        np.testing.assert_allclose(f(A, B).numpy(), f(Ac, Bc).numpy(), rtol=1e-12, atol=1e-12)
+    LU, piv = ctorch.linalg.lu_factor(Ac[:, :1])
+    x = ctorch.linalg.lu_solve(LU.expand(4, 2, 6, 6), piv.expand(4, 2, 6), Bc)
+    ref = np.linalg.solve(np.broadcast_to(Ac[:, :1].numpy(), (4, 2, 6, 6)), Bc.numpy())
+    np.testing.assert_allclose(x.numpy(), ref, rtol=1e-10, atol=1e-12)
