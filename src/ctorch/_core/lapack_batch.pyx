@@ -40,8 +40,6 @@ ctypedef void (*getrs_t)(char *trans, int *n, int *nrhs, void *a, int *lda, int 
 ctypedef void (*getri_t)(int *n, void *a, int *lda, int *ipiv, void *work, int *lwork,
                          int *info) noexcept nogil
 ctypedef void (*potrf_t)(char *uplo, int *n, void *a, int *lda, int *info) noexcept nogil
-ctypedef void (*potrs_t)(char *uplo, int *n, int *nrhs, void *a, int *lda, void *b, int *ldb,
-                         int *info) noexcept nogil
 ctypedef void (*sytrf_t)(char *uplo, int *n, void *a, int *lda, int *ipiv, void *work,
                          int *lwork, int *info) noexcept nogil
 ctypedef void (*sytrs_t)(char *uplo, int *n, int *nrhs, void *a, int *lda, int *ipiv, void *b,
@@ -66,7 +64,6 @@ cdef getrf_t _getrf[4]
 cdef getrs_t _getrs[4]
 cdef getri_t _getri[4]
 cdef potrf_t _potrf[4]
-cdef potrs_t _potrs[4]
 cdef sytrf_t _sytrf[4]
 cdef sytrs_t _sytrs[4]
 cdef sytrf_t _hetrf[4]
@@ -120,7 +117,6 @@ def load():
         _getrs[i] = <getrs_t>_fetch(L, p + "getrs")
         _getri[i] = <getri_t>_fetch(L, p + "getri")
         _potrf[i] = <potrf_t>_fetch(L, p + "potrf")
-        _potrs[i] = <potrs_t>_fetch(L, p + "potrs")
         _sytrf[i] = <sytrf_t>_fetch(L, p + "sytrf")
         _sytrs[i] = <sytrs_t>_fetch(L, p + "sytrs")
         _hetrf[i] = <sytrf_t>_fetch(L, (p + "hetrf") if i >= 2 else (p + "sytrf"))
@@ -163,6 +159,84 @@ cdef int _check(int t, Py_ssize_t nb, Py_ssize_t n_off) except -1:
     return 0
 
 
+# Per-matrix calls with value arguments: the LAPACK routines take every argument by
+# pointer, and a prange body must not pass the address of a shared scalar (the core's
+# static race guard, tests/core/test_prange_privacy.py): these take copies.
+cdef inline int _getrf1(int t, int m, int n, char *a, int lda, int *ipiv) noexcept nogil:
+    cdef int info = 0
+    _getrf[t](&m, &n, a, &lda, ipiv, &info)
+    return info
+
+
+cdef inline void _getrs1(int t, char tr, int n, int nrhs, char *a, int lda, int *ipiv, char *b,
+                         int ldb, int block) noexcept nogil:
+    cdef int info = 0
+    if block > 0:
+        _getrs_blocked(t, tr, n, nrhs, a, lda, ipiv, b, ldb, block)
+    else:
+        _getrs[t](&tr, &n, &nrhs, a, &lda, ipiv, b, &ldb, &info)
+
+
+cdef inline int _inv1(int t, int n, char *a, int lda, int *ipiv, char *work,
+                      int lwork) noexcept nogil:
+    cdef int info = _getrf1(t, n, n, a, lda, ipiv)
+    cdef int info2 = 0
+    if info == 0:
+        _getri[t](&n, a, &lda, ipiv, work, &lwork, &info2)
+    return info
+
+
+cdef inline int _potrf1(int t, bint lower, int n, char *a, int lda, bint clean) noexcept nogil:
+    cdef char uplo = b'L' if lower else b'U'
+    cdef int info = 0, j
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef char *col
+    _potrf[t](&uplo, &n, a, &lda, &info)
+    if clean:
+        for j in range(n):
+            col = a + <Py_ssize_t>j * lda * it
+            if lower:
+                memset(col, 0, j * it)
+            elif j + 1 < n:
+                memset(col + (j + 1) * it, 0, (n - j - 1) * it)
+    return info
+
+
+cdef inline int _sytrf1(int t, bint hermitian, int n, char *a, int lda, int *ipiv, char *work,
+                        int lwork) noexcept nogil:
+    cdef char uplo = b'L'
+    cdef int info = 0
+    (_hetrf[t] if hermitian else _sytrf[t])(&uplo, &n, a, &lda, ipiv, work, &lwork, &info)
+    return info
+
+
+cdef inline void _sytrs1(int t, bint hermitian, int n, int nrhs, char *a, int lda, int *ipiv,
+                         char *b, int ldb) noexcept nogil:
+    cdef char uplo = b'L'
+    cdef int info = 0
+    (_hetrs[t] if hermitian else _sytrs[t])(&uplo, &n, &nrhs, a, &lda, ipiv, b, &ldb, &info)
+
+
+cdef inline void _geqrf1(int t, int m, int n, char *a, int lda, char *tau, char *work,
+                         int lwork) noexcept nogil:
+    cdef int info = 0
+    _geqrf[t](&m, &n, a, &lda, tau, work, &lwork, &info)
+
+
+cdef inline void _orgqr1(int t, int m, int n, int k, char *a, int lda, char *tau, char *work,
+                         int lwork) noexcept nogil:
+    cdef int info = 0
+    _orgqr[t](&m, &n, &k, a, &lda, tau, work, &lwork, &info)
+
+
+cdef inline void _trsm1(int t, char side, char uplo, char tr, char diag, int m, int n, char *a,
+                        int lda, char *b, int ldb, int block) noexcept nogil:
+    if block > 0:
+        _trsm_blocked(t, side, uplo, tr, diag, m, n, a, lda, b, ldb, block)
+    else:
+        _trsm[t](&side, &uplo, &tr, &diag, &m, &n, _one(t), a, &lda, b, &ldb)
+
+
 def getrf(int t, a, const int64_t[::1] a_off, int m, int n, int lda, int[:, ::1] piv,
           int[::1] info, int nthreads=1):
     """LU (getrf) of every matrix, in place; 1-based pivots into ``piv[i]``. (A getrf2-style
@@ -175,10 +249,9 @@ def getrf(int t, a, const int64_t[::1] a_off, int m, int n, int lda, int[:, ::1]
     if nb == 0 or m == 0 or n == 0:
         return
     cdef char *pa = _ptr(a, True)
-    cdef getrf_t f = _getrf[t]
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
-        f(&m, &n, pa + a_off[i], &lda, &piv[i, 0], &info[i])
+        info[i] = _getrf1(t, m, n, pa + a_off[i], lda, &piv[i, 0])
 
 
 def getrs(int t, int trans, lu, const int64_t[::1] lu_off, int ldlu, piv,
@@ -197,17 +270,10 @@ def getrs(int t, int trans, lu, const int64_t[::1] lu_off, int ldlu, piv,
     cdef char *pp = _ptr(piv, False)
     cdef char *pb = _ptr(b, True)
     cdef char tr = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
-    cdef getrs_t f = _getrs[t]
-    cdef int info = 0
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
-        info = 0  # assigned in the loop: private to each thread
-        if block > 0:
-            _getrs_blocked(t, tr, n, nrhs, plu + lu_off[i], ldlu, <int *>(pp + piv_off[i]),
-                           pb + b_off[i], ldb, block)
-        else:
-            f(&tr, &n, &nrhs, plu + lu_off[i], &ldlu, <int *>(pp + piv_off[i]), pb + b_off[i],
-              &ldb, &info)
+        _getrs1(t, tr, n, nrhs, plu + lu_off[i], ldlu, <int *>(pp + piv_off[i]), pb + b_off[i],
+                ldb, block)
 
 
 def solve(int t, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off, int ldb,
@@ -221,25 +287,16 @@ def solve(int t, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_o
         return
     cdef char *pa = _ptr(a, True)
     cdef char *pb = _ptr(b, True)
-    cdef char tr = b'N'
-    cdef getrf_t ff = _getrf[t]
-    cdef getrs_t fs = _getrs[t]
     cdef int *ipiv
-    cdef int inf2 = 0
     with nogil, parallel(num_threads=nthreads, use_threads_if=nthreads > 1):
         ipiv = <int *>malloc(n * sizeof(int))
         for i in prange(nb, schedule='dynamic'):
             if ipiv == NULL:
                 info[i] = -1000
                 continue
-            ff(&n, &n, pa + a_off[i], &lda, ipiv, &info[i])
-            inf2 = 0
+            info[i] = _getrf1(t, n, n, pa + a_off[i], lda, ipiv)
             if info[i] == 0 and nrhs > 0:
-                if block > 0:
-                    _getrs_blocked(t, tr, n, nrhs, pa + a_off[i], lda, ipiv, pb + b_off[i], ldb,
-                                   block)
-                else:
-                    fs(&tr, &n, &nrhs, pa + a_off[i], &lda, ipiv, pb + b_off[i], &ldb, &inf2)
+                _getrs1(t, b'N', n, nrhs, pa + a_off[i], lda, ipiv, pb + b_off[i], ldb, block)
         free(ipiv)
 
 
@@ -251,12 +308,9 @@ def inv(int t, a, const int64_t[::1] a_off, int lda, int n, int[::1] info, int n
     if nb == 0 or n == 0:
         return
     cdef char *pa = _ptr(a, True)
-    cdef getrf_t ff = _getrf[t]
-    cdef getri_t fi = _getri[t]
     cdef int lwork = 64 * n
     cdef int *ipiv
     cdef char *work
-    cdef int inf2 = 0
     cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
     with nogil, parallel(num_threads=nthreads, use_threads_if=nthreads > 1):
         ipiv = <int *>malloc(n * sizeof(int))
@@ -265,10 +319,7 @@ def inv(int t, a, const int64_t[::1] a_off, int lda, int n, int[::1] info, int n
             if ipiv == NULL or work == NULL:
                 info[i] = -1000
                 continue
-            ff(&n, &n, pa + a_off[i], &lda, ipiv, &info[i])
-            inf2 = 0
-            if info[i] == 0:
-                fi(&n, pa + a_off[i], &lda, ipiv, work, &lwork, &inf2)
+            info[i] = _inv1(t, n, pa + a_off[i], lda, ipiv, work, lwork)
         free(work)
         free(ipiv)
 
@@ -282,39 +333,9 @@ def potrf(int t, bint lower, a, const int64_t[::1] a_off, int lda, int n, int[::
     if nb == 0 or n == 0:
         return
     cdef char *pa = _ptr(a, True)
-    cdef char uplo = b'L' if lower else b'U'
-    cdef potrf_t f = _potrf[t]
-    cdef Py_ssize_t it = _ITEMSIZE[t]
-    cdef int j
-    cdef char *col
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
-        f(&uplo, &n, pa + a_off[i], &lda, &info[i])
-        if clean:
-            for j in range(n):
-                col = pa + a_off[i] + <Py_ssize_t>j * lda * it
-                if lower:
-                    memset(col, 0, j * it)
-                elif j + 1 < n:
-                    memset(col + (j + 1) * it, 0, (n - j - 1) * it)
-
-
-def potrs(int t, bint lower, a, const int64_t[::1] a_off, int lda, b, const int64_t[::1] b_off,
-          int ldb, int n, int nrhs, int nthreads=1):
-    """A X = B with potrf's factor (``lower``: A = L L^H); X over B in place."""
-    cdef Py_ssize_t nb = b_off.shape[0], i
-    _check(t, nb, a_off.shape[0])
-    if nb == 0 or n == 0 or nrhs == 0:
-        return
-    cdef char *pa = _ptr(a, False)
-    cdef char *pb = _ptr(b, True)
-    cdef char uplo = b'L' if lower else b'U'
-    cdef potrs_t f = _potrs[t]
-    cdef int info = 0
-    for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
-                    schedule='dynamic'):
-        info = 0  # assigned in the loop: private to each thread
-        f(&uplo, &n, &nrhs, pa + a_off[i], &lda, pb + b_off[i], &ldb, &info)
+        info[i] = _potrf1(t, lower, n, pa + a_off[i], lda, clean)
 
 
 def sytrf(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, int n, int[:, ::1] piv,
@@ -327,8 +348,6 @@ def sytrf(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, int n, in
     if nb == 0 or n == 0:
         return
     cdef char *pa = _ptr(a, True)
-    cdef char uplo = b'L'
-    cdef sytrf_t f = _hetrf[t] if hermitian else _sytrf[t]
     cdef int lwork = 64 * n
     cdef char *work
     cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
@@ -338,7 +357,7 @@ def sytrf(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, int n, in
             if work == NULL:
                 info[i] = -1000
                 continue
-            f(&uplo, &n, pa + a_off[i], &lda, &piv[i, 0], work, &lwork, &info[i])
+            info[i] = _sytrf1(t, hermitian, n, pa + a_off[i], lda, &piv[i, 0], work, lwork)
         free(work)
 
 
@@ -354,14 +373,10 @@ def sytrs(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, piv,
     cdef char *pa = _ptr(a, False)
     cdef char *pp = _ptr(piv, False)
     cdef char *pb = _ptr(b, True)
-    cdef char uplo = b'L'
-    cdef sytrs_t f = _hetrs[t] if hermitian else _sytrs[t]
-    cdef int info = 0
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
-        info = 0  # assigned in the loop: private to each thread
-        f(&uplo, &n, &nrhs, pa + a_off[i], &lda, <int *>(pp + piv_off[i]), pb + b_off[i],
-          &ldb, &info)
+        _sytrs1(t, hermitian, n, nrhs, pa + a_off[i], lda, <int *>(pp + piv_off[i]),
+                pb + b_off[i], ldb)
 
 
 cdef inline void _trsm_diag(int t, char side, char uplo, char tr, char diag, int m,
@@ -442,19 +457,16 @@ def geqrf(int t, a, const int64_t[::1] a_off, int m, int n, int lda, tau,
         return
     cdef char *pa = _ptr(a, True)
     cdef char *pt = _ptr(tau, True)
-    cdef geqrf_t f = _geqrf[t]
     cdef int lwork = 64 * n  # blocked (SciPy's default lwork n is the unblocked geqr2)
     cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
     cdef int nt = nthreads if nthreads > 1 else 1
     cdef char *ws = <char *>malloc(wbytes * nt)  # one workspace per thread
     cdef char *work
-    cdef int info = 0
     if ws == NULL:
         raise MemoryError("lapack_batch.geqrf: no workspace")
     for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
-        info = 0
         work = ws + wbytes * threadid()
-        f(&m, &n, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+        _geqrf1(t, m, n, pa + a_off[i], lda, pt + tau_off[i], work, lwork)
     free(ws)
 
 
@@ -467,20 +479,41 @@ def orgqr(int t, a, const int64_t[::1] a_off, int m, int n, int k, int lda, tau,
         return
     cdef char *pa = _ptr(a, True)
     cdef char *pt = _ptr(tau, False)
-    cdef orgqr_t f = _orgqr[t]
     cdef int lwork = 64 * n  # SciPy's default (3n) is the unblocked org2r
     cdef size_t wbytes = <size_t>lwork * _ITEMSIZE[t]
     cdef int nt = nthreads if nthreads > 1 else 1
     cdef char *ws = <char *>malloc(wbytes * nt)  # one workspace per thread
     cdef char *work
-    cdef int info = 0
     if ws == NULL:
         raise MemoryError("lapack_batch.orgqr: no workspace")
     for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
-        info = 0
         work = ws + wbytes * threadid()
-        f(&m, &n, &k, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
+        _orgqr1(t, m, n, k, pa + a_off[i], lda, pt + tau_off[i], work, lwork)
     free(ws)
+
+
+cdef double _qr_lstsq1(int t, int m, int n, char *a, int lda, char *b, int ldb, int k,
+                       char *tau, char *work, int lwork, double thresh,
+                       int block) noexcept nogil:
+    cdef Py_ssize_t it = _ITEMSIZE[t]
+    cdef int info = 0
+    cdef char c1 = b'1'
+    cdef char cu = b'U'
+    cdef char cn = b'N'
+    cdef char sl = b'L'
+    cdef char trq = b'C' if t >= 2 else b'T'
+    cdef float rs = 0
+    cdef double rd = 0
+    _geqrf[t](&m, &n, a, &lda, tau, work, &lwork, &info)
+    if t == 0 or t == 2:  # single precision: rcond is a float
+        _trcon[t](&c1, &cu, &cn, &n, a, &lda, &rs, work, work + 3 * n * it, &info)
+        rd = rs
+    else:
+        _trcon[t](&c1, &cu, &cn, &n, a, &lda, &rd, work, work + 3 * n * it, &info)
+    if rd > thresh and k > 0:
+        _ormqr[t](&sl, &trq, &m, &k, &n, a, &lda, tau, b, &ldb, work, &lwork, &info)
+        _trsm_blocked(t, sl, cu, cn, cn, n, k, a, lda, b, ldb, block)
+    return rd
 
 
 def qr_lstsq(int t, a, const int64_t[::1] a_off, int m, int n, int lda, b,
@@ -507,35 +540,12 @@ def qr_lstsq(int t, a, const int64_t[::1] a_off, int m, int n, int lda, b,
     cdef int nt = nthreads if nthreads > 1 else 1
     cdef char *ws = <char *>malloc(wbytes * nt)
     cdef char *work
-    cdef int info = 0
-    cdef char c1 = b'1'
-    cdef char cu = b'U'
-    cdef char cn = b'N'
-    cdef char sl = b'L'
-    cdef char trq = b'C' if t >= 2 else b'T'
-    cdef float rs = 0
-    cdef double rd = 0
     if ws == NULL:
         raise MemoryError("lapack_batch.qr_lstsq: no workspace")
     for i in prange(nb, nogil=True, num_threads=nt, use_threads_if=nt > 1, schedule='dynamic'):
-        info = 0
-        rs = 0
-        rd = 0
         work = ws + wbytes * threadid()
-        _geqrf[t](&m, &n, pa + a_off[i], &lda, pt + tau_off[i], work, &lwork, &info)
-        if t == 0 or t == 2:
-            _trcon[t](&c1, &cu, &cn, &n, pa + a_off[i], &lda, &rs, work,
-                      work + 3 * n * it, &info)
-            rd = rs
-        else:
-            _trcon[t](&c1, &cu, &cn, &n, pa + a_off[i], &lda, &rd, work,
-                      work + 3 * n * it, &info)
-        rcond[i] = rd
-        if rd > thresh and k > 0:
-            _ormqr[t](&sl, &trq, &m, &k, &n, pa + a_off[i], &lda, pt + tau_off[i],
-                      pb + b_off[i], &ldb, work, &lwork, &info)
-            _trsm_blocked(t, sl, cu, cn, cn, n, k, pa + a_off[i], lda, pb + b_off[i], ldb,
-                          block)
+        rcond[i] = _qr_lstsq1(t, m, n, pa + a_off[i], lda, pb + b_off[i], ldb, k,
+                              pt + tau_off[i], work, lwork, thresh, block)
     free(ws)
 
 
@@ -594,17 +604,11 @@ def trsm(int t, int side_left, int lower, int trans, int unit, int m, int n, a,
     cdef char cu = b'L' if lower else b'U'
     cdef char ct = b'N' if trans == 0 else (b'T' if trans == 1 else b'C')
     cdef char cd = b'U' if unit else b'N'
-    cdef trsm_t f = _trsm[t]
-    cdef void *one = _one(t)
     cdef int na = m if side_left else n
-    cdef bint blocked = block > 0 and (na > block or t <= 1)  # real: small kernels
+    cdef int blk = block if block > 0 and (na > block or t <= 1) else 0  # real: small kernels
     for i in prange(nb, nogil=True, num_threads=nthreads, use_threads_if=nthreads > 1,
                     schedule='dynamic'):
-        if blocked:
-            _trsm_blocked(t, cs, cu, ct, cd, m, n, pa + a_off[i], lda, pb + b_off[i], ldb,
-                          block)
-        else:
-            f(&cs, &cu, &ct, &cd, &m, &n, one, pa + a_off[i], &lda, pb + b_off[i], &ldb)
+        _trsm1(t, cs, cu, ct, cd, m, n, pa + a_off[i], lda, pb + b_off[i], ldb, blk)
 
 
 def tri_unpack(int t, a, Py_ssize_t nb, int r, int c, bint lower_unit):
