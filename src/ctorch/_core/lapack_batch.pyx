@@ -204,9 +204,13 @@ cdef inline int _potrf1(int t, bint lower, int n, char *a, int lda, bint clean) 
 
 cdef inline int _sytrf1(int t, bint hermitian, int n, char *a, int lda, int *ipiv, char *work,
                         int lwork) noexcept nogil:
+    """sytrf (lower), then A's strict upper triangle (left there by sytrf) zeroed."""
     cdef char uplo = b'L'
-    cdef int info = 0
+    cdef int info = 0, j
+    cdef Py_ssize_t it = _ITEMSIZE[t]
     (_hetrf[t] if hermitian else _sytrf[t])(&uplo, &n, a, &lda, ipiv, work, &lwork, &info)
+    for j in range(1, n):
+        memset(a + <Py_ssize_t>j * lda * it, 0, j * it)
     return info
 
 
@@ -340,7 +344,8 @@ def potrf(int t, bint lower, a, const int64_t[::1] a_off, int lda, int n, int[::
 
 def sytrf(int t, bint hermitian, a, const int64_t[::1] a_off, int lda, int n, int[:, ::1] piv,
           int[::1] info, int nthreads=1):
-    """Bunch-Kaufman LDL^T (sytrf; hetrf for complex ``hermitian``), lower, in place."""
+    """Bunch-Kaufman LDL^T (sytrf; hetrf for complex ``hermitian``), lower, in place; the
+    strict upper triangle zeroed (torch's LD)."""
     cdef Py_ssize_t nb = info.shape[0], i
     _check(t, nb, a_off.shape[0])
     if piv.shape[0] != nb or (nb and piv.shape[1] < n):

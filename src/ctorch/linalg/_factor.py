@@ -478,7 +478,6 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
             info.reshape(-1),
             C.batch_threads(nb, n),
         )
-        ld[..., np.triu(np.ones((n, n), bool), 1)] = 0  # sytrf leaves A's upper triangle
     if check_errors:
         C.raise_first(op, info, lambda i: f"LDL factorization failed (info = {i}).")
     r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(
