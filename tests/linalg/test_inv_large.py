@@ -1,4 +1,4 @@
-"""``linalg.inv``/``inv_ex`` from n = 32 on run getrf + getri per matrix (not NumPy's gesv
+"""``linalg.inv``/``inv_ex`` from n = GETRI_MIN_N (8) on run getrf + getri (lapack_batch) (not NumPy's gesv
 against the identity): values, dtypes, info and errors still torch's."""
 
 from __future__ import annotations

@@ -204,13 +204,22 @@ def geqrf(input: Tensor, *, out=None):
     a = C.check_float_matrix(op, input)
     m, n = a.shape[-2:]
     k = min(m, n)
-    res = np.empty(a.shape, a.dtype)
-    tau = np.empty(a.shape[:-2] + (k,), a.dtype)
+    # in place in a column-major copy (torch's strides), lapack_batch's loop over the batch
+    res = C.col_major_empty(a.shape, a.dtype)
+    res[...] = a
+    tau = np.zeros(a.shape[:-2] + (k,), a.dtype)
     if a.size:
-        geqrf_ = C.lapack("geqrf", a.dtype)
-        for idx, mat in C.each_matrix(a):
-            qr_, t, _work, _info = geqrf_(mat, lwork=max(1, 64 * n))
-            res[idx], tau[idx] = qr_, t
+        C.batch_kernels().geqrf(
+            C.type_code(a.dtype),
+            res,
+            C.batch_offsets(res, a.shape[:-2]),
+            m,
+            n,
+            max(1, m),
+            tau,
+            C.batch_offsets(tau, a.shape[:-2], core=1),
+            C.batch_threads(tau.size // max(1, k), max(m, n)),
+        )
     return C.copy_out(out, C.rt("geqrf", ("a", "tau"))(_wrap(res), _wrap(tau)))
 
 

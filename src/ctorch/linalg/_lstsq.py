@@ -142,29 +142,40 @@ def _lstsq_qr(ab, bb, rcond, x, rank) -> np.ndarray:
     (blocked geqrf, no column pivoting), Q^T B (ormqr) and a triangular solve. A matrix counts
     as full rank only when LAPACK trcon's estimate of R's reciprocal condition number exceeds
     ``1000 * n * rcond`` -- far from where gelsy's pivoted rank decision could differ; the
-    others are left to gelsy. Returns the mask of the matrices solved here."""
+    others are left to gelsy. All in lapack_batch's compiled loop over the batch (geqrf,
+    trcon, ormqr, blocked trsm). Returns the mask of the matrices solved here."""
     m, n = ab.shape[-2:]
     k = bb.shape[-1]
-    geqrf = C.lapack("geqrf", ab.dtype)
-    cplx = ab.dtype.kind == "c"
-    ormqr = C.lapack("unmqr" if cplx else "ormqr", ab.dtype)
-    trcon = C.lapack("trcon", ab.dtype)
-    from ._solve import _trsm
-
-    done = np.zeros(ab.shape[:-2], bool)
-    thresh = 1000.0 * n * rcond
-    for idx in np.ndindex(*ab.shape[:-2]):
-        qr, tau, _w, _i = geqrf(ab[idx], lwork=max(1, 64 * n), overwrite_a=0)
-        r = qr[:n, :n]
-        rc, _ = trcon(r, norm="1", uplo="U", diag="N")
-        if not rc > thresh:
-            continue
-        c, _w, _i = ormqr(
-            "L", "C" if cplx else "T", qr, tau, np.asfortranarray(bb[idx]), max(1, 64 * k)
-        )
-        x[idx] = _trsm(np.triu(r), c[:n], upper=True, left=True, unit=False)
-        rank[idx] = n
-        done[idx] = True
+    batch = ab.shape[:-2]
+    a = C.col_major_empty(ab.shape, ab.dtype)
+    a[...] = ab
+    b = C.col_major_empty(bb.shape, bb.dtype)
+    b[...] = bb
+    tau = np.empty(batch + (n,), ab.dtype)
+    rc = np.zeros(batch, np.float64)
+    nb = rc.size
+    C.batch_kernels().qr_lstsq(
+        C.type_code(ab.dtype),
+        a,
+        C.batch_offsets(a, batch),
+        m,
+        n,
+        max(1, m),
+        b,
+        C.batch_offsets(b, batch),
+        max(1, m),
+        k,
+        tau,
+        C.batch_offsets(tau, batch, core=1),
+        1000.0 * n * rcond,
+        rc.reshape(-1),
+        C.batch_threads(nb, max(m, n)),
+        C.trsm_block(n),
+    )
+    with np.errstate(invalid="ignore"):
+        done = rc > 1000.0 * n * rcond
+    x[done] = b[done][..., :n, :]
+    rank[done] = n
     return done
 
 
@@ -290,24 +301,34 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # ------------------------------------------------------------------ householder_product
 def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """Q column-major per matrix (torch's strides (1, m)): A is copied once into the result
-    and orgqr/ungqr runs there in place (not SciPy's Fortran copy plus a transposing copy
-    back)."""
+    and orgqr/ungqr runs there in place, in lapack_batch's compiled loop over the batch."""
     m, n = a.shape[-2:]
     k = tau.shape[-1]
     out = np.swapaxes(np.empty(a.shape[:-2] + (n, m), a.dtype), -1, -2)
     if a.size == 0:
         return out
-    orgqr = C.lapack("ungqr" if a.dtype.kind == "c" else "orgqr", a.dtype)
-    for idx in np.ndindex(*a.shape[:-2]):
-        dst = out[idx]
-        if k == 0:
-            dst[...] = np.eye(m, n, dtype=a.dtype)
-            continue
-        dst[...] = a[idx]
-        # SciPy's default lwork (3n) makes LAPACK fall back to the unblocked dorg2r
-        q = orgqr(dst, tau[idx], lwork=max(1, 64 * n), overwrite_a=1)[0]
-        if not np.shares_memory(q, dst):  # pragma: no cover - SciPy works in place
-            dst[...] = q
+    if k == 0:
+        out[...] = np.eye(m, n, dtype=a.dtype)
+        return out
+    out[...] = a
+    batch = a.shape[:-2]
+    tau = np.asarray(tau, a.dtype)
+    if tau.strides[-1] != tau.itemsize:
+        tau = np.ascontiguousarray(tau)
+    nb = out.size // (m * n)
+    # lwork 64 n inside: SciPy's default (3n) makes LAPACK fall back to the unblocked dorg2r
+    C.batch_kernels().orgqr(
+        C.type_code(a.dtype),
+        out,
+        C.batch_offsets(out, batch),
+        m,
+        n,
+        k,
+        max(1, m),
+        tau,
+        C.batch_offsets(tau, batch, core=1),
+        C.batch_threads(nb, m),
+    )
     return out
 
 
