@@ -162,13 +162,27 @@ def test_unpicklable_local_class_still_raises():
 
 
 def test_unexported_names_use_the_mirrored_torch_path():
-    from ctorch.nn.utils import fusion
+    # pad_sequence is not exported by nn.utils itself (in torch neither): its file's path
+    from ctorch.nn.utils import rnn
 
-    obj = {"fuse": fusion.fuse_conv_bn_eval}
+    obj = {"pad": rnn.pad_sequence}
     names = _globals(_save(obj, ctorch.save))
-    assert "torch.nn.utils.fusion.fuse_conv_bn_eval" in names
+    assert "torch.nn.utils.rnn.pad_sequence" in names
     back = ctorch.load(io.BytesIO(_save(obj, ctorch.save)), weights_only=False)
-    assert back["fuse"] is fusion.fuse_conv_bn_eval
+    assert back["pad"] is rnn.pad_sequence
     torch = pytest.importorskip("torch")
     theirs = torch.load(io.BytesIO(_save(obj, ctorch.save)), weights_only=False)
-    assert theirs["fuse"] is torch.nn.utils.fusion.fuse_conv_bn_eval
+    assert theirs["pad"] is torch.nn.utils.rnn.pad_sequence
+
+
+def test_names_exported_by_a_namespace_use_its_torch_name():
+    # fuse_conv_bn_eval is defined in nn/utils/fusion.py and exported by nn.utils, as in torch
+    from ctorch.nn.utils import fusion
+
+    names = _globals(_save({"fuse": fusion.fuse_conv_bn_eval}, ctorch.save))
+    assert "torch.nn.utils.fuse_conv_bn_eval" in names
+    torch = pytest.importorskip("torch")
+    theirs = torch.load(
+        io.BytesIO(_save({"f": fusion.fuse_conv_bn_eval}, ctorch.save)), weights_only=False
+    )
+    assert theirs["f"] is torch.nn.utils.fusion.fuse_conv_bn_eval
