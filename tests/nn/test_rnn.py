@@ -412,3 +412,51 @@ def test_gru_layer_node_gradcheck_and_double_backward():
     assert isinstance(gru(x, h0)[0].grad_fn, _GRULayer._backward_cls)
     assert ctorch.autograd.gradcheck(f, (x, h0))
     assert ctorch.autograd.gradgradcheck(f, (x, h0))
+
+
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_rnn_layer_node_matches_the_step_by_step_graph(
+    monkeypatch, dtype, nonlinearity, bidirectional
+):
+    """nn.RNN's layers as single _RNNLayer nodes: the step-by-step graph's forward bits,
+    gradients to rounding, torch's output node name."""
+    from ctorch.nn.modules import rnn
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 3, 4))
+    h0 = rng.standard_normal((4 if bidirectional else 2, 3, 5))
+    gys = [rng.standard_normal(s) for s in ((6, 3, 10 if bidirectional else 5), h0.shape)]
+
+    def run():
+        ctorch.manual_seed(0)
+        m = nn.RNN(4, 5, 2, nonlinearity=nonlinearity, bidirectional=bidirectional).to(dtype)
+        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, h0)]
+        out, h = m(ts[0], ts[1])
+        ctorch.autograd.backward([out, h], [ctorch.tensor(g, dtype=dtype) for g in gys])
+        grads = [t.grad.numpy() for t in ts] + [p.grad.numpy() for _, p in m.named_parameters()]
+        return [out.detach().numpy(), h.detach().numpy()], grads, out.grad_fn.name()
+
+    fused_out, fused_g, name = run()
+    assert name == ("CatBackward0" if bidirectional else "StackBackward0")
+    monkeypatch.setattr(rnn, "_lstm_layer_fused", lambda *a: False)
+    step_out, step_g, _ = run()
+    for a, b in zip(fused_out, step_out, strict=True):
+        np.testing.assert_array_equal(a, b)
+    tol = 2e-5 if dtype == ctorch.float32 else 1e-12
+    for a, b in zip(fused_g, step_g, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_layer_node_gradcheck_and_double_backward(nonlinearity):
+    from ctorch.nn.modules.rnn import _RNNLayer
+
+    m = nn.RNN(2, 3, 1, nonlinearity=nonlinearity).double()
+    x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
+    h0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
+    f = lambda x, h: m(x, h)[0]  # noqa: E731
+    assert isinstance(m(x, h0)[0].grad_fn, _RNNLayer._backward_cls)
+    assert ctorch.autograd.gradcheck(f, (x, h0))
+    assert ctorch.autograd.gradgradcheck(f, (x, h0))

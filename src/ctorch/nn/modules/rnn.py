@@ -6,8 +6,9 @@ loop then does one ``h @ W_hh^T`` GEMM and one fused gate Function per step (LST
 GRU: r, z, n), whose backward is written out by hand; the gates are one C pass per row on
 the CPU (``ctorch._core.nnmisc.lstm_gates_*``/``gru_gates_*``).  An LSTM layer direction
 without projections or packed input is ONE graph node on the CPU (``_LSTMLayer``, torch's
-MkldnnRnnLayerBackward0), bitwise equal to the step-by-step graph; so is a GRU layer
-direction without packed input (``_GRULayer``; its gradients agree to rounding).
+MkldnnRnnLayerBackward0), bitwise equal to the step-by-step graph; so are a GRU and a
+tanh/ReLU RNN layer direction without packed input (``_GRULayer``, ``_RNNLayer``; their
+forward is bitwise the step graph's, their gradients agree to rounding).
 """
 
 from __future__ import annotations
@@ -494,6 +495,96 @@ def _rnn_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bo
     return F.relu(pre) if relu else ctorch.tanh(pre)
 
 
+def _rnn_steps(
+    xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, relu: bool
+) -> tuple[Tensor, Tensor]:
+    """One Elman RNN layer direction step by step (the general path, and _RNNLayer's double
+    backward)."""
+    xgs = _unbind0(xg)
+    T = len(xgs)
+    outs: list[Tensor | None] = [None] * T
+    for t in _lstm_order(T, reverse):
+        h = _rnn_step(xgs[t], h, w_hh, b_hh, relu)
+        outs[t] = h
+    return ctorch.stack(outs, 0), h
+
+
+class _RNNLayer(Function):
+    """A whole tanh/ReLU RNN layer direction as ONE graph node: (xg (T, B, H), h0, w_hh, b_hh)
+    -> (out (T, B, H), h_T), as _GRULayer.  The forward runs the step path's products, adds
+    and activation kernels, so its values are bitwise the step-by-step graph's; W_hh's and
+    b_hh's gradients are one product and one column sum over the steps, so gradients agree
+    with that graph to rounding.  torch's CPU RNN output node is the stack of the steps: this
+    node takes its name."""
+
+    _node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, xg, h0, w_hh, b_hh, reverse, relu):
+        from ...ops.linalg import _linear_mm
+
+        xa = np.ascontiguousarray(xg._a)
+        T, B, H = xa.shape
+        dt = xa.dtype
+        wt = np.ascontiguousarray(w_hh._a.T)  # W_hh^T row-major once (see _LSTMLayer)
+        ba = None if b_hh is None else b_hh._a
+        act = ctorch.relu if relu else ctorch.tanh
+        out = np.empty((T, B, H), dt)
+        hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
+        h = np.ascontiguousarray(h0._a, dtype=dt)
+        for t in _lstm_order(T, reverse):
+            hs[t] = h
+            gh = _linear_mm(h, wt)
+            if ba is not None:
+                gh += ba
+            out[t] = act(_wrap(xa[t] + gh))._a
+            h = out[t]
+        ctx.arrays = (out, hs)
+        ctx.reverse, ctx.relu = reverse, relu
+        ctx.save_for_backward(xg, h0, w_hh, b_hh)
+        return _wrap(out), _wrap(h.copy())
+
+    @staticmethod
+    def backward(ctx, g_out, g_h):
+        if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
+            steps = lambda *a: _rnn_steps(*a, ctx.relu)  # noqa: E731
+            return (*_steps_backward(ctx, steps, (g_out, g_h)), None)
+        from ...ops.linalg import _linear_mm
+
+        out, hs = ctx.arrays
+        _xg, _h0, w_hh, b_hh = ctx.saved_tensors
+        T, B, H = out.shape
+        dt = out.dtype
+        wa = w_hh._a
+        go = np.ascontiguousarray(g_out._a, dtype=dt)
+        dh = np.ascontiguousarray(g_h._a, dtype=dt)
+        dpre = np.empty((T, B, H), dt)
+        order = _lstm_order(T, ctx.reverse)
+        for s in range(T - 1, -1, -1):
+            t = order[s]
+            y = out[t]
+            gy = go[t] + dh
+            if ctx.relu:
+                dpre[t] = np.where(y > 0, gy, dt.type(0))
+            else:
+                dpre[t] = gy * (1 - y * y)
+            dh = _linear_mm(dpre[t], wa)
+        gw = gb = None
+        d2 = dpre.reshape(T * B, H)
+        if ctx.needs_input_grad[2]:
+            gw = _linear_mm(d2.T, hs.reshape(T * B, H))
+        if b_hh is not None and ctx.needs_input_grad[3]:
+            gb = _wrap(d2).sum(0)._a
+        return (
+            _wrap(dpre),
+            _wrap(dh),
+            None if gw is None else _wrap(gw),
+            None if gb is None else _wrap(gb),
+            None,
+            None,
+        )
+
+
 # ------------------------------------------------------------------------ packed <-> padded
 def _packed_index(batch_sizes: np.ndarray) -> tuple[np.ndarray, int, int]:
     """Flat (t * B + b) positions of the packed rows in a (T, B) grid."""
@@ -722,6 +813,17 @@ class RNNBase(Module):
                     and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
                 ):
                     out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
+                    outs_dir.append(out_d)
+                    h_n.append(h)
+                    continue
+                if (
+                    mode in ("RNN_TANH", "RNN_RELU")
+                    and steps is None
+                    and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
+                ):
+                    out_d, h = _RNNLayer.apply(
+                        xg_all, h, w_hh, b_hh, direction == 1, mode == "RNN_RELU"
+                    )
                     outs_dir.append(out_d)
                     h_n.append(h)
                     continue
