@@ -263,6 +263,53 @@ def _lstm_steps(
     return ctorch.stack(outs, 0), h, c
 
 
+def _hh_steps(h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, out: Any, hs: Any):
+    """The time loop of a fused layer: for each step (s-th taken, time t) yields
+    (s, t, h, gh), h the hidden state it reads (also kept in hs[t] when hs is given) and
+    gh = h @ W_hh^T + b_hh; the caller writes out[t], the next step's h.  W_hh^T is made
+    row-major once, so every step's product reads it in place (sgemm's row-major B path for
+    few rows) instead of packing the transposed W_hh; the FMA chains, and so the bits, are
+    those of F.linear's."""
+    from ...ops.linalg import _linear_mm
+
+    wt = np.ascontiguousarray(w_hh._a.T)
+    ba = None if b_hh is None else b_hh._a
+    h = np.ascontiguousarray(h0._a, dtype=out.dtype)
+    for s, t in enumerate(_lstm_order(out.shape[0], reverse)):
+        if hs is not None:
+            hs[t] = h
+        gh = _linear_mm(h, wt)
+        if ba is not None:
+            gh += ba
+        yield s, t, h, gh
+        h = out[t]
+
+
+def _hh_grads(ctx: Any, dgates: Any, hprev: Any, b_hh: Any, iw: int) -> tuple[Any, Any]:
+    """W_hh's and b_hh's gradients of a fused layer over all its steps at once, as torch's
+    fused layer computes them: one (G, T*B) @ (T*B, H) product of the gate gradients
+    ``dgates`` (T, B, G) with the h each step read, ``hprev()`` (T, B, H; a callable, built
+    only when W_hh needs it), and one column sum; not T small products and T sums (an LSTM
+    LM step of 35 steps: ~3 ms less a layer).  The summation order is the product's, so the
+    two are not bitwise the step-by-step graph's.  ``iw``: W_hh's input index (b_hh's is
+    the next); Tensors, or None where not needed."""
+    T, B, G = dgates.shape
+    d2 = dgates.reshape(T * B, G)
+    gw = gb = None
+    if ctx.needs_input_grad[iw]:
+        h = hprev()
+        gw = _wrap(_linalg()._linear_mm(d2.T, h.reshape(T * B, h.shape[-1])))
+    if b_hh is not None and ctx.needs_input_grad[iw + 1]:
+        gb = _wrap(d2).sum(0)
+    return gw, gb
+
+
+def _linalg() -> Any:
+    from ...ops import linalg  # ops imports nn's functional; imported late
+
+    return linalg
+
+
 def _steps_backward(ctx: Any, steps: Any, grads: tuple) -> tuple:
     """A fused layer's backward under create_graph: its inputs' gradients through the
     step-by-step graph (``steps(*saved inputs, reverse)``), recomputed differentiably; None
@@ -292,29 +339,19 @@ class _LSTMLayer(Function):
 
     @staticmethod
     def forward(ctx, xg, h0, c0, w_hh, b_hh, reverse):
-        from ...ops.linalg import _linear_mm
 
         xa = np.ascontiguousarray(xg._a)
         T, B, G = xa.shape
         H = G // 4
         dt = xa.dtype
         k = float_kernels(xa, "lstm_gates_forward")
-        # W_hh^T once, row-major: every step's h @ W_hh^T then reads it in place (sgemm's
-        # row-major B path for few rows) instead of packing the transposed W_hh each step;
-        # the products' FMA chains, and so the bits, are the same
-        wt = np.ascontiguousarray(w_hh._a.T)
-        ba = None if b_hh is None else b_hh._a
         out = np.empty((T, B, H), dt)
         act, tc = np.empty((T, B, G), dt), np.empty((T, B, H), dt)
         cs = np.empty((T + 1, B, H), dt)  # cs[s]: c before the s-th step taken, cs[T] the last
         cs[0] = c0._a
-        h = np.ascontiguousarray(h0._a)
-        for s, t in enumerate(_lstm_order(T, reverse)):
-            hh = _linear_mm(h, wt)
-            if ba is not None:
-                hh += ba
+        for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
             k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
-            h = out[t]
+        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a)
         ctx.arrays = (act, tc, cs, out)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, c0, w_hh, b_hh)
@@ -337,8 +374,6 @@ class _LSTMLayer(Function):
         dh = np.ascontiguousarray(g_h._a, dtype=dt)
         dc = np.ascontiguousarray(g_c._a, dtype=dt)
         dG = np.empty((T, B, G), dt)
-        need_w, need_b = ctx.needs_input_grad[3], b_hh is not None and ctx.needs_input_grad[4]
-        gw = gb = None
         order = _lstm_order(T, ctx.reverse)
         for s in range(T - 1, -1, -1):
             t = order[s]
@@ -347,33 +382,20 @@ class _LSTMLayer(Function):
             k.lstm_gates_backward(act[t], tc[t], cs[s], gh, dc, dG[t], dc_new)
             dc = dc_new
             dh = _linear_mm(dG[t], wa)
-        # w_hh's and b_hh's gradients over all the steps at once, as torch's fused layer
-        # computes them: one (4H, T*B) @ (T*B, H) product and one column sum, not T small
-        # products and T sums (an LSTM LM step of 35 steps: ~3 ms less a layer here). The
-        # summation order is the product's, so these two are not bitwise the step-by-step
-        # graph's (every other value and gradient is).
-        if need_w or need_b:
-            dG2 = dG.reshape(T * B, G)
-            if need_w:
-                hp = np.empty((T, B, H), dt)  # hp[t]: the h that step t read
-                h0a = np.ascontiguousarray(h0._a, dtype=dt)
-                if ctx.reverse:
-                    hp[: T - 1] = out[1:]
-                    hp[T - 1] = h0a
-                else:
-                    hp[1:] = out[: T - 1]
-                    hp[0] = h0a
-                gw = _linear_mm(dG2.T, hp.reshape(T * B, H))
-            if need_b:
-                gb = _wrap(dG2).sum(0)._a
-        return (
-            _wrap(dG),
-            _wrap(dh),
-            _wrap(dc),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-        )
+
+        def hprev():  # hp[t]: the h that step t read
+            hp = np.empty((T, B, H), dt)
+            h0a = np.ascontiguousarray(h0._a, dtype=dt)
+            if ctx.reverse:
+                hp[: T - 1] = out[1:]
+                hp[T - 1] = h0a
+            else:
+                hp[1:] = out[: T - 1]
+                hp[0] = h0a
+            return hp
+
+        gw, gb = _hh_grads(ctx, dG, hprev, b_hh, 3)
+        return _wrap(dG), _wrap(dh), _wrap(dc), gw, gb, None
 
 
 def _lstm_layer_fused(
@@ -426,27 +448,19 @@ class _GRULayer(Function):
 
     @staticmethod
     def forward(ctx, xg, h0, w_hh, b_hh, reverse):
-        from ...ops.linalg import _linear_mm
 
         xa = np.ascontiguousarray(xg._a)
         T, B, G = xa.shape
         H = G // 3
         dt = xa.dtype
         k = float_kernels(xa, "gru_gates_forward")
-        wt = np.ascontiguousarray(w_hh._a.T)  # W_hh^T row-major once (see _LSTMLayer)
-        ba = None if b_hh is None else b_hh._a
         out = np.empty((T, B, H), dt)
         act, ghs = np.empty((T, B, G), dt), np.empty((T, B, G), dt)
         hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
-        h = np.ascontiguousarray(h0._a, dtype=dt)
-        for t in _lstm_order(T, reverse):
-            hs[t] = h
-            gh = _linear_mm(h, wt)
-            if ba is not None:
-                gh += ba
+        for _s, t, h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             ghs[t] = gh
             k.gru_gates_forward(xa[t], gh, h, out[t], act[t])
-            h = out[t]
+        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
         ctx.arrays = (act, ghs, hs)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -475,19 +489,8 @@ class _GRULayer(Function):
             dh_gate = np.empty((B, H), dt)
             k.gru_gates_backward(act[t], ghs[t], hs[t], gh, dgi[t], dgh[t], dh_gate)
             dh = dh_gate + _linear_mm(dgh[t], wa)  # through the gates and through W_hh
-        gw = gb = None
-        dgh2 = dgh.reshape(T * B, G)
-        if ctx.needs_input_grad[2]:  # all the steps' W_hh products at once (see _LSTMLayer)
-            gw = _linear_mm(dgh2.T, hs.reshape(T * B, H))
-        if b_hh is not None and ctx.needs_input_grad[3]:
-            gb = _wrap(dgh2).sum(0)._a
-        return (
-            _wrap(dgi),
-            _wrap(dh),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-        )
+        gw, gb = _hh_grads(ctx, dgh, lambda: hs, b_hh, 2)
+        return _wrap(dgi), _wrap(dh), gw, gb, None
 
 
 def _rnn_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
@@ -521,24 +524,16 @@ class _RNNLayer(Function):
 
     @staticmethod
     def forward(ctx, xg, h0, w_hh, b_hh, reverse, relu):
-        from ...ops.linalg import _linear_mm
 
         xa = np.ascontiguousarray(xg._a)
         T, B, H = xa.shape
         dt = xa.dtype
-        wt = np.ascontiguousarray(w_hh._a.T)  # W_hh^T row-major once (see _LSTMLayer)
-        ba = None if b_hh is None else b_hh._a
         act = ctorch.relu if relu else ctorch.tanh
         out = np.empty((T, B, H), dt)
         hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
-        h = np.ascontiguousarray(h0._a, dtype=dt)
-        for t in _lstm_order(T, reverse):
-            hs[t] = h
-            gh = _linear_mm(h, wt)
-            if ba is not None:
-                gh += ba
+        for _s, t, _h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             out[t] = act(_wrap(xa[t] + gh))._a
-            h = out[t]
+        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
         ctx.arrays = (out, hs)
         ctx.reverse, ctx.relu = reverse, relu
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -569,20 +564,8 @@ class _RNNLayer(Function):
             else:
                 dpre[t] = gy * (1 - y * y)
             dh = _linear_mm(dpre[t], wa)
-        gw = gb = None
-        d2 = dpre.reshape(T * B, H)
-        if ctx.needs_input_grad[2]:
-            gw = _linear_mm(d2.T, hs.reshape(T * B, H))
-        if b_hh is not None and ctx.needs_input_grad[3]:
-            gb = _wrap(d2).sum(0)._a
-        return (
-            _wrap(dpre),
-            _wrap(dh),
-            None if gw is None else _wrap(gw),
-            None if gb is None else _wrap(gb),
-            None,
-            None,
-        )
+        gw, gb = _hh_grads(ctx, dpre, lambda: hs, b_hh, 2)
+        return _wrap(dpre), _wrap(dh), gw, gb, None, None
 
 
 # ------------------------------------------------------------------------ packed <-> padded
