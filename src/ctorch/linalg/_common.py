@@ -202,14 +202,20 @@ def col_major_empty(shape: tuple, dtype) -> np.ndarray:
     return np.swapaxes(np.empty(tuple(shape[:-2]) + (shape[-1], shape[-2]), dtype), -1, -2)
 
 
+def col_major_copy(a: np.ndarray, shape: tuple | None = None, dtype=None) -> np.ndarray:
+    """A column-major copy of ``a`` (broadcast to ``shape``, cast to ``dtype`` when given):
+    LAPACK's in-place operand or output, in torch's strides."""
+    c = col_major_empty(a.shape if shape is None else shape, a.dtype if dtype is None else dtype)
+    c[...] = a
+    return c
+
+
 def col_major(a: np.ndarray) -> tuple[np.ndarray, int]:
     """(``a`` or a column-major copy of it, leading dimension): a read-only LAPACK operand."""
     ld = col_major_ld(a)
     if ld is not None:
         return a, ld
-    c = col_major_empty(a.shape, a.dtype)
-    c[...] = a
-    return c, max(1, a.shape[-2])
+    return col_major_copy(a), max(1, a.shape[-2])
 
 
 def trsm_block(n: int, side_left: bool = True) -> int:
@@ -260,8 +266,7 @@ def getrf_info(a: np.ndarray) -> np.ndarray:
     info = np.zeros(batch, dtype=np.int32)
     if m == 0 or n == 0 or info.size == 0:
         return info
-    lu = col_major_empty(a.shape, a.dtype)
-    lu[...] = a
+    lu = col_major_copy(a)
     nb = info.size
     piv = np.empty((nb, min(m, n)), np.int32)
     batch_kernels().getrf(

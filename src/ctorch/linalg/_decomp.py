@@ -35,8 +35,7 @@ def _qr_inplace(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    buf = C.col_major_empty(a.shape, a.dtype)
-    buf[...] = a
+    buf = C.col_major_copy(a)
     tau = np.empty(batch + (k,), a.dtype)
     t = C.type_code(a.dtype)
     LB = C.batch_kernels()
@@ -45,13 +44,11 @@ def _qr_inplace(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nb = tau.size // k if k else 0
     nt = C.batch_threads(nb, max(m, n))
     LB.geqrf(t, buf, off, m, n, max(1, m), tau, toff, nt)
-    r = C.col_major_empty(batch + (k, n), a.dtype)
-    r[...] = np.triu(buf[..., :k, :])
+    r = C.col_major_copy(np.triu(buf[..., :k, :]), batch + (k, n), a.dtype)
     LB.orgqr(t, buf, off, m, k, k, max(1, m), tau, toff, nt)
     if k == n:
         return buf, r
-    q = C.col_major_empty(batch + (m, k), a.dtype)  # wide: Q is m x m
-    q[...] = buf[..., :k]
+    q = C.col_major_copy(buf[..., :k], batch + (m, k), a.dtype)  # wide: Q is m x m
     return q, r
 
 

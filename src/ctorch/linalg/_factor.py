@@ -30,8 +30,7 @@ def _potrf_batch(a: np.ndarray, upper: bool = False) -> tuple[np.ndarray, np.nda
     A's lower triangle, or its upper one for ``upper``, as torch's LAPACK call), the other
     triangle zeroed (torch's strides (1, n))."""
     n = a.shape[-1]
-    f = C.col_major_empty(a.shape, a.dtype)
-    f[...] = a
+    f = C.col_major_copy(a)
     info = np.zeros(a.shape[:-2], np.int32)
     if n == 0 or info.size == 0:
         return f, info
@@ -112,8 +111,7 @@ def _getrf(a: np.ndarray, fortran: bool = False):
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    lu = C.col_major_empty(a.shape, a.dtype)
-    lu[...] = a
+    lu = C.col_major_copy(a)
     piv = np.empty(batch + (k,), np.int32)
     info = np.zeros(batch, np.int32)
     nb = info.size
@@ -334,8 +332,7 @@ def _getrs(lu, piv, b, trans):
     n = lu.shape[-1]
     piv = C.pivots_array("linalg.lu_solve", piv, n)
     batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
-    out = C.col_major_empty(batch + b.shape[-2:], lu.dtype)
-    out[...] = b
+    out = C.col_major_copy(b, batch + b.shape[-2:], lu.dtype)
     if out.size == 0 or n == 0:
         return out
     luc, ld = C.col_major(lu)
@@ -460,8 +457,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     herm = _ldl_routine(a.dtype, hermitian) == "he"
     # LD column-major per matrix (torch's strides (1, n)): A is copied once into the result
     # and sytrf factors it there in place; ldl_solve's sytrs then reads it without a copy
-    ld = C.col_major_empty(a.shape, a.dtype)
-    ld[...] = a
+    ld = C.col_major_copy(a)
     n = a.shape[-1]
     piv = np.zeros(a.shape[:-1], np.int32)
     info = np.zeros(a.shape[:-2], np.int32)
@@ -520,8 +516,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     if p.size and (int(np.abs(p).min()) < 1 or int(np.abs(p).max()) > n):
         raise RuntimeError(f"{op}: pivots must be LAPACK's (sytrf's) pivots in [-{n}, {n}]")
     batch = np.broadcast_shapes(ld.shape[:-2], p.shape[:-1], b.shape[:-2])
-    x = C.col_major_empty(batch + b.shape[-2:], ld.dtype)
-    x[...] = b
+    x = C.col_major_copy(b, batch + b.shape[-2:], ld.dtype)
     if x.size and n:
         ldc, lda = C.col_major(ld)
         nb = x.size // (n * b.shape[-1])

@@ -205,8 +205,7 @@ def geqrf(input: Tensor, *, out=None):
     m, n = a.shape[-2:]
     k = min(m, n)
     # in place in a column-major copy (torch's strides), lapack_batch's loop over the batch
-    res = C.col_major_empty(a.shape, a.dtype)
-    res[...] = a
+    res = C.col_major_copy(a)
     tau = np.zeros(a.shape[:-2] + (k,), a.dtype)
     if a.size:
         C.batch_kernels().geqrf(

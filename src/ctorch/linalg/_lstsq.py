@@ -147,10 +147,8 @@ def _lstsq_qr(ab, bb, rcond, x, rank) -> np.ndarray:
     m, n = ab.shape[-2:]
     k = bb.shape[-1]
     batch = ab.shape[:-2]
-    a = C.col_major_empty(ab.shape, ab.dtype)
-    a[...] = ab
-    b = C.col_major_empty(bb.shape, bb.dtype)
-    b[...] = bb
+    a = C.col_major_copy(ab)
+    b = C.col_major_copy(bb)
     tau = np.empty(batch + (n,), ab.dtype)
     rc = np.zeros(batch, np.float64)
     nb = rc.size

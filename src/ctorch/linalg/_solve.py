@@ -38,8 +38,7 @@ def _getri_inv(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # and getrf/getri work there in place, in one compiled loop over the batch. (Factoring
     # the free view A^T instead would pivot differently: getrf's info, the first zero of U's
     # diagonal, is torch's only for A.)
-    out = C.col_major_empty(a.shape, a.dtype)
-    out[...] = a
+    out = C.col_major_copy(a)
     info = np.zeros(a.shape[:-2], np.int32)
     nb = info.size
     if n and nb:
@@ -130,10 +129,8 @@ def _gesv(a: np.ndarray, b: np.ndarray, batch: tuple) -> tuple[np.ndarray, np.nd
     """(X, getrf's info) of A X = B over the broadcast batch by getrf + getrs in one compiled
     loop; NaN where A is singular."""
     n = a.shape[-1]
-    lu = C.col_major_empty(batch + a.shape[-2:], a.dtype)
-    lu[...] = a
-    x = C.col_major_empty(batch + b.shape[-2:], a.dtype)
-    x[...] = b
+    lu = C.col_major_copy(a, batch + a.shape[-2:])
+    x = C.col_major_copy(b, batch + b.shape[-2:], a.dtype)
     info = np.zeros(batch, np.int32)
     nb = info.size
     if n and nb:
