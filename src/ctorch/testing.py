@@ -129,7 +129,7 @@ def make_tensor(
     if nd.kind == "b":
         if low is not None or high is not None:
             raise ValueError("make_tensor: low and high are not supported for bool")
-        a = rng.integers(0, 2, full).astype(bool)
+        t = ctorch.tensor(rng.integers(0, 2, full).astype(bool))
     elif nd.kind in "iu":
         info = np.iinfo(nd)
         lo = (-9 if nd.kind == "i" else 0) if low is None else int(np.ceil(low))
@@ -140,22 +140,19 @@ def make_tensor(
         a = rng.integers(lo, hi, full).astype(nd)
         if exclude_zero:
             a[a == 0] = 1
+        t = ctorch.tensor(a)
     else:
         lo = -9.0 if low is None else float(low)
         hi = 9.0 if high is None else float(high)
         if not lo <= hi:
             raise ValueError(f"make_tensor: low ({low}) must be less than high ({high})")
-        real = np.float64
+        a = rng.uniform(lo, hi, full)  # float64 draws, rounded once to the dtype
         if nd.kind == "c":
-            a = rng.uniform(lo, hi, full) + 1j * rng.uniform(lo, hi, full)
-        else:
-            a = rng.uniform(lo, hi, full).astype(real)
+            a = a + 1j * rng.uniform(lo, hi, full)
         t = ctorch.tensor(a).to(dtype)
         if exclude_zero:
             eps = float(ctorch.finfo(dtype).tiny)
             t = ctorch.where(t == 0, ctorch.full_like(t, eps), t)
-        a = None
-    t = ctorch.tensor(a) if a is not None else t
     if noncontiguous and shape and shape[-1] > 0:
         t = t[..., ::2]
     if device is not None and str(device) != "cpu":

@@ -25,6 +25,7 @@
 typedef float ctr_v16 __attribute__((vector_size(64)));
 typedef float ctr_v8 __attribute__((vector_size(32)));
 typedef float ctr_v4 __attribute__((vector_size(16)));
+typedef int ctr_i8 __attribute__((vector_size(32)));
 typedef int ctr_i4 __attribute__((vector_size(16)));
 
 static inline ctr_v4 ctr_lanes_4(const float *acc, int is_max)
@@ -33,10 +34,9 @@ static inline ctr_v4 ctr_lanes_4(const float *acc, int is_max)
     memcpy(&v, acc, sizeof v);
     ctr_v8 a8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
     ctr_v8 b8 = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    if (is_max) {
-        const ctr_v8 m = (ctr_v8)(b8 > a8);
-        a8 = (ctr_v8)(((__typeof__(b8 > a8))b8 & (__typeof__(b8 > a8))m) |
-                      ((__typeof__(b8 > a8))a8 & ~(__typeof__(b8 > a8))m));
+    if (is_max) { /* b8 where b8 > a8, else a8: a bitwise select, as the loop's ?: */
+        const ctr_i8 m = b8 > a8;
+        a8 = (ctr_v8)(((ctr_i8)b8 & m) | ((ctr_i8)a8 & ~m));
     } else {
         a8 = a8 + b8;
     }

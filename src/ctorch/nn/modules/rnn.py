@@ -293,21 +293,17 @@ def _hh_grads(ctx: Any, dgates: Any, hprev: Any, b_hh: Any, iw: int) -> tuple[An
     LM step of 35 steps: ~3 ms less a layer).  The summation order is the product's, so the
     two are not bitwise the step-by-step graph's.  ``iw``: W_hh's input index (b_hh's is
     the next); Tensors, or None where not needed."""
+    from ...ops.linalg import _linear_mm
+
     T, B, G = dgates.shape
     d2 = dgates.reshape(T * B, G)
     gw = gb = None
     if ctx.needs_input_grad[iw]:
         h = hprev()
-        gw = _wrap(_linalg()._linear_mm(d2.T, h.reshape(T * B, h.shape[-1])))
+        gw = _wrap(_linear_mm(d2.T, h.reshape(T * B, h.shape[-1])))
     if b_hh is not None and ctx.needs_input_grad[iw + 1]:
         gb = _wrap(d2).sum(0)
     return gw, gb
-
-
-def _linalg() -> Any:
-    from ...ops import linalg  # ops imports nn's functional; imported late
-
-    return linalg
 
 
 def _steps_backward(ctx: Any, steps: Any, grads: tuple) -> tuple:
