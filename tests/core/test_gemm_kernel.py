@@ -243,6 +243,25 @@ def test_tall_products_run_transposed_with_the_same_bits(simd, mode):
         assert not big[:, :, 1::2].any()  # the gaps of the strided output are untouched
 
 
+def _same_bits_for_layouts(rng, mode, a, b, layouts):
+    """sgemm of each (A, B) layout pair (the same values as a, b) at 1 and 2 threads, in
+    ``mode`` (plain, accumulate, reduce_batch, batched): every result equal bit for bit,
+    and the first within the float64 reference's error bound."""
+    nb, M, N = a.shape[0], a.shape[1], b.shape[2]
+    rb, acc = mode == "reduce_batch", mode == "accumulate"
+    base = rand(rng, 1 if rb else nb, M, N)
+    outs = []
+    for aa, bb in layouts:
+        for nt in (1, 2):
+            out = base.copy() if acc else np.empty_like(base)
+            with threads(nt):
+                gemm.sgemm(aa, bb, out, reduce_batch=rb, accumulate=acc)
+            outs.append(out)
+    for other in outs[1:]:
+        np.testing.assert_array_equal(outs[0], other)
+    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+
+
 @pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
 @pytest.mark.parametrize(
     "M,K,N",  # N <= 256 (rows 4 KiB apart or not), 256 < N < 1024; edges of MR, NR and kc
@@ -259,18 +278,7 @@ def test_row_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
     nb = 3 if mode in ("reduce_batch", "batched") else 1
     a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
     a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # same values
-    rb, acc = mode == "reduce_batch", mode == "accumulate"
-    base = rand(rng, 1 if rb else nb, M, N)
-    outs = []
-    for aa in (a_cols, a):
-        for nt in (1, 2):
-            out = base.copy() if acc else np.empty_like(base)
-            with threads(nt):
-                gemm.sgemm(aa, b, out, reduce_batch=rb, accumulate=acc)
-            outs.append(out)
-    for other in outs[1:]:
-        np.testing.assert_array_equal(outs[0], other)
-    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+    _same_bits_for_layouts(rng, mode, a, b, [(a_cols, b), (a, b)])
 
 
 @pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
@@ -290,18 +298,7 @@ def test_few_rows_read_b_in_place_and_4_row_edges_give_the_packed_bits(mode, M, 
     a, b = rand(rng, nb, M, K), rand(rng, nb, K, N)
     a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # same values
     b_cols = np.ascontiguousarray(b.transpose(0, 2, 1)).transpose(0, 2, 1)
-    rb, acc = mode == "reduce_batch", mode == "accumulate"
-    base = rand(rng, 1 if rb else nb, M, N)
-    outs = []
-    for aa, bb in ((a_cols, b_cols), (a, b), (a, b_cols), (a_cols, b)):
-        for nt in (1, 2):
-            out = base.copy() if acc else np.empty_like(base)
-            with threads(nt):
-                gemm.sgemm(aa, bb, out, reduce_batch=rb, accumulate=acc)
-            outs.append(out)
-    for other in outs[1:]:
-        np.testing.assert_array_equal(outs[0], other)
-    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+    _same_bits_for_layouts(rng, mode, a, b, [(a_cols, b_cols), (a, b), (a, b_cols), (a_cols, b)])
 
 
 @pytest.mark.parametrize("mode", ["plain", "accumulate", "reduce_batch", "batched"])
@@ -325,18 +322,7 @@ def test_column_major_a_read_in_place_gives_the_packed_bits(mode, M, K, N):
     wide[:, :, :M] = a.transpose(0, 2, 1)
     a_wide = wide[:, :, :M].transpose(0, 2, 1)  # lda = M + 400: packed
     assert a_cols.strides[1] == 4 and a_wide.strides[2] == 4 * (M + 400)
-    rb, acc = mode == "reduce_batch", mode == "accumulate"
-    base = rand(rng, 1 if rb else nb, M, N)
-    outs = []
-    for aa in (a_wide, a_cols, a):
-        for nt in (1, 2):
-            out = base.copy() if acc else np.empty_like(base)
-            with threads(nt):
-                gemm.sgemm(aa, b, out, reduce_batch=rb, accumulate=acc)
-            outs.append(out)
-    for other in outs[1:]:
-        np.testing.assert_array_equal(outs[0], other)
-    check(outs[0], a, b, reduce_batch=rb, base=base if acc else None)
+    _same_bits_for_layouts(rng, mode, a, b, [(a_wide, b), (a_cols, b), (a, b)])
 
 
 @pytest.mark.parametrize("simd", SIMD)

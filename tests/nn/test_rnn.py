@@ -369,11 +369,22 @@ def test_lstm_language_model_trains():
 
 @pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("bias", [True, False])
-def test_gru_layer_node_matches_the_step_by_step_graph(monkeypatch, dtype, bidirectional, bias):
-    """nn.GRU's layers as single _GRULayer nodes give the step-by-step graph's forward bits;
-    its gradients agree to rounding (h_t's three gradient terms are added in another order,
-    and weight_hh/bias_hh's are one product / column sum over all steps)."""
+@pytest.mark.parametrize(
+    "kind,kw",
+    [
+        ("GRU", {"bias": True}),
+        ("GRU", {"bias": False}),
+        ("RNN", {"nonlinearity": "tanh"}),
+        ("RNN", {"nonlinearity": "relu"}),
+    ],
+)
+def test_gru_and_rnn_layer_nodes_match_the_step_by_step_graph(
+    monkeypatch, dtype, bidirectional, kind, kw
+):
+    """nn.GRU's and nn.RNN's layers as single _GRULayer/_RNNLayer nodes give the
+    step-by-step graph's forward bits; their gradients agree to rounding (h_t's gradient
+    terms are added in another order, and weight_hh/bias_hh's are one product / column sum
+    over all steps); the output node has torch's name."""
     from ctorch.nn.modules import rnn
 
     rng = np.random.default_rng(4)
@@ -383,7 +394,7 @@ def test_gru_layer_node_matches_the_step_by_step_graph(monkeypatch, dtype, bidir
 
     def run():
         ctorch.manual_seed(0)
-        m = nn.GRU(5, 6, 2, bias=bias, bidirectional=bidirectional).to(dtype)
+        m = getattr(nn, kind)(5, 6, 2, bidirectional=bidirectional, **kw).to(dtype)
         ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, h0)]
         out, h = m(ts[0], ts[1])
         ctorch.autograd.backward([out, h], [ctorch.tensor(g, dtype=dtype) for g in gys])
@@ -402,61 +413,21 @@ def test_gru_layer_node_matches_the_step_by_step_graph(monkeypatch, dtype, bidir
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
-def test_gru_layer_node_gradcheck_and_double_backward():
-    from ctorch.nn.modules.rnn import _GRULayer
-
-    gru = nn.GRU(2, 3, 1).double()
-    x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
-    h0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
-    f = lambda x, h: gru(x, h)[0]  # noqa: E731
-    assert isinstance(gru(x, h0)[0].grad_fn, _GRULayer._backward_cls)
-    assert ctorch.autograd.gradcheck(f, (x, h0))
-    assert ctorch.autograd.gradgradcheck(f, (x, h0))
-
-
-@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_rnn_layer_node_matches_the_step_by_step_graph(
-    monkeypatch, dtype, nonlinearity, bidirectional
-):
-    """nn.RNN's layers as single _RNNLayer nodes: the step-by-step graph's forward bits,
-    gradients to rounding, torch's output node name."""
+@pytest.mark.parametrize(
+    "kind,kw,node",
+    [
+        ("GRU", {}, "_GRULayer"),
+        ("RNN", {"nonlinearity": "tanh"}, "_RNNLayer"),
+        ("RNN", {"nonlinearity": "relu"}, "_RNNLayer"),
+    ],
+)
+def test_gru_and_rnn_layer_nodes_gradcheck_and_double_backward(kind, kw, node):
     from ctorch.nn.modules import rnn
 
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((6, 3, 4))
-    h0 = rng.standard_normal((4 if bidirectional else 2, 3, 5))
-    gys = [rng.standard_normal(s) for s in ((6, 3, 10 if bidirectional else 5), h0.shape)]
-
-    def run():
-        ctorch.manual_seed(0)
-        m = nn.RNN(4, 5, 2, nonlinearity=nonlinearity, bidirectional=bidirectional).to(dtype)
-        ts = [ctorch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, h0)]
-        out, h = m(ts[0], ts[1])
-        ctorch.autograd.backward([out, h], [ctorch.tensor(g, dtype=dtype) for g in gys])
-        grads = [t.grad.numpy() for t in ts] + [p.grad.numpy() for _, p in m.named_parameters()]
-        return [out.detach().numpy(), h.detach().numpy()], grads, out.grad_fn.name()
-
-    fused_out, fused_g, name = run()
-    assert name == ("CatBackward0" if bidirectional else "StackBackward0")
-    monkeypatch.setattr(rnn, "_lstm_layer_fused", lambda *a: False)
-    step_out, step_g, _ = run()
-    for a, b in zip(fused_out, step_out, strict=True):
-        np.testing.assert_array_equal(a, b)
-    tol = 2e-5 if dtype == ctorch.float32 else 1e-12
-    for a, b in zip(fused_g, step_g, strict=True):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_rnn_layer_node_gradcheck_and_double_backward(nonlinearity):
-    from ctorch.nn.modules.rnn import _RNNLayer
-
-    m = nn.RNN(2, 3, 1, nonlinearity=nonlinearity).double()
+    m = getattr(nn, kind)(2, 3, 1, **kw).double()
     x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)
     h0 = ctorch.randn(1, 2, 3, dtype=ctorch.float64, requires_grad=True)
     f = lambda x, h: m(x, h)[0]  # noqa: E731
-    assert isinstance(m(x, h0)[0].grad_fn, _RNNLayer._backward_cls)
+    assert isinstance(m(x, h0)[0].grad_fn, getattr(rnn, node)._backward_cls)
     assert ctorch.autograd.gradcheck(f, (x, h0))
     assert ctorch.autograd.gradgradcheck(f, (x, h0))
