@@ -275,7 +275,6 @@ def _worker_loop(
         fetcher = None
 
     iteration_end = False
-    data_queue.cancel_join_thread()
     while True:
         try:
             r = index_queue.get(timeout=_WATCHDOG_INTERVAL)
@@ -323,3 +322,13 @@ def _worker_loop(
             payload = _dumps((idx, err))
         data_queue.put(payload)
         del data, payload
+    # The data queue's feeder thread writes each batch to the pipe holding a lock that every
+    # worker shares. On a normal exit (the loader sent None after taking this worker's last
+    # message) the exit must wait for that thread, or a worker killed between its last write
+    # and the lock's release leaves the lock held and every other worker's batches stuck (a
+    # rare hang under load). Only when the loader is gone or shutting down, and may never read
+    # again, is the flush given up so that the worker cannot block on a full pipe; torch does
+    # the same.
+    if done_event.is_set() or not _parent_alive(parent_pid):
+        data_queue.cancel_join_thread()
+        data_queue.close()
