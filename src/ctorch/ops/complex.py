@@ -22,8 +22,8 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._util import SCALAR_TYPE_NAMES, sum_to_shape
 from ._util import conj_if_complex as cj
-from ._util import sum_to_shape
 
 _wrap = Tensor._make
 
@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 # torch ScalarType names for error messages
-_SCALAR = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
 #: unary table rows torch defines for complex tensors (holomorphic: backward via conj_inputs)
 HOLOMORPHIC = frozenset(
     "neg exp exp2 log log2 log10 log1p expm1 sqrt rsqrt sin cos tan tanh sinh cosh asin acos "
@@ -62,7 +60,7 @@ COMPLEX_GRADS = {
 
 
 def scalar_name(a) -> str:
-    return _SCALAR.get(a.dtype.name, a.dtype.name)
+    return SCALAR_TYPE_NAMES.get(a.dtype.name, a.dtype.name)
 
 
 def _is_c(t) -> bool:

@@ -183,7 +183,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is None and a.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype}"
+            f"or complex dtype. Got: {_scalar_name(a.dtype)}"
         )
     axes = dims_tuple(dim, a.ndim, "mean")
     count = math.prod(a.shape[i] for i in axes) if axes else 1
@@ -438,9 +438,27 @@ class _AMin(AMaxMin):
     _node_name = "AminBackward0"
 
 
+def _need_nonempty_dims(input, axes, name):
+    """torch's errors for a max/min-like reduction with no identity over an empty extent:
+    ``axes`` None (every dim) on an empty tensor, or a reduced dim of size 0."""
+    shape = input._a.shape
+    if axes is None:
+        if input._a.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return
+    for ax in axes:
+        if shape and shape[ax] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
+
+
 def _amaxmin(input, dim, keepdim, is_max):
+    name = "amax" if is_max else "amin"
     _no_complex(input, "max_values_cpu" if is_max else "min_values_cpu")
-    axes = dims_tuple(dim if dim != () else None, input._a.ndim, "amax" if is_max else "amin")
+    axes = dims_tuple(dim if dim != () else None, input._a.ndim, name)
+    _need_nonempty_dims(input, None if dim in ((), None) else axes, name)
     return (AMaxMin if is_max else _AMin).apply(input, axes, keepdim, is_max)
 
 
@@ -450,6 +468,10 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
     _no_complex(input, f"{name}()")
     if dim is None:
         a = input._a.reshape(-1)
+        if a.size == 0:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
         xp = xp_of(a)
         if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
@@ -457,6 +479,7 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
             i = int(xp.argmax(a) if is_max else xp.argmin(a))
         r = _wrap(xp.asarray(i, dtype=np.int64))
         return r.reshape([1] * input._a.ndim) if keepdim else r
+    _need_nonempty_dims(input, (wrap_dim(dim, input._a.ndim, name),), name)
     return _max_min(input.detach(), dim, keepdim, is_max, name).indices
 
 
@@ -470,6 +493,13 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 def aminmax(input, *, dim=None, keepdim=False):
     mm = return_type("aminmax", ("min", "max"))
+    if input._a.size == 0 and (
+        dim is None or input._a.shape[wrap_dim(dim, input.ndim, "aminmax")] == 0
+    ):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            "identity."
+        )
     return mm(
         amin(input, dim if dim is not None else (), keepdim),
         amax(input, dim if dim is not None else (), keepdim),
@@ -500,16 +530,20 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 # ------------------------------------------------------------------ all / any / count
-def all(input, dim=None, keepdim: bool = False):  # noqa: A001
+def _all_any(input, dim, keepdim, name):
     xp = xp_of(input._a)
-    axes = dims_tuple(dim, input._a.ndim, "all") if dim is not None else None
-    return _wrap(xp.asarray(xp.all(input._a, axis=axes, keepdims=keepdim)))
+    axes = dims_tuple(dim, input._a.ndim, name) if dim is not None else None
+    r = xp.asarray(getattr(xp, name)(input._a, axis=axes, keepdims=keepdim))
+    # torch keeps uint8 for uint8 input (its pre-bool convention); every other dtype gives bool
+    return _wrap(r.astype(np.uint8) if input._a.dtype == np.uint8 else r)
+
+
+def all(input, dim=None, keepdim: bool = False):  # noqa: A001
+    return _all_any(input, dim, keepdim, "all")
 
 
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001
-    xp = xp_of(input._a)
-    axes = dims_tuple(dim, input._a.ndim, "any") if dim is not None else None
-    return _wrap(xp.asarray(xp.any(input._a, axis=axes, keepdims=keepdim)))
+    return _all_any(input, dim, keepdim, "any")
 
 
 def count_nonzero(input, dim=None):

@@ -7,6 +7,8 @@ come from gather's backward.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import xp_of
@@ -68,6 +70,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     n = input._a.shape[d] if input._a.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range (k={k}, size {n} at dim {d})")
+    if input._a.ndim == 0:  # torch: a 0-d input gives 0-d values and indices
+        idx = _wrap(xp_of(input._a).zeros((), dtype=np.int64))
+        return topk_result(
+            input.clone() if k else input.reshape(1)[:0], idx if k else idx[None][:0]
+        )
     idx = _argsort(input._a, d, largest)
     idx = _wrap(xp_of(idx).take(idx, np.arange(k), axis=d).astype(np.int64))
     return topk_result(_picked("TopkBackward0", input, d, idx), idx)
@@ -76,6 +83,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def kthvalue(input, k, dim=-1, keepdim=False):
     d = wrap_dim(dim, input._a.ndim, "kthvalue")
     n = input._a.shape[d] if input._a.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:  # narrow(k - 1) would wrap k=0 to the last element
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input._a.ndim == 0:
@@ -172,17 +181,50 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+def _unique_dim(a, d, return_inverse, return_counts):
+    """unique over slices along ``d`` (torch.unique(dim=d)): the slices sorted
+    lexicographically; NaN != NaN, so slices holding NaN stay apart, as in torch."""
+    xp = xp_of(a)
+    m = xp.moveaxis(a, d, 0)
+    n = m.shape[0]
+    if m.size == 0 and n != 0:
+        raise RuntimeError(
+            "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied"
+        )
+    rows = m.reshape(n, math.prod(m.shape[1:]))
+    order = xp.lexsort(rows.T[::-1]) if n and rows.shape[1] else xp.arange(n)
+    srt = rows[order]
+    new = xp.ones(n, dtype=bool)
+    if n:
+        new[1:] = (srt[1:] != srt[:-1]).any(axis=1)
+    starts = xp.flatnonzero(new)
+    uniq = xp.moveaxis(srt[starts].reshape((len(starts),) + m.shape[1:]), 0, d)
+    out = [_wrap(xp.ascontiguousarray(uniq))]
+    if return_inverse:
+        inverse = xp.empty(n, dtype=np.int64)
+        inverse[order] = xp.cumsum(new) - 1
+        out.append(_wrap(inverse))
+    if return_counts:
+        out.append(_wrap(xp.diff(xp.append(starts, n)).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    xp = xp_of(input._a)
+    # torch's CPU unique sorts whatever ``sorted`` says, so the results here are always sorted.
+    a = input._a
+    xp = xp_of(a)
     if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not implemented")
-    res = xp.unique(input._a, return_inverse=return_inverse, return_counts=return_counts)
+        if a.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return _unique_dim(a, wrap_dim(dim, a.ndim, "unique"), return_inverse, return_counts)
+    kw = {"equal_nan": False} if xp is np else {}  # torch keeps every NaN apart
+    res = xp.unique(a, return_inverse=return_inverse, return_counts=return_counts, **kw)
     if not isinstance(res, tuple):
         return _wrap(res)
     out = [_wrap(res[0])]
     i = 1
     if return_inverse:
-        out.append(_wrap(res[i].reshape(input._a.shape).astype(np.int64)))
+        out.append(_wrap(res[i].reshape(a.shape).astype(np.int64)))
         i += 1
     if return_counts:
         out.append(_wrap(res[i].astype(np.int64)))
@@ -190,32 +232,112 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def bincount(input, weights=None, minlength=0):
-    xp = xp_of(input._a)
-    w = weights._a if weights is not None else None
-    return _wrap(xp.bincount(input._a, w, minlength))
+    a = input._a
+    if a.dtype.kind not in "iu":
+        from .complex import scalar_name
+
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{scalar_name(a)}'")
+    xp = xp_of(a)
+    if a.ndim != 1 or (a.size and int(a.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights._a
+    if w is not None and (w.ndim != 1 or w.shape[0] != a.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if a.size == 0:  # torch: an empty input counts, whatever the weights
+        return _wrap(xp.zeros(minlength, dtype=np.int64))
+    r = xp.bincount(a, None if w is None else w.astype(np.float64), minlength)
+    # torch: int64 counts; float32 weights sum to float32, any other weights to float64
+    dt = np.int64 if w is None else (np.float32 if w.dtype == np.float32 else np.float64)
+    return _wrap(r.astype(dt, copy=False))
 
 
-def searchsorted(sorted_sequence, values, *, right=False, side=None):
-    xp = xp_of(sorted_sequence._a)
-    side = side or ("right" if right else "left")
-    v = values._a if isinstance(values, Tensor) else values
-    if sorted_sequence._a.ndim == 1:
-        return _wrap(xp.asarray(xp.searchsorted(sorted_sequence._a, v, side=side), dtype=np.int64))
-    rows = [
-        xp.searchsorted(s, vv, side=side)
-        for s, vv in zip(
-            sorted_sequence._a.reshape(-1, sorted_sequence._a.shape[-1]),
-            v.reshape(-1, v.shape[-1]),
-            strict=False,
+def _bsearch(bd, v, right):
+    """torch's binary search, vectorized: ``bd`` (rows, n) boundaries, ``v`` (rows, m) values.
+    The comparisons are torch's (``!(mid >= v)`` / ``!(mid > v)``), so NaN anywhere answers as
+    torch's does."""
+    xp = xp_of(bd)
+    rows, n = bd.shape
+    start = xp.zeros(v.shape, dtype=np.int64)
+    end = xp.full(v.shape, n, dtype=np.int64)
+    r = xp.arange(rows)[:, None]
+    while True:
+        live = start < end
+        if not live.any():
+            return start
+        mid = xp.where(live, start + ((end - start) >> 1), 0)
+        mv = bd[r, xp.minimum(mid, max(n - 1, 0))] if n else mid
+        go_right = ~(mv > v) if right else ~(mv >= v)
+        start = xp.where(live & go_right, mid + 1, start)
+        end = xp.where(live & ~go_right, mid, end)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None,
+                 sorter=None):  # fmt: skip
+    name = "torch.searchsorted()"
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"{name}: side can only be 'left' or 'right' but got {side}")
+    if side == "left" and right:
+        raise RuntimeError(
+            f"{name}: side and right can't be set to opposites, got side of left while right "
+            "was True"
         )
-    ]
-    return _wrap(xp.stack(rows).reshape(v.shape).astype(np.int64))
-
-
-def bucketize(input, boundaries, *, right=False):
-    xp = xp_of(input._a)
-    return _wrap(
-        xp.searchsorted(boundaries._a, input._a, side="left" if not right else "right").astype(
-            np.int64
+    right = right or side == "right"
+    bd = sorted_sequence._a
+    xp = xp_of(bd)
+    if bd.ndim == 0:
+        raise RuntimeError(
+            f"{name}: boundaries tensor should have positive dimension, but got 0 dimension"
         )
-    )
+    scalar = not isinstance(input, Tensor)
+    v = xp.asarray(input) if scalar else input._a
+    if bd.ndim > 1 and v.ndim == 0:
+        raise RuntimeError(
+            f"{name}: input value can be a scalar only when boundaries tensor dimension is 1, "
+            f"but we got boundaries tensor dim({bd.ndim}) and input value's dim(0) numel(1)"
+        )
+    if bd.ndim > 1 and bd.shape[:-1] != v.shape[:-1]:
+        raise RuntimeError(
+            f"{name}: boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+            f"boundaries tensor and input value tensor must match, but we got boundaries tensor "
+            f"{list(bd.shape)} and input value tensor {list(v.shape)}"
+        )
+    if sorter is not None:
+        s = sorter._a
+        if s.dtype != np.int64:
+            from .complex import scalar_name
+
+            raise RuntimeError(
+                f"{name}: sorter must be a tensor of long dtype but got dtype {scalar_name(s)}"
+            )
+        if s.shape != bd.shape:
+            raise RuntimeError(
+                f"{name}: boundary and sorter must have the same size, but got boundary tensor "
+                f"{list(bd.shape)}and got sorter tensor {list(s.shape)}"
+            )
+        if s.size and (int(s.min()) < 0 or int(s.max()) >= bd.shape[-1]):
+            raise RuntimeError(f"{name}: sorter index out of range")
+        bd = xp.take_along_axis(bd, s, axis=-1)
+    odt = np.int32 if out_int32 else np.int64
+    if bd.ndim == 1 and not (bd.dtype.kind in "fc" and xp.isnan(bd).any()):
+        # NumPy's search agrees with torch's whenever the boundaries hold no NaN
+        res = xp.searchsorted(bd, v, side="right" if right else "left")
+    else:
+        b2 = bd.reshape(-1, bd.shape[-1]) if bd.ndim > 1 else bd[None]
+        v2 = v.reshape(b2.shape[0], -1) if bd.ndim > 1 else v.reshape(1, -1)
+        res = _bsearch(b2, v2, right).reshape(v.shape)
+    res = _wrap(xp.asarray(res, dtype=odt))
+    if out is not None:
+        out.copy_(res)
+        return out
+    return res
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if boundaries._a.ndim != 1:
+        raise RuntimeError(
+            f"boundaries tensor must be 1 dimension, but got dim({boundaries._a.ndim})"
+        )
+    # bucketize's ``right`` is searchsorted's side: right=False counts boundaries < x
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
