@@ -502,3 +502,42 @@ def test_utils_random_testing(tmp_path: Path) -> None:
             "testing helpers ok",
         ],
     )
+
+
+def test_ddpm_unet(tmp_path: Path) -> None:
+    # GroupNorm/SiLU UNet, sdpa attention, EMA by _foreach_lerp_, AdamW + LambdaLR warmup,
+    # clip_grad_norm_, sampling under inference_mode: every printed number matches torch's.
+    out = check(
+        "ddpm_unet.py",
+        tmp_path,
+        ["step 0 loss 1.1735912865 gradnorm 1.15423193 lr 0.001333", "inference mode after False"],
+    )
+    assert sum(ln.startswith("step ") for ln in out.splitlines()) == 6
+
+
+def test_gnn_seq2seq(tmp_path: Path) -> None:
+    # message passing (index_add_, scatter_reduce, sparse mm), packed bidirectional GRU,
+    # nn.Transformer with padding masks and label smoothing, EmbeddingBag
+    check(
+        "gnn_seq2seq.py",
+        tmp_path,
+        [
+            "gnn step 0 loss 1.1039571661",
+            "transformer loss 2.8800545192 emb grad 0.0238872843 pad row 0.0",
+            "bag (4, 5) sum -0.0714098421 empty row 0.0 grad 15.0000000000",
+        ],
+    )
+
+
+def test_edge_semantics(tmp_path: Path) -> None:
+    # ~110 lines of promotion, integer division, NaN, ties, empty, padding and resampling
+    # results, each the same as torch's (dtype, shape and values)
+    out = check(
+        "edge_semantics.py",
+        tmp_path,
+        [
+            "floor_div int64 (5,) [-4.0, 1.0, 0.0, -1.0, 3.0]",
+            "bincount_w float32 (3,) [0.5, 0.0, 3.0]",
+        ],
+    )
+    assert len(out.splitlines()) == 114
