@@ -117,3 +117,30 @@ def test_view_and_reshape_errors():
         ctorch.zeros(2, 3).t().view(-1)
     with pytest.raises(RuntimeError, match=r"expand.*\(2, 3\)|must match the existing size"):
         ctorch.zeros(2, 3).expand(2, 4)
+
+
+@pytest.mark.parametrize(
+    "sa, sb, msg",
+    [
+        ((2, 3), (4,), r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)"),
+        ((5, 2, 3), (4,), r"size mismatch, got input \(10\), mat \(10x3\), vec \(4\)"),
+        ((3,), (4, 2), r"mat1 and mat2 shapes cannot be multiplied \(1x3 and 4x2\)"),
+        ((5, 2, 3), (4, 2), r"mat1 and mat2 shapes cannot be multiplied \(10x3 and 4x2\)"),
+        ((2, 3), (4, 2), r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x2\)"),
+    ],
+)
+def test_matmul_shape_errors_are_torchs(sa, sb, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        ctorch.ones(*sa) @ ctorch.ones(*sb)
+
+
+def test_grad_of_an_unused_input_names_its_index():
+    x = ctorch.ones(3, requires_grad=True)
+    z = ctorch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Tensor at index 1 appears to not have been used"):
+        ctorch.autograd.grad((x * 2).sum(), [x, z])
+
+
+def test_cat_of_no_tensors_is_a_value_error_as_in_torch():
+    with pytest.raises(ValueError, match=r"torch.cat\(\): expected a non-empty list of Tensors"):
+        ctorch.cat([])

@@ -168,15 +168,15 @@ def grad(
         keys.append(key)
     run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
-    for _n, (i, key) in enumerate(zip(inputs, keys, strict=False)):
+    for n, (i, key) in enumerate(zip(inputs, keys, strict=False)):
         g = capture[key]
         if g is None:
             if materialize_grads:
                 g = i.detach().new_zeros(i.shape)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {n} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
         elif g.is_sparse or g.is_sparse_csr or i.is_sparse or i.is_sparse_csr:
             pass  # sparse gradients / inputs (#13) come as the engine made them

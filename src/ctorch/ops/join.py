@@ -107,7 +107,7 @@ class _Stack(Function):
 def cat(tensors, dim: int = 0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # torch: ValueError
     tensors = [t if type(t) is Tensor else as_tensor_arg(t, None, "cat") for t in tensors]
     # legacy: 1-D empty tensors are skipped
     nonempty = [t for t in tensors if t._a.shape != (0,)]

@@ -235,9 +235,15 @@ def matmul(input, other, *, out=None):
                 "to have the same number of elements, but got "
                 f"{a.shape[0]} and {b.shape[0]} elements respectively"
             )
-        sa = "x".join(str(s) for s in (a.shape if a.ndim > 1 else (1, a.shape[0]))[-2:])
-        sb = "x".join(str(s) for s in (b.shape if b.ndim > 1 else (b.shape[0], 1))[-2:])
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+        if b.ndim == 1:  # torch's matrix-vector product: the leading dims fold into rows
+            rows = math.prod(a.shape[:-1])
+            raise RuntimeError(
+                f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({b.shape[0]})"
+            )
+        # torch folds a's batch dims into rows when b is a matrix
+        rows = math.prod(a.shape[:-1]) if b.ndim == 2 else a.shape[-2] if a.ndim > 1 else 1
+        sb = "x".join(str(s) for s in b.shape[-2:])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and {sb})")
     if a.ndim > 2 or b.ndim > 2:
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
