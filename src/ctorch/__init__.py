@@ -661,6 +661,7 @@ _LAZY = {
     "amp": "ctorch.amp",
     "cpu": "ctorch.cpu",
     "xpu": "ctorch.xpu",
+    "mps": "ctorch.mps",
 }
 
 

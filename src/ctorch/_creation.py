@@ -256,9 +256,32 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _wrap(ndarray if type(ndarray) is np.ndarray else ndarray.view(np.ndarray))
 
 
+class _Capsule:
+    """A legacy DLPack capsule (``to_dlpack``'s result) dressed as a ``__dlpack__`` producer,
+    which is what ``numpy.from_dlpack`` takes. Only CPU capsules: a GPU one goes to CuPy."""
+
+    def __init__(self, capsule) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
 def from_dlpack(ext) -> Tensor:
     if isinstance(ext, Tensor):
         return ext
+    if type(ext).__name__ == "PyCapsule":  # torch.utils.dlpack.from_dlpack(capsule)
+        from ._half import from_dlpack_cpu
+
+        try:
+            return _wrap(from_dlpack_cpu(_Capsule(ext)))
+        except BufferError:  # not a CPU tensor
+            import cupy
+
+            return _wrap(cupy.from_dlpack(ext))
     dev = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
     if dev == 1:  # kDLCPU
         from ._half import from_dlpack_cpu

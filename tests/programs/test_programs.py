@@ -541,3 +541,18 @@ def test_edge_semantics(tmp_path: Path) -> None:
         ],
     )
     assert len(out.splitlines()) == 114
+
+
+def test_attention_pytree_modules(tmp_path: Path) -> None:
+    # torch.nn.attention (sdpa_kernel, bias, flex_attention), utils._pytree, elastic @record,
+    # torch.mps probing: imported and used as modern transformer code does
+    check(
+        "attention_pytree_modules.py",
+        tmp_path,
+        [
+            "decode rows match full True",
+            "block mask sparsity 56.25 kv blocks [1, 2, 2, 2]",
+            "pytree leaves 5 nodes 8",
+            "mps False",
+        ],
+    )

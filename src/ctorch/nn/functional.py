@@ -645,6 +645,11 @@ def scaled_dot_product_attention(
     enable_gqa: bool = False,
 ) -> Tensor:
     """``softmax(Q K^T * scale + mask) V`` (boolean masks: True = may attend)."""
+    if attn_mask is not None and not isinstance(attn_mask, Tensor):
+        from .attention.bias import CausalBias
+
+        if isinstance(attn_mask, CausalBias):
+            return attn_mask._sdpa(query, key, value, dropout_p, is_causal, scale, enable_gqa)
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
