@@ -139,7 +139,7 @@ class SDPBackend(enum.IntEnum):
     OVERRIDEABLE = 4
 
 
-_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True, "overrideable": True}
 
 
 def flash_sdp_enabled() -> bool:

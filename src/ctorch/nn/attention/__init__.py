@@ -13,41 +13,30 @@ to fail on a choice that cannot change the numbers.
 from __future__ import annotations
 
 import contextlib
-import enum
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from ...backends.cuda import SDPBackend, _sdp
 
 __all__ = ["SDPBackend", "WARN_FOR_UNFUSED_KERNELS", "sdpa_kernel"]
 
 WARN_FOR_UNFUSED_KERNELS = False
 
 
-class SDPBackend(enum.IntEnum):
-    """torch's scaled-dot-product attention backends (same names and values)."""
-
-    ERROR = -1
-    MATH = 0
-    FLASH_ATTENTION = 1
-    EFFICIENT_ATTENTION = 2
-    CUDNN_ATTENTION = 3
-    OVERRIDEABLE = 4
-
-
-# torch reports the enabled backends in the order of its flags (cudnn, flash, mem-efficient,
-# math, overrideable)
-_ALL = [
-    SDPBackend.CUDNN_ATTENTION,
-    SDPBackend.FLASH_ATTENTION,
-    SDPBackend.EFFICIENT_ATTENTION,
-    SDPBackend.MATH,
-    SDPBackend.OVERRIDEABLE,
-]
-_current: frozenset[SDPBackend] = frozenset(_ALL)
+# one enum and one set of flags with torch.backends.cuda (enable_flash_sdp, sdp_kernel...), as
+# in torch: sdpa_kernel sets those flags for the block, _cur_sdpa_kernel_backends reads them
+_FLAGS = {
+    SDPBackend.CUDNN_ATTENTION: "cudnn",
+    SDPBackend.FLASH_ATTENTION: "flash",
+    SDPBackend.EFFICIENT_ATTENTION: "mem_efficient",
+    SDPBackend.MATH: "math",
+    SDPBackend.OVERRIDEABLE: "overrideable",
+}
 
 
 def _cur_sdpa_kernel_backends() -> list[SDPBackend]:
-    """The backends the innermost ``sdpa_kernel`` block allows (all of them outside one)."""
-    return [b for b in _ALL if b in _current]
+    """The enabled backends, in the order torch lists them."""
+    return [b for b, flag in _FLAGS.items() if _sdp[flag]]
 
 
 @contextlib.contextmanager
@@ -61,13 +50,12 @@ def sdpa_kernel(
     for b in backends:
         if not isinstance(b, SDPBackend):
             raise AssertionError("Backend must be an instance of SDPBackend")
-    global _current
-    prev = _current
-    _current = frozenset(backends)
+    saved = dict(_sdp)
+    _sdp.update({flag: b in backends for b, flag in _FLAGS.items()})
     try:
         yield
     finally:
-        _current = prev
+        _sdp.update(saved)
 
 
 def __getattr__(name: str) -> Any:
