@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype as D
 from . import _warnings
 from ._device import CPU, as_device, unsupported
-from ._random import rng_for
+from ._random import gen_for, rng_for
 from ._tensor import Tensor
 
 _wrap = Tensor._make
@@ -571,9 +571,10 @@ def _real_of(dt):
     return np.float32 if dt == np.complex64 else np.float64
 
 
-def _random_floats(op: str, method: str, normal: bool):
-    """``rand``/``randn``: floats drawn by the generator's ``method``; a complex dtype draws
-    its real and imaginary parts each alone (``normal``: each N(0, 1/2), so E|z|^2 = 1)."""
+def _random_floats(op: str, normal: bool):
+    """``rand``/``randn``: torch's uniform/normal streams (``_random.Generator``); a complex
+    dtype draws its real and imaginary parts each alone (``normal``: each N(0, 1/2), so
+    E|z|^2 = 1)."""
 
     def create(
         *size,
@@ -588,22 +589,24 @@ def _random_floats(op: str, method: str, normal: bool):
     ):
         shape = _size(_sized(size, kw, op), op)
         dt = _rand_dtype(dtype)
-        draw = getattr(rng_for(generator), method)
-        if dt.kind == "c":
-            a = draw((*shape, 2), dtype=_real_of(dt))
-            if normal:
-                a = a * np.sqrt(0.5, dtype=a.dtype)
-            a = a.view(dt)[..., 0]
+        g = gen_for(generator)
+        real = _real_of(dt) if dt.kind == "c" else dt
+        # complex: the real view (shape, 2) drawn as torch draws it; randn's parts N(0, 1/2)
+        rshape = (*shape, 2) if dt.kind == "c" else shape
+        if normal:
+            a = g.normal(rshape, real, 0.0, math.sqrt(0.5) if dt.kind == "c" else 1.0)
         else:
-            a = draw(shape, dtype=dt) if dt in (np.float32, np.float64) else draw(shape).astype(dt)
+            a = g.uniform(rshape, real)
+        if dt.kind == "c":
+            a = a.view(dt)[..., 0]
         return _maybe_out(out, _place(a, device, requires_grad))
 
     create.__name__ = create.__qualname__ = op
     return create
 
 
-rand = _random_floats("rand", "random", normal=False)
-randn = _random_floats("randn", "standard_normal", normal=True)
+rand = _random_floats("rand", normal=False)
+randn = _random_floats("randn", normal=True)
 rand_like = _like_of(rand)
 randn_like = _like_of(randn)
 
@@ -635,8 +638,8 @@ def randint(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
-    a = rng_for(generator).integers(low, high, shape, dtype=np.int64)
     dt = _np_dtype(dtype, D.int64)
+    a = gen_for(generator).integers(int(low), int(high), shape, dt == np.int64 or dt.kind in "fV")
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
 
 
@@ -653,7 +656,7 @@ def randperm(
 ):
     if int(n) < 0:  # NumPy's permutation(-1) is an empty array
         raise RuntimeError(f"Trying to create tensor with negative dimension {int(n)}: [{int(n)}]")
-    a = rng_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
+    a = gen_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
@@ -669,7 +672,7 @@ def normal(
     device=None,
     requires_grad=False,
 ):
-    g = rng_for(generator)
+    g = gen_for(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         m = mean._a if isinstance(mean, Tensor) else mean
@@ -680,8 +683,10 @@ def normal(
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         if isinstance(std, Tensor) and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        z = g.standard_normal(shape).astype(ref._a.dtype)
-        r = _wrap((m + s * z).astype(ref._a.dtype))
+        dt = ref._a.dtype
+        # torch: output.normal_(0, 1), then output * std + mean in the output's dtype
+        z = g.normal(tuple(shape), dt)
+        r = _wrap((z * np.asarray(s, dt) + np.asarray(m, dt)).astype(dt, copy=False))
         return r.to(ref.device) if type(ref._a) is not np.ndarray else r
     check_std(std)
     shape = _size(
@@ -689,7 +694,7 @@ def normal(
         "normal",
     )
     dt = _rand_dtype(dtype)
-    a = (mean + std * g.standard_normal(shape)).astype(dt)
+    a = g.normal(tuple(shape), dt, float(mean), float(std))
     return _maybe_out(out, _place(a, device, requires_grad))
 
 
@@ -715,12 +720,13 @@ def check_p(p) -> None:
 
 
 def bernoulli(input, p=None, *, generator=None):
-    g = rng_for(generator)
+    g = gen_for(generator)
     check_p(input if p is None else p)
-    probs = input._a if p is None else np.full(input._a.shape, p)
-    if type(probs) is not np.ndarray:
-        probs = probs.get()
-    a = (g.random(probs.shape) < probs).astype(input._a.dtype)
+    if p is None:
+        probs = input._a if type(input._a) is np.ndarray else input._a.get()
+        a = g.bernoulli_probs(probs).astype(input._a.dtype)
+    else:
+        a = g.bernoulli_scalar(input._a.shape, float(p), 1.0, input._a.dtype)
     r = _wrap(a)
     return r if type(input._a) is np.ndarray else r.to(input.device)
 

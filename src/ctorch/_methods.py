@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._backend import xp_of
@@ -562,61 +564,93 @@ def _rand_fill(self, name, sample):
     return self
 
 
-def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from ._random import rng_for
+def _float_only(self, kernel: str) -> None:
+    if self._a.dtype.kind not in "fcV":
+        from .ops.binary import _scalar_name
 
-    g = rng_for(generator)
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_scalar_name(self._a.dtype)}'"
+        )
+
+
+def _real_draw(self, draw):
+    """``draw(shape, real_dtype)`` for this tensor: a complex tensor is filled through its real
+    view (shape + (2,)), as torch fills it."""
+    dt = self._a.dtype
+    if dt.kind == "c":
+        real = np.dtype(np.float32 if dt == np.complex64 else np.float64)
+        return lambda shp: draw((*shp, 2), real).view(dt)[..., 0]
+    return lambda shp: draw(shp, dt)
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from ._random import gen_for
+
+    _float_only(self, "check_uniform_bounds")
+    g = gen_for(generator)
     return _rand_fill(
-        self, "uniform_", lambda shp: (a + (b - a) * g.random(shp)).astype(self._a.dtype)
+        self, "uniform_", _real_draw(self, lambda shp, dt: g.uniform(shp, dt, float(a), float(b)))
     )
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     from ._creation import check_std
-    from ._random import rng_for
+    from ._random import gen_for
 
     check_std(std)
-    g = rng_for(generator)
+    _float_only(self, "normal_kernel_cpu")
+    g = gen_for(generator)
+    if self._a.dtype.kind == "c":  # torch: the real view with std / sqrt(2)
+        std = std / math.sqrt(2)
     return _rand_fill(
-        self, "normal_", lambda shp: (mean + std * g.standard_normal(shp)).astype(self._a.dtype)
+        self,
+        "normal_",
+        _real_draw(self, lambda shp, dt: g.normal(shp, dt, float(mean), float(std))),
     )
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
     from ._creation import check_p
-    from ._random import rng_for
+    from ._random import gen_for
 
     check_p(p)
-    g = rng_for(generator)
-    pp = p._a if isinstance(p, Tensor) else p
-    return _rand_fill(self, "bernoulli_", lambda shp: (g.random(shp) < pp).astype(self._a.dtype))
+    g = gen_for(generator)
+    if isinstance(p, Tensor):
+        pp = np.broadcast_to(p.detach().cpu()._a, self._a.shape)
+        return _rand_fill(
+            self, "bernoulli_", lambda shp: g.bernoulli_probs(pp).astype(self._a.dtype)
+        )
+    return _rand_fill(
+        self, "bernoulli_", lambda shp: g.bernoulli_scalar(shp, float(p), 1.0, self._a.dtype)
+    )
 
 
 def _random_(self, from_=0, to=None, *, generator=None):
-    from ._random import rng_for
+    from ._random import gen_for
 
-    g = rng_for(generator)
-    if to is None:
-        from_, to = (
-            0,
-            (
-                2**24
-                if self._a.dtype == np.float32
-                else 2**53
-                if self._a.dtype.kind in "fV"
-                else np.iinfo(self._a.dtype).max
-            ),
+    g = gen_for(generator)
+    dt = self._a.dtype
+    if to is None and from_ == 0:
+        return _rand_fill(self, "random_", lambda shp: g.full_range(shp, dt))
+    if to is None:  # random_(from): [from, the dtype's max]
+        to = (
+            (2**24 if dt == np.float32 else 2**53) if dt.kind in "fV" else int(np.iinfo(dt).max) + 1
         )
-    return _rand_fill(self, "random_", lambda shp: g.integers(from_, to, shp).astype(self._a.dtype))
+    if from_ >= to:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}"
+        )
+    wide = dt == np.int64 or dt.kind in "fV"
+    return _rand_fill(
+        self, "random_", lambda shp: g.integers(int(from_), int(to), shp, wide).astype(dt)
+    )
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
-    from ._random import rng_for
+    from ._random import gen_for
 
-    g = rng_for(generator)
-    return _rand_fill(
-        self, "exponential_", lambda shp: g.exponential(1.0 / lambd, shp).astype(self._a.dtype)
-    )
+    g = gen_for(generator)
+    return _rand_fill(self, "exponential_", lambda shp: g.exponential(shp, self._a.dtype, lambd))
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):

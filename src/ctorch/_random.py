@@ -1,11 +1,35 @@
-"""Random number generation: ``Generator`` over NumPy's PCG64, a default generator, seeds.
+"""Random number generation: ``Generator``, the default generator, seeds.
 
-ctorch's random streams are its own (torch's Mersenne-Twister streams are not reproduced):
-the same seed gives the same numbers in ctorch, not the same numbers as torch.
+The CPU generator is torch's: a 32-bit Mersenne Twister (``mt19937``) seeded as torch seeds it
+(``manual_seed(s)`` initialises it with ``s`` modulo 2^32, the default seed is torch's
+67280421310721), and the common draws use torch's transforms of its output, so the same seed
+gives the same numbers as torch:
+
+- ``rand``/``uniform_``: 24 (float32, float16, bfloat16: torch draws the 16-bit types in float32
+  and rounds) or 53 (float64, two 32-bit draws, the first the high word) random bits scaled to
+  [0, 1), then ``x * (to - from) + from``;
+- ``randn``/``normal_``: from 16 elements on, torch's ``normal_fill`` (uniforms for every
+  element, Box-Muller over blocks of 16, the last block redrawn when the size is not a
+  multiple of 16); below 16, torch's scalar Box-Muller with its cached second sample;
+- ``randint``/``random_(from, to)``: ``draw % range + from`` (a 64-bit draw when the range
+  reaches 2^32); ``random_()``: the dtype's full non-negative range;
+- ``randperm``: torch's Fisher-Yates swaps with ``draw % (n - i)``;
+- ``bernoulli_(p)``/dropout masks: a 53-bit uniform below p; ``bernoulli(probs)``: a 24-bit
+  (float probabilities) or 53-bit (double) uniform below each probability.
+
+- ``exponential_``, ``geometric_``, ``cauchy_``, ``log_normal_``: torch's transforms of 53-bit
+  uniforms, with the C library's log/log1p/tan/exp as torch calls them.
+
+float32 and float64 results are bitwise torch's (float32 ``randn`` evaluates torch's AVX2
+log/sincos approximations; torch picks that path on AVX2 machines, which all x86-64 CPUs
+ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are. Other
+distributions (poisson, multinomial, gamma, binomial, ...) draw from the same
+engine through NumPy's algorithms: reproducible under a seed, but not torch's numbers.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -20,9 +44,17 @@ __all__ = [
     "set_rng_state",
 ]
 
+_DEFAULT_SEED = 67280421310721
+
+
+def _digits(dt) -> int:
+    """Random bits of torch's uniforms: 53 for float64; float32's 24 for float32 and the 16-bit
+    types (torch draws those in float32 and rounds the result)."""
+    return 53 if np.dtype(dt) == np.float64 else 24
+
 
 class Generator:
-    """A random generator (like ``torch.Generator``) on the CPU."""
+    """A random generator (like ``torch.Generator``) on the CPU: torch's mt19937 streams."""
 
     def __init__(self, device="cpu") -> None:
         from ._device import as_device
@@ -30,13 +62,17 @@ class Generator:
         self.device = as_device(device)
         if self.device.type == "xpu":  # as torch's CPU wheel
             raise RuntimeError("Cannot get XPU generator without ATen_xpu library.")
-        self._seed = 67280421310721
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
+        if seed < 0:  # torch stores the seed as uint64
+            seed &= (1 << 64) - 1
         self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed & ((1 << 64) - 1)))
+        self._bitgen = np.random.MT19937(0)
+        self._bitgen._legacy_seeding(seed & 0xFFFFFFFF)  # torch: init_genrand(seed mod 2^32)
+        self._rng = np.random.Generator(self._bitgen)
+        self._normal_cache: float | None = None  # torch's next_double_normal_sample
         return self
 
     def seed(self) -> int:
@@ -52,24 +88,202 @@ class Generator:
 
         from ._tensor import Tensor
 
-        return Tensor._make(
-            np.frombuffer(
-                pickle.dumps((self._seed, self._rng.bit_generator.state)), np.uint8
-            ).copy()
-        )
+        st = (self._seed, self._bitgen.state, self._normal_cache)
+        return Tensor._make(np.frombuffer(pickle.dumps(st), np.uint8).copy())
 
     def set_state(self, state) -> Generator:
         import pickle
 
         arr = state._a if hasattr(state, "_a") else np.asarray(state)
-        self._seed, st = pickle.loads(arr.tobytes())
-        self._rng = np.random.Generator(np.random.PCG64())
-        self._rng.bit_generator.state = st
+        try:
+            seed, st, cache = pickle.loads(arr.tobytes())
+            self.manual_seed(seed)
+            self._bitgen.state = st
+        except Exception as e:  # a torch state, or bytes from elsewhere
+            raise RuntimeError(
+                "set_rng_state: the state is not one that ctorch's get_rng_state returned "
+                f"({type(e).__name__}: {e})"
+            ) from e
+        self._normal_cache = cache
         return self
 
     @property
     def rng(self) -> np.random.Generator:
         return self._rng
+
+    # -- torch's draws ---------------------------------------------------------------------
+    def _u32(self, n: int) -> np.ndarray:
+        """``n`` outputs of the engine (torch's ``random()``), as uint64."""
+        if n <= 0:
+            return np.zeros(0, np.uint64)
+        return self._bitgen.random_raw(n)
+
+    def _u64(self, n: int) -> np.ndarray:
+        """``n`` of torch's ``random64()``: two outputs, the first the high word."""
+        r = self._u32(2 * n).reshape(n, 2) if n > 0 else np.zeros((0, 2), np.uint64)
+        return (r[:, 0] << np.uint64(32)) | r[:, 1]
+
+    def _unit(self, n: int, dt: np.dtype) -> np.ndarray:
+        """``n`` uniforms in [0, 1) as torch's uniform_real_distribution<dt> makes them: in
+        float32 for up to 24 random bits, else float64 (both exact)."""
+        digits = _digits(dt)
+        raw = self._u64(n) if digits == 53 else self._u32(n)
+        if digits <= 24:
+            return (raw & np.uint64((1 << digits) - 1)).astype(np.float32) * np.float32(
+                2.0**-digits
+            )
+        return (raw & np.uint64((1 << digits) - 1)) * (2.0**-digits)
+
+    def uniform(self, shape: tuple, dt: np.dtype, low: float = 0.0, high: float = 1.0):
+        """torch's ``uniform_(low, high)`` of a fresh tensor."""
+        dt = np.dtype(dt)
+        n = math.prod(shape)
+        x = self._unit(n, dt)
+        if low == 0.0 and high == 1.0:  # x * 1 + 0: the uniforms themselves
+            return x.astype(dt, copy=False).reshape(shape)
+        x = x.astype(np.float64, copy=False)
+        if dt == np.float64:
+            out = x * (high - low) + low
+        elif dt == np.float32:  # from/to cast to float first; the affine map runs in double
+            lo, hi = np.float32(low), np.float32(high)
+            out = x * np.float64(hi - lo) + np.float64(lo)
+        else:  # 16-bit: torch's float32 arithmetic, rounded to the dtype at the end
+            lo, hi = np.float32(low), np.float32(high)
+            out = (x.astype(np.float32) * (hi - lo) + lo).astype(np.float32)
+        return out.astype(dt, copy=False).reshape(shape)
+
+    def _normal_scalar(self, mean: float, std: float) -> float:
+        """torch's normal_distribution<double>: Box-Muller, the second value cached."""
+        if self._normal_cache is not None:
+            r, self._normal_cache = self._normal_cache, None
+            return r * std + mean
+        u1, u2 = self._unit(2, np.dtype(np.float64))
+        radius = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._normal_cache = radius * math.sin(theta)
+        return radius * math.cos(theta) * std + mean
+
+    def normal(self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0):
+        """torch's ``normal_(mean, std)`` of a fresh contiguous tensor."""
+        dt = np.dtype(dt)
+        n = math.prod(shape)
+        if n < 16:
+            vals = [self._normal_scalar(mean, std) for _ in range(n)]
+            return np.asarray(vals, np.float64).astype(dt).reshape(shape)
+        work = np.float64 if dt == np.float64 else np.float32  # 16-bit: float32, rounded
+        m = n // 16 * 16
+        # float32/float64 draw a uniform for every element before the tail is redrawn; torch's
+        # 16-bit kernel draws only the whole blocks' uniforms
+        data = self._unit(n if dt in (np.float32, np.float64) else m, dt).astype(work)
+        out = np.empty(n, work)
+        out[:m] = self._box_muller16(data[:m], work, mean, std)
+        if n % 16:  # torch redraws the last 16 uniforms and transforms them again
+            tail = self._unit(16, dt).astype(work)
+            out[n - 16 :] = self._box_muller16(tail, work, mean, std)
+        return out.astype(dt, copy=False).reshape(shape)
+
+    @staticmethod
+    def _box_muller16(u: np.ndarray, work, mean: float, std: float) -> np.ndarray:
+        """torch's normal_fill_16 over blocks of 16: elements 0-7 give radius and 8-15 angle.
+        float32 runs torch's AVX2 log and sincos, float64 glibc's (``_core/_random_cpu.h``):
+        torch's bits."""
+        if work is np.float32:
+            from ._core import _smallops
+
+            out = np.empty(u.shape[0], np.float32)
+            _smallops.box_muller16_f32(np.ascontiguousarray(u, np.float32), out, mean, std)
+            return out
+        from ._core import _smallops
+
+        out = np.empty(u.shape[0], np.float64)
+        _smallops.box_muller16_f64(np.ascontiguousarray(u, np.float64), out, mean, std)
+        return out
+
+    def integers(self, low: int, high: int, shape: tuple, wide: bool = True) -> np.ndarray:
+        """torch's ``random_(low, high)``/``randint``: ``draw % (high - low) + low``; a 64-bit
+        draw when the range reaches 2^32 (``wide``: the dtype is int64 or floating)."""
+        n = math.prod(shape)
+        rng_ = high - low
+        raw = self._u64(n) if (wide and rng_ >= 1 << 32) else self._u32(n)
+        return ((raw % np.uint64(rng_)).astype(np.int64) + np.int64(low)).reshape(shape)
+
+    def full_range(self, shape: tuple, dt: np.dtype) -> np.ndarray:
+        """torch's ``random_()``: integers in [0, max] of the dtype (floats: [0, 2^digits])."""
+        dt = np.dtype(dt)
+        n = math.prod(shape)
+        if dt == np.bool_:
+            return (self._u32(n) & np.uint64(1)).astype(bool).reshape(shape)
+        if dt.kind in "fV":
+            digits = _digits(dt)
+            raw = self._u64(n) if dt == np.float64 else self._u32(n)
+            return (raw % np.uint64((1 << digits) + 1)).astype(dt).reshape(shape)
+        top = int(np.iinfo(dt).max) + 1
+        raw = self._u64(n) if dt == np.int64 else self._u32(n)
+        return (raw % np.uint64(top)).astype(dt).reshape(shape)
+
+    def permutation(self, n: int) -> np.ndarray:
+        """torch's randperm: swap i with i + draw % (n - i), for i from 0."""
+        r = np.arange(n, dtype=np.int64)
+        if n < 2:
+            return r
+        if n >= 0xFFFFFFFF // 20:  # torch's other algorithm for huge n: not reproduced
+            return self._rng.permutation(n)
+        z = (self._u32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+        from ._core import _smallops
+
+        _smallops.fisher_yates(r, z)
+        return r
+
+    def bernoulli_scalar(self, shape: tuple, p: float, value: float = 1.0, dtype=np.float64):
+        """torch's ``bernoulli_(p)`` (a 53-bit uniform below p) in C order, as ``value`` where
+        kept and 0 elsewhere, in ``dtype`` (float32/float64 in one compiled pass)."""
+        n = math.prod(shape)
+        dt = np.dtype(dtype)
+        if dt in (np.float32, np.float64) and n:
+            from ._core import _smallops
+
+            # u = m * 2^-53 < p  <=>  m < ceil(p * 2^53): an integer test, exact
+            threshold = min(math.ceil(max(p, 0.0) * 2.0**53), 1 << 53)
+            out = np.empty(n, dt)
+            _smallops.bernoulli_mask(self._u32(2 * n), threshold, out, float(value))
+            return out.reshape(shape)
+        keep = self._unit(n, np.dtype(np.float64)) < p
+        return (keep * np.asarray(value, np.float64)).astype(dt).reshape(shape)
+
+    def _libm(self, op: int, x: np.ndarray) -> np.ndarray:
+        from ._core import _smallops
+
+        x = np.ascontiguousarray(x, np.float64).reshape(-1)
+        out = np.empty_like(x)
+        _smallops.libm_apply(op, x, out)
+        return out
+
+    def exponential(self, shape: tuple, dt: np.dtype, lambd: float) -> np.ndarray:
+        """torch's ``exponential_``: -1/lambda * log1p(-u), u a 53-bit uniform."""
+        u = self._unit(math.prod(shape), np.dtype(np.float64))
+        return ((-1.0 / lambd) * self._libm(1, -u)).astype(dt).reshape(shape)
+
+    def geometric(self, shape: tuple, dt: np.dtype, p: float) -> np.ndarray:
+        """torch's ``geometric_``: ceil(log(u) / log1p(-p))."""
+        u = self._unit(math.prod(shape), np.dtype(np.float64))
+        return np.ceil(self._libm(0, u) / math.log1p(-p)).astype(dt).reshape(shape)
+
+    def cauchy(self, shape: tuple, dt: np.dtype, median: float, sigma: float) -> np.ndarray:
+        """torch's ``cauchy_``: median + sigma * tan(pi * (u - 0.5))."""
+        u = self._unit(math.prod(shape), np.dtype(np.float64))
+        return (median + sigma * self._libm(3, math.pi * (u - 0.5))).astype(dt).reshape(shape)
+
+    def log_normal(self, shape: tuple, dt: np.dtype, mean: float, std: float) -> np.ndarray:
+        """torch's ``log_normal_``: exp of its scalar (cached-pair) normals."""
+        z = np.array([self._normal_scalar(mean, std) for _ in range(math.prod(shape))])
+        return self._libm(2, z).astype(dt).reshape(shape)
+
+    def bernoulli_probs(self, probs: np.ndarray) -> np.ndarray:
+        """torch's ``bernoulli(probs)``: one uniform per element in the probabilities' dtype
+        (24-bit for float32 and lower, 53-bit for float64), compared below the probability."""
+        dt = np.dtype(np.float64) if probs.dtype == np.float64 else np.dtype(np.float32)
+        u = self._unit(probs.size, dt).reshape(probs.shape)
+        return u < probs
 
 
 default_generator = Generator()
@@ -112,4 +326,11 @@ def set_rng_state(state) -> None:
 
 
 def rng_for(generator) -> np.random.Generator:
+    """NumPy's Generator over ``generator``'s engine (for the draws torch's transforms do not
+    cover)."""
     return (generator or default_generator)._rng
+
+
+def gen_for(generator) -> Generator:
+    """``generator``, or the default generator."""
+    return generator or default_generator

@@ -227,3 +227,76 @@ def view_shape(tuple args, Py_ssize_t numel):
     if p != numel:
         return None
     return args
+
+
+def fisher_yates(long long[::1] r, const long long[::1] z):
+    """torch's randperm swaps in place: for i from 0, swap r[i] and r[i + z[i]]
+    (``z[i] = draw % (n - i)``, computed by the caller)."""
+    cdef Py_ssize_t i, j, m = z.shape[0]
+    cdef long long t
+    if m >= r.shape[0]:
+        raise ValueError("fisher_yates: need len(z) < len(r)")
+    with nogil:
+        for i in range(m):
+            j = i + z[i]
+            t = r[i]
+            r[i] = r[j]
+            r[j] = t
+
+
+cdef extern from "_random_cpu.h" nogil:
+    void ct_box_muller16_f32(const float *u, float *out, long long nblocks, float mean,
+                             float stdv)
+    void ct_box_muller16_f64(const double *u, double *out, long long nblocks, double mean,
+                             double stdv)
+    void ct_libm_apply(int op, const double *x, double *out, long long n)
+
+
+def box_muller16_f32(const float[::1] u, float[::1] out, float mean, float std):
+    """torch's float32 ``normal_fill_16`` over len(u) // 16 blocks (``_random_cpu.h``):
+    torch's randn bits from torch's uniforms."""
+    cdef long long nb = u.shape[0] // 16
+    if out.shape[0] < nb * 16:
+        raise ValueError("box_muller16_f32: out is shorter than u")
+    with nogil:
+        ct_box_muller16_f32(&u[0] if nb else NULL, &out[0] if nb else NULL, nb, mean, std)
+
+
+def box_muller16_f64(const double[::1] u, double[::1] out, double mean, double std):
+    """torch's float64 ``normal_fill_16`` (glibc's log/cos/sin) over len(u) // 16 blocks."""
+    cdef long long nb = u.shape[0] // 16
+    if out.shape[0] < nb * 16:
+        raise ValueError("box_muller16_f64: out is shorter than u")
+    with nogil:
+        ct_box_muller16_f64(&u[0] if nb else NULL, &out[0] if nb else NULL, nb, mean, std)
+
+
+def libm_apply(int op, const double[::1] x, double[::1] out):
+    """out = log (op 0), log1p (1), exp (2) or tan (3) of x, by the C library (as torch's
+    CPU transforms compute them; NumPy's own float64 versions differ in the last bit)."""
+    cdef long long n = x.shape[0]
+    if out.shape[0] != n:
+        raise ValueError("libm_apply: x and out differ in length")
+    with nogil:
+        ct_libm_apply(op, &x[0] if n else NULL, &out[0] if n else NULL, n)
+
+
+ctypedef fused _mask_t:
+    float
+    double
+
+
+def bernoulli_mask(const unsigned long long[::1] raw, unsigned long long threshold,
+                   _mask_t[::1] out, double value):
+    """out[i] = value where torch's 53-bit uniform from the engine outputs raw[2i] (high
+    word) and raw[2i + 1] is below p (``threshold`` = ceil(p * 2^53)), else 0: torch's
+    ``bernoulli_(p)`` / dropout keep flags, scaled, in one pass."""
+    cdef Py_ssize_t i, n = out.shape[0]
+    cdef unsigned long long v, m53 = (1ULL << 53) - 1
+    cdef _mask_t val = <_mask_t>value
+    if raw.shape[0] < 2 * n:
+        raise ValueError("bernoulli_mask: raw needs two draws per element")
+    with nogil:
+        for i in range(n):
+            v = ((raw[2 * i] << 32) | raw[2 * i + 1]) & m53
+            out[i] = val if v < threshold else 0

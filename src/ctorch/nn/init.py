@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _warnings
-from .._random import rng_for
+from .._random import gen_for
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -62,8 +62,9 @@ def _to_device_like(values: np.ndarray, like: Any) -> Any:
         return cupy.asarray(values)
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    return rng_for(generator)
+def _draw_dtype(tensor: Tensor) -> np.dtype:
+    dt = np.dtype(tensor._a.dtype)
+    return dt if dt.kind in "fV" else np.dtype(np.float64)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -121,15 +122,17 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _uniform(tensor: Tensor, a: float, b: float, generator: Any) -> Tensor:
+    """torch's ``tensor.uniform_(a, b)``: the same draws as torch under the same seed."""
     shape = tuple(tensor.shape)
     with no_grad():
-        return _set(tensor, a + (b - a) * _rng(generator).random(shape))
+        return _set(tensor, gen_for(generator).uniform(shape, _draw_dtype(tensor), a, b))
 
 
 def _normal(tensor: Tensor, mean: float, std: float, generator: Any) -> Tensor:
+    """torch's ``tensor.normal_(mean, std)``."""
     shape = tuple(tensor.shape)
     with no_grad():
-        return _set(tensor, mean + std * _rng(generator).standard_normal(shape))
+        return _set(tensor, gen_for(generator).normal(shape, _draw_dtype(tensor), mean, std))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -150,27 +153,55 @@ def trunc_normal_(
     b: float = 2.0,
     generator: Any = None,
 ) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b] (resampling outside draws)."""
+    """Fill with N(mean, std^2) truncated to [a, b] (torch's rejection sampling)."""
     if mean < a - 2 * std or mean > b + 2 * std:
         _warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
             "values may be incorrect.",
         )
-    rng = _rng(generator)
-    n = tensor.numel()
-    out = np.empty(n, np.float64)
-    filled = 0
-    for _ in range(1000):
-        if filled >= n:
-            break
-        draw = mean + std * rng.standard_normal(max(2 * (n - filled), 16))
-        draw = draw[(draw >= a) & (draw <= b)][: n - filled]
-        out[filled : filled + draw.size] = draw
-        filled += draw.size
-    if filled < n:  # extremely narrow interval: fall back to clamping
-        out[filled:] = np.clip(mean + std * rng.standard_normal(n - filled), a, b)
+    # torch 2.13's algorithm, draw for draw (so the same numbers under a seed): with a wide
+    # interval (mass > 0.3), normals redrawn where they fall outside; else uniform candidates
+    # accepted against the normal density at the mode
+    import ctorch
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
     with no_grad():
-        return _set(tensor, out.reshape(tuple(tensor.shape)))
+        mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if mass > 0.3:
+            lo = tensor.new_tensor(a, device="cpu").item()
+            hi = tensor.new_tensor(b, device="cpu").item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                fresh = ctorch.empty_like(result).normal_(mean, std, generator=generator)
+                result = ctorch.where(mask, fresh, result)
+            if tensor is not result:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        candidates = ctorch.empty_like(tensor)
+        accept_buf = ctorch.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = ctorch.where(pending, candidates, result)
+                candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+                accepted = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+                pending = ctorch.where(pending, accepted, pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+    return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -280,7 +311,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flattened = _rng(generator).standard_normal((rows, cols))
+    flattened = gen_for(generator).normal((rows, cols), _draw_dtype(tensor)).astype(np.float64)
     if rows < cols:
         flattened = flattened.T
     q, r = np.linalg.qr(flattened)
@@ -298,10 +329,9 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _rng(generator)
-    v = std * rng.standard_normal((rows, cols))
-    for col_idx in range(cols):
-        zero_indices = rng.permutation(rows)[:num_zeros]
+    v = gen_for(generator).normal((rows, cols), _draw_dtype(tensor), 0.0, std)
+    for col_idx in range(cols):  # torch draws these from the default generator
+        zero_indices = gen_for(None).permutation(rows)[:num_zeros]
         v[zero_indices, col_idx] = 0
     with no_grad():
         return _set(tensor, v)

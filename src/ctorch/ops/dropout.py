@@ -1,6 +1,8 @@
-"""Dropout: a mask of (u >= p) / (1 - p) from the ``nnmisc.dropout_mask`` kernel, multiplied in.
+"""Dropout: a mask of keep / (1 - p), multiplied in.
 
-The uniform numbers come from ctorch's generator (NumPy PCG64 on the CPU, CuPy's on the GPU);
+On the CPU the keep flags are torch's (``bernoulli_(1 - p)`` on ctorch's mt19937 generator, so
+a seeded program drops the same elements as under torch); on the GPU they come from CuPy's
+generator through the ``nnmisc.dropout_mask`` kernel;
 ``feature`` dropout (Dropout1d/2d) draws one mask entry per channel and broadcasts it.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import kernels_for, xp_of
-from .._random import rng_for
+from .._random import gen_for
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .binary import _scalar_name
@@ -23,13 +25,10 @@ def dropout_mask_array(like, shape: tuple, p: float, generator=None):
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
     xp = xp_of(like)
     if xp is np:
-        u = rng_for(generator).random(
-            shape, dtype=dt if dt in (np.float32, np.float64) else np.float64
-        )
-    else:
-        u = xp.random.random(shape, dtype=dt)
-    if u.dtype != dt:
-        u = u.astype(dt)
+        # torch: mask.bernoulli_(1 - p) (one 53-bit uniform per element, kept below 1 - p),
+        # then * 1/(1 - p): the same draws, so the same mask as torch under a seed
+        return gen_for(generator).bernoulli_scalar(shape, 1.0 - p, scale, dt)
+    u = xp.random.random(shape, dtype=dt)
     k = kernels_for(u)
     if dt in (np.float32, np.float64) and k.has("dropout_mask"):
         mask = xp.empty(shape, dt)

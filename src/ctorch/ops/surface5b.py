@@ -72,19 +72,20 @@ VIEW_INPLACE_METHODS: dict[str, str] = {
 _REQ = inspect.Parameter.empty
 
 #: random fills: name -> (parameters (name, default), continuous distribution's name (dtype
-#: must be floating) or None, the parameter check (an error message or None), the sampler)
+#: must be floating) or None, the parameter check (an error message or None), the sampler:
+#: torch's transform on ctorch's generator, ``_random.Generator``)
 _FILLS: dict[str, tuple] = {
     "geometric_": (
         (("p", _REQ),),
         None,
         lambda p: None if 0.0 < p < 1.0 else f"expects p to be in (0, 1), but got p={p}",
-        lambda g, shp, p: g.geometric(p, shp),
+        lambda g, shp, dt, p: g.geometric(shp, dt, p),
     ),
     "log_normal_": (
         (("mean", 1.0), ("std", 2.0)),
         "LogNormal",
         lambda mean, std: None if std > 0.0 else f"expects std > 0.0, but found std={std}",
-        lambda g, shp, mean, std: g.lognormal(mean, std, shp),
+        lambda g, shp, dt, mean, std: g.log_normal(shp, dt, mean, std),
     ),
     "cauchy_": (
         (("median", 0.0), ("sigma", 1.0)),
@@ -92,7 +93,7 @@ _FILLS: dict[str, tuple] = {
         lambda median, sigma: (
             None if sigma > 0.0 else f"expects sigma > 0.0, but found sigma={sigma}"
         ),
-        lambda g, shp, median, sigma: median + sigma * g.standard_cauchy(shp),
+        lambda g, shp, dt, median, sigma: g.cauchy(shp, dt, median, sigma),
     ),
 }
 
@@ -107,7 +108,7 @@ def _random_fill(name: str, params, dist: str | None, check, sample):
 
     def method(*args, **kwargs):
         from .._methods import _rand_fill  # _methods imports ops: bind at call time
-        from .._random import rng_for
+        from .._random import gen_for
 
         b = sig.bind(*args, **kwargs)
         b.apply_defaults()
@@ -120,9 +121,9 @@ def _random_fill(name: str, params, dist: str | None, check, sample):
         msg = check(**b.arguments)
         if msg is not None:
             raise RuntimeError(f"{name} {msg}")
-        g = rng_for(generator)
+        g = gen_for(generator)
         dt = self._a.dtype
-        return _rand_fill(self, name, lambda shp: sample(g, shp, **b.arguments).astype(dt))
+        return _rand_fill(self, name, lambda shp: sample(g, shp, dt, **b.arguments))
 
     method.__signature__ = sig
     return named(method, name)

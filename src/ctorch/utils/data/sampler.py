@@ -103,17 +103,15 @@ class RandomSampler(Sampler[int]):
                 yield from ctorch.randint(
                     0, n, (32,), dtype=ctorch.int64, generator=generator
                 ).tolist()
-            rest = self.num_samples % 32
-            if rest:
-                yield from ctorch.randint(
-                    0, n, (rest,), dtype=ctorch.int64, generator=generator
-                ).tolist()
+            yield from ctorch.randint(
+                0, n, (self.num_samples % 32,), dtype=ctorch.int64, generator=generator
+            ).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from ctorch.randperm(n, generator=generator).tolist()
-            rest = self.num_samples % n
-            if rest:
-                yield from ctorch.randperm(n, generator=generator).tolist()[:rest]
+            # torch draws this last permutation even when it keeps none of it, which moves a
+            # caller's generator on: do the same, so the next epoch's order is torch's
+            yield from ctorch.randperm(n, generator=generator).tolist()[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples

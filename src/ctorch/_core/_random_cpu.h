@@ -1,0 +1,147 @@
+/* The CPU generator's transforms that need libm or torch's own float math, so that ctorch's
+ * random numbers are torch's bits under a seed.
+ *
+ * 1. torch's float32 normal_fill_16 (aten/src/ATen/native/cpu/avx_mathfun.h log256_ps and
+ * sincos256_ps, cephes polynomials), so that ctorch's randn gives torch's bits under a seed.
+ *
+ * torch compiles those AVX2 intrinsics with GCC, which contracts a multiply feeding an add
+ * into one FMA (in the order noted below); this file spells every such FMA with fmaf() and is
+ * built with -ffp-contract=off, so nothing else is fused. Each lane of torch's 8-wide code is
+ * this scalar code: IEEE add/mul/sqrt/fma and the integer steps give the same bits per lane.
+ * The loop is compiled twice: for AVX2+FMA CPUs (fmaf is one instruction there) and a generic
+ * build (fmaf from libm: the same result, slower), chosen at run time.
+ *
+ * ct_box_muller16_f32(u, out, nblocks, mean, std): for each block of 16 uniforms in [0, 1),
+ * out[j] = r cos(t) * std + mean, out[j + 8] = r sin(t) * std + mean with
+ * r = sqrt(-2 log(1 - u[j])), t = 2 pi u[j + 8], j < 8 (the final multiply-add fused). */
+#ifndef CT_RANDOM_CPU_H
+#define CT_RANDOM_CPU_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline float ct_rng_bits_f(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
+static inline int32_t ct_rng_f_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
+
+#define CT_RNG_BODY                                                                          \
+    for (int64_t blk = 0; blk < nblocks; blk++) {                                            \
+        const float *ub = u + 16 * blk;                                                      \
+        float *ob = out + 16 * blk;                                                          \
+        for (int j = 0; j < 8; j++) {                                                        \
+            /* log(1 - u) */                                                                 \
+            float x = 1.0f - ub[j];                                                          \
+            const int invalid = !(x > 0.0f);                                                 \
+            if (x < 1.17549435e-38f) x = 1.17549435e-38f;                                    \
+            int32_t bits = ct_rng_f_bits(x);                                                 \
+            float e = (float)((bits >> 23) - 0x7f) + 1.0f;                                   \
+            x = ct_rng_bits_f((bits & ~0x7f800000) | 0x3f000000);                           \
+            const int small = x < 0.707106781186547524f;                                     \
+            const float tmp = small ? x : 0.0f;                                              \
+            x = x - 1.0f;                                                                    \
+            e = e - (small ? 1.0f : 0.0f);                                                   \
+            x = x + tmp;                                                                     \
+            const float z = x * x;                                                           \
+            float y = 7.0376836292e-2f;                                                      \
+            y = fmaf(y, x, -1.1514610310e-1f);                                               \
+            y = fmaf(y, x, 1.1676998740e-1f);                                                \
+            y = fmaf(y, x, -1.2420140846e-1f);                                               \
+            y = fmaf(y, x, 1.4249322787e-1f);                                                \
+            y = fmaf(y, x, -1.6668057665e-1f);                                               \
+            y = fmaf(y, x, 2.0000714765e-1f);                                                \
+            y = fmaf(y, x, -2.4999993993e-1f);                                               \
+            y = fmaf(y, x, 3.3333331174e-1f);                                                \
+            y = y * x;                                                                       \
+            y = fmaf(y, z, e * -2.12194440e-4f); /* y*z + e*q1: the first product fused */  \
+            y = fmaf(z, -0.5f, y);                                                           \
+            x = x + y;                                                                       \
+            x = fmaf(e, 0.693359375f, x);                                                    \
+            const float lg = invalid ? NAN : x;                                              \
+            const float radius = sqrtf(-2.0f * lg);                                          \
+            /* sincos(2 pi u[j + 8]) */                                                      \
+            float a = 6.2831854820251465f * ub[j + 8];                                       \
+            int sign_sin = a < 0.0f || (a == 0.0f && signbit(a));                            \
+            a = fabsf(a);                                                                    \
+            int32_t q = (int32_t)(a * 1.27323954473516f);                                    \
+            q = (q + 1) & ~1;                                                                \
+            const float yq = (float)q;                                                       \
+            sign_sin ^= (q & 4) != 0;                                                        \
+            const int sine_poly = (q & 2) == 0;                                              \
+            const int sign_cos = (~(q - 2) & 4) != 0;                                        \
+            a = fmaf(yq, -0.78515625f, a);                                                   \
+            a = fmaf(yq, -2.4187564849853515625e-4f, a);                                     \
+            a = fmaf(yq, -3.77489497744594108e-8f, a);                                       \
+            const float zz = a * a;                                                          \
+            float yc = fmaf(2.443315711809948e-5f, zz, -1.388731625493765e-3f);              \
+            yc = fmaf(yc, zz, 4.166664568298827e-2f);                                        \
+            yc = fmaf(yc * zz, zz, -(zz * 0.5f)) + 1.0f;                                     \
+            float ys = fmaf(-1.9515295891e-4f, zz, 8.3321608736e-3f);                        \
+            ys = fmaf(ys, zz, -1.6666654611e-1f);                                            \
+            ys = fmaf(ys * zz, a, a);                                                        \
+            float s = sine_poly ? ys : yc, c = sine_poly ? yc : ys;                          \
+            if (sign_sin) s = -s;                                                            \
+            if (sign_cos) c = -c;                                                            \
+            ob[j] = fmaf(radius * c, stdv, mean);                                            \
+            ob[j + 8] = fmaf(radius * s, stdv, mean);                                        \
+        }                                                                                    \
+    }
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+__attribute__((target("avx2,fma"))) static void ct_box_muller16_f32_fma(
+    const float *u, float *out, int64_t nblocks, float mean, float stdv) {
+    CT_RNG_BODY
+}
+#define CT_RNG_HAVE_FMA_BUILD 1
+#endif
+
+static void ct_box_muller16_f32_generic(const float *u, float *out, int64_t nblocks, float mean,
+                                        float stdv) {
+    CT_RNG_BODY
+}
+
+static void ct_box_muller16_f32(const float *u, float *out, int64_t nblocks, float mean,
+                                float stdv) {
+#ifdef CT_RNG_HAVE_FMA_BUILD
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        ct_box_muller16_f32_fma(u, out, nblocks, mean, stdv);
+        return;
+    }
+#endif
+    ct_box_muller16_f32_generic(u, out, nblocks, mean, stdv);
+}
+
+#undef CT_RNG_BODY
+
+/* 2. torch's float64 normal_fill_16 (std::log/cos/sin/sqrt of glibc, as torch calls them;
+ * NumPy's own float64 log differs from libm's in the last bit now and then). fma() is one
+ * instruction only where the CPU has FMA; elsewhere libm computes the same value. */
+static void ct_box_muller16_f64(const double *u, double *out, int64_t nblocks, double mean,
+                                double stdv) {
+    for (int64_t blk = 0; blk < nblocks; blk++) {
+        const double *ub = u + 16 * blk;
+        double *ob = out + 16 * blk;
+        for (int j = 0; j < 8; j++) {
+            const double u1 = 1 - ub[j];
+            const double u2 = ub[j + 8];
+            const double radius = sqrt(-2 * log(u1));
+            const double theta = 2.0f * 3.14159265358979323846 * u2;
+            /* GCC contracts torch's "radius * cos * std + mean" into one FMA */
+            ob[j] = fma(radius * cos(theta), stdv, mean);
+            ob[j + 8] = fma(radius * sin(theta), stdv, mean);
+        }
+    }
+}
+
+/* 3. libm's log, log1p, exp, tan over an array (the exponential, geometric, cauchy and
+ * log-normal transforms call these in double). */
+static void ct_libm_apply(int op, const double *x, double *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        switch (op) {
+            case 0: out[i] = log(x[i]); break;
+            case 1: out[i] = log1p(x[i]); break;
+            case 2: out[i] = exp(x[i]); break;
+            default: out[i] = tan(x[i]); break;
+        }
+    }
+}
+#endif

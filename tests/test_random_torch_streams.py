@@ -1,0 +1,169 @@
+"""ctorch's CPU generator is torch's: mt19937 seeded as torch seeds it, and torch's transforms
+for uniform, normal, integers, permutations, Bernoulli and dropout. A seeded program gets
+torch's numbers: initial weights, data order, dropout masks. The known values below are
+torch 2.13's; with torch installed every case is also compared with it directly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ctorch
+from ctorch._random import Generator
+
+try:
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+
+def test_engine_is_mt19937_seeded_like_torch():
+    g = Generator().manual_seed(5489)
+    assert g._u32(2).tolist() == [3499211612, 581869302]  # std::mt19937's reference outputs
+    assert Generator().initial_seed() == 67280421310721  # torch's default seed
+    ctorch.manual_seed(0)
+    assert np.allclose(ctorch.rand(3).numpy(), [0.49625658, 0.76822180, 0.08847743], atol=1e-7)
+    ctorch.manual_seed(0)
+    assert ctorch.randperm(5).tolist() == [4, 0, 1, 3, 2]
+    ctorch.manual_seed(0)  # three normals: torch's scalar Box-Muller path
+    assert ctorch.randn(3).tolist() == [1.5409960746765137, -0.293428897857666, -2.1787893772125244]
+
+
+def _pairs():
+    """(name, draw(lib)) for each stream; draw seeds the library itself."""
+
+    def seeded(fn, seed=0):
+        def draw(lib):
+            lib.manual_seed(seed)
+            return fn(lib)
+
+        return draw
+
+    return [
+        ("rand", seeded(lambda t: t.rand(37))),
+        ("rand64", seeded(lambda t: t.rand(5, dtype=t.float64))),
+        ("rand16", seeded(lambda t: t.rand(9, dtype=t.float16))),
+        ("uniform_bf16", seeded(lambda t: t.empty(9, dtype=t.bfloat16).uniform_(-1, 3))),
+        ("randn16_tail", seeded(lambda t: t.randn(37, dtype=t.float16))),
+        ("normal_bf16", seeded(lambda t: t.empty(40, dtype=t.bfloat16).normal_(0.5, 2))),
+        ("randn_f32_tail", seeded(lambda t: t.randn(2, 37), 3)),
+        ("randn_f32_large", seeded(lambda t: t.randn(100003), 11)),
+        ("randn_small", seeded(lambda t: t.randn(7))),
+        ("randn_f64", seeded(lambda t: t.randn(33, dtype=t.float64))),
+        ("randn_complex", seeded(lambda t: t.view_as_real(t.randn(9, dtype=t.complex64)))),
+        ("uniform_", seeded(lambda t: t.empty(3, 11).uniform_(-2.5, 0.7))),
+        ("normal_", seeded(lambda t: t.empty(40).normal_(1.5, 0.2))),
+        ("normal_small", seeded(lambda t: t.empty(5).normal_(-1, 3))),
+        ("normal_tensors", seeded(lambda t: t.normal(t.zeros(18), t.arange(18.0)))),
+        ("randint", seeded(lambda t: t.randint(-3, 100, (25,)))),
+        ("randint_wide", seeded(lambda t: t.randint(0, 2**40, (6,)))),
+        ("randperm", seeded(lambda t: t.randperm(57), 4)),
+        ("random_", seeded(lambda t: t.empty(6, dtype=t.int64).random_())),
+        ("random_int32", seeded(lambda t: t.empty(6, dtype=t.int32).random_(-5, 5))),
+        ("random_float", seeded(lambda t: t.empty(6).random_())),
+        ("bernoulli_p", seeded(lambda t: t.empty(300).bernoulli_(0.3))),
+        ("bernoulli_probs", seeded(lambda t: t.bernoulli(t.linspace(0, 1, 50)))),
+        ("bernoulli_probs64", seeded(lambda t: t.bernoulli(t.full((9,), 0.5, dtype=t.float64)))),
+        ("dropout", seeded(lambda t: t.nn.functional.dropout(t.ones(1000), 0.25))),
+        ("dropout2d", seeded(lambda t: t.nn.functional.dropout2d(t.ones(2, 6, 3, 3), 0.5))),
+        ("generator", lambda t: t.rand(4, generator=t.Generator().manual_seed(9))),
+        ("linear_init", seeded(lambda t: t.cat([p.reshape(-1) for p in t.nn.Linear(20, 7).parameters()]))),
+        ("conv_init", seeded(lambda t: t.nn.Conv2d(3, 4, 3).weight)),
+        ("embedding_init", seeded(lambda t: t.nn.Embedding(10, 4).weight)),
+        ("lstm_init", seeded(lambda t: t.nn.LSTM(5, 6).weight_hh_l0)),
+        ("trunc_normal", seeded(lambda t: t.nn.init.trunc_normal_(t.empty(30, 4), std=0.02))),
+        ("trunc_normal_narrow", seeded(lambda t: t.nn.init.trunc_normal_(t.empty(50), 0, 1, 2.0, 2.5))),
+        ("kaiming_normal", seeded(lambda t: t.nn.init.kaiming_normal_(t.empty(6, 5), mode="fan_out"))),
+        ("xavier_uniform", seeded(lambda t: t.nn.init.xavier_uniform_(t.empty(6, 5), gain=2.0))),
+        ("sparse", seeded(lambda t: t.nn.init.sparse_(t.empty(8, 5), 0.3))),
+    ]  # fmt: skip
+
+
+@needs_torch
+@pytest.mark.parametrize("name", [n for n, _ in _pairs()])
+def test_stream_is_torchs(name):
+    draw = dict(_pairs())[name]
+    ours = draw(ctorch).detach().float().numpy() if "16" in name else draw(ctorch).detach().numpy()
+    theirs = draw(torch).detach().float().numpy() if "16" in name else draw(torch).detach().numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)  # bit for bit
+
+
+@needs_torch
+def test_data_order_and_worker_seeds_are_torchs():
+    def order(lib):
+        lib.manual_seed(3)
+        ds = lib.utils.data.TensorDataset(lib.arange(23))
+        dl = lib.utils.data.DataLoader(ds, batch_size=5, shuffle=True)
+        epochs = [[b[0].tolist() for b in dl] for _ in range(2)]
+        split = lib.utils.data.random_split(
+            range(10), [3, 7], generator=lib.Generator().manual_seed(5)
+        )
+        sampler = lib.utils.data.RandomSampler(range(6), generator=lib.Generator().manual_seed(1))
+        with_repl = lib.utils.data.RandomSampler(range(6), replacement=True, num_samples=40)
+        return epochs, list(split[0]), list(sampler), list(sampler), list(with_repl)
+
+    assert order(ctorch) == order(torch)
+
+
+@needs_torch
+def test_seeded_training_follows_torch_without_copying_weights():
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(
+            lib.nn.Linear(8, 16), lib.nn.ReLU(), lib.nn.Dropout(0.2), lib.nn.Linear(16, 3)
+        ).double()
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = lib.randn(32, 8, dtype=lib.float64)
+        y = lib.randint(0, 3, (32,))
+        losses = []
+        for _ in range(5):
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    np.testing.assert_allclose(run(ctorch), run(torch), rtol=1e-12)
+
+
+def test_state_round_trip_and_normal_cache():
+    g = Generator().manual_seed(1)
+    g.normal((3,), np.dtype(np.float64))  # leaves a cached second sample
+    state = g.get_state()
+    a = g.normal((5,), np.dtype(np.float64))
+    g.set_state(state)
+    np.testing.assert_array_equal(g.normal((5,), np.dtype(np.float64)), a)
+    with pytest.raises(RuntimeError, match="set_rng_state"):
+        g.set_state(ctorch.zeros(10, dtype=ctorch.uint8))
+
+
+def test_draw_errors_are_torchs():
+    with pytest.raises(
+        NotImplementedError, match="\"check_uniform_bounds\" not implemented for 'Long'"
+    ):
+        ctorch.zeros(3, dtype=ctorch.int64).uniform_()
+    with pytest.raises(
+        NotImplementedError, match="\"normal_kernel_cpu\" not implemented for 'Long'"
+    ):
+        ctorch.zeros(3, dtype=ctorch.int64).normal_()
+    with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
+        ctorch.zeros(3, dtype=ctorch.int64).random_(5, 5)
+
+
+def test_distribution_of_the_fast_paths():
+    ctorch.manual_seed(123)
+    z = ctorch.randn(200000).numpy().astype(np.float64)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    m = ctorch.nn.functional.dropout(ctorch.ones(200000), 0.3).numpy()
+    assert abs((m == 0).mean() - 0.3) < 0.01 and set(np.unique(m)) == {0.0, np.float32(1 / 0.7)}
+    perm = ctorch.randperm(1000).numpy()
+    assert sorted(perm.tolist()) == list(range(1000))
+    u = ctorch.rand(100000).numpy()
+    assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
+    assert math.isclose(float(ctorch.empty(100000).normal_(2, 3).mean()), 2, abs_tol=0.05)
