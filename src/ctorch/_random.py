@@ -187,16 +187,11 @@ class Generator:
         """torch's normal_fill_16 over blocks of 16: elements 0-7 give radius and 8-15 angle.
         float32 runs torch's AVX2 log and sincos, float64 glibc's (``_core/_random_cpu.h``):
         torch's bits."""
-        if work is np.float32:
-            from ._core import _smallops
-
-            out = np.empty(u.shape[0], np.float32)
-            _smallops.box_muller16_f32(np.ascontiguousarray(u, np.float32), out, mean, std)
-            return out
         from ._core import _smallops
 
-        out = np.empty(u.shape[0], np.float64)
-        _smallops.box_muller16_f64(np.ascontiguousarray(u, np.float64), out, mean, std)
+        kernel = _smallops.box_muller16_f32 if work is np.float32 else _smallops.box_muller16_f64
+        out = np.empty(u.shape[0], work)
+        kernel(np.ascontiguousarray(u, work), out, mean, std)
         return out
 
     def integers(self, low: int, high: int, shape: tuple, wide: bool = True) -> np.ndarray:
