@@ -94,6 +94,25 @@ def _right_pad(n, k, s, p, d, o):
     return max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
 
 
+def _padded_taps(geo: Window2d) -> tuple[int, int, list[tuple[int, int, slice, slice]]]:
+    """The array fallbacks' layout: the padding after the input (rows, columns) and, for
+    each kernel tap (ki, kj), the strided rows and columns of the padded input that its
+    column entries read (im2col) or add to (col2im)."""
+    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
+    taps = [
+        (
+            ki,
+            kj,
+            slice(ki * dh, ki * dh + sh * (oh - 1) + 1, sh),
+            slice(kj * dw, kj * dw + sw * (ow - 1) + 1, sw),
+        )
+        for ki in range(kh)
+        for kj in range(kw)
+    ]
+    return rh, rw, taps
+
+
 def im2col_array(x, geo: Window2d, out=None):
     """cols (N, C*kh*kw, oh*ow) from x (N, C, H, W); zero outside the input."""
     xp = xp_of(x)
@@ -103,19 +122,14 @@ def im2col_array(x, geo: Window2d, out=None):
     if k is not None:
         k.im2col(x.reshape(-1), cols.reshape(-1), geo)
         return cols
-    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
-    rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
+    N, C, H, W, kh, kw, _, _, ph, pw, _, _, oh, ow = geo
+    rh, rw, taps = _padded_taps(geo)
     xpad = x.reshape(N, C, H, W)
     if ph or pw or rh or rw:
         xpad = xp.pad(xpad, ((0, 0), (0, 0), (ph, rh), (pw, rw)))
     c6 = cols.reshape(N, C, kh, kw, oh, ow)
-    for ki in range(kh):
-        y0 = ki * dh
-        for kj in range(kw):
-            x0 = kj * dw
-            c6[:, :, ki, kj] = xpad[
-                :, :, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw
-            ]
+    for ki, kj, rows, columns in taps:
+        c6[:, :, ki, kj] = xpad[:, :, rows, columns]
     return cols
 
 
@@ -128,17 +142,12 @@ def col2im_array(cols, geo: Window2d, out=None):
     if k is not None:
         k.col2im(cols.reshape(-1), x.reshape(-1), geo)
         return x
-    N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
-    rh, rw = _right_pad(H, kh, sh, ph, dh, oh), _right_pad(W, kw, sw, pw, dw, ow)
+    N, C, H, W, kh, kw, _, _, ph, pw, _, _, oh, ow = geo
+    rh, rw, taps = _padded_taps(geo)
     xpad = xp.zeros((N, C, H + ph + rh, W + pw + rw), cols.dtype)
     c6 = cols.reshape(N, C, kh, kw, oh, ow)
-    for ki in range(kh):
-        y0 = ki * dh
-        for kj in range(kw):
-            x0 = kj * dw
-            xpad[:, :, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw] += c6[
-                :, :, ki, kj
-            ]
+    for ki, kj, rows, columns in taps:
+        xpad[:, :, rows, columns] += c6[:, :, ki, kj]
     x[...] = xpad[:, :, ph : ph + H, pw : pw + W]
     return x
 

@@ -206,6 +206,14 @@ class _MaxPoolGradFn(Function):
         return r, None, None
 
 
+def _max_pool2d_geometry(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """max_pool2d's window over a 4-D ``input``, with torch's errors (bool input refused)."""
+    geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
+    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
+    return geo
+
+
 def max_pool2d_with_indices(
     input: Tensor,
     kernel_size: _IntOrPair,
@@ -219,9 +227,7 @@ def max_pool2d_with_indices(
         return _batch_of_one(
             max_pool2d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode, True
         )
-    geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
-    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
-        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
+    geo = _max_pool2d_geometry(input, kernel_size, stride, padding, dilation, ceil_mode)
     # the indices are an output too: computed here and handed to the Function (as adaptive
     # max pooling does), so the no-grad path needs no ctx to fetch them from
     ya, idx = _maxpool_fwd_arrays(input._a, geo)
@@ -242,9 +248,7 @@ def max_pool2d(
         return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if _as4d("max_pool2d", input):
         return _batch_of_one(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
-    geo = _pool_geometry("max_pool2d", input._a, kernel_size, stride, padding, dilation, ceil_mode)
-    if input._a.dtype.kind == "b":  # torch's integer kernels take every dtype but bool
-        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
+    geo = _max_pool2d_geometry(input, kernel_size, stride, padding, dilation, ceil_mode)
     # apply on the no-grad path too: measured +1.5 us against _maxpool_fwd_arrays directly on
     # 1x3x8x8 (a ~5-6 us op), within noise at 8x64x32x32 (~300 us): one path, kept
     return MaxPool2dFn.apply(input, geo)

@@ -7,15 +7,18 @@ from typing import Any, TypeVar
 
 from ... import _warnings
 from ..modules.module import Module
-from ..parameter import Parameter, UninitializedParameter
+from ..parameter import Parameter
+from ._norm_hooks import _NormHook
 from .parametrizations import _norm_except_dim, _weight_norm
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
 
-class WeightNorm:
+class WeightNorm(_NormHook):
     name: str
     dim: int
+    _fn = "weight_norm"
+    _kind = "weight"
 
     def __init__(self, name: str, dim: int | None) -> None:
         if dim is None:
@@ -35,18 +38,10 @@ class WeightNorm:
             "`torch.nn.utils.parametrizations.weight_norm`.",
             FutureWarning,
         )
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(
-                    f"Cannot register two weight_norm hooks on the same parameter {name}"
-                )
+        WeightNorm._check_new(module, name)
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
-        if isinstance(weight, UninitializedParameter):
-            raise ValueError(
-                "The module passed to `WeightNorm` can't have uninitialized parameters. "
-                "Make sure to run the dummy forward before applying weight normalization"
-            )
+        WeightNorm._check_initialized(weight)
         del module._parameters[name]
         module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, fn.dim).detach()))
         module.register_parameter(name + "_v", Parameter(weight.detach()))
@@ -75,9 +70,5 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
 
 
 def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    WeightNorm._remove_from(module, name)
+    return module

@@ -9,7 +9,7 @@ import ctorch
 from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation
-from ._weights import WeightsEnum, load_weights, resolve_weights
+from ._weights import WeightsEnum, hub_weights, load_weights, resolve_weights
 
 
 def _conv_stem(out_channels: int, norm_layer: Callable, activation_layer: Callable) -> nn.Module:
@@ -93,3 +93,51 @@ def _build(
     if w is not None:
         model.load_state_dict(load_weights(w))
     return model
+
+
+def _constructor(
+    arch: str,
+    module: str,
+    enum_cls: type[WeightsEnum],
+    make: Callable[[str, type[WeightsEnum], Any, dict[str, Any]], Any],
+    returns: str,
+    doc: str | None,
+) -> Callable[..., Any]:
+    def constructor(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> Any:
+        return make(arch, enum_cls, weights, kwargs)
+
+    constructor.__name__ = constructor.__qualname__ = arch
+    constructor.__module__ = module
+    constructor.__doc__ = doc
+    constructor.__annotations__["return"] = returns
+    return constructor
+
+
+def _publish_archs(
+    namespace: dict[str, Any],
+    archs: dict[str, tuple[str, tuple[str, ...] | dict[str, str]]],
+    make: Callable[[str, type[WeightsEnum], Any, dict[str, Any]], Any],
+    returns: str,
+    docs: dict[str, str] | None = None,
+) -> None:
+    """Define in a model module's ``namespace`` (its ``globals()``), for each ``arch: (enum
+    name, checkpoint files)`` of ``archs``, torchvision's weights enum (members IMAGENET1K_V1,
+    V2, ... for the files in order, or named as the keys of a dict of files; DEFAULT the
+    last) and public constructor ``arch(*,
+    weights=None, progress=True, **kwargs) -> returns`` (docstring ``docs[arch]``), which
+    returns ``make(arch, enum, weights, kwargs)``; both names are added to ``__all__``."""
+    module = namespace["__name__"]
+    for arch, (enum_name, files) in archs.items():
+        named = (
+            files.items()
+            if isinstance(files, dict)
+            else ((f"IMAGENET1K_V{i}", f) for i, f in enumerate(files, 1))
+        )
+        members = [(name, hub_weights(f)) for name, f in named]
+        enum_cls = WeightsEnum(  # type: ignore[call-overload]
+            enum_name, [*members, ("DEFAULT", members[-1][1])], module=module, qualname=enum_name
+        )
+        doc = None if docs is None else docs.get(arch)
+        namespace[enum_name] = enum_cls
+        namespace[arch] = _constructor(arch, module, enum_cls, make, returns, doc)
+        namespace["__all__"] += [enum_name, arch]

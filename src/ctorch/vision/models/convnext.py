@@ -12,20 +12,10 @@ from ctorch.nn import functional as F
 
 from ..ops.misc import Conv2dNormActivation, Permute
 from ..ops.stochastic_depth import StochasticDepth
-from ._utils import _build
-from ._weights import WeightsEnum, hub_weights
+from ._utils import _build, _publish_archs
+from ._weights import WeightsEnum
 
-__all__ = [
-    "ConvNeXt",
-    "ConvNeXt_Tiny_Weights",
-    "ConvNeXt_Small_Weights",
-    "ConvNeXt_Base_Weights",
-    "ConvNeXt_Large_Weights",
-    "convnext_tiny",
-    "convnext_small",
-    "convnext_base",
-    "convnext_large",
-]
+__all__ = ["ConvNeXt"]
 
 Tensor = ctorch.Tensor
 
@@ -162,35 +152,19 @@ class ConvNeXt(nn.Module):
         return self._forward_impl(x)
 
 
-class ConvNeXt_Tiny_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("convnext_tiny-983f1562.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ConvNeXt_Small_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("convnext_small-0c510722.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ConvNeXt_Base_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("convnext_base-6075fbad.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ConvNeXt_Large_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("convnext_large-ea097f82.pth")
-    DEFAULT = IMAGENET1K_V1
+#: arch -> (stage widths, stage depths, stochastic depth, checkpoint hash)
+_ARCHS = {
+    "convnext_tiny": ([96, 192, 384, 768], [3, 3, 9, 3], 0.1, "983f1562"),
+    "convnext_small": ([96, 192, 384, 768], [3, 3, 27, 3], 0.4, "0c510722"),
+    "convnext_base": ([128, 256, 512, 1024], [3, 3, 27, 3], 0.5, "6075fbad"),
+    "convnext_large": ([192, 384, 768, 1536], [3, 3, 27, 3], 0.5, "ea097f82"),
+}
 
 
 def _convnext(
-    arch: str,
-    enum_cls: Any,
-    weights: Any,
-    kwargs: dict[str, Any],
-    widths: list[int],
-    depths: list[int],
-    sd: float,
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
 ) -> ConvNeXt:
+    widths, depths, sd, _ = _ARCHS[arch]
     setting = [
         CNBlockConfig(widths[i], widths[i + 1] if i < 3 else None, depths[i]) for i in range(4)
     ]
@@ -198,50 +172,16 @@ def _convnext(
     return _build(arch, enum_cls, weights, kwargs, lambda **k: ConvNeXt(setting, **k))
 
 
-def convnext_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ConvNeXt:
-    """ConvNeXt-T: 28,589,128 parameters."""
-    return _convnext(
-        "convnext_tiny",
-        ConvNeXt_Tiny_Weights,
-        weights,
-        kwargs,
-        [96, 192, 384, 768],
-        [3, 3, 9, 3],
-        0.1,
-    )
-
-
-def convnext_small(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ConvNeXt:
-    return _convnext(
-        "convnext_small",
-        ConvNeXt_Small_Weights,
-        weights,
-        kwargs,
-        [96, 192, 384, 768],
-        [3, 3, 27, 3],
-        0.4,
-    )
-
-
-def convnext_base(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ConvNeXt:
-    return _convnext(
-        "convnext_base",
-        ConvNeXt_Base_Weights,
-        weights,
-        kwargs,
-        [128, 256, 512, 1024],
-        [3, 3, 27, 3],
-        0.5,
-    )
-
-
-def convnext_large(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ConvNeXt:
-    return _convnext(
-        "convnext_large",
-        ConvNeXt_Large_Weights,
-        weights,
-        kwargs,
-        [192, 384, 768, 1536],
-        [3, 3, 27, 3],
-        0.5,
-    )
+_publish_archs(
+    globals(),
+    {
+        arch: (
+            "ConvNeXt_" + arch[len("convnext_") :].title() + "_Weights",
+            (f"{arch}-{row[-1]}.pth",),
+        )
+        for arch, row in _ARCHS.items()
+    },
+    _convnext,
+    returns="ConvNeXt",
+    docs={"convnext_tiny": "ConvNeXt-T: 28,589,128 parameters."},
+)

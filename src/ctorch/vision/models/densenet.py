@@ -10,19 +10,10 @@ import ctorch
 from ctorch import nn
 from ctorch.nn import functional as F
 
-from ._weights import WeightsEnum, hub_weights, load_weights, resolve_weights
+from ._utils import _publish_archs
+from ._weights import WeightsEnum, load_weights, resolve_weights
 
-__all__ = [
-    "DenseNet",
-    "DenseNet121_Weights",
-    "DenseNet161_Weights",
-    "DenseNet169_Weights",
-    "DenseNet201_Weights",
-    "densenet121",
-    "densenet161",
-    "densenet169",
-    "densenet201",
-]
+__all__ = ["DenseNet"]
 
 Tensor = ctorch.Tensor
 
@@ -164,26 +155,6 @@ class DenseNet(nn.Module):
         return self.classifier(out)
 
 
-class DenseNet121_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("densenet121-a639ec97.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class DenseNet161_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("densenet161-8d451a50.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class DenseNet169_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("densenet169-b2777c0a.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class DenseNet201_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("densenet201-c1103571.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
 # torchvision's published checkpoints use the old key names ("norm.1" instead of "norm1"):
 # renamed on load, as torchvision does.
 _OLD_KEY = re.compile(
@@ -199,26 +170,32 @@ def _rename_old_keys(state_dict: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _densenet(arch: str, enum_cls: Any, weights: Any, kwargs: Any, *cfg: Any) -> DenseNet:
+#: arch -> (growth_rate, block_config, num_init_features, checkpoint hash)
+_ARCHS = {
+    "densenet121": (32, (6, 12, 24, 16), 64, "a639ec97"),
+    "densenet161": (48, (6, 12, 36, 24), 96, "8d451a50"),
+    "densenet169": (32, (6, 12, 32, 32), 64, "b2777c0a"),
+    "densenet201": (32, (6, 12, 48, 32), 64, "c1103571"),
+}
+
+
+def _densenet(
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
+) -> DenseNet:
     w = resolve_weights(arch, enum_cls, weights, kwargs)
-    model = DenseNet(*cfg, **kwargs)
+    model = DenseNet(*_ARCHS[arch][:3], **kwargs)
     if w is not None:
         model.load_state_dict(_rename_old_keys(load_weights(w)))
     return model
 
 
-def densenet121(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> DenseNet:
-    """DenseNet-121: 7,978,856 parameters."""
-    return _densenet("densenet121", DenseNet121_Weights, weights, kwargs, 32, (6, 12, 24, 16), 64)
-
-
-def densenet161(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> DenseNet:
-    return _densenet("densenet161", DenseNet161_Weights, weights, kwargs, 48, (6, 12, 36, 24), 96)
-
-
-def densenet169(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> DenseNet:
-    return _densenet("densenet169", DenseNet169_Weights, weights, kwargs, 32, (6, 12, 32, 32), 64)
-
-
-def densenet201(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> DenseNet:
-    return _densenet("densenet201", DenseNet201_Weights, weights, kwargs, 32, (6, 12, 48, 32), 64)
+_publish_archs(
+    globals(),
+    {
+        arch: ("DenseNet" + arch[len("densenet") :] + "_Weights", (f"{arch}-{row[-1]}.pth",))
+        for arch, row in _ARCHS.items()
+    },
+    _densenet,
+    returns="DenseNet",
+    docs={"densenet121": "DenseNet-121: 7,978,856 parameters."},
+)

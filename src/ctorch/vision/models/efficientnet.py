@@ -21,36 +21,11 @@ from ._utils import (
     _init_conv_or_norm,
     _make_divisible,
     _PoolClassifierNet,
+    _publish_archs,
 )
-from ._weights import WeightsEnum, hub_weights
+from ._weights import WeightsEnum
 
-__all__ = [
-    "EfficientNet",
-    "MBConvConfig",
-    "FusedMBConvConfig",
-    "EfficientNet_B0_Weights",
-    "EfficientNet_B1_Weights",
-    "EfficientNet_B2_Weights",
-    "EfficientNet_B3_Weights",
-    "EfficientNet_B4_Weights",
-    "EfficientNet_B5_Weights",
-    "EfficientNet_B6_Weights",
-    "EfficientNet_B7_Weights",
-    "EfficientNet_V2_S_Weights",
-    "EfficientNet_V2_M_Weights",
-    "EfficientNet_V2_L_Weights",
-    "efficientnet_b0",
-    "efficientnet_b1",
-    "efficientnet_b2",
-    "efficientnet_b3",
-    "efficientnet_b4",
-    "efficientnet_b5",
-    "efficientnet_b6",
-    "efficientnet_b7",
-    "efficientnet_v2_s",
-    "efficientnet_v2_m",
-    "efficientnet_v2_l",
-]
+__all__ = ["EfficientNet", "MBConvConfig", "FusedMBConvConfig"]
 
 Tensor = ctorch.Tensor
 
@@ -64,7 +39,7 @@ class _MBConvConfig:
         input_channels: int,
         out_channels: int,
         num_layers: int,
-        block: Callable[..., nn.Module],
+        block: Callable[..., nn.Module] | None = None,
     ) -> None:
         self.expand_ratio = expand_ratio
         self.kernel = kernel
@@ -72,7 +47,7 @@ class _MBConvConfig:
         self.input_channels = input_channels
         self.out_channels = out_channels
         self.num_layers = num_layers
-        self.block = block
+        self.block = block or self._default_block()
 
     @staticmethod
     def adjust_channels(channels: float, width_mult: float, min_value: int | None = None) -> int:
@@ -96,8 +71,12 @@ class MBConvConfig(_MBConvConfig):
         out_channels = self.adjust_channels(out_channels, width_mult)
         num_layers = self.adjust_depth(num_layers, depth_mult)
         super().__init__(
-            expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block or MBConv
+            expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block
         )
+
+    @staticmethod
+    def _default_block() -> Callable[..., nn.Module]:
+        return MBConv
 
     @staticmethod
     def adjust_depth(num_layers: int, depth_mult: float) -> int:
@@ -105,28 +84,41 @@ class MBConvConfig(_MBConvConfig):
 
 
 class FusedMBConvConfig(_MBConvConfig):
+    # torchvision's signature: _MBConvConfig's, with ``block`` defaulting to FusedMBConv
+
+    @staticmethod
+    def _default_block() -> Callable[..., nn.Module]:
+        return FusedMBConv
+
+
+class _MBBlock(nn.Module):
+    """What MBConv and FusedMBConv share: the stride check, ``block`` (the layers
+    ``make_layers(expanded_channels)`` returns), stochastic depth on the residual branch."""
+
     def __init__(
         self,
-        expand_ratio: float,
-        kernel: int,
-        stride: int,
-        input_channels: int,
-        out_channels: int,
-        num_layers: int,
-        block: Callable[..., nn.Module] | None = None,
+        cnf: _MBConvConfig,
+        stochastic_depth_prob: float,
+        make_layers: Callable[[int], list[nn.Module]],
     ) -> None:
-        super().__init__(
-            expand_ratio,
-            kernel,
-            stride,
-            input_channels,
-            out_channels,
-            num_layers,
-            block or FusedMBConv,
-        )
+        super().__init__()
+        if not (1 <= cnf.stride <= 2):
+            raise ValueError(f"illegal stride value {cnf.stride}")
+        self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
+        expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
+        self.block = nn.Sequential(*make_layers(expanded_channels))
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+        self.out_channels = cnf.out_channels
+
+    def forward(self, input: Tensor) -> Tensor:
+        result = self.block(input)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result = result + input
+        return result
 
 
-class MBConv(nn.Module):
+class MBConv(_MBBlock):
     def __init__(
         self,
         cnf: MBConvConfig,
@@ -134,114 +126,59 @@ class MBConv(nn.Module):
         norm_layer: Callable[..., nn.Module],
         se_layer: Callable[..., nn.Module] = SqueezeExcitation,
     ) -> None:
-        super().__init__()
-        if not (1 <= cnf.stride <= 2):
-            raise ValueError(f"illegal stride value {cnf.stride}")
-        self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
-        layers: list[nn.Module] = []
-        activation_layer = nn.SiLU
-        expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
-        if expanded_channels != cnf.input_channels:
+        def make_layers(expanded: int) -> list[nn.Module]:
+            cna = partial(Conv2dNormActivation, norm_layer=norm_layer)
+            layers: list[nn.Module] = []
+            if expanded != cnf.input_channels:
+                layers.append(
+                    cna(cnf.input_channels, expanded, kernel_size=1, activation_layer=nn.SiLU)
+                )
             layers.append(
-                Conv2dNormActivation(
-                    cnf.input_channels,
-                    expanded_channels,
-                    kernel_size=1,
-                    norm_layer=norm_layer,
-                    activation_layer=activation_layer,
+                cna(
+                    expanded,
+                    expanded,
+                    kernel_size=cnf.kernel,
+                    stride=cnf.stride,
+                    groups=expanded,
+                    activation_layer=nn.SiLU,
                 )
             )
-        layers.append(
-            Conv2dNormActivation(
-                expanded_channels,
-                expanded_channels,
-                kernel_size=cnf.kernel,
-                stride=cnf.stride,
-                groups=expanded_channels,
-                norm_layer=norm_layer,
-                activation_layer=activation_layer,
+            squeeze_channels = max(1, cnf.input_channels // 4)
+            layers.append(
+                se_layer(expanded, squeeze_channels, activation=partial(nn.SiLU, inplace=True))
             )
-        )
-        squeeze_channels = max(1, cnf.input_channels // 4)
-        layers.append(
-            se_layer(expanded_channels, squeeze_channels, activation=partial(nn.SiLU, inplace=True))
-        )
-        layers.append(
-            Conv2dNormActivation(
-                expanded_channels,
-                cnf.out_channels,
-                kernel_size=1,
-                norm_layer=norm_layer,
-                activation_layer=None,
-            )
-        )
-        self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
-        self.out_channels = cnf.out_channels
+            layers.append(cna(expanded, cnf.out_channels, kernel_size=1, activation_layer=None))
+            return layers
 
-    def forward(self, input: Tensor) -> Tensor:
-        result = self.block(input)
-        if self.use_res_connect:
-            result = self.stochastic_depth(result)
-            result = result + input
-        return result
+        super().__init__(cnf, stochastic_depth_prob, make_layers)
 
 
-class FusedMBConv(nn.Module):
+class FusedMBConv(_MBBlock):
     def __init__(
         self,
         cnf: FusedMBConvConfig,
         stochastic_depth_prob: float,
         norm_layer: Callable[..., nn.Module],
     ) -> None:
-        super().__init__()
-        if not (1 <= cnf.stride <= 2):
-            raise ValueError(f"illegal stride value {cnf.stride}")
-        self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
-        layers: list[nn.Module] = []
-        activation_layer = nn.SiLU
-        expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
-        if expanded_channels != cnf.input_channels:
-            layers.append(
-                Conv2dNormActivation(
+        def make_layers(expanded: int) -> list[nn.Module]:
+            cna = partial(Conv2dNormActivation, norm_layer=norm_layer)
+            # the kernel-size conv expands (a 1x1 conv projects back) or, with no expansion,
+            # maps straight to the output channels
+            first = cnf.out_channels if expanded == cnf.input_channels else expanded
+            layers: list[nn.Module] = [
+                cna(
                     cnf.input_channels,
-                    expanded_channels,
+                    first,
                     kernel_size=cnf.kernel,
                     stride=cnf.stride,
-                    norm_layer=norm_layer,
-                    activation_layer=activation_layer,
+                    activation_layer=nn.SiLU,
                 )
-            )
-            layers.append(
-                Conv2dNormActivation(
-                    expanded_channels,
-                    cnf.out_channels,
-                    kernel_size=1,
-                    norm_layer=norm_layer,
-                    activation_layer=None,
-                )
-            )
-        else:
-            layers.append(
-                Conv2dNormActivation(
-                    cnf.input_channels,
-                    cnf.out_channels,
-                    kernel_size=cnf.kernel,
-                    stride=cnf.stride,
-                    norm_layer=norm_layer,
-                    activation_layer=activation_layer,
-                )
-            )
-        self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
-        self.out_channels = cnf.out_channels
+            ]
+            if expanded != cnf.input_channels:
+                layers.append(cna(expanded, cnf.out_channels, kernel_size=1, activation_layer=None))
+            return layers
 
-    def forward(self, input: Tensor) -> Tensor:
-        result = self.block(input)
-        if self.use_res_connect:
-            result = self.stochastic_depth(result)
-            result = result + input
-        return result
+        super().__init__(cnf, stochastic_depth_prob, make_layers)
 
 
 class EfficientNet(_PoolClassifierNet):
@@ -297,135 +234,66 @@ class EfficientNet(_PoolClassifierNet):
                 nn.init.zeros_(m.bias)
 
 
+#: each stage's (expand_ratio, kernel, stride): EfficientNet-B's (MBConv blocks) and
+#: EfficientNetV2's (FusedMBConv for the first three stages, MBConv after; S has six stages)
+_B_STAGES = [(1, 3, 1), (6, 3, 2), (6, 5, 2), (6, 3, 2), (6, 5, 1), (6, 5, 2), (6, 3, 1)]
+_V2_STAGES = [(1, 3, 1), (4, 3, 2), (4, 3, 2), (4, 3, 2), (6, 3, 1), (6, 3, 2), (6, 3, 1)]
+#: (channels: the stem's then each stage's output, layers per stage)
+_B_WIDTHS = ((32, 16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1))
+_V2_WIDTHS = {
+    "efficientnet_v2_s": ((24, 24, 48, 64, 128, 160, 256), (2, 4, 4, 6, 9, 15)),
+    "efficientnet_v2_m": ((24, 24, 48, 80, 160, 176, 304, 512), (3, 5, 5, 7, 14, 18, 5)),
+    "efficientnet_v2_l": ((32, 32, 64, 96, 192, 224, 384, 640), (4, 7, 7, 10, 19, 25, 7)),
+}
+
+
 def _efficientnet_conf(
     arch: str, **kwargs: Any
 ) -> tuple[list[MBConvConfig | FusedMBConvConfig], int | None]:
-    setting: list[MBConvConfig | FusedMBConvConfig]
+    configs: list[Callable[..., MBConvConfig | FusedMBConvConfig]]
     if arch.startswith("efficientnet_b"):
         c = partial(MBConvConfig, width_mult=kwargs["width_mult"], depth_mult=kwargs["depth_mult"])
-        setting = [
-            c(1, 3, 1, 32, 16, 1),
-            c(6, 3, 2, 16, 24, 2),
-            c(6, 5, 2, 24, 40, 2),
-            c(6, 3, 2, 40, 80, 3),
-            c(6, 5, 1, 80, 112, 3),
-            c(6, 5, 2, 112, 192, 4),
-            c(6, 3, 1, 192, 320, 1),
-        ]
-        return setting, None
-    F, M = FusedMBConvConfig, MBConvConfig  # noqa: N806
-    if arch.startswith("efficientnet_v2_s"):
-        setting = [
-            F(1, 3, 1, 24, 24, 2),
-            F(4, 3, 2, 24, 48, 4),
-            F(4, 3, 2, 48, 64, 4),
-            M(4, 3, 2, 64, 128, 6),
-            M(6, 3, 1, 128, 160, 9),
-            M(6, 3, 2, 160, 256, 15),
-        ]
-    elif arch.startswith("efficientnet_v2_m"):
-        setting = [
-            F(1, 3, 1, 24, 24, 3),
-            F(4, 3, 2, 24, 48, 5),
-            F(4, 3, 2, 48, 80, 5),
-            M(4, 3, 2, 80, 160, 7),
-            M(6, 3, 1, 160, 176, 14),
-            M(6, 3, 2, 176, 304, 18),
-            M(6, 3, 1, 304, 512, 5),
-        ]
-    elif arch.startswith("efficientnet_v2_l"):
-        setting = [
-            F(1, 3, 1, 32, 32, 4),
-            F(4, 3, 2, 32, 64, 7),
-            F(4, 3, 2, 64, 96, 7),
-            M(4, 3, 2, 96, 192, 10),
-            M(6, 3, 1, 192, 224, 19),
-            M(6, 3, 2, 224, 384, 25),
-            M(6, 3, 1, 384, 640, 7),
-        ]
+        configs, stages, (channels, depths), last_channel = [c] * 7, _B_STAGES, _B_WIDTHS, None
+    elif arch in _V2_WIDTHS:
+        configs = [FusedMBConvConfig] * 3 + [MBConvConfig] * 4
+        stages, (channels, depths), last_channel = _V2_STAGES, _V2_WIDTHS[arch], 1280
     else:
         raise ValueError(f"Unsupported model type {arch}")
-    return setting, 1280
-
-
-class EfficientNet_B0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b0_rwightman-7f5810bc.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B1_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b1_rwightman-bac287d4.pth")
-    IMAGENET1K_V2 = hub_weights("efficientnet_b1-c27df63c.pth")
-    DEFAULT = IMAGENET1K_V2
-
-
-class EfficientNet_B2_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b2_rwightman-c35c1473.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B3_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b3_rwightman-b3899882.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B4_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b4_rwightman-23ab8bcd.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b5_lukemelas-1a07897c.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B6_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b6_lukemelas-24a108a5.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_B7_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_b7_lukemelas-c5b4e57e.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_V2_S_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_v2_s-dd5fe13b.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_V2_M_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_v2_m-dc08266a.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class EfficientNet_V2_L_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("efficientnet_v2_l-59c71312.pth")
-    DEFAULT = IMAGENET1K_V1
+    setting = [
+        config(expand_ratio, kernel, stride, c_in, c_out, n)
+        # V2-S has one stage fewer than the tables: zip stops at its depths
+        for config, (expand_ratio, kernel, stride), c_in, c_out, n in zip(
+            configs, stages, channels, channels[1:], depths, strict=False
+        )
+    ]
+    return setting, last_channel
 
 
 _BN_B5 = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
 _BN_V2 = partial(nn.BatchNorm2d, eps=1e-03)
 
-#: arch -> (weights enum, classifier dropout, norm layer (None: BatchNorm2d's defaults),
-#: width_mult, depth_mult (None for V2, whose stages are listed whole))
-_ARCHS: dict[str, tuple[Any, float, Any, float | None, float | None]] = {
-    "efficientnet_b0": (EfficientNet_B0_Weights, 0.2, None, 1.0, 1.0),
-    "efficientnet_b1": (EfficientNet_B1_Weights, 0.2, None, 1.0, 1.1),
-    "efficientnet_b2": (EfficientNet_B2_Weights, 0.3, None, 1.1, 1.2),
-    "efficientnet_b3": (EfficientNet_B3_Weights, 0.3, None, 1.2, 1.4),
-    "efficientnet_b4": (EfficientNet_B4_Weights, 0.4, None, 1.4, 1.8),
-    "efficientnet_b5": (EfficientNet_B5_Weights, 0.4, _BN_B5, 1.6, 2.2),
-    "efficientnet_b6": (EfficientNet_B6_Weights, 0.5, _BN_B5, 1.8, 2.6),
-    "efficientnet_b7": (EfficientNet_B7_Weights, 0.5, _BN_B5, 2.0, 3.1),
-    "efficientnet_v2_s": (EfficientNet_V2_S_Weights, 0.2, _BN_V2, None, None),
-    "efficientnet_v2_m": (EfficientNet_V2_M_Weights, 0.3, _BN_V2, None, None),
-    "efficientnet_v2_l": (EfficientNet_V2_L_Weights, 0.4, _BN_V2, None, None),
+#: arch -> (checkpoint files, each ``arch + suffix + ".pth"``: IMAGENET1K_V1, V2 (DEFAULT the
+#: last), classifier dropout, norm layer (None: BatchNorm2d's defaults), width_mult,
+#: depth_mult (None for V2, whose stages are listed whole))
+_ARCHS: dict[str, tuple[Any, ...]] = {
+    "efficientnet_b0": (("_rwightman-7f5810bc",), 0.2, None, 1.0, 1.0),
+    "efficientnet_b1": (("_rwightman-bac287d4", "-c27df63c"), 0.2, None, 1.0, 1.1),
+    "efficientnet_b2": (("_rwightman-c35c1473",), 0.3, None, 1.1, 1.2),
+    "efficientnet_b3": (("_rwightman-b3899882",), 0.3, None, 1.2, 1.4),
+    "efficientnet_b4": (("_rwightman-23ab8bcd",), 0.4, None, 1.4, 1.8),
+    "efficientnet_b5": (("_lukemelas-1a07897c",), 0.4, _BN_B5, 1.6, 2.2),
+    "efficientnet_b6": (("_lukemelas-24a108a5",), 0.5, _BN_B5, 1.8, 2.6),
+    "efficientnet_b7": (("_lukemelas-c5b4e57e",), 0.5, _BN_B5, 2.0, 3.1),
+    "efficientnet_v2_s": (("-dd5fe13b",), 0.2, _BN_V2, None, None),
+    "efficientnet_v2_m": (("-dc08266a",), 0.3, _BN_V2, None, None),
+    "efficientnet_v2_l": (("-59c71312",), 0.4, _BN_V2, None, None),
 }
 
 
-def _efficientnet(arch: str, weights: Any, kwargs: dict[str, Any]) -> EfficientNet:
-    enum_cls, dropout, norm_layer, width_mult, depth_mult = _ARCHS[arch]
+def _efficientnet(
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
+) -> EfficientNet:
+    dropout, norm_layer, width_mult, depth_mult = _ARCHS[arch][1:]
     conf = {} if width_mult is None else dict(width_mult=width_mult, depth_mult=depth_mult)
     setting, last_channel = _efficientnet_conf(arch, **conf)
     if norm_layer is not None:
@@ -440,47 +308,19 @@ def _efficientnet(arch: str, weights: Any, kwargs: dict[str, Any]) -> EfficientN
     )
 
 
-def efficientnet_b0(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    """EfficientNet-B0: 5,288,548 parameters."""
-    return _efficientnet("efficientnet_b0", weights, kwargs)
-
-
-def efficientnet_b1(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b1", weights, kwargs)
-
-
-def efficientnet_b2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b2", weights, kwargs)
-
-
-def efficientnet_b3(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b3", weights, kwargs)
-
-
-def efficientnet_b4(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b4", weights, kwargs)
-
-
-def efficientnet_b5(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b5", weights, kwargs)
-
-
-def efficientnet_b6(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b6", weights, kwargs)
-
-
-def efficientnet_b7(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_b7", weights, kwargs)
-
-
-def efficientnet_v2_s(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    """EfficientNetV2-S: 21,458,488 parameters."""
-    return _efficientnet("efficientnet_v2_s", weights, kwargs)
-
-
-def efficientnet_v2_m(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_v2_m", weights, kwargs)
-
-
-def efficientnet_v2_l(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> EfficientNet:
-    return _efficientnet("efficientnet_v2_l", weights, kwargs)
+_publish_archs(
+    globals(),
+    {
+        arch: (
+            "EfficientNet_" + arch[len("efficientnet_") :].upper() + "_Weights",
+            tuple(arch + suffix + ".pth" for suffix in row[0]),
+        )
+        for arch, row in _ARCHS.items()
+    },
+    _efficientnet,
+    returns="EfficientNet",
+    docs={
+        "efficientnet_b0": "EfficientNet-B0: 5,288,548 parameters.",
+        "efficientnet_v2_s": "EfficientNetV2-S: 21,458,488 parameters.",
+    },
+)

@@ -18,16 +18,11 @@ from ._utils import (
     _init_conv_or_norm,
     _make_divisible,
     _PoolClassifierNet,
+    _publish_archs,
 )
-from ._weights import WeightsEnum, hub_weights
+from ._weights import WeightsEnum
 
-__all__ = [
-    "MobileNetV3",
-    "MobileNet_V3_Large_Weights",
-    "MobileNet_V3_Small_Weights",
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
-]
+__all__ = ["MobileNetV3"]
 
 Tensor = ctorch.Tensor
 
@@ -215,18 +210,9 @@ def _mobilenet_v3_conf(
     return setting, last_channel
 
 
-class MobileNet_V3_Large_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("mobilenet_v3_large-8738ca79.pth")
-    IMAGENET1K_V2 = hub_weights("mobilenet_v3_large-5c1a4163.pth")
-    DEFAULT = IMAGENET1K_V2
-
-
-class MobileNet_V3_Small_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("mobilenet_v3_small-047dcff4.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-def _mobilenet_v3(arch: str, enum_cls: Any, weights: Any, kwargs: dict[str, Any]) -> MobileNetV3:
+def _mobilenet_v3(
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
+) -> MobileNetV3:
     conf = {k: kwargs.pop(k) for k in ("width_mult", "reduced_tail", "dilated") if k in kwargs}
     setting, last_channel = _mobilenet_v3_conf(arch, **conf)
     return _build(
@@ -234,11 +220,19 @@ def _mobilenet_v3(arch: str, enum_cls: Any, weights: Any, kwargs: dict[str, Any]
     )
 
 
-def mobilenet_v3_large(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV3:
-    """MobileNetV3-Large: 5,483,032 parameters."""
-    return _mobilenet_v3("mobilenet_v3_large", MobileNet_V3_Large_Weights, weights, kwargs)
-
-
-def mobilenet_v3_small(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV3:
-    """MobileNetV3-Small: 2,542,856 parameters."""
-    return _mobilenet_v3("mobilenet_v3_small", MobileNet_V3_Small_Weights, weights, kwargs)
+_publish_archs(
+    globals(),
+    {
+        "mobilenet_v3_large": (
+            "MobileNet_V3_Large_Weights",
+            ("mobilenet_v3_large-8738ca79.pth", "mobilenet_v3_large-5c1a4163.pth"),
+        ),
+        "mobilenet_v3_small": ("MobileNet_V3_Small_Weights", ("mobilenet_v3_small-047dcff4.pth",)),
+    },
+    _mobilenet_v3,
+    returns="MobileNetV3",
+    docs={
+        "mobilenet_v3_large": "MobileNetV3-Large: 5,483,032 parameters.",
+        "mobilenet_v3_small": "MobileNetV3-Small: 2,542,856 parameters.",
+    },
+)

@@ -14,8 +14,8 @@ import ctorch
 from ctorch import nn
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
-from ._utils import _build, _make_divisible
-from ._weights import WeightsEnum, hub_weights
+from ._utils import _build, _make_divisible, _publish_archs
+from ._weights import WeightsEnum
 
 Tensor = ctorch.Tensor
 
@@ -326,29 +326,25 @@ class RegNet(nn.Module):
         return self.fc(x)
 
 
-def _make(arch: str) -> tuple[type[WeightsEnum], Callable[..., RegNet]]:
-    depth, w_0, w_a, w_m, gw, se, url = _ARCHS[arch]
-    enum_name = "RegNet_" + arch[len("regnet_") :].upper() + "_Weights"
-    w = hub_weights(url)
-    enum_cls = WeightsEnum(  # type: ignore[call-overload]
-        enum_name, [("IMAGENET1K_V1", w), ("DEFAULT", w)], module=__name__
+def _regnet(arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]) -> RegNet:
+    depth, w_0, w_a, w_m, gw, se, _ = _ARCHS[arch]
+    params = BlockParams.from_init_params(
+        depth=depth, w_0=w_0, w_a=w_a, w_m=w_m, group_width=gw, se_ratio=se
     )
+    kwargs.setdefault("norm_layer", partial(nn.BatchNorm2d, eps=1e-05, momentum=0.1))
+    return _build(arch, enum_cls, weights, kwargs, lambda **k: RegNet(params, **k))
 
-    def constructor(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> RegNet:
-        params = BlockParams.from_init_params(
-            depth=depth, w_0=w_0, w_a=w_a, w_m=w_m, group_width=gw, se_ratio=se
+
+_publish_archs(
+    globals(),
+    {
+        arch: (
+            "RegNet_" + arch[len("regnet_") :].upper() + "_Weights",
+            (row[-1],),
         )
-        kwargs.setdefault("norm_layer", partial(nn.BatchNorm2d, eps=1e-05, momentum=0.1))
-        return _build(arch, enum_cls, weights, kwargs, lambda **k: RegNet(params, **k))
-
-    constructor.__name__ = constructor.__qualname__ = arch
-    constructor.__doc__ = f"{arch} with torchvision's layout."
-    return enum_cls, constructor
-
-
-for _arch in _ARCHS:
-    _enum, _fn = _make(_arch)
-    globals()[_enum.__name__] = _enum
-    globals()[_arch] = _fn
-    __all__ += [_enum.__name__, _arch]
-del _arch, _enum, _fn
+        for arch, row in _ARCHS.items()
+    },
+    _regnet,
+    returns="RegNet",
+    docs={arch: f"{arch} with torchvision's layout." for arch in _ARCHS},
+)

@@ -7,32 +7,15 @@ torchvision state_dict loads with ``load_state_dict``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import ctorch
 from ctorch import nn
 
-from ._weights import Weights, WeightsEnum, hub_weights, load_weights, resolve_weights
+from ._utils import _build, _publish_archs
+from ._weights import WeightsEnum
 
-__all__ = [
-    "ResNet",
-    "BasicBlock",
-    "Bottleneck",
-    "ResNet18_Weights",
-    "ResNet34_Weights",
-    "ResNet50_Weights",
-    "ResNet101_Weights",
-    "ResNet152_Weights",
-    "ResNeXt50_32X4D_Weights",
-    "Wide_ResNet50_2_Weights",
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "resnet101",
-    "resnet152",
-    "resnext50_32x4d",
-    "wide_resnet50_2",
-]
+__all__ = ["ResNet", "BasicBlock", "Bottleneck"]
 
 Tensor = ctorch.Tensor
 
@@ -58,8 +41,23 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
+class _BlockArgs(NamedTuple):
+    inplanes: int
+    planes: int
+    stride: int
+    groups: int
+    base_width: int
+    dilation: int
+    norm_layer: Callable[..., nn.Module]
+
+
+class _ResidualBlock(nn.Module):
+    """What BasicBlock and Bottleneck share: torchvision's signature, the modules ``_layers``
+    lists (in registration order) then ``downsample``, and the forward: conv/norm pairs with a
+    ReLU between them, plus the (downsampled) input, then a ReLU."""
+
     expansion: int = 1
+    _pairs: tuple[tuple[str, str], ...] = ()
 
     def __init__(
         self,
@@ -75,25 +73,23 @@ class BasicBlock(nn.Module):
         super().__init__()
         if norm_layer is None:
             norm_layer = nn.BatchNorm2d
-        if groups != 1 or base_width != 64:
-            raise ValueError("BasicBlock only supports groups=1 and base_width=64")
-        if dilation > 1:
-            raise NotImplementedError("Dilation > 1 not supported in BasicBlock")
-        self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = norm_layer(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv3x3(planes, planes)
-        self.bn2 = norm_layer(planes)
+        args = _BlockArgs(inplanes, planes, stride, groups, base_width, dilation, norm_layer)
+        for name, module in self._layers(args):
+            setattr(self, name, module)
         self.downsample = downsample
         self.stride = stride
 
+    def _layers(self, a: _BlockArgs) -> list[tuple[str, nn.Module]]:
+        raise NotImplementedError
+
     def forward(self, x: Tensor) -> Tensor:
         identity = x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
+        out = x
+        last = len(self._pairs) - 1
+        for i, (conv, norm) in enumerate(self._pairs):
+            out = getattr(self, norm)(getattr(self, conv)(out))
+            if i != last:
+                out = self.relu(out)
         if self.downsample is not None:
             identity = self.downsample(x)
         out += identity
@@ -101,51 +97,42 @@ class BasicBlock(nn.Module):
         return out
 
 
-class Bottleneck(nn.Module):
+class BasicBlock(_ResidualBlock):
+    expansion: int = 1
+    _pairs = (("conv1", "bn1"), ("conv2", "bn2"))
+
+    def _layers(self, a: _BlockArgs) -> list[tuple[str, nn.Module]]:
+        if a.groups != 1 or a.base_width != 64:
+            raise ValueError("BasicBlock only supports groups=1 and base_width=64")
+        if a.dilation > 1:
+            raise NotImplementedError("Dilation > 1 not supported in BasicBlock")
+        return [
+            ("conv1", conv3x3(a.inplanes, a.planes, a.stride)),
+            ("bn1", a.norm_layer(a.planes)),
+            ("relu", nn.ReLU(inplace=True)),
+            ("conv2", conv3x3(a.planes, a.planes)),
+            ("bn2", a.norm_layer(a.planes)),
+        ]
+
+
+class Bottleneck(_ResidualBlock):
     """Bottleneck with the stride on the 3x3 convolution (ResNet V1.5, as torchvision)."""
 
     expansion: int = 4
+    _pairs = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        groups: int = 1,
-        base_width: int = 64,
-        dilation: int = 1,
-        norm_layer: Callable[..., nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
-        width = int(planes * (base_width / 64.0)) * groups
-        self.conv1 = conv1x1(inplanes, width)
-        self.bn1 = norm_layer(width)
-        self.conv2 = conv3x3(width, width, stride, groups, dilation)
-        self.bn2 = norm_layer(width)
-        self.conv3 = conv1x1(width, planes * self.expansion)
-        self.bn3 = norm_layer(planes * self.expansion)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.stride = stride
-
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-        out = self.conv3(out)
-        out = self.bn3(out)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out += identity
-        out = self.relu(out)
-        return out
+    def _layers(self, a: _BlockArgs) -> list[tuple[str, nn.Module]]:
+        width = int(a.planes * (a.base_width / 64.0)) * a.groups
+        out = a.planes * self.expansion
+        return [
+            ("conv1", conv1x1(a.inplanes, width)),
+            ("bn1", a.norm_layer(width)),
+            ("conv2", conv3x3(width, width, a.stride, a.groups, a.dilation)),
+            ("bn2", a.norm_layer(width)),
+            ("conv3", conv1x1(width, out)),
+            ("bn3", a.norm_layer(out)),
+            ("relu", nn.ReLU(inplace=True)),
+        ]
 
 
 class ResNet(nn.Module):
@@ -270,102 +257,51 @@ class ResNet(nn.Module):
         return self._forward_impl(x)
 
 
-def _w(name: str) -> Weights:
-    return hub_weights(f"{name}.pth")
+#: arch -> (block, blocks per stage, constructor keywords' defaults)
+_ARCHS: dict[str, tuple[type[BasicBlock | Bottleneck], list[int], dict[str, int]]] = {
+    "resnet18": (BasicBlock, [2, 2, 2, 2], {}),
+    "resnet34": (BasicBlock, [3, 4, 6, 3], {}),
+    "resnet50": (Bottleneck, [3, 4, 6, 3], {}),
+    "resnet101": (Bottleneck, [3, 4, 23, 3], {}),
+    "resnet152": (Bottleneck, [3, 8, 36, 3], {}),
+    "resnext50_32x4d": (Bottleneck, [3, 4, 6, 3], {"groups": 32, "width_per_group": 4}),
+    "wide_resnet50_2": (Bottleneck, [3, 4, 6, 3], {"width_per_group": 64 * 2}),
+}
+#: arch -> (weights enum, checkpoint hashes (IMAGENET1K_V1, V2; DEFAULT is the last))
+_WEIGHTS = {
+    "resnet18": ("ResNet18_Weights", ("f37072fd",)),
+    "resnet34": ("ResNet34_Weights", ("b627a593",)),
+    "resnet50": ("ResNet50_Weights", ("0676ba61", "11ad3fa6")),
+    "resnet101": ("ResNet101_Weights", ("63fe2227", "cd907fc2")),
+    "resnet152": ("ResNet152_Weights", ("394f9c45", "f82ba261")),
+    "resnext50_32x4d": ("ResNeXt50_32X4D_Weights", ("7cdf4587", "1a0047aa")),
+    "wide_resnet50_2": ("Wide_ResNet50_2_Weights", ("95faca4d", "9ba9bcbe")),
+}
+_DOCS = {
+    "resnet18": "ResNet-18: 11,689,512 parameters.",
+    "resnet34": "ResNet-34: 21,797,672 parameters.",
+    "resnet50": "ResNet-50 (V1.5): 25,557,032 parameters.",
+    "resnet101": "ResNet-101 (V1.5).",
+    "resnet152": "ResNet-152 (V1.5).",
+    "resnext50_32x4d": "ResNeXt-50 32x4d (grouped 3x3 convolutions).",
+    "wide_resnet50_2": "Wide ResNet-50-2 (bottleneck width doubled).",
+}
 
 
-class ResNet18_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnet18-f37072fd")
-    DEFAULT = IMAGENET1K_V1
+def _resnet(arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]) -> ResNet:
+    block, layers, defaults = _ARCHS[arch]
+    for key, value in defaults.items():
+        kwargs.setdefault(key, value)
+    return _build(arch, enum_cls, weights, kwargs, lambda **k: ResNet(block, layers, **k))
 
 
-class ResNet34_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnet34-b627a593")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ResNet50_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnet50-0676ba61")
-    IMAGENET1K_V2 = _w("resnet50-11ad3fa6")
-    DEFAULT = IMAGENET1K_V2
-
-
-class ResNet101_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnet101-63fe2227")
-    IMAGENET1K_V2 = _w("resnet101-cd907fc2")
-    DEFAULT = IMAGENET1K_V2
-
-
-class ResNet152_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnet152-394f9c45")
-    IMAGENET1K_V2 = _w("resnet152-f82ba261")
-    DEFAULT = IMAGENET1K_V2
-
-
-class ResNeXt50_32X4D_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("resnext50_32x4d-7cdf4587")
-    IMAGENET1K_V2 = _w("resnext50_32x4d-1a0047aa")
-    DEFAULT = IMAGENET1K_V2
-
-
-class Wide_ResNet50_2_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("wide_resnet50_2-95faca4d")
-    IMAGENET1K_V2 = _w("wide_resnet50_2-9ba9bcbe")
-    DEFAULT = IMAGENET1K_V2
-
-
-def _resnet(
-    arch: str,
-    block: type[BasicBlock | Bottleneck],
-    layers: list[int],
-    enum_cls: type[WeightsEnum],
-    weights: Any,
-    kwargs: dict[str, Any],
-) -> ResNet:
-    w = resolve_weights(arch, enum_cls, weights, kwargs)
-    model = ResNet(block, layers, **kwargs)
-    if w is not None:
-        model.load_state_dict(load_weights(w))
-    return model
-
-
-def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-18: 11,689,512 parameters."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], ResNet18_Weights, weights, kwargs)
-
-
-def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-34: 21,797,672 parameters."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], ResNet34_Weights, weights, kwargs)
-
-
-def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-50 (V1.5): 25,557,032 parameters."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], ResNet50_Weights, weights, kwargs)
-
-
-def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-101 (V1.5)."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], ResNet101_Weights, weights, kwargs)
-
-
-def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-152 (V1.5)."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], ResNet152_Weights, weights, kwargs)
-
-
-def resnext50_32x4d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNeXt-50 32x4d (grouped 3x3 convolutions)."""
-    kwargs.setdefault("groups", 32)
-    kwargs.setdefault("width_per_group", 4)
-    return _resnet(
-        "resnext50_32x4d", Bottleneck, [3, 4, 6, 3], ResNeXt50_32X4D_Weights, weights, kwargs
-    )
-
-
-def wide_resnet50_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """Wide ResNet-50-2 (bottleneck width doubled)."""
-    kwargs.setdefault("width_per_group", 64 * 2)
-    return _resnet(
-        "wide_resnet50_2", Bottleneck, [3, 4, 6, 3], Wide_ResNet50_2_Weights, weights, kwargs
-    )
+_publish_archs(
+    globals(),
+    {
+        arch: (enum_name, tuple(f"{arch}-{h}.pth" for h in hashes))
+        for arch, (enum_name, hashes) in _WEIGHTS.items()
+    },
+    _resnet,
+    returns="ResNet",
+    docs=_DOCS,
+)

@@ -8,20 +8,10 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._utils import _build
-from ._weights import WeightsEnum, hub_weights
+from ._utils import _build, _publish_archs
+from ._weights import WeightsEnum
 
-__all__ = [
-    "ShuffleNetV2",
-    "ShuffleNet_V2_X0_5_Weights",
-    "ShuffleNet_V2_X1_0_Weights",
-    "ShuffleNet_V2_X1_5_Weights",
-    "ShuffleNet_V2_X2_0_Weights",
-    "shufflenet_v2_x0_5",
-    "shufflenet_v2_x1_0",
-    "shufflenet_v2_x1_5",
-    "shufflenet_v2_x2_0",
-]
+__all__ = ["ShuffleNetV2"]
 
 Tensor = ctorch.Tensor
 
@@ -149,78 +139,31 @@ class ShuffleNetV2(nn.Module):
         return self._forward_impl(x)
 
 
-class ShuffleNet_V2_X0_5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("shufflenetv2_x0.5-f707e7126e.pth")
-    DEFAULT = IMAGENET1K_V1
+#: arch -> (stage output channels (with conv1's first and conv5's last), checkpoint file)
+_ARCHS = {
+    "shufflenet_v2_x0_5": ([24, 48, 96, 192, 1024], "shufflenetv2_x0.5-f707e7126e.pth"),
+    "shufflenet_v2_x1_0": ([24, 116, 232, 464, 1024], "shufflenetv2_x1-5666bf0f80.pth"),
+    "shufflenet_v2_x1_5": ([24, 176, 352, 704, 1024], "shufflenetv2_x1_5-3c479a10.pth"),
+    "shufflenet_v2_x2_0": ([24, 244, 488, 976, 2048], "shufflenetv2_x2_0-8be3c8ee.pth"),
+}
 
 
-class ShuffleNet_V2_X1_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("shufflenetv2_x1-5666bf0f80.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ShuffleNet_V2_X1_5_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("shufflenetv2_x1_5-3c479a10.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ShuffleNet_V2_X2_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("shufflenetv2_x2_0-8be3c8ee.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-def _shufflenet(arch: str, enum_cls: Any, weights: Any, kwargs: Any, *cfg: Any) -> ShuffleNetV2:
-    return _build(arch, enum_cls, weights, kwargs, lambda **k: ShuffleNetV2(*cfg, **k))
-
-
-def shufflenet_v2_x0_5(
-    *, weights: Any = None, progress: bool = True, **kwargs: Any
+def _shufflenet(
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
 ) -> ShuffleNetV2:
-    return _shufflenet(
-        "shufflenet_v2_x0_5",
-        ShuffleNet_V2_X0_5_Weights,
-        weights,
-        kwargs,
-        [4, 8, 4],
-        [24, 48, 96, 192, 1024],
+    channels = _ARCHS[arch][0]
+    return _build(
+        arch, enum_cls, weights, kwargs, lambda **k: ShuffleNetV2([4, 8, 4], channels, **k)
     )
 
 
-def shufflenet_v2_x1_0(
-    *, weights: Any = None, progress: bool = True, **kwargs: Any
-) -> ShuffleNetV2:
-    """ShuffleNetV2 x1.0: 2,278,604 parameters."""
-    return _shufflenet(
-        "shufflenet_v2_x1_0",
-        ShuffleNet_V2_X1_0_Weights,
-        weights,
-        kwargs,
-        [4, 8, 4],
-        [24, 116, 232, 464, 1024],
-    )
-
-
-def shufflenet_v2_x1_5(
-    *, weights: Any = None, progress: bool = True, **kwargs: Any
-) -> ShuffleNetV2:
-    return _shufflenet(
-        "shufflenet_v2_x1_5",
-        ShuffleNet_V2_X1_5_Weights,
-        weights,
-        kwargs,
-        [4, 8, 4],
-        [24, 176, 352, 704, 1024],
-    )
-
-
-def shufflenet_v2_x2_0(
-    *, weights: Any = None, progress: bool = True, **kwargs: Any
-) -> ShuffleNetV2:
-    return _shufflenet(
-        "shufflenet_v2_x2_0",
-        ShuffleNet_V2_X2_0_Weights,
-        weights,
-        kwargs,
-        [4, 8, 4],
-        [24, 244, 488, 976, 2048],
-    )
+_publish_archs(
+    globals(),
+    {
+        arch: ("ShuffleNet_V2_" + arch[len("shufflenet_v2_") :].upper() + "_Weights", (file,))
+        for arch, (_, file) in _ARCHS.items()
+    },
+    _shufflenet,
+    returns="ShuffleNetV2",
+    docs={"shufflenet_v2_x1_0": "ShuffleNetV2 x1.0: 2,278,604 parameters."},
+)

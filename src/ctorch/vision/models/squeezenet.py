@@ -7,16 +7,10 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._utils import _build
-from ._weights import WeightsEnum, hub_weights
+from ._utils import _build, _publish_archs
+from ._weights import WeightsEnum
 
-__all__ = [
-    "SqueezeNet",
-    "SqueezeNet1_0_Weights",
-    "SqueezeNet1_1_Weights",
-    "squeezenet1_0",
-    "squeezenet1_1",
-]
+__all__ = ["SqueezeNet"]
 
 Tensor = ctorch.Tensor
 
@@ -103,25 +97,23 @@ class SqueezeNet(nn.Module):
         return ctorch.flatten(x, 1)
 
 
-class SqueezeNet1_0_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("squeezenet1_0-b66bff10.pth")
-    DEFAULT = IMAGENET1K_V1
+def _squeezenet(
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
+) -> SqueezeNet:
+    version = arch[len("squeezenet") :]
+    return _build(arch, enum_cls, weights, kwargs, lambda **k: SqueezeNet(version, **k))
 
 
-class SqueezeNet1_1_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("squeezenet1_1-b8a52dc0.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-def squeezenet1_0(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.0: 1,248,424 parameters."""
-    return _build(
-        "squeezenet1_0", SqueezeNet1_0_Weights, weights, kwargs, lambda **k: SqueezeNet("1_0", **k)
-    )
-
-
-def squeezenet1_1(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.1: 1,235,496 parameters."""
-    return _build(
-        "squeezenet1_1", SqueezeNet1_1_Weights, weights, kwargs, lambda **k: SqueezeNet("1_1", **k)
-    )
+_publish_archs(
+    globals(),
+    {
+        "squeezenet1_0": ("SqueezeNet1_0_Weights", ("squeezenet1_0-b66bff10.pth",)),
+        "squeezenet1_1": ("SqueezeNet1_1_Weights", ("squeezenet1_1-b8a52dc0.pth",)),
+    },
+    _squeezenet,
+    returns="SqueezeNet",
+    docs={
+        "squeezenet1_0": "SqueezeNet 1.0: 1,248,424 parameters.",
+        "squeezenet1_1": "SqueezeNet 1.1: 1,235,496 parameters.",
+    },
+)

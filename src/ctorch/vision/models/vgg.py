@@ -7,27 +7,10 @@ from typing import Any
 import ctorch
 from ctorch import nn
 
-from ._weights import Weights, WeightsEnum, hub_weights, load_weights, resolve_weights
+from ._utils import _publish_archs
+from ._weights import WeightsEnum, load_weights, resolve_weights
 
-__all__ = [
-    "VGG",
-    "VGG11_Weights",
-    "VGG11_BN_Weights",
-    "VGG13_Weights",
-    "VGG13_BN_Weights",
-    "VGG16_Weights",
-    "VGG16_BN_Weights",
-    "VGG19_Weights",
-    "VGG19_BN_Weights",
-    "vgg11",
-    "vgg11_bn",
-    "vgg13",
-    "vgg13_bn",
-    "vgg16",
-    "vgg16_bn",
-    "vgg19",
-    "vgg19_bn",
-]
+__all__ = ["VGG"]
 
 
 class VGG(nn.Module):
@@ -117,58 +100,21 @@ cfgs: dict[str, list[str | int]] = {
 }
 
 
-def _w(name: str) -> Weights:
-    return hub_weights(f"{name}.pth")
+#: arch -> (layer configuration, batch norm, checkpoint hash, constructor docstring)
+_ARCHS = {
+    "vgg11": ("A", False, "8a719046", 'VGG-11 (configuration "A").'),
+    "vgg11_bn": ("A", True, "6002323d", "VGG-11 with batch normalization."),
+    "vgg13": ("B", False, "19584684", 'VGG-13 (configuration "B").'),
+    "vgg13_bn": ("B", True, "abd245e5", "VGG-13 with batch normalization."),
+    "vgg16": ("D", False, "397923af", 'VGG-16 (configuration "D"): 138,357,544 parameters.'),
+    "vgg16_bn": ("D", True, "6c64b313", "VGG-16 with batch normalization."),
+    "vgg19": ("E", False, "dcbb9e9d", 'VGG-19 (configuration "E").'),
+    "vgg19_bn": ("E", True, "c79401a0", "VGG-19 with batch normalization."),
+}
 
 
-class VGG11_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg11-8a719046")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG11_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg11_bn-6002323d")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG13_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg13-19584684")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG13_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg13_bn-abd245e5")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg16-397923af")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG16_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg16_bn-6c64b313")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG19_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg19-dcbb9e9d")
-    DEFAULT = IMAGENET1K_V1
-
-
-class VGG19_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = _w("vgg19_bn-c79401a0")
-    DEFAULT = IMAGENET1K_V1
-
-
-def _vgg(
-    arch: str,
-    cfg: str,
-    batch_norm: bool,
-    enum_cls: type[WeightsEnum],
-    weights: Any,
-    kwargs: dict[str, Any],
-) -> VGG:
+def _vgg(arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]) -> VGG:
+    cfg, batch_norm = _ARCHS[arch][:2]
     w = resolve_weights(arch, enum_cls, weights, kwargs)
     if w is not None:
         kwargs["init_weights"] = False
@@ -178,41 +124,10 @@ def _vgg(
     return model
 
 
-def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-11 (configuration "A")."""
-    return _vgg("vgg11", "A", False, VGG11_Weights, weights, kwargs)
-
-
-def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-11 with batch normalization."""
-    return _vgg("vgg11_bn", "A", True, VGG11_BN_Weights, weights, kwargs)
-
-
-def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-13 (configuration "B")."""
-    return _vgg("vgg13", "B", False, VGG13_Weights, weights, kwargs)
-
-
-def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-13 with batch normalization."""
-    return _vgg("vgg13_bn", "B", True, VGG13_BN_Weights, weights, kwargs)
-
-
-def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-16 (configuration "D"): 138,357,544 parameters."""
-    return _vgg("vgg16", "D", False, VGG16_Weights, weights, kwargs)
-
-
-def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-16 with batch normalization."""
-    return _vgg("vgg16_bn", "D", True, VGG16_BN_Weights, weights, kwargs)
-
-
-def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-19 (configuration "E")."""
-    return _vgg("vgg19", "E", False, VGG19_Weights, weights, kwargs)
-
-
-def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-19 with batch normalization."""
-    return _vgg("vgg19_bn", "E", True, VGG19_BN_Weights, weights, kwargs)
+_publish_archs(
+    globals(),
+    {arch: (arch.upper() + "_Weights", (f"{arch}-{row[2]}.pth",)) for arch, row in _ARCHS.items()},
+    _vgg,
+    returns="VGG",
+    docs={arch: row[3] for arch, row in _ARCHS.items()},
+)

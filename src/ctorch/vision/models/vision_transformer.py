@@ -12,22 +12,10 @@ import ctorch
 from ctorch import nn
 
 from ..ops.misc import MLP
-from ._utils import _build
-from ._weights import WeightsEnum, hub_weights
+from ._utils import _build, _publish_archs
+from ._weights import WeightsEnum
 
-__all__ = [
-    "VisionTransformer",
-    "ViT_B_16_Weights",
-    "ViT_B_32_Weights",
-    "ViT_L_16_Weights",
-    "ViT_L_32_Weights",
-    "ViT_H_14_Weights",
-    "vit_b_16",
-    "vit_b_32",
-    "vit_l_16",
-    "vit_l_32",
-    "vit_h_14",
-]
+__all__ = ["VisionTransformer"]
 
 Tensor = ctorch.Tensor
 
@@ -203,42 +191,20 @@ class VisionTransformer(nn.Module):
         return self.heads(x)
 
 
-class ViT_B_16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("vit_b_16-c867db91.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ViT_B_32_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("vit_b_32-d86f8d99.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ViT_L_16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("vit_l_16-852ce7e3.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ViT_L_32_Weights(WeightsEnum):
-    IMAGENET1K_V1 = hub_weights("vit_l_32-c7638314.pth")
-    DEFAULT = IMAGENET1K_V1
-
-
-class ViT_H_14_Weights(WeightsEnum):
-    IMAGENET1K_SWAG_E2E_V1 = hub_weights("vit_h_14_swag-80465313.pth")
-    DEFAULT = IMAGENET1K_SWAG_E2E_V1
+#: arch -> (patch_size, num_layers, num_heads, hidden_dim, mlp_dim, checkpoint files)
+_ARCHS: dict[str, tuple[Any, ...]] = {
+    "vit_b_16": (16, 12, 12, 768, 3072, ("vit_b_16-c867db91.pth",)),
+    "vit_b_32": (32, 12, 12, 768, 3072, ("vit_b_32-d86f8d99.pth",)),
+    "vit_l_16": (16, 24, 16, 1024, 4096, ("vit_l_16-852ce7e3.pth",)),
+    "vit_l_32": (32, 24, 16, 1024, 4096, ("vit_l_32-c7638314.pth",)),
+    "vit_h_14": (14, 32, 16, 1280, 5120, {"IMAGENET1K_SWAG_E2E_V1": "vit_h_14_swag-80465313.pth"}),
+}
 
 
 def _vit(
-    arch: str,
-    enum_cls: Any,
-    weights: Any,
-    kwargs: dict[str, Any],
-    patch_size: int,
-    num_layers: int,
-    num_heads: int,
-    hidden_dim: int,
-    mlp_dim: int,
+    arch: str, enum_cls: type[WeightsEnum], weights: Any, kwargs: dict[str, Any]
 ) -> VisionTransformer:
+    patch_size, num_layers, num_heads, hidden_dim, mlp_dim, _ = _ARCHS[arch]
     image_size = kwargs.pop("image_size", 224)
     return _build(
         arch,
@@ -257,22 +223,13 @@ def _vit(
     )
 
 
-def vit_b_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
-    """ViT-B/16: 86,567,656 parameters."""
-    return _vit("vit_b_16", ViT_B_16_Weights, weights, kwargs, 16, 12, 12, 768, 3072)
-
-
-def vit_b_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
-    return _vit("vit_b_32", ViT_B_32_Weights, weights, kwargs, 32, 12, 12, 768, 3072)
-
-
-def vit_l_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
-    return _vit("vit_l_16", ViT_L_16_Weights, weights, kwargs, 16, 24, 16, 1024, 4096)
-
-
-def vit_l_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
-    return _vit("vit_l_32", ViT_L_32_Weights, weights, kwargs, 32, 24, 16, 1024, 4096)
-
-
-def vit_h_14(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
-    return _vit("vit_h_14", ViT_H_14_Weights, weights, kwargs, 14, 32, 16, 1280, 5120)
+_publish_archs(
+    globals(),
+    {
+        arch: ("ViT" + arch[len("vit") :].upper() + "_Weights", row[-1])
+        for arch, row in _ARCHS.items()
+    },
+    _vit,
+    returns="VisionTransformer",
+    docs={"vit_b_16": "ViT-B/16: 86,567,656 parameters."},
+)
