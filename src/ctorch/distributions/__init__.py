@@ -17,6 +17,7 @@ from .constraints import Constraint
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
@@ -79,6 +80,7 @@ from .wishart import Wishart
 
 __all__ = [
     "CatTransform",
+    "ExponentialFamily",
     "ContinuousBernoulli",
     "CorrCholeskyTransform",
     "CumulativeDistributionTransform",

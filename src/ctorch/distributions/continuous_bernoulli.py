@@ -7,13 +7,13 @@ import ctorch
 import ctorch.nn.functional as F
 
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """The continuous Bernoulli on [0, 1] (Loaiza-Ganem & Cunningham, 2019), given ``probs``
     in (0, 1) or real ``logits`` (not both); ``probs`` is not a probability here.  Near
     probs = 1/2 (``lims``) the normaliser, mean, variance and cdf use Taylor expansions, as

@@ -17,6 +17,7 @@ from .categorical import Categorical
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
@@ -434,3 +435,27 @@ def _kl_loc_infinity(p, q):
 @register_kl(Pareto, ContinuousBernoulli)
 def _kl_pareto_infinity(p, q):
     return ctorch.full_like(p.scale, math.inf)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normaliser, for two members of one family."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+            f"{type(q).__name__}: the cross KL-divergence between different exponential "
+            "families cannot be computed using Bregman divergences"
+        )
+    p_nparams = [np_.detach().requires_grad_() for np_ in p._natural_params]
+    q_nparams = q._natural_params
+    lg_normal = p._log_normalizer(*p_nparams)
+    gradients = ctorch.autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    # each term is summed over its parameter's own (non-batch) dims; torch 2.13 sums over
+    # len(event_shape) dims, which for a batched Wishart sums the scalar parameter's term
+    # over the batch (same result unbatched)
+    n_batch = len(ctorch.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape)))
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients, strict=True):
+        term = (qnp - pnp) * g
+        result = result - _sum_rightmost(term, max(term.dim() - n_batch, 0))
+    return result

@@ -9,7 +9,7 @@ from .. import _warnings
 from . import constraints
 from ._special import cholesky, digamma, inverse, lgamma, solve_lower
 from .chi2 import Chi2
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import lazy_property, vec_to_tril_matrix
 
 __all__ = ["Wishart"]
@@ -38,7 +38,7 @@ def _logabsdet(value):
     return ctorch.linalg.slogdet(value)[1]
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """Wishart over positive-definite p x p matrices with ``df`` > p - 1 degrees of freedom and
     exactly one of ``covariance_matrix``, ``precision_matrix`` or ``scale_tril`` (the scale).
 
