@@ -102,3 +102,53 @@ print(
     constraints.positive.check(torch.tensor([1.0, -1.0])).tolist(),
     isinstance(D.Beta(pos, pos).support, type(constraints.unit_interval)),
 )
+
+# the rarer families: circular, low-rank, matrix-valued and bounded ones
+f64 = torch.float64
+more = {
+    "VonMises": (D.VonMises(loc, pos * 3), value),
+    "LowRankMultivariateNormal": (D.LowRankMultivariateNormal(loc, tril[:, :2], pos), value),
+    "Kumaraswamy": (D.Kumaraswamy(pos + 0.5, pos * 2), pos / 2),
+    "FisherSnedecor": (D.FisherSnedecor(pos * 4, pos * 3 + 5), pos),
+    "LogisticNormal": (D.LogisticNormal(loc, scale), probs),
+    "ContinuousBernoulli": (D.ContinuousBernoulli(probs=probs[:3]), pos / 2),
+    "Wishart": (
+        D.Wishart(torch.tensor(5.0, dtype=f64), scale_tril=tril),
+        tril @ tril.T + torch.eye(3, dtype=f64),
+    ),
+    "LKJCholesky": (
+        D.LKJCholesky(3, torch.tensor(2.0, dtype=f64)),
+        transforms.CorrCholeskyTransform()(value.detach()),
+    ),
+}
+for name, (d, v) in more.items():
+    parts = [f"{name} log_prob {d.log_prob(v).sum().item():.10f}"]
+    for stat in ("mean", "variance"):
+        try:
+            parts.append(f"{stat} {getattr(d, stat).sum().item():.10f}")
+        except NotImplementedError:
+            parts.append(f"{stat} n/a")
+    try:
+        parts.append(f"entropy {d.entropy().sum().item():.10f}")
+    except NotImplementedError:
+        parts.append("entropy n/a")
+    sample = d.rsample((2,)) if d.has_rsample else d.sample((2,))
+    parts.append(f"sample {tuple(sample.shape)} in support {bool(d.support.check(sample).all())}")
+    print(" ".join(parts))
+
+low_rank = more["LowRankMultivariateNormal"][0]
+cb = more["ContinuousBernoulli"][0]
+for p, q in [
+    (low_rank, D.MultivariateNormal(torch.zeros(3, dtype=f64), scale_tril=tril)),
+    (cb, D.ContinuousBernoulli(logits=torch.zeros(3, dtype=f64))),
+    (cb, D.Normal(loc, scale)),
+]:
+    print(f"kl {type(p).__name__} {type(q).__name__} {D.kl_divergence(p, q).sum().item():.10f}")
+corr = D.biject_to(constraints.corr_cholesky)
+y = corr(value.detach())
+print(
+    "corr_cholesky",
+    tuple(y.shape),
+    f"{corr.log_abs_det_jacobian(value.detach(), y).item():.10f}",
+    f"{(corr.inv(y) - value).abs().max().item() < 1e-10}",
+)

@@ -7,13 +7,13 @@ import ctorch.nn.functional as F
 
 from . import constraints
 from ._binary import BinaryTrialParams
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryTrialParams, Distribution):
+class Bernoulli(BinaryTrialParams, ExponentialFamily):
     """Bernoulli distribution parameterised by ``probs`` or ``logits`` (not both)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -73,6 +73,13 @@ class Bernoulli(BinaryTrialParams, Distribution):
 
     def entropy(self) -> ctorch.Tensor:
         return F.softplus(self.logits) - self.logits * self.probs
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return ctorch.log1p(ctorch.exp(x))
 
     def enumerate_support(self, expand: bool = True) -> ctorch.Tensor:
         values = ctorch.arange(2, dtype=self._param.dtype)

@@ -5,14 +5,15 @@ from numbers import Number, Real
 import ctorch
 
 from . import constraints
+from ._special import lgamma
 from .dirichlet import Dirichlet
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta distribution with ``concentration1`` (alpha) and ``concentration0`` (beta), as a
     two-component Dirichlet (rsample differentiable in both)."""
 
@@ -80,3 +81,10 @@ class Beta(Distribution):
     @property
     def concentration0(self) -> ctorch.Tensor:
         return self._concentration(1)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

@@ -5,13 +5,13 @@ import ctorch
 from . import constraints
 from ._gamma_sampler import standard_gamma_rsample
 from ._special import digamma, lgamma
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _xlogy
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet distribution with ``concentration`` (last dim = event); ``rsample`` normalises
     implicitly-reparameterised Gamma draws."""
 
@@ -83,3 +83,10 @@ class Dirichlet(Distribution):
             - (k - a0) * digamma(a0)
             - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1)
         )
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))

@@ -3,12 +3,12 @@ from __future__ import annotations
 import ctorch
 
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential distribution with ``rate`` (inverse scale)."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -58,3 +58,10 @@ class Exponential(Distribution):
 
     def entropy(self) -> ctorch.Tensor:
         return 1.0 - ctorch.log(self.rate)
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -ctorch.log(-x)

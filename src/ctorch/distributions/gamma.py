@@ -5,7 +5,7 @@ import ctorch
 from . import constraints
 from ._gamma_sampler import standard_gamma_rsample
 from ._special import digamma, lgamma
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 
 __all__ = ["Gamma"]
 
@@ -17,7 +17,7 @@ def _xlogy(x, y):
     return ctorch.where(zero, ctorch.zeros_like(x * y_safe), x * ctorch.log(y_safe))
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma distribution with ``concentration`` (shape) and ``rate`` (inverse scale).
 
     ``rsample`` is differentiable in both parameters: the rate by scaling, the concentration by
@@ -70,3 +70,10 @@ class Gamma(Distribution):
             + lgamma(self.concentration)
             + (1.0 - self.concentration) * digamma(self.concentration)
         )
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * ctorch.log(-y.reciprocal())

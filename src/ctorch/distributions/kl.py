@@ -14,16 +14,25 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import Gumbel
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    _batch_lowrank_logdet,
+    _batch_lowrank_mahalanobis,
+)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -271,3 +280,182 @@ def _kl_binomial_binomial(p, q):
 @register_kl(Geometric, Geometric)
 def _kl_geometric_geometric(p, q):
     return -p.entropy() - ctorch.log1p(-q.probs) / p.probs - q.logits
+
+
+def _batch_trace_XXT(bmat):
+    """trace(X @ X^T) for a batch of matrices X."""
+    return bmat.pow(2).sum((-2, -1))
+
+
+def _check_same_event_shape(p, q, what: str) -> None:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            f"KL-divergence between two {what} with different event shapes cannot be computed"
+        )
+
+
+def _lowrank_A(q):
+    """inv(q's capacitance tril) @ W^T inv(D), so that inv(q.cov) = inv(D) - A^T A."""
+    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return solve_lower(q._capacitance_tril, qWt_qDinv)
+
+
+def _lowrank_logdet(d):
+    return _batch_lowrank_logdet(
+        d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril
+    )
+
+
+def _lowrank_q_mahalanobis(p, q):
+    return _batch_lowrank_mahalanobis(
+        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc, q._capacitance_tril
+    )
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_same_event_shape(p, q, "Low Rank Multivariate Normals")
+    term1 = _lowrank_logdet(q) - _lowrank_logdet(p)
+    term3 = _lowrank_q_mahalanobis(p, q)
+    # inv(qcov) @ pcov = [inv(qD) - A^T A] @ (pD + pW pW^T)
+    A = _lowrank_A(q)
+    term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
+    term22 = _batch_trace_XXT(
+        p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
+    )
+    term23 = _batch_trace_XXT(A * p._unbroadcasted_cov_diag.sqrt().unsqueeze(-2))
+    term24 = _batch_trace_XXT(A.matmul(p._unbroadcasted_cov_factor))
+    term2 = term21 + term22 - term23 - term24
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_same_event_shape(p, q, "(Low Rank) Multivariate Normals")
+    term1 = _lowrank_logdet(q) - 2 * p._half_log_det()
+    term3 = _lowrank_q_mahalanobis(p, q)
+    # inv(qcov) @ pcov = [inv(qD) - A^T A] @ p_tril @ p_tril^T
+    A = _lowrank_A(q)
+    term21 = _batch_trace_XXT(
+        p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
+    )
+    term22 = _batch_trace_XXT(A.matmul(p._unbroadcasted_scale_tril))
+    return 0.5 * (term1 + term21 - term22 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    _check_same_event_shape(p, q, "(Low Rank) Multivariate Normals")
+    term1 = 2 * q._half_log_det() - _lowrank_logdet(p)
+    term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    # inv(qcov) @ pcov = inv(q_tril q_tril^T) @ (pW pW^T + pD)
+    n = p.event_shape[0]
+    batch = ctorch.broadcast_shapes(
+        tuple(q._unbroadcasted_scale_tril.shape[:-2]),
+        tuple(p._unbroadcasted_cov_factor.shape[:-2]),
+    )
+    q_scale_tril = q._unbroadcasted_scale_tril.expand(*batch, n, n)
+    p_cov_factor = p._unbroadcasted_cov_factor.expand(*batch, n, p.cov_factor.size(-1))
+    p_cov_diag = ctorch.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(*batch, n, n)
+    term21 = _batch_trace_XXT(solve_lower(q_scale_tril, p_cov_factor))
+    term22 = _batch_trace_XXT(solve_lower(q_scale_tril, p_cov_diag))
+    return 0.5 * (term1 + term21 + term22 + term3 - p.event_shape[0])
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ctorch.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - ctorch.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+def _cross_entropy_to_continuous_bernoulli(p, q):
+    """-E_p[log q] - H(p) for p on [0, 1] and q continuous Bernoulli (uses only p's mean)."""
+    return -p.entropy() - p.mean * q.logits - ctorch.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return _cross_entropy_to_continuous_bernoulli(p, q)
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_infinity(p, q):
+    return ctorch.full_like(p.probs, math.inf)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - ctorch.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ctorch.square(q.loc / q.scale)) + ctorch.log(q.scale)
+    t3 = (p.variance + ctorch.square(p.mean) - 2.0 * q.loc * p.mean) / (
+        2.0 * ctorch.square(q.scale)
+    )
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = ctorch.ge(q.low, p.support.lower_bound) | ctorch.le(q.high, p.support.upper_bound)
+    return _inf_where(outside, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = _cross_entropy_to_continuous_bernoulli(p, q)
+    outside = ctorch.ge(p.high, q.support.upper_bound) | ctorch.le(p.low, q.support.lower_bound)
+    return _inf_where(outside, result)
+
+
+# a distribution with mass outside [0, 1] has infinite KL to a continuous Bernoulli
+@register_kl(Exponential, ContinuousBernoulli)
+def _kl_exponential_infinity(p, q):
+    return ctorch.full_like(p.rate, math.inf)
+
+
+@register_kl(Gamma, ContinuousBernoulli)
+def _kl_gamma_infinity(p, q):
+    return ctorch.full_like(p.concentration, math.inf)
+
+
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Normal, ContinuousBernoulli)
+def _kl_loc_infinity(p, q):
+    return ctorch.full_like(p.loc, math.inf)
+
+
+@register_kl(Pareto, ContinuousBernoulli)
+def _kl_pareto_infinity(p, q):
+    return ctorch.full_like(p.scale, math.inf)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normaliser, for two members of one family."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+            f"{type(q).__name__}: the cross KL-divergence between different exponential "
+            "families cannot be computed using Bregman divergences"
+        )
+    p_nparams = [np_.detach().requires_grad_() for np_ in p._natural_params]
+    q_nparams = q._natural_params
+    lg_normal = p._log_normalizer(*p_nparams)
+    gradients = ctorch.autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    # each term is summed over its parameter's own (non-batch) dims; torch 2.13 sums over
+    # len(event_shape) dims, which for a batched Wishart sums the scalar parameter's term
+    # over the batch (same result unbatched)
+    n_batch = len(ctorch.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape)))
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients, strict=True):
+        term = (qnp - pnp) * g
+        result = result - _sum_rightmost(term, max(term.dim() - n_batch, 0))
+    return result

@@ -6,11 +6,12 @@ from numbers import Real
 import ctorch
 
 from ._loc_scale import _LocScale
+from .exp_family import ExponentialFamily
 
 __all__ = ["Normal"]
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
 
     _mean_carrier_measure = 0
@@ -52,3 +53,10 @@ class Normal(_LocScale):
 
     def entropy(self) -> ctorch.Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + ctorch.log(self.scale)
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * ctorch.log(-math.pi / y)

@@ -4,14 +4,14 @@ import ctorch
 
 from . import constraints
 from ._special import lgamma
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _xlogy
 from .utils import broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson distribution with ``rate``."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -45,3 +45,10 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return _xlogy(value, rate) - rate - lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (ctorch.log(self.rate),)
+
+    def _log_normalizer(self, x):
+        return ctorch.exp(x)

@@ -14,6 +14,8 @@ __all__ = [
     "lazy_property",
     "logits_to_probs",
     "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
 ]
 
 euler_constant = 0.57721566490153286060
@@ -82,3 +84,45 @@ class lazy_property:
 class _lazy_property_and_property(lazy_property, property):
     def __init__(self, wrapped) -> None:
         property.__init__(self, wrapped)
+
+
+def _tril_flat_indices(n: int, diag: int) -> list[int]:
+    """Row-major flat indices (into an n x n matrix) of the entries on or below diagonal
+    ``diag``."""
+    return [i * n + j for i in range(n) for j in range(n) if j < i + diag + 1]
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The lower-triangular entries (on or below diagonal ``diag``) of a (batch of) D x D
+    matrix, in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    idx = ctorch.tensor(_tril_flat_indices(n, diag), dtype=ctorch.int64, device=mat.device)
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat.index_select(-1, idx)
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """A (batch of) D x D lower-triangular matrix holding ``vec``'s entries in row order on or
+    below diagonal ``diag`` (zeros elsewhere)."""
+    # +ve root of D**2 + (1+2*diag)*D - |diag| * (diag+1) - 2*vec.shape[-1] = 0
+    n = (
+        -(1 + 2 * diag)
+        + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5
+    ) / 2
+    eps = ctorch.finfo(vec.dtype).eps
+    if round(n) - n > eps:
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as "
+            + "the lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    positions = _tril_flat_indices(n, diag)
+    # gather from [0, vec...]: index 0 (the zero) everywhere but the triangle
+    src = [0] * (n * n)
+    for k, p in enumerate(positions):
+        src[p] = k + 1
+    idx = ctorch.tensor(src, dtype=ctorch.int64, device=vec.device)
+    padded = F.pad(vec, [1, 0], value=0.0)
+    return padded.index_select(-1, idx).reshape(tuple(vec.shape[:-1]) + (n, n))
