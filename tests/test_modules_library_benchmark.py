@@ -428,6 +428,26 @@ def test_flop_counter_mlp_counts_and_table() -> None:
     "build",
     [
         lambda lib: _mlp(lib, (2, 5, 4)),
+        lambda lib: (
+            lib.nn.Linear(4, 3)(lib.randn(4)).sum().backward(),
+            lib.nn.Linear(4, 3)(lib.randn(2, 2, 2, 4, requires_grad=True)).sum().backward(),
+        ),
+        lambda lib: (
+            lib.nn.Conv3d(2, 3, 3, padding=1)(lib.randn(1, 2, 4, 5, 5, requires_grad=True))
+            .sum()
+            .backward()
+        ),
+        lambda lib: (
+            lib.nn.ConvTranspose1d(2, 3, 3, stride=2)(lib.randn(2, 2, 5, requires_grad=True))
+            .sum()
+            .backward()
+        ),
+        lambda lib: (
+            lib.nn.Conv2d(4, 6, 3, groups=2)(lib.randn(1, 4, 6, 6, requires_grad=True))
+            .sum()
+            .backward()
+        ),
+        lambda lib: lib.nn.Conv2d(2, 3, 3)(lib.randn(2, 6, 6, requires_grad=True)).sum().backward(),
         lambda lib: lib.nn.Conv2d(3, 4, 3, padding=1)(lib.randn(2, 3, 8, 8)).sum().backward(),
         lambda lib: (
             lib.nn.Conv2d(3, 4, 3, stride=2, groups=1)(lib.randn(2, 3, 9, 9, requires_grad=True))
@@ -476,7 +496,22 @@ def test_flop_counter_mlp_counts_and_table() -> None:
             .backward(),
         ),
     ],
-    ids=["mlp3d", "conv_w", "conv_xw", "conv1d", "convT", "sdpa", "sdpa_q", "sdpa_all", "matmuls"],
+    ids=[
+        "mlp3d",
+        "linear1d_4d",
+        "conv3d",
+        "convT1d",
+        "conv_groups",
+        "conv_unbatched",
+        "conv_w",
+        "conv_xw",
+        "conv1d",
+        "convT",
+        "sdpa",
+        "sdpa_q",
+        "sdpa_all",
+        "matmuls",
+    ],
 )
 def test_flop_counter_matches_torch(build) -> None:
     r = _both(build)

@@ -16,12 +16,15 @@ Counted, with torch's formulas and under torch's aten names (the keys are
   count ``mv``/``dot`` either). Backward: one product of the same size per input needing a
   gradient, as ``aten.mm``/``aten.bmm``.
 - ``addmm``/``baddbmm``: ``aten.addmm``/``aten.baddbmm``; backward ``aten.mm``/``aten.bmm``.
-- ``F.linear``/``nn.Linear``: ``aten.addmm`` with a bias on 2-D (and contiguous 3-D) input,
-  else ``aten.mm``; backward ``aten.mm`` per weight/input gradient.
+- ``F.linear``/``nn.Linear``: ``aten.addmm`` with a bias (any input rank, as torch 2.13
+  folds it), else ``aten.mm``; backward ``aten.mm`` per weight/input gradient.
 - ``conv1d``/``conv2d``/``conv_transpose1d``/``conv_transpose2d``: ``aten.convolution`` and
   ``aten.convolution_backward`` (torch's ``conv_flop_count`` and its output-mask rule).
   ctorch's ``conv3d``/``conv_transpose3d`` are built of per-depth 2-D convolutions and count as
-  those (the totals are close to, not equal to, torch's).
+  those (for ``conv3d`` the sums equal torch's counts; checked in the tests).
+- not counted: ``einsum`` (torch counts its ``bmm`` lowering; ctorch's einsum runs NumPy's),
+  matrix-vector/dot products, ``bilinear`` (as torch), and double backward
+  (``create_graph=True``) products.
 - ``scaled_dot_product_attention``: torch's CPU path decomposes it into two ``aten.bmm``; so
   does this count (``sdpa_flop_count``), and backward counts the bmm products autograd runs
   for the inputs that need gradients.
@@ -133,6 +136,19 @@ def _op_classes() -> dict:
     return _classes
 
 
+_counted: dict[type, bool] = {}
+
+
+def _is_counted(cls: type) -> bool:
+    r = _counted.get(cls)
+    if r is None:
+        c = _op_classes()
+        r = _counted[cls] = issubclass(
+            cls, (c["linear"], c["matmul"], c["addprod"], *c["conv"], *c["convt"], c["sdpa"])
+        )
+    return r
+
+
 def _rg(t: Any) -> bool:
     return bool(getattr(t, "requires_grad", False))
 
@@ -167,7 +183,7 @@ def _count(cls: type, args: tuple, out: Any) -> tuple[dict, dict] | None:
         sx, sw = _shape(x), _shape(w)
         m = _prod(sx[:-1])
         f = mm_flop((m, sx[-1]), (sw[1], sw[0]))
-        fused = b is not None and (len(sx) == 2 or (len(sx) == 3 and x.is_contiguous()))
+        fused = b is not None  # torch 2.13 folds any input with a bias into one addmm
         bwd = f * (int(_rg(x)) + int(_rg(w)))
         return {"addmm" if fused else "mm": f}, ({"mm": bwd} if bwd else {})
     if issubclass(cls, c["matmul"]):
@@ -235,12 +251,16 @@ class _Hook:
         self._apply = prev.op if prev is not None else _autograd.apply_unhooked
         self.local = threading.local()
         self.pending: dict[int, tuple[Any, dict, frozenset]] = {}
+        self._prune_at = 1024
 
     def op(self, cls, args, kwargs):
         loc = self.local
-        if getattr(loc, "depth", 0):
+        if getattr(loc, "depth", 0) or getattr(loc, "in_backward", False):
             return self._apply(cls, args, kwargs)
-        loc.depth = 1
+        counted = _is_counted(cls)
+        if not counted:  # ops inside it (a composite's matmuls) are counted on their own
+            return self._apply(cls, args, kwargs)
+        loc.depth = 1  # ops a counted op runs inside are part of its count
         try:
             out = self._apply(cls, args, kwargs)
         finally:
@@ -255,19 +275,23 @@ class _Hook:
                 o = out[0] if isinstance(out, tuple) else out
                 node = getattr(o, "grad_fn", None)
                 if node is not None:
-                    self.pending[id(node)] = (weakref.ref(node), bwd, parents)
+                    pend = self.pending
+                    if len(pend) > self._prune_at:  # drop the entries of freed graphs
+                        for k in [k for k, v in pend.items() if v[0]() is None]:
+                            del pend[k]
+                        self._prune_at = max(1024, 2 * len(pend))
+                    pend[id(node)] = (weakref.ref(node), bwd, parents)
         return out
 
     def begin(self):
-        loc = self.local
-        loc.depth = (
-            getattr(loc, "depth", 0) + 1
-        )  # ops a backward formula runs are not counted again
+        # ops that a node's backward formula runs are not counted again (its formula counts
+        # them); set and cleared per node, so a backward that raised does not leave it set
+        # for longer than the next node
+        self.local.in_backward = True
         return self.prev.begin() if self.prev is not None else 0
 
     def end_node(self, t0, node) -> None:
-        loc = self.local
-        loc.depth = max(0, getattr(loc, "depth", 1) - 1)
+        self.local.in_backward = False
         if self.prev is not None:
             self.prev.end_node(t0, node)
         rec = self.pending.get(id(node))
