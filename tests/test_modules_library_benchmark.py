@@ -202,19 +202,65 @@ def test_register_autograd_gradients_match_finite_differences_and_torch() -> Non
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
 
 
-def test_op_without_autograd_traces_through_ctorch_ops() -> None:
+def _numpy_kernel(lib, inside):
+    def scaled_add(a, b, *, alpha=2.0):
+        inside.append(lib.is_grad_enabled())
+        return lib.from_numpy(a.numpy() + alpha * b.numpy())  # NumPy inside a kernel is fine
+
+    return scaled_add
+
+
+def test_op_without_autograd_formula_raises_on_backward_as_torch() -> None:
+    for lib in (ctorch, torch):
+        if lib is None:
+            continue
+        ns = _ns()
+        inside = []
+
+        scaled_add = _numpy_kernel(lib, inside)
+        scaled_add.__annotations__ = {"a": lib.Tensor, "b": lib.Tensor, "alpha": float}
+        scaled_add.__annotations__["return"] = lib.Tensor
+        op = lib.library.custom_op(f"{ns}::scaled_add", mutates_args=())(scaled_add)
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, requires_grad=True)
+        y = op(a, b, alpha=3.0)
+        assert y.tolist() == [4.0, 4.0, 4.0] and inside == [False] and y.requires_grad
+        with pytest.raises(RuntimeError, match="no autograd formula was registered"):
+            y.sum().backward()
+        with pytest.raises(RuntimeError, match="Unknown keyword argument 'beta' for operator"):
+            op(a, b, beta=1.0)
+
+
+def test_mutating_op_bumps_version_and_tuple_outputs() -> None:
     ns = _ns()
 
-    @library.custom_op(f"{ns}::scaled_add", mutates_args=())
-    def scaled_add(a: ctorch.Tensor, b: ctorch.Tensor, *, alpha: float = 2.0) -> ctorch.Tensor:
-        return a + alpha * b
+    def addone_(x):
+        x.numpy()[...] += 1
 
-    a = ctorch.ones(3, requires_grad=True)
-    b = ctorch.ones(3, requires_grad=True)
-    scaled_add(a, b, alpha=3.0).sum().backward()
-    assert b.grad.tolist() == [3.0, 3.0, 3.0]
-    with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
-        scaled_add(a, b, beta=1.0)
+    addone_.__annotations__ = {"x": ctorch.Tensor, "return": None}
+    op = library.custom_op(f"{ns}::addone_", mutates_args=("x",))(addone_)
+    assert op._impl.schema == "addone_(Tensor(a0!) x) -> ()"
+    a = ctorch.zeros(3, requires_grad=True)
+    b = a * 1
+    c = b.sin()  # saves b
+    assert op(b) is None and b.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="inplace operation"):
+        c.sum().backward()
+
+    def split2(x):
+        return x * 2, x * 3
+
+    split2.__annotations__ = {"x": ctorch.Tensor, "return": tuple[ctorch.Tensor, ctorch.Tensor]}
+    sp = library.custom_op(f"{ns}::split2", mutates_args=())(split2)
+    sp.register_autograd(lambda ctx, g1, g2: g1 * 2 + g2 * 3)
+    x = ctorch.ones(2, requires_grad=True)
+    p, q = sp(x)
+    (p + q).sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+    with pytest.raises(NotImplementedError, match="built-in operator aten::add"):
+        library.Library("aten", "IMPL").impl("add", lambda *a: None, "CPU")
+    with pytest.raises(NotImplementedError, match="no C\\+\\+ ABI"):
+        ctorch.ops.load_library("ops.so")
 
 
 def test_register_kernel_per_device_and_default() -> None:

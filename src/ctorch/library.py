@@ -7,8 +7,11 @@ type of the first tensor argument (``register_kernel``), falling back to the fun
 ctorch's autograd: the call runs as a ``ctorch.autograd.Function`` whose ``forward`` runs the
 kernel under no_grad, whose ``setup_context(ctx, inputs, output)`` is the user's (so
 ``ctx.save_for_backward`` works as torch documents) and whose ``backward(ctx, *grads)`` is the
-user's, returning one gradient per input. Without a registered autograd formula the kernel runs
-as written (if it is built of ctorch ops, autograd traces through them).
+user's, returning one gradient per input. As in torch, kernels run below autograd (grad mode
+off, inputs detached, so ``x.numpy()`` works inside), inputs named in ``mutates_args`` get their
+version counters moved, and without a registered formula an output that needs a gradient gets a
+node whose backward raises torch's "no autograd formula was registered" error. A kernel given
+with the ``CompositeImplicitAutograd``/``Autograd`` key is called as is (autograd traces it).
 
 ``register_fake`` records the fake ("meta") implementation; ctorch has no FakeTensor mode, so
 it is used only by ``opcheck`` (which checks that it returns the real output's shapes and
@@ -247,6 +250,7 @@ class _OpImpl:
         self.params = params  # [(type, name, default, kwonly)]
         self.ret = ret
         self.kernels: dict[str | None, Callable] = {}
+        self.mutated = frozenset(p[1] for p in params if "!" in p[0])
         self.fake: Callable | None = None
         self.backward: Callable | None = None
         self.setup_context: Callable | None = None
@@ -267,7 +271,10 @@ class _OpImpl:
             )
         for k in kwargs:
             if k not in names:
-                raise TypeError(f"{self.qualname}() got an unexpected keyword argument {k!r}")
+                raise RuntimeError(
+                    f"Unknown keyword argument {k!r} for operator {self.qualname!r}. Schema: "
+                    f"{self.ns}::{self.schema}"
+                )
         for i, (_t, nm, default, _kw) in enumerate(self.params):
             if i < len(args):
                 if nm in kwargs:
@@ -301,20 +308,45 @@ class _OpImpl:
         return k
 
     def call_kernel(self, vals: list, n_pos: int) -> Any:
+        import ctorch
+
+        from ._tensor import Tensor
+
         k = self._kernel_for(vals)
-        kw = {p[1]: v for p, v in zip(self.params[n_pos:], vals[n_pos:], strict=True)}
-        return k(*vals[:n_pos], **kw)
+        # as in torch, the kernel runs below autograd: grad mode off, and it may read its
+        # inputs through NumPy (``x.numpy()``) even when the caller's require grad
+        kv = [
+            v.detach()
+            if isinstance(v, Tensor)
+            else type(v)(t.detach() if isinstance(t, Tensor) else t for t in v)
+            if isinstance(v, (list, tuple))
+            else v
+            for v in vals
+        ]
+        kw = {p[1]: v for p, v in zip(self.params[n_pos:], kv[n_pos:], strict=True)}
+        with ctorch.no_grad():
+            out = k(*kv[:n_pos], **kw)
+        if self.mutated:
+            # the kernel may have written through NumPy: move the version counters of the
+            # declared-mutable inputs, so autograd sees the in-place change (as torch does)
+            for p, v in zip(self.params, vals, strict=True):
+                if p[1] in self.mutated:
+                    for t in v if isinstance(v, (list, tuple)) else (v,):
+                        if isinstance(t, Tensor):
+                            t._bump()
+        return out
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         direct = self.kernels.get("autograd")
         if direct is not None:
             return direct(*args, **kwargs)
         vals, n_pos = self.bind(args, kwargs)
-        if self.backward is not None:
-            from .autograd import grad_mode
+        from .autograd import grad_mode
 
-            if grad_mode.is_grad_enabled() and _any_requires_grad(vals):
-                return self._autograd_fn().apply(n_pos, *vals)
+        if grad_mode.is_grad_enabled() and _any_requires_grad(vals):
+            # with no formula registered the outputs still get a node, whose backward raises
+            # torch's error (as torch's custom ops do)
+            return self._autograd_fn().apply(n_pos, *vals)
         return self.call_kernel(vals, n_pos)
 
     def _autograd_fn(self):
@@ -329,13 +361,19 @@ class _OpImpl:
                 @staticmethod
                 def forward(ctx, n_pos, *vals):
                     out = op.call_kernel(list(vals), n_pos)
-                    if op.setup_context is not None:
+                    if op.setup_context is not None and op.backward is not None:
                         op.setup_context(ctx, tuple(vals), out)
                     ctx._custom_n = len(vals)
                     return out
 
                 @staticmethod
                 def backward(ctx, *grads):
+                    if op.backward is None:
+                        raise RuntimeError(
+                            f"Trying to backward through {op.ns}.{op.name}.default but no "
+                            "autograd formula was registered. Please use register_autograd to "
+                            "add one."
+                        )
                     g = op.backward(ctx, *grads)
                     if not isinstance(g, (tuple, list)):
                         g = (g,)
@@ -391,6 +429,12 @@ def _lookup(op: Any) -> _OpImpl:
         impl_ = _ns(ns)._ops.get(name)
         if isinstance(impl_, _OpImpl):
             return impl_
+        if ns == "aten":
+            raise NotImplementedError(
+                f"torch.library: ctorch cannot register kernels for its built-in operator "
+                f"aten::{name} (ctorch.ops.aten maps to its Python functions; there is no "
+                "dispatcher to override)"
+            )
         raise RuntimeError(
             f"torch.library: the operator {ns}::{name} does not exist; define it first"
         )

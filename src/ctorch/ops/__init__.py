@@ -137,6 +137,15 @@ def _aten_function(opname: str):
     return None
 
 
+def load_library(path) -> None:
+    """``torch.ops.load_library``: loads a compiled C++ op library in torch; ctorch has no C++
+    ABI, so it raises."""
+    raise NotImplementedError(
+        f"torch.ops.load_library({str(path)!r}): ctorch has no C++ ABI to load compiled "
+        "operators into; register Python ops with ctorch.library.custom_op"
+    )
+
+
 _submodules: frozenset[str] | None = None
 
 
