@@ -655,6 +655,8 @@ _LAZY = {
     "func": "ctorch.func",
     "distributions": "ctorch.distributions",
     "fft": "ctorch.fft",
+    "library": "ctorch.library",
+    "futures": "ctorch.futures",
     "return_types": "ctorch.return_types",
     "hub": "ctorch.hub",
     "_C": "ctorch._C",

@@ -556,3 +556,26 @@ def test_attention_pytree_modules(tmp_path: Path) -> None:
             "mps False",
         ],
     )
+
+
+def test_custom_ops_and_benchmark(tmp_path: Path) -> None:
+    check(
+        "custom_ops_and_benchmark.py",
+        tmp_path,
+        [
+            "cpp extension built False",
+            "softclip [0.125565, -0.131913, 0.619396, 0.104804, -0.523218] True",
+            "softclip grad [0.0, 0.99565, 1.808174, 2.991762, 3.726243, 4.840058]",
+            "axpy 12.132425",
+            "opcheck ['SUCCESS', 'SUCCESS', 'SUCCESS']",
+            "mlp flops 31744 [('aten.addmm', 13312), ('aten.mm', 18432)]",
+            "cnn flops 143856 [('aten.addmm', 720), ('aten.convolution', 65664), "
+            "('aten.convolution_backward', 76032), ('aten.mm', 1440)]",
+            "attn flops 69120 [('aten.addmm', 24576), ('aten.bmm', 13824), ('aten.mm', 30720)]",
+            "- aten.convolution_backward   76.032K     52.85%",
+            "timeit 20 1 softclip: 3x4 1",
+            "blocked True True",
+            "compare lines 6",
+            "futures [21.0, 42.0]",
+        ],
+    )

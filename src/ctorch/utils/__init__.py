@@ -8,7 +8,10 @@ __all__ = ["data", "checkpoint"]
 
 # torch.utils makes these reachable as attributes after ``import torch``; they are imported
 # on first use here (``hooks`` imports nn, which imports this package)
-_LAZY = ("dlpack", "hooks", "_pytree", "model_zoo", "tensorboard")
+_LAZY = (
+    "dlpack", "hooks", "_pytree", "model_zoo", "tensorboard", "benchmark", "flop_counter",
+    "cpp_extension",
+)  # fmt: skip
 
 
 def __getattr__(name: str):
