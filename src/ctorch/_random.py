@@ -72,6 +72,7 @@ class Generator:
         self._bitgen = np.random.MT19937(0)
         self._bitgen._legacy_seeding(seed & 0xFFFFFFFF)  # torch: init_genrand(seed mod 2^32)
         self._rng = np.random.Generator(self._bitgen)
+        self._state_address = self._bitgen.ctypes.state_address
         self._normal_cache: float | None = None  # torch's next_double_normal_sample
         return self
 
@@ -113,10 +114,15 @@ class Generator:
 
     # -- torch's draws ---------------------------------------------------------------------
     def _u32(self, n: int) -> np.ndarray:
-        """``n`` outputs of the engine (torch's ``random()``), as uint64."""
-        if n <= 0:
-            return np.zeros(0, np.uint64)
-        return self._bitgen.random_raw(n)
+        """``n`` outputs of the engine (torch's ``random()``), as uint64 (NumPy's random_raw,
+        run by a compiled loop on the same state)."""
+        out = np.empty(max(n, 0), np.uint64)
+        if n > 0:
+            from ._core import _smallops
+
+            with self._bitgen.lock:
+                _smallops.mt_raw(self._state_address, out)
+        return out
 
     def _u64(self, n: int) -> np.ndarray:
         """``n`` of torch's ``random64()``: two outputs, the first the high word."""
@@ -240,7 +246,8 @@ class Generator:
             # u = m * 2^-53 < p  <=>  m < ceil(p * 2^53): an integer test, exact
             threshold = min(math.ceil(max(p, 0.0) * 2.0**53), 1 << 53)
             out = np.empty(n, dt)
-            _smallops.bernoulli_mask(self._u32(2 * n), threshold, out, float(value))
+            with self._bitgen.lock:
+                _smallops.mt_bernoulli(self._state_address, threshold, out, float(value))
             return out.reshape(shape)
         keep = self._unit(n, np.dtype(np.float64)) < p
         return (keep * np.asarray(value, np.float64)).astype(dt).reshape(shape)

@@ -112,6 +112,60 @@ static void ct_box_muller16_f32(const float *u, float *out, int64_t nblocks, flo
 
 #undef CT_RNG_BODY
 
+/* 0. The mt19937 engine itself, run on NumPy's MT19937 state in place (its mt19937_state:
+ * 624 words and a position; BitGenerator.ctypes.state_address points at it), so ctorch's
+ * generator and NumPy's view of it stay one stream. The same algorithm as NumPy's
+ * mt19937_next32 (std::mt19937's output), without a Python call per block. */
+typedef struct {
+    uint32_t key[624];
+    int pos;
+} ct_mt_state;
+
+static void ct_mt_reload(ct_mt_state *st) {
+    uint32_t *mt = st->key;
+    int i;
+    uint32_t y;
+    for (i = 0; i < 624 - 397; i++) {
+        y = (mt[i] & 0x80000000u) | (mt[i + 1] & 0x7fffffffu);
+        mt[i] = mt[i + 397] ^ (y >> 1) ^ (-(y & 1u) & 0x9908b0dfu);
+    }
+    for (; i < 623; i++) {
+        y = (mt[i] & 0x80000000u) | (mt[i + 1] & 0x7fffffffu);
+        mt[i] = mt[i + (397 - 624)] ^ (y >> 1) ^ (-(y & 1u) & 0x9908b0dfu);
+    }
+    y = (mt[623] & 0x80000000u) | (mt[0] & 0x7fffffffu);
+    mt[623] = mt[396] ^ (y >> 1) ^ (-(y & 1u) & 0x9908b0dfu);
+    st->pos = 0;
+}
+
+static inline uint32_t ct_mt_next(ct_mt_state *st) {
+    if (st->pos >= 624) ct_mt_reload(st);
+    uint32_t y = st->key[st->pos++];
+    y ^= (y >> 11);
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= (y >> 18);
+    return y;
+}
+
+/* n outputs, widened to uint64 (NumPy's random_raw layout) */
+static void ct_mt_raw(ct_mt_state *st, uint64_t *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = ct_mt_next(st);
+}
+
+/* torch's bernoulli_(p) from the engine: a 53-bit uniform (two outputs, the first the high
+ * word) below p, i.e. its integer below threshold = ceil(p * 2^53); value where kept */
+#define CT_MT_BERNOULLI(NAME, T)                                                             \
+    static void NAME(ct_mt_state *st, uint64_t threshold, T *out, int64_t n, T value) {      \
+        for (int64_t i = 0; i < n; i++) {                                                    \
+            const uint64_t hi = ct_mt_next(st), lo = ct_mt_next(st);                          \
+            out[i] = (((hi << 32) | lo) & ((1ULL << 53) - 1)) < threshold ? value : (T)0;    \
+        }                                                                                    \
+    }
+CT_MT_BERNOULLI(ct_mt_bernoulli_f32, float)
+CT_MT_BERNOULLI(ct_mt_bernoulli_f64, double)
+#undef CT_MT_BERNOULLI
+
 /* 2. torch's float64 normal_fill_16 (std::log/cos/sin/sqrt of glibc, as torch calls them;
  * NumPy's own float64 log differs from libm's in the last bit now and then). fma() is one
  * instruction only where the CPU has FMA; elsewhere libm computes the same value. */

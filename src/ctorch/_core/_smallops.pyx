@@ -245,6 +245,13 @@ def fisher_yates(long long[::1] r, const long long[::1] z):
 
 
 cdef extern from "_random_cpu.h" nogil:
+    ctypedef struct ct_mt_state:
+        pass
+    void ct_mt_raw(ct_mt_state *st, unsigned long long *out, long long n)
+    void ct_mt_bernoulli_f32(ct_mt_state *st, unsigned long long threshold, float *out,
+                             long long n, float value)
+    void ct_mt_bernoulli_f64(ct_mt_state *st, unsigned long long threshold, double *out,
+                             long long n, double value)
     void ct_box_muller16_f32(const float *u, float *out, long long nblocks, float mean,
                              float stdv)
     void ct_box_muller16_f64(const double *u, double *out, long long nblocks, double mean,
@@ -281,22 +288,30 @@ def libm_apply(int op, const double[::1] x, double[::1] out):
         ct_libm_apply(op, &x[0] if n else NULL, &out[0] if n else NULL, n)
 
 
-ctypedef fused _mask_t:
-    float
-    double
-
-
-def bernoulli_mask(const unsigned long long[::1] raw, unsigned long long threshold,
-                   _mask_t[::1] out, double value):
-    """out[i] = value where torch's 53-bit uniform from the engine outputs raw[2i] (high
-    word) and raw[2i + 1] is below p (``threshold`` = ceil(p * 2^53)), else 0: torch's
-    ``bernoulli_(p)`` / dropout keep flags, scaled, in one pass."""
-    cdef Py_ssize_t i, n = out.shape[0]
-    cdef unsigned long long v, m53 = (1ULL << 53) - 1
-    cdef _mask_t val = <_mask_t>value
-    if raw.shape[0] < 2 * n:
-        raise ValueError("bernoulli_mask: raw needs two draws per element")
+def mt_raw(size_t state_address, unsigned long long[::1] out):
+    """Fill ``out`` with the next outputs of the mt19937 engine whose NumPy state lives at
+    ``state_address`` (``MT19937().ctypes.state_address``; hold its lock): NumPy's
+    random_raw, compiled."""
+    cdef long long n = out.shape[0]
     with nogil:
-        for i in range(n):
-            v = ((raw[2 * i] << 32) | raw[2 * i + 1]) & m53
-            out[i] = val if v < threshold else 0
+        if n:
+            ct_mt_raw(<ct_mt_state *>state_address, &out[0], n)
+
+
+def mt_bernoulli(size_t state_address, unsigned long long threshold, out, double value):
+    """out[i] = value where torch's 53-bit uniform (two engine outputs, the first the high
+    word) is below p (threshold = ceil(p * 2^53)), else 0: torch's ``bernoulli_(p)`` and
+    dropout keep flags, drawn and written in one pass. ``out``: float32 or float64, 1-D."""
+    cdef float[::1] o32
+    cdef double[::1] o64
+    cdef ct_mt_state *st = <ct_mt_state *>state_address
+    if out.dtype == np.float32:
+        o32 = out
+        with nogil:
+            if o32.shape[0]:
+                ct_mt_bernoulli_f32(st, threshold, &o32[0], o32.shape[0], <float>value)
+    else:
+        o64 = out
+        with nogil:
+            if o64.shape[0]:
+                ct_mt_bernoulli_f64(st, threshold, &o64[0], o64.shape[0], value)
