@@ -736,22 +736,49 @@ def poisson(input, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    g = rng_for(generator)
-    p = input.detach().cpu()._a.astype(np.float64)
+    """torch's multinomial, draw for draw: one sample or none repeated is the exponential race
+    argmax/top-k of p / Exp(1) (torch's fast path); with replacement, each row's cumulative
+    distribution (in the probabilities' dtype) searched with one 53-bit uniform per sample."""
+    g = gen_for(generator)
+    p = input.detach().cpu()._a
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if p.dtype.kind not in "fV":
+        from .ops.binary import _scalar_name
+
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: "
+            f"{_scalar_name(p.dtype)}"
+        )
+    num_samples = int(num_samples)
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     squeeze = p.ndim == 1
     p2 = p.reshape(1, -1) if squeeze else p
-    if (p2 < 0).any() or not np.isfinite(p2).all():
+    n_cat = p2.shape[1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    work = np.float64 if p2.dtype == np.float64 else np.float32
+    pw = p2.astype(work, copy=False)
+    if not (np.all(pw < np.inf) and np.all(pw >= 0)):  # NaN fails both
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    out = np.empty((p2.shape[0], num_samples), np.int64)
-    for r in range(p2.shape[0]):
-        row = p2[r]
-        s = row.sum()
-        if s <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and num_samples > np.count_nonzero(row):
-            raise RuntimeError(
-                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
-            )
-        out[r] = g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s)
+    if (pw.sum(axis=1) == 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement or num_samples == 1:
+        q = g.exponential(pw.shape, np.dtype(work), 1.0)
+        r = pw / q
+        if num_samples == 1:
+            out = np.argmax(r, axis=1).astype(np.int64)[:, None]
+        else:
+            out = np.argsort(-r, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
+    else:
+        out = np.empty((pw.shape[0], num_samples), np.int64)
+        for i, row in enumerate(pw):
+            cum = np.cumsum(row, dtype=work)
+            cum = (cum / cum[-1]).astype(work, copy=False)
+            u = g._unit(num_samples, np.dtype(np.float64))
+            out[i] = np.searchsorted(cum, u, side="left")
     res = _wrap(out[0] if squeeze else out)
     return res if type(input._a) is np.ndarray else res.to(input.device)

@@ -18,12 +18,14 @@ gives the same numbers as torch:
   (float probabilities) or 53-bit (double) uniform below each probability.
 
 - ``exponential_``, ``geometric_``, ``cauchy_``, ``log_normal_``: torch's transforms of 53-bit
-  uniforms, with the C library's log/log1p/tan/exp as torch calls them.
+  uniforms, with the C library's log/log1p/tan/exp as torch calls them;
+- ``multinomial`` (so ``Categorical.sample``): torch's exponential race for one sample or
+  none repeated, its cumulative-distribution search with replacement.
 
 float32 and float64 results are bitwise torch's (float32 ``randn`` evaluates torch's AVX2
 log/sincos approximations; torch picks that path on AVX2 machines, which all x86-64 CPUs
 ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are. Other
-distributions (poisson, multinomial, gamma, binomial, ...) draw from the same
+distributions (poisson, gamma and what is built on it, binomial, ...) draw from the same
 engine through NumPy's algorithms: reproducible under a seed, but not torch's numbers.
 """
 
