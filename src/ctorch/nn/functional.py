@@ -497,29 +497,42 @@ def dropout3d(
     return _dropout_ops.dropout(input, p, True, inplace, shape[:1] + (1,) * (nd - 1))
 
 
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool):
+    """torch's ``_dropout_impl`` with alpha: keep ~ Bernoulli(1 - p) (per channel when
+    ``feature``), a = 1 / sqrt((alpha^2 p + 1)(1 - p)), out = x * keep * a + (keep - 1) *
+    alpha * a + alpha * a * p, the same steps in the input's dtype."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 1.0:
+        return input.mul_(0) if inplace else input * 0
+    shape = tuple(input.shape)
+    if feature:
+        shape = shape[:2] + (1,) * (len(shape) - 2)
+    noise = _wrap(_dropout_ops.dropout_mask_array(input._a, shape, p) > 0).to(input.dtype)
+    alpha = 1.7580993408473766
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p)
+    noise.mul_(a)
+    if inplace:
+        return input.mul_(noise).add_(b)
+    return (input * noise).add_(b)
+
+
 def alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0
-    alpha_p = -_SELU_ALPHA * _SELU_SCALE
-    keep = _wrap(_dropout_ops.dropout_mask_array(input._a, tuple(input.shape), p) > 0)
-    keep = keep.to(input.dtype)
-    a = ((1 - p) * (1 + p * alpha_p**2)) ** -0.5
-    b = -a * alpha_p * p
-    if inplace:
-        return _copy_into(input, lambda input: (input * keep + alpha_p * (1 - keep)) * a + b)
-    return (input * keep + alpha_p * (1 - keep)) * a + b
+    return _alpha_dropout(input, p, training, inplace, feature=False)
 
 
 def feature_alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
-    return alpha_dropout(input, p, training, inplace)
+    """Alpha dropout of whole channels (dims 0 and 1 kept, the rest share one draw)."""
+    return _alpha_dropout(input, p, training, inplace, feature=True)
 
 
 # ====================================================================== linear / embedding

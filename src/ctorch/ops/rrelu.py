@@ -2,7 +2,8 @@
 ``math_nodes.py``.
 
 rrelu is torch's ``rrelu_with_noise``: in training each element at or below 0 is scaled by its
-own slope drawn from U(lower, upper) (ctorch's generator), in eval by their mean; the output is
+own slope drawn from U(lower, upper) (torch's draws on the CPU: one 53-bit uniform per such
+element, in order), in eval by their mean; the output is
 ``input * noise`` and the gradient ``grad * noise`` (one node, ``RreluWithNoiseBackward0``).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import xp_of
-from .._random import rng_for
+from .._random import gen_for
 from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
@@ -35,13 +36,20 @@ class _RreluWithNoise(Function):
 def _noise(a, lower: float, upper: float, training: bool, generator=None):
     xp = xp_of(a)
     if training:
+        neg = a <= 0
         if xp is np:
-            u = rng_for(generator).random(a.shape)
-        else:
-            u = xp.random.random(a.shape)
+            # torch draws one 53-bit uniform slope per element at or below 0, in order
+            slope = np.ones(a.shape, a.dtype)
+            u = gen_for(generator)._unit(int(np.count_nonzero(neg)), np.dtype(np.float64))
+            # torch holds the bounds in the op's math type (float below float64) first
+            op = np.float64 if a.dtype == np.float64 else np.float32
+            lo, hi = float(op(lower)), float(op(upper))
+            slope[neg] = (u * (hi - lo) + lo).astype(op).astype(a.dtype)
+            return slope
+        u = xp.random.random(a.shape)
         slope = (u * (upper - lower) + lower).astype(a.dtype)
-    else:
-        slope = a.dtype.type((lower + upper) / 2)
+        return xp.where(neg, slope, a.dtype.type(1)).astype(a.dtype)
+    slope = a.dtype.type((lower + upper) / 2)
     return xp.where(a <= 0, slope, a.dtype.type(1)).astype(a.dtype)
 
 
