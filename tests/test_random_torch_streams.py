@@ -81,6 +81,7 @@ def _pairs():
         ("alpha_dropout", seeded(lambda t: t.nn.functional.alpha_dropout(t.randn(100), 0.3, True))),
         ("feature_alpha", seeded(lambda t: t.nn.functional.feature_alpha_dropout(t.randn(4, 6, 3), 0.3, True))),
         ("rrelu", seeded(lambda t: t.nn.functional.rrelu(t.randn(500), training=True))),
+        ("fractional_pool", seeded(lambda t: t.nn.functional.fractional_max_pool2d(t.randn(2, 3, 9, 9), 2, output_size=5))),
         ("categorical", seeded(lambda t: t.distributions.Categorical(logits=t.randn(3, 7)).sample((5,)))),
         ("linear_init", seeded(lambda t: t.cat([p.reshape(-1) for p in t.nn.Linear(20, 7).parameters()]))),
         ("conv_init", seeded(lambda t: t.nn.Conv2d(3, 4, 3).weight)),

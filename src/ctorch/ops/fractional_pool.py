@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .._backend import xp_of
-from .._random import rng_for
+from .._random import gen_for
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import named
@@ -120,7 +120,8 @@ def _fractional_max_pool(
     N, C = a.shape[:2]
     xp = xp_of(a)
     if _random_samples is None:
-        samples = rng_for(None).random((N, C, nd)).astype(a.dtype)
+        # torch: torch.rand(N, C, nd, dtype=input.dtype), so torch's samples under a seed
+        samples = gen_for(None).uniform((N, C, nd), a.dtype)
     else:
         s = _random_samples
         sa = s._a if isinstance(s, Tensor) else np.asarray(s)
