@@ -856,3 +856,21 @@ _surface5b.attach(Tensor)
 from . import _deprecated_overloads  # noqa: E402
 
 _deprecated_overloads.install(Tensor, globals())
+
+
+def _standard_gamma(input, generator=None):
+    """``torch._standard_gamma``: Gamma(input, 1) samples (torch's sampler), differentiable."""
+    if generator is not None:
+        raise NotImplementedError("_standard_gamma: only the default generator is supported")
+    from .distributions._gamma_sampler import standard_gamma_rsample
+
+    return standard_gamma_rsample(input)
+
+
+def _sample_dirichlet(input, generator=None):
+    """``torch._sample_dirichlet``: Dirichlet(input) samples over the last dim (torch's)."""
+    if generator is not None:
+        raise NotImplementedError("_sample_dirichlet: only the default generator is supported")
+    from .distributions._gamma_sampler import dirichlet_rsample
+
+    return dirichlet_rsample(input)

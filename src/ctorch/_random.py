@@ -20,12 +20,14 @@ gives the same numbers as torch:
 - ``exponential_``, ``geometric_``, ``cauchy_``, ``log_normal_``: torch's transforms of 53-bit
   uniforms, with the C library's log/log1p/tan/exp as torch calls them;
 - ``multinomial`` (so ``Categorical.sample``): torch's exponential race for one sample or
-  none repeated, its cumulative-distribution search with replacement.
+  none repeated, its cumulative-distribution search with replacement;
+- ``_standard_gamma`` (Gamma, Chi2, StudentT) and ``_sample_dirichlet`` (Dirichlet, Beta):
+  torch's Marsaglia-Tsang sampler, element by element, with its uniforms and cached normals.
 
 float32 and float64 results are bitwise torch's (float32 ``randn`` evaluates torch's AVX2
 log/sincos approximations; torch picks that path on AVX2 machines, which all x86-64 CPUs
 ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are. Other
-distributions (poisson, gamma and what is built on it, binomial, ...) draw from the same
+distributions (poisson, binomial, the distributions' other samplers) draw from the same
 engine through NumPy's algorithms: reproducible under a seed, but not torch's numbers.
 """
 
@@ -53,6 +55,16 @@ def _digits(dt) -> int:
     """Random bits of torch's uniforms: 53 for float64; float32's 24 for float32 and the 16-bit
     types (torch draws those in float32 and rounds the result)."""
     return 53 if np.dtype(dt) == np.float64 else 24
+
+
+def _fma64(a: float, b: float, c: float) -> float:
+    """a * b + c rounded once (exact rational arithmetic; ``float(Fraction)`` rounds
+    correctly)."""
+    from fractions import Fraction
+
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
 
 
 class Generator:
@@ -161,15 +173,19 @@ class Generator:
         return out.astype(dt, copy=False).reshape(shape)
 
     def _normal_scalar(self, mean: float, std: float) -> float:
-        """torch's normal_distribution<double>: Box-Muller, the second value cached."""
+        """torch's normal_distribution<double>: Box-Muller, the second value cached; then
+        ``z * std + mean`` as one FMA (GCC contracts it in torch's AVX2 kernels)."""
         if self._normal_cache is not None:
-            r, self._normal_cache = self._normal_cache, None
-            return r * std + mean
-        u1, u2 = self._unit(2, np.dtype(np.float64))
-        radius = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._normal_cache = radius * math.sin(theta)
-        return radius * math.cos(theta) * std + mean
+            z, self._normal_cache = self._normal_cache, None
+        else:
+            u1, u2 = self._unit(2, np.dtype(np.float64))
+            radius = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = 2.0 * math.pi * u1
+            self._normal_cache = radius * math.sin(theta)
+            z = radius * math.cos(theta)
+        if std == 1.0 and mean == 0.0:
+            return z
+        return _fma64(z, std, mean)
 
     def normal(self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0):
         """torch's ``normal_(mean, std)`` of a fresh contiguous tensor."""
@@ -281,6 +297,50 @@ class Generator:
         """torch's ``log_normal_``: exp of its scalar (cached-pair) normals."""
         z = np.array([self._normal_scalar(mean, std) for _ in range(math.prod(shape))])
         return self._libm(2, z).astype(dt).reshape(shape)
+
+    def _u53(self) -> float:
+        hi, lo = self._u32(2)
+        return float(((int(hi) << 32) | int(lo)) & ((1 << 53) - 1)) * 2.0**-53
+
+    def standard_gamma(self, alpha: np.ndarray) -> np.ndarray:
+        """torch's ``_standard_gamma`` on the CPU: Marsaglia-Tsang per element, in order, with
+        its double uniforms and cached normals, its float literals (``1.0f / 3.0f``,
+        ``0.0331f``) and, for float32 alpha, the float steps torch's template takes; results
+        below the dtype's smallest normal number are raised to it."""
+        dt = np.dtype(np.float64 if alpha.dtype == np.float64 else np.float32)
+        f32 = dt == np.float32
+        flat = alpha.astype(dt, copy=False).reshape(-1)
+        out = np.empty(flat.shape[0], dt)
+        tiny = np.finfo(dt).tiny
+        third = float(np.float32(1.0) / np.float32(3.0))
+        c0331 = float(np.float32(0.0331))
+        for i in range(flat.shape[0]):
+            a = flat[i]
+            scale = 1.0
+            if a < 1:
+                if a == 0:
+                    out[i] = tiny
+                    continue
+                inv = float(np.float32(1) / a) if f32 else 1.0 / float(a)
+                scale *= math.pow(1 - self._u53(), inv)
+                a = a + (np.float32(1) if f32 else 1.0)
+            d = float(np.float32(a) - np.float32(third)) if f32 else float(a) - third
+            c = 1.0 / math.sqrt(9.0 * d)
+            while True:
+                while True:
+                    x = self._normal_scalar(0.0, 1.0)
+                    y = 1.0 + c * x
+                    if y > 0:
+                        break
+                v = y * y * y
+                u = 1 - self._u53()
+                xx = x * x
+                if u < 1.0 - c0331 * xx * xx:
+                    break
+                if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                    break
+            out[i] = max(tiny, dt.type(scale * d * v))
+        return out.reshape(alpha.shape)
 
     def bernoulli_probs(self, probs: np.ndarray) -> np.ndarray:
         """torch's ``bernoulli(probs)``: one uniform per element in the probabilities' dtype

@@ -1,6 +1,7 @@
 """Gamma sampling with the implicit-reparameterisation gradient (Figurnov et al., 2018).
 
-``standard_gamma_rsample(alpha)`` draws x ~ Gamma(alpha, 1) from ctorch's generator; its
+``standard_gamma_rsample(alpha)`` draws x ~ Gamma(alpha, 1) as torch's ``_standard_gamma``
+does (``_random.Generator.standard_gamma``: the same samples under a seed); its
 gradient is dx/dalpha = -(dP(alpha, x)/dalpha) / p(x; alpha), with P the regularised lower
 incomplete gamma function (series / continued fraction in float64; dP/dalpha by a central
 difference, relative error ~1e-8).
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import ctorch
-from ctorch._random import rng_for
+from ctorch._random import gen_for
 from ctorch.autograd import Function
 
 from ._special import lgamma_np
@@ -74,9 +75,8 @@ class _StandardGammaRsample(Function):
     @staticmethod
     def forward(ctx, alpha):
         a = alpha.detach().cpu().numpy()
-        x = np.asarray(rng_for(None).standard_gamma(a.astype(np.float64))).reshape(a.shape)
-        tiny = np.finfo(a.dtype).tiny
-        x = np.array(np.maximum(x, tiny), dtype=a.dtype, order="C")
+        # torch's _standard_gamma, draw for draw (so torch's samples under a seed)
+        x = np.array(gen_for(None).standard_gamma(a), dtype=a.dtype, order="C")  # 0-d stays 0-d
         ctx.a, ctx.x, ctx.device = a, x, alpha.device
         out = ctorch.from_numpy(x)
         return out if out.device == alpha.device else out.to(alpha.device)
@@ -90,3 +90,35 @@ class _StandardGammaRsample(Function):
 def standard_gamma_rsample(alpha: ctorch.Tensor) -> ctorch.Tensor:
     """x ~ Gamma(alpha, 1) of alpha's shape, differentiable w.r.t. alpha."""
     return _StandardGammaRsample.apply(alpha.contiguous())
+
+
+class _DirichletRsample(Function):
+    """torch's ``_sample_dirichlet``: float64 Gamma draws (torch's sampler), normalised, cast
+    to the dtype and clamped to [tiny, the float below 1]; the gradient goes through the
+    Gammas' implicit reparameterisation and the normalisation."""
+
+    @staticmethod
+    def forward(ctx, concentration):
+        a = concentration.detach().cpu().numpy()
+        g = gen_for(None).standard_gamma(a.astype(np.float64))
+        s = g.sum(-1, keepdims=True)
+        dt = a.dtype
+        x = (g / s).astype(dt)
+        x = np.clip(x, np.finfo(dt).tiny, np.nextafter(dt.type(1), dt.type(0)))
+        ctx.a, ctx.g, ctx.s, ctx.x, ctx.device = a, g, s, x, concentration.device
+        out = ctorch.from_numpy(np.array(x, order="C"))
+        return out if out.device == concentration.device else out.to(concentration.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = grad.detach().cpu().numpy().astype(np.float64)
+        x = ctx.g / ctx.s
+        dg = (gx - (gx * x).sum(-1, keepdims=True)) / ctx.s
+        ga = dg * _gamma_grad_np(ctx.a, ctx.g)
+        d = ctorch.from_numpy(np.array(ga, dtype=ctx.a.dtype, order="C"))
+        return d if d.device == ctx.device else d.to(ctx.device)
+
+
+def dirichlet_rsample(concentration: ctorch.Tensor) -> ctorch.Tensor:
+    """x ~ Dirichlet(concentration) over the last dim, differentiable w.r.t. concentration."""
+    return _DirichletRsample.apply(concentration.contiguous())

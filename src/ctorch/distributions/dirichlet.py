@@ -3,7 +3,7 @@ from __future__ import annotations
 import ctorch
 
 from . import constraints
-from ._gamma_sampler import standard_gamma_rsample
+from ._gamma_sampler import dirichlet_rsample
 from ._special import digamma, lgamma
 from .exp_family import ExponentialFamily
 from .gamma import _xlogy
@@ -12,8 +12,9 @@ __all__ = ["Dirichlet"]
 
 
 class Dirichlet(ExponentialFamily):
-    """Dirichlet distribution with ``concentration`` (last dim = event); ``rsample`` normalises
-    implicitly-reparameterised Gamma draws."""
+    """Dirichlet distribution with ``concentration`` (last dim = event); ``rsample`` is torch's
+    sampler (normalised float64 Gamma draws), differentiable through the Gammas' implicit
+    reparameterisation."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
@@ -36,11 +37,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape=()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        concentration = self.concentration.expand(shape)
-        g = standard_gamma_rsample(concentration)
-        x = g / g.sum(-1, keepdim=True)
-        finfo = ctorch.finfo(x.dtype)
-        return x.clamp(min=finfo.tiny, max=1 - finfo.eps)
+        return dirichlet_rsample(self.concentration.expand(shape))
 
     def log_prob(self, value) -> ctorch.Tensor:
         if self._validate_args:
