@@ -298,48 +298,22 @@ class Generator:
         z = np.array([self._normal_scalar(mean, std) for _ in range(math.prod(shape))])
         return self._libm(2, z).astype(dt).reshape(shape)
 
-    def _u53(self) -> float:
-        hi, lo = self._u32(2)
-        return float(((int(hi) << 32) | int(lo)) & ((1 << 53) - 1)) * 2.0**-53
-
     def standard_gamma(self, alpha: np.ndarray) -> np.ndarray:
         """torch's ``_standard_gamma`` on the CPU: Marsaglia-Tsang per element, in order, with
         its double uniforms and cached normals, its float literals (``1.0f / 3.0f``,
         ``0.0331f``) and, for float32 alpha, the float steps torch's template takes; results
-        below the dtype's smallest normal number are raised to it."""
+        below the dtype's smallest normal number are raised to it (compiled:
+        ``_core/_random_cpu.h``). A negative or NaN alpha gives NaN, where torch never
+        returns."""
+        from ._core import _smallops
+
         dt = np.dtype(np.float64 if alpha.dtype == np.float64 else np.float32)
-        f32 = dt == np.float32
-        flat = alpha.astype(dt, copy=False).reshape(-1)
+        flat = np.ascontiguousarray(alpha, dt).reshape(-1)
         out = np.empty(flat.shape[0], dt)
-        tiny = np.finfo(dt).tiny
-        third = float(np.float32(1.0) / np.float32(3.0))
-        c0331 = float(np.float32(0.0331))
-        for i in range(flat.shape[0]):
-            a = flat[i]
-            scale = 1.0
-            if a < 1:
-                if a == 0:
-                    out[i] = tiny
-                    continue
-                inv = float(np.float32(1) / a) if f32 else 1.0 / float(a)
-                scale *= math.pow(1 - self._u53(), inv)
-                a = a + (np.float32(1) if f32 else 1.0)
-            d = float(np.float32(a) - np.float32(third)) if f32 else float(a) - third
-            c = 1.0 / math.sqrt(9.0 * d)
-            while True:
-                while True:
-                    x = self._normal_scalar(0.0, 1.0)
-                    y = 1.0 + c * x
-                    if y > 0:
-                        break
-                v = y * y * y
-                u = 1 - self._u53()
-                xx = x * x
-                if u < 1.0 - c0331 * xx * xx:
-                    break
-                if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
-                    break
-            out[i] = max(tiny, dt.type(scale * d * v))
+        with self._bitgen.lock:
+            self._normal_cache = _smallops.mt_gamma(
+                self._state_address, flat, out, self._normal_cache
+            )
         return out.reshape(alpha.shape)
 
     def bernoulli_probs(self, probs: np.ndarray) -> np.ndarray:

@@ -166,6 +166,71 @@ CT_MT_BERNOULLI(ct_mt_bernoulli_f32, float)
 CT_MT_BERNOULLI(ct_mt_bernoulli_f64, double)
 #undef CT_MT_BERNOULLI
 
+/* torch's uniform_real_distribution<double>(0, 1) and normal_distribution<double>(0, 1) (Box-
+ * Muller with the second value cached in the generator: *cache / *has_cache) */
+static inline double ct_mt_u53(ct_mt_state *st) {
+    const uint64_t hi = ct_mt_next(st), lo = ct_mt_next(st);
+    return (double)(((hi << 32) | lo) & ((1ULL << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+static inline double ct_mt_normal(ct_mt_state *st, double *cache, int *has_cache) {
+    if (*has_cache) {
+        *has_cache = 0;
+        return *cache;
+    }
+    const double u1 = ct_mt_u53(st), u2 = ct_mt_u53(st);
+    const double radius = sqrt(-2.0 * log1p(-u2));
+    const double theta = 2.0 * 3.14159265358979323846 * u1;
+    *cache = radius * sin(theta);
+    *has_cache = 1;
+    return radius * cos(theta);
+}
+
+/* torch's sample_gamma (Marsaglia-Tsang, aten/src/ATen/native/Distributions.h) as its CPU
+ * _standard_gamma instantiates it: alpha in the tensor's type T (float steps for float32),
+ * double accumulation, torch's float literals 1.0f / 3.0f and 0.0331f. That file is built for
+ * the baseline CPU, so no multiply-add is fused. A non-positive or NaN alpha gives NaN (torch
+ * loops forever on those; 0 gives 0, raised to the smallest normal below). */
+#define CT_MT_GAMMA(NAME, T)                                                                 \
+    static void NAME(ct_mt_state *st, double *cache, int *has_cache, const T *alpha,         \
+                     T *out, int64_t n, T tiny) {                                            \
+        const double third = (double)(1.0f / 3.0f), c0331 = (double)0.0331f;                 \
+        for (int64_t i = 0; i < n; i++) {                                                    \
+            T a = alpha[i];                                                                  \
+            double scale = 1.0, x, y, v, u, xx;                                              \
+            if (!(a >= 0)) {                                                                 \
+                out[i] = (T)NAN;                                                             \
+                continue;                                                                    \
+            }                                                                                \
+            if (a < 1) {                                                                     \
+                if (a == 0) {                                                                \
+                    out[i] = tiny;                                                           \
+                    continue;                                                                \
+                }                                                                            \
+                scale *= pow(1 - ct_mt_u53(st), (double)((T)1 / a));                          \
+                a = a + (T)1;                                                                \
+            }                                                                                \
+            const double d = (double)(a - (T)third);                                         \
+            const double c = 1.0 / sqrt(9.0 * d);                                            \
+            for (;;) {                                                                       \
+                do {                                                                         \
+                    x = ct_mt_normal(st, cache, has_cache);                                  \
+                    y = 1.0 + c * x;                                                         \
+                } while (y <= 0);                                                            \
+                v = y * y * y;                                                               \
+                u = 1 - ct_mt_u53(st);                                                       \
+                xx = x * x;                                                                  \
+                if (u < 1.0 - c0331 * xx * xx) break;                                        \
+                if (log(u) < 0.5 * xx + d * (1.0 - v + log(v))) break;                       \
+            }                                                                                \
+            const T r = (T)(scale * d * v);                                                  \
+            out[i] = r < tiny ? tiny : r;                                                    \
+        }                                                                                    \
+    }
+CT_MT_GAMMA(ct_mt_gamma_f32, float)
+CT_MT_GAMMA(ct_mt_gamma_f64, double)
+#undef CT_MT_GAMMA
+
 /* 2. torch's float64 normal_fill_16 (std::log/cos/sin/sqrt of glibc, as torch calls them;
  * NumPy's own float64 log differs from libm's in the last bit now and then). fma() is one
  * instruction only where the CPU has FMA; elsewhere libm computes the same value. */

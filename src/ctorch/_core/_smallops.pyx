@@ -252,6 +252,10 @@ cdef extern from "_random_cpu.h" nogil:
                              long long n, float value)
     void ct_mt_bernoulli_f64(ct_mt_state *st, unsigned long long threshold, double *out,
                              long long n, double value)
+    void ct_mt_gamma_f32(ct_mt_state *st, double *cache, int *has_cache, const float *alpha,
+                         float *out, long long n, float tiny)
+    void ct_mt_gamma_f64(ct_mt_state *st, double *cache, int *has_cache, const double *alpha,
+                         double *out, long long n, double tiny)
     void ct_box_muller16_f32(const float *u, float *out, long long nblocks, float mean,
                              float stdv)
     void ct_box_muller16_f64(const double *u, double *out, long long nblocks, double mean,
@@ -315,3 +319,31 @@ def mt_bernoulli(size_t state_address, unsigned long long threshold, out, double
         with nogil:
             if o64.shape[0]:
                 ct_mt_bernoulli_f64(st, threshold, &o64[0], o64.shape[0], value)
+
+
+def mt_gamma(size_t state_address, alpha, out, normal_cache):
+    """torch's ``_standard_gamma`` draws for the 1-D float32/float64 ``alpha`` into ``out``
+    (same dtype) from the engine at ``state_address``; ``normal_cache`` is the generator's
+    cached normal (None or a float) going in, and the return value is the one coming out."""
+    cdef double cache = 0.0 if normal_cache is None else normal_cache
+    cdef int has = normal_cache is not None
+    cdef const float[::1] a32
+    cdef float[::1] o32
+    cdef const double[::1] a64
+    cdef double[::1] o64
+    cdef ct_mt_state *st = <ct_mt_state *>state_address
+    if alpha.dtype == np.float32:
+        a32 = alpha
+        o32 = out
+        with nogil:
+            if a32.shape[0]:
+                ct_mt_gamma_f32(st, &cache, &has, &a32[0], &o32[0], a32.shape[0],
+                                1.1754943508222875e-38)
+    else:
+        a64 = alpha
+        o64 = out
+        with nogil:
+            if a64.shape[0]:
+                ct_mt_gamma_f64(st, &cache, &has, &a64[0], &o64[0], a64.shape[0],
+                                2.2250738585072014e-308)
+    return cache if has else None
