@@ -185,3 +185,16 @@ def test_distribution_of_the_fast_paths():
     u = ctorch.rand(100000).numpy()
     assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
     assert math.isclose(float(ctorch.empty(100000).normal_(2, 3).mean()), 2, abs_tol=0.05)
+
+
+def test_randn_vector_kernel_gives_the_scalar_kernels_bits():
+    from ctorch._core import _smallops
+
+    rng = np.random.default_rng(0)
+    u = rng.integers(0, 1 << 24, 16 * 20000).astype(np.float32) * np.float32(2**-24)
+    u[:16] = 0  # log(1 - 0) and the angle 0
+    u[16:32] = np.float32(1 - 2**-24)  # the largest uniform: log of the smallest argument
+    vec, sca = np.empty_like(u), np.empty_like(u)
+    _smallops.box_muller16_f32(u, vec, 0.3, 1.7, 1)
+    _smallops.box_muller16_f32(u, sca, 0.3, 1.7, 0)
+    np.testing.assert_array_equal(vec.view(np.int32), sca.view(np.int32))

@@ -99,11 +99,95 @@ static void ct_box_muller16_f32_generic(const float *u, float *out, int64_t nblo
     CT_RNG_BODY
 }
 
+#ifdef CT_RNG_HAVE_FMA_BUILD
+#include <immintrin.h>
+/* The same lanes, 8 at a time, as torch's AVX2 kernel computes them (same operations in the
+ * same order as CT_RNG_BODY, so the same bits; tested against the scalar build). */
+__attribute__((target("avx2,fma"))) static void ct_box_muller16_f32_avx2(
+    const float *u, float *out, int64_t nblocks, float mean, float stdv) {
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256i inv1 = _mm256_set1_epi32(~1), i1 = _mm256_set1_epi32(1),
+                  i2 = _mm256_set1_epi32(2), i4 = _mm256_set1_epi32(4);
+    const __m256 vmean = _mm256_set1_ps(mean), vstd = _mm256_set1_ps(stdv);
+    for (int64_t blk = 0; blk < nblocks; blk++) {
+        const float *ub = u + 16 * blk;
+        float *ob = out + 16 * blk;
+        /* log(1 - u) */
+        __m256 x = _mm256_sub_ps(one, _mm256_loadu_ps(ub));
+        const __m256 invalid = _mm256_cmp_ps(x, zero, _CMP_NGT_UQ);
+        x = _mm256_max_ps(x, _mm256_set1_ps(1.17549435e-38f));
+        const __m256i bits = _mm256_castps_si256(x);
+        const __m256i ex = _mm256_sub_epi32(_mm256_srai_epi32(bits, 23), _mm256_set1_epi32(0x7f));
+        __m256 e = _mm256_add_ps(_mm256_cvtepi32_ps(ex), one);
+        x = _mm256_castsi256_ps(_mm256_or_si256(
+            _mm256_and_si256(bits, _mm256_set1_epi32(~0x7f800000)), _mm256_set1_epi32(0x3f000000)));
+        const __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
+        const __m256 tmp = _mm256_and_ps(x, small);
+        x = _mm256_sub_ps(x, one);
+        e = _mm256_sub_ps(e, _mm256_and_ps(one, small));
+        x = _mm256_add_ps(x, tmp);
+        const __m256 z = _mm256_mul_ps(x, x);
+        __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(-1.1514610310e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.1676998740e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(-1.2420140846e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.4249322787e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(-1.6668057665e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(2.0000714765e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(-2.4999993993e-1f));
+        y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(3.3333331174e-1f));
+        y = _mm256_mul_ps(y, x);
+        y = _mm256_fmadd_ps(y, z, _mm256_mul_ps(e, _mm256_set1_ps(-2.12194440e-4f)));
+        y = _mm256_fmadd_ps(z, _mm256_set1_ps(-0.5f), y);
+        x = _mm256_add_ps(x, y);
+        x = _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), x);
+        const __m256 lg = _mm256_blendv_ps(x, _mm256_set1_ps(NAN), invalid);
+        const __m256 radius = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), lg));
+        /* sincos(2 pi u[8..15]); the angle is >= 0, so its sign bit is 0 */
+        __m256 a = _mm256_mul_ps(_mm256_set1_ps(6.2831854820251465f), _mm256_loadu_ps(ub + 8));
+        const __m256 sign_a = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
+        a = _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)), a);
+        __m256i q = _mm256_cvttps_epi32(_mm256_mul_ps(a, _mm256_set1_ps(1.27323954473516f)));
+        q = _mm256_and_si256(_mm256_add_epi32(q, i1), inv1);
+        const __m256 yq = _mm256_cvtepi32_ps(q);
+        const __m256 sign_sin = _mm256_xor_ps(sign_a,
+            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(q, i4), 29)));
+        const __m256 sine_poly = _mm256_castsi256_ps(
+            _mm256_cmpeq_epi32(_mm256_and_si256(q, i2), _mm256_setzero_si256()));
+        const __m256 sign_cos = _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_andnot_si256(_mm256_sub_epi32(q, i2), i4), 29));
+        a = _mm256_fmadd_ps(yq, _mm256_set1_ps(-0.78515625f), a);
+        a = _mm256_fmadd_ps(yq, _mm256_set1_ps(-2.4187564849853515625e-4f), a);
+        a = _mm256_fmadd_ps(yq, _mm256_set1_ps(-3.77489497744594108e-8f), a);
+        const __m256 zz = _mm256_mul_ps(a, a);
+        __m256 yc = _mm256_fmadd_ps(_mm256_set1_ps(2.443315711809948e-5f), zz,
+                                    _mm256_set1_ps(-1.388731625493765e-3f));
+        yc = _mm256_fmadd_ps(yc, zz, _mm256_set1_ps(4.166664568298827e-2f));
+        yc = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(yc, zz), zz,
+                                           _mm256_sub_ps(zero, _mm256_mul_ps(zz, _mm256_set1_ps(0.5f)))),
+                           one);
+        __m256 ys = _mm256_fmadd_ps(_mm256_set1_ps(-1.9515295891e-4f), zz,
+                                    _mm256_set1_ps(8.3321608736e-3f));
+        ys = _mm256_fmadd_ps(ys, zz, _mm256_set1_ps(-1.6666654611e-1f));
+        ys = _mm256_fmadd_ps(_mm256_mul_ps(ys, zz), a, a);
+        const __m256 sv = _mm256_xor_ps(_mm256_blendv_ps(yc, ys, sine_poly), sign_sin);
+        const __m256 cv = _mm256_xor_ps(_mm256_blendv_ps(ys, yc, sine_poly), sign_cos);
+        _mm256_storeu_ps(ob, _mm256_fmadd_ps(_mm256_mul_ps(radius, cv), vstd, vmean));
+        _mm256_storeu_ps(ob + 8, _mm256_fmadd_ps(_mm256_mul_ps(radius, sv), vstd, vmean));
+    }
+}
+#endif
+
+static int ct_box_muller16_f32_mode = -1; /* forced path, for the test: -1 auto, 0 scalar */
+
 static void ct_box_muller16_f32(const float *u, float *out, int64_t nblocks, float mean,
                                 float stdv) {
 #ifdef CT_RNG_HAVE_FMA_BUILD
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        ct_box_muller16_f32_fma(u, out, nblocks, mean, stdv);
+        if (ct_box_muller16_f32_mode != 0)
+            ct_box_muller16_f32_avx2(u, out, nblocks, mean, stdv);
+        else
+            ct_box_muller16_f32_fma(u, out, nblocks, mean, stdv);
         return;
     }
 #endif

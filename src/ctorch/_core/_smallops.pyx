@@ -258,15 +258,20 @@ cdef extern from "_random_cpu.h" nogil:
                          double *out, long long n, double tiny)
     void ct_box_muller16_f32(const float *u, float *out, long long nblocks, float mean,
                              float stdv)
+    int ct_box_muller16_f32_mode
     void ct_box_muller16_f64(const double *u, double *out, long long nblocks, double mean,
                              double stdv)
     void ct_libm_apply(int op, const double *x, double *out, long long n)
 
 
-def box_muller16_f32(const float[::1] u, float[::1] out, float mean, float std):
+def box_muller16_f32(const float[::1] u, float[::1] out, float mean, float std,
+                     int vector=1):
     """torch's float32 ``normal_fill_16`` over len(u) // 16 blocks (``_random_cpu.h``):
-    torch's randn bits from torch's uniforms."""
+    torch's randn bits from torch's uniforms. ``vector=0`` forces the scalar loop (for the
+    test that the 8-wide one gives the same bits)."""
+    global ct_box_muller16_f32_mode
     cdef long long nb = u.shape[0] // 16
+    ct_box_muller16_f32_mode = -1 if vector else 0
     if out.shape[0] < nb * 16:
         raise ValueError("box_muller16_f32: out is shorter than u")
     with nogil:
