@@ -571,6 +571,14 @@ def _real_of(dt):
     return np.float32 if dt == np.complex64 else np.float64
 
 
+def draw_real_view(dt: np.dtype, shape: tuple, draw):
+    """``draw(shape, dtype)`` in ``dt``; a complex dtype is drawn through its real view
+    (shape + (2,)), real and imaginary parts alternating, as torch fills it."""
+    if dt.kind != "c":
+        return draw(shape, dt)
+    return draw((*shape, 2), np.dtype(_real_of(dt))).view(dt)[..., 0]
+
+
 def _random_floats(op: str, normal: bool):
     """``rand``/``randn``: torch's uniform/normal streams (``_random.Generator``); a complex
     dtype draws its real and imaginary parts each alone (``normal``: each N(0, 1/2), so
@@ -590,15 +598,11 @@ def _random_floats(op: str, normal: bool):
         shape = _size(_sized(size, kw, op), op)
         dt = _rand_dtype(dtype)
         g = gen_for(generator)
-        real = _real_of(dt) if dt.kind == "c" else dt
-        # complex: the real view (shape, 2) drawn as torch draws it; randn's parts N(0, 1/2)
-        rshape = (*shape, 2) if dt.kind == "c" else shape
-        if normal:
-            a = g.normal(rshape, real, 0.0, math.sqrt(0.5) if dt.kind == "c" else 1.0)
+        if normal:  # a complex dtype's parts are each N(0, 1/2)
+            std = math.sqrt(0.5) if dt.kind == "c" else 1.0
+            a = draw_real_view(dt, shape, lambda shp, real: g.normal(shp, real, 0.0, std))
         else:
-            a = g.uniform(rshape, real)
-        if dt.kind == "c":
-            a = a.view(dt)[..., 0]
+            a = draw_real_view(dt, shape, g.uniform)
         return _maybe_out(out, _place(a, device, requires_grad))
 
     create.__name__ = create.__qualname__ = op

@@ -574,13 +574,11 @@ def _float_only(self, kernel: str) -> None:
 
 
 def _real_draw(self, draw):
-    """``draw(shape, real_dtype)`` for this tensor: a complex tensor is filled through its real
-    view (shape + (2,)), as torch fills it."""
-    dt = self._a.dtype
-    if dt.kind == "c":
-        real = np.dtype(np.float32 if dt == np.complex64 else np.float64)
-        return lambda shp: draw((*shp, 2), real).view(dt)[..., 0]
-    return lambda shp: draw(shp, dt)
+    """The sampler ``_rand_fill`` takes: ``draw(shape, dtype)`` in this tensor's dtype, through
+    the real view for a complex tensor (``_creation.draw_real_view``)."""
+    from ._creation import draw_real_view
+
+    return lambda shp: draw_real_view(self._a.dtype, shp, draw)
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):

@@ -15,8 +15,7 @@ gives the same numbers as torch:
   reaches 2^32); ``random_()``: the dtype's full non-negative range;
 - ``randperm``: torch's Fisher-Yates swaps with ``draw % (n - i)``;
 - ``bernoulli_(p)``/dropout masks: a 53-bit uniform below p; ``bernoulli(probs)``: a 24-bit
-  (float probabilities) or 53-bit (double) uniform below each probability.
-
+  (float probabilities) or 53-bit (double) uniform below each probability;
 - ``exponential_``, ``geometric_``, ``cauchy_``, ``log_normal_``: torch's transforms of 53-bit
   uniforms, with the C library's log/log1p/tan/exp as torch calls them;
 - ``multinomial`` (so ``Categorical.sample``): torch's exponential race for one sample or
@@ -140,7 +139,7 @@ class Generator:
 
     def _u64(self, n: int) -> np.ndarray:
         """``n`` of torch's ``random64()``: two outputs, the first the high word."""
-        r = self._u32(2 * n).reshape(n, 2) if n > 0 else np.zeros((0, 2), np.uint64)
+        r = self._u32(2 * n).reshape(n, 2)
         return (r[:, 0] << np.uint64(32)) | r[:, 1]
 
     def _unit(self, n: int, dt: np.dtype) -> np.ndarray:
@@ -148,11 +147,10 @@ class Generator:
         float32 for up to 24 random bits, else float64 (both exact)."""
         digits = _digits(dt)
         raw = self._u64(n) if digits == 53 else self._u32(n)
-        if digits <= 24:
-            return (raw & np.uint64((1 << digits) - 1)).astype(np.float32) * np.float32(
-                2.0**-digits
-            )
-        return (raw & np.uint64((1 << digits) - 1)) * (2.0**-digits)
+        bits = raw & np.uint64((1 << digits) - 1)
+        if digits == 24:
+            return bits.astype(np.float32) * np.float32(2.0**-24)
+        return bits * 2.0**-53
 
     def uniform(self, shape: tuple, dt: np.dtype, low: float = 0.0, high: float = 1.0):
         """torch's ``uniform_(low, high)`` of a fresh tensor."""

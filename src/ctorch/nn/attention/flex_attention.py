@@ -66,10 +66,6 @@ def noop_mask(batch: Tensor, head: Tensor, token_q: Tensor, token_kv: Tensor) ->
     return ctorch.ones((), dtype=ctorch.bool, device=batch.device)
 
 
-def _identity_score(score, b, h, q_idx, kv_idx):
-    return score
-
-
 def and_masks(*mask_mods: Callable) -> Callable:
     """A mask_mod that keeps a position only where every ``mask_mods`` keeps it."""
     if not all(callable(m) for m in mask_mods):
@@ -432,7 +428,7 @@ def flex_attention(
         key, value = key.expand(B, *key.shape[1:]), value.expand(B, *value.shape[1:])
     scale = 1.0 / math.sqrt(E) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
-    if score_mod is not None and score_mod is not _identity_score:
+    if score_mod is not None:
         b, h, q, kv = _index_grids(B, Hq, L, S, query.device)
         scores = score_mod(scores, b, h, q, kv)
         if tuple(scores.shape) != (B, Hq, L, S):
