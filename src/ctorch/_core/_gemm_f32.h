@@ -38,6 +38,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CTG_X86 1
 #include <immintrin.h>
+#include "_tr_avx512.h"
 #endif
 
 /* pf/npf: npf cache lines from pf on to prefetch into L2 while computing (next B block). */
@@ -266,31 +267,6 @@ static CTG_AVX512 void ctg_pack_b_rows_avx512(float *dst, const float *b, ptrdif
 #endif
 
 #ifdef CTG_X86
-/* In-register 16x16 transpose: r[i] lane j -> r[j] lane i. */
-static CTG_AVX512 inline void ctg_tr16(__m512 r[16])
-{
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 16; i += 8)
-        for (int q = 0; q < 4; q++) {
-            t[i + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0x88);
-            t[i + 4 + q] = _mm512_shuffle_f32x4(u[i + q], u[i + 4 + q], 0xDD);
-        }
-    for (int q = 0; q < 8; q++) {
-        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
-    }
-}
-
 /* Column-major B (rs == 1, e.g. cols^T in conv's dW): 16 columns x 16 k at a time, each
  * column's 16 k one contiguous load, transposed in registers (gathers of 4 KiB-strided
  * columns all hit one L1 set). */
@@ -305,7 +281,7 @@ static CTG_AVX512 void ctg_pack_b_cols_avx512(float *dst, const float *b, ptrdif
             for (int j = 0; j < 16; j++)
                 r[j] = v + j < nr ? _mm512_maskz_loadu_ps(km, b + (v + j) * cs + k)
                                   : _mm512_setzero_ps();
-            ctg_tr16(r);
+            ct_tr16_avx512(r);
             for (int t = 0; t < kl; t++)
                 _mm512_store_ps(dst + (ptrdiff_t)(k + t) * w + v, r[t]);
         }
@@ -725,14 +701,14 @@ static CTG_AVX512 void ctg_untranspose16(float *c, ptrdiff_t c_rs, const float *
     __m512 r[16];
     for (int k = 0; k < 16; k++)
         r[k] = _mm512_loadu_ps(t + (ptrdiff_t)(j0 + k) * M + i0);
-    ctg_tr16(r);
+    ct_tr16_avx512(r);
     for (int k = 0; k < 16; k++)
         _mm512_storeu_ps(c + (ptrdiff_t)(i0 + k) * c_rs + j0, r[k]);
 }
 #endif
 
 /* dst[j * drs + i] = src[i * srs + j] for i < rows, j < cols: 16 x 16 blocks through
- * ctg_tr16 (masked at the edges) on AVX-512, else a plain loop; attention's per-slice K^T
+ * ct_tr16_avx512 (masked at the edges) on AVX-512, else a plain loop; attention's per-slice K^T
  * and V^T (a scalar loop was ~8% of a small causal forward). */
 #ifdef CTG_X86
 static CTG_AVX512 void ctg_transpose_avx512(float *dst, ptrdiff_t drs, const float *src,
@@ -748,7 +724,7 @@ static CTG_AVX512 void ctg_transpose_avx512(float *dst, ptrdiff_t drs, const flo
             for (int k = 0; k < 16; k++)
                 r[k] = k < ni ? _mm512_maskz_loadu_ps(jm, src + (i0 + k) * srs + j0)
                               : _mm512_setzero_ps();
-            ctg_tr16(r);
+            ct_tr16_avx512(r);
             for (int t = 0; t < nj; t++)
                 _mm512_mask_storeu_ps(dst + (j0 + t) * drs + i0, im, r[t]);
         }

@@ -38,7 +38,7 @@ static CTG_AVX512 void ctw_to_inner(const float *x, float *xt, int N, int C, int
             for (int i = 0; i < 16; i++)
                 r[i] = i < nn ? _mm512_maskz_loadu_ps(m, x + ((ptrdiff_t)(n0 + i) * C + c) * HW + p0)
                               : _mm512_setzero_ps();
-            ctg_tr16(r);
+            ct_tr16_avx512(r);
             for (int j = 0; j < pp; j++) {
                 const int p = p0 + j, h = p / W, w = p - h * W;
                 _mm512_storeu_ps(xt + ((ptrdiff_t)(h + pad) * Wp + (w + pad)) * Np + n0, r[j]);
@@ -65,7 +65,7 @@ static CTG_AVX512 void ctw_to_outer(const float *yt, float *y, int N, int OC, in
                     r[j] = _mm512_setzero_ps();
                 }
             }
-            ctg_tr16(r);
+            ct_tr16_avx512(r);
             const __mmask16 m = (__mmask16)ct_lanes16(0, pp);
             for (int i = 0; i < nn; i++)
                 _mm512_mask_storeu_ps(y + ((ptrdiff_t)(n0 + i) * OC + o) * HW + p0, m, r[i]);

@@ -22,6 +22,8 @@ of the incoming gradient with those bins doubled.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -104,6 +106,9 @@ def c2c_array(a, dims, s, norm, forward):
     if not cpu:
         f = lib.fftn if forward else lib.ifftn
         return f(a.astype(cdt, copy=False), s=s, axes=dims, norm=norm).astype(cdt, copy=False)
+    r = _pow2_c2c(a.astype(cdt, copy=False), dims, s, norm, forward)
+    if r is not None:
+        return r
     w = _workers()
     if forward:
         if _four_step_ok(a, dims, s):
@@ -127,11 +132,53 @@ def c2c_array(a, dims, s, norm, forward):
     return np.conjugate(r, out=r)
 
 
+# ------------------------------------------------------------------ power-of-two lengths
+# ctorch's own kernel (_core/fft.pyx, _core/_fft_simd.h) takes every transform whose lengths
+# are powers of two: strips of 16 (complex64) or 8 (complex128) transforms side by side,
+# radix-4 butterflies on whole rows of the strip, and one long transform split in two passes
+# of such strips (the four-step FFT). pocketfft, which does the rest, runs one long transform
+# on one thread and past the caches it is slow: 2^20 complex64 points took 9-20 ms here
+# against ~5 ms for the kernel (docs/kernels.md, "fft").
+def _pow2_c2c(a, dims, s, norm, forward):
+    """The transform by ctorch's kernel, or None where it does not take the case."""
+    from .._core import fft as kernel
+
+    shape = list(a.shape)
+    for d, n in zip(dims, s or (), strict=False):
+        shape[d] = n
+    total = 1
+    for d in dims:
+        n = shape[d]
+        if n > 1 and not kernel.takes(a.dtype, n, math.prod(shape[d + 1 :])):
+            return None
+        total *= n
+    x = np.ascontiguousarray(_resize(a, shape) if s is not None else a)
+    inv = 1.0 / total
+    scale = {"backward": 1.0 if forward else inv, "forward": inv if forward else 1.0}.get(
+        norm, total**-0.5
+    )
+    todo = [d for d in dims if shape[d] > 1]
+    if not todo:
+        return x * x.dtype.type(scale) if scale != 1.0 else x.copy()
+    w = _workers()
+    for i, d in enumerate(todo):
+        outer, inner = math.prod(shape[:d]), math.prod(shape[d + 1 :])
+        y = np.empty_like(x)
+        last = i == len(todo) - 1
+        if not kernel.c2c_axis(
+            x, y, None, outer, shape[d], inner, -1 if forward else 1, scale if last else 1.0, w
+        ):
+            return None
+        x = y
+    return x
+
+
 # ------------------------------------------------------------------ one large 1-D transform
 # pocketfft runs one long 1-D transform on one thread (``workers`` threads over a batch only),
 # and past the caches it is slow: 2^20 complex64 points took 9-20 ms here, while the same work
 # as 2 x 1024 batched transforms of length 1024 took ~6 ms. So a single transform of at least
-# _FOUR_STEP_MIN points is split as n = n1 * n2 (the "four-step" FFT):
+# _FOUR_STEP_MIN points whose length is not a power of two (those go to ctorch's kernel above)
+# is split as n = n1 * n2 (the "four-step" FFT) with pocketfft doing both passes:
 #   d[j2, k1] = FFT_n1 over j1 of x[n2 j1 + j2]   (scipy reads the transposed view and writes
 #                                                   a contiguous result: the transpose is free)
 #   d *= w_n^(j2 k1) * scale                        (twiddles, cached; the norm folded in)
