@@ -19,6 +19,8 @@
 #define CTF_DIRECT_MAX 2048
 /* the longest strip transform: the four-step halves of up to 2^(2 * CTF_MAXBITS) points */
 #define CTF_MAXBITS 20
+/* strip rows (128 bytes each) that stay in L1 through all of a block's remaining stages */
+#define CTF_L1ROWS 256
 /* fewer transforms than a strip holds are split from this length on (16 x 16 at 256) */
 #define CTF_SPLIT_MIN 256
 
@@ -154,6 +156,15 @@ static inline int ctf_simd_ok(void) { return 0; }
         __builtin_prefetch((const char *)(p), (w));                                          \
         __builtin_prefetch((const char *)(p) + 64, (w));                                     \
     } while (0)
+
+/* The strip loops: SIMD clones (CT_SIMD), with the multiply-adds of the butterflies and
+ * twiddles contracted to FMAs where the clone has them (the build's -ffp-contract=off keeps
+ * the other kernels' bits fixed; the FFT promises its bits across thread counts only). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CTF_KERNEL CT_SIMD __attribute__((optimize("fp-contract=fast")))
+#else
+#define CTF_KERNEL CT_SIMD
+#endif
 
 /* lanes of a strip: 64 bytes of T (16 floats, 8 doubles) */
 #define CTF_L ((int)(64 / sizeof(T)))

@@ -88,63 +88,101 @@ static const T *FN(ctf_lane_table)(int bits)
     return __atomic_load_n(&FN(ctf_lt)[bits], __ATOMIC_ACQUIRE);
 }
 
-/* the in-place DIF butterflies of one strip of length n (n >= 2, a power of two); sg = -1
- * forward, +1 inverse (the tables' imaginary parts negated) */
-CT_SIMD static void FN(ctf_dif)(T *restrict buf, long n, const T *restrict twr,
-                                const T *restrict twi, T sg)
+/* one radix-4 DIF stage on the rows [b, b + m) of a strip of a length-n transform; sg = -1
+ * forward, +1 inverse (the tables' imaginary parts negated), a constant in each caller */
+static inline __attribute__((always_inline)) void FN(ctf_stage4)(T *restrict buf, long n,
+                                                                long b, long m,
+                                                                const T *restrict twr,
+                                                                const T *restrict twi,
+                                                                const T sg)
 {
-    const long L2 = 2 * CTF_L;
-    long m = n;
-    for (; m >= 4; m /= 4) {
-        const long q = m / 4, s = n / m;
-        for (long b = 0; b < n; b += m) {
-            for (long j = 0; j < q; j++) {
-                T *restrict p0 = buf + (b + j) * L2;
-                T *restrict p1 = p0 + q * L2;
-                T *restrict p2 = p1 + q * L2;
-                T *restrict p3 = p2 + q * L2;
-                const T w1r = twr[j * s], w1i = -sg * twi[j * s];
-                const T w2r = twr[2 * j * s], w2i = -sg * twi[2 * j * s];
-                const T w3r = twr[3 * j * s], w3i = -sg * twi[3 * j * s];
+    const long L2 = 2 * CTF_L, q = m / 4, s = n / m;
+    for (long j = 0; j < q; j++) {
+        T *restrict p0 = buf + (b + j) * L2;
+        T *restrict p1 = p0 + q * L2;
+        T *restrict p2 = p1 + q * L2;
+        T *restrict p3 = p2 + q * L2;
+        const T w1r = twr[j * s], w1i = -sg * twi[j * s];
+        const T w2r = twr[2 * j * s], w2i = -sg * twi[2 * j * s];
+        const T w3r = twr[3 * j * s], w3i = -sg * twi[3 * j * s];
 #pragma omp simd
-                for (int l = 0; l < CTF_L; l++) {
-                    T x0r = p0[l], x0i = p0[CTF_L + l], x1r = p1[l], x1i = p1[CTF_L + l];
-                    T x2r = p2[l], x2i = p2[CTF_L + l], x3r = p3[l], x3i = p3[CTF_L + l];
-                    T t0r = x0r + x2r, t0i = x0i + x2i, t1r = x0r - x2r, t1i = x0i - x2i;
-                    T t2r = x1r + x3r, t2i = x1i + x3i;
-                    /* (x1 - x3) times sg * i */
-                    T t3r = -sg * (x1i - x3i), t3i = sg * (x1r - x3r);
-                    T y1r = t0r - t2r, y1i = t0i - t2i;
-                    T y2r = t1r + t3r, y2i = t1i + t3i;
-                    T y3r = t1r - t3r, y3i = t1i - t3i;
-                    p0[l] = t0r + t2r;
-                    p0[CTF_L + l] = t0i + t2i;
-                    p1[l] = y1r * w2r - y1i * w2i;
-                    p1[CTF_L + l] = y1r * w2i + y1i * w2r;
-                    p2[l] = y2r * w1r - y2i * w1i;
-                    p2[CTF_L + l] = y2r * w1i + y2i * w1r;
-                    p3[l] = y3r * w3r - y3i * w3i;
-                    p3[CTF_L + l] = y3r * w3i + y3i * w3r;
-                }
-            }
-        }
-    }
-    if (m == 2) {
-        for (long b = 0; b < n; b += 2) {
-            T *restrict p0 = buf + b * L2;
-            T *restrict p1 = p0 + L2;
-#pragma omp simd
-            for (int l = 0; l < 2 * CTF_L; l++) {
-                T a = p0[l], c = p1[l];
-                p0[l] = a + c;
-                p1[l] = a - c;
+        for (int l = 0; l < CTF_L; l++) {
+            T x0r = p0[l], x0i = p0[CTF_L + l], x1r = p1[l], x1i = p1[CTF_L + l];
+            T x2r = p2[l], x2i = p2[CTF_L + l], x3r = p3[l], x3i = p3[CTF_L + l];
+            T t0r = x0r + x2r, t0i = x0i + x2i, t1r = x0r - x2r, t1i = x0i - x2i;
+            T t2r = x1r + x3r, t2i = x1i + x3i;
+            /* (x1 - x3) times sg * i */
+            T t3r = -sg * (x1i - x3i), t3i = sg * (x1r - x3r);
+            T y1r = t0r - t2r, y1i = t0i - t2i;
+            T y2r = t1r + t3r, y2i = t1i + t3i;
+            T y3r = t1r - t3r, y3i = t1i - t3i;
+            p0[l] = t0r + t2r;
+            p0[CTF_L + l] = t0i + t2i;
+            if (q == 1) { /* the last radix-4 stage: every twiddle is 1 */
+                p1[l] = y1r;
+                p1[CTF_L + l] = y1i;
+                p2[l] = y2r;
+                p2[CTF_L + l] = y2i;
+                p3[l] = y3r;
+                p3[CTF_L + l] = y3i;
+            } else {
+                p1[l] = y1r * w2r - y1i * w2i;
+                p1[CTF_L + l] = y1r * w2i + y1i * w2r;
+                p2[l] = y2r * w1r - y2i * w1i;
+                p2[CTF_L + l] = y2r * w1i + y2i * w1r;
+                p3[l] = y3r * w3r - y3i * w3i;
+                p3[CTF_L + l] = y3r * w3i + y3i * w3r;
             }
         }
     }
 }
 
+/* the in-place DIF butterflies of one strip of length n (n >= 2, a power of two).  The
+ * stages run breadth-first only while a block is larger than CTF_L1ROWS rows; then each
+ * block takes all its remaining stages in turn while it sits in L1 (a strip of 1024 points
+ * is 128 KiB, and sweeping it once per stage ran at the L2's bandwidth). */
+static inline __attribute__((always_inline)) void FN(ctf_dif_body)(T *restrict buf, long n,
+                                                                  const T *restrict twr,
+                                                                  const T *restrict twi,
+                                                                  const T sg)
+{
+    const long L2 = 2 * CTF_L;
+    long m = n;
+    for (; m >= 4 && m > CTF_L1ROWS; m /= 4)
+        for (long b = 0; b < n; b += m) FN(ctf_stage4)(buf, n, b, m, twr, twi, sg);
+    for (long b = 0; b < n; b += m) {
+        long mm = m;
+        for (; mm >= 4; mm /= 4)
+            for (long bb = b; bb < b + m; bb += mm) FN(ctf_stage4)(buf, n, bb, mm, twr, twi, sg);
+        if (mm == 2) {
+            for (long r = b; r < b + m; r += 2) {
+                T *restrict p0 = buf + r * L2;
+                T *restrict p1 = p0 + L2;
+#pragma omp simd
+                for (int l = 0; l < 2 * CTF_L; l++) {
+                    T x = p0[l], c = p1[l];
+                    p0[l] = x + c;
+                    p1[l] = x - c;
+                }
+            }
+        }
+    }
+}
+
+CTF_KERNEL static void FN(ctf_dif_fwd)(T *restrict buf, long n, const T *restrict twr,
+                                      const T *restrict twi)
+{
+    FN(ctf_dif_body)(buf, n, twr, twi, (T)-1);
+}
+
+CTF_KERNEL static void FN(ctf_dif_inv)(T *restrict buf, long n, const T *restrict twr,
+                                      const T *restrict twi)
+{
+    FN(ctf_dif_body)(buf, n, twr, twi, (T)1);
+}
+
 /* rows r < n of lanes b0 .. b0+nl-1 into the strip buffer (unused lanes zero) */
-CT_SIMD static void FN(ctf_load)(const T *restrict x, const FN(ctf_map) * m, long b0, int nl,
+CTF_KERNEL static void FN(ctf_load)(const T *restrict x, const FN(ctf_map) * m, long b0, int nl,
                                  long n, T *restrict buf)
 {
     const long L2 = 2 * CTF_L;
@@ -185,7 +223,7 @@ CT_SIMD static void FN(ctf_load)(const T *restrict x, const FN(ctf_map) * m, lon
  * given) times the four-step twiddle exp(sign 2 pi i k b / tn) of global lane b = b0 + l,
  * as exp(sign 2 pi i k b0 / tn) (a double recurrence over k, re-anchored on exact values
  * every 256 rows) times lt[k][l] = exp(sign 2 pi i k l / tn) (a table; inverse: conjugated) */
-CT_SIMD static void FN(ctf_store)(T *restrict y, const FN(ctf_map) * m, long b0, int nl, long n,
+CTF_KERNEL static void FN(ctf_store)(T *restrict y, const FN(ctf_map) * m, long b0, int nl, long n,
                                   const T *restrict buf, const int *restrict rev, T scale,
                                   const T *restrict lt, long tn, int sign)
 {
@@ -287,7 +325,8 @@ static int FN(ctf_run)(const T *x, const FN(ctf_map) * mx, T *y, const FN(ctf_ma
             long b0 = st * CTF_L;
             int nl = (int)(nlanes - b0 < CTF_L ? nlanes - b0 : CTF_L);
             FN(ctf_load)(x, mx, b0, nl, n, buf);
-            FN(ctf_dif)(buf, n, twr, twi, (T)sign);
+            if (sign < 0) FN(ctf_dif_fwd)(buf, n, twr, twi);
+            else FN(ctf_dif_inv)(buf, n, twr, twi);
             FN(ctf_store)(y, my, b0, nl, n, buf, rev, scale, lt, tn, sign);
         }
         free(buf);
@@ -339,6 +378,99 @@ static int FN(ctf_c2c_axis)(const T *x, T *y, T *work, long outer, long n, long 
     }
     free(own);
     return rc;
+}
+
+/* Real transforms of even length n = 2M along the last axis, through a complex one of
+ * length M: x[2j] + i x[2j+1] is z[j] (the real array read as complex), Z = DFT_M(z), and
+ *   X[k] = E[k] + exp(-2 pi i k / n) O[k],  E[k] = (Z[k] + conj Z[M-k]) / 2,
+ *                                          O[k] = (Z[k] - conj Z[M-k]) / 2i   (Z[M] = Z[0]).
+ * ctf_r2c_post turns the rows of Z (outer, M) into the half spectrum y (outer, M + 1) times
+ * scale; ctf_c2r_pre the half spectrum x (outer, M + 1) into the rows 2 Z (outer, M) of the
+ * real sequence it is the spectrum of (x's imaginary parts at 0 and M ignored, as pocketfft
+ * and torch do).  Each pair k, M - k is done together from the same two inputs. */
+static void FN(ctf_r2c_post)(const T *z, T *y, long outer, long M, double scale, int nthreads)
+{
+    int bits = 0;
+    while ((1L << bits) < 2 * M) bits++;
+    const T *twr = FN(ctf_twr)[bits], *twi = FN(ctf_twi)[bits];
+    const T h = (T)(0.5 * scale), sc = (T)scale;
+#pragma omp parallel for num_threads(nthreads) if (nthreads > 1 && outer * M >= 32768) schedule(static)
+    for (long o = 0; o < outer; o++) {
+        const T *zo = z + 2 * o * M;
+        T *yo = y + 2 * o * (M + 1);
+        yo[0] = (zo[0] + zo[1]) * sc;
+        yo[1] = 0;
+        yo[2 * M] = (zo[0] - zo[1]) * sc;
+        yo[2 * M + 1] = 0;
+#pragma omp simd
+        for (long k = 1; k <= M / 2; k++) {
+            T ar = zo[2 * k], ai = zo[2 * k + 1];                  /* Z[k] */
+            T br = zo[2 * (M - k)], bi = -zo[2 * (M - k) + 1];     /* conj Z[M-k] */
+            T er = ar + br, ei = ai + bi;                          /* 2 E[k] */
+            T orr = ai - bi, oi = br - ar;                         /* 2 O[k] = -i (a - b) */
+            T wr = twr[k], wi = twi[k];
+            yo[2 * k] = h * (er + wr * orr - wi * oi);
+            yo[2 * k + 1] = h * (ei + wr * oi + wi * orr);
+            /* k' = M - k: X[k'] = conj(E[k] - w^k O[k]) */
+            yo[2 * (M - k)] = h * (er - wr * orr + wi * oi);
+            yo[2 * (M - k) + 1] = h * (-ei + wr * oi + wi * orr);
+        }
+    }
+}
+
+static void FN(ctf_c2r_pre)(const T *x, T *z, long outer, long M, int nthreads)
+{
+    int bits = 0;
+    while ((1L << bits) < 2 * M) bits++;
+    const T *twr = FN(ctf_twr)[bits], *twi = FN(ctf_twi)[bits];
+#pragma omp parallel for num_threads(nthreads) if (nthreads > 1 && outer * M >= 32768) schedule(static)
+    for (long o = 0; o < outer; o++) {
+        const T *xo = x + 2 * o * (M + 1);
+        T *zo = z + 2 * o * M;
+        /* k = 0: E = (x0 + xM) / 2, O = (x0 - xM) / 2 (real parts only); Z = E + i O, doubled */
+        zo[0] = xo[0] + xo[2 * M];
+        zo[1] = xo[0] - xo[2 * M];
+#pragma omp simd
+        for (long k = 1; k <= M / 2; k++) {
+            T ar = xo[2 * k], ai = xo[2 * k + 1];              /* X[k] */
+            T br = xo[2 * (M - k)], bi = -xo[2 * (M - k) + 1]; /* conj X[M-k] */
+            T er = ar + br, ei = ai + bi;                      /* 2 E[k] */
+            T dr = ar - br, di = ai - bi;                      /* 2 w^k O[k] */
+            T wr = twr[k], wi = -twi[k];                       /* conj w^k = exp(+2 pi i k/n) */
+            T orr = dr * wr - di * wi, oi = dr * wi + di * wr; /* 2 O[k] */
+            zo[2 * k] = er - oi;                               /* 2 (E + i O) */
+            zo[2 * k + 1] = ei + orr;
+            /* k' = M - k: E[k'] = conj E[k], O[k'] = conj O[k] */
+            zo[2 * (M - k)] = er + oi;
+            zo[2 * (M - k) + 1] = -ei + orr;
+        }
+    }
+}
+
+static int FN(ctf_r2c)(const T *x, T *y, T *z, long outer, long n, double scale, int nthreads)
+{
+    long M = n / 2;
+    if (n < 4 || (n & (n - 1)) || !FN(ctf_takes)(M, 1)) return -1;
+    int bits = 0;
+    while ((1L << bits) < n) bits++;
+    if (bits > CTF_MAXBITS || FN(ctf_tables)(bits)) return -1;
+    if (FN(ctf_c2c_axis)(x, z, NULL, outer, M, 1, -1, 1.0, nthreads)) return -1;
+    FN(ctf_r2c_post)(z, y, outer, M, scale, nthreads);
+    return 0;
+}
+
+/* y (outer, n) real = the inverse real transform of x (outer, n / 2 + 1) times scale (the
+ * unnormalized inverse would be scale 1); z a scratch (outer, n / 2) */
+static int FN(ctf_c2r)(const T *x, T *y, T *z, long outer, long n, double scale, int nthreads)
+{
+    long M = n / 2;
+    if (n < 4 || (n & (n - 1)) || !FN(ctf_takes)(M, 1)) return -1;
+    int bits = 0;
+    while ((1L << bits) < n) bits++;
+    if (bits > CTF_MAXBITS || FN(ctf_tables)(bits)) return -1;
+    FN(ctf_c2r_pre)(x, z, outer, M, nthreads);
+    /* the unnormalized inverse DFT_M of the rows (2 Z) is n (x[2j] + i x[2j+1]) */
+    return FN(ctf_c2c_axis)(z, y, NULL, outer, M, 1, 1, scale, nthreads);
 }
 
 #undef FN

@@ -18,6 +18,14 @@ cdef extern from "_fft_simd.h" nogil:
     int ctf_takes_f64(long n, long inner)
     int ctf_c2c_axis_f64(const double *x, double *y, double *work, long outer, long n,
                          long inner, int sign, double scale, int nthreads)
+    int ctf_r2c_f32(const float *x, float *y, float *z, long outer, long n, double scale,
+                    int nthreads)
+    int ctf_r2c_f64(const double *x, double *y, double *z, long outer, long n, double scale,
+                    int nthreads)
+    int ctf_c2r_f32(const float *x, float *y, float *z, long outer, long n, double scale,
+                    int nthreads)
+    int ctf_c2r_f64(const double *x, double *y, double *z, long outer, long n, double scale,
+                    int nthreads)
 
 
 def takes(dtype, long n, long inner):
@@ -63,3 +71,52 @@ def c2c_axis(x, y, work, long outer, long n, long inner, int sign, double scale,
     else:
         return False
     return rc == 0
+
+
+def _real_pair(x, y, z, long outer, long n, double scale, int nthreads, bint forward):
+    cdef const float[::1] x32
+    cdef float[::1] y32, z32
+    cdef const double[::1] x64
+    cdef double[::1] y64, z64
+    cdef int rc
+    cdef long m = n // 2
+    cdef long nx = outer * (n if forward else m + 1)
+    cdef long ny = outer * (m + 1 if forward else n)
+    if outer <= 0 or x.size != nx or y.size != ny or z.size < outer * m:
+        return False
+    real = x if forward else y
+    cplx = y if forward else x
+    if real.dtype == np.float32 and cplx.dtype == np.complex64 and z.dtype == np.complex64:
+        x32 = x.reshape(-1).view(np.float32)
+        y32 = y.reshape(-1).view(np.float32)
+        z32 = z.reshape(-1).view(np.float32)
+        with nogil:
+            if forward:
+                rc = ctf_r2c_f32(&x32[0], &y32[0], &z32[0], outer, n, scale, nthreads)
+            else:
+                rc = ctf_c2r_f32(&x32[0], &y32[0], &z32[0], outer, n, scale, nthreads)
+    elif real.dtype == np.float64 and cplx.dtype == np.complex128 and z.dtype == np.complex128:
+        x64 = x.reshape(-1).view(np.float64)
+        y64 = y.reshape(-1).view(np.float64)
+        z64 = z.reshape(-1).view(np.float64)
+        with nogil:
+            if forward:
+                rc = ctf_r2c_f64(&x64[0], &y64[0], &z64[0], outer, n, scale, nthreads)
+            else:
+                rc = ctf_c2r_f64(&x64[0], &y64[0], &z64[0], outer, n, scale, nthreads)
+    else:
+        return False
+    return rc == 0
+
+
+def r2c_last(x, y, z, long outer, long n, double scale, int nthreads):
+    """y (outer, n / 2 + 1) complex = the DFT of the real C-contiguous x (outer, n) along its
+    last axis, times scale (n a power of two >= 4, through a complex DFT of n / 2 points into
+    the scratch z of outer * n / 2 complex values). False where not taken."""
+    return _real_pair(x, y, z, outer, n, scale, nthreads, True)
+
+
+def c2r_last(x, y, z, long outer, long n, double scale, int nthreads):
+    """y (outer, n) real = the inverse DFT of the half spectrum x (outer, n / 2 + 1) along the
+    last axis times scale (1: unnormalized), imaginary parts of bins 0 and n / 2 ignored."""
+    return _real_pair(x, y, z, outer, n, scale, nthreads, False)

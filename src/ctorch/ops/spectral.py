@@ -139,38 +139,109 @@ def c2c_array(a, dims, s, norm, forward):
 # of such strips (the four-step FFT). pocketfft, which does the rest, runs one long transform
 # on one thread and past the caches it is slow: 2^20 complex64 points took 9-20 ms here
 # against ~5 ms for the kernel (docs/kernels.md, "fft").
-def _pow2_c2c(a, dims, s, norm, forward):
-    """The transform by ctorch's kernel, or None where it does not take the case."""
-    from .._core import fft as kernel
+def _norm_scale(norm, total, forward):
+    """The factor a transform of ``total`` points carries under ``norm``."""
+    if norm == "ortho":
+        return total**-0.5
+    return 1.0 / total if (norm == "forward") == forward else 1.0
 
-    shape = list(a.shape)
+
+def _sized(shape, dims, s):
+    shape = list(shape)
     for d, n in zip(dims, s or (), strict=False):
         shape[d] = n
-    total = 1
-    for d in dims:
-        n = shape[d]
-        if n > 1 and not kernel.takes(a.dtype, n, math.prod(shape[d + 1 :])):
-            return None
-        total *= n
-    x = np.ascontiguousarray(_resize(a, shape) if s is not None else a)
-    inv = 1.0 / total
-    scale = {"backward": 1.0 if forward else inv, "forward": inv if forward else 1.0}.get(
-        norm, total**-0.5
+    return shape
+
+
+def _kernel_takes(dtype, shape, dims):
+    from .._core import fft as kernel
+
+    return all(
+        shape[d] == 1 or kernel.takes(dtype, shape[d], math.prod(shape[d + 1 :])) for d in dims
     )
-    todo = [d for d in dims if shape[d] > 1]
+
+
+def _pow2_passes(x, dims, forward, scale):
+    """x (C-contiguous complex) transformed along each of dims by the kernel, the last pass
+    times scale; None if the kernel refuses one (see _kernel_takes)."""
+    from .._core import fft as kernel
+
+    todo = [d for d in dims if x.shape[d] > 1]
     if not todo:
-        return x * x.dtype.type(scale) if scale != 1.0 else x.copy()
+        return x * x.dtype.type(scale) if scale != 1.0 else x
     w = _workers()
+    shape = x.shape
     for i, d in enumerate(todo):
         outer, inner = math.prod(shape[:d]), math.prod(shape[d + 1 :])
         y = np.empty_like(x)
-        last = i == len(todo) - 1
-        if not kernel.c2c_axis(
-            x, y, None, outer, shape[d], inner, -1 if forward else 1, scale if last else 1.0, w
-        ):
+        sc = scale if i == len(todo) - 1 else 1.0
+        if not kernel.c2c_axis(x, y, None, outer, shape[d], inner, -1 if forward else 1, sc, w):
             return None
         x = y
     return x
+
+
+def _pow2_c2c(a, dims, s, norm, forward):
+    """The transform by ctorch's kernel, or None where it does not take the case."""
+    shape = _sized(a.shape, dims, s)
+    if not _kernel_takes(a.dtype, shape, dims):
+        return None
+    x = np.ascontiguousarray(_resize(a, shape) if s is not None else a)
+    total = math.prod(shape[d] for d in dims)
+    r = _pow2_passes(x, dims, forward, _norm_scale(norm, total, forward))
+    return r if r is None or r is not a else r.copy()
+
+
+def _pow2_real_ok(shape, dims, cdt):
+    """The last of dims is the array's last axis, of a power-of-two length >= 4 whose half
+    the kernel takes, and the kernel takes the other dims of the half-spectrum shape."""
+    from .._core import fft as kernel
+
+    n = shape[-1]
+    if dims[-1] != len(shape) - 1 or n < 4 or n & (n - 1) or not kernel.takes(cdt, n // 2, 1):
+        return False
+    return _kernel_takes(cdt, shape[:-1] + [n // 2 + 1], dims[:-1])
+
+
+def _pow2_r2c(a, dims, s, norm):
+    from .._core import fft as kernel
+
+    cdt = np.dtype(_complex_dtype(a))
+    shape = _sized(a.shape, dims, s)
+    if not _pow2_real_ok(shape, dims, cdt):
+        return None
+    x = np.ascontiguousarray(_resize(a, shape) if s is not None else a)
+    n = shape[-1]
+    scale = _norm_scale(norm, math.prod(shape[d] for d in dims), True)
+    others = [d for d in dims[:-1] if shape[d] > 1]
+    y = np.empty(shape[:-1] + [n // 2 + 1], cdt)
+    z = np.empty(shape[:-1] + [n // 2], cdt)
+    outer = math.prod(shape[:-1])
+    if not kernel.r2c_last(x, y, z, outer, n, 1.0 if others else scale, _workers()):
+        return None
+    return _pow2_passes(y, others, True, scale) if others else y
+
+
+def _pow2_c2r(a, dims, s, norm):
+    from .._core import fft as kernel
+
+    last = dims[-1]
+    n = s[-1] if s is not None else 2 * (a.shape[last] - 1)
+    out_shape = _sized(a.shape, dims, s)
+    out_shape[last] = n
+    if not _pow2_real_ok(out_shape, dims, a.dtype):
+        return None
+    half = out_shape[:-1] + [n // 2 + 1]
+    x = np.ascontiguousarray(_resize(a, half))
+    x = _pow2_passes(x, [d for d in dims[:-1] if half[d] > 1], False, 1.0)
+    if x is None:
+        return None
+    y = np.empty(out_shape, _real_dtype(a))
+    z = np.empty(out_shape[:-1] + [n // 2], a.dtype)
+    scale = _norm_scale(norm, math.prod(out_shape[d] for d in dims), False)
+    if not kernel.c2r_last(x, y, z, math.prod(out_shape[:-1]), n, scale, _workers()):
+        return None
+    return y
 
 
 # ------------------------------------------------------------------ one large 1-D transform
@@ -241,9 +312,13 @@ def _four_step(x, norm, w, conj_out):
 
 def _real_complex_array(a, dims, s, norm, fn, in_dtype, out_dtype):
     """``lib.<fn>`` (rfftn or irfftn) of ``a`` cast to ``in_dtype(a)``, cast to ``out_dtype``
-    of that input (scipy's workers on the CPU)."""
+    of that input (scipy's workers on the CPU), or ctorch's kernel where it takes the case."""
     lib, cpu = _lib(a)
     a = a.astype(in_dtype(a), copy=False)
+    if cpu and a.size:
+        r = (_pow2_r2c if fn == "rfftn" else _pow2_c2r)(a, dims, s, norm)
+        if r is not None:
+            return r
     kw = {"workers": _workers()} if cpu else {}
     r = getattr(lib, fn)(a, s=s, axes=dims, norm=norm, **kw)
     return r.astype(out_dtype(a), copy=False)
