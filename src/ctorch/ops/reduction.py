@@ -287,9 +287,7 @@ def _extreme_axis(a, ax, is_max):
     """values, int64 indices of the max/min over one axis (first index; NaN wins)."""
     xp = np if type(a) is _nd else xp_of(a)
     if a.shape[ax] == 0:
-        raise IndexError(
-            f"{'max' if is_max else 'min'}(): Expected reduction dim {ax} to have non-zero size."
-        )
+        raise _empty_dim_error("max" if is_max else "min", ax)
     dt = a.dtype
     if a.size >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
         k = kernels_for(a)
@@ -451,7 +449,11 @@ def _need_nonempty_dims(input, axes, name):
         return
     for ax in axes:
         if shape and shape[ax] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
+            raise _empty_dim_error(name, ax)
+
+
+def _empty_dim_error(name, ax):
+    return IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
 
 
 def _amaxmin(input, dim, keepdim, is_max):
