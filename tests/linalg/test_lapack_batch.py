@@ -452,3 +452,36 @@ def test_reversed_and_expanded_batches():
     x = ctorch.linalg.lu_solve(LU.expand(4, 2, 6, 6), piv.expand(4, 2, 6), Bc)
     ref = np.linalg.solve(np.broadcast_to(Ac[:, :1].numpy(), (4, 2, 6, 6)), Bc.numpy())
     np.testing.assert_allclose(x.numpy(), ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (7, 7), (33, 33), (64, 64), (40, 25), (25, 40)])
+def test_small_real_lu_kernel_against_lapack(dt, shape):
+    """Real matrices of order <= 64 factor on ctorch's own getrf (``_lapack_small.h``), 65+ on
+    LAPACK's: the same pivots as LAPACK's getrf (scipy) on random input, P L U = A, getrf's
+    info on singular elements, and tiny (subnormal) pivots divided rather than inverted."""
+    import scipy.linalg as sl
+
+    rng = np.random.default_rng(sum(shape))
+    a = _rand(rng, (4,) + shape, dt)
+    a[1, :, min(shape) // 2] = 0  # an exactly singular element
+    a[2] *= np.finfo(dt).tiny * 4  # pivots just above the smallest normal number
+    a[3, :, 0] = 0  # a zero first column
+    r = ctorch.linalg.lu_factor_ex(_c(a))
+    lu, piv, info = r.LU.numpy(), r.pivots.numpy(), r.info.numpy()
+    for i in range(4):
+        ref_lu, ref_piv, ref_info = sl.lapack.get_lapack_funcs("getrf", (a[i],))(a[i])
+        if i != 2:  # with subnormal entries rounding may pick a different row on a tie
+            np.testing.assert_array_equal(piv[i] - 1, ref_piv)
+            assert info[i] == ref_info
+        m, n = shape
+        k = min(m, n)
+        L = np.tril(lu[i][:, :k], -1) + np.eye(m, k)
+        U = np.triu(lu[i][:k, :])
+        perm = np.arange(m)
+        for j, p in enumerate(piv[i] - 1):
+            perm[[j, p]] = perm[[p, j]]
+        scale = max(np.abs(a[i]).max(), np.finfo(dt).tiny)
+        err = np.abs((L @ U) - a[i][perm]).max() / scale
+        assert err < (1e-5 if dt == np.float32 else 1e-13), err
+    assert info[1] > 0 and info[3] == 1 and info[0] == 0

@@ -32,6 +32,9 @@ cdef extern from "_lapack_small.h" nogil:
                           int lda, float *b, int ldb)
     void ct_dtrsm_small_r(int lower, int trans, int unit, int m, int n, const double *a,
                           int lda, double *b, int ldb)
+    int CT_GETRF_SMALL
+    int ct_sgetrf_small(int m, int n, float *a, int lda, int *ipiv)
+    int ct_dgetrf_small(int m, int n, double *a, int lda, int *ipiv)
 
 ctypedef void (*getrf_t)(int *m, int *n, void *a, int *lda, int *ipiv,
                          int *info) noexcept nogil
@@ -164,6 +167,10 @@ cdef int _check(int t, Py_ssize_t nb, Py_ssize_t n_off) except -1:
 # static race guard, tests/core/test_prange_privacy.py): these take copies.
 cdef inline int _getrf1(int t, int m, int n, char *a, int lda, int *ipiv) noexcept nogil:
     cdef int info = 0
+    if t <= 1 and m <= CT_GETRF_SMALL and n <= CT_GETRF_SMALL:  # real and small: our own
+        if t == 0:
+            return ct_sgetrf_small(m, n, <float *>a, lda, ipiv)
+        return ct_dgetrf_small(m, n, <double *>a, lda, ipiv)
     _getrf[t](&m, &n, a, &lda, ipiv, &info)
     return info
 
