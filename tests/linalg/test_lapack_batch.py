@@ -485,3 +485,33 @@ def test_small_real_lu_kernel_against_lapack(dt, shape):
         err = np.abs((L @ U) - a[i][perm]).max() / scale
         assert err < (1e-5 if dt == np.float32 else 1e-13), err
     assert info[1] > 0 and info[3] == 1 and info[0] == 0
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 5), (33, 17), (17, 33), (64, 64)])
+def test_small_real_qr_kernels_against_lapack(dt, shape):
+    """Real matrices of order <= 64 take ctorch's own geqr2/org2r (``_lapack_small.h``):
+    the reflectors and tau as LAPACK's geqrf gives them (scipy), a zero column (tau 0), a
+    column of tiny values (dlarfg's rescaling), and Q from householder_product orthonormal
+    with Q R = A."""
+    import scipy.linalg as sl
+
+    rng = np.random.default_rng(sum(shape) + 1)
+    a = _rand(rng, (3,) + shape, dt)
+    a[1, :, 0] = 0
+    a[2, :, -1] *= np.finfo(dt).tiny  # below dlarfg's safe minimum: rescaled
+    geq, tau = (x.numpy() for x in ctorch.geqrf(_c(a)))
+    tol = 2e-5 if dt == np.float32 else 1e-12
+    for i in range(3):
+        ref, ref_tau = sl.lapack.get_lapack_funcs("geqrf", (a[i],))(a[i])[:2]
+        scale = np.abs(ref).max()
+        np.testing.assert_allclose(geq[i], ref, atol=tol * scale, rtol=tol)
+        np.testing.assert_allclose(tau[i], ref_tau, atol=tol, rtol=tol)
+    assert tau[1][0] == 0
+    q, r = (x.numpy() for x in ctorch.linalg.qr(_c(a)))
+    k = min(shape)
+    for i in range(3):
+        np.testing.assert_allclose(q[i].T @ q[i], np.eye(k), atol=10 * tol)
+        np.testing.assert_allclose(q[i] @ r[i], a[i], atol=10 * tol * np.abs(a[i]).max())
+    h = ctorch.linalg.householder_product(_c(geq[..., :k]), _c(tau)).numpy()
+    np.testing.assert_allclose(h, q, atol=10 * tol)

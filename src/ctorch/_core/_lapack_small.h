@@ -198,4 +198,148 @@ static int NAME(int m, int n, T *a, int lda, int *ipiv)                         
 CT_GETRF_SMALL_DEF(float, ct_sgetrf_small, 1.17549435e-38f)
 CT_GETRF_SMALL_DEF(double, ct_dgetrf_small, 2.2250738585072014e-308)
 
+/* Householder QR of a small m x n column-major matrix and the generation of Q, unblocked:
+ * LAPACK's geqr2 / org2r (dlarfg's reflectors with its rescaling of tiny norms, dlarf's
+ * w = C^T v, C -= tau v w^T one column at a time along contiguous columns).  For orders up to
+ * CT_QR_SMALL the blocked geqrf / orgqr of OpenBLAS's LAPACK spend more in dlarft/dlarfb
+ * and calls than these loops in arithmetic. */
+#define CT_QR_SMALL 64
+#define CT_QR_SMALL_DEF(T, SFX, SAFMIN, EPS)                                                    \
+/* sqrt(sum x_i^2) for n values, scaled by the largest |x_i| so that it cannot overflow */     \
+static T ct_nrm2##SFX(int n, const T *x)                                                       \
+{                                                                                              \
+    T mx = 0;                                                                                  \
+    for (int i = 0; i < n; i++) {                                                              \
+        T v = x[i] < 0 ? -x[i] : x[i];                                                         \
+        if (v > mx) mx = v;                                                                    \
+    }                                                                                          \
+    if (mx == 0) { /* zeros, or NaNs that no comparison picked */                             \
+        for (int i = 0; i < n; i++)                                                            \
+            if (x[i] != x[i]) return x[i];                                                     \
+        return 0;                                                                              \
+    }                                                                                          \
+    if (mx * 0 != 0) return mx; /* inf */                                                      \
+    T r = (T)1 / mx, acc = 0;                                                                  \
+    for (int i = 0; i < n; i++) {                                                              \
+        T v = x[i] * r;                                                                        \
+        acc += v * v;                                                                          \
+    }                                                                                          \
+    return mx * (T)sqrt((double)acc);                                                          \
+}                                                                                              \
+static T ct_lapy2##SFX(T x, T y)                                                               \
+{                                                                                              \
+    T ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;                                                \
+    T w = ax > ay ? ax : ay, z = ax > ay ? ay : ax;                                            \
+    if (x != x) return x;                                                                      \
+    if (y != y) return y;                                                                      \
+    if (z == 0) return w;                                                                      \
+    T q = z / w;                                                                               \
+    return w * (T)sqrt((double)(1 + q * q));                                                   \
+}                                                                                              \
+/* dlarfg: H (alpha; x) = (beta; 0), H = I - tau v v^T, v = (1; x'); x' over x */              \
+static void ct_larfg##SFX(int n, T *alpha, T *x, T *tau)                                       \
+{                                                                                              \
+    if (n <= 1) { *tau = 0; return; }                                                          \
+    T xnorm = ct_nrm2##SFX(n - 1, x);                                                          \
+    if (xnorm == 0) { *tau = 0; return; }                                                      \
+    T beta = ct_lapy2##SFX(*alpha, xnorm);                                                     \
+    if (*alpha >= 0) beta = -beta;                                                             \
+    const T safmin = (T)(SAFMIN / EPS), rsafmn = (T)1 / safmin;                                \
+    int knt = 0;                                                                               \
+    T bab = beta < 0 ? -beta : beta;                                                           \
+    if (bab < safmin) {                                                                        \
+        do {                                                                                   \
+            knt++;                                                                             \
+            for (int i = 0; i < n - 1; i++) x[i] *= rsafmn;                                    \
+            beta *= rsafmn;                                                                    \
+            *alpha *= rsafmn;                                                                  \
+            bab = beta < 0 ? -beta : beta;                                                     \
+        } while (bab < safmin && knt < 20);                                                    \
+        xnorm = ct_nrm2##SFX(n - 1, x);                                                        \
+        beta = ct_lapy2##SFX(*alpha, xnorm);                                                   \
+        if (*alpha >= 0) beta = -beta;                                                         \
+    }                                                                                          \
+    *tau = (beta - *alpha) / beta;                                                             \
+    T sc = (T)1 / (*alpha - beta);                                                             \
+    for (int i = 0; i < n - 1; i++) x[i] *= sc;                                                \
+    for (int j = 0; j < knt; j++) beta *= safmin;                                              \
+    *alpha = beta;                                                                             \
+}                                                                                              \
+/* dlarf from the left: C (m x n, ldc) -= tau v (v^T C), v of length m with v[0] = 1 */         \
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))    \
+static void ct_larf_left##SFX(int m, int n, const T *v, T tau, T *c, int ldc)                  \
+{                                                                                              \
+    if (tau == 0) return;                                                                      \
+    int j = 0;                                                                                 \
+    for (; j + 4 <= n; j += 4) { /* four columns per pass over v */                            \
+        T *c0 = c + (ptrdiff_t)j * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;         \
+        T w0 = 0, w1 = 0, w2 = 0, w3 = 0;                                                      \
+        _Pragma("omp simd reduction(+:w0, w1, w2, w3)")                                        \
+        for (int i = 0; i < m; i++) {                                                          \
+            T vi = v[i];                                                                       \
+            w0 += vi * c0[i];                                                                  \
+            w1 += vi * c1[i];                                                                  \
+            w2 += vi * c2[i];                                                                  \
+            w3 += vi * c3[i];                                                                  \
+        }                                                                                      \
+        w0 *= tau;                                                                             \
+        w1 *= tau;                                                                             \
+        w2 *= tau;                                                                             \
+        w3 *= tau;                                                                             \
+        _Pragma("omp simd")                                                                    \
+        for (int i = 0; i < m; i++) {                                                          \
+            T vi = v[i];                                                                       \
+            c0[i] -= w0 * vi;                                                                  \
+            c1[i] -= w1 * vi;                                                                  \
+            c2[i] -= w2 * vi;                                                                  \
+            c3[i] -= w3 * vi;                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+    for (; j < n; j++) {                                                                       \
+        T *cj = c + (ptrdiff_t)j * ldc;                                                        \
+        T w = 0;                                                                               \
+        _Pragma("omp simd reduction(+:w)")                                                     \
+        for (int i = 0; i < m; i++) w += v[i] * cj[i];                                         \
+        w *= tau;                                                                              \
+        _Pragma("omp simd")                                                                    \
+        for (int i = 0; i < m; i++) cj[i] -= w * v[i];                                         \
+    }                                                                                          \
+}                                                                                              \
+static void ct_geqr2##SFX(int m, int n, T *a, int lda, T *tau)                                 \
+{                                                                                              \
+    int k = m < n ? m : n;                                                                     \
+    for (int i = 0; i < k; i++) {                                                              \
+        T *ci = a + (ptrdiff_t)i * lda;                                                        \
+        int r = m - i, i1 = i + 1 < m ? i + 1 : m - 1;                                         \
+        ct_larfg##SFX(r, ci + i, ci + i1, tau + i);                                            \
+        if (i < n - 1) {                                                                       \
+            T aii = ci[i];                                                                     \
+            ci[i] = 1;                                                                         \
+            ct_larf_left##SFX(r, n - i - 1, ci + i, tau[i], ci + lda + i, lda);                \
+            ci[i] = aii;                                                                       \
+        }                                                                                      \
+    }                                                                                          \
+}                                                                                              \
+static void ct_org2r##SFX(int m, int n, int k, T *a, int lda, const T *tau)                    \
+{                                                                                              \
+    for (int j = k; j < n; j++) {                                                              \
+        T *cj = a + (ptrdiff_t)j * lda;                                                        \
+        for (int l = 0; l < m; l++) cj[l] = 0;                                                 \
+        cj[j] = 1;                                                                             \
+    }                                                                                          \
+    for (int i = k - 1; i >= 0; i--) {                                                         \
+        T *ci = a + (ptrdiff_t)i * lda;                                                        \
+        if (i < n - 1) {                                                                       \
+            ci[i] = 1;                                                                         \
+            ct_larf_left##SFX(m - i, n - i - 1, ci + i, tau[i], ci + lda + i, lda);            \
+        }                                                                                      \
+        for (int l = i + 1; l < m; l++) ci[l] *= -tau[i];                                      \
+        ci[i] = 1 - tau[i];                                                                    \
+        for (int l = 0; l < i; l++) ci[l] = 0;                                                 \
+    }                                                                                          \
+}
+
+CT_QR_SMALL_DEF(float, _s, 1.17549435e-38, 5.96046448e-08)
+CT_QR_SMALL_DEF(double, _d, 2.2250738585072014e-308, 1.1102230246251565e-16)
+
 #endif

@@ -35,6 +35,11 @@ cdef extern from "_lapack_small.h" nogil:
     int CT_GETRF_SMALL
     int ct_sgetrf_small(int m, int n, float *a, int lda, int *ipiv)
     int ct_dgetrf_small(int m, int n, double *a, int lda, int *ipiv)
+    int CT_QR_SMALL
+    void ct_geqr2_s(int m, int n, float *a, int lda, float *tau)
+    void ct_geqr2_d(int m, int n, double *a, int lda, double *tau)
+    void ct_org2r_s(int m, int n, int k, float *a, int lda, const float *tau)
+    void ct_org2r_d(int m, int n, int k, double *a, int lda, const double *tau)
 
 ctypedef void (*getrf_t)(int *m, int *n, void *a, int *lda, int *ipiv,
                          int *info) noexcept nogil
@@ -231,12 +236,24 @@ cdef inline void _sytrs1(int t, bint hermitian, int n, int nrhs, char *a, int ld
 cdef inline void _geqrf1(int t, int m, int n, char *a, int lda, char *tau, char *work,
                          int lwork) noexcept nogil:
     cdef int info = 0
+    if t <= 1 and m <= CT_QR_SMALL and n <= CT_QR_SMALL:  # real and small: unblocked, ours
+        if t == 0:
+            ct_geqr2_s(m, n, <float *>a, lda, <float *>tau)
+        else:
+            ct_geqr2_d(m, n, <double *>a, lda, <double *>tau)
+        return
     _geqrf[t](&m, &n, a, &lda, tau, work, &lwork, &info)
 
 
 cdef inline void _orgqr1(int t, int m, int n, int k, char *a, int lda, char *tau, char *work,
                          int lwork) noexcept nogil:
     cdef int info = 0
+    if t <= 1 and m <= CT_QR_SMALL and n <= CT_QR_SMALL:
+        if t == 0:
+            ct_org2r_s(m, n, k, <float *>a, lda, <const float *>tau)
+        else:
+            ct_org2r_d(m, n, k, <double *>a, lda, <const double *>tau)
+        return
     _orgqr[t](&m, &n, &k, a, &lda, tau, work, &lwork, &info)
 
 

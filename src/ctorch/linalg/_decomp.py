@@ -10,6 +10,8 @@ for repeated eigenvalues (torch documents this), while eigenvalue-only losses st
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -27,6 +29,11 @@ def _wants_grad(ctx) -> bool:
 
 
 # ------------------------------------------------------------------ qr
+@functools.lru_cache(maxsize=16)
+def _strict_lower(k: int, n: int) -> np.ndarray:
+    return np.tril(np.ones((k, n), bool), -1)
+
+
 def _qr_inplace(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reduced QR by geqrf + orgqr/ungqr (lapack_batch's compiled loops over the batch), both
     in place in one column-major copy of A (torch's layout for Q and R, strides (1, m)). np.linalg.qr copies A into its own
@@ -44,7 +51,8 @@ def _qr_inplace(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nb = tau.size // k if k else 0
     nt = C.batch_threads(nb, max(m, n))
     LB.geqrf(t, buf, off, m, n, max(1, m), tau, toff, nt)
-    r = C.col_major_copy(np.triu(buf[..., :k, :]), batch + (k, n), a.dtype)
+    r = C.col_major_copy(buf[..., :k, :])
+    np.copyto(r, 0, where=_strict_lower(k, n))  # np.triu made two more full copies
     LB.orgqr(t, buf, off, m, k, k, max(1, m), tau, toff, nt)
     if k == n:
         return buf, r
