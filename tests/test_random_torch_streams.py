@@ -198,3 +198,29 @@ def test_randn_vector_kernel_gives_the_scalar_kernels_bits():
     _smallops.box_muller16_f32(u, vec, 0.3, 1.7, 1)
     _smallops.box_muller16_f32(u, sca, 0.3, 1.7, 0)
     np.testing.assert_array_equal(vec.view(np.int32), sca.view(np.int32))
+
+
+def _raises_like_torch(fn):
+    """fn(lib) raises the same exception type and message in ctorch as in torch."""
+    with pytest.raises(Exception) as ours:
+        fn(ctorch)
+    if torch is not None:
+        with pytest.raises(Exception) as theirs:
+            fn(torch)
+        assert type(ours.value).__name__ == type(theirs.value).__name__
+        assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda t: t.rand(3, dtype=t.int64),
+        lambda t: t.rand(2, 2, dtype=t.bool),
+        lambda t: t.randn(3, dtype=t.int64),
+        lambda t: t.randn(3, dtype=t.uint8),
+        lambda t: t.normal(0.0, 1.0, (3,), dtype=t.int32),
+        lambda t: t.zeros(3, dtype=t.int16).uniform_(),
+    ],
+)
+def test_draw_errors_match_torch(case):
+    _raises_like_torch(case)

@@ -558,12 +558,32 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 # ------------------------------------------------------------------ random
-def _rand_dtype(dtype):
+def _scalar_name_of(dt) -> str:
+    """torch's ScalarType name of a NumPy dtype ('Long', 'Float', ...)."""
+    from .ops.binary import _scalar_name
+
+    return _scalar_name(dt)
+
+
+def not_implemented_for(kernel: str, dt) -> NotImplementedError:
+    """torch's error for a kernel (named as torch's dispatch names it, e.g.
+    ``check_uniform_bounds``) that has no version for ``dt``: ``"kernel" not implemented for
+    'Long'``."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name_of(dt)}'")
+
+
+def float_only(dt, kernel: str) -> None:
+    """torch's check of a floating-point draw (``rand``/``uniform_``: ``check_uniform_bounds``,
+    ``randn``/``normal_``: ``normal_kernel_cpu``): a floating or complex NumPy dtype ``dt``,
+    else ``not_implemented_for(kernel, dt)``."""
+    if np.dtype(dt).kind not in "fcV":
+        raise not_implemented_for(kernel, dt)
+
+
+def _rand_dtype(dtype, kernel: str):
+    """The NumPy dtype of a floating-point draw's ``dtype=`` argument (``float_only``)."""
     dt = _np_dtype(dtype)
-    if dt.kind not in "fcV":
-        raise NotImplementedError(
-            f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'"
-        )
+    float_only(dt, kernel)
     return dt
 
 
@@ -596,7 +616,7 @@ def _random_floats(op: str, normal: bool):
         **kw,
     ):
         shape = _size(_sized(size, kw, op), op)
-        dt = _rand_dtype(dtype)
+        dt = _rand_dtype(dtype, "normal_kernel_cpu" if normal else "check_uniform_bounds")
         g = gen_for(generator)
         if normal:  # a complex dtype's parts are each N(0, 1/2)
             std = math.sqrt(0.5) if dt.kind == "c" else 1.0
@@ -697,7 +717,7 @@ def normal(
         (size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),),
         "normal",
     )
-    dt = _rand_dtype(dtype)
+    dt = _rand_dtype(dtype, "normal_kernel_cpu")
     a = g.normal(tuple(shape), dt, float(mean), float(std))
     return _maybe_out(out, _place(a, device, requires_grad))
 
