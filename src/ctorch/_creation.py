@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype as D
 from . import _warnings
 from ._device import CPU, as_device, unsupported
-from ._random import gen_for, rng_for
+from ._random import gen_for
 from ._tensor import Tensor
 
 _wrap = Tensor._make
@@ -756,7 +756,43 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def poisson(input, generator=None):
-    return _wrap(rng_for(generator).poisson(input.cpu()._a).astype(input._a.dtype))
+    """torch's ``poisson``: one draw per rate, in order (``_random.Generator.poisson``), in
+    the input's dtype; torch's values under a seed."""
+    dt = input._a.dtype
+    if dt.kind not in "fV":
+        raise not_implemented_for("poisson_cpu", dt)
+    draws = gen_for(generator).poisson(input.detach().cpu().numpy())
+    r = _wrap(draws.astype(dt))
+    return r if type(input._a) is np.ndarray else r.to(input.device)
+
+
+def binomial(count, prob, generator=None):
+    """torch's ``binomial``: one draw per (count, prob) pair of the broadcast shape, in order
+    (``_random.Generator.binomial``), in their dtype (float32 or float64, the same for both);
+    torch's values under a seed."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.is_floating_point():
+            raise ValueError(
+                f"binomial only supports floating-point dtypes for {name}, got: "
+                f"{_scalar_name_of(t._a.dtype)}"
+            )
+    dt = count._a.dtype
+    if dt not in (np.float32, np.float64):
+        raise not_implemented_for("binomial_cpu", dt)
+    if prob._a.dtype != dt:
+        raise RuntimeError(
+            f"Found dtype {_scalar_name_of(prob._a.dtype)} but expected {_scalar_name_of(dt)}"
+        )
+    c, p = count.detach().cpu().numpy(), prob.detach().cpu().numpy()
+    for i in range(1, min(c.ndim, p.ndim) + 1):  # torch's infer_size message
+        if c.shape[-i] != p.shape[-i] and 1 not in (c.shape[-i], p.shape[-i]):
+            raise RuntimeError(
+                f"The size of tensor a ({c.shape[-i]}) must match the size of tensor b "
+                f"({p.shape[-i]}) at non-singleton dimension {max(c.ndim, p.ndim) - i}"
+            )
+    c, p = np.broadcast_arrays(c, p)
+    r = _wrap(gen_for(generator).binomial(c, p))
+    return r if type(count._a) is np.ndarray else r.to(count.device)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
