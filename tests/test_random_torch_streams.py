@@ -88,6 +88,26 @@ def _pairs():
         ("chi2_f64", seeded(lambda t: t.distributions.Chi2(t.tensor([3.0, 10.0], dtype=t.float64)).rsample((8,)))),
         ("student_t", seeded(lambda t: t.distributions.StudentT(t.tensor([3.0, 10.0])).rsample((8,)))),
         ("standard_gamma", seeded(lambda t: t._standard_gamma(t.tensor([0.0, 1e-3, 4.0, 0.7])))),
+        ("poisson", seeded(lambda t: t.poisson(t.tensor([0.0, 0.3, 2.5, 9.99, 10.0, 37.5, 1e4, 3e6]).repeat(30)))),
+        ("poisson_f64", seeded(lambda t: t.poisson(t.linspace(0, 60, 241, dtype=t.float64).reshape(1, 241, 1).expand(3, 241, 2)), 7)),
+        ("poisson_f16", seeded(lambda t: t.poisson(t.tensor([[0.5, 4.0], [12.0, 300.0]], dtype=t.float16).expand(5, 2, 2)), 2)),
+        ("poisson_inf", seeded(lambda t: t.poisson(t.tensor([3.0, float("inf"), 1e30, 5.0])))),
+        ("poisson_big", seeded(lambda t: t.poisson(t.tensor([1e17, 2.0**62], dtype=t.float64)))),
+        ("poisson_transposed", seeded(lambda t: t.poisson(t.rand(4, 6).mul(30).t()), 5)),
+        ("poisson_generator", lambda t: t.poisson(t.full((50,), 12.0), t.Generator().manual_seed(11))),
+        ("binomial", seeded(lambda t: t.binomial(t.tensor([0.0, 5.0, 20.0, 40.0, 100.0, 1e4, 7.5, 3.0]).repeat(25), t.tensor([0.3, 0.5, 0.5, 0.26, 0.9, 0.01, 0.6, 0.999]).repeat(25)))),
+        ("binomial_f64", seeded(lambda t: t.binomial(t.arange(0.0, 300.0, dtype=t.float64).reshape(-1, 1), t.linspace(0, 1, 9, dtype=t.float64)), 3)),
+        ("binomial_edges", seeded(lambda t: t.binomial(t.tensor([5.0, 5.0, -5.0, 5.0, 5.0, 1e6, 1e6, 2.0**30]), t.tensor([1.5, -0.5, 0.5, float("nan"), 1.0, 1e-7, 1 - 1e-7, 0.37])))),
+        ("binomial_f32_steps", seeded(lambda t: t.binomial(t.full((400,), 16777215.0), t.tensor(0.1234567).expand(400)), 9)),
+        ("binomial_broadcast", seeded(lambda t: t.binomial(t.tensor(50.0), t.linspace(0.05, 0.95, 12)))),
+        ("binomial_generator", lambda t: t.binomial(t.full((40,), 30.0, dtype=t.float64), t.full((40,), 0.4, dtype=t.float64), t.Generator().manual_seed(4))),
+        ("poisson_many", seeded(lambda t: t.poisson(t.rand(100000).mul(40)), 12)),
+        ("binomial_many", seeded(lambda t: t.binomial(t.rand(100000).mul(300).floor(), t.rand(100000)), 13)),
+        ("binomial_many_f64", seeded(lambda t: t.binomial(t.rand(50000, dtype=t.float64).mul(1e4).floor(), t.rand(50000, dtype=t.float64)), 14)),
+        ("poisson_dist", seeded(lambda t: t.distributions.Poisson(t.tensor([0.5, 3.0, 11.0, 250.0])).sample((30,)))),
+        ("binomial_dist", seeded(lambda t: t.distributions.Binomial(t.tensor([10.0, 80.0, 300.0]), t.tensor([0.2, 0.7, 0.05])).sample((25,)))),
+        ("binomial_dist_logits", seeded(lambda t: t.distributions.Binomial(60, logits=t.tensor([[-2.0], [0.0], [3.0]], dtype=t.float64)).sample((4, 2)), 6)),
+        ("negative_binomial", seeded(lambda t: t.distributions.NegativeBinomial(t.tensor([3.0, 20.0]), t.tensor([0.3, 0.8])).sample((20,)))),
         ("categorical", seeded(lambda t: t.distributions.Categorical(logits=t.randn(3, 7)).sample((5,)))),
         ("linear_init", seeded(lambda t: t.cat([p.reshape(-1) for p in t.nn.Linear(20, 7).parameters()]))),
         ("conv_init", seeded(lambda t: t.nn.Conv2d(3, 4, 3).weight)),
@@ -102,6 +122,7 @@ def _pairs():
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:An output with one or more elements was resized")
 @pytest.mark.parametrize("name", [n for n, _ in _pairs()])
 def test_stream_is_torchs(name):
     draw = dict(_pairs())[name]
@@ -198,3 +219,79 @@ def test_randn_vector_kernel_gives_the_scalar_kernels_bits():
     _smallops.box_muller16_f32(u, vec, 0.3, 1.7, 1)
     _smallops.box_muller16_f32(u, sca, 0.3, 1.7, 0)
     np.testing.assert_array_equal(vec.view(np.int32), sca.view(np.int32))
+
+
+def _raises_like_torch(fn):
+    """fn(lib) raises the same exception type and message in ctorch as in torch."""
+    with pytest.raises(Exception) as ours:
+        fn(ctorch)
+    if torch is not None:
+        with pytest.raises(Exception) as theirs:
+            fn(torch)
+        assert type(ours.value).__name__ == type(theirs.value).__name__
+        assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda t: t.poisson(t.tensor([1.0, -1.0])),
+        lambda t: t.poisson(t.tensor([float("nan")], dtype=t.float64)),
+        lambda t: t.poisson(t.tensor([1, 2])),
+        lambda t: t.poisson(t.tensor([1.0], dtype=t.complex64)),
+        lambda t: t.binomial(t.tensor([5]), t.tensor([0.5])),
+        lambda t: t.binomial(t.tensor([5.0]), t.tensor([1])),
+        lambda t: t.binomial(t.tensor([5.0], dtype=t.float16), t.tensor([0.5], dtype=t.float16)),
+        lambda t: t.binomial(t.tensor([5.0]), t.tensor([0.5], dtype=t.float64)),
+        lambda t: t.binomial(t.tensor([5.0], dtype=t.float64), t.tensor([0.5])),
+        lambda t: t.binomial(t.ones(2, 3), t.full((4, 1), 0.5)),
+        lambda t: t.rand(3, dtype=t.int64),
+        lambda t: t.rand(2, 2, dtype=t.bool),
+        lambda t: t.randn(3, dtype=t.int64),
+        lambda t: t.randn(3, dtype=t.uint8),
+        lambda t: t.normal(0.0, 1.0, (3,), dtype=t.int32),
+        lambda t: t.zeros(3, dtype=t.int16).uniform_(),
+    ],
+)
+def test_draw_errors_match_torch(case):
+    _raises_like_torch(case)
+
+
+def test_poisson_error_after_the_draws_before_it():
+    """torch checks each rate as it draws: a bad rate raises after the elements before it
+    have drawn, so the stream then continues from there (as torch's does)."""
+    g = ctorch.Generator().manual_seed(3)
+    with pytest.raises(RuntimeError, match="invalid Poisson rate"):
+        ctorch.poisson(ctorch.tensor([4.0, 30.0, -1.0, 2.0]), g)
+    after = ctorch.rand(5, generator=g)
+    ref = ctorch.Generator().manual_seed(3)
+    ctorch.poisson(ctorch.tensor([4.0, 30.0]), ref)
+    np.testing.assert_array_equal(after.numpy(), ctorch.rand(5, generator=ref).numpy())
+    if torch is not None:
+        tg = torch.Generator().manual_seed(3)
+        with pytest.raises(RuntimeError):
+            torch.poisson(torch.tensor([4.0, 30.0, -1.0, 2.0]), tg)
+        np.testing.assert_array_equal(after.numpy(), torch.rand(5, generator=tg).numpy())
+
+
+def test_poisson_binomial_statistics():
+    """Means and variances of many draws (independent of torch): Poisson(rate) has both equal
+    to rate; Binomial(n, p) has n p and n p (1 - p), across the samplers' branches."""
+    ctorch.manual_seed(0)
+    for rate in (0.7, 6.0, 10.0, 123.0):
+        x = ctorch.poisson(ctorch.full((40000,), rate, dtype=ctorch.float64)).numpy()
+        assert np.all(x == np.round(x)) and x.min() >= 0
+        assert abs(x.mean() - rate) < 5 * math.sqrt(rate / 40000)
+        assert abs(x.var() / rate - 1) < 0.05
+    for n, p in ((7.0, 0.3), (200.0, 0.2), (200.0, 0.85), (30.0, 0.97)):
+        x = ctorch.binomial(ctorch.full((40000,), n), ctorch.full((40000,), p)).numpy()
+        assert np.all(x == np.round(x)) and x.min() >= 0 and x.max() <= n
+        var = n * p * (1 - p)
+        assert abs(x.mean() - n * p) < 5 * math.sqrt(var / 40000)
+        assert abs(x.var() / var - 1) < 0.06
+
+
+def test_binomial_nan_count_gives_nan():
+    # torch's inversion loop never returns for a NaN count; ctorch gives NaN
+    r = ctorch.binomial(ctorch.tensor([float("nan"), 4.0]), ctorch.tensor([0.3, 0.0]))
+    assert math.isnan(r[0].item()) and r[1].item() == 0.0

@@ -125,6 +125,7 @@ from ._creation import (  # noqa: E402
     as_tensor,
     asarray,
     bernoulli,
+    binomial,
     empty,
     empty_like,
     eye,

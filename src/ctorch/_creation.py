@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype as D
 from . import _warnings
 from ._device import CPU, as_device, unsupported
-from ._random import gen_for, rng_for
+from ._random import gen_for
 from ._tensor import Tensor
 
 _wrap = Tensor._make
@@ -558,12 +558,32 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 # ------------------------------------------------------------------ random
-def _rand_dtype(dtype):
+def _scalar_name_of(dt) -> str:
+    """torch's ScalarType name of a NumPy dtype ('Long', 'Float', ...)."""
+    from .ops.binary import _scalar_name
+
+    return _scalar_name(dt)
+
+
+def not_implemented_for(kernel: str, dt) -> NotImplementedError:
+    """torch's error for a kernel (named as torch's dispatch names it, e.g.
+    ``check_uniform_bounds``) that has no version for ``dt``: ``"kernel" not implemented for
+    'Long'``."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name_of(dt)}'")
+
+
+def float_only(dt, kernel: str) -> None:
+    """torch's check of a floating-point draw (``rand``/``uniform_``: ``check_uniform_bounds``,
+    ``randn``/``normal_``: ``normal_kernel_cpu``): a floating or complex NumPy dtype ``dt``,
+    else ``not_implemented_for(kernel, dt)``."""
+    if np.dtype(dt).kind not in "fcV":
+        raise not_implemented_for(kernel, dt)
+
+
+def _rand_dtype(dtype, kernel: str):
+    """The NumPy dtype of a floating-point draw's ``dtype=`` argument (``float_only``)."""
     dt = _np_dtype(dtype)
-    if dt.kind not in "fcV":
-        raise NotImplementedError(
-            f"\"check_uniform_bounds\" not implemented for '{D.from_numpy_dtype(dt)}'"
-        )
+    float_only(dt, kernel)
     return dt
 
 
@@ -596,7 +616,7 @@ def _random_floats(op: str, normal: bool):
         **kw,
     ):
         shape = _size(_sized(size, kw, op), op)
-        dt = _rand_dtype(dtype)
+        dt = _rand_dtype(dtype, "normal_kernel_cpu" if normal else "check_uniform_bounds")
         g = gen_for(generator)
         if normal:  # a complex dtype's parts are each N(0, 1/2)
             std = math.sqrt(0.5) if dt.kind == "c" else 1.0
@@ -697,7 +717,7 @@ def normal(
         (size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else ((),),
         "normal",
     )
-    dt = _rand_dtype(dtype)
+    dt = _rand_dtype(dtype, "normal_kernel_cpu")
     a = g.normal(tuple(shape), dt, float(mean), float(std))
     return _maybe_out(out, _place(a, device, requires_grad))
 
@@ -736,7 +756,43 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def poisson(input, generator=None):
-    return _wrap(rng_for(generator).poisson(input.cpu()._a).astype(input._a.dtype))
+    """torch's ``poisson``: one draw per rate, in order (``_random.Generator.poisson``), in
+    the input's dtype; torch's values under a seed."""
+    dt = input._a.dtype
+    if dt.kind not in "fV":
+        raise not_implemented_for("poisson_cpu", dt)
+    draws = gen_for(generator).poisson(input.detach().cpu().numpy())
+    r = _wrap(draws.astype(dt))
+    return r if type(input._a) is np.ndarray else r.to(input.device)
+
+
+def binomial(count, prob, generator=None):
+    """torch's ``binomial``: one draw per (count, prob) pair of the broadcast shape, in order
+    (``_random.Generator.binomial``), in their dtype (float32 or float64, the same for both);
+    torch's values under a seed."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.is_floating_point():
+            raise ValueError(
+                f"binomial only supports floating-point dtypes for {name}, got: "
+                f"{_scalar_name_of(t._a.dtype)}"
+            )
+    dt = count._a.dtype
+    if dt not in (np.float32, np.float64):
+        raise not_implemented_for("binomial_cpu", dt)
+    if prob._a.dtype != dt:
+        raise RuntimeError(
+            f"Found dtype {_scalar_name_of(prob._a.dtype)} but expected {_scalar_name_of(dt)}"
+        )
+    c, p = count.detach().cpu().numpy(), prob.detach().cpu().numpy()
+    for i in range(1, min(c.ndim, p.ndim) + 1):  # torch's infer_size message
+        if c.shape[-i] != p.shape[-i] and 1 not in (c.shape[-i], p.shape[-i]):
+            raise RuntimeError(
+                f"The size of tensor a ({c.shape[-i]}) must match the size of tensor b "
+                f"({p.shape[-i]}) at non-singleton dimension {max(c.ndim, p.ndim) - i}"
+            )
+    c, p = np.broadcast_arrays(c, p)
+    r = _wrap(gen_for(generator).binomial(c, p))
+    return r if type(count._a) is np.ndarray else r.to(count.device)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

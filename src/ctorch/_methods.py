@@ -565,12 +565,9 @@ def _rand_fill(self, name, sample):
 
 
 def _float_only(self, kernel: str) -> None:
-    if self._a.dtype.kind not in "fcV":
-        from .ops.binary import _scalar_name
+    from ._creation import float_only
 
-        raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{_scalar_name(self._a.dtype)}'"
-        )
+    float_only(self._a.dtype, kernel)
 
 
 def _real_draw(self, draw):

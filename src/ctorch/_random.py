@@ -21,13 +21,15 @@ gives the same numbers as torch:
 - ``multinomial`` (so ``Categorical.sample``): torch's exponential race for one sample or
   none repeated, its cumulative-distribution search with replacement;
 - ``_standard_gamma`` (Gamma, Chi2, StudentT) and ``_sample_dirichlet`` (Dirichlet, Beta):
-  torch's Marsaglia-Tsang sampler, element by element, with its uniforms and cached normals.
+  torch's Marsaglia-Tsang sampler, element by element, with its uniforms and cached normals;
+- ``poisson`` and ``binomial`` (Poisson, Binomial): torch's ``sample_poisson`` (Hoermann's
+  transformed rejection, products of uniforms) and ``sample_binomial`` (BTRS, inversion).
 
 float32 and float64 results are bitwise torch's (float32 ``randn`` evaluates torch's AVX2
 log/sincos approximations; torch picks that path on AVX2 machines, which all x86-64 CPUs
-ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are. Other
-distributions (poisson, binomial, the distributions' other samplers) draw from the same
-engine through NumPy's algorithms: reproducible under a seed, but not torch's numbers.
+ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are.
+``distributions.Multinomial.sample`` draws from the same engine through NumPy's algorithm:
+reproducible under a seed, but not torch's numbers.
 """
 
 from __future__ import annotations
@@ -313,6 +315,35 @@ class Generator:
                 self._state_address, flat, out, self._normal_cache
             )
         return out.reshape(alpha.shape)
+
+    def poisson(self, rate: np.ndarray) -> np.ndarray:
+        """torch's ``poisson`` on the CPU (``sample_poisson``): per element in C order, the
+        rate as a double, Hoermann's transformed rejection from rate 10 on and the product of
+        double uniforms below it; int64 draws (compiled: ``_core/_random_cpu.h``). A negative
+        or NaN rate raises torch's error, after the draws for the elements before it."""
+        from ._core import _smallops
+
+        flat = np.ascontiguousarray(rate, np.float64).reshape(-1)
+        out = np.empty(flat.shape[0], np.int64)
+        with self._bitgen.lock:
+            stop = _smallops.mt_poisson(self._state_address, flat, out)
+        if stop < flat.shape[0]:
+            raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        return out.reshape(rate.shape)
+
+    def binomial(self, count: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """torch's ``binomial`` on the CPU (``sample_binomial``): per element in C order,
+        BTRS where count * prob >= 10, geometric waiting times otherwise, p > 0.5 as
+        count - draw(1 - p); count and prob of one float dtype (float32 steps for float32)."""
+        from ._core import _smallops
+
+        dt = np.dtype(np.float64 if count.dtype == np.float64 else np.float32)
+        c = np.ascontiguousarray(count, dt).reshape(-1)
+        p = np.ascontiguousarray(prob, dt).reshape(-1)
+        out = np.empty(c.shape[0], dt)
+        with self._bitgen.lock:
+            _smallops.mt_binomial(self._state_address, c, p, out)
+        return out.reshape(count.shape)
 
     def bernoulli_probs(self, probs: np.ndarray) -> np.ndarray:
         """torch's ``bernoulli(probs)``: one uniform per element in the probabilities' dtype

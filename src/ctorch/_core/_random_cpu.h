@@ -315,6 +315,146 @@ CT_MT_GAMMA(ct_mt_gamma_f32, float)
 CT_MT_GAMMA(ct_mt_gamma_f64, double)
 #undef CT_MT_GAMMA
 
+/* torch's sample_poisson (aten/src/ATen/native/Distributions.cpp, as its CPU _s_poisson
+ * calls it): the rate as a double, Hoermann's transformed rejection from 10 on, the product
+ * of uniforms below 10, glibc's log/exp/lgamma, no fused multiply-add. Writes int64 draws;
+ * the draw's (int64_t) conversion of an out-of-range double is x86's (INT64_MIN, which an
+ * infinite rate gives in torch too). Returns n, or the index of the first negative or NaN
+ * rate (torch raises there, after drawing for the elements before it). */
+static inline int64_t ct_to_i64(double f) {
+    return (f >= -9223372036854775808.0 && f < 9223372036854775808.0) ? (int64_t)f : INT64_MIN;
+}
+
+static int64_t ct_mt_poisson(ct_mt_state *st, const double *rate, int64_t *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const double lambda = rate[i];
+        if (!(lambda >= 0)) return i;
+        if (lambda >= 10) {
+            const double slam = sqrt(lambda), loglam = log(lambda);
+            const double b = 0.931 + 2.53 * slam;
+            const double a = -0.059 + 0.02483 * b;
+            const double invalpha = 1.1239 + 1.1328 / (b - 3.4);
+            const double vr = 0.9277 - 3.6224 / (b - 2);
+            for (;;) {
+                const double U = ct_mt_u53(st) - 0.5;
+                const double V = ct_mt_u53(st);
+                const double us = 0.5 - fabs(U);
+                const int64_t k = ct_to_i64(floor((2 * a / us + b) * U + lambda + 0.43));
+                if ((us >= 0.07) && (V <= vr)) {
+                    out[i] = k;
+                    break;
+                }
+                if ((k < 0) || ((us < 0.013) && (V > us))) continue;
+                if ((log(V) + log(invalpha) - log(a / (us * us) + b)) <=
+                    (-lambda + (double)k * loglam - lgamma((double)k + 1))) {
+                    out[i] = k;
+                    break;
+                }
+            }
+        } else if (lambda == 0) {
+            out[i] = 0;
+        } else {
+            const double enlam = exp(-lambda);
+            int64_t X = 0;
+            double prod = 1.0;
+            for (;;) {
+                prod *= ct_mt_u53(st);
+                if (prod > enlam) X += 1;
+                else break;
+            }
+            out[i] = X;
+        }
+    }
+    return n;
+}
+
+/* torch's sample_binomial (aten/src/ATen/native/Distributions.h; from TensorFlow) as its CPU
+ * _s_binomial instantiates it: count and prob in the tensor's type T (so float steps, sqrtf
+ * and log1pf for float32, as C++'s std:: overloads pick), double accumulation, BTRS where
+ * count * prob >= 10, inversion by geometric waiting times otherwise, p > 0.5 through
+ * count - draw(count, 1 - p). A NaN count gives NaN (torch's inversion never returns). */
+static const double ct_stirling_tail[10] = {
+    0.0810614667953272,  0.0413406959554092,  0.0276779256849983, 0.02079067210376509,
+    0.0166446911898211,  0.0138761288230707,  0.0118967099458917, 0.0104112652619720,
+    0.00925546218271273, 0.00833056343336287};
+
+static inline double ct_stirling_approx_tail(double k) {
+    if (k < 10.0) return ct_stirling_tail[(size_t)k];
+    const double kp1sq = (k + 1) * (k + 1);
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1);
+}
+
+#define CT_MT_BINOMIAL(SUFFIX, T, SQRT, LOG1P, FLOOR)                                        \
+    static T ct_binomial_inversion_##SUFFIX(ct_mt_state *st, T count, T prob) {              \
+        double geom_sum = 0;                                                                 \
+        T num_geom = 0;                                                                      \
+        const double logprob = LOG1P(-prob);                                                 \
+        for (;;) {                                                                           \
+            const double U = ct_mt_u53(st);                                                  \
+            const double geom = ceil(log(U) / logprob);                                      \
+            geom_sum += geom;                                                                \
+            if (geom_sum > count) break;                                                     \
+            num_geom = num_geom + 1;                                                         \
+        }                                                                                    \
+        return num_geom;                                                                     \
+    }                                                                                        \
+    static T ct_btrs_##SUFFIX(ct_mt_state *st, T count, T prob) {                            \
+        T k;                                                                                 \
+        double U, V, us;                                                                     \
+        const double stddev = SQRT(count * prob * (1 - prob));                               \
+        const double b = 1.15 + 2.53 * stddev;                                               \
+        const double a = -0.0873 + 0.0248 * b + 0.01 * prob;                                 \
+        const double c = count * prob + 0.5;                                                 \
+        const double v_r = 0.92 - 4.2 / b;                                                   \
+        const double r = prob / (1 - prob);                                                  \
+        const double alpha = (2.83 + 5.1 / b) * stddev;                                      \
+        const double m = FLOOR((count + 1) * prob);                                          \
+        for (;;) {                                                                           \
+            U = ct_mt_u53(st) - 0.5;                                                         \
+            V = ct_mt_u53(st);                                                               \
+            us = 0.5 - fabs(U);                                                              \
+            k = (T)floor((2 * a / us + b) * U + c);                                          \
+            if (k < 0 || k > count) continue;                                                \
+            if (us >= 0.07 && V <= v_r) return k;                                            \
+            V = log(V * alpha / (a / (us * us) + b));                                        \
+            const double upperbound =                                                        \
+                ((m + 0.5) * log((m + 1) / (r * (count - m + 1))) +                          \
+                 (count + 1) * log((count - m + 1) / (count - k + 1)) +                      \
+                 (k + 0.5) * log(r * (count - k + 1) / (k + 1)) +                            \
+                 ct_stirling_approx_tail(m) + ct_stirling_approx_tail(count - m) -           \
+                 ct_stirling_approx_tail(k) - ct_stirling_approx_tail(count - k));           \
+            if (V <= upperbound) return k;                                                   \
+        }                                                                                    \
+    }                                                                                        \
+    static void ct_mt_binomial_##SUFFIX(ct_mt_state *st, const T *count_, const T *prob_,    \
+                                        T *out, int64_t n) {                                 \
+        for (int64_t i = 0; i < n; i++) {                                                    \
+            const T count = count_[i], prob = prob_[i];                                      \
+            T r;                                                                             \
+            if (count <= 0.0 || prob <= 0.0) {                                               \
+                r = 0;                                                                       \
+            } else if (prob >= 1.0) {                                                        \
+                r = count;                                                                   \
+            } else if (count != count) {                                                     \
+                r = (T)NAN;                                                                  \
+            } else if (prob <= 0.5) {                                                        \
+                r = count * prob >= 10.0 ? ct_btrs_##SUFFIX(st, count, prob)                 \
+                                         : ct_binomial_inversion_##SUFFIX(st, count, prob);  \
+            } else if (prob > 0.5) {                                                         \
+                const T qprob = (T)(1.0 - prob);                                             \
+                r = count - (count * qprob >= 10.0                                           \
+                                 ? ct_btrs_##SUFFIX(st, count, qprob)                        \
+                                 : ct_binomial_inversion_##SUFFIX(st, count, qprob));        \
+            } else {                                                                         \
+                r = (T)NAN;                                                                  \
+            }                                                                                \
+            out[i] = r;                                                                      \
+        }                                                                                    \
+    }
+CT_MT_BINOMIAL(f32, float, sqrtf, log1pf, floorf)
+CT_MT_BINOMIAL(f64, double, sqrt, log1p, floor)
+#undef CT_MT_BINOMIAL
+
 /* 2. torch's float64 normal_fill_16 (std::log/cos/sin/sqrt of glibc, as torch calls them;
  * NumPy's own float64 log differs from libm's in the last bit now and then). fma() is one
  * instruction only where the CPU has FMA; elsewhere libm computes the same value. */

@@ -256,6 +256,11 @@ cdef extern from "_random_cpu.h" nogil:
                          float *out, long long n, float tiny)
     void ct_mt_gamma_f64(ct_mt_state *st, double *cache, int *has_cache, const double *alpha,
                          double *out, long long n, double tiny)
+    long long ct_mt_poisson(ct_mt_state *st, const double *rate, long long *out, long long n)
+    void ct_mt_binomial_f32(ct_mt_state *st, const float *count, const float *prob,
+                            float *out, long long n)
+    void ct_mt_binomial_f64(ct_mt_state *st, const double *count, const double *prob,
+                            double *out, long long n)
     void ct_box_muller16_f32(const float *u, float *out, long long nblocks, float mean,
                              float stdv)
     int ct_box_muller16_f32_mode
@@ -352,3 +357,41 @@ def mt_gamma(size_t state_address, alpha, out, normal_cache):
                 ct_mt_gamma_f64(st, &cache, &has, &a64[0], &o64[0], a64.shape[0],
                                 2.2250738585072014e-308)
     return cache if has else None
+
+
+def mt_poisson(size_t state_address, const double[::1] rate, long long[::1] out):
+    """torch's ``poisson`` draws (``sample_poisson``) for the float64 ``rate`` into the int64
+    ``out`` from the engine at ``state_address``; returns len(rate), or the index of the first
+    negative or NaN rate, where it stopped (the elements before it drawn, as torch's are)."""
+    cdef ct_mt_state *st = <ct_mt_state *>state_address
+    cdef long long n = rate.shape[0], r = 0
+    with nogil:
+        if n:
+            r = ct_mt_poisson(st, &rate[0], &out[0], n)
+    return r
+
+
+def mt_binomial(size_t state_address, count, prob, out):
+    """torch's ``binomial`` draws (``sample_binomial``) for the 1-D ``count`` and ``prob``
+    (both float32 or both float64, as ``out``) from the engine at ``state_address``."""
+    cdef const float[::1] c32
+    cdef const float[::1] p32
+    cdef float[::1] o32
+    cdef const double[::1] c64
+    cdef const double[::1] p64
+    cdef double[::1] o64
+    cdef ct_mt_state *st = <ct_mt_state *>state_address
+    if count.dtype == np.float32:
+        c32 = count
+        p32 = prob
+        o32 = out
+        with nogil:
+            if c32.shape[0]:
+                ct_mt_binomial_f32(st, &c32[0], &p32[0], &o32[0], c32.shape[0])
+    else:
+        c64 = count
+        p64 = prob
+        o64 = out
+        with nogil:
+            if c64.shape[0]:
+                ct_mt_binomial_f64(st, &c64[0], &p64[0], &o64[0], c64.shape[0])

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import numpy as np
-
 import ctorch
 
 from . import constraints
@@ -60,14 +58,9 @@ class Binomial(BinaryTrialParams, Distribution):
         return self._param.size()
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
-        from ctorch._random import rng_for
-
-        shape = tuple(self._extended_shape(sample_shape))
-        n = np.broadcast_to(self.total_count.detach().cpu().numpy(), shape)
-        p = np.broadcast_to(self.probs.detach().cpu().numpy(), shape)
-        draws = rng_for(None).binomial(n.astype(np.int64), np.clip(p, 0.0, 1.0))
-        out = ctorch.from_numpy(np.array(draws, dtype=p.dtype, order="C"))
-        return out if out.device == self.probs.device else out.to(self.probs.device)
+        shape = self._extended_shape(sample_shape)
+        with ctorch.no_grad():  # torch's: binomial of the expanded parameters, in order
+            return ctorch.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value) -> ctorch.Tensor:
         if self._validate_args:
