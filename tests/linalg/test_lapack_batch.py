@@ -515,3 +515,26 @@ def test_small_real_qr_kernels_against_lapack(dt, shape):
         np.testing.assert_allclose(q[i] @ r[i], a[i], atol=10 * tol * np.abs(a[i]).max())
     h = ctorch.linalg.householder_product(_c(geq[..., :k]), _c(tau)).numpy()
     np.testing.assert_allclose(h, q, atol=10 * tol)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 5, 33, 64, 65])
+def test_small_real_cholesky_kernel(dt, n):
+    """Orders <= 64 (real, lower) take ctorch's own potrf: L as LAPACK's (scipy), the first
+    order whose leading minor is not positive definite as info (also for a NaN), and
+    cholesky_ex's upper triangle zeroed."""
+    import scipy.linalg as sl
+
+    rng = np.random.default_rng(n)
+    g = rng.standard_normal((3, n, n))
+    a = (g @ np.swapaxes(g, -1, -2) + n * np.eye(n)).astype(dt)
+    k = n // 2
+    a[1, k, k] = -1.0  # leading minor of order k + 1 not positive definite
+    a[2, k, k] = np.nan
+    r = ctorch.linalg.cholesky_ex(_c(a))
+    L, info = r.L.numpy(), r.info.numpy()
+    ref = sl.cholesky(a[0].astype(np.float64), lower=True)
+    tol = 1e-4 if dt == np.float32 else 1e-12
+    np.testing.assert_allclose(L[0], ref, atol=tol * np.abs(ref).max(), rtol=tol)
+    assert list(info) == [0, k + 1, k + 1]
+    assert (np.triu(L[0], 1) == 0).all()

@@ -342,4 +342,48 @@ static void ct_org2r##SFX(int m, int n, int k, T *a, int lda, const T *tau)     
 CT_QR_SMALL_DEF(float, _s, 1.17549435e-38, 5.96046448e-08)
 CT_QR_SMALL_DEF(double, _d, 2.2250738585072014e-308, 1.1102230246251565e-16)
 
+/* Cholesky A = L L^T of a small real column-major matrix, lower triangle (potrf's contract:
+ * the return value its info, the first order whose leading minor is not positive definite,
+ * the factorization stopped there; the upper triangle untouched).  Right-looking, the
+ * updates four columns at a time along contiguous columns (each column from its diagonal
+ * down). */
+#define CT_POTRF_SMALL 64
+#define CT_POTRF_SMALL_DEF(T, NAME)                                                           \
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))    \
+static int NAME(int n, T *a, int lda)                                                          \
+{                                                                                              \
+    for (int k = 0; k < n; k++) {                                                              \
+        T *ck = a + (ptrdiff_t)k * lda;                                                        \
+        T akk = ck[k];                                                                         \
+        if (!(akk > 0)) return k + 1; /* not positive, or NaN */                               \
+        akk = (T)sqrt((double)akk);                                                            \
+        ck[k] = akk;                                                                           \
+        T r = (T)1 / akk;                                                                      \
+        _Pragma("omp simd")                                                                    \
+        for (int i = k + 1; i < n; i++) ck[i] *= r;                                            \
+        int j = k + 1;                                                                         \
+        for (; j + 4 <= n; j += 4) {                                                           \
+            T *c0 = a + (ptrdiff_t)j * lda, *c1 = c0 + lda, *c2 = c1 + lda, *c3 = c2 + lda;    \
+            T f0 = ck[j], f1 = ck[j + 1], f2 = ck[j + 2], f3 = ck[j + 3];                      \
+            _Pragma("omp simd")                                                                \
+            for (int i = j; i < n; i++) {                                                      \
+                T l = ck[i];                                                                   \
+                c0[i] -= f0 * l;                                                               \
+                if (i > j) c1[i] -= f1 * l;                                                    \
+                if (i > j + 1) c2[i] -= f2 * l;                                                \
+                if (i > j + 2) c3[i] -= f3 * l;                                                \
+            }                                                                                  \
+        }                                                                                      \
+        for (; j < n; j++) {                                                                   \
+            T *c0 = a + (ptrdiff_t)j * lda, f0 = ck[j];                                        \
+            _Pragma("omp simd")                                                                \
+            for (int i = j; i < n; i++) c0[i] -= f0 * ck[i];                                   \
+        }                                                                                      \
+    }                                                                                          \
+    return 0;                                                                                  \
+}
+
+CT_POTRF_SMALL_DEF(float, ct_spotrf_small)
+CT_POTRF_SMALL_DEF(double, ct_dpotrf_small)
+
 #endif

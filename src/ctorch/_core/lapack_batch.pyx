@@ -36,6 +36,9 @@ cdef extern from "_lapack_small.h" nogil:
     int ct_sgetrf_small(int m, int n, float *a, int lda, int *ipiv)
     int ct_dgetrf_small(int m, int n, double *a, int lda, int *ipiv)
     int CT_QR_SMALL
+    int CT_POTRF_SMALL
+    int ct_spotrf_small(int n, float *a, int lda)
+    int ct_dpotrf_small(int n, double *a, int lda)
     void ct_geqr2_s(int m, int n, float *a, int lda, float *tau)
     void ct_geqr2_d(int m, int n, double *a, int lda, double *tau)
     void ct_org2r_s(int m, int n, int k, float *a, int lda, const float *tau)
@@ -203,7 +206,13 @@ cdef inline int _potrf1(int t, bint lower, int n, char *a, int lda, bint clean) 
     cdef int info = 0, j
     cdef Py_ssize_t it = _ITEMSIZE[t]
     cdef char *col
-    _potrf[t](&uplo, &n, a, &lda, &info)
+    if t <= 1 and lower and n <= CT_POTRF_SMALL:  # real, lower and small: ours
+        if t == 0:
+            info = ct_spotrf_small(n, <float *>a, lda)
+        else:
+            info = ct_dpotrf_small(n, <double *>a, lda)
+    else:
+        _potrf[t](&uplo, &n, a, &lda, &info)
     if clean:
         for j in range(n):
             col = a + <Py_ssize_t>j * lda * it
