@@ -83,12 +83,117 @@ CT_SIMD static void NAME(int lower, int trans, int unit, int m, int n, const T *
     }                                                                                          \
 }
 
+/* AVX-512 left-side solves without transpose, op(A) X = B with A m x m (m <= 256) lower or
+ * upper: blocks of one vector of rows (8 doubles, 16 floats) times four right-hand sides kept
+ * in registers.  Each block first takes the rows already solved, one column of A against
+ * four broadcasts at a time (GEMM-like), then solves its own triangle in the registers: the
+ * solved lane broadcast by a permute, the column below (above) it subtracted under a mask.
+ * The diagonal is applied as a reciprocal.  The portable loops above (one column update per
+ * solved row, four right-hand sides) ran at ~9 GFLOP/s on 64 x 64 blocks with 16 right-hand
+ * sides here, against ~17 for MKL's trsm in torch. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CT_TRSM512 __attribute__((target("avx512f"), optimize("fp-contract=fast")))
+#define CT_TRSM_AVX512_DEF(T, SFX, VT, VL, MT, LDZ, STM, SET1, FNMADD, MFNMADD3, MMUL, BCAST) \
+static inline CT_TRSM512 __attribute__((always_inline)) void ct_trsm_ln_blk##SFX(            \
+    int lower, int unit, int m, const T *a, int lda, T *b, int ldb, const T *rd, int nc)     \
+{                                                                                              \
+    int nblk = (m + VL - 1) / VL;                                                              \
+    for (int bi = 0; bi < nblk; bi++) {                                                        \
+        int blk = lower ? bi : nblk - 1 - bi, i0 = blk * VL;                                   \
+        int rows = m - i0 < VL ? m - i0 : VL;                                                  \
+        MT mk = (MT)((1u << rows) - 1u);                                                       \
+        VT acc0, acc1 = SET1(0), acc2 = SET1(0), acc3 = SET1(0);                               \
+        acc0 = LDZ(mk, b + i0);                                                                \
+        if (nc == 4) {                                                                         \
+            acc1 = LDZ(mk, b + i0 + ldb);                                                      \
+            acc2 = LDZ(mk, b + i0 + 2 * (ptrdiff_t)ldb);                                       \
+            acc3 = LDZ(mk, b + i0 + 3 * (ptrdiff_t)ldb);                                       \
+        }                                                                                      \
+        int k0 = lower ? 0 : i0 + rows, k1 = lower ? i0 : m;                                   \
+        for (int k = k0; k < k1; k++) {                                                        \
+            VT av = LDZ(mk, a + i0 + (ptrdiff_t)k * lda);                                      \
+            acc0 = FNMADD(av, SET1(b[k]), acc0);                                               \
+            if (nc == 4) {                                                                     \
+                acc1 = FNMADD(av, SET1(b[k + ldb]), acc1);                                     \
+                acc2 = FNMADD(av, SET1(b[k + 2 * (ptrdiff_t)ldb]), acc2);                      \
+                acc3 = FNMADD(av, SET1(b[k + 3 * (ptrdiff_t)ldb]), acc3);                      \
+            }                                                                                  \
+        }                                                                                      \
+        for (int s = 0; s < rows; s++) {                                                       \
+            int kk = lower ? s : rows - 1 - s;                                                 \
+            MT one = (MT)(1u << kk);                                                           \
+            MT rest = lower ? (MT)(mk & ~((2u << kk) - 1u)) : (MT)((1u << kk) - 1u);           \
+            VT col = LDZ(rest, a + i0 + (ptrdiff_t)(i0 + kk) * lda);                           \
+            if (!unit) {                                                                       \
+                VT r = SET1(rd[i0 + kk]);                                                      \
+                acc0 = MMUL(acc0, one, acc0, r);                                               \
+                if (nc == 4) {                                                                 \
+                    acc1 = MMUL(acc1, one, acc1, r);                                           \
+                    acc2 = MMUL(acc2, one, acc2, r);                                           \
+                    acc3 = MMUL(acc3, one, acc3, r);                                           \
+                }                                                                              \
+            }                                                                                  \
+            /* only the unsolved lanes: 0 * inf must not reach a solved one */                  \
+            acc0 = MFNMADD3(col, BCAST(kk, acc0), acc0, rest);                                 \
+            if (nc == 4) {                                                                     \
+                acc1 = MFNMADD3(col, BCAST(kk, acc1), acc1, rest);                             \
+                acc2 = MFNMADD3(col, BCAST(kk, acc2), acc2, rest);                             \
+                acc3 = MFNMADD3(col, BCAST(kk, acc3), acc3, rest);                             \
+            }                                                                                  \
+        }                                                                                      \
+        STM(b + i0, mk, acc0);                                                                 \
+        if (nc == 4) {                                                                         \
+            STM(b + i0 + ldb, mk, acc1);                                                       \
+            STM(b + i0 + 2 * (ptrdiff_t)ldb, mk, acc2);                                        \
+            STM(b + i0 + 3 * (ptrdiff_t)ldb, mk, acc3);                                        \
+        }                                                                                      \
+    }                                                                                          \
+}                                                                                              \
+static CT_TRSM512 void ct_trsm_ln_avx512##SFX(int lower, int unit, int m, int n, const T *a,   \
+                                              int lda, T *b, int ldb)                          \
+{                                                                                              \
+    T rd[256];                                                                                 \
+    if (!unit)                                                                                 \
+        for (int i = 0; i < m; i++) rd[i] = (T)1 / a[i + (ptrdiff_t)i * lda];                  \
+    int j = 0;                                                                                 \
+    for (; j + 4 <= n; j += 4)                                                                 \
+        ct_trsm_ln_blk##SFX(lower, unit, m, a, lda, b + (ptrdiff_t)j * ldb, ldb, rd, 4);       \
+    for (; j < n; j++)                                                                         \
+        ct_trsm_ln_blk##SFX(lower, unit, m, a, lda, b + (ptrdiff_t)j * ldb, ldb, rd, 1);       \
+}
+
+#define CT_BCAST_D(k, v) _mm512_permutexvar_pd(_mm512_set1_epi64(k), (v))
+#define CT_BCAST_S(k, v) _mm512_permutexvar_ps(_mm512_set1_epi32(k), (v))
+CT_TRSM_AVX512_DEF(double, _d, __m512d, 8, __mmask8, _mm512_maskz_loadu_pd, _mm512_mask_storeu_pd,
+                   _mm512_set1_pd, _mm512_fnmadd_pd, _mm512_mask3_fnmadd_pd, _mm512_mask_mul_pd,
+                   CT_BCAST_D)
+CT_TRSM_AVX512_DEF(float, _s, __m512, 16, __mmask16, _mm512_maskz_loadu_ps,
+                   _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_fnmadd_ps, _mm512_mask3_fnmadd_ps,
+                   _mm512_mask_mul_ps, CT_BCAST_S)
+
+static int ct_trsm512_on = -1;
+static inline int ct_trsm512(int trans, int m)
+{
+    if (ct_trsm512_on < 0) ct_trsm512_on = ct_have_avx512();
+    return ct_trsm512_on && !trans && m <= 256;
+}
+#define CT_TRSM512_TRY(SFX, lower, trans, unit, m, n, a, lda, b, ldb)                         \
+    if (ct_trsm512(trans, m)) {                                                                \
+        ct_trsm_ln_avx512##SFX(lower, unit, m, n, a, lda, b, ldb);                             \
+        return;                                                                                \
+    }
+#else
+#define CT_TRSM512_TRY(SFX, lower, trans, unit, m, n, a, lda, b, ldb)
+#endif
+
 /* A^T of order <= 64: solved as the triangle A^T copied column-major (column updates ran
  * 1.3-1.6x faster than the dot products on 64x64 blocks with 16 right-hand sides). */
-#define CT_TRSM_SMALL_T(T, NAME, BASE)                                                       \
+#define CT_TRSM_SMALL_T(T, NAME, BASE, SFX)                                                  \
 static void NAME(int lower, int trans, int unit, int m, int n, const T *a, int lda, T *b,    \
                  int ldb)                                                                      \
 {                                                                                              \
+    CT_TRSM512_TRY(SFX, lower, trans, unit, m, n, a, lda, b, ldb)                              \
     if (trans && m <= 64) {                                                                    \
         T buf[64 * 64];                                                                        \
         for (int k = 0; k < m; k++)                                                            \
@@ -130,8 +235,8 @@ CT_TRSM_SMALL_R(float, ct_strsm_small_r)
 CT_TRSM_SMALL_R(double, ct_dtrsm_small_r)
 CT_TRSM_SMALL(float, ct_strsm_small_)
 CT_TRSM_SMALL(double, ct_dtrsm_small_)
-CT_TRSM_SMALL_T(float, ct_strsm_small, ct_strsm_small_)
-CT_TRSM_SMALL_T(double, ct_dtrsm_small, ct_dtrsm_small_)
+CT_TRSM_SMALL_T(float, ct_strsm_small, ct_strsm_small_, _s)
+CT_TRSM_SMALL_T(double, ct_dtrsm_small, ct_dtrsm_small_, _d)
 
 /* LU with partial pivoting of a small m x n column-major matrix (getrf's contract: ipiv
  * 1-based, the return value getrf's info): unblocked and right-looking, each step's update
