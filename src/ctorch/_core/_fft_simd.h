@@ -166,6 +166,14 @@ static inline int ctf_simd_ok(void) { return 0; }
 #define CTF_KERNEL CT_SIMD
 #endif
 
+/* log2 of a power of two (the smallest b with 2^b >= n) */
+static inline int ctf_log2(long n)
+{
+    int b = 0;
+    while ((1L << b) < n) b++;
+    return b;
+}
+
 /* lanes of a strip: 64 bytes of T (16 floats, 8 doubles) */
 #define CTF_L ((int)(64 / sizeof(T)))
 #define CT_TMPL "_fft_tmpl.h"

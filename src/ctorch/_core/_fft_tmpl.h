@@ -304,8 +304,7 @@ static int FN(ctf_run)(const T *x, const FN(ctf_map) * mx, T *y, const FN(ctf_ma
                        long nlanes, long n, int sign, T scale, const T *lt, long tn,
                        int nthreads)
 {
-    int bits = 0, fail = 0;
-    while ((1L << bits) < n) bits++;
+    int bits = ctf_log2(n), fail = 0;
     if (bits > CTF_MAXBITS || FN(ctf_tables)(bits)) return -1;
     const T *twr = FN(ctf_twr)[bits], *twi = FN(ctf_twi)[bits];
     const int *rev = FN(ctf_rev)[bits];
@@ -359,8 +358,7 @@ static int FN(ctf_c2c_axis)(const T *x, T *y, T *work, long outer, long n, long 
         FN(ctf_map) m = {inner, n * inner, 1, inner};
         return FN(ctf_run)(x, &m, y, &m, outer * inner, n, sign, (T)scale, NULL, 0, nthreads);
     }
-    int bits = 0, rc = 0;
-    while ((1L << bits) < n) bits++;
+    int bits = ctf_log2(n), rc = 0;
     long n1 = 1L << (bits / 2), n2 = n / n1;
     const T *lt = FN(ctf_lane_table)(bits);
     T *own = NULL;
@@ -390,8 +388,7 @@ static int FN(ctf_c2c_axis)(const T *x, T *y, T *work, long outer, long n, long 
  * and torch do).  Each pair k, M - k is done together from the same two inputs. */
 static void FN(ctf_r2c_post)(const T *z, T *y, long outer, long M, double scale, int nthreads)
 {
-    int bits = 0;
-    while ((1L << bits) < 2 * M) bits++;
+    int bits = ctf_log2(2 * M);
     const T *twr = FN(ctf_twr)[bits], *twi = FN(ctf_twi)[bits];
     const T h = (T)(0.5 * scale), sc = (T)scale;
 #pragma omp parallel for num_threads(nthreads) if (nthreads > 1 && outer * M >= 32768) schedule(static)
@@ -420,8 +417,7 @@ static void FN(ctf_r2c_post)(const T *z, T *y, long outer, long M, double scale,
 
 static void FN(ctf_c2r_pre)(const T *x, T *z, long outer, long M, int nthreads)
 {
-    int bits = 0;
-    while ((1L << bits) < 2 * M) bits++;
+    int bits = ctf_log2(2 * M);
     const T *twr = FN(ctf_twr)[bits], *twi = FN(ctf_twi)[bits];
 #pragma omp parallel for num_threads(nthreads) if (nthreads > 1 && outer * M >= 32768) schedule(static)
     for (long o = 0; o < outer; o++) {
@@ -447,13 +443,19 @@ static void FN(ctf_c2r_pre)(const T *x, T *z, long outer, long M, int nthreads)
     }
 }
 
+/* 0 when the real transforms take length n (a power of two >= 4 whose half the complex
+ * kernel takes) and its twiddle table is built, else -1 */
+static int FN(ctf_real_ready)(long n)
+{
+    if (n < 4 || (n & (n - 1)) || !FN(ctf_takes)(n / 2, 1)) return -1;
+    int bits = ctf_log2(n);
+    return bits > CTF_MAXBITS ? -1 : FN(ctf_tables)(bits);
+}
+
 static int FN(ctf_r2c)(const T *x, T *y, T *z, long outer, long n, double scale, int nthreads)
 {
     long M = n / 2;
-    if (n < 4 || (n & (n - 1)) || !FN(ctf_takes)(M, 1)) return -1;
-    int bits = 0;
-    while ((1L << bits) < n) bits++;
-    if (bits > CTF_MAXBITS || FN(ctf_tables)(bits)) return -1;
+    if (FN(ctf_real_ready)(n)) return -1;
     if (FN(ctf_c2c_axis)(x, z, NULL, outer, M, 1, -1, 1.0, nthreads)) return -1;
     FN(ctf_r2c_post)(z, y, outer, M, scale, nthreads);
     return 0;
@@ -464,10 +466,7 @@ static int FN(ctf_r2c)(const T *x, T *y, T *z, long outer, long n, double scale,
 static int FN(ctf_c2r)(const T *x, T *y, T *z, long outer, long n, double scale, int nthreads)
 {
     long M = n / 2;
-    if (n < 4 || (n & (n - 1)) || !FN(ctf_takes)(M, 1)) return -1;
-    int bits = 0;
-    while ((1L << bits) < n) bits++;
-    if (bits > CTF_MAXBITS || FN(ctf_tables)(bits)) return -1;
+    if (FN(ctf_real_ready)(n)) return -1;
     FN(ctf_c2r_pre)(x, z, outer, M, nthreads);
     /* the unnormalized inverse DFT_M of the rows (2 Z) is n (x[2j] + i x[2j+1]) */
     return FN(ctf_c2c_axis)(z, y, NULL, outer, M, 1, 1, scale, nthreads);

@@ -9,6 +9,9 @@ Returns False where the kernel does not take the case (``takes``; the caller fal
 pocketfft) or runs out of memory.
 """
 
+cimport cython
+from cython cimport floating
+
 import numpy as np
 
 cdef extern from "_fft_simd.h" nogil:
@@ -36,76 +39,70 @@ def takes(dtype, long n, long inner):
     return dtype == np.complex128 and bool(ctf_takes_f64(n, inner))
 
 
+cdef int _c2c(const floating[::1] x, floating[::1] y, floating[::1] w, long outer, long n,
+              long inner, int sign, double scale, int nthreads) noexcept nogil:
+    cdef floating *wp = &w[0] if w.shape[0] else NULL
+    if floating is float:
+        return ctf_c2c_axis_f32(&x[0], &y[0], wp, outer, n, inner, sign, scale, nthreads)
+    return ctf_c2c_axis_f64(&x[0], &y[0], wp, outer, n, inner, sign, scale, nthreads)
+
+
+cdef int _real(const floating[::1] x, floating[::1] y, floating[::1] z, long outer, long n,
+               double scale, int nthreads, bint forward) noexcept nogil:
+    if floating is float:
+        if forward:
+            return ctf_r2c_f32(&x[0], &y[0], &z[0], outer, n, scale, nthreads)
+        return ctf_c2r_f32(&x[0], &y[0], &z[0], outer, n, scale, nthreads)
+    if forward:
+        return ctf_r2c_f64(&x[0], &y[0], &z[0], outer, n, scale, nthreads)
+    return ctf_c2r_f64(&x[0], &y[0], &z[0], outer, n, scale, nthreads)
+
+
+def _flat(a, rdt):
+    """a's buffer as a flat array of its real dtype (complex values as pairs)."""
+    return a.reshape(-1).view(rdt)
+
+
+_REAL = {np.dtype(np.complex64): np.dtype(np.float32),
+         np.dtype(np.complex128): np.dtype(np.float64)}
+
+
 def c2c_axis(x, y, work, long outer, long n, long inner, int sign, double scale,
              int nthreads):
     """See the module docstring."""
-    cdef const float[::1] x32
-    cdef float[::1] y32, w32
-    cdef const double[::1] x64
-    cdef double[::1] y64, w64
-    cdef float *wp32 = NULL
-    cdef double *wp64 = NULL
     cdef int rc
+    rdt = _REAL.get(x.dtype)
+    if rdt is None or y.dtype != x.dtype:
+        return False
     if outer * n * inner == 0 or x.size != outer * n * inner or y.size != x.size:
         return False
     if work is not None and (work.size < n or work.dtype != x.dtype):
         return False
-    if x.dtype == np.complex64 and y.dtype == np.complex64:
-        x32 = x.reshape(-1).view(np.float32)
-        y32 = y.reshape(-1).view(np.float32)
-        if work is not None:
-            w32 = work.reshape(-1).view(np.float32)
-            wp32 = &w32[0]
-        with nogil:
-            rc = ctf_c2c_axis_f32(&x32[0], &y32[0], wp32, outer, n, inner, sign, scale,
-                                  nthreads)
-    elif x.dtype == np.complex128 and y.dtype == np.complex128:
-        x64 = x.reshape(-1).view(np.float64)
-        y64 = y.reshape(-1).view(np.float64)
-        if work is not None:
-            w64 = work.reshape(-1).view(np.float64)
-            wp64 = &w64[0]
-        with nogil:
-            rc = ctf_c2c_axis_f64(&x64[0], &y64[0], wp64, outer, n, inner, sign, scale,
-                                  nthreads)
+    xr, yr = _flat(x, rdt), _flat(y, rdt)
+    wr = _flat(work, rdt) if work is not None else np.empty(0, rdt)
+    if rdt == np.float32:
+        rc = _c2c[cython.float](xr, yr, wr, outer, n, inner, sign, scale, nthreads)
     else:
-        return False
+        rc = _c2c[cython.double](xr, yr, wr, outer, n, inner, sign, scale, nthreads)
     return rc == 0
 
 
 def _real_pair(x, y, z, long outer, long n, double scale, int nthreads, bint forward):
-    cdef const float[::1] x32
-    cdef float[::1] y32, z32
-    cdef const double[::1] x64
-    cdef double[::1] y64, z64
     cdef int rc
     cdef long m = n // 2
     cdef long nx = outer * (n if forward else m + 1)
     cdef long ny = outer * (m + 1 if forward else n)
+    real, cplx = (x, y) if forward else (y, x)
+    rdt = _REAL.get(cplx.dtype)
+    if rdt is None or real.dtype != rdt or z.dtype != cplx.dtype:
+        return False
     if outer <= 0 or x.size != nx or y.size != ny or z.size < outer * m:
         return False
-    real = x if forward else y
-    cplx = y if forward else x
-    if real.dtype == np.float32 and cplx.dtype == np.complex64 and z.dtype == np.complex64:
-        x32 = x.reshape(-1).view(np.float32)
-        y32 = y.reshape(-1).view(np.float32)
-        z32 = z.reshape(-1).view(np.float32)
-        with nogil:
-            if forward:
-                rc = ctf_r2c_f32(&x32[0], &y32[0], &z32[0], outer, n, scale, nthreads)
-            else:
-                rc = ctf_c2r_f32(&x32[0], &y32[0], &z32[0], outer, n, scale, nthreads)
-    elif real.dtype == np.float64 and cplx.dtype == np.complex128 and z.dtype == np.complex128:
-        x64 = x.reshape(-1).view(np.float64)
-        y64 = y.reshape(-1).view(np.float64)
-        z64 = z.reshape(-1).view(np.float64)
-        with nogil:
-            if forward:
-                rc = ctf_r2c_f64(&x64[0], &y64[0], &z64[0], outer, n, scale, nthreads)
-            else:
-                rc = ctf_c2r_f64(&x64[0], &y64[0], &z64[0], outer, n, scale, nthreads)
+    xr, yr, zr = _flat(x, rdt), _flat(y, rdt), _flat(z, rdt)
+    if rdt == np.float32:
+        rc = _real[cython.float](xr, yr, zr, outer, n, scale, nthreads, forward)
     else:
-        return False
+        rc = _real[cython.double](xr, yr, zr, outer, n, scale, nthreads, forward)
     return rc == 0
 
 
