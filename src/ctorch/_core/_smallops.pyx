@@ -19,6 +19,9 @@ from cpython.buffer cimport (
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
 
+cimport cython
+from cython cimport floating
+
 import numpy as np
 
 include "_elementwise_common.pxi"
@@ -331,31 +334,27 @@ def mt_bernoulli(size_t state_address, unsigned long long threshold, out, double
                 ct_mt_bernoulli_f64(st, threshold, &o64[0], o64.shape[0], value)
 
 
+cdef void _gamma(ct_mt_state *st, double *cache, int *has, const floating[::1] a,
+                 floating[::1] o) noexcept nogil:
+    if a.shape[0] == 0:
+        return
+    if floating is float:
+        ct_mt_gamma_f32(st, cache, has, &a[0], &o[0], a.shape[0], 1.1754943508222875e-38)
+    else:
+        ct_mt_gamma_f64(st, cache, has, &a[0], &o[0], a.shape[0], 2.2250738585072014e-308)
+
+
 def mt_gamma(size_t state_address, alpha, out, normal_cache):
     """torch's ``_standard_gamma`` draws for the 1-D float32/float64 ``alpha`` into ``out``
     (same dtype) from the engine at ``state_address``; ``normal_cache`` is the generator's
     cached normal (None or a float) going in, and the return value is the one coming out."""
     cdef double cache = 0.0 if normal_cache is None else normal_cache
     cdef int has = normal_cache is not None
-    cdef const float[::1] a32
-    cdef float[::1] o32
-    cdef const double[::1] a64
-    cdef double[::1] o64
     cdef ct_mt_state *st = <ct_mt_state *>state_address
     if alpha.dtype == np.float32:
-        a32 = alpha
-        o32 = out
-        with nogil:
-            if a32.shape[0]:
-                ct_mt_gamma_f32(st, &cache, &has, &a32[0], &o32[0], a32.shape[0],
-                                1.1754943508222875e-38)
+        _gamma[cython.float](st, &cache, &has, alpha, out)
     else:
-        a64 = alpha
-        o64 = out
-        with nogil:
-            if a64.shape[0]:
-                ct_mt_gamma_f64(st, &cache, &has, &a64[0], &o64[0], a64.shape[0],
-                                2.2250738585072014e-308)
+        _gamma[cython.double](st, &cache, &has, alpha, out)
     return cache if has else None
 
 
@@ -371,27 +370,21 @@ def mt_poisson(size_t state_address, const double[::1] rate, long long[::1] out)
     return r
 
 
+cdef void _binomial(ct_mt_state *st, const floating[::1] c, const floating[::1] p,
+                    floating[::1] o) noexcept nogil:
+    if c.shape[0] == 0:
+        return
+    if floating is float:
+        ct_mt_binomial_f32(st, &c[0], &p[0], &o[0], c.shape[0])
+    else:
+        ct_mt_binomial_f64(st, &c[0], &p[0], &o[0], c.shape[0])
+
+
 def mt_binomial(size_t state_address, count, prob, out):
     """torch's ``binomial`` draws (``sample_binomial``) for the 1-D ``count`` and ``prob``
     (both float32 or both float64, as ``out``) from the engine at ``state_address``."""
-    cdef const float[::1] c32
-    cdef const float[::1] p32
-    cdef float[::1] o32
-    cdef const double[::1] c64
-    cdef const double[::1] p64
-    cdef double[::1] o64
     cdef ct_mt_state *st = <ct_mt_state *>state_address
     if count.dtype == np.float32:
-        c32 = count
-        p32 = prob
-        o32 = out
-        with nogil:
-            if c32.shape[0]:
-                ct_mt_binomial_f32(st, &c32[0], &p32[0], &o32[0], c32.shape[0])
+        _binomial[cython.float](st, count, prob, out)
     else:
-        c64 = count
-        p64 = prob
-        o64 = out
-        with nogil:
-            if c64.shape[0]:
-                ct_mt_binomial_f64(st, &c64[0], &p64[0], &o64[0], c64.shape[0])
+        _binomial[cython.double](st, count, prob, out)
