@@ -214,3 +214,24 @@ def test_names_and_private_helpers():
     om = cmasked._output_mask(cmasked.sum, ctorch.tensor(X), 2, mask=ctorch.tensor(MASK))
     tom = tmasked._output_mask(tmasked.sum, torch.tensor(X), 2, mask=torch.tensor(MASK))
     np.testing.assert_array_equal(om.numpy(), tom.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_integer_logsumexp_and_norm_as_torch(dtype):
+    """logsumexp of an integer input computes in the default float dtype (the masked-out
+    entries, the dtype's minimum, add nothing); norm refuses integers, dtype= or not."""
+    x = (np.abs(RNG.standard_normal((3, 5))) * 4).astype(dtype)
+    mask = RNG.random((3, 5)) > 0.5
+    mask[1] = False
+    for kw in (dict(dim=1), dict(dim=1, dtype="float64"), dict(dim=0, keepdim=True)):
+        _compare("logsumexp", kw, x, mask)
+    for lib, M in ((torch, tmasked), (ctorch, cmasked)):
+        for dt in (None, lib.float64):
+            with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point"):
+                M.norm(lib.tensor(x), 2.0, 1, mask=lib.tensor(mask), dtype=dt)
+    # the plain ops underneath
+    big = np.array([3, np.iinfo(np.int64).min, 1])
+    assert float(ctorch.logsumexp(ctorch.tensor(big), 0)) == pytest.approx(
+        float(torch.logsumexp(torch.tensor(big), 0))
+    )
+    assert ctorch.logsumexp(ctorch.tensor([3, 1]), 0).dtype == ctorch.float32
