@@ -8,6 +8,7 @@ CPU core and a CuPy GPU backend.
 from __future__ import annotations
 
 import importlib as _importlib
+import math as _math
 import os as _os
 
 __version__ = "0.1.0"
@@ -665,6 +666,8 @@ _LAZY = {
     "cpu": "ctorch.cpu",
     "xpu": "ctorch.xpu",
     "mps": "ctorch.mps",
+    "functional": "ctorch.functional",
+    "masked": "ctorch.masked",
 }
 
 
@@ -689,6 +692,7 @@ sparse._install(globals())
 
 # --- linear algebra (#13): ctorch.linalg, torch's legacy top-level names, Tensor methods ---
 from . import linalg  # noqa: E402
+from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402
 from .linalg import _legacy as _linalg_legacy  # noqa: E402
 from .linalg._legacy import (  # noqa: E402
     chain_matmul,
@@ -875,3 +879,11 @@ def _sample_dirichlet(input, generator=None):
     from .distributions._gamma_sampler import dirichlet_rsample
 
     return dirichlet_rsample(input)
+
+
+# torch's numeric constants (torch.inf, torch.nan, torch.pi, torch.e; torch.newaxis is None)
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None

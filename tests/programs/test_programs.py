@@ -593,3 +593,18 @@ def test_seeded_training(tmp_path: Path) -> None:
             "perm [6, 4, 0, 5, 2, 1, 7, 3] randint [9, 42, 9, 50]",
         ],
     )
+
+
+def test_ema_swa_prune(tmp_path: Path) -> None:
+    out = check(
+        "ema_swa_prune.py",
+        tmp_path,
+        [
+            "custom conv (3, 3) (1, 1, 1, 1)",
+            "ema n_averaged 24 swa n_averaged 3",
+            "pruned True ['conv.weight_mask', 'conv.weight_orig', 'fc.weight_mask', 'fc.weight_orig']",
+            "sparsity 0.5000",
+            "after remove False 0.5231",
+        ],
+    )
+    assert "nan" in out.split("masked mean", 1)[1].splitlines()[0]  # the all-masked row

@@ -312,10 +312,10 @@ def __getattr__(name: str):
         if name in types:
             globals().update(types)
             return types[name]
-    if name == "amp":  # ctorch.cuda.amp (autocast, GradScaler), imported on first use
+    if name in ("amp", "nvtx"):  # ctorch.cuda.amp (autocast, GradScaler), .nvtx: on first use
         import importlib
 
-        m = importlib.import_module("ctorch.cuda.amp")
-        globals()["amp"] = m
+        m = importlib.import_module(f"ctorch.cuda.{name}")
+        globals()[name] = m
         return m
     raise AttributeError(f"module 'ctorch.cuda' has no attribute {name!r}")

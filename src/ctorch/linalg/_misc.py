@@ -162,6 +162,8 @@ def vector_norm(
     op = "linalg.vector_norm"
     if isinstance(ord, str):
         raise RuntimeError(f"{op}: ord must be a number, got {ord!r}")
+    if x._a.dtype.kind not in "fc" and x._a.dtype.name != "bfloat16":
+        x = _cast_dtype(op, x, None)  # torch checks the input before any dtype= cast
     x = _cast_dtype(op, x, dtype)
     ndim = x.ndim
     dims = dims_tuple(dim, ndim, op) if dim is not None else tuple(range(ndim))

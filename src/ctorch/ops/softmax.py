@@ -53,6 +53,10 @@ class Logsumexp(Function):
 
 def logsumexp(input, dim, keepdim: bool = False):
     axes = dims_tuple(dim, input._a.ndim, "logsumexp")
+    if input._a.dtype.kind in "biu":  # torch: integral inputs in the default float dtype
+        from .._dtype import get_default_dtype
+
+        input = input.to(get_default_dtype())  # noqa: A001
     if input._a.dtype in (_F32, _F64) and axes and 0 not in [input._a.shape[a] for a in axes]:
         return Logsumexp.apply(input, axes, keepdim)
     if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)

@@ -1,6 +1,6 @@
 """ctorch.optim: optimizers (fused Cython/OpenMP updates on the CPU) and lr schedulers."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adafactor import Adafactor
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -33,6 +33,7 @@ __all__ = [
     "Adafactor",
     "SparseAdam",
     "lr_scheduler",
+    "swa_utils",
 ]
 
 # optimizers torch refuses sparse gradients in (SGD, SparseAdam, Adagrad and LBFGS take them)

@@ -10,7 +10,7 @@ __all__ = ["data", "checkpoint"]
 # on first use here (``hooks`` imports nn, which imports this package)
 _LAZY = (
     "dlpack", "hooks", "_pytree", "model_zoo", "tensorboard", "benchmark", "flop_counter",
-    "cpp_extension",
+    "cpp_extension", "collect_env",
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from ..._tensor import Tensor
 from ...ops import spatial as _S
 from .module import Module
+from .utils import _ntuple
 
 __all__ = [
     "ZeroPad1d",
@@ -27,14 +28,6 @@ __all__ = [
 ]
 
 
-def _ntuple(v: Any, n: int) -> tuple:
-    """An int repeated ``n`` times; a sequence kept as it is (torch's ``_ntuple``: its length
-    is checked by ``F.pad`` at forward, so ``ConstantPad2d((1, 2), 0)`` pads one dimension)."""
-    if isinstance(v, (tuple, list)):
-        return tuple(v)
-    return (v,) * n
-
-
 class _ConstantPadNd(Module):
     __constants__ = ["padding", "value"]
     _n = 0  # how many padding values the subclass takes: two per padded dimension
@@ -42,7 +35,7 @@ class _ConstantPadNd(Module):
     def __init__(self, padding: Any, value: float) -> None:
         super().__init__()
         self.value = value
-        self.padding = _ntuple(padding, self._n)
+        self.padding = _ntuple(self._n)(padding)
 
     def forward(self, input: Tensor) -> Tensor:
         return _S.pad(input, self.padding, "constant", self.value)
@@ -84,7 +77,7 @@ class _ModePadNd(Module):
 
     def __init__(self, padding: Any) -> None:
         super().__init__()
-        self.padding = _ntuple(padding, self._n)
+        self.padding = _ntuple(self._n)(padding)
 
     def forward(self, input: Tensor) -> Tensor:
         return _S.pad(input, self.padding, self._mode)

@@ -11,6 +11,7 @@ from ...ops import max_pool as _MP
 from ...ops import pooling3d as _P3
 from ...ops.im2col import _ntuple
 from ._fn_module import _FnModule
+from .utils import _single
 
 __all__ = [
     "MaxPool1d",
@@ -28,10 +29,6 @@ __all__ = [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
 ]
-
-
-def _single(v: Any) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
 class _PoolNd(_FnModule):

@@ -49,3 +49,13 @@ __all__ = [
     "spectral_norm",
     "remove_spectral_norm",
 ]
+
+
+def __getattr__(name: str):
+    if name == "prune":  # torch.nn.utils.prune: imported on first use
+        import importlib
+
+        m = importlib.import_module(f"{__name__}.prune")
+        globals()[name] = m
+        return m
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,7 @@
-"""ctorch.multiprocessing: Python's multiprocessing plus torch's ``spawn(fn, args, nprocs)`` /
-``start_processes`` (a ``ProcessContext`` whose ``join`` stops the other processes when one
-fails and raises ``ProcessRaisedException`` with the child's traceback, or
-``ProcessExitedException``). Tensors pickle as NumPy arrays, except those in shared memory
-(``share_memory_()``, ``Module.share_memory()``), which travel as file descriptors to the
-same memory (``ctorch._shared``, torch's ``file_descriptor`` strategy): Hogwild workers update
-the parent's model."""
+"""ctorch.multiprocessing.spawn (``torch.multiprocessing.spawn``): ``spawn(fn, args, nprocs)``
+and ``start_processes`` run ``fn(i, *args)`` in child processes; the ``ProcessContext``'s
+``join`` stops the other processes when one fails and raises ``ProcessRaisedException`` with
+the child's traceback, or ``ProcessExitedException``."""
 
 from __future__ import annotations
 
@@ -17,19 +14,15 @@ import sys
 import tempfile
 import time
 import warnings
-from multiprocessing import *  # noqa: F403
 
 __all__ = [
-    *_mp.__all__,
-    "spawn",
-    "start_processes",
     "ProcessContext",
     "ProcessException",
-    "ProcessRaisedException",
     "ProcessExitedException",
-    "get_sharing_strategy",
-    "set_sharing_strategy",
-    "get_all_sharing_strategies",
+    "ProcessRaisedException",
+    "spawn",
+    "SpawnContext",
+    "start_processes",
 ]
 
 
@@ -154,6 +147,12 @@ class ProcessContext:
         raise ProcessRaisedException(msg, error_index, failed.pid)
 
 
+class SpawnContext(ProcessContext):
+    def __init__(self, processes, error_files) -> None:
+        warnings.warn("SpawnContext is renamed to ProcessContext since 1.4 release.", stacklevel=2)
+        super().__init__(processes, error_files)
+
+
 def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
     """Run ``fn(i, *args)`` for ``i`` in ``range(nprocs)`` in processes of ``start_method``;
     ``join=False`` returns the ``ProcessContext``."""
@@ -187,25 +186,3 @@ def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
         )
         warnings.warn(msg, FutureWarning, stacklevel=2)
     return start_processes(fn, args, nprocs, join, daemon, start_method="spawn")
-
-
-_sharing_strategy = "file_descriptor" if sys.platform != "darwin" else "file_system"
-
-
-def get_all_sharing_strategies() -> set[str]:
-    return {"file_descriptor", "file_system"} if sys.platform != "darwin" else {"file_system"}
-
-
-def get_sharing_strategy() -> str:
-    """Shared tensors always travel as descriptors (``file_descriptor``); the setting is kept."""
-    return _sharing_strategy
-
-
-def set_sharing_strategy(new_strategy: str) -> None:
-    global _sharing_strategy
-    if new_strategy not in get_all_sharing_strategies():
-        raise AssertionError(
-            f"invalid sharing strategy {new_strategy!r}, expected one of "
-            f"{get_all_sharing_strategies()}"
-        )
-    _sharing_strategy = new_strategy
