@@ -384,6 +384,57 @@ def scenario_size_policy() -> None:
     del rank, ref
 
 
+def scenario_orig_params() -> None:
+    """use_orig_params=True: the optimizer sees the original parameters (1-D parts of the shard
+    under their names, as torch's); training, state_dict and optimizer state as the reference."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    x, y = data(world)
+    ref, ref_opt, ref_losses, ref_norms = reference(x, y, STEPS, clip=0.5)
+    ref_sd = ref.state_dict()
+    names = [n for n, _ in ref.named_parameters()]
+    ref_osd = ref_opt.state_dict()
+    for strategy in (ShardingStrategy.FULL_SHARD, ShardingStrategy.NO_SHARD):
+        model, opt, losses, norms = train_fsdp(
+            strategy, ModuleWrapPolicy({Block}), STEPS, clip=0.5, use_orig_params=True
+        )
+        got = dict(model.named_parameters())
+        assert sorted(got) == sorted(names), sorted(got)
+        if strategy is ShardingStrategy.FULL_SHARD:
+            assert all(p.dim() == 1 for p in got.values())
+            assert sum(p.numel() for p in got.values()) * world < 2403 + 3 * world
+        else:
+            assert all(tuple(got[n].shape) == tuple(ref_sd[n].shape) for n in names)
+        check_close(losses, ref_losses, f"orig {strategy} losses")
+        check_close(norms, ref_norms, f"orig {strategy} clip norms")
+        sd = model.state_dict()
+        assert list(sd) == list(ref_sd), list(sd)
+        for k in sd:
+            check_close(sd[k], ref_sd[k], f"orig {strategy} state_dict[{k}]")
+        osd = FSDP.full_optim_state_dict(model, opt, rank0_only=False)
+        assert sorted(osd["param_groups"][0]["params"]) == sorted(names)
+        for i, n in enumerate(names):
+            for k in ("exp_avg", "exp_avg_sq"):
+                check_close(osd["state"][n][k], ref_osd["state"][i][k], f"orig {strategy} {n}.{k}")
+        # back into a fresh optimizer: one more step matches the original optimizer's
+        ctorch.manual_seed(9)
+        fresh = FSDP(
+            make_model(),
+            sharding_strategy=strategy,
+            auto_wrap_policy=ModuleWrapPolicy({Block}),
+            use_orig_params=True,
+        )
+        fresh.load_state_dict(sd)
+        opt2 = ctorch.optim.Adam(fresh.parameters(), lr=1e-2)
+        opt2.load_state_dict(FSDP.optim_state_dict_to_load(fresh, opt2, osd))
+        xs, ys = shard(x, rank, world), shard(y, rank, world)
+        for m, o in ((model, opt), (fresh, opt2)):
+            o.zero_grad()
+            nn.functional.mse_loss(m(ctorch.tensor(xs)), ctorch.tensor(ys)).backward()
+            o.step()
+        xt = ctorch.tensor(x)
+        check_close(fresh(xt), model(xt), f"orig {strategy} step after optimizer reload", 1e-6)
+
+
 def main() -> None:
     which = sys.argv[2:]
     dist.init_process_group(backend="gloo")

@@ -37,6 +37,7 @@ SCENARIOS = [
     "summon_and_errors",
     "mixed_precision",
     "size_policy",
+    "orig_params",
 ]
 
 
@@ -310,8 +311,6 @@ def test_api_matches_torch() -> None:
 
 
 def test_errors(world1) -> None:
-    with pytest.raises(NotImplementedError, match="use_orig_params"):
-        FSDP(nn.Linear(2, 2), use_orig_params=True)
     m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2).double())
     with pytest.raises(ValueError, match="uniform dtype"):
         FSDP(m)
@@ -332,6 +331,34 @@ def test_errors(world1) -> None:
     model = FSDP(m, ignored_modules=[m[1]])
     assert [n for n, _ in model.named_parameters()] == ["_flat_param", "1.weight", "1.bias"]
     assert model.state_dict()["0.weight"].shape == (3, 2)
+
+
+def test_use_orig_params_allows_frozen_parameters(world1) -> None:
+    """With use_orig_params=True a unit may mix frozen and trainable parameters (torch's rule);
+    the frozen one gets no gradient and SGD leaves it alone."""
+    ctorch.manual_seed(0)
+    ref = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    ref[0].weight.requires_grad_(False)
+    ctorch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    m[0].weight.requires_grad_(False)
+    model = FSDP(m, use_orig_params=True)
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    opts = [
+        ctorch.optim.SGD([p for p in mm.parameters() if p.requires_grad], lr=0.1)
+        for mm in (ref, model)
+    ]
+    x = ctorch.randn(5, 3)
+    for _ in range(2):
+        for mm, o in zip((ref, model), opts, strict=True):
+            o.zero_grad()
+            mm(x).square().mean().backward()
+            o.step()
+    assert dict(model.named_parameters())["0.weight"].grad is None
+    sd = model.state_dict()
+    for k, v in ref.state_dict().items():
+        np.testing.assert_allclose(sd[k].numpy(), v.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
 
 
 def test_needs_a_process_group() -> None:

@@ -123,10 +123,41 @@ class _Handle:
                 shard = flat[lo : lo + self.shard_numel].copy()
             else:
                 shard = flat
-        self.flat_param = Parameter(Tensor._make(shard), requires_grad=proto.requires_grad)
+        rg = any(p.requires_grad for p in params)
+        self.flat_param = Parameter(Tensor._make(shard), requires_grad=rg)
         self.flat_param._fsdp_flattened = True
         self._acc: Tensor | None = None  # no_sync's accumulated unsharded gradient
-        self._unused_names: list[str] = []
+        # use_orig_params: one Parameter per original parameter over its part of the shard
+        self.origs: list[Parameter] = []
+        self.ranges: list[tuple[int, int]] = []  # each one's [start, end) in the shard
+        if fsdp.use_orig_params:
+            self._make_orig_params(params)
+
+    def _make_orig_params(self, params: list[Tensor]) -> None:
+        fa = self.flat_param._a
+        base = self.rank * self.shard_numel if self.sharded else 0
+        for info, p in zip(self.infos, params, strict=True):
+            if self.sharded:
+                a = max(info.offset, base) - base
+                b = min(info.offset + info.numel, base + self.shard_numel) - base
+                a, b = (a, b) if b > a else (0, 0)
+                arr = fa[a:b]
+            else:
+                a, b = info.offset, info.offset + info.numel
+                arr = fa[a:b].reshape(info.shape)
+            self.ranges.append((a, b))
+            op = Parameter(Tensor._make(arr), requires_grad=p.requires_grad)
+            op._fsdp_flattened = True
+            self.origs.append(op)
+
+    def sync_orig_grads(self) -> None:
+        """use_orig_params: the original parameters' ``.grad`` become views of the shard's."""
+        g = self.flat_param.grad
+        for info, op, (a, b) in zip(self.infos, self.origs, self.ranges, strict=True):
+            if not op.requires_grad or g is None:
+                continue
+            arr = g._a[a:b]
+            op._grad = Tensor._make(arr if self.sharded else arr.reshape(info.shape))
 
     # ------------------------------------------------------------------ gather
     def gather(self, dtype: Any = None) -> Tensor:
@@ -155,7 +186,7 @@ class _Handle:
                 m.__dict__[n] = v
 
     def drop_attrs(self) -> None:
-        if not self.sharded:
+        if not self.sharded and not self.origs:
             # NO_SHARD: the attributes stay views of the (full) flat parameter
             self.set_attrs(self.views(Tensor._make(self.flat_param._a)))
             return
@@ -212,10 +243,14 @@ class _Handle:
                 out = g if self.sharded else g[: self.numel]
             if not (mp is not None and mp.keep_low_precision_grads) and out.dtype != fp.dtype:
                 out = out.to(fp.dtype)
+            if self.origs and any(op.requires_grad and op._grad is None for op in self.origs):
+                fp.grad = None  # the optimizer's zero_grad cleared the original parameters'
             if fp.grad is None:
                 fp.grad = out.detach().clone() if out._a is g._a else out.detach()
             else:
                 fp.grad.add_(out.to(fp.grad.dtype))
+            if self.origs:
+                self.sync_orig_grads()
 
 
 class _State:
@@ -233,7 +268,8 @@ class FullyShardedDataParallel(Module):
 
     Each rank keeps ``1/world_size`` of every unit's flattened parameters; a unit's full
     parameters exist only while its forward (and the backward through it) needs them.
-    ``parameters()`` yields the shards (``use_orig_params=False``), so build the optimizer
+    ``parameters()`` yields the flat shards (``use_orig_params=False``) or the original
+    parameters as 1-D parts of the shards (``use_orig_params=True``), so build the optimizer
     after wrapping. See ``docs/distributed.md`` for what is emulated.
     """
 
@@ -296,11 +332,6 @@ class FullyShardedDataParallel(Module):
         self.limit_all_gathers = limit_all_gathers
         self.mixed_precision = mixed_precision
         self.use_orig_params = use_orig_params
-        if use_orig_params:
-            raise NotImplementedError(
-                "FullyShardedDataParallel(use_orig_params=True) is not supported by ctorch yet: "
-                "the optimizer must be built on the flat shards (use_orig_params=False)"
-            )
         self._sync_gradients = True
         self._is_root: bool | None = None
         self._root: FullyShardedDataParallel | None = None
@@ -413,19 +444,26 @@ class FullyShardedDataParallel(Module):
                     f"Must flatten tensors with uniform dtype but got {sorted(map(str, dtypes))}"
                 )
             rgs = {bool(p.requires_grad) for p in params}
-            if len(rgs) > 1:
+            if len(rgs) > 1 and not use_orig_params:
                 raise ValueError(
                     "Must flatten tensors with uniform `requires_grad` when `use_orig_params=False`"
                 )
             for p in params:
                 p._fsdp_flattened = True
             handle = _Handle(self, infos, params)
+            index = {id(p): i for i, p in enumerate(params)}
             for m in touched:
                 for name in list(m._parameters):
                     p = m._parameters[name]
                     if p is not None and id(p) in by_id:
-                        del m._parameters[name]
-            module.register_parameter(FLAT_PARAM, handle.flat_param)
+                        if use_orig_params:  # the shard's part of it, under its name
+                            m._parameters[name] = handle.origs[index[id(p)]]
+                        else:
+                            del m._parameters[name]
+            if use_orig_params:
+                module.__dict__[FLAT_PARAM] = handle.flat_param  # an attribute, not a parameter
+            else:
+                module.register_parameter(FLAT_PARAM, handle.flat_param)
             self._handle = handle
             handle.drop_attrs()
 
@@ -891,6 +929,8 @@ class FullyShardedDataParallel(Module):
         for u in self.fsdp_modules(self):
             if u._handle is not None:
                 flat_ids[id(u._handle.flat_param)] = u._handle.sharded
+                for op in u._handle.origs:
+                    flat_ids[id(op)] = u._handle.sharded
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -1044,12 +1084,15 @@ def _optim_full(
 
     osd = optim.state_dict() if osd is None else osd
     flat_params = [p for g in optim.param_groups for p in g["params"]]
-    units = {id(h.flat_param): (h, names) for h, names in _units(model)}
+    all_units = _units(model)
+    units = {id(h.flat_param): (h, names) for h, names in all_units}
+    origs = {id(op): (h, i, names[i]) for h, names in all_units for i, op in enumerate(h.origs)}
     others = _param_names(model)
     state_out: dict[str, Any] = {}
     groups_out = []
     idx = 0
     rank = dist.get_rank()
+    orig_states: dict[int, tuple[_Handle, dict[int, tuple[str, dict]]]] = {}
     for gi, group in enumerate(osd["param_groups"]):
         names_g: list[str] = []
         for pid in group["params"]:
@@ -1074,6 +1117,12 @@ def _optim_full(
                             d[k] = v.clone() if isinstance(v, Tensor) else v
                 for n, d in zip(names, per, strict=True):
                     state_out[n] = d
+            elif id(p) in origs:  # use_orig_params: gathered per unit below
+                h, i, n = origs[id(p)]
+                names_g.append(n)
+                state_out[n] = None
+                if st is not None:
+                    orig_states.setdefault(id(h), (h, {}))[1][i] = (n, st)
             else:
                 n = others.get(id(p), str(pid))
                 names_g.append(n)
@@ -1083,9 +1132,43 @@ def _optim_full(
         g2["params"] = names_g
         groups_out.append(g2)
         del gi
+    for h, per_param in orig_states.values():
+        _gather_orig_state(h, per_param, state_out)
+    state_out = {k: v for k, v in state_out.items() if v is not None}
     if rank0_only and rank != 0:
         return {}
     return {"state": state_out, "param_groups": groups_out}
+
+
+def _gather_orig_state(
+    h: _Handle, per_param: dict[int, tuple[str, dict]], out: dict[str, Any]
+) -> None:
+    """use_orig_params: each rank holds each original parameter's part of the shard; put the
+    parts of every state tensor back into a flat shard, all-gather it, and cut it up."""
+    for n, _ in per_param.values():
+        out[n] = {}
+    keys = sorted({k for _, st in per_param.values() for k in st})
+    for k in keys:
+        vals = {i: st[k] for i, (_, st) in per_param.items() if k in st}
+        tensor_like = all(
+            isinstance(v, Tensor) and v.dim() > 0 and v.numel() == b - a
+            for i, v in vals.items()
+            for a, b in [h.ranges[i]]
+        ) and any(isinstance(v, Tensor) and v.dim() > 0 for v in vals.values())
+        if not tensor_like:
+            for i, v in vals.items():
+                out[per_param[i][0]][k] = v.clone() if isinstance(v, Tensor) else v
+            continue
+        proto = next(iter(vals.values()))
+        xp = _xp(proto._a)
+        flat = xp.zeros(h.shard_numel if h.sharded else h.numel, dtype=proto._a.dtype)
+        for i, v in vals.items():
+            a, b = h.ranges[i]
+            flat[a:b] = v._a.reshape(-1)
+        full = _gather_like(h, Tensor._make(flat))
+        for i, piece in enumerate(h.views(full)):
+            if i in vals:
+                out[per_param[i][0]][k] = piece.clone()
 
 
 def _gather_like(h: _Handle, v: Tensor) -> Tensor:
@@ -1098,7 +1181,9 @@ def _gather_like(h: _Handle, v: Tensor) -> Tensor:
 
 def _optim_to_load(model: Module, optim: Any, full: dict[str, Any]) -> dict[str, Any]:
     flat_params = [p for g in optim.param_groups for p in g["params"]]
-    units = {id(h.flat_param): (h, names) for h, names in _units(model)}
+    all_units = _units(model)
+    units = {id(h.flat_param): (h, names) for h, names in all_units}
+    origs = {id(op): (h, i, names[i]) for h, names in all_units for i, op in enumerate(h.origs)}
     others = _param_names(model)
     mine = optim.state_dict()
     state: dict[int, Any] = {}
@@ -1137,6 +1222,23 @@ def _optim_to_load(model: Module, optim: Any, full: dict[str, Any]) -> dict[str,
                         d[k] = Tensor._make(flat)
                     else:
                         d[k] = v0.clone() if isinstance(v0, Tensor) else v0
+                state[pid] = d
+            elif id(p) in origs:
+                h, i, n = origs[id(p)]
+                st = full["state"].get(n)
+                if st is None:
+                    continue
+                info = h.infos[i]
+                a, b = h.ranges[i]
+                base = h.rank * h.shard_numel - info.offset if h.sharded else 0
+                d = {}
+                for k, v in st.items():
+                    if isinstance(v, Tensor) and tuple(v.shape) == info.shape and v.dim() > 0:
+                        d[k] = (
+                            v.reshape(-1)[base + a : base + b].clone() if h.sharded else v.clone()
+                        )
+                    else:
+                        d[k] = v.clone() if isinstance(v, Tensor) else v
                 state[pid] = d
             else:
                 n = others.get(id(p))
