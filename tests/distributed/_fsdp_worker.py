@@ -435,6 +435,103 @@ def scenario_orig_params() -> None:
         check_close(fresh(xt), model(xt), f"orig {strategy} step after optimizer reload", 1e-6)
 
 
+def scenario_transformer() -> None:
+    """An embedding + 2 TransformerEncoderLayers + head, each layer its own unit
+    (transformer_auto_wrap_policy): losses and final weights as the unwrapped model's on the
+    concatenated batch; sync_module_states makes every rank start from rank 0's weights."""
+    import functools
+
+    from ctorch.distributed.fsdp.wrap import transformer_auto_wrap_policy
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+
+    def lm(seed: int) -> nn.Module:
+        ctorch.manual_seed(seed)
+        layer = functools.partial(
+            nn.TransformerEncoderLayer, 16, 2, 32, dropout=0.0, batch_first=True
+        )
+        return nn.Sequential(nn.Embedding(20, 16), layer(), layer(), nn.Linear(16, 20))
+
+    rng = np.random.default_rng(3)
+    tok = rng.integers(0, 20, (4, 5))
+    tgt = rng.integers(0, 20, (4, 5))
+
+    def loss_of(model, t, g):
+        out = model(ctorch.tensor(t))
+        return nn.functional.cross_entropy(out.reshape(-1, 20), ctorch.tensor(g).reshape(-1))
+
+    ref = lm(0)
+    # SGD, not Adam: the key bias of attention gets a zero gradient up to rounding, which Adam
+    # would blow up to +-lr steps differently in any two summation orders
+    ref_opt = ctorch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    ref_losses = []
+    for _ in range(3):
+        ref_opt.zero_grad()
+        loss = loss_of(ref, tok, tgt)
+        loss.backward()
+        ref_opt.step()
+        ref_losses.append(float(loss))
+    policy = functools.partial(
+        transformer_auto_wrap_policy, transformer_layer_cls={nn.TransformerEncoderLayer}
+    )
+    # every rank initialises differently; sync_module_states broadcasts rank 0's (seed 0)
+    model = FSDP(lm(rank), auto_wrap_policy=policy, sync_module_states=True, device_id=None)
+    units = [n for n, m in model.named_modules() if isinstance(m, FSDP)]
+    assert [n.replace("_fsdp_wrapped_module.", "") for n in units] == ["", "1", "2"], units
+    opt = ctorch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = loss_of(model, shard(tok, rank, world), shard(tgt, rank, world))
+        loss.backward()
+        opt.step()
+        t = loss.detach().clone().reshape(1)
+        dist.all_reduce(t, op=dist.ReduceOp.AVG)
+        losses.append(float(t))
+    check_close(losses, ref_losses, "transformer losses")
+    sd, ref_sd = model.state_dict(), ref.state_dict()
+    assert list(sd) == list(ref_sd)
+    for k in sd:
+        check_close(sd[k], ref_sd[k], f"transformer state_dict[{k}]", 5e-5)
+
+
+def scenario_grad_scaler() -> None:
+    """ShardedGradScaler: an inf in one rank's shard makes every rank skip the step and halve
+    the scale; finite gradients step as without scaling."""
+    from ctorch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    model = FSDP(make_model())
+    opt = ctorch.optim.SGD(model.parameters(), lr=0.1)
+    scaler = ShardedGradScaler("cpu", init_scale=1024.0)
+    x, y = data(world)
+    xs, ys = ctorch.tensor(shard(x, rank, world)), ctorch.tensor(shard(y, rank, world))
+    before = model.state_dict()
+    scaler.scale(nn.functional.mse_loss(model(xs), ys)).backward()
+    (fp,) = list(model.parameters())
+    if rank == world - 1:
+        with ctorch.no_grad():
+            fp.grad[0] = float("inf")
+    scaler.step(opt)
+    scaler.update()
+    assert scaler.get_scale() == 512.0, scaler.get_scale()
+    after = model.state_dict()
+    for k in before:
+        check_close(after[k], before[k], f"skipped step {k}", 0.0)
+    # a finite step equals plain SGD on the same gradients
+    ref = make_model()
+    ref_opt = ctorch.optim.SGD(ref.parameters(), lr=0.1)
+    nn.functional.mse_loss(ref(ctorch.tensor(x)), ctorch.tensor(y)).backward()
+    ref_opt.step()
+    opt.zero_grad()
+    scaler.scale(nn.functional.mse_loss(model(xs), ys)).backward()
+    scaler.step(opt)
+    scaler.update()
+    sd, ref_sd = model.state_dict(), ref.state_dict()
+    for k in sd:
+        check_close(sd[k], ref_sd[k], f"scaled step {k}")
+
+
 def main() -> None:
     which = sys.argv[2:]
     dist.init_process_group(backend="gloo")

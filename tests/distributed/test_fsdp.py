@@ -38,6 +38,8 @@ SCENARIOS = [
     "mixed_precision",
     "size_policy",
     "orig_params",
+    "transformer",
+    "grad_scaler",
 ]
 
 
