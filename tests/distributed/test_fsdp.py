@@ -363,6 +363,68 @@ def test_use_orig_params_allows_frozen_parameters(world1) -> None:
         np.testing.assert_allclose(sd[k].numpy(), v.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
 
 
+@pytest.mark.parametrize("around", [False, True], ids=["inside", "around"])
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_activation_checkpointing(world1, reentrant: bool, around: bool) -> None:
+    """Checkpointed blocks rerun their forward in backward, inside a unit or around one: the
+    unit's full parameters are still there (the same buffer, reduced once), and the gradients
+    equal the plain model's."""
+    from ctorch.utils.checkpoint import checkpoint
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1 = nn.Linear(4, 8)
+            self.fc2 = nn.Linear(8, 4)
+
+        def forward(self, x):
+            return x + self.fc2(self.fc1(x).tanh())
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList([Block(), Block()])
+            self.head = nn.Linear(4, 1)
+
+        def forward(self, x, ckpt: bool = True):
+            for b in self.blocks:
+                x = checkpoint(b, x, use_reentrant=reentrant) if ckpt else b(x)
+            return self.head(x)
+
+    class Inner(nn.Module):
+        def __init__(self, block) -> None:
+            super().__init__()
+            self.block = block
+
+        def forward(self, x):
+            return checkpoint(self.block, x, use_reentrant=reentrant)
+
+    ctorch.manual_seed(0)
+    ref = Net()
+    ctorch.manual_seed(0)
+    net = Net()
+    if not around:  # checkpoint inside the unit (as apply_activation_checkpointing does)
+        net.blocks = nn.ModuleList([Inner(b) for b in net.blocks])
+    model = FSDP(net, auto_wrap_policy=cwrap.ModuleWrapPolicy({Block} if around else {Inner}))
+    x = ctorch.randn(3, 4, requires_grad=True)
+    ref(x, ckpt=False).sum().backward()
+    for _ in range(2):  # the second backward accumulates
+        model(x, ckpt=around).sum().backward()
+    got = {}
+    with FSDP.summon_full_params(model, with_grads=True, writeback=False):
+        for name, mod in model.named_modules():
+            for attr in ("weight", "bias"):
+                v = mod.__dict__.get(attr)
+                if v is not None:
+                    key = name.replace("_fsdp_wrapped_module.", "") + "." + attr
+                    got[key.replace(".block.", ".")] = v.grad
+    for n, p in ref.named_parameters():
+        np.testing.assert_allclose(got[n].numpy(), 2 * p.grad.numpy(), rtol=1e-5, atol=1e-6)
+    # after backward the full parameters are gone again
+    unit = model.module.blocks[0].module
+    assert "weight" not in (unit if around else unit.block).fc1.__dict__
+
+
 def test_needs_a_process_group() -> None:
     assert not dist.is_initialized()
     with pytest.raises(ValueError, match="init_process_group"):

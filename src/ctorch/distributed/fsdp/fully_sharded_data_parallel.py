@@ -127,6 +127,7 @@ class _Handle:
         self.flat_param = Parameter(Tensor._make(shard), requires_grad=rg)
         self.flat_param._fsdp_flattened = True
         self._acc: Tensor | None = None  # no_sync's accumulated unsharded gradient
+        self.live: Tensor | None = None  # the full buffer the attributes view until backward
         # use_orig_params: one Parameter per original parameter over its part of the shard
         self.origs: list[Parameter] = []
         self.ranges: list[tuple[int, int]] = []  # each one's [start, end) in the shard
@@ -558,6 +559,10 @@ class FullyShardedDataParallel(Module):
         if self._is_root:
             if not state.active:
                 state.pending = []
+                for u in self.fsdp_modules(self):  # left over from a forward without backward
+                    if u._handle is not None and u._handle.live is not None:
+                        u._handle.live = None
+                        u._handle.drop_attrs()
             if mp is not None and mp.param_dtype is not None and mp.cast_root_forward_inputs:
                 args, kwargs = _cast_inputs(mp.param_dtype, args, kwargs)
         elif mp is not None and mp.param_dtype is not None and mp.cast_forward_inputs:
@@ -566,24 +571,36 @@ class FullyShardedDataParallel(Module):
         state.active.add(id(self))
         try:
             if h is not None:
-                dt = mp.param_dtype if mp is not None else None
-                full = h.gather(dt)
                 track = is_grad_enabled() and h.flat_param.requires_grad
-                if track:
-                    full.requires_grad_(True)
-                    full.register_post_accumulate_grad_hook(self._post_backward_hook)
-                    state.pending.append((h, full))
+                if track and h.live is not None:
+                    # run again before its backward (called twice in one forward, or rerun by
+                    # activation checkpointing in backward): the same buffer, one reduction
+                    full = h.live
+                else:
+                    full = h.gather(mp.param_dtype if mp is not None else None)
+                    if track:
+                        full.requires_grad_(True)
+                        full.register_post_accumulate_grad_hook(self._post_backward_hook)
+                        state.pending.append((h, full))
                 h.set_attrs(h.views(full))
+            ok = False
             try:
-                return self._fsdp_wrapped_module(*args, **kwargs)
+                out = self._fsdp_wrapped_module(*args, **kwargs)
+                ok = True
+                return out
             finally:
                 if h is not None:
-                    h.drop_attrs()
+                    if ok and track:
+                        # kept until this unit's backward: activation checkpointing reruns
+                        # the forward in backward (the buffer lives in the graph anyway)
+                        h.live = full
+                    else:
+                        h.drop_attrs()
         finally:
             state.active.discard(id(self))
 
     def _post_backward_hook(self, full: Tensor) -> None:
-        from ...autograd.engine import queue_callback
+        from ...autograd.engine import _callback_stack
 
         h = self._handle
         state = self._state
@@ -593,16 +610,23 @@ class FullyShardedDataParallel(Module):
         state.pending = [(hh, f) for hh, f in state.pending if f is not full]
         if not state.cb_queued:
             state.cb_queued = True
-            queue_callback(self._root._finalize_backward)  # type: ignore[union-attr]
+            # the outermost backward's: a reentrant checkpoint runs a backward inside it
+            _callback_stack()[0].append(self._root._finalize_backward)  # type: ignore[union-attr]
         h.reduce_grad(g)
+        if h.live is full:
+            h.live = None
+            h.drop_attrs()
 
     def _finalize_backward(self) -> None:
         state = self._state
         assert state is not None
         state.cb_queued = False
         pending, state.pending = state.pending, []
-        for h, _ in reversed(pending):  # run in forward but reached by no gradient
+        for h, full in reversed(pending):  # run in forward but reached by no gradient
             h.reduce_grad(None)
+            if h.live is full:
+                h.live = None
+                h.drop_attrs()
 
     @contextlib.contextmanager
     def no_sync(self) -> Generator[None, None, None]:
