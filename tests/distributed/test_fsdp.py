@@ -128,6 +128,62 @@ def test_two_rank_training_matches_torch(runs, n: int) -> None:
         np.testing.assert_allclose(z[f"final.{k}"], v.numpy(), rtol=1e-4, atol=2e-5, err_msg=k)
 
 
+TORCH_SCRIPT = """
+import functools, os
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.distributed.fsdp import (
+    FullyShardedDataParallel as FSDP, ShardingStrategy, BackwardPrefetch, CPUOffload,
+    StateDictType, FullStateDictConfig,
+)
+from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+torch.manual_seed(0)
+layer = functools.partial(nn.TransformerEncoderLayer, 16, 2, 32, dropout=0.0, batch_first=True)
+model = nn.Sequential(nn.Embedding(32, 16), layer(), layer(), nn.Linear(16, 32))
+policy = functools.partial(
+    transformer_auto_wrap_policy, transformer_layer_cls={nn.TransformerEncoderLayer}
+)
+model = FSDP(model, auto_wrap_policy=policy, sharding_strategy=ShardingStrategy.FULL_SHARD,
+             backward_prefetch=BackwardPrefetch.BACKWARD_PRE, cpu_offload=CPUOffload(),
+             device_id=torch.device("cpu"), sync_module_states=True, use_orig_params=True)
+opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+g = torch.Generator().manual_seed(rank)
+for step in range(3):
+    tok = torch.randint(0, 32, (4, 6), generator=g)
+    loss = nn.functional.cross_entropy(model(tok).reshape(-1, 32), tok.reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    model.clip_grad_norm_(1.0)
+    opt.step()
+cfg = FullStateDictConfig(offload_to_cpu=True, rank0_only=True)
+with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT, cfg):
+    sd = model.state_dict()
+os.write(1, f"RANK {rank} KEYS {','.join(sd)}\\n".encode())
+dist.destroy_process_group()
+"""
+
+
+def test_torch_fsdp_script_runs_unchanged(tmp_path: Path) -> None:
+    """A torchrun-style torch FSDP script (import torch, torch.distributed.fsdp) under ctorch's
+    launcher: trains on 2 ranks, rank 0 gets the full state_dict, rank 1 an empty one."""
+    (tmp_path / "train.py").write_text(TORCH_SCRIPT)
+    e = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "ctorch.distributed.run", "--launcher", "subprocess"]
+    cmd += ["--nproc-per-node", "2", "--master-port", str(free_port()), str(tmp_path / "train.py")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=e, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    layer = functools.partial(nn.TransformerEncoderLayer, 16, 2, 32, dropout=0.0)
+    want = list(
+        nn.Sequential(nn.Embedding(32, 16), layer(), layer(), nn.Linear(16, 32)).state_dict()
+    )
+    lines = sorted(x for x in proc.stdout.splitlines() if x.startswith("RANK"))
+    assert lines == [f"RANK 0 KEYS {','.join(want)}", "RANK 1 KEYS "], proc.stdout
+
+
 # ---------------------------------------------------------------- single process, in-process
 
 
