@@ -222,6 +222,18 @@ def scenario_state_dict() -> None:
         o.step()
     check_close(fresh(xt), model(xt), "after a step with the loaded optimizer state", 1e-6)
 
+    # the older API: rank 0 holds the full optimizer state, scattered to the others
+    full_osd = FSDP.full_optim_state_dict(model, opt)  # rank0_only=True by default
+    assert (full_osd == {}) == (rank != 0)
+    opt3 = ctorch.optim.Adam(fresh.parameters(), lr=1e-2)
+    opt3.load_state_dict(
+        FSDP.scatter_full_optim_state_dict(full_osd if rank == 0 else None, fresh, optim=opt3)
+    )
+    for k, v in opt.state_dict()["state"].items():
+        got = opt3.state_dict()["state"][k]
+        for name in ("exp_avg", "exp_avg_sq"):
+            check_close(got[name], v[name], f"scattered {k}.{name}", 0.0)
+
 
 def scenario_no_sync() -> None:
     """Two micro-batches under no_sync() plus a synced one equal one step on all the rows."""

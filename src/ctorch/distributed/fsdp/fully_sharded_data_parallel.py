@@ -1041,6 +1041,43 @@ class FullyShardedDataParallel(Module):
             optim.load_state_dict(out)
         return out
 
+    @staticmethod
+    def shard_full_optim_state_dict(
+        full_optim_state_dict: dict[str, Any],
+        model: Module,
+        optim_input: Any = None,
+        optim: Any = None,
+    ) -> dict[str, Any]:
+        """This rank's part of a full (name-keyed) optimizer state dict, for
+        ``optim.load_state_dict`` (ctorch needs ``optim``)."""
+        if optim is None:
+            raise ValueError(
+                "FullyShardedDataParallel.shard_full_optim_state_dict: ctorch needs the "
+                "optimizer (optim=...); optim_input is not supported"
+            )
+        return _optim_to_load(model, optim, full_optim_state_dict)
+
+    @staticmethod
+    def scatter_full_optim_state_dict(
+        full_optim_state_dict: dict[str, Any] | None,
+        model: Module,
+        optim_input: Any = None,
+        optim: Any = None,
+        group: Any = None,
+    ) -> dict[str, Any]:
+        """As :meth:`shard_full_optim_state_dict` where only rank 0 holds the full state dict
+        (the others pass None): it is broadcast first."""
+        from ... import distributed as dist
+
+        obj = [full_optim_state_dict if dist.get_rank(group) == 0 else None]
+        if dist.get_world_size(group) > 1:
+            dist.broadcast_object_list(obj, src=0, group=group)
+        if obj[0] is None:
+            raise ValueError("scatter_full_optim_state_dict: rank 0 passed no state dict")
+        return FullyShardedDataParallel.shard_full_optim_state_dict(
+            obj[0], model, optim_input, optim
+        )
+
     def register_comm_hook(self, state: object, hook: Callable) -> None:
         raise NotImplementedError(
             "FullyShardedDataParallel.register_comm_hook is not supported by ctorch: gradients "
