@@ -295,6 +295,7 @@ def from_dlpack(ext) -> Tensor:
 def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     shape = _size(size, op)
     dt = _np_dtype(dtype, default)
+    fill = D.checked_int(fill, dt)
     if (
         device is not None
         and as_device(device).type == "cuda"

@@ -58,7 +58,14 @@ class dtype:
         return {"complex64": float32, "complex128": float64}.get(self._name, self)
 
     def to_complex(self) -> dtype:
-        return {"float32": complex64, "float64": complex128}.get(self._name, self)
+        # torch: bfloat16 -> complex64; float16 -> complex32, which ctorch does not have:
+        # complex64 (a documented difference, docs/compat.md)
+        return {
+            "float32": complex64,
+            "float64": complex128,
+            "bfloat16": complex64,
+            "float16": complex64,
+        }.get(self._name, self)
 
 
 float32 = dtype("float32", np.float32, _FLOAT)
@@ -176,6 +183,35 @@ _ALIASES = {
     "cfloat": "complex64",
     "cdouble": "complex128",
 }
+
+
+_C_INT_NAMES = {
+    "uint8": "uint8_t",
+    "int8": "int8_t",
+    "int16": "int16_t",
+    "uint16": "uint16_t",
+    "int32": "int",
+    "uint32": "uint32_t",
+    "int64": "int64_t",
+    "uint64": "uint64_t",
+}
+
+
+def checked_int(v, dt):
+    """A Python int stored into an integer NumPy dtype ``dt`` (``fill_``, ``full``, item
+    assignment) as torch converts it: as it is within ``dt``'s range; for an unsigned ``dt``
+    also a negative value down to -max, wrapped by two's complement (uint8 -1 is 255, as
+    c10's ``overflows`` allows); else torch's overflow error.  Anything else (floats, bool
+    dtypes) comes back unchanged."""
+    if type(v) is not int or dt.kind not in "iu":
+        return v
+    info = np.iinfo(dt)
+    if info.min <= v <= info.max:
+        return v
+    if info.min == 0 and -info.max <= v < 0:
+        return v & info.max
+    name = _C_INT_NAMES.get(dt.name, dt.name)
+    raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def result_type(*operands) -> dtype:

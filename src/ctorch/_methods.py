@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import _dtype as D
 from ._backend import xp_of
 from ._tensor import Tensor
 from .autograd import inplace as IP
@@ -226,7 +227,7 @@ def attach(T) -> None:
         "bmm": L.bmm,
         "mv": L.mv,
         "dot": L.dot,
-        "inner": L.dot,
+        "inner": L.inner,
         "vdot": L.vdot,
         "outer": L.outer,
         "ger": L.outer,
@@ -519,7 +520,7 @@ def _fill_(self, value):
             k.fill(a.reshape(-1), float(value))
             self._vref[0] += 1
             return self
-    a[...] = value
+    a[...] = D.checked_int(value, a.dtype)
     self._vref[0] += 1
     return self
 

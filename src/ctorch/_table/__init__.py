@@ -44,6 +44,16 @@ _KERNEL_NAMES = {
     "celu": "elu_cpu",
 }
 
+#: rows without a bool kernel in torch: its kernel name (NotImplementedError) or its message
+_NO_BOOL = {
+    "abs": '"abs_cpu"',
+    "floor": '"floor_vml_cpu"',
+    "ceil": '"ceil_vml_cpu"',
+    "round": '"round_vml_cpu"',
+    "trunc": '"trunc_vml_cpu"',
+    "relu": "Boolean inputs not supported for relu",
+}
+
 
 @dataclass(frozen=True)
 class Op:
@@ -80,6 +90,15 @@ class Op:
     @property
     def custom(self) -> bool:
         return bool(self.flags & CUSTOM)
+
+    def refuse_bool(self, dtype) -> None:
+        """Raise torch's error for a bool ``dtype`` on a row torch has no bool kernel for
+        (abs, the roundings, relu), which NumPy would run as the identity."""
+        if np.dtype(dtype).kind == "b" and self.name in _NO_BOOL:
+            msg = _NO_BOOL[self.name]
+            if msg.startswith('"'):
+                raise NotImplementedError(f"{msg} not implemented for 'Bool'")
+            raise RuntimeError(msg)
 
     def refuse_int(self, dtype) -> None:
         """Raise torch's NotImplementedError for an integer/bool ``dtype`` on a CT_NOINT row."""

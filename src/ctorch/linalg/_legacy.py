@@ -160,10 +160,9 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):
         "compute_pivots)",
     )
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
-    if get_infos:
-        return LU, piv, info
-    C.raise_first("torch.lu", info._a, lambda i: f"U[{i},{i}] is zero (singular matrix).")
-    return LU, piv
+    # a singular A is not an error for torch.lu (torch's _lu_with_info checks only LAPACK's
+    # argument errors, which cannot happen here): its LU has a zero on U's diagonal
+    return (LU, piv, info) if get_infos else (LU, piv)
 
 
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out=None) -> Tensor:

@@ -448,8 +448,14 @@ def pow(input, exponent, *, out=None):
 
 
 def float_power(input, exponent):
-    a = input.to(D.float64) if isinstance(input, Tensor) else input
-    e = exponent.to(D.float64) if isinstance(exponent, Tensor) else exponent
+    # torch computes in double precision: complex128 when either operand is complex
+    cplx = any(
+        isinstance(v, complex) or (isinstance(v, Tensor) and v._a.dtype.kind == "c")
+        for v in (input, exponent)
+    )
+    dt = D.complex128 if cplx else D.float64
+    a = input.to(dt) if isinstance(input, Tensor) else input
+    e = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
     return pow(a, e)
 
 

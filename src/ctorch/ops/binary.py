@@ -32,6 +32,7 @@ from ._util import (
     SCALAR_TYPE_NAMES,
     as_tensor_arg,
     check_same_device,
+    int_scalar,
     named,
     sum_to_shape,
 )
@@ -102,7 +103,7 @@ def _operand(x, dt):
     if isinstance(x, Tensor):
         a = x._a
         return a if a.dtype == dt else a.astype(dt)
-    return x
+    return int_scalar(x, dt)
 
 
 def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
@@ -177,6 +178,8 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
     uf = getattr(xp, _BOP[op].ufunc)
     try:
         p, q = (yb, xa) if reverse else (xa, yb)
+        if op == POW and dt.kind in "iu" and hasattr(q, "shape") and (q < 0).any():
+            return _int_pow(xp, p, q, dt, out)
         r = fp_quiet(uf, p, q, out=out) if out is not None else fp_quiet(uf, p, q)
     except ValueError as e:
         if "broadcast" in str(e):
@@ -196,6 +199,20 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         fix = (xa == -np.inf) & (yb == 0.5)
         if fix.any():
             r = xp.where(fix, xp.asarray(np.inf, dtype=dt), r)
+    return r
+
+
+def _int_pow(xp, base, e, dt, out=None):
+    """Integer ``base ** e`` with negative exponents in tensor ``e``, as torch's integer pow
+    (NumPy refuses them): 1 ** -n = 1, (-1) ** -n = +-1 by parity, any other base ** -n = 0
+    (an integer quotient; 0 ** -n too)."""
+    neg = e < 0
+    r = xp.power(base, xp.where(neg, 0, e).astype(dt))
+    inv = xp.where(base == 1, 1, xp.where(base == -1, 1 - 2 * (e & 1), 0)).astype(dt)
+    r = xp.where(neg, inv, r).astype(dt)
+    if out is not None:
+        out[...] = r
+        return out
     return r
 
 

@@ -129,9 +129,16 @@ def heaviside(input, values, *, out=None) -> Tensor:
 def ldexp(input, other, *, out=None) -> Tensor:
     """``torch.ldexp``: ``input * 2 ** other`` (torch's own definition; differentiable)."""
     x, y, _dt = _operands("ldexp", input, other)
-    r = x * (2.0**y)  # an integer exponent: 2 ** y in the default float dtype, as torch
-    if y._a.dtype.kind in "biu" and x.is_floating_point() and r.dtype != x.dtype:
-        r = r.to(x.dtype)  # torch keeps a float16/bfloat16 input's dtype then (rounded once)
+    if y._a.dtype.kind in "biu":
+        # an integer exponent: x * 2 ** y taken in float64 (2 ** y exact up to 2 ** 1023) and
+        # rounded once to x's float dtype (the default one for an integer x), as C's ldexp:
+        # -0.0 * 2 ** 200 stays -0.0 in float32, float64 * 2 ** 200 is finite (2 ** y in
+        # float32 made them NaN and -inf)
+        keep = x.is_floating_point() or x.is_complex()
+        wide = x.to(D.complex128 if x.is_complex() else D.float64)
+        r = (wide * (2.0 ** y.to(D.float64))).to(x.dtype if keep else D.get_default_dtype())
+    else:
+        r = x * (2.0**y)
     return with_out(r, out)
 
 

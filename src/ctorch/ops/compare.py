@@ -8,7 +8,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import as_tensor_arg, check_same_device
+from ._util import as_tensor_arg, check_same_device, int_scalar
 from .binary import _g, _lhs, _meta, _operand, _res_dtype
 
 _wrap = Tensor._make
@@ -51,7 +51,7 @@ def _cmp(name):
             dt = _res_dtype(a, b)
             x, y = _operand(a, dt), _operand(b, dt)
         else:
-            x, y = a._a, b
+            x, y = a._a, int_scalar(b, a._a.dtype)
         if name in _ORDERED and (x.dtype.kind == "c" or _is_complex(y)):
             _complex_order_error(name, x, y)
         try:
@@ -237,12 +237,14 @@ class ClampTensor(Clamp):
 def _clamp_arr(x, lo, hi):
     a = x._a
     xp = xp_of(a)
-    lo_a = lo._a if isinstance(lo, Tensor) else lo
-    hi_a = hi._a if isinstance(hi, Tensor) else hi
-    dt = a.dtype
-    if dt.kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
-        dt = D.to_numpy_dtype(D.get_default_dtype())
+    # torch's result_type(x, min, max): bool with an int bound is int64, an integer tensor
+    # with a float bound the default float; an int bound out of an integer dtype's range
+    # wraps into it as torch casts it (uint8 clamp(min=-1) is 255 everywhere)
+    dt = D.to_numpy_dtype(D.result_type(*(v for v in (x, lo, hi) if v is not None)))
+    if a.dtype != dt:
         a = a.astype(dt)
+    lo_a = lo._a if isinstance(lo, Tensor) else int_scalar(lo, dt)
+    hi_a = hi._a if isinstance(hi, Tensor) else int_scalar(hi, dt)
     r = a
     if lo_a is not None:
         r = xp.maximum(r, lo_a)

@@ -310,7 +310,28 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = dot
+def inner(input, other, *, out=None):
+    """``torch.inner``: the sum over the last dimension of both, shape ``input.shape[:-1] +
+    other.shape[:-1]`` (``dot`` for vectors, ``A @ B.T`` for matrices); a 0-d operand
+    multiplies."""
+    if input._a.ndim == 0 or other._a.ndim == 0:
+        r = input * other
+    else:
+        if input._a.shape[-1] != other._a.shape[-1]:
+            raise RuntimeError(
+                "inner() the last dimension must match on both input tensors but got shapes "
+                f"{list(input._a.shape)} and {list(other._a.shape)}"
+            )
+        r = (
+            dot(input, other)
+            if input._a.ndim == other._a.ndim == 1
+            else (tensordot(input, other, dims=([-1], [-1])))
+        )
+    if out is not None:
+        from .binary import _out
+
+        return _out(out, r)
+    return r
 
 
 def vdot(input, other):

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from . import join as J
 from . import shape as S
@@ -63,6 +64,8 @@ def trapezoid(
     if isinstance(x, numbers.Number):
         dx, x = x, None
     d = wrap_dim(dim, y._a.ndim, "trapezoid")
+    if y._a.dtype.kind in "biu":  # sums of neighbours in the float result dtype (uint8
+        y = y.to(D.get_default_dtype())  # 255 + 7 must not wrap)
     L = y._a.shape[d]
     if L == 0:
         return y.sum(d) * 0

@@ -56,6 +56,8 @@ def cumprod(input, dim, *, dtype=None):
     ax = wrap_dim(dim, input._a.ndim, "cumprod")
     if dtype is not None:
         input = input.to(dtype)
+    elif input._a.dtype.kind in "biu" and input._a.dtype != np.int64:
+        input = input.to(D.int64)  # torch: integer and bool products accumulate in int64
     if input._a.ndim == 0:
         return input.to(D.from_numpy_dtype(_sum_dtype(input._a, None))).clone()
     return _Ghost.apply(input, ax)

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -299,7 +300,7 @@ def setitem(self: Tensor, idx, value) -> None:
             value = value.to(self.dtype)
         inplace(self, "__setitem__", lambda: _IndexPut.apply(self, value, index, adv, False), value)
         return
-    v = value._a if isinstance(value, Tensor) else value
+    v = value._a if isinstance(value, Tensor) else D.checked_int(value, a.dtype)
     try:
         a[index] = v
     except ValueError as e:
@@ -336,6 +337,7 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype) if not value._rg else value
     elif input._a.dtype.kind in "iub" and isinstance(value, float):
         value = int(value) if input._a.dtype.kind != "b" else bool(value)
+    value = D.checked_int(value, input._a.dtype)
     same_shape = mask._a.shape == input._a.shape
     if not same_shape:
         try:
@@ -436,10 +438,13 @@ def take_along_dim(input, indices, dim=None):
 
 def nonzero(input, *, as_tuple=False):
     xp = xp_of(input._a)
-    nz = xp.nonzero(input._a if input._a.ndim else input._a.reshape(1))
+    a = input._a
+    nz = xp.nonzero(a if a.ndim else a.reshape(1))
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in nz)
-    return _wrap(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
+    if a.ndim == 0:  # torch: one (1, 0) row for a nonzero scalar, none (0, 0) for zero
+        return _wrap(xp.zeros((nz[0].shape[0], 0), np.int64))
+    return _wrap(xp.stack(nz, axis=1).astype(np.int64))
 
 
 def argwhere(input):

@@ -10,6 +10,7 @@ and ``out=`` variants and the NumPy ufunc map are all made from the same rows.
 from __future__ import annotations
 
 import math
+import re as _re
 
 import numpy as np
 
@@ -207,6 +208,10 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
     if r is not None:
         return r
     dt = x.dtype
+    if dt.kind == "b":
+        op.refuse_bool(dt)
+        if op.name == "square":  # torch's square is pow(x, 2): a bool squares in int64
+            x, dt = x.astype(np.int64), np.dtype(np.int64)
     if dt.kind not in "fcV" and not op.int_ok:
         op.refuse_int(dt)  # CT_NOINT rows: torch has no integer kernel
         x = x.astype(float_dtype_for(x))
@@ -454,6 +459,14 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
     lo = -_INF if min_val != min_val else float(min_val)  # a NaN bound means no bound
     hi = _INF if max_val != max_val else float(max_val)
     return _param_call("hardtanh", input, lo, hi)
+
+
+# A row whose expression reads the parameters a/b is public through the function above of
+# its name (torch's defaults), not the generated one, which would run with a = b = 0
+# (``ctorch.celu(x)`` gave 0 for every negative x, and NaN at 0).
+for _op in _table.UNARY:
+    if _op.public in PUBLIC and _re.search(r"\b[ab]\b", _op.forward):
+        PUBLIC[_op.public] = globals()[_op.public]
 
 
 def relu6(input):

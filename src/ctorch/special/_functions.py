@@ -55,7 +55,7 @@ def out_dtype(*arrays: Any) -> np.dtype:
     """torch's result dtype for a float-valued function: tensors promote, Python scalars do
     not raise a floating tensor's dtype, integers and bools give the default dtype."""
     tens = [a for a in arrays if isinstance(a, np.ndarray)]
-    floats = [a.dtype for a in tens if a.dtype.kind in "fc"]
+    floats = [a.dtype for a in tens if a.dtype.kind in "fcV"]  # V: bfloat16
     if floats:
         dt = np.result_type(*floats)
     else:
@@ -376,16 +376,12 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
 
 # ------------------------------------------------------------------ two-input functions
 def _binary_dtype(x: Any, y: Any, op: str) -> np.dtype:
-    xa = x._a if isinstance(x, Tensor) else None
-    ya = y._a if isinstance(y, Tensor) else None
-    if xa is None and ya is None:
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         raise TypeError(f"{op}(): expected at least one Tensor argument")
-    arrs = [a for a in (xa, ya) if a is not None]
-    dt = out_dtype(*arrs)
-    if not any(a.dtype.kind == "f" for a in arrs):
-        # an integer tensor with a float Python scalar also gives the default dtype
-        dt = _default_np()
-    return dt
+    # torch's result_type (a 0-d tensor or a scalar does not widen a dimensioned float16 /
+    # bfloat16 tensor; float16 with bfloat16 is float32), the default dtype for integers
+    dt = D.result_type(x, y)
+    return D.to_numpy_dtype(dt) if dt.is_floating_point else _default_np()
 
 
 class _Binary(Function):

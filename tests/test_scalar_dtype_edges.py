@@ -1,0 +1,240 @@
+"""Edges a differential probe against torch 2.13 found (session 19): Python int scalars on
+integer tensors (torch casts them to the tensor's dtype with wrap-around; fills check the
+range), the parameterised activations at the top level, bool inputs of abs/rounding/relu,
+nonzero of a 0-d tensor, float_power of complex operands, trapezoid and cumprod of integer
+inputs, and torch.lu on a singular matrix.  Each case states torch's value; with torch
+installed the same call also runs under torch and must agree."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ctorch
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - the parity half needs torch
+    torch = None
+
+
+def _plain(x):
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain(v) for v in x)
+    v = x.tolist()
+    if isinstance(v, list) and v and isinstance(v[0], float):
+        v = [round(e, 5) for e in v]
+    elif isinstance(v, float):
+        v = round(v, 5)
+    return (v, str(x.dtype).split(".")[-1])
+
+
+def _check(fn, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _plain(fn(ctorch)) == expected
+        if torch is not None:
+            assert _plain(fn(torch)) == expected
+
+
+def _u8(L):
+    return L.tensor([0, 255, 7], dtype=L.uint8)
+
+
+# ---------------------------------------------------------------- int scalars, integer tensors
+WRAP_CASES = {
+    "add_neg": (lambda L: _u8(L) + (-1), ([255, 254, 6], "uint8")),
+    "sub_neg": (lambda L: _u8(L) - (-1), ([1, 0, 8], "uint8")),
+    "mul_big": (lambda L: _u8(L) * 300, ([0, 212, 52], "uint8")),
+    "eq_neg": (lambda L: _u8(L) == -1, ([False, True, False], "bool")),
+    "lt_big": (lambda L: _u8(L) < 300, ([True, False, True], "bool")),
+    "int8_gt": (lambda L: _u8(L).to(L.int8) > 200, ([True, True, True], "bool")),
+    "floordiv": (lambda L: _u8(L) // -1, ([0, 1, 0], "uint8")),
+    "remainder": (lambda L: _u8(L) % -1, ([0, 0, 7], "uint8")),
+    "and": (lambda L: _u8(L) & -1, ([0, 255, 7], "uint8")),
+    "clamp_min": (lambda L: L.clamp(_u8(L), -1), ([255, 255, 255], "uint8")),
+    "clamp_bool": (lambda L: L.clamp(L.tensor([True, False]), 0, 2), ([1, 0], "int64")),
+    "fill_neg": (lambda L: L.zeros(2, dtype=L.uint8).fill_(-1), ([255, 255], "uint8")),
+    "full_like": (lambda L: L.full_like(_u8(L), -1), ([255, 255, 255], "uint8")),
+    "masked_fill": (
+        lambda L: _u8(L).masked_fill(L.tensor([True, False, True]), -1),
+        ([255, 255, 255], "uint8"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRAP_CASES))
+def test_int_scalar_on_integer_tensor(name):
+    fn, expected = WRAP_CASES[name]
+    _check(fn, expected)
+
+
+def test_int_scalar_setitem_wraps_negative():
+    def fn(L):
+        t = L.zeros(3, dtype=L.uint8)
+        t[0] = -2
+        return t
+
+    _check(fn, ([254, 0, 0], "uint8"))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.full_like(L.zeros(2, dtype=L.uint8), 300),
+        lambda L: L.zeros(2, dtype=L.uint8).fill_(300),
+        lambda L: L.full((2,), -256, dtype=L.uint8),
+        lambda L: L.full((2,), 300, dtype=L.int8),
+        lambda L: L.zeros(2, dtype=L.uint8).__setitem__(slice(None), 1000),
+    ],
+)
+def test_fill_value_out_of_range_raises(fn):
+    libs = [ctorch] + ([torch] if torch is not None else [])
+    for L in libs:
+        with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+            fn(L)
+
+
+# ---------------------------------------------------------------- activations at the top level
+def test_parameterised_activations_at_top_level():
+    x = ctorch.tensor([-1.0, 0.0, 2.0])
+    F = ctorch.nn.functional
+    assert ctorch.celu(x).tolist() == F.celu(x).tolist()
+    assert ctorch.celu(x, 2.0).tolist() == F.celu(x, 2.0).tolist()
+    assert F.celu(x).tolist()[0] == pytest.approx(np.expm1(-1.0), rel=1e-6)
+    # not torch names at the top level, but ctorch has them: they must be the functions
+    for name in ("softplus", "elu", "leaky_relu", "hardtanh", "softshrink"):
+        assert getattr(ctorch, name)(x).tolist() == getattr(F, name)(x).tolist(), name
+    if torch is not None:
+        tx = torch.tensor([-1.0, 0.0, 2.0])
+        assert np.allclose(ctorch.celu(x, 0.5).numpy(), torch.celu(tx, 0.5).numpy())
+
+
+# ---------------------------------------------------------------- bool inputs
+@pytest.mark.parametrize(
+    "name,exc",
+    [
+        ("abs", NotImplementedError),
+        ("ceil", NotImplementedError),
+        ("floor", NotImplementedError),
+        ("round", NotImplementedError),
+        ("trunc", NotImplementedError),
+        ("relu", RuntimeError),
+    ],
+)
+def test_bool_input_refused_as_torch(name, exc):
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        with pytest.raises(exc, match="Bool|Boolean"):
+            getattr(L, name)(L.tensor([True, False]))
+
+
+def test_square_of_bool_is_int64():
+    _check(lambda L: L.square(L.tensor([True, False])), ([1, 0], "int64"))
+
+
+# ---------------------------------------------------------------- shapes and dtypes
+def test_nonzero_of_0d():
+    _check(lambda L: L.nonzero(L.tensor(2.5)), ([[]], "int64"))
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        assert tuple(L.nonzero(L.tensor(2.5)).shape) == (1, 0)
+        assert tuple(L.argwhere(L.tensor(0.0)).shape) == (0, 0)
+
+
+def test_float_power_complex_is_complex128():
+    _check(lambda L: L.float_power(L.tensor([1 + 1j]), 2).real, ([0.0], "float64"))
+    _check(lambda L: L.float_power(L.tensor([1 + 1j]), 2).imag, ([2.0], "float64"))
+    z = ctorch.float_power(2, ctorch.tensor([1j]))
+    assert z.dtype == ctorch.complex128
+    assert np.allclose(z.numpy(), [2**1j])
+
+
+def test_trapezoid_of_uint8_does_not_wrap():
+    # (0 + 255) / 2 + (255 + 7) / 2; torch 2.13 gets this right for trapezoid but its
+    # cumulative_trapezoid wraps 255 + 7 in uint8 (130.5): ctorch gives 258.5 for both
+    _check(lambda L: L.trapezoid(_u8(L)), (258.5, "float32"))
+    assert ctorch.cumulative_trapezoid(_u8(ctorch)).tolist() == [127.5, 258.5]
+
+
+@pytest.mark.parametrize("dt", ["int32", "uint8", "bool", "int16"])
+def test_cumprod_of_integers_is_int64(dt):
+    def fn(L):
+        return L.cumprod(L.tensor([1, 2, 3]).to(getattr(L, dt)), 0)
+
+    _check(fn, ([1, 1, 1] if dt == "bool" else [1, 2, 6], "int64"))
+
+
+def test_legacy_lu_accepts_a_singular_matrix():
+    def fn(L):
+        LU, piv = L.lu(L.ones(3, 3, dtype=L.float64))
+        return LU, piv
+
+    _check(
+        fn, (([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], "float64"), ([1, 2, 3], "int32"))
+    )
+
+
+# ---------------------------------------------------------------- binary ops (second probe)
+def test_integer_pow_with_negative_tensor_exponent():
+    _check(lambda L: L.tensor([2, 3]) ** L.tensor([-1, -2]), ([0, 0], "int64"))
+    _check(
+        lambda L: L.tensor([1, -1, -1, 0, 5]) ** L.tensor([-3, -3, -2, 2, 2]),
+        ([1, -1, 1, 0, 25], "int64"),
+    )
+    # a negative Python int exponent stays torch's error
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        ctorch.tensor([2, 3]) ** -1
+
+
+def test_ldexp_integer_exponent_exact():
+    _check(
+        lambda L: L.ldexp(L.tensor([1.5, -0.0, 3.0]), L.tensor([0, 200, 7], dtype=L.uint8)),
+        ([1.5, -0.0, 384.0], "float32"),
+    )
+    r = ctorch.ldexp(ctorch.tensor([-3.0], dtype=ctorch.float64), ctorch.tensor([200]))
+    assert r.tolist() == [-3.0 * 2.0**200]
+    assert ctorch.ldexp(ctorch.tensor([1]), ctorch.tensor([2])).dtype == ctorch.float32
+    x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    ctorch.ldexp(x, ctorch.tensor([3, 1])).sum().backward()
+    assert x.grad.tolist() == [8.0, 2.0]
+
+
+def test_bfloat16_with_complex_scalar_is_complex64():
+    _check(lambda L: (L.tensor([1.0, 2.0], dtype=L.bfloat16) * 1j).imag, ([1.0, 2.0], "float32"))
+    # float16 would be complex32 (chalf) in torch, which ctorch lacks: complex64 here
+    assert (ctorch.tensor([1.0], dtype=ctorch.float16) + 1j).dtype == ctorch.complex64
+
+
+def test_inner_contracts_last_dims():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 5, 3)), rng.standard_normal((4, 3))
+    r = ctorch.inner(ctorch.tensor(a), ctorch.tensor(b))
+    assert r.shape == (2, 5, 4)
+    assert np.allclose(r.numpy(), np.inner(a, b))
+    assert ctorch.tensor(b).inner(ctorch.tensor(b)).shape == (4, 4)
+    _check(lambda L: L.inner(L.tensor(2.0), L.tensor([1.0, 2.0])), ([2.0, 4.0], "float32"))
+    _check(lambda L: L.inner(L.tensor([1.0, 2.0]), L.tensor([3.0, 4.0])), (11.0, "float32"))
+    with pytest.raises(RuntimeError, match=r"last dimension must match .*\[2, 3\] and \[2, 4\]"):
+        ctorch.inner(ctorch.ones(2, 3), ctorch.ones(2, 4))
+
+
+@pytest.mark.parametrize(
+    "fn,dt",
+    [
+        (lambda L: L.xlogy(L.tensor([1.0, 2.5], dtype=L.bfloat16), 2), "bfloat16"),
+        (lambda L: L.xlogy(L.tensor([1.0], dtype=L.float16), L.tensor(2.0)), "float16"),
+        (
+            lambda L: L.xlogy(L.tensor([1.0], dtype=L.float16), L.tensor([1.0], dtype=L.bfloat16)),
+            "float32",
+        ),
+        (
+            lambda L: L.igamma(L.tensor([1.0], dtype=L.bfloat16), L.tensor([2], dtype=L.int32)),
+            "bfloat16",
+        ),
+        (lambda L: L.special.xlogy(L.tensor([1, 2]), 2.5), "float32"),
+    ],
+)
+def test_special_binary_result_dtype(fn, dt):
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        assert str(fn(L).dtype).split(".")[-1] == dt
