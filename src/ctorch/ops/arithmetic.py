@@ -175,7 +175,7 @@ class Pow(Function):
             if b is None:
                 e = ctx.expo
                 if e == 0:
-                    ga = g * 0.0
+                    ga = g.new_zeros(g.shape)  # torch's zeros, also for an inf or NaN g
                 elif e == 1:
                     ga = g
                 elif e == 2:
@@ -186,10 +186,11 @@ class Pow(Function):
                 ga = where(b == 0, 0.0, g * _cj(b * a ** (b - 1)))
             ga = _g(ga, ctx.a_, True)
         if ctx.needs_input_grad[1]:
+            # torch's grad * where(...): the product outside, so an inf g gives NaN there
             if out.is_complex():  # torch: no ordering on complex; 0 ** b has grad 0 for b == 0
-                gb = _g(where(a == 0, 0.0, g * _cj(out * a.log())), ctx.b_, True)
+                gb = _g(g * where(a == 0, 0.0, _cj(out * a.log())), ctx.b_, True)
             else:
-                gb = _g(where((a == 0) & (b >= 0), 0.0, g * out * a.log()), ctx.b_, True)
+                gb = _g(g * where((a == 0) & (b >= 0), 0.0, out * a.log()), ctx.b_, True)
         return ga, gb
 
 
@@ -235,12 +236,14 @@ class MaxMin(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # torch's: where(a == b, g / 2, g), zeroed (not multiplied by 0: an inf or NaN g
+        # stays out of the losing side) where that side loses; a NaN pair gives both g
         a, b = ctx.saved_tensors
-        win = (a > b) if ctx.op == MAX else (a < b)
-        tie = a == b
-        wa = where(tie, 0.5, where(win, 1.0, 0.0)).to(g.dtype)
-        ga = _g(g * wa, ctx.a_, ctx.needs_input_grad[0])
-        gb = _g(g * (1.0 - wa), ctx.b_, ctx.needs_input_grad[1])
+        half = where(a == b, g * 0.5, g)
+        gt, lt = a > b, a < b
+        lose_a, lose_b = (lt, gt) if ctx.op == MAX else (gt, lt)
+        ga = _g(where(lose_a, 0.0, half), ctx.a_, ctx.needs_input_grad[0])
+        gb = _g(where(lose_b, 0.0, half), ctx.b_, ctx.needs_input_grad[1])
         return ga, gb, None
 
 

@@ -212,19 +212,20 @@ class Clamp(Function):
             if hi is not None:
                 m2 = x <= hi
                 mask = m2 if mask is None else mask & m2
-            gx = _g(g * mask.to(g.dtype) if mask is not None else g, ctx.x_, True)
+            # where, not g * mask: an inf or NaN g stays out of the clamped places (torch's)
+            gx = _g(where(mask, g, 0.0) if mask is not None else g, ctx.x_, True)
         # tensor bounds (torch's clamp_backward_min_max): min takes the gradient where x is
         # below it (and min < max), max where x is above it or max < min (max wins)
         if need[1]:
             m = x < lo
             if hi is not None:
                 m = m & (lo < hi)
-            glo = _g(g * m.to(g.dtype), ctx.lo_, True)
+            glo = _g(where(m, g, 0.0), ctx.lo_, True)
         if need[2]:
             m = x > hi
             if lo is not None:
                 m = m | (hi < lo)
-            ghi = _g(g * m.to(g.dtype), ctx.hi_, True)
+            ghi = _g(where(m, g, 0.0), ctx.hi_, True)
         return gx, glo, ghi
 
 

@@ -370,7 +370,7 @@ class _Angle(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         if not _is_c(x):
-            return g * 0
+            return g.new_zeros(g.shape)  # torch's zeros, also for an inf or NaN g
         # theta = atan2(b, a): grad = g * i z / |z|^2, zero at z == 0
         s = x.abs()
         d = s * s

@@ -49,7 +49,8 @@ class Logit(Function):
 
 
 class NanToNum(Function):
-    """The gradient passes where the input is finite, 0 where it was replaced."""
+    """The gradient passes where the input is finite, 0 where it was replaced: torch's
+    ``grad * isfinite(x)``, a product, so a NaN or inf gradient still gives NaN there."""
 
     _node_name = "NanToNumBackward0"
 
@@ -61,9 +62,7 @@ class NanToNum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        import ctorch
-
-        return ctorch.where(_wrap(ctx.finite), g, ctorch.zeros_like(g)), None, None, None
+        return g * _wrap(ctx.finite).to(g.dtype), None, None, None
 
 
 class _Mod(Function):

@@ -129,8 +129,10 @@ def histc(
         lo, hi = lo - 1, hi + 1
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
-    # torch's linear interpolation, in the input's dtype (its bin boundaries round the same)
-    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
+    # torch's linear interpolation, in the input's dtype (its bin boundaries round the same);
+    # float16/bfloat16 in float32 ((v - lo) * bins overflowed float16: negative bin indices;
+    # torch 2.13 computes it in float16 and counts [1, 2, 65000, -1, 30000] as [5, 0, 0, 0])
+    dt = a.dtype if a.dtype.kind == "f" and a.dtype.itemsize >= 4 else np.dtype(np.float32)
     v = a.reshape(-1).astype(dt, copy=False)
     lo_, hi_ = dt.type(lo), dt.type(hi)
     v = v[(v >= lo_) & (v <= hi_)]

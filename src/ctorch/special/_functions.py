@@ -342,12 +342,11 @@ airy_ai = _unary("airy_ai", lambda a: sc().airy(a)[0])
 def _sinc_grad(x, y, g):
     px = math.pi * x
     r = (px * px.cos() - px.sin()) / (math.pi * x * x)
-    r = r.masked_fill(x == 0, 0.0)
     if r._a.dtype.kind == "c":  # holomorphic: torch's g * conj(f'(x))
         from ..ops.complex import cj
 
         r = cj(r)
-    return g * r
+    return (g * r).masked_fill(x == 0, 0.0)  # after the product, as torch: 0 even for inf g
 
 
 sinc = _unary("sinc", lambda a: np.sinc(a), _sinc_grad, "SincBackward0", complex_ok=True)
