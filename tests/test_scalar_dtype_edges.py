@@ -285,3 +285,31 @@ def test_gradient_with_inf_nan_upstream(name):
         assert np.array_equal(grads[0], np.array(expected, dtype=np.float64), equal_nan=True)
     if len(grads) == 2:
         assert np.allclose(grads[0], grads[1], equal_nan=True), (grads[0], grads[1])
+
+
+def test_unsigned_right_shift_past_the_width_is_zero():
+    _check(lambda L: L.tensor([200, 7], dtype=L.uint8) >> 9, ([0, 0], "uint8"))
+    _check(
+        lambda L: L.tensor([200, 7], dtype=L.uint8) >> L.tensor([8, 1], dtype=L.uint8),
+        ([0, 3], "uint8"),
+    )
+    _check(lambda L: L.tensor([-8], dtype=L.int8) >> 70, ([-1], "int8"))
+
+
+def test_out_refuses_arguments_that_require_grad():
+    a = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    o = ctorch.empty(2)
+    for call in (
+        lambda: ctorch.add(a, 1, out=o),
+        lambda: ctorch.sin(a, out=o),
+        lambda: ctorch.addcmul(a, a, a, out=o),
+        lambda: ctorch.add(ctorch.ones(2), 1, out=ctorch.zeros(2, requires_grad=True)),
+    ):
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic"):
+            call()
+    with ctorch.no_grad():
+        assert ctorch.add(a, 1, out=o) is o
+    assert o.tolist() == [2.0, 3.0]
+    if torch is not None:
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic"):
+            torch.add(torch.ones(2, requires_grad=True), 1, out=torch.empty(2))

@@ -188,6 +188,20 @@ def return_type(name: str, fields=("values", "indices")):
     return cls
 
 
+def check_out_grad(out: Tensor, r: Tensor) -> None:
+    """torch's refusal of ``out=`` where autograd would have to record the write: the result
+    (an argument) or ``out`` itself requires grad while grad mode is on (ctorch wrote the
+    values and dropped the graph)."""
+    from ..autograd.grad_mode import state
+
+    if state.enabled and (r._rg or out._rg):
+        node = type(r.grad_fn).__name__ if r.grad_fn is not None else "a leaf"
+        raise RuntimeError(
+            "functions with out=... arguments don't support automatic differentiation, but one "
+            f"of the arguments requires grad ({node})."
+        )
+
+
 def with_out(r: Tensor, out) -> Tensor:
     """``r``, or ``r`` written into ``out=`` (torch's cast and resize rules, ``binary._out``)."""
     if out is None:

@@ -31,6 +31,7 @@ from ._util import (
     KERNEL_MIN,
     SCALAR_TYPE_NAMES,
     as_tensor_arg,
+    check_out_grad,
     check_same_device,
     int_scalar,
     named,
@@ -339,6 +340,7 @@ def _lhs(input, other, op):
 def _out(out, r):
     if not isinstance(out, Tensor):
         raise TypeError("out= must be a Tensor")
+    check_out_grad(out, r)
     if not _can_cast(*(_float_kind(d) for d in (r._a.dtype, out._a.dtype))):
         # torch refuses float -> integer/bool, complex -> real, number -> bool (canCast)
         raise RuntimeError(

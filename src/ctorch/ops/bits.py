@@ -69,6 +69,8 @@ def _shift(xp, a, b, left: bool):
     bad = (b < 0) | (b >= width)
     if left:
         return xp.where(bad, 0, xp.left_shift(a, xp.where(bad, 0, b).astype(a.dtype)))
+    if a.dtype.kind == "u":  # no sign to fill: 0 (uint8 200 >> 9 was 200 >> 7 = 1)
+        return xp.where(bad, 0, xp.right_shift(a, xp.where(bad, 0, b).astype(a.dtype)))
     amount = xp.where(bad, width - 1, b).astype(a.dtype)
     return xp.right_shift(a, amount)
 
