@@ -313,3 +313,59 @@ def test_out_refuses_arguments_that_require_grad():
     if torch is not None:
         with pytest.raises(RuntimeError, match="out=... arguments don't support automatic"):
             torch.add(torch.ones(2, requires_grad=True), 1, out=torch.empty(2))
+
+
+def test_bfloat16_to_integer_casts_as_float32():
+    # ml_dtypes' own cast saturates (-1.0 -> uint8 0, 300.0 -> int8 0)
+    def fn(L):
+        return L.tensor([1.0, 2.5, -1.0, 300.0, -3.7], dtype=L.bfloat16)
+
+    _check(lambda L: fn(L).to(L.uint8), ([1, 2, 255, 44, 253], "uint8"))
+    _check(lambda L: fn(L).to(L.int8), ([1, 2, -1, 44, -3], "int8"))
+    _check(lambda L: L.zeros(5, dtype=L.uint8).copy_(fn(L)), ([1, 2, 255, 44, 253], "uint8"))
+
+
+def test_random_of_16bit_floats_in_their_mantissa_range():
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        L.manual_seed(0)
+        h = L.empty(2000, dtype=L.float16).random_()
+        b = L.empty(2000, dtype=L.bfloat16).random_()
+        assert 0 <= float(h.min()) and float(h.max()) <= 2048
+        assert 0 <= float(b.min()) and float(b.max()) <= 256
+    if torch is not None:
+        ctorch.manual_seed(3)
+        torch.manual_seed(3)
+        c = ctorch.empty(64, dtype=ctorch.float16).random_()
+        t = torch.empty(64, dtype=torch.float16).random_()
+        assert c.tolist() == t.tolist()
+
+
+ADDC_CASES = {
+    "i32_u8": (lambda L: L.tensor([5, -6, 0], dtype=L.int32), 1, [5, 39994, 49]),
+    "f32_u8": (lambda L: L.tensor([1.5, 0.0, 2.0]), 1, [1.5, 40000.0, 51.0]),
+    "u8_value_float": (lambda L: L.tensor([0, 200, 7], dtype=L.uint8), 2.5, [0, 72, 105]),
+    "u8_value_neg": (lambda L: L.tensor([0, 200, 7], dtype=L.uint8), -1, [0, 136, 214]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADDC_CASES))
+@pytest.mark.parametrize("inplace", [False, True])
+def test_addcmul_with_integer_operands(name, inplace):
+    mk, value, expected = ADDC_CASES[name]
+
+    def fn(L):
+        t = L.tensor([0, 200, 7], dtype=L.uint8)
+        x = mk(L)
+        return x.addcmul_(t, t, value=value) if inplace else L.addcmul(x, t, t, value=value)
+
+    got = fn(ctorch)
+    assert got.tolist() == expected
+    if torch is not None:
+        assert fn(torch).tolist() == expected
+
+
+def test_index_fill_wraps_negative_into_unsigned():
+    _check(
+        lambda L: L.zeros(3, dtype=L.uint8).index_fill_(0, L.tensor([0]), -1),
+        ([255, 0, 0], "uint8"),
+    )

@@ -89,6 +89,10 @@ def convert(a, to):
             out = np.empty(a.shape, F32)
             k.widen(1 if src == BF16 else 0, u16(a), out.reshape(-1))
             return out
+    if a.dtype == BF16 and np.dtype(to).kind in "iu":
+        # through float32, as torch's (and NumPy's float) casts: ml_dtypes' own bfloat16 ->
+        # integer cast saturates (-1.0 -> uint8 0, 300.0 -> int8 0; torch: 255 and 44)
+        a = a.astype(F32)
     return a.astype(to)
 
 

@@ -544,6 +544,8 @@ def _copy_(self, src, non_blocking=False):
     s = src._a
     if type(s) is not type(self._a):
         s = C._convert_array(s, None, self.device, False)
+    if s.dtype != self._a.dtype and s.dtype.name == "bfloat16" and self._a.dtype.kind in "iu":
+        s = s.astype(np.float32)  # ml_dtypes' bfloat16 -> integer cast saturates (_half.convert)
     xp_of(self._a).copyto(self._a, s, casting="unsafe")
     self._vref[0] += 1
     return self

@@ -233,7 +233,8 @@ class Generator:
         if dt == np.bool_:
             return (self._u32(n) & np.uint64(1)).astype(bool).reshape(shape)
         if dt.kind in "fV":
-            digits = _digits(dt)
+            # the dtype's own mantissa digits here (torch's uniform_int): float16 11, bfloat16 8
+            digits = {"float16": 11, "bfloat16": 8}.get(dt.name, _digits(dt))
             raw = self._u64(n) if dt == np.float64 else self._u32(n)
             return (raw % np.uint64((1 << digits) + 1)).astype(dt).reshape(shape)
         top = int(np.iinfo(dt).max) + 1

@@ -22,7 +22,7 @@ from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_out_grad, sum_to_shape
+from ._util import as_tensor_arg, check_out_grad, int_scalar, sum_to_shape
 from .binary import _scalar_name
 
 __all__ = [
@@ -88,6 +88,20 @@ def _scaled(value: Any, t: Tensor) -> Tensor:
     return t if isinstance(value, numbers.Number) and value == 1 else t * value
 
 
+def _int_terms(input, t1, t2, value):
+    """addcmul/addcdiv with an integer or bool operand: torch promotes the three tensors to
+    their result type before the product (uint8 200 * 200 is 40000 into an int32 or float
+    input, not 64) and casts ``value`` to it (an integral type truncates 2.5 to 2 and wraps
+    a negative int into an unsigned one).  Float-only calls come back as they are."""
+    if all(t._a.dtype.kind not in "iub" for t in (input, t1, t2)):
+        return t1, t2, value
+    dt = D.result_type(input, t1, t2)
+    npdt = D.to_numpy_dtype(dt)
+    if npdt.kind in "iu" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = int_scalar(int(value), npdt)
+    return t1.to(dt), t2.to(dt), value
+
+
 class _Addcmul(Function):
     """``input + value * tensor1 * tensor2`` as one node, torch's ``AddcmulBackward0``. The
     forward runs the composite without a graph, so values and dtypes are the composite's."""
@@ -102,7 +116,8 @@ class _Addcmul(Function):
 
     @staticmethod
     def forward(ctx, input, t1, t2, value):
-        return _Addcmul.record(ctx, input, t1, t2, value, t1 * t2)
+        c1, c2, value = _int_terms(input, t1, t2, value)
+        return _Addcmul.record(ctx, input, t1, t2, value, c1 * c2)
 
     @staticmethod
     def grads(g, t1, t2):  # the gradients of ``t1 * t2`` given ``g`` (conjugated, as torch)
@@ -196,7 +211,8 @@ def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     # records the write in the graph) or a plain write into the array (no Function involved).
     if not (state.enabled and (self._rg or tensor1._rg or tensor2._rg)):
         IP.check_writable(self, "addcmul_")
-        return _add_scaled_in_place(self, tensor1._a * tensor2._a, value)
+        c1, c2, value = _int_terms(self, tensor1, tensor2, value)
+        return _add_scaled_in_place(self, c1._a * c2._a, value)
     return _inplace(
         self, "addcmul_", lambda: addcmul(self, tensor1, tensor2, value=value), tensor1, tensor2
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -124,7 +125,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
                 f"{value._a.ndim} dimension(s)."
             )
         return IndexFillTensor.apply(input, d, index, value)
-    return IndexFill.apply(input, d, index, value)
+    return IndexFill.apply(input, d, index, D.checked_int(value, input._a.dtype))
 
 
 # ------------------------------------------------------------------ index_copy
