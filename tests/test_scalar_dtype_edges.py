@@ -369,3 +369,18 @@ def test_index_fill_wraps_negative_into_unsigned():
         lambda L: L.zeros(3, dtype=L.uint8).index_fill_(0, L.tensor([0]), -1),
         ([255, 0, 0], "uint8"),
     )
+
+
+def test_bfloat16_nan_to_num_and_angle():
+    def x(L):
+        return L.tensor([float("inf"), -float("inf"), float("nan"), -2.0], dtype=L.bfloat16)
+
+    big = 3.3895313892515355e38
+    _check(lambda L: L.nan_to_num(x(L)).float(), ([big, -big, 0.0, -2.0], "float32"))
+    _check(
+        lambda L: L.nan_to_num(x(L), 1.0, 2.0, -3.0).float(), ([2.0, -3.0, 1.0, -2.0], "float32")
+    )
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        a = L.angle(x(L))
+        assert a.dtype == L.bfloat16
+        assert np.allclose(a.float().numpy(), [0.0, 3.140625, np.nan, 3.140625], equal_nan=True)

@@ -383,7 +383,7 @@ class _Angle(Function):
 def angle(input: Tensor, *, out=None) -> Tensor:
     """``torch.angle``: the argument of complex numbers (0 or pi for real ones), real dtype."""
     a = input._a
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":  # V: bfloat16 keeps its dtype, as float16 does
         input = input.to(D.get_default_dtype())
     r = _Angle.apply(input)
     return r if out is None else _out(out, r)

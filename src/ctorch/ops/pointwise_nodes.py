@@ -58,6 +58,16 @@ class NanToNum(Function):
     def forward(ctx, x, nan, posinf, neginf):
         a = x._a
         ctx.finite = xp_of(a).isfinite(a)
+        if a.dtype.name == "bfloat16" and type(a) is np.ndarray:
+            # NumPy's nan_to_num leaves an ml_dtypes array as it is (inf and NaN stayed):
+            # through float32, with bfloat16's largest value for the infinities
+            import ml_dtypes
+
+            big = float(ml_dtypes.finfo(a.dtype).max)
+            posinf = big if posinf is None else posinf
+            neginf = -big if neginf is None else neginf
+            r = np.nan_to_num(a.astype(np.float32), nan=nan, posinf=posinf, neginf=neginf)
+            return _wrap(r.astype(a.dtype))
         return _wrap(xp_of(a).nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
 
     @staticmethod
