@@ -2,6 +2,7 @@
 (strided tensors). ``MaskedTensor``, ``masked_tensor`` and ``as_masked_tensor`` are not
 implemented; ``is_masked_tensor`` answers False for every object ctorch can make."""
 
+from ._ops import __all__ as _OPS_ALL
 from ._ops import (  # noqa: F401 - torch.masked re-exports its private helpers too
     _canonical_dim,
     _combine_input_and_mask,
@@ -30,28 +31,7 @@ from ._ops import (  # noqa: F401 - torch.masked re-exports its private helpers 
     var,
 )
 
-__all__ = [
-    "amax",
-    "amin",
-    "argmax",
-    "argmin",
-    "cumprod",
-    "cumsum",
-    "is_masked_tensor",
-    "log_softmax",
-    "logaddexp",
-    "logsumexp",
-    "mean",
-    "median",
-    "norm",
-    "normalize",
-    "prod",
-    "softmax",
-    "softmin",
-    "std",
-    "sum",
-    "var",
-]
+__all__ = sorted([*_OPS_ALL, "is_masked_tensor"])
 
 
 def is_masked_tensor(obj) -> bool:

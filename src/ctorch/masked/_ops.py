@@ -410,35 +410,31 @@ def std(input, dim=None, unbiased=None, *, correction=None, keepdim=False, dtype
     )  # fmt: skip
 
 
-def softmax(input, dim, *, dtype=None, mask=None):
-    """Softmax along ``dim`` over the kept elements (masked-out ones get 0; an all-masked row
-    gives NaN, as torch's)."""
+def _normalization(name, identity_of, input, dim, dtype, mask):
+    """``nn.functional.<name>`` along ``dim`` of ``input`` whose masked-out elements hold the
+    identity of ``identity_of`` (amax: -inf, amin: +inf)."""
     if dtype is None:
         dtype = input.dtype
     dim_ = _canonical_dim(dim, input.ndim)[0]
-    mask_input = _combine_input_and_mask(amax, input, mask)
-    _check_strided(mask_input, "masked softmax")
-    return torch.nn.functional.softmax(mask_input, dim_, dtype=dtype)
+    mask_input = _combine_input_and_mask(identity_of, input, mask)
+    _check_strided(mask_input, f"masked {name}")
+    return getattr(torch.nn.functional, name)(mask_input, dim_, dtype=dtype)
+
+
+def softmax(input, dim, *, dtype=None, mask=None):
+    """Softmax along ``dim`` over the kept elements (masked-out ones get 0; an all-masked row
+    gives NaN, as torch's)."""
+    return _normalization("softmax", amax, input, dim, dtype, mask)
 
 
 def log_softmax(input, dim, *, dtype=None, mask=None):
     """log_softmax along ``dim`` over the kept elements (masked-out ones get -inf)."""
-    if dtype is None:
-        dtype = input.dtype
-    dim_ = _canonical_dim(dim, input.ndim)[0]
-    mask_input = _combine_input_and_mask(amax, input, mask)
-    _check_strided(mask_input, "masked log_softmax")
-    return torch.nn.functional.log_softmax(mask_input, dim_, dtype=dtype)
+    return _normalization("log_softmax", amax, input, dim, dtype, mask)
 
 
 def softmin(input, dim, *, dtype=None, mask=None):
     """Softmin along ``dim`` over the kept elements."""
-    if dtype is None:
-        dtype = input.dtype
-    dim_ = _canonical_dim(dim, input.ndim)[0]
-    mask_input = _combine_input_and_mask(amin, input, mask)
-    _check_strided(mask_input, "masked softmin")
-    return torch.nn.functional.softmin(mask_input, dim_, dtype=dtype)
+    return _normalization("softmin", amin, input, dim, dtype, mask)
 
 
 def normalize(input, ord, dim, *, eps=1e-12, dtype=None, mask=None):  # noqa: A002
