@@ -386,6 +386,36 @@ def scenario_variants() -> None:
     for n, p in model.named_parameters():
         assert p.dtype == ctorch.float32 and p.grad.dtype == ctorch.float32, n
         check_close(p.grad.full_tensor(), ref.get_parameter(n).grad.float(), f"mp grad {n}", 1e-6)
+    # HSDP on a 2-D mesh, both ways round: (Replicate(), Shard(0)) parameters, same gradients
+    ref = make_model()
+    loss_of(ref, tok, tgt).backward()
+    for shape in ((1, world), (world, 1)):
+        mesh = init_device_mesh("cpu", shape, mesh_dim_names=("replicate", "shard"))
+        model = sharded_model(mesh=mesh)
+        for n, p in model.named_parameters():
+            assert p.placements == (Replicate(), Shard(0)), (n, p.placements)
+            want = chunk(p.shape[0], mesh.get_local_rank("shard"), shape[1])
+            assert p.to_local().shape[0] == want, (n, shape)
+        loss_of(model, shard(tok, rank, world), shard(tgt, rank, world)).backward()
+        for n, p in model.named_parameters():
+            check_close(p.grad.full_tensor(), ref.get_parameter(n).grad, f"HSDP {shape} {n}")
+    # a parameter with fewer rows than ranks: the last rank's shard is empty
+    ctorch.manual_seed(1)
+    ref = nn.Sequential(nn.Linear(3, 1), nn.Tanh())
+    ctorch.manual_seed(1)
+    tiny = nn.Sequential(nn.Linear(3, 1), nn.Tanh())
+    fully_shard(tiny)
+    assert tuple(tiny[0].weight.to_local().shape) == ((1, 3) if rank == 0 else (0, 3))
+    xs = np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32)
+    opts = [ctorch.optim.SGD(m.parameters(), lr=0.5, momentum=0.9) for m in (ref, tiny)]
+    for _ in range(2):
+        for m, o in zip((ref, tiny), opts, strict=True):
+            o.zero_grad()
+            xb = xs if m is ref else shard(xs, rank, world)
+            m(ctorch.tensor(xb)).square().mean().backward()
+            o.step()
+    for (n, a), b in zip(ref.named_parameters(), tiny.parameters(), strict=True):
+        check_close(b.full_tensor(), a, f"tiny {n}")
     # output_dtype
     mp2 = MixedPrecisionPolicy(output_dtype=ctorch.float64)
     m2 = make_model()

@@ -103,9 +103,7 @@ def _torch_transformer():
 
         def forward(self, x):
             b, s, _ = x.size()
-            q, k, v = (
-                w(x).view(b, s, 2, -1).transpose(1, 2) for w in (self.wq, self.wk, self.wv)
-            )
+            q, k, v = (w(x).view(b, s, 2, -1).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
             o = TF.scaled_dot_product_attention(q, k, v, None, 0.0, is_causal=True)
             return self.wo(o.transpose(1, 2).contiguous().view(b, s, -1))
 
@@ -280,7 +278,7 @@ def test_single_process_fully_shard(world1) -> None:
     np.testing.assert_allclose(o1.detach().numpy(), o2.detach().numpy(), rtol=1e-6)
     o1.square().sum().backward()
     o2.square().sum().backward()
-    for (n, a), b in zip(ref.named_parameters(), model.parameters(), strict=True):
+    for (_, a), b in zip(ref.named_parameters(), model.parameters(), strict=True):
         assert isinstance(b.grad, DTensor)
         np.testing.assert_allclose(b.grad.full_tensor().numpy(), a.grad.numpy(), rtol=1e-6)
     # unshard/reshard by hand

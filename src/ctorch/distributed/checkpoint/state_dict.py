@@ -384,7 +384,7 @@ def set_optimizer_state_dict(
                             if isinstance(p, DTensor) and v.dim() > 0:
                                 if not v._spec.same_layout(p._spec):
                                     v = v.redistribute(p.device_mesh, p.placements)
-                                v = Tensor._make(v._a.copy())
+                                v = DTensor._wrap(v._a.copy(), p._spec)
                             else:
                                 v = v.full_tensor()
                         elif (
@@ -393,7 +393,7 @@ def set_optimizer_state_dict(
                             and v.dim() > 0
                             and tuple(v.shape) == tuple(p.shape)
                         ):
-                            v = Tensor._make(_from_full(v._a, p._spec))
+                            v = DTensor._wrap(_from_full(v._a, p._spec), p._spec)
                         ps[k] = v
                     new_state[idx] = ps
                 idx += 1

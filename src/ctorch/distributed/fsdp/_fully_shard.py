@@ -107,8 +107,6 @@ class _FSDPParam:
                 f"fully_shard: parameter {name!r} is 0-dimensional; ctorch's fully_shard shards "
                 "on dim 0 and cannot shard a scalar (pass it in ignored_params)"
             )
-        self.dtype = param._a.dtype
-        self.requires_grad = bool(param.requires_grad)
         world, rank = group.world, group.rank
         d0 = self.shape[0]
         self.rows = -(-d0 // world) if d0 else 0  # padded rows per rank
@@ -120,12 +118,21 @@ class _FSDPParam:
         pls = (Replicate(), Shard(0)) if group.mesh.ndim == 2 else (Shard(0),)
         spec = _Spec(group.mesh, pls, self.shape)
         self.spec = spec
-        self.sharded = _DTensorParameter._wrap(local, spec, requires_grad=self.requires_grad)
+        self.sharded = _DTensorParameter._wrap(local, spec, requires_grad=param.requires_grad)
         if param.__dict__:
             for k, v in param.__dict__.items():
                 self.sharded.__dict__.setdefault(k, v)
         self.unsharded: Parameter | None = None
         self.acc_grad: Tensor | None = None  # no-sync accumulated unsharded gradient
+
+    @property
+    def requires_grad(self) -> bool:
+        return bool(self.sharded.requires_grad)
+
+    @property
+    def dtype(self) -> Any:
+        """The sharded parameter's (NumPy) dtype: ``module.double()`` and the like change it."""
+        return self.sharded._a.dtype
 
     def padded_local(self, dtype: Any) -> Any:
         """This rank's shard padded to ``rows`` rows, flat, in ``dtype``."""
@@ -134,6 +141,32 @@ class _FSDPParam:
         out = xp.zeros(self.rows * self.inner, dtype=dtype)
         out[: a.size] = a.reshape(-1)
         return out
+
+    def adopt(self) -> None:
+        """Take over a parameter assigned to the module since (``load_state_dict(...,
+        assign=True)``, or a plain assignment): a DTensor of this layout as it is, another
+        layout redistributed, a full tensor sliced to this rank's rows."""
+        from ..tensor._api import DTensor, _DTensorParameter, _from_full
+
+        cur = self.module._parameters.get(self.name)
+        if cur is None or cur is self.sharded or cur is self.unsharded:
+            return
+        if isinstance(cur, DTensor):
+            if not cur._spec.same_layout(self.spec):
+                cur = cur.redistribute(self.spec.mesh, self.spec.placements)
+            new = cur if isinstance(cur, _DTensorParameter) else None
+            if new is None:
+                new = _DTensorParameter._wrap(cur, self.spec, requires_grad=cur.requires_grad)
+        else:
+            if tuple(cur.shape) != self.shape:
+                raise RuntimeError(
+                    f"fully_shard: parameter {self.name!r} was replaced by a tensor of shape "
+                    f"{tuple(cur.shape)}, expected {self.shape}"
+                )
+            local = _from_full(cur._a, self.spec)
+            new = _DTensorParameter._wrap(local, self.spec, requires_grad=cur.requires_grad)
+        self.sharded = new
+        self.register(new)
 
     def register(self, value: Tensor) -> None:
         self.module._parameters[self.name] = value
@@ -169,7 +202,13 @@ class _ParamGroup:
             fp.register(fp.sharded)
 
     # ------------------------------------------------------------------ all-gather
+    def adopt(self) -> None:
+        if not self.is_unsharded:
+            for fp in self.params:
+                fp.adopt()
+
     def unshard(self) -> None:
+        self.adopt()
         track = is_grad_enabled() and any(fp.requires_grad for fp in self.params)
         if self.is_unsharded or not self.params:
             self.is_unsharded = True
@@ -387,6 +426,10 @@ class _FSDPState:
         if g is not None and g.is_unsharded and not g._pending and not self.in_forward:
             g.reshard()
 
+    def post_load_state_dict(self, module: Module, incompatible: Any) -> None:
+        if self.group is not None:
+            self.group.adopt()
+
     def _queue_final_callback(self) -> None:
         ctx = self.ctx
         if ctx is None or ctx.cb_queued:
@@ -596,6 +639,7 @@ def fully_shard(
     module.register_forward_pre_hook(state.pre_forward, with_kwargs=True, prepend=True)
     module.register_forward_hook(state.post_forward, with_kwargs=True)
     module.register_state_dict_pre_hook(state.pre_state_dict)
+    module.register_load_state_dict_post_hook(state.post_load_state_dict)
     module.__class__ = _fsdp_class(type(module))
     return module
 
