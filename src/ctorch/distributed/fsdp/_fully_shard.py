@@ -134,14 +134,6 @@ class _FSDPParam:
         """The sharded parameter's (NumPy) dtype: ``module.double()`` and the like change it."""
         return self.sharded._a.dtype
 
-    def padded_local(self, dtype: Any) -> Any:
-        """This rank's shard padded to ``rows`` rows, flat, in ``dtype``."""
-        a = self.sharded._a
-        xp = _xp(a)
-        out = xp.zeros(self.rows * self.inner, dtype=dtype)
-        out[: a.size] = a.reshape(-1)
-        return out
-
     def adopt(self) -> None:
         """Take over a parameter assigned to the module since (``load_state_dict(...,
         assign=True)``, or a plain assignment): a DTensor of this layout as it is, another
@@ -225,7 +217,12 @@ class _ParamGroup:
             sizes = [fp.rows * fp.inner for fp in fps]
             total = sum(sizes)
             xp = _xp(fps[0].sharded._a)
-            inp = xp.concatenate([fp.padded_local(dt) for fp in fps]) if fps else None
+            inp = xp.zeros(total, dtype=dt)  # each shard padded to its ``rows`` rows
+            off = 0
+            for fp, n in zip(fps, sizes, strict=True):
+                a = fp.sharded._a
+                inp[off : off + a.size] = a.reshape(-1)
+                off += n
             out = xp.empty((self.world, total), dtype=dt)
             if self.world > 1:
                 dist.all_gather_into_tensor(
@@ -306,9 +303,11 @@ class _ParamGroup:
                 buf = xp.zeros((self.world, total), dtype=dt)
                 off = 0
                 for (fp, g), n in zip(items, sizes, strict=True):
-                    rows = xp.zeros((self.world * fp.rows, fp.inner), dtype=dt)
-                    rows[: fp.shape[0]] = g._a.reshape(fp.shape[0], fp.inner)
-                    buf[:, off : off + n] = rows.reshape(self.world, n)
+                    ga = g._a.reshape(-1)
+                    for r in range(self.world):  # rank r's rows; the padding stays zero
+                        lo = min(r * fp.rows, fp.shape[0]) * fp.inner
+                        hi = min((r + 1) * fp.rows, fp.shape[0]) * fp.inner
+                        buf[r, off : off + hi - lo] = ga[lo:hi]
                     off += n
                 out = xp.empty(total, dtype=dt)
                 if self.world > 1:
@@ -328,7 +327,7 @@ class _ParamGroup:
                 for (fp, _), n in zip(items, sizes, strict=True):
                     local = out[off : off + fp.local_rows * fp.inner]
                     off += n
-                    local = local.reshape(fp.local_rows, *fp.shape[1:]).astype(fp.dtype)
+                    local = local.reshape(fp.local_rows, *fp.shape[1:])
                     self._accumulate(fp, local)
 
     def _accumulate(self, fp: _FSDPParam, local: Any) -> None:
@@ -336,9 +335,10 @@ class _ParamGroup:
 
         sp = fp.sharded
         if sp._grad is None:
-            sp._grad = DTensor._wrap(_xp(local).ascontiguousarray(local).copy(), fp.spec)
+            # a view of this reduction's fresh output buffer (no copy) when the dtypes agree
+            sp._grad = DTensor._wrap(local.astype(fp.dtype, copy=False), fp.spec)
         else:
-            sp._grad._a += local
+            sp._grad._a += local.astype(fp.dtype, copy=False)
             sp._grad._vref[0] += 1
 
 
