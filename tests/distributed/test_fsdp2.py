@@ -331,3 +331,56 @@ def test_dtensor_single_rank(world1) -> None:
     p = nn.Parameter(d)
     assert isinstance(p, DTensor) and isinstance(p, nn.Parameter)
     assert repr(p).startswith("Parameter containing:\nDTensor(")
+
+
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_activation_checkpointing_and_frozen(world1, reentrant: bool) -> None:
+    """Checkpointed fully_shard blocks rerun their forward in backward (a second all-gather,
+    as torch's): gradients equal the plain model's; a frozen parameter in a group gets none and
+    SGD leaves it alone."""
+    from ctorch.utils.checkpoint import checkpoint
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1 = nn.Linear(4, 8)
+            self.fc2 = nn.Linear(8, 4)
+
+        def forward(self, x):
+            return x + self.fc2(self.fc1(x).tanh())
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList([Block(), Block()])
+            self.head = nn.Linear(4, 1)
+
+        def forward(self, x, ckpt: bool = True):
+            for b in self.blocks:
+                x = checkpoint(b, x, use_reentrant=reentrant) if ckpt else b(x)
+            return self.head(x)
+
+    def build():
+        ctorch.manual_seed(0)
+        net = Net()
+        net.blocks[0].fc1.weight.requires_grad_(False)
+        return net
+
+    ref, net = build(), build()
+    for b in net.blocks:
+        fsdp.fully_shard(b)
+    fsdp.fully_shard(net)
+    x = ctorch.randn(3, 4, requires_grad=True)
+    ref(x, ckpt=False).sum().backward()
+    net(x).sum().backward()
+    for (n, a), b in zip(ref.named_parameters(), net.parameters(), strict=True):
+        if n == "blocks.0.fc1.weight":
+            assert b.grad is None and not b.requires_grad
+            continue
+        np.testing.assert_allclose(
+            b.grad.full_tensor().numpy(), a.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=n
+        )
+    assert all(isinstance(p, DTensor) for p in net.parameters())
+    before = net.blocks[0].fc1.weight.full_tensor().numpy().copy()
+    ctorch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1).step()
+    np.testing.assert_array_equal(net.blocks[0].fc1.weight.full_tensor().numpy(), before)

@@ -199,9 +199,11 @@ class _ParamGroup:
             for fp in self.params:
                 fp.adopt()
 
-    def unshard(self) -> None:
+    def unshard(self, forward: bool = False) -> None:
+        """All-gather; ``forward``: for a module's forward, whose backward (when grad mode is
+        on) will bring gradients."""
         self.adopt()
-        track = is_grad_enabled() and any(fp.requires_grad for fp in self.params)
+        track = forward and is_grad_enabled() and any(fp.requires_grad for fp in self.params)
         if self.is_unsharded or not self.params:
             self.is_unsharded = True
             self._pending = self._pending or track
@@ -235,14 +237,30 @@ class _ParamGroup:
                 full = out[:, off : off + n].reshape(self.world * fp.rows, *fp.shape[1:])
                 full = xp.ascontiguousarray(full[: fp.shape[0]])
                 off += n
-                up = Parameter(Tensor._make(full), requires_grad=fp.requires_grad)
-                if fp.requires_grad:
-                    up.register_post_accumulate_grad_hook(self._on_grad)
-                fp.unsharded = up
+                up = fp.unsharded
+                if (
+                    up is not None
+                    and up._a.shape == full.shape
+                    and up._a.dtype == full.dtype
+                    and up.requires_grad == fp.requires_grad
+                ):
+                    # the same leaf again (torch refills its unsharded parameter's storage):
+                    # a forward rerun in backward by activation checkpointing must send its
+                    # gradients to the leaf the recorded graph accumulates into. The values
+                    # equal the saved ones unless the shards changed since (no version bump)
+                    up._a[...] = full
+                else:
+                    up = Parameter(Tensor._make(full), requires_grad=fp.requires_grad)
+                    if fp.requires_grad:
+                        up.register_post_accumulate_grad_hook(self._on_grad)
+                    fp.unsharded = up
                 fp.register(up)
+        from ...autograd.engine import _callback_stack
+
         self.is_unsharded = True
-        self._ready = set()
-        self._pending = track
+        if not _callback_stack():  # a new forward, not a recomputation inside backward
+            self._ready = set()
+        self._pending = self._pending or track
 
     def reshard(self) -> None:
         if not self.is_unsharded:
@@ -250,6 +268,14 @@ class _ParamGroup:
         for fp in self.params:
             fp.register(fp.sharded)
         self.is_unsharded = False
+        if not self._pending:
+            self._drop_unsharded()
+
+    def _drop_unsharded(self) -> None:
+        """Forget the unsharded leaves once no backward will reach them (the graph, if any,
+        still holds them)."""
+        for fp in self.params:
+            fp.unsharded = None
 
     # ------------------------------------------------------------------ gradients
     def _on_grad(self, up: Tensor) -> None:
@@ -287,6 +313,8 @@ class _ParamGroup:
                 g = g + fp.acc_grad
                 fp.acc_grad = None
             work.append((fp, g))
+        if not self.is_unsharded:
+            self._drop_unsharded()
         if not work:
             return
         mp = st.mp_policy
@@ -408,7 +436,7 @@ class _FSDPState:
         if mp.cast_forward_inputs and mp.param_dtype is not None:
             args, kwargs = _cast_floats(mp.param_dtype, (args, kwargs))
         if self.group is not None:
-            self.group.unshard()
+            self.group.unshard(forward=True)
         self.in_forward = True
         return args, kwargs
 
