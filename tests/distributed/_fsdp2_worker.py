@@ -322,6 +322,10 @@ def scenario_train() -> None:
         model, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
     )
     assert (off == {}) == (rank != 0)
+    sharded_cpu = get_model_state_dict(model, options=StateDictOptions(cpu_offload=True))
+    for k, v in sharded_cpu.items():
+        assert isinstance(v, DTensor) and v.placements == (Shard(0),), k
+        check_close(v.full_tensor(), ref_sd[k], f"cpu_offload sharded {k}", 5e-5)
     if rank == 0:
         np.savez(
             os.path.join(sys.argv[1], "train.npz"),

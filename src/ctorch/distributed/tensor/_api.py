@@ -414,12 +414,14 @@ def _make_elementwise(name: str, inplace: bool) -> Any:
 _LINEAR = {
     "add", "add_", "sub", "sub_", "neg", "neg_", "__add__", "__radd__", "__sub__", "__rsub__",
     "__neg__", "mul_", "div_", "zero_", "copy_", "to", "float", "double", "half", "bfloat16",
+    "cpu", "cuda", "contiguous", "clone", "detach",
 }  # fmt: skip
 for _name in (
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__neg__", "__pow__", "add", "sub", "mul", "div", "neg", "abs", "sqrt",
     "square", "exp", "log", "sign", "to", "float", "double", "half", "bfloat16", "lerp",
-    "maximum", "minimum", "clamp", "sigmoid", "tanh", "relu", "contiguous", "type_as",
+    "maximum", "minimum", "clamp", "sigmoid", "tanh", "relu", "contiguous", "type_as", "cpu",
+    "cuda",
 ):  # fmt: skip
     if hasattr(Tensor, _name):
         setattr(DTensor, _name, _make_elementwise(_name, False))
