@@ -194,11 +194,16 @@ def test_api_matches_torch() -> None:
     assert ours == theirs
     sig = inspect.signature(fsdp.fully_shard)
     tsig = inspect.signature(tf.fully_shard)
-    theirs = [p for p in tsig.parameters if p != "dp_mesh_dims"]  # torch 2.13's newest knob
-    assert list(sig.parameters) == theirs
+    assert list(sig.parameters) == list(tsig.parameters)
     for p in sig.parameters.values():
-        if p.name in ("reshard_after_forward", "mesh", "ignored_params", "shard_placement_fn"):
+        if p.name not in ("module", "mp_policy", "offload_policy"):
             assert p.default == tsig.parameters[p.name].default, p.name
+    assert set(tf.__all__) <= set(fsdp.__all__)
+    ours = [(f.name, f.default) for f in dataclasses.fields(fsdp.DataParallelMeshDims)]
+    theirs = [(f.name, f.default) for f in dataclasses.fields(tf.DataParallelMeshDims)]
+    assert ours == theirs
+    with pytest.raises(ValueError, match="At least one"):
+        fsdp.DataParallelMeshDims()
     for name in (
         "reshard",
         "unshard",
@@ -299,6 +304,18 @@ def test_fully_shard_errors(world1) -> None:
         fsdp.fully_shard(nn.Linear(2, 2), shard_placement_fn=lambda p: Shard(1))
     with pytest.raises(ValueError, match="DeviceMesh"):
         fsdp.fully_shard(nn.Linear(2, 2), mesh="cpu")
+    with pytest.raises(NotImplementedError, match="dp_mesh_dims"):
+        fsdp.fully_shard(nn.Linear(2, 2), dp_mesh_dims=fsdp.DataParallelMeshDims(shard="dp"))
+    with pytest.raises(NotImplementedError, match="one module per call"):
+        fsdp.fully_shard([nn.Linear(2, 2)])
+    with pytest.raises(NotImplementedError, match="0-dimensional"):
+        fsdp.fully_shard(_scalar())
+
+
+def _scalar() -> nn.Module:
+    m = nn.Module()
+    m.s = nn.Parameter(ctorch.tensor(1.0))
+    return m
 
 
 def test_needs_a_process_group() -> None:
@@ -384,3 +401,30 @@ def test_activation_checkpointing_and_frozen(world1, reentrant: bool) -> None:
     before = net.blocks[0].fc1.weight.full_tensor().numpy().copy()
     ctorch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1).step()
     np.testing.assert_array_equal(net.blocks[0].fc1.weight.full_tensor().numpy(), before)
+
+
+def test_register_fsdp_forward_method_and_share_comm_ctx(world1) -> None:
+    """A method other than forward runs with the all-gather around it (torch's helper)."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+        def generate(self, x):
+            return self.fc(x) * 2
+
+    ctorch.manual_seed(0)
+    ref = Net()
+    ctorch.manual_seed(0)
+    net = Net()
+    fsdp.fully_shard(net)
+    fsdp.register_fsdp_forward_method(net, "generate")
+    x = ctorch.randn(4, 3)
+    np.testing.assert_allclose(net.generate(x).detach().numpy(), ref.generate(x).detach().numpy())
+    fsdp.share_comm_ctx([net])
+    with pytest.raises(ValueError, match="FSDPModule"):
+        fsdp.share_comm_ctx([nn.Linear(2, 2)])

@@ -180,12 +180,14 @@ def _rep(pl: Any) -> Any:
     return Replicate() if pl.is_partial() else pl
 
 
-def _read_region(path: str, entry: dict[str, Any], off: list[int], size: list[int]) -> np.ndarray:
-    """The global region ``[off, off + size)`` of a saved tensor, from its pieces."""
+def _read_region(
+    path: str, entry: dict[str, Any], off: list[int], size: list[int], cache: dict[str, Any]
+) -> np.ndarray:
+    """The global region ``[off, off + size)`` of a saved tensor, from its pieces (``cache``:
+    the files mapped so far)."""
     dt = _np_dtype(entry["dtype"])
     out = np.zeros(size, dtype=dt)
     filled = 0
-    cache: dict[str, Any] = {}
     for c in entry["chunks"]:
         co, cs = c["offsets"], c["sizes"]
         lo = [max(a, b) for a, b in zip(off, co, strict=True)]
@@ -231,6 +233,7 @@ def load(
     with open(mpath, "rb") as f:
         meta = pickle.load(f)
     tensors, objects = meta["tensors"], meta["objects"]
+    cache: dict[str, Any] = {}
     for p, v in _flatten(state_dict):
         k = _key(p)
         if isinstance(v, Tensor):
@@ -246,7 +249,7 @@ def load(
                 off, size = _local_box(v._spec)
             else:
                 off, size = [0] * v.dim(), list(v.shape)
-            region = _read_region(path, entry, off, size)
+            region = _read_region(path, entry, off, size, cache)
             a = v._a
             if type(a) is np.ndarray:
                 a[...] = region.astype(a.dtype, copy=False)
@@ -260,7 +263,7 @@ def load(
                 _set(state_dict, p, objects[k])
             elif k in tensors:
                 entry = tensors[k]
-                full = _read_region(path, entry, [0] * len(entry["shape"]), entry["shape"])
+                full = _read_region(path, entry, [0] * len(entry["shape"]), entry["shape"], cache)
                 _set(state_dict, p, Tensor._make(full))
             else:
                 raise RuntimeError(f"Missing key in checkpoint state_dict: {k}.")

@@ -42,12 +42,14 @@ from ...nn.parameter import Parameter
 
 __all__ = [
     "CPUOffloadPolicy",
+    "DataParallelMeshDims",
     "FSDPModule",
     "MixedPrecisionPolicy",
     "OffloadPolicy",
     "UnshardHandle",
     "fully_shard",
     "register_fsdp_forward_method",
+    "share_comm_ctx",
 ]
 
 
@@ -62,6 +64,21 @@ class MixedPrecisionPolicy:
     reduce_dtype: Any = None
     output_dtype: Any = None
     cast_forward_inputs: bool = True
+
+
+@dataclass
+class DataParallelMeshDims:
+    """Which dimensions of an SPMD mesh are data parallel (torch 2.13's ``fully_shard``
+    ``dp_mesh_dims``); accepted as a value, not supported by ctorch's ``fully_shard``."""
+
+    shard: str | tuple[str, ...] | None = None
+    replicate: str | tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.shard is None and self.replicate is None:
+            raise ValueError(
+                "At least one of shard or replicate must be set in DataParallelMeshDims"
+            )
 
 
 @dataclass
@@ -530,7 +547,6 @@ class FSDPModule:
     def unshard(self, async_op: bool = False) -> UnshardHandle | None:
         """All-gather the parameters and register the unsharded ones (synchronous here)."""
         st = self._fsdp()
-        st.lazy_init() if st.is_root is None and st.ctx is None else None
         if st.group is not None:
             st.group.unshard()
         return UnshardHandle() if async_op else None
@@ -599,6 +615,7 @@ def fully_shard(
     mp_policy: MixedPrecisionPolicy = MixedPrecisionPolicy(),  # noqa: B008 - torch's default
     offload_policy: OffloadPolicy = OffloadPolicy(),  # noqa: B008 - torch's default
     ignored_params: set[Parameter] | None = None,
+    dp_mesh_dims: DataParallelMeshDims | None = None,
 ) -> Module:
     """Shard ``module``'s parameters (those not already managed by a ``fully_shard`` on a
     submodule) over ``mesh``'s data-parallel dimension; returns ``module``, now an
@@ -615,6 +632,11 @@ def fully_shard(
         raise NotImplementedError(
             "fully_shard(reshard_after_forward=<int>): resharding to a smaller world is not "
             "supported by ctorch; pass True or False"
+        )
+    if dp_mesh_dims is not None:
+        raise NotImplementedError(
+            "fully_shard(dp_mesh_dims=...): ctorch's fully_shard takes a 1-D (FSDP) or 2-D "
+            "(replicate, shard) data-parallel mesh, not dimensions of an SPMD mesh"
         )
     if shard_placement_fn is not None:
         raise NotImplementedError(
@@ -692,6 +714,14 @@ def register_fsdp_forward_method(module: Module, method_name: str) -> None:
         return st.post_forward(module, args, kwargs, out)
 
     setattr(module, method_name, wrapped)
+
+
+def share_comm_ctx(modules: list[FSDPModule]) -> None:
+    """torch shares CUDA streams between these modules' collectives; ctorch's collectives are
+    synchronous, so there is nothing to share."""
+    for m in modules:
+        if not isinstance(m, FSDPModule):
+            raise ValueError(f"share_comm_ctx expects FSDPModules, got {type(m).__name__}")
 
 
 def _fsdp_modules(module: Module) -> Iterable[Module]:
