@@ -169,6 +169,7 @@ def scenario_mesh() -> None:
     assert dist.get_process_group_ranks(mesh.get_group()) == list(range(world))
     assert mesh["dp"] is mesh and mesh.mesh.tolist() == list(range(world))
     assert dist.init_device_mesh is init_device_mesh
+    assert repr(mesh) == f"DeviceMesh((dp={world}), 'cpu', stride={(1,) if world > 1 else ((),)})"
     # 2-D: (replicate, shard) both ways round
     for shape in ((1, world), (world, 1)):
         m2 = init_device_mesh("cpu", shape, mesh_dim_names=("rep", "shard"))

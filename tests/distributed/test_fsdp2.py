@@ -332,6 +332,8 @@ def test_dtensor_single_rank(world1) -> None:
     from ctorch.distributed.device_mesh import init_device_mesh
 
     mesh = init_device_mesh("cpu", (1,), mesh_dim_names=("dp",))
+    assert repr(mesh) == "DeviceMesh((dp=1), 'cpu', stride=((),))"  # torch 2.13's form
+    assert repr(init_device_mesh("cpu", (1, 1))) == "DeviceMesh((1, 1), 'cpu', stride=((), ()))"
     x = ctorch.randn(3, 5)
     d = distribute_tensor(x, mesh, [Shard(1)])
     assert repr(d).startswith("DTensor(local_tensor=")

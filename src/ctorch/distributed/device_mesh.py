@@ -9,6 +9,7 @@ torch's). A slice that is the whole world in rank order reuses the default group
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -183,9 +184,33 @@ class DeviceMesh:
             _groups=[self._dim_groups[d]],
         )
 
+    def _strides(self) -> tuple[Any, ...]:
+        """The rank step along each dimension (``()`` for a size-1 one, as torch's layout)."""
+        arr, out = self._arr, []
+        for d, n in enumerate(arr.shape):
+            if n > 1:
+                idx = tuple(1 if i == d else 0 for i in range(arr.ndim))
+                out.append(int(arr[idx] - arr.flat[0]))
+            else:
+                out.append(())
+        return tuple(out)
+
     def __repr__(self) -> str:
-        names = f", mesh_dim_names={self.mesh_dim_names}" if self.mesh_dim_names else ""
-        return f"DeviceMesh('{self.device_type}', {self._arr.tolist()}{names})"
+        # torch 2.13's form; TORCH_DISTRIBUTED_DEBUG=DETAIL adds the ranks
+        if self.mesh_dim_names:
+            sizes = (
+                "("
+                + ", ".join(
+                    f"{k}={v}" for k, v in zip(self.mesh_dim_names, self.shape, strict=True)
+                )
+                + ")"
+            )
+        else:
+            sizes = str(self.shape)
+        out = f"DeviceMesh({sizes}, '{self.device_type}', stride={self._strides()}"
+        if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "") == "DETAIL":
+            out += f", Mesh: {self._arr.tolist()}"
+        return out + ")"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DeviceMesh):
