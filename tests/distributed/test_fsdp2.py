@@ -430,3 +430,54 @@ def test_register_fsdp_forward_method_and_share_comm_ctx(world1) -> None:
     fsdp.share_comm_ctx([net])
     with pytest.raises(ValueError, match="FSDPModule"):
         fsdp.share_comm_ctx([nn.Linear(2, 2)])
+
+
+def test_dcp_stateful_app_state(world1, tmp_path: Path) -> None:
+    """torch's DCP recipe: an AppState (Stateful) wrapping get_state_dict/set_state_dict, and a
+    module passed directly, saved and loaded back into fresh objects."""
+    import ctorch.distributed.checkpoint as dcp
+    from ctorch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+    from ctorch.distributed.checkpoint.stateful import Stateful
+
+    class AppState(Stateful):
+        def __init__(self, model, optimizer) -> None:
+            self.model, self.optimizer = model, optimizer
+
+        def state_dict(self):
+            m, o = get_state_dict(self.model, self.optimizer)
+            return {"model": m, "optim": o}
+
+        def load_state_dict(self, state_dict) -> None:
+            set_state_dict(
+                self.model,
+                self.optimizer,
+                model_state_dict=state_dict["model"],
+                optim_state_dict=state_dict["optim"],
+            )
+
+    def build(seed: int):
+        ctorch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        fsdp.fully_shard(model)
+        return model, ctorch.optim.Adam(model.parameters(), lr=0.1)
+
+    model, opt = build(0)
+    model(ctorch.randn(4, 3)).square().mean().backward()
+    opt.step()
+    assert isinstance(AppState(model, opt), Stateful)
+    dcp.save({"app": AppState(model, opt)}, checkpoint_id=tmp_path / "app")
+    dcp.save({"model": model, "step": 7}, checkpoint_id=tmp_path / "mod")
+    model2, opt2 = build(1)
+    dcp.load({"app": AppState(model2, opt2)}, checkpoint_id=tmp_path / "app")
+    for (k, a), b in zip(model.state_dict().items(), model2.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(a.full_tensor().numpy(), b.full_tensor().numpy(), k)
+    s1, s2 = opt.state_dict()["state"], opt2.state_dict()["state"]
+    for i in s1:
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            np.testing.assert_array_equal(s1[i][key].numpy(), s2[i][key].numpy())
+    model3, _ = build(2)
+    sd = {"model": model3, "step": 0}
+    dcp.load(sd, checkpoint_id=tmp_path / "mod")
+    assert sd["step"] == 7 and sd["model"] is model3
+    x = ctorch.randn(2, 3)
+    np.testing.assert_array_equal(model3(x).detach().numpy(), model(x).detach().numpy())

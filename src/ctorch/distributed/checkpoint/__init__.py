@@ -6,7 +6,10 @@ bytes of the pieces it owns (a DTensor's local shard when its replicated mesh co
 0; plain tensors and everything else from rank 0 only), and rank 0 writes ``.metadata`` (a
 pickle: every tensor's global shape, dtype and pieces, with their global offsets, and the
 non-tensor values). ``load`` fills the given state dict in place: each tensor (a DTensor's local
-shard) is assembled from the pieces that overlap it, whatever world size wrote them.
+shard) is assembled from the pieces that overlap it, whatever world size wrote them. As torch's,
+a top-level value with ``state_dict``/``load_state_dict`` (a :class:`Stateful`: an app-state
+object, a module, an optimizer) is saved through its ``state_dict()`` and loaded back through
+``load_state_dict``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import numpy as np
 
 from ..._tensor import Tensor
 from . import state_dict
+from .stateful import Stateful
 
 __all__ = [
     "FileSystemReader",
     "FileSystemWriter",
+    "Stateful",
     "load",
     "load_state_dict",
     "save",
@@ -117,6 +122,7 @@ def save(
     from ..tensor._api import _local_box
 
     dist = _dist()
+    state_dict = {k: v.state_dict() if _is_stateful(v) else v for k, v in state_dict.items()}
     path = _dir(checkpoint_id, storage_writer, "dcp.save")
     distributed = dist.is_initialized() and not no_dist
     rank = dist.get_rank(process_group) if distributed else 0
@@ -234,6 +240,8 @@ def load(
         meta = pickle.load(f)
     tensors, objects = meta["tensors"], meta["objects"]
     cache: dict[str, Any] = {}
+    given = state_dict
+    state_dict = {k: v.state_dict() if _is_stateful(v) else v for k, v in given.items()}
     for p, v in _flatten(state_dict):
         k = _key(p)
         if isinstance(v, Tensor):
@@ -267,9 +275,18 @@ def load(
                 _set(state_dict, p, Tensor._make(full))
             else:
                 raise RuntimeError(f"Missing key in checkpoint state_dict: {k}.")
+    for k, v in given.items():
+        if _is_stateful(v):
+            v.load_state_dict(state_dict[k])
+        else:
+            given[k] = state_dict[k]
     dist = _dist()
     if dist.is_initialized() and not no_dist:
         dist.barrier(group=process_group)
+
+
+def _is_stateful(obj: Any) -> bool:
+    return isinstance(obj, Stateful)
 
 
 def _set(root: Any, path: tuple, value: Any) -> None:
