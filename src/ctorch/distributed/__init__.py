@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from . import distributed_c10d as _c10d
 from ._backends import ReduceOp, Work
+from .device_mesh import DeviceMesh, init_device_mesh
 from .distributed_c10d import *  # noqa: F403 - the public API is distributed_c10d's __all__
 from .distributed_c10d import group
 
-__all__ = sorted({*_c10d.__all__, "ReduceOp", "Work", "group"})
+__all__ = sorted({*_c10d.__all__, "DeviceMesh", "ReduceOp", "Work", "group", "init_device_mesh"})

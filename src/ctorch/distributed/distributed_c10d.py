@@ -55,6 +55,7 @@ __all__ = [
     "destroy_process_group",
     "gather",
     "get_backend",
+    "get_default_backend_for_device",
     "get_global_rank",
     "get_group_rank",
     "get_process_group_ranks",
@@ -427,6 +428,15 @@ def get_rank(group: Any = None) -> int:
 def get_world_size(group: Any = None) -> int:
     g = _group(group, "get_world_size")
     return -1 if g is None else g.size()
+
+
+def get_default_backend_for_device(device: Any) -> str:
+    """The backend torch picks for a device type: "gloo" for the CPU, "nccl" for CUDA."""
+    dev = getattr(device, "type", None) or str(device).split(":")[0]
+    table = {"cpu": "gloo", "cuda": "nccl"}
+    if dev not in table:
+        raise ValueError(f"Default backend not registered for device : {dev}")
+    return table[dev]
 
 
 def get_backend(group: Any = None) -> str:

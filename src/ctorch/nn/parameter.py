@@ -40,6 +40,8 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
             )
+        elif cls is Parameter and hasattr(data, "_as_parameter"):
+            return data._as_parameter(data, requires_grad)  # a DTensor stays one
         t = _sharing(cls, data)
         if requires_grad:
             t.requires_grad_(True)

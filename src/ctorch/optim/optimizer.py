@@ -121,6 +121,27 @@ class _Required:
 required = _Required()
 
 
+def _dtensor_state(p: Any, st: Any) -> Any:
+    """A DTensor parameter's (FSDP2's) state tensors as DTensors of its layout, as torch's
+    ``state_dict`` has them (ctorch's optimizers keep the local arrays; these share them)."""
+    spec = p.__dict__.get("_spec")
+    if spec is None or not isinstance(st, dict):
+        return st
+    from ..distributed.tensor._api import DTensor
+
+    out = {}
+    for k, v in st.items():
+        if (
+            isinstance(v, Tensor)
+            and not isinstance(v, DTensor)
+            and v._a.ndim > 0
+            and v._a.shape == p._a.shape
+        ):
+            v = DTensor._wrap(v, spec)
+        out[k] = v
+    return out
+
+
 class Optimizer:
     """Base class of all optimizers (``torch.optim.Optimizer``)."""
 
@@ -274,7 +295,9 @@ class Optimizer:
             return packed
 
         param_groups = [pack_group(g) for g in self.param_groups]
-        packed_state = {index[id(k)]: v for k, v in self.state.items() if id(k) in index}
+        packed_state = {
+            index[id(k)]: _dtensor_state(k, v) for k, v in self.state.items() if id(k) in index
+        }
         sd = {"state": packed_state, "param_groups": param_groups}
         for hook in self._optimizer_state_dict_post_hooks.values():
             r = hook(self, sd)

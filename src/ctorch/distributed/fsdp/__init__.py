@@ -1,8 +1,19 @@
-"""``torch.distributed.fsdp`` (the FSDP1 API): FullyShardedDataParallel over
+"""``torch.distributed.fsdp``: FullyShardedDataParallel (FSDP1) and fully_shard (FSDP2) over
 ctorch.distributed's collectives. See ``docs/distributed.md``."""
 
 from __future__ import annotations
 
+from ._fully_shard import (
+    CPUOffloadPolicy,
+    DataParallelMeshDims,
+    FSDPModule,
+    MixedPrecisionPolicy,
+    OffloadPolicy,
+    UnshardHandle,
+    fully_shard,
+    register_fsdp_forward_method,
+    share_comm_ctx,
+)
 from .api import (
     BackwardPrefetch,
     CPUOffload,
@@ -27,6 +38,15 @@ FSDP = FullyShardedDataParallel
 __all__ = [
     "BackwardPrefetch",
     "CPUOffload",
+    "CPUOffloadPolicy",
+    "DataParallelMeshDims",
+    "FSDPModule",
+    "MixedPrecisionPolicy",
+    "OffloadPolicy",
+    "UnshardHandle",
+    "fully_shard",
+    "register_fsdp_forward_method",
+    "share_comm_ctx",
     "FSDP",
     "FullOptimStateDictConfig",
     "FullStateDictConfig",

@@ -33,6 +33,15 @@ def _grads(parameters: _tensor_or_tensors) -> list[Tensor]:
 
 
 def _total_norm(grads: list[Tensor], norm_type: float) -> float:
+    if any("_spec" in g.__dict__ for g in grads):
+        # DTensor gradients (FSDP2): local norms, reduced over the sharded mesh dimensions
+        from ...distributed.tensor._api import _total_norm as _dtensor_total_norm
+
+        return _dtensor_total_norm(grads, norm_type, _local_total_norm)
+    return _local_total_norm(grads, norm_type)
+
+
+def _local_total_norm(grads: list[Tensor], norm_type: float) -> float:
     if norm_type == math.inf:
         return max(float(xp_of(g._a).abs(g._a).max()) if g._a.size else 0.0 for g in grads)
     if norm_type == -math.inf:
