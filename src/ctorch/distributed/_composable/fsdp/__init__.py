@@ -3,26 +3,7 @@
 
 from __future__ import annotations
 
-from ...fsdp._fully_shard import (
-    CPUOffloadPolicy,
-    DataParallelMeshDims,
-    FSDPModule,
-    MixedPrecisionPolicy,
-    OffloadPolicy,
-    UnshardHandle,
-    fully_shard,
-    register_fsdp_forward_method,
-    share_comm_ctx,
-)
+from ...fsdp import _fully_shard
+from ...fsdp._fully_shard import *  # noqa: F403 - the FSDP2 names, as torch re-exports them
 
-__all__ = [
-    "CPUOffloadPolicy",
-    "DataParallelMeshDims",
-    "FSDPModule",
-    "MixedPrecisionPolicy",
-    "OffloadPolicy",
-    "UnshardHandle",
-    "fully_shard",
-    "register_fsdp_forward_method",
-    "share_comm_ctx",
-]
+__all__ = list(_fully_shard.__all__)
