@@ -384,3 +384,46 @@ def test_bfloat16_nan_to_num_and_angle():
         a = L.angle(x(L))
         assert a.dtype == L.bfloat16
         assert np.allclose(a.float().numpy(), [0.0, 3.140625, np.nan, 3.140625], equal_nan=True)
+
+
+# ---------------------------------------------------------------- complex logaddexp / logcumsumexp
+_INF, _NAN = float("inf"), float("nan")
+_CA = [1 + 1j, 0j, complex(-_INF, 0), complex(_INF, 1), complex(_NAN, 0), complex(-_INF, 2), 3 - 2j]
+_CB = [2 + 0j, complex(-_INF, 0), complex(-_INF, 0), complex(_INF, 2), 1j, 1 + 1j, -1 + 5j]
+
+
+def test_complex_logaddexp_values_and_special_cases():
+    r = ctorch.logaddexp(
+        ctorch.tensor(_CA, dtype=ctorch.complex128), ctorch.tensor(_CB, dtype=ctorch.complex128)
+    )
+    got = r.numpy()
+    assert got[0] == pytest.approx(np.log(np.exp(1 + 1j) + np.exp(2)))
+    assert got[1] == 0j and got[2] == complex(-_INF, 0) and got[5] == 1 + 1j
+    assert got[3].real == _INF and np.isnan(got[3].imag)  # torch: inf + nan i
+    assert np.isnan(got[4].real) and np.isnan(got[4].imag)
+    assert ctorch.logaddexp(ctorch.tensor([1 + 1j]), ctorch.tensor([2.0])).dtype == ctorch.complex64
+    if torch is not None:
+        t = torch.logaddexp(
+            torch.tensor(_CA, dtype=torch.complex128), torch.tensor(_CB, dtype=torch.complex128)
+        )
+        assert np.allclose(got, t.numpy(), equal_nan=True)
+
+
+def test_complex_logaddexp_and_logcumsumexp_gradients():
+    from ctorch.autograd import gradcheck
+
+    x = ctorch.tensor([1 + 1j, 0.5 - 2j, 2 + 0.3j], dtype=ctorch.complex128, requires_grad=True)
+    y = ctorch.tensor([2 + 0j, 1j, -1 + 1j], dtype=ctorch.complex128, requires_grad=True)
+    assert gradcheck(ctorch.logaddexp, (x, y))
+    assert gradcheck(lambda v: ctorch.logcumsumexp(v, 0), (x,))
+    c = ctorch.logcumsumexp(x, 0).detach().numpy()
+    xv = x.detach().numpy()
+    assert np.allclose(c, [np.log(np.exp(xv[: k + 1]).sum()) for k in range(3)])
+    if torch is not None:
+        for fn in (lambda L, v: L.logcumsumexp(v, 0), lambda L, v: L.logaddexp(v, v.flip(0) * 0.5)):
+            grads = []
+            for L in (ctorch, torch):
+                v = L.tensor([1 + 1j, 0.5 - 2j, 2 + 0.3j], dtype=L.complex128, requires_grad=True)
+                fn(L, v).abs().sum().backward()
+                grads.append(v.grad.resolve_conj().numpy() if L is torch else v.grad.numpy())
+            assert np.allclose(grads[0], grads[1])

@@ -411,14 +411,25 @@ def _make_binary(op):
 FUNCTIONS = {op.name: _make_binary(op) for op in _table.BINARY if not op.custom}
 
 
+from . import complex_logexp as _cx  # noqa: E402 - needs this module's helpers loaded
+
+#: rows whose complex operands take a hand-written function (no complex C kernel)
+_COMPLEX_ROWS = {"logaddexp": _cx.logaddexp}
+
+
 def _make_public(op):
     fn_cls = FUNCTIONS[op.name]
     name = op.public
 
     def fn(input, other, *, out=None):
         a, b = _lhs(input, other, name)
-        r = fn_cls.apply(a, b)
+        if cx is not None and (_cx.is_complex_operand(a) or _cx.is_complex_operand(b)):
+            r = cx(a, b)
+        else:
+            r = fn_cls.apply(a, b)
         return r if out is None else _out(out, r)
+
+    cx = _COMPLEX_ROWS.get(name)
 
     named(fn, name, f"``torch.{name}``: {op.forward} elementwise (ctorch op table row {op.NAME}).")
     fn.Function = fn_cls

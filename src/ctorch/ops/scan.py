@@ -158,6 +158,10 @@ class LogCumSumExp(Function):
 
 def logcumsumexp(input, dim):
     ax = wrap_dim(dim, input._a.ndim, "logcumsumexp")
+    if input._a.dtype.kind == "c":
+        from .complex_logexp import logcumsumexp as complex_logcumsumexp  # imports join
+
+        return complex_logcumsumexp(input, ax) if input._a.ndim else input.clone()
     if input._a.dtype.kind not in "fV":
         raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype}'")
     return LogCumSumExp.apply(input, ax)
