@@ -427,3 +427,18 @@ def test_complex_logaddexp_and_logcumsumexp_gradients():
                 fn(L, v).abs().sum().backward()
                 grads.append(v.grad.resolve_conj().numpy() if L is torch else v.grad.numpy())
             assert np.allclose(grads[0], grads[1])
+
+
+def test_multigammaln_has_no_domain_check():
+    # torch 2.13 returns sum log|Gamma| (inf at the poles) instead of raising
+    x = [-1.0, 0.2, 0.5, 0.6, 3.0]
+    got = ctorch.special.multigammaln(ctorch.tensor(x, dtype=ctorch.float64), 2).numpy()
+    assert got[0] == np.inf and got[2] == np.inf
+    assert got[1] == pytest.approx(3.5613, abs=1e-4)
+    if torch is not None:
+        t = torch.special.multigammaln(torch.tensor(x, dtype=torch.float64), 2).numpy()
+        assert np.allclose(got, t)
+        assert np.allclose(
+            ctorch.mvlgamma(ctorch.tensor([-1.0, 0.5, 3.0]), 1).numpy(),
+            torch.mvlgamma(torch.tensor([-1.0, 0.5, 3.0]), 1).numpy(),
+        )

@@ -192,8 +192,13 @@ def test_multigammaln(p):
     )
     x = _t(ctorch, a, rg=True)
     assert ctorch.autograd.gradcheck(lambda v: ctorch.special.multigammaln(v, p), (x,))
-    with pytest.raises(RuntimeError, match="greater than"):
-        ctorch.special.multigammaln(ctorch.tensor([0.1]), 3)
+    # below (p - 1) / 2 torch 2.13 no longer raises: sum log|Gamma|, inf at the poles
+    low = np.array([0.1, 0.5, -1.0])
+    _close(
+        ctorch.special.multigammaln(_t(ctorch, low), p),
+        torch.special.multigammaln(_t(torch, low), p),
+        1e-10,
+    )
 
 
 BINARY = {
