@@ -442,3 +442,15 @@ def test_multigammaln_has_no_domain_check():
             ctorch.mvlgamma(ctorch.tensor([-1.0, 0.5, 3.0]), 1).numpy(),
             torch.mvlgamma(torch.tensor([-1.0, 0.5, 3.0]), 1).numpy(),
         )
+
+
+@pytest.mark.parametrize("ord_", [2, 1, float("inf"), "nuc", "fro"])
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0), (2, 0, 0)])
+def test_matrix_norm_of_empty_matrices_is_zero(ord_, shape):
+    r = ctorch.linalg.matrix_norm(ctorch.zeros(*shape), ord_)
+    assert r.shape == shape[:-2] and not r.numpy().any()
+    if torch is not None:
+        assert r.tolist() == torch.linalg.matrix_norm(torch.zeros(*shape), ord_).tolist()
+    if ord_ == 2:  # the negative orders keep amin's error, as torch's
+        with pytest.raises(IndexError):
+            ctorch.linalg.matrix_norm(ctorch.zeros(*shape), -2)

@@ -178,6 +178,19 @@ def vector_norm(
 
 
 # ------------------------------------------------------------------ matrix_norm / norm / cond
+def _amax0(t: Tensor, dim: int, keepdim: bool) -> Tensor:
+    """amax of non-negative values, 0 over an empty extent (torch's positive-order matrix
+    norms of an empty matrix are 0; the negative orders keep amin's error, as torch)."""
+    if t.shape[dim] == 0:
+        shape = list(t.shape)
+        if keepdim:
+            shape[dim] = 1
+        else:
+            del shape[dim % t.ndim]
+        return t.new_zeros(tuple(shape))
+    return t.amax(dim, keepdim=keepdim)
+
+
 def matrix_norm(
     A: Tensor,
     ord: Any = "fro",
@@ -205,13 +218,13 @@ def matrix_norm(
         if ord == "nuc":
             r = s.sum(-1)
         else:
-            r = s.amax(-1) if ord == 2 else s.amin(-1)
+            r = _amax0(s, -1, False) if ord == 2 else s.amin(-1)
         if keepdim:
             r = r.unsqueeze(-1).unsqueeze(-1).movedim((-2, -1), (d0, d1))
     elif ord in (1, -1, math.inf, -math.inf):
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
         s = A.abs().sum(sum_dim, keepdim=True)
-        r = s.amax(red_dim, keepdim=True) if ord > 0 else s.amin(red_dim, keepdim=True)
+        r = _amax0(s, red_dim, True) if ord > 0 else s.amin(red_dim, keepdim=True)
         if not keepdim:
             r = r.squeeze((d0, d1))
     else:
