@@ -517,3 +517,14 @@ def test_unsupported_ops_name_the_op():
     ):
         with pytest.raises(NotImplementedError, match=op):
             f()
+
+
+def test_functionals_keep_identity():
+    """Nested dispatch adds no wrappers: functions pickle by name (a module holding
+    ``F.relu`` as its activation still pickles) and stay the objects ops import."""
+    import pickle
+
+    for f in (F.relu, F.gelu, F.silu, F.linear, F.softmax, F.log_softmax, F.dropout):
+        assert pickle.loads(pickle.dumps(f)) is f
+    layer = ctorch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
+    assert pickle.loads(pickle.dumps(layer)).activation is F.relu

@@ -80,6 +80,21 @@ def _set_inference_count(n: int) -> None:
 
 _grad_mode._on_count = _set_inference_count
 
+
+class NestedInput(NotImplementedError):
+    """Raised when a dense op reaches a nested tensor's missing array (``ctorch.nested``).
+    The functional entry points that take nested tensors (``F.linear``, ``F.relu``,
+    ``F.softmax``, ``matmul``, ...) catch it around their first use of the array, which costs
+    nothing on the dense path (3.11's zero-cost ``try``), and call ``nested_call``."""
+
+
+def nested_call(name: str, *args, **kwargs):
+    """Run the nested implementation of the functional ``name`` (``nested._ops.DISPATCH``)."""
+    from .nested import _ops
+
+    return _ops.DISPATCH[name](*args, **kwargs)
+
+
 _INFERENCE_RG_MSG = (
     "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
 )

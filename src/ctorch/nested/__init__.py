@@ -3,15 +3,13 @@
 ``NestedTensor`` (``_tensor.py``) is a ``ctorch.Tensor`` subclass holding its component
 tensors (``layout=ctorch.strided``) or one ``values`` tensor plus ``offsets``
 (``layout=ctorch.jagged``); nested ops are ordinary ctorch ops on those, so autograd needs no
-nested node of its own. Importing this module (``ctorch.nested`` is loaded on first use)
-attaches the nested ops and lets ``F.linear``/``F.softmax``/``matmul``/``bmm``/
-``F.scaled_dot_product_attention``/``F.relu``/``F.gelu``/``F.silu``/``F.dropout`` take
-nested inputs.
+nested node of its own. ``F.linear``/``F.softmax``/``F.log_softmax``/``matmul``/``bmm``/
+``F.scaled_dot_product_attention``/``F.relu``/``F.gelu``/``F.silu``/``F.dropout`` take nested
+inputs: a dense op reaching a nested tensor's missing array raises ``NestedInput``, which
+those functions catch (zero cost on the dense path) to call ``_ops.DISPATCH``.
 """
 
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 
@@ -264,60 +262,11 @@ def nested_tensor_from_jagged(
     return NestedTensor._jagged(vals, offsets, lengths, jd)
 
 
-def _dispatching(dense_fn, nested_fn, both: bool = False):
-    """``dense_fn`` with a nested first operand (or second, ``both``) sent to ``nested_fn``."""
-
-    @functools.wraps(dense_fn)
-    def f(*args, **kwargs):
-        if (args and type(args[0]) is NestedTensor) or (
-            both and len(args) > 1 and type(args[1]) is NestedTensor
-        ):
-            return nested_fn(*args, **kwargs)
-        return dense_fn(*args, **kwargs)
-
-    f._nested_dispatch = True
-    return f
-
-
 def _install() -> None:
-    """Attach the nested ops to ``NestedTensor``, and point the functional entry points that
-    take nested inputs at wrappers that send them here. Done when ``ctorch.nested`` is first
-    imported, so programs without nested tensors never pay for the wrappers' type test."""
-    import ctorch
-
-    from ..nn import functional as F
-
+    """Attach the nested ops to ``NestedTensor``. ``F.linear``/``F.relu``/``F.softmax``/
+    ``matmul``/``bmm``/... reach ``_ops.DISPATCH`` by catching ``NestedInput`` (no
+    wrappers: the functions keep their identity, so pickling them by name still works)."""
     _ops.install()
-    table = {
-        (F, "linear"): (_ops.linear, False),
-        (F, "softmax"): (_ops.softmax, False),
-        (F, "log_softmax"): (
-            lambda x, dim=None, _stacklevel=3, dtype=None: _ops.softmax(
-                x, dim, dtype=dtype, log=True
-            ),
-            False,
-        ),
-        (F, "relu"): (lambda x, inplace=False: _ops.nested_unary(x, "relu", inplace), False),
-        (F, "gelu"): (lambda x, approximate="none": x.gelu(approximate), False),
-        (F, "silu"): (lambda x, inplace=False: _ops.nested_unary(x, "silu", inplace), False),
-        (F, "dropout"): (
-            lambda x, p=0.5, training=True, inplace=False: x.dropout(p, training, inplace),
-            False,
-        ),
-        (F, "scaled_dot_product_attention"): (_ops.scaled_dot_product_attention, False),
-        (ctorch, "matmul"): (_ops.matmul, True),
-        (ctorch, "bmm"): (_ops.bmm, False),
-        (ctorch, "softmax"): (_ops.softmax, False),
-        (ctorch, "relu"): (lambda x: x.relu(), False),
-    }
-    for name in ("add", "sub", "mul", "div"):
-        table[(ctorch, name)] = (getattr(NestedTensor, name), False)
-    for name in ("exp", "log", "sin", "cos", "tanh", "sigmoid", "abs", "neg", "sqrt"):
-        table[(ctorch, name)] = (getattr(NestedTensor, name), False)
-    for (mod, name), (fn, both) in table.items():
-        cur = getattr(mod, name)
-        if not getattr(cur, "_nested_dispatch", False):
-            setattr(mod, name, _dispatching(cur, fn, both))
 
 
 _install()

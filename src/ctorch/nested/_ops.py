@@ -12,7 +12,15 @@ import numpy as np
 from .._tensor import Tensor
 from ._tensor import NestedTensor, unsupported
 
-__all__ = ["install", "linear", "matmul", "bmm", "softmax", "scaled_dot_product_attention"]
+__all__ = [
+    "DISPATCH",
+    "install",
+    "linear",
+    "matmul",
+    "bmm",
+    "softmax",
+    "scaled_dot_product_attention",
+]
 
 _NT = NestedTensor
 
@@ -633,3 +641,42 @@ def install() -> None:
             setattr(NT, name, _stub_method(name))
     NT.__hash__ = Tensor.__hash__
     NT.__format__ = lambda self, spec: format(repr(self), spec)
+
+
+def _relu_f(x, inplace=False):
+    return nested_unary(x, "relu", inplace)
+
+
+def _silu_f(x, inplace=False):
+    return nested_unary(x, "silu", inplace)
+
+
+def _gelu_f(x, approximate="none"):
+    return _gelu(x, approximate)
+
+
+def _dropout_f(x, p=0.5, training=True, inplace=False):
+    return _dropout(x, p, training, inplace)
+
+
+def _log_softmax_f(x, dim=None, dtype=None):
+    return softmax(x, dim, dtype=dtype, log=True)
+
+
+def _softmax_f(x, dim=None, dtype=None):
+    return softmax(x, dim, dtype=dtype)
+
+
+# the functional entry points that catch ``NestedInput`` (``_tensor.nested_call``)
+DISPATCH = {
+    "relu": _relu_f,
+    "silu": _silu_f,
+    "gelu": _gelu_f,
+    "dropout": _dropout_f,
+    "softmax": _softmax_f,
+    "log_softmax": _log_softmax_f,
+    "linear": linear,
+    "matmul": matmul,
+    "bmm": bmm,
+    "scaled_dot_product_attention": scaled_dot_product_attention,
+}

@@ -26,14 +26,14 @@ import numpy as np
 
 from .. import _dtype as D
 from .._size import Size
-from .._tensor import Tensor
+from .._tensor import NestedInput, Tensor
 
 __all__ = ["NestedTensor", "unsupported"]
 
 
 def unsupported(op: str) -> NotImplementedError:
-    """torch's error for an op without a nested kernel."""
-    return NotImplementedError(
+    """torch's error for an op without a nested kernel (a ``NotImplementedError``)."""
+    return NestedInput(
         f"Could not run 'aten::{op}' with arguments from the 'NestedTensorCPU' backend: "
         f"'{op}' is not supported for nested tensors in ctorch (supported: elementwise "
         "ops, sum/mean over regular dims, softmax, matmul/bmm, linear, transpose, "
