@@ -56,7 +56,8 @@ def _caller_op() -> str:
                 from ..sparse._tensor import _table_name
 
                 co = _table_name(f.f_locals.get("fn_cls")) or co
-            if not co.startswith("<") and co not in ("fn", "wrapper", "f", "forward", "apply"):
+            skip = ("fn", "wrapper", "f", "forward", "apply", "autocast_wrapper", "checked")
+            if not co.startswith("<") and co not in skip:
                 name = co.strip("_") or co
         f = f.f_back
     return name or "unknown op"
