@@ -101,6 +101,7 @@ class layout:
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+jagged = layout("jagged")  # ctorch.nested's jagged layout
 
 
 class memory_format:
@@ -668,6 +669,7 @@ _LAZY = {
     "mps": "ctorch.mps",
     "functional": "ctorch.functional",
     "masked": "ctorch.masked",
+    "nested": "ctorch.nested",
 }
 
 

@@ -18,8 +18,9 @@ from . import _warnings
 from ._device import CPU, as_device, device
 from ._size import Size
 from .autograd import function as _autograd_function
+from .autograd import grad_mode as _grad_mode
 from .autograd.function import AccumulateGrad, RemovableHandle
-from .autograd.grad_mode import state
+from .autograd.grad_mode import INFERENCE_VERSION, state
 
 __all__ = ["Tensor", "is_tensor"]
 
@@ -67,6 +68,37 @@ def storage_root(a):
 
 _ag_backward = None  # ctorch.autograd.backward, bound on the first Tensor.backward()
 
+# open inference_mode(True) scopes in all threads (``grad_mode._add_scope``): while 0,
+# ``_make`` skips the thread-local inference-mode read
+_inference_scopes = 0
+
+
+def _set_inference_count(n: int) -> None:
+    global _inference_scopes
+    _inference_scopes = n
+
+
+_grad_mode._on_count = _set_inference_count
+
+
+class NestedInput(NotImplementedError):
+    """Raised when a dense op reaches a nested tensor's missing array (``ctorch.nested``).
+    The functional entry points that take nested tensors (``F.linear``, ``F.relu``,
+    ``F.softmax``, ``matmul``, ...) catch it around their first use of the array, which costs
+    nothing on the dense path (3.11's zero-cost ``try``), and call ``nested_call``."""
+
+
+def nested_call(name: str, *args, **kwargs):
+    """Run the nested implementation of the functional ``name`` (``nested._ops.DISPATCH``)."""
+    from .nested import _ops
+
+    return _ops.DISPATCH[name](*args, **kwargs)
+
+
+_INFERENCE_RG_MSG = (
+    "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+)
+
 
 class Tensor(_MethodsStub):
     """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
@@ -110,7 +142,8 @@ class Tensor(_MethodsStub):
         t._rg = False
         t.grad_fn = None
         t._output_nr = 0
-        t._vref = [0]
+        # allocated in inference mode: an inference tensor (``is_inference``)
+        t._vref = INFERENCE_VERSION if _inference_scopes and state.inference else [0]
         t._grad = None
         t._acc = None
         t._base = None
@@ -179,6 +212,7 @@ class Tensor(_MethodsStub):
 
     is_xpu = False
     is_mps = False
+    is_nested = False  # ctorch.nested.NestedTensor says True
     is_sparse = False
     is_quantized = False
     is_meta = False
@@ -321,6 +355,8 @@ class Tensor(_MethodsStub):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         requires_grad = bool(requires_grad)
+        if requires_grad and self._vref is INFERENCE_VERSION and not state.inference:
+            raise RuntimeError(_INFERENCE_RG_MSG)
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
@@ -373,6 +409,8 @@ class Tensor(_MethodsStub):
 
     @property
     def _version(self) -> int:
+        if self._vref is INFERENCE_VERSION:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vref[0]
 
     def _bump(self) -> None:
@@ -616,7 +654,7 @@ class Tensor(_MethodsStub):
         t._rg = False
         t.grad_fn = None
         t._output_nr = 0
-        t._vref = [0]
+        t._vref = INFERENCE_VERSION if _inference_scopes and state.inference else [0]
         t._grad = None
         t._acc = None
         t._base = None

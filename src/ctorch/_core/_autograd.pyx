@@ -262,6 +262,7 @@ cdef object _fn_globals = None  # ctorch.autograd.function's globals (its ``_rec
 cdef object _unalias = None
 cdef object _format_stack = None
 cdef object _make_tensor = None
+cdef object _inference_version = None  # grad_mode.INFERENCE_VERSION: inference tensors' _vref
 cdef tuple _TRUE1 = (True,)
 cdef tuple _NO_EDGE = (None, 0)
 
@@ -271,9 +272,12 @@ cdef list _FALSES = None
 cdef object _object_new = object.__new__
 
 
-def init_record(fn_globals, unalias, format_stack, NullContext, list falses):
+def init_record(fn_globals, unalias, format_stack, NullContext, list falses,
+                inference_version):
     """Bind ``ctorch.autograd.function``'s helpers (called once, with ``init``)."""
     global _fn_globals, _unalias, _format_stack, _make_tensor, _NullContext, _FALSES
+    global _inference_version
+    _inference_version = inference_version
     _fn_globals = fn_globals
     _unalias = unalias
     _format_stack = format_stack
@@ -363,6 +367,14 @@ cdef object _apply(cls, tuple args, dict kwargs):
     return outputs
 
 
+_INFERENCE_SAVE_MSG = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`."
+)
+
+
 cdef class SavedTensor:
     """A tensor saved for backward with the version it had (``ctx.save_for_backward``).
     An output of the node itself is kept as its array, not the tensor (the graph then holds
@@ -378,6 +390,8 @@ cdef class SavedTensor:
 
     def __init__(self, t, node):
         self.version_ref = t._vref
+        if self.version_ref is _inference_version:
+            raise RuntimeError(_INFERENCE_SAVE_MSG)
         self.version = self.version_ref[0]
         if t.grad_fn is node:
             self.tensor = None

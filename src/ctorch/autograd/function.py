@@ -13,7 +13,7 @@ import traceback
 import weakref
 
 from .._core import _autograd
-from .grad_mode import state
+from .grad_mode import INFERENCE_VERSION, state
 
 __all__ = [
     "Function",
@@ -172,7 +172,9 @@ def _set_tensor_class(cls) -> None:
     from . import engine
 
     engine._bind(cls)
-    _autograd.init_record(globals(), _unalias, traceback.format_stack, NullContext, _FALSES)
+    _autograd.init_record(
+        globals(), _unalias, traceback.format_stack, NullContext, _FALSES, INFERENCE_VERSION
+    )
 
 
 class _FunctionMeta(type):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 
 from .._core._gradmode import GradState
 
@@ -35,6 +36,54 @@ def is_grad_enabled() -> bool:
 
 def is_inference_mode_enabled() -> bool:
     return state.inference
+
+
+# Inference tensors (torch's rules): a tensor allocated while this thread is in inference mode
+# is an inference tensor (``Tensor._make`` gives it the shared marker ``INFERENCE_VERSION``
+# as its version counter). ``_make`` is on every op's path, so it must not read the
+# thread-local flag every time: ``inference_mode`` keeps a process-wide count of open
+# ``inference_mode(True)`` scopes (all threads) and hands it to ``_on_count`` (set by
+# ``ctorch._tensor``); while the count is 0, ``_make`` pays one module-global read.
+_INPLACE_MSG = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+class _InferenceVersion(list):
+    """The version "counter" every inference tensor shares (torch's have none): reading it
+    gives 0, and a bump (every in-place path ends with ``t._vref[0] += 1``) outside inference
+    mode raises torch's in-place error; inside inference mode it is a no-op."""
+
+    __slots__ = ()
+
+    def __setitem__(self, i, v) -> None:
+        if not state.inference:
+            raise RuntimeError(_INPLACE_MSG)
+
+
+INFERENCE_VERSION = _InferenceVersion([0])
+
+
+def check_inference_inplace(t) -> None:
+    """Raise torch's error for an in-place update of inference tensor ``t`` outside
+    inference mode (called before the write where the in-place path allows it)."""
+    if t._vref is INFERENCE_VERSION and not state.inference:
+        raise RuntimeError(_INPLACE_MSG)
+
+
+_count = 0
+_count_lock = threading.Lock()
+_on_count = None  # ctorch._tensor._set_inference_count
+
+
+def _add_scope(d: int) -> None:
+    global _count
+    with _count_lock:
+        _count += d
+        if _on_count is not None:
+            _on_count(_count)
 
 
 class _DecoratorContextManager:
@@ -131,7 +180,10 @@ class set_grad_enabled(_DecoratorContextManager):
 
 
 class inference_mode(_DecoratorContextManager):
-    """Like no_grad (ctorch has no separate inference tensors)."""
+    """``torch.inference_mode(mode=True)``: grad mode off, and tensors allocated inside are
+    inference tensors (``Tensor.is_inference``; no version counter, no autograd: an in-place
+    update outside inference mode, or saving one for backward, raises torch's errors).
+    ``inference_mode(False)`` turns it off and grad mode on (torch's guard), even under no_grad."""
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
@@ -144,11 +196,17 @@ class inference_mode(_DecoratorContextManager):
     def __enter__(self) -> None:
         self.prev = (state.enabled, state.inference)
         if self.mode:
+            _add_scope(1)
             state.enabled = False
             state.inference = True
+        else:  # torch's InferenceMode(false) guard: grad mode on (even under no_grad)
+            state.enabled = True
+            state.inference = False
 
     def __exit__(self, *exc) -> bool:
         state.enabled, state.inference = self.prev
+        if self.mode:
+            _add_scope(-1)
         return False
 
     def clone(self):

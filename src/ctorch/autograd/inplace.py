@@ -16,7 +16,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from . import function as _F
 from .function import Function
-from .grad_mode import state
+from .grad_mode import _INPLACE_MSG, INFERENCE_VERSION, state
 
 _wrap = Tensor._make
 _nd = np.ndarray
@@ -32,6 +32,8 @@ _NO_GRAD_VIEW_MSG = (
 
 
 def check_writable(t: Tensor, op: str) -> None:
+    if t._vref is INFERENCE_VERSION and not state.inference:
+        raise RuntimeError(_INPLACE_MSG)
     a = t._a
     if type(a) is _nd and not a.flags.writeable:
         if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape, strict=True)):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import NestedInput, Tensor
 from ..ops._util import SCALAR_TYPE_NAMES
 
 INTS = ("int64", "int32", "uint8", "bool")
@@ -379,7 +379,11 @@ def _wrap(fn: Callable, spec) -> Callable:
     @functools.wraps(fn)
     def checked(*args, **kwargs):
         x = args[0] if args else kwargs.get(first)
-        if isinstance(x, Tensor) and x._a.dtype.kind in kinds:
+        try:
+            bad = isinstance(x, Tensor) and x._a.dtype.kind in kinds
+        except NestedInput:  # a nested tensor: ctorch.nested's rules (fn dispatches)
+            bad = False
+        if bad:
             x, rest, kw = split(args, kwargs)
             spec(x, rest, kw)
         return fn(*args, **kwargs)

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _warnings
 from .._backend import xp_of
-from .._tensor import Tensor
+from .._tensor import NestedInput, Tensor, nested_call
 from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
@@ -219,8 +219,11 @@ def _copy_into(input: Tensor, out_fn: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
-        raise RuntimeError("Boolean inputs not supported for relu")
+    try:
+        if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+            raise RuntimeError("Boolean inputs not supported for relu")
+    except NestedInput:  # a nested tensor (ctorch.nested): no cost on the dense path
+        return nested_call("relu", input, inplace)
     if inplace:
         return relu_(input)
     return _unary.relu(input)
@@ -271,13 +274,19 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    return _unary.gelu(input, approximate)
+    try:
+        return _unary.gelu(input, approximate)
+    except NestedInput:
+        return nested_call("gelu", input, approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    if inplace:
-        return _copy_into(input, lambda input: _unary.silu(input))
-    return _unary.silu(input)
+    try:
+        if inplace:
+            return _copy_into(input, lambda input: _unary.silu(input))
+        return _unary.silu(input)
+    except NestedInput:
+        return nested_call("silu", input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -402,7 +411,10 @@ def softmin(
 # ====================================================================== dropout
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training)."""
-    return _dropout_ops.dropout(input, p, training, inplace)
+    try:
+        return _dropout_ops.dropout(input, p, training, inplace)
+    except NestedInput:
+        return nested_call("dropout", input, p, training, inplace)
 
 
 def _feature_dropout(
@@ -538,8 +550,11 @@ def feature_alpha_dropout(
 # ====================================================================== linear / embedding
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one fused op."""
-    if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    try:
+        if input._a.dtype.kind == "b":  # torch's rule inline (hot path; nn/_int_inputs.py)
+            raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    except NestedInput:  # a nested tensor (ctorch.nested): no cost on the dense path
+        return nested_call("linear", input, weight, bias)
     return _linalg.linear(input, weight, bias)
 
 
@@ -658,6 +673,18 @@ def scaled_dot_product_attention(
     enable_gqa: bool = False,
 ) -> Tensor:
     """``softmax(Q K^T * scale + mask) V`` (boolean masks: True = may attend)."""
+    if query.is_nested:  # ctorch.nested
+        return nested_call(
+            "scaled_dot_product_attention",
+            query,
+            key,
+            value,
+            attn_mask,
+            dropout_p,
+            is_causal,
+            scale,
+            enable_gqa,
+        )
     if attn_mask is not None and not isinstance(attn_mask, Tensor):
         from .attention.bias import CausalBias
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import sgemm_kernels, xp_of
 from .._half import BF16, convert, half_kernels, is_half
-from .._tensor import Tensor
+from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -197,21 +197,24 @@ def matmul(input, other, *, out=None):
             else f"matmul(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
     a, b = input._a, other._a
-    if (
-        a.ndim == 1
-        and b.ndim == 1
-        and out is None
-        and type(a) is np.ndarray
-        and type(b) is np.ndarray
-        and a.shape == b.shape
-        and a.dtype == b.dtype
-        and (a.dtype == _F32 or a.dtype == _F64)
-        and not (state.enabled and (input._rg or other._rg))
-        and _fn_mod._autocast is None
-    ):
-        # a dot product with nothing to record or cast: MatMul.forward's own NumPy call
-        # (same bits) without the checks and frames the general case needs
-        return _wrap(np.asarray(np.matmul(a, b), a.dtype))
+    try:
+        if (
+            a.ndim == 1
+            and b.ndim == 1
+            and out is None
+            and type(a) is np.ndarray
+            and type(b) is np.ndarray
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and (a.dtype == _F32 or a.dtype == _F64)
+            and not (state.enabled and (input._rg or other._rg))
+            and _fn_mod._autocast is None
+        ):
+            # a dot product with nothing to record or cast: MatMul.forward's own NumPy call
+            # (same bits) without the checks and frames the general case needs
+            return _wrap(np.asarray(np.matmul(a, b), a.dtype))
+    except NestedInput:  # a nested lhs (ctorch.nested): no cost on the dense path
+        return nested_call("matmul", input, other, out=out)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
@@ -287,10 +290,13 @@ def mm(input, mat2, *, out=None):
 
 
 def bmm(input, mat2, *, out=None):
-    if input._a.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if mat2._a.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
+    try:
+        if input._a.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        if mat2._a.ndim != 3:
+            raise RuntimeError("batch2 must be a 3D tensor")
+    except NestedInput:  # a nested operand (ctorch.nested)
+        return nested_call("bmm", input, mat2, out=out)
     if input._a.shape[0] != mat2._a.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {input._a.shape[0]} and {mat2._a.shape[0]}")
     return matmul(input, mat2, out=out)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._backend import contiguous, kernels_for, xp_of
 from .._half import hkernel, is_half, u16
-from .._tensor import Tensor
+from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import _F32, _F64, dims_tuple, wrap_dim
@@ -214,8 +214,14 @@ def _softmax_impl(input, dim, dtype, log):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_impl(input, dim, dtype, False)
+    try:
+        return _softmax_impl(input, dim, dtype, False)
+    except NestedInput:  # a nested tensor (ctorch.nested): no cost on the dense path
+        return nested_call("softmax", input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    return _softmax_impl(input, dim, dtype, True)
+    try:
+        return _softmax_impl(input, dim, dtype, True)
+    except NestedInput:
+        return nested_call("log_softmax", input, dim, dtype=dtype)

@@ -39,10 +39,12 @@ def is_neg(input: Tensor) -> bool:
 
 
 def is_inference(input: Tensor) -> bool:
-    """``torch.is_inference``: ctorch's inference mode makes no separate inference tensors
-    (it acts as no_grad), so always False."""
+    """``torch.is_inference``: whether ``input`` is an inference tensor (allocated in
+    inference mode, or a view of one)."""
+    from ..autograd.grad_mode import INFERENCE_VERSION
+
     _need_tensor("is_inference", "input", input)
-    return False
+    return input._vref is INFERENCE_VERSION
 
 
 def is_signed(input: Tensor) -> bool:
