@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-import inspect
 import numbers
 
 import numpy as np
 
+from .._subclass import install_stubs
 from .._tensor import Tensor
 from ._tensor import NestedTensor, unsupported
 
@@ -622,25 +622,7 @@ def install() -> None:
     NT.__abs__ = NT.abs
     NT.__pos__ = lambda self: self
 
-    own = set()
-    for klass in NT.__mro__:
-        if klass is Tensor:
-            break
-        own.update(klass.__dict__)
-    for name in dir(Tensor):
-        if name in own or name in _KEEP:
-            continue
-        if name.startswith("_"):
-            if name in _DUNDERS:
-                setattr(NT, name, _stub_method(_DUNDERS[name]))
-            continue
-        raw = inspect.getattr_static(Tensor, name)
-        if isinstance(raw, property):
-            setattr(NT, name, _stub_property(name))
-        elif callable(raw) or isinstance(raw, (staticmethod, classmethod)):
-            setattr(NT, name, _stub_method(name))
-    NT.__hash__ = Tensor.__hash__
-    NT.__format__ = lambda self, spec: format(repr(self), spec)
+    install_stubs(NT, _KEEP, _DUNDERS, _stub_method, _stub_property)
 
 
 def _relu_f(x, inplace=False):

@@ -20,12 +20,12 @@ Tensor methods nested tensors do not support are replaced by stubs raising the s
 from __future__ import annotations
 
 import itertools
-import sys
 
 import numpy as np
 
 from .. import _dtype as D
 from .._size import Size
+from .._subclass import caller_op
 from .._tensor import NestedInput, Tensor
 
 __all__ = ["NestedTensor", "unsupported"]
@@ -43,24 +43,7 @@ def unsupported(op: str) -> NotImplementedError:
 
 def _caller_op() -> str:
     """The outermost ctorch function on the stack below user code (the op the user called)."""
-    f = sys._getframe(2)
-    name = None
-    while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if not mod.startswith("ctorch"):
-            if name is not None:
-                break
-        elif not mod.startswith("ctorch.nested"):
-            co = f.f_code.co_name
-            if co == "fn":  # a function generated from the op table: its Function names it
-                from ..sparse._tensor import _table_name
-
-                co = _table_name(f.f_locals.get("fn_cls")) or co
-            skip = ("fn", "wrapper", "f", "forward", "apply", "autocast_wrapper", "checked")
-            if not co.startswith("<") and co not in skip:
-                name = co.strip("_") or co
-        f = f.f_back
-    return name or "unknown op"
+    return caller_op("ctorch.nested")
 
 
 class _NoDense:

@@ -19,14 +19,13 @@ Tensor methods that sparse tensors do not support are replaced by stubs raising 
 
 from __future__ import annotations
 
-import inspect
-import sys
-
 import numpy as np
 
 from .. import _dtype as D
 from .._device import device
 from .._size import Size
+from .._subclass import caller_op
+from .._subclass import install_stubs as _install_stubs
 from .._tensor import Tensor
 from . import _arrays as AR
 
@@ -58,37 +57,7 @@ def unsupported(op: str, t=None) -> NotImplementedError:
 
 def _caller_op() -> str:
     """The name of the outermost ctorch function on the stack (the op the user called)."""
-    f = sys._getframe(2)
-    name = None
-    while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if not mod.startswith("ctorch"):
-            if name is not None:
-                break
-        elif not mod.startswith("ctorch.sparse"):
-            co = f.f_code.co_name
-            if co == "autocast_wrapper":  # ctorch._autocast's public wrapper: transparent
-                f = f.f_back
-                continue
-            if co == "fn":  # a function generated from the op table: its Function names it
-                co = _table_name(f.f_locals.get("fn_cls")) or co
-            if co in ("__new__", "__init__"):  # a constructor: name its class
-                owner = f.f_locals.get("cls") or type(f.f_locals.get("self"))
-                co = getattr(owner, "__name__", co)
-            if not co.startswith("<"):
-                name = co.strip("_") or co
-        f = f.f_back
-    return name or "unknown op"
-
-
-def _table_name(fn_cls) -> str | None:
-    from ..ops import binary, unary
-
-    for table in (unary.PUBLIC, binary.PUBLIC):
-        for name, fn in table.items():
-            if getattr(fn, "Function", None) is fn_cls:
-                return fn.__name__ or name
-    return None
+    return caller_op("ctorch.sparse")
 
 
 class _NoDense:
@@ -508,25 +477,4 @@ def _stub_property(op: str):
 def install_stubs() -> None:
     """Replace every public Tensor member that SparseTensor does not define by a stub that
     raises ``unsupported``. Called once ctorch has attached all its methods."""
-    own = set()
-    for klass in SparseTensor.__mro__:
-        if klass is Tensor:
-            break
-        own.update(klass.__dict__)
-    for name in dir(Tensor):
-        if name in own or name in _KEEP:
-            continue
-        if name.startswith("_"):
-            if name in _DUNDERS:
-                op = _DUNDERS[name]
-                if name == "__format__":
-                    continue
-                setattr(SparseTensor, name, _stub_method(op))
-            continue
-        raw = inspect.getattr_static(Tensor, name)
-        if isinstance(raw, property):
-            setattr(SparseTensor, name, _stub_property(name))
-        elif callable(raw) or isinstance(raw, (staticmethod, classmethod)):
-            setattr(SparseTensor, name, _stub_method(name))
-    SparseTensor.__hash__ = Tensor.__hash__
-    SparseTensor.__format__ = lambda self, spec: format(repr(self), spec)
+    _install_stubs(SparseTensor, _KEEP, _DUNDERS, _stub_method, _stub_property)
