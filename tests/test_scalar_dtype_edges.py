@@ -454,3 +454,59 @@ def test_matrix_norm_of_empty_matrices_is_zero(ord_, shape):
     if ord_ == 2:  # the negative orders keep amin's error, as torch's
         with pytest.raises(IndexError):
             ctorch.linalg.matrix_norm(ctorch.zeros(*shape), -2)
+
+
+# ---------------------------------------------------------------- creation from Python/NumPy data
+@pytest.mark.parametrize(
+    "data,exc,match",
+    [
+        ([2**63, 1], ValueError, "Overflow when unpacking long long"),
+        ([[2**64]], ValueError, "Overflow when unpacking long long"),
+        (2**63, ValueError, "Overflow when unpacking long long"),
+        ([None], RuntimeError, "Could not infer dtype of NoneType"),
+        ([1, None], RuntimeError, "Could not infer dtype of NoneType"),
+        ({1, 2}, RuntimeError, "Could not infer dtype of set"),
+        (["a"], ValueError, "too many dimensions 'str'"),
+        (np.arange(4, dtype=">f4"), ValueError, "byte order"),
+    ],
+)
+def test_tensor_from_bad_python_data_raises_as_torch(data, exc, match):
+    # tensor([2**63]) used to wrap silently to -2**63
+    for L in [ctorch] + ([torch] if torch is not None else []):
+        with pytest.raises(exc, match=match):
+            L.tensor(data)
+
+
+def test_tensor_big_ints_with_a_float_are_floats():
+    _check(lambda L: L.tensor([2**63, 1.5]), ([9.223372036854776e18, 1.5], "float32"))
+    assert ctorch.tensor([2**64, 1.0]).tolist() == [2.0**64, 1.0]
+    assert ctorch.tensor([-(2**63), 2**63 - 1]).tolist() == [-(2**63), 2**63 - 1]
+
+
+def test_big_endian_arrays_refused_by_every_entry():
+    be = np.arange(4, dtype=">f4")
+    for fn in (ctorch.tensor, ctorch.from_numpy, ctorch.as_tensor, ctorch.asarray):
+        with pytest.raises(ValueError, match="byte order"):
+            fn(be)
+
+
+def test_asarray_copy_argument():
+    a = np.zeros(2)
+    t = ctorch.asarray(a, copy=True)
+    t.fill_(7)
+    assert a.tolist() == [0.0, 0.0]
+    ctorch.asarray(a, copy=False).fill_(3)
+    assert a.tolist() == [3.0, 3.0]
+    with pytest.raises(ValueError, match="copy=False"):
+        ctorch.asarray(a, dtype=ctorch.float32, copy=False)
+    assert ctorch.asarray([1.0], requires_grad=True).requires_grad
+    src = ctorch.ones(2)
+    c = ctorch.asarray(src, copy=True, dtype=ctorch.int32)
+    assert c.dtype == ctorch.int32 and c._a is not src._a
+
+
+def test_compare_with_none_and_matmul_with_ndarray():
+    t = ctorch.ones(2)
+    assert (t == None) is False  # noqa: E711 - the comparison under test
+    assert (t != None) is True  # noqa: E711
+    _check(lambda L: L.ones(2, 2) @ np.ones(2), ([2.0, 2.0], "float64"))

@@ -82,8 +82,13 @@ def _infer_np(data, exact: bool = False):
             raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
         return a if exact else a.astype(D.to_numpy_dtype(dt), copy=False)
     a = np.array(data)
-    if a.dtype == object:
-        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
+    if a.dtype == object or (a.dtype == np.uint64 and not isinstance(data, np.integer)):
+        a = _object_data(data, a)
+    if a.dtype == np.float64 and isinstance(data, (list, tuple)) and a.size:
+        with np.errstate(invalid="ignore"):
+            big = bool((np.abs(a) >= 2.0**63).any())
+        if big:  # NumPy made floats of ints past int64 mixed with others ([2**63, 1])
+            a = _object_data(data, a)
     if a.dtype.kind in "fV" and a.dtype != np.float64:
         return a
     if exact and a.dtype.kind in "fciubV":
@@ -95,8 +100,38 @@ def _infer_np(data, exact: bool = False):
     if a.dtype.kind in "iu" and not isinstance(data, (np.integer, np.ndarray)):
         return a.astype(np.int64)
     if a.dtype.kind in "US":
+        if isinstance(data, (list, tuple)) and a.ndim == 1:  # torch's words for ['a']
+            raise ValueError(f"too many dimensions '{'str' if a.dtype.kind == 'U' else 'bytes'}'")
         raise TypeError(f"new(): invalid data type '{a.dtype.kind == 'U' and 'str' or 'bytes'}'")
     return a
+
+
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _leaves(x)
+    else:
+        yield data
+
+
+def _object_data(data, a):
+    """Python data NumPy could only hold as objects (or as uint64, which the int64 cast would
+    wrap: tensor([2**63]) was -2**63), as torch takes it: an int beyond int64 overflows
+    unless a float in the data makes the tensor floating (then all become floats); any other
+    element has no dtype. Returns the array to use, or raises torch's error."""
+    leaves = list(_leaves(data))
+    if not any(isinstance(x, (float, complex)) for x in leaves):  # a float makes all float
+        for x in leaves:
+            if type(x) is int and not -(2**63) <= x < 2**63:
+                raise ValueError("Overflow when unpacking long long")
+    if a.dtype != object:
+        return a
+    bad = [x for x in leaves if not isinstance(x, (int, float, complex))][:1]
+    if not bad and leaves:  # numbers only, ints past uint64 with a float: all floats
+        return np.array(
+            data, dtype=np.complex128 if any(type(x) is complex for x in leaves) else np.float64
+        )
+    raise RuntimeError(f"Could not infer dtype of {type(bad[0] if bad else data).__name__}")
 
 
 def _flat_first(data):
@@ -191,6 +226,7 @@ def tensor(
         t = _wrap(a)
         return t.requires_grad_(True) if requires_grad else t
     a = _infer_np(data, exact=dtype is not None)
+    _check_byteorder(a)  # torch refuses a non-native byte order rather than convert it
     if dtype is not None:
         if a.dtype.kind == "c" and _np_dtype(dtype).kind != "c" and not _is_array(data):
             raise TypeError("must be real number, not complex")  # torch, for Python data
@@ -218,6 +254,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             t = t.to(device)
         return t
     if isinstance(data, np.ndarray):
+        _check_byteorder(data)
         shareable = data.dtype.kind in "biufcV" and _storable(data.dtype)
         t = from_numpy(data) if shareable else tensor(data)
         if dtype is not None and D._as_dtype(dtype) is not t.dtype:
@@ -231,26 +268,47 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(
+    obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad: bool = False
+) -> Tensor:
+    """``torch.asarray``: ``as_tensor`` (memory shared where dtype and device allow), a copy
+    with ``copy=True``, and torch's error with ``copy=False`` where sharing is impossible."""
+    if copy:
+        if isinstance(obj, Tensor):
+            t = obj.detach().clone()
+            t = t.to(dtype) if dtype is not None else t
+            t = t.to(device) if device is not None else t
+        else:
+            t = tensor(obj, dtype=dtype, device=device)
+    else:
+        t = as_tensor(obj, dtype=dtype, device=device)
+        if copy is False and not (
+            (isinstance(obj, Tensor) and t._a is obj._a)
+            or (isinstance(obj, np.ndarray) and np.shares_memory(t._a, obj))
+        ):
+            raise ValueError("can't alias tensor from the given object, copy=False")
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _check_byteorder(a: np.ndarray) -> None:
+    if not a.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion "
+            "between byte orders is currently not supported."
+        )
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor viewing the same memory as ``ndarray`` (any strides; read-only stays read-only)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _check_byteorder(ndarray)
     if not _storable(ndarray.dtype):
         raise TypeError(
             f"from_numpy: can't share memory with a numpy.{ndarray.dtype} array: ctorch has no "
             "such dtype. Supported: float64, float32, float16, bfloat16, complex64, complex128, int64, "
             "int32, int16, int8, uint8 and bool; ctorch.tensor(a) copies it into the nearest "
             "signed type."
-        )
-    if ndarray.dtype.byteorder not in "=|" and not (
-        ndarray.dtype.byteorder == "<" and np.little_endian
-    ):
-        raise ValueError(
-            "given numpy array has byte order different from the native byte order. Conversion "
-            "between byte orders is currently not supported."
         )
     # an ndarray subclass (np.memmap...) is stored as a base-class view of the same memory
     return _wrap(ndarray if type(ndarray) is np.ndarray else ndarray.view(np.ndarray))

@@ -48,8 +48,8 @@ def attach(T) -> None:
     T.__rmod__ = lambda s, o: A.remainder(_lift(o, s), s)
     T.__pow__ = lambda s, o: A.pow(s, o)
     T.__rpow__ = lambda s, o: A.pow(o, s)
-    T.__matmul__ = lambda s, o: L.matmul(s, _lift(o, s))
-    T.__rmatmul__ = lambda s, o: L.matmul(_lift(o, s), s)
+    T.__matmul__ = lambda s, o: _matmul_lifted(s, o, False)
+    T.__rmatmul__ = lambda s, o: _matmul_lifted(s, o, True)
     T.__neg__ = lambda s: U.neg(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: U.abs(s)
@@ -409,11 +409,21 @@ def _xpu(self, device=None, non_blocking=False, memory_format=None):
 
 
 def _cmp_ok(o):
-    return (
-        o is None
-        or isinstance(o, (Tensor, int, float, bool, complex, np.ndarray, np.generic, list, tuple))
-        and o is not None
-    )
+    # None (and any other object) gives NotImplemented: Python then compares identities, so
+    # ``t == None`` is False and ``t != None`` True, as torch
+    return isinstance(o, (Tensor, int, float, bool, complex, np.ndarray, np.generic, list, tuple))
+
+
+def _matmul_lifted(s, o, reverse):
+    """``s @ o`` (``o @ s`` when ``reverse``); a NumPy operand promotes with the tensor as
+    NumPy's matmul would (torch leaves ``tensor @ ndarray`` to NumPy: float32 @ float64 gives
+    float64)."""
+    from_numpy = isinstance(o, np.ndarray)
+    o = _lift(o, s)
+    if from_numpy and o.dtype != s.dtype:
+        dt = D.promote_types(s.dtype, o.dtype)
+        s, o = s.to(dt), o.to(dt)
+    return L.matmul(o, s) if reverse else L.matmul(s, o)
 
 
 def _lift(o, like):
