@@ -510,3 +510,66 @@ def test_compare_with_none_and_matmul_with_ndarray():
     assert (t == None) is False  # noqa: E711 - the comparison under test
     assert (t != None) is True  # noqa: E711
     _check(lambda L: L.ones(2, 2) @ np.ones(2), ([2.0, 2.0], "float64"))
+
+
+# ---------------------------------------------------------------- torch names added this session
+_DTS = [
+    "bool",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+]
+
+
+def test_can_cast_every_pair():
+    for a in _DTS:
+        for b in _DTS:
+            got = ctorch.can_cast(getattr(ctorch, a), getattr(ctorch, b))
+            if torch is not None:
+                assert got == torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    assert not ctorch.can_cast(ctorch.float32, ctorch.int32)
+    assert ctorch.can_cast(ctorch.int32, ctorch.float16)
+
+
+def test_deterministic_debug_mode_and_warn_always():
+    try:
+        for mode, expect in (("warn", 1), ("error", 2), (0, 0), (1, 1), ("default", 0)):
+            ctorch.set_deterministic_debug_mode(mode)
+            assert ctorch.get_deterministic_debug_mode() == expect
+            assert ctorch.are_deterministic_algorithms_enabled() == (expect != 0)
+            assert ctorch.is_deterministic_algorithms_warn_only_enabled() == (expect == 1)
+        with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+            ctorch.set_deterministic_debug_mode("loud")
+        ctorch.set_warn_always(True)
+        assert ctorch.is_warn_always_enabled()
+    finally:
+        ctorch.set_deterministic_debug_mode(0)
+        ctorch.set_warn_always(False)
+
+
+def test_empty_permuted_nonzero_static_dim_order_get_device():
+    def fn(L):
+        e = L.empty_permuted((2, 3, 4), (0, 2, 1))
+        return (
+            tuple(e.shape),
+            e.stride(),
+            L.nonzero_static(L.tensor([0, 1, 2]), size=4).tolist(),
+            L.nonzero_static(L.tensor([[1, 0], [1, 1]]), size=2, fill_value=-5).tolist(),
+            L.tensor([0, 1, 2]).nonzero_static(size=1).tolist(),
+            L.ones(2, 3).t().dim_order(),
+            L.empty_permuted((2, 3, 4), (2, 0, 1)).dim_order(),
+            L.get_device(L.ones(1)),
+        )
+
+    ours = fn(ctorch)
+    assert ours[1] == (12, 1, 3) and ours[2] == [[1], [2], [-1], [-1]]
+    if torch is not None:
+        assert ours == fn(torch)

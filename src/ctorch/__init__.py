@@ -473,11 +473,13 @@ def set_num_interop_threads(n) -> None:
 
 
 _deterministic = [False]
+_deterministic_warn_only = [False]
 
 
 def use_deterministic_algorithms(mode: builtins_bool, *, warn_only=False) -> None:  # noqa: F821
-    """ctorch's CPU kernels are deterministic already; the flag is recorded."""
+    """ctorch's CPU kernels are deterministic already; the flags are recorded."""
     _deterministic[0] = builtins.bool(mode)
+    _deterministic_warn_only[0] = builtins.bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled():
@@ -851,6 +853,11 @@ from .ops.surface5a_numeric import (  # noqa: E402
 
 mode = _mode
 # --- end of surf5a names ---
+
+from .ops import surface_s19 as _surface_s19  # noqa: E402
+
+globals().update({_n: getattr(_surface_s19, _n) for _n in _surface_s19.__all__})
+_surface_s19.attach(Tensor)
 
 # --- more torch names (#14 groups 2-4, branch surf5b): in-place forms, aliases, *_copy ---
 from .ops import surface5b as _surface5b  # noqa: E402
