@@ -573,3 +573,22 @@ def test_empty_permuted_nonzero_static_dim_order_get_device():
     assert ours[1] == (12, 1, 3) and ours[2] == [[1], [2], [-1], [-1]]
     if torch is not None:
         assert ours == fn(torch)
+
+
+def test_as_subclass_is_an_alias_in_the_graph():
+    class Sub(ctorch.Tensor):
+        pass
+
+    z = ctorch.ones(2, requires_grad=True)
+    w = z.as_subclass(Sub)
+    assert type(w) is Sub and w.requires_grad
+    (w * 3).sum().backward()
+    assert z.grad.tolist() == [3.0, 3.0]
+    a = ctorch.zeros(2)
+    a.as_subclass(Sub)[0] = 5
+    assert a.tolist() == [5.0, 0.0]  # same memory
+    with pytest.raises(TypeError, match="must be a subclass of torch.Tensor"):
+        a.as_subclass(int)
+    if torch is not None:
+        with pytest.raises(TypeError):
+            torch.zeros(2).as_subclass(int)

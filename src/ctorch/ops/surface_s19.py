@@ -1,6 +1,6 @@
 """torch names real code calls that ctorch lacked (issue #14, session 19): ``can_cast``,
 ``get_device``, the deterministic debug mode and warn-always switches, ``empty_permuted``,
-``nonzero_static`` and ``Tensor.dim_order``."""
+``nonzero_static``, ``Tensor.dim_order`` and ``Tensor.as_subclass``."""
 
 from __future__ import annotations
 
@@ -146,7 +146,20 @@ def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
     return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
 
 
+def as_subclass(self: Tensor, cls) -> Tensor:
+    """``Tensor.as_subclass``: an alias of ``self`` (same data, in the autograd graph) whose
+    class is ``cls``, a subclass of ``ctorch.Tensor``."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(
+            f"as_subclass: cls must be a subclass of torch.Tensor, got {getattr(cls, '__name__', cls)}"
+        )
+    r = self.view_as(self)
+    r.__class__ = cls
+    return r
+
+
 def attach(T) -> None:
+    T.as_subclass = as_subclass
     T.dim_order = dim_order
     T.nonzero_static = lambda self, *, size, fill_value=-1: nonzero_static(
         self, size=size, fill_value=fill_value
