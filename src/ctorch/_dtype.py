@@ -197,16 +197,36 @@ _C_INT_NAMES = {
 }
 
 
+def _int_range(v, dt):
+    """np.iinfo of ``dt`` when ``v`` is a Python int outside it (the two conversions below
+    have work to do), else None."""
+    if type(v) is not int or dt.kind not in "iu":
+        return None
+    info = np.iinfo(dt)
+    return None if info.min <= v <= info.max else info
+
+
+def wrap_int(v, dt):
+    """A Python int operand of an integer-dtype op, as torch casts it: to ``dt`` with
+    wrap-around when it lies outside ``dt``'s range (``uint8 + -1`` is 255 - 1 = 254,
+    ``int8 > 200`` compares with -56), where NumPy 2 refuses it (OverflowError). ``v`` as it
+    is when it fits or ``dt`` is not an integer dtype; past 64 bits, torch's overflow
+    error."""
+    if _int_range(v, dt) is None:
+        return v
+    if not -(2**63) <= v < 2**64:
+        raise RuntimeError(f"value cannot be converted to type {dt} without overflow: {v}")
+    return np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
+
+
 def checked_int(v, dt):
     """A Python int stored into an integer NumPy dtype ``dt`` (``fill_``, ``full``, item
     assignment) as torch converts it: as it is within ``dt``'s range; for an unsigned ``dt``
     also a negative value down to -max, wrapped by two's complement (uint8 -1 is 255, as
     c10's ``overflows`` allows); else torch's overflow error.  Anything else (floats, bool
     dtypes) comes back unchanged."""
-    if type(v) is not int or dt.kind not in "iu":
-        return v
-    info = np.iinfo(dt)
-    if info.min <= v <= info.max:
+    info = _int_range(v, dt)
+    if info is None:
         return v
     if info.min == 0 and -info.max <= v < 0:
         return v & info.max

@@ -48,8 +48,8 @@ def attach(T) -> None:
     T.__rmod__ = lambda s, o: A.remainder(_lift(o, s), s)
     T.__pow__ = lambda s, o: A.pow(s, o)
     T.__rpow__ = lambda s, o: A.pow(o, s)
-    T.__matmul__ = lambda s, o: _matmul_lifted(s, o, False)
-    T.__rmatmul__ = lambda s, o: _matmul_lifted(s, o, True)
+    T.__matmul__ = lambda s, o: L.matmul(s, o) if type(o) is Tensor else _matmul_lifted(s, o, 0)
+    T.__rmatmul__ = lambda s, o: L.matmul(o, s) if type(o) is Tensor else _matmul_lifted(s, o, 1)
     T.__neg__ = lambda s: U.neg(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: U.abs(s)

@@ -13,22 +13,6 @@ _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
 
 
-def int_scalar(x, dt):
-    """A Python int operand of an integer-dtype op, as torch casts it: to ``dt`` with
-    wrap-around when it lies outside ``dt``'s range (``uint8 + -1`` is 255 - 1 = 254,
-    ``int8 > 200`` compares with -56), where NumPy 2 refuses it (OverflowError). ``x`` as it
-    is when it fits or ``dt`` is not an integer dtype; past 64 bits, torch's overflow
-    error."""
-    if type(x) is not int or dt.kind not in "iu":
-        return x
-    info = np.iinfo(dt)
-    if info.min <= x <= info.max:
-        return x
-    if not -(2**63) <= x < 2**64:
-        raise RuntimeError(f"value cannot be converted to type {dt} without overflow: {x}")
-    return np.array(x & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
-
-
 def named(fn, name: str, doc: str | None = None):
     """``fn``, a function or class that a factory made, as the public ``name``: its
     ``__name__`` and ``__qualname__`` (reprs, and pickling by qualified name, find it there),

@@ -33,7 +33,6 @@ from ._util import (
     as_tensor_arg,
     check_out_grad,
     check_same_device,
-    int_scalar,
     named,
     sum_to_shape,
 )
@@ -104,7 +103,7 @@ def _operand(x, dt):
     if isinstance(x, Tensor):
         a = x._a
         return a if a.dtype == dt else a.astype(dt)
-    return int_scalar(x, dt)
+    return D.wrap_int(x, dt)
 
 
 def binary_arrays(op: int, a, b, reverse: bool = False, out=None):

@@ -8,7 +8,7 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import as_tensor_arg, check_same_device, int_scalar
+from ._util import as_tensor_arg, check_same_device
 from .binary import _g, _lhs, _meta, _operand, _res_dtype
 
 _wrap = Tensor._make
@@ -51,7 +51,7 @@ def _cmp(name):
             dt = _res_dtype(a, b)
             x, y = _operand(a, dt), _operand(b, dt)
         else:
-            x, y = a._a, int_scalar(b, a._a.dtype)
+            x, y = a._a, D.wrap_int(b, a._a.dtype)
         if name in _ORDERED and (x.dtype.kind == "c" or _is_complex(y)):
             _complex_order_error(name, x, y)
         try:
@@ -244,8 +244,8 @@ def _clamp_arr(x, lo, hi):
     dt = D.to_numpy_dtype(D.result_type(*(v for v in (x, lo, hi) if v is not None)))
     if a.dtype != dt:
         a = a.astype(dt)
-    lo_a = lo._a if isinstance(lo, Tensor) else int_scalar(lo, dt)
-    hi_a = hi._a if isinstance(hi, Tensor) else int_scalar(hi, dt)
+    lo_a = lo._a if isinstance(lo, Tensor) else D.wrap_int(lo, dt)
+    hi_a = hi._a if isinstance(hi, Tensor) else D.wrap_int(hi, dt)
     r = a
     if lo_a is not None:
         r = xp.maximum(r, lo_a)

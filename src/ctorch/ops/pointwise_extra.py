@@ -22,7 +22,7 @@ from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_out_grad, int_scalar, sum_to_shape
+from ._util import as_tensor_arg, check_out_grad, sum_to_shape
 from .binary import _scalar_name
 
 __all__ = [
@@ -98,7 +98,7 @@ def _int_terms(input, t1, t2, value):
     dt = D.result_type(input, t1, t2)
     npdt = D.to_numpy_dtype(dt)
     if npdt.kind in "iu" and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        value = int_scalar(int(value), npdt)
+        value = D.wrap_int(int(value), npdt)
     return t1.to(dt), t2.to(dt), value
 
 

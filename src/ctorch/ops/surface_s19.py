@@ -27,8 +27,6 @@ __all__ = [
 
 _state = {"debug_mode": 0, "warn_always": False}
 
-_CATEGORY = {"b": 0, "i": 1, "f": 2, "c": 3}
-
 
 def can_cast(from_, to) -> bool:
     """``torch.can_cast``: torch's same-kind rule: no cast to a lower category (complex >
@@ -122,7 +120,7 @@ def empty_permuted(
             f"the {len(size)} dims"
         )
     phys = ctorch.empty(tuple(size[d] for d in order), dtype=dtype, device=device)
-    t = phys.permute(tuple(int(np.argsort(order)[i]) for i in range(len(order))))
+    t = phys.permute(tuple(int(d) for d in np.argsort(order)))  # logical dim i = phys dim
     return t.requires_grad_(True) if requires_grad else t
 
 
