@@ -51,7 +51,7 @@ from . import _threadpool  # noqa: E402
 
 _threadpool.install()  # start the OpenMP pool safely; single-threaded kernels after fork
 
-from . import _dtype
+from . import _display, _dtype
 from ._device import device, get_device_module
 from ._dtype import (
     bfloat16,
@@ -96,7 +96,7 @@ class layout:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"ctorch.{self.name}"
+        return f"{_display.prefix}{self.name}"
 
 
 strided = layout("strided")
@@ -109,7 +109,7 @@ class memory_format:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"ctorch.{self.name}"
+        return f"{_display.prefix}{self.name}"
 
 
 contiguous_format = memory_format("contiguous_format")
@@ -536,16 +536,8 @@ def get_float32_matmul_precision() -> str:
     return g()
 
 
-from ._half import finfo  # noqa: E402
-
-
-def iinfo(type):  # noqa: A002
-    import numpy as _np
-
-    return _np.iinfo(_dtype.to_numpy_dtype(type))
-
-
 from . import _legacy_types  # noqa: E402
+from ._half import finfo, iinfo  # noqa: E402
 
 _legacy = _legacy_types.make("ctorch")
 FloatTensor = _legacy["FloatTensor"]

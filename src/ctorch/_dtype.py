@@ -7,6 +7,8 @@ import builtins as _builtins
 import ml_dtypes as _ml_dtypes
 import numpy as np
 
+from . import _display
+
 __all__ = [
     "dtype",
     "float32",
@@ -49,7 +51,7 @@ class dtype:
         self.itemsize = self._np.itemsize if self._np is not None else 2
 
     def __repr__(self) -> str:
-        return f"ctorch.{self._name}"
+        return f"{_display.prefix}{self._name}"
 
     def __reduce__(self):
         return (_dtype_by_name, (self._name,))

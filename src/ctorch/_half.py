@@ -306,6 +306,38 @@ class finfo:
         return hash(self.dtype)
 
 
+class iinfo:
+    """``torch.iinfo``: the limits of an integer dtype (``bits``, ``min``, ``max``, ``dtype``)."""
+
+    __slots__ = ("bits", "min", "max", "dtype")
+
+    def __init__(self, type) -> None:  # noqa: A002
+        from . import _display
+        from . import _dtype as D
+
+        dt = D._as_dtype(type)
+        if dt._name == "bool":
+            raise TypeError(f"{_display.prefix}bool is not supported by torch.iinfo")
+        if dt.is_floating_point or dt.is_complex:
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'"
+            )
+        ii = np.iinfo(D.to_numpy_dtype(dt))
+        self.bits = int(ii.bits)
+        self.min = int(ii.min)
+        self.max = int(ii.max)
+        self.dtype = dt._name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"  # torch's %g
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+
 # ------------------------------------------------------------------ DLPack for bfloat16
 # NumPy's DLPack exchange knows no bfloat16 (kDLBfloat, code 4): a bfloat16 array travels as
 # its uint16 view with the type code in the capsule rewritten (both capsule layouts: the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from . import _display
+
 
 class Size(tuple):
     """A tuple of ints; printing and slicing behave as torch.Size."""
@@ -14,7 +16,7 @@ class Size(tuple):
         return super().__new__(cls, (int(s) for s in seq))
 
     def __repr__(self) -> str:
-        return f"ctorch.Size([{', '.join(str(s) for s in self)}])"
+        return f"{_display.prefix}Size([{', '.join(str(s) for s in self)}])"
 
     __str__ = __repr__
 

@@ -100,6 +100,10 @@ def install_aliases() -> None:
     :func:`uninstall_aliases`), so the script sees only ctorch under those names.
     """
     global _finder
+    from . import _display
+
+    # dtypes, Size, layouts print as torch's while the script runs (see ctorch._display)
+    _display.set_prefix("torch.")
     if _finder is None:
         _finder = TorchAliasFinder()
     if _finder not in sys.meta_path:
@@ -113,6 +117,9 @@ def install_aliases() -> None:
 def uninstall_aliases() -> None:
     """Remove the finder and the aliased ``torch*``/``torchvision*`` entries of
     ``sys.modules``, restoring any real torch modules set aside."""
+    from . import _display
+
+    _display.set_prefix("ctorch.")
     if _finder is not None and _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name in [n for n in sys.modules if _target_name(n) is not None]:

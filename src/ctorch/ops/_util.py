@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _display
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 
@@ -161,7 +162,7 @@ def return_type(name: str, fields=("values", "indices")):
 
         def __repr__(self):
             body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
-            return f"ctorch.return_types.{name}(\n{body})"
+            return f"{_display.prefix}return_types.{name}(\n{body})"
 
         cls = type(
             name,
