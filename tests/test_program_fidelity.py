@@ -86,3 +86,44 @@ def test_run_aliases_set_and_restore_the_prefix():
     finally:
         run.uninstall_aliases()
     assert repr(ctorch.float32) == "ctorch.float32"
+
+
+def _format_cases(lib):
+    w = lib.tensor([[1.5], [-2.25]])
+    got = [
+        "{:+.2f} x^{}".format(w.view(-1)[0], 1),  # noqa: UP032 (the program did)
+        f"{lib.tensor(3):04d}",
+        f"{w.view(-1)[1]:.3e}",
+    ]
+    got.append(format(lib.tensor([1, 2]), "") == str(lib.tensor([1, 2])))
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        f"{w:.2f}"
+    return got
+
+
+def test_tensor_format_specs_like_torch():
+    assert _format_cases(ctorch) == ["+1.50 x^1", "0003", "-2.250e+00", True]
+    if torch is not None:
+        assert _format_cases(torch) == _format_cases(ctorch)
+
+
+@pytest.mark.parametrize(
+    "shape, dims", [((3,), ()), ((2, 3), (1,)), ((2, 3), (1, 1)), ((2, 3), (-1, -1))]
+)
+def test_flatten_of_one_dim_returns_the_tensor_itself(shape, dims):
+    for lib in (ctorch, torch) if torch is not None else (ctorch,):
+        x = lib.ones(*shape, requires_grad=True)
+        assert x.flatten(*dims) is x and lib.flatten(x, *dims) is x
+    y = ctorch.ones(2, 3, requires_grad=True) * 1
+    assert y.flatten().grad_fn.name() == "ViewBackward0" and ctorch.ones(()).flatten().shape == (1,)
+
+
+def test_accumulate_grad_repr_like_torch():
+    x = ctorch.ones(2, requires_grad=True)
+    node = (x * 2).grad_fn.next_functions[0][0]
+    assert repr(node).startswith("<AccumulateGrad object at 0x")
+    assert node.name() == "torch::autograd::AccumulateGrad"
+    if torch is not None:
+        t = (torch.ones(2, requires_grad=True) * 2).grad_fn.next_functions[0][0]
+        assert repr(t).startswith("<AccumulateGrad object at 0x")
+        assert t.name() == node.name()

@@ -597,7 +597,8 @@ class Tensor(_MethodsStub):
     def __format__(self, spec: str) -> str:
         if self._a.ndim == 0:
             return format(self.item(), spec)
-        return format(str(self), spec)
+        # torch: object.__format__, i.e. str(self) for "" and a TypeError for any spec
+        return object.__format__(self, spec)
 
     def __hash__(self) -> int:
         return id(self)

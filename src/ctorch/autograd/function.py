@@ -102,6 +102,9 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"  # torch's name (profiler tables show it)
 
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"  # torch prints the class name
+
 
 _SavedTensor = _autograd.SavedTensor
 _saved_tensors = _autograd.saved_tensors

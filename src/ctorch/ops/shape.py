@@ -203,6 +203,8 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     e = wrap_dim(end_dim, nd, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:  # torch returns the tensor itself (no view, no grad_fn): x.flatten() is x
+        return input
     shp = input._a.shape
     return reshape(input, shp[:s] + (math.prod(shp[s : e + 1]),) + shp[e + 1 :])
 
