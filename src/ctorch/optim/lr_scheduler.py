@@ -57,7 +57,13 @@ class LRScheduler:
 
     def _initial_step(self) -> None:
         self._step_count = 0
-        self.step()
+        # instance flags torch keeps (and so its state_dict has them): the constructor's step,
+        # and get_lr called from step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def state_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
@@ -75,20 +81,24 @@ class LRScheduler:
         if self._step_count == 1:  # the first step after the constructor's: torch's order checks
             _check_step_order(self.optimizer)
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            _warnings.warn(
-                "The epoch parameter in `scheduler.step()` is deprecated.",
-                UserWarning,
-            )
-            self.last_epoch = epoch
-            values = (
-                self._get_closed_form_lr()
-                if hasattr(self, "_get_closed_form_lr")
-                else self.get_lr()
-            )
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                _warnings.warn(
+                    "The epoch parameter in `scheduler.step()` is deprecated.",
+                    UserWarning,
+                )
+                self.last_epoch = epoch
+                values = (
+                    self._get_closed_form_lr()
+                    if hasattr(self, "_get_closed_form_lr")
+                    else self.get_lr()
+                )
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -362,7 +372,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         self._step_count = getattr(self, "_step_count", 0) + 1
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=False):
+        self._get_lr_called_within_step = True
+        try:
+            lrs = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for g, lr in zip(self.optimizer.param_groups, lrs, strict=False):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -455,7 +470,7 @@ class OneCycleLR(LRScheduler):
                 g["max_lr"] = ml
                 g["min_lr"] = g["initial_lr"] / final_div_factor
         self._anneal = self._annealing_cos if anneal_strategy == "cos" else self._annealing_linear
-        self.anneal_strategy = anneal_strategy
+        self._anneal_func_type = anneal_strategy  # torch's attribute (and state_dict key)
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.use_beta1 = "betas" in optimizer.defaults
@@ -488,8 +503,10 @@ class OneCycleLR(LRScheduler):
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
+        if "anneal_strategy" in state_dict:  # written by ctorch before it used torch's key
+            self._anneal_func_type = self.__dict__.pop("anneal_strategy")
         self._anneal = (
-            self._annealing_cos if self.anneal_strategy == "cos" else self._annealing_linear
+            self._annealing_cos if self._anneal_func_type == "cos" else self._annealing_linear
         )
 
     def get_lr(self):
@@ -597,8 +614,10 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = factor
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
+            self.default_min_lr = None  # torch's attribute (and state_dict key)
             self.min_lrs = list(min_lr)
         else:
+            self.default_min_lr = min_lr
             self.min_lrs = [min_lr] * len(optimizer.param_groups)
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.cooldown_counter = 0
