@@ -25,8 +25,9 @@ class Cauchy(_LocScale):
 
     def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        u = ctorch.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + self.scale * ctorch.tan(math.pi * (u - 0.5))
+        # torch's draw (cauchy_), so a seeded run samples the values torch does
+        eps = ctorch.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
+        return self.loc + eps * self.scale
 
     def log_prob(self, value) -> ctorch.Tensor:
         if self._validate_args:

@@ -40,8 +40,9 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        u = ctorch.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -ctorch.log1p(-u) / self.rate
+        # torch's draw (exponential_), so a seeded run samples the values torch does
+        e = ctorch.empty(shape, dtype=self.rate.dtype, device=self.rate.device).exponential_()
+        return e / self.rate
 
     def log_prob(self, value) -> ctorch.Tensor:
         if self._validate_args:

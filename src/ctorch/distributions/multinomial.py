@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import numpy as np
-
 import ctorch
 
 from . import constraints
@@ -58,16 +56,26 @@ class Multinomial(CategoricalParams, Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=ctorch.Size()) -> ctorch.Tensor:
-        from ctorch._random import rng_for
-
-        shape = tuple(self._extended_shape(sample_shape))
-        p = self.probs.detach().cpu().numpy().astype(np.float64)
-        p = np.broadcast_to(p / p.sum(-1, keepdims=True), shape)
-        flat = p.reshape(-1, shape[-1]) if shape[-1] else p.reshape(-1, 0)
-        draws = rng_for(None).multinomial(self.total_count, flat)
-        out = ctorch.from_numpy(np.ascontiguousarray(draws.reshape(shape)).astype(p.dtype))
-        out = out.to(self.probs.dtype)
-        return out if out.device == self.probs.device else out.to(self.probs.device)
+        # torch's algorithm (total_count categorical draws, counted), so a seeded run draws the
+        # counts torch does
+        sample_shape = ctorch.Size(sample_shape)
+        if self.total_count == 0:  # torch 2.13 raises "cannot sample n_sample <= 0 samples"
+            return ctorch.zeros(
+                tuple(self._extended_shape(sample_shape)),
+                dtype=self.probs.dtype,
+                device=self.probs.device,
+            )
+        with ctorch.no_grad():
+            samples = self._categorical.sample(ctorch.Size((self.total_count,)) + sample_shape)
+            # (total_count, *sample_shape, *batch_shape) -> (*sample_shape, *batch_shape, total_count)
+            samples = samples.permute(*range(1, samples.dim()), 0)
+            counts = ctorch.zeros(
+                tuple(self._extended_shape(sample_shape)),
+                dtype=samples.dtype,
+                device=samples.device,
+            )
+            counts.scatter_add_(-1, samples, ctorch.ones_like(samples))
+        return counts.type_as(self.probs)
 
     def entropy(self) -> ctorch.Tensor:
         n = ctorch.tensor(float(self.total_count), dtype=self.probs.dtype)

@@ -195,6 +195,9 @@ class Wishart(ExponentialFamily):
             max_try_correction = 10
         sample_shape = ctorch.Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
+        # torch 2.13 computes is_singular = support.check(sample) without the "~", so it warns
+        # "Singular sample detected." and redraws every *valid* sample (its seeded draws differ
+        # from ctorch's for that reason); ctorch redraws only the singular ones.
         is_singular = ~self.support.check(sample)
         if bool(is_singular.any()):
             _warnings.warn("Singular sample detected.", UserWarning)
