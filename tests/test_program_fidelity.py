@@ -222,3 +222,70 @@ def test_seeded_distribution_draws_are_torchs(name):
         theirs = SEEDED_DRAWS[name](torch)
         assert ours.dtype.itemsize == theirs.dtype.itemsize
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+VIEWS = {
+    "transposed": lambda lib: lib.empty(10, 10).t(),
+    "permuted": lambda lib: lib.empty(2, 3, 4).permute(2, 0, 1),
+    "strided": lambda lib: lib.empty(10, 10)[:, ::2],
+    "column": lambda lib: lib.empty(10, 10)[:, 3],
+    "f64 transposed": lambda lib: lib.empty(6, 5, dtype=lib.float64).t(),
+    "complex transposed": lambda lib: lib.empty(5, 4, dtype=lib.complex64).t(),
+}
+FILLS = {
+    "normal_": lambda t: t.normal_(3.0, 0.5),
+    "uniform_": lambda t: t.uniform_(-1, 1),
+    "bernoulli_": lambda t: t.bernoulli_(0.4),
+    "exponential_": lambda t: t.exponential_(),
+    "random_": lambda t: t.random_(0, 9),
+    "cauchy_": lambda t: t.cauchy_(),
+    "geometric_": lambda t: t.geometric_(0.3),
+    "log_normal_": lambda t: t.log_normal_(),
+}
+
+
+@pytest.mark.parametrize(
+    "view, fill",
+    [
+        (v, f)
+        for v in sorted(VIEWS)
+        for f in sorted(FILLS)
+        # torch has complex kernels only for these two (the refusals are tested below)
+        if not v.startswith("complex") or f in ("normal_", "uniform_")
+    ],
+)
+def test_random_fills_of_non_contiguous_tensors_are_torchs(view, fill):
+    """torch fills in memory order (and normal_ takes its scalar draw off-contiguous): a seeded
+    program that fills a transposed or sliced tensor gets torch's values."""
+    ctorch.manual_seed(0)
+    ours = FILLS[fill](VIEWS[view](ctorch))
+    if ours.is_complex():
+        ours = ctorch.view_as_real(ours)
+    if view == "transposed" and fill != "normal_":  # memory order: the contiguous fill, viewed
+        ctorch.manual_seed(0)
+        np.testing.assert_array_equal(ours.numpy(), FILLS[fill](ctorch.empty(10, 10)).t().numpy())
+    if torch is not None:
+        torch.manual_seed(0)
+        theirs = FILLS[fill](VIEWS[view](torch))
+        if theirs.is_complex():
+            theirs = torch.view_as_real(theirs)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+REFUSED = [
+    ("int64", "exponential_", RuntimeError, "Exponential distribution is a continuous"),
+    ("bool", "exponential_", RuntimeError, "you specified Bool"),
+    ("bool", "geometric_", NotImplementedError, "\"geometric_cpu\" not implemented for 'Bool'"),
+    ("int64", "log_normal_", NotImplementedError, "\"log_normal_cpu\" not implemented for 'Long'"),
+    ("complex64", "bernoulli_", NotImplementedError, '"bernoulli_scalar_cpu_" not implemented'),
+    ("complex64", "random_", RuntimeError, "check_random_bounds handles only integral"),
+    ("complex64", "geometric_", NotImplementedError, "'ComplexFloat'"),
+    ("complex64", "exponential_", RuntimeError, "you specified ComplexFloat"),
+]
+
+
+@pytest.mark.parametrize("dtype, fill, exc, match", REFUSED)
+def test_random_fills_refuse_dtypes_like_torch(dtype, fill, exc, match):
+    for lib in (ctorch, torch) if torch is not None else (ctorch,):
+        with pytest.raises(exc, match=match):
+            FILLS[fill](lib.zeros(3, dtype=getattr(lib, dtype)))

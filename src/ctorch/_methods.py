@@ -567,7 +567,7 @@ def _rand_fill(self, name, sample):
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    a = sample(self._a.shape)
+    a = _sample_in_memory_order(self._a, sample)
     if type(self._a) is not np.ndarray:
         from . import _gpu
 
@@ -575,6 +575,33 @@ def _rand_fill(self, name, sample):
     self._a[...] = a
     self._vref[0] += 1
     return self
+
+
+def _memory_order(arr) -> list[int] | None:
+    """The dims of a non-C-contiguous array from outermost to innermost in memory (largest
+    stride first), or None when logical order already is memory order."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return None
+    perm = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]))
+    return None if perm == list(range(arr.ndim)) else perm
+
+
+def _sample_in_memory_order(arr, sample):
+    """torch's random fills walk a non-contiguous tensor in memory order (TensorIterator sorts
+    the dims by stride): a transposed tensor gets the values its storage would get contiguous."""
+    perm = _memory_order(arr)
+    if perm is None:
+        return sample(arr.shape)
+    drawn = sample(tuple(arr.shape[d] for d in perm))
+    return drawn.transpose(np.argsort(perm))
+
+
+def _refuse_complex(self, kernel: str) -> None:
+    """torch's NotImplementedError for a random fill without a complex kernel."""
+    if self._a.dtype.kind == "c":
+        from ._creation import not_implemented_for
+
+        raise not_implemented_for(kernel, self._a.dtype)
 
 
 def _float_only(self, kernel: str) -> None:
@@ -610,10 +637,12 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     g = gen_for(generator)
     if self._a.dtype.kind == "c":  # torch: the real view with std / sqrt(2)
         std = std / math.sqrt(2)
+    # torch's vectorised normal_fill needs a contiguous tensor; any other runs the scalar draw
+    serial = not self._a.flags.c_contiguous
     return _rand_fill(
         self,
         "normal_",
-        _real_draw(self, lambda shp, dt: g.normal(shp, dt, float(mean), float(std))),
+        _real_draw(self, lambda shp, dt: g.normal(shp, dt, float(mean), float(std), serial)),
     )
 
 
@@ -623,6 +652,9 @@ def _bernoulli_(self, p=0.5, *, generator=None):
 
     check_p(p)
     g = gen_for(generator)
+    _refuse_complex(
+        self, "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_"
+    )
     if isinstance(p, Tensor):
         pp = np.broadcast_to(p.detach().cpu()._a, self._a.shape)
         return _rand_fill(
@@ -638,6 +670,12 @@ def _random_(self, from_=0, to=None, *, generator=None):
 
     g = gen_for(generator)
     dt = self._a.dtype
+    if dt.kind == "c":
+        if to is None and from_ == 0:
+            _refuse_complex(self, "random_kernel_cpu")
+        raise RuntimeError(
+            "check_random_bounds handles only integral, floating-point and boolean types"
+        )
     if to is None and from_ == 0:
         return _rand_fill(self, "random_", lambda shp: g.full_range(shp, dt))
     if to is None:  # random_(from): [from, the dtype's max]
@@ -658,6 +696,13 @@ def _exponential_(self, lambd=1.0, *, generator=None):
     from ._random import gen_for
 
     g = gen_for(generator)
+    if self._a.dtype.kind not in "fV":  # V: bfloat16
+        from .ops._util import SCALAR_TYPE_NAMES
+
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {SCALAR_TYPE_NAMES[self.dtype._name]}"
+        )
     return _rand_fill(self, "exponential_", lambda shp: g.exponential(shp, self._a.dtype, lambd))
 
 

@@ -28,8 +28,8 @@ gives the same numbers as torch:
 float32 and float64 results are bitwise torch's (float32 ``randn`` evaluates torch's AVX2
 log/sincos approximations; torch picks that path on AVX2 machines, which all x86-64 CPUs
 ctorch's kernels target are); 16-bit draws are float32's rounded, as torch's are.
-``distributions.Multinomial.sample`` draws from the same engine through NumPy's algorithm:
-reproducible under a seed, but not torch's numbers.
+In-place fills of a non-contiguous tensor walk it in memory order, as torch's TensorIterator
+does (``_methods._sample_in_memory_order``); ``normal_`` there takes the scalar draw.
 """
 
 from __future__ import annotations
@@ -187,11 +187,14 @@ class Generator:
             return z
         return _fma64(z, std, mean)
 
-    def normal(self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0):
-        """torch's ``normal_(mean, std)`` of a fresh contiguous tensor."""
+    def normal(
+        self, shape: tuple, dt: np.dtype, mean: float = 0.0, std: float = 1.0, serial: bool = False
+    ):
+        """torch's ``normal_(mean, std)`` of a fresh contiguous tensor (``serial``: its scalar
+        draw, which torch uses for any size when the tensor is not contiguous)."""
         dt = np.dtype(dt)
         n = math.prod(shape)
-        if n < 16:
+        if n < 16 or serial:
             vals = [self._normal_scalar(mean, std) for _ in range(n)]
             return np.asarray(vals, np.float64).astype(dt).reshape(shape)
         work = np.float64 if dt == np.float64 else np.float32  # 16-bit: float32, rounded

@@ -71,19 +71,20 @@ VIEW_INPLACE_METHODS: dict[str, str] = {
 
 _REQ = inspect.Parameter.empty
 
-#: random fills: name -> (parameters (name, default), continuous distribution's name (dtype
-#: must be floating) or None, the parameter check (an error message or None), the sampler:
-#: torch's transform on ctorch's generator, ``_random.Generator``)
+#: random fills: name -> (parameters (name, default), the dtypes it refuses: a continuous
+#: distribution's name (torch's RuntimeError for a non-floating dtype) or the NumPy kinds torch
+#: has no kernel for and its kernel name (its NotImplementedError), the parameter check (an
+#: error message or None), the sampler: torch's transform on ctorch's generator)
 _FILLS: dict[str, tuple] = {
     "geometric_": (
         (("p", _REQ),),
-        None,
+        ("bc", "geometric_cpu"),
         lambda p: None if 0.0 < p < 1.0 else f"expects p to be in (0, 1), but got p={p}",
         lambda g, shp, dt, p: g.geometric(shp, dt, p),
     ),
     "log_normal_": (
         (("mean", 1.0), ("std", 2.0)),
-        "LogNormal",
+        ("biuc", "log_normal_cpu"),
         lambda mean, std: None if std > 0.0 else f"expects std > 0.0, but found std={std}",
         lambda g, shp, dt, mean, std: g.log_normal(shp, dt, mean, std),
     ),
@@ -113,7 +114,12 @@ def _random_fill(name: str, params, dist: str | None, check, sample):
         b = sig.bind(*args, **kwargs)
         b.apply_defaults()
         self, generator = b.arguments.pop("self"), b.arguments.pop("generator")
-        if dist is not None and not self.is_floating_point():
+        if isinstance(dist, tuple):
+            if self._a.dtype.kind in dist[0]:
+                from .._creation import not_implemented_for
+
+                raise not_implemented_for(dist[1], self._a.dtype)
+        elif not self.is_floating_point():
             raise RuntimeError(
                 f"{name}: {dist} distribution is a continuous probability distribution. dtype "
                 f"must be a floating point but you specified {self.dtype}"
