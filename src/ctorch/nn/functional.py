@@ -23,6 +23,7 @@ from ..ops import loss_pointwise as _loss_pw
 from ..ops import math_nodes as _MN
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
+from ..ops._util import c_array
 from ..ops.attention import fused_sdpa
 
 _wrap = Tensor._make
@@ -623,7 +624,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if a.size and int(a.max()) >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
-    return _wrap(out)
+    return _wrap(c_array(out))  # contiguous whatever the index's layout (torch)
 
 
 def normalize(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _warnings
+from .._methods import _sample_in_memory_order  # torch's memory order off-contiguous
 from .._random import gen_for
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -123,16 +124,22 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def _uniform(tensor: Tensor, a: float, b: float, generator: Any) -> Tensor:
     """torch's ``tensor.uniform_(a, b)``: the same draws as torch under the same seed."""
-    shape = tuple(tensor.shape)
+    g, dt = gen_for(generator), _draw_dtype(tensor)
     with no_grad():
-        return _set(tensor, gen_for(generator).uniform(shape, _draw_dtype(tensor), a, b))
+        return _set(
+            tensor, _sample_in_memory_order(tensor._a, lambda shp: g.uniform(shp, dt, a, b))
+        )
 
 
 def _normal(tensor: Tensor, mean: float, std: float, generator: Any) -> Tensor:
     """torch's ``tensor.normal_(mean, std)``."""
-    shape = tuple(tensor.shape)
+    g, dt = gen_for(generator), _draw_dtype(tensor)
+    serial = not tensor._a.flags.c_contiguous  # torch's scalar draw off-contiguous
     with no_grad():
-        return _set(tensor, gen_for(generator).normal(shape, _draw_dtype(tensor), mean, std))
+        return _set(
+            tensor,
+            _sample_in_memory_order(tensor._a, lambda shp: g.normal(shp, dt, mean, std, serial)),
+        )
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:

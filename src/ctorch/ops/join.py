@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_same_device, dims_tuple, wrap_dim
+from ._util import as_tensor_arg, c_array, check_same_device, dims_tuple, make_contiguous, wrap_dim
 from .shape import _as_strided, _shape_args, _view_op, copy_op, expand, narrow, unsqueeze
 
 _wrap = Tensor._make
@@ -33,7 +33,7 @@ class Cat(Function):
     def forward(ctx, ax, *tensors):
         ctx.ax = ax
         ctx.sizes = [t._a.shape[ax] for t in tensors]
-        return _wrap(_cat_arrays(tensors, ax))
+        return make_contiguous(_cat_arrays(tensors, ax))
 
     @staticmethod
     def backward(ctx, g):
@@ -97,7 +97,7 @@ class _Stack(Function):
     @staticmethod
     def forward(ctx, ax, *tensors):
         ctx.ax, ctx.n = ax, len(tensors)
-        return _wrap(xp_of(tensors[0]._a).stack(_promoted(tensors), axis=ax))
+        return make_contiguous(xp_of(tensors[0]._a).stack(_promoted(tensors), axis=ax))
 
     @staticmethod
     def backward(ctx, g):
@@ -137,7 +137,7 @@ def cat(tensors, dim: int = 0, *, out=None):
     if (state.enabled and any(t._rg for t in tensors)) or _fn_mod._autocast is not None:
         r = Cat.apply(ax, *tensors)
     else:  # nothing to record or cast: Cat.forward's arrays without the node machinery
-        r = _wrap(_cat_arrays(tensors, ax))
+        r = make_contiguous(_cat_arrays(tensors, ax))
     if out is not None:
         from .binary import _out
 
@@ -338,7 +338,10 @@ def roll(input, shifts, dims=None):
     dims = tuple(wrap_dim(d, input._a.ndim) for d in dims)
     neg = tuple(-s for s in shifts)
     return copy_op(
-        input, lambda a: xp.roll(a, shifts, dims), lambda g: g.roll(neg, dims), "RollBackward0"
+        input,
+        lambda a: c_array(xp.roll(a, shifts, dims)),  # torch's roll is contiguous
+        lambda g: g.roll(neg, dims),
+        "RollBackward0",
     )
 
 

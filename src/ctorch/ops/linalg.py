@@ -568,7 +568,7 @@ def tensordot(a, b, dims=2, out=None):
     res = [c for k, c in enumerate(sa) if k not in wa] + [
         c for k, c in enumerate(sb) if k not in wb
     ]
-    r = einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(res)}", a, b)
+    r = einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(res)}", a, b).contiguous()  # as torch
     if out is not None:
         out.resize_(r.shape).copy_(r)
         return out

@@ -17,9 +17,9 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from ._util import sum_to_shape
+from ._util import make_contiguous, sum_to_shape
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 def _norm_backward(g: Tensor, x: Tensor, p: float, norm: Tensor, dims: tuple) -> Tensor:

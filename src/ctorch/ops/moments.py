@@ -21,10 +21,10 @@ from .. import _warnings
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import dims_tuple, node_variants
+from ._util import dims_tuple, make_contiguous, node_variants
 from .reduction import _expand_grad
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 def _moments(a, axes, correction: float, keepdim: bool, which: str = "var"):

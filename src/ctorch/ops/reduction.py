@@ -20,11 +20,11 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, return_type, wrap_dim
+from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, make_contiguous, return_type, wrap_dim
 from ._util import conj_if_complex as _cj
 from .binary import _scalar_name
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _nd = np.ndarray
 _add_reduce = np.add.reduce  # what np.sum runs, without its Python wrapper (~1 us a call)
 

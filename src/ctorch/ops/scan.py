@@ -9,13 +9,12 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import xp_of
-from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
-from ._util import wrap_dim
+from ._util import make_contiguous, wrap_dim
 from .reduction import _sum_dtype
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 def _scan(fn, a, ax, dt=None):

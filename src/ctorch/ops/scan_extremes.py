@@ -11,9 +11,9 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import return_type, with_out, wrap_dim
+from ._util import make_contiguous, return_type, with_out, wrap_dim
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 def _running_extreme(a, ax: int, largest: bool):

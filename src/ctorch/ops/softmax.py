@@ -13,11 +13,11 @@ from .._half import hkernel, is_half, u16
 from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import _F32, _F64, dims_tuple, wrap_dim
+from ._util import _F32, _F64, dims_tuple, make_contiguous, wrap_dim
 from .binary import _scalar_name
 from .reduction import amax
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _nd = np.ndarray
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import return_type, wrap_dim
+from ._util import make_contiguous, return_type, wrap_dim
 from .indexing import Gather, _PickAlong
 from .shape import _named
 
@@ -25,7 +25,7 @@ def _picked(node: str, input, d: int, idx):
     return _named(Gather, node).apply(input, d, idx)
 
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 sort_result = return_type("sort")

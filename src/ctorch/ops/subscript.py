@@ -17,7 +17,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_same_device, node_variants, sum_to_shape, wrap_dim
+from ._util import as_tensor_arg, c_array, check_same_device, node_variants, sum_to_shape, wrap_dim
 from .binary import _scalar_name
 from .compare import where
 from .indexing import IndexOutOfRange, _check_bounds, gather
@@ -357,7 +357,8 @@ def masked_fill(input, mask, value):
         with np.errstate(invalid="ignore", over="ignore"):
             return copy_op(
                 input,
-                lambda a: xp.where(m, xp.asarray(v).astype(a.dtype), a),
+                # contiguous, as torch's masked_fill (a clone then masked_fill_) returns it
+                lambda a: c_array(xp.where(m, xp.asarray(v).astype(a.dtype), a)),
                 lambda g: g.masked_fill(mask, 0),
                 "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
             )

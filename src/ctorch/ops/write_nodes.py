@@ -18,10 +18,10 @@ from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import SCALAR_TYPE_NAMES, node_variants, sum_to_shape, wrap_dim
+from ._util import SCALAR_TYPE_NAMES, make_contiguous, node_variants, sum_to_shape, wrap_dim
 from .indexing import IndexOutOfRange, _check_bounds, index_select
 
-_wrap = Tensor._make
+_wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
 def _name(dt) -> str:
