@@ -289,3 +289,162 @@ def test_random_fills_refuse_dtypes_like_torch(dtype, fill, exc, match):
     for lib in (ctorch, torch) if torch is not None else (ctorch,):
         with pytest.raises(exc, match=match):
             FILLS[fill](lib.zeros(3, dtype=getattr(lib, dtype)))
+
+
+# ops torch allocates contiguous whatever the input's layout: after a transpose/permute their
+# results must take .view(), as under torch (NumPy would keep the permuted memory order)
+CONTIGUOUS_RESULTS = {
+    "sum(dim)": lambda t: t.sum(1),
+    "mean(dim)": lambda t: t.mean(0),
+    "var(dim)": lambda t: t.var(1),
+    "std": lambda t: t.std(0),
+    "amax": lambda t: t.amax(1),
+    "max(dim)": lambda t: t.max(1)[0],
+    "logsumexp": lambda t: t.logsumexp(1),
+    "median(dim)": lambda t: t.median(1)[0],
+    "all(dim)": lambda t: (t > 0).all(1),
+    "cumsum": lambda t: t.cumsum(0),
+    "cumprod": lambda t: t.cumprod(1),
+    "cummax": lambda t: t.cummax(0)[0],
+    "logcumsumexp": lambda t: t.logcumsumexp(1),
+    "softmax": lambda t: t.softmax(-1),
+    "log_softmax": lambda t: t.log_softmax(0),
+    "masked_fill": lambda t: t.masked_fill(t > 0.5, 0.0),
+    "roll": lambda t: t.roll(1, 0),
+    "renorm": lambda t: t.renorm(2, 0, 1.0),
+}
+
+
+def _layouts(lib):
+    x = lib.arange(1.0, 13.0).view(4, 3).t() / 7
+    y = (lib.arange(1.0, 121.0).view(2, 3, 4, 5) / 50).permute(0, 2, 3, 1)
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "name", sorted(CONTIGUOUS_RESULTS) + ["cat", "stack", "one_hot", "tensordot"]
+)
+def test_results_torch_allocates_contiguous_take_view(name):
+    for lib in (ctorch, torch) if torch is not None else (ctorch,):
+        for t in _layouts(lib):
+            if name == "cat":
+                r = lib.cat([t, t], 1)
+            elif name == "stack":
+                r = lib.stack([t, t])
+            elif name == "one_hot":
+                r = lib.nn.functional.one_hot(lib.tensor([[0, 1], [1, 2]]).t())
+            elif name == "tensordot":
+                r = lib.tensordot(t, t, dims=([0], [0]))
+            else:
+                r = CONTIGUOUS_RESULTS[name](t)
+            assert r.is_contiguous(), (lib.__name__, name, tuple(t.shape))
+            assert r.view(-1).shape == (r.numel(),)
+
+
+def _libs():
+    return (ctorch, torch) if torch is not None else (ctorch,)
+
+
+def test_tensor_set_shares_memory_like_torch():
+    for lib in _libs():
+        a = lib.arange(6.0)
+        b = lib.zeros(2)
+        assert b.set_(a) is b and b.tolist() == a.tolist() and b.is_set_to(a)
+        a[0] = 7.0
+        assert b[0].item() == 7.0  # one memory
+        c = lib.zeros(3)
+        c.set_(a.untyped_storage(), 1, (2, 2), (2, 1))
+        assert c.tolist() == [[1.0, 2.0], [3.0, 4.0]] and not c.is_set_to(a)
+        d = lib.ones(3)
+        assert d.set_().shape == (0,)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            lib.ones(3, requires_grad=True).set_(a)
+
+
+def test_set_refuses_bad_storage_views():
+    a = ctorch.arange(6.0)
+    with pytest.raises(RuntimeError, match="setStorage"):
+        ctorch.zeros(1).set_(a.untyped_storage(), 4, (2, 2), (2, 1))
+    with pytest.raises(RuntimeError, match="Could not set tensor of type"):
+        ctorch.zeros(1, dtype=ctorch.int64).set_(a)
+
+
+def test_resize_as_output_nr_and_flags_like_torch():
+    for lib in _libs():
+        r = lib.ones(2, 3, requires_grad=True).resize_as(lib.ones(6))
+        assert r.shape == (6,)
+        r.sum().backward()
+        with pytest.raises(RuntimeError, match="autograd's resize can only change the shape"):
+            lib.ones(2, 3).resize_as(lib.ones(3))
+        x = lib.ones(2, requires_grad=True)
+        assert x.output_nr == 0 and x.unbind()[1].output_nr == 1
+        assert not x.is_xla and not x.is_mkldnn and not x.is_ipu
+        with pytest.raises(RuntimeError, match="unknown parameter type"):
+            x.detach().record_stream(None)
+        assert x.const_data_ptr() == x.data_ptr()
+
+
+def test_top_level_build_names():
+    assert issubclass(ctorch.OutOfMemoryError, RuntimeError)
+    assert ctorch.cuda.OutOfMemoryError is ctorch.OutOfMemoryError
+    assert ctorch.compiled_with_cxx11_abi() is True and ctorch.has_lapack and not ctorch.has_mkl
+    assert ctorch.set_flush_denormal(True) is False  # ctorch cannot switch NumPy's FP state
+    ctorch.init_num_threads()
+    try:
+        ctorch.set_anomaly_enabled(True, check_nan=False)
+        assert ctorch.is_anomaly_enabled() and not ctorch.is_anomaly_check_nan_enabled()
+    finally:
+        ctorch.set_anomaly_enabled(False)
+    assert ctorch.is_anomaly_check_nan_enabled()
+    t = ctorch.arange(4.0)
+    assert ctorch.from_dlpack(ctorch.to_dlpack(t)).tolist() == t.tolist()
+    assert ctorch.as_strided_(ctorch.arange(4.0), (2,), (2,)).tolist() == [0.0, 2.0]
+
+
+ERROR_CLASSES = [
+    ("bool - bool", lambda L: L.tensor([True]) - L.tensor([True]), RuntimeError, "Subtraction"),
+    ("bool - True", lambda L: L.tensor([True]) - True, RuntimeError, "Subtraction"),
+    ("True - bool", lambda L: True - L.tensor([True]), RuntimeError, "Subtraction"),
+    (
+        "bool -= bool",
+        lambda L: L.tensor([True]).sub_(L.tensor([True])),
+        RuntimeError,
+        "Subtraction",
+    ),
+    ("-bool", lambda L: -L.tensor([True]), RuntimeError, "Negation, the `-` operator"),
+    (
+        "interpolate 2-D",
+        lambda L: L.nn.functional.interpolate(L.ones(2, 3), scale_factor=2),
+        NotImplementedError,
+        "Only 3D, 4D and 5D input Tensors supported",
+    ),
+    (
+        "index_select float index",
+        lambda L: L.ones(2, 3).index_select(0, L.tensor([0.0])),
+        RuntimeError,
+        "Expected dtype int32 or int64 for index",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, fn, exc, match", ERROR_CLASSES, ids=[c[0] for c in ERROR_CLASSES])
+def test_error_classes_match_torch(name, fn, exc, match):
+    for lib in _libs():
+        with pytest.raises(exc, match=match):
+            fn(lib)
+    assert (ctorch.tensor([True]) - 1).tolist() == [0]  # bool - int is fine (int64)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([0.0, 1.0])),
+        lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), L.tensor([0.0, 1.0])),
+        lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), L.tensor([True, False])),
+        lambda L: L.nn.functional.nll_loss(L.ones(2, 3, 4), L.zeros(2, 4)),
+    ],
+)
+def test_class_index_targets_must_be_integers(call):
+    for lib in _libs():
+        with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got"):
+            call(lib)

@@ -851,6 +851,11 @@ from .ops import surface_s19 as _surface_s19  # noqa: E402
 globals().update({_n: getattr(_surface_s19, _n) for _n in _surface_s19.__all__})
 _surface_s19.attach(Tensor)
 
+from .ops import surface_s20 as _surface_s20  # noqa: E402
+
+globals().update({_n: getattr(_surface_s20, _n) for _n in _surface_s20.__all__})
+_surface_s20.attach(Tensor)
+
 # --- more torch names (#14 groups 2-4, branch surf5b): in-place forms, aliases, *_copy ---
 from .ops import surface5b as _surface5b  # noqa: E402
 

@@ -437,6 +437,8 @@ def _lift(o, like):
 def _rsub(self, other):
     if isinstance(other, Tensor):
         return A.sub(other, self)
+    if self._a.dtype.kind == "b":
+        A._refuse_bool_sub(self, other)
     if state.enabled and self._rg:
         return A.RSub.apply(self, other)
     return _wrap(A.binary_arrays(A.SUB, self, A._other(other, self, "rsub"), reverse=True))

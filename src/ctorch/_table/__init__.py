@@ -52,6 +52,8 @@ _NO_BOOL = {
     "round": '"round_vml_cpu"',
     "trunc": '"trunc_vml_cpu"',
     "relu": "Boolean inputs not supported for relu",
+    "neg": "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead.",
 }
 
 

@@ -312,6 +312,10 @@ def __getattr__(name: str):
         if name in types:
             globals().update(types)
             return types[name]
+    if name == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError
+        from ..ops.surface_s20 import OutOfMemoryError
+
+        return OutOfMemoryError
     if name in ("amp", "nvtx"):  # ctorch.cuda.amp (autocast, GradScaler), .nvtx: on first use
         import importlib
 

@@ -960,8 +960,7 @@ def cross_entropy(
     if target.is_floating_point():
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
-                "Expected floating point type for target with class probabilities, got "
-                f"{target.dtype}"
+                _class_target_dtype_message(target)  # read as class indices, as torch
                 if target.dim() != input.dim()
                 else f"Expected target size {list(input.shape)}, got {list(target.shape)}"
             )
@@ -994,6 +993,7 @@ def cross_entropy(
             f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
             f"{list(target.shape)}"
         )
+    _check_class_target(target)
     return _loss.cross_entropy_indices(
         input, target, weight, ignore_index, reduction, float(label_smoothing)
     )
@@ -1017,7 +1017,22 @@ def nll_loss(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]})."
         )
+    _check_class_target(target)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _class_target_dtype_message(target: Tensor) -> str:
+    from ..ops._util import SCALAR_TYPE_NAMES
+
+    name = SCALAR_TYPE_NAMES.get(target._a.dtype.name, str(target.dtype))
+    return f"expected target dtype to be Long or Byte, but got {name}"
+
+
+def _check_class_target(target: Tensor) -> None:
+    """Class-index targets are integers: torch refuses float/bool/complex ones (ctorch also
+    takes int32/int16 targets, which torch refuses, since their values are exact)."""
+    if target._a.dtype.kind not in "iu":
+        raise RuntimeError(_class_target_dtype_message(target))
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:

@@ -273,8 +273,19 @@ def add(input, other, *, alpha=1, out=None):
     return _wrap(binary_arrays(ADD, a, b))
 
 
+def _refuse_bool_sub(a, b) -> None:
+    """torch has no bool subtraction (NumPy would raise a TypeError of its own)."""
+    if type(b) is bool or (isinstance(b, Tensor) and b._a.dtype.kind == "b"):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+
+
 def sub(input, other, *, alpha=1, out=None):
     a, b = _lhs(input, other, "sub")
+    if a._a.dtype.kind == "b":
+        _refuse_bool_sub(a, b)
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     if out is not None:
@@ -524,6 +535,8 @@ def binary_inplace(self: Tensor, op: int, other, name: str):
         return inplace(self, name, lambda: fn(self, other), other)
     check_writable(self, name)
     o = _other(other, self, name)
+    if op == SUB and self._a.dtype.kind == "b":
+        _refuse_bool_sub(self, o)
     dt = _res_dtype(self, o)
     if op == DIV and dt.kind in "biu":
         dt = D.to_numpy_dtype(D.get_default_dtype())

@@ -383,6 +383,8 @@ def index_select(input, dim, index):
         index = as_tensor_arg(index, input, "index_select")
     if index._a.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._a.dtype.kind not in "iu" or index._a.dtype.itemsize < 4:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     index = index.reshape(-1)
     n = input._a.shape[d] if input._a.ndim else 1
     if index._a.size and (int(index._a.min()) < 0 or int(index._a.max()) >= n):

@@ -293,7 +293,7 @@ def interpolate(
     """
     nd = input._a.ndim - 2
     if nd < 1:
-        raise ValueError(
+        raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
             f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
             f"trilinear | area | nearest-exact (got {mode})"
