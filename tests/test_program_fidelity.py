@@ -448,3 +448,33 @@ def test_class_index_targets_must_be_integers(call):
     for lib in _libs():
         with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got"):
             call(lib)
+
+
+PRINT_CASES = [
+    ("sci off, tiny", {"sci_mode": False, "precision": 3}, [1.2e-5, -3.4e-5, 5.6e-6]),
+    ("sci off, huge ints", {"sci_mode": False}, [3731146496.0, -8919953408.0, -15091077120.0]),
+    ("sci off, spread", {"sci_mode": False, "precision": 3}, [1e-10, 1.0, 1e10]),
+    ("sci on, plain", {"sci_mode": True}, [1.5, 2.25]),
+    ("sci on, zeros", {"sci_mode": True}, [0.0, 0.0]),
+    ("sci on, ints", {"sci_mode": True}, [1.0, 2.0]),
+    ("auto", {}, [1e-5, 3.0]),
+]
+
+
+@pytest.mark.parametrize("name, opts, values", PRINT_CASES, ids=[c[0] for c in PRINT_CASES])
+def test_set_printoptions_sci_mode_sizes_columns_like_torch(name, opts, values):
+    """torch picks the mode first (a set sci_mode wins) and sizes every column in it."""
+
+    def show(lib):
+        lib.set_printoptions(**opts)
+        try:
+            return repr(lib.tensor(values)).replace("ctorch.", "torch.")
+        finally:
+            lib.set_printoptions(profile="default")
+            lib.set_printoptions(sci_mode=None)
+
+    ours = show(ctorch)
+    if name == "sci off, huge ints":
+        assert "([  3731146496.,  -8919953408., -15091077120.])" in ours
+    if torch is not None:
+        assert ours == show(torch)

@@ -75,19 +75,18 @@ class _Formatter:
             nza = np.abs(nz)
             lo, hi = nza.min(), nza.max()
             self.int_mode = bool(np.all(np.ceil(nz) == nz))
-            if self.int_mode:
-                if hi / lo > 1000.0 or hi > 1.0e8:
-                    self.sci = True
-                    self.width = max(len(f"{v:.{p}e}") for v in nz.tolist())
-                else:
-                    self.width = max(len(f"{v:.0f}") + 1 for v in nz.tolist())
-            elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                self.sci = True
+            # torch decides the mode first (a set sci_mode wins), then sizes the columns in it
+            if PRINT_OPTS.sci_mode is None:
+                self.sci = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+            else:
+                self.sci = bool(PRINT_OPTS.sci_mode)
+            if self.sci:
                 self.width = max(len(f"{v:.{p}e}") for v in nz.tolist())
+            elif self.int_mode:
+                self.width = max(len(f"{v:.0f}") + 1 for v in nz.tolist())
             else:
                 self.width = max(len(f"{v:.{p}f}") for v in nz.tolist())
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci = bool(PRINT_OPTS.sci_mode)
+        # no nonzero finite value: torch keeps the defaults (int mode, no sci) whatever sci_mode
 
     def fmt(self, v) -> str:
         if self.kind == "b":
