@@ -478,3 +478,21 @@ def test_set_printoptions_sci_mode_sizes_columns_like_torch(name, opts, values):
         assert "([  3731146496.,  -8919953408., -15091077120.])" in ours
     if torch is not None:
         assert ours == show(torch)
+
+
+def test_cross_without_dim_warns_once_like_torch(monkeypatch):
+    import warnings as W
+
+    from ctorch import _warnings
+
+    monkeypatch.setattr(_warnings, "_warned_once", set())  # earlier tests may have warned
+    for lib in (ctorch,):
+        with W.catch_warnings(record=True) as rec:
+            W.simplefilter("always")
+            lib.cross(lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0]))
+        msgs = [str(w.message) for w in rec]
+        assert any(m.startswith("Using torch.cross without specifying the dim arg") for m in msgs)
+        with W.catch_warnings(record=True) as rec:
+            W.simplefilter("always")
+            lib.cross(lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0]))
+        assert not rec  # once per process, as torch's TORCH_WARN_ONCE

@@ -34,6 +34,15 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor |
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     shape = np.broadcast_shapes(input._a.shape, other._a.shape)
     if dim is None:
+        from .. import _warnings
+
+        _warnings.warn_once(
+            "cross_no_dim",
+            "Using torch.cross without specifying the dim arg is deprecated.\n"
+            "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+            "The default value of dim will change to agree with that of linalg.cross in a "
+            "future release.",
+        )
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
