@@ -658,3 +658,20 @@ def test_fsdp2_example(tmp_path: Path, flags: list[str]) -> None:
     rtol = 5e-3 if "--mixed-precision" in flags else 2e-5
     for a, b in zip(ours, theirs, strict=True):
         assert_same_output(a, b, rtol=rtol)
+
+
+def test_print_and_parse(tmp_path: Path) -> None:
+    # what programs print and parse: dtype strings, .view after ops on transposed tensors,
+    # seeded draws and fills, scheduler state, print options, torch's error classes
+    check(
+        "print_and_parse.py",
+        tmp_path,
+        [
+            "config {'torch_dtype': 'float16', 'shape': 'torch.Size([2, 3])'} True",
+            "cat view torch.Size([2, 24])",
+            "flatten is x True",
+            "multinomial [2.0, 4.0, 4.0]",
+            "tensor([0.000, 0.000]) tensor([  3000000000., -15000000512.])",
+            "format error unsupported format string passed to Tensor.__format__",
+        ],
+    )
