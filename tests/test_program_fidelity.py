@@ -496,3 +496,11 @@ def test_cross_without_dim_warns_once_like_torch(monkeypatch):
             W.simplefilter("always")
             lib.cross(lib.tensor([0.0, 1.0, 0.0]), lib.tensor([1.0, 0.0, 0.0]))
         assert not rec  # once per process, as torch's TORCH_WARN_ONCE
+
+
+def test_broadcast_to_method_takes_sizes_like_torch():
+    for lib in _libs():
+        t = lib.ones(1, 4)
+        assert t.broadcast_to(2, 3, 4).shape == t.broadcast_to((2, 3, 4)).shape == (2, 3, 4)
+        with pytest.raises(RuntimeError, match="Expected dtype int32 or int64 for index"):
+            t.index_select(0, lib.tensor([0], dtype=lib.int16))

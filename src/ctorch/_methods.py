@@ -171,7 +171,7 @@ def attach(T) -> None:
         "unsqueeze": S.unsqueeze,
         "expand": S.expand,
         "expand_as": S.expand_as,
-        "broadcast_to": S.broadcast_to,
+        "broadcast_to": S.broadcast_to_method,
         "narrow": S.narrow,
         "contiguous": S.contiguous,
         "clone": S.clone,

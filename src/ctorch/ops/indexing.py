@@ -383,7 +383,7 @@ def index_select(input, dim, index):
         index = as_tensor_arg(index, input, "index_select")
     if index._a.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if index._a.dtype.kind not in "iu" or index._a.dtype.itemsize < 4:
+    if index._a.dtype not in (np.int64, np.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     index = index.reshape(-1)
     n = input._a.shape[d] if input._a.ndim else 1

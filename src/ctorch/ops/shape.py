@@ -360,6 +360,11 @@ def broadcast_to(input, shape):
     return expand(input, shape)
 
 
+def broadcast_to_method(self, *size):
+    """``Tensor.broadcast_to``: like ``expand``, the sizes as one sequence or separately."""
+    return expand(self, *size)
+
+
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*(t._a.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
