@@ -221,10 +221,17 @@ def tensor(
     if dtype is not None:
         if a.dtype.kind == "c" and target.kind != "c" and not _is_array(data):
             raise TypeError("must be real number, not complex")  # torch, for Python data
-        if a.dtype.kind in "iuf" and target.kind in "iu" and a.size and not _is_array(data):
+        with np.errstate(over="ignore", invalid="ignore"):  # torch rounds to inf silently
+            b = a.astype(target)
+        if (
+            a.dtype != target  # int64 data into int64 fits by construction
+            and a.dtype.kind in "iuf"
+            and target.kind in "iu"
+            and not _is_array(data)
+            and not (b == a).all()  # the cheap test: every value survived the cast
+        ):
             _check_int_range(a, target)
-        with np.errstate(over="ignore"):  # torch rounds out-of-range values to inf silently
-            a = a.astype(target)
+        a = b
     else:
         a = a.copy()
     if a.dtype.kind not in "biufcV":
@@ -244,7 +251,7 @@ def _check_int_range(a: np.ndarray, target: np.dtype) -> None:
         if target == np.uint64:
             raise TypeError("an integer is required")  # torch parses uint64 data as ints
         info = np.iinfo(target)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # NaN compares false: out of range
             ok = np.isfinite(a).all() and a.min() >= info.min and a.max() <= info.max
         if not ok:
             raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
