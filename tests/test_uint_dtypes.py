@@ -83,6 +83,8 @@ def test_dtype_object(name):
     if torch is not None:
         tdt = getattr(torch, name)
         assert (dt.is_signed, dt.itemsize) == (tdt.is_signed, tdt.itemsize)
+        assert repr(ctorch.iinfo(dt)) == repr(torch.iinfo(tdt))
+        assert ctorch.iinfo(dt).bits == torch.iinfo(tdt).bits
 
 
 # --------------------------------------------------------------------------------------------
