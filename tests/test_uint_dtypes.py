@@ -126,6 +126,8 @@ def test_uint64_holds_values_past_int64():
     assert t.tolist() == [big, 2**63, 0] and t.max().item() == big
     assert ctorch.from_numpy(np.array([big], np.uint64)).item() == big
     assert ctorch.tensor(2**63, dtype=ctorch.uint64).item() == 2**63
+    # NumPy scalars in a list: parsed as uint64, not through float64 (torch 2.13 raises here)
+    assert ctorch.tensor([np.uint64(big), np.uint64(1)]).tolist() == [big, 1]
     with pytest.raises(OverflowError, match="negative int to unsigned"):
         ctorch.tensor([-1], dtype=ctorch.uint64)
     with pytest.raises(OverflowError, match="int too big"):

@@ -78,7 +78,14 @@ def _infer_np(data, exact: bool = False, target=None):
     if isinstance(data, (list, tuple)) and _has_typed_leaves(data):
         # torch promotes the dtypes of tensor / NumPy-scalar elements with the Python ones
         dt = _seq_dtype(data)
-        a = np.array(_tensors_to_lists(data))
+        lists = _tensors_to_lists(data)
+        if dt.is_floating_point or dt.is_complex or dt is D.bool:
+            a = np.array(lists)
+        else:  # ints parsed straight into the dtype (uint64 past 2**63 would become floats)
+            try:
+                a = np.array(lists, dtype=D.to_numpy_dtype(dt))
+            except (TypeError, ValueError):  # ragged or non-numeric: the error below
+                a = np.array(lists, dtype=object)
         if a.dtype == object:
             raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
         return a if exact else a.astype(D.to_numpy_dtype(dt), copy=False)
