@@ -205,18 +205,15 @@ def test_dlpack_with_numpy():
     assert np.shares_memory(v.numpy(), t.numpy())
 
 
-@pytest.mark.parametrize(
-    "npdt, want", [(np.uint16, ctorch.int32), (np.uint32, ctorch.int64), (np.uint64, ctorch.int64)]
-)
-def test_unsigned_without_a_ctorch_dtype(npdt, want):
-    """uint16/32/64 have no ctorch dtype: from_numpy refuses (it cannot share memory under
-    another dtype), tensor/as_tensor copy into the signed type that holds every value."""
-    a = np.array([0, 7, np.iinfo(npdt).max if npdt is not np.uint64 else 2**62], npdt)
-    with pytest.raises(TypeError, match=f"from_numpy.*{np.dtype(npdt).name}"):
-        ctorch.from_numpy(a)
-    for t in (ctorch.tensor(a), ctorch.as_tensor(a)):
-        assert t.dtype is want
-        assert t.numpy().dtype == np.dtype(str(want).removeprefix("ctorch."))
-        assert t.tolist() == a.astype(np.int64).tolist()
-    with pytest.raises(OverflowError, match="does not fit"):
-        ctorch.tensor(np.array([2**63], np.uint64))
+@pytest.mark.parametrize("npdt", [np.uint16, np.uint32, np.uint64])
+def test_unsigned_arrays_keep_their_dtype(npdt):
+    """uint16/32/64 arrays are ctorch.uint16/32/64 tensors (torch 2.3+): from_numpy and
+    as_tensor share the memory, tensor copies; every value survives (uint64 past 2**63 too).
+    (Until issue #14 they were widened to int32/int64 and from_numpy refused them.)"""
+    a = np.array([0, 7, np.iinfo(npdt).max], npdt)
+    want = getattr(ctorch, np.dtype(npdt).name)
+    for t in (ctorch.from_numpy(a), ctorch.as_tensor(a)):
+        assert t.dtype is want and np.shares_memory(t.numpy(), a)
+    c = ctorch.tensor(a)
+    assert c.dtype is want and not np.shares_memory(c.numpy(), a)
+    assert c.tolist() == [int(v) for v in a]

@@ -58,6 +58,8 @@ def sample(dtype, shape=(3, 4)):
         x = x + 1j * rng.standard_normal(shape)
     if dtype is np.bool_:
         return x > 0
+    if np.dtype(dtype).kind == "u":  # no negative floats into unsigned (an undefined cast)
+        x = np.abs(x)
     return x.astype(dtype)
 
 
@@ -104,10 +106,10 @@ def test_roundtrip_views_and_noncontiguous(make):
     assert_same(out, ref)
 
 
-def test_widened_uint16_round_trips():
-    # ctorch.tensor(uint16 data) widens to int32 (from_numpy refuses: no uint16 dtype)
+def test_uint16_round_trips():
+    # a uint16 tensor (issue #14; before it, uint16 data was widened to int32)
     t = ctorch.tensor(np.array([0, 7, 65535], dtype=np.uint16))
-    assert t.dtype == ctorch.int32
+    assert t.dtype == ctorch.uint16
     out = roundtrip(t)
     assert out.dtype == t.dtype
     assert A(out).tolist() == [0, 7, 65535]
@@ -713,6 +715,9 @@ def _torch_dtypes(torch):
         (torch.int32, np.int32),
         (torch.int64, np.int64),
         (torch.uint8, np.uint8),
+        (torch.uint16, np.uint16),  # saved as untyped bytes + the dtype (_rebuild_tensor_v3)
+        (torch.uint32, np.uint32),
+        (torch.uint64, np.uint64),
         (torch.bool, np.bool_),
         (torch.complex64, np.complex64),
         (torch.complex128, np.complex128),
@@ -755,7 +760,7 @@ def test_torch_save_then_ctorch_load(tmp_path):
     assert out["dtype"] is ctorch.float16
     assert out["device"] == ctorch.device("cuda", 0)
     assert out["meta"] == obj["meta"]
-    assert A(out["u16"]).tolist() == [0, 65535]  # widened to int32 (ctorch has no uint16)
+    assert A(out["u16"]).tolist() == [0, 65535] and out["u16"].dtype is ctorch.uint16
     # views of one torch storage share memory after loading
     A(out["t"])[0, 1] = -7.0
     assert A(out["view"])[0, 0] == -7.0

@@ -71,6 +71,9 @@ from ._dtype import (
     result_type,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from ._size import Size
 from ._tensor import Tensor, is_tensor
@@ -86,9 +89,6 @@ short = int16
 cfloat = complex64
 cdouble = complex128
 chalf = complex64
-uint16 = int32
-uint32 = int64
-uint64 = int64
 
 
 class layout:

@@ -66,9 +66,10 @@ def _size(size, op):
     return tuple(out)
 
 
-def _infer_np(data, exact: bool = False):
+def _infer_np(data, exact: bool = False, target=None):
     """NumPy array for arbitrary Python data with torch's dtype inference (``exact``: keep
-    float64/complex128 as parsed, because an explicit dtype follows)."""
+    float64/complex128 as parsed, because an explicit dtype follows; ``target``: that
+    dtype's NumPy dtype, which lets ints past int64 through for uint64 and floating)."""
     if isinstance(data, Tensor):
         return data._a if type(data._a) is np.ndarray else data._a.get()
     if isinstance(data, np.ndarray):
@@ -77,18 +78,25 @@ def _infer_np(data, exact: bool = False):
     if isinstance(data, (list, tuple)) and _has_typed_leaves(data):
         # torch promotes the dtypes of tensor / NumPy-scalar elements with the Python ones
         dt = _seq_dtype(data)
-        a = np.array(_tensors_to_lists(data))
+        lists = _tensors_to_lists(data)
+        if dt.is_floating_point or dt.is_complex or dt is D.bool:
+            a = np.array(lists)
+        else:  # ints parsed straight into the dtype (uint64 past 2**63 would become floats)
+            try:
+                a = np.array(lists, dtype=D.to_numpy_dtype(dt))
+            except (TypeError, ValueError):  # ragged or non-numeric: the error below
+                a = np.array(lists, dtype=object)
         if a.dtype == object:
             raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
         return a if exact else a.astype(D.to_numpy_dtype(dt), copy=False)
     a = np.array(data)
     if a.dtype == object or (a.dtype == np.uint64 and not isinstance(data, np.integer)):
-        a = _object_data(data, a)
+        a = _object_data(data, a, target)
     if a.dtype == np.float64 and isinstance(data, (list, tuple)) and a.size:
         with np.errstate(invalid="ignore"):
             big = bool((np.abs(a) >= 2.0**63).any())
         if big:  # NumPy made floats of ints past int64 mixed with others ([2**63, 1])
-            a = _object_data(data, a)
+            a = _object_data(data, a, target)
     if a.dtype.kind in "fV" and a.dtype != np.float64:
         return a
     if exact and a.dtype.kind in "fciubV":
@@ -114,13 +122,22 @@ def _leaves(data):
         yield data
 
 
-def _object_data(data, a):
+def _object_data(data, a, target=None):
     """Python data NumPy could only hold as objects (or as uint64, which the int64 cast would
     wrap: tensor([2**63]) was -2**63), as torch takes it: an int beyond int64 overflows
-    unless a float in the data makes the tensor floating (then all become floats); any other
-    element has no dtype. Returns the array to use, or raises torch's error."""
+    unless a float in the data (or a floating ``target`` dtype) makes the tensor floating
+    (then all become floats), or ``target`` is uint64 (then ints up to 2**64 - 1 are exact);
+    any other element has no dtype. Returns the array to use, or raises torch's error."""
     leaves = list(_leaves(data))
-    if not any(isinstance(x, (float, complex)) for x in leaves):  # a float makes all float
+    if target is not None and target == np.uint64 and all(type(x) in (int, bool) for x in leaves):
+        for x in leaves:  # torch's errors (Python's, converting to unsigned long long)
+            if x < 0:
+                raise OverflowError("can't convert negative int to unsigned")
+            if x >= 2**64:
+                raise OverflowError("int too big to convert")
+        return np.array(data, dtype=np.uint64)
+    floating = target is not None and target.kind in "fc"
+    if not floating and not any(isinstance(x, (float, complex)) for x in leaves):
         for x in leaves:
             if type(x) is int and not -(2**63) <= x < 2**63:
                 raise ValueError("Overflow when unpacking long long")
@@ -185,26 +202,6 @@ def _tensors_to_lists(data):
     return data
 
 
-def _storable(npdt) -> bool:
-    """ctorch has a dtype with exactly this NumPy storage (uint16/32/64 have none)."""
-    dt = D.from_numpy_dtype(npdt)
-    return dt._np is not None and np.dtype(dt._np) == np.dtype(npdt)
-
-
-def _native(a: np.ndarray, op: str) -> np.ndarray:
-    """Cast uint16/uint32/uint64 data to the signed dtype ctorch stores it as, refusing values
-    that would not fit (uint64 above 2**63 - 1)."""
-    if _storable(a.dtype):
-        return a
-    target = np.dtype(D.from_numpy_dtype(a.dtype)._np)
-    if a.size and a.max() > np.iinfo(target).max:
-        raise OverflowError(
-            f"{op}: value {a.max()} of the numpy.{a.dtype} data does not fit in "
-            f"ctorch.{target.name}"
-        )
-    return a.astype(target)
-
-
 def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
@@ -225,19 +222,55 @@ def tensor(
             a = a.astype(_np_dtype(dtype))
         t = _wrap(a)
         return t.requires_grad_(True) if requires_grad else t
-    a = _infer_np(data, exact=dtype is not None)
+    target = _np_dtype(dtype) if dtype is not None else None
+    a = _infer_np(data, exact=dtype is not None, target=target)
     _check_byteorder(a)  # torch refuses a non-native byte order rather than convert it
     if dtype is not None:
-        if a.dtype.kind == "c" and _np_dtype(dtype).kind != "c" and not _is_array(data):
+        if a.dtype.kind == "c" and target.kind != "c" and not _is_array(data):
             raise TypeError("must be real number, not complex")  # torch, for Python data
-        with np.errstate(over="ignore"):  # torch rounds out-of-range values to inf silently
-            a = a.astype(_np_dtype(dtype))
+        with np.errstate(over="ignore", invalid="ignore"):  # torch rounds to inf silently
+            b = a.astype(target)
+        if (
+            a.dtype != target  # int64 data into int64 fits by construction
+            and a.dtype.kind in "iuf"
+            and target.kind in "iu"
+            and not _is_array(data)
+            and not (b == a).all()  # the cheap test: every value survived the cast
+        ):
+            _check_int_range(a, target)
+        a = b
     else:
         a = a.copy()
     if a.dtype.kind not in "biufcV":
+        if isinstance(data, np.ndarray):
+            D.from_numpy_dtype(a.dtype)  # torch's TypeError for the array's dtype
         raise TypeError(f"tensor(): unsupported data type {a.dtype}")
-    a = _native(a, "tensor()")
+    D.from_numpy_dtype(a.dtype)  # torch's TypeError for a dtype ctorch lacks (longdouble)
     return _place(np.ascontiguousarray(a) if not a.flags.c_contiguous else a, device, requires_grad)
+
+
+def _check_int_range(a: np.ndarray, target: np.dtype) -> None:
+    """Python numbers going into integer dtype ``target``: torch's overflow errors for values
+    outside it (for ints an unsigned dtype also takes negatives down to -max, wrapped, as
+    c10's ``overflows`` allows: uint8 -1 is 255; floats must lie in the range, NaN and inf
+    never do), where a NumPy cast would wrap silently."""
+    if a.dtype.kind == "f":
+        if target == np.uint64:
+            raise TypeError("an integer is required")  # torch parses uint64 data as ints
+        info = np.iinfo(target)
+        with np.errstate(invalid="ignore"):  # NaN compares false: out of range
+            ok = np.isfinite(a).all() and a.min() >= info.min and a.max() <= info.max
+        if not ok:
+            raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+        return
+    lo, hi = int(a.min()), int(a.max())
+    if target == np.uint64:
+        if lo < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        return
+    info = np.iinfo(target)
+    if lo < (-int(info.max) if target.kind == "u" else int(info.min)) or hi > int(info.max):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _is_array(data) -> bool:
@@ -255,8 +288,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return t
     if isinstance(data, np.ndarray):
         _check_byteorder(data)
-        shareable = data.dtype.kind in "biufcV" and _storable(data.dtype)
-        t = from_numpy(data) if shareable else tensor(data)
+        t = from_numpy(data) if data.dtype.kind in "biufcV" else tensor(data)
         if dtype is not None and D._as_dtype(dtype) is not t.dtype:
             t = t.to(dtype)
         if device is not None and as_device(device).type != "cpu":
@@ -303,13 +335,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _check_byteorder(ndarray)
-    if not _storable(ndarray.dtype):
-        raise TypeError(
-            f"from_numpy: can't share memory with a numpy.{ndarray.dtype} array: ctorch has no "
-            "such dtype. Supported: float64, float32, float16, bfloat16, complex64, complex128, int64, "
-            "int32, int16, int8, uint8 and bool; ctorch.tensor(a) copies it into the nearest "
-            "signed type."
-        )
+    D.from_numpy_dtype(ndarray.dtype)  # torch's TypeError for a dtype ctorch lacks
     # an ndarray subclass (np.memmap...) is stored as a base-class view of the same memory
     return _wrap(ndarray if type(ndarray) is np.ndarray else ndarray.view(np.ndarray))
 
@@ -714,6 +740,9 @@ def randint(
         low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint(): missing required argument 'size'")
+    for v in (low, high):  # torch parses both bounds as int64
+        if isinstance(v, numbers.Integral) and not -(2**63) <= int(v) < 2**63:
+            raise ValueError("Overflow when unpacking long long")
     if isinstance(size, numbers.Integral):
         raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
     if low >= high:
@@ -722,8 +751,35 @@ def randint(
         )
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
     dt = _np_dtype(dtype, D.int64)
-    a = gen_for(generator).integers(int(low), int(high), shape, dt == np.int64 or dt.kind in "fV")
+    _check_from_to(int(low), int(high), dt)
+    wide = dt == np.int64 or dt == np.uint64 or dt.kind in "fV"
+    a = gen_for(generator).integers(int(low), int(high), shape, wide)
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
+
+
+# C's names for the integer types (torch's check_from_to_in_range errors spell them so)
+_C_TYPE = {
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "int16": "short int",
+    "uint16": "short unsigned int",
+    "int32": "int",
+    "uint32": "unsigned int",
+    "int64": "long int",
+    "uint64": "long unsigned int",
+    "bool": "bool",
+}
+
+
+def _check_from_to(low: int, high: int, dt: np.dtype) -> None:
+    """torch's range check of randint's [low, high) for an integer dtype ``dt``."""
+    if dt.kind not in "biu":
+        return
+    lo, hi = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {_C_TYPE[dt.name]}")
+    if not lo <= high - 1 <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[dt.name]}")
 
 
 def randperm(

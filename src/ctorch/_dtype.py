@@ -20,6 +20,9 @@ __all__ = [
     "int32",
     "int64",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "bool",
     "complex64",
     "complex128",
@@ -47,7 +50,7 @@ class dtype:
         self._cat = cat
         self.is_floating_point = cat == _FLOAT
         self.is_complex = cat == _COMPLEX
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = name not in ("uint8", "uint16", "uint32", "uint64", "bool")
         self.itemsize = self._np.itemsize if self._np is not None else 2
 
     def __repr__(self) -> str:
@@ -80,6 +83,11 @@ int16 = dtype("int16", np.int16, _INT)
 int32 = dtype("int32", np.int32, _INT)
 int64 = dtype("int64", np.int64, _INT)
 uint8 = dtype("uint8", np.uint8, _INT)
+# torch's "shell" unsigned dtypes (torch 2.3+): storage, casts, indexing and a few ops in
+# torch; ctorch computes more of them through NumPy (docs/compat.md, "uint16/uint32/uint64")
+uint16 = dtype("uint16", np.uint16, _INT)
+uint32 = dtype("uint32", np.uint32, _INT)
+uint64 = dtype("uint64", np.uint64, _INT)
 bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch.bool
 complex64 = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = dtype("complex128", np.complex128, _COMPLEX)
@@ -94,14 +102,17 @@ _ALL = [
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
     bool,
     complex64,
     complex128,
 ]
 _BY_NAME = {d._name: d for d in _ALL}
 _BY_NP = {d._np: d for d in _ALL if d._np is not None}
-# NumPy types ctorch has no dtype for map to the nearest one torch would use
-_BY_NP.update({np.dtype(np.uint16): int32, np.dtype(np.uint32): int64, np.dtype(np.uint64): int64})
+#: the unsigned dtypes torch only half supports (its "barebones" uint16/uint32/uint64)
+_SHELL_UINTS = frozenset((uint16, uint32, uint64))
 
 
 def _dtype_by_name(name: str) -> dtype:
@@ -119,10 +130,18 @@ def from_numpy_dtype(npdt) -> dtype:
         return _BY_NP[np.dtype(npdt)]
     except (KeyError, TypeError):
         raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(npdt)}. The only supported types are: "
+            f"can't convert np.ndarray of type numpy.{_np_type_name(npdt)}. The only supported "
+            "types are: "
             "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, int16, int8, "
-            "uint8, and bool."
+            "uint64, uint32, uint16, uint8, and bool."
         ) from None
+
+
+def _np_type_name(npdt) -> str:
+    try:
+        return np.dtype(npdt).type.__name__  # as torch spells it: numpy.longdouble, numpy.str_
+    except TypeError:
+        return str(npdt)
 
 
 _default = [float32]
@@ -142,8 +161,45 @@ def set_default_dtype(d: dtype) -> None:
     _default[0] = d
 
 
+# torch's ScalarType names by dtype name (as torch's error messages spell dtypes)
+SCALAR_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "uint16": "UInt16",
+    "uint32": "UInt32",
+    "uint64": "UInt64",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+
+
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """torch.promote_types: the smallest dtype both can be cast to."""
+    """torch.promote_types: the smallest dtype both can be cast to.
+
+    uint16/uint32/uint64 promote only with themselves and with the floating dtypes (the
+    float wins); any other pair holding one of them raises torch's RuntimeError (torch
+    2.13 has no promotion rule for them, and ctorch follows it rather than invent one)."""
+    if a is b:
+        return a
+    if (a in _SHELL_UINTS or b in _SHELL_UINTS) and a._cat != _FLOAT and b._cat != _FLOAT:
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{SCALAR_TYPE_NAMES[a._name]} and {SCALAR_TYPE_NAMES[b._name]}"
+        )
+    return _promote(a, b)
+
+
+def _promote(a: dtype, b: dtype) -> dtype:
+    """promote_types without the unsigned check: the category order alone decides a pair of
+    different categories (the uint16 tensor * complex 0-d tensor of result_type)."""
     if a is b:
         return a
     if a._cat != b._cat:
@@ -270,8 +326,13 @@ def result_type(*operands) -> dtype:
                 r = (r if r._cat == _FLOAT else get_default_dtype()).to_complex()
             elif other._cat == _COMPLEX and r._cat == _FLOAT:
                 r = r.to_complex()  # torch's combine_categories keeps the float's width
+            elif r is bool:
+                r = promote_types(r, other)  # bool tensor, uint16 0-d: torch's error
             else:
-                r = promote_types(r, other)
+                # an integer tensor, a 0-d tensor of a higher category: torch's
+                # combine_categories takes the latter as it is (no promotion rule, so a
+                # uint16 tensor * complex128 0-d tensor is complex128 in torch too)
+                r = _promote(r, other)
     if r is None:
         raise TypeError("result_type: no operands")
     return r

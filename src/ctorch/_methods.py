@@ -680,15 +680,13 @@ def _random_(self, from_=0, to=None, *, generator=None):
         )
     if to is None and from_ == 0:
         return _rand_fill(self, "random_", lambda shp: g.full_range(shp, dt))
-    if to is None:  # random_(from): [from, the dtype's max]
-        to = (
-            (2**24 if dt == np.float32 else 2**53) if dt.kind in "fV" else int(np.iinfo(dt).max) + 1
-        )
+    if to is None:  # torch's random_(to): one argument is the upper bound
+        from_, to = 0, from_
     if from_ >= to:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}"
         )
-    wide = dt == np.int64 or dt.kind in "fV"
+    wide = dt == np.int64 or dt == np.uint64 or dt.kind in "fV"
     return _rand_fill(
         self, "random_", lambda shp: g.integers(int(from_), int(to), shp, wide).astype(dt)
     )

@@ -240,6 +240,8 @@ class Generator:
             digits = {"float16": 11, "bfloat16": 8}.get(dt.name, _digits(dt))
             raw = self._u64(n) if dt == np.float64 else self._u32(n)
             return (raw % np.uint64((1 << digits) + 1)).astype(dt).reshape(shape)
+        if dt == np.uint64:  # every 64-bit draw is in range (torch has no uint64 random_)
+            return self._u64(n).reshape(shape)
         top = int(np.iinfo(dt).max) + 1
         raw = self._u64(n) if dt == np.int64 else self._u32(n)
         return (raw % np.uint64(top)).astype(dt).reshape(shape)

@@ -137,8 +137,6 @@ _STORAGE_DTYPE = {
     "QUInt2x4Storage": "quint2x4",
 }
 _DTYPE_STORAGE = {v: k for k, v in _STORAGE_DTYPE.items()}
-# torch dtypes ctorch has no dtype for but can widen losslessly
-_WIDEN = {"uint16": "int32", "uint32": "int64"}
 
 
 class _StorageType:
@@ -160,7 +158,8 @@ _STORAGE_TYPES["TypedStorage"] = _StorageType("TypedStorage", None)
 
 
 class _ForeignDType:
-    """A torch dtype ctorch has no equivalent for (e.g. torch.uint16); only rebuild uses it."""
+    """A torch dtype ctorch has no equivalent for (e.g. torch.float8_e4m3fn); only rebuild
+    uses it."""
 
     __slots__ = ("name",)
 
@@ -385,8 +384,12 @@ class _Saver:
     def _new_record(self, data: np.ndarray, npdt: np.dtype, location: str) -> _StorageRef:
         key = str(len(self.records))
         name = _dtype_name(_dt.from_numpy_dtype(npdt))
-        numel = data.nbytes // npdt.itemsize
-        ref = _StorageRef(("storage", _tg("torch", _DTYPE_STORAGE[name]), key, location, numel))
+        if name in _DTYPE_STORAGE:
+            storage = _tg("torch", _DTYPE_STORAGE[name])
+            numel = data.nbytes // npdt.itemsize
+        else:  # uint16/32/64: torch has no typed storage class; bytes + the dtype (_rebuild_v3)
+            storage, numel = _tg("torch.storage", "UntypedStorage"), data.nbytes
+        ref = _StorageRef(("storage", storage, key, location, numel))
         self.records.append((key, data))
         return ref
 
@@ -402,8 +405,8 @@ class _Saver:
         else:
             raise RuntimeError(f"ctorch.save: cannot save a tensor on device {dev}")
         a = np.asarray(a)
-        # store what the tensor says it is (e.g. a uint16 array behind an int32 tensor, or a
-        # byte-swapped array): the record's dtype must match its storage class
+        # store what the tensor says it is (e.g. a byte-swapped array): the record's dtype
+        # must match its storage class
         target = np.dtype(_TORCH_DTYPE_NP[_dtype_name(t.dtype)] or "|u1")
         if a.dtype != target:
             a = a.astype(target)
@@ -488,14 +491,21 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler: it lets us emit raw
 
     dispatch[types.FunctionType] = save_global
 
+    def _rebuild_args(self, t: Any, requires_grad: bool) -> tuple:
+        """torch's reduction of a dense tensor: ``_rebuild_tensor_v2`` over a typed storage,
+        or, for the dtypes torch saves as untyped bytes (uint16/32/64), ``_rebuild_tensor_v3``
+        with the dtype (what torch itself writes for them)."""
+        ref, off, size, stride = self._saver.tensor_args(t)
+        args = (ref, off, size, stride, requires_grad, collections.OrderedDict())
+        name = _dtype_name(t.dtype)
+        if name in _DTYPE_STORAGE:
+            return (_tg("torch._utils", "_rebuild_tensor_v2"), args)
+        return (_tg("torch._utils", "_rebuild_tensor_v3"), (*args, _tg("torch", name)))
+
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
         if t is _ParamData:
-            ref, off, size, stride = self._saver.tensor_args(obj.tensor)
-            return (
-                _tg("torch._utils", "_rebuild_tensor_v2"),
-                (ref, off, size, stride, False, collections.OrderedDict()),
-            )
+            return self._rebuild_args(obj.tensor, False)
         if self._param_cls is not None and isinstance(obj, self._param_cls):
             return (
                 _tg("torch._utils", "_rebuild_parameter"),
@@ -512,11 +522,7 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler: it lets us emit raw
                 (getattr(_ct(), name), data),
             )
         if isinstance(obj, self._tensor_cls):
-            ref, off, size, stride = self._saver.tensor_args(obj)
-            return (
-                _tg("torch._utils", "_rebuild_tensor_v2"),
-                (ref, off, size, stride, bool(obj.requires_grad), collections.OrderedDict()),
-            )
+            return self._rebuild_args(obj, bool(obj.requires_grad))
         if t is _Size:
             return (_tg("torch", "Size"), (tuple(obj),))
         if t is _device_cls:
@@ -648,12 +654,8 @@ def _view(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) ->
     if any(s < 0 for s in size) or any(s < 0 for s in stride):
         raise _LoadError(f"{where}: negative size or stride ({size}, {stride})")
     arr = storage.typed(dtype_name)
-    if dtype_name in _WIDEN:
-        arr_dt = np.dtype(_TORCH_DTYPE_NP[_WIDEN[dtype_name]])
-    else:
-        arr_dt = arr.dtype
     if 0 in size:
-        return np.zeros(size, dtype=arr_dt)
+        return np.zeros(size, dtype=arr.dtype)
     last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
     if last >= arr.size:
         raise _LoadError(
@@ -667,8 +669,6 @@ def _view(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) ->
     v = np.ndarray(
         size, arr.dtype, buffer=arr, offset=offset * it, strides=[s * it for s in stride]
     )
-    if dtype_name in _WIDEN:
-        v = v.astype(arr_dt)  # ctorch has no unsigned 16/32-bit dtypes: widen losslessly
     return v
 
 
@@ -1010,7 +1010,7 @@ class _Resolver:
 
     def _restore_callable(self, raw: np.ndarray, dname: str | None, location: str) -> Any:
         npdt = np.dtype(_TORCH_DTYPE_NP.get(dname or "uint8") or "|u1")
-        if dname in _WIDEN or _TORCH_DTYPE_NP.get(dname or "uint8") is None:
+        if _TORCH_DTYPE_NP.get(dname or "uint8") is None:
             npdt = np.dtype(np.uint8)
         typed = raw[: raw.size - raw.size % npdt.itemsize].view(npdt)
         stor = _ct().from_numpy(typed)

@@ -21,8 +21,12 @@ import numpy as np
 from .._tensor import NestedInput, Tensor
 from ..ops._util import SCALAR_TYPE_NAMES
 
-INTS = ("int64", "int32", "uint8", "bool")
-SIGNED = ("int64", "int32", "uint8")  # torch's "integral types" without bool
+# torch's uint16/uint32/uint64 ("shell" dtypes) have even fewer kernels than the others: every
+# refusal below covers them too; where ctorch computes an integer input anyway (pooling,
+# padding, convolutions...) it computes them as well (docs/compat.md)
+UINTS = ("uint16", "uint32", "uint64")
+INTS = ("int64", "int32", "uint8", "bool", *UINTS)
+SIGNED = ("int64", "int32", "uint8", *UINTS)  # torch's "integral types" without bool
 
 
 def _name(t: Tensor) -> str:
@@ -50,6 +54,7 @@ def _runtime(msg: str, dtypes=INTS):
 
 
 _C_NAMES = {"int64": "long int", "int32": "int", "uint8": "unsigned char", "bool": "long int"}
+_C_NAMES.update({"uint16": "unsigned short", "uint32": "unsigned int", "uint64": "unsigned long"})
 
 
 def _gaussian(x, args, kwargs):
@@ -89,7 +94,7 @@ def _hardtanh(x, args, kwargs):
     if name == "bool":
         raise RuntimeError("Bool inputs not supported for hardtanh")
     lo = args[0] if args else kwargs.get("min_val", -1.0)
-    if name == "uint8" and lo < 0:
+    if x._a.dtype.kind == "u" and lo < 0:
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
 
 
@@ -108,7 +113,7 @@ def _hinge(x, args, kwargs):
 
 
 # interpolate: torch's kernel per (mode, spatial dims) and the dtypes it refuses
-_NEAREST = ("int64", "int32", "bool")
+_NEAREST = ("int64", "int32", "bool", *UINTS)
 _INTERP = {
     ("nearest", 1): ("compute_indices_weights_nearest", _NEAREST),
     ("nearest", 2): ("upsample_nearest2d_channels_last", _NEAREST),
@@ -206,6 +211,9 @@ _LEGACY = {
     "int32": "torch.IntTensor",
     "uint8": "torch.ByteTensor",
     "bool": "torch.BoolTensor",
+    "uint16": "CPUUInt16Type",
+    "uint32": "CPUUInt32Type",
+    "uint64": "CPUUInt64Type",
 }
 
 
@@ -220,6 +228,7 @@ def _alpha_dropout(x, args, kwargs):
 
 def _embedding(x, args, kwargs):
     got = {"uint8": "torch.ByteTensor", "bool": "CPUBoolType"}.get(x._a.dtype.name)
+    got = got or {n: f"CPUUInt{n[4:]}Type" for n in UINTS}.get(x._a.dtype.name)
     if got is not None:
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "

@@ -61,20 +61,7 @@ def conj_if_complex(v):
 
 
 # torch's ScalarType names by NumPy dtype name (as torch's error messages spell dtypes)
-SCALAR_TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
+SCALAR_TYPE_NAMES = D.SCALAR_TYPE_NAMES
 
 
 def wrap_dim(dim, ndim, op=""):

@@ -507,7 +507,12 @@ def trace(input):
     def bwd(g):  # g on the diagonal (torch's trace_backward)
         return _DiagEmbed.apply(g.expand(min(shape)), shape, 0, 0, 1)
 
-    return copy_op(input, lambda a: xp_of(a).asarray(xp_of(a).trace(a)), bwd, "TraceBackward0")
+    def fwd(a):
+        # integers sum into int64 as torch's (NumPy would give uint64 for uint8/uint16)
+        dt = np.int64 if a.dtype.kind in "iu" else None
+        return xp_of(a).asarray(xp_of(a).trace(a, dtype=dt))
+
+    return copy_op(input, fwd, bwd, "TraceBackward0")
 
 
 def meshgrid(*tensors, indexing=None):

@@ -37,9 +37,9 @@ def _argsort(a, ax, descending, stable=True):
     if descending:
         if a.dtype.kind == "b":
             a = a.astype(np.int8)
-        if a.dtype.kind == "u":
-            a = a.astype(np.int64)
-        key = -a
+        # integers: ~a (-a - 1, max - a for unsigned) reverses the order exactly, with no
+        # overflow at int64's minimum or past int64 for uint64
+        key = ~a if a.dtype.kind in "iu" else -a
         if a.dtype.kind in "fV":
             key = xp.where(xp.isnan(a), -xp.inf, key)
         return xp.argsort(key, axis=ax, kind="stable") if xp is np else xp.argsort(key, axis=ax)

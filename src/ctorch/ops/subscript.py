@@ -44,6 +44,10 @@ def _conv_index(idx, a):
             elif k in "iu":
                 if arr.ndim == 0:
                     out.append(int(arr))
+                elif k == "u" and arr.dtype.itemsize > 1:  # torch: uint16/32/64 never index
+                    raise IndexError(
+                        "tensors used as indices must be long, int, byte or bool tensors"
+                    )
                 else:
                     adv = True
                     out.append(arr.astype(np.int64, copy=False))

@@ -300,6 +300,9 @@ def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 _SCALAR_NAMES = {
     "bool": "Bool",
     "uint8": "Byte",
+    "uint16": "UInt16",
+    "uint32": "UInt32",
+    "uint64": "UInt64",
     "int8": "Char",
     "int16": "Short",
     "int32": "Int",

@@ -51,6 +51,7 @@ def layout_key(layout) -> str:
 
 _TORCH_DTYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"}
 _TORCH_DTYPE.update({"uint8": "Byte", "float32": "Float", "float64": "Double", "bool": "Bool"})
+_TORCH_DTYPE.update({"uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"})
 
 
 def _indices(x):
