@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import numpy as np
+from _worker_common import check_close, run_scenarios, shard  # the script dir is on sys.path
 
 import ctorch
 import ctorch.distributed as dist
@@ -94,21 +94,9 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, V, (4, 6)), rng.integers(0, V, (4, 6))
 
 
-def shard(a: np.ndarray, rank: int, world: int) -> np.ndarray:
-    n = a.shape[0] // world
-    return a[rank * n : (rank + 1) * n]
-
-
 def loss_of(model, tok, tgt):
     out = model(ctorch.tensor(tok))
     return F.cross_entropy(out.reshape(-1, V), ctorch.tensor(tgt).reshape(-1))
-
-
-def check_close(a, b, what: str, tol: float = 2e-5) -> None:
-    a = a.detach().numpy() if isinstance(a, ctorch.Tensor) else np.asarray(a)
-    b = b.detach().numpy() if isinstance(b, ctorch.Tensor) else np.asarray(b)
-    assert a.shape == b.shape, (what, a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=what)
 
 
 def reference(steps: int):
@@ -531,20 +519,5 @@ def scenario_ckpt_load() -> None:
         raise AssertionError("a missing key loaded")
 
 
-def main() -> None:
-    which = sys.argv[2:]
-    dist.init_process_group(backend="gloo")
-    try:
-        for name in which:
-            globals()[f"scenario_{name}"]()
-            print(f"OK {name} rank {dist.get_rank()}", flush=True)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-    dist.destroy_process_group()
-
-
 if __name__ == "__main__":
-    main()
+    run_scenarios(globals())

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import numpy as np
+from _worker_common import check_close, run_scenarios, shard  # the script dir is on sys.path
 
 import ctorch
 import ctorch.distributed as dist
@@ -56,18 +56,6 @@ def data(world: int) -> tuple[np.ndarray, np.ndarray]:
     x = rng.standard_normal((B * 2, 8)).astype(np.float32)
     y = rng.standard_normal((B * 2, 3)).astype(np.float32)
     return x, y
-
-
-def shard(a: np.ndarray, rank: int, world: int) -> np.ndarray:
-    n = a.shape[0] // world
-    return a[rank * n : (rank + 1) * n]
-
-
-def check_close(a, b, what: str, tol: float = 2e-5) -> None:
-    a = a.detach().numpy() if isinstance(a, ctorch.Tensor) else np.asarray(a)
-    b = b.detach().numpy() if isinstance(b, ctorch.Tensor) else np.asarray(b)
-    assert a.shape == b.shape, (what, a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=what)
 
 
 def reference(x, y, steps: int, clip: float | None):
@@ -544,20 +532,5 @@ def scenario_grad_scaler() -> None:
         check_close(sd[k], ref_sd[k], f"scaled step {k}")
 
 
-def main() -> None:
-    which = sys.argv[2:]
-    dist.init_process_group(backend="gloo")
-    try:
-        for name in which:
-            globals()[f"scenario_{name}"]()
-            print(f"OK {name} rank {dist.get_rank()}", flush=True)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-    dist.destroy_process_group()
-
-
 if __name__ == "__main__":
-    main()
+    run_scenarios(globals())

@@ -28,6 +28,9 @@ from ctorch.distributed import fsdp
 from ctorch.distributed.fsdp import FullyShardedDataParallel as FSDP
 from ctorch.distributed.fsdp import wrap as cwrap
 
+sys.path.insert(0, str(Path(__file__).parent))  # the workers' shared module
+from _worker_common import CkptBlock, CkptNet  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCENARIOS = [
@@ -427,26 +430,6 @@ def test_activation_checkpointing(world1, reentrant: bool, around: bool) -> None
     equal the plain model's."""
     from ctorch.utils.checkpoint import checkpoint
 
-    class Block(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc1 = nn.Linear(4, 8)
-            self.fc2 = nn.Linear(8, 4)
-
-        def forward(self, x):
-            return x + self.fc2(self.fc1(x).tanh())
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.blocks = nn.ModuleList([Block(), Block()])
-            self.head = nn.Linear(4, 1)
-
-        def forward(self, x, ckpt: bool = True):
-            for b in self.blocks:
-                x = checkpoint(b, x, use_reentrant=reentrant) if ckpt else b(x)
-            return self.head(x)
-
     class Inner(nn.Module):
         def __init__(self, block) -> None:
             super().__init__()
@@ -456,12 +439,12 @@ def test_activation_checkpointing(world1, reentrant: bool, around: bool) -> None
             return checkpoint(self.block, x, use_reentrant=reentrant)
 
     ctorch.manual_seed(0)
-    ref = Net()
+    ref = CkptNet(reentrant)
     ctorch.manual_seed(0)
-    net = Net()
+    net = CkptNet(reentrant)
     if not around:  # checkpoint inside the unit (as apply_activation_checkpointing does)
         net.blocks = nn.ModuleList([Inner(b) for b in net.blocks])
-    model = FSDP(net, auto_wrap_policy=cwrap.ModuleWrapPolicy({Block} if around else {Inner}))
+    model = FSDP(net, auto_wrap_policy=cwrap.ModuleWrapPolicy({CkptBlock} if around else {Inner}))
     x = ctorch.randn(3, 4, requires_grad=True)
     ref(x, ckpt=False).sum().backward()
     for _ in range(2):  # the second backward accumulates

@@ -27,6 +27,9 @@ from ctorch import nn
 from ctorch.distributed import fsdp
 from ctorch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 
+sys.path.insert(0, str(Path(__file__).parent))  # the workers' shared module
+from _worker_common import CkptNet  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCENARIOS = ["mesh", "dtensor", "train", "variants", "ckpt_save"]
@@ -357,31 +360,10 @@ def test_activation_checkpointing_and_frozen(world1, reentrant: bool) -> None:
     """Checkpointed fully_shard blocks rerun their forward in backward (a second all-gather,
     as torch's): gradients equal the plain model's; a frozen parameter in a group gets none and
     SGD leaves it alone."""
-    from ctorch.utils.checkpoint import checkpoint
-
-    class Block(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc1 = nn.Linear(4, 8)
-            self.fc2 = nn.Linear(8, 4)
-
-        def forward(self, x):
-            return x + self.fc2(self.fc1(x).tanh())
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.blocks = nn.ModuleList([Block(), Block()])
-            self.head = nn.Linear(4, 1)
-
-        def forward(self, x, ckpt: bool = True):
-            for b in self.blocks:
-                x = checkpoint(b, x, use_reentrant=reentrant) if ckpt else b(x)
-            return self.head(x)
 
     def build():
         ctorch.manual_seed(0)
-        net = Net()
+        net = CkptNet(reentrant)
         net.blocks[0].fc1.weight.requires_grad_(False)
         return net
 
