@@ -234,43 +234,47 @@ def cumprod(input, dim, *, dtype=None, mask=None):
     return torch.cumprod(mask_input, dim_, dtype=dtype).to(dtype=dtype)
 
 
-def amax(input, dim=None, *, keepdim=False, dtype=None, mask=None):
-    """Largest kept element over ``dim`` (-inf, or the dtype's minimum, where none is kept)."""
-    if dtype is None:
-        dtype = input.dtype
-    mask_input = _combine_input_and_mask(amax, input, mask)
-    _check_strided(mask_input, "masked amax")
-    dim_ = _canonical_dim(dim, mask_input.ndim)
-    return torch.amax(mask_input, dim_, bool(keepdim)).to(dtype=dtype)
+def _masked_extreme(name: str, reduce, canonical_dims: bool, doc: str):
+    """amax/amin/argmax/argmin: ``reduce`` over the input with masked-out elements set to the
+    op's identity, cast to ``dtype`` (the input's by default, as torch does)."""
+
+    def op(input, dim=None, *, keepdim=False, dtype=None, mask=None):
+        if dtype is None:
+            dtype = input.dtype
+        mask_input = _combine_input_and_mask(op, input, mask)
+        _check_strided(mask_input, f"masked {name}")
+        d = _canonical_dim(dim, mask_input.ndim) if canonical_dims else dim
+        return reduce(mask_input, d, bool(keepdim)).to(dtype=dtype)
+
+    op.__name__ = op.__qualname__ = name  # _output_mask/_reduction_identity go by the name
+    op.__doc__ = doc
+    return op
 
 
-def amin(input, dim=None, *, keepdim=False, dtype=None, mask=None):
-    """Smallest kept element over ``dim`` (+inf, or the dtype's maximum, where none is kept)."""
-    if dtype is None:
-        dtype = input.dtype
-    mask_input = _combine_input_and_mask(amin, input, mask)
-    _check_strided(mask_input, "masked amin")
-    dim_ = _canonical_dim(dim, mask_input.ndim)
-    return torch.amin(mask_input, dim_, bool(keepdim)).to(dtype=dtype)
-
-
-def argmax(input, dim=None, *, keepdim=False, dtype=None, mask=None):
-    """Index of the largest kept element (cast to ``dtype``, the input's by default, as torch
-    does)."""
-    if dtype is None:
-        dtype = input.dtype
-    mask_input = _combine_input_and_mask(argmax, input, mask)
-    _check_strided(mask_input, "masked argmax")
-    return torch.argmax(mask_input, dim, bool(keepdim)).to(dtype=dtype)
-
-
-def argmin(input, dim=None, *, keepdim=False, dtype=None, mask=None):
-    """Index of the smallest kept element (cast to ``dtype``, the input's by default)."""
-    if dtype is None:
-        dtype = input.dtype
-    mask_input = _combine_input_and_mask(argmin, input, mask)
-    _check_strided(mask_input, "masked argmin")
-    return torch.argmin(mask_input, dim, bool(keepdim)).to(dtype=dtype)
+amax = _masked_extreme(
+    "amax",
+    torch.amax,
+    True,
+    "Largest kept element over ``dim`` (-inf, or the dtype's minimum, where none is kept).",
+)
+amin = _masked_extreme(
+    "amin",
+    torch.amin,
+    True,
+    "Smallest kept element over ``dim`` (+inf, or the dtype's maximum, where none is kept).",
+)
+argmax = _masked_extreme(
+    "argmax",
+    torch.argmax,
+    False,
+    "Index of the largest kept element (cast to ``dtype``, the input's by default, as torch does).",
+)
+argmin = _masked_extreme(
+    "argmin",
+    torch.argmin,
+    False,
+    "Index of the smallest kept element (cast to ``dtype``, the input's by default).",
+)
 
 
 def mean(input, dim=None, *, keepdim=False, dtype=None, mask=None):
