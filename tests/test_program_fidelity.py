@@ -504,3 +504,22 @@ def test_broadcast_to_method_takes_sizes_like_torch():
         assert t.broadcast_to(2, 3, 4).shape == t.broadcast_to((2, 3, 4)).shape == (2, 3, 4)
         with pytest.raises(RuntimeError, match="Expected dtype int32 or int64 for index"):
             t.index_select(0, lib.tensor([0], dtype=lib.int16))
+
+
+def test_float_of_a_grad_tensor_warns_once_like_torch(monkeypatch):
+    import warnings as W
+
+    from ctorch import _warnings
+
+    monkeypatch.setattr(_warnings, "_warned_once", set())
+    x = ctorch.ones(1, requires_grad=True) * 2
+    with W.catch_warnings(record=True) as rec:
+        W.simplefilter("always")
+        int(x), x.item(), bool(x)  # no warning, as torch
+        assert not rec
+        float(x)
+        float(x)
+    assert [str(w.message).split("\n")[0] for w in rec] == [
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior."
+    ]
+    assert rec[0].filename == __file__  # attributed to the caller's line

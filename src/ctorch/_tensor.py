@@ -576,12 +576,16 @@ class Tensor(_MethodsStub):
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self._rg:
+            _warn_grad_scalar()
         return float(self._scalar_for("float"))
 
     def __int__(self) -> int:
         return int(self._scalar_for("int"))
 
     def __complex__(self) -> complex:
+        if self._rg:
+            _warn_grad_scalar()
         return complex(self._scalar_for("complex"))
 
     def _scalar_for(self, what):
@@ -741,6 +745,18 @@ def _rebuild(a, rg, dev):
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+def _warn_grad_scalar() -> None:
+    """torch 2.13's once-per-process warning for float()/complex() of a tensor that requires
+    grad (int(), item() and bool() do not warn)."""
+    from . import _warnings
+
+    _warnings.warn_once(
+        "grad_scalar",
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first.",
+    )
 
 
 def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
