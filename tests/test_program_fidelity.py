@@ -523,3 +523,13 @@ def test_float_of_a_grad_tensor_warns_once_like_torch(monkeypatch):
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior."
     ]
     assert rec[0].filename == __file__  # attributed to the caller's line
+
+
+def test_asarray_of_a_grad_tensor_refuses_like_torch():
+    for lib in _libs():
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(
+            RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"
+        ):
+            np.asarray(x)
+        assert np.asarray(x.detach()).tolist() == [1.0, 1.0]

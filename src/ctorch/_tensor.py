@@ -683,6 +683,11 @@ class Tensor(_MethodsStub):
         return self._a
 
     def __array__(self, dtype=None, copy=None):
+        if self._rg:  # torch: np.asarray(t) is t.numpy(), which refuses to drop the graph silently
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
         if type(self._a) is not _ndarray:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
