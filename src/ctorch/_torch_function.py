@@ -251,8 +251,8 @@ def dispatch(public, impl, args: tuple, kwargs: dict):
             return r
         if not found:
             raise TypeError(
-                f"no implementation found for '{_name(public)}' on types that implement "
-                f"__torch_function__: [{type(mode)}]"
+                f"Multiple dispatch failed for '{_name(public)}'; all __torch_function__ "
+                f"handlers returned NotImplemented:\n\n  - mode object {mode!r}\n"
             )
     if not found:
         return impl(*args, **kwargs)
@@ -811,7 +811,8 @@ class _MethodDispatcher(_Dispatcher):
 
 
 _installed = False
-_DISPATCHERS: dict[int, _Dispatcher] = {}  # id(function) -> its wrapper (one per function)
+# id(function) (or (id, namespace) for linalg/fft/special) -> its wrapper
+_DISPATCHERS: dict[Any, _Dispatcher] = {}
 
 
 _SPACE_CODE = {
@@ -823,6 +824,7 @@ _SPACE_CODE = {
     "ctorch.special": "SP",
 }
 _CODE_SPACE = {v: k for k, v in _SPACE_CODE.items()}
+_PREFIXED = ("ctorch.linalg", "ctorch.fft", "ctorch.special")
 
 
 class _Originals:
@@ -850,10 +852,13 @@ def _wrap_namespace(module, names) -> None:
             continue
         if not callable(fn):
             continue
-        d = _DISPATCHERS.get(id(fn))
+        # linalg/fft/special functions are their own objects in torch (``special_erf`` is not
+        # ``torch.erf``): one wrapper per namespace there, one per function elsewhere
+        key = (id(fn), where) if where in _PREFIXED else id(fn)
+        d = _DISPATCHERS.get(key)
         if d is None:
             kind = _MethodDispatcher if isinstance(fn, types.FunctionType) else _Dispatcher
-            d = _DISPATCHERS[id(fn)] = kind(fn, where, name)
+            d = _DISPATCHERS[key] = kind(fn, where, name)
             if isinstance(fn, types.FunctionType) and fn.__module__ == where:
                 # the original stays picklable by name (code may hold it from before)
                 fn.__module__ = __name__
