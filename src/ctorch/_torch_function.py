@@ -901,6 +901,14 @@ def _patch_defaults(fn) -> None:
         fn.__kwdefaults__ = {k: swap(v) for k, v in fn.__kwdefaults__.items()}
 
 
+# nn.functional's functions torch writes as method calls (``F.tanh`` is ``input.tanh()``), so
+# a subclass handler sees them under their method's name; ctorch computes them directly
+_F_EXTRA = frozenset(
+    "celu_ elu_ hardtanh_ leaky_relu_ relu_ rrelu_ selu_ threshold_ sigmoid tanh hardsigmoid "
+    "hardswish upsample upsample_bilinear upsample_nearest".split()
+)
+
+
 def install_namespaces() -> None:
     """Replace the public functions of ctorch, ctorch.functional, nn.functional, linalg, fft
     and special that torch dispatches by their dispatching wrappers (once)."""
@@ -917,7 +925,7 @@ def install_namespaces() -> None:
 
     _wrap_namespace(ctorch, _N.TORCH)
     _wrap_namespace(ctorch.functional, _N.TORCH)
-    _wrap_namespace(ctorch.nn.functional, _N.NN_FUNCTIONAL)
+    _wrap_namespace(ctorch.nn.functional, _N.NN_FUNCTIONAL | _F_EXTRA)
     _wrap_namespace(ctorch.linalg, _N.LINALG)
     _wrap_namespace(ctorch.fft, _N.FFT)
     _wrap_namespace(ctorch.special, _N.SPECIAL)
