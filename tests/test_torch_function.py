@@ -575,3 +575,13 @@ def test_internal_subclasses_keep_their_behaviour():
     assert sp.__torch_function__ is ctorch._C._disabled_torch_function_impl
     assert type(sp * 2).__name__ == "SparseTensor"
     assert not ctorch.overrides.has_torch_function((sp,))
+
+
+def test_list_arguments_dispatch_after_a_list_was_probed():
+    class Sub(ctorch.Tensor):
+        pass
+
+    assert not ctorch.overrides.has_torch_function_unary([1.0])  # a list probed as an argument
+    x = ctorch.ones(2).as_subclass(Sub)
+    assert type(ctorch.cat([ctorch.ones(2), x])) is Sub
+    assert type(ctorch.stack((ctorch.ones(2), x))) is Sub

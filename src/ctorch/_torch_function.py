@@ -139,7 +139,7 @@ def _is_overloaded_type(t: type) -> bool:
         return False
     tf = getattr(t, "__torch_function__", None)
     if tf is None:
-        if not issubclass(t, Tensor):
+        if not issubclass(t, Tensor) and t is not list and t is not tuple:
             _NOT_OVERLOADED.add(t)  # a type without the protocol: remembered
         return False
     return tf is not _disabled_torch_function_impl
@@ -165,13 +165,11 @@ def overloaded_args(args, kwargs) -> list:
     nol = _NOT_OVERLOADED
     for a in (*args, *kwargs.values()) if kwargs else args:
         t = type(a)
-        if t in nol:
-            continue
         if t is list or t is tuple:
             for e in a:
                 if type(e) not in nol and _is_overloaded_type(type(e)):
                     _add(found, e)
-        elif _is_overloaded_type(t):
+        elif t not in nol and _is_overloaded_type(t):
             _add(found, a)
     return found
 
