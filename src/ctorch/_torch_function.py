@@ -769,6 +769,14 @@ class _Dispatcher:
     def __call__(self, *args, **kwargs):
         if _direct:
             return self.__wrapped__(*args, **kwargs)
+        if not _modes:  # the common case: only plain tensors and scalars, nothing to find
+            nol = _NOT_OVERLOADED
+            for a in (*args, *kwargs.values()) if kwargs else args:
+                t = type(a)
+                if t not in nol or t is list or t is tuple:
+                    break
+            else:
+                return self.__wrapped__(*args, **kwargs)
         return dispatch(self, self.__wrapped__, args, kwargs)
 
     def __eq__(self, other):
