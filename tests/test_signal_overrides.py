@@ -93,5 +93,9 @@ def test_overrides_protocol():
 
     with pytest.raises(TypeError, match="no implementation found for"):
         handle_torch_function(scale, (Refuses(),), Refuses())
-    with ctorch.overrides.TorchFunctionMode():
+    with ctorch.overrides.BaseTorchFunctionMode():  # passes every call through
         assert ctorch.ones(1).item() == 1.0
+    # the base class's handler is abstract: a call inside it raises, as in torch
+    with pytest.raises(NotImplementedError), ctorch.overrides.TorchFunctionMode():
+        ctorch.ones(1)
+    assert ctorch.ones(1).item() == 1.0  # the mode was popped

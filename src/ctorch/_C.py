@@ -99,3 +99,29 @@ def _set_cudnn_enabled(enabled: bool) -> None:
     from .backends import cudnn
 
     cudnn.enabled = bool(enabled)
+
+
+# ``__torch_function__`` switches (ctorch._torch_function; issue #14)
+from ._torch_function import (  # noqa: E402, F401 - torch._C's names
+    DisableTorchFunction,
+    DisableTorchFunctionSubclass,
+    _disabled_torch_function_impl,
+)
+from ._torch_function import (  # noqa: E402, F401
+    is_torch_function_enabled as _is_torch_function_enabled,
+)
+from ._torch_function import (  # noqa: E402, F401
+    is_torch_function_mode_enabled as _is_torch_function_mode_enabled,
+)
+
+
+def _len_torch_function_stack() -> int:
+    from . import _torch_function
+
+    return len(_torch_function._modes)
+
+
+def _get_function_stack_at(i: int):
+    from . import _torch_function
+
+    return _torch_function._modes[i]

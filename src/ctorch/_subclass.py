@@ -34,6 +34,8 @@ def caller_op(own_package: str, depth: int = 3) -> str:
         if not mod.startswith("ctorch"):
             if name is not None:
                 break
+        elif mod == "ctorch._torch_function":  # __torch_function__ dispatch: transparent
+            pass
         elif not mod.startswith(own_package):
             co = f.f_code.co_name
             if co == "autocast_wrapper":  # ctorch._autocast's public wrapper: transparent

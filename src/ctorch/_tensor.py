@@ -8,6 +8,7 @@ Most methods are attached at the bottom of this module from ``ops``.
 from __future__ import annotations
 
 import numbers
+import sys as _sys
 import weakref
 from typing import TYPE_CHECKING
 
@@ -122,6 +123,14 @@ class Tensor(_MethodsStub):
     __array_priority__ = 1000
 
     # ---------------------------------------------------------------- construction
+    def __init_subclass__(cls, **kwargs) -> None:
+        # a user's subclass dispatches through __torch_function__ (ctorch._torch_function);
+        # Tensor's own methods are untouched, so exact Tensors pay nothing
+        super().__init_subclass__(**kwargs)
+        tf = _sys.modules.get("ctorch._torch_function")
+        if tf is not None:
+            tf.on_subclass(cls)
+
     def __new__(cls, *args, **kwargs):
         return _legacy_new(cls, *args, **kwargs)
 
@@ -813,3 +822,4 @@ def _attach() -> None:
     _methods.attach(Tensor)
     _methods.attach_compat(Tensor)
     _methods.attach_complex(Tensor)
+    from . import _torch_function  # noqa: F401 - Tensor.__torch_function__, _make_subclass

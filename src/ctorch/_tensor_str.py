@@ -175,7 +175,9 @@ def tensor_repr(t) -> str:
     a = t._a
     if type(a) is not np.ndarray:
         a = a.get()
-    prefix = "tensor("
+    cls = type(t)
+    # torch prints a user's Tensor subclass under its class name: ``MyTensor([1., 2.])``
+    prefix = "tensor(" if cls.__module__.startswith("ctorch") else f"{cls.__name__}("
     indent = len(prefix)
     summarize = a.size > PRINT_OPTS.threshold
     suffixes = []

@@ -675,3 +675,23 @@ def test_print_and_parse(tmp_path: Path) -> None:
             "format error unsupported format string passed to Tensor.__format__",
         ],
     )
+
+
+def test_tensor_subclass_units(tmp_path: Path) -> None:
+    """A unit-carrying Tensor subclass through ops, nn layers and a training step, a logging
+    subclass, a marker subclass, DisableTorchFunctionSubclass and an op-counting
+    TorchFunctionMode (issue #14); under torch the same lines come out."""
+    check(
+        "tensor_subclass_units.py",
+        tmp_path,
+        [
+            "split ['Quantity', 'Quantity', 'Quantity'] ['m', 'm', 'm']",
+            "error add: units differ ['m', 's']",
+            "repr Quantity([1.5, 2.0], unit='kg')",
+            "grad types ['Tensor']",
+            "marker Marker Marker Marker",
+            "disabled Tensor",
+            "plain again Marker Tensor",
+            "mode counts [('linear', 2), ('mse_loss', 1), ('tanh', 1)]",
+        ],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys as _sys
 import threading
 
 import numpy as np
@@ -106,8 +107,16 @@ def run_backward(
     used by ``autograd.grad``. With ``accumulate=False`` leaves' ``.grad`` are left untouched.
     The loop itself is compiled (``ctorch._core._autograd``); the helpers above are its
     rare paths.
+
+    Once ``__torch_function__`` dispatch exists (a Tensor subclass was defined or a mode
+    entered), the pass runs with it off: torch's built-in backward formulas are C++ that
+    neither subclass handlers nor modes see, and a subclass leaf's ``.grad`` is a plain Tensor.
     """
-    _run(roots, grad_roots, retain_graph, create_graph, capture, accumulate)
+    tf = _sys.modules.get("ctorch._torch_function")
+    if tf is None or not tf.is_installed():
+        return _run(roots, grad_roots, retain_graph, create_graph, capture, accumulate)
+    with tf.DisableTorchFunction():
+        _run(roots, grad_roots, retain_graph, create_graph, capture, accumulate)
 
 
 def _bind(Tensor) -> None:

@@ -27,6 +27,7 @@ from .. import _dtype as D
 from .._size import Size
 from .._subclass import caller_op
 from .._tensor import NestedInput, Tensor
+from .._torch_function import _disabled_torch_function_impl
 
 __all__ = ["NestedTensor", "unsupported"]
 
@@ -125,6 +126,8 @@ class NestedTensor(Tensor):
     friends."""
 
     __slots__ = ("_lay", "_comps", "_val", "_off", "_len", "_ridx", "_j", "_leaf")
+    # not a torch subclass: ops keep their own semantics (no __torch_function__ dispatch)
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, *args, **kwargs):
         raise TypeError(

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._torch_function import _disabled_torch_function_impl
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
 
@@ -32,6 +33,9 @@ class Parameter(Tensor):
 
     Assigning a Parameter as a Module attribute registers it in ``parameters()``.
     """
+
+    # torch: ops on a Parameter return plain Tensors (no __torch_function__ dispatch)
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
@@ -79,6 +83,8 @@ class Parameter(Tensor):
 
 class Buffer(Tensor):
     """``nn.Buffer(data, persistent=True)``: a marker that registers a buffer on assignment."""
+
+    __torch_function__ = _disabled_torch_function_impl  # as torch.nn.Buffer
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
         if data is None:
@@ -164,6 +170,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     __slots__ = ()
     cls_to_become = Tensor
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(
         cls, requires_grad: bool = False, device: Any = None, dtype: Any = None

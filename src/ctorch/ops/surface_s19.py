@@ -146,14 +146,15 @@ def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
 
 def as_subclass(self: Tensor, cls) -> Tensor:
     """``Tensor.as_subclass``: an alias of ``self`` (same data, in the autograd graph) whose
-    class is ``cls``, a subclass of ``ctorch.Tensor``."""
+    class is ``cls``, a subclass of ``ctorch.Tensor``; results of ops on it are ``cls`` too
+    (``ctorch._torch_function``)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(
             f"as_subclass: cls must be a subclass of torch.Tensor, got {getattr(cls, '__name__', cls)}"
         )
-    r = self.view_as(self)
-    r.__class__ = cls
-    return r
+    from .._torch_function import _alias
+
+    return _alias(self, cls)  # AliasBackward0 in the graph; not dispatched (as torch)
 
 
 def attach(T) -> None:

@@ -27,6 +27,7 @@ from .._size import Size
 from .._subclass import caller_op
 from .._subclass import install_stubs as _install_stubs
 from .._tensor import Tensor
+from .._torch_function import _disabled_torch_function_impl
 from . import _arrays as AR
 
 __all__ = ["SparseTensor", "unsupported"]
@@ -122,6 +123,8 @@ class SparseTensor(Tensor):
     block size of BSR/BSC (``None`` otherwise) and ``_val`` ``(*batch, nnz, *block, *dense)``."""
 
     __slots__ = ("_lay", "_ind", "_val", "_sz", "_coal", "_crow", "_col", "_spm", "_blk")
+    # not a torch subclass: ops keep their own semantics (no __torch_function__ dispatch)
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, *args, **kwargs):
         raise TypeError(

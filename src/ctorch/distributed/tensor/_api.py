@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._torch_function import _disabled_torch_function_impl
 from ...nn.parameter import Parameter
 from ..device_mesh import DeviceMesh
 from .placement_types import Partial, Placement, Replicate, Shard
@@ -186,6 +187,8 @@ class DTensor(Tensor):
     """A distributed tensor (``torch.distributed.tensor.DTensor``): this rank's local shard,
     the DeviceMesh and one Placement per mesh dimension. Build one with
     :func:`distribute_tensor` or :meth:`DTensor.from_local`."""
+
+    __torch_function__ = _disabled_torch_function_impl  # as torch's DTensor
 
     def __new__(cls, *args: Any, **kwargs: Any) -> DTensor:
         raise TypeError(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import ctorch
+from ctorch._torch_function import _disabled_torch_function_impl
 
 __all__ = ["TVTensor", "Image", "Video", "Mask", "BoundingBoxes", "BoundingBoxFormat", "wrap"]
 
@@ -40,6 +41,9 @@ def _as_tensor(
 
 class TVTensor(Tensor):
     """Base of the tv_tensors: a Tensor that shares the array of ``data``."""
+
+    # ops return plain Tensors, as torchvision's for all but a few ops (see the module note)
+    __torch_function__ = _disabled_torch_function_impl
 
     @classmethod
     def _wrap(cls, t: Tensor, **attrs: Any) -> Any:
