@@ -45,7 +45,7 @@ def run_scenarios(namespace: dict) -> None:
     dist.destroy_process_group()
 
 
-class CkptBlock(nn.Module):
+class Block(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.fc1 = nn.Linear(4, 8)
@@ -61,7 +61,7 @@ class CkptNet(nn.Module):
     def __init__(self, reentrant: bool) -> None:
         super().__init__()
         self.reentrant = reentrant
-        self.blocks = nn.ModuleList([CkptBlock(), CkptBlock()])
+        self.blocks = nn.ModuleList([Block(), Block()])
         self.head = nn.Linear(4, 1)
 
     def forward(self, x, ckpt: bool = True):

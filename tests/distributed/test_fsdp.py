@@ -29,7 +29,7 @@ from ctorch.distributed.fsdp import FullyShardedDataParallel as FSDP
 from ctorch.distributed.fsdp import wrap as cwrap
 
 sys.path.insert(0, str(Path(__file__).parent))  # the workers' shared module
-from _worker_common import CkptBlock, CkptNet  # noqa: E402
+from _worker_common import Block, CkptNet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -444,7 +444,7 @@ def test_activation_checkpointing(world1, reentrant: bool, around: bool) -> None
     net = CkptNet(reentrant)
     if not around:  # checkpoint inside the unit (as apply_activation_checkpointing does)
         net.blocks = nn.ModuleList([Inner(b) for b in net.blocks])
-    model = FSDP(net, auto_wrap_policy=cwrap.ModuleWrapPolicy({CkptBlock} if around else {Inner}))
+    model = FSDP(net, auto_wrap_policy=cwrap.ModuleWrapPolicy({Block} if around else {Inner}))
     x = ctorch.randn(3, 4, requires_grad=True)
     ref(x, ckpt=False).sum().backward()
     for _ in range(2):  # the second backward accumulates

@@ -28,7 +28,7 @@ from ctorch.distributed import fsdp
 from ctorch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 
 sys.path.insert(0, str(Path(__file__).parent))  # the workers' shared module
-from _worker_common import CkptNet  # noqa: E402
+from _worker_common import Block, CkptNet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -258,15 +258,6 @@ def test_chunk_rule_matches_torch(world1) -> None:
 def test_single_process_fully_shard(world1) -> None:
     """World size 1: fully_shard gives the plain model's outputs, DTensor gradients equal to
     its gradients, and the class/parameter surface torch's FSDP2 has."""
-
-    class Block(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc1 = nn.Linear(4, 8)
-            self.fc2 = nn.Linear(8, 4)
-
-        def forward(self, x):
-            return x + self.fc2(self.fc1(x).tanh())
 
     def build():
         ctorch.manual_seed(0)
