@@ -533,3 +533,38 @@ def test_asarray_of_a_grad_tensor_refuses_like_torch():
         ):
             np.asarray(x)
         assert np.asarray(x.detach()).tolist() == [1.0, 1.0]
+
+
+INDEX_DTYPE_REFUSALS = [
+    ("gather int16", lambda L: L.ones(2, 3).gather(1, L.zeros(2, 1, dtype=L.int16)), RuntimeError),
+    ("take int32", lambda L: L.ones(2, 3).take(L.tensor([0], dtype=L.int32)), RuntimeError),
+    ("getitem int16", lambda L: L.ones(2, 3)[L.tensor([0], dtype=L.int16)], IndexError),
+    (
+        "index_put int8",
+        lambda L: L.ones(2, 3).index_put((L.tensor([0], dtype=L.int8),), L.tensor(1.0)),
+        IndexError,
+    ),
+    (
+        "index_add uint8",
+        lambda L: L.ones(2, 3).index_add(0, L.tensor([0], dtype=L.uint8), L.ones(1, 3)),
+        RuntimeError,
+    ),
+    ("random_ uint8 300", lambda L: L.zeros(2, dtype=L.uint8).random_(300), RuntimeError),
+    ("random_ int8 -200", lambda L: L.zeros(2, dtype=L.int8).random_(-200, 5), RuntimeError),
+    ("random_ int32 2**40", lambda L: L.zeros(2, dtype=L.int32).random_(0, 2**40), RuntimeError),
+]
+
+
+@pytest.mark.parametrize(
+    "name, fn, exc", INDEX_DTYPE_REFUSALS, ids=[c[0] for c in INDEX_DTYPE_REFUSALS]
+)
+def test_index_dtypes_and_random_bounds_refused_like_torch(name, fn, exc):
+    for lib in _libs():
+        with pytest.raises(exc):
+            fn(lib)
+    # what torch takes still works
+    x = ctorch.ones(2, 3)
+    assert x.gather(1, ctorch.zeros(2, 1, dtype=ctorch.int32)).shape == (2, 1)
+    assert x[ctorch.tensor([0], dtype=ctorch.int32)].shape == (1, 3)
+    assert x[ctorch.tensor(1, dtype=ctorch.int16)].shape == (3,)  # a 0-d index is an int
+    assert ctorch.zeros(3, dtype=ctorch.int16).random_(300).max().item() < 300

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _no_grad
 from ..autograd.grad_mode import state as _grad_state
-from ._util import as_tensor_arg, wrap_dim
+from ._util import SCALAR_TYPE_NAMES, as_tensor_arg, wrap_dim
 
 _wrap = Tensor._make
 
@@ -52,8 +52,8 @@ def _check_bounds(ia, n, dim, op=None, allow_negative=False):
 
 
 def _check_index(op, input, dim, index, src=None):
-    if not isinstance(index, Tensor) or index._a.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index._a.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     if index._a.ndim != input._a.ndim and not (index._a.ndim <= 1 and input._a.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     ishape, xshape = index._a.shape, input._a.shape
@@ -425,6 +425,11 @@ class IndexAdd(Function):
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input._a.ndim, "index_add")
     index = _index_vector(index, input, "index_add")
+    if index._a.dtype not in (np.int64, np.int32):
+        raise RuntimeError(
+            "index_add_(): Expected dtype int32/int64 for index but got: "
+            f"{SCALAR_TYPE_NAMES.get(index._a.dtype.name, index._a.dtype.name)}"
+        )
     _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d)
     return IndexAdd.apply(input, d, index, source, alpha)
 

@@ -44,7 +44,8 @@ def _conv_index(idx, a):
             elif k in "iu":
                 if arr.ndim == 0:
                     out.append(int(arr))
-                elif k == "u" and arr.dtype.itemsize > 1:  # torch: uint16/32/64 never index
+                elif (k == "u" and arr.dtype.itemsize > 1) or (k == "i" and arr.dtype.itemsize < 4):
+                    # torch indexes with long, int, byte (a mask) or bool tensors only
                     raise IndexError(
                         "tensors used as indices must be long, int, byte or bool tensors"
                     )
@@ -401,7 +402,7 @@ def take(input, index):
             )
     if not isinstance(index, Tensor):
         return getitem(input.reshape(-1), index)
-    if index._a.dtype.kind not in "iu":
+    if index._a.dtype != np.int64:
         raise RuntimeError(
             f"take(): Expected a long tensor for index, but got {_scalar_name(index._a.dtype)}"
         )
