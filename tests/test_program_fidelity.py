@@ -568,3 +568,11 @@ def test_index_dtypes_and_random_bounds_refused_like_torch(name, fn, exc):
     assert x[ctorch.tensor([0], dtype=ctorch.int32)].shape == (1, 3)
     assert x[ctorch.tensor(1, dtype=ctorch.int16)].shape == (3,)  # a 0-d index is an int
     assert ctorch.zeros(3, dtype=ctorch.int16).random_(300).max().item() < 300
+
+
+def test_dtype_strings_with_either_package_prefix():
+    t = ctorch.ones(2)
+    assert t.type("ctorch.FloatTensor").dtype == ctorch.float32  # was read as "cFloatTensor"
+    assert t.type("torch.DoubleTensor").dtype == ctorch.float64
+    assert t.type("ctorch.float64").dtype == ctorch.float64
+    assert ctorch.nn.Linear(1, 1).to("ctorch.float64").weight.dtype == ctorch.float64

@@ -210,6 +210,11 @@ def _promote(a: dtype, b: dtype) -> dtype:
     return _BY_NP[np.promote_types(a._np, b._np)]
 
 
+def dtype_name(s: str) -> str:
+    """``"torch.float32"``/``"ctorch.float32"``/``"float32"`` -> ``"float32"``."""
+    return s.removeprefix("ctorch.").removeprefix("torch.")
+
+
 def _as_dtype(d) -> dtype:
     """Accept ctorch dtypes, NumPy dtypes/types, Python types and names."""
     if isinstance(d, dtype):
@@ -221,7 +226,7 @@ def _as_dtype(d) -> dtype:
     if d is _pybool:
         return bool
     if isinstance(d, str):
-        name = d.replace("torch.", "").replace("ctorch.", "")
+        name = dtype_name(d)
         name = _ALIASES.get(name, name)
         if name in _BY_NAME:
             return _BY_NAME[name]

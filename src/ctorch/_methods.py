@@ -667,19 +667,6 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     )
 
 
-_C_TYPE_NAMES = {
-    "bool": "bool",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "int16": "short int",
-    "uint16": "short unsigned int",
-    "int32": "int",
-    "uint32": "unsigned int",
-    "int64": "long int",
-    "uint64": "long unsigned int",
-}
-
-
 def _random_(self, from_=0, to=None, *, generator=None):
     from ._random import gen_for
 
@@ -699,14 +686,9 @@ def _random_(self, from_=0, to=None, *, generator=None):
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}"
         )
-    if dt.kind in "biu":  # torch's check_random_bounds, with its C type names
-        info = np.iinfo(dt) if dt.kind != "b" else None
-        lo, hi = (0, 1) if info is None else (int(info.min), int(info.max))
-        ctype = _C_TYPE_NAMES.get(dt.name, dt.name)
-        if not lo <= from_ <= hi:
-            raise RuntimeError(f"from is out of bounds for {ctype}")
-        if not lo <= to - 1 <= hi:
-            raise RuntimeError(f"to - 1 is out of bounds for {ctype}")
+    from ._creation import _check_from_to
+
+    _check_from_to(int(from_), int(to), dt)  # torch's bounds check (randint's too)
     wide = dt == np.int64 or dt == np.uint64 or dt.kind in "fV"
     return _rand_fill(
         self, "random_", lambda shp: g.integers(int(from_), int(to), shp, wide).astype(dt)

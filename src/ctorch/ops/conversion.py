@@ -140,7 +140,7 @@ def type_(self: Tensor, dtype=None, non_blocking=False, **kwargs):
         name = _TYPE_NAMES.get(self.dtype._name, "Tensor")
         return f"torch.{'cuda.' if self.is_cuda else ''}{name}"
     if isinstance(dtype, str):
-        s = dtype.replace("torch.", "").replace("ctorch.", "")
+        s = D.dtype_name(dtype)
         dev = None
         if s.startswith("cuda."):
             s = s[5:]

@@ -1223,7 +1223,7 @@ def _parse_to(*args: Any, **kwargs: Any) -> tuple[Any, Any, bool]:
         elif isinstance(a, bool):
             non_blocking = a
         elif isinstance(a, (str, _device_cls, int)):
-            if isinstance(a, str) and a.replace("torch.", "").replace("ctorch.", "") in D._BY_NAME:
+            if isinstance(a, str) and D.dtype_name(a) in D._BY_NAME:
                 dtype = D._as_dtype(a)
             else:
                 device = a
