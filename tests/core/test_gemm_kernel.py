@@ -384,3 +384,36 @@ def test_linear_with_bias_gives_the_bits_of_matmul_then_add(shape):
         want = (x @ lin.weight.T) + lin.bias
     got = lin(x)
     np.testing.assert_array_equal(got.detach().numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("cap", [1, 2, 64])
+def test_threads_cap_gives_the_same_bits(cap):
+    """``threads=`` caps one call's OpenMP threads (an RNN's per-step products run on one);
+    the result is the uncapped call's, bit for bit."""
+    rng = np.random.default_rng(5)
+    a, b = rand(rng, 1, 20, 200), rand(rng, 1, 200, 800)
+    with threads(2):
+        ref = np.empty((1, 20, 800), np.float32)
+        gemm.sgemm(a, b, ref)
+        out = np.empty_like(ref)
+        gemm.sgemm(a, b, out, threads=cap)
+    assert np.array_equal(ref, out)
+    check(out, a, b)
+
+
+def test_lstm_steps_match_across_thread_counts():
+    """The LSTM's per-step products run capped to one thread: outputs and gradients equal
+    the 1-thread run's bit for bit at 2 threads."""
+    import ctorch
+
+    results = []
+    for nt in (1, 2):
+        ctorch.manual_seed(0)
+        m = ctorch.nn.LSTM(200, 200, 2)
+        x = ctorch.randn(7, 20, 200, requires_grad=True)
+        with threads(nt):
+            out, _ = m(x)
+            out.square().sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy(), m.weight_hh_l0.grad.numpy()))
+    for u, v in zip(*results, strict=True):
+        assert np.array_equal(u, v)

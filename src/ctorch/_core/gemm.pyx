@@ -41,13 +41,15 @@ cdef Py_ssize_t INT_MAX_ = 2147483647
 
 
 def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
-          bint reduce_batch=False, bint accumulate=False, bint simd=True, bias=None):
+          bint reduce_batch=False, bint accumulate=False, bint simd=True, bias=None,
+          int threads=0):
     """out (+)= a @ b batched (or summed over the batch); see the module docstring.
     ``bias`` (N,) float32 C-contiguous, when given, is added to every row of out after its
     sum (nn.Linear: tile by tile while the tile is in cache; the same bits as adding it
     after the product).
 
-    ``simd=False`` forces the portable micro-kernel (tests)."""
+    ``simd=False`` forces the portable micro-kernel (tests). ``threads`` > 0 caps the
+    OpenMP threads of this call (the result does not depend on it)."""
     cdef Py_ssize_t ba = a.shape[0], M = a.shape[1], K = a.shape[2]
     cdef Py_ssize_t bb = b.shape[0], N = b.shape[2]
     cdef Py_ssize_t nb = ba if ba > bb else bb
@@ -78,6 +80,8 @@ def sgemm(const float[:, :, :] a, const float[:, :, :] b, float[:, :, :] out,
     if reduce_batch and ba == 1 and bb == 1:
         nb = 1
     cdef int nt = ct_max_threads()
+    if 0 < threads < nt:
+        nt = threads
     cdef int rc
     cdef const float *pa = &a[0, 0, 0] if K > 0 and ba > 0 else NULL
     cdef const float *pb = &b[0, 0, 0] if K > 0 and bb > 0 else NULL

@@ -71,7 +71,7 @@ def _linear_mm(x, y):
     return _matmul_arr(x, y)
 
 
-def _sgemm_2d(x, y, bias=None):
+def _sgemm_2d(x, y, bias=None, threads=0):
     """x @ y on ctorch's sgemm for two 2-D float32 CPU arrays, else None.
 
     On Linear's and matmul's shapes sgemm matches or beats OpenBLAS at 1 thread, and at 2+
@@ -83,14 +83,14 @@ def _sgemm_2d(x, y, bias=None):
     with NumPy (None here).  The choice depends on shapes, dtype and device only, and sgemm's
     result does not depend on the thread count.  ``bias`` (N,) float32 C-contiguous, when
     given, is added to each row in the product's tiles (nn.Linear's bias: no pass over the
-    output after it; the same bits)."""
+    output after it; the same bits).  ``threads`` > 0 caps the call's threads."""
     k = sgemm_kernels(x, y) if _LINEAR_SGEMM and x.ndim == 2 and y.ndim == 2 else None
     if k is not None:
         M, K = x.shape
         N = y.shape[1]
         if M >= 8 and N >= 8 and M * N * K >= _LINEAR_SGEMM_MIN_MACS:
             out = np.empty((M, N), np.float32)
-            k.sgemm(x[None], y[None], out[None], bias=bias)
+            k.sgemm(x[None], y[None], out[None], bias=bias, threads=threads)
             return out
     return None
 
