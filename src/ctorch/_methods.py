@@ -27,7 +27,7 @@ from .ops import sorting as SO
 from .ops import subscript as SB
 from .ops import unary as U
 from .ops import write_nodes as WN
-from .ops._util import sum_to_shape
+from .ops._util import dims_outer_to_inner, sum_to_shape
 
 _wrap = Tensor._make
 
@@ -579,20 +579,13 @@ def _rand_fill(self, name, sample):
     return self
 
 
-def _memory_order(arr) -> list[int] | None:
-    """The dims of a non-C-contiguous array from outermost to innermost in memory (largest
-    stride first), or None when logical order already is memory order."""
-    if arr.flags.c_contiguous or arr.ndim < 2:
-        return None
-    perm = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]))
-    return None if perm == list(range(arr.ndim)) else perm
-
-
 def _sample_in_memory_order(arr, sample):
     """torch's random fills walk a non-contiguous tensor in memory order (TensorIterator sorts
     the dims by stride): a transposed tensor gets the values its storage would get contiguous."""
-    perm = _memory_order(arr)
-    if perm is None:
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return sample(arr.shape)
+    perm = dims_outer_to_inner(arr.strides)
+    if perm == list(range(arr.ndim)):
         return sample(arr.shape)
     drawn = sample(tuple(arr.shape[d] for d in perm))
     return drawn.transpose(np.argsort(perm))
@@ -700,11 +693,11 @@ def _exponential_(self, lambd=1.0, *, generator=None):
 
     g = gen_for(generator)
     if self._a.dtype.kind not in "fV":  # V: bfloat16
-        from .ops._util import SCALAR_TYPE_NAMES
+        from .ops.binary import _scalar_name
 
         raise RuntimeError(
             "Exponential distribution is a continuous probability distribution. dtype must be a "
-            f"floating point but you specified {SCALAR_TYPE_NAMES[self.dtype._name]}"
+            f"floating point but you specified {_scalar_name(self._a.dtype)}"
         )
     return _rand_fill(self, "exponential_", lambda shp: g.exponential(shp, self._a.dtype, lambd))
 

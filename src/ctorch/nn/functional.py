@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _warnings
-from .._backend import xp_of
+from .._backend import contiguous, xp_of
 from .._tensor import NestedInput, Tensor, nested_call
 from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
@@ -23,7 +23,6 @@ from ..ops import loss_pointwise as _loss_pw
 from ..ops import math_nodes as _MN
 from ..ops import softmax as _softmax
 from ..ops import unary as _unary
-from ..ops._util import c_array
 from ..ops.attention import fused_sdpa
 
 _wrap = Tensor._make
@@ -624,7 +623,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if a.size and int(a.max()) >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
-    return _wrap(c_array(out))  # contiguous whatever the index's layout (torch)
+    return _wrap(contiguous(out))  # contiguous whatever the index's layout (torch)
 
 
 def normalize(
@@ -1022,10 +1021,9 @@ def nll_loss(
 
 
 def _class_target_dtype_message(target: Tensor) -> str:
-    from ..ops._util import SCALAR_TYPE_NAMES
+    from ..ops.binary import _scalar_name
 
-    name = SCALAR_TYPE_NAMES.get(target._a.dtype.name, str(target.dtype))
-    return f"expected target dtype to be Long or Byte, but got {name}"
+    return f"expected target dtype to be Long or Byte, but got {_scalar_name(target._a.dtype)}"
 
 
 def _check_class_target(target: Tensor) -> None:

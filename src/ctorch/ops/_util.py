@@ -12,20 +12,20 @@ _wrap = Tensor._make
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 from .._backend import KERNEL_MIN  # noqa: E402,F401 - below this, NumPy beats a kernel call
-from .._backend import xp_of as _xp_of  # noqa: E402
+from .._backend import contiguous as _contiguous  # noqa: E402
 
 
-def c_array(a):
-    """``a`` in C order, copied only when it is not (``ascontiguousarray`` alone would also
-    turn a 0-d array into shape (1,))."""
-    return a if a.flags.c_contiguous else _xp_of(a).ascontiguousarray(a)
+def dims_outer_to_inner(strides) -> list[int]:
+    """The dims from outermost to innermost in memory: by decreasing |stride|, ties in
+    logical order (``Tensor.dim_order``; the order torch's TensorIterator walks a tensor)."""
+    return sorted(range(len(strides)), key=lambda d: (-abs(strides[d]), d))
 
 
 def make_contiguous(a) -> Tensor:
     """``Tensor._make`` of a result torch allocates contiguous whatever the input's layout
     (reductions over a dim, scans, softmax, cat/stack, masked_fill...): NumPy keeps a permuted
     input's memory order, and a later ``.view`` would then fail where torch's succeeds."""
-    return Tensor._make(a if a.flags.c_contiguous else _xp_of(a).ascontiguousarray(a))
+    return Tensor._make(_contiguous(a))
 
 
 def named(fn, name: str, doc: str | None = None):

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _no_grad
 from ..autograd.grad_mode import state as _grad_state
-from ._util import SCALAR_TYPE_NAMES, as_tensor_arg, wrap_dim
+from ._util import as_tensor_arg, wrap_dim
 
 _wrap = Tensor._make
 
@@ -426,9 +426,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input._a.ndim, "index_add")
     index = _index_vector(index, input, "index_add")
     if index._a.dtype not in (np.int64, np.int32):
+        from .binary import _scalar_name
+
         raise RuntimeError(
             "index_add_(): Expected dtype int32/int64 for index but got: "
-            f"{SCALAR_TYPE_NAMES.get(index._a.dtype.name, index._a.dtype.name)}"
+            f"{_scalar_name(index._a.dtype)}"
         )
     _check_bounds(index._a, input._a.shape[d] if input._a.ndim else 1, d)
     return IndexAdd.apply(input, d, index, source, alpha)

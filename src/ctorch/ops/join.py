@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from .. import _warnings
-from .._backend import cpu_kernels, xp_of
+from .._backend import contiguous, cpu_kernels, xp_of
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, c_array, check_same_device, dims_tuple, make_contiguous, wrap_dim
+from ._util import as_tensor_arg, check_same_device, dims_tuple, make_contiguous, wrap_dim
 from .shape import _as_strided, _shape_args, _view_op, copy_op, expand, narrow, unsqueeze
 
 _wrap = Tensor._make
@@ -339,7 +339,7 @@ def roll(input, shifts, dims=None):
     neg = tuple(-s for s in shifts)
     return copy_op(
         input,
-        lambda a: c_array(xp.roll(a, shifts, dims)),  # torch's roll is contiguous
+        lambda a: contiguous(xp.roll(a, shifts, dims)),  # torch's roll is contiguous
         lambda g: g.roll(neg, dims),
         "RollBackward0",
     )

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _warnings
-from .._backend import xp_of
+from .._backend import contiguous, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import c_array
 from .avg_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .indexing import IndexSelect
 from .shape import _named, copy_op
@@ -443,7 +442,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
     def fwd(a):  # one copy, one node (torch's PixelShuffleBackward0)
         y = a.reshape(*lead, oc, r, r, h, w).transpose(perm)
-        return c_array(y.reshape(*lead, oc, h * r, w * r))
+        return contiguous(y.reshape(*lead, oc, h * r, w * r))
 
     return copy_op(input, fwd, lambda g: pixel_unshuffle(g, r), "PixelShuffleBackward0")
 

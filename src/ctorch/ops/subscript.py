@@ -13,11 +13,11 @@ import numbers
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import xp_of
+from .._backend import contiguous, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, c_array, check_same_device, node_variants, sum_to_shape, wrap_dim
+from ._util import as_tensor_arg, check_same_device, node_variants, sum_to_shape, wrap_dim
 from .binary import _scalar_name
 from .compare import where
 from .indexing import IndexOutOfRange, _check_bounds, gather
@@ -363,7 +363,7 @@ def masked_fill(input, mask, value):
             return copy_op(
                 input,
                 # contiguous, as torch's masked_fill (a clone then masked_fill_) returns it
-                lambda a: c_array(xp.where(m, xp.asarray(v).astype(a.dtype), a)),
+                lambda a: contiguous(xp.where(m, xp.asarray(v).astype(a.dtype), a)),
                 lambda g: g.masked_fill(mask, 0),
                 "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
             )

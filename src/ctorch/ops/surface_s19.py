@@ -140,8 +140,9 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
 def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
     """``Tensor.dim_order``: the dimensions from outermost to innermost in memory (by
     decreasing stride; ties keep the logical order)."""
-    strides = self.stride()
-    return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
+    from ._util import dims_outer_to_inner
+
+    return tuple(dims_outer_to_inner(self.stride()))
 
 
 def as_subclass(self: Tensor, cls) -> Tensor:

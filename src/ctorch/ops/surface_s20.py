@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from .._backend import xp_of
 from .._tensor import Tensor
 
 __all__ = [
@@ -110,8 +111,7 @@ def _set_(self: Tensor, source=None, storage_offset: int = 0, size=None, stride=
         )
     a = self._a
     if source is None:
-        new = a[:0].reshape(0) if a.size else a.reshape(0)
-        new = new.copy()
+        new = xp_of(a).empty(0, a.dtype)
     elif isinstance(source, Tensor):
         if source._a.dtype != a.dtype:
             raise RuntimeError(
@@ -143,9 +143,8 @@ def _set_(self: Tensor, source=None, storage_offset: int = 0, size=None, stride=
                 f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
                 f"{storage_offset} need {need} elements, but the storage holds {flat.size}"
             )
-        xp_mod = np if isinstance(flat, np.ndarray) else __import__("cupy")
         step = flat.itemsize
-        new = xp_mod.lib.stride_tricks.as_strided(
+        new = xp_of(flat).lib.stride_tricks.as_strided(
             flat[storage_offset:],
             size,
             tuple(s * step for s in stride),
@@ -161,13 +160,11 @@ def _set_(self: Tensor, source=None, storage_offset: int = 0, size=None, stride=
 
 def _is_set_to(self: Tensor, tensor: Tensor) -> bool:
     """True when both tensors use the same memory with the same sizes and strides."""
+    from ..storage import _ptr
+
     a, b = self._a, tensor._a
     return (
-        a.shape == b.shape
-        and a.strides == b.strides
-        and a.dtype == b.dtype
-        and (a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr)
-        == (b.__array_interface__["data"][0] if isinstance(b, np.ndarray) else b.data.ptr)
+        a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype and _ptr(a) == _ptr(b)
     )
 
 

@@ -81,22 +81,20 @@ class LRScheduler:
         if self._step_count == 1:  # the first step after the constructor's: torch's order checks
             _check_step_order(self.optimizer)
         self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+            return
+        _warnings.warn("The epoch parameter in `scheduler.step()` is deprecated.", UserWarning)
+        self.last_epoch = epoch
+        self._set_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _set_lrs(self, compute) -> None:
+        """The groups' lrs from ``compute()``, run with torch's ``_get_lr_called_within_step``
+        flag up (get_lr called from step())."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                _warnings.warn(
-                    "The epoch parameter in `scheduler.step()` is deprecated.",
-                    UserWarning,
-                )
-                self.last_epoch = epoch
-                values = (
-                    self._get_closed_form_lr()
-                    if hasattr(self, "_get_closed_form_lr")
-                    else self.get_lr()
-                )
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
@@ -372,14 +370,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         self._step_count = getattr(self, "_step_count", 0) + 1
-        self._get_lr_called_within_step = True
-        try:
-            lrs = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for g, lr in zip(self.optimizer.param_groups, lrs, strict=False):
-            g["lr"] = lr
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._set_lrs(self.get_lr)
 
 
 def _set_momentum(group: dict, use_beta1: bool, momentum: float) -> None:
