@@ -14,10 +14,13 @@ their general path. Single-threaded by design: small arrays only.
 from cpython.buffer cimport (
     PyBUF_C_CONTIGUOUS,
     PyBUF_FORMAT,
+    PyBUF_STRIDES,
     PyBuffer_Release,
     PyObject_GetBuffer,
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 cimport cython
 from cython cimport floating
@@ -169,6 +172,353 @@ def binary_scalar(int op, x, double s, bint reverse=False):
     if op < 0 or op >= CT_BIN_COUNT:
         return None
     return _one(x, CT_K_BINARY_SCALAR, op, s, 0.0, reverse)
+
+
+# ---------------------------------------------------------------- softmax rows
+cdef extern from "_rowops_f32.h" nogil:
+    void ctr_softmax_rows_f32(const float *x, float *out, ct_i rows, ct_i n, int log)
+    void ctr_softmax_bwd_rows_f32(const float *gy, const float *y, float *gx, ct_i rows,
+                                  ct_i n, int log)
+    void ctr_layernorm_fwd_rows_f32(const float *x, float *y, ct_i rows, ct_i D,
+                                    const float *w, const float *b, double eps, float *mean,
+                                    float *rstd)
+
+cdef extern from "_reduction_simd.h" nogil:
+    void ct_softmax_row_f64(const double *x, double *out, ct_i n)
+    void ct_log_softmax_row_f64(const double *x, double *out, ct_i n)
+    void ct_softmax_bwd_row_f64(const double *gy, const double *y, double *gx, ct_i n)
+    void ct_log_softmax_bwd_row_f64(const double *gy, const double *y, double *gx, ct_i n)
+
+
+cdef inline Py_ssize_t _rowlen(object a):
+    """The last-axis length of ``a`` (0 for a 0-d or empty array: the caller's general path)."""
+    shape = a.shape
+    if len(shape) == 0:
+        return 0
+    return shape[len(shape) - 1]
+
+
+def softmax_rows(x, bint log):
+    """softmax (``log``: log_softmax) over the last axis of ``x`` as a new array, or None
+    (see the module docstring; also None for a 0-d or empty array). The row kernels of
+    ``reduction.softmax_lastdim`` on one thread: the same values, without its memoryviews."""
+    cdef Py_buffer bx, bo
+    cdef Py_ssize_t n, m, r
+    cdef int k = _get(x, &bx)
+    if k == 0:
+        return None
+    try:
+        n = _rowlen(x)
+        if n <= 0:
+            return None
+        out = _empty(x.shape, x.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if k == 1:
+            m = bx.len // 4 // n
+            ctr_softmax_rows_f32(<const float *>bx.buf, <float *>bo.buf, m, n, log)
+        else:
+            m = bx.len // 8 // n
+            for r in range(m):
+                if log:
+                    ct_log_softmax_row_f64(<const double *>bx.buf + r * n,
+                                           <double *>bo.buf + r * n, n)
+                else:
+                    ct_softmax_row_f64(<const double *>bx.buf + r * n,
+                                       <double *>bo.buf + r * n, n)
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&bx)
+
+
+def softmax_rows_backward(gy, y, bint log):
+    """The gradient of ``softmax_rows`` (``log``: log_softmax) given its output ``y`` and the
+    output gradient ``gy`` (same shape and dtype), as a new array, or None."""
+    cdef Py_buffer bg, by, bo
+    cdef Py_ssize_t n, m, r
+    cdef const double *g64
+    cdef const double *y64
+    cdef double *o64
+    cdef int kg = _get(gy, &bg)
+    cdef int ky
+    if kg == 0:
+        return None
+    ky = _get(y, &by)
+    if ky == 0:
+        PyBuffer_Release(&bg)
+        return None
+    try:
+        n = _rowlen(y)
+        if ky != kg or bg.len != by.len or n <= 0 or gy.shape != y.shape:
+            return None
+        out = _empty(y.shape, y.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if kg == 1:
+            m = bg.len // 4 // n
+            ctr_softmax_bwd_rows_f32(<const float *>bg.buf, <const float *>by.buf,
+                                     <float *>bo.buf, m, n, log)
+        else:
+            m = bg.len // 8 // n
+            g64 = <const double *>bg.buf
+            y64 = <const double *>by.buf
+            o64 = <double *>bo.buf
+            for r in range(m):
+                if log:
+                    ct_log_softmax_bwd_row_f64(g64 + r * n, y64 + r * n, o64 + r * n, n)
+                else:
+                    ct_softmax_bwd_row_f64(g64 + r * n, y64 + r * n, o64 + r * n, n)
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&bg)
+        PyBuffer_Release(&by)
+
+
+# ---------------------------------------------------------------- layer norm rows
+def layernorm_rows(x, Py_ssize_t D, w, b, double eps):
+    """Layer norm of a float32 ``x`` over its last ``D`` elements (``w``, ``b``: None or
+    C-contiguous float32 (D,) arrays) as ``(y, mean, rstd)`` new arrays, or None (see the
+    module docstring; also None for other dtypes, ``D`` not ``x``'s last dim, an empty
+    ``x``). The row kernel of ``normalization.layernorm_forward`` on one thread."""
+    cdef Py_buffer bx, bw, bb, by, bm, br
+    cdef int held_w = 0, held_b = 0
+    cdef const float *pw = NULL
+    cdef const float *pb = NULL
+    cdef Py_ssize_t M
+    cdef int kx = _get(x, &bx)
+    if kx == 0:
+        return None
+    if kx != 1:  # float64: the general path
+        PyBuffer_Release(&bx)
+        return None
+    try:
+        if D <= 0 or _rowlen(x) != D or bx.len == 0:
+            return None
+        if w is not None:
+            held_w = _get(w, &bw)
+            if held_w != 1 or bw.len != D * 4 or w.ndim != 1:
+                return None
+            pw = <const float *>bw.buf
+        if b is not None:
+            held_b = _get(b, &bb)
+            if held_b != 1 or bb.len != D * 4 or b.ndim != 1:
+                return None
+            pb = <const float *>bb.buf
+        M = bx.len // 4 // D
+        y = _empty(x.shape, x.dtype)
+        mean = _empty((M,), x.dtype)
+        rstd = _empty((M,), x.dtype)
+        PyObject_GetBuffer(y, &by, PyBUF_C_CONTIGUOUS)
+        PyObject_GetBuffer(mean, &bm, PyBUF_C_CONTIGUOUS)
+        PyObject_GetBuffer(rstd, &br, PyBUF_C_CONTIGUOUS)
+        ctr_layernorm_fwd_rows_f32(<const float *>bx.buf, <float *>by.buf, M, D, pw, pb, eps,
+                                   <float *>bm.buf, <float *>br.buf)
+        PyBuffer_Release(&by)
+        PyBuffer_Release(&bm)
+        PyBuffer_Release(&br)
+        return y, mean, rstd
+    finally:
+        PyBuffer_Release(&bx)
+        if held_w:
+            PyBuffer_Release(&bw)
+        if held_b:
+            PyBuffer_Release(&bb)
+
+
+# ---------------------------------------------------------------- small matrix products
+cdef extern from "_smallmm.h" nogil:
+    void ct_mm_small_f32(const float *x, ct_i xs0, ct_i xs1, const float *y, ct_i ys0, ct_i ys1,
+                         const float *bias, float *out, ct_i M, ct_i K, ct_i N, float *yc)
+    void ct_mm_small_f64(const double *x, ct_i xs0, ct_i xs1, const double *y, ct_i ys0,
+                         ct_i ys1, const double *bias, double *out, ct_i M, ct_i K, ct_i N,
+                         double *yc)
+
+cdef enum:
+    # products of at most this many multiply-adds times the item size run here: on one
+    # AVX-512 core an (8, 16) @ (16, 16) float32 product takes 0.5 us here against 0.8 us
+    # through np.matmul, and from ~16384 float32 multiply-adds (8192 float64) on, OpenBLAS's
+    # register-blocked kernels catch up with these plain loops
+    MAX_MM_BYTES = 32768
+
+MAX_MM_SMALL_BYTES = MAX_MM_BYTES
+
+
+cdef inline int _kind2(object a, Py_buffer *b):
+    """Fill ``b`` (strided) from a 2-D ndarray ``a``: 1 float32, 2 float64, 0 (nothing held)
+    otherwise, or when a stride is not a multiple of the item size."""
+    cdef const char *f
+    cdef char c
+    if type(a) is not _ndarray:
+        return 0
+    try:
+        PyObject_GetBuffer(a, b, PyBUF_STRIDES | PyBUF_FORMAT)
+    except (BufferError, ValueError, TypeError):
+        return 0
+    f = b.format
+    c = 0
+    if b.ndim == 2 and f != NULL:
+        c = f[0]
+        if c == b'<' or c == b'=' or c == b'@':
+            c = f[1]
+            if f[2] != 0:
+                c = 0
+        elif f[1] != 0:
+            c = 0
+    if (c == b'f' and b.itemsize == 4) or (c == b'd' and b.itemsize == 8):
+        if b.strides[0] % b.itemsize == 0 and b.strides[1] % b.itemsize == 0:
+            return 1 if c == b'f' else 2
+    PyBuffer_Release(b)
+    return 0
+
+
+def mm_small(x, y, bias=None):
+    """``x @ y (+ bias)`` of a 2-D float32/float64 (M, K) ``x`` and (K, N) ``y`` (any
+    strides) as a new C-contiguous (M, N) array, or None: other dtypes or devices, mixed
+    dtypes, more than MAX_MM_BYTES / itemsize multiply-adds, an empty product, a ``bias``
+    that is not a C-contiguous (N,) array of the same dtype (``_smallmm.h``: the arithmetic)."""
+    cdef Py_buffer bx, by, bb, bo
+    cdef int kx, ky, kb
+    cdef Py_ssize_t M, K, N, isz
+    cdef void *pb = NULL
+    cdef void *yc = NULL
+    cdef bint has_b = False
+    kx = _kind2(x, &bx)
+    if kx == 0:
+        return None
+    ky = _kind2(y, &by)
+    if ky == 0:
+        PyBuffer_Release(&bx)
+        return None
+    try:
+        M = bx.shape[0]
+        K = bx.shape[1]
+        N = by.shape[1]
+        if ky != kx or by.shape[0] != K or M * K * N == 0:
+            return None
+        if M * K * N * bx.itemsize > MAX_MM_BYTES:
+            return None
+        if bias is not None:
+            kb = _get(bias, &bb)
+            if kb == 0:
+                return None
+            has_b = True
+            if kb != kx or bb.len != N * bx.itemsize or bias.ndim != 1:
+                return None
+            pb = bb.buf
+        isz = bx.itemsize
+        out = _empty((M, N), x.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if by.strides[1] != isz or by.strides[0] != N * isz:
+            yc = malloc(K * N * isz)
+            if yc == NULL:
+                PyBuffer_Release(&bo)
+                raise MemoryError()
+        if kx == 1:
+            ct_mm_small_f32(<const float *>bx.buf, bx.strides[0] // 4, bx.strides[1] // 4,
+                            <const float *>by.buf, by.strides[0] // 4, by.strides[1] // 4,
+                            <const float *>pb, <float *>bo.buf, M, K, N, <float *>yc)
+        else:
+            ct_mm_small_f64(<const double *>bx.buf, bx.strides[0] // 8, bx.strides[1] // 8,
+                            <const double *>by.buf, by.strides[0] // 8, by.strides[1] // 8,
+                            <const double *>pb, <double *>bo.buf, M, K, N, <double *>yc)
+        free(yc)
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&bx)
+        PyBuffer_Release(&by)
+        if has_b:
+            PyBuffer_Release(&bb)
+
+
+# ---------------------------------------------------------------- cat / stack
+cdef enum:
+    MAX_JOIN_BYTES = 262144  # larger joins take ops.join's general path (threaded row copies)
+
+
+def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
+    """``cat(seq, dim)`` (``stack``: ``stack(seq, dim)``) of ctorch tensors as a new NumPy
+    array, or None when the general path must run: ``seq`` not a list or tuple of at most 32
+    plain ``tensor_cls`` tensors holding C-contiguous NumPy arrays of one dtype and rank >= 1,
+    an empty part, ``dim`` out of range, shapes that do not match, a part needing grad while
+    ``grad_on``, or more than MAX_JOIN_BYTES in all. The general path raises torch's errors.
+    Each part is copied as one block per outer index, as ``nnmisc.cat_rows``."""
+    cdef Py_ssize_t n, i, j, nd, ax, outer, inner, total, off, cat_len
+    cdef Py_ssize_t[32] chunk
+    cdef Py_buffer[32] bp
+    cdef Py_buffer bo
+    cdef Py_ssize_t held = 0
+    cdef char *dst
+    if type(seq) is not list and type(seq) is not tuple:
+        return None
+    n = len(seq)
+    if n == 0 or n > 32:
+        return None
+    try:
+        for i in range(n):
+            t = seq[i]
+            if type(t) is not tensor_cls or (grad_on and t._rg):
+                return None
+            a = t._a
+            if type(a) is not _ndarray:
+                return None
+            if i == 0:
+                dt = a.dtype
+                shape0 = a.shape
+                nd = len(shape0)
+                if nd == 0:
+                    return None
+                ax = dim + (nd + 1 if stack else nd) if dim < 0 else dim
+                if ax < 0 or ax > nd or (ax == nd and not stack):
+                    return None
+                inner = 1
+                for j in range(ax + (0 if stack else 1), nd):
+                    inner *= <Py_ssize_t>shape0[j]
+                outer = 1
+                for j in range(ax):
+                    outer *= <Py_ssize_t>shape0[j]
+                total = 0
+                cat_len = 0
+            else:
+                if a.dtype != dt:
+                    return None
+                sh = a.shape
+                if stack:
+                    if sh != shape0:
+                        return None
+                elif len(sh) != nd or sh[:ax] != shape0[:ax] or sh[ax + 1:] != shape0[ax + 1:]:
+                    return None
+            try:
+                PyObject_GetBuffer(a, &bp[i], PyBUF_C_CONTIGUOUS)
+            except (BufferError, ValueError, TypeError):
+                return None
+            held = i + 1
+            if bp[i].len == 0:
+                return None
+            chunk[i] = bp[i].len // outer
+            total += chunk[i]
+            if not stack:
+                cat_len += <Py_ssize_t>a.shape[ax]
+        if total * outer > MAX_JOIN_BYTES:
+            return None
+        if stack:
+            oshape = shape0[:ax] + (n,) + shape0[ax:]
+        else:
+            oshape = list(shape0)
+            oshape[ax] = cat_len
+        out = _empty(oshape, dt)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        dst = <char *>bo.buf
+        off = 0
+        for i in range(n):
+            for j in range(outer):
+                memcpy(dst + j * total + off, <char *>bp[i].buf + j * chunk[i], chunk[i])
+            off += chunk[i]
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        for i in range(held):
+            PyBuffer_Release(&bp[i])
 
 
 # ---------------------------------------------------------------- NumPy's error state

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _warnings
 from .._backend import contiguous, cpu_kernels, xp_of
+from .._core._smallops import join_small as _join_small
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -104,7 +105,21 @@ class _Stack(Function):
         return (None, *(g.select(ctx.ax, i) for i in range(ctx.n)))
 
 
+def join_fast(tensors, dim, stack: bool):
+    """cat (``stack``: stack) of small plain CPU tensors as one compiled call when nothing is
+    recorded or cast (``_smallops.join_small`` says which qualify), else None. A (8, 16)
+    cat cost 5.1 us (torch 1.2 us), nearly all of it Python around one small copy."""
+    if type(dim) is not int or _fn_mod._autocast is not None:
+        return None
+    r = _join_small(tensors, dim, Tensor, state.enabled, stack)
+    return None if r is None else _wrap(r)
+
+
 def cat(tensors, dim: int = 0, *, out=None):
+    if out is None:
+        r = join_fast(tensors, dim, False)
+        if r is not None:
+            return r
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # torch: ValueError
@@ -150,6 +165,10 @@ concatenate = cat
 
 
 def stack(tensors, dim: int = 0, *, out=None):
+    if out is None:
+        r = join_fast(tensors, dim, True)
+        if r is not None:
+            return r
     tensors = [as_tensor_arg(t, None, "stack") for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

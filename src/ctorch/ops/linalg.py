@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import sgemm_kernels, xp_of
+from .._core._smallops import mm_small as _mm_small
 from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _fn_mod
@@ -122,6 +123,10 @@ def _bmm_sgemm(x, y):
 
 
 def _matmul_arr(x, y):
+    if x.ndim == 2 and y.ndim == 2:  # small float32/float64 CPU products: one compiled call
+        r = _mm_small(x, y)
+        if r is not None:
+            return r
     if x.dtype.itemsize == 2:
         r = _half_mm(x, y)
         if r is not None:
@@ -198,6 +203,16 @@ def matmul(input, other, *, out=None):
         )
     a, b = input._a, other._a
     try:
+        if (
+            a.ndim == 2
+            and b.ndim == 2
+            and out is None
+            and not (state.enabled and (input._rg or other._rg))
+            and _fn_mod._autocast is None
+        ):  # small matrices with nothing to record or cast (_smallops.mm_small says which)
+            r = _mm_small(a, b)
+            if r is not None:
+                return _wrap(r)
         if (
             a.ndim == 1
             and b.ndim == 1
@@ -449,7 +464,17 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({n}x{input._a.shape[-1]} and "
             f"{weight._a.shape[-1]}x{weight._a.shape[0]})"
         )
-    if bias is None and input._a.ndim == 2:
+    xa, wa = input._a, weight._a
+    if (
+        xa.ndim == 2
+        and wa.ndim == 2
+        and not (state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg)))
+        and _fn_mod._autocast is None
+    ):  # small float32/float64 CPU operands, nothing to record or cast: one compiled call
+        r = _mm_small(xa, wa.T, None if bias is None else bias._a)
+        if r is not None:
+            return _wrap(r)
+    if bias is None and xa.ndim == 2:
         return _LinearNoBias.apply(input, weight, bias)
     return Linear.apply(input, weight, bias)
 
@@ -473,9 +498,9 @@ class Linear(Function):
         lead = xa.shape[:-1]
         # explicit row count: reshape(-1, 0) is ambiguous for NumPy (in_features == 0)
         x2 = xa.reshape(math.prod(lead), xa.shape[-1])
-        out = None
         ba = None if b is None else b._a
-        if (
+        out = _mm_small(x2, wa.T, ba)  # small products: one compiled call, bias included
+        if out is None and (
             ba is not None
             and xa.dtype == _F32
             and type(ba) is np.ndarray

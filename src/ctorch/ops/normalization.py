@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
+from .._core._smallops import layernorm_rows as _ln_small
+from .._size import Size
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad, state
 from .avg_pool import avg_pool2d
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 _wrap = Tensor._make
+_SHAPES = (tuple, list, Size)  # the exact types of layer_norm's normalized_shape fast path
 
 
 def _arr(t, dtype=None):
@@ -310,6 +314,9 @@ def batch_norm_stats(
 
 # --------------------------------------------------------------------------- layer norm
 def _ln_forward(xa, wa, ba, M, D, eps):
+    r = _ln_small(xa, D, wa, ba, eps)  # small float32 CPU rows: one compiled call
+    if r is not None:
+        return r
     xp = xp_of(xa)
     y = xp.empty(xa.shape, xa.dtype)
     mean = xp.empty((M,), xa.dtype)
@@ -414,6 +421,28 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` dimensions."""
+    if (
+        type(input) is Tensor
+        and type(normalized_shape) in _SHAPES
+        and len(normalized_shape) == 1
+        and type(normalized_shape[0]) is int
+        and _fn_mod._autocast is None
+        and not (
+            state.enabled
+            and (
+                input._rg or (weight is not None and weight._rg) or (bias is not None and bias._rg)
+            )
+        )
+    ):  # small float32 CPU rows with nothing to record or cast: one compiled call
+        r = _ln_small(
+            input._a,
+            normalized_shape[0],
+            None if weight is None else weight._a,
+            None if bias is None else bias._a,
+            float(eps),
+        )
+        if r is not None:
+            return _wrap(r[0])
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(s) for s in normalized_shape)

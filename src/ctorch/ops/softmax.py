@@ -9,8 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, kernels_for, xp_of
+from .._core._smallops import MAX_SMALL_SIZE as _SMALL_MAX
+from .._core._smallops import softmax_rows as _small_rows
+from .._core._smallops import softmax_rows_backward as _small_rows_bwd
 from .._half import hkernel, is_half, u16
 from .._tensor import NestedInput, Tensor, nested_call
+from ..autograd import function as _function
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import _F32, _F64, dims_tuple, make_contiguous, wrap_dim
@@ -89,6 +93,10 @@ def _lastdim_2d(x: Tensor, ax: int):
 
 
 def _softmax_arr(a, ax, log):
+    if ax == a.ndim - 1:  # small C-contiguous float32/float64 arrays: one compiled call
+        r = _small_rows(a, log)
+        if r is not None:
+            return r
     xp = np if type(a) is _nd else xp_of(a)
     if (
         a.ndim
@@ -164,6 +172,11 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         ax, log = ctx.ax, ctx.log
         ga, ya = g._a, y._a
+        if not state.enabled and ax == ya.ndim - 1 and ya.size <= _SMALL_MAX:
+            # (contiguous: e.g. the expanded gradient of a sum(), one small copy)
+            gx = _small_rows_bwd(contiguous(ga), ya, log)
+            if gx is not None:
+                return _wrap(gx), None, None
         if not state.enabled and is_half(ya.dtype) and ga.dtype == ya.dtype:
             gx = _h_softmax(3 if log else 2, contiguous(ga), ya, ax)
             if gx is not None:
@@ -213,7 +226,24 @@ def _softmax_impl(input, dim, dtype, log):
     return (LogSoftmax if log else Softmax).apply(input, ax, log)
 
 
+def _fast(input, dim, log):
+    """softmax/log_softmax of a small C-contiguous float32/float64 tensor over its last
+    dim, when no graph is recorded and no autocast region is open, or None: the per-call
+    cost of a (8, 16) softmax was 5.4 us (torch 1.2 us), nearly all Python around the kernel."""
+    if type(input) is Tensor and not (input._rg and state.enabled) and _function._autocast is None:
+        a = input._a
+        if type(dim) is int and (dim == -1 or dim == a.ndim - 1):
+            r = _small_rows(a, log)
+            if r is not None:
+                return Tensor._make(r)
+    return None
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dtype is None:
+        r = _fast(input, dim, False)
+        if r is not None:
+            return r
     try:
         return _softmax_impl(input, dim, dtype, False)
     except NestedInput:  # a nested tensor (ctorch.nested): no cost on the dense path
@@ -221,6 +251,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dtype is None:
+        r = _fast(input, dim, True)
+        if r is not None:
+            return r
     try:
         return _softmax_impl(input, dim, dtype, True)
     except NestedInput:

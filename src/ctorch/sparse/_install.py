@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from .._tensor import Tensor
+from ..ops import join as J
 from . import _compressed as C
 from . import _inplace as IP
 from . import _linalg as L
@@ -243,6 +244,10 @@ def _wrap_top(dense_fn, sparse_fn, positions=(0, 1)):
 def _wrap_cat(dense_cat):
     @functools.wraps(dense_cat)
     def cat(tensors, dim=0, *, out=None):
+        if out is None:  # small dense CPU tensors: the compiled join (no sparse part)
+            r = J.join_fast(tensors, dim, False)
+            if r is not None:
+                return r
         if isinstance(tensors, (list, tuple)) and any(type(t) is SparseTensor for t in tensors):
             return SEL.cat(tensors, dim, out=out)
         return dense_cat(tensors, dim, out=out)

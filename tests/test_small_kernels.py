@@ -1,0 +1,277 @@
+"""The compiled small-tensor entry points of ``_core._smallops`` (issue #15's per-op
+overhead): softmax/log_softmax rows, layer norm rows, cat/stack and small matrix products.
+
+Each must give the values of the general path it short-cuts (bitwise where both run the
+same row kernel), torch's values and semantics, and return None (the general path then
+runs, with its errors) for everything it does not handle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ctorch
+import ctorch.nn.functional as F
+from ctorch._core import _smallops as S
+from ctorch._core import normalization as NK
+from ctorch._core import reduction as RK
+
+
+def _rng():
+    return np.random.default_rng(1234)
+
+
+# ------------------------------------------------------------------ softmax rows
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 3, 16, 17, 100])
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_rows_match_the_row_kernels_bitwise(dt, n, log):
+    a = _rng().standard_normal((7, n)).astype(dt) * 5
+    a[0, 0] = -np.inf
+    a[1, :] = -np.inf  # a row of -inf: NaN, as torch
+    a[2, n // 2] = np.nan
+    a[3, 0] = np.inf
+    ref = np.empty_like(a)
+    (RK.log_softmax_lastdim if log else RK.softmax_lastdim)(a.reshape(-1), ref.reshape(-1), 7, n)
+    got = S.softmax_rows(a, log)
+    np.testing.assert_array_equal(got, ref)
+    gy = _rng().standard_normal(a.shape).astype(dt)
+    y = ref
+    gref = np.empty_like(a)
+    bk = RK.log_softmax_backward_lastdim if log else RK.softmax_backward_lastdim
+    bk(gy.reshape(-1), y.reshape(-1), gref.reshape(-1), 7, n)
+    np.testing.assert_array_equal(S.softmax_rows_backward(gy, y, log), gref)
+
+
+def test_softmax_rows_decline_what_they_do_not_handle():
+    a = np.ones((4, 8), np.float32)
+    assert S.softmax_rows(a.T, False) is None  # not C-contiguous
+    assert S.softmax_rows(a.astype(np.int32), False) is None
+    assert S.softmax_rows(a.astype(np.float16), False) is None
+    assert S.softmax_rows(np.float32(1.0).reshape(()), False) is None  # 0-d
+    assert S.softmax_rows(np.ones((3, 0), np.float32), False) is None
+    assert S.softmax_rows(np.ones((S.MAX_SMALL_SIZE + 1,), np.float32), False) is None
+    assert S.softmax_rows([1.0, 2.0], False) is None
+    y = np.ones((4, 8), np.float32) / 8
+    assert S.softmax_rows_backward(np.ones((4, 8)), y, False) is None  # mixed dtypes
+    assert S.softmax_rows_backward(np.ones((8, 4), np.float32), y, False) is None
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_no_grad_fast_path_equals_the_recorded_path(fn):
+    x = ctorch.randn(6, 10)
+    xr = x.clone().requires_grad_()
+    fast = getattr(F, fn)(x, -1)
+    rec = getattr(F, fn)(xr, dim=1)
+    assert fast.grad_fn is None and rec.grad_fn is not None
+    np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+    with ctorch.no_grad():
+        r = getattr(xr, fn)(-1)
+    assert not r.requires_grad
+    np.testing.assert_array_equal(r.numpy(), fast.numpy())
+    # the gradient through the small backward rows equals the float64 formula
+    rec.backward(ctorch.ones_like(rec))
+    y = rec.detach().numpy().astype(np.float64)
+    want = 1 - np.exp(y) * 10 if fn == "log_softmax" else y * (1 - y.sum(1, keepdims=True))
+    np.testing.assert_allclose(xr.grad.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_fast_path_keeps_torchs_errors_and_dims():
+    x = ctorch.randn(3, 4)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        F.softmax(x, 2)
+    with pytest.raises(NotImplementedError, match="softmax"):
+        F.softmax(ctorch.ones(3, 4, dtype=ctorch.int64), -1)
+    assert F.softmax(ctorch.tensor(2.0), -1).item() == 1.0  # 0-d: the general path
+    assert F.softmax(x, -1, dtype=ctorch.float64).dtype == ctorch.float64
+    np.testing.assert_allclose(F.softmax(x.t(), -1).numpy().sum(1), 1, rtol=1e-6)
+
+
+# ------------------------------------------------------------------ layer norm rows
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("D", [1, 5, 16, 64])
+def test_layernorm_rows_match_the_kernel_bitwise(affine, D):
+    rng = _rng()
+    a = rng.standard_normal((9, D)).astype(np.float32) * 3 + 1
+    a[4, 0] = np.nan
+    w = rng.standard_normal(D).astype(np.float32) if affine else None
+    b = rng.standard_normal(D).astype(np.float32) if affine else None
+    y, m, r = np.empty_like(a), np.empty(9, np.float32), np.empty(9, np.float32)
+    NK.layernorm_forward(a.reshape(-1), w, b, y.reshape(-1), m, r, 9, D, 1e-5)
+    got = S.layernorm_rows(a, D, w, b, 1e-5)
+    for g, want in zip(got, (y, m, r), strict=True):
+        np.testing.assert_array_equal(g, want)
+
+
+def test_layernorm_rows_decline_what_they_do_not_handle():
+    a = np.ones((4, 8), np.float32)
+    w = np.ones(8, np.float32)
+    assert S.layernorm_rows(a.astype(np.float64), 8, None, None, 1e-5) is None
+    assert S.layernorm_rows(a, 4, None, None, 1e-5) is None  # D is not the last dim
+    assert S.layernorm_rows(a, 8, w.reshape(1, 8), None, 1e-5) is None
+    assert S.layernorm_rows(a, 8, w[:4], None, 1e-5) is None
+    assert S.layernorm_rows(a, 8, None, w.astype(np.float64), 1e-5) is None
+    assert S.layernorm_rows(np.ones((0, 8), np.float32), 8, None, None, 1e-5) is None
+
+
+def test_layer_norm_no_grad_fast_path_equals_the_recorded_path_and_keeps_errors():
+    x = ctorch.randn(5, 12)
+    ln = ctorch.nn.LayerNorm(12)
+    ln.weight.data.normal_()
+    with ctorch.no_grad():
+        fast = ln(x)
+    rec = ln(x)
+    assert fast.grad_fn is None and rec.grad_fn is not None
+    np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+    np.testing.assert_array_equal(
+        F.layer_norm(x, [12]).numpy(), F.layer_norm(x, ctorch.Size([12])).numpy()
+    )
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        F.layer_norm(x, (11,))
+    with pytest.raises(RuntimeError, match="weight"):
+        F.layer_norm(x, (12,), ctorch.ones(1, 12))
+    assert F.layer_norm(x.double(), (12,)).dtype == ctorch.float64
+
+
+# ------------------------------------------------------------------ cat / stack
+@pytest.mark.parametrize("dt", [np.float32, np.int64, np.bool_, np.float16, np.complex64])
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2])
+def test_join_small_matches_numpy(dt, dim):
+    rng = _rng()
+    parts = [(rng.standard_normal((2, 3, 4)) * 4).astype(dt) for _ in range(3)]
+    parts[1] = (rng.standard_normal((2, 3, 4)) * 4).astype(dt)
+    ts = [ctorch.from_numpy(p) for p in parts]
+    got = S.join_small(ts, dim, ctorch.Tensor, True, False)
+    np.testing.assert_array_equal(got, np.concatenate(parts, axis=dim))
+    got = S.join_small(ts, dim, ctorch.Tensor, True, True)
+    np.testing.assert_array_equal(got, np.stack(parts, axis=dim))
+    assert got.flags.c_contiguous
+
+
+def test_join_small_uneven_parts_and_public_cat():
+    a, b = ctorch.randn(2, 1, 3), ctorch.randn(2, 5, 3)
+    r = ctorch.cat((a, b), 1)
+    np.testing.assert_array_equal(r.numpy(), np.concatenate([a.numpy(), b.numpy()], 1))
+    assert r.is_contiguous()
+
+
+def test_join_small_declines_and_the_general_path_runs():
+    x = ctorch.randn(2, 3)
+    T = ctorch.Tensor
+    assert S.join_small([x, x.t().t().contiguous().t()], 0, T, True, False) is None
+    assert S.join_small([x, x.double()], 0, T, True, False) is None  # promotion: general path
+    assert ctorch.cat([x, x.double()]).dtype == ctorch.float64
+    assert S.join_small([x] * 33, 0, T, True, False) is None
+    assert S.join_small([x, ctorch.randn(2, 0)], 1, T, True, False) is None
+    assert S.join_small((x, x), 3, T, True, True) is None
+    assert S.join_small(iter([x]), 0, T, True, False) is None
+    assert S.join_small([ctorch.randn(512, 129)], 0, T, True, False) is None  # > 256 KiB
+    xr = x.clone().requires_grad_()
+    assert S.join_small([x, xr], 0, T, True, False) is None  # grad: the node records
+    assert ctorch.cat([x, xr]).grad_fn.name() == "CatBackward0"
+    assert ctorch.stack([x, xr]).grad_fn.name() == "StackBackward0"
+    with ctorch.no_grad():
+        assert ctorch.cat([x, xr]).grad_fn is None
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 1"):
+        ctorch.cat([x, ctorch.randn(3, 3)], 1)
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        ctorch.stack([x, ctorch.randn(3, 2)])
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ctorch.stack([x, x], 3)
+    with pytest.raises(RuntimeError, match="zero-dimensional"):
+        ctorch.cat([ctorch.tensor(1.0)])
+
+
+def test_cat_result_does_not_alias_its_inputs():
+    x = ctorch.randn(2, 3)
+    r = ctorch.cat([x])
+    r[0, 0] = 100.0
+    assert x[0, 0].item() != 100.0
+
+
+# ------------------------------------------------------------------ small matrix products
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (3, 7, 5), (8, 16, 16), (2, 100, 3), (5, 2, 33)])
+def test_mm_small_matches_float64_and_is_layout_independent(dt, shape):
+    M, K, N = shape
+    rng = _rng()
+    x = rng.standard_normal((M, K)).astype(dt)
+    w = rng.standard_normal((N, K)).astype(dt)
+    b = rng.standard_normal(N).astype(dt)
+    got = S.mm_small(x, w.T, b)
+    assert got is not None and got.flags.c_contiguous and got.dtype == dt
+    want = x.astype(np.float64) @ w.T.astype(np.float64) + b
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * K)
+    # every element is the same ordered sum whatever the layout of the operands
+    np.testing.assert_array_equal(S.mm_small(x, np.ascontiguousarray(w.T), b), got)
+    np.testing.assert_array_equal(S.mm_small(np.asfortranarray(x), w.T, b), got)
+    # and the bias is added after the products, as a separate add would
+    np.testing.assert_array_equal(S.mm_small(x, w.T) + b, got)
+
+
+def test_mm_small_propagates_nan_and_inf_as_a_product_does():
+    x = np.array([[np.inf, 1.0], [np.nan, 0.0], [1.0, 2.0]], np.float32)
+    w = np.array([[0.0, 1.0], [1.0, 1.0]], np.float32)
+    got = S.mm_small(x, w)
+    want = np.array([[np.nan, np.inf], [np.nan, np.nan], [2.0, 3.0]], np.float32)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_mm_small_declines_what_it_does_not_handle():
+    x = np.ones((4, 8), np.float32)
+    assert S.mm_small(x, np.ones((8, 4), np.float64)) is None
+    assert S.mm_small(x.astype(np.float16), np.ones((8, 4), np.float16)) is None
+    assert S.mm_small(x.astype(np.int64), np.ones((8, 4), np.int64)) is None
+    assert S.mm_small(x, np.ones((7, 4), np.float32)) is None  # shapes do not match
+    assert S.mm_small(x, np.ones((8, 0), np.float32)) is None  # empty: the general path
+    big = np.ones((64, 64), np.float32)
+    assert S.mm_small(big, big) is None
+    assert S.mm_small(x, np.ones((8, 4), np.float32), np.ones(5, np.float32)) is None
+    assert S.mm_small(x, np.ones((8, 4), np.float32), np.ones((1, 4), np.float32)) is None
+    assert S.mm_small(x[None], np.ones((8, 4), np.float32)) is None
+
+
+def test_linear_and_matmul_fast_paths_equal_the_recorded_paths():
+    lin = ctorch.nn.Linear(16, 8)
+    x = ctorch.randn(4, 16)
+    with ctorch.no_grad():
+        fast = lin(x)
+    rec = lin(x)
+    assert fast.grad_fn is None and rec.grad_fn.name() == "AddmmBackward0"
+    np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+    w = ctorch.randn(16, 8)
+    np.testing.assert_array_equal((x @ w).numpy(), (x @ w.requires_grad_()).detach().numpy())
+    rec.sum().backward()
+    np.testing.assert_allclose(
+        lin.weight.grad.numpy(), np.tile(x.numpy().sum(0), (8, 1)), rtol=1e-5
+    )
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        ctorch.randn(2, 3) @ ctorch.randn(4, 2)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ctorch.randn(2, 3) @ ctorch.randn(3, 2, dtype=ctorch.float64)
+
+
+def test_small_paths_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = _rng()
+    a = rng.standard_normal((6, 20)).astype(np.float32)
+    w = rng.standard_normal((7, 20)).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float32)
+    x, tx = ctorch.from_numpy(a), torch.from_numpy(a)
+    pairs = [
+        (F.softmax(x, -1), torch.softmax(tx, -1)),
+        (F.log_softmax(x, -1), torch.log_softmax(tx, -1)),
+        (F.layer_norm(x, (20,)), torch.nn.functional.layer_norm(tx, (20,))),
+        (
+            F.linear(x, ctorch.from_numpy(w), ctorch.from_numpy(b)),
+            torch.nn.functional.linear(tx, torch.from_numpy(w), torch.from_numpy(b)),
+        ),
+        (x @ ctorch.from_numpy(w.T.copy()), tx @ torch.from_numpy(w.T.copy())),
+        (ctorch.cat([x, x], 1), torch.cat([tx, tx], 1)),
+        (ctorch.stack([x, x], -1), torch.stack([tx, tx], -1)),
+    ]
+    for got, want in pairs:
+        assert tuple(got.shape) == tuple(want.shape)
+        assert got.stride() == want.stride()
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-5, atol=2e-5)
