@@ -275,3 +275,47 @@ def test_small_paths_match_torch():
         assert tuple(got.shape) == tuple(want.shape)
         assert got.stride() == want.stride()
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-5, atol=2e-5)
+
+
+# ------------------------------------------------------------------ basic subscripts
+@pytest.mark.parametrize(
+    "idx,basic",
+    [
+        ((slice(None), slice(0, 2)), True),
+        (1, True),
+        ((1, 2, 3), True),
+        ((Ellipsis, 1), True),
+        ((None, 0, Ellipsis, None), True),
+        (slice(5, 10), True),
+        ((0, slice(-2, None, 2)), True),
+        ((), True),
+        (True, False),  # a bool adds a dim in torch: the general path
+        ((0, [1, 2]), False),
+        ((slice(None, None, -1),), False),  # torch raises: the general path says so
+        ((slice(0, 2.0),), False),
+        (np.int64(1), False),
+    ],
+)
+def test_basic_index_classifies_subscripts(idx, basic):
+    assert S.basic_index(idx) is basic
+
+
+def test_basic_subscript_fast_path_is_a_view_with_torchs_values_and_errors():
+    a = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    x = ctorch.from_numpy(a)
+    for idx in [(slice(None), slice(0, 2)), 1, (1, 2, 3), (Ellipsis, 1), (-1, -1, -1)]:
+        r = x[idx]
+        np.testing.assert_array_equal(r.numpy(), a[idx])
+        assert r._base is x
+    assert x[1, 2, 3].shape == () and x[1, 2, 3].item() == 23.0  # a 0-d view, no scalar
+    y = x[0]
+    y[0, 0] = 100.0
+    assert a[0, 0, 0] == 100.0 and x._version == 1
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 2"):
+        x[5]
+    with pytest.raises(IndexError, match="^too many indices for tensor of dimension 3$"):
+        x[0, 0, 0, 0]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    xr = x.clone().requires_grad_()
+    assert xr[0, 1:].grad_fn is not None

@@ -521,6 +521,39 @@ def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
             PyBuffer_Release(&bp[i])
 
 
+# ---------------------------------------------------------------- basic indices
+cdef object _ellipsis = Ellipsis
+
+
+cdef inline bint _basic_one(object v):
+    cdef object st
+    if type(v) is int or v is None or v is _ellipsis:
+        return True
+    if type(v) is slice:
+        st = (<slice>v).step
+        if st is not None and (type(st) is not int or st <= 0):
+            return False
+        return ((<slice>v).start is None or type((<slice>v).start) is int) and (
+            (<slice>v).stop is None or type((<slice>v).stop) is int
+        )
+    return False
+
+
+def basic_index(idx):
+    """Whether ``idx`` (a subscript) holds only what NumPy and torch read alike as a basic
+    index: Python ints (not bools), slices of int/None parts whose step is None or positive,
+    None and ``...``; a tuple of those, or one of them. Anything else (tensors, lists,
+    bools, negative steps: torch raises) goes to ``ops.subscript``'s general conversion."""
+    cdef Py_ssize_t i, n
+    if type(idx) is tuple:
+        n = len(idx)
+        for i in range(n):
+            if not _basic_one(idx[i]):
+                return False
+        return True
+    return _basic_one(idx)
+
+
 # ---------------------------------------------------------------- NumPy's error state
 cdef object _fp_cv = None
 cdef object _fp_ignore = None

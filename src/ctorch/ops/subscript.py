@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import contiguous, xp_of
+from .._core._smallops import basic_index as _basic_index
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -213,6 +214,8 @@ def _index_error(e, a):
                 "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
             )
         return IndexError("too many indices for tensor of dimension 0")
+    if msg.startswith("too many indices"):  # torch's message, as for a 0-d tensor
+        return IndexError(f"too many indices for tensor of dimension {a.ndim}")
     if msg.startswith("boolean index did not match"):
         return IndexError(
             f"The shape of the mask does not match the shape of the indexed tensor "
@@ -231,6 +234,13 @@ def getitem(self: Tensor, idx):
             return self._view_of(a[idx, ...])  # `...`: a 0-d view, never a NumPy scalar
         except IndexError as e:
             raise _index_error(e, a) from None
+    if type(a) is _nd and not (state.enabled and self._rg) and _basic_index(idx):
+        # ints, int slices, None and ... without a graph to record: NumPy reads them as torch
+        try:
+            r = a[idx]
+        except IndexError as e:
+            raise _index_error(e, a) from None
+        return self._view_of(_basic_view(a, idx if type(idx) is tuple else (idx,), r))
     index, adv = _conv_index(idx, a)
     # Hot path (x[0], x[1:3], select, narrow): the no-record branch stays spelled out instead
     # of going through ``Function.apply``, which costs ~1.4-3 us more per call without grad
