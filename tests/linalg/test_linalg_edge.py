@@ -76,6 +76,15 @@ CASES = {
     "eig_nan": lambda L: L.linalg.eig(L.full((3, 3), math.nan)),
     "det_nan": lambda L: L.linalg.det(L.full((3, 3), math.nan)),
     "inv_nan": lambda L: L.linalg.inv(L.full((3, 3), math.nan)),
+    # the SVD/eigh behind these: torch's convergence errors (names and codes), not NumPy's
+    "eigvalsh_nan": lambda L: L.linalg.eigvalsh(L.full((4, 4), math.nan).double()),
+    "eigh_nan_2x2": lambda L: L.linalg.eigh(L.full((2, 2), math.nan)),
+    "eigh_nan_1x1": lambda L: L.linalg.eigh(L.full((1, 1), math.nan)),
+    "eigvalsh_nan_2x2": lambda L: L.linalg.eigvalsh(L.full((2, 2), math.nan)),
+    "pinv_nan": lambda L: L.linalg.pinv(L.full((3, 3), math.nan)),
+    "pinv_nan_hermitian": lambda L: L.linalg.pinv(L.full((3, 3), math.nan), hermitian=True),
+    "matrix_rank_nan": lambda L: L.linalg.matrix_rank(L.full((3, 3), math.nan)),
+    # (torch.linalg.eigvals of a NaN matrix crashes torch 2.13's MKL in SGEBAL: not compared)
     # empty batches and 0x0 matrices
     "inv_empty_batch": lambda L: L.linalg.inv(L.zeros(0, 3, 3)),
     "inv_0x0": lambda L: L.linalg.inv(L.zeros(2, 0, 0)),

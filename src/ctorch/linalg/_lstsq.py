@@ -16,6 +16,7 @@ from ..autograd.function import Function
 from ..ops import join as J
 from ..ops._util import sum_to_shape
 from . import _common as C
+from ._decomp import _check_finite, _eigh_arrays
 
 _wrap = Tensor._make
 
@@ -43,12 +44,13 @@ def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
     if a.size == 0:
         return np.zeros(a.shape[:-2] + (n, m), a.dtype)
     if hermitian:
-        w, v = np.linalg.eigh(a)
+        w, v = _eigh_arrays("linalg.eigh", a, "L")  # torch's error on non-finite input
         aw = np.abs(w)
         tol = _tol_arrays(a, atol, rtol, aw.max(-1))
         with np.errstate(all="ignore"):
             inv_w = np.where(aw > tol[..., None], 1.0 / w, 0.0).astype(a.dtype)
         return (v * inv_w[..., None, :]) @ _ah(v)
+    _check_finite("linalg.svd", a)  # torch's error (NumPy: "SVD did not converge")
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     tol = _tol_arrays(a, atol, rtol, s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1]))
     with np.errstate(all="ignore"):
@@ -126,8 +128,9 @@ def matrix_rank(
     if a.size == 0:
         return C.copy_out(out, _wrap(np.zeros(a.shape[:-2], np.int64)))
     if hermitian:
-        s = np.abs(np.linalg.eigvalsh(a))
+        s = np.abs(_eigh_arrays("linalg.eigh", a, "L", vectors=False))
     else:
+        _check_finite("linalg.svd", a)
         s = np.linalg.svd(a, compute_uv=False)
     tol_ = _tol_arrays(a, atol, rtol, s.max(-1))
     return C.copy_out(out, _wrap(np.asarray((s > tol_[..., None]).sum(-1), dtype=np.int64)))
