@@ -319,3 +319,56 @@ def test_basic_subscript_fast_path_is_a_view_with_torchs_values_and_errors():
         x[::-1]
     xr = x.clone().requires_grad_()
     assert xr[0, 1:].grad_fn is not None
+
+
+# ------------------------------------------------------------------ permute / expand / unsqueeze
+def test_view_fast_paths_match_torch_strides_and_errors():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).random((2, 1, 3)).astype(np.float32)
+    x, t = ctorch.from_numpy(a), torch.from_numpy(a)
+    for args in [(0, 1, 2), (2, 0, 1), (-1, 0, 1), ((1, 2, 0),), ([2, 1, 0],)]:
+        r, q = x.permute(*args), t.permute(*args)
+        assert r.stride() == q.stride() and r._base is x
+    for d in [0, 1, 2, 3, -1, -4]:
+        r, q = x.unsqueeze(d), t.unsqueeze(d)
+        assert tuple(r.shape) == tuple(q.shape) and r.stride() == q.stride()
+    for sizes in [(2, 4, 3), (5, 2, 4, 3), (-1, 4, -1), ((2, 4, 3),), (2, 1, 3), (0, 2, 4, 3)]:
+        r, q = x.expand(*sizes), t.expand(*sizes)
+        assert tuple(r.shape) == tuple(q.shape) and r.stride() == q.stride()
+        np.testing.assert_array_equal(r.numpy(), q.numpy())
+    p = x.permute(2, 1, 0)  # not contiguous: broadcast_to's view
+    assert p.expand(3, 4, 2).stride() == t.permute(2, 1, 0).expand(3, 4, 2).stride()
+    y = x.expand(2, 4, 3)
+    a[0, 0, 0] = 5.0  # a view: writes through the source show
+    assert y._base is x and y[0, 3, 0].item() == 5.0
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        y.add_(1)
+    for bad in [(0, 1), (0, 0, 1), (0, 1, 3)]:
+        with pytest.raises((RuntimeError, IndexError)):
+            x.permute(*bad)
+    with pytest.raises(RuntimeError, match="non-existing dimension 0"):
+        x.expand(-1, 2, 4, 3)
+    with pytest.raises(RuntimeError, match="must match the existing size"):
+        x.expand(3, 4, 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        x.expand(2, -2, 3)
+    xr = x.clone().requires_grad_()
+    assert xr.permute(2, 0, 1).grad_fn.name() == "PermuteBackward0"
+    assert xr.expand(2, 4, 3).grad_fn.name() == "ExpandBackward0"
+    assert xr.unsqueeze(0).grad_fn.name() == "UnsqueezeBackward0"
+
+
+@pytest.mark.parametrize(
+    "args,shape,want",
+    [
+        ((0, 1), (2, 3), (0, 1)),
+        ((-1, 0), (2, 3), (1, 0)),
+        (([1, 0],), (2, 3), (1, 0)),
+        ((0, 0), (2, 3), None),
+        ((0, 2), (2, 3), None),
+        ((0,), (2, 3), None),
+        ((0, 1.0), (2, 3), None),
+    ],
+)
+def test_perm_dims(args, shape, want):
+    assert S.perm_dims(args, len(shape)) == want

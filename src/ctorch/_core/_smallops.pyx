@@ -615,6 +615,103 @@ def view_shape(tuple args, Py_ssize_t numel):
     return args
 
 
+cdef tuple _int_seq(tuple args):
+    """``args`` as one tuple of Python ints, spelled as separate ints or as one tuple/list
+    (or Size) of them, or None for any other spelling."""
+    cdef object o
+    if len(args) == 1 and type(args[0]) is not int:
+        o = args[0]
+        if type(o) is not tuple:
+            if not isinstance(o, (tuple, list)):
+                return None
+            o = tuple(o)
+        args = <tuple>o
+    for o in args:
+        if type(o) is not int:
+            return None
+    return args
+
+
+def perm_dims(tuple args, Py_ssize_t nd):
+    """``permute(*args)``'s order for a tensor of ``nd`` dims, negative dims wrapped, when it
+    is a permutation of plain ints; None otherwise (the caller's general path raises)."""
+    cdef tuple a = _int_seq(args)
+    cdef Py_ssize_t i, d, n
+    cdef unsigned long long seen = 0
+    if a is None:
+        return None
+    n = len(a)
+    if n != nd or nd > 64:
+        return None
+    out = []
+    for i in range(n):
+        d = a[i]
+        if d < 0:
+            d += nd
+        if d < 0 or d >= nd or (seen >> d) & 1:
+            return None
+        seen |= 1ULL << d
+        out.append(d)
+    return tuple(out)
+
+
+def expand_shape(tuple args, tuple shape):
+    """``expand(*args)``'s target shape for an array of ``shape`` (sizes as ints or one
+    sequence, -1 keeping an existing size), or None where it is not a plain valid expand
+    (the caller's general path resolves it or raises torch's error)."""
+    cdef tuple a = _int_seq(args)
+    cdef Py_ssize_t i, n, nd, lead, s, cur
+    if a is None:
+        return None
+    n = len(a)
+    nd = len(shape)
+    lead = n - nd
+    if lead < 0:
+        return None
+    out = []
+    for i in range(n):
+        s = a[i]
+        if i < lead:
+            if s < 0:
+                return None
+        else:
+            cur = shape[i - lead]
+            if s == -1:
+                s = cur
+            elif s != cur and cur != 1:
+                return None
+            if s < 0:
+                return None
+        out.append(s)
+    return tuple(out)
+
+
+def expand_view(a, tuple args):
+    """``expand(*args)`` of a C-contiguous, non-empty NumPy array ``a`` as a read-only view
+    (``np.broadcast_to``'s result, built directly: 0.7 us instead of 2.4), or None (other
+    arrays, sizes ``expand_shape`` does not take)."""
+    cdef Py_ssize_t i, n, nd, lead
+    if type(a) is not _ndarray:
+        return None
+    shape = a.shape
+    target = expand_shape(args, shape)
+    if target is None or a.size == 0 or not a.flags.c_contiguous:
+        return None
+    n = len(target)
+    nd = len(shape)
+    lead = n - nd
+    st = a.strides
+    strides = []
+    for i in range(n):
+        if i < lead or (shape[i - lead] == 1 and target[i] != 1):
+            strides.append(0)
+        else:
+            strides.append(st[i - lead])
+    r = _ndarray(target, a.dtype, a, 0, tuple(strides))
+    r.flags.writeable = False
+    return r
+
+
 def fisher_yates(long long[::1] r, const long long[::1] z):
     """torch's randperm swaps in place: for i from 0, swap r[i] and r[i + z[i]]
     (``z[i] = draw % (n - i)``, computed by the caller)."""

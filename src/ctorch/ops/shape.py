@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 
 from .._backend import xp_of
+from .._core._smallops import expand_shape as _expand_shape
+from .._core._smallops import expand_view as _expand_view
+from .._core._smallops import perm_dims as _perm_dims
 from .._core._smallops import view_shape as _view_shape
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -253,6 +256,9 @@ def adjoint(input):
 
 
 def permute(input, *dims):
+    order = _perm_dims(dims, input._a.ndim)
+    if order is not None and not (state.enabled and input._rg):
+        return input._view_of(input._a.transpose(order))  # plain dims, nothing to record
     dims = _shape_args(dims, "permute")
     nd = input._a.ndim
     if len(dims) != nd:
@@ -303,17 +309,27 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim: int):
-    nd = input._a.ndim
+    a = input._a
+    nd = a.ndim
     d = wrap_dim(dim, nd + 1, "unsqueeze")
-    xp = xp_of(input._a)
-    return _view_op(
-        input, lambda a: xp.expand_dims(a, d), lambda g: g.squeeze(d), "UnsqueezeBackward0"
-    )
+    shape = a.shape[:d] + (1,) + a.shape[d:]  # (a reshape adding a 1 never copies)
+    if not (state.enabled and input._rg):
+        return input._view_of(a.reshape(shape))
+    return _view_op(input, lambda a: a.reshape(shape), lambda g: g.squeeze(d), "UnsqueezeBackward0")
 
 
 def expand(input, *sizes):
-    sizes = _shape_args(sizes, "expand")
     a = input._a
+    if not (state.enabled and input._rg):
+        r = _expand_view(a, sizes)  # a C-contiguous NumPy array: the view built directly
+        if r is not None:
+            return input._view_of(r)
+        target = _expand_shape(sizes, a.shape)
+        if target is not None:  # plain valid sizes, nothing to record
+            if target == a.shape:
+                return input._view_of(a.view())
+            return input._view_of(xp_of(a).broadcast_to(a, target))
+    sizes = _shape_args(sizes, "expand")
     nd = a.ndim
     if len(sizes) < nd:
         raise RuntimeError(
@@ -326,12 +342,20 @@ def expand(input, *sizes):
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
             target.append(s)
         else:
             cur = a.shape[i - lead]
             if s == -1:
                 s = cur
+            elif s < 0:  # torch: "numel: integer multiplication overflow"; said plainly here
+                raise RuntimeError(
+                    f"expand: the size of dimension {i} must be -1 or non-negative, got {s}. "
+                    f"Target sizes: {list(sizes)}.  Tensor sizes: {list(a.shape)}"
+                )
             if cur != s and cur != 1:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
