@@ -372,3 +372,72 @@ def test_view_fast_paths_match_torch_strides_and_errors():
 )
 def test_perm_dims(args, shape, want):
     assert S.perm_dims(args, len(shape)) == want
+
+
+# ------------------------------------------------------------------ softmax over any dim, max/min
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 16), (3, 4, 5), (7,)])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_over_any_dim_is_the_row_kernel_on_the_moved_axis(dt, shape, fn):
+    a = (np.random.default_rng(3).standard_normal(shape) * 3).astype(dt)
+    x = ctorch.from_numpy(a)
+    for d in range(-len(shape), len(shape)):
+        got = getattr(x, fn)(d).numpy()
+        moved = ctorch.from_numpy(np.ascontiguousarray(np.moveaxis(a, d, -1)))
+        np.testing.assert_array_equal(got, np.moveaxis(getattr(moved, fn)(-1).numpy(), -1, d))
+        xr = x.clone().requires_grad_()
+        y = getattr(xr, fn)(d)
+        g = np.random.default_rng(4).standard_normal(shape).astype(dt)
+        y.backward(ctorch.from_numpy(g))
+        yd = y.detach().numpy().astype(np.float64)
+        if fn == "softmax":
+            want = yd * (g - (g * yd).sum(d, keepdims=True))
+        else:
+            want = g - np.exp(yd) * g.sum(d, keepdims=True)
+        np.testing.assert_allclose(xr.grad.numpy(), want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 16), (3, 4, 5), (1,), (7,)])
+def test_extreme_small_is_torchs_max_min_with_first_index_and_nan(dt, shape):
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 4, shape).astype(dt)  # ties: the first index wins
+    if a.size > 5:
+        a.flat[3] = np.nan
+        a.flat[-2] = np.nan
+    for ax in range(len(shape)):
+        for is_max in (True, False):
+            v, i = S.extreme_small(a, ax, is_max)
+            nan = np.isnan(a)
+            want_i = np.where(nan.any(ax), nan.argmax(ax), a.argmax(ax) if is_max else a.argmin(ax))
+            np.testing.assert_array_equal(i, want_i)
+            np.testing.assert_array_equal(
+                v, np.take_along_axis(a, np.expand_dims(i, ax), ax).squeeze(ax)
+            )
+    assert S.extreme_small(a, len(shape), True) is None
+    assert S.extreme_small(np.ones((3, 0), dt), 1, True) is None
+    assert S.extreme_small(np.ones(shape, np.int32), 0, True) is None
+
+
+def test_max_min_argmax_fast_paths_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 4, (3, 4, 5)).astype(np.float32)
+    a[1, 2, 3] = np.nan
+    x, t = ctorch.from_numpy(a), torch.from_numpy(a)
+    for d in range(-3, 3):
+        for kd in (False, True):
+            for f in ("max", "min"):
+                r, q = getattr(x, f)(d, kd), getattr(t, f)(d, kd)
+                np.testing.assert_array_equal(r.values.numpy(), q.values.numpy())
+                np.testing.assert_array_equal(r.indices.numpy(), q.indices.numpy())
+            for f in ("argmax", "argmin"):
+                np.testing.assert_array_equal(
+                    getattr(x, f)(d, kd).numpy(), getattr(t, f)(d, kd).numpy()
+                )
+    with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+        ctorch.randn(3, 0).max(1)
+    xr = x.clone().requires_grad_()
+    assert xr.max(1).values.grad_fn.name() == "MaxBackward0"
+    with ctorch.no_grad():
+        assert not xr.max(1).values.requires_grad

@@ -37,6 +37,7 @@ cdef enum:
 MAX_SMALL_SIZE = MAX_SMALL
 
 cdef object _ndarray = np.ndarray
+cdef object _int64 = np.dtype(np.int64)
 cdef object _empty = np.empty
 
 
@@ -198,47 +199,125 @@ cdef inline Py_ssize_t _rowlen(object a):
     return shape[len(shape) - 1]
 
 
-def softmax_rows(x, bint log):
-    """softmax (``log``: log_softmax) over the last axis of ``x`` as a new array, or None
+cdef void _sm_row(int k, bint log, bint bwd, const char *a, const char *b, char *out,
+                  Py_ssize_t rows, Py_ssize_t n) noexcept nogil:
+    """``rows`` contiguous rows of n: the softmax family's row kernels (``a`` x, or gy with
+    ``b`` = y when ``bwd``), float32 (k = 1) or float64."""
+    cdef Py_ssize_t r
+    if k == 1:
+        if bwd:
+            ctr_softmax_bwd_rows_f32(<const float *>a, <const float *>b, <float *>out, rows, n,
+                                     log)
+        else:
+            ctr_softmax_rows_f32(<const float *>a, <float *>out, rows, n, log)
+        return
+    for r in range(rows):
+        if bwd and log:
+            ct_log_softmax_bwd_row_f64(<const double *>a + r * n, <const double *>b + r * n,
+                                       <double *>out + r * n, n)
+        elif bwd:
+            ct_softmax_bwd_row_f64(<const double *>a + r * n, <const double *>b + r * n,
+                                   <double *>out + r * n, n)
+        elif log:
+            ct_log_softmax_row_f64(<const double *>a + r * n, <double *>out + r * n, n)
+        else:
+            ct_softmax_row_f64(<const double *>a + r * n, <double *>out + r * n, n)
+
+
+cdef int _sm_lines(int k, bint log, bint bwd, const char *a, const char *b, char *out,
+                   Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner) noexcept nogil:
+    """The row kernels over the ``mid`` axis of (outer, mid, inner) arrays: rows as they are
+    when ``inner`` is 1, else each line gathered into a contiguous scratch row and the
+    result scattered back (the values of the same kernel on the moved-axis copy).
+    Returns -1 when the scratch cannot be allocated."""
+    cdef Py_ssize_t isz = 4 if k == 1 else 8, o, j, m, base
+    cdef char *sa
+    cdef char *sb
+    cdef char *so
+    if inner == 1:
+        _sm_row(k, log, bwd, a, b, out, outer, mid)
+        return 0
+    sa = <char *>malloc(3 * mid * isz)
+    if sa == NULL:
+        return -1
+    sb = sa + mid * isz
+    so = sb + mid * isz
+    for o in range(outer):
+        for j in range(inner):
+            base = o * mid * inner + j
+            if k == 1:
+                for m in range(mid):
+                    (<float *>sa)[m] = (<const float *>a)[base + m * inner]
+                    if bwd:
+                        (<float *>sb)[m] = (<const float *>b)[base + m * inner]
+            else:
+                for m in range(mid):
+                    (<double *>sa)[m] = (<const double *>a)[base + m * inner]
+                    if bwd:
+                        (<double *>sb)[m] = (<const double *>b)[base + m * inner]
+            _sm_row(k, log, bwd, sa, sb, so, 1, mid)
+            if k == 1:
+                for m in range(mid):
+                    (<float *>out)[base + m * inner] = (<float *>so)[m]
+            else:
+                for m in range(mid):
+                    (<double *>out)[base + m * inner] = (<double *>so)[m]
+    free(sa)
+    return 0
+
+
+cdef bint _omi_of(object shape, Py_ssize_t ax, Py_ssize_t *outer, Py_ssize_t *mid,
+                  Py_ssize_t *inner):
+    """(outer, mid, inner) of ``shape`` around axis ``ax`` (wrapped); False when ``ax`` is
+    out of range or the mid extent is empty."""
+    cdef Py_ssize_t nd = len(shape), i
+    if ax < 0:
+        ax += nd
+    if ax < 0 or ax >= nd:
+        return False
+    outer[0] = 1
+    inner[0] = 1
+    for i in range(ax):
+        outer[0] *= <Py_ssize_t>shape[i]
+    for i in range(ax + 1, nd):
+        inner[0] *= <Py_ssize_t>shape[i]
+    mid[0] = shape[ax]
+    return mid[0] > 0
+
+
+def softmax_rows(x, bint log, Py_ssize_t ax=-1):
+    """softmax (``log``: log_softmax) over axis ``ax`` of ``x`` as a new array, or None
     (see the module docstring; also None for a 0-d or empty array). The row kernels of
-    ``reduction.softmax_lastdim`` on one thread: the same values, without its memoryviews."""
+    ``reduction.softmax_lastdim`` on one thread: the same values, without its memoryviews
+    (another axis: each line through a scratch row)."""
     cdef Py_buffer bx, bo
-    cdef Py_ssize_t n, m, r
+    cdef Py_ssize_t outer, mid, inner
+    cdef int rc
     cdef int k = _get(x, &bx)
     if k == 0:
         return None
     try:
-        n = _rowlen(x)
-        if n <= 0:
+        if bx.len == 0 or not _omi_of(x.shape, ax, &outer, &mid, &inner):
             return None
         out = _empty(x.shape, x.dtype)
         PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if k == 1:
-            m = bx.len // 4 // n
-            ctr_softmax_rows_f32(<const float *>bx.buf, <float *>bo.buf, m, n, log)
-        else:
-            m = bx.len // 8 // n
-            for r in range(m):
-                if log:
-                    ct_log_softmax_row_f64(<const double *>bx.buf + r * n,
-                                           <double *>bo.buf + r * n, n)
-                else:
-                    ct_softmax_row_f64(<const double *>bx.buf + r * n,
-                                       <double *>bo.buf + r * n, n)
+        rc = _sm_lines(k, log, False, <const char *>bx.buf, NULL, <char *>bo.buf, outer, mid,
+                       inner)
         PyBuffer_Release(&bo)
+        if rc < 0:
+            raise MemoryError()
         return out
     finally:
         PyBuffer_Release(&bx)
 
 
-def softmax_rows_backward(gy, y, bint log):
-    """The gradient of ``softmax_rows`` (``log``: log_softmax) given its output ``y`` and the
-    output gradient ``gy`` (same shape and dtype), as a new array, or None."""
+def softmax_rows_backward(gy, y, bint log, Py_ssize_t ax=-1):
+    """The gradient of ``softmax_rows`` (``log``: log_softmax) over axis ``ax`` given its
+    output ``y`` and the output gradient ``gy`` (same shape and dtype), as a new array, or
+    None."""
     cdef Py_buffer bg, by, bo
-    cdef Py_ssize_t n, m, r
-    cdef const double *g64
-    cdef const double *y64
-    cdef double *o64
+    cdef Py_ssize_t outer, mid, inner
+    cdef int rc
     cdef int kg = _get(gy, &bg)
     cdef int ky
     if kg == 0:
@@ -248,26 +327,17 @@ def softmax_rows_backward(gy, y, bint log):
         PyBuffer_Release(&bg)
         return None
     try:
-        n = _rowlen(y)
-        if ky != kg or bg.len != by.len or n <= 0 or gy.shape != y.shape:
+        if ky != kg or bg.len != by.len or bg.len == 0 or gy.shape != y.shape:
+            return None
+        if not _omi_of(y.shape, ax, &outer, &mid, &inner):
             return None
         out = _empty(y.shape, y.dtype)
         PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if kg == 1:
-            m = bg.len // 4 // n
-            ctr_softmax_bwd_rows_f32(<const float *>bg.buf, <const float *>by.buf,
-                                     <float *>bo.buf, m, n, log)
-        else:
-            m = bg.len // 8 // n
-            g64 = <const double *>bg.buf
-            y64 = <const double *>by.buf
-            o64 = <double *>bo.buf
-            for r in range(m):
-                if log:
-                    ct_log_softmax_bwd_row_f64(g64 + r * n, y64 + r * n, o64 + r * n, n)
-                else:
-                    ct_softmax_bwd_row_f64(g64 + r * n, y64 + r * n, o64 + r * n, n)
+        rc = _sm_lines(kg, log, True, <const char *>bg.buf, <const char *>by.buf,
+                       <char *>bo.buf, outer, mid, inner)
         PyBuffer_Release(&bo)
+        if rc < 0:
+            raise MemoryError()
         return out
     finally:
         PyBuffer_Release(&bg)
@@ -323,6 +393,89 @@ def layernorm_rows(x, Py_ssize_t D, w, b, double eps):
             PyBuffer_Release(&bw)
         if held_b:
             PyBuffer_Release(&bb)
+
+
+# ---------------------------------------------------------------- max / min over one dim
+cdef void _extreme_f32(const float *a, float *v, long long *ix, Py_ssize_t outer,
+                       Py_ssize_t mid, Py_ssize_t inner, bint is_max) noexcept nogil:
+    cdef Py_ssize_t o, m, j, k
+    cdef float best, x
+    for o in range(outer):
+        for j in range(inner):
+            best = a[o * mid * inner + j]
+            k = 0
+            if best == best:
+                for m in range(1, mid):
+                    x = a[(o * mid + m) * inner + j]
+                    if x != x:
+                        best = x
+                        k = m
+                        break
+                    if (x > best) if is_max else (x < best):
+                        best = x
+                        k = m
+            v[o * inner + j] = best
+            ix[o * inner + j] = k
+
+
+cdef void _extreme_f64(const double *a, double *v, long long *ix, Py_ssize_t outer,
+                       Py_ssize_t mid, Py_ssize_t inner, bint is_max) noexcept nogil:
+    cdef Py_ssize_t o, m, j, k
+    cdef double best, x
+    for o in range(outer):
+        for j in range(inner):
+            best = a[o * mid * inner + j]
+            k = 0
+            if best == best:
+                for m in range(1, mid):
+                    x = a[(o * mid + m) * inner + j]
+                    if x != x:
+                        best = x
+                        k = m
+                        break
+                    if (x > best) if is_max else (x < best):
+                        best = x
+                        k = m
+            v[o * inner + j] = best
+            ix[o * inner + j] = k
+
+
+def extreme_small(a, Py_ssize_t ax, bint is_max):
+    """The max (``is_max``) or min of a small C-contiguous float32/float64 array over axis
+    ``ax`` (in range, non-empty extent) and the int64 index of the first one, torch's rule:
+    a NaN wins at the first NaN. ``(values, indices)`` new arrays without axis ``ax``, or None
+    (see the module docstring; also None for an empty array or extent)."""
+    cdef Py_buffer ba, bv, bi
+    cdef Py_ssize_t outer = 1, mid, inner = 1, i, nd
+    cdef int k = _get(a, &ba)
+    if k == 0:
+        return None
+    try:
+        shape = a.shape
+        nd = len(shape)
+        if ax < 0 or ax >= nd or ba.len == 0:
+            return None
+        mid = shape[ax]
+        for i in range(ax):
+            outer *= <Py_ssize_t>shape[i]
+        for i in range(ax + 1, nd):
+            inner *= <Py_ssize_t>shape[i]
+        oshape = shape[:ax] + shape[ax + 1:]
+        vals = _empty(oshape, a.dtype)
+        idx = _empty(oshape, _int64)
+        PyObject_GetBuffer(vals, &bv, PyBUF_C_CONTIGUOUS)
+        PyObject_GetBuffer(idx, &bi, PyBUF_C_CONTIGUOUS)
+        if k == 1:
+            _extreme_f32(<const float *>ba.buf, <float *>bv.buf, <long long *>bi.buf, outer,
+                         mid, inner, is_max)
+        else:
+            _extreme_f64(<const double *>ba.buf, <double *>bv.buf, <long long *>bi.buf, outer,
+                         mid, inner, is_max)
+        PyBuffer_Release(&bv)
+        PyBuffer_Release(&bi)
+        return vals, idx
+    finally:
+        PyBuffer_Release(&ba)
 
 
 # ---------------------------------------------------------------- small matrix products

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import kernels_for, xp_of
+from .._core._smallops import extreme_small as _small_extreme
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -289,6 +290,9 @@ def _extreme_axis(a, ax, is_max):
     if a.shape[ax] == 0:
         raise _empty_dim_error("max" if is_max else "min", ax)
     dt = a.dtype
+    r = _small_extreme(a, ax, is_max)  # small float32/float64 CPU arrays: one compiled call
+    if r is not None:
+        return r
     if a.size >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
         k = kernels_for(a)
         name = "max_axis" if is_max else "min_axis"
@@ -381,6 +385,19 @@ class _MinAll(MaxMinAll):
 
 
 def _max_min(input, dim, keepdim, is_max, name):
+    if (
+        type(dim) is int
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+        and type(input._a) is _nd
+    ):  # one dim, nothing to record: the (values, indices) of _extreme_axis directly
+        a = input._a
+        if a.ndim and a.dtype.kind in "fiub":
+            ax = wrap_dim(dim, a.ndim, name)
+            v, i = _extreme_axis(a, ax, is_max)
+            if keepdim:
+                v, i = np.expand_dims(v, ax), np.expand_dims(i, ax)
+            return return_type(name)(_wrap(v), _wrap(i))
     _no_complex(input, f"{name}_all" if dim is None else f"{name}()")
     if isinstance(dim, Tensor):
         from .arithmetic import maximum, minimum
@@ -467,6 +484,12 @@ def _amaxmin(input, dim, keepdim, is_max):
 def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
     """argmax (is_max) or argmin: the first NaN wins, as in torch; dim=None flattens."""
     name = "argmax" if is_max else "argmin"
+    a = input._a
+    if type(dim) is int and type(a) is _nd and a.ndim:  # small float32/float64: compiled
+        r = _small_extreme(a, wrap_dim(dim, a.ndim, name), is_max)
+        if r is not None:
+            i = r[1]
+            return _wrap(np.expand_dims(i, wrap_dim(dim, a.ndim, name)) if keepdim else i)
     _no_complex(input, f"{name}()")
     if dim is None:
         a = input._a.reshape(-1)
@@ -482,7 +505,7 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
         r = _wrap(xp.asarray(i, dtype=np.int64))
         return r.reshape([1] * input._a.ndim) if keepdim else r
     _need_nonempty_dims(input, (wrap_dim(dim, input._a.ndim, name),), name)
-    return _max_min(input.detach(), dim, keepdim, is_max, name).indices
+    return _max_min(input.detach() if input._rg else input, dim, keepdim, is_max, name).indices
 
 
 def argmax(input, dim=None, keepdim: bool = False):

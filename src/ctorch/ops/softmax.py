@@ -93,10 +93,9 @@ def _lastdim_2d(x: Tensor, ax: int):
 
 
 def _softmax_arr(a, ax, log):
-    if ax == a.ndim - 1:  # small C-contiguous float32/float64 arrays: one compiled call
-        r = _small_rows(a, log)
-        if r is not None:
-            return r
+    r = _small_rows(a, log, ax)  # small C-contiguous float32/float64 arrays: one call
+    if r is not None:
+        return r
     xp = np if type(a) is _nd else xp_of(a)
     if (
         a.ndim
@@ -172,9 +171,9 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         ax, log = ctx.ax, ctx.log
         ga, ya = g._a, y._a
-        if not state.enabled and ax == ya.ndim - 1 and ya.size <= _SMALL_MAX:
+        if not state.enabled and ya.size <= _SMALL_MAX:
             # (contiguous: e.g. the expanded gradient of a sum(), one small copy)
-            gx = _small_rows_bwd(contiguous(ga), ya, log)
+            gx = _small_rows_bwd(contiguous(ga), ya, log, ax)
             if gx is not None:
                 return _wrap(gx), None, None
         if not state.enabled and is_half(ya.dtype) and ga.dtype == ya.dtype:
@@ -227,13 +226,12 @@ def _softmax_impl(input, dim, dtype, log):
 
 
 def _fast(input, dim, log):
-    """softmax/log_softmax of a small C-contiguous float32/float64 tensor over its last
-    dim, when no graph is recorded and no autocast region is open, or None: the per-call
-    cost of a (8, 16) softmax was 5.4 us (torch 1.2 us), nearly all Python around the kernel."""
+    """softmax/log_softmax of a small C-contiguous float32/float64 tensor over one dim,
+    when no graph is recorded and no autocast region is open, or None: the per-call cost of
+    a (8, 16) softmax was 5.4 us (torch 1.2 us), nearly all Python around the kernel."""
     if type(input) is Tensor and not (input._rg and state.enabled) and _function._autocast is None:
-        a = input._a
-        if type(dim) is int and (dim == -1 or dim == a.ndim - 1):
-            r = _small_rows(a, log)
+        if type(dim) is int:
+            r = _small_rows(input._a, log, dim)
             if r is not None:
                 return Tensor._make(r)
     return None
