@@ -441,3 +441,51 @@ def test_max_min_argmax_fast_paths_match_torch():
     assert xr.max(1).values.grad_fn.name() == "MaxBackward0"
     with ctorch.no_grad():
         assert not xr.max(1).values.requires_grad
+
+
+# ------------------------------------------------------------------ broadcast + - * /
+_BCAST = [
+    ((8, 16), (16,)),
+    ((8, 16), (1, 16)),
+    ((16,), (8, 16)),
+    ((8, 16), (8, 1)),
+    ((8, 16), (1,)),
+    ((1,), (8, 16)),
+    ((2, 3, 4), (3, 4)),
+    ((3, 4), (2, 3, 4)),
+    ((2, 3, 4), (2, 3, 1)),
+]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("sx,sy", _BCAST)
+def test_small_binary_broadcasts_round_as_numpy(dt, sx, sy):
+    from ctorch.ops import binary as B
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(sx).astype(dt)
+    y = rng.standard_normal(sy).astype(dt) + 3
+    y.flat[0] = np.nan
+    for code, f in (
+        (B.ADD, np.add),
+        (B.SUB, np.subtract),
+        (B.MUL, np.multiply),
+        (B.DIV, np.divide),
+    ):
+        got = S.binary(code, x, y)
+        want = f(x, y)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    tx, ty = ctorch.from_numpy(x), ctorch.from_numpy(y)
+    np.testing.assert_array_equal((tx - ty).numpy(), x - y)
+    np.testing.assert_array_equal((ty / tx).numpy(), y / x)
+
+
+def test_small_binary_declines_other_broadcasts():
+    x = np.ones((8, 16), np.float32)
+    assert S.binary(0, x, np.ones((8,), np.float32)) is None  # not a trailing part
+    assert S.binary(0, x, np.ones((1, 1, 16), np.float32)) is None  # the result gains a dim
+    assert S.binary(0, np.ones((2, 3, 4)), np.ones((2, 1, 4))) is None
+    assert S.binary(0, x, np.ones((16,), np.float64)) is None  # mixed dtypes: promotion
+    r = ctorch.ones(8, 16) + ctorch.ones(1, 1, 16)
+    assert tuple(r.shape) == (1, 8, 16)

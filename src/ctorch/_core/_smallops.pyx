@@ -141,11 +141,51 @@ def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
         PyBuffer_Release(&by)
 
 
+cdef bint _suffix(object s, object t):
+    """Whether shape ``s`` (leading 1s dropped) is a trailing part of shape ``t``."""
+    cdef Py_ssize_t i = 0, ns = len(s), nt = len(t)
+    while i < ns and s[i] == 1:
+        i += 1
+    if ns - i > nt:
+        return False
+    return tuple(s[i:]) == tuple(t[nt - (ns - i):])
+
+
+cdef void _rows_apply(int k, int op, const char *x, const char *y, char *out, Py_ssize_t rows,
+                      Py_ssize_t n, Py_ssize_t sx, Py_ssize_t sy, int mode) noexcept nogil:
+    """``rows`` rows of n elements of x op y (row strides sx, sy in elements: 0 repeats a
+    row); mode 1: y holds one scalar per row (x op y[r]); mode 2: the same reversed
+    (y[r] op x). float32 (k = 1) or float64."""
+    cdef Py_ssize_t r
+    cdef int rev = mode == 2
+    for r in range(rows):
+        if k == 1:
+            if mode:
+                ct_ew_apply_f32(CT_K_BINARY_SCALAR, op, <const float *>x + r * n, NULL, NULL,
+                                NULL, <float *>out + r * n, 0, n, (<const float *>y)[r], 0,
+                                rev)
+            else:
+                ct_ew_apply_f32(CT_K_BINARY, op, <const float *>x + r * sx,
+                                <const float *>y + r * sy, NULL, NULL, <float *>out + r * n,
+                                0, n, 0, 0, 0)
+        else:
+            if mode:
+                ct_ew_apply_f64(CT_K_BINARY_SCALAR, op, <const double *>x + r * n, NULL, NULL,
+                                NULL, <double *>out + r * n, 0, n, (<const double *>y)[r], 0,
+                                rev)
+            else:
+                ct_ew_apply_f64(CT_K_BINARY, op, <const double *>x + r * sx,
+                                <const double *>y + r * sy, NULL, NULL, <double *>out + r * n,
+                                0, n, 0, 0, 0)
+
+
 def binary(int op, x, y):
-    """``x op y`` for BIN_* op ``op`` on two arrays of one shape, as a new array, or None
-    (see the module docstring)."""
-    cdef Py_buffer bx, by
-    cdef int kx, ky
+    """``x op y`` for BIN_* op ``op`` on two arrays of one shape, or where one's shape is a
+    trailing part of the other's (a bias row), or ``y`` is ``x``'s shape with a last dim
+    of 1 (a per-row scalar), as a new array, or None (see the module docstring)."""
+    cdef Py_buffer bx, by, bo
+    cdef int kx, ky, isz
+    cdef Py_ssize_t nx, ny
     if op < 0 or op >= CT_BIN_COUNT:
         return None
     kx = _get(x, &bx)
@@ -156,12 +196,55 @@ def binary(int op, x, y):
         PyBuffer_Release(&bx)
         return None
     try:
-        if kx != ky or bx.len != by.len:
+        if kx != ky:
             return None
         shape = x.shape
-        if y.shape != shape:
+        yshape = y.shape
+        if yshape == shape:
+            return _new_out(shape, x.dtype, CT_K_BINARY, op, &bx, &by, NULL, 0.0, 0.0, 0)
+        isz = bx.itemsize
+        nx = bx.len // isz
+        ny = by.len // isz
+        if nx == 0 or ny == 0:
             return None
-        return _new_out(shape, x.dtype, CT_K_BINARY, op, &bx, &by, NULL, 0.0, 0.0, 0)
+        if ny == 1 and len(yshape) <= len(shape):  # a one-element y: x op scalar
+            out = _empty(shape, x.dtype)
+            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
+                        1, nx, 0, 0, 1)
+            PyBuffer_Release(&bo)
+            return out
+        if nx == 1 and len(shape) <= len(yshape):  # a one-element x: scalar op y
+            out = _empty(yshape, x.dtype)
+            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+            _rows_apply(kx, op, <const char *>by.buf, <const char *>bx.buf, <char *>bo.buf,
+                        1, ny, 0, 0, 2)
+            PyBuffer_Release(&bo)
+            return out
+        if nx > ny and nx % ny == 0 and len(yshape) <= len(shape) and _suffix(yshape, shape):
+            oshape = shape
+        elif ny > nx and ny % nx == 0 and len(shape) <= len(yshape) and _suffix(shape, yshape):
+            oshape = yshape
+        elif (len(yshape) == len(shape) and yshape[len(shape) - 1] == 1
+              and yshape[:len(shape) - 1] == shape[:len(shape) - 1]):
+            out = _empty(shape, x.dtype)
+            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
+                        ny, nx // ny, 0, 0, 1)
+            PyBuffer_Release(&bo)
+            return out
+        else:
+            return None
+        out = _empty(oshape, x.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if nx >= ny:  # y repeats over x's rows
+            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
+                        nx // ny, ny, ny, 0, 0)
+        else:  # x repeats over y's rows
+            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
+                        ny // nx, nx, 0, nx, 0)
+        PyBuffer_Release(&bo)
+        return out
     finally:
         PyBuffer_Release(&bx)
         PyBuffer_Release(&by)
