@@ -7,13 +7,22 @@ import math
 from . import _display
 
 
+_tuple_new = tuple.__new__
+_tuple_getitem = tuple.__getitem__
+
+
+def size_of(shape: tuple) -> Size:
+    """``Size(shape)`` for an array's shape (a tuple of Python ints: no per-item int())."""
+    return _tuple_new(Size, shape) if type(shape) is tuple else Size(shape)
+
+
 class Size(tuple):
     """A tuple of ints; printing and slicing behave as torch.Size."""
 
     __slots__ = ()
 
     def __new__(cls, seq=()):
-        return super().__new__(cls, (int(s) for s in seq))
+        return _tuple_new(cls, (int(s) for s in seq))
 
     def __repr__(self) -> str:
         return f"{_display.prefix}Size([{', '.join(str(s) for s in self)}])"
@@ -21,8 +30,8 @@ class Size(tuple):
     __str__ = __repr__
 
     def __getitem__(self, key):
-        r = super().__getitem__(key)
-        return Size(r) if isinstance(key, slice) else r
+        r = _tuple_getitem(self, key)
+        return _tuple_new(Size, r) if type(key) is slice else r
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))

@@ -18,6 +18,7 @@ from . import _dtype as D
 from . import _warnings
 from ._device import CPU, as_device, device
 from ._size import Size
+from ._size import size_of as _size_of
 from .autograd import function as _autograd_function
 from .autograd import grad_mode as _grad_mode
 from .autograd.function import AccumulateGrad, RemovableHandle
@@ -197,7 +198,7 @@ class Tensor(_MethodsStub):
     # ---------------------------------------------------------------- attributes
     @property
     def shape(self) -> Size:
-        return Size(self._a.shape)
+        return _size_of(self._a.shape)  # (NumPy/CuPy shapes are tuples of Python ints)
 
     def size(self, dim: int | None = None):
         if dim is None:

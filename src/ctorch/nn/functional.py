@@ -939,7 +939,8 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.dim() == 0:
+    ishape, tshape = input._a.shape, target._a.shape  # (hot path: no Size objects)
+    if not ishape:
         raise RuntimeError("cross_entropy: input must have at least one dimension")
     if not input.is_floating_point():
         # torch has no log_softmax kernel for integer logits; NumPy would compute a number
@@ -949,8 +950,8 @@ def cross_entropy(
             f'"log_softmax_lastdim_kernel_impl" not implemented for '
             f"'{_scalar_name(input._a.dtype)}'"
         )
-    cdim = 0 if input.dim() == 1 else 1
-    C = input.shape[cdim]
+    cdim = 0 if len(ishape) == 1 else 1
+    C = ishape[cdim]
     if weight is not None and (weight.dim() != 1 or weight.numel() != C):
         raise RuntimeError(
             f"weight tensor should be defined either for all {C} classes or no classes but "
@@ -977,12 +978,12 @@ def cross_entropy(
             return loss.sum()
         n = input.numel() // C if C else 0
         return loss.sum() / n
-    if input.dim() == 1:
+    if len(ishape) == 1:
         if target.dim() != 0:
             raise RuntimeError(
                 f"Expected target to be a 0D tensor for 1D input, got {target.dim()}D"
             )
-    elif tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+    elif tshape != ishape[:1] + ishape[2:]:
         if target.dim() == 0 or target.shape[0] != input.shape[0]:
             raise ValueError(
                 f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
@@ -1034,7 +1035,7 @@ def _check_class_target(target: Tensor) -> None:
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
-    if tuple(target.shape) != tuple(input.shape):
+    if target._a.shape != input._a.shape:
         _warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
@@ -1043,7 +1044,7 @@ def _warn_size(input: Tensor, target: Tensor) -> None:
 
 
 def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-    if tuple(target.shape) == tuple(input.shape):
+    if target._a.shape == input._a.shape:
         return input, target
     shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
     return input.expand(*shape), target.expand(*shape)

@@ -7,6 +7,8 @@ a few elementwise ops (L1, Huber, BCE with logits, ...) are composed in ``nn.fun
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import kernels_for, xp_of
@@ -113,16 +115,27 @@ def _from_rows(g2, shape):
 def _reduce_rows(xp, rows, t, w, ignore_index, reduction, dtype):
     if reduction == "none":
         return rows, None
+    total = _sum64(rows) if xp is np else rows.sum(dtype=np.float64)
     if reduction == "sum":
-        return xp.asarray(rows.sum(dtype=np.float64), dtype=dtype), None
+        return xp.asarray(total, dtype=dtype), None
     valid = t != ignore_index
     if w is not None:
         denom = float(xp.where(valid, w[xp.where(valid, t, 0)], 0).sum(dtype=np.float64))
     else:
-        denom = float(valid.sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        val = np.float64(rows.sum(dtype=np.float64)) / np.float64(denom)
+        denom = float(xp.count_nonzero(valid))
+    if denom:
+        val = float(total) / denom
+    else:  # every target ignored: 0/0 = NaN as torch (x/0 = +-inf, NaN stays NaN)
+        val = math.nan if total == 0 or total != total else math.copysign(math.inf, total)
     return xp.asarray(val, dtype=dtype), denom
+
+
+_add_reduce = np.add.reduce
+
+
+def _sum64(a):
+    """``a.sum(dtype=float64)`` (the same pairwise sum) without NumPy's Python wrapper."""
+    return _add_reduce(a, None, np.float64)
 
 
 class CrossEntropy(Function):
