@@ -6,7 +6,6 @@ import math
 
 from . import _display
 
-
 _tuple_new = tuple.__new__
 _tuple_getitem = tuple.__getitem__
 
