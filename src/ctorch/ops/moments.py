@@ -18,13 +18,14 @@ import warnings
 import numpy as np
 
 from .. import _warnings
-from .._backend import xp_of
+from .._backend import fp_quiet, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import dims_tuple, make_contiguous, node_variants
 from .reduction import _expand_grad
 
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
+_add_reduce = np.add.reduce
 
 
 def _moments(a, axes, correction: float, keepdim: bool, which: str = "var"):
@@ -41,22 +42,33 @@ def _moments(a, axes, correction: float, keepdim: bool, which: str = "var"):
             "the reduction factor (input numel divided by output numel).",
             UserWarning,
         )
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "mean of empty slice"
-        # float64 accumulation without a float64 copy of the input: the mean casts in
-        # buffered chunks, the deviations are the one float64 temporary, squared in place
-        mu = a.mean(axis=axes, dtype=wide, keepdims=True)
-        d = xp.asarray(xp.subtract(a, mu, dtype=wide))  # (0-d: NumPy returns a scalar)
-        # the corrected two-pass sum (Chan, Golub and LeVeque): minus (sum d)^2 / n takes out
-        # the rounding of the mean, so a constant slice gives exactly 0 as torch's Welford
-        # sums do (var([1e30] * 3) was 3e28 without it)
-        c = d.sum(axis=axes, keepdims=keepdim) if n else None
-        ss = xp.multiply(d, d, out=d).sum(axis=axes, keepdims=keepdim)
-        if n:
-            ss = xp.maximum(ss - c * c / n, 0)  # (NaN stays NaN)
-        v = ss / denom if denom > 0 else (ss / 0.0 if denom == 0 else ss * np.nan)
+    if n and xp is np:  # the common case: NumPy's error state switched off cheaply
+        v, mu = fp_quiet(_two_pass, np, a, axes, wide, n, denom, keepdim)
+    else:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "mean of empty slice"
+            v, mu = _two_pass(xp, a, axes, wide, n, denom, keepdim)
     if not keepdim:
         mu = mu.reshape(v.shape)
+    return v, mu
+
+
+def _two_pass(xp, a, axes, wide, n, denom, keepdim):
+    # float64 accumulation without a float64 copy of the input: the mean casts in buffered
+    # chunks, the deviations are the one float64 temporary, squared in place
+    if xp is np and n:  # a.mean's own steps (sum, then divide by n) without its wrapper
+        mu = np.true_divide(_add_reduce(a, axes, wide, None, True), n)
+    else:
+        mu = a.mean(axis=axes, dtype=wide, keepdims=True)
+    d = xp.asarray(xp.subtract(a, mu, dtype=wide))  # (0-d: NumPy returns a scalar)
+    # the corrected two-pass sum (Chan, Golub and LeVeque): minus (sum d)^2 / n takes out the
+    # rounding of the mean, so a constant slice gives exactly 0 as torch's Welford sums do
+    # (var([1e30] * 3) was 3e28 without it)
+    c = d.sum(axis=axes, keepdims=keepdim) if n else None
+    ss = xp.multiply(d, d, out=d).sum(axis=axes, keepdims=keepdim)
+    if n:
+        ss = xp.maximum(ss - c * c / n, 0)  # (NaN stays NaN)
+    v = ss / denom if denom > 0 else (ss / 0.0 if denom == 0 else ss * np.nan)
     return v, mu
 
 
