@@ -242,8 +242,21 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
+    if not (state.enabled and tensor._rg):  # nothing to record: the views themselves
+        return _split_views(tensor, d, sizes)
     fn = _Split if isinstance(split_size_or_sections, numbers.Integral) else _SplitWithSizes
     return fn.apply(tensor, d, tuple(sizes))
+
+
+def _split_views(x, d, sizes) -> tuple:
+    """The pieces of ``x`` along dim ``d`` of the given ``sizes``, as views."""
+    a = x._a
+    head = (slice(None),) * d
+    out, o = [], 0
+    for s in sizes:
+        out.append(x._view_of(a[(*head, slice(o, o + s))]))
+        o += s
+    return tuple(out)
 
 
 class _Split(Function):
@@ -255,13 +268,7 @@ class _Split(Function):
     @staticmethod
     def forward(ctx, x, d, sizes):
         ctx.d, ctx.sizes = d, sizes
-        a = x._a
-        head = (slice(None),) * d
-        out, o = [], 0
-        for s in sizes:
-            out.append(x._view_of(a[(*head, slice(o, o + s))]))
-            o += s
-        return tuple(out)
+        return _split_views(x, d, sizes)
 
     @staticmethod
     def backward(ctx, *grads):

@@ -414,6 +414,16 @@ class _AddProduct(Function):
 
 
 def _add_product(node, name, input, m1, m2, beta, alpha, nd):
+    if (
+        nd == (2, 2)
+        and beta == 1
+        and alpha == 1
+        and _fn_mod._autocast is None
+        and not (state.enabled and (input._rg or m1._rg or m2._rg))
+    ):  # addmm(bias, x, w) of small float32/float64 CPU operands: one compiled call
+        r = _mm_small(m1._a, m2._a, input._a)
+        if r is not None:
+            return _wrap(r)
     if m1.ndim != nd[0] or m2.ndim != nd[1]:
         raise RuntimeError(
             f"{name}: expected {nd[0]}-D and {nd[1]}-D operands, got {m1.ndim}-D and {m2.ndim}-D"
