@@ -199,6 +199,15 @@ def reshape_as(input, other):
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    a = input._a
+    if (
+        start_dim == 0
+        and end_dim == -1
+        and a.ndim > 1
+        and not (state.enabled and input._rg)
+        and a.flags.c_contiguous
+    ):  # x.flatten() of a contiguous tensor, nothing to record: a view at once
+        return input._view_of(a.reshape(-1))
     nd = input._a.ndim
     if nd == 0:
         return reshape(input, (1,))
@@ -231,6 +240,8 @@ def transpose(input, dim0: int, dim1: int):
         return _view_op(input, lambda a: a.view(), lambda g: g, "TransposeBackward0")
     d0 = wrap_dim(dim0, nd, "transpose")
     d1 = wrap_dim(dim1, nd, "transpose")
+    if not (state.enabled and input._rg):  # nothing to record: the view at once
+        return input._view_of(input._a.swapaxes(d0, d1))
     if d0 == d1:
         return _view_op(input, lambda a: a.view(), lambda g: g, "TransposeBackward0")
     return _view_op(
@@ -246,6 +257,8 @@ def t(input):
     nd = input._a.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    if not (state.enabled and input._rg):  # nothing to record: the view at once
+        return input._view_of(input._a.T)
     if nd < 2:
         return _view_op(input, lambda a: a.view(), lambda g: g, "TBackward0")
     return _view_op(input, lambda a: a.T, lambda g: g.t(), "TBackward0")
@@ -294,6 +307,8 @@ moveaxis = movedim
 
 def squeeze(input, dim=None):
     a = input._a
+    if dim is None and not (state.enabled and input._rg):  # nothing to record: at once
+        return input._view_of(a.squeeze())
     nd = a.ndim
     # torch's node names: no dim SqueezeBackward0, one int SqueezeBackward1, a sequence 2
     if dim is None:
@@ -311,7 +326,10 @@ def squeeze(input, dim=None):
 def unsqueeze(input, dim: int):
     a = input._a
     nd = a.ndim
-    d = wrap_dim(dim, nd + 1, "unsqueeze")
+    if type(dim) is int and -nd - 1 <= dim <= nd:  # (wrap_dim's common case, inline)
+        d = dim if dim >= 0 else dim + nd + 1
+    else:
+        d = wrap_dim(dim, nd + 1, "unsqueeze")
     shape = a.shape[:d] + (1,) + a.shape[d:]  # (a reshape adding a 1 never copies)
     if not (state.enabled and input._rg):
         return input._view_of(a.reshape(shape))
