@@ -9,6 +9,7 @@ differentiable backward (create_graph), so splitting them would make an import c
 
 from __future__ import annotations
 
+from .._memfmt import like_conv_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -43,11 +44,10 @@ class Conv2dFn(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        return _wrap(
-            _conv2d_forward_arrays(
-                x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
-            )
+        y = _conv2d_forward_arrays(
+            x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
         )
+        return _wrap(like_conv_input(y, x._a, w._a))
 
     @staticmethod
     def backward(ctx, g):
@@ -370,18 +370,17 @@ class ConvTranspose2dFn(Function):
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
         _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, output_padding, groups, dilation)
-        return _wrap(
-            _convT_forward_arrays(
-                x._a,
-                w._a,
-                None if b is None else b._a,
-                stride,
-                padding,
-                output_padding,
-                groups,
-                dilation,
-            )
+        y = _convT_forward_arrays(
+            x._a,
+            w._a,
+            None if b is None else b._a,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
         )
+        return _wrap(like_conv_input(y, x._a, w._a))
 
     @staticmethod
     def backward(ctx, g):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
+from .._memfmt import like_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad, state
@@ -157,7 +158,7 @@ class BatchNormFn(Function):
         ctx.save_for_backward(x, w)
         ctx.stats = (mean, invstd, training)
         ctx.eps = eps
-        return _wrap(y)
+        return _wrap(like_input(y, x._a))
 
     @staticmethod
     def backward(ctx, g):
