@@ -243,17 +243,26 @@ def relayout(a, fmt):
     return copy_as(a, fmt)
 
 
-def like_conv_input(out, x, w):
-    """A convolution's output ``out`` laid out as torch's CPU convolution lays it out:
-    channels-last when the input or the weight is (``out`` itself otherwise, no copy)."""
+def conv_format(x, w):
+    """The format torch's CPU convolution gives its output: channels-last (3d) when the input
+    or the weight (arrays) is."""
     if x.flags.c_contiguous and w.flags.c_contiguous:
-        return out
+        return contiguous_format
     for ref in (x, w):
-        if ref.ndim == out.ndim and not ref.flags.c_contiguous:
+        if not ref.flags.c_contiguous:
             fmt = suggest_memory_format(ref.shape, elem_strides(ref))
             if fmt is not contiguous_format:
-                return relayout(out, fmt)
-    return out
+                return fmt
+    return contiguous_format
+
+
+def like_conv_input(out, x, w):
+    """A convolution's output ``out`` laid out as torch's CPU convolution lays it out
+    (``conv_format``; ``out`` itself when that is C order: no copy)."""
+    if x.flags.c_contiguous and w.flags.c_contiguous:
+        return out
+    fmt = conv_format(x, w)
+    return out if fmt is contiguous_format else relayout(out, fmt)
 
 
 def like_input(out, ref):

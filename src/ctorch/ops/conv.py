@@ -9,7 +9,7 @@ differentiable backward (create_graph), so splitting them would make an import c
 
 from __future__ import annotations
 
-from .._memfmt import like_conv_input
+from .._memfmt import conv_format, like_conv_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -315,6 +315,7 @@ def conv3d(
     _check_conv_args("conv3d", input, weight, bias, groups, 3)
     if input._a.ndim == 4:
         return _batch_of_one(conv3d, input, weight, bias, stride, padding, dilation, groups)
+    fmt = conv_format(input._a, weight._a)  # torch's output format (channels_last_3d or C)
     sd, sh, sw = _ntuple(stride, 3, "stride")
     dd, dh, dw = _ntuple(dilation, 3, "dilation")
     kd = weight._a.shape[2]
@@ -359,7 +360,7 @@ def conv3d(
     y = y.reshape(N, od, OC, *y.shape[2:]).transpose(1, 2)
     if bias is not None:
         y = y + bias.reshape(1, OC, 1, 1, 1)
-    return y.contiguous()
+    return y.contiguous(memory_format=fmt)
 
 
 class ConvTranspose2dFn(Function):
