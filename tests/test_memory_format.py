@@ -388,7 +388,7 @@ OPS = [
     (
         "adaptive_max_pool2d",
         lambda lib, x, w: lib.nn.functional.adaptive_max_pool2d(x, (3, 4)),
-        False,
+        True,
     ),
     (
         "batch_norm",
@@ -414,7 +414,7 @@ OPS = [
     ("sum_hw", lambda lib, x, w: x.sum((2, 3)), False),
     ("mean_c", lambda lib, x, w: x.mean(1), False),
     ("layer_norm", lambda lib, x, w: lib.nn.functional.layer_norm(x, (6, 7)), False),
-    ("group_norm", lambda lib, x, w: lib.nn.functional.group_norm(x, 3), False),
+    ("group_norm", lambda lib, x, w: lib.nn.functional.group_norm(x, 3), True),
     (
         "linear_last",
         lambda lib, x, w: lib.nn.functional.linear(x, w[0, 0, :, :].repeat(1, 3)[:, :7]),
@@ -422,8 +422,8 @@ OPS = [
     ),
     ("matmul", lambda lib, x, w: x @ x.transpose(2, 3), False),
     ("flatten", lambda lib, x, w: lib.flatten(x, 1), False),
-    ("cat", lambda lib, x, w: lib.cat([x, x], 1), False),
-    ("pad", lambda lib, x, w: lib.nn.functional.pad(x, (1, 2, 0, 1)), False),
+    ("cat", lambda lib, x, w: lib.cat([x, x], 1), True),
+    ("pad", lambda lib, x, w: lib.nn.functional.pad(x, (1, 2, 0, 1)), True),
     ("dropout_eval", lambda lib, x, w: lib.nn.functional.dropout(x, 0.5, training=False), True),
     (
         "pixel_shuffle",
@@ -577,3 +577,22 @@ def test_ops_on_channels_last_3d_match_torch(name, fn):
     rt.backward(torch.from_numpy(g))
     assert c.grad.stride() == t.grad.stride()
     np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_cat_mixed_formats_is_contiguous_like_torch():
+    c, t = pair((2, 3, 4, 5))
+    cc, tc = c.contiguous(memory_format=CL), t.contiguous(memory_format=torch.channels_last)
+    for xs_c, xs_t in (([cc, c], [tc, t]), ([c, cc], [t, tc]), ([cc, cc], [tc, tc])):
+        for d in (0, 1, 3):
+            rc, rt = ctorch.cat(xs_c, d), torch.cat(xs_t, d)
+            assert rc.stride() == rt.stride()
+            np.testing.assert_array_equal(rc.numpy(), rt.numpy())
+
+
+def test_adaptive_max_pool2d_indices_channels_last():
+    c, t = _cl_pair((2, 3, 6, 7))
+    for size in ((3, 4), (2, 7)):
+        yc, ic = F.adaptive_max_pool2d(c, size, return_indices=True)
+        yt, it = TF.adaptive_max_pool2d(t, size, return_indices=True)
+        assert yc.stride() == yt.stride() and ic.stride() == it.stride()
+        np.testing.assert_array_equal(ic.numpy(), it.numpy())

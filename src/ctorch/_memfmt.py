@@ -265,6 +265,16 @@ def like_conv_input(out, x, w):
     return out if fmt is contiguous_format else relayout(out, fmt)
 
 
+def empty_in_format_of(shape, dtype, ref):
+    """An uninitialised array of ``shape`` in the suggested memory format of the array
+    ``ref`` (C order unless ``ref`` is channels-last-like and of the same rank)."""
+    fmt = contiguous_format
+    if ref.ndim == len(shape) and not ref.flags.c_contiguous:
+        fmt = suggest_memory_format(ref.shape, elem_strides(ref))
+    st = None if fmt is contiguous_format else format_strides(tuple(shape), fmt)
+    return strided_empty(tuple(shape), st, dtype, xp_of(ref))
+
+
 def like_input(out, ref):
     """``out`` (a fresh C-ordered result) in ``ref``'s suggested memory format: torch's
     convolution/pooling/normalization kernels return a channels-last result for a

@@ -348,6 +348,7 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
         y, i = max_pool2d_with_indices(input.detach(), (H // oh, W // ow), (H // oh, W // ow))
         return _IndexPoolFn.apply(input, y._a, i._a), i
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
+    ya, idx = like_input(ya, input._a), like_input(idx, input._a)
     return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
 
 

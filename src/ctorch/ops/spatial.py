@@ -76,7 +76,11 @@ class ConstantPadFn(Function):
     def forward(ctx, x, pad, value):
         xa = x._a
         src, dst, out = _pad_slices(xa.shape, pad)
-        y = xp_of(xa).full(out, value, xa.dtype)
+        if xa.flags.c_contiguous:
+            y = xp_of(xa).full(out, value, xa.dtype)
+        else:  # torch pads a channels-last input into a channels-last result
+            y = MF.empty_in_format_of(out, xa.dtype, xa)
+            y.fill(value)
         y[dst] = xa[src]
         ctx.sl = (src, dst, xa.shape)
         return _wrap(y)
