@@ -185,14 +185,25 @@ def format_strides(shape, fmt) -> tuple:
     return tuple(out)
 
 
+def _canonical_c(shape, strides, item) -> bool:
+    """The byte ``strides`` are C order's for ``shape``, size-1 dims included."""
+    want = item
+    for i in range(len(shape) - 1, -1, -1):
+        if strides[i] != want:
+            return False
+        want *= shape[i]
+    return True
+
+
 def like_strides(a, fmt):
     """The element strides ``empty_like(a, memory_format=fmt)`` gives, or None for C order."""
     if fmt is preserve_format:
-        if a.flags.c_contiguous and 1 not in a.shape and a.size:
-            return None
+        if a.flags.c_contiguous and a.size:
+            # size-1 dims may hold any stride, which torch keeps: C order unless one differs
+            if 1 not in a.shape or _canonical_c(a.shape, a.strides, a.itemsize):
+                return None
+            return elem_strides(a)
         shape, st = a.shape, elem_strides(a)
-        if a.flags.c_contiguous and a.size:  # size-1 dims: torch keeps even their strides
-            return None if st == format_strides(shape, contiguous_format) else st
         if non_overlapping_and_dense(shape, st):
             return st
         if any(s < 0 for s in st):  # only from_numpy of a reversed array: torch refuses those
