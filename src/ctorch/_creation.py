@@ -474,9 +474,10 @@ def _laid_out_like(input, memory_format, make):
     ``make(shape)`` builds it (C order) when that layout is C order, else it builds the
     memory-order shape, whose values (random ones too, as torch's fills walk memory) are
     copied into a tensor with the right strides."""
-    fmt = MF.as_format(memory_format)
     a = input._a
-    st = MF.like_strides(a, fmt)
+    if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return make(a.shape)
+    st = MF.like_strides(a, MF.as_format(memory_format))
     if st is None:
         return make(a.shape)
     from .ops._util import dims_outer_to_inner
@@ -546,7 +547,10 @@ def _like_of(create, fill=None):
         input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
     ):
         dt, dev = _like(input, dtype, device)
-        if fill is not None and MF.like_strides(input._a, MF.as_format(memory_format)):
+        a = input._a
+        if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+            return create(a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+        if fill is not None and MF.like_strides(a, MF.as_format(memory_format)):
             r = empty_like(input, dtype=dt, device=dev, memory_format=memory_format)
             fill(r)
             return r.requires_grad_(True) if requires_grad else r

@@ -50,6 +50,8 @@ def _convert_array(a, dt, dev, copy, fmt=None):
     """``a`` in dtype ``dt`` on ``dev`` (a copy when ``copy``), laid out as torch's ``_to_copy``
     lays it out: ``preserve_format`` keeps a dense input's strides (a non-dense one's dim
     order), another format gives that format's strides."""
+    if fmt is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return _convert_raw(a, dt, dev, copy)  # the common case: C order in, C order out
     fmt = MF.as_format(fmt)
     if fmt is MF.preserve_format:
         out = _convert_raw(a, dt, dev, copy)

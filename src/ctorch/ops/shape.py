@@ -411,10 +411,23 @@ def contiguous(input, memory_format=None):
 def clone(input, *, memory_format=None):
     """A copy of ``input``; ``preserve_format`` (the default) keeps a dense input's strides
     and a strided one's dim order (torch's ``empty_like`` rules)."""
+    if memory_format is None:
+        return copy_op(input, _clone_preserve, _identity, "CloneBackward0")
     fmt = MF.as_format(memory_format)
     if fmt is not MF.preserve_format:
         MF.like_strides(input._a, fmt)  # torch's rank error before anything else
-    return copy_op(input, lambda a: MF.copy_as(a, fmt), lambda g: g, "CloneBackward0")
+    return copy_op(input, lambda a: MF.copy_as(a, fmt), _identity, "CloneBackward0")
+
+
+def _identity(g):
+    return g
+
+
+def _clone_preserve(a):
+    # the common case first: C order with no size-1 dim (whose stride could be anything)
+    if a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return a.copy()
+    return MF.copy_as(a, MF.preserve_format)
 
 
 def select(input, dim: int, index: int):
