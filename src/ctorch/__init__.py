@@ -104,20 +104,14 @@ sparse_coo = layout("sparse_coo")
 jagged = layout("jagged")  # ctorch.nested's jagged layout
 
 
-class memory_format:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"{_display.prefix}{self.name}"
-
-
-contiguous_format = memory_format("contiguous_format")
-channels_last = memory_format("channels_last")
-channels_last_3d = memory_format("channels_last_3d")
-preserve_format = memory_format("preserve_format")
-
 from . import _tensor as _tensor_mod  # noqa: E402
+from ._memfmt import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 
 _tensor_mod._attach()
 

@@ -9,7 +9,9 @@ import numbers
 import numpy as np
 
 from . import _dtype as D
+from . import _memfmt as MF
 from . import _warnings
+from ._backend import xp_of
 from ._device import CPU, as_device, unsupported
 from ._random import gen_for
 from ._tensor import Tensor
@@ -443,11 +445,49 @@ def _constant(op: str, fill, accepted: tuple = ()):
         pin_memory=False,
         **kw,
     ):
+        fmt = kw.pop("memory_format", None) if accepted else None
         size = _sized(size, kw, op, accepted)
-        return _maybe_out(out, _filled(size, fill, dtype, device, requires_grad, op))
+        t = _filled(size, fill, dtype, device, requires_grad, op)
+        if fmt is not None:
+            t = _in_format(t, fmt)
+        return _maybe_out(out, t)
 
     create.__name__ = create.__qualname__ = op
     return create
+
+
+def _in_format(t, fmt):
+    """``empty(..., memory_format=fmt)``: ``t`` (uninitialised) with ``fmt``'s strides."""
+    fmt = MF.as_format(fmt)
+    if fmt is MF.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    a = t._a
+    st = MF.like_strides(a, fmt)
+    if st is None:
+        return t
+    r = _wrap(MF.strided_empty(a.shape, st, a.dtype, xp_of(a)))
+    return r.requires_grad_(True) if t.requires_grad else r
+
+
+def _laid_out_like(input, memory_format, make):
+    """The result of a ``*_like`` creation laid out as ``empty_like(input, memory_format=)``:
+    ``make(shape)`` builds it (C order) when that layout is C order, else it builds the
+    memory-order shape, whose values (random ones too, as torch's fills walk memory) are
+    copied into a tensor with the right strides."""
+    a = input._a
+    if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return make(a.shape)
+    st = MF.like_strides(a, MF.as_format(memory_format))
+    if st is None:
+        return make(a.shape)
+    from .ops._util import dims_outer_to_inner
+
+    perm = dims_outer_to_inner(st)
+    t = make(tuple(a.shape[d] for d in perm))
+    out = MF.strided_empty(a.shape, st, t._a.dtype, xp_of(t._a))
+    out.transpose(perm)[...] = t._a
+    r = _wrap(out)
+    return r.requires_grad_(True) if t.requires_grad else r
 
 
 zeros = _constant("zeros", 0)
@@ -498,15 +538,27 @@ def _like(input, dtype, device):
     return dt, dev
 
 
-def _like_of(create):
+def _like_of(create, fill=None):
     """``<create>_like(input)``: ``create`` with ``input``'s shape, and its dtype and device
-    unless given."""
+    unless given.  ``fill(t)``, when given, fills a result that is not C-ordered in place
+    (torch's normal_ draws such a tensor with its scalar loop, not the vectorised one)."""
 
     def like(
         input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
     ):
         dt, dev = _like(input, dtype, device)
-        return create(input._a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+        a = input._a
+        if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+            return create(a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+        if fill is not None and MF.like_strides(a, MF.as_format(memory_format)):
+            r = empty_like(input, dtype=dt, device=dev, memory_format=memory_format)
+            fill(r)
+            return r.requires_grad_(True) if requires_grad else r
+        return _laid_out_like(
+            input,
+            memory_format,
+            lambda shape: create(shape, dtype=dt, device=dev, requires_grad=requires_grad),
+        )
 
     like.__name__ = like.__qualname__ = f"{create.__name__}_like"
     return like
@@ -528,7 +580,11 @@ def full_like(
     memory_format=None,
 ):
     dt, dev = _like(input, dtype, device)
-    return full(input._a.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+    return _laid_out_like(
+        input,
+        memory_format,
+        lambda shape: full(shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad),
+    )
 
 
 def randint_like(
@@ -545,7 +601,11 @@ def randint_like(
     if high is None:
         low, high = 0, low
     dt, dev = _like(input, dtype, device)
-    return randint(low, high, input._a.shape, dtype=dt, device=dev)
+    return _laid_out_like(
+        input,
+        memory_format,
+        lambda shape: randint(low, high, shape, dtype=dt, device=dev),
+    )
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -717,7 +777,7 @@ def _random_floats(op: str, normal: bool):
 rand = _random_floats("rand", normal=False)
 randn = _random_floats("randn", normal=True)
 rand_like = _like_of(rand)
-randn_like = _like_of(randn)
+randn_like = _like_of(randn, fill=lambda t: t.normal_())
 
 
 def randint(

@@ -315,17 +315,17 @@ def attach(T) -> None:
     # ---------------------------------------------------------------- conversions
     from . import _dtype as D
 
-    T.float = lambda s, memory_format=None: C.to_impl(s, D.float32, None, False)
-    T.double = lambda s, memory_format=None: C.to_impl(s, D.float64, None, False)
-    T.half = lambda s, memory_format=None: C.to_impl(s, D.float16, None, False)
-    T.bfloat16 = lambda s, memory_format=None: C.to_impl(s, D.bfloat16, None, False)
-    T.long = lambda s, memory_format=None: C.to_impl(s, D.int64, None, False)
-    T.int = lambda s, memory_format=None: C.to_impl(s, D.int32, None, False)
-    T.short = lambda s, memory_format=None: C.to_impl(s, D.int16, None, False)
-    T.char = lambda s, memory_format=None: C.to_impl(s, D.int8, None, False)
-    T.byte = lambda s, memory_format=None: C.to_impl(s, D.uint8, None, False)
-    T.bool = lambda s, memory_format=None: C.to_impl(s, D.bool, None, False)
-    T.cpu = lambda s, memory_format=None: C.to_impl(s, None, _cpu(), False)
+    T.float = lambda s, memory_format=None: C.to_impl(s, D.float32, None, False, memory_format)
+    T.double = lambda s, memory_format=None: C.to_impl(s, D.float64, None, False, memory_format)
+    T.half = lambda s, memory_format=None: C.to_impl(s, D.float16, None, False, memory_format)
+    T.bfloat16 = lambda s, memory_format=None: C.to_impl(s, D.bfloat16, None, False, memory_format)
+    T.long = lambda s, memory_format=None: C.to_impl(s, D.int64, None, False, memory_format)
+    T.int = lambda s, memory_format=None: C.to_impl(s, D.int32, None, False, memory_format)
+    T.short = lambda s, memory_format=None: C.to_impl(s, D.int16, None, False, memory_format)
+    T.char = lambda s, memory_format=None: C.to_impl(s, D.int8, None, False, memory_format)
+    T.byte = lambda s, memory_format=None: C.to_impl(s, D.uint8, None, False, memory_format)
+    T.bool = lambda s, memory_format=None: C.to_impl(s, D.bool, None, False, memory_format)
+    T.cpu = lambda s, memory_format=None: C.to_impl(s, None, _cpu(), False, memory_format)
     T.cuda = _cuda
     T.xpu = _xpu
     T.new_zeros = _new("zeros")
@@ -374,7 +374,7 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     dev = as_device(device if device is not None else "cuda")
     if isinstance(device, int):
         dev = as_device(f"cuda:{device}")
-    return C.to_impl(self, None, dev, False)
+    return C.to_impl(self, None, dev, False, memory_format)
 
 
 def _resize(self, *sizes):
@@ -716,12 +716,23 @@ def _set_view(self, v):
     return self
 
 
-def _resize_(self, *size):
+def _resize_(self, *size, memory_format=None):
+    """``Tensor.resize_``: the same size is a no-op (a channels-last tensor stays so);
+    another size takes the first elements in C order over a storage grown as needed;
+    ``memory_format`` re-strides the result over that storage (its values then unspecified,
+    as torch's)."""
     if self._rg:
         raise RuntimeError("cannot resize variables that require grad")
     shape = S._shape_args(size, "resize_")
     import math
 
+    from . import _memfmt as MF
+
+    fmt = MF.as_format(memory_format)
+    if tuple(shape) == self._a.shape and fmt is MF.preserve_format:
+        return self
+    if fmt is not MF.preserve_format:
+        MF.format_strides(shape, fmt)  # torch's rank error first
     n = math.prod(shape)
     a = self._a.reshape(-1)
     if a.size >= n:
@@ -730,6 +741,10 @@ def _resize_(self, *size):
         new = xp_of(a).empty(n, a.dtype)
         new[: a.size] = a
         self._a = new.reshape(shape)
+    if fmt is MF.channels_last or fmt is MF.channels_last_3d:
+        st = MF.format_strides(shape, fmt)
+        flat = self._a.reshape(-1)
+        self._a = S._as_strided(flat, tuple(shape), tuple(s * flat.itemsize for s in st))
     self._vref[0] += 1
     return self
 
@@ -873,8 +888,8 @@ def attach_complex(T) -> None:
 
     T.abs_ = T.absolute_ = abs_
     T.sgn_ = lambda s: IP.inplace(s, "sgn_", lambda: CX.sgn(s)) if s.is_complex() else s.sign_()
-    T.cfloat = lambda s, memory_format=None: s.to(DT.complex64)
-    T.cdouble = lambda s, memory_format=None: s.to(DT.complex128)
+    T.cfloat = lambda s, memory_format=None: s.to(DT.complex64, memory_format=memory_format)
+    T.cdouble = lambda s, memory_format=None: s.to(DT.complex128, memory_format=memory_format)
     from .ops import signal as SG
 
     T.stft = SG.stft

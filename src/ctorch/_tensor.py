@@ -102,6 +102,20 @@ _INFERENCE_RG_MSG = (
 )
 
 
+def _grad_like_leaf(ga, leaf):
+    """A fresh copy of the gradient ``ga`` laid out as torch's AccumulateGrad lays out a new
+    ``.grad``: with the leaf's strides when the leaf is dense (a channels-last parameter
+    gets a channels-last gradient), else C-contiguous."""
+    from . import _memfmt as MF
+
+    st = MF.elem_strides(leaf)
+    if not MF.non_overlapping_and_dense(leaf.shape, st):
+        return ga.copy()
+    out = MF.strided_empty(leaf.shape, st, ga.dtype, MF.xp_of(ga))
+    out[...] = ga
+    return out
+
+
 class Tensor(_MethodsStub):
     """A multi-dimensional array with autograd, shaped after ``torch.Tensor``."""
 
@@ -283,7 +297,11 @@ class Tensor(_MethodsStub):
         return a.data.ptr
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._a.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._a.flags.c_contiguous)
+        from . import _memfmt
+
+        return _memfmt.is_contiguous_as(self._a, _memfmt.as_format(memory_format))
 
     def is_floating_point(self) -> bool:
         return self._a.dtype.kind in "fV"
@@ -452,7 +470,9 @@ class Tensor(_MethodsStub):
             else:
                 # own the buffer: a fresh contiguous detached copy unless g is a private temp
                 ga = g._a
-                if (
+                if not self._a.flags.c_contiguous:
+                    self._grad = Tensor._make(_grad_like_leaf(ga, self._a))
+                elif (
                     g.grad_fn is None
                     and g._base is None
                     and ga.flags.c_contiguous

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._geometry import Window2d
+from .._memfmt import elem_strides, like_input, suggest_memory_format
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -104,7 +105,7 @@ class AvgPool2dFn(Function):
     @staticmethod
     def forward(ctx, x, geo, cip, div):
         ctx.args = (x._a.shape, geo, cip, div)
-        return _wrap(_avg_fwd_arrays(x._a, geo, cip, div))
+        return _wrap(like_input(_avg_fwd_arrays(x._a, geo, cip, div), x._a))
 
     @staticmethod
     def backward(ctx, g):
@@ -248,7 +249,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         y = _adaptive_avg_dim(y, 2, H, oh)
     if ow != W:
         y = _adaptive_avg_dim(y, 3, W, ow)
-    return y.contiguous() if y is not input else y.clone()
+    fmt = suggest_memory_format(input._a.shape, elem_strides(input._a))
+    return y.contiguous(memory_format=fmt) if y is not input else y.clone(memory_format=fmt)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:

@@ -9,6 +9,7 @@ differentiable backward (create_graph), so splitting them would make an import c
 
 from __future__ import annotations
 
+from .._memfmt import conv_format, like_conv_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -43,11 +44,10 @@ class Conv2dFn(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        return _wrap(
-            _conv2d_forward_arrays(
-                x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
-            )
+        y = _conv2d_forward_arrays(
+            x._a, w._a, None if b is None else b._a, stride, padding, dilation, groups
         )
+        return _wrap(like_conv_input(y, x._a, w._a))
 
     @staticmethod
     def backward(ctx, g):
@@ -315,6 +315,7 @@ def conv3d(
     _check_conv_args("conv3d", input, weight, bias, groups, 3)
     if input._a.ndim == 4:
         return _batch_of_one(conv3d, input, weight, bias, stride, padding, dilation, groups)
+    fmt = conv_format(input._a, weight._a)  # torch's output format (channels_last_3d or C)
     sd, sh, sw = _ntuple(stride, 3, "stride")
     dd, dh, dw = _ntuple(dilation, 3, "dilation")
     kd = weight._a.shape[2]
@@ -359,7 +360,7 @@ def conv3d(
     y = y.reshape(N, od, OC, *y.shape[2:]).transpose(1, 2)
     if bias is not None:
         y = y + bias.reshape(1, OC, 1, 1, 1)
-    return y.contiguous()
+    return y.contiguous(memory_format=fmt)
 
 
 class ConvTranspose2dFn(Function):
@@ -370,18 +371,17 @@ class ConvTranspose2dFn(Function):
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
         _save_operands(ctx, x, w)
         ctx.geom = (stride, padding, output_padding, groups, dilation)
-        return _wrap(
-            _convT_forward_arrays(
-                x._a,
-                w._a,
-                None if b is None else b._a,
-                stride,
-                padding,
-                output_padding,
-                groups,
-                dilation,
-            )
+        y = _convT_forward_arrays(
+            x._a,
+            w._a,
+            None if b is None else b._a,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
         )
+        return _wrap(like_conv_input(y, x._a, w._a))
 
     @staticmethod
     def backward(ctx, g):

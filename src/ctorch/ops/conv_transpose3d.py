@@ -3,6 +3,7 @@ of conv2d taps): autograd through the ops. Not a hot path: correct and torch-com
 
 from __future__ import annotations
 
+from .._memfmt import conv_format
 from .._tensor import Tensor
 from .conv import _check_conv_args, _check_transposed_channels, conv_transpose2d
 from .im2col import _batch_of_one, _ntuple
@@ -34,6 +35,7 @@ def conv_transpose3d(
         return _batch_of_one(
             conv_transpose3d, input, weight, bias, stride, padding, output_padding, groups, dilation
         )
+    fmt = conv_format(input._a, weight._a)  # torch's output format (channels_last_3d or C)
     sd, sh, sw = _ntuple(stride, 3)
     pd, ph, pw = _ntuple(padding, 3)
     od_, oh_, ow_ = _ntuple(output_padding, 3)
@@ -75,4 +77,4 @@ def conv_transpose3d(
     y = y[:, :, pd : pd + out_d]
     if bias is not None:
         y = y + bias.reshape(1, -1, 1, 1, 1)
-    return y.contiguous()
+    return y.contiguous(memory_format=fmt)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .. import _memfmt as MF
 from .. import _warnings
+from .._backend import xp_of
 from .._device import as_device, unsupported
 from .._device import device as _device_cls
 from .._half import convert
@@ -35,7 +37,42 @@ _TYPE_NAMES = {
 _BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 
 
-def _convert_array(a, dt, dev, copy):
+def _same_layout(a, want) -> bool:
+    """``a`` laid out with the element strides ``want`` (None: C order); size-1 dims' strides
+    do not matter."""
+    if want is None:
+        return bool(a.flags.c_contiguous)
+    got = MF.elem_strides(a)
+    return all(g == w for g, w, n in zip(got, want, a.shape, strict=True) if n > 1)
+
+
+def _convert_array(a, dt, dev, copy, fmt=None):
+    """``a`` in dtype ``dt`` on ``dev`` (a copy when ``copy``), laid out as torch's ``_to_copy``
+    lays it out: ``preserve_format`` keeps a dense input's strides (a non-dense one's dim
+    order), another format gives that format's strides."""
+    if fmt is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return _convert_raw(a, dt, dev, copy)  # the common case: C order in, C order out
+    fmt = MF.as_format(fmt)
+    if fmt is MF.preserve_format:
+        out = _convert_raw(a, dt, dev, copy)
+        if out is a or (a.flags.c_contiguous and 1 not in a.shape):
+            return out
+        want = MF.like_strides(a, fmt)
+        if want is None and out.flags.c_contiguous or MF.elem_strides(out) == want:
+            return out  # torch keeps even a size-1 dim's stride: compared exactly
+    else:
+        want = MF.like_strides(a, fmt)  # raises for channels_last on a tensor not 4-D
+        out = _convert_raw(a, dt, dev, copy)
+        if out is a:
+            return MF.copy_as(a, fmt)
+        if _same_layout(out, want):
+            return out
+    r = MF.strided_empty(out.shape, want, out.dtype, xp_of(out))
+    r[...] = out
+    return r
+
+
+def _convert_raw(a, dt, dev, copy):
     from .. import _gpu
 
     if dt is not None:
@@ -60,7 +97,7 @@ def _convert_array(a, dt, dev, copy):
         elif dev.type != "cpu":
             raise unsupported(dev.type)
     if copy:
-        a = a.copy()
+        a = MF.copy_as(a, MF.preserve_format)
     return a
 
 
@@ -68,31 +105,41 @@ class ToCopy(Function):
     _node_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, x, dt, dev, copy):
+    def forward(ctx, x, dt, dev, copy, fmt):
         ctx.src_dt = x.dtype
         ctx.src_dev = x.device
-        return _wrap(_convert_array(x._a, dt, dev, copy))
+        return _wrap(_convert_array(x._a, dt, dev, copy, fmt))
 
     @staticmethod
     def backward(ctx, g):
         if g._a.dtype.kind == "c" and not ctx.src_dt.is_complex:
             g = g.real  # real -> complex cast: the real input gets the real part
-        return to_impl(g, ctx.src_dt, ctx.src_dev, False), None, None, None
+        return to_impl(g, ctx.src_dt, ctx.src_dev, False), None, None, None, None
 
 
-def to_impl(x: Tensor, dt, dev, copy: bool) -> Tensor:
+def to_impl(x: Tensor, dt, dev, copy: bool, fmt=None) -> Tensor:
+    """``x.to(dt, dev, copy=copy, memory_format=fmt)``: ``x`` itself when nothing changes
+    (torch's ``to_will_alias``: same dtype and device, no copy, and ``fmt`` preserve or the
+    tensor's suggested format)."""
     a = x._a
+    relayout = False
+    if fmt is not None and not copy and MF.as_format(fmt) is not MF.preserve_format:
+        fmt = MF.as_format(fmt)
+        if fmt is MF.suggest_memory_format(a.shape, MF.elem_strides(a)):
+            fmt = MF.preserve_format
+        else:
+            relayout = True
     same_dt = dt is None or D.to_numpy_dtype(dt) == a.dtype
     same_dev = (
         dev is None
         or dev == x.device
         or (dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray)
     )
-    if same_dt and same_dev and not copy:
+    if same_dt and same_dev and not copy and not relayout:
         return x
     if state.enabled and x._rg and (dt is None or dt.is_floating_point or dt.is_complex):
-        return ToCopy.apply(x, dt, dev, copy)
-    return _wrap(_convert_array(a, dt, dev, copy))
+        return ToCopy.apply(x, dt, dev, copy, fmt)
+    return _wrap(_convert_array(a, dt, dev, copy, fmt))
 
 
 def to(self: Tensor, *args, **kwargs) -> Tensor:
@@ -101,7 +148,7 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
     dev = kwargs.pop("device", None)
     copy = bool(kwargs.pop("copy", False))
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    fmt = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     rest = []
@@ -132,7 +179,7 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
         dt = D._as_dtype(dt)
     if dev is not None:
         dev = as_device(dev)
-    return to_impl(self, dt, dev, copy)
+    return to_impl(self, dt, dev, copy, fmt)
 
 
 def type_(self: Tensor, dtype=None, non_blocking=False, **kwargs):

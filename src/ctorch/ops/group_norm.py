@@ -6,6 +6,7 @@ the layer-norm kernels it uses)."""
 from __future__ import annotations
 
 from .._backend import contiguous, xp_of
+from .._memfmt import like_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -66,7 +67,7 @@ class GroupNormFn(Function):
             y += _arr(b, xa.dtype).reshape(cshape)
         ctx.save_for_backward(x, w)
         ctx.stats, ctx.G, ctx.eps, ctx.cshape = (mean, rstd), G, eps, cshape
-        return _wrap(y.astype(xa.dtype, copy=False))
+        return _wrap(like_input(y.astype(xa.dtype, copy=False), x._a))
 
     @staticmethod
     def backward(ctx, g):

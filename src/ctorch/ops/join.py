@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _memfmt as MF
 from .. import _warnings
 from .._backend import contiguous, cpu_kernels, xp_of
 from .._core._smallops import join_small as _join_small
@@ -34,7 +35,7 @@ class Cat(Function):
     def forward(ctx, ax, *tensors):
         ctx.ax = ax
         ctx.sizes = [t._a.shape[ax] for t in tensors]
-        return make_contiguous(_cat_arrays(tensors, ax))
+        return _cat_laid_out(_cat_arrays(tensors, ax), tensors)
 
     @staticmethod
     def backward(ctx, g):
@@ -44,6 +45,18 @@ class Cat(Function):
             outs.append(narrow(g, ctx.ax, o, s))
             o += s
         return (None, *outs)
+
+
+def _cat_laid_out(a, tensors):
+    """cat's result: C-ordered, unless every input has one channels-last suggested format,
+    which torch's cat then gives its output."""
+    if tensors[0]._a.flags.c_contiguous:
+        return make_contiguous(a)
+    fmts = {MF.suggest_memory_format(t._a.shape, MF.elem_strides(t._a)) for t in tensors}
+    fmt = fmts.pop() if len(fmts) == 1 else MF.contiguous_format
+    if fmt is MF.contiguous_format:
+        return make_contiguous(a)
+    return Tensor._make(MF.relayout(a, fmt))
 
 
 def _cat_arrays(tensors, ax):
@@ -152,7 +165,7 @@ def cat(tensors, dim: int = 0, *, out=None):
     if (state.enabled and any(t._rg for t in tensors)) or _fn_mod._autocast is not None:
         r = Cat.apply(ax, *tensors)
     else:  # nothing to record or cast: Cat.forward's arrays without the node machinery
-        r = make_contiguous(_cat_arrays(tensors, ax))
+        r = _cat_laid_out(_cat_arrays(tensors, ax), tensors)
     if out is not None:
         from .binary import _out
 

@@ -16,6 +16,7 @@ import numpy as np
 from .._backend import contiguous, float_kernels, xp_of
 from .._geometry import Window2d
 from .._half import BF16, F16, F32, convert
+from .._memfmt import like_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -176,7 +177,7 @@ class MaxPool2dFn(Function):
     def forward(ctx, x, geo):
         y, idx = _maxpool_fwd_arrays(x._a, geo)
         ctx.idx, ctx.xshape = _kept_indices(idx, geo.H * geo.W), x._a.shape
-        return _wrap(y)
+        return _wrap(like_input(y, x._a))
 
     @staticmethod
     def backward(ctx, g):
@@ -231,6 +232,7 @@ def max_pool2d_with_indices(
     # the indices are an output too: computed here and handed to the Function (as adaptive
     # max pooling does), so the no-grad path needs no ctx to fetch them from
     ya, idx = _maxpool_fwd_arrays(input._a, geo)
+    ya, idx = like_input(ya, input._a), like_input(idx, input._a)
     return _MaxPool2dIndicesFn.apply(input, ya, idx), _wrap(idx)
 
 
@@ -346,6 +348,7 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
         y, i = max_pool2d_with_indices(input.detach(), (H // oh, W // ow), (H // oh, W // ow))
         return _IndexPoolFn.apply(input, y._a, i._a), i
     ya, idx = _adaptive_max_arrays(input._a, oh, ow)
+    ya, idx = like_input(ya, input._a), like_input(idx, input._a)
     return _IndexPoolFn.apply(input, ya, idx), _wrap(idx)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._core._smallops import layernorm_rows as _ln_small
+from .._memfmt import like_input
 from .._size import Size
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
@@ -161,7 +162,7 @@ class BatchNormFn(Function):
         ctx.save_for_backward(x, w)
         ctx.stats = (mean, invstd, training)
         ctx.eps = eps
-        return _wrap(y)
+        return _wrap(like_input(y, x._a))
 
     @staticmethod
     def backward(ctx, g):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, xp_of
+from .._memfmt import like_input
 from .._tensor import Tensor
 from .avg_pool import adaptive_avg_pool2d
 from .im2col import _batch_of_one, _ntuple
@@ -133,6 +134,7 @@ def max_pool3d_with_indices(
         "max_pool3d", xa.shape, kernel_size, stride, padding, dilation, ceil_mode
     )
     ya, idx = _maxpool3d_arrays(xa, k, s, p, d, o)
+    ya, idx = like_input(ya, xa), like_input(idx, xa)  # a channels_last_3d input stays so
     if unbatched:
         ya, idx = ya[0], idx[0]
     # one MaxPool3DWithIndicesBackward0 node (batched or not), as torch

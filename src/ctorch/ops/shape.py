@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _memfmt as MF
 from .._backend import xp_of
 from .._core._smallops import expand_shape as _expand_shape
 from .._core._smallops import expand_view as _expand_view
@@ -432,14 +433,43 @@ def narrow(input, dim: int, start, length: int):
 
 
 def contiguous(input, memory_format=None):
-    if input._a.flags.c_contiguous:
+    """``input`` itself when contiguous in ``memory_format`` (default ``contiguous_format``),
+    else a copy laid out so (``channels_last``: 4-D only, ``channels_last_3d``: 5-D only)."""
+    a = input._a
+    if memory_format is None:
+        if a.flags.c_contiguous:
+            return input
+        xp = xp_of(a)
+        return copy_op(input, xp.ascontiguousarray, lambda g: g, "CloneBackward0")
+    fmt = MF.as_format(memory_format)
+    if MF.is_contiguous_as(a, fmt):
         return input
-    xp = xp_of(input._a)
-    return copy_op(input, xp.ascontiguousarray, lambda g: g, "CloneBackward0")
+    if fmt is MF.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    MF.like_strides(a, fmt)  # torch's rank error before anything else
+    return copy_op(input, lambda a: MF.copy_as(a, fmt), lambda g: g, "CloneBackward0")
 
 
 def clone(input, *, memory_format=None):
-    return copy_op(input, lambda a: a.copy(), lambda g: g, "CloneBackward0")
+    """A copy of ``input``; ``preserve_format`` (the default) keeps a dense input's strides
+    and a strided one's dim order (torch's ``empty_like`` rules)."""
+    if memory_format is None:
+        return copy_op(input, _clone_preserve, _identity, "CloneBackward0")
+    fmt = MF.as_format(memory_format)
+    if fmt is not MF.preserve_format:
+        MF.like_strides(input._a, fmt)  # torch's rank error before anything else
+    return copy_op(input, lambda a: MF.copy_as(a, fmt), _identity, "CloneBackward0")
+
+
+def _identity(g):
+    return g
+
+
+def _clone_preserve(a):
+    # the common case first: C order with no size-1 dim (whose stride could be anything)
+    if a.flags.c_contiguous and a.size and 1 not in a.shape:
+        return a.copy()
+    return MF.copy_as(a, MF.preserve_format)
 
 
 def select(input, dim: int, index: int):

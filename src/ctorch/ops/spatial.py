@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _memfmt as MF
 from .. import _warnings
 from .._backend import contiguous, xp_of
 from .._tensor import Tensor
@@ -75,7 +76,11 @@ class ConstantPadFn(Function):
     def forward(ctx, x, pad, value):
         xa = x._a
         src, dst, out = _pad_slices(xa.shape, pad)
-        y = xp_of(xa).full(out, value, xa.dtype)
+        if xa.flags.c_contiguous:
+            y = xp_of(xa).full(out, value, xa.dtype)
+        else:  # torch pads a channels-last input into a channels-last result
+            y = MF.empty_in_format_of(out, xa.dtype, xa)
+            y.fill(value)
         y[dst] = xa[src]
         ctx.sl = (src, dst, xa.shape)
         return _wrap(y)
@@ -386,7 +391,11 @@ def interpolate(
         taps = _aa_taps if antialias else _interp_taps
         idx, w = taps(n_in, n_out, align_corners, scales[k], mode == "bicubic")
         y = _apply_taps(y, d, idx, w, node)
-    return y.contiguous() if y is not input else y.clone()
+    if input._a.flags.c_contiguous:
+        return y.contiguous() if y is not input else y.clone()
+    # torch's upsampling kernels keep a channels-last input's format
+    fmt = MF.suggest_memory_format(input._a.shape, MF.elem_strides(input._a))
+    return y.contiguous(memory_format=fmt) if y is not input else y.clone(memory_format=fmt)
 
 
 def upsample(

@@ -544,6 +544,7 @@ class Module:
     def to(self: T, *args: Any, **kwargs: Any) -> T:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``; floating
         parameters and buffers take the dtype, everything takes the device."""
+        fmt = kwargs.pop("memory_format", None)
         device, dtype, non_blocking = _parse_to(*args, **kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
@@ -552,11 +553,15 @@ class Module:
             )
 
         def convert(t: Tensor) -> Tensor:
+            if fmt is not None and t.dim() in (4, 5):  # torch converts 4-D and 5-D tensors
+                if t.is_floating_point() or t.is_complex():
+                    return t.to(device, dtype, memory_format=fmt)
+                return t.to(device, memory_format=fmt)
             if t.is_floating_point() or t.is_complex():
                 return t.to(device, dtype) if dtype is not None else t.to(device)
             return t.to(device) if device is not None else t
 
-        if device is None and dtype is None:
+        if device is None and dtype is None and fmt is None:
             return self
         return self._apply(convert)
 

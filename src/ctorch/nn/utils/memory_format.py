@@ -1,8 +1,8 @@
 """``nn.utils.convert_conv2d_weight_memory_format`` and its 3-D twin.
 
-ctorch keeps every tensor in NumPy's C order (a channels-last ``memory_format`` is accepted
-and does not change the layout), so these walk the module as torch does, ask each
-convolution's weight for the format, and return the module.
+These walk the module as torch does, give each convolution's weight the format (a
+channels-last weight makes the convolution's output channels-last, as torch's), and return
+the module.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_
 def _convert(module: Any, memory_format: Any, kinds: tuple[str, ...]) -> Any:
     if type(module).__name__ in kinds:
         w = module.weight.detach().clone(memory_format=memory_format)
-        module.weight.data = w.resize_(w.size())
+        module.weight.data = w.resize_(w.size(), memory_format=memory_format)
     for child in module.children():
         _convert(child, memory_format, kinds)
     return module
