@@ -119,13 +119,6 @@ def gradcheck(
     return True
 
 
-def _randn_like(rng, a):
-    r = rng.standard_normal(a.shape)
-    if a.dtype.kind == "c":
-        r = r + 1j * rng.standard_normal(a.shape)
-    return r.astype(a.dtype)
-
-
 def gradgradcheck(
     func,
     inputs,
@@ -145,9 +138,23 @@ def gradgradcheck(
     inputs = _as_tuple(inputs)
     outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
     if grad_outputs is None:
-        rng = np.random.default_rng(0)
+        # torch's: make_tensor in [-1, 1) from the default generator for each output that
+        # requires grad (so a seeded program's later draws match torch's)
+        from .. import _dtype as D
+        from ..testing import make_tensor
+
         grad_outputs = tuple(
-            Tensor._make(_randn_like(rng, o._a)).requires_grad_(True) for o in outs
+            make_tensor(
+                o.shape,
+                dtype=o.dtype if o.is_floating_point() or o.is_complex() else D.float64,
+                device=o.device,
+                low=-1,
+                high=1,
+                requires_grad=True,
+                noncontiguous=gen_non_contig_grad_outputs,
+            )
+            for o in outs
+            if o.requires_grad
         )
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
@@ -159,7 +166,7 @@ def gradgradcheck(
         xs = args[:n_in]
         gys = args[n_in:]
         with enable_grad():  # the numerical Jacobian calls this under no_grad
-            o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor)]
+            o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor) and t.requires_grad]
             gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
