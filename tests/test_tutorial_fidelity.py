@@ -124,3 +124,87 @@ def test_affine_grid_base_coordinates_rounded_in_dtype(n, align_corners):
             torch.tensor(th), (1, 1, 2, n), align_corners=align_corners
         )
         assert np.array_equal(g.numpy(), r.numpy())
+
+
+def test_make_dual_copies_a_tangent_with_another_layout():
+    # forward_ad_usage: make_dual(primal, tangent.T) gives a tangent with the primal's strides
+    # (a copy); a tangent with the primal's layout is used as is
+    import ctorch.autograd.forward_ad as fwAD
+
+    p = ctorch.arange(12.0).view(3, 4)
+    t = ctorch.arange(12.0).view(4, 3).requires_grad_()
+    same = ctorch.ones(3, 4)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(p, t.T)
+        tt = fwAD.unpack_dual(d).tangent
+        assert tt is not t and tt.stride() == (4, 1) and ctorch.equal(tt, t.T)
+        assert fwAD.unpack_dual(fwAD.make_dual(p, same)).tangent is same
+        out = fwAD.unpack_dual(d * 3).tangent
+        assert out.stride() == (4, 1) and ctorch.equal(out, 3 * t.T)
+        out.sum().backward()  # the copy keeps the tangent's graph
+    assert ctorch.equal(t.grad, ctorch.full((4, 3), 3.0))
+    if torch is not None:
+        import torch.autograd.forward_ad as tfwAD
+
+        with tfwAD.dual_level():
+            r = tfwAD.unpack_dual(tfwAD.make_dual(torch.zeros(3, 4), torch.zeros(4, 3).T)).tangent
+            assert r.stride() == tt.stride()
+
+
+def test_is_view():
+    x = ctorch.zeros(2, 3)
+    assert not x._is_view() and x[0]._is_view() and x.t()._is_view()
+    assert x.view(6)._base is x and not x.clone()._is_view()
+    if torch is not None:
+        y = torch.zeros(2, 3)
+        assert (y._is_view(), y[0]._is_view(), y.clone()._is_view()) == (False, True, False)
+
+
+def _repr_under_run(obj):
+    from ctorch import _display
+
+    old = _display.set_prefix("torch.")
+    try:
+        return repr(obj)
+    finally:
+        _display.set_prefix(old)
+
+
+def test_pruning_method_repr_names_torch_module():
+    # pruning_tutorial prints module._forward_pre_hooks and the PruningContainer's history
+    import ctorch.nn.utils.prune as prune
+
+    m = ctorch.nn.Linear(3, 2)
+    prune.l1_unstructured(m, "weight", amount=1)
+    (hook,) = m._forward_pre_hooks.values()
+    addr = f"{id(hook):#x}"
+    assert repr(hook) == f"<ctorch.nn.utils.prune.L1Unstructured object at {addr}>"
+    assert _repr_under_run(hook) == f"<torch.nn.utils.prune.L1Unstructured object at {addr}>"
+
+    class Mine(prune.BasePruningMethod):  # a user's method keeps its own module
+        PRUNING_TYPE = "unstructured"
+
+        def compute_mask(self, t, default_mask):
+            return default_mask
+
+    assert _repr_under_run(Mine()).startswith(f"<{__name__}.")
+    if torch is not None:
+        import torch.nn.utils.prune as tprune
+
+        th = tprune.L1Unstructured(amount=1)
+        assert repr(th) == f"<torch.nn.utils.prune.L1Unstructured object at {id(th):#x}>"
+
+
+def test_benchmark_measurement_repr_names_torch_module():
+    # per_sample_grads / jacobians_hessians print Timer.timeit's Measurement
+    from ctorch.utils.benchmark import Timer
+
+    m = Timer("1 + 1").timeit(2)
+    first = _repr_under_run(m).splitlines()[0]
+    assert first == f"<torch.utils.benchmark.utils.common.Measurement object at {id(m):#x}>"
+    assert repr(m).splitlines()[0] == f"<ctorch.utils.benchmark.Measurement object at {id(m):#x}>"
+    if torch is not None:
+        from torch.utils.benchmark import Timer as TTimer
+
+        r = TTimer("1 + 1").timeit(2)
+        assert repr(r).splitlines()[0] == first.replace(f"{id(m):#x}", f"{id(r):#x}")

@@ -148,6 +148,15 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
         dual.requires_grad_(True)
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
+    if tangent.stride() != tensor.stride():
+        # torch: a tangent whose layout differs from the primal's is copied into a new tensor
+        # with the primal's strides (one with the same layout is used as is)
+        from ..ops.surface5a_misc import empty_strided
+
+        fresh = empty_strided(
+            tensor.shape, tensor.stride(), dtype=tensor.dtype, device=tensor.device
+        )
+        tangent = fresh.copy_(tangent)  # differentiable: a tangent needing grad keeps it
     lvl.seeds[id(dual)] = _Seed(dual, tangent, tensor.requires_grad)
     return dual
 
