@@ -208,3 +208,99 @@ def test_benchmark_measurement_repr_names_torch_module():
 
         r = TTimer("1 + 1").timeit(2)
         assert repr(r).splitlines()[0] == first.replace(f"{id(m):#x}", f"{id(r):#x}")
+
+
+def _jvp_only_function(lib):
+    class Fn(lib.autograd.Function):  # forward_ad_usage's Fn: a jvp and no backward
+        @staticmethod
+        def forward(ctx, foo):
+            result = lib.exp(foo)
+            ctx.result = result
+            return result
+
+        @staticmethod
+        def jvp(ctx, gI):
+            gO = gI * ctx.result
+            del ctx.result
+            return gO
+
+    return Fn
+
+
+@pytest.mark.parametrize("primal_requires_grad", [False, True])
+def test_custom_function_jvp_gives_the_tangent(primal_requires_grad):
+    import ctorch.autograd.forward_ad as fwAD
+
+    Fn = _jvp_only_function(ctorch)
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    v = np.arange(6.0).reshape(2, 3)
+    primal = ctorch.tensor(x, requires_grad=primal_requires_grad)
+    with fwAD.dual_level():
+        out = Fn.apply(fwAD.make_dual(primal, ctorch.tensor(v)))
+        jvp = fwAD.unpack_dual(out).tangent
+        jvp2 = fwAD.unpack_dual(out * 2 + 1).tangent  # the tangent flows on through ops
+    np.testing.assert_allclose(out.detach().numpy(), np.exp(x))
+    np.testing.assert_allclose(jvp.detach().numpy(), v * np.exp(x))
+    np.testing.assert_allclose(jvp2.detach().numpy(), 2 * v * np.exp(x))
+    assert jvp.dtype == ctorch.float64
+    assert ctorch.equal(Fn.apply(primal), ctorch.exp(primal))  # outside a level: plain forward
+    if torch is not None:
+        import torch.autograd.forward_ad as tfwAD
+
+        T = _jvp_only_function(torch)
+        with tfwAD.dual_level():
+            tp = torch.tensor(x, requires_grad=primal_requires_grad)
+            r = tfwAD.unpack_dual(T.apply(tfwAD.make_dual(tp, torch.tensor(v)))).tangent
+        np.testing.assert_allclose(jvp.detach().numpy(), r.detach().numpy(), rtol=1e-15)
+
+
+def test_gradcheck_check_forward_ad():
+    Fn = _jvp_only_function(ctorch)
+    x = ctorch.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+    kw = dict(check_backward_ad=False, check_undefined_grad=False, check_batched_grad=False)
+    assert ctorch.autograd.gradcheck(Fn.apply, (x,), check_forward_ad=True, **kw)
+
+    class Wrong(Fn):
+        @staticmethod
+        def jvp(ctx, gI):
+            return 2 * gI * ctx.result
+
+    with pytest.raises(RuntimeError, match=r"forward AD"):  # GradcheckError
+        ctorch.autograd.gradcheck(Wrong.apply, (x,), check_forward_ad=True, **kw)
+    assert not ctorch.autograd.gradcheck(
+        Wrong.apply, (x,), check_forward_ad=True, raise_exception=False, **kw
+    )
+    # forward AD through ordinary ops, beside the reverse check
+    assert ctorch.autograd.gradcheck(lambda t: (t.sin() * t).sum(1), (x,), check_forward_ad=True)
+    with pytest.raises(TypeError):
+        ctorch.autograd.gradcheck(ctorch.sin, (x,), not_an_option=True)  # as torch's signature
+    if torch is not None:
+        T = _jvp_only_function(torch)
+        tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+        assert torch.autograd.gradcheck(T.apply, (tx,), check_forward_ad=True, **kw)
+
+
+def test_make_dual_is_a_view_of_the_primal():
+    # forward_ad_usage: "the dual tensor created by make_dual is a view of the primal"
+    import ctorch.autograd.forward_ad as fwAD
+
+    p, q = ctorch.ones(3), ctorch.ones(3, requires_grad=True)
+    v = ctorch.ones(6)[:3]
+    with fwAD.dual_level():
+        d = fwAD.make_dual(p, ctorch.ones(3))
+        assert d._base is p and d._is_view() and d._version == p._version
+        e = fwAD.make_dual(q, ctorch.ones(3))
+        assert e._base is q and e._is_view()
+        assert fwAD.make_dual(v, ctorch.ones(3))._base is v._base
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            e.mul_(2)
+        p.add_(1)
+        assert d._version == p._version and ctorch.equal(d.detach(), ctorch.full((3,), 2.0))
+        assert ctorch.equal(fwAD.unpack_dual(d * d).tangent, ctorch.full((3,), 4.0))
+    if torch is not None:
+        import torch.autograd.forward_ad as tfwAD
+
+        tp = torch.ones(3)
+        with tfwAD.dual_level():
+            td = tfwAD.make_dual(tp, torch.ones(3))
+            assert td._base is tp and td._is_view()

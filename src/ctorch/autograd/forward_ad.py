@@ -146,6 +146,10 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     else:
         dual = Tensor._make(tensor._a)
         dual.requires_grad_(True)
+    # a view of the primal, as torch's: same base and version counter (not on the base's
+    # list of views: an in-place op on the primal leaves the dual's graph as it is)
+    dual._base = tensor if tensor._base is None else tensor._base
+    dual._vref = tensor._vref
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
     if tangent.stride() != tensor.stride():
@@ -323,3 +327,44 @@ class dual_level:
 
     def __exit__(self, *exc: Any) -> None:
         exit_dual_level()
+
+
+def _custom_jvp(cls: Any, args: tuple, outputs: Any) -> Any:
+    """A custom ``Function`` that defines ``jvp`` (and no backward) applied inside a level:
+    its outputs' tangents come from ``cls.jvp(ctx, *input_tangents)`` (zeros for an input
+    without one, as torch materializes them), and each output becomes a new dual tensor
+    carrying that tangent. The reverse-mode node is dropped: it has no backward to run.
+    Outputs of a call whose inputs carry no tangent are returned as they are."""
+    from .._creation import zeros_like
+    from .._tensor import Tensor
+
+    lvl = _current
+    assert lvl is not None
+    tangents = [unpack_dual(a).tangent if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return outputs
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    ctx = next((o.grad_fn for o in outs if isinstance(o, Tensor) and o.grad_fn is not None), None)
+    if ctx is None:
+        return outputs
+    grads = [
+        (zeros_like(a) if t is None else t) if isinstance(a, Tensor) else None
+        for a, t in zip(args, tangents, strict=True)
+    ]
+    with set_grad_enabled(False):
+        res = cls.jvp(ctx, *grads)
+    res = res if isinstance(res, tuple) else (res,)
+    if len(res) != len(outs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned {len(res)} tangents for {len(outs)} outputs of forward"
+        )
+    new = []
+    for o, t in zip(outs, res, strict=True):
+        if not isinstance(o, Tensor) or t is None:
+            new.append(o)
+            continue
+        d = Tensor._make(o._a)
+        d.requires_grad_(True)
+        lvl.seeds[id(d)] = _Seed(d, t.to(d.dtype) if t.dtype != d.dtype else t, False)
+        new.append(d)
+    return tuple(new) if isinstance(outputs, tuple) else new[0]

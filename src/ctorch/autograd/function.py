@@ -214,6 +214,11 @@ def _user_apply(cls, *args, **kwargs):
     shapes go on the node so the engine can check the gradients backward returns (torch's
     "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
     outputs = Function.apply.__func__(cls, *args, **kwargs)
+    if _defines(cls, "jvp") and not (_defines(cls, "backward") or _defines(cls, "vjp")):
+        from . import forward_ad
+
+        if forward_ad._current is not None:
+            return forward_ad._custom_jvp(cls, args, outputs)
     bcls = cls._backward_cls
     for o in outputs if isinstance(outputs, tuple) else (outputs,):
         if isinstance(o, Tensor) and type(o.grad_fn) is bcls:
@@ -222,6 +227,11 @@ def _user_apply(cls, *args, **kwargs):
             )
             break
     return outputs
+
+
+def _defines(cls, name: str) -> bool:
+    """Whether a user Function class defines ``name`` itself (not through ``Function``)."""
+    return any(name in vars(k) for k in cls.__mro__ if k is not Function and k is not object)
 
 
 def _unalias(outputs, args, dirty):
