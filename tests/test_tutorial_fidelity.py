@@ -304,3 +304,42 @@ def test_make_dual_is_a_view_of_the_primal():
         with tfwAD.dual_level():
             td = tfwAD.make_dual(tp, torch.ones(3))
             assert td._base is tp and td._is_view()
+
+
+def _dual_reprs(lib):
+    import importlib
+
+    fwAD = importlib.import_module(lib.__name__ + ".autograd.forward_ad")
+    p, q = lib.ones(2), lib.ones(2, requires_grad=True)
+    w = lib.ones(2, requires_grad=True)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(p, lib.full((2,), 3.0))
+        e = fwAD.make_dual(q, lib.ones(2))
+        return [
+            repr(d),
+            repr(d * 2),
+            repr(e),
+            repr(e.exp()),
+            repr(lib.ones(2, dtype=lib.float64) * d),
+            repr(p * 2),
+            repr(w * 2),
+            repr(d * w).split(",\n")[0],
+        ]
+
+
+def test_dual_tensor_repr_shows_its_tangent():
+    got = _dual_reprs(ctorch)
+    assert got == [
+        "tensor([1., 1.], tangent=tensor([3., 3.]))",
+        "tensor([2., 2.], tangent=tensor([6., 6.]))",
+        "tensor([1., 1.], grad_fn=<ViewBackward0>, tangent=tensor([1., 1.]))",
+        "tensor([2.7183, 2.7183], grad_fn=<ExpBackward0>,\n"
+        "       tangent=tensor([2.7183, 2.7183], grad_fn=<MulBackward0>))",
+        "tensor([1., 1.], dtype=ctorch.float64,\n"
+        "       tangent=tensor([3., 3.], dtype=ctorch.float64))",
+        "tensor([2., 2.])",
+        "tensor([2., 2.], grad_fn=<MulBackward0>)",
+        "tensor([1., 1.], grad_fn=<MulBackward0>",
+    ]
+    if torch is not None:
+        assert [g.replace("ctorch.", "torch.") for g in got] == _dual_reprs(torch)

@@ -103,7 +103,7 @@ class _MakeDual(Function):
     """Identity that starts a dual tensor from a primal that requires grad (gradients flow
     through to the primal, as through torch's make_dual view)."""
 
-    _node_name = "MakeDualBackward0"
+    _node_name = "ViewBackward0"  # torch's make_dual is a view
 
     @staticmethod
     def forward(ctx, x):
@@ -163,6 +163,22 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
         tangent = fresh.copy_(tangent)  # differentiable: a tangent needing grad keeps it
     lvl.seeds[id(dual)] = _Seed(dual, tangent, tensor.requires_grad)
     return dual
+
+
+def _print_parts(t: Any) -> tuple[Any, bool]:
+    """What the repr of ``t`` shows inside the level: its tangent (None when it has none)
+    and whether it needs a gradient outside forward AD (then it shows its grad_fn or
+    requires_grad=True, as torch does)."""
+    lvl = _current
+    assert lvl is not None
+    seed = lvl.seeds.get(id(t))
+    if seed is not None and seed.dual is t:
+        return seed.tangent, seed.primal_needs_grad
+    if t.grad_fn is None or not lvl.seeds:
+        return None, True
+    leaf_ids = {id(s.dual) for s in lvl.seeds.values() if s.dual.grad_fn is None}
+    tangent = unpack_dual(t).tangent
+    return tangent, tangent is None or _needs_real_grad(t, leaf_ids)
 
 
 def _detach_unless(t: Any, keep: bool) -> Any:
