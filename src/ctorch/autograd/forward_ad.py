@@ -11,6 +11,10 @@ loss) takes one backward pass instead (``J v = <J^T 1, v>``). Some ops' backward
 not differentiable in their incoming gradient (array-level losses such as cross-entropy); the
 adjoint identity ``<1, J v> = <J^T 1, v>`` detects that, and the tangent is then computed one
 output element at a time (up to 4096 elements; larger outputs raise and ask for a reduced one).
+A custom ``Function`` that defines ``jvp`` and no backward is the one place a tangent is
+pushed forward: its ``jvp`` gives the outputs' tangents, and the outputs start new dual
+tensors (``_custom_jvp``). ``make_dual`` returns a view of the primal (its ``_base``, sharing
+its version counter), and inside a level a tensor prints its ``tangent=`` as torch's do.
 
 Differences from torch, all consequences of recording through reverse mode:
 

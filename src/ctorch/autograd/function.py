@@ -191,6 +191,13 @@ class _FunctionMeta(type):
         )
         if user and "apply" not in attrs and name != "Function":
             cls.apply = classmethod(_user_apply)
+        # a jvp and no backward: forward AD pushes its tangents through jvp (_user_apply)
+        cls._jvp_only = (
+            user
+            and name != "Function"
+            and _defines(cls, "jvp")
+            and not (_defines(cls, "backward") or _defines(cls, "vjp"))
+        )
         if user and "forward" in attrs and getattr(cls, "setup_context", None) is not None:
             cls.forward = staticmethod(_with_setup_context(cls, attrs["forward"]))
 
@@ -214,7 +221,7 @@ def _user_apply(cls, *args, **kwargs):
     shapes go on the node so the engine can check the gradients backward returns (torch's
     "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
     outputs = Function.apply.__func__(cls, *args, **kwargs)
-    if _defines(cls, "jvp") and not (_defines(cls, "backward") or _defines(cls, "vjp")):
+    if cls._jvp_only:
         from . import forward_ad
 
         if forward_ad._current is not None:
@@ -231,7 +238,8 @@ def _user_apply(cls, *args, **kwargs):
 
 def _defines(cls, name: str) -> bool:
     """Whether a user Function class defines ``name`` itself (not through ``Function``)."""
-    return any(name in vars(k) for k in cls.__mro__ if k is not Function and k is not object)
+    base = globals().get("Function")  # None while Function itself is being created
+    return any(name in vars(k) for k in cls.__mro__ if k is not base and k is not object)
 
 
 def _unalias(outputs, args, dirty):
