@@ -402,6 +402,11 @@ class Tensor(_MethodsStub):
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (torch's ``Tensor._is_view``: it has a
+        ``_base``)."""
+        return self._base is not None
+
     @property
     def grad(self):
         if self.grad_fn is not None and not self._retains and self._grad is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -171,6 +172,9 @@ def _summary_values(a):
     return np.concatenate([o.reshape(-1) for o in out]) if out else a.reshape(-1)
 
 
+_in_tangent: list = []  # non-empty while a dual tensor's tangent is being printed
+
+
 def tensor_repr(t) -> str:
     a = t._a
     if type(a) is not np.ndarray:
@@ -206,10 +210,23 @@ def tensor_repr(t) -> str:
         a.size == 0 and dt is not D.get_default_dtype()
     ):
         suffixes.append(f"dtype={dt}")
-    if t.grad_fn is not None:
+    tangent, show_grad = None, True
+    fad = sys.modules.get("ctorch.autograd.forward_ad")
+    if t._rg and fad is not None and fad._current is not None and not _in_tangent:
+        # inside a forward-AD level, as torch prints a dual tensor: its tangent, and the
+        # grad marks only for what needs a gradient outside forward AD (ctorch's duals
+        # require grad: the graph carries their tangents)
+        tangent, show_grad = fad._print_parts(t)
+    if show_grad and t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._rg:
+    elif show_grad and t._rg:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        _in_tangent.append(True)  # the tangent prints as a plain tensor (no tangent of its own)
+        try:
+            suffixes.append(f"tangent={tangent}")
+        finally:
+            _in_tangent.pop()
     s = prefix + body
     # torch's _add_suffixes: a suffix that would pass the line width goes on its own line
     last = len(s) - s.rfind("\n") + 1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["assert_allclose", "assert_close", "make_tensor"]
@@ -109,7 +111,8 @@ def make_tensor(
     """A tensor of ``shape`` filled with uniform random values in [low, high) (torch's
     defaults: [-9, 9] for floating and complex dtypes, [-9, 10) for signed integers,
     [0, 10) for unsigned ones, {False, True} for bool), drawn from ctorch's default
-    generator.  ``noncontiguous`` gives a view with a stride of 2 in the last dimension;
+    generator, drawn as torch draws them (same values after the same seed).  ``noncontiguous``
+    gives a view with a stride of 2 in the last dimension (offset by one);
     ``exclude_zero`` replaces zeros by the dtype's smallest step (1 for integers)."""
     import ctorch
 
@@ -121,40 +124,39 @@ def make_tensor(
     if not isinstance(dtype, D.dtype):
         raise TypeError(f"make_tensor: dtype must be a ctorch.dtype, got {dtype!r}")
     nd = np.dtype(D.to_numpy_dtype(dtype))
-    rng = ctorch._random.rng_for(None)
-    if noncontiguous and shape and shape[-1] > 0:
+    # torch's draws, in torch's order, from the default generator (a seeded program that
+    # calls make_tensor, or gradgradcheck through it, then draws the same numbers after it)
+    full = shape
+    noncontiguous = noncontiguous and math.prod(shape) > 1
+    if noncontiguous:
         full = shape[:-1] + (2 * shape[-1],)
-    else:
-        full = shape
     if nd.kind == "b":
         if low is not None or high is not None:
             raise ValueError("make_tensor: low and high are not supported for bool")
-        t = ctorch.tensor(rng.integers(0, 2, full).astype(bool))
+        t = ctorch.randint(0, 2, full, dtype=dtype)
     elif nd.kind in "iu":
         info = np.iinfo(nd)
         lo = (-9 if nd.kind == "i" else 0) if low is None else int(np.ceil(low))
         hi = 10 if high is None else int(np.ceil(high))
-        lo, hi = max(lo, int(info.min)), min(hi, int(info.max) + 1)
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max) + (nd != np.int64))
         if lo >= hi:
             raise ValueError(f"make_tensor: low ({low}) must be less than high ({high})")
-        a = rng.integers(lo, hi, full).astype(nd)
-        if exclude_zero:
-            a[a == 0] = 1
-        t = ctorch.tensor(a)
+        t = ctorch.randint(lo, hi, full, dtype=dtype)
     else:
         lo = -9.0 if low is None else float(low)
         hi = 9.0 if high is None else float(high)
         if not lo <= hi:
             raise ValueError(f"make_tensor: low ({low}) must be less than high ({high})")
-        a = rng.uniform(lo, hi, full)  # float64 draws, rounded once to the dtype
-        if nd.kind == "c":
-            a = a + 1j * rng.uniform(lo, hi, full)
-        t = ctorch.tensor(a).to(dtype)
-        if exclude_zero:
-            eps = float(ctorch.finfo(dtype).tiny)
-            t = ctorch.where(t == 0, ctorch.full_like(t, eps), t)
-    if noncontiguous and shape and shape[-1] > 0:
-        t = t[..., ::2]
+        t = ctorch.empty(full, dtype=dtype)
+        fill = ctorch.view_as_real(t) if nd.kind == "c" else t
+        if hi - lo >= float(ctorch.finfo(dtype).max):  # torch halves the range, then doubles
+            fill.uniform_(lo / 2, hi / 2).mul_(2)
+        else:
+            fill.uniform_(lo, hi)
+    if noncontiguous:
+        t = t[..., 1::2]  # offset by one, as torch's
+    if exclude_zero:
+        t[t == 0] = 1 if nd.kind in "iub" else float(ctorch.finfo(dtype).tiny)
     if device is not None and str(device) != "cpu":
         t = t.to(device)
     if requires_grad:

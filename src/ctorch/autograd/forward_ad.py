@@ -11,6 +11,10 @@ loss) takes one backward pass instead (``J v = <J^T 1, v>``). Some ops' backward
 not differentiable in their incoming gradient (array-level losses such as cross-entropy); the
 adjoint identity ``<1, J v> = <J^T 1, v>`` detects that, and the tangent is then computed one
 output element at a time (up to 4096 elements; larger outputs raise and ask for a reduced one).
+A custom ``Function`` that defines ``jvp`` and no backward is the one place a tangent is
+pushed forward: its ``jvp`` gives the outputs' tangents, and the outputs start new dual
+tensors (``_custom_jvp``). ``make_dual`` returns a view of the primal (its ``_base``, sharing
+its version counter), and inside a level a tensor prints its ``tangent=`` as torch's do.
 
 Differences from torch, all consequences of recording through reverse mode:
 
@@ -103,7 +107,7 @@ class _MakeDual(Function):
     """Identity that starts a dual tensor from a primal that requires grad (gradients flow
     through to the primal, as through torch's make_dual view)."""
 
-    _node_name = "MakeDualBackward0"
+    _node_name = "ViewBackward0"  # torch's make_dual is a view
 
     @staticmethod
     def forward(ctx, x):
@@ -146,10 +150,39 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     else:
         dual = Tensor._make(tensor._a)
         dual.requires_grad_(True)
+    # a view of the primal, as torch's: same base and version counter (not on the base's
+    # list of views: an in-place op on the primal leaves the dual's graph as it is)
+    dual._base = tensor if tensor._base is None else tensor._base
+    dual._vref = tensor._vref
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
+    if tangent.stride() != tensor.stride():
+        # torch: a tangent whose layout differs from the primal's is copied into a new tensor
+        # with the primal's strides (one with the same layout is used as is)
+        from ..ops.surface5a_misc import empty_strided
+
+        fresh = empty_strided(
+            tensor.shape, tensor.stride(), dtype=tensor.dtype, device=tensor.device
+        )
+        tangent = fresh.copy_(tangent)  # differentiable: a tangent needing grad keeps it
     lvl.seeds[id(dual)] = _Seed(dual, tangent, tensor.requires_grad)
     return dual
+
+
+def _print_parts(t: Any) -> tuple[Any, bool]:
+    """What the repr of ``t`` shows inside the level: its tangent (None when it has none)
+    and whether it needs a gradient outside forward AD (then it shows its grad_fn or
+    requires_grad=True, as torch does)."""
+    lvl = _current
+    assert lvl is not None
+    seed = lvl.seeds.get(id(t))
+    if seed is not None and seed.dual is t:
+        return seed.tangent, seed.primal_needs_grad
+    if t.grad_fn is None or not lvl.seeds:
+        return None, True
+    leaf_ids = {id(s.dual) for s in lvl.seeds.values() if s.dual.grad_fn is None}
+    tangent = unpack_dual(t).tangent
+    return tangent, tangent is None or _needs_real_grad(t, leaf_ids)
 
 
 def _detach_unless(t: Any, keep: bool) -> Any:
@@ -314,3 +347,44 @@ class dual_level:
 
     def __exit__(self, *exc: Any) -> None:
         exit_dual_level()
+
+
+def _custom_jvp(cls: Any, args: tuple, outputs: Any) -> Any:
+    """A custom ``Function`` that defines ``jvp`` (and no backward) applied inside a level:
+    its outputs' tangents come from ``cls.jvp(ctx, *input_tangents)`` (zeros for an input
+    without one, as torch materializes them), and each output becomes a new dual tensor
+    carrying that tangent. The reverse-mode node is dropped: it has no backward to run.
+    Outputs of a call whose inputs carry no tangent are returned as they are."""
+    from .._creation import zeros_like
+    from .._tensor import Tensor
+
+    lvl = _current
+    assert lvl is not None
+    tangents = [unpack_dual(a).tangent if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return outputs
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    ctx = next((o.grad_fn for o in outs if isinstance(o, Tensor) and o.grad_fn is not None), None)
+    if ctx is None:
+        return outputs
+    grads = [
+        (zeros_like(a) if t is None else t) if isinstance(a, Tensor) else None
+        for a, t in zip(args, tangents, strict=True)
+    ]
+    with set_grad_enabled(False):
+        res = cls.jvp(ctx, *grads)
+    res = res if isinstance(res, tuple) else (res,)
+    if len(res) != len(outs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned {len(res)} tangents for {len(outs)} outputs of forward"
+        )
+    new = []
+    for o, t in zip(outs, res, strict=True):
+        if not isinstance(o, Tensor) or t is None:
+            new.append(o)
+            continue
+        d = Tensor._make(o._a)
+        d.requires_grad_(True)
+        lvl.seeds[id(d)] = _Seed(d, t.to(d.dtype) if t.dtype != d.dtype else t, False)
+        new.append(d)
+    return tuple(new) if isinstance(outputs, tuple) else new[0]

@@ -191,6 +191,13 @@ class _FunctionMeta(type):
         )
         if user and "apply" not in attrs and name != "Function":
             cls.apply = classmethod(_user_apply)
+        # a jvp and no backward: forward AD pushes its tangents through jvp (_user_apply)
+        cls._jvp_only = (
+            user
+            and name != "Function"
+            and _defines(cls, "jvp")
+            and not (_defines(cls, "backward") or _defines(cls, "vjp"))
+        )
         if user and "forward" in attrs and getattr(cls, "setup_context", None) is not None:
             cls.forward = staticmethod(_with_setup_context(cls, attrs["forward"]))
 
@@ -214,6 +221,11 @@ def _user_apply(cls, *args, **kwargs):
     shapes go on the node so the engine can check the gradients backward returns (torch's
     "returned an invalid gradient at index i"). ctorch's own ops skip this bookkeeping."""
     outputs = Function.apply.__func__(cls, *args, **kwargs)
+    if cls._jvp_only:
+        from . import forward_ad
+
+        if forward_ad._current is not None:
+            return forward_ad._custom_jvp(cls, args, outputs)
     bcls = cls._backward_cls
     for o in outputs if isinstance(outputs, tuple) else (outputs,):
         if isinstance(o, Tensor) and type(o.grad_fn) is bcls:
@@ -222,6 +234,12 @@ def _user_apply(cls, *args, **kwargs):
             )
             break
     return outputs
+
+
+def _defines(cls, name: str) -> bool:
+    """Whether a user Function class defines ``name`` itself (not through ``Function``)."""
+    base = globals().get("Function")  # None while Function itself is being created
+    return any(name in vars(k) for k in cls.__mro__ if k is not base and k is not object)
 
 
 def _unalias(outputs, args, dirty):

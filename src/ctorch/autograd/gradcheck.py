@@ -79,6 +79,32 @@ def _analytical_jacobian(fn, inputs, idx):
     return np.stack(rows, axis=0) if rows else np.zeros((0, nx))
 
 
+def _forward_jacobian(fn, inputs, idx):
+    """The Jacobian of ``fn``'s outputs in input ``idx`` by forward AD: column k is the
+    outputs' tangent for the tangent e_k (and i*e_k for a complex input, as the numerical
+    Jacobian's columns)."""
+    from .._tensor import Tensor
+    from . import forward_ad as fwAD
+
+    x = inputs[idx]
+    xa = x._a
+    cols = []
+    for k in range(xa.size):
+        for v in (1, 1j) if xa.dtype.kind == "c" else (1,):
+            t = np.zeros(xa.shape, xa.dtype)
+            t.reshape(-1)[k] = v
+            with fwAD.dual_level():
+                args = list(inputs)
+                args[idx] = fwAD.make_dual(x.detach(), Tensor._make(t))
+                outs = [o for o in _as_tuple(fn(*args)) if isinstance(o, Tensor)]
+                parts = []
+                for o in outs:
+                    tan = fwAD.unpack_dual(o).tangent
+                    parts.append(_flat(np.zeros(o._a.shape, o._a.dtype) if tan is None else tan._a))
+            cols.append(np.concatenate(parts) if parts else np.zeros(0))
+    return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
+
+
 def gradcheck(
     func,
     inputs,
@@ -89,10 +115,18 @@ def gradcheck(
     raise_exception=True,
     nondet_tol=0.0,
     check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_batched_forward_grad=False,
+    check_forward_ad=False,
+    check_backward_ad=True,
     fast_mode=False,
-    **kwargs,
+    masked=None,
 ) -> bool:
-    """Compare analytical and numerical Jacobians for inputs that require grad (float64)."""
+    """Compare analytical and numerical Jacobians for inputs that require grad (float64):
+    the reverse-mode Jacobian (``check_backward_ad``, on by default) and the forward-mode one
+    (``check_forward_ad``). ``check_undefined_grad``, ``check_grad_dtypes`` and the batched
+    checks are accepted and not run."""
     from .._tensor import Tensor
     from ..sparse._gradcheck import adapt  # sparse inputs/outputs (#13)
 
@@ -107,23 +141,20 @@ def gradcheck(
         if not (isinstance(x, Tensor) and x._rg):
             continue
         num = _numerical_jacobian(func, inputs, i, eps)
-        ana = _analytical_jacobian(func, inputs, i)
-        if num.shape != ana.shape or not np.allclose(ana, num, atol=atol, rtol=rtol):
-            msg = (
-                f"Jacobian mismatch for output 0 with respect to input {i},\n"
-                f"numerical:{num}\nanalytical:{ana}\n"
-            )
-            if raise_exception:
-                raise GradcheckError(msg)
-            return False
+        checks = [("", _analytical_jacobian)] if check_backward_ad else []
+        if check_forward_ad:
+            checks.append((" (forward AD)", _forward_jacobian))
+        for how, jac in checks:
+            ana = jac(func, inputs, i)
+            if num.shape != ana.shape or not np.allclose(ana, num, atol=atol, rtol=rtol):
+                msg = (
+                    f"Jacobian mismatch for output 0 with respect to input {i}{how},\n"
+                    f"numerical:{num}\nanalytical:{ana}\n"
+                )
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
     return True
-
-
-def _randn_like(rng, a):
-    r = rng.standard_normal(a.shape)
-    if a.dtype.kind == "c":
-        r = r + 1j * rng.standard_normal(a.shape)
-    return r.astype(a.dtype)
 
 
 def gradgradcheck(
@@ -145,9 +176,23 @@ def gradgradcheck(
     inputs = _as_tuple(inputs)
     outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
     if grad_outputs is None:
-        rng = np.random.default_rng(0)
+        # torch's: make_tensor in [-1, 1) from the default generator for each output that
+        # requires grad (so a seeded program's later draws match torch's)
+        from .. import _dtype as D
+        from ..testing import make_tensor
+
         grad_outputs = tuple(
-            Tensor._make(_randn_like(rng, o._a)).requires_grad_(True) for o in outs
+            make_tensor(
+                o.shape,
+                dtype=o.dtype if o.is_floating_point() or o.is_complex() else D.float64,
+                device=o.device,
+                low=-1,
+                high=1,
+                requires_grad=True,
+                noncontiguous=gen_non_contig_grad_outputs,
+            )
+            for o in outs
+            if o.requires_grad
         )
     grad_outputs = _as_tuple(grad_outputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
@@ -159,7 +204,7 @@ def gradgradcheck(
         xs = args[:n_in]
         gys = args[n_in:]
         with enable_grad():  # the numerical Jacobian calls this under no_grad
-            o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor)]
+            o = [t for t in _as_tuple(func(*xs)) if isinstance(t, Tensor) and t.requires_grad]
             gs = grad(o, [xs[i] for i in diff_idx], gys, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 

@@ -36,11 +36,17 @@ _AC_WARNING = (
 )
 
 
-def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
+    """ATen's ``linspace_from_neg_one`` in the grid's dtype: ``linspace(-1, 1, n)``, then
+    ``* (n - 1) / n`` when not align_corners, each step rounded to the dtype (computing in
+    float64 and rounding once moves a float32 grid point by an ulp, and a bilinear sample on
+    a pixel centre then takes the other neighbour's slope in the grid gradient)."""
     if n <= 1:
-        return np.zeros(max(n, 0))
-    r = np.linspace(-1.0, 1.0, n)
-    return r if align_corners else r * (n - 1) / n
+        return ctorch.zeros(max(n, 0), dtype=dtype).numpy()
+    r = ctorch.linspace(-1.0, 1.0, n, dtype=dtype)
+    if not align_corners:
+        r = r * (n - 1) / n
+    return r.numpy()
 
 
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
@@ -73,10 +79,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             "documentation of affine_grid for details.",
         )
     N = size[0]
-    axes = [_base_coords(n, align_corners) for n in spatial]  # (D,) H, W
+    axes = [_base_coords(n, align_corners, theta.dtype) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     # coordinate order is x (W), y (H)[, z (D)], then the homogeneous 1
-    cols = [m.reshape(-1) for m in reversed(mesh)] + [np.ones(mesh[0].size)]
+    cols = [m.reshape(-1) for m in reversed(mesh)] + [np.ones(mesh[0].size, mesh[0].dtype)]
     base = np.stack(cols, -1).astype(theta._a.dtype)
     b = _wrap(base)
     if theta.device.type != "cpu":

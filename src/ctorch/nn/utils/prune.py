@@ -45,6 +45,12 @@ class BasePruningMethod(ABC):
 
     _tensor_name: str
 
+    def __repr__(self) -> str:
+        # object's repr, with the module as torch's (the prune tutorial prints the hooks)
+        from ..._display import object_repr
+
+        return object_repr(self)
+
     def __call__(self, module, inputs):
         setattr(module, self._tensor_name, self.apply_mask(module))
 

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._display import object_repr
+
 __all__ = [
     "Timer",
     "timer",
@@ -200,7 +202,7 @@ class Measurement:
         n = len(self._sorted_times)
         unit, scale = select_unit(self._median)
         lines = [
-            object.__repr__(self),
+            object_repr(self, "torch.utils.benchmark.utils.common"),
             self.task_spec.summarize(),
             f"  {'Median: ' if n > 1 else ''}{self._median / scale:.2f} {unit}",
         ]
