@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import xp_of
+from .._backend import fp_quiet, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _F_no_grad
@@ -401,7 +401,7 @@ def floor_divide(input, other):
     xa, yb = _operand(a, dt), _operand(b, dt)
     xp = xp_of(xa)
     _int_zero_div(dt, yb)
-    r = _wrap(xp.asarray(xp.floor_divide(xa, yb), dtype=dt))
+    r = _wrap(xp.asarray(fp_quiet(xp.floor_divide, xa, yb), dtype=dt))  # (inf/NaN: no warning)
     if dt.kind in "fcV" and _needs_graph(a, b):
         return _FloorDivide.apply(a, b, r)
     return r
@@ -426,7 +426,8 @@ def _mod(name: str, input, other):
         xp = xp_of(a._a)
         _int_zero_div(dt, b)
         fn = xp.remainder if name == "remainder" else xp.fmod
-        return _wrap(xp.asarray(fn(_operand(a, dt), _operand(b, dt)), dtype=dt))
+        # (x mod 0 and inf mod y are NaN silently, as torch's)
+        return _wrap(xp.asarray(fp_quiet(fn, _operand(a, dt), _operand(b, dt)), dtype=dt))
 
     if _needs_graph(a, b):
         return mod_node(name, a, b, values)

@@ -272,9 +272,8 @@ def _half_binary_f32(op, a, b, dt, reverse):
     yb = _operand(b, dt)
     if isinstance(b, Tensor):
         yb = yb.astype(_F32)
-    return binary_arrays(op, _wrap(xa), _wrap(yb) if isinstance(b, Tensor) else yb, reverse).astype(
-        dt
-    )
+    r = binary_arrays(op, _wrap(xa), _wrap(yb) if isinstance(b, Tensor) else yb, reverse)
+    return fp_quiet(r.astype, dt)  # (rounding to dt overflows to inf silently, as torch's)
 
 
 def _shape_of(x):

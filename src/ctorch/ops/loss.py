@@ -424,7 +424,8 @@ class MSELoss(Function):
         d = xa - ta
         ctx.d, ctx.red, ctx.n = d, reduction, d.size
         ctx.save_for_backward(x, t)
-        sq = d * d
+        with np.errstate(over="ignore"):  # a square beyond the dtype's range: inf, as torch
+            sq = d * d
         return _wrap(_reduce_arr(xp, sq, reduction).astype(xa.dtype, copy=False))
 
     @staticmethod

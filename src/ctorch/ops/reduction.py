@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import kernels_for, xp_of
+from .._backend import fp_quiet, kernels_for, xp_of
 from .._core._smallops import extreme_small as _small_extreme
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
@@ -60,8 +60,8 @@ def _sum_array(a, axes, keepdim, dt):
     if a.dtype != dt:
         a = a.astype(dt)
     n = a.size
-    if n < KERNEL_MIN and type(a) is _nd:
-        return _nd_of(_add_reduce(a, axes, dt, None, keepdim), dt)
+    if n < KERNEL_MIN and type(a) is _nd:  # (NumPy's overflow warning off: torch is silent)
+        return _nd_of(fp_quiet(_add_reduce, a, axes, dt, None, keepdim), dt)
     if n >= KERNEL_MIN and (dt == _F32 or dt == _F64) and a.flags.c_contiguous:
         k = kernels_for(a)
         if len(axes) == a.ndim and k.has("sum_all"):
@@ -240,7 +240,8 @@ class Prod(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, x._a.shape
         xp = xp_of(x._a)
-        out = _wrap(xp.asarray(xp.prod(x._a, axis=axes, keepdims=keepdim)))
+        # (NumPy's overflow warning off: torch's prod gives inf silently)
+        out = _wrap(xp.asarray(fp_quiet(xp.prod, x._a, axis=axes, keepdims=keepdim)))
         ctx.save_for_backward(x, out)
         return out
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import xp_of
+from .._backend import fp_quiet, xp_of
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ._util import make_contiguous, wrap_dim
@@ -23,9 +23,9 @@ def _scan(fn, a, ax, dt=None):
     float32 running sum drifts: 1e5 normal values end ~1e-4 away from torch's)."""
     dt = a.dtype if dt is None else np.dtype(dt)
     if dt.kind in "fV" and dt.itemsize < 8:
-        with np.errstate(over="ignore"):  # beyond float32's range: inf, as torch
+        with np.errstate(over="ignore", invalid="ignore"):  # inf / inf - inf = NaN: as torch
             return fn(a, axis=ax, dtype=np.float64).astype(dt)
-    return fn(a, axis=ax, dtype=dt)
+    return fp_quiet(fn, a, axis=ax, dtype=dt)
 
 
 class Cumsum(Function):

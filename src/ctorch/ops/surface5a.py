@@ -263,9 +263,10 @@ class _AngleScale(Function):
         a = x._a
         dt = float_dtype_for(a)
         ctx.c = c
-        if a.dtype.kind == "V" or a.dtype == np.float16:  # computed in float32, as torch
-            return _wrap((a.astype(np.float32) * np.float32(c)).astype(a.dtype))
-        return _wrap((a.astype(dt, copy=False) * dt.type(c)).astype(dt, copy=False))
+        with np.errstate(over="ignore"):  # beyond the dtype's range: inf, as torch
+            if a.dtype.kind == "V" or a.dtype == np.float16:  # computed in float32, as torch
+                return _wrap((a.astype(np.float32) * np.float32(c)).astype(a.dtype))
+            return _wrap((a.astype(dt, copy=False) * dt.type(c)).astype(dt, copy=False))
 
     @staticmethod
     def backward(ctx, g):

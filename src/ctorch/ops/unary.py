@@ -222,7 +222,8 @@ def unary_array(name, x, a: float = 0.0, b: float = 0.0):
             out = np.empty(x.shape, dt)
             hk(kind, op.code, u16(x), u16(out), a, b)
             return out
-        return unary_array(op, x.astype(np.float32), a, b).astype(dt)
+        # (the rounding to dt overflows to inf silently, as torch's)
+        return fp_quiet(unary_array(op, x.astype(np.float32), a, b).astype, dt)
     # rows NumPy has a ufunc for (exp, sin, ...) run NumPy below KERNEL_MIN (its call is
     # cheaper); the others (relu, sigmoid, gelu, ...) run the kernel at every size: one call
     # beats evaluating their expression as several NumPy ops, and small and large inputs then
