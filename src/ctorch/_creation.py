@@ -12,6 +12,7 @@ from . import _dtype as D
 from . import _memfmt as MF
 from . import _warnings
 from ._backend import xp_of
+from ._core._smallops import plain_shape as _plain_shape
 from ._device import CPU, as_device, unsupported
 from ._random import gen_for
 from ._tensor import Tensor
@@ -431,9 +432,9 @@ def _sized(size: tuple, kw: dict, op: str, accepted: tuple = ()) -> tuple:
     return size
 
 
-def _constant(op: str, fill, accepted: tuple = ()):
+def _constant(op: str, fill, np_fn, accepted: tuple = ()):
     """``zeros``/``ones``/``empty``: a tensor of ``size`` filled with ``fill`` (None: left
-    uninitialised)."""
+    uninitialised); ``np_fn`` (np.zeros...) makes the array of the common CPU call."""
 
     def create(
         *size,
@@ -445,6 +446,11 @@ def _constant(op: str, fill, accepted: tuple = ()):
         pin_memory=False,
         **kw,
     ):
+        if not kw and out is None and device is None and _default_device[0] is None:
+            shape = _plain_shape(size)  # the common call: plain sizes on the CPU
+            if shape is not None:
+                t = _wrap(np_fn(shape, _np_dtype(dtype)))
+                return t.requires_grad_(True) if requires_grad else t
         fmt = kw.pop("memory_format", None) if accepted else None
         size = _sized(size, kw, op, accepted)
         t = _filled(size, fill, dtype, device, requires_grad, op)
@@ -490,9 +496,9 @@ def _laid_out_like(input, memory_format, make):
     return r.requires_grad_(True) if t.requires_grad else r
 
 
-zeros = _constant("zeros", 0)
-ones = _constant("ones", 1)
-empty = _constant("empty", None, accepted=("memory_format",))
+zeros = _constant("zeros", 0, np.zeros)
+ones = _constant("ones", 1, np.ones)
+empty = _constant("empty", None, np.empty, accepted=("memory_format",))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -538,16 +544,29 @@ def _like(input, dtype, device):
     return dt, dev
 
 
-def _like_of(create, fill=None):
+def _like_of(create, fill=None, np_fn=None):
     """``<create>_like(input)``: ``create`` with ``input``'s shape, and its dtype and device
     unless given.  ``fill(t)``, when given, fills a result that is not C-ordered in place
-    (torch's normal_ draws such a tensor with its scalar loop, not the vectorised one)."""
+    (torch's normal_ draws such a tensor with its scalar loop, not the vectorised one).
+    ``np_fn`` (np.zeros...), when given, makes the array of the common call directly."""
 
     def like(
         input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
     ):
-        dt, dev = _like(input, dtype, device)
         a = input._a
+        if (
+            np_fn is not None
+            and dtype is None
+            and device is None
+            and memory_format is None
+            and type(a) is np.ndarray
+            and a.flags.c_contiguous
+            and a.size
+            and 1 not in a.shape
+        ):  # a C-ordered CPU input, nothing asked for: the same layout, at once
+            t = _wrap(np_fn(a.shape, a.dtype))
+            return t.requires_grad_(True) if requires_grad else t
+        dt, dev = _like(input, dtype, device)
         if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
             return create(a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
         if fill is not None and MF.like_strides(a, MF.as_format(memory_format)):
@@ -564,9 +583,9 @@ def _like_of(create, fill=None):
     return like
 
 
-zeros_like = _like_of(zeros)
-ones_like = _like_of(ones)
-empty_like = _like_of(empty)
+zeros_like = _like_of(zeros, np_fn=np.zeros)
+ones_like = _like_of(ones, np_fn=np.ones)
+empty_like = _like_of(empty, np_fn=np.empty)
 
 
 def full_like(

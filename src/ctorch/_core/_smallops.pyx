@@ -868,6 +868,18 @@ cdef tuple _int_seq(tuple args):
     return args
 
 
+def plain_shape(tuple args):
+    """``zeros(*args)``'s shape when given as non-negative Python ints (separately or as one
+    tuple/list/Size), else None (the caller's general path converts or raises)."""
+    cdef tuple a = _int_seq(args)
+    if a is None:
+        return None
+    for o in a:
+        if <Py_ssize_t>o < 0:
+            return None
+    return a
+
+
 def perm_dims(tuple args, Py_ssize_t nd):
     """``permute(*args)``'s order for a tensor of ``nd`` dims, negative dims wrapped, when it
     is a permutation of plain ints; None otherwise (the caller's general path raises)."""
