@@ -489,3 +489,26 @@ def test_small_binary_declines_other_broadcasts():
     assert S.binary(0, x, np.ones((16,), np.float64)) is None  # mixed dtypes: promotion
     r = ctorch.ones(8, 16) + ctorch.ones(1, 1, 16)
     assert tuple(r.shape) == (1, 8, 16)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_mm_small_batches_are_the_per_matrix_products(dt):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 5)).astype(dt)
+    y = rng.standard_normal((3, 5, 6)).astype(dt)
+    got = S.mm_small(x, y)
+    np.testing.assert_array_equal(got, np.stack([S.mm_small(x[i], y[i]) for i in range(3)]))
+    np.testing.assert_allclose(got, x.astype(np.float64) @ y, rtol=1e-5, atol=1e-5)
+    yt = np.ascontiguousarray(y.transpose(0, 2, 1)).transpose(0, 2, 1)
+    np.testing.assert_array_equal(S.mm_small(x, yt), got)
+    yb = np.broadcast_to(y[:1], y.shape)  # a batch stride of 0 (an expanded operand)
+    np.testing.assert_array_equal(S.mm_small(x, yb)[2], S.mm_small(x[2], y[0]))
+    assert S.mm_small(x, y[:2]) is None  # batch sizes differ: the general path broadcasts
+    assert S.mm_small(x, y[0]) is None  # ranks differ
+    assert S.mm_small(x, y, np.ones(6, dt)) is None  # no bias for batches
+    xb, wb = ctorch.from_numpy(x), ctorch.from_numpy(y)
+    np.testing.assert_array_equal(ctorch.bmm(xb, wb).numpy(), got)
+    xr = xb.clone().requires_grad_()
+    out = ctorch.bmm(xr, wb)
+    assert out.grad_fn.name() == "BmmBackward0"
+    np.testing.assert_array_equal(out.detach().numpy(), got)

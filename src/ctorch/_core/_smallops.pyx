@@ -579,11 +579,12 @@ cdef enum:
 MAX_MM_SMALL_BYTES = MAX_MM_BYTES
 
 
-cdef inline int _kind2(object a, Py_buffer *b):
-    """Fill ``b`` (strided) from a 2-D ndarray ``a``: 1 float32, 2 float64, 0 (nothing held)
-    otherwise, or when a stride is not a multiple of the item size."""
+cdef inline int _kindmm(object a, Py_buffer *b):
+    """Fill ``b`` (strided) from a 2-D or 3-D ndarray ``a``: 1 float32, 2 float64, 0
+    (nothing held) otherwise, or when a stride is not a multiple of the item size."""
     cdef const char *f
     cdef char c
+    cdef int i
     if type(a) is not _ndarray:
         return 0
     try:
@@ -592,7 +593,7 @@ cdef inline int _kind2(object a, Py_buffer *b):
         return 0
     f = b.format
     c = 0
-    if b.ndim == 2 and f != NULL:
+    if (b.ndim == 2 or b.ndim == 3) and f != NULL:
         c = f[0]
         if c == b'<' or c == b'=' or c == b'@':
             c = f[1]
@@ -601,37 +602,50 @@ cdef inline int _kind2(object a, Py_buffer *b):
         elif f[1] != 0:
             c = 0
     if (c == b'f' and b.itemsize == 4) or (c == b'd' and b.itemsize == 8):
-        if b.strides[0] % b.itemsize == 0 and b.strides[1] % b.itemsize == 0:
+        for i in range(b.ndim):
+            if b.strides[i] % b.itemsize:
+                break
+        else:
             return 1 if c == b'f' else 2
     PyBuffer_Release(b)
     return 0
 
 
 def mm_small(x, y, bias=None):
-    """``x @ y (+ bias)`` of a 2-D float32/float64 (M, K) ``x`` and (K, N) ``y`` (any
-    strides) as a new C-contiguous (M, N) array, or None: other dtypes or devices, mixed
-    dtypes, more than MAX_MM_BYTES / itemsize multiply-adds, an empty product, a ``bias``
+    """``x @ y (+ bias)`` of a float32/float64 (M, K) ``x`` and (K, N) ``y``, or of
+    (B, M, K) and (B, K, N) batches (any strides), as a new C-contiguous (M, N) / (B, M, N)
+    array, or None: other dtypes or devices, mixed dtypes or ranks, more than
+    MAX_MM_BYTES / itemsize multiply-adds in all, an empty product, a ``bias`` (2-D only)
     that is not a C-contiguous (N,) array of the same dtype (``_smallmm.h``: the arithmetic)."""
     cdef Py_buffer bx, by, bb, bo
-    cdef int kx, ky, kb
-    cdef Py_ssize_t M, K, N, isz
+    cdef int kx, ky, kb, nd
+    cdef Py_ssize_t M, K, N, isz, B = 1, bi, sxb = 0, syb = 0
     cdef void *pb = NULL
     cdef void *yc = NULL
     cdef bint has_b = False
-    kx = _kind2(x, &bx)
+    kx = _kindmm(x, &bx)
     if kx == 0:
         return None
-    ky = _kind2(y, &by)
+    ky = _kindmm(y, &by)
     if ky == 0:
         PyBuffer_Release(&bx)
         return None
     try:
-        M = bx.shape[0]
-        K = bx.shape[1]
-        N = by.shape[1]
-        if ky != kx or by.shape[0] != K or M * K * N == 0:
+        nd = bx.ndim
+        if ky != kx or by.ndim != nd:
             return None
-        if M * K * N * bx.itemsize > MAX_MM_BYTES:
+        if nd == 3:
+            B = bx.shape[0]
+            if by.shape[0] != B or bias is not None:
+                return None
+            sxb = bx.strides[0] // bx.itemsize
+            syb = by.strides[0] // by.itemsize
+        M = bx.shape[nd - 2]
+        K = bx.shape[nd - 1]
+        N = by.shape[nd - 1]
+        if by.shape[nd - 2] != K or B * M * K * N == 0:
+            return None
+        if B * M * K * N * bx.itemsize > MAX_MM_BYTES:
             return None
         if bias is not None:
             kb = _get(bias, &bb)
@@ -642,21 +656,29 @@ def mm_small(x, y, bias=None):
                 return None
             pb = bb.buf
         isz = bx.itemsize
-        out = _empty((M, N), x.dtype)
+        oshape = (M, N)
+        if nd == 3:
+            oshape = (B, M, N)
+        out = _empty(oshape, x.dtype)
         PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if by.strides[1] != isz or by.strides[0] != N * isz:
+        if by.strides[nd - 1] != isz or by.strides[nd - 2] != N * isz:
             yc = malloc(K * N * isz)
             if yc == NULL:
                 PyBuffer_Release(&bo)
                 raise MemoryError()
-        if kx == 1:
-            ct_mm_small_f32(<const float *>bx.buf, bx.strides[0] // 4, bx.strides[1] // 4,
-                            <const float *>by.buf, by.strides[0] // 4, by.strides[1] // 4,
-                            <const float *>pb, <float *>bo.buf, M, K, N, <float *>yc)
-        else:
-            ct_mm_small_f64(<const double *>bx.buf, bx.strides[0] // 8, bx.strides[1] // 8,
-                            <const double *>by.buf, by.strides[0] // 8, by.strides[1] // 8,
-                            <const double *>pb, <double *>bo.buf, M, K, N, <double *>yc)
+        for bi in range(B):
+            if kx == 1:
+                ct_mm_small_f32(<const float *>bx.buf + bi * sxb, bx.strides[nd - 2] // 4,
+                                bx.strides[nd - 1] // 4, <const float *>by.buf + bi * syb,
+                                by.strides[nd - 2] // 4, by.strides[nd - 1] // 4,
+                                <const float *>pb, <float *>bo.buf + bi * M * N, M, K, N,
+                                <float *>yc)
+            else:
+                ct_mm_small_f64(<const double *>bx.buf + bi * sxb, bx.strides[nd - 2] // 8,
+                                bx.strides[nd - 1] // 8, <const double *>by.buf + bi * syb,
+                                by.strides[nd - 2] // 8, by.strides[nd - 1] // 8,
+                                <const double *>pb, <double *>bo.buf + bi * M * N, M, K, N,
+                                <double *>yc)
         free(yc)
         PyBuffer_Release(&bo)
         return out

@@ -123,7 +123,7 @@ def _bmm_sgemm(x, y):
 
 
 def _matmul_arr(x, y):
-    if x.ndim == 2 and y.ndim == 2:  # small float32/float64 CPU products: one compiled call
+    if x.ndim == y.ndim and 2 <= x.ndim <= 3:  # small float32/float64 CPU products: compiled
         r = _mm_small(x, y)
         if r is not None:
             return r
@@ -204,8 +204,8 @@ def matmul(input, other, *, out=None):
     a, b = input._a, other._a
     try:
         if (
-            a.ndim == 2
-            and b.ndim == 2
+            a.ndim == b.ndim
+            and 2 <= a.ndim <= 3
             and out is None
             and not (state.enabled and (input._rg or other._rg))
             and _fn_mod._autocast is None
