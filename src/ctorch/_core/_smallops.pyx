@@ -41,19 +41,11 @@ cdef object _int64 = np.dtype(np.int64)
 cdef object _empty = np.empty
 
 
-cdef inline int _get(object a, Py_buffer *b):
-    """Fill ``b`` from ndarray ``a``: 1 float32, 2 float64, 0 (nothing held) otherwise."""
-    cdef const char *f
+cdef inline int _float_kind(Py_buffer *b) noexcept:
+    """1 when held buffer ``b`` holds native float32 items, 2 float64, else 0."""
+    cdef const char *f = b.format
     cdef char c
-    if type(a) is not _ndarray:
-        return 0
-    try:
-        PyObject_GetBuffer(a, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
-    except (BufferError, ValueError, TypeError):
-        return 0
-    f = b.format
-    if f == NULL or b.len > MAX_SMALL * b.itemsize:
-        PyBuffer_Release(b)
+    if f == NULL:
         return 0
     c = f[0]
     if c == b'<' or c == b'=' or c == b'@':
@@ -66,7 +58,45 @@ cdef inline int _get(object a, Py_buffer *b):
         return 1
     if c == b'd' and b.itemsize == 8:
         return 2
-    PyBuffer_Release(b)
+    return 0
+
+
+cdef inline bint _acquire(object a, Py_buffer *b, int flags):
+    """Whether ndarray ``a``'s buffer is now held in ``b`` with ``flags`` (False: not an
+    ndarray, or a layout the flags refuse; nothing held)."""
+    if type(a) is not _ndarray:
+        return False
+    try:
+        PyObject_GetBuffer(a, b, flags)
+    except (BufferError, ValueError, TypeError):
+        return False
+    return True
+
+
+cdef inline int _get(object a, Py_buffer *b):
+    """Fill ``b`` from ndarray ``a``: 1 float32, 2 float64, 0 (nothing held) otherwise."""
+    cdef int k
+    if not _acquire(a, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT):
+        return 0
+    k = _float_kind(b) if b.len <= MAX_SMALL * b.itemsize else 0
+    if k == 0:
+        PyBuffer_Release(b)
+    return k
+
+
+cdef int _get_pair(object x, object y, Py_buffer *bx, Py_buffer *by, bint strided):
+    """Both of ``x`` and ``y`` held (``_get``, or ``_kindmm`` when ``strided``) with one
+    element kind, returned (1 float32, 2 float64); 0 with nothing held otherwise."""
+    cdef int kx = _kindmm(x, bx) if strided else _get(x, bx)
+    cdef int ky
+    if kx == 0:
+        return 0
+    ky = _kindmm(y, by) if strided else _get(y, by)
+    if ky == kx:
+        return kx
+    if ky:
+        PyBuffer_Release(by)
+    PyBuffer_Release(bx)
     return 0
 
 
@@ -151,32 +181,38 @@ cdef bint _suffix(object s, object t):
     return tuple(s[i:]) == tuple(t[nt - (ns - i):])
 
 
-cdef void _rows_apply(int k, int op, const char *x, const char *y, char *out, Py_ssize_t rows,
-                      Py_ssize_t n, Py_ssize_t sx, Py_ssize_t sy, int mode) noexcept nogil:
+cdef inline void _ew(int kk, int op, const floating *x, const floating *y, floating *out,
+                     Py_ssize_t n, double a, int rev) noexcept nogil:
+    """Elementwise kernel kk (CT_K_BINARY or CT_K_BINARY_SCALAR with scalar ``a``) on n items."""
+    if floating is float:
+        ct_ew_apply_f32(kk, op, x, y, NULL, NULL, out, 0, n, <float>a, 0, rev)
+    else:
+        ct_ew_apply_f64(kk, op, x, y, NULL, NULL, out, 0, n, a, 0, rev)
+
+
+cdef void _rows_apply(int op, const floating *x, const floating *y, floating *out,
+                      Py_ssize_t rows, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t sy,
+                      int mode) noexcept nogil:
     """``rows`` rows of n elements of x op y (row strides sx, sy in elements: 0 repeats a
     row); mode 1: y holds one scalar per row (x op y[r]); mode 2: the same reversed
-    (y[r] op x). float32 (k = 1) or float64."""
+    (y[r] op x)."""
     cdef Py_ssize_t r
-    cdef int rev = mode == 2
     for r in range(rows):
-        if k == 1:
-            if mode:
-                ct_ew_apply_f32(CT_K_BINARY_SCALAR, op, <const float *>x + r * n, NULL, NULL,
-                                NULL, <float *>out + r * n, 0, n, (<const float *>y)[r], 0,
-                                rev)
-            else:
-                ct_ew_apply_f32(CT_K_BINARY, op, <const float *>x + r * sx,
-                                <const float *>y + r * sy, NULL, NULL, <float *>out + r * n,
-                                0, n, 0, 0, 0)
+        if mode:
+            _ew(CT_K_BINARY_SCALAR, op, x + r * n, NULL, out + r * n, n, y[r], mode == 2)
         else:
-            if mode:
-                ct_ew_apply_f64(CT_K_BINARY_SCALAR, op, <const double *>x + r * n, NULL, NULL,
-                                NULL, <double *>out + r * n, 0, n, (<const double *>y)[r], 0,
-                                rev)
-            else:
-                ct_ew_apply_f64(CT_K_BINARY, op, <const double *>x + r * sx,
-                                <const double *>y + r * sy, NULL, NULL, <double *>out + r * n,
-                                0, n, 0, 0, 0)
+            _ew(CT_K_BINARY, op, x + r * sx, y + r * sy, out + r * n, n, 0.0, 0)
+
+
+cdef void _rows_apply_k(int k, int op, const char *x, const char *y, char *out,
+                        Py_ssize_t rows, Py_ssize_t n, Py_ssize_t sx, Py_ssize_t sy,
+                        int mode) noexcept nogil:
+    """``_rows_apply`` on float32 (k = 1) or float64 buffers."""
+    if k == 1:
+        _rows_apply(op, <const float *>x, <const float *>y, <float *>out, rows, n, sx, sy, mode)
+    else:
+        _rows_apply(op, <const double *>x, <const double *>y, <double *>out, rows, n, sx, sy,
+                    mode)
 
 
 def binary(int op, x, y):
@@ -184,20 +220,15 @@ def binary(int op, x, y):
     trailing part of the other's (a bias row), or ``y`` is ``x``'s shape with a last dim
     of 1 (a per-row scalar), as a new array, or None (see the module docstring)."""
     cdef Py_buffer bx, by, bo
-    cdef int kx, ky, isz
-    cdef Py_ssize_t nx, ny
+    cdef int kx, isz, mode
+    cdef Py_ssize_t nx, ny, rows, n, sx, sy
+    cdef bint swap = False
     if op < 0 or op >= CT_BIN_COUNT:
         return None
-    kx = _get(x, &bx)
+    kx = _get_pair(x, y, &bx, &by, False)
     if kx == 0:
         return None
-    ky = _get(y, &by)
-    if ky == 0:
-        PyBuffer_Release(&bx)
-        return None
     try:
-        if kx != ky:
-            return None
         shape = x.shape
         yshape = y.shape
         if yshape == shape:
@@ -208,41 +239,26 @@ def binary(int op, x, y):
         if nx == 0 or ny == 0:
             return None
         if ny == 1 and len(yshape) <= len(shape):  # a one-element y: x op scalar
-            out = _empty(shape, x.dtype)
-            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
-                        1, nx, 0, 0, 1)
-            PyBuffer_Release(&bo)
-            return out
-        if nx == 1 and len(shape) <= len(yshape):  # a one-element x: scalar op y
-            out = _empty(yshape, x.dtype)
-            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-            _rows_apply(kx, op, <const char *>by.buf, <const char *>bx.buf, <char *>bo.buf,
-                        1, ny, 0, 0, 2)
-            PyBuffer_Release(&bo)
-            return out
-        if nx > ny and nx % ny == 0 and len(yshape) <= len(shape) and _suffix(yshape, shape):
-            oshape = shape
+            oshape, rows, n, sx, sy, mode = shape, 1, nx, 0, 0, 1
+        elif nx == 1 and len(shape) <= len(yshape):  # a one-element x: scalar op y
+            oshape, rows, n, sx, sy, mode, swap = yshape, 1, ny, 0, 0, 2, True
+        elif nx > ny and nx % ny == 0 and len(yshape) <= len(shape) and _suffix(yshape, shape):
+            oshape, rows, n, sx, sy, mode = shape, nx // ny, ny, ny, 0, 0  # y over x's rows
         elif ny > nx and ny % nx == 0 and len(shape) <= len(yshape) and _suffix(shape, yshape):
-            oshape = yshape
+            oshape, rows, n, sx, sy, mode = yshape, ny // nx, nx, 0, nx, 0  # x over y's rows
         elif (len(yshape) == len(shape) and yshape[len(shape) - 1] == 1
               and yshape[:len(shape) - 1] == shape[:len(shape) - 1]):
-            out = _empty(shape, x.dtype)
-            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
-                        ny, nx // ny, 0, 0, 1)
-            PyBuffer_Release(&bo)
-            return out
+            oshape, rows, n, sx, sy, mode = shape, ny, nx // ny, 0, 0, 1  # a scalar per row
         else:
             return None
         out = _empty(oshape, x.dtype)
         PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
-        if nx >= ny:  # y repeats over x's rows
-            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
-                        nx // ny, ny, ny, 0, 0)
-        else:  # x repeats over y's rows
-            _rows_apply(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
-                        ny // nx, nx, 0, nx, 0)
+        if swap:
+            _rows_apply_k(kx, op, <const char *>by.buf, <const char *>bx.buf, <char *>bo.buf,
+                          rows, n, sx, sy, mode)
+        else:
+            _rows_apply_k(kx, op, <const char *>bx.buf, <const char *>by.buf, <char *>bo.buf,
+                          rows, n, sx, sy, mode)
         PyBuffer_Release(&bo)
         return out
     finally:
@@ -401,16 +417,11 @@ def softmax_rows_backward(gy, y, bint log, Py_ssize_t ax=-1):
     cdef Py_buffer bg, by, bo
     cdef Py_ssize_t outer, mid, inner
     cdef int rc
-    cdef int kg = _get(gy, &bg)
-    cdef int ky
+    cdef int kg = _get_pair(gy, y, &bg, &by, False)
     if kg == 0:
         return None
-    ky = _get(y, &by)
-    if ky == 0:
-        PyBuffer_Release(&bg)
-        return None
     try:
-        if ky != kg or bg.len != by.len or bg.len == 0 or gy.shape != y.shape:
+        if bg.len != by.len or bg.len == 0 or gy.shape != y.shape:
             return None
         if not _omi_of(y.shape, ax, &outer, &mid, &inner):
             return None
@@ -479,32 +490,10 @@ def layernorm_rows(x, Py_ssize_t D, w, b, double eps):
 
 
 # ---------------------------------------------------------------- max / min over one dim
-cdef void _extreme_f32(const float *a, float *v, long long *ix, Py_ssize_t outer,
-                       Py_ssize_t mid, Py_ssize_t inner, bint is_max) noexcept nogil:
+cdef void _extreme(const floating *a, floating *v, long long *ix, Py_ssize_t outer,
+                   Py_ssize_t mid, Py_ssize_t inner, bint is_max) noexcept nogil:
     cdef Py_ssize_t o, m, j, k
-    cdef float best, x
-    for o in range(outer):
-        for j in range(inner):
-            best = a[o * mid * inner + j]
-            k = 0
-            if best == best:
-                for m in range(1, mid):
-                    x = a[(o * mid + m) * inner + j]
-                    if x != x:
-                        best = x
-                        k = m
-                        break
-                    if (x > best) if is_max else (x < best):
-                        best = x
-                        k = m
-            v[o * inner + j] = best
-            ix[o * inner + j] = k
-
-
-cdef void _extreme_f64(const double *a, double *v, long long *ix, Py_ssize_t outer,
-                       Py_ssize_t mid, Py_ssize_t inner, bint is_max) noexcept nogil:
-    cdef Py_ssize_t o, m, j, k
-    cdef double best, x
+    cdef floating best, x
     for o in range(outer):
         for j in range(inner):
             best = a[o * mid * inner + j]
@@ -549,11 +538,11 @@ def extreme_small(a, Py_ssize_t ax, bint is_max):
         PyObject_GetBuffer(vals, &bv, PyBUF_C_CONTIGUOUS)
         PyObject_GetBuffer(idx, &bi, PyBUF_C_CONTIGUOUS)
         if k == 1:
-            _extreme_f32(<const float *>ba.buf, <float *>bv.buf, <long long *>bi.buf, outer,
-                         mid, inner, is_max)
+            _extreme(<const float *>ba.buf, <float *>bv.buf, <long long *>bi.buf, outer, mid,
+                     inner, is_max)
         else:
-            _extreme_f64(<const double *>ba.buf, <double *>bv.buf, <long long *>bi.buf, outer,
-                         mid, inner, is_max)
+            _extreme(<const double *>ba.buf, <double *>bv.buf, <long long *>bi.buf, outer,
+                     mid, inner, is_max)
         PyBuffer_Release(&bv)
         PyBuffer_Release(&bi)
         return vals, idx
@@ -582,33 +571,16 @@ MAX_MM_SMALL_BYTES = MAX_MM_BYTES
 cdef inline int _kindmm(object a, Py_buffer *b):
     """Fill ``b`` (strided) from a 2-D or 3-D ndarray ``a``: 1 float32, 2 float64, 0
     (nothing held) otherwise, or when a stride is not a multiple of the item size."""
-    cdef const char *f
-    cdef char c
-    cdef int i
-    if type(a) is not _ndarray:
+    cdef int i, k
+    if not _acquire(a, b, PyBUF_STRIDES | PyBUF_FORMAT):
         return 0
-    try:
-        PyObject_GetBuffer(a, b, PyBUF_STRIDES | PyBUF_FORMAT)
-    except (BufferError, ValueError, TypeError):
-        return 0
-    f = b.format
-    c = 0
-    if (b.ndim == 2 or b.ndim == 3) and f != NULL:
-        c = f[0]
-        if c == b'<' or c == b'=' or c == b'@':
-            c = f[1]
-            if f[2] != 0:
-                c = 0
-        elif f[1] != 0:
-            c = 0
-    if (c == b'f' and b.itemsize == 4) or (c == b'd' and b.itemsize == 8):
-        for i in range(b.ndim):
-            if b.strides[i] % b.itemsize:
-                break
-        else:
-            return 1 if c == b'f' else 2
-    PyBuffer_Release(b)
-    return 0
+    k = _float_kind(b) if b.ndim == 2 or b.ndim == 3 else 0
+    for i in range(b.ndim if k else 0):
+        if b.strides[i] % b.itemsize:
+            k = 0
+    if k == 0:
+        PyBuffer_Release(b)
+    return k
 
 
 def mm_small(x, y, bias=None):
@@ -618,21 +590,17 @@ def mm_small(x, y, bias=None):
     MAX_MM_BYTES / itemsize multiply-adds in all, an empty product, a ``bias`` (2-D only)
     that is not a C-contiguous (N,) array of the same dtype (``_smallmm.h``: the arithmetic)."""
     cdef Py_buffer bx, by, bb, bo
-    cdef int kx, ky, kb, nd
+    cdef int kx, kb, nd
     cdef Py_ssize_t M, K, N, isz, B = 1, bi, sxb = 0, syb = 0
     cdef void *pb = NULL
     cdef void *yc = NULL
     cdef bint has_b = False
-    kx = _kindmm(x, &bx)
+    kx = _get_pair(x, y, &bx, &by, True)
     if kx == 0:
-        return None
-    ky = _kindmm(y, &by)
-    if ky == 0:
-        PyBuffer_Release(&bx)
         return None
     try:
         nd = bx.ndim
-        if ky != kx or by.ndim != nd:
+        if by.ndim != nd:
             return None
         if nd == 3:
             B = bx.shape[0]
@@ -842,22 +810,14 @@ def view_shape(tuple args, Py_ssize_t numel):
     sizes, a size that does not fit) returns None: the caller's general path then resolves
     it or raises torch's error."""
     cdef Py_ssize_t i, n, s, p = 1, neg = -1
-    cdef object o
     if not args:
         return None  # x.view(): torch's "missing size" error comes from the general path
-    if len(args) == 1 and type(args[0]) is not int:
-        o = args[0]
-        if type(o) is not tuple:
-            if not isinstance(o, (tuple, list)):
-                return None
-            o = tuple(o)
-        args = <tuple>o
+    args = _int_seq(args)
+    if args is None:
+        return None
     n = len(args)
     for i in range(n):
-        o = args[i]
-        if type(o) is not int:
-            return None
-        s = o
+        s = args[i]
         if s < 0:
             if s != -1 or neg >= 0:
                 return None
