@@ -104,3 +104,12 @@ def test_overflowing_values_are_still_computed():
     assert x.sum().item() == math.inf
     assert ctorch.fmod(ctorch.tensor([1.0]), ctorch.tensor([0.0])).isnan().all()
     assert ctorch.tensor([70000.0]).half().exp().item() == math.inf
+
+
+def test_creation_and_casts_past_float32_range_are_silent():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert ctorch.tensor([3e300]).item() == math.inf
+        assert ctorch.tensor([[1e39, 2.0]])[0, 0].item() == math.inf
+        assert ctorch.tensor([3e300 + 1j]).real.item() == math.inf
+        assert ctorch.tensor([3e300], dtype=ctorch.float64).to(ctorch.float32).item() == math.inf

@@ -512,3 +512,34 @@ def test_mm_small_batches_are_the_per_matrix_products(dt):
     out = ctorch.bmm(xr, wb)
     assert out.grad_fn.name() == "BmmBackward0"
     np.testing.assert_array_equal(out.detach().numpy(), got)
+
+
+# ------------------------------------------------------------------ clamp / to(dtype)
+def test_clamp_number_bounds_fast_path_matches_torch():
+    torch = pytest.importorskip("torch")
+    vals = [-2.0, -0.5, 0.0, 0.3, 2.0, np.nan, np.inf, -np.inf]
+    for cdt, tdt in ((ctorch.float32, torch.float32), (ctorch.float64, torch.float64)):
+        x, t = ctorch.tensor(vals, dtype=cdt), torch.tensor(vals, dtype=tdt)
+        for lo, hi in [(0.1, 0.9), (None, 0.5), (-1, None), (1.0, 0.0), (np.nan, 1.0), (0, 1)]:
+            r, q = x.clamp(lo, hi), t.clamp(lo, hi)
+            assert r.dtype == cdt
+            np.testing.assert_array_equal(r.numpy(), q.numpy())
+    x = ctorch.randn(3)
+    y = x.clamp(min=-10.0)
+    y[0] = 100.0  # a new tensor, not a view of x
+    assert x[0].item() != 100.0
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
+        x.clamp()
+    assert ctorch.randn(2, requires_grad=True).clamp(0, 1).grad_fn.name() == "ClampBackward1"
+
+
+def test_to_float_dtype_fast_path():
+    x = ctorch.randn(3, 4)
+    assert x.to(ctorch.float32) is x
+    y = x.to(ctorch.float64)
+    assert y.dtype == ctorch.float64 and np.array_equal(y.numpy(), x.numpy().astype(np.float64))
+    assert ctorch.tensor([1, 2]).to(ctorch.float32).dtype == ctorch.float32
+    xr = x.clone().requires_grad_()
+    assert xr.to(ctorch.float64).grad_fn.name() == "ToCopyBackward0"
+    with ctorch.no_grad():
+        assert not xr.to(ctorch.float64).requires_grad

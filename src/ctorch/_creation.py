@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype as D
 from . import _memfmt as MF
 from . import _warnings
-from ._backend import xp_of
+from ._backend import fp_quiet, xp_of
 from ._core._smallops import plain_shape as _plain_shape
 from ._device import CPU, as_device, unsupported
 from ._random import gen_for
@@ -104,10 +104,11 @@ def _infer_np(data, exact: bool = False, target=None):
         return a
     if exact and a.dtype.kind in "fciubV":
         return a
+    # (to the default dtype: values past float32's range become inf silently, as torch's)
     if a.dtype == np.float64 and not isinstance(data, (np.floating,)):
-        return a.astype(D.to_numpy_dtype(D.get_default_dtype()))
+        return fp_quiet(a.astype, D.to_numpy_dtype(D.get_default_dtype()))
     if a.dtype.kind == "c" and not isinstance(data, np.complexfloating):
-        return a.astype(D.to_numpy_dtype(D.get_default_dtype().to_complex()))
+        return fp_quiet(a.astype, D.to_numpy_dtype(D.get_default_dtype().to_complex()))
     if a.dtype.kind in "iu" and not isinstance(data, (np.integer, np.ndarray)):
         return a.astype(np.int64)
     if a.dtype.kind in "US":

@@ -7,12 +7,15 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import xp_of
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device
 from .binary import _g, _lhs, _meta, _operand, _res_dtype
 
 _wrap = Tensor._make
 _nd = np.ndarray
+_maximum, _minimum = np.maximum, np.minimum
 
 
 # ------------------------------------------------------------------ comparisons & logic
@@ -256,7 +259,23 @@ def _clamp_arr(x, lo, hi):
     return r.astype(dt, copy=False)
 
 
+_SCALAR = (int, float, type(None))
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def clamp(input, min=None, max=None):  # noqa: A002
+    a = input._a
+    if (
+        type(min) in _SCALAR
+        and type(max) in _SCALAR
+        and (min is not None or max is not None)
+        and type(a) is _nd
+        and a.dtype in _FLOATS
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):  # number bounds on a float32/float64 CPU tensor, nothing to record: _clamp_arr's ufuncs
+        r = a if min is None else _maximum(a, min)  # (Python numbers keep a's dtype)
+        return _wrap(r if max is None else _minimum(r, max))  # (a new array: one bound is set)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._a.dtype.kind == "c":

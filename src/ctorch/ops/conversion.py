@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _memfmt as MF
 from .. import _warnings
-from .._backend import xp_of
+from .._backend import fp_quiet, xp_of
 from .._device import as_device, unsupported
 from .._device import device as _device_cls
 from .._half import convert
@@ -142,8 +142,32 @@ def to_impl(x: Tensor, dt, dev, copy: bool, fmt=None) -> Tensor:
     return _wrap(_convert_array(a, dt, dev, copy, fmt))
 
 
+_FLOAT_TARGETS = (np.dtype(np.float32), np.dtype(np.float64))
+_PLAIN = (
+    *_FLOAT_TARGETS,
+    *(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8)),
+)
+
+
 def to(self: Tensor, *args, **kwargs) -> Tensor:
     """``to(dtype)``, ``to(device[, dtype])``, ``to(other)``, with ``non_blocking``/``copy``."""
+    if not kwargs and len(args) == 1 and type(args[0]) is D.dtype:
+        # x.to(float32/float64) of a plain C-ordered CPU float/int tensor, nothing to record:
+        # one astype (the cast _convert_raw makes), no argument parsing or layout rules
+        a = self._a
+        if (
+            type(a) is np.ndarray
+            and a.dtype in _PLAIN
+            and not (state.enabled and self._rg)
+            and a.flags.c_contiguous
+            and a.size
+            and 1 not in a.shape
+        ):
+            npdt = D.to_numpy_dtype(args[0])
+            if npdt == a.dtype:
+                return self
+            if npdt in _FLOAT_TARGETS:  # (overflow to inf silently, as torch casts)
+                return _wrap(fp_quiet(a.astype, npdt))
     dt = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
     copy = bool(kwargs.pop("copy", False))
