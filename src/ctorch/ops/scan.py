@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import fp_quiet, xp_of
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ._util import make_contiguous, wrap_dim
@@ -22,10 +23,13 @@ def _scan(fn, a, ax, dt=None):
     on the CPU, reduced-precision floats accumulate in float64 and round once at the end (a
     float32 running sum drifts: 1e5 normal values end ~1e-4 away from torch's)."""
     dt = a.dtype if dt is None else np.dtype(dt)
-    if dt.kind in "fV" and dt.itemsize < 8:
-        with np.errstate(over="ignore", invalid="ignore"):  # inf / inf - inf = NaN: as torch
-            return fn(a, axis=ax, dtype=np.float64).astype(dt)
+    if dt.kind in "fV" and dt.itemsize < 8:  # (inf / inf - inf = NaN silently: as torch)
+        return fp_quiet(_scan_wide, fn, a, ax, dt)
     return fp_quiet(fn, a, axis=ax, dtype=dt)
+
+
+def _scan_wide(fn, a, ax, dt):
+    return fn(a, axis=ax, dtype=np.float64).astype(dt)
 
 
 class Cumsum(Function):
@@ -48,6 +52,8 @@ def cumsum(input, dim, *, dtype=None):
     dt = _sum_dtype(input._a, dtype)
     if input._a.ndim == 0:
         return input.to(D.from_numpy_dtype(dt)).clone()
+    if not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
+        return _wrap(_scan(xp_of(input._a).cumsum, input._a, ax, dt))  # nothing to record
     return Cumsum.apply(input, ax, dt)
 
 
