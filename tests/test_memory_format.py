@@ -596,3 +596,10 @@ def test_adaptive_max_pool2d_indices_channels_last():
         yt, it = TF.adaptive_max_pool2d(t, size, return_indices=True)
         assert yc.stride() == yt.stride() and ic.stride() == it.stride()
         np.testing.assert_array_equal(ic.numpy(), it.numpy())
+
+
+def test_contiguous_takes_the_format_by_keyword_only():
+    x = ctorch.randn(2, 3, 4, 5)
+    with pytest.raises(TypeError, match="positional argument"):  # torch: TypeError too
+        x.contiguous(ctorch.channels_last)
+    assert x.contiguous(memory_format=ctorch.channels_last).stride() == (60, 1, 15, 3)

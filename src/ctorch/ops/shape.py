@@ -432,7 +432,7 @@ def narrow(input, dim: int, start, length: int):
     return input[idx]
 
 
-def contiguous(input, memory_format=None):
+def contiguous(input, *, memory_format=None):  # (keyword-only, as torch)
     """``input`` itself when contiguous in ``memory_format`` (default ``contiguous_format``),
     else a copy laid out so (``channels_last``: 4-D only, ``channels_last_3d``: 5-D only)."""
     a = input._a
