@@ -585,3 +585,37 @@ def test_index_reduce_edge_cases(op):
 def test_scatter_src_dtype_must_match(op):
     ec, et = _raises_like(op, RuntimeError)
     assert str(ec) == str(et)
+
+
+# ------------------------------------------------------------------ errors found by a
+# differential sweep of no-argument Tensor methods on 0-d, empty, NaN, int and bool inputs
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.tensor([[True, False, True]]).argmax(),
+        lambda L: L.tensor([[True, False, True]]).argmin(1),
+        lambda L: L.tensor([[True, False, True]]).median(),
+        lambda L: L.tensor([[True, False, True]]).nanmedian(),
+        lambda L: L.tensor([[True, False, True]]).median(1),
+        lambda L: L.tensor([[True, False]]).trace(),
+        lambda L: L.tensor(1.5).flipud(),
+        lambda L: L.tensor([1.0]).fliplr(),
+        lambda L: L.tensor([1.0, 2.0]).adjoint(),
+    ],
+)
+def test_refusals_match_torch(call):
+    with pytest.raises(Exception) as ours:
+        call(ctorch)
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    assert type(ours.value).__name__ == type(theirs.value).__name__.lstrip("_")
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_adjoint_of_0d_is_the_conjugate_with_torchs_warning():
+    with pytest.warns(UserWarning, match="adjoint\\(\\) is deprecated on 0-D tensors"):
+        r = ctorch.tensor(3 + 1j).adjoint()
+    assert r.item() == 3 - 1j
+    with pytest.warns(UserWarning):
+        assert ctorch.tensor(1.5).adjoint().item() == 1.5
+    np.testing.assert_array_equal(ctorch.eye(2).adjoint().numpy(), np.eye(2))

@@ -357,10 +357,14 @@ def flip(input, dims, *more):
 
 
 def fliplr(input):
+    if input._a.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 def flipud(input):
+    if input._a.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
 
 
@@ -539,6 +543,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def trace(input):
+    if input._a.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if input._a.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._a.ndim}")
     shape = input._a.shape

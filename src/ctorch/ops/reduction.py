@@ -486,6 +486,8 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
     """argmax (is_max) or argmin: the first NaN wins, as in torch; dim=None flattens."""
     name = "argmax" if is_max else "argmin"
     a = input._a
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if type(dim) is int and type(a) is _nd and a.ndim:  # small float32/float64: compiled
         r = _small_extreme(a, wrap_dim(dim, a.ndim, name), is_max)
         if r is not None:

@@ -173,11 +173,19 @@ class _EvenNanmedian(_EvenMedian):
     _node_name = "NanmedianBackward0"
 
 
+def _no_bool(input, dim) -> None:
+    if input._a.dtype.kind == "b":  # torch has no bool median kernel
+        name = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+
+
 def median(input, dim=None, keepdim=False):
+    _no_bool(input, dim)
     return _median(input, dim, keepdim, False, "median")
 
 
 def nanmedian(input, dim=None, keepdim=False):
+    _no_bool(input, dim)
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
