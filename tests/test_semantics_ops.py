@@ -619,3 +619,40 @@ def test_adjoint_of_0d_is_the_conjugate_with_torchs_warning():
     with pytest.warns(UserWarning):
         assert ctorch.tensor(1.5).adjoint().item() == 1.5
     np.testing.assert_array_equal(ctorch.eye(2).adjoint().numpy(), np.eye(2))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.tensor([True]) - L.tensor([1]),
+        lambda L: L.tensor([1]) - L.tensor([True]),
+        lambda L: L.tensor([1]) - True,
+        lambda L: 1.5 - L.tensor([True]),
+        lambda L: L.tensor([True]) - True,
+        lambda L: L.tensor([1]).sub_(True),
+        lambda L: L.tensor([[True, False]]).topk(1),
+        lambda L: L.zeros(0, 3).split(-1),
+        lambda L: L.ones(2, 3).split(0),
+        lambda L: L.zeros(0, 3).tensor_split(-1),
+        lambda L: L.ones(2, 3).tensor_split(0),
+        lambda L: L.zeros(0).hsplit(-1),
+        lambda L: L.zeros(0, 3).repeat_interleave(-1),
+        lambda L: L.ones(2, 3).repeat_interleave(L.tensor([1, -1]), 0),
+        lambda L: L.ones(2, 3).sum_to_size(-1),
+        lambda L: L.ones(2, 3).sum_to_size(2, 2),
+    ],
+)
+def test_more_refusals_match_torch(call):
+    with pytest.raises(Exception) as ours:
+        call(ctorch)
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    assert type(ours.value).__name__ == type(theirs.value).__name__.lstrip("_")
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_allowed_neighbours_still_work():
+    assert ctorch.zeros(0, 3).split(0)[0].shape == (0, 3)
+    np.testing.assert_array_equal(ctorch.ones(2, 3).sum_to_size(1, 3).numpy(), [[2, 2, 2]])
+    np.testing.assert_array_equal(ctorch.ones(2, 3).sum_to_size(3).numpy(), [2, 2, 2])
+    assert (ctorch.tensor([2]) - 1).item() == 1

@@ -333,7 +333,7 @@ def attach(T) -> None:
     T.new_empty = _new("empty")
     T.new_full = _new_full
     T.new_tensor = _new_tensor
-    T.sum_to_size = lambda s, *size: sum_to_shape(s, S._shape_args(size, "sum_to_size"))
+    T.sum_to_size = _sum_to_size
     T.apply_ = _apply_
     T.map_ = _map_
     T.conj = lambda s: _wrap(xp_of(s._a).conj(s._a)) if s.is_complex() else s
@@ -375,6 +375,16 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     if isinstance(device, int):
         dev = as_device(f"cuda:{device}")
     return C.to_impl(self, None, dev, False, memory_format)
+
+
+def _sum_to_size(self, *size):
+    """``Tensor.sum_to_size``: summed down to ``size``, which must expand to this shape."""
+    shape = S._shape_args(size, "sum_to_size")
+    have = self._a.shape
+    lead = len(have) - len(shape)
+    if lead < 0 or any(s != 1 and s != have[lead + i] for i, s in enumerate(shape)):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(have)}}}.")
+    return sum_to_shape(self, shape)
 
 
 def _adjoint(self):

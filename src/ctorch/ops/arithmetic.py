@@ -274,18 +274,26 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def _refuse_bool_sub(a, b) -> None:
-    """torch has no bool subtraction (NumPy would raise a TypeError of its own)."""
-    if type(b) is bool or (isinstance(b, Tensor) and b._a.dtype.kind == "b"):
+    """torch has no bool subtraction: not with two bool operands (tensors or Python bools;
+    NumPy would raise a TypeError of its own), and not with one bool operand either (NumPy
+    would compute it in int64)."""
+    ab = isinstance(a, Tensor) and a._a.dtype.kind == "b"
+    bb = type(b) is bool or (isinstance(b, Tensor) and b._a.dtype.kind == "b")
+    if ab and bb:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead."
+        )
+    if ab or bb:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
 
 
 def sub(input, other, *, alpha=1, out=None):
     a, b = _lhs(input, other, "sub")
-    if a._a.dtype.kind == "b":
-        _refuse_bool_sub(a, b)
+    _refuse_bool_sub(a, b)
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     if out is not None:
@@ -536,7 +544,7 @@ def binary_inplace(self: Tensor, op: int, other, name: str):
         return inplace(self, name, lambda: fn(self, other), other)
     check_writable(self, name)
     o = _other(other, self, name)
-    if op == SUB and self._a.dtype.kind == "b":
+    if op == SUB:
         _refuse_bool_sub(self, o)
     dt = _res_dtype(self, o)
     if op == DIV and dt.kind in "biu":

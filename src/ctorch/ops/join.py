@@ -243,8 +243,12 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     n = tensor._a.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
         s = int(split_size_or_sections)
-        if s <= 0 and n > 0:
+        if s < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n > 0:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         sizes = ([min(s, n - i) for i in range(0, n, s)] if s > 0 else []) or [
             0
         ]  # torch: one empty piece
@@ -305,6 +309,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input._a.shape[d]
     if isinstance(indices_or_sections, numbers.Integral):
         k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
         return split(input, sizes, d)
@@ -444,6 +450,11 @@ def repeat_interleave(input, repeats, dim=None):
         reps = repeats._a
     else:
         reps = int(repeats)
+    if hasattr(reps, "any"):  # (torch's two messages: a tensor of repeats, a number)
+        if (reps < 0).any():
+            raise RuntimeError("repeats can not be negative")
+    elif reps < 0:
+        raise RuntimeError("Repeats must be non-negative")
     idx = xp.repeat(xp.arange(input._a.shape[d]), reps)
     from .indexing import index_select
 

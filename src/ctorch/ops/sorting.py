@@ -66,6 +66,8 @@ def msort(input):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    if input._a.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, input._a.ndim, "topk")
     n = input._a.shape[d] if input._a.ndim else 1
     if not 0 <= k <= n:
