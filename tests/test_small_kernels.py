@@ -343,6 +343,12 @@ def test_view_fast_paths_match_torch_strides_and_errors():
     assert y._base is x and y[0, 3, 0].item() == 5.0
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         y.add_(1)
+    # no element repeats: a writable view, as torch's (x.expand(x.shape), a new leading 1)
+    z = ctorch.ones(2, 3)
+    z.expand(2, 3).add_(1)
+    w = ctorch.ones(3)
+    w.expand(1, 3).add_(1)
+    assert z.sum().item() == 12.0 and w.sum().item() == 6.0
     for bad in [(0, 1), (0, 0, 1), (0, 1, 3)]:
         with pytest.raises((RuntimeError, IndexError)):
             x.permute(*bad)

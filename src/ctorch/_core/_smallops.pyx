@@ -145,15 +145,11 @@ def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
     """``gy * f'(x)`` for UN_* op ``op`` (``y`` its forward output) as a new array, or None
     (see the module docstring; also None when the op has no backward kernel)."""
     cdef Py_buffer bg, bx, by
-    cdef int kg, kx, ky
+    cdef int kg, ky
     if op < 0 or op >= CT_UN_COUNT or not ct_unary_has_backward(op):
         return None
-    kg = _get(gy, &bg)
+    kg = _get_pair(gy, x, &bg, &bx, False)
     if kg == 0:
-        return None
-    kx = _get(x, &bx)
-    if kx == 0:
-        PyBuffer_Release(&bg)
         return None
     ky = _get(y, &by)
     if ky == 0:
@@ -161,7 +157,7 @@ def unary_backward(int op, gy, x, y, double a=0.0, double b=0.0):
         PyBuffer_Release(&bx)
         return None
     try:
-        if kx != kg or ky != kg or bx.len != bg.len or by.len != bg.len:
+        if ky != kg or bx.len != bg.len or by.len != bg.len:
             return None
         _bounds(op, &a, &b)
         return _new_out(gy.shape, gy.dtype, CT_K_UNARY_BACKWARD, op, &bg, &bx, &by, a, b, 0)
@@ -518,20 +514,14 @@ def extreme_small(a, Py_ssize_t ax, bint is_max):
     a NaN wins at the first NaN. ``(values, indices)`` new arrays without axis ``ax``, or None
     (see the module docstring; also None for an empty array or extent)."""
     cdef Py_buffer ba, bv, bi
-    cdef Py_ssize_t outer = 1, mid, inner = 1, i, nd
+    cdef Py_ssize_t outer, mid, inner
     cdef int k = _get(a, &ba)
     if k == 0:
         return None
     try:
         shape = a.shape
-        nd = len(shape)
-        if ax < 0 or ax >= nd or ba.len == 0:
+        if ax < 0 or ba.len == 0 or not _omi_of(shape, ax, &outer, &mid, &inner):
             return None
-        mid = shape[ax]
-        for i in range(ax):
-            outer *= <Py_ssize_t>shape[i]
-        for i in range(ax + 1, nd):
-            inner *= <Py_ssize_t>shape[i]
         oshape = shape[:ax] + shape[ax + 1:]
         vals = _empty(oshape, a.dtype)
         idx = _empty(oshape, _int64)
@@ -916,17 +906,16 @@ def expand_shape(tuple args, tuple shape):
     return tuple(out)
 
 
-def expand_view(a, tuple args):
-    """``expand(*args)`` of a C-contiguous, non-empty NumPy array ``a`` as a read-only view
-    (``np.broadcast_to``'s result, built directly: 0.7 us instead of 2.4), or None (other
-    arrays, sizes ``expand_shape`` does not take)."""
+def expand_view(a, tuple target):
+    """The expand of a C-contiguous, non-empty NumPy array ``a`` to ``target`` (what
+    ``expand_shape`` gave) as a view, built directly (0.7 us where ``np.broadcast_to`` takes
+    2.4), or None for other arrays. Read-only when an element repeats (a dim of 1 grown, as
+    torch refuses in-place writes there); writable otherwise, as torch's view is."""
     cdef Py_ssize_t i, n, nd, lead
-    if type(a) is not _ndarray:
+    cdef bint repeats = False
+    if type(a) is not _ndarray or a.size == 0 or not a.flags.c_contiguous:
         return None
     shape = a.shape
-    target = expand_shape(args, shape)
-    if target is None or a.size == 0 or not a.flags.c_contiguous:
-        return None
     n = len(target)
     nd = len(shape)
     lead = n - nd
@@ -935,10 +924,12 @@ def expand_view(a, tuple args):
     for i in range(n):
         if i < lead or (shape[i - lead] == 1 and target[i] != 1):
             strides.append(0)
+            repeats = repeats or target[i] > 1
         else:
             strides.append(st[i - lead])
     r = _ndarray(target, a.dtype, a, 0, tuple(strides))
-    r.flags.writeable = False
+    if repeats or not a.flags.writeable:
+        r.flags.writeable = False
     return r
 
 

@@ -340,14 +340,12 @@ def unsqueeze(input, dim: int):
 def expand(input, *sizes):
     a = input._a
     if not (state.enabled and input._rg):
-        r = _expand_view(a, sizes)  # a C-contiguous NumPy array: the view built directly
-        if r is not None:
-            return input._view_of(r)
         target = _expand_shape(sizes, a.shape)
         if target is not None:  # plain valid sizes, nothing to record
             if target == a.shape:
                 return input._view_of(a.view())
-            return input._view_of(xp_of(a).broadcast_to(a, target))
+            r = _expand_view(a, target)  # a C-contiguous NumPy array: built directly
+            return input._view_of(r if r is not None else xp_of(a).broadcast_to(a, target))
     sizes = _shape_args(sizes, "expand")
     nd = a.ndim
     if len(sizes) < nd:
