@@ -482,7 +482,7 @@ def _laid_out_like(input, memory_format, make):
     memory-order shape, whose values (random ones too, as torch's fills walk memory) are
     copied into a tensor with the right strides."""
     a = input._a
-    if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+    if memory_format is None and MF.plain_c(a):
         return make(a.shape)
     st = MF.like_strides(a, MF.as_format(memory_format))
     if st is None:
@@ -555,21 +555,13 @@ def _like_of(create, fill=None, np_fn=None):
         input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
     ):
         a = input._a
-        if (
-            np_fn is not None
-            and dtype is None
-            and device is None
-            and memory_format is None
-            and type(a) is np.ndarray
-            and a.flags.c_contiguous
-            and a.size
-            and 1 not in a.shape
-        ):  # a C-ordered CPU input, nothing asked for: the same layout, at once
-            t = _wrap(np_fn(a.shape, a.dtype))
-            return t.requires_grad_(True) if requires_grad else t
-        dt, dev = _like(input, dtype, device)
-        if memory_format is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+        if memory_format is None and MF.plain_c(a):  # C order in, C order out
+            if np_fn is not None and dtype is None and device is None and type(a) is np.ndarray:
+                t = _wrap(np_fn(a.shape, a.dtype))  # a CPU input, nothing asked: at once
+                return t.requires_grad_(True) if requires_grad else t
+            dt, dev = _like(input, dtype, device)
             return create(a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+        dt, dev = _like(input, dtype, device)
         if fill is not None and MF.like_strides(a, MF.as_format(memory_format)):
             r = empty_like(input, dtype=dt, device=dev, memory_format=memory_format)
             fill(r)

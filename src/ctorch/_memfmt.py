@@ -195,6 +195,13 @@ def _canonical_c(shape, strides, item) -> bool:
     return True
 
 
+def plain_c(a) -> bool:
+    """``a`` C-ordered, non-empty and without size-1 dims (whose strides torch keeps as they
+    are): every layout rule then gives C order, so the common paths of clone, ``*_like`` and
+    ``to`` need none of them."""
+    return a.flags.c_contiguous and a.size > 0 and 1 not in a.shape
+
+
 def like_strides(a, fmt):
     """The element strides ``empty_like(a, memory_format=fmt)`` gives, or None for C order."""
     if fmt is preserve_format:

@@ -50,7 +50,7 @@ def _convert_array(a, dt, dev, copy, fmt=None):
     """``a`` in dtype ``dt`` on ``dev`` (a copy when ``copy``), laid out as torch's ``_to_copy``
     lays it out: ``preserve_format`` keeps a dense input's strides (a non-dense one's dim
     order), another format gives that format's strides."""
-    if fmt is None and a.flags.c_contiguous and a.size and 1 not in a.shape:
+    if fmt is None and MF.plain_c(a):
         return _convert_raw(a, dt, dev, copy)  # the common case: C order in, C order out
     fmt = MF.as_format(fmt)
     if fmt is MF.preserve_format:
@@ -159,9 +159,7 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
             type(a) is np.ndarray
             and a.dtype in _PLAIN
             and not (state.enabled and self._rg)
-            and a.flags.c_contiguous
-            and a.size
-            and 1 not in a.shape
+            and MF.plain_c(a)
         ):
             npdt = D.to_numpy_dtype(args[0])
             if npdt == a.dtype:

@@ -489,10 +489,10 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
     if a.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
     if type(dim) is int and type(a) is _nd and a.ndim:  # small float32/float64: compiled
-        r = _small_extreme(a, wrap_dim(dim, a.ndim, name), is_max)
+        ax = wrap_dim(dim, a.ndim, name)
+        r = _small_extreme(a, ax, is_max)
         if r is not None:
-            i = r[1]
-            return _wrap(np.expand_dims(i, wrap_dim(dim, a.ndim, name)) if keepdim else i)
+            return _wrap(np.expand_dims(r[1], ax) if keepdim else r[1])
     _no_complex(input, f"{name}()")
     if dim is None:
         a = input._a.reshape(-1)

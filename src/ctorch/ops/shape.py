@@ -464,8 +464,7 @@ def _identity(g):
 
 
 def _clone_preserve(a):
-    # the common case first: C order with no size-1 dim (whose stride could be anything)
-    if a.flags.c_contiguous and a.size and 1 not in a.shape:
+    if MF.plain_c(a):  # the common case first
         return a.copy()
     return MF.copy_as(a, MF.preserve_format)
 
