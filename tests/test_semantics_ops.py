@@ -643,3 +643,11 @@ def test_allowed_neighbours_still_work():
     np.testing.assert_array_equal(ctorch.ones(2, 3).sum_to_size(1, 3).numpy(), [[2, 2, 2]])
     np.testing.assert_array_equal(ctorch.ones(2, 3).sum_to_size(3).numpy(), [2, 2, 2])
     assert (ctorch.tensor([2]) - 1).item() == 1
+
+
+def test_adjoint_function_conjugates_complex_input_as_the_method():
+    z = np.array([[1 + 1j, 2], [3, 4j]], np.complex64)
+    for got in (ctorch.adjoint(ctorch.from_numpy(z)), ctorch.from_numpy(z).adjoint()):
+        np.testing.assert_array_equal(
+            got.numpy(), torch.adjoint(torch.from_numpy(z)).resolve_conj().numpy()
+        )

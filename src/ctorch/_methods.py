@@ -387,23 +387,6 @@ def _sum_to_size(self, *size):
     return sum_to_shape(self, shape)
 
 
-def _adjoint(self):
-    """``Tensor.adjoint``: the conjugate transpose of the last two dims; a 0-d tensor is
-    returned as is with torch's deprecation warning (torch's adjoint of 0-D)."""
-    from .ops import complex as CX
-
-    if self._a.ndim == 0:
-        from . import _warnings
-
-        _warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().")
-        return CX.conj(self) if self.is_complex() else self
-    if self._a.ndim == 1:
-        raise RuntimeError(
-            "tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor."
-        )
-    return CX.conj(self.mT) if self.is_complex() else self.mT
-
-
 def _resize(self, *sizes):
     """The deprecated out-of-place ``Tensor.resize`` (torch's autograd Resize): the same
     elements in a new shape, with torch's warning and error."""
@@ -903,7 +886,6 @@ def attach_complex(T) -> None:
     T.sgn = CX.sgn
     T.isreal = CX.isreal
     T.mH = property(lambda s: CX.conj(s.mT) if s.is_complex() else s.mT)
-    T.adjoint = _adjoint
     from . import _dtype as DT
 
     real_abs_ = T.abs_

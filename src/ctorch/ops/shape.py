@@ -266,7 +266,22 @@ def t(input):
 
 
 def adjoint(input):
-    return transpose(input, -2, -1)
+    """``adjoint`` (function and Tensor method): the conjugate transpose of the last two dims;
+    a 0-d tensor is returned as is (conjugated) with torch's deprecation warning."""
+    from .complex import conj  # (ops.complex builds on this module)
+
+    nd = input._a.ndim
+    if nd == 0:
+        from .. import _warnings
+
+        _warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().")
+        return conj(input) if input._a.dtype.kind == "c" else input
+    if nd == 1:
+        raise RuntimeError(
+            "tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
+    t = transpose(input, -2, -1)
+    return conj(t) if input._a.dtype.kind == "c" else t
 
 
 def permute(input, *dims):
