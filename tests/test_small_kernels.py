@@ -549,3 +549,195 @@ def test_to_float_dtype_fast_path():
     assert xr.to(ctorch.float64).grad_fn.name() == "ToCopyBackward0"
     with ctorch.no_grad():
         assert not xr.to(ctorch.float64).requires_grad
+
+
+# ------------------------------------------------------------------ gather / index_select
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64, np.int32, np.bool_, np.float16])
+def test_take_small_is_gather_and_index_select_for_any_dtype_and_strides(dt):
+    x = (_rng().standard_normal((5, 6, 4)) * 4).astype(dt)
+    for xs in (x, x.transpose(1, 0, 2)[:, :5]):  # C-ordered and strided
+        for d in range(3):
+            n = xs.shape[d]
+            shape = list(xs.shape)
+            shape[d] = 2
+            gi = _rng().integers(0, n, shape)
+            np.testing.assert_array_equal(
+                S.take_small(xs, gi, d, True, True), np.take_along_axis(xs, gi, d)
+            )
+            sel = np.array([n - 1, 0, n - 1])
+            np.testing.assert_array_equal(
+                S.take_small(xs, sel, d, False, False), np.take(xs, sel, d)
+            )
+    # an expanded (stride-0) index, as x.gather(1, i.view(1, 3).expand(8, 3)) builds
+    a = np.arange(128.0, dtype=np.float32).reshape(8, 16)
+    gi = np.broadcast_to(np.array([[0, 2, 3]]), (8, 3))
+    np.testing.assert_array_equal(S.take_small(a, gi, 1, True, True), np.take_along_axis(a, gi, 1))
+
+
+def test_take_small_declines_and_public_ops_keep_torchs_errors():
+    a = np.ones((4, 5), np.float32)
+    assert S.take_small(a, np.array([4]), 0, False, False) is None  # out of range
+    assert S.take_small(a, np.array([-1]), 0, False, False) is None  # negative
+    assert S.take_small(a, np.array([0], np.int32), 0, False, True) is None  # gather: int64 only
+    assert S.take_small(a, np.array([0.0]), 0, False, False) is None  # float index
+    assert S.take_small(a, np.zeros((4, 6), np.int64), 0, True, True) is None  # index too wide
+    assert S.take_small(np.array(["a"], object), np.array([0]), 0, False, False) is None
+    x = ctorch.randn(4, 5)
+    with pytest.raises(RuntimeError, match="index 5 is out of bounds for dimension 1"):
+        x.gather(1, ctorch.tensor([[0, 5]] * 4))
+    with pytest.raises(IndexError, match="index out of range"):
+        x.index_select(0, ctorch.tensor([-1]))
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(ctorch.tensor([[0, 4]]), x)
+
+
+def test_gather_index_select_embedding_fast_paths_equal_the_recorded_paths():
+    torch = _torch()
+    x = ctorch.randn(8, 16)
+    xg = x.clone().requires_grad_()
+    gi = ctorch.tensor([0, 2, 15]).view(1, 3).expand(8, 3)
+    i = ctorch.tensor([[1, 7], [0, 0]])
+    for fast, rec, ref in (
+        (
+            x.gather(1, gi),
+            xg.gather(1, gi),
+            torch.from_numpy(x.numpy()).gather(1, torch.from_numpy(gi.contiguous().numpy())),
+        ),
+        (
+            x.index_select(1, gi[0]),
+            xg.index_select(1, gi[0]),
+            torch.from_numpy(x.numpy()).index_select(1, torch.tensor([0, 2, 15])),
+        ),
+        (
+            F.embedding(i, x),
+            F.embedding(i, xg),
+            torch.nn.functional.embedding(
+                torch.tensor([[1, 7], [0, 0]]), torch.from_numpy(x.numpy())
+            ),
+        ),
+    ):
+        assert fast.shape == rec.shape == ref.shape and fast.is_contiguous()
+        np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+        np.testing.assert_array_equal(fast.numpy(), ref.numpy())
+
+
+# ------------------------------------------------------------------ sort / topk
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64, np.int32])
+@pytest.mark.parametrize("shape", [(8, 16), (3, 5, 4), (7,)])
+def test_sort_small_is_torchs_stable_sort_with_nan_largest(dt, shape):
+    torch = _torch()
+    a = _rng().integers(0, 5, shape).astype(dt)
+    if a.dtype.kind == "f":
+        a[_rng().random(shape) < 0.2] = np.nan
+        a[_rng().random(shape) < 0.1] = np.inf
+        a[_rng().random(shape) < 0.1] = -np.inf
+    t = torch.from_numpy(a)
+    for d in range(len(shape)):
+        for desc in (False, True):
+            want = torch.sort(t, dim=d, descending=desc, stable=True)
+            v, i = S.sort_small(a, d, desc, shape[d])
+            np.testing.assert_array_equal(v, want.values.numpy())
+            np.testing.assert_array_equal(i, want.indices.numpy())
+            got = ctorch.sort(ctorch.tensor(a), d, descending=desc)
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+            k = min(3, shape[d])
+            tk = ctorch.topk(ctorch.tensor(a), k, d, largest=desc)
+            np.testing.assert_array_equal(
+                tk.values.numpy(), torch.topk(t, k, d, largest=desc).values.numpy()
+            )
+            np.testing.assert_array_equal(
+                np.take_along_axis(a, tk.indices.numpy(), d), tk.values.numpy()
+            )
+
+
+def test_descending_sort_puts_nan_before_inf_on_the_general_path_too():
+    # the general path negated the values and mapped NaN to -inf, tying NaN with +inf
+    a = np.array([1.0, np.nan, np.inf, 2.0, np.inf, np.nan, 1.0] * 20, np.float32)  # > MAX_SORT
+    assert S.sort_small(a, 0, True, a.size) is None
+    got = ctorch.sort(ctorch.tensor(a), descending=True)
+    assert np.isnan(got.values.numpy()[:40]).all() and (got.values.numpy()[40:80] == np.inf).all()
+    np.testing.assert_array_equal(got.indices.numpy()[:3], [1, 5, 8])  # stable among NaNs
+    b = ctorch.tensor([True, False, True])
+    np.testing.assert_array_equal(ctorch.sort(b, descending=True).indices.numpy(), [0, 2, 1])
+    big = ctorch.tensor([np.iinfo(np.int64).min, 0, np.iinfo(np.int64).max])
+    np.testing.assert_array_equal(ctorch.sort(big, descending=True).indices.numpy(), [2, 1, 0])
+
+
+def test_sort_small_declines():
+    a = np.ones((4, 5), np.float32)
+    assert S.sort_small(a.T, 0, False, 4) is None  # not C-contiguous
+    assert S.sort_small(a.astype(np.int16), 0, False, 4) is None
+    assert S.sort_small(a, 1, False, 6) is None  # k past the extent
+    assert S.sort_small(np.ones((0, 3), np.float32), 1, False, 0) is None
+    assert S.sort_small(np.ones(S.MAX_SMALL_SIZE + 1, np.float32), 0, False, 1) is None
+
+
+# ------------------------------------------------------------------ var / std / norm
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 16), (3, 5, 4), (7,), ()])
+def test_moments_small_match_the_recorded_path_and_torch(dt, shape):
+    torch = _torch()
+    a = np.asarray(_rng().standard_normal(shape) * 3 + 1).astype(dt)
+    t, u, ug = torch.from_numpy(a), ctorch.tensor(a), ctorch.tensor(a, requires_grad=True)
+    for d in [None, *range(len(shape))]:
+        for kd in (False, True):
+            for corr in (0, 1) if shape else (0,):
+                kw = {"correction": corr, "keepdim": kd}
+                for name in ("var", "std"):
+                    want = getattr(torch, name)(t, d, **kw)
+                    fast = getattr(ctorch, name)(u, d, **kw)
+                    rec = getattr(ctorch, name)(ug, d, **kw)
+                    assert tuple(fast.shape) == tuple(rec.shape) == want.shape
+                    np.testing.assert_allclose(fast.numpy(), rec.detach().numpy(), rtol=1e-14)
+                    np.testing.assert_allclose(fast.numpy(), want.numpy(), rtol=2e-6)
+            want = torch.linalg.vector_norm(t, dim=d, keepdim=kd)
+            for got in (
+                ctorch.norm(u, dim=d, keepdim=kd),
+                ctorch.linalg.vector_norm(u, dim=d, keepdim=kd),
+            ):
+                assert tuple(got.shape) == want.shape
+                np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-6)
+
+
+def test_moments_small_nan_inf_and_overflow():
+    x = np.array([[1, np.nan, 3], [np.inf, 1, 2], [1e30, 0, 0]], np.float32)
+    np.testing.assert_array_equal(ctorch.var(ctorch.tensor(x), 1).numpy()[:2], [np.nan, np.nan])
+    assert ctorch.var(ctorch.tensor(x), 1).numpy()[2] == np.inf  # 3.3e59 past float32, as torch
+    n = ctorch.norm(ctorch.tensor(x), dim=1).numpy()
+    # float64 accumulation: the norm of [1e30, 0, 0] is 1e30 (torch's float32 sum overflows
+    # to inf; ctorch is right here)
+    np.testing.assert_array_equal(n, np.array([np.nan, np.inf, 1e30], np.float32))
+    assert ctorch.var(ctorch.tensor([1e30] * 3)).item() == 0.0  # a constant slice: exactly 0
+    with pytest.warns(UserWarning, match="degrees of freedom"):  # the general path still warns
+        assert np.isnan(ctorch.var(ctorch.tensor([1.0])).item())
+    assert S.moments_small(np.ones((2, 3, 4), np.float32), (0, 2), 0, 1.0, False) is None
+
+
+# ------------------------------------------------------------------ cross-entropy
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("red", ["mean", "sum", "none"])
+def test_cross_entropy_fast_path_equals_the_recorded_path_bitwise(dt, red):
+    torch = _torch()
+    for M, C in [(8, 16), (3, 5), (1, 1), (100, 7)]:
+        x = (_rng().standard_normal((M, C)) * 3).astype(dt)
+        t = _rng().integers(0, C, M)
+        t[0] = -100
+        fast = F.cross_entropy(ctorch.tensor(x), ctorch.tensor(t), reduction=red)
+        rec = F.cross_entropy(ctorch.tensor(x, requires_grad=True), ctorch.tensor(t), reduction=red)
+        np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+        want = torch.nn.functional.cross_entropy(
+            torch.from_numpy(x), torch.from_numpy(t), reduction=red
+        )
+        np.testing.assert_allclose(fast.numpy(), want.numpy(), rtol=1e-5)
+
+
+def test_cross_entropy_fast_path_errors_and_all_ignored():
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(ctorch.randn(3, 4), ctorch.tensor([0, 1, 4]))
+    assert np.isnan(F.cross_entropy(ctorch.randn(3, 4), ctorch.tensor([-100] * 3)).item())
+    assert S.ce_rows_small(np.ones((3, 4), np.float32), np.array([0, 1], np.int64), -100) is None
+    assert S.ce_rows_small(np.ones((3, 4), np.float32), np.array([0, 1, 2], np.int32), -100) is None

@@ -130,6 +130,7 @@ def main(argv=None) -> None:
     ap.add_argument("--calls", type=int, default=4000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sort", action="store_true", help="rows by ratio, slowest first")
+    ap.add_argument("--only", default="", help="comma-separated op names (default: all)")
     args = ap.parse_args(argv)
     import torch
 
@@ -141,14 +142,18 @@ def main(argv=None) -> None:
     va = rng.random(16).astype(np.float32)
     ours, theirs = _ops(ctorch, a, wa, va), _ops(torch, a, wa, va)
     rows = []
+    only = [o for o in args.only.split(",") if o]
     for name in ours:
+        if only and name not in only:
+            continue
         c = _best(ours[name], args.calls, args.rounds)
         t = _best(theirs[name], args.calls, args.rounds)
         rows.append((name, c, t))
     (cs, ci), (ts, ti) = _tiny(ctorch), _tiny(torch)
     n = max(args.calls // 20, 20)
-    rows.append(("tiny MLP train step", _best(cs, n, args.rounds), _best(ts, n, args.rounds)))
-    rows.append(("tiny MLP inference", _best(ci, n, args.rounds), _best(ti, n, args.rounds)))
+    for name, c, t in (("tiny MLP train step", cs, ts), ("tiny MLP inference", ci, ti)):
+        if not only or name in only:
+            rows.append((name, _best(c, n, args.rounds), _best(t, n, args.rounds)))
     if args.sort:
         rows.sort(key=lambda r: r[2] / r[1])
     print(

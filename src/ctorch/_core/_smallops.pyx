@@ -19,6 +19,7 @@ from cpython.buffer cimport (
     PyObject_GetBuffer,
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
+from libc.math cimport sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -735,6 +736,378 @@ def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
     finally:
         for i in range(held):
             PyBuffer_Release(&bp[i])
+
+
+# ---------------------------------------------------------------- cross-entropy rows
+def ce_rows_small(x, t, long long ignore_index):
+    """The per-row losses ``-log_softmax(x)[i, t[i]]`` (0 where ``t[i] == ignore_index``) of
+    small (M, C) C-contiguous float32/float64 logits and C-contiguous int64 targets (M,),
+    with the row kernels ``loss.cross_entropy_forward`` uses (same bits), and the number of
+    rows not ignored: ``(rows, count)``; or None: other arrays or shapes, M or C zero, a
+    target outside [0, C) that is not ``ignore_index`` (the general path raises)."""
+    cdef Py_buffer bx, bt, bo
+    cdef Py_ssize_t M, C, i, count = 0
+    cdef long long tv
+    cdef const long long *tp
+    cdef char *lp
+    cdef int k = _get(x, &bx)
+    if k == 0:
+        return None
+    try:
+        if bx.ndim != 2 or bx.shape[0] == 0 or bx.shape[1] == 0:
+            return None
+        M = bx.shape[0]
+        C = bx.shape[1]
+        if not _acquire(t, &bt, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT):
+            return None
+        try:
+            if _int_kind(&bt) != 8 or bt.ndim != 1 or bt.shape[0] != M:
+                return None
+            tp = <const long long *>bt.buf
+            for i in range(M):
+                tv = tp[i]
+                if tv != ignore_index:
+                    if tv < 0 or tv >= C:
+                        return None
+                    count += 1
+            lp = <char *>malloc(bx.len)
+            if lp == NULL:
+                raise MemoryError()
+            _sm_row(k, True, False, <const char *>bx.buf, NULL, lp, M, C)
+            rows = _empty((M,), x.dtype)
+            PyObject_GetBuffer(rows, &bo, PyBUF_C_CONTIGUOUS)
+            for i in range(M):
+                tv = tp[i]
+                if k == 1:
+                    (<float *>bo.buf)[i] = 0.0 if tv == ignore_index else -(<float *>lp)[i * C + tv]
+                else:
+                    (<double *>bo.buf)[i] = (0.0 if tv == ignore_index
+                                             else -(<double *>lp)[i * C + tv])
+            PyBuffer_Release(&bo)
+            free(lp)
+            return rows, count
+        finally:
+            PyBuffer_Release(&bt)
+    finally:
+        PyBuffer_Release(&bx)
+
+
+# ---------------------------------------------------------------- var / std / 2-norm
+cdef void _moment_lines(const floating *x, floating *out, Py_ssize_t outer, Py_ssize_t mid,
+                        Py_ssize_t inner, int op, double denom) noexcept nogil:
+    """Per (outer, :, inner) line of ``x``, accumulated in float64 and rounded once: op 0
+    the variance (the corrected two-pass sum of ``moments._two_pass``) over ``denom``, op 1
+    its square root, op 2 the 2-norm."""
+    cdef Py_ssize_t o, i, m
+    cdef const floating *p
+    cdef double s, mu, d, c, ss
+    for o in range(outer):
+        for i in range(inner):
+            p = x + o * mid * inner + i
+            ss = 0.0
+            if op == 2:
+                for m in range(mid):
+                    d = p[m * inner]
+                    ss += d * d
+                out[o * inner + i] = <floating>sqrt(ss)
+                continue
+            s = 0.0
+            for m in range(mid):
+                s += p[m * inner]
+            mu = s / mid
+            c = 0.0
+            for m in range(mid):
+                d = p[m * inner] - mu
+                c += d
+                ss += d * d
+            ss = ss - c * c / mid
+            if ss < 0.0:
+                ss = 0.0
+            ss = ss / denom
+            out[o * inner + i] = <floating>(sqrt(ss) if op == 1 else ss)
+
+
+def moments_small(a, tuple axes, int op, double correction, bint keepdim):
+    """op 0 ``var``, 1 ``std`` (with ``correction``), 2 the 2-norm of a small C-contiguous
+    float32/float64 NumPy array over ``axes`` (sorted, in range: one axis or all of them)
+    as a new array of its dtype, float64 accumulation; or None: another array, an empty
+    one, other axes, a divisor ``n - correction`` that is not positive (the general path
+    warns as torch)."""
+    cdef Py_buffer ba, bo
+    cdef Py_ssize_t outer, mid, inner, nd, ax
+    cdef int k = _get(a, &ba)
+    if k == 0:
+        return None
+    try:
+        nd = ba.ndim
+        shape = a.shape
+        if ba.len == 0:
+            return None
+        if len(axes) == nd:
+            outer = 1
+            inner = 1
+            mid = ba.len // ba.itemsize
+            oshape = (1,) * nd if keepdim else ()
+        elif len(axes) == 1:
+            ax = axes[0]
+            if not _omi_of(shape, ax, &outer, &mid, &inner):
+                return None
+            if keepdim:
+                oshape = shape[:ax] + (1,) + shape[ax + 1:]
+            else:
+                oshape = shape[:ax] + shape[ax + 1:]
+        else:
+            return None
+        if op != 2 and mid - correction <= 0:
+            return None
+        out = _empty(oshape, a.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if k == 1:
+            _moment_lines(<const float *>ba.buf, <float *>bo.buf, outer, mid, inner, op,
+                          mid - correction)
+        else:
+            _moment_lines(<const double *>ba.buf, <double *>bo.buf, outer, mid, inner, op,
+                          mid - correction)
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&ba)
+
+
+# ---------------------------------------------------------------- sort / topk
+cdef enum:
+    MAX_SORT = 64  # longest slice the insertion sort below takes
+
+ctypedef fused sortable:
+    float
+    double
+    long long
+    int
+
+
+cdef inline bint _before(sortable a, sortable b, bint desc) noexcept nogil:
+    """Whether ``a`` sorts strictly before ``b``: NaN is the largest value, as torch has it."""
+    if desc:
+        return a > b or (a != a and b == b)
+    return a < b or (b != b and a == a)
+
+
+cdef void _sort_lines(const sortable *x, sortable *v, long long *ix, Py_ssize_t outer,
+                      Py_ssize_t mid, Py_ssize_t inner, Py_ssize_t k, bint desc) noexcept nogil:
+    """The first ``k`` of each (outer, :, inner) slice of ``x`` in stable sorted order: their
+    values to ``v`` and positions to ``ix`` (both (outer, k, inner))."""
+    cdef Py_ssize_t o, i, m, j
+    cdef long long[MAX_SORT] order
+    cdef const sortable *base
+    cdef sortable key
+    for o in range(outer):
+        for i in range(inner):
+            base = x + o * mid * inner + i
+            for m in range(mid):
+                key = base[m * inner]
+                j = m
+                while j > 0 and _before(key, base[order[j - 1] * inner], desc):
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = m
+            for m in range(k):
+                v[(o * k + m) * inner + i] = base[order[m] * inner]
+                ix[(o * k + m) * inner + i] = order[m]
+
+
+cdef inline int _sort_kind(Py_buffer *b) noexcept:
+    """1 float32, 2 float64, 3 int64, 4 int32 (native) items in held buffer ``b``, else 0."""
+    cdef const char *f = b.format
+    cdef char c
+    if f == NULL:
+        return 0
+    c = f[0]
+    if c == b'<' or c == b'=' or c == b'@':
+        c = f[1]
+        if f[2] != 0:
+            return 0
+    elif f[1] != 0:
+        return 0
+    if c == b'f' and b.itemsize == 4:
+        return 1
+    if c == b'd' and b.itemsize == 8:
+        return 2
+    if (c == b'l' or c == b'q') and b.itemsize == 8:
+        return 3
+    if (c == b'i' or c == b'l') and b.itemsize == 4:
+        return 4
+    return 0
+
+
+def sort_small(a, Py_ssize_t ax, bint descending, Py_ssize_t k):
+    """The first ``k`` values of a stable sort of a small C-contiguous float32/float64/int64/
+    int32 NumPy array along axis ``ax`` (in range; NaN largest, as torch) and their int64
+    positions, ``(values, indices)`` new arrays with extent ``k`` at ``ax``; or None: another
+    array, an empty or 0-d one, a slice longer than MAX_SORT, ``k`` outside [0, extent],
+    more than MAX_SMALL elements."""
+    cdef Py_buffer ba, bv, bi
+    cdef Py_ssize_t outer, mid, inner
+    cdef int kind
+    if not _acquire(a, &ba, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT):
+        return None
+    try:
+        kind = _sort_kind(&ba)
+        if kind == 0 or ba.len == 0 or ba.len > MAX_SMALL * ba.itemsize or ba.ndim == 0:
+            return None
+        shape = a.shape
+        if ax < 0 or not _omi_of(shape, ax, &outer, &mid, &inner):
+            return None
+        if mid > MAX_SORT or k < 0 or k > mid:
+            return None
+        oshape = shape[:ax] + (k,) + shape[ax + 1:]
+        vals = _empty(oshape, a.dtype)
+        idx = _empty(oshape, _int64)
+        PyObject_GetBuffer(vals, &bv, PyBUF_C_CONTIGUOUS)
+        PyObject_GetBuffer(idx, &bi, PyBUF_C_CONTIGUOUS)
+        if kind == 1:
+            _sort_lines(<const float *>ba.buf, <float *>bv.buf, <long long *>bi.buf, outer,
+                        mid, inner, k, descending)
+        elif kind == 2:
+            _sort_lines(<const double *>ba.buf, <double *>bv.buf, <long long *>bi.buf, outer,
+                        mid, inner, k, descending)
+        elif kind == 3:
+            _sort_lines(<const long long *>ba.buf, <long long *>bv.buf, <long long *>bi.buf,
+                        outer, mid, inner, k, descending)
+        else:
+            _sort_lines(<const int *>ba.buf, <int *>bv.buf, <long long *>bi.buf, outer,
+                        mid, inner, k, descending)
+        PyBuffer_Release(&bv)
+        PyBuffer_Release(&bi)
+        return vals, idx
+    finally:
+        PyBuffer_Release(&ba)
+
+
+# ---------------------------------------------------------------- gather / index_select
+cdef inline int _int_kind(Py_buffer *b) noexcept:
+    """8 when held buffer ``b`` holds native int64 items, 4 int32, else 0."""
+    cdef const char *f = b.format
+    cdef char c
+    if f == NULL:
+        return 0
+    c = f[0]
+    if c == b'<' or c == b'=' or c == b'@':
+        c = f[1]
+        if f[2] != 0:
+            return 0
+    elif f[1] != 0:
+        return 0
+    if (c == b'l' or c == b'q') and b.itemsize == 8:
+        return 8
+    if (c == b'i' or c == b'l') and b.itemsize == 4:
+        return 4
+    return 0
+
+
+cdef inline void _copy_item(char *dst, const char *src, Py_ssize_t isz) noexcept nogil:
+    if isz == 4:
+        memcpy(dst, src, 4)
+    elif isz == 8:
+        memcpy(dst, src, 8)
+    elif isz == 2:
+        memcpy(dst, src, 2)
+    elif isz == 1:
+        dst[0] = src[0]
+    else:
+        memcpy(dst, src, 16)
+
+
+def take_small(x, index, Py_ssize_t dim, bint gather, bint int64_only):
+    """``gather(x, dim, index)`` (``gather``: ``index`` of x's rank, each output element
+    ``x[i with i[dim] -> index[i]]``) or ``index_select(x, dim, index)`` (a 1-D ``index``)
+    of a small NumPy array ``x`` (a numeric dtype, any strides, rank 1 to 8, ``dim`` in
+    range) as a new C-contiguous array, or None: not NumPy, an index that is not int64 (or
+    int32 unless ``int64_only``), an index shape the op refuses, an index outside
+    ``[0, x.shape[dim])``, more than MAX_SMALL output elements. The general paths raise
+    torch's errors for what this refuses."""
+    cdef Py_buffer bx, bi, bo
+    cdef Py_ssize_t nd, d, total, isz, ik, lim, v, off = 0, ioff = 0, xsd, _j
+    cdef Py_ssize_t[8] oshape
+    cdef Py_ssize_t[8] xs
+    cdef Py_ssize_t[8] ist
+    cdef Py_ssize_t[8] cnt
+    cdef char *dst
+    cdef const char *xb
+    cdef const char *ib
+    cdef bint bad = False
+    if not _acquire(x, &bx, PyBUF_STRIDES | PyBUF_FORMAT):
+        return None
+    try:
+        nd = bx.ndim
+        isz = bx.itemsize
+        if nd < 1 or nd > 8 or dim < 0 or dim >= nd or x.dtype.hasobject:
+            return None
+        if not (isz == 1 or isz == 2 or isz == 4 or isz == 8 or isz == 16):
+            return None
+        if not _acquire(index, &bi, PyBUF_STRIDES | PyBUF_FORMAT):
+            return None
+        try:
+            ik = _int_kind(&bi)
+            if ik == 0 or (int64_only and ik != 8):
+                return None
+            if gather:
+                if bi.ndim != nd:
+                    return None
+                for d in range(nd):
+                    oshape[d] = bi.shape[d]
+                    ist[d] = bi.strides[d]
+                    if d != dim and oshape[d] > bx.shape[d]:
+                        return None
+            else:
+                if bi.ndim != 1:
+                    return None
+                for d in range(nd):
+                    oshape[d] = bx.shape[d]
+                    ist[d] = 0
+                oshape[dim] = bi.shape[0]
+                ist[dim] = bi.strides[0]
+            total = 1
+            for d in range(nd):
+                total *= oshape[d]
+                xs[d] = bx.strides[d]
+                cnt[d] = 0
+            if total > MAX_SMALL:
+                return None
+            lim = bx.shape[dim]
+            xsd = xs[dim]
+            xs[dim] = 0
+            out = _empty(tuple([oshape[d] for d in range(nd)]), x.dtype)
+            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+            dst = <char *>bo.buf
+            xb = <const char *>bx.buf
+            ib = <const char *>bi.buf
+            for _j in range(total):
+                if ik == 8:
+                    v = <Py_ssize_t>(<const long long *>(ib + ioff))[0]
+                else:
+                    v = (<const int *>(ib + ioff))[0]
+                if v < 0 or v >= lim:
+                    bad = True
+                    break
+                _copy_item(dst, xb + off + v * xsd, isz)
+                dst += isz
+                d = nd - 1
+                while d >= 0:
+                    cnt[d] += 1
+                    off += xs[d]
+                    ioff += ist[d]
+                    if cnt[d] < oshape[d]:
+                        break
+                    off -= xs[d] * oshape[d]
+                    ioff -= ist[d] * oshape[d]
+                    cnt[d] = 0
+                    d -= 1
+            PyBuffer_Release(&bo)
+            return None if bad else out
+        finally:
+            PyBuffer_Release(&bi)
+    finally:
+        PyBuffer_Release(&bx)
 
 
 # ---------------------------------------------------------------- basic indices

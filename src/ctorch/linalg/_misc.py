@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._core._smallops import moments_small as _moments_small
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from ..ops import join as J
@@ -160,6 +162,16 @@ def vector_norm(
     """p-norm of ``x`` over ``dim`` (all elements by default): sum(|x|^p)^(1/p), max/min |x|
     for +-inf, the count of non-zeros for 0."""
     op = "linalg.vector_norm"
+    if (
+        ord == 2
+        and dtype is None
+        and out is None
+        and not (grad_state.enabled and x._rg)
+        and _fn_mod._autocast is None
+    ):  # a small 2-norm with nothing to record: one compiled pass (_smallops.moments_small)
+        r = _moments_small(x._a, dims_tuple(dim, x._a.ndim, op), 2, 0.0, keepdim)
+        if r is not None:
+            return _wrap(r)
     if isinstance(ord, str):
         raise RuntimeError(f"{op}: ord must be a number, got {ord!r}")
     if x._a.dtype.kind not in "fc" and x._a.dtype.name != "bfloat16":

@@ -15,6 +15,8 @@ from .. import _dtype as D
 from .. import _warnings
 from .._backend import contiguous, xp_of
 from .._tensor import NestedInput, Tensor, nested_call
+from ..autograd import function as _fn_mod
+from ..autograd.grad_mode import state as _grad_state
 from ..ops import dropout as _dropout_ops
 from ..ops import embedding as _embedding_ops
 from ..ops import linalg as _linalg
@@ -589,7 +591,6 @@ def embedding(
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
     if sparse and weight.requires_grad:
-        from ..autograd.grad_mode import state as _grad_state
         from ..sparse._autograd import EmbeddingSparse  # the weight's gradient is sparse COO
 
         if _grad_state.enabled:
@@ -936,6 +937,19 @@ def cross_entropy(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """Log-softmax + NLL in one fused op; class-index or class-probability targets."""
+    if (
+        weight is None
+        and not label_smoothing
+        and size_average is None
+        and reduce is None
+        and type(target) is Tensor
+        and not (_grad_state.enabled and input._rg)
+        and _fn_mod._autocast is None
+        and reduction in ("mean", "sum", "none")
+    ):  # small (M, C) logits with nothing to record: one compiled call
+        r = _loss.cross_entropy_small(input, target, ignore_index, reduction)
+        if r is not None:
+            return r
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import kernels_for, xp_of
+from .._core._smallops import take_small as _take_small
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -95,5 +96,10 @@ def embedding(
 ) -> Tensor:
     if state.enabled and weight._rg:
         return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
-    _check_indices(input._a, weight._a.shape[0])
+    ia, wa = input._a, weight._a
+    if ia.ndim == 1 or (ia.ndim > 1 and wa.ndim == 2 and ia.flags.c_contiguous):
+        r = _take_small(wa, ia if ia.ndim == 1 else ia.reshape(-1), 0, False, False)
+        if r is not None:  # small lookups: one compiled copy
+            return _wrap(r if ia.ndim == 1 else r.reshape(ia.shape + wa.shape[1:]))
+    _check_indices(ia, weight._a.shape[0])
     return _wrap(weight._a[input._a])

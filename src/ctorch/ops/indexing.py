@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import xp_of
+from .._core._smallops import take_small as _take_small
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _no_grad
 from ..autograd.grad_mode import state as _grad_state
@@ -115,6 +117,14 @@ class Gather(Function):
 
 def gather(input, dim, index, *, sparse_grad=False):
     d = wrap_dim(dim, input._a.ndim, "gather")
+    if (
+        type(index) is Tensor
+        and not (_grad_state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):
+        r = _take_small(input._a, index._a, d, True, True)  # small, nothing to record
+        if r is not None:
+            return _wrap(r)
     _check_index("gather", input, d, index)
     return Gather.apply(input, d, index)
 
@@ -379,6 +389,14 @@ class IndexSelect(Function):
 
 def index_select(input, dim, index):
     d = wrap_dim(dim, input._a.ndim, "index_select")
+    if (
+        type(index) is Tensor
+        and not (_grad_state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):
+        r = _take_small(input._a, index._a, d, False, False)  # small, nothing to record
+        if r is not None:
+            return _wrap(r)
     if not isinstance(index, Tensor):
         index = as_tensor_arg(index, input, "index_select")
     if index._a.ndim > 1:

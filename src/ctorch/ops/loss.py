@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .._backend import kernels_for, xp_of
+from .._core._smallops import ce_rows_small as _ce_rows_small
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
@@ -123,11 +124,31 @@ def _reduce_rows(xp, rows, t, w, ignore_index, reduction, dtype):
         denom = float(xp.where(valid, w[xp.where(valid, t, 0)], 0).sum(dtype=np.float64))
     else:
         denom = float(xp.count_nonzero(valid))
+    return xp.asarray(_mean_value(total, denom), dtype=dtype), denom
+
+
+def _mean_value(total, denom: float) -> float:
+    """``total / denom`` as torch's mean reduction: every target ignored (denom 0) gives
+    0/0 = NaN, x/0 = +-inf, and NaN stays NaN."""
     if denom:
-        val = float(total) / denom
-    else:  # every target ignored: 0/0 = NaN as torch (x/0 = +-inf, NaN stays NaN)
-        val = math.nan if total == 0 or total != total else math.copysign(math.inf, total)
-    return xp.asarray(val, dtype=dtype), denom
+        return float(total) / denom
+    return math.nan if total == 0 or total != total else math.copysign(math.inf, total)
+
+
+def cross_entropy_small(input: Tensor, target: Tensor, ignore_index: int, reduction: str):
+    """Unweighted, unsmoothed cross-entropy of small (M, C) logits and (M,) int64 targets
+    with nothing to record, as ``CrossEntropy.forward`` computes it (the same row kernels
+    and sums), or None when ``_smallops.ce_rows_small`` does not take the arrays."""
+    r = _ce_rows_small(input._a, target._a, ignore_index)
+    if r is None:
+        return None
+    rows, count = r
+    if reduction == "none":
+        return _wrap(rows)
+    total = _sum64(rows)
+    if reduction == "sum":
+        return _wrap(np.asarray(total, dtype=rows.dtype))
+    return _wrap(np.asarray(_mean_value(total, float(count)), dtype=rows.dtype))
 
 
 _add_reduce = np.add.reduce

@@ -19,8 +19,11 @@ import numpy as np
 
 from .. import _warnings
 from .._backend import fp_quiet, xp_of
+from .._core._smallops import moments_small as _moments_small
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from ._util import dims_tuple, make_contiguous, node_variants
 from .reduction import _expand_grad
 
@@ -154,6 +157,10 @@ def _moment(which: str, input: Tensor, dim, unbiased, keepdim, correction):
             return r, mean(input, dim, keepdim)
         return r
     axes = dims_tuple(dim, a.ndim, which)
+    if len(which) == 3 and not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
+        r = _moments_small(a, axes, which == "std", correction, bool(keepdim))  # var/std
+        if r is not None:  # small, nothing to record
+            return Tensor._make(r)
     return _FNS[which].apply(input, axes, correction, bool(keepdim), which)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import fp_quiet, kernels_for, xp_of
 from .._core._smallops import extreme_small as _small_extreme
+from .._core._smallops import moments_small as _moments_small
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -536,6 +537,15 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 # ------------------------------------------------------------------ norm
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    if (
+        (p == "fro" or p == 2)
+        and dtype is None
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):  # a small 2-norm with nothing to record: one compiled pass (_smallops.moments_small)
+        r = _moments_small(input._a, dims_tuple(dim, input._a.ndim, "norm"), 2, 0.0, keepdim)
+        if r is not None:
+            return _wrap(r)
     if dtype is not None:
         input = input.to(dtype)
     if isinstance(p, str):

@@ -12,8 +12,11 @@ import math
 import numpy as np
 
 from .._backend import xp_of
+from .._core._smallops import sort_small as _sort_small
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from ._util import make_contiguous, return_type, wrap_dim
 from .indexing import Gather, _PickAlong
 from .shape import _named
@@ -25,6 +28,7 @@ def _picked(node: str, input, d: int, idx):
     return _named(Gather, node).apply(input, d, idx)
 
 
+_make = Tensor._make
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 
 
@@ -33,17 +37,17 @@ topk_result = return_type("topk")
 
 
 def _argsort(a, ax, descending, stable=True):
+    """The stable order of ``a`` along ``ax``; NaN counts as the largest value (last
+    ascending, first descending), as torch orders it."""
     xp = xp_of(a)
+    kind = {"kind": "stable"} if xp is np else {}
     if descending:
-        if a.dtype.kind == "b":
-            a = a.astype(np.int8)
-        # integers: ~a (-a - 1, max - a for unsigned) reverses the order exactly, with no
-        # overflow at int64's minimum or past int64 for uint64
-        key = ~a if a.dtype.kind in "iu" else -a
-        if a.dtype.kind in "fV":
-            key = xp.where(xp.isnan(a), -xp.inf, key)
-        return xp.argsort(key, axis=ax, kind="stable") if xp is np else xp.argsort(key, axis=ax)
-    return xp.argsort(a, axis=ax, kind="stable") if xp is np else xp.argsort(a, axis=ax)
+        # the ascending stable order of the reversed slice, reversed: largest first (NaN
+        # first, before +inf), equal values still in their original order; exact for every
+        # dtype (no negated key to overflow, and bool needs no cast)
+        n = a.shape[ax]
+        return xp.flip(n - 1 - xp.argsort(xp.flip(a, ax), axis=ax, **kind), ax)
+    return xp.argsort(a, axis=ax, **kind)
 
 
 def sort(input, dim=-1, descending=False, stable=False):
@@ -53,6 +57,10 @@ def sort(input, dim=-1, descending=False, stable=False):
         idx = _wrap(np.zeros((), np.int64))
         return sort_result(_picked("SortBackward0", input, 0, idx), idx)
     d = wrap_dim(dim, input._a.ndim, "sort")
+    if not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
+        r = _sort_small(input._a, d, descending, input._a.shape[d])  # nothing to record
+        if r is not None:
+            return sort_result(_make(r[0]), _make(r[1]))
     idx = _wrap(_argsort(input._a, d, descending).astype(np.int64))
     return sort_result(_picked("SortBackward0", input, d, idx), idx)
 
@@ -77,6 +85,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         return topk_result(
             input.clone() if k else input.reshape(1)[:0], idx if k else idx[None][:0]
         )
+    if not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
+        r = _sort_small(input._a, d, largest, k)  # small, nothing to record
+        if r is not None:
+            return topk_result(_make(r[0]), _make(r[1]))
     idx = _argsort(input._a, d, largest)
     idx = _wrap(xp_of(idx).take(idx, np.arange(k), axis=d).astype(np.int64))
     return topk_result(_picked("TopkBackward0", input, d, idx), idx)
