@@ -741,3 +741,137 @@ def test_cross_entropy_fast_path_errors_and_all_ignored():
     assert np.isnan(F.cross_entropy(ctorch.randn(3, 4), ctorch.tensor([-100] * 3)).item())
     assert S.ce_rows_small(np.ones((3, 4), np.float32), np.array([0, 1], np.int64), -100) is None
     assert S.ce_rows_small(np.ones((3, 4), np.float32), np.array([0, 1, 2], np.int32), -100) is None
+
+
+# ------------------------------------------------------------------ sum / mean / cumsum
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_sum_small_is_numpys_pairwise_sum_bitwise(dt):
+    rng = _rng()
+    for n in [*range(1, 140), 255, 256, 257, 1000, 1024, 4000]:
+        a = (rng.standard_normal(n) * rng.choice([1.0, 1e3, 1e-3])).astype(dt)
+        np.testing.assert_array_equal(S.sum_small(a, False, False, 1.0), np.add.reduce(a))
+        b = a.reshape(1, -1).repeat(3, 0) + np.arange(3, dtype=dt)[:, None]
+        np.testing.assert_array_equal(S.sum_small(b, True, False, 1.0), np.add.reduce(b, 1))
+        np.testing.assert_array_equal(
+            S.sum_small(b, True, True, n),
+            np.true_divide(np.add.reduce(b, 1, keepdims=True), n, dtype=dt),
+        )
+    assert str(S.sum_small(np.array([-0.0], dt), False, False, 1.0)) == "0.0"  # as NumPy, torch
+    assert S.sum_small(np.ones((2, 0), dt), True, False, 1.0) is None
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_sum_mean_cumsum_fast_paths_equal_the_recorded_paths(dt):
+    torch = _torch()
+    rng = _rng()
+    for shape in [(8, 16), (3, 5, 7), (300,), (1,), (2, 129)]:
+        a = (rng.standard_normal(shape) * 100).astype(dt)
+        a.reshape(-1)[0] = np.inf if len(shape) == 2 else a.reshape(-1)[0]
+        x, xg = ctorch.tensor(a), ctorch.tensor(a, requires_grad=True)
+        for name in ("sum", "mean"):
+            for d in (None, -1, len(shape) - 1, 0):
+                for kd in (False,) if d is None else (False, True):
+                    kw = {} if d is None else {"dim": d, "keepdim": kd}
+                    fast = getattr(ctorch, name)(x, **kw)
+                    rec = getattr(ctorch, name)(xg, **kw)
+                    assert fast.shape == rec.shape
+                    np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+                    want = getattr(torch, name)(torch.from_numpy(a), **kw)
+                    np.testing.assert_allclose(fast.numpy(), want.numpy(), rtol=1e-5)
+        for d in range(len(shape)):
+            fast = ctorch.cumsum(x, d)
+            np.testing.assert_array_equal(fast.numpy(), ctorch.cumsum(xg, d).detach().numpy())
+            np.testing.assert_allclose(
+                fast.numpy(), torch.cumsum(torch.from_numpy(a), d).numpy(), rtol=1e-5
+            )
+
+
+# ------------------------------------------------------------------ tensor(list), arange
+def test_list_array_infers_torchs_dtypes_and_rounds_as_numpy():
+    torch = _torch()
+    cases = [
+        [1.0, 2.0, 3.0],
+        [1, 2, 3],
+        [True, False],
+        [1, 2.5],
+        [1e300, -1e300, float("nan"), float("inf")],
+        [3.4028235677973366e38, 3.4028235677973362e38, 3.4028234663852886e38, 1e-46],
+        [2**62, -(2**63)],
+        [0.1, 1 / 3],
+    ]
+    for d in cases:
+        got, want = ctorch.tensor(d), torch.tensor(d)
+        assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1], d
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for other in ([True, 1], [1.0, True], [2**63], [1 + 2j], [np.float32(1)], [[1, 2]], [], (1, 2)):
+        assert S.list_array(other, np.dtype(np.float32)) is None  # the general path's inference
+        if other != [2**63]:
+            assert ctorch.tensor(other).dtype == getattr(
+                ctorch, str(torch.tensor(other).dtype).split(".")[1]
+            )
+    ctorch.set_default_dtype(ctorch.float64)
+    try:
+        assert ctorch.tensor([1.0, 2]).dtype == ctorch.float64
+    finally:
+        ctorch.set_default_dtype(ctorch.float32)
+    t = ctorch.tensor([1.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+
+
+def test_arange_int_fast_path():
+    torch = _torch()
+    for args in [(5,), (2, 9, 3), (0,), (5, 2, -1), (3, 3), (-4, 4, 3)]:
+        got, want = ctorch.arange(*args), torch.arange(*args)
+        assert got.dtype == ctorch.int64
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match="upper bound"):
+        ctorch.arange(5, 2)
+
+
+# ------------------------------------------------------------------ pow 2, masked_fill, overflow
+def test_square_masked_fill_fast_paths_match_torch():
+    torch = _torch()
+    x = ctorch.randn(8, 16)
+    x[0, 0], x[0, 1], x[0, 2] = float("nan"), float("inf"), -0.0
+    tx = torch.from_numpy(x.numpy().copy())
+    np.testing.assert_array_equal((x**2).numpy(), (tx**2).numpy())
+    assert (ctorch.tensor([1, 2]) ** 2).dtype == ctorch.int64
+    m = x > 0.5
+    for v in (0.0, float("inf"), float("nan"), 3, True):
+        got = x.masked_fill(m, v)
+        np.testing.assert_array_equal(
+            got.numpy(), tx.masked_fill(torch.from_numpy(m.numpy()), v).numpy()
+        )
+        assert got.dtype == ctorch.float32 and got.is_contiguous()
+    np.testing.assert_array_equal(
+        ctorch.tensor([1, 2, 3]).masked_fill(ctorch.tensor([False, True, True]), 2.7).numpy(),
+        [1, 2, 2],
+    )
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.zeros(2).fill_(1e39),
+        lambda L: L.full((2,), 1e39),
+        lambda L: L.zeros(2).index_fill(0, L.tensor([0]), 1e39),
+        lambda L: L.where(L.tensor([True]), L.zeros(1), 1e39),
+        lambda L: L.zeros(2, dtype=L.float16).masked_fill(L.tensor([True, False]), 1e5),
+        lambda L: L.zeros(2).masked_fill(L.tensor([True, False]), -1e39),
+        lambda L: L.zeros(2).clamp(max=1e39),
+        lambda L: L.zeros(2, requires_grad=True).clamp(min=-1e39),
+    ],
+)
+def test_a_number_past_a_float_dtype_is_refused_as_torch(fn):
+    torch = _torch()
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        fn(torch)
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        fn(ctorch)
+
+
+def test_inf_nan_and_wide_dtypes_are_still_stored():
+    assert np.isinf(ctorch.zeros(2).fill_(float("inf")).numpy()).all()
+    assert np.isnan(ctorch.full((2,), float("nan")).numpy()).all()
+    assert ctorch.zeros(2, dtype=ctorch.float64).fill_(1e39)[0].item() == 1e39
+    assert np.isinf((ctorch.zeros(2) + 1e39).numpy()).all()  # arithmetic rounds, as torch

@@ -12,6 +12,7 @@ from . import _dtype as D
 from . import _memfmt as MF
 from . import _warnings
 from ._backend import fp_quiet, xp_of
+from ._core._smallops import list_array as _list_array
 from ._core._smallops import plain_shape as _plain_shape
 from ._device import CPU, as_device, unsupported
 from ._random import gen_for
@@ -210,6 +211,11 @@ def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists, scalars, NumPy arrays, tensors)."""
+    if type(data) is list and dtype is None and device is None and _default_device[0] is None:
+        a = _list_array(data, D.to_numpy_dtype(D.get_default_dtype()))
+        if a is not None:  # a short flat list of Python numbers: one compiled pass
+            t = _wrap(a)
+            return t.requires_grad_(True) if requires_grad else t
     if isinstance(data, Tensor):
         _warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
@@ -642,6 +648,19 @@ def arange(
 ):
     if end is None:
         start, end = 0, start
+    if (
+        type(start) is int
+        and type(end) is int
+        and type(step) is int
+        and step > 0
+        and start <= end
+        and dtype is None
+        and out is None
+        and device is None
+        and not requires_grad
+        and _default_device[0] is None
+    ):  # the common arange(n): int64 straight from NumPy
+        return _wrap(np.arange(start, end, step, dtype=np.int64))
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
     if step == 0:

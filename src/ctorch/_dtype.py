@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import math
 
 import ml_dtypes as _ml_dtypes
 import numpy as np
@@ -282,12 +283,33 @@ def wrap_int(v, dt):
     return np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
 
 
+_C_FLOAT_NAMES = {
+    "float16": ("c10::Half", 65504.0),
+    "bfloat16": ("c10::BFloat16", 3.3895313892515355e38),
+    "float32": ("float", 3.4028234663852886e38),
+    "float64": ("double", 1.7976931348623157e308),
+}
+
+
+def _check_float_range(v, dt) -> None:
+    """torch's refusal (c10's ``overflows``) to store a finite Python number beyond a
+    floating dtype's largest value (``fill_(1e39)`` on float32) where a cast would give inf;
+    inf and NaN themselves are stored."""
+    spec = _C_FLOAT_NAMES.get(dt.name)
+    if spec is not None and abs(v) > spec[1] and (type(v) is int or abs(v) != math.inf):
+        raise RuntimeError(f"value cannot be converted to type {spec[0]} without overflow")
+
+
 def checked_int(v, dt):
     """A Python int stored into an integer NumPy dtype ``dt`` (``fill_``, ``full``, item
     assignment) as torch converts it: as it is within ``dt``'s range; for an unsigned ``dt``
     also a negative value down to -max, wrapped by two's complement (uint8 -1 is 255, as
     c10's ``overflows`` allows); else torch's overflow error.  Anything else (floats, bool
-    dtypes) comes back unchanged."""
+    dtypes) comes back unchanged. A Python number into a floating ``dt`` past its range
+    raises as torch does (``_check_float_range``)."""
+    if dt.kind in "fV" and (type(v) is float or type(v) is int):
+        _check_float_range(v, dt)
+        return v
     info = _int_range(v, dt)
     if info is None:
         return v

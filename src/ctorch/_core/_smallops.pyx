@@ -19,7 +19,9 @@ from cpython.buffer cimport (
     PyObject_GetBuffer,
 )
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
-from libc.math cimport sqrt
+from cpython.float cimport PyFloat_AsDouble
+from cpython.long cimport PyLong_AsLongLong, PyLong_AsLongLongAndOverflow
+from libc.math cimport INFINITY, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -738,6 +740,84 @@ def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
             PyBuffer_Release(&bp[i])
 
 
+# ---------------------------------------------------------------- tensor(list)
+cdef object _bool_dt = np.dtype(np.bool_)
+
+
+def list_array(data, fdtype):
+    """A new 1-D array of a non-empty flat list of Python numbers with torch's dtype
+    inference: all ``bool`` -> bool; ``int``s (not bool) -> int64; ``float``s, possibly with
+    ``int``s -> ``fdtype`` (float32 or float64: the default dtype), each value rounded once
+    from its double (or its int's correctly rounded double, as NumPy's float64 parse), past
+    float32's range to +-inf silently as torch; or None: other elements (bools mixed with
+    numbers, complex, NumPy scalars, tensors, nested lists), an int past int64, more than
+    MAX_SMALL elements."""
+    cdef Py_ssize_t n, i
+    cdef int kind = 0  # 1 bool, 2 int, 3 float
+    cdef int ovf
+    cdef Py_buffer bo
+    cdef object v
+    if type(data) is not list:
+        return None
+    n = len(data)
+    if n == 0 or n > MAX_SMALL:
+        return None
+    for i in range(n):
+        v = data[i]
+        if type(v) is float:
+            if kind == 1:
+                return None
+            kind = 3
+        elif type(v) is int:
+            if kind == 1:
+                return None
+            PyLong_AsLongLongAndOverflow(v, &ovf)
+            if ovf:
+                return None
+            if kind == 0:
+                kind = 2
+        elif type(v) is bool:
+            if kind > 1:
+                return None
+            kind = 1
+        else:
+            return None
+    if kind == 1:
+        out = _empty((n,), _bool_dt)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        for i in range(n):
+            (<char *>bo.buf)[i] = data[i] is True
+    elif kind == 2:
+        out = _empty((n,), _int64)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        for i in range(n):
+            (<long long *>bo.buf)[i] = PyLong_AsLongLong(data[i])
+    else:
+        out = _empty((n,), fdtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        if _float_kind(&bo) == 1:
+            for i in range(n):
+                (<float *>bo.buf)[i] = _to_f32(PyFloat_AsDouble(data[i]))
+        elif _float_kind(&bo) == 2:
+            for i in range(n):
+                (<double *>bo.buf)[i] = PyFloat_AsDouble(data[i])
+        else:
+            PyBuffer_Release(&bo)
+            return None
+    PyBuffer_Release(&bo)
+    return out
+
+
+cdef inline float _to_f32(double d) noexcept:
+    """``d`` rounded to float32 as IEEE (and NumPy's cast) rounds it: +-inf from FLT_MAX +
+    half an ulp on (spelled out: a C cast of an out-of-range value is undefined)."""
+    if d >= 3.4028235677973366e38:
+        return INFINITY
+    if d <= -3.4028235677973366e38:
+        return -INFINITY
+    return <float>d
+
+
 # ---------------------------------------------------------------- cross-entropy rows
 def ce_rows_small(x, t, long long ignore_index):
     """The per-row losses ``-log_softmax(x)[i, t[i]]`` (0 where ``t[i] == ignore_index``) of
@@ -868,6 +948,127 @@ def moments_small(a, tuple axes, int op, double correction, bint keepdim):
         else:
             _moment_lines(<const double *>ba.buf, <double *>bo.buf, outer, mid, inner, op,
                           mid - correction)
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&ba)
+
+
+# ---------------------------------------------------------------- sum / mean
+cdef floating _pairwise(const floating *a, Py_ssize_t n) noexcept nogil:
+    """NumPy's pairwise sum of ``n`` contiguous items (``loops_utils.h``: eight partial sums
+    per block of at most 128, halves above), in the items' own precision: ``np.add.reduce``'s
+    bits for a contiguous reduction."""
+    cdef Py_ssize_t i, n2
+    cdef floating res
+    cdef floating r0, r1, r2, r3, r4, r5, r6, r7
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0 = a[0]
+        r1 = a[1]
+        r2 = a[2]
+        r3 = a[3]
+        r4 = a[4]
+        r5 = a[5]
+        r6 = a[6]
+        r7 = a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+def sum_small(a, bint last, bint keepdim, double div):
+    """The sum of a small C-contiguous float32/float64 NumPy array over all its axes, or
+    (``last``) over its last axis, divided by ``div`` (1 for a sum, n for a mean) in its
+    dtype, as a new array: the bits of ``np.add.reduce`` (the identity 0 plus the pairwise
+    sum) and of ``np.true_divide``; or None (see the module docstring; also a 0-d or empty
+    array)."""
+    cdef Py_buffer ba, bo
+    cdef Py_ssize_t n, rows, r
+    cdef float s32
+    cdef double s64
+    cdef int k = _get(a, &ba)
+    if k == 0:
+        return None
+    try:
+        if ba.ndim == 0 or ba.len == 0:
+            return None
+        shape = a.shape
+        if last:
+            n = shape[ba.ndim - 1]
+            oshape = shape[:-1] + (1,) if keepdim else shape[:-1]
+        else:
+            n = ba.len // ba.itemsize
+            oshape = (1,) * ba.ndim if keepdim else ()
+        rows = ba.len // ba.itemsize // n
+        out = _empty(oshape, a.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        for r in range(rows):
+            if k == 1:
+                s32 = <float>0.0 + _pairwise(<const float *>ba.buf + r * n, n)
+                (<float *>bo.buf)[r] = s32 if div == 1.0 else s32 / <float>div
+            else:
+                s64 = 0.0 + _pairwise(<const double *>ba.buf + r * n, n)
+                (<double *>bo.buf)[r] = s64 if div == 1.0 else s64 / div
+        PyBuffer_Release(&bo)
+        return out
+    finally:
+        PyBuffer_Release(&ba)
+
+
+# ---------------------------------------------------------------- cumsum
+cdef void _cumsum_lines(const floating *x, floating *out, Py_ssize_t outer, Py_ssize_t mid,
+                        Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t o, i, m, at
+    cdef double acc
+    for o in range(outer):
+        for i in range(inner):
+            acc = 0.0
+            for m in range(mid):
+                at = (o * mid + m) * inner + i
+                acc += x[at]
+                out[at] = <floating>acc
+
+
+def cumsum_small(a, Py_ssize_t ax):
+    """``cumsum`` of a small C-contiguous float32/float64 NumPy array along axis ``ax`` (in
+    range) as a new array of its dtype, the running sum in float64 rounded per element (the
+    bits of ``scan._scan``'s float64 NumPy cumsum); or None (see the module docstring; also
+    a 0-d or empty array)."""
+    cdef Py_buffer ba, bo
+    cdef Py_ssize_t outer, mid, inner
+    cdef int k = _get(a, &ba)
+    if k == 0:
+        return None
+    try:
+        if ba.ndim == 0 or ba.len == 0 or not _omi_of(a.shape, ax, &outer, &mid, &inner):
+            return None
+        out = _empty(a.shape, a.dtype)
+        PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+        if k == 1:
+            _cumsum_lines(<const float *>ba.buf, <float *>bo.buf, outer, mid, inner)
+        else:
+            _cumsum_lines(<const double *>ba.buf, <double *>bo.buf, outer, mid, inner)
         PyBuffer_Release(&bo)
         return out
     finally:

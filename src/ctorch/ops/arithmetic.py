@@ -9,7 +9,9 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import fp_quiet, xp_of
+from .._core import _smallops
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
@@ -460,6 +462,17 @@ def pow(input, exponent, *, out=None):
         if state.enabled and e._rg:
             return RPow.apply(e, base)
         return _wrap(binary_arrays(POW, e, base, reverse=True))
+    if (
+        type(exponent) is int
+        and exponent == 2
+        and out is None
+        and type(input) is Tensor
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):  # x ** 2 of a small float array: x * x (exactly rounded both ways), one compiled call
+        r = _smallops.binary(MUL, input._a, input._a)
+        if r is not None:
+            return _wrap(r)
     a, b = _lhs(input, exponent, "pow")
     if _needs_graph(a, b):
         r = (_PowTensor if isinstance(b, Tensor) else Pow).apply(a, b)

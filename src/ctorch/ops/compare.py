@@ -144,6 +144,10 @@ class Where(Function):
         ctx.a_, ctx.b_ = _meta(a), _meta(b)
         ctx.cond = cond
         dt = _res_dtype(a, b) if isinstance(a, Tensor) else _res_dtype(b, a)
+        if dt.kind in "fV":
+            for v in (a, b):  # torch: no number past the result dtype's range
+                if type(v) is float or type(v) is int:
+                    D.checked_int(v, dt)
         xp = xp_of(cond._a)
         try:
             r = xp.where(cond._a, _operand(a, dt), _operand(b, dt))
@@ -247,6 +251,9 @@ def _clamp_arr(x, lo, hi):
     dt = D.to_numpy_dtype(D.result_type(*(v for v in (x, lo, hi) if v is not None)))
     if a.dtype != dt:
         a = a.astype(dt)
+    for v in (lo, hi):
+        if (type(v) is float or type(v) is int) and dt.kind in "fV":
+            D.checked_int(v, dt)  # torch: no bound past dt's range
     lo_a = lo._a if isinstance(lo, Tensor) else D.wrap_int(lo, dt)
     hi_a = hi._a if isinstance(hi, Tensor) else D.wrap_int(hi, dt)
     r = a
@@ -274,6 +281,9 @@ def clamp(input, min=None, max=None):  # noqa: A002
         and not (state.enabled and input._rg)
         and _fn_mod._autocast is None
     ):  # number bounds on a float32/float64 CPU tensor, nothing to record: _clamp_arr's ufuncs
+        if a.dtype == _FLOATS[0]:  # torch refuses a bound past float32 (not cast to inf)
+            D.checked_int(min, a.dtype)
+            D.checked_int(max, a.dtype)
         r = a if min is None else _maximum(a, min)  # (Python numbers keep a's dtype)
         return _wrap(r if max is None else _minimum(r, max))  # (a new array: one bound is set)
     if min is None and max is None:

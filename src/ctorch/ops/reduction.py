@@ -18,6 +18,7 @@ from .. import _dtype as D
 from .._backend import fp_quiet, kernels_for, xp_of
 from .._core._smallops import extreme_small as _small_extreme
 from .._core._smallops import moments_small as _moments_small
+from .._core._smallops import sum_small as _sum_small
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -26,6 +27,7 @@ from ._util import _F32, _F64, KERNEL_MIN, dims_tuple, make_contiguous, return_t
 from ._util import conj_if_complex as _cj
 from .binary import _scalar_name
 
+_make = Tensor._make
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _nd = np.ndarray
 _add_reduce = np.add.reduce  # what np.sum runs, without its Python wrapper (~1 us a call)
@@ -142,6 +144,17 @@ class Mean(Function):
         return g, None, None, None, None
 
 
+def _small_sum_of(a, dim, keepdim, mean):
+    """The sum (``mean``: the mean) of a small float32/float64 array over all axes (``dim``
+    None) or its last axis (``dim`` -1 or ndim - 1) as ``_sum_array`` / ``_mean_array``
+    compute it (``_smallops.sum_small``: the same bits), or None."""
+    if dim is None:
+        return _sum_small(a, False, keepdim, a.size if mean else 1.0)
+    if type(dim) is int and a.ndim and (dim == -1 or dim == a.ndim - 1):
+        return _sum_small(a, True, keepdim, a.shape[-1] if mean else 1.0)
+    return None
+
+
 def _mean_array(a, axes, keepdim, dt, count):
     """Mean of array ``a`` over ``axes``: the sum divided by ``count`` in its dtype."""
     sa = _sum_array(a, axes, keepdim, dt)
@@ -171,6 +184,10 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
 
         return builtins.sum(input)
     a = input._a
+    if dtype is None and not (state.enabled and input._rg) and _fn_mod._autocast is None:
+        r = _small_sum_of(a, dim, keepdim, False)
+        if r is not None:
+            return _make(r)
     axes = dims_tuple(dim, a.ndim, "sum")
     dt = _sum_dtype(a, dtype)
     if _unrecorded_float(input, a):
@@ -182,6 +199,10 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     a = input._a
+    if dtype is None and not (state.enabled and input._rg) and _fn_mod._autocast is None:
+        r = _small_sum_of(a, dim, keepdim, True)
+        if r is not None:
+            return _make(r)
     if dtype is None and a.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "

@@ -13,9 +13,10 @@ import numbers
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import contiguous, xp_of
+from .._backend import contiguous, fp_quiet, xp_of
 from .._core._smallops import basic_index as _basic_index
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device, node_variants, sum_to_shape, wrap_dim
@@ -339,6 +340,12 @@ def index_put_(input, indices, values, accumulate=False):
     )
 
 
+def _filled(xp, m, v, a):
+    """``a`` with ``v`` where ``m``, a new contiguous array of ``a``'s dtype (torch's
+    masked_fill is a clone then masked_fill_)."""
+    return contiguous(xp.where(m, xp.asarray(v).astype(a.dtype), a))
+
+
 def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask._a.dtype != np.bool_:
         raise RuntimeError(
@@ -363,6 +370,13 @@ def masked_fill(input, mask, value):
                 f"to the shape of the input {tuple(input.shape)}"
             ) from None
         same_shape = input._a.shape == bshape
+    if (
+        same_shape
+        and not isinstance(value, Tensor)
+        and not (state.enabled and input._rg)
+        and _fn_mod._autocast is None
+    ):  # nothing to record: copy_op's array without its node machinery
+        return _wrap(fp_quiet(_filled, xp_of(input._a), mask._a, value, input._a))
     if same_shape and (not isinstance(value, Tensor) or not value._rg):
         # one node (torch's MaskedFillBackward0): the gradient is g with the filled places 0
         # (a mask larger than the input broadcasts it: the where() below, as torch)
@@ -372,8 +386,7 @@ def masked_fill(input, mask, value):
         with np.errstate(invalid="ignore", over="ignore"):
             return copy_op(
                 input,
-                # contiguous, as torch's masked_fill (a clone then masked_fill_) returns it
-                lambda a: contiguous(xp.where(m, xp.asarray(v).astype(a.dtype), a)),
+                lambda a: _filled(xp, m, v, a),
                 lambda g: g.masked_fill(mask, 0),
                 "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
             )
