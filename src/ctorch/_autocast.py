@@ -284,14 +284,24 @@ def _install() -> None:
 
     _lists.set_function_policies()
     targets = _lists.public_targets()  # [(module, name, policies)]
+    tf = sys.modules.get("ctorch._torch_function")
+    dispatcher = tf._Dispatcher if tf is not None else ()
     for mod, name, pols in targets:
         fn = getattr(mod, name, None)
         if fn is None or getattr(fn, "_ac_wrapped", None) is not None:
             continue
+        disp = None
+        if isinstance(fn, dispatcher):
+            # a __torch_function__ dispatcher (a Tensor subclass was defined first): wrap the
+            # function it stands for, so that the Tensor method bound to that same function
+            # and the dispatcher's own call both get the policy
+            disp, fn = fn, fn.__wrapped__
         w = _wrapped.get(id(fn))
         if w is None:
             w = _wrapped[id(fn)] = (fn, wrap_public(fn, pols))
         _rebind(fn, w[1], mods)
+        if disp is not None:
+            disp.__wrapped__ = w[1]
     # modules imported after the first wrap: point their names at the wrappers too
     for fn, w in list(_wrapped.values()):
         _rebind(fn, w, mods)

@@ -543,3 +543,34 @@ def test_unsupported_autocast_dtype_warns_torchs_text(dev):
                 assert not L.is_autocast_enabled(dev)
         msgs.append([str(x.message) for x in w if "autocast" in str(x.message)])
     assert msgs[0] == msgs[1] and len(msgs[0]) == 1
+
+
+def test_policies_hold_when_a_tensor_subclass_was_defined_before_autocast():
+    """A subclass installs the __torch_function__ dispatchers first; autocast then wrapped the
+    dispatcher only, and the Tensor method (bound to the raw function) ran without its policy
+    (a fresh interpreter: the order of first use is what matters)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ctorch\n"
+        "class Sub(ctorch.Tensor): pass\n"
+        "x = ctorch.zeros(4, 3, dtype=ctorch.bfloat16); s = ctorch.ones(2, 3, dtype=ctorch.bfloat16)\n"
+        "i = ctorch.tensor([2, 0])\n"
+        "with ctorch.autocast('cpu', dtype=ctorch.float16):\n"
+        "    for f in (lambda: x.index_copy(0, i, s), lambda: ctorch.index_copy(x, 0, i, s)):\n"
+        "        try:\n"
+        "            f()\n"
+        "            print('no error')\n"
+        "        except RuntimeError as e:\n"
+        "            print(str(e)[:30])\n"
+        "with ctorch.autocast('cpu'):\n"
+        "    a = ctorch.randn(2, 2)\n"
+        "    print((a @ a).dtype, ctorch.mm(a, a).dtype)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "Unexpected floating ScalarType",
+        "Unexpected floating ScalarType",
+        "ctorch.bfloat16 ctorch.bfloat16",
+    ], out.stdout + out.stderr
