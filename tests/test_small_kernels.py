@@ -875,3 +875,26 @@ def test_inf_nan_and_wide_dtypes_are_still_stored():
     assert np.isnan(ctorch.full((2,), float("nan")).numpy()).all()
     assert ctorch.zeros(2, dtype=ctorch.float64).fill_(1e39)[0].item() == 1e39
     assert np.isinf((ctorch.zeros(2) + 1e39).numpy()).all()  # arithmetic rounds, as torch
+
+
+def test_where_fast_path_matches_torch_and_the_general_path():
+    torch = _torch()
+    x = ctorch.randn(8, 16)
+    x[0, 0] = float("nan")
+    tx = torch.from_numpy(x.numpy().copy())
+    m, tm = x > 0, tx > 0
+    for o in (0.0, 2, float("nan"), float("-inf")):
+        for args, targs in (((m, x, o), (tm, tx, o)), ((m, o, x), (tm, o, tx))):
+            got = ctorch.where(*args)
+            assert got.dtype == ctorch.float32 and got.is_contiguous()
+            np.testing.assert_array_equal(got.numpy(), torch.where(*targs).numpy())
+    y = ctorch.randn(16)
+    np.testing.assert_array_equal(
+        ctorch.where(m, x, y).numpy(), torch.where(tm, tx, torch.from_numpy(y.numpy())).numpy()
+    )
+    assert ctorch.where(m, x, x.double()).dtype == ctorch.float64  # promotion: general path
+    assert ctorch.where(m, x.double(), 1).dtype == ctorch.float64
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        ctorch.where(m, x, ctorch.randn(3))
+    xg = ctorch.randn(8, 16, requires_grad=True)
+    assert type(ctorch.where(m, xg, 0.0).grad_fn).__name__ == "WhereBackward0"

@@ -15,6 +15,7 @@ from .binary import _g, _lhs, _meta, _operand, _res_dtype
 
 _wrap = Tensor._make
 _nd = np.ndarray
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _maximum, _minimum = np.maximum, np.minimum
 
 
@@ -167,11 +168,48 @@ class Where(Function):
         return None, ga, gb
 
 
+def _where_arr(x, dt):
+    """A where() operand as an array or number of float dtype ``dt`` (a NumPy array, a Tensor
+    with nothing to record, a Python number within ``dt``), else None."""
+    t = type(x)
+    if t is Tensor:
+        a = x._a
+        return a if type(a) is _nd and a.dtype == dt and not (x._rg and state.enabled) else None
+    if t is float or t is int:
+        return D.checked_int(x, dt)  # torch: no number past dt's range
+    return None
+
+
+def _where_small(c, input, other):
+    """``where`` of a bool CPU condition and float32/float64 operands of one dtype (Tensors,
+    or one of them a Python number) with nothing to record, as Where.forward computes it
+    (one np.where: the operands' dtype, their broadcast shape); or None."""
+    if type(c) is not _nd or c.dtype != np.bool_:
+        return None
+    lead = input if type(input) is Tensor else other
+    if type(lead) is not Tensor:
+        return None
+    dt = lead._a.dtype
+    if dt not in _FLOATS:
+        return None
+    a, b = _where_arr(input, dt), _where_arr(other, dt)
+    if a is None or b is None:
+        return None
+    try:
+        return np.where(c, a, b)
+    except ValueError:  # shapes that do not broadcast: the general path's error
+        return None
+
+
 def where(condition, input=None, other=None):
     if input is None and other is None:
         from .subscript import nonzero
 
         return nonzero(condition, as_tuple=True)
+    if type(condition) is Tensor and _fn_mod._autocast is None:
+        r = _where_small(condition._a, input, other)
+        if r is not None:
+            return _wrap(r)
     if not isinstance(condition, Tensor):
         condition = as_tensor_arg(condition, None, "where")
     if condition._a.dtype != np.bool_:
@@ -267,7 +305,6 @@ def _clamp_arr(x, lo, hi):
 
 
 _SCALAR = (int, float, type(None))
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
