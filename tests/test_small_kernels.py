@@ -898,3 +898,20 @@ def test_where_fast_path_matches_torch_and_the_general_path():
         ctorch.where(m, x, ctorch.randn(3))
     xg = ctorch.randn(8, 16, requires_grad=True)
     assert type(ctorch.where(m, xg, 0.0).grad_fn).__name__ == "WhereBackward0"
+
+
+@pytest.mark.parametrize("op", ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"])
+def test_comparison_fast_path_matches_torch(op):
+    torch = _torch()
+    x = ctorch.tensor([[1.0, float("nan"), 3.0], [float("inf"), -0.0, 0.0]])
+    tx = torch.from_numpy(x.numpy().copy())
+    for o, to in ((x, tx), (0.0, 0.0), (3, 3), (float("nan"), float("nan")), (x[:1], tx[:1])):
+        got, want = getattr(x, op)(o), getattr(tx, op)(to)
+        assert got.dtype == ctorch.bool and tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert getattr(ctorch.tensor(1.0), op)(1.0).shape == ()
+    i = ctorch.tensor([1, 2**62])
+    np.testing.assert_array_equal(
+        getattr(i, op)(i).numpy(),
+        getattr(torch.tensor([1, 2**62]), op)(torch.tensor([1, 2**62])).numpy(),
+    )

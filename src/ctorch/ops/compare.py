@@ -44,10 +44,24 @@ def _complex_order_error(name, x, y):
     raise RuntimeError(f"\"{name}_cpu\" not implemented for '{scalar_name(a)}'")
 
 
+_CMP_FAST = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
+
+
 def _cmp(name):
     uf_name = _CMP[name]
+    uf = getattr(np, uf_name)
 
     def f(input, other):
+        if type(input) is Tensor:  # NumPy operands of one real dtype, or a float and a number
+            xa = input._a
+            if type(xa) is _nd and xa.dtype in _CMP_FAST:
+                t = type(other)
+                if t is Tensor:
+                    ya = other._a
+                    if type(ya) is _nd and ya.dtype == xa.dtype and xa.shape == ya.shape:
+                        return _wrap(uf(xa, ya))
+                elif (t is float or t is int) and xa.dtype.kind == "f":
+                    return _wrap(uf(xa, other))
         a, b = _lhs(input, other, name)
         xp = xp_of(a._a)
         if isinstance(b, Tensor):

@@ -241,7 +241,10 @@ def atleast_3d(t):
 def split(tensor, split_size_or_sections, dim: int = 0):
     d = wrap_dim(dim, tensor._a.ndim, "split")
     n = tensor._a.shape[d]
-    if isinstance(split_size_or_sections, numbers.Integral):
+    by_size = type(split_size_or_sections) is int or isinstance(
+        split_size_or_sections, numbers.Integral
+    )
+    if by_size:
         s = int(split_size_or_sections)
         if s < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
@@ -261,17 +264,23 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             )
     if not (state.enabled and tensor._rg):  # nothing to record: the views themselves
         return _split_views(tensor, d, sizes)
-    fn = _Split if isinstance(split_size_or_sections, numbers.Integral) else _SplitWithSizes
+    fn = _Split if by_size else _SplitWithSizes
     return fn.apply(tensor, d, tuple(sizes))
 
 
 def _split_views(x, d, sizes) -> tuple:
     """The pieces of ``x`` along dim ``d`` of the given ``sizes``, as views."""
     a = x._a
-    head = (slice(None),) * d
+    view = x._view_of
     out, o = [], 0
+    if d == a.ndim - 1:  # the last dim: a[..., o:o + s]
+        for s in sizes:
+            out.append(view(a[..., o : o + s]))
+            o += s
+        return tuple(out)
+    head = (slice(None),) * d
     for s in sizes:
-        out.append(x._view_of(a[(*head, slice(o, o + s))]))
+        out.append(view(a[(*head, slice(o, o + s))]))
         o += s
     return tuple(out)
 
