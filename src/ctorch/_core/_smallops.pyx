@@ -1311,6 +1311,91 @@ def take_small(x, index, Py_ssize_t dim, bint gather, bint int64_only):
         PyBuffer_Release(&bx)
 
 
+def gather_backward_small(g, index, Py_ssize_t dim, tuple shape):
+    """The gradient of ``gather(x, dim, index)`` for a small float32/float64 ``g`` (index's
+    shape, any strides): a new C-contiguous array of ``shape`` (x's, rank 1 to 8) holding
+    zeros plus each ``g`` element at its gathered place, added in the index's C order as
+    ``np.add.at`` adds them (the same bits); or None: another dtype or device, an index
+    that is not int64 or does not fit (the forward checked it), more than MAX_SMALL
+    elements."""
+    cdef Py_buffer bg, bi, bo
+    cdef Py_ssize_t nd, d, total, lim, v, goff = 0, ioff = 0, xsd, _j, outn = 1
+    cdef Py_ssize_t[8] ishape
+    cdef Py_ssize_t[8] xs
+    cdef Py_ssize_t[8] ist
+    cdef Py_ssize_t[8] gst
+    cdef Py_ssize_t[8] cnt
+    cdef Py_ssize_t off = 0, isz
+    cdef char *ob
+    cdef const char *gb
+    cdef const char *ib
+    cdef int k
+    if not _acquire(g, &bg, PyBUF_STRIDES | PyBUF_FORMAT):
+        return None
+    try:
+        k = _float_kind(&bg)
+        nd = bg.ndim
+        if k == 0 or nd < 1 or nd > 8 or len(shape) != nd or dim < 0 or dim >= nd:
+            return None
+        if not _acquire(index, &bi, PyBUF_STRIDES | PyBUF_FORMAT):
+            return None
+        try:
+            if _int_kind(&bi) != 8 or bi.ndim != nd:
+                return None
+            total = 1
+            for d in range(nd):
+                ishape[d] = bi.shape[d]
+                if bg.shape[d] != ishape[d] or (d != dim and ishape[d] > <Py_ssize_t>shape[d]):
+                    return None
+                ist[d] = bi.strides[d]
+                gst[d] = bg.strides[d]
+                total *= ishape[d]
+                outn *= <Py_ssize_t>shape[d]
+                cnt[d] = 0
+            if total > MAX_SMALL or outn > MAX_SMALL:
+                return None
+            isz = bg.itemsize
+            xs[nd - 1] = isz
+            for d in range(nd - 2, -1, -1):
+                xs[d] = xs[d + 1] * <Py_ssize_t>shape[d + 1]
+            lim = shape[dim]
+            xsd = xs[dim]
+            xs[dim] = 0
+            out = np.zeros(shape, g.dtype)
+            PyObject_GetBuffer(out, &bo, PyBUF_C_CONTIGUOUS)
+            ob = <char *>bo.buf
+            gb = <const char *>bg.buf
+            ib = <const char *>bi.buf
+            for _j in range(total):
+                v = <Py_ssize_t>(<const long long *>(ib + ioff))[0]
+                if v < 0 or v >= lim:
+                    PyBuffer_Release(&bo)
+                    return None
+                if k == 1:
+                    (<float *>(ob + off + v * xsd))[0] += (<const float *>(gb + goff))[0]
+                else:
+                    (<double *>(ob + off + v * xsd))[0] += (<const double *>(gb + goff))[0]
+                d = nd - 1
+                while d >= 0:
+                    cnt[d] += 1
+                    off += xs[d]
+                    ioff += ist[d]
+                    goff += gst[d]
+                    if cnt[d] < ishape[d]:
+                        break
+                    off -= xs[d] * ishape[d]
+                    ioff -= ist[d] * ishape[d]
+                    goff -= gst[d] * ishape[d]
+                    cnt[d] = 0
+                    d -= 1
+            PyBuffer_Release(&bo)
+            return out
+        finally:
+            PyBuffer_Release(&bi)
+    finally:
+        PyBuffer_Release(&bg)
+
+
 # ---------------------------------------------------------------- basic indices
 cdef object _ellipsis = Ellipsis
 

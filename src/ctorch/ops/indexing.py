@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import xp_of
+from .._core._smallops import gather_backward_small as _gather_backward_small
 from .._core._smallops import take_small as _take_small
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
@@ -105,26 +106,29 @@ class Gather(Function):
         xp = xp_of(x._a)
         if x._a.ndim == 0:  # torch: a 0-d self takes a 0-d or one-element index
             return _wrap(x._a.reshape(1)[index._a.reshape(-1)].reshape(index._a.shape))
-        return _wrap(x._a[_grid(index._a.shape, dim, index._a, xp)])
+        r = _take_small(x._a, index._a, dim, True, False)
+        return _wrap(r if r is not None else x._a[_grid(index._a.shape, dim, index._a, xp)])
 
     @staticmethod
     def backward(ctx, g):
         if not ctx.shape:  # a 0-d self: its one element took every (0-d or 1-element) pick
             return g.sum().reshape(()), None, None
+        if not _grad_state.enabled:  # no graph of the gradient: one compiled scatter-add
+            r = _gather_backward_small(g._a, ctx.index._a, ctx.dim, ctx.shape)
+            if r is not None:
+                return _wrap(r), None, None
         z = g.new_zeros(ctx.shape)
         return scatter_add(z, ctx.dim, ctx.index, g), None, None
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     d = wrap_dim(dim, input._a.ndim, "gather")
-    if (
-        type(index) is Tensor
-        and not (_grad_state.enabled and input._rg)
-        and _fn_mod._autocast is None
-    ):
-        r = _take_small(input._a, index._a, d, True, True)  # small, nothing to record
+    if type(index) is Tensor and _fn_mod._autocast is None:
+        r = _take_small(input._a, index._a, d, True, True)  # small: checked and computed
         if r is not None:
-            return _wrap(r)
+            if not (_grad_state.enabled and input._rg):
+                return _wrap(r)  # nothing to record
+            return Gather.apply(input, d, index)
     _check_index("gather", input, d, index)
     return Gather.apply(input, d, index)
 

@@ -99,10 +99,16 @@ class _Moment(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim, which):
         a = x._a
-        v, mu = _moments(a, axes, correction, keepdim, which)
         n = math.prod(a.shape[i] for i in axes) if axes else 1
         ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = a.shape, axes, keepdim, n - correction
         ctx.which = which
+        if len(which) == 3:  # var/std of a small array: the no-grad path's kernel and bits
+            r = _moments_small(a, axes, which == "std", correction, keepdim)
+            if r is not None:
+                y = Tensor._make(r)
+                ctx.save_for_backward(x, y)
+                return y
+        v, mu = _moments(a, axes, correction, keepdim, which)
         xp = xp_of(a)
         if which.startswith("std"):
             with np.errstate(invalid="ignore"):
@@ -114,6 +120,8 @@ class _Moment(Function):
     @staticmethod
     def backward(ctx, g, gmean=None):
         x, y = ctx.saved_tensors
+        if not _grad_state.enabled and type(x._a) is np.ndarray and x._a.dtype in _F3264:
+            return _moment_grad_arrays(ctx, x._a, y._a, g, gmean), None, None, None, None
         gx = None
         if g is not None:
             if ctx.which.startswith("std"):
@@ -123,6 +131,42 @@ class _Moment(Function):
             gm = _mean_grad(ctx, gmean)
             gx = gm if gx is None else gx + gm
         return gx, None, None, None, None
+
+
+_F3264 = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _moment_grad_arrays(ctx, xa, ya, g, gmean) -> Tensor:
+    """``_Moment.backward``'s formulas on float32/float64 NumPy arrays, op for op as the
+    tensor form computes them, for a backward that records no graph."""
+    axes, keepdim, shape = ctx.axes, ctx.keepdim, ctx.shape
+    kshape = list(shape)
+    for ax in axes:
+        kshape[ax] = 1
+
+    def grown(t):  # an incoming gradient, broadcastable to x
+        a = t._a
+        return a if keepdim or not axes else a.reshape(kshape)
+
+    gx = None
+    if g is not None:
+        ga = grown(g)
+        if ctx.which.startswith("std"):  # _std_to_var_grad: g / (2 std), 0 where std is 0
+            zero = grown(_wrap(ya)) == 0
+            ga = np.where(zero, 0, ga / (2 * np.where(zero, 1, grown(_wrap(ya))))).astype(xa.dtype)
+        n = math.prod(shape[i] for i in axes) if axes else 1
+        mu = np.true_divide(_add_reduce(xa, axes, xa.dtype, None, True), n, dtype=xa.dtype)
+        scale = 2.0 / ctx.denom if ctx.denom else math.inf
+        gx = fp_quiet(_var_grad_arrays, scale, ga, xa, mu)
+    if gmean is not None:
+        n = math.prod(shape[i] for i in axes) if axes else 1
+        gm = np.true_divide(np.broadcast_to(grown(gmean), shape), max(n, 1), dtype=xa.dtype)
+        gx = gm if gx is None else gx + gm
+    return _wrap(np.ascontiguousarray(np.broadcast_to(gx, shape)))
+
+
+def _var_grad_arrays(scale, ga, xa, mu):
+    return (scale * ga) * (xa - mu)
 
 
 _Var, _Std, _VarMean, _StdMean = node_variants(

@@ -57,10 +57,13 @@ def sort(input, dim=-1, descending=False, stable=False):
         idx = _wrap(np.zeros((), np.int64))
         return sort_result(_picked("SortBackward0", input, 0, idx), idx)
     d = wrap_dim(dim, input._a.ndim, "sort")
-    if not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
-        r = _sort_small(input._a, d, descending, input._a.shape[d])  # nothing to record
+    if _fn_mod._autocast is None:
+        r = _sort_small(input._a, d, descending, input._a.shape[d])  # small slices
         if r is not None:
-            return sort_result(_make(r[0]), _make(r[1]))
+            idx = _make(r[1])
+            if not (_grad_state.enabled and input._rg):
+                return sort_result(_make(r[0]), idx)  # nothing to record
+            return sort_result(_picked("SortBackward0", input, d, idx), idx)
     idx = _wrap(_argsort(input._a, d, descending).astype(np.int64))
     return sort_result(_picked("SortBackward0", input, d, idx), idx)
 
@@ -85,10 +88,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         return topk_result(
             input.clone() if k else input.reshape(1)[:0], idx if k else idx[None][:0]
         )
-    if not (_grad_state.enabled and input._rg) and _fn_mod._autocast is None:
-        r = _sort_small(input._a, d, largest, k)  # small, nothing to record
+    if _fn_mod._autocast is None:
+        r = _sort_small(input._a, d, largest, k)  # small slices
         if r is not None:
-            return topk_result(_make(r[0]), _make(r[1]))
+            idx = _make(r[1])
+            if not (_grad_state.enabled and input._rg):
+                return topk_result(_make(r[0]), idx)  # nothing to record
+            return topk_result(_picked("TopkBackward0", input, d, idx), idx)
     idx = _argsort(input._a, d, largest)
     idx = _wrap(xp_of(idx).take(idx, np.arange(k), axis=d).astype(np.int64))
     return topk_result(_picked("TopkBackward0", input, d, idx), idx)
