@@ -283,11 +283,11 @@ def wrap_int(v, dt):
     return np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
 
 
-_C_FLOAT_NAMES = {
-    "float16": ("c10::Half", 65504.0),
-    "bfloat16": ("c10::BFloat16", 3.3895313892515355e38),
-    "float32": ("float", 3.4028234663852886e38),
-    "float64": ("double", 1.7976931348623157e308),
+_C_FLOAT_LIMITS = {
+    np.dtype(np.float16): ("c10::Half", 65504.0),
+    np.dtype(_ml_dtypes.bfloat16): ("c10::BFloat16", 3.3895313892515355e38),
+    np.dtype(np.float32): ("float", 3.4028234663852886e38),
+    np.dtype(np.float64): ("double", 1.7976931348623157e308),
 }
 
 
@@ -295,7 +295,9 @@ def _check_float_range(v, dt) -> None:
     """torch's refusal (c10's ``overflows``) to store a finite Python number beyond a
     floating dtype's largest value (``fill_(1e39)`` on float32) where a cast would give inf;
     inf and NaN themselves are stored."""
-    spec = _C_FLOAT_NAMES.get(dt.name)
+    if -65504.0 <= v <= 65504.0:  # within every floating dtype (the common case, cheaply)
+        return
+    spec = _C_FLOAT_LIMITS.get(dt)
     if spec is not None and abs(v) > spec[1] and (type(v) is int or abs(v) != math.inf):
         raise RuntimeError(f"value cannot be converted to type {spec[0]} without overflow")
 
