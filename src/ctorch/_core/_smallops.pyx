@@ -325,8 +325,9 @@ cdef void _sm_row(int k, bint log, bint bwd, const char *a, const char *b, char 
 cdef int _sm_lines(int k, bint log, bint bwd, const char *a, const char *b, char *out,
                    Py_ssize_t outer, Py_ssize_t mid, Py_ssize_t inner) noexcept nogil:
     """The row kernels over the ``mid`` axis of (outer, mid, inner) arrays: rows as they are
-    when ``inner`` is 1, else each line gathered into a contiguous scratch row and the
-    result scattered back (the values of the same kernel on the moved-axis copy).
+    when ``inner`` is 1, else the lines of each outer index transposed into contiguous
+    scratch rows, one kernel call over them and the results transposed back (the values of
+    the same kernel on the moved-axis copy).
     Returns -1 when the scratch cannot be allocated."""
     cdef Py_ssize_t isz = 4 if k == 1 else 8, o, j, m, base
     cdef char *sa
@@ -335,31 +336,36 @@ cdef int _sm_lines(int k, bint log, bint bwd, const char *a, const char *b, char
     if inner == 1:
         _sm_row(k, log, bwd, a, b, out, outer, mid)
         return 0
-    sa = <char *>malloc(3 * mid * isz)
+    # per outer index: its inner lines transposed into inner contiguous rows, one kernel
+    # call over all of them, the results transposed back
+    sa = <char *>malloc(3 * mid * inner * isz)
     if sa == NULL:
         return -1
-    sb = sa + mid * isz
-    so = sb + mid * isz
+    sb = sa + mid * inner * isz
+    so = sb + mid * inner * isz
     for o in range(outer):
-        for j in range(inner):
-            base = o * mid * inner + j
-            if k == 1:
-                for m in range(mid):
-                    (<float *>sa)[m] = (<const float *>a)[base + m * inner]
+        base = o * mid * inner
+        if k == 1:
+            for m in range(mid):
+                for j in range(inner):
+                    (<float *>sa)[j * mid + m] = (<const float *>a)[base + m * inner + j]
                     if bwd:
-                        (<float *>sb)[m] = (<const float *>b)[base + m * inner]
-            else:
-                for m in range(mid):
-                    (<double *>sa)[m] = (<const double *>a)[base + m * inner]
+                        (<float *>sb)[j * mid + m] = (<const float *>b)[base + m * inner + j]
+        else:
+            for m in range(mid):
+                for j in range(inner):
+                    (<double *>sa)[j * mid + m] = (<const double *>a)[base + m * inner + j]
                     if bwd:
-                        (<double *>sb)[m] = (<const double *>b)[base + m * inner]
-            _sm_row(k, log, bwd, sa, sb, so, 1, mid)
-            if k == 1:
-                for m in range(mid):
-                    (<float *>out)[base + m * inner] = (<float *>so)[m]
-            else:
-                for m in range(mid):
-                    (<double *>out)[base + m * inner] = (<double *>so)[m]
+                        (<double *>sb)[j * mid + m] = (<const double *>b)[base + m * inner + j]
+        _sm_row(k, log, bwd, sa, sb, so, inner, mid)
+        if k == 1:
+            for m in range(mid):
+                for j in range(inner):
+                    (<float *>out)[base + m * inner + j] = (<float *>so)[j * mid + m]
+        else:
+            for m in range(mid):
+                for j in range(inner):
+                    (<double *>out)[base + m * inner + j] = (<double *>so)[j * mid + m]
     free(sa)
     return 0
 
