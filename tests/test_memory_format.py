@@ -603,3 +603,22 @@ def test_contiguous_takes_the_format_by_keyword_only():
     with pytest.raises(TypeError, match="positional argument"):  # torch: TypeError too
         x.contiguous(ctorch.channels_last)
     assert x.contiguous(memory_format=ctorch.channels_last).stride() == (60, 1, 15, 3)
+
+
+def test_binary_op_of_mixed_layouts_takes_the_first_operands_layout():
+    """torch's TensorIterator: the first operand decides when the layouts differ
+    (channels_last + contiguous is channels_last, contiguous + channels_last is contiguous);
+    NumPy's order "K" made both C order."""
+    for shape in ((2, 3, 4, 5), (8, 16, 32, 32)):  # the ufunc path and the kernel-size path
+        a = ctorch.randn(*shape).contiguous(memory_format=ctorch.channels_last)
+        b = ctorch.randn(*shape)
+        for r in (a + b, a * b, a - b.double(), ctorch.maximum(a, b)):
+            assert r.is_contiguous(memory_format=ctorch.channels_last) and not r.is_contiguous()
+        assert (b + a).is_contiguous()
+        np.testing.assert_array_equal((a + b).numpy(), a.numpy() + b.numpy())
+    if torch is not None:
+        ta = torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)
+        tb = torch.randn(2, 3, 4, 5)
+        assert (ta + tb).stride() == (
+            ctorch.from_numpy(ta.numpy()) + ctorch.from_numpy(tb.numpy())
+        ).stride()

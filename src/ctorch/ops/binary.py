@@ -180,6 +180,17 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         p, q = (yb, xa) if reverse else (xa, yb)
         if op == POW and dt.kind in "iu" and hasattr(q, "shape") and (q < 0).any():
             return _int_pow(xp, p, q, dt, out)
+        if (
+            out is None
+            and isinstance(q, _nd)
+            and isinstance(p, _nd)
+            and p.ndim >= 3
+            and p.shape == q.shape
+            and not p.flags.c_contiguous
+            and q.flags.c_contiguous
+        ):  # torch's TensorIterator: the first operand's layout (channels_last + contiguous
+            # is channels_last; NumPy's order "K" would give C order)
+            out = np.empty_like(p, dtype=dt)
         r = fp_quiet(uf, p, q, out=out) if out is not None else fp_quiet(uf, p, q)
     except ValueError as e:
         if "broadcast" in str(e):
