@@ -1032,13 +1032,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (pw.sum(axis=1) == 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement or num_samples == 1:
+    if num_samples == 1:
+        out = g.race_argmax(pw)
+    elif not replacement:
         q = g.exponential(pw.shape, np.dtype(work), 1.0)
         r = pw / q
-        if num_samples == 1:
-            out = np.argmax(r, axis=1).astype(np.int64)[:, None]
-        else:
-            out = np.argsort(-r, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
+        out = np.argsort(-r, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
     else:
         out = np.empty((pw.shape[0], num_samples), np.int64)
         for i, row in enumerate(pw):

@@ -264,10 +264,17 @@ _C_INT_NAMES = {
 def _int_range(v, dt):
     """np.iinfo of ``dt`` when ``v`` is a Python int outside it (the two conversions below
     have work to do), else None."""
-    if type(v) is not int or dt.kind not in "iu":
+    if type(v) is not int:
         return None
-    info = np.iinfo(dt)
+    info = _IINFO.get(dt)
+    if info is None:
+        if dt.kind not in "iu":
+            return None
+        info = _IINFO[dt] = np.iinfo(dt)  # (np.iinfo costs ~2 us a call: cached per dtype)
     return None if info.min <= v <= info.max else info
+
+
+_IINFO: dict = {}
 
 
 def wrap_int(v, dt):

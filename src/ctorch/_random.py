@@ -276,6 +276,15 @@ class Generator:
         keep = self._unit(n, np.dtype(np.float64)) < p
         return (keep * np.asarray(value, np.float64)).astype(dt).reshape(shape)
 
+    def race_argmax(self, p: np.ndarray) -> np.ndarray:
+        """torch's one-sample ``multinomial`` of each row of 2-D float32/float64 ``p``: the
+        first argmax of p / Exp(1), the exponentials drawn in p's C order (``exponential``'s
+        draws and rounding, one compiled pass): a (rows, 1) int64 array."""
+        from ._core import _smallops
+
+        with self._bitgen.lock:
+            return _smallops.mt_race(self._state_address, np.ascontiguousarray(p))
+
     def _libm(self, op: int, x: np.ndarray) -> np.ndarray:
         from ._core import _smallops
 

@@ -477,6 +477,31 @@ static void ct_box_muller16_f64(const double *u, double *out, int64_t nblocks, d
 
 /* 3. libm's log, log1p, exp, tan over an array (the exponential, geometric, cauchy and
  * log-normal transforms call these in double). */
+/* torch's multinomial draw of one sample per row by the exponential race: per element (C
+ * order) q = -log1p(-u), u a 53-bit uniform (two engine outputs, high word first), rounded
+ * to T; the row's first index of the largest p / q (NaN counts as largest, as np.argmax). */
+#define CT_MT_RACE(NAME, T)                                                                  \
+    static void NAME(ct_mt_state *st, const T *p, int64_t rows, int64_t n, int64_t *out) {   \
+        for (int64_t r = 0; r < rows; r++) {                                                 \
+            int64_t best = 0;                                                                \
+            T bv = 0;                                                                        \
+            for (int64_t j = 0; j < n; j++) {                                                \
+                const uint64_t hi = ct_mt_next(st), lo = ct_mt_next(st);                      \
+                const double u = (double)(((hi << 32) | lo) & ((1ULL << 53) - 1)) *           \
+                                 (1.0 / 9007199254740992.0);                                  \
+                const T q = (T)(-1.0 * log1p(-u));                                           \
+                const T v = p[r * n + j] / q;                                                \
+                if (j == 0 || (bv == bv && (v > bv || v != v))) {                            \
+                    bv = v;                                                                  \
+                    best = j;                                                                \
+                }                                                                            \
+            }                                                                                \
+            out[r] = best;                                                                   \
+        }                                                                                    \
+    }
+CT_MT_RACE(ct_mt_race_f32, float)
+CT_MT_RACE(ct_mt_race_f64, double)
+
 static void ct_libm_apply(int op, const double *x, double *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         switch (op) {

@@ -1636,6 +1636,10 @@ cdef extern from "_random_cpu.h" nogil:
     void ct_box_muller16_f64(const double *u, double *out, long long nblocks, double mean,
                              double stdv)
     void ct_libm_apply(int op, const double *x, double *out, long long n)
+    void ct_mt_race_f32(ct_mt_state *st, const float *p, long long rows, long long n,
+                        long long *out)
+    void ct_mt_race_f64(ct_mt_state *st, const double *p, long long rows, long long n,
+                        long long *out)
 
 
 def box_muller16_f32(const float[::1] u, float[::1] out, float mean, float std,
@@ -1679,6 +1683,28 @@ def mt_raw(size_t state_address, unsigned long long[::1] out):
     with nogil:
         if n:
             ct_mt_raw(<ct_mt_state *>state_address, &out[0], n)
+
+
+def mt_race(size_t state_address, p):
+    """torch's one-sample multinomial of the rows of a C-contiguous 2-D float32/float64
+    ``p`` (validated: finite, non-negative), drawn from the mt19937 engine at
+    ``state_address`` (hold its lock): a new (rows, 1) int64 array."""
+    cdef const float[:, ::1] p32
+    cdef const double[:, ::1] p64
+    cdef ct_mt_state *st = <ct_mt_state *>state_address
+    out = _empty((p.shape[0], 1), _int64)
+    cdef long long[:, ::1] o = out
+    if p.shape[0] == 0 or p.shape[1] == 0:
+        return out
+    if p.dtype == np.float32:
+        p32 = p
+        with nogil:
+            ct_mt_race_f32(st, &p32[0, 0], p32.shape[0], p32.shape[1], &o[0, 0])
+    else:
+        p64 = p
+        with nogil:
+            ct_mt_race_f64(st, &p64[0, 0], p64.shape[0], p64.shape[1], &o[0, 0])
+    return out
 
 
 def mt_bernoulli(size_t state_address, unsigned long long threshold, out, double value):
