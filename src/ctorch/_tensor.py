@@ -216,7 +216,7 @@ class Tensor(_MethodsStub):
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._a.shape)
+            return _size_of(self._a.shape)
         return self._a.shape[_wrap_dim(dim, self._a.ndim, "size")]
 
     @property

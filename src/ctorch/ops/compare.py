@@ -45,6 +45,7 @@ def _complex_order_error(name, x, y):
 
 
 _CMP_FAST = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
+_I64 = 2**63
 
 
 def _cmp(name):
@@ -61,6 +62,8 @@ def _cmp(name):
                     if type(ya) is _nd and ya.dtype == xa.dtype and xa.shape == ya.shape:
                         return _wrap(uf(xa, ya))
                 elif (t is float or t is int) and xa.dtype.kind == "f":
+                    return _wrap(uf(xa, other))
+                elif t is int and -_I64 <= other < _I64:  # int64 against an int64 number
                     return _wrap(uf(xa, other))
         a, b = _lhs(input, other, name)
         xp = xp_of(a._a)

@@ -589,7 +589,14 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 # ------------------------------------------------------------------ all / any / count
+_LOGICAL = {"all": np.logical_and.reduce, "any": np.logical_or.reduce}
+_BOOL = np.dtype(np.bool_)
+
+
 def _all_any(input, dim, keepdim, name):
+    a = input._a
+    if dim is None and not keepdim and type(a) is _nd and a.dtype == _BOOL:
+        return _make(np.array(_LOGICAL[name](a, None)))  # a whole bool tensor, at once
     xp = xp_of(input._a)
     axes = dims_tuple(dim, input._a.ndim, name) if dim is not None else None
     r = xp.asarray(getattr(xp, name)(input._a, axis=axes, keepdims=keepdim))

@@ -323,8 +323,13 @@ moveaxis = movedim
 
 def squeeze(input, dim=None):
     a = input._a
-    if dim is None and not (state.enabled and input._rg):  # nothing to record: at once
-        return input._view_of(a.squeeze())
+    if not (state.enabled and input._rg):  # nothing to record: at once
+        if dim is None:
+            return input._view_of(a.squeeze())
+        nd = a.ndim
+        if type(dim) is int and -nd <= dim < nd:  # (wrap_dim's common case, inline)
+            d = dim if dim >= 0 else dim + nd
+            return input._view_of(a.squeeze(d) if a.shape[d] == 1 else a.view())
     nd = a.ndim
     # torch's node names: no dim SqueezeBackward0, one int SqueezeBackward1, a sequence 2
     if dim is None:
