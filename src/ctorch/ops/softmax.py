@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import contiguous, kernels_for, xp_of
+from .._backend import contiguous, fp_quiet, kernels_for, xp_of
 from .._core._smallops import MAX_SMALL_SIZE as _SMALL_MAX
 from .._core._smallops import softmax_rows as _small_rows
 from .._core._smallops import softmax_rows_backward as _small_rows_bwd
@@ -25,6 +25,19 @@ _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._uti
 _nd = np.ndarray
 
 
+def _lse_keepdim(xp, a, axes):
+    """logsumexp of float array ``a`` over ``axes`` with keepdims, shifted by the max (0 where
+    the max is +-inf), in ``a``'s dtype (call with NumPy's floating-point warnings off)."""
+    m = xp.max(a, axis=axes, keepdims=True)
+    m = xp.where(xp.isinf(m), 0, m).astype(a.dtype)
+    t = a - m
+    return (xp.log(xp.sum(xp.exp(t, out=t), axis=axes, keepdims=True)) + m).astype(a.dtype)
+
+
+def _drop_axes(r, shape, axes):
+    return r.reshape([n for i, n in enumerate(shape) if i not in axes])
+
+
 class Logsumexp(Function):
     """log(sum(exp(x))) over ``axes``, shifted by the max (0 where the max is +-inf); torch's
     logsumexp_backward: g * exp(x - result), differentiable again."""
@@ -34,18 +47,10 @@ class Logsumexp(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         a = x._a
-        xp = xp_of(a)
-        with np.errstate(all="ignore"):
-            m = xp.max(a, axis=axes, keepdims=True)
-            m = xp.where(xp.isinf(m), 0, m).astype(a.dtype)
-            t = a - m
-            r = xp.log(xp.sum(xp.exp(t, out=t), axis=axes, keepdims=True)) + m
-        r = r.astype(a.dtype)
+        r = fp_quiet(_lse_keepdim, xp_of(a), a, axes)
         ctx.save_for_backward(x, _wrap(r))
         ctx.kshape, ctx.axes = r.shape, axes
-        return _wrap(
-            r if keepdim else r.reshape([n for i, n in enumerate(a.shape) if i not in axes])
-        )
+        return _wrap(r if keepdim else _drop_axes(r, a.shape, axes))
 
     @staticmethod
     def backward(ctx, g):
@@ -62,6 +67,13 @@ def logsumexp(input, dim, keepdim: bool = False):
 
         input = input.to(get_default_dtype())  # noqa: A001
     if input._a.dtype in (_F32, _F64) and axes and 0 not in [input._a.shape[a] for a in axes]:
+        if (
+            type(input._a) is _nd
+            and not (state.enabled and input._rg)
+            and _function._autocast is None
+        ):
+            r = fp_quiet(_lse_keepdim, np, input._a, axes)  # nothing to record: the arrays
+            return _wrap(r if keepdim else _drop_axes(r, input._a.shape, axes))
         return Logsumexp.apply(input, axes, keepdim)
     if 0 in [input._a.shape[a] for a in axes]:  # (this module defines its own any)
         # an empty sum: log(0) = -inf, as torch (amax has no identity to shift by)
