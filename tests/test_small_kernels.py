@@ -972,3 +972,47 @@ def test_gather_backward_small_is_np_add_at():
     assert (
         S.gather_backward_small(g.astype(np.int64), np.zeros((2, 2), np.int64), 1, (2, 3)) is None
     )
+
+
+def test_view_reduce_compare_and_sampling_fast_paths_match_torch():
+    torch = _torch()
+    x = ctorch.randn(2, 3)
+    assert x.squeeze(-1).shape == (2, 3) and ctorch.randn(1, 3).squeeze(-2).shape == (3,)
+    assert ctorch.tensor(1.0).squeeze(0).shape == ()
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.squeeze(2)
+    for vals in ([True, False], [True], [], [[True, True], [True, True]]):
+        t, tt = ctorch.tensor(vals, dtype=ctorch.bool), torch.tensor(vals, dtype=torch.bool)
+        for name in ("all", "any"):
+            got, want = getattr(t, name)(), getattr(tt, name)()
+            assert got.dtype == ctorch.bool and got.shape == () and got.item() == want.item()
+    assert ctorch.tensor([0, 3], dtype=ctorch.uint8).all().dtype == ctorch.uint8  # as torch
+    v, tv = ctorch.tensor([2, -5, 2**62]), torch.tensor([2, -5, 2**62])
+    for o in (0, 3, 2**62, -(2**63), 2**63):
+        for op in ("__lt__", "__ge__", "__eq__", "__ne__"):
+            np.testing.assert_array_equal(getattr(v, op)(o).numpy(), getattr(tv, op)(o).numpy())
+    a = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(np.float32)
+    a[0, 0, 0], a[2, 2, 1] = np.inf, np.nan
+    a[1, 1, :] = -np.inf
+    for d in (0, -1, (0, 2)):
+        fast = ctorch.logsumexp(ctorch.tensor(a), d)
+        rec = ctorch.logsumexp(ctorch.tensor(a, requires_grad=True), d)
+        np.testing.assert_array_equal(fast.numpy(), rec.detach().numpy())
+        np.testing.assert_allclose(
+            fast.numpy(), torch.logsumexp(torch.from_numpy(a), d).numpy(), rtol=1e-6
+        )
+    for dt in (np.float32, np.float64):  # one-sample multinomial: torch's draws, pick for pick
+        p = np.random.default_rng(1).random((50, 7)).astype(dt)
+        p[3] = 0
+        p[3, 2] = 1
+        for seed in range(3):
+            ctorch.manual_seed(seed)
+            torch.manual_seed(seed)
+            np.testing.assert_array_equal(
+                ctorch.multinomial(ctorch.tensor(p), 1).numpy(),
+                torch.multinomial(torch.from_numpy(p), 1).numpy(),
+            )
+            np.testing.assert_array_equal(
+                ctorch.multinomial(ctorch.tensor(p[0]), 1).numpy(),
+                torch.multinomial(torch.from_numpy(p[0]), 1).numpy(),
+            )
