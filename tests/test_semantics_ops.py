@@ -651,3 +651,24 @@ def test_adjoint_function_conjugates_complex_input_as_the_method():
         np.testing.assert_array_equal(
             got.numpy(), torch.adjoint(torch.from_numpy(z)).resolve_conj().numpy()
         )
+
+
+def test_integer_requires_grad_messages_are_torchs():
+    """torch words the dtype refusal two ways: ``requires_grad_`` ("only Tensors of floating
+    point dtype") and the factories / Parameter ("Only Tensors of floating point and complex
+    dtype")."""
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda L: L.tensor([1, 2]).requires_grad_(),
+        lambda L: L.zeros(2, dtype=L.long, requires_grad=True),
+        lambda L: L.tensor([1, 2], requires_grad=True),
+        lambda L: L.nn.Parameter(L.tensor([1])),
+        lambda L: L.full((2,), 1, requires_grad=True),
+        lambda L: L.arange(3, requires_grad=True),
+    ]
+    for fn in cases:
+        with pytest.raises(RuntimeError) as want:
+            fn(torch)
+        with pytest.raises(RuntimeError) as got:
+            fn(ctorch)
+        assert str(got.value) == str(want.value)

@@ -16,7 +16,7 @@ from ._core._smallops import list_array as _list_array
 from ._core._smallops import plain_shape as _plain_shape
 from ._device import CPU, as_device, unsupported
 from ._random import gen_for
-from ._tensor import Tensor
+from ._tensor import _RG_DTYPE_MSG_FACTORY, Tensor
 
 _wrap = Tensor._make
 _F64 = np.dtype(np.float64)
@@ -47,8 +47,16 @@ def _place(a, device, requires_grad=False, pin_memory=False) -> Tensor:
         raise unsupported(dev.type)
     t = _wrap(a)
     if requires_grad:
-        t.requires_grad_(True)
+        _factory_requires_grad(t)
     return t
+
+
+def _factory_requires_grad(t: Tensor) -> Tensor:
+    """``requires_grad=True`` of a factory function, with torch's factory wording for an
+    integer or bool dtype (``requires_grad_`` words it differently)."""
+    if t._a.dtype.kind in "biu":
+        raise RuntimeError(_RG_DTYPE_MSG_FACTORY)
+    return t.requires_grad_(True)
 
 
 def _size(size, op):
@@ -215,7 +223,7 @@ def tensor(
         a = _list_array(data, D.to_numpy_dtype(D.get_default_dtype()))
         if a is not None:  # a short flat list of Python numbers: one compiled pass
             t = _wrap(a)
-            return t.requires_grad_(True) if requires_grad else t
+            return _factory_requires_grad(t) if requires_grad else t
     if isinstance(data, Tensor):
         _warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
@@ -231,7 +239,7 @@ def tensor(
         if dtype is not None:
             a = a.astype(_np_dtype(dtype))
         t = _wrap(a)
-        return t.requires_grad_(True) if requires_grad else t
+        return _factory_requires_grad(t) if requires_grad else t
     target = _np_dtype(dtype) if dtype is not None else None
     a = _infer_np(data, exact=dtype is not None, target=target)
     _check_byteorder(a)  # torch refuses a non-native byte order rather than convert it
@@ -329,7 +337,7 @@ def asarray(
             or (isinstance(obj, np.ndarray) and np.shares_memory(t._a, obj))
         ):
             raise ValueError("can't alias tensor from the given object, copy=False")
-    return t.requires_grad_(True) if requires_grad else t
+    return _factory_requires_grad(t) if requires_grad else t
 
 
 def _check_byteorder(a: np.ndarray) -> None:
@@ -401,7 +409,7 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
         with _gpu.on(as_device(device) if device is not None else _default_device[0]):
             a = cp.empty(shape, dt) if fill is None else cp.full(shape, fill, dt)
         t = _wrap(a)
-        return t.requires_grad_(True) if requires_grad else t
+        return _factory_requires_grad(t) if requires_grad else t
     a = (
         np.empty(shape, dt)
         if fill is None
@@ -410,7 +418,7 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     t = _wrap(a)
     if device is not None and as_device(device).type != "cpu":
         raise unsupported(as_device(device).type)
-    return t.requires_grad_(True) if requires_grad else t
+    return _factory_requires_grad(t) if requires_grad else t
 
 
 def _size_arg(size: tuple, size_kw, op: str) -> tuple:
@@ -457,7 +465,7 @@ def _constant(op: str, fill, np_fn, accepted: tuple = ()):
             shape = _plain_shape(size)  # the common call: plain sizes on the CPU
             if shape is not None:
                 t = _wrap(np_fn(shape, _np_dtype(dtype)))
-                return t.requires_grad_(True) if requires_grad else t
+                return _factory_requires_grad(t) if requires_grad else t
         fmt = kw.pop("memory_format", None) if accepted else None
         size = _sized(size, kw, op, accepted)
         t = _filled(size, fill, dtype, device, requires_grad, op)
@@ -564,14 +572,14 @@ def _like_of(create, fill=None, np_fn=None):
         if memory_format is None and MF.plain_c(a):  # C order in, C order out
             if np_fn is not None and dtype is None and device is None and type(a) is np.ndarray:
                 t = _wrap(np_fn(a.shape, a.dtype))  # a CPU input, nothing asked: at once
-                return t.requires_grad_(True) if requires_grad else t
+                return _factory_requires_grad(t) if requires_grad else t
             dt, dev = _like(input, dtype, device)
             return create(a.shape, dtype=dt, device=dev, requires_grad=requires_grad)
         dt, dev = _like(input, dtype, device)
         if fill is not None and MF.like_strides(a, MF.as_format(memory_format)):
             r = empty_like(input, dtype=dt, device=dev, memory_format=memory_format)
             fill(r)
-            return r.requires_grad_(True) if requires_grad else r
+            return _factory_requires_grad(r) if requires_grad else r
         return _laid_out_like(
             input,
             memory_format,

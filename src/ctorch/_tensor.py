@@ -97,6 +97,8 @@ def nested_call(name: str, *args, **kwargs):
     return _ops.DISPATCH[name](*args, **kwargs)
 
 
+_RG_DTYPE_MSG = "only Tensors of floating point dtype can require gradients"
+_RG_DTYPE_MSG_FACTORY = "Only Tensors of floating point and complex dtype can require gradients"
 _INFERENCE_RG_MSG = (
     "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
 )
@@ -392,9 +394,7 @@ class Tensor(_MethodsStub):
                 "var_no_grad = var.detach()."
             )
         if requires_grad and not (self.is_floating_point() or self.is_complex()):
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError(_RG_DTYPE_MSG)  # (torch's words here; factories say _FACTORY)
         self._rg = requires_grad
         return self
 

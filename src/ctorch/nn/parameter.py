@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._creation import _factory_requires_grad
 from .._tensor import Tensor
 from .._torch_function import _disabled_torch_function_impl
 
@@ -48,7 +49,7 @@ class Parameter(Tensor):
             return data._as_parameter(data, requires_grad)  # a DTensor stays one
         t = _sharing(cls, data)
         if requires_grad:
-            t.requires_grad_(True)
+            _factory_requires_grad(t)  # (torch's Parameter words the dtype error so)
         return t
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
