@@ -689,7 +689,13 @@ def linspace(
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
-    a = _linspace64(start, end, int(steps), dt if dt.kind in "fcV" else _F64)
+    a = None
+    if not (isinstance(start, complex) or isinstance(end, complex)):
+        from ._linspace import linspace_values  # torch's rounding, bit for bit
+
+        a = linspace_values(start, end, int(steps), dt)
+    if a is None:
+        a = _linspace64(start, end, int(steps), dt if dt.kind in "fcV" else _F64)
     return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
 
 
