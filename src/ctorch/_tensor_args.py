@@ -7,6 +7,11 @@ number without complaint, and its own code may rely on that, so :func:`install` 
 the public entry points (``ctorch.<name>`` and ``Tensor.<name>``/``<name>_``): the ops
 themselves are untouched. An object that is not a Tensor but defines ``__torch_function__``
 passes through, as torch dispatches on it.
+
+Likewise the function forms of ``reshape``/``flip``/``permute``/``broadcast_to``/
+``expand_copy``/``view_copy`` take the shape as one sequence (``torch.reshape(x, (2, 2))``):
+``torch.reshape(x, -1)`` and ``torch.flip(x, 0, 1)`` raise TypeError where the Tensor
+methods take varargs. Only the functions are wrapped, the methods keep their varargs.
 """
 
 from __future__ import annotations
@@ -41,6 +46,40 @@ _TENSOR_SECOND = {
 }
 
 
+# function -> name of its second argument, which must be one sequence of ints
+_SEQUENCE_SECOND = {
+    "reshape": "shape",
+    "flip": "dims",
+    "permute": "dims",
+    "broadcast_to": "size",
+    "expand_copy": "size",
+    "view_copy": "size",
+}
+
+
+def _wrap_sequence(fn, name: str, arg: str):
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        if len(args) == 2 and isinstance(args[1], (tuple, list)):  # the ordinary call
+            return fn(*args, **kwargs)
+        if len(args) > 2:
+            raise TypeError(f"{name}() takes 2 positional arguments but {len(args)} were given")
+        if not args and "input" in kwargs:
+            args = (kwargs.pop("input"),)
+        v = args[1] if len(args) == 2 else kwargs.pop(arg, _NO)
+        if v is _NO:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
+        if not isinstance(v, (tuple, list)) and not hasattr(type(v), "__torch_function__"):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position 2) must be tuple of ints, "
+                f"not {type(v).__name__}"
+            )
+        return fn(args[0], v, **kwargs)  # keywords torch names (shape=, dims=) as positions
+
+    checked.__ctorch_tensor_args__ = True
+    return checked
+
+
 def _wrap(fn, name: str, arg: str, method: bool):
     from ._tensor import Tensor
 
@@ -67,7 +106,8 @@ def _wrap(fn, name: str, arg: str, method: bool):
 
 def install(T: type, namespace: dict) -> None:
     """Wrap the functions in ``namespace`` (the ``ctorch`` module's globals) and the Tensor
-    methods (with their in-place forms) named in ``_TENSOR_SECOND``."""
+    methods (with their in-place forms) named in ``_TENSOR_SECOND``, and the functions named
+    in ``_SEQUENCE_SECOND``."""
     for base, arg in _TENSOR_SECOND.items():
         for name in (base, base + "_"):
             fn = T.__dict__.get(name)
@@ -76,3 +116,7 @@ def install(T: type, namespace: dict) -> None:
             fn = namespace.get(name)
             if fn is not None and not getattr(fn, "__ctorch_tensor_args__", False):
                 namespace[name] = _wrap(fn, name, arg, method=False)
+    for name, arg in _SEQUENCE_SECOND.items():
+        fn = namespace.get(name)
+        if fn is not None and not getattr(fn, "__ctorch_tensor_args__", False):
+            namespace[name] = _wrap_sequence(fn, name, arg)

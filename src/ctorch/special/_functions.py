@@ -235,7 +235,9 @@ def _mvl(a, p):
     r = p * (p - 1) / 4.0 * math.log(math.pi)
     out = np.full(a.shape, r, dtype=np.float64)
     for j in range(p):
-        out = out + s.gammaln(a - j / 2.0)
+        t = a - j / 2.0
+        # lgamma(-inf) is +inf (C's lgamma, torch's); SciPy's gammaln gives -inf there
+        out = out + np.where(np.isneginf(t), np.inf, s.gammaln(t))
     return out
 
 
