@@ -545,3 +545,172 @@ def test_searchsorted_empty_batch():
     for m in _LIBS:
         r = m.searchsorted(m.empty(0, 4), m.empty(0, 4))
         assert tuple(r.shape) == (0, 4) and r.dtype == m.int64
+
+
+# ------------------------------------------------------------------ typed arguments
+@pytest.mark.parametrize(
+    "expr, match",
+    [
+        (lambda m: m.unique(m.ones(3), 0), "argument 'sorted'"),
+        (lambda m: m.ones(3).unique(0), "argument 'sorted'"),
+        (lambda m: m.unique_consecutive(m.ones(3), 0), "argument 'return_inverse'"),
+        (
+            lambda m: m.qr(m.ones(3, 3), 0),
+            "qr(): argument 'some' (position 2) must be bool, not int",
+        ),
+        (lambda m: m.ones(3, 3).qr(0), "qr(): argument 'some' (position 1) must be bool, not int"),
+        (
+            lambda m: m.svd(m.ones(3, 3), 0),
+            "svd(): argument 'some' (position 2) must be bool, not int",
+        ),
+        (
+            lambda m: m.kthvalue(m.ones(3), 2.5),
+            "kthvalue(): argument 'k' (position 2) must be int, not float",
+        ),
+        (
+            lambda m: m.kthvalue(m.ones(3), True),
+            "kthvalue(): argument 'k' (position 2) must be int, not bool",
+        ),
+        (
+            lambda m: m.ones(3).kthvalue(1.0),
+            "kthvalue(): argument 'k' (position 1) must be int, not float",
+        ),
+        (
+            lambda m: m.tril(m.ones(3, 3), 1.0),
+            "tril(): argument 'diagonal' (position 2) must be int, not float",
+        ),
+        (
+            lambda m: m.ones(3, 3).triu(1.0),
+            "triu(): argument 'diagonal' (position 1) must be int, not float",
+        ),
+        (
+            lambda m: m.mvlgamma(m.ones(3) + 2, 2.5),
+            "mvlgamma(): argument 'p' (position 2) must be int, not float",
+        ),
+        (
+            lambda m: m.mvlgamma(m.ones(3) + 2, m.tensor(2.0)),
+            "mvlgamma(): argument 'p' (position 2) must be int, not Tensor",
+        ),
+        (
+            lambda m: m.hann_window(4.0),
+            "hann_window(): argument 'window_length' (position 1) must be int, not float",
+        ),
+        (
+            lambda m: m.bartlett_window(True),
+            "bartlett_window(): argument 'window_length' (position 1) must be int, not bool",
+        ),
+        (
+            lambda m: m.nan_to_num(m.ones(3), m.ones(3)),
+            "nan_to_num(): argument 'nan' (position 2) must be float, not Tensor",
+        ),
+        (
+            lambda m: m.isclose(m.ones(3), 1),
+            "isclose(): argument 'other' (position 2) must be Tensor, not int",
+        ),
+        (
+            lambda m: m.ones(3).allclose(1.0),
+            "allclose(): argument 'other' (position 1) must be Tensor, not float",
+        ),
+        (
+            lambda m: m.outer(m.ones(2), 2),
+            "outer(): argument 'vec2' (position 2) must be Tensor, not int",
+        ),
+        (
+            lambda m: m.nn.functional.soft_margin_loss(m.ones(3), 0),
+            "soft_margin_loss(): argument 'target' (position 2) must be Tensor, not int",
+        ),
+        (
+            lambda m: m.nn.functional.hinge_embedding_loss(m.ones(3), 1),
+            "hinge_embedding_loss(): argument 'target' (position 2) must be Tensor, not int",
+        ),
+        (
+            lambda m: m.nn.functional.poisson_nll_loss(m.ones(3), 1.0),
+            "poisson_nll_loss(): argument 'target' (position 2) must be Tensor, not float",
+        ),
+    ],
+)
+def test_typed_arguments(expr, match):
+    _raises(expr, TypeError, match, same_text=False)
+
+
+def test_typed_arguments_accept_their_types():
+    for m in _LIBS:
+        x = m.ones(3, 3)
+        assert m.tril(x, m.tensor(1)).shape == x.shape  # a 0-d integer tensor is an int
+        assert m.tril(x, diagonal=1).shape == x.shape
+        assert m.mvlgamma(m.ones(2) + 2, m.tensor(2)).shape == (2,)
+        assert m.hann_window(4).shape == (4,)
+        assert m.nan_to_num(m.tensor([nan]), 1).tolist() == [1.0]
+        assert m.unique(m.tensor([2, 1, 2]), True).tolist() == [1, 2]
+        assert m.kthvalue(m.tensor([3.0, 1.0, 2.0]), 2).values.item() == 2.0
+
+
+@pytest.mark.parametrize(
+    "expr, exc, match",
+    [
+        (
+            lambda m: m.logical_not(m.tensor([True]), m.tensor([True])),
+            TypeError,
+            "logical_not() takes 1 positional argument",
+        ),
+        (
+            lambda m: m.normal(m.tensor([1, 2])),
+            NotImplementedError,
+            "\"normal_kernel_cpu\" not implemented for 'Long'",
+        ),
+        (
+            lambda m: m.normal(0.0, m.tensor([True])),
+            NotImplementedError,
+            "\"normal_kernel_cpu\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.normal(m.tensor([1.0]), -1.0),
+            RuntimeError,
+            "normal expects std >= 0.0, but found std -1",
+        ),
+        (
+            lambda m: m.kthvalue(m.tensor([True, False]), 1),
+            NotImplementedError,
+            "\"kthvalue_cpu\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.trapezoid(m.tensor([True, False])),
+            RuntimeError,
+            "trapezoid: received a bool input for `y`",
+        ),
+        (
+            lambda m: m.mvlgamma(m.tensor([True]), 1),
+            RuntimeError,
+            "The input tensor may not be a boolean tensor.",
+        ),
+        (
+            lambda m: m.outer(m.tensor(1.0), m.ones(2)),
+            RuntimeError,
+            "outer: Expected 1-D argument self, but got 0-D",
+        ),
+        (
+            lambda m: m.outer(m.ones(2), m.ones(2, 2)),
+            RuntimeError,
+            "outer: Expected 1-D argument vec2, but got 2-D",
+        ),
+    ],
+)
+def test_refusals(expr, exc, match):
+    _raises(expr, exc, match)
+
+
+def test_logical_not_leaves_a_second_tensor_alone():
+    """ctorch.logical_not(x, y) used to write not-x into y (NumPy's positional out)."""
+    y = ctorch.tensor([True, True])
+    with pytest.raises(TypeError):
+        ctorch.logical_not(ctorch.tensor([True, False]), y)
+    assert y.tolist() == [True, True]
+
+
+def test_logical_ops_out():
+    for m in _LIBS:
+        x, y = m.tensor([True, False]), m.tensor([True, True])
+        o = m.empty(2, dtype=m.bool)
+        assert m.logical_and(x, y, out=o) is o and o.tolist() == [True, False]
+        o = m.empty(2)
+        assert m.logical_not(x, out=o) is o and o.tolist() == [0.0, 1.0]

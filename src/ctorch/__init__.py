@@ -866,6 +866,9 @@ _deprecated_overloads.install(Tensor, globals())
 from . import _tensor_args  # noqa: E402
 
 _tensor_args.install(Tensor, globals())
+from .nn import functional as _nn_functional  # noqa: E402
+
+_tensor_args.install(None, vars(_nn_functional))
 
 
 def _standard_gamma(input, generator=None):

@@ -933,9 +933,12 @@ def normal(
             m = m.get() if hasattr(m, "get") else m
             s = s.get() if hasattr(s, "get") else s
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = ref._a.dtype
+        float_only(dt, "normal_kernel_cpu")  # torch: no integer or bool mean/std tensor
         if isinstance(std, Tensor) and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        dt = ref._a.dtype
+        if not isinstance(std, Tensor):
+            check_std(std)
         # torch: output.normal_(0, 1), then output * std + mean in the output's dtype
         z = g.normal(tuple(shape), dt)
         r = _wrap((z * np.asarray(s, dt) + np.asarray(m, dt)).astype(dt, copy=False))

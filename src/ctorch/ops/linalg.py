@@ -361,6 +361,9 @@ def vdot(input, other):
 
 
 def outer(input, vec2):
+    for t, what in ((input, "self"), (vec2, "vec2")):
+        if isinstance(t, Tensor) and t._a.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {t._a.ndim}-D")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 

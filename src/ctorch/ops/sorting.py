@@ -84,6 +84,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    if input._a.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = wrap_dim(dim, input._a.ndim, "kthvalue")
     n = input._a.shape[d] if input._a.ndim else 1
     if n == 0:

@@ -246,6 +246,8 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     refuse_complex("mvlgamma", input)
+    if input._a.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     return _maybe_out(out, Mvlgamma.apply(input, int(p)))
 
 
