@@ -714,3 +714,41 @@ def test_logical_ops_out():
         assert m.logical_and(x, y, out=o) is o and o.tolist() == [True, False]
         o = m.empty(2)
         assert m.logical_not(x, out=o) is o and o.tolist() == [0.0, 1.0]
+
+
+# ------------------------------------------------------------------ the type of dim
+_DIM_OPS = [
+    lambda m, d: m.ones(2, 3).sum(d),
+    lambda m, d: m.softmax(m.ones(2, 3), d),
+    lambda m, d: m.ones(2, 3).unsqueeze(d),
+    lambda m, d: m.cat([m.ones(2, 3), m.ones(2, 3)], d),
+    lambda m, d: m.ones(2, 3).sum((d,)),
+    lambda m, d: m.cumsum(m.ones(2, 3), d),
+]
+
+
+@pytest.mark.parametrize("op", _DIM_OPS)
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda m: 1.0,
+        lambda m: True,
+        lambda m: np.float32(1),
+        lambda m: m.tensor(1.0),
+        lambda m: m.tensor([1, 0]),
+    ],
+)
+def test_dim_must_be_an_int(op, bad):
+    with pytest.raises(TypeError, match="argument 'dim' must be int, not"):
+        op(ctorch, bad(ctorch))
+    if torch is not None:  # torch's text varies with its overloads
+        with pytest.raises(TypeError):
+            op(torch, bad(torch))
+
+
+@pytest.mark.parametrize("op", _DIM_OPS)
+def test_dim_accepts_integer_likes(op):
+    for m in _LIBS:
+        ref = op(m, 1)
+        for d in (np.int64(1), m.tensor(1)):
+            assert op(m, d).shape == ref.shape
