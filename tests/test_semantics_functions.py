@@ -752,3 +752,83 @@ def test_dim_accepts_integer_likes(op):
         ref = op(m, 1)
         for d in (np.int64(1), m.tensor(1)):
             assert op(m, d).shape == ref.shape
+
+
+@pytest.mark.parametrize(
+    "expr, exc, match",
+    [
+        (
+            lambda m: m.reshape(m.ones(4), m.tensor([4])),
+            TypeError,
+            "reshape(): argument 'shape' (position 2) must be tuple of ints, not Tensor",
+        ),
+        (
+            lambda m: m.rot90(m.ones(2, 2), 2.5),
+            TypeError,
+            "rot90(): argument 'k' (position 2) must be int, not float",
+        ),
+        (
+            lambda m: m.tril_indices(m.tensor(1.5), 3),
+            TypeError,
+            "tril_indices(): argument 'row' (position 1) must be int, not Tensor",
+        ),
+        (
+            lambda m: m.randperm(m.tensor(1.5)),
+            TypeError,
+            "randperm(): argument 'n' (position 1) must be int, not Tensor",
+        ),
+        (
+            lambda m: m.multinomial(m.ones(3), 2.5),
+            TypeError,
+            "multinomial(): argument 'num_samples' (position 2) must be int, not float",
+        ),
+        (
+            lambda m: m.pinverse(m.ones(2, 2), m.ones(2, 2)),
+            TypeError,
+            "pinverse(): argument 'rcond' (position 2) must be float, not Tensor",
+        ),
+        (
+            lambda m: m.igamma(m.tensor([1, 2]), m.tensor([1, 2])),
+            NotImplementedError,
+            "\"igamma_cpu\" not implemented for 'Long'",
+        ),
+        (
+            lambda m: m.igammac(m.tensor([True]), m.tensor([True])),
+            NotImplementedError,
+            "\"igammac_cpu\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.unique_consecutive(m.tensor(1.5), dim=0),
+            IndexError,
+            "Dimension specified as 0 but tensor has no dimensions",
+        ),
+        (
+            lambda m: m.matmul(m.ones(3, dtype=m.bool), m.ones(3, dtype=m.bool)),
+            NotImplementedError,
+            "\"dot\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.mm(m.ones(2, 2, dtype=m.bool), m.ones(2, 2, dtype=m.bool)),
+            NotImplementedError,
+            "\"addmm_impl_cpu_\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.ones(2, 3, dtype=m.bool) @ m.ones(3, dtype=m.bool),
+            NotImplementedError,
+            "\"addmv_impl_cpu\" not implemented for 'Bool'",
+        ),
+        (
+            lambda m: m.bmm(m.ones(1, 2, 2, dtype=m.bool), m.ones(1, 2, 2, dtype=m.bool)),
+            NotImplementedError,
+            "\"bmm\" not implemented for 'Bool'",
+        ),
+    ],
+)
+def test_more_refusals(expr, exc, match):
+    _raises(expr, exc, match)
+
+
+def test_integer_igamma_with_a_float_operand_is_fine():
+    for m in _LIBS:
+        r = m.igamma(m.tensor([1, 2]), m.tensor([1.0, 2.0]))
+        assert r.dtype == m.float32 and r.shape == (2,)

@@ -77,7 +77,19 @@ _TYPED = {
     "bartlett_window": (0, "window_length", "int"),
     "blackman_window": (0, "window_length", "int"),
     "kaiser_window": (0, "window_length", "int"),
+    "tril_indices": (0, "row", "int"),
+    "triu_indices": (0, "row", "int"),
+    "randperm": (0, "n", "int"),
+    "rot90": (1, "k", "int"),
+    "multinomial": (1, "num_samples", "int"),
+    "pinverse": (1, "rcond", "float"),
 }
+
+
+def _is_tensor(v) -> bool:
+    from ._tensor import Tensor
+
+    return isinstance(v, Tensor)
 
 
 def _is_tensor_like(v) -> bool:
@@ -131,7 +143,7 @@ def _wrap_sequence(fn, name: str, arg: str):
         v = args[1] if len(args) == 2 else kwargs.pop(arg, _NO)
         if v is _NO:
             raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
-        if not isinstance(v, (tuple, list)) and not hasattr(type(v), "__torch_function__"):
+        if not isinstance(v, (tuple, list)) and (_is_tensor(v) or not _is_tensor_like(v)):
             raise TypeError(
                 f"{name}(): argument '{arg}' (position 2) must be tuple of ints, "
                 f"not {type(v).__name__}"

@@ -390,6 +390,8 @@ def unique_consecutive(
         change = flat[1:] != flat[:-1]
         keep_shape = a.shape
     else:
+        if a.ndim == 0:  # torch's own check (not the usual 0-d dim 0 / -1 leniency)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         ax = wrap_dim(dim, max(a.ndim, 1), "unique_consecutive")
         moved = xp.moveaxis(a.reshape(1) if a.ndim == 0 else a, ax, 0)
         n = moved.shape[0]
