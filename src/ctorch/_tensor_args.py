@@ -26,6 +26,8 @@ import numbers
 
 import numpy as np
 
+from ._tensor import Tensor  # loaded: this module is installed at the end of ctorch's import
+
 _NO = object()
 
 # op -> name of the argument (the second one) that must be a Tensor (torch's schema name)
@@ -87,21 +89,21 @@ _TYPED = {
 
 
 def _is_tensor(v) -> bool:
-    from ._tensor import Tensor
-
     return isinstance(v, Tensor)
 
 
 def _is_tensor_like(v) -> bool:
-    from ._tensor import Tensor
-
     return isinstance(v, Tensor) or hasattr(type(v), "__torch_function__")
+
+
+_FAST_OK = {"int": int, "bool": bool, "float": float}
 
 
 def _bad(v, kind: str) -> bool:
     """Whether torch's parser refuses ``v`` for an argument of type ``kind``."""
-    from ._tensor import Tensor
-
+    t = type(v)
+    if t is _FAST_OK[kind] or (t is int and kind == "float"):  # the ordinary call, no ABC test
+        return False
     if (
         v is None
         or v is _NO
@@ -161,7 +163,7 @@ def _wrap(fn, name: str, arg: str, method: bool):
     @functools.wraps(fn)
     def checked(*args, **kwargs):
         v = args[i] if len(args) > i else kwargs.get(arg, _NO)
-        if v is not _NO and not _is_tensor_like(v):
+        if v is not _NO and not isinstance(v, Tensor) and not _is_tensor_like(v):
             raise TypeError(
                 f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
                 f"not {type(v).__name__}"
