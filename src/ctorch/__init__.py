@@ -862,6 +862,14 @@ from . import _deprecated_overloads  # noqa: E402
 
 _deprecated_overloads.install(Tensor, globals())
 
+# --- torch's TypeError for a number where atan2/maximum/hypot/take/... want a Tensor ---
+from . import _tensor_args  # noqa: E402
+
+_tensor_args.install(Tensor, globals())
+from .nn import functional as _nn_functional  # noqa: E402
+
+_tensor_args.install(None, vars(_nn_functional))
+
 
 def _standard_gamma(input, generator=None):
     """``torch._standard_gamma``: Gamma(input, 1) samples (torch's sampler), differentiable."""

@@ -64,7 +64,11 @@ def _size(size, op):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor):  # torch takes a 0-d integer tensor as an int, no other
+            if s.ndim != 0 or s._a.dtype.kind not in "iu":
+                raise TypeError(
+                    f"{op}(): argument 'size' (position 1) must be tuple of ints, not Tensor"
+                )
             s = int(s.item())
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
             raise TypeError(
@@ -517,6 +521,8 @@ empty = _constant("empty", None, np.empty, accepted=("memory_format",))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if isinstance(size, Tensor):  # torch: no tensor as the size, not even a 0-d one
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not Tensor")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()  # torch infers the dtype from the Python scalar
     if dtype is None:
@@ -681,12 +687,24 @@ def arange(
     else:
         dt = _np_dtype(dtype)
     n = math.ceil((end - start) / step)
-    a = (
-        (start + step * np.arange(n, dtype=np.float64))
-        if dt.kind in "fV" or any(_is_float(v) for v in vals)
-        else np.arange(start, end, step, dtype=np.int64)
-    )
+    a = None
+    if (dt.kind in "fiu" and any(_is_float(v) for v in vals)) or dt.kind == "f":
+        from ._ranges import arange_values  # torch's rounding and integer rules
+
+        a = arange_values(start, end, step, n, dt, _num_threads())
+    if a is None:
+        a = (
+            (start + step * np.arange(n, dtype=np.float64))
+            if dt.kind in "fV" or any(_is_float(v) for v in vals)
+            else np.arange(start, end, step, dtype=np.int64)
+        )
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
+
+
+def _num_threads() -> int:
+    from ._core._threads import get_num_threads
+
+    return get_num_threads()
 
 
 def _is_float(v) -> bool:
@@ -699,11 +717,28 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
         "values in [start, end)."
     )
-    if end is None:
-        start, end = 0, start
-    n = int(math.floor((end - start) / step)) + 1
-    a = start + step * np.arange(n, dtype=np.float64)
-    return _place(a.astype(_np_dtype(dtype)), device, requires_grad)
+    if end is None:  # torch.range has no one-argument form (arange has)
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    dt = _np_dtype(dtype)
+    if dt.kind in "iu":  # torch steps in int64 from the truncated start, end and step
+        xs, xe, xst = int(start), int(end), int(step)
+        if xst == 0 and step != 0:  # torch 2.13 dies of SIGFPE (integer division by zero)
+            raise RuntimeError(
+                f"range(): step {step} is 0 in {dt.name} (torch crashes with SIGFPE here)"
+            )
+        start, end, step = xs, xe, xst
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dt.kind in "iu":
+        q = abs(end - start) // abs(step)  # C's truncating division (same signs here)
+        a = start + step * np.arange(q + 1, dtype=np.int64)
+    else:
+        n = int(math.floor((end - start) / step)) + 1
+        a = start + step * np.arange(n, dtype=np.float64)
+    return _place(a.astype(dt), device, requires_grad)
 
 
 def linspace(
@@ -716,7 +751,13 @@ def linspace(
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
-    a = _linspace64(start, end, int(steps), dt if dt.kind in "fcV" else _F64)
+    a = None
+    if not (isinstance(start, complex) or isinstance(end, complex)):
+        from ._ranges import linspace_values  # torch's rounding, bit for bit
+
+        a = linspace_values(start, end, int(steps), dt)
+    if a is None:
+        a = _linspace64(start, end, int(steps), dt if dt.kind in "fcV" else _F64)
     return _maybe_out(out, _place(a.astype(dt), device, requires_grad))
 
 
@@ -919,9 +960,12 @@ def normal(
             m = m.get() if hasattr(m, "get") else m
             s = s.get() if hasattr(s, "get") else s
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = ref._a.dtype
+        float_only(dt, "normal_kernel_cpu")  # torch: no integer or bool mean/std tensor
         if isinstance(std, Tensor) and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        dt = ref._a.dtype
+        if not isinstance(std, Tensor):
+            check_std(std)
         # torch: output.normal_(0, 1), then output * std + mean in the output's dtype
         z = g.normal(tuple(shape), dt)
         r = _wrap((z * np.asarray(s, dt) + np.asarray(m, dt)).astype(dt, copy=False))

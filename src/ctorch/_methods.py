@@ -761,10 +761,23 @@ def _resize_(self, *size, memory_format=None):
 
 def _new(kind):
     def method(
-        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+        self,
+        *size,
+        dtype=None,
+        device=None,
+        requires_grad=False,
+        layout=None,
+        pin_memory=False,
+        **kw,
     ):
         from . import _creation
 
+        if "size" in kw and not size:
+            size = (kw.pop("size"),)
+        if kw:
+            raise TypeError(f"new_{kind}() got an unexpected keyword argument '{next(iter(kw))}'")
+        if not size:  # torch: size is required (new_zeros() is not a 0-d tensor)
+            raise TypeError(f'new_{kind}() missing 1 required positional arguments: "size"')
         fn = getattr(_creation, kind)
         return fn(
             *size,

@@ -800,6 +800,8 @@ def _warn_grad_scalar() -> None:
 
 
 def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
+    if type(dim) is not int:
+        dim = _dim_arg(dim, op)
     n = ndim if ndim > 0 else 1
     if not -n <= dim < n:
         raise IndexError(
@@ -807,6 +809,20 @@ def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
             + (f" in {op}" if op else "")
         )
     return dim % n if ndim > 0 else 0
+
+
+def _dim_arg(dim, op: str = "") -> int:
+    """A dim that is not a plain int, as torch's parser takes it: a NumPy integer or a 0-d
+    integer tensor is an int; a bool, a float or any other tensor is a TypeError (torch:
+    ``softmax(): argument 'dim' (position 2) must be int, not float``; ctorch used to take
+    2.5 as 2, True as 1, and compare a many-element tensor)."""
+    if isinstance(dim, Tensor):
+        if dim._a.ndim == 0 and dim._a.dtype.kind in "iu":
+            return int(dim._a)
+    elif not isinstance(dim, (bool, np.bool_)) and isinstance(dim, numbers.Integral):
+        return int(dim)
+    where = f"{op}(): " if op else ""
+    raise TypeError(f"{where}argument 'dim' must be int, not {type(dim).__name__}")
 
 
 def _legacy_new(cls, *args, device=None, dtype=None, **kwargs):

@@ -310,6 +310,10 @@ def hardtanh(
 ) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    return _hardtanh(input, min_val, max_val, inplace)
+
+
+def _hardtanh(input: Tensor, min_val, max_val, inplace: bool) -> Tensor:
     if input._a.dtype.kind in "bu":  # torch's rules inline (hot path; nn/_int_inputs.py)
         _int_hardtanh(input, (min_val,), {})
     if inplace:
@@ -318,7 +322,9 @@ def hardtanh(
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return hardtanh(input, min_val, max_val, True)
+    # torch's F.hardtanh_ is the bare ATen op: no min_val <= max_val check (F.hardtanh has
+    # it); min_val > max_val clamps everything to max_val, as clamp does
+    return _hardtanh(input, min_val, max_val, True)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1208,9 +1214,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        pos = target > 0
-        safe = ctorch.where(pos, target, ctorch.ones_like(target))
-        loss = ctorch.where(pos, target * safe.log(), ctorch.zeros_like(target)) - target * input
+        # torch: xlogy(target, target) - target * input (0 where target is 0, NaN where it
+        # is negative: a negative "probability" is not silently taken as 0)
+        loss = ctorch.xlogy(target, target) - target * input
     if reduction == "batchmean":
         if input.dim() == 0:
             return loss.sum()

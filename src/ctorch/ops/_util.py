@@ -78,16 +78,16 @@ def dims_tuple(dim, ndim, op=""):
     if ndim == 0:
         # a 0-d tensor reduces over "dim 0" / "dim -1" as over no dim at all (torch)
         for d in dim if isinstance(dim, (tuple, list)) else (dim,):
-            _wrap_dim(int(d), ndim, op)
+            _wrap_dim(d, ndim, op)
         return ()
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return tuple(range(ndim))
-        out = tuple(sorted({_wrap_dim(int(d), ndim, op) for d in dim}))
+        out = tuple(sorted({_wrap_dim(d, ndim, op) for d in dim}))
         if len(out) != len(dim):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
         return out
-    return (_wrap_dim(int(dim), ndim, op),)
+    return (_wrap_dim(dim, ndim, op),)
 
 
 def check_same_device(op, *ts):

@@ -107,21 +107,32 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def _logic(name, uf):
-    def f(input, other=None):
+    def f(input, other, *, out=None):
         xp = xp_of(input._a)
-        if other is None:
-            return _wrap(getattr(xp, uf)(input._a))
         o = other._a if isinstance(other, Tensor) else other
-        return _wrap(xp.asarray(getattr(xp, uf)(input._a, o)))
+        r = _wrap(xp.asarray(getattr(xp, uf)(input._a, o)))
+        return r if out is None else _logic_out(out, r)
 
     f.__name__ = name
     return f
 
 
+def _logic_out(out, r):
+    from .binary import _out
+
+    return _out(out, r)
+
+
 logical_and = _logic("logical_and", "logical_and")
 logical_or = _logic("logical_or", "logical_or")
 logical_xor = _logic("logical_xor", "logical_xor")
-logical_not = _logic("logical_not", "logical_not")
+
+
+def logical_not(input, *, out=None):
+    # one argument: a second positional one used to reach NumPy's ufunc as its ``out`` and
+    # overwrote that tensor (torch: TypeError, ``out`` is keyword-only)
+    r = _wrap(xp_of(input._a).logical_not(input._a))
+    return r if out is None else _logic_out(out, r)
 
 
 def _bitwise(name, uf):

@@ -128,11 +128,21 @@ def join_fast(tensors, dim, stack: bool):
     return None if r is None else _wrap(r)
 
 
-def cat(tensors, dim: int = 0, *, out=None):
+def _need_sequence(op: str, tensors) -> None:
+    """torch's refusal of one Tensor where a function wants a sequence of them (iterating
+    it would join its rows)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(
+            f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+        )
+
+
+def cat(tensors, dim: int = 0, *, out=None, _op="cat"):
     if out is None:
         r = join_fast(tensors, dim, False)
         if r is not None:
             return r
+    _need_sequence(_op, tensors)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # torch: ValueError
@@ -173,8 +183,12 @@ def cat(tensors, dim: int = 0, *, out=None):
     return r
 
 
-concat = cat
-concatenate = cat
+def concat(tensors, dim: int = 0, *, out=None):
+    return cat(tensors, dim, out=out, _op="concat")
+
+
+def concatenate(tensors, dim: int = 0, *, out=None):
+    return cat(tensors, dim, out=out, _op="concatenate")
 
 
 def stack(tensors, dim: int = 0, *, out=None):
@@ -182,6 +196,7 @@ def stack(tensors, dim: int = 0, *, out=None):
         r = join_fast(tensors, dim, True)
         if r is not None:
             return r
+    _need_sequence("stack", tensors)
     tensors = [as_tensor_arg(t, None, "stack") for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -200,35 +215,59 @@ def stack(tensors, dim: int = 0, *, out=None):
 
 
 def hstack(tensors):
-    tensors = [atleast_1d(t) for t in tensors]
+    _need_sequence("hstack", tensors)
+    tensors = [_atleast_1d(t) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+def _vstack(tensors, op: str):
+    _need_sequence(op, tensors)
+    return cat([_atleast_2d(t) for t in tensors], 0)
+
+
 def vstack(tensors):
-    return cat([atleast_2d(t) for t in tensors], 0)
+    return _vstack(tensors, "vstack")
 
 
-row_stack = vstack
+def row_stack(tensors):
+    return _vstack(tensors, "row_stack")
 
 
 def dstack(tensors):
-    return cat([atleast_3d(t) for t in tensors], 2)
+    _need_sequence("dstack", tensors)
+    return cat([_atleast_3d(t) for t in tensors], 2)
 
 
 def column_stack(tensors):
+    _need_sequence("column_stack", tensors)
     ts = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors]
     return cat(ts, 1)
 
 
-def atleast_1d(t):
+def _atleast_1d(t):
     return t.reshape(1) if t.ndim == 0 else t
 
 
-def atleast_2d(t):
+def _atleast_2d(t):
     return t.reshape(1, -1) if t.ndim < 2 else t
 
 
-def atleast_3d(t):
+def _atleast(one, name: str):
+    """torch's ``atleast_Nd(*tensors)``: one Tensor gives a Tensor; several, or one list or
+    tuple of them, give a tuple."""
+
+    def atleast(*tensors):
+        if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+            return one(tensors[0])
+        if len(tensors) == 1:
+            tensors = tensors[0]
+        return tuple(one(t) for t in tensors)
+
+    atleast.__name__ = atleast.__qualname__ = name
+    return atleast
+
+
+def _atleast_3d(t):
     if t.ndim == 0:
         return t.reshape(1, 1, 1)
     if t.ndim == 1:
@@ -236,6 +275,11 @@ def atleast_3d(t):
     if t.ndim == 2:
         return t.unsqueeze(-1)
     return t
+
+
+atleast_1d = _atleast(_atleast_1d, "atleast_1d")
+atleast_2d = _atleast(_atleast_2d, "atleast_2d")
+atleast_3d = _atleast(_atleast_3d, "atleast_3d")
 
 
 def split(tensor, split_size_or_sections, dim: int = 0):

@@ -234,6 +234,17 @@ def matmul(input, other, *, out=None):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
+    if a.dtype == np.bool_ and b.dtype == np.bool_:  # torch has no bool GEMM (slow path only)
+        kernel = (
+            "dot"
+            if a.ndim == 1 and b.ndim == 1
+            else "addmv_impl_cpu"
+            if b.ndim == 1
+            else "bmm"
+            if a.ndim >= 3 and b.ndim >= 3
+            else "addmm_impl_cpu_"
+        )
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if a.dtype != b.dtype:
         dt = D.promote_types(input.dtype, other.dtype)
         if (input.dtype.is_floating_point or input.dtype.is_complex) and (
@@ -361,6 +372,9 @@ def vdot(input, other):
 
 
 def outer(input, vec2):
+    for t, what in ((input, "self"), (vec2, "vec2")):
+        if isinstance(t, Tensor) and t._a.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {what}, but got {t._a.ndim}-D")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 

@@ -63,6 +63,8 @@ def trapezoid(
     """Trapezoidal rule along ``dim``, with sample points ``x`` or spacing ``dx`` (default 1)."""
     if isinstance(x, numbers.Number):
         dx, x = x, None
+    if y._a.dtype.kind == "b":
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     d = wrap_dim(dim, y._a.ndim, "trapezoid")
     if y._a.dtype.kind in "biu":  # sums of neighbours in the float result dtype (uint8
         y = y.to(D.get_default_dtype())  # 255 + 7 must not wrap)

@@ -210,7 +210,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     ):  # x.flatten() of a contiguous tensor, nothing to record: a view at once
         return input._view_of(a.reshape(-1))
     nd = input._a.ndim
-    if nd == 0:
+    if nd == 0:  # dims 0 / -1 only (torch)
+        wrap_dim(start_dim, 0, "flatten")
+        wrap_dim(end_dim, 0, "flatten")
         return reshape(input, (1,))
     s = wrap_dim(start_dim, nd, "flatten")
     e = wrap_dim(end_dim, nd, "flatten")

@@ -225,8 +225,9 @@ class LogSoftmax(Softmax):  # the same code (``log`` picks the formulas): torch'
 def _softmax_impl(input, dim, dtype, log):
     if dtype is not None:
         input = input.to(dtype)
-    if dim is None:
-        dim = 0 if input._a.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
+    if dim is None:  # torch.softmax / Tensor.softmax: dim is required (only F.softmax infers it)
+        name = "log_softmax" if log else "softmax"
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
     ax = wrap_dim(dim, input._a.ndim, "log_softmax" if log else "softmax")
     if input._a.dtype.kind not in "fV":  # torch has no integer, bool or complex kernels
         name = "log_softmax" if log else "softmax"

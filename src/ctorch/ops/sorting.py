@@ -54,6 +54,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input._a.dtype.kind == "c":
         raise RuntimeError("Sort does not support complex dtypes on CPU")
     if input._a.ndim == 0:
+        wrap_dim(dim, 0, "sort")  # a 0-d tensor sorts over dim 0 / -1 only (torch)
         idx = _wrap(np.zeros((), np.int64))
         return sort_result(_picked("SortBackward0", input, 0, idx), idx)
     d = wrap_dim(dim, input._a.ndim, "sort")
@@ -101,6 +102,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    if input._a.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = wrap_dim(dim, input._a.ndim, "kthvalue")
     n = input._a.shape[d] if input._a.ndim else 1
     if n == 0:
@@ -348,7 +351,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError(f"{name}: sorter index out of range")
         bd = xp.take_along_axis(bd, s, axis=-1)
     odt = np.int32 if out_int32 else np.int64
-    if bd.ndim == 1 and not (bd.dtype.kind in "fc" and xp.isnan(bd).any()):
+    if v.size == 0:  # nothing to search (a (0, n) batch cannot be reshaped by rows)
+        res = xp.zeros(v.shape, odt)
+    elif bd.ndim == 1 and not (bd.dtype.kind in "fc" and xp.isnan(bd).any()):
         # NumPy's search agrees with torch's whenever the boundaries hold no NaN
         res = xp.searchsorted(bd, v, side="right" if right else "left")
     else:

@@ -416,6 +416,10 @@ def masked_select(input, mask):
 
 def take(input, index):
     n = input._a.size
+    if isinstance(index, Tensor) and index._a.dtype != np.int64:  # torch checks dtype first
+        raise RuntimeError(
+            f"take(): Expected a long tensor for index, but got {_scalar_name(index._a.dtype)}"
+        )
     if isinstance(index, Tensor) and index._a.size:
         lo, hi = int(index._a.min()), int(index._a.max())
         if lo < -n or hi >= n:
@@ -425,10 +429,6 @@ def take(input, index):
             )
     if not isinstance(index, Tensor):
         return getitem(input.reshape(-1), index)
-    if index._a.dtype != np.int64:
-        raise RuntimeError(
-            f"take(): Expected a long tensor for index, but got {_scalar_name(index._a.dtype)}"
-        )
     ia = index._a.astype(np.int64, copy=False)
     shape = input._a.shape
 
@@ -442,8 +442,8 @@ def take(input, index):
 
 
 def take_along_dim(input, indices, dim=None):
-    if dim is None:
-        return take(input, indices.reshape(-1))
+    if dim is None:  # torch: a gather of the flattened input (no negative indices)
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
     shape = list(
         np.broadcast_shapes(
             tuple(s if i != wrap_dim(dim, input.ndim) else 1 for i, s in enumerate(input._a.shape)),

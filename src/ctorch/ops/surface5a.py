@@ -170,7 +170,41 @@ def _mode_rows(a2):
     cnt = pos - start + 1  # running count inside each run of equal values
     best = cnt.max(1, keepdims=True)
     j = np.argmax(cnt == best, axis=1)[:, None]  # end of the first (smallest) longest run
-    return np.take_along_axis(s, j, 1)[:, 0], np.take_along_axis(order, j, 1)[:, 0]
+    vals, idx = np.take_along_axis(s, j, 1)[:, 0], np.take_along_axis(order, j, 1)[:, 0]
+    if a2.dtype.kind in "fc" and n <= 16:
+        for r in np.flatnonzero(np.isnan(a2).any(axis=1)):
+            vals[r], idx[r] = _mode_insertion_sorted(a2[r])
+    return vals, idx
+
+
+def _mode_insertion_sorted(row):
+    """torch's mode of a row of up to 16 elements that holds NaN: libstdc++'s ``std::sort``
+    (an insertion sort at this size) of (value, index) pairs by ``value <``, where NaN
+    compares false both ways and so stays where it is, then the first longest run of equal
+    neighbours (a NaN is never equal, so it is a run of one). A row whose values are all
+    distinct or NaN gives its first sorted element: torch.mode([nan, 1, nan, 2]) is NaN at 0,
+    and [1, nan, 1, nan, nan] gives 1 at 0 (the two 1s never become neighbours)."""
+    el = [(row[k], k) for k in range(row.shape[0])]
+    for i in range(1, len(el)):
+        v = el[i]
+        if v[0] < el[0][0]:
+            el[1 : i + 1] = el[0:i]
+            el[0] = v
+        else:
+            j = i
+            while v[0] < el[j - 1][0]:
+                el[j] = el[j - 1]
+                j -= 1
+            el[j] = v
+    best = (el[0][0], el[0][1])
+    max_freq = freq = 0
+    for i in range(len(el)):
+        freq += 1
+        if i == len(el) - 1 or el[i][0] != el[i + 1][0]:
+            if freq > max_freq:
+                best, max_freq = el[i], freq
+            freq = 0
+    return best
 
 
 class _Mode(Function):
@@ -356,6 +390,8 @@ def unique_consecutive(
         change = flat[1:] != flat[:-1]
         keep_shape = a.shape
     else:
+        if a.ndim == 0:  # torch's own check (not the usual 0-d dim 0 / -1 leniency)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         ax = wrap_dim(dim, max(a.ndim, 1), "unique_consecutive")
         moved = xp.moveaxis(a.reshape(1) if a.ndim == 0 else a, ax, 0)
         n = moved.shape[0]

@@ -235,7 +235,9 @@ def _mvl(a, p):
     r = p * (p - 1) / 4.0 * math.log(math.pi)
     out = np.full(a.shape, r, dtype=np.float64)
     for j in range(p):
-        out = out + s.gammaln(a - j / 2.0)
+        t = a - j / 2.0
+        # lgamma(-inf) is +inf (C's lgamma, torch's); SciPy's gammaln gives -inf there
+        out = out + np.where(np.isneginf(t), np.inf, s.gammaln(t))
     return out
 
 
@@ -244,6 +246,8 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     refuse_complex("mvlgamma", input)
+    if input._a.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     return _maybe_out(out, Mvlgamma.apply(input, int(p)))
 
 
@@ -407,7 +411,9 @@ class _Binary(Function):
         return gx, gy
 
 
-def _binary(name: str, f, grad, node: str, doc: str = ""):
+def _binary(name: str, f, grad, node: str, doc: str = "", float_kernel: str = ""):
+    """``float_kernel``: torch's kernel name for an op with no integer/bool kernel (igamma:
+    ``igamma_cpu``), which raises its NotImplementedError when both operands are integral."""
     cls = type(
         name.title().replace("_", "") + "Fn",
         (_Binary,),
@@ -416,6 +422,12 @@ def _binary(name: str, f, grad, node: str, doc: str = ""):
 
     def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         refuse_complex(name, input, other)
+        if float_kernel:
+            dt = D.result_type(input, other)
+            if not dt.is_floating_point:
+                from .._creation import not_implemented_for
+
+                raise not_implemented_for(float_kernel, D.to_numpy_dtype(dt))
         return _maybe_out(out, cls.apply(input, other))
 
     return named(fn, name, doc or f"``torch.special.{name}``.")
@@ -499,6 +511,7 @@ gammainc = _binary(
     _igamma_grad(1.0, "igamma: input"),
     "IgammaBackward0",
     "Regularized lower incomplete gamma function.",
+    "igamma_cpu",
 )
 gammaincc = _binary(
     "gammaincc",
@@ -506,4 +519,5 @@ gammaincc = _binary(
     _igamma_grad(-1.0, "igammac: input"),
     "IgammacBackward0",
     "Regularized upper incomplete gamma function.",
+    "igammac_cpu",
 )
