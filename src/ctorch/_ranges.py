@@ -6,75 +6,33 @@ to it) and each value as ``start + step * i`` for the first half and ``end - ste
 1 - i)`` for the second, each one fused multiply-add (one rounding; checked against torch
 2.13 on thousands of ranges, float32/float64/int8-int64, up to 70001 steps). NumPy has no FMA,
 and the plain two-rounding formula differed from torch in the last bit on about a third of
-the values: here the FMA is exact, from error-free products and sums, with the rare near-ties
-settled in rational arithmetic.
+the values: here C's ``fma``/``fmaf`` compute them (``_core._smallops``).
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = a * 134217729.0  # 2**27 + 1 (Veltkamp)
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    """``a * b == p + err`` exactly (Dekker); ``b`` holds integers, which need no split
-    below 2**26."""
-    p = a * b
-    ah, al = _split(a)
-    if b.size and np.abs(b).max() < 2.0**26:
-        return p, (ah * b - p) + al * b
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+from ._core._smallops import fma_f32 as _fma_f32
+from ._core._smallops import fma_f64 as _fma_f64
 
 
 def _fma_exact(a: float, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Correctly rounded ``a * b + c`` in float64 (``a`` a float64 number, ``b`` exact
-    integers as float64, ``c`` float64), as one hardware FMA gives it."""
-    with np.errstate(all="ignore"):
-        p, pe = _two_prod(np.float64(a), b)
-        r, e2 = _two_sum(p, c)
-        t, e4 = _two_sum(e2, pe)
-        f, e3 = _two_sum(r, t)  # a*b + c == f + e3 + e4 exactly; f == round(f + e3)
-        h = np.spacing(np.abs(f)) / 2
-        ae3, ae4 = np.abs(e3), np.abs(e4)
-        near = (ae4 != 0) & ((np.abs(h - ae3) <= 2 * ae4) | (np.abs(h / 2 - ae3) <= 2 * ae4))
-        near &= np.isfinite(f)
-        odd = ~np.isfinite(f)  # inf/NaN operands or an overflow: IEEE's answer is the plain one
-        f[odd] = r[odd]
-    for i in np.flatnonzero(near):
-        f[i] = float(Fraction(float(a)) * Fraction(float(b[i])) + Fraction(float(c[i])))
-    return f
+    """Correctly rounded float64 ``a * b + c``, as one hardware FMA gives it (C's ``fma``)."""
+    out = np.empty(b.shape[0], np.float64)
+    _fma_f64(
+        float(a), np.ascontiguousarray(b, np.float64), np.ascontiguousarray(c, np.float64), out
+    )
+    return out
 
 
 def _fma32(a: np.float32, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Correctly rounded float32 ``a * b + c`` (``b`` holds float32 values): the product is
-    exact in float64, so the float64 sum has one rounding, and rounding it to float32 is
-    right except where it lands exactly on a float32 midpoint: those few are redone exactly."""
-    with np.errstate(all="ignore"):
-        r = np.float64(a) * b.astype(np.float64) + c.astype(np.float64)
-        f = r.astype(np.float32)
-        d = np.abs(r - f.astype(np.float64))
-        h = np.spacing(np.abs(f)).astype(np.float64) / 2
-        tie = ((d == h) | (d == h / 2)) & (d != 0) & np.isfinite(f)
-    for i in np.flatnonzero(tie):
-        x = Fraction(float(a)) * Fraction(float(b[i])) + Fraction(float(c[i]))
-        lo, hi = sorted((f[i], np.nextafter(f[i], np.float32(r[i] - float(f[i])) * np.inf)))
-        dl, dh = abs(x - Fraction(float(lo))), abs(Fraction(float(hi)) - x)
-        f[i] = lo if dl < dh or (dl == dh and int(lo.view(np.int32)) % 2 == 0) else hi
-    return f
+    """Correctly rounded float32 ``a * b + c`` (C's ``fmaf``)."""
+    out = np.empty(b.shape[0], np.float32)
+    _fma_f32(
+        float(a), np.ascontiguousarray(b, np.float32), np.ascontiguousarray(c, np.float32), out
+    )
+    return out
 
 
 def linspace_values(start, end, steps: int, dt: np.dtype) -> np.ndarray | None:

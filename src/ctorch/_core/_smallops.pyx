@@ -21,7 +21,7 @@ from cpython.buffer cimport (
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set
 from cpython.float cimport PyFloat_AsDouble
 from cpython.long cimport PyLong_AsLongLong, PyLong_AsLongLongAndOverflow
-from libc.math cimport INFINITY, sqrt
+from libc.math cimport INFINITY, fma, fmaf, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -744,6 +744,27 @@ def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
     finally:
         for i in range(held):
             PyBuffer_Release(&bp[i])
+
+
+# ---------------------------------------------------------------- fused multiply-add
+def fma_f64(double a, const double[::1] b, const double[::1] c, double[::1] out):
+    """out = a * b + c with one rounding each (C's ``fma``: torch's linspace/arange values)."""
+    cdef Py_ssize_t i, n = b.shape[0]
+    if c.shape[0] != n or out.shape[0] != n:
+        raise ValueError("fma_f64: b, c and out differ in length")
+    with nogil:
+        for i in range(n):
+            out[i] = fma(a, b[i], c[i])
+
+
+def fma_f32(float a, const float[::1] b, const float[::1] c, float[::1] out):
+    """out = a * b + c in float32 with one rounding each (C's ``fmaf``)."""
+    cdef Py_ssize_t i, n = b.shape[0]
+    if c.shape[0] != n or out.shape[0] != n:
+        raise ValueError("fma_f32: b, c and out differ in length")
+    with nogil:
+        for i in range(n):
+            out[i] = fmaf(a, b[i], c[i])
 
 
 # ---------------------------------------------------------------- tensor(list)
