@@ -63,6 +63,11 @@ class Node:
     # rules (one gradient per forward input; shapes checked against ``_in_shapes``)
     _user = False
     _in_shapes = None
+    # names of ctx attributes packed by saved-tensor hooks (``_core._autograd._save_packed``)
+    _ctx_packed = None
+    # torch's node keeps data for backward even where ctorch's keeps none: once released, a
+    # second backward through it is refused (``_core._autograd._held_data``)
+    _holds_data = False
 
     def name(self) -> str:
         return type(self).__name__
@@ -77,7 +82,18 @@ class Node:
         return RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
-        return self._add_pre_hook(0, fn)
+        """``fn(grad_outputs) -> tuple | None`` before the node runs: the tuple of the
+        gradients of its outputs (None for one that got none); a returned tuple replaces
+        them (torch's ``Node.register_prehook``). Runs after the tensor hooks."""
+        return self._add_pre_hook(-1, fn)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict kept on the node for the user (torch's ``Node.metadata``)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     def _add_pre_hook(self, output_nr: int, fn):
         if self._pre_hooks is None:
@@ -332,7 +348,8 @@ def resave_input(nodes, old, snapshot) -> None:
         if not saved:
             continue
         for s in saved:
-            if s is not None and not s.is_output and s.tensor is old:
+            # entries packed by saved-tensor hooks are the hooks' data, not ``old`` itself
+            if type(s) is _SavedTensor and not s.is_output and s.tensor is old:
                 s.tensor = snapshot
                 s.version_ref = snapshot._vref
                 s.version = snapshot._vref[0]

@@ -82,8 +82,6 @@ class Mul(Function):
         tb = isinstance(b, Tensor)
         ctx.a_ = (a._a.shape, a._a.dtype) if ta else None
         ctx.b_ = (b._a.shape, b._a.dtype) if tb else None
-        ctx.sa = a if ta else None
-        ctx.sb = b if tb else None
         need = ctx.needs_input_grad
         ctx.save_for_backward(a if need[1] else None, b if need[0] and tb else None)
         if not tb:
@@ -99,6 +97,11 @@ class Mul(Function):
         if ctx.needs_input_grad[1]:
             gb = _g(g * _cj(a), ctx.b_, True)
         return ga, gb
+
+
+# torch's MulBackward0 always saves an operand (``x * 2`` saves the wrapped 2), so a second
+# backward through it without retain_graph is refused even when ctorch saved no tensor
+Mul._backward_cls._holds_data = True
 
 
 class Div(Function):
