@@ -549,3 +549,96 @@ def test_allow_mutation_on_saved_tensors_is_refused_clearly():
     with pytest.raises(NotImplementedError, match="allow_mutation_on_saved_tensors"):
         with ctorch.autograd.graph.allow_mutation_on_saved_tensors():
             pass
+
+
+# ---------------------------------------------------------------- grad_fn._saved_*
+
+
+def _saved_view(v):
+    if v is None or isinstance(v, (int, float)):
+        return v
+    return (np.round(np.asarray(v.tolist(), dtype=np.float64), 5).tolist(), v.requires_grad)
+
+
+SAVED_CASES = {
+    "x*y": (lambda L, x, y, c: x * y, ["self", "other"]),
+    "x*c": (lambda L, x, y, c: x * c, ["self", "other"]),
+    "x*2": (lambda L, x, y, c: x * 2, ["self", "other"]),
+    "x/y": (lambda L, x, y, c: x / y, ["self", "other"]),
+    "x/2": (lambda L, x, y, c: x / 2, ["self", "other"]),
+    "exp": (lambda L, x, y, c: x.exp(), ["result"]),
+    "tanh": (lambda L, x, y, c: x.tanh(), ["result"]),
+    "sigmoid": (lambda L, x, y, c: x.sigmoid(), ["result"]),
+    "pow": (lambda L, x, y, c: x**2, ["self", "exponent"]),
+    "pow_t": (lambda L, x, y, c: x**y, ["self", "exponent", "result"]),
+    "mm": (lambda L, x, y, c: x.view(1, 2) @ y.view(2, 1), ["self", "mat2"]),
+    "mm_c": (lambda L, x, y, c: c.view(1, 2) @ x.view(2, 1), ["self", "mat2"]),
+}
+
+
+@pytest.mark.parametrize("case", list(SAVED_CASES))
+def test_saved_attributes(case):
+    fn, names = SAVED_CASES[case]
+
+    def run(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = L.tensor([3.0, 4.0], requires_grad=True)
+        c = L.tensor([5.0, 6.0])
+        node = fn(L, x, y, c).grad_fn
+        return [_saved_view(getattr(node, "_saved_" + n)) for n in names]
+
+    got = _both(run)
+    x, y, c = [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]
+    expected = {
+        "x*y": [(x, True), (y, True)],
+        "x*c": [None, (c, False)],
+        "x*2": [None, (2.0, False)],  # a wrapped number: a 0-d tensor
+        "exp": [(np.round(np.exp(x), 5).tolist(), True)],
+        "mm_c": [([[5.0, 6.0]], False), None],  # self kept for mat2's gradient only
+    }
+    if case in expected:
+        assert got == expected[case]
+
+
+def test_saved_attribute_identity_release_and_hooks():
+    x = ctorch.tensor([1.0, 2.0], requires_grad=True)
+    y = ctorch.tensor([3.0, 4.0], requires_grad=True)
+    z = x * y
+    assert z.grad_fn._saved_self is x and z.grad_fn._saved_other is y
+    e = x.exp()
+    assert e.grad_fn._saved_result.grad_fn is e.grad_fn
+    assert not hasattr(e.grad_fn, "_saved_self")  # exp saves its result only, as torch
+    z.sum().backward()
+    with pytest.raises(RuntimeError, match="after they have already been freed"):
+        z.grad_fn._saved_self  # noqa: B018
+    cnt, hooks = _counting(ctorch)
+    with hooks:
+        z = x * y
+    assert z.grad_fn._saved_other.tolist() == [3.0, 4.0] and cnt["unpack"] == 1
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="compares with torch")
+def test_saved_attributes_of_unary_ops_match_torch():
+    from ctorch._table import UNARY
+
+    checked = 0
+    for op in UNARY:
+        tf = getattr(torch, op.name, None)
+        cf = getattr(ctorch, op.name, None)
+        if tf is None or cf is None or op.name in ("clamp",):
+            continue
+        try:
+            yt = tf(torch.tensor([0.3, 0.6], requires_grad=True))
+        except TypeError:  # takes more arguments (threshold, ...)
+            continue
+        yc = cf(ctorch.tensor([0.3, 0.6], requires_grad=True))
+        if yt.grad_fn is None or yc.grad_fn is None or yt.grad_fn.name() != yc.grad_fn.name():
+            continue
+        for a in ("_saved_self", "_saved_result"):
+            assert hasattr(yt.grad_fn, a) == hasattr(yc.grad_fn, a), (op.name, a)
+            if hasattr(yt.grad_fn, a):
+                np.testing.assert_allclose(
+                    getattr(yc.grad_fn, a).tolist(), getattr(yt.grad_fn, a).tolist(), rtol=1e-6
+                )
+        checked += 1
+    assert checked >= 20

@@ -103,6 +103,46 @@ class Node:
         return RemovableHandle(lst, fn)
 
 
+class _SavedAttr:
+    """``grad_fn._saved_<name>`` (torch's generated node attributes): the tensor the node
+    saved at ``index`` of its ``save_for_backward`` (unpacked: version-checked, through the
+    saved-tensor hooks it was saved with), else the ctx attribute ``attr`` (a Python number
+    torch keeps as a wrapped scalar: ``x * 2``'s ``_saved_other``), else None (not
+    saved). After the graph was freed: torch's "backward through the graph a second time"
+    error. With ``wrap``, a number from ``attr`` comes as a 0-d tensor (torch's wrapped
+    number: int64 for an int, float64 for a float), as mul's and div's ``_saved_other``."""
+
+    __slots__ = ("index", "attr", "wrap")
+
+    def __init__(self, index: int, attr: str | None = None, wrap: bool = False) -> None:
+        self.index, self.attr, self.wrap = index, attr, wrap
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        saved = node._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        v = saved[self.index] if self.index < len(saved) else None
+        if v is not None:
+            return v.unpack(node)
+        v = None if self.attr is None else node.__dict__.get(self.attr)
+        if self.wrap and v is not None:
+            import numpy as np
+
+            v = Tensor._make(np.asarray(v))
+        return v
+
+
+def saved_names(fn_cls, **names) -> None:
+    """Give ``fn_cls``'s graph nodes torch's ``_saved_<name>`` attributes: ``name=index``
+    or ``name=(index, ctx_attr[, wrap])`` (see ``_SavedAttr``)."""
+    bcls = fn_cls._backward_cls
+    for name, spec in names.items():
+        spec = spec if isinstance(spec, tuple) else (spec,)
+        setattr(bcls, "_saved_" + name, _SavedAttr(*spec))
+
+
 class AccumulateGrad(Node):
     """Sink node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 

@@ -12,7 +12,7 @@ from .._backend import fp_quiet, xp_of
 from .._core import _smallops
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast, check_writable, inplace
@@ -201,6 +201,13 @@ class Pow(Function):
 
 class _PowTensor(Pow):  # tensor ** tensor: torch's name for that overload's node
     _node_name = "PowBackward1"
+
+
+# torch's ``grad_fn._saved_*`` attributes of these nodes
+saved_names(Mul, self=0, other=(1, "scalar_b", True))
+saved_names(Div, self=0, other=(1, "scalar_b", True))
+saved_names(Pow, self=0, exponent=(1, "expo"))
+saved_names(_PowTensor, self=0, exponent=1, result=2)
 
 
 class RPow(Function):
