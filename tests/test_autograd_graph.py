@@ -545,10 +545,46 @@ def test_node_api():
     assert got[5] == [[False, True]] and got[6] == [3.0, 3.0]
 
 
-def test_allow_mutation_on_saved_tensors_is_refused_clearly():
-    with pytest.raises(NotImplementedError, match="allow_mutation_on_saved_tensors"):
-        with ctorch.autograd.graph.allow_mutation_on_saved_tensors():
-            pass
+def test_allow_mutation_on_saved_tensors():
+    def run(L):
+        amst = L.autograd.graph.allow_mutation_on_saved_tensors
+        with amst():
+            a = L.ones(2, 3, requires_grad=True)
+            b = a.clone()
+            out = (b**2).sum()
+            b.sin_()  # b was saved by pow: backward still sees the ones
+            out.backward()
+            g1 = a.grad.tolist()
+            e = a * a
+            e2 = (e * e).sum()
+            e.mul_(3)
+            e2.backward()
+        with amst():
+            y = (a.clone() ** 2).sum()
+        try:
+            y.backward()
+            outside = None
+        except AssertionError as ex:
+            outside = str(ex)
+        try:
+            with amst(), amst():
+                pass
+            nested = None
+        except RuntimeError as ex:
+            nested = str(ex)
+        return g1, a.grad.tolist(), outside, nested
+
+    g1, g2, outside, nested = _both(run)
+    assert g1 == [[2.0] * 3] * 2 and g2 == [[6.0] * 3] * 2
+    assert outside.startswith("Trying to backward outside of the 'allow_mutation_on_saved")
+    assert nested == "allow_mutation_on_saved_tensors contexts cannot be nested"
+    # without the context the same program is refused
+    a = ctorch.ones(2, requires_grad=True)
+    b = a.clone()
+    out = (b**2).sum()
+    b.sin_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
 
 
 # ---------------------------------------------------------------- grad_fn._saved_*
@@ -642,3 +678,26 @@ def test_saved_attributes_of_unary_ops_match_torch():
                 )
         checked += 1
     assert checked >= 20
+
+
+def test_gradient_edge_as_output_and_backward_input():
+    def run(L):
+        g = L.autograd.graph
+        a = L.tensor([1.0, 2.0], requires_grad=True)
+        h = a * 2
+        y = (h * h).sum()
+        (ga,) = L.autograd.grad(
+            g.get_gradient_edge(h), a, grad_outputs=L.ones(2), retain_graph=True
+        )
+        y.backward(inputs=[g.get_gradient_edge(a)])
+        try:
+            L.autograd.grad(y, g.get_gradient_edge(L.ones(1, requires_grad=True)),
+                            materialize_grads=True, allow_unused=True)  # fmt: skip
+            err = None
+        except RuntimeError as e:
+            err = str(e)
+        return ga.tolist(), a.grad.tolist(), err
+
+    ga, acc, err = _both(run)
+    assert ga == [2.0, 2.0] and acc == [8.0, 16.0]
+    assert err == "materialize_grads cannot be used when the given input is a GradientEdge"

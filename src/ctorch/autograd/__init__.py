@@ -44,6 +44,19 @@ def _make_grads(outputs, grad_outputs, create_graph):
 
     grads = []
     for out, g in zip(outputs, grad_outputs, strict=False):
+        if isinstance(out, graph.GradientEdge):
+            # ctorch's nodes do not all keep their inputs' shapes (torch's _input_metadata):
+            # the gradient flowing into an edge has to be given
+            if g is None:
+                raise RuntimeError(
+                    "ctorch: a GradientEdge output needs its gradient in grad_outputs"
+                )
+            if not isinstance(g, Tensor):
+                from .._creation import tensor
+
+                g = tensor(g)
+            grads.append(g if create_graph else g.detach())
+            continue
         if g is None:
             if out._a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -112,7 +125,7 @@ def backward(
             )
     grads = _make_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
-        ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        ins = (inputs,) if isinstance(inputs, (Tensor, graph.GradientEdge)) else tuple(inputs)
         res = grad(
             tensors,
             ins,
@@ -132,6 +145,10 @@ def _accumulate_input(t, g, create_graph) -> None:
     """``backward(inputs=...)``: add ``g`` into ``t.grad``. A leaf's tensor hooks already ran
     on ``g`` (the engine runs them on a captured leaf gradient); its post-accumulate hooks run
     after, as torch."""
+    if isinstance(t, graph.GradientEdge):  # a leaf's edge accumulates into the leaf
+        t = t.node.variable if isinstance(t.node, _function.AccumulateGrad) else None
+        if t is None:
+            return
     hooks = t._hooks
     t._hooks = None
     try:
@@ -141,6 +158,16 @@ def _accumulate_input(t, g, create_graph) -> None:
     if t.grad_fn is None:
         for h in list(t.__dict__.get("_post_acc_hooks") or ()):
             h(t)
+
+
+class _EdgeRoot:
+    """A ``graph.GradientEdge`` as a root of the engine (which reads a root's ``grad_fn``
+    and ``_output_nr``)."""
+
+    __slots__ = ("grad_fn", "_output_nr")
+
+    def __init__(self, edge) -> None:
+        self.grad_fn, self._output_nr = edge.node, edge.output_nr
 
 
 def _edge_key(x):
@@ -169,10 +196,6 @@ def grad(
     if isinstance(inputs, (Tensor, graph.GradientEdge)):
         inputs = (inputs,)
     inputs = tuple(inputs)
-    if any(isinstance(o, graph.GradientEdge) for o in outputs):
-        raise NotImplementedError(
-            "ctorch: autograd.grad takes a GradientEdge as an input, not yet as an output"
-        )
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     if retain_graph is None:
@@ -180,7 +203,7 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     for o in outputs:
-        if not o._rg:
+        if not isinstance(o, graph.GradientEdge) and not o._rg:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
@@ -194,11 +217,16 @@ def grad(
         key = _edge_key(i)
         capture[key] = None
         keys.append(key)
-    run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    roots = tuple(_EdgeRoot(o) if isinstance(o, graph.GradientEdge) else o for o in outputs)
+    run_backward(roots, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
     for n, (i, key) in enumerate(zip(inputs, keys, strict=False)):
         g = capture[key]
         if isinstance(i, graph.GradientEdge):
+            if g is None and materialize_grads:
+                raise RuntimeError(
+                    "materialize_grads cannot be used when the given input is a GradientEdge"
+                )
             if g is None and not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {n} appears to not have been used in "

@@ -11,8 +11,10 @@
   container nested in a tuple; such data stays in memory as without hooks. Which tensors a
   built-in op saves is ctorch's choice, so a counting hook counts what ctorch saves (a custom
   ``Function`` counts as in torch).
+- ``allow_mutation_on_saved_tensors`` (saved tensors copied at save time: torch copies them
+  lazily, on the first in-place write; same gradients, more memory).
 - ``register_multi_grad_hook``, ``GradientEdge`` / ``get_gradient_edge``,
-  ``increment_version``, ``allow_mutation_on_saved_tensors`` and ``Node`` (grad_fn objects:
+  ``increment_version`` and ``Node`` (grad_fn objects:
   ``name``, ``next_functions``, ``metadata``, ``register_hook``, ``register_prehook``).
 - ``to_dot(tensor)``: Graphviz DOT text of the graph (ctorch's own).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import weakref
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -228,16 +231,67 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
     return _MultiHandle(handles)
 
 
+_allow_mutation_on_saved_tensors_enabled = False
+
+
+class _Handle:
+    pass
+
+
+class _AllowMutationOnSavedContext:
+    """The state of an ``allow_mutation_on_saved_tensors`` block: the saved copies."""
+
+    def __init__(self) -> None:
+        self.cloned = weakref.WeakKeyDictionary()
+        self.original = weakref.WeakKeyDictionary()
+
+    def clear(self) -> None:
+        self.cloned.clear()
+        self.original.clear()
+
+
+class _swap_with_cloned(saved_tensors_hooks):  # noqa: N801 - torch's name
+    def __init__(self, ctx: _AllowMutationOnSavedContext) -> None:
+        def pack_hook(tensor):
+            handle = _Handle()
+            # a copy now (torch copies lazily, when an in-place op is about to write the
+            # tensor, through a dispatch mode ctorch does not have): same gradients, more memory
+            ctx.cloned[handle] = tensor.detach().clone()
+            return handle
+
+        def unpack_hook(handle):
+            error_msg = (
+                "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+                "in which the graph was originally recorded."
+            )
+            if not _allow_mutation_on_saved_tensors_enabled:
+                raise AssertionError(error_msg)
+            if handle not in ctx.cloned:
+                raise AssertionError(error_msg)
+            return ctx.cloned[handle]
+
+        super().__init__(pack_hook, unpack_hook)
+
+
 @contextlib.contextmanager
 def allow_mutation_on_saved_tensors():
-    """Not supported by ctorch (torch clones a saved tensor when an in-place op is about to
-    modify it, through a dispatch mode ctorch does not have): raises ``NotImplementedError``
-    on entry."""
-    raise NotImplementedError(
-        "ctorch: torch.autograd.graph.allow_mutation_on_saved_tensors is not supported "
-        "(clone the tensor before modifying it in place)"
-    )
-    yield  # pragma: no cover
+    """Context manager under which tensors saved for backward may be modified in place:
+    backward sees the values they had when saved. Forward and backward must both run inside.
+    ctorch copies every tensor (and ctx array) an op saves at save time, where torch copies
+    one only when it is about to be modified: the gradients are the same, the saved
+    activations take twice the memory. Does not nest (as torch)."""
+    global _allow_mutation_on_saved_tensors_enabled
+
+    ctx = _AllowMutationOnSavedContext()
+    with _swap_with_cloned(ctx):
+        try:
+            if _allow_mutation_on_saved_tensors_enabled:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _allow_mutation_on_saved_tensors_enabled = True
+            yield ctx
+        finally:
+            ctx.clear()
+            _allow_mutation_on_saved_tensors_enabled = False
 
 
 def to_dot(tensor, name: str = "ctorch_graph", params: dict | None = None) -> str:
