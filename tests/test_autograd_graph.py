@@ -701,3 +701,27 @@ def test_gradient_edge_as_output_and_backward_input():
     ga, acc, err = _both(run)
     assert ga == [2.0, 2.0] and acc == [8.0, 16.0]
     assert err == "materialize_grads cannot be used when the given input is a GradientEdge"
+
+
+@pytest.mark.parametrize("L", LIBS, ids=lambda m: m.__name__)
+def test_torch_c_names_behind_the_graph_api(L):
+    A = L._C._autograd
+    packed = []
+    A._push_saved_tensors_default_hooks(lambda t: (packed.append(1), t)[1], lambda t: t)
+    try:
+        x = L.ones(2, requires_grad=True)
+        y = (x * x).sum()
+    finally:
+        A._pop_saved_tensors_default_hooks()
+    assert packed == [1, 1]
+    assert A._saved_tensors_hooks_is_enabled()
+    assert A._saved_tensors_hooks_get_disabled_error_message() is None
+    assert L._C._current_graph_task_id() == -1
+    ids = []
+    x.register_hook(lambda g: ids.append(L._C._current_graph_task_id()))
+    y.backward()
+    assert len(ids) == 1 and ids[0] >= 0
+    t = L.ones(1)
+    v = t._version
+    L._C._increment_version([t])
+    assert t._version == v + 1
