@@ -633,13 +633,14 @@ cdef class PackedSaved:
 
     def unpack(self, node):
         r = _unpacked(self.unpack_hook, self.packed)
-        try:
-            a = r._a
-        except NotImplementedError:  # a sparse tensor: no dense array
-            t = r.detach()
-        else:
-            t = _make_tensor(a)
+        if type(r) is _Tensor:
+            t = _make_tensor(r._a)
             t._vref = r._vref
+        else:  # a subclass (sparse, nested, Parameter): its own detach
+            try:
+                t = r.detach()
+            except Exception:  # cannot be detached: as the hook returned it
+                return r
         if self.rg:
             t._rg = True
             if self.is_output:
@@ -691,7 +692,9 @@ cdef frozenset _NODE_FIELDS = frozenset([
 
 cdef object _pack_value(v, node, pack_hook, unpack_hook):
     if isinstance(v, _Tensor):
-        if v._vref is _inference_version:  # kept as is: ctx data is not saved_tensors
+        # plain dense tensors only: a subclass on a ctx (a sparse pattern without values)
+        # may not survive the round trip; inference tensors are not saved_tensors either
+        if type(v) is not _Tensor or v._vref is _inference_version:
             return None
         return PackedSaved(v, node, pack_hook, unpack_hook)
     if type(v) is _ndarray or (
@@ -707,7 +710,8 @@ cdef object _save_packed(node, to_save, hooks):
     the op kept on its ctx, directly or in a tuple/list (ctorch's built-in ops keep some data
     that way, not through ``save_for_backward``): replaced by packed stand-ins that the
     backward loop unpacks before the node runs (``_unpack_ctx``). Data inside closures or
-    deeper containers is not reached."""
+    deeper containers, and tensor subclasses (sparse, nested) kept on a ctx, are not
+    reached."""
     global _ever_packed
     cdef _PackedSeq seq
     pack_hook, unpack_hook = hooks
