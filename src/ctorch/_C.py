@@ -125,3 +125,50 @@ def _get_function_stack_at(i: int):
     from . import _torch_function
 
     return _torch_function._modes[i]
+
+
+# autograd-graph internals that hooks code calls (torch.autograd.graph's helpers; issue #14)
+from .autograd.engine import (  # noqa: E402, F401 - torch._C's names
+    _current_graph_task_id,
+    _will_engine_execute_node,
+)
+
+
+def _increment_version(tensors) -> None:
+    from .autograd.graph import increment_version
+
+    increment_version(list(tensors))
+
+
+class _autograd:  # noqa: N801 - torch._C._autograd's saved-tensor-hook entry points
+    from ._core._autograd import (
+        enable_saved_tensors_hooks as _saved_tensors_hooks_enable,
+    )
+    from ._core._autograd import (
+        pop_saved_tensors_hooks as _pop_saved_tensors_default_hooks,
+    )
+    from ._core._autograd import (
+        push_saved_tensors_hooks as _push_saved_tensors_default_hooks,
+    )
+    from ._core._autograd import (
+        saved_tensors_hooks_disabled_message as _saved_tensors_hooks_get_disabled_error_message,
+    )
+
+    _push_saved_tensors_default_hooks = staticmethod(_push_saved_tensors_default_hooks)
+    _pop_saved_tensors_default_hooks = staticmethod(_pop_saved_tensors_default_hooks)
+    _saved_tensors_hooks_enable = staticmethod(_saved_tensors_hooks_enable)
+    _saved_tensors_hooks_get_disabled_error_message = staticmethod(
+        _saved_tensors_hooks_get_disabled_error_message
+    )
+
+    @staticmethod
+    def _saved_tensors_hooks_disable(message, fail_if_non_empty=True):
+        from ._core._autograd import disable_saved_tensors_hooks
+
+        disable_saved_tensors_hooks(message, fail_if_non_empty)
+
+    @staticmethod
+    def _saved_tensors_hooks_is_enabled() -> bool:
+        from ._core._autograd import saved_tensors_hooks_disabled_message
+
+        return saved_tensors_hooks_disabled_message() is None

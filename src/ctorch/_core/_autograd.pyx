@@ -7,6 +7,8 @@ classes and helpers once, through ``init``; the loops here are the Python ones o
 step and its order are the same. Knows no arrays.
 """
 
+import threading
+
 import numpy as np
 
 cdef object _Tensor = None
@@ -20,13 +22,19 @@ cdef object _validate_shapes = None
 cdef object _fix_count = None
 cdef object _add = None
 cdef object _bcf_apply = None
+# saved-tensor hooks (the section "saved-tensor hooks" below): non-None while some thread has
+# hooks on; True once some node had ctx attributes packed (the backward loop then checks nodes)
+cdef object _hooks_on = None
+cdef bint _ever_packed = False
 
 
 def init(Tensor, AccumulateGrad, BackwardCFunction, state, freed_msg, callback_stack,
-         check_nan, validate_shapes, fix_count, add):
+         check_nan, validate_shapes, fix_count, add, new_task):
     """Bind the engine's classes and helpers (called once by ``ctorch.autograd.engine``)."""
     global _Tensor, _AccumulateGrad, _BackwardCFunction, _state, _freed_msg
     global _callback_stack, _check_nan, _validate_shapes, _fix_count, _add, _bcf_apply
+    global _new_task
+    _new_task = new_task
     _Tensor = Tensor
     _AccumulateGrad = AccumulateGrad
     _BackwardCFunction = BackwardCFunction
@@ -78,6 +86,50 @@ def topo_order(roots):
     return order
 
 
+cdef object _new_task = None  # engine._GraphTask
+
+
+cdef tuple _prune(list order, dict capture):
+    """``order`` kept to the nodes that run or capture in an ``autograd.grad`` pass (torch's
+    exec_info): a captured node, and a node with a path to one. The second value: the nodes
+    that run (those with a path to a captured node beyond themselves)."""
+    cdef set cap = set()
+    cdef set need = set()
+    cdef set run = set()
+    for key in capture:
+        cap.add(key[0])
+    for i in range(len(order) - 1, -1, -1):  # inputs before the nodes that feed them
+        node = order[i]
+        for edge in node.next_functions:
+            if edge[0] is not None and edge[0] in need:
+                run.add(node)
+                break
+        if node in cap or node in run:
+            need.add(node)
+    return [n for n in order if n in need], run
+
+
+cdef object _leaf_hooks(node, g):
+    var = node._var()
+    if var is not None and var._hooks:
+        for h in list(var._hooks):
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+cdef dict _node_prehooks(node, hooks, dict slots):
+    meta = node._out_meta
+    n = 1 if meta is None else len(meta)
+    gouts = tuple([slots.get(i) for i in range(n)])
+    for h in list(hooks):
+        r = h(gouts)
+        if r is not None:
+            gouts = tuple(r)
+    return {i: g for i, g in enumerate(gouts) if g is not None}
+
+
 cdef bint _any_not_none(tuple t):
     for o in t:
         if o is not None:
@@ -91,7 +143,7 @@ cdef bint _held_data(node):
     sizes and flags (add, sum, views) runs again, so a second backward through such nodes works
     without ``retain_graph``; anything else raises torch's "backward through the graph a second
     time" error."""
-    if node._saved is None:
+    if node._saved is None or node._holds_data:
         return True
     for v in node.__dict__.values():
         if type(v) is tuple or type(v) is list:  # an index tuple of arrays (x[[0, 2]])
@@ -121,7 +173,7 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
     cdef dict pending = {}
     cdef list root_nodes = []
     cdef list order
-    cdef list callbacks
+    cdef object callbacks  # an engine._GraphTask (a list)
     cdef object slots  # a dict, or None from pending.pop (built with nonecheck off)
     cdef object s
     cdef bint hit
@@ -143,9 +195,16 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
         slots[nr] = _add(slots.get(nr), g)
         root_nodes.append(edge_node)
     order = topo_order(root_nodes)
+    run = None
+    if capture is not None:  # autograd.grad: only the nodes on a path to a captured edge
+        order, run = _prune(order, capture)
     prev = state.enabled
     state.enabled = bool(create_graph)
-    callbacks = []
+    # the graph task: the final-callback list, which also tells
+    # register_multi_grad_hook which nodes this pass runs (engine._will_engine_execute_node)
+    callbacks = _new_task()
+    callbacks.order = order
+    callbacks.capture = capture
     cb_stack = _callback_stack()
     cb_stack.append(callbacks)
     try:
@@ -162,15 +221,19 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                             r = h(slots[nr])
                             if r is not None:
                                 slots[nr] = r
+                if -1 in pre:  # Node.register_prehook: the tuple of all output gradients
+                    slots = _node_prehooks(node, pre[-1], slots)
             if capture is not None:
                 hit = False
                 for nr, g in slots.items():
                     key = (node, nr)
                     if key in capture:
+                        if isinstance(node, AccumulateGrad):
+                            g = _leaf_hooks(node, g)  # a leaf's tensor hooks, as torch
                         capture[key] = _add(capture[key], g)
                         hit = True
-                if hit and isinstance(node, AccumulateGrad):
-                    continue
+                if hit and (isinstance(node, AccumulateGrad) or node not in run):
+                    continue  # captured, and not needed further down
             if isinstance(node, AccumulateGrad):
                 if accumulate:
                     if _op_hook is not None:
@@ -187,6 +250,9 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                 continue
             if node._released and _held_data(node):
                 raise RuntimeError(_freed_msg)
+            packed = None
+            if _ever_packed and node._ctx_packed is not None:  # ctx data packed by hooks
+                packed = _unpack_ctx(node)
             if _op_hook is not None:  # a profiler records: the node's backward as a range
                 t_node = _op_hook.begin()
             meta = node._out_meta
@@ -207,6 +273,14 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                     i += 1
                 gouts = tuple(gl)
                 gins = node.apply(*gouts)
+            if packed is not None:  # back to the packed values (freed with the graph)
+                d = node.__dict__
+                if retain_graph:
+                    d.update(packed)
+                else:
+                    for k in packed:
+                        d[k] = None
+                    node._saved = None
             if _op_hook is not None:
                 _op_hook.end_node(t_node, node)
             if not isinstance(gins, tuple):
@@ -440,6 +514,251 @@ cdef inline bint _is_in(o, tuple ts):
     return False
 
 
+# ---------------------------------------------------------------- saved-tensor hooks
+# ``torch.autograd.graph.saved_tensors_hooks``: a per-thread stack of (pack_hook, unpack_hook)
+# pairs, innermost on top (torch's SavedTensorDefaultHooks are thread-local: a new thread
+# starts with none), and a per-thread "disabled" message (``disable_saved_tensors_hooks``).
+# ``_hooks_on`` is non-None while any thread's stack is non-empty, so ``apply_recording`` pays
+# one module-global read when no thread uses hooks. A thread that ends with hooks still
+# pushed keeps ``_hooks_on`` set (correct, only slower: one thread-local read per node).
+cdef object _hooks_tls = threading.local()
+cdef object _hooks_lock = threading.Lock()
+cdef Py_ssize_t _hooked_threads = 0
+
+
+def push_saved_tensors_hooks(pack_hook, unpack_hook):
+    """Make (pack_hook, unpack_hook) this thread's innermost saved-tensor hooks (torch's
+    ``torch._C._autograd._push_saved_tensors_default_hooks``)."""
+    global _hooks_on, _hooked_threads
+    msg = getattr(_hooks_tls, "disabled", None)
+    if msg is not None:
+        raise RuntimeError(msg)
+    st = getattr(_hooks_tls, "stack", None)
+    if st is None:
+        st = _hooks_tls.stack = []
+    st.append((pack_hook, unpack_hook))
+    if len(st) == 1:
+        with _hooks_lock:
+            _hooked_threads += 1
+            _hooks_on = True
+
+
+def pop_saved_tensors_hooks():
+    """Remove this thread's innermost saved-tensor hooks."""
+    global _hooks_on, _hooked_threads
+    st = getattr(_hooks_tls, "stack", None)
+    if not st:
+        raise RuntimeError("pop_saved_tensors_hooks: this thread has no saved-tensor hooks")
+    st.pop()
+    if not st:
+        with _hooks_lock:
+            _hooked_threads -= 1
+            _hooks_on = True if _hooked_threads else None
+
+
+def current_saved_tensors_hooks():
+    """This thread's innermost (pack_hook, unpack_hook), or None."""
+    st = getattr(_hooks_tls, "stack", None)
+    return st[len(st) - 1] if st else None
+
+
+def saved_tensors_hooks_disabled_message():
+    """The message ``disable_saved_tensors_hooks`` set in this thread, or None (enabled)."""
+    return getattr(_hooks_tls, "disabled", None)
+
+
+def disable_saved_tensors_hooks(message, bint fail_if_non_empty=True):
+    """Refuse new saved-tensor hooks in this thread with ``RuntimeError(message)``; as torch's
+    ``_saved_tensors_hooks_disable``, raises that error at once when hooks are already on
+    (the message stays set: the caller restores it)."""
+    _hooks_tls.disabled = message
+    if fail_if_non_empty and getattr(_hooks_tls, "stack", None):
+        raise RuntimeError(message)
+
+
+def enable_saved_tensors_hooks():
+    _hooks_tls.disabled = None
+
+
+_PACK_INPLACE_MSG = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
+    "pack hook cannot be modified by in-place operations as this can lead to unexpected "
+    "side-effects. Please open an issue if you need to perform in-place operations on the "
+    "input to a pack hook."
+)
+
+
+cdef object _unpacked(hook, packed):
+    r = hook(packed)
+    if not isinstance(r, _Tensor):
+        raise TypeError(
+            "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+            f"type {type(r).__name__}"
+        )
+    return r
+
+
+cdef class PackedSaved:
+    """A tensor saved while saved-tensor hooks were on: what the pack hook returned, the
+    unpack hook (the pair on top when it was saved) and the tensor's place in the graph.
+    ``unpack`` calls the unpack hook every time (torch: each ``ctx.saved_tensors``) and gives
+    a new tensor over its data carrying the saved tensor's autograd identity (its node and
+    output number, or a leaf's gradient accumulator), so double backward still reaches the
+    graph. As torch, no version check: the hooks own the data."""
+
+    cdef public object packed
+    cdef public object unpack_hook
+    cdef public object grad_fn
+    cdef public object acc
+    cdef public bint is_output
+    cdef public Py_ssize_t output_nr
+    cdef public bint rg
+
+    def __init__(self, t, node, pack_hook, unpack_hook):
+        vref = t._vref
+        if vref is _inference_version:
+            raise RuntimeError(_INFERENCE_SAVE_MSG)
+        self.is_output = t.grad_fn is node
+        self.rg = t._rg
+        self.output_nr = t._output_nr
+        if not self.is_output:
+            self.grad_fn = t.grad_fn
+            if self.grad_fn is None and self.rg:
+                self.acc = _edge(t)[0]
+        self.unpack_hook = unpack_hook
+        v = vref[0]
+        self.packed = pack_hook(t)
+        if vref[0] != v:
+            raise RuntimeError(_PACK_INPLACE_MSG)
+
+    def unpack(self, node):
+        r = _unpacked(self.unpack_hook, self.packed)
+        if type(r) is _Tensor:
+            t = _make_tensor(r._a)
+            t._vref = r._vref
+        else:  # a subclass (sparse, nested, Parameter): its own detach
+            try:
+                t = r.detach()
+            except Exception:  # cannot be detached: as the hook returned it
+                return r
+        if self.rg:
+            t._rg = True
+            if self.is_output:
+                t.grad_fn = node
+                t._output_nr = self.output_nr
+            elif self.grad_fn is not None:
+                t.grad_fn = self.grad_fn
+                t._output_nr = self.output_nr
+            else:
+                t._acc = self.acc
+        return t
+
+
+cdef class _PackedArray:
+    """An array an op kept on its ctx (``ctx.idx = array``), packed: the pack hook sees it as
+    a tensor over the array; ``unpack`` gives the unpack hook's tensor's array."""
+
+    cdef public object packed
+    cdef public object unpack_hook
+
+    def __init__(self, a, pack_hook, unpack_hook):
+        self.unpack_hook = unpack_hook
+        self.packed = pack_hook(_make_tensor(a))
+
+    def unpack(self, node):
+        return _unpacked(self.unpack_hook, self.packed)._a
+
+
+cdef class _PackedSeq:
+    """A tuple or list on a ctx with arrays or tensors in it (``ctx.stats = (mean, rstd,
+    eps)``): those packed one by one, the rest kept."""
+
+    cdef public list items
+    cdef public list mask
+    cdef public bint is_list
+
+    def unpack(self, node):
+        out = [it.unpack(node) if m else it for it, m in zip(self.items, self.mask)]
+        return out if self.is_list else tuple(out)
+
+
+# the graph node's own attributes, never packed (``_dirty`` and ``_non_diff`` hold tensors)
+cdef frozenset _NODE_FIELDS = frozenset([
+    "needs_input_grad", "next_functions", "_to_save", "_saved", "_dirty", "_non_diff",
+    "_materialize", "_out_meta", "_anomaly_trace", "_released", "_in_shapes", "_pre_hooks",
+    "_hooks", "_half", "_metadata", "_ctx_packed",
+])
+
+
+cdef object _pack_value(v, node, pack_hook, unpack_hook):
+    if isinstance(v, _Tensor):
+        # plain dense tensors only: a subclass on a ctx (a sparse pattern without values)
+        # may not survive the round trip; inference tensors are not saved_tensors either
+        if type(v) is not _Tensor or v._vref is _inference_version:
+            return None
+        return PackedSaved(v, node, pack_hook, unpack_hook)
+    if type(v) is _ndarray or (
+        hasattr(v, "__cuda_array_interface__") and not isinstance(v, _Tensor)
+    ):
+        return _PackedArray(v, pack_hook, unpack_hook)
+    return None
+
+
+cdef object _save_packed(node, to_save, hooks):
+    """``apply_recording``'s saving step while saved-tensor hooks are on: each tensor of
+    ``save_for_backward`` through the pack hook (``PackedSaved``), then the arrays and tensors
+    the op kept on its ctx, directly or in a tuple/list (ctorch's built-in ops keep some data
+    that way, not through ``save_for_backward``): replaced by packed stand-ins that the
+    backward loop unpacks before the node runs (``_unpack_ctx``). Data inside closures or
+    deeper containers, and tensor subclasses (sparse, nested) kept on a ctx, are not
+    reached."""
+    global _ever_packed
+    cdef _PackedSeq seq
+    pack_hook, unpack_hook = hooks
+    if to_save:
+        node._saved = tuple([
+            None if t is None else PackedSaved(t, node, pack_hook, unpack_hook)
+            for t in to_save
+        ])
+        node._to_save = ()
+    d = node.__dict__
+    names = []
+    for k, v in list(d.items()):
+        if k in _NODE_FIELDS:
+            continue
+        p = _pack_value(v, node, pack_hook, unpack_hook)
+        if p is None and (type(v) is tuple or type(v) is list):
+            items = []
+            mask = []
+            for e in v:
+                pe = _pack_value(e, node, pack_hook, unpack_hook)
+                mask.append(pe is not None)
+                items.append(e if pe is None else pe)
+            if any(mask):
+                seq = _PackedSeq()
+                seq.items, seq.mask, seq.is_list = items, mask, type(v) is list
+                p = seq
+        if p is not None:
+            d[k] = p
+            names.append(k)
+    if names:
+        node._ctx_packed = tuple(names)
+        _ever_packed = True
+
+
+cdef dict _unpack_ctx(node):
+    """Unpack the ctx attributes ``_save_packed`` packed (the unpack hook runs once per
+    attribute per backward); returns the packed values, which the backward loop puts back."""
+    d = node.__dict__
+    packed = {}
+    for k in node._ctx_packed:
+        v = d.get(k)
+        if isinstance(v, (PackedSaved, _PackedArray, _PackedSeq)):
+            packed[k] = v
+            d[k] = v.unpack(node)
+    return packed
+
+
 def apply_recording(cls, tuple args, kwargs):
     """``Function.apply`` when grad mode is on and an input requires grad: run ``forward``
     with grad mode off on a new graph node (the ``ctx``), then connect its outputs."""
@@ -507,6 +826,11 @@ def apply_recording(cls, tuple args, kwargs):
         # the stack up to Function.apply (this function adds no Python frame)
         node._anomaly_trace = "".join(_format_stack())
     to_save = node._to_save
+    if _hooks_on is not None:  # some thread has saved-tensor hooks: does this one?
+        hooks = current_saved_tensors_hooks()
+        if hooks is not None:
+            _save_packed(node, to_save, hooks)
+            return outputs
     if to_save:
         node._saved = tuple([None if t is None else SavedTensor(t, node) for t in to_save])
         node._to_save = ()

@@ -44,6 +44,19 @@ def _make_grads(outputs, grad_outputs, create_graph):
 
     grads = []
     for out, g in zip(outputs, grad_outputs, strict=False):
+        if isinstance(out, graph.GradientEdge):
+            # ctorch's nodes do not all keep their inputs' shapes (torch's _input_metadata):
+            # the gradient flowing into an edge has to be given
+            if g is None:
+                raise RuntimeError(
+                    "ctorch: a GradientEdge output needs its gradient in grad_outputs"
+                )
+            if not isinstance(g, Tensor):
+                from .._creation import tensor
+
+                g = tensor(g)
+            grads.append(g if create_graph else g.detach())
+            continue
         if g is None:
             if out._a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -112,7 +125,7 @@ def backward(
             )
     grads = _make_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
-        ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        ins = (inputs,) if isinstance(inputs, (Tensor, graph.GradientEdge)) else tuple(inputs)
         res = grad(
             tensors,
             ins,
@@ -123,9 +136,45 @@ def backward(
         )
         for i, g in zip(ins, res, strict=False):
             if g is not None:
-                i._accumulate_grad(g, create_graph)
+                _accumulate_input(i, g, create_graph)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def _accumulate_input(t, g, create_graph) -> None:
+    """``backward(inputs=...)``: add ``g`` into ``t.grad``. A leaf's tensor hooks already ran
+    on ``g`` (the engine runs them on a captured leaf gradient); its post-accumulate hooks run
+    after, as torch."""
+    if isinstance(t, graph.GradientEdge):  # a leaf's edge accumulates into the leaf
+        t = t.node.variable if isinstance(t.node, _function.AccumulateGrad) else None
+        if t is None:
+            return
+    hooks = t._hooks
+    t._hooks = None
+    try:
+        t._accumulate_grad(g, create_graph)
+    finally:
+        t._hooks = hooks
+    if t.grad_fn is None:
+        for h in list(t.__dict__.get("_post_acc_hooks") or ()):
+            h(t)
+
+
+class _EdgeRoot:
+    """A ``graph.GradientEdge`` as a root of the engine (which reads a root's ``grad_fn``
+    and ``_output_nr``)."""
+
+    __slots__ = ("grad_fn", "_output_nr")
+
+    def __init__(self, edge) -> None:
+        self.grad_fn, self._output_nr = edge.node, edge.output_nr
+
+
+def _edge_key(x):
+    """The engine's (node, output_nr) key of a tensor or a ``graph.GradientEdge``."""
+    if isinstance(x, graph.GradientEdge):
+        return (x.node, x.output_nr)
+    return (x.grad_fn, x._output_nr) if x.grad_fn is not None else (x._get_acc(), 0)
 
 
 def grad(
@@ -142,9 +191,11 @@ def grad(
     """Gradients of ``outputs`` w.r.t. ``inputs`` (returned, not accumulated into .grad)."""
     from .._tensor import Tensor
 
-    single_out = isinstance(outputs, Tensor)
+    single_out = isinstance(outputs, (Tensor, graph.GradientEdge))
     outputs = (outputs,) if single_out else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if isinstance(inputs, (Tensor, graph.GradientEdge)):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     if retain_graph is None:
@@ -152,24 +203,37 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     for o in outputs:
-        if not o._rg:
+        if not isinstance(o, graph.GradientEdge) and not o._rg:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
     for i in inputs:
-        if not i._rg:
+        if not isinstance(i, graph.GradientEdge) and not i._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _make_grads(outputs, grad_outputs, create_graph)
     capture = {}
     keys = []
     for i in inputs:
-        key = (i.grad_fn, i._output_nr) if i.grad_fn is not None else (i._get_acc(), 0)
+        key = _edge_key(i)
         capture[key] = None
         keys.append(key)
-    run_backward(outputs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    roots = tuple(_EdgeRoot(o) if isinstance(o, graph.GradientEdge) else o for o in outputs)
+    run_backward(roots, grads, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
     for n, (i, key) in enumerate(zip(inputs, keys, strict=False)):
         g = capture[key]
+        if isinstance(i, graph.GradientEdge):
+            if g is None and materialize_grads:
+                raise RuntimeError(
+                    "materialize_grads cannot be used when the given input is a GradientEdge"
+                )
+            if g is None and not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {n} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(g)
+            continue
         if g is None:
             if materialize_grads:
                 g = i.detach().new_zeros(i.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys as _sys
 import threading
 
@@ -35,6 +36,47 @@ def queue_callback(callback) -> None:
     if not st:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
     st[-1].append(callback)
+
+
+class _GraphTask(list):
+    """One running backward pass: the list of its final callbacks, plus what it runs
+    (``order``: its nodes; ``capture``: ``autograd.grad``'s captured edges, or None)."""
+
+    __slots__ = ("order", "capture", "tid", "will")
+
+
+_task_ids = itertools.count()
+
+
+def _current_task():
+    st = getattr(_tls, "final_callbacks", None)
+    return st[-1] if st else None
+
+
+def _current_graph_task_id() -> int:
+    """An id of the backward pass running in this thread (torch's
+    ``torch._C._current_graph_task_id``), -1 outside backward."""
+    task = _current_task()
+    if task is None:
+        return -1
+    tid = getattr(task, "tid", None)
+    if tid is None:
+        tid = task.tid = next(_task_ids)
+    return tid
+
+
+def _will_engine_execute_node(node) -> bool:
+    """Whether the running backward pass runs ``node`` (or captures its gradient), as
+    torch's ``torch._C._will_engine_execute_node``."""
+    task = _current_task()
+    if task is None:
+        raise RuntimeError(
+            "_will_engine_execute_node should only be called during the backward pass"
+        )
+    will = getattr(task, "will", None)
+    if will is None:
+        will = task.will = set(task.order)
+    return node in will
 
 
 class _ExecutionEngine:
@@ -133,6 +175,7 @@ def _bind(Tensor) -> None:
         _validate_shapes,
         _fix_count,
         _add,
+        _GraphTask,
     )
 
 

@@ -63,6 +63,11 @@ class Node:
     # rules (one gradient per forward input; shapes checked against ``_in_shapes``)
     _user = False
     _in_shapes = None
+    # names of ctx attributes packed by saved-tensor hooks (``_core._autograd._save_packed``)
+    _ctx_packed = None
+    # torch's node keeps data for backward even where ctorch's keeps none: once released, a
+    # second backward through it is refused (``_core._autograd._held_data``)
+    _holds_data = False
 
     def name(self) -> str:
         return type(self).__name__
@@ -77,7 +82,18 @@ class Node:
         return RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
-        return self._add_pre_hook(0, fn)
+        """``fn(grad_outputs) -> tuple | None`` before the node runs: the tuple of the
+        gradients of its outputs (None for one that got none); a returned tuple replaces
+        them (torch's ``Node.register_prehook``). Runs after the tensor hooks."""
+        return self._add_pre_hook(-1, fn)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict kept on the node for the user (torch's ``Node.metadata``)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     def _add_pre_hook(self, output_nr: int, fn):
         if self._pre_hooks is None:
@@ -85,6 +101,46 @@ class Node:
         lst = self._pre_hooks.setdefault(output_nr, [])
         lst.append(fn)
         return RemovableHandle(lst, fn)
+
+
+class _SavedAttr:
+    """``grad_fn._saved_<name>`` (torch's generated node attributes): the tensor the node
+    saved at ``index`` of its ``save_for_backward`` (unpacked: version-checked, through the
+    saved-tensor hooks it was saved with), else the ctx attribute ``attr`` (a Python number
+    torch keeps as a wrapped scalar: ``x * 2``'s ``_saved_other``), else None (not
+    saved). After the graph was freed: torch's "backward through the graph a second time"
+    error. With ``wrap``, a number from ``attr`` comes as a 0-d tensor (torch's wrapped
+    number: int64 for an int, float64 for a float), as mul's and div's ``_saved_other``."""
+
+    __slots__ = ("index", "attr", "wrap")
+
+    def __init__(self, index: int, attr: str | None = None, wrap: bool = False) -> None:
+        self.index, self.attr, self.wrap = index, attr, wrap
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        saved = node._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        v = saved[self.index] if self.index < len(saved) else None
+        if v is not None:
+            return v.unpack(node)
+        v = None if self.attr is None else node.__dict__.get(self.attr)
+        if self.wrap and v is not None:
+            import numpy as np
+
+            v = Tensor._make(np.asarray(v))
+        return v
+
+
+def saved_names(fn_cls, **names) -> None:
+    """Give ``fn_cls``'s graph nodes torch's ``_saved_<name>`` attributes: ``name=index``
+    or ``name=(index, ctx_attr[, wrap])`` (see ``_SavedAttr``)."""
+    bcls = fn_cls._backward_cls
+    for name, spec in names.items():
+        spec = spec if isinstance(spec, tuple) else (spec,)
+        setattr(bcls, "_saved_" + name, _SavedAttr(*spec))
 
 
 class AccumulateGrad(Node):
@@ -332,7 +388,8 @@ def resave_input(nodes, old, snapshot) -> None:
         if not saved:
             continue
         for s in saved:
-            if s is not None and not s.is_output and s.tensor is old:
+            # entries packed by saved-tensor hooks are the hooks' data, not ``old`` itself
+            if type(s) is _SavedTensor and not s.is_output and s.tensor is old:
                 s.tensor = snapshot
                 s.version_ref = snapshot._vref
                 s.version = snapshot._vref[0]

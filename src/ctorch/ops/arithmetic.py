@@ -12,7 +12,7 @@ from .._backend import fp_quiet, xp_of
 from .._core import _smallops
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import no_grad as _F_no_grad
 from ..autograd.grad_mode import state
 from ..autograd.inplace import _can_cast, check_writable, inplace
@@ -82,8 +82,6 @@ class Mul(Function):
         tb = isinstance(b, Tensor)
         ctx.a_ = (a._a.shape, a._a.dtype) if ta else None
         ctx.b_ = (b._a.shape, b._a.dtype) if tb else None
-        ctx.sa = a if ta else None
-        ctx.sb = b if tb else None
         need = ctx.needs_input_grad
         ctx.save_for_backward(a if need[1] else None, b if need[0] and tb else None)
         if not tb:
@@ -99,6 +97,11 @@ class Mul(Function):
         if ctx.needs_input_grad[1]:
             gb = _g(g * _cj(a), ctx.b_, True)
         return ga, gb
+
+
+# torch's MulBackward0 always saves an operand (``x * 2`` saves the wrapped 2), so a second
+# backward through it without retain_graph is refused even when ctorch saved no tensor
+Mul._backward_cls._holds_data = True
 
 
 class Div(Function):
@@ -198,6 +201,13 @@ class Pow(Function):
 
 class _PowTensor(Pow):  # tensor ** tensor: torch's name for that overload's node
     _node_name = "PowBackward1"
+
+
+# torch's ``grad_fn._saved_*`` attributes of these nodes
+saved_names(Mul, self=0, other=(1, "scalar_b", True))
+saved_names(Div, self=0, other=(1, "scalar_b", True))
+saved_names(Pow, self=0, exponent=(1, "expo"))
+saved_names(_PowTensor, self=0, exponent=1, result=2)
 
 
 class RPow(Function):

@@ -13,7 +13,7 @@ from .._core._smallops import mm_small as _mm_small
 from .._half import BF16, convert, half_kernels, is_half
 from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _fn_mod
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import state
 from ._util import _F32, _F64, check_same_device, node_variants, sum_to_shape
 from ._util import conj_if_complex as _cj
@@ -192,6 +192,9 @@ class MatMul(Function):
                 gb = gb.squeeze(-1)
             gb = sum_to_shape(gb, sb)
         return ga, gb
+
+
+saved_names(MatMul, self=0, mat2=1)  # torch's MmBackward0._saved_self / _saved_mat2
 
 
 def matmul(input, other, *, out=None):

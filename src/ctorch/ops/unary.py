@@ -24,7 +24,7 @@ from .._half import F16 as _F16
 from .._half import hkernel, u16
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import state
 from ._util import float_dtype_for, named
 from .pointwise_nodes import Logit, NanToNum
@@ -298,6 +298,12 @@ def _make_unary(op):
 
 
 FUNCTIONS = {op.name: _make_unary(op) for op in _table.UNARY}
+
+for _op in _table.UNARY:  # torch's grad_fn._saved_self (the input) / _saved_result (output)
+    if "x" in _op.saves:
+        saved_names(FUNCTIONS[_op.name], self=0)
+    if "y" in _op.saves:
+        saved_names(FUNCTIONS[_op.name], result=1)
 
 
 def _make_public(op):
