@@ -240,3 +240,17 @@ def ref_conv2d(x, w, b, stride, padding, dilation, groups):
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
     return y
+
+
+def as_numpy(t):
+    """A ctorch/torch tensor (detached) or anything array-like as a NumPy array."""
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def same_result(c, t):
+    """ctorch's result ``c`` and torch's ``t``: same shape, same dtype name, same values
+    (NaN equal, 1e-6 tolerance)."""
+    c, t = as_numpy(c), as_numpy(t)
+    assert c.shape == t.shape
+    assert str(c.dtype) == str(t.dtype)
+    np.testing.assert_allclose(c, t, rtol=1e-6, atol=1e-6, equal_nan=True)

@@ -9,21 +9,14 @@ import math
 
 import numpy as np
 import pytest
+from helpers import as_numpy, same_result
 
 import ctorch
 
 torch = pytest.importorskip("torch")
 
 
-def _np(t):
-    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
-
-
-def _same(c, t):
-    c, t = _np(c), _np(t)
-    assert c.shape == t.shape
-    assert str(c.dtype) == str(t.dtype)
-    np.testing.assert_allclose(c, t, rtol=1e-6, atol=1e-6, equal_nan=True)
+_np, _same = as_numpy, same_result  # (tests/helpers.py)
 
 
 def _raises_like(fn, exc=Exception):

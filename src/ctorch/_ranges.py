@@ -13,26 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core._smallops import fma_f32 as _fma_f32
-from ._core._smallops import fma_f64 as _fma_f64
+from ._core._smallops import fma_apply as _fma_apply
+
+
+def _fma(a, b: np.ndarray, c: np.ndarray, dt) -> np.ndarray:
+    """Correctly rounded ``a * b + c`` in float32/float64 ``dt``, as one hardware FMA gives
+    it (C's ``fmaf``/``fma``)."""
+    out = np.empty(b.shape[0], dt)
+    _fma_apply(float(a), np.ascontiguousarray(b, dt), np.ascontiguousarray(c, dt), out)
+    return out
 
 
 def _fma_exact(a: float, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Correctly rounded float64 ``a * b + c``, as one hardware FMA gives it (C's ``fma``)."""
-    out = np.empty(b.shape[0], np.float64)
-    _fma_f64(
-        float(a), np.ascontiguousarray(b, np.float64), np.ascontiguousarray(c, np.float64), out
-    )
-    return out
+    return _fma(a, b, c, np.float64)
 
 
 def _fma32(a: np.float32, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Correctly rounded float32 ``a * b + c`` (C's ``fmaf``)."""
-    out = np.empty(b.shape[0], np.float32)
-    _fma_f32(
-        float(a), np.ascontiguousarray(b, np.float32), np.ascontiguousarray(c, np.float32), out
-    )
-    return out
+    return _fma(a, b, c, np.float32)
 
 
 def linspace_values(start, end, steps: int, dt: np.dtype) -> np.ndarray | None:

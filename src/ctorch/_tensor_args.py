@@ -156,31 +156,14 @@ def _wrap_sequence(fn, name: str, arg: str):
     return checked
 
 
-def _wrap(fn, name: str, arg: str, method: bool):
-    i = 1  # the second argument: ``other`` of the function, the first after ``self`` of a method
-    pos = 1 if method else 2  # torch counts a method's arguments after self
+def _checked(fn, name: str, i: int, arg: str, pos: int, bad, kind: str):
+    """``fn`` refusing, with torch's TypeError, an argument ``arg`` (position ``i`` in the
+    call, ``pos`` in torch's message) for which ``bad(value)`` holds."""
 
     @functools.wraps(fn)
     def checked(*args, **kwargs):
         v = args[i] if len(args) > i else kwargs.get(arg, _NO)
-        if v is not _NO and not isinstance(v, Tensor) and not _is_tensor_like(v):
-            raise TypeError(
-                f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
-                f"not {type(v).__name__}"
-            )
-        return fn(*args, **kwargs)
-
-    checked.__ctorch_tensor_args__ = True
-    return checked
-
-
-def _wrap_typed(fn, name: str, i: int, arg: str, kind: str, method: bool):
-    pos = i if method else i + 1  # torch counts a method's arguments after self
-
-    @functools.wraps(fn)
-    def checked(*args, **kwargs):
-        v = args[i] if len(args) > i else kwargs.get(arg, _NO)
-        if _bad(v, kind):
+        if bad(v):
             raise TypeError(
                 f"{name}(): argument '{arg}' (position {pos}) must be {kind}, "
                 f"not {type(v).__name__}"
@@ -189,6 +172,20 @@ def _wrap_typed(fn, name: str, i: int, arg: str, kind: str, method: bool):
 
     checked.__ctorch_tensor_args__ = True
     return checked
+
+
+def _not_tensor(v) -> bool:
+    return v is not _NO and not isinstance(v, Tensor) and not _is_tensor_like(v)
+
+
+def _wrap(fn, name: str, arg: str, method: bool):
+    # the second argument: ``other`` of the function, the first after ``self`` of a method
+    # (torch counts a method's arguments after self)
+    return _checked(fn, name, 1, arg, 1 if method else 2, _not_tensor, "Tensor")
+
+
+def _wrap_typed(fn, name: str, i: int, arg: str, kind: str, method: bool):
+    return _checked(fn, name, i, arg, i if method else i + 1, lambda v: _bad(v, kind), kind)
 
 
 def _install_one(T, namespace: dict, name: str, make) -> None:

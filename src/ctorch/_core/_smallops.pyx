@@ -44,8 +44,9 @@ cdef object _int64 = np.dtype(np.int64)
 cdef object _empty = np.empty
 
 
-cdef inline int _float_kind(Py_buffer *b) noexcept:
-    """1 when held buffer ``b`` holds native float32 items, 2 float64, else 0."""
+cdef inline char _fmt_char(Py_buffer *b) noexcept:
+    """The one type character of held buffer ``b``'s format (after a native byte-order
+    prefix), or 0 for another format."""
     cdef const char *f = b.format
     cdef char c
     if f == NULL:
@@ -54,13 +55,29 @@ cdef inline int _float_kind(Py_buffer *b) noexcept:
     if c == b'<' or c == b'=' or c == b'@':
         c = f[1]
         if f[2] != 0:
-            c = 0
+            return 0
     elif f[1] != 0:
-        c = 0
+        return 0
+    return c
+
+
+cdef inline int _float_kind(Py_buffer *b) noexcept:
+    """1 when held buffer ``b`` holds native float32 items, 2 float64, else 0."""
+    cdef char c = _fmt_char(b)
     if c == b'f' and b.itemsize == 4:
         return 1
     if c == b'd' and b.itemsize == 8:
         return 2
+    return 0
+
+
+cdef inline int _int_kind(Py_buffer *b) noexcept:
+    """8 when held buffer ``b`` holds native int64 items, 4 int32, else 0."""
+    cdef char c = _fmt_char(b)
+    if (c == b'l' or c == b'q') and b.itemsize == 8:
+        return 8
+    if (c == b'i' or c == b'l') and b.itemsize == 4:
+        return 4
     return 0
 
 
@@ -747,24 +764,18 @@ def join_small(seq, Py_ssize_t dim, tensor_cls, bint grad_on, bint stack):
 
 
 # ---------------------------------------------------------------- fused multiply-add
-def fma_f64(double a, const double[::1] b, const double[::1] c, double[::1] out):
-    """out = a * b + c with one rounding each (C's ``fma``: torch's linspace/arange values)."""
+def fma_apply(double a, const floating[::1] b, const floating[::1] c, floating[::1] out):
+    """out = a * b + c with one rounding each, in b's float32/float64 (C's ``fmaf``/``fma``:
+    torch's linspace/arange values; ``a`` is exact in the items' type)."""
     cdef Py_ssize_t i, n = b.shape[0]
     if c.shape[0] != n or out.shape[0] != n:
-        raise ValueError("fma_f64: b, c and out differ in length")
+        raise ValueError("fma_apply: b, c and out differ in length")
     with nogil:
         for i in range(n):
-            out[i] = fma(a, b[i], c[i])
-
-
-def fma_f32(float a, const float[::1] b, const float[::1] c, float[::1] out):
-    """out = a * b + c in float32 with one rounding each (C's ``fmaf``)."""
-    cdef Py_ssize_t i, n = b.shape[0]
-    if c.shape[0] != n or out.shape[0] != n:
-        raise ValueError("fma_f32: b, c and out differ in length")
-    with nogil:
-        for i in range(n):
-            out[i] = fmaf(a, b[i], c[i])
+            if floating is float:
+                out[i] = fmaf(<float>a, b[i], c[i])
+            else:
+                out[i] = fma(a, b[i], c[i])
 
 
 # ---------------------------------------------------------------- tensor(list)
@@ -1145,26 +1156,11 @@ cdef void _sort_lines(const sortable *x, sortable *v, long long *ix, Py_ssize_t 
 
 cdef inline int _sort_kind(Py_buffer *b) noexcept:
     """1 float32, 2 float64, 3 int64, 4 int32 (native) items in held buffer ``b``, else 0."""
-    cdef const char *f = b.format
-    cdef char c
-    if f == NULL:
-        return 0
-    c = f[0]
-    if c == b'<' or c == b'=' or c == b'@':
-        c = f[1]
-        if f[2] != 0:
-            return 0
-    elif f[1] != 0:
-        return 0
-    if c == b'f' and b.itemsize == 4:
-        return 1
-    if c == b'd' and b.itemsize == 8:
-        return 2
-    if (c == b'l' or c == b'q') and b.itemsize == 8:
-        return 3
-    if (c == b'i' or c == b'l') and b.itemsize == 4:
-        return 4
-    return 0
+    cdef int k = _float_kind(b)
+    if k:
+        return k
+    k = _int_kind(b)
+    return 3 if k == 8 else (4 if k == 4 else 0)
 
 
 def sort_small(a, Py_ssize_t ax, bint descending, Py_ssize_t k):
@@ -1212,24 +1208,27 @@ def sort_small(a, Py_ssize_t ax, bint descending, Py_ssize_t k):
 
 
 # ---------------------------------------------------------------- gather / index_select
-cdef inline int _int_kind(Py_buffer *b) noexcept:
-    """8 when held buffer ``b`` holds native int64 items, 4 int32, else 0."""
-    cdef const char *f = b.format
-    cdef char c
-    if f == NULL:
-        return 0
-    c = f[0]
-    if c == b'<' or c == b'=' or c == b'@':
-        c = f[1]
-        if f[2] != 0:
-            return 0
-    elif f[1] != 0:
-        return 0
-    if (c == b'l' or c == b'q') and b.itemsize == 8:
-        return 8
-    if (c == b'i' or c == b'l') and b.itemsize == 4:
-        return 4
-    return 0
+cdef inline void _next_index(Py_ssize_t nd, Py_ssize_t *cnt, const Py_ssize_t *shape,
+                             Py_ssize_t *o1, const Py_ssize_t *s1, Py_ssize_t *o2,
+                             const Py_ssize_t *s2, Py_ssize_t *o3,
+                             const Py_ssize_t *s3) noexcept nogil:
+    """Advance the C-order multi-index ``cnt`` over ``shape`` by one, keeping the byte offsets
+    ``o1``, ``o2`` (and ``o3`` unless NULL) of arrays with strides ``s1``, ``s2``, ``s3``."""
+    cdef Py_ssize_t d = nd - 1
+    while d >= 0:
+        cnt[d] += 1
+        o1[0] += s1[d]
+        o2[0] += s2[d]
+        if o3 != NULL:
+            o3[0] += s3[d]
+        if cnt[d] < shape[d]:
+            return
+        o1[0] -= s1[d] * shape[d]
+        o2[0] -= s2[d] * shape[d]
+        if o3 != NULL:
+            o3[0] -= s3[d] * shape[d]
+        cnt[d] = 0
+        d -= 1
 
 
 cdef inline void _copy_item(char *dst, const char *src, Py_ssize_t isz) noexcept nogil:
@@ -1319,17 +1318,7 @@ def take_small(x, index, Py_ssize_t dim, bint gather, bint int64_only):
                     break
                 _copy_item(dst, xb + off + v * xsd, isz)
                 dst += isz
-                d = nd - 1
-                while d >= 0:
-                    cnt[d] += 1
-                    off += xs[d]
-                    ioff += ist[d]
-                    if cnt[d] < oshape[d]:
-                        break
-                    off -= xs[d] * oshape[d]
-                    ioff -= ist[d] * oshape[d]
-                    cnt[d] = 0
-                    d -= 1
+                _next_index(nd, cnt, oshape, &off, xs, &ioff, ist, NULL, NULL)
             PyBuffer_Release(&bo)
             return None if bad else out
         finally:
@@ -1402,19 +1391,7 @@ def gather_backward_small(g, index, Py_ssize_t dim, tuple shape):
                     (<float *>(ob + off + v * xsd))[0] += (<const float *>(gb + goff))[0]
                 else:
                     (<double *>(ob + off + v * xsd))[0] += (<const double *>(gb + goff))[0]
-                d = nd - 1
-                while d >= 0:
-                    cnt[d] += 1
-                    off += xs[d]
-                    ioff += ist[d]
-                    goff += gst[d]
-                    if cnt[d] < ishape[d]:
-                        break
-                    off -= xs[d] * ishape[d]
-                    ioff -= ist[d] * ishape[d]
-                    goff -= gst[d] * ishape[d]
-                    cnt[d] = 0
-                    d -= 1
+                _next_index(nd, cnt, ishape, &off, xs, &ioff, ist, &goff, gst)
             PyBuffer_Release(&bo)
             return out
         finally:
