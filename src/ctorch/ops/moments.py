@@ -143,24 +143,23 @@ def _moment_grad_arrays(ctx, xa, ya, g, gmean) -> Tensor:
     kshape = list(shape)
     for ax in axes:
         kshape[ax] = 1
+    n = math.prod(shape[i] for i in axes) if axes else 1
 
-    def grown(t):  # an incoming gradient, broadcastable to x
-        a = t._a
+    def grown(a):  # an array of the reduced shape, broadcastable to x
         return a if keepdim or not axes else a.reshape(kshape)
 
     gx = None
     if g is not None:
-        ga = grown(g)
+        ga = grown(g._a)
         if ctx.which.startswith("std"):  # _std_to_var_grad: g / (2 std), 0 where std is 0
-            zero = grown(_wrap(ya)) == 0
-            ga = np.where(zero, 0, ga / (2 * np.where(zero, 1, grown(_wrap(ya))))).astype(xa.dtype)
-        n = math.prod(shape[i] for i in axes) if axes else 1
+            yk = grown(ya)
+            zero = yk == 0
+            ga = np.where(zero, 0, ga / (2 * np.where(zero, 1, yk))).astype(xa.dtype)
         mu = np.true_divide(_add_reduce(xa, axes, xa.dtype, None, True), n, dtype=xa.dtype)
         scale = 2.0 / ctx.denom if ctx.denom else math.inf
         gx = fp_quiet(_var_grad_arrays, scale, ga, xa, mu)
     if gmean is not None:
-        n = math.prod(shape[i] for i in axes) if axes else 1
-        gm = np.true_divide(np.broadcast_to(grown(gmean), shape), max(n, 1), dtype=xa.dtype)
+        gm = np.true_divide(np.broadcast_to(grown(gmean._a), shape), max(n, 1), dtype=xa.dtype)
         gx = gm if gx is None else gx + gm
     return _wrap(np.ascontiguousarray(np.broadcast_to(gx, shape)))
 
