@@ -295,3 +295,73 @@ def test_cat_fast_path_keeps_torchs_checks():
     assert ctorch.cat([x, ctorch.tensor([])], 0).shape == (2, 3)  # legacy: 1-D empty skipped
     t = x.t()  # not contiguous: NumPy's concatenate
     np.testing.assert_array_equal(ctorch.cat([t, t], 1).numpy(), np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3, 7), (1, 6), (6,)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        ("chunk", (2,), {}),
+        ("chunk", (3, -1), {}),
+        ("chunk", (4,), {"dim": 1}),
+        ("chunk", (10, 0), {}),
+        ("split", (2,), {}),
+        ("split", (3, -1), {}),
+        ("split", (4,), {"dim": 1}),
+        ("split", (100, 0), {}),
+        ("chunk", (2, 1.0), {}),
+        ("chunk", (0,), {}),
+        ("split", (2, 5), {}),
+    ],
+)
+def test_split_chunk_fast_path_views_as_torch(shape, call):
+    """split/chunk's lean no-record path: pieces are views of the input's storage sharing its
+    version counter, with torch's count, shapes and values; what it does not take (float
+    dims, chunks <= 0, dims out of range) still raises torch's error type."""
+    name, args, kw = call
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    x = ctorch.from_numpy(a.copy())
+    tx = torch.from_numpy(a.copy())
+    try:
+        want = getattr(tx, name)(*args, **kw)
+    except Exception as e:  # noqa: BLE001 - the same type must come from ctorch
+        with pytest.raises(type(e)):
+            getattr(x, name)(*args, **kw)
+        return
+    got = getattr(x, name)(*args, **kw)
+    assert isinstance(got, tuple) and len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert tuple(g.shape) == tuple(w.shape) and g.stride() == w.stride()
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+        assert g._base is x and g._version == x._version
+    if got[0].numel():
+        got[0][(0,) * got[0].dim()] = -1.0  # written through to the input
+        assert x[(0,) * x.dim()].item() == -1.0
+
+
+def test_split_fast_path_views_rebase_after_recorded_inplace():
+    """A piece taken (grad mode on) from a tensor that needs no grad yet is rebased when an
+    in-place op recorded by autograd later changes its base (torch: the view's grad_fn)."""
+    x = ctorch.zeros(4, 3)
+    p0, p1 = x.chunk(2)
+    w = ctorch.ones(4, 3, requires_grad=True)
+    x.add_(w)
+    assert p0.requires_grad and p0.grad_fn is not None
+    (p0.sum() * 2 + p1.sum()).backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.array([[2.0] * 3] * 2 + [[1.0] * 3] * 2))
+
+
+def test_clone_fast_path_copies_with_torchs_strides():
+    for a in (
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.arange(12, dtype=np.float64).reshape(3, 4).T,
+        np.arange(4, dtype=np.int64).reshape(1, 4),
+        np.zeros((0, 3), np.float32),
+    ):
+        x, tx = ctorch.from_numpy(a), torch.from_numpy(a)
+        c, tc = x.clone(), tx.clone()
+        assert c.stride() == tc.stride() and c.dtype == x.dtype
+        np.testing.assert_array_equal(c.numpy(), a)
+        if a.size:
+            assert not np.shares_memory(c.numpy(), a)
+            assert c.grad_fn is None and not c.requires_grad

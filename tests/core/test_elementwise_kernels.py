@@ -5,6 +5,7 @@ Sizes straddle the threading threshold and use odd lengths for SIMD tails.
 """
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -590,4 +591,14 @@ def test_gelu_tables_match_their_generator():
     if not gen.exists() or not header.exists():
         pytest.skip("needs the source tree (tools/ and src/)")
     out = subprocess.run([sys.executable, str(gen)], capture_output=True, text=True, check=True)
-    assert out.stdout == header.read_text()
+    # The text must match apart from the last digits of the fitted coefficients: the
+    # generator's least-squares fits end in residual-sized terms (|c| ~ 1e-16 .. 1e-8) whose
+    # bits depend on the LAPACK build and SciPy version it runs with (seen here: 3.4e-14 at
+    # most, on coefficients up to 5.8). A hand edit changes the text or a value by far more.
+    num = re.compile(r"[-+]?\d+\.\d+e[-+]\d+")
+    want = header.read_text()
+    assert num.sub("#", out.stdout) == num.sub("#", want)
+    got_v = np.array([float(v) for v in num.findall(out.stdout)])
+    want_v = np.array([float(v) for v in num.findall(want)])
+    assert got_v.size == want_v.size > 100
+    np.testing.assert_allclose(got_v, want_v, rtol=1e-7, atol=1e-12)

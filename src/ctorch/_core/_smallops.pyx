@@ -1592,7 +1592,7 @@ def expand_view(a, tuple target):
             strides.append(st[i - lead])
     r = _ndarray(target, a.dtype, a, 0, tuple(strides))
     if repeats or not a.flags.writeable:
-        r.flags.writeable = False
+        r.setflags(write=False)  # (half the cost of ``r.flags.writeable = False``)
     return r
 
 

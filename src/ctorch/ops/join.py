@@ -282,7 +282,36 @@ atleast_2d = _atleast(_atleast_2d, "atleast_2d")
 atleast_3d = _atleast(_atleast_3d, "atleast_3d")
 
 
+def _split_fast(tensor, size, dim):
+    """split/chunk's common case, or None: int size > 0, int dim in range, nothing to
+    record, a non-empty dim. The pieces as views with no other Python work (chunk(2) on a
+    (4, 4) tensor: 2.9 -> 1.9 us)."""
+    if state.enabled and tensor._rg or type(dim) is not int or size <= 0:
+        return None
+    if _fn_mod._autocast is not None:  # a profiler or autocast region: the recorded path
+        return None
+    a = tensor._a
+    nd = a.ndim
+    d = dim + nd if dim < 0 else dim
+    if not 0 <= d < nd:
+        return None
+    n = a.shape[d]
+    if n == 0:
+        return None
+    view = tensor._view_of
+    if d == 0:
+        return tuple([view(a[o : o + size]) for o in range(0, n, size)])
+    if d == nd - 1:
+        return tuple([view(a[..., o : o + size]) for o in range(0, n, size)])
+    head = (slice(None),) * d
+    return tuple([view(a[(*head, slice(o, o + size))]) for o in range(0, n, size)])
+
+
 def split(tensor, split_size_or_sections, dim: int = 0):
+    if type(split_size_or_sections) is int:
+        r = _split_fast(tensor, split_size_or_sections, dim)
+        if r is not None:
+            return r
     d = wrap_dim(dim, tensor._a.ndim, "split")
     n = tensor._a.shape[d]
     by_size = type(split_size_or_sections) is int or isinstance(
@@ -373,6 +402,12 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 
 def chunk(input, chunks: int, dim: int = 0):
+    if type(chunks) is int and chunks > 0:
+        a = input._a
+        if type(dim) is int and -a.ndim <= dim < a.ndim and a.shape[dim]:
+            r = _split_fast(input, -(-a.shape[dim] // chunks), dim)
+            if r is not None:
+                return r
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: 0")
     d = wrap_dim(dim, input._a.ndim, "chunk")

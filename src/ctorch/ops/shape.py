@@ -21,6 +21,7 @@ from .._core._smallops import expand_view as _expand_view
 from .._core._smallops import perm_dims as _perm_dims
 from .._core._smallops import view_shape as _view_shape
 from .._tensor import Tensor
+from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import dims_tuple, sum_to_shape, wrap_dim
@@ -474,6 +475,8 @@ def clone(input, *, memory_format=None):
     """A copy of ``input``; ``preserve_format`` (the default) keeps a dense input's strides
     and a strided one's dim order (torch's ``empty_like`` rules)."""
     if memory_format is None:
+        if not (state.enabled and input._rg) and _fn_mod._autocast is None:
+            return _wrap(_clone_preserve(input._a))  # nothing to record: 1.9 -> 1.0 us
         return copy_op(input, _clone_preserve, _identity, "CloneBackward0")
     fmt = MF.as_format(memory_format)
     if fmt is not MF.preserve_format:
