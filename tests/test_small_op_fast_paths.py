@@ -365,3 +365,50 @@ def test_clone_fast_path_copies_with_torchs_strides():
         if a.size:
             assert not np.shares_memory(c.numpy(), a)
             assert c.grad_fn is None and not c.requires_grad
+
+
+@pytest.mark.parametrize("dt", ["float32", "float16", "float64", "int64", "int8", "uint8", "bool"])
+@pytest.mark.parametrize("value", [0, 1.5, True, -3, 127, float("nan"), float("inf"), -1e30])
+@pytest.mark.parametrize("mshape", [(3, 4), (1, 4)])
+def test_masked_fill_scalar_values_as_torch(dt, value, mshape):
+    """masked_fill with a Python number (the no-record path: copy, then set where the mask
+    is): torch's values and dtype, and torch's error type where the number does not fit."""
+    rng = np.random.default_rng(0)
+    a = (rng.random((3, 4)) * 10).astype(dt)
+    m = rng.random(mshape) > 0.5
+    try:
+        want = torch.from_numpy(a.copy()).masked_fill(torch.from_numpy(m), value)
+    except Exception as e:  # noqa: BLE001 - the same type must come from ctorch
+        with pytest.raises(type(e)):
+            ctorch.from_numpy(a.copy()).masked_fill(ctorch.from_numpy(m), value)
+        return
+    got = ctorch.from_numpy(a.copy()).masked_fill(ctorch.from_numpy(m), value)
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+_CLAMP_VALUES = [-0.0, 0.0, float("nan"), float("inf"), -float("inf"), 0.5, -1.0, 2.0]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16"])
+@pytest.mark.parametrize(
+    "lo,hi",
+    [
+        (lo, hi)
+        for lo in (None, -0.0, 0.0, float("nan"), 0.5, -float("inf"), 1)
+        for hi in (None, -0.0, 0.0, float("nan"), 1.0)
+        if lo is not None or hi is not None  # (no bound: an error, tested elsewhere)
+    ],
+)
+@pytest.mark.parametrize("rg", [False, True])
+def test_clamp_signed_zeros_and_nan_as_torch(dt, lo, hi, rg):
+    """clamp keeps x unless a bound lies strictly beyond it (clamp(0.0, max=-0.0) is 0.0,
+    clamp(-0.0, min=0.0) is -0.0) and NaN in x or a bound gives NaN, as torch, on the
+    no-record path and the recorded one (np.minimum/np.maximum gave the other zero)."""
+    a = np.array(_CLAMP_VALUES, dt)
+    want = torch.from_numpy(a.copy()).clamp(lo, hi).numpy()
+    x = ctorch.tensor(a.copy(), requires_grad=True) if rg else ctorch.from_numpy(a.copy())
+    got = x.clamp(lo, hi).detach().numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -17,6 +17,12 @@ _wrap = Tensor._make
 _nd = np.ndarray
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _maximum, _minimum = np.maximum, np.minimum
+# NumPy's clip ufunc (np.clip is a Python wrapper around it): one pass, and torch's
+# clamp on floats exactly: x stays unless a bound lies strictly beyond it (clamp(0.0,
+# max=-0.0) is 0.0; np.minimum gives -0.0), NaN in x or a bound gives NaN
+_uclip = (np._core if hasattr(np, "_core") else np.core).umath.clip
+_INF = float("inf")
+_F32_MAX, _F64_MAX = float(np.finfo(np.float32).max), float(np.finfo(np.float64).max)
 
 
 # ------------------------------------------------------------------ comparisons & logic
@@ -322,6 +328,9 @@ def _clamp_arr(x, lo, hi):
             D.checked_int(v, dt)  # torch: no bound past dt's range
     lo_a = lo._a if isinstance(lo, Tensor) else D.wrap_int(lo, dt)
     hi_a = hi._a if isinstance(hi, Tensor) else D.wrap_int(hi, dt)
+    if xp is np and dt.kind == "f":  # torch's signed-zero and NaN rules (_uclip above)
+        r = _uclip(a, -_INF if lo_a is None else lo_a, _INF if hi_a is None else hi_a)
+        return r.astype(dt, copy=False)
     r = a
     if lo_a is not None:
         r = xp.maximum(r, lo_a)
@@ -346,11 +355,12 @@ def clamp(input, min=None, max=None):  # noqa: A002
         and not (state.enabled and input._rg)
         and _fn_mod._autocast is None
     ):  # number bounds on a float32/float64 CPU tensor, nothing to record: _clamp_arr's ufuncs
-        if a.dtype == _FLOATS[0]:  # torch refuses a bound past float32 (not cast to inf)
-            D.checked_int(min, a.dtype)
-            D.checked_int(max, a.dtype)
-        r = a if min is None else _maximum(a, min)  # (Python numbers keep a's dtype)
-        return _wrap(r if max is None else _minimum(r, max))  # (a new array: one bound is set)
+        lim = _F32_MAX if a.dtype == _FLOATS[0] else _F64_MAX
+        for v in (min, max):  # torch refuses a bound past the dtype's range (not cast to inf)
+            if v is not None and not -lim <= v <= lim and v == v:
+                D.checked_int(v, a.dtype)
+        # (Python numbers keep a's dtype; a new array)
+        return _wrap(_uclip(a, -_INF if min is None else min, _INF if max is None else max))
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._a.dtype.kind == "c":

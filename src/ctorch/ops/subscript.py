@@ -8,6 +8,7 @@ index_select/add/fill/copy) stay there, sorting and selection by value live in `
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -358,7 +359,12 @@ def masked_fill(input, mask, value):
             )
         value = value.to(input.dtype) if not value._rg else value
     elif input._a.dtype.kind in "iub" and isinstance(value, float):
-        value = int(value) if input._a.dtype.kind != "b" else bool(value)
+        if input._a.dtype.kind == "b":
+            value = bool(value)
+        elif not math.isfinite(value):  # torch: NaN/inf do not fit any integer type
+            value = D.checked_int(2**64, input._a.dtype)  # (raises torch's overflow error)
+        else:
+            value = int(value)
     value = D.checked_int(value, input._a.dtype)
     same_shape = mask._a.shape == input._a.shape
     if not same_shape:
@@ -376,7 +382,15 @@ def masked_fill(input, mask, value):
         and not (state.enabled and input._rg)
         and _fn_mod._autocast is None
     ):  # nothing to record: copy_op's array without its node machinery
-        return _wrap(fp_quiet(_filled, xp_of(input._a), mask._a, value, input._a))
+        a = input._a
+        if type(value) in (float, int, bool) and type(a) is np.ndarray:
+            # a C-order copy with the value set where the mask is (0.8 us on (8, 16) where
+            # where() + astype + contiguous take 1.3); the value fits (checked_int above)
+            out = a.copy()
+            m = mask._a
+            out[m if m.shape == a.shape else np.broadcast_to(m, a.shape)] = value
+            return _wrap(out)
+        return _wrap(fp_quiet(_filled, xp_of(a), mask._a, value, a))
     if same_shape and (not isinstance(value, Tensor) or not value._rg):
         # one node (torch's MaskedFillBackward0): the gradient is g with the filled places 0
         # (a mask larger than the input broadcasts it: the where() below, as torch)
