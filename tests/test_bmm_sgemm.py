@@ -1,4 +1,4 @@
-"""Batched float32 products on ctorch's sgemm (ops/linalg._bmm_sgemm): bmm and >= 3-D matmul
+"""Batched float32 products on ctorch's sgemm (ops/mm_arrays._bmm_sgemm): bmm and >= 3-D matmul
 vs float64 NumPy and torch (forward and gradients, transposed views, 4-D batches), the
 NumPy fallback below the size limits, and the same bits at 1 and 2 threads."""
 
@@ -9,7 +9,7 @@ import pytest
 from helpers import HAS_TORCH, check_op, threads
 
 import ctorch
-from ctorch.ops import linalg
+from ctorch.ops import mm_arrays
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 
@@ -24,7 +24,7 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
     ],
 )
 def test_batched_matmul_sgemm_vs_numpy_torch(sa, sb):
-    a = linalg._bmm_sgemm(np.ones(sa, np.float32), np.ones(sb, np.float32))
+    a = mm_arrays._bmm_sgemm(np.ones(sa, np.float32), np.ones(sb, np.float32))
     assert a is not None  # these shapes take the sgemm path
     check_op(
         lambda lib, x, y: x @ y,
@@ -42,12 +42,12 @@ def test_transposed_views_and_fallbacks():
     b = rng.standard_normal((8, 40, 64)).astype(np.float32)
     at = a.transpose(0, 2, 1)  # (8, 48, 64), strided
     bt = b.transpose(0, 2, 1)  # (8, 64, 40)
-    r = linalg._bmm_sgemm(at, bt)
+    r = mm_arrays._bmm_sgemm(at, bt)
     np.testing.assert_allclose(r, at.astype(np.float64) @ bt, rtol=1e-5, atol=1e-4)
     # broadcast batch, tiny products, float64 and negative strides go to NumPy
-    assert linalg._bmm_sgemm(a[:1], rng.standard_normal((8, 48, 40)).astype(np.float32)) is None
-    assert linalg._bmm_sgemm(a[:, :8], b[:, :, :8].transpose(0, 2, 1)[:, :48]) is None
-    assert linalg._bmm_sgemm(a[:, ::-1], bt[:, :48]) is None
+    assert mm_arrays._bmm_sgemm(a[:1], rng.standard_normal((8, 48, 40)).astype(np.float32)) is None
+    assert mm_arrays._bmm_sgemm(a[:, :8], b[:, :, :8].transpose(0, 2, 1)[:, :48]) is None
+    assert mm_arrays._bmm_sgemm(a[:, ::-1], bt[:, :48]) is None
     got = (ctorch.tensor(a[:, ::-1].copy()) @ ctorch.tensor(bt[:, :48].copy())).numpy()
     np.testing.assert_allclose(got, a[:, ::-1] @ bt[:, :48], rtol=1e-5, atol=1e-4)
 

@@ -42,9 +42,9 @@ def main(argv=None) -> None:
     for lib in libs.values():
         lib.set_num_threads(args.threads)
     if args.linear_openblas:
-        from ctorch.ops import linalg
+        from ctorch.ops import mm_arrays
 
-        linalg._LINEAR_SGEMM = False
+        mm_arrays._LINEAR_SGEMM = False
     fns = {name: TABLE[args.case][0](lib) for name, lib in libs.items()}
     for fn in fns.values():
         for _ in range(3):

@@ -173,23 +173,17 @@ from .ops import binary as _binary_ops  # noqa: E402
 from .ops import unary as _unary_ops  # noqa: E402
 from .ops.arithmetic import (  # noqa: E402
     add,
-    div,
-    divide,
     float_power,
-    floor_divide,
     fmax,
     fmin,
-    fmod,
     maximum,
     minimum,
     mul,
     multiply,
     pow,
-    remainder,
     rsub,
     sub,
     subtract,
-    true_divide,
 )
 from .ops.compare import (  # noqa: E402
     bitwise_and,
@@ -218,7 +212,24 @@ from .ops.compare import (  # noqa: E402
     not_equal,
     where,
 )
+from .ops.division import (  # noqa: E402
+    div,
+    divide,
+    floor_divide,
+    fmod,
+    remainder,
+    true_divide,
+)
 from .ops.einsum import einsum  # noqa: E402
+from .ops.extrema import (  # noqa: E402
+    amax,
+    amin,
+    aminmax,
+    argmax,
+    argmin,
+    max,
+    min,
+)
 from .ops.indexing import (  # noqa: E402
     gather,
     index_add,
@@ -236,29 +247,15 @@ from .ops.join import (  # noqa: E402
     column_stack,
     concat,
     concatenate,
-    diag,
-    diag_embed,
-    diagonal,
     dstack,
-    flip,
-    fliplr,
-    flipud,
     hstack,
-    meshgrid,
-    repeat_interleave,
-    roll,
-    rot90,
     row_stack,
     split,
     stack,
     tensor_split,
-    trace,
-    tril,
-    triu,
     unbind,
     vstack,
 )
-from .ops.join import tile_function as tile  # noqa: E402
 from .ops.linalg import (  # noqa: E402
     addmm,
     addmv,
@@ -276,18 +273,27 @@ from .ops.linalg import (  # noqa: E402
     vdot,
 )
 from .ops.math_nodes import dist  # noqa: E402
+from .ops.rearrange import (  # noqa: E402
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    repeat_interleave,
+    roll,
+    rot90,
+    trace,
+    tril,
+    triu,
+)
+from .ops.rearrange import tile_function as tile  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
-    amax,
-    amin,
-    aminmax,
     any,
-    argmax,
-    argmin,
     count_nonzero,
-    max,
     mean,
-    min,
     nanmean,
     nansum,
     norm,
@@ -381,9 +387,6 @@ from ._toplevel_nn import (  # noqa: E402
     instance_norm,
     layer_norm,
 )
-from .ops.join import (  # noqa: E402
-    expand_copy,
-)
 from .ops.numerical import (  # noqa: E402
     diff,
     trapezoid,
@@ -402,6 +405,9 @@ from .ops.products import (  # noqa: E402
     cdist,
     cross,
     kron,
+)
+from .ops.rearrange import (  # noqa: E402
+    expand_copy,
 )
 from .serialization import load, save  # noqa: E402
 

@@ -160,11 +160,12 @@ def _scalar_or(on_scalar: Callable, on_tensor: Callable) -> Callable:
 def _build() -> None:
     from .ops import arithmetic as A
     from .ops import compare as CMP
+    from .ops import division as DV
 
     _export("add", _binary("add", "add_", A.add))
     _export("sub", _binary("sub", "sub_", A.sub))
     _export("mul", _binary("mul", "mul_", A.mul))
-    _export("div", _binary("div", "div_", A.div))
+    _export("div", _binary("div", "div_", DV.div))
     _export("pow", _binary("pow", "pow_", A.pow, scalar_first=A.pow))
     # with a scalar, torch's _foreach_maximum/minimum clamp
     _export("maximum", _binary("maximum", "", _scalar_or(CMP.clamp_min, A.maximum)))

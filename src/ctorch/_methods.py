@@ -14,11 +14,14 @@ from .autograd.grad_mode import state
 from .ops import arithmetic as A
 from .ops import compare as CMP
 from .ops import conversion as C
+from .ops import division as DV
 from .ops import einsum as E
+from .ops import extrema as EX
 from .ops import indexing as I
 from .ops import join as J
 from .ops import linalg as L
 from .ops import math_nodes as MN
+from .ops import rearrange as RA
 from .ops import reduction as R
 from .ops import scan as SC
 from .ops import shape as S
@@ -40,12 +43,12 @@ def attach(T) -> None:
     T.__rsub__ = _rsub
     T.__mul__ = lambda s, o: A.mul(s, o)
     T.__rmul__ = lambda s, o: A.mul(s, o)
-    T.__truediv__ = lambda s, o: A.div(s, o)
+    T.__truediv__ = lambda s, o: DV.div(s, o)
     T.__rtruediv__ = _rdiv
-    T.__floordiv__ = lambda s, o: A.floor_divide(s, o)
-    T.__rfloordiv__ = lambda s, o: A.floor_divide(_lift(o, s), s)
-    T.__mod__ = lambda s, o: A.remainder(s, o)
-    T.__rmod__ = lambda s, o: A.remainder(_lift(o, s), s)
+    T.__floordiv__ = lambda s, o: DV.floor_divide(s, o)
+    T.__rfloordiv__ = lambda s, o: DV.floor_divide(_lift(o, s), s)
+    T.__mod__ = lambda s, o: DV.remainder(s, o)
+    T.__rmod__ = lambda s, o: DV.remainder(_lift(o, s), s)
     T.__pow__ = lambda s, o: A.pow(s, o)
     T.__rpow__ = lambda s, o: A.pow(o, s)
     T.__matmul__ = lambda s, o: L.matmul(s, o) if type(o) is Tensor else _matmul_lifted(s, o, 0)
@@ -71,8 +74,8 @@ def attach(T) -> None:
     T.__imul__ = lambda s, o: A.binary_inplace(s, A.MUL, o, "mul_")
     T.__itruediv__ = lambda s, o: A.binary_inplace(s, A.DIV, o, "div_")
     T.__ipow__ = lambda s, o: A.binary_inplace(s, A.POW, o, "pow_")
-    T.__ifloordiv__ = lambda s, o: IP.inplace(s, "floor_divide_", lambda: A.floor_divide(s, o), o)
-    T.__imod__ = lambda s, o: IP.inplace(s, "remainder_", lambda: A.remainder(s, o), o)
+    T.__ifloordiv__ = lambda s, o: IP.inplace(s, "floor_divide_", lambda: DV.floor_divide(s, o), o)
+    T.__imod__ = lambda s, o: IP.inplace(s, "remainder_", lambda: DV.remainder(s, o), o)
     T.__iand__ = lambda s, o: IP.inplace(s, "bitwise_and_", lambda: CMP.bitwise_and(s, o), o)
     T.__ior__ = lambda s, o: IP.inplace(s, "bitwise_or_", lambda: CMP.bitwise_or(s, o), o)
     T.__ixor__ = lambda s, o: IP.inplace(s, "bitwise_xor_", lambda: CMP.bitwise_xor(s, o), o)
@@ -82,9 +85,9 @@ def attach(T) -> None:
     # ---------------------------------------------------------------- plain methods
     plain = {
         # arithmetic
-        "floor_divide": A.floor_divide,
-        "remainder": A.remainder,
-        "fmod": A.fmod,
+        "floor_divide": DV.floor_divide,
+        "remainder": DV.remainder,
+        "fmod": DV.fmod,
         "float_power": A.float_power,
         "fmax": A.fmax,
         "fmin": A.fmin,
@@ -132,13 +135,13 @@ def attach(T) -> None:
         "mean": R.mean,
         "nanmean": R.nanmean,
         "prod": R.prod,
-        "max": R.max,
-        "min": R.min,
-        "amax": R.amax,
-        "amin": R.amin,
-        "aminmax": R.aminmax,
-        "argmax": R.argmax,
-        "argmin": R.argmin,
+        "max": EX.max,
+        "min": EX.min,
+        "amax": EX.amax,
+        "amin": EX.amin,
+        "aminmax": EX.aminmax,
+        "argmax": EX.argmax,
+        "argmin": EX.argmin,
         "var": R.var,
         "std": R.std,
         "logsumexp": SM.logsumexp,
@@ -180,20 +183,20 @@ def attach(T) -> None:
         "chunk": J.chunk,
         "unbind": J.unbind,
         "select": S.select,
-        "flip": J.flip,
-        "fliplr": J.fliplr,
-        "flipud": J.flipud,
-        "roll": J.roll,
-        "rot90": J.rot90,
-        "repeat": J.repeat,
-        "tile": J.tile,
-        "repeat_interleave": J.repeat_interleave,
-        "tril": J.tril,
-        "triu": J.triu,
-        "diagonal": J.diagonal,
-        "diag": J.diag,
-        "diag_embed": J.diag_embed,
-        "trace": J.trace,
+        "flip": RA.flip,
+        "fliplr": RA.fliplr,
+        "flipud": RA.flipud,
+        "roll": RA.roll,
+        "rot90": RA.rot90,
+        "repeat": RA.repeat,
+        "tile": RA.tile,
+        "repeat_interleave": RA.repeat_interleave,
+        "tril": RA.tril,
+        "triu": RA.triu,
+        "diagonal": RA.diagonal,
+        "diag": RA.diag,
+        "diag_embed": RA.diag_embed,
+        "trace": RA.trace,
         # indexing
         "gather": I.gather,
         "scatter": I.scatter,
@@ -456,12 +459,12 @@ def _rsub(self, other):
 
 def _rdiv(self, other):
     if isinstance(other, Tensor):
-        return A.div(other, self)
+        return DV.div(other, self)
     o = A._other(other, self, "div")
     if isinstance(o, Tensor):
-        return A.div(o, self)
+        return DV.div(o, self)
     if state.enabled and self._rg:
-        return A.RDiv.apply(self, o)
+        return DV.RDiv.apply(self, o)
     return _wrap(A.binary_arrays(A.DIV, self, o, reverse=True))
 
 
@@ -471,7 +474,7 @@ def _mk_binary_inplace(name, op):
             other = other * alpha
         if rounding_mode is not None:
             return IP.inplace(
-                self, name, lambda: A.div(self, other, rounding_mode=rounding_mode), other
+                self, name, lambda: DV.div(self, other, rounding_mode=rounding_mode), other
             )
         return A.binary_inplace(self, op, other, name)
 
@@ -866,7 +869,7 @@ def attach_compat(T) -> None:
     T.kron = PR.kron
     T.diff = NU.diff
     T.unfold = S.unfold
-    T.expand_copy = J.expand_copy
+    T.expand_copy = RA.expand_copy
     T.is_cpu = property(lambda self: type(self._a) is np.ndarray)
 
 

@@ -21,6 +21,7 @@ from ..autograd.grad_mode import state as grad_state
 from ..ops import join as J
 from ..ops import linalg as OL
 from ..ops import products as PR
+from ..ops import rearrange as RA
 from ..ops._util import dims_tuple
 from . import _common as C
 
@@ -438,7 +439,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """``torch.diagonal`` with the last two dims as default."""
-    return J.diagonal(A, offset, dim1, dim2)
+    return RA.diagonal(A, offset, dim1, dim2)
 
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:

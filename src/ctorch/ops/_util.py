@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _display
@@ -195,3 +197,25 @@ def with_out(r: Tensor, out) -> Tensor:
     from .binary import _out  # binary imports this module
 
     return _out(out, r)
+
+
+def _omi(shape, axes):
+    """(outer, mid, inner) when ``axes`` is one contiguous run of dims, else None."""
+    if not axes:
+        return None
+    i, j = axes[0], axes[-1] + 1
+    if list(axes) != list(range(i, j)):
+        return None
+    outer = math.prod(shape[:i])
+    mid = math.prod(shape[i:j])
+    inner = math.prod(shape[j:])
+    return outer, mid, inner
+
+
+def _expand_grad(g, shape, axes, keepdim):
+    if not keepdim and axes:
+        gshape = list(shape)
+        for ax in axes:
+            gshape[ax] = 1
+        g = g.reshape(gshape)
+    return g.expand(shape)

@@ -455,7 +455,11 @@ def table_function(op):
     one, or for ``CT_CUSTOM`` rows the hand-written one of the same name (``ops.unary`` for
     unary rows, ``ops.arithmetic`` for binary ones). Tensor methods and the NumPy ufunc map
     both take it from here."""
-    from . import arithmetic, unary  # arithmetic imports this module: bind at call time
+    from . import arithmetic, division, unary  # (they import this module: bound at call time)
 
     gen = unary.PUBLIC if op.kind == "unary" else PUBLIC
-    return gen.get(op.public) or getattr(unary if op.kind == "unary" else arithmetic, op.public)
+    if op.kind == "unary":
+        return gen.get(op.public) or getattr(unary, op.public)
+    return (
+        gen.get(op.public) or getattr(arithmetic, op.public, None) or getattr(division, op.public)
+    )

@@ -24,8 +24,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
-from ._util import dims_tuple, make_contiguous, node_variants
-from .reduction import _expand_grad
+from ._util import _expand_grad, dims_tuple, make_contiguous, node_variants
 
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _add_reduce = np.add.reduce

@@ -22,15 +22,15 @@ def _t(x):
 
 
 def _ufunc_map():
-    from . import arithmetic as A
     from . import compare as CMP
+    from . import division as DV
     from . import linalg as L
     from . import unary as U
 
     m = {
-        "floor_divide": A.floor_divide,
-        "remainder": A.remainder,
-        "fmod": A.fmod,
+        "floor_divide": DV.floor_divide,
+        "remainder": DV.remainder,
+        "fmod": DV.fmod,
         "equal": CMP.eq,
         "not_equal": CMP.ne,
         "less": CMP.lt,
@@ -53,7 +53,7 @@ def _ufunc_map():
     for op in (*_table.UNARY, *_table.BINARY):
         if op.ufunc and op.public and not op.nn_only:
             m[op.ufunc] = B.table_function(op)
-    m["divide"] = A.div
+    m["divide"] = DV.div
     return m
 
 
@@ -94,8 +94,10 @@ def array_ufunc(ufunc, method, inputs, kwargs):
 
 def _func_map():
     from . import compare as CMP
+    from . import extrema as EX
     from . import join as J
     from . import linalg as L
+    from . import rearrange as RA
     from . import reduction as R
     from . import scan as SC
     from . import shape as S
@@ -116,16 +118,16 @@ def _func_map():
         np.prod: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: R.prod(
             _t(a), axis, keepdims
         ),
-        np.max: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(
+        np.max: lambda a, axis=None, out=None, keepdims=False, **kw: EX.amax(
             _t(a), axis if axis is not None else (), keepdims
         ),
-        np.amax: lambda a, axis=None, out=None, keepdims=False, **kw: R.amax(
+        np.amax: lambda a, axis=None, out=None, keepdims=False, **kw: EX.amax(
             _t(a), axis if axis is not None else (), keepdims
         ),
-        np.min: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(
+        np.min: lambda a, axis=None, out=None, keepdims=False, **kw: EX.amin(
             _t(a), axis if axis is not None else (), keepdims
         ),
-        np.amin: lambda a, axis=None, out=None, keepdims=False, **kw: R.amin(
+        np.amin: lambda a, axis=None, out=None, keepdims=False, **kw: EX.amin(
             _t(a), axis if axis is not None else (), keepdims
         ),
         np.var: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.var(
@@ -134,8 +136,8 @@ def _func_map():
         np.std: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.std(
             _t(a), axis, keepdim=keepdims, correction=ddof
         ),
-        np.argmax: lambda a, axis=None, out=None, **kw: R.argmax(_t(a), axis),
-        np.argmin: lambda a, axis=None, out=None, **kw: R.argmin(_t(a), axis),
+        np.argmax: lambda a, axis=None, out=None, **kw: EX.argmax(_t(a), axis),
+        np.argmin: lambda a, axis=None, out=None, **kw: EX.argmin(_t(a), axis),
         np.concatenate: lambda arrays, axis=0, out=None, **kw: J.cat([_t(x) for x in arrays], axis),
         np.stack: lambda arrays, axis=0, out=None, **kw: J.stack([_t(x) for x in arrays], axis),
         np.reshape: lambda a, newshape=None, order="C", shape=None, **kw: S.reshape(
@@ -153,9 +155,9 @@ def _func_map():
         np.einsum: lambda eq, *ops, **kw: __import__(
             "ctorch.ops.einsum", fromlist=["einsum"]
         ).einsum(eq, *[_t(o) for o in ops]),
-        np.tril: lambda m, k=0: J.tril(_t(m), k),
-        np.triu: lambda m, k=0: J.triu(_t(m), k),
-        np.flip: lambda m, axis=None: J.flip(
+        np.tril: lambda m, k=0: RA.tril(_t(m), k),
+        np.triu: lambda m, k=0: RA.triu(_t(m), k),
+        np.flip: lambda m, axis=None: RA.flip(
             _t(m), axis if axis is not None else tuple(range(_t(m).ndim))
         ),
         np.cumsum: lambda a, axis=None, dtype=None, out=None: SC.cumsum(

@@ -214,7 +214,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t._a.shape)}")
     if len(tensors) == 1:
         return tensors[0]
-    from .join import meshgrid
+    from .rearrange import meshgrid
 
     grids = meshgrid(*tensors, indexing="ij")
     return J.stack([g.reshape(-1) for g in grids], 1)

@@ -19,7 +19,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import _F32, _F64, dims_tuple, make_contiguous, wrap_dim
 from .binary import _scalar_name
-from .reduction import amax
+from .extrema import amax
 
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _nd = np.ndarray

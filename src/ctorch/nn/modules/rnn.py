@@ -270,7 +270,7 @@ def _hh_steps(h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, out:
     row-major once, so every step's product reads it in place (sgemm's row-major B path for
     few rows) instead of packing the transposed W_hh; the FMA chains, and so the bits, are
     those of F.linear's."""
-    from ...ops.linalg import _linear_mm, _sgemm_2d
+    from ...ops.mm_arrays import _linear_mm, _sgemm_2d
 
     wt = np.ascontiguousarray(w_hh._a.T)
     ba = None if b_hh is None else b_hh._a
@@ -300,7 +300,7 @@ def _hh_grads(ctx: Any, dgates: Any, hprev: Any, b_hh: Any, iw: int) -> tuple[An
     LM step of 35 steps: ~3 ms less a layer).  The summation order is the product's, so the
     two are not bitwise the step-by-step graph's.  ``iw``: W_hh's input index (b_hh's is
     the next); Tensors, or None where not needed."""
-    from ...ops.linalg import _linear_mm
+    from ...ops.mm_arrays import _linear_mm
 
     T, B, G = dgates.shape
     d2 = dgates.reshape(T * B, G)
@@ -364,7 +364,7 @@ class _LSTMLayer(Function):
     def backward(ctx, g_out, g_h, g_c):
         if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
             return _steps_backward(ctx, _lstm_steps, (g_out, g_h, g_c))
-        from ...ops.linalg import _linear_mm
+        from ...ops.mm_arrays import _linear_mm
 
         act, tc, cs, out = ctx.arrays
         _xg, h0, _c0, w_hh, b_hh = ctx.saved_tensors
@@ -473,7 +473,7 @@ class _GRULayer(Function):
     def backward(ctx, g_out, g_h):
         if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
             return _steps_backward(ctx, _gru_steps, (g_out, g_h))
-        from ...ops.linalg import _linear_mm
+        from ...ops.mm_arrays import _linear_mm
 
         act, ghs, hs = ctx.arrays
         _xg, _h0, w_hh, b_hh = ctx.saved_tensors
@@ -547,7 +547,7 @@ class _RNNLayer(Function):
         if _grad_state.enabled:  # create_graph: the step-by-step graph, recomputed
             steps = lambda *a: _rnn_steps(*a, ctx.relu)  # noqa: E731
             return (*_steps_backward(ctx, steps, (g_out, g_h)), None)
-        from ...ops.linalg import _linear_mm
+        from ...ops.mm_arrays import _linear_mm
 
         out, hs = ctx.arrays
         _xg, _h0, w_hh, b_hh = ctx.saved_tensors
