@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _dtype as D
 from . import _warnings
-from ._device import CPU, as_device, device
+from ._device import CPU, META, as_device, device
+from ._meta import MetaArray as _MetaArray
 from ._size import Size
 from ._size import size_of as _size_of
 from .autograd import function as _autograd_function
@@ -230,18 +231,24 @@ class Tensor(_MethodsStub):
         a = self._a
         if type(a) is _ndarray:
             return CPU
+        if type(a) is _MetaArray:
+            return META
         return device("cuda", a.device.id)
 
     @property
     def is_cuda(self) -> bool:
-        return type(self._a) is not _ndarray
+        a = self._a
+        return type(a) is not _ndarray and type(a) is not _MetaArray
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._a) is _MetaArray
 
     is_xpu = False
     is_mps = False
     is_nested = False  # ctorch.nested.NestedTensor says True
     is_sparse = False
     is_quantized = False
-    is_meta = False
 
     @property
     def layout(self):
@@ -285,7 +292,7 @@ class Tensor(_MethodsStub):
         a = self._a
         base = storage_root(a)
         if base is a:
-            return 0
+            return 0 if type(a) is not _MetaArray else a.offset
         if type(a) is _ndarray:
             off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
         else:
@@ -296,6 +303,8 @@ class Tensor(_MethodsStub):
         a = self._a
         if type(a) is _ndarray:
             return a.__array_interface__["data"][0]
+        if type(a) is _MetaArray:
+            return 0  # torch: a meta tensor's data_ptr() is 0
         return a.data.ptr
 
     def is_contiguous(self, memory_format=None) -> bool:
@@ -598,7 +607,11 @@ class Tensor(_MethodsStub):
         a = self._a
         if a.size != 1:
             raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
-        v = a.reshape(()).item() if type(a) is _ndarray else a.reshape(()).get().item()
+        if type(a) is _ndarray:
+            return a.reshape(()).item()
+        if type(a) is _MetaArray:
+            return a.item()  # torch's RuntimeError
+        v = a.reshape(()).get().item()
         return v
 
     def tolist(self):

@@ -89,7 +89,7 @@ def _convert_raw(a, dt, dev, copy):
         if dev.type == "cpu" and not is_cpu:
             a = a.get()
             copy = False
-        elif dev.type == "cuda":
+        elif dev.type == "cuda" or dev.type == "meta":
             b = _gpu.to_device(a, dev)
             if b is not a:
                 copy = False
@@ -207,7 +207,8 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
 def type_(self: Tensor, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         name = _TYPE_NAMES.get(self.dtype._name, "Tensor")
-        return f"torch.{'cuda.' if self.is_cuda else ''}{name}"
+        where = "cuda." if self.is_cuda else "meta." if self.is_meta else ""
+        return f"torch.{where}{name}"
     if isinstance(dtype, str):
         s = D.dtype_name(dtype)
         dev = None

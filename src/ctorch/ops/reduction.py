@@ -19,6 +19,7 @@ from .._backend import fp_quiet, kernels_for, xp_of
 from .._core._smallops import extreme_small as _small_extreme
 from .._core._smallops import moments_small as _moments_small
 from .._core._smallops import sum_small as _sum_small
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -523,6 +524,9 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         xp = xp_of(a)
+        if type(a) is MetaArray:  # the meta device: the index's shape and dtype, no value
+            r = _wrap(MetaArray((), np.int64))
+            return r.reshape([1] * input._a.ndim) if keepdim else r
         if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
         else:
