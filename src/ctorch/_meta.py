@@ -819,8 +819,17 @@ def _r_repeat(a, repeats, axis=None):
     return _fallback(np.repeat, (a, repeats), {"axis": axis}, "repeat")
 
 
+def _r_bincount(x, weights=None, minlength=0):
+    # the ops' scatter-adds (max-pool backward...) count into a known length; with none given,
+    # the length is the largest value's
+    if not minlength:
+        raise NotImplementedError(_DATA_SHAPE.format("bincount without minlength"))
+    return MetaArray((int(minlength),), np.float64 if weights is not None else np.intp)
+
+
 _RULES: dict = {
     np.repeat: _r_repeat,
+    np.bincount: _r_bincount,
     np.empty_like: _r_like(),
     np.zeros_like: _r_like(),
     np.ones_like: _r_like(),
@@ -900,7 +909,6 @@ _DATA_DEPENDENT = {
     np.array_equal,
     np.allclose,
     np.isclose,
-    np.bincount,
     np.histogram,
 }
 

@@ -304,7 +304,7 @@ class Tensor(_MethodsStub):
         if type(a) is _ndarray:
             return a.__array_interface__["data"][0]
         if type(a) is _MetaArray:
-            return 0  # torch: a meta tensor's data_ptr() is 0
+            return a.offset * a.itemsize  # torch: a meta storage starts at address 0
         return a.data.ptr
 
     def is_contiguous(self, memory_format=None) -> bool:
