@@ -9,6 +9,7 @@ CPU message, checked against ctorch on the CPU).
 from __future__ import annotations
 
 import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -210,6 +211,19 @@ CASES = {
     "roll": lambda T, d: _m(T, d, 2, 3).roll(1, 0),
     "gather": lambda T, d: _m(T, d, 2, 3).gather(1, _i(T, d, 2, 2)),
     "index_select": lambda T, d: _m(T, d, 4, 3).index_select(0, _i(T, d, 2)),
+    "empty channels_last": lambda T, d: T.empty(
+        2, 3, 4, 5, device=d, memory_format=T.channels_last
+    ),
+    "empty_strided": lambda T, d: T.empty_strided((2, 3), (1, 2), device=d),
+    "new_empty_strided": lambda T, d: T.zeros(1, device=d).new_empty_strided((2, 3), (1, 2)),
+    "as_strided": lambda T, d: T.zeros(10, device=d).as_strided((2, 2), (3, 1), 1),
+    "as_strided of a view": lambda T, d: T.zeros(10, device=d)[2:].as_strided((2, 2), (3, 1)),
+    "expand_as": lambda T, d: T.zeros(3, 1, device=d).expand_as(T.zeros(3, 4, device=d)),
+    "clone channels_last": lambda T, d: T.zeros(2, 3, 4, 5, device=d).clone(
+        memory_format=T.channels_last
+    ),
+    "pickle": lambda T, d: pickle.loads(pickle.dumps(T.zeros(2, 3, device=d).t())),
+    "isclose": lambda T, d: T.isclose(_m(T, d, 2, 3), _m(T, d, 3)),
     # the functional layers models use
     "conv1d": lambda T, d: _F(T).conv1d(
         _m(T, d, 2, 3, 10), _m(T, d, 4, 3, 3), _m(T, d, 4), padding=1
@@ -349,6 +363,8 @@ DATA_ACCESS = {
     "mixed devices": lambda T: _m(T, "meta", 2, 3) + T.zeros(2, 3),
     "mixed devices, cpu first": lambda T: T.zeros(2, 3) + _m(T, "meta", 2, 3),
     "mixed devices in cat": lambda T: T.cat([_m(T, "meta", 2, 3), T.zeros(2, 3)]),
+    "allclose": lambda T: T.allclose(_m(T, "meta", 2), _m(T, "meta", 2)),
+    "format of 0-d": lambda T: format(T.zeros((), device="meta"), ".2f"),
     "mixed devices in where": lambda T: T.where(
         _m(T, "meta", 2, 3) > 0, _m(T, "meta", 2, 3), T.zeros(2, 3)
     ),
@@ -718,6 +734,20 @@ def test_ops_without_meta_support_raise_not_implemented():
     # an op that reads values on its way (histc's range from the data) says it has none
     with pytest.raises(NotImplementedError, match="no meta implementation"):
         ctorch.histc(ctorch.randn(10, device="meta"))
+
+
+def test_storage_offsets_of_views():
+    got = []
+    for T in (torch, ctorch):
+        base = T.zeros(6, 5, device="meta")
+        v = base[2:, 1:].t()[1:]
+        got.append((v.storage_offset(), v.stride(), v.as_strided((2,), (1,), 3).storage_offset()))
+    assert got[0] == got[1]
+
+
+def test_fft_says_it_has_no_meta_implementation():
+    with pytest.raises(NotImplementedError, match="no meta implementation"):
+        ctorch.fft.fft(ctorch.zeros(8, device="meta"))
 
 
 def test_cpu_ops_unchanged_by_meta_support():

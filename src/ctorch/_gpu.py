@@ -60,9 +60,9 @@ def to_device(a, device):
         from ._device import unsupported
 
         raise unsupported(device.type)
+    cp = cupy()
     if type(a).__name__ == "MetaArray":
         a.get()  # torch: NotImplementedError "Cannot copy out of meta tensor; no data!"
-    cp = cupy()
     with on(device):
         if type(a) is not np.ndarray and a.device.id == cp.cuda.runtime.getDevice():
             return a

@@ -100,7 +100,7 @@ class MetaArray:
     ``_f`` is the fake ndarray that carries the layout: the real shape and byte strides over a
     one-element buffer. It must never be read; only view functions run on it."""
 
-    __slots__ = ("_f", "_off", "__weakref__")
+    __slots__ = ("_f", "_off", "_base", "__weakref__")
     __array_priority__ = 2000
 
     def __init__(self, shape, dtype, strides=None, offset: int = 0) -> None:
@@ -110,18 +110,23 @@ class MetaArray:
             strides = _c_strides(shape, dt.itemsize)
         self._f = _as_strided(_zero(dt), shape, strides, writeable=False)
         self._off = offset
+        self._base = None
 
     @staticmethod
     def _of_fake(f: np.ndarray, off: int = 0) -> MetaArray:
         m = object.__new__(MetaArray)
         m._f = f
         m._off = off
+        m._base = None
         return m
 
     def _view(self, f: np.ndarray) -> MetaArray:
-        """A meta view whose fake is ``f`` (a view of ``self._f``): NumPy moved its pointer."""
+        """A meta view whose fake is ``f`` (a view of ``self._f``): NumPy moved its pointer.
+        Its ``base`` is the storage's root (``storage_root``), its offset counted from it."""
         delta = f.__array_interface__["data"][0] - self._f.__array_interface__["data"][0]
-        return MetaArray._of_fake(f, self._off + delta // max(f.itemsize, 1))
+        m = MetaArray._of_fake(f, self._off + delta // max(f.itemsize, 1))
+        m._base = self._base if self._base is not None else self
+        return m
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -142,7 +147,7 @@ class MetaArray:
     itemsize = property(lambda s: s._f.itemsize)
     nbytes = property(lambda s: s._f.nbytes)
     flags = property(lambda s: _Flags(s._f))
-    base = None
+    base = property(lambda s: s._base)
     device = "meta"  # (CuPy arrays have a device too; ops compare them)
     offset = property(lambda s: s._off)
 
@@ -185,9 +190,11 @@ class MetaArray:
         raise NotImplementedError(_COPY_OUT)
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the "
-            "tensor to host memory first."
+        # only an op's own NumPy call reaches here (np.asarray(tensor) raises torch's
+        # TypeError in Tensor.__array__ first)
+        raise NoMetaImpl(
+            "this op converts a meta array to a NumPy array (it needs the values): it has no "
+            "meta implementation"
         )
 
     def __float__(self):
@@ -235,10 +242,10 @@ class MetaArray:
 
     def view(self, dtype=None, *args, **kwargs):
         if dtype is None or isinstance(dtype, type) and issubclass(dtype, np.ndarray):
-            return MetaArray._of_fake(self._f.view(), self._off)
+            return self._view(self._f.view())
         dt = np.dtype(dtype)
         if dt.itemsize == self.itemsize:
-            return MetaArray._of_fake(self._f.view(dt), self._off)
+            return self._view(self._f.view(dt))
         # a different item size changes the last dim (contiguous last dim only)
         shape = list(self.shape)
         if shape:
@@ -455,7 +462,7 @@ def _reshape(m: MetaArray, shape) -> MetaArray:
         v.shape = shape  # a view when the strides allow one (never copies, never reads)
     except (AttributeError, ValueError):
         return MetaArray(shape, m.dtype)
-    return MetaArray._of_fake(v, m._off)
+    return m._view(v)
 
 
 def _out_strides(inputs, shape, order="K", itemsize=None):
@@ -908,7 +915,6 @@ _DATA_DEPENDENT = {
     np.compress,
     np.array_equal,
     np.allclose,
-    np.isclose,
     np.histogram,
 }
 

@@ -290,9 +290,11 @@ class Tensor(_MethodsStub):
 
     def storage_offset(self) -> int:
         a = self._a
+        if type(a) is _MetaArray:
+            return a.offset
         base = storage_root(a)
         if base is a:
-            return 0 if type(a) is not _MetaArray else a.offset
+            return 0
         if type(a) is _ndarray:
             off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
         else:
@@ -647,7 +649,7 @@ class Tensor(_MethodsStub):
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._a.ndim == 0:
+        if self._a.ndim == 0 and type(self._a) is not _MetaArray:  # (torch: meta as object)
             return format(self.item(), spec)
         # torch: object.__format__, i.e. str(self) for "" and a TypeError for any spec
         return object.__format__(self, spec)
@@ -663,6 +665,9 @@ class Tensor(_MethodsStub):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
+        if type(self._a) is _MetaArray:  # torch pickles a meta tensor's metadata
+            m = self._a
+            return (_rebuild_meta, (m.shape, m.dtype.str, m.strides, self._rg))
         a = self._a if type(self._a) is _ndarray else self._a.get()
         return (
             _rebuild,
@@ -792,6 +797,12 @@ def _rebuild(a, rg, dev):
     t = Tensor._make(np.array(a, copy=True))
     if dev != "cpu":
         t = t.to(dev)
+    t._rg = rg
+    return t
+
+
+def _rebuild_meta(shape, dtype, strides, rg):
+    t = Tensor._make(_MetaArray(shape, np.dtype(dtype), strides))
     t._rg = rg
     return t
 

@@ -131,9 +131,7 @@ def to_impl(x: Tensor, dt, dev, copy: bool, fmt=None) -> Tensor:
             relayout = True
     same_dt = dt is None or D.to_numpy_dtype(dt) == a.dtype
     same_dev = (
-        dev is None
-        or dev == x.device
-        or (dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray)
+        dev is None or dev == x.device or (dev.type == "cuda" and dev.index is None and x.is_cuda)
     )
     if same_dt and same_dev and not copy and not relayout:
         return x

@@ -80,7 +80,7 @@ def allclose(
     """Whether every element of :func:`isclose` is true."""
     other = as_tensor_arg(other, input, "allclose")
     _check_same_dtype("allclose", input, other)
-    return bool(isclose(input, other, rtol, atol, equal_nan)._a.all())
+    return isclose(input, other, rtol, atol, equal_nan).all().item()  # (meta: torch's error)
 
 
 # ------------------------------------------------------------------ addcmul / addcdiv
