@@ -68,9 +68,10 @@ class NoMetaImpl(NotImplementedError, AttributeError):
 
 
 _COPY_OUT = "Cannot copy out of meta tensor; no data!"
-_DATA_SHAPE = (
-    "{}: the result's shape depends on the data, which meta tensors do not have (torch has no "
-    "meta implementation either)"
+_DATA_SHAPE = "{}: the result's shape depends on the data, which meta tensors do not have"
+_READS = (
+    "{}: reads tensor values, which a meta tensor does not have: this op has no meta "
+    "implementation"
 )
 
 
@@ -316,6 +317,8 @@ class MetaArray:
             return rule(*args, **kwargs)
         if func in _DATA_DEPENDENT:
             raise NotImplementedError(_DATA_SHAPE.format(func.__name__))
+        if func in _READS_VALUES:
+            raise NoMetaImpl(_READS.format(func.__name__))
         return _fallback(func, args, kwargs, func.__name__)
 
 
@@ -909,14 +912,12 @@ _DATA_DEPENDENT = {
     np.nonzero,
     np.argwhere,
     np.flatnonzero,
-    np.count_nonzero,
     np.unique,
     np.extract,
     np.compress,
-    np.array_equal,
-    np.allclose,
-    np.histogram,
 }
+# functions answering from the values (a count, a comparison): no meta result to give
+_READS_VALUES = {np.count_nonzero, np.array_equal, np.allclose, np.histogram}
 
 
 class _MetaKernels:
