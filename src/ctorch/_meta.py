@@ -70,8 +70,7 @@ class NoMetaImpl(NotImplementedError, AttributeError):
 _COPY_OUT = "Cannot copy out of meta tensor; no data!"
 _DATA_SHAPE = "{}: the result's shape depends on the data, which meta tensors do not have"
 _READS = (
-    "{}: reads tensor values, which a meta tensor does not have: this op has no meta "
-    "implementation"
+    "{}: reads tensor values, which a meta tensor does not have: this op has no meta implementation"
 )
 
 
