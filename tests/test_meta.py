@@ -759,3 +759,24 @@ def test_cpu_ops_unchanged_by_meta_support():
         x = T.from_numpy(a.copy())
         outs.append((T.nn.functional.gelu(x).sum(1) + x.max(1).values).numpy())
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+
+
+def test_custom_op_runs_its_fake_on_meta():
+    got = []
+    for i, T in enumerate((torch, ctorch)):
+        calls = []
+
+        @T.library.custom_op(f"metatest{i}::twice", mutates_args=())
+        def twice(x: T.Tensor) -> T.Tensor:
+            calls.append("kernel")
+            return x * 2
+
+        @twice.register_fake
+        def _(x):
+            calls.append("fake")
+            return T.empty_like(x)
+
+        r = twice(T.randn(3, 4, device="meta"))
+        got.append((_desc(r), calls))
+    assert got[0] == got[1]
+    assert got[1][1] == ["fake"]

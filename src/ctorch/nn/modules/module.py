@@ -484,7 +484,9 @@ class Module:
             with no_grad():
                 param_applied = fn(param)
             out_param = param
-            if param.is_meta == param_applied.is_meta:
+            if param.is_meta == param_applied.is_meta or type(param) is not Parameter:
+                # (a Parameter subclass, fully_shard's DTensor parameters, keeps its object:
+                # its owner tracks it)
                 param.data = param_applied
             else:
                 # torch: a move between the meta device and a real one cannot swap the
