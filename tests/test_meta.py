@@ -761,22 +761,37 @@ def test_cpu_ops_unchanged_by_meta_support():
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
 
 
+_CALLS: list = []
+
+
+@torch.library.custom_op("metatest::twice", mutates_args=())
+def _torch_twice(x: torch.Tensor) -> torch.Tensor:
+    _CALLS.append("kernel")
+    return x * 2
+
+
+@_torch_twice.register_fake
+def _(x):
+    _CALLS.append("fake")
+    return torch.empty_like(x)
+
+
+@ctorch.library.custom_op("metatest::twice", mutates_args=())
+def _ctorch_twice(x: ctorch.Tensor) -> ctorch.Tensor:
+    _CALLS.append("kernel")
+    return x * 2
+
+
+@_ctorch_twice.register_fake
+def _(x):
+    _CALLS.append("fake")
+    return ctorch.empty_like(x)
+
+
 def test_custom_op_runs_its_fake_on_meta():
     got = []
-    for i, T in enumerate((torch, ctorch)):
-        calls = []
-
-        @T.library.custom_op(f"metatest{i}::twice", mutates_args=())
-        def twice(x: T.Tensor) -> T.Tensor:
-            calls.append("kernel")
-            return x * 2
-
-        @twice.register_fake
-        def _(x):
-            calls.append("fake")
-            return T.empty_like(x)
-
-        r = twice(T.randn(3, 4, device="meta"))
-        got.append((_desc(r), calls))
-    assert got[0] == got[1]
-    assert got[1][1] == ["fake"]
+    for T, op in ((torch, _torch_twice), (ctorch, _ctorch_twice)):
+        _CALLS.clear()
+        r = op(T.randn(3, 4, device="meta"))
+        got.append((_desc(r), list(_CALLS)))
+    assert got[0] == got[1] and got[1][1] == ["fake"]
