@@ -732,8 +732,18 @@ def test_autograd_leaf_gradient_is_meta():
 
 def test_ops_without_meta_support_raise_not_implemented():
     # an op that reads values on its way (histc's range from the data) says it has none
-    with pytest.raises(NotImplementedError, match="no meta implementation"):
+    with pytest.raises(NotImplementedError, match="^histc: .*no meta implementation"):
         ctorch.histc(ctorch.randn(10, device="meta"))
+    with pytest.raises(NotImplementedError, match="^histc: .*no meta implementation"):
+        ctorch.randn(10, device="meta").histc()
+
+
+def test_fallback_refuses_huge_inputs():
+    # cumsum has no shape rule: its fallback computes on stand-ins, which a 10**12-element
+    # tensor must not try (small ones take it)
+    assert ctorch.zeros(3, 4, device="meta").cumsum(1).shape == (3, 4)
+    with pytest.raises(NotImplementedError, match="^cumsum: .*fallback"):
+        ctorch.zeros(10**12, device="meta").cumsum(0)
 
 
 def test_storage_offsets_of_views():

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -64,7 +65,27 @@ def _c_strides(shape, itemsize: int) -> tuple:
 
 class NoMetaImpl(NotImplementedError, AttributeError):
     """An op or kernel with no meta implementation (an AttributeError too, so a
-    ``getattr(kernels, name, None)`` probe takes the op's fallback)."""
+    ``getattr(kernels, name, None)`` probe takes the op's fallback). The message starts with
+    the ctorch function the caller called (``histc: ...``)."""
+
+    def __init__(self, msg: str) -> None:
+        op = _entry_op()
+        super().__init__(f"{op}: {msg}" if op and not msg.startswith(op + ":") else msg)
+
+
+def _entry_op() -> str | None:
+    """The outermost public ctorch function on the stack above the caller's own code."""
+    f = sys._getframe(2)
+    name = None
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not (mod == "ctorch" or mod.startswith("ctorch.")):
+            break
+        co = f.f_code.co_name
+        if not co.startswith(("_", "<")) and co not in ("forward", "backward", "apply"):
+            name = co
+        f = f.f_back
+    return name
 
 
 _COPY_OUT = "Cannot copy out of meta tensor; no data!"
@@ -405,9 +426,20 @@ def _wrap_result(r, name: str):
     )
 
 
+# the fallback computes on stand-ins of the inputs' sizes: past this many elements it refuses
+# (a 10**12-element meta tensor must not try to allocate its result)
+_FALLBACK_MAX = 1 << 26
+
+
 def _fallback(func, args, kwargs, name: str):
     """The documented fallback: ``func`` on zero-strided stand-ins, its result as meta arrays
     (costs the result's memory and compute; shape rules cover the common functions)."""
+    n = sum(a.size for a in args if type(a) is MetaArray)
+    if n > _FALLBACK_MAX:
+        raise NoMetaImpl(
+            f"no meta shape rule for NumPy's {name}, and its fallback (running it on zero "
+            f"stand-ins) would compute over {n} elements"
+        )
     sargs = tuple(_standin(a) for a in args)
     skw = {k: _standin(v) for k, v in kwargs.items() if k != "out"}
     out = kwargs.get("out")

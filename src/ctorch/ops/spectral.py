@@ -49,7 +49,7 @@ def _lib(a):
 
         return sf, True
     if type(a) is MetaArray:
-        raise NoMetaImpl("torch.fft has no meta implementation in ctorch")
+        raise NoMetaImpl("the FFTs (SciPy on the CPU, CuPy on the GPU) have no meta implementation")
     import cupy
 
     return cupy.fft, False
