@@ -805,3 +805,38 @@ def test_custom_op_runs_its_fake_on_meta():
         r = op(T.randn(3, 4, device="meta"))
         got.append((_desc(r), list(_CALLS)))
     assert got[0] == got[1] and got[1][1] == ["fake"]
+
+
+def _hf_init_empty_weights(T):
+    """accelerate's ``init_empty_weights``: every registered parameter moved to meta."""
+    nn = T.nn
+    old_register = nn.Module.register_parameter
+
+    def register_empty_parameter(module, name, param):
+        old_register(module, name, param)
+        if param is not None:
+            cls = type(module._parameters[name])
+            kwargs = module._parameters[name].__dict__
+            kwargs["requires_grad"] = param.requires_grad
+            module._parameters[name] = cls(module._parameters[name].to(T.device("meta")), **kwargs)
+
+    nn.Module.register_parameter = register_empty_parameter
+    try:
+        return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.Linear(8, 2))
+    finally:
+        nn.Module.register_parameter = old_register
+
+
+def test_accelerate_init_empty_weights_pattern():
+    for T in (torch, ctorch):
+        m = _hf_init_empty_weights(T)
+        assert all(p.is_meta and type(p) is T.nn.Parameter for p in m.parameters())
+        T.manual_seed(0)
+        src = T.nn.Sequential(T.nn.Linear(4, 8), T.nn.LayerNorm(8), T.nn.Linear(8, 2))
+        for name, value in src.state_dict().items():  # accelerate's set_module_tensor_to_device
+            mod_name, _, tname = name.rpartition(".")
+            mod = m.get_submodule(mod_name)
+            old = mod._parameters[tname]
+            mod._parameters[tname] = type(old)(value.to("cpu"), requires_grad=old.requires_grad)
+        x = T.ones(2, 4)
+        assert T.equal(m(x), src(x)) and not any(p.is_meta for p in m.parameters())
