@@ -285,6 +285,23 @@ CASES = {
     "normalize": lambda T, d: _F(T).normalize(_m(T, d, 4, 3), dim=1),
     "cosine_similarity": lambda T, d: _F(T).cosine_similarity(_m(T, d, 4, 6), _m(T, d, 4, 6)),
     "pixel_shuffle": lambda T, d: _F(T).pixel_shuffle(_m(T, d, 1, 8, 3, 3), 2),
+    "polar": lambda T, d: T.polar(T.ones(3, device=d), T.ones(3, device=d)),
+    "rotary (llama)": lambda T, d: T.view_as_real(
+        T.view_as_complex(_m(T, d, 2, 16, 4, 8).reshape(2, 16, 4, 4, 2))
+        * T.polar(
+            T.ones(16, 4, device=d), T.outer(T.arange(16, device=d).float(), _m(T, d, 4))
+        ).view(1, 16, 1, 4)
+    ).flatten(3),
+    "repeat_interleave kv heads": lambda T, d: _m(T, d, 2, 3, 4, 8).repeat_interleave(2, dim=2),
+    "bfloat16 linear": lambda T, d: _F(T).linear(
+        _m(T, d, 2, 4, dtype=T.bfloat16), _m(T, d, 3, 4, dtype=T.bfloat16)
+    ),
+    "bfloat16 sdpa": lambda T, d: _F(T).scaled_dot_product_attention(
+        *(_m(T, d, 1, 2, 3, 4, dtype=T.bfloat16) for _ in range(3)), is_causal=True
+    ),
+    "softmax to float32": lambda T, d: T.softmax(
+        _m(T, d, 2, 4, dtype=T.bfloat16), -1, dtype=T.float32
+    ),
     "lstm": lambda T, d: T.nn.LSTM(4, 8, device=d)(_m(T, d, 5, 2, 4))[0],
     "transformer encoder layer": lambda T, d: T.nn.TransformerEncoderLayer(
         16, 2, 32, batch_first=True, device=d

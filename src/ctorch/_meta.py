@@ -186,11 +186,19 @@ class MetaArray:
             return self
         return self._view(self._f.real)
 
+    @real.setter
+    def real(self, value) -> None:  # a write: nothing to store (the shapes must broadcast)
+        self[...] = value
+
     @property
     def imag(self) -> MetaArray:
         if self.dtype.kind != "c":
             return MetaArray(self.shape, self.dtype)
         return self._view(self._f.imag)
+
+    @imag.setter
+    def imag(self, value) -> None:
+        self[...] = value
 
     def __len__(self) -> int:
         if self.ndim == 0:
