@@ -64,6 +64,9 @@ CASES = {
     "arange float": lambda T, d: T.arange(0.0, 1.0, 0.25, device=d),
     "linspace": lambda T, d: T.linspace(0, 1, 5, device=d),
     "eye": lambda T, d: T.eye(3, 4, device=d),
+    "eye square": lambda T, d: T.eye(3, dtype=T.float64, device=d),
+    "randperm": lambda T, d: T.randperm(5, device=d),
+    "linspace int": lambda T, d: T.linspace(0, 10, 5, dtype=T.int32, device=d),
     "tensor": lambda T, d: T.tensor([[1, 2], [3, 4]], device=d),
     "tensor float": lambda T, d: T.tensor([1.0, 2.0], device=d),
     "empty_like": lambda T, d: T.empty_like(_m(T, d, 2, 3)),
@@ -464,6 +467,11 @@ def test_huge_meta_tensor_holds_no_memory():
         lambda: ctorch.randn(n, device="meta"),
         lambda: ctorch.full((n,), 2.0, device="meta"),
         lambda: ctorch.randint(0, 3, (n,), device="meta"),
+        lambda: ctorch.arange(n, device="meta"),
+        lambda: ctorch.arange(0.0, 1.0, 1.0 / n, device="meta"),
+        lambda: ctorch.linspace(0, 1, n, device="meta"),
+        lambda: ctorch.eye(10**6, device="meta"),
+        lambda: ctorch.randperm(n, device="meta"),
     ):
         t = make()
         assert t.is_meta and t.numel() >= n

@@ -662,6 +662,9 @@ def randint_like(
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        shape = (n, m if m is not None else n)
+        return _maybe_out(out, _meta_tensor(shape, _np_dtype(dtype), requires_grad))
     return _maybe_out(
         out,
         _place(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), device, requires_grad),
@@ -706,6 +709,8 @@ def arange(
     else:
         dt = _np_dtype(dtype)
     n = math.ceil((end - start) / step)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((n,), dt, requires_grad))  # computes nothing
     a = None
     if (dt.kind in "fiu" and any(_is_float(v) for v in vals)) or dt.kind == "f":
         from ._ranges import arange_values  # torch's rounding and integer rules
@@ -770,6 +775,8 @@ def linspace(
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((int(steps),), dt, requires_grad))
     a = None
     if not (isinstance(start, complex) or isinstance(end, complex)):
         from ._ranges import linspace_values  # torch's rounding, bit for bit
@@ -958,6 +965,8 @@ def randperm(
 ):
     if int(n) < 0:  # NumPy's permutation(-1) is an empty array
         raise RuntimeError(f"Trying to create tensor with negative dimension {int(n)}: [{int(n)}]")
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((int(n),), _np_dtype(dtype, D.int64), requires_grad))
     a = gen_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
     return _maybe_out(out, _place(a, device, requires_grad))
 
