@@ -47,6 +47,10 @@ def _F(T):
     return T.nn.functional
 
 
+def _cl(T, dev, *shape):
+    return T.randn(*(shape or (2, 3, 4, 5)), device=dev).contiguous(memory_format=T.channels_last)
+
+
 # Each lambda takes the library and the device. The cases are the op families of issue #14.
 CASES = {
     # creation
@@ -102,6 +106,20 @@ CASES = {
     "pow": lambda T, d: _m(T, d, 2, 3) ** 2,
     "broadcast 3-way": lambda T, d: _m(T, d, 4, 1, 3) * _m(T, d, 5, 1),
     "transposed input keeps layout": lambda T, d: _m(T, d, 2, 3).t() * 2,
+    "channels_last relu": lambda T, d: T.relu(_cl(T, d)),
+    "channels_last + contiguous": lambda T, d: _cl(T, d) + _m(T, d, 2, 3, 4, 5),
+    "contiguous + channels_last": lambda T, d: _m(T, d, 2, 3, 4, 5) + _cl(T, d),
+    "channels_last + bias": lambda T, d: _cl(T, d) + _m(T, d, 3, 1, 1),
+    "channels_last batch_norm": lambda T, d: _F(T).batch_norm(
+        _cl(T, d), T.zeros(3, device=d), T.ones(3, device=d)
+    ),
+    "channels_last max_pool2d": lambda T, d: _F(T).max_pool2d(_cl(T, d, 2, 3, 4, 4), 2),
+    "channels_last double": lambda T, d: _cl(T, d).double(),
+    "channels_last empty_like": lambda T, d: T.empty_like(_cl(T, d)),
+    "transposed where": lambda T, d: T.where(_m(T, d, 3, 4).t() > 0, 1.0, 0.0),
+    "transposed softmax": lambda T, d: _m(T, d, 3, 4).t().softmax(-1),
+    "strided slice": lambda T, d: _m(T, d, 4, 6)[:, ::2] * 2,
+    "transposed mm": lambda T, d: _m(T, d, 3, 4).t() @ _m(T, d, 3, 2),
     "two transposed": lambda T, d: _m(T, d, 2, 3).t() + _m(T, d, 3, 2),
     "exp": lambda T, d: _m(T, d, 2, 3).exp(),
     "sin of int": lambda T, d: _i(T, d, 2).sin(),
@@ -313,7 +331,12 @@ CASES = {
 
 # ctorch's CPU tensors put NumPy's stride 0 on a dim inserted by ``None`` indexing (torch:
 # the next dim's extent); the meta device follows ctorch's CPU layout there
-STRIDE_AS_CTORCH_CPU = {"index none": lambda T, d: _m(T, d, 4, 5)[None, :, 2]}
+STRIDE_AS_CTORCH_CPU = {
+    "index none": lambda T, d: _m(T, d, 4, 5)[None, :, 2],
+    # torch 2.13's meta conv2d of a channels-last input is C-ordered, its CPU conv2d (and
+    # ctorch's) channels-last: the meta device gives what the real kernel gives
+    "channels_last conv2d": lambda T, d: _F(T).conv2d(_cl(T, d, 2, 3, 8, 8), _m(T, d, 4, 3, 3, 3)),
+}
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -331,6 +354,8 @@ def test_meta_layout_as_ctorch_cpu(name):
     f = STRIDE_AS_CTORCH_CPU[name]
     got, ref = f(ctorch, "meta"), f(ctorch, "cpu")
     assert got.shape == ref.shape and got.stride() == ref.stride() and got.is_meta
+    if name == "channels_last conv2d":  # (ctorch's CPU layout is torch's CPU layout there)
+        assert f(torch, "cpu").stride() == ref.stride()
 
 
 # errors: torch's type; the message of the same call on ctorch's CPU tensors

@@ -508,31 +508,60 @@ def _reshape(m: MetaArray, shape) -> MetaArray:
 
 
 def _out_strides(inputs, shape, order="K", itemsize=None):
-    """Byte strides of an elementwise result of ``shape``: torch's (TensorIterator's) layout,
-    which follows the first input of the result's shape that is dense but not C-ordered
-    (a transposed or channels-last input gives a result laid out the same way); else C."""
-    first = inputs[0] if inputs else None
+    """Byte strides of an elementwise result of ``shape``, laid out as torch's TensorIterator
+    lays out its output: the operands' common strides when they all have the same dense
+    layout, else the dims ordered by the operands' strides, the first operand that tells two
+    dims apart deciding (broadcast dims tell nothing), ties to the smaller dim; C order when
+    nothing decides."""
+    shape = tuple(shape)
+    nd = len(shape)
+    ops = [x for x in inputs if type(x) is MetaArray and x.ndim]
+    first = ops[0] if ops else None
     item = itemsize if itemsize is not None else (first.itemsize if first is not None else 1)
-    if order == "C" or not shape:
+    if order == "C" or nd == 0 or not ops:
         return _c_strides(shape, item)
-    for x in inputs:
-        if type(x) is MetaArray and x.shape == tuple(shape) and not x.flags.c_contiguous:
-            st = x.strides
-            xi = x.itemsize
-            est = tuple(s // xi for s in st)
-            from . import _memfmt as MF
+    # each operand's element strides broadcast to ``shape`` (0 on broadcast dims)
+    sts = []
+    for x in ops:
+        xi = x.itemsize
+        xs = (0,) * (nd - x.ndim) + tuple(st // xi for st in x.strides)
+        xsh = (1,) * (nd - x.ndim) + tuple(x.shape)
+        sts.append(tuple(0 if xsh[d] == 1 and shape[d] != 1 else xs[d] for d in range(nd)))
+    if all(x.shape == shape for x in ops) and all(st == sts[0] for st in sts):
+        from . import _memfmt as MF
 
-            if all(s >= 0 for s in est) and MF.non_overlapping_and_dense(shape, est):
-                # the same permutation of dims, with the result's item size
-                perm = sorted(range(len(shape)), key=lambda d: (-est[d], -d))
-                out = [0] * len(shape)
-                acc = item
-                for d in reversed(perm):
-                    out[d] = acc
-                    acc *= max(shape[d], 1)
-                return tuple(out)
-            break
-    return _c_strides(shape, item)
+        if all(v >= 0 for v in sts[0]) and MF.non_overlapping_and_dense(shape, sts[0]):
+            return tuple(v * item for v in sts[0])
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in sts:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # fastest-varying first, as TensorIterator's
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out = [0] * nd
+    acc = item
+    for d in perm:
+        out[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------- ufuncs
@@ -589,8 +618,9 @@ def _ufunc(ufunc, method, inputs, kwargs):
                 outs.append(o)
             else:
                 dt = np.asarray(r).dtype
-                metas = [x for x in inputs if type(x) is MetaArray]
-                outs.append(MetaArray(shape, dt, _out_strides(metas, shape, "K", dt.itemsize)))
+                # (a gufunc's result, matmul's, is C-ordered: torch's GEMM outputs are)
+                order = "C" if ufunc.signature is not None else "K"
+                outs.append(MetaArray(shape, dt, _out_strides(inputs, shape, order, dt.itemsize)))
         return outs[0] if len(outs) == 1 else tuple(outs)
     if method in ("reduce", "accumulate", "reduceat"):
         a = inputs[0]
@@ -734,7 +764,8 @@ def _r_where(cond, x=None, y=None):
     if x is None:
         raise NotImplementedError(_DATA_SHAPE.format("where(condition)"))
     shape = np.broadcast_shapes(*(tuple(getattr(v, "shape", ())) for v in (cond, x, y)))
-    return MetaArray(shape, _res_dtype(x, y))
+    dt = _res_dtype(x, y)
+    return MetaArray(shape, dt, _out_strides([cond, x, y], shape, "K", dt.itemsize))
 
 
 def _r_clip(a, a_min=None, a_max=None, out=None, **kw):
