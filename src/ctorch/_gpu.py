@@ -49,9 +49,8 @@ def on(device):
 def to_device(a, device):
     """Copy array ``a`` (NumPy or CuPy) to ``device``."""
     if device.type == "cpu":
-        return (
-            a if type(a) is np.ndarray else a.get()
-        )  # (a meta array's get() raises torch's error)
+        # (a meta array's get() raises torch's "Cannot copy out of meta tensor; no data!")
+        return a if type(a) is np.ndarray else a.get()
     if device.type == "meta":
         from ._meta import to_meta
 
