@@ -769,6 +769,18 @@ def test_deepcopy_and_optimizer_step_on_meta():
         assert m.weight.is_meta and m.weight.grad.is_meta
 
 
+def test_clip_grad_norm_on_meta():
+    got = []
+    for T in (torch, ctorch):
+        m = T.nn.Linear(3, 2, device="meta")
+        m(T.randn(4, 3, device="meta")).sum().backward()
+        n = T.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        got.append((_desc(n), _desc(m.weight.grad)))
+        with pytest.raises(RuntimeError, match="cannot be called on meta tensors"):
+            T.nn.utils.clip_grad_norm_(m.parameters(), 1.0, error_if_nonfinite=True)
+    assert got[0] == got[1]
+
+
 def test_autograd_leaf_gradient_is_meta():
     got = []
     for T in (torch, ctorch):
