@@ -817,9 +817,12 @@ def test_storage_offsets_of_views():
     assert got[0] == got[1]
 
 
-def test_fft_says_it_has_no_meta_implementation():
+def test_fft_and_linalg_say_they_have_no_meta_implementation():
+    # (torch has meta kernels for these: ctorch's run SciPy/LAPACK on the CPU only)
     with pytest.raises(NotImplementedError, match="no meta implementation"):
         ctorch.fft.fft(ctorch.zeros(8, device="meta"))
+    with pytest.raises(NotImplementedError, match="^linalg.inv: .*no meta implementation"):
+        ctorch.linalg.inv(ctorch.zeros(3, 3, device="meta"))
 
 
 def test_cpu_ops_unchanged_by_meta_support():

@@ -70,7 +70,8 @@ class NoMetaImpl(NotImplementedError, AttributeError):
 
     def __init__(self, msg: str) -> None:
         op = _entry_op()
-        super().__init__(f"{op}: {msg}" if op and not msg.startswith(op + ":") else msg)
+        named = op is None or msg.split(":", 1)[0].endswith(op)  # ("linalg.inv: ...")
+        super().__init__(msg if named else f"{op}: {msg}")
 
 
 def _entry_op() -> str | None:
