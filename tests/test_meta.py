@@ -129,6 +129,7 @@ CASES = {
     "sigmoid": lambda T, d: T.sigmoid(_m(T, d, 2)),
     "tanh": lambda T, d: _m(T, d, 2).tanh(),
     "rsqrt": lambda T, d: _m(T, d, 4).rsqrt(),
+    "erfinv": lambda T, d: T.erfinv(T.zeros(3, 2, device=d)),
     "lerp": lambda T, d: T.lerp(_m(T, d, 2, 3), _m(T, d, 3), 0.5),
     "addcmul": lambda T, d: T.addcmul(_m(T, d, 2, 3), _m(T, d, 3), _m(T, d, 2, 1), value=0.5),
     "clamp": lambda T, d: _m(T, d, 2, 3).clamp(0, 1),
