@@ -36,7 +36,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["MetaArray", "meta_empty", "to_meta", "NoMetaImpl"]
+__all__ = ["MetaArray", "to_meta", "NoMetaImpl", "meta_kernels", "meta_xp"]
 
 _ndarray = np.ndarray
 _as_strided = np.lib.stride_tricks.as_strided
@@ -253,7 +253,7 @@ class MetaArray:
     # ------------------------------------------------------------------ views
     def __getitem__(self, key):
         if _basic_index(key):
-            return self._view(self._f[_plain_key(key)])
+            return self._view(self._f[key])  # (basic indexing: a view, nothing read)
         for k in key if isinstance(key, tuple) else (key,):
             if getattr(k, "dtype", None) == np.bool_ or isinstance(k, (bool, np.bool_)):
                 raise NotImplementedError(_DATA_SHAPE.format("boolean mask indexing"))
@@ -392,10 +392,6 @@ _ops()
 
 
 # ---------------------------------------------------------------------- helpers
-def meta_empty(shape, dtype, strides=None) -> MetaArray:
-    return MetaArray(shape, dtype, strides)
-
-
 def to_meta(a) -> MetaArray:
     """The meta array with ``a``'s shape, dtype and strides (NumPy, CuPy or meta)."""
     if type(a) is MetaArray:
@@ -478,10 +474,6 @@ def _basic_index_1(k) -> bool:
     if k is None or k is Ellipsis or isinstance(k, slice):
         return True
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
-
-
-def _plain_key(key):
-    return key
 
 
 def _norm_shape(shape, size: int, op: str = "reshape") -> tuple:
