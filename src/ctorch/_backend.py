@@ -8,6 +8,8 @@ import importlib
 
 import numpy as np
 
+from ._meta import MetaArray, meta_kernels, meta_xp
+
 # the kernel families of both devices (``ctorch._core.<family>``, ``ctorch.cuda.<family>``);
 # the CPU has two more, gemm and attention
 KERNEL_FAMILIES = (
@@ -64,6 +66,8 @@ def kernels_for(a):
     """The kernel namespace for an array's device (same names on both backends)."""
     if type(a) is np.ndarray:
         return cpu_kernels
+    if type(a) is MetaArray:  # the meta device: no kernels, ops take their NumPy paths
+        return meta_kernels
     from .cuda import backend
 
     return backend.kernels
@@ -73,6 +77,8 @@ def xp_of(a):
     """The array module (NumPy or CuPy) for an array."""
     if type(a) is np.ndarray:
         return np
+    if type(a) is MetaArray:
+        return meta_xp
     import cupy
 
     return cupy

@@ -15,6 +15,7 @@ from ._backend import fp_quiet, xp_of
 from ._core._smallops import list_array as _list_array
 from ._core._smallops import plain_shape as _plain_shape
 from ._device import CPU, as_device, unsupported
+from ._meta import MetaArray, to_meta
 from ._random import gen_for
 from ._tensor import _RG_DTYPE_MSG_FACTORY, Tensor
 
@@ -37,12 +38,28 @@ def _np_dtype(dtype, default=None):
     return D.to_numpy_dtype(D._as_dtype(dtype))
 
 
+def _on_meta(device) -> bool:
+    """Whether a factory's result goes to the meta device (``device=`` or the default)."""
+    if device is None:
+        d = _default_device[0]
+        return d is not None and d.type == "meta"
+    return as_device(device).type == "meta"
+
+
+def _meta_tensor(shape, dt, requires_grad=False) -> Tensor:
+    """A meta tensor of ``shape``/``dt``: no memory, whatever its size."""
+    t = _wrap(MetaArray(shape, dt))
+    return _factory_requires_grad(t) if requires_grad else t
+
+
 def _place(a, device, requires_grad=False, pin_memory=False) -> Tensor:
     dev = as_device(device) if device is not None else _default_device[0]
     if dev is not None and dev.type == "cuda":
         from . import _gpu
 
         a = _gpu.to_device(a, dev)
+    elif dev is not None and dev.type == "meta":
+        a = to_meta(a)
     elif dev is not None and dev.type not in ("cpu",):
         raise unsupported(dev.type)
     t = _wrap(a)
@@ -402,6 +419,8 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     shape = _size(size, op)
     dt = _np_dtype(dtype, default)
     fill = D.checked_int(fill, dt)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _meta_tensor(shape, dt, requires_grad)
     if (
         device is not None
         and as_device(device).type == "cuda"
@@ -643,6 +662,9 @@ def randint_like(
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        shape = (n, m if m is not None else n)
+        return _maybe_out(out, _meta_tensor(shape, _np_dtype(dtype), requires_grad))
     return _maybe_out(
         out,
         _place(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), device, requires_grad),
@@ -687,6 +709,8 @@ def arange(
     else:
         dt = _np_dtype(dtype)
     n = math.ceil((end - start) / step)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((n,), dt, requires_grad))  # computes nothing
     a = None
     if (dt.kind in "fiu" and any(_is_float(v) for v in vals)) or dt.kind == "f":
         from ._ranges import arange_values  # torch's rounding and integer rules
@@ -751,6 +775,8 @@ def linspace(
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         dtype = D.get_default_dtype().to_complex()  # torch: complex ends, complex result
     dt = _np_dtype(dtype)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((int(steps),), dt, requires_grad))
     a = None
     if not (isinstance(start, complex) or isinstance(end, complex)):
         from ._ranges import linspace_values  # torch's rounding, bit for bit
@@ -842,6 +868,8 @@ def _random_floats(op: str, normal: bool):
     ):
         shape = _size(_sized(size, kw, op), op)
         dt = _rand_dtype(dtype, "normal_kernel_cpu" if normal else "check_uniform_bounds")
+        if (device is not None or _default_device[0] is not None) and _on_meta(device):
+            return _maybe_out(out, _meta_tensor(shape, dt, requires_grad))  # draws nothing
         g = gen_for(generator)
         if normal:  # a complex dtype's parts are each N(0, 1/2)
             std = math.sqrt(0.5) if dt.kind == "c" else 1.0
@@ -892,6 +920,8 @@ def randint(
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "randint")
     dt = _np_dtype(dtype, D.int64)
     _check_from_to(int(low), int(high), dt)
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor(shape, dt, requires_grad))  # draws nothing
     wide = dt == np.int64 or dt == np.uint64 or dt.kind in "fV"
     a = gen_for(generator).integers(int(low), int(high), shape, wide)
     return _maybe_out(out, _place(a.astype(dt, copy=False), device, requires_grad))
@@ -935,6 +965,8 @@ def randperm(
 ):
     if int(n) < 0:  # NumPy's permutation(-1) is an empty array
         raise RuntimeError(f"Trying to create tensor with negative dimension {int(n)}: [{int(n)}]")
+    if (device is not None or _default_device[0] is not None) and _on_meta(device):
+        return _maybe_out(out, _meta_tensor((int(n),), _np_dtype(dtype, D.int64), requires_grad))
     a = gen_for(generator).permutation(int(n)).astype(_np_dtype(dtype, D.int64))
     return _maybe_out(out, _place(a, device, requires_grad))
 

@@ -77,6 +77,7 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")
 
 
 def as_device(d) -> device:
@@ -92,7 +93,9 @@ def unsupported(device_type: str) -> Exception:
     CPU wheel's own (its ``_lazy_init`` assertion), which code probing for an XPU expects."""
     if device_type == "xpu":
         return AssertionError("Torch not compiled with XPU enabled")
-    return RuntimeError(f"ctorch supports the 'cpu' and 'cuda' devices, not {device_type!r}")
+    return RuntimeError(
+        f"ctorch supports the 'cpu', 'cuda' and 'meta' devices, not {device_type!r}"
+    )
 
 
 def get_device_module(device=None):

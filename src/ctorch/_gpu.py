@@ -49,12 +49,19 @@ def on(device):
 def to_device(a, device):
     """Copy array ``a`` (NumPy or CuPy) to ``device``."""
     if device.type == "cpu":
+        # (a meta array's get() raises torch's "Cannot copy out of meta tensor; no data!")
         return a if type(a) is np.ndarray else a.get()
+    if device.type == "meta":
+        from ._meta import to_meta
+
+        return to_meta(a)
     if device.type != "cuda":
         from ._device import unsupported
 
         raise unsupported(device.type)
     cp = cupy()
+    if type(a).__name__ == "MetaArray":
+        a.get()  # torch: NotImplementedError "Cannot copy out of meta tensor; no data!"
     with on(device):
         if type(a) is not np.ndarray and a.device.id == cp.cuda.runtime.getDevice():
             return a

@@ -227,6 +227,8 @@ def strided_empty(shape, strides, dtype, xp=np):
     if strides is None:
         return xp.empty(shape, dtype=dtype)
     dtype = np.dtype(dtype)
+    if xp is not np and xp.__class__.__name__ == "_MetaXP":  # the meta device: no storage
+        return xp.empty(shape, dtype=dtype, strides=tuple(s * dtype.itemsize for s in strides))
     n = math.prod(shape)
     flat = xp.empty(n, dtype=dtype)
     bstrides = tuple(s * dtype.itemsize for s in strides)

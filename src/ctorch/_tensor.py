@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _dtype as D
 from . import _warnings
-from ._device import CPU, as_device, device
+from ._device import CPU, META, as_device, device
+from ._meta import MetaArray as _MetaArray
 from ._size import Size
 from ._size import size_of as _size_of
 from .autograd import function as _autograd_function
@@ -230,18 +231,24 @@ class Tensor(_MethodsStub):
         a = self._a
         if type(a) is _ndarray:
             return CPU
+        if type(a) is _MetaArray:
+            return META
         return device("cuda", a.device.id)
 
     @property
     def is_cuda(self) -> bool:
-        return type(self._a) is not _ndarray
+        a = self._a
+        return type(a) is not _ndarray and type(a) is not _MetaArray
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._a) is _MetaArray
 
     is_xpu = False
     is_mps = False
     is_nested = False  # ctorch.nested.NestedTensor says True
     is_sparse = False
     is_quantized = False
-    is_meta = False
 
     @property
     def layout(self):
@@ -283,6 +290,8 @@ class Tensor(_MethodsStub):
 
     def storage_offset(self) -> int:
         a = self._a
+        if type(a) is _MetaArray:
+            return a.offset
         base = storage_root(a)
         if base is a:
             return 0
@@ -296,6 +305,8 @@ class Tensor(_MethodsStub):
         a = self._a
         if type(a) is _ndarray:
             return a.__array_interface__["data"][0]
+        if type(a) is _MetaArray:
+            return a.offset * a.itemsize  # torch: a meta storage starts at address 0
         return a.data.ptr
 
     def is_contiguous(self, memory_format=None) -> bool:
@@ -598,7 +609,11 @@ class Tensor(_MethodsStub):
         a = self._a
         if a.size != 1:
             raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
-        v = a.reshape(()).item() if type(a) is _ndarray else a.reshape(()).get().item()
+        if type(a) is _ndarray:
+            return a.reshape(()).item()
+        if type(a) is _MetaArray:
+            return a.item()  # torch's RuntimeError
+        v = a.reshape(()).get().item()
         return v
 
     def tolist(self):
@@ -634,7 +649,7 @@ class Tensor(_MethodsStub):
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._a.ndim == 0:
+        if self._a.ndim == 0 and type(self._a) is not _MetaArray:  # (torch: meta as object)
             return format(self.item(), spec)
         # torch: object.__format__, i.e. str(self) for "" and a TypeError for any spec
         return object.__format__(self, spec)
@@ -650,6 +665,9 @@ class Tensor(_MethodsStub):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
+        if type(self._a) is _MetaArray:  # torch pickles a meta tensor's metadata
+            m = self._a
+            return (_rebuild_meta, (m.shape, m.dtype.str, m.strides, self._rg))
         a = self._a if type(self._a) is _ndarray else self._a.get()
         return (
             _rebuild,
@@ -779,6 +797,12 @@ def _rebuild(a, rg, dev):
     t = Tensor._make(np.array(a, copy=True))
     if dev != "cpu":
         t = t.to(dev)
+    t._rg = rg
+    return t
+
+
+def _rebuild_meta(shape, dtype, strides, rg):
+    t = Tensor._make(_MetaArray(shape, np.dtype(dtype), strides))
     t._rg = rg
     return t
 

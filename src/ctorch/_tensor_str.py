@@ -177,17 +177,23 @@ _in_tangent: list = []  # non-empty while a dual tensor's tangent is being print
 
 def tensor_repr(t) -> str:
     a = t._a
+    meta = False
     if type(a) is not np.ndarray:
-        a = a.get()
+        meta = t.is_meta  # torch: no values, the size instead
+        if not meta:
+            a = a.get()
     cls = type(t)
     # torch prints a user's Tensor subclass under its class name: ``MyTensor([1., 2.])``
     prefix = "tensor(" if cls.__module__.startswith("ctorch") else f"{cls.__name__}("
     indent = len(prefix)
     summarize = a.size > PRINT_OPTS.threshold
     suffixes = []
-    if t.is_cuda:
+    if t.is_cuda or meta:
         suffixes.append(f"device='{t.device}'")
-    if a.size == 0:
+    if meta:
+        body = "..."
+        suffixes.append(f"size={tuple(a.shape)}")
+    elif a.size == 0:
         body = "[]"
         if a.shape != (0,):
             suffixes.append(f"size={tuple(a.shape)}")
@@ -206,7 +212,10 @@ def tensor_repr(t) -> str:
             summarize,
         )
     dt = t.dtype
-    if dt not in (D.get_default_dtype(), D.get_default_dtype().to_complex(), D.int64, D.bool) or (
+    if meta:
+        if dt is not D.get_default_dtype():
+            suffixes.append(f"dtype={dt}")
+    elif dt not in (D.get_default_dtype(), D.get_default_dtype().to_complex(), D.int64, D.bool) or (
         a.size == 0 and dt is not D.get_default_dtype()
     ):
         suffixes.append(f"dtype={dt}")

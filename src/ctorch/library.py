@@ -299,7 +299,11 @@ class _OpImpl:
             if isinstance(v, (list, tuple)) and v and isinstance(v[0], Tensor):
                 dev = v[0].device.type
                 break
-        k = self.kernels.get(dev) or self.kernels.get(None)
+        k = self.kernels.get(dev)
+        if k is None and dev == "meta":
+            k = self.fake  # torch: meta tensors run the fake (register_fake) implementation
+        if k is None:
+            k = self.kernels.get(None)
         if k is None:
             raise NotImplementedError(
                 f"{self.qualname}: no kernel registered for device type {dev!r} (registered: "

@@ -68,6 +68,8 @@ def _make_grads(outputs, grad_outputs, create_graph):
             # ones, whatever the loss's value (``1 + loss*0`` seeded NaN for a NaN/inf loss)
             if type(a) is np.ndarray:
                 g = Tensor._make(np.ones_like(a))
+            elif out.is_meta:
+                g = Tensor._make(np.ones_like(a))  # (a meta array: MetaArray's rule)
             else:
                 import cupy
 

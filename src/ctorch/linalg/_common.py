@@ -50,6 +50,10 @@ def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
 
 def check_cpu(op: str, a: Any) -> None:
     if type(a) is not np.ndarray:
+        if type(a).__name__ == "MetaArray":
+            from .._meta import NoMetaImpl
+
+            raise NoMetaImpl(f"{op}: ctorch.linalg's LAPACK functions have no meta implementation")
         raise RuntimeError(
             f"{op}: ctorch.linalg runs on the CPU (NumPy/SciPy LAPACK) only; got a tensor on "
             "another device: move it with .cpu() first"

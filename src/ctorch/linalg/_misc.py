@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._backend import xp_of
 from .._core._smallops import moments_small as _moments_small
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
@@ -77,7 +78,7 @@ class VectorNorm(Function):
                 r = np.sum(absa, axis=ax, keepdims=True)
             else:
                 r = np.sum(absa**ord, axis=ax, keepdims=True) ** (1.0 / ord)
-        r = np.asarray(r, dtype=a.dtype)
+        r = xp_of(r).asarray(r, dtype=a.dtype)  # (a NumPy scalar or array; meta on meta)
         ctx.save_for_backward(x, _wrap(r))
         ctx.ord = ord
         ctx.dims = dims
@@ -133,7 +134,7 @@ def _sumsq(a: np.ndarray, ax) -> np.ndarray:
         kshape = head + (1,) * len(axes)
         lead = math.prod(head)
         x = a.reshape(lead, -1)
-        if lead == 1:
+        if lead == 1 and type(x) is np.ndarray:
             r = np.array([np.dot(x[0], x[0])])
         elif hasattr(np, "vecdot"):  # NumPy >= 2: a BLAS dot per row
             r = np.vecdot(x, x)

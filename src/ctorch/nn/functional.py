@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _warnings
 from .._backend import contiguous, xp_of
+from .._meta import MetaArray
 from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _fn_mod
 from ..autograd.grad_mode import state as _grad_state
@@ -621,6 +622,13 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if a.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = xp_of(a)
+    if type(a) is MetaArray:
+        if num_classes == -1:
+            raise NotImplementedError(
+                "one_hot: num_classes=-1 reads the largest class value, which a meta tensor "
+                "does not have; pass num_classes"
+            )
+        return _wrap(MetaArray(a.shape + (num_classes,), np.int64))
     if num_classes == -1:
         if a.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")

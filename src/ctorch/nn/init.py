@@ -47,6 +47,8 @@ __all__ = [
 def _set(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write a host array into ``tensor`` (any device) and bump its version."""
     a = tensor._a
+    if tensor.is_meta:  # nothing to write (torch's init functions return a meta tensor as is)
+        return tensor
     values = np.asarray(values, dtype=np.dtype(a.dtype) if a.dtype.kind in "fcV" else None)
     if type(a) is np.ndarray:
         a[...] = values
@@ -124,6 +126,8 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def _uniform(tensor: Tensor, a: float, b: float, generator: Any) -> Tensor:
     """torch's ``tensor.uniform_(a, b)``: the same draws as torch under the same seed."""
+    if tensor.is_meta:  # no storage: nothing drawn (torch: the tensor back, untouched)
+        return tensor
     g, dt = gen_for(generator), _draw_dtype(tensor)
     with no_grad():
         return _set(
@@ -133,6 +137,8 @@ def _uniform(tensor: Tensor, a: float, b: float, generator: Any) -> Tensor:
 
 def _normal(tensor: Tensor, mean: float, std: float, generator: Any) -> Tensor:
     """torch's ``tensor.normal_(mean, std)``."""
+    if tensor.is_meta:
+        return tensor
     g, dt = gen_for(generator), _draw_dtype(tensor)
     serial = not tensor._a.flags.c_contiguous  # torch's scalar draw off-contiguous
     with no_grad():
@@ -170,6 +176,9 @@ def trunc_normal_(
     # interval (mass > 0.3), normals redrawn where they fall outside; else uniform candidates
     # accepted against the normal density at the mode
     import ctorch
+
+    if tensor.is_meta:
+        return tensor
 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -314,7 +323,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     """A (semi-)orthogonal matrix (QR of a Gaussian matrix, sign-corrected), times gain."""
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
@@ -335,6 +344,8 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
+    if tensor.is_meta:
+        return tensor
     num_zeros = int(math.ceil(sparsity * rows))
     v = gen_for(generator).normal((rows, cols), _draw_dtype(tensor), 0.0, std)
     for col_idx in range(cols):  # torch draws these from the default generator

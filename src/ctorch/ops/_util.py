@@ -102,10 +102,23 @@ def check_same_device(op, *ts):
             elif type(first._a) is not tp or (
                 tp is not np.ndarray and t._a.device != first._a.device
             ):
+                if first.is_meta or t.is_meta:
+                    _meta_mismatch(first, t)
+                    continue
                 raise RuntimeError(
                     f"{op}: Expected all tensors to be on the same device, but found at least "
                     f"two devices, {first.device} and {t.device}!"
                 )
+
+
+def _meta_mismatch(first: Tensor, t: Tensor) -> None:
+    """torch 2.13 with a meta tensor and a tensor of another device: a 0-d CPU tensor is a
+    scalar that goes with any device; anything else is its error, naming the unexpected
+    device and the expected one (the first tensor's)."""
+    for x in (first, t):
+        if type(x._a) is np.ndarray and x._a.ndim == 0:
+            return
+    raise RuntimeError(f"Tensor on device {t.device} is not on the expected device {first.device}!")
 
 
 def as_tensor_arg(x, like: Tensor | None = None, op: str = "") -> Tensor:

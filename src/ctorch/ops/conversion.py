@@ -89,7 +89,7 @@ def _convert_raw(a, dt, dev, copy):
         if dev.type == "cpu" and not is_cpu:
             a = a.get()
             copy = False
-        elif dev.type == "cuda":
+        elif dev.type == "cuda" or dev.type == "meta":
             b = _gpu.to_device(a, dev)
             if b is not a:
                 copy = False
@@ -131,9 +131,7 @@ def to_impl(x: Tensor, dt, dev, copy: bool, fmt=None) -> Tensor:
             relayout = True
     same_dt = dt is None or D.to_numpy_dtype(dt) == a.dtype
     same_dev = (
-        dev is None
-        or dev == x.device
-        or (dev.type == "cuda" and dev.index is None and type(a) is not np.ndarray)
+        dev is None or dev == x.device or (dev.type == "cuda" and dev.index is None and x.is_cuda)
     )
     if same_dt and same_dev and not copy and not relayout:
         return x
@@ -207,7 +205,8 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
 def type_(self: Tensor, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         name = _TYPE_NAMES.get(self.dtype._name, "Tensor")
-        return f"torch.{'cuda.' if self.is_cuda else ''}{name}"
+        where = "cuda." if self.is_cuda else "meta." if self.is_meta else ""
+        return f"torch.{where}{name}"
     if isinstance(dtype, str):
         s = D.dtype_name(dtype)
         dev = None

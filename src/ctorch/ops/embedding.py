@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import kernels_for, xp_of
+from .._backend import kernels_for, meta_xp, xp_of
 from .._core._smallops import take_small as _take_small
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -63,7 +63,7 @@ class Embedding(Function):
             k.embedding_backward(gy.reshape(-1), idx, gw.reshape(-1), idx.shape[0], D, pad)
         else:
             gw = xp.zeros((V, D), gy.dtype)
-            if xp is np:
+            if xp is np or xp is meta_xp:  # (meta: a no-op)
                 np.add.at(gw, idx, gy)
             else:  # pragma: no cover - GPU without the kernel
                 import cupyx

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._backend import kernels_for, xp_of
 from .._core._smallops import extreme_small as _small_extreme
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -244,6 +245,9 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         xp = xp_of(a)
+        if type(a) is MetaArray:  # the meta device: the index's shape and dtype, no value
+            r = _wrap(MetaArray((), np.int64))
+            return r.reshape([1] * input._a.ndim) if keepdim else r
         if a.dtype.kind in "fV" and xp.isnan(a).any():
             i = int(xp.argmax(xp.isnan(a)))
         else:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import meta_xp, xp_of
 from .._core._smallops import gather_backward_small as _gather_backward_small
 from .._core._smallops import take_small as _take_small
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -42,7 +43,7 @@ class IndexOutOfRange(IndexError, RuntimeError):
 
 
 def _check_bounds(ia, n, dim, op=None, allow_negative=False):
-    if not ia.size:
+    if not ia.size or type(ia) is MetaArray:  # (meta: no values to check)
         return
     lo, hi = int(ia.min()), int(ia.max())
     low = -n if allow_negative else 0
@@ -151,7 +152,7 @@ class Scatter(Function):
         else:
             sa = src
         if add or reduce == "add" or reduce == "sum":
-            if xp is np:
+            if xp is np or xp is meta_xp:  # (meta: a no-op)
                 np.add.at(out, grid, sa)
             else:
                 import cupyx
@@ -409,7 +410,8 @@ def index_select(input, dim, index):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     index = index.reshape(-1)
     n = input._a.shape[d] if input._a.ndim else 1
-    if index._a.size and (int(index._a.min()) < 0 or int(index._a.max()) >= n):
+    ia = index._a
+    if ia.size and type(ia) is not MetaArray and (int(ia.min()) < 0 or int(ia.max()) >= n):
         # torch refuses negative indices here too (NumPy's take would wrap them)
         raise IndexOutOfRange("index out of range in self")
     if input._a.ndim == 0:  # torch: a 0-d self gives a 0-d result
@@ -428,7 +430,7 @@ class IndexAdd(Function):
         sl = [slice(None)] * out.ndim
         sl[dim] = index._a
         v = src._a if alpha == 1 else src._a * alpha
-        if xp is np:
+        if xp is np or xp is meta_xp:  # (meta: a no-op)
             np.add.at(out, tuple(sl), v.astype(out.dtype, copy=False))
         else:
             import cupyx

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._backend import kernels_for, xp_of
 from .._core._smallops import ce_rows_small as _ce_rows_small
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
@@ -120,6 +121,8 @@ def _reduce_rows(xp, rows, t, w, ignore_index, reduction, dtype):
     if reduction == "sum":
         return xp.asarray(total, dtype=dtype), None
     valid = t != ignore_index
+    if type(rows) is MetaArray:  # the meta device: a 0-d result, no count to divide by
+        return xp.asarray(total, dtype=dtype), 1.0
     if w is not None:
         denom = float(xp.where(valid, w[xp.where(valid, t, 0)], 0).sum(dtype=np.float64))
     else:
@@ -296,6 +299,8 @@ class NLLLoss(Function):
             out, denom = rows.reshape(target._a.shape), None
         elif reduction == "sum":
             out, denom = xp.asarray(rows.sum(), dtype=xa.dtype), None
+        elif type(wt) is MetaArray:  # the meta device: no weights to add up
+            out, denom = xp.asarray(rows.sum(), dtype=xa.dtype), 1.0
         else:
             denom = float(wt.sum(dtype=np.float64))
             with np.errstate(invalid="ignore", divide="ignore"):

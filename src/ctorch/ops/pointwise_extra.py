@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import xp_of
+from .._backend import meta_xp, xp_of
 from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
@@ -80,7 +80,7 @@ def allclose(
     """Whether every element of :func:`isclose` is true."""
     other = as_tensor_arg(other, input, "allclose")
     _check_same_dtype("allclose", input, other)
-    return bool(isclose(input, other, rtol, atol, equal_nan)._a.all())
+    return isclose(input, other, rtol, atol, equal_nan).all().item()  # (meta: torch's error)
 
 
 # ------------------------------------------------------------------ addcmul / addcdiv
@@ -327,7 +327,7 @@ def _erfinv_array(x: Any) -> Any:
     approximation refined by Newton steps on ``erf(y) = x`` (full double precision)."""
     xp = xp_of(x)
     x64 = x.astype(np.float64)
-    if xp is np:
+    if xp is np or xp is meta_xp:  # (meta: SciPy's ufunc reaches MetaArray's shape rule)
         try:
             from scipy.special import erfinv as sp_erfinv
 

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._meta import MetaArray, NoMetaImpl
 from .._tensor import Tensor
 from ..autograd.function import Function
 
@@ -47,6 +48,8 @@ def _lib(a):
         import scipy.fft as sf
 
         return sf, True
+    if type(a) is MetaArray:
+        raise NoMetaImpl("the FFTs (SciPy on the CPU, CuPy on the GPU) have no meta implementation")
     import cupy
 
     return cupy.fft, False

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._backend import xp_of
+from .._backend import meta_xp, xp_of
 from .._tensor import Tensor, storage_root
 from .join import tensor_split
 from .shape import _as_strided, _view_op
@@ -31,6 +31,8 @@ def _storage(a):
     flat = _as_strided(root.view(a.dtype) if root.dtype != a.dtype else root, (n,), (isz,))
     if xp is np:
         off = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    elif xp is meta_xp:  # the meta device: offsets without addresses
+        off = (a.offset - root.offset) * isz
     else:  # pragma: no cover - GPU
         off = a.data.ptr - root.data.ptr
     return flat, n, off // isz

@@ -14,8 +14,9 @@ import numbers
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import contiguous, fp_quiet, xp_of
+from .._backend import contiguous, fp_quiet, meta_xp, xp_of
 from .._core._smallops import basic_index as _basic_index
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
@@ -99,8 +100,9 @@ def _conv_index(idx, a):
             )
     if xp is not np:
         out = [xp.asarray(o) if type(o) is _nd else o for o in out]
-        # CuPy does not bounds-check advanced indices: check here
-        _check_gpu_bounds(out, a)
+        # CuPy does not bounds-check advanced indices: check here (meta has no index values)
+        if type(a) is not MetaArray:
+            _check_gpu_bounds(out, a)
     return tuple(out), adv
 
 
@@ -187,7 +189,7 @@ class _IndexBackward(Function):
         xp = xp_of(g._a)
         z = xp.zeros(shape, g._a.dtype)
         if adv:
-            if xp is np:
+            if xp is np or xp is meta_xp:  # (meta: a no-op)
                 np.add.at(z, index, g._a)
             else:
                 import cupyx

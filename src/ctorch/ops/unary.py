@@ -16,12 +16,13 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _table
-from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, xp_of
+from .._backend import KERNEL_MIN, contiguous, fp_quiet, kernel, meta_xp, xp_of
 from .._core._smallops import unary as _small_unary
 from .._core._smallops import unary_backward as _small_unary_backward
 from .._half import BF16 as _BF16
 from .._half import F16 as _F16
 from .._half import hkernel, u16
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function, saved_names
@@ -40,14 +41,19 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 # ------------------------------------------------------------------ expression vocabularies
 def _erf_fn(xp):
-    if xp is np:
+    if xp is np or xp is meta_xp:  # (on meta, SciPy's ufunc reaches MetaArray's rules)
         try:
             from scipy.special import erf
         except ImportError:  # pragma: no cover - SciPy is optional
             from math import erf as _e
 
             erf = np.vectorize(_e, otypes=[np.float64])
-        return lambda v: np.asarray(erf(v)).astype(v.dtype, copy=False)
+
+        def erf_as(v):
+            r = erf(v)
+            return (r if type(r) is MetaArray else np.asarray(r)).astype(v.dtype, copy=False)
+
+        return erf_as
     import cupyx.scipy.special as sp
 
     return sp.erf

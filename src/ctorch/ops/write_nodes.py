@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._backend import xp_of
+from .._backend import meta_xp, xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import SCALAR_TYPE_NAMES, make_contiguous, node_variants, sum_to_shape, wrap_dim
@@ -38,7 +38,7 @@ def _along(a, dim, idx):
 
 
 def _scatter_add(xp, out, key, v):
-    if xp is np:
+    if xp is np or xp is meta_xp:  # (meta: a no-op)
         np.add.at(out, key, v)
     else:  # pragma: no cover - GPU
         import cupyx

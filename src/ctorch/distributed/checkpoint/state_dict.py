@@ -177,7 +177,13 @@ def _load_into(target: Tensor, value: Any, key: str) -> None:
     else:
         src = _full(value)._a
     with no_grad():
-        target._a[...] = src.astype(target._a.dtype, copy=False)
+        if target.is_meta:
+            # a model built on the meta device: nothing to copy into, the loaded values
+            # become its storage (torch's set_model_state_dict assigns when it finds meta
+            # tensors)
+            target._a = src.astype(target._a.dtype, copy=True)
+        else:
+            target._a[...] = src.astype(target._a.dtype, copy=False)
         target._vref[0] += 1
 
 

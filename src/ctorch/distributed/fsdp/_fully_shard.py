@@ -97,9 +97,9 @@ class CPUOffloadPolicy(OffloadPolicy):
 def _xp(a: Any) -> Any:
     if type(a) is np.ndarray:
         return np
-    import cupy
+    from ..._backend import xp_of  # CuPy, or the meta device's namespace (a model built on meta)
 
-    return cupy
+    return xp_of(a)
 
 
 def _np_dtype(dt: Any) -> Any:

@@ -478,17 +478,31 @@ class Module:
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 param_applied = fn(param)
-            param.data = param_applied
+            out_param = param
+            if param.is_meta == param_applied.is_meta or type(param) is not Parameter:
+                # (a Parameter subclass, fully_shard's DTensor parameters, keeps its object:
+                # its owner tracks it)
+                param.data = param_applied
+            else:
+                # torch: a move between the meta device and a real one cannot swap the
+                # storage under the same tensor (``_has_compatible_shallow_copy_type`` is
+                # False), so the module gets a new Parameter (tied weights come apart after
+                # ``to_empty``, as in torch: programs re-tie them)
+                out_param = Parameter(param_applied, param.requires_grad)
+                self._parameters[key] = out_param
             g = param._grad
             if g is not None:
                 with no_grad():
                     grad_applied = fn(g)
-                g.data = grad_applied
+                if g.is_meta == grad_applied.is_meta:
+                    g.data = grad_applied
+                else:
+                    out_param.grad = grad_applied.requires_grad_(g.requires_grad)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
@@ -948,6 +962,17 @@ class Module:
                     f"from checkpoint, the shape in current model is {param.shape}."
                 )
                 continue
+            if param.is_meta and not input_param.is_meta and not assign:
+                import warnings
+
+                warnings.warn(
+                    f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                    "parameter in the current model, which is a no-op. (Did you mean to pass "
+                    "`assign=True` to assign items in the state dictionary to their "
+                    "corresponding key in the module instead of copying them in place?)",
+                    UserWarning,
+                    stacklevel=2,
+                )
             try:
                 with no_grad():
                     if assign:

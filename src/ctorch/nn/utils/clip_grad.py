@@ -65,6 +65,14 @@ def _local_total_norm(grads: list[Tensor], norm_type: float) -> float:
     return acc ** (1.0 / norm_type)
 
 
+def _meta_norm(like: Tensor, error_if_nonfinite: bool) -> Tensor:
+    """The norm of meta gradients: a 0-d meta tensor (nothing is read or scaled, as torch);
+    the finiteness check reads its value and raises torch's error."""
+    if error_if_nonfinite:
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+    return ctorch.empty((), dtype=like.dtype, device="meta")
+
+
 def _norm_tensor(total: float, like: Tensor) -> Tensor:
     out = ctorch.tensor(total, dtype=D.from_numpy_dtype(like._a.dtype))
     return out.to(like.device) if like.is_cuda else out
@@ -91,6 +99,8 @@ def get_total_norm(
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return ctorch.tensor(0.0)
+    if tensors[0].is_meta:
+        return _meta_norm(tensors[0], error_if_nonfinite)
     total = _total_norm(tensors, norm_type)
     if error_if_nonfinite:
         _check_finite(total, norm_type)
@@ -134,6 +144,8 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     if len(grads) == 0:
         return ctorch.tensor(0.0)
+    if grads[0].is_meta:
+        return _meta_norm(grads[0], error_if_nonfinite)
     total = _total_norm(grads, float(norm_type))
     if error_if_nonfinite:
         _check_finite(total, float(norm_type))
