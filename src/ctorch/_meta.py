@@ -74,6 +74,13 @@ class NoMetaImpl(NotImplementedError, AttributeError):
         super().__init__(msg if named else f"{op}: {msg}")
 
 
+# frames of ctorch's own machinery, not ops: autograd, and the wrappers that autocast
+# (``_autocast.autocast_wrapper``), decorators and dispatch put around public functions
+_NOT_OPS = frozenset(
+    ("forward", "backward", "apply", "autocast_wrapper", "wrapper", "wrapped", "inner", "dispatch")
+)
+
+
 def _entry_op() -> str | None:
     """The outermost public ctorch function on the stack above the caller's own code."""
     f = sys._getframe(2)
@@ -83,7 +90,7 @@ def _entry_op() -> str | None:
         if not (mod == "ctorch" or mod.startswith("ctorch.")):
             break
         co = f.f_code.co_name
-        if not co.startswith(("_", "<")) and co not in ("forward", "backward", "apply"):
+        if not co.startswith(("_", "<")) and co not in _NOT_OPS:
             name = co
         f = f.f_back
     return name

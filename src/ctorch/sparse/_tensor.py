@@ -228,6 +228,10 @@ class SparseTensor(Tensor):
         return not self._val.is_cuda
 
     @property
+    def is_meta(self) -> bool:  # (torch: False for a sparse tensor; load_state_dict asks)
+        return self._val.is_meta
+
+    @property
     def is_sparse(self) -> bool:
         return self._lay == "coo"
 
