@@ -15,7 +15,13 @@ import numpy as np
 
 from .._backend import contiguous, float_kernels, xp_of
 from .._geometry import Window2d
-from .._memfmt import elem_strides, like_input, suggest_memory_format
+from .._memfmt import (
+    contiguous_format,
+    elem_strides,
+    exact_format,
+    like_input,
+    suggest_memory_format,
+)
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -242,7 +248,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         return input.sum((2, 3), keepdim=True).expand(N, C, oh, ow).contiguous()
     if H % oh == 0 and W % ow == 0:
         if (oh, ow) == (1, 1) and input._a.dtype.kind in "fV":
-            return input.mean((2, 3), keepdim=True)
+            r = input.mean((2, 3), keepdim=True)
+            fmt = suggest_memory_format(input._a.shape, elem_strides(input._a))
+            if fmt is not contiguous_format:  # torch restrides it (C, 1, C, C) likewise
+                r._a = exact_format(r._a, fmt)
+            return r
         return avg_pool2d(input, (H // oh, W // ow), (H // oh, W // ow))
     y = input
     if oh != H:

@@ -495,7 +495,8 @@ def instance_norm(
         rv = _wrap(xp_of(running_var._a).tile(running_var._a, N).astype(xa.dtype))
     w = weight.repeat(N) if weight is not None else None
     b = bias.repeat(N) if bias is not None else None
-    y = batch_norm(input.reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)
+    # torch views ``input.contiguous()``: a C-ordered result for a channels-last input too
+    y = batch_norm(input.contiguous().reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)
     if use_input_stats:
         with no_grad():
             if running_mean is not None:

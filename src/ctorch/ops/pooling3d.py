@@ -13,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, xp_of
-from .._memfmt import like_input
+from .._memfmt import (
+    channels_last_3d,
+    elem_strides,
+    exact_format,
+    like_input,
+    suggest_memory_format,
+)
 from .._tensor import Tensor
 from .avg_pool import adaptive_avg_pool2d
 from .im2col import _batch_of_one, _ntuple
@@ -209,7 +215,11 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
             f"but received {o}"
         )
     if o == (1, 1, 1) and input._a.dtype.kind in "fV":
-        return input.mean((2, 3, 4), keepdim=True)
+        r = input.mean((2, 3, 4), keepdim=True)
+        xa = input._a
+        if suggest_memory_format(xa.shape, elem_strides(xa)) is channels_last_3d:
+            r._a = exact_format(r._a, channels_last_3d)  # torch restrides it so
+        return r
     y = input
     for ax in (4, 3, 2):
         n = o[ax - 2]

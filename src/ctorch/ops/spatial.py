@@ -99,6 +99,23 @@ class ConstantPadFn(Function):
         return _wrap(gx), None, None
 
 
+class _PadGather(IndexSelect):
+    """One padded dimension's gather; the last one lays the result out in the input's
+    suggested memory format (``ref``), as torch's reflection / replication pads do
+    (channels-last in, channels-last out)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, ref=None):
+        y = IndexSelect.forward(ctx, x, dim, index)
+        if ref is not None:
+            y._a = MF.like_input(y._a, ref)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return (*IndexSelect.backward(ctx, g), None)
+
+
 def _gather_index(n, lo, hi, mode):
     i = np.arange(-lo, n + hi)
     if mode == "reflect":
@@ -145,6 +162,12 @@ def pad(
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
     y = input
+    # circular padding is a composite of slices in torch: C order; the others keep the
+    # input's channels-last layout
+    ref = None if mode == "circular" or input._a.flags.c_contiguous else input._a
+    last = max((k for k in range(npad) if pad[2 * k] or pad[2 * k + 1]), default=-1)
+    if last < 0:  # nothing to pad: torch still returns a new tensor, never the input
+        return input.clone()
     for k in range(npad):
         d = nd - 1 - k
         lo, hi = pad[2 * k], pad[2 * k + 1]
@@ -166,7 +189,8 @@ def pad(
         it = _wrap(idx.astype(np.int64))
         if type(input._a) is not np.ndarray:
             it = it.to(input.device)
-        y = _named(IndexSelect, _PAD_NODE[mode].format(npad)).apply(y, d, it)
+        node = _named(_PadGather, _PAD_NODE[mode].format(npad))
+        y = node.apply(y, d, it, ref if k == last else None)
     return y
 
 
@@ -451,7 +475,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
     def fwd(a):  # one copy, one node (torch's PixelShuffleBackward0)
         y = a.reshape(*lead, oc, r, r, h, w).transpose(perm)
-        return contiguous(y.reshape(*lead, oc, h * r, w * r))
+        # torch: the input's suggested memory format (channels-last stays so)
+        return MF.like_input(contiguous(y.reshape(*lead, oc, h * r, w * r)), a)
 
     return copy_op(input, fwd, lambda g: pixel_unshuffle(g, r), "PixelShuffleBackward0")
 
@@ -471,6 +496,6 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
     def fwd(a):
         y = a.reshape(*lead, c, h // r, r, w // r, r).transpose(perm)
-        return y.reshape(*lead, c * r * r, h // r, w // r)
+        return MF.like_input(y.reshape(*lead, c * r * r, h // r, w // r), a)
 
     return copy_op(input, fwd, lambda g: pixel_shuffle(g, r), "PixelUnshuffleBackward0")
