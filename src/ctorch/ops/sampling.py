@@ -79,6 +79,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             "documentation of affine_grid for details.",
         )
     N = size[0]
+    if theta.shape[0] != N:  # torch's bmm of the base grid by theta refuses it so
+        raise RuntimeError(
+            f"affine_grid: expected theta of batch size {N} (size[0]) but got {list(theta.shape)}"
+        )
     axes = [_base_coords(n, align_corners, theta.dtype) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     # coordinate order is x (W), y (H)[, z (D)], then the homogeneous 1

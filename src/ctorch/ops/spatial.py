@@ -161,6 +161,12 @@ def pad(
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
+    if mode != "circular" and 0 in input._a.shape[nd - npad - 1 :]:
+        raise RuntimeError(
+            f"{mode} pad: Expected {npad + 1}D or {npad + 2}D (batch mode) tensor with possibly "
+            "0 batch size and other non-zero dimensions for input, but got: "
+            f"{list(input.shape)}"
+        )
     y = input
     # circular padding is a composite of slices in torch: C order; the others keep the
     # input's channels-last layout
@@ -461,6 +467,8 @@ def _check_3d(op: str, input: Tensor) -> None:
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     _check_3d("pixel_shuffle", input)
     *lead, c, h, w = input.shape
     if c % (r * r):
@@ -484,6 +492,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     _check_3d("pixel_unshuffle", input)
     *lead, c, h, w = input.shape
     if h % r or w % r:
