@@ -61,7 +61,9 @@ def _cmp(name):
                     ya = other._a
                     if type(ya) is _nd and ya.dtype == xa.dtype and xa.shape == ya.shape:
                         return _wrap(uf(xa, ya))
-                elif (t is float or t is int) and xa.dtype.kind == "f":
+                elif t is float and xa.dtype.kind == "f":
+                    return _wrap(uf(xa, other))
+                elif t is int and xa.dtype.kind == "f" and -_I64 <= other < _I64:
                     return _wrap(uf(xa, other))
                 elif t is int and -_I64 <= other < _I64:  # int64 against an int64 number
                     return _wrap(uf(xa, other))
