@@ -764,3 +764,82 @@ def _offload_any():
         return ctorch.from_numpy(p) if isinstance(p, np.ndarray) else p
 
     return calls, saved_tensors_hooks(pack, unpack)
+
+
+def test_gradient_edge_output_implicit_grad_as_torch():
+    """A GradientEdge as ``autograd.grad``'s output: ones for a one-element output (torch
+    reads the node's input metadata), torch's refusal for a larger one."""
+
+    def run(L):
+        g = L.autograd.graph
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        out = []
+        for make in (
+            lambda: x.sum() * 2,
+            lambda: x[:1] * 3,
+            lambda: x.double().sum(),
+            lambda: L.nn.functional.linear(x, L.ones(1, 3)),
+            lambda: x * 2,
+            lambda: x,
+        ):
+            try:
+                (r,) = L.autograd.grad(g.get_gradient_edge(make()), x, allow_unused=True)
+                out.append(None if r is None else (r.tolist(), str(r.dtype).split(".")[-1]))
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+
+    scalar = "grad can be implicitly created only for scalar outputs"
+    assert _both(run) == [
+        ([2.0, 2.0, 2.0], "float32"),
+        ([3.0, 0.0, 0.0], "float32"),
+        ([1.0, 1.0, 1.0], "float32"),
+        ([1.0, 1.0, 1.0], "float32"),
+        scalar,
+        scalar,
+    ]
+
+
+def test_raw_saved_tensor_register_hooks_as_torch():
+    """``grad_fn._raw_saved_<name>``: the SavedTensor (the same object each time), its
+    ``data`` (an input as it is, an output without its graph); ``register_hooks`` packs now and unpacks in backward; one pair only;
+    a non-Tensor from the unpack hook is a TypeError."""
+
+    def run(L):
+        calls = []
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * x
+        raw = y.grad_fn._raw_saved_self
+        same = raw is y.grad_fn._raw_saved_self
+        data = (raw.data.tolist(), raw.data.requires_grad, raw.unpack_hook is None)
+        raw.register_hooks(
+            lambda t: (calls.append(("pack", t.tolist())), 5)[1],
+            lambda p: (calls.append(("unpack", p)), L.ones(3))[1],
+        )
+        try:
+            raw.register_hooks(lambda t: t, lambda t: t)
+            again = None
+        except RuntimeError as e:
+            again = "already been set" in str(e)
+        y.sum().backward()
+        e = x.exp()
+        r = e.grad_fn._raw_saved_result
+        data = (*data, r.data.requires_grad)
+        r.register_hooks(lambda t: t * 1, lambda t: t)
+        e.sum().backward()
+        x2 = L.tensor([1.0, 2.0], requires_grad=True)
+        y2 = x2 * x2
+        y2.grad_fn._raw_saved_other.register_hooks(lambda t: t, lambda p: 3)
+        try:
+            y2.sum().backward()
+            bad = None
+        except TypeError as err:
+            bad = "expected to be a Tensor" in str(err)
+        return same, data, calls, again, x.grad.tolist(), bad
+
+    same, data, calls, again, grad, bad = _both(run)
+    assert same and data == ([1.0, 2.0, 3.0], True, True, False)  # an input: the leaf itself
+    assert calls == [("pack", [1.0, 2.0, 3.0]), ("unpack", 5)]
+    assert again is True and bad is True
+    # x * x: d/dx = other * 1 + self * 1, the unpacked "self" replaced by ones; then + exp(x)
+    np.testing.assert_allclose(grad, np.array([2.0, 3.0, 4.0]) + np.exp([1.0, 2.0, 3.0]), 1e-6)
