@@ -263,6 +263,101 @@ RAISES = [
         RuntimeError,
         "mat2 must be a matrix, got 1-D tensor",
     ),
+    # attention / sampling / resampling
+    (
+        "sdpa_1d",
+        lambda m: F(m).scaled_dot_product_attention(_t(m, _r(3)), _t(m, _r(3)), _t(m, _r(3))),
+        RuntimeError,
+        "at least 2 dimensional, but got query.dim: 1 key.dim: 1 and value.dim: 1",
+    ),
+    (
+        "sdpa_dropout_above_1",
+        lambda m: F(m).scaled_dot_product_attention(
+            _t(m, _r(2, 4, 3)), _t(m, _r(2, 4, 3)), _t(m, _r(2, 4, 3)), dropout_p=1.5
+        ),
+        RuntimeError,
+        "dropout probability has to be between 0 and 1, but got 1.5",
+    ),
+    (
+        "grid_sample_empty_spatial",
+        lambda m: F(m).grid_sample(
+            _t(m, np.ones((1, 2, 0, 4))), _t(m, _r(1, 2, 5, 2)), align_corners=False
+        ),
+        RuntimeError,
+        "expected input to have non-empty spatial dimensions",
+    ),
+    (
+        "grid_sample_grid_dtype",
+        lambda m: F(m).grid_sample(
+            _t(m, _r(1, 2, 3, 4)), _t(m, _r(1, 2, 5, 2), np.float64), align_corners=False
+        ),
+        RuntimeError,
+        "",  # torch: "expected scalar type Float but found Double"
+    ),
+    (
+        "interpolate_float_size",
+        lambda m: F(m).interpolate(_t(m, X4D), size=(3.0, 4.0)),
+        TypeError,
+        "expected size to be one of int or Tuple[int]",
+    ),
+    (
+        "interpolate_size_and_recompute",
+        lambda m: F(m).interpolate(
+            _t(m, _r(2, 3, 5)), size=3, mode="linear", recompute_scale_factor=True
+        ),
+        ValueError,
+        "recompute_scale_factor is not meaningful with an explicit size",
+    ),
+    (
+        "interpolate_6d",
+        lambda m: F(m).interpolate(_t(m, np.ones((1, 1, 2, 2, 2, 2))), scale_factor=2),
+        NotImplementedError,
+        "(got 6D)",
+    ),
+    (
+        "one_hot_float_classes",
+        lambda m: F(m).one_hot(_t(m, [0, 1], np.int64), 2.0),
+        TypeError,
+        "argument 'num_classes' (position 2) must be int, not float",
+    ),
+    (
+        "bce_mixed_dtypes",
+        lambda m: F(m).binary_cross_entropy(_t(m, [0.5, 0.5], np.float64), _t(m, [0.0, 1.0])),
+        RuntimeError,
+        "Found dtype Float but expected Double",
+    ),
+    (
+        "embedding_no_rows",
+        lambda m: F(m).embedding(_t(m, [0, 1], np.int64), _t(m, np.ones((0, 3)))),
+        RuntimeError,
+        "self indexing axis dim should be positive",
+    ),
+    (
+        "embedding_float_padding_idx",
+        lambda m: F(m).embedding(_t(m, [0, 1], np.int64), _t(m, _r(5, 3)), padding_idx=0.5),
+        TypeError,
+        "argument 'padding_idx' (position 3) must be int, not float",
+    ),
+    (
+        "max_unpool2d_int32_indices",
+        lambda m: F(m).max_unpool2d(
+            _t(m, _r(1, 1, 2, 2)), _t(m, [[[[0, 3], [8, 15]]]], np.int32), 2
+        ),
+        RuntimeError,
+        "elements in indices should be type int64 but got: Int",
+    ),
+    (
+        "pad_float_amount",
+        lambda m: F(m).pad(_t(m, X4D), (1.5, 1)),
+        TypeError,
+        "must be tuple of ints, but found element of type float at pos 0",
+    ),
+    (
+        "fractional_max_pool2d_no_channels",
+        lambda m: F(m).fractional_max_pool2d(_t(m, np.ones((2, 0, 5, 6))), 2, output_size=(2, 2)),
+        RuntimeError,
+        "Expected input to have non-zero size for non-batch dimensions",
+    ),
     (
         "linear_vector_weight_wrong_length",
         lambda m: F(m).linear(_t(m, X43), _t(m, _r(2))),
@@ -349,6 +444,29 @@ VALUES = [
         "adaptive_max_pool3d_to_0",
         lambda m: F(m).adaptive_max_pool3d(_t(m, _r(1, 2, 3, 4, 5)), 0),
         lambda: np.ones((1, 2, 0, 0, 0)),
+    ),
+    # torch's lp_pool with p = inf is the max pool of |x| (the p-norm's limit)
+    (
+        "lp_pool2d_inf",
+        lambda m: F(m).lp_pool2d(_t(m, X4D), math.inf, 2),
+        lambda: np.abs(X4D)[:, :, :4, :6].reshape(2, 3, 2, 2, 3, 2).max((3, 5)),
+    ),
+    (
+        "lp_pool1d_inf",
+        lambda m: F(m).lp_pool1d(_t(m, X43[None]), math.inf, 2),
+        lambda: np.abs(X43[None])[:, :, :2].max(2, keepdims=True),
+    ),
+    (
+        "grid_sample_empty_batch",
+        lambda m: F(m).grid_sample(
+            _t(m, np.ones((0, 2, 3, 4))), _t(m, np.ones((0, 2, 5, 2))), align_corners=False
+        ),
+        lambda: np.ones((0, 2, 2, 5)),
+    ),
+    (
+        "fractional_max_pool2d_empty_batch",
+        lambda m: F(m).fractional_max_pool2d(_t(m, np.ones((0, 3, 5, 6))), 2, output_size=(2, 2)),
+        lambda: np.ones((0, 3, 2, 2)),
     ),
     (
         "pad_replicate_empty_batch",

@@ -7,6 +7,7 @@ in ``ctorch.ops.{conv,im2col,max_pool,avg_pool,pooling3d,normalization,spatial}`
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -596,7 +597,14 @@ def embedding(
             f"types: Long, Int; but got {_scalar_name(input._a.dtype)} instead (while "
             "checking arguments for embedding)"
         )
+    if weight.shape[0] == 0 and input.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if padding_idx is not None:
+        if not isinstance(padding_idx, numbers.Integral):
+            raise TypeError(
+                "embedding(): argument 'padding_idx' (position 3) must be int, not "
+                f"{type(padding_idx).__name__}"
+            )
         if padding_idx > 0:
             if padding_idx >= weight.size(0):
                 raise AssertionError("Padding_idx must be within num_embeddings")
@@ -627,6 +635,11 @@ def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a trailing class dimension."""
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
+        raise TypeError(
+            "one_hot(): argument 'num_classes' (position 2) must be int, not "
+            f"{type(num_classes).__name__}"
+        )
     a = tensor._a
     if a.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -710,6 +723,14 @@ def scaled_dot_product_attention(
 
         if isinstance(attn_mask, CausalBias):
             return attn_mask._sdpa(query, key, value, dropout_p, is_causal, scale, enable_gqa)
+    if min(query.dim(), key.dim(), value.dim()) < 2:
+        raise RuntimeError(
+            "scaled_dot_product_attention: Expected query, key, and value to all be at least 2 "
+            f"dimensional, but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+            f"value.dim: {value.dim()} instead."
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
@@ -1204,9 +1225,18 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    if target.dtype != input.dtype:  # torch refuses any mix (it casts nothing)
+        raise RuntimeError(
+            f"binary_cross_entropy: Found dtype {_dtype_name(target)} but expected "
+            f"{_dtype_name(input)}"
+        )
     return _loss.binary_cross_entropy(input, target, weight, reduction)
+
+
+def _dtype_name(t: Tensor) -> str:
+    from ..ops.binary import _scalar_name
+
+    return _scalar_name(t._a.dtype)
 
 
 def binary_cross_entropy_with_logits(

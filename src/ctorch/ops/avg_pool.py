@@ -192,6 +192,13 @@ def _lp_pool(nd: int, avg, input, norm_type, kernel_size, stride, ceil_mode) -> 
     """torch's lp_pool{1,2,3}d: ``(sum over the window of x ** p) ** (1/p)`` as the average
     pool of ``x ** p`` times the window size (negative sums clipped to 0 before the root)."""
     k = _ntuple(kernel_size, nd)
+    if norm_type == math.inf:  # torch: the max pool of |x| (the limit of the p-norm)
+        from . import max_pool as _mp
+
+        mp = (_mp.max_pool1d, _mp.max_pool2d, None)[nd - 1]
+        if mp is None:
+            from .pooling3d import max_pool3d as mp
+        return mp(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
 

@@ -218,6 +218,18 @@ def grid_sample(
         )
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    for d, n in enumerate(input.shape[2:]):
+        if n == 0:
+            raise RuntimeError(
+                "grid_sampler(): expected input to have non-empty spatial dimensions, but "
+                f"input has sizes {list(input.shape)} with dimension {d + 2} being empty"
+            )
+    if grid.dtype != input.dtype:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid of input's dtype {input.dtype}, but got {grid.dtype}"
+        )
+    if input.shape[0] == 0:  # an empty batch: the empty result (torch)
+        return input.new_zeros((0, input.shape[1], *grid.shape[1:-1]))
     from .sampling_nodes import GridSampler2D, GridSampler3D
 
     def fn(x, gr):

@@ -13,6 +13,7 @@ pooling (``ops/avg_pool.py``).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -133,6 +134,14 @@ def pad(
     input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
 ) -> Tensor:
     """Pad the trailing dimensions: ``pad`` = (left_last, right_last, left_prev, ...)."""
+    for i, p in enumerate(pad):
+        if not isinstance(p, numbers.Integral) and not (
+            isinstance(p, Tensor) and not p.is_floating_point()
+        ):
+            raise TypeError(
+                "pad(): argument 'pad' (position 2) must be tuple of ints, but found element of "
+                f"type {type(p).__name__} at pos {i}"
+            )
     pad = [int(p) for p in pad]
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -311,6 +320,13 @@ def _aa_taps(n_in, n_out, align_corners, scale, cubic):
     return idx, w
 
 
+def _int_size(s) -> bool:
+    """An output size torch's interpolate takes: an integer, or an integer tensor."""
+    if isinstance(s, Tensor):
+        return not s.is_floating_point()
+    return isinstance(s, numbers.Integral)
+
+
 def interpolate(
     input: Tensor,
     size=None,
@@ -326,7 +342,16 @@ def interpolate(
     trilinear (5-D), area.
     """
     nd = input._a.ndim - 2
-    if nd < 1:
+    if size is not None:
+        sizes = size if isinstance(size, (list, tuple)) else (size,)
+        if not all(_int_size(s) for s in sizes):
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                f"Tuple[int, int, int], but got size with types {[type(s) for s in sizes]}"
+            )
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if nd < 1 or nd > 3:
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
             f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
