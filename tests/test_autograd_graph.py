@@ -843,3 +843,38 @@ def test_raw_saved_tensor_register_hooks_as_torch():
     assert again is True and bad is True
     # x * x: d/dx = other * 1 + self * 1, the unpacked "self" replaced by ones; then + exp(x)
     np.testing.assert_allclose(grad, np.array([2.0, 3.0, 4.0]) + np.exp([1.0, 2.0, 3.0]), 1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L, x: x.clone(),
+        lambda L, x: x.flip(0),
+        lambda L, x: x.roll(1, 1),
+        lambda L, x: x.rot90(),
+        lambda L, x: L.nn.functional.pixel_shuffle(x.reshape(1, 4, 1, 1), 2),
+        lambda L, x: L.nn.functional.pad(x[None], (1, 1), mode="reflect"),
+        lambda L, x: L.nn.functional.pad(x[None], (1, 2), mode="replicate"),
+    ],
+    ids=["clone", "flip", "roll", "rot90", "pixel_shuffle", "reflect_pad", "replicate_pad"],
+)
+def test_copy_node_hook_gets_one_grad_input_as_torch(make):
+    """A hook on a clone-like node gets one grad_input (the tensor's), as torch's node has one
+    input; a hook's replacement of it reaches the leaf."""
+
+    def run(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = make(L, x)
+        got = []
+
+        def hook(gi, go):
+            got.append((len(gi), len(go), tuple(gi[0].shape)))
+            return (gi[0] * 10,)
+
+        y.grad_fn.register_hook(hook)
+        y.sum().backward()
+        return len(y.grad_fn.next_functions), got, x.grad.tolist()
+
+    n, got, grad = _both(run)
+    assert n == 1 and len(got) == 1 and got[0][:2] == (1, 1)
+    assert min(min(r) for r in grad) >= 10.0  # every input element is used at least once

@@ -103,10 +103,11 @@ class ConstantPadFn(Function):
 class _PadGather(IndexSelect):
     """One padded dimension's gather; the last one lays the result out in the input's
     suggested memory format (``ref``), as torch's reflection / replication pads do
-    (channels-last in, channels-last out)."""
+    (channels-last in, channels-last out). The rest come as keywords: the node has one
+    input, as torch's pad nodes (``next_functions``, a hook's ``grad_inputs``)."""
 
     @staticmethod
-    def forward(ctx, x, dim, index, ref=None):
+    def forward(ctx, x, *, dim, index, ref=None):
         y = IndexSelect.forward(ctx, x, dim, index)
         if ref is not None:
             y._a = MF.like_input(y._a, ref)
@@ -114,7 +115,7 @@ class _PadGather(IndexSelect):
 
     @staticmethod
     def backward(ctx, g):
-        return (*IndexSelect.backward(ctx, g), None)
+        return (IndexSelect.backward(ctx, g)[0],)
 
 
 def _gather_index(n, lo, hi, mode):
@@ -205,7 +206,7 @@ def pad(
         if type(input._a) is not np.ndarray:
             it = it.to(input.device)
         node = _named(_PadGather, _PAD_NODE[mode].format(npad))
-        y = node.apply(y, d, it, ref if k == last else None)
+        y = node.apply(y, dim=d, index=it, ref=ref if k == last else None)
     return y
 
 
