@@ -463,6 +463,17 @@ VALUES = [
         ),
         lambda: np.ones((0, 2, 2, 5)),
     ),
+    # zeros padding: a NaN/inf coordinate is out of bounds (0), not a NaN weight
+    (
+        "grid_sample_nearest_nonfinite_grid",
+        lambda m: F(m).grid_sample(
+            _t(m, _r(1, 2, 3, 4)),
+            _t(m, [[[[nan, 0.0], [math.inf, -math.inf]]]]),
+            mode="nearest",
+            align_corners=False,
+        ),
+        lambda: np.zeros((1, 2, 1, 2)),
+    ),
     (
         "fractional_max_pool2d_empty_batch",
         lambda m: F(m).fractional_max_pool2d(_t(m, np.ones((0, 3, 5, 6))), 2, output_size=(2, 2)),

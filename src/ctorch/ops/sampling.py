@@ -281,7 +281,8 @@ def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
     if mode == "nearest":
         flat, valid = taps([np.rint(c.detach().cpu()._a).astype(np.int64) for c in coords])
         # weight 1 (0 outside) that still depends on the grid: its gradient is zeros, as torch's
-        w = coords[0] * 0 + _wrap(valid.astype(dt)).to(input.device)
+        # (a non-finite coordinate is out of bounds: weight 0, not NaN)
+        w = coords[0].nan_to_num(0.0, 0.0, 0.0) * 0 + _wrap(valid.astype(dt)).to(input.device)
         return gather([flat], [w]).reshape(N, C, *out_sp)
     lows = [np.floor(c.detach().cpu()._a).astype(np.int64) for c in coords]
     fracs = [c - _wrap(lo.astype(dt)).to(input.device) for c, lo in zip(coords, lows, strict=True)]
