@@ -502,3 +502,37 @@ def test_mse_loss_broadcast_warns_like_torch():
     for m in _LIBS:
         with pytest.warns(UserWarning, match="Using a target size"):
             F(m).mse_loss(_t(m, X43), _t(m, _r(3)))
+
+
+# ------------------------------------------------------------------ better than torch
+# torch fails these with an IndexError from an internal dim wrap (avg_pool2d, unfold and
+# batch_norm on too few dims), a TypeError from its own Python (fractional_max_pool2d with a
+# float output_ratio), or pools empty windows into garbage (kernel_size 0): ctorch names the
+# op and the offending shape or value instead. (tools/sweep_functional.py lists them.)
+BETTER = [
+    (lambda: F(ctorch).avg_pool2d(_t(ctorch, _r(5, 6)), 2), RuntimeError, "avg_pool2d"),
+    (lambda: F(ctorch).unfold(_t(ctorch, _r(5, 6)), 2), RuntimeError, "got 2D"),
+    (
+        lambda: F(ctorch).batch_norm(_t(ctorch, _r(3)), None, None, training=True),
+        ValueError,
+        "got 1D input",
+    ),
+    (
+        lambda: F(ctorch).fractional_max_pool2d(_t(ctorch, X4D), 0, output_size=(2, 2)),
+        RuntimeError,
+        "kernel_size must be greater than zero",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expr", "exc", "match"), BETTER)
+def test_refused_better_than_torch(expr, exc, match):
+    with pytest.raises(exc, match=match):
+        expr()
+
+
+def test_fractional_max_pool2d_takes_a_float_output_ratio():
+    # torch's Python wrapper calls len() on a float output_ratio (TypeError); ctorch takes it
+    # for every dim, as the docs describe
+    r = F(ctorch).fractional_max_pool2d(_t(ctorch, _r(2, 3, 8, 6)), 2, output_ratio=0.5)
+    assert tuple(r.shape) == (2, 3, 4, 3)
