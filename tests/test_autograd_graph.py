@@ -764,3 +764,117 @@ def _offload_any():
         return ctorch.from_numpy(p) if isinstance(p, np.ndarray) else p
 
     return calls, saved_tensors_hooks(pack, unpack)
+
+
+def test_gradient_edge_output_implicit_grad_as_torch():
+    """A GradientEdge as ``autograd.grad``'s output: ones for a one-element output (torch
+    reads the node's input metadata), torch's refusal for a larger one."""
+
+    def run(L):
+        g = L.autograd.graph
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        out = []
+        for make in (
+            lambda: x.sum() * 2,
+            lambda: x[:1] * 3,
+            lambda: x.double().sum(),
+            lambda: L.nn.functional.linear(x, L.ones(1, 3)),
+            lambda: x * 2,
+            lambda: x,
+        ):
+            try:
+                (r,) = L.autograd.grad(g.get_gradient_edge(make()), x, allow_unused=True)
+                out.append(None if r is None else (r.tolist(), str(r.dtype).split(".")[-1]))
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+
+    scalar = "grad can be implicitly created only for scalar outputs"
+    assert _both(run) == [
+        ([2.0, 2.0, 2.0], "float32"),
+        ([3.0, 0.0, 0.0], "float32"),
+        ([1.0, 1.0, 1.0], "float32"),
+        ([1.0, 1.0, 1.0], "float32"),
+        scalar,
+        scalar,
+    ]
+
+
+def test_raw_saved_tensor_register_hooks_as_torch():
+    """``grad_fn._raw_saved_<name>``: the SavedTensor (the same object each time), its
+    ``data`` (an input as it is, an output without its graph); ``register_hooks`` packs now and unpacks in backward; one pair only;
+    a non-Tensor from the unpack hook is a TypeError."""
+
+    def run(L):
+        calls = []
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * x
+        raw = y.grad_fn._raw_saved_self
+        same = raw is y.grad_fn._raw_saved_self
+        data = (raw.data.tolist(), raw.data.requires_grad, raw.unpack_hook is None)
+        raw.register_hooks(
+            lambda t: (calls.append(("pack", t.tolist())), 5)[1],
+            lambda p: (calls.append(("unpack", p)), L.ones(3))[1],
+        )
+        try:
+            raw.register_hooks(lambda t: t, lambda t: t)
+            again = None
+        except RuntimeError as e:
+            again = "already been set" in str(e)
+        y.sum().backward()
+        e = x.exp()
+        r = e.grad_fn._raw_saved_result
+        data = (*data, r.data.requires_grad)
+        r.register_hooks(lambda t: t * 1, lambda t: t)
+        e.sum().backward()
+        x2 = L.tensor([1.0, 2.0], requires_grad=True)
+        y2 = x2 * x2
+        y2.grad_fn._raw_saved_other.register_hooks(lambda t: t, lambda p: 3)
+        try:
+            y2.sum().backward()
+            bad = None
+        except TypeError as err:
+            bad = "expected to be a Tensor" in str(err)
+        return same, data, calls, again, x.grad.tolist(), bad
+
+    same, data, calls, again, grad, bad = _both(run)
+    assert same and data == ([1.0, 2.0, 3.0], True, True, False)  # an input: the leaf itself
+    assert calls == [("pack", [1.0, 2.0, 3.0]), ("unpack", 5)]
+    assert again is True and bad is True
+    # x * x: d/dx = other * 1 + self * 1, the unpacked "self" replaced by ones; then + exp(x)
+    np.testing.assert_allclose(grad, np.array([2.0, 3.0, 4.0]) + np.exp([1.0, 2.0, 3.0]), 1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L, x: x.clone(),
+        lambda L, x: x.flip(0),
+        lambda L, x: x.roll(1, 1),
+        lambda L, x: x.rot90(),
+        lambda L, x: L.nn.functional.pixel_shuffle(x.reshape(1, 4, 1, 1), 2),
+        lambda L, x: L.nn.functional.pad(x[None], (1, 1), mode="reflect"),
+        lambda L, x: L.nn.functional.pad(x[None], (1, 2), mode="replicate"),
+    ],
+    ids=["clone", "flip", "roll", "rot90", "pixel_shuffle", "reflect_pad", "replicate_pad"],
+)
+def test_copy_node_hook_gets_one_grad_input_as_torch(make):
+    """A hook on a clone-like node gets one grad_input (the tensor's), as torch's node has one
+    input; a hook's replacement of it reaches the leaf."""
+
+    def run(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = make(L, x)
+        got = []
+
+        def hook(gi, go):
+            got.append((len(gi), len(go), tuple(gi[0].shape)))
+            return (gi[0] * 10,)
+
+        y.grad_fn.register_hook(hook)
+        y.sum().backward()
+        return len(y.grad_fn.next_functions), got, x.grad.tolist()
+
+    n, got, grad = _both(run)
+    assert n == 1 and len(got) == 1 and got[0][:2] == (1, 1)
+    assert min(min(r) for r in grad) >= 10.0  # every input element is used at least once

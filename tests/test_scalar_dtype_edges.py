@@ -592,3 +592,33 @@ def test_as_subclass_is_an_alias_in_the_graph():
     if torch is not None:
         with pytest.raises(TypeError):
             torch.zeros(2).as_subclass(int)
+
+
+_FLOAT_INTO_INT = [300.0, -1.0, -200.0, 255.9, 2.0**62, -(2.0**63), 1e19, 3.7, -3.7]
+_FLOAT_INTO_INT += [float("nan"), float("inf"), -1e30]
+_WRITERS = {
+    "fill_": lambda L, dt, v: L.zeros(2, dtype=dt).fill_(v),
+    "full": lambda L, dt, v: L.full((2,), v, dtype=dt),
+    "index_fill": lambda L, dt, v: L.zeros(2, dtype=dt).index_fill(0, L.tensor([0]), v),
+    "setitem": lambda L, dt, v: (lambda t: (t.__setitem__(0, v), t)[1])(L.zeros(2, dtype=dt)),
+    "masked_fill": lambda L, dt, v: L.zeros(2, dtype=dt).masked_fill(L.tensor([True, False]), v),
+}
+
+
+@pytest.mark.parametrize("dtn", ["uint8", "int8", "int16", "int32", "int64", "bool"])
+@pytest.mark.parametrize("v", _FLOAT_INTO_INT)
+@pytest.mark.parametrize("op", sorted(_WRITERS))
+def test_float_written_into_integer_tensor_as_torch(dtn, v, op):
+    """A Python float written into an integer tensor: truncated toward zero where it fits
+    the type, else c10's overflow RuntimeError (NaN, inf, -1.0 into uint8, 255.9 into uint8)
+    as torch; before, NaN/-1e30 raised ValueError/OverflowError from int(), and full() of
+    -1e30 into int64 stored NumPy's undefined cast silently."""
+    torch = pytest.importorskip("torch")
+    f = _WRITERS[op]
+    try:
+        want = f(torch, getattr(torch, dtn), v)
+    except Exception as e:  # noqa: BLE001 - the same type must come from ctorch
+        with pytest.raises(type(e), match="without overflow"):
+            f(ctorch, getattr(ctorch, dtn), v)
+        return
+    assert f(ctorch, getattr(ctorch, dtn), v).tolist() == want.tolist()

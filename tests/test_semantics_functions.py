@@ -825,3 +825,41 @@ def test_integer_igamma_with_a_float_operand_is_fine():
     for m in _LIBS:
         r = m.igamma(m.tensor([1, 2]), m.tensor([1.0, 2.0]))
         assert r.dtype == m.float32 and r.shape == (2,)
+
+
+# ------------------------------------------------------------------ Python ints past 64 bits
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda m, t: t < -(2**64),
+        lambda m, t: t > 2**70,
+        lambda m, t: t + 2**64,
+        lambda m, t: t.eq(2**64),
+        lambda m, t: m.lt(t, 2**64),
+        lambda m, t: t.float() < 2**64,
+        lambda m, t: t.float() * -(2**64),
+        lambda m, t: (t > 0) == 2**64,
+        lambda m, t: t.clamp(max=2**64),
+        lambda m, t: t.float().clamp(min=-(2**64)),
+        lambda m, t: t.masked_fill(t > 0, 2**64),
+        lambda m, t: t.fill_(2**64),
+        lambda m, t: m.full((2,), 2**64),
+        lambda m, t: m.where(t > 0, t, 2**64),
+    ],
+)
+def test_python_int_outside_64_bits_is_overflow_error(expr):
+    """torch's argument parser takes a Python int in [-2**63, 2**64) (int64 or uint64) and
+    refuses any other with OverflowError, whatever the tensor's dtype."""
+    for m in _LIBS:
+        with pytest.raises(OverflowError, match="int too big to convert|negative int to unsigned"):
+            expr(m, m.tensor([1, 2, 3]))
+
+
+def test_python_int_in_uint64_range_still_compares():
+    for m in _LIBS:
+        t = m.tensor([1, 2, 3])
+        assert (t == 2**63).tolist() == [False] * 3
+        assert (t.float() < 2**63).tolist() == [True] * 3
+        assert (t + 2**63).tolist() == [1 - 2**63, 2 - 2**63, 3 - 2**63]  # wraps, as torch
+        with pytest.raises(RuntimeError, match="without overflow"):
+            t.fill_(2**63)  # past int64: torch's conversion error, not the parser's

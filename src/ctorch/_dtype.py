@@ -281,12 +281,14 @@ def wrap_int(v, dt):
     """A Python int operand of an integer-dtype op, as torch casts it: to ``dt`` with
     wrap-around when it lies outside ``dt``'s range (``uint8 + -1`` is 255 - 1 = 254,
     ``int8 > 200`` compares with -56), where NumPy 2 refuses it (OverflowError). ``v`` as it
-    is when it fits or ``dt`` is not an integer dtype; past 64 bits, torch's overflow
-    error."""
+    is when it fits or ``dt`` is not an integer dtype; outside [-2**63, 2**64), whatever the
+    dtype (a float one too), the OverflowError of torch's argument parser."""
+    if type(v) is int and not -(2**63) <= v < 2**64:
+        if v < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        raise OverflowError("int too big to convert")
     if _int_range(v, dt) is None:
         return v
-    if not -(2**63) <= v < 2**64:
-        raise RuntimeError(f"value cannot be converted to type {dt} without overflow: {v}")
     return np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
 
 
@@ -316,9 +318,24 @@ def checked_int(v, dt):
     c10's ``overflows`` allows); else torch's overflow error.  Anything else (floats, bool
     dtypes) comes back unchanged. A Python number into a floating ``dt`` past its range
     raises as torch does (``_check_float_range``)."""
+    if type(v) is int and not -(2**63) <= v < 2**64:  # torch's argument parser refuses it
+        raise OverflowError(
+            "can't convert negative int to unsigned" if v < 0 else "int too big to convert"
+        )
     if dt.kind in "fV" and (type(v) is float or type(v) is int):
         _check_float_range(v, dt)
         return v
+    if type(v) is float and dt.kind in "iu":
+        # c10's overflows() for a double into an integer type, compared in double: NaN, inf
+        # and values past the range (for an unsigned type any negative one) are refused;
+        # the rest truncate toward zero, as NumPy's cast does
+        info = _IINFO.get(dt)
+        if info is None:
+            info = _IINFO[dt] = np.iinfo(dt)
+        if v == v and float(info.min) <= v <= float(info.max):
+            return v
+        name = _C_INT_NAMES.get(dt.name, dt.name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
     info = _int_range(v, dt)
     if info is None:
         return v

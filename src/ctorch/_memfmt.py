@@ -164,6 +164,54 @@ def infer_dense_strides(shape, strides) -> tuple:
     return tuple(out)
 
 
+def iter_strides(shape, arrays) -> tuple:
+    """The element strides TensorIterator gives the output of an elementwise op of
+    ``arrays`` broadcast to ``shape`` (``reorder_dimensions``: the first operand with
+    non-zero strides in both dims orders them, equal strides by size; broadcast dims have
+    stride 0 and defer to the next operand; ties keep C order)."""
+    nd = len(shape)
+    ops = []
+    for a in arrays:
+        st = elem_strides(a)
+        off = nd - a.ndim
+        ops.append(
+            tuple(
+                0 if d < off or (a.shape[d - off] == 1 and shape[d] != 1) else st[d - off]
+                for d in range(nd)
+            )
+        )
+    perm = list(range(nd - 1, -1, -1))  # innermost first
+
+    def should_swap(d0, d1) -> int:
+        for st in ops:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out = [0] * nd
+    cur = 1
+    for d in perm:
+        out[d] = cur
+        cur *= max(shape[d], 1)
+    return tuple(out)
+
+
 def format_strides(shape, fmt) -> tuple:
     """The strides ``empty(shape, memory_format=fmt)`` gives (``fmt`` not preserve)."""
     nd = len(shape)
@@ -295,6 +343,19 @@ def empty_in_format_of(shape, dtype, ref):
     return strided_empty(tuple(shape), st, dtype, xp_of(ref))
 
 
+def exact_format(a, fmt):
+    """``a`` (contiguous in ``fmt``) with exactly the strides ``empty(memory_format=fmt)``
+    gives, size-1 dims included (torch's ``(N, C, 1, 1)`` channels-last result has strides
+    ``(C, 1, C, C)``): a view, no copy; a copy in ``fmt`` if ``a`` is not contiguous in it."""
+    if not is_contiguous_as(a, fmt):
+        return copy_as(a, fmt)
+    want = format_strides(a.shape, fmt)
+    if elem_strides(a) == want or a.size == 0:
+        return a
+    st = tuple(s * a.itemsize for s in want)
+    return xp_of(a).lib.stride_tricks.as_strided(a, a.shape, st)
+
+
 def like_input(out, ref):
     """``out`` (a fresh C-ordered result) in ``ref``'s suggested memory format: torch's
     convolution/pooling/normalization kernels return a channels-last result for a
@@ -304,4 +365,4 @@ def like_input(out, ref):
     fmt = suggest_memory_format(ref.shape, elem_strides(ref))
     if fmt is contiguous_format or out.ndim != ref.ndim:
         return out
-    return relayout(out, fmt)
+    return exact_format(out, fmt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import engine as _engine_mod
@@ -39,18 +41,44 @@ __all__ = [
 ]
 
 
+def _edge_meta(edge):
+    """(shape, dtype, array type) of the gradient flowing into ``edge`` (torch's
+    ``node._input_metadata[output_nr]``), or None where the node keeps none."""
+    node = edge.node
+    var = getattr(node, "variable", None)  # a leaf's AccumulateGrad
+    if var is not None:
+        return (var._a.shape, var._a.dtype, type(var._a))
+    got = getattr(node, "__dict__", {}).get("_edge_meta", {}).get(edge.output_nr)
+    if got is not None:  # recorded by get_gradient_edge
+        return got
+    meta = getattr(node, "_out_meta", None)
+    if meta is None or edge.output_nr >= len(meta):
+        return None
+    return meta[edge.output_nr]
+
+
 def _make_grads(outputs, grad_outputs, create_graph):
     Tensor = _function.Tensor  # bound by ctorch._tensor (which imports this package)
 
     grads = []
     for out, g in zip(outputs, grad_outputs, strict=False):
         if isinstance(out, graph.GradientEdge):
-            # ctorch's nodes do not all keep their inputs' shapes (torch's _input_metadata):
-            # the gradient flowing into an edge has to be given
-            if g is None:
-                raise RuntimeError(
-                    "ctorch: a GradientEdge output needs its gradient in grad_outputs"
-                )
+            if g is None:  # torch: ones for a one-element output, else its refusal
+                meta = _edge_meta(out)
+                if meta is None:  # a node that keeps no output metadata: it must be given
+                    raise RuntimeError(
+                        "ctorch: a GradientEdge output needs its gradient in grad_outputs"
+                    )
+                shape, dtype, atype = meta
+                if math.prod(shape) != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if atype is np.ndarray:
+                    grads.append(Tensor._make(np.ones(shape, dtype)))
+                else:  # pragma: no cover - GPU
+                    import cupy
+
+                    grads.append(Tensor._make(cupy.ones(shape, dtype)))
+                continue
             if not isinstance(g, Tensor):
                 from .._creation import tensor
 

@@ -134,13 +134,93 @@ class _SavedAttr:
         return v
 
 
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: torch's ``torch._C._autograd.SavedTensor``, the saved
+    tensor itself rather than its unpacked value. ``register_hooks(pack_hook, unpack_hook)``
+    packs it now (``pack_hook(tensor)``) and has backward unpack it through
+    ``unpack_hook(packed)``, which must return a Tensor; one pair per saved tensor."""
+
+    __slots__ = ("_node", "_index")
+
+    def __init__(self, node, index: int) -> None:
+        self._node, self._index = node, index
+
+    def _entry(self):
+        saved = self._node._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        return saved[self._index] if self._index < len(saved) else None
+
+    @property
+    def data(self):
+        """The saved tensor (None when nothing was saved): an input as it is, the node's own
+        output without its graph (torch keeps only its data)."""
+        e = self._entry()
+        if e is None:
+            return None
+        if isinstance(e, _autograd.SavedTensor) and not e.is_output:
+            return e.unpack(self._node)
+        return e.unpack(self._node).detach()
+
+    @property
+    def unpack_hook(self):
+        e = self._entry()
+        return e.unpack_hook if isinstance(e, _autograd.PackedSaved) else None
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError(
+                "register_hooks(): incompatible function arguments: pack_hook and "
+                "unpack_hook must be callables"
+            )
+        e = self._entry()
+        if e is None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor with value None is forbidden"
+            )
+        if not isinstance(e, _autograd.SavedTensor):
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        node = self._node
+        packed = _autograd.PackedSaved(e.unpack(node), node, pack_hook, unpack_hook)
+        saved = list(node._saved)
+        saved[self._index] = packed
+        node._saved = tuple(saved)
+
+    def __repr__(self) -> str:
+        return f"<ctorch._C._autograd.SavedTensor object at {hex(id(self))}>"
+
+
+class _RawSavedAttr:
+    """``grad_fn._raw_saved_<name>``: one ``SavedTensor`` per node and name (torch gives the
+    same object each time)."""
+
+    __slots__ = ("index", "key")
+
+    def __init__(self, index: int, name: str) -> None:
+        self.index, self.key = index, "_raw_saved_" + name
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        d = node.__dict__
+        r = d.get(self.key)
+        if r is None:
+            r = d[self.key] = SavedTensor(node, self.index)
+        return r
+
+
 def saved_names(fn_cls, **names) -> None:
     """Give ``fn_cls``'s graph nodes torch's ``_saved_<name>`` attributes: ``name=index``
-    or ``name=(index, ctx_attr[, wrap])`` (see ``_SavedAttr``)."""
+    or ``name=(index, ctx_attr[, wrap])`` (see ``_SavedAttr``), and ``_raw_saved_<name>``
+    (``SavedTensor``) for the tensors."""
     bcls = fn_cls._backward_cls
     for name, spec in names.items():
         spec = spec if isinstance(spec, tuple) else (spec,)
         setattr(bcls, "_saved_" + name, _SavedAttr(*spec))
+        setattr(bcls, "_raw_saved_" + name, _RawSavedAttr(spec[0], name))
 
 
 class AccumulateGrad(Node):

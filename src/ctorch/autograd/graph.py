@@ -138,7 +138,17 @@ def get_gradient_edge(tensor) -> GradientEdge:
             "It is not possible to get the gradient edge for a Tensor "
             "that does not require gradients",
         )
-    return GradientEdge(_grad_fn_or_acc(tensor), tensor._output_nr)
+    node = _grad_fn_or_acc(tensor)
+    try:  # the output's metadata (torch's node._input_metadata): grad's implicit ones
+        a = tensor._a
+        node.__dict__.setdefault("_edge_meta", {})[tensor._output_nr] = (
+            a.shape,
+            a.dtype,
+            type(a),
+        )
+    except (AttributeError, NotImplementedError):  # a node without __dict__, a sparse tensor
+        pass
+    return GradientEdge(node, tensor._output_nr)
 
 
 def increment_version(tensor) -> None:

@@ -7,6 +7,7 @@ in ``ctorch.ops.{conv,im2col,max_pool,avg_pool,pooling3d,normalization,spatial}`
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -587,7 +588,24 @@ def embedding(
     sparse: bool = False,
 ) -> Tensor:
     """Rows of ``weight`` at ``input``'s indices; ``padding_idx`` rows get no gradient."""
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input._a.dtype not in (np.int64, np.int32):
+        from ..ops.binary import _scalar_name
+
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_scalar_name(input._a.dtype)} instead (while "
+            "checking arguments for embedding)"
+        )
+    if weight.shape[0] == 0 and input.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if padding_idx is not None:
+        if not isinstance(padding_idx, numbers.Integral):
+            raise TypeError(
+                "embedding(): argument 'padding_idx' (position 3) must be int, not "
+                f"{type(padding_idx).__name__}"
+            )
         if padding_idx > 0:
             if padding_idx >= weight.size(0):
                 raise AssertionError("Padding_idx must be within num_embeddings")
@@ -618,6 +636,11 @@ def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a trailing class dimension."""
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
+        raise TypeError(
+            "one_hot(): argument 'num_classes' (position 2) must be int, not "
+            f"{type(num_classes).__name__}"
+        )
     a = tensor._a
     if a.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -654,6 +677,9 @@ def normalize(
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``x1 . x2 / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim`` (broadcasting)."""
+    if x1.shape != x2.shape:  # torch broadcasts the two first
+        shape = _broadcast_shape(tuple(x1.shape), tuple(x2.shape))
+        x1, x2 = x1.expand(*shape), x2.expand(*shape)
     n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
     n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
@@ -705,6 +731,14 @@ def scaled_dot_product_attention(
 
         if isinstance(attn_mask, CausalBias):
             return attn_mask._sdpa(query, key, value, dropout_p, is_causal, scale, enable_gqa)
+    if min(query.dim(), key.dim(), value.dim()) < 2:
+        raise RuntimeError(
+            "scaled_dot_product_attention: Expected query, key, and value to all be at least 2 "
+            f"dimensional, but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+            f"value.dim: {value.dim()} instead."
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
@@ -965,8 +999,9 @@ def cross_entropy(
         if r is not None:
             return r
     reduction = _reduction(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # torch checks only the upper bound
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    label_smoothing = max(float(label_smoothing), 0.0)  # torch: <= 0 is no smoothing
     ishape, tshape = input._a.shape, target._a.shape  # (hot path: no Size objects)
     if not ishape:
         raise RuntimeError("cross_entropy: input must have at least one dimension")
@@ -1040,10 +1075,22 @@ def nll_loss(
     reduction = _reduction(size_average, reduce, reduction)
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() <= 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.dim() >= 2 and target.dim() >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]})."
+        )
+    if input.dim() > 2 and tuple(target.shape) != (input.shape[0], *input.shape[2:]):
+        raise RuntimeError(
+            f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}"
+        )
+    C = input.shape[0 if input.dim() == 1 else 1]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}"
         )
     _check_class_target(target)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
@@ -1071,10 +1118,21 @@ def _warn_size(input: Tensor, target: Tensor) -> None:
         )
 
 
+def _broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """``np.broadcast_shapes`` with torch's RuntimeError for shapes that do not broadcast."""
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
+                f"at non-singleton dimension {max(len(a), len(b)) - k}"
+            )
+    return tuple(np.broadcast_shapes(a, b))
+
+
 def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     if target._a.shape == input._a.shape:
         return input, target
-    shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    shape = _broadcast_shape(tuple(input.shape), tuple(target.shape))
     return input.expand(*shape), target.expand(*shape)
 
 
@@ -1150,6 +1208,8 @@ def huber_loss(
     import ctorch
 
     _loss._check_reduction(reduction)
+    if not delta > 0:  # NaN too, as torch
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
     if weight is None:
         return _loss_pw.huber_loss(input, target, reduction, delta)
@@ -1173,9 +1233,18 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    if target.dtype != input.dtype:  # torch refuses any mix (it casts nothing)
+        raise RuntimeError(
+            f"binary_cross_entropy: Found dtype {_dtype_name(target)} but expected "
+            f"{_dtype_name(input)}"
+        )
     return _loss.binary_cross_entropy(input, target, weight, reduction)
+
+
+def _dtype_name(t: Tensor) -> str:
+    from ..ops.binary import _scalar_name
+
+    return _scalar_name(t._a.dtype)
 
 
 def binary_cross_entropy_with_logits(
@@ -1389,11 +1458,14 @@ def gaussian_nll_loss(
 
     if not isinstance(var, Tensor):
         var = ctorch.full_like(input, float(var))
-    if var.dim() == input.dim() - 1 or (
-        var.dim() == input.dim() and var.size(-1) == 1 and input.size(-1) != 1
-    ):
-        if var.dim() == input.dim() - 1:
+    if tuple(var.shape) != tuple(input.shape):
+        # torch: var of input's shape, or with the last dim 1 or missing (homoscedastic)
+        if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
+        elif not (
+            tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.dim() and var.size(-1) == 1
+        ):
+            raise ValueError("var is of incorrect size")
     if bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
     var = var.clamp(min=eps)

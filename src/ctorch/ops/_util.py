@@ -27,7 +27,26 @@ def make_contiguous(a) -> Tensor:
     """``Tensor._make`` of a result torch allocates contiguous whatever the input's layout
     (reductions over a dim, scans, softmax, cat/stack, masked_fill...): NumPy keeps a permuted
     input's memory order, and a later ``.view`` would then fail where torch's succeeds."""
-    return Tensor._make(_contiguous(a))
+    a = _contiguous(a)
+    if 1 in a.shape and a.ndim > 1:
+        a = _c_strides(a)
+    return Tensor._make(a)
+
+
+def _c_strides(a):
+    """A C-contiguous ``a`` with exactly C order's strides, size-1 dims included (NumPy
+    leaves a kept reduced dim with the input's stride; torch's results have
+    ``stride[d] = stride[d + 1] * size[d + 1]``): a view, no copy."""
+    want, st = a.itemsize, []
+    for n in a.shape[::-1]:
+        st.append(want)
+        want *= max(n, 1)
+    st = tuple(st[::-1])
+    if st == a.strides or a.size == 0:
+        return a
+    from .._backend import xp_of
+
+    return xp_of(a).lib.stride_tricks.as_strided(a, a.shape, st)
 
 
 def named(fn, name: str, doc: str | None = None):

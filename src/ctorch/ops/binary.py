@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .. import _memfmt as MF
 from .. import _table
 from .._backend import fp_quiet, kernels_for, xp_of
 from .._core import _smallops
@@ -184,13 +185,17 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
             out is None
             and isinstance(q, _nd)
             and isinstance(p, _nd)
-            and p.ndim >= 3
-            and p.shape == q.shape
+            and max(p.ndim, q.ndim) >= 3
             and not p.flags.c_contiguous
-            and q.flags.c_contiguous
-        ):  # torch's TensorIterator: the first operand's layout (channels_last + contiguous
-            # is channels_last; NumPy's order "K" would give C order)
-            out = np.empty_like(p, dtype=dt)
+        ):  # torch's TensorIterator orders the result's dims by the first operand's strides
+            # (channels_last + contiguous, or + a broadcast (N, C, H, 1), is channels_last);
+            # NumPy's order "K" would give C order
+            if p.shape == q.shape and (q.flags.c_contiguous or p.strides == q.strides):
+                if q.flags.c_contiguous:
+                    out = np.empty_like(p, dtype=dt)
+            elif p.size and q.size:
+                shape = np.broadcast_shapes(p.shape, q.shape)
+                out = MF.strided_empty(shape, MF.iter_strides(shape, (p, q)), dt)
         r = fp_quiet(uf, p, q, out=out) if out is not None else fp_quiet(uf, p, q)
     except ValueError as e:
         if "broadcast" in str(e):

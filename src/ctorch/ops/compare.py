@@ -67,7 +67,9 @@ def _cmp(name):
                     ya = other._a
                     if type(ya) is _nd and ya.dtype == xa.dtype and xa.shape == ya.shape:
                         return _wrap(uf(xa, ya))
-                elif (t is float or t is int) and xa.dtype.kind == "f":
+                elif t is float and xa.dtype.kind == "f":
+                    return _wrap(uf(xa, other))
+                elif t is int and xa.dtype.kind == "f" and -_I64 <= other < _I64:
                     return _wrap(uf(xa, other))
                 elif t is int and -_I64 <= other < _I64:  # int64 against an int64 number
                     return _wrap(uf(xa, other))
@@ -357,7 +359,9 @@ def clamp(input, min=None, max=None):  # noqa: A002
     ):  # number bounds on a float32/float64 CPU tensor, nothing to record: _clamp_arr's ufuncs
         lim = _F32_MAX if a.dtype == _FLOATS[0] else _F64_MAX
         for v in (min, max):  # torch refuses a bound past the dtype's range (not cast to inf)
-            if v is not None and not -lim <= v <= lim and v == v:
+            if v is not None and (
+                not -lim <= v <= lim and v == v or type(v) is int and not -_I64 <= v < 2 * _I64
+            ):  # (an int outside [-2**63, 2**64): the OverflowError of torch's arg parser)
                 D.checked_int(v, a.dtype)
         # (Python numbers keep a's dtype; a new array)
         return _wrap(_uclip(a, -_INF if min is None else min, _INF if max is None else max))

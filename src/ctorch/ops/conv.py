@@ -126,6 +126,10 @@ def _check_conv_args(op, x, w, b, groups, nd):
         raise RuntimeError(f"\"{op}\" not implemented for '{x.dtype}'")
     if groups < 1:
         raise RuntimeError("non-positive groups is not supported")
+    if 0 in w._a.shape[2:]:  # torch's oneDNN refuses it with an opaque message
+        raise RuntimeError(
+            f"{op}: the kernel must be non-empty, but got weight of size {list(w._a.shape)}"
+        )
 
 
 def _check_transposed_channels(input, weight) -> None:

@@ -167,6 +167,13 @@ def embedding_bag(
             padding_idx += V
     idx, bag, B, psw = _bags(input, offsets, per_sample_weights, include_last_offset)
     xp = xp_of(weight._a)
+    bad = xp.flatnonzero((idx < 0) | (idx >= V)) if idx.size else ()
+    if len(bad):  # torch's check (NumPy would wrap a negative index, IndexError past V)
+        k = int(bad[0])
+        raise RuntimeError(
+            f"embedding_bag: Index {k} of input takes value {int(idx[k])} which is not in the "
+            f"valid range [0, {V})"
+        )
     if max_norm is not None:
         from ..nn.functional import _embedding_renorm_
 

@@ -110,6 +110,14 @@ def _fractional_max_pool(
     else:
         outs = _ntuple(output_size, nd)
     names = _DIM_NAMES[nd]
+    for d, n in enumerate(a.shape[1:]):
+        if n == 0:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"got{list(input._a.shape)} with dimension {d + 1 - unb} being empty."
+            )
+    if min(k) <= 0:  # torch pools empty windows into garbage: refused here
+        raise RuntimeError(f"{name}(): kernel_size must be greater than zero, but got {k}")
     for i in range(nd):
         # torch: the 2-D op allows windows reaching the last element, the 3-D one does not
         if outs[i] + k[i] - 1 > ins[i] - (nd == 3):
@@ -144,6 +152,12 @@ def _fractional_max_pool(
     # sample j drives dimension j for 3-D (time, height, width); 2-D takes [0] for the
     # width and [1] for the height (torch's layout)
     order = (1, 0) if nd == 2 else (0, 1, 2)
+    if N == 0 or min(outs) == 0:  # an empty result (torch)
+        y = x.reshape(-1)[:0].reshape((N, C) + outs).clone()
+        ind = _wrap(xp_of(a).zeros((N, C) + outs, np.int64))
+        if unb:
+            y, ind = y.squeeze(0), ind.squeeze(0)
+        return (y, ind) if return_indices else y
     starts = [_starts(samples[..., order[i]], ins[i], outs[i], k[i], a.dtype) for i in range(nd)]
     # flat index of every window element: (N, C, out_0..out_{nd-1}, k_0..k_{nd-1})
     strides = [math.prod(ins[i + 1 :]) for i in range(nd)]

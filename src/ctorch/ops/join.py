@@ -109,11 +109,35 @@ class _Stack(Function):
     @staticmethod
     def forward(ctx, ax, *tensors):
         ctx.ax, ctx.n = ax, len(tensors)
-        return make_contiguous(xp_of(tensors[0]._a).stack(_promoted(tensors), axis=ax))
+        r = make_contiguous(xp_of(tensors[0]._a).stack(_promoted(tensors), axis=ax))
+        r._a = _stack_layout(r._a, [t._a for t in tensors], ax)
+        return r
 
     @staticmethod
     def backward(ctx, g):
         return (None, *(g.select(ctx.ax, i) for i in range(ctx.n)))
+
+
+def _stack_layout(r, arrays, ax):
+    """torch's stack result for channels-last inputs (all of one suggested format; else C
+    order): the inputs' format for their shape with dim ``ax`` n times longer, split into
+    (n, size) at ``ax``; C order when stacking after the last dim."""
+    a0 = arrays[0]
+    if ax >= a0.ndim or a0.ndim not in (4, 5) or all(a.flags.c_contiguous for a in arrays):
+        return r
+    fmt = None
+    for a in arrays:
+        f = MF.suggest_memory_format(a.shape, MF.elem_strides(a))
+        if f is MF.contiguous_format or (fmt is not None and f is not fmt):
+            return r
+        fmt = f
+    merged = list(a0.shape)
+    merged[ax] *= len(arrays)
+    st = list(MF.format_strides(tuple(merged), fmt))
+    st[ax : ax + 1] = [st[ax] * max(a0.shape[ax], 1), st[ax]]
+    out = MF.strided_empty(r.shape, tuple(st), r.dtype, xp_of(r))
+    out[...] = r
+    return out
 
 
 def join_fast(tensors, dim, stack: bool):

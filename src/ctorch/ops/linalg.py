@@ -357,6 +357,15 @@ def linear(input, weight, bias=None):
     """y = x W^T + b (the functional behind nn.Linear)."""
     if input._a.ndim == 0:
         raise RuntimeError("linear: input must have at least one dimension")
+    if weight._a.ndim == 1:  # torch: input @ weight (a bias makes it addmm, which refuses)
+        if bias is not None:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        if input._a.shape[-1] != weight._a.shape[0]:
+            raise RuntimeError(
+                f"size mismatch, got input ({input._a.shape[0]}), mat "
+                f"({'x'.join(map(str, input._a.shape))}), vec ({weight._a.shape[0]})"
+            )
+        return input.matmul(weight)
     if input._a.shape[-1] != weight._a.shape[-1]:
         n = 1
         for s in input._a.shape[:-1]:

@@ -365,8 +365,13 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, x, t, weight, reduction):
         xa, ta = x._a, t._a
         xp = xp_of(xa)
-        if bool(((xa < 0) | (xa > 1)).any()):
+        # written so that NaN fails too, as torch's check does
+        if not bool(((xa >= 0) & (xa <= 1)).all()):
             raise RuntimeError("all elements of input should be between 0 and 1")
+        if not bool(((ta >= 0) & (ta <= 1)).all()):
+            raise RuntimeError("all elements of target should be between 0 and 1")
+        if weight is not None:
+            _check_weight_broadcast(weight._a.shape, xa.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             lx = xp.maximum(xp.log(xa), -100.0)
             l1x = xp.maximum(xp.log1p(-xa), -100.0)
@@ -431,6 +436,29 @@ def _bce_backward_graph(ctx, x, t, g):
             gt = gt * w
         gt = gt.expand(*t.shape)
     return gx, gt, None, None
+
+
+def _check_weight_broadcast(wshape, shape) -> None:
+    """torch's refusal of a loss weight that does not broadcast to the input's shape (or
+    would grow it)."""
+    nd = len(shape)
+    for k in range(1, len(wshape) + 1):
+        w, s = wshape[-k], shape[-k] if k <= nd else 1
+        if w != 1 and w != s:
+            if k > nd:
+                break
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {w} at {-k}! Mismatching "
+                f"argument at index 1 had torch.Size({list(wshape)}); but expected shape "
+                f"should be broadcastable to {list(shape)}"
+            )
+    if len(wshape) > nd or any(
+        w != 1 and w != s for w, s in zip(wshape[::-1], shape[::-1], strict=False)
+    ):
+        full = tuple(np.broadcast_shapes(tuple(wshape), tuple(shape)))
+        raise RuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}"
+        )
 
 
 def binary_cross_entropy(

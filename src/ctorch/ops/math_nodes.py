@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._backend import xp_of
+from .._memfmt import like_input
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
@@ -190,7 +191,7 @@ class ChannelShuffle(Function):
         ctx.k = c // g
         xp = xp_of(a)
         y = xp.ascontiguousarray(xp.swapaxes(a.reshape((n, g, c // g) + rest), 1, 2))
-        return _wrap(y.reshape(a.shape))
+        return Tensor._make(like_input(y.reshape(a.shape), a))  # channels-last stays so
 
     @staticmethod
     def backward(ctx, gy):

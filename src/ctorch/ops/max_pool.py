@@ -450,6 +450,12 @@ def _unpool_size(nd: int, in_size, k, s, p, output_size) -> tuple:
 def _max_unpool(nd: int, input, indices, kernel_size, stride, padding, output_size):
     """max_unpool{1,2,3}d: scatter the pooled values back to their argmax positions (flat
     indices within each plane/volume)."""
+    if indices._a.dtype != np.int64:
+        from .binary import _scalar_name
+
+        raise RuntimeError(
+            f"elements in indices should be type int64 but got: {_scalar_name(indices._a.dtype)}"
+        )
     unb = input._a.ndim == nd + 1
     if unb:
         input, indices = input.unsqueeze(0), indices.unsqueeze(0)

@@ -233,6 +233,10 @@ def batch_norm(
     statistics are updated in place: running = (1 - momentum) * running + momentum * batch,
     with the unbiased variance for running_var.  Otherwise the running statistics are used.
     """
+    if training and not eps > 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     return batch_norm_stats(
         input, running_mean, running_var, weight, bias, training, momentum, eps
     )[0]
@@ -414,6 +418,18 @@ def _ln_backward_graph(g, x, w, D, eps, nd, nx, nw, nb):
     return gx, gw, gb, None, None
 
 
+def _shape_arg(op: str, shape) -> None:
+    """torch's functional layer_norm / rms_norm take ``normalized_shape`` as a sequence of
+    ints only (the modules accept an int and make it a 1-tuple)."""
+    if not isinstance(shape, (tuple, list)) and not (
+        isinstance(shape, Tensor) or type(shape).__name__ == "Size"
+    ):
+        raise TypeError(
+            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(shape).__name__}"
+        )
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -444,8 +460,7 @@ def layer_norm(
         )
         if r is not None:
             return _wrap(r[0])
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
+    _shape_arg("layer_norm", normalized_shape)
     normalized_shape = tuple(int(s) for s in normalized_shape)
     xa = input._a
     nd = len(normalized_shape)
@@ -495,7 +510,8 @@ def instance_norm(
         rv = _wrap(xp_of(running_var._a).tile(running_var._a, N).astype(xa.dtype))
     w = weight.repeat(N) if weight is not None else None
     b = bias.repeat(N) if bias is not None else None
-    y = batch_norm(input.reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)
+    # torch views ``input.contiguous()``: a C-ordered result for a channels-last input too
+    y = batch_norm(input.contiguous().reshape(shp), rm, rv, w, b, use_input_stats, momentum, eps)
     if use_input_stats:
         with no_grad():
             if running_mean is not None:
@@ -512,6 +528,11 @@ def local_response_norm(
 ) -> Tensor:
     """Local response normalization across channels (composite, autograd through ops)."""
     dim = input.dim()
+    if dim < 3:
+        raise ValueError(
+            f"local_response_norm: expected 3D or higher dimensionality input (got {dim} "
+            "dimensions)"
+        )
     div = input * input
     if dim == 3:
         div = div.unsqueeze(1)
@@ -531,8 +552,7 @@ def rms_norm(
     input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
 ) -> Tensor:
     """x / sqrt(mean(x^2 over the trailing dims) + eps) * weight (composite)."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
+    _shape_arg("rms_norm", normalized_shape)
     nd = len(tuple(normalized_shape))
     if tuple(input.shape[input.dim() - nd :]) != tuple(normalized_shape):
         raise RuntimeError(

@@ -54,6 +54,11 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode) -> 
             f"{dh if kh // 2 < ph else dw}"
         )
     N, C, H, W = x.shape
+    if not C * H * W:  # torch: only the batch may be empty
+        raise RuntimeError(
+            f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+            f"input, but got:{list(x.shape)}"
+        )
     oh = _pool_out(H, kh, sh, ph, dh, ceil_mode)
     ow = _pool_out(W, kw, sw, pw, dw, ceil_mode)
     if oh < 1 or ow < 1:

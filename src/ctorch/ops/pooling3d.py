@@ -13,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import contiguous, xp_of
-from .._memfmt import like_input
+from .._memfmt import (
+    channels_last_3d,
+    elem_strides,
+    exact_format,
+    like_input,
+    suggest_memory_format,
+)
 from .._tensor import Tensor
 from .avg_pool import adaptive_avg_pool2d
 from .im2col import _batch_of_one, _ntuple
@@ -44,6 +50,13 @@ def _check5d(op: str, input: Tensor) -> bool:
 
 
 def _geometry3d(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    for i, n in enumerate(shape[1:]):
+        if n == 0:  # torch: only the batch may be empty
+            raise RuntimeError(
+                f"{op}(): Expected input's non-batch dimensions to have positive length, but "
+                f"input has a shape of {list(shape)} and non-batch dimension {i} has length "
+                "zero!"
+            )
     k = _ntuple(kernel_size, 3, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         s = k
@@ -203,13 +216,20 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     if _check5d("adaptive_avg_pool3d", input):
         return _batch_of_one(adaptive_avg_pool3d, input, output_size)
     o = _out3(output_size, input._a.shape[2:])
-    if min(o) < 0 or (min(o) == 0 and input.numel() > 0):
+    if min(o) < 0:
         raise RuntimeError(
             "adaptive_avg_pool3d: elements of output_size must be greater than or equal to 0 "
             f"but received {o}"
         )
+    if min(o) == 0:  # torch returns the empty result
+        n, c = input.shape[:2]
+        return input.sum((2, 3, 4), keepdim=True).expand(n, c, *o).contiguous()
     if o == (1, 1, 1) and input._a.dtype.kind in "fV":
-        return input.mean((2, 3, 4), keepdim=True)
+        r = input.mean((2, 3, 4), keepdim=True)
+        xa = input._a
+        if suggest_memory_format(xa.shape, elem_strides(xa)) is channels_last_3d:
+            r._a = exact_format(r._a, channels_last_3d)  # torch restrides it so
+        return r
     y = input
     for ax in (4, 3, 2):
         n = o[ax - 2]
@@ -250,11 +270,15 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices:
     xa = input._a[None] if unbatched else input._a
     D, H, W = xa.shape[2:]
     o = _out3(output_size, (D, H, W))
-    if min(o) <= 0:
+    if min(o) < 0:
         raise RuntimeError(
             f"adaptive_max_pool3d: elements of output_size must be greater than 0 but received {o}"
         )
-    if D % o[0] == 0 and H % o[1] == 0 and W % o[2] == 0:
+    if min(o) == 0:  # torch returns the empty result
+        xp = xp_of(xa)
+        ya = xp.empty(xa.shape[:2] + o, xa.dtype)
+        idx = xp.empty(xa.shape[:2] + o, np.int64)
+    elif D % o[0] == 0 and H % o[1] == 0 and W % o[2] == 0:
         k = (D // o[0], H // o[1], W // o[2])
         ya, idx = _maxpool3d_arrays(xa, k, k, (0, 0, 0), (1, 1, 1), o)
     else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _memfmt as MF
 from .. import _warnings
 from .._backend import contiguous, xp_of
 from .._tensor import Tensor
@@ -27,8 +28,21 @@ def flip(input, dims, *more):
     axes = dims_tuple(dims, input._a.ndim, "flip")
     xp = xp_of(input._a)
     return copy_op(
-        input, lambda a: xp.flip(a, axes).copy(), lambda g: g.flip(axes), "FlipBackward0"
+        input,
+        lambda a: _flip_array(xp, a, axes),
+        lambda g: g.flip(axes),
+        "FlipBackward0",
     )
+
+
+def _flip_array(xp, a, axes):
+    """``a`` flipped along ``axes`` into a new array laid out as ``empty_like(a)``
+    (torch's TensorIterator keeps a channels-last or permuted input's layout)."""
+    if MF.plain_c(a):
+        return xp.flip(a, axes).copy()
+    out = MF.empty_like_array(a, MF.preserve_format)
+    out[...] = xp.flip(a, axes)
+    return out
 
 
 def fliplr(input):
@@ -57,7 +71,8 @@ def roll(input, shifts, dims=None):
     neg = tuple(-s for s in shifts)
     return copy_op(
         input,
-        lambda a: contiguous(xp.roll(a, shifts, dims)),  # torch's roll is contiguous
+        # torch's roll: C order, or channels-last for a channels-last input
+        lambda a: MF.like_input(contiguous(xp.roll(a, shifts, dims)), a),
         lambda g: g.roll(neg, dims),
         "RollBackward0",
     )

@@ -79,6 +79,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             "documentation of affine_grid for details.",
         )
     N = size[0]
+    if theta.shape[0] != N:  # torch's bmm of the base grid by theta refuses it so
+        raise RuntimeError(
+            f"affine_grid: expected theta of batch size {N} (size[0]) but got {list(theta.shape)}"
+        )
     axes = [_base_coords(n, align_corners, theta.dtype) for n in spatial]  # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     # coordinate order is x (W), y (H)[, z (D)], then the homogeneous 1
@@ -214,6 +218,18 @@ def grid_sample(
         )
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    for d, n in enumerate(input.shape[2:]):
+        if n == 0:
+            raise RuntimeError(
+                "grid_sampler(): expected input to have non-empty spatial dimensions, but "
+                f"input has sizes {list(input.shape)} with dimension {d + 2} being empty"
+            )
+    if grid.dtype != input.dtype:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid of input's dtype {input.dtype}, but got {grid.dtype}"
+        )
+    if input.shape[0] == 0:  # an empty batch: the empty result (torch)
+        return input.new_zeros((0, input.shape[1], *grid.shape[1:-1]))
     from .sampling_nodes import GridSampler2D, GridSampler3D
 
     def fn(x, gr):
@@ -265,7 +281,8 @@ def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
     if mode == "nearest":
         flat, valid = taps([np.rint(c.detach().cpu()._a).astype(np.int64) for c in coords])
         # weight 1 (0 outside) that still depends on the grid: its gradient is zeros, as torch's
-        w = coords[0] * 0 + _wrap(valid.astype(dt)).to(input.device)
+        # (a non-finite coordinate is out of bounds: weight 0, not NaN)
+        w = coords[0].nan_to_num(0.0, 0.0, 0.0) * 0 + _wrap(valid.astype(dt)).to(input.device)
         return gather([flat], [w]).reshape(N, C, *out_sp)
     lows = [np.floor(c.detach().cpu()._a).astype(np.int64) for c in coords]
     fracs = [c - _wrap(lo.astype(dt)).to(input.device) for c, lo in zip(coords, lows, strict=True)]

@@ -174,22 +174,24 @@ def reshape(input, *shape):
 
 class _Copy(Function):
     """Generic copying op: forward maps the array to a new one, backward maps the gradient;
-    ``copy_op`` names its node (torch's ``FlipBackward0``, ``RollBackward0``, ...)."""
+    ``copy_op`` names its node (torch's ``FlipBackward0``, ``RollBackward0``, ...). The
+    callables come as keywords, so the node has one input, as torch's: ``next_functions``
+    and a hook's ``grad_inputs`` hold the tensor's entry alone."""
 
     _node_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x, fwd, bwd, name):
+    def forward(ctx, x, *, fwd, bwd):
         ctx.bwd = bwd
         return _wrap(fwd(x._a))
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.bwd(g), None, None, None
+        return (ctx.bwd(g),)
 
 
 def copy_op(x, fwd, bwd, node):
-    return _named(_Copy, node).apply(x, fwd, bwd, node)
+    return _named(_Copy, node).apply(x, fwd=fwd, bwd=bwd)
 
 
 def view_as(input, other):

@@ -13,6 +13,7 @@ pooling (``ops/avg_pool.py``).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,6 +100,24 @@ class ConstantPadFn(Function):
         return _wrap(gx), None, None
 
 
+class _PadGather(IndexSelect):
+    """One padded dimension's gather; the last one lays the result out in the input's
+    suggested memory format (``ref``), as torch's reflection / replication pads do
+    (channels-last in, channels-last out). The rest come as keywords: the node has one
+    input, as torch's pad nodes (``next_functions``, a hook's ``grad_inputs``)."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, index, ref=None):
+        y = IndexSelect.forward(ctx, x, dim, index)
+        if ref is not None:
+            y._a = MF.like_input(y._a, ref)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return (IndexSelect.backward(ctx, g)[0],)
+
+
 def _gather_index(n, lo, hi, mode):
     i = np.arange(-lo, n + hi)
     if mode == "reflect":
@@ -116,6 +135,14 @@ def pad(
     input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
 ) -> Tensor:
     """Pad the trailing dimensions: ``pad`` = (left_last, right_last, left_prev, ...)."""
+    for i, p in enumerate(pad):
+        if not isinstance(p, numbers.Integral) and not (
+            isinstance(p, Tensor) and not p.is_floating_point()
+        ):
+            raise TypeError(
+                "pad(): argument 'pad' (position 2) must be tuple of ints, but found element of "
+                f"type {type(p).__name__} at pos {i}"
+            )
     pad = [int(p) for p in pad]
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -144,7 +171,19 @@ def pad(
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
+    if mode != "circular" and 0 in input._a.shape[nd - npad - 1 :]:
+        raise RuntimeError(
+            f"{mode} pad: Expected {npad + 1}D or {npad + 2}D (batch mode) tensor with possibly "
+            "0 batch size and other non-zero dimensions for input, but got: "
+            f"{list(input.shape)}"
+        )
     y = input
+    # circular padding is a composite of slices in torch: C order; the others keep the
+    # input's channels-last layout
+    ref = None if mode == "circular" or input._a.flags.c_contiguous else input._a
+    last = max((k for k in range(npad) if pad[2 * k] or pad[2 * k + 1]), default=-1)
+    if last < 0:  # nothing to pad: torch still returns a new tensor, never the input
+        return input.clone()
     for k in range(npad):
         d = nd - 1 - k
         lo, hi = pad[2 * k], pad[2 * k + 1]
@@ -166,7 +205,8 @@ def pad(
         it = _wrap(idx.astype(np.int64))
         if type(input._a) is not np.ndarray:
             it = it.to(input.device)
-        y = _named(IndexSelect, _PAD_NODE[mode].format(npad)).apply(y, d, it)
+        node = _named(_PadGather, _PAD_NODE[mode].format(npad))
+        y = node.apply(y, dim=d, index=it, ref=ref if k == last else None)
     return y
 
 
@@ -281,6 +321,13 @@ def _aa_taps(n_in, n_out, align_corners, scale, cubic):
     return idx, w
 
 
+def _int_size(s) -> bool:
+    """An output size torch's interpolate takes: an integer, or an integer tensor."""
+    if isinstance(s, Tensor):
+        return not s.is_floating_point()
+    return isinstance(s, numbers.Integral)
+
+
 def interpolate(
     input: Tensor,
     size=None,
@@ -296,7 +343,16 @@ def interpolate(
     trilinear (5-D), area.
     """
     nd = input._a.ndim - 2
-    if nd < 1:
+    if size is not None:
+        sizes = size if isinstance(size, (list, tuple)) else (size,)
+        if not all(_int_size(s) for s in sizes):
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                f"Tuple[int, int, int], but got size with types {[type(s) for s in sizes]}"
+            )
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if nd < 1 or nd > 3:
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
             f"{nd + 2}D) for the modes: nearest | linear | bilinear | bicubic | "
@@ -437,6 +493,8 @@ def _check_3d(op: str, input: Tensor) -> None:
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     _check_3d("pixel_shuffle", input)
     *lead, c, h, w = input.shape
     if c % (r * r):
@@ -451,7 +509,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
     def fwd(a):  # one copy, one node (torch's PixelShuffleBackward0)
         y = a.reshape(*lead, oc, r, r, h, w).transpose(perm)
-        return contiguous(y.reshape(*lead, oc, h * r, w * r))
+        # torch: the input's suggested memory format (channels-last stays so)
+        return MF.like_input(contiguous(y.reshape(*lead, oc, h * r, w * r)), a)
 
     return copy_op(input, fwd, lambda g: pixel_unshuffle(g, r), "PixelShuffleBackward0")
 
@@ -459,6 +518,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     _check_3d("pixel_unshuffle", input)
     *lead, c, h, w = input.shape
     if h % r or w % r:
@@ -471,6 +532,6 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
     def fwd(a):
         y = a.reshape(*lead, c, h // r, r, w // r, r).transpose(perm)
-        return y.reshape(*lead, c * r * r, h // r, w // r)
+        return MF.like_input(y.reshape(*lead, c * r * r, h // r, w // r), a)
 
     return copy_op(input, fwd, lambda g: pixel_shuffle(g, r), "PixelUnshuffleBackward0")

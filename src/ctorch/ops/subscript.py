@@ -8,7 +8,6 @@ index_select/add/fill/copy) stay there, sorting and selection by value live in `
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -363,10 +362,8 @@ def masked_fill(input, mask, value):
     elif input._a.dtype.kind in "iub" and isinstance(value, float):
         if input._a.dtype.kind == "b":
             value = bool(value)
-        elif not math.isfinite(value):  # torch: NaN/inf do not fit any integer type
-            value = D.checked_int(2**64, input._a.dtype)  # (raises torch's overflow error)
-        else:
-            value = int(value)
+        else:  # torch: a float that fits no value of the type (NaN, inf, -1.0 into uint8)
+            value = int(D.checked_int(value, input._a.dtype))  # raises c10's overflow error
     value = D.checked_int(value, input._a.dtype)
     same_shape = mask._a.shape == input._a.shape
     if not same_shape:

@@ -443,6 +443,8 @@ def hardswish(input):
 
 
 def logsigmoid(input):
+    if input._a.ndim > 1 and not input._a.flags.c_contiguous:
+        input = input.contiguous()  # torch's log_sigmoid_forward: a C-ordered result always
     return _param_call("logsigmoid", input, 0.0, 0.0)
 
 
