@@ -369,10 +369,14 @@ RAISES = [
 
 @pytest.mark.parametrize(("name", "expr", "exc", "match"), RAISES, ids=[c[0] for c in RAISES])
 def test_refused_as_torch(name, expr, exc, match):
+    """torch and ctorch raise the same type; ctorch's message says what torch's usually does
+    (torch's own wording can depend on its code path: embedding_bag's bounds check reads
+    'Expected i < index_size' on another path, seen after other tests changed its threads)."""
     for m in _LIBS:
         with pytest.raises(exc) as e:
             expr(m)
-        assert match in str(e.value), (m.__name__, str(e.value))
+        if m is ctorch:
+            assert match in str(e.value), (m.__name__, str(e.value))
 
 
 # ------------------------------------------------------------------ values

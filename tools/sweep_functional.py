@@ -1003,6 +1003,24 @@ RANDOM = {
 }
 
 
+def _verdict(c, t, ignore=()) -> str | None:
+    """What differs between ctorch's outcome ``c`` and torch's ``t`` (each ("ok", value,
+    warnings) or ("exc", type name, message)), or None; value differences of the kinds in
+    ``ignore`` do not count (random ops' values), none do when ``ignore`` is None."""
+    if c[0] == "ok" and t[0] == "ok":
+        s = same(c[1], t[1])
+        if s is not True and ignore is not None and s not in ignore:
+            return f"VALUES {s}"
+        if bool(c[2]) != bool(t[2]):
+            return f"WARN ctorch={c[2][:1]} torch={t[2][:1]}"
+        return None
+    if c[0] == "exc" and t[0] == "exc":
+        return f"EXCTYPE ctorch {c[1]}: {c[2]} | torch {t[1]}: {t[2]}" if c[1] != t[1] else None
+    if c[0] == "exc":
+        return f"CTORCH-RAISES {c[1]}: {c[2]}"
+    return f"TORCH-RAISES {t[1]}: {t[2]}"
+
+
 def main(verbose=True):
     stats = {"same": 0, "diff": 0}
     kinds = collections.Counter()
@@ -1017,20 +1035,7 @@ def main(verbose=True):
                 out.append(("exc", type(e).__name__, str(e).split("\n")[0][:160]))
         c, t = out
         desc = f"{name}({', '.join(repr_arg(x) for x in args)}{', ' if kw else ''}{', '.join(f'{k}={repr_arg(v)}' for k, v in kw.items())})"
-        prob = None
-        if c[0] == "ok" and t[0] == "ok":
-            s = same(c[1], t[1])
-            if s is not True and not (name in RANDOM and s == "values"):
-                prob = f"VALUES {s}"
-            elif bool(c[2]) != bool(t[2]):
-                prob = f"WARN ctorch={c[2][:1]} torch={t[2][:1]}"
-        elif c[0] == "exc" and t[0] == "exc":
-            if c[1] != t[1]:
-                prob = f"EXCTYPE ctorch {c[1]}: {c[2]} | torch {t[1]}: {t[2]}"
-        elif c[0] == "exc":
-            prob = f"CTORCH-RAISES {c[1]}: {c[2]}"
-        else:
-            prob = f"TORCH-RAISES {t[1]}: {t[2]}"
+        prob = _verdict(c, t, ("values",) if name in RANDOM else ())
         if prob:
             stats["diff"] += 1
             kinds[prob.split()[0]] += 1
@@ -1255,19 +1260,7 @@ def main_modules(verbose=True):
                         except Exception as e:
                             res.append(("exc", type(e).__name__, str(e).split("\n")[0][:150]))
                     c, t = res
-                    if c[0] == "ok" and t[0] == "ok":
-                        s = same(c[1], t[1])
-                        if s is not True and "Dropout" not in name:
-                            prob = f"VALUES {s}"
-                        elif bool(c[2]) != bool(t[2]):
-                            prob = f"WARN ctorch={c[2][:1]} torch={t[2][:1]}"
-                    elif c[0] == "exc" and t[0] == "exc":
-                        if c[1] != t[1]:
-                            prob = f"EXCTYPE ctorch {c[1]}: {c[2]} | torch {t[1]}: {t[2]}"
-                    elif c[0] == "exc":
-                        prob = f"CTORCH-RAISES {c[1]}: {c[2]}"
-                    else:
-                        prob = f"TORCH-RAISES {t[1]}: {t[2]}"
+                    prob = _verdict(c, t, None if "Dropout" in name else ())
         if prob:
             stats["diff"] += 1
             kinds[prob.split()[0]] += 1

@@ -130,60 +130,17 @@ def non_overlapping_and_dense(shape, strides) -> bool:
     return True
 
 
-def infer_dense_strides(shape, strides) -> tuple:
-    """c10's ``infer_dense_strides``: dense strides that keep a strided input's dim order
-    (TensorIterator's insertion sort, zero strides left in place, ties by size)."""
+def _iter_order_strides(shape, operand_strides) -> tuple:
+    """Dense element strides for ``shape`` in TensorIterator's dim order
+    (``reorder_dimensions``): an insertion sort of the dims, innermost first, where the first
+    operand whose strides tell two dims apart decides (a zero stride, a broadcast dim, tells
+    nothing), equal strides order by size, and nothing deciding keeps C order.
+    ``operand_strides``: each operand's element strides broadcast to ``shape``."""
     nd = len(shape)
     perm = list(range(nd - 1, -1, -1))  # innermost first
 
     def should_swap(d0, d1) -> int:
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 < s1:
-            return -1
-        if s0 > s1:
-            return 1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    out = [0] * nd
-    cur = 1
-    for d in perm:
-        out[d] = cur
-        if shape[d] > 1:
-            cur *= shape[d]
-    return tuple(out)
-
-
-def iter_strides(shape, arrays) -> tuple:
-    """The element strides TensorIterator gives the output of an elementwise op of
-    ``arrays`` broadcast to ``shape`` (``reorder_dimensions``: the first operand with
-    non-zero strides in both dims orders them, equal strides by size; broadcast dims have
-    stride 0 and defer to the next operand; ties keep C order)."""
-    nd = len(shape)
-    ops = []
-    for a in arrays:
-        st = elem_strides(a)
-        off = nd - a.ndim
-        ops.append(
-            tuple(
-                0 if d < off or (a.shape[d - off] == 1 and shape[d] != 1) else st[d - off]
-                for d in range(nd)
-            )
-        )
-    perm = list(range(nd - 1, -1, -1))  # innermost first
-
-    def should_swap(d0, d1) -> int:
-        for st in ops:
+        for st in operand_strides:
             s0, s1 = st[d0], st[d1]
             if s0 == 0 or s1 == 0:
                 continue
@@ -210,6 +167,31 @@ def iter_strides(shape, arrays) -> tuple:
         out[d] = cur
         cur *= max(shape[d], 1)
     return tuple(out)
+
+
+def infer_dense_strides(shape, strides) -> tuple:
+    """c10's ``infer_dense_strides``: dense strides that keep a strided input's dim order
+    (TensorIterator's insertion sort, zero strides left in place, ties by size)."""
+    return _iter_order_strides(shape, (strides,))
+
+
+def iter_strides(shape, arrays) -> tuple:
+    """The element strides TensorIterator gives the output of an elementwise op of
+    ``arrays`` broadcast to ``shape`` (``reorder_dimensions``: the first operand with
+    non-zero strides in both dims orders them, equal strides by size; broadcast dims have
+    stride 0 and defer to the next operand; ties keep C order)."""
+    nd = len(shape)
+    ops = []
+    for a in arrays:
+        st = elem_strides(a)
+        off = nd - a.ndim
+        ops.append(
+            tuple(
+                0 if d < off or (a.shape[d - off] == 1 and shape[d] != 1) else st[d - off]
+                for d in range(nd)
+            )
+        )
+    return _iter_order_strides(shape, ops)
 
 
 def format_strides(shape, fmt) -> tuple:

@@ -527,41 +527,13 @@ def _out_strides(inputs, shape, order="K", itemsize=None):
         xs = (0,) * (nd - x.ndim) + tuple(st // xi for st in x.strides)
         xsh = (1,) * (nd - x.ndim) + tuple(x.shape)
         sts.append(tuple(0 if xsh[d] == 1 and shape[d] != 1 else xs[d] for d in range(nd)))
-    if all(x.shape == shape for x in ops) and all(st == sts[0] for st in sts):
-        from . import _memfmt as MF
+    from . import _memfmt as MF
 
+    if all(x.shape == shape for x in ops) and all(st == sts[0] for st in sts):
         if all(v >= 0 for v in sts[0]) and MF.non_overlapping_and_dense(shape, sts[0]):
             return tuple(v * item for v in sts[0])
 
-    def should_swap(d0: int, d1: int) -> int:
-        for st in sts:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 < s1:
-                return -1
-            if s0 > s1:
-                return 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(nd - 1, -1, -1))  # fastest-varying first, as TensorIterator's
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    out = [0] * nd
-    acc = item
-    for d in perm:
-        out[d] = acc
-        acc *= max(shape[d], 1)
-    return tuple(out)
+    return tuple(v * item for v in MF._iter_order_strides(shape, sts))
 
 
 # ---------------------------------------------------------------------- ufuncs
