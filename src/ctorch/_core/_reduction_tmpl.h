@@ -62,6 +62,10 @@ CT_SIMD static void FN(ct_bsum4)(const T *x, ct_i stride, ct_i n, double *out)
     const T *x0 = x, *x1 = x + stride, *x2 = x + 2 * stride, *x3 = x + 3 * stride;
     ct_i i0 = 0;
     for (; i0 + CT_LANES <= n; i0 += CT_LANES) {
+        CT_PREFETCH(x0, i0);
+        CT_PREFETCH(x1, i0);
+        CT_PREFETCH(x2, i0);
+        CT_PREFETCH(x3, i0);
         _Pragma("omp simd")
         for (int l = 0; l < CT_LANES; ++l) {
             a0[l] += (double)x0[i0 + l];
