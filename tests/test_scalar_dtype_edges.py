@@ -622,3 +622,21 @@ def test_float_written_into_integer_tensor_as_torch(dtn, v, op):
             f(ctorch, getattr(ctorch, dtn), v)
         return
     assert f(ctorch, getattr(ctorch, dtn), v).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("v", [2**63, -(2**63) - 1, 2**64, 2**70])
+@pytest.mark.parametrize("dtn", ["int64", "uint8", "float32", "bool"])
+@pytest.mark.parametrize("rg", [False, True])
+def test_setitem_python_int_outside_int64_is_value_error(v, dtn, rg):
+    """torch's __setitem__ unpacks a Python int as a C long long: one outside int64 is its
+    ValueError whatever the tensor's dtype (fill_ and the ops raise OverflowError instead)."""
+    rg = rg and dtn == "float32"
+    t = ctorch.zeros(2, dtype=getattr(ctorch, dtn), requires_grad=rg)
+    t = t.clone() if rg else t
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        t[0] = v
+    if torch is not None:
+        tt = torch.zeros(2, dtype=getattr(torch, dtn), requires_grad=rg)
+        tt = tt.clone() if rg else tt
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            tt[0] = v

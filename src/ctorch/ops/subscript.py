@@ -309,6 +309,9 @@ def setitem(self: Tensor, idx, value) -> None:
     index, adv = _conv_index(idx, a)
     if isinstance(value, Tensor):
         check_same_device("__setitem__", self, value)
+    elif type(value) is int and not -(2**63) <= value < 2**63:
+        # torch's __setitem__ unpacks a Python int as a C long long, for any dtype
+        raise ValueError("Overflow when unpacking long long")
     elif not isinstance(value, (numbers.Number, np.generic)):
         value = as_tensor_arg(value, self, "__setitem__")
     # The grad-mode test stays: it picks the in-place machinery (autograd.inplace, which
