@@ -264,17 +264,30 @@ _C_INT_NAMES = {
 def _int_range(v, dt):
     """np.iinfo of ``dt`` when ``v`` is a Python int outside it (the two conversions below
     have work to do), else None."""
-    if type(v) is not int:
+    if type(v) is not int or dt.kind not in "iu":
         return None
-    info = _IINFO.get(dt)
-    if info is None:
-        if dt.kind not in "iu":
-            return None
-        info = _IINFO[dt] = np.iinfo(dt)  # (np.iinfo costs ~2 us a call: cached per dtype)
+    info = _iinfo(dt)
     return None if info.min <= v <= info.max else info
 
 
 _IINFO: dict = {}
+
+
+def _iinfo(dt):
+    """np.iinfo(dt) of an integer dtype, cached (np.iinfo costs ~2 us a call)."""
+    info = _IINFO.get(dt)
+    if info is None:
+        info = _IINFO[dt] = np.iinfo(dt)
+    return info
+
+
+def _check_parser_int(v) -> None:
+    """torch's argument parser refuses a Python int outside [-2**63, 2**64), whatever the
+    dtype it goes to: its OverflowError."""
+    if type(v) is int and not -(2**63) <= v < 2**64:
+        if v < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        raise OverflowError("int too big to convert")
 
 
 def wrap_int(v, dt):
@@ -283,10 +296,7 @@ def wrap_int(v, dt):
     ``int8 > 200`` compares with -56), where NumPy 2 refuses it (OverflowError). ``v`` as it
     is when it fits or ``dt`` is not an integer dtype; outside [-2**63, 2**64), whatever the
     dtype (a float one too), the OverflowError of torch's argument parser."""
-    if type(v) is int and not -(2**63) <= v < 2**64:
-        if v < 0:
-            raise OverflowError("can't convert negative int to unsigned")
-        raise OverflowError("int too big to convert")
+    _check_parser_int(v)
     if _int_range(v, dt) is None:
         return v
     return np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(dt)[()]
@@ -318,10 +328,7 @@ def checked_int(v, dt):
     c10's ``overflows`` allows); else torch's overflow error.  Anything else (floats, bool
     dtypes) comes back unchanged. A Python number into a floating ``dt`` past its range
     raises as torch does (``_check_float_range``)."""
-    if type(v) is int and not -(2**63) <= v < 2**64:  # torch's argument parser refuses it
-        raise OverflowError(
-            "can't convert negative int to unsigned" if v < 0 else "int too big to convert"
-        )
+    _check_parser_int(v)
     if dt.kind in "fV" and (type(v) is float or type(v) is int):
         _check_float_range(v, dt)
         return v
@@ -329,9 +336,7 @@ def checked_int(v, dt):
         # c10's overflows() for a double into an integer type, compared in double: NaN, inf
         # and values past the range (for an unsigned type any negative one) are refused;
         # the rest truncate toward zero, as NumPy's cast does
-        info = _IINFO.get(dt)
-        if info is None:
-            info = _IINFO[dt] = np.iinfo(dt)
+        info = _iinfo(dt)
         if v == v and float(info.min) <= v <= float(info.max):
             return v
         name = _C_INT_NAMES.get(dt.name, dt.name)

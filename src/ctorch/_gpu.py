@@ -7,6 +7,8 @@ import contextlib
 
 import numpy as np
 
+from ._meta import MetaArray
+
 _state = {"cupy": None, "error": None}
 
 
@@ -60,7 +62,7 @@ def to_device(a, device):
 
         raise unsupported(device.type)
     cp = cupy()
-    if type(a).__name__ == "MetaArray":
+    if type(a) is MetaArray:
         a.get()  # torch: NotImplementedError "Cannot copy out of meta tensor; no data!"
     with on(device):
         if type(a) is not np.ndarray and a.device.id == cp.cuda.runtime.getDevice():

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ._backend import xp_of
+from ._backend import meta_xp, xp_of
 
 
 class memory_format:
@@ -175,23 +175,29 @@ def infer_dense_strides(shape, strides) -> tuple:
     return _iter_order_strides(shape, (strides,))
 
 
-def iter_strides(shape, arrays) -> tuple:
-    """The element strides TensorIterator gives the output of an elementwise op of
-    ``arrays`` broadcast to ``shape`` (``reorder_dimensions``: the first operand with
-    non-zero strides in both dims orders them, equal strides by size; broadcast dims have
-    stride 0 and defer to the next operand; ties keep C order)."""
+def broadcast_elem_strides(shape, arrays) -> list:
+    """Each array's element strides broadcast to ``shape``: 0 on the dims it is broadcast
+    along (leading ones it lacks, and its size-1 dims where ``shape`` is larger)."""
     nd = len(shape)
-    ops = []
+    out = []
     for a in arrays:
         st = elem_strides(a)
         off = nd - a.ndim
-        ops.append(
+        out.append(
             tuple(
                 0 if d < off or (a.shape[d - off] == 1 and shape[d] != 1) else st[d - off]
                 for d in range(nd)
             )
         )
-    return _iter_order_strides(shape, ops)
+    return out
+
+
+def iter_strides(shape, arrays) -> tuple:
+    """The element strides TensorIterator gives the output of an elementwise op of
+    ``arrays`` broadcast to ``shape`` (``reorder_dimensions``: the first operand with
+    non-zero strides in both dims orders them, equal strides by size; broadcast dims have
+    stride 0 and defer to the next operand; ties keep C order)."""
+    return _iter_order_strides(shape, broadcast_elem_strides(shape, arrays))
 
 
 def format_strides(shape, fmt) -> tuple:
@@ -257,7 +263,7 @@ def strided_empty(shape, strides, dtype, xp=np):
     if strides is None:
         return xp.empty(shape, dtype=dtype)
     dtype = np.dtype(dtype)
-    if xp is not np and xp.__class__.__name__ == "_MetaXP":  # the meta device: no storage
+    if xp is meta_xp:  # the meta device: no storage
         return xp.empty(shape, dtype=dtype, strides=tuple(s * dtype.itemsize for s in strides))
     n = math.prod(shape)
     flat = xp.empty(n, dtype=dtype)

@@ -520,15 +520,9 @@ def _out_strides(inputs, shape, order="K", itemsize=None):
     item = itemsize if itemsize is not None else (first.itemsize if first is not None else 1)
     if order == "C" or nd == 0 or not ops:
         return _c_strides(shape, item)
-    # each operand's element strides broadcast to ``shape`` (0 on broadcast dims)
-    sts = []
-    for x in ops:
-        xi = x.itemsize
-        xs = (0,) * (nd - x.ndim) + tuple(st // xi for st in x.strides)
-        xsh = (1,) * (nd - x.ndim) + tuple(x.shape)
-        sts.append(tuple(0 if xsh[d] == 1 and shape[d] != 1 else xs[d] for d in range(nd)))
-    from . import _memfmt as MF
+    from . import _memfmt as MF  # (it imports _backend, which imports this module)
 
+    sts = MF.broadcast_elem_strides(shape, ops)  # (0 on broadcast dims)
     if all(x.shape == shape for x in ops) and all(st == sts[0] for st in sts):
         if all(v >= 0 for v in sts[0]) and MF.non_overlapping_and_dense(shape, sts[0]):
             return tuple(v * item for v in sts[0])

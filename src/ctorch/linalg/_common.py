@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import MetaArray, NoMetaImpl
 from .._tensor import Tensor
 from ..ops._util import SCALAR_TYPE_NAMES, return_type
 from ..ops._util import conj_if_complex as cj
@@ -50,9 +51,7 @@ def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
 
 def check_cpu(op: str, a: Any) -> None:
     if type(a) is not np.ndarray:
-        if type(a).__name__ == "MetaArray":
-            from .._meta import NoMetaImpl
-
+        if type(a) is MetaArray:
             raise NoMetaImpl(f"{op}: ctorch.linalg's LAPACK functions have no meta implementation")
         raise RuntimeError(
             f"{op}: ctorch.linalg runs on the CPU (NumPy/SciPy LAPACK) only; got a tensor on "

@@ -11,12 +11,11 @@ from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._util import as_tensor_arg, check_same_device
-from .binary import _g, _lhs, _meta, _operand, _res_dtype
+from .binary import _g, _lhs, _meta, _operand, _out, _res_dtype
 
 _wrap = Tensor._make
 _nd = np.ndarray
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_maximum, _minimum = np.maximum, np.minimum
 # NumPy's clip ufunc (np.clip is a Python wrapper around it): one pass, and torch's
 # clamp on floats exactly: x stays unless a bound lies strictly beyond it (clamp(0.0,
 # max=-0.0) is 0.0; np.minimum gives -0.0), NaN in x or a bound gives NaN
@@ -119,16 +118,10 @@ def _logic(name, uf):
         xp = xp_of(input._a)
         o = other._a if isinstance(other, Tensor) else other
         r = _wrap(xp.asarray(getattr(xp, uf)(input._a, o)))
-        return r if out is None else _logic_out(out, r)
+        return r if out is None else _out(out, r)
 
     f.__name__ = name
     return f
-
-
-def _logic_out(out, r):
-    from .binary import _out
-
-    return _out(out, r)
 
 
 logical_and = _logic("logical_and", "logical_and")
@@ -140,7 +133,7 @@ def logical_not(input, *, out=None):
     # one argument: a second positional one used to reach NumPy's ufunc as its ``out`` and
     # overwrote that tensor (torch: TypeError, ``out`` is keyword-only)
     r = _wrap(xp_of(input._a).logical_not(input._a))
-    return r if out is None else _logic_out(out, r)
+    return r if out is None else _out(out, r)
 
 
 def _bitwise(name, uf):

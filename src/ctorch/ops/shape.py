@@ -478,7 +478,7 @@ def clone(input, *, memory_format=None):
     and a strided one's dim order (torch's ``empty_like`` rules)."""
     if memory_format is None:
         if not (state.enabled and input._rg) and _fn_mod._autocast is None:
-            return _wrap(_clone_preserve(input._a))  # nothing to record: 1.9 -> 1.0 us
+            return _wrap(_clone_preserve(input._a))  # nothing to record: 1.9 -> 1.2 us
         return copy_op(input, _clone_preserve, _identity, "CloneBackward0")
     fmt = MF.as_format(memory_format)
     if fmt is not MF.preserve_format:
