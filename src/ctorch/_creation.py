@@ -415,6 +415,12 @@ def from_dlpack(ext) -> Tensor:
     return _wrap(cupy.from_dlpack(ext))
 
 
+def _pos_zero(v) -> bool:
+    """A zero ``v`` without a negative sign on its real or imaginary part."""
+    z = complex(v)
+    return math.copysign(1.0, z.real) > 0 and math.copysign(1.0, z.imag) > 0
+
+
 def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     shape = _size(size, op)
     dt = _np_dtype(dtype, default)
@@ -436,7 +442,8 @@ def _filled(size, fill, dtype, device, requires_grad, op, default=None):
     a = (
         np.empty(shape, dt)
         if fill is None
-        else (np.zeros(shape, dt) if fill == 0 else np.full(shape, fill, dt))
+        # (np.zeros only for a zero that is not -0.0: full(s, -0.0) keeps the sign, as torch)
+        else (np.zeros(shape, dt) if fill == 0 and _pos_zero(fill) else np.full(shape, fill, dt))
     )
     t = _wrap(a)
     if device is not None and as_device(device).type != "cpu":

@@ -110,7 +110,7 @@ CT_INLINE float ct_tanh_f32(float x)
     p = p * z - 5.37397155531e-2f;
     p = p * z + 1.33314422036e-1f;
     p = p * z - 3.33332819422e-1f;
-    float small = p * z * x + x;
+    float small = copysignf(p * z * x + x, x); /* (the sign: tanh(-0.0) is -0.0) */
     float e = ct_exp_f32(ax + ax);
     float big = 1.0f - 2.0f / (e + 1.0f);
     big = x < 0.0f ? -big : big;

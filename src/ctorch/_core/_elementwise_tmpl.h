@@ -9,8 +9,11 @@
 #define LM(name) CT_X(name, LMS)
 #define C(v) ((T)(v))
 
-CT_INLINE T FN(ct_max_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a > b ? a : b)); }
-CT_INLINE T FN(ct_min_nan)(T a, T b) { return (a != a) ? a : ((b != b) ? b : (a < b ? a : b)); }
+/* NaN-propagating max/min; on a tie (+0.0 against -0.0) the first operand, as torch's
+ * fmax/fmin and its scalar maximum/minimum loop (torch's AVX lanes give the second: a result
+ * that depends on the element's position, so we keep one rule) */
+CT_INLINE T FN(ct_max_nan)(T a, T b) { return (a != a) ? a : ((b != b || b > a) ? b : a); }
+CT_INLINE T FN(ct_min_nan)(T a, T b) { return (a != a) ? a : ((b != b || b < a) ? b : a); }
 CT_INLINE T FN(ct_sigmoid)(T v) { return C(1) / (C(1) + FN(ct_exp)(-v)); }
 CT_INLINE T FN(ct_sign)(T v) { return (v > C(0) ? C(1) : C(0)) - (v < C(0) ? C(1) : C(0)); }
 

@@ -34,6 +34,7 @@ from .binary import (  # noqa: F401 - the op codes are part of this module's int
     _out,
     _res_dtype,
     binary_arrays,
+    keep_first_on_ties,
 )
 from .compare import where
 from .division import div
@@ -353,7 +354,9 @@ def _extremum(name: str, fn_cls, op: int):
     """``maximum``/``minimum``: the elementwise extreme (``op``, NaN propagating) of a tensor
     and a tensor or scalar on its device; the ``fn_cls`` node when a gradient is needed."""
 
-    def extremum(input, other):
+    def extremum(input, other, *, out=None):
+        if out is not None:
+            return _out(out, extremum(input, other))
         a, b = _lhs(input, other, name)
         if not isinstance(b, Tensor):
             b = as_tensor_arg(b, a, name)
@@ -370,12 +373,16 @@ maximum = _extremum("maximum", MaxMin, MAX)
 minimum = _extremum("minimum", _Minimum, MIN)
 
 
-def fmax(input, other):
+def fmax(input, other, *, out=None):
+    if out is not None:
+        return _out(out, fmax(input, other))
     a, b = _lhs(input, other, "fmax")
     return _fm(a, b, "fmax")
 
 
-def fmin(input, other):
+def fmin(input, other, *, out=None):
+    if out is not None:
+        return _out(out, fmin(input, other))
     a, b = _lhs(input, other, "fmin")
     return _fm(a, b, "fmin")
 
@@ -393,7 +400,10 @@ def _fm(a, b, name):
         with np.errstate(invalid="ignore"):
             keep = (aa >= ba if name == "fmax" else aa <= ba) | xp.isnan(ba)
         return ctorch.where(_wrap(keep), a.to(D.from_numpy_dtype(dt)), b.to(D.from_numpy_dtype(dt)))
-    return _wrap(getattr(xp, name)(_operand(a, dt), _operand(b, dt)))
+    p, q = _operand(a, dt), _operand(b, dt)
+    r = getattr(xp, name)(p, q)
+    keep_first_on_ties(xp, r, p, q)
+    return _wrap(r)
 
 
 def binary_inplace(self: Tensor, op: int, other, name: str):

@@ -209,6 +209,8 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         r = np.asarray(r, dtype=dt)
     elif r.dtype != dt:
         r = r.astype(dt)
+    if (op == MAX or op == MIN) and dt.kind not in "biu":
+        keep_first_on_ties(xp, r, p, q)
     if op == POW and not reverse and dt.kind in "fV" and hasattr(yb, "shape") and out is None:
         # NumPy's power takes sqrt for an exponent of 0.5, so (-inf) ** 0.5 is NaN; torch's
         # tensor ** tensor is C's pow (and so is our kernel): +inf
@@ -216,6 +218,15 @@ def binary_arrays(op: int, a, b, reverse: bool = False, out=None):
         if fix.any():
             r = xp.where(fix, xp.asarray(np.inf, dtype=dt), r)
     return r
+
+
+def keep_first_on_ties(xp, r, p, q) -> None:
+    """Where ``p == q`` (+0.0 against -0.0), write ``p`` into the max/min result ``r``: the
+    first operand, as the CPU kernels' ``ct_max_nan`` and torch's fmax/fmin. NumPy's
+    maximum/minimum return the second for float32/float64/bfloat16 and the first for float16,
+    and its fmax/fmin either, by the element's position."""
+    with np.errstate(invalid="ignore"):
+        xp.copyto(r, p, where=(p == q))
 
 
 def _int_pow(xp, base, e, dt, out=None):

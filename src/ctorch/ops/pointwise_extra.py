@@ -331,13 +331,13 @@ def _erfinv_array(x: Any) -> Any:
         try:
             from scipy.special import erfinv as sp_erfinv
 
-            return sp_erfinv(x64)
+            return _odd_zero(sp_erfinv(x64), x64)
         except ImportError:
             pass
     else:  # pragma: no cover - GPU
         import cupyx.scipy.special as sp
 
-        return sp.erfinv(x64)
+        return _odd_zero(sp.erfinv(x64), x64)
     with np.errstate(all="ignore"):
         w = -np.log((1.0 - x64) * (1.0 + x64))
         small = w < 5.0
@@ -392,7 +392,13 @@ def _erfinv_array(x: Any) -> Any:
         y = np.where(x64 == 1.0, np.inf, y)
         y = np.where(x64 == -1.0, -np.inf, y)
         y = np.where(np.abs(x64) > 1.0, np.nan, y)
-    return y
+    return _odd_zero(y, x64)
+
+
+def _odd_zero(y: Any, x: Any) -> Any:
+    """erfinv is odd: erfinv(-0.0) is -0.0, as torch's (SciPy's and the refinement give +0.0)."""
+    xp = xp_of(y)
+    return xp.where(x == 0, x, y)
 
 
 class Erfinv(Function):

@@ -27,11 +27,19 @@ def _scan(fn, a, ax, dt=None):
     dt = a.dtype if dt is None else np.dtype(dt)
     if dt.kind in "fV" and dt.itemsize < 8:  # (inf / inf - inf = NaN silently: as torch)
         return fp_quiet(_scan_wide, fn, a, ax, dt)
-    return fp_quiet(fn, a, axis=ax, dtype=dt)
+    return _plus_zero(fn, fp_quiet(fn, a, axis=ax, dtype=dt))
 
 
 def _scan_wide(fn, a, ax, dt):
-    return fn(a, axis=ax, dtype=np.float64).astype(dt)
+    return _plus_zero(fn, fn(a, axis=ax, dtype=np.float64)).astype(dt)
+
+
+def _plus_zero(fn, r):
+    """torch's cumsum starts from +0.0, so -0.0 inputs sum to +0.0; NumPy's first element is
+    the input's own -0.0 (and -0.0 + -0.0 stays -0.0). Adding +0.0 gives torch's signs."""
+    if fn.__name__ == "cumsum" and r.dtype.kind in "fc":
+        r += 0.0
+    return r
 
 
 class Cumsum(Function):

@@ -82,13 +82,13 @@ template <> __device__ __forceinline__ double ct_nan<double>() {
     return __longlong_as_double(0x7ff8000000000000LL);
 }
 
-// NaN-propagating max/min (torch.maximum / torch.minimum).
-// If a is not NaN and not greater, b is returned, which covers b being NaN.
+// NaN-propagating max/min (torch.maximum / torch.minimum); on a tie (+0.0 against -0.0)
+// the first operand, as the CPU kernels (_elementwise_tmpl.h).
 template <typename T> __device__ __forceinline__ T ct_max_nan(T a, T b) {
-    return (ct_isnan(a) || a > b) ? a : b;
+    return (!ct_isnan(a) && (ct_isnan(b) || b > a)) ? b : a;
 }
 template <typename T> __device__ __forceinline__ T ct_min_nan(T a, T b) {
-    return (ct_isnan(a) || a < b) ? a : b;
+    return (!ct_isnan(a) && (ct_isnan(b) || b < a)) ? b : a;
 }
 
 // ---------------------------------------------------------------------------------------
