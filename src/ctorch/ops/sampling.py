@@ -102,7 +102,11 @@ class _WeightedGather(Function):
     taps into x's gradient (the pooling backward kernel) and a contraction for w's."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, w: Tensor, idx):
+    def forward(ctx, x: Tensor, w: Tensor, idx, valid=None):
+        # valid: (N, K, P) bool, False at taps outside the input (None: all inside); their
+        # weight is 0 in the values (NaN at a NaN coordinate, as torch's) and they give x no
+        # gradient (torch scatters only in-bounds taps)
+        ctx.valid = valid
         xa, wa = x._a, w._a
         xp = xp_of(xa)
         N, C, S = xa.shape
@@ -123,14 +127,17 @@ class _WeightedGather(Function):
         _, K, P = idx.shape
         gx = gw = None
         if ctx.needs_input_grad[0]:
-            contrib = (ga[:, :, None, :] * wa[:, None, :, :]).reshape(N, C, K * P, 1)
+            contrib = ga[:, :, None, :] * wa[:, None, :, :]
+            if ctx.valid is not None:
+                contrib = xp.where(ctx.valid[:, None], contrib, 0)
+            contrib = contrib.reshape(N, C, K * P, 1)
             full_idx = xp.ascontiguousarray(
                 xp.broadcast_to(idx.reshape(N, 1, K * P, 1), (N, C, K * P, 1))
             )
             gx = _wrap(_maxpool_bwd_arrays(contrib, full_idx, (N, C, S, 1)).reshape(xshape))
         if ctx.needs_input_grad[1]:
             gw = _wrap(xp.einsum("ncp,nckp->nkp", ga, vals))
-        return gx, gw, None
+        return gx, gw, None, None
 
 
 def _weighted_gather_backward_graph(ctx, g, idx, xshape):
@@ -142,12 +149,15 @@ def _weighted_gather_backward_graph(ctx, g, idx, xshape):
     flat_t = _wrap(flat.astype(np.int64, copy=False))
     gx = gw = None
     if ctx.needs_input_grad[0]:
-        contrib = (g.unsqueeze(2) * w.unsqueeze(1)).reshape(N, C, K * P)
+        contrib = g.unsqueeze(2) * w.unsqueeze(1)
+        if ctx.valid is not None:
+            contrib = ctorch.where(_wrap(ctx.valid[:, None]), contrib, 0.0)
+        contrib = contrib.reshape(N, C, K * P)
         gx = ctorch.zeros(xshape, dtype=g.dtype, device=g.device).scatter_add(2, flat_t, contrib)
     if ctx.needs_input_grad[1]:
         vals = x.gather(2, flat_t).reshape(N, C, K, P)
         gw = (g.unsqueeze(2) * vals).sum(1)
-    return gx, gw, None
+    return gx, gw, None, None
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -178,7 +188,14 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
         else:
             c = _reflect(c, -1, 2 * size - 1)
         c = c.clamp(0, size - 1)
-    return c
+    if padding_mode != "zeros":
+        # a NaN coordinate (or +-inf reflected, which is NaN) samples position 0, as torch's
+        # CPU kernel (its vector clip turns NaN into the lower bound)
+        return c.nan_to_num(0.0)
+    # a finite coordinate outside int32 is out of bounds (-100, torch's
+    # safe_downgrade_to_int_range), so it samples zero padding: floor(1e30) does not fit int64.
+    # NaN and +-inf stay: their corner weights are NaN, as torch's
+    return ctorch.where(c.isfinite() & (c.abs() >= 2.0**31 - 1), -100.0, c)
 
 
 def grid_sample(
@@ -266,14 +283,16 @@ def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
             flat += np.clip(a, 0, n - 1).astype(np.int64) * s
         return flat, valid
 
-    def gather(flats, weights):
+    def gather(flats, weights, valids):
         idx = np.ascontiguousarray(np.stack(flats, 1))  # (N, K, P)
         w = ctorch.stack(weights, 1)
+        valid = None if all(v.all() for v in valids) else np.stack(valids, 1)
         if input.device.type != "cpu":
             import cupy
 
             idx = cupy.asarray(idx)
-        return _WeightedGather.apply(flat_in, w, idx)
+            valid = None if valid is None else cupy.asarray(valid)
+        return _WeightedGather.apply(flat_in, w, idx, valid)
 
     if mode == "bicubic":
         out = _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, input.device)
@@ -283,10 +302,10 @@ def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
         # weight 1 (0 outside) that still depends on the grid: its gradient is zeros, as torch's
         # (a non-finite coordinate is out of bounds: weight 0, not NaN)
         w = coords[0].nan_to_num(0.0, 0.0, 0.0) * 0 + _wrap(valid.astype(dt)).to(input.device)
-        return gather([flat], [w]).reshape(N, C, *out_sp)
+        return gather([flat], [w], [valid]).reshape(N, C, *out_sp)
     lows = [np.floor(c.detach().cpu()._a).astype(np.int64) for c in coords]
     fracs = [c - _wrap(lo.astype(dt)).to(input.device) for c, lo in zip(coords, lows, strict=True)]
-    flats, weights = [], []
+    flats, weights, valids = [], [], []
     for corner in range(2**nd):
         bits = [(corner >> (nd - 1 - i)) & 1 for i in range(nd)]
         w = None
@@ -298,7 +317,8 @@ def _grid_sample_composite(input, grid, mode, padding_mode, align_corners):
             w = w * _wrap(valid.astype(dt)).to(input.device)
         flats.append(flat)
         weights.append(w)
-    return gather(flats, weights).reshape(N, C, *out_sp)
+        valids.append(valid)
+    return gather(flats, weights, valids).reshape(N, C, *out_sp)
 
 
 def _cubic_coeffs(t: Tensor, A: float = -0.75) -> list:
@@ -315,8 +335,8 @@ def _cubic_coeffs(t: Tensor, A: float = -0.75) -> list:
 
 def _pad_coords_np(c: np.ndarray, size: int, padding_mode: str, align_corners: bool):
     """torch's compute_coordinates on (integer) tap positions, in NumPy."""
-    if padding_mode == "border":
-        return np.clip(c, 0, size - 1)
+    if padding_mode == "border":  # (a NaN position is 0, as in _source_index)
+        return np.nan_to_num(np.clip(c, 0, size - 1), nan=0.0)
     if padding_mode == "reflection":
         lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
         if lo2 == hi2:
@@ -326,7 +346,7 @@ def _pad_coords_np(c: np.ndarray, size: int, padding_mode: str, align_corners: b
         extra = np.fmod(a, span)
         flips = np.floor(a / span)
         c = np.where(flips % 2 == 0, extra + lo, span - extra + lo)
-        return np.clip(c, 0, size - 1)
+        return np.nan_to_num(np.clip(c, 0, size - 1), nan=0.0)
     return c
 
 
@@ -340,7 +360,7 @@ def _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, device):
     y0 = np.floor(cy.detach().cpu()._a)
     wx = _cubic_coeffs(cx - _wrap(x0.astype(dt)).to(device))
     wy = _cubic_coeffs(cy - _wrap(y0.astype(dt)).to(device))
-    flats, weights = [], []
+    flats, weights, valids = [], [], []
     for j in range(4):
         yj = _pad_coords_np(y0 - 1 + j, H, padding_mode, align_corners)
         for i in range(4):
@@ -351,7 +371,8 @@ def _bicubic(g, spatial, padding_mode, align_corners, taps, gather, dt, device):
                 w = w * _wrap(valid.astype(dt)).to(device)
             flats.append(flat)
             weights.append(w)
-    return gather(flats, weights)
+            valids.append(valid)
+    return gather(flats, weights, valids)
 
 
 def gumbel_softmax(
