@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -423,18 +424,33 @@ def _gru_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     return _GRUGates.apply(xg, F.linear(h, w_hh, b_hh), h)
 
 
+def _h_steps(
+    step: Callable[..., Tensor],
+    xg: Tensor,
+    h: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    reverse: bool,
+    *extra: Any,
+) -> tuple[Tensor, Tensor]:
+    """The time loop of a layer direction whose only state is h (GRU, Elman RNN), step by
+    step, one graph node per op: ``h = step(xg[t], h, w_hh, b_hh, *extra)`` in time order
+    (reversed for ``reverse``); returns (the stacked outputs, the last h)."""
+    xgs = _unbind0(xg)
+    T = len(xgs)
+    outs: list[Tensor | None] = [None] * T
+    for t in _lstm_order(T, reverse):
+        h = step(xgs[t], h, w_hh, b_hh, *extra)
+        outs[t] = h
+    return ctorch.stack(outs, 0), h
+
+
 def _gru_steps(
     xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
 ) -> tuple[Tensor, Tensor]:
     """One GRU layer direction step by step, one graph node per op (xg (T, B, 3H)): the
     general path, and _GRULayer's double backward."""
-    xgs = _unbind0(xg)
-    T = len(xgs)
-    outs: list[Tensor | None] = [None] * T
-    for t in _lstm_order(T, reverse):
-        h = _gru_step(xgs[t], h, w_hh, b_hh)
-        outs[t] = h
-    return ctorch.stack(outs, 0), h
+    return _h_steps(_gru_step, xg, h, w_hh, b_hh, reverse)
 
 
 class _GRULayer(Function):
@@ -506,13 +522,7 @@ def _rnn_steps(
 ) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer direction step by step (the general path, and _RNNLayer's double
     backward)."""
-    xgs = _unbind0(xg)
-    T = len(xgs)
-    outs: list[Tensor | None] = [None] * T
-    for t in _lstm_order(T, reverse):
-        h = _rnn_step(xgs[t], h, w_hh, b_hh, relu)
-        outs[t] = h
-    return ctorch.stack(outs, 0), h
+    return _h_steps(_rnn_step, xg, h, w_hh, b_hh, reverse, relu)
 
 
 class _RNNLayer(Function):
