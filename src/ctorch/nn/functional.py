@@ -1007,11 +1007,8 @@ def cross_entropy(
         raise RuntimeError("cross_entropy: input must have at least one dimension")
     if not input.is_floating_point():
         # torch has no log_softmax kernel for integer logits; NumPy would compute a number
-        from ..ops.binary import _scalar_name
-
         raise NotImplementedError(
-            f'"log_softmax_lastdim_kernel_impl" not implemented for '
-            f"'{_scalar_name(input._a.dtype)}'"
+            f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_dtype_name(input)}'"
         )
     cdim = 0 if len(ishape) == 1 else 1
     C = ishape[cdim]
@@ -1096,10 +1093,15 @@ def nll_loss(
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def _class_target_dtype_message(target: Tensor) -> str:
+def _dtype_name(t: Tensor) -> str:
+    """torch's name of ``t``'s scalar type (``Float``, ``Long``, ...) for the loss messages."""
     from ..ops.binary import _scalar_name
 
-    return f"expected target dtype to be Long or Byte, but got {_scalar_name(target._a.dtype)}"
+    return _scalar_name(t._a.dtype)
+
+
+def _class_target_dtype_message(target: Tensor) -> str:
+    return f"expected target dtype to be Long or Byte, but got {_dtype_name(target)}"
 
 
 def _check_class_target(target: Tensor) -> None:
@@ -1153,11 +1155,7 @@ def mse_loss(
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     if input._a.dtype.kind in "biu":
-        from ..ops.binary import _scalar_name
-
-        raise NotImplementedError(
-            f"\"mse_cpu\" not implemented for '{_scalar_name(input._a.dtype)}'"
-        )
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_dtype_name(input)}'")
     return _loss.mse_loss(input, target, reduction)
 
 
@@ -1239,12 +1237,6 @@ def binary_cross_entropy(
             f"{_dtype_name(input)}"
         )
     return _loss.binary_cross_entropy(input, target, weight, reduction)
-
-
-def _dtype_name(t: Tensor) -> str:
-    from ..ops.binary import _scalar_name
-
-    return _scalar_name(t._a.dtype)
 
 
 def binary_cross_entropy_with_logits(
