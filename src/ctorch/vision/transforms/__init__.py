@@ -660,6 +660,15 @@ def _fill_array(fill: Any, lead: tuple, check: bool = False) -> np.ndarray:
     return fill_arr
 
 
+def _affine_points(inv: Sequence[float], h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input coordinates ``(sx, sy)`` that the affine ``inv`` (``a, b, c, d, e, f``: ``sx =
+    a x + b y + c``, ``sy = d x + e y + f``) maps each pixel centre ``(x + 0.5, y + 0.5)`` of
+    an ``h`` x ``w`` output to (Pillow's convention), for ``_sample_points``."""
+    ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+    a, b, c, d, e, f = inv
+    return a * xs + b * ys + c, d * xs + e * ys + f
+
+
 def _sample_points(
     arr: np.ndarray, sx: np.ndarray, sy: np.ndarray, bilinear: bool, fill_arr: np.ndarray
 ) -> np.ndarray:
@@ -694,10 +703,7 @@ def _rotate_array(
 ) -> np.ndarray:
     h, w = arr.shape[-2:]
     inv, nw, nh = _rotation_matrix(angle, w, h, center, expand)
-    ys, xs = np.meshgrid(np.arange(nh) + 0.5, np.arange(nw) + 0.5, indexing="ij")
-    a, b, c, d, e, f = inv
-    sx = a * xs + b * ys + c
-    sy = d * xs + e * ys + f
+    sx, sy = _affine_points(inv, nh, nw)
     fill_arr = _fill_array(fill, arr.shape[:-2])
     if mode not in (
         InterpolationMode.NEAREST,

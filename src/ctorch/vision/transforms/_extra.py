@@ -17,6 +17,7 @@ from ... import _warnings
 from . import (
     _MODE_TO_PIL_CODE,
     InterpolationMode,
+    _affine_points,
     _ArrayImage,
     _cast_back,
     _fill_array,
@@ -192,11 +193,7 @@ def _warp_array(
 ) -> np.ndarray:
     """Sample ``arr`` at ``inv @ (x + 0.5, y + 0.5)`` for each output pixel (Pillow's
     convention), nearest or bilinear, ``fill`` outside."""
-    h, w = arr.shape[-2:]
-    ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
-    a, b, c, d, e, f = inv
-    sx = a * xs + b * ys + c
-    sy = d * xs + e * ys + f
+    sx, sy = _affine_points(inv, *arr.shape[-2:])
     fill_arr = _fill_array(fill, arr.shape[:-2])
     return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
 

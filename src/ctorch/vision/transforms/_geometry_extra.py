@@ -171,6 +171,15 @@ def _elastic_array(
     return _sample(arr, (nx + 1.0) * w / 2.0, (ny + 1.0) * h / 2.0, mode, fill)
 
 
+def _check_displacement(displacement: Any, h: int, w: int) -> None:
+    """torchvision's ValueError unless ``displacement`` is ``[1, h, w, 2]`` (v1 and v2)."""
+    if list(displacement.shape) != [1, h, w, 2]:
+        raise ValueError(
+            f"Argument displacement shape should be {[1, h, w, 2]}, "
+            f"but given {list(displacement.shape)}"
+        )
+
+
 def elastic_transform(
     img: Any,
     displacement: Any,
@@ -182,11 +191,7 @@ def elastic_transform(
     if not _is_tensor(displacement):
         raise TypeError("Argument displacement should be a Tensor")
     _, h, w = get_dimensions(img)
-    if list(displacement.shape) != [1, h, w, 2]:
-        raise ValueError(
-            f"Argument displacement shape should be {[1, h, w, 2]}, "
-            f"but given {list(displacement.shape)}"
-        )
+    _check_displacement(displacement, h, w)
     interpolation = _interpolation(interpolation)
     disp = _tensor_array(displacement).astype(np.float64)
     return _apply(img, lambda a: _elastic_array(a, disp, interpolation, fill))
