@@ -1012,11 +1012,8 @@ def cross_entropy(
         )
     cdim = 0 if len(ishape) == 1 else 1
     C = ishape[cdim]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {C} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}"
-        )
+    if weight is not None:
+        _check_class_weight(weight, C)
     if target.is_floating_point():
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
@@ -1084,11 +1081,8 @@ def nll_loss(
             f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}"
         )
     C = input.shape[0 if input.dim() == 1 else 1]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {C} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}"
-        )
+    if weight is not None:
+        _check_class_weight(weight, C)
     _check_class_target(target)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
@@ -1102,6 +1096,15 @@ def _dtype_name(t: Tensor) -> str:
 
 def _class_target_dtype_message(target: Tensor) -> str:
     return f"expected target dtype to be Long or Byte, but got {_dtype_name(target)}"
+
+
+def _check_class_weight(weight: Tensor, C: int) -> None:
+    """A class ``weight`` is 1-D with one entry per class (cross_entropy, nll_loss)."""
+    if weight.dim() != 1 or weight.numel() != C:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}"
+        )
 
 
 def _check_class_target(target: Tensor) -> None:
