@@ -293,6 +293,13 @@ def _hh_steps(h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, out:
         h = out[t]
 
 
+def _last_h(out: Any, reverse: bool, h0: Tensor) -> Any:
+    """A fused layer's final hidden state: ``out`` (T, B, H) at the last step taken, or
+    ``h0``'s array (in ``out``'s dtype) when there are no steps."""
+    T = out.shape[0]
+    return out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=out.dtype)
+
+
 def _hh_grads(ctx: Any, dgates: Any, hprev: Any, b_hh: Any, iw: int) -> tuple[Any, Any]:
     """W_hh's and b_hh's gradients of a fused layer over all its steps at once, as torch's
     fused layer computes them: one (G, T*B) @ (T*B, H) product of the gate gradients
@@ -355,7 +362,7 @@ class _LSTMLayer(Function):
         cs[0] = c0._a
         for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
             k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (act, tc, cs, out)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, c0, w_hh, b_hh)
@@ -479,7 +486,7 @@ class _GRULayer(Function):
         for _s, t, h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             ghs[t] = gh
             k.gru_gates_forward(xa[t], gh, h, out[t], act[t])
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (act, ghs, hs)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -546,7 +553,7 @@ class _RNNLayer(Function):
         hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
         for _s, t, _h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             out[t] = act(_wrap(xa[t] + gh))._a
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (out, hs)
         ctx.reverse, ctx.relu = reverse, relu
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -804,22 +811,16 @@ class RNNBase(Module):
                     c_n.append(c)
                     continue
                 if (
-                    mode == "GRU"
+                    mode != "LSTM"  # GRU, RNN_TANH, RNN_RELU: h is the only state
                     and steps is None
                     and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
                 ):
-                    out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
-                    outs_dir.append(out_d)
-                    h_n.append(h)
-                    continue
-                if (
-                    mode in ("RNN_TANH", "RNN_RELU")
-                    and steps is None
-                    and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
-                ):
-                    out_d, h = _RNNLayer.apply(
-                        xg_all, h, w_hh, b_hh, direction == 1, mode == "RNN_RELU"
-                    )
+                    if mode == "GRU":
+                        out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
+                    else:
+                        out_d, h = _RNNLayer.apply(
+                            xg_all, h, w_hh, b_hh, direction == 1, mode == "RNN_RELU"
+                        )
                     outs_dir.append(out_d)
                     h_n.append(h)
                     continue
