@@ -926,12 +926,15 @@ class RNNBase(Module):
                     h0 = h0.unsqueeze(1)
                     c0 = c0.unsqueeze(1) if c0 is not None else None
             exp_h = (self.num_layers * D_, B, real_h)
-            if tuple(h0.shape) != exp_h:
-                raise RuntimeError(f"Expected hidden size {exp_h}, got {list(h0.shape)}")
+            if tuple(h0.shape) != exp_h:  # torch names LSTM's two states hidden[0], hidden[1]
+                what = "hidden[0]" if is_lstm else "hidden"
+                raise RuntimeError(f"Expected {what} size {exp_h}, got {list(h0.shape)}")
             if c0 is not None:
                 exp_c = (self.num_layers * D_, B, self.hidden_size)
                 if tuple(c0.shape) != exp_c:
-                    raise RuntimeError(f"Expected hidden size {exp_c}, got {list(c0.shape)}")
+                    raise RuntimeError(f"Expected hidden[1] size {exp_c}, got {list(c0.shape)}")
+        if x.shape[0] == 0:  # torch's check, after the size checks (ctorch's backward crashed)
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, hn, cn = self._run(x, h0, c0, mask)
         if packed:
             out_data = _padded_to_packed(out, batch_sizes)
