@@ -346,6 +346,18 @@ def test_arange_int64_zero_step_after_truncation():
 
 
 @pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+@pytest.mark.parametrize("fn", ["arange", "range"])
+@pytest.mark.parametrize("args", [(5, 1, 1), (1, 5, -1), (2.5, 0.5, 0.5)])
+def test_range_step_walking_away_from_end(fn, args):
+    # torch's words: "lower bound" (ctorch said "larger bound")
+    _raises(
+        lambda m: getattr(m, fn)(*args),
+        RuntimeError,
+        "upper bound and lower bound inconsistent with step sign",
+    )
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
 @pytest.mark.parametrize(
     "args, dtype, expected",
     [

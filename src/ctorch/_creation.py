@@ -678,6 +678,15 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     )
 
 
+def _check_range_step(start, end, step) -> None:
+    """torch's checks of arange's and range's bounds: a nonzero step that walks from start
+    towards end."""
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
 def arange(
     start=0,
     end=None,
@@ -706,10 +715,7 @@ def arange(
         return _wrap(np.arange(start, end, step, dtype=np.int64))
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    _check_range_step(start, end, step)
     if dtype is None:
         is_float = any(_is_float(v) for v in vals)
         dt = D.to_numpy_dtype(D.get_default_dtype()) if is_float else np.dtype(np.int64)
@@ -759,10 +765,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
                 f"range(): step {step} is 0 in {dt.name} (torch crashes with SIGFPE here)"
             )
         start, end, step = xs, xe, xst
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    _check_range_step(start, end, step)
     if dt.kind in "iu":
         q = abs(end - start) // abs(step)  # C's truncating division (same signs here)
         a = start + step * np.arange(q + 1, dtype=np.int64)

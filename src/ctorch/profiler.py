@@ -151,6 +151,18 @@ def _format_time(us: float) -> str:
     return f"{us:.3f}us"
 
 
+def _zero_unrecorded_totals(evt: Any) -> None:
+    """The device, memory and FLOP totals of torch's events, which ctorch does not record:
+    zero on a ``FunctionEvent`` and on a ``FunctionEventAvg`` alike."""
+    evt.device_time_total = 0.0
+    evt.self_device_time_total = 0.0
+    evt.cuda_time_total = 0.0
+    evt.self_cuda_time_total = 0.0
+    evt.cpu_memory_usage = 0
+    evt.self_cpu_memory_usage = 0
+    evt.flops = 0
+
+
 class Interval:
     """A time range in microseconds (torch's ``profiler_util.Interval``)."""
 
@@ -177,13 +189,7 @@ class FunctionEvent:
         self.cpu_children: list[FunctionEvent] = []
         self.cpu_parent: FunctionEvent | None = None
         self.count = 1
-        self.device_time_total = 0.0
-        self.self_device_time_total = 0.0
-        self.cuda_time_total = 0.0
-        self.self_cuda_time_total = 0.0
-        self.cpu_memory_usage = 0
-        self.self_cpu_memory_usage = 0
-        self.flops = 0
+        _zero_unrecorded_totals(self)
         self.input_shapes: list = []
         self.stack: list = []
         self.is_async = False
@@ -220,13 +226,7 @@ class FunctionEventAvg:
         self.count = 0
         self.cpu_time_total = 0.0
         self.self_cpu_time_total = 0.0
-        self.device_time_total = 0.0
-        self.self_device_time_total = 0.0
-        self.cuda_time_total = 0.0
-        self.self_cuda_time_total = 0.0
-        self.cpu_memory_usage = 0
-        self.self_cpu_memory_usage = 0
-        self.flops = 0
+        _zero_unrecorded_totals(self)
         self.input_shapes = None
         self.stack = None
 
@@ -552,14 +552,16 @@ class _KinetoProfile:
     def key_averages(
         self, group_by_input_shape: bool = False, group_by_stack_n: int = 0, **kw: Any
     ):
-        if self._events is None:
-            raise AssertionError("Expected profiling results")
-        return self._events.key_averages(group_by_input_shape, group_by_stack_n)
+        return self._recorded().key_averages(group_by_input_shape, group_by_stack_n)
 
     def export_chrome_trace(self, path: str) -> None:
+        self._recorded().export_chrome_trace(path)
+
+    def _recorded(self) -> EventList:
+        """The recorded events; torch's AssertionError where nothing was recorded yet."""
         if self._events is None:
             raise AssertionError("Expected profiling results")
-        self._events.export_chrome_trace(path)
+        return self._events
 
     def add_metadata(self, key: str, value: str) -> None:
         self._metadata[key] = value
@@ -653,27 +655,30 @@ class profile(_KinetoProfile):
             if cur in _RECORDING:
                 self._start_trace()
 
-    def start(self) -> None:
-        self._transit(ProfilerAction.NONE, self.current_action)
+    def _open_step_range(self) -> None:
+        """With a schedule: the ``ProfilerStep#N`` range of the step that starts."""
         if self.record_steps:
             self.step_rec_fn = record_function(f"ProfilerStep#{self.step_num}")
             self.step_rec_fn.__enter__()
 
-    def stop(self) -> None:
+    def _close_step_range(self) -> None:
         if self.record_steps and self.step_rec_fn:
             self.step_rec_fn.__exit__(None, None, None)
             self.step_rec_fn = None
+
+    def start(self) -> None:
+        self._transit(ProfilerAction.NONE, self.current_action)
+        self._open_step_range()
+
+    def stop(self) -> None:
+        self._close_step_range()
         self._transit(self.current_action, None)
 
     def step(self) -> None:
         """The next profiling step starts."""
-        if self.record_steps and self.step_rec_fn:
-            self.step_rec_fn.__exit__(None, None, None)
-            self.step_rec_fn = None
+        self._close_step_range()
         prev = self.current_action
         self.step_num += 1
         self.current_action = self.schedule(self.step_num)
         self._transit(prev, self.current_action)
-        if self.record_steps:
-            self.step_rec_fn = record_function(f"ProfilerStep#{self.step_num}")
-            self.step_rec_fn.__enter__()
+        self._open_step_range()

@@ -288,6 +288,46 @@ def test_shapes_unbatched_and_errors():
     assert len(lstm.all_weights) == 2 and len(lstm.all_weights[0]) == 4
 
 
+@needs_torch
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize(
+    "x_shape, batch_first, hx_shapes",
+    [
+        ((0, 3, 4), False, None),  # no time steps
+        ((0, 4), False, None),  # unbatched, no time steps
+        ((3, 0, 4), True, None),  # batch_first: no time steps
+        ((2, 3, 4), False, [(1, 2, 6), (1, 3, 6)]),  # h0 of the wrong batch
+        ((0, 3, 4), False, [(1, 2, 6), (1, 3, 6)]),  # both: torch checks the sizes first
+    ],
+)
+def test_rnn_errors_match_torch(kind, x_shape, batch_first, hx_shapes):
+    import torch
+
+    msgs = []
+    for lib in (torch, ctorch):
+        m = getattr(lib.nn, kind)(4, 6, batch_first=batch_first)
+        hx = None
+        if hx_shapes is not None:
+            hx = tuple(lib.zeros(*s) for s in hx_shapes)
+            hx = hx if kind == "LSTM" else hx[0]
+        with pytest.raises(RuntimeError) as e:
+            m(lib.zeros(*x_shape), hx)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+
+
+@needs_torch
+def test_lstm_cell_state_size_error_matches_torch():
+    import torch
+
+    msgs = []
+    for lib in (torch, ctorch):
+        with pytest.raises(RuntimeError) as e:
+            lib.nn.LSTM(4, 6)(lib.zeros(2, 3, 4), (lib.zeros(1, 3, 6), lib.zeros(1, 2, 6)))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1] == "Expected hidden[1] size (1, 3, 6), got [1, 2, 6]"
+
+
 def test_rnn_dropout_only_in_training():
     ctorch.manual_seed(0)
     m = nn.LSTM(3, 8, num_layers=3, dropout=0.5)

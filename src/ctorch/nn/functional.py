@@ -1007,19 +1007,13 @@ def cross_entropy(
         raise RuntimeError("cross_entropy: input must have at least one dimension")
     if not input.is_floating_point():
         # torch has no log_softmax kernel for integer logits; NumPy would compute a number
-        from ..ops.binary import _scalar_name
-
         raise NotImplementedError(
-            f'"log_softmax_lastdim_kernel_impl" not implemented for '
-            f"'{_scalar_name(input._a.dtype)}'"
+            f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_dtype_name(input)}'"
         )
     cdim = 0 if len(ishape) == 1 else 1
     C = ishape[cdim]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {C} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}"
-        )
+    if weight is not None:
+        _check_class_weight(weight, C)
     if target.is_floating_point():
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
@@ -1087,19 +1081,30 @@ def nll_loss(
             f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}"
         )
     C = input.shape[0 if input.dim() == 1 else 1]
-    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {C} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}"
-        )
+    if weight is not None:
+        _check_class_weight(weight, C)
     _check_class_target(target)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def _class_target_dtype_message(target: Tensor) -> str:
+def _dtype_name(t: Tensor) -> str:
+    """torch's name of ``t``'s scalar type (``Float``, ``Long``, ...) for the loss messages."""
     from ..ops.binary import _scalar_name
 
-    return f"expected target dtype to be Long or Byte, but got {_scalar_name(target._a.dtype)}"
+    return _scalar_name(t._a.dtype)
+
+
+def _class_target_dtype_message(target: Tensor) -> str:
+    return f"expected target dtype to be Long or Byte, but got {_dtype_name(target)}"
+
+
+def _check_class_weight(weight: Tensor, C: int) -> None:
+    """A class ``weight`` is 1-D with one entry per class (cross_entropy, nll_loss)."""
+    if weight.dim() != 1 or weight.numel() != C:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}"
+        )
 
 
 def _check_class_target(target: Tensor) -> None:
@@ -1153,11 +1158,7 @@ def mse_loss(
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     if input._a.dtype.kind in "biu":
-        from ..ops.binary import _scalar_name
-
-        raise NotImplementedError(
-            f"\"mse_cpu\" not implemented for '{_scalar_name(input._a.dtype)}'"
-        )
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_dtype_name(input)}'")
     return _loss.mse_loss(input, target, reduction)
 
 
@@ -1239,12 +1240,6 @@ def binary_cross_entropy(
             f"{_dtype_name(input)}"
         )
     return _loss.binary_cross_entropy(input, target, weight, reduction)
-
-
-def _dtype_name(t: Tensor) -> str:
-    from ..ops.binary import _scalar_name
-
-    return _scalar_name(t._a.dtype)
 
 
 def binary_cross_entropy_with_logits(

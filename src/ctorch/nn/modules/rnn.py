@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -292,6 +293,13 @@ def _hh_steps(h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, out:
         h = out[t]
 
 
+def _last_h(out: Any, reverse: bool, h0: Tensor) -> Any:
+    """A fused layer's final hidden state: ``out`` (T, B, H) at the last step taken, or
+    ``h0``'s array (in ``out``'s dtype) when there are no steps."""
+    T = out.shape[0]
+    return out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=out.dtype)
+
+
 def _hh_grads(ctx: Any, dgates: Any, hprev: Any, b_hh: Any, iw: int) -> tuple[Any, Any]:
     """W_hh's and b_hh's gradients of a fused layer over all its steps at once, as torch's
     fused layer computes them: one (G, T*B) @ (T*B, H) product of the gate gradients
@@ -354,7 +362,7 @@ class _LSTMLayer(Function):
         cs[0] = c0._a
         for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
             k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (act, tc, cs, out)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, c0, w_hh, b_hh)
@@ -423,18 +431,33 @@ def _gru_step(xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     return _GRUGates.apply(xg, F.linear(h, w_hh, b_hh), h)
 
 
+def _h_steps(
+    step: Callable[..., Tensor],
+    xg: Tensor,
+    h: Tensor,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    reverse: bool,
+    *extra: Any,
+) -> tuple[Tensor, Tensor]:
+    """The time loop of a layer direction whose only state is h (GRU, Elman RNN), step by
+    step, one graph node per op: ``h = step(xg[t], h, w_hh, b_hh, *extra)`` in time order
+    (reversed for ``reverse``); returns (the stacked outputs, the last h)."""
+    xgs = _unbind0(xg)
+    T = len(xgs)
+    outs: list[Tensor | None] = [None] * T
+    for t in _lstm_order(T, reverse):
+        h = step(xgs[t], h, w_hh, b_hh, *extra)
+        outs[t] = h
+    return ctorch.stack(outs, 0), h
+
+
 def _gru_steps(
     xg: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
 ) -> tuple[Tensor, Tensor]:
     """One GRU layer direction step by step, one graph node per op (xg (T, B, 3H)): the
     general path, and _GRULayer's double backward."""
-    xgs = _unbind0(xg)
-    T = len(xgs)
-    outs: list[Tensor | None] = [None] * T
-    for t in _lstm_order(T, reverse):
-        h = _gru_step(xgs[t], h, w_hh, b_hh)
-        outs[t] = h
-    return ctorch.stack(outs, 0), h
+    return _h_steps(_gru_step, xg, h, w_hh, b_hh, reverse)
 
 
 class _GRULayer(Function):
@@ -463,7 +486,7 @@ class _GRULayer(Function):
         for _s, t, h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             ghs[t] = gh
             k.gru_gates_forward(xa[t], gh, h, out[t], act[t])
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (act, ghs, hs)
         ctx.reverse = reverse
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -506,13 +529,7 @@ def _rnn_steps(
 ) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer direction step by step (the general path, and _RNNLayer's double
     backward)."""
-    xgs = _unbind0(xg)
-    T = len(xgs)
-    outs: list[Tensor | None] = [None] * T
-    for t in _lstm_order(T, reverse):
-        h = _rnn_step(xgs[t], h, w_hh, b_hh, relu)
-        outs[t] = h
-    return ctorch.stack(outs, 0), h
+    return _h_steps(_rnn_step, xg, h, w_hh, b_hh, reverse, relu)
 
 
 class _RNNLayer(Function):
@@ -536,7 +553,7 @@ class _RNNLayer(Function):
         hs = np.empty((T, B, H), dt)  # hs[t]: the h that step t read
         for _s, t, _h, gh in _hh_steps(h0, w_hh, b_hh, reverse, out, hs):
             out[t] = act(_wrap(xa[t] + gh))._a
-        h = out[_lstm_order(T, reverse)[-1]] if T else np.ascontiguousarray(h0._a, dtype=dt)
+        h = _last_h(out, reverse, h0)
         ctx.arrays = (out, hs)
         ctx.reverse, ctx.relu = reverse, relu
         ctx.save_for_backward(xg, h0, w_hh, b_hh)
@@ -794,22 +811,16 @@ class RNNBase(Module):
                     c_n.append(c)
                     continue
                 if (
-                    mode == "GRU"
+                    mode != "LSTM"  # GRU, RNN_TANH, RNN_RELU: h is the only state
                     and steps is None
                     and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
                 ):
-                    out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
-                    outs_dir.append(out_d)
-                    h_n.append(h)
-                    continue
-                if (
-                    mode in ("RNN_TANH", "RNN_RELU")
-                    and steps is None
-                    and _lstm_layer_fused(xg_all, h, h, w_hh, b_hh, "gru_gates_forward")
-                ):
-                    out_d, h = _RNNLayer.apply(
-                        xg_all, h, w_hh, b_hh, direction == 1, mode == "RNN_RELU"
-                    )
+                    if mode == "GRU":
+                        out_d, h = _GRULayer.apply(xg_all, h, w_hh, b_hh, direction == 1)
+                    else:
+                        out_d, h = _RNNLayer.apply(
+                            xg_all, h, w_hh, b_hh, direction == 1, mode == "RNN_RELU"
+                        )
                     outs_dir.append(out_d)
                     h_n.append(h)
                     continue
@@ -915,12 +926,15 @@ class RNNBase(Module):
                     h0 = h0.unsqueeze(1)
                     c0 = c0.unsqueeze(1) if c0 is not None else None
             exp_h = (self.num_layers * D_, B, real_h)
-            if tuple(h0.shape) != exp_h:
-                raise RuntimeError(f"Expected hidden size {exp_h}, got {list(h0.shape)}")
+            if tuple(h0.shape) != exp_h:  # torch names LSTM's two states hidden[0], hidden[1]
+                what = "hidden[0]" if is_lstm else "hidden"
+                raise RuntimeError(f"Expected {what} size {exp_h}, got {list(h0.shape)}")
             if c0 is not None:
                 exp_c = (self.num_layers * D_, B, self.hidden_size)
                 if tuple(c0.shape) != exp_c:
-                    raise RuntimeError(f"Expected hidden size {exp_c}, got {list(c0.shape)}")
+                    raise RuntimeError(f"Expected hidden[1] size {exp_c}, got {list(c0.shape)}")
+        if x.shape[0] == 0:  # torch's check, after the size checks (ctorch's backward crashed)
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, hn, cn = self._run(x, h0, c0, mask)
         if packed:
             out_data = _padded_to_packed(out, batch_sizes)

@@ -282,6 +282,28 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _structured_counts(amount, t, dim) -> tuple[int, int]:
+    """A structured method's checks (torch's order and messages) and its counts: the number
+    of channels along ``dim`` and how many of them to prune."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    tensor_size = t.shape[dim]
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    return tensor_size, nparams_toprune
+
+
+def _channel_mask(t, dim, keep, default_mask):
+    """Ones on the channels ``keep`` (a boolean mask or indices along ``dim``), zeros
+    elsewhere, times the current mask: what a structured method keeps."""
+    mask = _torch().zeros_like(t)
+    slc = [slice(None)] * len(t.shape)
+    slc[dim] = keep
+    mask[tuple(slc)] = 1
+    mask *= default_mask.to(dtype=mask.dtype)
+    return mask
+
+
 class RandomStructured(BasePruningMethod):
     """Zero ``amount`` whole channels along ``dim``, chosen at random."""
 
@@ -294,21 +316,12 @@ class RandomStructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         torch = _torch()
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        tensor_size, nparams_toprune = _structured_counts(self.amount, t, self.dim)
         if nparams_toprune == 0:
             return default_mask
         prob = torch.rand(tensor_size)
         threshold = torch.kthvalue(prob, k=nparams_toprune).values
-        mask = torch.zeros_like(t)
-        slc = [slice(None)] * len(t.shape)
-        slc[self.dim] = prob > threshold
-        mask[tuple(slc)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, prob > threshold, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -328,22 +341,12 @@ class LnStructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         torch = _torch()
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        nparams_tokeep = tensor_size - nparams_toprune
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        tensor_size, nparams_toprune = _structured_counts(self.amount, t, self.dim)
         norm = _compute_norm(t, self.n, self.dim)
-        topk = torch.topk(norm, k=nparams_tokeep, largest=True)
+        topk = torch.topk(norm, k=tensor_size - nparams_toprune, largest=True)
         if nparams_toprune == 0:
             return default_mask
-        mask = torch.zeros_like(t)
-        slc = [slice(None)] * len(t.shape)
-        slc[self.dim] = topk.indices
-        mask[tuple(slc)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, topk.indices, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):

@@ -634,6 +634,65 @@ def _rotation_matrix(
     return matrix, nw, nh
 
 
+def _cast_back(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        out = np.clip(np.round(out), info.min, info.max)
+    return out.astype(dtype)
+
+
+def _fill_array(fill: Any, lead: tuple, check: bool = False) -> np.ndarray:
+    """``fill`` (None: 0) as a float64 array broadcasting over an image of leading shape
+    ``lead`` + (H, W): one value for all channels, or one per channel (``check``: exactly one
+    per channel, torchvision's error otherwise; else extra values are ignored)."""
+    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
+    if fill is not None:
+        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
+        if fv.size == 1 or not lead:
+            fill_arr[...] = fv[0]
+        else:
+            if check and fv.size != lead[-1]:
+                raise ValueError(
+                    "The number of elements in 'fill' does not match the number of channels of "
+                    f"the image ({fv.size} != {lead[-1]})"
+                )
+            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
+    return fill_arr
+
+
+def _affine_points(inv: Sequence[float], h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input coordinates ``(sx, sy)`` that the affine ``inv`` (``a, b, c, d, e, f``: ``sx =
+    a x + b y + c``, ``sy = d x + e y + f``) maps each pixel centre ``(x + 0.5, y + 0.5)`` of
+    an ``h`` x ``w`` output to (Pillow's convention), for ``_sample_points``."""
+    ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+    a, b, c, d, e, f = inv
+    return a * xs + b * ys + c, d * xs + e * ys + f
+
+
+def _sample_points(
+    arr: np.ndarray, sx: np.ndarray, sy: np.ndarray, bilinear: bool, fill_arr: np.ndarray
+) -> np.ndarray:
+    """``arr[..., H, W]`` sampled at the continuous input coordinates ``(sx, sy)`` (pixel ``i``
+    spans ``[i, i + 1)``), in ``arr``'s dtype: nearest, or (``bilinear``) the four neighbours
+    clamped to the border, as Pillow; ``fill_arr`` (``_fill_array``) where the point is outside
+    the image.  The sampler of rotate, affine, perspective and elastic_transform."""
+    h, w = arr.shape[-2:]
+    src = arr.astype(np.float64)
+    if bilinear:
+        fx, fy = sx - 0.5, sy - 0.5
+        x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+        ax, ay = fx - x0, fy - y0
+        out = np.zeros(arr.shape[:-2] + sx.shape, dtype=np.float64)
+        for dy, wy in ((0, 1 - ay), (1, ay)):
+            for dx, wx in ((0, 1 - ax), (1, ax)):
+                out += src[..., np.clip(y0 + dy, 0, h - 1), np.clip(x0 + dx, 0, w - 1)] * (wx * wy)
+    else:
+        ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
+        out = src[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
+    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    return _cast_back(np.where(inside, out, fill_arr), arr.dtype)
+
+
 def _rotate_array(
     arr: np.ndarray,
     angle: float,
@@ -644,45 +703,15 @@ def _rotate_array(
 ) -> np.ndarray:
     h, w = arr.shape[-2:]
     inv, nw, nh = _rotation_matrix(angle, w, h, center, expand)
-    ys, xs = np.meshgrid(np.arange(nh) + 0.5, np.arange(nw) + 0.5, indexing="ij")
-    a, b, c, d, e, f = inv
-    sx = a * xs + b * ys + c
-    sy = d * xs + e * ys + f
-    lead = arr.shape[:-2]
-    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
-    if fill is not None:
-        fv = np.asarray(fill, dtype=np.float64)
-        if fv.ndim == 0 or not lead:
-            fill_arr[...] = fv.reshape(-1)[0] if fv.ndim else fv
-        else:
-            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
-    src = arr.astype(np.float64)
-    if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
-        ix = np.floor(sx).astype(np.int64)
-        iy = np.floor(sy).astype(np.int64)
-        valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-        out = src[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
-        out = np.where(valid, out, fill_arr)
-    elif mode == InterpolationMode.BILINEAR:
-        # Pillow: a sample whose centre maps outside the image gets the fill; inside, the four
-        # neighbours are clamped to the border.
-        fx, fy = sx - 0.5, sy - 0.5
-        x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
-        ax, ay = fx - x0, fy - y0
-        out = np.zeros(lead + (nh, nw), dtype=np.float64)
-        for dy, wy in ((0, 1 - ay), (1, ay)):
-            for dx, wx in ((0, 1 - ax), (1, ax)):
-                xi = np.clip(x0 + dx, 0, w - 1)
-                yi = np.clip(y0 + dy, 0, h - 1)
-                out += src[..., yi, xi] * (wx * wy)
-        inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
-        out = np.where(inside, out, fill_arr)
-    else:
+    sx, sy = _affine_points(inv, nh, nw)
+    fill_arr = _fill_array(fill, arr.shape[:-2])
+    if mode not in (
+        InterpolationMode.NEAREST,
+        InterpolationMode.NEAREST_EXACT,
+        InterpolationMode.BILINEAR,
+    ):
         raise NotImplementedError(f"{mode.value} interpolation is not supported for tensor rotate")
-    if arr.dtype.kind in "ui":
-        info = np.iinfo(arr.dtype)
-        out = np.clip(np.round(out), info.min, info.max)
-    return out.astype(arr.dtype)
+    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
 
 
 def rotate(

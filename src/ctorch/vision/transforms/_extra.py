@@ -17,7 +17,10 @@ from ... import _warnings
 from . import (
     _MODE_TO_PIL_CODE,
     InterpolationMode,
+    _affine_points,
     _ArrayImage,
+    _cast_back,
+    _fill_array,
     _fill_for_pil,
     _interpolation,
     _is_pil_image,
@@ -25,6 +28,7 @@ from . import (
     _pil_enhance,
     _randint,
     _RandomOp,
+    _sample_points,
     _setup_angle,
     _tensor_array,
     _Transform,
@@ -75,13 +79,6 @@ def _apply(img: Any, fn: Any) -> Any:
 
 def _bound(dtype: np.dtype) -> float:
     return 1.0 if dtype.kind == "f" else float(np.iinfo(dtype).max)
-
-
-def _cast_back(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        out = np.clip(np.round(out), info.min, info.max)
-    return out.astype(dtype)
 
 
 # -- blur ----------------------------------------------------------------------------------------
@@ -191,51 +188,14 @@ def _get_inverse_affine_matrix(
     return matrix
 
 
-def _fill_array(fill: Any, lead: tuple, check: bool = False) -> np.ndarray:
-    """``fill`` (None: 0) as a float64 array broadcasting over an image of leading shape
-    ``lead`` + (H, W): one value for all channels, or one per channel (``check``: exactly one
-    per channel, torchvision's error otherwise; else extra values are ignored)."""
-    fill_arr = np.zeros(lead + (1, 1), dtype=np.float64)
-    if fill is not None:
-        fv = np.asarray(fill, dtype=np.float64).reshape(-1)
-        if fv.size == 1 or not lead:
-            fill_arr[...] = fv[0]
-        else:
-            if check and fv.size != lead[-1]:
-                raise ValueError(
-                    "The number of elements in 'fill' does not match the number of channels of "
-                    f"the image ({fv.size} != {lead[-1]})"
-                )
-            fill_arr[...] = fv.reshape((-1, 1, 1))[: lead[-1]]
-    return fill_arr
-
-
 def _warp_array(
     arr: np.ndarray, inv: list[float], mode: InterpolationMode, fill: Any
 ) -> np.ndarray:
     """Sample ``arr`` at ``inv @ (x + 0.5, y + 0.5)`` for each output pixel (Pillow's
     convention), nearest or bilinear, ``fill`` outside."""
-    h, w = arr.shape[-2:]
-    ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
-    a, b, c, d, e, f = inv
-    sx = a * xs + b * ys + c
-    sy = d * xs + e * ys + f
-    lead = arr.shape[:-2]
-    fill_arr = _fill_array(fill, lead)
-    src = arr.astype(np.float64)
-    if mode == InterpolationMode.BILINEAR:
-        fx, fy = sx - 0.5, sy - 0.5
-        x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
-        ax, ay = fx - x0, fy - y0
-        out = np.zeros(lead + (h, w), dtype=np.float64)
-        for dy, wy in ((0, 1 - ay), (1, ay)):
-            for dx, wx in ((0, 1 - ax), (1, ax)):
-                out += src[..., np.clip(y0 + dy, 0, h - 1), np.clip(x0 + dx, 0, w - 1)] * (wx * wy)
-    else:
-        ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
-        out = src[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
-    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
-    return _cast_back(np.where(inside, out, fill_arr), arr.dtype)
+    sx, sy = _affine_points(inv, *arr.shape[-2:])
+    fill_arr = _fill_array(fill, arr.shape[:-2])
+    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
 
 
 def affine(

@@ -17,15 +17,17 @@ import numpy as np
 from . import (
     InterpolationMode,
     _check_fill,
+    _fill_array,
     _interpolation,
     _is_pil_image,
     _is_tensor,
     _randint,
+    _sample_points,
     _tensor_array,
     _Transform,
     get_dimensions,
 )
-from ._extra import _apply, _blur_array, _cast_back, _fill_array, _transform
+from ._extra import _apply, _blur_array, _transform
 
 __all__ = [
     "RandomPerspective",
@@ -44,28 +46,17 @@ def _sample(
     """``arr[..., H, W]`` sampled at the continuous input coordinates ``(sx, sy)`` (pixel ``i``
     spans ``[i, i + 1)``): nearest or bilinear (border neighbours clamped), ``fill`` (0 when
     None) where the point is outside the image."""
-    h, w = arr.shape[-2:]
-    lead = arr.shape[:-2]
-    fill_arr = _fill_array(fill, lead, check=True)
-    src = arr.astype(np.float64)
-    if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
-        ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
-        out = src[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
-    elif mode == InterpolationMode.BILINEAR:
-        fx, fy = sx - 0.5, sy - 0.5
-        x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
-        ax, ay = fx - x0, fy - y0
-        out = np.zeros(lead + sx.shape, dtype=np.float64)
-        for dy, wy in ((0, 1 - ay), (1, ay)):
-            for dx, wx in ((0, 1 - ax), (1, ax)):
-                out += src[..., np.clip(y0 + dy, 0, h - 1), np.clip(x0 + dx, 0, w - 1)] * (wx * wy)
-    else:
+    fill_arr = _fill_array(fill, arr.shape[:-2], check=True)
+    if mode not in (
+        InterpolationMode.NEAREST,
+        InterpolationMode.NEAREST_EXACT,
+        InterpolationMode.BILINEAR,
+    ):
         raise ValueError(
             f"Interpolation mode {mode.value} is unsupported with Tensor input "
             "(only nearest and bilinear)"
         )
-    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
-    return _cast_back(np.where(inside, out, fill_arr), arr.dtype)
+    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
 
 
 # -- perspective ---------------------------------------------------------------------------------
@@ -180,6 +171,15 @@ def _elastic_array(
     return _sample(arr, (nx + 1.0) * w / 2.0, (ny + 1.0) * h / 2.0, mode, fill)
 
 
+def _check_displacement(displacement: Any, h: int, w: int) -> None:
+    """torchvision's ValueError unless ``displacement`` is ``[1, h, w, 2]`` (v1 and v2)."""
+    if list(displacement.shape) != [1, h, w, 2]:
+        raise ValueError(
+            f"Argument displacement shape should be {[1, h, w, 2]}, "
+            f"but given {list(displacement.shape)}"
+        )
+
+
 def elastic_transform(
     img: Any,
     displacement: Any,
@@ -191,11 +191,7 @@ def elastic_transform(
     if not _is_tensor(displacement):
         raise TypeError("Argument displacement should be a Tensor")
     _, h, w = get_dimensions(img)
-    if list(displacement.shape) != [1, h, w, 2]:
-        raise ValueError(
-            f"Argument displacement shape should be {[1, h, w, 2]}, "
-            f"but given {list(displacement.shape)}"
-        )
+    _check_displacement(displacement, h, w)
     interpolation = _interpolation(interpolation)
     disp = _tensor_array(displacement).astype(np.float64)
     return _apply(img, lambda a: _elastic_array(a, disp, interpolation, fill))

@@ -31,7 +31,7 @@ from .. import (
 )
 from .. import functional as F1
 from .._extra import _get_inverse_affine_matrix
-from .._geometry_extra import _get_perspective_coeffs, _pair
+from .._geometry_extra import _check_displacement, _get_perspective_coeffs, _pair
 from ._core import (
     Transform,
     _boxes_back,
@@ -236,11 +236,7 @@ def elastic(
     interpolation = _interpolation(interpolation)
     if isinstance(inpt, tv_tensors.BoundingBoxes):
         h, w = inpt.canvas_size
-        if list(displacement.shape) != [1, h, w, 2]:
-            raise ValueError(
-                f"Argument displacement shape should be {[1, h, w, 2]}, "
-                f"but given {list(displacement.shape)}"
-            )
+        _check_displacement(displacement, h, w)
         disp = np.asarray(_plain(displacement).detach().numpy(), dtype=np.float64)
         a = _boxes_xyxy(inpt)
         pts = np.stack([a[:, [0, 1]], a[:, [2, 1]], a[:, [2, 3]], a[:, [0, 3]]], 1).reshape(-1, 2)
