@@ -424,3 +424,25 @@ def test_pil_paths_agree_with_tensor_paths() -> None:
     out_pil, out_b = v2.RandomRotation((180, 180))(pil, boxes)
     assert out_pil.size == (16, 12) and out_b.tolist() == [[10, 7, 14, 10]]
     np.testing.assert_array_equal(np.asarray(out_pil), np.asarray(pil)[::-1, ::-1])
+
+
+@pytest.mark.parametrize("mode", ["BICUBIC", "BOX", "HAMMING", "LANCZOS"])
+def test_grid_transforms_refuse_other_modes_on_tensors(mode: str) -> None:
+    # torchvision's _assert_grid_transform_inputs: only nearest and bilinear for tensors (a
+    # bicubic rotate/affine used to fall back to nearest silently)
+    img = ctorch.tensor(rand_image())
+    m = getattr(T.InterpolationMode, mode)
+    msg = f"Interpolation mode '{m.value}' is unsupported with Tensor input"
+    calls = [
+        lambda: T.functional.rotate(img, 30.0, interpolation=m),
+        lambda: T.functional.affine(img, 10.0, [1, 2], 1.1, [0.0], interpolation=m),
+        lambda: G.perspective(img, [[0, 0], [15, 0], [15, 11], [0, 11]],
+                              [[1, 0], [14, 1], [15, 10], [0, 11]], interpolation=m),
+        lambda: G.elastic_transform(img, ctorch.zeros(1, 12, 16, 2), interpolation=m),
+    ]  # fmt: skip
+    for call in calls:
+        with pytest.raises(ValueError, match=msg):
+            call()
+    # nearest and bilinear still run
+    out = T.functional.rotate(img, 30.0, interpolation=T.InterpolationMode.BILINEAR)
+    assert tuple(out.shape) == (3, 12, 16)

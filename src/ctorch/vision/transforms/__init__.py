@@ -670,12 +670,20 @@ def _affine_points(inv: Sequence[float], h: int, w: int) -> tuple[np.ndarray, np
 
 
 def _sample_points(
-    arr: np.ndarray, sx: np.ndarray, sy: np.ndarray, bilinear: bool, fill_arr: np.ndarray
+    arr: np.ndarray, sx: np.ndarray, sy: np.ndarray, mode: Any, fill_arr: np.ndarray
 ) -> np.ndarray:
     """``arr[..., H, W]`` sampled at the continuous input coordinates ``(sx, sy)`` (pixel ``i``
-    spans ``[i, i + 1)``), in ``arr``'s dtype: nearest, or (``bilinear``) the four neighbours
-    clamped to the border, as Pillow; ``fill_arr`` (``_fill_array``) where the point is outside
-    the image.  The sampler of rotate, affine, perspective and elastic_transform."""
+    spans ``[i, i + 1)``), in ``arr``'s dtype: nearest, or bilinear (the four neighbours
+    clamped to the border), as Pillow; ``fill_arr`` (``_fill_array``) where the point is outside
+    the image.  The sampler of rotate, affine, perspective and elastic_transform; any other
+    ``mode`` (an InterpolationMode) raises torchvision's ValueError for tensor input."""
+    if mode not in (
+        InterpolationMode.NEAREST,
+        InterpolationMode.NEAREST_EXACT,
+        InterpolationMode.BILINEAR,
+    ):
+        raise ValueError(f"Interpolation mode '{mode.value}' is unsupported with Tensor input")
+    bilinear = mode == InterpolationMode.BILINEAR
     h, w = arr.shape[-2:]
     src = arr.astype(np.float64)
     if bilinear:
@@ -704,14 +712,7 @@ def _rotate_array(
     h, w = arr.shape[-2:]
     inv, nw, nh = _rotation_matrix(angle, w, h, center, expand)
     sx, sy = _affine_points(inv, nh, nw)
-    fill_arr = _fill_array(fill, arr.shape[:-2])
-    if mode not in (
-        InterpolationMode.NEAREST,
-        InterpolationMode.NEAREST_EXACT,
-        InterpolationMode.BILINEAR,
-    ):
-        raise NotImplementedError(f"{mode.value} interpolation is not supported for tensor rotate")
-    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
+    return _sample_points(arr, sx, sy, mode, _fill_array(fill, arr.shape[:-2]))
 
 
 def rotate(

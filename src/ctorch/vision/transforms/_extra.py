@@ -194,8 +194,7 @@ def _warp_array(
     """Sample ``arr`` at ``inv @ (x + 0.5, y + 0.5)`` for each output pixel (Pillow's
     convention), nearest or bilinear, ``fill`` outside."""
     sx, sy = _affine_points(inv, *arr.shape[-2:])
-    fill_arr = _fill_array(fill, arr.shape[:-2])
-    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
+    return _sample_points(arr, sx, sy, mode, _fill_array(fill, arr.shape[:-2]))
 
 
 def affine(

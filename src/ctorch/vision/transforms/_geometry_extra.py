@@ -46,17 +46,7 @@ def _sample(
     """``arr[..., H, W]`` sampled at the continuous input coordinates ``(sx, sy)`` (pixel ``i``
     spans ``[i, i + 1)``): nearest or bilinear (border neighbours clamped), ``fill`` (0 when
     None) where the point is outside the image."""
-    fill_arr = _fill_array(fill, arr.shape[:-2], check=True)
-    if mode not in (
-        InterpolationMode.NEAREST,
-        InterpolationMode.NEAREST_EXACT,
-        InterpolationMode.BILINEAR,
-    ):
-        raise ValueError(
-            f"Interpolation mode {mode.value} is unsupported with Tensor input "
-            "(only nearest and bilinear)"
-        )
-    return _sample_points(arr, sx, sy, mode == InterpolationMode.BILINEAR, fill_arr)
+    return _sample_points(arr, sx, sy, mode, _fill_array(fill, arr.shape[:-2], check=True))
 
 
 # -- perspective ---------------------------------------------------------------------------------
