@@ -238,6 +238,51 @@ def test_lstm_layer_node_is_bitwise_the_step_by_step_graph(monkeypatch, dtype, b
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_layer_c_loop_is_bitwise_the_python_loop(monkeypatch, bidirectional, bias):
+    """float32 layers whose per-step products go to the sgemm run their time loop in C
+    (ctorch._core.gemm.lstm_layer_forward/backward): the same bits as the Python loop, every
+    output and gradient, and torch's values."""
+    from ctorch.nn.modules import rnn
+
+    T, B, I, H = 9, 16, 40, 64  # B * H * 4H = 2**18: the smallest product on the sgemm
+    rng = np.random.default_rng(5)
+    D = 2 if bidirectional else 1
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    h0 = rng.standard_normal((2 * D, B, H)).astype(np.float32)
+    c0 = rng.standard_normal(h0.shape).astype(np.float32)
+    gys = [rng.standard_normal(s).astype(np.float32) for s in ((T, B, D * H), h0.shape, h0.shape)]
+    assert rnn._c_loop(np.zeros((T, B, 4 * H), np.float32), ctorch.zeros(4 * H, H)) is not None
+
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.LSTM(I, H, 2, bias=bias, bidirectional=bidirectional)
+        if lib is not ctorch:
+            with lib.no_grad():
+                for (_, p), (_, q) in zip(m.named_parameters(), ref_params, strict=True):
+                    p.copy_(lib.from_numpy(q))
+        ts = [lib.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        out, (h, c) = m(ts[0], (ts[1], ts[2]))
+        lib.autograd.backward([out, h, c], [lib.tensor(g) for g in gys])
+        res = [out.detach().numpy(), h.detach().numpy(), c.detach().numpy()]
+        return res + [t.grad.numpy() for t in ts] + [p.grad.numpy() for p in m.parameters()]
+
+    ctorch.manual_seed(0)
+    ref_params = [(n, p.detach().numpy().copy()) for n, p in
+                  nn.LSTM(I, H, 2, bias=bias, bidirectional=bidirectional).named_parameters()]  # fmt: skip
+    c_loop = run(ctorch)
+    monkeypatch.setattr(rnn, "_c_loop", lambda *a: None)
+    py_loop = run(ctorch)
+    for a, b in zip(c_loop, py_loop, strict=True):
+        np.testing.assert_array_equal(a, b)
+    if HAS_TORCH:
+        import torch
+
+        for a, b in zip(c_loop, run(torch), strict=True):
+            np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4)
+
+
 def test_lstm_layer_node_double_backward():
     lstm = nn.LSTM(2, 3, 1).double()
     x = ctorch.randn(4, 2, 2, dtype=ctorch.float64, requires_grad=True)

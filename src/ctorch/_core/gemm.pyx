@@ -101,6 +101,7 @@ def sgemm_num_threads():
 
 
 include "_window.pxi"
+include "_rnn_layer.pxi"
 
 
 cdef int _conv_geom(ctc_geom *g, str op, object geo, Py_ssize_t OC) except -1:

@@ -23,7 +23,7 @@ import numpy as np
 import ctorch
 
 from ... import _warnings
-from ..._backend import float_kernels, xp_of
+from ..._backend import float_kernels, sgemm_kernels, xp_of
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad_state
@@ -293,6 +293,29 @@ def _hh_steps(h0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool, out:
         h = out[t]
 
 
+def _c_loop(a: Any, w_hh: Tensor) -> Any:
+    """ctorch._core.gemm when a fused float32 LSTM layer's time loop can run in C: every
+    step's products (B, H) @ (H, 4H) and (B, 4H) @ (4H, H) are ones _sgemm_2d sends to the
+    sgemm (so the C loop's bits are the Python loop's), else None."""
+    from ...ops import mm_arrays as mm
+
+    T, B, G = a.shape
+    H = G // 4
+    wa = w_hh._a
+    if a.dtype != np.float32 or wa.dtype != np.float32 or not mm._LINEAR_SGEMM:
+        return None
+    if B < 8 or H < 8 or B * H * G < mm._LINEAR_SGEMM_MIN_MACS:
+        return None
+    k = sgemm_kernels(a[0], wa)
+    return k if k is not None and hasattr(k, "lstm_layer_forward") else None
+
+
+def _one(a: Any) -> int:
+    """The thread cap of the per-step products (see _hh_steps): 1 below 2**24 multiply-adds."""
+    T, B, G = a.shape
+    return 1 if B * G * (G // 4) < 1 << 24 else 0
+
+
 def _last_h(out: Any, reverse: bool, h0: Tensor) -> Any:
     """A fused layer's final hidden state: ``out`` (T, B, H) at the last step taken, or
     ``h0``'s array (in ``out``'s dtype) when there are no steps."""
@@ -360,8 +383,15 @@ class _LSTMLayer(Function):
         act, tc = np.empty((T, B, G), dt), np.empty((T, B, H), dt)
         cs = np.empty((T + 1, B, H), dt)  # cs[s]: c before the s-th step taken, cs[T] the last
         cs[0] = c0._a
-        for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
-            k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
+        kc = _c_loop(xa, w_hh)
+        if kc is not None:  # the same loop in C (ctorch._core.gemm), the same bits
+            bias = None if b_hh is None else np.ascontiguousarray(b_hh._a)
+            h0a = np.ascontiguousarray(h0._a, dtype=dt)
+            wt = np.ascontiguousarray(w_hh._a.T)
+            kc.lstm_layer_forward(xa, wt, bias, h0a, out, cs, act, tc, reverse, _one(xa))
+        else:
+            for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
+                k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
         h = _last_h(out, reverse, h0)
         ctx.arrays = (act, tc, cs, out)
         ctx.reverse = reverse
@@ -385,14 +415,20 @@ class _LSTMLayer(Function):
         dh = np.ascontiguousarray(g_h._a, dtype=dt)
         dc = np.ascontiguousarray(g_c._a, dtype=dt)
         dG = np.empty((T, B, G), dt)
-        order = _lstm_order(T, ctx.reverse)
-        for s in range(T - 1, -1, -1):
-            t = order[s]
-            gh = go[t] + dh  # the two gradients of h_t: the output's and the next step's
-            dc_new = np.empty((B, H), dt)
-            k.lstm_gates_backward(act[t], tc[t], cs[s], gh, dc, dG[t], dc_new)
-            dc = dc_new
-            dh = _linear_mm(dG[t], wa)
+        kc = _c_loop(act, w_hh)
+        if kc is not None:  # the same loop in C, the same bits
+            dh, dc = dh.copy(), dc.copy()  # (overwritten: the gradients of h0 and c0)
+            wc = np.ascontiguousarray(wa)
+            kc.lstm_layer_backward(act, tc, cs, go, wc, dh, dc, dG, ctx.reverse, _one(act))
+        else:
+            order = _lstm_order(T, ctx.reverse)
+            for s in range(T - 1, -1, -1):
+                t = order[s]
+                gh = go[t] + dh  # the two gradients of h_t: the output's and the next step's
+                dc_new = np.empty((B, H), dt)
+                k.lstm_gates_backward(act[t], tc[t], cs[s], gh, dc, dG[t], dc_new)
+                dc = dc_new
+                dh = _linear_mm(dG[t], wa)
 
         def hprev():  # hp[t]: the h that step t read
             hp = np.empty((T, B, H), dt)
