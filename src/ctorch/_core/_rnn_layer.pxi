@@ -1,18 +1,17 @@
 # Included by gemm.pyx: nn.LSTM's fused layer time loops in C (ctorch.nn.modules.rnn's
-# _LSTMLayer), float32 only. Each step is the same sgemm call and the same gate kernel as the
-# Python loop it replaces (h @ W_hh^T + b_hh with the bias in the product's tiles, the gates
-# of _rnn_simd.h, dG @ W_hh), in the same order, so values and gradients are bitwise those of
-# the Python loop and of the step-by-step graph; what goes away is ~13 us of Python per step
-# (views, memoryview arguments, allocations, a bias pass).
+# _LSTMLayer; the loops: _rnn_layer.h), float32 only. Each step is the same sgemm product and
+# the same gate kernel as the Python loop (h @ W_hh^T + b_hh with the bias in the product's
+# tiles, the gates of _rnn_simd.h, dG @ W_hh), in the same order, so values and gradients
+# are bitwise those of the Python loop and of the step-by-step graph; what goes away is ~13 us
+# of Python per step, and on 2+ threads a pool wake-up per step (one region per layer).
 
-from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc
-
-cdef extern from "_rnn_simd.h" nogil:
-    void ct_lstm_fwd_float(const float *xg, const float *hh, const float *c, float *h,
-                           float *c2, float *act, float *tc, int64_t H)
-    void ct_lstm_bwd_float(const float *act, const float *tc, const float *c, const float *gh,
-                           const float *gc, float *da, float *dc, int64_t H)
+cdef extern from "_rnn_layer.h" nogil:
+    int ct_lstm_layer_fwd_f32(int T, int B, int H, const float *xg, const float *wt,
+                              const float *bias, const float *h0, float *out, float *cs,
+                              float *act, float *tc, int reverse, int nthreads)
+    int ct_lstm_layer_bwd_f32(int T, int B, int H, const float *act, const float *tc,
+                              const float *cs, const float *go, const float *w, float *dh,
+                              float *dc, float *dG, int reverse, int nthreads)
 
 
 cdef int _rnn_dims(str op, str name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t got2,
@@ -55,27 +54,13 @@ def lstm_layer_forward(const float[:, :, ::1] xg, const float[:, ::1] wt, bias,
     cdef int nt = ct_max_threads()
     if 0 < threads < nt:
         nt = threads
-    cdef float *gh = <float *>malloc(B * G * sizeof(float))
-    if gh == NULL:
-        raise MemoryError(f"{op}: could not allocate {B} x {G} floats")
-    cdef Py_ssize_t s, t, b, tprev = 0
-    cdef const float *hp
-    cdef int rc = 0
+    cdef int rc
     with nogil:
-        for s in range(T):
-            t = T - 1 - s if reverse else s
-            hp = &h0[0, 0] if s == 0 else &out[tprev, 0, 0]
-            rc = ct_sgemm_bias(1, <int>B, <int>G, <int>H, hp, 0, H, 1, &wt[0, 0], 0, G, 1,
-                               gh, 0, G, 1, 0, 0, nt, 1, pbias)
-            if rc != 0:
-                break
-            for b in range(B):
-                ct_lstm_fwd_float(&xg[t, b, 0], gh + b * G, &cs[s, b, 0], &out[t, b, 0],
-                                  &cs[s + 1, b, 0], &act[t, b, 0], &tc[t, b, 0], H)
-            tprev = t
-    free(gh)
+        rc = ct_lstm_layer_fwd_f32(<int>T, <int>B, <int>H, &xg[0, 0, 0], &wt[0, 0], pbias,
+                                   &h0[0, 0], &out[0, 0, 0], &cs[0, 0, 0], &act[0, 0, 0],
+                                   &tc[0, 0, 0], reverse, nt)
     if rc != 0:
-        raise MemoryError(f"{op}: could not allocate packing buffers")
+        raise MemoryError(f"{op}: could not allocate work buffers")
 
 
 def lstm_layer_backward(const float[:, :, ::1] act, const float[:, :, ::1] tc,
@@ -103,30 +88,10 @@ def lstm_layer_backward(const float[:, :, ::1] act, const float[:, :, ::1] tc,
     cdef int nt = ct_max_threads()
     if 0 < threads < nt:
         nt = threads
-    cdef float *gh = <float *>malloc(2 * B * H * sizeof(float))
-    if gh == NULL:
-        raise MemoryError(f"{op}: could not allocate {B} x {H} floats")
-    cdef float *dcn = gh + B * H
-    cdef Py_ssize_t s, t, j, n = B * H
-    cdef int rc = 0
-    cdef float *pdh = &dh[0, 0]
-    cdef float *pdc = &dc[0, 0]
-    cdef const float *pgo
+    cdef int rc
     with nogil:
-        for s in range(T - 1, -1, -1):
-            t = T - 1 - s if reverse else s
-            pgo = &go[t, 0, 0]
-            for j in range(n):  # the two gradients of h_t: the output's and the next step's
-                gh[j] = pgo[j] + pdh[j]
-            for j in range(B):
-                ct_lstm_bwd_float(&act[t, j, 0], &tc[t, j, 0], &cs[s, j, 0], gh + j * H,
-                                  pdc + j * H, &dG[t, j, 0], dcn + j * H, H)
-            for j in range(n):
-                pdc[j] = dcn[j]
-            rc = ct_sgemm_bias(1, <int>B, <int>H, <int>G, &dG[t, 0, 0], 0, G, 1, &w[0, 0], 0,
-                               H, 1, pdh, 0, H, 1, 0, 0, nt, 1, NULL)
-            if rc != 0:
-                break
-    free(gh)
+        rc = ct_lstm_layer_bwd_f32(<int>T, <int>B, <int>H, &act[0, 0, 0], &tc[0, 0, 0],
+                                   &cs[0, 0, 0], &go[0, 0, 0], &w[0, 0], &dh[0, 0], &dc[0, 0],
+                                   &dG[0, 0, 0], reverse, nt)
     if rc != 0:
-        raise MemoryError(f"{op}: could not allocate packing buffers")
+        raise MemoryError(f"{op}: could not allocate work buffers")

@@ -310,10 +310,12 @@ def _c_loop(a: Any, w_hh: Tensor) -> Any:
     return k if k is not None and hasattr(k, "lstm_layer_forward") else None
 
 
-def _one(a: Any) -> int:
-    """The thread cap of the per-step products (see _hh_steps): 1 below 2**24 multiply-adds."""
+def _loop_threads(a: Any) -> int:
+    """The C loop's thread cap: all threads (0) from 2**20 multiply-adds a step, one below.
+    The loop is one OpenMP region per layer (a barrier between each step's product and its
+    gates), not a pool wake-up per step as the Python loop's products (see _hh_steps)."""
     T, B, G = a.shape
-    return 1 if B * G * (G // 4) < 1 << 24 else 0
+    return 1 if B * G * (G // 4) < 1 << 20 else 0
 
 
 def _last_h(out: Any, reverse: bool, h0: Tensor) -> Any:
@@ -388,7 +390,7 @@ class _LSTMLayer(Function):
             bias = None if b_hh is None else np.ascontiguousarray(b_hh._a)
             h0a = np.ascontiguousarray(h0._a, dtype=dt)
             wt = np.ascontiguousarray(w_hh._a.T)
-            kc.lstm_layer_forward(xa, wt, bias, h0a, out, cs, act, tc, reverse, _one(xa))
+            kc.lstm_layer_forward(xa, wt, bias, h0a, out, cs, act, tc, reverse, _loop_threads(xa))
         else:
             for s, t, _h, hh in _hh_steps(h0, w_hh, b_hh, reverse, out, None):
                 k.lstm_gates_forward(xa[t], hh, cs[s], out[t], cs[s + 1], act[t], tc[t])
@@ -419,7 +421,7 @@ class _LSTMLayer(Function):
         if kc is not None:  # the same loop in C, the same bits
             dh, dc = dh.copy(), dc.copy()  # (overwritten: the gradients of h0 and c0)
             wc = np.ascontiguousarray(wa)
-            kc.lstm_layer_backward(act, tc, cs, go, wc, dh, dc, dG, ctx.reverse, _one(act))
+            kc.lstm_layer_backward(act, tc, cs, go, wc, dh, dc, dG, ctx.reverse, _loop_threads(act))
         else:
             order = _lstm_order(T, ctx.reverse)
             for s in range(T - 1, -1, -1):
