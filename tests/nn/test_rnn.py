@@ -238,13 +238,19 @@ def test_lstm_layer_node_is_bitwise_the_step_by_step_graph(monkeypatch, dtype, b
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("bias", [True, False])
-def test_lstm_layer_c_loop_is_bitwise_the_python_loop(monkeypatch, bidirectional, bias):
+def test_lstm_layer_c_loop_is_bitwise_the_python_loop(monkeypatch, bidirectional, bias, threads):
     """float32 layers whose per-step products go to the sgemm run their time loop in C
-    (ctorch._core.gemm.lstm_layer_forward/backward): the same bits as the Python loop, every
-    output and gradient, and torch's values."""
+    (ctorch._core.gemm.lstm_layer_forward/backward, one OpenMP region: each step's product
+    split by columns over the threads): the same bits as the Python loop, every output and
+    gradient, at 1 and 2 threads, and torch's values."""
     from ctorch.nn.modules import rnn
+
+    before = ctorch.get_num_threads()
+    ctorch.set_num_threads(threads)
+    monkeypatch.setattr(rnn, "_loop_threads", lambda a: 0)  # the region at every size
 
     T, B, I, H = 9, 16, 40, 64  # B * H * 4H = 2**18: the smallest product on the sgemm
     rng = np.random.default_rng(5)
@@ -271,9 +277,12 @@ def test_lstm_layer_c_loop_is_bitwise_the_python_loop(monkeypatch, bidirectional
     ctorch.manual_seed(0)
     ref_params = [(n, p.detach().numpy().copy()) for n, p in
                   nn.LSTM(I, H, 2, bias=bias, bidirectional=bidirectional).named_parameters()]  # fmt: skip
-    c_loop = run(ctorch)
-    monkeypatch.setattr(rnn, "_c_loop", lambda *a: None)
-    py_loop = run(ctorch)
+    try:
+        c_loop = run(ctorch)
+        monkeypatch.setattr(rnn, "_c_loop", lambda *a: None)
+        py_loop = run(ctorch)
+    finally:
+        ctorch.set_num_threads(before)
     for a, b in zip(c_loop, py_loop, strict=True):
         np.testing.assert_array_equal(a, b)
     if HAS_TORCH:
