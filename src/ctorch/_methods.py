@@ -252,8 +252,13 @@ def attach(T) -> None:
     # ---------------------------------------------------------------- in-place variants
     def _mk_inplace(name, fn):
         top = getattr(fn, "table_op", None)  # unary table rows: the kernel writes self
+        from_result = name == "relu_"  # recorded in place, its node keeping the result
 
         def method(self, *args, **kwargs):
+            if from_result and state.enabled and self._rg and not args and not kwargs:
+                r = U.act_inplace(self, "relu")
+                if r is not None:
+                    return r
             if (
                 top is not None
                 and not args

@@ -243,6 +243,9 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     if inplace:
+        r = _unary.act_inplace(input, "leaky_relu", float(negative_slope))
+        if r is not None:
+            return r
         return _copy_into(input, lambda input: _unary.leaky_relu(input, negative_slope))
     return _unary.leaky_relu(input, negative_slope)
 

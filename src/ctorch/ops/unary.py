@@ -27,6 +27,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import state
+from ..autograd.inplace import check_writable
 from ._util import float_dtype_for, named
 from .pointwise_nodes import Logit, NanToNum
 
@@ -341,7 +342,7 @@ def _make_public(op):
     return fn
 
 
-def unary_into(op, a) -> bool:
+def unary_into(op, a, pa: float = 0.0, pb: float = 0.0) -> bool:
     """``a = f(a)`` in place for table row ``op`` by the SIMD kernels (float32/float64, or
     float16/bfloat16 computed in float32), C-contiguous CPU or GPU arrays: the values of the
     out-of-place op, no temporary copied back. False where the caller's general path must
@@ -353,13 +354,13 @@ def unary_into(op, a) -> bool:
         hk, kind = hkernel("h_unary", a, min_size=0)
         if hk is None:
             return False
-        hk(kind, op.code, u16(a), u16(a), 0.0, 0.0)
+        hk(kind, op.code, u16(a), u16(a), pa, pb)
         return True
     k = kernel("unary", a, min_size=0)
     if k is None:
         return False
     flat = a.reshape(-1)
-    k(op.code, flat, flat, 0.0, 0.0)
+    k(op.code, flat, flat, pa, pb)
     return True
 
 
@@ -468,6 +469,57 @@ def threshold(input, threshold: float, value: float):
 
 def leaky_relu(input, negative_slope: float = 0.01):
     return _param_call("leaky_relu", input, float(negative_slope), 0.0)
+
+
+def _make_from_result(name: str, node_name: str):
+    """The in-place form of table row ``name`` under autograd, computed in the input's own
+    buffer, whose node keeps the result (torch's relu_ -> ReluBackward0 and leaky_relu_ ->
+    LeakyReluBackward1 save ``result``): the row's gradient formula read at the result, right
+    for these rows since the result is positive exactly where the input is. No clone, no
+    copy back, no second buffer held by the graph (DCGAN's LeakyReLU(inplace=True) and
+    ResNet's ReLU(inplace=True) paid for all three)."""
+    op = _table.UNARY_BY_NAME[name]
+
+    class _FromResult(FUNCTIONS[name]):
+        _node_name = node_name
+
+        @staticmethod
+        def forward(ctx, x, a=0.0, b=0.0):
+            xa = x._a
+            if not unary_into(op, xa, a, b):
+                xp_of(xa).copyto(xa, unary_array(op, xa, a, b))
+            ctx.p = (a, b)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x, x)  # the result, read as the formula's x and y
+            return x
+
+    saved_names(_FromResult, result=0)
+    return named(_FromResult, node_name.replace("Backward", "Inplace"))
+
+
+_FROM_RESULT = {
+    "relu": _make_from_result("relu", "ReluBackward0"),
+    "leaky_relu": _make_from_result("leaky_relu", "LeakyReluBackward1"),
+}
+
+
+def act_inplace(input, name: str, a: float = 0.0):
+    """``relu_`` / ``leaky_relu_`` (slope ``a`` >= 0) recorded by autograd on a non-leaf,
+    non-view float tensor with no views: ``_FROM_RESULT``'s in-place node; None where the
+    general in-place path (a clone or an out-of-place result copied back) must run. A negative
+    slope keeps that path: torch's in-place backward refuses it, ours stays correct."""
+    if (
+        not (state.enabled and input._rg)
+        or input.grad_fn is None
+        or input._base is not None
+        or input._views
+        or input._a.dtype.kind not in "fV"
+        or type(input._a) is not _nd
+        or not a >= 0.0
+    ):
+        return None
+    check_writable(input, name + "_")
+    return _FROM_RESULT[name].apply(input, float(a), 0.0)
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
