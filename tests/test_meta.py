@@ -461,6 +461,170 @@ CASES.update(
     }
 )
 
+
+def _piv(T, d, *shape):
+    return T.ones(*shape, dtype=T.int32, device=d)
+
+
+def _la(T):
+    return T.linalg
+
+
+# ctorch.linalg and the top-level aliases: torch's meta shapes, dtypes and strides (LAPACK's
+# column-major outputs, complex eigen-results, real singular values, int32 info/pivots)
+LINALG = {
+    "inv": lambda T, d: _la(T).inv(_m(T, d, 2, 3, 3)),
+    "inv_ex": lambda T, d: _la(T).inv_ex(_m(T, d, 2, 3, 3)),
+    "inv_ex complex128": lambda T, d: _la(T).inv_ex(_m(T, d, 2, 4, 4, dtype=T.complex128)),
+    "inv empty": lambda T, d: _la(T).inv(_m(T, d, 0, 0)),
+    "inv of transposed": lambda T, d: _la(T).inv(_m(T, d, 3, 3).mT),
+    "inverse": lambda T, d: T.inverse(_m(T, d, 3, 3)),
+    "det": lambda T, d: _la(T).det(_m(T, d, 2, 3, 3)),
+    "det 2-d float64": lambda T, d: T.det(_m(T, d, 3, 3, dtype=T.float64)),
+    "slogdet": lambda T, d: _la(T).slogdet(_m(T, d, 2, 3, 3)),
+    "slogdet complex": lambda T, d: _la(T).slogdet(_m(T, d, 2, 3, 3, dtype=T.complex64)),
+    "slogdet empty batch": lambda T, d: _la(T).slogdet(_m(T, d, 0, 3, 3)),
+    "logdet": lambda T, d: T.logdet(_m(T, d, 2, 3, 3)),
+    "svd": lambda T, d: _la(T).svd(_m(T, d, 2, 5, 3)),
+    "svd reduced wide": lambda T, d: _la(T).svd(_m(T, d, 3, 5), full_matrices=False),
+    "svd full wide": lambda T, d: _la(T).svd(_m(T, d, 2, 3, 5)),
+    "svd complex": lambda T, d: _la(T).svd(_m(T, d, 3, 5, dtype=T.complex128), full_matrices=False),
+    "svd empty batch": lambda T, d: _la(T).svd(_m(T, d, 0, 3, 2)),
+    "torch.svd": lambda T, d: T.svd(_m(T, d, 2, 5, 3)),
+    "torch.svd some=False": lambda T, d: T.svd(_m(T, d, 5, 3), some=False),
+    "svdvals": lambda T, d: _la(T).svdvals(_m(T, d, 2, 5, 3)),
+    "qr": lambda T, d: _la(T).qr(_m(T, d, 2, 5, 3)),
+    "qr complete": lambda T, d: _la(T).qr(_m(T, d, 5, 3), mode="complete"),
+    "qr complete wide": lambda T, d: _la(T).qr(_m(T, d, 2, 3, 5), mode="complete"),
+    "qr r": lambda T, d: _la(T).qr(_m(T, d, 2, 5, 3), mode="r"),
+    "qr wide": lambda T, d: _la(T).qr(_m(T, d, 3, 5)),
+    "eig": lambda T, d: _la(T).eig(_m(T, d, 2, 3, 3)),
+    "eig complex": lambda T, d: _la(T).eig(_m(T, d, 3, 3, dtype=T.complex128)),
+    "eigvals float64": lambda T, d: _la(T).eigvals(_m(T, d, 2, 3, 3, dtype=T.float64)),
+    "eigh": lambda T, d: _la(T).eigh(_m(T, d, 2, 3, 3)),
+    "eigh complex": lambda T, d: _la(T).eigh(_m(T, d, 3, 3, dtype=T.complex64), UPLO="U"),
+    "eigvalsh": lambda T, d: _la(T).eigvalsh(_m(T, d, 3, 3)),
+    "cholesky": lambda T, d: _la(T).cholesky(_m(T, d, 2, 3, 3)),
+    "cholesky upper": lambda T, d: _la(T).cholesky(_m(T, d, 3, 3), upper=True),
+    "cholesky_ex": lambda T, d: _la(T).cholesky_ex(_m(T, d, 2, 3, 3)),
+    "torch.cholesky": lambda T, d: T.cholesky(_m(T, d, 3, 3)),
+    "cholesky_solve": lambda T, d: T.cholesky_solve(_m(T, d, 2, 3, 2), _m(T, d, 3, 3), True),
+    "cholesky_inverse": lambda T, d: T.cholesky_inverse(_m(T, d, 3, 3)),
+    "solve": lambda T, d: _la(T).solve(_m(T, d, 2, 3, 3), _m(T, d, 2, 3, 4)),
+    "solve vector batch": lambda T, d: _la(T).solve(_m(T, d, 2, 3, 3), _m(T, d, 2, 3)),
+    "solve vector": lambda T, d: _la(T).solve(_m(T, d, 3, 3), _m(T, d, 3)),
+    "solve broadcast": lambda T, d: _la(T).solve(_m(T, d, 3, 3), _m(T, d, 5, 3, 2)),
+    "solve left=False": lambda T, d: _la(T).solve(_m(T, d, 3, 3), _m(T, d, 2, 4, 3), left=False),
+    "solve_ex": lambda T, d: _la(T).solve_ex(_m(T, d, 2, 3, 3), _m(T, d, 2, 3, 4)),
+    "solve_triangular": lambda T, d: _la(T).solve_triangular(
+        _m(T, d, 3, 3), _m(T, d, 3, 4), upper=True
+    ),
+    "solve_triangular right": lambda T, d: _la(T).solve_triangular(
+        _m(T, d, 3, 3), _m(T, d, 2, 4, 3), upper=False, left=False
+    ),
+    "solve_triangular broadcast": lambda T, d: _la(T).solve_triangular(
+        _m(T, d, 2, 1, 3, 3), _m(T, d, 5, 3, 4), upper=True
+    ),
+    "triangular_solve": lambda T, d: T.triangular_solve(_m(T, d, 3, 4), _m(T, d, 3, 3)),
+    "lu": lambda T, d: _la(T).lu(_m(T, d, 2, 5, 3)),
+    "lu wide": lambda T, d: _la(T).lu(_m(T, d, 3, 5)),
+    "lu_factor": lambda T, d: _la(T).lu_factor(_m(T, d, 2, 5, 3)),
+    "lu_factor_ex": lambda T, d: _la(T).lu_factor_ex(_m(T, d, 3, 3)),
+    "lu_solve": lambda T, d: _la(T).lu_solve(_m(T, d, 3, 3), _piv(T, d, 3), _m(T, d, 3, 2)),
+    "lu_solve adjoint": lambda T, d: _la(T).lu_solve(
+        _m(T, d, 2, 3, 3), _piv(T, d, 2, 3), _m(T, d, 2, 3, 2), adjoint=True
+    ),
+    "lu_solve right": lambda T, d: _la(T).lu_solve(
+        _m(T, d, 3, 3), _piv(T, d, 3), _m(T, d, 2, 3), left=False
+    ),
+    "lu_unpack": lambda T, d: T.lu_unpack(_m(T, d, 3, 3), _piv(T, d, 3)),
+    "lu_unpack no data": lambda T, d: T.lu_unpack(_m(T, d, 3, 3), _piv(T, d, 3), unpack_data=False),
+    "lu_unpack no pivots": lambda T, d: T.lu_unpack(
+        _m(T, d, 2, 4, 3), _piv(T, d, 2, 3), unpack_pivots=False
+    ),
+    "matrix_norm": lambda T, d: _la(T).matrix_norm(_m(T, d, 2, 3, 4)),
+    "matrix_norm nuc": lambda T, d: _la(T).matrix_norm(_m(T, d, 2, 3, 4), "nuc"),
+    "matrix_norm 2 keepdim": lambda T, d: _la(T).matrix_norm(_m(T, d, 2, 3, 4), 2, keepdim=True),
+    "matrix_norm -2": lambda T, d: _la(T).matrix_norm(_m(T, d, 2, 3, 4), -2),
+    "vector_norm dims": lambda T, d: _la(T).vector_norm(_m(T, d, 2, 3, 4), 3, dim=(0, 2)),
+    "vector_norm complex": lambda T, d: _la(T).vector_norm(_m(T, d, 2, 3, dtype=T.complex128)),
+    "norm ord 2": lambda T, d: _la(T).norm(_m(T, d, 2, 3), 2),
+    "norm nuc dim": lambda T, d: _la(T).norm(_m(T, d, 2, 3, 4), "nuc", dim=(1, 2), keepdim=True),
+    "cond": lambda T, d: _la(T).cond(_m(T, d, 2, 3, 3)),
+    "cond fro": lambda T, d: _la(T).cond(_m(T, d, 3, 3), "fro"),
+    "cond -2 complex": lambda T, d: _la(T).cond(_m(T, d, 3, 3, dtype=T.complex64), -2),
+    "matrix_rank": lambda T, d: _la(T).matrix_rank(_m(T, d, 2, 5, 3)),
+    "matrix_rank hermitian": lambda T, d: _la(T).matrix_rank(_m(T, d, 3, 3), hermitian=True),
+    "pinv": lambda T, d: _la(T).pinv(_m(T, d, 2, 5, 3)),
+    "pinv hermitian": lambda T, d: _la(T).pinv(_m(T, d, 3, 3), hermitian=True),
+    "pinverse": lambda T, d: T.pinverse(_m(T, d, 5, 3)),
+    "matrix_exp": lambda T, d: _la(T).matrix_exp(_m(T, d, 2, 3, 3)),
+    "matrix_power": lambda T, d: _la(T).matrix_power(_m(T, d, 2, 3, 3), 3),
+    "matrix_power -2": lambda T, d: _la(T).matrix_power(_m(T, d, 3, 3), -2),
+    "matrix_power 0": lambda T, d: _la(T).matrix_power(_m(T, d, 3, 3), 0),
+    "linalg.cross": lambda T, d: _la(T).cross(_m(T, d, 2, 3, 4), _m(T, d, 2, 3, 4), dim=1),
+    "householder_product": lambda T, d: _la(T).householder_product(_m(T, d, 5, 3), _m(T, d, 2)),
+    "orgqr": lambda T, d: T.orgqr(_m(T, d, 2, 5, 3), _m(T, d, 2, 3)),
+    "ormqr": lambda T, d: T.ormqr(_m(T, d, 5, 3), _m(T, d, 2), _m(T, d, 5, 4)),
+    "ldl_factor": lambda T, d: _la(T).ldl_factor(_m(T, d, 3, 3)),
+    "ldl_solve": lambda T, d: _la(T).ldl_solve(_m(T, d, 2, 3, 3), _piv(T, d, 2, 3), _m(T, d, 3, 2)),
+    "tensorinv": lambda T, d: _la(T).tensorinv(_m(T, d, 4, 6, 8, 3), ind=2),
+    "tensorsolve": lambda T, d: _la(T).tensorsolve(_m(T, d, 6, 4, 3, 8), _m(T, d, 6, 4)),
+    "multi_dot": lambda T, d: _la(T).multi_dot([_m(T, d, 2, 3), _m(T, d, 3, 4), _m(T, d, 4)]),
+    "vander": lambda T, d: _la(T).vander(_m(T, d, 2, 3), N=5),
+    "vecdot": lambda T, d: _la(T).vecdot(_m(T, d, 2, 3), _m(T, d, 3)),
+    # results that require grad, and each function's backward on meta
+    "inv requires_grad": lambda T, d: _la(T).inv(_m(T, d, 3, 3, requires_grad=True)),
+    "eig requires_grad": lambda T, d: _la(T).eig(_m(T, d, 3, 3, requires_grad=True)),
+    "lu_factor_ex requires_grad": lambda T, d: _la(T).lu_factor_ex(
+        _m(T, d, 3, 3, requires_grad=True)
+    ),
+    "svd requires_grad": lambda T, d: _la(T).svd(_m(T, d, 3, 3, requires_grad=True)),
+}
+CASES.update({f"linalg {k}": v for k, v in LINALG.items()})
+
+
+def _grad_of(f, *shapes):
+    """The gradients ``f``'s inputs get on meta (torch's: C-contiguous, the inputs' shapes)."""
+
+    def run(T, d):
+        xs = [_m(T, d, *s, requires_grad=True) for s in shapes]
+        y = f(T, *xs)
+        y = y if isinstance(y, T.Tensor) else y[0]
+        (y.abs() if y.is_complex() else y).sum().backward()
+        return [x.grad for x in xs]
+
+    return run
+
+
+LINALG_GRADS = {
+    "inv": _grad_of(lambda T, a: _la(T).inv(a), (2, 3, 3)),
+    "det": _grad_of(lambda T, a: _la(T).det(a), (2, 3, 3)),
+    "slogdet": _grad_of(lambda T, a: _la(T).slogdet(a)[1], (2, 3, 3)),
+    "logdet": _grad_of(lambda T, a: T.logdet(a), (2, 3, 3)),
+    "svd": _grad_of(lambda T, a: _la(T).svd(a, full_matrices=False)[0], (2, 4, 3)),
+    "svdvals": _grad_of(lambda T, a: _la(T).svdvals(a), (2, 4, 3)),
+    "eigh": _grad_of(lambda T, a: _la(T).eigh(a)[1], (2, 3, 3)),
+    "eigvalsh": _grad_of(lambda T, a: _la(T).eigvalsh(a), (2, 3, 3)),
+    "eigvals": _grad_of(lambda T, a: _la(T).eigvals(a), (2, 3, 3)),
+    "qr": _grad_of(lambda T, a: _la(T).qr(a)[0], (2, 4, 3)),
+    "cholesky": _grad_of(lambda T, a: _la(T).cholesky(a), (2, 3, 3)),
+    "solve": _grad_of(lambda T, a, b: _la(T).solve(a, b), (2, 3, 3), (3, 2)),
+    "solve_triangular": _grad_of(
+        lambda T, a, b: _la(T).solve_triangular(a, b, upper=True), (3, 3), (3, 2)
+    ),
+    "lu": _grad_of(lambda T, a: _la(T).lu(a)[1], (2, 3, 3)),
+    "lu_factor": _grad_of(lambda T, a: _la(T).lu_factor(a)[0], (2, 3, 3)),
+    "lu_solve": _grad_of(lambda T, a, b: _la(T).lu_solve(a, _piv(T, "meta", 3), b), (3, 3), (3, 2)),
+    "matrix_exp": _grad_of(lambda T, a: _la(T).matrix_exp(a), (2, 3, 3)),
+    "matrix_power -2": _grad_of(lambda T, a: _la(T).matrix_power(a, -2), (2, 3, 3)),
+    "pinv": _grad_of(lambda T, a: _la(T).pinv(a), (2, 4, 3)),
+    "matrix_norm nuc": _grad_of(lambda T, a: _la(T).matrix_norm(a, "nuc"), (2, 4, 3)),
+    "cond": _grad_of(lambda T, a: _la(T).cond(a), (2, 3, 3)),
+    "householder_product": _grad_of(lambda T, a, t: _la(T).householder_product(a, t), (4, 3), (2,)),
+}
+CASES.update({f"linalg backward {k}": v for k, v in LINALG_GRADS.items()})
+
 # ctorch's CPU tensors put NumPy's stride 0 on a dim inserted by ``None`` indexing (torch:
 # the next dim's extent); the meta device follows ctorch's CPU layout there
 STRIDE_AS_CTORCH_CPU = {
@@ -934,6 +1098,8 @@ REFUSED = {
     "nonzero": (lambda T: T.nonzero(_m(T, "meta", 5)), "nonzero"),
     "masked_select": (lambda T: T.masked_select(_m(T, "meta", 5), _m(T, "meta", 5) > 0), ""),
     "histogram": (lambda T: T.histogram(_m(T, "meta", 10), bins=5), "histogram"),
+    "linalg.lstsq": (lambda T: T.linalg.lstsq(_m(T, "meta", 5, 3), _m(T, "meta", 5, 2)), "lin"),
+    "geqrf": (lambda T: T.geqrf(_m(T, "meta", 5, 3)), "torch.geqrf"),
     "ctc_loss tensor lengths": (
         lambda T: _F(T).ctc_loss(
             _m(T, "meta", 10, 2, 5), _i(T, "meta", 2, 4), T.tensor([10, 10]), T.tensor([4, 4])
@@ -970,12 +1136,44 @@ def test_storage_offsets_of_views():
     assert got[0] == got[1]
 
 
-def test_fft_and_linalg_say_they_have_no_meta_implementation():
-    # (torch has meta kernels for these: ctorch's run SciPy/LAPACK on the CPU only)
-    with pytest.raises(NotImplementedError, match="no meta implementation"):
-        ctorch.fft.fft(ctorch.zeros(8, device="meta"))
-    with pytest.raises(NotImplementedError, match="^linalg.inv: .*no meta implementation"):
-        ctorch.linalg.inv(ctorch.zeros(3, 3, device="meta"))
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda T, d: T.linalg.inv(_i(T, d, 3, 3)),
+        lambda T, d: T.linalg.inv(_m(T, d, 3, 4)),
+        lambda T, d: T.linalg.solve(_m(T, d, 3, 3), _m(T, d, 4, 2)),
+        lambda T, d: T.linalg.solve(_m(T, d, 3, 3), _m(T, d, 3, dtype=T.float64)),
+        lambda T, d: T.linalg.cholesky(_m(T, d, 2, 3)),
+        lambda T, d: T.linalg.eigh(_m(T, d, 3, 3), UPLO="X"),
+        lambda T, d: T.linalg.qr(_m(T, d, 3, 3), mode="bad"),
+        lambda T, d: T.linalg.lu_solve(_m(T, d, 3, 3), _piv(T, d, 3), _m(T, d, 4, 2)),
+        lambda T, d: T.linalg.householder_product(_m(T, d, 3, 5), _m(T, d, 2)),
+    ],
+)
+def test_linalg_checks_on_meta(f):
+    # the shape and dtype checks run before the meta result: torch's exception type, the
+    # message ctorch gives on the CPU
+    ref = _raised(f, torch, "meta")
+    got = _raised(f, ctorch, "meta")
+    assert isinstance(got, type(ref)), (got, ref)
+    cpu = _raised(f, ctorch, "cpu")
+    assert type(got) is type(cpu) and str(got) == str(cpu)
+
+
+def test_linalg_refusals_torch_skips_on_meta():
+    # torch 2.13's meta kernels skip two checks its CPU kernels make: a CPU operand beside a
+    # meta one (it returns a meta result) and half precision (complex32 eigenvalues, an
+    # SVD of float16); ctorch raises on meta what it raises on the CPU (torch's CPU refuses
+    # both half-precision calls too)
+    with pytest.raises(RuntimeError, match="is not on the expected device"):
+        ctorch.linalg.solve(ctorch.randn(3, 3, device="meta"), ctorch.randn(3, 2))
+    for f in (
+        lambda T, d: T.linalg.svd(_m(T, d, 3, 3, dtype=T.float16)),
+        lambda T, d: T.linalg.eig(_m(T, d, 3, 3, dtype=T.float16)),
+    ):
+        _raised(f, torch, "cpu")
+        got, cpu = _raised(f, ctorch, "meta"), _raised(f, ctorch, "cpu")
+        assert type(got) is type(cpu) and str(got) == str(cpu)
 
 
 def test_cpu_ops_unchanged_by_meta_support():
