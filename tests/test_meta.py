@@ -625,6 +625,85 @@ LINALG_GRADS = {
 }
 CASES.update({f"linalg backward {k}": v for k, v in LINALG_GRADS.items()})
 
+
+def _fft(T):
+    return T.fft
+
+
+def _c(T, d, *shape):
+    return _m(T, d, *shape, dtype=T.complex64)
+
+
+# ctorch.fft, stft: torch's meta layouts (batch dims outermost, transformed dims in the order
+# its plan visits them; see ops/spectral.py)
+FFT = {
+    "fft": lambda T, d: _fft(T).fft(_m(T, d, 8)),
+    "fft n": lambda T, d: _fft(T).fft(_m(T, d, 3, 8), n=5),
+    "fft dim 0": lambda T, d: _fft(T).fft(_m(T, d, 4, 6), dim=0),
+    "fft complex128": lambda T, d: _fft(T).fft(_m(T, d, 4, 6, dtype=T.complex128)),
+    "fft int": lambda T, d: _fft(T).fft(_i(T, d, 4)),
+    "fft float64": lambda T, d: _fft(T).fft(_m(T, d, 4, dtype=T.float64)),
+    "fft ortho": lambda T, d: _fft(T).fft(_m(T, d, 4, 6), norm="ortho"),
+    "fft of transposed": lambda T, d: _fft(T).fft(_m(T, d, 4, 6).t()),
+    "ifft": lambda T, d: _fft(T).ifft(_m(T, d, 4, 6), n=10, dim=0, norm="forward"),
+    "rfft": lambda T, d: _fft(T).rfft(_m(T, d, 3, 8)),
+    "rfft odd n": lambda T, d: _fft(T).rfft(_m(T, d, 3, 8), n=7),
+    "rfft dim 0": lambda T, d: _fft(T).rfft(_m(T, d, 8, 3), dim=0),
+    "rfft of transposed": lambda T, d: _fft(T).rfft(_m(T, d, 4, 6).t()),
+    "irfft": lambda T, d: _fft(T).irfft(_c(T, d, 3, 5)),
+    "irfft n": lambda T, d: _fft(T).irfft(_c(T, d, 3, 5), n=9),
+    "irfft real input": lambda T, d: _fft(T).irfft(_m(T, d, 3, 5)),
+    "irfft of transposed": lambda T, d: _fft(T).irfft(_c(T, d, 4, 6).t()),
+    "hfft": lambda T, d: _fft(T).hfft(_c(T, d, 3, 5)),
+    "ihfft": lambda T, d: _fft(T).ihfft(_m(T, d, 3, 8)),
+    "ihfft dim 0": lambda T, d: _fft(T).ihfft(_m(T, d, 8, 3), dim=0),
+    "fft2": lambda T, d: _fft(T).fft2(_m(T, d, 2, 4, 6)),
+    "fft2 s": lambda T, d: _fft(T).fft2(_m(T, d, 2, 4, 6), s=(3, 5)),
+    "ifft2": lambda T, d: _fft(T).ifft2(_c(T, d, 2, 4, 6)),
+    "rfft2": lambda T, d: _fft(T).rfft2(_m(T, d, 2, 4, 6)),
+    "irfft2": lambda T, d: _fft(T).irfft2(_c(T, d, 2, 4, 4)),
+    "irfft2 s": lambda T, d: _fft(T).irfft2(_c(T, d, 2, 4, 4), s=(4, 7)),
+    "hfft2": lambda T, d: _fft(T).hfft2(_c(T, d, 2, 4, 4)),
+    "hfft2 s": lambda T, d: _fft(T).hfft2(_c(T, d, 2, 4, 4), s=(3, 5)),
+    "fftn": lambda T, d: _fft(T).fftn(_m(T, d, 2, 4, 6)),
+    "fftn dims": lambda T, d: _fft(T).fftn(_m(T, d, 2, 4, 6), dim=(0, 2)),
+    "fftn s dims": lambda T, d: _fft(T).fftn(_m(T, d, 2, 4, 6), s=(3, 3), dim=(0, 1)),
+    "fftn 4-d": lambda T, d: _fft(T).fftn(_m(T, d, 2, 3, 4, 6)),
+    "fftn 5-d transposed": lambda T, d: _fft(T).fftn(_m(T, d, 2, 3, 4, 5, 6).transpose(1, 3)),
+    "ifftn": lambda T, d: _fft(T).ifftn(_m(T, d, 2, 4, 6, dtype=T.complex128)),
+    "rfftn": lambda T, d: _fft(T).rfftn(_m(T, d, 2, 4, 6)),
+    "rfftn dims 0 1": lambda T, d: _fft(T).rfftn(_m(T, d, 2, 4, 6), dim=(0, 1)),
+    "rfftn dims 1 2": lambda T, d: _fft(T).rfftn(_m(T, d, 2, 4, 6), dim=(1, 2)),
+    "rfftn dims 0 2": lambda T, d: _fft(T).rfftn(_m(T, d, 2, 4, 6), dim=(0, 2)),
+    "rfftn 4-d": lambda T, d: _fft(T).rfftn(_m(T, d, 2, 3, 4, 6)),
+    "irfftn": lambda T, d: _fft(T).irfftn(_c(T, d, 2, 4, 6)),
+    "irfftn dims": lambda T, d: _fft(T).irfftn(_c(T, d, 2, 4, 6), dim=(0, 1)),
+    "irfftn dims 2 0": lambda T, d: _fft(T).irfftn(_c(T, d, 2, 3, 4), dim=(2, 0)),
+    "irfftn s": lambda T, d: _fft(T).irfftn(_c(T, d, 2, 3, 4), s=(5, 9), dim=(1, 2)),
+    "irfftn 4-d": lambda T, d: _fft(T).irfftn(_c(T, d, 2, 3, 4, 6)),
+    "hfftn": lambda T, d: _fft(T).hfftn(_c(T, d, 2, 4, 4)),
+    "ihfftn": lambda T, d: _fft(T).ihfftn(_m(T, d, 2, 4, 6)),
+    "fftshift": lambda T, d: _fft(T).fftshift(_m(T, d, 4, 6)),
+    "ifftshift dim": lambda T, d: _fft(T).ifftshift(_m(T, d, 4, 6), dim=1),
+    "fftfreq": lambda T, d: _fft(T).fftfreq(8, device=d),
+    "fftfreq d float64": lambda T, d: _fft(T).fftfreq(7, d=0.5, device=d, dtype=T.float64),
+    "rfftfreq": lambda T, d: _fft(T).rfftfreq(8, device=d),
+    "fft requires_grad": lambda T, d: _fft(T).fft(_m(T, d, 4, 6, requires_grad=True)),
+    "fft backward": _grad_of(lambda T, x: _fft(T).fft(x, n=9).abs(), (4, 6)),
+    "rfft backward": _grad_of(lambda T, x: _fft(T).rfft(x, n=4).abs(), (4, 6)),
+    "irfftn backward": _grad_of(lambda T, x: _fft(T).irfftn(x.to(T.complex64), s=(3, 7)), (4, 6)),
+    "stft": lambda T, d: T.stft(_m(T, d, 2, 100), 16, return_complex=True),
+    "stft window hop": lambda T, d: T.stft(
+        _m(T, d, 100), 16, hop_length=4, window=T.hann_window(16, device=d), return_complex=True
+    ),
+    "stft two-sided": lambda T, d: T.stft(
+        _m(T, d, 100), 16, onesided=False, center=False, return_complex=True
+    ),
+    "stft return_complex=False": lambda T, d: T.stft(_m(T, d, 100), 16, return_complex=False),
+    "view_as_real of transposed": lambda T, d: T.view_as_real(_c(T, d, 5, 3).t()[1:]),
+}
+CASES.update({f"fft {k}": v for k, v in FFT.items()})
+
 # ctorch's CPU tensors put NumPy's stride 0 on a dim inserted by ``None`` indexing (torch:
 # the next dim's extent); the meta device follows ctorch's CPU layout there
 STRIDE_AS_CTORCH_CPU = {
@@ -1100,6 +1179,7 @@ REFUSED = {
     "histogram": (lambda T: T.histogram(_m(T, "meta", 10), bins=5), "histogram"),
     "linalg.lstsq": (lambda T: T.linalg.lstsq(_m(T, "meta", 5, 3), _m(T, "meta", 5, 2)), "lin"),
     "geqrf": (lambda T: T.geqrf(_m(T, "meta", 5, 3)), "torch.geqrf"),
+    "istft": (lambda T: T.istft(_m(T, "meta", 9, 13, dtype=T.complex64), 16), "istft"),
     "ctc_loss tensor lengths": (
         lambda T: _F(T).ctc_loss(
             _m(T, "meta", 10, 2, 5), _i(T, "meta", 2, 4), T.tensor([10, 10]), T.tensor([4, 4])
