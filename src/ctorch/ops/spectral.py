@@ -183,6 +183,16 @@ def _meta_r2c(a, dims, s):
     return _meta_result(out, st, _complex_dtype(a))
 
 
+def meta_ihfftn_strides(a, dims, s):
+    """Element strides of torch's meta ``ihfftn``/``ihfft2`` result: an r2c of the last dim,
+    then c2c stages over the others, whatever the dims (torch's fft_ihfftn composite)."""
+    st, shape = _meta_in(a, dims, s)
+    out = list(shape)
+    out[dims[-1]] = shape[dims[-1]] // 2 + 1
+    st = _exec_fft_strides(st, out, [dims[-1]])
+    return _c2c_stages(st, out, dims[:-1]) if len(dims) > 1 else st
+
+
 def _meta_c2r(a, dims, s):
     last = dims[-1]
     n = s[-1] if s is not None else 2 * (a.shape[last] - 1)
