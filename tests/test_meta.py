@@ -1234,6 +1234,9 @@ def test_storage_offsets_of_views():
         lambda T, d: T.linalg.qr(_m(T, d, 3, 3), mode="bad"),
         lambda T, d: T.linalg.lu_solve(_m(T, d, 3, 3), _piv(T, d, 3), _m(T, d, 4, 2)),
         lambda T, d: T.linalg.householder_product(_m(T, d, 3, 5), _m(T, d, 2)),
+        lambda T, d: T.linalg.lu_solve(_m(T, d, 3, 3), _i(T, d, 3), _m(T, d, 3, 2)),
+        lambda T, d: T.linalg.lu_solve(_m(T, d, 3, 3), _piv(T, d, 2), _m(T, d, 3, 2)),
+        lambda T, d: T.linalg.ldl_solve(_m(T, d, 2, 3, 3), _piv(T, d, 3), _m(T, d, 3, 2)),
     ],
 )
 def test_linalg_checks_on_meta(f):

@@ -414,6 +414,19 @@ class LuSolve(Function):
         C.check_matrix(op, b, "B")
         C.check_same_dtype(op, lu, b, "LU", "B")
         n = lu.shape[-1]
+        # torch's pivot checks (the batch kernels read n pivots per matrix: a shorter or
+        # unbroadcast pivots array was read past its end, corrupting the heap)
+        if piv.dtype != np.int32:
+            raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type torch.int32")
+        if piv.ndim == 0 or piv.shape[-1] != n:
+            raise RuntimeError(
+                f"{op}: Number of pivots per batch should be same as the dimension of the matrix"
+            )
+        if tuple(piv.shape) != tuple(lu.shape[:-1]):
+            raise RuntimeError(
+                f"{op}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots "
+                f"with shape {list(piv.shape)} instead"
+            )
         if (b.shape[-2] if left else b.shape[-1]) != n:
             raise RuntimeError(
                 f"{op}: Incompatible shapes of A and B for the equation "
@@ -543,6 +556,14 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     C.check_matrix(op, ld, "LD", square=True)
     C.check_matrix(op, b, "B")
     C.check_same_dtype(op, ld, b, "LD", "B")
+    # torch's pivot checks (sytrs reads n pivots per matrix: fewer were read past their end)
+    if piv.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: Expected pivots to be integers. Got {C.scalar_name(piv.dtype)}")
+    if tuple(piv.shape) != tuple(ld.shape[:-1]):
+        raise RuntimeError(
+            f"{op}: Expected LD.shape[:-1] and pivots.shape to be the same, but got pivots with "
+            f"shape {list(piv.shape)} instead"
+        )
     herm = _ldl_routine(ld.dtype, hermitian) == "he"
     n = ld.shape[-1]
     if b.shape[-2] != n:
