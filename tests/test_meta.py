@@ -458,6 +458,15 @@ CASES.update(
         "count_nonzero dims": lambda T, d: _m(T, d, 3, 5, 2).count_nonzero((0, 2)),
         "histc": lambda T, d: T.histc(_m(T, d, 10), bins=5, min=0, max=1),
         "histc default range": lambda T, d: T.histc(_m(T, d, 4, 10, dtype=T.float64)),
+        "repeat_interleave output_size": lambda T, d: T.repeat_interleave(
+            _m(T, d, 3, 2, requires_grad=True), _i(T, d, 3), dim=0, output_size=5
+        ),
+        "repeat_interleave cpu repeats": lambda T, d: T.repeat_interleave(
+            _m(T, d, 3), T.tensor([1, 2, 0])
+        ),
+        "repeat_interleave 0-d cpu repeats": lambda T, d: T.repeat_interleave(
+            _m(T, d, 3), T.tensor(2)
+        ),
     }
 )
 
@@ -1203,6 +1212,15 @@ def test_refused_like_torch(name):
     assert isinstance(ref, NotImplementedError)
     assert isinstance(got, NotImplementedError), got
     assert str(got).startswith(op), got
+
+
+def test_repeat_interleave_meta_repeats_need_output_size():
+    # the result's length is the repeats' sum: torch's RuntimeError without output_size
+    for T in (torch, ctorch):
+        with pytest.raises(RuntimeError, match="without output_size"):
+            T.repeat_interleave(_m(T, "meta", 3), _i(T, "meta", 3))
+        with pytest.raises(RuntimeError, match="without output_size"):
+            _m(T, "meta", 2, 3).repeat_interleave(_i(T, "meta", 3), dim=1)
 
 
 def test_fallback_refuses_huge_inputs():
