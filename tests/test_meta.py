@@ -1459,3 +1459,23 @@ def test_load_cpu_tensors_onto_meta():
         for loc in ("meta", T.device("meta")):
             got.append(_loaded_desc(_roundtrip(T, T, obj, map_location=loc)))
     assert got[0] == got[1] == got[2] == got[3]
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda T: T.add(T.randn(3), 1, out=T.empty(3, device="meta")),
+        lambda T: T.add(T.randn(3, device="meta"), 1, out=T.empty(3)),
+        lambda T: T.exp(T.randn(3, device="meta"), out=T.empty(3)),
+        lambda T: T.matmul(_m(T, "meta", 3, 3), _m(T, "meta", 3, 3), out=T.empty(3, 3)),
+        lambda T: T.special.i0(T.randn(3), out=T.empty(3, device="meta")),
+        lambda T: T.special.xlogy(_m(T, "meta", 3), 2.0, out=T.empty(3)),
+        lambda T: T.fft.fft(T.randn(4, device="meta"), out=T.empty(4, dtype=T.complex64)),
+        lambda T: T.linalg.inv(_m(T, "meta", 3, 3), out=T.empty(3, 3)),
+        lambda T: T.linalg.inv(T.randn(3, 3), out=T.empty(3, 3, device="meta")),
+        lambda T: T.linalg.svd(_m(T, "meta", 3, 3), out=(T.empty(0),) * 3),
+    ],
+)
+def test_out_across_the_meta_device_raises_as_torch(f):
+    ref, got = _raised(f, torch), _raised(f, ctorch)
+    assert type(got) is type(ref) is RuntimeError and str(got) == str(ref)

@@ -341,6 +341,10 @@ def copy_out(out: Any, result: Any) -> Any:
         raise RuntimeError(
             f"Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead"
         )
+    if out.is_meta != result.is_meta:  # (torch's check; a meta result has no data to copy)
+        raise RuntimeError(
+            f"Expected out tensor to have device {result.device}, but got {out.device} instead"
+        )
     if tuple(out.shape) != tuple(result.shape):
         out.resize_(tuple(result.shape))
     with _no_grad():
