@@ -501,6 +501,7 @@ LINALG = {
     "svd empty batch": lambda T, d: _la(T).svd(_m(T, d, 0, 3, 2)),
     "torch.svd": lambda T, d: T.svd(_m(T, d, 2, 5, 3)),
     "torch.svd some=False": lambda T, d: T.svd(_m(T, d, 5, 3), some=False),
+    "torch.svd compute_uv=False": lambda T, d: T.svd(_m(T, d, 2, 3, 2), compute_uv=False)[::2],
     "svdvals": lambda T, d: _la(T).svdvals(_m(T, d, 2, 5, 3)),
     "qr": lambda T, d: _la(T).qr(_m(T, d, 2, 5, 3)),
     "qr complete": lambda T, d: _la(T).qr(_m(T, d, 5, 3), mode="complete"),
@@ -1479,3 +1480,14 @@ def test_load_cpu_tensors_onto_meta():
 def test_out_across_the_meta_device_raises_as_torch(f):
     ref, got = _raised(f, torch), _raised(f, ctorch)
     assert type(got) is type(ref) is RuntimeError and str(got) == str(ref)
+
+
+@pytest.mark.parametrize("dev", ["cpu", "meta"])
+def test_svd_without_uv_gives_zeros_on_the_input_device(dev):
+    # torch.svd(compute_uv=False): zero U and V (V column-major) where the input is (they
+    # were CPU arrays for a meta input)
+    got = []
+    for T in (torch, ctorch):
+        u, _, v = T.svd(T.randn(2, 3, 2, device=dev, dtype=T.float64), compute_uv=False)
+        got.append([(_desc(x), float(x.abs().sum()) if dev == "cpu" else None) for x in (u, v)])
+    assert got[0] == got[1]

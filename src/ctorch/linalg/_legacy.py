@@ -85,11 +85,11 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     """``torch.svd``: (U, S, V) with V (not Vh); zero U and V when ``compute_uv`` is False."""
     U, S, Vh = _svd(input, full_matrices=not some)
     if not compute_uv:
+        # on the input's device (meta: they were CPU zeros), V column-major as torch's
         m, n = input.shape[-2:]
         batch = tuple(input.shape[:-2])
-        dt = input._a.dtype
-        U = _wrap(np.zeros(batch + (m, m), dt))
-        V = _wrap(np.zeros(batch + (n, n), dt))
+        U = input.detach().new_zeros(batch + (m, m))
+        V = C.mT(input.detach().new_zeros(batch + (n, n)))
         return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S.detach(), V))
     return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S, C.mT(Vh)))
 
