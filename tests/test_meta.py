@@ -1541,3 +1541,19 @@ def test_svd_without_uv_gives_zeros_on_the_input_device(dev):
         u, _, v = T.svd(T.randn(2, 3, 2, device=dev, dtype=T.float64), compute_uv=False)
         got.append([(_desc(x), float(x.abs().sum()) if dev == "cpu" else None) for x in (u, v)])
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("dev", ["cpu", "meta"])
+def test_slogdet_sign_requires_grad_as_torch(dev):
+    # torch's sign output requires grad (real too); a loss of the sign alone gives A no
+    # gradient, the log-determinant's does
+    got = []
+    for T in (torch, ctorch):
+        a = T.randn(2, 3, 3, dtype=T.float64, device=dev, requires_grad=True)
+        sign, logabs = T.linalg.slogdet(a)
+        sign.sum().backward(retain_graph=True)
+        row = [_desc(sign), a.grad is None]
+        logabs.sum().backward()
+        row.append(_desc(a.grad))
+        got.append(row)
+    assert got[0] == got[1]

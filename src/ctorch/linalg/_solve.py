@@ -414,12 +414,11 @@ class Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         a = C.check_square_float("linalg.slogdet", A)
+        ctx.set_materialize_grads(False)  # (a loss of the sign alone: no gradient, as torch)
         if C.is_meta(a):
             sign = C.meta(a.shape[:-2], a.dtype)
             logabs = C.meta(a.shape[:-2], C.real_dtype(a.dtype))
             ctx.save_for_backward(A, sign)
-            if a.dtype.kind != "c":
-                ctx.mark_non_differentiable(sign)
             return sign, logabs
         diag, psign = _lu_diag(a)
         with np.errstate(all="ignore"):
@@ -436,9 +435,9 @@ class Slogdet(Function):
                 l = np.where(zero, -np.inf, l)
         sign = _wrap(np.asarray(s, dtype=a.dtype))
         logabs = _wrap(np.asarray(l, dtype=C.real_dtype(a.dtype)))
+        # the sign requires grad as torch's does (a real sign's gradient is ignored in
+        # backward: a loss of the sign alone leaves A.grad None, as torch)
         ctx.save_for_backward(A, sign)
-        if a.dtype.kind != "c":  # complex: sign = det / |det| is differentiable (torch)
-            ctx.mark_non_differentiable(sign)
         return sign, logabs
 
     @staticmethod
