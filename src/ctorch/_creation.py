@@ -1100,7 +1100,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     argmax/top-k of p / Exp(1) (torch's fast path); with replacement, each row's cumulative
     distribution (in the probabilities' dtype) searched with one 53-bit uniform per sample."""
     g = gen_for(generator)
-    p = input.detach().cpu()._a
+    meta = input.is_meta  # the meta device: torch's checks of the shape, nothing drawn
+    p = input._a if meta else input.detach().cpu()._a
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if p.dtype.kind not in "fV":
@@ -1120,6 +1121,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
         )
+    if meta:
+        return _wrap(MetaArray(p.shape[:-1] + (num_samples,), np.int64))
     work = np.float64 if p2.dtype == np.float64 else np.float32
     pw = p2.astype(work, copy=False)
     if not (np.all(pw < np.inf) and np.all(pw >= 0)):  # NaN fails both

@@ -36,7 +36,15 @@ import warnings
 
 import numpy as np
 
-__all__ = ["MetaArray", "to_meta", "NoMetaImpl", "meta_kernels", "meta_xp"]
+__all__ = [
+    "MetaArray",
+    "to_meta",
+    "NoMetaImpl",
+    "meta_kernels",
+    "meta_xp",
+    "elementwise",
+    "is_meta",
+]
 
 _ndarray = np.ndarray
 _as_strided = np.lib.stride_tricks.as_strided
@@ -77,7 +85,17 @@ class NoMetaImpl(NotImplementedError, AttributeError):
 # frames of ctorch's own machinery, not ops: autograd, and the wrappers that autocast
 # (``_autocast.autocast_wrapper``), decorators and dispatch put around public functions
 _NOT_OPS = frozenset(
-    ("forward", "backward", "apply", "autocast_wrapper", "wrapper", "wrapped", "inner", "dispatch")
+    (
+        "forward",
+        "backward",
+        "apply",
+        "autocast_wrapper",
+        "wrapper",
+        "wrapped",
+        "inner",
+        "dispatch",
+        "checked",
+    )
 )
 
 
@@ -97,6 +115,10 @@ def _entry_op() -> str | None:
 
 
 _COPY_OUT = "Cannot copy out of meta tensor; no data!"
+# the user's own moves to the host (their error is torch's plain one)
+_MOVES = frozenset(
+    ("to", "to_impl", "cpu", "cuda", "copy_", "numpy", "tolist", "type", "pin_memory")
+)
 _DATA_SHAPE = "{}: the result's shape depends on the data, which meta tensors do not have"
 _READS = (
     "{}: reads tensor values, which a meta tensor does not have: this op has no meta implementation"
@@ -218,7 +240,13 @@ class MetaArray:
 
     # ------------------------------------------------------------------ no data
     def get(self, *args, **kwargs):
-        raise NotImplementedError(_COPY_OUT)
+        # a copy to the host: torch's plain error for the user's own moves (``t.cpu()``,
+        # ``t.to("cpu")``, ``cpu_t.copy_(t)``); an op that copies its input out to compute on
+        # the host names itself (torch: no meta kernel for it, or ctorch has no rule yet)
+        op = _entry_op()
+        if op is None or op in _MOVES:
+            raise NotImplementedError(_COPY_OUT)
+        raise NoMetaImpl(f"{op}: {_COPY_OUT} (it reads the values: no meta implementation)")
 
     def item(self, *args):
         raise RuntimeError("Tensor.item() cannot be called on meta tensors")
@@ -413,6 +441,21 @@ def to_meta(a) -> MetaArray:
         if MF.non_overlapping_and_dense(shape, st):
             return MetaArray(shape, a.dtype, a_st)
     return MetaArray(shape, a.dtype)
+
+
+def is_meta(*xs) -> bool:
+    """Whether any of ``xs`` (arrays, tensors, scalars) is or holds a meta array."""
+    return any(type(getattr(x, "_a", x)) is MetaArray for x in xs)
+
+
+def elementwise(inputs, dtype) -> MetaArray:
+    """The meta result of an elementwise op over ``inputs`` (arrays or scalars): their
+    broadcast shape and ``dtype``, laid out as torch's TensorIterator lays it out. For the ops
+    that compute through SciPy or a value-dependent NumPy expression (torch.special)."""
+    arrays = [getattr(x, "_a", x) for x in inputs]
+    shape = np.broadcast_shapes(*(tuple(getattr(x, "shape", ())) for x in arrays))
+    dt = np.dtype(dtype)
+    return MetaArray(shape, dt, _out_strides(arrays, shape, "K", dt.itemsize))
 
 
 def _standin(x):
@@ -865,6 +908,11 @@ def _r_repeat(a, repeats, axis=None):
     return _fallback(np.repeat, (a, repeats), {"axis": axis}, "repeat")
 
 
+def _r_count_nonzero(a, axis=None, *, keepdims=False):
+    # the count's shape (NumPy's intp; the op casts to int64), no value read
+    return MetaArray(_reduced_shape(a.shape, axis, keepdims), np.intp)
+
+
 def _r_bincount(x, weights=None, minlength=0):
     # the ops' scatter-adds (max-pool backward...) count into a known length; with none given,
     # the length is the largest value's
@@ -876,6 +924,7 @@ def _r_bincount(x, weights=None, minlength=0):
 _RULES: dict = {
     np.repeat: _r_repeat,
     np.bincount: _r_bincount,
+    np.count_nonzero: _r_count_nonzero,
     np.empty_like: _r_like(),
     np.zeros_like: _r_like(),
     np.ones_like: _r_like(),
@@ -953,7 +1002,7 @@ _DATA_DEPENDENT = {
     np.compress,
 }
 # functions answering from the values (a count, a comparison): no meta result to give
-_READS_VALUES = {np.count_nonzero, np.array_equal, np.allclose, np.histogram}
+_READS_VALUES = {np.array_equal, np.allclose, np.histogram}
 
 
 class _MetaKernels:

@@ -210,6 +210,8 @@ class Tensor(_MethodsStub):
         shape, dt, typ = meta
         if typ is _ndarray:
             return Tensor._make(np.zeros(shape, dt))
+        if typ is _MetaArray:  # (an unused output of a multi-output node on the meta device)
+            return Tensor._make(_MetaArray(shape, dt))
         return Tensor._make(_cupy().zeros(shape, dt))
 
     # ---------------------------------------------------------------- attributes

@@ -494,7 +494,19 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler: it lets us emit raw
     def _rebuild_args(self, t: Any, requires_grad: bool) -> tuple:
         """torch's reduction of a dense tensor: ``_rebuild_tensor_v2`` over a typed storage,
         or, for the dtypes torch saves as untyped bytes (uint16/32/64), ``_rebuild_tensor_v3``
-        with the dtype (what torch itself writes for them)."""
+        with the dtype (what torch itself writes for them). A meta tensor has no storage:
+        torch writes ``_rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad)``
+        (no record, no view sharing; it loads as a meta tensor whatever ``map_location``)."""
+        if t.is_meta:
+            return (
+                _tg("torch._utils", "_rebuild_meta_tensor_no_storage"),
+                (
+                    _tg("torch", _dtype_name(t.dtype)),
+                    tuple(int(n) for n in t.shape),
+                    tuple(int(s) for s in t.stride()),
+                    requires_grad,
+                ),
+            )
         ref, off, size, stride = self._saver.tensor_args(t)
         args = (ref, off, size, stride, requires_grad, collections.OrderedDict())
         name = _dtype_name(t.dtype)
@@ -673,6 +685,18 @@ def _view(storage: Any, dtype_name: str, offset: Any, size: Any, stride: Any) ->
 
 
 def _finish(arr: np.ndarray, storage: _Storage, requires_grad: Any) -> Any:
+    if storage.device == "meta" and all(s >= 0 for s in arr.strides):
+        # map_location="meta": the view's size, stride and storage offset, no data (torch)
+        from ._meta import MetaArray
+
+        root = arr
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        delta = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        t = _ct().Tensor._make(
+            MetaArray(arr.shape, arr.dtype, arr.strides, delta // max(arr.itemsize, 1))
+        )
+        return t.requires_grad_(True) if requires_grad else t
     t = _ct().from_numpy(arr)
     if storage.device != "cpu":
         t = t.to(_device_cls(storage.device))
@@ -730,6 +754,21 @@ def _rebuild_tensor_v3(
 ) -> Any:
     arr = _view(storage, _storage_dtype(storage, dtype), storage_offset, size, stride)
     return _finish(_apply_metadata(arr, metadata), storage, requires_grad)
+
+
+def _rebuild_meta_tensor_no_storage(dtype: Any, size: Any, stride: Any, requires_grad: Any) -> Any:
+    """torch's record of a meta tensor: its dtype, size and stride (a meta tensor, as torch
+    loads it, whatever ``map_location`` says)."""
+    if not isinstance(dtype, _dt.dtype):
+        raise _LoadError(f"meta tensor of dtype torch.{_dtype_name(dtype)} is not supported")
+    size = tuple(int(n) for n in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride) or any(n < 0 for n in size) or any(s < 0 for s in stride):
+        raise _LoadError(f"meta tensor record with size {size} and stride {stride}")
+    t = _ct().empty_strided(size, stride, dtype=dtype, device="meta")
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _make_parameter(data: Any, requires_grad: Any) -> Any:
@@ -817,6 +856,7 @@ _REBUILD_FUNCS = (
     _rebuild_parameter,
     _rebuild_parameter_with_state,
     _rebuild_device_tensor_from_cpu_tensor,
+    _rebuild_meta_tensor_no_storage,
 )
 
 
@@ -829,6 +869,7 @@ def _builtin_table() -> dict[str, Any]:
         "torch._utils._rebuild_tensor": _rebuild_tensor,
         "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
         "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
+        "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta_tensor_no_storage,
         "torch._utils._rebuild_parameter": _rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
         "torch._utils._rebuild_device_tensor_from_cpu_tensor": (
@@ -1036,8 +1077,8 @@ class _Resolver:
                 f"don't know how to restore data location of a storage in {self.where} "
                 f"(tagged with {target})"
             ) from None
-        if d.type == "cpu":
-            return "cpu"
+        if d.type in ("cpu", "meta"):  # (meta: torch maps the storages to the meta device)
+            return d.type
         if d.type == "cuda":
             ok, count = _cuda_state()
             if not ok:

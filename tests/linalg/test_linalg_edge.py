@@ -163,6 +163,28 @@ CASES = {
     "method_inverse": lambda L: (L.eye(3) * 2).inverse(),
     "method_logdet_slogdet": lambda L: ((L.eye(3) * 2).logdet(), (L.eye(3) * 2).slogdet()),
     "method_matrix_power": lambda L: L.ones(2, 2).matrix_power(3),
+    # pivots checked as torch checks them (a short or unbroadcast pivots array was read past
+    # its end by the batch kernels: heap corruption)
+    "lu_solve pivots int64": lambda L: L.linalg.lu_solve(
+        L.eye(3), L.ones(3, dtype=L.int64), L.ones(3, 2)
+    ),
+    "lu_solve too few pivots": lambda L: L.linalg.lu_solve(
+        L.eye(3), L.ones(2, dtype=L.int32), L.ones(3, 2)
+    ),
+    "lu_solve pivots of another batch": lambda L: L.linalg.lu_solve(
+        L.eye(3).expand(2, 3, 3), L.ones(3, dtype=L.int32), L.ones(3, 2)
+    ),
+    "lu_solve pivots with a batch": lambda L: L.linalg.lu_solve(
+        L.eye(3), L.ones(2, 3, dtype=L.int32), L.ones(3, 2)
+    ),
+    "ldl_solve too few pivots": lambda L: L.linalg.ldl_solve(
+        L.eye(3), L.ones(2, dtype=L.int32), L.ones(3, 2)
+    ),
+    "ldl_solve pivots of another batch": lambda L: L.linalg.ldl_solve(
+        L.eye(3).expand(2, 3, 3), L.ones(3, dtype=L.int32), L.ones(2, 3, 2)
+    ),
+    "ldl_solve float pivots": lambda L: L.linalg.ldl_solve(L.eye(3), L.ones(3), L.ones(3, 2)),
+    "ldl_solve int64 pivots": lambda L: L.linalg.ldl_solve(L.eye(3), L.arange(1, 4), L.ones(3, 2)),
     "method_pinverse_cholesky": lambda L: ((L.eye(2) * 4).pinverse(), (L.eye(2) * 4).cholesky()),
 }
 

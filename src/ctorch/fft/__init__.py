@@ -210,7 +210,11 @@ def _ihfft(input, size, dim, norm, out, name, rfft):
     norm = _S.check_norm(norm, name)
     x = _S.float_input(input, name)
     _real_only(x, name)
-    return _out(out, _conj(rfft(x, size, dim, _DUAL[norm])))
+    r = _conj(rfft(x, size, dim, _DUAL[norm]))
+    if x.is_meta and not isinstance(dim, int):  # ihfft2/ihfftn: torch's meta layout
+        s, dims = _nd_args(x, size, dim, name)
+        r = r.as_strided(r.shape, _S.meta_ihfftn_strides(x._a, dims, s))
+    return _out(out, r)
 
 
 def _one_dim(name, doc, impl, *consts):

@@ -30,6 +30,33 @@ class LinAlgError(RuntimeError):
 LinAlgError.__module__ = "ctorch.linalg"
 
 
+def is_meta(*ts: Any) -> bool:
+    """Whether any of the tensors (or arrays) ``ts`` is on the meta device: the functions then
+    return ``meta`` results (torch 2.13's meta shapes, dtypes and strides) after their checks,
+    and run no LAPACK."""
+    return any(type(getattr(t, "_a", t)) is MetaArray for t in ts)
+
+
+def meta(shape: tuple, dtype: Any, col_major: bool = False) -> Tensor:
+    """A meta tensor of ``shape``/``dtype``: C-ordered, or with column-major matrices stored
+    one after the other (``col_major``: LAPACK's outputs, torch's strides ``(..., 1, m)``)."""
+    shape = tuple(int(n) for n in shape)
+    dt = np.dtype(dtype)
+    if not col_major or len(shape) < 2:
+        return _wrap(MetaArray(shape, dt))
+    st = [1] * len(shape)
+    acc = 1
+    for d in [len(shape) - 2, len(shape) - 1, *range(len(shape) - 3, -1, -1)]:
+        st[d] = acc * dt.itemsize
+        acc *= max(shape[d], 1)
+    return _wrap(MetaArray(shape, dt, tuple(st)))
+
+
+def meta_refused(op: str) -> NoMetaImpl:
+    """torch 2.13 has no meta kernel for ``op`` (its NotImplementedError): neither has ctorch."""
+    return NoMetaImpl(f"{op}: has no meta implementation (torch 2.13 has none either)")
+
+
 def scalar_name(dt: Any) -> str:
     return SCALAR_TYPE_NAMES.get(np.dtype(dt).name, str(np.dtype(dt)))
 
@@ -51,8 +78,8 @@ def check_float(op: str, a: np.ndarray, what: str = "input") -> None:
 
 def check_cpu(op: str, a: Any) -> None:
     if type(a) is not np.ndarray:
-        if type(a) is MetaArray:
-            raise NoMetaImpl(f"{op}: ctorch.linalg's LAPACK functions have no meta implementation")
+        if type(a) is MetaArray:  # the meta device: the functions give meta() results
+            return
         raise RuntimeError(
             f"{op}: ctorch.linalg runs on the CPU (NumPy/SciPy LAPACK) only; got a tensor on "
             "another device: move it with .cpu() first"
@@ -99,6 +126,8 @@ def batch_message(op: str, batch_shape: tuple, flat_index: int, msg: str) -> str
 
 def raise_first(op: str, info: np.ndarray, make_msg) -> None:
     """Raise ``LinAlgError`` for the first batch element whose ``info`` is non-zero."""
+    if type(info) is MetaArray:  # (the meta device: no values, nothing to report)
+        return
     flat = info.reshape(-1)
     bad = np.flatnonzero(flat)
     if bad.size:
@@ -312,6 +341,10 @@ def copy_out(out: Any, result: Any) -> Any:
         raise RuntimeError(
             f"Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead"
         )
+    if out.is_meta != result.is_meta:  # (torch's check; a meta result has no data to copy)
+        raise RuntimeError(
+            f"Expected out tensor to have device {result.device}, but got {out.device} instead"
+        )
     if tuple(out.shape) != tuple(result.shape):
         out.resize_(tuple(result.shape))
     with _no_grad():
@@ -326,6 +359,8 @@ def _no_grad():
 
 
 def int_tensor(a: np.ndarray) -> Tensor:
+    if type(a) is MetaArray:
+        return _wrap(MetaArray(a.shape, np.int32))
     return _wrap(np.array(a, dtype=np.int32, order="C"))
 
 

@@ -73,7 +73,12 @@ class Qr(Function):
                 "(default), 'r', or 'complete'"
             )
         m, n = a.shape[-2:]
-        if a.size == 0:
+        if C.is_meta(a):  # Q and R column-major (LAPACK's), Q empty for mode 'r'
+            k = min(m, n)
+            qc = m if mode == "complete" else k
+            Q = C.meta((0,) if mode == "r" else a.shape[:-2] + (m, qc), a.dtype, True)
+            R = C.meta(a.shape[:-2] + (qc, n), a.dtype, True)
+        elif a.size == 0:
             k = min(m, n)
             qc = m if mode == "complete" else k
             q = np.zeros(a.shape[:-2] + ((m, qc) if mode != "r" else (0,)), a.dtype)
@@ -174,6 +179,16 @@ class Svd(Function):
     def forward(ctx, A, full_matrices):
         op = "linalg.svd"
         a = C.check_float_matrix(op, A)
+        if C.is_meta(a):  # U column-major, S real, Vh row-major (torch's)
+            m, n = a.shape[-2:]
+            k = min(m, n)
+            um, vn = (m, n) if full_matrices else (k, k)
+            b = a.shape[:-2]
+            u = C.meta(b + (m, um), a.dtype, True)
+            s = C.meta(b + (k,), C.real_dtype(a.dtype))
+            vh = C.meta(b + (vn, n), a.dtype)
+            ctx.save_for_backward(u, s, vh)
+            return u, s, vh
         _check_finite(op, a)
         u, s, vh = (_wrap(x) for x in _svd_arrays(a, full_matrices))
         ctx.save_for_backward(u, s, vh)
@@ -288,6 +303,11 @@ class Svdvals(Function):
     def forward(ctx, A):
         op = "linalg.svd"
         a = C.check_float_matrix(op, A)
+        if C.is_meta(a):
+            if _wants_grad(ctx):
+                u, _, vh = Svd.forward(ctx, A, False)
+                ctx.save_for_backward(u, vh, A)
+            return C.meta(a.shape[:-2] + (min(a.shape[-2:]),), C.real_dtype(a.dtype))
         _check_finite(op, a)
         if _wants_grad(ctx):
             u, s, vh = _svd_arrays(a, False)
@@ -342,6 +362,14 @@ class Eigh(Function):
         op = "linalg.eigh" if vectors_out else "linalg.eigvalsh"
         a = C.check_square_float(op, A)
         op = "linalg.eigh"  # torch's convergence error names eigh for eigvalsh too
+        if C.is_meta(a):  # real eigenvalues, column-major eigenvectors
+            if uplo not in ("L", "U"):
+                _eigh_arrays(op, a, uplo)
+            W = C.meta(a.shape[:-1], C.real_dtype(a.dtype))
+            V = C.meta(a.shape, a.dtype, True)
+            ctx.save_for_backward(W, V, A)
+            ctx.vectors_out, ctx.uplo = vectors_out, uplo
+            return (W, V) if vectors_out else W
         if vectors_out or _wants_grad(ctx):
             w, v = _eigh_arrays(op, a, uplo)
             W, V = _wrap(w), _wrap(v)
@@ -423,9 +451,14 @@ class Eig(Function):
     def forward(ctx, A, vectors_out):
         op = "linalg.eig" if vectors_out else "linalg.eigvals"
         a = C.check_square_float(op, A)
+        cd = _complex_of(a.dtype)
+        if C.is_meta(a):  # complex eigenvalues and (row-major) eigenvectors
+            W, V = C.meta(a.shape[:-1], cd), C.meta(a.shape, cd)
+            ctx.save_for_backward(W, V, A)
+            ctx.vectors_out, ctx.real = vectors_out, a.dtype.kind == "f"
+            return (W, V) if vectors_out else W
         if not np.isfinite(a).all():
             raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
-        cd = _complex_of(a.dtype)
         if a.size == 0:
             w, v = np.zeros(a.shape[:-1], cd), np.zeros(a.shape, cd)
         elif vectors_out or _wants_grad(ctx):
@@ -444,6 +477,8 @@ class Eig(Function):
     def backward(ctx, gL, gV=None):
         # torch's linalg_eig_backward, on arrays (tensor ops under create_graph)
         W, V, A = ctx.saved_tensors
+        if C.is_meta(A):  # (A's shape and dtype: real for a real A)
+            return C.meta(A.shape, A._a.dtype), None
         if grad_state.enabled:
             if not ctx.vectors_out:  # V is not an output: a differentiable function of A
                 W, V = Eig.apply(A, True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops._util import sum_to_shape
+from ..ops._util import check_same_device, sum_to_shape
 from . import _common as C
 from ._solve import solve_triangular
 
@@ -66,6 +67,11 @@ class CholeskyEx(Function):
     @staticmethod
     def forward(ctx, A, upper, check_errors):
         a = C.check_square_float("linalg.cholesky", A)
+        if C.is_meta(a):
+            out = C.meta(a.shape, a.dtype, True)
+            ctx.save_for_backward(out)
+            ctx.upper = upper
+            return out, C.meta(a.shape[:-2], np.int32)
         # potrf in lapack_batch's loop, in place in the column-major result: 1.2-1.5x faster
         # than np.linalg.cholesky (its copies in and out, and a separate tril)
         L, info = _potrf_batch(a, upper)
@@ -184,6 +190,12 @@ class LuFactorEx(Function):
             raise RuntimeError(
                 "linalg.lu_factor: LU without pivoting is not implemented on the CPU"
             )
+        if C.is_meta(a):  # LU column-major, pivots (batch, min(m, n)) int32, info
+            LU = C.meta(a.shape, a.dtype, True)
+            ctx.save_for_backward(LU)
+            b, k = a.shape[:-2], min(a.shape[-2:])
+            ctx.piv = C.meta(b + (k,), np.int32)._a
+            return LU, C.meta(b + (k,), np.int32), C.meta(b, np.int32)
         lu, piv, info = _getrf(a, fortran=True)
         if check_errors:
             C.raise_first(
@@ -265,8 +277,13 @@ class Lu(Function):
         a = C.check_float_matrix(op, A)
         if not pivot:
             raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
-        lu, piv, _ = _getrf(a, fortran=True)
-        P, L, U = (_wrap(x) for x in unpack_arrays(lu, piv))
+        if C.is_meta(a):  # P (m, m), L (m, k), U (k, n), row-major
+            m, n = a.shape[-2:]
+            k, b = min(m, n), a.shape[:-2]
+            P, L, U = (C.meta(b + s, a.dtype) for s in ((m, m), (m, k), (k, n)))
+        else:
+            lu, piv, _ = _getrf(a, fortran=True)
+            P, L, U = (_wrap(x) for x in unpack_arrays(lu, piv))
         ctx.save_for_backward(P, L, U)
         ctx.mark_non_differentiable(P)
         return P, L, U
@@ -294,8 +311,16 @@ class LuUnpack(Function):
                 f"dtype. Note: this function is intended to be used with the output produced by "
                 f"torch.linalg.lu_factor. Got {C.scalar_name(piv.dtype)}"
             )
-        P, L, U = unpack_arrays(lu, piv, unpack_data, unpack_pivots)
-        empty = np.empty((0,), lu.dtype)
+        if C.is_meta(lu, piv):
+            m, n = lu.shape[-2:]
+            k, b = min(m, n), lu.shape[:-2]
+            P, L, U = (
+                MetaArray(b + s, lu.dtype) if on else None
+                for s, on in (((m, m), unpack_pivots), ((m, k), unpack_data), ((k, n), unpack_data))
+            )
+        else:
+            P, L, U = unpack_arrays(lu, piv, unpack_data, unpack_pivots)
+        empty = MetaArray((0,), lu.dtype) if C.is_meta(lu, piv) else np.empty((0,), lu.dtype)
         outs = tuple(_wrap(x if x is not None else empty) for x in (P, L, U))
         ctx.mark_non_differentiable(outs[0])
         ctx.mn = lu.shape[-2:]
@@ -389,6 +414,19 @@ class LuSolve(Function):
         C.check_matrix(op, b, "B")
         C.check_same_dtype(op, lu, b, "LU", "B")
         n = lu.shape[-1]
+        # torch's pivot checks (the batch kernels read n pivots per matrix: a shorter or
+        # unbroadcast pivots array was read past its end, corrupting the heap)
+        if piv.dtype != np.int32:
+            raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type torch.int32")
+        if piv.ndim == 0 or piv.shape[-1] != n:
+            raise RuntimeError(
+                f"{op}: Number of pivots per batch should be same as the dimension of the matrix"
+            )
+        if tuple(piv.shape) != tuple(lu.shape[:-1]):
+            raise RuntimeError(
+                f"{op}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots "
+                f"with shape {list(piv.shape)} instead"
+            )
         if (b.shape[-2] if left else b.shape[-1]) != n:
             raise RuntimeError(
                 f"{op}: Incompatible shapes of A and B for the equation "
@@ -399,6 +437,13 @@ class LuSolve(Function):
         # conj(A) X^T = B^T  <=>  A conj(X^T) = conj(B^T)
         # getrs reads a column-major LU (lu_factor's layout, as torch's) without a copy; a
         # row-major one it would transpose-copy, which the trsm route avoids from n = 128
+        if C.is_meta(lu, piv, b):  # X column-major (left), row-major (right)
+            check_same_device(op, LU, pivots, B)
+            batch = np.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
+            X = C.meta(batch + b.shape[-2:], lu.dtype, col_major=left)
+            ctx.save_for_backward(LU, pivots, X)
+            ctx.args = (left, adjoint, lu.shape, b.shape)
+            return X
         fortran = lu.ndim >= 2 and lu.strides[-2] == lu.itemsize
         solver = _trsm_lu_solve if n >= 128 and not fortran else _getrs
         cplx = lu.dtype.kind == "c"
@@ -455,6 +500,13 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     op = "torch.linalg.ldl_factor_ex"
     a = C.check_square_float(op, A)
     herm = _ldl_routine(a.dtype, hermitian) == "he"
+    if C.is_meta(a):  # LD column-major, pivots (batch, n), info (batch)
+        r = C.rt("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(
+            C.meta(a.shape, a.dtype, True),
+            C.meta(a.shape[:-1], np.int32),
+            C.meta(a.shape[:-2], np.int32),
+        )
+        return C.copy_out(out, r)
     # LD column-major per matrix (torch's strides (1, n)): A is copied once into the result
     # and sytrf factors it there in place; ldl_solve's sytrs then reads it without a copy
     ld = C.col_major_copy(a)
@@ -485,14 +537,15 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
 def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
     """Compact LDL^T factorization; raises ``LinAlgError`` when D is singular."""
     LD, piv, info = ldl_factor_ex(A, hermitian=hermitian)
-    C.raise_first(
-        "torch.linalg.ldl_factor",
-        info._a,
-        lambda i: (
-            f"The factorization could not be completed because the input matrix is singular "
-            f"(D[{i},{i}] is exactly zero)."
-        ),
-    )
+    if not C.is_meta(info):
+        C.raise_first(
+            "torch.linalg.ldl_factor",
+            info._a,
+            lambda i: (
+                f"The factorization could not be completed because the input matrix is singular "
+                f"(D[{i},{i}] is exactly zero)."
+            ),
+        )
     return C.copy_out(out, C.rt("linalg_ldl_factor", ("LD", "pivots"))(LD, piv))
 
 
@@ -503,6 +556,14 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     C.check_matrix(op, ld, "LD", square=True)
     C.check_matrix(op, b, "B")
     C.check_same_dtype(op, ld, b, "LD", "B")
+    # torch's pivot checks (sytrs reads n pivots per matrix: fewer were read past their end)
+    if piv.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: Expected pivots to be integers. Got {C.scalar_name(piv.dtype)}")
+    if tuple(piv.shape) != tuple(ld.shape[:-1]):
+        raise RuntimeError(
+            f"{op}: Expected LD.shape[:-1] and pivots.shape to be the same, but got pivots with "
+            f"shape {list(piv.shape)} instead"
+        )
     herm = _ldl_routine(ld.dtype, hermitian) == "he"
     n = ld.shape[-1]
     if b.shape[-2] != n:
@@ -510,6 +571,10 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
             f"{op}: Incompatible shapes of A and B for the equation AX = B "
             f"({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
         )
+    if C.is_meta(ld, piv, b):  # X column-major
+        check_same_device(op, LD, pivots, B)
+        batch = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
+        return C.copy_out(out, C.meta(batch + b.shape[-2:], ld.dtype, True))
     p = np.asarray(piv)
     if p.dtype != np.int32 or (p.ndim and p.strides[-1] != 4):
         p = np.ascontiguousarray(p, dtype=np.int32)

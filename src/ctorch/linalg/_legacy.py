@@ -64,6 +64,10 @@ def logdet(input: Tensor) -> Tensor:
     """log(det(A)): NaN for a negative determinant, -inf for a singular matrix; complex:
     log|det| + i angle(det)."""
     sign, logabs = _slogdet(input)
+    if C.is_meta(input):  # (no signs to read: the real log|det|, or its complex log)
+        if C.is_complex(input):
+            return logabs + _wrap(np.asarray(1j, input._a.dtype)) * sign.angle()
+        return logabs
     if C.is_complex(input):
         r = logabs + _wrap(np.asarray(1j, input._a.dtype)) * sign.angle()
         zero = sign._a == 0  # torch: -inf + nan j for a singular matrix
@@ -81,11 +85,11 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     """``torch.svd``: (U, S, V) with V (not Vh); zero U and V when ``compute_uv`` is False."""
     U, S, Vh = _svd(input, full_matrices=not some)
     if not compute_uv:
+        # on the input's device (meta: they were CPU zeros), V column-major as torch's
         m, n = input.shape[-2:]
         batch = tuple(input.shape[:-2])
-        dt = input._a.dtype
-        U = _wrap(np.zeros(batch + (m, m), dt))
-        V = _wrap(np.zeros(batch + (n, n), dt))
+        U = input.detach().new_zeros(batch + (m, m))
+        V = C.mT(input.detach().new_zeros(batch + (n, n)))
         return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S.detach(), V))
     return C.copy_out(out, C.rt("svd", ("U", "S", "V"))(U, S, C.mT(Vh)))
 
@@ -115,7 +119,10 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     if zero.any():
         info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
         C.raise_first("cholesky_inverse", info, lambda i: C.SINGULAR_INV.format(i))
-    eye = _wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+    if C.is_meta(a):
+        eye = C.meta(a.shape, a.dtype)
+    else:
+        eye = _wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
     return C.copy_out(out, cholesky_solve(eye, L, upper))
 
 
@@ -137,7 +144,10 @@ def triangular_solve(
     else:
         x = solve_triangular(A, b, upper=upper, unitriangular=unitriangular)
     batch = np.broadcast_shapes(A._a.shape[:-2], b._a.shape[:-2])
-    Ab = A.expand(*batch, *A.shape[-2:]).clone()
+    if C.is_meta(A):  # torch's meta clone: column-major, as LAPACK's operand
+        Ab = C.mT(C.mT(A.expand(*batch, *A.shape[-2:])).contiguous())
+    else:
+        Ab = A.expand(*batch, *A.shape[-2:]).clone()
     return C.copy_out(out, C.rt("triangular_solve", ("solution", "cloned_coefficient"))(x, Ab))
 
 
@@ -201,6 +211,8 @@ def geqrf(input: Tensor, *, out=None):
     """LAPACK geqrf: R above the diagonal, Householder vectors below, and tau."""
     op = "torch.geqrf"
     a = C.check_float_matrix(op, input)
+    if C.is_meta(a):
+        raise C.meta_refused(op)
     m, n = a.shape[-2:]
     k = min(m, n)
     # in place in a column-major copy (torch's strides), lapack_batch's loop over the batch
@@ -238,12 +250,14 @@ def ormqr(
     m, n = input.shape[-2:]
     A = input
     if n < m:
-        pad = _wrap(np.zeros(tuple(input.shape[:-1]) + (m - n,), input._a.dtype))
-        A = J.cat([input, pad], -1)
+        A = J.cat([input, input.new_zeros(tuple(input.shape[:-1]) + (m - n,))], -1)
     Q = householder_product(A, tau)
     if transpose:  # conjugate transpose for complex input (torch)
         Q = C.mH(Q)
-    return C.copy_out(out, Q @ other if left else other @ Q)
+    r = Q @ other if left else other @ Q
+    if C.is_meta(r):  # (torch's ormqr result: column-major, in place in a copy of other)
+        r = C.meta(r.shape, r._a.dtype, True)
+    return C.copy_out(out, r)
 
 
 _METHODS = (

@@ -14,7 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..ops import join as J
-from ..ops._util import sum_to_shape
+from ..ops._util import check_same_device, sum_to_shape
 from . import _common as C
 from ._decomp import _check_finite, _eigh_arrays
 
@@ -71,7 +71,10 @@ class Pinv(Function):
     def forward(ctx, A, atol, rtol, hermitian):
         op = "linalg.pinv"
         a = C.check_float_matrix(op, A)
-        P = _wrap(np.ascontiguousarray(_pinv_array(a, atol, rtol, hermitian)))
+        if C.is_meta(a):  # (n, m), row-major
+            P = C.meta(a.shape[:-2] + a.shape[-2:][::-1], a.dtype)
+        else:
+            P = _wrap(np.ascontiguousarray(_pinv_array(a, atol, rtol, hermitian)))
         ctx.save_for_backward(A, P)
         return P
 
@@ -125,6 +128,8 @@ def matrix_rank(
     a = C.check_float_matrix(op, A)
     if tol is not None:
         atol, rtol = tol, 0.0
+    if C.is_meta(a):
+        return C.copy_out(out, C.meta(a.shape[:-2], np.int64))
     if a.size == 0:
         return C.copy_out(out, _wrap(np.zeros(a.shape[:-2], np.int64)))
     if hermitian:
@@ -212,6 +217,8 @@ class Lstsq(Function):
         sl = C.scipy_linalg()
         op = "torch.linalg.lstsq"
         a, b = A._a, B._a
+        if C.is_meta(a, b):
+            raise C.meta_refused("linalg.lstsq")
         C.check_float("linalg.lstsq", a)
         C.check_float("linalg.lstsq", b)
         C.check_same_dtype("linalg.lstsq", a, b, "input", "other")
@@ -341,7 +348,11 @@ class HouseholderProduct(Function):
 
     @staticmethod
     def forward(ctx, A, tau):
-        Q = _wrap(_orgqr_array(A._a, tau._a))
+        if C.is_meta(A, tau):  # column-major, A's shape
+            check_same_device("linalg.householder_product", A, tau)
+            Q = C.meta(A.shape, A._a.dtype, True)
+        else:
+            Q = _wrap(_orgqr_array(A._a, tau._a))
         ctx.save_for_backward(A, tau, Q)
         return Q
 
@@ -350,6 +361,8 @@ class HouseholderProduct(Function):
         A, tau, Q = ctx.saved_tensors
         from ..autograd.grad_mode import state
 
+        if C.is_meta(A, g):  # (the formula reflects column by column on values)
+            return C.meta(A.shape, A._a.dtype), C.meta(tau.shape, tau._a.dtype)
         if state.enabled:  # create_graph: differentiable tensor ops
             return householder_product_backward(g, Q, A, tau)
         # first order: the same steps on the arrays, K updated in place

@@ -302,6 +302,9 @@ class MatrixExp(Function):
     def forward(ctx, A):
         expm = C.scipy_linalg().expm
         a = C.check_square_float("linalg.matrix_exp", A)
+        if C.is_meta(a):
+            ctx.save_for_backward(A)
+            return C.meta(a.shape, a.dtype)
         if a.size == 0:
             r = np.zeros(a.shape, a.dtype)
         elif a.shape[-1] == 1:
@@ -334,6 +337,8 @@ def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
     C.check_matrix(op, A._a, square=True)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"{op}(): argument 'n' must be int, not {type(n).__name__}")
+    if n == 0 and C.is_meta(A):  # (the identity's shape and dtype, on meta: was a CPU eye)
+        return C.copy_out(out, C.meta(A.shape, A._a.dtype))
     if n == 0:
         eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._a.dtype), A._a.shape).copy()
         return C.copy_out(out, _wrap(eye))
@@ -420,8 +425,8 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     if n < 0:
         raise RuntimeError("N must be greater than 1.")
     if n == 0:
-        return _wrap(np.zeros(tuple(x.shape) + (0,), x._a.dtype))
-    ones = _wrap(np.ones(tuple(x.shape) + (1,), x._a.dtype))
+        return x.new_zeros(tuple(x.shape) + (0,))
+    ones = x.new_ones(tuple(x.shape) + (1,))
     if n == 1:
         return ones
     xs = x.unsqueeze(-1).expand(*x.shape, n - 1)

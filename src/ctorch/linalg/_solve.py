@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops._util import sum_to_shape
+from ..ops._util import check_same_device, sum_to_shape
 from . import _common as C
 
 _wrap = Tensor._make
@@ -78,6 +78,10 @@ class InvEx(Function):
     @staticmethod
     def forward(ctx, A, check_errors):
         a = C.check_square_float("linalg.inv", A)
+        if C.is_meta(a):
+            r = C.meta(a.shape, a.dtype, col_major=True)
+            ctx.save_for_backward(r)
+            return r, C.meta(a.shape[:-2], np.int32)
         inv, info = _inv_array(a)
         if check_errors:
             C.raise_first("linalg.inv", info, lambda i: C.SINGULAR_INV.format(i))
@@ -163,6 +167,18 @@ class SolveEx(Function):
         op = "linalg.solve"
         a, b = A._a, B._a
         vector = _solve_arrays(op, a, b, left)
+        if C.is_meta(a, b):
+            check_same_device(op, A, B)
+            bm = b.shape + (1,) if vector else b.shape
+            batch = np.broadcast_shapes(a.shape[:-2], bm[:-2])
+            shape = batch + bm[-2:]
+            # X column-major per matrix (left), row-major (right); for vectors the (batch, n)
+            # result column-major as torch's
+            X = C.meta(shape[:-1] if vector else shape, a.dtype, col_major=left)
+            ctx.save_for_backward(A, X)
+            ctx.left, ctx.vector = left, vector
+            ctx.shapes = (a.shape, B._a.shape)
+            return X, C.meta(batch, np.int32)
         bm = b[..., None] if vector else b
         if not left:  # X A = B  <=>  A^T X^T = B^T
             a = np.swapaxes(a, -1, -2)
@@ -288,8 +304,13 @@ class SolveTriangular(Function):
                 f"{op}: Incompatible shapes of A and B for the equation "
                 f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})"
             )
-        with np.errstate(all="ignore"):
-            X = _wrap(_trsm(a, b, upper, left, unitriangular))
+        if C.is_meta(a, b):
+            check_same_device(op, A, B)
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+            X = C.meta(shape, a.dtype, col_major=True)
+        else:
+            with np.errstate(all="ignore"):
+                X = _wrap(_trsm(a, b, upper, left, unitriangular))
         ctx.save_for_backward(A, X)
         ctx.args = (upper, left, unitriangular, a.shape, b.shape)
         return X
@@ -335,6 +356,10 @@ class Det(Function):
     @staticmethod
     def forward(ctx, A):
         a = C.check_square_float("linalg.det", A)
+        if C.is_meta(a):
+            d = C.meta(a.shape[:-2], a.dtype)
+            ctx.save_for_backward(A, d)
+            return d
         diag, psign = _lu_diag(a)
         with np.errstate(all="ignore"):
             d = _wrap(np.asarray(np.prod(diag, -1) * psign, dtype=a.dtype))
@@ -344,6 +369,8 @@ class Det(Function):
     @staticmethod
     def backward(ctx, g):
         A, d = ctx.saved_tensors
+        if C.is_meta(A, g):  # (the formula's singular-case branches read values)
+            return C.meta(A.shape, A._a.dtype)
         return _det_grad(A, d, g)
 
 
@@ -387,6 +414,12 @@ class Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         a = C.check_square_float("linalg.slogdet", A)
+        ctx.set_materialize_grads(False)  # (a loss of the sign alone: no gradient, as torch)
+        if C.is_meta(a):
+            sign = C.meta(a.shape[:-2], a.dtype)
+            logabs = C.meta(a.shape[:-2], C.real_dtype(a.dtype))
+            ctx.save_for_backward(A, sign)
+            return sign, logabs
         diag, psign = _lu_diag(a)
         with np.errstate(all="ignore"):
             absd = np.abs(diag)
@@ -402,9 +435,9 @@ class Slogdet(Function):
                 l = np.where(zero, -np.inf, l)
         sign = _wrap(np.asarray(s, dtype=a.dtype))
         logabs = _wrap(np.asarray(l, dtype=C.real_dtype(a.dtype)))
+        # the sign requires grad as torch's does (a real sign's gradient is ignored in
+        # backward: a loss of the sign alone leaves A.grad None, as torch)
         ctx.save_for_backward(A, sign)
-        if a.dtype.kind != "c":  # complex: sign = det / |det| is differentiable (torch)
-            ctx.mark_non_differentiable(sign)
         return sign, logabs
 
     @staticmethod

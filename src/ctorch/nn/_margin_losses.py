@@ -135,6 +135,31 @@ def _ctc_one(lp: Tensor, labels: np.ndarray, blank: int) -> Tensor:
     return out
 
 
+def _ctc_loss_meta(lp3, targets, input_lengths, target_lengths, reduction, batched):
+    """ctc_loss on the meta device as torch 2.13: with lengths given as tensors it has no meta
+    kernel (NotImplementedError); with lengths as lists, the loss's shape ((N,) for
+    ``reduction='none'``, else 0-d), nothing computed."""
+    from .._meta import NoMetaImpl
+    from ..ops._util import check_same_device
+
+    if isinstance(input_lengths, Tensor) or isinstance(target_lengths, Tensor):
+        raise NoMetaImpl(
+            "ctc_loss: with input_lengths/target_lengths as tensors it has no meta "
+            "implementation (torch has no meta kernel for it either); pass them as lists"
+        )
+    check_same_device("ctc_loss", lp3, targets)
+    N = lp3.shape[1]
+    for what, lens in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
+        n = len(np.asarray(lens).reshape(-1))
+        if n != N:
+            raise RuntimeError(f"{what} must be of size batch_size, but got {n} and {N}")
+    shape = (N,) if reduction == "none" and batched else ()
+    loss = lp3.new_empty(shape)
+    if lp3.requires_grad:  # (a node to the log-probabilities: backward gives their shape)
+        loss = loss + lp3.sum() * 0
+    return loss
+
+
 def ctc_loss(
     log_probs: Tensor,
     targets: Tensor,
@@ -156,6 +181,8 @@ def ctc_loss(
     T, N, C = lp3.shape
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
+    if log_probs.is_meta or targets.is_meta:
+        return _ctc_loss_meta(lp3, targets, input_lengths, target_lengths, reduction, batched)
     in_len = np.asarray(
         _host_long(input_lengths) if isinstance(input_lengths, Tensor) else input_lengths,
         dtype=np.int64,

@@ -222,6 +222,16 @@ def check_out_grad(out: Tensor, r: Tensor) -> None:
         )
 
 
+def check_out_meta(out: Tensor, r: Tensor) -> None:
+    """torch's refusal of ``out=`` across the meta device (a meta result into a CPU ``out``,
+    or the reverse): its copy's error, instead of a data-access error or a silent no-op."""
+    if out.is_meta != r.is_meta:
+        raise RuntimeError(
+            f"Attempting to copy from device {r.device} to device {out.device}, but "
+            "cross-device copies are not allowed!"
+        )
+
+
 def with_out(r: Tensor, out) -> Tensor:
     """``r``, or ``r`` written into ``out=`` (torch's cast and resize rules, ``binary._out``)."""
     if out is None:

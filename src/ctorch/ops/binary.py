@@ -33,6 +33,7 @@ from ._util import (
     SCALAR_TYPE_NAMES,
     as_tensor_arg,
     check_out_grad,
+    check_out_meta,
     check_same_device,
     named,
     sum_to_shape,
@@ -366,6 +367,7 @@ def _out(out, r):
     if not isinstance(out, Tensor):
         raise TypeError("out= must be a Tensor")
     check_out_grad(out, r)
+    check_out_meta(out, r)
     if not _can_cast(*(_float_kind(d) for d in (r._a.dtype, out._a.dtype))):
         # torch refuses float -> integer/bool, complex -> real, number -> bool (canCast)
         raise RuntimeError(

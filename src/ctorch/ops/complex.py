@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import xp_of
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
@@ -144,7 +145,13 @@ def view_as_real(input: Tensor) -> Tensor:
     if not _is_c(input):
         raise RuntimeError("view_as_real is only supported for complex tensors")
     a = input._a
-    if type(a) is not np.ndarray:  # CuPy: a float view of the same memory
+    if type(a) is MetaArray:  # the meta device: the same byte strides, a last dim of 2
+
+        def fwd(arr):
+            st = arr.strides + (arr.itemsize // 2,)
+            return MetaArray(arr.shape + (2,), arr.real.dtype, st, arr.offset * 2)
+
+    elif type(a) is not np.ndarray:  # CuPy: a float view of the same memory
         fwd = lambda arr: arr.view(arr.real.dtype).reshape(arr.shape + (2,))
     else:
         fwd = _as_real_array

@@ -11,9 +11,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._backend import xp_of
+from .._meta import MetaArray, is_meta
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._util import check_same_device
 from .embedding import Embedding
 from .indexing import gather, index_add, index_select
 
@@ -32,6 +34,8 @@ def _bags(input: Tensor, offsets: Tensor | None, per_sample_weights, include_las
                 f"{type(offsets).__name__}"
             )
         B, L = input.shape
+        if type(input._a) is MetaArray:  # the meta device: the number of bags only
+            return None, None, B, per_sample_weights
         idx = input._a.reshape(-1)
         xp = xp_of(idx)
         bag = xp.repeat(xp.arange(B), L)
@@ -47,6 +51,9 @@ def _bags(input: Tensor, offsets: Tensor | None, per_sample_weights, include_las
     if offsets.dim() != 1:
         raise ValueError("offsets has to be a 1D Tensor")
     idx = input._a
+    B = max(offsets.shape[0] - 1, 0) if include_last_offset else offsets.shape[0]
+    if type(idx) is MetaArray or type(offsets._a) is MetaArray:  # (no offsets to check)
+        return None, None, B, per_sample_weights
     xp = xp_of(idx)
     off = offsets._a.astype(np.int64)
     M = idx.shape[0]
@@ -60,7 +67,6 @@ def _bags(input: Tensor, offsets: Tensor | None, per_sample_weights, include_las
             f"offsets[-1] can not be greater than input's length ({M}), but got "
             f"offsets[-1] of {int(off[-1])}"
         )
-    B = max(off.shape[0] - 1, 0) if include_last_offset else off.shape[0]
     bag = xp.searchsorted(off, xp.arange(M), side="right") - 1
     if include_last_offset:
         # indices past offsets[-1] belong to no bag (torch's forward drops them; its backward
@@ -165,6 +171,12 @@ def embedding_bag(
             raise AssertionError("padding_idx must be within the number of embeddings")
         if padding_idx < 0:
             padding_idx += V
+    if is_meta(input, weight, offsets, per_sample_weights):
+        # the meta device: (bags, D) from the shapes; one node, so the weight gets a gradient
+        check_same_device("embedding_bag", weight, input, offsets, per_sample_weights)
+        _, _, B, psw = _bags(input, offsets, per_sample_weights, include_last_offset)
+        meta = (None, None, None, None, B, mode, padding_idx, scale_grad_by_freq)
+        return EmbeddingBag.apply(weight, psw, meta)
     idx, bag, B, psw = _bags(input, offsets, per_sample_weights, include_last_offset)
     xp = xp_of(weight._a)
     bad = xp.flatnonzero((idx < 0) | (idx >= V)) if idx.size else ()
@@ -229,6 +241,10 @@ class EmbeddingBag(Function):
     @staticmethod
     def forward(ctx, weight, psw, meta):
         idx, idx_k, bag_k, sel, B, mode, padding_idx, scale = meta
+        if idx is None:  # the meta device
+            ctx.save_for_backward(weight, psw)
+            ctx.meta = meta
+            return _wrap(MetaArray((B, weight.shape[1]), weight._a.dtype))
         rows = weight._a[idx_k]
         first = None
         if mode == "max":
@@ -242,6 +258,11 @@ class EmbeddingBag(Function):
     def backward(ctx, g):
         weight, psw = ctx.saved_tensors
         idx, idx_k, bag_k, sel, B, mode, padding_idx, scale = ctx.meta
+        if idx is None:  # the meta device: gradients of the inputs' shapes
+            need = ctx.needs_input_grad
+            gw = weight.new_empty(weight.shape) if need[0] else None
+            gp = psw.new_empty(psw.shape) if psw is not None and need[1] else None
+            return gw, gp, None
         xp = xp_of(weight._a)
         V, D = weight.shape
         m = idx_k.shape[0]

@@ -22,7 +22,7 @@ from .._tensor import Tensor
 from ..autograd import inplace as IP
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_out_grad, sum_to_shape
+from ._util import as_tensor_arg, check_out_grad, check_out_meta, sum_to_shape
 from .binary import _scalar_name
 
 __all__ = [
@@ -179,6 +179,7 @@ def _maybe_out(out: Tensor | None, r: Tensor) -> Tensor:
     if out is None:
         return r
     check_out_grad(out, r)
+    check_out_meta(out, r)
     out.copy_(r) if out.shape == r.shape else out.resize_(r.shape).copy_(r)
     return out
 

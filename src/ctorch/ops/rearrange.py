@@ -12,6 +12,7 @@ import numpy as np
 from .. import _memfmt as MF
 from .. import _warnings
 from .._backend import contiguous, xp_of
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import dims_tuple, wrap_dim
@@ -124,7 +125,12 @@ def tile_function(input, dims):
     return tile(input, tuple(dims))
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats, dim=None, *, output_size: int | None = None):
+    """``torch.repeat_interleave``; ``output_size`` is the result's length along ``dim``
+    (checked against the repeats; needed on the meta device for a meta tensor of repeats,
+    whose sum the shape depends on)."""
+    from .indexing import index_select
+
     if dim is None:
         input = input.flatten()
         dim = 0
@@ -134,14 +140,27 @@ def repeat_interleave(input, repeats, dim=None):
         reps = repeats._a
     else:
         reps = int(repeats)
+    if type(reps) is MetaArray:  # the meta device: no repeats to add up (torch's error)
+        if output_size is None:
+            raise RuntimeError("cannot repeat_interleave a meta tensor without output_size")
+        return index_select(input, d, _wrap(MetaArray((int(output_size),), np.int64)))
     if hasattr(reps, "any"):  # (torch's two messages: a tensor of repeats, a number)
         if (reps < 0).any():
             raise RuntimeError("repeats can not be negative")
     elif reps < 0:
         raise RuntimeError("Repeats must be non-negative")
+    if output_size is not None:
+        n = input._a.shape[d]
+        if not hasattr(reps, "any"):  # a number of repeats
+            expected = n * int(reps)
+            if int(output_size) != expected:
+                raise RuntimeError(
+                    f"repeat_interleave: Invalid output_size, expected {expected} but got "
+                    f"{int(output_size)}"
+                )
+        elif int(reps.sum()) * (n if reps.size == 1 else 1) != int(output_size):
+            raise RuntimeError("allocated size does not match required size")
     idx = xp.repeat(xp.arange(input._a.shape[d]), reps)
-    from .indexing import index_select
-
     return index_select(input, d, _wrap(idx.astype(np.int64)))
 
 

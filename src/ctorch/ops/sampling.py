@@ -23,6 +23,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
+from ._util import check_same_device
 from .max_pool import _maxpool_bwd_arrays
 
 __all__ = ["grid_sample", "affine_grid", "gumbel_softmax"]
@@ -251,6 +252,13 @@ def grid_sample(
 
     def fn(x, gr):
         return _grid_sample_composite(x, gr, mode, padding_mode, align_corners)
+
+    if input.is_meta or grid.is_meta:  # the meta device: (N, C, *grid's points), no tap read
+        check_same_device("grid_sampler", input, grid)
+        shape = (input.shape[0], input.shape[1], *grid.shape[1:-1])
+
+        def fn(x, gr):
+            return x.new_empty(shape)
 
     if not (_grad_state.enabled and (input._rg or grid._rg)):
         return fn(input, grid)  # no graph to record: the composite's values directly

@@ -306,6 +306,10 @@ def istft(
             "istft: expected the frequency dimension (3rd to the last) of the input tensor to "
             f"match n_fft when onesided=False, but got {fft_size}"
         )
+    if spec.is_meta:  # (its window-envelope check reads values)
+        from .._meta import NoMetaImpl
+
+        raise NoMetaImpl("istft: has no meta implementation (torch 2.13 has none either)")
     w = _padded_window(window, n_fft, win, spec)
     if w is None:
         from .. import ones

@@ -48,8 +48,8 @@ def _lib(a):
         import scipy.fft as sf
 
         return sf, True
-    if type(a) is MetaArray:
-        raise NoMetaImpl("the FFTs (SciPy on the CPU, CuPy on the GPU) have no meta implementation")
+    if type(a) is MetaArray:  # (c2c/r2c/c2r_array answer meta arrays before asking)
+        raise NoMetaImpl("this transform has no meta implementation")
     import cupy
 
     return cupy.fft, False
@@ -65,6 +65,8 @@ def _resize(a, shape):
     """``a`` zero-padded or truncated (at the end of each dim) to ``shape``."""
     if tuple(a.shape) == tuple(shape):
         return a
+    if type(a) is MetaArray:  # (torch's pad: a contiguous result)
+        return MetaArray(shape, a.dtype)
     xp = np if type(a) is np.ndarray else __import__("cupy")
     out = xp.zeros(shape, a.dtype)
     sl = tuple(slice(0, min(i, o)) for i, o in zip(a.shape, shape, strict=True))
@@ -100,8 +102,117 @@ def _real_dtype(a):
     return np.float32 if a.dtype in (np.float32, np.complex64, np.float16) else np.float64
 
 
+# ------------------------------------------------------------------ the meta device
+# torch 2.13's meta FFTs lay their results out as its meta registrations do (its cuFFT plan
+# order, ``_exec_fft`` of aten/src/ATen/native/cuda/SpectralOps.cpp): each stage puts the
+# batch (untransformed) dims outermost, in the input's stride order, then the dims it
+# transforms; c2c runs its dims sorted by stride (largest first), up to 3 per stage from the
+# end; r2c and c2r transform all their dims in one stage unless the dims start (0, 1) or are
+# more than 3, when they run the halved dim alone and the others as c2c stages.
+_CUFFT_MAX_NDIM = 3
+
+
+def _contiguous(shape):
+    st, acc = [0] * len(shape), 1
+    for i in range(len(shape) - 1, -1, -1):
+        st[i] = acc
+        acc *= max(int(shape[i]), 1)
+    return st
+
+
+def _exec_fft_strides(in_strides, out_sizes, dims):
+    nd = len(out_sizes)
+    batch = sorted((d for d in range(nd) if d not in dims), key=lambda d: -in_strides[d])
+    cs = _contiguous([math.prod(out_sizes[d] for d in batch)] + [out_sizes[d] for d in dims])
+    out = [0] * nd
+    n = 1
+    for d in reversed(batch):
+        out[d] = n * cs[0]
+        n *= out_sizes[d]
+    for i, d in enumerate(dims):
+        out[d] = cs[1 + i]
+    return out
+
+
+def _one_stage(dims) -> bool:
+    return not (len(dims) > _CUFFT_MAX_NDIM or (len(dims) >= 2 and dims[0] == 0 and dims[1] == 1))
+
+
+def _c2c_stages(strides, sizes, dims):
+    todo = list(dims)
+    while True:
+        todo.sort(key=lambda d: -strides[d])
+        k = min(_CUFFT_MAX_NDIM, len(todo))
+        strides = _exec_fft_strides(strides, sizes, todo[len(todo) - k :])
+        todo = todo[: len(todo) - k]
+        if not todo:
+            return strides
+
+
+def _meta_in(a, dims, s):
+    """(element strides, shape) of ``a`` after torch's resize to ``s``: a pad makes a
+    contiguous copy, a truncation is a narrowed view."""
+    shape = _sized(a.shape, dims, s)
+    if any(n > a.shape[d] for d, n in enumerate(shape)):
+        return _contiguous(shape), shape
+    return [st // a.itemsize for st in a.strides], shape
+
+
+def _meta_result(shape, strides, dtype):
+    dt = np.dtype(dtype)
+    return MetaArray(shape, dt, tuple(int(st) * dt.itemsize for st in strides))
+
+
+def _meta_c2c(a, dims, s):
+    st, shape = _meta_in(a, dims, s)
+    if dims:
+        st = _c2c_stages(st, shape, dims)
+    return _meta_result(shape, st, _complex_dtype(a))
+
+
+def _meta_r2c(a, dims, s):
+    st, shape = _meta_in(a, dims, s)
+    out = list(shape)
+    out[dims[-1]] = shape[dims[-1]] // 2 + 1
+    if _one_stage(dims):
+        st = _exec_fft_strides(st, out, list(dims))
+    else:
+        st = _exec_fft_strides(st, out, [dims[-1]])
+        if len(dims) > 1:
+            st = _c2c_stages(st, out, dims[:-1])
+    return _meta_result(out, st, _complex_dtype(a))
+
+
+def meta_ihfftn_strides(a, dims, s):
+    """Element strides of torch's meta ``ihfftn``/``ihfft2`` result: an r2c of the last dim,
+    then c2c stages over the others, whatever the dims (torch's fft_ihfftn composite)."""
+    st, shape = _meta_in(a, dims, s)
+    out = list(shape)
+    out[dims[-1]] = shape[dims[-1]] // 2 + 1
+    st = _exec_fft_strides(st, out, [dims[-1]])
+    return _c2c_stages(st, out, dims[:-1]) if len(dims) > 1 else st
+
+
+def _meta_c2r(a, dims, s):
+    last = dims[-1]
+    n = s[-1] if s is not None else 2 * (a.shape[last] - 1)
+    half = _sized(a.shape, dims, s)
+    half[last] = n // 2 + 1
+    st, shape = _meta_in(a, dims, [half[d] for d in dims])
+    out = list(shape)
+    out[last] = n
+    if _one_stage(dims):  # (on a contiguous clone of the input)
+        st = _exec_fft_strides(_contiguous(shape), out, list(dims))
+    else:
+        st = _c2c_stages(st, shape, dims[:-1]) if len(dims) > 1 else _contiguous(shape)
+        st = _exec_fft_strides(st, out, [last])
+    return _meta_result(out, st, _real_dtype(a))
+
+
 # ------------------------------------------------------------------ array level
 def c2c_array(a, dims, s, norm, forward):
+    if type(a) is MetaArray:
+        return _meta_c2c(a, dims, s)
     lib, cpu = _lib(a)
     cdt = _complex_dtype(a)
     if not a.size:
@@ -328,10 +439,14 @@ def _real_complex_array(a, dims, s, norm, fn, in_dtype, out_dtype):
 
 
 def r2c_array(a, dims, s, norm):
+    if type(a) is MetaArray:
+        return _meta_r2c(a, dims, s)
     return _real_complex_array(a, dims, s, norm, "rfftn", _real_dtype, _complex_dtype)
 
 
 def c2r_array(a, dims, s, norm):
+    if type(a) is MetaArray:
+        return _meta_c2r(a, dims, s)
     return _real_complex_array(a, dims, s, norm, "irfftn", _complex_dtype, _real_dtype)
 
 
@@ -404,7 +519,9 @@ class C2R(Function):
             wshape = [1] * gi.dim()
             wshape[last] = m
             w = w.reshape(wshape)
-            if type(gi._a) is not np.ndarray:
+            if type(gi._a) is MetaArray:
+                w = MetaArray(w.shape, w.dtype)
+            elif type(gi._a) is not np.ndarray:
                 import cupy
 
                 w = cupy.asarray(w)

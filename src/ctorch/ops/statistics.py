@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _warnings
 from .._backend import xp_of
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ._util import float_dtype_for, with_out
 
@@ -123,6 +124,8 @@ def histc(
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
+    if type(a) is MetaArray:  # the meta device: ``bins`` counts, no range read from the data
+        return with_out(_wrap(MetaArray((int(bins),), float_dtype_for(a))), out)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:

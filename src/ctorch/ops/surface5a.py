@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._backend import xp_of
+from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import float_dtype_for, named, return_type, with_out, wrap_dim
@@ -214,6 +215,17 @@ class _Mode(Function):
     def forward(ctx, x, ax, keepdim):
         a = x._a
         xp = xp_of(a)
+        if type(a) is MetaArray:  # the meta device: the reduced shape, no value counted
+            shape = list(a.shape)
+            if keepdim:
+                shape[ax] = 1
+            else:
+                del shape[ax]
+            vals, idx = MetaArray(shape, a.dtype), MetaArray(shape, np.int64)
+            ind = _wrap(idx)
+            ctx.mark_non_differentiable(ind)
+            ctx.ax, ctx.keepdim, ctx.ind, ctx.shape = ax, keepdim, ind, a.shape
+            return _wrap(vals), ind
         host = a if type(a) is np.ndarray else a.get()
         moved = np.moveaxis(host, ax, -1)
         batch = moved.shape[:-1]

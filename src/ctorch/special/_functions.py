@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._meta import MetaArray, elementwise, is_meta
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops._util import named, sum_to_shape
+from ..ops._util import check_same_device, named, sum_to_shape
 from ..ops.pointwise_extra import _maybe_out
 
 _wrap = Tensor._make
@@ -54,7 +55,7 @@ def refuse_complex(name: str, *xs: Any) -> None:
 def out_dtype(*arrays: Any) -> np.dtype:
     """torch's result dtype for a float-valued function: tensors promote, Python scalars do
     not raise a floating tensor's dtype, integers and bools give the default dtype."""
-    tens = [a for a in arrays if isinstance(a, np.ndarray)]
+    tens = [a for a in arrays if isinstance(a, (np.ndarray, MetaArray))]
     floats = [a.dtype for a in tens if a.dtype.kind in "fcV"]  # V: bfloat16
     if floats:
         dt = np.result_type(*floats)
@@ -90,6 +91,8 @@ def _tensor_of(x: Any, like: Tensor) -> Tensor:
 
 def _unary_arrays(fn, x: Tensor, *params) -> Tensor:
     a = x._a
+    if type(a) is MetaArray:  # the meta device: elementwise, torch's dtype, nothing computed
+        return _wrap(elementwise((a,), out_dtype(a)))
     if type(a) is not np.ndarray:
         raise RuntimeError(
             f"ctorch.special.{getattr(fn, '__name__', 'function')}: runs on the CPU "
@@ -217,7 +220,7 @@ class Mvlgamma(Function):
         y = _unary_arrays(_mvl, x, p)
         ctx.save_for_backward(x)
         ctx.p = p
-        return _finish(y._a, dt)
+        return y if type(y._a) is MetaArray else _finish(y._a, dt)
 
     @staticmethod
     def backward(ctx, g):
@@ -391,9 +394,13 @@ class _Binary(Function):
     @classmethod
     def forward(cls, ctx, x, y):
         dt = _binary_dtype(x, y, cls._name)
-        with np.errstate(all="ignore"):
-            r = cls._f(_arr(x, dt), _arr(y, dt))
-        out = _finish(r, dt)
+        if is_meta(x, y):  # the meta device: elementwise, torch's dtype, nothing computed
+            check_same_device(cls._name, x, y)
+            out = _wrap(elementwise((x, y), dt))
+        else:
+            with np.errstate(all="ignore"):
+                r = cls._f(_arr(x, dt), _arr(y, dt))
+            out = _finish(r, dt)
         xt = _tensor_of(x, out)
         yt = _tensor_of(y, out)
         ctx.save_for_backward(xt, yt, out)

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import elementwise, is_meta
 from .._tensor import Tensor
-from ..ops._util import named
+from ..ops._util import check_same_device, named
 from ..ops.pointwise_extra import _maybe_out
-from ._functions import _arr, _binary_dtype, _finish, refuse_complex
+from ._functions import _arr, _binary_dtype, _finish, _wrap, refuse_complex
 
 # name: (P_0 -> P_1 as a function of x, step(k, x, p_{k-1}, p_k) -> p_{k+1}, shifted)
 _RULES = {
@@ -58,6 +59,9 @@ def _make(kind: str, shifted: bool):
     def fn(input: Any, n: Any, *, out: Tensor | None = None) -> Tensor:
         refuse_complex(kind, input, n)
         dt = _binary_dtype(input, n, kind)
+        if is_meta(input, n):  # the meta device: elementwise over (input, n), nothing evaluated
+            check_same_device(kind, input, n)
+            return _maybe_out(out, _wrap(elementwise((input, n), dt)))
         x = _arr(input, dt)
         if shifted:
             x = 2 * x - 1
