@@ -232,12 +232,20 @@ def check_out_meta(out: Tensor, r: Tensor) -> None:
         )
 
 
-def with_out(r: Tensor, out) -> Tensor:
-    """``r``, or ``r`` written into ``out=`` (torch's cast and resize rules, ``binary._out``)."""
+def with_out(r, out):
+    """``r``, or ``r`` written into ``out=`` (torch's cast and resize rules, ``binary._out``);
+    a (values, indices) result into an ``out`` tuple of as many tensors, returned as the
+    same return type holding them (torch.max(x, 0, out=(v, i)))."""
     if out is None:
         return r
     from .binary import _out  # binary imports this module
 
+    if isinstance(r, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(r):
+            raise TypeError(
+                f"argument 'out' must be tuple of {len(r)} Tensors, not {type(out).__name__}"
+            )
+        return type(r)(*(_out(o, x) for o, x in zip(out, r, strict=True)))
     return _out(out, r)
 
 

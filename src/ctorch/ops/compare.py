@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import as_tensor_arg, check_same_device
+from ._util import as_tensor_arg, check_same_device, with_out
 from .binary import _g, _lhs, _meta, _operand, _out, _res_dtype
 
 _wrap = Tensor._make
@@ -230,7 +230,9 @@ def _where_small(c, input, other):
         return None
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
+    if out is not None:
+        return with_out(where(condition, input, other), out)
     if input is None and other is None:
         from .subscript import nonzero
 
@@ -339,7 +341,9 @@ def _clamp_arr(x, lo, hi):
 _SCALAR = (int, float, type(None))
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    if out is not None:
+        return with_out(clamp(input, min, max), out)
     a = input._a
     if (
         type(min) in _SCALAR

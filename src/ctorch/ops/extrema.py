@@ -21,6 +21,7 @@ from ._util import (
     dims_tuple,
     make_contiguous,
     return_type,
+    with_out,
     wrap_dim,
 )
 
@@ -157,19 +158,27 @@ def _max_min(input, dim, keepdim, is_max, name):
     return return_type(name)(v, i)
 
 
-def max(input, dim=None, keepdim: bool = False):  # noqa: A001
+def max(input, dim=None, keepdim: bool = False, *, out=None):  # noqa: A001
+    if out is not None:
+        return with_out(max(input, dim, keepdim), out)
     return _max_min(input, dim, keepdim, True, "max")
 
 
-def min(input, dim=None, keepdim: bool = False):  # noqa: A001
+def min(input, dim=None, keepdim: bool = False, *, out=None):  # noqa: A001
+    if out is not None:
+        return with_out(min(input, dim, keepdim), out)
     return _max_min(input, dim, keepdim, False, "min")
 
 
-def amax(input, dim=(), keepdim: bool = False):
+def amax(input, dim=(), keepdim: bool = False, *, out=None):
+    if out is not None:
+        return with_out(amax(input, dim, keepdim), out)
     return _amaxmin(input, dim, keepdim, True)
 
 
-def amin(input, dim=(), keepdim: bool = False):
+def amin(input, dim=(), keepdim: bool = False, *, out=None):
+    if out is not None:
+        return with_out(amin(input, dim, keepdim), out)
     return _amaxmin(input, dim, keepdim, False)
 
 
@@ -258,11 +267,15 @@ def _arg_extreme(input, dim, keepdim: bool, is_max: bool):
     return _max_min(input.detach() if input._rg else input, dim, keepdim, is_max, name).indices
 
 
-def argmax(input, dim=None, keepdim: bool = False):
+def argmax(input, dim=None, keepdim: bool = False, *, out=None):
+    if out is not None:
+        return with_out(argmax(input, dim, keepdim), out)
     return _arg_extreme(input, dim, keepdim, True)
 
 
-def argmin(input, dim=None, keepdim: bool = False):
+def argmin(input, dim=None, keepdim: bool = False, *, out=None):
+    if out is not None:
+        return with_out(argmin(input, dim, keepdim), out)
     return _arg_extreme(input, dim, keepdim, False)
 
 

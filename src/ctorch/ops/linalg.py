@@ -16,7 +16,7 @@ from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function, saved_names
 from ..autograd.grad_mode import state
-from ._util import _F32, _F64, check_same_device, node_variants, sum_to_shape
+from ._util import _F32, _F64, check_same_device, node_variants, sum_to_shape, with_out
 from ._util import conj_if_complex as _cj
 from .binary import ADD, binary_arrays
 from .mm_arrays import _half_bias_grad, _linear_mm, _matmul_arr, _sgemm_2d
@@ -336,15 +336,21 @@ def _add_product(node, name, input, m1, m2, beta, alpha, nd):
     return _named(_AddProduct, node).apply(input, m1, m2, beta, alpha)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return with_out(addmm(input, mat1, mat2, beta=beta, alpha=alpha), out)
     return _add_product("AddmmBackward0", "addmm", input, mat1, mat2, beta, alpha, (2, 2))
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1):
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return with_out(addmv(input, mat, vec, beta=beta, alpha=alpha), out)
     return _add_product("AddmvBackward0", "addmv", input, mat, vec, beta, alpha, (2, 1))
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return with_out(baddbmm(input, batch1, batch2, beta=beta, alpha=alpha), out)
     if batch1.ndim == 3 and batch2.ndim == 3 and batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(
             f"baddbmm: batch1 and batch2 must have the same batch size, got {batch1.shape[0]} "

@@ -24,7 +24,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
-from ._util import _expand_grad, dims_tuple, make_contiguous, node_variants
+from ._util import _expand_grad, dims_tuple, make_contiguous, node_variants, with_out
 
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
 _add_reduce = np.add.reduce
@@ -206,11 +206,15 @@ def _moment(which: str, input: Tensor, dim, unbiased, keepdim, correction):
     return _FNS[which].apply(input, axes, correction, bool(keepdim), which)
 
 
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None):
+    if out is not None:
+        return with_out(var(input, dim, unbiased, keepdim, correction=correction), out)
     return _moment("var", input, dim, unbiased, keepdim, correction)
 
 
-def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None):
+    if out is not None:
+        return with_out(std(input, dim, unbiased, keepdim, correction=correction), out)
     return _moment("std", input, dim, unbiased, keepdim, correction)
 
 

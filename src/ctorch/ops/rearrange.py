@@ -16,6 +16,7 @@ from .._meta import MetaArray
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import dims_tuple, wrap_dim
+from .binary import _scalar_name
 from .shape import _as_strided, _shape_args, _view_op, copy_op, expand
 
 _wrap = Tensor._make
@@ -125,11 +126,26 @@ def tile_function(input, dims):
     return tile(input, tuple(dims))
 
 
-def repeat_interleave(input, repeats, dim=None, *, output_size: int | None = None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size: int | None = None):
     """``torch.repeat_interleave``; ``output_size`` is the result's length along ``dim``
     (checked against the repeats; needed on the meta device for a meta tensor of repeats,
-    whose sum the shape depends on)."""
+    whose sum the shape depends on). With one tensor argument, ``repeat_interleave(repeats)``:
+    each index ``i`` of the 1-D ``repeats`` repeated ``repeats[i]`` times."""
     from .indexing import index_select
+
+    if repeats is None:
+        if not isinstance(input, Tensor):
+            raise TypeError(
+                f"repeat_interleave(): argument 'repeats' must be Tensor, not {type(input).__name__}"
+            )
+        if input._a.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if input._a.dtype.kind not in "iu":
+            raise NotImplementedError(
+                f"\"repeat_interleave_cpu\" not implemented for '{_scalar_name(input._a.dtype)}'"
+            )
+        idx = _wrap(xp_of(input._a).arange(input._a.shape[0], dtype=np.int64))
+        return repeat_interleave(idx, input, 0, output_size=output_size)
 
     if dim is None:
         input = input.flatten()

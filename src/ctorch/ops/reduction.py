@@ -30,6 +30,7 @@ from ._util import (
     _omi,
     dims_tuple,
     make_contiguous,
+    with_out,
 )
 from ._util import conj_if_complex as _cj
 from .binary import _scalar_name
@@ -163,7 +164,9 @@ def _unrecorded_float(input, a) -> bool:
     )
 
 
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):  # noqa: A001
+    if out is not None:
+        return with_out(sum(input, dim, keepdim, dtype=dtype), out)
     if not isinstance(input, Tensor):
         import builtins
 
@@ -182,7 +185,9 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     return (SumAll if dim is None else Sum).apply(input, axes, keepdim, dt)
 
 
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    if out is not None:
+        return with_out(mean(input, dim, keepdim, dtype=dtype), out)
     a = input._a
     if dtype is None and not (state.enabled and input._rg) and _fn_mod._autocast is None:
         r = _small_sum_of(a, dim, keepdim, True)
@@ -224,13 +229,17 @@ class Nansum(Function):
         return g.masked_fill(x.isnan(), 0), None, None, None
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    if out is not None:
+        return with_out(nansum(input, dim, keepdim, dtype=dtype), out)
     if input._a.dtype.kind not in "fcV":  # no NaNs to drop: integer and bool sums as sum
         return sum(input, dim, keepdim, dtype=dtype)
     return Nansum.apply(input, dim, keepdim, dtype)
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return with_out(nanmean(input, dim, keepdim), out)
     if input._a.dtype.kind not in "fcV":
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
@@ -273,7 +282,9 @@ class Prod(Function):
         return g * _cj(o / x), None, None
 
 
-def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    if out is not None:
+        return with_out(prod(input, dim, keepdim, dtype=dtype), out)
     if dtype is not None:
         input = input.to(dtype)
     if dim is not None and not isinstance(dim, (int, np.integer)):
@@ -292,7 +303,9 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
 
 
 # ------------------------------------------------------------------ norm
-def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None, *, out=None):
+    if out is not None:
+        return with_out(norm(input, p, dim, keepdim, dtype), out)
     if (
         (p == "fro" or p == 2)
         and dtype is None
@@ -339,11 +352,15 @@ def _all_any(input, dim, keepdim, name):
     return _wrap(r.astype(np.uint8) if input._a.dtype == np.uint8 else r)
 
 
-def all(input, dim=None, keepdim: bool = False):  # noqa: A001
+def all(input, dim=None, keepdim: bool = False, *, out=None):  # noqa: A001
+    if out is not None:
+        return with_out(all(input, dim, keepdim), out)
     return _all_any(input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim: bool = False):  # noqa: A001
+def any(input, dim=None, keepdim: bool = False, *, out=None):  # noqa: A001
+    if out is not None:
+        return with_out(any(input, dim, keepdim), out)
     return _all_any(input, dim, keepdim, "any")
 
 

@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
-from ._util import make_contiguous, wrap_dim
+from ._util import make_contiguous, with_out, wrap_dim
 from .reduction import _sum_dtype
 
 _wrap = make_contiguous  # results contiguous, as torch allocates them (ops._util)
@@ -57,7 +57,9 @@ class Cumsum(Function):
         return g.flip(ax).cumsum(ax).flip(ax), None, None
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim, *, dtype=None, out=None):
+    if out is not None:
+        return with_out(cumsum(input, dim, dtype=dtype), out)
     ax = wrap_dim(dim, input._a.ndim, "cumsum")
     dt = _sum_dtype(input._a, dtype)
     if input._a.ndim == 0:
@@ -71,7 +73,9 @@ def cumsum(input, dim, *, dtype=None):
     return Cumsum.apply(input, ax, dt)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim, *, dtype=None, out=None):
+    if out is not None:
+        return with_out(cumprod(input, dim, dtype=dtype), out)
     ax = wrap_dim(dim, input._a.ndim, "cumprod")
     if dtype is not None:
         input = input.to(dtype)

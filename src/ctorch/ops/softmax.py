@@ -17,7 +17,7 @@ from .._tensor import NestedInput, Tensor, nested_call
 from ..autograd import function as _function
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._util import _F32, _F64, dims_tuple, make_contiguous, wrap_dim
+from ._util import _F32, _F64, dims_tuple, make_contiguous, with_out, wrap_dim
 from .binary import _scalar_name
 from .extrema import amax
 
@@ -60,7 +60,9 @@ class Logsumexp(Function):
         return g.reshape(ctx.kshape) * (x - r).exp(), None, None
 
 
-def logsumexp(input, dim, keepdim: bool = False):
+def logsumexp(input, dim, keepdim: bool = False, *, out=None):
+    if out is not None:
+        return with_out(logsumexp(input, dim, keepdim), out)
     axes = dims_tuple(dim, input._a.ndim, "logsumexp")
     if input._a.dtype.kind in "biu":  # torch: integral inputs in the default float dtype
         from .._dtype import get_default_dtype

@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
-from ._util import make_contiguous, return_type, wrap_dim
+from ._util import make_contiguous, return_type, with_out, wrap_dim
 from .indexing import Gather, _PickAlong
 from .shape import _named
 
@@ -50,7 +50,9 @@ def _argsort(a, ax, descending, stable=True):
     return xp.argsort(a, axis=ax, **kind)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    if out is not None:
+        return with_out(sort(input, dim, descending, stable), out)
     if input._a.dtype.kind == "c":
         raise RuntimeError("Sort does not support complex dtypes on CPU")
     if input._a.ndim == 0:
@@ -77,7 +79,9 @@ def msort(input):
     return sort(input, 0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
+    if out is not None:
+        return with_out(topk(input, k, dim, largest, sorted), out)
     if input._a.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, input._a.ndim, "topk")
@@ -101,7 +105,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return topk_result(_picked("TopkBackward0", input, d, idx), idx)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    if out is not None:
+        return with_out(kthvalue(input, k, dim, keepdim), out)
     if input._a.dtype.kind == "b":
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = wrap_dim(dim, input._a.ndim, "kthvalue")
@@ -202,7 +208,9 @@ def _no_bool(input, dim) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
 
 
-def median(input, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return with_out(median(input, dim, keepdim), out)
     _no_bool(input, dim)
     return _median(input, dim, keepdim, False, "median")
 
@@ -368,6 +376,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if not isinstance(boundaries, Tensor):
+        raise TypeError(
+            "bucketize() received an invalid combination of arguments: argument 'boundaries' "
+            f"must be Tensor, not {type(boundaries).__name__}"
+        )
     if boundaries._a.ndim != 1:
         raise RuntimeError(
             f"boundaries tensor must be 1 dimension, but got dim({boundaries._a.ndim})"
