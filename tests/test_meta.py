@@ -1111,6 +1111,19 @@ def test_module_to_meta_and_to_empty():
         assert y.shape == (2, 10) and bool(T.isfinite(y).all())
 
 
+def test_module_to_from_meta_names_to_empty():
+    for T in (torch, ctorch):
+        m = T.nn.Linear(2, 3, device="meta")
+        with pytest.raises(
+            NotImplementedError, match=r"no data! Please use torch.nn.Module.to_empty"
+        ):
+            m.to("cpu")
+        with pytest.raises(
+            NotImplementedError, match=r"^Cannot copy out of meta tensor; no data!$"
+        ):
+            T.empty(2, device="meta").to("cpu")
+
+
 def test_to_empty_breaks_ties_like_torch():
     for T in (torch, ctorch):
         with T.device("meta"):

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from ... import _dtype as D
 from ..._device import as_device
 from ..._device import device as _device_cls
+from ..._meta import _COPY_OUT
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
@@ -577,7 +578,15 @@ class Module:
 
         if device is None and dtype is None and fmt is None:
             return self
-        return self._apply(convert)
+        try:
+            return self._apply(convert)
+        except NotImplementedError as e:
+            if str(e) != _COPY_OUT:
+                raise
+            raise NotImplementedError(
+                f"{e} Please use torch.nn.Module.to_empty() instead of torch.nn.Module.to() "
+                "when moving module from meta to a different device."
+            ) from None
 
     def share_memory(self: T) -> T:
         return self._apply(lambda t: t.share_memory_())
