@@ -4,7 +4,7 @@ empty, cast by torch's rules), ``out`` returned (the same return type holding th
 tensors for (values, indices) results), and torch's errors: a result that needs a gradient,
 a float result into an integer ``out``. Each case is checked against the function without
 ``out`` and, when installed, against torch. Also ``repeat_interleave(repeats)`` and
-``bucketize`` with a non-tensor boundaries argument."""
+``bucketize`` with a non-tensor boundaries argument, and rot90's layout and errors."""
 
 from __future__ import annotations
 
@@ -122,3 +122,29 @@ def test_repeat_interleave_repeats_only(lib):
 def test_bucketize_boundaries_must_be_a_tensor(lib):
     with pytest.raises(TypeError, match="bucketize"):
         lib.bucketize(lib.tensor([1.0, 2.0]), 2)
+
+
+@pytest.mark.parametrize("k", range(-5, 6))
+@pytest.mark.parametrize("dims", [(0, 1), (2, 0), (1, 2), (-1, -2)])
+def test_rot90_values_grads_strides(k, dims):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    g = np.random.default_rng(k + 5).standard_normal(np.rot90(x, k, dims).shape)
+    xc = ctorch.tensor(x, requires_grad=True)
+    r = ctorch.rot90(xc, k, dims)
+    r.backward(ctorch.tensor(g))
+    np.testing.assert_array_equal(r.detach().numpy(), np.rot90(x, k, dims))
+    np.testing.assert_array_equal(xc.grad.numpy(), np.rot90(g, -k, dims))
+    if torch is not None:  # torch: odd turns are a flipped copy's transposed view
+        assert r.stride() == torch.rot90(torch.tensor(x), k, dims).stride()
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_rot90_errors(lib):
+    with pytest.raises(RuntimeError, match="expected total dims >= 2, but got total dims = 1"):
+        lib.rot90(lib.arange(3.0))
+    with pytest.raises(RuntimeError, match="expected rotation dims to be different"):
+        lib.rot90(lib.ones(2, 2), 1, (0, 0))
+    with pytest.raises(RuntimeError, match="expected total rotation dims == 2, but got dims = 1"):
+        lib.rot90(lib.ones(2, 2), 1, (0,))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        lib.rot90(lib.ones(2, 2), 1, (0, 5))

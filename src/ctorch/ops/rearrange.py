@@ -81,10 +81,30 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
-    xp = xp_of(input._a)
-    return copy_op(
-        input, lambda a: xp.rot90(a, k, dims).copy(), lambda g: g.rot90(-k, dims), "Rot90Backward0"
-    )
+    """torch.rot90 with torch's checks and result layout: an odd number of quarter turns is
+    the input flipped along one of ``dims`` (a contiguous copy) with the two dims swapped, so
+    the result is that copy's transposed view (strides (1, 3) for a 2x3 input), as torch's
+    flip().transpose_(); an even number is a contiguous copy."""
+    a = input._a
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if a.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {a.ndim}")
+    d0, d1 = wrap_dim(dims[0], a.ndim), wrap_dim(dims[1], a.ndim)
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    kk = int(k) % 4
+    xp = xp_of(a)
+
+    def fwd(arr):
+        if kk % 2 == 0:
+            return (xp.flip(arr, (d0, d1)) if kk else arr).copy()
+        return xp.ascontiguousarray(xp.flip(arr, d1 if kk == 1 else d0)).swapaxes(d0, d1)
+
+    return copy_op(input, fwd, lambda g: g.rot90(-kk, (d0, d1)), "Rot90Backward0")
 
 
 def repeat(input, *sizes):
