@@ -1,6 +1,6 @@
-"""relu_ / leaky_relu_ (ReLU(inplace=True), LeakyReLU(inplace=True)) under autograd: computed
-in the tensor's own buffer, the node keeping the result (torch's ReluBackward0 and
-LeakyReluBackward1), against torch: values, gradients, node names, versions, the error when
+"""relu_ / leaky_relu_ / hardtanh_ (ReLU, LeakyReLU, ReLU6 with inplace=True) under autograd:
+computed in the tensor's own buffer, the node keeping the result (torch's ReluBackward0,
+LeakyReluBackward1, HardtanhBackward0), against torch: values, gradients, node names, versions, the error when
 the result is modified before backward, views (the general CopySlices path), leaves, double
 backward, and a negative slope (torch refuses its backward; ours is the out-of-place one)."""
 
@@ -17,8 +17,8 @@ except ImportError:  # pragma: no cover
     torch = None
 
 LIBS = [ctorch] if torch is None else [ctorch, torch]
-X = np.linspace(-2.0, 2.0, 9)
-W = np.arange(9.0)
+X = np.linspace(-8.0, 8.0, 17)
+W = np.arange(17.0)
 
 
 def _forms(lib):
@@ -30,6 +30,10 @@ def _forms(lib):
         "F.leaky_relu(inplace)": lambda y: F.leaky_relu(y, 0.2, inplace=True),
         "F.leaky_relu_ slope 0": lambda y: F.leaky_relu_(y, 0.0),
         "nn.LeakyReLU(inplace)": lambda y: lib.nn.LeakyReLU(0.1, inplace=True)(y),
+        "F.relu6(inplace)": lambda y: F.relu6(y, inplace=True),
+        "F.hardtanh(inplace)": lambda y: F.hardtanh(y, -1.5, 1.0, inplace=True),
+        "nn.ReLU6(inplace)": lambda y: lib.nn.ReLU6(inplace=True)(y),
+        "F.hardtanh_ lo > hi": lambda y: F.hardtanh_(y, 1.0, -1.0),
     }
 
 
@@ -46,11 +50,19 @@ def _run(lib, form, dtype):
 @pytest.mark.parametrize("form", list(_forms(ctorch)))
 def test_values_grads_node(form, dtype):
     y, g, name, version = _run(ctorch, form, dtype)
-    slope = {"F.leaky_relu(inplace)": 0.2, "nn.LeakyReLU(inplace)": 0.1}.get(form, 0.0)
-    want = np.where(X > 0, X, X * slope)
+    if "tanh" in form or "6" in form:
+        lo, hi = {"F.hardtanh(inplace)": (-1.5, 1.0), "F.hardtanh_ lo > hi": (1.0, -1.0)}.get(
+            form, (0.0, 6.0)
+        )
+        want, gwant = np.minimum(np.maximum(X, lo), hi), np.where((X > lo) & (X < hi), W, 0)
+        wname = "HardtanhBackward0"
+    else:
+        slope = {"F.leaky_relu(inplace)": 0.2, "nn.LeakyReLU(inplace)": 0.1}.get(form, 0.0)
+        want, gwant = np.where(X > 0, X, X * slope), np.where(X > 0, W, W * slope)
+        wname = "LeakyReluBackward1" if "leaky" in form.lower() else "ReluBackward0"
     np.testing.assert_allclose(y, want, rtol=1e-2 if dtype == "bfloat16" else 1e-7)
-    np.testing.assert_allclose(g, np.where(X > 0, W, W * slope), rtol=1e-2)
-    assert name == ("LeakyReluBackward1" if "leaky" in form.lower() else "ReluBackward0")
+    np.testing.assert_allclose(g, gwant, rtol=1e-2)
+    assert name == wname
     assert version == 1
     if torch is not None:
         ty, tg, tname, tversion = _run(torch, form, dtype)
@@ -77,7 +89,8 @@ def test_views_leaves_and_saved_result(lib):
     v.relu_()  # a view: its base takes a CopySlices node
     b.sum().backward()
     np.testing.assert_array_equal(
-        x.grad.numpy(), np.where((np.arange(9) >= 2) & (np.arange(9) < 6) & (X <= 0), 0.0, 1.0)
+        x.grad.numpy(),
+        np.where((np.arange(X.size) >= 2) & (np.arange(X.size) < 6) & (X <= 0), 0.0, 1.0),
     )
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         lib.tensor(X, requires_grad=True).relu_()

@@ -500,14 +500,17 @@ def _make_from_result(name: str, node_name: str):
 _FROM_RESULT = {
     "relu": _make_from_result("relu", "ReluBackward0"),
     "leaky_relu": _make_from_result("leaky_relu", "LeakyReluBackward1"),
+    # (min(max(x, lo), hi) is strictly inside (lo, hi) exactly where x is, the gradient's mask)
+    "hardtanh": _make_from_result("hardtanh", "HardtanhBackward0"),
 }
 
 
-def act_inplace(input, name: str, a: float = 0.0):
-    """``relu_`` / ``leaky_relu_`` (slope ``a`` >= 0) recorded by autograd on a non-leaf,
-    non-view float tensor with no views: ``_FROM_RESULT``'s in-place node; None where the
-    general in-place path (a clone or an out-of-place result copied back) must run. A negative
-    slope keeps that path: torch's in-place backward refuses it, ours stays correct."""
+def act_inplace(input, name: str, a: float = 0.0, b: float = 0.0):
+    """``relu_`` / ``leaky_relu_`` (slope ``a`` >= 0) / ``hardtanh_`` (bounds ``a``, ``b``;
+    ReLU6(inplace=True)) recorded by autograd on a non-leaf, non-view float tensor with no
+    views: ``_FROM_RESULT``'s in-place node; None where the general in-place path (a clone or
+    an out-of-place result copied back) must run. A negative slope keeps that path: torch's
+    in-place backward refuses it, ours stays correct."""
     if (
         not (state.enabled and input._rg)
         or input.grad_fn is None
@@ -515,11 +518,11 @@ def act_inplace(input, name: str, a: float = 0.0):
         or input._views
         or input._a.dtype.kind not in "fV"
         or type(input._a) is not _nd
-        or not a >= 0.0
+        or (name == "leaky_relu" and not a >= 0.0)
     ):
         return None
     check_writable(input, name + "_")
-    return _FROM_RESULT[name].apply(input, float(a), 0.0)
+    return _FROM_RESULT[name].apply(input, float(a), float(b))
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
