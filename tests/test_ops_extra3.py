@@ -4,6 +4,8 @@ differences and vs torch, methods/in-place/out=, and torch's errors."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from helpers import assert_close, check_op
@@ -587,3 +589,25 @@ def test_nextafter_bfloat16_bits():
     t = torch.nextafter(torch.tensor(a).bfloat16(), torch.tensor(b).bfloat16())
     assert c.dtype == ctorch.bfloat16
     np.testing.assert_array_equal(c.float().numpy(), t.float().numpy())
+
+
+@pytest.mark.parametrize(
+    "call,exc,words",
+    [
+        (lambda L: L.cov(L.ones(3, 5), correction=1.5), TypeError, "must be int, not float"),
+        (lambda L: L.cov(L.ones(3, 5), correction=True), TypeError, "must be int, not bool"),
+        (lambda L: L.corrcoef(L.ones(2, 3, 4)), RuntimeError, "corrcoef(): expected input"),
+        (lambda L: L.frobenius_norm(L.ones(2, 3, 4), (0, 1, 2)), RuntimeError, "at most 2 dim"),
+    ],
+)
+def test_cov_corrcoef_frobenius_refusals(call, exc, words):
+    libs = [ctorch]
+    try:
+        import torch
+
+        libs.append(torch)
+    except ImportError:  # pragma: no cover
+        pass
+    for lib in libs:
+        with pytest.raises(exc, match=re.escape(words)):
+            call(lib)

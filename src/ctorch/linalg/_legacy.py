@@ -204,6 +204,9 @@ def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False, *, out=N
 def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False, *, out=None):
     from ._misc import vector_norm
 
+    if isinstance(dim, (tuple, list)) and len(dim) > 2:  # (torch's check; vector_norm takes any)
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions instead.")
+
     return vector_norm(input, 2, dim, keepdim, out=out)
 
 

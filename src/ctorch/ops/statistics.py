@@ -47,11 +47,19 @@ def cov(
     aweights: Tensor | None = None,
 ) -> Tensor:
     """``torch.cov``: the covariance of the rows (variables) over the columns (observations)."""
+    return _cov(input, correction, fweights, aweights, "cov")
+
+
+def _cov(input, correction, fweights, aweights, op: str) -> Tensor:
     a = input._a
     if a.ndim > 2:
         raise RuntimeError(
-            "cov(): expected input to have two or fewer dimensions but got an input with "
+            f"{op}(): expected input to have two or fewer dimensions but got an input with "
             f"{a.ndim} dimensions"
+        )
+    if isinstance(correction, bool) or not isinstance(correction, (int, np.integer)):
+        raise TypeError(
+            f"cov(): argument 'correction' must be int, not {type(correction).__name__}"
         )
     if a.dtype.kind == "b":
         raise RuntimeError("cov(): bool dtype is not supported for input")
@@ -93,7 +101,7 @@ def cov(
 
 def corrcoef(input: Tensor) -> Tensor:
     """``torch.corrcoef``: Pearson's correlation coefficients of the rows, clipped to [-1, 1]."""
-    c = cov(input)
+    c = _cov(input, 1, None, None, "corrcoef")
     if c._a.ndim == 0:
         return c / c
     d = c.diagonal()
