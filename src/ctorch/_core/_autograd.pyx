@@ -286,11 +286,18 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
             if not isinstance(gins, tuple):
                 gins = (gins,)
             nf = node.next_functions
-            n = len(nf)
+            ap = node._arg_pos
+            # one gradient per forward argument (torch's count), checked against them all
+            per_arg = nf if ap is None else node.needs_input_grad
+            n = len(per_arg)
             if len(gins) > n and all_none(gins, n):
                 gins = gins[:n]  # trailing Nones (for non-tensor inputs): dropped
             elif len(gins) != n:
-                gins = _fix_count(node, gins, nf)  # pads, or raises torch's error
+                gins = _fix_count(node, gins, per_arg)  # pads, or raises torch's error
+            if node._in_shapes is not None:
+                gins = _validate_shapes(node, gins)
+            if ap is not None:  # next_functions has the tensor arguments only, as torch's
+                gins = _tensor_grads(node, gins, ap)
             nh = node._hooks
             if nh:
                 if gouts is None:
@@ -299,8 +306,6 @@ def run_backward(roots, grad_roots, bint retain_graph, bint create_graph, captur
                     r = h(gins, gouts)
                     if r is not None:
                         gins = tuple(r)
-            if node._in_shapes is not None:
-                gins = _validate_shapes(node, gins)
             if state.anomaly and state.anomaly_check_nan:
                 _check_nan(node, gins)
             if not retain_graph and isinstance(node, _BackwardCFunction):
@@ -686,7 +691,7 @@ cdef class _PackedSeq:
 cdef frozenset _NODE_FIELDS = frozenset([
     "needs_input_grad", "next_functions", "_to_save", "_saved", "_dirty", "_non_diff",
     "_materialize", "_out_meta", "_anomaly_trace", "_released", "_in_shapes", "_pre_hooks",
-    "_hooks", "_half", "_metadata", "_ctx_packed",
+    "_hooks", "_half", "_metadata", "_ctx_packed", "_arg_pos",
 ])
 
 
@@ -759,6 +764,19 @@ cdef dict _unpack_ctx(node):
     return packed
 
 
+cdef tuple _tensor_grads(node, tuple gins, tuple ap):
+    """The gradients of a node's tensor arguments (positions ``ap``): a user Function's
+    gradient for a non-tensor argument must be None (torch's error)."""
+    if node._user:
+        for i in range(len(gins)):
+            if gins[i] is not None and i not in ap:
+                raise RuntimeError(
+                    f"function {node.name()} returned a gradient different than None at "
+                    f"position {i + 1}, but the corresponding forward input was not a Variable"
+                )
+    return tuple([gins[i] for i in ap])
+
+
 def apply_recording(cls, tuple args, kwargs):
     """``Function.apply`` when grad mode is on and an input requires grad: run ``forward``
     with grad mode off on a new graph node (the ``ctx``), then connect its outputs."""
@@ -789,9 +807,16 @@ def apply_recording(cls, tuple args, kwargs):
     if n == 1:
         node.next_functions = (_edge(args[0]),)
     else:
-        node.next_functions = tuple(
-            [_edge(args[i]) if flags[i] else _NO_EDGE for i in range(n)]
-        )
+        # one edge per tensor argument, as torch's next_functions (a number, a callable or
+        # None has none; the engine maps backward's per-argument results by ``_arg_pos``)
+        pos = cls._edge_pos
+        if pos is None:
+            pos = [i for i in range(n) if isinstance(args[i], Tensor)]
+        if len(pos) < n:
+            node._arg_pos = tuple(pos)
+        else:
+            pos = range(n)
+        node.next_functions = tuple([_edge(args[i]) if flags[i] else _NO_EDGE for i in pos])
     if _fn_globals["_recording"] is not None:  # some thread collects nodes: is it this one?
         lst = state.recording
         if lst is not None:

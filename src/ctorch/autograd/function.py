@@ -63,6 +63,9 @@ class Node:
     # rules (one gradient per forward input; shapes checked against ``_in_shapes``)
     _user = False
     _in_shapes = None
+    # positions of the tensor arguments when some forward argument is not a tensor: the
+    # engine takes backward's gradients at these positions, one per next_functions edge
+    _arg_pos = None
     # names of ctx attributes packed by saved-tensor hooks (``_core._autograd._save_packed``)
     _ctx_packed = None
     # torch's node keeps data for backward even where ctorch's keeps none: once released, a
@@ -411,6 +414,12 @@ class Function(metaclass=_FunctionMeta):
         )
 
     vjp = backward
+
+    # the argument positions that are graph edges (``next_functions``), for ctorch's ops whose
+    # torch counterpart wraps a number into a tensor input (add/sub/mul/div: 2 edges for x * 2)
+    # or has a non-differentiable tensor input (where's condition: no edge); None: every tensor
+    # argument, as torch's custom Functions
+    _edge_pos = None
 
     def __init__(self, *args, **kwargs) -> None:
         raise RuntimeError(

@@ -45,6 +45,7 @@ _nd = np.ndarray
 
 class Add(Function):
     _node_name = "AddBackward0"
+    _edge_pos = (0, 1)  # (a number operand is a wrapped tensor in torch)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -59,6 +60,7 @@ class Add(Function):
 
 class Sub(Function):
     _node_name = "SubBackward0"
+    _edge_pos = (0, 1)  # (a number operand is a wrapped tensor in torch)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -75,6 +77,7 @@ class Sub(Function):
 
 class Mul(Function):
     _node_name = "MulBackward0"
+    _edge_pos = (0, 1)  # (a number operand is a wrapped tensor in torch)
 
     @staticmethod
     def forward(ctx, a, b):

@@ -168,6 +168,7 @@ def bitwise_not(input):
 # ------------------------------------------------------------------ where
 class Where(Function):
     _node_name = "WhereBackward0"
+    _edge_pos = (1, 2)  # (torch's edges: self and other; the condition has none)
 
     @staticmethod
     def forward(ctx, cond, a, b):

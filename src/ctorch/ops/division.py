@@ -18,6 +18,7 @@ _wrap = Tensor._make
 
 class Div(Function):
     _node_name = "DivBackward0"
+    _edge_pos = (0, 1)  # (a number operand is a wrapped tensor in torch)
 
     @staticmethod
     def forward(ctx, a, b):
