@@ -1,9 +1,10 @@
-"""``grad_fn.next_functions`` has one edge per tensor input, as torch's: a number, a callable
-or None passed to an op (sum's dim, clamp's bounds, pow's exponent) has none, while the number
-operand of add/sub/mul/div (a wrapped tensor in torch) has a None edge and where's condition
-has none. The same for a user Function; its backward still returns one gradient per forward
-argument (torch's error for a gradient at a non-tensor position), and node hooks see one
-grad_input per edge."""
+"""``grad_fn.next_functions`` has one edge per differentiable input, as torch's: a number, a
+callable or None passed to an op (sum's dim, clamp's bounds, pow's exponent) has none, nor has
+an integer/bool tensor (indices, targets, where's condition), while the number operand of
+add/sub/mul/div (a wrapped tensor in torch) has a None edge. A user Function has an edge per
+tensor argument (torch's collect_next_edges); its backward still returns one gradient per
+forward argument (torch's error for a gradient at a non-tensor position), and node hooks see
+one grad_input per edge."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ OPS = {
     "max dim": lambda L, x: x.max(1)[0],
     "fmod": lambda L, x: L.fmod(x, 2),
     "mul tensors": lambda L, x: x * x,
+    "add int tensor": lambda L, x: x + L.ones(2, 3, dtype=L.int64),
+    "index_select": lambda L, x: L.index_select(x, 1, L.tensor([0, 2])),
+    "gather": lambda L, x: L.gather(x, 1, L.zeros(2, 1, dtype=L.int64)),
+    "scatter": lambda L, x: x.scatter(1, L.zeros(2, 1, dtype=L.int64), 1.0),
+    "index_add": lambda L, x: x.index_add(1, L.tensor([0, 2]), L.ones(2, 2)),
+    "nll_loss": lambda L, x: L.nn.functional.nll_loss(x, L.tensor([0, 2])),
+    "mse_loss": lambda L, x: L.nn.functional.mse_loss(x, L.zeros(2, 3)),
 }
 
 
@@ -52,7 +60,8 @@ def test_edges_as_torch(name):
     assert all(e in (None, "AccumulateGrad", "MulBackward0") for e in got)
     assert got.count(None) == {"mul scalar": 1, "rmul scalar": 1, "add scalar": 1,
                                "add alpha": 1, "sub scalar": 1, "div scalar": 1,
-                               "where scalar": 1}.get(name, 0)  # fmt: skip
+                               "where scalar": 1, "add int tensor": 1, "index_add": 1,
+                               "mse_loss": 1}.get(name, 0)  # fmt: skip
     if torch is not None:
         assert got == _edges(torch, name)
 
@@ -84,6 +93,7 @@ def test_user_function(lib):
     Bad, Good = _functions(lib)
     x = lib.randn(3, requires_grad=True)
     y = lib.ones(3, requires_grad=True)
+    assert len(Good.apply(x, 3, lib.tensor([1, 2, 3])).grad_fn.next_functions) == 2  # int too
     out = Good.apply(x, 3, y)
     assert len(out.grad_fn.next_functions) == 2
     seen = []

@@ -811,7 +811,16 @@ def apply_recording(cls, tuple args, kwargs):
         # None has none; the engine maps backward's per-argument results by ``_arg_pos``)
         pos = cls._edge_pos
         if pos is None:
-            pos = [i for i in range(n) if isinstance(args[i], Tensor)]
+            if node._user:  # a user Function: every tensor (torch's collect_next_edges)
+                pos = [i for i in range(n) if isinstance(args[i], Tensor)]
+            else:  # ctorch's ops: not integer/bool dense tensors (indices, targets, masks),
+                # which torch's derivatives mark non-differentiable (a sparse or other
+                # subclass keeps its edge)
+                pos = [
+                    i for i in range(n)
+                    if isinstance(args[i], Tensor)
+                    and (type(args[i]) is not Tensor or args[i]._a.dtype.kind in "fcV")
+                ]
         if len(pos) < n:
             node._arg_pos = tuple(pos)
         else:
