@@ -322,9 +322,7 @@ def _hardtanh(input: Tensor, min_val, max_val, inplace: bool) -> Tensor:
     if input._a.dtype.kind in "bu":  # torch's rules inline (hot path; nn/_int_inputs.py)
         _int_hardtanh(input, (min_val,), {})
     if inplace:
-        lo = -math.inf if min_val != min_val else float(min_val)  # (a NaN bound: no bound,
-        hi = math.inf if max_val != max_val else float(max_val)  # as _unary.hardtanh)
-        r = _unary.act_inplace(input, "hardtanh", lo, hi)
+        r = _unary.act_inplace(input, "hardtanh", *_unary.hardtanh_bounds(min_val, max_val))
         if r is not None:
             return r
         return _copy_into(input, lambda input: _unary.hardtanh(input, min_val, max_val))

@@ -525,10 +525,15 @@ def act_inplace(input, name: str, a: float = 0.0, b: float = 0.0):
     return _FROM_RESULT[name].apply(input, float(a), float(b))
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
-    lo = -_INF if min_val != min_val else float(min_val)  # a NaN bound means no bound
+def hardtanh_bounds(min_val, max_val) -> tuple[float, float]:
+    """hardtanh's bounds as the kernels' parameters: a NaN bound means no bound."""
+    lo = -_INF if min_val != min_val else float(min_val)
     hi = _INF if max_val != max_val else float(max_val)
-    return _param_call("hardtanh", input, lo, hi)
+    return lo, hi
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+    return _param_call("hardtanh", input, *hardtanh_bounds(min_val, max_val))
 
 
 # A row whose expression reads the parameters a/b is public through the function above of
